@@ -1,0 +1,68 @@
+import { ID_PATTERN } from '#core/ids.ts';
+import { TABLE_SCHEMA } from '#shared/table-schema.ts';
+
+/**
+ * Every key of the single table is built here, and every tenant-owned key starts with
+ * `TENANT#<tenantId>`: no query can be written without naming a tenant, and IAM
+ * `dynamodb:LeadingKeys` can fence each tenant to its own partitions.
+ */
+
+/** A primary key. */
+export interface Key {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+/** GSI1 key attributes. */
+export interface Gsi1 {
+  readonly gsi1pk: string;
+  readonly gsi1sk: string;
+}
+
+/** Thrown when a tenant id is not of the generated shape: a guard against key injection. */
+export class InvalidTenantIdError extends Error {}
+
+/** `TENANT#<id>`, refusing anything that is not a generated tenant id (so no `#` can sneak in). */
+export function tenantPk(tenantId: string): string {
+  if (!ID_PATTERN.test(tenantId) || !tenantId.startsWith('t')) {
+    throw new InvalidTenantIdError(`Not a tenant id: ${JSON.stringify(tenantId)}`);
+  }
+  return `TENANT#${tenantId}`;
+}
+
+/** Zero-padded so that string order is numeric order. */
+export function pad(n: number, width = 6): string {
+  return String(n).padStart(width, '0');
+}
+
+/** The index name and attribute names, re-exported for queries. */
+export const INDEX = TABLE_SCHEMA.gsi1;
+
+/** Key builders, one per item kind. */
+export const keys = {
+  tenant: (t: string): Key => ({ pk: tenantPk(t), sk: 'PROFILE' }),
+  tenantsIndex: (name: string, t: string): Gsi1 => ({
+    gsi1pk: 'TENANTS',
+    gsi1sk: `${name.toLowerCase()}#${t}`,
+  }),
+  user: (t: string, userId: string): Key => ({ pk: tenantPk(t), sk: `USER#${userId}` }),
+  /** Login → tenant: the authorizer resolves a Cognito sub to its user record through this. */
+  userBySub: (sub: string, t: string): Gsi1 => ({ gsi1pk: `SUB#${sub}`, gsi1sk: tenantPk(t) }),
+  userEmail: (t: string, email: string): Key => ({ pk: tenantPk(t), sk: `EMAIL#${email.toLowerCase()}` }),
+  team: (t: string, teamId: string): Key => ({ pk: tenantPk(t), sk: `TEAM#${teamId}` }),
+  teamName: (t: string, name: string): Key => ({ pk: tenantPk(t), sk: `TEAMNAME#${name.toLowerCase()}` }),
+  role: (t: string, name: string): Key => ({ pk: tenantPk(t), sk: `ROLE#${name}` }),
+  apiKey: (t: string, keyId: string): Key => ({ pk: tenantPk(t), sk: `APIKEY#${keyId}` }),
+  secret: (t: string, name: string): Key => ({ pk: tenantPk(t), sk: `SECRET#${name}` }),
+  auditHead: (t: string): Key => ({ pk: `${tenantPk(t)}#AUDIT`, sk: 'HEAD' }),
+  auditRecord: (t: string, seq: number): Key => ({ pk: `${tenantPk(t)}#AUDIT`, sk: `SEQ#${pad(seq, 12)}` }),
+  /** Prefixes for listing one kind inside a tenant partition. */
+  prefix: {
+    user: 'USER#',
+    team: 'TEAM#',
+    role: 'ROLE#',
+    apiKey: 'APIKEY#',
+    secret: 'SECRET#',
+    auditRecord: 'SEQ#',
+  },
+} as const;

@@ -1,0 +1,184 @@
+import { createHash } from 'node:crypto';
+import type { AuthorizerContext } from '#shared/auth-context.ts';
+import { UnauthenticatedError } from '../errors.ts';
+import { hashApiKey, parseApiKey, sameHash } from '../tenancy/api-keys.ts';
+import type { TenancyStore } from '../tenancy/ports.ts';
+import { resolvePermissions } from '../tenancy/roles.ts';
+
+/** What the authenticator needs of a token verifier (aws-jwt-verify behind an adapter). */
+export interface AccessTokenVerifier {
+  verify(token: string): Promise<{
+    readonly sub: string;
+    readonly groups: readonly string[];
+    readonly expiresAt: number;
+    readonly username?: string;
+  }>;
+}
+
+/** Options of the {@link Authenticator}. */
+export interface AuthenticatorOptions {
+  readonly store: TenancyStore;
+  readonly verifier: AccessTokenVerifier;
+  readonly platformAdminGroup: string;
+  /** How long a resolved credential is trusted without reading DynamoDB again: how long a revocation takes to bite. */
+  readonly cacheTtlMs: number;
+  readonly maxEntries?: number;
+  readonly now?: () => number;
+  /** How often at most a key's `lastUsedAt` is written. */
+  readonly touchEveryMs?: number;
+}
+
+interface Entry {
+  readonly context: AuthorizerContext;
+  readonly until: number;
+}
+
+const DENY = (reason: string): AuthorizerContext => ({ authenticated: false, reason });
+
+/**
+ * Resolves a bearer token or API key into the authorizer context. Results (including refusals) are
+ * cached in-process for `cacheTtlMs`, keyed by a hash of the credential, so a warm request makes no
+ * DynamoDB call; a disabled user, revoked key or suspended tenant is refused within that TTL.
+ */
+export class Authenticator {
+  private readonly cache = new Map<string, Entry>();
+  private readonly lastTouched = new Map<string, number>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: AuthenticatorOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Authenticates from request headers (lower-cased names). */
+  async authenticate(headers: Readonly<Record<string, string | undefined>>): Promise<AuthorizerContext> {
+    const authorization = headers.authorization?.trim();
+    const apiKey = headers['x-api-key']?.trim();
+    if (authorization && apiKey) return DENY('ambiguous-credentials');
+    if (apiKey) return this.cached(`k:${apiKey}`, () => this.fromApiKey(apiKey));
+    if (authorization) {
+      const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+      if (!match?.[1]) return DENY('malformed-authorization');
+      const token = match[1];
+      return this.cached(`b:${token}`, () => this.fromToken(token));
+    }
+    return DENY('missing-credentials');
+  }
+
+  /** Forgets every cached result (tests, and local mode after a change). */
+  clear(): void {
+    this.cache.clear();
+  }
+
+  private async cached(
+    raw: string,
+    resolve: () => Promise<{ context: AuthorizerContext; until?: number }>,
+  ): Promise<AuthorizerContext> {
+    const id = createHash('sha256').update(raw).digest('base64url');
+    const now = this.now();
+    const hit = this.cache.get(id);
+    if (hit && hit.until > now) {
+      if (hit.context.principalType === 'apikey') this.touch(hit.context);
+      return hit.context;
+    }
+    const { context, until } = await resolve();
+    if (this.cache.size >= (this.options.maxEntries ?? 10_000)) {
+      // Map keeps insertion order: drop the oldest entry.
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    this.cache.set(id, {
+      context,
+      until: Math.min(now + this.options.cacheTtlMs, until ?? Number.POSITIVE_INFINITY),
+    });
+    return context;
+  }
+
+  private async fromToken(token: string): Promise<{ context: AuthorizerContext; until?: number }> {
+    let verified: Awaited<ReturnType<AccessTokenVerifier['verify']>>;
+    try {
+      verified = await this.options.verifier.verify(token);
+    } catch (error) {
+      if (error instanceof UnauthenticatedError) return { context: DENY('invalid-token') };
+      throw error;
+    }
+    const until = verified.expiresAt * 1000;
+    if (verified.groups.includes(this.options.platformAdminGroup)) {
+      return {
+        context: {
+          authenticated: true,
+          principalType: 'platform',
+          principalId: verified.sub,
+          permissions: 'platform:admin',
+        },
+        until,
+      };
+    }
+    const user = await this.options.store.findUserBySub(verified.sub);
+    if (!user) return { context: DENY('unknown-user'), until };
+    if (user.status !== 'active') return { context: DENY('user-disabled'), until };
+    const [tenant, permissions] = await Promise.all([
+      this.options.store.getTenant(user.tenantId),
+      resolvePermissions(this.options.store, user.tenantId, user.roles),
+    ]);
+    if (!tenant) return { context: DENY('unknown-tenant'), until };
+    return {
+      context: {
+        authenticated: true,
+        tenantId: user.tenantId,
+        tenantStatus: tenant.status,
+        principalType: 'user',
+        principalId: user.userId,
+        email: user.email,
+        roles: user.roles.join(' '),
+        permissions: [...permissions].sort().join(' '),
+      },
+      until,
+    };
+  }
+
+  private async fromApiKey(key: string): Promise<{ context: AuthorizerContext; until?: number }> {
+    const parts = parseApiKey(key);
+    if (!parts) return { context: DENY('invalid-api-key') };
+    const [record, tenant] = await Promise.all([
+      this.options.store.getApiKey(parts.tenantId, parts.keyId),
+      this.options.store.getTenant(parts.tenantId),
+    ]);
+    if (!record || !tenant || record.status !== 'active') return { context: DENY('invalid-api-key') };
+    const now = this.now();
+    const expires = Date.parse(record.expiresAt);
+    if (expires <= now) return { context: DENY('expired-api-key') };
+    const hash = hashApiKey(key);
+    let until = expires;
+    if (!sameHash(hash, record.secretHash)) {
+      const graceEnds = record.previousValidUntil ? Date.parse(record.previousValidUntil) : 0;
+      if (!record.previousSecretHash || !sameHash(hash, record.previousSecretHash) || graceEnds <= now) {
+        return { context: DENY('invalid-api-key') };
+      }
+      until = Math.min(until, graceEnds);
+    }
+    const context: AuthorizerContext = {
+      authenticated: true,
+      tenantId: parts.tenantId,
+      tenantStatus: tenant.status,
+      principalType: 'apikey',
+      principalId: record.keyId,
+      roles: '',
+      permissions: [...record.scopes].sort().join(' '),
+    };
+    this.touch(context);
+    return { context, until };
+  }
+
+  /** Records a key's use at most every `touchEveryMs`, off the request's critical path. */
+  private touch(context: AuthorizerContext): void {
+    const { tenantId, principalId } = context;
+    if (!tenantId || !principalId) return;
+    const now = this.now();
+    const last = this.lastTouched.get(principalId) ?? 0;
+    if (now - last < (this.options.touchEveryMs ?? 5 * 60_000)) return;
+    this.lastTouched.set(principalId, now);
+    void this.options.store
+      .touchApiKey(tenantId, principalId, new Date(now).toISOString())
+      .catch(() => undefined);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Permissions and built-in roles, exactly as the API contract (shared/API.md) lists them.
+ */
+export const PERMISSIONS = [
+  'agents:read',
+  'agents:write',
+  'tools:read',
+  'tools:write',
+  'workflows:read',
+  'workflows:write',
+  'workflows:promote',
+  'executions:start',
+  'executions:read',
+  'executions:cancel',
+  'approvals:decide',
+  'secrets:write',
+  'users:manage',
+  'roles:manage',
+  'apikeys:manage',
+  'usage:read',
+  'budgets:manage',
+  'audit:read',
+  'tenant:admin',
+] as const;
+
+/** A tenant-scoped permission. */
+export type Permission = (typeof PERMISSIONS)[number];
+
+/** Held only by platform operators (Cognito group `platform-admins`); grants the `/tenants` routes. */
+export const PLATFORM_ADMIN = 'platform:admin';
+
+const PERMISSION_SET: ReadonlySet<string> = new Set(PERMISSIONS);
+
+/** Narrows a string to a {@link Permission}. */
+export function isPermission(value: string): value is Permission {
+  return PERMISSION_SET.has(value);
+}
+
+const reads = PERMISSIONS.filter((p) => p.endsWith(':read'));
+
+/** Built-in roles: read-only, present in every tenant, resolved from code (not stored). */
+export const BUILT_IN_ROLES: Readonly<Record<string, readonly Permission[]>> = Object.freeze({
+  admin: [...PERMISSIONS],
+  developer: [
+    'agents:read',
+    'agents:write',
+    'tools:read',
+    'tools:write',
+    'workflows:read',
+    'workflows:write',
+    'executions:start',
+    'executions:read',
+    'usage:read',
+  ],
+  operator: [
+    'agents:read',
+    'tools:read',
+    'workflows:read',
+    'executions:start',
+    'executions:read',
+    'executions:cancel',
+    'approvals:decide',
+    'usage:read',
+  ],
+  viewer: reads.filter((p) => p !== 'audit:read'),
+  auditor: reads,
+});
+
+/** True when `name` is a built-in role (which cannot be created, changed or deleted). */
+export function isBuiltInRole(name: string): boolean {
+  return Object.hasOwn(BUILT_IN_ROLES, name);
+}

@@ -1,0 +1,89 @@
+import type { Permission } from '../access/permissions.ts';
+
+/** Plans a tenant can be on. */
+export const PLANS = ['free', 'pro', 'enterprise'] as const;
+export type Plan = (typeof PLANS)[number];
+
+/** Tenant statuses; a suspended tenant's every request is refused. */
+export const TENANT_STATUSES = ['active', 'suspended'] as const;
+export type TenantStatus = (typeof TENANT_STATUSES)[number];
+
+/** An organisation using Meridian. */
+export interface Tenant {
+  readonly tenantId: string;
+  readonly name: string;
+  readonly plan: Plan;
+  readonly status: TenantStatus;
+  readonly adminEmail: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** A person in one tenant; `userId` is their Cognito `sub`. */
+export interface User {
+  readonly userId: string;
+  readonly tenantId: string;
+  readonly email: string;
+  readonly roles: readonly string[];
+  readonly teams: readonly string[];
+  readonly status: 'active' | 'disabled';
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** A named group of users. Membership is kept on the users (`User.teams`), the one source of truth. */
+export interface Team {
+  readonly teamId: string;
+  readonly name: string;
+  readonly description?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** A named set of permissions; built-ins come from code and are read-only. */
+export interface Role {
+  readonly name: string;
+  readonly description?: string;
+  readonly permissions: readonly Permission[];
+  readonly builtIn: boolean;
+  readonly createdAt?: string;
+  readonly updatedAt?: string;
+}
+
+/** An API key as stored: only hashes of its secret, never the secret. */
+export interface ApiKeyRecord {
+  readonly keyId: string;
+  readonly name: string;
+  readonly scopes: readonly Permission[];
+  readonly createdBy: string;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+  readonly lastUsedAt?: string;
+  readonly status: 'active' | 'revoked';
+  readonly secretHash: string;
+  /** After a rotation, the previous secret's hash stays valid until `previousValidUntil`. */
+  readonly previousSecretHash?: string;
+  readonly previousValidUntil?: string;
+  readonly rotatedAt?: string;
+}
+
+/** A secret's metadata; the value lives in the secret store and never comes back out of the API. */
+export interface SecretMeta {
+  readonly name: string;
+  readonly description?: string;
+  readonly version: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** One page of a list. */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly nextCursor?: string;
+}
+
+/** Paging request: the cursor is opaque to callers and bound to one tenant and one list. */
+export interface PageRequest {
+  readonly limit: number;
+  readonly cursor?: string;
+}

@@ -1,0 +1,134 @@
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import { audited, type Caller } from './context.ts';
+import type { Page, PageRequest, User } from './model.ts';
+import type { IdentityDirectory, TenancyStore } from './ports.ts';
+import { assertCanGrant, assertRolesExist, resolvePermissions } from './roles.ts';
+
+/** What user use cases need. */
+export interface UserDeps {
+  readonly store: TenancyStore;
+  readonly directory: IdentityDirectory;
+}
+
+async function assertTeamsExist(deps: UserDeps, tenantId: string, teams: readonly string[]): Promise<void> {
+  const problems: { path: string; message: string }[] = [];
+  await Promise.all(
+    teams.map(async (teamId, i) => {
+      if (!(await deps.store.getTeam(tenantId, teamId)))
+        problems.push({ path: `teams.${i}`, message: `unknown team ${teamId}` });
+    }),
+  );
+  if (problems.length > 0) throw new ValidationError('Unknown team.', problems);
+}
+
+/**
+ * Invites a user: the login first (Cognito sends the invitation), then the records. If the records
+ * fail, the login is removed again: nothing is left half-created.
+ */
+export async function inviteUser(
+  deps: UserDeps,
+  caller: Caller,
+  input: { email: string; roles: string[]; teams?: string[] },
+): Promise<User> {
+  const tenantId = caller.principal.tenantId;
+  const roles = [...new Set(input.roles)];
+  const teams = [...new Set(input.teams ?? [])];
+  await assertRolesExist(deps.store, tenantId, roles, 'roles');
+  await assertTeamsExist(deps, tenantId, teams);
+  assertCanGrant(caller, await resolvePermissions(deps.store, tenantId, roles));
+  const email = input.email.toLowerCase();
+  const { sub } = await deps.directory.createUser(email, tenantId);
+  const user: User = {
+    userId: sub,
+    tenantId,
+    email,
+    roles,
+    teams,
+    status: 'active',
+    createdAt: caller.meta.now,
+    updatedAt: caller.meta.now,
+  };
+  try {
+    await deps.store.createUser(
+      user,
+      audited(caller, { action: 'user.invite', resourceType: 'user', resourceId: sub, after: user }),
+    );
+  } catch (error) {
+    await deps.directory.deleteUser(email).catch(() => undefined);
+    throw error;
+  }
+  return user;
+}
+
+/** One user of the caller's tenant, or 404. */
+export async function getUser(deps: UserDeps, tenantId: string, userId: string): Promise<User> {
+  const user = await deps.store.getUser(tenantId, userId);
+  if (!user) throw new NotFoundError(`No user ${userId}.`);
+  return user;
+}
+
+/** Lists users. */
+export function listUsers(deps: UserDeps, tenantId: string, page: PageRequest): Promise<Page<User>> {
+  return deps.store.listUsers(tenantId, page);
+}
+
+/**
+ * Changes roles, teams or status. Nobody changes their own roles or status (no self-escalation, no
+ * locking oneself out), and nobody grants permissions they do not hold.
+ */
+export async function updateUser(
+  deps: UserDeps,
+  caller: Caller,
+  userId: string,
+  patch: { roles?: string[]; teams?: string[]; status?: 'active' | 'disabled' },
+): Promise<User> {
+  const tenantId = caller.principal.tenantId;
+  const previous = await getUser(deps, tenantId, userId);
+  const self = caller.principal.principalType === 'user' && caller.principal.principalId === userId;
+  if (self && (patch.roles !== undefined || patch.status !== undefined)) {
+    throw new ForbiddenError('You cannot change your own roles or status; ask another administrator.');
+  }
+  if (patch.roles) {
+    await assertRolesExist(deps.store, tenantId, patch.roles, 'roles');
+    assertCanGrant(caller, await resolvePermissions(deps.store, tenantId, patch.roles));
+  }
+  if (patch.teams) await assertTeamsExist(deps, tenantId, patch.teams);
+  const next: User = {
+    ...previous,
+    ...(patch.roles ? { roles: [...new Set(patch.roles)] } : {}),
+    ...(patch.teams ? { teams: [...new Set(patch.teams)] } : {}),
+    ...(patch.status ? { status: patch.status } : {}),
+    updatedAt: caller.meta.now,
+  };
+  const statusChanged = patch.status !== undefined && patch.status !== previous.status;
+  // Disable the login before the record says so; enable it after. A failure between leaves the
+  // safer state (login off) and the request can simply be repeated.
+  if (statusChanged && next.status === 'disabled') await deps.directory.disableUser(previous.email);
+  await deps.store.updateUser(
+    next,
+    previous,
+    audited(caller, {
+      action: statusChanged ? (next.status === 'disabled' ? 'user.disable' : 'user.enable') : 'user.update',
+      resourceType: 'user',
+      resourceId: userId,
+      before: previous,
+      after: next,
+    }),
+  );
+  if (statusChanged && next.status === 'active') await deps.directory.enableUser(previous.email);
+  return next;
+}
+
+/** Deletes a user: the record (and so all access) first, then the login. */
+export async function deleteUser(deps: UserDeps, caller: Caller, userId: string): Promise<void> {
+  const tenantId = caller.principal.tenantId;
+  if (caller.principal.principalType === 'user' && caller.principal.principalId === userId) {
+    throw new ConflictError('You cannot delete yourself.');
+  }
+  const user = await getUser(deps, tenantId, userId);
+  await deps.store.deleteUser(
+    user,
+    audited(caller, { action: 'user.delete', resourceType: 'user', resourceId: userId, before: user }),
+  );
+  await deps.directory.deleteUser(user.email);
+}

@@ -1,0 +1,50 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { config } from '#shared/config.ts';
+import { logger, metrics } from '#shared/observability.ts';
+import { buildOpenApi } from '#shared/openapi.ts';
+import { defineRoute, Router } from '#shared/router.ts';
+import { accessRoutes } from './routes/access.ts';
+import { platformRoutes } from './routes/platform.ts';
+import { secretAndAuditRoutes } from './routes/secrets-audit.ts';
+import { tenantRoutes } from './routes/tenants.ts';
+
+// Parsed at cold start: a misconfigured function fails its first request with every problem named.
+config();
+
+const routes = [...platformRoutes, ...tenantRoutes, ...accessRoutes, ...secretAndAuditRoutes];
+
+let openApi: Record<string, unknown> | undefined;
+
+const openApiRoute = defineRoute({
+  method: 'GET',
+  path: '/openapi.json',
+  summary: 'This API as OpenAPI 3.1, generated from the schemas that validate requests',
+  tag: 'platform',
+  auth: 'public',
+  responses: { 200: { description: 'The OpenAPI document' } },
+  handler: async () => {
+    openApi ??= buildOpenApi(router.routes, { title: 'Meridian API', version: '1.0.0' });
+    return { status: 200, body: openApi };
+  },
+});
+
+/** Every route of the API, in one router. */
+export const router = new Router([...routes, openApiRoute]);
+
+/** The API Lambda: one function behind the HTTP API's routes. */
+export async function handler(
+  event: APIGatewayProxyEventV2,
+  context?: Context,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  logger.addContext(context ?? ({ awsRequestId: event.requestContext.requestId } as Context));
+  logger.appendKeys({ requestId: event.requestContext.requestId });
+  try {
+    const response = await router.handle(event);
+    if (response.statusCode !== undefined && response.statusCode >= 500)
+      metrics.addMetric('ServerError', 'Count', 1);
+    return response;
+  } finally {
+    logger.resetKeys();
+    metrics.publishStoredMetrics();
+  }
+}

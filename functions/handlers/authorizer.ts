@@ -1,0 +1,51 @@
+import type {
+  APIGatewayRequestAuthorizerEventV2,
+  APIGatewaySimpleAuthorizerWithContextResult,
+} from 'aws-lambda';
+import { adapters } from '#adapters/container.ts';
+import { tokenVerifierFromConfig } from '#adapters/token-verifier.ts';
+import { Authenticator } from '#core/access/authenticate.ts';
+import type { AuthorizerContext } from '#shared/auth-context.ts';
+import { config } from '#shared/config.ts';
+import { IDENTITY_SCHEMA } from '#shared/identity-schema.ts';
+import { logger } from '#shared/observability.ts';
+
+const cfg = config();
+
+/**
+ * Created once per container: the verifier keeps the JWKS, the authenticator keeps resolved
+ * credentials for AUTH_CACHE_TTL_SECONDS (API Gateway cannot cache for us: see lib/constructs/api.ts).
+ */
+export const authenticator = new Authenticator({
+  store: adapters().store,
+  verifier: tokenVerifierFromConfig(cfg),
+  platformAdminGroup: IDENTITY_SCHEMA.platformAdminGroup,
+  cacheTtlMs: cfg.AUTH_CACHE_TTL_SECONDS * 1000,
+});
+
+type Result = APIGatewaySimpleAuthorizerWithContextResult<Record<string, string | boolean>>;
+
+function flatten(context: AuthorizerContext): Record<string, string | boolean> {
+  const out: Record<string, string | boolean> = {};
+  for (const [k, v] of Object.entries(context)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/**
+ * HTTP API REQUEST authorizer (simple responses). It always lets the request through with what it
+ * established; an unauthenticated context makes the API answer 401 as problem+json, which the
+ * gateway's own deny response could not be.
+ */
+export async function handler(event: APIGatewayRequestAuthorizerEventV2): Promise<Result> {
+  const headers: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(event.headers ?? {})) headers[k.toLowerCase()] = v;
+  try {
+    const context = await authenticator.authenticate(headers);
+    if (!context.authenticated) logger.info('Credential refused', { reason: context.reason });
+    return { isAuthorized: true, context: flatten(context) };
+  } catch (error) {
+    // A dependency failed (DynamoDB, JWKS fetch): refuse rather than guess.
+    logger.error('Authorizer failed', { error: error instanceof Error ? error : String(error) });
+    return { isAuthorized: true, context: { authenticated: false, reason: 'authorizer-error' } };
+  }
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { PERMISSIONS } from '#core/access/permissions.ts';
+
+/** `?limit=&cursor=` of every list. */
+export const pageQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  cursor: z.string().min(1).max(4096).optional(),
+});
+
+/** A list response. */
+export const listOf = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().optional() });
+
+/** An opaque id in a path. */
+export const idParam = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_-]+$/, 'not a valid id');
+
+/** One of the contract's permissions. */
+export const permission = z.enum(PERMISSIONS);
+
+/** Standard error responses every authenticated route documents. */
+export const authErrors = {
+  400: { description: 'Invalid request (problem+json naming the fields)' },
+  401: { description: 'Missing or invalid credential' },
+  403: { description: 'Missing permission, or the tenant is suspended' },
+} as const;
+
+/** A page request from the parsed query. */
+export function pageOf(query: { limit: number; cursor?: string | undefined }) {
+  return { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) };
+}

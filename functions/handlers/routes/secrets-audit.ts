@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import { adapters } from '#adapters/container.ts';
+import { verifyChain } from '#core/audit/audit.ts';
+import { deleteSecret, listSecrets, putSecret } from '#core/tenancy/secrets.ts';
+import { defineRoute, type Route } from '#shared/router.ts';
+import { authErrors, listOf, pageOf, pageQuery } from './schemas.ts';
+
+const secretName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,128}$/, 'letters, digits, dot, dash and underscore, up to 128');
+const secretMeta = z.object({
+  name: z.string(),
+  description: z.string().optional(),
+  version: z.number(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+const auditRecord = z.object({
+  seq: z.number(),
+  at: z.string(),
+  actor: z.object({ id: z.string(), type: z.string() }),
+  action: z.string(),
+  resourceType: z.string(),
+  resourceId: z.string(),
+  before: z.unknown().optional(),
+  after: z.unknown().optional(),
+  sourceIp: z.string(),
+  userAgent: z.string(),
+  requestId: z.string(),
+  prevHash: z.string(),
+  hash: z.string(),
+});
+
+const secretDeps = () => ({ store: adapters().store, vault: adapters().vault });
+
+/** Write-only secrets and the audit trail. */
+export const secretAndAuditRoutes: Route[] = [
+  defineRoute({
+    method: 'GET',
+    path: '/secrets',
+    summary: 'List secret names and metadata (never values)',
+    tag: 'secrets',
+    auth: 'secrets:write',
+    query: pageQuery,
+    responses: { 200: { description: 'Secrets', schema: listOf(secretMeta) }, ...authErrors },
+    handler: async ({ principal, query }) => ({
+      status: 200,
+      body: await listSecrets(secretDeps(), principal.tenantId, pageOf(query)),
+    }),
+  }),
+  defineRoute({
+    method: 'PUT',
+    path: '/secrets/{name}',
+    summary: 'Create or replace a secret value (write-only)',
+    tag: 'secrets',
+    auth: 'secrets:write',
+    params: z.strictObject({ name: secretName }),
+    body: z.strictObject({
+      value: z.string().min(1).max(65_536),
+      description: z.string().max(500).optional(),
+    }),
+    responses: {
+      200: { description: 'Replaced', schema: secretMeta },
+      201: { description: 'Created', schema: secretMeta },
+      ...authErrors,
+    },
+    handler: async ({ principal, meta, params, body }) => {
+      const { meta: saved, created } = await putSecret(secretDeps(), { principal, meta }, params.name, body);
+      return created
+        ? { status: 201, body: saved, headers: { location: `/secrets/${saved.name}` } }
+        : { status: 200, body: saved };
+    },
+  }),
+  defineRoute({
+    method: 'DELETE',
+    path: '/secrets/{name}',
+    summary: 'Delete a secret',
+    tag: 'secrets',
+    auth: 'secrets:write',
+    params: z.strictObject({ name: secretName }),
+    responses: { 204: { description: 'Deleted' }, ...authErrors, 404: { description: 'No such secret' } },
+    handler: async ({ principal, meta, params }) => {
+      await deleteSecret(secretDeps(), { principal, meta }, params.name);
+      return { status: 204 };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/audit',
+    summary: 'The audit trail, newest first',
+    tag: 'audit',
+    auth: 'audit:read',
+    query: pageQuery.extend({
+      actor: z.string().max(128).optional(),
+      action: z.string().max(64).optional(),
+      resource: z.string().max(128).optional(),
+      from: z.iso.datetime({ offset: true }).optional(),
+      to: z.iso.datetime({ offset: true }).optional(),
+    }),
+    responses: { 200: { description: 'Records', schema: listOf(auditRecord) }, ...authErrors },
+    handler: async ({ principal, query }) => {
+      const { limit, cursor, ...filter } = query;
+      const iso = (t?: string) => (t ? new Date(t).toISOString() : undefined);
+      const clean = Object.fromEntries(
+        Object.entries({ ...filter, from: iso(filter.from), to: iso(filter.to) }).filter(
+          ([, v]) => v !== undefined,
+        ),
+      );
+      return {
+        status: 200,
+        body: await adapters().store.listAudit(
+          principal.tenantId,
+          clean,
+          pageOf({ limit, ...(cursor ? { cursor } : {}) }),
+        ),
+      };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/audit/verify',
+    summary: 'Check the hash chain; reports the first broken or missing link',
+    tag: 'audit',
+    auth: 'audit:read',
+    responses: {
+      200: {
+        description: 'Verdict',
+        schema: z.object({
+          ok: z.boolean(),
+          checked: z.number(),
+          headSeq: z.number(),
+          firstBroken: z.object({ seq: z.number(), reason: z.string() }).optional(),
+        }),
+      },
+      ...authErrors,
+    },
+    handler: async ({ principal }) => {
+      const { records, head } = await adapters().store.readAuditChain(principal.tenantId);
+      return { status: 200, body: verifyChain(records, head) };
+    },
+  }),
+];

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { adapters } from '#adapters/container.ts';
+import { NotFoundError } from '#core/errors.ts';
+import { ID_PATTERN } from '#core/ids.ts';
+import { PLANS, TENANT_STATUSES } from '#core/tenancy/model.ts';
+import { createTenant, getTenant, listTenants, updateTenant } from '#core/tenancy/tenants.ts';
+import { defineRoute, type Route } from '#shared/router.ts';
+import { authErrors, listOf, pageOf, pageQuery } from './schemas.ts';
+
+const tenantSchema = z.object({
+  tenantId: z.string(),
+  name: z.string(),
+  plan: z.enum(PLANS),
+  status: z.enum(TENANT_STATUSES),
+  adminEmail: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+const tenantParams = z.strictObject({ tenantId: z.string().min(1).max(64) });
+
+/** Malformed tenant ids are simply not found: they could never name a tenant. */
+function tenantIdOf(raw: string): string {
+  if (!ID_PATTERN.test(raw) || !raw.startsWith('t')) throw new NotFoundError(`No tenant ${raw}.`);
+  return raw;
+}
+
+const deps = () => ({ store: adapters().store, directory: adapters().directory });
+
+/** Platform operators' tenant routes. */
+export const tenantRoutes: Route[] = [
+  defineRoute({
+    method: 'POST',
+    path: '/tenants',
+    summary: 'Create a tenant, its default roles and its first admin (invited by email)',
+    tag: 'tenants',
+    auth: 'platform',
+    body: z.strictObject({
+      name: z.string().trim().min(1).max(100),
+      plan: z.enum(PLANS),
+      adminEmail: z.email(),
+    }),
+    responses: {
+      201: { description: 'Created', schema: tenantSchema },
+      ...authErrors,
+      409: { description: 'Admin email in use' },
+    },
+    handler: async ({ principal, meta, body }) => {
+      const { tenant } = await createTenant(deps(), principal, meta, body);
+      return { status: 201, body: tenant, headers: { location: `/tenants/${tenant.tenantId}` } };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/tenants',
+    summary: 'List tenants',
+    tag: 'tenants',
+    auth: 'platform',
+    query: pageQuery,
+    responses: { 200: { description: 'Tenants', schema: listOf(tenantSchema) }, ...authErrors },
+    handler: async ({ query }) => ({ status: 200, body: await listTenants(deps(), pageOf(query)) }),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/tenants/{tenantId}',
+    summary: 'Read a tenant',
+    tag: 'tenants',
+    auth: 'platform',
+    params: tenantParams,
+    responses: {
+      200: { description: 'The tenant', schema: tenantSchema },
+      ...authErrors,
+      404: { description: 'No such tenant' },
+    },
+    handler: async ({ params }) => ({
+      status: 200,
+      body: await getTenant(deps(), tenantIdOf(params.tenantId)),
+    }),
+  }),
+  defineRoute({
+    method: 'PATCH',
+    path: '/tenants/{tenantId}',
+    summary: 'Rename, change plan, suspend or reactivate a tenant',
+    tag: 'tenants',
+    auth: 'platform',
+    params: tenantParams,
+    body: z
+      .strictObject({
+        name: z.string().trim().min(1).max(100).optional(),
+        plan: z.enum(PLANS).optional(),
+        status: z.enum(TENANT_STATUSES).optional(),
+      })
+      .refine((b) => Object.keys(b).length > 0, 'name, plan or status is required'),
+    responses: {
+      200: { description: 'Updated', schema: tenantSchema },
+      ...authErrors,
+      404: { description: 'No such tenant' },
+    },
+    handler: async ({ principal, meta, params, body }) => ({
+      status: 200,
+      body: await updateTenant(deps(), principal, meta, tenantIdOf(params.tenantId), body),
+    }),
+  }),
+];

@@ -1,0 +1,372 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { z } from 'zod';
+import { isPermission, type Permission, PLATFORM_ADMIN } from '#core/access/permissions.ts';
+import { ForbiddenError, TenantSuspendedError, TransientError, UnauthenticatedError } from '#core/errors.ts';
+import type { Principal, RequestMeta, TenantPrincipal } from '#core/principal.ts';
+import type { AuthorizerContext } from './auth-context.ts';
+import { errorResponse, HttpError, json } from './http.ts';
+import { logger } from './observability.ts';
+
+/** The largest request body the API accepts (the contract's limit; API Gateway's own is 10 MB). */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/** HTTP methods the API routes. */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * Who may call a route: anyone (`public`), any authenticated tenant principal (`tenant`), any
+ * authenticated caller including platform operators (`any`), platform operators only (`platform`),
+ * or tenant principals holding one permission.
+ */
+export type RouteAuth = 'public' | 'any' | 'tenant' | 'platform' | Permission;
+
+/** What a route handler receives: validated params, query and body, the caller and request facts. */
+export interface RouteContext<P, Q, B, A extends Principal | undefined> {
+  readonly params: P;
+  readonly query: Q;
+  readonly body: B;
+  readonly principal: A;
+  readonly meta: RequestMeta;
+  /** Lower-cased request headers. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+}
+
+/** What a route handler returns; the router shapes it into the HTTP response. */
+export interface Reply {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+type PrincipalFor<A extends RouteAuth> = A extends 'public'
+  ? undefined
+  : A extends 'any'
+    ? Principal
+    : A extends 'platform'
+      ? Principal & { kind: 'platform' }
+      : TenantPrincipal;
+
+/** A route as it is declared: schemas for params, query and body, and the handler. */
+export interface RouteSpec<
+  A extends RouteAuth,
+  P extends z.ZodType,
+  Q extends z.ZodType,
+  B extends z.ZodType,
+> {
+  readonly method: HttpMethod;
+  /** Path with `{name}` parameters, e.g. `/users/{userId}`. */
+  readonly path: string;
+  readonly summary: string;
+  readonly tag: string;
+  readonly auth: A;
+  readonly params?: P;
+  readonly query?: Q;
+  readonly body?: B;
+  /** Documented responses: status to description and optional body schema (for OpenAPI). */
+  readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: z.ZodType }>>;
+  /** Extra request headers to document (e.g. `Idempotency-Key`). */
+  readonly headers?: readonly {
+    readonly name: string;
+    readonly required: boolean;
+    readonly description: string;
+  }[];
+  readonly handler: (
+    ctx: RouteContext<z.output<P>, z.output<Q>, z.output<B>, PrincipalFor<A>>,
+  ) => Promise<Reply>;
+}
+
+/** A declared route with its types erased, ready for the router. */
+export interface Route {
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly summary: string;
+  readonly tag: string;
+  readonly auth: RouteAuth;
+  readonly params?: z.ZodType;
+  readonly query?: z.ZodType;
+  readonly body?: z.ZodType;
+  readonly responses: RouteSpec<RouteAuth, z.ZodType, z.ZodType, z.ZodType>['responses'];
+  readonly headers?: RouteSpec<RouteAuth, z.ZodType, z.ZodType, z.ZodType>['headers'];
+  readonly run: (raw: RawRequest) => Promise<Reply>;
+}
+
+interface RawRequest {
+  readonly params: Record<string, string>;
+  readonly query: Record<string, string>;
+  readonly body: unknown;
+  readonly principal: Principal | undefined;
+  readonly meta: RequestMeta;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+}
+
+/** Declares a route; types of params, query, body and principal flow from the schemas and `auth`. */
+export function defineRoute<
+  A extends RouteAuth,
+  P extends z.ZodType = z.ZodUndefined,
+  Q extends z.ZodType = z.ZodUndefined,
+  B extends z.ZodType = z.ZodUndefined,
+>(spec: RouteSpec<A, P, Q, B>): Route {
+  return {
+    method: spec.method,
+    path: spec.path,
+    summary: spec.summary,
+    tag: spec.tag,
+    auth: spec.auth,
+    params: spec.params,
+    query: spec.query,
+    body: spec.body,
+    responses: spec.responses,
+    headers: spec.headers,
+    run: async (raw) => {
+      const problems: { path: string; message: string }[] = [];
+      const params = parsePart(spec.params, raw.params, 'path', problems);
+      const query = parsePart(spec.query, raw.query, 'query', problems);
+      const body = parsePart(spec.body, raw.body, '', problems);
+      if (problems.length > 0) {
+        throw new HttpError(400, 'validation-error', 'Invalid request', describe(problems), problems);
+      }
+      return spec.handler({
+        params,
+        query,
+        body,
+        principal: raw.principal as PrincipalFor<A>,
+        meta: raw.meta,
+        headers: raw.headers,
+      } as RouteContext<z.output<P>, z.output<Q>, z.output<B>, PrincipalFor<A>>);
+    },
+  };
+}
+
+function describe(problems: readonly { path: string; message: string }[]): string {
+  const first = problems[0];
+  if (!first) return 'The request is invalid.';
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+  return `${first.path || 'body'}: ${first.message}${more}`;
+}
+
+/** Converts zod issues into field problems; unknown keys become one problem per key. */
+export function zodProblems(error: z.ZodError, prefix = ''): { path: string; message: string }[] {
+  const out: { path: string; message: string }[] = [];
+  const join = (parts: readonly PropertyKey[]) =>
+    [prefix, ...parts.map((p) => String(p))].filter((p) => p !== '').join('.');
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) out.push({ path: join([...issue.path, key]), message: 'unknown field' });
+    } else {
+      out.push({ path: join(issue.path), message: issue.message });
+    }
+  }
+  return out;
+}
+
+function parsePart<S extends z.ZodType>(
+  schema: S | undefined,
+  value: unknown,
+  prefix: string,
+  problems: { path: string; message: string }[],
+): z.output<S> {
+  if (!schema) return undefined as z.output<S>;
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  problems.push(...zodProblems(result.error, prefix));
+  return undefined as z.output<S>;
+}
+
+interface CompiledRoute {
+  readonly route: Route;
+  readonly pattern: RegExp;
+  readonly names: readonly string[];
+}
+
+function compile(route: Route): CompiledRoute {
+  const names: string[] = [];
+  const source = route.path
+    .split('/')
+    .map((segment) => {
+      const match = /^\{(\w+)\}$/.exec(segment);
+      if (!match?.[1]) return segment.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+      names.push(match[1]);
+      return '([^/]+)';
+    })
+    .join('/');
+  return { route, pattern: new RegExp(`^${source}/?$`), names };
+}
+
+/** Builds the principal from the authorizer's context, or undefined when it authenticated nobody. */
+export function principalFromContext(ctx: AuthorizerContext | undefined): Principal | undefined {
+  if (!ctx || !truthy(ctx.authenticated) || !ctx.principalId) return undefined;
+  if (ctx.principalType === 'platform') {
+    return { kind: 'platform', principalId: ctx.principalId, ...(ctx.email ? { email: ctx.email } : {}) };
+  }
+  if (!ctx.tenantId || (ctx.principalType !== 'user' && ctx.principalType !== 'apikey')) return undefined;
+  const permissions = new Set((ctx.permissions ?? '').split(' ').filter(isPermission));
+  return {
+    kind: 'tenant',
+    tenantId: ctx.tenantId,
+    principalId: ctx.principalId,
+    principalType: ctx.principalType,
+    roles: (ctx.roles ?? '').split(' ').filter((r) => r !== ''),
+    permissions,
+    ...(ctx.email ? { email: ctx.email } : {}),
+  };
+}
+
+function truthy(value: unknown): boolean {
+  return value === true || value === 'true';
+}
+
+/** Checks `auth` against the caller; throws 401/403 domain errors. */
+export function authorize(auth: RouteAuth, principal: Principal | undefined, tenantStatus?: string): void {
+  if (auth === 'public') return;
+  if (!principal) throw new UnauthenticatedError('A valid bearer token or API key is required.');
+  if (principal.kind === 'tenant' && tenantStatus === 'suspended') {
+    throw new TenantSuspendedError('This tenant is suspended; contact your platform operator.');
+  }
+  if (auth === 'any') return;
+  if (auth === 'platform') {
+    if (principal.kind !== 'platform') throw new ForbiddenError(`This route needs ${PLATFORM_ADMIN}.`);
+    return;
+  }
+  if (principal.kind !== 'tenant') {
+    throw new ForbiddenError('Platform operators can only use the /tenants routes.');
+  }
+  if (auth !== 'tenant' && !principal.permissions.has(auth)) {
+    throw new ForbiddenError(`This route needs the permission ${auth}.`);
+  }
+}
+
+type ApiEvent = APIGatewayProxyEventV2 & {
+  requestContext: APIGatewayProxyEventV2['requestContext'] & {
+    authorizer?: { lambda?: AuthorizerContext };
+  };
+};
+
+/** Matches requests to routes, validates, authorizes, runs the handler and shapes the response. */
+export class Router {
+  private readonly compiled: readonly CompiledRoute[];
+
+  constructor(readonly routes: readonly Route[]) {
+    this.compiled = routes.map(compile);
+  }
+
+  /** Handles one API Gateway HTTP API (payload v2) event. */
+  async handle(event: ApiEvent): Promise<APIGatewayProxyStructuredResultV2> {
+    const requestId = event.requestContext.requestId;
+    try {
+      const reply = await this.dispatch(event, requestId);
+      const headers = { ...(reply.headers ?? {}) };
+      if (reply.body === undefined) {
+        return { statusCode: reply.status, headers: { 'cache-control': 'no-store', ...headers }, body: '' };
+      }
+      return json(reply.status, reply.body, headers);
+    } catch (error) {
+      return errorResponse(error, requestId);
+    }
+  }
+
+  private async dispatch(event: ApiEvent, requestId: string): Promise<Reply> {
+    const method = event.requestContext.http.method.toUpperCase();
+    const path = event.rawPath;
+    // Checked before routing so that no route, with or without a body schema, takes a larger body.
+    const rawLength = event.body
+      ? event.isBase64Encoded
+        ? Math.floor((event.body.length * 3) / 4)
+        : Buffer.byteLength(event.body, 'utf8')
+      : 0;
+    if (rawLength > MAX_BODY_BYTES) {
+      throw new HttpError(
+        413,
+        'payload-too-large',
+        'Payload too large',
+        `The body is larger than ${MAX_BODY_BYTES} bytes.`,
+      );
+    }
+    const matches = this.compiled
+      .map((c) => ({ c, m: c.pattern.exec(path) }))
+      .filter((x): x is { c: CompiledRoute; m: RegExpExecArray } => x.m !== null);
+    if (matches.length === 0) {
+      throw new HttpError(404, 'not-found', 'Not found', `No route matches ${path}.`);
+    }
+    const hit = matches.find((x) => x.c.route.method === method);
+    if (!hit) {
+      const allow = [...new Set(matches.map((x) => x.c.route.method))].join(', ');
+      throw new HttpError(
+        405,
+        'method-not-allowed',
+        'Method not allowed',
+        `${method} is not allowed on ${path}; use ${allow}.`,
+        [],
+        { allow },
+      );
+    }
+    const { route } = hit.c;
+    const authContext = event.requestContext.authorizer?.lambda;
+    const principal = principalFromContext(authContext);
+    if (route.auth !== 'public' && !principal && authContext?.reason === 'authorizer-error') {
+      // Our dependency failed, not the caller's credential: say so, so clients retry instead of re-login.
+      throw new TransientError('Credentials could not be checked right now; retry shortly.');
+    }
+    authorize(route.auth, principal, authContext?.tenantStatus);
+
+    const params: Record<string, string> = {};
+    hit.c.names.forEach((name, i) => {
+      params[name] = safeDecode(hit.m[i + 1] ?? '');
+    });
+    const headers = lowerHeaders(event.headers);
+    const body = route.body ? readJsonBody(event, headers) : undefined;
+    const meta: RequestMeta = {
+      requestId,
+      sourceIp: event.requestContext.http.sourceIp,
+      userAgent: event.requestContext.http.userAgent ?? '',
+      now: new Date(event.requestContext.timeEpoch || Date.now()).toISOString(),
+    };
+    logger.appendKeys({
+      route: `${route.method} ${route.path}`,
+      ...(principal?.kind === 'tenant' ? { tenantId: principal.tenantId } : {}),
+    });
+    return route.run({
+      params,
+      query: { ...(event.queryStringParameters ?? {}) } as Record<string, string>,
+      body,
+      principal,
+      meta,
+      headers,
+    });
+  }
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new HttpError(400, 'validation-error', 'Invalid request', 'The path is not valid URL encoding.');
+  }
+}
+
+function lowerHeaders(headers: APIGatewayProxyEventV2['headers']): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) out[k.toLowerCase()] = v;
+  return out;
+}
+
+/** Reads the JSON body, enforcing size and content type; malformed JSON is a clear 400. */
+function readJsonBody(event: APIGatewayProxyEventV2, headers: Record<string, string | undefined>): unknown {
+  const raw = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (text.trim() === '') return undefined;
+  const type = (headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (type !== 'application/json' && !type.endsWith('+json')) {
+    throw new HttpError(
+      415,
+      'unsupported-media-type',
+      'Unsupported media type',
+      `Send the body as application/json (got ${type === '' ? 'no content type' : type}).`,
+    );
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    const reason = error instanceof SyntaxError ? error.message : 'unreadable';
+    throw new HttpError(400, 'malformed-json', 'Malformed JSON', `The body is not valid JSON: ${reason}.`);
+  }
+}
