@@ -17,7 +17,11 @@ export interface AccessTokenVerifier {
 
 /** Options of the {@link Authenticator}. */
 export interface AuthenticatorOptions {
-  readonly store: TenancyStore;
+  /** Only the reads the authorizer needs (and the key-use touch). */
+  readonly store: Pick<
+    TenancyStore,
+    'findUserBySub' | 'getTenant' | 'getRoles' | 'getApiKey' | 'touchApiKey'
+  >;
   readonly verifier: AccessTokenVerifier;
   readonly platformAdminGroup: string;
   /** How long a resolved credential is trusted without reading DynamoDB again: how long a revocation takes to bite. */

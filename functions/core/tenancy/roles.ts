@@ -28,7 +28,7 @@ export async function getRole(store: TenancyStore, tenantId: string, name: strin
 
 /** Resolves role names to the union of their permissions; unknown names resolve to nothing. */
 export async function resolvePermissions(
-  store: TenancyStore,
+  store: Pick<TenancyStore, 'getRoles'>,
   tenantId: string,
   roles: readonly string[],
 ): Promise<Set<Permission>> {
