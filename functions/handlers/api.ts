@@ -45,6 +45,7 @@ export async function handler(
     return response;
   } finally {
     logger.resetKeys();
-    metrics.publishStoredMetrics();
+    // Publishing nothing would log a warning on every request.
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   }
 }

@@ -1,4 +1,5 @@
 import { ID_PATTERN } from '#core/ids.ts';
+import type { DefinitionKind } from '#core/versioning/model.ts';
 import { TABLE_SCHEMA } from '#shared/table-schema.ts';
 
 /**
@@ -38,6 +39,21 @@ export function pad(n: number, width = 6): string {
 /** The index name and attribute names, re-exported for queries. */
 export const INDEX = TABLE_SCHEMA.gsi1;
 
+const HEAD_PREFIX: Record<DefinitionKind, string> = { agent: 'AGENT#', tool: 'TOOL#', workflow: 'WORKFLOW#' };
+const VERSION_PREFIX: Record<DefinitionKind, string> = { agent: 'AGENTVER#', tool: 'TOOLVER#', workflow: 'WFVER#' };
+
+/** Key of a definition's head (agent, tool, workflow). */
+export const headKey = (t: string, kind: DefinitionKind, id: string): Key => ({
+  pk: tenantPk(t),
+  sk: `${HEAD_PREFIX[kind]}${id}`,
+});
+
+/** Key of one immutable version of a definition. */
+export const versionKey = (t: string, kind: DefinitionKind, id: string, v: number): Key => ({
+  pk: tenantPk(t),
+  sk: `${VERSION_PREFIX[kind]}${id}#V#${pad(v)}`,
+});
+
 /** Key builders, one per item kind. */
 export const keys = {
   tenant: (t: string): Key => ({ pk: tenantPk(t), sk: 'PROFILE' }),
@@ -64,5 +80,7 @@ export const keys = {
     apiKey: 'APIKEY#',
     secret: 'SECRET#',
     auditRecord: 'SEQ#',
+    head: HEAD_PREFIX,
+    versionsOf: (kind: DefinitionKind, id: string) => `${VERSION_PREFIX[kind]}${id}#V#`,
   },
 } as const;

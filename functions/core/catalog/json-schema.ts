@@ -1,0 +1,57 @@
+/**
+ * Checks a JSON Schema supplied by a tenant (a tool's `inputSchema`, a workflow's `inputSchema`):
+ * it must describe an object and compile with Ajv (JSON Schema 2020-12).
+ */
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { FieldProblem } from '../errors.ts';
+import { isRecord, joinPath } from './problems.ts';
+
+/** Largest schema accepted, serialized: compiling is linear in size, so cap it. */
+export const MAX_JSON_SCHEMA_BYTES = 64 * 1024;
+
+const DIALECT_2020 = 'https://json-schema.org/draft/2020-12/schema';
+
+let ajv: Ajv2020 | undefined;
+
+// Built on first use: module load stays cheap for handlers that never validate schemas.
+function compiler(): Ajv2020 {
+  ajv ??= new Ajv2020({
+    // Tenants' schemas may carry annotations Ajv does not know (x-*, examples): tolerate them.
+    strict: false,
+    // Formats are checked at run time by the runner, not here; unknown ones must not fail the save.
+    validateFormats: false,
+    // Never keep a tenant's schema (or its $id) in the shared instance.
+    addUsedSchema: false,
+    allErrors: false,
+  });
+  return ajv;
+}
+
+/**
+ * Problems with a JSON Schema that describes an object, each named under `path`: not an object,
+ * `type` other than `"object"`, too large, another dialect, or Ajv refusing to compile it.
+ */
+export function jsonSchemaProblems(schema: unknown, path: string): FieldProblem[] {
+  if (!isRecord(schema)) return [{ path, message: 'must be a JSON Schema object' }];
+  if (schema.type !== 'object') {
+    return [{ path: joinPath(path, 'type'), message: 'must be "object" (the input is a JSON object)' }];
+  }
+  const size = JSON.stringify(schema).length;
+  if (size > MAX_JSON_SCHEMA_BYTES) {
+    return [{ path, message: `is ${size} bytes; at most ${MAX_JSON_SCHEMA_BYTES} are accepted` }];
+  }
+  if (schema.$schema !== undefined && schema.$schema !== DIALECT_2020 && schema.$schema !== `${DIALECT_2020}#`) {
+    return [{ path: joinPath(path, '$schema'), message: `only JSON Schema 2020-12 (${DIALECT_2020}) is supported` }];
+  }
+  const instance = compiler();
+  try {
+    instance.compile(schema);
+    return [];
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return [{ path, message: `invalid JSON Schema: ${message.slice(0, 500)}` }];
+  } finally {
+    // Ajv caches compiled schemas by object identity; drop this one so a warm Lambda does not grow.
+    instance.removeSchema(schema);
+  }
+}

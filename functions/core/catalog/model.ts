@@ -1,0 +1,323 @@
+/**
+ * Agent and Tool definitions (API.md "Definitions"): zod schemas that reject unknown fields, the
+ * types they produce, and validators that report every problem at once, each named by its path.
+ * Pure and synchronous: whatever needs storage (does this tool exist?) arrives already resolved.
+ */
+import { z } from 'zod';
+import { type FieldProblem, ValidationError } from '../errors.ts';
+import { parseDataPath, scanTemplates } from '../workflows/templates.ts';
+import { jsonSchemaProblems } from './json-schema.ts';
+import { definitionErrorMap, isRecord, joinPath, ProblemList, zodProblems } from './problems.ts';
+import { regexProblem } from './regex-safety.ts';
+
+/** Model providers an agent can use. `scripted` answers from a script: local runs, demos, tests. */
+export const AGENT_PROVIDERS = ['bedrock', 'openai', 'scripted'] as const;
+/** One of {@link AGENT_PROVIDERS}. */
+export type AgentProvider = (typeof AGENT_PROVIDERS)[number];
+
+/** The platform's own tools a `builtin` tool can name. */
+export const BUILTIN_TOOLS = ['echo', 'current_time', 'json_extract', 'uuid', 'sum'] as const;
+/** One of {@link BUILTIN_TOOLS}. */
+export type BuiltinToolName = (typeof BUILTIN_TOOLS)[number];
+
+/** HTTP methods an http tool can use. */
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** Default and bounds of agent and tool numbers. */
+export const CATALOG_LIMITS = Object.freeze({
+  maxToolCallsDefault: 8,
+  maxToolCalls: 50,
+  maxTokens: 200_000,
+  maxAgentTools: 32,
+  maxScriptRules: 100,
+  httpTimeoutMsDefault: 10_000,
+  httpTimeoutMsMin: 100,
+  httpTimeoutMsMax: 30_000,
+  maxHeaders: 32,
+});
+
+/** Ids of agents and tools as the API hands them out (opaque). */
+export const resourceIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,128}$/, 'not a valid id (letters, digits, _ and -, up to 128)');
+
+/** A secret's name, as `PUT /secrets/{name}` accepts it. */
+export const secretNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,128}$/, 'not a valid secret name (letters, digits, dot, dash and underscore, up to 128)');
+
+/** Any JSON value. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+const nameSchema = z.string().trim().min(1).max(128);
+const descriptionSchema = z.string().max(2000);
+const jsonObjectSchema = z.record(z.string(), z.json());
+
+const matchSchema = z.string().superRefine((source, ctx) => {
+  const problem = regexProblem(source);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** One rule of a scripted agent: the first whose `match` matches the prompt answers. */
+export const scriptRuleSchema = z.strictObject({
+  /** A JavaScript regular expression tested against the prompt; absent means "always matches". */
+  match: matchSchema.optional(),
+  reply: z.string().max(100_000),
+  toolCalls: z
+    .array(z.strictObject({ toolId: resourceIdSchema, args: jsonObjectSchema }))
+    .max(16)
+    .optional(),
+  usage: z
+    .strictObject({
+      inputTokens: z.int().min(0).max(100_000_000),
+      outputTokens: z.int().min(0).max(100_000_000),
+    })
+    .optional(),
+});
+
+/** An agent: a model with a system prompt, tools and limits. */
+export const agentSchema = z.strictObject({
+  name: nameSchema,
+  description: descriptionSchema.optional(),
+  provider: z.enum(AGENT_PROVIDERS),
+  model: z.string().min(1).max(256),
+  systemPrompt: z.string().max(100_000).optional(),
+  tools: z.array(resourceIdSchema).max(CATALOG_LIMITS.maxAgentTools).optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  maxTokens: z.int().min(1).max(CATALOG_LIMITS.maxTokens).optional(),
+  maxToolCalls: z.int().min(0).max(CATALOG_LIMITS.maxToolCalls).default(CATALOG_LIMITS.maxToolCallsDefault),
+  /** OpenAI-compatible endpoint; https, or http only to a loopback host (local model servers). */
+  baseUrl: z.string().max(2048).optional(),
+  /** Name of the tenant secret holding the API key (openai). */
+  apiKeySecret: secretNameSchema.optional(),
+  script: z.array(scriptRuleSchema).min(1).max(CATALOG_LIMITS.maxScriptRules).optional(),
+});
+
+/** A validated agent definition (defaults applied). */
+export type AgentDefinition = z.output<typeof agentSchema>;
+
+const toolBase = {
+  name: nameSchema,
+  description: descriptionSchema.optional(),
+  /** JSON Schema (2020-12) of the tool's `args`; must describe an object. */
+  inputSchema: jsonObjectSchema,
+};
+
+/** A tool that calls an HTTP endpoint. `url` and header values may hold `{{args.x}}` templates. */
+export const httpToolSchema = z.strictObject({
+  ...toolBase,
+  type: z.literal('http'),
+  method: z.enum(HTTP_METHODS),
+  url: z.string().min(1).max(2048),
+  headers: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'not a valid header name'),
+      z.string().max(4096),
+    )
+    .optional(),
+  /** Secret sent as `Authorization: Bearer <value>` by the runner. */
+  authSecret: secretNameSchema.optional(),
+  timeoutMs: z
+    .int()
+    .min(CATALOG_LIMITS.httpTimeoutMsMin)
+    .max(CATALOG_LIMITS.httpTimeoutMsMax)
+    .default(CATALOG_LIMITS.httpTimeoutMsDefault),
+  /** Allows http and private/loopback addresses (refused by default, also at run time after DNS). */
+  allowPrivateNetwork: z.boolean().default(false),
+});
+
+/** A tool implemented by the platform itself. */
+export const builtinToolSchema = z.strictObject({
+  ...toolBase,
+  type: z.literal('builtin'),
+  builtin: z.enum(BUILTIN_TOOLS),
+});
+
+/** A tool definition, either kind. */
+export const toolSchema = z.discriminatedUnion('type', [httpToolSchema, builtinToolSchema]);
+
+/** A validated http tool (defaults applied). */
+export type HttpToolDefinition = z.output<typeof httpToolSchema>;
+/** A validated builtin tool. */
+export type BuiltinToolDefinition = z.output<typeof builtinToolSchema>;
+/** A validated tool definition. */
+export type ToolDefinition = z.output<typeof toolSchema>;
+
+/** What agent validation needs to know about the outside world, already resolved by the caller. */
+export interface AgentValidationContext {
+  /** Whether a tool with this id exists in the caller's tenant. */
+  toolExists(id: string): boolean;
+}
+
+/**
+ * Validates an agent definition. Returns it parsed (defaults applied) or throws `ValidationError`
+ * naming every problem: schema errors, `script` required iff the provider is `scripted`, `baseUrl`
+ * and `apiKeySecret` only for `openai`, unknown or repeated tool ids, script tool calls to tools the
+ * agent does not list, unsafe regular expressions.
+ */
+export function validateAgent(input: unknown, ctx: AgentValidationContext): AgentDefinition {
+  const problems = new ProblemList();
+  const parsed = agentSchema.safeParse(input, { error: definitionErrorMap });
+  if (!parsed.success) problems.addAll(zodProblems(parsed.error));
+  if (isRecord(input)) {
+    // Cross-field rules read the raw input so they are reported even when other fields fail.
+    const provider = input.provider;
+    if (provider === 'scripted' && input.script === undefined) {
+      problems.add('script', 'required when provider is "scripted"');
+    }
+    if (provider !== 'scripted' && input.script !== undefined) {
+      problems.add('script', 'only allowed when provider is "scripted"');
+    }
+    if (provider !== 'openai') {
+      for (const field of ['baseUrl', 'apiKeySecret'] as const) {
+        if (input[field] !== undefined) problems.add(field, 'only allowed when provider is "openai"');
+      }
+    }
+    if (typeof input.baseUrl === 'string') {
+      const message = baseUrlProblem(input.baseUrl);
+      if (message) problems.add('baseUrl', message);
+    }
+    const listed = new Set<string>();
+    if (Array.isArray(input.tools)) {
+      input.tools.forEach((id, i) => {
+        if (typeof id !== 'string') return;
+        if (listed.has(id)) problems.add(`tools.${i}`, `tool ${id} is listed twice`);
+        else if (!ctx.toolExists(id)) problems.add(`tools.${i}`, `unknown tool ${id}`);
+        listed.add(id);
+      });
+    }
+    if (Array.isArray(input.script)) {
+      input.script.forEach((rule, i) => {
+        if (!isRecord(rule) || !Array.isArray(rule.toolCalls)) return;
+        rule.toolCalls.forEach((call, j) => {
+          if (isRecord(call) && typeof call.toolId === 'string' && !listed.has(call.toolId)) {
+            problems.add(`script.${i}.toolCalls.${j}.toolId`, `tool ${call.toolId} is not in this agent's tools`);
+          }
+        });
+      });
+    }
+  }
+  if (problems.size > 0 || !parsed.success) {
+    throw new ValidationError(`Invalid agent: ${problems.size} problem(s)`, problems.items);
+  }
+  return parsed.data;
+}
+
+/**
+ * Validates a tool definition. Returns it parsed (defaults applied) or throws `ValidationError`
+ * naming every problem: schema errors, a bad `inputSchema`, a `url` that does not parse once its
+ * templates are filled, has no host, puts a template in its scheme or host, is not https (unless
+ * `allowPrivateNetwork`), names a private address literally, and templates that read anything but
+ * `args`.
+ */
+export function validateTool(input: unknown): ToolDefinition {
+  const problems = new ProblemList();
+  const parsed = toolSchema.safeParse(input, { error: definitionErrorMap });
+  if (!parsed.success) problems.addAll(zodProblems(parsed.error));
+  if (isRecord(input)) {
+    if (input.inputSchema !== undefined) problems.addAll(jsonSchemaProblems(input.inputSchema, 'inputSchema'));
+    if (input.type === 'http') {
+      const allowPrivate = input.allowPrivateNetwork === true;
+      if (typeof input.url === 'string') problems.addAll(toolUrlProblems(input.url, allowPrivate));
+      if (isRecord(input.headers)) {
+        for (const [name, value] of Object.entries(input.headers)) {
+          if (typeof value === 'string') problems.addAll(argTemplateProblems(value, joinPath('headers', name)));
+        }
+      }
+    }
+  }
+  if (problems.size > 0 || !parsed.success) {
+    throw new ValidationError(`Invalid tool: ${problems.size} problem(s)`, problems.items);
+  }
+  return parsed.data;
+}
+
+// Templates in tool fields may only read the call's arguments.
+function argTemplateProblems(text: string, path: string): FieldProblem[] {
+  const { matches, error } = scanTemplates(text, 100);
+  const out: FieldProblem[] = [];
+  if (error) out.push({ path, message: error });
+  for (const match of matches) {
+    const parsed = parseDataPath(match.expression, ['args']);
+    if (!parsed.ok) out.push({ path, message: `template {{${match.expression}}}: ${parsed.message}` });
+  }
+  return out;
+}
+
+const TEMPLATE_MARK = 'meridiantemplatearg';
+
+/** Problems with an http tool's URL template (all named `url`). */
+export function toolUrlProblems(url: string, allowPrivateNetwork: boolean): FieldProblem[] {
+  const out = argTemplateProblems(url, 'url');
+  if (out.length > 0) return out;
+  // Fill templates with a marker so the URL parses as it will at run time, and so a template that
+  // lands in the scheme or host (which would let arguments choose the server) can be spotted.
+  let filled = '';
+  let from = 0;
+  for (const match of scanTemplates(url).matches) {
+    filled += url.slice(from, match.offset) + TEMPLATE_MARK;
+    from = url.indexOf('}}', match.offset) + 2;
+  }
+  filled += url.slice(from);
+  let parsed: URL;
+  try {
+    parsed = new URL(filled);
+  } catch {
+    return [{ path: 'url', message: 'not a valid absolute URL once its templates are filled' }];
+  }
+  const problems: FieldProblem[] = [];
+  if (parsed.protocol.includes(TEMPLATE_MARK) || parsed.host.includes(TEMPLATE_MARK)) {
+    problems.push({ path: 'url', message: 'templates are not allowed in the scheme or host' });
+  }
+  if (parsed.hostname === '') problems.push({ path: 'url', message: 'must have a host' });
+  if (parsed.protocol !== 'https:' && !(allowPrivateNetwork && parsed.protocol === 'http:')) {
+    problems.push({
+      path: 'url',
+      message: allowPrivateNetwork ? 'must be http or https' : 'must be https (http needs allowPrivateNetwork)',
+    });
+  }
+  if (parsed.username !== '' || parsed.password !== '') {
+    problems.push({ path: 'url', message: 'must not carry credentials: use authSecret' });
+  }
+  if (!allowPrivateNetwork && isPrivateHost(parsed.hostname)) {
+    problems.push({ path: 'url', message: 'names a private or loopback address: set allowPrivateNetwork to call it' });
+  }
+  return problems;
+}
+
+function baseUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'not a valid absolute URL';
+  }
+  if (parsed.hostname === '') return 'must have a host';
+  if (parsed.username !== '' || parsed.password !== '') return 'must not carry credentials: use apiKeySecret';
+  if (parsed.protocol === 'https:') return undefined;
+  if (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname)) return undefined;
+  return 'must be https (http only to a loopback host)';
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+// Literal private hosts only: names that resolve to private addresses are refused by the runner
+// after DNS resolution, which a static check cannot do.
+function isPrivateHost(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  if (isLoopbackHost(host) || host === '0.0.0.0' || host.endsWith('.internal') || host.endsWith('.local')) return true;
+  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(host);
+  if (v4) {
+    const a = Number(v4[1]);
+    const b = Number(v4[2]);
+    return a === 10 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
+  }
+  if (host.startsWith('[')) {
+    const v6 = host.slice(1, -1);
+    return v6.startsWith('fc') || v6.startsWith('fd') || v6.startsWith('fe80') || v6.startsWith('::ffff:') || v6 === '::';
+  }
+  return false;
+}

@@ -1,0 +1,72 @@
+/**
+ * Helpers shared by the definition validators (agents, tools, workflows): turning zod issues into
+ * field problems named by path, and a few tolerant readers for raw (unvalidated) JSON.
+ */
+import type { core, z } from 'zod';
+import type { FieldProblem } from '../errors.ts';
+
+/** Joins path segments the way problems name fields: `steps.a.retry.maxAttempts`; empty parts vanish. */
+export function joinPath(...parts: readonly (string | number | undefined)[]): string {
+  let out = '';
+  for (const part of parts) {
+    if (part === undefined || part === '') continue;
+    out = out === '' ? String(part) : `${out}.${part}`;
+  }
+  return out;
+}
+
+/**
+ * Per-parse zod error map: a missing field reads `required` rather than zod's
+ * `expected string, received undefined`. Everything else keeps zod's message.
+ */
+export const definitionErrorMap: core.$ZodErrorMap = (issue) =>
+  issue.code === 'invalid_type' && issue.input === undefined ? 'required' : undefined;
+
+/**
+ * Converts zod issues into field problems. Unknown keys become one problem per key (`steps.a.foo:
+ * unknown field`); an invalid record key (a bad step id) is named by the key itself.
+ */
+export function zodProblems(error: z.ZodError, prefix = ''): FieldProblem[] {
+  const out: FieldProblem[] = [];
+  for (const issue of error.issues) {
+    const path = joinPath(prefix, ...issue.path.map((p) => String(p)));
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) out.push({ path: joinPath(path, key), message: 'unknown field' });
+    } else if (issue.code === 'invalid_key') {
+      const inner = issue.issues[0]?.message ?? issue.message;
+      out.push({ path, message: `invalid key: ${inner}` });
+    } else {
+      out.push({ path, message: issue.message });
+    }
+  }
+  return out;
+}
+
+/** True for a plain JSON object (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Collects problems, dropping exact duplicates (the same path and message found twice). */
+export class ProblemList {
+  readonly #seen = new Set<string>();
+  readonly items: FieldProblem[] = [];
+
+  /** Adds one problem unless the same one is already there. */
+  add(path: string, message: string): void {
+    const key = `${path}\u0000${message}`;
+    if (this.#seen.has(key)) return;
+    this.#seen.add(key);
+    this.items.push({ path, message });
+  }
+
+  /** Adds many problems. */
+  addAll(problems: readonly FieldProblem[]): void {
+    for (const p of problems) this.add(p.path, p.message);
+  }
+
+  /** How many problems were found. */
+  get size(): number {
+    return this.items.length;
+  }
+}

@@ -1,0 +1,339 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+/**
+ * Per-stage deployment configuration: everything that differs between `dev` and `prod` lives here,
+ * typed and frozen, so the constructs take plain values and never branch on the stage name.
+ * Deployment-specific values (domains, URLs, e-mail) can be overridden with CDK context
+ * (`-c key=value`) and are validated the same way as the defaults.
+ */
+
+/** The stages Meridian knows how to deploy. */
+export const STAGE_NAMES = ['dev', 'prod'] as const;
+
+/** One of {@link STAGE_NAMES}. */
+export type StageName = (typeof STAGE_NAMES)[number];
+
+/** Cognito MFA enforcement, spelled like `aws-cognito`'s `Mfa` enum keys. */
+export type MfaMode = 'OFF' | 'OPTIONAL' | 'REQUIRED';
+
+/** Memory and timeout of one Lambda function; explicit so cost and limits are reviewed, not defaulted. */
+export interface FunctionSizing {
+  /** Memory in MB (128 to 10,240); CPU scales with it. */
+  readonly memoryMb: number;
+  /** Maximum run time of one invocation. */
+  readonly timeout: Duration;
+}
+
+/** API Gateway stage throttling. */
+export interface ThrottleConfig {
+  /** Steady-state requests per second across the stage. */
+  readonly rateLimit: number;
+  /** Burst bucket size, in requests. */
+  readonly burstLimit: number;
+}
+
+/** The validated, frozen configuration of one stage. */
+export interface StageConfig {
+  /** The stage name; part of stack ids, the secrets prefix and the `STAGE` variable. */
+  readonly stage: StageName;
+  /**
+   * Removal policy of resources CloudFormation can delete cleanly (table, user pool, their keys, log
+   * groups): RETAIN in prod, DESTROY in dev. Buckets are always retained (see the storage constructs).
+   */
+  readonly removalPolicy: RemovalPolicy;
+  /** DynamoDB and Cognito deletion protection, and stack termination protection. */
+  readonly deletionProtection: boolean;
+  /** Retention of every Lambda and API access log group. */
+  readonly logRetention: RetentionDays;
+  /** Object Lock COMPLIANCE retention of each audit archive object, in days (cannot be shortened later). */
+  readonly auditObjectLockDays: number;
+  /** Days after which audit archive objects move to S3 Glacier Flexible Retrieval. */
+  readonly auditGlacierTransitionDays: number;
+  /** Days a non-current artifact version is kept before it expires. */
+  readonly artifactsNoncurrentVersionDays: number;
+  /** Days S3 server access logs are kept. */
+  readonly accessLogsExpirationDays: number;
+  /** Cognito MFA: dev OPTIONAL (fast local sign-in), prod REQUIRED. */
+  readonly mfa: MfaMode;
+  /**
+   * Cognito threat protection (Plus feature plan, billed per monthly active user): compromised
+   * credential detection and adaptive authentication, enforced.
+   */
+  readonly threatProtection: boolean;
+  /**
+   * Prefix of the Cognito hosted login domain. The stack appends `-<account id>` because prefixes are
+   * unique across every AWS account in a region. Lowercase letters, digits and hyphens.
+   */
+  readonly hostedLoginDomainPrefix: string;
+  /** OAuth callback URLs of the app client (https, or http on localhost). */
+  readonly callbackUrls: readonly string[];
+  /** OAuth sign-out URLs of the app client (https, or http on localhost). */
+  readonly logoutUrls: readonly string[];
+  /** Browser origins allowed by the API's CORS preflight; empty means no CORS configuration. */
+  readonly corsAllowedOrigins: readonly string[];
+  /** Stage-wide API throttling. */
+  readonly apiThrottle: ThrottleConfig;
+  /** p99 API latency above which the latency alarm fires, in milliseconds. */
+  readonly apiLatencyP99AlarmMs: number;
+  /** E-mail address subscribed to the alarm topic. @default - no subscription */
+  readonly alarmEmail?: string;
+  /** Sizing of the API handler function. */
+  readonly apiFunction: FunctionSizing;
+  /** Sizing of the request authorizer function. */
+  readonly authorizerFunction: FunctionSizing;
+}
+
+/** Values an operator may override per deployment with `-c key=value`. */
+export interface StageOverrides {
+  /** Overrides {@link StageConfig.hostedLoginDomainPrefix}. */
+  readonly hostedLoginDomainPrefix?: unknown;
+  /** Replaces {@link StageConfig.callbackUrls}; a comma-separated string or a string array. */
+  readonly callbackUrls?: unknown;
+  /** Replaces {@link StageConfig.logoutUrls}; a comma-separated string or a string array. */
+  readonly logoutUrls?: unknown;
+  /** Replaces {@link StageConfig.corsAllowedOrigins}; a comma-separated string or a string array. */
+  readonly corsAllowedOrigins?: unknown;
+  /** Sets {@link StageConfig.alarmEmail}. */
+  readonly alarmEmail?: unknown;
+}
+
+/** Thrown at synth when the stage or an override is invalid; the message names each value and the fix. */
+export class StageConfigError extends Error {
+  override readonly name = 'StageConfigError';
+}
+
+/** The CLI's loopback redirect (authorization code + PKCE from a terminal); Cognito allows http here. */
+const CLI_CALLBACK = 'http://localhost:8765/callback';
+const CLI_LOGOUT = 'http://localhost:8765/logout';
+
+const DEFAULTS: Readonly<Record<StageName, Omit<StageConfig, 'stage'>>> = {
+  dev: {
+    removalPolicy: RemovalPolicy.DESTROY,
+    deletionProtection: false,
+    logRetention: RetentionDays.ONE_MONTH,
+    // One day: dev archives are test data, and COMPLIANCE mode makes every object undeletable
+    // (even by the root user) until its retention ends.
+    auditObjectLockDays: 1,
+    auditGlacierTransitionDays: 30,
+    artifactsNoncurrentVersionDays: 7,
+    accessLogsExpirationDays: 30,
+    mfa: 'OPTIONAL',
+    threatProtection: false,
+    hostedLoginDomainPrefix: 'meridian-dev',
+    callbackUrls: ['http://localhost:3000/auth/callback', CLI_CALLBACK],
+    logoutUrls: ['http://localhost:3000/', CLI_LOGOUT],
+    corsAllowedOrigins: ['http://localhost:3000'],
+    apiThrottle: { rateLimit: 25, burstLimit: 50 },
+    apiLatencyP99AlarmMs: 5000,
+    apiFunction: { memoryMb: 1024, timeout: Duration.seconds(25) },
+    authorizerFunction: { memoryMb: 512, timeout: Duration.seconds(5) },
+  },
+  prod: {
+    removalPolicy: RemovalPolicy.RETAIN,
+    deletionProtection: true,
+    logRetention: RetentionDays.ONE_YEAR,
+    auditObjectLockDays: 365,
+    auditGlacierTransitionDays: 90,
+    artifactsNoncurrentVersionDays: 30,
+    accessLogsExpirationDays: 365,
+    mfa: 'REQUIRED',
+    threatProtection: true,
+    hostedLoginDomainPrefix: 'meridian-prod',
+    // Only the CLI loopback by default: a web front end adds its own https URLs with -c callbackUrls=...
+    callbackUrls: [CLI_CALLBACK],
+    logoutUrls: [CLI_LOGOUT],
+    corsAllowedOrigins: [],
+    apiThrottle: { rateLimit: 200, burstLimit: 400 },
+    apiLatencyP99AlarmMs: 2000,
+    apiFunction: { memoryMb: 1024, timeout: Duration.seconds(25) },
+    authorizerFunction: { memoryMb: 512, timeout: Duration.seconds(5) },
+  },
+};
+
+function isStageName(value: unknown): value is StageName {
+  return typeof value === 'string' && (STAGE_NAMES as readonly string[]).includes(value);
+}
+
+/** Reads a list override given as a string array (cdk.json) or a comma-separated string (`-c`). */
+function listOverride(key: string, value: unknown, problems: string[]): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') {
+    return value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0);
+  }
+  if (Array.isArray(value) && value.every((item): item is string => typeof item === 'string')) {
+    return value;
+  }
+  problems.push(
+    `${key}: received ${JSON.stringify(value)}; pass a comma-separated string, e.g. -c ${key}=https://a.example,https://b.example`,
+  );
+  return undefined;
+}
+
+function stringOverride(key: string, value: unknown, problems: string[]): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return value.trim();
+  problems.push(`${key}: received ${JSON.stringify(value)}; pass a string, e.g. -c ${key}=...`);
+  return undefined;
+}
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Cognito accepts https redirect URLs, and http only for localhost. */
+function checkRedirectUrl(key: string, url: string, problems: string[]): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    problems.push(`${key}: "${url}" is not an absolute URL; use e.g. https://app.example.com/auth/callback`);
+    return;
+  }
+  const localHttp = parsed.protocol === 'http:' && LOCAL_HOSTS.has(parsed.hostname);
+  if (parsed.protocol !== 'https:' && !localHttp) {
+    problems.push(`${key}: "${url}" must use https (Cognito allows http only for localhost)`);
+  }
+  if (parsed.hash !== '') problems.push(`${key}: "${url}" must not contain a #fragment`);
+}
+
+function checkOrigin(stage: StageName, origin: string, problems: string[]): void {
+  if (origin === '*') {
+    if (stage === 'prod') {
+      problems.push('corsAllowedOrigins: "*" is not allowed in prod; list the exact https origins');
+    }
+    return;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(origin);
+  } catch {
+    problems.push(`corsAllowedOrigins: "${origin}" is not an origin; use e.g. https://app.example.com`);
+    return;
+  }
+  if (parsed.origin !== origin) {
+    problems.push(
+      `corsAllowedOrigins: "${origin}" must be a bare origin (scheme://host[:port], no path or trailing slash); did you mean "${parsed.origin}"?`,
+    );
+  }
+}
+
+// Prefix + "-" + 12-digit account id must fit Cognito's 63 characters.
+const DOMAIN_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$/;
+const RESERVED_IN_PREFIX = /aws|amazon|cognito/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function checkSizing(
+  key: string,
+  sizing: FunctionSizing,
+  maxTimeoutSeconds: number,
+  problems: string[],
+): void {
+  if (!Number.isInteger(sizing.memoryMb) || sizing.memoryMb < 128 || sizing.memoryMb > 10_240) {
+    problems.push(`${key}.memoryMb: received ${sizing.memoryMb}; use an integer from 128 to 10240`);
+  }
+  const seconds = sizing.timeout.toSeconds();
+  if (seconds < 1 || seconds > maxTimeoutSeconds) {
+    problems.push(`${key}.timeout: received ${seconds}s; use 1 to ${maxTimeoutSeconds} seconds`);
+  }
+}
+
+function validate(config: StageConfig, problems: string[]): void {
+  const prefix = config.hostedLoginDomainPrefix;
+  if (!DOMAIN_PREFIX.test(prefix) || RESERVED_IN_PREFIX.test(prefix)) {
+    problems.push(
+      `hostedLoginDomainPrefix: received "${prefix}"; use 1-50 lowercase letters, digits or inner hyphens, without "aws", "amazon" or "cognito"`,
+    );
+  }
+  if (config.callbackUrls.length === 0) problems.push('callbackUrls: at least one URL is required');
+  if (config.logoutUrls.length === 0) problems.push('logoutUrls: at least one URL is required');
+  for (const url of config.callbackUrls) checkRedirectUrl('callbackUrls', url, problems);
+  for (const url of config.logoutUrls) checkRedirectUrl('logoutUrls', url, problems);
+  for (const origin of config.corsAllowedOrigins) checkOrigin(config.stage, origin, problems);
+  if (config.alarmEmail !== undefined && !EMAIL.test(config.alarmEmail)) {
+    problems.push(`alarmEmail: received "${config.alarmEmail}"; use an address like ops@example.com`);
+  }
+  const { rateLimit, burstLimit } = config.apiThrottle;
+  if (!(rateLimit > 0) || !Number.isInteger(burstLimit) || burstLimit < 1) {
+    problems.push(
+      `apiThrottle: received rate ${rateLimit}, burst ${burstLimit}; use a positive rate and a burst of at least 1`,
+    );
+  }
+  if (!Number.isInteger(config.auditObjectLockDays) || config.auditObjectLockDays < 1) {
+    problems.push(
+      `auditObjectLockDays: received ${config.auditObjectLockDays}; use a whole number of days >= 1`,
+    );
+  }
+  if (!Number.isInteger(config.auditGlacierTransitionDays) || config.auditGlacierTransitionDays < 1) {
+    problems.push(
+      `auditGlacierTransitionDays: received ${config.auditGlacierTransitionDays}; use a whole number of days >= 1`,
+    );
+  }
+  // HTTP APIs give up on an integration after 30 s; a longer Lambda timeout would only burn money.
+  checkSizing('apiFunction', config.apiFunction, 29, problems);
+  // API Gateway waits at most 10 s for a Lambda authorizer.
+  checkSizing('authorizerFunction', config.authorizerFunction, 10, problems);
+}
+
+/**
+ * Builds the validated, frozen configuration of `stage`, applying operator overrides.
+ * Throws one {@link StageConfigError} naming every bad value and how to fix it.
+ */
+export function loadStageConfig(stage: unknown, overrides: StageOverrides = {}): StageConfig {
+  if (!isStageName(stage)) {
+    throw new StageConfigError(
+      `Unknown stage ${JSON.stringify(stage)}: use one of ${STAGE_NAMES.join(', ')}, e.g. npx cdk synth -c stage=dev`,
+    );
+  }
+  const problems: string[] = [];
+  const base = DEFAULTS[stage];
+  const alarmEmail = stringOverride('alarmEmail', overrides.alarmEmail, problems);
+  const config: StageConfig = {
+    ...base,
+    stage,
+    hostedLoginDomainPrefix:
+      stringOverride('hostedLoginDomainPrefix', overrides.hostedLoginDomainPrefix, problems) ??
+      base.hostedLoginDomainPrefix,
+    callbackUrls: listOverride('callbackUrls', overrides.callbackUrls, problems) ?? base.callbackUrls,
+    logoutUrls: listOverride('logoutUrls', overrides.logoutUrls, problems) ?? base.logoutUrls,
+    corsAllowedOrigins:
+      listOverride('corsAllowedOrigins', overrides.corsAllowedOrigins, problems) ?? base.corsAllowedOrigins,
+    ...(alarmEmail ? { alarmEmail } : {}),
+  };
+  validate(config, problems);
+  if (problems.length > 0) {
+    throw new StageConfigError(`Invalid configuration for stage "${stage}": ${problems.join('; ')}`);
+  }
+  return deepFreeze(config);
+}
+
+/** Minimal view of a construct node: what {@link stageConfigFromContext} reads. */
+export interface ContextReader {
+  /** Returns the context value of `key`, or undefined. */
+  tryGetContext(key: string): unknown;
+}
+
+/**
+ * Reads the stage (`-c stage=dev|prod`, default `dev`) and the overrides from CDK context.
+ * An empty `-c stage=` is an error rather than a silent fall-back to dev.
+ */
+export function stageConfigFromContext(node: ContextReader): StageConfig {
+  const stage = node.tryGetContext('stage') ?? 'dev';
+  return loadStageConfig(stage, {
+    hostedLoginDomainPrefix: node.tryGetContext('hostedLoginDomainPrefix'),
+    callbackUrls: node.tryGetContext('callbackUrls'),
+    logoutUrls: node.tryGetContext('logoutUrls'),
+    corsAllowedOrigins: node.tryGetContext('corsAllowedOrigins'),
+    alarmEmail: node.tryGetContext('alarmEmail'),
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    // Duration and RemovalPolicy values are CDK objects/enums; freezing a Duration is harmless.
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

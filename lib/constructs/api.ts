@@ -1,0 +1,335 @@
+import { ArnFormat, Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  CfnAuthorizer,
+  CorsHttpMethod,
+  HttpApi,
+  HttpMethod,
+  HttpStage,
+  LogGroupLogDestination,
+  PayloadFormatVersion,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { ArnPrincipal, Effect, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { acknowledgeWildcardResource } from '../compliance.ts';
+import type { FunctionSizing, StageName, ThrottleConfig } from '../config.ts';
+import { MeridianFunction } from './function.ts';
+import {
+  TABLE_ITEM_READ_ACTIONS,
+  TABLE_ITEM_WRITE_ACTIONS,
+  tableKeyActions,
+  tableResourceArns,
+} from './storage.ts';
+
+/** The session tag that carries the tenant into the tenant data role; IAM policy variables read it. */
+export const TENANT_SESSION_TAG = 'TenantId';
+
+/** Request headers browsers may send cross-origin. */
+export const CORS_ALLOWED_HEADERS: readonly string[] = [
+  'Authorization',
+  'Content-Type',
+  'X-Api-Key',
+  'Idempotency-Key',
+  'X-Meridian-Signature',
+];
+
+/** One JSON object per request: what an operator needs to follow a request without the function logs. */
+const ACCESS_LOG_FORMAT = JSON.stringify({
+  requestId: '$context.requestId',
+  ip: '$context.identity.sourceIp',
+  requestTime: '$context.requestTime',
+  httpMethod: '$context.httpMethod',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  responseLength: '$context.responseLength',
+  integrationErrorMessage: '$context.integrationErrorMessage',
+  authorizerError: '$context.authorizer.error',
+  latency: '$context.responseLatency',
+});
+
+/** Routes served without the authorizer, and why each may be public. */
+const PUBLIC_ROUTES: readonly { path: string; method: HttpMethod; reason: string }[] = [
+  {
+    path: '/health',
+    method: HttpMethod.GET,
+    reason: 'Liveness probe for load checks and uptime monitors; returns no data.',
+  },
+  {
+    path: '/health/ready',
+    method: HttpMethod.GET,
+    reason: 'Readiness probe (table and bucket reachable); returns only up/down per dependency, no data.',
+  },
+  {
+    path: '/openapi.json',
+    method: HttpMethod.GET,
+    reason:
+      'The public API description that clients and the docs are generated from; contains no tenant data.',
+  },
+  {
+    path: '/hooks/{webhookId}',
+    method: HttpMethod.POST,
+    reason:
+      'Inbound webhooks from third parties that cannot obtain a Cognito token or API key; the handler must authenticate every call by the HMAC in X-Meridian-Signature, keyed with that webhook secret.',
+  },
+];
+
+/** Properties of {@link Api}. */
+export interface ApiProps {
+  /** Deployment stage: the `STAGE` variable and the tenant secrets prefix `meridian/<stage>/tenants`. */
+  readonly stage: StageName;
+  /** The single table; the API reads and writes it, the authorizer reads it and touches API keys. */
+  readonly table: ITable;
+  /** The audit archive bucket (readiness check now, archive writes later). */
+  readonly auditBucket: IBucket;
+  /** The artifacts bucket (large step outputs, exports). */
+  readonly artifactsBucket: IBucket;
+  /** The user pool whose access tokens the authorizer accepts and whose users the API manages. */
+  readonly userPool: IUserPool;
+  /** The app client the access tokens must be issued to. */
+  readonly userPoolClient: IUserPoolClient;
+  /** Memory and timeout of the API function. */
+  readonly apiFunction: FunctionSizing;
+  /** Memory and timeout of the authorizer function. */
+  readonly authorizerFunction: FunctionSizing;
+  /** Origins allowed by the CORS preflight; empty configures no CORS. */
+  readonly corsAllowedOrigins: readonly string[];
+  /** Stage-wide throttling. */
+  readonly throttle: ThrottleConfig;
+  /** Retention of the function and access log groups. */
+  readonly logRetention: RetentionDays;
+  /** Removal policy of the function and access log groups. */
+  readonly logRemovalPolicy: RemovalPolicy;
+}
+
+/**
+ * Meridian's HTTP API: one API function behind every route, a Lambda REQUEST authorizer in front of
+ * all but the public ones, stage throttling, JSON access logs, CORS from config, and the tenant data
+ * role the API function assumes (tagged with the caller's tenant) so IAM, not only code, fences each
+ * tenant's items and secrets.
+ */
+export class Api extends Construct {
+  /** The HTTP API. */
+  readonly httpApi: HttpApi;
+  /** The `$default` stage (throttling, access logs). */
+  readonly stage: HttpStage;
+  /** Base URL of the API, with a trailing slash. */
+  readonly url: string;
+  /** The function behind every route. */
+  readonly apiFunction: MeridianFunction;
+  /** The request authorizer. */
+  readonly authorizerFunction: MeridianFunction;
+  /** The API's access log group. */
+  readonly accessLogGroup: LogGroup;
+  /**
+   * Role the API function assumes with session tag `TenantId=<tenant>` for tenant-scoped work: items
+   * whose partition key starts with `TENANT#<tenant>` and secrets under `<prefix>/<tenant>/` only.
+   */
+  readonly tenantDataRole: Role;
+
+  constructor(scope: Construct, id: string, props: ApiProps) {
+    super(scope, id);
+    const common = {
+      stage: props.stage,
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
+    };
+
+    this.apiFunction = new MeridianFunction(this, 'ApiFunction', {
+      ...common,
+      entry: 'functions/handlers/api.ts',
+      description: `Meridian API handler (${props.stage})`,
+      serviceName: 'meridian-api',
+      memorySize: props.apiFunction.memoryMb,
+      timeout: props.apiFunction.timeout,
+    })
+      .bindTable(props.table)
+      .bindAuditBucket(props.auditBucket)
+      .bindArtifactsBucket(props.artifactsBucket)
+      .bindUserPool(props.userPool, props.userPoolClient, 'admin');
+
+    this.authorizerFunction = new MeridianFunction(this, 'AuthorizerFunction', {
+      ...common,
+      entry: 'functions/handlers/authorizer.ts',
+      description: `Meridian request authorizer (${props.stage})`,
+      serviceName: 'meridian-authorizer',
+      memorySize: props.authorizerFunction.memoryMb,
+      timeout: props.authorizerFunction.timeout,
+    })
+      // Reads (API key and login-to-tenant lookups) plus UpdateItem for an API key's lastUsedAt.
+      .bindTable(props.table, 'readUpdate')
+      // The shared runtime config requires the variable; the authorizer never touches the bucket.
+      .bindAuditBucket(props.auditBucket, 'nameOnly')
+      // Access tokens are verified against the pool's public JWKS: no Cognito permission needed.
+      .bindUserPool(props.userPool, props.userPoolClient, 'verify');
+
+    for (const fn of [this.apiFunction, this.authorizerFunction]) {
+      Validations.of(fn.function).acknowledge({
+        id: 'Serverless-LambdaDLQ',
+        reason:
+          'Invoked only synchronously by API Gateway (integration and authorizer): a dead-letter queue receives failed asynchronous events and would never be used; errors reach the caller and the error alarms.',
+      });
+    }
+
+    this.tenantDataRole = this.createTenantDataRole(props);
+
+    this.accessLogGroup = new LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy,
+    });
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      // Derived from the stack, so dev and prod are told apart in the console (names are not unique keys).
+      apiName: `${Stack.of(this).stackName}-api`,
+      description: `Meridian API (${props.stage})`,
+      // Created below with throttling and access logs, which the implicit default stage cannot take.
+      createDefaultStage: false,
+      corsPreflight:
+        props.corsAllowedOrigins.length === 0
+          ? undefined
+          : {
+              allowOrigins: [...props.corsAllowedOrigins],
+              allowMethods: [CorsHttpMethod.ANY],
+              allowHeaders: [...CORS_ALLOWED_HEADERS],
+              exposeHeaders: ['Location'],
+              maxAge: Duration.hours(1),
+            },
+    });
+    this.stage = new HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: props.throttle.rateLimit, burstLimit: props.throttle.burstLimit },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(this.accessLogGroup),
+        format: AccessLogFormat.custom(ACCESS_LOG_FORMAT),
+      },
+    });
+    this.url = this.stage.url;
+
+    const integration = new HttpLambdaIntegration('ApiIntegration', this.apiFunction.function, {
+      payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
+    });
+    // No identity source and no gateway cache, deliberately. An HTTP API answers 401 without calling
+    // the authorizer when any configured identity source is missing from the request, and callers
+    // present either `Authorization: Bearer` or `X-Api-Key`: listing both would reject every request
+    // that carries only one. Without identity sources the gateway cannot cache results (its cache key
+    // is built from them), so the authorizer caches verified credentials in-process instead.
+    const authorizer = new HttpLambdaAuthorizer('RequestAuthorizer', this.authorizerFunction.function, {
+      responseTypes: [HttpLambdaResponseType.SIMPLE],
+      identitySource: [],
+      resultsCacheTtl: Duration.seconds(0),
+    });
+
+    for (const route of PUBLIC_ROUTES) {
+      for (const httpRoute of this.httpApi.addRoutes({
+        path: route.path,
+        methods: [route.method],
+        integration,
+      })) {
+        Validations.of(httpRoute).acknowledge({ id: 'AwsSolutions-APIG4', reason: route.reason });
+      }
+    }
+    this.httpApi.addRoutes({ path: '/{proxy+}', methods: [HttpMethod.ANY], integration, authorizer });
+
+    // HttpLambdaAuthorizer renders an empty list as `IdentitySource: []`; omit the property so the
+    // template says what we mean (no identity source) rather than relying on how [] is interpreted.
+    for (const child of this.httpApi.node.findAll()) {
+      if (child instanceof CfnAuthorizer) child.identitySource = undefined;
+    }
+  }
+
+  private createTenantDataRole(props: ApiProps): Role {
+    const apiRole = this.apiFunction.role;
+    const tenantTag = `\${aws:PrincipalTag/${TENANT_SESSION_TAG}}`;
+    const secretsPrefix = `meridian/${props.stage}/tenants`;
+
+    const role = new Role(this, 'TenantDataRole', {
+      description:
+        'Assumed by the API function with session tag TenantId; reaches only that tenant items and secrets',
+      // Only the API function's role, only with sts:TagSession, and only when it tags the session
+      // with a tenant: an untagged session would make every policy variable below empty.
+      assumedBy: new ArnPrincipal(apiRole.roleArn)
+        .withSessionTags()
+        .withConditions({ Null: { [`aws:RequestTag/${TENANT_SESSION_TAG}`]: 'false' } }),
+      maxSessionDuration: Duration.hours(1),
+    });
+
+    const tableArns = tableResourceArns(props.table);
+    const itemActions = [...TABLE_ITEM_READ_ACTIONS, ...TABLE_ITEM_WRITE_ACTIONS];
+    role.addToPolicy(
+      new PolicyStatement({
+        sid: 'TenantItemsOnly',
+        actions: itemActions,
+        resources: tableArns,
+        // Every key the request names (item keys, query partition, batch keys) must be the tenant's
+        // partition `TENANT#<t>` or one of its sub-partitions `TENANT#<t>#...` (executions, audit).
+        conditions: {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': [`TENANT#${tenantTag}`, `TENANT#${tenantTag}#*`],
+          },
+        },
+      }),
+    );
+    role.addToPolicy(
+      new PolicyStatement({
+        sid: 'DenyRequestsWithoutLeadingKeys',
+        effect: Effect.DENY,
+        // ForAllValues is true for an empty set, so a request naming no partition key (Scan) would
+        // pass the statement above; refuse it explicitly.
+        actions: [...itemActions, 'dynamodb:Scan'],
+        resources: tableArns,
+        conditions: { Null: { 'dynamodb:LeadingKeys': 'true' } },
+      }),
+    );
+    if (props.table.encryptionKey) {
+      role.addToPolicy(
+        new PolicyStatement({
+          sid: 'TableKeyThroughDynamoDb',
+          actions: tableKeyActions('readWrite'),
+          resources: [props.table.encryptionKey.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` },
+          },
+        }),
+      );
+    }
+    const tenantSecrets = Stack.of(this).formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      resourceName: `${secretsPrefix}/${tenantTag}/*`,
+    });
+    role.addToPolicy(
+      new PolicyStatement({
+        sid: 'TenantSecretsOnly',
+        actions: [
+          'secretsmanager:CreateSecret',
+          'secretsmanager:DeleteSecret',
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:TagResource',
+        ],
+        resources: [tenantSecrets],
+      }),
+    );
+    acknowledgeWildcardResource(
+      role,
+      tenantSecrets,
+      'Secrets Manager appends a random suffix to every secret ARN and tenants name their own secrets, so the resource must end in "/*"; the path is fenced to the session tenant by the aws:PrincipalTag/TenantId policy variable.',
+    );
+
+    this.apiFunction.addToRolePolicy(
+      new PolicyStatement({ actions: ['sts:AssumeRole', 'sts:TagSession'], resources: [role.roleArn] }),
+    );
+    this.apiFunction.addEnvironment('TENANT_DATA_ROLE_ARN', role.roleArn);
+    this.apiFunction.addEnvironment('SECRETS_PREFIX', secretsPrefix);
+    return role;
+  }
+}

@@ -1,0 +1,278 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  type IGrantable,
+  type IPrincipal,
+  PolicyStatement,
+  Role,
+  ServicePrincipal,
+} from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { acknowledgeWildcardResource } from '../compliance.ts';
+import type { StageName } from '../config.ts';
+import {
+  TABLE_ITEM_READ_ACTIONS,
+  TABLE_ITEM_WRITE_ACTIONS,
+  tableKeyActions,
+  tableResourceArns,
+} from './storage.ts';
+
+/** The repository root: NodejsFunction's project root (lock file, package.json `imports`, tsconfig). */
+export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * ESM bundles have no `require`; some bundled CommonJS dependencies still call it for Node built-ins.
+ * Defining it from `import.meta.url` makes those calls work (the pattern Powertools documents).
+ */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as topLevelCreateRequire } from 'node:module';const require = topLevelCreateRequire(import.meta.url);";
+
+/**
+ * How a function may use the table: `readUpdate` adds only UpdateItem to the reads (the authorizer
+ * records when an API key was last used), `readWrite` every item write.
+ */
+export type TableAccess = 'read' | 'readUpdate' | 'readWrite';
+
+/**
+ * How a function may use a bucket. `nameOnly` sets the variable without any permission: the runtime
+ * config requires it even in functions that never touch the bucket.
+ */
+export type BucketAccess = 'nameOnly' | 'read' | 'readWrite';
+
+/**
+ * How a function may use the user pool. `verify` only sets the ids (JWT verification reads the public
+ * JWKS and needs no IAM); `admin` also allows the user-management calls of the API.
+ */
+export type UserPoolAccess = 'verify' | 'admin';
+
+/** Cognito calls the API makes to manage a tenant's users; nothing pool-wide beyond DescribeUserPool. */
+export const USER_POOL_ADMIN_ACTIONS: readonly string[] = [
+  'cognito-idp:AdminAddUserToGroup',
+  'cognito-idp:AdminCreateUser',
+  'cognito-idp:AdminDeleteUser',
+  'cognito-idp:AdminDisableUser',
+  'cognito-idp:AdminEnableUser',
+  'cognito-idp:AdminGetUser',
+  'cognito-idp:AdminSetUserPassword',
+  'cognito-idp:DescribeUserPool',
+];
+
+/** Properties of {@link MeridianFunction}. */
+export interface MeridianFunctionProps {
+  /** Handler file relative to the repository root, e.g. `functions/handlers/api.ts`. */
+  readonly entry: string;
+  /**
+   * Name of the exported handler.
+   * @default 'handler'
+   */
+  readonly handler?: string;
+  /** What the function does; shown in the Lambda console. */
+  readonly description: string;
+  /** Deployment stage, exposed to the code as `STAGE`. */
+  readonly stage: StageName;
+  /** Powertools service name (`POWERTOOLS_SERVICE_NAME`): the `service` of every log line and metric. */
+  readonly serviceName: string;
+  /** Memory in MB; explicit because CPU, cost and cold start all follow it. */
+  readonly memorySize: number;
+  /** Invocation timeout; explicit because the 3 s default hides slow dependencies until production. */
+  readonly timeout: Duration;
+  /** Retention of the function's log group. */
+  readonly logRetention: RetentionDays;
+  /** Removal policy of the function's log group. */
+  readonly logRemovalPolicy: RemovalPolicy;
+}
+
+/**
+ * The one Lambda function construct: Node.js 22 on arm64, an ESM bundle built by the local esbuild
+ * with the AWS SDK bundled in (pinned versions, no runtime-provided SDK surprises), minified with
+ * source maps, X-Ray active, an explicit log group and a role that starts with nothing but that log
+ * group. Permissions are added only through the `bind*` helpers, which set the matching environment
+ * variable in the same call so a permission never exists without the code knowing the resource.
+ */
+export class MeridianFunction extends Construct implements IGrantable {
+  /** The underlying function; use it for integrations, metrics and alarms. */
+  readonly function: NodejsFunction;
+  /** The execution role (no managed policies). */
+  readonly role: Role;
+  /** The function's log group. */
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: MeridianFunctionProps) {
+    super(scope, id);
+    if (props.memorySize < 128 || props.memorySize > 10_240) {
+      throw new Error(
+        `${this.node.path}: memorySize ${props.memorySize} is out of range; use 128 to 10240 MB`,
+      );
+    }
+
+    this.logGroup = new LogGroup(this, 'LogGroup', {
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy,
+    });
+    this.role = new Role(this, 'ServiceRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${props.description}`,
+    });
+    // Instead of AWSLambdaBasicExecutionRole (logs:* on every group): write to this log group only.
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: path.join(PROJECT_ROOT, props.entry),
+      handler: props.handler ?? 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      tracing: Tracing.ACTIVE,
+      logGroup: this.logGroup,
+      role: this.role,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: 'Meridian',
+        STAGE: props.stage,
+        MERIDIAN_MODE: 'aws',
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        // Mappings are enough for stack traces; embedding sources would double the bundle.
+        sourcesContent: false,
+        // Bundle the AWS SDK v3 instead of marking @aws-sdk/* external (the CDK default).
+        externalModules: [],
+        forceDockerBundling: false,
+      },
+    });
+
+    const runtimeReason =
+      'Node.js 22 is the Lambda runtime DESIGN.md specifies and the esbuild target (node22) matches it; moving to a newer runtime is a deliberate upgrade, tested with its bundle target and dependency engine ranges, not drift.';
+    Validations.of(this.function).acknowledge({ id: 'AwsSolutions-L1', reason: runtimeReason });
+    Validations.of(this.function).acknowledge({
+      id: 'Serverless-LambdaLatestVersion',
+      reason: runtimeReason,
+    });
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions; every other statement of this role names its resources.',
+    });
+  }
+
+  /** The role's principal, so the construct can be passed wherever a grantee is expected. */
+  get grantPrincipal(): IPrincipal {
+    return this.role;
+  }
+
+  /** Sets an environment variable on the function. */
+  addEnvironment(key: string, value: string): this {
+    this.function.addEnvironment(key, value);
+    return this;
+  }
+
+  /** Adds a statement to the execution role. */
+  addToRolePolicy(statement: PolicyStatement): this {
+    this.role.addToPrincipalPolicy(statement);
+    return this;
+  }
+
+  /**
+   * Sets `TABLE_NAME` and allows item reads (and writes, per {@link TableAccess}) on the table and
+   * its index, plus DescribeTable. No Scan: no request path needs one.
+   */
+  bindTable(table: ITable, access: TableAccess = 'readWrite'): this {
+    this.addEnvironment('TABLE_NAME', table.tableName);
+    const writes = { read: [], readUpdate: ['dynamodb:UpdateItem'], readWrite: TABLE_ITEM_WRITE_ACTIONS }[
+      access
+    ];
+    const itemActions = [...TABLE_ITEM_READ_ACTIONS, ...writes];
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: [...itemActions, 'dynamodb:DescribeTable'],
+        resources: tableResourceArns(table),
+      }),
+    );
+    if (table.encryptionKey) {
+      this.addToRolePolicy(
+        new PolicyStatement({
+          actions: tableKeyActions(access === 'read' ? 'read' : 'readWrite'),
+          resources: [table.encryptionKey.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` },
+          },
+        }),
+      );
+    }
+    return this;
+  }
+
+  /**
+   * Sets `AUDIT_BUCKET_NAME`. `read` allows listing and reading (the readiness check), `readWrite`
+   * also writing new archive objects; Object Lock, not IAM, makes written objects immutable.
+   */
+  bindAuditBucket(bucket: IBucket, access: BucketAccess = 'readWrite'): this {
+    return this.bindBucket('AUDIT_BUCKET_NAME', bucket, access);
+  }
+
+  /** Sets `ARTIFACT_BUCKET_NAME` and allows reading (and writing) large step outputs and exports. */
+  bindArtifactsBucket(bucket: IBucket, access: BucketAccess = 'readWrite'): this {
+    return this.bindBucket('ARTIFACT_BUCKET_NAME', bucket, access);
+  }
+
+  /**
+   * Sets `USER_POOL_ID` and `USER_POOL_CLIENT_ID`; with `admin`, allows the user-management calls
+   * of {@link USER_POOL_ADMIN_ACTIONS} on this pool only.
+   */
+  bindUserPool(userPool: IUserPool, client: IUserPoolClient, access: UserPoolAccess = 'admin'): this {
+    this.addEnvironment('USER_POOL_ID', userPool.userPoolId);
+    this.addEnvironment('USER_POOL_CLIENT_ID', client.userPoolClientId);
+    if (access === 'admin') {
+      this.addToRolePolicy(
+        new PolicyStatement({ actions: [...USER_POOL_ADMIN_ACTIONS], resources: [userPool.userPoolArn] }),
+      );
+    }
+    return this;
+  }
+
+  private bindBucket(variable: string, bucket: IBucket, access: BucketAccess): this {
+    this.addEnvironment(variable, bucket.bucketName);
+    if (access === 'nameOnly') return this;
+    const objects = bucket.arnForObjects('*');
+    this.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: access === 'read' ? ['s3:GetObject'] : ['s3:GetObject', 's3:PutObject'],
+        resources: [objects],
+      }),
+    );
+    if (bucket.encryptionKey) {
+      this.addToRolePolicy(
+        new PolicyStatement({
+          // GenerateDataKey encrypts new objects; Decrypt reads them (and completes multipart uploads).
+          actions: access === 'read' ? ['kms:Decrypt'] : ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: [bucket.encryptionKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
+        }),
+      );
+    }
+    acknowledgeWildcardResource(
+      this.role,
+      objects,
+      `Object keys are created at run time (one per archive batch, step output or export), so object actions need "<bucket>/*"; the statement is limited to this one bucket and to ${access === 'read' ? 'GetObject' : 'GetObject and PutObject'}.`,
+    );
+    return this;
+  }
+}

@@ -1,0 +1,140 @@
+import { type App, Aws, CfnOutput, Fn, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { type StageConfig, type StageName, stageConfigFromContext } from './config.ts';
+import { AccessLogs } from './constructs/access-logs.ts';
+import { Api } from './constructs/api.ts';
+import { AuditArchive } from './constructs/audit-archive.ts';
+import { Identity } from './constructs/identity.ts';
+import { Storage } from './constructs/storage.ts';
+import { Telemetry } from './constructs/telemetry.ts';
+
+/** The stack id (and CloudFormation stack name) of a stage: `MeridianDev`, `MeridianProd`. */
+export function meridianStackId(stage: StageName): string {
+  return `Meridian${stage.charAt(0).toUpperCase()}${stage.slice(1)}`;
+}
+
+/**
+ * Adds the stack of the stage named in `app`'s context (`-c stage=dev|prod`, default dev, plus the
+ * overrides of lib/config.ts). Shared by bin/app.ts and the infra tests so both build the same app.
+ */
+export function addMeridianStack(app: App): MeridianStack {
+  const config = stageConfigFromContext(app.node);
+  return new MeridianStack(app, meridianStackId(config.stage), { config });
+}
+
+/** Properties of {@link MeridianStack}. */
+export interface MeridianStackProps extends StackProps {
+  /** The validated configuration of the stage being deployed. */
+  readonly config: StageConfig;
+}
+
+/**
+ * One stage of Meridian. The stack only composes capability constructs and wires them by object
+ * reference. Stateful constructs (access logs, storage, audit archive, identity) come first and carry
+ * their own retention and deletion protection; stateless ones (API, telemetry) follow.
+ *
+ * One stack rather than a data/API pair: cross-stack exports would pin the table, buckets and keys
+ * (an export in use cannot change), and the stateful resources are protected by RETAIN, deletion
+ * protection and, in prod, stack termination protection instead.
+ */
+export class MeridianStack extends Stack {
+  /** The configuration the stack was built from. */
+  readonly config: StageConfig;
+  /** S3 server access log destination. */
+  readonly accessLogs: AccessLogs;
+  /** The single table and the artifacts bucket. */
+  readonly storage: Storage;
+  /** The Object Lock audit archive. */
+  readonly auditArchive: AuditArchive;
+  /** The Cognito user pool, hosted login and app client. */
+  readonly identity: Identity;
+  /** The HTTP API, its functions and the tenant data role. */
+  readonly api: Api;
+  /** Alarms, alarm topic and dashboard. */
+  readonly telemetry: Telemetry;
+
+  constructor(scope: Construct, id: string, props: MeridianStackProps) {
+    const { config } = props;
+    super(scope, id, {
+      description: `Meridian multi-tenant AI-agent workflow platform (${config.stage})`,
+      terminationProtection: config.deletionProtection,
+      ...props,
+    });
+    this.config = config;
+    Tags.of(this).add('Project', 'Meridian');
+    Tags.of(this).add('Stage', config.stage);
+
+    this.accessLogs = new AccessLogs(this, 'AccessLogs', { expirationDays: config.accessLogsExpirationDays });
+    this.storage = new Storage(this, 'Storage', {
+      removalPolicy: config.removalPolicy,
+      deletionProtection: config.deletionProtection,
+      accessLogsBucket: this.accessLogs.bucket,
+      artifactsNoncurrentVersionDays: config.artifactsNoncurrentVersionDays,
+    });
+    this.auditArchive = new AuditArchive(this, 'AuditArchive', {
+      objectLockDays: config.auditObjectLockDays,
+      glacierTransitionDays: config.auditGlacierTransitionDays,
+      accessLogsBucket: this.accessLogs.bucket,
+    });
+    this.identity = new Identity(this, 'Identity', {
+      mfa: config.mfa,
+      threatProtection: config.threatProtection,
+      // Domain prefixes are unique per region across all accounts: the account id makes the default
+      // prefix safe to deploy anywhere without a lookup.
+      domainPrefix: Fn.join('-', [config.hostedLoginDomainPrefix, Aws.ACCOUNT_ID]),
+      callbackUrls: config.callbackUrls,
+      logoutUrls: config.logoutUrls,
+      removalPolicy: config.removalPolicy,
+      deletionProtection: config.deletionProtection,
+    });
+
+    this.api = new Api(this, 'Api', {
+      stage: config.stage,
+      table: this.storage.table,
+      auditBucket: this.auditArchive.bucket,
+      artifactsBucket: this.storage.artifactsBucket,
+      userPool: this.identity.userPool,
+      userPoolClient: this.identity.client,
+      apiFunction: config.apiFunction,
+      authorizerFunction: config.authorizerFunction,
+      corsAllowedOrigins: config.corsAllowedOrigins,
+      throttle: config.apiThrottle,
+      logRetention: config.logRetention,
+      logRemovalPolicy: config.removalPolicy,
+    });
+    this.telemetry = new Telemetry(this, 'Telemetry', {
+      httpApi: this.api.httpApi,
+      apiFunction: this.api.apiFunction.function,
+      authorizerFunction: this.api.authorizerFunction.function,
+      latencyP99ThresholdMs: config.apiLatencyP99AlarmMs,
+      ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
+      removalPolicy: config.removalPolicy,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Meridian API' });
+    new CfnOutput(this, 'UserPoolId', {
+      value: this.identity.userPool.userPoolId,
+      description: 'Cognito user pool id',
+    });
+    new CfnOutput(this, 'UserPoolClientId', {
+      value: this.identity.client.userPoolClientId,
+      description: 'Public app client id (hosted login, CLI)',
+    });
+    new CfnOutput(this, 'HostedLoginUrl', {
+      value: this.identity.hostedLoginUrl,
+      description: 'Hosted login page (authorization code flow; add PKCE parameters)',
+    });
+    new CfnOutput(this, 'TableName', {
+      value: this.storage.table.tableName,
+      description: 'The single table',
+    });
+    new CfnOutput(this, 'AuditBucketName', {
+      value: this.auditArchive.bucket.bucketName,
+      description: 'Object Lock audit archive bucket',
+    });
+    new CfnOutput(this, 'ArtifactsBucketName', {
+      value: this.storage.artifactsBucket.bucketName,
+      description: 'Large step outputs and exports',
+    });
+  }
+}

@@ -1,0 +1,228 @@
+import { Capture, Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { logicalId, synthStage } from '../helpers/synth.ts';
+
+const PUBLIC_ROUTE_KEYS = [
+  'GET /health',
+  'GET /health/ready',
+  'GET /openapi.json',
+  'POST /hooks/{webhookId}',
+];
+
+describe('HTTP API', () => {
+  const { template, stack } = synthStage('dev');
+  const authorizerId = logicalId(stack, stack.api.authorizerFunction.function);
+  const apiFunctionId = logicalId(stack, stack.api.apiFunction.function);
+
+  it('authorizes with a Lambda returning simple responses (payload 2.0)', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      EnableSimpleResponses: true,
+      AuthorizerPayloadFormatVersion: '2.0',
+      AuthorizerUri: Match.objectLike({
+        'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [authorizerId, 'Arn'] }])],
+      }),
+    });
+  });
+
+  it('gives the authorizer no identity source (Authorization or X-Api-Key may be absent)', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { IdentitySource: Match.absent() });
+  });
+
+  it('does not cache authorizer results at the gateway', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerResultTtlInSeconds: 0 });
+  });
+
+  it.each(PUBLIC_ROUTE_KEYS)('serves %s without the authorizer', (routeKey) => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: routeKey,
+      AuthorizationType: 'NONE',
+      AuthorizerId: Match.absent(),
+    });
+  });
+
+  it('puts every other path behind the authorizer', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'ANY /{proxy+}',
+      AuthorizationType: 'CUSTOM',
+      AuthorizerId: { Ref: Match.stringLikeRegexp('RequestAuthorizer') },
+    });
+  });
+
+  it('has no other routes', () => {
+    const routeKeys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
+      (route) => route.Properties.RouteKey,
+    );
+    expect(routeKeys.sort()).toEqual([...PUBLIC_ROUTE_KEYS, 'ANY /{proxy+}'].sort());
+  });
+
+  it('integrates every route with the API function using payload 2.0', () => {
+    template.allResourcesProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+      IntegrationUri: { 'Fn::GetAtt': [apiFunctionId, 'Arn'] },
+    });
+  });
+
+  it('throttles the default stage with the configured rate and burst', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: stack.config.apiThrottle.rateLimit,
+        ThrottlingBurstLimit: stack.config.apiThrottle.burstLimit,
+      },
+    });
+  });
+
+  it('writes JSON access logs with the request fields operators need', () => {
+    const format = new Capture();
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      AccessLogSettings: {
+        DestinationArn: { 'Fn::GetAtt': [logicalId(stack, stack.api.accessLogGroup), 'Arn'] },
+        Format: format,
+      },
+    });
+    expect(JSON.parse(format.asString())).toEqual({
+      requestId: '$context.requestId',
+      ip: '$context.identity.sourceIp',
+      requestTime: '$context.requestTime',
+      httpMethod: '$context.httpMethod',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+      protocol: '$context.protocol',
+      responseLength: '$context.responseLength',
+      integrationErrorMessage: '$context.integrationErrorMessage',
+      authorizerError: '$context.authorizer.error',
+      latency: '$context.responseLatency',
+    });
+  });
+
+  it('keeps access logs for the configured retention', () => {
+    template.templateMatches({
+      Resources: {
+        [logicalId(stack, stack.api.accessLogGroup)]: {
+          Properties: { RetentionInDays: stack.config.logRetention },
+        },
+      },
+    });
+  });
+
+  it('answers CORS preflight for the configured origins and headers', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: {
+        AllowOrigins: [...stack.config.corsAllowedOrigins],
+        AllowHeaders: [
+          'Authorization',
+          'Content-Type',
+          'X-Api-Key',
+          'Idempotency-Key',
+          'X-Meridian-Signature',
+        ],
+        AllowMethods: ['*'],
+        ExposeHeaders: ['Location'],
+        MaxAge: 3600,
+      },
+    });
+  });
+});
+
+describe('HTTP API in prod', () => {
+  const { template, config } = synthStage('prod');
+
+  it('configures no CORS when no origin is configured', () => {
+    expect(config.corsAllowedOrigins).toEqual([]);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { CorsConfiguration: Match.absent() });
+  });
+});
+
+describe.each(['dev', 'prod'] as const)('functions in %s', (stage) => {
+  const { template, stack, config } = synthStage(stage);
+
+  it('run Node.js 22 on arm64 with active tracing', () => {
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+    });
+  });
+
+  it('load the ESM bundle with source maps enabled', () => {
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Environment: { Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps' }) },
+    });
+  });
+
+  it('log to their own log group with the configured retention', () => {
+    for (const fn of [stack.api.apiFunction, stack.api.authorizerFunction]) {
+      const logGroupId = logicalId(stack, fn.logGroup);
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        LoggingConfig: { LogGroup: { Ref: logGroupId } },
+      });
+      template.templateMatches({
+        Resources: { [logGroupId]: { Properties: { RetentionInDays: config.logRetention } } },
+      });
+    }
+  });
+
+  it('have the configured memory and timeout', () => {
+    for (const [fn, sizing] of [
+      [stack.api.apiFunction, config.apiFunction],
+      [stack.api.authorizerFunction, config.authorizerFunction],
+    ] as const) {
+      template.templateMatches({
+        Resources: {
+          [logicalId(stack, fn.function)]: {
+            Properties: { MemorySize: sizing.memoryMb, Timeout: sizing.timeout.toSeconds() },
+          },
+        },
+      });
+    }
+  });
+
+  it('use roles without managed policies', () => {
+    template.allResourcesProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
+  });
+});
+
+describe('function environment', () => {
+  const { template, stack } = synthStage('dev');
+  const ref = (construct: Parameters<typeof logicalId>[1]) => ({ Ref: logicalId(stack, construct) });
+  const common = {
+    POWERTOOLS_METRICS_NAMESPACE: 'Meridian',
+    STAGE: 'dev',
+    MERIDIAN_MODE: 'aws',
+    TABLE_NAME: ref(stack.storage.table),
+    AUDIT_BUCKET_NAME: ref(stack.auditArchive.bucket),
+    USER_POOL_ID: ref(stack.identity.userPool),
+    USER_POOL_CLIENT_ID: ref(stack.identity.client),
+  };
+
+  it('gives the API function every resource it binds and the tenant role', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: {
+          ...common,
+          NODE_OPTIONS: '--enable-source-maps',
+          POWERTOOLS_SERVICE_NAME: 'meridian-api',
+          ARTIFACT_BUCKET_NAME: ref(stack.storage.artifactsBucket),
+          TENANT_DATA_ROLE_ARN: { 'Fn::GetAtt': [logicalId(stack, stack.api.tenantDataRole), 'Arn'] },
+          SECRETS_PREFIX: 'meridian/dev/tenants',
+        },
+      },
+    });
+  });
+
+  it('gives the authorizer what the runtime config requires and no tenant role', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: {
+          ...common,
+          NODE_OPTIONS: '--enable-source-maps',
+          POWERTOOLS_SERVICE_NAME: 'meridian-authorizer',
+        },
+      },
+    });
+  });
+});

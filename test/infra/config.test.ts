@@ -1,0 +1,79 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { loadStageConfig, StageConfigError, stageConfigFromContext } from '../../lib/config.ts';
+
+const context = (values: Record<string, unknown>) => ({ tryGetContext: (key: string) => values[key] });
+
+describe('stage config', () => {
+  it('defaults to dev when no stage is given', () => {
+    expect(stageConfigFromContext(context({})).stage).toBe('dev');
+  });
+
+  it('rejects an unknown stage, naming it and the valid ones', () => {
+    expect(() => loadStageConfig('qa')).toThrow(
+      new StageConfigError('Unknown stage "qa": use one of dev, prod, e.g. npx cdk synth -c stage=dev'),
+    );
+  });
+
+  it('rejects an empty stage instead of falling back to dev', () => {
+    expect(() => stageConfigFromContext(context({ stage: '' }))).toThrow(/Unknown stage ""/);
+  });
+
+  it.each([
+    { stage: 'dev', removal: RemovalPolicy.DESTROY, protection: false, mfa: 'OPTIONAL' },
+    { stage: 'prod', removal: RemovalPolicy.RETAIN, protection: true, mfa: 'REQUIRED' },
+  ])('gives $stage removal $removal, deletion protection $protection, MFA $mfa', (expected) => {
+    expect(loadStageConfig(expected.stage)).toMatchObject({
+      removalPolicy: expected.removal,
+      deletionProtection: expected.protection,
+      mfa: expected.mfa,
+    });
+  });
+
+  it('is deeply frozen', () => {
+    const config = loadStageConfig('dev');
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.callbackUrls)).toBe(true);
+    expect(Object.isFrozen(config.apiThrottle)).toBe(true);
+  });
+
+  it('splits comma-separated list overrides from the command line', () => {
+    const config = stageConfigFromContext(
+      context({ stage: 'prod', callbackUrls: 'https://app.example.com/cb, http://localhost:8765/callback' }),
+    );
+    expect(config.callbackUrls).toEqual(['https://app.example.com/cb', 'http://localhost:8765/callback']);
+  });
+
+  it('rejects a non-https callback URL outside localhost', () => {
+    expect(() => loadStageConfig('prod', { callbackUrls: 'http://app.example.com/cb' })).toThrow(
+      /callbackUrls: "http:\/\/app.example.com\/cb" must use https/,
+    );
+  });
+
+  it('rejects a wildcard CORS origin in prod', () => {
+    expect(() => loadStageConfig('prod', { corsAllowedOrigins: '*' })).toThrow(/"\*" is not allowed in prod/);
+  });
+
+  it('rejects an origin with a path, suggesting the bare origin', () => {
+    expect(() => loadStageConfig('dev', { corsAllowedOrigins: 'https://app.example.com/' })).toThrow(
+      /did you mean "https:\/\/app.example.com"/,
+    );
+  });
+
+  it('rejects a domain prefix Cognito would refuse', () => {
+    expect(() => loadStageConfig('dev', { hostedLoginDomainPrefix: 'my-cognito-login' })).toThrow(
+      /hostedLoginDomainPrefix: received "my-cognito-login"/,
+    );
+  });
+
+  it('reports every invalid override in one error', () => {
+    expect(() => loadStageConfig('dev', { alarmEmail: 'nope', logoutUrls: 'ftp://x' })).toThrow(
+      /logoutUrls: "ftp:\/\/x" must use https.*alarmEmail: received "nope"/,
+    );
+  });
+
+  it('sets the alarm e-mail only when given', () => {
+    expect(loadStageConfig('prod').alarmEmail).toBeUndefined();
+    expect(loadStageConfig('prod', { alarmEmail: 'ops@example.com' }).alarmEmail).toBe('ops@example.com');
+  });
+});

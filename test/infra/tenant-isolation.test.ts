@@ -1,0 +1,152 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { TABLE_SCHEMA } from '../../functions/shared/table-schema.ts';
+import { logicalId, synthStage } from '../helpers/synth.ts';
+
+// biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, resolved by IAM, not by JavaScript
+const TENANT_TAG = '${aws:PrincipalTag/TenantId}';
+
+const ITEM_ACTIONS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:Query',
+  'dynamodb:UpdateItem',
+];
+
+describe.each(['dev', 'prod'] as const)('tenant data role in %s', (stage) => {
+  const { template, stack } = synthStage(stage);
+  const roleId = logicalId(stack, stack.api.tenantDataRole);
+  const tableId = logicalId(stack, stack.storage.table);
+  const tableArns = [
+    { 'Fn::GetAtt': [tableId, 'Arn'] },
+    { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, `/index/${TABLE_SCHEMA.gsi1.indexName}`]] },
+  ];
+  const hasStatement = (statement: Record<string, unknown>) =>
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: roleId }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike(statement)]) },
+    });
+
+  it('trusts only the API function role, only with a TenantId session tag', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['sts:AssumeRole', 'sts:TagSession'],
+            Principal: { AWS: { 'Fn::GetAtt': [logicalId(stack, stack.api.apiFunction.role), 'Arn'] } },
+            Condition: { Null: { 'aws:RequestTag/TenantId': 'false' } },
+          },
+        ],
+      },
+    });
+  });
+
+  it("allows item actions only on the tenant's own partitions (LeadingKeys)", () => {
+    hasStatement({
+      Sid: 'TenantItemsOnly',
+      Effect: 'Allow',
+      Action: ITEM_ACTIONS,
+      Resource: tableArns,
+      Condition: {
+        'ForAllValues:StringLike': {
+          'dynamodb:LeadingKeys': [`TENANT#${TENANT_TAG}`, `TENANT#${TENANT_TAG}#*`],
+        },
+      },
+    });
+  });
+
+  it('denies requests that name no partition key (Scan)', () => {
+    hasStatement({
+      Sid: 'DenyRequestsWithoutLeadingKeys',
+      Effect: 'Deny',
+      Action: [...ITEM_ACTIONS, 'dynamodb:Scan'].sort(),
+      Resource: tableArns,
+      Condition: { Null: { 'dynamodb:LeadingKeys': 'true' } },
+    });
+  });
+
+  it('uses the table key only through DynamoDB', () => {
+    hasStatement({
+      Sid: 'TableKeyThroughDynamoDb',
+      Effect: 'Allow',
+      Resource: { 'Fn::GetAtt': [logicalId(stack, stack.storage.tableKey), 'Arn'] },
+      Condition: {
+        StringEquals: {
+          'kms:ViaService': { 'Fn::Join': ['', ['dynamodb.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+        },
+      },
+    });
+  });
+
+  it("reaches only the tenant's own secrets path (principal tag)", () => {
+    hasStatement({
+      Sid: 'TenantSecretsOnly',
+      Effect: 'Allow',
+      Action: [
+        'secretsmanager:CreateSecret',
+        'secretsmanager:DeleteSecret',
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:TagResource',
+      ],
+      Resource: {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':secretsmanager:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            `:secret:meridian/${stage}/tenants/${TENANT_TAG}/*`,
+          ],
+        ],
+      },
+    });
+  });
+
+  it('has no statement besides those four', () => {
+    const policies = Object.values(
+      template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }),
+    );
+    const sids = policies.flatMap((policy) =>
+      (policy.Properties.PolicyDocument.Statement as { Sid?: string }[]).map((statement) => statement.Sid),
+    );
+    expect(sids.sort()).toEqual([
+      'DenyRequestsWithoutLeadingKeys',
+      'TableKeyThroughDynamoDb',
+      'TenantItemsOnly',
+      'TenantSecretsOnly',
+    ]);
+  });
+
+  it('may be assumed (with session tags) by the API function', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: logicalId(stack, stack.api.apiFunction.role) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: ['sts:AssumeRole', 'sts:TagSession'],
+            Resource: { 'Fn::GetAtt': [roleId, 'Arn'] },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('is not assumable by the authorizer', () => {
+    const authorizerPolicies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: logicalId(stack, stack.api.authorizerFunction.role) }] },
+    });
+    expect(JSON.stringify(authorizerPolicies)).not.toContain('sts:AssumeRole');
+  });
+});
