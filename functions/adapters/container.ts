@@ -1,11 +1,21 @@
 import { join } from 'node:path';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { ApprovalStore } from '#core/approvals/ports.ts';
 import type { IdentityDirectory, SecretVault, TenancyStore } from '#core/tenancy/ports.ts';
-import { config } from '#shared/config.ts';
+import type { WorkflowEngine } from '#core/versioning/engine.ts';
+import type { DefinitionStore } from '#core/versioning/ports.ts';
+import type { WorkflowDeps } from '#core/versioning/workflows.ts';
+import { ConfigError, config } from '#shared/config.ts';
+import { tracer } from '#shared/observability.ts';
 import { cognitoClient, dynamoDocumentClient } from './aws-clients.ts';
 import { CognitoDirectory } from './cognito-directory.ts';
+import { DynamoApprovalStore } from './dynamo/approval-store.ts';
+import { DynamoDefinitionStore } from './dynamo/definition-store.ts';
 import { Table } from './dynamo/table.ts';
 import { DynamoTenancyStore } from './dynamo/tenancy-store.ts';
+import { LocalEngine } from './local-engine.ts';
 import { LocalFileVault, SecretsManagerVault } from './secret-vault.ts';
+import { SfnEngine } from './sfn-engine.ts';
 import { TenantClientFactory } from './tenant-credentials.ts';
 
 /** The adapters a handler uses, wired once per container from the runtime config. */
@@ -15,6 +25,45 @@ export interface Container {
   readonly store: TenancyStore;
   readonly directory: IdentityDirectory;
   readonly vault: SecretVault;
+  readonly definitions: DefinitionStore;
+  readonly approvals: ApprovalStore;
+  readonly engine: WorkflowEngine;
+  /** Everything the workflow use cases need, in one object. */
+  readonly workflows: WorkflowDeps;
+}
+
+/** Reads settings only workflow features need, failing with every missing name at once. */
+function workflowSettings(cfg: ReturnType<typeof config>) {
+  const needed = {
+    STATE_MACHINE_PREFIX: cfg.STATE_MACHINE_PREFIX,
+    STEP_RUNNER_ARN: cfg.STEP_RUNNER_ARN,
+    APPROVAL_HANDLER_ARN: cfg.APPROVAL_HANDLER_ARN,
+    ...(cfg.MERIDIAN_MODE === 'aws'
+      ? { WORKFLOW_ROLE_ARN: cfg.WORKFLOW_ROLE_ARN, WORKFLOW_LOG_GROUP_ARN: cfg.WORKFLOW_LOG_GROUP_ARN }
+      : {}),
+  };
+  const missing = Object.entries(needed)
+    .filter(([, v]) => !v)
+    .map(([k]) => k);
+  if (missing.length > 0)
+    throw new ConfigError(`Invalid Meridian configuration: ${missing.join(', ')} required for workflows`);
+  return {
+    prefix: String(cfg.STATE_MACHINE_PREFIX),
+    stepRunner: String(cfg.STEP_RUNNER_ARN),
+    approvalHandler: String(cfg.APPROVAL_HANDLER_ARN),
+    roleArn: String(cfg.WORKFLOW_ROLE_ARN),
+    logGroupArn: String(cfg.WORKFLOW_LOG_GROUP_ARN),
+  };
+}
+
+function engineFor(cfg: ReturnType<typeof config>): WorkflowEngine {
+  const settings = workflowSettings(cfg);
+  if (cfg.MERIDIAN_MODE === 'local') return new LocalEngine(settings.prefix);
+  return new SfnEngine(tracer.captureAWSv3Client(new SFNClient({})), {
+    namePrefix: settings.prefix,
+    roleArn: settings.roleArn,
+    logGroupArn: settings.logGroupArn,
+  });
 }
 
 let container: Container | undefined;
@@ -29,12 +78,32 @@ export function adapters(): Container {
     cfg.MERIDIAN_MODE === 'local' && cfg.MERIDIAN_STATE_DIR
       ? new LocalFileVault(join(cfg.MERIDIAN_STATE_DIR, 'secrets'))
       : new SecretsManagerVault((t) => clients.secretsFor(t), cfg.SECRETS_PREFIX);
+  const definitions = new DynamoDefinitionStore(table);
+  const approvals = new DynamoApprovalStore(table);
+  let engine: WorkflowEngine | undefined;
+  // The engine is built on first use: handlers that never touch workflows need none of its settings.
+  const lazyEngine: WorkflowEngine = {
+    publish: (input) => (engine ??= engineFor(cfg)).publish(input),
+    promote: (input) => (engine ??= engineFor(cfg)).promote(input),
+  };
   container = {
     table,
     clients,
     store: new DynamoTenancyStore(table),
     directory: new CognitoDirectory(cognitoClient(), cfg.USER_POOL_ID),
     vault,
+    definitions,
+    approvals,
+    engine: lazyEngine,
+    workflows: {
+      definitions,
+      approvals,
+      engine: lazyEngine,
+      get arns() {
+        const s = workflowSettings(cfg);
+        return { stepRunner: s.stepRunner, approvalHandler: s.approvalHandler };
+      },
+    },
   };
   return container;
 }

@@ -8,8 +8,8 @@ import {
   UpdateStateMachineAliasCommand,
   UpdateStateMachineCommand,
 } from '@aws-sdk/client-sfn';
-import type { Environment } from '#core/versioning/model.ts';
 import type { PublishedVersion, WorkflowEngine } from '#core/versioning/engine.ts';
+import type { Environment } from '#core/versioning/model.ts';
 
 /** Settings the stack gives the engine adapter. */
 export interface SfnEngineSettings {
@@ -67,7 +67,8 @@ export class SfnEngine implements WorkflowEngine {
             ],
           }),
         );
-        if (!out.stateMachineArn || !out.stateMachineVersionArn) throw new Error('Step Functions returned no ARN');
+        if (!out.stateMachineArn || !out.stateMachineVersionArn)
+          throw new Error('Step Functions returned no ARN');
         return { stateMachineArn: out.stateMachineArn, versionArn: out.stateMachineVersionArn };
       } catch (error) {
         // A retried first version after a partial failure: the machine exists; update it instead.
@@ -103,7 +104,9 @@ export class SfnEngine implements WorkflowEngine {
     const routingConfiguration = [{ stateMachineVersionArn: input.versionArn, weight: 100 }];
     const aliasArn = `${input.stateMachineArn}:${input.environment}`;
     try {
-      await this.client.send(new UpdateStateMachineAliasCommand({ stateMachineAliasArn: aliasArn, routingConfiguration }));
+      await this.client.send(
+        new UpdateStateMachineAliasCommand({ stateMachineAliasArn: aliasArn, routingConfiguration }),
+      );
     } catch (error) {
       if (!(error instanceof ResourceNotFound)) throw error;
       try {
@@ -113,7 +116,9 @@ export class SfnEngine implements WorkflowEngine {
       } catch (inner) {
         // Created concurrently by another promotion: update it to the version asked for.
         if (!(inner instanceof ConflictException)) throw inner;
-        await this.client.send(new UpdateStateMachineAliasCommand({ stateMachineAliasArn: aliasArn, routingConfiguration }));
+        await this.client.send(
+          new UpdateStateMachineAliasCommand({ stateMachineAliasArn: aliasArn, routingConfiguration }),
+        );
       }
     }
   }

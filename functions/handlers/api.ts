@@ -4,14 +4,23 @@ import { logger, metrics } from '#shared/observability.ts';
 import { buildOpenApi } from '#shared/openapi.ts';
 import { defineRoute, Router } from '#shared/router.ts';
 import { accessRoutes } from './routes/access.ts';
+import { definitionRoutes } from './routes/definitions.ts';
 import { platformRoutes } from './routes/platform.ts';
 import { secretAndAuditRoutes } from './routes/secrets-audit.ts';
 import { tenantRoutes } from './routes/tenants.ts';
+import { workflowRoutes } from './routes/workflows.ts';
 
 // Parsed at cold start: a misconfigured function fails its first request with every problem named.
 config();
 
-const routes = [...platformRoutes, ...tenantRoutes, ...accessRoutes, ...secretAndAuditRoutes];
+const routes = [
+  ...platformRoutes,
+  ...tenantRoutes,
+  ...accessRoutes,
+  ...secretAndAuditRoutes,
+  ...definitionRoutes,
+  ...workflowRoutes,
+];
 
 let openApi: Record<string, unknown> | undefined;
 

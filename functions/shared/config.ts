@@ -18,6 +18,14 @@ const envSchema = z.object({
   SECRETS_PREFIX: z.string().min(1).default('meridian/local/tenants'),
   /** AWS only: the role assumed per tenant (session tag TenantId) to reach that tenant's data. */
   TENANT_DATA_ROLE_ARN: z.string().startsWith('arn:').optional(),
+  /** Prefix of state machine names (`meridian-<stage>`): IAM scopes Step Functions permissions by it. */
+  STATE_MACHINE_PREFIX: z.string().min(1).optional(),
+  /** Lambda ARNs compiled into every workflow's ASL (local mode names local stand-ins). */
+  STEP_RUNNER_ARN: z.string().startsWith('arn:').optional(),
+  APPROVAL_HANDLER_ARN: z.string().startsWith('arn:').optional(),
+  /** AWS only: the role workflow state machines run as, and their log group. */
+  WORKFLOW_ROLE_ARN: z.string().startsWith('arn:').optional(),
+  WORKFLOW_LOG_GROUP_ARN: z.string().startsWith('arn:').optional(),
   /** How long the authorizer trusts a resolved credential: the time a revocation takes to bite. */
   AUTH_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   /** Local mode only: the state folder (encrypted secrets live under it). */
@@ -49,8 +57,22 @@ export function parseConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
   if (!result.success || problems.length > 0) {
     throw new ConfigError(`Invalid Meridian configuration: ${problems.join('; ')}`);
   }
-  return Object.freeze({ ...result.data });
+  return Object.freeze(
+    result.data.MERIDIAN_MODE === 'local'
+      ? { ...LOCAL_WORKFLOW_DEFAULTS, ...result.data }
+      : { ...result.data },
+  );
 }
+
+/**
+ * The local platform's stand-ins for what the stack sets on AWS. Only local mode gets defaults; on
+ * AWS a missing value fails where workflows are first used, naming the variable.
+ */
+const LOCAL_WORKFLOW_DEFAULTS = Object.freeze({
+  STATE_MACHINE_PREFIX: 'meridian-local',
+  STEP_RUNNER_ARN: 'arn:aws:lambda:local:000000000000:function:meridian-step-runner',
+  APPROVAL_HANDLER_ARN: 'arn:aws:lambda:local:000000000000:function:meridian-approval-handler',
+});
 
 let cached: RuntimeConfig | undefined;
 

@@ -88,10 +88,11 @@ export function buildOpenApi(routes: readonly Route[], info: { title: string; ve
         ]),
       ),
     };
-    if (route.body) {
+    const body = route.bodyDoc ?? route.body;
+    if (body) {
       operation.requestBody = {
         required: true,
-        content: { 'application/json': { schema: schemaOf(route.body, 'input') } },
+        content: { 'application/json': { schema: schemaOf(body, 'input') } },
       };
     }
     paths[route.path] ??= {};

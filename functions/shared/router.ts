@@ -62,6 +62,8 @@ export interface RouteSpec<
   readonly params?: P;
   readonly query?: Q;
   readonly body?: B;
+  /** Documents the body in OpenAPI when `body` only checks that it is JSON (the core validates it fully). */
+  readonly bodyDoc?: z.ZodType;
   /** Documented responses: status to description and optional body schema (for OpenAPI). */
   readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: z.ZodType }>>;
   /** Extra request headers to document (e.g. `Idempotency-Key`). */
@@ -85,6 +87,7 @@ export interface Route {
   readonly params?: z.ZodType;
   readonly query?: z.ZodType;
   readonly body?: z.ZodType;
+  readonly bodyDoc?: z.ZodType;
   readonly responses: RouteSpec<RouteAuth, z.ZodType, z.ZodType, z.ZodType>['responses'];
   readonly headers?: RouteSpec<RouteAuth, z.ZodType, z.ZodType, z.ZodType>['headers'];
   readonly run: (raw: RawRequest) => Promise<Reply>;
@@ -115,6 +118,7 @@ export function defineRoute<
     params: spec.params,
     query: spec.query,
     body: spec.body,
+    ...(spec.bodyDoc ? { bodyDoc: spec.bodyDoc } : {}),
     responses: spec.responses,
     headers: spec.headers,
     run: async (raw) => {

@@ -1,6 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { ConflictError, NotFoundError } from '#core/errors.ts';
 import type { AuditContext } from '#core/audit/audit.ts';
+import { ConflictError, NotFoundError } from '#core/errors.ts';
 import type { Page, PageRequest } from '#core/tenancy/model.ts';
 import type { DefinitionKind, Head, Version } from '#core/versioning/model.ts';
 import type { DefinitionStore } from '#core/versioning/ports.ts';
@@ -29,9 +29,16 @@ export class DynamoDefinitionStore implements DefinitionStore {
     await this.table.commit(
       audit,
       [
-        this.table.put({ ...headKey(tenantId, head.kind, head.id), type: head.kind, ...head }, 'attribute_not_exists(pk)'),
         this.table.put(
-          { ...versionKey(tenantId, head.kind, head.id, version.version), type: `${head.kind}Version`, ...packVersion(version) },
+          { ...headKey(tenantId, head.kind, head.id), type: head.kind, ...head },
+          'attribute_not_exists(pk)',
+        ),
+        this.table.put(
+          {
+            ...versionKey(tenantId, head.kind, head.id, version.version),
+            type: `${head.kind}Version`,
+            ...packVersion(version),
+          },
           'attribute_not_exists(pk)',
         ),
       ],
@@ -57,12 +64,25 @@ export class DynamoDefinitionStore implements DefinitionStore {
     );
   }
 
-  async getVersion<D>(tenantId: string, kind: DefinitionKind, id: string, version: number): Promise<Version<D> | undefined> {
-    const item = await this.table.get<Record<string, unknown>>(tenantId, versionKey(tenantId, kind, id, version));
+  async getVersion<D>(
+    tenantId: string,
+    kind: DefinitionKind,
+    id: string,
+    version: number,
+  ): Promise<Version<D> | undefined> {
+    const item = await this.table.get<Record<string, unknown>>(
+      tenantId,
+      versionKey(tenantId, kind, id, version),
+    );
     return item ? unpackVersion<D>(item) : undefined;
   }
 
-  listVersions<D>(tenantId: string, kind: DefinitionKind, id: string, page: PageRequest): Promise<Page<Version<D>>> {
+  listVersions<D>(
+    tenantId: string,
+    kind: DefinitionKind,
+    id: string,
+    page: PageRequest,
+  ): Promise<Page<Version<D>>> {
     return this.table.page(
       tenantId,
       `${kind}:${id}:versions`,
@@ -95,13 +115,18 @@ export class DynamoDefinitionStore implements DefinitionStore {
         ...(version
           ? [
               this.table.put(
-                { ...versionKey(tenantId, next.kind, next.id, version.version), type: `${next.kind}Version`, ...packVersion(version) },
+                {
+                  ...versionKey(tenantId, next.kind, next.id, version.version),
+                  type: `${next.kind}Version`,
+                  ...packVersion(version),
+                },
                 'attribute_not_exists(pk)',
               ),
             ]
           : []),
       ],
-      () => new ConflictError(`The ${next.kind} was changed by someone else meanwhile; read it again and retry.`),
+      () =>
+        new ConflictError(`The ${next.kind} was changed by someone else meanwhile; read it again and retry.`),
     );
   }
 

@@ -40,7 +40,11 @@ export function pad(n: number, width = 6): string {
 export const INDEX = TABLE_SCHEMA.gsi1;
 
 const HEAD_PREFIX: Record<DefinitionKind, string> = { agent: 'AGENT#', tool: 'TOOL#', workflow: 'WORKFLOW#' };
-const VERSION_PREFIX: Record<DefinitionKind, string> = { agent: 'AGENTVER#', tool: 'TOOLVER#', workflow: 'WFVER#' };
+const VERSION_PREFIX: Record<DefinitionKind, string> = {
+  agent: 'AGENTVER#',
+  tool: 'TOOLVER#',
+  workflow: 'WFVER#',
+};
 
 /** Key of a definition's head (agent, tool, workflow). */
 export const headKey = (t: string, kind: DefinitionKind, id: string): Key => ({
@@ -70,6 +74,12 @@ export const keys = {
   role: (t: string, name: string): Key => ({ pk: tenantPk(t), sk: `ROLE#${name}` }),
   apiKey: (t: string, keyId: string): Key => ({ pk: tenantPk(t), sk: `APIKEY#${keyId}` }),
   secret: (t: string, name: string): Key => ({ pk: tenantPk(t), sk: `SECRET#${name}` }),
+  approval: (t: string, approvalId: string): Key => ({ pk: tenantPk(t), sk: `APPROVAL#${approvalId}` }),
+  /** Pending approvals of a tenant, newest first (the index key starts with the tenant too). */
+  pendingApproval: (t: string, createdAt: string, approvalId: string): Gsi1 => ({
+    gsi1pk: `${tenantPk(t)}#APPROVALS#PENDING`,
+    gsi1sk: `${createdAt}#${approvalId}`,
+  }),
   auditHead: (t: string): Key => ({ pk: `${tenantPk(t)}#AUDIT`, sk: 'HEAD' }),
   auditRecord: (t: string, seq: number): Key => ({ pk: `${tenantPk(t)}#AUDIT`, sk: `SEQ#${pad(seq, 12)}` }),
   /** Prefixes for listing one kind inside a tenant partition. */

@@ -40,8 +40,14 @@ export function jsonSchemaProblems(schema: unknown, path: string): FieldProblem[
   if (size > MAX_JSON_SCHEMA_BYTES) {
     return [{ path, message: `is ${size} bytes; at most ${MAX_JSON_SCHEMA_BYTES} are accepted` }];
   }
-  if (schema.$schema !== undefined && schema.$schema !== DIALECT_2020 && schema.$schema !== `${DIALECT_2020}#`) {
-    return [{ path: joinPath(path, '$schema'), message: `only JSON Schema 2020-12 (${DIALECT_2020}) is supported` }];
+  if (
+    schema.$schema !== undefined &&
+    schema.$schema !== DIALECT_2020 &&
+    schema.$schema !== `${DIALECT_2020}#`
+  ) {
+    return [
+      { path: joinPath(path, '$schema'), message: `only JSON Schema 2020-12 (${DIALECT_2020}) is supported` },
+    ];
   }
   const instance = compiler();
   try {

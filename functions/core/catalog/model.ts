@@ -44,7 +44,10 @@ export const resourceIdSchema = z
 /** A secret's name, as `PUT /secrets/{name}` accepts it. */
 export const secretNameSchema = z
   .string()
-  .regex(/^[A-Za-z0-9_.-]{1,128}$/, 'not a valid secret name (letters, digits, dot, dash and underscore, up to 128)');
+  .regex(
+    /^[A-Za-z0-9_.-]{1,128}$/,
+    'not a valid secret name (letters, digits, dot, dash and underscore, up to 128)',
+  );
 
 /** Any JSON value. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -191,7 +194,10 @@ export function validateAgent(input: unknown, ctx: AgentValidationContext): Agen
         if (!isRecord(rule) || !Array.isArray(rule.toolCalls)) return;
         rule.toolCalls.forEach((call, j) => {
           if (isRecord(call) && typeof call.toolId === 'string' && !listed.has(call.toolId)) {
-            problems.add(`script.${i}.toolCalls.${j}.toolId`, `tool ${call.toolId} is not in this agent's tools`);
+            problems.add(
+              `script.${i}.toolCalls.${j}.toolId`,
+              `tool ${call.toolId} is not in this agent's tools`,
+            );
           }
         });
       });
@@ -215,13 +221,15 @@ export function validateTool(input: unknown): ToolDefinition {
   const parsed = toolSchema.safeParse(input, { error: definitionErrorMap });
   if (!parsed.success) problems.addAll(zodProblems(parsed.error));
   if (isRecord(input)) {
-    if (input.inputSchema !== undefined) problems.addAll(jsonSchemaProblems(input.inputSchema, 'inputSchema'));
+    if (input.inputSchema !== undefined)
+      problems.addAll(jsonSchemaProblems(input.inputSchema, 'inputSchema'));
     if (input.type === 'http') {
       const allowPrivate = input.allowPrivateNetwork === true;
       if (typeof input.url === 'string') problems.addAll(toolUrlProblems(input.url, allowPrivate));
       if (isRecord(input.headers)) {
         for (const [name, value] of Object.entries(input.headers)) {
-          if (typeof value === 'string') problems.addAll(argTemplateProblems(value, joinPath('headers', name)));
+          if (typeof value === 'string')
+            problems.addAll(argTemplateProblems(value, joinPath('headers', name)));
         }
       }
     }
@@ -273,14 +281,19 @@ export function toolUrlProblems(url: string, allowPrivateNetwork: boolean): Fiel
   if (parsed.protocol !== 'https:' && !(allowPrivateNetwork && parsed.protocol === 'http:')) {
     problems.push({
       path: 'url',
-      message: allowPrivateNetwork ? 'must be http or https' : 'must be https (http needs allowPrivateNetwork)',
+      message: allowPrivateNetwork
+        ? 'must be http or https'
+        : 'must be https (http needs allowPrivateNetwork)',
     });
   }
   if (parsed.username !== '' || parsed.password !== '') {
     problems.push({ path: 'url', message: 'must not carry credentials: use authSecret' });
   }
   if (!allowPrivateNetwork && isPrivateHost(parsed.hostname)) {
-    problems.push({ path: 'url', message: 'names a private or loopback address: set allowPrivateNetwork to call it' });
+    problems.push({
+      path: 'url',
+      message: 'names a private or loopback address: set allowPrivateNetwork to call it',
+    });
   }
   return problems;
 }
@@ -301,23 +314,42 @@ function baseUrlProblem(url: string): string | undefined {
 
 function isLoopbackHost(hostname: string): boolean {
   const host = hostname.toLowerCase();
-  return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host === '[::1]' ||
+    /^127\.\d+\.\d+\.\d+$/.test(host)
+  );
 }
 
 // Literal private hosts only: names that resolve to private addresses are refused by the runner
 // after DNS resolution, which a static check cannot do.
 function isPrivateHost(hostname: string): boolean {
   const host = hostname.toLowerCase();
-  if (isLoopbackHost(host) || host === '0.0.0.0' || host.endsWith('.internal') || host.endsWith('.local')) return true;
+  if (isLoopbackHost(host) || host === '0.0.0.0' || host.endsWith('.internal') || host.endsWith('.local'))
+    return true;
   const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(host);
   if (v4) {
     const a = Number(v4[1]);
     const b = Number(v4[2]);
-    return a === 10 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
+    return (
+      a === 10 ||
+      a === 0 ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 169 && b === 254) ||
+      (a === 100 && b >= 64 && b <= 127)
+    );
   }
   if (host.startsWith('[')) {
     const v6 = host.slice(1, -1);
-    return v6.startsWith('fc') || v6.startsWith('fd') || v6.startsWith('fe80') || v6.startsWith('::ffff:') || v6 === '::';
+    return (
+      v6.startsWith('fc') ||
+      v6.startsWith('fd') ||
+      v6.startsWith('fe80') ||
+      v6.startsWith('::ffff:') ||
+      v6 === '::'
+    );
   }
   return false;
 }

@@ -97,7 +97,10 @@ export function compileWorkflow(def: WorkflowDefinition, options: CompileOptions
   const compiler = new Compiler(options);
   const graph = compiler.graph(def, { local: undefined, iteratorTop: false }, 'steps');
   if (compiler.problems.length > 0) {
-    throw new ValidationError('The workflow uses agents or tools without a pinned version.', compiler.problems);
+    throw new ValidationError(
+      'The workflow uses agents or tools without a pinned version.',
+      compiler.problems,
+    );
   }
   const definition: AslObject = {
     Comment: `Meridian workflow ${options.workflowId} version ${options.version}`,
@@ -167,7 +170,8 @@ class Compiler {
       else state.End = true;
     }
     // The iteration's output is its own steps (see the module comment).
-    if (scope.iteratorTop && (step.type === 'succeed' || step.next === undefined)) state.OutputPath = '$.steps';
+    if (scope.iteratorTop && (step.type === 'succeed' || step.next === undefined))
+      state.OutputPath = '$.steps';
     return state;
   }
 
@@ -251,7 +255,9 @@ class Compiler {
         }
         return {
           Type: 'Parallel',
-          Branches: step.branches.map((branch, i) => this.graph(branch, branchScope, `${path}.branches.${i}.steps`)),
+          Branches: step.branches.map((branch, i) =>
+            this.graph(branch, branchScope, `${path}.branches.${i}.steps`),
+          ),
           // No ResultPath: the rebuilt state replaces the input (the default `$`).
           ResultSelector: selector,
         };
@@ -268,7 +274,11 @@ class Compiler {
             steps: {},
             'item.$': '$$.Map.Item.Value',
           },
-          ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: processor.StartAt, States: processor.States },
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'INLINE' },
+            StartAt: processor.StartAt,
+            States: processor.States,
+          },
           ResultPath: `$.steps.${id}.output`,
         };
         if (step.maxConcurrency !== undefined) state.MaxConcurrency = step.maxConcurrency;
@@ -292,7 +302,11 @@ class Compiler {
 function stateView(scope: Scope): AslObject {
   if (!scope.local) return { 'state.$': '$' };
   return {
-    state: { 'input.$': '$.input', 'item.$': '$.item', 'steps.$': 'States.JsonMerge($.outer, $.steps, false)' },
+    state: {
+      'input.$': '$.input',
+      'item.$': '$.item',
+      'steps.$': 'States.JsonMerge($.outer, $.steps, false)',
+    },
   };
 }
 

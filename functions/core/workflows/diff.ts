@@ -70,8 +70,10 @@ function outline(graph: StepGraph): JsonValue {
 }
 
 function project(step: Step): { [key: string]: JsonValue } {
-  if (step.type === 'parallel') return { ...(step as unknown as { [key: string]: JsonValue }), branches: step.branches.map(outline) };
-  if (step.type === 'map') return { ...(step as unknown as { [key: string]: JsonValue }), iterator: outline(step.iterator) };
+  if (step.type === 'parallel')
+    return { ...(step as unknown as { [key: string]: JsonValue }), branches: step.branches.map(outline) };
+  if (step.type === 'map')
+    return { ...(step as unknown as { [key: string]: JsonValue }), iterator: outline(step.iterator) };
   return step as unknown as { [key: string]: JsonValue };
 }
 

@@ -20,7 +20,17 @@ export type { JsonValue } from '../catalog/model.ts';
 export const STEP_ID_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 /** Step types. */
-export const STEP_TYPES = ['agent', 'tool', 'choice', 'parallel', 'map', 'approval', 'wait', 'succeed', 'fail'] as const;
+export const STEP_TYPES = [
+  'agent',
+  'tool',
+  'choice',
+  'parallel',
+  'map',
+  'approval',
+  'wait',
+  'succeed',
+  'fail',
+] as const;
 /** One of {@link STEP_TYPES}. */
 export type StepType = (typeof STEP_TYPES)[number];
 
@@ -85,7 +95,14 @@ export type Condition =
   | { readonly not: Condition };
 
 /** Comparison operators of a condition leaf. */
-export const CONDITION_OPERATORS = ['equals', 'notEquals', 'greaterThan', 'lessThan', 'contains', 'exists'] as const;
+export const CONDITION_OPERATORS = [
+  'equals',
+  'notEquals',
+  'greaterThan',
+  'lessThan',
+  'contains',
+  'exists',
+] as const;
 
 /** Deepest `and`/`or`/`not` nesting accepted. */
 export const MAX_CONDITION_DEPTH = 16;
@@ -229,10 +246,18 @@ export const catchSchema = z
     catchers.forEach((catcher, i) => {
       if (!catcher.errors.includes('States.ALL')) return;
       if (catcher.errors.length > 1) {
-        ctx.addIssue({ code: 'custom', path: [i, 'errors'], message: 'States.ALL must be the only error in its list' });
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'errors'],
+          message: 'States.ALL must be the only error in its list',
+        });
       }
       if (i !== catchers.length - 1) {
-        ctx.addIssue({ code: 'custom', path: [i, 'errors'], message: 'a catcher with States.ALL must be the last' });
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'errors'],
+          message: 'a catcher with States.ALL must be the last',
+        });
       }
     });
   });
@@ -266,7 +291,8 @@ function conditionIssues(value: unknown, path: (string | number)[], depth: numbe
   for (const combinator of ['and', 'or'] as const) {
     if (!(combinator in value)) continue;
     const list = value[combinator];
-    for (const key of keys) if (key !== combinator) out.push({ path: [...path, key], message: 'unknown field' });
+    for (const key of keys)
+      if (key !== combinator) out.push({ path: [...path, key], message: 'unknown field' });
     if (!Array.isArray(list) || list.length === 0 || list.length > 100) {
       out.push({ path: [...path, combinator], message: 'must be a list of 1 to 100 conditions' });
       return;
@@ -288,7 +314,10 @@ function conditionIssues(value: unknown, path: (string | number)[], depth: numbe
     }
   }
   if (typeof value.path !== 'string') {
-    out.push({ path: [...path, 'path'], message: value.path === undefined ? 'required' : 'must be a string' });
+    out.push({
+      path: [...path, 'path'],
+      message: value.path === undefined ? 'required' : 'must be a string',
+    });
   }
   if (operators.length !== 1) {
     out.push({
@@ -355,7 +384,13 @@ export const stepSchema: z.ZodType<Step> = z.lazy(() =>
       ...transition,
       ...taskOptions,
     }),
-    z.strictObject({ type: z.literal('tool'), toolId: resourceIdSchema, args: jsonObjectSchema, ...transition, ...taskOptions }),
+    z.strictObject({
+      type: z.literal('tool'),
+      toolId: resourceIdSchema,
+      args: jsonObjectSchema,
+      ...transition,
+      ...taskOptions,
+    }),
     z.strictObject({
       type: z.literal('choice'),
       choices: z
@@ -390,9 +425,17 @@ export const stepSchema: z.ZodType<Step> = z.lazy(() =>
       catch: catchSchema.optional(),
       ...transition,
     }),
-    z.strictObject({ type: z.literal('wait'), seconds: z.int().min(1).max(WORKFLOW_BOUNDS.maxWaitSeconds), ...transition }),
+    z.strictObject({
+      type: z.literal('wait'),
+      seconds: z.int().min(1).max(WORKFLOW_BOUNDS.maxWaitSeconds),
+      ...transition,
+    }),
     z.strictObject({ type: z.literal('succeed') }),
-    z.strictObject({ type: z.literal('fail'), error: errorNameSchema, cause: z.string().max(32_768).optional() }),
+    z.strictObject({
+      type: z.literal('fail'),
+      error: errorNameSchema,
+      cause: z.string().max(32_768).optional(),
+    }),
   ]),
 );
 

@@ -42,9 +42,11 @@ export function parseDataPath(
   roots: readonly DataRoot[],
 ): { ok: true; ref: DataRef } | { ok: false; message: string } {
   if (path.length === 0) return { ok: false, message: 'empty path' };
-  if (path.length > MAX_PATH_LENGTH) return { ok: false, message: `path longer than ${MAX_PATH_LENGTH} characters` };
+  if (path.length > MAX_PATH_LENGTH)
+    return { ok: false, message: `path longer than ${MAX_PATH_LENGTH} characters` };
   const parts = path.split('.');
-  if (parts.length > MAX_PATH_SEGMENTS) return { ok: false, message: `more than ${MAX_PATH_SEGMENTS} segments` };
+  if (parts.length > MAX_PATH_SEGMENTS)
+    return { ok: false, message: `more than ${MAX_PATH_SEGMENTS} segments` };
   const [root, ...rest] = parts;
   if (!(roots as readonly string[]).includes(root ?? '')) {
     return { ok: false, message: `unknown root "${root}": use ${roots.map((r) => `${r}.`).join(', ')}` };
@@ -53,7 +55,8 @@ export function parseDataPath(
   let tail = rest;
   if (root === 'steps') {
     const [id, output, ...more] = rest;
-    if (id === undefined || !STEP_ID.test(id)) return { ok: false, message: 'expected steps.<stepId>.output...' };
+    if (id === undefined || !STEP_ID.test(id))
+      return { ok: false, message: 'expected steps.<stepId>.output...' };
     if (output !== 'output') return { ok: false, message: `expected steps.${id}.output...` };
     stepId = id;
     tail = more;
@@ -62,7 +65,11 @@ export function parseDataPath(
   for (const segment of tail) {
     if (INDEX.test(segment)) segments.push(Number(segment));
     else if (NAME.test(segment)) segments.push(segment);
-    else return { ok: false, message: `invalid segment "${segment}" (letters, digits and _, or an array index)` };
+    else
+      return {
+        ok: false,
+        message: `invalid segment "${segment}" (letters, digits and _, or an array index)`,
+      };
   }
   const ref: DataRef = { root: root as DataRoot, segments, ...(stepId ? { stepId } : {}) };
   return { ok: true, ref };

@@ -96,52 +96,73 @@ function limitProblems(input: unknown): FieldProblem[] {
     new PayloadTooLargeError(`The workflow definition is larger than ${WORKFLOW_LIMITS.maxBytes} bytes.`);
   // A lower bound of the serialized size, so a huge body is refused before anything costly.
   let estimate = 0;
-  const stack: Frame[] = [{ value: input, depth: 0, parent: undefined, key: undefined }];
-  let deep = false;
-  while (stack.length > 0) {
-    const frame = stack.pop() as Frame;
-    const value = frame.value;
+  // Strings and scalars are handled where they are met; only containers go on the stack.
+  const visit = (
+    value: unknown,
+    parent: Frame | undefined,
+    key: string | number | undefined,
+    depth: number,
+  ) => {
     if (typeof value === 'string') {
       estimate += value.length + 2;
-      if (!full() && countTemplates(value, WORKFLOW_LIMITS.maxTemplatesPerString) > WORKFLOW_LIMITS.maxTemplatesPerString) {
+      if (
+        !full() &&
+        countTemplates(value, WORKFLOW_LIMITS.maxTemplatesPerString) > WORKFLOW_LIMITS.maxTemplatesPerString
+      ) {
         problems.push({
-          path: framePath(frame),
+          path: framePath({ value, depth, parent, key }),
           message: `more than ${WORKFLOW_LIMITS.maxTemplatesPerString} templates in one string`,
         });
       }
     } else if (typeof value === 'object' && value !== null) {
-      if (frame.depth >= WORKFLOW_LIMITS.maxJsonDepth) {
-        deep = true;
-        if (!full()) problems.push({ path: framePath(frame), message: `nested deeper than ${WORKFLOW_LIMITS.maxJsonDepth} levels` });
-        continue;
-      }
-      if (Array.isArray(value)) {
-        estimate += 1 + value.length;
-        for (let i = value.length - 1; i >= 0; i--) {
-          stack.push({ value: value[i], depth: frame.depth + 1, parent: frame, key: i });
-        }
-      } else {
-        const keys = Object.keys(value);
-        estimate += 1 + keys.length;
-        for (let i = keys.length - 1; i >= 0; i--) {
-          const key = keys[i] as string;
-          estimate += key.length + 3;
-          stack.push({ value: (value as Record<string, unknown>)[key], depth: frame.depth + 1, parent: frame, key });
-        }
-      }
+      stack.push({ value, depth, parent, key });
     } else {
       estimate += 1;
+    }
+  };
+  const stack: Frame[] = [];
+  visit(input, undefined, undefined, 0);
+  let deep = false;
+  while (stack.length > 0) {
+    const frame = stack.pop() as Frame;
+    const value = frame.value as object;
+    if (frame.depth >= WORKFLOW_LIMITS.maxJsonDepth) {
+      deep = true;
+      if (!full())
+        problems.push({
+          path: framePath(frame),
+          message: `nested deeper than ${WORKFLOW_LIMITS.maxJsonDepth} levels`,
+        });
+      continue;
+    }
+    if (Array.isArray(value)) {
+      estimate += 1 + value.length;
+      if (estimate > WORKFLOW_LIMITS.maxBytes) throw tooLarge();
+      for (let i = value.length - 1; i >= 0; i--) visit(value[i], frame, i, frame.depth + 1);
+    } else {
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record);
+      estimate += 1 + keys.length;
+      for (const key of keys) estimate += key.length + 3;
+      if (estimate > WORKFLOW_LIMITS.maxBytes) throw tooLarge();
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const key = keys[i] as string;
+        visit(record[key], frame, key, frame.depth + 1);
+      }
     }
     if (estimate > WORKFLOW_LIMITS.maxBytes) throw tooLarge();
   }
   // Exact size only once the structure is known to be shallow enough to serialize safely.
-  if (!deep && ENCODER.encode(JSON.stringify(input) ?? '').byteLength > WORKFLOW_LIMITS.maxBytes) throw tooLarge();
+  if (!deep && ENCODER.encode(JSON.stringify(input) ?? '').byteLength > WORKFLOW_LIMITS.maxBytes)
+    throw tooLarge();
   if (isRecord(input)) structureProblems(input, problems);
   return problems;
 }
 
 function structureProblems(input: Record<string, unknown>, problems: FieldProblem[]): void {
-  const graphs: { steps: unknown; path: string; depth: number }[] = [{ steps: input.steps, path: 'steps', depth: 0 }];
+  const graphs: { steps: unknown; path: string; depth: number }[] = [
+    { steps: input.steps, path: 'steps', depth: 0 },
+  ];
   let count = 0;
   while (graphs.length > 0 && problems.length < MAX_LIMIT_PROBLEMS) {
     const graph = graphs.pop() as { steps: unknown; path: string; depth: number };
@@ -168,7 +189,10 @@ function structureProblems(input: Record<string, unknown>, problems: FieldProble
         children.push({ steps: step.iterator.steps, path: `${path}.iterator.steps` });
       }
       if (children.length > 0 && graph.depth + 1 > WORKFLOW_LIMITS.maxNestingDepth) {
-        problems.push({ path, message: `parallel and map steps nest at most ${WORKFLOW_LIMITS.maxNestingDepth} levels` });
+        problems.push({
+          path,
+          message: `parallel and map steps nest at most ${WORKFLOW_LIMITS.maxNestingDepth} levels`,
+        });
         continue;
       }
       for (const child of children) graphs.push({ ...child, depth: graph.depth + 1 });
@@ -187,7 +211,10 @@ function conditionDepthProblem(condition: unknown, path: string, problems: Field
     const { value, depth, path: at } = stack.pop() as { value: unknown; depth: number; path: string };
     if (!isRecord(value)) continue;
     if (depth > WORKFLOW_LIMITS.maxConditionDepth) {
-      problems.push({ path: at, message: `conditions nest at most ${WORKFLOW_LIMITS.maxConditionDepth} levels` });
+      problems.push({
+        path: at,
+        message: `conditions nest at most ${WORKFLOW_LIMITS.maxConditionDepth} levels`,
+      });
       return;
     }
     for (const combinator of ['and', 'or'] as const) {
@@ -327,7 +354,8 @@ class GraphAnalysis {
     this.graphs.push(graph);
     const steps = holder.steps;
     const stepsPath = joinPath(path, 'steps');
-    if (isRecord(steps) && Object.keys(steps).length === 0) this.problems.add(stepsPath, 'needs at least one step');
+    if (isRecord(steps) && Object.keys(steps).length === 0)
+      this.problems.add(stepsPath, 'needs at least one step');
     if (!isRecord(steps)) return graph;
     for (const [id, raw] of Object.entries(steps)) {
       if (!isRecord(raw)) continue;
@@ -378,7 +406,8 @@ class GraphAnalysis {
           }
         });
       }
-      if (typeof raw.default === 'string') edges.push({ target: raw.default, path: `${path}.default`, onError: false });
+      if (typeof raw.default === 'string')
+        edges.push({ target: raw.default, path: `${path}.default`, onError: false });
     }
     if (node.type !== undefined && CATCH_TYPES.has(node.type) && Array.isArray(raw.catch)) {
       raw.catch.forEach((catcher, i) => {
@@ -410,7 +439,8 @@ class GraphAnalysis {
     }
     for (const node of graph.nodes.values()) {
       for (const edge of node.edges) {
-        if (!graph.nodes.has(edge.target)) this.problems.add(edge.path, this.unknownTargetMessage(edge.target));
+        if (!graph.nodes.has(edge.target))
+          this.problems.add(edge.path, this.unknownTargetMessage(edge.target));
       }
       if (node.type !== undefined && TRANSITION_TYPES.has(node.type)) {
         const hasNext = node.raw.next !== undefined;
@@ -423,7 +453,8 @@ class GraphAnalysis {
     const start = this.startNode(graph);
     const reachable = this.reachableFrom(start);
     for (const node of graph.nodes.values()) {
-      if (start && !reachable.has(node)) this.problems.add(node.path, `unreachable from startAt (${graph.startAt})`);
+      if (start && !reachable.has(node))
+        this.problems.add(node.path, `unreachable from startAt (${graph.startAt})`);
     }
     this.checkCycles(graph);
   }
@@ -453,10 +484,18 @@ class GraphAnalysis {
 
   private checkCatalog(node: Node): void {
     const { raw } = node;
-    if (node.type === 'agent' && typeof raw.agentId === 'string' && !this.exists(this.agentSeen, raw.agentId, (id) => this.ctx.agentExists(id))) {
+    if (
+      node.type === 'agent' &&
+      typeof raw.agentId === 'string' &&
+      !this.exists(this.agentSeen, raw.agentId, (id) => this.ctx.agentExists(id))
+    ) {
       this.problems.add(`${node.path}.agentId`, `unknown agent ${raw.agentId}`);
     }
-    if (node.type === 'tool' && typeof raw.toolId === 'string' && !this.exists(this.toolSeen, raw.toolId, (id) => this.ctx.toolExists(id))) {
+    if (
+      node.type === 'tool' &&
+      typeof raw.toolId === 'string' &&
+      !this.exists(this.toolSeen, raw.toolId, (id) => this.ctx.toolExists(id))
+    ) {
       this.problems.add(`${node.path}.toolId`, `unknown tool ${raw.toolId}`);
     }
   }
@@ -494,7 +533,8 @@ class GraphAnalysis {
         if (top.next < top.succ.length) {
           const succ = top.succ[top.next++] as Node;
           if (!index.has(succ)) enter(succ);
-          else if (onStack.has(succ)) low.set(top.node, Math.min(low.get(top.node) ?? 0, index.get(succ) ?? 0));
+          else if (onStack.has(succ))
+            low.set(top.node, Math.min(low.get(top.node) ?? 0, index.get(succ) ?? 0));
           continue;
         }
         work.pop();
@@ -514,7 +554,10 @@ class GraphAnalysis {
           component.sort((a, b) => a.index - b.index);
           const first = component[0] as Node;
           const ids = [...component.map((n) => n.id), first.id].join(' → ');
-          this.problems.add(first.path, `cycle ${ids} has no wait or approval step, so it could loop without pause`);
+          this.problems.add(
+            first.path,
+            `cycle ${ids} has no wait or approval step, so it could loop without pause`,
+          );
         }
       }
     }
@@ -614,12 +657,21 @@ class GraphAnalysis {
     if (error) this.problems.add(at, `malformed template: ${error}`);
     for (const match of matches) {
       const parsed = parseDataPath(match.expression, roots);
-      if (!parsed.ok) this.problems.add(at, `template {{${match.expression}}}: ${this.rootHint(parsed.message, match.expression)}`);
+      if (!parsed.ok)
+        this.problems.add(
+          at,
+          `template {{${match.expression}}}: ${this.rootHint(parsed.message, match.expression)}`,
+        );
       else read(parsed.ref, at, `template {{${match.expression}}}`);
     }
   }
 
-  private checkPath(text: string, at: string, roots: DataRoot[], read: (ref: DataRef, at: string, what: string) => void): void {
+  private checkPath(
+    text: string,
+    at: string,
+    roots: DataRoot[],
+    read: (ref: DataRef, at: string, what: string) => void,
+  ): void {
     const parsed = parseDataPath(text, roots);
     if (!parsed.ok) this.problems.add(at, `path ${text}: ${this.rootHint(parsed.message, text)}`);
     else read(parsed.ref, at, `path ${text}`);
@@ -665,7 +717,8 @@ class GraphAnalysis {
       if (!isRecord(value)) continue;
       for (const combinator of ['and', 'or'] as const) {
         const list = value[combinator];
-        if (Array.isArray(list)) list.forEach((c, i) => stack.push({ value: c, path: `${path}.${combinator}.${i}` }));
+        if (Array.isArray(list))
+          list.forEach((c, i) => stack.push({ value: c, path: `${path}.${combinator}.${i}` }));
       }
       if (value.not !== undefined) stack.push({ value: value.not, path: `${path}.not` });
       if (typeof value.path === 'string') this.checkPath(value.path, `${path}.path`, roots, read);

@@ -1,0 +1,88 @@
+import type { Approval } from '#core/approvals/model.ts';
+import type { ApprovalStore } from '#core/approvals/ports.ts';
+import type { AuditContext } from '#core/audit/audit.ts';
+import { ConflictError } from '#core/errors.ts';
+import type { Page, PageRequest } from '#core/tenancy/model.ts';
+import { keys, tenantPk } from './keys.ts';
+import { strip, type Table } from './table.ts';
+
+/** DynamoDB implementation of {@link ApprovalStore}; pending approvals are indexed on GSI1. */
+export class DynamoApprovalStore implements ApprovalStore {
+  constructor(private readonly table: Table) {}
+
+  private item(tenantId: string, approval: Approval, taskToken?: string) {
+    return {
+      ...keys.approval(tenantId, approval.approvalId),
+      ...(approval.status === 'pending'
+        ? keys.pendingApproval(tenantId, approval.createdAt, approval.approvalId)
+        : {}),
+      type: 'approval',
+      ...approval,
+      ...(taskToken ? { taskToken } : {}),
+    };
+  }
+
+  async create(
+    tenantId: string,
+    approval: Approval,
+    audit: AuditContext,
+    secret?: { taskToken: string },
+  ): Promise<void> {
+    await this.table.commit(
+      audit,
+      [this.table.put(this.item(tenantId, approval, secret?.taskToken), 'attribute_not_exists(pk)')],
+      () => new ConflictError('This approval already exists.'),
+    );
+  }
+
+  async get(tenantId: string, approvalId: string): Promise<Approval | undefined> {
+    const item = await this.table.get<Record<string, unknown>>(tenantId, keys.approval(tenantId, approvalId));
+    if (!item) return undefined;
+    const { taskToken: _t, ...rest } = strip<Approval & { taskToken?: string }>(item);
+    return rest;
+  }
+
+  async taskToken(tenantId: string, approvalId: string): Promise<string | undefined> {
+    const item = await this.table.get<Record<string, unknown>>(tenantId, keys.approval(tenantId, approvalId));
+    return typeof item?.taskToken === 'string' ? item.taskToken : undefined;
+  }
+
+  listPending(tenantId: string, page: PageRequest): Promise<Page<Approval>> {
+    return this.table.page(
+      tenantId,
+      'approvals:pending',
+      {
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :p',
+        ExpressionAttributeValues: { ':p': `${tenantPk(tenantId)}#APPROVALS#PENDING` },
+        ScanIndexForward: false,
+      },
+      page,
+      (i) => {
+        const { taskToken: _t, ...rest } = strip<Approval & { taskToken?: string }>(i);
+        return rest;
+      },
+    );
+  }
+
+  async decide(tenantId: string, next: Approval, audit: AuditContext): Promise<void> {
+    // The put drops the pending index keys, and the condition makes a decision land exactly once.
+    const stored = await this.table.get<Record<string, unknown>>(
+      tenantId,
+      keys.approval(tenantId, next.approvalId),
+    );
+    const token = typeof stored?.taskToken === 'string' ? stored.taskToken : undefined;
+    await this.table.commit(
+      audit,
+      [
+        this.table.put(
+          this.item(tenantId, next, token),
+          '#s = :pending',
+          { '#s': 'status' },
+          { ':pending': 'pending' },
+        ),
+      ],
+      () => new ConflictError('This approval is no longer pending.'),
+    );
+  }
+}

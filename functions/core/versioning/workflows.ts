@@ -1,0 +1,435 @@
+import type { Approval } from '../approvals/model.ts';
+import type { ApprovalStore } from '../approvals/ports.ts';
+import type { AgentDefinition } from '../catalog/model.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { audited, type Caller } from '../tenancy/context.ts';
+import { compileWorkflow } from '../workflows/compile.ts';
+import { diffWorkflows, type WorkflowDiff } from '../workflows/diff.ts';
+import type { WorkflowDefinition } from '../workflows/model.ts';
+import { validateWorkflow } from '../workflows/validate.ts';
+import { existing } from './definitions.ts';
+import type { WorkflowEngine } from './engine.ts';
+import type { Environment, Head, Pins, Version } from './model.ts';
+import type { DefinitionStore } from './ports.ts';
+import { collectReferences } from './references.ts';
+
+/** What workflow use cases need. */
+export interface WorkflowDeps {
+  readonly definitions: DefinitionStore;
+  readonly approvals: ApprovalStore;
+  readonly engine: WorkflowEngine;
+  /** ARNs compiled into every definition. */
+  readonly arns: { readonly stepRunner: string; readonly approvalHandler: string };
+}
+
+type WorkflowHead = Head<WorkflowDefinition>;
+type WorkflowVersion = Version<WorkflowDefinition>;
+
+/**
+ * Validates a raw definition against the tenant's agents and tools and pins the exact versions it
+ * uses now (including the tools of the agents it uses), so later edits never change this version.
+ */
+async function prepare(
+  deps: WorkflowDeps,
+  tenantId: string,
+  input: unknown,
+): Promise<{ definition: WorkflowDefinition; pins: Pins }> {
+  const refs = collectReferences(input);
+  const [agents, tools] = await Promise.all([
+    existing(deps, tenantId, 'agent', refs.agents),
+    existing(deps, tenantId, 'tool', refs.tools),
+  ]);
+  const definition = validateWorkflow(input, {
+    agentExists: (id) => agents.has(id),
+    toolExists: (id) => tools.has(id),
+  });
+  const agentPins: Record<string, number> = {};
+  const toolPins: Record<string, number> = {};
+  for (const [id, head] of agents) agentPins[id] = head.latestVersion;
+  for (const [id, head] of tools) toolPins[id] = head.latestVersion;
+  const agentTools = [...agents.values()].flatMap((a) => (a.definition as AgentDefinition).tools ?? []);
+  const missing = agentTools.filter((t) => toolPins[t] === undefined);
+  for (const [id, head] of await existing(deps, tenantId, 'tool', missing)) toolPins[id] = head.latestVersion;
+  return { definition, pins: { agents: sortKeys(agentPins), tools: sortKeys(toolPins) } };
+}
+
+function sortKeys(record: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+function compile(
+  deps: WorkflowDeps,
+  workflowId: string,
+  version: number,
+  definition: WorkflowDefinition,
+  pins: Pins,
+): string {
+  return compileWorkflow(definition, {
+    stepRunnerArn: deps.arns.stepRunner,
+    approvalHandlerArn: deps.arns.approvalHandler,
+    pins,
+    workflowId,
+    version,
+  }).json;
+}
+
+async function livePins(
+  deps: WorkflowDeps,
+  tenantId: string,
+  head: WorkflowHead,
+  latest: Pins,
+): Promise<Pins> {
+  const versions = new Set(Object.values(head.environments ?? {}));
+  versions.delete(head.latestVersion);
+  const agents: Record<string, number> = { ...latest.agents };
+  const tools: Record<string, number> = { ...latest.tools };
+  for (const n of versions) {
+    const v = await deps.definitions.getVersion<WorkflowDefinition>(tenantId, 'workflow', head.id, n);
+    Object.assign(agents, v?.pins?.agents ?? {}, latest.agents);
+    Object.assign(tools, v?.pins?.tools ?? {}, latest.tools);
+  }
+  return { agents: sortKeys(agents), tools: sortKeys(tools) };
+}
+
+/** Creates a workflow at version 1: validated, pinned, compiled and published to the engine. */
+export async function createWorkflow(
+  deps: WorkflowDeps,
+  caller: Caller,
+  input: unknown,
+): Promise<WorkflowHead> {
+  const tenantId = caller.principal.tenantId;
+  const { definition, pins } = await prepare(deps, tenantId, input);
+  const id = newId('w');
+  const asl = compile(deps, id, 1, definition, pins);
+  const published = await deps.engine.publish({ tenantId, workflowId: id, version: 1, asl });
+  const now = caller.meta.now;
+  const who = caller.principal.principalId;
+  const head: WorkflowHead = {
+    id,
+    kind: 'workflow',
+    name: definition.name,
+    latestVersion: 1,
+    definition,
+    createdAt: now,
+    updatedAt: now,
+    createdBy: who,
+    updatedBy: who,
+    environments: {},
+    livePins: pins,
+    stateMachineArn: published.stateMachineArn,
+  };
+  await deps.definitions.create(
+    tenantId,
+    head,
+    {
+      id,
+      kind: 'workflow',
+      version: 1,
+      definition,
+      pins,
+      asl,
+      engineVersionArn: published.versionArn,
+      createdAt: now,
+      createdBy: who,
+    },
+    audited(caller, {
+      action: 'workflow.create',
+      resourceType: 'workflow',
+      resourceId: id,
+      after: { definition, pins },
+    }),
+  );
+  return head;
+}
+
+/** A workflow's head, or 404. */
+export async function getWorkflow(deps: WorkflowDeps, tenantId: string, id: string): Promise<WorkflowHead> {
+  const head = await deps.definitions.getHead<WorkflowDefinition>(tenantId, 'workflow', id);
+  if (!head) throw new NotFoundError(`No workflow ${id}.`);
+  return head;
+}
+
+/** One version with its compiled ASL, or 404. */
+export async function getWorkflowVersion(
+  deps: WorkflowDeps,
+  tenantId: string,
+  id: string,
+  version: number,
+): Promise<WorkflowVersion> {
+  await getWorkflow(deps, tenantId, id);
+  const found = await deps.definitions.getVersion<WorkflowDefinition>(tenantId, 'workflow', id, version);
+  if (!found) throw new NotFoundError(`No version ${version} of workflow ${id}.`);
+  return found;
+}
+
+async function addVersion(
+  deps: WorkflowDeps,
+  caller: Caller,
+  previous: WorkflowHead,
+  definition: WorkflowDefinition,
+  pins: Pins,
+  action: string,
+  rolledBackFrom?: number,
+): Promise<WorkflowHead> {
+  const tenantId = caller.principal.tenantId;
+  const n = previous.latestVersion + 1;
+  const asl = compile(deps, previous.id, n, definition, pins);
+  const published = await deps.engine.publish({
+    tenantId,
+    workflowId: previous.id,
+    version: n,
+    asl,
+    ...(previous.stateMachineArn ? { stateMachineArn: previous.stateMachineArn } : {}),
+  });
+  const now = caller.meta.now;
+  const who = caller.principal.principalId;
+  const next: WorkflowHead = {
+    ...previous,
+    name: definition.name,
+    latestVersion: n,
+    definition,
+    updatedAt: now,
+    updatedBy: who,
+    stateMachineArn: published.stateMachineArn,
+    livePins: await livePins(deps, tenantId, { ...previous, latestVersion: n }, pins),
+  };
+  await deps.definitions.saveHead(
+    tenantId,
+    next,
+    previous,
+    {
+      id: previous.id,
+      kind: 'workflow',
+      version: n,
+      definition,
+      pins,
+      asl,
+      engineVersionArn: published.versionArn,
+      createdAt: now,
+      createdBy: who,
+      ...(rolledBackFrom ? { rolledBackFrom } : {}),
+    },
+    audited(caller, {
+      action,
+      resourceType: 'workflow',
+      resourceId: previous.id,
+      before: { version: previous.latestVersion },
+      after: { version: n, pins, ...(rolledBackFrom ? { rolledBackFrom } : {}) },
+    }),
+  );
+  return next;
+}
+
+/** PUT: a new immutable version, pinned to the agents' and tools' versions of this moment. */
+export async function updateWorkflow(
+  deps: WorkflowDeps,
+  caller: Caller,
+  id: string,
+  input: unknown,
+): Promise<WorkflowHead> {
+  const previous = await getWorkflow(deps, caller.principal.tenantId, id);
+  const { definition, pins } = await prepare(deps, caller.principal.tenantId, input);
+  return addVersion(deps, caller, previous, definition, pins, 'workflow.update');
+}
+
+/** A new version equal to an old one (its definition and its pins). */
+export async function rollbackWorkflow(
+  deps: WorkflowDeps,
+  caller: Caller,
+  id: string,
+  version: number,
+): Promise<WorkflowHead> {
+  const tenantId = caller.principal.tenantId;
+  const previous = await getWorkflow(deps, tenantId, id);
+  const old = await deps.definitions.getVersion<WorkflowDefinition>(tenantId, 'workflow', id, version);
+  if (!old)
+    throw new ValidationError(`Workflow ${id} has no version ${version}.`, [
+      { path: 'version', message: 'no such version' },
+    ]);
+  return addVersion(
+    deps,
+    caller,
+    previous,
+    old.definition,
+    old.pins ?? { agents: {}, tools: {} },
+    'workflow.rollback',
+    version,
+  );
+}
+
+/** Structured diff of two versions. */
+export async function diffVersions(
+  deps: WorkflowDeps,
+  tenantId: string,
+  id: string,
+  from: number,
+  to: number,
+): Promise<WorkflowDiff & { from: number; to: number }> {
+  const [a, b] = await Promise.all([
+    getWorkflowVersion(deps, tenantId, id, from),
+    getWorkflowVersion(deps, tenantId, id, to),
+  ]);
+  return { from, to, ...diffWorkflows(a.definition, b.definition) };
+}
+
+/** Deletes a workflow; refused while any environment still points at a version. */
+export async function deleteWorkflow(deps: WorkflowDeps, caller: Caller, id: string): Promise<void> {
+  const tenantId = caller.principal.tenantId;
+  const head = await getWorkflow(deps, tenantId, id);
+  const promoted = Object.entries(head.environments ?? {}).filter(([env]) => env !== 'dev');
+  if (promoted.length > 0) {
+    throw new ConflictError(
+      `Workflow ${id} is live in ${promoted.map(([e, v]) => `${e} (version ${v})`).join(', ')}; it cannot be deleted.`,
+    );
+  }
+  await deps.definitions.deleteHead(
+    tenantId,
+    head,
+    audited(caller, {
+      action: 'workflow.delete',
+      resourceType: 'workflow',
+      resourceId: id,
+      before: { latestVersion: head.latestVersion },
+    }),
+  );
+}
+
+/** Points an environment at a version now: the engine alias first, then the record. */
+async function applyPromotion(
+  deps: WorkflowDeps,
+  caller: Caller,
+  id: string,
+  version: number,
+  environment: Environment,
+  approvalId?: string,
+): Promise<WorkflowHead> {
+  const tenantId = caller.principal.tenantId;
+  const previous = await getWorkflow(deps, tenantId, id);
+  const target = await getWorkflowVersion(deps, tenantId, id, version);
+  if (previous.stateMachineArn && target.engineVersionArn) {
+    await deps.engine.promote({
+      tenantId,
+      workflowId: id,
+      stateMachineArn: previous.stateMachineArn,
+      environment,
+      versionArn: target.engineVersionArn,
+    });
+  }
+  const environments = { ...(previous.environments ?? {}), [environment]: version };
+  const latest = (
+    await deps.definitions.getVersion<WorkflowDefinition>(tenantId, 'workflow', id, previous.latestVersion)
+  )?.pins ?? { agents: {}, tools: {} };
+  const next: WorkflowHead = {
+    ...previous,
+    environments,
+    updatedAt: caller.meta.now,
+    updatedBy: caller.principal.principalId,
+  };
+  const withPins = { ...next, livePins: await livePins(deps, tenantId, next, latest) };
+  await deps.definitions.saveHead(
+    tenantId,
+    withPins,
+    previous,
+    undefined,
+    audited(caller, {
+      action: 'workflow.promote',
+      resourceType: 'workflow',
+      resourceId: id,
+      before: { environment, version: previous.environments?.[environment] ?? null },
+      after: { environment, version, ...(approvalId ? { approvalId } : {}) },
+    }),
+  );
+  return withPins;
+}
+
+/** Result of a promotion request: applied now (dev, staging) or waiting for a second person (prod). */
+export type PromotionResult =
+  | { readonly status: 'applied'; readonly workflow: WorkflowHead }
+  | { readonly status: 'pending'; readonly approval: Approval };
+
+/** Promotes a version; prod needs another person's approval. */
+export async function requestPromotion(
+  deps: WorkflowDeps,
+  caller: Caller,
+  id: string,
+  input: { version: number; environment: Environment },
+): Promise<PromotionResult> {
+  const tenantId = caller.principal.tenantId;
+  await getWorkflowVersion(deps, tenantId, id, input.version).catch((error: unknown) => {
+    if (error instanceof NotFoundError && !error.message.startsWith('No workflow')) {
+      throw new ValidationError(error.message, [{ path: 'version', message: 'no such version' }]);
+    }
+    throw error;
+  });
+  if (input.environment !== 'prod') {
+    return {
+      status: 'applied',
+      workflow: await applyPromotion(deps, caller, id, input.version, input.environment),
+    };
+  }
+  const approval: Approval = {
+    approvalId: newId('p'),
+    kind: 'promotion',
+    status: 'pending',
+    workflowId: id,
+    version: input.version,
+    environment: 'prod',
+    requestedBy: caller.principal.principalId,
+    message: `Promote workflow ${id} version ${input.version} to prod`,
+    createdAt: caller.meta.now,
+  };
+  await deps.approvals.create(
+    tenantId,
+    approval,
+    audited(caller, {
+      action: 'promotion.request',
+      resourceType: 'approval',
+      resourceId: approval.approvalId,
+      after: approval,
+    }),
+  );
+  return { status: 'pending', approval };
+}
+
+/** Decides a promotion approval: approve applies it (as the approver), reject leaves prod as it was. */
+export async function decidePromotion(
+  deps: WorkflowDeps,
+  caller: Caller,
+  approval: Approval,
+  decision: { decision: 'approve' | 'reject'; comment?: string },
+): Promise<Approval> {
+  if (approval.requestedBy === caller.principal.principalId) {
+    throw new ForbiddenError('You cannot approve or reject your own promotion request.');
+  }
+  const decided: Approval = {
+    ...approval,
+    status: decision.decision === 'approve' ? 'approved' : 'rejected',
+    decidedBy: caller.principal.principalId,
+    decidedAt: caller.meta.now,
+    ...(decision.comment ? { comment: decision.comment } : {}),
+  };
+  // The decision lands first (exactly once); only then does the alias move.
+  await deps.approvals.decide(
+    caller.principal.tenantId,
+    decided,
+    audited(caller, {
+      action: `promotion.${decided.status === 'approved' ? 'approve' : 'reject'}`,
+      resourceType: 'approval',
+      resourceId: approval.approvalId,
+      before: approval,
+      after: decided,
+    }),
+  );
+  if (decided.status === 'approved' && approval.version !== undefined && approval.environment) {
+    await applyPromotion(
+      deps,
+      caller,
+      approval.workflowId,
+      approval.version,
+      approval.environment,
+      approval.approvalId,
+    );
+  }
+  return decided;
+}

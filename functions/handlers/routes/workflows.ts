@@ -1,0 +1,258 @@
+import { z } from 'zod';
+import { adapters } from '#adapters/container.ts';
+import { ForbiddenError, NotFoundError } from '#core/errors.ts';
+import { listDefinitions, listDefinitionVersions } from '#core/versioning/definitions.ts';
+import { ENVIRONMENTS } from '#core/versioning/model.ts';
+import {
+  createWorkflow,
+  decidePromotion,
+  deleteWorkflow,
+  diffVersions,
+  getWorkflow,
+  getWorkflowVersion,
+  requestPromotion,
+  rollbackWorkflow,
+  updateWorkflow,
+} from '#core/versioning/workflows.ts';
+import { workflowSchema } from '#core/workflows/model.ts';
+import { defineRoute, type Route } from '#shared/router.ts';
+import { headView, jsonObject, versionNumber, versionView } from './definitions.ts';
+import { authErrors, idParam, listOf, pageOf, pageQuery } from './schemas.ts';
+
+const deps = () => adapters().workflows;
+const params = z.strictObject({ workflowId: idParam });
+const view = z.looseObject({ workflowId: z.string(), version: z.number(), name: z.string() });
+const notFound = { 404: { description: 'No such workflow in this tenant' } } as const;
+
+const approvalSchema = z.object({
+  approvalId: z.string(),
+  kind: z.enum(['step', 'promotion']),
+  status: z.enum(['pending', 'approved', 'rejected', 'expired', 'cancelled']),
+  workflowId: z.string(),
+  executionId: z.string().optional(),
+  stepId: z.string().optional(),
+  version: z.number().optional(),
+  environment: z.enum(ENVIRONMENTS).optional(),
+  requestedBy: z.string(),
+  message: z.string().optional(),
+  decidedBy: z.string().optional(),
+  comment: z.string().optional(),
+  createdAt: z.string(),
+  decidedAt: z.string().optional(),
+});
+
+/** Workflows, their versions, diff, rollback and promotion; and the approvals inbox. */
+export const workflowRoutes: Route[] = [
+  defineRoute({
+    method: 'GET',
+    path: '/workflows',
+    summary: 'List workflows (latest versions and environments)',
+    tag: 'workflows',
+    auth: 'workflows:read',
+    query: pageQuery,
+    responses: { 200: { description: 'Workflows', schema: listOf(view) }, ...authErrors },
+    handler: async ({ principal, query }) => {
+      const page = await listDefinitions(deps(), principal.tenantId, 'workflow', pageOf(query));
+      return { status: 200, body: { ...page, items: page.items.map((h) => headView('workflow', h)) } };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/workflows',
+    summary: 'Create a workflow: validated, pinned to current agent and tool versions, compiled to ASL',
+    tag: 'workflows',
+    auth: 'workflows:write',
+    body: jsonObject,
+    bodyDoc: workflowSchema,
+    responses: {
+      201: { description: 'Created', schema: view },
+      ...authErrors,
+      413: { description: 'Too large' },
+    },
+    handler: async ({ principal, meta, body }) => {
+      const head = await createWorkflow(deps(), { principal, meta }, body);
+      return {
+        status: 201,
+        body: headView('workflow', head),
+        headers: { location: `/workflows/${head.id}` },
+      };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/workflows/{workflowId}',
+    summary: 'Read a workflow (latest version)',
+    tag: 'workflows',
+    auth: 'workflows:read',
+    params,
+    responses: { 200: { description: 'The workflow', schema: view }, ...authErrors, ...notFound },
+    handler: async ({ principal, params: p }) => ({
+      status: 200,
+      body: headView('workflow', await getWorkflow(deps(), principal.tenantId, p.workflowId)),
+    }),
+  }),
+  defineRoute({
+    method: 'PUT',
+    path: '/workflows/{workflowId}',
+    summary: 'Replace a workflow: creates a new immutable version',
+    tag: 'workflows',
+    auth: 'workflows:write',
+    params,
+    body: jsonObject,
+    bodyDoc: workflowSchema,
+    responses: { 200: { description: 'New version', schema: view }, ...authErrors, ...notFound },
+    handler: async ({ principal, meta, params: p, body }) => ({
+      status: 200,
+      body: headView('workflow', await updateWorkflow(deps(), { principal, meta }, p.workflowId, body)),
+    }),
+  }),
+  defineRoute({
+    method: 'DELETE',
+    path: '/workflows/{workflowId}',
+    summary: 'Delete a workflow (refused while promoted to staging or prod)',
+    tag: 'workflows',
+    auth: 'workflows:write',
+    params,
+    responses: {
+      204: { description: 'Deleted' },
+      ...authErrors,
+      ...notFound,
+      409: { description: 'Still promoted' },
+    },
+    handler: async ({ principal, meta, params: p }) => {
+      await deleteWorkflow(deps(), { principal, meta }, p.workflowId);
+      return { status: 204 };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/workflows/{workflowId}/versions',
+    summary: 'List versions, newest first (each with its compiled ASL)',
+    tag: 'workflows',
+    auth: 'workflows:read',
+    params,
+    query: pageQuery,
+    responses: { 200: { description: 'Versions' }, ...authErrors, ...notFound },
+    handler: async ({ principal, params: p, query }) => {
+      const page = await listDefinitionVersions(
+        deps(),
+        principal.tenantId,
+        'workflow',
+        p.workflowId,
+        pageOf(query),
+      );
+      return { status: 200, body: { ...page, items: page.items.map((v) => versionView('workflow', v)) } };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/workflows/{workflowId}/versions/{version}',
+    summary: 'Read one version with its pins and compiled ASL',
+    tag: 'workflows',
+    auth: 'workflows:read',
+    params: params.extend({ version: versionNumber }),
+    responses: { 200: { description: 'The version' }, ...authErrors, ...notFound },
+    handler: async ({ principal, params: p }) => ({
+      status: 200,
+      body: versionView(
+        'workflow',
+        await getWorkflowVersion(deps(), principal.tenantId, p.workflowId, p.version),
+      ),
+    }),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/workflows/{workflowId}/diff',
+    summary: 'Structured diff of two versions: steps added, removed and changed (with fields)',
+    tag: 'workflows',
+    auth: 'workflows:read',
+    params,
+    query: z.strictObject({ from: versionNumber, to: versionNumber }),
+    responses: { 200: { description: 'The diff' }, ...authErrors, ...notFound },
+    handler: async ({ principal, params: p, query }) => ({
+      status: 200,
+      body: await diffVersions(deps(), principal.tenantId, p.workflowId, query.from, query.to),
+    }),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/workflows/{workflowId}/rollback',
+    summary: 'Make a new version equal to an old one',
+    tag: 'workflows',
+    auth: 'workflows:write',
+    params,
+    body: z.strictObject({ version: z.number().int().min(1) }),
+    responses: { 201: { description: 'New version', schema: view }, ...authErrors, ...notFound },
+    handler: async ({ principal, meta, params: p, body }) => {
+      const head = await rollbackWorkflow(deps(), { principal, meta }, p.workflowId, body.version);
+      return {
+        status: 201,
+        body: headView('workflow', head),
+        headers: { location: `/workflows/${head.id}/versions/${head.latestVersion}` },
+      };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/workflows/{workflowId}/promotions',
+    summary: 'Point an environment at a version; prod waits for another person’s approval',
+    tag: 'workflows',
+    auth: 'workflows:promote',
+    params,
+    body: z.strictObject({ version: z.number().int().min(1), environment: z.enum(ENVIRONMENTS) }),
+    responses: {
+      200: { description: 'Applied (dev, staging)' },
+      202: { description: 'Waiting for approval (prod)', schema: approvalSchema },
+      ...authErrors,
+      ...notFound,
+    },
+    handler: async ({ principal, meta, params: p, body }) => {
+      const result = await requestPromotion(deps(), { principal, meta }, p.workflowId, body);
+      return result.status === 'applied'
+        ? { status: 200, body: { status: 'applied', workflow: headView('workflow', result.workflow) } }
+        : {
+            status: 202,
+            body: { status: 'pending', approval: result.approval },
+            headers: { location: `/approvals/${result.approval.approvalId}` },
+          };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/approvals',
+    summary: 'Pending approvals (workflow steps and promotions), newest first',
+    tag: 'approvals',
+    auth: 'approvals:decide',
+    query: pageQuery,
+    responses: { 200: { description: 'Approvals', schema: listOf(approvalSchema) }, ...authErrors },
+    handler: async ({ principal, query }) => ({
+      status: 200,
+      body: await adapters().approvals.listPending(principal.tenantId, pageOf(query)),
+    }),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/approvals/{approvalId}/decision',
+    summary: 'Approve or reject; nobody decides their own request',
+    tag: 'approvals',
+    auth: 'approvals:decide',
+    params: z.strictObject({ approvalId: idParam }),
+    body: z.strictObject({
+      decision: z.enum(['approve', 'reject']),
+      comment: z.string().max(2000).optional(),
+    }),
+    responses: {
+      200: { description: 'Decided', schema: approvalSchema },
+      ...authErrors,
+      404: { description: 'No such approval' },
+      409: { description: 'Not pending any more' },
+    },
+    handler: async ({ principal, meta, params: p, body }) => {
+      const approval = await adapters().approvals.get(principal.tenantId, p.approvalId);
+      if (!approval) throw new NotFoundError(`No approval ${p.approvalId}.`);
+      if (approval.kind !== 'promotion')
+        throw new ForbiddenError('Step approvals are decided through executions.');
+      return { status: 200, body: await decidePromotion(deps(), { principal, meta }, approval, body) };
+    },
+  }),
+];
