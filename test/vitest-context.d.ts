@@ -7,5 +7,11 @@ declare module 'vitest' {
     apiUrl: string;
     /** Contents of the platform's demo.json: tenant, users and their passwords, Cognito ids. */
     demo: DemoInfo;
+    /** DynamoDB Local of the platform (table `meridian-local`), for tests that inspect or tamper with data. */
+    dynamodbEndpoint: string;
+    /** A file that receives everything the platform process writes (stdout and stderr). */
+    platformLogFile: string;
+    /** AUTH_CACHE_TTL_SECONDS of the test platform: how long a revocation takes to bite. */
+    authCacheTtlSeconds: number;
   }
 }

@@ -82,9 +82,13 @@ export function adapters(): Container {
   const approvals = new DynamoApprovalStore(table);
   let engine: WorkflowEngine | undefined;
   // The engine is built on first use: handlers that never touch workflows need none of its settings.
+  const theEngine = (): WorkflowEngine => {
+    engine ??= engineFor(cfg);
+    return engine;
+  };
   const lazyEngine: WorkflowEngine = {
-    publish: (input) => (engine ??= engineFor(cfg)).publish(input),
-    promote: (input) => (engine ??= engineFor(cfg)).promote(input),
+    publish: (input) => theEngine().publish(input),
+    promote: (input) => theEngine().promote(input),
   };
   container = {
     table,

@@ -1,7 +1,7 @@
 /**
  * Runs one local platform in its own process for the tests (see platform-process.ts): the platform
  * sets process.env for the handlers, which must not leak into the test runner and its workers.
- * Reports `{ type: 'ready', apiUrl, demo }` over IPC, and stops when the parent disconnects or
+ * Reports `{ type: 'ready', apiUrl, demo, timings, endpoints }` over IPC, and stops when the parent disconnects or
  * sends SIGTERM.
  */
 import { startLocalPlatform } from '../../bin/local/platform.ts';
@@ -23,7 +23,13 @@ try {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.on('disconnect', stop);
-  send({ type: 'ready', apiUrl: platform.apiUrl, demo: platform.demo, timings: platform.timings });
+  send({
+    type: 'ready',
+    apiUrl: platform.apiUrl,
+    demo: platform.demo,
+    timings: platform.timings,
+    endpoints: platform.endpoints,
+  });
 } catch (error) {
   send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
   process.exitCode = 1;

@@ -7,6 +7,8 @@ export interface PlatformProcess {
   readonly apiUrl: string;
   readonly demo: DemoInfo;
   readonly timings: { healthMs: number; readyMs: number };
+  /** The emulators' endpoints (DynamoDB Local, s3rver, cognito-local), e.g. to inspect or tamper with data. */
+  readonly endpoints: { dynamodb: string; s3: string; cognito: string };
   readonly child: ChildProcess;
   /** Everything the child wrote, for diagnosing failures. */
   output(): string;
@@ -65,18 +67,27 @@ export function startPlatformProcess(
         apiUrl?: string;
         demo?: DemoInfo;
         timings?: PlatformProcess['timings'];
+        endpoints?: PlatformProcess['endpoints'];
       }) => {
         if (message.type === 'error') {
           clearTimeout(timer);
           reject(new Error(`The local platform failed to start: ${message.message}\n${output}`));
           return;
         }
-        if (message.type !== 'ready' || !message.apiUrl || !message.demo || !message.timings) return;
+        if (
+          message.type !== 'ready' ||
+          !message.apiUrl ||
+          !message.demo ||
+          !message.timings ||
+          !message.endpoints
+        )
+          return;
         clearTimeout(timer);
         resolve({
           apiUrl: message.apiUrl,
           demo: message.demo,
           timings: message.timings,
+          endpoints: message.endpoints,
           child,
           output: () => output,
           async stop() {

@@ -1,3 +1,4 @@
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,16 +6,36 @@ import type { TestProject } from 'vitest/node';
 import { startPlatformProcess } from '../helpers/platform-process.ts';
 
 /**
+ * How long the test platform's authorizer trusts a resolved credential: short, so revocation,
+ * disabling and suspension tests wait about a second instead of the default 30.
+ */
+const TEST_AUTH_CACHE_TTL_SECONDS = 1;
+
+/**
  * Starts one local platform for the integration project: a fresh state dir, free ports, quiet. It
  * runs in a child process because the platform sets process.env for the handlers, and vitest copies
  * its own process.env into every worker of every project (unit tests would see MERIDIAN_MODE=local).
- * Set MERIDIAN_TEST_KEEP_STATE=1 to keep the state dir for inspection.
+ * Its output also goes to a log file (`inject('platformLogFile')`) so tests can assert what never
+ * reaches the logs. Set MERIDIAN_TEST_KEEP_STATE=1 to keep the state dir for inspection.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const stateDir = await mkdtemp(join(tmpdir(), 'meridian-it-'));
-  const platform = await startPlatformProcess(stateDir);
+  const platform = await startPlatformProcess(stateDir, {
+    AUTH_CACHE_TTL_SECONDS: String(TEST_AUTH_CACHE_TTL_SECONDS),
+    // INFO (not quiet mode's WARN): refused credentials are logged, so the log file demonstrably
+    // receives handler logs when tests assert that secrets never reach it.
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+  });
+  const logFile = join(stateDir, 'platform-output.log');
+  writeFileSync(logFile, platform.output());
+  const append = (chunk: Buffer): void => appendFileSync(logFile, chunk);
+  platform.child.stdout?.on('data', append);
+  platform.child.stderr?.on('data', append);
   project.provide('apiUrl', platform.apiUrl);
   project.provide('demo', platform.demo);
+  project.provide('dynamodbEndpoint', platform.endpoints.dynamodb);
+  project.provide('platformLogFile', logFile);
+  project.provide('authCacheTtlSeconds', TEST_AUTH_CACHE_TTL_SECONDS);
   if (process.env.MERIDIAN_TEST_TIMINGS) {
     console.log(
       `local platform: /health after ${platform.timings.healthMs} ms, ready after ${platform.timings.readyMs} ms`,
