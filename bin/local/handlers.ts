@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LocalPlatformError } from './errors.ts';
+import { LocalRuntime } from './runtime.ts';
 import type { ApiHandler, AuthorizerHandler, Handlers } from './server.ts';
 
 /** The Lambda entry points the deployed HTTP API runs. */
@@ -42,4 +43,48 @@ export async function loadHandlers(): Promise<Handlers> {
     authorizer: (event, context) =>
       Promise.resolve((authorizer as unknown as AuthorizerHandler)(event, context)),
   };
+}
+
+/** The workflow Lambdas: what compiled agent, tool and approval tasks invoke, and the status handler. */
+export const WORKFLOW_HANDLER_MODULES = Object.freeze({
+  stepRunner: new URL('../../functions/handlers/step-runner.ts', import.meta.url),
+  approvalHandler: new URL('../../functions/handlers/approval-handler.ts', import.meta.url),
+  statusHandler: new URL('../../functions/handlers/status-handler.ts', import.meta.url),
+});
+
+/**
+ * Starts the local execution engine (aws-local-stepfunctions) behind the same handlers AWS runs,
+ * and registers it with the handlers' container. Call after {@link loadHandlers}.
+ */
+export async function startWorkflowRuntime(options: {
+  maxWaitMs?: number;
+  log?: (line: string) => void;
+}): Promise<LocalRuntime> {
+  const [stepRunner, approvalHandler, statusHandler] = await Promise.all([
+    loadHandler(WORKFLOW_HANDLER_MODULES.stepRunner),
+    loadHandler(WORKFLOW_HANDLER_MODULES.approvalHandler),
+    loadHandler(WORKFLOW_HANDLER_MODULES.statusHandler),
+  ]);
+  const { config } = (await import(
+    new URL('../../functions/shared/config.ts', import.meta.url).href
+  )) as typeof import('../../functions/shared/config.ts');
+  const { useLocalExecutionEngine } = (await import(
+    new URL('../../functions/adapters/container.ts', import.meta.url).href
+  )) as typeof import('../../functions/adapters/container.ts');
+  const cfg = config();
+  const call = (fn: (...args: never[]) => unknown) => (payload: unknown) =>
+    Promise.resolve((fn as (p: unknown) => unknown)(payload));
+  const runtime = new LocalRuntime({
+    lambdas: {
+      [String(cfg.STEP_RUNNER_ARN)]: call(stepRunner),
+      [String(cfg.APPROVAL_HANDLER_ARN)]: call(approvalHandler),
+    },
+    onStatus: async (event) => {
+      await call(statusHandler)(event);
+    },
+    ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  useLocalExecutionEngine(runtime);
+  return runtime;
 }

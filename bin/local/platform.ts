@@ -5,7 +5,7 @@ import { ensureIdentity, issuerOf, startCognito } from './cognito.ts';
 import { ensureTable, startDynamo } from './dynamodb.ts';
 import { applyEnv, LOCAL_NAMES, platformEnv } from './env.ts';
 import { LocalPlatformError } from './errors.ts';
-import { loadHandlers } from './handlers.ts';
+import { loadHandlers, startWorkflowRuntime } from './handlers.ts';
 import { checkJava } from './java.ts';
 import { claimPorts, PORT_DEFAULTS, portFromEnv } from './ports.ts';
 import { startWatchdog } from './process.ts';
@@ -179,6 +179,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     }
     const handlers = await loadHandlers();
     loadedEnvFingerprint = current;
+    const maxWait = process.env.MERIDIAN_LOCAL_MAX_WAIT_MS;
+    const runtime = await startWorkflowRuntime({
+      ...(maxWait ? { maxWaitMs: Number(maxWait) } : {}),
+      ...(quiet ? {} : { log }),
+    });
+    cleanups.push(() => runtime.close());
     checkAborted();
 
     const server = await startApiServer({ handlers, port: wanted.api, quiet, log });

@@ -1,21 +1,26 @@
 import { join } from 'node:path';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { ApprovalStore } from '#core/approvals/ports.ts';
+import type { ExecutionEngine } from '#core/executions/ports.ts';
+import type { ExecutionDeps } from '#core/executions/service.ts';
 import type { IdentityDirectory, SecretVault, TenancyStore } from '#core/tenancy/ports.ts';
 import type { WorkflowEngine } from '#core/versioning/engine.ts';
 import type { DefinitionStore } from '#core/versioning/ports.ts';
 import type { WorkflowDeps } from '#core/versioning/workflows.ts';
 import { ConfigError, config } from '#shared/config.ts';
 import { tracer } from '#shared/observability.ts';
-import { cognitoClient, dynamoDocumentClient } from './aws-clients.ts';
+import { cognitoClient, dynamoDocumentClient, s3Client } from './aws-clients.ts';
 import { CognitoDirectory } from './cognito-directory.ts';
 import { DynamoApprovalStore } from './dynamo/approval-store.ts';
 import { DynamoDefinitionStore } from './dynamo/definition-store.ts';
+import { DynamoExecutionStore } from './dynamo/execution-store.ts';
 import { Table } from './dynamo/table.ts';
 import { DynamoTenancyStore } from './dynamo/tenancy-store.ts';
 import { LocalEngine } from './local-engine.ts';
+import { S3ArtifactStore } from './s3-artifacts.ts';
 import { LocalFileVault, SecretsManagerVault } from './secret-vault.ts';
 import { SfnEngine } from './sfn-engine.ts';
+import { SfnExecutionEngine } from './sfn-executions.ts';
 import { TenantClientFactory } from './tenant-credentials.ts';
 
 /** The adapters a handler uses, wired once per container from the runtime config. */
@@ -30,6 +35,26 @@ export interface Container {
   readonly engine: WorkflowEngine;
   /** Everything the workflow use cases need, in one object. */
   readonly workflows: WorkflowDeps;
+  /** Everything the execution use cases need, in one object. */
+  readonly executions: ExecutionDeps;
+}
+
+let localExecutionEngine: ExecutionEngine | undefined;
+
+/**
+ * The local platform registers its in-process runtime (aws-local-stepfunctions) here before it
+ * serves requests; on AWS executions run on Step Functions.
+ */
+export function useLocalExecutionEngine(engine: ExecutionEngine): void {
+  localExecutionEngine = engine;
+}
+
+function executionEngineFor(cfg: ReturnType<typeof config>): ExecutionEngine {
+  if (cfg.MERIDIAN_MODE === 'aws')
+    return new SfnExecutionEngine(tracer.captureAWSv3Client(new SFNClient({})));
+  if (!localExecutionEngine)
+    throw new ConfigError('Invalid Meridian configuration: no local execution engine registered');
+  return localExecutionEngine;
 }
 
 /** Reads settings only workflow features need, failing with every missing name at once. */
@@ -90,10 +115,18 @@ export function adapters(): Container {
     publish: (input) => theEngine().publish(input),
     promote: (input) => theEngine().promote(input),
   };
+  let executionEngine: ExecutionEngine | undefined;
+  const theExecutionEngine = (): ExecutionEngine => {
+    executionEngine ??= executionEngineFor(cfg);
+    return executionEngine;
+  };
+  const store = new DynamoTenancyStore(table);
+  const bucket = cfg.ARTIFACT_BUCKET_NAME;
+  const artifacts = new S3ArtifactStore(s3Client(), bucket ?? '');
   container = {
     table,
     clients,
-    store: new DynamoTenancyStore(table),
+    store,
     directory: new CognitoDirectory(cognitoClient(), cfg.USER_POOL_ID),
     vault,
     definitions,
@@ -107,6 +140,29 @@ export function adapters(): Container {
         const s = workflowSettings(cfg);
         return { stepRunner: s.stepRunner, approvalHandler: s.approvalHandler };
       },
+    },
+    executions: {
+      executions: new DynamoExecutionStore(table),
+      definitions,
+      approvals,
+      tenancy: store,
+      engine: {
+        start: (input) => theExecutionEngine().start(input),
+        stop: (input) => theExecutionEngine().stop(input),
+        sendTaskSuccess: (token, output) => theExecutionEngine().sendTaskSuccess(token, output),
+        sendTaskFailure: (token, error, cause) => theExecutionEngine().sendTaskFailure(token, error, cause),
+      },
+      artifacts: {
+        put: (tenantId, key, body) => {
+          if (!bucket)
+            throw new ConfigError(
+              'Invalid Meridian configuration: ARTIFACT_BUCKET_NAME is required for large outputs',
+            );
+          return artifacts.put(tenantId, key, body);
+        },
+        get: (ref) => artifacts.get(ref),
+      },
+      now: () => new Date(),
     },
   };
   return container;

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -24,3 +24,11 @@ export function newId(prefix: 't' | 'u' | 'k' | 'm' | 'a' | 'o' | 'w' | 'x' | 'p
 
 /** The shape every generated id has. */
 export const ID_PATTERN = /^[a-z][a-z0-9]{16}$/;
+
+/** A stable id derived from `seed` (same seed, same id): idempotent names such as executions'. */
+export function derivedId(prefix: 'x' | 'p', seed: string): string {
+  const digest = createHash('sha256').update(seed, 'utf8').digest();
+  let out = '';
+  for (let i = 0; out.length < 16; i++) out += ALPHABET[(digest[i] ?? 0) % 36];
+  return `${prefix}${out}`;
+}

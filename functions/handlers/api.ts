@@ -5,6 +5,7 @@ import { buildOpenApi } from '#shared/openapi.ts';
 import { defineRoute, Router } from '#shared/router.ts';
 import { accessRoutes } from './routes/access.ts';
 import { definitionRoutes } from './routes/definitions.ts';
+import { executionRoutes } from './routes/executions.ts';
 import { platformRoutes } from './routes/platform.ts';
 import { secretAndAuditRoutes } from './routes/secrets-audit.ts';
 import { tenantRoutes } from './routes/tenants.ts';
@@ -20,6 +21,7 @@ const routes = [
   ...secretAndAuditRoutes,
   ...definitionRoutes,
   ...workflowRoutes,
+  ...executionRoutes,
 ];
 
 let openApi: Record<string, unknown> | undefined;

@@ -80,6 +80,25 @@ export const keys = {
     gsi1pk: `${tenantPk(t)}#APPROVALS#PENDING`,
     gsi1sk: `${createdAt}#${approvalId}`,
   }),
+  /** Each execution has its own partition, so a busy tenant does not hit one key's write limit. */
+  execution: (t: string, executionId: string): Key => ({
+    pk: `${tenantPk(t)}#EXEC#${executionId}`,
+    sk: 'META',
+  }),
+  executionStep: (t: string, executionId: string, stepKey: string): Key => ({
+    pk: `${tenantPk(t)}#EXEC#${executionId}`,
+    sk: `STEP#${stepKey}`,
+  }),
+  /** Executions of a tenant in time order: the index `GET /executions` pages through. */
+  executionsIndex: (t: string, startedAt: string, executionId: string): Gsi1 => ({
+    gsi1pk: `${tenantPk(t)}#EXECS`,
+    gsi1sk: `${startedAt}#${executionId}`,
+  }),
+  /** Month-to-date counters: the tenant's total, or one dimension (`WORKFLOW`, `AGENT`, `TEAM`). */
+  usage: (t: string, month: string, dimension?: { kind: string; id: string }): Key => ({
+    pk: tenantPk(t),
+    sk: dimension ? `USAGE#${month}#${dimension.kind}#${dimension.id}` : `USAGE#${month}`,
+  }),
   auditHead: (t: string): Key => ({ pk: `${tenantPk(t)}#AUDIT`, sk: 'HEAD' }),
   auditRecord: (t: string, seq: number): Key => ({ pk: `${tenantPk(t)}#AUDIT`, sk: `SEQ#${pad(seq, 12)}` }),
   /** Prefixes for listing one kind inside a tenant partition. */

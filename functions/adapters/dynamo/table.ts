@@ -8,7 +8,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { type AuditContext, GENESIS_HASH, nextRecord } from '#core/audit/audit.ts';
-import { ConflictError, TransientError } from '#core/errors.ts';
+import { ConflictError, TransientError, ValidationError } from '#core/errors.ts';
 import type { Page, PageRequest } from '#core/tenancy/model.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { INDEX, type Key, keys } from './keys.ts';
@@ -138,14 +138,25 @@ export class Table {
     map: (item: Record<string, unknown>) => T,
   ): Promise<Page<T>> {
     const db = tenantId === 'platform' ? this.clients.platform : await this.clients.forTenant(tenantId);
-    const out = await db.send(
-      new QueryCommand({
-        ...input,
-        TableName: this.name,
-        Limit: page.limit,
-        ExclusiveStartKey: decodeCursor(page.cursor, tenantId, list),
-      }),
-    );
+    const out = await db
+      .send(
+        new QueryCommand({
+          ...input,
+          TableName: this.name,
+          Limit: page.limit,
+          ExclusiveStartKey: decodeCursor(page.cursor, tenantId, list),
+        }),
+      )
+      .catch((error: unknown) => {
+        // A forged cursor that passed the tenant check but names no key of this query (another
+        // partition of the tenant, wrong attributes or types): the caller's mistake, not ours.
+        if (page.cursor !== undefined && error instanceof Error && error.name === 'ValidationException') {
+          throw new ValidationError('The cursor is not valid here: it names no position in this list.', [
+            { path: 'query.cursor', message: 'cursor belongs to another list or tenant' },
+          ]);
+        }
+        throw error;
+      });
     const nextCursor = encodeCursor(tenantId, list, out.LastEvaluatedKey);
     return { items: (out.Items ?? []).map(map), ...(nextCursor ? { nextCursor } : {}) };
   }
@@ -168,6 +179,8 @@ export class Table {
 
 /** Strips key and bookkeeping attributes from an item. */
 export function strip<T>(item: Record<string, unknown>): T {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, type: _type, expiresAt: _exp, ...rest } = item;
+  // `expiresAt` is kept: API keys carry their expiry under that name (as an ISO string, which the
+  // table's TTL ignores), and no item uses it as a numeric TTL yet.
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, type: _type, ...rest } = item;
   return rest as T;
 }

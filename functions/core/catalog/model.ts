@@ -7,7 +7,14 @@ import { z } from 'zod';
 import { type FieldProblem, ValidationError } from '../errors.ts';
 import { parseDataPath, scanTemplates } from '../workflows/templates.ts';
 import { jsonSchemaProblems } from './json-schema.ts';
-import { definitionErrorMap, isRecord, joinPath, ProblemList, zodProblems } from './problems.ts';
+import {
+  definitionErrorMap,
+  isRecord,
+  joinPath,
+  jsonShapeProblems,
+  ProblemList,
+  zodProblems,
+} from './problems.ts';
 import { regexProblem } from './regex-safety.ts';
 
 /** Model providers an agent can use. `scripted` answers from a script: local runs, demos, tests. */
@@ -34,7 +41,16 @@ export const CATALOG_LIMITS = Object.freeze({
   httpTimeoutMsMin: 100,
   httpTimeoutMsMax: 30_000,
   maxHeaders: 32,
+  /** Any JSON nesting in a definition (args, schemas); checked before parsing. */
+  maxJsonDepth: 64,
 });
+
+// Refuses hostile shapes (deep nesting, reserved keys) before zod's recursive parse sees them.
+function checkShape(input: unknown, what: string): void {
+  const problems = jsonShapeProblems(input, CATALOG_LIMITS.maxJsonDepth);
+  if (problems.length > 0)
+    throw new ValidationError(`Invalid ${what}: ${problems.length} problem(s)`, problems);
+}
 
 /** Ids of agents and tools as the API hands them out (opaque). */
 export const resourceIdSchema = z
@@ -159,6 +175,7 @@ export interface AgentValidationContext {
  * agent does not list, unsafe regular expressions.
  */
 export function validateAgent(input: unknown, ctx: AgentValidationContext): AgentDefinition {
+  checkShape(input, 'agent');
   const problems = new ProblemList();
   const parsed = agentSchema.safeParse(input, { error: definitionErrorMap });
   if (!parsed.success) problems.addAll(zodProblems(parsed.error));
@@ -217,6 +234,7 @@ export function validateAgent(input: unknown, ctx: AgentValidationContext): Agen
  * `args`.
  */
 export function validateTool(input: unknown): ToolDefinition {
+  checkShape(input, 'tool');
   const problems = new ProblemList();
   const parsed = toolSchema.safeParse(input, { error: definitionErrorMap });
   if (!parsed.success) problems.addAll(zodProblems(parsed.error));

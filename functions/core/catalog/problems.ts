@@ -42,6 +42,38 @@ export function zodProblems(error: z.ZodError, prefix = ''): FieldProblem[] {
   return out;
 }
 
+/** Object keys refused anywhere in a definition: zod and plain objects would drop them silently. */
+export const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__']);
+
+/**
+ * Problems with the raw shape of a JSON document, found by an iterative walk (no recursion, so
+ * hostile nesting cannot overflow the stack): nesting deeper than `maxDepth`, and reserved keys.
+ * Run it before any recursive parser (zod) sees the input.
+ */
+export function jsonShapeProblems(input: unknown, maxDepth: number, limit = 20): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const stack: { value: unknown; path: string; depth: number }[] = [{ value: input, path: '', depth: 0 }];
+  while (stack.length > 0 && problems.length < limit) {
+    const { value, path, depth } = stack.pop() as { value: unknown; path: string; depth: number };
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= maxDepth) {
+      problems.push({ path, message: `nested deeper than ${maxDepth} levels` });
+      continue;
+    }
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => {
+        stack.push({ value: item, path: joinPath(path, i), depth: depth + 1 });
+      });
+      continue;
+    }
+    for (const [key, item] of Object.entries(value)) {
+      if (RESERVED_KEYS.has(key)) problems.push({ path: joinPath(path, key), message: 'reserved key' });
+      else stack.push({ value: item, path: joinPath(path, key), depth: depth + 1 });
+    }
+  }
+  return problems;
+}
+
 /** True for a plain JSON object (not null, not an array). */
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -35,7 +35,8 @@ export async function resolvePermissions(
   const out = new Set<Permission>();
   const custom: string[] = [];
   for (const name of roles) {
-    const permissions = BUILT_IN_ROLES[name];
+    // Own keys only: a custom role may be named like an Object.prototype member (`constructor`).
+    const permissions = isBuiltInRole(name) ? BUILT_IN_ROLES[name] : undefined;
     if (permissions) for (const p of permissions) out.add(p);
     else custom.push(name);
   }

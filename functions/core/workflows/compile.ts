@@ -17,7 +17,7 @@
  *   `{output: {decision, decidedBy, comment}}`.
  */
 import type { JsonValue } from '../catalog/model.ts';
-import { type FieldProblem, ValidationError } from '../errors.ts';
+import { type FieldProblem, PayloadTooLargeError, ValidationError } from '../errors.ts';
 import type { Catcher, Condition, RetryPolicy, Step, StepGraph, WorkflowDefinition } from './model.ts';
 import { type DataRoot, parseDataPath, toJsonPath } from './templates.ts';
 
@@ -63,6 +63,9 @@ export const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 /** Resource of approval tasks. */
 export const LAMBDA_INVOKE_WAIT = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 
+/** Step Functions refuses state machine definitions larger than this (bytes). */
+export const MAX_ASL_BYTES = 1024 * 1024;
+
 /** Transient Lambda service errors, retried on every Lambda task as AWS recommends. */
 export const LAMBDA_TRANSIENT_ERRORS = [
   'Lambda.ServiceException',
@@ -91,7 +94,8 @@ interface Scope {
 
 /**
  * Compiles a validated workflow (see `validateWorkflow`) to ASL. Throws `ValidationError` when an
- * agent or tool the workflow uses has no pinned version.
+ * agent or tool the workflow uses has no pinned version, `PayloadTooLargeError` when the compiled
+ * definition exceeds Step Functions' 1 MB limit (a definition near 1 MB grows when compiled).
  */
 export function compileWorkflow(def: WorkflowDefinition, options: CompileOptions): CompiledWorkflow {
   const compiler = new Compiler(options);
@@ -109,7 +113,14 @@ export function compileWorkflow(def: WorkflowDefinition, options: CompileOptions
   };
   if (def.timeoutSeconds !== undefined) definition.TimeoutSeconds = def.timeoutSeconds;
   const asl = sortKeys(definition) as unknown as AslDefinition;
-  return { asl, json: JSON.stringify(asl), stateCount: countStates(asl) };
+  const json = JSON.stringify(asl);
+  const bytes = new TextEncoder().encode(json).byteLength;
+  if (bytes > MAX_ASL_BYTES) {
+    throw new PayloadTooLargeError(
+      `The compiled state machine is ${bytes} bytes; Step Functions accepts ${MAX_ASL_BYTES}. Shorten prompts or args, or split the workflow.`,
+    );
+  }
+  return { asl, json, stateCount: countStates(asl) };
 }
 
 /** Counts the states of an ASL definition, including those inside Parallel branches and Map processors. */
@@ -140,7 +151,15 @@ function sortKeys(value: JsonValue): JsonValue {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (typeof value !== 'object' || value === null) return value;
   const out: { [key: string]: JsonValue } = {};
-  for (const key of Object.keys(value).sort()) out[key] = sortKeys(value[key] as JsonValue);
+  for (const key of Object.keys(value).sort()) {
+    // defineProperty: a plain assignment of `__proto__` would set the prototype instead of a key.
+    Object.defineProperty(out, key, {
+      value: sortKeys(value[key] as JsonValue),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
   return out;
 }
 
@@ -221,8 +240,11 @@ class Compiler {
           stepId: id,
           approvers: { roles: [...(step.approvers?.roles ?? [])], users: [...(step.approvers?.users ?? [])] },
           allowRequesterApproval: step.allowRequesterApproval ?? false,
+          // Who and what the run is for: the approval is recorded in the right tenant.
+          'context.$': '$.context',
         };
         if (step.message !== undefined) payload.message = step.message;
+        if (step.timeoutSeconds !== undefined) payload.timeoutSeconds = step.timeoutSeconds;
         const state: AslObject = {
           Type: 'Task',
           Resource: LAMBDA_INVOKE_WAIT,
@@ -247,11 +269,13 @@ class Compiler {
         const selector: AslObject = {
           'input.$': '$[0].input',
           'steps.$': mergeBranchSteps(step.branches.length),
+          'context.$': '$[0].context',
         };
-        // Inside an iterator the state also carries `outer` and `item`: keep them.
+        // Inside an iterator the state also carries `outer`, `item` and `index`: keep them.
         if (scope.local) {
           selector['outer.$'] = '$[0].outer';
           selector['item.$'] = '$[0].item';
+          selector['index.$'] = '$[0].index';
         }
         return {
           Type: 'Parallel',
@@ -273,6 +297,8 @@ class Compiler {
             'outer.$': scope.local ? 'States.JsonMerge($.outer, $.steps, false)' : '$.steps',
             steps: {},
             'item.$': '$$.Map.Item.Value',
+            'index.$': '$$.Map.Item.Index',
+            'context.$': '$.context',
           },
           ItemProcessor: {
             ProcessorConfig: { Mode: 'INLINE' },
@@ -297,7 +323,7 @@ class Compiler {
   }
 }
 
-// What the runner receives as `state`: always `{input, steps, item?}`. Inside an iterator, the
+// What the runner receives as `state`: always `{input, steps, context, item?, index?}`. Inside an iterator, the
 // steps before the map (`outer`) and the iteration's own are merged back into one `steps`.
 function stateView(scope: Scope): AslObject {
   if (!scope.local) return { 'state.$': '$' };
@@ -305,6 +331,8 @@ function stateView(scope: Scope): AslObject {
     state: {
       'input.$': '$.input',
       'item.$': '$.item',
+      'index.$': '$.index',
+      'context.$': '$.context',
       'steps.$': 'States.JsonMerge($.outer, $.steps, false)',
     },
   };

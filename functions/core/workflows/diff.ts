@@ -37,12 +37,10 @@ export function diffWorkflows(a: WorkflowDefinition, b: WorkflowDefinition): Wor
     if (fields.length > 0) changed.push({ stepId: id, fields: [...new Set(fields)].sort() });
   }
   const topLevel: string[] = [];
-  for (const field of TOP_LEVEL_FIELDS) diffValues(toJson(a[field]), toJson(b[field]), field, topLevel);
+  for (const field of TOP_LEVEL_FIELDS) {
+    diffValues(a[field] as JsonValue | undefined, b[field] as JsonValue | undefined, field, topLevel);
+  }
   return { added, removed, changed, topLevel: [...new Set(topLevel)].sort().map((field) => ({ field })) };
-}
-
-function toJson(value: unknown): JsonValue | undefined {
-  return value as JsonValue | undefined;
 }
 
 // Each step as comparable JSON: nested graphs reduced to their `startAt` and the ids they hold (the

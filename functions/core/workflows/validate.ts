@@ -12,7 +12,14 @@
  * available before its parallel or map, plus its own earlier steps.
  */
 import { jsonSchemaProblems } from '../catalog/json-schema.ts';
-import { definitionErrorMap, isRecord, joinPath, ProblemList, zodProblems } from '../catalog/problems.ts';
+import {
+  definitionErrorMap,
+  isRecord,
+  joinPath,
+  ProblemList,
+  RESERVED_KEYS,
+  zodProblems,
+} from '../catalog/problems.ts';
 import { type FieldProblem, PayloadTooLargeError, ValidationError } from '../errors.ts';
 import { MAX_CONDITION_DEPTH, type WorkflowDefinition, workflowSchema } from './model.ts';
 import { countTemplates, type DataRef, type DataRoot, parseDataPath, scanTemplates } from './templates.ts';
@@ -105,6 +112,8 @@ function limitProblems(input: unknown): FieldProblem[] {
   ) => {
     if (typeof value === 'string') {
       estimate += value.length + 2;
+      // Too large already: the caller throws after this container; skip scanning a huge string.
+      if (estimate > WORKFLOW_LIMITS.maxBytes) return;
       if (
         !full() &&
         countTemplates(value, WORKFLOW_LIMITS.maxTemplatesPerString) > WORKFLOW_LIMITS.maxTemplatesPerString
@@ -147,6 +156,11 @@ function limitProblems(input: unknown): FieldProblem[] {
       if (estimate > WORKFLOW_LIMITS.maxBytes) throw tooLarge();
       for (let i = keys.length - 1; i >= 0; i--) {
         const key = keys[i] as string;
+        // zod would drop such a key silently: refuse it instead.
+        if (RESERVED_KEYS.has(key)) {
+          if (!full()) problems.push({ path: joinPath(framePath(frame), key), message: 'reserved key' });
+          continue;
+        }
         visit(record[key], frame, key, frame.depth + 1);
       }
     }
@@ -695,8 +709,11 @@ class GraphAnalysis {
     while (stack.length > 0) {
       const { value, path } = stack.pop() as { value: unknown; path: string };
       if (typeof value === 'string') this.checkTemplates(value, path, roots, read);
-      else if (Array.isArray(value)) value.forEach((v, i) => stack.push({ value: v, path: `${path}.${i}` }));
-      else if (isRecord(value)) {
+      else if (Array.isArray(value)) {
+        value.forEach((v, i) => {
+          stack.push({ value: v, path: `${path}.${i}` });
+        });
+      } else if (isRecord(value)) {
         for (const [key, v] of Object.entries(value)) {
           if (key.endsWith('.$')) this.problems.add(`${path}.${key}`, 'keys ending in ".$" are reserved');
           stack.push({ value: v, path: `${path}.${key}` });
@@ -717,8 +734,11 @@ class GraphAnalysis {
       if (!isRecord(value)) continue;
       for (const combinator of ['and', 'or'] as const) {
         const list = value[combinator];
-        if (Array.isArray(list))
-          list.forEach((c, i) => stack.push({ value: c, path: `${path}.${combinator}.${i}` }));
+        if (Array.isArray(list)) {
+          list.forEach((c, i) => {
+            stack.push({ value: c, path: `${path}.${combinator}.${i}` });
+          });
+        }
       }
       if (value.not !== undefined) stack.push({ value: value.not, path: `${path}.not` });
       if (typeof value.path === 'string') this.checkPath(value.path, `${path}.path`, roots, read);

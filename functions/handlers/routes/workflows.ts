@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { adapters } from '#adapters/container.ts';
-import { ForbiddenError, NotFoundError } from '#core/errors.ts';
+import { NotFoundError } from '#core/errors.ts';
+import { decideStepApproval } from '#core/executions/service.ts';
 import { listDefinitions, listDefinitionVersions } from '#core/versioning/definitions.ts';
 import { ENVIRONMENTS } from '#core/versioning/model.ts';
 import {
@@ -250,9 +251,13 @@ export const workflowRoutes: Route[] = [
     handler: async ({ principal, meta, params: p, body }) => {
       const approval = await adapters().approvals.get(principal.tenantId, p.approvalId);
       if (!approval) throw new NotFoundError(`No approval ${p.approvalId}.`);
-      if (approval.kind !== 'promotion')
-        throw new ForbiddenError('Step approvals are decided through executions.');
-      return { status: 200, body: await decidePromotion(deps(), { principal, meta }, approval, body) };
+      const caller = { principal, meta };
+      const decided =
+        approval.kind === 'promotion'
+          ? await decidePromotion(deps(), caller, approval, body)
+          : await decideStepApproval(adapters().executions, caller, approval, body);
+      const { approvers: _a, allowRequesterApproval: _r, ...shown } = decided;
+      return { status: 200, body: shown };
     },
   }),
 ];

@@ -1,0 +1,244 @@
+/**
+ * The local platform's execution engine: the same compiled ASL that Step Functions runs on AWS,
+ * run in-process by aws-local-stepfunctions, with the same Lambda handlers behind its tasks. The
+ * emulator's gaps are bridged here, never by changing the ASL that AWS runs:
+ * - Node 20 lacks `Promise.withResolvers`, which the emulator uses: polyfilled.
+ * - Task overrides are keyed by state name: each Task gets a dispatcher choosing the handler by
+ *   its resolved `FunctionName`; `lambda:invoke` results are wrapped as `{StatusCode, Payload}`.
+ * - `$$.Task.Token` is absent: approval tasks get a fresh token per wait, and `SendTaskSuccess` /
+ *   `SendTaskFailure` resolve the promise the task is waiting on.
+ * - The emulator gives tasks without `TimeoutSeconds` 60 s (AWS: no limit): the emulator's copy of
+ *   the definition gets AWS's behaviour as an explicit, very long timeout.
+ * - Status changes call the same status handler the EventBridge rule drives on AWS.
+ */
+import { randomUUID } from 'node:crypto';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { ConflictError } from '../../functions/core/errors.ts';
+import type { ExecutionEngine } from '../../functions/core/executions/ports.ts';
+
+type Json = unknown;
+
+/** Installs `Promise.withResolvers` when missing (Node 20). Idempotent. */
+export function installPromiseWithResolvers(): void {
+  if ('withResolvers' in Promise) return;
+  Object.defineProperty(Promise, 'withResolvers', {
+    configurable: true,
+    writable: true,
+    value: function withResolvers() {
+      const r: { resolve?: (value: unknown) => void; reject?: (reason?: unknown) => void } = {};
+      const promise = new Promise((resolve, reject) => {
+        r.resolve = resolve;
+        r.reject = reject;
+      });
+      return { promise, ...r };
+    },
+  });
+}
+
+/** The longest timer Node can set (~24.8 days) stands in for AWS's unbounded task wait. */
+const MAX_TASK_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+interface StateIndex {
+  readonly tasks: Map<string, { waitsForToken: boolean }>;
+  readonly waits: string[];
+  readonly retrying: string[];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Indexes every state (nested ones too) and gives token waits AWS's no-timeout behaviour. */
+export function prepareDefinition(definition: unknown): {
+  definition: Record<string, unknown>;
+  index: StateIndex;
+} {
+  const copy = structuredClone(definition) as Record<string, unknown>;
+  const index: StateIndex = { tasks: new Map(), waits: [], retrying: [] };
+  const machines: unknown[] = [copy];
+  while (machines.length > 0) {
+    const machine = machines.pop();
+    if (!isObject(machine) || !isObject(machine.States)) continue;
+    for (const [name, state] of Object.entries(machine.States)) {
+      if (!isObject(state)) continue;
+      if (state.Type === 'Task') {
+        const waitsForToken =
+          typeof state.Resource === 'string' && state.Resource.endsWith('.waitForTaskToken');
+        index.tasks.set(name, { waitsForToken });
+        if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) {
+          state.TimeoutSeconds = waitsForToken ? MAX_TASK_SECONDS : 900;
+        }
+      }
+      if (state.Type === 'Wait') index.waits.push(name);
+      if (Array.isArray(state.Retry)) index.retrying.push(name);
+      if (Array.isArray(state.Branches)) machines.push(...state.Branches);
+      if (state.ItemProcessor !== undefined) machines.push(state.ItemProcessor);
+    }
+  }
+  return { definition: copy, index };
+}
+
+/** A local Lambda: the deployed handler module's `handler`. */
+export type LocalLambda = (payload: Json) => Promise<Json>;
+
+/** Options of {@link LocalRuntime}. */
+export interface LocalRuntimeOptions {
+  /** Handlers by Lambda ARN (the tasks' `FunctionName`). */
+  readonly lambdas: Readonly<Record<string, LocalLambda>>;
+  /** The status handler, called with an EventBridge-shaped status change. */
+  readonly onStatus: (event: Json) => Promise<void>;
+  /** Caps Wait states and retry pauses, in ms (tests); unset runs them at their real length. */
+  readonly maxWaitMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+interface Waiter {
+  readonly resolve: (value: Json) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** aws-local-stepfunctions as Meridian's {@link ExecutionEngine}. */
+export class LocalRuntime implements ExecutionEngine {
+  private readonly runs = new Map<string, { abort: () => void; done: Promise<void> }>();
+  private readonly waiters = new Map<string, Waiter>();
+
+  constructor(private readonly options: LocalRuntimeOptions) {
+    installPromiseWithResolvers();
+  }
+
+  async start(input: Parameters<ExecutionEngine['start']>[0]): Promise<{ engineArn: string }> {
+    const engineArn = `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.executionId}`;
+    if (this.runs.has(engineArn)) return { engineArn };
+    const { definition, index } = prepareDefinition(JSON.parse(input.asl));
+    const handlers: Record<string, (taskInput: Json) => Promise<Json>> = {};
+    for (const [stateName, info] of index.tasks) {
+      handlers[stateName] = async (taskInput) => {
+        const params = isObject(taskInput) ? taskInput : {};
+        const functionName = typeof params.FunctionName === 'string' ? params.FunctionName : '';
+        const lambda = this.options.lambdas[functionName];
+        if (!lambda) throw new Error(`No local function ${functionName} for state ${stateName}`);
+        const payload = isObject(params.Payload) ? params.Payload : {};
+        if (!info.waitsForToken) return { StatusCode: 200, Payload: await lambda(payload) };
+        // One token per wait, so parallel approvals resolve independently.
+        const token = `local-${randomUUID()}`;
+        const waiting = new Promise<Json>((resolve, reject) => this.waiters.set(token, { resolve, reject }));
+        await lambda({ ...payload, taskToken: token });
+        try {
+          return await waiting;
+        } finally {
+          this.waiters.delete(token);
+        }
+      };
+    }
+    const cap = this.options.maxWaitMs;
+    const machine = new StateMachine(definition as unknown as StateMachineDefinition);
+    const startDate = Date.now();
+    const execution = machine.run(input.state as never, {
+      overrides: {
+        taskResourceLocalHandlers: handlers as never,
+        ...(cap !== undefined
+          ? {
+              waitTimeOverrides: Object.fromEntries(index.waits.map((n) => [n, cap])),
+              retryIntervalOverrides: Object.fromEntries(index.retrying.map((n) => [n, cap])),
+            }
+          : {}),
+      },
+      context: {
+        Execution: {
+          Id: engineArn,
+          Name: input.executionId,
+          Input: input.state,
+          StartTime: new Date(startDate).toISOString(),
+        },
+        // Replaced per wait by the dispatcher above; present so `$$.Task.Token` resolves.
+        Task: { Token: 'local-token' },
+      } as never,
+    });
+    const detail = {
+      executionArn: engineArn,
+      stateMachineArn: input.stateMachineArn,
+      name: input.executionId,
+      startDate,
+    };
+    const done = (async () => {
+      let status: 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+      let output: string | null = null;
+      let error: string | null = null;
+      let cause: string | null = null;
+      try {
+        output = JSON.stringify(await execution.result);
+        status = 'SUCCEEDED';
+      } catch (thrown) {
+        const events: { type: string; Error?: unknown; Cause?: unknown }[] = [];
+        for await (const event of execution.eventLogs) events.push(event as { type: string });
+        const aborted = events.some((e) => e.type === 'ExecutionAborted');
+        const timedOut = events.some((e) => e.type === 'ExecutionTimeout');
+        const failure = events.find((e) => e.type === 'ExecutionFailed');
+        status = aborted ? 'ABORTED' : timedOut ? 'TIMED_OUT' : 'FAILED';
+        error =
+          failure?.Error !== undefined
+            ? String(failure.Error)
+            : thrown instanceof Error
+              ? thrown.name
+              : 'States.Runtime';
+        cause =
+          failure?.Cause !== undefined
+            ? typeof failure.Cause === 'string'
+              ? failure.Cause
+              : JSON.stringify(failure.Cause)
+            : thrown instanceof Error
+              ? thrown.message
+              : String(thrown);
+      }
+      this.runs.delete(engineArn);
+      try {
+        await this.options.onStatus({
+          version: '0',
+          id: randomUUID(),
+          'detail-type': 'Step Functions Execution Status Change',
+          source: 'aws.states',
+          account: '000000000000',
+          time: new Date().toISOString(),
+          region: 'local',
+          resources: [engineArn],
+          detail: { ...detail, status, output, error, cause, stopDate: Date.now() },
+        });
+      } catch (failure) {
+        this.options.log?.(
+          `status handler failed for ${input.executionId}: ${failure instanceof Error ? failure.message : String(failure)}`,
+        );
+      }
+    })();
+    this.runs.set(engineArn, { abort: () => execution.abort(), done });
+    return { engineArn };
+  }
+
+  async stop(input: { engineArn: string }): Promise<void> {
+    this.runs.get(input.engineArn)?.abort();
+  }
+
+  async sendTaskSuccess(taskToken: string, output: unknown): Promise<void> {
+    const waiter = this.waiters.get(taskToken);
+    if (!waiter) throw new ConflictError('The execution is no longer waiting for this approval.');
+    waiter.resolve(output);
+  }
+
+  async sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void> {
+    const waiter = this.waiters.get(taskToken);
+    if (!waiter) throw new ConflictError('The execution is no longer waiting for this approval.');
+    const failure = new Error(cause);
+    failure.name = error;
+    waiter.reject(failure);
+  }
+
+  /** Stops every run (platform shutdown) and waits for their status to be written. */
+  async close(): Promise<void> {
+    for (const run of this.runs.values()) run.abort();
+    await Promise.allSettled([...this.runs.values()].map((r) => r.done));
+  }
+
+  /** Runs in flight (for tests and shutdown). */
+  get active(): number {
+    return this.runs.size;
+  }
+}

@@ -1,0 +1,93 @@
+import type { AgentDefinition } from '#core/catalog/model.ts';
+import {
+  breakerKey,
+  type CircuitBreaker,
+  CircuitBreakerRegistry,
+  type CircuitState,
+} from '#core/executions/circuit-breaker.ts';
+import type { ModelProvider, ModelRequest, ModelResponse } from '#core/executions/model-port.ts';
+import { logger, metrics } from '#shared/observability.ts';
+import { BedrockProvider } from './bedrock.ts';
+import { OPENAI_DEFAULT_BASE_URL, OpenAiCompatibleProvider } from './openai.ts';
+import { ScriptedProvider } from './scripted.ts';
+
+export { BedrockProvider } from './bedrock.ts';
+export { OpenAiCompatibleProvider } from './openai.ts';
+export { ScriptedProvider } from './scripted.ts';
+
+/** A provider whose calls go through a circuit breaker. */
+export class BreakerProvider implements ModelProvider {
+  constructor(
+    private readonly inner: ModelProvider,
+    /** The breaker of this provider endpoint. */
+    readonly breaker: CircuitBreaker,
+  ) {}
+
+  converse(request: ModelRequest): Promise<ModelResponse> {
+    return this.breaker.call(() => this.inner.converse(request));
+  }
+}
+
+/** The providers and breakers a resolver uses; each defaults to the real one. */
+export interface ProviderResolverDeps {
+  readonly bedrock?: ModelProvider;
+  readonly openai?: ModelProvider;
+  readonly scripted?: ModelProvider;
+  readonly breakers?: CircuitBreakerRegistry;
+}
+
+/** The breaker key of an agent's endpoint (provider + model + base URL). */
+export function breakerKeyOf(agent: AgentDefinition): string {
+  return breakerKey(
+    agent.provider,
+    agent.model,
+    agent.provider === 'openai' ? (agent.baseUrl ?? OPENAI_DEFAULT_BASE_URL) : undefined,
+  );
+}
+
+/**
+ * Builds a `providerFor` over the given providers and breakers. Bedrock and OpenAI-compatible
+ * providers come wrapped in the breaker of the agent's endpoint; `scripted` does not (it cannot
+ * fail transiently, and a breaker would only hide script bugs).
+ */
+export function createProviderResolver(
+  deps: ProviderResolverDeps = {},
+): (agent: AgentDefinition) => ModelProvider {
+  const bedrock = deps.bedrock ?? new BedrockProvider();
+  const openai = deps.openai ?? new OpenAiCompatibleProvider();
+  const scripted = deps.scripted ?? new ScriptedProvider();
+  const breakers = deps.breakers ?? new CircuitBreakerRegistry({ onStateChange: reportStateChange });
+  return (agent) => {
+    switch (agent.provider) {
+      case 'scripted':
+        return scripted;
+      case 'bedrock':
+        return new BreakerProvider(bedrock, breakers.get(breakerKeyOf(agent)));
+      case 'openai':
+        return new BreakerProvider(openai, breakers.get(breakerKeyOf(agent)));
+    }
+  };
+}
+
+// Breaker keys name provider, model and a base URL (never a key), so they are safe to log; the
+// metric keeps only the provider as dimension to bound cardinality.
+function reportStateChange(key: string, from: CircuitState, to: CircuitState): void {
+  logger.warn('Provider circuit state changed', { circuit: key, from, to });
+  if (to === 'open') {
+    // A single metric, so this dimension does not leak onto the invocation's other metrics.
+    const single = metrics.singleMetric();
+    single.addDimension('provider', key.split('|')[0] ?? 'unknown');
+    single.addMetric('ProviderCircuitOpened', 'Count', 1);
+  }
+}
+
+let resolver: ((agent: AgentDefinition) => ModelProvider) | undefined;
+
+/**
+ * The provider for an agent, wrapped in its endpoint's circuit breaker. Providers and breakers are
+ * kept per container, so a breaker opened by one invocation protects the next ones.
+ */
+export function providerFor(agent: AgentDefinition): ModelProvider {
+  resolver ??= createProviderResolver();
+  return resolver(agent);
+}

@@ -1,0 +1,80 @@
+import {
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  InvalidToken,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  type SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+  TaskDoesNotExist,
+  TaskTimedOut,
+} from '@aws-sdk/client-sfn';
+import { ConflictError } from '#core/errors.ts';
+import type { ExecutionEngine } from '#core/executions/ports.ts';
+
+/** The execution ARN Step Functions gives a named execution of a state machine. */
+export function executionArnOf(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+}
+
+/**
+ * Step Functions as the {@link ExecutionEngine}: executions start on the environment's alias and
+ * are named by the execution id, which Step Functions keeps unique per state machine.
+ */
+export class SfnExecutionEngine implements ExecutionEngine {
+  constructor(private readonly client: SFNClient) {}
+
+  async start(input: Parameters<ExecutionEngine['start']>[0]): Promise<{ engineArn: string }> {
+    try {
+      const out = await this.client.send(
+        new StartExecutionCommand({
+          stateMachineArn: `${input.stateMachineArn}:${input.environment}`,
+          name: input.executionId,
+          input: JSON.stringify(input.state),
+        }),
+      );
+      return { engineArn: out.executionArn ?? executionArnOf(input.stateMachineArn, input.executionId) };
+    } catch (error) {
+      // A retried start of the same execution: it is already running under this name.
+      if (error instanceof ExecutionAlreadyExists)
+        return { engineArn: executionArnOf(input.stateMachineArn, input.executionId) };
+      throw error;
+    }
+  }
+
+  async stop(input: { engineArn: string; error: string; cause: string }): Promise<void> {
+    try {
+      await this.client.send(
+        new StopExecutionCommand({ executionArn: input.engineArn, error: input.error, cause: input.cause }),
+      );
+    } catch (error) {
+      if (!(error instanceof ExecutionDoesNotExist)) throw error;
+    }
+  }
+
+  async sendTaskSuccess(taskToken: string, output: unknown): Promise<void> {
+    await this.guard(() =>
+      this.client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })),
+    );
+  }
+
+  async sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void> {
+    await this.guard(() => this.client.send(new SendTaskFailureCommand({ taskToken, error, cause })));
+  }
+
+  private async guard(send: () => Promise<unknown>): Promise<void> {
+    try {
+      await send();
+    } catch (error) {
+      if (
+        error instanceof TaskTimedOut ||
+        error instanceof TaskDoesNotExist ||
+        error instanceof InvalidToken
+      ) {
+        throw new ConflictError('The execution is no longer waiting for this approval.');
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,127 @@
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ToolDefinition } from '#core/catalog/model.ts';
+import { type ToolContext, ToolError, type ToolRunner } from '#core/executions/model-port.ts';
+import { type BuiltinDeps, type BuiltinTool, builtinTools } from './builtin.ts';
+import { HttpToolRunner } from './http.ts';
+
+export { forbiddenAddressClass } from './address-guard.ts';
+export { builtinTools } from './builtin.ts';
+export { HttpToolRunner } from './http.ts';
+
+/** Most compiled argument schemas kept per container. */
+export const MAX_COMPILED_SCHEMAS = 500;
+
+/**
+ * Validates tool args against the tool's `inputSchema` (JSON Schema 2020-12), compiling each
+ * distinct schema once and keeping at most {@link MAX_COMPILED_SCHEMAS} (least recently used go).
+ */
+export class ArgsValidator {
+  private readonly ajv = new Ajv2020({
+    // Tenants' schemas may carry annotations Ajv does not know (x-*, examples): tolerate them.
+    strict: false,
+    // No format plugin is bundled: formats are annotations here, as the catalog validator treats them.
+    validateFormats: false,
+    allErrors: true,
+    addUsedSchema: false,
+  });
+  private readonly compiled = new Map<string, { schema: object; validate: ValidateFunction }>();
+
+  /** Throws `Tool.Failed` naming every invalid argument. */
+  check(tool: ToolDefinition, args: Record<string, unknown>): void {
+    const validate = this.compile(tool);
+    if (validate(args)) return;
+    const problems = (validate.errors ?? []).slice(0, 10).map(describeError);
+    throw new ToolError('failed', `invalid args for tool "${tool.name}": ${problems.join('; ')}`);
+  }
+
+  private compile(tool: ToolDefinition): ValidateFunction {
+    const key = JSON.stringify(tool.inputSchema);
+    const hit = this.compiled.get(key);
+    if (hit) {
+      // Re-insert: Map order is the recency order used for eviction.
+      this.compiled.delete(key);
+      this.compiled.set(key, hit);
+      return hit.validate;
+    }
+    // A private copy: Ajv caches by object identity and the definition object is not ours to keep.
+    const schema: object = structuredClone(tool.inputSchema);
+    let validate: ValidateFunction;
+    try {
+      validate = this.ajv.compile(schema);
+    } catch (error) {
+      const message = error instanceof Error ? error.message.slice(0, 300) : 'does not compile';
+      throw new ToolError(
+        'failed',
+        `tool "${tool.name}" has an inputSchema that does not compile: ${message}`,
+      );
+    }
+    this.compiled.set(key, { schema, validate });
+    if (this.compiled.size > MAX_COMPILED_SCHEMAS) {
+      const [oldestKey, oldest] = this.compiled.entries().next().value ?? [];
+      if (oldestKey !== undefined && oldest) {
+        this.compiled.delete(oldestKey);
+        this.ajv.removeSchema(oldest.schema);
+      }
+    }
+    return validate;
+  }
+}
+
+// "args.city must be string", "args must have required property 'units'": paths, never values.
+function describeError(error: ErrorObject): string {
+  const path = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((segment) => (/^\d+$/.test(segment) ? `[${segment}]` : `.${segment}`))
+    .join('');
+  return `args${path} ${error.message ?? 'is invalid'}`;
+}
+
+/** What {@link DispatchingToolRunner} uses; each defaults to the real one. */
+export interface ToolRunnerDeps {
+  readonly http?: HttpToolRunner;
+  readonly builtins?: BuiltinDeps;
+  readonly validator?: ArgsValidator;
+}
+
+/**
+ * The {@link ToolRunner}: validates args against the tool's `inputSchema`, then runs an `http` tool
+ * with {@link HttpToolRunner} or a `builtin` one from {@link builtinTools}. Every failure is a
+ * {@link ToolError}, so Step Functions sees a `Tool.*` name.
+ */
+export class DispatchingToolRunner implements ToolRunner {
+  private readonly http: HttpToolRunner;
+  private readonly builtins: Readonly<Record<string, BuiltinTool>>;
+  private readonly validator: ArgsValidator;
+
+  constructor(deps: ToolRunnerDeps = {}) {
+    this.http = deps.http ?? new HttpToolRunner();
+    this.builtins = builtinTools(deps.builtins);
+    this.validator = deps.validator ?? new ArgsValidator();
+  }
+
+  async run(tool: ToolDefinition, args: Record<string, unknown>, ctx: ToolContext): Promise<unknown> {
+    this.validator.check(tool, args);
+    try {
+      if (tool.type === 'http') return await this.http.run(tool, args, ctx);
+      const builtin = this.builtins[tool.builtin];
+      if (!builtin) throw new ToolError('failed', `unknown builtin tool "${tool.builtin}"`);
+      return builtin(args);
+    } catch (error) {
+      if (error instanceof ToolError) throw error;
+      throw new ToolError(
+        'failed',
+        `tool "${tool.name}" failed: ${error instanceof Error ? error.message.slice(0, 300) : 'unknown error'}`,
+      );
+    }
+  }
+}
+
+let shared: DispatchingToolRunner | undefined;
+
+/** The container's tool runner (compiled schemas are kept across invocations). */
+export function toolRunner(): ToolRunner {
+  shared ??= new DispatchingToolRunner();
+  return shared;
+}

@@ -1,0 +1,100 @@
+import type { Environment } from '../versioning/model.ts';
+import type { Usage } from './model-port.ts';
+
+/** Execution statuses, as the contract names them. */
+export const EXECUTION_STATUSES = [
+  'RUNNING',
+  'WAITING_APPROVAL',
+  'SUCCEEDED',
+  'FAILED',
+  'CANCELLED',
+  'TIMED_OUT',
+] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+/** Statuses after which nothing can change an execution again. */
+export const FINAL_STATUSES: ReadonlySet<ExecutionStatus> = new Set([
+  'SUCCEEDED',
+  'FAILED',
+  'CANCELLED',
+  'TIMED_OUT',
+]);
+
+/** An error as the API shows it. */
+export interface ExecutionError {
+  readonly error: string;
+  readonly cause: string;
+}
+
+/**
+ * What every state of a running workflow carries besides the user's input and the step outputs:
+ * who and what it runs for. Written only by the start use case (callers cannot set it).
+ */
+export interface RunContext {
+  readonly tenantId: string;
+  readonly executionId: string;
+  readonly workflowId: string;
+  readonly workflowVersion: number;
+  readonly environment: Environment;
+  readonly startedBy: string;
+  readonly startedAt: string;
+  readonly teams: readonly string[];
+}
+
+/** The data a workflow's states pass along: `{input, steps, context}` (plus `item` inside maps). */
+export interface RunState {
+  readonly input: unknown;
+  readonly steps: Record<string, unknown>;
+  readonly context: RunContext;
+  readonly item?: unknown;
+}
+
+/** One execution. Money is kept in integer USD micros; the API also shows it as a decimal string. */
+export interface Execution {
+  readonly executionId: string;
+  readonly workflowId: string;
+  readonly workflowVersion: number;
+  readonly environment: Environment;
+  readonly status: ExecutionStatus;
+  readonly input: unknown;
+  readonly output?: unknown;
+  readonly error?: ExecutionError;
+  readonly usage: Usage;
+  readonly costMicros: number;
+  readonly startedAt: string;
+  readonly endedAt?: string;
+  readonly startedBy: string;
+  readonly teams: readonly string[];
+  /** sha256 of (workflow, environment, input): a replay with another body under the same key is 409. */
+  readonly requestHash: string;
+  /** Set once the engine accepted the start. */
+  readonly engineArn?: string;
+  /** The step approval the execution waits for (internal: never shown). */
+  readonly pendingApprovalId?: string | null;
+}
+
+/** One step's record: one per step id (per item inside a map). */
+export interface StepRecord {
+  readonly stepId: string;
+  /** `stepId`, or `stepId[index]` inside a map. */
+  readonly stepKey: string;
+  readonly type: string;
+  readonly status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'WAITING_APPROVAL';
+  readonly attempts: number;
+  readonly startedAt: string;
+  readonly endedAt?: string;
+  readonly output?: unknown;
+  readonly error?: ExecutionError;
+  readonly usage?: Usage;
+  readonly costMicros?: number;
+  readonly durationMs?: number;
+  /** The pinned definition the step ran. */
+  readonly ref?: { readonly id: string; readonly version: number };
+}
+
+/** USD micros as a decimal string (`1234567` → `"1.234567"`), exact. */
+export function usdOf(micros: number): string {
+  const sign = micros < 0 ? '-' : '';
+  const abs = Math.abs(Math.round(micros));
+  return `${sign}${Math.floor(abs / 1_000_000)}.${String(abs % 1_000_000).padStart(6, '0')}`;
+}

@@ -1,0 +1,605 @@
+import { createHash } from 'node:crypto';
+import type { Approval } from '../approvals/model.ts';
+import type { ApprovalStore } from '../approvals/ports.ts';
+import { canonicalJson } from '../audit/audit.ts';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  QuotaExceededError,
+  ValidationError,
+} from '../errors.ts';
+import { derivedId, newId } from '../ids.ts';
+import type { TenantPrincipal } from '../principal.ts';
+import { audited, type Caller } from '../tenancy/context.ts';
+import type { Page, PageRequest, Plan } from '../tenancy/model.ts';
+import type { TenancyStore } from '../tenancy/ports.ts';
+import type { Environment, Head } from '../versioning/model.ts';
+import type { DefinitionStore } from '../versioning/ports.ts';
+import type { WorkflowDefinition } from '../workflows/model.ts';
+import { inputProblems } from './input-schema.ts';
+import {
+  type Execution,
+  type ExecutionStatus,
+  FINAL_STATUSES,
+  type RunState,
+  type StepRecord,
+  usdOf,
+} from './model.ts';
+import type { ArtifactStore, ExecutionEngine, ExecutionFilter, ExecutionStore } from './ports.ts';
+
+/** Monthly execution quota per plan (null: unlimited). */
+export const PLAN_EXECUTION_QUOTA: Readonly<Record<Plan, number | null>> = Object.freeze({
+  free: 100,
+  pro: 100_000,
+  enterprise: null,
+});
+
+/** What execution use cases need. */
+export interface ExecutionDeps {
+  readonly executions: ExecutionStore;
+  readonly definitions: DefinitionStore;
+  readonly approvals: ApprovalStore;
+  readonly tenancy: Pick<TenancyStore, 'getTenant' | 'getUser'>;
+  readonly engine: ExecutionEngine;
+  readonly artifacts: ArtifactStore;
+  readonly now: () => Date;
+}
+
+/** `YYYY-MM` of an ISO time. */
+export const monthOf = (iso: string): string => iso.slice(0, 7);
+
+function requestHash(workflowId: string, environment: string, input: unknown): string {
+  return createHash('sha256').update(canonicalJson({ workflowId, environment, input })).digest('hex');
+}
+
+/** Result of a start: the execution and whether this request created it. */
+export interface StartResult {
+  readonly execution: Execution;
+  readonly created: boolean;
+}
+
+/**
+ * Starts a workflow in an environment. The record is written first, named from the tenant and the
+ * `Idempotency-Key`, so a replay with the same key and body returns the same execution and one with
+ * another body is 409; concurrent replays race on one conditional write and make one execution.
+ */
+export async function startExecution(
+  deps: ExecutionDeps,
+  caller: Caller,
+  workflowId: string,
+  body: { input: Record<string, unknown>; environment?: Environment | undefined },
+  idempotencyKey: string | undefined,
+): Promise<StartResult> {
+  const tenantId = caller.principal.tenantId;
+  const environment = body.environment ?? 'dev';
+  const head = await deps.definitions.getHead<WorkflowDefinition>(tenantId, 'workflow', workflowId);
+  if (!head) throw new NotFoundError(`No workflow ${workflowId}.`);
+  const hash = requestHash(workflowId, environment, body.input);
+  const executionId = idempotencyKey
+    ? derivedId('x', `${tenantId}|${workflowId}|${idempotencyKey}`)
+    : newId('x');
+
+  const prior = idempotencyKey ? await deps.executions.get(tenantId, executionId) : undefined;
+  if (prior) return replay(deps, tenantId, prior, hash, head);
+
+  const versionNumber = head.environments?.[environment];
+  if (versionNumber === undefined) {
+    throw new ConflictError(
+      `Workflow ${workflowId} has no version promoted to ${environment}; promote one first.`,
+      [{ path: 'environment', message: `no version promoted to ${environment}` }],
+    );
+  }
+  const version = await deps.definitions.getVersion<WorkflowDefinition>(
+    tenantId,
+    'workflow',
+    workflowId,
+    versionNumber,
+  );
+  if (!version?.asl)
+    throw new NotFoundError(`Version ${versionNumber} of workflow ${workflowId} is missing.`);
+  const problems = inputProblems(
+    version.definition.inputSchema as Record<string, unknown> | undefined,
+    body.input,
+  );
+  if (problems.length > 0)
+    throw new ValidationError('The input does not match the workflow’s inputSchema.', problems);
+  await checkQuota(deps, caller.principal, monthOf(caller.meta.now));
+
+  const teams =
+    caller.principal.principalType === 'user'
+      ? ((await deps.tenancy.getUser(tenantId, caller.principal.principalId))?.teams ?? [])
+      : [];
+  const execution: Execution = {
+    executionId,
+    workflowId,
+    workflowVersion: versionNumber,
+    environment,
+    status: 'RUNNING',
+    input: body.input,
+    usage: { inputTokens: 0, outputTokens: 0 },
+    costMicros: 0,
+    startedAt: caller.meta.now,
+    startedBy: caller.principal.principalId,
+    teams: [...teams],
+    requestHash: hash,
+  };
+  const stored = await deps.executions.create(
+    tenantId,
+    execution,
+    monthOf(caller.meta.now),
+    audited(caller, {
+      action: 'execution.start',
+      resourceType: 'execution',
+      resourceId: executionId,
+      after: { workflowId, workflowVersion: versionNumber, environment },
+    }),
+  );
+  if (!stored.created) return replay(deps, tenantId, stored.execution, hash, head);
+  await launch(deps, tenantId, head, stored.execution, version.asl);
+  return { execution: (await deps.executions.get(tenantId, executionId)) ?? stored.execution, created: true };
+}
+
+async function replay(
+  deps: ExecutionDeps,
+  tenantId: string,
+  prior: Execution,
+  hash: string,
+  head: Head<WorkflowDefinition>,
+): Promise<StartResult> {
+  if (prior.requestHash !== hash) {
+    throw new ConflictError('This Idempotency-Key was used with a different request body.', [
+      { path: 'Idempotency-Key', message: 'already used with another body' },
+    ]);
+  }
+  // The record landed but the engine never took it (a crash in between): the replay starts it.
+  if (!prior.engineArn && prior.status === 'RUNNING') {
+    const version = await deps.definitions.getVersion<WorkflowDefinition>(
+      tenantId,
+      'workflow',
+      prior.workflowId,
+      prior.workflowVersion,
+    );
+    if (version?.asl) await launch(deps, tenantId, head, prior, version.asl);
+    return { execution: (await deps.executions.get(tenantId, prior.executionId)) ?? prior, created: false };
+  }
+  return { execution: prior, created: false };
+}
+
+async function launch(
+  deps: ExecutionDeps,
+  tenantId: string,
+  head: Head<WorkflowDefinition>,
+  execution: Execution,
+  asl: string,
+): Promise<void> {
+  if (!head.stateMachineArn) throw new ConflictError(`Workflow ${head.id} has no state machine yet.`);
+  const state: RunState = {
+    input: execution.input,
+    steps: {},
+    context: {
+      tenantId,
+      executionId: execution.executionId,
+      workflowId: execution.workflowId,
+      workflowVersion: execution.workflowVersion,
+      environment: execution.environment,
+      startedBy: execution.startedBy,
+      startedAt: execution.startedAt,
+      teams: execution.teams,
+    },
+  };
+  const { engineArn } = await deps.engine.start({
+    tenantId,
+    executionId: execution.executionId,
+    stateMachineArn: head.stateMachineArn,
+    environment: execution.environment,
+    version: execution.workflowVersion,
+    asl,
+    state,
+  });
+  await deps.executions.setEngineArn(tenantId, execution.executionId, engineArn);
+}
+
+async function checkQuota(deps: ExecutionDeps, principal: TenantPrincipal, month: string): Promise<void> {
+  const tenant = await deps.tenancy.getTenant(principal.tenantId);
+  const quota = tenant ? PLAN_EXECUTION_QUOTA[tenant.plan] : null;
+  if (quota === null || quota === undefined) return;
+  const { total } = await deps.executions.usage(principal.tenantId, month);
+  if (total.executions >= quota) {
+    const next = new Date(`${month}-01T00:00:00Z`);
+    next.setUTCMonth(next.getUTCMonth() + 1);
+    throw new QuotaExceededError(
+      `The ${tenant?.plan} plan allows ${quota} executions a month; this month's are used up.`,
+      Math.max(1, Math.ceil((next.getTime() - deps.now().getTime()) / 1000)),
+    );
+  }
+}
+
+/** The API's view of an execution: money as a decimal string, large outputs resolved. */
+export interface ExecutionView {
+  readonly executionId: string;
+  readonly workflowId: string;
+  readonly workflowVersion: number;
+  readonly environment: Environment;
+  readonly status: ExecutionStatus;
+  readonly input: unknown;
+  readonly output?: unknown;
+  readonly error?: { error: string; cause: string };
+  readonly usage: { inputTokens: number; outputTokens: number };
+  readonly costUsd: string;
+  readonly costMicros: number;
+  readonly startedAt: string;
+  readonly endedAt?: string;
+  readonly startedBy: string;
+  readonly steps?: readonly StepView[];
+}
+
+/** A step as the API shows it. */
+export type StepView = Omit<StepRecord, 'costMicros'> & { costUsd?: string };
+
+/** Resolves `{"$ref": ...}` artifacts (outputs too large to keep inline) for the API. */
+async function resolveArtifacts(deps: ExecutionDeps, value: unknown): Promise<unknown> {
+  if (
+    value &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    typeof (value as { $ref?: unknown }).$ref === 'string'
+  ) {
+    return JSON.parse(await deps.artifacts.get((value as { $ref: string }).$ref)) as unknown;
+  }
+  return value;
+}
+
+function view(execution: Execution): ExecutionView {
+  const { requestHash: _h, engineArn: _a, teams: _t, pendingApprovalId: _p, ...rest } = execution;
+  return { ...rest, costUsd: usdOf(execution.costMicros) };
+}
+
+/** One execution with its steps, outputs, tokens, cost and timings. */
+export async function getExecution(
+  deps: ExecutionDeps,
+  tenantId: string,
+  executionId: string,
+): Promise<ExecutionView> {
+  const execution = await deps.executions.get(tenantId, executionId);
+  if (!execution) throw new NotFoundError(`No execution ${executionId}.`);
+  const steps = await deps.executions.steps(tenantId, executionId);
+  const stepViews: StepView[] = await Promise.all(
+    steps.map(async (s) => {
+      const { costMicros, ...rest } = s;
+      return {
+        ...rest,
+        ...(s.output !== undefined ? { output: await resolveArtifacts(deps, s.output) } : {}),
+        ...(costMicros !== undefined ? { costUsd: usdOf(costMicros) } : {}),
+      };
+    }),
+  );
+  return {
+    ...view(execution),
+    ...(execution.output !== undefined ? { output: await resolveArtifacts(deps, execution.output) } : {}),
+    steps: stepViews,
+  };
+}
+
+/** Executions, newest first, filtered by workflow, status and start time. */
+export async function listExecutions(
+  deps: ExecutionDeps,
+  tenantId: string,
+  filter: ExecutionFilter,
+  page: PageRequest,
+): Promise<Page<ExecutionView>> {
+  const out = await deps.executions.list(tenantId, filter, page);
+  return { ...out, items: out.items.map(view) };
+}
+
+/** Stops a running or waiting execution; its pending approval can no longer resume it. */
+export async function cancelExecution(
+  deps: ExecutionDeps,
+  caller: Caller,
+  executionId: string,
+): Promise<ExecutionView> {
+  const tenantId = caller.principal.tenantId;
+  const execution = await deps.executions.get(tenantId, executionId);
+  if (!execution) throw new NotFoundError(`No execution ${executionId}.`);
+  if (FINAL_STATUSES.has(execution.status)) {
+    throw new ConflictError(`Execution ${executionId} is already ${execution.status}.`);
+  }
+  const moved = await deps.executions.transition(
+    tenantId,
+    executionId,
+    ['RUNNING', 'WAITING_APPROVAL'],
+    'CANCELLED',
+    {
+      endedAt: caller.meta.now,
+      error: { error: 'Execution.Cancelled', cause: `Cancelled by ${caller.principal.principalId}` },
+    },
+    audited(caller, {
+      action: 'execution.cancel',
+      resourceType: 'execution',
+      resourceId: executionId,
+      before: { status: execution.status },
+      after: { status: 'CANCELLED' },
+    }),
+  );
+  if (!moved) throw new ConflictError(`Execution ${executionId} finished meanwhile.`);
+  if (execution.engineArn) {
+    await deps.engine.stop({
+      engineArn: execution.engineArn,
+      error: 'Execution.Cancelled',
+      cause: 'Cancelled through the API',
+    });
+  }
+  await closePendingApproval(deps, tenantId, execution, 'cancelled', caller);
+  return getExecution(deps, tenantId, executionId);
+}
+
+async function closePendingApproval(
+  deps: ExecutionDeps,
+  tenantId: string,
+  execution: Execution,
+  status: 'cancelled' | 'expired',
+  caller?: Caller,
+): Promise<void> {
+  const pendingId = execution.pendingApprovalId;
+  if (!pendingId) return;
+  const approval = await deps.approvals.get(tenantId, pendingId);
+  if (!approval || approval.status !== 'pending') return;
+  const now = deps.now().toISOString();
+  await deps.approvals
+    .decide(
+      tenantId,
+      { ...approval, status, decidedAt: now },
+      {
+        tenantId,
+        actor: caller
+          ? { id: caller.principal.principalId, type: caller.principal.principalType }
+          : { id: 'meridian', type: 'system' },
+        meta: caller?.meta ?? { requestId: execution.executionId, sourceIp: '', userAgent: 'meridian', now },
+        draft: {
+          action: `approval.${status === 'cancelled' ? 'cancel' : 'expire'}`,
+          resourceType: 'approval',
+          resourceId: pendingId,
+          before: approval,
+        },
+      },
+    )
+    .catch((error: unknown) => {
+      // Decided meanwhile: nothing left to close.
+      if (!(error instanceof ConflictError)) throw error;
+    });
+}
+
+/** A Step Functions status change, as EventBridge (AWS) or the local runtime reports it. */
+export interface StatusChange {
+  readonly tenantId: string;
+  readonly executionId: string;
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  /** The final state as JSON text (SUCCEEDED). */
+  readonly output?: string;
+  readonly error?: string;
+  readonly cause?: string;
+  readonly at: string;
+}
+
+/** The outputs of the final state's steps: what `GET /executions/{id}` shows as `output`. */
+function outputsOf(finalState: unknown): Record<string, unknown> {
+  const steps = (finalState as { steps?: Record<string, { output?: unknown }> } | null)?.steps ?? {};
+  return Object.fromEntries(
+    Object.entries(steps)
+      .filter(([, s]) => s && typeof s === 'object' && 'output' in s)
+      .map(([id, s]) => [id, s.output]),
+  );
+}
+
+/**
+ * Writes an execution's final status. Only RUNNING or WAITING_APPROVAL executions move: a late or
+ * repeated event (or one for an execution cancelled through the API) changes nothing.
+ */
+export async function recordStatus(deps: ExecutionDeps, change: StatusChange): Promise<boolean> {
+  const execution = await deps.executions.get(change.tenantId, change.executionId);
+  if (!execution) return false;
+  let status: ExecutionStatus;
+  let fields: { output?: unknown; error?: { error: string; cause: string }; endedAt: string } = {
+    endedAt: change.at,
+  };
+  if (change.status === 'SUCCEEDED') {
+    status = 'SUCCEEDED';
+    let parsed: unknown;
+    try {
+      parsed = change.output ? (JSON.parse(change.output) as unknown) : {};
+    } catch {
+      parsed = {};
+    }
+    fields = { ...fields, output: outputsOf(parsed) };
+  } else if (change.status === 'ABORTED') {
+    status = 'CANCELLED';
+  } else {
+    const timedOut =
+      change.status === 'TIMED_OUT' ||
+      (change.error === 'States.Timeout' && execution.status === 'WAITING_APPROVAL');
+    status = timedOut ? 'TIMED_OUT' : 'FAILED';
+    fields = {
+      ...fields,
+      error: {
+        error: change.error ?? (timedOut ? 'States.Timeout' : 'States.Runtime'),
+        cause: (change.cause ?? '').slice(0, 4000),
+      },
+    };
+  }
+  const moved = await deps.executions.transition(
+    change.tenantId,
+    change.executionId,
+    ['RUNNING', 'WAITING_APPROVAL'],
+    status,
+    fields,
+  );
+  if (moved)
+    await closePendingApproval(
+      deps,
+      change.tenantId,
+      execution,
+      status === 'TIMED_OUT' ? 'expired' : 'cancelled',
+    );
+  return moved;
+}
+
+/** What the approval task sends: the compiled Payload of an approval step. */
+export interface ApprovalRequest {
+  readonly taskToken: string;
+  readonly stepId: string;
+  readonly message?: string;
+  readonly approvers?: { readonly roles?: readonly string[]; readonly users?: readonly string[] };
+  readonly allowRequesterApproval?: boolean;
+  readonly timeoutSeconds?: number;
+  readonly context: RunState['context'];
+}
+
+/**
+ * Records a pending step approval: the token is stored (never shown), the execution waits. Retries of
+ * the same task make the same approval (its id derives from the token).
+ */
+export async function requestStepApproval(deps: ExecutionDeps, request: ApprovalRequest): Promise<Approval> {
+  const { tenantId, executionId } = request.context;
+  const now = deps.now().toISOString();
+  const approvalId = derivedId('p', `${tenantId}|${executionId}|${request.stepId}|${request.taskToken}`);
+  const existing = await deps.approvals.get(tenantId, approvalId);
+  if (existing) return existing;
+  const approval: Approval = {
+    approvalId,
+    kind: 'step',
+    status: 'pending',
+    workflowId: request.context.workflowId,
+    executionId,
+    stepId: request.stepId,
+    version: request.context.workflowVersion,
+    environment: request.context.environment,
+    requestedBy: request.context.startedBy,
+    ...(request.message ? { message: request.message } : {}),
+    approvers: { roles: [...(request.approvers?.roles ?? [])], users: [...(request.approvers?.users ?? [])] },
+    allowRequesterApproval: request.allowRequesterApproval ?? false,
+    createdAt: now,
+    ...(request.timeoutSeconds
+      ? { expiresAt: new Date(Date.parse(now) + request.timeoutSeconds * 1000).toISOString() }
+      : {}),
+  };
+  await deps.approvals.create(
+    tenantId,
+    approval,
+    {
+      tenantId,
+      actor: { id: 'meridian', type: 'system' },
+      meta: { requestId: executionId, sourceIp: '', userAgent: 'meridian-approval-task', now },
+      draft: {
+        action: 'approval.request',
+        resourceType: 'approval',
+        resourceId: approvalId,
+        after: approval,
+      },
+    },
+    { taskToken: request.taskToken },
+  );
+  await deps.executions.transition(tenantId, executionId, ['RUNNING'], 'WAITING_APPROVAL', {
+    pendingApprovalId: approvalId,
+  });
+  await deps.executions.finishStep(
+    tenantId,
+    executionId,
+    {
+      stepId: request.stepId,
+      stepKey: request.stepId,
+      type: 'approval',
+      status: 'WAITING_APPROVAL',
+      attempts: 1,
+      startedAt: now,
+    },
+    undefined,
+  );
+  return approval;
+}
+
+/**
+ * Decides a step approval: approve resumes the execution (SendTaskSuccess), reject fails it
+ * (SendTaskFailure). Only approvers the step names may decide, never the person who started the
+ * execution unless the workflow allows it, and never once the execution stopped waiting.
+ */
+export async function decideStepApproval(
+  deps: ExecutionDeps,
+  caller: Caller,
+  approval: Approval,
+  decision: { decision: 'approve' | 'reject'; comment?: string | undefined },
+): Promise<Approval> {
+  const tenantId = caller.principal.tenantId;
+  const me = caller.principal;
+  if (approval.requestedBy === me.principalId && !approval.allowRequesterApproval) {
+    throw new ForbiddenError('You started this execution, so you cannot decide its approval.');
+  }
+  const roles = approval.approvers?.roles ?? [];
+  const users = approval.approvers?.users ?? [];
+  if (
+    (roles.length > 0 || users.length > 0) &&
+    !users.includes(me.principalId) &&
+    !roles.some((r) => me.roles.includes(r))
+  ) {
+    throw new ForbiddenError('You are not one of the approvers this step names.');
+  }
+  if (approval.status !== 'pending') throw new ConflictError(`This approval is already ${approval.status}.`);
+  const execution = approval.executionId
+    ? await deps.executions.get(tenantId, approval.executionId)
+    : undefined;
+  if (!execution || execution.status !== 'WAITING_APPROVAL') {
+    throw new ConflictError('The execution is no longer waiting for this approval.');
+  }
+  const token = await deps.approvals.taskToken(tenantId, approval.approvalId);
+  if (!token) throw new ConflictError('The execution is no longer waiting for this approval.');
+  const decided: Approval = {
+    ...approval,
+    status: decision.decision === 'approve' ? 'approved' : 'rejected',
+    decidedBy: me.principalId,
+    decidedAt: caller.meta.now,
+    ...(decision.comment ? { comment: decision.comment } : {}),
+  };
+  await deps.approvals.decide(
+    tenantId,
+    decided,
+    audited(caller, {
+      action: `approval.${decision.decision}`,
+      resourceType: 'approval',
+      resourceId: approval.approvalId,
+      before: approval,
+      after: decided,
+    }),
+  );
+  // The decision is recorded first (exactly once), then the engine is told, then the records follow.
+  const stepBase = {
+    stepId: approval.stepId ?? '',
+    stepKey: approval.stepId ?? '',
+    type: 'approval',
+    attempts: 1,
+    startedAt: approval.createdAt,
+    endedAt: caller.meta.now,
+  };
+  if (decided.status === 'approved') {
+    const output = { decision: 'approve', decidedBy: me.principalId, comment: decision.comment ?? '' };
+    // The approval step's ResultPath is `$.steps.<id>`: its result is `{output}` like every step's.
+    await deps.engine.sendTaskSuccess(token, { output });
+    await deps.executions.transition(tenantId, execution.executionId, ['WAITING_APPROVAL'], 'RUNNING', {
+      pendingApprovalId: null,
+    });
+    await deps.executions.finishStep(
+      tenantId,
+      execution.executionId,
+      { ...stepBase, status: 'SUCCEEDED', output },
+      undefined,
+    );
+  } else {
+    const cause = decision.comment ?? `Rejected by ${me.principalId}`;
+    await deps.engine.sendTaskFailure(token, 'Approval.Rejected', cause);
+    await deps.executions.finishStep(
+      tenantId,
+      execution.executionId,
+      { ...stepBase, status: 'FAILED', error: { error: 'Approval.Rejected', cause } },
+      undefined,
+    );
+  }
+  return decided;
+}

@@ -1,0 +1,328 @@
+import type { AgentDefinition, ToolDefinition } from '../catalog/model.ts';
+import type { SecretVault } from '../tenancy/ports.ts';
+import type { Version } from '../versioning/model.ts';
+import type { DefinitionStore } from '../versioning/ports.ts';
+import type { WorkflowDefinition } from '../workflows/model.ts';
+import { resolveTemplates } from './data.ts';
+import { type ExecutionError, type RunContext, type StepRecord, usdOf } from './model.ts';
+import type { ChatMessage, ModelProvider, ToolCall, ToolRunner, ToolSpec, Usage } from './model-port.ts';
+import type { ArtifactStore, ExecutionStore } from './ports.ts';
+import { monthOf } from './service.ts';
+
+/** Step outputs larger than this travel as S3 references (Step Functions' payload limit is 256 KB). */
+export const INLINE_OUTPUT_LIMIT = 200 * 1024;
+
+/** The payload a compiled agent or tool Task sends (see functions/core/workflows/compile.ts). */
+export interface StepTask {
+  readonly kind: 'agent' | 'tool';
+  readonly workflowId: string;
+  readonly workflowVersion: number;
+  readonly stepId: string;
+  readonly ref: { readonly id: string; readonly version: number };
+  readonly prompt?: string;
+  readonly args?: unknown;
+  readonly executionId: string;
+  /** The whole state: `{input, steps, context}` (and `item`, `outer` inside maps). */
+  readonly state: Readonly<Record<string, unknown>>;
+}
+
+/** What a step run needs. */
+export interface StepRunnerDeps {
+  readonly executions: ExecutionStore;
+  readonly definitions: DefinitionStore;
+  readonly vault: Pick<SecretVault, 'get'>;
+  readonly artifacts: ArtifactStore;
+  readonly provider: (agent: AgentDefinition) => ModelProvider;
+  readonly tools: ToolRunner;
+  readonly cost: (provider: string, model: string, usage: Usage) => { micros: number };
+  readonly now: () => Date;
+}
+
+/** A failure the workflow's Retry/Catch can name (`Agent.TooManyToolCalls`, `Step.DefinitionMissing`, …). */
+export class StepError extends Error {
+  constructor(
+    override readonly name: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+// Versions never change: a warm container keeps the ones it loaded.
+const versionCache = new Map<string, Version<unknown>>();
+
+async function pinned<D>(
+  deps: StepRunnerDeps,
+  tenantId: string,
+  kind: 'agent' | 'tool' | 'workflow',
+  id: string,
+  version: number,
+): Promise<Version<D>> {
+  const key = `${tenantId}|${kind}|${id}|${version}`;
+  const hit = versionCache.get(key);
+  if (hit) return hit as Version<D>;
+  const found = await deps.definitions.getVersion<D>(tenantId, kind, id, version);
+  if (!found) throw new StepError('Step.DefinitionMissing', `${kind} ${id} version ${version} is missing.`);
+  if (versionCache.size > 1000) versionCache.clear();
+  versionCache.set(key, found as Version<unknown>);
+  return found;
+}
+
+function contextOf(task: StepTask): RunContext {
+  const context = task.state.context as RunContext | undefined;
+  if (!context?.tenantId) throw new StepError('Step.BadPayload', 'The task carries no run context.');
+  return context;
+}
+
+/** Map iterations record one step per item: `stepId[index]`. */
+function stepKeyOf(task: StepTask): string {
+  const index = (task.state as { index?: unknown }).index;
+  return typeof index === 'number' ? `${task.stepId}[${index}]` : task.stepId;
+}
+
+/** Replaces `{"$ref"}` artifacts in the state's step outputs with their content, as templates need. */
+async function hydrate(
+  deps: StepRunnerDeps,
+  state: Readonly<Record<string, unknown>>,
+): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = { ...state };
+  for (const bucket of ['steps', 'outer'] as const) {
+    const steps = state[bucket] as Record<string, { output?: unknown }> | undefined;
+    if (!steps) continue;
+    const copy: Record<string, unknown> = {};
+    for (const [id, step] of Object.entries(steps)) {
+      const ref = (step?.output as { $ref?: unknown } | undefined)?.$ref;
+      copy[id] =
+        typeof ref === 'string'
+          ? { ...step, output: JSON.parse(await deps.artifacts.get(ref)) as unknown }
+          : step;
+    }
+    out[bucket] = copy;
+  }
+  return out;
+}
+
+function errorOf(error: unknown): ExecutionError {
+  if (error instanceof Error)
+    return {
+      error: error.name === 'Error' ? 'Step.Failed' : error.name,
+      cause: error.message.slice(0, 2000),
+    };
+  return { error: 'Step.Failed', cause: String(error).slice(0, 2000) };
+}
+
+/**
+ * Runs one agent or tool step: loads the pinned definition, resolves templates, calls the provider
+ * (with the bounded tool-call loop) or the tool, and records status, attempts, output, usage, cost
+ * and timing on the step. A failure is recorded and rethrown under its name for Retry/Catch.
+ */
+export async function runStep(deps: StepRunnerDeps, task: StepTask): Promise<unknown> {
+  const context = contextOf(task);
+  const { tenantId } = context;
+  const stepKey = stepKeyOf(task);
+  const startedAt = deps.now();
+  const attempts = await deps.executions.startStep(tenantId, task.executionId, {
+    stepId: task.stepId,
+    stepKey,
+    type: task.kind,
+    startedAt: startedAt.toISOString(),
+    ref: task.ref,
+  });
+  const base: Omit<StepRecord, 'status'> = {
+    stepId: task.stepId,
+    stepKey,
+    type: task.kind,
+    attempts,
+    startedAt: startedAt.toISOString(),
+    ref: task.ref,
+  };
+  try {
+    const data = await hydrate(deps, task.state);
+    const result =
+      task.kind === 'agent'
+        ? await runAgent(deps, task, context, data)
+        : await runTool(deps, task, context, data);
+    const endedAt = deps.now();
+    const serialized = JSON.stringify(result.output);
+    const output =
+      serialized.length > INLINE_OUTPUT_LIMIT
+        ? {
+            $ref: await deps.artifacts.put(
+              tenantId,
+              `executions/${task.executionId}/${stepKey}-${attempts}.json`,
+              serialized,
+            ),
+            size: serialized.length,
+          }
+        : result.output;
+    await deps.executions.finishStep(
+      tenantId,
+      task.executionId,
+      {
+        ...base,
+        status: 'SUCCEEDED',
+        endedAt: endedAt.toISOString(),
+        durationMs: endedAt.getTime() - startedAt.getTime(),
+        output,
+        ...(result.usage ? { usage: result.usage, costMicros: result.costMicros } : {}),
+      },
+      result.usage
+        ? {
+            usage: result.usage,
+            costMicros: result.costMicros,
+            workflowId: task.workflowId,
+            ...(task.kind === 'agent' ? { agentId: task.ref.id } : {}),
+            teams: context.teams,
+            month: monthOf(context.startedAt),
+          }
+        : undefined,
+    );
+    return output;
+  } catch (error) {
+    const endedAt = deps.now();
+    await deps.executions.finishStep(
+      tenantId,
+      task.executionId,
+      {
+        ...base,
+        status: 'FAILED',
+        endedAt: endedAt.toISOString(),
+        durationMs: endedAt.getTime() - startedAt.getTime(),
+        error: errorOf(error),
+      },
+      undefined,
+    );
+    throw error;
+  }
+}
+
+interface StepResult {
+  readonly output: unknown;
+  readonly usage?: Usage;
+  readonly costMicros: number;
+}
+
+async function runTool(
+  deps: StepRunnerDeps,
+  task: StepTask,
+  context: RunContext,
+  data: Record<string, unknown>,
+): Promise<StepResult> {
+  const tool = await pinned<ToolDefinition>(deps, context.tenantId, 'tool', task.ref.id, task.ref.version);
+  const args = resolveTemplates(task.args ?? {}, data) as Record<string, unknown>;
+  const output = await deps.tools.run(tool.definition, args, {
+    tenantId: context.tenantId,
+    secret: (name) => deps.vault.get(context.tenantId, name),
+  });
+  return { output, costMicros: 0 };
+}
+
+function parseJson(text: string): unknown {
+  const trimmed = text.trim();
+  if (!(trimmed.startsWith('{') || trimmed.startsWith('['))) return undefined;
+  try {
+    return JSON.parse(trimmed) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+async function runAgent(
+  deps: StepRunnerDeps,
+  task: StepTask,
+  context: RunContext,
+  data: Record<string, unknown>,
+): Promise<StepResult> {
+  const { tenantId } = context;
+  const agentVersion = await pinned<AgentDefinition>(deps, tenantId, 'agent', task.ref.id, task.ref.version);
+  const agent = agentVersion.definition;
+  const workflow = await pinned<WorkflowDefinition>(
+    deps,
+    tenantId,
+    'workflow',
+    task.workflowId,
+    task.workflowVersion,
+  );
+  // The agent's tools run at the versions the workflow version pinned.
+  const tools = new Map<string, ToolDefinition>();
+  for (const toolId of agent.tools ?? []) {
+    const version = workflow.pins?.tools[toolId];
+    if (version === undefined)
+      throw new StepError('Step.DefinitionMissing', `Tool ${toolId} is not pinned by this workflow version.`);
+    tools.set(toolId, (await pinned<ToolDefinition>(deps, tenantId, 'tool', toolId, version)).definition);
+  }
+  const specs: ToolSpec[] = [...tools.entries()].map(([toolId, t]) => ({
+    toolId,
+    name: t.name,
+    ...(t.description ? { description: t.description } : {}),
+    inputSchema: t.inputSchema as Record<string, unknown>,
+  }));
+  const prompt = String(resolveTemplates(task.prompt ?? '', data) ?? '');
+  const apiKey =
+    agent.provider === 'openai' && agent.apiKeySecret
+      ? await deps.vault.get(tenantId, agent.apiKeySecret)
+      : undefined;
+  const provider = deps.provider(agent);
+  const messages: ChatMessage[] = [{ role: 'user', content: prompt }];
+  const usage = { inputTokens: 0, outputTokens: 0 };
+  const maxToolCalls = agent.maxToolCalls ?? 8;
+  let toolCalls = 0;
+  for (;;) {
+    const response = await provider.converse({
+      agent,
+      messages,
+      tools: specs,
+      ...(apiKey ? { apiKey } : {}),
+    });
+    usage.inputTokens += response.usage.inputTokens;
+    usage.outputTokens += response.usage.outputTokens;
+    if (response.toolCalls.length === 0) {
+      const { micros } = deps.cost(agent.provider, agent.model, usage);
+      const parsed = parseJson(response.text);
+      return {
+        output: {
+          text: response.text,
+          ...(parsed !== undefined ? { data: parsed } : {}),
+          usage,
+          costUsd: usdOf(micros),
+        },
+        usage,
+        costMicros: micros,
+      };
+    }
+    toolCalls += response.toolCalls.length;
+    if (toolCalls > maxToolCalls) {
+      throw new StepError(
+        'Agent.TooManyToolCalls',
+        `The agent asked for more than ${maxToolCalls} tool calls.`,
+      );
+    }
+    messages.push({ role: 'assistant', content: response.text, toolCalls: response.toolCalls });
+    for (const call of response.toolCalls) messages.push(await callTool(deps, tenantId, tools, call));
+  }
+}
+
+async function callTool(
+  deps: StepRunnerDeps,
+  tenantId: string,
+  tools: Map<string, ToolDefinition>,
+  call: ToolCall,
+): Promise<ChatMessage> {
+  const tool = tools.get(call.toolId);
+  let content: string;
+  if (!tool) {
+    content = JSON.stringify({ error: `unknown tool ${call.toolId}` });
+  } else {
+    try {
+      content = JSON.stringify(
+        await deps.tools.run(tool, call.args, { tenantId, secret: (name) => deps.vault.get(tenantId, name) }),
+      );
+    } catch (error) {
+      // The model sees the failure and may recover; the step fails only if the agent cannot.
+      content = JSON.stringify({
+        error: error instanceof Error ? `${error.name}: ${error.message}` : 'tool failed',
+      });
+    }
+  }
+  return { role: 'tool', toolCallId: call.id, toolId: call.toolId, content };
+}

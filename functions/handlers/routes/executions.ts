@@ -1,0 +1,216 @@
+import { z } from 'zod';
+import { adapters } from '#adapters/container.ts';
+import { ValidationError } from '#core/errors.ts';
+import { EXECUTION_STATUSES, usdOf } from '#core/executions/model.ts';
+import {
+  cancelExecution,
+  getExecution,
+  listExecutions,
+  monthOf,
+  PLAN_EXECUTION_QUOTA,
+  startExecution,
+} from '#core/executions/service.ts';
+import { ENVIRONMENTS } from '#core/versioning/model.ts';
+import { defineRoute, type Route } from '#shared/router.ts';
+import { authErrors, idParam, pageOf, pageQuery } from './schemas.ts';
+
+const deps = () => adapters().executions;
+const executionParams = z.strictObject({ executionId: idParam });
+const idempotencyKey = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+
+const executionSummary = z.looseObject({
+  executionId: z.string(),
+  workflowId: z.string(),
+  workflowVersion: z.number(),
+  environment: z.enum(ENVIRONMENTS),
+  status: z.enum(EXECUTION_STATUSES),
+  costUsd: z.string(),
+  startedAt: z.string(),
+  endedAt: z.string().optional(),
+});
+
+/** Starting, reading and cancelling executions; usage. */
+export const executionRoutes: Route[] = [
+  defineRoute({
+    method: 'POST',
+    path: '/workflows/{workflowId}/executions',
+    summary: 'Start the workflow in an environment (default dev); idempotent with Idempotency-Key',
+    tag: 'executions',
+    auth: 'executions:start',
+    params: z.strictObject({ workflowId: idParam }),
+    body: z.strictObject({
+      input: z.record(z.string(), z.unknown()),
+      environment: z.enum(ENVIRONMENTS).optional(),
+    }),
+    headers: [
+      {
+        name: 'Idempotency-Key',
+        required: false,
+        description: 'Replays with the same key and body return the same execution',
+      },
+    ],
+    responses: {
+      202: {
+        description: 'Started (or the same execution, on a replay)',
+        schema: z.object({ executionId: z.string(), status: z.enum(EXECUTION_STATUSES) }),
+      },
+      ...authErrors,
+      404: { description: 'No such workflow' },
+      409: { description: 'Key reused with another body, or no version in that environment' },
+      429: { description: 'Monthly execution quota used up' },
+    },
+    handler: async ({ principal, meta, params, body, headers }) => {
+      const rawKey = headers['idempotency-key'];
+      const key = rawKey === undefined ? undefined : idempotencyKey.safeParse(rawKey);
+      if (key && !key.success) {
+        throw new ValidationError('Invalid Idempotency-Key.', [
+          { path: 'Idempotency-Key', message: 'printable ASCII, 1 to 200 characters' },
+        ]);
+      }
+      const { execution, created } = await startExecution(
+        deps(),
+        { principal, meta },
+        params.workflowId,
+        body,
+        key?.data,
+      );
+      return {
+        status: 202,
+        body: {
+          executionId: execution.executionId,
+          status: execution.status,
+          workflowVersion: execution.workflowVersion,
+          environment: execution.environment,
+        },
+        headers: {
+          location: `/executions/${execution.executionId}`,
+          ...(created ? {} : { 'idempotent-replayed': 'true' }),
+        },
+      };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/executions',
+    summary: 'Executions, newest first; filter by workflow, status and start time',
+    tag: 'executions',
+    auth: 'executions:read',
+    query: pageQuery.extend({
+      workflowId: idParam.optional(),
+      status: z.enum(EXECUTION_STATUSES).optional(),
+      from: z.iso.datetime({ offset: true }).optional(),
+      to: z.iso.datetime({ offset: true }).optional(),
+    }),
+    responses: {
+      200: {
+        description: 'Executions',
+        schema: z.object({ items: z.array(executionSummary), nextCursor: z.string().optional() }),
+      },
+      ...authErrors,
+    },
+    handler: async ({ principal, query }) => {
+      const { limit, cursor, from, to, ...rest } = query;
+      const filter = {
+        ...(rest.workflowId ? { workflowId: rest.workflowId } : {}),
+        ...(rest.status ? { status: rest.status } : {}),
+        ...(from ? { from: new Date(from).toISOString() } : {}),
+        ...(to ? { to: new Date(to).toISOString() } : {}),
+      };
+      return {
+        status: 200,
+        body: await listExecutions(
+          deps(),
+          principal.tenantId,
+          filter,
+          pageOf({ limit, ...(cursor ? { cursor } : {}) }),
+        ),
+      };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/executions/{executionId}',
+    summary: 'One execution with its steps, output, tokens, cost, timings and errors',
+    tag: 'executions',
+    auth: 'executions:read',
+    params: executionParams,
+    responses: {
+      200: { description: 'The execution', schema: executionSummary },
+      ...authErrors,
+      404: { description: 'No such execution' },
+    },
+    handler: async ({ principal, params }) => ({
+      status: 200,
+      body: await getExecution(deps(), principal.tenantId, params.executionId),
+    }),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/executions/{executionId}/cancel',
+    summary: 'Stop a running or waiting execution',
+    tag: 'executions',
+    auth: 'executions:cancel',
+    params: executionParams,
+    responses: {
+      200: { description: 'Cancelled', schema: executionSummary },
+      ...authErrors,
+      404: { description: 'No such execution' },
+      409: { description: 'Already finished' },
+    },
+    handler: async ({ principal, meta, params }) => ({
+      status: 200,
+      body: await cancelExecution(deps(), { principal, meta }, params.executionId),
+    }),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/usage',
+    summary: 'Month to date: executions, tokens and cost, by workflow, agent and team; the plan’s limits',
+    tag: 'usage',
+    auth: 'usage:read',
+    query: z.strictObject({
+      month: z
+        .string()
+        .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'YYYY-MM')
+        .optional(),
+    }),
+    responses: { 200: { description: 'Usage' }, ...authErrors },
+    handler: async ({ principal, meta, query }) => {
+      const month = query.month ?? monthOf(meta.now);
+      const [usage, tenant] = await Promise.all([
+        deps().executions.usage(principal.tenantId, month),
+        adapters().store.getTenant(principal.tenantId),
+      ]);
+      const shape = (c: {
+        executions: number;
+        inputTokens: number;
+        outputTokens: number;
+        costMicros: number;
+      }) => ({
+        executions: c.executions,
+        inputTokens: c.inputTokens,
+        outputTokens: c.outputTokens,
+        costUsd: usdOf(c.costMicros),
+        costMicros: c.costMicros,
+      });
+      const by = (kind: string) =>
+        usage.byDimension.filter((d) => d.kind === kind).map((d) => ({ id: d.id, ...shape(d.counters) }));
+      const plan = tenant?.plan ?? 'free';
+      return {
+        status: 200,
+        body: {
+          month,
+          total: shape(usage.total),
+          byWorkflow: by('WORKFLOW'),
+          byAgent: by('AGENT'),
+          byTeam: by('TEAM'),
+          plan: { name: plan, executionsPerMonth: PLAN_EXECUTION_QUOTA[plan] },
+        },
+      };
+    },
+  }),
+];

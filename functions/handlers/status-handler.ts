@@ -1,0 +1,64 @@
+import type { EventBridgeEvent } from 'aws-lambda';
+import { adapters } from '#adapters/container.ts';
+import { recordStatus } from '#core/executions/service.ts';
+import { config } from '#shared/config.ts';
+import { logger, metrics } from '#shared/observability.ts';
+
+config();
+
+/** The `detail` of a Step Functions "Execution Status Change" event. */
+export interface ExecutionStatusDetail {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly name: string;
+  readonly status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
+  readonly output?: string | null;
+  readonly error?: string | null;
+  readonly cause?: string | null;
+  readonly stopDate?: number | null;
+}
+
+const TENANT_ID = /^t[a-z0-9]{16}$/;
+
+/** The tenant from a state machine ARN: machines are named `<prefix>-<tenantId>-<workflowId>`. */
+export function tenantOfStateMachine(stateMachineArn: string): string | undefined {
+  const name = stateMachineArn.split(':').pop()?.split(':')[0] ?? '';
+  const parts = name.split('-');
+  const tenantId = parts[parts.length - 2];
+  return tenantId && TENANT_ID.test(tenantId) ? tenantId : undefined;
+}
+
+/**
+ * Driven by an EventBridge rule on Step Functions status changes (and called the same way by the
+ * local runtime): writes the execution's final status, output or error.
+ */
+export async function handler(
+  event: EventBridgeEvent<'Step Functions Execution Status Change', ExecutionStatusDetail>,
+): Promise<void> {
+  const detail = event.detail;
+  if (detail.status === 'RUNNING' || detail.status === 'PENDING_REDRIVE') return;
+  const tenantId = tenantOfStateMachine(detail.stateMachineArn);
+  if (!tenantId) {
+    logger.warn('Status change of a state machine Meridian does not own', {
+      stateMachineArn: detail.stateMachineArn,
+    });
+    return;
+  }
+  const moved = await recordStatus(adapters().executions, {
+    tenantId,
+    executionId: detail.name,
+    status: detail.status,
+    ...(detail.output ? { output: detail.output } : {}),
+    ...(detail.error ? { error: detail.error } : {}),
+    ...(detail.cause ? { cause: detail.cause } : {}),
+    at: new Date(detail.stopDate ?? Date.now()).toISOString(),
+  });
+  metrics.addMetric(`Execution${detail.status}`, 'Count', 1);
+  metrics.publishStoredMetrics();
+  logger.info('Execution status recorded', {
+    tenantId,
+    executionId: detail.name,
+    status: detail.status,
+    moved,
+  });
+}

@@ -1,0 +1,50 @@
+import { adapters } from '#adapters/container.ts';
+import { providerFor } from '#adapters/providers/index.ts';
+import { toolRunner } from '#adapters/tools/index.ts';
+import { costOf } from '#core/executions/pricing.ts';
+import { runStep, type StepRunnerDeps, type StepTask } from '#core/executions/step-runner.ts';
+import { config } from '#shared/config.ts';
+import { logger, metrics } from '#shared/observability.ts';
+
+config();
+
+let deps: StepRunnerDeps | undefined;
+
+function wiring(): StepRunnerDeps {
+  if (deps) return deps;
+  const c = adapters();
+  deps = {
+    executions: c.executions.executions,
+    definitions: c.definitions,
+    vault: c.vault,
+    artifacts: c.executions.artifacts,
+    provider: providerFor,
+    tools: toolRunner(),
+    cost: costOf,
+    now: () => new Date(),
+  };
+  return deps;
+}
+
+/**
+ * The Lambda behind every agent and tool Task. Errors are rethrown under their names, which Step
+ * Functions reports as the task's error for the workflow's Retry and Catch.
+ */
+export async function handler(event: StepTask): Promise<unknown> {
+  const context = (event.state?.context ?? {}) as { tenantId?: string };
+  logger.appendKeys({ tenantId: context.tenantId, executionId: event.executionId, stepId: event.stepId });
+  const started = performance.now();
+  try {
+    return await runStep(wiring(), event);
+  } catch (error) {
+    logger.warn('Step failed', {
+      error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
+    });
+    metrics.addMetric('StepFailed', 'Count', 1);
+    throw error;
+  } finally {
+    metrics.addMetric('StepDuration', 'Milliseconds', performance.now() - started);
+    metrics.publishStoredMetrics();
+    logger.resetKeys();
+  }
+}

@@ -1,0 +1,750 @@
+/**
+ * Compilation to ASL: the exact definition of a small workflow per step type (each also passing
+ * asl-validator and running in aws-local-stepfunctions), determinism, state budget, pins.
+ */
+import { describe, expect, it } from 'vitest';
+import type { JsonValue } from '#core/catalog/model.ts';
+import { PayloadTooLargeError, ValidationError } from '#core/errors.ts';
+import { type AslObject, compileWorkflow, countStates, MAX_ASL_BYTES } from '#core/workflows/compile.ts';
+import type { WorkflowDefinition } from '#core/workflows/model.ts';
+import { validateWorkflow } from '#core/workflows/validate.ts';
+import { runLocalStateMachine } from '../../helpers/stepfunctions.ts';
+import {
+  APPROVAL_ARN,
+  aslErrors,
+  catalog,
+  compileOptions,
+  countSteps,
+  EXAMPLES,
+  linearWorkflow,
+  problemsOf,
+  runContext,
+  runInput,
+  STEP_RUNNER_ARN,
+} from './fixtures.ts';
+
+const LAMBDA_RETRIER = {
+  ErrorEquals: [
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+    'Lambda.TooManyRequestsException',
+  ],
+  IntervalSeconds: 1,
+  MaxAttempts: 3,
+  BackoffRate: 2,
+  JitterStrategy: 'FULL',
+};
+
+const comment = (id: string, type: string) => `${type} step ${id} (workflow wf1 version 7)`;
+
+function task(id: string, kind: 'agent' | 'tool', ref: { id: string; version: number }, extra: AslObject) {
+  const { payload, ...rest } = extra as { payload: AslObject } & AslObject;
+  return {
+    Type: 'Task',
+    Comment: comment(id, kind),
+    Resource: 'arn:aws:states:::lambda:invoke',
+    Parameters: {
+      FunctionName: STEP_RUNNER_ARN,
+      Payload: {
+        kind,
+        workflowId: 'wf1',
+        workflowVersion: 7,
+        stepId: id,
+        ref,
+        'executionId.$': '$$.Execution.Name',
+        'state.$': '$',
+        ...payload,
+      },
+    },
+    ResultSelector: { 'output.$': '$.Payload' },
+    ResultPath: `$.steps.${id}`,
+    Retry: [LAMBDA_RETRIER],
+    ...rest,
+  };
+}
+
+/** {@link task} inside a map iterator: the runner's `state` is rebuilt from the iteration's state. */
+function iteratorTask(
+  id: string,
+  kind: 'agent' | 'tool',
+  ref: { id: string; version: number },
+  extra: AslObject,
+) {
+  const compiled = task(id, kind, ref, extra);
+  const { 'state.$': _whole, ...payload } = compiled.Parameters.Payload;
+  return {
+    ...compiled,
+    Parameters: {
+      ...compiled.Parameters,
+      Payload: {
+        ...payload,
+        state: {
+          'input.$': '$.input',
+          'item.$': '$.item',
+          'index.$': '$.index',
+          'context.$': '$.context',
+          'steps.$': 'States.JsonMerge($.outer, $.steps, false)',
+        },
+      },
+    },
+  };
+}
+
+interface Case {
+  readonly type: string;
+  readonly def: WorkflowDefinition;
+  readonly input: Record<string, JsonValue>;
+  readonly expected: AslObject;
+  /**
+   * How a local run ends, which steps it records in `steps`, and how many task invocations (runner
+   * and approval handler) it makes.
+   */
+  readonly run: {
+    readonly status: 'SUCCEEDED' | 'FAILED';
+    readonly steps?: readonly string[];
+    readonly tasks: number;
+  };
+}
+
+const top = (startAt: string, states: AslObject, extra: AslObject = {}) => ({
+  Comment: 'Meridian workflow wf1 version 7',
+  StartAt: startAt,
+  States: states,
+  ...extra,
+});
+
+const CASES: Case[] = [
+  {
+    type: 'agent (retry, timeout, catch)',
+    def: {
+      name: 'agent',
+      startAt: 'ask',
+      steps: {
+        ask: {
+          type: 'agent',
+          agentId: 'writer',
+          prompt: 'Hi {{input.name}}',
+          retry: { maxAttempts: 2, intervalSeconds: 3, backoffRate: 1.5, maxDelaySeconds: 30, jitter: true },
+          timeoutSeconds: 120,
+          catch: [{ errors: ['States.Timeout'], next: 'oops' }],
+          next: 'done',
+        },
+        oops: { type: 'fail', error: 'TimedOut' },
+        done: { type: 'succeed' },
+      },
+    },
+    input: { name: 'Ada' },
+    run: { status: 'SUCCEEDED', steps: ['ask'], tasks: 1 },
+    expected: top('ask', {
+      ask: task(
+        'ask',
+        'agent',
+        { id: 'writer', version: 3 },
+        {
+          payload: { prompt: 'Hi {{input.name}}' },
+          Retry: [
+            LAMBDA_RETRIER,
+            {
+              ErrorEquals: ['States.ALL'],
+              MaxAttempts: 2,
+              IntervalSeconds: 3,
+              BackoffRate: 1.5,
+              MaxDelaySeconds: 30,
+              JitterStrategy: 'FULL',
+            },
+          ],
+          TimeoutSeconds: 120,
+          Catch: [{ ErrorEquals: ['States.Timeout'], Next: 'oops', ResultPath: '$.steps.ask.error' }],
+          Next: 'done',
+        },
+      ),
+      oops: { Type: 'Fail', Comment: comment('oops', 'fail'), Error: 'TimedOut' },
+      done: { Type: 'Succeed', Comment: comment('done', 'succeed') },
+    }),
+  },
+  {
+    type: 'tool',
+    def: {
+      name: 'tool',
+      startAt: 'call',
+      steps: {
+        call: { type: 'tool', toolId: 'weather', args: { city: '{{input.city}}', days: 3 }, end: true },
+      },
+    },
+    input: { city: 'Oslo' },
+    run: { status: 'SUCCEEDED', steps: ['call'], tasks: 1 },
+    expected: top('call', {
+      call: task(
+        'call',
+        'tool',
+        { id: 'weather', version: 2 },
+        { payload: { args: { city: '{{input.city}}', days: 3 } }, End: true },
+      ),
+    }),
+  },
+  {
+    type: 'choice',
+    def: {
+      name: 'choice',
+      startAt: 'pick',
+      steps: {
+        pick: {
+          type: 'choice',
+          choices: [
+            { when: { path: 'input.n', lessThan: 5 }, next: 'small' },
+            { when: { path: 'input.tag', notEquals: 'x' }, next: 'small' },
+            { when: { path: 'input.list.0.name', greaterThan: 'm' }, next: 'small' },
+            { when: { path: 'input.flag', exists: false }, next: 'small' },
+          ],
+          default: 'big',
+        },
+        small: { type: 'succeed' },
+        big: { type: 'succeed' },
+      },
+    },
+    input: { n: 9, tag: 'x', list: [{ name: 'a' }], flag: 1 },
+    run: { status: 'SUCCEEDED', steps: [], tasks: 0 },
+    expected: top('pick', {
+      pick: {
+        Type: 'Choice',
+        Comment: comment('pick', 'choice'),
+        Choices: [
+          {
+            And: [
+              { Variable: '$.input.n', IsPresent: true },
+              { Variable: '$.input.n', IsNumeric: true },
+              { Variable: '$.input.n', NumericLessThan: 5 },
+            ],
+            Next: 'small',
+          },
+          {
+            Not: {
+              And: [
+                { Variable: '$.input.tag', IsPresent: true },
+                { Variable: '$.input.tag', IsString: true },
+                { Variable: '$.input.tag', StringEquals: 'x' },
+              ],
+            },
+            Next: 'small',
+          },
+          {
+            And: [
+              { Variable: '$.input.list[0].name', IsPresent: true },
+              { Variable: '$.input.list[0].name', IsString: true },
+              { Variable: '$.input.list[0].name', StringGreaterThan: 'm' },
+            ],
+            Next: 'small',
+          },
+          { Variable: '$.input.flag', IsPresent: false, Next: 'small' },
+        ],
+        Default: 'big',
+      },
+      small: { Type: 'Succeed', Comment: comment('small', 'succeed') },
+      big: { Type: 'Succeed', Comment: comment('big', 'succeed') },
+    }),
+  },
+  {
+    type: 'parallel',
+    def: {
+      name: 'parallel',
+      startAt: 'both',
+      steps: {
+        both: {
+          type: 'parallel',
+          branches: [
+            { startAt: 'left', steps: { left: { type: 'tool', toolId: 'weather', args: {}, end: true } } },
+            { startAt: 'right', steps: { right: { type: 'tool', toolId: 'search', args: {}, end: true } } },
+            { startAt: 'idle', steps: { idle: { type: 'succeed' } } },
+          ],
+          end: true,
+        },
+      },
+    },
+    input: {},
+    run: { status: 'SUCCEEDED', steps: ['left', 'right'], tasks: 2 },
+    expected: top('both', {
+      both: {
+        Type: 'Parallel',
+        Comment: comment('both', 'parallel'),
+        Branches: [
+          {
+            StartAt: 'left',
+            States: {
+              left: task('left', 'tool', { id: 'weather', version: 2 }, { payload: { args: {} }, End: true }),
+            },
+          },
+          {
+            StartAt: 'right',
+            States: {
+              right: task(
+                'right',
+                'tool',
+                { id: 'search', version: 5 },
+                { payload: { args: {} }, End: true },
+              ),
+            },
+          },
+          { StartAt: 'idle', States: { idle: { Type: 'Succeed', Comment: comment('idle', 'succeed') } } },
+        ],
+        ResultSelector: {
+          'input.$': '$[0].input',
+          'steps.$': 'States.JsonMerge(States.JsonMerge($[0].steps, $[1].steps, false), $[2].steps, false)',
+          'context.$': '$[0].context',
+        },
+        End: true,
+      },
+    }),
+  },
+  {
+    type: 'map',
+    def: {
+      name: 'map',
+      startAt: 'each',
+      steps: {
+        each: {
+          type: 'map',
+          itemsPath: 'input.items',
+          maxConcurrency: 3,
+          iterator: {
+            startAt: 'one',
+            steps: { one: { type: 'tool', toolId: 'weather', args: { x: '{{item.x}}' }, end: true } },
+          },
+          end: true,
+        },
+      },
+    },
+    input: { items: [{ x: 1 }, { x: 2 }] },
+    run: { status: 'SUCCEEDED', steps: ['each'], tasks: 2 },
+    expected: top('each', {
+      each: {
+        Type: 'Map',
+        Comment: comment('each', 'map'),
+        ItemsPath: '$.input.items',
+        MaxConcurrency: 3,
+        ItemSelector: {
+          'input.$': '$.input',
+          'outer.$': '$.steps',
+          steps: {},
+          'item.$': '$$.Map.Item.Value',
+          'index.$': '$$.Map.Item.Index',
+          'context.$': '$.context',
+        },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'INLINE' },
+          StartAt: 'one',
+          States: {
+            one: {
+              ...task(
+                'one',
+                'tool',
+                { id: 'weather', version: 2 },
+                { payload: { args: { x: '{{item.x}}' } }, End: true },
+              ),
+              Parameters: {
+                FunctionName: STEP_RUNNER_ARN,
+                Payload: {
+                  kind: 'tool',
+                  workflowId: 'wf1',
+                  workflowVersion: 7,
+                  stepId: 'one',
+                  ref: { id: 'weather', version: 2 },
+                  'executionId.$': '$$.Execution.Name',
+                  state: {
+                    'input.$': '$.input',
+                    'item.$': '$.item',
+                    'index.$': '$.index',
+                    'context.$': '$.context',
+                    'steps.$': 'States.JsonMerge($.outer, $.steps, false)',
+                  },
+                  args: { x: '{{item.x}}' },
+                },
+              },
+              OutputPath: '$.steps',
+            },
+          },
+        },
+        ResultPath: '$.steps.each.output',
+        End: true,
+      },
+    }),
+  },
+  {
+    type: 'parallel inside a map iterator',
+    def: {
+      name: 'parallel in map',
+      startAt: 'each',
+      steps: {
+        each: {
+          type: 'map',
+          itemsPath: 'input.items',
+          iterator: {
+            startAt: 'fan',
+            steps: {
+              fan: {
+                type: 'parallel',
+                branches: [
+                  { startAt: 'a', steps: { a: { type: 'tool', toolId: 'weather', args: {}, end: true } } },
+                  {
+                    startAt: 'b',
+                    steps: { b: { type: 'agent', agentId: 'writer', prompt: '{{item}}', end: true } },
+                  },
+                ],
+                end: true,
+              },
+            },
+          },
+          end: true,
+        },
+      },
+    },
+    input: { items: ['x', 'y'] },
+    run: { status: 'SUCCEEDED', steps: ['each'], tasks: 4 },
+    expected: top('each', {
+      each: {
+        Type: 'Map',
+        Comment: comment('each', 'map'),
+        ItemsPath: '$.input.items',
+        ItemSelector: {
+          'input.$': '$.input',
+          'outer.$': '$.steps',
+          steps: {},
+          'item.$': '$$.Map.Item.Value',
+          'index.$': '$$.Map.Item.Index',
+          'context.$': '$.context',
+        },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'INLINE' },
+          StartAt: 'fan',
+          States: {
+            fan: {
+              Type: 'Parallel',
+              Comment: comment('fan', 'parallel'),
+              Branches: [
+                {
+                  StartAt: 'a',
+                  States: {
+                    a: iteratorTask(
+                      'a',
+                      'tool',
+                      { id: 'weather', version: 2 },
+                      { payload: { args: {} }, End: true },
+                    ),
+                  },
+                },
+                {
+                  StartAt: 'b',
+                  States: {
+                    b: iteratorTask(
+                      'b',
+                      'agent',
+                      { id: 'writer', version: 3 },
+                      { payload: { prompt: '{{item}}' }, End: true },
+                    ),
+                  },
+                },
+              ],
+              ResultSelector: {
+                'input.$': '$[0].input',
+                'steps.$': 'States.JsonMerge($[0].steps, $[1].steps, false)',
+                'context.$': '$[0].context',
+                'outer.$': '$[0].outer',
+                'item.$': '$[0].item',
+                'index.$': '$[0].index',
+              },
+              End: true,
+              OutputPath: '$.steps',
+            },
+          },
+        },
+        ResultPath: '$.steps.each.output',
+        End: true,
+      },
+    }),
+  },
+  {
+    type: 'approval',
+    def: {
+      name: 'approval',
+      startAt: 'ok',
+      steps: {
+        ok: {
+          type: 'approval',
+          approvers: { roles: ['admin'] },
+          timeoutSeconds: 600,
+          allowRequesterApproval: true,
+          end: true,
+        },
+      },
+    },
+    input: {},
+    run: { status: 'SUCCEEDED', steps: ['ok'], tasks: 1 },
+    expected: top('ok', {
+      ok: {
+        Type: 'Task',
+        Comment: comment('ok', 'approval'),
+        Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+        Parameters: {
+          FunctionName: APPROVAL_ARN,
+          Payload: {
+            'taskToken.$': '$$.Task.Token',
+            'executionId.$': '$$.Execution.Name',
+            workflowId: 'wf1',
+            workflowVersion: 7,
+            stepId: 'ok',
+            approvers: { roles: ['admin'], users: [] },
+            allowRequesterApproval: true,
+            'context.$': '$.context',
+            timeoutSeconds: 600,
+          },
+        },
+        ResultPath: '$.steps.ok',
+        Retry: [LAMBDA_RETRIER],
+        TimeoutSeconds: 600,
+        End: true,
+      },
+    }),
+  },
+  {
+    type: 'approval (no timeout, a message)',
+    def: {
+      name: 'approval',
+      startAt: 'ok',
+      steps: { ok: { type: 'approval', approvers: { users: ['u2'] }, message: 'Go?', end: true } },
+    },
+    input: {},
+    run: { status: 'SUCCEEDED', steps: ['ok'], tasks: 1 },
+    expected: top('ok', {
+      ok: {
+        Type: 'Task',
+        Comment: comment('ok', 'approval'),
+        Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+        Parameters: {
+          FunctionName: APPROVAL_ARN,
+          Payload: {
+            'taskToken.$': '$$.Task.Token',
+            'executionId.$': '$$.Execution.Name',
+            workflowId: 'wf1',
+            workflowVersion: 7,
+            stepId: 'ok',
+            approvers: { roles: [], users: ['u2'] },
+            allowRequesterApproval: false,
+            message: 'Go?',
+            'context.$': '$.context',
+          },
+        },
+        ResultPath: '$.steps.ok',
+        Retry: [LAMBDA_RETRIER],
+        End: true,
+      },
+    }),
+  },
+  {
+    type: 'wait (and a workflow timeout)',
+    def: {
+      name: 'wait',
+      startAt: 'nap',
+      timeoutSeconds: 900,
+      steps: { nap: { type: 'wait', seconds: 300, end: true } },
+    },
+    input: {},
+    run: { status: 'SUCCEEDED', steps: [], tasks: 0 },
+    expected: top(
+      'nap',
+      { nap: { Type: 'Wait', Comment: comment('nap', 'wait'), Seconds: 300, End: true } },
+      { TimeoutSeconds: 900 },
+    ),
+  },
+  {
+    type: 'fail',
+    def: { name: 'fail', startAt: 'no', steps: { no: { type: 'fail', error: 'Nope', cause: 'because' } } },
+    input: {},
+    run: { status: 'FAILED', tasks: 0 },
+    expected: top('no', {
+      no: { Type: 'Fail', Comment: comment('no', 'fail'), Error: 'Nope', Cause: 'because' },
+    }),
+  },
+];
+
+describe.each(CASES)('compiling a $type step', ({ def, input, expected, run }) => {
+  it('gives exactly the expected ASL', () => {
+    // Act
+    const compiled = compileWorkflow(validateWorkflow(def, catalog), compileOptions);
+
+    // Assess
+    expect(compiled.asl).toEqual(expected);
+    expect(compiled.json).toBe(JSON.stringify(compiled.asl));
+    expect(compiled.json).not.toMatch(/JSONata|QueryLanguage|Assign|DISTRIBUTED/);
+  });
+
+  it('passes asl-validator', () => {
+    // Act
+    const compiled = compileWorkflow(validateWorkflow(def, catalog), compileOptions);
+
+    // Assess
+    expect(aslErrors(compiled.asl)).toBe('');
+  });
+
+  it('runs in aws-local-stepfunctions, handing every task the run context', async () => {
+    // Prepare
+    const compiled = compileWorkflow(validateWorkflow(def, catalog), compileOptions);
+    const context = runContext({ tenantId: 'tenant-compile' });
+    const received: unknown[] = [];
+
+    // Act
+    const result = await runLocalStateMachine(compiled.asl, runInput(input, context), {
+      executionName: context.executionId,
+      handlers: {
+        [STEP_RUNNER_ARN]: (payload) => {
+          received.push((payload as { state: { context: unknown } }).state.context);
+          return { text: 'ok', echo: payload };
+        },
+        [APPROVAL_ARN]: (payload) => {
+          received.push((payload as { context: unknown }).context);
+          return { output: { decision: 'approve', decidedBy: 'u1' } };
+        },
+      },
+    });
+
+    // Assess
+    expect(result.status).toBe(run.status);
+    expect(received).toEqual(Array.from({ length: run.tasks }, () => context));
+    if (run.steps) {
+      const output = result.output as { steps: Record<string, unknown>; context: unknown };
+      expect(Object.keys(output.steps).sort()).toEqual([...run.steps].sort());
+      expect(output.context).toEqual(context);
+    }
+  });
+});
+
+describe.each(Object.entries(EXAMPLES))('example workflow %s', (_name, def) => {
+  it('compiles to ASL that asl-validator accepts', () => {
+    // Act
+    const compiled = compileWorkflow(validateWorkflow(def, catalog), compileOptions);
+
+    // Assess
+    expect(aslErrors(compiled.asl)).toBe('');
+  });
+});
+
+describe('determinism', () => {
+  it.each(Object.entries(EXAMPLES))('compiles %s to byte-identical JSON twice', (_name, def) => {
+    // Act
+    const first = compileWorkflow(validateWorkflow(def, catalog), compileOptions).json;
+    const second = compileWorkflow(validateWorkflow(structuredClone(def), catalog), compileOptions).json;
+
+    // Assess
+    expect(second).toBe(first);
+  });
+
+  it('does not depend on the order of steps or fields in the definition', () => {
+    // Prepare
+    const def = EXAMPLES.choice;
+    const reversed = JSON.parse(
+      JSON.stringify(def, (_key, value: unknown) =>
+        value && typeof value === 'object' && !Array.isArray(value)
+          ? Object.fromEntries(Object.entries(value).reverse())
+          : value,
+      ),
+    ) as unknown;
+
+    // Act
+    const a = compileWorkflow(validateWorkflow(def, catalog), compileOptions).json;
+    const b = compileWorkflow(validateWorkflow(reversed, catalog), compileOptions).json;
+
+    // Assess
+    expect(b).toBe(a);
+  });
+});
+
+describe('state budget', () => {
+  it('uses at most 1.25 states per step on average over every test workflow', () => {
+    // Prepare
+    const defs = [...Object.values(EXAMPLES), ...CASES.map((c) => c.def), linearWorkflow(200)];
+
+    // Act
+    let states = 0;
+    let steps = 0;
+    for (const def of defs) {
+      states += compileWorkflow(validateWorkflow(def, catalog), compileOptions).stateCount;
+      steps += countSteps(def);
+    }
+
+    // Assess
+    expect(states / steps).toBeLessThanOrEqual(1.25);
+  });
+
+  it.each([
+    { name: 'parallel', states: 6 },
+    { name: 'map', states: 7 },
+  ] as const)('counts nested states of the $name example', ({ name, states }) => {
+    // Prepare
+    const compiled = compileWorkflow(validateWorkflow(EXAMPLES[name], catalog), compileOptions);
+
+    // Act
+    const count = countStates(compiled.asl);
+
+    // Assess
+    expect(count).toBe(states);
+    expect(compiled.stateCount).toBe(states);
+  });
+});
+
+describe('a 200-step workflow', () => {
+  it('validates and compiles', () => {
+    // Prepare
+    const def = linearWorkflow(200);
+
+    // Act
+    const compiled = compileWorkflow(validateWorkflow(def, catalog), compileOptions);
+
+    // Assess
+    expect(compiled.stateCount).toBe(200);
+    expect(aslErrors(compiled.asl)).toBe('');
+  });
+});
+
+describe('compiled size', () => {
+  it('refuses a definition that compiles to more than 1 MB of ASL', () => {
+    // Prepare: about 0.9 MB of definition; each task adds its payload skeleton and retrier.
+    const def = linearWorkflow(450);
+    for (const step of Object.values(def.steps)) {
+      if (step.type === 'tool') Object.assign(step.args, { pad: 'x'.repeat(3600) });
+    }
+    const validated = validateWorkflow(def, catalog);
+
+    // Act
+    const act = () => compileWorkflow(validated, compileOptions);
+
+    // Assess
+    expect(JSON.stringify(def).length).toBeLessThan(MAX_ASL_BYTES);
+    expect(act).toThrow(PayloadTooLargeError);
+  });
+});
+
+describe('pins', () => {
+  it('refuses to compile a step whose agent or tool has no pinned version', () => {
+    // Prepare
+    const def = validateWorkflow(EXAMPLES.agentAndTool, catalog);
+    const options = { ...compileOptions, pins: { agents: {}, tools: { weather: 2 } } };
+
+    // Act
+    const problems = problemsOf(() => compileWorkflow(def, options));
+
+    // Assess
+    expect(problems).toEqual([
+      { path: 'steps.draft.agentId', message: 'no pinned version for agent writer' },
+    ]);
+  });
+
+  it('throws a ValidationError (a 400), not a crash', () => {
+    // Prepare
+    const def = validateWorkflow(EXAMPLES.agentAndTool, catalog);
+
+    // Act
+    const act = () => compileWorkflow(def, { ...compileOptions, pins: { agents: {}, tools: {} } });
+
+    // Assess
+    expect(act).toThrow(ValidationError);
+  });
+});
