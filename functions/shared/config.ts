@@ -26,6 +26,9 @@ const envSchema = z.object({
   /** AWS only: the role workflow state machines run as, and their log group. */
   WORKFLOW_ROLE_ARN: z.string().startsWith('arn:').optional(),
   WORKFLOW_LOG_GROUP_ARN: z.string().startsWith('arn:').optional(),
+  /** Provider circuit breakers: consecutive retryable failures that open one, and its cool-down. */
+  CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
+  CIRCUIT_COOLDOWN_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   /** How long the authorizer trusts a resolved credential: the time a revocation takes to bite. */
   AUTH_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   /** Local mode only: the state folder (encrypted secrets live under it). */

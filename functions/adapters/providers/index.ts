@@ -6,6 +6,7 @@ import {
   type CircuitState,
 } from '#core/executions/circuit-breaker.ts';
 import type { ModelProvider, ModelRequest, ModelResponse } from '#core/executions/model-port.ts';
+import { config } from '#shared/config.ts';
 import { logger, metrics } from '#shared/observability.ts';
 import { BedrockProvider } from './bedrock.ts';
 import { OPENAI_DEFAULT_BASE_URL, OpenAiCompatibleProvider } from './openai.ts';
@@ -34,6 +35,8 @@ export interface ProviderResolverDeps {
   readonly openai?: ModelProvider;
   readonly scripted?: ModelProvider;
   readonly breakers?: CircuitBreakerRegistry;
+  /** Threshold and cool-down of the breakers the resolver creates. @default CIRCUIT_DEFAULTS */
+  readonly breakerOptions?: { readonly failureThreshold?: number; readonly coolDownMs?: number };
 }
 
 /** The breaker key of an agent's endpoint (provider + model + base URL). */
@@ -56,7 +59,8 @@ export function createProviderResolver(
   const bedrock = deps.bedrock ?? new BedrockProvider();
   const openai = deps.openai ?? new OpenAiCompatibleProvider();
   const scripted = deps.scripted ?? new ScriptedProvider();
-  const breakers = deps.breakers ?? new CircuitBreakerRegistry({ onStateChange: reportStateChange });
+  const breakers =
+    deps.breakers ?? new CircuitBreakerRegistry({ ...deps.breakerOptions, onStateChange: reportStateChange });
   return (agent) => {
     switch (agent.provider) {
       case 'scripted':
@@ -88,6 +92,14 @@ let resolver: ((agent: AgentDefinition) => ModelProvider) | undefined;
  * kept per container, so a breaker opened by one invocation protects the next ones.
  */
 export function providerFor(agent: AgentDefinition): ModelProvider {
-  resolver ??= createProviderResolver();
+  if (!resolver) {
+    const cfg = config();
+    resolver = createProviderResolver({
+      breakerOptions: {
+        failureThreshold: cfg.CIRCUIT_FAILURE_THRESHOLD,
+        coolDownMs: cfg.CIRCUIT_COOLDOWN_MS,
+      },
+    });
+  }
   return resolver(agent);
 }

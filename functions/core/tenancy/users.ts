@@ -22,6 +22,20 @@ async function assertTeamsExist(deps: UserDeps, tenantId: string, teams: readonl
 }
 
 /**
+ * Nobody manages a user who holds permissions they do not hold themselves: a `users:manage`
+ * holder cannot disable, delete or demote the tenant's admin.
+ */
+async function assertOutranks(deps: UserDeps, caller: Caller, target: User): Promise<void> {
+  const held = await resolvePermissions(deps.store, caller.principal.tenantId, target.roles);
+  const missing = [...held].filter((p) => !caller.principal.permissions.has(p));
+  if (missing.length > 0) {
+    throw new ForbiddenError(
+      `This user holds permissions you do not (${missing.slice(0, 5).join(', ')}); ask an administrator.`,
+    );
+  }
+}
+
+/**
  * Invites a user: the login first (Cognito sends the invitation), then the records. If the records
  * fail, the login is removed again: nothing is left half-created.
  */
@@ -88,6 +102,7 @@ export async function updateUser(
   if (self && (patch.roles !== undefined || patch.status !== undefined)) {
     throw new ForbiddenError('You cannot change your own roles or status; ask another administrator.');
   }
+  if (patch.roles !== undefined || patch.status !== undefined) await assertOutranks(deps, caller, previous);
   if (patch.roles) {
     await assertRolesExist(deps.store, tenantId, patch.roles, 'roles');
     assertCanGrant(caller, await resolvePermissions(deps.store, tenantId, patch.roles));
@@ -126,6 +141,7 @@ export async function deleteUser(deps: UserDeps, caller: Caller, userId: string)
     throw new ConflictError('You cannot delete yourself.');
   }
   const user = await getUser(deps, tenantId, userId);
+  await assertOutranks(deps, caller, user);
   await deps.store.deleteUser(
     user,
     audited(caller, { action: 'user.delete', resourceType: 'user', resourceId: userId, before: user }),
