@@ -1,70 +1,49 @@
-import { z } from 'zod';
-
 /**
  * Runtime configuration, read once at cold start into a frozen object. A missing or malformed
  * variable fails the cold start with one error naming every problem, so a broken deployment is
  * found on its first request rather than on the one path that needed the missing value.
+ *
+ * Parsed by hand rather than with zod: every function (the authorizer included) loads this module,
+ * and a validation library here would be most of the authorizer's bundle and cold start.
  */
-const envSchema = z.object({
-  STAGE: z.string().min(1),
-  /** `aws` trusts only the stack's Cognito pool; `local` trusts the embedded platform's cognito-local. */
-  MERIDIAN_MODE: z.enum(['aws', 'local']),
-  TABLE_NAME: z.string().min(3),
-  AUDIT_BUCKET_NAME: z.string().min(3),
-  USER_POOL_ID: z.string().min(1),
-  USER_POOL_CLIENT_ID: z.string().min(1),
-  ARTIFACT_BUCKET_NAME: z.string().min(3).optional(),
-  /** Prefix of tenant secrets in Secrets Manager: `<prefix>/<tenantId>/<name>`. */
-  SECRETS_PREFIX: z.string().min(1).default('meridian/local/tenants'),
-  /** AWS only: the role assumed per tenant (session tag TenantId) to reach that tenant's data. */
-  TENANT_DATA_ROLE_ARN: z.string().startsWith('arn:').optional(),
-  /** Prefix of state machine names (`meridian-<stage>`): IAM scopes Step Functions permissions by it. */
-  STATE_MACHINE_PREFIX: z.string().min(1).optional(),
-  /** Lambda ARNs compiled into every workflow's ASL (local mode names local stand-ins). */
-  STEP_RUNNER_ARN: z.string().startsWith('arn:').optional(),
-  APPROVAL_HANDLER_ARN: z.string().startsWith('arn:').optional(),
-  /** AWS only: the role workflow state machines run as, and their log group. */
-  WORKFLOW_ROLE_ARN: z.string().startsWith('arn:').optional(),
-  WORKFLOW_LOG_GROUP_ARN: z.string().startsWith('arn:').optional(),
-  /** Provider circuit breakers: consecutive retryable failures that open one, and its cool-down. */
-  CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
-  CIRCUIT_COOLDOWN_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
-  /** How long the authorizer trusts a resolved credential: the time a revocation takes to bite. */
-  AUTH_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
-  /** Local mode only: the state folder (encrypted secrets live under it). */
-  MERIDIAN_STATE_DIR: z.string().min(1).optional(),
-  /** Local mode only: issuer and JWKS of cognito-local (its discovery document is wrong). */
-  LOCAL_JWT_ISSUER: z.url().optional(),
-  LOCAL_JWKS_URI: z.url().optional(),
-});
 
 /** The parsed, frozen runtime configuration. */
-export type RuntimeConfig = Readonly<z.infer<typeof envSchema>>;
+export interface RuntimeConfig {
+  readonly STAGE: string;
+  /** `aws` trusts only the stack's Cognito pool; `local` trusts the embedded platform's cognito-local. */
+  readonly MERIDIAN_MODE: 'aws' | 'local';
+  readonly TABLE_NAME: string;
+  readonly AUDIT_BUCKET_NAME: string;
+  readonly USER_POOL_ID: string;
+  readonly USER_POOL_CLIENT_ID: string;
+  readonly ARTIFACT_BUCKET_NAME?: string;
+  /** Prefix of tenant secrets in Secrets Manager: `<prefix>/<tenantId>/<name>`. */
+  readonly SECRETS_PREFIX: string;
+  /** AWS only: the role assumed per tenant (session tag TenantId) to reach that tenant's data. */
+  readonly TENANT_DATA_ROLE_ARN?: string;
+  /** Prefix of state machine names (`meridian-<stage>`): IAM scopes Step Functions permissions by it. */
+  readonly STATE_MACHINE_PREFIX?: string;
+  /** Lambda ARNs compiled into every workflow's ASL (local mode names local stand-ins). */
+  readonly STEP_RUNNER_ARN?: string;
+  readonly APPROVAL_HANDLER_ARN?: string;
+  /** AWS only: the role workflow state machines run as, and their log group. */
+  readonly WORKFLOW_ROLE_ARN?: string;
+  readonly WORKFLOW_LOG_GROUP_ARN?: string;
+  /** Provider circuit breakers: consecutive retryable failures that open one, and its cool-down. */
+  readonly CIRCUIT_FAILURE_THRESHOLD: number;
+  readonly CIRCUIT_COOLDOWN_MS: number;
+  /** How long the authorizer trusts a resolved credential: the time a revocation takes to bite. */
+  readonly AUTH_CACHE_TTL_SECONDS: number;
+  /** Local mode only: the state folder (encrypted secrets live under it). */
+  readonly MERIDIAN_STATE_DIR?: string;
+  /** Local mode only: issuer and JWKS of cognito-local (its discovery document is wrong). */
+  readonly LOCAL_JWT_ISSUER?: string;
+  readonly LOCAL_JWKS_URI?: string;
+}
 
 /** Thrown when the environment does not hold a valid configuration; names every bad variable. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
-}
-
-/** Parses `env` into a frozen config or throws one {@link ConfigError} naming every problem. */
-export function parseConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
-  const result = envSchema.safeParse(env);
-  const problems: string[] = result.success
-    ? []
-    : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-  if (result.success && result.data.MERIDIAN_MODE === 'local') {
-    if (!result.data.LOCAL_JWT_ISSUER) problems.push('LOCAL_JWT_ISSUER: required in local mode');
-    if (!result.data.LOCAL_JWKS_URI) problems.push('LOCAL_JWKS_URI: required in local mode');
-    if (!result.data.MERIDIAN_STATE_DIR) problems.push('MERIDIAN_STATE_DIR: required in local mode');
-  }
-  if (!result.success || problems.length > 0) {
-    throw new ConfigError(`Invalid Meridian configuration: ${problems.join('; ')}`);
-  }
-  return Object.freeze(
-    result.data.MERIDIAN_MODE === 'local'
-      ? { ...LOCAL_WORKFLOW_DEFAULTS, ...result.data }
-      : { ...result.data },
-  );
 }
 
 /**
@@ -76,6 +55,97 @@ const LOCAL_WORKFLOW_DEFAULTS = Object.freeze({
   STEP_RUNNER_ARN: 'arn:aws:lambda:local:000000000000:function:meridian-step-runner',
   APPROVAL_HANDLER_ARN: 'arn:aws:lambda:local:000000000000:function:meridian-approval-handler',
 });
+
+/** Reads variables and collects every problem instead of stopping at the first. */
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  string(name: string, minLength = 1): string {
+    const value = this.raw(name);
+    if (value === undefined) this.problems.push(`${name}: required`);
+    else if (value.length < minLength) this.problems.push(`${name}: at least ${minLength} characters`);
+    return value ?? '';
+  }
+
+  optional(name: string, check?: { minLength?: number; prefix?: string; url?: boolean }): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    if (check?.minLength !== undefined && value.length < check.minLength) {
+      this.problems.push(`${name}: at least ${check.minLength} characters`);
+    }
+    if (check?.prefix !== undefined && !value.startsWith(check.prefix)) {
+      this.problems.push(`${name}: must start with "${check.prefix}"`);
+    }
+    if (check?.url && !URL.canParse(value)) this.problems.push(`${name}: not a URL`);
+    return value;
+  }
+
+  integer(name: string, min: number, max: number, fallback: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      this.problems.push(`${name}: an integer from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  }
+
+  oneOf<T extends string>(name: string, values: readonly T[]): T {
+    const value = this.raw(name);
+    if (value === undefined || !(values as readonly string[]).includes(value)) {
+      this.problems.push(`${name}: one of ${values.join(', ')}`);
+      return values[0] as T;
+    }
+    return value as T;
+  }
+}
+
+function defined<T extends object>(record: T): T {
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** Parses `env` into a frozen config or throws one {@link ConfigError} naming every problem. */
+export function parseConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
+  const r = new Reader(env);
+  const arn = { prefix: 'arn:' };
+  const parsed: RuntimeConfig = defined({
+    STAGE: r.string('STAGE'),
+    MERIDIAN_MODE: r.oneOf('MERIDIAN_MODE', ['aws', 'local'] as const),
+    TABLE_NAME: r.string('TABLE_NAME', 3),
+    AUDIT_BUCKET_NAME: r.string('AUDIT_BUCKET_NAME', 3),
+    USER_POOL_ID: r.string('USER_POOL_ID'),
+    USER_POOL_CLIENT_ID: r.string('USER_POOL_CLIENT_ID'),
+    ARTIFACT_BUCKET_NAME: r.optional('ARTIFACT_BUCKET_NAME', { minLength: 3 }),
+    SECRETS_PREFIX: r.optional('SECRETS_PREFIX') ?? 'meridian/local/tenants',
+    TENANT_DATA_ROLE_ARN: r.optional('TENANT_DATA_ROLE_ARN', arn),
+    STATE_MACHINE_PREFIX: r.optional('STATE_MACHINE_PREFIX'),
+    STEP_RUNNER_ARN: r.optional('STEP_RUNNER_ARN', arn),
+    APPROVAL_HANDLER_ARN: r.optional('APPROVAL_HANDLER_ARN', arn),
+    WORKFLOW_ROLE_ARN: r.optional('WORKFLOW_ROLE_ARN', arn),
+    WORKFLOW_LOG_GROUP_ARN: r.optional('WORKFLOW_LOG_GROUP_ARN', arn),
+    CIRCUIT_FAILURE_THRESHOLD: r.integer('CIRCUIT_FAILURE_THRESHOLD', 1, 100, 5),
+    CIRCUIT_COOLDOWN_MS: r.integer('CIRCUIT_COOLDOWN_MS', 100, 3_600_000, 30_000),
+    AUTH_CACHE_TTL_SECONDS: r.integer('AUTH_CACHE_TTL_SECONDS', 0, 300, 30),
+    MERIDIAN_STATE_DIR: r.optional('MERIDIAN_STATE_DIR'),
+    LOCAL_JWT_ISSUER: r.optional('LOCAL_JWT_ISSUER', { url: true }),
+    LOCAL_JWKS_URI: r.optional('LOCAL_JWKS_URI', { url: true }),
+  });
+  if (parsed.MERIDIAN_MODE === 'local') {
+    for (const name of ['LOCAL_JWT_ISSUER', 'LOCAL_JWKS_URI', 'MERIDIAN_STATE_DIR'] as const) {
+      if (!parsed[name]) r.problems.push(`${name}: required in local mode`);
+    }
+  }
+  if (r.problems.length > 0)
+    throw new ConfigError(`Invalid Meridian configuration: ${r.problems.join('; ')}`);
+  return Object.freeze(parsed.MERIDIAN_MODE === 'local' ? { ...LOCAL_WORKFLOW_DEFAULTS, ...parsed } : parsed);
+}
 
 let cached: RuntimeConfig | undefined;
 

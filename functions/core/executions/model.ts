@@ -98,3 +98,6 @@ export function usdOf(micros: number): string {
   const abs = Math.abs(Math.round(micros));
   return `${sign}${Math.floor(abs / 1_000_000)}.${String(abs % 1_000_000).padStart(6, '0')}`;
 }
+
+/** `YYYY-MM` of an ISO time. */
+export const monthOf = (iso: string): string => iso.slice(0, 7);

@@ -4,10 +4,9 @@ import type { Version } from '../versioning/model.ts';
 import type { DefinitionStore } from '../versioning/ports.ts';
 import type { WorkflowDefinition } from '../workflows/model.ts';
 import { resolveTemplates } from './data.ts';
-import { type ExecutionError, type RunContext, type StepRecord, usdOf } from './model.ts';
+import { type ExecutionError, monthOf, type RunContext, type StepRecord, usdOf } from './model.ts';
 import type { ChatMessage, ModelProvider, ToolCall, ToolRunner, ToolSpec, Usage } from './model-port.ts';
 import type { ArtifactStore, ExecutionStore } from './ports.ts';
-import { monthOf } from './service.ts';
 
 /** Step outputs larger than this travel as S3 references (Step Functions' payload limit is 256 KB). */
 export const INLINE_OUTPUT_LIMIT = 200 * 1024;

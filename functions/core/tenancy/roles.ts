@@ -44,20 +44,27 @@ export async function resolvePermissions(
   return out;
 }
 
-/** Refuses role names that exist neither as built-ins nor as the tenant's custom roles. */
-export async function assertRolesExist(
-  store: TenancyStore,
+/**
+ * Checks that every role exists and returns the union of their permissions, reading the custom
+ * roles once (what inviting or re-roling a user needs).
+ */
+export async function permissionsOfExistingRoles(
+  store: Pick<TenancyStore, 'getRoles'>,
   tenantId: string,
   roles: readonly string[],
   path: string,
-): Promise<void> {
-  const custom = roles.filter((r) => !isBuiltInRole(r));
-  const found = new Set((await store.getRoles(tenantId, custom)).map((r) => r.name));
-  const problems = roles
-    .map((r, i) => ({ r, i }))
-    .filter(({ r }) => !isBuiltInRole(r) && !found.has(r))
-    .map(({ r, i }) => ({ path: `${path}.${i}`, message: `unknown role ${r}` }));
+): Promise<Set<Permission>> {
+  const out = new Set<Permission>();
+  const customNames = roles.filter((r) => !isBuiltInRole(r));
+  const custom = new Map((await store.getRoles(tenantId, customNames)).map((r) => [r.name, r]));
+  const problems: { path: string; message: string }[] = [];
+  roles.forEach((name, i) => {
+    const permissions = isBuiltInRole(name) ? BUILT_IN_ROLES[name] : custom.get(name)?.permissions;
+    if (!permissions) problems.push({ path: `${path}.${i}`, message: `unknown role ${name}` });
+    else for (const p of permissions) out.add(p);
+  });
   if (problems.length > 0) throw new ValidationError('Unknown role.', problems);
+  return out;
 }
 
 /** A caller cannot hand out permissions they do not hold themselves (no escalation through roles). */

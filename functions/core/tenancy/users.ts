@@ -2,7 +2,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { audited, type Caller } from './context.ts';
 import type { Page, PageRequest, User } from './model.ts';
 import type { IdentityDirectory, TenancyStore } from './ports.ts';
-import { assertCanGrant, assertRolesExist, resolvePermissions } from './roles.ts';
+import { assertCanGrant, permissionsOfExistingRoles, resolvePermissions } from './roles.ts';
 
 /** What user use cases need. */
 export interface UserDeps {
@@ -47,9 +47,9 @@ export async function inviteUser(
   const tenantId = caller.principal.tenantId;
   const roles = [...new Set(input.roles)];
   const teams = [...new Set(input.teams ?? [])];
-  await assertRolesExist(deps.store, tenantId, roles, 'roles');
+  const granted = await permissionsOfExistingRoles(deps.store, tenantId, roles, 'roles');
   await assertTeamsExist(deps, tenantId, teams);
-  assertCanGrant(caller, await resolvePermissions(deps.store, tenantId, roles));
+  assertCanGrant(caller, granted);
   const email = input.email.toLowerCase();
   const { sub } = await deps.directory.createUser(email, tenantId);
   const user: User = {
@@ -103,10 +103,8 @@ export async function updateUser(
     throw new ForbiddenError('You cannot change your own roles or status; ask another administrator.');
   }
   if (patch.roles !== undefined || patch.status !== undefined) await assertOutranks(deps, caller, previous);
-  if (patch.roles) {
-    await assertRolesExist(deps.store, tenantId, patch.roles, 'roles');
-    assertCanGrant(caller, await resolvePermissions(deps.store, tenantId, patch.roles));
-  }
+  if (patch.roles)
+    assertCanGrant(caller, await permissionsOfExistingRoles(deps.store, tenantId, patch.roles, 'roles'));
   if (patch.teams) await assertTeamsExist(deps, tenantId, patch.teams);
   const next: User = {
     ...previous,

@@ -1,15 +1,9 @@
 import { z } from 'zod';
 import { adapters } from '#adapters/container.ts';
 import { ValidationError } from '#core/errors.ts';
-import { EXECUTION_STATUSES, usdOf } from '#core/executions/model.ts';
-import {
-  cancelExecution,
-  getExecution,
-  listExecutions,
-  monthOf,
-  PLAN_EXECUTION_QUOTA,
-  startExecution,
-} from '#core/executions/service.ts';
+import { EXECUTION_STATUSES, monthOf, usdOf } from '#core/executions/model.ts';
+import { cancelExecution, getExecution, listExecutions } from '#core/executions/service.ts';
+import { PLAN_EXECUTION_QUOTA, startExecution } from '#core/executions/start.ts';
 import { ENVIRONMENTS } from '#core/versioning/model.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
 import { authErrors, idParam, pageOf, pageQuery } from './schemas.ts';
