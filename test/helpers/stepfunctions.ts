@@ -12,23 +12,9 @@
  */
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { JsonValue } from '#core/catalog/model.ts';
+import { installPromiseWithResolvers } from '../../bin/local/runtime.ts';
 
-/** Installs `Promise.withResolvers` when missing (Node 20). Idempotent. */
-export function installPromiseWithResolvers(): void {
-  if ('withResolvers' in Promise) return;
-  Object.defineProperty(Promise, 'withResolvers', {
-    configurable: true,
-    writable: true,
-    value: function withResolvers() {
-      const resolvers: { resolve?: (value: unknown) => void; reject?: (reason?: unknown) => void } = {};
-      const promise = new Promise((resolve, reject) => {
-        resolvers.resolve = resolve;
-        resolvers.reject = reject;
-      });
-      return { promise, ...resolvers };
-    },
-  });
-}
+export { installPromiseWithResolvers };
 
 /** What a local Lambda handler is told besides its payload. */
 export interface LocalInvocation {
