@@ -82,6 +82,19 @@ export interface StageConfig {
   readonly apiFunction: FunctionSizing;
   /** Sizing of the request authorizer function. */
   readonly authorizerFunction: FunctionSizing;
+  /**
+   * Sizing of the step runner (agent and tool steps). An agent step runs a bounded tool-call loop with
+   * a model call per turn, so it gets minutes and the memory (hence CPU) to parse large outputs.
+   */
+  readonly stepRunnerFunction: FunctionSizing;
+  /** Sizing of the approval handler (records a pending approval: a few table writes). */
+  readonly approvalHandlerFunction: FunctionSizing;
+  /** Sizing of the execution status handler (records a final status: a few table writes). */
+  readonly statusHandlerFunction: FunctionSizing;
+  /** Percentage of finished executions that failed or timed out above which the alarm fires. */
+  readonly executionFailureRateAlarmPercent: number;
+  /** Percentage of step runner invocations that failed above which the alarm fires. */
+  readonly stepFailureRateAlarmPercent: number;
 }
 
 /** Values an operator may override per deployment with `-c key=value`. */
@@ -107,6 +120,15 @@ export class StageConfigError extends Error {
 const CLI_CALLBACK = 'http://localhost:8765/callback';
 const CLI_LOGOUT = 'http://localhost:8765/logout';
 
+/**
+ * An agent step is one Lambda invocation: up to `maxToolCalls` model turns (each bounded by the
+ * provider timeout, 120 s for OpenAI-compatible endpoints) plus the HTTP tool calls between them.
+ * Five minutes covers a typical loop; a step's own `timeoutSeconds` cannot extend it (the Lambda
+ * timeout bites first), and a longer limit would only let a stuck step bill for longer.
+ * 1024 MB: CPU scales with memory, and the runner parses and serializes outputs of up to 256 KB.
+ */
+const STEP_RUNNER_SIZING: FunctionSizing = { memoryMb: 1024, timeout: Duration.minutes(5) };
+
 const DEFAULTS: Readonly<Record<StageName, Omit<StageConfig, 'stage'>>> = {
   dev: {
     removalPolicy: RemovalPolicy.DESTROY,
@@ -128,6 +150,12 @@ const DEFAULTS: Readonly<Record<StageName, Omit<StageConfig, 'stage'>>> = {
     apiLatencyP99AlarmMs: 5000,
     apiFunction: { memoryMb: 1024, timeout: Duration.seconds(25) },
     authorizerFunction: { memoryMb: 512, timeout: Duration.seconds(5) },
+    stepRunnerFunction: STEP_RUNNER_SIZING,
+    approvalHandlerFunction: { memoryMb: 256, timeout: Duration.seconds(30) },
+    statusHandlerFunction: { memoryMb: 256, timeout: Duration.seconds(30) },
+    // dev runs test workflows that fail on purpose; only a broken platform should page.
+    executionFailureRateAlarmPercent: 50,
+    stepFailureRateAlarmPercent: 50,
   },
   prod: {
     removalPolicy: RemovalPolicy.RETAIN,
@@ -148,6 +176,12 @@ const DEFAULTS: Readonly<Record<StageName, Omit<StageConfig, 'stage'>>> = {
     apiLatencyP99AlarmMs: 2000,
     apiFunction: { memoryMb: 1024, timeout: Duration.seconds(25) },
     authorizerFunction: { memoryMb: 512, timeout: Duration.seconds(5) },
+    stepRunnerFunction: STEP_RUNNER_SIZING,
+    approvalHandlerFunction: { memoryMb: 256, timeout: Duration.seconds(30) },
+    statusHandlerFunction: { memoryMb: 256, timeout: Duration.seconds(30) },
+    executionFailureRateAlarmPercent: 10,
+    // Steps are retried by their workflow, so a step failure rate well above the execution one is normal.
+    stepFailureRateAlarmPercent: 25,
   },
 };
 
@@ -274,6 +308,16 @@ function validate(config: StageConfig, problems: string[]): void {
   checkSizing('apiFunction', config.apiFunction, 29, problems);
   // API Gateway waits at most 10 s for a Lambda authorizer.
   checkSizing('authorizerFunction', config.authorizerFunction, 10, problems);
+  // Invoked by Step Functions and EventBridge: bounded only by Lambda's own 15-minute limit.
+  checkSizing('stepRunnerFunction', config.stepRunnerFunction, 900, problems);
+  checkSizing('approvalHandlerFunction', config.approvalHandlerFunction, 900, problems);
+  checkSizing('statusHandlerFunction', config.statusHandlerFunction, 900, problems);
+  for (const key of ['executionFailureRateAlarmPercent', 'stepFailureRateAlarmPercent'] as const) {
+    const percent = config[key];
+    if (!(percent > 0 && percent <= 100)) {
+      problems.push(`${key}: received ${percent}; use a percentage above 0 and at most 100`);
+    }
+  }
 }
 
 /**

@@ -4,6 +4,7 @@ import { type StageConfig, type StageName, stageConfigFromContext } from './conf
 import { AccessLogs } from './constructs/access-logs.ts';
 import { Api } from './constructs/api.ts';
 import { AuditArchive } from './constructs/audit-archive.ts';
+import { Flows } from './constructs/flows.ts';
 import { Identity } from './constructs/identity.ts';
 import { Storage } from './constructs/storage.ts';
 import { Telemetry } from './constructs/telemetry.ts';
@@ -31,7 +32,7 @@ export interface MeridianStackProps extends StackProps {
 /**
  * One stage of Meridian. The stack only composes capability constructs and wires them by object
  * reference. Stateful constructs (access logs, storage, audit archive, identity) come first and carry
- * their own retention and deletion protection; stateless ones (API, telemetry) follow.
+ * their own retention and deletion protection; stateless ones (API, flows, telemetry) follow.
  *
  * One stack rather than a data/API pair: cross-stack exports would pin the table, buckets and keys
  * (an export in use cannot change), and the stateful resources are protected by RETAIN, deletion
@@ -50,6 +51,8 @@ export class MeridianStack extends Stack {
   readonly identity: Identity;
   /** The HTTP API, its functions and the tenant data role. */
   readonly api: Api;
+  /** Workflow execution: step runner, approval and status handlers, workflow role, status rule. */
+  readonly flows: Flows;
   /** Alarms, alarm topic and dashboard. */
   readonly telemetry: Telemetry;
 
@@ -102,11 +105,30 @@ export class MeridianStack extends Stack {
       logRetention: config.logRetention,
       logRemovalPolicy: config.removalPolicy,
     });
+    this.flows = new Flows(this, 'Flows', {
+      stage: config.stage,
+      table: this.storage.table,
+      auditBucket: this.auditArchive.bucket,
+      artifactsBucket: this.storage.artifactsBucket,
+      userPool: this.identity.userPool,
+      userPoolClient: this.identity.client,
+      stepRunnerFunction: config.stepRunnerFunction,
+      approvalHandlerFunction: config.approvalHandlerFunction,
+      statusHandlerFunction: config.statusHandlerFunction,
+      logRetention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+    });
+    // The API publishes, promotes, starts and stops workflows and answers approval steps.
+    this.flows.bindWorkflowControl(this.api.apiFunction);
+
     this.telemetry = new Telemetry(this, 'Telemetry', {
       httpApi: this.api.httpApi,
       apiFunction: this.api.apiFunction.function,
       authorizerFunction: this.api.authorizerFunction.function,
       latencyP99ThresholdMs: config.apiLatencyP99AlarmMs,
+      workflows: this.flows,
+      executionFailureRatePercent: config.executionFailureRateAlarmPercent,
+      stepFailureRatePercent: config.stepFailureRateAlarmPercent,
       ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
       removalPolicy: config.removalPolicy,
     });
@@ -135,6 +157,14 @@ export class MeridianStack extends Stack {
     new CfnOutput(this, 'ArtifactsBucketName', {
       value: this.storage.artifactsBucket.bucketName,
       description: 'Large step outputs and exports',
+    });
+    new CfnOutput(this, 'WorkflowLogGroupName', {
+      value: this.flows.workflowLogGroup.logGroupName,
+      description: 'Execution logs of every workflow state machine (errors)',
+    });
+    new CfnOutput(this, 'StatusDeadLetterQueueUrl', {
+      value: this.flows.statusDeadLetterQueue.queueUrl,
+      description: 'Execution status events that could not be recorded; replay each to the status handler',
     });
   }
 }

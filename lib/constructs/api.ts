@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   CfnAuthorizer,
@@ -13,22 +13,15 @@ import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-ap
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { ArnPrincipal, Effect, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
+import type { Role } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acknowledgeWildcardResource } from '../compliance.ts';
 import type { FunctionSizing, StageName, ThrottleConfig } from '../config.ts';
 import { MeridianFunction } from './function.ts';
-import {
-  TABLE_ITEM_READ_ACTIONS,
-  TABLE_ITEM_WRITE_ACTIONS,
-  tableKeyActions,
-  tableResourceArns,
-} from './storage.ts';
+import { createTenantDataRole, tenantSecretsPrefix } from './tenant-data-role.ts';
 
-/** The session tag that carries the tenant into the tenant data role; IAM policy variables read it. */
-export const TENANT_SESSION_TAG = 'TenantId';
+export { TENANT_SESSION_TAG } from './tenant-data-role.ts';
 
 /** Request headers browsers may send cross-origin. */
 export const CORS_ALLOWED_HEADERS: readonly string[] = [
@@ -177,7 +170,17 @@ export class Api extends Construct {
       });
     }
 
-    this.tenantDataRole = this.createTenantDataRole(props);
+    const secretsPrefix = tenantSecretsPrefix(props.stage);
+    this.tenantDataRole = createTenantDataRole(this, 'TenantDataRole', {
+      table: props.table,
+      secretsPrefix,
+      // The API manages tenant secrets (create, rotate, delete) as well as reading them.
+      secretAccess: 'manage',
+      trustedRole: this.apiFunction.role,
+      description:
+        'Assumed by the API function with session tag TenantId; reaches only that tenant items and secrets',
+    });
+    this.apiFunction.bindTenantDataRole(this.tenantDataRole, secretsPrefix);
 
     this.accessLogGroup = new LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,
@@ -242,94 +245,5 @@ export class Api extends Construct {
     for (const child of this.httpApi.node.findAll()) {
       if (child instanceof CfnAuthorizer) child.identitySource = undefined;
     }
-  }
-
-  private createTenantDataRole(props: ApiProps): Role {
-    const apiRole = this.apiFunction.role;
-    const tenantTag = `\${aws:PrincipalTag/${TENANT_SESSION_TAG}}`;
-    const secretsPrefix = `meridian/${props.stage}/tenants`;
-
-    const role = new Role(this, 'TenantDataRole', {
-      description:
-        'Assumed by the API function with session tag TenantId; reaches only that tenant items and secrets',
-      // Only the API function's role, only with sts:TagSession, and only when it tags the session
-      // with a tenant: an untagged session would make every policy variable below empty.
-      assumedBy: new ArnPrincipal(apiRole.roleArn)
-        .withSessionTags()
-        .withConditions({ Null: { [`aws:RequestTag/${TENANT_SESSION_TAG}`]: 'false' } }),
-      maxSessionDuration: Duration.hours(1),
-    });
-
-    const tableArns = tableResourceArns(props.table);
-    const itemActions = [...TABLE_ITEM_READ_ACTIONS, ...TABLE_ITEM_WRITE_ACTIONS];
-    role.addToPolicy(
-      new PolicyStatement({
-        sid: 'TenantItemsOnly',
-        actions: itemActions,
-        resources: tableArns,
-        // Every key the request names (item keys, query partition, batch keys) must be the tenant's
-        // partition `TENANT#<t>` or one of its sub-partitions `TENANT#<t>#...` (executions, audit).
-        conditions: {
-          'ForAllValues:StringLike': {
-            'dynamodb:LeadingKeys': [`TENANT#${tenantTag}`, `TENANT#${tenantTag}#*`],
-          },
-        },
-      }),
-    );
-    role.addToPolicy(
-      new PolicyStatement({
-        sid: 'DenyRequestsWithoutLeadingKeys',
-        effect: Effect.DENY,
-        // ForAllValues is true for an empty set, so a request naming no partition key (Scan) would
-        // pass the statement above; refuse it explicitly.
-        actions: [...itemActions, 'dynamodb:Scan'],
-        resources: tableArns,
-        conditions: { Null: { 'dynamodb:LeadingKeys': 'true' } },
-      }),
-    );
-    if (props.table.encryptionKey) {
-      role.addToPolicy(
-        new PolicyStatement({
-          sid: 'TableKeyThroughDynamoDb',
-          actions: tableKeyActions('readWrite'),
-          resources: [props.table.encryptionKey.keyArn],
-          conditions: {
-            StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` },
-          },
-        }),
-      );
-    }
-    const tenantSecrets = Stack.of(this).formatArn({
-      service: 'secretsmanager',
-      resource: 'secret',
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      resourceName: `${secretsPrefix}/${tenantTag}/*`,
-    });
-    role.addToPolicy(
-      new PolicyStatement({
-        sid: 'TenantSecretsOnly',
-        actions: [
-          'secretsmanager:CreateSecret',
-          'secretsmanager:DeleteSecret',
-          'secretsmanager:DescribeSecret',
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:TagResource',
-        ],
-        resources: [tenantSecrets],
-      }),
-    );
-    acknowledgeWildcardResource(
-      role,
-      tenantSecrets,
-      'Secrets Manager appends a random suffix to every secret ARN and tenants name their own secrets, so the resource must end in "/*"; the path is fenced to the session tenant by the aws:PrincipalTag/TenantId policy variable.',
-    );
-
-    this.apiFunction.addToRolePolicy(
-      new PolicyStatement({ actions: ['sts:AssumeRole', 'sts:TagSession'], resources: [role.roleArn] }),
-    );
-    this.apiFunction.addEnvironment('TENANT_DATA_ROLE_ARN', role.roleArn);
-    this.apiFunction.addEnvironment('SECRETS_PREFIX', secretsPrefix);
-    return role;
   }
 }

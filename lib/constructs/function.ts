@@ -6,14 +6,16 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import {
   type IGrantable,
   type IPrincipal,
+  type IRole,
   PolicyStatement,
   Role,
   ServicePrincipal,
 } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeWildcardResource } from '../compliance.ts';
 import type { StageName } from '../config.ts';
@@ -35,10 +37,33 @@ const ESM_REQUIRE_BANNER =
   "import { createRequire as topLevelCreateRequire } from 'node:module';const require = topLevelCreateRequire(import.meta.url);";
 
 /**
- * How a function may use the table: `readUpdate` adds only UpdateItem to the reads (the authorizer
- * records when an API key was last used), `readWrite` every item write.
+ * The esbuild options of every Meridian function: an ESM bundle for Node 22, minified with linked
+ * source maps, the AWS SDK bundled in (pinned versions rather than the runtime's), built by the local
+ * esbuild. Exported so the bundling benchmark builds exactly what the CDK deploys.
  */
-export type TableAccess = 'read' | 'readUpdate' | 'readWrite';
+export const BUNDLING_OPTIONS: Readonly<BundlingOptions> = Object.freeze({
+  format: OutputFormat.ESM,
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  banner: ESM_REQUIRE_BANNER,
+  minify: true,
+  sourceMap: true,
+  // Mappings are enough for stack traces; embedding sources would double the bundle.
+  sourcesContent: false,
+  // Bundle the AWS SDK v3 instead of marking @aws-sdk/* external (the CDK default).
+  externalModules: [],
+  forceDockerBundling: false,
+});
+
+/** CloudWatch namespace of the functions' EMF metrics (`POWERTOOLS_METRICS_NAMESPACE`). */
+export const METRICS_NAMESPACE = 'Meridian';
+
+/**
+ * How a function may use the table: `readUpdate` adds only UpdateItem to the reads (the authorizer
+ * records when an API key was last used), `readWrite` every item write. `nameOnly` sets the variable
+ * without any permission, for a function that reaches items only through a tenant data role.
+ */
+export type TableAccess = 'nameOnly' | 'read' | 'readUpdate' | 'readWrite';
 
 /**
  * How a function may use a bucket. `nameOnly` sets the variable without any permission: the runtime
@@ -87,6 +112,12 @@ export interface MeridianFunctionProps {
   readonly logRetention: RetentionDays;
   /** Removal policy of the function's log group. */
   readonly logRemovalPolicy: RemovalPolicy;
+  /**
+   * Queue that receives asynchronous invocations that still failed after Lambda's retries; the role
+   * may send to it (and use its key).
+   * @default - no dead-letter queue: the function is only invoked synchronously
+   */
+  readonly deadLetterQueue?: IQueue;
 }
 
 /**
@@ -139,24 +170,24 @@ export class MeridianFunction extends Construct implements IGrantable {
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: props.serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: 'Meridian',
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         STAGE: props.stage,
         MERIDIAN_MODE: 'aws',
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        // Mappings are enough for stack traces; embedding sources would double the bundle.
-        sourcesContent: false,
-        // Bundle the AWS SDK v3 instead of marking @aws-sdk/* external (the CDK default).
-        externalModules: [],
-        forceDockerBundling: false,
-      },
+      bundling: BUNDLING_OPTIONS,
+      ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
     });
+    // The Lambda construct allows sqs:SendMessage on the queue, but not the key an encrypted queue needs.
+    const deadLetterKey = props.deadLetterQueue?.encryptionMasterKey;
+    if (deadLetterKey) {
+      this.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: [deadLetterKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `sqs.${Stack.of(this).region}.amazonaws.com` } },
+        }),
+      );
+    }
 
     const runtimeReason =
       'Node.js 22 is the Lambda runtime DESIGN.md specifies and the esbuild target (node22) matches it; moving to a newer runtime is a deliberate upgrade, tested with its bundle target and dependency engine ranges, not drift.';
@@ -168,7 +199,7 @@ export class MeridianFunction extends Construct implements IGrantable {
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions; every other statement of this role names its resources.',
+        'Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions; any other "*" statement on this role is acknowledged where it is added, with its own reason.',
     });
   }
 
@@ -191,10 +222,11 @@ export class MeridianFunction extends Construct implements IGrantable {
 
   /**
    * Sets `TABLE_NAME` and allows item reads (and writes, per {@link TableAccess}) on the table and
-   * its index, plus DescribeTable. No Scan: no request path needs one.
+   * its index, plus DescribeTable; with `nameOnly`, nothing. No Scan: no request path needs one.
    */
   bindTable(table: ITable, access: TableAccess = 'readWrite'): this {
     this.addEnvironment('TABLE_NAME', table.tableName);
+    if (access === 'nameOnly') return this;
     const writes = { read: [], readUpdate: ['dynamodb:UpdateItem'], readWrite: TABLE_ITEM_WRITE_ACTIONS }[
       access
     ];
@@ -244,6 +276,20 @@ export class MeridianFunction extends Construct implements IGrantable {
         new PolicyStatement({ actions: [...USER_POOL_ADMIN_ACTIONS], resources: [userPool.userPoolArn] }),
       );
     }
+    return this;
+  }
+
+  /**
+   * Sets `TENANT_DATA_ROLE_ARN` and `SECRETS_PREFIX` and allows assuming `role` with session tags: the
+   * runtime then reaches each tenant's items and secrets only through that role, tagged with the tenant.
+   * The role must trust this function's role (see `createTenantDataRole`).
+   */
+  bindTenantDataRole(role: IRole, secretsPrefix: string): this {
+    this.addToRolePolicy(
+      new PolicyStatement({ actions: ['sts:AssumeRole', 'sts:TagSession'], resources: [role.roleArn] }),
+    );
+    this.addEnvironment('TENANT_DATA_ROLE_ARN', role.roleArn);
+    this.addEnvironment('SECRETS_PREFIX', secretsPrefix);
     return this;
   }
 

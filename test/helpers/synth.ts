@@ -78,6 +78,28 @@ export function resource(
   return found;
 }
 
+/** One IAM policy statement as synthesized (single values are not wrapped in arrays). */
+export interface PolicyStatementJson {
+  readonly Sid?: string;
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** Every statement of every `AWS::IAM::Policy` attached to the role with logical id `roleId`. */
+export function roleStatements(template: Template, roleId: string): PolicyStatementJson[] {
+  const policies = Object.values(
+    template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }),
+  ) as { Properties: { PolicyDocument: { Statement: PolicyStatementJson[] } } }[];
+  return policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+}
+
+/** A statement's actions as an array. */
+export function actionsOf(statement: PolicyStatementJson): string[] {
+  return typeof statement.Action === 'string' ? [statement.Action] : statement.Action;
+}
+
 /**
  * Runs Meridian's cdk-nag packs on a synthesized app and returns every unacknowledged finding as
  * `rule at path: description`, so a failing assertion lists exactly what to fix or acknowledge.

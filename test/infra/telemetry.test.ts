@@ -6,6 +6,8 @@ describe('telemetry', () => {
   const { template, stack } = synthStage('prod');
   const topicRef = { Ref: logicalId(stack, stack.telemetry.alarmTopic) };
   const apiRef = { Ref: logicalId(stack, stack.api.httpApi) };
+  const stepRunnerRef = { Ref: logicalId(stack, stack.flows.stepRunner.function) };
+  const statusHandlerRef = { Ref: logicalId(stack, stack.flows.statusHandler.function) };
 
   it('encrypts the alarm topic with a rotating customer-managed key', () => {
     const key = new Capture();
@@ -108,6 +110,142 @@ describe('telemetry', () => {
     });
   });
 
+  it('alarms on the execution failure rate from the status handler’s EMF counts', () => {
+    const metrics = new Capture();
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: stack.config.executionFailureRateAlarmPercent,
+      AlarmDescription: Match.stringLikeRegexp('workflow executions failed or timed out'),
+      Metrics: metrics,
+      AlarmActions: [topicRef],
+    });
+    const statusMetric = (id: string, status: string) =>
+      expect.objectContaining({
+        Id: id,
+        MetricStat: expect.objectContaining({
+          Metric: {
+            Namespace: 'Meridian',
+            MetricName: `Execution${status}`,
+            Dimensions: [{ Name: 'service', Value: 'meridian-status-handler' }],
+          },
+          Period: 300,
+          Stat: 'Sum',
+        }),
+      });
+    expect(metrics.asArray()).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Expression: 'IF(finished > 0, 100 * (FILL(failed, 0) + FILL(timedOut, 0)) / finished, 0)',
+          ReturnData: true,
+        }),
+        expect.objectContaining({
+          Id: 'finished',
+          Expression: 'FILL(succeeded, 0) + FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
+        }),
+        statusMetric('succeeded', 'SUCCEEDED'),
+        statusMetric('failed', 'FAILED'),
+        statusMetric('timedOut', 'TIMED_OUT'),
+        statusMetric('aborted', 'ABORTED'),
+      ]),
+    );
+  });
+
+  it('alarms on the share of step runs that failed (StepFailed over invocations)', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: stack.config.stepFailureRateAlarmPercent,
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'IF(invocations > 0, 100 * FILL(stepFailed, 0) / invocations, 0)' }),
+        Match.objectLike({
+          Id: 'stepFailed',
+          MetricStat: Match.objectLike({
+            Metric: {
+              Namespace: 'Meridian',
+              MetricName: 'StepFailed',
+              Dimensions: [{ Name: 'service', Value: 'meridian-step-runner' }],
+            },
+          }),
+        }),
+        Match.objectLike({
+          Id: 'invocations',
+          MetricStat: Match.objectLike({
+            Metric: {
+              Namespace: 'AWS/Lambda',
+              MetricName: 'Invocations',
+              Dimensions: [{ Name: 'FunctionName', Value: stepRunnerRef }],
+            },
+          }),
+        }),
+      ]),
+    });
+  });
+
+  it('alarms when a step run takes over 90% of the step runner timeout (timeouts emit no StepFailed)', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Duration',
+      Statistic: 'Maximum',
+      Dimensions: [{ Name: 'FunctionName', Value: stepRunnerRef }],
+      Threshold: stack.config.stepRunnerFunction.timeout.toMilliseconds() * 0.9,
+    });
+  });
+
+  it('alarms on errors of the approval and status handlers', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'FILL(approvalErrors, 0) + FILL(statusErrors, 0)' }),
+        Match.objectLike({
+          Id: 'statusErrors',
+          MetricStat: Match.objectLike({
+            Metric: {
+              Namespace: 'AWS/Lambda',
+              MetricName: 'Errors',
+              Dimensions: [{ Name: 'FunctionName', Value: statusHandlerRef }],
+            },
+          }),
+        }),
+      ]),
+    });
+  });
+
+  it('alarms on throttles of any workflow function', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 1,
+      Metrics: Match.arrayWith([
+        Match.objectLike({
+          Expression: 'FILL(stepRunnerThrottles, 0) + FILL(approvalThrottles, 0) + FILL(statusThrottles, 0)',
+        }),
+        Match.objectLike({
+          Id: 'stepRunnerThrottles',
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({
+              MetricName: 'Throttles',
+              Dimensions: [{ Name: 'FunctionName', Value: stepRunnerRef }],
+            }),
+          }),
+        }),
+      ]),
+    });
+  });
+
+  it('alarms as soon as a status event waits in the dead-letter queue', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Statistic: 'Maximum',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [logicalId(stack, stack.flows.statusDeadLetterQueue), 'QueueName'] },
+        },
+      ],
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      AlarmActions: [topicRef],
+    });
+  });
+
   it('notifies the topic from every alarm, on alarm and on recovery', () => {
     template.allResourcesProperties('AWS::CloudWatch::Alarm', {
       AlarmActions: [topicRef],
@@ -119,7 +257,7 @@ describe('telemetry', () => {
     template.allResourcesProperties('AWS::CloudWatch::Alarm', { TreatMissingData: 'notBreaching' });
   });
 
-  it('has a dashboard with the API and Lambda widgets', () => {
+  it('has a dashboard with the API, workflow and Lambda widgets', () => {
     const body = new Capture();
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardBody: body });
     const rendered = JSON.stringify(body.asObject());
@@ -129,6 +267,9 @@ describe('telemetry', () => {
       'Lambda invocations and errors',
       'Lambda duration p99 (ms)',
       'Lambda throttles',
+      'Workflow executions',
+      'Workflow steps',
+      'Undelivered status events',
       'Alarms',
     ]) {
       expect(rendered).toContain(title);
@@ -161,6 +302,8 @@ describe('stack outputs', () => {
     'TableName',
     'AuditBucketName',
     'ArtifactsBucketName',
+    'WorkflowLogGroupName',
+    'StatusDeadLetterQueueUrl',
   ])('exports %s', (name) => {
     template.hasOutput(name, { Value: Match.anyValue() });
   });

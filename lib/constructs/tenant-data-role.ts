@@ -1,0 +1,132 @@
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { ArnPrincipal, Effect, type IRole, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import { acknowledgeWildcardResource } from '../compliance.ts';
+import type { StageName } from '../config.ts';
+import {
+  TABLE_ITEM_READ_ACTIONS,
+  TABLE_ITEM_WRITE_ACTIONS,
+  tableKeyActions,
+  tableResourceArns,
+} from './storage.ts';
+
+/** The session tag that carries the tenant into a tenant data role; IAM policy variables read it. */
+export const TENANT_SESSION_TAG = 'TenantId';
+
+/** Where a stage keeps tenant secrets: `meridian/<stage>/tenants/<tenantId>/<name>` (the `SECRETS_PREFIX`). */
+export function tenantSecretsPrefix(stage: StageName): string {
+  return `meridian/${stage}/tenants`;
+}
+
+/**
+ * What a tenant data role may do with the session tenant's secrets: `manage` is the API's secret
+ * management (create, rotate, delete), `read` only fetches values (the step runner's provider keys
+ * and tool credentials).
+ */
+export type TenantSecretAccess = 'read' | 'manage';
+
+const SECRET_ACTIONS: Readonly<Record<TenantSecretAccess, readonly string[]>> = {
+  read: ['secretsmanager:GetSecretValue'],
+  manage: [
+    'secretsmanager:CreateSecret',
+    'secretsmanager:DeleteSecret',
+    'secretsmanager:DescribeSecret',
+    'secretsmanager:GetSecretValue',
+    'secretsmanager:PutSecretValue',
+    'secretsmanager:TagResource',
+  ],
+};
+
+/** Properties of {@link createTenantDataRole}. */
+export interface TenantDataRoleProps {
+  /** The single table whose tenant partitions the role reaches. */
+  readonly table: ITable;
+  /** The stage's tenant secrets prefix, {@link tenantSecretsPrefix}. */
+  readonly secretsPrefix: string;
+  /** What the role may do with the tenant's secrets. */
+  readonly secretAccess: TenantSecretAccess;
+  /** The one role allowed to assume this one (a function's execution role). */
+  readonly trustedRole: IRole;
+  /** Shown in the IAM console. */
+  readonly description: string;
+}
+
+/**
+ * A role a function assumes with session tag `TenantId=<tenant>` for tenant-scoped work, so IAM, not
+ * only code, fences each tenant: item actions only on partitions `TENANT#<tenant>` and
+ * `TENANT#<tenant>#...` (`dynamodb:LeadingKeys`), requests naming no partition denied, and secrets
+ * only under `<prefix>/<tenant>/`. Only `trustedRole` may assume it, and only with that tag.
+ * Created as a plain `Role` under `scope` so its construct path (and logical id) is `scope/id`.
+ */
+export function createTenantDataRole(scope: Construct, id: string, props: TenantDataRoleProps): Role {
+  const tenantTag = `\${aws:PrincipalTag/${TENANT_SESSION_TAG}}`;
+  const role = new Role(scope, id, {
+    description: props.description,
+    // Only the trusted role, only with sts:TagSession, and only when it tags the session with a
+    // tenant: an untagged session would make every policy variable below empty.
+    assumedBy: new ArnPrincipal(props.trustedRole.roleArn)
+      .withSessionTags()
+      .withConditions({ Null: { [`aws:RequestTag/${TENANT_SESSION_TAG}`]: 'false' } }),
+    maxSessionDuration: Duration.hours(1),
+  });
+
+  const tableArns = tableResourceArns(props.table);
+  const itemActions = [...TABLE_ITEM_READ_ACTIONS, ...TABLE_ITEM_WRITE_ACTIONS];
+  role.addToPolicy(
+    new PolicyStatement({
+      sid: 'TenantItemsOnly',
+      actions: itemActions,
+      resources: tableArns,
+      // Every key the request names (item keys, query partition, batch keys) must be the tenant's
+      // partition `TENANT#<t>` or one of its sub-partitions `TENANT#<t>#...` (executions, audit).
+      conditions: {
+        'ForAllValues:StringLike': {
+          'dynamodb:LeadingKeys': [`TENANT#${tenantTag}`, `TENANT#${tenantTag}#*`],
+        },
+      },
+    }),
+  );
+  role.addToPolicy(
+    new PolicyStatement({
+      sid: 'DenyRequestsWithoutLeadingKeys',
+      effect: Effect.DENY,
+      // ForAllValues is true for an empty set, so a request naming no partition key (Scan) would
+      // pass the statement above; refuse it explicitly.
+      actions: [...itemActions, 'dynamodb:Scan'],
+      resources: tableArns,
+      conditions: { Null: { 'dynamodb:LeadingKeys': 'true' } },
+    }),
+  );
+  if (props.table.encryptionKey) {
+    role.addToPolicy(
+      new PolicyStatement({
+        sid: 'TableKeyThroughDynamoDb',
+        actions: tableKeyActions('readWrite'),
+        resources: [props.table.encryptionKey.keyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(scope).region}.amazonaws.com` },
+        },
+      }),
+    );
+  }
+  const tenantSecrets = Stack.of(scope).formatArn({
+    service: 'secretsmanager',
+    resource: 'secret',
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    resourceName: `${props.secretsPrefix}/${tenantTag}/*`,
+  });
+  role.addToPolicy(
+    new PolicyStatement({
+      sid: 'TenantSecretsOnly',
+      actions: [...SECRET_ACTIONS[props.secretAccess]],
+      resources: [tenantSecrets],
+    }),
+  );
+  acknowledgeWildcardResource(
+    role,
+    tenantSecrets,
+    'Secrets Manager appends a random suffix to every secret ARN and tenants name their own secrets, so the resource must end in "/*"; the path is fenced to the session tenant by the aws:PrincipalTag/TenantId policy variable.',
+  );
+  return role;
+}
