@@ -1,24 +1,15 @@
 /**
  * Section 4: DynamoDB requests and capacity per route, against DynamoDB Local.
  *
- * The local platform runs in this process (over a temporary state folder), so its handlers share
- * their module singletons with the benchmark: the DynamoDB document client of
+ * The local platform runs in this process (bench/local-session.ts), so its handlers share their
+ * module singletons with the benchmark: the DynamoDB document client of
  * functions/adapters/aws-clients.ts (every tenant's client locally, where no tenant data role is
- * assumed) gets a recording middleware, and the authorizer's `authenticator` runs in its own phase so
+ * assumed) has a recording middleware, and the authorizer's `authenticator` runs in its own phase so
  * its requests are counted apart from the route's. Product code is not changed.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { passwordLogin } from '../bin/local/auth.ts';
-import { type LocalPlatform, startLocalPlatform } from '../bin/local/platform.ts';
-import {
-  type DynamoCall,
-  DynamoRecorder,
-  READ_OPERATIONS,
-  SINGLE_WRITE_OPERATIONS,
-} from './dynamo-recorder.ts';
+import { type DynamoCall, READ_OPERATIONS, SINGLE_WRITE_OPERATIONS } from './dynamo-recorder.ts';
+import type { BenchPlatform } from './local-session.ts';
 
 /** Who calls a route. */
 type Caller = 'tenant admin' | 'platform admin' | 'public';
@@ -73,7 +64,8 @@ export interface CapacityResults {
   readonly startMs: number;
 }
 
-function field(body: unknown, name: string): string {
+/** A string field of a JSON response body; throws naming it when absent. */
+export function field(body: unknown, name: string): string {
   const value = typeof body === 'object' && body !== null ? Reflect.get(body, name) : undefined;
   if (typeof value !== 'string') throw new Error(`Response has no string "${name}": ${JSON.stringify(body)}`);
   return value;
@@ -390,13 +382,15 @@ export function judge(
   return { verdict: problems.length === 0 ? 'PASS' : 'MISS', why: problems.join('; ') };
 }
 
-interface Answer {
+/** A response: status, parsed JSON body (undefined when not JSON) and raw text. */
+export interface Answer {
   readonly status: number;
   readonly body: unknown;
   readonly text: string;
 }
 
-async function call(
+/** One HTTP request to the local API, with a 30 s timeout. */
+export async function call(
   apiUrl: string,
   request: { method: string; path: string; body?: unknown },
   headers: Record<string, string>,
@@ -421,148 +415,94 @@ async function call(
   return { status: response.status, body, text };
 }
 
-/** Installs the recorder into the running platform's handlers (same module instances). */
-async function instrument(recorder: DynamoRecorder): Promise<{ routes: string[] }> {
-  const [{ dynamoDocumentClient }, { authenticator }, { router }] = await Promise.all([
-    import('#adapters/aws-clients.ts'),
-    import('../functions/handlers/authorizer.ts'),
-    import('../functions/handlers/api.ts'),
-  ]);
-  recorder.attach(dynamoDocumentClient());
-  const authenticate = authenticator.authenticate.bind(authenticator);
-  authenticator.authenticate = (headers) => recorder.phase('authorizer', () => authenticate(headers));
-  return { routes: router.routes.map((r) => `${r.method} ${r.path}`) };
-}
-
-/** Starts the platform over a temporary folder, measures every step, stops everything. */
-export async function measureCapacity(): Promise<CapacityResults> {
-  const stateDir = await mkdtemp(join(tmpdir(), 'meridian-bench-'));
-  const started = performance.now();
-  let platform: LocalPlatform | undefined;
-  const cleanup = async (): Promise<void> => {
-    await platform?.stop();
-    await rm(stateDir, { recursive: true, force: true });
+/** Measures every step on the running platform (see bench/local-session.ts for the instrumentation). */
+export async function measureCapacity(bench: BenchPlatform): Promise<CapacityResults> {
+  const { apiUrl, recorder, declaredRoutes: declared } = bench;
+  const headersOf: Record<Caller, Record<string, string>> = {
+    'tenant admin': bench.headers.tenantAdmin,
+    'platform admin': bench.headers.platformAdmin,
+    public: {},
   };
-  // Ctrl-C mid-run: stop the emulators and remove the state folder before exiting.
-  const aborted = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => {
-    aborted.abort();
-    void cleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+
+  const split = (calls: DynamoCall[]) => ({
+    route: calls.filter((c) => c.phase !== 'authorizer'),
+    authorizer: calls.filter((c) => c.phase === 'authorizer'),
+  });
+  const measure = async (
+    request: { method: string; path: string; body?: unknown },
+    headers: Record<string, string>,
+  ): Promise<{ answer: Answer; route: DynamoCall[]; authorizer: DynamoCall[] }> => {
+    recorder.take();
+    const answer = await call(apiUrl, request, headers);
+    await recorder.settle();
+    return { answer, ...split(recorder.take()) };
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    platform = await startLocalPlatform({
-      stateDir,
-      port: 0,
-      dynamoPort: 0,
-      s3Port: 0,
-      cognitoPort: 0,
-      quiet: true,
-      signal: aborted.signal,
-    });
-    const startMs = performance.now() - started;
-    const { demo, apiUrl } = platform;
-    const admin = demo.users.find((u) => u.roles.includes('admin'));
-    if (!admin) throw new Error('demo.json has no tenant admin');
-    const [adminTokens, platformTokens] = await Promise.all([
-      passwordLogin(demo.cognito, admin.username, admin.password),
-      passwordLogin(demo.cognito, demo.platformAdmin.username, demo.platformAdmin.password),
-    ]);
-    const recorder = new DynamoRecorder();
-    const { routes: declared } = await instrument(recorder);
-    const headersOf: Record<Caller, Record<string, string>> = {
-      'tenant admin': { authorization: `Bearer ${adminTokens.accessToken}` },
-      'platform admin': { authorization: `Bearer ${platformTokens.accessToken}` },
-      public: {},
-    };
 
-    const split = (calls: DynamoCall[]) => ({
-      route: calls.filter((c) => c.phase !== 'authorizer'),
-      authorizer: calls.filter((c) => c.phase === 'authorizer'),
-    });
-    const measure = async (
-      request: { method: string; path: string; body?: unknown },
-      headers: Record<string, string>,
-    ): Promise<{ answer: Answer; route: DynamoCall[]; authorizer: DynamoCall[] }> => {
-      recorder.take();
-      const answer = await call(apiUrl, request, headers);
-      await recorder.settle();
-      return { answer, ...split(recorder.take()) };
-    };
+  // First and second request of each bearer credential: the authorizer's cold and warm cost.
+  const authorizer: AuthorizerCost[] = [];
+  for (const caller of ['tenant admin', 'platform admin'] as const) {
+    const cold = await measure({ method: 'GET', path: '/me' }, headersOf[caller]);
+    const warm = await measure({ method: 'GET', path: '/me' }, headersOf[caller]);
+    if (cold.answer.status !== 200) throw new Error(`GET /me as ${caller}: ${cold.answer.text}`);
+    authorizer.push({ credential: `${caller} (bearer)`, cold: cold.authorizer, warm: warm.authorizer });
+  }
+  if (authorizer[0]?.cold.length === 0) {
+    throw new Error('The authorizer made no DynamoDB request on a cold token: the recorder is not attached');
+  }
 
-    // First and second request of each bearer credential: the authorizer's cold and warm cost.
-    const authorizer: AuthorizerCost[] = [];
-    for (const caller of ['tenant admin', 'platform admin'] as const) {
-      const cold = await measure({ method: 'GET', path: '/me' }, headersOf[caller]);
-      const warm = await measure({ method: 'GET', path: '/me' }, headersOf[caller]);
-      if (cold.answer.status !== 200) throw new Error(`GET /me as ${caller}: ${cold.answer.text}`);
-      authorizer.push({ credential: `${caller} (bearer)`, cold: cold.authorizer, warm: warm.authorizer });
-    }
-    if (authorizer[0]?.cold.length === 0) {
-      throw new Error(
-        'The authorizer made no DynamoDB request on a cold token: the recorder is not attached',
-      );
-    }
-
-    const ids: Ids = {};
-    const results: RouteResult[] = [];
-    for (const step of steps(randomBytes(4).toString('hex'))) {
-      let request: { method: string; path: string; body?: unknown };
-      try {
-        request = step.request(ids);
-      } catch (error) {
-        results.push({
-          route: step.route,
-          ...(step.variant ? { variant: step.variant } : {}),
-          caller: step.caller,
-          status: 0,
-          expect: step.expect,
-          calls: [],
-          authorizerCalls: [],
-          verdict: 'ERROR',
-          why: error instanceof Error ? error.message : String(error),
-        });
-        continue;
-      }
-      const { answer, route, authorizer: authCalls } = await measure(request, headersOf[step.caller]);
-      const ok = answer.status >= 200 && answer.status < 300;
-      if (ok) step.capture?.(answer.body, ids);
-      const judged = ok
-        ? judge(step.expect, route)
-        : { verdict: 'ERROR' as const, why: `HTTP ${answer.status}: ${answer.text.slice(0, 160)}` };
+  const ids: Ids = {};
+  const results: RouteResult[] = [];
+  for (const step of steps(randomBytes(4).toString('hex'))) {
+    let request: { method: string; path: string; body?: unknown };
+    try {
+      request = step.request(ids);
+    } catch (error) {
       results.push({
         route: step.route,
         ...(step.variant ? { variant: step.variant } : {}),
         caller: step.caller,
-        status: answer.status,
+        status: 0,
         expect: step.expect,
-        calls: route,
-        authorizerCalls: authCalls,
-        ...judged,
+        calls: [],
+        authorizerCalls: [],
+        verdict: 'ERROR',
+        why: error instanceof Error ? error.message : String(error),
       });
-
-      // The API key's authorizer cost, as soon as there is a key.
-      if (step.route === 'POST /api-keys' && ids.apiKey !== undefined) {
-        const headers = { 'x-api-key': ids.apiKey };
-        const cold = await measure({ method: 'GET', path: '/me' }, headers);
-        const warm = await measure({ method: 'GET', path: '/me' }, headers);
-        if (cold.answer.status !== 200) throw new Error(`GET /me with the API key: ${cold.answer.text}`);
-        authorizer.push({ credential: 'API key (X-Api-Key)', cold: cold.authorizer, warm: warm.authorizer });
-      }
+      continue;
     }
+    const { answer, route, authorizer: authCalls } = await measure(request, headersOf[step.caller]);
+    const ok = answer.status >= 200 && answer.status < 300;
+    if (ok) step.capture?.(answer.body, ids);
+    const judged = ok
+      ? judge(step.expect, route)
+      : { verdict: 'ERROR' as const, why: `HTTP ${answer.status}: ${answer.text.slice(0, 160)}` };
+    results.push({
+      route: step.route,
+      ...(step.variant ? { variant: step.variant } : {}),
+      caller: step.caller,
+      status: answer.status,
+      expect: step.expect,
+      calls: route,
+      authorizerCalls: authCalls,
+      ...judged,
+    });
 
-    const exercised = new Set(results.map((r) => r.route));
-    return {
-      routes: results,
-      authorizer,
-      notExercised: declared.filter((r) => !exercised.has(r)).sort(),
-      uncounted: Object.fromEntries(recorder.uncounted),
-      startMs,
-    };
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await cleanup();
+    // The API key's authorizer cost, as soon as there is a key.
+    if (step.route === 'POST /api-keys' && ids.apiKey !== undefined) {
+      const headers = { 'x-api-key': ids.apiKey };
+      const cold = await measure({ method: 'GET', path: '/me' }, headers);
+      const warm = await measure({ method: 'GET', path: '/me' }, headers);
+      if (cold.answer.status !== 200) throw new Error(`GET /me with the API key: ${cold.answer.text}`);
+      authorizer.push({ credential: 'API key (X-Api-Key)', cold: cold.authorizer, warm: warm.authorizer });
+    }
   }
+
+  const exercised = new Set(results.map((r) => r.route));
+  return {
+    routes: results,
+    authorizer,
+    notExercised: declared.filter((r) => !exercised.has(r)).sort(),
+    uncounted: Object.fromEntries(recorder.uncounted),
+    startMs: bench.startMs,
+  };
 }

@@ -6,6 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type BillingDetail, billingDetail } from './dynamo-units.ts';
 
 /** One request as recorded. */
 export interface DynamoCall {
@@ -21,6 +22,10 @@ export interface DynamoCall {
   readonly wcu: number;
   /** The label of the phase the request was made in. */
   readonly phase: string;
+  /** Item sizes and consistency, for the on-demand units of the cost model (bench/dynamo-units.ts). */
+  readonly billing?: BillingDetail;
+  /** Round trip of the request as the client saw it (middleware to response), ms. */
+  readonly ms?: number;
 }
 
 /** Operations that only read. */
@@ -198,12 +203,21 @@ export class DynamoRecorder {
           ? Object.assign({}, args.input, { ReturnConsumedCapacity: 'TOTAL' as const })
           : args.input;
         this.inFlight += 1;
+        const started = performance.now();
         try {
           const result = await next({ ...args, input });
+          const ms = performance.now() - started;
           const output: unknown = result.output;
           const units = unitsOf(operation, isRecord(output) ? output.ConsumedCapacity : undefined);
           if (measured) {
-            this.calls.push({ operation, phase, ...describe(operation, input), ...units });
+            this.calls.push({
+              operation,
+              phase,
+              ...describe(operation, input),
+              ...units,
+              billing: billingDetail(operation, input, output),
+              ms,
+            });
           } else {
             this.uncounted.set(operation, (this.uncounted.get(operation) ?? 0) + 1);
           }

@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: bundle sizes and module-init times of every Lambda function beside a reference
- * handler, the authorizer's in-process cost, and the DynamoDB requests and capacity of each route on
- * the local platform. Writes `bench/RESULTS.md` and prints the targets.
+ * handler, the authorizer's in-process cost, the DynamoDB requests and capacity of each route on the
+ * local platform, the compilation budget of workflows, execution throughput and latency on the local
+ * platform, the step runner's own overhead per agent step, and a cost model of an execution on AWS.
+ * Writes `bench/RESULTS.md` and prints the targets.
  */
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -13,12 +15,27 @@ import type { BenchResults } from './report.ts';
 
 // Before any AWS SDK module loads: its notice that future versions need Node 22 is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// The handlers run in this process, and section 3 imports the observability module before the local
+// platform applies its environment: set here what the platform sets (no EMF metric lines, no
+// tracing), and silence the logger (section 6 provokes 503s on purpose, each logged with a stack).
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 
 /** Imports per bundle for the init-time medians (issue 2 asks for at least 10). */
 const INIT_RUNS = 15;
 /** Timed authorizer calls per cached credential. */
 const AUTH_ITERATIONS = 20_000;
 const AUTH_WARMUP = 2_000;
+/** Validation + compilation runs of the 200-step workflow (issue 4: at least 50 after warm-up). */
+const COMPILE_RUNS = 100;
+const COMPILE_WARMUP = 20;
+/** Untimed executions before the concurrency levels, and recorded executions for the cost model. */
+const EXECUTION_WARMUP = 4;
+const EXECUTION_SAMPLES = 10;
+/** Timed `runStep` calls for the overhead per agent step. */
+const OVERHEAD_RUNS = 300;
+const OVERHEAD_WARMUP = 30;
 const RESULTS_PATH = join(PROJECT_ROOT, 'bench/RESULTS.md');
 
 async function packageVersion(name: string): Promise<string> {
@@ -53,17 +70,61 @@ async function main(): Promise<void> {
   const { measureInit } = await import('./init-time.ts');
   const { measureAuthorizer } = await import('./authorizer.ts');
   const { measureCapacity } = await import('./capacity.ts');
+  const { measureCompilation } = await import('./compilation.ts');
+  const { withBenchPlatform } = await import('./local-session.ts');
+  const { LEVELS, measureExecutions } = await import('./executions.ts');
+  const { measureStepOverhead } = await import('./step-overhead.ts');
+  const { costModel, readSizings } = await import('./cost.ts');
+  const { attempt } = await import('./markdown.ts');
   const { renderConsole, renderMarkdown, targetRows } = await import('./report.ts');
 
-  step('1/4 Bundling every function and its reference…');
+  step('1/8 Bundling every function and its reference…');
   const { built: bundles, failed } = await buildBundles();
   for (const f of failed) step(`    ${f.entry} does not build: ${f.error}`);
-  step(`2/4 Module init: ${INIT_RUNS} imports per bundle, ${bundles.length * 2} bundles…`);
+  step(`2/8 Module init: ${INIT_RUNS} imports per bundle, ${bundles.length * 2} bundles…`);
   const init = await measureInit(bundles, INIT_RUNS);
-  step(`3/4 Authorizer: ${AUTH_ITERATIONS.toLocaleString('en-US')} calls per cached credential…`);
+  step(`3/8 Authorizer: ${AUTH_ITERATIONS.toLocaleString('en-US')} calls per cached credential…`);
   const authorizer = await measureAuthorizer(AUTH_ITERATIONS, AUTH_WARMUP);
-  step('4/4 DynamoDB per route: starting the local platform…');
-  const capacity = await measureCapacity();
+  step(`4/8 Compilation: states per step of the test workflows, ${COMPILE_RUNS} runs of 200 steps…`);
+  const compilation = await attempt(() => measureCompilation(COMPILE_RUNS, COMPILE_WARMUP));
+  step('5/8 DynamoDB per route: starting the local platform…');
+  const load = (): string =>
+    loadavg()
+      .map((n) => n.toFixed(2))
+      .join(', ');
+  let executionLoad = '';
+  let overheadLoad = '';
+  const { capacity, executions, overhead } = await withBenchPlatform(async (bench) => {
+    const capacity = await measureCapacity(bench);
+    executionLoad = load();
+    step(
+      `6/8 Executions: ${EXECUTION_WARMUP} warm-up, then ${LEVELS.map((l) => `${l.total} at ${l.concurrency}`).join(', ')} concurrent, then ${EXECUTION_SAMPLES} recorded…`,
+    );
+    const executions = await attempt(() =>
+      measureExecutions(bench, { warmup: EXECUTION_WARMUP, samples: EXECUTION_SAMPLES }),
+    );
+    step(`7/8 Step runner overhead: ${OVERHEAD_RUNS} agent steps with an instant provider…`);
+    overheadLoad = load();
+    const overhead = executions.ok
+      ? await attempt(() =>
+          measureStepOverhead(bench, executions.value, { runs: OVERHEAD_RUNS, warmup: OVERHEAD_WARMUP }),
+        )
+      : { ok: false as const, error: 'needs the execution of section 6, which failed' };
+    return { capacity, executions, overhead };
+  });
+  step('8/8 Cost model…');
+  const cost = executions.ok
+    ? await attempt(async () => {
+        const e = executions.value;
+        return costModel({
+          samples: e.samples,
+          transitions: e.path.length,
+          itemSizes: e.itemSizes,
+          sizings: await readSizings(),
+          readRoute: 'GET /executions/{executionId}',
+        });
+      })
+    : { ok: false as const, error: 'needs the measurements of section 6, which failed' };
 
   const results: BenchResults = {
     run: {
@@ -86,12 +147,13 @@ async function main(): Promise<void> {
     init,
     authorizer,
     capacity,
+    workflows: { compilation, executions, overhead, cost, executionLoad, overheadLoad },
   };
   const rows = targetRows(results);
   await writeFile(RESULTS_PATH, renderMarkdown(results, rows));
   step(renderConsole(results, rows, RESULTS_PATH));
-  // A route that failed could not be measured: the run is incomplete, unlike a missed target.
-  if (failed.length > 0 || capacity.routes.some((r) => r.verdict === 'ERROR')) process.exitCode = 1;
+  // A route or section that failed could not be measured: the run is incomplete, unlike a missed target.
+  if (rows.some((r) => r.verdict === 'ERROR')) process.exitCode = 1;
 }
 
 await main();

@@ -27,7 +27,12 @@ export interface TenantClients {
 /** Maps the index of a failed condition in a transaction to the domain error to raise. */
 export type ConflictMapper = (index: number) => Error | undefined;
 
-const MAX_CHAIN_ATTEMPTS = 8;
+/**
+ * A tenant's audit chain is appended one record at a time, so concurrent mutations in one tenant
+ * take turns on its head: retried with capped exponential backoff and full jitter (~2 s in all)
+ * before the request is answered 503 with Retry-After.
+ */
+const MAX_CHAIN_ATTEMPTS = 20;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -123,7 +128,7 @@ export class Table {
           (r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict',
         );
         if (!retryable) throw error;
-        await sleep(5 + Math.random() * 20 * (attempt + 1));
+        await sleep(Math.random() * Math.min(250, 4 * 2 ** attempt));
       }
     }
     throw new TransientError('Too many concurrent changes in this tenant; retry shortly.');
