@@ -100,6 +100,12 @@ interface Waiter {
 /** aws-local-stepfunctions as Meridian's {@link ExecutionEngine}. */
 export class LocalRuntime implements ExecutionEngine {
   private readonly runs = new Map<string, { abort: () => void; done: Promise<void> }>();
+  /**
+   * Every execution started by this runtime, finished ones included: as on AWS, where an execution
+   * name is unique, starting the same execution again never runs it a second time (a replayed start
+   * can arrive after the first run already finished).
+   */
+  private readonly started = new Set<string>();
   private readonly waiters = new Map<string, Waiter>();
 
   constructor(private readonly options: LocalRuntimeOptions) {
@@ -108,7 +114,7 @@ export class LocalRuntime implements ExecutionEngine {
 
   async start(input: Parameters<ExecutionEngine['start']>[0]): Promise<{ engineArn: string }> {
     const engineArn = `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.executionId}`;
-    if (this.runs.has(engineArn)) return { engineArn };
+    if (this.started.has(engineArn)) return { engineArn };
     const { definition, index } = prepareDefinition(JSON.parse(input.asl));
     const handlers: Record<string, (taskInput: Json) => Promise<Json>> = {};
     for (const [stateName, info] of index.tasks) {
@@ -210,6 +216,7 @@ export class LocalRuntime implements ExecutionEngine {
       }
     })();
     this.runs.set(engineArn, { abort: () => execution.abort(), done });
+    this.started.add(engineArn);
     return { engineArn };
   }
 

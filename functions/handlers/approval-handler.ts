@@ -1,13 +1,18 @@
 import { adapters } from '#adapters/container.ts';
+import { TransientError } from '#core/errors.ts';
 import { type ApprovalRequest, requestStepApproval } from '#core/executions/service.ts';
 import { config } from '#shared/config.ts';
 import { logger } from '#shared/observability.ts';
 
 config();
 
+const ATTEMPTS = 4;
+
 /**
  * The Lambda behind approval steps (`.waitForTaskToken`): records the pending approval with its task
  * token and sets the execution to WAITING_APPROVAL. The execution resumes when someone decides.
+ * A busy tenant's audit chain can make the write wait its turn: retried here, since the compiled
+ * task retries only Lambda's own transient errors.
  */
 export async function handler(event: ApprovalRequest): Promise<{ approvalId: string }> {
   logger.appendKeys({
@@ -16,9 +21,16 @@ export async function handler(event: ApprovalRequest): Promise<{ approvalId: str
     stepId: event.stepId,
   });
   try {
-    const approval = await requestStepApproval(adapters().executions, event);
-    logger.info('Approval requested', { approvalId: approval.approvalId });
-    return { approvalId: approval.approvalId };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const approval = await requestStepApproval(adapters().executions, event);
+        logger.info('Approval requested', { approvalId: approval.approvalId });
+        return { approvalId: approval.approvalId };
+      } catch (error) {
+        if (!(error instanceof TransientError) || attempt >= ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt * Math.random()));
+      }
+    }
   } finally {
     logger.resetKeys();
   }

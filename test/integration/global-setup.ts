@@ -4,6 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startPlatformProcess } from '../helpers/platform-process.ts';
+import {
+  TEST_CIRCUIT_COOLDOWN_MS,
+  TEST_CIRCUIT_FAILURE_THRESHOLD,
+  TEST_MAX_WAIT_MS,
+} from '../helpers/platform-settings.ts';
 
 /**
  * How long the test platform's authorizer trusts a resolved credential: short, so revocation,
@@ -25,6 +30,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     // INFO (not quiet mode's WARN): refused credentials are logged, so the log file demonstrably
     // receives handler logs when tests assert that secrets never reach it.
     POWERTOOLS_LOG_LEVEL: 'INFO',
+    // Workflow Wait states and retry pauses last milliseconds, and provider circuit breakers open
+    // after a few failures and cool down quickly, so execution tests stay fast.
+    MERIDIAN_LOCAL_MAX_WAIT_MS: String(TEST_MAX_WAIT_MS),
+    CIRCUIT_FAILURE_THRESHOLD: String(TEST_CIRCUIT_FAILURE_THRESHOLD),
+    CIRCUIT_COOLDOWN_MS: String(TEST_CIRCUIT_COOLDOWN_MS),
   });
   const logFile = join(stateDir, 'platform-output.log');
   writeFileSync(logFile, platform.output());

@@ -2,6 +2,16 @@ import type { Permission } from '../../functions/core/access/permissions.ts';
 import type { HttpMethod } from '../../functions/shared/router.ts';
 import { call } from '../helpers/api.ts';
 import { uniqueEmail, uniqueName } from '../helpers/tenants.ts';
+import {
+  approvalOf,
+  approvalWorkflowBody,
+  builtinToolBody,
+  scriptedAgentBody,
+  startExecution,
+  succeedWorkflowBody,
+  waitForApprovalStep,
+  waitForStatus,
+} from '../helpers/workflows.ts';
 
 /**
  * THE ACCESS MATRIX: one row per authenticated route of the API, read by isolation.test.ts, whose
@@ -178,6 +188,121 @@ async function tenant(owner: Owner): Promise<Target> {
   };
 }
 
+// Agents, tools, workflows, approvals and executions
+
+const agentBody = () => scriptedAgentBody([{ reply: 'matrix reply' }], 'matrix-agent');
+const toolBody = () => builtinToolBody('echo', 'matrix-tool');
+const workflowBody = () => succeedWorkflowBody('matrix-workflow');
+
+const agent = (owner: Owner) => created(owner, '/agents', agentBody(), 'agentId');
+const tool = (owner: Owner) => created(owner, '/tools', toolBody(), 'toolId');
+const workflow = (owner: Owner) => created(owner, '/workflows', workflowBody(), 'workflowId');
+
+/** A definition with two versions (so its version list has a second page at `limit=1`), at `<path>/<suffix>`. */
+function versioned(
+  make: (owner: Owner) => Promise<Target & { id: string }>,
+  body: () => unknown,
+  suffix: string,
+) {
+  return async (owner: Owner): Promise<Target> => {
+    const made = await make(owner);
+    await must(`PUT ${made.path}`, call('PUT', made.path, { token: await owner.token(), body: body() }), 200);
+    const path = `${made.path}/${suffix}`;
+    return { path, snapshot: readAs(owner, path), marker: made.id };
+  };
+}
+
+/** A workflow with version 1 promoted to dev. */
+async function deployed(owner: Owner, body: unknown = workflowBody()): Promise<Target & { id: string }> {
+  const made = await created(owner, '/workflows', body, 'workflowId');
+  await must(
+    `POST ${made.path}/promotions`,
+    call('POST', `${made.path}/promotions`, {
+      token: await owner.token(),
+      body: { version: 1, environment: 'dev' },
+    }),
+    200,
+  );
+  return made;
+}
+
+// Per tenant: a deployed workflow ending at once, one waiting for an approval, and an API key that
+// starts executions, so the tenant's admin is never the requester of the approvals it decides.
+const shared = new Map<string, Promise<string>>();
+function once(owner: Owner, what: string, make: () => Promise<string>): Promise<string> {
+  const key = `${owner.tenantId}|${what}`;
+  let made = shared.get(key);
+  if (!made) {
+    made = make();
+    made.catch(() => shared.delete(key));
+    shared.set(key, made);
+  }
+  return made;
+}
+const quickWorkflow = (owner: Owner) => once(owner, 'quick', async () => (await deployed(owner)).id);
+const approvalWorkflow = (owner: Owner) =>
+  once(
+    owner,
+    'approval',
+    async () => (await deployed(owner, approvalWorkflowBody({}, 'matrix-approval'))).id,
+  );
+const starterKey = (owner: Owner) =>
+  once(owner, 'starter', async () => {
+    const made = await must<{ key: string }>(
+      'POST /api-keys',
+      call('POST', '/api-keys', {
+        token: await owner.token(),
+        body: {
+          name: uniqueName('matrix-starter'),
+          scopes: ['executions:start', 'executions:read', 'approvals:decide', 'workflows:promote'],
+          expiresAt: new Date(Date.now() + 24 * 3600 * 1000).toISOString(),
+        },
+      }),
+      201,
+    );
+    return made.key;
+  });
+
+/** A finished execution of the tenant's quick workflow. */
+async function execution(owner: Owner): Promise<Target> {
+  const token = await owner.token();
+  const executionId = await startExecution({ token }, await quickWorkflow(owner), { matrix: true });
+  await waitForStatus({ token }, executionId, 'SUCCEEDED');
+  const path = `/executions/${executionId}`;
+  return { path, snapshot: readAs(owner, path), marker: executionId };
+}
+
+/** An execution started by the tenant's API key, waiting for its approval. */
+async function waiting(owner: Owner): Promise<{ executionId: string; approvalId: string }> {
+  const token = await owner.token();
+  const executionId = await startExecution(
+    { apiKey: await starterKey(owner) },
+    await approvalWorkflow(owner),
+  );
+  await waitForApprovalStep({ token }, executionId);
+  const approval = await approvalOf({ token }, executionId);
+  return { executionId, approvalId: approval.approvalId };
+}
+
+/** A pending promotion to prod, requested by the tenant's API key. */
+async function promotionRequest(owner: Owner): Promise<Target> {
+  const workflowId = await quickWorkflow(owner);
+  const made = await must<{ approval: { approvalId: string } }>(
+    'POST promotions (prod)',
+    call('POST', `/workflows/${workflowId}/promotions`, {
+      apiKey: await starterKey(owner),
+      body: { version: 1, environment: 'prod' },
+    }),
+    202,
+  );
+  const approvalId = made.approval.approvalId;
+  return {
+    path: `/approvals/${approvalId}/decision`,
+    snapshot: readFromList(owner, '/approvals', 'approvalId', approvalId),
+    marker: approvalId,
+  };
+}
+
 /** Every authenticated route of the API. Public routes (health, OpenAPI, webhooks) are not in it. */
 export const ROUTES: readonly RouteRow[] = [
   // The caller
@@ -292,6 +417,160 @@ export const ROUTES: readonly RouteRow[] = [
   // Audit
   { method: 'GET', path: '/audit', permission: 'audit:read', setup: listing(role, '/audit') },
   { method: 'GET', path: '/audit/verify', permission: 'audit:read' },
+
+  // Agents
+  { method: 'GET', path: '/agents', permission: 'agents:read', setup: listing(agent, '/agents') },
+  { method: 'POST', path: '/agents', permission: 'agents:write', body: agentBody },
+  { method: 'GET', path: '/agents/{agentId}', permission: 'agents:read', setup: agent },
+  { method: 'PUT', path: '/agents/{agentId}', permission: 'agents:write', body: agentBody, setup: agent },
+  { method: 'DELETE', path: '/agents/{agentId}', permission: 'agents:write', setup: agent },
+  {
+    method: 'GET',
+    path: '/agents/{agentId}/versions',
+    permission: 'agents:read',
+    setup: versioned(agent, agentBody, 'versions'),
+  },
+  {
+    method: 'GET',
+    path: '/agents/{agentId}/versions/{version}',
+    permission: 'agents:read',
+    setup: versioned(agent, agentBody, 'versions/1'),
+  },
+
+  // Tools
+  { method: 'GET', path: '/tools', permission: 'tools:read', setup: listing(tool, '/tools') },
+  { method: 'POST', path: '/tools', permission: 'tools:write', body: toolBody },
+  { method: 'GET', path: '/tools/{toolId}', permission: 'tools:read', setup: tool },
+  { method: 'PUT', path: '/tools/{toolId}', permission: 'tools:write', body: toolBody, setup: tool },
+  { method: 'DELETE', path: '/tools/{toolId}', permission: 'tools:write', setup: tool },
+  {
+    method: 'GET',
+    path: '/tools/{toolId}/versions',
+    permission: 'tools:read',
+    setup: versioned(tool, toolBody, 'versions'),
+  },
+  {
+    method: 'GET',
+    path: '/tools/{toolId}/versions/{version}',
+    permission: 'tools:read',
+    setup: versioned(tool, toolBody, 'versions/1'),
+  },
+
+  // Workflows
+  { method: 'GET', path: '/workflows', permission: 'workflows:read', setup: listing(workflow, '/workflows') },
+  { method: 'POST', path: '/workflows', permission: 'workflows:write', body: workflowBody },
+  { method: 'GET', path: '/workflows/{workflowId}', permission: 'workflows:read', setup: workflow },
+  {
+    method: 'PUT',
+    path: '/workflows/{workflowId}',
+    permission: 'workflows:write',
+    body: workflowBody,
+    setup: workflow,
+  },
+  { method: 'DELETE', path: '/workflows/{workflowId}', permission: 'workflows:write', setup: workflow },
+  {
+    method: 'GET',
+    path: '/workflows/{workflowId}/versions',
+    permission: 'workflows:read',
+    setup: versioned(workflow, workflowBody, 'versions'),
+  },
+  {
+    method: 'GET',
+    path: '/workflows/{workflowId}/versions/{version}',
+    permission: 'workflows:read',
+    setup: versioned(workflow, workflowBody, 'versions/1'),
+  },
+  {
+    method: 'GET',
+    path: '/workflows/{workflowId}/diff',
+    permission: 'workflows:read',
+    setup: async (owner) => {
+      const target = await versioned(workflow, workflowBody, 'diff?from=1&to=2')(owner);
+      return { ...target, snapshot: readAs(owner, target.path.replace(/\/diff\?.*$/, '')) };
+    },
+  },
+  {
+    // Another tenant's rollback is 404 and the owner's workflow keeps its latest version.
+    method: 'POST',
+    path: '/workflows/{workflowId}/rollback',
+    permission: 'workflows:write',
+    body: { version: 1 },
+    setup: async (owner) => {
+      const made = await workflow(owner);
+      return { ...made, path: `${made.path}/rollback` };
+    },
+  },
+  {
+    // Another tenant's promotion is 404 and the owner's environments stay as they were.
+    method: 'POST',
+    path: '/workflows/{workflowId}/promotions',
+    permission: 'workflows:promote',
+    body: { version: 1, environment: 'staging' },
+    setup: async (owner) => {
+      const made = await workflow(owner);
+      return { ...made, path: `${made.path}/promotions` };
+    },
+  },
+
+  // Approvals: pending promotions and approval steps; the owner's admin decides requests of its API key
+  {
+    method: 'GET',
+    path: '/approvals',
+    permission: 'approvals:decide',
+    setup: async (owner) => ({ ...(await promotionRequest(owner)), path: '/approvals?limit=100' }),
+  },
+  {
+    // Another tenant's decision is 404: the approval stays pending and the execution keeps waiting.
+    method: 'POST',
+    path: '/approvals/{approvalId}/decision',
+    permission: 'approvals:decide',
+    body: { decision: 'approve', comment: 'matrix' },
+    setup: async (owner) => {
+      const { executionId, approvalId } = await waiting(owner);
+      const approval = readFromList(owner, '/approvals', 'approvalId', approvalId);
+      const run = readAs(owner, `/executions/${executionId}`);
+      return {
+        path: `/approvals/${approvalId}/decision`,
+        marker: approvalId,
+        snapshot: async () => ({ approval: await approval(), execution: await run() }),
+      };
+    },
+  },
+
+  // Executions
+  {
+    // Starting another tenant's workflow is 404 and starts nothing there.
+    method: 'POST',
+    path: '/workflows/{workflowId}/executions',
+    permission: 'executions:start',
+    body: { input: { matrix: true } },
+    setup: async (owner) => {
+      const made = await deployed(owner);
+      const list = `/executions?workflowId=${made.id}&limit=100`;
+      return { path: `${made.path}/executions`, marker: made.id, snapshot: readAs(owner, list) };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/executions',
+    permission: 'executions:read',
+    setup: listing(execution, '/executions'),
+  },
+  { method: 'GET', path: '/executions/{executionId}', permission: 'executions:read', setup: execution },
+  {
+    // Another tenant's cancel is 404 and the execution keeps waiting.
+    method: 'POST',
+    path: '/executions/{executionId}/cancel',
+    permission: 'executions:cancel',
+    setup: async (owner) => {
+      const { executionId } = await waiting(owner);
+      const path = `/executions/${executionId}`;
+      return { path: `${path}/cancel`, marker: executionId, snapshot: readAs(owner, path) };
+    },
+  },
+
+  // Usage
+  { method: 'GET', path: '/usage', permission: 'usage:read' },
 ];
 
 /** Routes that need no credential; the guard test does not expect rows for them. */

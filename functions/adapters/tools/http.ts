@@ -4,8 +4,8 @@ import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { HttpToolDefinition, JsonValue } from '#core/catalog/model.ts';
 import { type ToolContext, ToolError } from '#core/executions/model-port.ts';
+import { forbiddenAddressClass } from '#core/net/address-guard.ts';
 import { parseDataPath, scanTemplates } from '#core/workflows/templates.ts';
-import { forbiddenAddressClass } from './address-guard.ts';
 
 /** One resolved address of a host. */
 export interface ResolvedAddress {

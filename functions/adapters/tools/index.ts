@@ -4,7 +4,7 @@ import { type ToolContext, ToolError, type ToolRunner } from '#core/executions/m
 import { type BuiltinDeps, type BuiltinTool, builtinTools } from './builtin.ts';
 import { HttpToolRunner } from './http.ts';
 
-export { forbiddenAddressClass } from './address-guard.ts';
+export { forbiddenAddressClass } from '#core/net/address-guard.ts';
 export { builtinTools } from './builtin.ts';
 export { HttpToolRunner } from './http.ts';
 

@@ -3,8 +3,10 @@
  * types they produce, and validators that report every problem at once, each named by its path.
  * Pure and synchronous: whatever needs storage (does this tool exist?) arrives already resolved.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { type FieldProblem, ValidationError } from '../errors.ts';
+import { forbiddenAddressClass } from '../net/address-guard.ts';
 import { parseDataPath, scanTemplates } from '../workflows/templates.ts';
 import { jsonSchemaProblems } from './json-schema.ts';
 import {
@@ -346,28 +348,8 @@ function isPrivateHost(hostname: string): boolean {
   const host = hostname.toLowerCase();
   if (isLoopbackHost(host) || host === '0.0.0.0' || host.endsWith('.internal') || host.endsWith('.local'))
     return true;
-  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(host);
-  if (v4) {
-    const a = Number(v4[1]);
-    const b = Number(v4[2]);
-    return (
-      a === 10 ||
-      a === 0 ||
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) ||
-      (a === 169 && b === 254) ||
-      (a === 100 && b >= 64 && b <= 127)
-    );
-  }
-  if (host.startsWith('[')) {
-    const v6 = host.slice(1, -1);
-    return (
-      v6.startsWith('fc') ||
-      v6.startsWith('fd') ||
-      v6.startsWith('fe80') ||
-      v6.startsWith('::ffff:') ||
-      v6 === '::'
-    );
-  }
+  // IP literals: the same classification the run-time guard applies after DNS resolution.
+  const literal = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  if (isIP(literal) !== 0) return forbiddenAddressClass(literal) !== undefined;
   return false;
 }

@@ -295,22 +295,8 @@ export async function requestStepApproval(deps: ExecutionDeps, request: Approval
       ? { expiresAt: new Date(Date.parse(now) + request.timeoutSeconds * 1000).toISOString() }
       : {}),
   };
-  await deps.approvals.create(
-    tenantId,
-    approval,
-    {
-      tenantId,
-      actor: { id: 'meridian', type: 'system' },
-      meta: { requestId: executionId, sourceIp: '', userAgent: 'meridian-approval-task', now },
-      draft: {
-        action: 'approval.request',
-        resourceType: 'approval',
-        resourceId: approvalId,
-        after: approval,
-      },
-    },
-    { taskToken: request.taskToken },
-  );
+  // The execution waits first, then the approval appears: nobody can see an approval and decide it
+  // while the execution does not yet wait for it. A retried task finds both steps idempotent.
   await deps.executions.transition(tenantId, executionId, ['RUNNING'], 'WAITING_APPROVAL', {
     pendingApprovalId: approvalId,
   });
@@ -326,6 +312,22 @@ export async function requestStepApproval(deps: ExecutionDeps, request: Approval
       startedAt: now,
     },
     undefined,
+  );
+  await deps.approvals.create(
+    tenantId,
+    approval,
+    {
+      tenantId,
+      actor: { id: 'meridian', type: 'system' },
+      meta: { requestId: executionId, sourceIp: '', userAgent: 'meridian-approval-task', now },
+      draft: {
+        action: 'approval.request',
+        resourceType: 'approval',
+        resourceId: approvalId,
+        after: approval,
+      },
+    },
+    { taskToken: request.taskToken },
   );
   return approval;
 }

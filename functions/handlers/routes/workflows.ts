@@ -36,6 +36,9 @@ const approvalSchema = z.object({
   environment: z.enum(ENVIRONMENTS).optional(),
   requestedBy: z.string(),
   message: z.string().optional(),
+  approvers: z.object({ roles: z.array(z.string()).optional(), users: z.array(z.string()).optional() }).optional(),
+  allowRequesterApproval: z.boolean().optional(),
+  expiresAt: z.string().optional(),
   decidedBy: z.string().optional(),
   comment: z.string().optional(),
   createdAt: z.string(),
@@ -256,8 +259,7 @@ export const workflowRoutes: Route[] = [
         approval.kind === 'promotion'
           ? await decidePromotion(deps(), caller, approval, body)
           : await decideStepApproval(adapters().executions, caller, approval, body);
-      const { approvers: _a, allowRequesterApproval: _r, ...shown } = decided;
-      return { status: 200, body: shown };
+      return { status: 200, body: decided };
     },
   }),
 ];

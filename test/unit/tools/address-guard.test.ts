@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forbiddenAddressClass, parseV6 } from '#adapters/tools/address-guard.ts';
+import { forbiddenAddressClass, parseV6 } from '#core/net/address-guard.ts';
 
 describe('forbiddenAddressClass', () => {
   it.each([

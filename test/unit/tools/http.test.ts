@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { forbiddenAddressClass } from '#adapters/tools/address-guard.ts';
 import { type HostResolver, HttpToolRunner, type ResolvedAddress } from '#adapters/tools/http.ts';
 import { type HttpToolDefinition, httpToolSchema } from '#core/catalog/model.ts';
 import { type ToolContext, ToolError } from '#core/executions/model-port.ts';
+import { forbiddenAddressClass } from '#core/net/address-guard.ts';
 import { type Received, startServers, TEST_CERT, type TestServers } from './server.ts';
 
 const SECRET = 'tok-very-secret-123';

@@ -1,0 +1,13 @@
+/**
+ * Settings the integration global setup starts the local platform with (test/integration/global-setup.ts),
+ * shared with the tests that depend on them.
+ */
+
+/** Wait states and retry pauses of workflows last at most this long locally (ms). */
+export const TEST_MAX_WAIT_MS = 50;
+
+/** Consecutive retryable provider failures that open a circuit breaker. */
+export const TEST_CIRCUIT_FAILURE_THRESHOLD = 3;
+
+/** How long an open circuit fails fast before a probe call may close it (ms). */
+export const TEST_CIRCUIT_COOLDOWN_MS = 1_500;
