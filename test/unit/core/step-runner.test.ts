@@ -1,0 +1,201 @@
+import { describe, expect, it } from 'vitest';
+import type { AgentDefinition, ToolDefinition } from '../../../functions/core/catalog/model.ts';
+import type { StepRecord } from '../../../functions/core/executions/model.ts';
+import type { ModelProvider, ModelRequest } from '../../../functions/core/executions/model-port.ts';
+import type { ExecutionStore, StepCharge } from '../../../functions/core/executions/ports.ts';
+import {
+  INLINE_OUTPUT_LIMIT,
+  runStep,
+  type StepTask,
+} from '../../../functions/core/executions/step-runner.ts';
+import type { DefinitionKind, Version } from '../../../functions/core/versioning/model.ts';
+import type { DefinitionStore } from '../../../functions/core/versioning/ports.ts';
+
+const T = 'tabcdefghijklmnop';
+
+function fakes(options: { reply?: (request: ModelRequest) => string; toolCallsPerTurn?: number } = {}) {
+  const finished: { step: StepRecord; charge?: StepCharge }[] = [];
+  const artifacts = new Map<string, string>();
+  const versions = new Map<string, Version<unknown>>();
+  const put = (
+    kind: DefinitionKind,
+    id: string,
+    version: number,
+    definition: unknown,
+    pins?: Version<unknown>['pins'],
+  ) =>
+    versions.set(`${kind}|${id}|${version}`, {
+      id,
+      kind,
+      version,
+      definition,
+      createdAt: '',
+      createdBy: '',
+      ...(pins ? { pins } : {}),
+    });
+  const agent: AgentDefinition = {
+    name: 'a',
+    provider: 'openai',
+    model: 'gpt-4o-mini',
+    maxToolCalls: 2,
+    tools: ['oecho'],
+  } as AgentDefinition;
+  put('agent', 'a1', 3, agent);
+  put('tool', 'oecho', 1, {
+    name: 'echo',
+    type: 'builtin',
+    builtin: 'echo',
+    inputSchema: { type: 'object' },
+  } as unknown as ToolDefinition);
+  put('workflow', 'w1', 1, {}, { agents: { a1: 3 }, tools: { oecho: 1 } });
+  let turn = 0;
+  const provider: ModelProvider = {
+    converse: async (request) => {
+      turn++;
+      const calls = options.toolCallsPerTurn ?? 0;
+      if (calls > 0) {
+        return {
+          text: '',
+          toolCalls: Array.from({ length: calls }, (_, i) => ({
+            id: `c${turn}-${i}`,
+            toolId: 'oecho',
+            args: { n: i },
+          })),
+          usage: { inputTokens: 10, outputTokens: 1 },
+          stopReason: 'tool_use',
+        };
+      }
+      return {
+        text: options.reply?.(request) ?? 'ok',
+        toolCalls: [],
+        usage: { inputTokens: 100, outputTokens: 20 },
+        stopReason: 'end',
+      };
+    },
+  };
+  const executions = {
+    startStep: async () => 1,
+    finishStep: async (_t: string, _e: string, step: StepRecord, charge?: StepCharge) => {
+      finished.push({ step, ...(charge ? { charge } : {}) });
+    },
+  } as unknown as ExecutionStore;
+  const definitions = {
+    getVersion: async (_t: string, kind: DefinitionKind, id: string, version: number) =>
+      versions.get(`${kind}|${id}|${version}`),
+  } as unknown as DefinitionStore;
+  const deps = {
+    executions,
+    definitions,
+    vault: { get: async () => undefined },
+    artifacts: {
+      put: async (_t: string, key: string, body: string) => {
+        artifacts.set(`s3://b/${key}`, body);
+        return `s3://b/${key}`;
+      },
+      get: async (ref: string) => artifacts.get(ref) ?? '',
+    },
+    provider: () => provider,
+    tools: { run: async (_tool: ToolDefinition, args: Record<string, unknown>) => ({ echoed: args }) },
+    cost: (_p: string, _m: string, usage: { inputTokens: number; outputTokens: number }) => ({
+      micros: usage.inputTokens + usage.outputTokens,
+    }),
+    now: () => new Date('2026-11-22T00:00:00Z'),
+  };
+  return { deps, finished, artifacts };
+}
+
+function task(overrides: Partial<StepTask> = {}): StepTask {
+  return {
+    kind: 'agent',
+    workflowId: 'w1',
+    workflowVersion: 1,
+    stepId: 'ask',
+    ref: { id: 'a1', version: 3 },
+    prompt: 'Hello {{input.name}}',
+    executionId: 'x1',
+    state: {
+      input: { name: 'Ada' },
+      steps: {},
+      context: {
+        tenantId: T,
+        executionId: 'x1',
+        workflowId: 'w1',
+        workflowVersion: 1,
+        environment: 'dev',
+        startedBy: 'u',
+        startedAt: '2026-11-21T23:59:00Z',
+        teams: ['m1'],
+      },
+    },
+    ...overrides,
+  };
+}
+
+describe('runStep', () => {
+  it('runs the pinned agent with the template resolved and records output, usage and cost once', async () => {
+    // Prepare
+    const f = fakes({ reply: (r) => `got ${r.messages[0]?.role === 'user' ? r.messages[0].content : ''}` });
+    // Act
+    const output = (await runStep(f.deps, task())) as { text: string; costUsd: string };
+    // Assess
+    expect(output.text).toBe('got Hello Ada');
+    expect(output.costUsd).toBe('0.000120');
+    expect(f.finished).toHaveLength(1);
+    expect(f.finished[0]?.step.status).toBe('SUCCEEDED');
+    expect(f.finished[0]?.charge).toMatchObject({
+      costMicros: 120,
+      agentId: 'a1',
+      teams: ['m1'],
+      month: '2026-11',
+    });
+  });
+
+  it('keeps outputs over the inline limit in the artifact store and returns a reference', async () => {
+    // Prepare
+    const big = 'x'.repeat(INLINE_OUTPUT_LIMIT + 10);
+    const f = fakes({ reply: () => big });
+    // Act
+    const output = (await runStep(f.deps, task())) as { $ref?: string };
+    // Assess
+    expect(output.$ref).toMatch(/^s3:\/\/b\/executions\/x1\/ask-1\.json$/);
+    expect(JSON.parse(f.artifacts.get(output.$ref ?? '') ?? '{}').text).toBe(big);
+    expect(f.finished[0]?.step.output).toEqual(output);
+  });
+
+  it('resolves a reference from an earlier step before templates read it', async () => {
+    // Prepare
+    const f = fakes({ reply: (r) => (r.messages[0]?.role === 'user' ? r.messages[0].content : '') });
+    f.artifacts.set('s3://b/prior', JSON.stringify({ text: 'from S3', data: { city: 'Paris' } }));
+    const state = { ...task().state, steps: { first: { output: { $ref: 's3://b/prior' } } } };
+    // Act
+    const output = (await runStep(
+      f.deps,
+      task({ prompt: 'city={{steps.first.output.data.city}}', state }),
+    )) as { text: string };
+    // Assess
+    expect(output.text).toBe('city=Paris');
+  });
+
+  it('stops an agent that asks for more tool calls than it may, and records the failure under its name', async () => {
+    // Prepare
+    const f = fakes({ toolCallsPerTurn: 3 });
+    // Act
+    const run = runStep(f.deps, task());
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'Agent.TooManyToolCalls' });
+    expect(f.finished[0]?.step).toMatchObject({
+      status: 'FAILED',
+      error: { error: 'Agent.TooManyToolCalls' },
+    });
+  });
+
+  it('refuses a task without a run context (it cannot know the tenant)', async () => {
+    // Prepare
+    const f = fakes();
+    // Act
+    const run = runStep(f.deps, task({ state: { input: {}, steps: {} } }));
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'Step.BadPayload' });
+    expect(f.finished).toHaveLength(0);
+  });
+});
