@@ -36,7 +36,9 @@ const approvalSchema = z.object({
   environment: z.enum(ENVIRONMENTS).optional(),
   requestedBy: z.string(),
   message: z.string().optional(),
-  approvers: z.object({ roles: z.array(z.string()).optional(), users: z.array(z.string()).optional() }).optional(),
+  approvers: z
+    .object({ roles: z.array(z.string()).optional(), users: z.array(z.string()).optional() })
+    .optional(),
   allowRequesterApproval: z.boolean().optional(),
   expiresAt: z.string().optional(),
   decidedBy: z.string().optional(),
