@@ -13,6 +13,13 @@ export interface TenantPrincipal {
   readonly roles: readonly string[];
   readonly permissions: ReadonlySet<Permission>;
   readonly email?: string;
+  /** API keys: the user who created the key (the person acting through it). */
+  readonly onBehalfOf?: string;
+}
+
+/** The people a principal stands for: itself and, for an API key, the user who created it. */
+export function actorsOf(principal: TenantPrincipal): string[] {
+  return principal.onBehalfOf ? [principal.principalId, principal.onBehalfOf] : [principal.principalId];
 }
 
 /** A platform operator: no tenant, only the `/tenants` routes. */

@@ -23,4 +23,6 @@ export interface AuthorizerContext {
   /** `active` or `suspended`: a suspended tenant's requests are refused by the API with 403. */
   readonly tenantStatus?: string;
   readonly email?: string;
+  /** API keys: the user who created the key, so nobody approves their own request through a key. */
+  readonly keyOwner?: string;
 }

@@ -212,6 +212,7 @@ export function principalFromContext(ctx: AuthorizerContext | undefined): Princi
     roles: (ctx.roles ?? '').split(' ').filter((r) => r !== ''),
     permissions,
     ...(ctx.email ? { email: ctx.email } : {}),
+    ...(ctx.principalType === 'apikey' && ctx.keyOwner ? { onBehalfOf: ctx.keyOwner } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Permission } from '../../functions/core/access/permissions.ts';
 import type { HttpMethod } from '../../functions/shared/router.ts';
 import { call } from '../helpers/api.ts';
-import { uniqueEmail, uniqueName } from '../helpers/tenants.ts';
+import { inviteUser, uniqueEmail, uniqueName } from '../helpers/tenants.ts';
 import {
   approvalOf,
   approvalWorkflowBody,
@@ -246,15 +246,36 @@ const approvalWorkflow = (owner: Owner) =>
     'approval',
     async () => (await deployed(owner, approvalWorkflowBody({}, 'matrix-approval'))).id,
   );
+/**
+ * An API key of another user of the owner's tenant (not the admin): requests made with it are that
+ * user's, so the owner's admin may decide them (nobody decides their own, directly or via a key).
+ */
 const starterKey = (owner: Owner) =>
   once(owner, 'starter', async () => {
+    const adminToken = await owner.token();
+    const role = `starter-${uniqueName('r')
+      .replace(/[^a-z0-9-]/g, '')
+      .slice(-24)}`;
+    const permissions = [
+      'executions:start',
+      'executions:read',
+      'approvals:decide',
+      'workflows:promote',
+      'apikeys:manage',
+    ];
+    await must(
+      'POST /roles',
+      call('POST', '/roles', { token: adminToken, body: { name: role, permissions } }),
+      201,
+    );
+    const starter = await inviteUser(adminToken, uniqueEmail('starter'), [role]);
     const made = await must<{ key: string }>(
       'POST /api-keys',
       call('POST', '/api-keys', {
-        token: await owner.token(),
+        token: await starter.token(),
         body: {
           name: uniqueName('matrix-starter'),
-          scopes: ['executions:start', 'executions:read', 'approvals:decide', 'workflows:promote'],
+          scopes: permissions.filter((p) => p !== 'apikeys:manage'),
           expiresAt: new Date(Date.now() + 24 * 3600 * 1000).toISOString(),
         },
       }),

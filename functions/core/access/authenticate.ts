@@ -166,6 +166,7 @@ export class Authenticator {
       tenantStatus: tenant.status,
       principalType: 'apikey',
       principalId: record.keyId,
+      keyOwner: record.createdBy,
       roles: '',
       permissions: [...record.scopes].sort().join(' '),
     };

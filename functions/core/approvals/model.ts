@@ -17,6 +17,8 @@ export interface Approval {
   readonly version?: number;
   readonly environment?: Environment;
   readonly requestedBy: string;
+  /** When the request came through an API key: the user who created the key. */
+  readonly requestedFor?: string;
   readonly message?: string;
   /** Who may decide: role names and user ids; empty means anyone holding `approvals:decide`. */
   readonly approvers?: { readonly roles?: readonly string[]; readonly users?: readonly string[] };

@@ -37,6 +37,8 @@ export interface RunContext {
   readonly workflowVersion: number;
   readonly environment: Environment;
   readonly startedBy: string;
+  /** When started through an API key: the user who created the key. */
+  readonly startedFor?: string;
   readonly startedAt: string;
   readonly teams: readonly string[];
 }
@@ -64,6 +66,7 @@ export interface Execution {
   readonly startedAt: string;
   readonly endedAt?: string;
   readonly startedBy: string;
+  readonly startedFor?: string;
   readonly teams: readonly string[];
   /** sha256 of (workflow, environment, input): a replay with another body under the same key is 409. */
   readonly requestHash: string;

@@ -2,6 +2,7 @@ import type { Approval } from '../approvals/model.ts';
 import type { ApprovalStore } from '../approvals/ports.ts';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
 import { derivedId } from '../ids.ts';
+import { actorsOf } from '../principal.ts';
 import { audited, type Caller } from '../tenancy/context.ts';
 import type { Page, PageRequest } from '../tenancy/model.ts';
 import type { TenancyStore } from '../tenancy/ports.ts';
@@ -287,6 +288,7 @@ export async function requestStepApproval(deps: ExecutionDeps, request: Approval
     version: request.context.workflowVersion,
     environment: request.context.environment,
     requestedBy: request.context.startedBy,
+    ...(request.context.startedFor ? { requestedFor: request.context.startedFor } : {}),
     ...(request.message ? { message: request.message } : {}),
     approvers: { roles: [...(request.approvers?.roles ?? [])], users: [...(request.approvers?.users ?? [])] },
     allowRequesterApproval: request.allowRequesterApproval ?? false,
@@ -345,7 +347,8 @@ export async function decideStepApproval(
 ): Promise<Approval> {
   const tenantId = caller.principal.tenantId;
   const me = caller.principal;
-  if (approval.requestedBy === me.principalId && !approval.allowRequesterApproval) {
+  const requesters = [approval.requestedBy, approval.requestedFor].filter((r): r is string => Boolean(r));
+  if (actorsOf(me).some((a) => requesters.includes(a)) && !approval.allowRequesterApproval) {
     throw new ForbiddenError('You started this execution, so you cannot decide its approval.');
   }
   const roles = approval.approvers?.roles ?? [];

@@ -93,6 +93,7 @@ export async function startExecution(
     costMicros: 0,
     startedAt: caller.meta.now,
     startedBy: caller.principal.principalId,
+    ...(caller.principal.onBehalfOf ? { startedFor: caller.principal.onBehalfOf } : {}),
     teams: [...teams],
     requestHash: hash,
   };
@@ -156,6 +157,7 @@ async function launch(
       workflowVersion: execution.workflowVersion,
       environment: execution.environment,
       startedBy: execution.startedBy,
+      ...(execution.startedFor ? { startedFor: execution.startedFor } : {}),
       startedAt: execution.startedAt,
       teams: execution.teams,
     },

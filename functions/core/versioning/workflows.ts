@@ -3,6 +3,7 @@ import type { ApprovalStore } from '../approvals/ports.ts';
 import type { AgentDefinition } from '../catalog/model.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
+import { actorsOf } from '../principal.ts';
 import { audited, type Caller } from '../tenancy/context.ts';
 import { compileWorkflow } from '../workflows/compile.ts';
 import { diffWorkflows, type WorkflowDiff } from '../workflows/diff.ts';
@@ -376,6 +377,7 @@ export async function requestPromotion(
     version: input.version,
     environment: 'prod',
     requestedBy: caller.principal.principalId,
+    ...(caller.principal.onBehalfOf ? { requestedFor: caller.principal.onBehalfOf } : {}),
     message: `Promote workflow ${id} version ${input.version} to prod`,
     createdAt: caller.meta.now,
   };
@@ -399,7 +401,8 @@ export async function decidePromotion(
   approval: Approval,
   decision: { decision: 'approve' | 'reject'; comment?: string },
 ): Promise<Approval> {
-  if (approval.requestedBy === caller.principal.principalId) {
+  const requesters = [approval.requestedBy, approval.requestedFor].filter((r): r is string => Boolean(r));
+  if (actorsOf(caller.principal).some((a) => requesters.includes(a))) {
     throw new ForbiddenError('You cannot approve or reject your own promotion request.');
   }
   const decided: Approval = {
