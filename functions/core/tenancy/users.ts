@@ -1,3 +1,4 @@
+import { isBuiltInRole } from '../access/permissions.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { audited, type Caller } from './context.ts';
 import type { Page, PageRequest, User } from './model.ts';
@@ -21,12 +22,27 @@ async function assertTeamsExist(deps: UserDeps, tenantId: string, teams: readonl
   if (problems.length > 0) throw new ValidationError('Unknown team.', problems);
 }
 
+/** Reads the named custom roles once and serves later lookups of them from memory. */
+async function rolesOnce(
+  store: Pick<TenancyStore, 'getRoles'>,
+  tenantId: string,
+  names: readonly string[],
+): Promise<Pick<TenancyStore, 'getRoles'>> {
+  const custom = [...new Set(names.filter((n) => !isBuiltInRole(n)))];
+  const found = await store.getRoles(tenantId, custom);
+  return { getRoles: async (_t, wanted) => found.filter((r) => wanted.includes(r.name)) };
+}
+
 /**
  * Nobody manages a user who holds permissions they do not hold themselves: a `users:manage`
  * holder cannot disable, delete or demote the tenant's admin.
  */
-async function assertOutranks(deps: UserDeps, caller: Caller, target: User): Promise<void> {
-  const held = await resolvePermissions(deps.store, caller.principal.tenantId, target.roles);
+async function assertOutranks(
+  roles: Pick<TenancyStore, 'getRoles'>,
+  caller: Caller,
+  target: User,
+): Promise<void> {
+  const held = await resolvePermissions(roles, caller.principal.tenantId, target.roles);
   const missing = [...held].filter((p) => !caller.principal.permissions.has(p));
   if (missing.length > 0) {
     throw new ForbiddenError(
@@ -102,9 +118,11 @@ export async function updateUser(
   if (self && (patch.roles !== undefined || patch.status !== undefined)) {
     throw new ForbiddenError('You cannot change your own roles or status; ask another administrator.');
   }
-  if (patch.roles !== undefined || patch.status !== undefined) await assertOutranks(deps, caller, previous);
+  // The target's current roles and the new ones are read in one request, then checked from memory.
+  const roles = await rolesOnce(deps.store, tenantId, [...previous.roles, ...(patch.roles ?? [])]);
+  if (patch.roles !== undefined || patch.status !== undefined) await assertOutranks(roles, caller, previous);
   if (patch.roles)
-    assertCanGrant(caller, await permissionsOfExistingRoles(deps.store, tenantId, patch.roles, 'roles'));
+    assertCanGrant(caller, await permissionsOfExistingRoles(roles, tenantId, patch.roles, 'roles'));
   if (patch.teams) await assertTeamsExist(deps, tenantId, patch.teams);
   const next: User = {
     ...previous,
@@ -139,7 +157,7 @@ export async function deleteUser(deps: UserDeps, caller: Caller, userId: string)
     throw new ConflictError('You cannot delete yourself.');
   }
   const user = await getUser(deps, tenantId, userId);
-  await assertOutranks(deps, caller, user);
+  await assertOutranks(deps.store, caller, user);
   await deps.store.deleteUser(
     user,
     audited(caller, { action: 'user.delete', resourceType: 'user', resourceId: userId, before: user }),
