@@ -1,5 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditContext } from '#core/audit/audit.ts';
 import type { Execution, ExecutionError, ExecutionStatus, StepRecord } from '#core/executions/model.ts';
 import type { ExecutionFilter, ExecutionStore, StepCharge, UsageCounters } from '#core/executions/ports.ts';
@@ -105,26 +105,18 @@ export class DynamoExecutionStore implements ExecutionStore {
   }
 
   async steps(tenantId: string, executionId: string): Promise<StepRecord[]> {
-    const db = await this.table.clients.forTenant(tenantId);
-    const out: StepRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await db.send(
-        new QueryCommand({
-          TableName: this.table.name,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-          ExpressionAttributeValues: { ':pk': keys.execution(tenantId, executionId).pk, ':p': 'STEP#' },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) {
+    const items = await this.table.queryAll(
+      tenantId,
+      keys.execution(tenantId, executionId).pk,
+      'STEP#',
+      true,
+    );
+    return items
+      .map((item) => {
         const { stepType, lastAttemptAt: _l, ...rest } = strip<Record<string, unknown>>(item);
-        out.push({ ...(rest as unknown as StepRecord), type: String(stepType) });
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return out.sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0));
+        return { ...(rest as unknown as StepRecord), type: String(stepType) };
+      })
+      .sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0));
   }
 
   list(tenantId: string, filter: ExecutionFilter, page: PageRequest): Promise<Page<Execution>> {
@@ -315,23 +307,7 @@ export class DynamoExecutionStore implements ExecutionStore {
     const prefix = keys.usage(tenantId, month).sk;
     const [total, dims] = await Promise.all([
       db.send(new GetCommand({ TableName: this.table.name, Key: keys.usage(tenantId, month) })),
-      (async () => {
-        const items: Record<string, unknown>[] = [];
-        let start: Record<string, unknown> | undefined;
-        do {
-          const page = await db.send(
-            new QueryCommand({
-              TableName: this.table.name,
-              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-              ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':p': `${prefix}#` },
-              ExclusiveStartKey: start,
-            }),
-          );
-          items.push(...(page.Items ?? []));
-          start = page.LastEvaluatedKey;
-        } while (start);
-        return items;
-      })(),
+      this.table.queryAll(tenantId, tenantPk(tenantId), `${prefix}#`),
     ]);
     return {
       total: total.Item ? counters(total.Item) : ZERO,

@@ -166,6 +166,35 @@ export class Table {
     return { items: (out.Items ?? []).map(map), ...(nextCursor ? { nextCursor } : {}) };
   }
 
+  /**
+   * Every item of one partition whose sort key starts with `prefix`, all pages (for bounded sets:
+   * one execution's steps, one month's usage counters, one tenant's audit chain).
+   */
+  async queryAll(
+    tenantId: string,
+    pk: string,
+    prefix: string,
+    consistent = false,
+  ): Promise<Record<string, unknown>[]> {
+    const db = await this.clients.forTenant(tenantId);
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await db.send(
+        new QueryCommand({
+          TableName: this.name,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+          ExpressionAttributeValues: { ':pk': pk, ':p': prefix },
+          ConsistentRead: consistent,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
   /** Query on GSI1 with the function's own client (platform-level lookups only). */
   async queryIndex(gsi1pk: string, limit = 1): Promise<Record<string, unknown>[]> {
     const out = await this.clients.platform.send(

@@ -1,5 +1,5 @@
-import { BatchGetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { AuditContext, AuditRecord } from '#core/audit/audit.ts';
+import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type AuditContext, type AuditRecord, GENESIS_HASH } from '#core/audit/audit.ts';
 import { ConflictError, NotFoundError } from '#core/errors.ts';
 import type {
   ApiKeyRecord,
@@ -457,26 +457,16 @@ export class DynamoTenancyStore implements TenancyStore {
   async readAuditChain(
     tenantId: string,
   ): Promise<{ records: AuditRecord[]; head: { seq: number; hash: string } }> {
-    const db = await this.table.clients.forTenant(tenantId);
     const head = await this.table.get<Record<string, unknown>>(tenantId, keys.auditHead(tenantId));
-    const records: AuditRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await db.send(
-        new QueryCommand({
-          TableName: this.table.name,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-          ExpressionAttributeValues: { ':pk': keys.auditHead(tenantId).pk, ':p': keys.prefix.auditRecord },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) records.push(strip<AuditRecord>(item));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const items = await this.table.queryAll(
+      tenantId,
+      keys.auditHead(tenantId).pk,
+      keys.prefix.auditRecord,
+      true,
+    );
     return {
-      records,
-      head: head ? { seq: Number(head.seq), hash: String(head.hash) } : { seq: 0, hash: '0'.repeat(64) },
+      records: items.map((item) => strip<AuditRecord>(item)),
+      head: head ? { seq: Number(head.seq), hash: String(head.hash) } : { seq: 0, hash: GENESIS_HASH },
     };
   }
 
