@@ -62,6 +62,8 @@ export async function measureStepOverhead(
     provider: (_agent: AgentDefinition) => instant,
     tools: toolRunner(),
     cost: costOf,
+    budgets: c.executions.budgets,
+    onBudgetAlert: () => undefined,
     now: () => new Date(),
   };
   const { workflow, host } = executions;

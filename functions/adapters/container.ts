@@ -12,6 +12,7 @@ import { tracer } from '#shared/observability.ts';
 import { cognitoClient, dynamoDocumentClient, s3Client } from './aws-clients.ts';
 import { CognitoDirectory } from './cognito-directory.ts';
 import { DynamoApprovalStore } from './dynamo/approval-store.ts';
+import { DynamoBudgetStore } from './dynamo/budget-store.ts';
 import { DynamoDefinitionStore } from './dynamo/definition-store.ts';
 import { DynamoExecutionStore } from './dynamo/execution-store.ts';
 import { Table } from './dynamo/table.ts';
@@ -162,6 +163,7 @@ export function adapters(): Container {
         },
         get: (ref) => artifacts.get(ref),
       },
+      budgets: new DynamoBudgetStore(table),
       now: () => new Date(),
     },
   };

@@ -21,6 +21,12 @@ function wiring(): StepRunnerDeps {
     provider: providerFor,
     tools: toolRunner(),
     cost: costOf,
+    budgets: c.executions.budgets,
+    onBudgetAlert: (alert) => {
+      // The log line names tenant and threshold; the metric stays low-cardinality for the alarm.
+      logger.warn('Budget threshold reached', { ...alert });
+      metrics.addMetric('BudgetThresholdReached', 'Count', 1);
+    },
     now: () => new Date(),
   };
   return deps;

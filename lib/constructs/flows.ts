@@ -388,6 +388,17 @@ export class Flows extends Construct implements WorkflowMonitoring {
     });
   }
 
+  /** Count of tenant budget thresholds reached, as the step runner emits it (once per tenant, month and threshold). */
+  metricBudgetThresholds(props: MetricOptions = {}): Metric {
+    return new Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: 'BudgetThresholdReached',
+      dimensionsMap: { service: WORKFLOW_SERVICE_NAMES.stepRunner },
+      statistic: Stats.SUM,
+      ...props,
+    });
+  }
+
   /**
    * Bedrock Converse is authorized as `bedrock:InvokeModel` (the streaming variant, never used, would
    * be InvokeModelWithResponseStream). Tenants pick the model per agent, so any foundation model in

@@ -39,6 +39,8 @@ export interface WorkflowMonitoring {
   metricExecutions(status: FinalExecutionStatus, props?: MetricOptions): Metric;
   /** Count of failed step runs (an EMF metric of the step runner). */
   metricStepFailures(props?: MetricOptions): Metric;
+  /** Count of tenant budget thresholds reached (an EMF metric of the step runner). */
+  metricBudgetThresholds(props?: MetricOptions): Metric;
 }
 
 /** Properties of {@link Telemetry}. */
@@ -298,6 +300,13 @@ export class Telemetry extends Construct {
         workflowThrottles,
         1,
         'Step runner, approval or status handler invocations were throttled: steps are being retried or delayed.',
+        atLeast,
+      ),
+      alarm(
+        'BudgetThresholdAlarm',
+        workflows.metricBudgetThresholds({ period: FIVE_MINUTES }),
+        1,
+        'A tenant reached one of its monthly budget alert thresholds; the step runner log names the tenant and the threshold.',
         atLeast,
       ),
       alarm(

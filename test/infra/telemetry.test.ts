@@ -229,6 +229,18 @@ describe('telemetry', () => {
     });
   });
 
+  it('alarms when a tenant reaches a budget alert threshold (the step runner’s EMF count)', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Meridian',
+      MetricName: 'BudgetThresholdReached',
+      Statistic: 'Sum',
+      Dimensions: [{ Name: 'service', Value: Match.anyValue() }],
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      AlarmActions: [topicRef],
+    });
+  });
+
   it('alarms as soon as a status event waits in the dead-letter queue', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/SQS',

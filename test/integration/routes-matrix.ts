@@ -284,6 +284,19 @@ const starterKey = (owner: Owner) =>
     return made.key;
   });
 
+/** The tenant's budget (set to a recognisable limit), read back by its owner for the unchanged check. */
+async function budget(owner: Owner): Promise<Target> {
+  await must(
+    'PUT /budget',
+    call('PUT', '/budget', {
+      token: await owner.token(),
+      body: { monthlyLimitUsd: '777.77', alertThresholds: [50] },
+    }),
+    200,
+  );
+  return { path: '/budget', snapshot: readAs(owner, '/budget') };
+}
+
 /** A finished execution of the tenant's quick workflow. */
 async function execution(owner: Owner): Promise<Target> {
   const token = await owner.token();
@@ -590,8 +603,17 @@ export const ROUTES: readonly RouteRow[] = [
     },
   },
 
-  // Usage
+  // Usage and budget: tenant-wide singletons, so another tenant's admin reads and sets its own
   { method: 'GET', path: '/usage', permission: 'usage:read' },
+  { method: 'GET', path: '/budget', permission: 'budgets:manage', setup: budget },
+  {
+    method: 'PUT',
+    path: '/budget',
+    permission: 'budgets:manage',
+    body: { monthlyLimitUsd: '12.34', alertThresholds: [80] },
+    setup: budget,
+    foreignStatus: 200,
+  },
 ];
 
 /** Routes that need no credential; the guard test does not expect rows for them. */

@@ -302,6 +302,11 @@ export class DynamoExecutionStore implements ExecutionStore {
     }
   }
 
+  async monthTotal(tenantId: string, month: string): Promise<UsageCounters> {
+    const item = await this.table.get<Record<string, unknown>>(tenantId, keys.usage(tenantId, month));
+    return counters(item);
+  }
+
   async usage(tenantId: string, month: string) {
     const db = await this.table.clients.forTenant(tenantId);
     const prefix = keys.usage(tenantId, month).sk;

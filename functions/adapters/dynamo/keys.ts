@@ -99,6 +99,11 @@ export const keys = {
     pk: tenantPk(t),
     sk: dimension ? `USAGE#${month}#${dimension.kind}#${dimension.id}` : `USAGE#${month}`,
   }),
+  budget: (t: string): Key => ({ pk: tenantPk(t), sk: 'BUDGET' }),
+  budgetAlert: (t: string, month: string, threshold: number): Key => ({
+    pk: tenantPk(t),
+    sk: `BUDGETALERT#${month}#${pad(threshold, 3)}`,
+  }),
   auditHead: (t: string): Key => ({ pk: `${tenantPk(t)}#AUDIT`, sk: 'HEAD' }),
   auditRecord: (t: string, seq: number): Key => ({ pk: `${tenantPk(t)}#AUDIT`, sk: `SEQ#${pad(seq, 12)}` }),
   /** Prefixes for listing one kind inside a tenant partition. */

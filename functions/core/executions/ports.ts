@@ -69,6 +69,8 @@ export interface ExecutionStore {
     fields: { output?: unknown; error?: ExecutionError; endedAt?: string; pendingApprovalId?: string | null },
     audit?: AuditContext,
   ): Promise<boolean>;
+  /** The tenant's month-to-date totals (one read): what quotas and budgets are checked against. */
+  monthTotal(tenantId: string, month: string): Promise<UsageCounters>;
   usage(
     tenantId: string,
     month: string,

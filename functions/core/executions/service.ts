@@ -8,6 +8,7 @@ import type { Page, PageRequest } from '../tenancy/model.ts';
 import type { TenancyStore } from '../tenancy/ports.ts';
 import type { Environment } from '../versioning/model.ts';
 import type { DefinitionStore } from '../versioning/ports.ts';
+import type { BudgetStore } from './budget.ts';
 import {
   type Execution,
   type ExecutionStatus,
@@ -26,6 +27,7 @@ export interface ExecutionDeps {
   readonly tenancy: Pick<TenancyStore, 'getTenant' | 'getUser'>;
   readonly engine: ExecutionEngine;
   readonly artifacts: ArtifactStore;
+  readonly budgets: BudgetStore;
   readonly now: () => Date;
 }
 

@@ -7,6 +7,7 @@ import { audited, type Caller } from '../tenancy/context.ts';
 import type { Plan } from '../tenancy/model.ts';
 import type { Environment, Head } from '../versioning/model.ts';
 import type { WorkflowDefinition } from '../workflows/model.ts';
+import { assertWithinBudget } from './budget.ts';
 import { inputProblems } from './input-schema.ts';
 import { type Execution, monthOf, type RunState } from './model.ts';
 import type { ExecutionDeps } from './service.ts';
@@ -76,7 +77,7 @@ export async function startExecution(
   );
   if (problems.length > 0)
     throw new ValidationError('The input does not match the workflow’s inputSchema.', problems);
-  await checkQuota(deps, caller.principal, monthOf(caller.meta.now));
+  await checkLimits(deps, caller.principal, monthOf(caller.meta.now));
 
   const teams =
     caller.principal.principalType === 'user'
@@ -174,11 +175,16 @@ async function launch(
   await deps.executions.setEngineArn(tenantId, execution.executionId, engineArn);
 }
 
-async function checkQuota(deps: ExecutionDeps, principal: TenantPrincipal, month: string): Promise<void> {
-  const tenant = await deps.tenancy.getTenant(principal.tenantId);
+/** The budget (402) and the plan's quota (429) are checked before anything is written. */
+async function checkLimits(deps: ExecutionDeps, principal: TenantPrincipal, month: string): Promise<void> {
+  const [tenant, budget, total] = await Promise.all([
+    deps.tenancy.getTenant(principal.tenantId),
+    deps.budgets.getBudget(principal.tenantId),
+    deps.executions.monthTotal(principal.tenantId, month),
+  ]);
+  assertWithinBudget(budget, total.costMicros);
   const quota = tenant ? PLAN_EXECUTION_QUOTA[tenant.plan] : null;
   if (quota === null || quota === undefined) return;
-  const { total } = await deps.executions.usage(principal.tenantId, month);
   if (total.executions >= quota) {
     const next = new Date(`${month}-01T00:00:00Z`);
     next.setUTCMonth(next.getUTCMonth() + 1);

@@ -3,6 +3,7 @@ import type { SecretVault } from '../tenancy/ports.ts';
 import type { Version } from '../versioning/model.ts';
 import type { DefinitionStore } from '../versioning/ports.ts';
 import type { WorkflowDefinition } from '../workflows/model.ts';
+import { type BudgetAlert, type BudgetStore, checkBudgetAlerts } from './budget.ts';
 import { resolveTemplates } from './data.ts';
 import { type ExecutionError, monthOf, type RunContext, type StepRecord, usdOf } from './model.ts';
 import type { ChatMessage, ModelProvider, ToolCall, ToolRunner, ToolSpec, Usage } from './model-port.ts';
@@ -34,6 +35,9 @@ export interface StepRunnerDeps {
   readonly provider: (agent: AgentDefinition) => ModelProvider;
   readonly tools: ToolRunner;
   readonly cost: (provider: string, model: string, usage: Usage) => { micros: number };
+  readonly budgets: BudgetStore;
+  /** Told of each budget threshold the month's spend newly reached (the handler logs and counts it). */
+  readonly onBudgetAlert: (alert: BudgetAlert) => void;
   readonly now: () => Date;
 }
 
@@ -176,6 +180,16 @@ export async function runStep(deps: StepRunnerDeps, task: StepTask): Promise<unk
           }
         : undefined,
     );
+    if (result.costMicros > 0) {
+      // Best effort: a failed check must not fail a step whose work is done; the next charge re-checks.
+      await checkBudgetAlerts(
+        deps.budgets,
+        tenantId,
+        monthOf(context.startedAt),
+        endedAt.toISOString(),
+        deps.onBudgetAlert,
+      ).catch(() => undefined);
+    }
     return output;
   } catch (error) {
     const endedAt = deps.now();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { adapters } from '#adapters/container.ts';
 import { ValidationError } from '#core/errors.ts';
+import { budgetView, setBudget } from '#core/executions/budget.ts';
 import { EXECUTION_STATUSES, monthOf, usdOf } from '#core/executions/model.ts';
 import { cancelExecution, getExecution, listExecutions } from '#core/executions/service.ts';
 import { PLAN_EXECUTION_QUOTA, startExecution } from '#core/executions/start.ts';
@@ -27,7 +28,30 @@ const executionSummary = z.looseObject({
   endedAt: z.string().optional(),
 });
 
-/** Starting, reading and cancelling executions; usage. */
+const budgetSchema = z.object({
+  configured: z.boolean(),
+  month: z.string(),
+  spentUsd: z.string(),
+  monthlyLimitUsd: z.string().optional(),
+  alertThresholds: z.array(z.number()).optional(),
+  hardStop: z.boolean().optional(),
+  percentUsed: z.number().nullable().optional(),
+  alertsFired: z.array(z.number()).optional(),
+  updatedAt: z.string().optional(),
+  updatedBy: z.string().optional(),
+});
+
+async function budgetOf(tenantId: string, month: string) {
+  const { budgets, executions } = deps();
+  const [budget, total, fired] = await Promise.all([
+    budgets.getBudget(tenantId),
+    executions.monthTotal(tenantId, month),
+    budgets.alerts(tenantId, month),
+  ]);
+  return budgetView(budget, month, total.costMicros, fired);
+}
+
+/** Starting, reading and cancelling executions; usage and budget. */
 export const executionRoutes: Route[] = [
   defineRoute({
     method: 'POST',
@@ -205,6 +229,36 @@ export const executionRoutes: Route[] = [
           plan: { name: plan, executionsPerMonth: PLAN_EXECUTION_QUOTA[plan] },
         },
       };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/budget',
+    summary: 'The monthly budget, this month’s spend and the alert thresholds reached',
+    tag: 'usage',
+    auth: 'budgets:manage',
+    responses: { 200: { description: 'The budget', schema: budgetSchema }, ...authErrors },
+    handler: async ({ principal, meta }) => ({
+      status: 200,
+      body: await budgetOf(principal.tenantId, monthOf(meta.now)),
+    }),
+  }),
+  defineRoute({
+    method: 'PUT',
+    path: '/budget',
+    summary:
+      'Set the monthly limit (USD), alert thresholds (%) and whether a spent budget stops new executions (402)',
+    tag: 'usage',
+    auth: 'budgets:manage',
+    body: z.strictObject({
+      monthlyLimitUsd: z.string().regex(/^\d{1,9}(\.\d{1,6})?$/, 'a decimal amount of USD, e.g. "250.00"'),
+      alertThresholds: z.array(z.number().int().min(1).max(100)).max(10).optional(),
+      hardStop: z.boolean().optional(),
+    }),
+    responses: { 200: { description: 'The budget', schema: budgetSchema }, ...authErrors },
+    handler: async ({ principal, meta, body }) => {
+      await setBudget(deps().budgets, { principal, meta }, body);
+      return { status: 200, body: await budgetOf(principal.tenantId, monthOf(meta.now)) };
     },
   }),
 ];

@@ -49,6 +49,9 @@ function fakes(options: { reply?: (request: ModelRequest) => string; toolCallsPe
   } as unknown as ToolDefinition);
   put('workflow', 'w1', 1, {}, { agents: { a1: 3 }, tools: { oecho: 1 } });
   let turn = 0;
+  let spent = 0;
+  const claimed = new Set<number>();
+  const alerts: number[] = [];
   const provider: ModelProvider = {
     converse: async (request) => {
       turn++;
@@ -100,8 +103,36 @@ function fakes(options: { reply?: (request: ModelRequest) => string; toolCallsPe
       micros: usage.inputTokens + usage.outputTokens,
     }),
     now: () => new Date('2026-11-22T00:00:00Z'),
+    budgets: {
+      getBudget: async () => ({
+        monthlyLimitMicros: 200,
+        alertThresholds: [50, 90],
+        hardStop: true,
+        updatedAt: '',
+        updatedBy: '',
+      }),
+      putBudget: async () => undefined,
+      monthSpend: async () => spent,
+      claimAlert: async (_t: string, _m: string, threshold: number) => {
+        if (claimed.has(threshold)) return false;
+        claimed.add(threshold);
+        return true;
+      },
+      alerts: async () => [...claimed],
+    },
+    onBudgetAlert: (alert: { threshold: number }) => {
+      alerts.push(alert.threshold);
+    },
   };
-  return { deps, finished, artifacts };
+  return {
+    deps,
+    finished,
+    artifacts,
+    alerts,
+    spend: (micros: number) => {
+      spent = micros;
+    },
+  };
 }
 
 function task(overrides: Partial<StepTask> = {}): StepTask {
@@ -148,6 +179,21 @@ describe('runStep', () => {
       teams: ['m1'],
       month: '2026-11',
     });
+  });
+
+  it('fires each budget threshold the month reached, once', async () => {
+    // Prepare: a 200-micro budget with alerts at 50 % and 90 %; each step costs 120 micros
+    const f = fakes();
+    // Act
+    f.spend(120);
+    await runStep(f.deps, task());
+    const afterFirst = [...f.alerts];
+    f.spend(240);
+    await runStep(f.deps, task());
+    await runStep(f.deps, task());
+    // Assess
+    expect(afterFirst).toEqual([50]);
+    expect(f.alerts).toEqual([50, 90]);
   });
 
   it('keeps outputs over the inline limit in the artifact store and returns a reference', async () => {

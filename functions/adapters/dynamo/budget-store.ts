@@ -1,0 +1,68 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { AuditContext } from '#core/audit/audit.ts';
+import { ConflictError } from '#core/errors.ts';
+import type { Budget, BudgetStore } from '#core/executions/budget.ts';
+import { keys } from './keys.ts';
+import { strip, type Table } from './table.ts';
+
+/** DynamoDB implementation of {@link BudgetStore}. */
+export class DynamoBudgetStore implements BudgetStore {
+  constructor(private readonly table: Table) {}
+
+  async getBudget(tenantId: string): Promise<Budget | undefined> {
+    const item = await this.table.get<Record<string, unknown>>(tenantId, keys.budget(tenantId));
+    return item ? strip<Budget>(item) : undefined;
+  }
+
+  async putBudget(
+    tenantId: string,
+    next: Budget,
+    previous: Budget | undefined,
+    audit: AuditContext,
+  ): Promise<void> {
+    const item = { ...keys.budget(tenantId), type: 'budget', ...next };
+    await this.table.commit(
+      audit,
+      [
+        previous
+          ? this.table.put(item, '#u = :u', { '#u': 'updatedAt' }, { ':u': previous.updatedAt })
+          : this.table.put(item, 'attribute_not_exists(pk)'),
+      ],
+      () => new ConflictError('The budget was changed by someone else meanwhile; read it again and retry.'),
+    );
+  }
+
+  async monthSpend(tenantId: string, month: string): Promise<number> {
+    const item = await this.table.get<Record<string, unknown>>(tenantId, keys.usage(tenantId, month));
+    return Number(item?.costMicros ?? 0);
+  }
+
+  async claimAlert(tenantId: string, month: string, threshold: number, at: string): Promise<boolean> {
+    const db = await this.table.clients.forTenant(tenantId);
+    try {
+      await db.send(
+        new PutCommand({
+          TableName: this.table.name,
+          Item: {
+            ...keys.budgetAlert(tenantId, month, threshold),
+            type: 'budgetAlert',
+            month,
+            threshold,
+            at,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async alerts(tenantId: string, month: string): Promise<number[]> {
+    const items = await this.table.queryAll(tenantId, keys.budget(tenantId).pk, `BUDGETALERT#${month}#`);
+    return items.map((i) => Number(i.threshold));
+  }
+}

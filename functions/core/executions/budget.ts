@@ -1,0 +1,140 @@
+import type { AuditContext } from '../audit/audit.ts';
+import { BudgetExceededError } from '../errors.ts';
+import { audited, type Caller } from '../tenancy/context.ts';
+import { usdOf } from './model.ts';
+
+/** A tenant's monthly spending limit on model tokens, in integer USD micros. */
+export interface Budget {
+  readonly monthlyLimitMicros: number;
+  /** Percentages of the limit at which an alert fires once a month (e.g. 50, 75, 90). */
+  readonly alertThresholds: readonly number[];
+  /** Refuse new executions (402) once the month's spend reaches the limit. */
+  readonly hardStop: boolean;
+  readonly updatedAt: string;
+  readonly updatedBy: string;
+}
+
+/** Persistence of the budget and of which alerts fired this month. */
+export interface BudgetStore {
+  getBudget(tenantId: string): Promise<Budget | undefined>;
+  putBudget(tenantId: string, next: Budget, previous: Budget | undefined, audit: AuditContext): Promise<void>;
+  /** The month's total spend so far, in micros (one read). */
+  monthSpend(tenantId: string, month: string): Promise<number>;
+  /** Records that `threshold` fired in `month`; false when it already had (so each fires once). */
+  claimAlert(tenantId: string, month: string, threshold: number, at: string): Promise<boolean>;
+  /** Thresholds that fired in `month`. */
+  alerts(tenantId: string, month: string): Promise<number[]>;
+}
+
+/** Default alert thresholds, in percent of the limit. */
+export const DEFAULT_THRESHOLDS = Object.freeze([50, 75, 90]);
+
+/** `"12.5"` → 12_500_000 micros, exactly (no floating point). */
+export function microsOfUsd(usd: string): number {
+  const [whole = '0', fraction = ''] = usd.split('.');
+  return Number(whole) * 1_000_000 + Number(fraction.padEnd(6, '0').slice(0, 6));
+}
+
+/** Refuses a start when a hard-stop budget is used up. */
+export function assertWithinBudget(budget: Budget | undefined, spentMicros: number): void {
+  if (!budget?.hardStop || spentMicros < budget.monthlyLimitMicros) return;
+  throw new BudgetExceededError(
+    `This month's budget of ${usdOf(budget.monthlyLimitMicros)} USD is spent (${usdOf(spentMicros)} USD); raise it or wait for next month.`,
+  );
+}
+
+/** Thresholds reached at `spentMicros` (whether or not they already fired). */
+export function reachedThresholds(budget: Budget, spentMicros: number): number[] {
+  if (budget.monthlyLimitMicros <= 0) return [...budget.alertThresholds];
+  return budget.alertThresholds.filter((t) => spentMicros * 100 >= budget.monthlyLimitMicros * t);
+}
+
+/** The API's view of a budget and this month's spend. */
+export function budgetView(
+  budget: Budget | undefined,
+  month: string,
+  spentMicros: number,
+  fired: readonly number[],
+) {
+  return {
+    configured: budget !== undefined,
+    month,
+    spentUsd: usdOf(spentMicros),
+    ...(budget
+      ? {
+          monthlyLimitUsd: usdOf(budget.monthlyLimitMicros),
+          alertThresholds: [...budget.alertThresholds],
+          hardStop: budget.hardStop,
+          percentUsed:
+            budget.monthlyLimitMicros > 0
+              ? Math.round((spentMicros * 10_000) / budget.monthlyLimitMicros) / 100
+              : null,
+          alertsFired: [...fired].sort((a, b) => a - b),
+          updatedAt: budget.updatedAt,
+          updatedBy: budget.updatedBy,
+        }
+      : {}),
+  };
+}
+
+/**
+ * After a step was charged: fires each threshold the month's spend has reached, once per month.
+ * `notify` is told of each newly fired one (the handler logs it and emits a metric for the alarm).
+ */
+/** A budget threshold the month's spend reached. */
+export interface BudgetAlert {
+  readonly tenantId: string;
+  readonly month: string;
+  readonly threshold: number;
+  readonly spentMicros: number;
+  readonly limitMicros: number;
+}
+
+export async function checkBudgetAlerts(
+  store: BudgetStore,
+  tenantId: string,
+  month: string,
+  at: string,
+  notify: (alert: BudgetAlert) => void,
+): Promise<void> {
+  const budget = await store.getBudget(tenantId);
+  if (!budget || budget.alertThresholds.length === 0) return;
+  const spentMicros = await store.monthSpend(tenantId, month);
+  for (const threshold of reachedThresholds(budget, spentMicros)) {
+    if (await store.claimAlert(tenantId, month, threshold, at)) {
+      notify({ tenantId, month, threshold, spentMicros, limitMicros: budget.monthlyLimitMicros });
+    }
+  }
+}
+
+/** Sets the tenant's budget (audited). Thresholds are kept sorted and unique. */
+export async function setBudget(
+  store: BudgetStore,
+  caller: Caller,
+  input: { monthlyLimitUsd: string; alertThresholds?: number[] | undefined; hardStop?: boolean | undefined },
+): Promise<Budget> {
+  const tenantId = caller.principal.tenantId;
+  const previous = await store.getBudget(tenantId);
+  const next: Budget = {
+    monthlyLimitMicros: microsOfUsd(input.monthlyLimitUsd),
+    alertThresholds: [
+      ...new Set(input.alertThresholds ?? previous?.alertThresholds ?? DEFAULT_THRESHOLDS),
+    ].sort((a, b) => a - b),
+    hardStop: input.hardStop ?? previous?.hardStop ?? true,
+    updatedAt: caller.meta.now,
+    updatedBy: caller.principal.principalId,
+  };
+  await store.putBudget(
+    tenantId,
+    next,
+    previous,
+    audited(caller, {
+      action: 'budget.set',
+      resourceType: 'budget',
+      resourceId: tenantId,
+      ...(previous ? { before: previous } : {}),
+      after: next,
+    }),
+  );
+  return next;
+}
