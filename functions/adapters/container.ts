@@ -7,6 +7,7 @@ import type { IdentityDirectory, SecretVault, TenancyStore } from '#core/tenancy
 import type { WorkflowEngine } from '#core/versioning/engine.ts';
 import type { DefinitionStore } from '#core/versioning/ports.ts';
 import type { WorkflowDeps } from '#core/versioning/workflows.ts';
+import type { WebhookDeps } from '#core/webhooks/webhooks.ts';
 import { ConfigError, config } from '#shared/config.ts';
 import { tracer } from '#shared/observability.ts';
 import { cognitoClient, dynamoDocumentClient, s3Client } from './aws-clients.ts';
@@ -17,6 +18,7 @@ import { DynamoDefinitionStore } from './dynamo/definition-store.ts';
 import { DynamoExecutionStore } from './dynamo/execution-store.ts';
 import { Table } from './dynamo/table.ts';
 import { DynamoTenancyStore } from './dynamo/tenancy-store.ts';
+import { DynamoWebhookStore } from './dynamo/webhook-store.ts';
 import { LocalEngine } from './local-engine.ts';
 import { S3ArtifactStore } from './s3-artifacts.ts';
 import { LocalFileVault, SecretsManagerVault } from './secret-vault.ts';
@@ -38,6 +40,8 @@ export interface Container {
   readonly workflows: WorkflowDeps;
   /** Everything the execution use cases need, in one object. */
   readonly executions: ExecutionDeps;
+  /** Everything the webhook use cases need, in one object. */
+  readonly webhooks: WebhookDeps;
 }
 
 let localExecutionEngine: ExecutionEngine | undefined;
@@ -124,6 +128,30 @@ export function adapters(): Container {
   const store = new DynamoTenancyStore(table);
   const bucket = cfg.ARTIFACT_BUCKET_NAME;
   const artifacts = new S3ArtifactStore(s3Client(), bucket ?? '');
+  const executions: ExecutionDeps = {
+    executions: new DynamoExecutionStore(table),
+    definitions,
+    approvals,
+    tenancy: store,
+    engine: {
+      start: (input) => theExecutionEngine().start(input),
+      stop: (input) => theExecutionEngine().stop(input),
+      sendTaskSuccess: (token, output) => theExecutionEngine().sendTaskSuccess(token, output),
+      sendTaskFailure: (token, error, cause) => theExecutionEngine().sendTaskFailure(token, error, cause),
+    },
+    artifacts: {
+      put: (tenantId, key, body) => {
+        if (!bucket)
+          throw new ConfigError(
+            'Invalid Meridian configuration: ARTIFACT_BUCKET_NAME is required for large outputs',
+          );
+        return artifacts.put(tenantId, key, body);
+      },
+      get: (ref) => artifacts.get(ref),
+    },
+    budgets: new DynamoBudgetStore(table),
+    now: () => new Date(),
+  };
   container = {
     table,
     clients,
@@ -142,30 +170,8 @@ export function adapters(): Container {
         return { stepRunner: s.stepRunner, approvalHandler: s.approvalHandler };
       },
     },
-    executions: {
-      executions: new DynamoExecutionStore(table),
-      definitions,
-      approvals,
-      tenancy: store,
-      engine: {
-        start: (input) => theExecutionEngine().start(input),
-        stop: (input) => theExecutionEngine().stop(input),
-        sendTaskSuccess: (token, output) => theExecutionEngine().sendTaskSuccess(token, output),
-        sendTaskFailure: (token, error, cause) => theExecutionEngine().sendTaskFailure(token, error, cause),
-      },
-      artifacts: {
-        put: (tenantId, key, body) => {
-          if (!bucket)
-            throw new ConfigError(
-              'Invalid Meridian configuration: ARTIFACT_BUCKET_NAME is required for large outputs',
-            );
-          return artifacts.put(tenantId, key, body);
-        },
-        get: (ref) => artifacts.get(ref),
-      },
-      budgets: new DynamoBudgetStore(table),
-      now: () => new Date(),
-    },
+    executions,
+    webhooks: { webhooks: new DynamoWebhookStore(table), definitions, vault, executions },
   };
   return container;
 }

@@ -9,7 +9,8 @@ export interface TenantPrincipal {
   readonly tenantId: string;
   /** User sub or API key id. */
   readonly principalId: string;
-  readonly principalType: 'user' | 'apikey';
+  /** `webhook`: a signed call to `/hooks/{webhookId}`, acting for the webhook's tenant. */
+  readonly principalType: 'user' | 'apikey' | 'webhook';
   readonly roles: readonly string[];
   readonly permissions: ReadonlySet<Permission>;
   readonly email?: string;

@@ -9,6 +9,7 @@ import { executionRoutes } from './routes/executions.ts';
 import { platformRoutes } from './routes/platform.ts';
 import { secretAndAuditRoutes } from './routes/secrets-audit.ts';
 import { tenantRoutes } from './routes/tenants.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 import { workflowRoutes } from './routes/workflows.ts';
 
 // Parsed at cold start: a misconfigured function fails its first request with every problem named.
@@ -22,6 +23,7 @@ const routes = [
   ...definitionRoutes,
   ...workflowRoutes,
   ...executionRoutes,
+  ...webhookRoutes,
 ];
 
 let openApi: Record<string, unknown> | undefined;

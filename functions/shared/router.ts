@@ -29,6 +29,8 @@ export interface RouteContext<P, Q, B, A extends Principal | undefined> {
   readonly meta: RequestMeta;
   /** Lower-cased request headers. */
   readonly headers: Readonly<Record<string, string | undefined>>;
+  /** The body exactly as received (for signatures over it), decoded from base64 when needed. */
+  readonly rawBody: string;
 }
 
 /** What a route handler returns; the router shapes it into the HTTP response. */
@@ -100,6 +102,7 @@ interface RawRequest {
   readonly principal: Principal | undefined;
   readonly meta: RequestMeta;
   readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly rawBody: string;
 }
 
 /** Declares a route; types of params, query, body and principal flow from the schemas and `auth`. */
@@ -136,6 +139,7 @@ export function defineRoute<
         principal: raw.principal as PrincipalFor<A>,
         meta: raw.meta,
         headers: raw.headers,
+        rawBody: raw.rawBody,
       } as RouteContext<z.output<P>, z.output<Q>, z.output<B>, PrincipalFor<A>>);
     },
   };
@@ -336,6 +340,11 @@ export class Router {
       principal,
       meta,
       headers,
+      rawBody: event.body
+        ? event.isBase64Encoded
+          ? Buffer.from(event.body, 'base64').toString('utf8')
+          : event.body
+        : '',
     });
   }
 }

@@ -284,6 +284,17 @@ const starterKey = (owner: Owner) =>
     return made.key;
   });
 
+/** A webhook of the tenant's quick workflow; another tenant's DELETE must leave it working. */
+async function webhook(owner: Owner): Promise<Target> {
+  const workflowId = await quickWorkflow(owner);
+  const made = await must<{ webhookId: string }>(
+    'POST webhooks',
+    call('POST', `/workflows/${workflowId}/webhooks`, { token: await owner.token(), body: {} }),
+    201,
+  );
+  return { path: `/webhooks/${made.webhookId}`, marker: made.webhookId };
+}
+
 /** The tenant's budget (set to a recognisable limit), read back by its owner for the unchanged check. */
 async function budget(owner: Owner): Promise<Target> {
   await must(
@@ -523,6 +534,18 @@ export const ROUTES: readonly RouteRow[] = [
       return { ...target, snapshot: readAs(owner, target.path.replace(/\/diff\?.*$/, '')) };
     },
   },
+  {
+    // Another tenant cannot attach a webhook to the owner's workflow (404).
+    method: 'POST',
+    path: '/workflows/{workflowId}/webhooks',
+    permission: 'workflows:write',
+    body: { environment: 'dev' },
+    setup: async (owner) => {
+      const made = await workflow(owner);
+      return { ...made, path: `${made.path}/webhooks` };
+    },
+  },
+  { method: 'DELETE', path: '/webhooks/{webhookId}', permission: 'workflows:write', setup: webhook },
   {
     // Another tenant's rollback is 404 and the owner's workflow keeps its latest version.
     method: 'POST',

@@ -99,6 +99,7 @@ export const keys = {
     pk: tenantPk(t),
     sk: dimension ? `USAGE#${month}#${dimension.kind}#${dimension.id}` : `USAGE#${month}`,
   }),
+  webhook: (t: string, hookId: string): Key => ({ pk: tenantPk(t), sk: `WEBHOOK#${hookId}` }),
   budget: (t: string): Key => ({ pk: tenantPk(t), sk: 'BUDGET' }),
   budgetAlert: (t: string, month: string, threshold: number): Key => ({
     pk: tenantPk(t),

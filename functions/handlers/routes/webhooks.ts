@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { adapters } from '#adapters/container.ts';
+import { ENVIRONMENTS } from '#core/versioning/model.ts';
+import { createWebhook, deleteWebhook, receiveWebhook } from '#core/webhooks/webhooks.ts';
+import { defineRoute, type Route } from '#shared/router.ts';
+import { jsonObject } from './definitions.ts';
+import { authErrors, idParam } from './schemas.ts';
+
+/** The public base URL the caller reached (API Gateway always serves https). */
+function baseUrl(headers: Readonly<Record<string, string | undefined>>): string {
+  const host = headers.host ?? 'localhost';
+  const local = /^(127\.|localhost|\[::1\])/.test(host);
+  return `${headers['x-forwarded-proto'] ?? (local ? 'http' : 'https')}://${host}`;
+}
+
+/** Webhooks: create and delete (authenticated), and the signed public endpoint that starts a run. */
+export const webhookRoutes: Route[] = [
+  defineRoute({
+    method: 'POST',
+    path: '/workflows/{workflowId}/webhooks',
+    summary: 'Create a webhook that starts the workflow; returns its URL and signing secret once',
+    tag: 'webhooks',
+    auth: 'workflows:write',
+    params: z.strictObject({ workflowId: idParam }),
+    body: z.strictObject({
+      environment: z.enum(ENVIRONMENTS).optional(),
+      description: z.string().max(500).optional(),
+    }),
+    responses: {
+      201: {
+        description: 'Created',
+        schema: z.object({
+          webhookId: z.string(),
+          workflowId: z.string(),
+          environment: z.enum(ENVIRONMENTS),
+          url: z.string(),
+          secret: z.string(),
+          createdAt: z.string(),
+        }),
+      },
+      ...authErrors,
+      404: { description: 'No such workflow' },
+    },
+    handler: async ({ principal, meta, params, body, headers }) => {
+      const { webhookId, hook, secret } = await createWebhook(
+        adapters().webhooks,
+        { principal, meta },
+        params.workflowId,
+        body ?? {},
+      );
+      return {
+        status: 201,
+        body: {
+          webhookId,
+          workflowId: hook.workflowId,
+          environment: hook.environment,
+          ...(hook.description ? { description: hook.description } : {}),
+          url: `${baseUrl(headers)}/hooks/${webhookId}`,
+          secret,
+          createdAt: hook.createdAt,
+        },
+        headers: { location: `/webhooks/${webhookId}` },
+      };
+    },
+  }),
+  defineRoute({
+    method: 'DELETE',
+    path: '/webhooks/{webhookId}',
+    summary: 'Delete a webhook; its URL stops working at once',
+    tag: 'webhooks',
+    auth: 'workflows:write',
+    params: z.strictObject({ webhookId: z.string().min(1).max(64) }),
+    responses: { 204: { description: 'Deleted' }, ...authErrors, 404: { description: 'No such webhook' } },
+    handler: async ({ principal, meta, params }) => {
+      await deleteWebhook(adapters().webhooks, { principal, meta }, params.webhookId);
+      return { status: 204 };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/hooks/{webhookId}',
+    summary:
+      'Start the webhook’s workflow with the JSON body as input. Signed: X-Meridian-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">, within 5 minutes; replays return the same execution',
+    tag: 'webhooks',
+    auth: 'public',
+    params: z.strictObject({ webhookId: z.string().min(1).max(64) }),
+    body: jsonObject,
+    headers: [
+      {
+        name: 'X-Meridian-Signature',
+        required: true,
+        description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">',
+      },
+    ],
+    responses: {
+      202: { description: 'Started (or the same execution, on a replay)' },
+      400: { description: 'The body is not a JSON object' },
+      401: { description: 'Missing, invalid or stale signature, or no such webhook' },
+    },
+    handler: async ({ params, body, headers, rawBody, meta }) => {
+      const { execution, created } = await receiveWebhook(adapters().webhooks, params.webhookId, {
+        signature: headers['x-meridian-signature'],
+        rawBody,
+        body,
+        meta,
+        nowSeconds: Math.floor(Date.parse(meta.now) / 1000),
+      });
+      return {
+        status: 202,
+        body: { executionId: execution.executionId, status: execution.status },
+        ...(created ? {} : { headers: { 'idempotent-replayed': 'true' } }),
+      };
+    },
+  }),
+];
