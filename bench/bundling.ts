@@ -1,14 +1,15 @@
 /**
  * The esbuild build the CDK runs for every Lambda function, reproduced for the benchmark.
  *
- * lib/constructs/function.ts does not export its `bundling` props, so {@link CDK_BUNDLING} repeats them
- * field for field, and test/unit/bench-bundling.test.ts fails as soon as the two differ.
- * {@link esbuildOptions} then turns them into esbuild options the way aws-cdk-lib's
+ * {@link CDK_BUNDLING} is the `bundling` props lib/constructs/function.ts passes to `NodejsFunction`
+ * (imported, not copied); test/unit/bench-bundling.test.ts checks that MeridianFunction really passes
+ * them. {@link esbuildOptions} then turns them into esbuild options the way aws-cdk-lib's
  * `Bundling.buildEsbuildArgs` turns them into CLI flags (`--bundle --platform=node ...`, run from the
  * project root).
  */
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions } from 'esbuild';
+import { BUNDLING_OPTIONS } from '../lib/constructs/function.ts';
 
 /** The repository root (the CDK's `projectRoot`, where esbuild runs). */
 export const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -16,19 +17,8 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** Where the benchmark writes bundles and generated files (git- and biome-ignored). */
 export const OUT_DIR = fileURLToPath(new URL('./.out/', import.meta.url));
 
-/** The `bundling` props of `MeridianFunction`'s `NodejsFunction`, exactly as function.ts passes them. */
-export const CDK_BUNDLING = Object.freeze({
-  format: 'esm',
-  target: 'node22',
-  mainFields: Object.freeze(['module', 'main']),
-  banner:
-    "import { createRequire as topLevelCreateRequire } from 'node:module';const require = topLevelCreateRequire(import.meta.url);",
-  minify: true,
-  sourceMap: true,
-  sourcesContent: false,
-  externalModules: Object.freeze([] as string[]),
-  forceDockerBundling: false,
-} as const);
+/** The `bundling` props of `MeridianFunction`'s `NodejsFunction`. */
+export const CDK_BUNDLING = BUNDLING_OPTIONS;
 
 /** The esbuild options of the CDK's build of `entry` (absolute path) into `outfile`, plus a metafile. */
 export function esbuildOptions(entry: string, outfile: string): BuildOptions & { metafile: true } {

@@ -8,6 +8,7 @@ import {
   UpdateStateMachineAliasCommand,
   UpdateStateMachineCommand,
 } from '@aws-sdk/client-sfn';
+import { ID_PATTERN } from '#core/ids.ts';
 import type { PublishedVersion, WorkflowEngine } from '#core/versioning/engine.ts';
 import type { Environment } from '#core/versioning/model.ts';
 
@@ -122,4 +123,16 @@ export class SfnEngine implements WorkflowEngine {
       }
     }
   }
+}
+
+/**
+ * The tenant from a state machine ARN: machines are named `<prefix>-<tenantId>-<workflowId>`. A
+ * version or alias ARN (`…:stateMachine:<name>:<qualifier>`) names the same machine.
+ */
+export function tenantOfStateMachine(stateMachineArn: string): string | undefined {
+  const segments = stateMachineArn.split(':');
+  const name = segments[segments.indexOf('stateMachine') + 1] ?? '';
+  const parts = name.split('-');
+  const tenantId = parts[parts.length - 2];
+  return tenantId?.startsWith('t') && ID_PATTERN.test(tenantId) ? tenantId : undefined;
 }

@@ -1,5 +1,6 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { adapters } from '#adapters/container.ts';
+import { tenantOfStateMachine } from '#adapters/sfn-engine.ts';
 import { recordStatus } from '#core/executions/service.ts';
 import { config } from '#shared/config.ts';
 import { logger, metrics } from '#shared/observability.ts';
@@ -16,16 +17,6 @@ export interface ExecutionStatusDetail {
   readonly error?: string | null;
   readonly cause?: string | null;
   readonly stopDate?: number | null;
-}
-
-const TENANT_ID = /^t[a-z0-9]{16}$/;
-
-/** The tenant from a state machine ARN: machines are named `<prefix>-<tenantId>-<workflowId>`. */
-export function tenantOfStateMachine(stateMachineArn: string): string | undefined {
-  const name = stateMachineArn.split(':').pop()?.split(':')[0] ?? '';
-  const parts = name.split('-');
-  const tenantId = parts[parts.length - 2];
-  return tenantId && TENANT_ID.test(tenantId) ? tenantId : undefined;
 }
 
 /**

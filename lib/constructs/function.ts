@@ -41,7 +41,7 @@ const ESM_REQUIRE_BANNER =
  * source maps, the AWS SDK bundled in (pinned versions rather than the runtime's), built by the local
  * esbuild. Exported so the bundling benchmark builds exactly what the CDK deploys.
  */
-export const BUNDLING_OPTIONS: Readonly<BundlingOptions> = Object.freeze({
+export const BUNDLING_OPTIONS = Object.freeze({
   format: OutputFormat.ESM,
   target: 'node22',
   mainFields: ['module', 'main'],
@@ -53,7 +53,7 @@ export const BUNDLING_OPTIONS: Readonly<BundlingOptions> = Object.freeze({
   // Bundle the AWS SDK v3 instead of marking @aws-sdk/* external (the CDK default).
   externalModules: [],
   forceDockerBundling: false,
-});
+} satisfies BundlingOptions);
 
 /** CloudWatch namespace of the functions' EMF metrics (`POWERTOOLS_METRICS_NAMESPACE`). */
 export const METRICS_NAMESPACE = 'Meridian';

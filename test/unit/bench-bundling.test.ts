@@ -38,7 +38,7 @@ function bundlingOfMeridianFunction(): NodejsFunctionProps['bundling'] {
 }
 
 describe('bench/bundling.ts', () => {
-  it('repeats the bundling props lib/constructs/function.ts passes to NodejsFunction', () => {
+  it('uses exactly the bundling props MeridianFunction passes to NodejsFunction', () => {
     // Prepare / Act
     const bundling = bundlingOfMeridianFunction();
 
