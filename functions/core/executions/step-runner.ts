@@ -4,7 +4,7 @@ import type { Version } from '../versioning/model.ts';
 import type { DefinitionStore } from '../versioning/ports.ts';
 import type { WorkflowDefinition } from '../workflows/model.ts';
 import { type BudgetAlert, type BudgetStore, checkBudgetAlerts } from './budget.ts';
-import { resolveTemplates } from './data.ts';
+import { resolveTemplates, stepsReadBy } from './data.ts';
 import { type ExecutionError, monthOf, type RunContext, type StepRecord, usdOf } from './model.ts';
 import type { ChatMessage, ModelProvider, ToolCall, ToolRunner, ToolSpec, Usage } from './model-port.ts';
 import type { ArtifactStore, ExecutionStore } from './ports.ts';
@@ -83,24 +83,28 @@ function stepKeyOf(task: StepTask): string {
   return typeof index === 'number' ? `${task.stepId}[${index}]` : task.stepId;
 }
 
-/** Replaces `{"$ref"}` artifacts in the state's step outputs with their content, as templates need. */
+/**
+ * Replaces `{"$ref"}` artifacts with their content for the steps the templates read: a large output
+ * is fetched only by the steps that use it, in parallel.
+ */
 async function hydrate(
   deps: StepRunnerDeps,
   state: Readonly<Record<string, unknown>>,
+  needed: ReadonlySet<string>,
 ): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = { ...state };
   for (const bucket of ['steps', 'outer'] as const) {
     const steps = state[bucket] as Record<string, { output?: unknown }> | undefined;
     if (!steps) continue;
-    const copy: Record<string, unknown> = {};
-    for (const [id, step] of Object.entries(steps)) {
-      const ref = (step?.output as { $ref?: unknown } | undefined)?.$ref;
-      copy[id] =
-        typeof ref === 'string'
-          ? { ...step, output: JSON.parse(await deps.artifacts.get(ref)) as unknown }
-          : step;
-    }
-    out[bucket] = copy;
+    out[bucket] = Object.fromEntries(
+      await Promise.all(
+        Object.entries(steps).map(async ([id, step]) => {
+          const ref = (step?.output as { $ref?: unknown } | undefined)?.$ref;
+          if (typeof ref !== 'string' || !needed.has(id)) return [id, step] as const;
+          return [id, { ...step, output: JSON.parse(await deps.artifacts.get(ref)) as unknown }] as const;
+        }),
+      ),
+    );
   }
   return out;
 }
@@ -140,7 +144,11 @@ export async function runStep(deps: StepRunnerDeps, task: StepTask): Promise<unk
     ref: task.ref,
   };
   try {
-    const data = await hydrate(deps, task.state);
+    const data = await hydrate(
+      deps,
+      task.state,
+      stepsReadBy(task.kind === 'agent' ? task.prompt : task.args),
+    );
     const result =
       task.kind === 'agent'
         ? await runAgent(deps, task, context, data)

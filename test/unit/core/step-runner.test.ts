@@ -52,6 +52,7 @@ function fakes(options: { reply?: (request: ModelRequest) => string; toolCallsPe
   let spent = 0;
   const claimed = new Set<number>();
   const alerts: number[] = [];
+  const fetched: string[] = [];
   const provider: ModelProvider = {
     converse: async (request) => {
       turn++;
@@ -95,7 +96,10 @@ function fakes(options: { reply?: (request: ModelRequest) => string; toolCallsPe
         artifacts.set(`s3://b/${key}`, body);
         return `s3://b/${key}`;
       },
-      get: async (ref: string) => artifacts.get(ref) ?? '',
+      get: async (ref: string) => {
+        fetched.push(ref);
+        return artifacts.get(ref) ?? '';
+      },
     },
     provider: () => provider,
     tools: { run: async (_tool: ToolDefinition, args: Record<string, unknown>) => ({ echoed: args }) },
@@ -129,6 +133,7 @@ function fakes(options: { reply?: (request: ModelRequest) => string; toolCallsPe
     finished,
     artifacts,
     alerts,
+    fetched,
     spend: (micros: number) => {
       spent = micros;
     },
@@ -212,7 +217,11 @@ describe('runStep', () => {
     // Prepare
     const f = fakes({ reply: (r) => (r.messages[0]?.role === 'user' ? r.messages[0].content : '') });
     f.artifacts.set('s3://b/prior', JSON.stringify({ text: 'from S3', data: { city: 'Paris' } }));
-    const state = { ...task().state, steps: { first: { output: { $ref: 's3://b/prior' } } } };
+    f.artifacts.set('s3://b/unused', JSON.stringify({ text: 'never read' }));
+    const state = {
+      ...task().state,
+      steps: { first: { output: { $ref: 's3://b/prior' } }, other: { output: { $ref: 's3://b/unused' } } },
+    };
     // Act
     const output = (await runStep(
       f.deps,
@@ -220,6 +229,7 @@ describe('runStep', () => {
     )) as { text: string };
     // Assess
     expect(output.text).toBe('city=Paris');
+    expect(f.fetched).toEqual(['s3://b/prior']);
   });
 
   it('stops an agent that asks for more tool calls than it may, and records the failure under its name', async () => {
