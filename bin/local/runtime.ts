@@ -73,6 +73,7 @@ export function prepareDefinition(definition: unknown): {
       if (Array.isArray(state.Retry)) index.retrying.push(name);
       if (Array.isArray(state.Branches)) machines.push(...state.Branches);
       if (state.ItemProcessor !== undefined) machines.push(state.ItemProcessor);
+      if (state.Iterator !== undefined) machines.push(state.Iterator);
     }
   }
   return { definition: copy, index };

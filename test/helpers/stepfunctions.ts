@@ -12,7 +12,7 @@
  */
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { JsonValue } from '#core/catalog/model.ts';
-import { installPromiseWithResolvers } from '../../bin/local/runtime.ts';
+import { installPromiseWithResolvers, prepareDefinition } from '../../bin/local/runtime.ts';
 
 export { installPromiseWithResolvers };
 
@@ -70,42 +70,6 @@ export interface LocalRunResult {
   readonly events: readonly LocalEvent[];
 }
 
-const WAIT_FOR_TOKEN = '.waitForTaskToken';
-
-interface TaskInfo {
-  readonly waitsForToken: boolean;
-}
-
-// Every state of the machine by name, nested ones included (names are unique machine-wide in ASL).
-function collectStates(definition: unknown): {
-  tasks: Map<string, TaskInfo>;
-  waits: string[];
-  retrying: string[];
-} {
-  const tasks = new Map<string, TaskInfo>();
-  const waits: string[] = [];
-  const retrying: string[] = [];
-  const machines: unknown[] = [definition];
-  while (machines.length > 0) {
-    const machine = machines.pop();
-    if (!isObject(machine) || !isObject(machine.States)) continue;
-    for (const [name, state] of Object.entries(machine.States)) {
-      if (!isObject(state)) continue;
-      if (state.Type === 'Task') {
-        tasks.set(name, {
-          waitsForToken: typeof state.Resource === 'string' && state.Resource.endsWith(WAIT_FOR_TOKEN),
-        });
-      }
-      if (state.Type === 'Wait') waits.push(name);
-      if (Array.isArray(state.Retry)) retrying.push(name);
-      if (Array.isArray(state.Branches)) machines.push(...state.Branches);
-      if (state.ItemProcessor !== undefined) machines.push(state.ItemProcessor);
-      if (state.Iterator !== undefined) machines.push(state.Iterator);
-    }
-  }
-  return { tasks, waits, retrying };
-}
-
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -122,7 +86,9 @@ export async function runLocalStateMachine(
 ): Promise<LocalRunResult> {
   installPromiseWithResolvers();
   const executionName = options.executionName ?? 'local-execution';
-  const { tasks, waits, retrying } = collectStates(definition);
+  // The local platform's own preparation: every state indexed, and AWS's task timeouts made explicit.
+  const prepared = prepareDefinition(definition);
+  const { tasks, waits, retrying } = prepared.index;
   const taskResourceLocalHandlers: Record<string, (input: JsonValue) => Promise<JsonValue>> = {};
   for (const [stateName, info] of tasks) {
     taskResourceLocalHandlers[stateName] = async (taskInput) => {
@@ -136,8 +102,8 @@ export async function runLocalStateMachine(
       return info.waitsForToken ? result : { StatusCode: 200, Payload: result };
     };
   }
-  // The emulator's validator adds fields to the definition it is given: hand it a copy.
-  const machine = new StateMachine(structuredClone(definition) as StateMachineDefinition);
+  // prepareDefinition returns a copy: the emulator's validator adds fields to what it is given.
+  const machine = new StateMachine(prepared.definition as unknown as StateMachineDefinition);
   const execution = machine.run(input, {
     overrides: {
       taskResourceLocalHandlers,
