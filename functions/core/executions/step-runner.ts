@@ -8,9 +8,13 @@ import { resolveTemplates, stepsReadBy } from './data.ts';
 import { type ExecutionError, monthOf, type RunContext, type StepRecord, usdOf } from './model.ts';
 import type { ChatMessage, ModelProvider, ToolCall, ToolRunner, ToolSpec, Usage } from './model-port.ts';
 import type { ArtifactStore, ExecutionStore } from './ports.ts';
+import { decideOffload, INLINE_OUTPUT_LIMIT_BYTES, jsonBytes, STATE_LIMIT_BYTES } from './state-budget.ts';
 
-/** Step outputs larger than this travel as S3 references (Step Functions' payload limit is 256 KB). */
-export const INLINE_OUTPUT_LIMIT = 200 * 1024;
+/**
+ * Step outputs larger than this (UTF-8 bytes) always travel as S3 references; smaller ones too when
+ * the whole state would pass its budget (see state-budget.ts).
+ */
+export const INLINE_OUTPUT_LIMIT = INLINE_OUTPUT_LIMIT_BYTES;
 
 /** The payload a compiled agent or tool Task sends (see functions/core/workflows/compile.ts). */
 export interface StepTask {
@@ -155,17 +159,37 @@ export async function runStep(deps: StepRunnerDeps, task: StepTask): Promise<unk
         : await runTool(deps, task, context, data);
     const endedAt = deps.now();
     const serialized = JSON.stringify(result.output);
-    const output =
-      serialized.length > INLINE_OUTPUT_LIMIT
-        ? {
-            $ref: await deps.artifacts.put(
-              tenantId,
-              `executions/${task.executionId}/${stepKey}-${attempts}.json`,
-              serialized,
-            ),
-            size: serialized.length,
-          }
-        : result.output;
+    const workflow = await pinned<WorkflowDefinition>(
+      deps,
+      tenantId,
+      'workflow',
+      task.workflowId,
+      task.workflowVersion,
+    );
+    const decision = decideOffload({
+      workflow: workflow.definition,
+      stepId: task.stepId,
+      state: task.state,
+      output: result.output,
+    });
+    const output = decision.offload
+      ? {
+          $ref: await deps.artifacts.put(
+            tenantId,
+            `executions/${task.executionId}/${stepKey}-${attempts}.json`,
+            serialized,
+          ),
+          size: decision.outputBytes,
+        }
+      : result.output;
+    if (decision.offload && jsonBytes(output) > decision.allowanceBytes) {
+      // Even the reference does not fit: fail here, where Catch can see it, rather than let Step
+      // Functions end the execution with States.DataLimitExceeded.
+      throw new StepError(
+        'Step.StateTooLarge',
+        `The workflow's state would pass ${Math.round(STATE_LIMIT_BYTES / 1024)} KiB after step ${stepKey}; use fewer map items or smaller inputs.`,
+      );
+    }
     await deps.executions.finishStep(
       tenantId,
       task.executionId,
