@@ -42,7 +42,21 @@ export interface StepRunnerDeps {
   readonly budgets: BudgetStore;
   /** Told of each budget threshold the month's spend newly reached (the handler logs and counts it). */
   readonly onBudgetAlert: (alert: BudgetAlert) => void;
+  /** Told of each agent step's tokens and cost once recorded (the handler emits metrics). */
+  readonly onModelUsage?: (usage: ModelUsage) => void;
   readonly now: () => Date;
+}
+
+/** One agent step's model use, as the step runner reports it. */
+export interface ModelUsage {
+  readonly tenantId: string;
+  readonly workflowId: string;
+  readonly executionId: string;
+  readonly provider: string;
+  readonly model: string;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly costMicros: number;
 }
 
 /** A failure the workflow's Retry/Catch can name (`Agent.TooManyToolCalls`, `Step.DefinitionMissing`, …). */
@@ -212,6 +226,16 @@ export async function runStep(deps: StepRunnerDeps, task: StepTask): Promise<unk
           }
         : undefined,
     );
+    if (result.usage && result.model) {
+      deps.onModelUsage?.({
+        tenantId,
+        workflowId: task.workflowId,
+        executionId: task.executionId,
+        ...result.model,
+        ...result.usage,
+        costMicros: result.costMicros,
+      });
+    }
     if (result.costMicros > 0) {
       // Best effort: a failed check must not fail a step whose work is done; the next charge re-checks.
       await checkBudgetAlerts(
@@ -245,6 +269,8 @@ interface StepResult {
   readonly output: unknown;
   readonly usage?: Usage;
   readonly costMicros: number;
+  /** The provider and model an agent step called. */
+  readonly model?: { readonly provider: string; readonly model: string };
 }
 
 async function runTool(
@@ -333,6 +359,7 @@ async function runAgent(
         },
         usage,
         costMicros: micros,
+        model: { provider: agent.provider, model: agent.model },
       };
     }
     toolCalls += response.toolCalls.length;
