@@ -78,7 +78,7 @@ describe('SecretsManagerVault against the AWS API (moto by default)', () => {
 });
 
 /**
- * moto is more lenient than AWS here (LOCAL-EMULATORS: it lets CreateSecret answer
+ * moto is more lenient than AWS here (docs/emulators.md: it lets CreateSecret answer
  * ResourceExistsException and PutSecretValue succeed on a secret scheduled for deletion), so AWS's
  * answers are replayed at the SDK edge.
  */
