@@ -27,28 +27,31 @@ export function jsonBytes(value: unknown): number {
   return value === undefined ? 0 : encoder.encode(JSON.stringify(value)).byteLength;
 }
 
-/** The map steps enclosing `stepId`, outermost first; empty at the workflow's top level. */
-export function enclosingMaps(graph: StepGraph, stepId: string): MapLike[] | undefined {
+/**
+ * The map and parallel steps enclosing `stepId`, outermost first, each with the graph (iterator or
+ * branch) the step is in; empty at the workflow's top level, undefined when the step is not found.
+ */
+export function enclosingContainers(graph: StepGraph, stepId: string): Container[] | undefined {
   for (const [id, step] of Object.entries(graph.steps ?? {}) as [string, Step][]) {
     if (id === stepId) return [];
-    const inner = childGraphs(step);
-    for (const child of inner) {
-      const found = enclosingMaps(child, stepId);
-      if (found)
-        return step.type === 'map'
-          ? [{ id, itemsPath: step.itemsPath, iterator: step.iterator }, ...found]
-          : found;
+    for (const child of childGraphs(step)) {
+      const found = enclosingContainers(child, stepId);
+      if (!found) continue;
+      if (step.type === 'map')
+        return [{ kind: 'map', id, itemsPath: step.itemsPath, graph: child }, ...found];
+      if (step.type === 'parallel') {
+        return [{ kind: 'parallel', id, branches: step.branches.length, graph: child }, ...found];
+      }
+      return found;
     }
   }
   return undefined;
 }
 
-/** What the accounting needs of a map step. */
-export interface MapLike {
-  readonly id: string;
-  readonly itemsPath: string;
-  readonly iterator: StepGraph;
-}
+/** A map or parallel step around a step, as the accounting needs it. */
+export type Container =
+  | { readonly kind: 'map'; readonly id: string; readonly itemsPath: string; readonly graph: StepGraph }
+  | { readonly kind: 'parallel'; readonly id: string; readonly branches: number; readonly graph: StepGraph };
 
 function childGraphs(step: Step): readonly StepGraph[] {
   if (step.type === 'map') return [step.iterator];
@@ -77,9 +80,11 @@ export interface OffloadDecision {
 /**
  * Decides whether a step's output stays in the state or goes to S3. At the top level the state
  * after the step (the state it received plus its output) must stay within {@link STATE_BUDGET_BYTES}.
- * Inside a map, every iteration's steps come back combined into the outer state, so an iteration
- * gets an equal share of what the outer state leaves, by the item count read from the map's
- * `itemsPath` (nested maps multiply); an unreadable count allows only {@link UNKNOWN_MAP_INLINE_BYTES}.
+ * Inside a map, every iteration's own steps come back combined, so an iteration gets an equal share
+ * of what the state outside leaves, by the item count read from the map's `itemsPath` (an
+ * unreadable count allows only {@link UNKNOWN_MAP_INLINE_BYTES}). A parallel step's raw result holds
+ * every branch's whole state, so the state outside counts once per branch and each branch gets an
+ * equal share of the rest. Nested containers multiply.
  */
 export function decideOffload(input: {
   readonly workflow: WorkflowDefinition;
@@ -93,28 +98,33 @@ export function decideOffload(input: {
     outputBytes,
     allowanceBytes,
   });
-  const maps = enclosingMaps(input.workflow, input.stepId) ?? [];
+  const containers = enclosingContainers(input.workflow, input.stepId) ?? [];
   const stateBytes = jsonBytes(input.state);
-  if (maps.length === 0) return decide(STATE_BUDGET_BYTES - stateBytes);
+  if (containers.length === 0) return decide(STATE_BUDGET_BYTES - stateBytes);
 
-  // Inside an iteration `state.steps` holds the outer steps merged with the iteration's own.
-  const innermost = maps[maps.length - 1] as MapLike;
-  const own = stepIdsOf(innermost.iterator);
+  // Inside a container `state.steps` holds the outer steps merged with the container's own.
+  const innermost = containers[containers.length - 1] as Container;
+  const own = stepIdsOf(innermost.graph);
   const steps = (input.state.steps ?? {}) as Record<string, unknown>;
   const ownBytes = Object.entries(steps)
     .filter(([id]) => own.has(id))
     .reduce((sum, [id, value]) => sum + jsonBytes({ [id]: value }), 0);
-  let iterations = 1;
-  for (const [i, map] of maps.entries()) {
-    // An enclosing map's `item` is not this iteration's: only the innermost can read `item.…`.
-    const roots =
-      i === maps.length - 1 ? (['input', 'steps', 'item'] as const) : (['input', 'steps'] as const);
-    const parsed = parseDataPath(map.itemsPath, roots);
+  let copiesOfOuter = 1;
+  let copiesOfOwn = 1;
+  for (const container of containers) {
+    if (container.kind === 'parallel') {
+      copiesOfOuter *= container.branches;
+      copiesOfOwn *= container.branches;
+      continue;
+    }
+    // `itemsPath` is read where the map runs, so an `item.…` path names an enclosing iteration's
+    // item, which this state does not hold.
+    const parsed = parseDataPath(container.itemsPath, ['input', 'steps']);
     const items = parsed.ok ? readRef(input.state, parsed.ref) : undefined;
-    if (!Array.isArray(items)) return decide(UNKNOWN_MAP_INLINE_BYTES);
-    iterations *= Math.max(items.length, 1);
+    if (!Array.isArray(items)) return decide(UNKNOWN_MAP_INLINE_BYTES - ownBytes);
+    copiesOfOwn *= Math.max(items.length, 1);
   }
   const outerBytes = Math.max(stateBytes - ownBytes, 0);
-  const share = Math.floor((STATE_BUDGET_BYTES - outerBytes) / iterations);
+  const share = Math.floor((STATE_BUDGET_BYTES - outerBytes * copiesOfOuter) / copiesOfOwn);
   return decide(share - ownBytes);
 }

@@ -46,6 +46,14 @@ const WORKFLOW = {
       type: 'map',
       itemsPath: 'steps.nowhere.output',
       iterator: { startAt: 'lost', steps: { lost: { type: 'tool', toolId: 'big', args: {} } } },
+      next: 'three',
+    },
+    three: {
+      type: 'parallel',
+      branches: ['left', 'middle', 'right'].map((id) => ({
+        startAt: id,
+        steps: { [id]: { type: 'tool', toolId: 'big', args: {} } },
+      })),
     },
   },
 } as unknown as WorkflowDefinition;
@@ -176,6 +184,25 @@ describe('state size accounting', () => {
     });
     expect(decision.offload).toBe(true);
   });
+
+  it.each([
+    [5 * KIB, false],
+    [20 * KIB, true],
+  ])(
+    'a parallel step counts the outer state once per branch: a %i-byte output offloaded: %s',
+    (size, offloaded) => {
+      // Three branches of a 50 KiB state are 150 KiB of the raw result; each branch may add a third of the rest (14 KiB).
+      const state = { input: { blob: 'b'.repeat(50 * KIB) }, steps: {} };
+      const decision = decideOffload({
+        workflow: WORKFLOW,
+        stepId: 'middle',
+        state,
+        output: 'p'.repeat(size),
+      });
+      expect(decision.offload).toBe(offloaded);
+      expect(decision.allowanceBytes).toBe(Math.floor((STATE_BUDGET_BYTES - 3 * jsonBytes(state)) / 3));
+    },
+  );
 
   it('fails with a catchable step error when even a reference would not fit', async () => {
     const { run } = runner(() => 'x'.repeat(10));
