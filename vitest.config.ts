@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects so each layer can run alone (`npx vitest run --project unit`) and `npm test` runs all.
+// Four projects so each layer can run alone (`npx vitest run --project unit`) and `npm test` runs all.
 export default defineConfig({
   test: {
     projects: [
@@ -33,6 +33,19 @@ export default defineConfig({
           hookTimeout: 120_000,
           // One platform serves every file; files run in parallel against it with unique ids.
           fileParallelism: true,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // The AWS adapters through the real SDK against moto_server (or AWS_ENDPOINT_URL).
+          name: 'aws',
+          include: ['test/aws/**/*.test.ts'],
+          globalSetup: ['test/aws/global-setup.ts'],
+          environment: 'node',
+          env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
     ],

@@ -119,6 +119,7 @@ export function adapters(): Container {
   const lazyEngine: WorkflowEngine = {
     publish: (input) => theEngine().publish(input),
     promote: (input) => theEngine().promote(input),
+    remove: (input) => theEngine().remove(input),
   };
   let executionEngine: ExecutionEngine | undefined;
   const theExecutionEngine = (): ExecutionEngine => {

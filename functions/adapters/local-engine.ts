@@ -17,4 +17,8 @@ export class LocalEngine implements WorkflowEngine {
   async promote(_input: { environment: Environment }): Promise<void> {
     // Environments are read from the workflow record when an execution starts locally.
   }
+
+  async remove(_input: { stateMachineArn: string }): Promise<void> {
+    // Nothing is registered locally: the ASL lives in the workflow's version records.
+  }
 }

@@ -4,12 +4,16 @@ import { join } from 'node:path';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
+  DescribeSecretCommand,
   GetSecretValueCommand,
+  InvalidRequestException,
   PutSecretValueCommand,
   ResourceExistsException,
   ResourceNotFoundException,
+  RestoreSecretCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { ConflictError } from '#core/errors.ts';
 import type { SecretVault } from '#core/tenancy/ports.ts';
 
 /** The Secrets Manager name of a tenant's secret: `<prefix>/<tenantId>/<name>`, the path IAM fences per tenant. */
@@ -36,21 +40,44 @@ export class SecretsManagerVault implements SecretVault {
           Tags: [{ Key: 'TenantId', Value: tenantId }],
         }),
       );
+      return;
     } catch (error) {
-      if (!(error instanceof ResourceExistsException)) throw error;
-      await client.send(new PutSecretValueCommand({ SecretId: id, SecretString: value }));
+      if (!(error instanceof ResourceExistsException || error instanceof InvalidRequestException))
+        throw error;
+      // AWS answers InvalidRequestException for a name scheduled for deletion (deleted with a
+      // recovery window, as earlier versions did); moto answers ResourceExistsException. Either way
+      // restore it first, or PutSecretValue fails on AWS and the value stays deleted on moto.
+      if (await this.scheduledForDeletion(client, id)) {
+        await client.send(new RestoreSecretCommand({ SecretId: id }));
+      } else if (error instanceof InvalidRequestException) throw error;
+    }
+    await client.send(new PutSecretValueCommand({ SecretId: id, SecretString: value }));
+  }
+
+  /** True when the secret exists but is scheduled for deletion (DescribeSecret shows a DeletedDate). */
+  private async scheduledForDeletion(client: SecretsManagerClient, id: string): Promise<boolean> {
+    try {
+      const out = await client.send(new DescribeSecretCommand({ SecretId: id }));
+      return out.DeletedDate !== undefined;
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) return false;
+      throw error;
     }
   }
 
   async get(tenantId: string, name: string): Promise<string | undefined> {
     const client = await this.client(tenantId);
+    const id = secretId(this.prefix, tenantId, name);
     try {
-      const out = await client.send(
-        new GetSecretValueCommand({ SecretId: secretId(this.prefix, tenantId, name) }),
-      );
+      const out = await client.send(new GetSecretValueCommand({ SecretId: id }));
       return out.SecretString;
     } catch (error) {
       if (error instanceof ResourceNotFoundException) return undefined;
+      if (error instanceof InvalidRequestException && (await this.scheduledForDeletion(client, id))) {
+        throw new ConflictError(
+          `Secret ${name} is scheduled for deletion; write it again (PUT /secrets/${name}) to restore it.`,
+        );
+      }
       throw error;
     }
   }
@@ -58,8 +85,13 @@ export class SecretsManagerVault implements SecretVault {
   async delete(tenantId: string, name: string): Promise<void> {
     const client = await this.client(tenantId);
     try {
+      // No recovery window: the API deletes the metadata first and offers no restore, and a secret
+      // waiting out a window blocks re-creating the same name (InvalidRequestException on AWS).
       await client.send(
-        new DeleteSecretCommand({ SecretId: secretId(this.prefix, tenantId, name), RecoveryWindowInDays: 7 }),
+        new DeleteSecretCommand({
+          SecretId: secretId(this.prefix, tenantId, name),
+          ForceDeleteWithoutRecovery: true,
+        }),
       );
     } catch (error) {
       if (!(error instanceof ResourceNotFoundException)) throw error;

@@ -2,15 +2,30 @@ import {
   ConflictException,
   CreateStateMachineAliasCommand,
   CreateStateMachineCommand,
+  DeleteStateMachineCommand,
+  DeleteStateMachineVersionCommand,
+  DescribeStateMachineAliasCommand,
+  ListStateMachineAliasesCommand,
+  type ListStateMachineAliasesCommandOutput,
+  ListStateMachineVersionsCommand,
+  type ListStateMachineVersionsCommandOutput,
   ResourceNotFound,
   type SFNClient,
   StateMachineAlreadyExists,
+  StateMachineDoesNotExist,
   UpdateStateMachineAliasCommand,
   UpdateStateMachineCommand,
 } from '@aws-sdk/client-sfn';
 import { ID_PATTERN } from '#core/ids.ts';
 import type { PublishedVersion, WorkflowEngine } from '#core/versioning/engine.ts';
 import type { Environment } from '#core/versioning/model.ts';
+import { logger } from '#shared/observability.ts';
+
+/**
+ * Published versions kept besides those an alias points to. Step Functions allows 1,000 versions
+ * per state machine; older unaliased ones are deleted, and promoting one publishes its ASL again.
+ */
+export const KEEP_RECENT_VERSIONS = 10;
 
 /** Settings the stack gives the engine adapter. */
 export interface SfnEngineSettings {
@@ -70,6 +85,7 @@ export class SfnEngine implements WorkflowEngine {
         );
         if (!out.stateMachineArn || !out.stateMachineVersionArn)
           throw new Error('Step Functions returned no ARN');
+        // A new machine has one version: nothing to prune.
         return { stateMachineArn: out.stateMachineArn, versionArn: out.stateMachineVersionArn };
       } catch (error) {
         // A retried first version after a partial failure: the machine exists; update it instead.
@@ -79,7 +95,9 @@ export class SfnEngine implements WorkflowEngine {
         return this.update(arn, input.asl, description);
       }
     }
-    return this.update(input.stateMachineArn, input.asl, description);
+    const published = await this.update(input.stateMachineArn, input.asl, description);
+    await this.prune(input.stateMachineArn);
+    return published;
   }
 
   private async update(stateMachineArn: string, asl: string, description: string): Promise<PublishedVersion> {
@@ -101,9 +119,30 @@ export class SfnEngine implements WorkflowEngine {
     stateMachineArn: string;
     environment: Environment;
     versionArn: string;
+    asl?: string;
   }): Promise<void> {
-    const routingConfiguration = [{ stateMachineVersionArn: input.versionArn, weight: 100 }];
-    const aliasArn = `${input.stateMachineArn}:${input.environment}`;
+    try {
+      await this.pointAlias(input.stateMachineArn, input.environment, input.versionArn);
+    } catch (error) {
+      if (!(error instanceof ResourceNotFound) || !input.asl) throw error;
+      // The version was retired by pruning: publish its definition again and point the alias there.
+      const again = await this.update(
+        input.stateMachineArn,
+        input.asl,
+        `Meridian workflow ${input.workflowId}, ${input.versionArn.split(':').pop()} published again`,
+      );
+      await this.pointAlias(input.stateMachineArn, input.environment, again.versionArn);
+    }
+    await this.prune(input.stateMachineArn);
+  }
+
+  private async pointAlias(
+    stateMachineArn: string,
+    environment: Environment,
+    versionArn: string,
+  ): Promise<void> {
+    const routingConfiguration = [{ stateMachineVersionArn: versionArn, weight: 100 }];
+    const aliasArn = `${stateMachineArn}:${environment}`;
     try {
       await this.client.send(
         new UpdateStateMachineAliasCommand({ stateMachineAliasArn: aliasArn, routingConfiguration }),
@@ -112,7 +151,7 @@ export class SfnEngine implements WorkflowEngine {
       if (!(error instanceof ResourceNotFound)) throw error;
       try {
         await this.client.send(
-          new CreateStateMachineAliasCommand({ name: input.environment, routingConfiguration }),
+          new CreateStateMachineAliasCommand({ name: environment, routingConfiguration }),
         );
       } catch (inner) {
         // Created concurrently by another promotion: update it to the version asked for.
@@ -121,6 +160,82 @@ export class SfnEngine implements WorkflowEngine {
           new UpdateStateMachineAliasCommand({ stateMachineAliasArn: aliasArn, routingConfiguration }),
         );
       }
+    }
+  }
+
+  /**
+   * Deletes published versions that no alias points to, except the newest
+   * {@link KEEP_RECENT_VERSIONS}. Housekeeping: a failure is logged, never fails the publish or
+   * promotion that triggered it (the next one tries again).
+   */
+  async prune(stateMachineArn: string): Promise<string[]> {
+    const deleted: string[] = [];
+    try {
+      const versions: string[] = [];
+      let next: string | undefined;
+      do {
+        const page: ListStateMachineVersionsCommandOutput = await this.client.send(
+          new ListStateMachineVersionsCommand({ stateMachineArn, nextToken: next }),
+        );
+        for (const v of page.stateMachineVersions ?? []) {
+          if (v.stateMachineVersionArn) versions.push(v.stateMachineVersionArn);
+        }
+        next = page.nextToken;
+      } while (next);
+      if (versions.length <= KEEP_RECENT_VERSIONS) return deleted;
+
+      const aliased = new Set<string>();
+      next = undefined;
+      do {
+        const page: ListStateMachineAliasesCommandOutput = await this.client.send(
+          new ListStateMachineAliasesCommand({ stateMachineArn, nextToken: next }),
+        );
+        for (const alias of page.stateMachineAliases ?? []) {
+          const described = await this.client.send(
+            new DescribeStateMachineAliasCommand({ stateMachineAliasArn: alias.stateMachineAliasArn }),
+          );
+          for (const route of described.routingConfiguration ?? [])
+            aliased.add(route.stateMachineVersionArn ?? '');
+        }
+        next = page.nextToken;
+      } while (next);
+
+      // Newest first by version number, whatever order the service lists them in.
+      const byNumber = (arn: string): number => Number(arn.split(':').pop());
+      const candidates = versions.sort((a, b) => byNumber(b) - byNumber(a)).slice(KEEP_RECENT_VERSIONS);
+      for (const versionArn of candidates) {
+        if (aliased.has(versionArn)) continue;
+        try {
+          await this.client.send(
+            new DeleteStateMachineVersionCommand({ stateMachineVersionArn: versionArn }),
+          );
+          deleted.push(versionArn);
+        } catch (error) {
+          // An alias moved onto it meanwhile: keep it.
+          if (!(error instanceof ConflictException)) throw error;
+        }
+      }
+    } catch (error) {
+      logger.warn('Pruning state machine versions failed; the next publish or promotion retries', {
+        stateMachineArn,
+        error: error instanceof Error ? error.name : String(error),
+      });
+    }
+    return deleted;
+  }
+
+  async remove(input: { stateMachineArn: string }): Promise<void> {
+    try {
+      // Deleting a state machine deletes its versions and aliases too.
+      await this.client.send(new DeleteStateMachineCommand({ stateMachineArn: input.stateMachineArn }));
+    } catch (error) {
+      if (error instanceof StateMachineDoesNotExist) return;
+      // The workflow record is already gone; an idle machine costs nothing and README's clean-up
+      // section says how to find leftovers. Answering 500 for a done delete would mislead.
+      logger.error('Deleting the state machine failed; it is left behind', {
+        stateMachineArn: input.stateMachineArn,
+        error: error instanceof Error ? error.name : String(error),
+      });
     }
   }
 }

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { config } from '#shared/config.ts';
-import { logger, metrics } from '#shared/observability.ts';
+import { annotate, logger, metrics, tracedHandler } from '#shared/observability.ts';
 import { buildOpenApi } from '#shared/openapi.ts';
 import { defineRoute, Router } from '#shared/router.ts';
 import { accessRoutes } from './routes/access.ts';
@@ -44,21 +44,34 @@ const openApiRoute = defineRoute({
 /** Every route of the API, in one router. */
 export const router = new Router([...routes, openApiRoute]);
 
-/** The API Lambda: one function behind the HTTP API's routes. */
-export async function handler(
-  event: APIGatewayProxyEventV2,
-  context?: Context,
-): Promise<APIGatewayProxyStructuredResultV2> {
-  logger.addContext(context ?? ({ awsRequestId: event.requestContext.requestId } as Context));
-  logger.appendKeys({ requestId: event.requestContext.requestId });
-  try {
-    const response = await router.handle(event);
-    if (response.statusCode !== undefined && response.statusCode >= 500)
-      metrics.addMetric('ServerError', 'Count', 1);
-    return response;
-  } finally {
-    logger.resetKeys();
-    // Publishing nothing would log a warning on every request.
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  }
+/** The ids a request concerns: the tenant the authorizer established, and any path ids. */
+function traceIdsOf(event: APIGatewayProxyEventV2): Parameters<typeof annotate>[0] {
+  const authorizer = (event.requestContext as { authorizer?: { lambda?: { tenantId?: unknown } } })
+    .authorizer;
+  const tenantId = authorizer?.lambda?.tenantId;
+  return {
+    tenantId: typeof tenantId === 'string' ? tenantId : undefined,
+    workflowId: event.pathParameters?.workflowId,
+    executionId: event.pathParameters?.executionId,
+  };
 }
+
+/** The API Lambda: one function behind the HTTP API's routes. */
+export const handler = tracedHandler(
+  'api',
+  async (event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+    logger.addContext(context ?? ({ awsRequestId: event.requestContext.requestId } as Context));
+    logger.appendKeys({ requestId: event.requestContext.requestId });
+    annotate(traceIdsOf(event));
+    try {
+      const response = await router.handle(event);
+      if (response.statusCode !== undefined && response.statusCode >= 500)
+        metrics.addMetric('ServerError', 'Count', 1);
+      return response;
+    } finally {
+      logger.resetKeys();
+      // Publishing nothing would log a warning on every request.
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    }
+  },
+);

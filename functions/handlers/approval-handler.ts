@@ -2,7 +2,7 @@ import { adapters } from '#adapters/container.ts';
 import { TransientError } from '#core/errors.ts';
 import { type ApprovalRequest, requestStepApproval } from '#core/executions/service.ts';
 import { config } from '#shared/config.ts';
-import { logger } from '#shared/observability.ts';
+import { annotate, logger, tracedHandler } from '#shared/observability.ts';
 
 config();
 
@@ -14,24 +14,32 @@ const ATTEMPTS = 4;
  * A busy tenant's audit chain can make the write wait its turn: retried here, since the compiled
  * task retries only Lambda's own transient errors.
  */
-export async function handler(event: ApprovalRequest): Promise<{ approvalId: string }> {
-  logger.appendKeys({
-    tenantId: event.context?.tenantId,
-    executionId: event.context?.executionId,
-    stepId: event.stepId,
-  });
-  try {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const approval = await requestStepApproval(adapters().executions, event);
-        logger.info('Approval requested', { approvalId: approval.approvalId });
-        return { approvalId: approval.approvalId };
-      } catch (error) {
-        if (!(error instanceof TransientError) || attempt >= ATTEMPTS) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt * Math.random()));
+export const handler = tracedHandler(
+  'approval-handler',
+  async (event: ApprovalRequest): Promise<{ approvalId: string }> => {
+    logger.appendKeys({
+      tenantId: event.context?.tenantId,
+      executionId: event.context?.executionId,
+      stepId: event.stepId,
+    });
+    annotate({
+      tenantId: event.context?.tenantId,
+      executionId: event.context?.executionId,
+      workflowId: event.context?.workflowId,
+    });
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const approval = await requestStepApproval(adapters().executions, event);
+          logger.info('Approval requested', { approvalId: approval.approvalId });
+          return { approvalId: approval.approvalId };
+        } catch (error) {
+          if (!(error instanceof TransientError) || attempt >= ATTEMPTS) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt * Math.random()));
+        }
       }
+    } finally {
+      logger.resetKeys();
     }
-  } finally {
-    logger.resetKeys();
-  }
-}
+  },
+);

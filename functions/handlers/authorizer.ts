@@ -8,7 +8,7 @@ import { Authenticator } from '#core/access/authenticate.ts';
 import type { AuthorizerContext } from '#shared/auth-context.ts';
 import { config } from '#shared/config.ts';
 import { IDENTITY_SCHEMA } from '#shared/identity-schema.ts';
-import { logger } from '#shared/observability.ts';
+import { annotate, logger, tracedHandler } from '#shared/observability.ts';
 
 const cfg = config();
 
@@ -36,16 +36,20 @@ function flatten(context: AuthorizerContext): Record<string, string | boolean> {
  * established; an unauthenticated context makes the API answer 401 as problem+json, which the
  * gateway's own deny response could not be.
  */
-export async function handler(event: APIGatewayRequestAuthorizerEventV2): Promise<Result> {
-  const headers: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(event.headers ?? {})) headers[k.toLowerCase()] = v;
-  try {
-    const context = await authenticator.authenticate(headers);
-    if (!context.authenticated) logger.info('Credential refused', { reason: context.reason });
-    return { isAuthorized: true, context: flatten(context) };
-  } catch (error) {
-    // A dependency failed (DynamoDB, JWKS fetch): refuse rather than guess.
-    logger.error('Authorizer failed', { error: error instanceof Error ? error : String(error) });
-    return { isAuthorized: true, context: { authenticated: false, reason: 'authorizer-error' } };
-  }
-}
+export const handler = tracedHandler(
+  'authorizer',
+  async (event: APIGatewayRequestAuthorizerEventV2): Promise<Result> => {
+    const headers: Record<string, string | undefined> = {};
+    for (const [k, v] of Object.entries(event.headers ?? {})) headers[k.toLowerCase()] = v;
+    try {
+      const context = await authenticator.authenticate(headers);
+      if (!context.authenticated) logger.info('Credential refused', { reason: context.reason });
+      else annotate({ tenantId: context.tenantId });
+      return { isAuthorized: true, context: flatten(context) };
+    } catch (error) {
+      // A dependency failed (DynamoDB, JWKS fetch): refuse rather than guess.
+      logger.error('Authorizer failed', { error: error instanceof Error ? error : String(error) });
+      return { isAuthorized: true, context: { authenticated: false, reason: 'authorizer-error' } };
+    }
+  },
+);

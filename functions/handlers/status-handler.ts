@@ -3,7 +3,7 @@ import { adapters } from '#adapters/container.ts';
 import { tenantOfStateMachine } from '#adapters/sfn-engine.ts';
 import { recordStatus } from '#core/executions/service.ts';
 import { config } from '#shared/config.ts';
-import { logger, metrics } from '#shared/observability.ts';
+import { annotate, logger, metrics, tracedHandler } from '#shared/observability.ts';
 
 config();
 
@@ -23,33 +23,37 @@ export interface ExecutionStatusDetail {
  * Driven by an EventBridge rule on Step Functions status changes (and called the same way by the
  * local runtime): writes the execution's final status, output or error.
  */
-export async function handler(
-  event: EventBridgeEvent<'Step Functions Execution Status Change', ExecutionStatusDetail>,
-): Promise<void> {
-  const detail = event.detail;
-  if (detail.status === 'RUNNING' || detail.status === 'PENDING_REDRIVE') return;
-  const tenantId = tenantOfStateMachine(detail.stateMachineArn);
-  if (!tenantId) {
-    logger.warn('Status change of a state machine Meridian does not own', {
-      stateMachineArn: detail.stateMachineArn,
+export const handler = tracedHandler(
+  'status-handler',
+  async (
+    event: EventBridgeEvent<'Step Functions Execution Status Change', ExecutionStatusDetail>,
+  ): Promise<void> => {
+    const detail = event.detail;
+    if (detail.status === 'RUNNING' || detail.status === 'PENDING_REDRIVE') return;
+    const tenantId = tenantOfStateMachine(detail.stateMachineArn);
+    if (!tenantId) {
+      logger.warn('Status change of a state machine Meridian does not own', {
+        stateMachineArn: detail.stateMachineArn,
+      });
+      return;
+    }
+    annotate({ tenantId, executionId: detail.name });
+    const moved = await recordStatus(adapters().executions, {
+      tenantId,
+      executionId: detail.name,
+      status: detail.status,
+      ...(detail.output ? { output: detail.output } : {}),
+      ...(detail.error ? { error: detail.error } : {}),
+      ...(detail.cause ? { cause: detail.cause } : {}),
+      at: new Date(detail.stopDate ?? Date.now()).toISOString(),
     });
-    return;
-  }
-  const moved = await recordStatus(adapters().executions, {
-    tenantId,
-    executionId: detail.name,
-    status: detail.status,
-    ...(detail.output ? { output: detail.output } : {}),
-    ...(detail.error ? { error: detail.error } : {}),
-    ...(detail.cause ? { cause: detail.cause } : {}),
-    at: new Date(detail.stopDate ?? Date.now()).toISOString(),
-  });
-  metrics.addMetric(`Execution${detail.status}`, 'Count', 1);
-  metrics.publishStoredMetrics();
-  logger.info('Execution status recorded', {
-    tenantId,
-    executionId: detail.name,
-    status: detail.status,
-    moved,
-  });
-}
+    metrics.addMetric(`Execution${detail.status}`, 'Count', 1);
+    metrics.publishStoredMetrics();
+    logger.info('Execution status recorded', {
+      tenantId,
+      executionId: detail.name,
+      status: detail.status,
+      moved,
+    });
+  },
+);

@@ -1,14 +1,33 @@
 import { adapters } from '#adapters/container.ts';
 import { providerFor } from '#adapters/providers/index.ts';
 import { toolRunner } from '#adapters/tools/index.ts';
+import type { AgentDefinition } from '#core/catalog/model.ts';
+import type { ModelProvider } from '#core/executions/model-port.ts';
 import { costOf } from '#core/executions/pricing.ts';
 import { runStep, type StepRunnerDeps, type StepTask } from '#core/executions/step-runner.ts';
 import { config } from '#shared/config.ts';
-import { logger, metrics } from '#shared/observability.ts';
+import {
+  annotate,
+  inSubsegment,
+  logger,
+  metrics,
+  recordModelUsage,
+  tracedHandler,
+} from '#shared/observability.ts';
 
 config();
 
 let deps: StepRunnerDeps | undefined;
+
+/** The agent's provider, each call in its own trace subsegment annotated with provider and model. */
+export function tracedProvider(agent: AgentDefinition, provider: ModelProvider): ModelProvider {
+  return {
+    converse: (request) =>
+      inSubsegment(`### ${agent.provider} converse`, { provider: agent.provider, model: agent.model }, () =>
+        provider.converse(request),
+      ),
+  };
+}
 
 function wiring(): StepRunnerDeps {
   if (deps) return deps;
@@ -18,7 +37,7 @@ function wiring(): StepRunnerDeps {
     definitions: c.definitions,
     vault: c.vault,
     artifacts: c.executions.artifacts,
-    provider: providerFor,
+    provider: (agent) => tracedProvider(agent, providerFor(agent)),
     tools: toolRunner(),
     cost: costOf,
     budgets: c.executions.budgets,
@@ -27,6 +46,7 @@ function wiring(): StepRunnerDeps {
       logger.warn('Budget threshold reached', { ...alert });
       metrics.addMetric('BudgetThresholdReached', 'Count', 1);
     },
+    onModelUsage: recordModelUsage,
     now: () => new Date(),
   };
   return deps;
@@ -36,9 +56,10 @@ function wiring(): StepRunnerDeps {
  * The Lambda behind every agent and tool Task. Errors are rethrown under their names, which Step
  * Functions reports as the task's error for the workflow's Retry and Catch.
  */
-export async function handler(event: StepTask): Promise<unknown> {
+export const handler = tracedHandler('step-runner', async (event: StepTask): Promise<unknown> => {
   const context = (event.state?.context ?? {}) as { tenantId?: string };
   logger.appendKeys({ tenantId: context.tenantId, executionId: event.executionId, stepId: event.stepId });
+  annotate({ tenantId: context.tenantId, executionId: event.executionId, workflowId: event.workflowId });
   const started = performance.now();
   try {
     return await runStep(wiring(), event);
@@ -53,4 +74,4 @@ export async function handler(event: StepTask): Promise<unknown> {
     metrics.publishStoredMetrics();
     logger.resetKeys();
   }
-}
+});

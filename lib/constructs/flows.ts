@@ -317,6 +317,21 @@ export class Flows extends Construct implements WorkflowMonitoring {
     );
     fn.addToRolePolicy(
       new PolicyStatement({
+        sid: 'RetireTenantStateMachines',
+        // Version housekeeping (Step Functions keeps at most 1,000 versions per machine) and deleting
+        // a deleted workflow's machine: functions/adapters/sfn-engine.ts.
+        actions: [
+          'states:DeleteStateMachine',
+          'states:DeleteStateMachineVersion',
+          'states:DescribeStateMachineAlias',
+          'states:ListStateMachineAliases',
+          'states:ListStateMachineVersions',
+        ],
+        resources: [machines],
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
         sid: 'StopTenantExecutions',
         // Executions carry no tags of their own, so only the name prefix scopes this one.
         actions: ['states:StopExecution'],

@@ -30,6 +30,11 @@ const regionalArn = (service: string, suffix: string) => ({
 const STATES_ACTIONS_THE_RUNTIME_CALLS = [
   'states:CreateStateMachine',
   'states:CreateStateMachineAlias',
+  'states:DeleteStateMachine',
+  'states:DeleteStateMachineVersion',
+  'states:DescribeStateMachineAlias',
+  'states:ListStateMachineAliases',
+  'states:ListStateMachineVersions',
   'states:PublishStateMachineVersion',
   'states:SendTaskFailure',
   'states:SendTaskSuccess',
@@ -192,6 +197,19 @@ describe.each(['dev', 'prod'] as const)('API Step Functions permissions in %s', 
       ],
       Resource: machines,
       Condition: { Null: { 'aws:ResourceTag/TenantId': 'false' } },
+    });
+  });
+
+  it('retires versions and deletes state machines only under this stage’s name prefix', () => {
+    expect(statement('RetireTenantStateMachines')).toMatchObject({
+      Action: [
+        'states:DeleteStateMachine',
+        'states:DeleteStateMachineVersion',
+        'states:DescribeStateMachineAlias',
+        'states:ListStateMachineAliases',
+        'states:ListStateMachineVersions',
+      ],
+      Resource: machines,
     });
   });
 

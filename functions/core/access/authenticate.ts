@@ -170,20 +170,26 @@ export class Authenticator {
       roles: '',
       permissions: [...record.scopes].sort().join(' '),
     };
-    this.touch(context);
+    await this.touch(context);
     return { context, until };
   }
 
-  /** Records a key's use at most every `touchEveryMs`, off the request's critical path. */
-  private touch(context: AuthorizerContext): void {
+  /**
+   * Records a key's use at most every `touchEveryMs`. Awaited: Lambda freezes the container once the
+   * handler returns, so a write left running could land minutes later or never. A failed write
+   * does not refuse the key: it is a record of use, not a check.
+   */
+  private async touch(context: AuthorizerContext): Promise<void> {
     const { tenantId, principalId } = context;
     if (!tenantId || !principalId) return;
     const now = this.now();
     const last = this.lastTouched.get(principalId) ?? 0;
     if (now - last < (this.options.touchEveryMs ?? 5 * 60_000)) return;
     this.lastTouched.set(principalId, now);
-    void this.options.store
-      .touchApiKey(tenantId, principalId, new Date(now).toISOString())
-      .catch(() => undefined);
+    try {
+      await this.options.store.touchApiKey(tenantId, principalId, new Date(now).toISOString());
+    } catch {
+      this.lastTouched.delete(principalId);
+    }
   }
 }

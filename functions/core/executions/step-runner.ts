@@ -8,9 +8,13 @@ import { resolveTemplates, stepsReadBy } from './data.ts';
 import { type ExecutionError, monthOf, type RunContext, type StepRecord, usdOf } from './model.ts';
 import type { ChatMessage, ModelProvider, ToolCall, ToolRunner, ToolSpec, Usage } from './model-port.ts';
 import type { ArtifactStore, ExecutionStore } from './ports.ts';
+import { decideOffload, INLINE_OUTPUT_LIMIT_BYTES, jsonBytes, STATE_LIMIT_BYTES } from './state-budget.ts';
 
-/** Step outputs larger than this travel as S3 references (Step Functions' payload limit is 256 KB). */
-export const INLINE_OUTPUT_LIMIT = 200 * 1024;
+/**
+ * Step outputs larger than this (UTF-8 bytes) always travel as S3 references; smaller ones too when
+ * the whole state would pass its budget (see state-budget.ts).
+ */
+export const INLINE_OUTPUT_LIMIT = INLINE_OUTPUT_LIMIT_BYTES;
 
 /** The payload a compiled agent or tool Task sends (see functions/core/workflows/compile.ts). */
 export interface StepTask {
@@ -38,7 +42,21 @@ export interface StepRunnerDeps {
   readonly budgets: BudgetStore;
   /** Told of each budget threshold the month's spend newly reached (the handler logs and counts it). */
   readonly onBudgetAlert: (alert: BudgetAlert) => void;
+  /** Told of each agent step's tokens and cost once recorded (the handler emits metrics). */
+  readonly onModelUsage?: (usage: ModelUsage) => void;
   readonly now: () => Date;
+}
+
+/** One agent step's model use, as the step runner reports it. */
+export interface ModelUsage {
+  readonly tenantId: string;
+  readonly workflowId: string;
+  readonly executionId: string;
+  readonly provider: string;
+  readonly model: string;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly costMicros: number;
 }
 
 /** A failure the workflow's Retry/Catch can name (`Agent.TooManyToolCalls`, `Step.DefinitionMissing`, …). */
@@ -155,17 +173,37 @@ export async function runStep(deps: StepRunnerDeps, task: StepTask): Promise<unk
         : await runTool(deps, task, context, data);
     const endedAt = deps.now();
     const serialized = JSON.stringify(result.output);
-    const output =
-      serialized.length > INLINE_OUTPUT_LIMIT
-        ? {
-            $ref: await deps.artifacts.put(
-              tenantId,
-              `executions/${task.executionId}/${stepKey}-${attempts}.json`,
-              serialized,
-            ),
-            size: serialized.length,
-          }
-        : result.output;
+    const workflow = await pinned<WorkflowDefinition>(
+      deps,
+      tenantId,
+      'workflow',
+      task.workflowId,
+      task.workflowVersion,
+    );
+    const decision = decideOffload({
+      workflow: workflow.definition,
+      stepId: task.stepId,
+      state: task.state,
+      output: result.output,
+    });
+    const output = decision.offload
+      ? {
+          $ref: await deps.artifacts.put(
+            tenantId,
+            `executions/${task.executionId}/${stepKey}-${attempts}.json`,
+            serialized,
+          ),
+          size: decision.outputBytes,
+        }
+      : result.output;
+    if (decision.offload && jsonBytes(output) > decision.allowanceBytes) {
+      // Even the reference does not fit: fail here, where Catch can see it, rather than let Step
+      // Functions end the execution with States.DataLimitExceeded.
+      throw new StepError(
+        'Step.StateTooLarge',
+        `The workflow's state would pass ${Math.round(STATE_LIMIT_BYTES / 1024)} KiB after step ${stepKey}; use fewer map items or smaller inputs.`,
+      );
+    }
     await deps.executions.finishStep(
       tenantId,
       task.executionId,
@@ -188,6 +226,16 @@ export async function runStep(deps: StepRunnerDeps, task: StepTask): Promise<unk
           }
         : undefined,
     );
+    if (result.usage && result.model) {
+      deps.onModelUsage?.({
+        tenantId,
+        workflowId: task.workflowId,
+        executionId: task.executionId,
+        ...result.model,
+        ...result.usage,
+        costMicros: result.costMicros,
+      });
+    }
     if (result.costMicros > 0) {
       // Best effort: a failed check must not fail a step whose work is done; the next charge re-checks.
       await checkBudgetAlerts(
@@ -221,6 +269,8 @@ interface StepResult {
   readonly output: unknown;
   readonly usage?: Usage;
   readonly costMicros: number;
+  /** The provider and model an agent step called. */
+  readonly model?: { readonly provider: string; readonly model: string };
 }
 
 async function runTool(
@@ -309,6 +359,7 @@ async function runAgent(
         },
         usage,
         costMicros: micros,
+        model: { provider: agent.provider, model: agent.model },
       };
     }
     toolCalls += response.toolCalls.length;

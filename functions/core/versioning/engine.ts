@@ -19,12 +19,18 @@ export interface WorkflowEngine {
     readonly asl: string;
     readonly stateMachineArn?: string;
   }): Promise<PublishedVersion>;
-  /** Points the environment's alias at a published version. */
+  /**
+   * Points the environment's alias at a published version. `asl` is that version's definition: an
+   * engine that retires old versions publishes it again when the version is gone.
+   */
   promote(input: {
     readonly tenantId: string;
     readonly workflowId: string;
     readonly stateMachineArn: string;
     readonly environment: Environment;
     readonly versionArn: string;
+    readonly asl?: string;
   }): Promise<void>;
+  /** Deletes the workflow's state machine with its versions and aliases; gone already is fine. */
+  remove(input: { readonly stateMachineArn: string }): Promise<void>;
 }

@@ -294,6 +294,9 @@ export async function deleteWorkflow(deps: WorkflowDeps, caller: Caller, id: str
       before: { latestVersion: head.latestVersion },
     }),
   );
+  // After the record, so a failure leaves an idle state machine (README, Clean up), never a
+  // workflow whose state machine is gone.
+  if (head.stateMachineArn) await deps.engine.remove({ stateMachineArn: head.stateMachineArn });
 }
 
 /** Points an environment at a version now: the engine alias first, then the record. */
@@ -315,6 +318,7 @@ async function applyPromotion(
       stateMachineArn: previous.stateMachineArn,
       environment,
       versionArn: target.engineVersionArn,
+      ...(target.asl ? { asl: target.asl } : {}),
     });
   }
   const environments = { ...(previous.environments ?? {}), [environment]: version };

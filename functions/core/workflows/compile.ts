@@ -58,10 +58,25 @@ export interface CompiledWorkflow {
   readonly stateCount: number;
 }
 
-/** Resource of agent and tool tasks. */
+/** Resource of agent and tool tasks in the `aws` partition (see {@link lambdaInvokeResource}). */
 export const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
-/** Resource of approval tasks. */
+/** Resource of approval tasks in the `aws` partition (see {@link lambdaInvokeResource}). */
 export const LAMBDA_INVOKE_WAIT = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+
+/**
+ * The partition of an ARN (`aws`, `aws-cn`, `aws-us-gov`, …). The compiler takes it from the step
+ * runner's ARN, which the stack builds in the partition it is deployed to.
+ */
+export function partitionOf(arn: string): string {
+  const [prefix, partition] = arn.split(':');
+  if (prefix !== 'arn' || !partition) throw new Error(`Not an ARN: ${arn}`);
+  return partition;
+}
+
+/** The Lambda service integration's resource in `partition`, waiting for a task token or not. */
+export function lambdaInvokeResource(partition: string, waitForTaskToken: boolean): string {
+  return `arn:${partition}:states:::lambda:invoke${waitForTaskToken ? '.waitForTaskToken' : ''}`;
+}
 
 /** Step Functions refuses state machine definitions larger than this (bytes). */
 export const MAX_ASL_BYTES = 1024 * 1024;
@@ -72,6 +87,8 @@ export const LAMBDA_TRANSIENT_ERRORS = [
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
+  // The invoke itself timed out on the service side; AWS's guidance lists it with the others.
+  'Lambda.ClientExecutionTimeoutException',
 ] as const;
 
 const LAMBDA_RETRIER: AslObject = {
@@ -221,7 +238,7 @@ class Compiler {
         else payload.args = step.args as AslObject;
         const state: AslObject = {
           Type: 'Task',
-          Resource: LAMBDA_INVOKE,
+          Resource: lambdaInvokeResource(partitionOf(this.options.stepRunnerArn), false),
           Parameters: { FunctionName: this.options.stepRunnerArn, Payload: payload },
           ResultSelector: { 'output.$': '$.Payload' },
           ResultPath: `$.steps.${id}`,
@@ -247,7 +264,7 @@ class Compiler {
         if (step.timeoutSeconds !== undefined) payload.timeoutSeconds = step.timeoutSeconds;
         const state: AslObject = {
           Type: 'Task',
-          Resource: LAMBDA_INVOKE_WAIT,
+          Resource: lambdaInvokeResource(partitionOf(this.options.approvalHandlerArn), true),
           Parameters: { FunctionName: this.options.approvalHandlerArn, Payload: payload },
           ResultPath: `$.steps.${id}`,
           Retry: [LAMBDA_RETRIER],

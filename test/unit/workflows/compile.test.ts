@@ -29,6 +29,7 @@ const LAMBDA_RETRIER = {
     'Lambda.AWSLambdaException',
     'Lambda.SdkClientException',
     'Lambda.TooManyRequestsException',
+    'Lambda.ClientExecutionTimeoutException',
   ],
   IntervalSeconds: 1,
   MaxAttempts: 3,
