@@ -134,6 +134,8 @@ export interface StageOverrides {
   readonly corsAllowedOrigins?: unknown;
   /** Sets {@link StageConfig.alarmEmail}. */
   readonly alarmEmail?: unknown;
+  /** Replaces the step runner's {@link FunctionSizing.reservedConcurrency} (its bulkhead). */
+  readonly stepRunnerReservedConcurrency?: unknown;
   /** Sets {@link CognitoSesEmail.fromEmail}, turning on Cognito e-mail through SES. */
   readonly sesFromEmail?: unknown;
   /** Sets {@link CognitoSesEmail.sesRegion}. */
@@ -245,6 +247,14 @@ function stringOverride(key: string, value: unknown, problems: string[]): string
   if (value === undefined) return undefined;
   if (typeof value === 'string') return value.trim();
   problems.push(`${key}: received ${JSON.stringify(value)}; pass a string, e.g. -c ${key}=...`);
+  return undefined;
+}
+
+function numberOverride(key: string, value: unknown, problems: string[]): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof parsed === 'number' && Number.isFinite(parsed)) return parsed;
+  problems.push(`${key}: received ${JSON.stringify(value)}; pass a number, e.g. -c ${key}=50`);
   return undefined;
 }
 
@@ -376,6 +386,11 @@ export function loadStageConfig(stage: unknown, overrides: StageOverrides = {}):
   const problems: string[] = [];
   const base = DEFAULTS[stage];
   const alarmEmail = stringOverride('alarmEmail', overrides.alarmEmail, problems);
+  const reserved = numberOverride(
+    'stepRunnerReservedConcurrency',
+    overrides.stepRunnerReservedConcurrency,
+    problems,
+  );
   const sesFromEmail = stringOverride('sesFromEmail', overrides.sesFromEmail, problems);
   const sesRegion = stringOverride('sesRegion', overrides.sesRegion, problems);
   const sesVerifiedDomain = stringOverride('sesVerifiedDomain', overrides.sesVerifiedDomain, problems);
@@ -397,6 +412,9 @@ export function loadStageConfig(stage: unknown, overrides: StageOverrides = {}):
     logoutUrls: listOverride('logoutUrls', overrides.logoutUrls, problems) ?? base.logoutUrls,
     corsAllowedOrigins:
       listOverride('corsAllowedOrigins', overrides.corsAllowedOrigins, problems) ?? base.corsAllowedOrigins,
+    ...(reserved === undefined
+      ? {}
+      : { stepRunnerFunction: { ...base.stepRunnerFunction, reservedConcurrency: reserved } }),
     ...(alarmEmail ? { alarmEmail } : {}),
     ...(sesFromEmail && sesRegion
       ? {
@@ -433,6 +451,7 @@ export function stageConfigFromContext(node: ContextReader): StageConfig {
     logoutUrls: node.tryGetContext('logoutUrls'),
     corsAllowedOrigins: node.tryGetContext('corsAllowedOrigins'),
     alarmEmail: node.tryGetContext('alarmEmail'),
+    stepRunnerReservedConcurrency: node.tryGetContext('stepRunnerReservedConcurrency'),
     sesFromEmail: node.tryGetContext('sesFromEmail'),
     sesRegion: node.tryGetContext('sesRegion'),
     sesVerifiedDomain: node.tryGetContext('sesVerifiedDomain'),
