@@ -33,7 +33,7 @@ export interface FunctionSizing {
 
 /**
  * Optional Amazon SES sender for Cognito's e-mail (invitations, verification, password reset).
- * Cognito's built-in sender allows only a few dozen messages a day per account, so a deployment that
+ * Cognito's built-in sender allows only 50 messages a day per account, so a deployment that
  * invites more users than that a day needs SES. The identity must be verified in SES first.
  */
 export interface CognitoSesEmail {
