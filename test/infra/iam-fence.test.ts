@@ -1,7 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { CfnElement } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
+import { S3ArtifactStore } from '../../functions/adapters/s3-artifacts.ts';
 import {
   AWS_CALLS,
   type AwsCall,
@@ -11,7 +13,7 @@ import {
 } from '../../lib/aws-calls.ts';
 import { acknowledgedStarActions } from '../../lib/compliance.ts';
 import type { MeridianFunction } from '../../lib/constructs/function.ts';
-import { tenantSecretsPrefix } from '../../lib/constructs/tenant-data-role.ts';
+import { TENANT_ARTIFACT_PREFIX, tenantSecretsPrefix } from '../../lib/constructs/tenant-data-role.ts';
 import type { MeridianStack } from '../../lib/meridian-stack.ts';
 import { ACCOUNT, decide, type PolicyDocument, REGION, resolve, rolePolicies } from '../helpers/iam.ts';
 import { logicalId, synthStage } from '../helpers/synth.ts';
@@ -24,9 +26,10 @@ import { logicalId, synthStage } from '../helpers/synth.ts';
  */
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const OWN = 'tOwn1';
+// Generated tenant ids: `t` and 16 lowercase letters or digits (functions/core/ids.ts).
+const OWN = 'town1aaaaaaaaaaaa';
 // Another tenant, and one whose id extends ours (a prefix match would let `TENANT#tOwn1*` through).
-const OTHERS = ['tOther2', `${OWN}0`];
+const OTHERS = ['tother2aaaaaaaaaa', `${OWN}0`];
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 
@@ -202,6 +205,21 @@ describe('the list of AWS calls (lib/aws-calls.ts)', () => {
   });
 });
 
+describe('the artifact prefix', () => {
+  it('is where the artifact store writes each tenant object', async () => {
+    const sent: string[] = [];
+    const client = {
+      send: async (command: { input: { Key?: string } }) => {
+        sent.push(String(command.input.Key));
+        return {};
+      },
+    } as unknown as S3Client;
+    const ref = await new S3ArtifactStore(client, 'bucket').put(OWN, 'executions/x1/step.json', '{}');
+    expect(sent).toEqual([`${TENANT_ARTIFACT_PREFIX}/${OWN}/executions/x1/step.json`]);
+    expect(ref).toBe(`s3://bucket/${TENANT_ARTIFACT_PREFIX}/${OWN}/executions/x1/step.json`);
+  });
+});
+
 describe.each(['dev', 'prod'] as const)('IAM fence in %s', (stage) => {
   const { stack, template } = synthStage(stage);
   const resources = template.toJSON().Resources as Resources;
@@ -336,6 +354,18 @@ describe.each(['dev', 'prod'] as const)('IAM fence in %s', (stage) => {
       expect(unused(roles.fnRole.policies)).toEqual([]);
       expect(unused(roles.tenantRole.policies)).toEqual([]);
     });
+  });
+
+  it('tells each function its own tenant data role, so its runtime uses tenant credentials', () => {
+    for (const name of FUNCTION_NAMES) {
+      const fn = functionOf(stack, name);
+      const role = fn.tenantDataRole;
+      if (!role) throw new Error(`${name} has no tenant data role`);
+      const env = (resources[logicalId(stack, fn.function)]?.Properties?.Environment ?? {}) as {
+        Variables?: Record<string, unknown>;
+      };
+      expect(env.Variables?.TENANT_DATA_ROLE_ARN).toEqual({ 'Fn::GetAtt': [logicalId(stack, role), 'Arn'] });
+    }
   });
 
   it('lets each tenant data role be assumed only by its own function, with a TenantId tag', () => {
