@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { loadStageConfig, StageConfigError } from '../../lib/config.ts';
-import { logicalId, resource, synthStage } from '../helpers/synth.ts';
+import { logicalId, nagFindings, resource, synthStage } from '../helpers/synth.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -91,10 +91,11 @@ describe.each(['dev', 'prod'] as const)('AWS deploy checks in %s', (stage) => {
 
 describe('optional SES e-mail for Cognito', () => {
   it('sends through the configured SES identity', () => {
-    const { stack, template } = synthStage('dev', {
+    const { app, stack, template } = synthStage('dev', {
       sesFromEmail: 'no-reply@example.com',
       sesRegion: 'eu-west-1',
     });
+    expect(nagFindings(app)).toEqual([]);
     const pool = resource(template, logicalId(stack, stack.identity.userPool));
     expect(pool.Properties.EmailConfiguration).toMatchObject({
       EmailSendingAccount: 'DEVELOPER',
