@@ -115,7 +115,8 @@ export class Flows extends Construct implements WorkflowMonitoring {
   readonly statusHandler: MeridianFunction;
   /**
    * Role the step runner assumes per tenant (session tag `TenantId`): the tenant's items, and read-only
-   * access to the tenant's secrets. The step runner has no table or secret permission of its own.
+   * access to the tenant's secrets, and the tenant's artifact prefix. The step runner has no table,
+   * artifact or secret permission of its own.
    */
   readonly stepRunnerTenantRole: Role;
   /** Role the approval handler assumes per tenant: that tenant's items, nothing else. */

@@ -343,7 +343,8 @@ export class MeridianFunction extends Construct implements IGrantable {
 
   /**
    * Sets `TENANT_DATA_ROLE_ARN` and `SECRETS_PREFIX` and allows assuming `role` with session tags: the
-   * runtime then reaches each tenant's items and secrets only through that role, tagged with the tenant.
+   * runtime then reaches each tenant's items, artifacts and secrets only through that role, tagged
+   * with the tenant.
    * The role must trust this function's role (see `createTenantDataRole`).
    */
   bindTenantDataRole(role: IRole, secretsPrefix: string): this {
