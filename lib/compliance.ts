@@ -22,3 +22,29 @@ export function acknowledgeWildcardResource(scope: IConstruct, resource: string,
   const flattened = flattenCfnReference(Stack.of(scope).resolve(resource));
   Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flattened}]`, reason });
 }
+
+/** Node metadata type under which {@link acknowledgeResourceStar} records the actions it covers. */
+export const RESOURCE_STAR_ACTIONS_METADATA = 'meridian:resource-star-actions';
+
+const starReasons = new WeakMap<IConstruct, string[]>();
+
+/**
+ * Acknowledges `"Resource": "*"` on `role` for exactly `actions` (actions that support no
+ * resource-level permission), with the reason. cdk-nag has one finding id for every `*` resource of
+ * a role, so the actions are recorded on the node too: test/infra/iam-fence.test.ts fails when a
+ * `*` statement of the role allows any action not acknowledged here.
+ */
+export function acknowledgeResourceStar(role: IConstruct, actions: readonly string[], reason: string): void {
+  const reasons = starReasons.get(role) ?? [];
+  reasons.push(`${actions.join(', ')}: ${reason}`);
+  starReasons.set(role, reasons);
+  role.node.addMetadata(RESOURCE_STAR_ACTIONS_METADATA, [...actions]);
+  Validations.of(role).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: reasons.join(' ') });
+}
+
+/** The actions acknowledged on `role` with {@link acknowledgeResourceStar}. */
+export function acknowledgedStarActions(role: IConstruct): string[] {
+  return role.node.metadata
+    .filter((entry) => entry.type === RESOURCE_STAR_ACTIONS_METADATA)
+    .flatMap((entry) => entry.data as string[]);
+}

@@ -23,6 +23,26 @@ export interface FunctionSizing {
   readonly memoryMb: number;
   /** Maximum run time of one invocation. */
   readonly timeout: Duration;
+  /**
+   * Reserved concurrency: both the function's guaranteed share of the account's concurrency and its
+   * ceiling. Set on the step runner as a bulkhead, so a burst of workflow steps cannot take the
+   * concurrency the authorizer and the API need. @default - none: the unreserved pool
+   */
+  readonly reservedConcurrency?: number;
+}
+
+/**
+ * Optional Amazon SES sender for Cognito's e-mail (invitations, verification, password reset).
+ * Cognito's built-in sender allows only 50 messages a day per account, so a deployment that
+ * invites more users than that a day needs SES. The identity must be verified in SES first.
+ */
+export interface CognitoSesEmail {
+  /** The From address, e.g. `no-reply@example.com`; its address or domain is a verified SES identity. */
+  readonly fromEmail: string;
+  /** The SES region where the identity is verified (required: the stack's region is unknown at synth). */
+  readonly sesRegion: string;
+  /** The verified SES domain the address belongs to, when the identity is a domain. */
+  readonly sesVerifiedDomain?: string;
 }
 
 /** API Gateway stage throttling. */
@@ -91,6 +111,11 @@ export interface StageConfig {
   readonly approvalHandlerFunction: FunctionSizing;
   /** Sizing of the execution status handler (records a final status: a few table writes). */
   readonly statusHandlerFunction: FunctionSizing;
+  /**
+   * Cognito e-mail through SES instead of Cognito's built-in sender (low daily cap).
+   * @default - Cognito's built-in sender
+   */
+  readonly cognitoEmail?: CognitoSesEmail;
   /** Percentage of finished executions that failed or timed out above which the alarm fires. */
   readonly executionFailureRateAlarmPercent: number;
   /** Percentage of step runner invocations that failed above which the alarm fires. */
@@ -109,6 +134,14 @@ export interface StageOverrides {
   readonly corsAllowedOrigins?: unknown;
   /** Sets {@link StageConfig.alarmEmail}. */
   readonly alarmEmail?: unknown;
+  /** Replaces the step runner's {@link FunctionSizing.reservedConcurrency} (its bulkhead). */
+  readonly stepRunnerReservedConcurrency?: unknown;
+  /** Sets {@link CognitoSesEmail.fromEmail}, turning on Cognito e-mail through SES. */
+  readonly sesFromEmail?: unknown;
+  /** Sets {@link CognitoSesEmail.sesRegion}. */
+  readonly sesRegion?: unknown;
+  /** Sets {@link CognitoSesEmail.sesVerifiedDomain}. */
+  readonly sesVerifiedDomain?: unknown;
 }
 
 /** Thrown at synth when the stage or an override is invalid; the message names each value and the fix. */
@@ -127,7 +160,7 @@ const CLI_LOGOUT = 'http://localhost:8765/logout';
  * timeout bites first), and a longer limit would only let a stuck step bill for longer.
  * 1024 MB: CPU scales with memory, and the runner parses and serializes outputs of up to 256 KB.
  */
-const STEP_RUNNER_SIZING: FunctionSizing = { memoryMb: 1024, timeout: Duration.minutes(5) };
+const STEP_RUNNER_SIZING = { memoryMb: 1024, timeout: Duration.minutes(5) } as const;
 
 const DEFAULTS: Readonly<Record<StageName, Omit<StageConfig, 'stage'>>> = {
   dev: {
@@ -150,7 +183,8 @@ const DEFAULTS: Readonly<Record<StageName, Omit<StageConfig, 'stage'>>> = {
     apiLatencyP99AlarmMs: 5000,
     apiFunction: { memoryMb: 1024, timeout: Duration.seconds(25) },
     authorizerFunction: { memoryMb: 512, timeout: Duration.seconds(5) },
-    stepRunnerFunction: STEP_RUNNER_SIZING,
+    // A new account may have only 10 concurrent executions in all; 5 leaves the rest to the API.
+    stepRunnerFunction: { ...STEP_RUNNER_SIZING, reservedConcurrency: 5 },
     approvalHandlerFunction: { memoryMb: 256, timeout: Duration.seconds(30) },
     statusHandlerFunction: { memoryMb: 256, timeout: Duration.seconds(30) },
     // dev runs test workflows that fail on purpose; only a broken platform should page.
@@ -176,7 +210,9 @@ const DEFAULTS: Readonly<Record<StageName, Omit<StageConfig, 'stage'>>> = {
     apiLatencyP99AlarmMs: 2000,
     apiFunction: { memoryMb: 1024, timeout: Duration.seconds(25) },
     authorizerFunction: { memoryMb: 512, timeout: Duration.seconds(5) },
-    stepRunnerFunction: STEP_RUNNER_SIZING,
+    // Of the default 1,000 per account: steps queue in Step Functions (retried on throttling) rather
+    // than take the concurrency sign-in and the API need.
+    stepRunnerFunction: { ...STEP_RUNNER_SIZING, reservedConcurrency: 200 },
     approvalHandlerFunction: { memoryMb: 256, timeout: Duration.seconds(30) },
     statusHandlerFunction: { memoryMb: 256, timeout: Duration.seconds(30) },
     executionFailureRateAlarmPercent: 10,
@@ -211,6 +247,14 @@ function stringOverride(key: string, value: unknown, problems: string[]): string
   if (value === undefined) return undefined;
   if (typeof value === 'string') return value.trim();
   problems.push(`${key}: received ${JSON.stringify(value)}; pass a string, e.g. -c ${key}=...`);
+  return undefined;
+}
+
+function numberOverride(key: string, value: unknown, problems: string[]): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof parsed === 'number' && Number.isFinite(parsed)) return parsed;
+  problems.push(`${key}: received ${JSON.stringify(value)}; pass a number, e.g. -c ${key}=50`);
   return undefined;
 }
 
@@ -271,6 +315,10 @@ function checkSizing(
   if (seconds < 1 || seconds > maxTimeoutSeconds) {
     problems.push(`${key}.timeout: received ${seconds}s; use 1 to ${maxTimeoutSeconds} seconds`);
   }
+  const reserved = sizing.reservedConcurrency;
+  if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 1)) {
+    problems.push(`${key}.reservedConcurrency: received ${reserved}; use a whole number >= 1`);
+  }
 }
 
 function validate(config: StageConfig, problems: string[]): void {
@@ -285,6 +333,11 @@ function validate(config: StageConfig, problems: string[]): void {
   for (const url of config.callbackUrls) checkRedirectUrl('callbackUrls', url, problems);
   for (const url of config.logoutUrls) checkRedirectUrl('logoutUrls', url, problems);
   for (const origin of config.corsAllowedOrigins) checkOrigin(config.stage, origin, problems);
+  if (config.cognitoEmail !== undefined && !EMAIL.test(config.cognitoEmail.fromEmail)) {
+    problems.push(
+      `sesFromEmail: received "${config.cognitoEmail.fromEmail}"; use a verified SES address like no-reply@example.com`,
+    );
+  }
   if (config.alarmEmail !== undefined && !EMAIL.test(config.alarmEmail)) {
     problems.push(`alarmEmail: received "${config.alarmEmail}"; use an address like ops@example.com`);
   }
@@ -333,6 +386,22 @@ export function loadStageConfig(stage: unknown, overrides: StageOverrides = {}):
   const problems: string[] = [];
   const base = DEFAULTS[stage];
   const alarmEmail = stringOverride('alarmEmail', overrides.alarmEmail, problems);
+  const reserved = numberOverride(
+    'stepRunnerReservedConcurrency',
+    overrides.stepRunnerReservedConcurrency,
+    problems,
+  );
+  const sesFromEmail = stringOverride('sesFromEmail', overrides.sesFromEmail, problems);
+  const sesRegion = stringOverride('sesRegion', overrides.sesRegion, problems);
+  const sesVerifiedDomain = stringOverride('sesVerifiedDomain', overrides.sesVerifiedDomain, problems);
+  if (!sesFromEmail && (sesRegion || sesVerifiedDomain)) {
+    problems.push(
+      'sesRegion, sesVerifiedDomain: set sesFromEmail too, e.g. -c sesFromEmail=no-reply@example.com',
+    );
+  }
+  if (sesFromEmail && !sesRegion) {
+    problems.push('sesRegion: required with sesFromEmail, e.g. -c sesRegion=eu-west-1');
+  }
   const config: StageConfig = {
     ...base,
     stage,
@@ -343,7 +412,19 @@ export function loadStageConfig(stage: unknown, overrides: StageOverrides = {}):
     logoutUrls: listOverride('logoutUrls', overrides.logoutUrls, problems) ?? base.logoutUrls,
     corsAllowedOrigins:
       listOverride('corsAllowedOrigins', overrides.corsAllowedOrigins, problems) ?? base.corsAllowedOrigins,
+    ...(reserved === undefined
+      ? {}
+      : { stepRunnerFunction: { ...base.stepRunnerFunction, reservedConcurrency: reserved } }),
     ...(alarmEmail ? { alarmEmail } : {}),
+    ...(sesFromEmail && sesRegion
+      ? {
+          cognitoEmail: {
+            fromEmail: sesFromEmail,
+            sesRegion,
+            ...(sesVerifiedDomain ? { sesVerifiedDomain } : {}),
+          },
+        }
+      : {}),
   };
   validate(config, problems);
   if (problems.length > 0) {
@@ -370,6 +451,10 @@ export function stageConfigFromContext(node: ContextReader): StageConfig {
     logoutUrls: node.tryGetContext('logoutUrls'),
     corsAllowedOrigins: node.tryGetContext('corsAllowedOrigins'),
     alarmEmail: node.tryGetContext('alarmEmail'),
+    stepRunnerReservedConcurrency: node.tryGetContext('stepRunnerReservedConcurrency'),
+    sesFromEmail: node.tryGetContext('sesFromEmail'),
+    sesRegion: node.tryGetContext('sesRegion'),
+    sesVerifiedDomain: node.tryGetContext('sesVerifiedDomain'),
   });
 }
 

@@ -64,8 +64,10 @@ export class MeridianStack extends Stack {
       ...props,
     });
     this.config = config;
-    Tags.of(this).add('Project', 'Meridian');
-    Tags.of(this).add('Stage', config.stage);
+    // CloudFormation's AWS::CloudWatch::Dashboard takes no Tags (cfn-lint E3002), though the CDK offers them.
+    const untaggable = { excludeResourceTypes: ['AWS::CloudWatch::Dashboard'] };
+    Tags.of(this).add('Project', 'Meridian', untaggable);
+    Tags.of(this).add('Stage', config.stage, untaggable);
 
     this.accessLogs = new AccessLogs(this, 'AccessLogs', { expirationDays: config.accessLogsExpirationDays });
     this.storage = new Storage(this, 'Storage', {
@@ -89,6 +91,7 @@ export class MeridianStack extends Stack {
       logoutUrls: config.logoutUrls,
       removalPolicy: config.removalPolicy,
       deletionProtection: config.deletionProtection,
+      ...(config.cognitoEmail ? { sesEmail: config.cognitoEmail } : {}),
     });
 
     this.api = new Api(this, 'Api', {

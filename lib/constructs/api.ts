@@ -17,6 +17,7 @@ import type { Role } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { PLATFORM_ITEMS, tenantItemActions } from '../aws-calls.ts';
 import type { FunctionSizing, StageName, ThrottleConfig } from '../config.ts';
 import { MeridianFunction } from './function.ts';
 import { createTenantDataRole, tenantSecretsPrefix } from './tenant-data-role.ts';
@@ -125,6 +126,8 @@ export class Api extends Construct {
    * whose partition key starts with `TENANT#<tenant>` and secrets under `<prefix>/<tenant>/` only.
    */
   readonly tenantDataRole: Role;
+  /** Role the authorizer assumes per tenant: reads that tenant's items, updates an API key's last use. */
+  readonly authorizerTenantRole: Role;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -142,9 +145,13 @@ export class Api extends Construct {
       memorySize: props.apiFunction.memoryMb,
       timeout: props.apiFunction.timeout,
     })
-      .bindTable(props.table)
-      .bindAuditBucket(props.auditBucket)
-      .bindArtifactsBucket(props.artifactsBucket)
+      // Tenant items, artifacts and secrets only through the tenant data role below; with its own
+      // role, only the platform-level items named here.
+      .bindTable(props.table, 'nameOnly')
+      .bindPlatformItems(props.table, [PLATFORM_ITEMS.health, PLATFORM_ITEMS.tenantList])
+      // The readiness check's HeadBucket; audit archive objects are not the API's to read or write.
+      .bindAuditBucket(props.auditBucket, 'head')
+      .bindArtifactsBucket(props.artifactsBucket, 'nameOnly')
       .bindUserPool(props.userPool, props.userPoolClient, 'admin');
 
     this.authorizerFunction = new MeridianFunction(this, 'AuthorizerFunction', {
@@ -155,8 +162,10 @@ export class Api extends Construct {
       memorySize: props.authorizerFunction.memoryMb,
       timeout: props.authorizerFunction.timeout,
     })
-      // Reads (API key and login-to-tenant lookups) plus UpdateItem for an API key's lastUsedAt.
-      .bindTable(props.table, 'readUpdate')
+      // Login to tenant is the one platform-level lookup; the user, tenant, roles and API keys are
+      // then read (and a key's lastUsedAt updated) through the authorizer's tenant data role.
+      .bindTable(props.table, 'nameOnly')
+      .bindPlatformItems(props.table, [PLATFORM_ITEMS.userBySub])
       // The shared runtime config requires the variable; the authorizer never touches the bucket.
       .bindAuditBucket(props.auditBucket, 'nameOnly')
       // Access tokens are verified against the pool's public JWKS: no Cognito permission needed.
@@ -176,11 +185,24 @@ export class Api extends Construct {
       secretsPrefix,
       // The API manages tenant secrets (create, rotate, delete) as well as reading them.
       secretAccess: 'manage',
+      itemActions: tenantItemActions('api'),
+      // Large step outputs the API resolves for GET /executions/{id} (and writes for large inputs).
+      artifacts: { bucket: props.artifactsBucket, access: 'readWrite' },
       trustedRole: this.apiFunction.role,
       description:
-        'Assumed by the API function with session tag TenantId; reaches only that tenant items and secrets',
+        'Assumed by the API function with session tag TenantId; reaches only that tenant items, artifacts and secrets',
     });
     this.apiFunction.bindTenantDataRole(this.tenantDataRole, secretsPrefix);
+    this.authorizerTenantRole = createTenantDataRole(this, 'AuthorizerTenantRole', {
+      table: props.table,
+      secretsPrefix,
+      secretAccess: 'none',
+      itemActions: tenantItemActions('authorizer'),
+      trustedRole: this.authorizerFunction.role,
+      description:
+        'Assumed by the authorizer with session tag TenantId; reads that tenant items, updates API key use',
+    });
+    this.authorizerFunction.bindTenantDataRole(this.authorizerTenantRole, secretsPrefix);
 
     this.accessLogGroup = new LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,

@@ -11,7 +11,8 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledgeWildcardResource } from '../compliance.ts';
+import { tenantItemActions } from '../aws-calls.ts';
+import { acknowledgeResourceStar, acknowledgeWildcardResource } from '../compliance.ts';
 import type { FunctionSizing, StageName } from '../config.ts';
 import { METRICS_NAMESPACE, MeridianFunction } from './function.ts';
 import type { WorkflowMonitoring } from './telemetry.ts';
@@ -114,9 +115,14 @@ export class Flows extends Construct implements WorkflowMonitoring {
   readonly statusHandler: MeridianFunction;
   /**
    * Role the step runner assumes per tenant (session tag `TenantId`): the tenant's items, and read-only
-   * access to the tenant's secrets. The step runner has no table or secret permission of its own.
+   * access to the tenant's secrets, and the tenant's artifact prefix. The step runner has no table,
+   * artifact or secret permission of its own.
    */
   readonly stepRunnerTenantRole: Role;
+  /** Role the approval handler assumes per tenant: that tenant's items, nothing else. */
+  readonly approvalHandlerTenantRole: Role;
+  /** Role the status handler assumes per tenant: that tenant's items, nothing else. */
+  readonly statusHandlerTenantRole: Role;
   /** The execution role of every workflow state machine. */
   readonly workflowRole: Role;
   /** Where every workflow state machine logs (errors only, without execution data). */
@@ -185,13 +191,19 @@ export class Flows extends Construct implements WorkflowMonitoring {
       serviceName: WORKFLOW_SERVICE_NAMES.stepRunner,
       memorySize: props.stepRunnerFunction.memoryMb,
       timeout: props.stepRunnerFunction.timeout,
+      // The bulkhead: a burst of steps is throttled (and retried by the workflow) before it can take
+      // the concurrency the authorizer and the API need.
+      ...(props.stepRunnerFunction.reservedConcurrency !== undefined
+        ? { reservedConcurrency: props.stepRunnerFunction.reservedConcurrency }
+        : {}),
     })
       // Every item the step runner touches is a tenant's: it reaches them only through the tenant
       // role below, never with its own credentials.
       .bindTable(props.table, 'nameOnly')
       .bindAuditBucket(props.auditBucket, 'nameOnly')
       .bindUserPool(props.userPool, props.userPoolClient, 'verify')
-      .bindArtifactsBucket(props.artifactsBucket, 'readWrite');
+      // Large step outputs too: only under the tenant's prefix, through the tenant role.
+      .bindArtifactsBucket(props.artifactsBucket, 'nameOnly');
 
     const secretsPrefix = tenantSecretsPrefix(props.stage);
     this.stepRunnerTenantRole = createTenantDataRole(this, 'StepRunnerTenantRole', {
@@ -199,6 +211,8 @@ export class Flows extends Construct implements WorkflowMonitoring {
       secretsPrefix,
       // Provider API keys and tool credentials are only read during a step.
       secretAccess: 'read',
+      itemActions: tenantItemActions('stepRunner'),
+      artifacts: { bucket: props.artifactsBucket, access: 'readWrite' },
       trustedRole: this.stepRunner.role,
       description:
         'Assumed by the step runner with session tag TenantId; that tenant items and read-only secrets',
@@ -214,9 +228,18 @@ export class Flows extends Construct implements WorkflowMonitoring {
       memorySize: props.approvalHandlerFunction.memoryMb,
       timeout: props.approvalHandlerFunction.timeout,
     })
-      .bindTable(props.table, 'readWrite')
+      .bindTable(props.table, 'nameOnly')
       .bindAuditBucket(props.auditBucket, 'nameOnly')
       .bindUserPool(props.userPool, props.userPoolClient, 'verify');
+    this.approvalHandlerTenantRole = createTenantDataRole(this, 'ApprovalHandlerTenantRole', {
+      table: props.table,
+      secretsPrefix,
+      secretAccess: 'none',
+      itemActions: tenantItemActions('approvalHandler'),
+      trustedRole: this.approvalHandler.role,
+      description: 'Assumed by the approval handler with session tag TenantId; that tenant items only',
+    });
+    this.approvalHandler.bindTenantDataRole(this.approvalHandlerTenantRole, secretsPrefix);
 
     this.statusHandler = new MeridianFunction(this, 'StatusHandler', {
       ...common,
@@ -229,9 +252,18 @@ export class Flows extends Construct implements WorkflowMonitoring {
       // lands here instead of being dropped, and the execution's status can be recorded by a redrive.
       deadLetterQueue: this.statusDeadLetterQueue,
     })
-      .bindTable(props.table, 'readWrite')
+      .bindTable(props.table, 'nameOnly')
       .bindAuditBucket(props.auditBucket, 'nameOnly')
       .bindUserPool(props.userPool, props.userPoolClient, 'verify');
+    this.statusHandlerTenantRole = createTenantDataRole(this, 'StatusHandlerTenantRole', {
+      table: props.table,
+      secretsPrefix,
+      secretAccess: 'none',
+      itemActions: tenantItemActions('statusHandler'),
+      trustedRole: this.statusHandler.role,
+      description: 'Assumed by the status handler with session tag TenantId; that tenant items only',
+    });
+    this.statusHandler.bindTenantDataRole(this.statusHandlerTenantRole, secretsPrefix);
 
     for (const fn of [this.stepRunner, this.approvalHandler]) {
       Validations.of(fn.function).acknowledge({
@@ -365,11 +397,11 @@ export class Flows extends Construct implements WorkflowMonitoring {
       executions,
       `Executions are named at run time from idempotency keys; StopExecution is limited to executions of this stage's "${this.stateMachinePrefix}-*" state machines.`,
     );
-    Validations.of(fn.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'states:SendTaskSuccess and states:SendTaskFailure (resuming or failing an approval step) are authorized by the unguessable task token and support no resource-level permissions; X-Ray writes likewise need "*".',
-    });
+    acknowledgeResourceStar(
+      fn.role,
+      ['states:SendTaskFailure', 'states:SendTaskSuccess'],
+      'Resuming or failing an approval step is authorized by the unguessable task token; these actions support no resource-level permissions.',
+    );
 
     fn.addEnvironment('STATE_MACHINE_PREFIX', this.stateMachinePrefix)
       // The unqualified function ARNs: the compiled ASL invokes `FunctionName: <arn>`, which runs $LATEST.
@@ -498,11 +530,30 @@ export class Flows extends Construct implements WorkflowMonitoring {
       }),
     );
 
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'The CloudWatch Logs delivery actions Step Functions logging needs (logs:CreateLogDelivery, GetLogDelivery, PutResourcePolicy, ...) and the X-Ray tracing writes support no resource-level permissions; Lambda invocation is limited to the two workflow functions.',
-    });
+    acknowledgeResourceStar(
+      role,
+      [
+        'xray:GetSamplingRules',
+        'xray:GetSamplingTargets',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ],
+      'X-Ray tracing of the state machines supports no resource-level permissions.',
+    );
+    acknowledgeResourceStar(
+      role,
+      [
+        'logs:CreateLogDelivery',
+        'logs:DeleteLogDelivery',
+        'logs:DescribeLogGroups',
+        'logs:DescribeResourcePolicies',
+        'logs:GetLogDelivery',
+        'logs:ListLogDeliveries',
+        'logs:PutResourcePolicy',
+        'logs:UpdateLogDelivery',
+      ],
+      'The CloudWatch Logs delivery actions Step Functions logging needs support no resource-level permissions.',
+    );
     for (const fn of [this.stepRunner, this.approvalHandler]) {
       acknowledgeWildcardResource(
         role,

@@ -17,7 +17,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledgeWildcardResource } from '../compliance.ts';
+import { acknowledgeResourceStar, acknowledgeWildcardResource } from '../compliance.ts';
 import type { StageName } from '../config.ts';
 import {
   TABLE_ITEM_READ_ACTIONS,
@@ -67,9 +67,10 @@ export type TableAccess = 'nameOnly' | 'read' | 'readUpdate' | 'readWrite';
 
 /**
  * How a function may use a bucket. `nameOnly` sets the variable without any permission: the runtime
- * config requires it even in functions that never touch the bucket.
+ * config requires it even in functions that never touch the bucket. `head` allows only HeadBucket
+ * (authorized as s3:ListBucket): the readiness check.
  */
-export type BucketAccess = 'nameOnly' | 'read' | 'readWrite';
+export type BucketAccess = 'nameOnly' | 'head' | 'read' | 'readWrite';
 
 /**
  * How a function may use the user pool. `verify` only sets the ids (JWT verification reads the public
@@ -77,17 +78,34 @@ export type BucketAccess = 'nameOnly' | 'read' | 'readWrite';
  */
 export type UserPoolAccess = 'verify' | 'admin';
 
-/** Cognito calls the API makes to manage a tenant's users; nothing pool-wide beyond DescribeUserPool. */
+/**
+ * Cognito calls the API makes (functions/adapters/cognito-directory.ts and the readiness check), and
+ * nothing else: no group changes (AdminAddUserToGroup would let a compromised API function make
+ * anyone a platform admin), no password setting, no reads of other users.
+ */
 export const USER_POOL_ADMIN_ACTIONS: readonly string[] = [
-  'cognito-idp:AdminAddUserToGroup',
   'cognito-idp:AdminCreateUser',
   'cognito-idp:AdminDeleteUser',
   'cognito-idp:AdminDisableUser',
   'cognito-idp:AdminEnableUser',
-  'cognito-idp:AdminGetUser',
-  'cognito-idp:AdminSetUserPassword',
   'cognito-idp:DescribeUserPool',
 ];
+
+/**
+ * A platform-level item a function reads with its own role: items whose partition key (or, on the
+ * index, GSI1 partition key) is not a tenant's. Each is named exactly, or by a prefix no tenant
+ * key has, and only for the actions listed.
+ */
+export interface PlatformItems {
+  /** Statement id. */
+  readonly sid: string;
+  /** Item actions, e.g. `dynamodb:GetItem`. */
+  readonly actions: readonly string[];
+  /** On the table (`pk`) or on GSI1 (`gsi1pk`). */
+  readonly on: 'table' | 'index';
+  /** Allowed partition keys (`dynamodb:LeadingKeys`, StringLike), e.g. `HEALTH`, `SUB#*`. */
+  readonly leadingKeys: readonly string[];
+}
 
 /** Properties of {@link MeridianFunction}. */
 export interface MeridianFunctionProps {
@@ -118,6 +136,11 @@ export interface MeridianFunctionProps {
    * @default - no dead-letter queue: the function is only invoked synchronously
    */
   readonly deadLetterQueue?: IQueue;
+  /**
+   * Reserved concurrency: a bulkhead that caps the function and keeps the rest of the account's
+   * concurrency for the others. @default - the unreserved pool
+   */
+  readonly reservedConcurrency?: number;
 }
 
 /**
@@ -134,6 +157,8 @@ export class MeridianFunction extends Construct implements IGrantable {
   readonly role: Role;
   /** The function's log group. */
   readonly logGroup: LogGroup;
+  /** The role this function assumes per tenant, once bound ({@link bindTenantDataRole}). */
+  tenantDataRole: IRole | undefined;
 
   constructor(scope: Construct, id: string, props: MeridianFunctionProps) {
     super(scope, id);
@@ -176,6 +201,9 @@ export class MeridianFunction extends Construct implements IGrantable {
       },
       bundling: BUNDLING_OPTIONS,
       ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
+      ...(props.reservedConcurrency !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrency }
+        : {}),
     });
     // The Lambda construct allows sqs:SendMessage on the queue, but not the key an encrypted queue needs.
     const deadLetterKey = props.deadLetterQueue?.encryptionMasterKey;
@@ -196,11 +224,11 @@ export class MeridianFunction extends Construct implements IGrantable {
       id: 'Serverless-LambdaLatestVersion',
       reason: runtimeReason,
     });
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions; any other "*" statement on this role is acknowledged where it is added, with its own reason.',
-    });
+    acknowledgeResourceStar(
+      this.role,
+      ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+      'Active X-Ray tracing writes trace segments and telemetry, which support no resource-level permissions.',
+    );
   }
 
   /** The role's principal, so the construct can be passed wherever a grantee is expected. */
@@ -252,6 +280,40 @@ export class MeridianFunction extends Construct implements IGrantable {
   }
 
   /**
+   * Allows the platform-level items of `items` on `table` (and reads through its key), nothing else:
+   * each statement names its partition keys, and a request naming none is not allowed.
+   */
+  bindPlatformItems(table: ITable, items: readonly PlatformItems[]): this {
+    const [tableArn, indexArn] = tableResourceArns(table);
+    for (const item of items) {
+      this.addToRolePolicy(
+        new PolicyStatement({
+          sid: item.sid,
+          actions: [...item.actions],
+          resources: [item.on === 'table' ? String(tableArn) : String(indexArn)],
+          conditions: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...item.leadingKeys] },
+            // ForAllValues holds for an empty set: a request naming no partition must not pass.
+            Null: { 'dynamodb:LeadingKeys': 'false' },
+          },
+        }),
+      );
+    }
+    if (table.encryptionKey && items.length > 0) {
+      this.addToRolePolicy(
+        new PolicyStatement({
+          actions: tableKeyActions('read'),
+          resources: [table.encryptionKey.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` },
+          },
+        }),
+      );
+    }
+    return this;
+  }
+
+  /**
    * Sets `AUDIT_BUCKET_NAME`. `read` allows listing and reading (the readiness check), `readWrite`
    * also writing new archive objects; Object Lock, not IAM, makes written objects immutable.
    */
@@ -281,10 +343,12 @@ export class MeridianFunction extends Construct implements IGrantable {
 
   /**
    * Sets `TENANT_DATA_ROLE_ARN` and `SECRETS_PREFIX` and allows assuming `role` with session tags: the
-   * runtime then reaches each tenant's items and secrets only through that role, tagged with the tenant.
+   * runtime then reaches each tenant's items, artifacts and secrets only through that role, tagged
+   * with the tenant.
    * The role must trust this function's role (see `createTenantDataRole`).
    */
   bindTenantDataRole(role: IRole, secretsPrefix: string): this {
+    this.tenantDataRole = role;
     this.addToRolePolicy(
       new PolicyStatement({ actions: ['sts:AssumeRole', 'sts:TagSession'], resources: [role.roleArn] }),
     );
@@ -296,6 +360,12 @@ export class MeridianFunction extends Construct implements IGrantable {
   private bindBucket(variable: string, bucket: IBucket, access: BucketAccess): this {
     this.addEnvironment(variable, bucket.bucketName);
     if (access === 'nameOnly') return this;
+    if (access === 'head') {
+      this.addToRolePolicy(
+        new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+      );
+      return this;
+    }
     const objects = bucket.arnForObjects('*');
     this.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
     this.addToRolePolicy(

@@ -12,12 +12,13 @@ import {
   type UserPoolClient,
   UserPoolClientIdentityProvider,
   type UserPoolDomain,
+  UserPoolEmail,
   UserPoolGroup,
   type UserPoolResourceServer,
 } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import { IDENTITY_SCHEMA } from '../../functions/shared/identity-schema.ts';
-import type { MfaMode } from '../config.ts';
+import type { CognitoSesEmail, MfaMode } from '../config.ts';
 
 /** Properties of {@link Identity}. */
 export interface IdentityProps {
@@ -38,6 +39,8 @@ export interface IdentityProps {
   readonly removalPolicy: RemovalPolicy;
   /** Cognito deletion protection (prod). */
   readonly deletionProtection: boolean;
+  /** Send Cognito's e-mail through SES. @default - Cognito's built-in sender (low daily cap) */
+  readonly sesEmail?: CognitoSesEmail;
 }
 
 /**
@@ -89,6 +92,17 @@ export class Identity extends Construct {
       mfa: Mfa[props.mfa],
       ...(props.mfa === 'OFF' ? {} : { mfaSecondFactor: { otp: true, sms: false } }),
       accountRecovery: AccountRecovery.EMAIL_ONLY,
+      ...(props.sesEmail
+        ? {
+            email: UserPoolEmail.withSES({
+              fromEmail: props.sesEmail.fromEmail,
+              sesRegion: props.sesEmail.sesRegion,
+              ...(props.sesEmail.sesVerifiedDomain
+                ? { sesVerifiedDomain: props.sesEmail.sesVerifiedDomain }
+                : {}),
+            }),
+          }
+        : {}),
       featurePlan: props.threatProtection ? FeaturePlan.PLUS : FeaturePlan.ESSENTIALS,
       ...(props.threatProtection
         ? { standardThreatProtectionMode: StandardThreatProtectionMode.FULL_FUNCTION }

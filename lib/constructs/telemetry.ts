@@ -1,4 +1,4 @@
-import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
@@ -107,11 +107,13 @@ export class Telemetry extends Construct {
       removalPolicy: props.removalPolicy,
     });
     // CloudWatch publishes alarm notifications itself; without these it cannot write to an encrypted topic.
+    const sourceAccount = { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } };
     key.addToResourcePolicy(
       new PolicyStatement({
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        conditions: sourceAccount,
       }),
     );
     this.alarmTopic = new Topic(this, 'AlarmTopic', {
@@ -119,6 +121,18 @@ export class Telemetry extends Construct {
       masterKey: key,
       enforceSSL: true,
     });
+    // The topic policy (created for enforceSSL) replaces SNS's default one, which let the account's
+    // services publish: without this statement CloudWatch could not deliver a single alarm.
+    // The source account stops another account's alarms from publishing here (confused deputy).
+    this.alarmTopic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alarmTopic.topicArn],
+        conditions: sourceAccount,
+      }),
+    );
     if (props.alarmEmail !== undefined) {
       const subscription = this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
       Validations.of(subscription).acknowledge({

@@ -1,6 +1,7 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { ArnPrincipal, Effect, type IRole, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { acknowledgeWildcardResource } from '../compliance.ts';
 import type { StageName } from '../config.ts';
@@ -24,14 +25,17 @@ export function tenantSecretsPrefix(stage: StageName): string {
  * management (create, rotate, delete), `read` only fetches values (the step runner's provider keys
  * and tool credentials).
  */
-export type TenantSecretAccess = 'read' | 'manage';
+export type TenantSecretAccess = 'none' | 'read' | 'manage';
+
+/** The prefix of a tenant's objects in the artifacts bucket: `tenants/<tenantId>/`. */
+export const TENANT_ARTIFACT_PREFIX = 'tenants';
 
 const SECRET_ACTIONS: Readonly<Record<TenantSecretAccess, readonly string[]>> = {
+  none: [],
   read: ['secretsmanager:GetSecretValue'],
   manage: [
     'secretsmanager:CreateSecret',
     'secretsmanager:DeleteSecret',
-    'secretsmanager:DescribeSecret',
     'secretsmanager:GetSecretValue',
     'secretsmanager:PutSecretValue',
     'secretsmanager:TagResource',
@@ -46,6 +50,16 @@ export interface TenantDataRoleProps {
   readonly secretsPrefix: string;
   /** What the role may do with the tenant's secrets. */
   readonly secretAccess: TenantSecretAccess;
+  /**
+   * The item actions the role allows on the tenant's partitions: those the function's code makes,
+   * from lib/aws-calls.ts ({@link tenantItemActions}).
+   */
+  readonly itemActions: readonly string[];
+  /**
+   * The artifacts bucket: objects under `tenants/<tenant>/` only (large step outputs).
+   * @default - no artifact access
+   */
+  readonly artifacts?: { readonly bucket: IBucket; readonly access: 'read' | 'readWrite' };
   /** The one role allowed to assume this one (a function's execution role). */
   readonly trustedRole: IRole;
   /** Shown in the IAM console. */
@@ -72,7 +86,12 @@ export function createTenantDataRole(scope: Construct, id: string, props: Tenant
   });
 
   const tableArns = tableResourceArns(props.table);
-  const itemActions = [...TABLE_ITEM_READ_ACTIONS, ...TABLE_ITEM_WRITE_ACTIONS];
+  const itemActions = [...props.itemActions];
+  const unknown = itemActions.filter(
+    (a) => !TABLE_ITEM_READ_ACTIONS.includes(a) && !TABLE_ITEM_WRITE_ACTIONS.includes(a),
+  );
+  if (unknown.length > 0) throw new Error(`${id}: not item actions: ${unknown.join(', ')}`);
+  const writes = itemActions.some((a) => TABLE_ITEM_WRITE_ACTIONS.includes(a));
   role.addToPolicy(
     new PolicyStatement({
       sid: 'TenantItemsOnly',
@@ -102,7 +121,7 @@ export function createTenantDataRole(scope: Construct, id: string, props: Tenant
     role.addToPolicy(
       new PolicyStatement({
         sid: 'TableKeyThroughDynamoDb',
-        actions: tableKeyActions('readWrite'),
+        actions: tableKeyActions(writes ? 'readWrite' : 'read'),
         resources: [props.table.encryptionKey.keyArn],
         conditions: {
           StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(scope).region}.amazonaws.com` },
@@ -110,6 +129,8 @@ export function createTenantDataRole(scope: Construct, id: string, props: Tenant
       }),
     );
   }
+  if (props.artifacts) grantTenantArtifacts(scope, role, tenantTag, props.artifacts);
+  if (props.secretAccess === 'none') return role;
   const tenantSecrets = Stack.of(scope).formatArn({
     service: 'secretsmanager',
     resource: 'secret',
@@ -129,4 +150,38 @@ export function createTenantDataRole(scope: Construct, id: string, props: Tenant
     'Secrets Manager appends a random suffix to every secret ARN and tenants name their own secrets, so the resource must end in "/*"; the path is fenced to the session tenant by the aws:PrincipalTag/TenantId policy variable.',
   );
   return role;
+}
+
+/** Objects under `tenants/<session tenant>/` of the artifacts bucket, and its key through S3 only. */
+function grantTenantArtifacts(
+  scope: Construct,
+  role: Role,
+  tenantTag: string,
+  artifacts: NonNullable<TenantDataRoleProps['artifacts']>,
+): void {
+  const objects = artifacts.bucket.arnForObjects(`${TENANT_ARTIFACT_PREFIX}/${tenantTag}/*`);
+  role.addToPolicy(
+    new PolicyStatement({
+      sid: 'TenantArtifactsOnly',
+      actions: artifacts.access === 'read' ? ['s3:GetObject'] : ['s3:GetObject', 's3:PutObject'],
+      resources: [objects],
+    }),
+  );
+  const key = artifacts.bucket.encryptionKey;
+  if (key) {
+    role.addToPolicy(
+      new PolicyStatement({
+        sid: 'ArtifactKeyThroughS3',
+        // GenerateDataKey encrypts new objects; Decrypt reads them.
+        actions: artifacts.access === 'read' ? ['kms:Decrypt'] : ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(scope).region}.amazonaws.com` } },
+      }),
+    );
+  }
+  acknowledgeWildcardResource(
+    role,
+    objects,
+    'Object keys of large step outputs are created at run time; the wildcard is fenced to the session tenant prefix "tenants/<tenant>/" by the aws:PrincipalTag/TenantId policy variable.',
+  );
 }

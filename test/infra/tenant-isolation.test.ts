@@ -1,21 +1,14 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { TABLE_SCHEMA } from '../../functions/shared/table-schema.ts';
+import { tenantItemActions } from '../../lib/aws-calls.ts';
 import { logicalId, synthStage } from '../helpers/synth.ts';
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, resolved by IAM, not by JavaScript
 const TENANT_TAG = '${aws:PrincipalTag/TenantId}';
 
-const ITEM_ACTIONS = [
-  'dynamodb:BatchGetItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:Query',
-  'dynamodb:UpdateItem',
-];
+// The API's item actions, from the one list of AWS calls (lib/aws-calls.ts).
+const ITEM_ACTIONS = tenantItemActions('api');
 
 describe.each(['dev', 'prod'] as const)('tenant data role in %s', (stage) => {
   const { template, stack } = synthStage(stage);
@@ -91,7 +84,6 @@ describe.each(['dev', 'prod'] as const)('tenant data role in %s', (stage) => {
       Action: [
         'secretsmanager:CreateSecret',
         'secretsmanager:DeleteSecret',
-        'secretsmanager:DescribeSecret',
         'secretsmanager:GetSecretValue',
         'secretsmanager:PutSecretValue',
         'secretsmanager:TagResource',
@@ -113,7 +105,7 @@ describe.each(['dev', 'prod'] as const)('tenant data role in %s', (stage) => {
     });
   });
 
-  it('has no statement besides those four', () => {
+  it('has no statement besides those four and the tenant artifacts', () => {
     const policies = Object.values(
       template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }),
     );
@@ -121,8 +113,10 @@ describe.each(['dev', 'prod'] as const)('tenant data role in %s', (stage) => {
       (policy.Properties.PolicyDocument.Statement as { Sid?: string }[]).map((statement) => statement.Sid),
     );
     expect(sids.sort()).toEqual([
+      'ArtifactKeyThroughS3',
       'DenyRequestsWithoutLeadingKeys',
       'TableKeyThroughDynamoDb',
+      'TenantArtifactsOnly',
       'TenantItemsOnly',
       'TenantSecretsOnly',
     ]);
@@ -143,10 +137,12 @@ describe.each(['dev', 'prod'] as const)('tenant data role in %s', (stage) => {
     });
   });
 
-  it('is not assumable by the authorizer', () => {
+  it('is not assumable by the authorizer, which has a tenant role of its own', () => {
     const authorizerPolicies = template.findResources('AWS::IAM::Policy', {
       Properties: { Roles: [{ Ref: logicalId(stack, stack.api.authorizerFunction.role) }] },
     });
-    expect(JSON.stringify(authorizerPolicies)).not.toContain('sts:AssumeRole');
+    const text = JSON.stringify(authorizerPolicies);
+    expect(text).toContain(logicalId(stack, stack.api.authorizerTenantRole));
+    expect(text).not.toContain(roleId);
   });
 });

@@ -1,0 +1,370 @@
+import type { PlatformItems } from './constructs/function.ts';
+
+/**
+ * The one list of the AWS calls Meridian's functions make: for each SDK command in functions/, the
+ * file that sends it, the IAM actions AWS authorizes it as, what it touches, whose credentials it
+ * uses and which functions run it. The roles in lib/ grant exactly this; test/infra/iam-fence.test.ts
+ * proves it with an IAM simulator on both stages' templates, and fails when a file under functions/
+ * sends a command this list lacks.
+ */
+
+/** The Lambda functions of a stage. */
+export const FUNCTION_NAMES = [
+  'api',
+  'authorizer',
+  'stepRunner',
+  'approvalHandler',
+  'statusHandler',
+] as const;
+
+/** One of {@link FUNCTION_NAMES}. */
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/**
+ * What a call touches. Tenant targets are checked for the caller's own tenant (allowed) and for
+ * another tenant (denied):
+ * - `tenantItem`: an item in partition `TENANT#<t>`; `executionItem`: `TENANT#<t>#EXEC#<id>`;
+ *   `auditItem`: `TENANT#<t>#AUDIT`; `tenantIndex`: GSI1 partition `TENANT#<t>#EXECS` (and the
+ *   pending approvals);
+ * - `tenantArtifact`: object `tenants/<t>/...` of the artifacts bucket; `tenantSecret`: secret
+ *   `<SECRETS_PREFIX>/<t>/<name>`.
+ * Platform targets name their keys: `platformItem:<pk>`, `platformIndex:<gsi1pk>`.
+ */
+export type Target =
+  | 'tenantItem'
+  | 'executionItem'
+  | 'auditItem'
+  | 'tenantIndex'
+  | 'tenantArtifact'
+  | 'tenantSecret'
+  | `platformItem:${string}`
+  | `platformIndex:${string}`
+  | 'auditBucket'
+  | 'userPool'
+  | 'stateMachine'
+  | 'execution'
+  | 'taskToken'
+  | 'bedrockModel'
+  | 'tenantDataRole'
+  | 'workflowRole';
+
+/** One SDK command as sent from one file. */
+export interface AwsCall {
+  /** The file under functions/ that sends it. */
+  readonly file: string;
+  /** The SDK command class, e.g. `GetCommand`. */
+  readonly command: string;
+  /** The IAM actions AWS authorizes it as (a transaction: each of its item actions). */
+  readonly actions: readonly string[];
+  /** What it touches. */
+  readonly targets: readonly Target[];
+  /** `tenantRole`: the function's tenant data role, tagged with the tenant; `functionRole`: its own. */
+  readonly via: 'tenantRole' | 'functionRole';
+  /** The functions that send it. */
+  readonly functions: readonly FunctionName[];
+}
+
+const ALL: readonly FunctionName[] = FUNCTION_NAMES;
+const WORKFLOW: readonly FunctionName[] = ['api', 'stepRunner', 'approvalHandler', 'statusHandler'];
+const TENANT_PARTITIONS: readonly Target[] = ['tenantItem', 'executionItem', 'auditItem'];
+const TRANSACTION = [
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+];
+
+/**
+ * Platform-level items, read with the function's own role because they belong to no tenant (or the
+ * tenant is not known yet). Nothing else of the table is reachable without a tenant data role.
+ */
+export const PLATFORM_ITEMS = {
+  /** The readiness probe's fixed item (GET /health/ready; it need not exist). */
+  health: { sid: 'ReadinessItem', actions: ['dynamodb:GetItem'], on: 'table', leadingKeys: ['HEALTH'] },
+  /** The tenant list a platform admin pages through (GET /tenants). */
+  tenantList: { sid: 'TenantList', actions: ['dynamodb:Query'], on: 'index', leadingKeys: ['TENANTS'] },
+  /** Login to tenant: the authorizer finds the user of a verified Cognito `sub` before it knows the tenant. */
+  userBySub: { sid: 'UserBySub', actions: ['dynamodb:Query'], on: 'index', leadingKeys: ['SUB#*'] },
+} as const satisfies Record<string, PlatformItems>;
+
+/** Every AWS call of every function. */
+export const AWS_CALLS: readonly AwsCall[] = [
+  // The tenant data role itself: every function reaches tenant data only through it.
+  {
+    file: 'functions/adapters/tenant-credentials.ts',
+    command: 'AssumeRoleCommand',
+    actions: ['sts:AssumeRole', 'sts:TagSession'],
+    targets: ['tenantDataRole'],
+    via: 'functionRole',
+    functions: ALL,
+  },
+  // The single table, through the tenant data role.
+  {
+    file: 'functions/adapters/dynamo/table.ts',
+    command: 'GetCommand',
+    actions: ['dynamodb:GetItem'],
+    targets: TENANT_PARTITIONS,
+    via: 'tenantRole',
+    functions: ALL,
+  },
+  {
+    file: 'functions/adapters/dynamo/table.ts',
+    command: 'QueryCommand',
+    actions: ['dynamodb:Query'],
+    targets: [...TENANT_PARTITIONS, 'tenantIndex'],
+    via: 'tenantRole',
+    functions: ALL,
+  },
+  {
+    file: 'functions/adapters/dynamo/table.ts',
+    command: 'TransactWriteCommand',
+    actions: TRANSACTION,
+    targets: TENANT_PARTITIONS,
+    via: 'tenantRole',
+    functions: WORKFLOW,
+  },
+  // Table.page('platform', ...) and Table.queryIndex: the platform-level lookups.
+  {
+    file: 'functions/adapters/dynamo/table.ts',
+    command: 'QueryCommand',
+    actions: ['dynamodb:Query'],
+    targets: ['platformIndex:TENANTS'],
+    via: 'functionRole',
+    functions: ['api'],
+  },
+  {
+    file: 'functions/adapters/dynamo/table.ts',
+    command: 'QueryCommand',
+    actions: ['dynamodb:Query'],
+    targets: ['platformIndex:SUB#0c1e5f7a-user'],
+    via: 'functionRole',
+    functions: ['authorizer'],
+  },
+  {
+    file: 'functions/adapters/dynamo/execution-store.ts',
+    command: 'GetCommand',
+    actions: ['dynamodb:GetItem'],
+    targets: ['tenantItem', 'executionItem'],
+    via: 'tenantRole',
+    functions: WORKFLOW,
+  },
+  {
+    file: 'functions/adapters/dynamo/execution-store.ts',
+    command: 'UpdateCommand',
+    actions: ['dynamodb:UpdateItem'],
+    targets: ['tenantItem', 'executionItem'],
+    via: 'tenantRole',
+    functions: WORKFLOW,
+  },
+  {
+    file: 'functions/adapters/dynamo/execution-store.ts',
+    command: 'TransactWriteCommand',
+    actions: TRANSACTION,
+    targets: ['tenantItem', 'executionItem'],
+    via: 'tenantRole',
+    functions: WORKFLOW,
+  },
+  {
+    file: 'functions/adapters/dynamo/budget-store.ts',
+    command: 'PutCommand',
+    actions: ['dynamodb:PutItem'],
+    targets: ['tenantItem'],
+    via: 'tenantRole',
+    functions: ['api', 'stepRunner'],
+  },
+  {
+    file: 'functions/adapters/dynamo/tenancy-store.ts',
+    command: 'BatchGetCommand',
+    actions: ['dynamodb:BatchGetItem'],
+    targets: ['tenantItem'],
+    via: 'tenantRole',
+    functions: ['api', 'authorizer'],
+  },
+  {
+    // An API key's last use, recorded by the authorizer.
+    file: 'functions/adapters/dynamo/tenancy-store.ts',
+    command: 'UpdateCommand',
+    actions: ['dynamodb:UpdateItem'],
+    targets: ['tenantItem'],
+    via: 'tenantRole',
+    functions: ['api', 'authorizer'],
+  },
+  // Large step outputs, under the tenant's prefix (per-tenant S3 clients).
+  {
+    file: 'functions/adapters/s3-artifacts.ts',
+    command: 'PutObjectCommand',
+    actions: ['s3:PutObject'],
+    targets: ['tenantArtifact'],
+    via: 'tenantRole',
+    functions: ['api', 'stepRunner'],
+  },
+  {
+    file: 'functions/adapters/s3-artifacts.ts',
+    command: 'GetObjectCommand',
+    actions: ['s3:GetObject'],
+    targets: ['tenantArtifact'],
+    via: 'tenantRole',
+    functions: ['api', 'stepRunner'],
+  },
+  // Tenant secrets, under the tenant's path.
+  ...(['CreateSecretCommand', 'PutSecretValueCommand', 'DeleteSecretCommand'] as const).map(
+    (command): AwsCall => ({
+      file: 'functions/adapters/secret-vault.ts',
+      command,
+      actions: {
+        // Created with a TenantId tag, which Secrets Manager also authorizes as TagResource.
+        CreateSecretCommand: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'],
+        PutSecretValueCommand: ['secretsmanager:PutSecretValue'],
+        DeleteSecretCommand: ['secretsmanager:DeleteSecret'],
+      }[command],
+      targets: ['tenantSecret'],
+      via: 'tenantRole',
+      functions: ['api'],
+    }),
+  ),
+  {
+    file: 'functions/adapters/secret-vault.ts',
+    command: 'GetSecretValueCommand',
+    actions: ['secretsmanager:GetSecretValue'],
+    targets: ['tenantSecret'],
+    via: 'tenantRole',
+    functions: ['api', 'stepRunner'],
+  },
+  // The readiness probe.
+  {
+    file: 'functions/handlers/routes/platform.ts',
+    command: 'GetCommand',
+    actions: ['dynamodb:GetItem'],
+    targets: ['platformItem:HEALTH'],
+    via: 'functionRole',
+    functions: ['api'],
+  },
+  {
+    file: 'functions/handlers/routes/platform.ts',
+    command: 'HeadBucketCommand',
+    actions: ['s3:ListBucket'],
+    targets: ['auditBucket'],
+    via: 'functionRole',
+    functions: ['api'],
+  },
+  {
+    file: 'functions/handlers/routes/platform.ts',
+    command: 'DescribeUserPoolCommand',
+    actions: ['cognito-idp:DescribeUserPool'],
+    targets: ['userPool'],
+    via: 'functionRole',
+    functions: ['api'],
+  },
+  // Users of the pool (Cognito has no tenant-level IAM condition: code fences these).
+  ...(
+    [
+      ['AdminCreateUserCommand', 'cognito-idp:AdminCreateUser'],
+      ['AdminDisableUserCommand', 'cognito-idp:AdminDisableUser'],
+      ['AdminEnableUserCommand', 'cognito-idp:AdminEnableUser'],
+      ['AdminDeleteUserCommand', 'cognito-idp:AdminDeleteUser'],
+    ] as const
+  ).map(
+    ([command, action]): AwsCall => ({
+      file: 'functions/adapters/cognito-directory.ts',
+      command,
+      actions: [action],
+      targets: ['userPool'],
+      via: 'functionRole',
+      functions: ['api'],
+    }),
+  ),
+  // Workflow state machines (named `meridian-<stage>-<tenant>-...`, tagged with the tenant).
+  {
+    file: 'functions/adapters/sfn-engine.ts',
+    command: 'CreateStateMachineCommand',
+    actions: ['states:CreateStateMachine', 'states:TagResource', 'states:PublishStateMachineVersion'],
+    targets: ['stateMachine'],
+    via: 'functionRole',
+    functions: ['api'],
+  },
+  {
+    // The new machine runs as the workflow role: passing it is authorized separately.
+    file: 'functions/adapters/sfn-engine.ts',
+    command: 'CreateStateMachineCommand',
+    actions: ['iam:PassRole'],
+    targets: ['workflowRole'],
+    via: 'functionRole',
+    functions: ['api'],
+  },
+  {
+    file: 'functions/adapters/sfn-engine.ts',
+    command: 'UpdateStateMachineCommand',
+    actions: ['states:UpdateStateMachine', 'states:PublishStateMachineVersion'],
+    targets: ['stateMachine'],
+    via: 'functionRole',
+    functions: ['api'],
+  },
+  {
+    file: 'functions/adapters/sfn-engine.ts',
+    command: 'CreateStateMachineAliasCommand',
+    actions: ['states:CreateStateMachineAlias'],
+    targets: ['stateMachine'],
+    via: 'functionRole',
+    functions: ['api'],
+  },
+  {
+    file: 'functions/adapters/sfn-engine.ts',
+    command: 'UpdateStateMachineAliasCommand',
+    actions: ['states:UpdateStateMachineAlias'],
+    targets: ['stateMachine'],
+    via: 'functionRole',
+    functions: ['api'],
+  },
+  {
+    file: 'functions/adapters/sfn-executions.ts',
+    command: 'StartExecutionCommand',
+    actions: ['states:StartExecution'],
+    targets: ['stateMachine'],
+    via: 'functionRole',
+    functions: ['api'],
+  },
+  {
+    file: 'functions/adapters/sfn-executions.ts',
+    command: 'StopExecutionCommand',
+    actions: ['states:StopExecution'],
+    targets: ['execution'],
+    via: 'functionRole',
+    functions: ['api'],
+  },
+  {
+    file: 'functions/adapters/sfn-executions.ts',
+    command: 'SendTaskSuccessCommand',
+    actions: ['states:SendTaskSuccess'],
+    targets: ['taskToken'],
+    via: 'functionRole',
+    functions: ['api'],
+  },
+  {
+    file: 'functions/adapters/sfn-executions.ts',
+    command: 'SendTaskFailureCommand',
+    actions: ['states:SendTaskFailure'],
+    targets: ['taskToken'],
+    via: 'functionRole',
+    functions: ['api'],
+  },
+  // Model calls.
+  {
+    file: 'functions/adapters/providers/bedrock.ts',
+    command: 'ConverseCommand',
+    actions: ['bedrock:InvokeModel'],
+    targets: ['bedrockModel'],
+    via: 'functionRole',
+    functions: ['stepRunner'],
+  },
+];
+
+/**
+ * The DynamoDB item actions `fn` makes through its tenant data role: what lib/ grants that role, so
+ * the role allows exactly the calls listed here.
+ */
+export function tenantItemActions(fn: FunctionName): string[] {
+  const actions = AWS_CALLS.filter((c) => c.via === 'tenantRole' && c.functions.includes(fn)).flatMap((c) =>
+    c.actions.filter((a) => a.startsWith('dynamodb:')),
+  );
+  return [...new Set(actions)].sort();
+}
