@@ -207,7 +207,15 @@ export const AWS_CALLS: readonly AwsCall[] = [
     functions: ['api', 'stepRunner'],
   },
   // Tenant secrets, under the tenant's path.
-  ...(['CreateSecretCommand', 'PutSecretValueCommand', 'DeleteSecretCommand'] as const).map(
+  ...(
+    [
+      'CreateSecretCommand',
+      'PutSecretValueCommand',
+      'DeleteSecretCommand',
+      'DescribeSecretCommand',
+      'RestoreSecretCommand',
+    ] as const
+  ).map(
     (command): AwsCall => ({
       file: 'functions/adapters/secret-vault.ts',
       command,
@@ -216,6 +224,9 @@ export const AWS_CALLS: readonly AwsCall[] = [
         CreateSecretCommand: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'],
         PutSecretValueCommand: ['secretsmanager:PutSecretValue'],
         DeleteSecretCommand: ['secretsmanager:DeleteSecret'],
+        // A secret scheduled for deletion is restored before it is written again.
+        DescribeSecretCommand: ['secretsmanager:DescribeSecret'],
+        RestoreSecretCommand: ['secretsmanager:RestoreSecret'],
       }[command],
       targets: ['tenantSecret'],
       via: 'tenantRole',
@@ -315,6 +326,25 @@ export const AWS_CALLS: readonly AwsCall[] = [
     via: 'functionRole',
     functions: ['api'],
   },
+  // Version housekeeping (at most 1,000 versions a machine) and deleting a deleted workflow's machine.
+  ...(
+    [
+      ['ListStateMachineVersionsCommand', 'states:ListStateMachineVersions'],
+      ['ListStateMachineAliasesCommand', 'states:ListStateMachineAliases'],
+      ['DescribeStateMachineAliasCommand', 'states:DescribeStateMachineAlias'],
+      ['DeleteStateMachineVersionCommand', 'states:DeleteStateMachineVersion'],
+      ['DeleteStateMachineCommand', 'states:DeleteStateMachine'],
+    ] as const
+  ).map(
+    ([command, action]): AwsCall => ({
+      file: 'functions/adapters/sfn-engine.ts',
+      command,
+      actions: [action],
+      targets: ['stateMachine'],
+      via: 'functionRole',
+      functions: ['api'],
+    }),
+  ),
   {
     file: 'functions/adapters/sfn-executions.ts',
     command: 'StartExecutionCommand',

@@ -36,8 +36,10 @@ const SECRET_ACTIONS: Readonly<Record<TenantSecretAccess, readonly string[]>> = 
   manage: [
     'secretsmanager:CreateSecret',
     'secretsmanager:DeleteSecret',
+    'secretsmanager:DescribeSecret',
     'secretsmanager:GetSecretValue',
     'secretsmanager:PutSecretValue',
+    'secretsmanager:RestoreSecret',
     'secretsmanager:TagResource',
   ],
 };

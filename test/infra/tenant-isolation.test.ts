@@ -84,8 +84,10 @@ describe.each(['dev', 'prod'] as const)('tenant data role in %s', (stage) => {
       Action: [
         'secretsmanager:CreateSecret',
         'secretsmanager:DeleteSecret',
+        'secretsmanager:DescribeSecret',
         'secretsmanager:GetSecretValue',
         'secretsmanager:PutSecretValue',
+        'secretsmanager:RestoreSecret',
         'secretsmanager:TagResource',
       ],
       Resource: {
