@@ -65,6 +65,11 @@ export interface ApiKeyRecord {
   readonly previousSecretHash?: string;
   readonly previousValidUntil?: string;
   readonly rotatedAt?: string;
+  /** Who rotated it last: the user, or for a key acting, the key's creator (also in the audit record). */
+  readonly rotatedBy?: string;
+  readonly revokedAt?: string;
+  /** Who revoked it: a user, the creator behind a key, or `system` when its creator lost access. */
+  readonly revokedBy?: string;
 }
 
 /** A secret's metadata; the value lives in the secret store and never comes back out of the API. */

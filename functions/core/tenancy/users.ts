@@ -1,7 +1,8 @@
 import { isBuiltInRole } from '../access/permissions.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
-import { audited, type Caller } from './context.ts';
-import type { Page, PageRequest, User } from './model.ts';
+import { actingUser, viewOf } from './api-keys.ts';
+import { audited, type Caller, readAll } from './context.ts';
+import type { ApiKeyRecord, Page, PageRequest, User } from './model.ts';
 import type { IdentityDirectory, TenancyStore } from './ports.ts';
 import { assertCanGrant, permissionsOfExistingRoles, resolvePermissions } from './roles.ts';
 
@@ -47,6 +48,37 @@ async function assertOutranks(
   if (missing.length > 0) {
     throw new ForbiddenError(
       `This user holds permissions you do not (${missing.slice(0, 5).join(', ')}); ask an administrator.`,
+    );
+  }
+}
+
+/**
+ * Revokes every active key `userId` created, one audited revocation each. The authorizer already
+ * refuses keys of a disabled or deleted creator; this makes it permanent, so enabling the user again
+ * does not bring old keys back.
+ */
+async function revokeKeysOf(store: TenancyStore, caller: Caller, userId: string): Promise<void> {
+  const tenantId = caller.principal.tenantId;
+  const keys = await readAll((page) => store.listApiKeys(tenantId, page));
+  for (const previous of keys.filter((k) => k.createdBy === userId && k.status === 'active')) {
+    const { previousSecretHash: _p, previousValidUntil: _v, ...rest } = previous;
+    const next: ApiKeyRecord = {
+      ...rest,
+      status: 'revoked',
+      revokedAt: caller.meta.now,
+      revokedBy: actingUser(caller),
+    };
+    await store.updateApiKey(
+      tenantId,
+      next,
+      previous,
+      audited(caller, {
+        action: 'apikey.revoke',
+        resourceType: 'apikey',
+        resourceId: previous.keyId,
+        before: viewOf(previous),
+        after: viewOf(next),
+      }),
     );
   }
 }
@@ -146,6 +178,7 @@ export async function updateUser(
       after: next,
     }),
   );
+  if (statusChanged && next.status === 'disabled') await revokeKeysOf(deps.store, caller, userId);
   if (statusChanged && next.status === 'active') await deps.directory.enableUser(previous.email);
   return next;
 }
@@ -162,5 +195,6 @@ export async function deleteUser(deps: UserDeps, caller: Caller, userId: string)
     user,
     audited(caller, { action: 'user.delete', resourceType: 'user', resourceId: userId, before: user }),
   );
+  await revokeKeysOf(deps.store, caller, userId);
   await deps.directory.deleteUser(user.email);
 }

@@ -48,6 +48,7 @@ const apiKeySchema = z.object({
   status: z.enum(['active', 'revoked']),
   previousValidUntil: z.string().optional(),
   rotatedAt: z.string().optional(),
+  rotatedBy: z.string().optional(),
 });
 
 const roleName = z
