@@ -163,7 +163,7 @@ export class Authenticator {
     // A key acts for its creator: it works only while they are an active user of this tenant, and
     // never for more than they may do now (their roles may have shrunk since the key was made).
     const creator = await this.options.store.getUser(parts.tenantId, record.createdBy);
-    if (!creator || creator.status !== 'active') return { context: DENY('key-creator-inactive') };
+    if (creator?.status !== 'active') return { context: DENY('key-creator-inactive') };
     const current = await resolvePermissions(this.options.store, parts.tenantId, creator.roles);
     const effective = record.scopes.filter((scope) => current.has(scope));
     const context: AuthorizerContext = {

@@ -1,0 +1,243 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { signWebhook } from '../../functions/core/webhooks/webhooks.ts';
+import { type ApiResponse, call, type Problem } from '../helpers/api.ts';
+import {
+  authCacheTimeoutMs,
+  createApiKey,
+  createRole,
+  createTenant,
+  eventually,
+  inviteUser,
+  type TestTenant,
+  uniqueEmail,
+  uniqueName,
+} from '../helpers/tenants.ts';
+import { platformAdminToken } from '../helpers/tokens.ts';
+import {
+  approvalOf,
+  approvalWorkflowBody,
+  deployWorkflow,
+  expectCall,
+  getExecution,
+  waitForApprovalStep,
+} from '../helpers/workflows.ts';
+
+/**
+ * Issue 8, the access holes (points 2, 3, 5, 6, 8, 9, 10), end to end on the local platform: each
+ * case was reproduced on the code before the fix and must stay closed. Two tenants, each made here.
+ */
+
+function expectProblem(response: ApiResponse<unknown>, status: number, type?: string): Problem {
+  expect(response.status, response.text).toBe(status);
+  expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  const problem = response.body as Problem;
+  if (type) expect(problem.type).toBe(`https://meridian.dev/problems/${type}`);
+  return problem;
+}
+
+interface KeyView {
+  keyId: string;
+  key: string;
+  rotatedBy?: string;
+}
+
+let tenantA: TestTenant;
+let tenantB: TestTenant;
+
+beforeAll(async () => {
+  [tenantA, tenantB] = await Promise.all([createTenant('fence-a'), createTenant('fence-b')]);
+});
+
+describe('API keys: rotation takeover (point 2)', () => {
+  it('a holder of only apikeys:manage can neither rotate nor revoke the admin’s key; the admin’s key keeps working', async () => {
+    // Prepare
+    const admin = await tenantA.token();
+    const adminKey = await createApiKey(admin, ['tenant:admin', 'users:manage', 'apikeys:manage']);
+    const role = await createRole(admin, 'keys-only', ['apikeys:manage']);
+    const keyman = await inviteUser(admin, uniqueEmail('keyman'), [role]);
+    const token = await keyman.token();
+    // Act
+    const rotated = await call('POST', `/api-keys/${adminKey.keyId}/rotate`, { token, body: {} });
+    const revoked = await call('DELETE', `/api-keys/${adminKey.keyId}`, { token });
+    // Assess
+    expectProblem(rotated, 403, 'forbidden');
+    expectProblem(revoked, 403, 'forbidden');
+    expect((await call('GET', '/users', { apiKey: adminKey.key })).status).toBe(200);
+  });
+
+  it('the keyholder manages their own key, and another admin holding its scopes rotates it with the audit naming them', async () => {
+    // Prepare
+    const admin = await tenantA.token();
+    const role = await createRole(admin, 'keys-read', ['apikeys:manage', 'workflows:read']);
+    const keyman = await inviteUser(admin, uniqueEmail('keyman'), [role]);
+    const own = await createApiKey(await keyman.token(), ['workflows:read']);
+    // Act
+    const mine = await call<KeyView>('POST', `/api-keys/${own.keyId}/rotate`, {
+      token: await keyman.token(),
+      body: {},
+    });
+    const byAdmin = await call<KeyView>('POST', `/api-keys/${own.keyId}/rotate`, { token: admin, body: {} });
+    // Assess
+    expect(mine.status, mine.text).toBe(200);
+    expect(mine.body.rotatedBy).toBe(keyman.userId);
+    expect(byAdmin.status, byAdmin.text).toBe(200);
+    expect(byAdmin.body.rotatedBy).toBe(tenantA.adminUserId);
+    const audit = await expectCall<{
+      items: { action: string; resourceId: string; after?: { rotatedBy?: string } }[];
+    }>(200, 'GET', `/audit?action=apikey.rotate&resource=${own.keyId}`, { token: admin });
+    expect(audit.body.items.map((r) => r.after?.rotatedBy).sort()).toEqual(
+      [keyman.userId, tenantA.adminUserId].sort(),
+    );
+  });
+});
+
+/** A user holding `developer` plus a custom role that lets them make keys. */
+async function keyMakingDeveloper(admin: string) {
+  const role = await createRole(admin, 'key-maker', ['apikeys:manage']);
+  return inviteUser(admin, uniqueEmail('dev'), ['developer', role]);
+}
+
+describe('API keys outlive their creator (point 3)', () => {
+  it('disabling the creator stops their key within the cache TTL, and enabling them does not bring it back', async () => {
+    // Prepare
+    const admin = await tenantA.token();
+    const dev = await keyMakingDeveloper(admin);
+    const key = await createApiKey(await dev.token(), ['workflows:read']);
+    expect((await call('GET', '/workflows', { apiKey: key.key })).status).toBe(200);
+    // Act
+    await expectCall(200, 'PATCH', `/users/${dev.userId}`, { token: admin, body: { status: 'disabled' } });
+    // Assess
+    await eventually(
+      async () => expectProblem(await call('GET', '/workflows', { apiKey: key.key }), 401, 'unauthenticated'),
+      { timeoutMs: authCacheTimeoutMs() },
+    );
+    await expectCall(200, 'PATCH', `/users/${dev.userId}`, { token: admin, body: { status: 'active' } });
+    await new Promise((resolve) => setTimeout(resolve, authCacheTimeoutMs() - 4_000 + 200));
+    expectProblem(await call('GET', '/workflows', { apiKey: key.key }), 401, 'unauthenticated');
+  });
+
+  it('deleting the creator stops their key', async () => {
+    // Prepare
+    const admin = await tenantA.token();
+    const dev = await keyMakingDeveloper(admin);
+    const key = await createApiKey(await dev.token(), ['workflows:read']);
+    // Act
+    await expectCall(204, 'DELETE', `/users/${dev.userId}`, { token: admin });
+    // Assess
+    await eventually(
+      async () => expectProblem(await call('GET', '/workflows', { apiKey: key.key }), 401, 'unauthenticated'),
+      { timeoutMs: authCacheTimeoutMs() },
+    );
+  });
+
+  it('a demoted creator’s key loses the permissions the creator lost', async () => {
+    // Prepare
+    const admin = await tenantA.token();
+    const dev = await keyMakingDeveloper(admin);
+    const key = await createApiKey(await dev.token(), ['workflows:read', 'agents:write']);
+    // Act
+    await expectCall(200, 'PATCH', `/users/${dev.userId}`, { token: admin, body: { roles: ['viewer'] } });
+    // Assess
+    await eventually(
+      async () => {
+        const me = await expectCall<{ permissions: string[] }>(200, 'GET', '/me', {
+          apiKey: key.key,
+        });
+        expect(me.body.permissions).toEqual(['workflows:read']);
+      },
+      { timeoutMs: authCacheTimeoutMs() },
+    );
+    expectProblem(
+      await call('POST', '/agents', {
+        apiKey: key.key,
+        body: { name: uniqueName('a'), provider: 'scripted', model: 'scripted-1', script: [{ reply: 'x' }] },
+      }),
+      403,
+      'forbidden',
+    );
+  });
+});
+
+async function deliver(webhookId: string, body: Record<string, unknown>, secret: string) {
+  const raw = JSON.stringify(body);
+  return call<{ executionId: string } & Partial<Problem>>('POST', `/hooks/${webhookId}`, {
+    body: raw,
+    headers: {
+      'content-type': 'application/json',
+      'x-meridian-signature': signWebhook(secret, Math.floor(Date.now() / 1000), raw),
+    },
+  });
+}
+
+describe('webhooks (point 6)', () => {
+  it('a run started through a webhook is requested for its creator, who cannot approve it', async () => {
+    // Prepare
+    const admin = await tenantA.token();
+    const workflowId = await deployWorkflow(admin, approvalWorkflowBody());
+    const hook = await expectCall<{ webhookId: string; secret: string }>(
+      201,
+      'POST',
+      `/workflows/${workflowId}/webhooks`,
+      { token: admin, body: { environment: 'dev' } },
+    );
+    // Act
+    const started = await deliver(hook.body.webhookId, { n: 1 }, hook.body.secret);
+    expect(started.status, started.text).toBe(202);
+    await waitForApprovalStep({ token: admin }, started.body.executionId);
+    const approval = await approvalOf({ token: admin }, started.body.executionId);
+    const decided = await call('POST', `/approvals/${approval.approvalId}/decision`, {
+      token: admin,
+      body: { decision: 'approve' },
+    });
+    // Assess
+    expectProblem(decided, 403, 'forbidden');
+    const execution = await getExecution({ token: admin }, started.body.executionId);
+    expect(execution.status).toBe('WAITING_APPROVAL');
+  });
+
+  it('creating a webhook needs executions:start as well as workflows:write', async () => {
+    // Prepare
+    const admin = await tenantA.token();
+    const workflowId = await deployWorkflow(admin, approvalWorkflowBody());
+    const role = await createRole(admin, 'writer-only', ['workflows:write', 'workflows:read']);
+    const writer = await inviteUser(admin, uniqueEmail('writer'), [role]);
+    // Act
+    const made = await call('POST', `/workflows/${workflowId}/webhooks`, {
+      token: await writer.token(),
+      body: { environment: 'dev' },
+    });
+    // Assess
+    expect(expectProblem(made, 403, 'forbidden').detail).toMatch(/executions:start/);
+  });
+
+  it('a suspended tenant’s webhook starts nothing; tenant B’s webhook still works', async () => {
+    // Prepare
+    const suspendedTenant = await createTenant('fence-suspended');
+    const token = await suspendedTenant.token();
+    const workflowId = await deployWorkflow(token, approvalWorkflowBody());
+    const hook = await expectCall<{ webhookId: string; secret: string }>(
+      201,
+      'POST',
+      `/workflows/${workflowId}/webhooks`,
+      { token, body: { environment: 'dev' } },
+    );
+    const tokenB = await tenantB.token();
+    const workflowB = await deployWorkflow(tokenB, approvalWorkflowBody());
+    const hookB = await expectCall<{ webhookId: string; secret: string }>(
+      201,
+      'POST',
+      `/workflows/${workflowB}/webhooks`,
+      { token: tokenB, body: { environment: 'dev' } },
+    );
+    await expectCall(200, 'PATCH', `/tenants/${suspendedTenant.tenantId}`, {
+      token: await platformAdminToken(),
+      body: { status: 'suspended' },
+    });
+    // Act
+    const refused = await deliver(hook.body.webhookId, { n: 1 }, hook.body.secret);
+    const other = await deliver(hookB.body.webhookId, { n: 1 }, hookB.body.secret);
+    // Assess
+    expectProblem(refused, 403, 'tenant-suspended');
+    expect(other.status, other.text).toBe(202);
+  });
+});
