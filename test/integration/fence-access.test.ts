@@ -241,3 +241,66 @@ describe('webhooks (point 6)', () => {
     expect(other.status, other.text).toBe(202);
   });
 });
+
+describe('roles (point 8)', () => {
+  it('a roles:manage holder cannot rewrite a custom role the tenant admin holds', async () => {
+    // Prepare
+    const admin = await tenantA.token();
+    const shared = await createRole(admin, 'shared', ['workflows:read']);
+    await expectCall(200, 'PATCH', `/users/${tenantA.adminUserId}`, {
+      token: await (await inviteUser(admin, uniqueEmail('admin2'), ['admin'])).token(),
+      body: { roles: ['admin', shared] },
+    });
+    const managerRole = await createRole(admin, 'role-manager', [
+      'roles:manage',
+      'workflows:read',
+      'workflows:write',
+    ]);
+    const manager = await inviteUser(admin, uniqueEmail('rolemgr'), [managerRole]);
+    // Act
+    const rewritten = await call('PUT', `/roles/${shared}`, {
+      token: await manager.token(),
+      body: { permissions: ['workflows:read', 'workflows:write'] },
+    });
+    // Assess
+    expectProblem(rewritten, 403, 'forbidden');
+    const role = await expectCall<{ permissions: string[] }>(200, 'GET', `/roles/${shared}`, {
+      token: admin,
+    });
+    expect(role.body.permissions).toEqual(['workflows:read']);
+  });
+
+  it('a user cannot change their own roles through their own API key', async () => {
+    // Prepare
+    const admin = await tenantA.token();
+    const managerRole = await createRole(admin, 'user-manager', [
+      'users:manage',
+      'apikeys:manage',
+      'workflows:read',
+    ]);
+    const manager = await inviteUser(admin, uniqueEmail('usermgr'), [managerRole]);
+    const key = await createApiKey(await manager.token(), [
+      'users:manage',
+      'apikeys:manage',
+      'workflows:read',
+    ]);
+    // A role the key could grant, so only the self-change guard stands in the way.
+    const extra = await createRole(admin, 'extra', ['workflows:read']);
+    // Act
+    const viaToken = await call('PATCH', `/users/${manager.userId}`, {
+      token: await manager.token(),
+      body: { roles: [managerRole, extra] },
+    });
+    const viaKey = await call('PATCH', `/users/${manager.userId}`, {
+      apiKey: key.key,
+      body: { roles: [managerRole, extra] },
+    });
+    // Assess
+    expectProblem(viaToken, 403, 'forbidden');
+    expectProblem(viaKey, 403, 'forbidden');
+    const user = await expectCall<{ roles: string[] }>(200, 'GET', `/users/${manager.userId}`, {
+      token: admin,
+    });
+    expect(user.body.roles).toEqual([managerRole]);
+  });
+});

@@ -146,7 +146,8 @@ export async function updateUser(
 ): Promise<User> {
   const tenantId = caller.principal.tenantId;
   const previous = await getUser(deps, tenantId, userId);
-  const self = caller.principal.principalType === 'user' && caller.principal.principalId === userId;
+  // The person, also through their own API key: a key cannot do what its creator's token may not.
+  const self = actingUser(caller) === userId;
   if (self && (patch.roles !== undefined || patch.status !== undefined)) {
     throw new ForbiddenError('You cannot change your own roles or status; ask another administrator.');
   }
@@ -186,7 +187,7 @@ export async function updateUser(
 /** Deletes a user: the record (and so all access) first, then the login. */
 export async function deleteUser(deps: UserDeps, caller: Caller, userId: string): Promise<void> {
   const tenantId = caller.principal.tenantId;
-  if (caller.principal.principalType === 'user' && caller.principal.principalId === userId) {
+  if (actingUser(caller) === userId) {
     throw new ConflictError('You cannot delete yourself.');
   }
   const user = await getUser(deps, tenantId, userId);
