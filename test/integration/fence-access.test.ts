@@ -304,3 +304,136 @@ describe('roles (point 8)', () => {
     expect(user.body.roles).toEqual([managerRole]);
   });
 });
+
+/** `{"a":{"a":…}}` nested `depth` objects deep around `leaf`. */
+function nested(depth: number, leaf: unknown = 1): unknown {
+  let value = leaf;
+  for (let i = 0; i < depth; i += 1) value = { a: value };
+  return value;
+}
+
+interface Operation {
+  'x-meridian-permission': string;
+  requestBody?: unknown;
+}
+
+describe('bad input is 400 problem+json naming the field, on every body-taking route (point 9)', () => {
+  const bodies: [string, string, string][] = [
+    ['JSON nested 40 levels deep', JSON.stringify({ deep: nested(40) }), 'deep'],
+    ['an integer beyond 2^53', '{"big": 9007199254740993}', 'big'],
+    ['1e300', '{"huge": 1e300}', 'huge'],
+    ['an empty property name', '{"named": {"": 1}}', 'named'],
+  ];
+
+  it.each(bodies)('%s', async (_name, body, field) => {
+    // Prepare
+    const doc = await expectCall<{ paths: Record<string, Record<string, Operation>> }>(
+      200,
+      'GET',
+      '/openapi.json',
+    );
+    const operations = Object.entries(doc.body.paths).flatMap(([path, methods]) =>
+      Object.entries(methods)
+        .filter(([, op]) => op.requestBody !== undefined)
+        .map(([method, op]) => ({ method: method.toUpperCase(), path, auth: op['x-meridian-permission'] })),
+    );
+    const tenantToken = await tenantA.token();
+    const platform = await platformAdminToken();
+    // Act
+    const answers = await Promise.all(
+      operations.map(async (op) => {
+        const path = op.path.replace(/\{\w+\}/g, 'x0');
+        const token = op.auth === 'public' ? undefined : op.auth === 'platform' ? platform : tenantToken;
+        const response = await call<Problem>(op.method, path, {
+          ...(token ? { token } : {}),
+          body,
+          headers: { 'content-type': 'application/json' },
+        });
+        return { route: `${op.method} ${op.path}`, response };
+      }),
+    );
+    // Assess
+    expect(operations.length).toBeGreaterThan(20);
+    for (const { route, response } of answers) {
+      expect(response.status, `${route}: ${response.text}`).toBe(400);
+      expect(response.headers.get('content-type'), route).toMatch(/^application\/problem\+json/);
+      expect(response.body.errors?.[0]?.path, route).toMatch(new RegExp(`^${field}`));
+    }
+  });
+
+  it('the limits are declared in /openapi.json', async () => {
+    // Act
+    const doc = await expectCall<{
+      'x-meridian-request-limits': Record<string, number>;
+      paths: Record<string, Record<string, { requestBody?: { 'x-meridian-limits'?: unknown } }>>;
+    }>(200, 'GET', '/openapi.json');
+    // Assess
+    expect(doc.body['x-meridian-request-limits']).toMatchObject({
+      maxBodyBytes: 262_144,
+      maxDepth: 20,
+      maxAbsNumber: Number.MAX_SAFE_INTEGER,
+    });
+    expect(doc.body.paths['/workflows']?.post?.requestBody?.['x-meridian-limits']).toEqual(
+      doc.body['x-meridian-request-limits'],
+    );
+  });
+
+  describe('the inputs that crashed with 500', () => {
+    let workflowId: string;
+    beforeAll(async () => {
+      workflowId = await deployWorkflow(await tenantA.token(), approvalWorkflowBody());
+    });
+
+    it.each([
+      ['an execution input nested 40 deep', () => ({ input: { deep: nested(40) } }), 'input.deep'],
+      ['an execution input of 1e300', () => ({ input: { n: 1e300 } }), 'input.n'],
+      ['an execution input beyond 2^53', () => ({ input: { n: 2 ** 60 } }), 'input.n'],
+    ])('%s', async (_name, body, field) => {
+      // Act
+      const response = await call('POST', `/workflows/${workflowId}/executions`, {
+        token: await tenantA.token(),
+        body: body(),
+      });
+      // Assess
+      const problem = expectProblem(response, 400, 'validation-error');
+      expect(problem.errors?.[0]?.path).toMatch(new RegExp(`^${field.replace('.', '\\.')}`));
+    });
+
+    it('an empty property name in a workflow inputSchema', async () => {
+      // Act
+      const response = await call('POST', '/workflows', {
+        token: await tenantA.token(),
+        body: {
+          ...approvalWorkflowBody(),
+          inputSchema: { type: 'object', properties: { '': { type: 'string' } } },
+        },
+      });
+      // Assess
+      const problem = expectProblem(response, 400, 'validation-error');
+      expect(problem.errors?.[0]?.path).toBe('inputSchema.properties');
+    });
+
+    it.each([
+      ['POST /users', 'POST', '/users', (email: string) => ({ email, roles: ['viewer'] }), 'email', false],
+      [
+        'POST /tenants',
+        'POST',
+        '/tenants',
+        (email: string) => ({ name: uniqueName('long'), plan: 'free', adminEmail: email }),
+        'adminEmail',
+        true,
+      ],
+    ])('a 2,000-character email on %s', async (_name, method, path, body, field, platformRoute) => {
+      // Prepare
+      const email = `${'a'.repeat(1_980)}@example.com`;
+      // Act
+      const response = await call(method, path, {
+        token: platformRoute ? await platformAdminToken() : await tenantA.token(),
+        body: body(email),
+      });
+      // Assess
+      const problem = expectProblem(response, 400, 'validation-error');
+      expect(problem.errors?.map((e) => e.path)).toContain(field);
+    });
+  });
+});

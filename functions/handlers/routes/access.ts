@@ -11,7 +11,7 @@ import { createRole, deleteRole, getRole, listRoles, updateRole } from '#core/te
 import { createTeam, deleteTeam, getTeam, listTeams, updateTeam } from '#core/tenancy/teams.ts';
 import { deleteUser, getUser, inviteUser, listUsers, updateUser } from '#core/tenancy/users.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
-import { authErrors, idParam, listOf, pageOf, pageQuery, permission } from './schemas.ts';
+import { authErrors, email, idParam, listOf, pageOf, pageQuery, permission } from './schemas.ts';
 
 const userSchema = z.object({
   userId: z.string(),
@@ -83,7 +83,7 @@ export const accessRoutes: Route[] = [
     summary: 'Invite a user by email with roles and teams',
     tag: 'users',
     auth: 'users:manage',
-    body: z.strictObject({ email: z.email(), roles: roleList, teams: teamList.optional() }),
+    body: z.strictObject({ email, roles: roleList, teams: teamList.optional() }),
     responses: {
       201: { description: 'Invited', schema: userSchema },
       ...authErrors,
