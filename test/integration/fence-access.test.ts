@@ -437,3 +437,55 @@ describe('bad input is 400 problem+json naming the field, on every body-taking r
     });
   });
 });
+
+describe('enumeration (point 10)', () => {
+  it('inviting an email that exists in another tenant answers exactly as a new address, and leaves that login alone', async () => {
+    // Prepare
+    const tokenB = await tenantB.token();
+    const person = await inviteUser(tokenB, uniqueEmail('elsewhere'), ['viewer']);
+    const admin = await tenantA.token();
+    // Act
+    const fresh = await call<Record<string, unknown>>('POST', '/users', {
+      token: admin,
+      body: { email: uniqueEmail('fresh'), roles: ['viewer'] },
+    });
+    const existing = await call<Record<string, unknown>>('POST', '/users', {
+      token: admin,
+      body: { email: person.email, roles: ['viewer'] },
+    });
+    // Assess: the same status, the same fields of the same types
+    expect(existing.status, existing.text).toBe(fresh.status);
+    expect(existing.status).toBe(201);
+    const shape = (body: Record<string, unknown>) =>
+      Object.entries(body)
+        .map(([k, v]) => `${k}:${Array.isArray(v) ? 'array' : typeof v}`)
+        .sort();
+    expect(shape(existing.body)).toEqual(shape(fresh.body));
+    expect(String(existing.body.userId)).toMatch(/^[0-9a-f-]{36}$/);
+    expect(existing.headers.get('location')).toBe(`/users/${existing.body.userId}`);
+    const read = await expectCall<Record<string, unknown>>(200, 'GET', `/users/${existing.body.userId}`, {
+      token: admin,
+    });
+    expect(shape(read.body)).toEqual(shape(fresh.body));
+
+    // Disabling and deleting the record in tenant A never touches the login in tenant B.
+    await expectCall(200, 'PATCH', `/users/${existing.body.userId}`, {
+      token: admin,
+      body: { status: 'disabled' },
+    });
+    await expectCall(204, 'DELETE', `/users/${existing.body.userId}`, { token: admin });
+    const me = await expectCall<{ tenantId: string }>(200, 'GET', '/me', { token: await person.token() });
+    expect(me.body.tenantId).toBe(tenantB.tenantId);
+  });
+
+  it('an email already used in the same tenant is still 409', async () => {
+    // Prepare
+    const admin = await tenantA.token();
+    const email = uniqueEmail('twice');
+    await expectCall(201, 'POST', '/users', { token: admin, body: { email, roles: ['viewer'] } });
+    // Act
+    const again = await call('POST', '/users', { token: admin, body: { email, roles: ['viewer'] } });
+    // Assess
+    expectProblem(again, 409, 'conflict');
+  });
+});

@@ -29,6 +29,13 @@ export interface User {
   readonly status: 'active' | 'disabled';
   readonly createdAt: string;
   readonly updatedAt: string;
+  /**
+   * Set when the invited email already had a login elsewhere (another tenant, or a platform
+   * operator): the invitation is recorded but no login was made, so the directory is never asked to
+   * disable, enable or delete that other login. Stored only: never in a response or an audit record,
+   * which would reveal that the address exists elsewhere.
+   */
+  readonly noLogin?: true;
 }
 
 /** A named group of users. Membership is kept on the users (`User.teams`), the one source of truth. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { isBuiltInRole } from '../access/permissions.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { actingUser, viewOf } from './api-keys.ts';
@@ -83,9 +84,21 @@ async function revokeKeysOf(store: TenancyStore, caller: Caller, userId: string)
   }
 }
 
+/** A user as the API and the audit trail show them: never whether their email has a login elsewhere. */
+export function userView(user: User): User {
+  const { noLogin: _n, ...view } = user;
+  return view;
+}
+
 /**
  * Invites a user: the login first (Cognito sends the invitation), then the records. If the records
  * fail, the login is removed again: nothing is left half-created.
+ *
+ * An email that already has a login (in another tenant, or a platform operator's) answers exactly
+ * like a new one, so the API cannot be used to find out which addresses exist elsewhere: the user
+ * is recorded here, with an id of the same shape, but no login is made and none is touched later
+ * (`noLogin`); that person cannot sign in to this tenant with that address. An email already used
+ * in this tenant stays a 409, which tells the caller nothing they could not list.
  */
 export async function inviteUser(
   deps: UserDeps,
@@ -99,9 +112,12 @@ export async function inviteUser(
   await assertTeamsExist(deps, tenantId, teams);
   assertCanGrant(caller, granted);
   const email = input.email.toLowerCase();
-  const { sub } = await deps.directory.createUser(email, tenantId);
+  const login = await deps.directory.createUser(email, tenantId).catch((error: unknown) => {
+    if (error instanceof ConflictError) return undefined;
+    throw error;
+  });
   const user: User = {
-    userId: sub,
+    userId: login?.sub ?? randomUUID(),
     tenantId,
     email,
     roles,
@@ -109,17 +125,24 @@ export async function inviteUser(
     status: 'active',
     createdAt: caller.meta.now,
     updatedAt: caller.meta.now,
+    ...(login ? {} : { noLogin: true as const }),
   };
   try {
     await deps.store.createUser(
       user,
-      audited(caller, { action: 'user.invite', resourceType: 'user', resourceId: sub, after: user }),
+      audited(caller, {
+        action: 'user.invite',
+        resourceType: 'user',
+        resourceId: user.userId,
+        after: userView(user),
+      }),
     );
   } catch (error) {
-    await deps.directory.deleteUser(email).catch(() => undefined);
+    // Only a login made by this call is ours to remove.
+    if (login) await deps.directory.deleteUser(email).catch(() => undefined);
     throw error;
   }
-  return user;
+  return userView(user);
 }
 
 /** One user of the caller's tenant, or 404. */
@@ -129,9 +152,15 @@ export async function getUser(deps: UserDeps, tenantId: string, userId: string):
   return user;
 }
 
+/** One user of the caller's tenant as the API shows them, or 404. */
+export async function readUser(deps: UserDeps, tenantId: string, userId: string): Promise<User> {
+  return userView(await getUser(deps, tenantId, userId));
+}
+
 /** Lists users. */
-export function listUsers(deps: UserDeps, tenantId: string, page: PageRequest): Promise<Page<User>> {
-  return deps.store.listUsers(tenantId, page);
+export async function listUsers(deps: UserDeps, tenantId: string, page: PageRequest): Promise<Page<User>> {
+  const out = await deps.store.listUsers(tenantId, page);
+  return { ...out, items: out.items.map(userView) };
 }
 
 /**
@@ -167,7 +196,9 @@ export async function updateUser(
   const statusChanged = patch.status !== undefined && patch.status !== previous.status;
   // Disable the login before the record says so; enable it after. A failure between leaves the
   // safer state (login off) and the request can simply be repeated.
-  if (statusChanged && next.status === 'disabled') await deps.directory.disableUser(previous.email);
+  const ownLogin = !previous.noLogin;
+  if (ownLogin && statusChanged && next.status === 'disabled')
+    await deps.directory.disableUser(previous.email);
   await deps.store.updateUser(
     next,
     previous,
@@ -175,13 +206,13 @@ export async function updateUser(
       action: statusChanged ? (next.status === 'disabled' ? 'user.disable' : 'user.enable') : 'user.update',
       resourceType: 'user',
       resourceId: userId,
-      before: previous,
-      after: next,
+      before: userView(previous),
+      after: userView(next),
     }),
   );
   if (statusChanged && next.status === 'disabled') await revokeKeysOf(deps.store, caller, userId);
-  if (statusChanged && next.status === 'active') await deps.directory.enableUser(previous.email);
-  return next;
+  if (ownLogin && statusChanged && next.status === 'active') await deps.directory.enableUser(previous.email);
+  return userView(next);
 }
 
 /** Deletes a user: the record (and so all access) first, then the login. */
@@ -194,8 +225,13 @@ export async function deleteUser(deps: UserDeps, caller: Caller, userId: string)
   await assertOutranks(deps.store, caller, user);
   await deps.store.deleteUser(
     user,
-    audited(caller, { action: 'user.delete', resourceType: 'user', resourceId: userId, before: user }),
+    audited(caller, {
+      action: 'user.delete',
+      resourceType: 'user',
+      resourceId: userId,
+      before: userView(user),
+    }),
   );
   await revokeKeysOf(deps.store, caller, userId);
-  await deps.directory.deleteUser(user.email);
+  if (!user.noLogin) await deps.directory.deleteUser(user.email);
 }

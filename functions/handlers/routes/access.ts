@@ -9,7 +9,7 @@ import {
 } from '#core/tenancy/api-keys.ts';
 import { createRole, deleteRole, getRole, listRoles, updateRole } from '#core/tenancy/roles.ts';
 import { createTeam, deleteTeam, getTeam, listTeams, updateTeam } from '#core/tenancy/teams.ts';
-import { deleteUser, getUser, inviteUser, listUsers, updateUser } from '#core/tenancy/users.ts';
+import { deleteUser, inviteUser, listUsers, readUser, updateUser } from '#core/tenancy/users.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
 import { authErrors, email, idParam, listOf, pageOf, pageQuery, permission } from './schemas.ts';
 
@@ -87,7 +87,7 @@ export const accessRoutes: Route[] = [
     responses: {
       201: { description: 'Invited', schema: userSchema },
       ...authErrors,
-      409: { description: 'Email in use' },
+      409: { description: 'Email already used in this tenant (one used elsewhere answers 201, like a new one)' },
     },
     handler: async ({ principal, meta, body }) => {
       const user = await inviteUser(userDeps(), { principal, meta }, body);
@@ -104,7 +104,7 @@ export const accessRoutes: Route[] = [
     responses: { 200: { description: 'The user', schema: userSchema }, ...authErrors, ...notFound },
     handler: async ({ principal, params }) => ({
       status: 200,
-      body: await getUser(userDeps(), principal.tenantId, params.userId),
+      body: await readUser(userDeps(), principal.tenantId, params.userId),
     }),
   }),
   defineRoute({
