@@ -102,6 +102,7 @@ const CONTRACT_PERMISSIONS = [
   'executions:cancel',
   'approvals:decide',
   'secrets:write',
+  'secrets:use',
   'users:manage',
   'roles:manage',
   'apikeys:manage',
@@ -639,6 +640,7 @@ describe('roles', () => {
         'agents:write',
         'executions:read',
         'executions:start',
+        'secrets:use',
         'tools:read',
         'tools:write',
         'usage:read',
@@ -662,7 +664,7 @@ describe('roles', () => {
     expectProblem(del, 403, 'forbidden');
     expectProblem(putViewer, 403, 'forbidden');
     const admins = await call<RoleView>('GET', '/roles/admin', { token: admin });
-    expect(admins.body.permissions).toHaveLength(19);
+    expect(admins.body.permissions).toHaveLength(20);
   });
 
   it('custom role: create (201 + Location), read, update, delete (204, then 404)', async () => {

@@ -16,10 +16,13 @@ import { platformAdminToken } from '../helpers/tokens.ts';
 import {
   approvalOf,
   approvalWorkflowBody,
+  createWorkflow,
   deployWorkflow,
   expectCall,
   getExecution,
+  httpToolBody,
   waitForApprovalStep,
+  workflowBody,
 } from '../helpers/workflows.ts';
 
 /**
@@ -487,5 +490,165 @@ describe('enumeration (point 10)', () => {
     const again = await call('POST', '/users', { token: admin, body: { email, roles: ['viewer'] } });
     // Assess
     expectProblem(again, 409, 'conflict');
+  });
+});
+
+/** An OpenAI-compatible agent bound to `secret` (nothing is called until a run). */
+const openaiAgent = (secret: string, extra: Record<string, unknown> = {}) => ({
+  name: uniqueName('gpt'),
+  provider: 'openai',
+  model: 'gpt-4o-mini',
+  apiKeySecret: secret,
+  ...extra,
+});
+
+interface Binding {
+  field: string;
+  secret: string;
+  boundBy: string;
+}
+
+describe('secret use (point 5)', () => {
+  it('a developer cannot bind a secret that allows only admins, to an agent or a tool', async () => {
+    // Prepare
+    const admin = await tenantA.token();
+    const secret = uniqueName('prod-key');
+    await expectCall(201, 'PUT', `/secrets/${secret}`, { token: admin, body: { value: 'sk-prod' } });
+    const dev = await inviteUser(admin, uniqueEmail('dev'), ['developer']);
+    const token = await dev.token();
+    // Act
+    const agent = await call('POST', '/agents', { token, body: openaiAgent(secret) });
+    const tool = await call('POST', '/tools', {
+      token,
+      body: httpToolBody('https://example.com/hook', { authSecret: secret }),
+    });
+    const unknown = await call('POST', '/agents', { token, body: openaiAgent(uniqueName('no-such')) });
+    // Assess
+    expect(expectProblem(agent, 403, 'forbidden').detail).toMatch(/apiKeySecret/);
+    expect(expectProblem(tool, 403, 'forbidden').detail).toMatch(/authSecret/);
+    // A missing secret answers the same way: names are not probed through bindings.
+    expectProblem(unknown, 403, 'forbidden');
+  });
+
+  it('a secret that allows developers is bound by one, and the versions record who bound it', async () => {
+    // Prepare
+    const admin = await tenantA.token();
+    const secret = uniqueName('dev-key');
+    const written = await expectCall<{ allowedRoles: string[] }>(201, 'PUT', `/secrets/${secret}`, {
+      token: admin,
+      body: { value: 'sk-dev', allowedRoles: ['developer'] },
+    });
+    const dev = await inviteUser(admin, uniqueEmail('dev'), ['developer']);
+    // Act
+    const agent = await expectCall<{ agentId: string; secretBindings: Binding[] }>(201, 'POST', '/agents', {
+      token: await dev.token(),
+      body: openaiAgent(secret),
+    });
+    const version = await expectCall<{ secretBindings: Binding[] }>(
+      200,
+      'GET',
+      `/agents/${agent.body.agentId}/versions/1`,
+      { token: admin },
+    );
+    // Assess
+    expect(written.body.allowedRoles).toEqual(['developer']);
+    const expected = [{ field: 'apiKeySecret', secret, boundBy: dev.userId }];
+    expect(agent.body.secretBindings).toEqual(expected);
+    expect(version.body.secretBindings).toEqual(expected);
+  });
+
+  it('without secrets:use, a role the secret allows is not enough', async () => {
+    // Prepare
+    const admin = await tenantA.token();
+    const role = await createRole(admin, 'agent-writer', ['agents:write', 'agents:read']);
+    const secret = uniqueName('key');
+    await expectCall(201, 'PUT', `/secrets/${secret}`, {
+      token: admin,
+      body: { value: 'sk', allowedRoles: [role] },
+    });
+    const writer = await inviteUser(admin, uniqueEmail('writer'), [role]);
+    // Act
+    const agent = await call('POST', '/agents', { token: await writer.token(), body: openaiAgent(secret) });
+    // Assess
+    expect(expectProblem(agent, 403, 'forbidden').detail).toMatch(/secrets:use/);
+  });
+
+  it('a developer cannot re-point an admin’s agent that uses an admin-only secret', async () => {
+    // Prepare
+    const admin = await tenantA.token();
+    const secret = uniqueName('prod-key');
+    await expectCall(201, 'PUT', `/secrets/${secret}`, { token: admin, body: { value: 'sk-prod' } });
+    const made = await expectCall<{ agentId: string }>(201, 'POST', '/agents', {
+      token: admin,
+      body: openaiAgent(secret),
+    });
+    const dev = await inviteUser(admin, uniqueEmail('dev'), ['developer']);
+    // Act
+    const repointed = await call('PUT', `/agents/${made.body.agentId}`, {
+      token: await dev.token(),
+      body: openaiAgent(secret, { baseUrl: 'https://attacker.example/v1' }),
+    });
+    // Assess
+    expectProblem(repointed, 403, 'forbidden');
+    const agent = await expectCall<{ version: number }>(200, 'GET', `/agents/${made.body.agentId}`, {
+      token: admin,
+    });
+    expect(agent.body.version).toBe(1);
+  });
+
+  it('allowedRoles must name existing roles, and the list shows them', async () => {
+    // Prepare
+    const admin = await tenantA.token();
+    const secret = uniqueName('key');
+    // Act
+    const bad = await call('PUT', `/secrets/${secret}`, {
+      token: admin,
+      body: { value: 'v', allowedRoles: ['developer', 'no-such-role'] },
+    });
+    await expectCall(201, 'PUT', `/secrets/${secret}`, { token: admin, body: { value: 'v' } });
+    const listed = await expectCall<{ items: { name: string; allowedRoles: string[] }[] }>(
+      200,
+      'GET',
+      '/secrets?limit=100',
+      { token: admin },
+    );
+    // Assess
+    expect(expectProblem(bad, 400, 'validation-error').errors?.map((e) => e.path)).toEqual([
+      'allowedRoles.1',
+    ]);
+    expect(listed.body.items.find((m) => m.name === secret)?.allowedRoles).toEqual(['admin']);
+  });
+
+  it('the approval of a prod promotion lists the secrets the version uses', async () => {
+    // Prepare
+    const admin = await tenantA.token();
+    const agentSecret = uniqueName('agent-key');
+    const toolSecret = uniqueName('tool-key');
+    for (const name of [agentSecret, toolSecret])
+      await expectCall(201, 'PUT', `/secrets/${name}`, { token: admin, body: { value: 'sk' } });
+    const agent = await expectCall<{ agentId: string }>(201, 'POST', '/agents', {
+      token: admin,
+      body: openaiAgent(agentSecret),
+    });
+    const tool = await expectCall<{ toolId: string }>(201, 'POST', '/tools', {
+      token: admin,
+      body: httpToolBody('https://example.com/hook', { authSecret: toolSecret }),
+    });
+    const workflowId = await createWorkflow(
+      admin,
+      workflowBody({
+        ask: { type: 'agent', agentId: agent.body.agentId, prompt: 'hi', next: 'call' },
+        call: { type: 'tool', toolId: tool.body.toolId, args: {}, end: true },
+      }),
+    );
+    // Act
+    const requested = await expectCall<{ approval: { secrets: string[] } }>(
+      202,
+      'POST',
+      `/workflows/${workflowId}/promotions`,
+      { token: admin, body: { version: 1, environment: 'prod' } },
+    );
+    // Assess
+    expect(requested.body.approval.secrets).toEqual([agentSecret, toolSecret].sort());
   });
 });

@@ -84,9 +84,17 @@ export interface SecretMeta {
   readonly name: string;
   readonly description?: string;
   readonly version: number;
+  /**
+   * Roles whose holders (with `secrets:use`) may bind the secret to an agent or tool. Records
+   * written before this field existed read as {@link DEFAULT_SECRET_ROLES}.
+   */
+  readonly allowedRoles?: readonly string[];
   readonly createdAt: string;
   readonly updatedAt: string;
 }
+
+/** Who may bind a secret when its writer says nothing: tenant admins only. */
+export const DEFAULT_SECRET_ROLES: readonly string[] = ['admin'];
 
 /** One page of a list. */
 export interface Page<T> {

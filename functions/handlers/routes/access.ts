@@ -87,7 +87,9 @@ export const accessRoutes: Route[] = [
     responses: {
       201: { description: 'Invited', schema: userSchema },
       ...authErrors,
-      409: { description: 'Email already used in this tenant (one used elsewhere answers 201, like a new one)' },
+      409: {
+        description: 'Email already used in this tenant (one used elsewhere answers 201, like a new one)',
+      },
     },
     handler: async ({ principal, meta, body }) => {
       const user = await inviteUser(userDeps(), { principal, meta }, body);
