@@ -229,8 +229,9 @@ function truthy(value: unknown): boolean {
 export function authorize(auth: RouteAuth, principal: Principal | undefined, tenantStatus?: string): void {
   if (auth === 'public') return;
   if (!principal) throw new UnauthenticatedError('A valid bearer token or API key is required.');
-  if (principal.kind === 'tenant' && tenantStatus === 'suspended') {
-    throw new TenantSuspendedError('This tenant is suspended; contact your platform operator.');
+  // Only an active tenant gets in: a status this code does not know (or none) is refused too.
+  if (principal.kind === 'tenant' && tenantStatus !== 'active') {
+    throw new TenantSuspendedError('This tenant is not active; contact your platform operator.');
   }
   if (auth === 'any') return;
   if (auth === 'platform') {
