@@ -8,8 +8,11 @@
 export const JSON_LIMITS = Object.freeze({
   /** The largest body, in bytes (API Gateway's own limit is 10 MB). */
   maxBodyBytes: 256 * 1024,
-  /** Objects and arrays nested at most this deep; the body itself is level 1. */
-  maxDepth: 20,
+  /**
+   * Objects and arrays nested at most this deep; the body itself is level 1. DynamoDB's 32 less room
+   * for the levels a store wraps around a body (an item attribute, an audit record's `after`).
+   */
+  maxDepth: 28,
   /** No number beyond ±(2^53 − 1): larger integers lose precision in JavaScript. */
   maxAbsNumber: Number.MAX_SAFE_INTEGER,
   /** No non-zero number smaller than this in magnitude. */

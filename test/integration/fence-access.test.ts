@@ -373,7 +373,7 @@ describe('bad input is 400 problem+json naming the field, on every body-taking r
     // Assess
     expect(doc.body['x-meridian-request-limits']).toMatchObject({
       maxBodyBytes: 262_144,
-      maxDepth: 20,
+      maxDepth: 28,
       maxAbsNumber: Number.MAX_SAFE_INTEGER,
     });
     expect(doc.body.paths['/workflows']?.post?.requestBody?.['x-meridian-limits']).toEqual(
