@@ -481,6 +481,33 @@ describe('enumeration (point 10)', () => {
     expect(me.body.tenantId).toBe(tenantB.tenantId);
   });
 
+  it('takes about as long as inviting a new address', async () => {
+    // Prepare: five addresses with a login in tenant B, five new ones
+    const tokenB = await tenantB.token();
+    const elsewhere = await Promise.all(
+      Array.from({ length: 5 }, () => inviteUser(tokenB, uniqueEmail('timing'), ['viewer'])),
+    );
+    const admin = await tenantA.token();
+    const timed = async (email: string) => {
+      const started = performance.now();
+      const response = await call('POST', '/users', { token: admin, body: { email, roles: ['viewer'] } });
+      expect(response.status, response.text).toBe(201);
+      return performance.now() - started;
+    };
+    const median = (values: number[]) =>
+      [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+    // Act: alternate, so load on the machine falls on both alike
+    const fresh: number[] = [];
+    const existing: number[] = [];
+    for (const person of elsewhere) {
+      fresh.push(await timed(uniqueEmail('timing-new')));
+      existing.push(await timed(person.email));
+    }
+    // Assess: locally both take 100-450 ms on a loaded machine; the bound only catches a path that
+    // is grossly slower or faster (a different number of calls to the directory or the table).
+    expect(Math.abs(median(existing) - median(fresh)), JSON.stringify({ fresh, existing })).toBeLessThan(500);
+  });
+
   it('an email already used in the same tenant is still 409', async () => {
     // Prepare
     const admin = await tenantA.token();
