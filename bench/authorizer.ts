@@ -88,6 +88,10 @@ class CountingStore implements Store {
     this.count('findUserBySub');
     return sub === this.user.userId ? this.user : undefined;
   }
+  async getUser(tenantId: string, userId: string): Promise<User | undefined> {
+    this.count('getUser');
+    return tenantId === this.user.tenantId && userId === this.user.userId ? this.user : undefined;
+  }
   async getTenant(tenantId: string): Promise<Tenant | undefined> {
     this.count('getTenant');
     return tenantId === this.tenant.tenantId ? this.tenant : undefined;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PROBLEM_BASE } from './http.ts';
+import { JSON_LIMITS } from './json-limits.ts';
 import type { Route } from './router.ts';
 
 type JsonObject = Record<string, unknown>;
@@ -42,6 +43,12 @@ function parametersOf(schema: z.ZodType | undefined, where: 'path' | 'query'): J
     schema: s,
   }));
 }
+
+const LIMITS_TEXT =
+  `Every JSON body: at most ${JSON_LIMITS.maxBodyBytes} bytes (413 beyond), nested at most ` +
+  `${JSON_LIMITS.maxDepth} levels, numbers within ±${JSON_LIMITS.maxAbsNumber} and, when not zero, ` +
+  `at least ${JSON_LIMITS.minAbsNumber} in size, property names 1 to ${JSON_LIMITS.maxPropertyNameLength} ` +
+  `characters, emails at most ${JSON_LIMITS.maxEmailLength}; otherwise 400 naming the field.`;
 
 /**
  * Generates the OpenAPI 3.1 document from the same route declarations and zod schemas that validate
@@ -92,7 +99,9 @@ export function buildOpenApi(routes: readonly Route[], info: { title: string; ve
     if (body) {
       operation.requestBody = {
         required: true,
+        description: LIMITS_TEXT,
         content: { 'application/json': { schema: schemaOf(body, 'input') } },
+        'x-meridian-limits': JSON_LIMITS,
       };
     }
     paths[route.path] ??= {};
@@ -103,6 +112,7 @@ export function buildOpenApi(routes: readonly Route[], info: { title: string; ve
     openapi: '3.1.0',
     info,
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    'x-meridian-request-limits': JSON_LIMITS,
     paths,
     components: {
       schemas: { Problem: problemSchema },

@@ -5,10 +5,11 @@ import { ForbiddenError, TenantSuspendedError, TransientError, UnauthenticatedEr
 import type { Principal, RequestMeta, TenantPrincipal } from '#core/principal.ts';
 import type { AuthorizerContext } from './auth-context.ts';
 import { errorResponse, HttpError, json } from './http.ts';
+import { JSON_LIMITS, jsonLimitProblems } from './json-limits.ts';
 import { logger } from './observability.ts';
 
 /** The largest request body the API accepts (the contract's limit; API Gateway's own is 10 MB). */
-export const MAX_BODY_BYTES = 256 * 1024;
+export const MAX_BODY_BYTES = JSON_LIMITS.maxBodyBytes;
 
 /** HTTP methods the API routes. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -228,8 +229,9 @@ function truthy(value: unknown): boolean {
 export function authorize(auth: RouteAuth, principal: Principal | undefined, tenantStatus?: string): void {
   if (auth === 'public') return;
   if (!principal) throw new UnauthenticatedError('A valid bearer token or API key is required.');
-  if (principal.kind === 'tenant' && tenantStatus === 'suspended') {
-    throw new TenantSuspendedError('This tenant is suspended; contact your platform operator.');
+  // Only an active tenant gets in: a status this code does not know (or none) is refused too.
+  if (principal.kind === 'tenant' && tenantStatus !== 'active') {
+    throw new TenantSuspendedError('This tenant is not active; contact your platform operator.');
   }
   if (auth === 'any') return;
   if (auth === 'platform') {
@@ -377,10 +379,17 @@ function readJsonBody(event: APIGatewayProxyEventV2, headers: Record<string, str
       `Send the body as application/json (got ${type === '' ? 'no content type' : type}).`,
     );
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    parsed = JSON.parse(text) as unknown;
   } catch (error) {
     const reason = error instanceof SyntaxError ? error.message : 'unreadable';
     throw new HttpError(400, 'malformed-json', 'Malformed JSON', `The body is not valid JSON: ${reason}.`);
   }
+  // Before any schema: a body the stores cannot hold must be a 400 naming the field, not a 500 later.
+  const problems = jsonLimitProblems(parsed);
+  if (problems.length > 0) {
+    throw new HttpError(400, 'validation-error', 'Invalid request', describe(problems), problems);
+  }
+  return parsed;
 }

@@ -341,7 +341,8 @@ describe('limits: refused quickly, nothing stored', () => {
     const response = await call<Problem>('POST', '/workflows', { token: admin, body });
     // Assess
     expectProblem(response, 400);
-    expect(response.body.errors?.map((e) => e.message).join('\n')).toMatch(/nest at most 8 levels/);
+    // The request-wide depth limit (functions/shared/json-limits.ts) refuses it before the workflow's own.
+    expect(response.body.errors?.map((e) => e.message).join('\n')).toMatch(/nested deeper than 28 levels/);
     expect(await workflowIds()).toEqual(before);
   });
 });

@@ -20,7 +20,7 @@ export interface AuthenticatorOptions {
   /** Only the reads the authorizer needs (and the key-use touch). */
   readonly store: Pick<
     TenancyStore,
-    'findUserBySub' | 'getTenant' | 'getRoles' | 'getApiKey' | 'touchApiKey'
+    'findUserBySub' | 'getUser' | 'getTenant' | 'getRoles' | 'getApiKey' | 'touchApiKey'
   >;
   readonly verifier: AccessTokenVerifier;
   readonly platformAdminGroup: string;
@@ -160,6 +160,12 @@ export class Authenticator {
       }
       until = Math.min(until, graceEnds);
     }
+    // A key acts for its creator: it works only while they are an active user of this tenant, and
+    // never for more than they may do now (their roles may have shrunk since the key was made).
+    const creator = await this.options.store.getUser(parts.tenantId, record.createdBy);
+    if (creator?.status !== 'active') return { context: DENY('key-creator-inactive') };
+    const current = await resolvePermissions(this.options.store, parts.tenantId, creator.roles);
+    const effective = record.scopes.filter((scope) => current.has(scope));
     const context: AuthorizerContext = {
       authenticated: true,
       tenantId: parts.tenantId,
@@ -168,7 +174,7 @@ export class Authenticator {
       principalId: record.keyId,
       keyOwner: record.createdBy,
       roles: '',
-      permissions: [...record.scopes].sort().join(' '),
+      permissions: [...effective].sort().join(' '),
     };
     await this.touch(context);
     return { context, until };

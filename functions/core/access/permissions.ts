@@ -14,6 +14,8 @@ export const PERMISSIONS = [
   'executions:cancel',
   'approvals:decide',
   'secrets:write',
+  /** Bind a secret to an agent or tool (only secrets that allow one of the caller's roles). */
+  'secrets:use',
   'users:manage',
   'roles:manage',
   'apikeys:manage',
@@ -51,6 +53,8 @@ export const BUILT_IN_ROLES: Readonly<Record<string, readonly Permission[]>> = O
     'executions:start',
     'executions:read',
     'usage:read',
+    // Developers build agents and tools; which secrets they may bind is each secret's allowedRoles.
+    'secrets:use',
   ],
   operator: [
     'agents:read',

@@ -23,6 +23,8 @@ export interface Approval {
   /** Who may decide: role names and user ids; empty means anyone holding `approvals:decide`. */
   readonly approvers?: { readonly roles?: readonly string[]; readonly users?: readonly string[] };
   readonly allowRequesterApproval?: boolean;
+  /** Promotions: the secrets the promoted version uses (through its pinned agents and tools). */
+  readonly secrets?: readonly string[];
   readonly decidedBy?: string;
   readonly comment?: string;
   readonly createdAt: string;

@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../audit/audit.ts';
-import { ConflictError, NotFoundError, QuotaExceededError, ValidationError } from '../errors.ts';
+import {
+  ConflictError,
+  NotFoundError,
+  QuotaExceededError,
+  TenantSuspendedError,
+  ValidationError,
+} from '../errors.ts';
 import { derivedId, newId } from '../ids.ts';
-import type { TenantPrincipal } from '../principal.ts';
 import { audited, type Caller } from '../tenancy/context.ts';
-import type { Plan } from '../tenancy/model.ts';
+import type { Plan, Tenant } from '../tenancy/model.ts';
 import type { Environment, Head } from '../versioning/model.ts';
 import type { WorkflowDefinition } from '../workflows/model.ts';
 import { assertWithinBudget } from './budget.ts';
@@ -46,7 +51,15 @@ export async function startExecution(
 ): Promise<StartResult> {
   const tenantId = caller.principal.tenantId;
   const environment = body.environment ?? 'dev';
-  const head = await deps.definitions.getHead<WorkflowDefinition>(tenantId, 'workflow', workflowId);
+  // Every way in (token, key, webhook) ends here, and only the API's router checks the tenant's
+  // status first: so the start itself refuses a tenant that is not active, replays included.
+  const [tenant, head] = await Promise.all([
+    deps.tenancy.getTenant(tenantId),
+    deps.definitions.getHead<WorkflowDefinition>(tenantId, 'workflow', workflowId),
+  ]);
+  if (tenant?.status !== 'active') {
+    throw new TenantSuspendedError('This tenant is not active; contact your platform operator.');
+  }
   if (!head) throw new NotFoundError(`No workflow ${workflowId}.`);
   const hash = requestHash(workflowId, environment, body.input);
   const executionId = idempotencyKey
@@ -77,7 +90,7 @@ export async function startExecution(
   );
   if (problems.length > 0)
     throw new ValidationError('The input does not match the workflow’s inputSchema.', problems);
-  await checkLimits(deps, caller.principal, monthOf(caller.meta.now));
+  await checkLimits(deps, tenant, monthOf(caller.meta.now));
 
   const teams =
     caller.principal.principalType === 'user'
@@ -176,20 +189,19 @@ async function launch(
 }
 
 /** The budget (402) and the plan's quota (429) are checked before anything is written. */
-async function checkLimits(deps: ExecutionDeps, principal: TenantPrincipal, month: string): Promise<void> {
-  const [tenant, budget, total] = await Promise.all([
-    deps.tenancy.getTenant(principal.tenantId),
-    deps.budgets.getBudget(principal.tenantId),
-    deps.executions.monthTotal(principal.tenantId, month),
+async function checkLimits(deps: ExecutionDeps, tenant: Tenant, month: string): Promise<void> {
+  const [budget, total] = await Promise.all([
+    deps.budgets.getBudget(tenant.tenantId),
+    deps.executions.monthTotal(tenant.tenantId, month),
   ]);
   assertWithinBudget(budget, total.costMicros);
-  const quota = tenant ? PLAN_EXECUTION_QUOTA[tenant.plan] : null;
+  const quota = PLAN_EXECUTION_QUOTA[tenant.plan];
   if (quota === null || quota === undefined) return;
   if (total.executions >= quota) {
     const next = new Date(`${month}-01T00:00:00Z`);
     next.setUTCMonth(next.getUTCMonth() + 1);
     throw new QuotaExceededError(
-      `The ${tenant?.plan} plan allows ${quota} executions a month; this month's are used up.`,
+      `The ${tenant.plan} plan allows ${quota} executions a month; this month's are used up.`,
       Math.max(1, Math.ceil((next.getTime() - deps.now().getTime()) / 1000)),
     );
   }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Permission } from '../access/permissions.ts';
-import { NotFoundError, ValidationError } from '../errors.ts';
+import { ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { audited, type Caller } from './context.ts';
 import type { ApiKeyRecord, Page, PageRequest } from './model.ts';
@@ -70,7 +70,8 @@ export async function createApiKey(
     keyId,
     name: input.name,
     scopes: [...new Set(input.scopes)].sort(),
-    createdBy: caller.principal.principalId,
+    // The person, not the key: a key made through a key belongs to the same creator.
+    createdBy: actingUser(caller),
     createdAt: caller.meta.now,
     expiresAt: new Date(expires).toISOString(),
     status: 'active',
@@ -95,6 +96,27 @@ async function load(store: TenancyStore, tenantId: string, keyId: string): Promi
   return record;
 }
 
+/** The person behind a caller: the user, or the user who created the API key acting. */
+export function actingUser(caller: Caller): string {
+  return caller.principal.onBehalfOf ?? caller.principal.principalId;
+}
+
+/**
+ * Rotating or revoking a key hands out (or takes away) everything it can do, so `apikeys:manage`
+ * alone is not enough: the caller is the key's creator, or holds `tenant:admin` and every scope on
+ * the key (otherwise a rotation would hand them a secret worth more than their own permissions).
+ */
+export function assertMayManageKey(caller: Caller, record: ApiKeyRecord): void {
+  if (record.createdBy === actingUser(caller)) return;
+  const held = caller.principal.permissions;
+  const missing = ['tenant:admin' as const, ...record.scopes].filter((p) => !held.has(p));
+  if (missing.length > 0) {
+    throw new ForbiddenError(
+      `Only the key's creator, or a holder of tenant:admin and every scope on it, can change this key (you lack ${[...new Set(missing)].slice(0, 5).join(', ')}).`,
+    );
+  }
+}
+
 /** Lists keys (metadata only). */
 export async function listApiKeys(
   store: TenancyStore,
@@ -108,8 +130,14 @@ export async function listApiKeys(
 /** Revokes a key at once (both its current and any previous secret). */
 export async function revokeApiKey(store: TenancyStore, caller: Caller, keyId: string): Promise<void> {
   const previous = await load(store, caller.principal.tenantId, keyId);
+  assertMayManageKey(caller, previous);
   const { previousSecretHash: _p, previousValidUntil: _v, ...rest } = previous;
-  const next: ApiKeyRecord = { ...rest, status: 'revoked' };
+  const next: ApiKeyRecord = {
+    ...rest,
+    status: 'revoked',
+    revokedAt: caller.meta.now,
+    revokedBy: actingUser(caller),
+  };
   await store.updateApiKey(
     caller.principal.tenantId,
     next,
@@ -133,6 +161,7 @@ export async function rotateApiKey(
 ): Promise<{ view: ApiKeyView; key: string }> {
   const tenantId = caller.principal.tenantId;
   const previous = await load(store, tenantId, keyId);
+  assertMayManageKey(caller, previous);
   const key = formatApiKey(tenantId, keyId);
   const next: ApiKeyRecord = {
     ...previous,
@@ -140,6 +169,7 @@ export async function rotateApiKey(
     previousSecretHash: previous.secretHash,
     previousValidUntil: new Date(Date.parse(caller.meta.now) + graceSeconds * 1000).toISOString(),
     rotatedAt: caller.meta.now,
+    rotatedBy: actingUser(caller),
   };
   await store.updateApiKey(
     tenantId,

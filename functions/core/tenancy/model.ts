@@ -29,6 +29,13 @@ export interface User {
   readonly status: 'active' | 'disabled';
   readonly createdAt: string;
   readonly updatedAt: string;
+  /**
+   * Set when the invited email already had a login elsewhere (another tenant, or a platform
+   * operator): the invitation is recorded but no login was made, so the directory is never asked to
+   * disable, enable or delete that other login. Stored only: never in a response or an audit record,
+   * which would reveal that the address exists elsewhere.
+   */
+  readonly noLogin?: true;
 }
 
 /** A named group of users. Membership is kept on the users (`User.teams`), the one source of truth. */
@@ -65,6 +72,11 @@ export interface ApiKeyRecord {
   readonly previousSecretHash?: string;
   readonly previousValidUntil?: string;
   readonly rotatedAt?: string;
+  /** Who rotated it last: the user, or for a key acting, the key's creator (also in the audit record). */
+  readonly rotatedBy?: string;
+  readonly revokedAt?: string;
+  /** Who revoked it: a user, the creator behind a key, or `system` when its creator lost access. */
+  readonly revokedBy?: string;
 }
 
 /** A secret's metadata; the value lives in the secret store and never comes back out of the API. */
@@ -72,9 +84,17 @@ export interface SecretMeta {
   readonly name: string;
   readonly description?: string;
   readonly version: number;
+  /**
+   * Roles whose holders (with `secrets:use`) may bind the secret to an agent or tool. Records
+   * written before this field existed read as {@link DEFAULT_SECRET_ROLES}.
+   */
+  readonly allowedRoles?: readonly string[];
   readonly createdAt: string;
   readonly updatedAt: string;
 }
+
+/** Who may bind a secret when its writer says nothing: tenant admins only. */
+export const DEFAULT_SECRET_ROLES: readonly string[] = ['admin'];
 
 /** One page of a list. */
 export interface Page<T> {

@@ -75,6 +75,27 @@ export function assertCanGrant(caller: Caller, permissions: Iterable<Permission>
   }
 }
 
+/**
+ * Rewriting or deleting a role changes what its holders may do, so `roles:manage` is not enough:
+ * the caller must hold every permission the role has now, and every permission of every user who
+ * holds it (nobody reshapes the role of someone who outranks them).
+ */
+async function assertOutranksRole(store: TenancyStore, caller: Caller, role: Role): Promise<void> {
+  assertCanGrant(caller, role.permissions);
+  const tenantId = caller.principal.tenantId;
+  const holders = (await readAll((p) => store.listUsers(tenantId, p))).filter((u) =>
+    u.roles.includes(role.name),
+  );
+  const roles = [...new Set(holders.flatMap((u) => u.roles))];
+  const held = await resolvePermissions(store, tenantId, roles);
+  const missing = [...held].filter((p) => !caller.principal.permissions.has(p));
+  if (missing.length > 0) {
+    throw new ForbiddenError(
+      `The role ${role.name} is held by someone with permissions you do not hold (${missing.slice(0, 5).join(', ')}); ask an administrator.`,
+    );
+  }
+}
+
 function assertCustom(name: string): void {
   if (isBuiltInRole(name)) throw new ForbiddenError(`The built-in role ${name} is read-only.`);
 }
@@ -117,6 +138,7 @@ export async function updateRole(
   assertCustom(name);
   const previous = await getRole(store, caller.principal.tenantId, name);
   assertCanGrant(caller, input.permissions);
+  await assertOutranksRole(store, caller, previous);
   const next: Role = {
     ...previous,
     ...(input.description !== undefined ? { description: input.description } : {}),

@@ -1,7 +1,8 @@
 import { NotFoundError } from '../errors.ts';
 import { audited, type Caller } from './context.ts';
-import type { Page, PageRequest, SecretMeta } from './model.ts';
+import { DEFAULT_SECRET_ROLES, type Page, type PageRequest, type SecretMeta } from './model.ts';
 import type { SecretVault, TenancyStore } from './ports.ts';
+import { permissionsOfExistingRoles } from './roles.ts';
 
 /** What secret use cases need. */
 export interface SecretDeps {
@@ -12,15 +13,22 @@ export interface SecretDeps {
 /**
  * Writes a secret value (write-only: it never comes back out of the API). The value goes to the vault
  * first; the metadata and audit record (which never hold the value) follow in one transaction.
+ * `allowedRoles` says whose holders may bind it to agents and tools: kept when omitted on a
+ * rewrite, {@link DEFAULT_SECRET_ROLES} (admins only) when omitted on creation.
  */
 export async function putSecret(
   deps: SecretDeps,
   caller: Caller,
   name: string,
-  input: { value: string; description?: string },
+  input: { value: string; description?: string | undefined; allowedRoles?: string[] | undefined },
 ): Promise<{ meta: SecretMeta; created: boolean }> {
   const tenantId = caller.principal.tenantId;
   const previous = await deps.store.getSecretMeta(tenantId, name);
+  const allowedRoles = [
+    ...new Set(input.allowedRoles ?? previous?.allowedRoles ?? DEFAULT_SECRET_ROLES),
+  ].sort();
+  if (input.allowedRoles)
+    await permissionsOfExistingRoles(deps.store, tenantId, input.allowedRoles, 'allowedRoles');
   await deps.vault.put(tenantId, name, input.value, input.description);
   const meta: SecretMeta = {
     name,
@@ -30,6 +38,7 @@ export async function putSecret(
         ? { description: previous.description }
         : {}),
     version: (previous?.version ?? 0) + 1,
+    allowedRoles,
     createdAt: previous?.createdAt ?? caller.meta.now,
     updatedAt: caller.meta.now,
   };
@@ -49,12 +58,16 @@ export async function putSecret(
 }
 
 /** Lists secret names and metadata. */
-export function listSecrets(
+export async function listSecrets(
   deps: SecretDeps,
   tenantId: string,
   page: PageRequest,
 ): Promise<Page<SecretMeta>> {
-  return deps.store.listSecrets(tenantId, page);
+  const out = await deps.store.listSecrets(tenantId, page);
+  return {
+    ...out,
+    items: out.items.map((m) => ({ ...m, allowedRoles: m.allowedRoles ?? DEFAULT_SECRET_ROLES })),
+  };
 }
 
 /** Deletes a secret: metadata (and so visibility) first, then the value. */

@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { isBuiltInRole } from '../access/permissions.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
-import { audited, type Caller } from './context.ts';
-import type { Page, PageRequest, User } from './model.ts';
+import { actingUser, viewOf } from './api-keys.ts';
+import { audited, type Caller, readAll } from './context.ts';
+import type { ApiKeyRecord, Page, PageRequest, User } from './model.ts';
 import type { IdentityDirectory, TenancyStore } from './ports.ts';
 import { assertCanGrant, permissionsOfExistingRoles, resolvePermissions } from './roles.ts';
 
@@ -52,8 +54,51 @@ async function assertOutranks(
 }
 
 /**
+ * Revokes every active key `userId` created, one audited revocation each. The authorizer already
+ * refuses keys of a disabled or deleted creator; this makes it permanent, so enabling the user again
+ * does not bring old keys back.
+ */
+async function revokeKeysOf(store: TenancyStore, caller: Caller, userId: string): Promise<void> {
+  const tenantId = caller.principal.tenantId;
+  const keys = await readAll((page) => store.listApiKeys(tenantId, page));
+  for (const previous of keys.filter((k) => k.createdBy === userId && k.status === 'active')) {
+    const { previousSecretHash: _p, previousValidUntil: _v, ...rest } = previous;
+    const next: ApiKeyRecord = {
+      ...rest,
+      status: 'revoked',
+      revokedAt: caller.meta.now,
+      revokedBy: actingUser(caller),
+    };
+    await store.updateApiKey(
+      tenantId,
+      next,
+      previous,
+      audited(caller, {
+        action: 'apikey.revoke',
+        resourceType: 'apikey',
+        resourceId: previous.keyId,
+        before: viewOf(previous),
+        after: viewOf(next),
+      }),
+    );
+  }
+}
+
+/** A user as the API and the audit trail show them: never whether their email has a login elsewhere. */
+export function userView(user: User): User {
+  const { noLogin: _n, ...view } = user;
+  return view;
+}
+
+/**
  * Invites a user: the login first (Cognito sends the invitation), then the records. If the records
  * fail, the login is removed again: nothing is left half-created.
+ *
+ * An email that already has a login (in another tenant, or a platform operator's) answers exactly
+ * like a new one, so the API cannot be used to find out which addresses exist elsewhere: the user
+ * is recorded here, with an id of the same shape, but no login is made and none is touched later
+ * (`noLogin`); that person cannot sign in to this tenant with that address. An email already used
+ * in this tenant stays a 409, which tells the caller nothing they could not list.
  */
 export async function inviteUser(
   deps: UserDeps,
@@ -67,9 +112,12 @@ export async function inviteUser(
   await assertTeamsExist(deps, tenantId, teams);
   assertCanGrant(caller, granted);
   const email = input.email.toLowerCase();
-  const { sub } = await deps.directory.createUser(email, tenantId);
+  const login = await deps.directory.createUser(email, tenantId).catch((error: unknown) => {
+    if (error instanceof ConflictError) return undefined;
+    throw error;
+  });
   const user: User = {
-    userId: sub,
+    userId: login?.sub ?? randomUUID(),
     tenantId,
     email,
     roles,
@@ -77,17 +125,24 @@ export async function inviteUser(
     status: 'active',
     createdAt: caller.meta.now,
     updatedAt: caller.meta.now,
+    ...(login ? {} : { noLogin: true as const }),
   };
   try {
     await deps.store.createUser(
       user,
-      audited(caller, { action: 'user.invite', resourceType: 'user', resourceId: sub, after: user }),
+      audited(caller, {
+        action: 'user.invite',
+        resourceType: 'user',
+        resourceId: user.userId,
+        after: userView(user),
+      }),
     );
   } catch (error) {
-    await deps.directory.deleteUser(email).catch(() => undefined);
+    // Only a login made by this call is ours to remove.
+    if (login) await deps.directory.deleteUser(email).catch(() => undefined);
     throw error;
   }
-  return user;
+  return userView(user);
 }
 
 /** One user of the caller's tenant, or 404. */
@@ -97,9 +152,15 @@ export async function getUser(deps: UserDeps, tenantId: string, userId: string):
   return user;
 }
 
+/** One user of the caller's tenant as the API shows them, or 404. */
+export async function readUser(deps: UserDeps, tenantId: string, userId: string): Promise<User> {
+  return userView(await getUser(deps, tenantId, userId));
+}
+
 /** Lists users. */
-export function listUsers(deps: UserDeps, tenantId: string, page: PageRequest): Promise<Page<User>> {
-  return deps.store.listUsers(tenantId, page);
+export async function listUsers(deps: UserDeps, tenantId: string, page: PageRequest): Promise<Page<User>> {
+  const out = await deps.store.listUsers(tenantId, page);
+  return { ...out, items: out.items.map(userView) };
 }
 
 /**
@@ -114,7 +175,8 @@ export async function updateUser(
 ): Promise<User> {
   const tenantId = caller.principal.tenantId;
   const previous = await getUser(deps, tenantId, userId);
-  const self = caller.principal.principalType === 'user' && caller.principal.principalId === userId;
+  // The person, also through their own API key: a key cannot do what its creator's token may not.
+  const self = actingUser(caller) === userId;
   if (self && (patch.roles !== undefined || patch.status !== undefined)) {
     throw new ForbiddenError('You cannot change your own roles or status; ask another administrator.');
   }
@@ -134,7 +196,9 @@ export async function updateUser(
   const statusChanged = patch.status !== undefined && patch.status !== previous.status;
   // Disable the login before the record says so; enable it after. A failure between leaves the
   // safer state (login off) and the request can simply be repeated.
-  if (statusChanged && next.status === 'disabled') await deps.directory.disableUser(previous.email);
+  const ownLogin = !previous.noLogin;
+  if (ownLogin && statusChanged && next.status === 'disabled')
+    await deps.directory.disableUser(previous.email);
   await deps.store.updateUser(
     next,
     previous,
@@ -142,25 +206,32 @@ export async function updateUser(
       action: statusChanged ? (next.status === 'disabled' ? 'user.disable' : 'user.enable') : 'user.update',
       resourceType: 'user',
       resourceId: userId,
-      before: previous,
-      after: next,
+      before: userView(previous),
+      after: userView(next),
     }),
   );
-  if (statusChanged && next.status === 'active') await deps.directory.enableUser(previous.email);
-  return next;
+  if (statusChanged && next.status === 'disabled') await revokeKeysOf(deps.store, caller, userId);
+  if (ownLogin && statusChanged && next.status === 'active') await deps.directory.enableUser(previous.email);
+  return userView(next);
 }
 
 /** Deletes a user: the record (and so all access) first, then the login. */
 export async function deleteUser(deps: UserDeps, caller: Caller, userId: string): Promise<void> {
   const tenantId = caller.principal.tenantId;
-  if (caller.principal.principalType === 'user' && caller.principal.principalId === userId) {
+  if (actingUser(caller) === userId) {
     throw new ConflictError('You cannot delete yourself.');
   }
   const user = await getUser(deps, tenantId, userId);
   await assertOutranks(deps.store, caller, user);
   await deps.store.deleteUser(
     user,
-    audited(caller, { action: 'user.delete', resourceType: 'user', resourceId: userId, before: user }),
+    audited(caller, {
+      action: 'user.delete',
+      resourceType: 'user',
+      resourceId: userId,
+      before: userView(user),
+    }),
   );
-  await deps.directory.deleteUser(user.email);
+  await revokeKeysOf(deps.store, caller, userId);
+  if (!user.noLogin) await deps.directory.deleteUser(user.email);
 }

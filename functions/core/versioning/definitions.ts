@@ -6,6 +6,7 @@ import type { Page, PageRequest } from '../tenancy/model.ts';
 import type { DefinitionKind, Head, Version } from './model.ts';
 import type { DefinitionStore } from './ports.ts';
 import { collectReferences } from './references.ts';
+import { bindSecrets, type SecretUseDeps } from './secret-bindings.ts';
 
 /** Agents and tools: what their use cases need. */
 export interface CatalogDeps {
@@ -45,13 +46,15 @@ async function validate<K extends CatalogKind>(
 
 /** Creates an agent or tool at version 1. */
 export async function createDefinition<K extends CatalogKind>(
-  deps: CatalogDeps,
+  deps: CatalogDeps & SecretUseDeps,
   caller: Caller,
   kind: K,
   input: unknown,
 ): Promise<Head<DefinitionOf<K>>> {
   const tenantId = caller.principal.tenantId;
   const definition = await validate(deps, tenantId, kind, input);
+  const secretBindings = await bindSecrets(deps, caller, kind, definition);
+  const bound = secretBindings.length > 0 ? { secretBindings } : {};
   const id = newId(kind === 'agent' ? 'a' : 'o');
   const now = caller.meta.now;
   const who = caller.principal.principalId;
@@ -65,6 +68,7 @@ export async function createDefinition<K extends CatalogKind>(
     updatedAt: now,
     createdBy: who,
     updatedBy: who,
+    ...bound,
   };
   const version: Version<DefinitionOf<K>> = {
     id,
@@ -73,6 +77,7 @@ export async function createDefinition<K extends CatalogKind>(
     definition,
     createdAt: now,
     createdBy: who,
+    ...bound,
   };
   await deps.definitions.create(
     tenantId,
@@ -133,7 +138,7 @@ export async function listDefinitionVersions<D>(
 
 /** Replaces an agent or tool with a new immutable version (published workflows keep their pins). */
 export async function updateDefinition<K extends CatalogKind>(
-  deps: CatalogDeps,
+  deps: CatalogDeps & SecretUseDeps,
   caller: Caller,
   kind: K,
   id: string,
@@ -142,22 +147,26 @@ export async function updateDefinition<K extends CatalogKind>(
   const tenantId = caller.principal.tenantId;
   const previous = await getDefinition<DefinitionOf<K>>(deps, tenantId, kind, id);
   const definition = await validate(deps, tenantId, kind, input);
+  const secretBindings = await bindSecrets(deps, caller, kind, definition);
+  const bound = secretBindings.length > 0 ? { secretBindings } : {};
   const n = previous.latestVersion + 1;
   const now = caller.meta.now;
   const who = caller.principal.principalId;
+  const { secretBindings: _old, ...rest } = previous;
   const next: Head<DefinitionOf<K>> = {
-    ...previous,
+    ...rest,
     name: definition.name,
     latestVersion: n,
     definition,
     updatedAt: now,
     updatedBy: who,
+    ...bound,
   };
   await deps.definitions.saveHead(
     tenantId,
     next,
     previous,
-    { id, kind, version: n, definition, createdAt: now, createdBy: who },
+    { id, kind, version: n, definition, createdAt: now, createdBy: who, ...bound },
     audited(caller, {
       action: `${kind}.update`,
       resourceType: kind,

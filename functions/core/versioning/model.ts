@@ -1,3 +1,5 @@
+import type { SecretBinding } from './secret-bindings.ts';
+
 /** Kinds of versioned definitions a tenant builds with. */
 export type DefinitionKind = 'agent' | 'tool' | 'workflow';
 
@@ -31,6 +33,8 @@ export interface Head<D> {
   readonly livePins?: Pins;
   /** Workflows on AWS: the state machine that runs them. */
   readonly stateMachineArn?: string;
+  /** Agents and tools: the secrets the latest version uses and who bound them. */
+  readonly secretBindings?: readonly SecretBinding[];
 }
 
 /** One immutable version. */
@@ -49,4 +53,6 @@ export interface Version<D> {
   readonly engineVersionArn?: string;
   /** Set by a rollback: the version this one copies. */
   readonly rolledBackFrom?: number;
+  /** Agents and tools: the secrets this version uses and who bound them (saved it). */
+  readonly secretBindings?: readonly SecretBinding[];
 }

@@ -14,6 +14,7 @@ import type { WorkflowEngine } from './engine.ts';
 import type { Environment, Head, Pins, Version } from './model.ts';
 import type { DefinitionStore } from './ports.ts';
 import { collectReferences } from './references.ts';
+import { secretsUsed } from './secret-bindings.ts';
 
 /** What workflow use cases need. */
 export interface WorkflowDeps {
@@ -348,6 +349,28 @@ async function applyPromotion(
   return withPins;
 }
 
+/**
+ * The secrets a workflow version uses: those its pinned agent and tool versions name. The approver
+ * of a prod promotion sees them, because promoting puts those secrets to work in prod.
+ */
+export async function secretsOfVersion(
+  deps: WorkflowDeps,
+  tenantId: string,
+  version: WorkflowVersion,
+): Promise<string[]> {
+  const pinned = [
+    ...Object.entries(version.pins?.agents ?? {}).map(([id, v]) => ['agent', id, v] as const),
+    ...Object.entries(version.pins?.tools ?? {}).map(([id, v]) => ['tool', id, v] as const),
+  ];
+  const names = await Promise.all(
+    pinned.map(async ([kind, id, v]) => {
+      const pinnedVersion = await deps.definitions.getVersion(tenantId, kind, id, v);
+      return secretsUsed(kind, pinnedVersion?.definition).map((u) => u.secret);
+    }),
+  );
+  return [...new Set(names.flat())].sort();
+}
+
 /** Result of a promotion request: applied now (dev, staging) or waiting for a second person (prod). */
 export type PromotionResult =
   | { readonly status: 'applied'; readonly workflow: WorkflowHead }
@@ -361,7 +384,7 @@ export async function requestPromotion(
   input: { version: number; environment: Environment },
 ): Promise<PromotionResult> {
   const tenantId = caller.principal.tenantId;
-  await getWorkflowVersion(deps, tenantId, id, input.version).catch((error: unknown) => {
+  const found = await getWorkflowVersion(deps, tenantId, id, input.version).catch((error: unknown) => {
     if (error instanceof NotFoundError && !error.message.startsWith('No workflow')) {
       throw new ValidationError(error.message, [{ path: 'version', message: 'no such version' }]);
     }
@@ -383,6 +406,7 @@ export async function requestPromotion(
     requestedBy: caller.principal.principalId,
     ...(caller.principal.onBehalfOf ? { requestedFor: caller.principal.onBehalfOf } : {}),
     message: `Promote workflow ${id} version ${input.version} to prod`,
+    secrets: await secretsOfVersion(deps, tenantId, found),
     createdAt: caller.meta.now,
   };
   await deps.approvals.create(

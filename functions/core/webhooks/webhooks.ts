@@ -1,10 +1,11 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AuditContext } from '../audit/audit.ts';
-import { NotFoundError, UnauthenticatedError, ValidationError } from '../errors.ts';
+import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../errors.ts';
 import type { ExecutionDeps } from '../executions/service.ts';
 import { type StartResult, startExecution } from '../executions/start.ts';
 import { newId } from '../ids.ts';
 import type { RequestMeta, TenantPrincipal } from '../principal.ts';
+import { actingUser } from '../tenancy/api-keys.ts';
 import { audited, type Caller } from '../tenancy/context.ts';
 import type { SecretVault } from '../tenancy/ports.ts';
 import type { Environment } from '../versioning/model.ts';
@@ -61,7 +62,10 @@ export function signWebhook(secret: string, t: number, body: string): string {
   return `t=${t},v1=${mac(secret, t, body).toString('hex')}`;
 }
 
-/** Creates a webhook for a workflow; the secret is returned once. */
+/**
+ * Creates a webhook for a workflow; the secret is returned once. A webhook starts runs in its
+ * creator's name, so making one needs `executions:start` as well as the route's `workflows:write`.
+ */
 export async function createWebhook(
   deps: Pick<WebhookDeps, 'webhooks' | 'definitions' | 'vault'>,
   caller: Caller,
@@ -69,6 +73,9 @@ export async function createWebhook(
   input: { environment?: Environment | undefined; description?: string | undefined },
 ): Promise<{ webhookId: string; hook: Webhook; secret: string }> {
   const tenantId = caller.principal.tenantId;
+  if (!caller.principal.permissions.has('executions:start')) {
+    throw new ForbiddenError('Creating a webhook also needs the permission executions:start.');
+  }
   if (!(await deps.definitions.getHead(tenantId, 'workflow', workflowId)))
     throw new NotFoundError(`No workflow ${workflowId}.`);
   const hook: Webhook = {
@@ -77,7 +84,8 @@ export async function createWebhook(
     environment: input.environment ?? 'prod',
     ...(input.description ? { description: input.description } : {}),
     createdAt: caller.meta.now,
-    createdBy: caller.principal.principalId,
+    // The person, also when they act through an API key: runs started by the hook are theirs.
+    createdBy: actingUser(caller),
   };
   const secret = `whsec_${randomBytes(32).toString('base64url')}`;
   await deps.vault.put(tenantId, secretName(hook.hookId), secret);
@@ -168,6 +176,8 @@ export async function receiveWebhook(
     principalType: 'webhook',
     roles: [],
     permissions: new Set(['executions:start']),
+    // The run is requested for the webhook's creator, so they cannot approve it themselves.
+    onBehalfOf: hook.createdBy,
   };
   return startExecution(
     deps.executions,

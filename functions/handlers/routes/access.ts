@@ -9,9 +9,9 @@ import {
 } from '#core/tenancy/api-keys.ts';
 import { createRole, deleteRole, getRole, listRoles, updateRole } from '#core/tenancy/roles.ts';
 import { createTeam, deleteTeam, getTeam, listTeams, updateTeam } from '#core/tenancy/teams.ts';
-import { deleteUser, getUser, inviteUser, listUsers, updateUser } from '#core/tenancy/users.ts';
+import { deleteUser, inviteUser, listUsers, readUser, updateUser } from '#core/tenancy/users.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
-import { authErrors, idParam, listOf, pageOf, pageQuery, permission } from './schemas.ts';
+import { authErrors, email, idParam, listOf, pageOf, pageQuery, permission } from './schemas.ts';
 
 const userSchema = z.object({
   userId: z.string(),
@@ -48,6 +48,7 @@ const apiKeySchema = z.object({
   status: z.enum(['active', 'revoked']),
   previousValidUntil: z.string().optional(),
   rotatedAt: z.string().optional(),
+  rotatedBy: z.string().optional(),
 });
 
 const roleName = z
@@ -82,11 +83,13 @@ export const accessRoutes: Route[] = [
     summary: 'Invite a user by email with roles and teams',
     tag: 'users',
     auth: 'users:manage',
-    body: z.strictObject({ email: z.email(), roles: roleList, teams: teamList.optional() }),
+    body: z.strictObject({ email, roles: roleList, teams: teamList.optional() }),
     responses: {
       201: { description: 'Invited', schema: userSchema },
       ...authErrors,
-      409: { description: 'Email in use' },
+      409: {
+        description: 'Email already used in this tenant (one used elsewhere answers 201, like a new one)',
+      },
     },
     handler: async ({ principal, meta, body }) => {
       const user = await inviteUser(userDeps(), { principal, meta }, body);
@@ -103,7 +106,7 @@ export const accessRoutes: Route[] = [
     responses: { 200: { description: 'The user', schema: userSchema }, ...authErrors, ...notFound },
     handler: async ({ principal, params }) => ({
       status: 200,
-      body: await getUser(userDeps(), principal.tenantId, params.userId),
+      body: await readUser(userDeps(), principal.tenantId, params.userId),
     }),
   }),
   defineRoute({

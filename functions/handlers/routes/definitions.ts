@@ -28,6 +28,7 @@ export function headView(kind: string, head: Head<unknown>): Record<string, unkn
     updatedAt: head.updatedAt,
     createdBy: head.createdBy,
     updatedBy: head.updatedBy,
+    ...(head.secretBindings ? { secretBindings: head.secretBindings } : {}),
   };
 }
 
@@ -40,10 +41,16 @@ export function versionView(kind: string, version: Version<unknown>): Record<str
     ...(version.pins ? { pins: version.pins } : {}),
     ...(version.asl ? { asl: JSON.parse(version.asl) as unknown } : {}),
     ...(version.rolledBackFrom ? { rolledBackFrom: version.rolledBackFrom } : {}),
+    ...(version.secretBindings ? { secretBindings: version.secretBindings } : {}),
     createdAt: version.createdAt,
     createdBy: version.createdBy,
   };
 }
+
+/** A secret a version uses: the field naming it, the secret, and who bound it (saved that version). */
+const secretBindings = z
+  .array(z.object({ field: z.string(), secret: z.string(), boundBy: z.string() }))
+  .optional();
 
 /** Version numbers in paths and bodies. */
 export const versionNumber = z.coerce.number().int().min(1).max(1_000_000);
@@ -51,7 +58,7 @@ export const versionNumber = z.coerce.number().int().min(1).max(1_000_000);
 /** The body is any JSON object here; the core validates it and names every problem at once. */
 export const jsonObject = z.record(z.string(), z.unknown());
 
-const catalog = () => ({ definitions: adapters().definitions });
+const catalog = () => ({ definitions: adapters().definitions, tenancy: adapters().store });
 
 function catalogRoutes(kind: CatalogKind, doc: z.ZodType): Route[] {
   const plural = `/${kind}s`;
@@ -60,7 +67,20 @@ function catalogRoutes(kind: CatalogKind, doc: z.ZodType): Route[] {
   const write = `${kind}s:write` as Permission;
   const params = z.strictObject({ [idName]: idParam });
   const idOf = (p: Record<string, string>) => p[idName] ?? '';
-  const view = z.looseObject({ [idName]: z.string(), version: z.number(), name: z.string() });
+  const view = z.looseObject({
+    [idName]: z.string(),
+    version: z.number(),
+    name: z.string(),
+    secretBindings,
+  });
+  const versionSchema = z.looseObject({
+    [idName]: z.string(),
+    version: z.number(),
+    definition: z.record(z.string(), z.unknown()),
+    secretBindings,
+    createdAt: z.string(),
+    createdBy: z.string(),
+  });
   const notFound = { 404: { description: `No such ${kind} in this tenant` } };
   return [
     defineRoute({
@@ -144,7 +164,11 @@ function catalogRoutes(kind: CatalogKind, doc: z.ZodType): Route[] {
       auth: read,
       params,
       query: pageQuery,
-      responses: { 200: { description: 'Versions' }, ...authErrors, ...notFound },
+      responses: {
+        200: { description: 'Versions', schema: listOf(versionSchema) },
+        ...authErrors,
+        ...notFound,
+      },
       handler: async ({ principal, params: p, query }) => {
         const page = await listDefinitionVersions(
           catalog(),
@@ -163,7 +187,7 @@ function catalogRoutes(kind: CatalogKind, doc: z.ZodType): Route[] {
       tag: `${kind}s`,
       auth: read,
       params: params.extend({ version: versionNumber }),
-      responses: { 200: { description: 'The version' }, ...authErrors, ...notFound },
+      responses: { 200: { description: 'The version', schema: versionSchema }, ...authErrors, ...notFound },
       handler: async ({ principal, params: p }) => ({
         status: 200,
         body: versionView(

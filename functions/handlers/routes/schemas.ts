@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PERMISSIONS } from '#core/access/permissions.ts';
+import { JSON_LIMITS } from '#shared/json-limits.ts';
 
 /** `?limit=&cursor=` of every list. */
 export const pageQuery = z.strictObject({
@@ -17,6 +18,9 @@ export const idParam = z
   .min(1)
   .max(128)
   .regex(/^[A-Za-z0-9_-]+$/, 'not a valid id');
+
+/** An email address; bounded because it becomes part of a DynamoDB key (at most 1 KB there). */
+export const email = z.email().max(JSON_LIMITS.maxEmailLength);
 
 /** One of the contract's permissions. */
 export const permission = z.enum(PERMISSIONS);

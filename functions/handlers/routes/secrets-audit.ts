@@ -12,6 +12,7 @@ const secretMeta = z.object({
   name: z.string(),
   description: z.string().optional(),
   version: z.number(),
+  allowedRoles: z.array(z.string()),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -51,13 +52,15 @@ export const secretAndAuditRoutes: Route[] = [
   defineRoute({
     method: 'PUT',
     path: '/secrets/{name}',
-    summary: 'Create or replace a secret value (write-only)',
+    summary:
+      'Create or replace a secret value (write-only). allowedRoles: whose holders (with secrets:use) may bind it to agents and tools; default ["admin"] on creation, kept on a rewrite',
     tag: 'secrets',
     auth: 'secrets:write',
     params: z.strictObject({ name: secretName }),
     body: z.strictObject({
       value: z.string().min(1).max(65_536),
       description: z.string().max(500).optional(),
+      allowedRoles: z.array(z.string().min(1).max(40)).min(1).max(20).optional(),
     }),
     responses: {
       200: { description: 'Replaced', schema: secretMeta },

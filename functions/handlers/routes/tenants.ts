@@ -5,7 +5,7 @@ import { ID_PATTERN } from '#core/ids.ts';
 import { PLANS, TENANT_STATUSES } from '#core/tenancy/model.ts';
 import { createTenant, getTenant, listTenants, updateTenant } from '#core/tenancy/tenants.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
-import { authErrors, listOf, pageOf, pageQuery } from './schemas.ts';
+import { authErrors, email, listOf, pageOf, pageQuery } from './schemas.ts';
 
 const tenantSchema = z.object({
   tenantId: z.string(),
@@ -38,7 +38,7 @@ export const tenantRoutes: Route[] = [
     body: z.strictObject({
       name: z.string().trim().min(1).max(100),
       plan: z.enum(PLANS),
-      adminEmail: z.email(),
+      adminEmail: email,
     }),
     responses: {
       201: { description: 'Created', schema: tenantSchema },

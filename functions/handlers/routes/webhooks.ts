@@ -18,7 +18,8 @@ export const webhookRoutes: Route[] = [
   defineRoute({
     method: 'POST',
     path: '/workflows/{workflowId}/webhooks',
-    summary: 'Create a webhook that starts the workflow; returns its URL and signing secret once',
+    summary:
+      'Create a webhook that starts the workflow; returns its URL and signing secret once. Needs executions:start too: runs it starts are requested for its creator',
     tag: 'webhooks',
     auth: 'workflows:write',
     params: z.strictObject({ workflowId: idParam }),
@@ -96,6 +97,7 @@ export const webhookRoutes: Route[] = [
       202: { description: 'Started (or the same execution, on a replay)' },
       400: { description: 'The body is not a JSON object' },
       401: { description: 'Missing, invalid or stale signature, or no such webhook' },
+      403: { description: 'The webhook’s tenant is suspended (tenant-suspended)' },
     },
     handler: async ({ params, body, headers, rawBody, meta }) => {
       const { execution, created } = await receiveWebhook(adapters().webhooks, params.webhookId, {

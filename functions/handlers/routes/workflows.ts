@@ -40,6 +40,10 @@ const approvalSchema = z.object({
     .object({ roles: z.array(z.string()).optional(), users: z.array(z.string()).optional() })
     .optional(),
   allowRequesterApproval: z.boolean().optional(),
+  secrets: z
+    .array(z.string())
+    .optional()
+    .describe('Promotions: the secrets the version uses through its pinned agents and tools'),
   expiresAt: z.string().optional(),
   decidedBy: z.string().optional(),
   comment: z.string().optional(),

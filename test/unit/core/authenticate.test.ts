@@ -34,6 +34,9 @@ function fakeStore() {
     user,
     keys,
     findUserBySub: vi.fn(async (sub: string) => (sub === store.user.userId ? store.user : undefined)),
+    getUser: vi.fn(async (t: string, id: string) =>
+      t === T && id === store.user.userId ? store.user : undefined,
+    ),
     getTenant: vi.fn(async (id: string) => (id === T ? store.tenant : undefined)),
     getRoles: vi.fn(async (_t: string, names: readonly string[]) =>
       roles.filter((r) => names.includes(r.name)),
@@ -70,7 +73,7 @@ function addKey(store: ReturnType<typeof fakeStore>, overrides: Partial<ApiKeyRe
   store.keys.set('kabcdefghijklmnop', {
     keyId: 'kabcdefghijklmnop',
     name: 'ci',
-    scopes: ['executions:start', 'workflows:read'],
+    scopes: ['executions:cancel', 'workflows:read'],
     createdBy: 'sub-1',
     createdAt: '2026-11-01T00:00:00Z',
     expiresAt: '2027-01-01T00:00:00Z',
@@ -180,7 +183,7 @@ describe('Authenticator: API keys', () => {
       authenticated: true,
       tenantId: T,
       principalType: 'apikey',
-      permissions: 'executions:start workflows:read',
+      permissions: 'executions:cancel workflows:read',
     });
   });
 

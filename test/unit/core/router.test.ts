@@ -81,6 +81,18 @@ describe('Router', () => {
       'tenant-suspended',
     ],
     [
+      'a tenant in a status that is not active',
+      tenantAuth(['agents:write'], { tenantStatus: 'closing' }),
+      403,
+      'tenant-suspended',
+    ],
+    [
+      'a tenant context without a status',
+      tenantAuth(['agents:write'], { tenantStatus: undefined }),
+      403,
+      'tenant-suspended',
+    ],
+    [
       'a platform admin on a tenant route',
       { authenticated: true, principalType: 'platform' as const, principalId: 'p' },
       403,

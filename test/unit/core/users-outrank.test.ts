@@ -56,6 +56,7 @@ function fakes(target: User) {
     getRoles: async (_tenantId: string, names: readonly string[]) =>
       names.includes(RELEASE_MANAGER.name) ? [RELEASE_MANAGER] : [],
     getTeam: async (_tenantId: string, teamId: string) => ({ teamId, name: teamId }),
+    listApiKeys: async () => ({ items: [] }),
     updateUser: async () => {
       writes.push('store.updateUser');
     },
