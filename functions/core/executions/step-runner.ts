@@ -3,6 +3,13 @@ import type { SecretVault } from '../tenancy/ports.ts';
 import type { Version } from '../versioning/model.ts';
 import type { DefinitionStore } from '../versioning/ports.ts';
 import type { WorkflowDefinition } from '../workflows/model.ts';
+import {
+  type ArtifactRef,
+  artifactMarker,
+  looksLikeMarker,
+  markedArtifact,
+  readArtifact,
+} from './artifacts.ts';
 import { type BudgetAlert, type BudgetStore, checkBudgetAlerts } from './budget.ts';
 import { resolveTemplates, stepsReadBy } from './data.ts';
 import { type ExecutionError, monthOf, type RunContext, type StepRecord, usdOf } from './model.ts';
@@ -84,24 +91,31 @@ function stepKeyOf(task: StepTask): string {
 }
 
 /**
- * Replaces `{"$ref"}` artifacts with their content for the steps the templates read: a large output
- * is fetched only by the steps that use it, in parallel.
+ * Replaces large-output markers with their content for the steps the templates read: a large output
+ * is fetched only by the steps that use it, in parallel. A marker counts only when this execution's
+ * own step record (read with the run's tenant) holds the matching reference (see artifacts.ts);
+ * anything else shaped like one is data and stays as it is.
  */
 async function hydrate(
   deps: StepRunnerDeps,
+  tenantId: string,
+  executionId: string,
   state: Readonly<Record<string, unknown>>,
   needed: ReadonlySet<string>,
 ): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = { ...state };
+  let records: Promise<readonly StepRecord[]> | undefined;
   for (const bucket of ['steps', 'outer'] as const) {
     const steps = state[bucket] as Record<string, { output?: unknown }> | undefined;
     if (!steps) continue;
     out[bucket] = Object.fromEntries(
       await Promise.all(
         Object.entries(steps).map(async ([id, step]) => {
-          const ref = (step?.output as { $ref?: unknown } | undefined)?.$ref;
-          if (typeof ref !== 'string' || !needed.has(id)) return [id, step] as const;
-          return [id, { ...step, output: JSON.parse(await deps.artifacts.get(ref)) as unknown }] as const;
+          if (!needed.has(id) || !looksLikeMarker(step?.output)) return [id, step] as const;
+          records ??= deps.executions.steps(tenantId, executionId);
+          const ref = markedArtifact(step.output, await records);
+          if (!ref) return [id, step] as const;
+          return [id, { ...step, output: await readArtifact(deps.artifacts, tenantId, ref) }] as const;
         }),
       ),
     );
@@ -146,6 +160,8 @@ export async function runStep(deps: StepRunnerDeps, task: StepTask): Promise<unk
   try {
     const data = await hydrate(
       deps,
+      tenantId,
+      task.executionId,
       task.state,
       stepsReadBy(task.kind === 'agent' ? task.prompt : task.args),
     );
@@ -155,17 +171,13 @@ export async function runStep(deps: StepRunnerDeps, task: StepTask): Promise<unk
         : await runTool(deps, task, context, data);
     const endedAt = deps.now();
     const serialized = JSON.stringify(result.output);
-    const output =
-      serialized.length > INLINE_OUTPUT_LIMIT
-        ? {
-            $ref: await deps.artifacts.put(
-              tenantId,
-              `executions/${task.executionId}/${stepKey}-${attempts}.json`,
-              serialized,
-            ),
-            size: serialized.length,
-          }
-        : result.output;
+    let outputRef: ArtifactRef | undefined;
+    if (serialized.length > INLINE_OUTPUT_LIMIT) {
+      const key = `executions/${task.executionId}/${stepKey}-${attempts}.json`;
+      const uri = await deps.artifacts.put(tenantId, key, serialized);
+      outputRef = { key, uri, size: serialized.length };
+    }
+    const output = outputRef ? artifactMarker(outputRef, stepKey) : result.output;
     await deps.executions.finishStep(
       tenantId,
       task.executionId,
@@ -175,6 +187,7 @@ export async function runStep(deps: StepRunnerDeps, task: StepTask): Promise<unk
         endedAt: endedAt.toISOString(),
         durationMs: endedAt.getTime() - startedAt.getTime(),
         output,
+        ...(outputRef ? { outputRef } : {}),
         ...(result.usage ? { usage: result.usage, costMicros: result.costMicros } : {}),
       },
       result.usage
