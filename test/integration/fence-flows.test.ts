@@ -1,10 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { call, type Problem } from '../helpers/api.ts';
 import { createTenant, type TestTenant } from '../helpers/tenants.ts';
 import {
   builtinToolBody,
+  createAgent,
   createTool,
   deployWorkflow,
   type ExecutionView,
+  postExecution,
+  scriptedAgentBody,
   startExecution,
   stepOf,
   waitForStatus,
@@ -90,5 +94,67 @@ describe('large-output references (issue 8, point 1)', () => {
     const execution = await waitForStatus({ token }, executionId, 'SUCCEEDED', 30_000);
     expect(JSON.stringify(execution)).not.toContain(SECRET);
     expect(stepOf(execution, 'bare').output).toEqual({ $ref: victimUri });
+  });
+});
+
+describe('tenant regular expressions (issue 8, point 7)', () => {
+  // 26 characters then a mismatch: seconds on a backtracking engine, for every tenant on the platform.
+  const CATASTROPHIC = `${'a'.repeat(26)}!`;
+
+  it('a workflow inputSchema pattern answers a catastrophic input at once, with 400 naming the field', async () => {
+    const token = await a.token();
+    const workflowId = await deployWorkflow(
+      token,
+      workflowBody(
+        { done: { type: 'succeed' } },
+        { inputSchema: { type: 'object', properties: { text: { type: 'string', pattern: '^(a+)+$' } } } },
+      ),
+    );
+    const started = performance.now();
+    const response = await postExecution({ token }, workflowId, { text: CATASTROPHIC });
+    const ms = performance.now() - started;
+    expect(response.status).toBe(400);
+    expect(((response.body as unknown as Problem).errors ?? []).map((e) => e.path)).toEqual(['input.text']);
+    expect(ms).toBeLessThan(1500);
+  });
+
+  it("a scripted agent's match runs in linear time on a catastrophic prompt", async () => {
+    const token = await a.token();
+    // Alternation overlap: a shape the old nested-quantifier screen let through.
+    const agentId = await createAgent(
+      token,
+      scriptedAgentBody([{ match: '^(a|a)*$', reply: 'all a' }, { reply: 'other' }]),
+    );
+    const workflowId = await deployWorkflow(
+      token,
+      workflowBody({ ask: { type: 'agent', agentId, prompt: '{{input.text}}', end: true } }),
+    );
+    const started = performance.now();
+    const executionId = await startExecution({ token }, workflowId, { text: CATASTROPHIC });
+    const execution = await waitForStatus({ token }, executionId, 'SUCCEEDED', 30_000);
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(stepOf(execution, 'ask').output).toMatchObject({ text: 'other' });
+  });
+
+  it('patterns RE2 cannot run are refused at save, naming the field', async () => {
+    const token = await a.token();
+    const workflow = await call<Problem>('POST', '/workflows', {
+      token,
+      body: workflowBody(
+        { done: { type: 'succeed' } },
+        {
+          inputSchema: { type: 'object', properties: { text: { type: 'string', pattern: '^(?=.*\\d).+$' } } },
+        },
+      ),
+    });
+    expect(workflow.status).toBe(400);
+    expect(workflow.headers.get('content-type')).toContain('application/problem+json');
+    expect(workflow.body.errors?.map((e) => e.path)).toEqual(['inputSchema.properties.text.pattern']);
+    const agent = await call<Problem>('POST', '/agents', {
+      token,
+      body: scriptedAgentBody([{ match: '^(a)\\1$', reply: 'x' }]),
+    });
+    expect(agent.status).toBe(400);
+    expect(agent.body.errors?.map((e) => e.path)).toEqual(['script.0.match']);
   });
 });

@@ -17,7 +17,7 @@ import {
   ProblemList,
   zodProblems,
 } from './problems.ts';
-import { regexProblem } from './regex-safety.ts';
+import { regexProblem } from './tenant-regex.ts';
 
 /** Model providers an agent can use. `scripted` answers from a script: local runs, demos, tests. */
 export const AGENT_PROVIDERS = ['bedrock', 'openai', 'scripted'] as const;
@@ -81,7 +81,7 @@ const matchSchema = z.string().superRefine((source, ctx) => {
 
 /** One rule of a scripted agent: the first whose `match` matches the prompt answers. */
 export const scriptRuleSchema = z.strictObject({
-  /** A JavaScript regular expression tested against the prompt; absent means "always matches". */
+  /** A regular expression (JavaScript syntax, RE2 semantics) tested against the prompt; absent matches always. */
   match: matchSchema.optional(),
   reply: z.string().max(100_000),
   toolCalls: z
@@ -174,7 +174,7 @@ export interface AgentValidationContext {
  * Validates an agent definition. Returns it parsed (defaults applied) or throws `ValidationError`
  * naming every problem: schema errors, `script` required iff the provider is `scripted`, `baseUrl`
  * and `apiKeySecret` only for `openai`, unknown or repeated tool ids, script tool calls to tools the
- * agent does not list, unsafe regular expressions.
+ * agent does not list, patterns the linear-time RE2 engine cannot run.
  */
 export function validateAgent(input: unknown, ctx: AgentValidationContext): AgentDefinition {
   checkShape(input, 'agent');
