@@ -28,6 +28,8 @@ function wiring(): StepRunnerDeps {
       metrics.addMetric('BudgetThresholdReached', 'Count', 1);
     },
     now: () => new Date(),
+    // Read per step, so a platform admin's change applies to the next step.
+    egress: async (tenantId) => (await c.store.getTenant(tenantId))?.egressAllowlist ?? [],
   };
   return deps;
 }

@@ -1,15 +1,20 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { call, type Problem } from '../helpers/api.ts';
+import { ALLOWED_LOOPBACK, allowEgress } from '../helpers/egress.ts';
 import { createTenant, type TestTenant } from '../helpers/tenants.ts';
+import { platformAdminToken } from '../helpers/tokens.ts';
 import {
   builtinToolBody,
   createAgent,
   createTool,
   deployWorkflow,
   type ExecutionView,
+  httpToolBody,
+  type LocalServer,
   postExecution,
   scriptedAgentBody,
   startExecution,
+  startLocalServer,
   stepOf,
   waitForStatus,
   workflowBody,
@@ -156,5 +161,151 @@ describe('tenant regular expressions (issue 8, point 7)', () => {
     });
     expect(agent.status).toBe(400);
     expect(agent.body.errors?.map((e) => e.path)).toEqual(['script.0.match']);
+  });
+});
+
+describe('egress (issue 8, points 4 and 11)', () => {
+  let server: LocalServer;
+  const dynamodb = () => inject('dynamodbEndpoint');
+
+  beforeAll(async () => {
+    server = await startLocalServer(
+      () => ({
+        status: 200,
+        body: {
+          ok: true,
+          choices: [{ message: { role: 'assistant', content: 'private model' }, finish_reason: 'stop' }],
+          usage: { prompt_tokens: 1, completion_tokens: 1 },
+        },
+      }),
+      ALLOWED_LOOPBACK,
+    );
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  /** Runs a one-tool-step workflow in `tenant` and returns the finished execution. */
+  async function runTool(tenant: TestTenant, url: string): Promise<ExecutionView> {
+    const token = await tenant.token();
+    const toolId = await createTool(token, httpToolBody(url, { method: 'GET' }, 'egress-tool'));
+    const workflowId = await deployWorkflow(
+      token,
+      workflowBody({ call: { type: 'tool', toolId, args: {}, end: true } }),
+    );
+    const executionId = await startExecution({ token }, workflowId, {});
+    const execution = await waitForStatus({ token }, executionId, 'FAILED', 30_000).catch(() =>
+      waitForStatus({ token }, executionId, 'SUCCEEDED', 5_000),
+    );
+    return execution;
+  }
+
+  /** Runs a one-agent-step workflow with an OpenAI-compatible agent on `baseUrl`. */
+  async function runAgent(tenant: TestTenant, baseUrl: string): Promise<ExecutionView> {
+    const token = await tenant.token();
+    const agentId = await createAgent(token, {
+      name: `egress-agent-${Math.random().toString(36).slice(2, 8)}`,
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      baseUrl,
+    });
+    const workflowId = await deployWorkflow(
+      token,
+      workflowBody({ ask: { type: 'agent', agentId, prompt: 'hi', end: true } }),
+    );
+    const executionId = await startExecution({ token }, workflowId, {});
+    return waitForStatus({ token }, executionId, 'FAILED', 30_000).catch(() =>
+      waitForStatus({ token }, executionId, 'SUCCEEDED', 5_000),
+    );
+  }
+
+  it('a tenant cannot set allowPrivateNetwork, and a tool cannot reach the local DynamoDB endpoint', async () => {
+    const token = await a.token();
+    const flagged = await call<Problem>('POST', '/tools', {
+      token,
+      body: httpToolBody(`${dynamodb()}/`, { allowPrivateNetwork: true }),
+    });
+    expect(flagged.status).toBe(400);
+    expect(flagged.body.errors?.map((e) => e.path)).toEqual(['allowPrivateNetwork']);
+    // Plain http is refused before any connection; over https the address itself is refused.
+    const plain = await runTool(a, `${dynamodb()}/`);
+    const tls = await runTool(a, `${dynamodb().replace('http:', 'https:')}/`);
+    expect(stepOf(plain, 'call').error).toMatchObject({
+      error: 'Tool.Refused',
+      cause: expect.stringMatching(/http: URLs are refused/),
+    });
+    expect(stepOf(tls, 'call').error).toMatchObject({
+      error: 'Tool.Refused',
+      cause: expect.stringMatching(/resolves to 127\.0\.0\.1 \(loopback\)/),
+    });
+  });
+
+  it('a tenant cannot read or set its own egress allowlist', async () => {
+    const token = await a.token();
+    const put = await call<Problem>('PUT', `/tenants/${a.tenantId}/egress`, {
+      token,
+      body: { allow: ['0.0.0.0/8', '127.0.0.0/8'] },
+    });
+    const get = await call<Problem>('GET', `/tenants/${a.tenantId}/egress`, { token });
+    expect(put.status).toBe(403);
+    expect(get.status).toBe(403);
+  });
+
+  it('a platform admin allowlists a private destination for one tenant only', async () => {
+    const platform = await platformAdminToken();
+    const bad = await call<Problem>('PUT', `/tenants/${b.tenantId}/egress`, {
+      token: platform,
+      body: { allow: [ALLOWED_LOOPBACK, '0.0.0.0/0', 'not a host'] },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors?.map((e) => e.path)).toEqual(['allow.1', 'allow.2']);
+    await allowEgress(b.tenantId, [ALLOWED_LOOPBACK]);
+    const read = await call<{ allow: string[] }>('GET', `/tenants/${b.tenantId}/egress`, { token: platform });
+    expect(read.body.allow).toEqual([ALLOWED_LOOPBACK]);
+
+    const allowed = await runTool(b, `${server.url}/tool`);
+    const refused = await runTool(a, `${server.url}/tool`);
+    expect(allowed.status).toBe('SUCCEEDED');
+    expect(refused.status).toBe('FAILED');
+    expect(stepOf(refused, 'call').error?.error).toBe('Tool.Refused');
+    expect(server.requestsTo('/tool')).toHaveLength(1);
+    // The allowlist opens that address, not the platform's own emulators on 127.0.0.1.
+    const emulator = await runTool(b, `${dynamodb()}/`);
+    expect(stepOf(emulator, 'call').error?.error).toBe('Tool.Refused');
+  });
+
+  it('an OpenAI-compatible baseUrl goes through the same guard: loopback, private and metadata refused', async () => {
+    const before = server.requests.length;
+    for (const baseUrl of [
+      `${dynamodb()}/v1`,
+      'https://10.0.0.5/v1',
+      'https://169.254.169.254/v1',
+      `${server.url}/v1`,
+    ]) {
+      const execution = await runAgent(a, baseUrl);
+      expect(execution.status).toBe('FAILED');
+      expect(stepOf(execution, 'ask').error).toMatchObject({
+        error: 'Provider.ClientError',
+        cause: expect.stringMatching(/refused/),
+      });
+    }
+    expect(server.requests.length).toBe(before);
+    // Tenant B's allowlist lets its agent reach the same server.
+    const allowed = await runAgent(b, `${server.url}/v1`);
+    expect(allowed.status).toBe('SUCCEEDED');
+    expect(server.requestsTo('/v1/chat/completions')).toHaveLength(1);
+  });
+
+  it('a "?" or "#" in the base URL is refused at save, naming baseUrl', async () => {
+    const token = await a.token();
+    for (const baseUrl of ['https://api.example.com/v1?x=/../../admin', 'https://api.example.com/v1#']) {
+      const response = await call<Problem>('POST', '/agents', {
+        token,
+        body: { name: `q-agent-${baseUrl.length}`, provider: 'openai', model: 'gpt-4o-mini', baseUrl },
+      });
+      expect(response.status).toBe(400);
+      expect(response.body.errors?.map((e) => e.path)).toEqual(['baseUrl']);
+    }
   });
 });

@@ -46,6 +46,11 @@ export interface StepRunnerDeps {
   /** Told of each budget threshold the month's spend newly reached (the handler logs and counts it). */
   readonly onBudgetAlert: (alert: BudgetAlert) => void;
   readonly now: () => Date;
+  /**
+   * The tenant's private-network egress allowlist (set by a platform admin), handed to HTTP tools
+   * and providers; without it nothing private is reachable.
+   */
+  readonly egress?: (tenantId: string) => Promise<readonly string[]>;
 }
 
 /** A failure the workflow's Retry/Catch can name (`Agent.TooManyToolCalls`, `Step.DefinitionMissing`, …). */
@@ -247,6 +252,7 @@ async function runTool(
   const output = await deps.tools.run(tool.definition, args, {
     tenantId: context.tenantId,
     secret: (name) => deps.vault.get(context.tenantId, name),
+    egress: (await deps.egress?.(context.tenantId)) ?? [],
   });
   return { output, costMicros: 0 };
 }
@@ -297,6 +303,7 @@ async function runAgent(
       ? await deps.vault.get(tenantId, agent.apiKeySecret)
       : undefined;
   const provider = deps.provider(agent);
+  const egress = (await deps.egress?.(tenantId)) ?? [];
   const messages: ChatMessage[] = [{ role: 'user', content: prompt }];
   const usage = { inputTokens: 0, outputTokens: 0 };
   const maxToolCalls = agent.maxToolCalls ?? 8;
@@ -306,6 +313,7 @@ async function runAgent(
       agent,
       messages,
       tools: specs,
+      egress,
       ...(apiKey ? { apiKey } : {}),
     });
     usage.inputTokens += response.usage.inputTokens;
@@ -332,13 +340,14 @@ async function runAgent(
       );
     }
     messages.push({ role: 'assistant', content: response.text, toolCalls: response.toolCalls });
-    for (const call of response.toolCalls) messages.push(await callTool(deps, tenantId, tools, call));
+    for (const call of response.toolCalls) messages.push(await callTool(deps, tenantId, egress, tools, call));
   }
 }
 
 async function callTool(
   deps: StepRunnerDeps,
   tenantId: string,
+  egress: readonly string[],
   tools: Map<string, ToolDefinition>,
   call: ToolCall,
 ): Promise<ChatMessage> {
@@ -349,7 +358,11 @@ async function callTool(
   } else {
     try {
       content = JSON.stringify(
-        await deps.tools.run(tool, call.args, { tenantId, secret: (name) => deps.vault.get(tenantId, name) }),
+        await deps.tools.run(tool, call.args, {
+          tenantId,
+          egress,
+          secret: (name) => deps.vault.get(tenantId, name),
+        }),
       );
     } catch (error) {
       // The model sees the failure and may recover; the step fails only if the agent cannot.

@@ -82,8 +82,20 @@ describe('validateAgent', () => {
       message: /only allowed when provider is "openai"/,
     },
     {
-      rule: 'baseUrl https unless loopback',
-      input: { name: 'x', provider: 'openai', model: 'm', baseUrl: 'http://models.example.com/v1' },
+      rule: 'baseUrl without a query (the tenant must not choose the request path)',
+      input: { name: 'x', provider: 'openai', model: 'm', baseUrl: 'https://models.example.com/v1?x=' },
+      path: 'baseUrl',
+      message: /must not contain "\?" or "#"/,
+    },
+    {
+      rule: 'baseUrl without a fragment',
+      input: { name: 'x', provider: 'openai', model: 'm', baseUrl: 'https://models.example.com/v1#' },
+      path: 'baseUrl',
+      message: /must not contain "\?" or "#"/,
+    },
+    {
+      rule: 'baseUrl https or http',
+      input: { name: 'x', provider: 'openai', model: 'm', baseUrl: 'ftp://models.example.com/v1' },
       path: 'baseUrl',
       message: /must be https/,
     },
@@ -177,7 +189,7 @@ describe('validateTool', () => {
     const tool = validateTool(httpTool());
 
     // Assess
-    expect(tool).toEqual({ ...httpTool(), timeoutMs: 10_000, allowPrivateNetwork: false });
+    expect(tool).toEqual({ ...httpTool(), timeoutMs: 10_000 });
   });
 
   it.each(BUILTIN_TOOLS)('accepts the builtin %s', (builtin) => {
@@ -188,14 +200,20 @@ describe('validateTool', () => {
     expect(tool).toMatchObject({ type: 'builtin', builtin });
   });
 
-  it('allows http to a private host when allowPrivateNetwork is set', () => {
+  it('accepts http to a private host at save: the run-time guard and the platform allowlist decide', () => {
     // Act
-    const tool = validateTool(
-      httpTool({ url: 'http://10.0.0.5:8080/x/{{args.id}}', allowPrivateNetwork: true }),
-    );
+    const tool = validateTool(httpTool({ url: 'http://10.0.0.5:8080/x/{{args.id}}' }));
 
     // Assess
-    expect(tool).toMatchObject({ allowPrivateNetwork: true });
+    expect(tool).toMatchObject({ url: 'http://10.0.0.5:8080/x/{{args.id}}' });
+  });
+
+  it('drops a stored allowPrivateNetwork: false, so saved bodies still load', () => {
+    // Act
+    const tool = validateTool(httpTool({ allowPrivateNetwork: false }));
+
+    // Assess
+    expect(tool).not.toHaveProperty('allowPrivateNetwork');
   });
 
   describe.each([
@@ -203,10 +221,16 @@ describe('validateTool', () => {
     { rule: 'type', input: httpTool({ type: 'grpc' }), path: 'type', message: /Invalid discriminator/ },
     { rule: 'method', input: httpTool({ method: 'TRACE' }), path: 'method', message: /Invalid option/ },
     {
-      rule: 'https',
-      input: httpTool({ url: 'http://api.example.com/x' }),
+      rule: 'https or http',
+      input: httpTool({ url: 'ftp://api.example.com/x' }),
       path: 'url',
       message: /must be https/,
+    },
+    {
+      rule: 'allowPrivateNetwork is removed',
+      input: httpTool({ allowPrivateNetwork: true }),
+      path: 'allowPrivateNetwork',
+      message: /removed: private-network egress is allowlisted per tenant by a platform admin/,
     },
     {
       rule: 'URL parses',
@@ -216,7 +240,7 @@ describe('validateTool', () => {
     },
     {
       rule: 'URL has a host',
-      input: httpTool({ url: 'file:///etc/passwd', allowPrivateNetwork: true }),
+      input: httpTool({ url: 'file:///etc/passwd' }),
       path: 'url',
       message: /^must have a host$/,
     },
@@ -237,12 +261,6 @@ describe('validateTool', () => {
       input: httpTool({ url: 'https://api.example.com/{{args.x' }),
       path: 'url',
       message: /unterminated/,
-    },
-    {
-      rule: 'no private address without the flag',
-      input: httpTool({ url: 'https://169.254.169.254/latest/meta-data' }),
-      path: 'url',
-      message: /private or loopback/,
     },
     {
       rule: 'no credentials in the URL',
