@@ -26,7 +26,13 @@ export function inputProblems(schema: Record<string, unknown> | undefined, input
       validateFormats: false,
       code: { regExp: re2RegExpEngine },
     });
-    validate = ajv.compile(schema);
+    try {
+      validate = ajv.compile(schema);
+    } catch (error) {
+      // A version saved before patterns ran on RE2 may hold one RE2 refuses: the caller's 400, not a 500.
+      const message = error instanceof Error ? error.message.slice(0, 300) : 'does not compile';
+      return [{ path: 'input', message: `the workflow's inputSchema cannot be applied: ${message}` }];
+    }
     if (compiled.size > 500) compiled.clear();
     compiled.set(key, validate);
   }

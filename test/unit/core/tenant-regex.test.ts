@@ -155,6 +155,15 @@ describe('patterns RE2 cannot run are refused at save, naming the field', () => 
   });
 });
 
+describe('schemas saved before RE2', () => {
+  it('a stored inputSchema with a lookahead answers 400 naming input at start, not 500', () => {
+    const stored = { type: 'object', properties: { code: { type: 'string', pattern: '^(?=a)a$' } } };
+    expect(inputProblems(stored, { code: 'a' })).toEqual([
+      { path: 'input', message: expect.stringMatching(/inputSchema cannot be applied: .*lookahead/) },
+    ]);
+  });
+});
+
 describe('the time budget', () => {
   it('stops matching once the budget is spent', () => {
     const re = tenantRegex('a');
