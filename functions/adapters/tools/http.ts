@@ -69,8 +69,8 @@ const RESERVED_HEADERS = new Set([
  * resolved once and refused (`Tool.Refused`) if ANY of its addresses is not public, and plain http
  * is refused, unless a platform admin allowlisted the destination for the tenant (`ctx.egress`).
  * The connection then goes to the checked addresses only (a pinned `lookup`), so a DNS answer that
- * changes between check and connect (rebinding) cannot redirect it. Also: one deadline of `timeoutMs` over all hops (`Tool.Timeout`), at most
- * {@link MAX_REDIRECTS} redirects, bodies capped at {@link MAX_RESPONSE_BYTES} while streaming
+ * changes between check and connect (rebinding) cannot redirect it. Also: one deadline of
+ * `timeoutMs` over all hops (`Tool.Timeout`), at most {@link MAX_REDIRECTS} redirects, bodies capped at {@link MAX_RESPONSE_BYTES} while streaming
  * (`Tool.TooLarge`), non-2xx → `Tool.HttpError` with the status. A JSON response is returned
  * parsed; anything else as `{status, text}`.
  */
