@@ -120,7 +120,7 @@ describe('tenant regular expressions (issue 8, point 7)', () => {
     const ms = performance.now() - started;
     expect(response.status).toBe(400);
     expect(((response.body as unknown as Problem).errors ?? []).map((e) => e.path)).toEqual(['input.text']);
-    expect(ms).toBeLessThan(1500);
+    expect(ms).toBeLessThan(2000);
   });
 
   it("a scripted agent's match runs in linear time on a catastrophic prompt", async () => {
