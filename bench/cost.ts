@@ -73,7 +73,13 @@ const memoryOf = (value: unknown): number | undefined =>
  */
 export async function readSizings(): Promise<Sizings> {
   const { loadStageConfig } = await import('../lib/config.ts');
-  const prod: Record<string, unknown> = { ...loadStageConfig('prod') };
+  // Sizing does not depend on the sign-in URLs, which prod requires: any valid https pair will do.
+  const prod: Record<string, unknown> = {
+    ...loadStageConfig('prod', {
+      callbackUrls: 'https://app.example.com/cb',
+      logoutUrls: 'https://app.example.com/',
+    }),
+  };
   const fromConfig = (pattern: RegExp): Sizing | undefined => {
     for (const [key, value] of Object.entries(prod)) {
       const mb = memoryOf(value);

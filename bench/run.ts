@@ -59,7 +59,26 @@ function step(text: string): void {
   process.stdout.write(`${text}\n`);
 }
 
+/** `npm run bench -- --regex`: only the tenant-pattern section, written at the end of RESULTS.md. */
+async function regexOnly(): Promise<void> {
+  const { measureRegex, regexMarkdown } = await import('./regex.ts');
+  step('Tenant patterns: RE2 against V8 RegExp…');
+  const cases = await measureRegex();
+  const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, ${type()} ${release()}, Node.js ${process.version}, load average ${loadavg()
+    .map((n) => n.toFixed(2))
+    .join(', ')}`;
+  const section = regexMarkdown(cases, machine, new Date().toISOString());
+  const heading = section.slice(0, section.indexOf('\n'));
+  const current = await readFile(RESULTS_PATH, 'utf8');
+  const at = current.indexOf(heading);
+  // Replaces its own section (always the last) and leaves every other section as it is.
+  const kept = at === -1 ? `${current.trimEnd()}\n\n` : current.slice(0, at);
+  await writeFile(RESULTS_PATH, `${kept}${section}`);
+  step(section);
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--regex')) return regexOnly();
   const started = performance.now();
   const date = new Date().toISOString();
   const loadAverage = loadavg()

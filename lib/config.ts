@@ -86,9 +86,9 @@ export interface StageConfig {
    * unique across every AWS account in a region. Lowercase letters, digits and hyphens.
    */
   readonly hostedLoginDomainPrefix: string;
-  /** OAuth callback URLs of the app client (https, or http on localhost). */
+  /** OAuth callback URLs of the app client (https, or http on localhost in dev only; no prod default). */
   readonly callbackUrls: readonly string[];
-  /** OAuth sign-out URLs of the app client (https, or http on localhost). */
+  /** OAuth sign-out URLs of the app client (https, or http on localhost in dev only; no prod default). */
   readonly logoutUrls: readonly string[];
   /** Browser origins allowed by the API's CORS preflight; empty means no CORS configuration. */
   readonly corsAllowedOrigins: readonly string[];
@@ -202,9 +202,10 @@ const DEFAULTS: Readonly<Record<StageName, Omit<StageConfig, 'stage'>>> = {
     mfa: 'REQUIRED',
     threatProtection: true,
     hostedLoginDomainPrefix: 'meridian-prod',
-    // Only the CLI loopback by default: a web front end adds its own https URLs with -c callbackUrls=...
-    callbackUrls: [CLI_CALLBACK],
-    logoutUrls: [CLI_LOGOUT],
+    // No default: prod must not ship loopback sign-in URLs (anyone running a local listener could take
+    // the authorization code), so the operator names the https URLs with -c callbackUrls=... logoutUrls=...
+    callbackUrls: [],
+    logoutUrls: [],
     corsAllowedOrigins: [],
     apiThrottle: { rateLimit: 200, burstLimit: 400 },
     apiLatencyP99AlarmMs: 2000,
@@ -260,8 +261,8 @@ function numberOverride(key: string, value: unknown, problems: string[]): number
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
-/** Cognito accepts https redirect URLs, and http only for localhost. */
-function checkRedirectUrl(key: string, url: string, problems: string[]): void {
+/** Cognito accepts https redirect URLs, and http only for localhost; prod takes https only. */
+function checkRedirectUrl(stage: StageName, key: string, url: string, problems: string[]): void {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -274,6 +275,20 @@ function checkRedirectUrl(key: string, url: string, problems: string[]): void {
     problems.push(`${key}: "${url}" must use https (Cognito allows http only for localhost)`);
   }
   if (parsed.hash !== '') problems.push(`${key}: "${url}" must not contain a #fragment`);
+  if (stage === 'prod' && localHttp) {
+    problems.push(
+      `${key}: "${url}" is a localhost URL, which prod must not ship; set https URLs, e.g. -c ${key}=https://app.example.com/...`,
+    );
+  }
+}
+
+/** The fix named when a redirect list is empty; prod has no default so the operator must choose. */
+function missingRedirect(stage: StageName, key: string): string {
+  const example =
+    key === 'callbackUrls' ? 'https://app.example.com/auth/callback' : 'https://app.example.com/';
+  return stage === 'prod'
+    ? `${key}: prod has no default; set the https URLs of your sign-in front end, e.g. npx cdk deploy -c stage=prod -c ${key}=${example}`
+    : `${key}: at least one URL is required`;
 }
 
 function checkOrigin(stage: StageName, origin: string, problems: string[]): void {
@@ -328,10 +343,10 @@ function validate(config: StageConfig, problems: string[]): void {
       `hostedLoginDomainPrefix: received "${prefix}"; use 1-50 lowercase letters, digits or inner hyphens, without "aws", "amazon" or "cognito"`,
     );
   }
-  if (config.callbackUrls.length === 0) problems.push('callbackUrls: at least one URL is required');
-  if (config.logoutUrls.length === 0) problems.push('logoutUrls: at least one URL is required');
-  for (const url of config.callbackUrls) checkRedirectUrl('callbackUrls', url, problems);
-  for (const url of config.logoutUrls) checkRedirectUrl('logoutUrls', url, problems);
+  if (config.callbackUrls.length === 0) problems.push(missingRedirect(config.stage, 'callbackUrls'));
+  if (config.logoutUrls.length === 0) problems.push(missingRedirect(config.stage, 'logoutUrls'));
+  for (const url of config.callbackUrls) checkRedirectUrl(config.stage, 'callbackUrls', url, problems);
+  for (const url of config.logoutUrls) checkRedirectUrl(config.stage, 'logoutUrls', url, problems);
   for (const origin of config.corsAllowedOrigins) checkOrigin(config.stage, origin, problems);
   if (config.cognitoEmail !== undefined && !EMAIL.test(config.cognitoEmail.fromEmail)) {
     problems.push(

@@ -26,10 +26,15 @@ export function dynamoDocumentClient(): DynamoDBDocumentClient {
   return dynamo;
 }
 
+/** Path-style addressing when an endpoint override is set (s3rver, LocalStack). */
+export function s3Options(): { forcePathStyle: boolean } {
+  return { forcePathStyle: endpointConfigured('S3') };
+}
+
 let s3: S3Client | undefined;
-/** The container's S3 client; path-style addressing when an endpoint override is set (s3rver, LocalStack). */
+/** The container's S3 client (the function's own role). */
 export function s3Client(): S3Client {
-  s3 ??= tracer.captureAWSv3Client(new S3Client({ forcePathStyle: endpointConfigured('S3') }));
+  s3 ??= tracer.captureAWSv3Client(new S3Client(s3Options()));
   return s3;
 }
 

@@ -10,7 +10,7 @@ import type { WorkflowDeps } from '#core/versioning/workflows.ts';
 import type { WebhookDeps } from '#core/webhooks/webhooks.ts';
 import { ConfigError, config } from '#shared/config.ts';
 import { tracer } from '#shared/observability.ts';
-import { cognitoClient, dynamoDocumentClient, s3Client } from './aws-clients.ts';
+import { cognitoClient, dynamoDocumentClient } from './aws-clients.ts';
 import { CognitoDirectory } from './cognito-directory.ts';
 import { DynamoApprovalStore } from './dynamo/approval-store.ts';
 import { DynamoBudgetStore } from './dynamo/budget-store.ts';
@@ -128,7 +128,7 @@ export function adapters(): Container {
   };
   const store = new DynamoTenancyStore(table);
   const bucket = cfg.ARTIFACT_BUCKET_NAME;
-  const artifacts = new S3ArtifactStore(s3Client(), bucket ?? '');
+  const artifacts = new S3ArtifactStore((tenantId) => clients.s3For(tenantId), bucket ?? '');
   const executions: ExecutionDeps = {
     executions: new DynamoExecutionStore(table),
     definitions,
@@ -148,7 +148,7 @@ export function adapters(): Container {
           );
         return artifacts.put(tenantId, key, body);
       },
-      get: (ref) => artifacts.get(ref),
+      get: (tenantId, key) => artifacts.get(tenantId, key),
     },
     budgets: new DynamoBudgetStore(table),
     now: () => new Date(),

@@ -2,20 +2,34 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import type { ArtifactStore } from '#core/executions/ports.ts';
 import { tenantPk } from './dynamo/keys.ts';
 
+/** The S3 client to use for one tenant's objects (on AWS: fenced to `tenants/<tenantId>/`). */
+export type TenantS3 = (tenantId: string) => Promise<S3Client>;
+
+// A relative key: no empty, `.` or `..` segment, no leading slash, printable ASCII only.
+const RELATIVE_KEY = /^(?!.*(?:^|\/)\.{0,2}(?:\/|$))[\x21-\x7e]{1,900}$/;
+
 /**
- * Large step outputs in the artifacts bucket, under `tenants/<tenantId>/…`, referenced as
- * `s3://bucket/key`. The key always starts with the tenant, like every table key.
+ * Large step outputs in the artifacts bucket, under `tenants/<tenantId>/…`, like every table key.
+ * The store adds the prefix itself and takes only relative keys, so a caller can name no other
+ * tenant's object; on AWS each tenant's calls also go through its own S3 client, whose session
+ * policy allows only that prefix (the IAM second fence).
  */
 export class S3ArtifactStore implements ArtifactStore {
   constructor(
-    private readonly client: S3Client,
+    private readonly clientFor: TenantS3,
     private readonly bucket: string,
   ) {}
 
+  private fullKey(tenantId: string, key: string): string {
+    if (!RELATIVE_KEY.test(key)) throw new Error('Not a relative artifact key');
+    // tenantPk validates the id shape, so the prefix is exactly one tenant's.
+    return `tenants/${tenantPk(tenantId).slice('TENANT#'.length)}/${key}`;
+  }
+
   async put(tenantId: string, key: string, body: string): Promise<string> {
-    // tenantPk validates the id shape, so no path can escape the tenant's prefix.
-    const fullKey = `tenants/${tenantPk(tenantId).slice('TENANT#'.length)}/${key}`;
-    await this.client.send(
+    const fullKey = this.fullKey(tenantId, key);
+    const client = await this.clientFor(tenantId);
+    await client.send(
       new PutObjectCommand({
         Bucket: this.bucket,
         Key: fullKey,
@@ -26,11 +40,10 @@ export class S3ArtifactStore implements ArtifactStore {
     return `s3://${this.bucket}/${fullKey}`;
   }
 
-  async get(ref: string): Promise<string> {
-    const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(ref);
-    if (!match?.[1] || !match[2] || match[1] !== this.bucket)
-      throw new Error('Not an artifact reference of this bucket');
-    const out = await this.client.send(new GetObjectCommand({ Bucket: match[1], Key: match[2] }));
+  async get(tenantId: string, key: string): Promise<string> {
+    const fullKey = this.fullKey(tenantId, key);
+    const client = await this.clientFor(tenantId);
+    const out = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: fullKey }));
     return (await out.Body?.transformToString('utf-8')) ?? '';
   }
 }

@@ -1,10 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { tracer } from '#shared/observability.ts';
-import { TRANSLATE } from './aws-clients.ts';
+import { s3Client, s3Options, TRANSLATE } from './aws-clients.ts';
 import type { TenantClients } from './dynamo/table.ts';
 
 /** Refresh assumed credentials this long before they expire. */
@@ -14,8 +15,8 @@ const MAX_TENANTS = 200;
 
 /**
  * Credentials that reach only one tenant's data: STS AssumeRole on the tenant data role with a
- * `TenantId` session tag, which the role's policy turns into `dynamodb:LeadingKeys` and a Secrets
- * Manager path. Cached per tenant per container and refreshed before expiry.
+ * `TenantId` session tag, which the role's policy turns into `dynamodb:LeadingKeys`, a Secrets
+ * Manager path and an S3 prefix. Cached per tenant per container and refreshed before expiry.
  */
 export function tenantCredentials(
   sts: STSClient,
@@ -50,6 +51,7 @@ export function tenantCredentials(
 interface TenantSet {
   readonly dynamo: DynamoDBDocumentClient;
   readonly secrets: SecretsManagerClient;
+  readonly s3: S3Client;
 }
 
 /**
@@ -79,6 +81,7 @@ export class TenantClientFactory implements TenantClients {
           TRANSLATE,
         ),
         secrets: tracer.captureAWSv3Client(new SecretsManagerClient({ credentials })),
+        s3: tracer.captureAWSv3Client(new S3Client({ ...s3Options(), credentials })),
       };
       if (this.sets.size >= MAX_TENANTS) {
         const oldest = this.sets.keys().next().value;
@@ -99,5 +102,10 @@ export class TenantClientFactory implements TenantClients {
     if (set) return set.secrets;
     this.sharedSecrets ??= tracer.captureAWSv3Client(new SecretsManagerClient({}));
     return this.sharedSecrets;
+  }
+
+  /** An S3 client fenced to the tenant's `tenants/<tenantId>/` prefix (AWS) or the shared one. */
+  async s3For(tenantId: string): Promise<S3Client> {
+    return this.set(tenantId)?.s3 ?? s3Client();
   }
 }

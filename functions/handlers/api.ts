@@ -5,6 +5,7 @@ import { buildOpenApi } from '#shared/openapi.ts';
 import { defineRoute, Router } from '#shared/router.ts';
 import { accessRoutes } from './routes/access.ts';
 import { definitionRoutes } from './routes/definitions.ts';
+import { egressRoutes } from './routes/egress.ts';
 import { executionRoutes } from './routes/executions.ts';
 import { platformRoutes } from './routes/platform.ts';
 import { secretAndAuditRoutes } from './routes/secrets-audit.ts';
@@ -18,6 +19,7 @@ config();
 const routes = [
   ...platformRoutes,
   ...tenantRoutes,
+  ...egressRoutes,
   ...accessRoutes,
   ...secretAndAuditRoutes,
   ...definitionRoutes,

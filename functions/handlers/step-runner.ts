@@ -48,6 +48,8 @@ function wiring(): StepRunnerDeps {
     },
     onModelUsage: recordModelUsage,
     now: () => new Date(),
+    // Read per step, so a platform admin's change applies to the next step.
+    egress: async (tenantId) => (await c.store.getTenant(tenantId))?.egressAllowlist ?? [],
   };
   return deps;
 }

@@ -21,6 +21,15 @@ export interface SynthesizedStage {
 const cache = new Map<string, SynthesizedStage>();
 
 /**
+ * Prod has no default sign-in URLs (lib/config.ts); tests synthesize it with the same example domain as
+ * the `synth` script in package.json, unless a test passes its own.
+ */
+export const PROD_SIGN_IN_CONTEXT: Readonly<Record<string, string>> = {
+  callbackUrls: 'https://app.example.com/auth/callback',
+  logoutUrls: 'https://app.example.com/',
+};
+
+/**
  * The context the CLI passes from cdk.json (feature flags such as `@aws-cdk/aws-iam:minimizePolicies`
  * change the template), so tests see what `cdk synth` produces.
  */
@@ -45,7 +54,13 @@ export function synthStage(
   const cached = cache.get(key);
   if (cached) return cached;
   const app = new App({
-    context: { ...CDK_JSON_CONTEXT, ...context, stage, 'aws:cdk:bundling-stacks': [] },
+    context: {
+      ...CDK_JSON_CONTEXT,
+      ...(stage === 'prod' ? PROD_SIGN_IN_CONTEXT : {}),
+      ...context,
+      stage,
+      'aws:cdk:bundling-stacks': [],
+    },
   });
   const stack = addMeridianStack(app);
   const synthesized = { app, stack, config: stack.config, template: Template.fromStack(stack) };

@@ -432,7 +432,7 @@ export interface LocalReply {
 
 /** A local HTTP server on 127.0.0.1 that records every request. */
 export interface LocalServer {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://<host>:<port>` */
   readonly url: string;
   readonly requests: RecordedRequest[];
   /** Requests to paths starting with `prefix`. */
@@ -444,10 +444,12 @@ export interface LocalServer {
 
 /**
  * Starts a server on 127.0.0.1 (free port) answering with `handler`. Bodies are JSON-encoded;
- * `headers` default to `content-type: application/json`.
+ * `headers` default to `content-type: application/json`. `host` picks another loopback address
+ * (egress.ts's ALLOWED_LOOPBACK for servers a tenant's platform allowlist lets it reach).
  */
 export async function startLocalServer(
   handler: (request: RecordedRequest, index: number) => LocalReply | Promise<LocalReply>,
+  host = '127.0.0.1',
 ): Promise<LocalServer> {
   const requests: RecordedRequest[] = [];
   const inFlight = new Map<string, number>();
@@ -484,11 +486,11 @@ export async function startLocalServer(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     requests,
     requestsTo: (prefix) => requests.filter((r) => r.path.startsWith(prefix)),
     maxInFlight: (prefix) => maxInFlight.get(prefix) ?? 0,

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadStageConfig, StageConfigError, stageConfigFromContext } from '../../lib/config.ts';
 
 const context = (values: Record<string, unknown>) => ({ tryGetContext: (key: string) => values[key] });
+const PROD_URLS = { callbackUrls: 'https://app.example.com/cb', logoutUrls: 'https://app.example.com/' };
 
 describe('stage config', () => {
   it('defaults to dev when no stage is given', () => {
@@ -23,7 +24,7 @@ describe('stage config', () => {
     { stage: 'dev', removal: RemovalPolicy.DESTROY, protection: false, mfa: 'OPTIONAL' },
     { stage: 'prod', removal: RemovalPolicy.RETAIN, protection: true, mfa: 'REQUIRED' },
   ])('gives $stage removal $removal, deletion protection $protection, MFA $mfa', (expected) => {
-    expect(loadStageConfig(expected.stage)).toMatchObject({
+    expect(loadStageConfig(expected.stage, PROD_URLS)).toMatchObject({
       removalPolicy: expected.removal,
       deletionProtection: expected.protection,
       mfa: expected.mfa,
@@ -39,9 +40,13 @@ describe('stage config', () => {
 
   it('splits comma-separated list overrides from the command line', () => {
     const config = stageConfigFromContext(
-      context({ stage: 'prod', callbackUrls: 'https://app.example.com/cb, http://localhost:8765/callback' }),
+      context({
+        stage: 'prod',
+        callbackUrls: 'https://app.example.com/cb, https://admin.example.com/cb',
+        logoutUrls: 'https://app.example.com/',
+      }),
     );
-    expect(config.callbackUrls).toEqual(['https://app.example.com/cb', 'http://localhost:8765/callback']);
+    expect(config.callbackUrls).toEqual(['https://app.example.com/cb', 'https://admin.example.com/cb']);
   });
 
   it('rejects a non-https callback URL outside localhost', () => {
@@ -51,7 +56,9 @@ describe('stage config', () => {
   });
 
   it('rejects a wildcard CORS origin in prod', () => {
-    expect(() => loadStageConfig('prod', { corsAllowedOrigins: '*' })).toThrow(/"\*" is not allowed in prod/);
+    expect(() => loadStageConfig('prod', { ...PROD_URLS, corsAllowedOrigins: '*' })).toThrow(
+      /"\*" is not allowed in prod/,
+    );
   });
 
   it('rejects an origin with a path, suggesting the bare origin', () => {
@@ -73,7 +80,48 @@ describe('stage config', () => {
   });
 
   it('sets the alarm e-mail only when given', () => {
-    expect(loadStageConfig('prod').alarmEmail).toBeUndefined();
-    expect(loadStageConfig('prod', { alarmEmail: 'ops@example.com' }).alarmEmail).toBe('ops@example.com');
+    expect(loadStageConfig('prod', PROD_URLS).alarmEmail).toBeUndefined();
+    expect(loadStageConfig('prod', { ...PROD_URLS, alarmEmail: 'ops@example.com' }).alarmEmail).toBe(
+      'ops@example.com',
+    );
+  });
+
+  describe('prod sign-in URLs', () => {
+    it('fails a prod synth without callback or logout URLs, naming both settings', () => {
+      const error = (() => {
+        try {
+          stageConfigFromContext(context({ stage: 'prod' }));
+        } catch (caught) {
+          return caught;
+        }
+        return undefined;
+      })();
+      expect(error).toBeInstanceOf(StageConfigError);
+      expect(String(error)).toMatch(/callbackUrls: prod has no default.*-c callbackUrls=https:\/\//);
+      expect(String(error)).toMatch(/logoutUrls: prod has no default/);
+    });
+
+    it.each(['http://localhost:8765/callback', 'http://127.0.0.1:3000/cb', 'http://[::1]/cb'])(
+      'refuses the loopback URL %s in prod',
+      (url) => {
+        expect(() => loadStageConfig('prod', { ...PROD_URLS, callbackUrls: url })).toThrow(
+          /callbackUrls: ".*" is a localhost URL, which prod must not ship/,
+        );
+        expect(() => loadStageConfig('prod', { ...PROD_URLS, logoutUrls: url })).toThrow(
+          /logoutUrls: ".*" is a localhost URL/,
+        );
+      },
+    );
+
+    it('still accepts localhost URLs in dev', () => {
+      expect(loadStageConfig('dev').callbackUrls).toContain('http://localhost:8765/callback');
+    });
+
+    it('keeps the configured https URLs in prod', () => {
+      expect(loadStageConfig('prod', PROD_URLS)).toMatchObject({
+        callbackUrls: ['https://app.example.com/cb'],
+        logoutUrls: ['https://app.example.com/'],
+      });
+    });
   });
 });

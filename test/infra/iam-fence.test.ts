@@ -214,7 +214,11 @@ describe('the artifact prefix', () => {
         return {};
       },
     } as unknown as S3Client;
-    const ref = await new S3ArtifactStore(client, 'bucket').put(OWN, 'executions/x1/step.json', '{}');
+    const ref = await new S3ArtifactStore(async () => client, 'bucket').put(
+      OWN,
+      'executions/x1/step.json',
+      '{}',
+    );
     expect(sent).toEqual([`${TENANT_ARTIFACT_PREFIX}/${OWN}/executions/x1/step.json`]);
     expect(ref).toBe(`s3://bucket/${TENANT_ARTIFACT_PREFIX}/${OWN}/executions/x1/step.json`);
   });

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Problem } from '../helpers/api.ts';
+import { ALLOWED_LOOPBACK, allowEgress } from '../helpers/egress.ts';
 import { createTenant, uniqueName } from '../helpers/tenants.ts';
 import {
   chatCompletion,
@@ -72,10 +73,14 @@ describe('budget', () => {
     // Prepare: each execution costs 540 micros (gpt-4o-mini, 2000 in / 400 out); the budget is 0.0008 USD
     const owner = await createTenant('budget-stop');
     const token = await owner.token();
-    model = await startLocalServer(() => ({
-      status: 200,
-      body: chatCompletion('done', { inputTokens: 2000, outputTokens: 400 }),
-    }));
+    model = await startLocalServer(
+      () => ({
+        status: 200,
+        body: chatCompletion('done', { inputTokens: 2000, outputTokens: 400 }),
+      }),
+      ALLOWED_LOOPBACK,
+    );
+    await allowEgress(owner.tenantId);
     await expectCall(201, 'PUT', '/secrets/openai-key', { token, body: { value: 'sk-budget-test' } });
     const agentId = await createAgent(token, {
       name: uniqueName('gpt'),

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { forbiddenAddressClass } from '../../functions/core/net/address-guard.ts';
 import { type ApiResponse, call, type Problem } from '../helpers/api.ts';
+import { ALLOWED_LOOPBACK, allowEgress } from '../helpers/egress.ts';
 import { TEST_CIRCUIT_COOLDOWN_MS, TEST_CIRCUIT_FAILURE_THRESHOLD } from '../helpers/platform-settings.ts';
 import {
   createTenant,
@@ -104,6 +105,8 @@ beforeAll(async () => {
     inviteUser(admin, uniqueEmail('exec-operator'), ['operator']),
     inviteUser(admin, uniqueEmail('exec-admin2'), ['admin']),
   ]);
+  // The test servers listen on ALLOWED_LOOPBACK, which the platform admin allowlists for this tenant.
+  await allowEgress(tenant.tenantId);
   const flaky = new Map<string, number>();
   tools = await startLocalServer((request) => {
     const [, kind = '', key = ''] = request.path.split('/');
@@ -118,7 +121,7 @@ beforeAll(async () => {
     if (kind === 'slow')
       return { status: 200, body: { got: JSON.parse(request.body) as unknown }, delayMs: 150 };
     return { status: 404 };
-  });
+  }, ALLOWED_LOOPBACK);
 
   // Agents and tools
   const classifier = await createAgent(
@@ -133,7 +136,7 @@ beforeAll(async () => {
   );
   const echo = await createTool(admin, builtinToolBody('echo'));
   const sum = await createTool(admin, builtinToolBody('sum'));
-  const local = { allowPrivateNetwork: true };
+  const local = {};
   const flakyTool = await createTool(admin, httpToolBody(`${tools.url}/flaky/{{args.key}}`, local, 'flaky'));
   const downTool = await createTool(admin, httpToolBody(`${tools.url}/down/{{args.key}}`, local, 'down'));
   const slowTool = await createTool(admin, httpToolBody(`${tools.url}/slow/{{args.key}}`, local, 'slow'));
@@ -627,21 +630,17 @@ describe('starting: idempotency and bad input', () => {
 });
 
 describe('SSRF guard', () => {
-  it('an HTTP tool naming a loopback or metadata address without allowPrivateNetwork is refused at save', async () => {
+  it('allowPrivateNetwork is refused at save: private egress is the platform allowlist, not a tenant flag', async () => {
     // Act
-    const loopback = await call<Problem>('POST', '/tools', {
+    const flagged = await call<Problem>('POST', '/tools', {
       token: admin,
-      body: httpToolBody(`${tools.url}/x`),
-    });
-    const metadata = await call<Problem>('POST', '/tools', {
-      token: admin,
-      body: httpToolBody('https://169.254.169.254/latest/meta-data/iam/'),
+      body: httpToolBody(`${tools.url}/x`, { allowPrivateNetwork: true }),
     });
     // Assess
-    expectProblem(loopback, 400);
-    expect(loopback.body.errors?.map((e) => e.path)).toContain('url');
-    expectProblem(metadata, 400);
-    expect(metadata.body.errors).toEqual([{ path: 'url', message: expect.stringContaining('private') }]);
+    expectProblem(flagged, 400);
+    expect(flagged.body.errors).toEqual([
+      { path: 'allowPrivateNetwork', message: expect.stringContaining('platform admin') },
+    ]);
   });
 
   it('a host name that resolves to a private address is refused at run time: Tool.Refused on the step', async () => {
@@ -671,10 +670,14 @@ describe('OpenAI-compatible provider: cost, usage and secrets', () => {
       body.includes('FIRST')
         ? { inputTokens: 1200, outputTokens: 300 }
         : { inputTokens: 800, outputTokens: 100 };
-    model = await startLocalServer((request) => ({
-      status: 200,
-      body: chatCompletion('{"ok":true}', usageOf(request.body)),
-    }));
+    model = await startLocalServer(
+      (request) => ({
+        status: 200,
+        body: chatCompletion('{"ok":true}', usageOf(request.body)),
+      }),
+      ALLOWED_LOOPBACK,
+    );
+    await allowEgress(owner.tenantId);
     await expectCall(201, 'PUT', '/secrets/openai-key', { token, body: { value: secretValue } });
     const agentId = await createAgent(token, {
       name: uniqueName('gpt'),
@@ -785,10 +788,12 @@ describe('provider circuit breaker', () => {
 
   it('opens after the threshold of failures (the next attempt fails fast without a call) and closes after the cool-down', async () => {
     // Prepare: an endpoint that answers 500 until told otherwise
-    model = await startLocalServer(() =>
-      failing
-        ? { status: 500, body: { error: { message: 'upstream exploded' } } }
-        : { status: 200, body: chatCompletion('back again', { inputTokens: 5, outputTokens: 5 }) },
+    model = await startLocalServer(
+      () =>
+        failing
+          ? { status: 500, body: { error: { message: 'upstream exploded' } } }
+          : { status: 200, body: chatCompletion('back again', { inputTokens: 5, outputTokens: 5 }) },
+      ALLOWED_LOOPBACK,
     );
     const agentId = await createAgent(admin, {
       name: uniqueName('flaky-gpt'),

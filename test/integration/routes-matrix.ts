@@ -188,6 +188,17 @@ async function tenant(owner: Owner): Promise<Target> {
   };
 }
 
+/** A fresh tenant's egress allowlist (platform routes), snapshotted by the platform operator. */
+async function tenantEgress(owner: Owner): Promise<Target> {
+  const made = await tenant(owner);
+  const path = `${made.path}/egress`;
+  return {
+    path,
+    ...(made.marker ? { marker: made.marker } : {}),
+    snapshot: async () => must(`GET ${path}`, call('GET', path, { token: await owner.platformToken() }), 200),
+  };
+}
+
 // Agents, tools, workflows, approvals and executions
 
 const agentBody = () => scriptedAgentBody([{ reply: 'matrix reply' }], 'matrix-agent');
@@ -372,6 +383,15 @@ export const ROUTES: readonly RouteRow[] = [
     permission: 'platform',
     body: { plan: 'enterprise' },
     setup: tenant,
+  },
+  // A tenant's private-network egress allowlist: platform operators only, never the tenant itself
+  { method: 'GET', path: '/tenants/{tenantId}/egress', permission: 'platform', setup: tenantEgress },
+  {
+    method: 'PUT',
+    path: '/tenants/{tenantId}/egress',
+    permission: 'platform',
+    body: { allow: ['10.0.0.0/8'] },
+    setup: tenantEgress,
   },
 
   // Users

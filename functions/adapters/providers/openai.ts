@@ -1,3 +1,5 @@
+import http, { type IncomingHttpHeaders } from 'node:http';
+import https from 'node:https';
 import type {
   ChatMessage,
   ModelProvider,
@@ -6,7 +8,20 @@ import type {
   ToolCall,
 } from '#core/executions/model-port.ts';
 import { ProviderError, type ProviderFailure } from '#core/executions/model-port.ts';
+import { EgressAllowlist } from '#core/net/egress.ts';
+import {
+  bareHost,
+  EgressGuard,
+  EgressRefused,
+  EgressUnresolved,
+  type HostResolver,
+  pinnedLookup,
+  type ResolvedAddress,
+} from '../egress-guard.ts';
 import { type ToolNameMap, toolNameMap } from './tool-names.ts';
+
+/** Largest response body read (a chat completion is far smaller). */
+export const MAX_COMPLETION_BYTES = 16 * 1024 * 1024;
 
 /** The endpoint used when an `openai` agent has no `baseUrl`. */
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -19,8 +34,18 @@ export interface OpenAiProviderOptions {
    * @default 120000
    */
   readonly timeoutMs?: number;
-  /** Replaces the global fetch (tests inject faults). @default globalThis.fetch */
-  readonly fetch?: typeof fetch;
+  /** Resolves the endpoint's host (tests point names anywhere). @default the system resolver */
+  readonly resolve?: HostResolver;
+  /** Why an address is refused, or undefined to allow it. @default forbiddenAddressClass */
+  readonly forbiddenAddress?: (address: string) => string | undefined;
+  /** CA certificates trusted for https instead of the bundled ones (a private PKI, tests). */
+  readonly ca?: string | Buffer;
+}
+
+interface RawResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly bodyText: string;
 }
 
 /** One message of the chat-completions wire format (the fields this provider sends). */
@@ -45,51 +70,166 @@ export interface OpenAiToolCall {
  */
 export class OpenAiCompatibleProvider implements ModelProvider {
   private readonly timeoutMs: number;
-  private readonly fetchImpl: typeof fetch;
+  private readonly guard: EgressGuard;
+  private readonly ca: string | Buffer | undefined;
 
   constructor(options: OpenAiProviderOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 120_000;
-    this.fetchImpl = options.fetch ?? globalThis.fetch;
+    this.guard = new EgressGuard({
+      ...(options.resolve ? { resolve: options.resolve } : {}),
+      ...(options.forbiddenAddress ? { forbiddenAddress: options.forbiddenAddress } : {}),
+    });
+    this.ca = options.ca;
   }
 
   async converse(request: ModelRequest): Promise<ModelResponse> {
     const names = toolNameMap(request.tools);
-    const url = `${(request.agent.baseUrl ?? OPENAI_DEFAULT_BASE_URL).replace(/\/+$/, '')}/chat/completions`;
+    const url = endpointOf(request.agent.baseUrl ?? OPENAI_DEFAULT_BASE_URL);
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout;
     const redact = redactor(request.apiKey);
-    let status: number;
-    let headers: Headers;
-    let bodyText: string;
+    const timedOut = () => {
+      const why = timeout.aborted ? `no answer within ${this.timeoutMs} ms` : 'the step was aborted';
+      return new ProviderError('timeout', `OpenAI-compatible call timed out: ${why}`);
+    };
+    // The same guard as HTTP tools: https, public addresses after DNS (or the tenant's platform
+    // allowlist), and the connection pinned to the checked addresses.
+    const allowlist = new EgressAllowlist(request.egress ?? []);
+    let addresses: readonly ResolvedAddress[];
     try {
-      const response = await this.fetchImpl(url, {
+      this.guard.checkScheme(url, allowlist);
+      addresses = await this.guard.addresses(url, allowlist, signal);
+    } catch (error) {
+      if (signal.aborted) throw timedOut();
+      if (error instanceof EgressRefused)
+        throw new ProviderError('client', `OpenAI-compatible endpoint refused: ${error.message}`);
+      if (error instanceof EgressUnresolved)
+        throw new ProviderError('server', `OpenAI-compatible call failed: ${error.message}`);
+      throw error;
+    }
+    let response: RawResponse;
+    try {
+      response = await this.post(
+        url,
+        addresses,
+        request.apiKey,
+        JSON.stringify(toChatCompletionsBody(request, names)),
+        signal,
+      );
+    } catch (error) {
+      if (signal.aborted) throw timedOut();
+      if (error instanceof ProviderError) throw error;
+      throw new ProviderError('server', `OpenAI-compatible call failed: ${redact(networkDetail(error))}`);
+    }
+    const { status, headers, bodyText } = response;
+    // A redirect would resend the key elsewhere: an API endpoint has no reason to redirect.
+    if (status >= 300 && status < 400)
+      throw new ProviderError(
+        'client',
+        `OpenAI-compatible endpoint answered HTTP ${status}: redirects are not followed`,
+        status,
+      );
+    if (status < 200 || status >= 300) throw httpError(status, headers, bodyText, redact);
+    return fromChatCompletion(bodyText, names);
+  }
+
+  // One POST to the checked addresses only; the body is read up to MAX_COMPLETION_BYTES.
+  private post(
+    url: URL,
+    addresses: readonly ResolvedAddress[],
+    apiKey: string | undefined,
+    body: string,
+    signal: AbortSignal,
+  ): Promise<RawResponse> {
+    return new Promise<RawResponse>((resolve, reject) => {
+      if (signal.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const payload = Buffer.from(body);
+      const client = url.protocol === 'https:' ? https : http;
+      const request = client.request({
+        hostname: bareHost(url),
+        port: url.port === '' ? undefined : Number(url.port),
+        path: url.pathname,
         method: 'POST',
         headers: {
           'content-type': 'application/json',
           accept: 'application/json',
-          ...(request.apiKey ? { authorization: `Bearer ${request.apiKey}` } : {}),
+          'content-length': payload.length,
+          ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
         },
-        body: JSON.stringify(toChatCompletionsBody(request, names)),
-        signal,
-        // A redirect would resend the key elsewhere: an API endpoint has no reason to redirect.
-        redirect: 'error',
+        lookup: pinnedLookup(addresses),
+        // No pooled sockets: a socket opened for another tenant's check is never reused.
+        agent: false,
+        ...(this.ca !== undefined && url.protocol === 'https:' ? { ca: this.ca } : {}),
       });
-      status = response.status;
-      headers = response.headers;
-      bodyText = await response.text();
-    } catch (error) {
-      if (signal.aborted) {
-        const why = timeout.aborted ? `no answer within ${this.timeoutMs} ms` : 'the step was aborted';
-        throw new ProviderError('timeout', `OpenAI-compatible call timed out: ${why}`);
-      }
-      throw new ProviderError('server', `OpenAI-compatible call failed: ${redact(networkDetail(error))}`);
-    }
-    if (status < 200 || status >= 300) throw httpError(status, headers, bodyText, redact);
-    return fromChatCompletion(bodyText, names);
+      const onAbort = () => {
+        request.destroy();
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      const done = () => signal.removeEventListener('abort', onAbort);
+      request.on('error', (error) => {
+        done();
+        reject(error);
+      });
+      request.on('response', (response) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_COMPLETION_BYTES) {
+            done();
+            request.destroy();
+            reject(
+              new ProviderError(
+                'server',
+                `OpenAI-compatible response is larger than ${MAX_COMPLETION_BYTES} bytes`,
+              ),
+            );
+          } else chunks.push(chunk);
+        });
+        response.on('error', (error) => {
+          done();
+          reject(error);
+        });
+        response.on('end', () => {
+          done();
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: headersOf(response.headers),
+            bodyText: Buffer.concat(chunks).toString('utf8'),
+          });
+        });
+      });
+      request.end(payload);
+    });
   }
 }
 
-/** The chat-completions request body (exported for tests). */
+/** `<baseUrl>/chat/completions`; a base URL with a query or fragment (saved before they were refused) is refused. */
+function endpointOf(baseUrl: string): URL {
+  let base: URL;
+  try {
+    base = new URL(baseUrl);
+  } catch {
+    throw new ProviderError('client', 'OpenAI-compatible baseUrl is not a valid URL');
+  }
+  if (baseUrl.includes('?') || baseUrl.includes('#'))
+    throw new ProviderError('client', 'OpenAI-compatible baseUrl must not contain "?" or "#"');
+  return new URL(`${base.origin}${base.pathname.replace(/\/+$/, '')}/chat/completions`);
+}
+
+function headersOf(raw: IncomingHttpHeaders): Headers {
+  const out = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    if (typeof value === 'string') out.set(name, value);
+    else if (Array.isArray(value)) for (const item of value) out.append(name, item);
+  }
+  return out;
+}
+
 export function toChatCompletionsBody(request: ModelRequest, names: ToolNameMap): Record<string, unknown> {
   const { agent, tools } = request;
   const messages: OpenAiMessage[] = agent.systemPrompt
@@ -247,7 +387,13 @@ function redactor(apiKey: string | undefined): (text: string) => string {
 function networkDetail(error: unknown): string {
   if (!(error instanceof Error)) return 'network error';
   const cause = error.cause;
-  const code = isRecord(cause) && typeof cause.code === 'string' ? ` (${cause.code})` : '';
+  const own = (error as { code?: unknown }).code;
+  const code =
+    typeof own === 'string'
+      ? ` (${own})`
+      : isRecord(cause) && typeof cause.code === 'string'
+        ? ` (${cause.code})`
+        : '';
   return `${error.message}${code}`.slice(0, 300);
 }
 

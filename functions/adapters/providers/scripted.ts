@@ -1,3 +1,4 @@
+import { RegexBudgetExceeded, tenantRegex, withRegexBudget } from '#core/catalog/tenant-regex.ts';
 import type {
   ChatMessage,
   ModelProvider,
@@ -7,6 +8,12 @@ import type {
   Usage,
 } from '#core/executions/model-port.ts';
 import { ProviderError } from '#core/executions/model-port.ts';
+
+/**
+ * Time the script's `match` patterns may take on one turn. Each match is linear (RE2) in a prompt
+ * capped by the step payload, so this only bites on many long patterns over a long prompt.
+ */
+export const SCRIPT_REGEX_BUDGET_MS = 1000;
 
 /** Rough token count of a text: one token per four characters, rounded up (deterministic). */
 export function estimateTokens(text: string): number {
@@ -25,7 +32,7 @@ function messageText(message: ChatMessage): string {
  * tests; it costs nothing.
  *
  * - The prompt is the content of the last `user` message.
- * - The first rule whose `match` regex matches the prompt wins; a rule without `match` always
+ * - The first rule whose `match` regex (RE2, linear time) matches the prompt wins; a rule without `match` always
  *   matches; with no match the reply echoes the prompt.
  * - Tool use terminates: when the rule has `toolCalls` and the last message is not a `tool` result,
  *   the response asks for those calls (empty text, `stopReason: 'tool_use'`, ids `scripted-<turn>-<i>`).
@@ -35,15 +42,22 @@ function messageText(message: ChatMessage): string {
  *   conversation (input) and the answer (output).
  */
 export class ScriptedProvider implements ModelProvider {
-  // Compiled rule patterns; the validator has already refused unsafe or invalid ones.
-  private readonly patterns = new Map<string, RegExp>();
-
   async converse(request: ModelRequest): Promise<ModelResponse> {
     if (request.signal?.aborted) throw new ProviderError('timeout', 'scripted call aborted');
     const prompt = lastUserPrompt(request.messages);
-    const rule = request.agent.script?.find(
-      (candidate) => candidate.match === undefined || this.pattern(candidate.match).test(prompt),
-    );
+    let rule: NonNullable<typeof request.agent.script>[number] | undefined;
+    try {
+      rule = withRegexBudget(SCRIPT_REGEX_BUDGET_MS, () =>
+        request.agent.script?.find(
+          (candidate) => candidate.match === undefined || tenantRegex(candidate.match).test(prompt),
+        ),
+      );
+    } catch (error) {
+      // A pattern saved before RE2 (or one over budget) fails the step, never the platform.
+      const why =
+        error instanceof RegexBudgetExceeded ? error.message : `a match pattern is refused: ${String(error)}`;
+      throw new ProviderError('client', `scripted agent: ${why}`);
+    }
     const last = request.messages.at(-1);
     const afterToolResults = last?.role === 'tool';
     const toolCalls: ToolCall[] =
@@ -62,17 +76,6 @@ export class ScriptedProvider implements ModelProvider {
       outputTokens: estimateTokens(toolCalls.length > 0 ? JSON.stringify(toolCalls) : text),
     };
     return { text, toolCalls, usage, stopReason: toolCalls.length > 0 ? 'tool_use' : 'end' };
-  }
-
-  private pattern(source: string): RegExp {
-    let compiled = this.patterns.get(source);
-    if (!compiled) {
-      compiled = new RegExp(source);
-      // Bounded so a long-lived container serving many agents does not grow without limit.
-      if (this.patterns.size >= 1000) this.patterns.clear();
-      this.patterns.set(source, compiled);
-    }
-    return compiled;
   }
 }
 

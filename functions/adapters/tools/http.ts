@@ -1,26 +1,21 @@
-import { lookup as dnsLookup } from 'node:dns/promises';
 import http, { type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
 import type { HttpToolDefinition, JsonValue } from '#core/catalog/model.ts';
 import { type ToolContext, ToolError } from '#core/executions/model-port.ts';
-import { forbiddenAddressClass } from '#core/net/address-guard.ts';
+import { EgressAllowlist } from '#core/net/egress.ts';
 import { parseDataPath, scanTemplates } from '#core/workflows/templates.ts';
+import {
+  bareHost,
+  EgressGuard,
+  EgressRefused,
+  EgressUnresolved,
+  errorCode,
+  type HostResolver,
+  pinnedLookup,
+  type ResolvedAddress,
+} from '../egress-guard.ts';
 
-/** One resolved address of a host. */
-export interface ResolvedAddress {
-  readonly address: string;
-  readonly family: 4 | 6;
-}
-
-/** Resolves a host name to all of its addresses (injectable so tests can point names anywhere). */
-export type HostResolver = (hostname: string) => Promise<readonly ResolvedAddress[]>;
-
-/** The system resolver: `dns.lookup(host, {all: true})`, in the order the resolver gives. */
-export const systemResolver: HostResolver = async (hostname) => {
-  const found = await dnsLookup(hostname, { all: true, verbatim: true });
-  return found.map(({ address, family }) => ({ address, family: family === 6 ? 6 : 4 }));
-};
+export { type HostResolver, type ResolvedAddress, systemResolver } from '../egress-guard.ts';
 
 /** Largest response body read, in bytes (1 MiB). */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -70,25 +65,26 @@ const RESERVED_HEADERS = new Set([
  * templates verbatim; methods other than GET send the args as a JSON body; the tool's `authSecret`
  * goes in `Authorization: Bearer …` and nowhere else (not in messages, not in logs).
  *
- * SSRF guard: every host, including each redirect target, is resolved once and refused
- * (`Tool.Refused`) if ANY of its addresses is not public (see {@link forbiddenAddressClass}),
- * unless the tool sets `allowPrivateNetwork`. The connection then goes to the checked addresses
- * only (a pinned `lookup`), so a DNS answer that changes between check and connect (rebinding)
- * cannot redirect it. Also: one deadline of `timeoutMs` over all hops (`Tool.Timeout`), at most
- * {@link MAX_REDIRECTS} redirects, bodies capped at {@link MAX_RESPONSE_BYTES} while streaming
+ * SSRF guard (functions/adapters/egress-guard.ts): every host, including each redirect target, is
+ * resolved once and refused (`Tool.Refused`) if ANY of its addresses is not public, and plain http
+ * is refused, unless a platform admin allowlisted the destination for the tenant (`ctx.egress`).
+ * The connection then goes to the checked addresses only (a pinned `lookup`), so a DNS answer that
+ * changes between check and connect (rebinding) cannot redirect it. Also: one deadline of
+ * `timeoutMs` over all hops (`Tool.Timeout`), at most {@link MAX_REDIRECTS} redirects, bodies capped at {@link MAX_RESPONSE_BYTES} while streaming
  * (`Tool.TooLarge`), non-2xx → `Tool.HttpError` with the status. A JSON response is returned
  * parsed; anything else as `{status, text}`.
  */
 export class HttpToolRunner {
-  private readonly resolve: HostResolver;
+  private readonly guard: EgressGuard;
   private readonly maxResponseBytes: number;
   private readonly maxRedirects: number;
-  private readonly forbiddenAddress: (address: string) => string | undefined;
   private readonly ca: string | Buffer | undefined;
 
   constructor(options: HttpToolRunnerOptions = {}) {
-    this.resolve = options.resolve ?? systemResolver;
-    this.forbiddenAddress = options.forbiddenAddress ?? forbiddenAddressClass;
+    this.guard = new EgressGuard({
+      ...(options.resolve ? { resolve: options.resolve } : {}),
+      ...(options.forbiddenAddress ? { forbiddenAddress: options.forbiddenAddress } : {}),
+    });
     this.ca = options.ca;
     this.maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
     this.maxRedirects = options.maxRedirects ?? MAX_REDIRECTS;
@@ -134,9 +130,9 @@ export class HttpToolRunner {
           : 'tool call aborted',
       );
 
+    const allowlist = new EgressAllowlist(ctx.egress ?? []);
     for (let redirects = 0; ; redirects++) {
-      checkScheme(url, tool.allowPrivateNetwork);
-      const addresses = await this.checkedAddresses(url, tool.allowPrivateNetwork, signal, timedOut);
+      const addresses = await this.checkedAddresses(url, allowlist, signal, timedOut);
       const hop = await this.send(url, method, headers, body, addresses, signal, timedOut);
       if (hop.kind === 'response') return resultOf(hop);
       if (redirects >= this.maxRedirects)
@@ -153,38 +149,22 @@ export class HttpToolRunner {
     }
   }
 
-  // Resolves the host once and refuses it if any address is not public (unless allowed).
+  // The shared guard (scheme, DNS, address classes, allowlist), its refusals as tool errors.
   private async checkedAddresses(
     url: URL,
-    allowPrivate: boolean,
+    allowlist: EgressAllowlist,
     signal: AbortSignal,
     timedOut: () => ToolError,
   ): Promise<readonly ResolvedAddress[]> {
-    const host = bareHost(url);
-    const literal = isIP(host);
-    let addresses: readonly ResolvedAddress[];
-    if (literal !== 0) addresses = [{ address: host, family: literal === 6 ? 6 : 4 }];
-    else {
-      try {
-        addresses = await abortable(this.resolve(host), signal);
-      } catch (error) {
-        if (signal.aborted) throw timedOut();
-        throw new ToolError('failed', `cannot resolve ${host}: ${errorCode(error)}`);
-      }
+    try {
+      this.guard.checkScheme(url, allowlist);
+      return await this.guard.addresses(url, allowlist, signal);
+    } catch (error) {
+      if (signal.aborted) throw timedOut();
+      if (error instanceof EgressRefused) throw new ToolError('refused', error.message);
+      if (error instanceof EgressUnresolved) throw new ToolError('failed', error.message);
+      throw error;
     }
-    if (addresses.length === 0) throw new ToolError('failed', `cannot resolve ${host}: no addresses`);
-    if (!allowPrivate) {
-      for (const { address } of addresses) {
-        const kind = this.forbiddenAddress(address);
-        if (kind) {
-          throw new ToolError(
-            'refused',
-            `${host} resolves to ${address} (${kind}); set allowPrivateNetwork on the tool to call it`,
-          );
-        }
-      }
-    }
-    return addresses;
   }
 
   private send(
@@ -272,22 +252,6 @@ export class HttpToolRunner {
   }
 }
 
-// Hands net.connect the addresses already checked instead of asking DNS again.
-function pinnedLookup(addresses: readonly ResolvedAddress[]): LookupFunction {
-  return (_hostname, options, callback) => {
-    if (options.all)
-      callback(
-        null,
-        addresses.map(({ address, family }) => ({ address, family })),
-      );
-    else {
-      const first = addresses[0];
-      if (first) callback(null, first.address, first.family);
-      else callback(Object.assign(new Error('no checked address'), { code: 'ENOTFOUND' }), '', 0);
-    }
-  };
-}
-
 function resultOf(hop: Extract<Hop, { kind: 'response' }>): unknown {
   const text = hop.body.toString('utf8');
   const type = String(hop.headers['content-type'] ?? '').toLowerCase();
@@ -306,27 +270,12 @@ function tooLarge(url: URL, max: number): ToolError {
   return new ToolError('too-large', `response from ${url.host} is larger than ${max} bytes`);
 }
 
-function checkScheme(url: URL, allowPrivate: boolean): void {
-  if (url.username !== '' || url.password !== '')
-    throw new ToolError('refused', 'URL must not carry credentials: use authSecret');
-  if (url.protocol === 'https:') return;
-  if (url.protocol === 'http:' && allowPrivate) return;
-  throw new ToolError(
-    'refused',
-    `${url.protocol} URLs are refused: use https${allowPrivate ? ' or http' : ' (http needs allowPrivateNetwork)'}`,
-  );
-}
-
 function parseUrl(text: string, base?: URL): URL {
   try {
     return new URL(text, base);
   } catch {
     throw new ToolError('refused', 'not a valid URL once its templates are filled');
   }
-}
-
-function bareHost(url: URL): string {
-  return url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
 }
 
 /**
@@ -381,30 +330,4 @@ function hasHeader(headers: Record<string, string>, name: string): boolean {
 
 function deleteHeader(headers: Record<string, string>, name: string): void {
   for (const key of Object.keys(headers)) if (key.toLowerCase() === name.toLowerCase()) delete headers[key];
-}
-
-// Stops waiting when the deadline passes (a DNS lookup cannot itself be cancelled).
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-// Error codes (ECONNREFUSED, ENOTFOUND, CERT_HAS_EXPIRED) say what happened without echoing headers.
-function errorCode(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string')
-    return error.code;
-  return error instanceof Error ? error.message.slice(0, 200) : 'unknown error';
 }

@@ -1,5 +1,6 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { ToolDefinition } from '#core/catalog/model.ts';
+import { RegexBudgetExceeded, re2RegExpEngine, withRegexBudget } from '#core/catalog/tenant-regex.ts';
 import { type ToolContext, ToolError, type ToolRunner } from '#core/executions/model-port.ts';
 import { type BuiltinDeps, type BuiltinTool, builtinTools } from './builtin.ts';
 import { HttpToolRunner } from './http.ts';
@@ -7,6 +8,9 @@ import { HttpToolRunner } from './http.ts';
 export { forbiddenAddressClass } from '#core/net/address-guard.ts';
 export { builtinTools } from './builtin.ts';
 export { HttpToolRunner } from './http.ts';
+
+/** Time the `inputSchema` patterns of one tool call may take (they are tenant-supplied). */
+export const ARGS_REGEX_BUDGET_MS = 1000;
 
 /** Most compiled argument schemas kept per container. */
 export const MAX_COMPILED_SCHEMAS = 500;
@@ -23,13 +27,23 @@ export class ArgsValidator {
     validateFormats: false,
     allErrors: true,
     addUsedSchema: false,
+    // Tenant patterns run on RE2 (linear time), see functions/core/catalog/tenant-regex.ts.
+    code: { regExp: re2RegExpEngine },
   });
   private readonly compiled = new Map<string, { schema: object; validate: ValidateFunction }>();
 
   /** Throws `Tool.Failed` naming every invalid argument. */
   check(tool: ToolDefinition, args: Record<string, unknown>): void {
     const validate = this.compile(tool);
-    if (validate(args)) return;
+    let valid: boolean;
+    try {
+      valid = withRegexBudget(ARGS_REGEX_BUDGET_MS, () => validate(args) as boolean);
+    } catch (error) {
+      if (error instanceof RegexBudgetExceeded)
+        throw new ToolError('failed', `args for tool "${tool.name}": ${error.message}`);
+      throw error;
+    }
+    if (valid) return;
     const problems = (validate.errors ?? []).slice(0, 10).map(describeError);
     throw new ToolError('failed', `invalid args for tool "${tool.name}": ${problems.join('; ')}`);
   }

@@ -5,9 +5,40 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { FieldProblem } from '../errors.ts';
 import { isRecord, joinPath } from './problems.ts';
+import { re2RegExpEngine, regexProblem } from './tenant-regex.ts';
 
 /** Largest schema accepted, serialized: compiling is linear in size, so cap it. */
 export const MAX_JSON_SCHEMA_BYTES = 64 * 1024;
+
+/** Most patterns (`pattern` values and `patternProperties` keys) in one schema: each costs a linear scan. */
+export const MAX_SCHEMA_PATTERNS = 100;
+
+// Keywords whose values are data, not subschemas: a `pattern` inside them is not a pattern.
+const DATA_KEYWORDS = new Set(['const', 'enum', 'default', 'examples']);
+
+/**
+ * Every pattern of a schema with its path: `pattern` strings and `patternProperties` keys, found in
+ * subschemas (not inside data keywords). A property *named* `pattern` holds a subschema (an object),
+ * so only string values count.
+ */
+function patternsOf(node: unknown, path: string, out: { path: string; source: string }[]): void {
+  if (Array.isArray(node)) {
+    node.forEach((item, i) => {
+      patternsOf(item, joinPath(path, String(i)), out);
+    });
+    return;
+  }
+  if (!isRecord(node)) return;
+  for (const [key, value] of Object.entries(node)) {
+    if (DATA_KEYWORDS.has(key)) continue;
+    const at = joinPath(path, key);
+    if (key === 'pattern' && typeof value === 'string') out.push({ path: at, source: value });
+    if (key === 'patternProperties' && isRecord(value)) {
+      for (const source of Object.keys(value)) out.push({ path: joinPath(at, source), source });
+    }
+    patternsOf(value, at, out);
+  }
+}
 
 const DIALECT_2020 = 'https://json-schema.org/draft/2020-12/schema';
 
@@ -23,13 +54,16 @@ function compiler(): Ajv2020 {
     // Never keep a tenant's schema (or its $id) in the shared instance.
     addUsedSchema: false,
     allErrors: false,
+    // The same engine that validates inputs: a pattern RE2 cannot run fails here, at save.
+    code: { regExp: re2RegExpEngine },
   });
   return ajv;
 }
 
 /**
  * Problems with a JSON Schema that describes an object, each named under `path`: not an object,
- * `type` other than `"object"`, too large, another dialect, or Ajv refusing to compile it.
+ * `type` other than `"object"`, too large, another dialect, too many patterns, a pattern the RE2
+ * engine cannot run (named by its own path), or Ajv refusing to compile it.
  */
 export function jsonSchemaProblems(schema: unknown, path: string): FieldProblem[] {
   if (!isRecord(schema)) return [{ path, message: 'must be a JSON Schema object' }];
@@ -49,6 +83,19 @@ export function jsonSchemaProblems(schema: unknown, path: string): FieldProblem[
       { path: joinPath(path, '$schema'), message: `only JSON Schema 2020-12 (${DIALECT_2020}) is supported` },
     ];
   }
+  const patterns: { path: string; source: string }[] = [];
+  patternsOf(schema, path, patterns);
+  if (patterns.length > MAX_SCHEMA_PATTERNS) {
+    return [
+      { path, message: `has ${patterns.length} patterns; at most ${MAX_SCHEMA_PATTERNS} are accepted` },
+    ];
+  }
+  const patternProblems: FieldProblem[] = [];
+  for (const pattern of patterns) {
+    const message = regexProblem(pattern.source);
+    if (message) patternProblems.push({ path: pattern.path, message });
+  }
+  if (patternProblems.length > 0) return patternProblems;
   const instance = compiler();
   try {
     instance.compile(schema);

@@ -3,10 +3,8 @@
  * types they produce, and validators that report every problem at once, each named by its path.
  * Pure and synchronous: whatever needs storage (does this tool exist?) arrives already resolved.
  */
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import { type FieldProblem, ValidationError } from '../errors.ts';
-import { forbiddenAddressClass } from '../net/address-guard.ts';
 import { parseDataPath, scanTemplates } from '../workflows/templates.ts';
 import { jsonSchemaProblems } from './json-schema.ts';
 import {
@@ -17,7 +15,7 @@ import {
   ProblemList,
   zodProblems,
 } from './problems.ts';
-import { regexProblem } from './regex-safety.ts';
+import { regexProblem } from './tenant-regex.ts';
 
 /** Model providers an agent can use. `scripted` answers from a script: local runs, demos, tests. */
 export const AGENT_PROVIDERS = ['bedrock', 'openai', 'scripted'] as const;
@@ -81,7 +79,7 @@ const matchSchema = z.string().superRefine((source, ctx) => {
 
 /** One rule of a scripted agent: the first whose `match` matches the prompt answers. */
 export const scriptRuleSchema = z.strictObject({
-  /** A JavaScript regular expression tested against the prompt; absent means "always matches". */
+  /** A regular expression (JavaScript syntax, RE2 semantics) tested against the prompt; absent matches always. */
   match: matchSchema.optional(),
   reply: z.string().max(100_000),
   toolCalls: z
@@ -107,7 +105,11 @@ export const agentSchema = z.strictObject({
   temperature: z.number().min(0).max(2).optional(),
   maxTokens: z.int().min(1).max(CATALOG_LIMITS.maxTokens).optional(),
   maxToolCalls: z.int().min(0).max(CATALOG_LIMITS.maxToolCalls).default(CATALOG_LIMITS.maxToolCallsDefault),
-  /** OpenAI-compatible endpoint; https, or http only to a loopback host (local model servers). */
+  /**
+   * OpenAI-compatible endpoint, https (or http); no query or fragment, so the tenant cannot choose the
+   * request path. Private, loopback and metadata destinations and plain http are refused at run time
+   * unless a platform admin allowlisted them for the tenant (the same guard as HTTP tools).
+   */
   baseUrl: z.string().max(2048).optional(),
   /** Name of the tenant secret holding the API key (openai). */
   apiKeySecret: secretNameSchema.optional(),
@@ -143,8 +145,12 @@ export const httpToolSchema = z.strictObject({
     .min(CATALOG_LIMITS.httpTimeoutMsMin)
     .max(CATALOG_LIMITS.httpTimeoutMsMax)
     .default(CATALOG_LIMITS.httpTimeoutMsDefault),
-  /** Allows http and private/loopback addresses (refused by default, also at run time after DNS). */
-  allowPrivateNetwork: z.boolean().default(false),
+  /**
+   * Removed: private-network egress is a per-tenant allowlist that only a platform admin sets
+   * (functions/core/net/egress.ts). `false` is accepted and dropped so saved bodies still load;
+   * `true` is refused.
+   */
+  allowPrivateNetwork: z.boolean().optional(),
 });
 
 /** A tool implemented by the platform itself. */
@@ -158,11 +164,11 @@ export const builtinToolSchema = z.strictObject({
 export const toolSchema = z.discriminatedUnion('type', [httpToolSchema, builtinToolSchema]);
 
 /** A validated http tool (defaults applied). */
-export type HttpToolDefinition = z.output<typeof httpToolSchema>;
+export type HttpToolDefinition = Omit<z.output<typeof httpToolSchema>, 'allowPrivateNetwork'>;
 /** A validated builtin tool. */
 export type BuiltinToolDefinition = z.output<typeof builtinToolSchema>;
 /** A validated tool definition. */
-export type ToolDefinition = z.output<typeof toolSchema>;
+export type ToolDefinition = HttpToolDefinition | BuiltinToolDefinition;
 
 /** What agent validation needs to know about the outside world, already resolved by the caller. */
 export interface AgentValidationContext {
@@ -174,7 +180,7 @@ export interface AgentValidationContext {
  * Validates an agent definition. Returns it parsed (defaults applied) or throws `ValidationError`
  * naming every problem: schema errors, `script` required iff the provider is `scripted`, `baseUrl`
  * and `apiKeySecret` only for `openai`, unknown or repeated tool ids, script tool calls to tools the
- * agent does not list, unsafe regular expressions.
+ * agent does not list, patterns the linear-time RE2 engine cannot run.
  */
 export function validateAgent(input: unknown, ctx: AgentValidationContext): AgentDefinition {
   checkShape(input, 'agent');
@@ -231,9 +237,10 @@ export function validateAgent(input: unknown, ctx: AgentValidationContext): Agen
 /**
  * Validates a tool definition. Returns it parsed (defaults applied) or throws `ValidationError`
  * naming every problem: schema errors, a bad `inputSchema`, a `url` that does not parse once its
- * templates are filled, has no host, puts a template in its scheme or host, is not https (unless
- * `allowPrivateNetwork`), names a private address literally, and templates that read anything but
- * `args`.
+ * templates are filled, has no host, puts a template in its scheme or host, is neither https nor
+ * http, carries credentials, `allowPrivateNetwork: true` (removed), and templates that read anything
+ * but `args`. Where the URL may go (private addresses, plain http) is decided at run time against the
+ * tenant's platform allowlist, which can change after the save.
  */
 export function validateTool(input: unknown): ToolDefinition {
   checkShape(input, 'tool');
@@ -244,8 +251,13 @@ export function validateTool(input: unknown): ToolDefinition {
     if (input.inputSchema !== undefined)
       problems.addAll(jsonSchemaProblems(input.inputSchema, 'inputSchema'));
     if (input.type === 'http') {
-      const allowPrivate = input.allowPrivateNetwork === true;
-      if (typeof input.url === 'string') problems.addAll(toolUrlProblems(input.url, allowPrivate));
+      if (input.allowPrivateNetwork === true) {
+        problems.add(
+          'allowPrivateNetwork',
+          'removed: private-network egress is allowlisted per tenant by a platform admin',
+        );
+      }
+      if (typeof input.url === 'string') problems.addAll(toolUrlProblems(input.url));
       if (isRecord(input.headers)) {
         for (const [name, value] of Object.entries(input.headers)) {
           if (typeof value === 'string')
@@ -256,6 +268,10 @@ export function validateTool(input: unknown): ToolDefinition {
   }
   if (problems.size > 0 || !parsed.success) {
     throw new ValidationError(`Invalid tool: ${problems.size} problem(s)`, problems.items);
+  }
+  if (parsed.data.type === 'http') {
+    const { allowPrivateNetwork: _removed, ...tool } = parsed.data;
+    return tool;
   }
   return parsed.data;
 }
@@ -275,7 +291,7 @@ function argTemplateProblems(text: string, path: string): FieldProblem[] {
 const TEMPLATE_MARK = 'meridiantemplatearg';
 
 /** Problems with an http tool's URL template (all named `url`). */
-export function toolUrlProblems(url: string, allowPrivateNetwork: boolean): FieldProblem[] {
+export function toolUrlProblems(url: string): FieldProblem[] {
   const out = argTemplateProblems(url, 'url');
   if (out.length > 0) return out;
   // Fill templates with a marker so the URL parses as it will at run time, and so a template that
@@ -298,22 +314,11 @@ export function toolUrlProblems(url: string, allowPrivateNetwork: boolean): Fiel
     problems.push({ path: 'url', message: 'templates are not allowed in the scheme or host' });
   }
   if (parsed.hostname === '') problems.push({ path: 'url', message: 'must have a host' });
-  if (parsed.protocol !== 'https:' && !(allowPrivateNetwork && parsed.protocol === 'http:')) {
-    problems.push({
-      path: 'url',
-      message: allowPrivateNetwork
-        ? 'must be http or https'
-        : 'must be https (http needs allowPrivateNetwork)',
-    });
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    problems.push({ path: 'url', message: 'must be https (or http to a host a platform admin allowlisted)' });
   }
   if (parsed.username !== '' || parsed.password !== '') {
     problems.push({ path: 'url', message: 'must not carry credentials: use authSecret' });
-  }
-  if (!allowPrivateNetwork && isPrivateHost(parsed.hostname)) {
-    problems.push({
-      path: 'url',
-      message: 'names a private or loopback address: set allowPrivateNetwork to call it',
-    });
   }
   return problems;
 }
@@ -327,29 +332,8 @@ function baseUrlProblem(url: string): string | undefined {
   }
   if (parsed.hostname === '') return 'must have a host';
   if (parsed.username !== '' || parsed.password !== '') return 'must not carry credentials: use apiKeySecret';
-  if (parsed.protocol === 'https:') return undefined;
-  if (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname)) return undefined;
-  return 'must be https (http only to a loopback host)';
-}
-
-function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase();
-  return (
-    host === 'localhost' ||
-    host.endsWith('.localhost') ||
-    host === '[::1]' ||
-    /^127\.\d+\.\d+\.\d+$/.test(host)
-  );
-}
-
-// Literal private hosts only: names that resolve to private addresses are refused by the runner
-// after DNS resolution, which a static check cannot do.
-function isPrivateHost(hostname: string): boolean {
-  const host = hostname.toLowerCase();
-  if (isLoopbackHost(host) || host === '0.0.0.0' || host.endsWith('.internal') || host.endsWith('.local'))
-    return true;
-  // IP literals: the same classification the run-time guard applies after DNS resolution.
-  const literal = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  if (isIP(literal) !== 0) return forbiddenAddressClass(literal) !== undefined;
-  return false;
+  // The runner appends /chat/completions: a query or fragment would let the tenant move that path.
+  if (url.includes('?') || url.includes('#')) return 'must not contain "?" or "#"';
+  if (parsed.protocol === 'https:' || parsed.protocol === 'http:') return undefined;
+  return 'must be https (or http to a host a platform admin allowlisted)';
 }

@@ -1,24 +1,52 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { RegexBudgetExceeded, re2RegExpEngine, withRegexBudget } from '../catalog/tenant-regex.ts';
 import type { FieldProblem } from '../errors.ts';
+
+/**
+ * Time the schema's patterns may take on one input. Matching is linear (RE2) and the input is capped
+ * by the API's body limit, so this only bites on a schema that applies many patterns to large strings.
+ */
+export const INPUT_REGEX_BUDGET_MS = 1000;
 
 let ajv: Ajv2020 | undefined;
 const compiled = new Map<string, ValidateFunction>();
 
 /**
  * Problems of `input` against a workflow's `inputSchema`, each named `input.<path>`. Compiled
- * validators are cached by schema text: a version's schema never changes.
+ * validators are cached by schema text: a version's schema never changes. Patterns run on RE2.
  */
 export function inputProblems(schema: Record<string, unknown> | undefined, input: unknown): FieldProblem[] {
   if (!schema) return [];
   const key = JSON.stringify(schema);
   let validate = compiled.get(key);
   if (!validate) {
-    ajv ??= new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
-    validate = ajv.compile(schema);
+    ajv ??= new Ajv2020({
+      strict: false,
+      allErrors: true,
+      validateFormats: false,
+      code: { regExp: re2RegExpEngine },
+    });
+    try {
+      validate = ajv.compile(schema);
+    } catch (error) {
+      // A version saved before patterns ran on RE2 may hold one RE2 refuses: the caller's 400, not a 500.
+      const message = error instanceof Error ? error.message.slice(0, 300) : 'does not compile';
+      return [{ path: 'input', message: `the workflow's inputSchema cannot be applied: ${message}` }];
+    }
     if (compiled.size > 500) compiled.clear();
     compiled.set(key, validate);
   }
-  if (validate(input)) return [];
+  const check = validate;
+  let valid: boolean;
+  try {
+    valid = withRegexBudget(INPUT_REGEX_BUDGET_MS, () => check(input) as boolean);
+  } catch (error) {
+    if (error instanceof RegexBudgetExceeded) {
+      return [{ path: 'input', message: `${error.message}; use shorter strings or fewer patterns` }];
+    }
+    throw error;
+  }
+  if (valid) return [];
   return (validate.errors ?? []).slice(0, 50).map((e) => {
     const missing =
       e.keyword === 'required'

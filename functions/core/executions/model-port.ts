@@ -37,6 +37,8 @@ export interface ModelRequest {
   readonly tools: readonly ToolSpec[];
   /** The API key of an OpenAI-compatible endpoint, already read from the tenant's secret. */
   readonly apiKey?: string;
+  /** The tenant's private-network egress allowlist, set by a platform admin (net/egress.ts). */
+  readonly egress?: readonly string[];
   /** Abort when the step's time is up. */
   readonly signal?: AbortSignal;
 }
@@ -88,6 +90,8 @@ export class ProviderError extends Error {
 /** What a tool run may use besides its arguments. */
 export interface ToolContext {
   readonly tenantId: string;
+  /** The tenant's private-network egress allowlist, set by a platform admin (net/egress.ts). */
+  readonly egress?: readonly string[];
   /** Reads one of the tenant's secrets (for `authSecret`). */
   readonly secret: (name: string) => Promise<string | undefined>;
   readonly signal?: AbortSignal;

@@ -1,4 +1,5 @@
 import type { Environment } from '../versioning/model.ts';
+import type { ArtifactRef } from './artifacts.ts';
 import type { Usage } from './model-port.ts';
 
 /** Execution statuses, as the contract names them. */
@@ -93,6 +94,8 @@ export interface StepRecord {
   readonly durationMs?: number;
   /** The pinned definition the step ran. */
   readonly ref?: { readonly id: string; readonly version: number };
+  /** Set by the step runner alone when the output was too large to keep inline (see artifacts.ts). */
+  readonly outputRef?: ArtifactRef;
 }
 
 /** USD micros as a decimal string (`1234567` → `"1.234567"`), exact. */

@@ -94,8 +94,12 @@ export interface ExecutionEngine {
   sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void>;
 }
 
-/** Large payloads (step outputs over the inline limit) kept outside the table. */
+/**
+ * Large payloads (step outputs over the inline limit) kept outside the table. Keys are relative to
+ * the tenant's prefix (`tenants/<tenantId>/`), which the store adds: no key reaches another tenant.
+ */
 export interface ArtifactStore {
+  /** Stores `body` and returns its URI (shown to the tenant, never read back as a reference). */
   put(tenantId: string, key: string, body: string): Promise<string>;
-  get(ref: string): Promise<string>;
+  get(tenantId: string, key: string): Promise<string>;
 }

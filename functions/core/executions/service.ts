@@ -8,6 +8,7 @@ import type { Page, PageRequest } from '../tenancy/model.ts';
 import type { TenancyStore } from '../tenancy/ports.ts';
 import type { Environment } from '../versioning/model.ts';
 import type { DefinitionStore } from '../versioning/ports.ts';
+import { markedArtifact, readArtifact } from './artifacts.ts';
 import type { BudgetStore } from './budget.ts';
 import {
   type Execution,
@@ -51,19 +52,36 @@ export interface ExecutionView {
 }
 
 /** A step as the API shows it. */
-export type StepView = Omit<StepRecord, 'costMicros'> & { costUsd?: string };
+export type StepView = Omit<StepRecord, 'costMicros' | 'outputRef'> & { costUsd?: string };
 
-/** Resolves `{"$ref": ...}` artifacts (outputs too large to keep inline) for the API. */
-async function resolveArtifacts(deps: ExecutionDeps, value: unknown): Promise<unknown> {
-  if (
-    value &&
-    typeof value === 'object' &&
-    !Array.isArray(value) &&
-    typeof (value as { $ref?: unknown }).$ref === 'string'
-  ) {
-    return JSON.parse(await deps.artifacts.get((value as { $ref: string }).$ref)) as unknown;
-  }
-  return value;
+/**
+ * The content of a step's output for the API: from the artifact store when the platform's own record
+ * says it stored it there (`outputRef`), never from a reference found in the output itself.
+ */
+async function stepOutput(deps: ExecutionDeps, tenantId: string, step: StepRecord): Promise<unknown> {
+  return step.outputRef ? readArtifact(deps.artifacts, tenantId, step.outputRef) : step.output;
+}
+
+/**
+ * An execution's output is a step's output or the map of its steps' outputs: a marker at either level
+ * resolves only through this execution's own step records.
+ */
+async function executionOutput(
+  deps: ExecutionDeps,
+  tenantId: string,
+  output: unknown,
+  steps: readonly StepRecord[],
+): Promise<unknown> {
+  const resolve = async (value: unknown): Promise<unknown> => {
+    const ref = markedArtifact(value, steps);
+    return ref ? readArtifact(deps.artifacts, tenantId, ref) : value;
+  };
+  if (output === null || typeof output !== 'object' || Array.isArray(output)) return output;
+  if (markedArtifact(output, steps)) return resolve(output);
+  const entries = await Promise.all(
+    Object.entries(output).map(async ([key, value]) => [key, await resolve(value)] as const),
+  );
+  return Object.fromEntries(entries);
 }
 
 function view(execution: Execution): ExecutionView {
@@ -82,17 +100,19 @@ export async function getExecution(
   const steps = await deps.executions.steps(tenantId, executionId);
   const stepViews: StepView[] = await Promise.all(
     steps.map(async (s) => {
-      const { costMicros, ...rest } = s;
+      const { costMicros, outputRef: _r, ...rest } = s;
       return {
         ...rest,
-        ...(s.output !== undefined ? { output: await resolveArtifacts(deps, s.output) } : {}),
+        ...(s.output !== undefined ? { output: await stepOutput(deps, tenantId, s) } : {}),
         ...(costMicros !== undefined ? { costUsd: usdOf(costMicros) } : {}),
       };
     }),
   );
   return {
     ...view(execution),
-    ...(execution.output !== undefined ? { output: await resolveArtifacts(deps, execution.output) } : {}),
+    ...(execution.output !== undefined
+      ? { output: await executionOutput(deps, tenantId, execution.output, steps) }
+      : {}),
     steps: stepViews,
   };
 }

@@ -3,6 +3,13 @@ import type { SecretVault } from '../tenancy/ports.ts';
 import type { Version } from '../versioning/model.ts';
 import type { DefinitionStore } from '../versioning/ports.ts';
 import type { WorkflowDefinition } from '../workflows/model.ts';
+import {
+  type ArtifactRef,
+  artifactMarker,
+  looksLikeMarker,
+  markedArtifact,
+  readArtifact,
+} from './artifacts.ts';
 import { type BudgetAlert, type BudgetStore, checkBudgetAlerts } from './budget.ts';
 import { resolveTemplates, stepsReadBy } from './data.ts';
 import { type ExecutionError, monthOf, type RunContext, type StepRecord, usdOf } from './model.ts';
@@ -45,6 +52,11 @@ export interface StepRunnerDeps {
   /** Told of each agent step's tokens and cost once recorded (the handler emits metrics). */
   readonly onModelUsage?: (usage: ModelUsage) => void;
   readonly now: () => Date;
+  /**
+   * The tenant's private-network egress allowlist (set by a platform admin), handed to HTTP tools
+   * and providers; without it nothing private is reachable.
+   */
+  readonly egress?: (tenantId: string) => Promise<readonly string[]>;
 }
 
 /** One agent step's model use, as the step runner reports it. */
@@ -102,24 +114,31 @@ function stepKeyOf(task: StepTask): string {
 }
 
 /**
- * Replaces `{"$ref"}` artifacts with their content for the steps the templates read: a large output
- * is fetched only by the steps that use it, in parallel.
+ * Replaces large-output markers with their content for the steps the templates read: a large output
+ * is fetched only by the steps that use it, in parallel. A marker counts only when this execution's
+ * own step record (read with the run's tenant) holds the matching reference (see artifacts.ts);
+ * anything else shaped like one is data and stays as it is.
  */
 async function hydrate(
   deps: StepRunnerDeps,
+  tenantId: string,
+  executionId: string,
   state: Readonly<Record<string, unknown>>,
   needed: ReadonlySet<string>,
 ): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = { ...state };
+  let records: Promise<readonly StepRecord[]> | undefined;
   for (const bucket of ['steps', 'outer'] as const) {
     const steps = state[bucket] as Record<string, { output?: unknown }> | undefined;
     if (!steps) continue;
     out[bucket] = Object.fromEntries(
       await Promise.all(
         Object.entries(steps).map(async ([id, step]) => {
-          const ref = (step?.output as { $ref?: unknown } | undefined)?.$ref;
-          if (typeof ref !== 'string' || !needed.has(id)) return [id, step] as const;
-          return [id, { ...step, output: JSON.parse(await deps.artifacts.get(ref)) as unknown }] as const;
+          if (!needed.has(id) || !looksLikeMarker(step?.output)) return [id, step] as const;
+          records ??= deps.executions.steps(tenantId, executionId);
+          const ref = markedArtifact(step.output, await records);
+          if (!ref) return [id, step] as const;
+          return [id, { ...step, output: await readArtifact(deps.artifacts, tenantId, ref) }] as const;
         }),
       ),
     );
@@ -164,6 +183,8 @@ export async function runStep(deps: StepRunnerDeps, task: StepTask): Promise<unk
   try {
     const data = await hydrate(
       deps,
+      tenantId,
+      task.executionId,
       task.state,
       stepsReadBy(task.kind === 'agent' ? task.prompt : task.args),
     );
@@ -186,17 +207,14 @@ export async function runStep(deps: StepRunnerDeps, task: StepTask): Promise<unk
       state: task.state,
       output: result.output,
     });
-    const output = decision.offload
-      ? {
-          $ref: await deps.artifacts.put(
-            tenantId,
-            `executions/${task.executionId}/${stepKey}-${attempts}.json`,
-            serialized,
-          ),
-          size: decision.outputBytes,
-        }
-      : result.output;
-    if (decision.offload && jsonBytes(output) > decision.allowanceBytes) {
+    let outputRef: ArtifactRef | undefined;
+    if (decision.offload) {
+      const key = `executions/${task.executionId}/${stepKey}-${attempts}.json`;
+      const uri = await deps.artifacts.put(tenantId, key, serialized);
+      outputRef = { key, uri, size: decision.outputBytes };
+    }
+    const output = outputRef ? artifactMarker(outputRef, stepKey) : result.output;
+    if (outputRef && jsonBytes(output) > decision.allowanceBytes) {
       // Even the reference does not fit: fail here, where Catch can see it, rather than let Step
       // Functions end the execution with States.DataLimitExceeded.
       throw new StepError(
@@ -213,6 +231,7 @@ export async function runStep(deps: StepRunnerDeps, task: StepTask): Promise<unk
         endedAt: endedAt.toISOString(),
         durationMs: endedAt.getTime() - startedAt.getTime(),
         output,
+        ...(outputRef ? { outputRef } : {}),
         ...(result.usage ? { usage: result.usage, costMicros: result.costMicros } : {}),
       },
       result.usage
@@ -284,6 +303,7 @@ async function runTool(
   const output = await deps.tools.run(tool.definition, args, {
     tenantId: context.tenantId,
     secret: (name) => deps.vault.get(context.tenantId, name),
+    egress: (await deps.egress?.(context.tenantId)) ?? [],
   });
   return { output, costMicros: 0 };
 }
@@ -334,6 +354,7 @@ async function runAgent(
       ? await deps.vault.get(tenantId, agent.apiKeySecret)
       : undefined;
   const provider = deps.provider(agent);
+  const egress = (await deps.egress?.(tenantId)) ?? [];
   const messages: ChatMessage[] = [{ role: 'user', content: prompt }];
   const usage = { inputTokens: 0, outputTokens: 0 };
   const maxToolCalls = agent.maxToolCalls ?? 8;
@@ -343,6 +364,7 @@ async function runAgent(
       agent,
       messages,
       tools: specs,
+      egress,
       ...(apiKey ? { apiKey } : {}),
     });
     usage.inputTokens += response.usage.inputTokens;
@@ -370,13 +392,14 @@ async function runAgent(
       );
     }
     messages.push({ role: 'assistant', content: response.text, toolCalls: response.toolCalls });
-    for (const call of response.toolCalls) messages.push(await callTool(deps, tenantId, tools, call));
+    for (const call of response.toolCalls) messages.push(await callTool(deps, tenantId, egress, tools, call));
   }
 }
 
 async function callTool(
   deps: StepRunnerDeps,
   tenantId: string,
+  egress: readonly string[],
   tools: Map<string, ToolDefinition>,
   call: ToolCall,
 ): Promise<ChatMessage> {
@@ -387,7 +410,11 @@ async function callTool(
   } else {
     try {
       content = JSON.stringify(
-        await deps.tools.run(tool, call.args, { tenantId, secret: (name) => deps.vault.get(tenantId, name) }),
+        await deps.tools.run(tool, call.args, {
+          tenantId,
+          egress,
+          secret: (name) => deps.vault.get(tenantId, name),
+        }),
       );
     } catch (error) {
       // The model sees the failure and may recover; the step fails only if the agent cannot.

@@ -1,9 +1,9 @@
 import { isIP } from 'node:net';
 
 /**
- * The SSRF guard's address check: whether an IP address is one an http tool must not reach unless
- * it sets `allowPrivateNetwork`. Parsed numerically (no string prefixes), with IPv4 embedded in
- * IPv6 (mapped, compatible, NAT64, 6to4) checked as the IPv4 address it reaches.
+ * The SSRF guard's address check: whether an IP address is one an HTTP tool or a model provider
+ * must not reach unless a platform admin allowlists it for the tenant. Parsed numerically (no string
+ * prefixes), with IPv4 embedded in IPv6 checked as the IPv4 address it reaches.
  */
 
 /** Why an address is refused. */
@@ -18,6 +18,8 @@ export type AddressClass =
   | 'benchmarking'
   | 'IETF protocol assignment'
   | 'site-local'
+  | 'documentation'
+  | 'local-use NAT64'
   | 'not an IP address';
 
 // [first octets as a 32-bit number, prefix length, class]
@@ -29,8 +31,11 @@ const V4_BLOCKS: readonly [number, number, AddressClass][] = [
   [ipv4(169, 254, 0, 0), 16, 'link-local'],
   [ipv4(172, 16, 0, 0), 12, 'private'],
   [ipv4(192, 0, 0, 0), 24, 'IETF protocol assignment'],
+  [ipv4(192, 0, 2, 0), 24, 'documentation'],
   [ipv4(192, 168, 0, 0), 16, 'private'],
   [ipv4(198, 18, 0, 0), 15, 'benchmarking'],
+  [ipv4(198, 51, 100, 0), 24, 'documentation'],
+  [ipv4(203, 0, 113, 0), 24, 'documentation'],
   [ipv4(224, 0, 0, 0), 4, 'multicast'],
   [ipv4(240, 0, 0, 0), 4, 'broadcast or reserved'],
 ];
@@ -107,12 +112,35 @@ function classifyV6(groups: readonly number[]): AddressClass | undefined {
   const zeros = (from: number, to: number) => groups.slice(from, to).every((x) => x === 0);
   if (zeros(0, 8)) return 'unspecified';
   if (zeros(0, 7) && g(7) === 1) return 'loopback';
-  // ::ffff:a.b.c.d (mapped) and ::a.b.c.d (deprecated compatible) reach the IPv4 address.
+  // Every form below embeds an IPv4 address that the packet ends up reaching (or that a relay or
+  // translator on the path reaches), so it is judged as that IPv4 address.
+  // ::ffff:a.b.c.d (mapped), ::a.b.c.d (deprecated compatible), ::ffff:0:a.b.c.d (SIIT translated).
   if (zeros(0, 5) && (g(5) === 0xffff || g(5) === 0)) return classifyV4(embeddedV4(6, 7));
-  // 64:ff9b::/96 (NAT64) translates to the embedded IPv4 address.
-  if (g(0) === 0x64 && g(1) === 0xff9b && zeros(2, 6)) return classifyV4(embeddedV4(6, 7));
+  if (zeros(0, 4) && g(4) === 0xffff && g(5) === 0) return classifyV4(embeddedV4(6, 7));
+  // 64:ff9b::/96 (well-known NAT64) translates to the embedded IPv4 address; the rest of
+  // 64:ff9b::/32 is unassigned.
+  if (g(0) === 0x64 && g(1) === 0xff9b) {
+    if (g(2) === 1) {
+      // 64:ff9b:1::/48 (local-use NAT64, RFC 8215) reaches a translator inside someone's network:
+      // refused even for a public embedded address, and named by it when that one is not public.
+      return classifyV4(embeddedV4(6, 7)) ?? 'local-use NAT64';
+    }
+    return zeros(2, 6) ? classifyV4(embeddedV4(6, 7)) : 'broadcast or reserved';
+  }
   // 2002::/16 (6to4) tunnels to the IPv4 address in groups 1 and 2.
   if (g(0) === 0x2002) return classifyV4(embeddedV4(1, 2));
+  // 2001::/32 (Teredo): server in groups 2-3, client (the destination) inverted in groups 6-7.
+  if (g(0) === 0x2001 && g(1) === 0) {
+    return classifyV4((~embeddedV4(6, 7) >>> 0) >>> 0) ?? classifyV4(embeddedV4(2, 3));
+  }
+  // ISATAP interface identifiers (…:0:5efe:a.b.c.d, …:200:5efe:a.b.c.d) carry the tunnel's IPv4 end.
+  if ((g(4) === 0 || g(4) === 0x200) && g(5) === 0x5efe) {
+    const v4 = classifyV4(embeddedV4(6, 7));
+    if (v4) return v4;
+  }
+  if (g(0) === 0x2001 && g(1) === 0xdb8) return 'documentation';
+  // 100::/64 is the discard prefix.
+  if (g(0) === 0x100 && zeros(1, 4)) return 'broadcast or reserved';
   if ((g(0) & 0xfe00) === 0xfc00) return 'private';
   if ((g(0) & 0xffc0) === 0xfe80) return 'link-local';
   if ((g(0) & 0xffc0) === 0xfec0) return 'site-local';
@@ -121,11 +149,13 @@ function classifyV6(groups: readonly number[]): AddressClass | undefined {
 }
 
 /**
- * Why `address` must not be reached without `allowPrivateNetwork`, or undefined when it is a
+ * Why `address` must not be reached unless allowlisted for the tenant, or undefined when it is a
  * public unicast address. Refused: unspecified (0.0.0.0/8, ::), loopback (127/8, ::1), private
  * (10/8, 172.16/12, 192.168/16, fc00::/7), link-local (169.254/16 incl. the metadata address
  * 169.254.169.254, fe80::/10), CGNAT (100.64/10), multicast and broadcast/reserved (224/4, 240/4,
- * ff00::/8), 192.0.0/24, 198.18/15, fec0::/10, and any of these embedded in IPv6.
+ * ff00::/8), 192.0.0/24, 198.18/15, documentation ranges, fec0::/10, 100::/64, and any of these
+ * embedded in IPv6 (mapped, compatible, translated, NAT64, 6to4, Teredo, ISATAP); local-use NAT64
+ * (64:ff9b:1::/48) always.
  */
 export function forbiddenAddressClass(address: string): AddressClass | undefined {
   const bare = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;

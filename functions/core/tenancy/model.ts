@@ -17,6 +17,8 @@ export interface Tenant {
   readonly adminEmail: string;
   readonly createdAt: string;
   readonly updatedAt: string;
+  /** Private-network egress destinations, set only by a platform admin (core/net/egress.ts). */
+  readonly egressAllowlist?: readonly string[];
 }
 
 /** A person in one tenant; `userId` is their Cognito `sub`. */

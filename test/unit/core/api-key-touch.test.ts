@@ -26,6 +26,17 @@ function setup(touch: () => Promise<void>) {
     findUserBySub: async () => undefined,
     getTenant: async () => tenant,
     getRoles: async () => [],
+    // The key's creator, active and holding the key's scope, so the key resolves.
+    getUser: async () => ({
+      userId: 'sub-1',
+      tenantId: T,
+      email: 'ci@example.com',
+      roles: ['viewer'],
+      teams: [],
+      status: 'active' as const,
+      createdAt: '2026-11-01T00:00:00Z',
+      updatedAt: '2026-11-01T00:00:00Z',
+    }),
     getApiKey: async () => record,
     touchApiKey: async (_t: string, _k: string, at: string) => {
       await touch();

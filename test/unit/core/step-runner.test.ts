@@ -13,9 +13,22 @@ import type { DefinitionStore } from '../../../functions/core/versioning/ports.t
 
 const T = 'tabcdefghijklmnop';
 
+function stored(stepKey: string, outputRef?: StepRecord['outputRef']): StepRecord {
+  return {
+    stepId: stepKey,
+    stepKey,
+    type: 'tool',
+    status: 'SUCCEEDED',
+    attempts: 1,
+    startedAt: '2026-11-22T00:00:00Z',
+    ...(outputRef ? { outputRef } : {}),
+  };
+}
+
 function fakes(options: { reply?: (request: ModelRequest) => string; toolCallsPerTurn?: number } = {}) {
   const finished: { step: StepRecord; charge?: StepCharge }[] = [];
   const artifacts = new Map<string, string>();
+  const records: StepRecord[] = [];
   const versions = new Map<string, Version<unknown>>();
   const put = (
     kind: DefinitionKind,
@@ -53,6 +66,7 @@ function fakes(options: { reply?: (request: ModelRequest) => string; toolCallsPe
   const claimed = new Set<number>();
   const alerts: number[] = [];
   const fetched: string[] = [];
+  const stepQueries: string[] = [];
   const provider: ModelProvider = {
     converse: async (request) => {
       turn++;
@@ -79,6 +93,10 @@ function fakes(options: { reply?: (request: ModelRequest) => string; toolCallsPe
   };
   const executions = {
     startStep: async () => 1,
+    steps: async (tenantId: string, executionId: string) => {
+      stepQueries.push(`${tenantId}/${executionId}`);
+      return records;
+    },
     finishStep: async (_t: string, _e: string, step: StepRecord, charge?: StepCharge) => {
       finished.push({ step, ...(charge ? { charge } : {}) });
     },
@@ -92,13 +110,15 @@ function fakes(options: { reply?: (request: ModelRequest) => string; toolCallsPe
     definitions,
     vault: { get: async () => undefined },
     artifacts: {
-      put: async (_t: string, key: string, body: string) => {
-        artifacts.set(`s3://b/${key}`, body);
-        return `s3://b/${key}`;
+      put: async (tenantId: string, key: string, body: string) => {
+        artifacts.set(`${tenantId}/${key}`, body);
+        return `s3://b/tenants/${tenantId}/${key}`;
       },
-      get: async (ref: string) => {
-        fetched.push(ref);
-        return artifacts.get(ref) ?? '';
+      get: async (tenantId: string, key: string) => {
+        fetched.push(`${tenantId}/${key}`);
+        const body = artifacts.get(`${tenantId}/${key}`);
+        if (body === undefined) throw new Error('NoSuchKey');
+        return body;
       },
     },
     provider: () => provider,
@@ -132,6 +152,8 @@ function fakes(options: { reply?: (request: ModelRequest) => string; toolCallsPe
     deps,
     finished,
     artifacts,
+    records,
+    stepQueries,
     alerts,
     fetched,
     spend: (micros: number) => {
@@ -201,26 +223,43 @@ describe('runStep', () => {
     expect(f.alerts).toEqual([50, 90]);
   });
 
-  it('keeps outputs over the inline limit in the artifact store and returns a reference', async () => {
+  it('keeps outputs over the inline limit in the artifact store and records the reference on the step', async () => {
     // Prepare
     const big = 'x'.repeat(INLINE_OUTPUT_LIMIT + 10);
     const f = fakes({ reply: () => big });
     // Act
-    const output = (await runStep(f.deps, task())) as { $ref?: string };
+    const output = (await runStep(f.deps, task())) as { $ref?: string; step?: string };
     // Assess
-    expect(output.$ref).toMatch(/^s3:\/\/b\/executions\/x1\/ask-1\.json$/);
-    expect(JSON.parse(f.artifacts.get(output.$ref ?? '') ?? '{}').text).toBe(big);
+    expect(output).toEqual({
+      $ref: `s3://b/tenants/${T}/executions/x1/ask-1.json`,
+      step: 'ask',
+      size: expect.any(Number),
+    });
+    expect(JSON.parse(f.artifacts.get(`${T}/executions/x1/ask-1.json`) ?? '{}').text).toBe(big);
     expect(f.finished[0]?.step.output).toEqual(output);
+    expect(f.finished[0]?.step.outputRef).toEqual({
+      key: 'executions/x1/ask-1.json',
+      uri: output.$ref,
+      size: f.artifacts.get(`${T}/executions/x1/ask-1.json`)?.length,
+    });
   });
 
-  it('resolves a reference from an earlier step before templates read it', async () => {
+  it("resolves an earlier step's marker through this execution's own step record", async () => {
     // Prepare
     const f = fakes({ reply: (r) => (r.messages[0]?.role === 'user' ? r.messages[0].content : '') });
-    f.artifacts.set('s3://b/prior', JSON.stringify({ text: 'from S3', data: { city: 'Paris' } }));
-    f.artifacts.set('s3://b/unused', JSON.stringify({ text: 'never read' }));
+    f.artifacts.set(`${T}/executions/x1/first-1.json`, JSON.stringify({ data: { city: 'Paris' } }));
+    f.artifacts.set(`${T}/executions/x1/other-1.json`, JSON.stringify({ text: 'never read' }));
+    const uri = (key: string) => `s3://b/tenants/${T}/${key}`;
+    f.records.push(
+      stored('first', { key: 'executions/x1/first-1.json', uri: uri('executions/x1/first-1.json'), size: 9 }),
+      stored('other', { key: 'executions/x1/other-1.json', uri: uri('executions/x1/other-1.json'), size: 9 }),
+    );
     const state = {
       ...task().state,
-      steps: { first: { output: { $ref: 's3://b/prior' } }, other: { output: { $ref: 's3://b/unused' } } },
+      steps: {
+        first: { output: { $ref: uri('executions/x1/first-1.json'), step: 'first', size: 9 } },
+        other: { output: { $ref: uri('executions/x1/other-1.json'), step: 'other', size: 9 } },
+      },
     };
     // Act
     const output = (await runStep(
@@ -229,7 +268,34 @@ describe('runStep', () => {
     )) as { text: string };
     // Assess
     expect(output.text).toBe('city=Paris');
-    expect(f.fetched).toEqual(['s3://b/prior']);
+    expect(f.fetched).toEqual([`${T}/executions/x1/first-1.json`]);
+    expect(f.stepQueries).toEqual([`${T}/x1`]);
+  });
+
+  it.each([
+    ['a plain $ref in a tool response', { $ref: 's3://b/tenants/tother0000000000/executions/e/s-1.json' }],
+    [
+      'a marker no step record backs',
+      { $ref: 's3://b/tenants/tother0000000000/executions/e/s-1.json', step: 'first', size: 9 },
+    ],
+    ['a marker naming a step without a stored output', { $ref: 's3://b/x', step: 'plain', size: 9 }],
+  ])('never resolves %s: the templates see the data as it is', async (_name, forged) => {
+    // Prepare
+    const f = fakes({ reply: (r) => (r.messages[0]?.role === 'user' ? r.messages[0].content : '') });
+    f.artifacts.set('tother0000000000/executions/e/s-1.json', JSON.stringify({ secret: 'of tenant B' }));
+    f.records.push(
+      stored('first', { key: 'executions/x1/first-1.json', uri: 's3://b/elsewhere', size: 9 }),
+      stored('plain'),
+    );
+    const state = { ...task().state, steps: { first: { output: forged } } };
+    // Act
+    const output = (await runStep(f.deps, task({ prompt: 'got={{steps.first.output}}', state }))) as {
+      text: string;
+    };
+    // Assess
+    expect(f.fetched).toEqual([]);
+    expect(output.text).toBe(`got=${JSON.stringify(forged)}`);
+    expect(output.text).not.toContain('of tenant B');
   });
 
   it('stops an agent that asks for more tool calls than it may, and records the failure under its name', async () => {

@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OpenAiCompatibleProvider, retryAfterSeconds } from '#adapters/providers/openai.ts';
-import { ProviderError } from '#core/executions/model-port.ts';
+import { type ModelProvider, type ModelRequest, ProviderError } from '#core/executions/model-port.ts';
 import { agent, request, toolRoundTrip, weatherTool } from './fixtures.ts';
 
 const API_KEY = 'sk-test-0123456789abcdefSECRET';
@@ -86,7 +86,12 @@ function completion(
   };
 }
 
-const provider = new OpenAiCompatibleProvider({ timeoutMs: 2_000 });
+/** The test server listens on 127.0.0.1: as a platform admin would, allowlist it for the tenant. */
+function allowingLocal(real: OpenAiCompatibleProvider): ModelProvider {
+  return { converse: (r: ModelRequest) => real.converse({ egress: ['127.0.0.1'], ...r }) };
+}
+
+const provider = allowingLocal(new OpenAiCompatibleProvider({ timeoutMs: 2_000 }));
 
 describe('OpenAiCompatibleProvider tool-call round trip', () => {
   it('sends the tools and maps the tool call the model asks for', async () => {
@@ -278,7 +283,7 @@ describe('OpenAiCompatibleProvider errors', () => {
   it('times out when the endpoint hangs', async () => {
     // Prepare
     answers.push({ hang: true });
-    const impatient = new OpenAiCompatibleProvider({ timeoutMs: 150 });
+    const impatient = allowingLocal(new OpenAiCompatibleProvider({ timeoutMs: 150 }));
 
     // Act
     const thrown = await impatient

@@ -156,12 +156,12 @@ describe('SSRF guard after DNS resolution', () => {
     expect(servers.received).toHaveLength(0);
   });
 
-  it('lets a loopback server through when allowPrivateNetwork is set', async () => {
+  it('lets a loopback server through when a platform admin allowlisted it for the tenant', async () => {
     // Prepare
-    const local = tool({ url: `http://127.0.0.1:${servers.httpPort}/echo/ok`, allowPrivateNetwork: true });
+    const local = tool({ url: `http://127.0.0.1:${servers.httpPort}/echo/ok` });
 
     // Act
-    const result = await strict.run(local, {}, ctx);
+    const result = await strict.run(local, {}, { ...ctx, egress: ['127.0.0.1'] });
 
     // Assess
     expect(result).toMatchObject({ method: 'GET', url: '/echo/ok' });

@@ -59,12 +59,11 @@ describe('DispatchingToolRunner', () => {
       type: 'http',
       method: 'GET',
       url: `http://127.0.0.1:${servers.httpPort}/echo/{{args.id}}`,
-      allowPrivateNetwork: true,
       inputSchema: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
     });
 
     // Act
-    const result = await runner.run(http, { id: 'abc' }, ctx);
+    const result = await runner.run(http, { id: 'abc' }, { ...ctx, egress: ['127.0.0.1'] });
 
     // Assess
     expect(result).toMatchObject({ method: 'GET', url: '/echo/abc' });

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_TOOLS, validateAgent, validateTool } from '#core/catalog/model.ts';
-import { hasNestedQuantifier, regexProblem } from '#core/catalog/regex-safety.ts';
+import { regexProblem } from '#core/catalog/tenant-regex.ts';
 import { problemsOf } from './fixtures.ts';
 
 const tools = { toolExists: (id: string) => id === 'weather' || id === 'search' };
@@ -82,8 +82,20 @@ describe('validateAgent', () => {
       message: /only allowed when provider is "openai"/,
     },
     {
-      rule: 'baseUrl https unless loopback',
-      input: { name: 'x', provider: 'openai', model: 'm', baseUrl: 'http://models.example.com/v1' },
+      rule: 'baseUrl without a query (the tenant must not choose the request path)',
+      input: { name: 'x', provider: 'openai', model: 'm', baseUrl: 'https://models.example.com/v1?x=' },
+      path: 'baseUrl',
+      message: /must not contain "\?" or "#"/,
+    },
+    {
+      rule: 'baseUrl without a fragment',
+      input: { name: 'x', provider: 'openai', model: 'm', baseUrl: 'https://models.example.com/v1#' },
+      path: 'baseUrl',
+      message: /must not contain "\?" or "#"/,
+    },
+    {
+      rule: 'baseUrl https or http',
+      input: { name: 'x', provider: 'openai', model: 'm', baseUrl: 'ftp://models.example.com/v1' },
       path: 'baseUrl',
       message: /must be https/,
     },
@@ -116,13 +128,13 @@ describe('validateAgent', () => {
       rule: 'script regex compiles',
       input: scripted({ script: [{ match: '(unclosed', reply: 'x' }] }),
       path: 'script.0.match',
-      message: /not a valid regular expression/,
+      message: /not a valid RE2 regular expression/,
     },
     {
-      rule: 'script regex without nested quantifiers',
-      input: scripted({ script: [{ reply: 'x' }, { match: '^(a+)+$', reply: 'x' }] }),
+      rule: 'script regex runs on RE2 (no backreferences)',
+      input: scripted({ script: [{ reply: 'x' }, { match: '^(a)\\1$', reply: 'x' }] }),
       path: 'script.1.match',
-      message: /ReDoS/,
+      message: /not a valid RE2 regular expression/,
     },
     {
       rule: 'script regex at most 500 characters',
@@ -158,7 +170,7 @@ describe('validateAgent', () => {
       tools: ['ghost'],
       temperature: -1,
       baseUrl: 'ftp://x',
-      script: [{ match: '(a*)*', reply: 'x' }],
+      script: [{ match: '(?=a)', reply: 'x' }],
     };
 
     // Act
@@ -177,7 +189,7 @@ describe('validateTool', () => {
     const tool = validateTool(httpTool());
 
     // Assess
-    expect(tool).toEqual({ ...httpTool(), timeoutMs: 10_000, allowPrivateNetwork: false });
+    expect(tool).toEqual({ ...httpTool(), timeoutMs: 10_000 });
   });
 
   it.each(BUILTIN_TOOLS)('accepts the builtin %s', (builtin) => {
@@ -188,14 +200,20 @@ describe('validateTool', () => {
     expect(tool).toMatchObject({ type: 'builtin', builtin });
   });
 
-  it('allows http to a private host when allowPrivateNetwork is set', () => {
+  it('accepts http to a private host at save: the run-time guard and the platform allowlist decide', () => {
     // Act
-    const tool = validateTool(
-      httpTool({ url: 'http://10.0.0.5:8080/x/{{args.id}}', allowPrivateNetwork: true }),
-    );
+    const tool = validateTool(httpTool({ url: 'http://10.0.0.5:8080/x/{{args.id}}' }));
 
     // Assess
-    expect(tool).toMatchObject({ allowPrivateNetwork: true });
+    expect(tool).toMatchObject({ url: 'http://10.0.0.5:8080/x/{{args.id}}' });
+  });
+
+  it('drops a stored allowPrivateNetwork: false, so saved bodies still load', () => {
+    // Act
+    const tool = validateTool(httpTool({ allowPrivateNetwork: false }));
+
+    // Assess
+    expect(tool).not.toHaveProperty('allowPrivateNetwork');
   });
 
   describe.each([
@@ -203,10 +221,16 @@ describe('validateTool', () => {
     { rule: 'type', input: httpTool({ type: 'grpc' }), path: 'type', message: /Invalid discriminator/ },
     { rule: 'method', input: httpTool({ method: 'TRACE' }), path: 'method', message: /Invalid option/ },
     {
-      rule: 'https',
-      input: httpTool({ url: 'http://api.example.com/x' }),
+      rule: 'https or http',
+      input: httpTool({ url: 'ftp://api.example.com/x' }),
       path: 'url',
       message: /must be https/,
+    },
+    {
+      rule: 'allowPrivateNetwork is removed',
+      input: httpTool({ allowPrivateNetwork: true }),
+      path: 'allowPrivateNetwork',
+      message: /removed: private-network egress is allowlisted per tenant by a platform admin/,
     },
     {
       rule: 'URL parses',
@@ -216,7 +240,7 @@ describe('validateTool', () => {
     },
     {
       rule: 'URL has a host',
-      input: httpTool({ url: 'file:///etc/passwd', allowPrivateNetwork: true }),
+      input: httpTool({ url: 'file:///etc/passwd' }),
       path: 'url',
       message: /^must have a host$/,
     },
@@ -237,12 +261,6 @@ describe('validateTool', () => {
       input: httpTool({ url: 'https://api.example.com/{{args.x' }),
       path: 'url',
       message: /unterminated/,
-    },
-    {
-      rule: 'no private address without the flag',
-      input: httpTool({ url: 'https://169.254.169.254/latest/meta-data' }),
-      path: 'url',
-      message: /private or loopback/,
     },
     {
       rule: 'no credentials in the URL',
@@ -343,23 +361,21 @@ describe('hostile shapes', () => {
 
 describe('regex screening', () => {
   it.each([
-    ['(a+)+', true],
-    ['(a*)*b', true],
-    ['((ab)+c)*', true],
-    ['(x{2,})+', true],
-    ['(?:\\d+)*$', true],
-    ['(a|b)+', false],
-    ['\\d+(\\.\\d+)?', false],
-    ['[(a+)+]', false],
-    ['\\(a+\\)+', false],
-    ['(a{1})+', false],
-    ['^hello\\s+world$', false],
-  ])('%s nested=%s', (pattern, nested) => {
+    ['(a+)+', undefined],
+    ['^(a+)+$', undefined],
+    ['\\d+(\\.\\d+)?', undefined],
+    ['(?<year>\\d{4})', undefined],
+    ['(a)\\1', /not a valid RE2 regular expression/],
+    ['(?<y>a)\\k<y>', /backreferences are not supported/],
+    ['(?=a)b', /lookahead and lookbehind are not supported/],
+    ['(?<!a)b', /lookahead and lookbehind are not supported/],
+  ])('%s gives %s', (pattern, expected) => {
     // Act
-    const found = hasNestedQuantifier(pattern);
+    const problem = regexProblem(pattern);
 
     // Assess
-    expect(found).toBe(nested);
+    if (expected === undefined) expect(problem).toBeUndefined();
+    else expect(problem).toMatch(expected);
   });
 
   it('accepts a plain pattern', () => {

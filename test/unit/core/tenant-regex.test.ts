@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest';
+import { ScriptedProvider } from '#adapters/providers/scripted.ts';
+import { ArgsValidator } from '#adapters/tools/index.ts';
+import { jsonSchemaProblems, MAX_SCHEMA_PATTERNS } from '#core/catalog/json-schema.ts';
+import type { AgentDefinition, ToolDefinition } from '#core/catalog/model.ts';
+import {
+  RegexBudgetExceeded,
+  regexProblem,
+  tenantRegex,
+  withRegexBudget,
+} from '#core/catalog/tenant-regex.ts';
+import { inputProblems } from '#core/executions/input-schema.ts';
+
+// 26 characters then a mismatch: a backtracking engine takes seconds on these (2^26 paths).
+const CATASTROPHIC = `${'a'.repeat(26)}!`;
+const FAST_MS = 250;
+
+function timed<T>(work: () => T): { result: T; ms: number } {
+  const started = performance.now();
+  const result = work();
+  return { result, ms: performance.now() - started };
+}
+
+async function timedAsync<T>(work: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  const started = performance.now();
+  const result = await work();
+  return { result, ms: performance.now() - started };
+}
+
+describe('tenant patterns run in linear time (issue 8, point 7)', () => {
+  it.each(['^(a+)+$', '^(a|a)*$', '^(\\w+\\s?)*$', '(x+x+)+y'])(
+    'workflow inputSchema pattern %s answers a catastrophic input fast, as a 400 problem',
+    (pattern) => {
+      const schema = { type: 'object', properties: { text: { type: 'string', pattern } } };
+      const { result, ms } = timed(() => inputProblems(schema, { text: CATASTROPHIC }));
+      expect(ms).toBeLessThan(FAST_MS);
+      expect(result).toEqual([{ path: 'input.text', message: `must match pattern "${pattern}"` }]);
+    },
+  );
+
+  it('stays linear on a 200 KB input', () => {
+    const schema = { type: 'object', properties: { text: { type: 'string', pattern: '^(a+)+$' } } };
+    const { result, ms } = timed(() => inputProblems(schema, { text: `${'a'.repeat(200_000)}!` }));
+    expect(result).toHaveLength(1);
+    expect(ms).toBeLessThan(1000);
+    expect(inputProblems(schema, { text: 'aaaa' })).toEqual([]);
+  });
+
+  it('keeps each pattern of a schema apart (Ajv keys compiled patterns by their text)', () => {
+    const schema = {
+      type: 'object',
+      properties: { x: { type: 'string', pattern: '^a$' }, y: { type: 'string', pattern: '^b$' } },
+    };
+    expect(inputProblems(schema, { x: 'a', y: 'b' })).toEqual([]);
+    expect(inputProblems(schema, { x: 'a', y: 'a' })).toEqual([
+      { path: 'input.y', message: 'must match pattern "^b$"' },
+    ]);
+  });
+
+  it('patternProperties keys run on RE2 too', () => {
+    const schema = { type: 'object', patternProperties: { '^(a+)+$': { type: 'number' } } };
+    const { result, ms } = timed(() => inputProblems(schema, { [CATASTROPHIC]: 'x', aaa: 'not a number' }));
+    expect(ms).toBeLessThan(FAST_MS);
+    expect(result).toEqual([{ path: 'input.aaa', message: 'must be number' }]);
+  });
+
+  it("a scripted agent's match answers fast on a catastrophic prompt", async () => {
+    const agent = {
+      name: 'a',
+      provider: 'scripted',
+      model: 'scripted-1',
+      maxToolCalls: 1,
+      script: [
+        { match: '^(a|a)*$', reply: 'matched' },
+        { match: '!$', reply: 'bang' },
+      ],
+    } as AgentDefinition;
+    const provider = new ScriptedProvider();
+    const { result, ms } = await timedAsync(() =>
+      provider.converse({ agent, messages: [{ role: 'user', content: CATASTROPHIC }], tools: [] }),
+    );
+    expect(ms).toBeLessThan(FAST_MS);
+    expect(result.text).toBe('bang');
+  });
+
+  it("tool args are checked against the tool's patterns on RE2", () => {
+    const tool = {
+      name: 't',
+      type: 'builtin',
+      builtin: 'echo',
+      inputSchema: { type: 'object', properties: { q: { type: 'string', pattern: '^(a+)+$' } } },
+    } as ToolDefinition;
+    const validator = new ArgsValidator();
+    const { ms } = timed(() => {
+      expect(() => validator.check(tool, { q: CATASTROPHIC })).toThrow(/args\.q must match pattern/);
+    });
+    expect(ms).toBeLessThan(FAST_MS);
+    expect(() => validator.check(tool, { q: 'aaa' })).not.toThrow();
+  });
+});
+
+describe('patterns RE2 cannot run are refused at save, naming the field', () => {
+  it.each([
+    ['a backreference', '^(a)\\1$', /not a valid RE2 regular expression/],
+    ['a named backreference', '(?<x>a)\\k<x>', /backreferences are not supported/],
+    ['a lookahead', '^(?=.*\\d).+$', /lookahead and lookbehind are not supported/],
+    ['a lookbehind', '(?<=\\$)\\d+', /lookahead and lookbehind are not supported/],
+    ['a pattern over 500 characters', 'a'.repeat(501), /longer than 500 characters/],
+  ])('%s in inputSchema properties', (_name, pattern, message) => {
+    const schema = {
+      type: 'object',
+      properties: { code: { type: 'array', items: { type: 'string', pattern } } },
+    };
+    expect(jsonSchemaProblems(schema, 'inputSchema')).toEqual([
+      { path: 'inputSchema.properties.code.items.pattern', message: expect.stringMatching(message) },
+    ]);
+  });
+
+  it('a patternProperties key, named by its own path', () => {
+    const schema = { type: 'object', patternProperties: { '(?!x)': {} } };
+    expect(jsonSchemaProblems(schema, 'inputSchema')).toEqual([
+      { path: 'inputSchema.patternProperties.(?!x)', message: expect.stringMatching(/lookahead/) },
+    ]);
+  });
+
+  it('ignores pattern-shaped data in const/enum/default and properties named pattern', () => {
+    const schema = {
+      type: 'object',
+      properties: { pattern: { type: 'string', default: '(?=x)' } },
+      default: { pattern: '(?=x)' },
+      examples: [{ pattern: '\\1' }],
+    };
+    expect(jsonSchemaProblems(schema, 'inputSchema')).toEqual([]);
+  });
+
+  it(`refuses more than ${MAX_SCHEMA_PATTERNS} patterns in one schema`, () => {
+    const properties = Object.fromEntries(
+      Array.from({ length: MAX_SCHEMA_PATTERNS + 1 }, (_, i) => [`p${i}`, { type: 'string', pattern: 'a' }]),
+    );
+    expect(jsonSchemaProblems({ type: 'object', properties }, 'inputSchema')).toEqual([
+      {
+        path: 'inputSchema',
+        message: `has ${MAX_SCHEMA_PATTERNS + 1} patterns; at most ${MAX_SCHEMA_PATTERNS} are accepted`,
+      },
+    ]);
+  });
+
+  it('accepts the JavaScript syntax RE2 can run (named groups, \\u escapes, classes)', () => {
+    for (const pattern of ['(?<year>\\d{4})-\\d{2}', '^\\u00e9+$', '^[^\\]]+$', '^\\S+@\\S+$']) {
+      expect(regexProblem(pattern)).toBeUndefined();
+    }
+    expect(tenantRegex('^\\u00e9+$').test('ééé')).toBe(true);
+    expect(tenantRegex('(?<year>\\d{4})').test('in 2026')).toBe(true);
+    expect(tenantRegex('^a/b$').test('a/b')).toBe(true);
+  });
+});
+
+describe('schemas saved before RE2', () => {
+  it('a stored inputSchema with a lookahead answers 400 naming input at start, not 500', () => {
+    const stored = { type: 'object', properties: { code: { type: 'string', pattern: '^(?=a)a$' } } };
+    expect(inputProblems(stored, { code: 'a' })).toEqual([
+      { path: 'input', message: expect.stringMatching(/inputSchema cannot be applied: .*lookahead/) },
+    ]);
+  });
+});
+
+describe('the time budget', () => {
+  it('stops matching once the budget is spent', () => {
+    const re = tenantRegex('a');
+    expect(withRegexBudget(1000, () => re.test('a'))).toBe(true);
+    expect(() => withRegexBudget(-1, () => re.test('a'))).toThrow(RegexBudgetExceeded);
+    // Outside any budget, matching is unbounded again.
+    expect(re.test('a')).toBe(true);
+  });
+
+  it('input validation over budget is a 400 problem naming input, not a crash', () => {
+    const schema = { type: 'object', properties: { text: { type: 'string', pattern: 'b' } } };
+    const problems = withRegexBudget(-1, () => inputProblems(schema, { text: 'abc' }));
+    expect(problems).toEqual([
+      { path: 'input', message: expect.stringMatching(/longer than its 1000 ms budget/) },
+    ]);
+  });
+
+  it('a scripted turn over budget fails the step as a client error', async () => {
+    const agent = {
+      name: 'a',
+      provider: 'scripted',
+      model: 'scripted-1',
+      maxToolCalls: 1,
+      script: [{ match: 'x', reply: 'x' }],
+    } as AgentDefinition;
+    const run = withRegexBudget(-1, () =>
+      new ScriptedProvider().converse({ agent, messages: [{ role: 'user', content: 'x' }], tools: [] }),
+    );
+    await expect(run).rejects.toMatchObject({ failure: 'client', message: expect.stringMatching(/budget/) });
+  });
+});
