@@ -105,6 +105,11 @@ export const keys = {
     pk: tenantPk(t),
     sk: `BUDGETALERT#${month}#${pad(threshold, 3)}`,
   }),
+  /** A rate-limit counter: one item per slot, so no item outlives a few seconds of traffic. */
+  rateCounter: (t: string, counter: string, slot: number): Key => ({
+    pk: `${tenantPk(t)}#RATE#${slot}`,
+    sk: counter,
+  }),
   auditHead: (t: string): Key => ({ pk: `${tenantPk(t)}#AUDIT`, sk: 'HEAD' }),
   auditRecord: (t: string, seq: number): Key => ({ pk: `${tenantPk(t)}#AUDIT`, sk: `SEQ#${pad(seq, 12)}` }),
   /** Prefixes for listing one kind inside a tenant partition. */
