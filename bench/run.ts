@@ -59,7 +59,22 @@ function step(text: string): void {
   process.stdout.write(`${text}\n`);
 }
 
+/** `npm run bench -- --rate-limits`: only the rate limiter's section (issue 14), kept at the end of RESULTS.md. */
+async function rateLimitsOnly(): Promise<void> {
+  const { measureRateLimits, renderRateLimitSection, writeRateLimitSection } = await import(
+    './rate-limit.ts'
+  );
+  const { withBenchPlatform } = await import('./local-session.ts');
+  const { dynamoDocumentClient } = await import('../functions/adapters/aws-clients.ts');
+  step('Rate limiter: accuracy across 8 containers, overhead per request (DynamoDB Local)…');
+  const result = await withBenchPlatform(() => measureRateLimits(dynamoDocumentClient()));
+  const section = renderRateLimitSection(result, new Date().toISOString());
+  await writeRateLimitSection(RESULTS_PATH, section);
+  step(section);
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--rate-limits')) return rateLimitsOnly();
   const started = performance.now();
   const date = new Date().toISOString();
   const loadAverage = loadavg()
@@ -150,7 +165,10 @@ async function main(): Promise<void> {
     workflows: { compilation, executions, overhead, cost, executionLoad, overheadLoad },
   };
   const rows = targetRows(results);
-  await writeFile(RESULTS_PATH, renderMarkdown(results, rows));
+  // Sections other areas append at the end (their own runs) are carried over, not dropped.
+  const { existingRateLimitSection } = await import('./rate-limit.ts');
+  const kept = existingRateLimitSection(await readFile(RESULTS_PATH, 'utf8').catch(() => ''));
+  await writeFile(RESULTS_PATH, `${renderMarkdown(results, rows).trimEnd()}${kept ? `\n\n${kept}` : '\n'}`);
   step(renderConsole(results, rows, RESULTS_PATH));
   // A route or section that failed could not be measured: the run is incomplete, unlike a missed target.
   if (rows.some((r) => r.verdict === 'ERROR')) process.exitCode = 1;
