@@ -81,7 +81,8 @@ async function accuracy(db: DynamoDBDocumentClient): Promise<RateLimitBench['acc
   const store = new DynamoRateCounterStore(LOCAL_NAMES.tableName, clients);
   const containers = 8;
   const windowSeconds = 10;
-  const limit = 1_000;
+  // Low enough that 32 clients on DynamoDB Local ask for several times more than it allows.
+  const limit = 100;
   const limiters = Array.from({ length: containers }, () => new RateLimiter(store, windowSeconds));
   const tenantId = benchTenant('acc');
   const scope: RateScope = { policy: 'tenant', counter: 'TENANT', limit };
@@ -197,7 +198,10 @@ the table (functions/core/governance/rate-limit.ts).
 ${verdict(a.ratio <= 1.1)}. ${a.containers} limiters (one per simulated container) shared one tenant's
 counters; ${a.clients} clients called for ${a.durationS} s at a limit of ${a.limit} per ${a.windowSeconds} s.
 They made ${a.attempted} calls, ${a.accepted} were accepted; the busiest sliding ${a.windowSeconds}-second
-window held **${a.worstWindow}** accepted requests, **${a.ratio.toFixed(3)} × the limit**.
+window held **${a.worstWindow}** accepted requests, **${a.ratio.toFixed(3)} × the limit**. On average a
+window accepted ${((a.accepted * a.windowSeconds) / a.durationS).toFixed(0)}: below the limit, because each lease is a
+round trip to DynamoDB Local on a loaded machine (p99 in the table below), during which that container's
+clients wait.
 
 **Overhead** in the API handler (target: ≤ 1 ms p50): ${verdict(p50.every((v) => v <= 1))}. Time spent in
 the admission step per request, at the pro plan's default limits (${DEFAULT_RATE_LIMITS.tenant.pro} per
