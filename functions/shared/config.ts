@@ -1,4 +1,6 @@
+import { PLAN_CONCURRENCY } from '#core/governance/bulkhead.ts';
 import { DEFAULT_RATE_LIMITS, type RateLimitPlans } from '#core/governance/rate-limit.ts';
+import type { Plan } from '#core/tenancy/model.ts';
 
 /**
  * Runtime configuration, read once at cold start into a frozen object. A missing or malformed
@@ -38,6 +40,8 @@ export interface RuntimeConfig {
   readonly AUTH_CACHE_TTL_SECONDS: number;
   /** Rate limits: requests per window per tenant and per API key, by plan (`RATE_LIMIT_*`). */
   readonly RATE_LIMITS: RateLimitPlans;
+  /** Running executions allowed per tenant, by plan (`MAX_RUNNING_EXECUTIONS_*`). */
+  readonly MAX_RUNNING_EXECUTIONS: Readonly<Record<Plan, number>>;
   /** Local mode only: the state folder (encrypted secrets live under it). */
   readonly MERIDIAN_STATE_DIR?: string;
   /** Local mode only: issuer and JWKS of cognito-local (its discovery document is wrong). */
@@ -159,6 +163,11 @@ export function parseConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
     CIRCUIT_COOLDOWN_MS: r.integer('CIRCUIT_COOLDOWN_MS', 100, 3_600_000, 30_000),
     AUTH_CACHE_TTL_SECONDS: r.integer('AUTH_CACHE_TTL_SECONDS', 0, 300, 30),
     RATE_LIMITS: rateLimits(r),
+    MAX_RUNNING_EXECUTIONS: Object.freeze({
+      free: r.integer('MAX_RUNNING_EXECUTIONS_FREE', 1, 100_000, PLAN_CONCURRENCY.free),
+      pro: r.integer('MAX_RUNNING_EXECUTIONS_PRO', 1, 100_000, PLAN_CONCURRENCY.pro),
+      enterprise: r.integer('MAX_RUNNING_EXECUTIONS_ENTERPRISE', 1, 100_000, PLAN_CONCURRENCY.enterprise),
+    }),
     MERIDIAN_STATE_DIR: r.optional('MERIDIAN_STATE_DIR'),
     LOCAL_JWT_ISSUER: r.optional('LOCAL_JWT_ISSUER', { url: true }),
     LOCAL_JWKS_URI: r.optional('LOCAL_JWKS_URI', { url: true }),

@@ -110,6 +110,8 @@ export const keys = {
     pk: `${tenantPk(t)}#RATE#${slot}`,
     sk: counter,
   }),
+  /** A run slot of the concurrency bulkhead: one item per slot below the plan's cap. */
+  runSlot: (t: string, slot: number): Key => ({ pk: `${tenantPk(t)}#RUNNING`, sk: `SLOT#${pad(slot, 4)}` }),
   auditHead: (t: string): Key => ({ pk: `${tenantPk(t)}#AUDIT`, sk: 'HEAD' }),
   auditRecord: (t: string, seq: number): Key => ({ pk: `${tenantPk(t)}#AUDIT`, sk: `SEQ#${pad(seq, 12)}` }),
   /** Prefixes for listing one kind inside a tenant partition. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../audit/audit.ts';
 import { ConflictError, NotFoundError, QuotaExceededError, ValidationError } from '../errors.ts';
+import { acquireRunSlot } from '../governance/bulkhead.ts';
 import { derivedId, newId } from '../ids.ts';
 import type { TenantPrincipal } from '../principal.ts';
 import { audited, type Caller } from '../tenancy/context.ts';
@@ -77,7 +78,10 @@ export async function startExecution(
   );
   if (problems.length > 0)
     throw new ValidationError('The input does not match the workflow’s inputSchema.', problems);
-  await checkLimits(deps, caller.principal, monthOf(caller.meta.now));
+  const plan = await checkLimits(deps, caller.principal, monthOf(caller.meta.now));
+  if (deps.slots) {
+    await acquireRunSlot(deps.slots, tenantId, plan, executionId, caller.meta.now, deps.concurrencyCaps);
+  }
 
   const teams =
     caller.principal.principalType === 'user'
@@ -98,20 +102,43 @@ export async function startExecution(
     teams: [...teams],
     requestHash: hash,
   };
-  const stored = await deps.executions.create(
-    tenantId,
-    execution,
-    monthOf(caller.meta.now),
-    audited(caller, {
-      action: 'execution.start',
-      resourceType: 'execution',
-      resourceId: executionId,
-      after: { workflowId, workflowVersion: versionNumber, environment },
-    }),
+  const stored = await createReleasingSlot(deps, tenantId, executionId, () =>
+    deps.executions.create(
+      tenantId,
+      execution,
+      monthOf(caller.meta.now),
+      audited(caller, {
+        action: 'execution.start',
+        resourceType: 'execution',
+        resourceId: executionId,
+        after: { workflowId, workflowVersion: versionNumber, environment },
+      }),
+    ),
   );
   if (!stored.created) return replay(deps, tenantId, stored.execution, hash, head);
-  await launch(deps, tenantId, head, stored.execution, version.asl);
+  try {
+    await launch(deps, tenantId, head, stored.execution, version.asl);
+  } catch (error) {
+    // Not running, so it holds no run slot (a replay with the same key claims one again).
+    await deps.slots?.release(tenantId, executionId);
+    throw error;
+  }
   return { execution: (await deps.executions.get(tenantId, executionId)) ?? stored.execution, created: true };
+}
+
+/** Runs `write`; if it fails, the run slot claimed for the execution is given back. */
+async function createReleasingSlot<T>(
+  deps: ExecutionDeps,
+  tenantId: string,
+  executionId: string,
+  write: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    await deps.slots?.release(tenantId, executionId);
+    throw error;
+  }
 }
 
 async function replay(
@@ -176,15 +203,16 @@ async function launch(
 }
 
 /** The budget (402) and the plan's quota (429) are checked before anything is written. */
-async function checkLimits(deps: ExecutionDeps, principal: TenantPrincipal, month: string): Promise<void> {
+async function checkLimits(deps: ExecutionDeps, principal: TenantPrincipal, month: string): Promise<Plan> {
   const [tenant, budget, total] = await Promise.all([
     deps.tenancy.getTenant(principal.tenantId),
     deps.budgets.getBudget(principal.tenantId),
     deps.executions.monthTotal(principal.tenantId, month),
   ]);
   assertWithinBudget(budget, total.costMicros);
+  const plan = tenant?.plan ?? 'free';
   const quota = tenant ? PLAN_EXECUTION_QUOTA[tenant.plan] : null;
-  if (quota === null || quota === undefined) return;
+  if (quota === null || quota === undefined) return plan;
   if (total.executions >= quota) {
     const next = new Date(`${month}-01T00:00:00Z`);
     next.setUTCMonth(next.getUTCMonth() + 1);
@@ -193,4 +221,5 @@ async function checkLimits(deps: ExecutionDeps, principal: TenantPrincipal, mont
       Math.max(1, Math.ceil((next.getTime() - deps.now().getTime()) / 1000)),
     );
   }
+  return plan;
 }
