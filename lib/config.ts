@@ -53,6 +53,14 @@ export interface ThrottleConfig {
   readonly burstLimit: number;
 }
 
+/** Requests per window per tenant and per API key, by plan (enforced in the API handler). */
+export interface RateLimitConfig {
+  /** Length of the window, in seconds; a multiple of 10 (it is counted in ten slots). */
+  readonly windowSeconds: number;
+  readonly tenant: Readonly<Record<'free' | 'pro' | 'enterprise', number>>;
+  readonly apiKey: Readonly<Record<'free' | 'pro' | 'enterprise', number>>;
+}
+
 /** The validated, frozen configuration of one stage. */
 export interface StageConfig {
   /** The stage name; part of stack ids, the secrets prefix and the `STAGE` variable. */
@@ -94,6 +102,8 @@ export interface StageConfig {
   readonly corsAllowedOrigins: readonly string[];
   /** Stage-wide API throttling. */
   readonly apiThrottle: ThrottleConfig;
+  /** Per-tenant and per-API-key rate limits by plan, below the stage-wide throttle. */
+  readonly rateLimits: RateLimitConfig;
   /** p99 API latency above which the latency alarm fires, in milliseconds. */
   readonly apiLatencyP99AlarmMs: number;
   /** E-mail address subscribed to the alarm topic. @default - no subscription */
@@ -180,6 +190,12 @@ const DEFAULTS: Readonly<Record<StageName, Omit<StageConfig, 'stage'>>> = {
     logoutUrls: ['http://localhost:3000/', CLI_LOGOUT],
     corsAllowedOrigins: ['http://localhost:3000'],
     apiThrottle: { rateLimit: 25, burstLimit: 50 },
+    // Per minute: one tenant gets at most a fraction of the stage's 25 requests a second.
+    rateLimits: {
+      windowSeconds: 60,
+      tenant: { free: 300, pro: 600, enterprise: 1_200 },
+      apiKey: { free: 120, pro: 300, enterprise: 600 },
+    },
     apiLatencyP99AlarmMs: 5000,
     apiFunction: { memoryMb: 1024, timeout: Duration.seconds(25) },
     authorizerFunction: { memoryMb: 512, timeout: Duration.seconds(5) },
@@ -208,6 +224,11 @@ const DEFAULTS: Readonly<Record<StageName, Omit<StageConfig, 'stage'>>> = {
     logoutUrls: [],
     corsAllowedOrigins: [],
     apiThrottle: { rateLimit: 200, burstLimit: 400 },
+    rateLimits: {
+      windowSeconds: 60,
+      tenant: { free: 300, pro: 3_000, enterprise: 6_000 },
+      apiKey: { free: 120, pro: 1_200, enterprise: 3_000 },
+    },
     apiLatencyP99AlarmMs: 2000,
     apiFunction: { memoryMb: 1024, timeout: Duration.seconds(25) },
     authorizerFunction: { memoryMb: 512, timeout: Duration.seconds(5) },
@@ -480,4 +501,14 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** The API function's variables for {@link RateLimitConfig} (read by functions/shared/config.ts). */
+export function rateLimitEnvironment(limits: RateLimitConfig): Record<string, string> {
+  const env: Record<string, string> = { RATE_LIMIT_WINDOW_SECONDS: String(limits.windowSeconds) };
+  for (const plan of ['free', 'pro', 'enterprise'] as const) {
+    env[`RATE_LIMIT_TENANT_${plan.toUpperCase()}`] = String(limits.tenant[plan]);
+    env[`RATE_LIMIT_API_KEY_${plan.toUpperCase()}`] = String(limits.apiKey[plan]);
+  }
+  return env;
 }

@@ -1,6 +1,6 @@
 import { type App, Aws, CfnOutput, Fn, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { type StageConfig, type StageName, stageConfigFromContext } from './config.ts';
+import { rateLimitEnvironment, type StageConfig, type StageName, stageConfigFromContext } from './config.ts';
 import { AccessLogs } from './constructs/access-logs.ts';
 import { Api } from './constructs/api.ts';
 import { AuditArchive } from './constructs/audit-archive.ts';
@@ -123,6 +123,9 @@ export class MeridianStack extends Stack {
     });
     // The API publishes, promotes, starts and stops workflows and answers approval steps.
     this.flows.bindWorkflowControl(this.api.apiFunction);
+    for (const [name, value] of Object.entries(rateLimitEnvironment(config.rateLimits))) {
+      this.api.apiFunction.addEnvironment(name, value);
+    }
 
     this.telemetry = new Telemetry(this, 'Telemetry', {
       httpApi: this.api.httpApi,

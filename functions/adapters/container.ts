@@ -16,6 +16,7 @@ import { DynamoApprovalStore } from './dynamo/approval-store.ts';
 import { DynamoBudgetStore } from './dynamo/budget-store.ts';
 import { DynamoDefinitionStore } from './dynamo/definition-store.ts';
 import { DynamoExecutionStore } from './dynamo/execution-store.ts';
+import { DynamoRunSlotStore } from './dynamo/run-slot-store.ts';
 import { Table } from './dynamo/table.ts';
 import { DynamoTenancyStore } from './dynamo/tenancy-store.ts';
 import { DynamoWebhookStore } from './dynamo/webhook-store.ts';
@@ -151,6 +152,8 @@ export function adapters(): Container {
       get: (tenantId, key) => artifacts.get(tenantId, key),
     },
     budgets: new DynamoBudgetStore(table),
+    slots: new DynamoRunSlotStore(cfg.TABLE_NAME, clients),
+    concurrencyCaps: cfg.MAX_RUNNING_EXECUTIONS,
     now: () => new Date(),
   };
   container = {

@@ -1,7 +1,11 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { adapters } from '#adapters/container.ts';
+import { DynamoRateCounterStore } from '#adapters/dynamo/rate-limit-store.ts';
+import { RateLimiter } from '#core/governance/rate-limit.ts';
 import { config } from '#shared/config.ts';
 import { annotate, logger, metrics, tracedHandler } from '#shared/observability.ts';
 import { buildOpenApi } from '#shared/openapi.ts';
+import { rateLimitGate } from '#shared/rate-limit-gate.ts';
 import { defineRoute, Router } from '#shared/router.ts';
 import { accessRoutes } from './routes/access.ts';
 import { definitionRoutes } from './routes/definitions.ts';
@@ -43,8 +47,20 @@ const openApiRoute = defineRoute({
   },
 });
 
-/** Every route of the API, in one router. */
-export const router = new Router([...routes, openApiRoute]);
+let limiter: RateLimiter | undefined;
+/** One limiter per container: its leases of the shared counters live as long as the container. */
+function containerLimiter(): RateLimiter {
+  limiter ??= new RateLimiter(
+    new DynamoRateCounterStore(config().TABLE_NAME, adapters().clients),
+    config().RATE_LIMITS.windowSeconds,
+  );
+  return limiter;
+}
+
+/** Every route of the API, in one router; every tenant request is counted against its rate limits. */
+export const router = new Router([...routes, openApiRoute], {
+  admit: rateLimitGate(containerLimiter, config().RATE_LIMITS),
+});
 
 /** The ids a request concerns: the tenant the authorizer established, and any path ids. */
 function traceIdsOf(event: APIGatewayProxyEventV2): Parameters<typeof annotate>[0] {

@@ -38,6 +38,9 @@ export const handler = tracedHandler(
       return;
     }
     annotate({ tenantId, executionId: detail.name });
+    // Finished: its run slot goes back to the tenant's concurrency bulkhead (before the status shows,
+    // so a caller who saw it finish can start the next one at once).
+    await adapters().executions.slots?.release(tenantId, detail.name);
     const moved = await recordStatus(adapters().executions, {
       tenantId,
       executionId: detail.name,

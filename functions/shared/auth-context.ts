@@ -22,6 +22,8 @@ export interface AuthorizerContext {
   readonly roles?: string;
   /** `active` or `suspended`: a suspended tenant's requests are refused by the API with 403. */
   readonly tenantStatus?: string;
+  /** The tenant's plan (`free`, `pro`, `enterprise`): picks its rate limits without a table read. */
+  readonly tenantPlan?: string;
   readonly email?: string;
   /** API keys: the user who created the key, so nobody approves their own request through a key. */
   readonly keyOwner?: string;

@@ -1,3 +1,7 @@
+import { PLAN_CONCURRENCY } from '#core/governance/bulkhead.ts';
+import { DEFAULT_RATE_LIMITS, type RateLimitPlans } from '#core/governance/rate-limit.ts';
+import type { Plan } from '#core/tenancy/model.ts';
+
 /**
  * Runtime configuration, read once at cold start into a frozen object. A missing or malformed
  * variable fails the cold start with one error naming every problem, so a broken deployment is
@@ -34,6 +38,10 @@ export interface RuntimeConfig {
   readonly CIRCUIT_COOLDOWN_MS: number;
   /** How long the authorizer trusts a resolved credential: the time a revocation takes to bite. */
   readonly AUTH_CACHE_TTL_SECONDS: number;
+  /** Rate limits: requests per window per tenant and per API key, by plan (`RATE_LIMIT_*`). */
+  readonly RATE_LIMITS: RateLimitPlans;
+  /** Running executions allowed per tenant, by plan (`MAX_RUNNING_EXECUTIONS_*`). */
+  readonly MAX_RUNNING_EXECUTIONS: Readonly<Record<Plan, number>>;
   /** Local mode only: the state folder (encrypted secrets live under it). */
   readonly MERIDIAN_STATE_DIR?: string;
   /** Local mode only: issuer and JWKS of cognito-local (its discovery document is wrong). */
@@ -111,6 +119,27 @@ function defined<T extends object>(record: T): T {
   return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as T;
 }
 
+/** Reads `RATE_LIMIT_*`; the window is counted in ten slots, so it must be a multiple of 10 seconds. */
+function rateLimits(r: Reader): RateLimitPlans {
+  const d = DEFAULT_RATE_LIMITS;
+  const windowSeconds = r.integer('RATE_LIMIT_WINDOW_SECONDS', 10, 3600, d.windowSeconds);
+  if (windowSeconds % 10 !== 0) r.problems.push('RATE_LIMIT_WINDOW_SECONDS: a multiple of 10');
+  const limit = (name: string, fallback: number) => r.integer(name, 1, 10_000_000, fallback);
+  return Object.freeze({
+    windowSeconds,
+    tenant: Object.freeze({
+      free: limit('RATE_LIMIT_TENANT_FREE', d.tenant.free),
+      pro: limit('RATE_LIMIT_TENANT_PRO', d.tenant.pro),
+      enterprise: limit('RATE_LIMIT_TENANT_ENTERPRISE', d.tenant.enterprise),
+    }),
+    apiKey: Object.freeze({
+      free: limit('RATE_LIMIT_API_KEY_FREE', d.apiKey.free),
+      pro: limit('RATE_LIMIT_API_KEY_PRO', d.apiKey.pro),
+      enterprise: limit('RATE_LIMIT_API_KEY_ENTERPRISE', d.apiKey.enterprise),
+    }),
+  });
+}
+
 /** Parses `env` into a frozen config or throws one {@link ConfigError} naming every problem. */
 export function parseConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
   const r = new Reader(env);
@@ -133,6 +162,12 @@ export function parseConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
     CIRCUIT_FAILURE_THRESHOLD: r.integer('CIRCUIT_FAILURE_THRESHOLD', 1, 100, 5),
     CIRCUIT_COOLDOWN_MS: r.integer('CIRCUIT_COOLDOWN_MS', 100, 3_600_000, 30_000),
     AUTH_CACHE_TTL_SECONDS: r.integer('AUTH_CACHE_TTL_SECONDS', 0, 300, 30),
+    RATE_LIMITS: rateLimits(r),
+    MAX_RUNNING_EXECUTIONS: Object.freeze({
+      free: r.integer('MAX_RUNNING_EXECUTIONS_FREE', 1, 100_000, PLAN_CONCURRENCY.free),
+      pro: r.integer('MAX_RUNNING_EXECUTIONS_PRO', 1, 100_000, PLAN_CONCURRENCY.pro),
+      enterprise: r.integer('MAX_RUNNING_EXECUTIONS_ENTERPRISE', 1, 100_000, PLAN_CONCURRENCY.enterprise),
+    }),
     MERIDIAN_STATE_DIR: r.optional('MERIDIAN_STATE_DIR'),
     LOCAL_JWT_ISSUER: r.optional('LOCAL_JWT_ISSUER', { url: true }),
     LOCAL_JWKS_URI: r.optional('LOCAL_JWKS_URI', { url: true }),

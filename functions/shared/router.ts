@@ -252,11 +252,28 @@ type ApiEvent = APIGatewayProxyEventV2 & {
   };
 };
 
+/**
+ * Runs after authorization and before validation for every tenant request: throws to refuse it
+ * (rate limits answer 429), or returns headers to add to the reply.
+ */
+export type Admission = (
+  principal: TenantPrincipal,
+  auth: AuthorizerContext | undefined,
+) => Promise<Readonly<Record<string, string>>>;
+
+/** Optional behaviour of a {@link Router}. */
+export interface RouterOptions {
+  readonly admit?: Admission;
+}
+
 /** Matches requests to routes, validates, authorizes, runs the handler and shapes the response. */
 export class Router {
   private readonly compiled: readonly CompiledRoute[];
 
-  constructor(readonly routes: readonly Route[]) {
+  constructor(
+    readonly routes: readonly Route[],
+    private readonly options: RouterOptions = {},
+  ) {
     this.compiled = routes.map(compile);
   }
 
@@ -318,6 +335,10 @@ export class Router {
       throw new TransientError('Credentials could not be checked right now; retry shortly.');
     }
     authorize(route.auth, principal, authContext?.tenantStatus);
+    const admitted =
+      principal?.kind === 'tenant' && this.options.admit
+        ? await this.options.admit(principal, authContext)
+        : {};
 
     const params: Record<string, string> = {};
     hit.c.names.forEach((name, i) => {
@@ -335,7 +356,7 @@ export class Router {
       route: `${route.method} ${route.path}`,
       ...(principal?.kind === 'tenant' ? { tenantId: principal.tenantId } : {}),
     });
-    return route.run({
+    const reply = await route.run({
       params,
       query: { ...(event.queryStringParameters ?? {}) } as Record<string, string>,
       body,
@@ -348,6 +369,7 @@ export class Router {
           : event.body
         : '',
     });
+    return { ...reply, headers: { ...admitted, ...reply.headers } };
   }
 }
 

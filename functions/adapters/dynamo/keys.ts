@@ -105,6 +105,13 @@ export const keys = {
     pk: tenantPk(t),
     sk: `BUDGETALERT#${month}#${pad(threshold, 3)}`,
   }),
+  /** A rate-limit counter: one item per slot, so no item outlives a few seconds of traffic. */
+  rateCounter: (t: string, counter: string, slot: number): Key => ({
+    pk: `${tenantPk(t)}#RATE#${slot}`,
+    sk: counter,
+  }),
+  /** A run slot of the concurrency bulkhead: one item per slot below the plan's cap. */
+  runSlot: (t: string, slot: number): Key => ({ pk: `${tenantPk(t)}#RUNNING`, sk: `SLOT#${pad(slot, 4)}` }),
   auditHead: (t: string): Key => ({ pk: `${tenantPk(t)}#AUDIT`, sk: 'HEAD' }),
   auditRecord: (t: string, seq: number): Key => ({ pk: `${tenantPk(t)}#AUDIT`, sk: `SEQ#${pad(seq, 12)}` }),
   /** Prefixes for listing one kind inside a tenant partition. */

@@ -1,10 +1,11 @@
 import type { Approval } from '../approvals/model.ts';
 import type { ApprovalStore } from '../approvals/ports.ts';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
+import type { RunSlots } from '../governance/bulkhead.ts';
 import { derivedId } from '../ids.ts';
 import { actorsOf } from '../principal.ts';
 import { audited, type Caller } from '../tenancy/context.ts';
-import type { Page, PageRequest } from '../tenancy/model.ts';
+import type { Page, PageRequest, Plan } from '../tenancy/model.ts';
 import type { TenancyStore } from '../tenancy/ports.ts';
 import type { Environment } from '../versioning/model.ts';
 import type { DefinitionStore } from '../versioning/ports.ts';
@@ -29,6 +30,10 @@ export interface ExecutionDeps {
   readonly engine: ExecutionEngine;
   readonly artifacts: ArtifactStore;
   readonly budgets: BudgetStore;
+  /** The concurrency bulkhead's run slots; without it, running executions are not capped. */
+  readonly slots?: RunSlots;
+  /** Running executions allowed per plan; without it, the defaults of the bulkhead module. */
+  readonly concurrencyCaps?: Readonly<Record<Plan, number>>;
   readonly now: () => Date;
 }
 
@@ -158,6 +163,8 @@ export async function cancelExecution(
     }),
   );
   if (!moved) throw new ConflictError(`Execution ${executionId} finished meanwhile.`);
+  // Cancelled counts as finished for the bulkhead now, not when the engine's stop event arrives.
+  await deps.slots?.release(tenantId, executionId);
   if (execution.engineArn) {
     await deps.engine.stop({
       engineArn: execution.engineArn,

@@ -7,6 +7,7 @@ import {
   TenantSuspendedError,
   ValidationError,
 } from '../errors.ts';
+import { acquireRunSlot } from '../governance/bulkhead.ts';
 import { derivedId, newId } from '../ids.ts';
 import { audited, type Caller } from '../tenancy/context.ts';
 import type { Plan, Tenant } from '../tenancy/model.ts';
@@ -91,6 +92,16 @@ export async function startExecution(
   if (problems.length > 0)
     throw new ValidationError('The input does not match the workflow’s inputSchema.', problems);
   await checkLimits(deps, tenant, monthOf(caller.meta.now));
+  if (deps.slots) {
+    await acquireRunSlot(
+      deps.slots,
+      tenantId,
+      tenant.plan,
+      executionId,
+      caller.meta.now,
+      deps.concurrencyCaps,
+    );
+  }
 
   const teams =
     caller.principal.principalType === 'user'
@@ -111,20 +122,43 @@ export async function startExecution(
     teams: [...teams],
     requestHash: hash,
   };
-  const stored = await deps.executions.create(
-    tenantId,
-    execution,
-    monthOf(caller.meta.now),
-    audited(caller, {
-      action: 'execution.start',
-      resourceType: 'execution',
-      resourceId: executionId,
-      after: { workflowId, workflowVersion: versionNumber, environment },
-    }),
+  const stored = await createReleasingSlot(deps, tenantId, executionId, () =>
+    deps.executions.create(
+      tenantId,
+      execution,
+      monthOf(caller.meta.now),
+      audited(caller, {
+        action: 'execution.start',
+        resourceType: 'execution',
+        resourceId: executionId,
+        after: { workflowId, workflowVersion: versionNumber, environment },
+      }),
+    ),
   );
   if (!stored.created) return replay(deps, tenantId, stored.execution, hash, head);
-  await launch(deps, tenantId, head, stored.execution, version.asl);
+  try {
+    await launch(deps, tenantId, head, stored.execution, version.asl);
+  } catch (error) {
+    // Not running, so it holds no run slot (a replay with the same key claims one again).
+    await deps.slots?.release(tenantId, executionId);
+    throw error;
+  }
   return { execution: (await deps.executions.get(tenantId, executionId)) ?? stored.execution, created: true };
+}
+
+/** Runs `write`; if it fails, the run slot claimed for the execution is given back. */
+async function createReleasingSlot<T>(
+  deps: ExecutionDeps,
+  tenantId: string,
+  executionId: string,
+  write: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    await deps.slots?.release(tenantId, executionId);
+    throw error;
+  }
 }
 
 async function replay(
