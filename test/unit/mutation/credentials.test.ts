@@ -6,7 +6,13 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { Authenticator } from '#core/access/authenticate.ts';
-import { BUILT_IN_ROLES, isBuiltInRole, isPermission, PERMISSIONS } from '#core/access/permissions.ts';
+import {
+  BUILT_IN_ROLES,
+  isBuiltInRole,
+  isPermission,
+  PERMISSIONS,
+  PLATFORM_ADMIN,
+} from '#core/access/permissions.ts';
 import { UnauthenticatedError } from '#core/errors.ts';
 import { formatApiKey, hashApiKey, parseApiKey, sameHash } from '#core/tenancy/api-keys.ts';
 import type { ApiKeyRecord, Tenant, User } from '#core/tenancy/model.ts';
@@ -364,7 +370,8 @@ describe('built-in roles', () => {
     expect(isBuiltInRole('constructor')).toBe(false);
     expect(isBuiltInRole('Viewer')).toBe(false);
     expect(isPermission('audit:read')).toBe(true);
-    expect(isPermission('platform:admin')).toBe(false);
+    expect(isPermission(PLATFORM_ADMIN)).toBe(false);
+    expect(PLATFORM_ADMIN).toBe('platform:admin');
     expect(isPermission('')).toBe(false);
   });
 
