@@ -87,7 +87,7 @@ for (const name of names) {
   };
   if (values.concurrency) cliOptions.concurrency = Number(values.concurrency);
   // Read by vitest.stryker.config.ts in the test runner processes Stryker starts.
-  process.env.MUTATION_TESTS = set.tests.join(',');
+  process.env.MUTATION_TESTS = set.tests.join(';');
   console.log(`Mutation set ${name}: ${mutate.join(' ')}`);
   const started = Date.now();
   await new Stryker(cliOptions).runMutationTest();
