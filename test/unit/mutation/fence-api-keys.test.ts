@@ -172,7 +172,10 @@ describe('createApiKey', () => {
     // Act
     const attempt = createApiKey(store, caller(), { name: 'x', scopes: [], expiresAt });
     // Assess
-    await expect(attempt).rejects.toMatchObject({ problems: [{ path: 'expiresAt', message }] });
+    await expect(attempt).rejects.toMatchObject({
+      message: 'The API key cannot be created.',
+      problems: [{ path: 'expiresAt', message }],
+    });
     expect(writes).toEqual([]);
   });
 
@@ -243,7 +246,7 @@ describe('revokeApiKey', () => {
     // Act
     const attempt = revokeApiKey(store, caller(), KEY_ID);
     // Assess
-    await expect(attempt).rejects.toBeInstanceOf(NotFoundError);
+    await expect(attempt).rejects.toThrow(new NotFoundError(`No API key ${KEY_ID}.`));
     expect(writes).toEqual([]);
   });
 });

@@ -124,7 +124,7 @@ describe('listRoles and getRole', () => {
     // Assess
     expect(builtIn).toEqual({ name: 'auditor', permissions: BUILT_IN_ROLES.auditor, builtIn: true });
     expect(custom).toEqual(OPS);
-    await expect(missing).rejects.toBeInstanceOf(NotFoundError);
+    await expect(missing).rejects.toThrow(new NotFoundError('No role ghost.'));
     expect(spies.getRole).toHaveBeenCalledTimes(2);
   });
 });
@@ -139,14 +139,17 @@ describe('granting', () => {
 
   it('unions existing roles’ permissions and names each unknown role by its position', async () => {
     // Prepare
-    const { store } = fakeStore();
+    const { store, spies } = fakeStore();
     // Act
     const union = await permissionsOfExistingRoles(store, T, ['viewer', 'ops'], 'roles');
+    const asked = spies.getRoles.mock.calls[0];
     const unknown = permissionsOfExistingRoles(store, T, ['ops', 'ghost', 'viewer', 'nope'], 'roles');
     // Assess
     expect([...union].sort()).toEqual([...(BUILT_IN_ROLES.viewer ?? []), 'executions:cancel'].sort());
+    expect(asked).toEqual([T, ['ops']]);
     await expect(unknown).rejects.toBeInstanceOf(ValidationError);
     await expect(unknown).rejects.toMatchObject({
+      message: 'Unknown role.',
       problems: [
         { path: 'roles.1', message: 'unknown role ghost' },
         { path: 'roles.3', message: 'unknown role nope' },
@@ -203,7 +206,7 @@ describe('createRole', () => {
       permissions: ['secrets:write'],
     });
     // Assess
-    await expect(builtIn).rejects.toBeInstanceOf(ConflictError);
+    await expect(builtIn).rejects.toThrow('viewer is a built-in role.');
     await expect(builtIn).rejects.toMatchObject({
       problems: [{ path: 'name', message: 'reserved for a built-in role' }],
     });
