@@ -18,12 +18,20 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
-/** Minimum mutation score per file (killed + timeout over valid mutants, as Stryker counts it). */
+/**
+ * Minimum mutation score per file (killed + timeout over valid mutants, as Stryker counts it). A
+ * `floor` makes a file that is known to miss its target fail only below the floor, with `why`.
+ */
 const TARGETS = [
   { match: /^functions\/core\/access\//, min: 90 },
   { match: /^functions\/core\/tenancy\/(api-keys|roles|users)\.ts$/, min: 90 },
   { match: /^functions\/core\/net\/address-guard\.ts$/, min: 90 },
-  { match: /^functions\/core\/audit\//, min: 90 },
+  {
+    match: /^functions\/core\/audit\//,
+    min: 90,
+    floor: 83,
+    why: 'verifyChain is being rewritten by the audit-scale work, whose tests cover it (docs/mutation.md)',
+  },
   { match: /^functions\/core\/workflows\/(compile|validate)\.ts$/, min: 85 },
 ];
 
@@ -107,10 +115,16 @@ function checkTargets(report) {
     const errors = count(['RuntimeError', 'CompileError']);
     const score = valid === 0 ? 100 : (100 * detected) / valid;
     const below = target !== undefined && score < target.min;
-    ok &&= !below;
+    const failing = below && score < (target.floor ?? target.min);
+    ok &&= !failing;
     const goal = target ? `target ${target.min} %` : 'no target';
+    const label = failing
+      ? 'BELOW TARGET'
+      : below
+        ? `below target, above floor ${target.floor} % (${target.why})`
+        : 'score';
     console.log(
-      `${below ? 'BELOW TARGET' : 'score'} ${file}: ${score.toFixed(1)} % (${detected}/${valid}, ${errors} run errors), ${goal}`,
+      `${label} ${file}: ${score.toFixed(1)} % (${detected}/${valid}, ${errors} run errors), ${goal}`,
     );
   }
   return ok;

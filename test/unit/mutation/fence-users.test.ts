@@ -246,6 +246,25 @@ describe('updateUser', () => {
     expect(store.getRoles).toHaveBeenCalledWith(T, ['ops']);
   });
 
+  it('judges the target by its current roles only, and the grant by the new ones', async () => {
+    // Prepare: the target holds viewer; the caller may manage users but not grant ops.
+    const { deps: d, store } = deps([target({ roles: ['viewer'] })]);
+    const manager = caller([
+      'users:manage',
+      'agents:read',
+      'tools:read',
+      'workflows:read',
+      'executions:read',
+      'usage:read',
+    ]);
+    // Act
+    const attempt = updateUser(d, manager, 'u1', { roles: ['ops'] });
+    await updateUser(d, caller(), 'u1', { teams: ['team-a'] });
+    // Assess
+    await expect(attempt).rejects.toThrow('You cannot grant permissions you do not hold: executions:cancel.');
+    expect(store.getRoles.mock.calls[1]).toEqual([T, []]);
+  });
+
   it('refuses an outranking target whose rank comes from a custom role', async () => {
     // Prepare
     const { deps: d } = deps([target({ roles: ['ops'] })]);
