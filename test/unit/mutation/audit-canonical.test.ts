@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { actorOf, canonicalJson, GENESIS_HASH, hashRecord, nextRecord } from '#core/audit/audit.ts';
+import type { PlatformPrincipal, TenantPrincipal } from '#core/principal.ts';
 
 describe('canonicalJson', () => {
   it.each([
@@ -47,14 +48,26 @@ describe('audit record hashes', () => {
     prevHash: GENESIS_HASH,
   };
 
-  it('hashes [1,2] and [12] apart, to fixed sha256 values', () => {
-    // Both expected values are sha256 of the literal text '[1,2]' and '[12]'.
-    expect(hashRecord([1, 2] as never)).toBe(
-      '49a64717d5d4cb19952e6eac2946415cf6879adacf9908e7d872332d32c6e684',
+  it('hashes records whose after image is [1,2] or [12] apart, to fixed sha256 values', () => {
+    // Expected: sha256 of the hand-written canonical record text with "after":[1,2] or "after":[12].
+    const record = (after: number[]) => ({
+      tenantId: 'tn',
+      seq: 2,
+      at: 't',
+      actor: { id: 's', type: 'system' as const },
+      action: 'a',
+      resourceType: 'x',
+      resourceId: 'i',
+      after,
+      sourceIp: 'ip',
+      userAgent: 'ua',
+      requestId: 'r',
+      prevHash: 'p',
+    });
+    expect(hashRecord(record([1, 2]))).toBe(
+      'ecd7239c3c62ac892ce5a3b4e16c25f1fdd1f5941b0c16039292c1f494fec0f2',
     );
-    expect(hashRecord([12] as never)).toBe(
-      '568f15e9fe7bcf0adbe2836f7b2c521ab414bcb65c1224ee0feda777965886f7',
-    );
+    expect(hashRecord(record([12]))).toBe('9732f60896f177049b2583bda61fb13c7e252a2c14825c5db4e766f734495f7e');
   });
 
   it('hashes a record to a fixed value', () => {
@@ -112,11 +125,20 @@ describe('audit record hashes', () => {
   });
 
   it('names the actor of a platform operator and of a tenant principal', () => {
-    expect(actorOf({ kind: 'platform', principalId: 'op-1' } as never)).toEqual({
+    const platform: PlatformPrincipal = { kind: 'platform', principalId: 'op-1' };
+    const key: TenantPrincipal = {
+      kind: 'tenant',
+      tenantId: 'tn',
+      principalId: 'k-1',
+      principalType: 'apikey',
+      roles: [],
+      permissions: new Set(),
+    };
+    expect(actorOf(platform)).toEqual({
       id: 'op-1',
       type: 'platform',
     });
-    expect(actorOf({ kind: 'tenant', principalId: 'k-1', principalType: 'apikey' } as never)).toEqual({
+    expect(actorOf(key)).toEqual({
       id: 'k-1',
       type: 'apikey',
     });
