@@ -1,0 +1,272 @@
+/**
+ * The authenticator's edges: header parsing, refusals for unknown users, tenants and keys, errors
+ * that are not credential failures, the cache's bound and reset, and how often a key's use is
+ * recorded.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { Authenticator, type AuthenticatorOptions } from '#core/access/authenticate.ts';
+import { UnauthenticatedError } from '#core/errors.ts';
+import { formatApiKey, hashApiKey } from '#core/tenancy/api-keys.ts';
+import type { ApiKeyRecord, Tenant, User } from '#core/tenancy/model.ts';
+
+const T = 'taaaaaaaaaaaaaaaa';
+const K = 'kaaaaaaaaaaaaaaaa';
+const NOW = Date.parse('2026-11-29T12:00:00Z');
+const EXPIRES = NOW / 1000 + 3600;
+
+function setup(options: Partial<Pick<AuthenticatorOptions, 'maxEntries' | 'touchEveryMs'>> = {}) {
+  let now = NOW;
+  const tenants = new Map<string, Tenant>([
+    [
+      T,
+      {
+        tenantId: T,
+        name: 'a',
+        plan: 'pro',
+        status: 'active',
+        adminEmail: 'a@x.io',
+        createdAt: '',
+        updatedAt: '',
+      },
+    ],
+  ]);
+  const users = new Map<string, User>();
+  const addUser = (userId: string, tenantId = T, roles = ['viewer', 'ops']) =>
+    users.set(userId, {
+      userId,
+      tenantId,
+      email: `${userId}@x.io`,
+      roles,
+      teams: [],
+      status: 'active',
+      createdAt: '',
+      updatedAt: '',
+    });
+  addUser('u1');
+  const keys = new Map<string, ApiKeyRecord>();
+  const store = {
+    findUserBySub: vi.fn(async (sub: string) => users.get(sub)),
+    getTenant: vi.fn(async (id: string) => tenants.get(id)),
+    getRoles: vi.fn(async () => []),
+    getApiKey: vi.fn(async (_t: string, id: string) => keys.get(id)),
+    touchApiKey: vi.fn(async () => undefined),
+  };
+  const verifier = {
+    verify: vi.fn(async (token: string) => {
+      if (token === 'boom') throw new Error('network down');
+      if (!token.startsWith('tok-')) throw new UnauthenticatedError('bad');
+      return { sub: token.slice(4), groups: [], expiresAt: EXPIRES };
+    }),
+  };
+  const auth = new Authenticator({
+    store,
+    verifier,
+    platformAdminGroup: 'platform-admins',
+    cacheTtlMs: 60_000,
+    now: () => now,
+    ...options,
+  });
+  const key = formatApiKey(T, K);
+  keys.set(K, {
+    keyId: K,
+    name: 'k',
+    scopes: ['workflows:read'],
+    createdBy: 'u1',
+    createdAt: '2026-11-01T00:00:00Z',
+    expiresAt: '2027-06-01T00:00:00Z',
+    status: 'active',
+    secretHash: hashApiKey(key),
+  });
+  return { auth, store, verifier, tenants, users, addUser, keys, key, advance: (ms: number) => (now += ms) };
+}
+
+describe('headers', () => {
+  it('trims both credentials and accepts any case and spacing of the Bearer scheme', async () => {
+    // Prepare
+    const { auth, key } = setup();
+    // Act
+    const results = await Promise.all([
+      auth.authenticate({ authorization: '  Bearer tok-u1  ' }),
+      auth.authenticate({ authorization: 'bearer   tok-u1' }),
+      auth.authenticate({ 'x-api-key': `  ${key} ` }),
+    ]);
+    // Assess
+    expect(results.map((r) => r.principalId)).toEqual(['u1', 'u1', K]);
+  });
+
+  it.each([
+    ['another scheme', 'Basic tok-u1'],
+    ['text before the scheme', 'xBearer tok-u1'],
+    ['two tokens', 'Bearer tok-u1 tok-u2'],
+    ['no token', 'Bearer'],
+  ])('refuses %s as malformed', async (_name, authorization) => {
+    // Prepare
+    const { auth, verifier } = setup();
+    // Act
+    const result = await auth.authenticate({ authorization });
+    // Assess
+    expect(result).toEqual({ authenticated: false, reason: 'malformed-authorization' });
+    expect(verifier.verify).not.toHaveBeenCalled();
+  });
+
+  it('refuses both credentials at once, and none', async () => {
+    // Prepare
+    const { auth, key } = setup();
+    // Act and assess
+    expect(await auth.authenticate({ authorization: 'Bearer tok-u1', 'x-api-key': key })).toEqual({
+      authenticated: false,
+      reason: 'ambiguous-credentials',
+    });
+    expect(await auth.authenticate({ authorization: '  ', 'x-api-key': '' })).toEqual({
+      authenticated: false,
+      reason: 'missing-credentials',
+    });
+  });
+});
+
+describe('bearer tokens', () => {
+  it('names every role of the user, in order', async () => {
+    // Prepare
+    const { auth } = setup();
+    // Act
+    const result = await auth.authenticate({ authorization: 'Bearer tok-u1' });
+    // Assess
+    expect(result.roles).toBe('viewer ops');
+  });
+
+  it('refuses an unknown user and a user of an unknown tenant', async () => {
+    // Prepare
+    const { auth, addUser } = setup();
+    addUser('u9', 'tzzzzzzzzzzzzzzzz');
+    // Act
+    const unknownUser = await auth.authenticate({ authorization: 'Bearer tok-nobody' });
+    const unknownTenant = await auth.authenticate({ authorization: 'Bearer tok-u9' });
+    // Assess
+    expect(unknownUser).toEqual({ authenticated: false, reason: 'unknown-user' });
+    expect(unknownTenant).toEqual({ authenticated: false, reason: 'unknown-tenant' });
+  });
+
+  it('lets an error that is not a credential failure through instead of refusing', async () => {
+    // Prepare
+    const { auth } = setup();
+    // Act
+    const attempt = auth.authenticate({ authorization: 'Bearer boom' });
+    // Assess
+    await expect(attempt).rejects.toThrow('network down');
+  });
+});
+
+describe('API keys', () => {
+  it('refuses a revoked key and a key whose tenant is gone', async () => {
+    // Prepare
+    const revoked = setup();
+    revoked.keys.set(K, { ...(revoked.keys.get(K) as ApiKeyRecord), status: 'revoked' });
+    const orphan = setup();
+    orphan.tenants.clear();
+    // Act
+    const a = await revoked.auth.authenticate({ 'x-api-key': revoked.key });
+    const b = await orphan.auth.authenticate({ 'x-api-key': orphan.key });
+    // Assess
+    expect(a).toEqual({ authenticated: false, reason: 'invalid-api-key' });
+    expect(b).toEqual({ authenticated: false, reason: 'invalid-api-key' });
+  });
+
+  it('refuses a string not shaped like a key without reading the store', async () => {
+    // Prepare
+    const { auth, store } = setup();
+    // Act
+    const result = await auth.authenticate({ 'x-api-key': 'mk_nonsense' });
+    // Assess
+    expect(result).toEqual({ authenticated: false, reason: 'invalid-api-key' });
+    expect(store.getApiKey).not.toHaveBeenCalled();
+  });
+});
+
+describe('recording a key’s use', () => {
+  it('records it on first use and on cached uses once touchEveryMs has passed, never for users', async () => {
+    // Prepare
+    const { auth, store, key, advance } = setup({ touchEveryMs: 1_000 });
+    // Act
+    await auth.authenticate({ 'x-api-key': key });
+    advance(999);
+    await auth.authenticate({ 'x-api-key': key });
+    const early = store.touchApiKey.mock.calls.length;
+    advance(1);
+    await auth.authenticate({ 'x-api-key': key });
+    await auth.authenticate({ authorization: 'Bearer tok-u1' });
+    await auth.authenticate({ authorization: 'Bearer tok-u1' });
+    // Assess
+    expect(early).toBe(1);
+    expect(store.touchApiKey.mock.calls).toEqual([
+      [T, K, new Date(NOW).toISOString()],
+      [T, K, new Date(NOW + 1_000).toISOString()],
+    ]);
+  });
+
+  it('records it at most every five minutes by default', async () => {
+    // Prepare
+    const { auth, store, key, advance } = setup();
+    // Act
+    await auth.authenticate({ 'x-api-key': key });
+    advance(1_000);
+    await auth.authenticate({ 'x-api-key': key });
+    // Assess
+    expect(store.touchApiKey).toHaveBeenCalledTimes(1);
+  });
+
+  it('ignores a failed write of the use', async () => {
+    // Prepare
+    const { auth, store, key } = setup();
+    store.touchApiKey.mockRejectedValue(new Error('throttled'));
+    // Act
+    const result = await auth.authenticate({ 'x-api-key': key });
+    // Assess
+    expect(result.authenticated).toBe(true);
+  });
+});
+
+describe('the cache', () => {
+  it('holds at most maxEntries, dropping the oldest first', async () => {
+    // Prepare
+    const { auth, store, addUser } = setup({ maxEntries: 2 });
+    addUser('u2');
+    addUser('u3');
+    await auth.authenticate({ authorization: 'Bearer tok-u1' });
+    await auth.authenticate({ authorization: 'Bearer tok-u2' });
+    await auth.authenticate({ authorization: 'Bearer tok-u3' });
+    store.findUserBySub.mockClear();
+    // Act
+    await auth.authenticate({ authorization: 'Bearer tok-u3' });
+    await auth.authenticate({ authorization: 'Bearer tok-u2' });
+    const readsForKept = store.findUserBySub.mock.calls.length;
+    await auth.authenticate({ authorization: 'Bearer tok-u1' });
+    // Assess
+    expect(readsForKept).toBe(0);
+    expect(store.findUserBySub.mock.calls).toEqual([['u1']]);
+  });
+
+  it('keeps 10,000 entries by default', async () => {
+    // Prepare
+    const { auth, verifier } = setup();
+    for (let i = 0; i < 10_000; i++) await auth.authenticate({ authorization: `Bearer bad-${i}` });
+    verifier.verify.mockClear();
+    // Act: the 10,001st entry pushes out the oldest (bad-0) and only it.
+    await auth.authenticate({ authorization: 'Bearer bad-new' });
+    await auth.authenticate({ authorization: 'Bearer bad-1' });
+    await auth.authenticate({ authorization: 'Bearer bad-9999' });
+    await auth.authenticate({ authorization: 'Bearer bad-0' });
+    // Assess
+    expect(verifier.verify.mock.calls).toEqual([['bad-new'], ['bad-0']]);
+  });
+
+  it('forgets everything on clear', async () => {
+    // Prepare
+    const { auth, store } = setup();
+    await auth.authenticate({ authorization: 'Bearer tok-u1' });
+    // Act
+    auth.clear();
+    await auth.authenticate({ authorization: 'Bearer tok-u1' });
+    // Assess
+    expect(store.findUserBySub).toHaveBeenCalledTimes(2);
+  });
+});
