@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PERMISSIONS } from '#core/access/permissions.ts';
+import { stepGraphSchema, stepSchema } from '#core/workflows/model.ts';
 
 /** `?limit=&cursor=` of every list. */
 export const pageQuery = z.strictObject({
@@ -32,3 +33,8 @@ export const authErrors = {
 export function pageOf(query: { limit: number; cursor?: string | undefined }) {
   return { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) };
 }
+
+// Recursive and shared definitions get names in the OpenAPI document (components/schemas) instead of
+// zod's generated `__schemaN`.
+z.globalRegistry.add(stepSchema, { id: 'WorkflowStep', description: 'One step of a workflow, by `type`' });
+z.globalRegistry.add(stepGraphSchema, { id: 'StepGraph', description: 'A step graph: `{startAt, steps}`' });

@@ -1,0 +1,44 @@
+import { buildOpenApi } from '#shared/openapi.ts';
+import { defineRoute, type Route } from '#shared/router.ts';
+import { accessRoutes } from './access.ts';
+import { definitionRoutes } from './definitions.ts';
+import { executionRoutes } from './executions.ts';
+import { platformRoutes } from './platform.ts';
+import { secretAndAuditRoutes } from './secrets-audit.ts';
+import { tenantRoutes } from './tenants.ts';
+import { webhookRoutes } from './webhooks.ts';
+import { workflowRoutes } from './workflows.ts';
+
+let document: Record<string, unknown> | undefined;
+
+const openApiRoute = defineRoute({
+  method: 'GET',
+  path: '/openapi.json',
+  summary: 'This API as OpenAPI 3.1, generated from the schemas that validate requests',
+  tag: 'platform',
+  auth: 'public',
+  responses: { 200: { description: 'The OpenAPI document' } },
+  handler: async () => ({ status: 200, body: openApiDocument() }),
+});
+
+/** Every route of the API, in the order the router tries them. */
+export const apiRoutes: readonly Route[] = [
+  ...platformRoutes,
+  ...tenantRoutes,
+  ...accessRoutes,
+  ...secretAndAuditRoutes,
+  ...definitionRoutes,
+  ...workflowRoutes,
+  ...executionRoutes,
+  ...webhookRoutes,
+  openApiRoute,
+];
+
+/**
+ * The API's OpenAPI document, built once. Kept apart from the Lambda entry point (which reads its
+ * configuration at load) so that `npm run openapi` can write the spec without one.
+ */
+export function openApiDocument(): Record<string, unknown> {
+  document ??= buildOpenApi(apiRoutes, { title: 'Meridian API', version: '1.0.0' });
+  return document;
+}
