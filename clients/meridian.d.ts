@@ -430,7 +430,7 @@ export interface paths {
         get: operations["getAgents"];
         put?: never;
         /**
-         * Create a agent (version 1)
+         * Create an agent (version 1)
          * @description Needs the permission `agents:write`.
          */
         post: operations["postAgents"];
@@ -448,18 +448,18 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Read a agent (latest version)
+         * Read an agent (latest version)
          * @description Needs the permission `agents:read`.
          */
         get: operations["getAgentsAgentId"];
         /**
-         * Replace a agent: creates a new immutable version
+         * Replace an agent: creates a new immutable version
          * @description Needs the permission `agents:write`.
          */
         put: operations["putAgentsAgentId"];
         post?: never;
         /**
-         * Delete a agent (refused while a live workflow version uses it)
+         * Delete an agent (refused while a live workflow version uses it)
          * @description Needs the permission `agents:write`.
          */
         delete: operations["deleteAgentsAgentId"];
@@ -476,7 +476,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List a agent's versions, newest first
+         * List an agent's versions, newest first
          * @description Needs the permission `agents:read`.
          */
         get: operations["getAgentsAgentIdVersions"];
@@ -496,7 +496,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Read one version of a agent
+         * Read one version of an agent
          * @description Needs the permission `agents:read`.
          */
         get: operations["getAgentsAgentIdVersionsVersion"];
@@ -1022,8 +1022,442 @@ export interface components {
         GatewayMessage: {
             message: string;
         };
+        AuditRecordOutput: {
+            tenantId: string;
+            /** Format: int64 */
+            seq: number;
+            /** @description ISO 8601 date-time */
+            at: string;
+            actor: {
+                id: string;
+                /** @enum {string} */
+                type: "user" | "apikey" | "webhook" | "platform" | "system";
+            };
+            action: string;
+            resourceType: string;
+            resourceId: string;
+            before?: unknown;
+            after?: unknown;
+            sourceIp: string;
+            userAgent: string;
+            requestId: string;
+            prevHash: string;
+            hash: string;
+        };
+        AuditVerdictOutput: {
+            ok: boolean;
+            /** Format: int64 */
+            checked: number;
+            /** Format: int64 */
+            headSeq: number;
+            firstBroken?: {
+                /** Format: int64 */
+                seq: number;
+                reason: string;
+            };
+        };
+        AgentDetailOutput: components["schemas"]["AgentOutput"] & {
+            agentId: string;
+            /**
+             * Format: int64
+             * @description The latest version
+             */
+            version: number;
+            /** @description Workflows: the version each environment runs */
+            environments?: {
+                /** Format: int64 */
+                dev?: number;
+                /** Format: int64 */
+                staging?: number;
+                /** Format: int64 */
+                prod?: number;
+            };
+            /** @description ISO 8601 date-time */
+            createdAt: string;
+            /** @description ISO 8601 date-time */
+            updatedAt: string;
+            createdBy: string;
+            updatedBy: string;
+        };
+        /** @description An agent definition */
+        AgentOutput: {
+            name: string;
+            description?: string;
+            /** @enum {string} */
+            provider: "bedrock" | "openai" | "scripted";
+            model: string;
+            systemPrompt?: string;
+            tools?: string[];
+            temperature?: number;
+            /** Format: int32 */
+            maxTokens?: number;
+            /**
+             * Format: int32
+             * @default 8
+             */
+            maxToolCalls: number;
+            baseUrl?: string;
+            apiKeySecret?: string;
+            script?: {
+                match?: string;
+                reply: string;
+                toolCalls?: {
+                    toolId: string;
+                    args: {
+                        [key: string]: components["schemas"]["JsonValueOutput"];
+                    };
+                }[];
+                usage?: {
+                    /** Format: int32 */
+                    inputTokens: number;
+                    /** Format: int32 */
+                    outputTokens: number;
+                };
+            }[];
+        };
+        JsonValueOutput: string | number | boolean | null | components["schemas"]["JsonValueOutput"][] | {
+            [key: string]: components["schemas"]["JsonValueOutput"];
+        };
+        /** @description An agent definition */
+        Agent: {
+            name: string;
+            description?: string;
+            /** @enum {string} */
+            provider: "bedrock" | "openai" | "scripted";
+            model: string;
+            systemPrompt?: string;
+            tools?: string[];
+            temperature?: number;
+            /** Format: int32 */
+            maxTokens?: number;
+            /**
+             * Format: int32
+             * @default 8
+             */
+            maxToolCalls?: number;
+            baseUrl?: string;
+            apiKeySecret?: string;
+            script?: {
+                match?: string;
+                reply: string;
+                toolCalls?: {
+                    toolId: string;
+                    args: {
+                        [key: string]: components["schemas"]["JsonValue"];
+                    };
+                }[];
+                usage?: {
+                    /** Format: int32 */
+                    inputTokens: number;
+                    /** Format: int32 */
+                    outputTokens: number;
+                };
+            }[];
+        };
         JsonValue: string | number | boolean | null | components["schemas"]["JsonValue"][] | {
             [key: string]: components["schemas"]["JsonValue"];
+        };
+        AgentVersionOutput: {
+            agentId: string;
+            /** Format: int64 */
+            version: number;
+            definition: components["schemas"]["AgentOutput"];
+            /** @description Workflows: the agent and tool versions this version runs */
+            pins?: {
+                agents: {
+                    [key: string]: number;
+                };
+                tools: {
+                    [key: string]: number;
+                };
+            };
+            /** @description Workflows: the compiled Amazon States Language */
+            asl?: {
+                [key: string]: unknown;
+            };
+            /** Format: int64 */
+            rolledBackFrom?: number;
+            /** @description ISO 8601 date-time */
+            createdAt: string;
+            createdBy: string;
+        };
+        ToolDetailOutput: components["schemas"]["ToolOutput"] & {
+            toolId: string;
+            /**
+             * Format: int64
+             * @description The latest version
+             */
+            version: number;
+            /** @description Workflows: the version each environment runs */
+            environments?: {
+                /** Format: int64 */
+                dev?: number;
+                /** Format: int64 */
+                staging?: number;
+                /** Format: int64 */
+                prod?: number;
+            };
+            /** @description ISO 8601 date-time */
+            createdAt: string;
+            /** @description ISO 8601 date-time */
+            updatedAt: string;
+            createdBy: string;
+            updatedBy: string;
+        };
+        /** @description A tool definition: `http` or `builtin` */
+        ToolOutput: {
+            name: string;
+            description?: string;
+            inputSchema: {
+                [key: string]: components["schemas"]["JsonValueOutput"];
+            };
+            /** @constant */
+            type: "http";
+            /** @enum {string} */
+            method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+            url: string;
+            headers?: {
+                [key: string]: string;
+            };
+            authSecret?: string;
+            /**
+             * Format: int32
+             * @default 10000
+             */
+            timeoutMs: number;
+            /** @default false */
+            allowPrivateNetwork: boolean;
+        } | {
+            name: string;
+            description?: string;
+            inputSchema: {
+                [key: string]: components["schemas"]["JsonValueOutput"];
+            };
+            /** @constant */
+            type: "builtin";
+            /** @enum {string} */
+            builtin: "echo" | "current_time" | "json_extract" | "uuid" | "sum";
+        };
+        /** @description A tool definition: `http` or `builtin` */
+        Tool: {
+            name: string;
+            description?: string;
+            inputSchema: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+            /** @constant */
+            type: "http";
+            /** @enum {string} */
+            method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+            url: string;
+            headers?: {
+                [key: string]: string;
+            };
+            authSecret?: string;
+            /**
+             * Format: int32
+             * @default 10000
+             */
+            timeoutMs?: number;
+            /** @default false */
+            allowPrivateNetwork?: boolean;
+        } | {
+            name: string;
+            description?: string;
+            inputSchema: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+            /** @constant */
+            type: "builtin";
+            /** @enum {string} */
+            builtin: "echo" | "current_time" | "json_extract" | "uuid" | "sum";
+        };
+        ToolVersionOutput: {
+            toolId: string;
+            /** Format: int64 */
+            version: number;
+            definition: components["schemas"]["ToolOutput"];
+            /** @description Workflows: the agent and tool versions this version runs */
+            pins?: {
+                agents: {
+                    [key: string]: number;
+                };
+                tools: {
+                    [key: string]: number;
+                };
+            };
+            /** @description Workflows: the compiled Amazon States Language */
+            asl?: {
+                [key: string]: unknown;
+            };
+            /** Format: int64 */
+            rolledBackFrom?: number;
+            /** @description ISO 8601 date-time */
+            createdAt: string;
+            createdBy: string;
+        };
+        WorkflowDetailOutput: components["schemas"]["WorkflowOutput"] & {
+            workflowId: string;
+            /**
+             * Format: int64
+             * @description The latest version
+             */
+            version: number;
+            /** @description Workflows: the version each environment runs */
+            environments?: {
+                /** Format: int64 */
+                dev?: number;
+                /** Format: int64 */
+                staging?: number;
+                /** Format: int64 */
+                prod?: number;
+            };
+            /** @description ISO 8601 date-time */
+            createdAt: string;
+            /** @description ISO 8601 date-time */
+            updatedAt: string;
+            createdBy: string;
+            updatedBy: string;
+        };
+        /** @description A workflow definition */
+        WorkflowOutput: {
+            name: string;
+            description?: string;
+            inputSchema?: {
+                [key: string]: components["schemas"]["JsonValueOutput"];
+            };
+            startAt: string;
+            steps: {
+                [key: string]: components["schemas"]["WorkflowStepOutput"];
+            };
+            /** Format: int32 */
+            timeoutSeconds?: number;
+        };
+        /** @description One step of a workflow, by `type` */
+        WorkflowStepOutput: {
+            /** @constant */
+            type: "agent";
+            agentId: string;
+            prompt: string;
+            next?: string;
+            end?: boolean;
+            retry?: {
+                /** Format: int32 */
+                maxAttempts: number;
+                /** Format: int32 */
+                intervalSeconds?: number;
+                backoffRate?: number;
+                /** Format: int32 */
+                maxDelaySeconds?: number;
+                jitter?: boolean;
+            };
+            /** Format: int32 */
+            timeoutSeconds?: number;
+            catch?: {
+                errors: string[];
+                next: string;
+            }[];
+        } | {
+            /** @constant */
+            type: "tool";
+            toolId: string;
+            args: {
+                [key: string]: components["schemas"]["JsonValueOutput"];
+            };
+            next?: string;
+            end?: boolean;
+            retry?: {
+                /** Format: int32 */
+                maxAttempts: number;
+                /** Format: int32 */
+                intervalSeconds?: number;
+                backoffRate?: number;
+                /** Format: int32 */
+                maxDelaySeconds?: number;
+                jitter?: boolean;
+            };
+            /** Format: int32 */
+            timeoutSeconds?: number;
+            catch?: {
+                errors: string[];
+                next: string;
+            }[];
+        } | {
+            /** @constant */
+            type: "choice";
+            choices: {
+                when: unknown;
+                next: string;
+            }[];
+            default?: string;
+        } | {
+            /** @constant */
+            type: "parallel";
+            branches: components["schemas"]["StepGraphOutput"][];
+            next?: string;
+            end?: boolean;
+        } | {
+            /** @constant */
+            type: "map";
+            itemsPath: string;
+            /** Format: int32 */
+            maxConcurrency?: number;
+            iterator: components["schemas"]["StepGraphOutput"];
+            next?: string;
+            end?: boolean;
+        } | {
+            /** @constant */
+            type: "approval";
+            approvers?: {
+                roles?: string[];
+                users?: string[];
+            };
+            message?: string;
+            /** Format: int32 */
+            timeoutSeconds?: number;
+            allowRequesterApproval?: boolean;
+            catch?: {
+                errors: string[];
+                next: string;
+            }[];
+            next?: string;
+            end?: boolean;
+        } | {
+            /** @constant */
+            type: "wait";
+            /** Format: int32 */
+            seconds: number;
+            next?: string;
+            end?: boolean;
+        } | {
+            /** @constant */
+            type: "succeed";
+        } | {
+            /** @constant */
+            type: "fail";
+            error: string;
+            cause?: string;
+        };
+        /** @description A step graph: `{startAt, steps}` */
+        StepGraphOutput: {
+            startAt: string;
+            steps: {
+                [key: string]: components["schemas"]["WorkflowStepOutput"];
+            };
+        };
+        /** @description A workflow definition */
+        Workflow: {
+            name: string;
+            description?: string;
+            inputSchema?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+            startAt: string;
+            steps: {
+                [key: string]: components["schemas"]["WorkflowStep"];
+            };
+            /** Format: int32 */
+            timeoutSeconds?: number;
         };
         /** @description One step of a workflow, by `type` */
         WorkflowStep: {
@@ -1135,6 +1569,249 @@ export interface components {
             startAt: string;
             steps: {
                 [key: string]: components["schemas"]["WorkflowStep"];
+            };
+        };
+        WorkflowVersionOutput: {
+            workflowId: string;
+            /** Format: int64 */
+            version: number;
+            definition: components["schemas"]["WorkflowOutput"];
+            /** @description Workflows: the agent and tool versions this version runs */
+            pins?: {
+                agents: {
+                    [key: string]: number;
+                };
+                tools: {
+                    [key: string]: number;
+                };
+            };
+            /** @description Workflows: the compiled Amazon States Language */
+            asl?: {
+                [key: string]: unknown;
+            };
+            /** Format: int64 */
+            rolledBackFrom?: number;
+            /** @description ISO 8601 date-time */
+            createdAt: string;
+            createdBy: string;
+        };
+        WorkflowDiffOutput: {
+            /** Format: int64 */
+            from?: number;
+            /** Format: int64 */
+            to?: number;
+            added: string[];
+            removed: string[];
+            changed: {
+                stepId: string;
+                fields: string[];
+            }[];
+            topLevel: {
+                field: string;
+            }[];
+        };
+        PromotionAppliedOutput: {
+            /** @constant */
+            status: "applied";
+            workflow: components["schemas"]["WorkflowDetailOutput"];
+        };
+        PromotionPendingOutput: {
+            /** @constant */
+            status: "pending";
+            approval: components["schemas"]["ApprovalOutput"];
+        };
+        ApprovalOutput: {
+            approvalId: string;
+            /** @enum {string} */
+            kind: "step" | "promotion";
+            /** @enum {string} */
+            status: "pending" | "approved" | "rejected" | "expired" | "cancelled";
+            workflowId: string;
+            executionId?: string;
+            stepId?: string;
+            /** Format: int64 */
+            version?: number;
+            /** @enum {string} */
+            environment?: "dev" | "staging" | "prod";
+            requestedBy: string;
+            requestedFor?: string;
+            message?: string;
+            approvers?: {
+                roles?: string[];
+                users?: string[];
+            };
+            allowRequesterApproval?: boolean;
+            /** @description ISO 8601 date-time */
+            expiresAt?: string;
+            decidedBy?: string;
+            comment?: string;
+            /** @description ISO 8601 date-time */
+            createdAt: string;
+            /** @description ISO 8601 date-time */
+            decidedAt?: string;
+        };
+        ExecutionStartedOutput: {
+            executionId: string;
+            /** @enum {string} */
+            status: "RUNNING" | "WAITING_APPROVAL" | "SUCCEEDED" | "FAILED" | "CANCELLED" | "TIMED_OUT";
+            /** Format: int64 */
+            workflowVersion?: number;
+            /** @enum {string} */
+            environment?: "dev" | "staging" | "prod";
+        };
+        ExecutionOutput: {
+            executionId: string;
+            workflowId: string;
+            /** Format: int64 */
+            workflowVersion: number;
+            /** @enum {string} */
+            environment: "dev" | "staging" | "prod";
+            /** @enum {string} */
+            status: "RUNNING" | "WAITING_APPROVAL" | "SUCCEEDED" | "FAILED" | "CANCELLED" | "TIMED_OUT";
+            input: unknown;
+            output?: unknown;
+            error?: {
+                error: string;
+                cause: string;
+            };
+            usage: {
+                /** Format: int64 */
+                inputTokens: number;
+                /** Format: int64 */
+                outputTokens: number;
+            };
+            /** @description Decimal USD, exact */
+            costUsd: string;
+            /** Format: int64 */
+            costMicros: number;
+            /** @description ISO 8601 date-time */
+            startedAt: string;
+            /** @description ISO 8601 date-time */
+            endedAt?: string;
+            startedBy: string;
+            /** @description Started through an API key: the user who created it */
+            startedFor?: string;
+        };
+        ExecutionDetailOutput: {
+            executionId: string;
+            workflowId: string;
+            /** Format: int64 */
+            workflowVersion: number;
+            /** @enum {string} */
+            environment: "dev" | "staging" | "prod";
+            /** @enum {string} */
+            status: "RUNNING" | "WAITING_APPROVAL" | "SUCCEEDED" | "FAILED" | "CANCELLED" | "TIMED_OUT";
+            input: unknown;
+            output?: unknown;
+            error?: {
+                error: string;
+                cause: string;
+            };
+            usage: {
+                /** Format: int64 */
+                inputTokens: number;
+                /** Format: int64 */
+                outputTokens: number;
+            };
+            /** @description Decimal USD, exact */
+            costUsd: string;
+            /** Format: int64 */
+            costMicros: number;
+            /** @description ISO 8601 date-time */
+            startedAt: string;
+            /** @description ISO 8601 date-time */
+            endedAt?: string;
+            startedBy: string;
+            /** @description Started through an API key: the user who created it */
+            startedFor?: string;
+            steps: components["schemas"]["ExecutionStepOutput"][];
+        };
+        ExecutionStepOutput: {
+            stepId: string;
+            /** @description `stepId`, or `stepId[index]` inside a map */
+            stepKey: string;
+            type: string;
+            /** @enum {string} */
+            status: "RUNNING" | "SUCCEEDED" | "FAILED" | "WAITING_APPROVAL" | "CANCELLED";
+            /** Format: int64 */
+            attempts: number;
+            /** @description ISO 8601 date-time */
+            startedAt: string;
+            /** @description ISO 8601 date-time */
+            endedAt?: string;
+            output?: unknown;
+            error?: {
+                error: string;
+                cause: string;
+            };
+            usage?: {
+                /** Format: int64 */
+                inputTokens: number;
+                /** Format: int64 */
+                outputTokens: number;
+            };
+            costUsd?: string;
+            durationMs?: number;
+            /** @description The pinned definition it ran */
+            ref?: {
+                id: string;
+                /** Format: int64 */
+                version: number;
+            };
+        };
+        UsageOutput: {
+            /** @description YYYY-MM */
+            month: string;
+            total: {
+                /** Format: int64 */
+                executions: number;
+                /** Format: int64 */
+                inputTokens: number;
+                /** Format: int64 */
+                outputTokens: number;
+                costUsd: string;
+                /** Format: int64 */
+                costMicros: number;
+            };
+            byWorkflow: {
+                /** Format: int64 */
+                executions: number;
+                /** Format: int64 */
+                inputTokens: number;
+                /** Format: int64 */
+                outputTokens: number;
+                costUsd: string;
+                /** Format: int64 */
+                costMicros: number;
+                id: string;
+            }[];
+            byAgent: {
+                /** Format: int64 */
+                executions: number;
+                /** Format: int64 */
+                inputTokens: number;
+                /** Format: int64 */
+                outputTokens: number;
+                costUsd: string;
+                /** Format: int64 */
+                costMicros: number;
+                id: string;
+            }[];
+            byTeam: {
+                /** Format: int64 */
+                executions: number;
+                /** Format: int64 */
+                inputTokens: number;
+                /** Format: int64 */
+                outputTokens: number;
+                costUsd: string;
+                /** Format: int64 */
+                costMicros: number;
+                id: string;
+            }[];
+            plan: {
+                name: string;
+                executionsPerMonth?: number | null;
             };
         };
     };
@@ -1319,6 +1996,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1423,6 +2102,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1503,6 +2184,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description Where the created resource (or the thing to poll) lives */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1531,6 +2214,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1649,6 +2334,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1768,6 +2455,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1890,6 +2579,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1969,6 +2660,8 @@ export interface operations {
             /** @description Invited */
             201: {
                 headers: {
+                    /** @description Where the created resource (or the thing to poll) lives */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1997,6 +2690,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2115,6 +2810,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2212,6 +2909,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2330,6 +3029,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2449,6 +3150,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2527,6 +3230,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description Where the created resource (or the thing to poll) lives */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2552,6 +3257,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2667,6 +3374,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2764,6 +3473,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2878,6 +3589,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2895,6 +3608,15 @@ export interface operations {
             };
             /** @description Not found in this tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another team has that name */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2978,6 +3700,8 @@ export interface operations {
                             description?: string;
                             permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
                             builtIn: boolean;
+                            createdAt?: string;
+                            updatedAt?: string;
                         }[];
                         nextCursor?: string;
                     };
@@ -2995,6 +3719,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3073,6 +3799,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description Where the created resource (or the thing to poll) lives */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3081,6 +3809,8 @@ export interface operations {
                         description?: string;
                         permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
                         builtIn: boolean;
+                        createdAt?: string;
+                        updatedAt?: string;
                     };
                 };
             };
@@ -3096,6 +3826,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3194,6 +3926,8 @@ export interface operations {
                         description?: string;
                         permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
                         builtIn: boolean;
+                        createdAt?: string;
+                        updatedAt?: string;
                     };
                 };
             };
@@ -3209,6 +3943,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3305,6 +4041,8 @@ export interface operations {
                         description?: string;
                         permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
                         builtIn: boolean;
+                        createdAt?: string;
+                        updatedAt?: string;
                     };
                 };
             };
@@ -3320,6 +4058,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3426,6 +4166,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3550,6 +4292,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3629,6 +4373,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description Where the created resource (or the thing to poll) lives */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3660,6 +4406,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3757,6 +4505,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3876,6 +4626,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3994,6 +4746,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4088,6 +4842,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description Where the created resource (or the thing to poll) lives */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4112,6 +4868,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4209,6 +4967,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4300,24 +5060,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: {
-                            seq: number;
-                            at: string;
-                            actor: {
-                                id: string;
-                                type: string;
-                            };
-                            action: string;
-                            resourceType: string;
-                            resourceId: string;
-                            before?: unknown;
-                            after?: unknown;
-                            sourceIp: string;
-                            userAgent: string;
-                            requestId: string;
-                            prevHash: string;
-                            hash: string;
-                        }[];
+                        items: components["schemas"]["AuditRecordOutput"][];
                         nextCursor?: string;
                     };
                 };
@@ -4334,6 +5077,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4407,15 +5152,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        ok: boolean;
-                        checked: number;
-                        headSeq: number;
-                        firstBroken?: {
-                            seq: number;
-                            reason: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["AuditVerdictOutput"];
                 };
             };
             /** @description Invalid request (problem+json naming the fields) */
@@ -4430,6 +5167,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4507,13 +5246,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: ({
-                            agentId: string;
-                            version: number;
-                            name: string;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
+                        items: components["schemas"]["AgentDetailOutput"][];
                         nextCursor?: string;
                     };
                 };
@@ -4530,6 +5263,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4597,57 +5332,19 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    name: string;
-                    description?: string;
-                    /** @enum {string} */
-                    provider: "bedrock" | "openai" | "scripted";
-                    model: string;
-                    systemPrompt?: string;
-                    tools?: string[];
-                    temperature?: number;
-                    /** Format: int32 */
-                    maxTokens?: number;
-                    /**
-                     * Format: int32
-                     * @default 8
-                     */
-                    maxToolCalls?: number;
-                    baseUrl?: string;
-                    apiKeySecret?: string;
-                    script?: {
-                        match?: string;
-                        reply: string;
-                        toolCalls?: {
-                            toolId: string;
-                            args: {
-                                [key: string]: components["schemas"]["JsonValue"];
-                            };
-                        }[];
-                        usage?: {
-                            /** Format: int32 */
-                            inputTokens: number;
-                            /** Format: int32 */
-                            outputTokens: number;
-                        };
-                    }[];
-                };
+                "application/json": components["schemas"]["Agent"];
             };
         };
         responses: {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description Where the created resource (or the thing to poll) lives */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        agentId: string;
-                        version: number;
-                        name: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["AgentDetailOutput"];
                 };
             };
             /** @description Invalid request (problem+json naming the fields) */
@@ -4662,6 +5359,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4746,13 +5445,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        agentId: string;
-                        version: number;
-                        name: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["AgentDetailOutput"];
                 };
             };
             /** @description Invalid request (problem+json naming the fields) */
@@ -4767,6 +5460,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4845,41 +5540,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    name: string;
-                    description?: string;
-                    /** @enum {string} */
-                    provider: "bedrock" | "openai" | "scripted";
-                    model: string;
-                    systemPrompt?: string;
-                    tools?: string[];
-                    temperature?: number;
-                    /** Format: int32 */
-                    maxTokens?: number;
-                    /**
-                     * Format: int32
-                     * @default 8
-                     */
-                    maxToolCalls?: number;
-                    baseUrl?: string;
-                    apiKeySecret?: string;
-                    script?: {
-                        match?: string;
-                        reply: string;
-                        toolCalls?: {
-                            toolId: string;
-                            args: {
-                                [key: string]: components["schemas"]["JsonValue"];
-                            };
-                        }[];
-                        usage?: {
-                            /** Format: int32 */
-                            inputTokens: number;
-                            /** Format: int32 */
-                            outputTokens: number;
-                        };
-                    }[];
-                };
+                "application/json": components["schemas"]["Agent"];
             };
         };
         responses: {
@@ -4889,13 +5550,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        agentId: string;
-                        version: number;
-                        name: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["AgentDetailOutput"];
                 };
             };
             /** @description Invalid request (problem+json naming the fields) */
@@ -4910,6 +5565,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5016,6 +5673,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5111,7 +5770,13 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["AgentVersionOutput"][];
+                        /** @description Pass as `cursor` for the next page; absent on the last */
+                        nextCursor?: string;
+                    };
+                };
             };
             /** @description Invalid request (problem+json naming the fields) */
             400: {
@@ -5125,6 +5790,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5209,7 +5876,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AgentVersionOutput"];
+                };
             };
             /** @description Invalid request (problem+json naming the fields) */
             400: {
@@ -5223,6 +5892,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5309,13 +5980,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: ({
-                            toolId: string;
-                            version: number;
-                            name: string;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
+                        items: components["schemas"]["ToolDetailOutput"][];
                         nextCursor?: string;
                     };
                 };
@@ -5332,6 +5997,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5399,55 +6066,19 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    name: string;
-                    description?: string;
-                    inputSchema: {
-                        [key: string]: components["schemas"]["JsonValue"];
-                    };
-                    /** @constant */
-                    type: "http";
-                    /** @enum {string} */
-                    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-                    url: string;
-                    headers?: {
-                        [key: string]: string;
-                    };
-                    authSecret?: string;
-                    /**
-                     * Format: int32
-                     * @default 10000
-                     */
-                    timeoutMs?: number;
-                    /** @default false */
-                    allowPrivateNetwork?: boolean;
-                } | {
-                    name: string;
-                    description?: string;
-                    inputSchema: {
-                        [key: string]: components["schemas"]["JsonValue"];
-                    };
-                    /** @constant */
-                    type: "builtin";
-                    /** @enum {string} */
-                    builtin: "echo" | "current_time" | "json_extract" | "uuid" | "sum";
-                };
+                "application/json": components["schemas"]["Tool"];
             };
         };
         responses: {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description Where the created resource (or the thing to poll) lives */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        toolId: string;
-                        version: number;
-                        name: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ToolDetailOutput"];
                 };
             };
             /** @description Invalid request (problem+json naming the fields) */
@@ -5462,6 +6093,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5546,13 +6179,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        toolId: string;
-                        version: number;
-                        name: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ToolDetailOutput"];
                 };
             };
             /** @description Invalid request (problem+json naming the fields) */
@@ -5567,6 +6194,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5645,39 +6274,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    name: string;
-                    description?: string;
-                    inputSchema: {
-                        [key: string]: components["schemas"]["JsonValue"];
-                    };
-                    /** @constant */
-                    type: "http";
-                    /** @enum {string} */
-                    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-                    url: string;
-                    headers?: {
-                        [key: string]: string;
-                    };
-                    authSecret?: string;
-                    /**
-                     * Format: int32
-                     * @default 10000
-                     */
-                    timeoutMs?: number;
-                    /** @default false */
-                    allowPrivateNetwork?: boolean;
-                } | {
-                    name: string;
-                    description?: string;
-                    inputSchema: {
-                        [key: string]: components["schemas"]["JsonValue"];
-                    };
-                    /** @constant */
-                    type: "builtin";
-                    /** @enum {string} */
-                    builtin: "echo" | "current_time" | "json_extract" | "uuid" | "sum";
-                };
+                "application/json": components["schemas"]["Tool"];
             };
         };
         responses: {
@@ -5687,13 +6284,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        toolId: string;
-                        version: number;
-                        name: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ToolDetailOutput"];
                 };
             };
             /** @description Invalid request (problem+json naming the fields) */
@@ -5708,6 +6299,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5814,6 +6407,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5909,7 +6504,13 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ToolVersionOutput"][];
+                        /** @description Pass as `cursor` for the next page; absent on the last */
+                        nextCursor?: string;
+                    };
+                };
             };
             /** @description Invalid request (problem+json naming the fields) */
             400: {
@@ -5923,6 +6524,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6007,7 +6610,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ToolVersionOutput"];
+                };
             };
             /** @description Invalid request (problem+json naming the fields) */
             400: {
@@ -6021,6 +6626,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6107,13 +6714,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: ({
-                            workflowId: string;
-                            version: number;
-                            name: string;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
+                        items: components["schemas"]["WorkflowDetailOutput"][];
                         nextCursor?: string;
                     };
                 };
@@ -6130,6 +6731,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6197,35 +6800,19 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    name: string;
-                    description?: string;
-                    inputSchema?: {
-                        [key: string]: components["schemas"]["JsonValue"];
-                    };
-                    startAt: string;
-                    steps: {
-                        [key: string]: components["schemas"]["WorkflowStep"];
-                    };
-                    /** Format: int32 */
-                    timeoutSeconds?: number;
-                };
+                "application/json": components["schemas"]["Workflow"];
             };
         };
         responses: {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description Where the created resource (or the thing to poll) lives */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        workflowId: string;
-                        version: number;
-                        name: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowDetailOutput"];
                 };
             };
             /** @description Invalid request (problem+json naming the fields) */
@@ -6240,6 +6827,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6255,7 +6844,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too large */
+            /** @description The body, or the compiled state machine, is too large */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -6324,13 +6913,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        workflowId: string;
-                        version: number;
-                        name: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowDetailOutput"];
                 };
             };
             /** @description Invalid request (problem+json naming the fields) */
@@ -6345,6 +6928,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6423,19 +7008,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    name: string;
-                    description?: string;
-                    inputSchema?: {
-                        [key: string]: components["schemas"]["JsonValue"];
-                    };
-                    startAt: string;
-                    steps: {
-                        [key: string]: components["schemas"]["WorkflowStep"];
-                    };
-                    /** Format: int32 */
-                    timeoutSeconds?: number;
-                };
+                "application/json": components["schemas"]["Workflow"];
             };
         };
         responses: {
@@ -6445,13 +7018,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        workflowId: string;
-                        version: number;
-                        name: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowDetailOutput"];
                 };
             };
             /** @description Invalid request (problem+json naming the fields) */
@@ -6466,6 +7033,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6572,6 +7141,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6667,7 +7238,13 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["WorkflowVersionOutput"][];
+                        /** @description Pass as `cursor` for the next page; absent on the last */
+                        nextCursor?: string;
+                    };
+                };
             };
             /** @description Invalid request (problem+json naming the fields) */
             400: {
@@ -6681,6 +7258,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6765,7 +7344,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WorkflowVersionOutput"];
+                };
             };
             /** @description Invalid request (problem+json naming the fields) */
             400: {
@@ -6779,6 +7360,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6865,7 +7448,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WorkflowDiffOutput"];
+                };
             };
             /** @description Invalid request (problem+json naming the fields) */
             400: {
@@ -6879,6 +7464,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6967,16 +7554,12 @@ export interface operations {
             /** @description New version */
             201: {
                 headers: {
+                    /** @description Where the created resource (or the thing to poll) lives */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        workflowId: string;
-                        version: number;
-                        name: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowDetailOutput"];
                 };
             };
             /** @description Invalid request (problem+json naming the fields) */
@@ -6991,6 +7574,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7092,39 +7677,19 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PromotionAppliedOutput"];
+                };
             };
             /** @description Waiting for approval (prod) */
             202: {
                 headers: {
+                    /** @description Where the created resource (or the thing to poll) lives */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        approvalId: string;
-                        /** @enum {string} */
-                        kind: "step" | "promotion";
-                        /** @enum {string} */
-                        status: "pending" | "approved" | "rejected" | "expired" | "cancelled";
-                        workflowId: string;
-                        executionId?: string;
-                        stepId?: string;
-                        version?: number;
-                        /** @enum {string} */
-                        environment?: "dev" | "staging" | "prod";
-                        requestedBy: string;
-                        message?: string;
-                        approvers?: {
-                            roles?: string[];
-                            users?: string[];
-                        };
-                        allowRequesterApproval?: boolean;
-                        expiresAt?: string;
-                        decidedBy?: string;
-                        comment?: string;
-                        createdAt: string;
-                        decidedAt?: string;
-                    };
+                    "application/json": components["schemas"]["PromotionPendingOutput"];
                 };
             };
             /** @description Invalid request (problem+json naming the fields) */
@@ -7139,6 +7704,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7234,31 +7801,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: {
-                            approvalId: string;
-                            /** @enum {string} */
-                            kind: "step" | "promotion";
-                            /** @enum {string} */
-                            status: "pending" | "approved" | "rejected" | "expired" | "cancelled";
-                            workflowId: string;
-                            executionId?: string;
-                            stepId?: string;
-                            version?: number;
-                            /** @enum {string} */
-                            environment?: "dev" | "staging" | "prod";
-                            requestedBy: string;
-                            message?: string;
-                            approvers?: {
-                                roles?: string[];
-                                users?: string[];
-                            };
-                            allowRequesterApproval?: boolean;
-                            expiresAt?: string;
-                            decidedBy?: string;
-                            comment?: string;
-                            createdAt: string;
-                            decidedAt?: string;
-                        }[];
+                        items: components["schemas"]["ApprovalOutput"][];
                         nextCursor?: string;
                     };
                 };
@@ -7275,6 +7818,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7358,31 +7903,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        approvalId: string;
-                        /** @enum {string} */
-                        kind: "step" | "promotion";
-                        /** @enum {string} */
-                        status: "pending" | "approved" | "rejected" | "expired" | "cancelled";
-                        workflowId: string;
-                        executionId?: string;
-                        stepId?: string;
-                        version?: number;
-                        /** @enum {string} */
-                        environment?: "dev" | "staging" | "prod";
-                        requestedBy: string;
-                        message?: string;
-                        approvers?: {
-                            roles?: string[];
-                            users?: string[];
-                        };
-                        allowRequesterApproval?: boolean;
-                        expiresAt?: string;
-                        decidedBy?: string;
-                        comment?: string;
-                        createdAt: string;
-                        decidedAt?: string;
-                    };
+                    "application/json": components["schemas"]["ApprovalOutput"];
                 };
             };
             /** @description Invalid request (problem+json naming the fields) */
@@ -7397,6 +7918,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7509,14 +8032,14 @@ export interface operations {
             /** @description Started (or the same execution, on a replay) */
             202: {
                 headers: {
+                    /** @description Where the created resource (or the thing to poll) lives */
+                    Location?: string;
+                    /** @description `true` when this answer replays an earlier request with the same key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        executionId: string;
-                        /** @enum {string} */
-                        status: "RUNNING" | "WAITING_APPROVAL" | "SUCCEEDED" | "FAILED" | "CANCELLED" | "TIMED_OUT";
-                    };
+                    "application/json": components["schemas"]["ExecutionStartedOutput"];
                 };
             };
             /** @description Invalid request (problem+json naming the fields) */
@@ -7530,6 +8053,17 @@ export interface operations {
             };
             /** @description Missing or invalid credential */
             401: {
+                headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The monthly budget is spent and its hard stop is on */
+            402: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7585,6 +8119,8 @@ export interface operations {
             /** @description Monthly execution quota used up */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7636,20 +8172,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: ({
-                            executionId: string;
-                            workflowId: string;
-                            workflowVersion: number;
-                            /** @enum {string} */
-                            environment: "dev" | "staging" | "prod";
-                            /** @enum {string} */
-                            status: "RUNNING" | "WAITING_APPROVAL" | "SUCCEEDED" | "FAILED" | "CANCELLED" | "TIMED_OUT";
-                            costUsd: string;
-                            startedAt: string;
-                            endedAt?: string;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
+                        items: components["schemas"]["ExecutionOutput"][];
+                        /** @description Pass as `cursor` for the next page; absent on the last */
                         nextCursor?: string;
                     };
                 };
@@ -7666,6 +8190,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7741,20 +8267,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        executionId: string;
-                        workflowId: string;
-                        workflowVersion: number;
-                        /** @enum {string} */
-                        environment: "dev" | "staging" | "prod";
-                        /** @enum {string} */
-                        status: "RUNNING" | "WAITING_APPROVAL" | "SUCCEEDED" | "FAILED" | "CANCELLED" | "TIMED_OUT";
-                        costUsd: string;
-                        startedAt: string;
-                        endedAt?: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ExecutionDetailOutput"];
                 };
             };
             /** @description Invalid request (problem+json naming the fields) */
@@ -7769,6 +8282,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7853,20 +8368,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        executionId: string;
-                        workflowId: string;
-                        workflowVersion: number;
-                        /** @enum {string} */
-                        environment: "dev" | "staging" | "prod";
-                        /** @enum {string} */
-                        status: "RUNNING" | "WAITING_APPROVAL" | "SUCCEEDED" | "FAILED" | "CANCELLED" | "TIMED_OUT";
-                        costUsd: string;
-                        startedAt: string;
-                        endedAt?: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ExecutionOutput"];
                 };
             };
             /** @description Invalid request (problem+json naming the fields) */
@@ -7881,6 +8383,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7973,7 +8477,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UsageOutput"];
+                };
             };
             /** @description Invalid request (problem+json naming the fields) */
             400: {
@@ -7987,6 +8493,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8086,6 +8594,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8193,6 +8703,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8282,6 +8794,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description Where the created resource (or the thing to poll) lives */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8292,6 +8806,7 @@ export interface operations {
                         environment: "dev" | "staging" | "prod";
                         url: string;
                         secret: string;
+                        description?: string;
                         createdAt: string;
                     };
                 };
@@ -8308,6 +8823,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8414,6 +8931,8 @@ export interface operations {
             /** @description Missing or invalid credential */
             401: {
                 headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8504,9 +9023,13 @@ export interface operations {
             /** @description Started (or the same execution, on a replay) */
             202: {
                 headers: {
+                    /** @description `true` when this answer replays an earlier request with the same key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ExecutionStartedOutput"];
+                };
             };
             /** @description The body is not a JSON object */
             400: {
@@ -8581,7 +9104,24 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        openapi: string;
+                        info: {
+                            title: string;
+                            version: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        paths: {
+                            [key: string]: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
             };
             /** @description The body is larger than 262144 bytes */
             413: {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 const generated = '.openapi/meridian.d.ts';
 execFileSync(
   'tools/openapi-types/node_modules/.bin/openapi-typescript',
-  ['.openapi/openapi.json', '-o', generated],
+  ['.openapi/openapi.json', '-o', generated, '--default-non-nullable=false'],
   {
     stdio: ['ignore', 'ignore', 'inherit'],
   },

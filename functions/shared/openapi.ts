@@ -325,6 +325,7 @@ export function buildOpenApi(routes: readonly Route[], info: { title: string; ve
     const operationId = operationIdOf(route);
     const hint = pascal(operationId);
     tags.add(route.tag);
+    const standard = standardResponses(route);
     const declared: Record<string, JsonObject> = {};
     for (const [status, r] of Object.entries(route.responses)) {
       const headers = headerObjects(r.headers);
@@ -334,13 +335,15 @@ export function buildOpenApi(routes: readonly Route[], info: { title: string; ve
           ? problemContent
           : undefined;
       declared[status] = {
+        // A route's own words for a standard error keep the standard headers and body.
+        ...(r.schema ? {} : (standard[status] ?? {})),
         description: r.description,
         ...(headers ? { headers } : {}),
         ...(content ? { content } : {}),
       };
     }
     const responses = Object.fromEntries(
-      Object.entries({ ...standardResponses(route), ...declared }).sort(([a], [b]) => Number(a) - Number(b)),
+      Object.entries({ ...standard, ...declared }).sort(([a], [b]) => Number(a) - Number(b)),
     );
     const permission =
       route.auth === 'public'

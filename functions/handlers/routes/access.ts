@@ -11,7 +11,7 @@ import { createRole, deleteRole, getRole, listRoles, updateRole } from '#core/te
 import { createTeam, deleteTeam, getTeam, listTeams, updateTeam } from '#core/tenancy/teams.ts';
 import { deleteUser, getUser, inviteUser, listUsers, updateUser } from '#core/tenancy/users.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
-import { authErrors, idParam, listOf, pageOf, pageQuery, permission } from './schemas.ts';
+import { authErrors, created, idParam, listOf, pageOf, pageQuery, permission } from './schemas.ts';
 
 const userSchema = z.object({
   userId: z.string(),
@@ -36,6 +36,8 @@ const roleSchema = z.object({
   description: z.string().optional(),
   permissions: z.array(permission),
   builtIn: z.boolean(),
+  createdAt: z.string().optional(),
+  updatedAt: z.string().optional(),
 });
 const apiKeySchema = z.object({
   keyId: z.string(),
@@ -84,7 +86,7 @@ export const accessRoutes: Route[] = [
     auth: 'users:manage',
     body: z.strictObject({ email: z.email(), roles: roleList, teams: teamList.optional() }),
     responses: {
-      201: { description: 'Invited', schema: userSchema },
+      201: { description: 'Invited', schema: userSchema, headers: created },
       ...authErrors,
       409: { description: 'Email in use' },
     },
@@ -165,7 +167,7 @@ export const accessRoutes: Route[] = [
       members: z.array(idParam).max(90).optional(),
     }),
     responses: {
-      201: { description: 'Created', schema: teamSchema },
+      201: { description: 'Created', schema: teamSchema, headers: created },
       ...authErrors,
       409: { description: 'Name in use' },
     },
@@ -201,7 +203,12 @@ export const accessRoutes: Route[] = [
         members: z.array(idParam).max(90).optional(),
       })
       .refine((b) => Object.keys(b).length > 0, 'name, description or members is required'),
-    responses: { 200: { description: 'Updated', schema: teamSchema }, ...authErrors, ...notFound },
+    responses: {
+      200: { description: 'Updated', schema: teamSchema },
+      ...authErrors,
+      ...notFound,
+      409: { description: 'Another team has that name' },
+    },
     handler: async ({ principal, meta, params, body }) => ({
       status: 200,
       body: await updateTeam(store(), { principal, meta }, params.teamId, body),
@@ -246,7 +253,7 @@ export const accessRoutes: Route[] = [
       permissions: z.array(permission).min(1),
     }),
     responses: {
-      201: { description: 'Created', schema: roleSchema },
+      201: { description: 'Created', schema: roleSchema, headers: created },
       ...authErrors,
       409: { description: 'Name in use' },
     },
@@ -329,7 +336,7 @@ export const accessRoutes: Route[] = [
       expiresAt: z.iso.datetime({ offset: true }),
     }),
     responses: {
-      201: { description: 'Created', schema: apiKeySchema.extend({ key: z.string() }) },
+      201: { description: 'Created', schema: apiKeySchema.extend({ key: z.string() }), headers: created },
       ...authErrors,
     },
     handler: async ({ principal, meta, body }) => {

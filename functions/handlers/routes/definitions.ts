@@ -13,7 +13,8 @@ import {
 } from '#core/versioning/definitions.ts';
 import type { Head, Version } from '#core/versioning/model.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
-import { authErrors, idParam, listOf, pageOf, pageQuery } from './schemas.ts';
+import { authErrors, created, idParam, listOf, pageOf, pageQuery } from './schemas.ts';
+import { agentVersionView, agentView, pageOfItems, toolVersionView, toolView } from './views.ts';
 
 type CatalogKind = 'agent' | 'tool';
 
@@ -55,12 +56,14 @@ const catalog = () => ({ definitions: adapters().definitions });
 
 function catalogRoutes(kind: CatalogKind, doc: z.ZodType): Route[] {
   const plural = `/${kind}s`;
+  const a = `${kind === 'agent' ? 'an' : 'a'} ${kind}`;
   const idName = `${kind}Id` as const;
   const read = `${kind}s:read` as Permission;
   const write = `${kind}s:write` as Permission;
   const params = z.strictObject({ [idName]: idParam });
   const idOf = (p: Record<string, string>) => p[idName] ?? '';
-  const view = z.looseObject({ [idName]: z.string(), version: z.number(), name: z.string() });
+  const view = kind === 'agent' ? agentView : toolView;
+  const versionSchema = kind === 'agent' ? agentVersionView : toolVersionView;
   const notFound = { 404: { description: `No such ${kind} in this tenant` } };
   return [
     defineRoute({
@@ -79,12 +82,12 @@ function catalogRoutes(kind: CatalogKind, doc: z.ZodType): Route[] {
     defineRoute({
       method: 'POST',
       path: plural,
-      summary: `Create a ${kind} (version 1)`,
+      summary: `Create ${a} (version 1)`,
       tag: `${kind}s`,
       auth: write,
       body: jsonObject,
       bodyDoc: doc,
-      responses: { 201: { description: 'Created', schema: view }, ...authErrors },
+      responses: { 201: { description: 'Created', schema: view, headers: created }, ...authErrors },
       handler: async ({ principal, meta, body }) => {
         const head = await createDefinition(catalog(), { principal, meta }, kind, body);
         return { status: 201, body: headView(kind, head), headers: { location: `${plural}/${head.id}` } };
@@ -93,7 +96,7 @@ function catalogRoutes(kind: CatalogKind, doc: z.ZodType): Route[] {
     defineRoute({
       method: 'GET',
       path: `${plural}/{${idName}}`,
-      summary: `Read a ${kind} (latest version)`,
+      summary: `Read ${a} (latest version)`,
       tag: `${kind}s`,
       auth: read,
       params,
@@ -106,7 +109,7 @@ function catalogRoutes(kind: CatalogKind, doc: z.ZodType): Route[] {
     defineRoute({
       method: 'PUT',
       path: `${plural}/{${idName}}`,
-      summary: `Replace a ${kind}: creates a new immutable version`,
+      summary: `Replace ${a}: creates a new immutable version`,
       tag: `${kind}s`,
       auth: write,
       params,
@@ -121,7 +124,7 @@ function catalogRoutes(kind: CatalogKind, doc: z.ZodType): Route[] {
     defineRoute({
       method: 'DELETE',
       path: `${plural}/{${idName}}`,
-      summary: `Delete a ${kind} (refused while a live workflow version uses it)`,
+      summary: `Delete ${a} (refused while a live workflow version uses it)`,
       tag: `${kind}s`,
       auth: write,
       params,
@@ -139,12 +142,16 @@ function catalogRoutes(kind: CatalogKind, doc: z.ZodType): Route[] {
     defineRoute({
       method: 'GET',
       path: `${plural}/{${idName}}/versions`,
-      summary: `List a ${kind}'s versions, newest first`,
+      summary: `List ${a}'s versions, newest first`,
       tag: `${kind}s`,
       auth: read,
       params,
       query: pageQuery,
-      responses: { 200: { description: 'Versions' }, ...authErrors, ...notFound },
+      responses: {
+        200: { description: 'Versions', schema: pageOfItems(versionSchema) },
+        ...authErrors,
+        ...notFound,
+      },
       handler: async ({ principal, params: p, query }) => {
         const page = await listDefinitionVersions(
           catalog(),
@@ -159,11 +166,11 @@ function catalogRoutes(kind: CatalogKind, doc: z.ZodType): Route[] {
     defineRoute({
       method: 'GET',
       path: `${plural}/{${idName}}/versions/{version}`,
-      summary: `Read one version of a ${kind}`,
+      summary: `Read one version of ${a}`,
       tag: `${kind}s`,
       auth: read,
       params: params.extend({ version: versionNumber }),
-      responses: { 200: { description: 'The version' }, ...authErrors, ...notFound },
+      responses: { 200: { description: 'The version', schema: versionSchema }, ...authErrors, ...notFound },
       handler: async ({ principal, params: p }) => ({
         status: 200,
         body: versionView(

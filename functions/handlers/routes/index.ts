@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { buildOpenApi } from '#shared/openapi.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
 import { accessRoutes } from './access.ts';
@@ -17,7 +18,16 @@ const openApiRoute = defineRoute({
   summary: 'This API as OpenAPI 3.1, generated from the schemas that validate requests',
   tag: 'platform',
   auth: 'public',
-  responses: { 200: { description: 'The OpenAPI document' } },
+  responses: {
+    200: {
+      description: 'The OpenAPI document',
+      schema: z.looseObject({
+        openapi: z.string(),
+        info: z.looseObject({ title: z.string(), version: z.string() }),
+        paths: z.record(z.string(), z.looseObject({})),
+      }),
+    },
+  },
   handler: async () => ({ status: 200, body: openApiDocument() }),
 });
 

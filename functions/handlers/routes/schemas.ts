@@ -29,6 +29,19 @@ export const authErrors = {
   403: { description: 'Missing permission, or the tenant is suspended' },
 } as const;
 
+/** The `Location` header of a 201 (or of a 202 that has something to poll). */
+export const created = {
+  Location: { description: 'Where the created resource (or the thing to poll) lives' },
+} as const;
+
+/** The header a replayed idempotent request carries. */
+export const replayed = {
+  'Idempotent-Replayed': {
+    description: '`true` when this answer replays an earlier request with the same key',
+    schema: { type: 'string', enum: ['true'] },
+  },
+} as const;
+
 /** A page request from the parsed query. */
 export function pageOf(query: { limit: number; cursor?: string | undefined }) {
   return { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) };

@@ -4,7 +4,8 @@ import { ENVIRONMENTS } from '#core/versioning/model.ts';
 import { createWebhook, deleteWebhook, receiveWebhook } from '#core/webhooks/webhooks.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
 import { jsonObject } from './definitions.ts';
-import { authErrors, idParam } from './schemas.ts';
+import { authErrors, created, idParam, replayed } from './schemas.ts';
+import { executionStarted } from './views.ts';
 
 /** The public base URL the caller reached (API Gateway always serves https). */
 function baseUrl(headers: Readonly<Record<string, string | undefined>>): string {
@@ -35,8 +36,10 @@ export const webhookRoutes: Route[] = [
           environment: z.enum(ENVIRONMENTS),
           url: z.string(),
           secret: z.string(),
+          description: z.string().optional(),
           createdAt: z.string(),
         }),
+        headers: created,
       },
       ...authErrors,
       404: { description: 'No such workflow' },
@@ -93,7 +96,11 @@ export const webhookRoutes: Route[] = [
       },
     ],
     responses: {
-      202: { description: 'Started (or the same execution, on a replay)' },
+      202: {
+        description: 'Started (or the same execution, on a replay)',
+        schema: executionStarted,
+        headers: replayed,
+      },
       400: { description: 'The body is not a JSON object' },
       401: { description: 'Missing, invalid or stale signature, or no such webhook' },
     },
