@@ -303,7 +303,7 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Revoke an API key at once
+         * Revoke an API key; it stops working within the credential cache TTL (AUTH_CACHE_TTL_SECONDS, 30 s by default)
          * @description Needs the permission `apikeys:manage`.
          */
         delete: operations["deleteApikeysKeyId"];
@@ -4364,8 +4364,11 @@ export interface operations {
                 "application/json": {
                     name: string;
                     scopes: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
-                    /** Format: date-time */
-                    expiresAt: string;
+                    /**
+                     * Format: date-time
+                     * @description When the key stops working; at most a year ahead. Default: 90 days from now
+                     */
+                    expiresAt?: string;
                 };
             };
         };
@@ -8664,7 +8667,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    monthlyLimitUsd: string;
+                    monthlyLimitUsd: string | number;
                     alertThresholds?: number[];
                     hardStop?: boolean;
                 };

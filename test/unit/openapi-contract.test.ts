@@ -168,6 +168,17 @@ describe('the API document', () => {
     expect(summaries.filter((s) => /\ba [aeio]/i.test(s))).toEqual([]);
   });
 
+  it('says revocation takes up to the credential cache TTL, and that an API key expiry has a default', () => {
+    // Act
+    const revoke = doc.paths['/api-keys/{keyId}']?.delete?.summary;
+    const create = JSON.stringify(doc.paths['/api-keys']?.post?.requestBody);
+    // Assess
+    expect(revoke).toContain('AUTH_CACHE_TTL_SECONDS');
+    expect(revoke).not.toContain('at once');
+    expect(create).toContain('Default: 90 days');
+    expect(create).not.toContain('"required":["name","scopes","expiresAt"]');
+  });
+
   it('publishes the promotion answers as {status, approval} and {status, workflow}', () => {
     // Act
     const responses = doc.paths['/workflows/{workflowId}/promotions']?.post?.responses ?? {};

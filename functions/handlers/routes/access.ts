@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { adapters } from '#adapters/container.ts';
 import {
   createApiKey,
+  DEFAULT_KEY_LIFETIME_DAYS,
   listApiKeys,
   MAX_GRACE_SECONDS,
   revokeApiKey,
@@ -332,8 +333,13 @@ export const accessRoutes: Route[] = [
     auth: 'apikeys:manage',
     body: z.strictObject({
       name: z.string().trim().min(1).max(100),
-      scopes: z.array(permission).min(1),
-      expiresAt: z.iso.datetime({ offset: true }),
+      scopes: z.array(permission).min(1).max(50),
+      expiresAt: z.iso
+        .datetime({ offset: true })
+        .optional()
+        .describe(
+          `When the key stops working; at most a year ahead. Default: ${DEFAULT_KEY_LIFETIME_DAYS} days from now`,
+        ),
     }),
     responses: {
       201: { description: 'Created', schema: apiKeySchema.extend({ key: z.string() }), headers: created },
@@ -347,7 +353,8 @@ export const accessRoutes: Route[] = [
   defineRoute({
     method: 'DELETE',
     path: '/api-keys/{keyId}',
-    summary: 'Revoke an API key at once',
+    summary:
+      'Revoke an API key; it stops working within the credential cache TTL (AUTH_CACHE_TTL_SECONDS, 30 s by default)',
     tag: 'api-keys',
     auth: 'apikeys:manage',
     params: z.strictObject({ keyId: idParam }),

@@ -243,7 +243,18 @@ export const executionRoutes: Route[] = [
     tag: 'usage',
     auth: 'budgets:manage',
     body: z.strictObject({
-      monthlyLimitUsd: z.string().regex(/^\d{1,9}(\.\d{1,6})?$/, 'a decimal amount of USD, e.g. "250.00"'),
+      // A number is accepted too (clients send `250`); it is read as its decimal text, so at most
+      // six decimals survive exactly, as for the string form.
+      monthlyLimitUsd: z
+        .union([
+          z.string().max(16),
+          z
+            .number()
+            .min(0)
+            .max(999_999_999)
+            .transform((n) => String(n)),
+        ])
+        .pipe(z.string().regex(/^\d{1,9}(\.\d{1,6})?$/, 'a decimal amount of USD, e.g. "250.00" or 250')),
       alertThresholds: z.array(z.number().int().min(1).max(100)).max(10).optional(),
       hardStop: z.boolean().optional(),
     }),

@@ -170,7 +170,19 @@ export const workflowRoutes: Route[] = [
     tag: 'workflows',
     auth: 'workflows:read',
     params,
-    query: z.strictObject({ from: versionNumber, to: versionNumber }),
+    // A missing version would otherwise be reported as "received NaN": name what is needed.
+    query: z.strictObject({
+      from: z.coerce
+        .number({ error: 'required: the version number to compare from' })
+        .int()
+        .min(1)
+        .max(1_000_000),
+      to: z.coerce
+        .number({ error: 'required: the version number to compare to' })
+        .int()
+        .min(1)
+        .max(1_000_000),
+    }),
     responses: { 200: { description: 'The diff', schema: diffView }, ...authErrors, ...notFound },
     handler: async ({ principal, params: p, query }) => ({
       status: 200,
