@@ -342,6 +342,25 @@ export class Router {
       // Our dependency failed, not the caller's credential: say so, so clients retry instead of re-login.
       throw new TransientError('Credentials could not be checked right now; retry shortly.');
     }
+    if (route.auth !== 'public' && !principal) {
+      // RFC 6750: a sent token that failed says invalid_token (and why), so clients know to refresh.
+      const challenge =
+        authContext?.reason === 'expired-token'
+          ? 'Bearer error="invalid_token", error_description="The access token has expired"'
+          : authContext?.reason === 'invalid-token'
+            ? 'Bearer error="invalid_token", error_description="The access token is not valid"'
+            : 'Bearer';
+      throw new HttpError(
+        401,
+        'unauthenticated',
+        'Unauthorized',
+        authContext?.reason === 'expired-token'
+          ? 'The access token has expired; get a new one.'
+          : 'A valid bearer token or API key is required.',
+        [],
+        { 'www-authenticate': challenge },
+      );
+    }
     authorize(route.auth, principal, authContext?.tenantStatus);
 
     const params: Record<string, string> = {};

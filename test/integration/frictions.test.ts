@@ -1,6 +1,6 @@
 /**
- * Frictions a new user met with the first contract (issue 12), each fixed: an API key's default
- * expiry, a number budget, the diff naming a missing version.
+ * Frictions a new user met with the first contract (issue 12), each fixed: the 401 challenge, an API
+ * key's default expiry, a number budget, the diff naming a missing version.
  */
 import { describe, expect, it } from 'vitest';
 import { call, type Problem } from '../helpers/api.ts';
@@ -11,6 +11,19 @@ import { createWorkflow, expectCall, succeedWorkflowBody } from '../helpers/work
 const DAY_MS = 86_400_000;
 
 describe('frictions of the first contract', () => {
+  it('a refused token gets WWW-Authenticate: Bearer error="invalid_token"; no credential a bare Bearer challenge', async () => {
+    // Act
+    const garbage = await call<Problem>('GET', '/me', { token: 'not-a-jwt' });
+    const none = await call<Problem>('GET', '/me');
+    // Assess
+    expect(garbage.status).toBe(401);
+    expect(garbage.headers.get('www-authenticate')).toBe(
+      'Bearer error="invalid_token", error_description="The access token is not valid"',
+    );
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer');
+  });
+
   it('an API key created without expiresAt expires in 90 days', async () => {
     // Arrange
     const token = await accessToken('admin');
