@@ -760,7 +760,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Pending approvals (workflow steps and promotions), newest first
+         * Approvals (workflow steps and promotions) in one status, default pending, newest first
          * @description Needs the permission `approvals:decide`.
          */
         get: operations["getApprovals"];
@@ -7790,6 +7790,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                status?: "pending" | "approved" | "rejected" | "expired" | "cancelled";
             };
             header?: never;
             path?: never;

@@ -6,7 +6,19 @@ import { describe, expect, it } from 'vitest';
 import { call, type Problem } from '../helpers/api.ts';
 import { createTenant, uniqueName } from '../helpers/tenants.ts';
 import { accessToken } from '../helpers/tokens.ts';
-import { createWorkflow, expectCall, succeedWorkflowBody } from '../helpers/workflows.ts';
+import {
+  type ApprovalView,
+  approvalOf,
+  approvalWorkflowBody,
+  createWorkflow,
+  deployWorkflow,
+  type ExecutionView,
+  expectCall,
+  type ListView,
+  startExecution,
+  succeedWorkflowBody,
+  waitForApprovalStep,
+} from '../helpers/workflows.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -72,5 +84,40 @@ describe('frictions of the first contract', () => {
     ]);
     expect(neither.body.errors?.map((e) => e.path)).toEqual(['query.from', 'query.to']);
     expect(neither.text).not.toContain('NaN');
+  });
+
+  it('a cancelled execution ends its approval step, and GET /approvals?status= lists decided approvals', async () => {
+    // Arrange: one execution cancelled while it waits, one approved
+    const owner = await createTenant('approvals-status');
+    const token = await owner.token();
+    const workflowId = await deployWorkflow(token, approvalWorkflowBody({ allowRequesterApproval: true }));
+    const cancelledId = await startExecution({ token }, workflowId);
+    await waitForApprovalStep({ token }, cancelledId);
+    const approvedId = await startExecution({ token }, workflowId);
+    const toApprove = await approvalOf({ token }, approvedId);
+    // Act
+    await expectCall(200, 'POST', `/executions/${cancelledId}/cancel`, { token });
+    await expectCall(200, 'POST', `/approvals/${toApprove.approvalId}/decision`, {
+      token,
+      body: { decision: 'approve' },
+    });
+    const cancelled = await expectCall<ExecutionView>(200, 'GET', `/executions/${cancelledId}`, { token });
+    const list = async (status: string) =>
+      (await expectCall<ListView<ApprovalView>>(200, 'GET', `/approvals?status=${status}`, { token })).body
+        .items;
+    const [pending, approved, cancelledApprovals] = [
+      await list('pending'),
+      await list('approved'),
+      await list('cancelled'),
+    ];
+    const bad = await expectCall<Problem>(400, 'GET', '/approvals?status=maybe', { token });
+    // Assess
+    expect(cancelled.body.status).toBe('CANCELLED');
+    expect(cancelled.body.steps?.find((s) => s.type === 'approval')?.status).toBe('CANCELLED');
+    expect(pending).toEqual([]);
+    expect(approved.map((a) => a.executionId)).toEqual([approvedId]);
+    expect(approved[0]?.status).toBe('approved');
+    expect(cancelledApprovals.map((a) => [a.executionId, a.status])).toEqual([[cancelledId, 'cancelled']]);
+    expect(bad.body.errors?.map((e) => e.path)).toEqual(['query.status']);
   });
 });

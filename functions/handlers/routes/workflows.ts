@@ -239,14 +239,16 @@ export const workflowRoutes: Route[] = [
   defineRoute({
     method: 'GET',
     path: '/approvals',
-    summary: 'Pending approvals (workflow steps and promotions), newest first',
+    summary: 'Approvals (workflow steps and promotions) in one status, default pending, newest first',
     tag: 'approvals',
     auth: 'approvals:decide',
-    query: pageQuery,
+    query: pageQuery.extend({
+      status: z.enum(['pending', 'approved', 'rejected', 'expired', 'cancelled']).default('pending'),
+    }),
     responses: { 200: { description: 'Approvals', schema: listOf(approvalSchema) }, ...authErrors },
     handler: async ({ principal, query }) => ({
       status: 200,
-      body: await adapters().approvals.listPending(principal.tenantId, pageOf(query)),
+      body: await adapters().approvals.listByStatus(principal.tenantId, query.status, pageOf(query)),
     }),
   }),
   defineRoute({
