@@ -121,3 +121,34 @@ describe('frictions of the first contract', () => {
     expect(bad.body.errors?.map((e) => e.path)).toEqual(['query.status']);
   });
 });
+
+describe('GET /workflows/{id}/webhooks', () => {
+  it("lists the workflow's webhooks with their URLs and never their secrets", async () => {
+    // Arrange
+    const token = await accessToken('admin');
+    const workflowId = await createWorkflow(token, succeedWorkflowBody('hooks-list'));
+    const other = await createWorkflow(token, succeedWorkflowBody('hooks-other'));
+    const made = await expectCall<{ webhookId: string; secret: string }>(
+      201,
+      'POST',
+      `/workflows/${workflowId}/webhooks`,
+      { token, body: { environment: 'dev', description: 'from CI' } },
+    );
+    await expectCall(201, 'POST', `/workflows/${other}/webhooks`, { token, body: {} });
+    // Act
+    const listed = await expectCall<{ items: { webhookId: string; url: string; environment: string }[] }>(
+      200,
+      'GET',
+      `/workflows/${workflowId}/webhooks`,
+      { token },
+    );
+    const missing = await call<Problem>('GET', '/workflows/no-such-workflow/webhooks', { token });
+    // Assess
+    expect(listed.body.items.map((h) => [h.webhookId, h.environment])).toEqual([
+      [made.body.webhookId, 'dev'],
+    ]);
+    expect(listed.body.items[0]?.url).toMatch(new RegExp(`/hooks/${made.body.webhookId}$`));
+    expect(listed.text).not.toContain(made.body.secret);
+    expect(missing.status).toBe(404);
+  });
+});
