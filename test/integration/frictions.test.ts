@@ -10,14 +10,18 @@ import {
   type ApprovalView,
   approvalOf,
   approvalWorkflowBody,
+  createAgent,
   createWorkflow,
   deployWorkflow,
   type ExecutionView,
   expectCall,
   type ListView,
+  scriptedAgentBody,
   startExecution,
   succeedWorkflowBody,
   waitForApprovalStep,
+  waitForStatus,
+  workflowBody,
 } from '../helpers/workflows.ts';
 
 const DAY_MS = 86_400_000;
@@ -150,5 +154,29 @@ describe('GET /workflows/{id}/webhooks', () => {
     expect(listed.body.items[0]?.url).toMatch(new RegExp(`/hooks/${made.body.webhookId}$`));
     expect(listed.text).not.toContain(made.body.secret);
     expect(missing.status).toBe(404);
+  });
+});
+
+describe('GET /usage by agent', () => {
+  it('counts each execution once for every agent its workflow version uses', async () => {
+    // Arrange
+    const token = await accessToken('admin');
+    const agentId = await createAgent(token, scriptedAgentBody([{ reply: 'ok' }], 'usage-agent'));
+    const workflowId = await deployWorkflow(
+      token,
+      workflowBody({
+        first: { type: 'agent', agentId, prompt: 'one', next: 'second' },
+        second: { type: 'agent', agentId, prompt: 'two', end: true },
+      }),
+    );
+    // Act
+    for (let i = 0; i < 2; i++) {
+      await waitForStatus({ token }, await startExecution({ token }, workflowId), 'SUCCEEDED');
+    }
+    const usage = await expectCall<{ byAgent: { id: string; executions: number }[] }>(200, 'GET', '/usage', {
+      token,
+    });
+    // Assess: two executions, though each ran the agent twice
+    expect(usage.body.byAgent.find((a) => a.id === agentId)?.executions).toBe(2);
   });
 });
