@@ -1083,7 +1083,7 @@ export interface components {
             createdBy: string;
             updatedBy: string;
         };
-        /** @description An agent definition */
+        /** @description An agent definition; `provider` decides which of script, baseUrl and apiKeySecret it takes */
         AgentOutput: {
             name: string;
             description?: string;
@@ -1118,11 +1118,20 @@ export interface components {
                     outputTokens: number;
                 };
             }[];
-        };
+        } & ({
+            /** @constant */
+            provider?: "scripted";
+        } | {
+            /** @constant */
+            provider?: "openai";
+        } | {
+            /** @constant */
+            provider?: "bedrock";
+        });
         JsonValueOutput: string | number | boolean | null | components["schemas"]["JsonValueOutput"][] | {
             [key: string]: components["schemas"]["JsonValueOutput"];
         };
-        /** @description An agent definition */
+        /** @description An agent definition; `provider` decides which of script, baseUrl and apiKeySecret it takes */
         Agent: {
             name: string;
             description?: string;
@@ -1157,7 +1166,16 @@ export interface components {
                     outputTokens: number;
                 };
             }[];
-        };
+        } & ({
+            /** @constant */
+            provider?: "scripted";
+        } | {
+            /** @constant */
+            provider?: "openai";
+        } | {
+            /** @constant */
+            provider?: "bedrock";
+        });
         JsonValue: string | number | boolean | null | components["schemas"]["JsonValue"][] | {
             [key: string]: components["schemas"]["JsonValue"];
         };
@@ -1390,7 +1408,7 @@ export interface components {
             /** @constant */
             type: "choice";
             choices: {
-                when: unknown;
+                when: components["schemas"]["ConditionOutput"];
                 next: string;
             }[];
             default?: string;
@@ -1441,6 +1459,32 @@ export interface components {
             type: "fail";
             error: string;
             cause?: string;
+        };
+        /** @description A choice condition: one comparison on a path, or and/or/not of conditions (at most 16 levels deep) */
+        ConditionOutput: {
+            and: components["schemas"]["Condition"][];
+        } | {
+            or: components["schemas"]["Condition"][];
+        } | {
+            not: components["schemas"]["Condition"];
+        } | {
+            path: string;
+            equals: string | number | boolean | null;
+        } | {
+            path: string;
+            notEquals: string | number | boolean | null;
+        } | {
+            path: string;
+            greaterThan: number | string;
+        } | {
+            path: string;
+            lessThan: number | string;
+        } | {
+            path: string;
+            contains: string;
+        } | {
+            path: string;
+            exists: boolean;
         };
         /** @description A step graph: `{startAt, steps}` */
         StepGraphOutput: {
@@ -1516,7 +1560,7 @@ export interface components {
             /** @constant */
             type: "choice";
             choices: {
-                when: unknown;
+                when: components["schemas"]["Condition"];
                 next: string;
             }[];
             default?: string;
@@ -1567,6 +1611,32 @@ export interface components {
             type: "fail";
             error: string;
             cause?: string;
+        };
+        /** @description A choice condition: one comparison on a path, or and/or/not of conditions (at most 16 levels deep) */
+        Condition: {
+            and: components["schemas"]["Condition"][];
+        } | {
+            or: components["schemas"]["Condition"][];
+        } | {
+            not: components["schemas"]["Condition"];
+        } | {
+            path: string;
+            equals: string | number | boolean | null;
+        } | {
+            path: string;
+            notEquals: string | number | boolean | null;
+        } | {
+            path: string;
+            greaterThan: number | string;
+        } | {
+            path: string;
+            lessThan: number | string;
+        } | {
+            path: string;
+            contains: string;
+        } | {
+            path: string;
+            exists: boolean;
         };
         /** @description A step graph: `{startAt, steps}` */
         StepGraph: {

@@ -1,3 +1,4 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { openApiDocument } from '../../functions/handlers/routes/index.ts';
@@ -185,5 +186,50 @@ describe('the API document', () => {
     // Assess
     expect(JSON.stringify(responses['202'])).toContain('PromotionPending');
     expect(JSON.stringify(responses['200'])).toContain('PromotionApplied');
+  });
+});
+
+describe('cross-field rules in the published schemas', () => {
+  const ajv = new Ajv2020({ strict: false, validateFormats: false });
+  ajv.addSchema(openApiDocument(), 'openapi.json');
+  const agent = ajv.compile({ $ref: 'openapi.json#/components/schemas/Agent' });
+  const condition = ajv.compile({ $ref: 'openapi.json#/components/schemas/Condition' });
+  const base = { name: 'a', model: 'm' };
+
+  it.each([
+    ['a scripted agent with its script', { ...base, provider: 'scripted', script: [{ reply: 'x' }] }, true],
+    ['a scripted agent without a script', { ...base, provider: 'scripted' }, false],
+    [
+      'a scripted agent with a baseUrl',
+      { ...base, provider: 'scripted', script: [{ reply: 'x' }], baseUrl: 'https://x' },
+      false,
+    ],
+    [
+      'an openai agent with baseUrl and apiKeySecret',
+      { ...base, provider: 'openai', baseUrl: 'https://x', apiKeySecret: 'k' },
+      true,
+    ],
+    ['an openai agent with a script', { ...base, provider: 'openai', script: [{ reply: 'x' }] }, false],
+    ['a bedrock agent with an apiKeySecret', { ...base, provider: 'bedrock', apiKeySecret: 'k' }, false],
+    ['a bedrock agent', { ...base, provider: 'bedrock' }, true],
+  ])('the Agent schema says %s is %s', (_name, value, valid) => {
+    // Assess
+    expect(agent(value)).toBe(valid);
+  });
+
+  it.each([
+    ['one comparison', { path: 'input.x', equals: 1 }, true],
+    [
+      'nested and/or/not',
+      { and: [{ not: { path: 'a', exists: true } }, { or: [{ path: 'b', contains: 'z' }] }] },
+      true,
+    ],
+    ['two operators', { path: 'input.x', equals: 1, lessThan: 2 }, false],
+    ['no operator', { path: 'input.x' }, false],
+    ['an empty and', { and: [] }, false],
+    ['contains with a number', { path: 'input.x', contains: 3 }, false],
+  ])('the Condition schema says %s is %s', (_name, value, valid) => {
+    // Assess
+    expect(condition(value)).toBe(valid);
   });
 });

@@ -14,8 +14,8 @@ import { ENVIRONMENTS } from '#core/versioning/model.ts';
 import type { WorkflowDiff } from '#core/workflows/diff.ts';
 import { workflowSchema } from '#core/workflows/model.ts';
 
-// Named components in the OpenAPI document (request bodies refer to them too).
-z.globalRegistry.add(agentSchema, { id: 'Agent', description: 'An agent definition' });
+// Named components in the OpenAPI document (request bodies refer to them too); Agent is named with
+// its cross-field rules in schemas.ts.
 z.globalRegistry.add(toolSchema, { id: 'Tool', description: 'A tool definition: `http` or `builtin`' });
 z.globalRegistry.add(workflowSchema, { id: 'Workflow', description: 'A workflow definition' });
 
