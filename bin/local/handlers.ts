@@ -86,5 +86,79 @@ export async function startWorkflowRuntime(options: {
     ...(options.log ? { log: options.log } : {}),
   });
   useLocalExecutionEngine(runtime);
+  const orphans = await failOrphanedExecutions(call(statusHandler), cfg.TABLE_NAME);
+  if (orphans > 0) {
+    options.log?.(
+      `${orphans} execution(s) left running by the previous start were failed (Local.Restarted).`,
+    );
+  }
   return runtime;
+}
+
+/** The error an execution gets when the local platform stopped while it ran. */
+export const RESTARTED_ERROR = 'Local.Restarted';
+
+/**
+ * An execution the previous start of the local platform left RUNNING or WAITING_APPROVAL cannot
+ * continue: its state machine run lived in that process. It is failed with a cause that says so,
+ * through the status handler (which also closes its pending approval), so it can be started again
+ * instead of waiting forever with an approval that answers 409. Returns how many it failed.
+ */
+async function failOrphanedExecutions(
+  onStatus: (event: unknown) => Promise<unknown>,
+  tableName: string,
+): Promise<number> {
+  const { dynamoDocumentClient } = (await import(
+    new URL('../../functions/adapters/aws-clients.ts', import.meta.url).href
+  )) as typeof import('../../functions/adapters/aws-clients.ts');
+  const { ScanCommand } = await import('@aws-sdk/lib-dynamodb');
+  const db = dynamoDocumentClient();
+  let failed = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(
+      new ScanCommand({
+        TableName: tableName,
+        FilterExpression:
+          '#t = :execution AND (#s = :running OR #s = :waiting) AND attribute_exists(engineArn)',
+        ExpressionAttributeNames: { '#t': 'type', '#s': 'status' },
+        ExpressionAttributeValues: {
+          ':execution': 'execution',
+          ':running': 'RUNNING',
+          ':waiting': 'WAITING_APPROVAL',
+        },
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const executionId = String(item.executionId);
+      const executionArn = String(item.engineArn);
+      await onStatus({
+        version: '0',
+        id: `restart-${executionId}`,
+        'detail-type': 'Step Functions Execution Status Change',
+        source: 'aws.states',
+        account: '000000000000',
+        time: new Date().toISOString(),
+        region: 'local',
+        resources: [executionArn],
+        detail: {
+          executionArn,
+          // The runtime names a run `<state machine arn as :execution:>:<executionId>`.
+          stateMachineArn: executionArn
+            .slice(0, -(executionId.length + 1))
+            .replace(':execution:', ':stateMachine:'),
+          name: executionId,
+          status: 'FAILED',
+          error: RESTARTED_ERROR,
+          cause:
+            'The local platform stopped while this execution ran, so it cannot continue. Start it again.',
+          stopDate: Date.now(),
+        },
+      });
+      failed++;
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return failed;
 }

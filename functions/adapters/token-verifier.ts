@@ -35,7 +35,7 @@ import {
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { type Jwks, SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { JwtHeader, JwtPayload } from 'aws-jwt-verify/jwt-model';
-import { TransientError, UnauthenticatedError } from '#core/errors.ts';
+import { TokenExpiredError, TransientError, UnauthenticatedError } from '#core/errors.ts';
 import { ConfigError, config, type RuntimeConfig } from '#shared/config.ts';
 
 /** The claims of a verified Cognito access token that Meridian uses. */
@@ -264,6 +264,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): CachingToken
         // No per-call properties: they would override (and could relax) the ones fixed at creation.
         payload = await library.verify(token);
       } catch (error) {
+        // Expiry is told apart so the API can say so (WWW-Authenticate); the message stays generic.
+        if (error instanceof JwtExpiredError) throw new TokenExpiredError(REJECTED, { cause: error });
         throw new UnauthenticatedError(REJECTED, { cause: error });
       }
       return toVerifiedToken(payload);

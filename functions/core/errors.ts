@@ -46,6 +46,9 @@ export class UnauthenticatedError extends DomainError {
   readonly code = 'unauthenticated';
 }
 
+/** A token that was valid and has expired: the client should refresh it rather than give up. */
+export class TokenExpiredError extends UnauthenticatedError {}
+
 /** A valid credential without the permission. */
 export class ForbiddenError extends DomainError {
   readonly code = 'forbidden';

@@ -4,48 +4,12 @@ import { DynamoRateCounterStore } from '#adapters/dynamo/rate-limit-store.ts';
 import { RateLimiter } from '#core/governance/rate-limit.ts';
 import { config } from '#shared/config.ts';
 import { annotate, logger, metrics, tracedHandler } from '#shared/observability.ts';
-import { buildOpenApi } from '#shared/openapi.ts';
 import { rateLimitGate } from '#shared/rate-limit-gate.ts';
-import { defineRoute, Router } from '#shared/router.ts';
-import { accessRoutes } from './routes/access.ts';
-import { definitionRoutes } from './routes/definitions.ts';
-import { egressRoutes } from './routes/egress.ts';
-import { executionRoutes } from './routes/executions.ts';
-import { platformRoutes } from './routes/platform.ts';
-import { secretAndAuditRoutes } from './routes/secrets-audit.ts';
-import { tenantRoutes } from './routes/tenants.ts';
-import { webhookRoutes } from './routes/webhooks.ts';
-import { workflowRoutes } from './routes/workflows.ts';
+import { Router } from '#shared/router.ts';
+import { apiRoutes } from './routes/index.ts';
 
 // Parsed at cold start: a misconfigured function fails its first request with every problem named.
 config();
-
-const routes = [
-  ...platformRoutes,
-  ...tenantRoutes,
-  ...egressRoutes,
-  ...accessRoutes,
-  ...secretAndAuditRoutes,
-  ...definitionRoutes,
-  ...workflowRoutes,
-  ...executionRoutes,
-  ...webhookRoutes,
-];
-
-let openApi: Record<string, unknown> | undefined;
-
-const openApiRoute = defineRoute({
-  method: 'GET',
-  path: '/openapi.json',
-  summary: 'This API as OpenAPI 3.1, generated from the schemas that validate requests',
-  tag: 'platform',
-  auth: 'public',
-  responses: { 200: { description: 'The OpenAPI document' } },
-  handler: async () => {
-    openApi ??= buildOpenApi(router.routes, { title: 'Meridian API', version: '1.0.0' });
-    return { status: 200, body: openApi };
-  },
-});
 
 let limiter: RateLimiter | undefined;
 /** One limiter per container: its leases of the shared counters live as long as the container. */
@@ -58,7 +22,7 @@ function containerLimiter(): RateLimiter {
 }
 
 /** Every route of the API, in one router; every tenant request is counted against its rate limits. */
-export const router = new Router([...routes, openApiRoute], {
+export const router = new Router(apiRoutes, {
   admit: rateLimitGate(containerLimiter, config().RATE_LIMITS),
 });
 

@@ -49,6 +49,21 @@ type PrincipalFor<A extends RouteAuth> = A extends 'public'
       ? Principal & { kind: 'platform' }
       : TenantPrincipal;
 
+/** A response header as the OpenAPI document declares it. */
+export interface ResponseHeader {
+  readonly description: string;
+  /** JSON Schema of the value; a bounded string when absent. */
+  readonly schema?: Readonly<Record<string, unknown>>;
+}
+
+/** One documented response: its description, body schema (JSON) and headers. */
+export interface ResponseDoc {
+  readonly description: string;
+  /** The body the handler returns; response schemas are published open to new fields. */
+  readonly schema?: z.ZodType;
+  readonly headers?: Readonly<Record<string, ResponseHeader>>;
+}
+
 /** A route as it is declared: schemas for params, query and body, and the handler. */
 export interface RouteSpec<
   A extends RouteAuth,
@@ -60,6 +75,8 @@ export interface RouteSpec<
   /** Path with `{name}` parameters, e.g. `/users/{userId}`. */
   readonly path: string;
   readonly summary: string;
+  /** Longer prose for the OpenAPI operation (the permission is appended). */
+  readonly description?: string;
   readonly tag: string;
   readonly auth: A;
   readonly params?: P;
@@ -67,13 +84,19 @@ export interface RouteSpec<
   readonly body?: B;
   /** Documents the body in OpenAPI when `body` only checks that it is JSON (the core validates it fully). */
   readonly bodyDoc?: z.ZodType;
-  /** Documented responses: status to description and optional body schema (for OpenAPI). */
-  readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: z.ZodType }>>;
+  /** The body may be absent (an empty body is accepted). */
+  readonly bodyOptional?: boolean;
+  /**
+   * The route's own responses: success statuses and the errors only it answers (404, 409, 402, ...).
+   * The OpenAPI generator adds those every route can answer (400, 401, 403, 413, 415, 429, 500, 503).
+   */
+  readonly responses: Readonly<Record<number, ResponseDoc>>;
   /** Extra request headers to document (e.g. `Idempotency-Key`). */
   readonly headers?: readonly {
     readonly name: string;
     readonly required: boolean;
     readonly description: string;
+    readonly schema?: Readonly<Record<string, unknown>>;
   }[];
   readonly handler: (
     ctx: RouteContext<z.output<P>, z.output<Q>, z.output<B>, PrincipalFor<A>>,
@@ -85,12 +108,14 @@ export interface Route {
   readonly method: HttpMethod;
   readonly path: string;
   readonly summary: string;
+  readonly description?: string;
   readonly tag: string;
   readonly auth: RouteAuth;
   readonly params?: z.ZodType;
   readonly query?: z.ZodType;
   readonly body?: z.ZodType;
   readonly bodyDoc?: z.ZodType;
+  readonly bodyOptional?: boolean;
   readonly responses: RouteSpec<RouteAuth, z.ZodType, z.ZodType, z.ZodType>['responses'];
   readonly headers?: RouteSpec<RouteAuth, z.ZodType, z.ZodType, z.ZodType>['headers'];
   readonly run: (raw: RawRequest) => Promise<Reply>;
@@ -123,6 +148,8 @@ export function defineRoute<
     query: spec.query,
     body: spec.body,
     ...(spec.bodyDoc ? { bodyDoc: spec.bodyDoc } : {}),
+    ...(spec.description ? { description: spec.description } : {}),
+    ...(spec.bodyOptional ? { bodyOptional: true } : {}),
     responses: spec.responses,
     headers: spec.headers,
     run: async (raw) => {
@@ -333,6 +360,25 @@ export class Router {
     if (route.auth !== 'public' && !principal && authContext?.reason === 'authorizer-error') {
       // Our dependency failed, not the caller's credential: say so, so clients retry instead of re-login.
       throw new TransientError('Credentials could not be checked right now; retry shortly.');
+    }
+    if (route.auth !== 'public' && !principal) {
+      // RFC 6750: a sent token that failed says invalid_token (and why), so clients know to refresh.
+      const challenge =
+        authContext?.reason === 'expired-token'
+          ? 'Bearer error="invalid_token", error_description="The access token has expired"'
+          : authContext?.reason === 'invalid-token'
+            ? 'Bearer error="invalid_token", error_description="The access token is not valid"'
+            : 'Bearer';
+      throw new HttpError(
+        401,
+        'unauthenticated',
+        'Unauthorized',
+        authContext?.reason === 'expired-token'
+          ? 'The access token has expired; get a new one.'
+          : 'A valid bearer token or API key is required.',
+        [],
+        { 'www-authenticate': challenge },
+      );
     }
     authorize(route.auth, principal, authContext?.tenantStatus);
     const admitted =

@@ -128,6 +128,20 @@ async function getJson(url: string, token: string): Promise<{ status: number; bo
   return { status: response.status, body: await response.json() };
 }
 
+async function sendJson(
+  method: string,
+  url: string,
+  token: string,
+  body: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
 describe('npm start (bin/local.ts)', () => {
   const dirs: string[] = [];
   const runs: CliRun[] = [];
@@ -254,6 +268,59 @@ describe('npm start (bin/local.ts)', () => {
     } finally {
       await Promise.all(blockers.map((server) => new Promise((resolve) => server.close(resolve))));
     }
+  });
+
+  it('an execution waiting for approval when the platform dies is failed at the next start, its approval closed', async () => {
+    // Arrange: an execution waits for approval, then the platform is killed
+    const dir = await stateDir();
+    const first = await start(dir);
+    const demo = await readJsonFile<DemoInfo>(join(dir, 'demo.json'));
+    const admin = demo.users.find((user) => user.roles.includes('admin'));
+    if (!admin) throw new Error('no demo admin');
+    const token = (await passwordLogin(demo.cognito, admin.username, admin.password)).accessToken;
+    const workflow = await sendJson('POST', `${first.apiUrl}/workflows`, token, {
+      name: `restart-approval-${Date.now()}`,
+      startAt: 'approve',
+      steps: { approve: { type: 'approval', next: 'done' }, done: { type: 'succeed' } },
+    });
+    const workflowId = String(workflow.body.workflowId);
+    await sendJson('POST', `${first.apiUrl}/workflows/${workflowId}/promotions`, token, {
+      version: 1,
+      environment: 'dev',
+    });
+    const started = await sendJson('POST', `${first.apiUrl}/workflows/${workflowId}/executions`, token, {
+      input: {},
+    });
+    const executionId = String(started.body.executionId);
+    let status = '';
+    for (let i = 0; i < 100 && status !== 'WAITING_APPROVAL'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const current = await getJson(`${first.apiUrl}/executions/${executionId}`, token);
+      status = String((current.body as { status?: string }).status);
+    }
+    expect(status).toBe('WAITING_APPROVAL');
+    const children = childrenOf(first.run.child.pid ?? -1);
+    first.run.child.kill('SIGKILL');
+    await first.run.exit;
+    await waitUntilGone(children, 10_000);
+    // Act
+    const second = await start(dir);
+    // The emulators listen on new ports: sign in through the new demo.json.
+    const demoAgain = await readJsonFile<DemoInfo>(join(dir, 'demo.json'));
+    const fresh = (await passwordLogin(demoAgain.cognito, admin.username, admin.password)).accessToken;
+    const execution = await getJson(`${second.apiUrl}/executions/${executionId}`, fresh);
+    const pending = await getJson(`${second.apiUrl}/approvals?status=pending`, fresh);
+    // Assess
+    expect(execution.body).toMatchObject({
+      status: 'FAILED',
+      error: { error: 'Local.Restarted' },
+    });
+    expect(JSON.stringify(execution.body)).not.toContain('WAITING_APPROVAL');
+    expect(
+      (pending.body as { items: { executionId?: string }[] }).items.map((a) => a.executionId),
+    ).not.toContain(executionId);
+    expect(second.run.output()).toContain('failed (Local.Restarted)');
+    await stopWithCtrlC(second.run);
   });
 
   it('SIGKILL of the platform process still stops every emulator (watchdog)', async () => {

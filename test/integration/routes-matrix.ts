@@ -565,6 +565,21 @@ export const ROUTES: readonly RouteRow[] = [
       return { ...made, path: `${made.path}/webhooks` };
     },
   },
+  {
+    // Another tenant cannot list the owner's workflow's webhooks (404), nor see their ids.
+    method: 'GET',
+    path: '/workflows/{workflowId}/webhooks',
+    permission: 'workflows:read',
+    setup: async (owner) => {
+      const workflowId = await quickWorkflow(owner);
+      const made = await must<{ webhookId: string }>(
+        'POST webhooks',
+        call('POST', `/workflows/${workflowId}/webhooks`, { token: await owner.token(), body: {} }),
+        201,
+      );
+      return { path: `/workflows/${workflowId}/webhooks`, marker: made.webhookId };
+    },
+  },
   { method: 'DELETE', path: '/webhooks/{webhookId}', permission: 'workflows:write', setup: webhook },
   {
     // Another tenant's rollback is 404 and the owner's workflow keeps its latest version.

@@ -11,7 +11,7 @@ import {
   tokenRejectionReason,
   tokenVerifierFromConfig,
 } from '#adapters/token-verifier.ts';
-import { TransientError, UnauthenticatedError } from '#core/errors.ts';
+import { TokenExpiredError, TransientError, UnauthenticatedError } from '#core/errors.ts';
 import { ConfigError } from '#shared/config.ts';
 import { encodeSegment, type JwtPart, signJwt } from '../helpers/jwt.ts';
 
@@ -261,6 +261,8 @@ describe('local verifier: rejected tokens', () => {
     expect(error).toBeInstanceOf(UnauthenticatedError);
     expect(tokenRejectionReason(error)).toBe(reason);
     expect((error as Error).message).toBe(GENERIC_MESSAGE);
+    // Only expiry is told apart (the API answers it with its own WWW-Authenticate description).
+    expect(error instanceof TokenExpiredError).toBe(reason === 'expired');
   });
 
   it('rejects RS384 even when the JWK does not pin its algorithm (the library would accept it)', async () => {

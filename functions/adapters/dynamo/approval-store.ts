@@ -1,4 +1,4 @@
-import type { Approval } from '#core/approvals/model.ts';
+import type { Approval, ApprovalStatus } from '#core/approvals/model.ts';
 import type { ApprovalStore } from '#core/approvals/ports.ts';
 import type { AuditContext } from '#core/audit/audit.ts';
 import { ConflictError } from '#core/errors.ts';
@@ -6,16 +6,14 @@ import type { Page, PageRequest } from '#core/tenancy/model.ts';
 import { keys, tenantPk } from './keys.ts';
 import { strip, type Table } from './table.ts';
 
-/** DynamoDB implementation of {@link ApprovalStore}; pending approvals are indexed on GSI1. */
+/** DynamoDB implementation of {@link ApprovalStore}; approvals are indexed by status on GSI1. */
 export class DynamoApprovalStore implements ApprovalStore {
   constructor(private readonly table: Table) {}
 
   private item(tenantId: string, approval: Approval, taskToken?: string) {
     return {
       ...keys.approval(tenantId, approval.approvalId),
-      ...(approval.status === 'pending'
-        ? keys.pendingApproval(tenantId, approval.createdAt, approval.approvalId)
-        : {}),
+      ...keys.approvalByStatus(tenantId, approval.status, approval.createdAt, approval.approvalId),
       type: 'approval',
       ...approval,
       ...(taskToken ? { taskToken } : {}),
@@ -48,13 +46,17 @@ export class DynamoApprovalStore implements ApprovalStore {
   }
 
   listPending(tenantId: string, page: PageRequest): Promise<Page<Approval>> {
+    return this.listByStatus(tenantId, 'pending', page);
+  }
+
+  listByStatus(tenantId: string, status: ApprovalStatus, page: PageRequest): Promise<Page<Approval>> {
     return this.table.page(
       tenantId,
-      'approvals:pending',
+      `approvals:${status}`,
       {
         IndexName: 'gsi1',
         KeyConditionExpression: 'gsi1pk = :p',
-        ExpressionAttributeValues: { ':p': `${tenantPk(tenantId)}#APPROVALS#PENDING` },
+        ExpressionAttributeValues: { ':p': `${tenantPk(tenantId)}#APPROVALS#${status.toUpperCase()}` },
         ScanIndexForward: false,
       },
       page,
@@ -66,7 +68,7 @@ export class DynamoApprovalStore implements ApprovalStore {
   }
 
   async decide(tenantId: string, next: Approval, audit: AuditContext): Promise<void> {
-    // The put drops the pending index keys, and the condition makes a decision land exactly once.
+    // The put moves the index keys to the new status, and the condition makes a decision land once.
     const stored = await this.table.get<Record<string, unknown>>(
       tenantId,
       keys.approval(tenantId, next.approvalId),

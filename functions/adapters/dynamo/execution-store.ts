@@ -59,6 +59,7 @@ export class DynamoExecutionStore implements ExecutionStore {
     execution: Execution,
     month: string,
     audit: AuditContext,
+    agents: readonly string[] = [],
   ): Promise<{ created: boolean; execution: Execution }> {
     const item = {
       ...keys.execution(tenantId, execution.executionId),
@@ -80,6 +81,13 @@ export class DynamoExecutionStore implements ExecutionStore {
           ...execution.teams.map((team) =>
             this.add(
               keys.usage(tenantId, month, { kind: 'TEAM', id: team }),
+              { executions: 1 },
+              { type: 'usage' },
+            ),
+          ),
+          ...agents.map((agentId) =>
+            this.add(
+              keys.usage(tenantId, month, { kind: 'AGENT', id: agentId }),
               { executions: 1 },
               { type: 'usage' },
             ),

@@ -75,7 +75,15 @@ export const keys = {
   apiKey: (t: string, keyId: string): Key => ({ pk: tenantPk(t), sk: `APIKEY#${keyId}` }),
   secret: (t: string, name: string): Key => ({ pk: tenantPk(t), sk: `SECRET#${name}` }),
   approval: (t: string, approvalId: string): Key => ({ pk: tenantPk(t), sk: `APPROVAL#${approvalId}` }),
-  /** Pending approvals of a tenant, newest first (the index key starts with the tenant too). */
+  /**
+   * Approvals of a tenant in one status, newest first (the index key starts with the tenant too).
+   * Pending ones keep the key they always had; decided ones are indexed since the status filter.
+   */
+  approvalByStatus: (t: string, status: string, createdAt: string, approvalId: string): Gsi1 => ({
+    gsi1pk: `${tenantPk(t)}#APPROVALS#${status.toUpperCase()}`,
+    gsi1sk: `${createdAt}#${approvalId}`,
+  }),
+  /** Pending approvals of a tenant, newest first. */
   pendingApproval: (t: string, createdAt: string, approvalId: string): Gsi1 => ({
     gsi1pk: `${tenantPk(t)}#APPROVALS#PENDING`,
     gsi1sk: `${createdAt}#${approvalId}`,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AuthorizerContext } from '#shared/auth-context.ts';
-import { UnauthenticatedError } from '../errors.ts';
+import { TokenExpiredError, UnauthenticatedError } from '../errors.ts';
 import { hashApiKey, parseApiKey, sameHash } from '../tenancy/api-keys.ts';
 import type { TenancyStore } from '../tenancy/ports.ts';
 import { resolvePermissions } from '../tenancy/roles.ts';
@@ -102,6 +102,7 @@ export class Authenticator {
     try {
       verified = await this.options.verifier.verify(token);
     } catch (error) {
+      if (error instanceof TokenExpiredError) return { context: DENY('expired-token') };
       if (error instanceof UnauthenticatedError) return { context: DENY('invalid-token') };
       throw error;
     }

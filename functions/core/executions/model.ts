@@ -83,7 +83,7 @@ export interface StepRecord {
   /** `stepId`, or `stepId[index]` inside a map. */
   readonly stepKey: string;
   readonly type: string;
-  readonly status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'WAITING_APPROVAL';
+  readonly status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'WAITING_APPROVAL' | 'CANCELLED';
   readonly attempts: number;
   readonly startedAt: string;
   readonly endedAt?: string;

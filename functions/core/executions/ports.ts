@@ -34,11 +34,16 @@ export interface StepCharge {
 /** Persistence of executions, their steps and the tenant's usage counters. */
 export interface ExecutionStore {
   /** Writes a new execution (and counts it in the month) unless one with its id exists; returns the stored one. */
+  /**
+   * Stores a new execution and counts it in the month's usage: in total, for its workflow, its
+   * teams and each of `agents` (the agents its workflow version pins).
+   */
   create(
     tenantId: string,
     execution: Execution,
     month: string,
     audit: AuditContext,
+    agents?: readonly string[],
   ): Promise<{ created: boolean; execution: Execution }>;
   get(tenantId: string, executionId: string): Promise<Execution | undefined>;
   steps(tenantId: string, executionId: string): Promise<StepRecord[]>;

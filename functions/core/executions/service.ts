@@ -188,7 +188,7 @@ async function closePendingApproval(
   const approval = await deps.approvals.get(tenantId, pendingId);
   if (approval?.status !== 'pending') return;
   const now = deps.now().toISOString();
-  await deps.approvals
+  const closed = await deps.approvals
     .decide(
       tenantId,
       { ...approval, status, decidedAt: now },
@@ -206,10 +206,31 @@ async function closePendingApproval(
         },
       },
     )
+    .then(() => true)
     .catch((error: unknown) => {
       // Decided meanwhile: nothing left to close.
       if (!(error instanceof ConflictError)) throw error;
+      return false;
     });
+  if (!closed || !approval.stepId) return;
+  // The approval step ends with its approval: it must not show WAITING_APPROVAL on a final execution.
+  await deps.executions.finishStep(
+    tenantId,
+    execution.executionId,
+    {
+      stepId: approval.stepId,
+      stepKey: approval.stepId,
+      type: 'approval',
+      status: status === 'cancelled' ? 'CANCELLED' : 'FAILED',
+      attempts: 1,
+      startedAt: approval.createdAt,
+      endedAt: now,
+      ...(status === 'expired'
+        ? { error: { error: 'Approval.Expired', cause: 'Nobody decided before the step timed out.' } }
+        : {}),
+    },
+    undefined,
+  );
 }
 
 /** A Step Functions status change, as EventBridge (AWS) or the local runtime reports it. */

@@ -21,6 +21,9 @@ import type { ExecutionDeps } from './service.ts';
 // Starting lives apart from the other execution use cases: only the API needs it, and it brings
 // the JSON Schema validator, which the status and approval functions should not carry.
 
+/** How many of a version's agents an execution's start counts in usage (see the call). */
+const MAX_COUNTED_AGENTS = 50;
+
 /** Monthly execution quota per plan (null: unlimited). */
 export const PLAN_EXECUTION_QUOTA: Readonly<Record<Plan, number | null>> = Object.freeze({
   free: 100,
@@ -133,6 +136,10 @@ export async function startExecution(
         resourceId: executionId,
         after: { workflowId, workflowVersion: versionNumber, environment },
       }),
+      // By agent, an execution counts once for each agent its version pins (the tokens and cost come
+      // from the steps that ran).
+      // The cap keeps the start within one DynamoDB transaction (100 items, teams included).
+      Object.keys(version.pins?.agents ?? {}).slice(0, MAX_COUNTED_AGENTS),
     ),
   );
   if (!stored.created) return replay(deps, tenantId, stored.execution, hash, head);

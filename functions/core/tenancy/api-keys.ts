@@ -46,11 +46,17 @@ export function viewOf(record: ApiKeyRecord): ApiKeyView {
   return view;
 }
 
-/** Creates a key whose scopes are a subset of the caller's permissions; the key is returned once. */
+/** How long a key lives when its creator names no expiry. */
+export const DEFAULT_KEY_LIFETIME_DAYS = 90;
+
+/**
+ * Creates a key whose scopes are a subset of the caller's permissions; the key is returned once.
+ * Without `expiresAt` it expires {@link DEFAULT_KEY_LIFETIME_DAYS} days from now.
+ */
 export async function createApiKey(
   store: TenancyStore,
   caller: Caller,
-  input: { name: string; scopes: Permission[]; expiresAt: string },
+  input: { name: string; scopes: Permission[]; expiresAt?: string | undefined },
 ): Promise<{ view: ApiKeyView; key: string }> {
   const problems: { path: string; message: string }[] = [];
   input.scopes.forEach((scope, i) => {
@@ -58,7 +64,10 @@ export async function createApiKey(
       problems.push({ path: `scopes.${i}`, message: `you do not hold ${scope}` });
   });
   const now = Date.parse(caller.meta.now);
-  const expires = Date.parse(input.expiresAt);
+  const expires =
+    input.expiresAt === undefined
+      ? now + DEFAULT_KEY_LIFETIME_DAYS * 86_400_000
+      : Date.parse(input.expiresAt);
   if (!(expires > now)) problems.push({ path: 'expiresAt', message: 'must be in the future' });
   else if (expires - now > MAX_KEY_LIFETIME_MS)
     problems.push({ path: 'expiresAt', message: 'must be at most one year ahead' });

@@ -7,6 +7,7 @@ import { newId } from '../ids.ts';
 import type { RequestMeta, TenantPrincipal } from '../principal.ts';
 import { actingUser } from '../tenancy/api-keys.ts';
 import { audited, type Caller } from '../tenancy/context.ts';
+import type { Page, PageRequest } from '../tenancy/model.ts';
 import type { SecretVault } from '../tenancy/ports.ts';
 import type { Environment } from '../versioning/model.ts';
 import type { DefinitionStore } from '../versioning/ports.ts';
@@ -26,6 +27,8 @@ export interface WebhookStore {
   create(tenantId: string, hook: Webhook, audit: AuditContext): Promise<void>;
   get(tenantId: string, hookId: string): Promise<Webhook | undefined>;
   delete(tenantId: string, hook: Webhook, audit: AuditContext): Promise<void>;
+  /** A workflow's webhooks, oldest first. */
+  listForWorkflow(tenantId: string, workflowId: string, page: PageRequest): Promise<Page<Webhook>>;
 }
 
 /** What webhook use cases need. */
@@ -101,6 +104,22 @@ export async function createWebhook(
     }),
   );
   return { webhookId, hook, secret };
+}
+
+/** A workflow's webhooks (never their secrets); another tenant's workflow is not found. */
+export async function listWebhooks(
+  deps: Pick<WebhookDeps, 'webhooks' | 'definitions'>,
+  tenantId: string,
+  workflowId: string,
+  page: PageRequest,
+): Promise<Page<{ webhookId: string; hook: Webhook }>> {
+  if (!(await deps.definitions.getHead(tenantId, 'workflow', workflowId)))
+    throw new NotFoundError(`No workflow ${workflowId}.`);
+  const found = await deps.webhooks.listForWorkflow(tenantId, workflowId, page);
+  return {
+    ...found,
+    items: found.items.map((hook) => ({ webhookId: formatWebhookId(tenantId, hook.hookId), hook })),
+  };
 }
 
 /** Deletes a webhook of the caller's tenant (another tenant's id is simply not found). */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { adapters } from '#adapters/container.ts';
 import {
   createApiKey,
+  DEFAULT_KEY_LIFETIME_DAYS,
   listApiKeys,
   MAX_GRACE_SECONDS,
   revokeApiKey,
@@ -11,7 +12,7 @@ import { createRole, deleteRole, getRole, listRoles, updateRole } from '#core/te
 import { createTeam, deleteTeam, getTeam, listTeams, updateTeam } from '#core/tenancy/teams.ts';
 import { deleteUser, inviteUser, listUsers, readUser, updateUser } from '#core/tenancy/users.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
-import { authErrors, email, idParam, listOf, pageOf, pageQuery, permission } from './schemas.ts';
+import { authErrors, created, email, idParam, listOf, pageOf, pageQuery, permission } from './schemas.ts';
 
 const userSchema = z.object({
   userId: z.string(),
@@ -36,6 +37,8 @@ const roleSchema = z.object({
   description: z.string().optional(),
   permissions: z.array(permission),
   builtIn: z.boolean(),
+  createdAt: z.string().optional(),
+  updatedAt: z.string().optional(),
 });
 const apiKeySchema = z.object({
   keyId: z.string(),
@@ -85,7 +88,7 @@ export const accessRoutes: Route[] = [
     auth: 'users:manage',
     body: z.strictObject({ email, roles: roleList, teams: teamList.optional() }),
     responses: {
-      201: { description: 'Invited', schema: userSchema },
+      201: { description: 'Invited', schema: userSchema, headers: created },
       ...authErrors,
       409: {
         description: 'Email already used in this tenant (one used elsewhere answers 201, like a new one)',
@@ -168,7 +171,7 @@ export const accessRoutes: Route[] = [
       members: z.array(idParam).max(90).optional(),
     }),
     responses: {
-      201: { description: 'Created', schema: teamSchema },
+      201: { description: 'Created', schema: teamSchema, headers: created },
       ...authErrors,
       409: { description: 'Name in use' },
     },
@@ -204,7 +207,12 @@ export const accessRoutes: Route[] = [
         members: z.array(idParam).max(90).optional(),
       })
       .refine((b) => Object.keys(b).length > 0, 'name, description or members is required'),
-    responses: { 200: { description: 'Updated', schema: teamSchema }, ...authErrors, ...notFound },
+    responses: {
+      200: { description: 'Updated', schema: teamSchema },
+      ...authErrors,
+      ...notFound,
+      409: { description: 'Another team has that name' },
+    },
     handler: async ({ principal, meta, params, body }) => ({
       status: 200,
       body: await updateTeam(store(), { principal, meta }, params.teamId, body),
@@ -249,7 +257,7 @@ export const accessRoutes: Route[] = [
       permissions: z.array(permission).min(1),
     }),
     responses: {
-      201: { description: 'Created', schema: roleSchema },
+      201: { description: 'Created', schema: roleSchema, headers: created },
       ...authErrors,
       409: { description: 'Name in use' },
     },
@@ -328,11 +336,16 @@ export const accessRoutes: Route[] = [
     auth: 'apikeys:manage',
     body: z.strictObject({
       name: z.string().trim().min(1).max(100),
-      scopes: z.array(permission).min(1),
-      expiresAt: z.iso.datetime({ offset: true }),
+      scopes: z.array(permission).min(1).max(50),
+      expiresAt: z.iso
+        .datetime({ offset: true })
+        .optional()
+        .describe(
+          `When the key stops working; at most a year ahead. Default: ${DEFAULT_KEY_LIFETIME_DAYS} days from now`,
+        ),
     }),
     responses: {
-      201: { description: 'Created', schema: apiKeySchema.extend({ key: z.string() }) },
+      201: { description: 'Created', schema: apiKeySchema.extend({ key: z.string() }), headers: created },
       ...authErrors,
     },
     handler: async ({ principal, meta, body }) => {
@@ -343,7 +356,8 @@ export const accessRoutes: Route[] = [
   defineRoute({
     method: 'DELETE',
     path: '/api-keys/{keyId}',
-    summary: 'Revoke an API key at once',
+    summary:
+      'Revoke an API key; it stops working within the credential cache TTL (AUTH_CACHE_TTL_SECONDS, 30 s by default)',
     tag: 'api-keys',
     auth: 'apikeys:manage',
     params: z.strictObject({ keyId: idParam }),

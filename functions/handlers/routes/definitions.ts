@@ -13,7 +13,8 @@ import {
 } from '#core/versioning/definitions.ts';
 import type { Head, Version } from '#core/versioning/model.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
-import { authErrors, idParam, listOf, pageOf, pageQuery } from './schemas.ts';
+import { authErrors, created, idParam, listOf, pageOf, pageQuery } from './schemas.ts';
+import { agentVersionView, agentView, pageOfItems, toolVersionView, toolView } from './views.ts';
 
 type CatalogKind = 'agent' | 'tool';
 
@@ -62,25 +63,14 @@ const catalog = () => ({ definitions: adapters().definitions, tenancy: adapters(
 
 function catalogRoutes(kind: CatalogKind, doc: z.ZodType): Route[] {
   const plural = `/${kind}s`;
+  const a = `${kind === 'agent' ? 'an' : 'a'} ${kind}`;
   const idName = `${kind}Id` as const;
   const read = `${kind}s:read` as Permission;
   const write = `${kind}s:write` as Permission;
   const params = z.strictObject({ [idName]: idParam });
   const idOf = (p: Record<string, string>) => p[idName] ?? '';
-  const view = z.looseObject({
-    [idName]: z.string(),
-    version: z.number(),
-    name: z.string(),
-    secretBindings,
-  });
-  const versionSchema = z.looseObject({
-    [idName]: z.string(),
-    version: z.number(),
-    definition: z.record(z.string(), z.unknown()),
-    secretBindings,
-    createdAt: z.string(),
-    createdBy: z.string(),
-  });
+  const view = kind === 'agent' ? agentView : toolView;
+  const versionSchema = kind === 'agent' ? agentVersionView : toolVersionView;
   const notFound = { 404: { description: `No such ${kind} in this tenant` } };
   return [
     defineRoute({
@@ -99,12 +89,12 @@ function catalogRoutes(kind: CatalogKind, doc: z.ZodType): Route[] {
     defineRoute({
       method: 'POST',
       path: plural,
-      summary: `Create a ${kind} (version 1)`,
+      summary: `Create ${a} (version 1)`,
       tag: `${kind}s`,
       auth: write,
       body: jsonObject,
       bodyDoc: doc,
-      responses: { 201: { description: 'Created', schema: view }, ...authErrors },
+      responses: { 201: { description: 'Created', schema: view, headers: created }, ...authErrors },
       handler: async ({ principal, meta, body }) => {
         const head = await createDefinition(catalog(), { principal, meta }, kind, body);
         return { status: 201, body: headView(kind, head), headers: { location: `${plural}/${head.id}` } };
@@ -113,7 +103,7 @@ function catalogRoutes(kind: CatalogKind, doc: z.ZodType): Route[] {
     defineRoute({
       method: 'GET',
       path: `${plural}/{${idName}}`,
-      summary: `Read a ${kind} (latest version)`,
+      summary: `Read ${a} (latest version)`,
       tag: `${kind}s`,
       auth: read,
       params,
@@ -126,7 +116,7 @@ function catalogRoutes(kind: CatalogKind, doc: z.ZodType): Route[] {
     defineRoute({
       method: 'PUT',
       path: `${plural}/{${idName}}`,
-      summary: `Replace a ${kind}: creates a new immutable version`,
+      summary: `Replace ${a}: creates a new immutable version`,
       tag: `${kind}s`,
       auth: write,
       params,
@@ -141,7 +131,7 @@ function catalogRoutes(kind: CatalogKind, doc: z.ZodType): Route[] {
     defineRoute({
       method: 'DELETE',
       path: `${plural}/{${idName}}`,
-      summary: `Delete a ${kind} (refused while a live workflow version uses it)`,
+      summary: `Delete ${a} (refused while a live workflow version uses it)`,
       tag: `${kind}s`,
       auth: write,
       params,
@@ -159,13 +149,13 @@ function catalogRoutes(kind: CatalogKind, doc: z.ZodType): Route[] {
     defineRoute({
       method: 'GET',
       path: `${plural}/{${idName}}/versions`,
-      summary: `List a ${kind}'s versions, newest first`,
+      summary: `List ${a}'s versions, newest first`,
       tag: `${kind}s`,
       auth: read,
       params,
       query: pageQuery,
       responses: {
-        200: { description: 'Versions', schema: listOf(versionSchema) },
+        200: { description: 'Versions', schema: pageOfItems(versionSchema) },
         ...authErrors,
         ...notFound,
       },
@@ -183,7 +173,7 @@ function catalogRoutes(kind: CatalogKind, doc: z.ZodType): Route[] {
     defineRoute({
       method: 'GET',
       path: `${plural}/{${idName}}/versions/{version}`,
-      summary: `Read one version of a ${kind}`,
+      summary: `Read one version of ${a}`,
       tag: `${kind}s`,
       auth: read,
       params: params.extend({ version: versionNumber }),

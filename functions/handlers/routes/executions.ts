@@ -7,7 +7,8 @@ import { cancelExecution, getExecution, listExecutions } from '#core/executions/
 import { PLAN_EXECUTION_QUOTA, startExecution } from '#core/executions/start.ts';
 import { ENVIRONMENTS } from '#core/versioning/model.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
-import { authErrors, idParam, pageOf, pageQuery } from './schemas.ts';
+import { authErrors, created, idParam, pageOf, pageQuery, replayed } from './schemas.ts';
+import { executionDetail, executionStarted, executionSummary, pageOfItems, usageView } from './views.ts';
 
 const deps = () => adapters().executions;
 const executionParams = z.strictObject({ executionId: idParam });
@@ -16,17 +17,6 @@ const idempotencyKey = z
   .min(1)
   .max(200)
   .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
-
-const executionSummary = z.looseObject({
-  executionId: z.string(),
-  workflowId: z.string(),
-  workflowVersion: z.number(),
-  environment: z.enum(ENVIRONMENTS),
-  status: z.enum(EXECUTION_STATUSES),
-  costUsd: z.string(),
-  startedAt: z.string(),
-  endedAt: z.string().optional(),
-});
 
 const budgetSchema = z.object({
   configured: z.boolean(),
@@ -74,8 +64,10 @@ export const executionRoutes: Route[] = [
     responses: {
       202: {
         description: 'Started (or the same execution, on a replay)',
-        schema: z.object({ executionId: z.string(), status: z.enum(EXECUTION_STATUSES) }),
+        schema: executionStarted,
+        headers: { ...created, ...replayed },
       },
+      402: { description: 'The monthly budget is spent and its hard stop is on' },
       ...authErrors,
       404: { description: 'No such workflow' },
       409: { description: 'Key reused with another body, or no version in that environment' },
@@ -126,7 +118,7 @@ export const executionRoutes: Route[] = [
     responses: {
       200: {
         description: 'Executions',
-        schema: z.object({ items: z.array(executionSummary), nextCursor: z.string().optional() }),
+        schema: pageOfItems(executionSummary),
       },
       ...authErrors,
     },
@@ -157,7 +149,7 @@ export const executionRoutes: Route[] = [
     auth: 'executions:read',
     params: executionParams,
     responses: {
-      200: { description: 'The execution', schema: executionSummary },
+      200: { description: 'The execution', schema: executionDetail },
       ...authErrors,
       404: { description: 'No such execution' },
     },
@@ -196,7 +188,7 @@ export const executionRoutes: Route[] = [
         .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'YYYY-MM')
         .optional(),
     }),
-    responses: { 200: { description: 'Usage' }, ...authErrors },
+    responses: { 200: { description: 'Usage', schema: usageView }, ...authErrors },
     handler: async ({ principal, meta, query }) => {
       const month = query.month ?? monthOf(meta.now);
       const [usage, tenant] = await Promise.all([
@@ -251,7 +243,18 @@ export const executionRoutes: Route[] = [
     tag: 'usage',
     auth: 'budgets:manage',
     body: z.strictObject({
-      monthlyLimitUsd: z.string().regex(/^\d{1,9}(\.\d{1,6})?$/, 'a decimal amount of USD, e.g. "250.00"'),
+      // A number is accepted too (clients send `250`); it is read as its decimal text, so at most
+      // six decimals survive exactly, as for the string form.
+      monthlyLimitUsd: z
+        .union([
+          z.string().max(16),
+          z
+            .number()
+            .min(0)
+            .max(999_999_999)
+            .transform((n) => String(n)),
+        ])
+        .pipe(z.string().regex(/^\d{1,9}(\.\d{1,6})?$/, 'a decimal amount of USD, e.g. "250.00" or 250')),
       alertThresholds: z.array(z.number().int().min(1).max(100)).max(10).optional(),
       hardStop: z.boolean().optional(),
     }),

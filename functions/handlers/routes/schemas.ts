@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { PERMISSIONS } from '#core/access/permissions.ts';
+import { agentSchema } from '#core/catalog/model.ts';
+import { conditionSchema, MAX_CONDITION_DEPTH, stepGraphSchema, stepSchema } from '#core/workflows/model.ts';
 import { JSON_LIMITS } from '#shared/json-limits.ts';
 
 /** `?limit=&cursor=` of every list. */
@@ -32,7 +34,75 @@ export const authErrors = {
   403: { description: 'Missing permission, or the tenant is suspended' },
 } as const;
 
+/** The `Location` header of a 201 (or of a 202 that has something to poll). */
+export const created = {
+  Location: { description: 'Where the created resource (or the thing to poll) lives' },
+} as const;
+
+/** The header a replayed idempotent request carries. */
+export const replayed = {
+  'Idempotent-Replayed': {
+    description: '`true` when this answer replays an earlier request with the same key',
+    schema: { type: 'string', enum: ['true'] },
+  },
+} as const;
+
 /** A page request from the parsed query. */
 export function pageOf(query: { limit: number; cursor?: string | undefined }) {
   return { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) };
 }
+
+// Recursive and shared definitions get names in the OpenAPI document (components/schemas) instead of
+// zod's generated `__schemaN`.
+z.globalRegistry.add(stepSchema, { id: 'WorkflowStep', description: 'One step of a workflow, by `type`' });
+z.globalRegistry.add(stepGraphSchema, { id: 'StepGraph', description: 'A step graph: `{startAt, steps}`' });
+
+// Rules the core checks by hand (functions/core/workflows/model.ts, functions/core/catalog/model.ts),
+// written out as JSON Schema so that clients and generators see them too.
+const conditionRef = { $ref: '#/components/schemas/Condition' };
+const scalar = { type: ['string', 'number', 'boolean', 'null'] };
+z.globalRegistry.add(conditionSchema, {
+  id: 'Condition',
+  description: `A choice condition: one comparison on a path, or and/or/not of conditions (at most ${MAX_CONDITION_DEPTH} levels deep)`,
+  oneOf: [
+    ...(['and', 'or'] as const).map((combinator) => ({
+      type: 'object',
+      required: [combinator],
+      additionalProperties: false,
+      properties: { [combinator]: { type: 'array', minItems: 1, maxItems: 100, items: conditionRef } },
+    })),
+    { type: 'object', required: ['not'], additionalProperties: false, properties: { not: conditionRef } },
+    ...(
+      [
+        ['equals', scalar],
+        ['notEquals', scalar],
+        ['greaterThan', { type: ['number', 'string'] }],
+        ['lessThan', { type: ['number', 'string'] }],
+        ['contains', { type: 'string', minLength: 1 }],
+        ['exists', { type: 'boolean' }],
+      ] as const
+    ).map(([operator, operand]) => ({
+      type: 'object',
+      required: ['path', operator],
+      additionalProperties: false,
+      properties: { path: { type: 'string' }, [operator]: operand },
+    })),
+  ],
+} as Record<string, unknown>);
+
+// The provider decides which fields an agent takes: `script` for scripted (and only there), `baseUrl`
+// and `apiKeySecret` only for openai.
+const absent = (...fields: string[]) => ({ not: { anyOf: fields.map((f) => ({ required: [f] })) } });
+z.globalRegistry.add(agentSchema, {
+  id: 'Agent',
+  description: 'An agent definition; `provider` decides which of script, baseUrl and apiKeySecret it takes',
+  oneOf: [
+    {
+      properties: { provider: { const: 'scripted' } },
+      required: ['script'],
+      ...absent('baseUrl', 'apiKeySecret'),
+    },
+    { properties: { provider: { const: 'openai' } }, ...absent('script') },
+    { properties: { provider: { const: 'bedrock' } }, ...absent('script', 'baseUrl', 'apiKeySecret') },
+  ],
+} as Record<string, unknown>);

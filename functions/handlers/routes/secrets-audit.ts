@@ -3,7 +3,8 @@ import { adapters } from '#adapters/container.ts';
 import { verifyChain } from '#core/audit/audit.ts';
 import { deleteSecret, listSecrets, putSecret } from '#core/tenancy/secrets.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
-import { authErrors, listOf, pageOf, pageQuery } from './schemas.ts';
+import { authErrors, created, listOf, pageOf, pageQuery } from './schemas.ts';
+import { auditRecordView, chainVerdictView } from './views.ts';
 
 const secretName = z
   .string()
@@ -16,21 +17,7 @@ const secretMeta = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
 });
-const auditRecord = z.object({
-  seq: z.number(),
-  at: z.string(),
-  actor: z.object({ id: z.string(), type: z.string() }),
-  action: z.string(),
-  resourceType: z.string(),
-  resourceId: z.string(),
-  before: z.unknown().optional(),
-  after: z.unknown().optional(),
-  sourceIp: z.string(),
-  userAgent: z.string(),
-  requestId: z.string(),
-  prevHash: z.string(),
-  hash: z.string(),
-});
+const auditRecord = auditRecordView;
 
 const secretDeps = () => ({ store: adapters().store, vault: adapters().vault });
 
@@ -64,7 +51,7 @@ export const secretAndAuditRoutes: Route[] = [
     }),
     responses: {
       200: { description: 'Replaced', schema: secretMeta },
-      201: { description: 'Created', schema: secretMeta },
+      201: { description: 'Created', schema: secretMeta, headers: created },
       ...authErrors,
     },
     handler: async ({ principal, meta, params, body }) => {
@@ -128,12 +115,7 @@ export const secretAndAuditRoutes: Route[] = [
     responses: {
       200: {
         description: 'Verdict',
-        schema: z.object({
-          ok: z.boolean(),
-          checked: z.number(),
-          headSeq: z.number(),
-          firstBroken: z.object({ seq: z.number(), reason: z.string() }).optional(),
-        }),
+        schema: chainVerdictView,
       },
       ...authErrors,
     },

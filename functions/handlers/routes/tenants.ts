@@ -5,7 +5,7 @@ import { ID_PATTERN } from '#core/ids.ts';
 import { PLANS, TENANT_STATUSES } from '#core/tenancy/model.ts';
 import { createTenant, getTenant, listTenants, updateTenant } from '#core/tenancy/tenants.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
-import { authErrors, email, listOf, pageOf, pageQuery } from './schemas.ts';
+import { authErrors, created, email, listOf, pageOf, pageQuery } from './schemas.ts';
 
 const tenantSchema = z.object({
   tenantId: z.string(),
@@ -41,7 +41,7 @@ export const tenantRoutes: Route[] = [
       adminEmail: email,
     }),
     responses: {
-      201: { description: 'Created', schema: tenantSchema },
+      201: { description: 'Created', schema: tenantSchema, headers: created },
       ...authErrors,
       409: { description: 'Admin email in use' },
     },

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { adapters } from '#adapters/container.ts';
 import { ENVIRONMENTS } from '#core/versioning/model.ts';
-import { createWebhook, deleteWebhook, receiveWebhook } from '#core/webhooks/webhooks.ts';
+import { createWebhook, deleteWebhook, listWebhooks, receiveWebhook } from '#core/webhooks/webhooks.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
 import { jsonObject } from './definitions.ts';
-import { authErrors, idParam } from './schemas.ts';
+import { authErrors, created, idParam, pageOf, pageQuery, replayed } from './schemas.ts';
+import { executionStarted, pageOfItems } from './views.ts';
 
 /** The public base URL the caller reached (API Gateway always serves https). */
 function baseUrl(headers: Readonly<Record<string, string | undefined>>): string {
@@ -13,8 +14,57 @@ function baseUrl(headers: Readonly<Record<string, string | undefined>>): string 
   return `${headers['x-forwarded-proto'] ?? (local ? 'http' : 'https')}://${host}`;
 }
 
-/** Webhooks: create and delete (authenticated), and the signed public endpoint that starts a run. */
+const webhookView = z
+  .object({
+    webhookId: z.string(),
+    workflowId: z.string(),
+    environment: z.enum(ENVIRONMENTS),
+    description: z.string().optional(),
+    url: z.string(),
+    createdAt: z.string(),
+    createdBy: z.string(),
+  })
+  .meta({ id: 'Webhook' });
+
+/** Webhooks: create, list and delete (authenticated), and the signed public endpoint that starts a run. */
 export const webhookRoutes: Route[] = [
+  defineRoute({
+    method: 'GET',
+    path: '/workflows/{workflowId}/webhooks',
+    summary: "List a workflow's webhooks (their URLs; secrets are shown only at creation)",
+    tag: 'webhooks',
+    auth: 'workflows:read',
+    params: z.strictObject({ workflowId: idParam }),
+    query: pageQuery,
+    responses: {
+      200: { description: 'Webhooks', schema: pageOfItems(webhookView) },
+      ...authErrors,
+      404: { description: 'No such workflow' },
+    },
+    handler: async ({ principal, params, query, headers }) => {
+      const page = await listWebhooks(
+        adapters().webhooks,
+        principal.tenantId,
+        params.workflowId,
+        pageOf(query),
+      );
+      return {
+        status: 200,
+        body: {
+          ...page,
+          items: page.items.map(({ webhookId, hook }) => ({
+            webhookId,
+            workflowId: hook.workflowId,
+            environment: hook.environment,
+            ...(hook.description ? { description: hook.description } : {}),
+            url: `${baseUrl(headers)}/hooks/${webhookId}`,
+            createdAt: hook.createdAt,
+            createdBy: hook.createdBy,
+          })),
+        },
+      };
+    },
+  }),
   defineRoute({
     method: 'POST',
     path: '/workflows/{workflowId}/webhooks',
@@ -36,8 +86,10 @@ export const webhookRoutes: Route[] = [
           environment: z.enum(ENVIRONMENTS),
           url: z.string(),
           secret: z.string(),
+          description: z.string().optional(),
           createdAt: z.string(),
         }),
+        headers: created,
       },
       ...authErrors,
       404: { description: 'No such workflow' },
@@ -94,7 +146,11 @@ export const webhookRoutes: Route[] = [
       },
     ],
     responses: {
-      202: { description: 'Started (or the same execution, on a replay)' },
+      202: {
+        description: 'Started (or the same execution, on a replay)',
+        schema: executionStarted,
+        headers: replayed,
+      },
       400: { description: 'The body is not a JSON object' },
       401: { description: 'Missing, invalid or stale signature, or no such webhook' },
       403: { description: 'The webhook’s tenant is suspended (tenant-suspended)' },

@@ -18,38 +18,23 @@ import {
 import { workflowSchema } from '#core/workflows/model.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
 import { headView, jsonObject, versionNumber, versionView } from './definitions.ts';
-import { authErrors, idParam, listOf, pageOf, pageQuery } from './schemas.ts';
+import { authErrors, created, idParam, listOf, pageOf, pageQuery } from './schemas.ts';
+import {
+  approvalView,
+  diffView,
+  pageOfItems,
+  promotionApplied,
+  promotionPending,
+  workflowVersionView,
+  workflowView,
+} from './views.ts';
 
 const deps = () => adapters().workflows;
 const params = z.strictObject({ workflowId: idParam });
-const view = z.looseObject({ workflowId: z.string(), version: z.number(), name: z.string() });
+const view = workflowView;
 const notFound = { 404: { description: 'No such workflow in this tenant' } } as const;
 
-const approvalSchema = z.object({
-  approvalId: z.string(),
-  kind: z.enum(['step', 'promotion']),
-  status: z.enum(['pending', 'approved', 'rejected', 'expired', 'cancelled']),
-  workflowId: z.string(),
-  executionId: z.string().optional(),
-  stepId: z.string().optional(),
-  version: z.number().optional(),
-  environment: z.enum(ENVIRONMENTS).optional(),
-  requestedBy: z.string(),
-  message: z.string().optional(),
-  approvers: z
-    .object({ roles: z.array(z.string()).optional(), users: z.array(z.string()).optional() })
-    .optional(),
-  allowRequesterApproval: z.boolean().optional(),
-  secrets: z
-    .array(z.string())
-    .optional()
-    .describe('Promotions: the secrets the version uses through its pinned agents and tools'),
-  expiresAt: z.string().optional(),
-  decidedBy: z.string().optional(),
-  comment: z.string().optional(),
-  createdAt: z.string(),
-  decidedAt: z.string().optional(),
-});
+const approvalSchema = approvalView;
 
 /** Workflows, their versions, diff, rollback and promotion; and the approvals inbox. */
 export const workflowRoutes: Route[] = [
@@ -75,9 +60,9 @@ export const workflowRoutes: Route[] = [
     body: jsonObject,
     bodyDoc: workflowSchema,
     responses: {
-      201: { description: 'Created', schema: view },
+      201: { description: 'Created', schema: view, headers: created },
       ...authErrors,
-      413: { description: 'Too large' },
+      413: { description: 'The body, or the compiled state machine, is too large' },
     },
     handler: async ({ principal, meta, body }) => {
       const head = await createWorkflow(deps(), { principal, meta }, body);
@@ -142,7 +127,11 @@ export const workflowRoutes: Route[] = [
     auth: 'workflows:read',
     params,
     query: pageQuery,
-    responses: { 200: { description: 'Versions' }, ...authErrors, ...notFound },
+    responses: {
+      200: { description: 'Versions', schema: pageOfItems(workflowVersionView) },
+      ...authErrors,
+      ...notFound,
+    },
     handler: async ({ principal, params: p, query }) => {
       const page = await listDefinitionVersions(
         deps(),
@@ -161,7 +150,11 @@ export const workflowRoutes: Route[] = [
     tag: 'workflows',
     auth: 'workflows:read',
     params: params.extend({ version: versionNumber }),
-    responses: { 200: { description: 'The version' }, ...authErrors, ...notFound },
+    responses: {
+      200: { description: 'The version', schema: workflowVersionView },
+      ...authErrors,
+      ...notFound,
+    },
     handler: async ({ principal, params: p }) => ({
       status: 200,
       body: versionView(
@@ -177,8 +170,20 @@ export const workflowRoutes: Route[] = [
     tag: 'workflows',
     auth: 'workflows:read',
     params,
-    query: z.strictObject({ from: versionNumber, to: versionNumber }),
-    responses: { 200: { description: 'The diff' }, ...authErrors, ...notFound },
+    // A missing version would otherwise be reported as "received NaN": name what is needed.
+    query: z.strictObject({
+      from: z.coerce
+        .number({ error: 'required: the version number to compare from' })
+        .int()
+        .min(1)
+        .max(1_000_000),
+      to: z.coerce
+        .number({ error: 'required: the version number to compare to' })
+        .int()
+        .min(1)
+        .max(1_000_000),
+    }),
+    responses: { 200: { description: 'The diff', schema: diffView }, ...authErrors, ...notFound },
     handler: async ({ principal, params: p, query }) => ({
       status: 200,
       body: await diffVersions(deps(), principal.tenantId, p.workflowId, query.from, query.to),
@@ -192,7 +197,11 @@ export const workflowRoutes: Route[] = [
     auth: 'workflows:write',
     params,
     body: z.strictObject({ version: z.number().int().min(1) }),
-    responses: { 201: { description: 'New version', schema: view }, ...authErrors, ...notFound },
+    responses: {
+      201: { description: 'New version', schema: view, headers: created },
+      ...authErrors,
+      ...notFound,
+    },
     handler: async ({ principal, meta, params: p, body }) => {
       const head = await rollbackWorkflow(deps(), { principal, meta }, p.workflowId, body.version);
       return {
@@ -211,8 +220,8 @@ export const workflowRoutes: Route[] = [
     params,
     body: z.strictObject({ version: z.number().int().min(1), environment: z.enum(ENVIRONMENTS) }),
     responses: {
-      200: { description: 'Applied (dev, staging)' },
-      202: { description: 'Waiting for approval (prod)', schema: approvalSchema },
+      200: { description: 'Applied (dev, staging)', schema: promotionApplied },
+      202: { description: 'Waiting for approval (prod)', schema: promotionPending, headers: created },
       ...authErrors,
       ...notFound,
     },
@@ -230,14 +239,16 @@ export const workflowRoutes: Route[] = [
   defineRoute({
     method: 'GET',
     path: '/approvals',
-    summary: 'Pending approvals (workflow steps and promotions), newest first',
+    summary: 'Approvals (workflow steps and promotions) in one status, default pending, newest first',
     tag: 'approvals',
     auth: 'approvals:decide',
-    query: pageQuery,
+    query: pageQuery.extend({
+      status: z.enum(['pending', 'approved', 'rejected', 'expired', 'cancelled']).default('pending'),
+    }),
     responses: { 200: { description: 'Approvals', schema: listOf(approvalSchema) }, ...authErrors },
     handler: async ({ principal, query }) => ({
       status: 200,
-      body: await adapters().approvals.listPending(principal.tenantId, pageOf(query)),
+      body: await adapters().approvals.listByStatus(principal.tenantId, query.status, pageOf(query)),
     }),
   }),
   defineRoute({

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Authenticator } from '../../../functions/core/access/authenticate.ts';
-import { UnauthenticatedError } from '../../../functions/core/errors.ts';
+import { TokenExpiredError, UnauthenticatedError } from '../../../functions/core/errors.ts';
 import { formatApiKey, hashApiKey, parseApiKey } from '../../../functions/core/tenancy/api-keys.ts';
 import type { ApiKeyRecord, Role, Tenant, User } from '../../../functions/core/tenancy/model.ts';
 
@@ -55,6 +55,7 @@ function setup(ttlMs = 30_000) {
       if (token === 'good') return { sub: 'sub-1', groups: [], expiresAt: NOW / 1000 + 3600 };
       if (token === 'admin')
         return { sub: 'sub-p', groups: ['platform-admins'], expiresAt: NOW / 1000 + 3600 };
+      if (token === 'stale') throw new TokenExpiredError('bad');
       throw new UnauthenticatedError('bad');
     }),
   };
@@ -142,6 +143,7 @@ describe('Authenticator: bearer tokens', () => {
     ['no credential', {}, 'missing-credentials'],
     ['a non-bearer scheme', { authorization: 'Basic abc' }, 'malformed-authorization'],
     ['an invalid token', { authorization: 'Bearer forged' }, 'invalid-token'],
+    ['an expired token', { authorization: 'Bearer stale' }, 'expired-token'],
     [
       'both a token and a key',
       { authorization: 'Bearer good', 'x-api-key': 'mk_x' },
