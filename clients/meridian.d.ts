@@ -112,6 +112,30 @@ export interface paths {
         patch: operations["patchTenantsTenantId"];
         trace?: never;
     };
+    "/tenants/{tenantId}/egress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a tenant's private-network egress allowlist
+         * @description Platform operators only.
+         */
+        get: operations["getTenantsTenantIdEgress"];
+        /**
+         * Replace a tenant's private-network egress allowlist (host names, *.suffix, IPs, CIDR blocks)
+         * @description Platform operators only.
+         */
+        put: operations["putTenantsTenantIdEgress"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/users": {
         parameters: {
             query?: never;
@@ -361,7 +385,7 @@ export interface paths {
         };
         get?: never;
         /**
-         * Create or replace a secret value (write-only)
+         * Create or replace a secret value (write-only). allowedRoles: whose holders (with secrets:use) may bind it to agents and tools; default ["admin"] on creation, kept on a rewrite
          * @description Needs the permission `secrets:write`.
          */
         put: operations["putSecretsName"];
@@ -930,7 +954,7 @@ export interface paths {
         get: operations["getWorkflowsWorkflowIdWebhooks"];
         put?: never;
         /**
-         * Create a webhook that starts the workflow; returns its URL and signing secret once
+         * Create a webhook that starts the workflow; returns its URL and signing secret once. Needs executions:start too: runs it starts are requested for its creator
          * @description Needs the permission `workflows:write`.
          */
         post: operations["postWorkflowsWorkflowIdWebhooks"];
@@ -1082,6 +1106,12 @@ export interface components {
             updatedAt: string;
             createdBy: string;
             updatedBy: string;
+            /** @description Agents and tools: the secrets this definition binds, and who bound each */
+            secretBindings?: {
+                field: string;
+                secret: string;
+                boundBy: string;
+            }[];
         };
         /** @description An agent definition; `provider` decides which of script, baseUrl and apiKeySecret it takes */
         AgentOutput: {
@@ -1199,6 +1229,12 @@ export interface components {
             };
             /** Format: int64 */
             rolledBackFrom?: number;
+            /** @description Agents and tools: the secrets this definition binds, and who bound each */
+            secretBindings?: {
+                field: string;
+                secret: string;
+                boundBy: string;
+            }[];
             /** @description ISO 8601 date-time */
             createdAt: string;
             createdBy: string;
@@ -1225,6 +1261,12 @@ export interface components {
             updatedAt: string;
             createdBy: string;
             updatedBy: string;
+            /** @description Agents and tools: the secrets this definition binds, and who bound each */
+            secretBindings?: {
+                field: string;
+                secret: string;
+                boundBy: string;
+            }[];
         };
         /** @description A tool definition: `http` or `builtin` */
         ToolOutput: {
@@ -1247,8 +1289,7 @@ export interface components {
              * @default 10000
              */
             timeoutMs: number;
-            /** @default false */
-            allowPrivateNetwork: boolean;
+            allowPrivateNetwork?: boolean;
         } | {
             name: string;
             description?: string;
@@ -1281,7 +1322,6 @@ export interface components {
              * @default 10000
              */
             timeoutMs?: number;
-            /** @default false */
             allowPrivateNetwork?: boolean;
         } | {
             name: string;
@@ -1314,6 +1354,12 @@ export interface components {
             };
             /** Format: int64 */
             rolledBackFrom?: number;
+            /** @description Agents and tools: the secrets this definition binds, and who bound each */
+            secretBindings?: {
+                field: string;
+                secret: string;
+                boundBy: string;
+            }[];
             /** @description ISO 8601 date-time */
             createdAt: string;
             createdBy: string;
@@ -1340,6 +1386,12 @@ export interface components {
             updatedAt: string;
             createdBy: string;
             updatedBy: string;
+            /** @description Agents and tools: the secrets this definition binds, and who bound each */
+            secretBindings?: {
+                field: string;
+                secret: string;
+                boundBy: string;
+            }[];
         };
         /** @description A workflow definition */
         WorkflowOutput: {
@@ -1665,6 +1717,12 @@ export interface components {
             };
             /** Format: int64 */
             rolledBackFrom?: number;
+            /** @description Agents and tools: the secrets this definition binds, and who bound each */
+            secretBindings?: {
+                field: string;
+                secret: string;
+                boundBy: string;
+            }[];
             /** @description ISO 8601 date-time */
             createdAt: string;
             createdBy: string;
@@ -1715,6 +1773,8 @@ export interface components {
                 users?: string[];
             };
             allowRequesterApproval?: boolean;
+            /** @description Promotions: the secrets the version uses through its pinned agents and tools */
+            secrets?: string[];
             /** @description ISO 8601 date-time */
             expiresAt?: string;
             decidedBy?: string;
@@ -2253,6 +2313,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
         requestBody: {
             content: {
                 "application/json": {
@@ -2496,6 +2557,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
         requestBody: {
             content: {
                 "application/json": {
@@ -2523,6 +2585,232 @@ export interface operations {
                         status: "active" | "suspended";
                         adminEmail: string;
                         createdAt: string;
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Invalid request (problem+json naming the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credential */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission, or the tenant is suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 262144 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the stage throttle, or a tenant quota */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our failure; the body carries the request id and nothing internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (credential check, model provider) is unavailable; retry */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTenantsTenantIdEgress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The allowlist */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tenantId: string;
+                        allow: string[];
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Invalid request (problem+json naming the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credential */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission, or the tenant is suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 262144 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the stage throttle, or a tenant quota */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our failure; the body carries the request id and nothing internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (credential check, model provider) is unavailable; retry */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putTenantsTenantIdEgress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    allow: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Replaced */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tenantId: string;
+                        allow: string[];
                         updatedAt: string;
                     };
                 };
@@ -2730,6 +3018,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
         requestBody: {
             content: {
                 "application/json": {
@@ -2791,7 +3080,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Email in use */
+            /** @description Email already used in this tenant (one used elsewhere answers 201, like a new one) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3071,6 +3360,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
         requestBody: {
             content: {
                 "application/json": {
@@ -3301,6 +3591,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
         requestBody: {
             content: {
                 "application/json": {
@@ -3635,6 +3926,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
         requestBody: {
             content: {
                 "application/json": {
@@ -3782,7 +4074,7 @@ export interface operations {
                         items: {
                             name: string;
                             description?: string;
-                            permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
+                            permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
                             builtIn: boolean;
                             createdAt?: string;
                             updatedAt?: string;
@@ -3870,12 +4162,13 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
         requestBody: {
             content: {
                 "application/json": {
                     name: string;
                     description?: string;
-                    permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
+                    permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
                 };
             };
         };
@@ -3891,7 +4184,7 @@ export interface operations {
                     "application/json": {
                         name: string;
                         description?: string;
-                        permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
+                        permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
                         builtIn: boolean;
                         createdAt?: string;
                         updatedAt?: string;
@@ -4008,7 +4301,7 @@ export interface operations {
                     "application/json": {
                         name: string;
                         description?: string;
-                        permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
+                        permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
                         builtIn: boolean;
                         createdAt?: string;
                         updatedAt?: string;
@@ -4105,11 +4398,12 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
         requestBody: {
             content: {
                 "application/json": {
                     description?: string;
-                    permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
+                    permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
                 };
             };
         };
@@ -4123,7 +4417,7 @@ export interface operations {
                     "application/json": {
                         name: string;
                         description?: string;
-                        permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
+                        permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
                         builtIn: boolean;
                         createdAt?: string;
                         updatedAt?: string;
@@ -4350,7 +4644,7 @@ export interface operations {
                         items: {
                             keyId: string;
                             name: string;
-                            scopes: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
+                            scopes: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
                             createdBy: string;
                             createdAt: string;
                             expiresAt: string;
@@ -4359,6 +4653,7 @@ export interface operations {
                             status: "active" | "revoked";
                             previousValidUntil?: string;
                             rotatedAt?: string;
+                            rotatedBy?: string;
                         }[];
                         nextCursor?: string;
                     };
@@ -4443,11 +4738,12 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
         requestBody: {
             content: {
                 "application/json": {
                     name: string;
-                    scopes: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
+                    scopes: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
                     /**
                      * Format: date-time
                      * @description When the key stops working; at most a year ahead. Default: 90 days from now
@@ -4468,7 +4764,7 @@ export interface operations {
                     "application/json": {
                         keyId: string;
                         name: string;
-                        scopes: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
+                        scopes: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
                         createdBy: string;
                         createdAt: string;
                         expiresAt: string;
@@ -4477,6 +4773,7 @@ export interface operations {
                         status: "active" | "revoked";
                         previousValidUntil?: string;
                         rotatedAt?: string;
+                        rotatedBy?: string;
                         key: string;
                     };
                 };
@@ -4670,6 +4967,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
         requestBody: {
             content: {
                 "application/json": {
@@ -4688,7 +4986,7 @@ export interface operations {
                     "application/json": {
                         keyId: string;
                         name: string;
-                        scopes: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
+                        scopes: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
                         createdBy: string;
                         createdAt: string;
                         expiresAt: string;
@@ -4697,6 +4995,7 @@ export interface operations {
                         status: "active" | "revoked";
                         previousValidUntil?: string;
                         rotatedAt?: string;
+                        rotatedBy?: string;
                         key: string;
                     };
                 };
@@ -4814,6 +5113,7 @@ export interface operations {
                             name: string;
                             description?: string;
                             version: number;
+                            allowedRoles: string[];
                             createdAt: string;
                             updatedAt: string;
                         }[];
@@ -4902,11 +5202,13 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
         requestBody: {
             content: {
                 "application/json": {
                     value: string;
                     description?: string;
+                    allowedRoles?: string[];
                 };
             };
         };
@@ -4921,6 +5223,7 @@ export interface operations {
                         name: string;
                         description?: string;
                         version: number;
+                        allowedRoles: string[];
                         createdAt: string;
                         updatedAt: string;
                     };
@@ -4938,6 +5241,7 @@ export interface operations {
                         name: string;
                         description?: string;
                         version: number;
+                        allowedRoles: string[];
                         createdAt: string;
                         updatedAt: string;
                     };
@@ -5417,6 +5721,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["Agent"];
@@ -5625,6 +5930,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["Agent"];
@@ -6151,6 +6457,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["Tool"];
@@ -6359,6 +6666,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["Tool"];
@@ -6885,6 +7193,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["Workflow"];
@@ -7093,6 +7402,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["Workflow"];
@@ -7629,6 +7939,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
         requestBody: {
             content: {
                 "application/json": {
@@ -7748,6 +8059,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
         requestBody: {
             content: {
                 "application/json": {
@@ -7975,6 +8287,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
         requestBody: {
             content: {
                 "application/json": {
@@ -8105,6 +8418,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
         requestBody: {
             content: {
                 "application/json": {
@@ -8749,6 +9063,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
         requestBody: {
             content: {
                 "application/json": {
@@ -8977,6 +9292,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
         requestBody: {
             content: {
                 "application/json": {
@@ -9208,6 +9524,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
         requestBody: {
             content: {
                 "application/json": {
@@ -9238,6 +9555,15 @@ export interface operations {
             };
             /** @description Missing, invalid or stale signature, or no such webhook */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The webhook’s tenant is suspended (tenant-suspended) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

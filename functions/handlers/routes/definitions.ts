@@ -49,10 +49,6 @@ export function versionView(kind: string, version: Version<unknown>): Record<str
 }
 
 /** A secret a version uses: the field naming it, the secret, and who bound it (saved that version). */
-const secretBindings = z
-  .array(z.object({ field: z.string(), secret: z.string(), boundBy: z.string() }))
-  .optional();
-
 /** Version numbers in paths and bodies. */
 export const versionNumber = z.coerce.number().int().min(1).max(1_000_000);
 
