@@ -24,7 +24,8 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
  * What a call touches. Tenant targets are checked for the caller's own tenant (allowed) and for
  * another tenant (denied):
  * - `tenantItem`: an item in partition `TENANT#<t>`; `executionItem`: `TENANT#<t>#EXEC#<id>`;
- *   `auditItem`: `TENANT#<t>#AUDIT`; `tenantIndex`: GSI1 partition `TENANT#<t>#EXECS` (and the
+ *   `auditItem`: `TENANT#<t>#AUDIT`; `rateCounterItem`: `TENANT#<t>#RATE#<slot>`; `runSlotItem`:
+ *   `TENANT#<t>#RUNNING`; `tenantIndex`: GSI1 partition `TENANT#<t>#EXECS` (and the
  *   pending approvals);
  * - `tenantArtifact`: object `tenants/<t>/...` of the artifacts bucket; `tenantSecret`: secret
  *   `<SECRETS_PREFIX>/<t>/<name>`.
@@ -34,6 +35,8 @@ export type Target =
   | 'tenantItem'
   | 'executionItem'
   | 'auditItem'
+  | 'rateCounterItem'
+  | 'runSlotItem'
   | 'tenantIndex'
   | 'tenantArtifact'
   | 'tenantSecret'
@@ -180,6 +183,33 @@ export const AWS_CALLS: readonly AwsCall[] = [
     via: 'tenantRole',
     functions: ['api', 'authorizer'],
   },
+  // Rate limits: one counter item per tenant (or key) and time slot, raised by an atomic ADD.
+  {
+    file: 'functions/adapters/dynamo/rate-limit-store.ts',
+    command: 'UpdateCommand',
+    actions: ['dynamodb:UpdateItem'],
+    targets: ['rateCounterItem'],
+    via: 'tenantRole',
+    functions: ['api'],
+  },
+  // The concurrency bulkhead: a run slot per running execution, claimed at start, given back when
+  // the execution ends (status handler) or is cancelled.
+  ...(
+    [
+      ['PutCommand', 'dynamodb:PutItem', ['api']],
+      ['QueryCommand', 'dynamodb:Query', ['api']],
+      ['DeleteCommand', 'dynamodb:DeleteItem', ['api', 'statusHandler']],
+    ] as const
+  ).map(
+    ([command, action, functions]): AwsCall => ({
+      file: 'functions/adapters/dynamo/run-slot-store.ts',
+      command,
+      actions: [action],
+      targets: ['runSlotItem'],
+      via: 'tenantRole',
+      functions,
+    }),
+  ),
   {
     // An API key's last use, recorded by the authorizer.
     file: 'functions/adapters/dynamo/tenancy-store.ts',

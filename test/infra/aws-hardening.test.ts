@@ -113,15 +113,19 @@ describe('optional SES e-mail for Cognito', () => {
   });
 });
 
+/** Prod has no default sign-in URLs (lib/config.ts): every prod config names them. */
+const PROD_URLS = { callbackUrls: 'https://app.example.com/cb', logoutUrls: 'https://app.example.com/' };
+
 describe('step runner bulkhead setting', () => {
   it('takes an override and refuses a value that is not a whole number of at least 1', () => {
     expect(
-      loadStageConfig('prod', { stepRunnerReservedConcurrency: '50' }).stepRunnerFunction.reservedConcurrency,
+      loadStageConfig('prod', { ...PROD_URLS, stepRunnerReservedConcurrency: '50' }).stepRunnerFunction
+        .reservedConcurrency,
     ).toBe(50);
-    expect(() => loadStageConfig('prod', { stepRunnerReservedConcurrency: '0' })).toThrow(
+    expect(() => loadStageConfig('prod', { ...PROD_URLS, stepRunnerReservedConcurrency: '0' })).toThrow(
       /stepRunnerFunction\.reservedConcurrency/,
     );
-    expect(() => loadStageConfig('prod', { stepRunnerReservedConcurrency: 'many' })).toThrow(
+    expect(() => loadStageConfig('prod', { ...PROD_URLS, stepRunnerReservedConcurrency: 'many' })).toThrow(
       /stepRunnerReservedConcurrency/,
     );
   });

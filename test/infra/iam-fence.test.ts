@@ -113,6 +113,10 @@ function requestFor(
       return leading(arns.table, `TENANT#${tenant}#EXEC#x1`);
     case 'auditItem':
       return leading(arns.table, `TENANT#${tenant}#AUDIT`);
+    case 'rateCounterItem':
+      return leading(arns.table, `TENANT#${tenant}#RATE#7`);
+    case 'runSlotItem':
+      return leading(arns.table, `TENANT#${tenant}#RUNNING`);
     case 'tenantIndex':
       return leading(arns.index, `TENANT#${tenant}#EXECS`);
     case 'tenantArtifact':
@@ -163,6 +167,8 @@ const TENANT_TARGETS = new Set<Target>([
   'tenantItem',
   'executionItem',
   'auditItem',
+  'rateCounterItem',
+  'runSlotItem',
   'tenantIndex',
   'tenantArtifact',
   'tenantSecret',

@@ -6,7 +6,14 @@ import { synthStage } from '../helpers/synth.ts';
 
 describe.each(['dev', 'prod'] as const)('rate limits of the %s stage', (stage) => {
   const { template } = synthStage(stage);
-  const limits = loadStageConfig(stage).rateLimits;
+  // Prod has no default sign-in URLs (lib/config.ts), so its config names example ones.
+  const stageConfig = loadStageConfig(
+    stage,
+    stage === 'prod'
+      ? { callbackUrls: 'https://app.example.com/cb', logoutUrls: 'https://app.example.com/' }
+      : {},
+  );
+  const limits = stageConfig.rateLimits;
 
   it('reach the API function as the variables the runtime config reads', () => {
     // Act
@@ -29,7 +36,7 @@ describe.each(['dev', 'prod'] as const)('rate limits of the %s stage', (stage) =
 
   it('keep every tenant below the stage-wide throttle', () => {
     // Prepare
-    const { apiThrottle } = loadStageConfig(stage);
+    const { apiThrottle } = stageConfig;
     // Assess
     for (const perWindow of Object.values(limits.tenant)) {
       expect(perWindow / limits.windowSeconds).toBeLessThanOrEqual(apiThrottle.rateLimit);
