@@ -165,7 +165,7 @@ function expectStatus(answer: Answer, status: number, what: string): void {
 }
 
 /** Creates the tool, the agent and the workflow over the API and promotes version 1 to dev. */
-async function setUp(bench: BenchPlatform): Promise<BenchWorkflow> {
+export async function setUp(bench: BenchPlatform): Promise<BenchWorkflow> {
   const headers = bench.headers.tenantAdmin;
   const post = (path: string, body: unknown) => call(bench.apiUrl, { method: 'POST', path, body }, headers);
   const tool = await post('/tools', {
