@@ -1,5 +1,5 @@
 import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type AuditContext, type AuditRecord, GENESIS_HASH } from '#core/audit/audit.ts';
+import type { AuditContext, AuditRecord } from '#core/audit/audit.ts';
 import { ConflictError, NotFoundError } from '#core/errors.ts';
 import type {
   ApiKeyRecord,
@@ -408,7 +408,7 @@ export class DynamoTenancyStore implements TenancyStore {
     const conditions: string[] = [];
     const names: Record<string, string> = { '#pk': 'pk', '#sk': 'sk' };
     const values: Record<string, unknown> = {
-      ':pk': keys.auditHead(tenantId).pk,
+      ':pk': keys.auditPartition(tenantId),
       ':p': keys.prefix.auditRecord,
     };
     if (filter.actor) {
@@ -454,20 +454,14 @@ export class DynamoTenancyStore implements TenancyStore {
     );
   }
 
-  async readAuditChain(
-    tenantId: string,
-  ): Promise<{ records: AuditRecord[]; head: { seq: number; hash: string } }> {
-    const head = await this.table.get<Record<string, unknown>>(tenantId, keys.auditHead(tenantId));
+  async readAuditRecords(tenantId: string): Promise<AuditRecord[]> {
     const items = await this.table.queryAll(
       tenantId,
-      keys.auditHead(tenantId).pk,
+      keys.auditPartition(tenantId),
       keys.prefix.auditRecord,
       true,
     );
-    return {
-      records: items.map((item) => strip<AuditRecord>(item)),
-      head: head ? { seq: Number(head.seq), hash: String(head.hash) } : { seq: 0, hash: GENESIS_HASH },
-    };
+    return items.map((item) => strip<AuditRecord>(item));
   }
 
   private prefixQuery(tenantId: string, prefix: string) {

@@ -72,8 +72,8 @@ export interface TenancyStore {
   deleteSecretMeta(tenantId: string, meta: SecretMeta, audit: AuditContext): Promise<void>;
 
   listAudit(tenantId: string, filter: AuditFilter, page: PageRequest): Promise<Page<AuditRecord>>;
-  /** Every record in sequence order plus the head, for verification. */
-  readAuditChain(tenantId: string): Promise<{ records: AuditRecord[]; head: { seq: number; hash: string } }>;
+  /** Every record still in the table, in id (time) order, for verification. */
+  readAuditRecords(tenantId: string): Promise<AuditRecord[]>;
 }
 
 /** A user record rewritten as part of another change (team membership). */
