@@ -8,11 +8,12 @@ import type { Page, PageRequest } from '../tenancy/model.ts';
 import type { TenancyStore } from '../tenancy/ports.ts';
 import type { Environment } from '../versioning/model.ts';
 import type { DefinitionStore } from '../versioning/ports.ts';
-import type { BudgetStore } from './budget.ts';
+import { type BudgetStore, releaseOf } from './budget.ts';
 import {
   type Execution,
   type ExecutionStatus,
   FINAL_STATUSES,
+  monthOf,
   type RunState,
   type StepRecord,
   usdOf,
@@ -67,7 +68,14 @@ async function resolveArtifacts(deps: ExecutionDeps, value: unknown): Promise<un
 }
 
 function view(execution: Execution): ExecutionView {
-  const { requestHash: _h, engineArn: _a, teams: _t, pendingApprovalId: _p, ...rest } = execution;
+  const {
+    requestHash: _h,
+    engineArn: _a,
+    teams: _t,
+    pendingApprovalId: _p,
+    reservedMicros: _r,
+    ...rest
+  } = execution;
   return { ...rest, costUsd: usdOf(execution.costMicros) };
 }
 
@@ -138,6 +146,7 @@ export async function cancelExecution(
     }),
   );
   if (!moved) throw new ConflictError(`Execution ${executionId} finished meanwhile.`);
+  await releaseReservation(deps, tenantId, execution);
   if (execution.engineArn) {
     await deps.engine.stop({
       engineArn: execution.engineArn,
@@ -197,6 +206,20 @@ export interface StatusChange {
   readonly at: string;
 }
 
+/**
+ * The end of an execution gives its unspent reservation back to the month. Called once, by whoever
+ * moved it to a final status; a step still settling after a cancellation counts its overrun against
+ * the reservation as it stood.
+ */
+async function releaseReservation(
+  deps: ExecutionDeps,
+  tenantId: string,
+  execution: Execution,
+): Promise<void> {
+  const micros = releaseOf(execution.reservedMicros ?? 0, execution.costMicros);
+  if (micros > 0) await deps.executions.release(tenantId, monthOf(execution.startedAt), micros, 0);
+}
+
 /** The outputs of the final state's steps: what `GET /executions/{id}` shows as `output`. */
 function outputsOf(finalState: unknown): Record<string, unknown> {
   const steps = (finalState as { steps?: Record<string, { output?: unknown }> } | null)?.steps ?? {};
@@ -249,6 +272,7 @@ export async function recordStatus(deps: ExecutionDeps, change: StatusChange): P
     status,
     fields,
   );
+  if (moved) await releaseReservation(deps, change.tenantId, execution);
   if (moved)
     await closePendingApproval(
       deps,

@@ -2,12 +2,11 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from '../audit/audit.ts';
 import { ConflictError, NotFoundError, QuotaExceededError, ValidationError } from '../errors.ts';
 import { derivedId, newId } from '../ids.ts';
-import type { TenantPrincipal } from '../principal.ts';
 import { audited, type Caller } from '../tenancy/context.ts';
-import type { Plan } from '../tenancy/model.ts';
+import type { Plan, Tenant } from '../tenancy/model.ts';
 import type { Environment, Head } from '../versioning/model.ts';
 import type { WorkflowDefinition } from '../workflows/model.ts';
-import { assertWithinBudget } from './budget.ts';
+import { budgetExceeded, maxCommitmentFor, reservationOf } from './budget.ts';
 import { inputProblems } from './input-schema.ts';
 import { type Execution, monthOf, type RunState } from './model.ts';
 import type { ExecutionDeps } from './service.ts';
@@ -36,6 +35,11 @@ export interface StartResult {
  * Starts a workflow in an environment. The record is written first, named from the tenant and the
  * `Idempotency-Key`, so a replay with the same key and body returns the same execution and one with
  * another body is 409; concurrent replays race on one conditional write and make one execution.
+ *
+ * DynamoDB round trips before the write: one batched read (head, prior execution, tenant, budget,
+ * user), the promoted version, and the reservation: one conditional atomic update of the month's
+ * counters that counts the start against the plan's quota (429) and reserves an estimate against a
+ * hard-stop budget (402), so concurrent starts can never overrun either.
  */
 export async function startExecution(
   deps: ExecutionDeps,
@@ -46,14 +50,19 @@ export async function startExecution(
 ): Promise<StartResult> {
   const tenantId = caller.principal.tenantId;
   const environment = body.environment ?? 'dev';
-  const head = await deps.definitions.getHead<WorkflowDefinition>(tenantId, 'workflow', workflowId);
-  if (!head) throw new NotFoundError(`No workflow ${workflowId}.`);
+  const month = monthOf(caller.meta.now);
   const hash = requestHash(workflowId, environment, body.input);
   const executionId = idempotencyKey
     ? derivedId('x', `${tenantId}|${workflowId}|${idempotencyKey}`)
     : newId('x');
-
-  const prior = idempotencyKey ? await deps.executions.get(tenantId, executionId) : undefined;
+  const reads = await deps.executions.startReads(tenantId, {
+    workflowId,
+    month,
+    ...(idempotencyKey ? { executionId } : {}),
+    ...(caller.principal.principalType === 'user' ? { userId: caller.principal.principalId } : {}),
+  });
+  const { head, prior } = reads;
+  if (!head) throw new NotFoundError(`No workflow ${workflowId}.`);
   if (prior) return replay(deps, tenantId, prior, hash, head);
 
   const versionNumber = head.environments?.[environment];
@@ -77,12 +86,8 @@ export async function startExecution(
   );
   if (problems.length > 0)
     throw new ValidationError('The input does not match the workflow’s inputSchema.', problems);
-  await checkLimits(deps, caller.principal, monthOf(caller.meta.now));
+  const reservedMicros = await reserve(deps, tenantId, month, reads.tenant, reads.budget);
 
-  const teams =
-    caller.principal.principalType === 'user'
-      ? ((await deps.tenancy.getUser(tenantId, caller.principal.principalId))?.teams ?? [])
-      : [];
   const execution: Execution = {
     executionId,
     workflowId,
@@ -95,21 +100,32 @@ export async function startExecution(
     startedAt: caller.meta.now,
     startedBy: caller.principal.principalId,
     ...(caller.principal.onBehalfOf ? { startedFor: caller.principal.onBehalfOf } : {}),
-    teams: [...teams],
+    teams: [...(reads.user?.teams ?? [])],
     requestHash: hash,
+    reservedMicros,
   };
-  const stored = await deps.executions.create(
-    tenantId,
-    execution,
-    monthOf(caller.meta.now),
-    audited(caller, {
-      action: 'execution.start',
-      resourceType: 'execution',
-      resourceId: executionId,
-      after: { workflowId, workflowVersion: versionNumber, environment },
-    }),
-  );
-  if (!stored.created) return replay(deps, tenantId, stored.execution, hash, head);
+  let stored: Awaited<ReturnType<ExecutionDeps['executions']['create']>>;
+  try {
+    stored = await deps.executions.create(
+      tenantId,
+      execution,
+      month,
+      audited(caller, {
+        action: 'execution.start',
+        resourceType: 'execution',
+        resourceId: executionId,
+        after: { workflowId, workflowVersion: versionNumber, environment },
+      }),
+    );
+  } catch (error) {
+    // Nothing was started: the reservation and the count go back.
+    await deps.executions.release(tenantId, month, reservedMicros, 1).catch(() => undefined);
+    throw error;
+  }
+  if (!stored.created) {
+    await deps.executions.release(tenantId, month, reservedMicros, 1);
+    return replay(deps, tenantId, stored.execution, hash, head);
+  }
   await launch(deps, tenantId, head, stored.execution, version.asl);
   return { execution: (await deps.executions.get(tenantId, executionId)) ?? stored.execution, created: true };
 }
@@ -175,22 +191,33 @@ async function launch(
   await deps.executions.setEngineArn(tenantId, execution.executionId, engineArn);
 }
 
-/** The budget (402) and the plan's quota (429) are checked before anything is written. */
-async function checkLimits(deps: ExecutionDeps, principal: TenantPrincipal, month: string): Promise<void> {
-  const [tenant, budget, total] = await Promise.all([
-    deps.tenancy.getTenant(principal.tenantId),
-    deps.budgets.getBudget(principal.tenantId),
-    deps.executions.monthTotal(principal.tenantId, month),
-  ]);
-  assertWithinBudget(budget, total.costMicros);
+/**
+ * Counts the start in the month and reserves against a hard-stop budget in one conditional update;
+ * refuses it with 402 (budget) or 429 (the plan's quota) when it does not fit. Returns the reservation.
+ */
+async function reserve(
+  deps: ExecutionDeps,
+  tenantId: string,
+  month: string,
+  tenant: Tenant | undefined,
+  budget: Parameters<typeof reservationOf>[0],
+): Promise<number> {
+  const reserveMicros = reservationOf(budget);
+  const maxCommittedMicros = maxCommitmentFor(budget);
   const quota = tenant ? PLAN_EXECUTION_QUOTA[tenant.plan] : null;
-  if (quota === null || quota === undefined) return;
-  if (total.executions >= quota) {
-    const next = new Date(`${month}-01T00:00:00Z`);
-    next.setUTCMonth(next.getUTCMonth() + 1);
-    throw new QuotaExceededError(
-      `The ${tenant?.plan} plan allows ${quota} executions a month; this month's are used up.`,
-      Math.max(1, Math.ceil((next.getTime() - deps.now().getTime()) / 1000)),
-    );
-  }
+  if (budget && maxCommittedMicros !== undefined && maxCommittedMicros < 0) throw budgetExceeded(budget, 0);
+  const refused = await deps.executions.reserveStart(tenantId, month, {
+    reserveMicros,
+    ...(maxCommittedMicros !== undefined ? { maxCommittedMicros } : {}),
+    ...(quota !== null && quota !== undefined ? { quota } : {}),
+  });
+  if (!refused) return reserveMicros;
+  if (budget && maxCommittedMicros !== undefined && refused.committedMicros > maxCommittedMicros)
+    throw budgetExceeded(budget, refused.committedMicros);
+  const next = new Date(`${month}-01T00:00:00Z`);
+  next.setUTCMonth(next.getUTCMonth() + 1);
+  throw new QuotaExceededError(
+    `The ${tenant?.plan} plan allows ${quota} executions a month; this month's are used up.`,
+    Math.max(1, Math.ceil((next.getTime() - deps.now().getTime()) / 1000)),
+  );
 }

@@ -166,7 +166,7 @@ export async function runStep(deps: StepRunnerDeps, task: StepTask): Promise<unk
             size: serialized.length,
           }
         : result.output;
-    await deps.executions.finishStep(
+    const spentMicros = await deps.executions.finishStep(
       tenantId,
       task.executionId,
       {
@@ -196,6 +196,7 @@ export async function runStep(deps: StepRunnerDeps, task: StepTask): Promise<unk
         monthOf(context.startedAt),
         endedAt.toISOString(),
         deps.onBudgetAlert,
+        spentMicros,
       ).catch(() => undefined);
     }
     return output;

@@ -35,6 +35,7 @@ const budgetSchema = z.object({
   monthlyLimitUsd: z.string().optional(),
   alertThresholds: z.array(z.number()).optional(),
   hardStop: z.boolean().optional(),
+  reservePerExecutionUsd: z.string().optional(),
   percentUsed: z.number().nullable().optional(),
   alertsFired: z.array(z.number()).optional(),
   updatedAt: z.string().optional(),
@@ -254,6 +255,10 @@ export const executionRoutes: Route[] = [
       monthlyLimitUsd: z.string().regex(/^\d{1,9}(\.\d{1,6})?$/, 'a decimal amount of USD, e.g. "250.00"'),
       alertThresholds: z.array(z.number().int().min(1).max(100)).max(10).optional(),
       hardStop: z.boolean().optional(),
+      reservePerExecutionUsd: z
+        .string()
+        .regex(/^\d{1,9}(\.\d{1,6})?$/, 'a decimal amount of USD, e.g. "0.50"')
+        .optional(),
     }),
     responses: { 200: { description: 'The budget', schema: budgetSchema }, ...authErrors },
     handler: async ({ principal, meta, body }) => {
