@@ -450,7 +450,7 @@ export class DynamoTenancyStore implements TenancyStore {
         ScanIndexForward: false,
       },
       page,
-      (i) => strip<AuditRecord>(i),
+      auditRecordOf,
     );
   }
 
@@ -461,7 +461,7 @@ export class DynamoTenancyStore implements TenancyStore {
       keys.prefix.auditRecord,
       true,
     );
-    return items.map((item) => strip<AuditRecord>(item));
+    return items.map(auditRecordOf);
   }
 
   private prefixQuery(tenantId: string, prefix: string) {
@@ -470,4 +470,10 @@ export class DynamoTenancyStore implements TenancyStore {
       ExpressionAttributeValues: { ':pk': keys.tenant(tenantId).pk, ':p': prefix },
     };
   }
+}
+
+/** An audit item as its record: without the TTL the stream consumer sets once it is archived. */
+function auditRecordOf(item: Record<string, unknown>): AuditRecord {
+  const { expiresAt: _ttl, ...record } = strip<Record<string, unknown>>(item);
+  return record as unknown as AuditRecord;
 }

@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { auditArchive, digestSigner } from '#adapters/audit/wiring.ts';
 import { adapters } from '#adapters/container.ts';
-import { verifyRecords } from '#core/audit/audit.ts';
+import { verifyTrail } from '#core/audit/digest.ts';
 import { deleteSecret, listSecrets, putSecret } from '#core/tenancy/secrets.ts';
+import { config } from '#shared/config.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
 import { authErrors, listOf, pageOf, pageQuery } from './schemas.ts';
 
@@ -118,7 +120,8 @@ export const secretAndAuditRoutes: Route[] = [
   defineRoute({
     method: 'GET',
     path: '/audit/verify',
-    summary: 'Check every audit record against its hash; names the first altered one',
+    summary:
+      'Check the audit records against the signed digests in the archive, the digests against their signatures and each other; names the first divergence',
     tag: 'audit',
     auth: 'audit:read',
     responses: {
@@ -126,15 +129,68 @@ export const secretAndAuditRoutes: Route[] = [
         description: 'Verdict',
         schema: z.object({
           ok: z.boolean(),
-          checked: z.number(),
-          firstBroken: z.object({ id: z.string(), reason: z.string() }).optional(),
+          digests: z.number(),
+          digested: z.number(),
+          undigested: z.number(),
+          firstDivergence: z
+            .object({
+              kind: z.enum([
+                'digest-missing',
+                'digest-out-of-chain',
+                'bad-signature',
+                'record-deleted',
+                'record-altered',
+                'record-inserted',
+              ]),
+              digestSeq: z.number().optional(),
+              recordId: z.string().optional(),
+              message: z.string(),
+            })
+            .optional(),
         }),
       },
       ...authErrors,
     },
-    handler: async ({ principal }) => {
-      const records = await adapters().store.readAuditRecords(principal.tenantId);
-      return { status: 200, body: verifyRecords(records) };
+    handler: async ({ principal, meta }) => {
+      const [records, digests, publicKey] = await Promise.all([
+        adapters().store.readAuditRecords(principal.tenantId),
+        auditArchive().listDigests(principal.tenantId),
+        digestSigner().then((s) => s.publicKeyPem()),
+      ]);
+      const verdict = verifyTrail(digests, records, publicKey, {
+        now: new Date(meta.now),
+        tableRetentionMs: config().AUDIT_TABLE_RETENTION_DAYS * 86_400_000,
+      });
+      return { status: 200, body: verdict };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/audit/public-key',
+    summary: 'The public key that verifies audit digests (ECDSA P-256, SHA-256), for offline checks',
+    tag: 'audit',
+    auth: 'audit:read',
+    responses: {
+      200: {
+        description: 'The key',
+        schema: z.object({
+          keyId: z.string(),
+          algorithm: z.literal('ECDSA_P256_SHA256'),
+          publicKeyPem: z.string(),
+        }),
+      },
+      ...authErrors,
+    },
+    handler: async () => {
+      const signer = await digestSigner();
+      return {
+        status: 200,
+        body: {
+          keyId: signer.keyId,
+          algorithm: 'ECDSA_P256_SHA256' as const,
+          publicKeyPem: await signer.publicKeyPem(),
+        },
+      };
     },
   }),
 ];
