@@ -41,8 +41,8 @@ const byId = (a: AuditRecord, b: AuditRecord) => (a.id < b.id ? -1 : a.id > b.id
 
 /**
  * Archives one batch of new audit records (from the table's stream): per tenant, the records go to
- * JSONL files by hour, then one signed digest covers them, then the digest index moves and the table
- * may expire them. A batch retried after a crash rewrites the same files (same keys, same content)
+ * JSONL files by hour, then one signed digest covers them (claimed in the index, then archived), then
+ * the table may expire them. A batch retried after a crash rewrites the same files (same keys, same content)
  * and skips the records the latest digest already holds, so none is lost and none digested twice.
  */
 export async function archiveRecords(deps: ArchiverDeps, records: readonly AuditRecord[]): Promise<Digest[]> {
@@ -56,6 +56,8 @@ export async function archiveRecords(deps: ArchiverDeps, records: readonly Audit
   for (const [tenantId, list] of byTenant) {
     const previous = await deps.index.latest(tenantId);
     const done = new Set(previous?.records.map((r) => r.id) ?? []);
+    // A retried batch: the index may hold a digest the archive missed (a crash between the two).
+    if (previous && list.some((r) => done.has(r.id))) await deps.archive.putDigest(previous);
     const unique = new Map(list.filter((r) => !done.has(r.id)).map((r) => [r.id, r]));
     const fresh = [...unique.values()].sort(byId);
     if (fresh.length === 0) continue;
@@ -75,8 +77,10 @@ export async function archiveRecords(deps: ArchiverDeps, records: readonly Audit
       { tenantId, previous, records: fresh, objects, at: now.toISOString() },
       deps.signer,
     );
-    await deps.archive.putDigest(digest);
+    // The number is claimed in the index first (conditional), so two consumers racing on one tenant
+    // never overwrite each other's digest in the archive: the loser fails and its batch is retried.
     await deps.index.add(digest);
+    await deps.archive.putDigest(digest);
     await deps.index.expire(
       tenantId,
       fresh.map((r) => r.id),

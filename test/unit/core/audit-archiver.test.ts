@@ -167,3 +167,34 @@ describe('archiving audit records', () => {
     },
   );
 });
+
+describe('two consumers racing on one tenant', () => {
+  it('the loser cannot overwrite the winner’s digest in the archive', async () => {
+    // Prepare: both read the same latest digest, the winner claims number 2 first
+    const { deps, archived } = fakes();
+    const first = record(A, '2026-11-29T10:00:00.000Z', 1);
+    await archiveRecords(deps, [first]);
+    const latest = await deps.index.latest(A);
+    const racing: ArchiverDeps = { ...deps, index: { ...deps.index, latest: async () => latest } };
+    const winner = record(A, '2026-11-29T10:01:00.000Z', 2);
+    const loser = record(A, '2026-11-29T10:02:00.000Z', 3);
+    await archiveRecords(racing, [winner]);
+    // Act
+    const lost = await archiveRecords(racing, [loser]).catch((e: Error) => e);
+    await archiveRecords(deps, [loser]);
+    // Assess
+    expect(lost).toBeInstanceOf(Error);
+    expect(archived.get(digestKey(A, 2))?.records.map((r) => r.id)).toEqual([winner.id]);
+    expect(
+      verifyTrail(await deps.archive.listDigests(A), [first, winner, loser], PEM, {
+        now: new Date(),
+        // The fake clock runs an hour after the records' times.
+        lagToleranceMs: 2 * 3_600_000,
+      }),
+    ).toMatchObject({
+      ok: true,
+      digests: 3,
+      undigested: 0,
+    });
+  });
+});
