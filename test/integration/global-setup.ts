@@ -46,6 +46,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('apiUrl', platform.apiUrl);
   project.provide('demo', platform.demo);
   project.provide('dynamodbEndpoint', platform.endpoints.dynamodb);
+  project.provide('s3Endpoint', platform.endpoints.s3);
   project.provide('platformLogFile', logFile);
   project.provide('authCacheTtlSeconds', TEST_AUTH_CACHE_TTL_SECONDS);
   if (process.env.MERIDIAN_TEST_TIMINGS) {
