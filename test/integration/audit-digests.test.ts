@@ -186,3 +186,45 @@ describe('audit digests', () => {
     expect(verdict.firstDivergence).toMatchObject({ kind: 'record-deleted', recordId: ids[2] });
   });
 });
+
+describe('authentication events', () => {
+  it("audits a refused API key with its reason and the key's first use, as records of their own that get digested", async () => {
+    // Prepare
+    const tenant = await createTenant('auth-events');
+    const token = await tenant.token();
+    const created = await call<{ keyId: string; key: string }>('POST', '/api-keys', {
+      token,
+      body: {
+        name: uniqueName('ci'),
+        scopes: ['usage:read'],
+        expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+      },
+    });
+    expect(created.status, created.text).toBe(201);
+    const key = created.body.key;
+    const wrong = `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`;
+    // Act
+    const refused = await call('GET', '/usage', { apiKey: wrong });
+    const used = await call('GET', '/usage', { apiKey: key });
+    // Assess
+    expect(refused.status).toBe(401);
+    expect(used.status).toBe(200);
+    const deadline = Date.now() + 10_000;
+    let actions: AuditRecord[] = [];
+    while (Date.now() < deadline) {
+      const list = await call<{ items: AuditRecord[] }>('GET', '/audit?limit=20&resource=apikey', { token });
+      actions = list.body.items.filter(
+        (r) => r.resourceId === created.body.keyId && r.action !== 'apikey.create',
+      );
+      if (actions.length >= 2) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(actions.map((r) => r.action).sort()).toEqual(['apikey.used', 'auth.denied']);
+    expect(actions.find((r) => r.action === 'auth.denied')).toMatchObject({
+      actor: { id: created.body.keyId, type: 'apikey' },
+      after: { reason: 'wrong-api-key-secret' },
+    });
+    const verdict = await digested(tenant);
+    expect(verdict.ok).toBe(true);
+  });
+});

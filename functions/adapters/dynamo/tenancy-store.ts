@@ -1,5 +1,6 @@
 import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { AuditContext, AuditRecord } from '#core/audit/audit.ts';
+import type { AuthEvent } from '#core/access/authenticate.ts';
+import { type AuditContext, type AuditRecord, buildRecord } from '#core/audit/audit.ts';
 import { ConflictError, NotFoundError } from '#core/errors.ts';
 import type {
   ApiKeyRecord,
@@ -451,6 +452,39 @@ export class DynamoTenancyStore implements TenancyStore {
       },
       page,
       auditRecordOf,
+    );
+  }
+
+  async recordAuthEvent(tenantId: string, event: AuthEvent): Promise<void> {
+    const record = buildRecord({
+      tenantId,
+      actor: event.actor,
+      meta: { requestId: 'authorizer', sourceIp: '', userAgent: event.userAgent, now: event.at },
+      draft: {
+        action: event.action,
+        resourceType: event.actor.type === 'apikey' ? 'apikey' : 'user',
+        resourceId: event.actor.id,
+        ...(event.reason ? { after: { reason: event.reason } } : {}),
+      },
+    });
+    const item: Record<string, unknown> = { type: 'audit', ...record };
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const sets = Object.entries(item).map(([k, v], i) => {
+      names[`#a${i}`] = k;
+      values[`:a${i}`] = v;
+      return `#a${i} = :a${i}`;
+    });
+    const db = await this.table.clients.forTenant(tenantId);
+    await db.send(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: keys.auditRecord(tenantId, record.id),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
     );
   }
 
