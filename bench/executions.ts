@@ -238,7 +238,7 @@ interface Started {
 const START_ATTEMPTS = 12;
 
 /**
- * Starts one execution. A 503 (the tenant's audit chain or counters busy: "retry shortly") is retried
+ * Starts one execution. A 503 ("retry shortly") is retried
  * with the same Idempotency-Key after a jittered, growing pause, as a client should.
  */
 async function start(bench: BenchPlatform, workflowId: string, key: string): Promise<Started> {
