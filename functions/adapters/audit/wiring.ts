@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import type { ArchiverDeps } from '#core/audit/archiver.ts';
 import type { DigestSigner } from '#core/audit/digest.ts';
-import { config } from '#shared/config.ts';
+import { ConfigError, config } from '#shared/config.ts';
 import { tracer } from '#shared/observability.ts';
 import { dynamoDocumentClient, s3Client } from '../aws-clients.ts';
 import { DynamoDigestIndex } from '../dynamo/digest-index.ts';
@@ -15,6 +15,11 @@ let signer: Promise<DigestSigner> | undefined;
 /** The digest signer: the KMS key on AWS, the local key file (in the state folder) otherwise. */
 export function digestSigner(): Promise<DigestSigner> {
   const cfg = config();
+  // On AWS a key file would live in a read-only, short-lived container: only KMS signs there.
+  if (cfg.MERIDIAN_MODE === 'aws' && !cfg.AUDIT_SIGNING_KEY_ARN)
+    return Promise.reject(
+      new ConfigError('AUDIT_SIGNING_KEY_ARN: required on AWS to sign and verify audit digests'),
+    );
   signer ??= cfg.AUDIT_SIGNING_KEY_ARN
     ? Promise.resolve(
         new KmsDigestSigner(tracer.captureAWSv3Client(new KMSClient({})), cfg.AUDIT_SIGNING_KEY_ARN),
