@@ -72,6 +72,16 @@ export class AuditStream extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself a dead-letter destination: the on-failure destination of the audit stream event source mapping, which cdk-nag does not recognise as a DLQ use.',
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason:
+        'This queue is itself the on-failure destination of the audit stream; nothing consumes it automatically, so there is no failed consumer to redrive from (its messages name the stream positions to replay).',
+    });
 
     this.consumer = new MeridianFunction(this, 'Consumer', {
       stage: props.stage,
