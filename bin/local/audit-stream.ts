@@ -124,10 +124,17 @@ export async function startAuditStream(options: {
 
   let running: Promise<void> = Promise.resolve();
   const tick = async (): Promise<void> => {
-    const stream = await call<{ StreamDescription?: { Shards?: { ShardId?: string }[] } }>('DescribeStream', {
-      StreamArn: streamArn,
-    });
-    for (const shard of stream.StreamDescription?.Shards ?? []) {
+    // DescribeStream answers at most 100 shards a page, and DynamoDB Local rolls shards often.
+    const shards: { ShardId?: string }[] = [];
+    let after: string | undefined;
+    do {
+      const page = await call<{
+        StreamDescription?: { Shards?: { ShardId?: string }[]; LastEvaluatedShardId?: string };
+      }>('DescribeStream', { StreamArn: streamArn, ...(after ? { ExclusiveStartShardId: after } : {}) });
+      shards.push(...(page.StreamDescription?.Shards ?? []));
+      after = page.StreamDescription?.LastEvaluatedShardId;
+    } while (after);
+    for (const shard of shards) {
       const shardId = shard.ShardId;
       if (!shardId || closed.has(shardId)) continue;
       const { records, open } = await readShard(shardId);
