@@ -152,8 +152,16 @@ export async function startAuditStream(options: {
     running = running.then(tick, tick);
     return running;
   };
+  let busy = false;
   const timer = setInterval(() => {
-    drain().catch((error: unknown) => options.log?.(`audit stream: ${String(error)}`));
+    // A tick still under way (a large backlog) is not queued behind: the next interval picks up.
+    if (busy) return;
+    busy = true;
+    drain()
+      .catch((error: unknown) => options.log?.(`audit stream: ${String(error)}`))
+      .finally(() => {
+        busy = false;
+      });
   }, options.intervalMs);
   timer.unref();
   return {

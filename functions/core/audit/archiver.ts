@@ -37,6 +37,9 @@ export function digestKey(tenantId: string, seq: number): string {
   return `digests/tenant=${tenantId}/${String(seq).padStart(12, '0')}.json`;
 }
 
+/** Tenants archived at once within a batch. */
+const TENANTS_AT_ONCE = 8;
+
 const byId = (a: AuditRecord, b: AuditRecord) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
@@ -53,14 +56,14 @@ export async function archiveRecords(deps: ArchiverDeps, records: readonly Audit
     byTenant.set(record.tenantId, list);
   }
   const made: Digest[] = [];
-  for (const [tenantId, list] of byTenant) {
+  const archiveTenant = async (tenantId: string, list: readonly AuditRecord[]): Promise<void> => {
     const previous = await deps.index.latest(tenantId);
     const done = new Set(previous?.records.map((r) => r.id) ?? []);
     // A retried batch: the index may hold a digest the archive missed (a crash between the two).
     if (previous && list.some((r) => done.has(r.id))) await deps.archive.putDigest(previous);
     const unique = new Map(list.filter((r) => !done.has(r.id)).map((r) => [r.id, r]));
     const fresh = [...unique.values()].sort(byId);
-    if (fresh.length === 0) continue;
+    if (fresh.length === 0) return;
     const hours = new Map<string, AuditRecord[]>();
     for (const record of fresh) {
       const hour = record.at.slice(0, 13);
@@ -87,6 +90,16 @@ export async function archiveRecords(deps: ArchiverDeps, records: readonly Audit
       now,
     );
     made.push(digest);
-  }
-  return made;
+  };
+  // Tenants in parallel (each tenant's chain still gets one digest per batch, in order), a few at a
+  // time: a backlog of many tenants would otherwise take one round trip after another.
+  const queue = [...byTenant];
+  const worker = async (): Promise<void> => {
+    for (let next = queue.shift(); next; next = queue.shift()) await archiveTenant(...next);
+  };
+  const results = await Promise.allSettled(Array.from({ length: TENANTS_AT_ONCE }, worker));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  // One tenant's failure fails the batch (it is retried whole; the tenants done skip their records).
+  if (failed) throw failed.reason;
+  return made.sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : 0));
 }
