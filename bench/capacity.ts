@@ -371,7 +371,7 @@ export function judge(
     return { verdict: problems.length === 0 ? 'PASS' : 'MISS', why: problems.join('; ') };
   }
   const written = new Set(transactions.flatMap((t) => t.writtenKeys));
-  // A read-modify-write of an item the transaction writes (the audit chain head included) is the
+  // A read-modify-write of an item the transaction writes is the
   // expected shape; anything else read first is an extra round trip.
   const extra = reads.filter((r) => r.readKeys.length === 0 || r.readKeys.some((k) => !written.has(k)));
   const problems = [

@@ -165,7 +165,7 @@ function expectStatus(answer: Answer, status: number, what: string): void {
 }
 
 /** Creates the tool, the agent and the workflow over the API and promotes version 1 to dev. */
-async function setUp(bench: BenchPlatform): Promise<BenchWorkflow> {
+export async function setUp(bench: BenchPlatform): Promise<BenchWorkflow> {
   const headers = bench.headers.tenantAdmin;
   const post = (path: string, body: unknown) => call(bench.apiUrl, { method: 'POST', path, body }, headers);
   const tool = await post('/tools', {
@@ -238,7 +238,7 @@ interface Started {
 const START_ATTEMPTS = 12;
 
 /**
- * Starts one execution. A 503 (the tenant's audit chain or counters busy: "retry shortly") is retried
+ * Starts one execution. A 503 ("retry shortly") is retried
  * with the same Idempotency-Key after a jittered, growing pause, as a client should.
  */
 async function start(bench: BenchPlatform, workflowId: string, key: string): Promise<Started> {

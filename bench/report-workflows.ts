@@ -271,9 +271,9 @@ function executionsSection(out: string[], outcome: Outcome<ExecutionResults>, lo
   }
   out.push('');
   out.push(
-    "Starts are retried because every execution start commits the tenant's audit record in the same " +
-      "transaction, which serialises on the tenant's audit chain head (and the month's usage counters): " +
-      'concurrent starts in one tenant conflict, are retried inside the API a few times, then answered 503.',
+    'Starts answered 503 are retried, as a client should. A start shares no item with another start (its ' +
+      "audit record is an item of its own, the month's counters move by one conditional atomic update), so " +
+      'the retries counted here show how often one was still refused.',
   );
   out.push('');
   out.push(

@@ -333,9 +333,9 @@ export function renderMarkdown(results: BenchResults, rows: readonly TargetRow[]
     'Each route called once over HTTP on the local platform, after a warm-up request of the same ' +
       'credential. Capacity is what DynamoDB Local reports with `ReturnConsumedCapacity: TOTAL`. Target: ' +
       'a read makes 1 read request; a write makes exactly one `TransactWriteItems`, no other write, and ' +
-      'reads only items that transaction writes (read-modify-write, including the audit chain head); no ' +
+      'reads only items that transaction writes (read-modify-write); no ' +
       "Scan. The authorizer's requests are counted apart. In the sequence, `GetItem(USER)` names the kind " +
-      'of item read (its sort-key prefix; `AUDIT/HEAD` is the audit chain head), `Query(gsi1 SUB#)` the ' +
+      'of item read (its sort-key prefix), `Query(gsi1 SUB#)` the ' +
       'index and key prefix, `TransactWriteItems(3 items)` the number of items written.',
   );
   out.push('');

@@ -118,6 +118,7 @@ async function main(): Promise<void> {
   const { withBenchPlatform } = await import('./local-session.ts');
   const { LEVELS, measureExecutions } = await import('./executions.ts');
   const { measureStepOverhead } = await import('./step-overhead.ts');
+  const { measureScale, renderScale } = await import('./scale.ts');
   const { costModel, readSizings } = await import('./cost.ts');
   const { attempt } = await import('./markdown.ts');
   const { renderConsole, renderMarkdown, targetRows } = await import('./report.ts');
@@ -138,7 +139,8 @@ async function main(): Promise<void> {
       .join(', ');
   let executionLoad = '';
   let overheadLoad = '';
-  const { capacity, executions, overhead } = await withBenchPlatform(async (bench) => {
+  let scaleLoad = '';
+  const { capacity, executions, overhead, scale } = await withBenchPlatform(async (bench) => {
     const capacity = await measureCapacity(bench);
     executionLoad = load();
     step(
@@ -154,7 +156,11 @@ async function main(): Promise<void> {
           measureStepOverhead(bench, executions.value, { runs: OVERHEAD_RUNS, warmup: OVERHEAD_WARMUP }),
         )
       : { ok: false as const, error: 'needs the execution of section 6, which failed' };
-    return { capacity, executions, overhead };
+    // Last: its 128 starts leave executions running that would disturb the sections above.
+    step('    Audit and usage at scale: role creations in one tenant and in eight, 128 starts at 32…');
+    scaleLoad = load();
+    const scale = await attempt(() => measureScale(bench));
+    return { capacity, executions, overhead, scale };
   });
   step('8/8 Cost model…');
   const cost = executions.ok
@@ -194,10 +200,22 @@ async function main(): Promise<void> {
     workflows: { compilation, executions, overhead, cost, executionLoad, overheadLoad },
   };
   const rows = targetRows(results);
+  const scaleSection = [
+    '',
+    '## Audit and usage at scale (issue 9)',
+    '',
+    `Measured by \`npm run bench\` (also alone: \`npm run bench:scale\`, bench/scale.ts) in the same run, on the same local platform, after section 7 (load average ${scaleLoad}). Eight fresh tenants; 160 \`POST /roles\` at 16 concurrent in one tenant, then 160 spread over the eight; then 128 \`POST /workflows/{id}/executions\` at 32 concurrent in the demo tenant (202 counted; the executions run on in the background). A 503 is not retried.`,
+    '',
+    scale.ok ? renderScale(scale.value) : `Not measured: ${scale.error.split('\n')[0]}`,
+    '',
+  ].join('\n');
   // Sections other areas append at the end (their own runs) are carried over, not dropped.
   const { existingRateLimitSection } = await import('./rate-limit.ts');
   const kept = existingRateLimitSection(await readFile(RESULTS_PATH, 'utf8').catch(() => ''));
-  await writeFile(RESULTS_PATH, `${renderMarkdown(results, rows).trimEnd()}${kept ? `\n\n${kept}` : '\n'}`);
+  await writeFile(
+    RESULTS_PATH,
+    `${(renderMarkdown(results, rows) + scaleSection).trimEnd()}${kept ? `\n\n${kept}` : '\n'}`,
+  );
   step(renderConsole(results, rows, RESULTS_PATH));
   // A route or section that failed could not be measured: the run is incomplete, unlike a missed target.
   if (rows.some((r) => r.verdict === 'ERROR')) process.exitCode = 1;

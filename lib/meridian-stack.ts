@@ -1,9 +1,10 @@
-import { type App, Aws, CfnOutput, Fn, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { type App, Aws, CfnOutput, Duration, Fn, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { rateLimitEnvironment, type StageConfig, type StageName, stageConfigFromContext } from './config.ts';
 import { AccessLogs } from './constructs/access-logs.ts';
 import { Api } from './constructs/api.ts';
 import { AuditArchive } from './constructs/audit-archive.ts';
+import { AuditStream } from './constructs/audit-stream.ts';
 import { Flows } from './constructs/flows.ts';
 import { Identity } from './constructs/identity.ts';
 import { Storage } from './constructs/storage.ts';
@@ -47,6 +48,8 @@ export class MeridianStack extends Stack {
   readonly storage: Storage;
   /** The Object Lock audit archive. */
   readonly auditArchive: AuditArchive;
+  /** The audit stream consumer: archive writer and digest signer. */
+  readonly auditStream: AuditStream;
   /** The Cognito user pool, hosted login and app client. */
   readonly identity: Identity;
   /** The HTTP API, its functions and the tenant data role. */
@@ -126,6 +129,18 @@ export class MeridianStack extends Stack {
     for (const [name, value] of Object.entries(rateLimitEnvironment(config.rateLimits))) {
       this.api.apiFunction.addEnvironment(name, value);
     }
+    this.auditStream = new AuditStream(this, 'AuditStream', {
+      stage: config.stage,
+      table: this.storage.table,
+      auditBucket: this.auditArchive.bucket,
+      userPool: this.identity.userPool,
+      userPoolClient: this.identity.client,
+      // `-c auditDigestIntervalSeconds=30` shortens the interval between a tenant's digests.
+      digestInterval: Duration.seconds(Number(this.node.tryGetContext('auditDigestIntervalSeconds') ?? 60)),
+      logRetention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+    });
+    this.auditStream.bindVerifier(this.api.apiFunction);
 
     this.telemetry = new Telemetry(this, 'Telemetry', {
       httpApi: this.api.httpApi,

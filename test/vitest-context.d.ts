@@ -9,6 +9,7 @@ declare module 'vitest' {
     demo: DemoInfo;
     /** DynamoDB Local of the platform (table `meridian-local`), for tests that inspect or tamper with data. */
     dynamodbEndpoint: string;
+    s3Endpoint: string;
     /** A file that receives everything the platform process writes (stdout and stderr). */
     platformLogFile: string;
     /** AUTH_CACHE_TTL_SECONDS of the test platform: how long a revocation takes to bite. */

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { startAuditStream } from './audit-stream.ts';
 import { bootstrap } from './bootstrap.ts';
 import { ensureIdentity, issuerOf, startCognito } from './cognito.ts';
 import { ensureTable, startDynamo } from './dynamodb.ts';
@@ -185,6 +186,17 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       ...(quiet ? {} : { log }),
     });
     cleanups.push(() => runtime.close());
+    // The table's stream → the audit stream consumer, as DynamoDB Streams → Lambda on AWS.
+    const { handler: auditConsumer } = await import('../../functions/handlers/audit-stream.ts');
+    const auditStream = await startAuditStream({
+      endpoint: dynamo.endpoint,
+      tableName: env.owned.TABLE_NAME ?? '',
+      stateDir,
+      intervalMs: Number(process.env.AUDIT_DIGEST_INTERVAL_SECONDS ?? 10) * 1000,
+      handler: auditConsumer,
+      log,
+    });
+    cleanups.push(() => auditStream.stop());
     checkAborted();
 
     const server = await startApiServer({ handlers, port: wanted.api, quiet, log });

@@ -21,6 +21,7 @@ export const authenticator = new Authenticator({
   verifier: tokenVerifierFromConfig(cfg),
   platformAdminGroup: IDENTITY_SCHEMA.platformAdminGroup,
   cacheTtlMs: cfg.AUTH_CACHE_TTL_SECONDS * 1000,
+  auditAuth: (tenantId, event) => adapters().store.recordAuthEvent(tenantId, event),
 });
 
 type Result = APIGatewaySimpleAuthorizerWithContextResult<Record<string, string | boolean>>;

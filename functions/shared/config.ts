@@ -42,6 +42,12 @@ export interface RuntimeConfig {
   readonly RATE_LIMITS: RateLimitPlans;
   /** Running executions allowed per tenant, by plan (`MAX_RUNNING_EXECUTIONS_*`). */
   readonly MAX_RUNNING_EXECUTIONS: Readonly<Record<Plan, number>>;
+  /** The asymmetric KMS key (ECC_NIST_P256) that signs audit digests on AWS. */
+  readonly AUDIT_SIGNING_KEY_ARN?: string;
+  /** Seconds between a tenant's audit digests at most (the stream consumer's batching window). */
+  readonly AUDIT_DIGEST_INTERVAL_SECONDS: number;
+  /** Days an audit record stays in the table once its digest is archived (then TTL removes it). */
+  readonly AUDIT_TABLE_RETENTION_DAYS: number;
   /** Local mode only: the state folder (encrypted secrets live under it). */
   readonly MERIDIAN_STATE_DIR?: string;
   /** Local mode only: issuer and JWKS of cognito-local (its discovery document is wrong). */
@@ -168,6 +174,14 @@ export function parseConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
       pro: r.integer('MAX_RUNNING_EXECUTIONS_PRO', 1, 100_000, PLAN_CONCURRENCY.pro),
       enterprise: r.integer('MAX_RUNNING_EXECUTIONS_ENTERPRISE', 1, 100_000, PLAN_CONCURRENCY.enterprise),
     }),
+    AUDIT_SIGNING_KEY_ARN: r.optional('AUDIT_SIGNING_KEY_ARN', arn),
+    AUDIT_DIGEST_INTERVAL_SECONDS: r.integer(
+      'AUDIT_DIGEST_INTERVAL_SECONDS',
+      1,
+      300,
+      env.MERIDIAN_MODE === 'local' ? 10 : 60,
+    ),
+    AUDIT_TABLE_RETENTION_DAYS: r.integer('AUDIT_TABLE_RETENTION_DAYS', 1, 3650, 30),
     MERIDIAN_STATE_DIR: r.optional('MERIDIAN_STATE_DIR'),
     LOCAL_JWT_ISSUER: r.optional('LOCAL_JWT_ISSUER', { url: true }),
     LOCAL_JWKS_URI: r.optional('LOCAL_JWKS_URI', { url: true }),

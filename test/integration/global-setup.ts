@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startPlatformProcess } from '../helpers/platform-process.ts';
 import {
+  TEST_AUDIT_DIGEST_INTERVAL_SECONDS,
   TEST_CIRCUIT_COOLDOWN_MS,
   TEST_CIRCUIT_FAILURE_THRESHOLD,
   TEST_MAX_WAIT_MS,
@@ -35,6 +36,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     MERIDIAN_LOCAL_MAX_WAIT_MS: String(TEST_MAX_WAIT_MS),
     CIRCUIT_FAILURE_THRESHOLD: String(TEST_CIRCUIT_FAILURE_THRESHOLD),
     CIRCUIT_COOLDOWN_MS: String(TEST_CIRCUIT_COOLDOWN_MS),
+    AUDIT_DIGEST_INTERVAL_SECONDS: String(TEST_AUDIT_DIGEST_INTERVAL_SECONDS),
   });
   const logFile = join(stateDir, 'platform-output.log');
   writeFileSync(logFile, platform.output());
@@ -44,6 +46,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('apiUrl', platform.apiUrl);
   project.provide('demo', platform.demo);
   project.provide('dynamodbEndpoint', platform.endpoints.dynamodb);
+  project.provide('s3Endpoint', platform.endpoints.s3);
   project.provide('platformLogFile', logFile);
   project.provide('authCacheTtlSeconds', TEST_AUTH_CACHE_TTL_SECONDS);
   if (process.env.MERIDIAN_TEST_TIMINGS) {

@@ -482,6 +482,7 @@ export const ROUTES: readonly RouteRow[] = [
   // Audit
   { method: 'GET', path: '/audit', permission: 'audit:read', setup: listing(role, '/audit') },
   { method: 'GET', path: '/audit/verify', permission: 'audit:read' },
+  { method: 'GET', path: '/audit/public-key', permission: 'audit:read' },
 
   // Agents
   { method: 'GET', path: '/agents', permission: 'agents:read', setup: listing(agent, '/agents') },

@@ -1,10 +1,28 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { AuditContext } from '#core/audit/audit.ts';
+import { type Budget, overrunOf } from '#core/executions/budget.ts';
 import type { Execution, ExecutionError, ExecutionStatus, StepRecord } from '#core/executions/model.ts';
-import type { ExecutionFilter, ExecutionStore, StepCharge, UsageCounters } from '#core/executions/ports.ts';
-import type { Page, PageRequest } from '#core/tenancy/model.ts';
-import { keys, tenantPk } from './keys.ts';
+import type {
+  ExecutionFilter,
+  ExecutionStore,
+  Refusal,
+  Reservation,
+  StartQuery,
+  StartReads,
+  StepCharge,
+  UsageCounters,
+} from '#core/executions/ports.ts';
+import type { Page, PageRequest, Tenant, User } from '#core/tenancy/model.ts';
+import type { Head } from '#core/versioning/model.ts';
+import type { WorkflowDefinition } from '#core/workflows/model.ts';
+import { headKey, type Key, keys, tenantPk } from './keys.ts';
 import { strip, type Table, type TransactItem } from './table.ts';
 
 const ZERO: UsageCounters = { executions: 0, inputTokens: 0, outputTokens: 0, costMicros: 0 };
@@ -54,6 +72,100 @@ export class DynamoExecutionStore implements ExecutionStore {
     };
   }
 
+  /** Runs an update built by {@link add} on its own (an atomic ADD, no transaction). */
+  private async update(db: Awaited<ReturnType<Table['clients']['forTenant']>>, item: TransactItem) {
+    const update = item.Update;
+    if (!update) throw new Error('not an update');
+    return db.send(new UpdateCommand({ ...update, ReturnValues: 'UPDATED_NEW' }));
+  }
+
+  async startReads(tenantId: string, query: StartQuery): Promise<StartReads> {
+    const db = await this.table.clients.forTenant(tenantId);
+    const wanted: Record<string, Key> = {
+      head: headKey(tenantId, 'workflow', query.workflowId),
+      tenant: keys.tenant(tenantId),
+      budget: keys.budget(tenantId),
+      ...(query.executionId ? { prior: keys.execution(tenantId, query.executionId) } : {}),
+      ...(query.userId ? { user: keys.user(tenantId, query.userId) } : {}),
+    };
+    const found = new Map<string, Record<string, unknown>>();
+    let pending: Key[] = Object.values(wanted);
+    // BatchGetItem may leave keys unprocessed under load: asked again until all are answered.
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(200, 10 * 2 ** attempt)));
+      if (attempt > 8) throw new Error('BatchGetItem left keys unprocessed');
+      const out = await db.send(
+        new BatchGetCommand({
+          RequestItems: { [this.table.name]: { Keys: pending, ConsistentRead: true } },
+        }),
+      );
+      for (const item of out.Responses?.[this.table.name] ?? [])
+        found.set(`${String(item.pk)}|${String(item.sk)}`, item);
+      pending = (out.UnprocessedKeys?.[this.table.name]?.Keys ?? []) as Key[];
+    }
+    const pick = <T>(name: string): T | undefined => {
+      const key = wanted[name];
+      const item = key ? found.get(`${key.pk}|${key.sk}`) : undefined;
+      return item ? strip<T>(item) : undefined;
+    };
+    const head = pick<Head<WorkflowDefinition>>('head');
+    const prior = pick<Execution>('prior');
+    const tenant = pick<Tenant>('tenant');
+    const budget = pick<Budget>('budget');
+    const user = pick<User>('user');
+    return {
+      ...(head ? { head } : {}),
+      ...(prior ? { prior } : {}),
+      ...(tenant ? { tenant } : {}),
+      ...(budget ? { budget } : {}),
+      ...(user ? { user } : {}),
+    };
+  }
+
+  async reserveStart(tenantId: string, month: string, r: Reservation): Promise<Refusal | undefined> {
+    const db = await this.table.clients.forTenant(tenantId);
+    const conditions: string[] = [];
+    const values: Record<string, unknown> = { ':one': 1, ':r': r.reserveMicros, ':usage': 'usage' };
+    if (r.maxCommittedMicros !== undefined) {
+      conditions.push('(attribute_not_exists(committedMicros) OR committedMicros <= :max)');
+      values[':max'] = r.maxCommittedMicros;
+    }
+    if (r.quota !== undefined) {
+      conditions.push('(attribute_not_exists(executions) OR executions < :quota)');
+      values[':quota'] = r.quota;
+    }
+    try {
+      await db.send(
+        new UpdateCommand({
+          TableName: this.table.name,
+          Key: keys.usage(tenantId, month),
+          UpdateExpression: 'ADD executions :one, committedMicros :r SET #type = :usage',
+          ExpressionAttributeNames: { '#type': 'type' },
+          ExpressionAttributeValues: values,
+          ...(conditions.length > 0 ? { ConditionExpression: conditions.join(' AND ') } : {}),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const old = (error.Item ?? {}) as Record<string, { N?: string }>;
+      return {
+        executions: Number(old.executions?.N ?? 0),
+        committedMicros: Number(old.committedMicros?.N ?? 0),
+      };
+    }
+  }
+
+  async release(tenantId: string, month: string, micros: number, executions: number): Promise<void> {
+    if (micros === 0 && executions === 0) return;
+    const db = await this.table.clients.forTenant(tenantId);
+    await this.update(
+      db,
+      this.add(keys.usage(tenantId, month), { committedMicros: -micros, executions: -executions }),
+    );
+  }
+
   async create(
     tenantId: string,
     execution: Execution,
@@ -70,38 +182,26 @@ export class DynamoExecutionStore implements ExecutionStore {
     try {
       await this.table.commit(
         audit,
-        [
-          this.table.put(item, 'attribute_not_exists(pk)'),
-          this.add(keys.usage(tenantId, month), { executions: 1 }, { type: 'usage' }),
-          this.add(
-            keys.usage(tenantId, month, { kind: 'WORKFLOW', id: execution.workflowId }),
-            { executions: 1 },
-            { type: 'usage' },
-          ),
-          ...execution.teams.map((team) =>
-            this.add(
-              keys.usage(tenantId, month, { kind: 'TEAM', id: team }),
-              { executions: 1 },
-              { type: 'usage' },
-            ),
-          ),
-          ...agents.map((agentId) =>
-            this.add(
-              keys.usage(tenantId, month, { kind: 'AGENT', id: agentId }),
-              { executions: 1 },
-              { type: 'usage' },
-            ),
-          ),
-        ],
+        [this.table.put(item, 'attribute_not_exists(pk)')],
         () => new ExistsSignal(),
       );
-      return { created: true, execution };
     } catch (error) {
       if (!(error instanceof ExistsSignal)) throw error;
       const existing = await this.get(tenantId, execution.executionId);
       if (!existing) throw error;
       return { created: false, execution: existing };
     }
+    // The tenant's month was counted by reserveStart; the workflow's, teams' and agents' counters are atomic
+    // ADDs of their own, so concurrent starts never conflict on them.
+    const db = await this.table.clients.forTenant(tenantId);
+    await Promise.all(
+      [
+        keys.usage(tenantId, month, { kind: 'WORKFLOW', id: execution.workflowId }),
+        ...execution.teams.map((team) => keys.usage(tenantId, month, { kind: 'TEAM', id: team })),
+        ...agents.map((agentId) => keys.usage(tenantId, month, { kind: 'AGENT', id: agentId })),
+      ].map((key) => this.update(db, this.add(key, { executions: 1 }, { type: 'usage' }))),
+    );
+    return { created: true, execution };
   }
 
   async get(tenantId: string, executionId: string): Promise<Execution | undefined> {
@@ -217,47 +317,67 @@ export class DynamoExecutionStore implements ExecutionStore {
     executionId: string,
     step: StepRecord,
     charge: StepCharge | undefined,
-  ): Promise<void> {
+  ): Promise<number | undefined> {
     const db = await this.table.clients.forTenant(tenantId);
     // `type` is the table's item-kind attribute, so the step's own type is stored as `stepType`.
     const { type: stepType, ...rest } = step;
-    const items: TransactItem[] = [
-      this.table.put({
-        ...keys.executionStep(tenantId, executionId, step.stepKey),
-        ...rest,
-        stepType,
-        type: 'step',
+    const put = db.send(
+      new PutCommand({
+        TableName: this.table.name,
+        Item: { ...keys.executionStep(tenantId, executionId, step.stepKey), ...rest, stepType, type: 'step' },
       }),
-    ];
-    if (charge && (charge.usage.inputTokens > 0 || charge.usage.outputTokens > 0 || charge.costMicros > 0)) {
-      const values = {
-        inputTokens: charge.usage.inputTokens,
-        outputTokens: charge.usage.outputTokens,
-        costMicros: charge.costMicros,
-      };
-      items.push(
-        this.add(keys.execution(tenantId, executionId), {
-          'usage.inputTokens': values.inputTokens,
-          'usage.outputTokens': values.outputTokens,
-          costMicros: values.costMicros,
-        }),
-        this.add(keys.usage(tenantId, charge.month), values, { type: 'usage' }),
-        this.add(keys.usage(tenantId, charge.month, { kind: 'WORKFLOW', id: charge.workflowId }), values, {
-          type: 'usage',
-        }),
-        ...(charge.agentId
-          ? [
-              this.add(keys.usage(tenantId, charge.month, { kind: 'AGENT', id: charge.agentId }), values, {
-                type: 'usage',
-              }),
-            ]
-          : []),
-        ...charge.teams.map((team) =>
-          this.add(keys.usage(tenantId, charge.month, { kind: 'TEAM', id: team }), values, { type: 'usage' }),
-        ),
-      );
+    );
+    if (
+      !charge ||
+      (charge.usage.inputTokens === 0 && charge.usage.outputTokens === 0 && charge.costMicros === 0)
+    ) {
+      await put;
+      return undefined;
     }
-    await db.send(new TransactWriteCommand({ TransactItems: items }));
+    const values = {
+      inputTokens: charge.usage.inputTokens,
+      outputTokens: charge.usage.outputTokens,
+      costMicros: charge.costMicros,
+    };
+    // The execution's own cost first (an item of this execution only): its new total and reservation
+    // say how much of this charge passes the reservation and so grows the month's commitment.
+    const [, execution] = await Promise.all([
+      put,
+      db.send(
+        new UpdateCommand({
+          TableName: this.table.name,
+          Key: keys.execution(tenantId, executionId),
+          UpdateExpression: 'ADD #u.#i :i, #u.#o :o, costMicros :c',
+          ExpressionAttributeNames: { '#u': 'usage', '#i': 'inputTokens', '#o': 'outputTokens' },
+          ExpressionAttributeValues: {
+            ':i': values.inputTokens,
+            ':o': values.outputTokens,
+            ':c': values.costMicros,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    ]);
+    const costAfter = Number(execution.Attributes?.costMicros ?? values.costMicros);
+    const reserved = Number(execution.Attributes?.reservedMicros ?? 0);
+    const overrun = overrunOf(reserved, costAfter - values.costMicros, values.costMicros);
+    const dimensions = [
+      keys.usage(tenantId, charge.month, { kind: 'WORKFLOW', id: charge.workflowId }),
+      ...(charge.agentId ? [keys.usage(tenantId, charge.month, { kind: 'AGENT', id: charge.agentId })] : []),
+      ...charge.teams.map((team) => keys.usage(tenantId, charge.month, { kind: 'TEAM', id: team })),
+    ];
+    const [month] = await Promise.all([
+      this.update(
+        db,
+        this.add(
+          keys.usage(tenantId, charge.month),
+          { ...values, committedMicros: overrun },
+          { type: 'usage' },
+        ),
+      ),
+      ...dimensions.map((key) => this.update(db, this.add(key, values, { type: 'usage' }))),
+    ]);
+    return Number(month.Attributes?.costMicros ?? values.costMicros);
   }
 
   async transition(

@@ -7,7 +7,7 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { type AuditContext, GENESIS_HASH, nextRecord } from '#core/audit/audit.ts';
+import { type AuditContext, buildRecord } from '#core/audit/audit.ts';
 import { ConflictError, TransientError, ValidationError } from '#core/errors.ts';
 import type { Page, PageRequest } from '#core/tenancy/model.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -28,11 +28,10 @@ export interface TenantClients {
 export type ConflictMapper = (index: number) => Error | undefined;
 
 /**
- * A tenant's audit chain is appended one record at a time, so concurrent mutations in one tenant
- * take turns on its head: retried with capped exponential backoff and full jitter (~2 s in all)
- * before the request is answered 503 with Retry-After.
+ * A transaction only conflicts with another on the items they both write (the audit record is an
+ * item of its own), so a few quick retries are enough before the request is answered 503.
  */
-const MAX_CHAIN_ATTEMPTS = 20;
+const MAX_ATTEMPTS = 5;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -79,9 +78,9 @@ export class Table {
   }
 
   /**
-   * Writes `items` and the next audit record in one transaction. The chain head is read, the record
-   * built on it, and the head advanced under a condition, so concurrent mutations in one tenant
-   * serialise on the head (retried with jitter) and the chain never forks.
+   * Writes `items` and their audit record in one transaction. The record is an item of its own under
+   * a time-ordered unique id (see keys.auditRecord), so no write of a tenant reads or updates an item
+   * that all of its writes share.
    */
   async commit(
     audit: AuditContext,
@@ -89,34 +88,14 @@ export class Table {
     onConflict: ConflictMapper,
   ): Promise<void> {
     const db = await this.clients.forTenant(audit.tenantId);
-    const headKey = keys.auditHead(audit.tenantId);
-    for (let attempt = 0; attempt < MAX_CHAIN_ATTEMPTS; attempt++) {
-      const current = await db.send(
-        new GetCommand({ TableName: this.name, Key: headKey, ConsistentRead: true }),
-      );
-      const head = current.Item
-        ? { seq: Number(current.Item.seq), hash: String(current.Item.hash) }
-        : { seq: 0, hash: GENESIS_HASH };
-      const record = nextRecord(audit, head);
-      const chain: TransactItem[] = [
-        this.put(
-          { ...keys.auditRecord(audit.tenantId, record.seq), type: 'audit', ...record },
-          'attribute_not_exists(pk)',
-        ),
-        head.seq === 0
-          ? this.put(
-              { ...headKey, type: 'auditHead', seq: record.seq, hash: record.hash },
-              'attribute_not_exists(pk)',
-            )
-          : this.put(
-              { ...headKey, type: 'auditHead', seq: record.seq, hash: record.hash },
-              '#seq = :seq',
-              { '#seq': 'seq' },
-              { ':seq': head.seq },
-            ),
-      ];
+    const record = buildRecord(audit);
+    const write = this.put(
+      { ...keys.auditRecord(audit.tenantId, record.id), type: 'audit', ...record },
+      'attribute_not_exists(pk)',
+    );
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       try {
-        await db.send(new TransactWriteCommand({ TransactItems: [...items, ...chain] }));
+        await db.send(new TransactWriteCommand({ TransactItems: [...items, write] }));
         return;
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
@@ -124,14 +103,11 @@ export class Table {
         const failed = reasons.findIndex((r, i) => i < items.length && r.Code === 'ConditionalCheckFailed');
         if (failed >= 0)
           throw onConflict(failed) ?? new ConflictError('The resource changed meanwhile; retry.');
-        const retryable = reasons.some(
-          (r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict',
-        );
-        if (!retryable) throw error;
-        await sleep(Math.random() * Math.min(250, 4 * 2 ** attempt));
+        if (!reasons.some((r) => r.Code === 'TransactionConflict')) throw error;
+        await sleep(Math.random() * Math.min(100, 10 * 2 ** attempt));
       }
     }
-    throw new TransientError('Too many concurrent changes in this tenant; retry shortly.');
+    throw new TransientError('Too many concurrent changes to the same items; retry shortly.');
   }
 
   /** A page of one item kind in a tenant partition (sk prefix), newest-first or in key order. */
@@ -168,7 +144,7 @@ export class Table {
 
   /**
    * Every item of one partition whose sort key starts with `prefix`, all pages (for bounded sets:
-   * one execution's steps, one month's usage counters, one tenant's audit chain).
+   * one execution's steps, one month's usage counters, one tenant's audit records).
    */
   async queryAll(
     tenantId: string,

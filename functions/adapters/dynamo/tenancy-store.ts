@@ -1,5 +1,6 @@
 import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type AuditContext, type AuditRecord, GENESIS_HASH } from '#core/audit/audit.ts';
+import type { AuthEvent } from '#core/access/authenticate.ts';
+import { type AuditContext, type AuditRecord, buildRecord } from '#core/audit/audit.ts';
 import { ConflictError, NotFoundError } from '#core/errors.ts';
 import type {
   ApiKeyRecord,
@@ -408,7 +409,7 @@ export class DynamoTenancyStore implements TenancyStore {
     const conditions: string[] = [];
     const names: Record<string, string> = { '#pk': 'pk', '#sk': 'sk' };
     const values: Record<string, unknown> = {
-      ':pk': keys.auditHead(tenantId).pk,
+      ':pk': keys.auditPartition(tenantId),
       ':p': keys.prefix.auditRecord,
     };
     if (filter.actor) {
@@ -450,24 +451,51 @@ export class DynamoTenancyStore implements TenancyStore {
         ScanIndexForward: false,
       },
       page,
-      (i) => strip<AuditRecord>(i),
+      auditRecordOf,
     );
   }
 
-  async readAuditChain(
-    tenantId: string,
-  ): Promise<{ records: AuditRecord[]; head: { seq: number; hash: string } }> {
-    const head = await this.table.get<Record<string, unknown>>(tenantId, keys.auditHead(tenantId));
+  async recordAuthEvent(tenantId: string, event: AuthEvent): Promise<void> {
+    const record = buildRecord({
+      tenantId,
+      actor: event.actor,
+      meta: { requestId: 'authorizer', sourceIp: '', userAgent: event.userAgent, now: event.at },
+      draft: {
+        action: event.action,
+        resourceType: event.actor.type === 'apikey' ? 'apikey' : 'user',
+        resourceId: event.actor.id,
+        ...(event.reason ? { after: { reason: event.reason } } : {}),
+      },
+    });
+    const item: Record<string, unknown> = { type: 'audit', ...record };
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const sets = Object.entries(item).map(([k, v], i) => {
+      names[`#a${i}`] = k;
+      values[`:a${i}`] = v;
+      return `#a${i} = :a${i}`;
+    });
+    const db = await this.table.clients.forTenant(tenantId);
+    await db.send(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: keys.auditRecord(tenantId, record.id),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  async readAuditRecords(tenantId: string): Promise<AuditRecord[]> {
     const items = await this.table.queryAll(
       tenantId,
-      keys.auditHead(tenantId).pk,
+      keys.auditPartition(tenantId),
       keys.prefix.auditRecord,
       true,
     );
-    return {
-      records: items.map((item) => strip<AuditRecord>(item)),
-      head: head ? { seq: Number(head.seq), hash: String(head.hash) } : { seq: 0, hash: GENESIS_HASH },
-    };
+    return items.map(auditRecordOf);
   }
 
   private prefixQuery(tenantId: string, prefix: string) {
@@ -476,4 +504,10 @@ export class DynamoTenancyStore implements TenancyStore {
       ExpressionAttributeValues: { ':pk': keys.tenant(tenantId).pk, ':p': prefix },
     };
   }
+}
+
+/** An audit item as its record: without the TTL the stream consumer sets once it is archived. */
+function auditRecordOf(item: Record<string, unknown>): AuditRecord {
+  const { expiresAt: _ttl, ...record } = strip<Record<string, unknown>>(item);
+  return record as unknown as AuditRecord;
 }

@@ -28,8 +28,23 @@ export interface AuthenticatorOptions {
   readonly cacheTtlMs: number;
   readonly maxEntries?: number;
   readonly now?: () => number;
-  /** How often at most a key's `lastUsedAt` is written. */
+  /** How often at most a key's `lastUsedAt` is written (and its use audited). */
   readonly touchEveryMs?: number;
+  /**
+   * Audits refusals of a known tenant's credentials (with the reason) and an API key's first use in
+   * each `touchEveryMs` window; off the request's critical path, failures ignored.
+   */
+  readonly auditAuth?: (tenantId: string, event: AuthEvent) => Promise<void>;
+}
+
+/** An authentication event worth auditing. */
+export interface AuthEvent {
+  readonly action: 'auth.denied' | 'apikey.used';
+  readonly actor: { readonly id: string; readonly type: 'user' | 'apikey' };
+  /** Why a credential was refused. */
+  readonly reason?: string;
+  readonly at: string;
+  readonly userAgent: string;
 }
 
 interface Entry {
@@ -58,12 +73,13 @@ export class Authenticator {
     const authorization = headers.authorization?.trim();
     const apiKey = headers['x-api-key']?.trim();
     if (authorization && apiKey) return DENY('ambiguous-credentials');
-    if (apiKey) return this.cached(`k:${apiKey}`, () => this.fromApiKey(apiKey));
+    const userAgent = headers['user-agent'] ?? '';
+    if (apiKey) return this.cached(`k:${apiKey}`, () => this.fromApiKey(apiKey, userAgent), userAgent);
     if (authorization) {
       const match = /^Bearer\s+(\S+)$/i.exec(authorization);
       if (!match?.[1]) return DENY('malformed-authorization');
       const token = match[1];
-      return this.cached(`b:${token}`, () => this.fromToken(token));
+      return this.cached(`b:${token}`, () => this.fromToken(token, userAgent), userAgent);
     }
     return DENY('missing-credentials');
   }
@@ -76,12 +92,13 @@ export class Authenticator {
   private async cached(
     raw: string,
     resolve: () => Promise<{ context: AuthorizerContext; until?: number }>,
+    userAgent = '',
   ): Promise<AuthorizerContext> {
     const id = createHash('sha256').update(raw).digest('base64url');
     const now = this.now();
     const hit = this.cache.get(id);
     if (hit && hit.until > now) {
-      if (hit.context.principalType === 'apikey') this.touch(hit.context);
+      if (hit.context.principalType === 'apikey') this.touch(hit.context, userAgent);
       return hit.context;
     }
     const { context, until } = await resolve();
@@ -97,7 +114,10 @@ export class Authenticator {
     return context;
   }
 
-  private async fromToken(token: string): Promise<{ context: AuthorizerContext; until?: number }> {
+  private async fromToken(
+    token: string,
+    userAgent: string,
+  ): Promise<{ context: AuthorizerContext; until?: number }> {
     let verified: Awaited<ReturnType<AccessTokenVerifier['verify']>>;
     try {
       verified = await this.options.verifier.verify(token);
@@ -120,7 +140,10 @@ export class Authenticator {
     }
     const user = await this.options.store.findUserBySub(verified.sub);
     if (!user) return { context: DENY('unknown-user'), until };
-    if (user.status !== 'active') return { context: DENY('user-disabled'), until };
+    if (user.status !== 'active') {
+      await this.audit(user.tenantId, { id: user.userId, type: 'user' }, 'user-disabled', userAgent);
+      return { context: DENY('user-disabled'), until };
+    }
     const [tenant, permissions] = await Promise.all([
       this.options.store.getTenant(user.tenantId),
       resolvePermissions(this.options.store, user.tenantId, user.roles),
@@ -142,30 +165,40 @@ export class Authenticator {
     };
   }
 
-  private async fromApiKey(key: string): Promise<{ context: AuthorizerContext; until?: number }> {
+  private async fromApiKey(
+    key: string,
+    userAgent: string,
+  ): Promise<{ context: AuthorizerContext; until?: number }> {
     const parts = parseApiKey(key);
     if (!parts) return { context: DENY('invalid-api-key') };
     const [record, tenant] = await Promise.all([
       this.options.store.getApiKey(parts.tenantId, parts.keyId),
       this.options.store.getTenant(parts.tenantId),
     ]);
-    if (!record || !tenant || record.status !== 'active') return { context: DENY('invalid-api-key') };
+    if (!tenant) return { context: DENY('invalid-api-key') };
+    const actor = { id: parts.keyId, type: 'apikey' as const };
+    const refuse = async (reason: string, detail: string) => {
+      await this.audit(parts.tenantId, actor, detail, userAgent);
+      return { context: DENY(reason) };
+    };
+    if (!record) return refuse('invalid-api-key', 'unknown-api-key');
+    if (record.status !== 'active') return refuse('invalid-api-key', 'revoked-api-key');
     const now = this.now();
     const expires = Date.parse(record.expiresAt);
-    if (expires <= now) return { context: DENY('expired-api-key') };
+    if (expires <= now) return refuse('expired-api-key', 'expired-api-key');
     const hash = hashApiKey(key);
     let until = expires;
     if (!sameHash(hash, record.secretHash)) {
       const graceEnds = record.previousValidUntil ? Date.parse(record.previousValidUntil) : 0;
       if (!record.previousSecretHash || !sameHash(hash, record.previousSecretHash) || graceEnds <= now) {
-        return { context: DENY('invalid-api-key') };
+        return refuse('invalid-api-key', 'wrong-api-key-secret');
       }
       until = Math.min(until, graceEnds);
     }
     // A key acts for its creator: it works only while they are an active user of this tenant, and
     // never for more than they may do now (their roles may have shrunk since the key was made).
     const creator = await this.options.store.getUser(parts.tenantId, record.createdBy);
-    if (creator?.status !== 'active') return { context: DENY('key-creator-inactive') };
+    if (creator?.status !== 'active') return refuse('key-creator-inactive', 'key-creator-inactive');
     const current = await resolvePermissions(this.options.store, parts.tenantId, creator.roles);
     const effective = record.scopes.filter((scope) => current.has(scope));
     const context: AuthorizerContext = {
@@ -179,26 +212,55 @@ export class Authenticator {
       roles: '',
       permissions: [...effective].sort().join(' '),
     };
-    await this.touch(context);
+    await this.touch(context, userAgent);
     return { context, until };
   }
 
   /**
-   * Records a key's use at most every `touchEveryMs`. Awaited: Lambda freezes the container once the
-   * handler returns, so a write left running could land minutes later or never. A failed write
-   * does not refuse the key: it is a record of use, not a check.
+   * Audits a refused credential of a known tenant. Awaited, like the key's use below: Lambda freezes
+   * the container once the handler returns, so a write left running could land much later or never.
+   * A failed write refuses nothing.
    */
-  private async touch(context: AuthorizerContext): Promise<void> {
+  private async audit(
+    tenantId: string,
+    actor: AuthEvent['actor'],
+    reason: string,
+    userAgent: string,
+  ): Promise<void> {
+    await this.options
+      .auditAuth?.(tenantId, {
+        action: 'auth.denied',
+        actor,
+        reason,
+        at: new Date(this.now()).toISOString(),
+        userAgent,
+      })
+      .catch(() => undefined);
+  }
+
+  /**
+   * Records (and audits) a key's use at most every `touchEveryMs`. Awaited: Lambda freezes the
+   * container once the handler returns, so a write left running could land minutes later or never.
+   * A failed write does not refuse the key: it is a record of use, not a check.
+   */
+  private async touch(context: AuthorizerContext, userAgent: string): Promise<void> {
     const { tenantId, principalId } = context;
     if (!tenantId || !principalId) return;
     const now = this.now();
     const last = this.lastTouched.get(principalId) ?? 0;
     if (now - last < (this.options.touchEveryMs ?? 5 * 60_000)) return;
     this.lastTouched.set(principalId, now);
-    try {
-      await this.options.store.touchApiKey(tenantId, principalId, new Date(now).toISOString());
-    } catch {
-      this.lastTouched.delete(principalId);
-    }
+    const at = new Date(now).toISOString();
+    const [touched] = await Promise.allSettled([
+      this.options.store.touchApiKey(tenantId, principalId, at),
+      this.options.auditAuth?.(tenantId, {
+        action: 'apikey.used',
+        actor: { id: principalId, type: 'apikey' },
+        at,
+        userAgent,
+      }),
+    ]);
+    // Not recorded: the next request tries again.
+    if (touched.status === 'rejected') this.lastTouched.delete(principalId);
   }
 }

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { redact } from '#shared/observability.ts';
 import type { Principal, RequestMeta } from '../principal.ts';
 
-/** What a use case says about its mutation; the store adds actor, request facts and the chain. */
+/** What a use case says about its mutation; the store adds actor, request facts and the record id. */
 export interface AuditDraft {
   readonly action: string;
   readonly resourceType: string;
@@ -17,7 +17,7 @@ export interface AuditActor {
   readonly type: 'user' | 'apikey' | 'webhook' | 'platform' | 'system';
 }
 
-/** Everything a store needs to append one audit record in the same transaction as the change. */
+/** Everything a store needs to write one audit record in the same transaction as the change. */
 export interface AuditContext {
   readonly tenantId: string;
   readonly actor: AuditActor;
@@ -25,10 +25,14 @@ export interface AuditContext {
   readonly draft: AuditDraft;
 }
 
-/** One record of a tenant's hash-chained audit trail. */
+/**
+ * One record of a tenant's audit trail: an item of its own, keyed by a time-ordered unique id, so no
+ * write reads or updates an item that all of a tenant's writes share. `hash` covers the rest of the
+ * record; the digests (stream consumer) anchor the hashes.
+ */
 export interface AuditRecord {
   readonly tenantId: string;
-  readonly seq: number;
+  readonly id: string;
   readonly at: string;
   readonly actor: AuditActor;
   readonly action: string;
@@ -39,12 +43,8 @@ export interface AuditRecord {
   readonly sourceIp: string;
   readonly userAgent: string;
   readonly requestId: string;
-  readonly prevHash: string;
   readonly hash: string;
 }
-
-/** The hash that precedes a tenant's first record. */
-export const GENESIS_HASH = '0'.repeat(64);
 
 /** JSON with object keys sorted at every depth: the same record always hashes the same. */
 export function canonicalJson(value: unknown): string {
@@ -67,14 +67,36 @@ export function actorOf(principal: Principal): AuditActor {
   return { id: principal.principalId, type: principal.principalType };
 }
 
-/** Builds the next record of the chain, with secrets redacted from before/after. */
-export function nextRecord(
-  ctx: AuditContext,
-  head: { readonly seq: number; readonly hash: string },
-): AuditRecord {
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * A ULID: 10 characters of milliseconds then 16 of randomness (Crockford base32), so ids sort by time
+ * as strings and two writers in the same millisecond do not collide.
+ */
+export function auditId(ms: number, random: Uint8Array = randomBytes(10)): string {
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new RangeError(`Not a timestamp: ${ms}`);
+  if (random.length !== 10) throw new RangeError('A ULID takes 10 random bytes');
+  let time = '';
+  let rest = ms;
+  for (let i = 0; i < 10; i++) {
+    time = (CROCKFORD[rest % 32] as string) + time;
+    rest = Math.floor(rest / 32);
+  }
+  let bits = 0n;
+  for (const byte of random) bits = (bits << 8n) | BigInt(byte);
+  let tail = '';
+  for (let i = 0; i < 16; i++) {
+    tail = (CROCKFORD[Number(bits & 31n)] as string) + tail;
+    bits >>= 5n;
+  }
+  return time + tail;
+}
+
+/** Builds a tenant's audit record for a mutation, with secrets redacted from before/after. */
+export function buildRecord(ctx: AuditContext, random?: Uint8Array): AuditRecord {
   const unhashed: Omit<AuditRecord, 'hash'> = {
     tenantId: ctx.tenantId,
-    seq: head.seq + 1,
+    id: auditId(Date.parse(ctx.meta.now), random),
     at: ctx.meta.now,
     actor: ctx.actor,
     action: ctx.draft.action,
@@ -85,76 +107,35 @@ export function nextRecord(
     sourceIp: ctx.meta.sourceIp,
     userAgent: ctx.meta.userAgent,
     requestId: ctx.meta.requestId,
-    prevHash: head.hash,
   };
   return { ...unhashed, hash: hashRecord(unhashed) };
 }
 
-/** Result of checking a chain. */
-export interface ChainVerdict {
-  readonly ok: boolean;
-  readonly checked: number;
-  readonly headSeq: number;
-  readonly firstBroken?: { readonly seq: number; readonly reason: string };
+/** Whether a record's content still matches its own hash. */
+export function recordIntact(record: AuditRecord): boolean {
+  const { hash, ...rest } = record;
+  return hashRecord(rest) === hash;
 }
 
-/**
- * Walks records in sequence order and reports the first broken link: a record whose hash does not
- * match its content (modified), a gap in sequence numbers (deleted), or a previous-hash mismatch
- * (reordered or spliced). `headSeq` is the sequence the chain head claims; a shorter chain is truncated.
- */
-export function verifyChain(
-  records: readonly AuditRecord[],
-  head: { readonly seq: number; readonly hash: string },
-): ChainVerdict {
-  const headSeq = head.seq;
-  let prevHash = GENESIS_HASH;
-  let expected = 1;
-  for (const record of records) {
-    const { hash, ...rest } = record;
-    if (record.seq !== expected) {
+/** Result of checking a tenant's records. */
+export interface AuditVerdict {
+  readonly ok: boolean;
+  /** Records whose hash was checked. */
+  readonly checked: number;
+  readonly firstBroken?: { readonly id: string; readonly reason: string };
+}
+
+/** Checks records in id order and names the first whose content no longer matches its hash. */
+export function verifyRecords(records: readonly AuditRecord[]): AuditVerdict {
+  const ordered = [...records].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const [index, record] of ordered.entries()) {
+    if (!recordIntact(record)) {
       return {
         ok: false,
-        checked: expected - 1,
-        headSeq,
-        firstBroken: { seq: expected, reason: 'missing record' },
+        checked: index,
+        firstBroken: { id: record.id, reason: 'content does not match its hash' },
       };
     }
-    if (hashRecord(rest) !== hash) {
-      return {
-        ok: false,
-        checked: expected - 1,
-        headSeq,
-        firstBroken: { seq: record.seq, reason: 'content does not match its hash' },
-      };
-    }
-    if (record.prevHash !== prevHash) {
-      return {
-        ok: false,
-        checked: expected - 1,
-        headSeq,
-        firstBroken: { seq: record.seq, reason: 'previous hash does not match' },
-      };
-    }
-    prevHash = hash;
-    expected++;
   }
-  if (expected - 1 < headSeq) {
-    return {
-      ok: false,
-      checked: expected - 1,
-      headSeq,
-      firstBroken: { seq: expected, reason: 'missing record' },
-    };
-  }
-  // The head pins the last hash, so rewriting the newest record and re-hashing it is found too.
-  if (headSeq > 0 && prevHash !== head.hash) {
-    return {
-      ok: false,
-      checked: expected - 2,
-      headSeq,
-      firstBroken: { seq: headSeq, reason: 'does not match the chain head' },
-    };
-  }
-  return { ok: true, checked: expected - 1, headSeq };
+  return { ok: true, checked: ordered.length };
 }

@@ -10,6 +10,11 @@ export interface Budget {
   readonly alertThresholds: readonly number[];
   /** Refuse new executions (402) once the month's spend reaches the limit. */
   readonly hardStop: boolean;
+  /**
+   * What each start reserves against a hard-stop budget until the execution ends (its steps settle
+   * the actual cost); absent: 1 % of the limit.
+   */
+  readonly reservePerExecutionMicros?: number;
   readonly updatedAt: string;
   readonly updatedBy: string;
 }
@@ -35,12 +40,41 @@ export function microsOfUsd(usd: string): number {
   return Number(whole) * 1_000_000 + Number(fraction.padEnd(6, '0').slice(0, 6));
 }
 
-/** Refuses a start when a hard-stop budget is used up. */
-export function assertWithinBudget(budget: Budget | undefined, spentMicros: number): void {
-  if (!budget?.hardStop || spentMicros < budget.monthlyLimitMicros) return;
-  throw new BudgetExceededError(
-    `This month's budget of ${usdOf(budget.monthlyLimitMicros)} USD is spent (${usdOf(spentMicros)} USD); raise it or wait for next month.`,
+/** What a start reserves: nothing without a hard stop, else the budget's estimate (default 1 % of the limit). */
+export function reservationOf(budget: Budget | undefined): number {
+  if (!budget?.hardStop) return 0;
+  return budget.reservePerExecutionMicros ?? Math.ceil(budget.monthlyLimitMicros / 100);
+}
+
+/**
+ * The highest month commitment (spend plus open reservations) at which a start still fits, or
+ * undefined without a hard stop. A start that reserves nothing still needs one micro left, so a spent
+ * budget refuses it.
+ */
+export function maxCommitmentFor(budget: Budget | undefined): number | undefined {
+  if (!budget?.hardStop) return undefined;
+  return budget.monthlyLimitMicros - Math.max(reservationOf(budget), 1);
+}
+
+/** The refusal of a start that does not fit a hard-stop budget. */
+export function budgetExceeded(budget: Budget, committedMicros: number): BudgetExceededError {
+  return new BudgetExceededError(
+    `This month's budget of ${usdOf(budget.monthlyLimitMicros)} USD does not fit another execution (${usdOf(committedMicros)} USD spent or reserved); raise it or wait for next month.`,
   );
+}
+
+/**
+ * How much a step's cost adds to the month's commitment: only the part beyond what its execution
+ * reserved (the reservation already counts the rest).
+ */
+export function overrunOf(reservedMicros: number, costBeforeMicros: number, stepMicros: number): number {
+  const beyond = (cost: number) => Math.max(0, cost - reservedMicros);
+  return beyond(costBeforeMicros + stepMicros) - beyond(costBeforeMicros);
+}
+
+/** What the end of an execution gives back to the month: the part of its reservation it did not spend. */
+export function releaseOf(reservedMicros: number, costMicros: number): number {
+  return Math.max(0, reservedMicros - costMicros);
 }
 
 /** Thresholds reached at `spentMicros` (whether or not they already fired). */
@@ -65,6 +99,7 @@ export function budgetView(
           monthlyLimitUsd: usdOf(budget.monthlyLimitMicros),
           alertThresholds: [...budget.alertThresholds],
           hardStop: budget.hardStop,
+          reservePerExecutionUsd: usdOf(reservationOf({ ...budget, hardStop: true })),
           percentUsed:
             budget.monthlyLimitMicros > 0
               ? Math.round((spentMicros * 10_000) / budget.monthlyLimitMicros) / 100
@@ -96,10 +131,12 @@ export async function checkBudgetAlerts(
   month: string,
   at: string,
   notify: (alert: BudgetAlert) => void,
+  /** The month's spend when the caller already knows it (the charge's atomic ADD returned it). */
+  knownSpentMicros?: number,
 ): Promise<void> {
   const budget = await store.getBudget(tenantId);
   if (!budget || budget.alertThresholds.length === 0) return;
-  const spentMicros = await store.monthSpend(tenantId, month);
+  const spentMicros = knownSpentMicros ?? (await store.monthSpend(tenantId, month));
   for (const threshold of reachedThresholds(budget, spentMicros)) {
     if (await store.claimAlert(tenantId, month, threshold, at)) {
       notify({ tenantId, month, threshold, spentMicros, limitMicros: budget.monthlyLimitMicros });
@@ -111,7 +148,12 @@ export async function checkBudgetAlerts(
 export async function setBudget(
   store: BudgetStore,
   caller: Caller,
-  input: { monthlyLimitUsd: string; alertThresholds?: number[] | undefined; hardStop?: boolean | undefined },
+  input: {
+    monthlyLimitUsd: string;
+    alertThresholds?: number[] | undefined;
+    hardStop?: boolean | undefined;
+    reservePerExecutionUsd?: string | undefined;
+  },
 ): Promise<Budget> {
   const tenantId = caller.principal.tenantId;
   const previous = await store.getBudget(tenantId);
@@ -121,6 +163,11 @@ export async function setBudget(
       ...new Set(input.alertThresholds ?? previous?.alertThresholds ?? DEFAULT_THRESHOLDS),
     ].sort((a, b) => a - b),
     hardStop: input.hardStop ?? previous?.hardStop ?? true,
+    ...(input.reservePerExecutionUsd !== undefined
+      ? { reservePerExecutionMicros: microsOfUsd(input.reservePerExecutionUsd) }
+      : previous?.reservePerExecutionMicros !== undefined
+        ? { reservePerExecutionMicros: previous.reservePerExecutionMicros }
+        : {}),
     updatedAt: caller.meta.now,
     updatedBy: caller.principal.principalId,
   };

@@ -73,6 +73,8 @@ export interface Execution {
   readonly requestHash: string;
   /** Set once the engine accepted the start. */
   readonly engineArn?: string;
+  /** What the start reserved against a hard-stop budget, in micros (internal: never shown). */
+  readonly reservedMicros?: number;
   /** The step approval the execution waits for (internal: never shown). */
   readonly pendingApprovalId?: string | null;
 }

@@ -1,6 +1,8 @@
 import type { AuditContext } from '../audit/audit.ts';
-import type { Page, PageRequest } from '../tenancy/model.ts';
-import type { Environment } from '../versioning/model.ts';
+import type { Page, PageRequest, Tenant, User } from '../tenancy/model.ts';
+import type { Environment, Head } from '../versioning/model.ts';
+import type { WorkflowDefinition } from '../workflows/model.ts';
+import type { Budget } from './budget.ts';
 import type { Execution, ExecutionError, ExecutionStatus, RunState, StepRecord } from './model.ts';
 import type { Usage } from './model-port.ts';
 
@@ -31,12 +33,55 @@ export interface StepCharge {
   readonly month: string;
 }
 
+/** The items a start reads, named by what it knows before reading anything. */
+export interface StartQuery {
+  readonly workflowId: string;
+  /** The id an `Idempotency-Key` derives: a replay finds its execution. */
+  readonly executionId?: string;
+  /** The starting user, whose teams the execution is counted under. */
+  readonly userId?: string;
+  readonly month: string;
+}
+
+/** What one batched read returns for a start. */
+export interface StartReads {
+  readonly head?: Head<WorkflowDefinition>;
+  readonly prior?: Execution;
+  readonly tenant?: Tenant;
+  readonly budget?: Budget;
+  readonly user?: User;
+}
+
+/** What a start asks of the month's counters, atomically. */
+export interface Reservation {
+  readonly reserveMicros: number;
+  /** Highest commitment (spend plus open reservations) at which the start still fits a hard-stop budget. */
+  readonly maxCommittedMicros?: number;
+  /** The plan's monthly execution quota. */
+  readonly quota?: number;
+}
+
+/** The month's counters when a reservation did not fit. */
+export interface Refusal {
+  readonly executions: number;
+  readonly committedMicros: number;
+}
+
 /** Persistence of executions, their steps and the tenant's usage counters. */
 export interface ExecutionStore {
-  /** Writes a new execution (and counts it in the month) unless one with its id exists; returns the stored one. */
+  /** Everything a start checks, in one batched read (one round trip). */
+  startReads(tenantId: string, query: StartQuery): Promise<StartReads>;
   /**
-   * Stores a new execution and counts it in the month's usage: in total, for its workflow, its
-   * teams and each of `agents` (the agents its workflow version pins).
+   * Counts a start in the month and reserves against the budget in one conditional atomic update of
+   * the month's counters; returns the counters instead when the quota or the budget would be passed.
+   */
+  reserveStart(tenantId: string, month: string, reservation: Reservation): Promise<Refusal | undefined>;
+  /** Gives back `micros` of the month's commitment and `executions` counted starts (a start that made nothing, or an execution's unspent reservation). */
+  release(tenantId: string, month: string, micros: number, executions: number): Promise<void>;
+  /**
+   * Writes a new execution and its audit record unless one with its id exists; returns the stored one.
+   * The workflow's, teams' and each of `agents`' (the agents its workflow version pins) counters are
+   * added apart (atomic ADDs, no transaction on shared items).
    */
   create(
     tenantId: string,
@@ -55,13 +100,17 @@ export interface ExecutionStore {
     executionId: string,
     step: Pick<StepRecord, 'stepId' | 'stepKey' | 'type' | 'startedAt' | 'ref'>,
   ): Promise<number>;
-  /** Records a finished step and adds its charge to the execution and the month, in one transaction. */
+  /**
+   * Records a finished step and settles its charge: the execution's cost, then the month's counters
+   * by atomic ADDs (the commitment grows only by what passes the execution's reservation). Returns
+   * the month's spend after the charge, when there was one.
+   */
   finishStep(
     tenantId: string,
     executionId: string,
     step: StepRecord,
     charge: StepCharge | undefined,
-  ): Promise<void>;
+  ): Promise<number | undefined>;
   /**
    * Moves an execution to `status` only from one of `from`; returns false when it was elsewhere
    * (e.g. already finished), so late events and decisions change nothing.

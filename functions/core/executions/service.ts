@@ -10,11 +10,12 @@ import type { TenancyStore } from '../tenancy/ports.ts';
 import type { Environment } from '../versioning/model.ts';
 import type { DefinitionStore } from '../versioning/ports.ts';
 import { markedArtifact, readArtifact } from './artifacts.ts';
-import type { BudgetStore } from './budget.ts';
+import { type BudgetStore, releaseOf } from './budget.ts';
 import {
   type Execution,
   type ExecutionStatus,
   FINAL_STATUSES,
+  monthOf,
   type RunState,
   type StepRecord,
   usdOf,
@@ -90,7 +91,14 @@ async function executionOutput(
 }
 
 function view(execution: Execution): ExecutionView {
-  const { requestHash: _h, engineArn: _a, teams: _t, pendingApprovalId: _p, ...rest } = execution;
+  const {
+    requestHash: _h,
+    engineArn: _a,
+    teams: _t,
+    pendingApprovalId: _p,
+    reservedMicros: _r,
+    ...rest
+  } = execution;
   return { ...rest, costUsd: usdOf(execution.costMicros) };
 }
 
@@ -165,6 +173,7 @@ export async function cancelExecution(
   if (!moved) throw new ConflictError(`Execution ${executionId} finished meanwhile.`);
   // Cancelled counts as finished for the bulkhead now, not when the engine's stop event arrives.
   await deps.slots?.release(tenantId, executionId);
+  await releaseReservation(deps, tenantId, execution);
   if (execution.engineArn) {
     await deps.engine.stop({
       engineArn: execution.engineArn,
@@ -245,6 +254,20 @@ export interface StatusChange {
   readonly at: string;
 }
 
+/**
+ * The end of an execution gives its unspent reservation back to the month. Called once, by whoever
+ * moved it to a final status; a step still settling after a cancellation counts its overrun against
+ * the reservation as it stood.
+ */
+async function releaseReservation(
+  deps: ExecutionDeps,
+  tenantId: string,
+  execution: Execution,
+): Promise<void> {
+  const micros = releaseOf(execution.reservedMicros ?? 0, execution.costMicros);
+  if (micros > 0) await deps.executions.release(tenantId, monthOf(execution.startedAt), micros, 0);
+}
+
 /** The outputs of the final state's steps: what `GET /executions/{id}` shows as `output`. */
 function outputsOf(finalState: unknown): Record<string, unknown> {
   const steps = (finalState as { steps?: Record<string, { output?: unknown }> } | null)?.steps ?? {};
@@ -297,6 +320,7 @@ export async function recordStatus(deps: ExecutionDeps, change: StatusChange): P
     status,
     fields,
   );
+  if (moved) await releaseReservation(deps, change.tenantId, execution);
   if (moved)
     await closePendingApproval(
       deps,

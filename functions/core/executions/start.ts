@@ -13,7 +13,7 @@ import { audited, type Caller } from '../tenancy/context.ts';
 import type { Plan, Tenant } from '../tenancy/model.ts';
 import type { Environment, Head } from '../versioning/model.ts';
 import type { WorkflowDefinition } from '../workflows/model.ts';
-import { assertWithinBudget } from './budget.ts';
+import { budgetExceeded, maxCommitmentFor, reservationOf } from './budget.ts';
 import { inputProblems } from './input-schema.ts';
 import { type Execution, monthOf, type RunState } from './model.ts';
 import type { ExecutionDeps } from './service.ts';
@@ -45,6 +45,11 @@ export interface StartResult {
  * Starts a workflow in an environment. The record is written first, named from the tenant and the
  * `Idempotency-Key`, so a replay with the same key and body returns the same execution and one with
  * another body is 409; concurrent replays race on one conditional write and make one execution.
+ *
+ * DynamoDB round trips before the write: one batched read (head, prior execution, tenant, budget,
+ * user), the promoted version, and the reservation: one conditional atomic update of the month's
+ * counters that counts the start against the plan's quota (429) and reserves an estimate against a
+ * hard-stop budget (402), so concurrent starts can never overrun either.
  */
 export async function startExecution(
   deps: ExecutionDeps,
@@ -55,22 +60,24 @@ export async function startExecution(
 ): Promise<StartResult> {
   const tenantId = caller.principal.tenantId;
   const environment = body.environment ?? 'dev';
-  // Every way in (token, key, webhook) ends here, and only the API's router checks the tenant's
-  // status first: so the start itself refuses a tenant that is not active, replays included.
-  const [tenant, head] = await Promise.all([
-    deps.tenancy.getTenant(tenantId),
-    deps.definitions.getHead<WorkflowDefinition>(tenantId, 'workflow', workflowId),
-  ]);
-  if (tenant?.status !== 'active') {
-    throw new TenantSuspendedError('This tenant is not active; contact your platform operator.');
-  }
-  if (!head) throw new NotFoundError(`No workflow ${workflowId}.`);
+  const month = monthOf(caller.meta.now);
   const hash = requestHash(workflowId, environment, body.input);
   const executionId = idempotencyKey
     ? derivedId('x', `${tenantId}|${workflowId}|${idempotencyKey}`)
     : newId('x');
-
-  const prior = idempotencyKey ? await deps.executions.get(tenantId, executionId) : undefined;
+  const reads = await deps.executions.startReads(tenantId, {
+    workflowId,
+    month,
+    ...(idempotencyKey ? { executionId } : {}),
+    ...(caller.principal.principalType === 'user' ? { userId: caller.principal.principalId } : {}),
+  });
+  const { head, prior } = reads;
+  // Every way in (token, key, webhook) ends here, and only the API's router checks the tenant's
+  // status first: so the start itself refuses a tenant that is not active, replays included.
+  if (reads.tenant?.status !== 'active') {
+    throw new TenantSuspendedError('This tenant is not active; contact your platform operator.');
+  }
+  if (!head) throw new NotFoundError(`No workflow ${workflowId}.`);
   if (prior) return replay(deps, tenantId, prior, hash, head);
 
   const versionNumber = head.environments?.[environment];
@@ -94,22 +101,24 @@ export async function startExecution(
   );
   if (problems.length > 0)
     throw new ValidationError('The input does not match the workflow’s inputSchema.', problems);
-  await checkLimits(deps, tenant, monthOf(caller.meta.now));
-  if (deps.slots) {
-    await acquireRunSlot(
-      deps.slots,
-      tenantId,
-      tenant.plan,
-      executionId,
-      caller.meta.now,
-      deps.concurrencyCaps,
-    );
+  const reservedMicros = await reserve(deps, tenantId, month, reads.tenant, reads.budget);
+  if (deps.slots && reads.tenant) {
+    try {
+      await acquireRunSlot(
+        deps.slots,
+        tenantId,
+        reads.tenant.plan,
+        executionId,
+        caller.meta.now,
+        deps.concurrencyCaps,
+      );
+    } catch (error) {
+      // Refused by the bulkhead: the reservation and the count go back.
+      await deps.executions.release(tenantId, month, reservedMicros, 1).catch(() => undefined);
+      throw error;
+    }
   }
 
-  const teams =
-    caller.principal.principalType === 'user'
-      ? ((await deps.tenancy.getUser(tenantId, caller.principal.principalId))?.teams ?? [])
-      : [];
   const execution: Execution = {
     executionId,
     workflowId,
@@ -122,14 +131,16 @@ export async function startExecution(
     startedAt: caller.meta.now,
     startedBy: caller.principal.principalId,
     ...(caller.principal.onBehalfOf ? { startedFor: caller.principal.onBehalfOf } : {}),
-    teams: [...teams],
+    teams: [...(reads.user?.teams ?? [])],
     requestHash: hash,
+    reservedMicros,
   };
-  const stored = await createReleasingSlot(deps, tenantId, executionId, () =>
-    deps.executions.create(
+  let stored: Awaited<ReturnType<ExecutionDeps['executions']['create']>>;
+  try {
+    stored = await deps.executions.create(
       tenantId,
       execution,
-      monthOf(caller.meta.now),
+      month,
       audited(caller, {
         action: 'execution.start',
         resourceType: 'execution',
@@ -140,9 +151,19 @@ export async function startExecution(
       // from the steps that ran).
       // The cap keeps the start within one DynamoDB transaction (100 items, teams included).
       Object.keys(version.pins?.agents ?? {}).slice(0, MAX_COUNTED_AGENTS),
-    ),
-  );
-  if (!stored.created) return replay(deps, tenantId, stored.execution, hash, head);
+    );
+  } catch (error) {
+    // Nothing was started: the reservation, the count and the run slot go back.
+    await deps.executions.release(tenantId, month, reservedMicros, 1).catch(() => undefined);
+    await deps.slots?.release(tenantId, executionId);
+    throw error;
+  }
+  if (!stored.created) {
+    // A concurrent start with the same key won: it holds the same run slot (claims are per
+    // execution id), so only the reservation goes back.
+    await deps.executions.release(tenantId, month, reservedMicros, 1);
+    return replay(deps, tenantId, stored.execution, hash, head);
+  }
   try {
     await launch(deps, tenantId, head, stored.execution, version.asl);
   } catch (error) {
@@ -151,21 +172,6 @@ export async function startExecution(
     throw error;
   }
   return { execution: (await deps.executions.get(tenantId, executionId)) ?? stored.execution, created: true };
-}
-
-/** Runs `write`; if it fails, the run slot claimed for the execution is given back. */
-async function createReleasingSlot<T>(
-  deps: ExecutionDeps,
-  tenantId: string,
-  executionId: string,
-  write: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await write();
-  } catch (error) {
-    await deps.slots?.release(tenantId, executionId);
-    throw error;
-  }
 }
 
 async function replay(
@@ -229,21 +235,33 @@ async function launch(
   await deps.executions.setEngineArn(tenantId, execution.executionId, engineArn);
 }
 
-/** The budget (402) and the plan's quota (429) are checked before anything is written. */
-async function checkLimits(deps: ExecutionDeps, tenant: Tenant, month: string): Promise<void> {
-  const [budget, total] = await Promise.all([
-    deps.budgets.getBudget(tenant.tenantId),
-    deps.executions.monthTotal(tenant.tenantId, month),
-  ]);
-  assertWithinBudget(budget, total.costMicros);
-  const quota = PLAN_EXECUTION_QUOTA[tenant.plan];
-  if (quota === null || quota === undefined) return;
-  if (total.executions >= quota) {
-    const next = new Date(`${month}-01T00:00:00Z`);
-    next.setUTCMonth(next.getUTCMonth() + 1);
-    throw new QuotaExceededError(
-      `The ${tenant.plan} plan allows ${quota} executions a month; this month's are used up.`,
-      Math.max(1, Math.ceil((next.getTime() - deps.now().getTime()) / 1000)),
-    );
-  }
+/**
+ * Counts the start in the month and reserves against a hard-stop budget in one conditional update;
+ * refuses it with 402 (budget) or 429 (the plan's quota) when it does not fit. Returns the reservation.
+ */
+async function reserve(
+  deps: ExecutionDeps,
+  tenantId: string,
+  month: string,
+  tenant: Tenant | undefined,
+  budget: Parameters<typeof reservationOf>[0],
+): Promise<number> {
+  const reserveMicros = reservationOf(budget);
+  const maxCommittedMicros = maxCommitmentFor(budget);
+  const quota = tenant ? PLAN_EXECUTION_QUOTA[tenant.plan] : null;
+  if (budget && maxCommittedMicros !== undefined && maxCommittedMicros < 0) throw budgetExceeded(budget, 0);
+  const refused = await deps.executions.reserveStart(tenantId, month, {
+    reserveMicros,
+    ...(maxCommittedMicros !== undefined ? { maxCommittedMicros } : {}),
+    ...(quota !== null && quota !== undefined ? { quota } : {}),
+  });
+  if (!refused) return reserveMicros;
+  if (budget && maxCommittedMicros !== undefined && refused.committedMicros > maxCommittedMicros)
+    throw budgetExceeded(budget, refused.committedMicros);
+  const next = new Date(`${month}-01T00:00:00Z`);
+  next.setUTCMonth(next.getUTCMonth() + 1);
+  throw new QuotaExceededError(
+    `The ${tenant?.plan} plan allows ${quota} executions a month; this month's are used up.`,
+    Math.max(1, Math.ceil((next.getTime() - deps.now().getTime()) / 1000)),
+  );
 }

@@ -222,7 +222,7 @@ export async function runStep(deps: StepRunnerDeps, task: StepTask): Promise<unk
         `The workflow's state would pass ${Math.round(STATE_LIMIT_BYTES / 1024)} KiB after step ${stepKey}; use fewer map items or smaller inputs.`,
       );
     }
-    await deps.executions.finishStep(
+    const spentMicros = await deps.executions.finishStep(
       tenantId,
       task.executionId,
       {
@@ -263,6 +263,7 @@ export async function runStep(deps: StepRunnerDeps, task: StepTask): Promise<unk
         monthOf(context.startedAt),
         endedAt.toISOString(),
         deps.onBudgetAlert,
+        spentMicros,
       ).catch(() => undefined);
     }
     return output;

@@ -1,3 +1,4 @@
+import type { AuthEvent } from '../access/authenticate.ts';
 import type { AuditContext, AuditRecord } from '../audit/audit.ts';
 import type { ApiKeyRecord, Page, PageRequest, Role, SecretMeta, Team, Tenant, User } from './model.ts';
 
@@ -72,8 +73,13 @@ export interface TenancyStore {
   deleteSecretMeta(tenantId: string, meta: SecretMeta, audit: AuditContext): Promise<void>;
 
   listAudit(tenantId: string, filter: AuditFilter, page: PageRequest): Promise<Page<AuditRecord>>;
-  /** Every record in sequence order plus the head, for verification. */
-  readAuditChain(tenantId: string): Promise<{ records: AuditRecord[]; head: { seq: number; hash: string } }>;
+  /**
+   * Audits an authentication event (a refused credential, an API key's use): a record item of its
+   * own, written with UpdateItem (all the authorizer may write).
+   */
+  recordAuthEvent(tenantId: string, event: AuthEvent): Promise<void>;
+  /** Every record still in the table, in id (time) order, for verification. */
+  readAuditRecords(tenantId: string): Promise<AuditRecord[]>;
 }
 
 /** A user record rewritten as part of another change (team membership). */

@@ -25,6 +25,7 @@ const budgetSchema = z.object({
   monthlyLimitUsd: z.string().optional(),
   alertThresholds: z.array(z.number()).optional(),
   hardStop: z.boolean().optional(),
+  reservePerExecutionUsd: z.string().optional(),
   percentUsed: z.number().nullable().optional(),
   alertsFired: z.array(z.number()).optional(),
   updatedAt: z.string().optional(),
@@ -257,6 +258,10 @@ export const executionRoutes: Route[] = [
         .pipe(z.string().regex(/^\d{1,9}(\.\d{1,6})?$/, 'a decimal amount of USD, e.g. "250.00" or 250')),
       alertThresholds: z.array(z.number().int().min(1).max(100)).max(10).optional(),
       hardStop: z.boolean().optional(),
+      reservePerExecutionUsd: z
+        .string()
+        .regex(/^\d{1,9}(\.\d{1,6})?$/, 'a decimal amount of USD, e.g. "0.50"')
+        .optional(),
     }),
     responses: { 200: { description: 'The budget', schema: budgetSchema }, ...authErrors },
     handler: async ({ principal, meta, body }) => {

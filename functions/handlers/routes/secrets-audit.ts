@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { auditArchive, digestSigner } from '#adapters/audit/wiring.ts';
 import { adapters } from '#adapters/container.ts';
-import { verifyChain } from '#core/audit/audit.ts';
+import { verifyTrail } from '#core/audit/digest.ts';
 import { deleteSecret, listSecrets, putSecret } from '#core/tenancy/secrets.ts';
+import { config } from '#shared/config.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
 import { authErrors, created, listOf, pageOf, pageQuery } from './schemas.ts';
-import { auditRecordView, chainVerdictView } from './views.ts';
+import { auditPublicKeyView, auditRecordView, chainVerdictView } from './views.ts';
 
 const secretName = z
   .string()
@@ -109,7 +111,8 @@ export const secretAndAuditRoutes: Route[] = [
   defineRoute({
     method: 'GET',
     path: '/audit/verify',
-    summary: 'Check the hash chain; reports the first broken or missing link',
+    summary:
+      'Check the audit records against the signed digests in the archive, the digests against their signatures and each other; names the first divergence',
     tag: 'audit',
     auth: 'audit:read',
     responses: {
@@ -119,9 +122,42 @@ export const secretAndAuditRoutes: Route[] = [
       },
       ...authErrors,
     },
-    handler: async ({ principal }) => {
-      const { records, head } = await adapters().store.readAuditChain(principal.tenantId);
-      return { status: 200, body: verifyChain(records, head) };
+    handler: async ({ principal, meta }) => {
+      const [records, digests, publicKey] = await Promise.all([
+        adapters().store.readAuditRecords(principal.tenantId),
+        auditArchive().listDigests(principal.tenantId),
+        digestSigner().then((s) => s.publicKeyPem()),
+      ]);
+      const verdict = verifyTrail(digests, records, publicKey, {
+        now: new Date(meta.now),
+        tableRetentionMs: config().AUDIT_TABLE_RETENTION_DAYS * 86_400_000,
+      });
+      return { status: 200, body: verdict };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/audit/public-key',
+    summary: 'The public key that verifies audit digests (ECDSA P-256, SHA-256), for offline checks',
+    tag: 'audit',
+    auth: 'audit:read',
+    responses: {
+      200: {
+        description: 'The key',
+        schema: auditPublicKeyView,
+      },
+      ...authErrors,
+    },
+    handler: async () => {
+      const signer = await digestSigner();
+      return {
+        status: 200,
+        body: {
+          keyId: signer.keyId,
+          algorithm: 'ECDSA_P256_SHA256' as const,
+          publicKeyPem: await signer.publicKeyPem(),
+        },
+      };
     },
   }),
 ];

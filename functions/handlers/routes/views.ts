@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import type { Approval } from '#core/approvals/model.ts';
-import type { AuditRecord, ChainVerdict } from '#core/audit/audit.ts';
+import type { AuditRecord } from '#core/audit/audit.ts';
+import type { TrailVerdict } from '#core/audit/digest.ts';
 import { agentSchema, toolSchema } from '#core/catalog/model.ts';
 import { EXECUTION_STATUSES } from '#core/executions/model.ts';
 import type { ExecutionView, StepView } from '#core/executions/service.ts';
@@ -216,13 +217,15 @@ export const promotionPending = z
   .object({ status: z.literal('pending'), approval: approvalView })
   .meta({ id: 'PromotionPending' });
 
-/** One audit record. */
+/** One audit record: an item of its own, keyed by a time-ordered unique id (no chain head). */
 export const auditRecordView = z
   .object({
     tenantId: z.string(),
-    seq: z.int(),
+    id: z.string().describe('Time-ordered unique id (ULID)'),
     at: timestamp,
-    actor: z.object({ id: z.string(), type: z.enum(['user', 'apikey', 'webhook', 'platform', 'system']) }),
+    actor: z
+      .object({ id: z.string(), type: z.enum(['user', 'apikey', 'webhook', 'platform', 'system']) })
+      .describe('An opaque id: no personal data'),
     action: z.string(),
     resourceType: z.string(),
     resourceId: z.string(),
@@ -231,20 +234,43 @@ export const auditRecordView = z
     sourceIp: z.string(),
     userAgent: z.string(),
     requestId: z.string(),
-    prevHash: z.string(),
-    hash: z.string(),
+    hash: z.string().describe('SHA-256 of the rest of the record; the signed digests anchor it'),
   })
   .meta({ id: 'AuditRecord' });
 
-/** `GET /audit/verify`. */
+/** `GET /audit/verify`: records against digests, digests against signatures and each other. */
 export const chainVerdictView = z
   .object({
     ok: z.boolean(),
-    checked: z.int(),
-    headSeq: z.int(),
-    firstBroken: z.object({ seq: z.int(), reason: z.string() }).optional(),
+    digests: z.int().describe('Digests checked (signature and chain)'),
+    digested: z.int().describe('Records the digests cover'),
+    undigested: z.int().describe('Records not in a digest yet'),
+    firstDivergence: z
+      .object({
+        kind: z.enum([
+          'digest-missing',
+          'digest-out-of-chain',
+          'bad-signature',
+          'record-deleted',
+          'record-altered',
+          'record-inserted',
+        ]),
+        digestSeq: z.int().optional(),
+        recordId: z.string().optional(),
+        message: z.string(),
+      })
+      .optional(),
   })
   .meta({ id: 'AuditVerdict' });
+
+/** `GET /audit/public-key`. */
+export const auditPublicKeyView = z
+  .object({
+    keyId: z.string(),
+    algorithm: z.literal('ECDSA_P256_SHA256'),
+    publicKeyPem: z.string(),
+  })
+  .meta({ id: 'AuditPublicKey' });
 
 // Compile-time ties between the published schemas and the core's view types: each core value must
 // be a valid instance of its schema's output type, field for field.
@@ -259,7 +285,7 @@ const ties: [
   Fits<Omit<ExecutionView, 'steps'>, typeof executionSummary>,
   Fits<Approval, typeof approvalView>,
   Fits<Omit<AuditRecord, 'tenantId'> & { tenantId: string }, typeof auditRecordView>,
-  Fits<ChainVerdict, typeof chainVerdictView>,
+  Fits<TrailVerdict, typeof chainVerdictView>,
   Fits<WorkflowDiff, typeof diffView>,
 ] = [true, true, true, true, true, true];
 void ties;

@@ -1,0 +1,47 @@
+import { join } from 'node:path';
+import { KMSClient } from '@aws-sdk/client-kms';
+import type { ArchiverDeps } from '#core/audit/archiver.ts';
+import type { DigestSigner } from '#core/audit/digest.ts';
+import { ConfigError, config } from '#shared/config.ts';
+import { tracer } from '#shared/observability.ts';
+import { dynamoDocumentClient, s3Client } from '../aws-clients.ts';
+import { DynamoDigestIndex } from '../dynamo/digest-index.ts';
+import { Table } from '../dynamo/table.ts';
+import { S3AuditArchive } from './s3-archive.ts';
+import { KmsDigestSigner, LocalDigestSigner } from './signers.ts';
+
+let signer: Promise<DigestSigner> | undefined;
+
+/** The digest signer: the KMS key on AWS, the local key file (in the state folder) otherwise. */
+export function digestSigner(): Promise<DigestSigner> {
+  const cfg = config();
+  // On AWS a key file would live in a read-only, short-lived container: only KMS signs there.
+  if (cfg.MERIDIAN_MODE === 'aws' && !cfg.AUDIT_SIGNING_KEY_ARN)
+    return Promise.reject(
+      new ConfigError('AUDIT_SIGNING_KEY_ARN: required on AWS to sign and verify audit digests'),
+    );
+  signer ??= cfg.AUDIT_SIGNING_KEY_ARN
+    ? Promise.resolve(
+        new KmsDigestSigner(tracer.captureAWSv3Client(new KMSClient({})), cfg.AUDIT_SIGNING_KEY_ARN),
+      )
+    : LocalDigestSigner.open(join(cfg.MERIDIAN_STATE_DIR ?? '.', 'audit-signing-key.pem'));
+  return signer;
+}
+
+/** The archive bucket. */
+export function auditArchive(): S3AuditArchive {
+  return new S3AuditArchive(s3Client(), config().AUDIT_BUCKET_NAME);
+}
+
+/** Everything the stream consumer needs. */
+export async function archiverDeps(): Promise<ArchiverDeps> {
+  const cfg = config();
+  const db = dynamoDocumentClient();
+  const table = new Table(cfg.TABLE_NAME, { platform: db, forTenant: async () => db });
+  return {
+    archive: auditArchive(),
+    index: new DynamoDigestIndex(table, cfg.AUDIT_TABLE_RETENTION_DAYS * 86_400),
+    signer: await digestSigner(),
+    now: () => new Date(),
+  };
+}

@@ -1,0 +1,142 @@
+import { Duration, RemovalPolicy as Removal, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { StageName } from '../config.ts';
+import { MeridianFunction } from './function.ts';
+
+/** Properties of {@link AuditStream}. */
+export interface AuditStreamProps {
+  readonly stage: StageName;
+  /** The single table; its stream carries every new audit record. */
+  readonly table: ITable;
+  /** The Object Lock archive bucket (lib/constructs/audit-archive.ts). */
+  readonly auditBucket: IBucket;
+  readonly userPool: IUserPool;
+  readonly userPoolClient: IUserPoolClient;
+  /**
+   * At most this long between a tenant's digests: the event source's batching window.
+   * @default 60 seconds
+   */
+  readonly digestInterval?: Duration;
+  /**
+   * Days an audit record stays in the table once its digest is archived.
+   * @default 30
+   */
+  readonly tableRetentionDays?: number;
+  readonly logRetention: RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The audit stream consumer: DynamoDB Streams → Lambda (functions/handlers/audit-stream.ts), filtered
+ * to inserted audit records, one batch at a time per shard so a tenant's digests stay in order. It
+ * writes JSONL and signed digests to the archive bucket, where the bucket's default Object Lock
+ * retention (COMPLIANCE) applies, and signs with an asymmetric KMS key (ECC_NIST_P256).
+ */
+export class AuditStream extends Construct {
+  readonly consumer: MeridianFunction;
+  /** The digest signing key; its public key is served at `GET /audit/public-key`. */
+  readonly signingKey: Key;
+  /** Batches that still failed after every retry (their records stay in the table, undigested). */
+  readonly deadLetterQueue: Queue;
+
+  constructor(scope: Construct, id: string, props: AuditStreamProps) {
+    super(scope, id);
+    const interval = props.digestInterval ?? Duration.seconds(60);
+    const seconds = interval.toSeconds();
+    if (!Number.isInteger(seconds) || seconds < 1 || seconds > 300) {
+      throw new Error(
+        `${this.node.path}: digestInterval must be 1 to 300 whole seconds, received ${seconds}`,
+      );
+    }
+    const retentionDays = props.tableRetentionDays ?? 30;
+
+    this.signingKey = new Key(this, 'SigningKey', {
+      description: 'Meridian audit digest signing (ECDSA P-256)',
+      keySpec: KeySpec.ECC_NIST_P256,
+      keyUsage: KeyUsage.SIGN_VERIFY,
+      // Digests signed by it stay in the archive for years: the key that verifies them must outlive the stack.
+      removalPolicy: Removal.RETAIN,
+    });
+
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself a dead-letter destination: the on-failure destination of the audit stream event source mapping, which cdk-nag does not recognise as a DLQ use.',
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason:
+        'This queue is itself the on-failure destination of the audit stream; nothing consumes it automatically, so there is no failed consumer to redrive from (its messages name the stream positions to replay).',
+    });
+
+    this.consumer = new MeridianFunction(this, 'Consumer', {
+      stage: props.stage,
+      entry: 'functions/handlers/audit-stream.ts',
+      description: `Meridian audit stream consumer: archive and signed digests (${props.stage})`,
+      serviceName: 'meridian-audit-stream',
+      memorySize: 512,
+      timeout: Duration.minutes(2),
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.removalPolicy,
+    })
+      // Its own items only: the digest index beside the records, and the TTL it sets on them.
+      .bindTable(props.table, 'readWrite')
+      .bindAuditBucket(props.auditBucket, 'readWrite')
+      .bindUserPool(props.userPool, props.userPoolClient, 'verify')
+      .addEnvironment('AUDIT_SIGNING_KEY_ARN', this.signingKey.keyArn)
+      .addEnvironment('AUDIT_DIGEST_INTERVAL_SECONDS', String(seconds))
+      .addEnvironment('AUDIT_TABLE_RETENTION_DAYS', String(retentionDays))
+      .addToRolePolicy(
+        new PolicyStatement({
+          actions: ['kms:Sign', 'kms:GetPublicKey'],
+          resources: [this.signingKey.keyArn],
+        }),
+      );
+
+    this.consumer.function.addEventSource(
+      new DynamoEventSource(props.table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 1000,
+        maxBatchingWindow: interval,
+        // One batch per shard at a time: a tenant's digests are made in order.
+        parallelizationFactor: 1,
+        // Retried whole until it succeeds or the stream's 24 h expire; archiving is idempotent.
+        retryAttempts: 10_000,
+        bisectBatchOnError: false,
+        onFailure: new SqsDlq(this.deadLetterQueue),
+        filters: [
+          FilterCriteria.filter({
+            eventName: FilterRule.isEqual('INSERT'),
+            dynamodb: { NewImage: { type: { S: FilterRule.isEqual('audit') } } },
+          }),
+        ],
+      }),
+    );
+    Validations.of(this.consumer.function).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        'Invoked by a DynamoDB stream event source mapping: failed batches go to the mapping’s on-failure queue (DeadLetterQueue), not to an asynchronous-invocation DLQ.',
+    });
+  }
+
+  /** Lets the API serve the public key and verify digests. */
+  bindVerifier(fn: MeridianFunction): void {
+    fn.addEnvironment('AUDIT_SIGNING_KEY_ARN', this.signingKey.keyArn).addToRolePolicy(
+      new PolicyStatement({ actions: ['kms:GetPublicKey'], resources: [this.signingKey.keyArn] }),
+    );
+  }
+}
