@@ -57,7 +57,7 @@ const head = {
 function items(budget?: Record<string, unknown>) {
   return [
     head,
-    { ...keys.tenant(T), tenantId: T, plan: 'free' },
+    { ...keys.tenant(T), tenantId: T, plan: 'free', status: 'active' },
     { ...keys.user(T, 'u1'), userId: 'u1', teams: ['team1'] },
     ...(budget ? [{ ...keys.budget(T), ...budget }] : []),
   ];
