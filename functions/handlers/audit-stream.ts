@@ -7,14 +7,31 @@ import type { AuditRecord } from '#core/audit/audit.ts';
 import type { Digest } from '#core/audit/digest.ts';
 import { logger } from '#shared/observability.ts';
 
+/**
+ * DynamoDB Local's stream writes some attribute values as `{}` (no type), which `unmarshall` refuses;
+ * they are read as null, so one odd value cannot stall the whole trail. The record's `hash` was taken
+ * at write time from the record itself, so verification does not depend on this copy.
+ */
+function readable(image: Record<string, AttributeValue>): Record<string, AttributeValue> {
+  const fix = (value: AttributeValue): AttributeValue => {
+    if (Object.keys(value).length === 0) return { NULL: true };
+    if (value.M) return { M: readable(value.M) };
+    if (value.L) return { L: value.L.map(fix) };
+    return value;
+  };
+  return Object.fromEntries(Object.entries(image).map(([k, v]) => [k, fix(v)]));
+}
+
 /** The audit records a stream batch inserted (other items and other events are not audit). */
 export function auditRecordsOf(event: DynamoDBStreamEvent): AuditRecord[] {
   const out: AuditRecord[] = [];
   for (const record of event.Records) {
     const image = record.dynamodb?.NewImage;
     if (record.eventName !== 'INSERT' || !image) continue;
-    const item = unmarshall(image as Record<string, AttributeValue>);
-    if (item.type !== 'audit') continue;
+    // Judged on the raw image first: other items are not this consumer's to read, and one it cannot
+    // unmarshal (DynamoDB Local's stream writes some attribute values as `{}`) must not fail the batch.
+    if ((image as Record<string, AttributeValue>).type?.S !== 'audit') continue;
+    const item = unmarshall(readable(image as Record<string, AttributeValue>));
     const { pk: _pk, sk: _sk, type: _type, expiresAt: _e, ...rest } = item;
     out.push(rest as AuditRecord);
   }
