@@ -92,8 +92,10 @@ const TRANSACTION = [
 ];
 
 /**
- * Platform-level items, read with the function's own role because they belong to no tenant (or the
- * tenant is not known yet). Nothing else of the table is reachable without a tenant data role.
+ * Platform-level items, reached with the function's own role because they belong to no tenant (or
+ * the tenant is not known yet), and the one platform-level function's every-tenant audit partitions
+ * (the stream consumer, see lib/constructs/audit-stream.ts). Nothing else of the table is reachable
+ * without a tenant data role.
  */
 export const PLATFORM_ITEMS = {
   /** The readiness probe's fixed item (GET /health/ready; it need not exist). */
