@@ -15,6 +15,7 @@ export const FUNCTION_NAMES = [
   'stepRunner',
   'approvalHandler',
   'statusHandler',
+  'auditStream',
 ] as const;
 
 /** One of {@link FUNCTION_NAMES}. */
@@ -29,7 +30,13 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
  *   pending approvals);
  * - `tenantArtifact`: object `tenants/<t>/...` of the artifacts bucket; `tenantSecret`: secret
  *   `<SECRETS_PREFIX>/<t>/<name>`.
- * Platform targets name their keys: `platformItem:<pk>`, `platformIndex:<gsi1pk>`.
+ * - `tenantAuditDigest`: object `digests/tenant=<t>/<seq>.json` of the audit archive bucket;
+ *   `tenantAuditDigestListing`: listing that bucket with prefix `digests/tenant=<t>/`.
+ * Platform targets name their keys: `platformItem:<pk>`, `platformIndex:<gsi1pk>`. The audit stream
+ * consumer's targets are every tenant's by design (one batch holds many tenants' records):
+ * `everyTenantAuditItem` (partition `TENANT#<any>#AUDIT` only), `archiveRecords` and `archiveDigest`
+ * (objects `records/tenant=<any>/...` and `digests/tenant=<any>/...`), and `signingKey` (the digest
+ * signing key).
  */
 export type Target =
   | 'tenantItem'
@@ -40,6 +47,12 @@ export type Target =
   | 'tenantIndex'
   | 'tenantArtifact'
   | 'tenantSecret'
+  | 'tenantAuditDigest'
+  | 'tenantAuditDigestListing'
+  | 'everyTenantAuditItem'
+  | 'archiveRecords'
+  | 'archiveDigest'
+  | 'signingKey'
   | `platformItem:${string}`
   | `platformIndex:${string}`
   | 'auditBucket'
@@ -67,7 +80,8 @@ export interface AwsCall {
   readonly functions: readonly FunctionName[];
 }
 
-const ALL: readonly FunctionName[] = FUNCTION_NAMES;
+/** The functions that serve tenants: each reaches tenant data only through its tenant data role. */
+const TENANT_FACING: readonly FunctionName[] = FUNCTION_NAMES.filter((f) => f !== 'auditStream');
 const WORKFLOW: readonly FunctionName[] = ['api', 'stepRunner', 'approvalHandler', 'statusHandler'];
 const TENANT_PARTITIONS: readonly Target[] = ['tenantItem', 'executionItem', 'auditItem'];
 const TRANSACTION = [
@@ -78,8 +92,10 @@ const TRANSACTION = [
 ];
 
 /**
- * Platform-level items, read with the function's own role because they belong to no tenant (or the
- * tenant is not known yet). Nothing else of the table is reachable without a tenant data role.
+ * Platform-level items, reached with the function's own role because they belong to no tenant (or
+ * the tenant is not known yet), and the one platform-level function's every-tenant audit partitions
+ * (the stream consumer, see lib/constructs/audit-stream.ts). Nothing else of the table is reachable
+ * without a tenant data role.
  */
 export const PLATFORM_ITEMS = {
   /** The readiness probe's fixed item (GET /health/ready; it need not exist). */
@@ -88,6 +104,17 @@ export const PLATFORM_ITEMS = {
   tenantList: { sid: 'TenantList', actions: ['dynamodb:Query'], on: 'index', leadingKeys: ['TENANTS'] },
   /** Login to tenant: the authorizer finds the user of a verified Cognito `sub` before it knows the tenant. */
   userBySub: { sid: 'UserBySub', actions: ['dynamodb:Query'], on: 'index', leadingKeys: ['SUB#*'] },
+  /**
+   * The audit stream consumer, for every tenant: the latest digest (Query), the next one claimed
+   * (PutItem) and the TTL set on archived records (UpdateItem), in the audit partitions
+   * `TENANT#<t>#AUDIT` only; no other partition of any tenant.
+   */
+  auditPartitions: {
+    sid: 'EveryTenantAuditPartition',
+    actions: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    on: 'table',
+    leadingKeys: ['TENANT#*#AUDIT'],
+  },
 } as const satisfies Record<string, PlatformItems>;
 
 /** Every AWS call of every function. */
@@ -99,7 +126,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
     actions: ['sts:AssumeRole', 'sts:TagSession'],
     targets: ['tenantDataRole'],
     via: 'functionRole',
-    functions: ALL,
+    functions: TENANT_FACING,
   },
   // The single table, through the tenant data role.
   {
@@ -108,7 +135,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
     actions: ['dynamodb:GetItem'],
     targets: TENANT_PARTITIONS,
     via: 'tenantRole',
-    functions: ALL,
+    functions: TENANT_FACING,
   },
   {
     file: 'functions/adapters/dynamo/table.ts',
@@ -116,7 +143,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
     actions: ['dynamodb:Query'],
     targets: [...TENANT_PARTITIONS, 'tenantIndex'],
     via: 'tenantRole',
-    functions: ALL,
+    functions: TENANT_FACING,
   },
   {
     file: 'functions/adapters/dynamo/table.ts',
@@ -168,6 +195,25 @@ export const AWS_CALLS: readonly AwsCall[] = [
     functions: WORKFLOW,
   },
   {
+    // The start path's reads in one round trip: workflow head, tenant, budget, prior execution, user.
+    file: 'functions/adapters/dynamo/execution-store.ts',
+    command: 'BatchGetCommand',
+    actions: ['dynamodb:BatchGetItem'],
+    targets: ['tenantItem', 'executionItem'],
+    via: 'tenantRole',
+    functions: ['api'],
+  },
+  {
+    // A finished step's record (finishStep): the step runner, and the API and approval handler
+    // when a step ends by cancellation or approval.
+    file: 'functions/adapters/dynamo/execution-store.ts',
+    command: 'PutCommand',
+    actions: ['dynamodb:PutItem'],
+    targets: ['executionItem'],
+    via: 'tenantRole',
+    functions: ['api', 'stepRunner', 'approvalHandler'],
+  },
+  {
     file: 'functions/adapters/dynamo/budget-store.ts',
     command: 'PutCommand',
     actions: ['dynamodb:PutItem'],
@@ -211,11 +257,12 @@ export const AWS_CALLS: readonly AwsCall[] = [
     }),
   ),
   {
-    // An API key's last use, recorded by the authorizer.
+    // An API key's last use, recorded by the authorizer; and auth events (denied credentials, a key's
+    // first use in a window) written as audit records of their own (a conditional UpdateItem).
     file: 'functions/adapters/dynamo/tenancy-store.ts',
     command: 'UpdateCommand',
     actions: ['dynamodb:UpdateItem'],
-    targets: ['tenantItem'],
+    targets: ['tenantItem', 'auditItem'],
     via: 'tenantRole',
     functions: ['api', 'authorizer'],
   },
@@ -282,8 +329,8 @@ export const AWS_CALLS: readonly AwsCall[] = [
   },
   {
     file: 'functions/handlers/routes/platform.ts',
-    command: 'HeadBucketCommand',
-    actions: ['s3:ListBucket'],
+    command: 'GetBucketLocationCommand',
+    actions: ['s3:GetBucketLocation'],
     targets: ['auditBucket'],
     via: 'functionRole',
     functions: ['api'],
@@ -407,6 +454,66 @@ export const AWS_CALLS: readonly AwsCall[] = [
     via: 'functionRole',
     functions: ['api'],
   },
+  // The audit archive. The API reads the session tenant's digests (GET /audit/verify) through its
+  // tenant data role; the stream consumer writes every tenant's records and digests with its own role.
+  {
+    file: 'functions/adapters/audit/s3-archive.ts',
+    command: 'ListObjectsV2Command',
+    actions: ['s3:ListBucket'],
+    targets: ['tenantAuditDigestListing'],
+    via: 'tenantRole',
+    functions: ['api'],
+  },
+  {
+    file: 'functions/adapters/audit/s3-archive.ts',
+    command: 'GetObjectCommand',
+    actions: ['s3:GetObject'],
+    targets: ['tenantAuditDigest'],
+    via: 'tenantRole',
+    functions: ['api'],
+  },
+  {
+    file: 'functions/adapters/audit/s3-archive.ts',
+    command: 'PutObjectCommand',
+    actions: ['s3:PutObject'],
+    targets: ['archiveRecords', 'archiveDigest'],
+    via: 'functionRole',
+    functions: ['auditStream'],
+  },
+  // Digest signing: the consumer signs, the API serves the public key (GET /audit/public-key, verify).
+  {
+    file: 'functions/adapters/audit/signers.ts',
+    command: 'SignCommand',
+    actions: ['kms:Sign'],
+    targets: ['signingKey'],
+    via: 'functionRole',
+    functions: ['auditStream'],
+  },
+  {
+    file: 'functions/adapters/audit/signers.ts',
+    command: 'GetPublicKeyCommand',
+    actions: ['kms:GetPublicKey'],
+    targets: ['signingKey'],
+    via: 'functionRole',
+    functions: ['api'],
+  },
+  // The consumer's digest index and record TTLs, in every tenant's audit partition (PLATFORM_ITEMS.auditPartitions).
+  ...(
+    [
+      ['QueryCommand', 'dynamodb:Query'],
+      ['PutCommand', 'dynamodb:PutItem'],
+      ['UpdateCommand', 'dynamodb:UpdateItem'],
+    ] as const
+  ).map(
+    ([command, action]): AwsCall => ({
+      file: 'functions/adapters/dynamo/digest-index.ts',
+      command,
+      actions: [action],
+      targets: ['everyTenantAuditItem'],
+      via: 'functionRole',
+      functions: ['auditStream'],
+    }),
+  ),
   // Model calls.
   {
     file: 'functions/adapters/providers/bedrock.ts',

@@ -149,8 +149,9 @@ export class Api extends Construct {
       // role, only the platform-level items named here.
       .bindTable(props.table, 'nameOnly')
       .bindPlatformItems(props.table, [PLATFORM_ITEMS.health, PLATFORM_ITEMS.tenantList])
-      // The readiness check's HeadBucket; audit archive objects are not the API's to read or write.
-      .bindAuditBucket(props.auditBucket, 'head')
+      // The readiness check's GetBucketLocation; the session tenant's digests are read through the tenant
+      // data role below, and nothing in the archive is the API's to write.
+      .bindAuditBucket(props.auditBucket, 'probe')
       .bindArtifactsBucket(props.artifactsBucket, 'nameOnly')
       .bindUserPool(props.userPool, props.userPoolClient, 'admin');
 
@@ -188,6 +189,8 @@ export class Api extends Construct {
       itemActions: tenantItemActions('api'),
       // Large step outputs the API resolves for GET /executions/{id} (and writes for large inputs).
       artifacts: { bucket: props.artifactsBucket, access: 'readWrite' },
+      // The tenant's signed digests, which GET /audit/verify checks the tenant's records against.
+      auditDigests: props.auditBucket,
       trustedRole: this.apiFunction.role,
       description:
         'Assumed by the API function with session tag TenantId; reaches only that tenant items, artifacts and secrets',

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy as Removal, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy as Removal, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -9,8 +9,11 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { PLATFORM_ITEMS } from '../aws-calls.ts';
+import { acknowledgeResourceStar, acknowledgeWildcardResource } from '../compliance.ts';
 import type { StageName } from '../config.ts';
 import { MeridianFunction } from './function.ts';
+import { AUDIT_ARCHIVE_PREFIXES } from './tenant-data-role.ts';
 
 /** Properties of {@link AuditStream}. */
 export interface AuditStreamProps {
@@ -40,6 +43,14 @@ export interface AuditStreamProps {
  * to inserted audit records, one batch at a time per shard so a tenant's digests stay in order. It
  * writes JSONL and signed digests to the archive bucket, where the bucket's default Object Lock
  * retention (COMPLIANCE) applies, and signs with an asymmetric KMS key (ECC_NIST_P256).
+ *
+ * The consumer is the one platform-level function that handles every tenant's records: a batch mixes
+ * tenants, and assuming a tenant data role per tenant per batch would cost an STS call each. Its own
+ * role is fenced narrowly instead (lib/aws-calls.ts, proven by test/infra/iam-fence.test.ts): items
+ * only in audit partitions `TENANT#<t>#AUDIT` (Query, PutItem, UpdateItem; no other partition, no
+ * Scan), objects only PutObject under `records/tenant=` and `digests/tenant=` (no read, delete,
+ * retention or legal-hold change), kms:Sign on the signing key only, and kms:Decrypt on the table key
+ * only as reading its encrypted stream needs.
  */
 export class AuditStream extends Construct {
   readonly consumer: MeridianFunction;
@@ -93,19 +104,42 @@ export class AuditStream extends Construct {
       logRetention: props.logRetention,
       logRemovalPolicy: props.removalPolicy,
     })
-      // Its own items only: the digest index beside the records, and the TTL it sets on them.
-      .bindTable(props.table, 'readWrite')
-      .bindAuditBucket(props.auditBucket, 'readWrite')
+      // Audit partitions only: the digest index beside the records, and the TTL it sets on them.
+      .bindTable(props.table, 'nameOnly')
+      .bindPlatformItems(props.table, [PLATFORM_ITEMS.auditPartitions])
+      .bindAuditBucket(props.auditBucket, 'nameOnly')
       .bindUserPool(props.userPool, props.userPoolClient, 'verify')
       .addEnvironment('AUDIT_SIGNING_KEY_ARN', this.signingKey.keyArn)
       .addEnvironment('AUDIT_DIGEST_INTERVAL_SECONDS', String(seconds))
       .addEnvironment('AUDIT_TABLE_RETENTION_DAYS', String(retentionDays))
-      .addToRolePolicy(
+      .addToRolePolicy(new PolicyStatement({ actions: ['kms:Sign'], resources: [this.signingKey.keyArn] }));
+    // New archive objects only, under the two archive prefixes: the bucket's default Object Lock
+    // retention applies without s3:PutObjectRetention, and nothing is read back or deleted.
+    const archiveObjects = Object.values(AUDIT_ARCHIVE_PREFIXES).map((prefix) =>
+      props.auditBucket.arnForObjects(`${prefix}*`),
+    );
+    this.consumer.addToRolePolicy(
+      new PolicyStatement({ sid: 'ArchiveWrites', actions: ['s3:PutObject'], resources: archiveObjects }),
+    );
+    const archiveKey = props.auditBucket.encryptionKey;
+    if (archiveKey) {
+      this.consumer.addToRolePolicy(
         new PolicyStatement({
-          actions: ['kms:Sign', 'kms:GetPublicKey'],
-          resources: [this.signingKey.keyArn],
+          sid: 'ArchiveKeyThroughS3',
+          // A single-part PutObject needs a data key only; the consumer never reads an object.
+          actions: ['kms:GenerateDataKey'],
+          resources: [archiveKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
         }),
       );
+    }
+    for (const objects of archiveObjects) {
+      acknowledgeWildcardResource(
+        this.consumer.role,
+        objects,
+        "The stream consumer archives every tenant's audit records and digests (one batch holds many tenants); object keys are made per tenant, hour and digest number at run time. The wildcard is limited to this archive prefix of this one bucket and to PutObject; Object Lock keeps written objects immutable.",
+      );
+    }
 
     this.consumer.function.addEventSource(
       new DynamoEventSource(props.table, {
@@ -125,6 +159,11 @@ export class AuditStream extends Construct {
           }),
         ],
       }),
+    );
+    acknowledgeResourceStar(
+      this.consumer.role,
+      ['dynamodb:ListStreams'],
+      'The stream event source mapping lists the table streams; dynamodb:ListStreams supports no resource-level permission (reading records is granted on this table stream ARN only).',
     );
     Validations.of(this.consumer.function).acknowledge({
       id: 'Serverless-LambdaDLQ',

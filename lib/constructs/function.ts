@@ -67,10 +67,11 @@ export type TableAccess = 'nameOnly' | 'read' | 'readUpdate' | 'readWrite';
 
 /**
  * How a function may use a bucket. `nameOnly` sets the variable without any permission: the runtime
- * config requires it even in functions that never touch the bucket. `head` allows only HeadBucket
- * (authorized as s3:ListBucket): the readiness check.
+ * config requires it even in functions that never touch the bucket. `probe` allows only
+ * GetBucketLocation: the readiness check, which thus cannot list object keys (HeadBucket would need
+ * s3:ListBucket).
  */
-export type BucketAccess = 'nameOnly' | 'head' | 'read' | 'readWrite';
+export type BucketAccess = 'nameOnly' | 'probe' | 'read' | 'readWrite';
 
 /**
  * How a function may use the user pool. `verify` only sets the ids (JWT verification reads the public
@@ -280,8 +281,9 @@ export class MeridianFunction extends Construct implements IGrantable {
   }
 
   /**
-   * Allows the platform-level items of `items` on `table` (and reads through its key), nothing else:
-   * each statement names its partition keys, and a request naming none is not allowed.
+   * Allows the platform-level items of `items` on `table` (and its key through DynamoDB: reads, or
+   * writes when an item action writes), nothing else: each statement names its partition keys, and a
+   * request naming none is not allowed.
    */
   bindPlatformItems(table: ITable, items: readonly PlatformItems[]): this {
     const [tableArn, indexArn] = tableResourceArns(table);
@@ -300,9 +302,10 @@ export class MeridianFunction extends Construct implements IGrantable {
       );
     }
     if (table.encryptionKey && items.length > 0) {
+      const writes = items.some((item) => item.actions.some((a) => TABLE_ITEM_WRITE_ACTIONS.includes(a)));
       this.addToRolePolicy(
         new PolicyStatement({
-          actions: tableKeyActions('read'),
+          actions: tableKeyActions(writes ? 'readWrite' : 'read'),
           resources: [table.encryptionKey.keyArn],
           conditions: {
             StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` },
@@ -314,8 +317,9 @@ export class MeridianFunction extends Construct implements IGrantable {
   }
 
   /**
-   * Sets `AUDIT_BUCKET_NAME`. `read` allows listing and reading (the readiness check), `readWrite`
-   * also writing new archive objects; Object Lock, not IAM, makes written objects immutable.
+   * Sets `AUDIT_BUCKET_NAME`. `probe` allows the readiness check's GetBucketLocation only; the
+   * archive's object access is granted narrowly where it is used (the stream consumer's writes in
+   * lib/constructs/audit-stream.ts, a tenant's digests in lib/constructs/tenant-data-role.ts).
    */
   bindAuditBucket(bucket: IBucket, access: BucketAccess = 'readWrite'): this {
     return this.bindBucket('AUDIT_BUCKET_NAME', bucket, access);
@@ -360,9 +364,9 @@ export class MeridianFunction extends Construct implements IGrantable {
   private bindBucket(variable: string, bucket: IBucket, access: BucketAccess): this {
     this.addEnvironment(variable, bucket.bucketName);
     if (access === 'nameOnly') return this;
-    if (access === 'head') {
+    if (access === 'probe') {
       this.addToRolePolicy(
-        new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+        new PolicyStatement({ actions: ['s3:GetBucketLocation'], resources: [bucket.bucketArn] }),
       );
       return this;
     }

@@ -30,6 +30,12 @@ export type TenantSecretAccess = 'none' | 'read' | 'manage';
 /** The prefix of a tenant's objects in the artifacts bucket: `tenants/<tenantId>/`. */
 export const TENANT_ARTIFACT_PREFIX = 'tenants';
 
+/**
+ * Where the audit archive keeps each tenant's objects (functions/core/audit/archiver.ts recordsKey
+ * and digestKey): `records/tenant=<t>/...` and `digests/tenant=<t>/<seq>.json`.
+ */
+export const AUDIT_ARCHIVE_PREFIXES = { records: 'records/tenant=', digests: 'digests/tenant=' } as const;
+
 const SECRET_ACTIONS: Readonly<Record<TenantSecretAccess, readonly string[]>> = {
   none: [],
   read: ['secretsmanager:GetSecretValue'],
@@ -62,6 +68,12 @@ export interface TenantDataRoleProps {
    * @default - no artifact access
    */
   readonly artifacts?: { readonly bucket: IBucket; readonly access: 'read' | 'readWrite' };
+  /**
+   * The audit archive bucket: list and read the tenant's signed digests, `digests/tenant=<tenant>/`
+   * only (GET /audit/verify). Records, other tenants' digests and every write stay out of reach.
+   * @default - no archive access
+   */
+  readonly auditDigests?: IBucket;
   /** The one role allowed to assume this one (a function's execution role). */
   readonly trustedRole: IRole;
   /** Shown in the IAM console. */
@@ -132,6 +144,7 @@ export function createTenantDataRole(scope: Construct, id: string, props: Tenant
     );
   }
   if (props.artifacts) grantTenantArtifacts(scope, role, tenantTag, props.artifacts);
+  if (props.auditDigests) grantTenantDigests(scope, role, tenantTag, props.auditDigests);
   if (props.secretAccess === 'none') return role;
   const tenantSecrets = Stack.of(scope).formatArn({
     service: 'secretsmanager',
@@ -185,5 +198,38 @@ function grantTenantArtifacts(
     role,
     objects,
     'Object keys of large step outputs are created at run time; the wildcard is fenced to the session tenant prefix "tenants/<tenant>/" by the aws:PrincipalTag/TenantId policy variable.',
+  );
+}
+
+/** List and read the session tenant's digests in the audit archive, and its key through S3 only. */
+function grantTenantDigests(scope: Construct, role: Role, tenantTag: string, bucket: IBucket): void {
+  const prefix = `${AUDIT_ARCHIVE_PREFIXES.digests}${tenantTag}/`;
+  role.addToPolicy(
+    new PolicyStatement({
+      sid: 'TenantDigestsListing',
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      // Exactly the prefix the verifier lists (functions/adapters/audit/s3-archive.ts listDigests).
+      conditions: { StringEquals: { 's3:prefix': prefix } },
+    }),
+  );
+  const objects = bucket.arnForObjects(`${prefix}*`);
+  role.addToPolicy(
+    new PolicyStatement({ sid: 'TenantDigestsOnly', actions: ['s3:GetObject'], resources: [objects] }),
+  );
+  if (bucket.encryptionKey) {
+    role.addToPolicy(
+      new PolicyStatement({
+        sid: 'AuditKeyThroughS3',
+        actions: ['kms:Decrypt'],
+        resources: [bucket.encryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(scope).region}.amazonaws.com` } },
+      }),
+    );
+  }
+  acknowledgeWildcardResource(
+    role,
+    objects,
+    'Digest objects are numbered as the stream consumer signs them; the wildcard is fenced to the session tenant prefix "digests/tenant=<tenant>/" by the aws:PrincipalTag/TenantId policy variable, and to GetObject.',
   );
 }

@@ -4,6 +4,9 @@ import { runSimulation } from '@cloud-copilot/iam-simulate';
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
 
+/** The label of the made-up stream ARN of a table (`<table arn>/stream/<label>`). */
+export const STREAM_LABEL = '2026-11-29T00:00:00.000';
+
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 
 /** A policy document with every CloudFormation intrinsic replaced by a concrete value. */
@@ -61,6 +64,9 @@ export function resolve(value: unknown, resources: Resources): unknown {
     }
     if (fn === 'Fn::GetAtt') {
       const [id, attr] = arg as [string, string];
+      // A table's stream ARN: the table's, a stream label after it (any label will do offline).
+      if (attr === 'StreamArn' && resources[id]?.Type === 'AWS::DynamoDB::Table')
+        return `${attribute(resources, id, 'Arn')}/stream/${STREAM_LABEL}`;
       if (attr !== 'Arn') throw new Error(`Fn::GetAtt ${id}.${attr} is not resolved`);
       return attribute(resources, id, 'Arn');
     }
@@ -103,6 +109,11 @@ export interface SimRequest {
   readonly action: string;
   readonly resource: string;
   readonly context?: Record<string, string | string[]>;
+  /**
+   * The resource's own policy. KMS needs one (a key policy) before any identity policy counts: the
+   * CDK default delegates to the account's IAM policies.
+   */
+  readonly resourcePolicy?: PolicyDocument;
 }
 
 /** The simulator's decision: `Allowed`, `ExplicitlyDenied` or `ImplicitlyDenied`. */
@@ -122,6 +133,7 @@ export async function decide(
       identityPolicies: policies.map((policy, i) => ({ name: `policy${i}`, policy })),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
+      ...(request.resourcePolicy ? { resourcePolicy: request.resourcePolicy } : {}),
     },
     {},
   );

@@ -29,7 +29,7 @@ describe.each(['dev', 'prod'] as const)('audit stream consumer in %s', (stage) =
     });
   });
 
-  it('signs with a retained asymmetric ECC P-256 KMS key, which the consumer may sign with and the API may read', () => {
+  it('signs with a retained asymmetric ECC P-256 KMS key, which the consumer may only sign with and the API may read the public key of', () => {
     template.hasResource('AWS::KMS::Key', {
       Properties: Match.objectLike({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }),
       DeletionPolicy: 'Retain',
@@ -37,9 +37,7 @@ describe.each(['dev', 'prod'] as const)('audit stream consumer in %s', (stage) =
     const keyArn = { 'Fn::GetAtt': [keyId, 'Arn'] };
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
-        Statement: Match.arrayWith([
-          { Action: ['kms:GetPublicKey', 'kms:Sign'], Effect: 'Allow', Resource: keyArn },
-        ]),
+        Statement: Match.arrayWith([{ Action: 'kms:Sign', Effect: 'Allow', Resource: keyArn }]),
       },
       Roles: [{ Ref: logicalId(stack, stack.auditStream.consumer.role) }],
     });

@@ -3,7 +3,9 @@ import { join, relative } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { CfnElement } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
+import { S3AuditArchive } from '../../functions/adapters/audit/s3-archive.ts';
 import { S3ArtifactStore } from '../../functions/adapters/s3-artifacts.ts';
+import { digestKey, recordsKey } from '../../functions/core/audit/archiver.ts';
 import {
   AWS_CALLS,
   type AwsCall,
@@ -13,9 +15,22 @@ import {
 } from '../../lib/aws-calls.ts';
 import { acknowledgedStarActions } from '../../lib/compliance.ts';
 import type { MeridianFunction } from '../../lib/constructs/function.ts';
-import { TENANT_ARTIFACT_PREFIX, tenantSecretsPrefix } from '../../lib/constructs/tenant-data-role.ts';
+import {
+  AUDIT_ARCHIVE_PREFIXES,
+  TENANT_ARTIFACT_PREFIX,
+  tenantSecretsPrefix,
+} from '../../lib/constructs/tenant-data-role.ts';
 import type { MeridianStack } from '../../lib/meridian-stack.ts';
-import { ACCOUNT, decide, type PolicyDocument, REGION, resolve, rolePolicies } from '../helpers/iam.ts';
+import {
+  ACCOUNT,
+  type PolicyDocument,
+  REGION,
+  resolve,
+  rolePolicies,
+  type SimRequest,
+  STREAM_LABEL,
+  decide as simulate,
+} from '../helpers/iam.ts';
 import { logicalId, synthStage } from '../helpers/synth.ts';
 
 /**
@@ -40,29 +55,45 @@ function functionOf(stack: MeridianStack, name: FunctionName): MeridianFunction 
     stepRunner: stack.flows.stepRunner,
     approvalHandler: stack.flows.approvalHandler,
     statusHandler: stack.flows.statusHandler,
+    auditStream: stack.auditStream.consumer,
   }[name];
 }
 
+/**
+ * The one platform-level function: it archives every tenant's audit records with its own role (a
+ * batch mixes tenants), fenced to the audit partitions, archive prefixes and signing key instead.
+ */
+const PLATFORM_FUNCTIONS = new Set<FunctionName>(['auditStream']);
+const TENANT_FUNCTIONS = FUNCTION_NAMES.filter((name) => !PLATFORM_FUNCTIONS.has(name));
+
+interface RolePolicies {
+  readonly arn: string;
+  readonly policies: PolicyDocument[];
+}
+
 interface Roles {
-  readonly fnRole: { arn: string; policies: PolicyDocument[] };
-  readonly tenantRole: { arn: string; policies: PolicyDocument[] };
+  readonly fnRole: RolePolicies;
+  /** The tenant data role; none for a platform-level function. */
+  readonly tenantRole: RolePolicies | undefined;
 }
 
 function rolesOf(stack: MeridianStack, resources: Resources, name: FunctionName): Roles {
   const fn = functionOf(stack, name);
   const tenantRole = fn.tenantDataRole;
-  if (!tenantRole) throw new Error(`${name} has no tenant data role`);
+  if (!tenantRole && !PLATFORM_FUNCTIONS.has(name)) throw new Error(`${name} has no tenant data role`);
   const fnId = logicalId(stack, fn.role);
-  const tenantId = logicalId(stack, tenantRole);
+  const tenantId = tenantRole ? logicalId(stack, tenantRole) : undefined;
   return {
     fnRole: {
       arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${fnId}/fn`,
       policies: rolePolicies(resources, fnId),
     },
-    tenantRole: {
-      arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${tenantId}/tenant`,
-      policies: rolePolicies(resources, tenantId),
-    },
+    tenantRole: tenantId
+      ? {
+          arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${tenantId}/tenant`,
+          policies: rolePolicies(resources, tenantId),
+        }
+      : undefined,
   };
 }
 
@@ -79,9 +110,12 @@ function arnsOf(stack: MeridianStack, resources: Resources) {
     userPool: arn(stack.identity.userPool),
     workflowRole: arn(stack.flows.workflowRole),
     tableKey: arn(stack.storage.tableKey),
+    artifactsKey: arn(stack.storage.artifactsKey),
     auditKey: arn(stack.auditArchive.key),
+    signingKey: arn(stack.auditStream.signingKey),
+    stream: `${table}/stream/${STREAM_LABEL}`,
     stepRunner: arn(stack.flows.stepRunner.function),
-    tenantRoles: FUNCTION_NAMES.map((name) => {
+    tenantRoles: TENANT_FUNCTIONS.map((name) => {
       const role = functionOf(stack, name).tenantDataRole;
       if (!role) throw new Error(`${name} has no tenant data role`);
       return { name, arn: arn(role) };
@@ -126,6 +160,24 @@ function requestFor(
         resource: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${tenantSecretsPrefix(stage as 'dev')}/${tenant}/openai-AbC123`,
         context: {},
       };
+    case 'tenantAuditDigest':
+      return { resource: `${arns.auditBucket}/${digestKey(tenant, 7)}`, context: {} };
+    case 'tenantAuditDigestListing':
+      return {
+        resource: arns.auditBucket,
+        context: { 's3:prefix': `${AUDIT_ARCHIVE_PREFIXES.digests}${tenant}/` },
+      };
+    case 'everyTenantAuditItem':
+      return leading(arns.table, `TENANT#${tenant}#AUDIT`);
+    case 'archiveRecords':
+      return {
+        resource: `${arns.auditBucket}/${recordsKey(tenant, '2026-11-29T10', 'a1', 'a9')}`,
+        context: {},
+      };
+    case 'archiveDigest':
+      return { resource: `${arns.auditBucket}/${digestKey(tenant, 7)}`, context: {} };
+    case 'signingKey':
+      return { resource: arns.signingKey, context: {} };
     case 'auditBucket':
       return { resource: arns.auditBucket, context: {} };
     case 'userPool':
@@ -172,6 +224,8 @@ const TENANT_TARGETS = new Set<Target>([
   'tenantIndex',
   'tenantArtifact',
   'tenantSecret',
+  'tenantAuditDigest',
+  'tenantAuditDigestListing',
 ]);
 
 /** Every `new XxxCommand(` in functions/ outside the domain core, as `file#Command`. */
@@ -230,15 +284,64 @@ describe('the artifact prefix', () => {
   });
 });
 
+describe('the audit archive prefixes', () => {
+  it('are where the archiver puts each tenant record file and digest', () => {
+    expect(recordsKey(OWN, '2026-11-29T10', 'a1', 'a9')).toBe(
+      `${AUDIT_ARCHIVE_PREFIXES.records}${OWN}/2026/11/29/10/a1-a9.jsonl`,
+    );
+    expect(digestKey(OWN, 7)).toBe(`${AUDIT_ARCHIVE_PREFIXES.digests}${OWN}/000000000007.json`);
+  });
+
+  it("are the only prefix the verifier lists and reads a tenant's digests under", async () => {
+    const sent: { command: string; prefix?: string; key?: string }[] = [];
+    const digest = { tenantId: OWN, seq: 7 };
+    const client = {
+      send: async (command: { constructor: { name: string }; input: { Prefix?: string; Key?: string } }) => {
+        sent.push({
+          command: command.constructor.name,
+          prefix: command.input.Prefix,
+          key: command.input.Key,
+        });
+        if (command.input.Prefix !== undefined) return { Contents: [{ Key: digestKey(OWN, 7) }] };
+        return { Body: { transformToString: async () => JSON.stringify(digest) } };
+      },
+    } as unknown as S3Client;
+    const digests = await new S3AuditArchive(client, 'bucket').listDigests(OWN);
+    expect(digests).toEqual([digest]);
+    expect(sent).toEqual([
+      { command: 'ListObjectsV2Command', prefix: `${AUDIT_ARCHIVE_PREFIXES.digests}${OWN}/`, key: undefined },
+      { command: 'GetObjectCommand', prefix: undefined, key: digestKey(OWN, 7) },
+    ]);
+  });
+});
+
 describe.each(['dev', 'prod'] as const)('IAM fence in %s', (stage) => {
   const { stack, template } = synthStage(stage);
   const resources = template.toJSON().Resources as Resources;
   const arns = arnsOf(stack, resources);
+  // Each KMS key's own policy, by ARN: KMS allows nothing its key policy does not delegate to IAM.
+  const keyPolicies = new Map(
+    Object.entries(resources)
+      .filter(([, r]) => r.Type === 'AWS::KMS::Key')
+      .map(([id, r]) => [
+        String(resolve({ 'Fn::GetAtt': [id, 'Arn'] }, resources)),
+        resolve(r.Properties?.KeyPolicy, resources) as PolicyDocument,
+      ]),
+  );
+  const decide = (principal: string, policies: PolicyDocument[], request: SimRequest) => {
+    const resourcePolicy = keyPolicies.get(request.resource);
+    return simulate(principal, policies, { ...request, ...(resourcePolicy ? { resourcePolicy } : {}) });
+  };
 
   describe.each(FUNCTION_NAMES)('%s', (name) => {
     const roles = rolesOf(stack, resources, name);
     const calls = AWS_CALLS.filter((c) => c.functions.includes(name));
-    const roleFor = (call: AwsCall) => (call.via === 'tenantRole' ? roles.tenantRole : roles.fnRole);
+    const roleFor = (call: AwsCall): RolePolicies => {
+      if (call.via === 'functionRole') return roles.fnRole;
+      if (!roles.tenantRole) throw new Error(`${name} has no tenant data role for ${call.command}`);
+      return roles.tenantRole;
+    };
+    const bothRoles = [roles.fnRole, roles.tenantRole].filter((r): r is RolePolicies => r !== undefined);
     const cases = calls.flatMap((call) =>
       call.targets.flatMap((target) => call.actions.map((action) => ({ call, target, action }))),
     );
@@ -259,25 +362,27 @@ describe.each(['dev', 'prod'] as const)('IAM fence in %s', (stage) => {
       expect(refused).toEqual([]);
     });
 
-    it("is denied the same calls on another tenant's keys, prefix and path", async () => {
-      const allowed: string[] = [];
-      const tenantCases = cases.filter((c) => TENANT_TARGETS.has(c.target));
-      for (const { call, target, action } of tenantCases) {
-        for (const other of OTHERS) {
-          const { resource, context } = requestFor(target, other, stage, arns, name);
-          for (const role of [roles.tenantRole, roles.fnRole]) {
-            const decision = await decide(role.arn, role.policies, {
-              action,
-              resource,
-              context: { ...context, 'aws:PrincipalTag/TenantId': OWN },
-            });
-            if (decision === 'Allowed') allowed.push(`${call.command} ${action} on ${other}'s ${target}`);
+    if (PLATFORM_FUNCTIONS.has(name)) platformFunctionTests(name);
+    else
+      it("is denied the same calls on another tenant's keys, prefix and path", async () => {
+        const allowed: string[] = [];
+        const tenantCases = cases.filter((c) => TENANT_TARGETS.has(c.target));
+        for (const { call, target, action } of tenantCases) {
+          for (const other of OTHERS) {
+            const { resource, context } = requestFor(target, other, stage, arns, name);
+            for (const role of bothRoles) {
+              const decision = await decide(role.arn, role.policies, {
+                action,
+                resource,
+                context: { ...context, 'aws:PrincipalTag/TenantId': OWN },
+              });
+              if (decision === 'Allowed') allowed.push(`${call.command} ${action} on ${other}'s ${target}`);
+            }
           }
         }
-      }
-      expect(tenantCases.length).toBeGreaterThan(0);
-      expect(allowed).toEqual([]);
-    });
+        expect(tenantCases.length).toBeGreaterThan(0);
+        expect(allowed).toEqual([]);
+      });
 
     it("reaches no tenant's data with its own role, not even its own tenant's", async () => {
       const allowed: string[] = [];
@@ -291,6 +396,7 @@ describe.each(['dev', 'prod'] as const)('IAM fence in %s', (stage) => {
 
     it('is denied dangerous actions, with either role', async () => {
       const otherRoles = arns.tenantRoles.filter((r) => r.name !== name).map((r) => r.arn);
+      const ownDigest = `${arns.auditBucket}/${digestKey(OWN, 7)}`;
       const dangerous = [
         ...[
           'AdminAddUserToGroup',
@@ -310,8 +416,32 @@ describe.each(['dev', 'prod'] as const)('IAM fence in %s', (stage) => {
         { action: 'iam:AttachRolePolicy', resource: arns.workflowRole },
         { action: 'iam:PassRole', resource: `arn:aws:iam::${ACCOUNT}:role/Admin` },
         // Keys are used only through their service (kms:ViaService); direct use, or keys not bound, never.
-        { action: 'kms:Decrypt', resource: arns.tableKey },
+        // The stream consumer's one exception (reading the encrypted stream) is checked below.
+        ...(name === 'auditStream' ? [] : [{ action: 'kms:Decrypt', resource: arns.tableKey }]),
         { action: 'kms:Decrypt', resource: arns.auditKey },
+        { action: 'kms:Decrypt', resource: arns.artifactsKey },
+        { action: 'kms:Decrypt', resource: arns.signingKey },
+        // Only the stream consumer signs digests; no function manages the signing key.
+        ...(name === 'auditStream' ? [] : [{ action: 'kms:Sign', resource: arns.signingKey }]),
+        { action: 'kms:ScheduleKeyDeletion', resource: arns.signingKey },
+        { action: 'kms:DisableKey', resource: arns.signingKey },
+        { action: 'kms:PutKeyPolicy', resource: arns.signingKey },
+        { action: 'kms:Sign', resource: `arn:aws:kms:${REGION}:${ACCOUNT}:key/another-key` },
+        // The Object Lock archive: nothing deletes, shortens retention, lifts a hold or rewrites.
+        ...[
+          's3:DeleteObject',
+          's3:DeleteObjectVersion',
+          's3:PutObjectRetention',
+          's3:BypassGovernanceRetention',
+          's3:PutObjectLegalHold',
+        ].map((action) => ({ action, resource: ownDigest })),
+        { action: 's3:PutBucketObjectLockConfiguration', resource: arns.auditBucket },
+        { action: 's3:PutLifecycleConfiguration', resource: arns.auditBucket },
+        { action: 's3:PutObject', resource: `${arns.auditBucket}/elsewhere/${OWN}.json` },
+        {
+          action: 's3:GetObject',
+          resource: `${arns.auditBucket}/${recordsKey(OWN, '2026-11-29T10', 'a1', 'a9')}`,
+        },
         { action: 'sts:AssumeRole', resource: arns.workflowRole },
         { action: 'sts:AssumeRole', resource: `arn:aws:iam::${ACCOUNT}:role/Admin` },
         ...otherRoles.map((resource) => ({ action: 'sts:AssumeRole', resource })),
@@ -332,7 +462,7 @@ describe.each(['dev', 'prod'] as const)('IAM fence in %s', (stage) => {
       ];
       const allowed: string[] = [];
       for (const request of dangerous) {
-        for (const role of [roles.fnRole, roles.tenantRole]) {
+        for (const role of bothRoles) {
           const decision = await decide(role.arn, role.policies, {
             ...request,
             context: { 'aws:PrincipalTag/TenantId': OWN },
@@ -352,6 +482,18 @@ describe.each(['dev', 'prod'] as const)('IAM fence in %s', (stage) => {
         'xray:PutTraceSegments',
         // The Lambda service sends failed asynchronous events to the dead-letter queue as the function.
         'sqs:SendMessage',
+        // The stream consumer's event source mapping reads the table's stream and sends the batches
+        // that keep failing to its on-failure queue, with the function's role.
+        ...(name === 'auditStream'
+          ? [
+              'dynamodb:DescribeStream',
+              'dynamodb:GetRecords',
+              'dynamodb:GetShardIterator',
+              'dynamodb:ListStreams',
+              'sqs:GetQueueAttributes',
+              'sqs:GetQueueUrl',
+            ]
+          : []),
       ]);
       const needed = new Set(calls.flatMap((c) => c.actions));
       const unused = (policies: PolicyDocument[]) =>
@@ -361,13 +503,94 @@ describe.each(['dev', 'prod'] as const)('IAM fence in %s', (stage) => {
           .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]) as string[])
           // Key use follows from the table, bucket and queue calls; kms:ViaService limits it (tested above).
           .filter((a) => !a.startsWith('kms:') && !runtime.has(a) && !needed.has(a));
-      expect(unused(roles.fnRole.policies)).toEqual([]);
-      expect(unused(roles.tenantRole.policies)).toEqual([]);
+      for (const role of bothRoles) expect(unused(role.policies)).toEqual([]);
     });
   });
 
+  /** The platform-level consumer: every tenant's audit partition, nothing else of any tenant. */
+  function platformFunctionTests(name: FunctionName): void {
+    const roles = rolesOf(stack, resources, name);
+    const role = roles.fnRole;
+    const allow = async (action: string, resource: string, context: Record<string, string | string[]> = {}) =>
+      decide(role.arn, role.policies, { action, resource, context });
+
+    it('has no tenant data role and no tenant-credential call', () => {
+      expect(roles.tenantRole).toBeUndefined();
+      expect(AWS_CALLS.filter((c) => c.functions.includes(name) && c.via === 'tenantRole')).toEqual([]);
+    });
+
+    it("reaches every tenant's audit partition and archive prefixes, as its batches mix tenants", async () => {
+      const refused: string[] = [];
+      for (const tenant of [OWN, ...OTHERS]) {
+        for (const call of AWS_CALLS.filter((c) => c.functions.includes(name))) {
+          for (const target of call.targets) {
+            const { resource, context } = requestFor(target, tenant, stage, arns, name);
+            for (const action of call.actions) {
+              const decision = await allow(action, resource, context);
+              if (decision !== 'Allowed') refused.push(`${action} on ${tenant}'s ${target}`);
+            }
+          }
+        }
+      }
+      expect(refused).toEqual([]);
+    });
+
+    it('is denied every other partition of any tenant, and the index', async () => {
+      const allowed: string[] = [];
+      const partitions = [
+        `TENANT#${OWN}`,
+        `TENANT#${OWN}#EXEC#x1`,
+        `TENANT#${OWN}#RATE#7`,
+        `TENANT#${OWN}#RUNNING`,
+        `TENANT#${OWN}#AUDIT#x`,
+        'HEALTH',
+        'TENANTS',
+      ];
+      const actions = [
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
+      ];
+      for (const action of actions) {
+        for (const key of partitions) {
+          const decision = await allow(action, arns.table, { 'dynamodb:LeadingKeys': [key] });
+          if (decision === 'Allowed') allowed.push(`${action} on ${key}`);
+        }
+        // A request naming no partition (ForAllValues holds for an empty set).
+        if ((await allow(action, arns.table)) === 'Allowed') allowed.push(`${action} naming no partition`);
+        const index = await allow(action, arns.index, { 'dynamodb:LeadingKeys': [`TENANT#${OWN}#AUDIT`] });
+        if (index === 'Allowed') allowed.push(`${action} on the index`);
+      }
+      // Deleting a record, even in an audit partition, is not the consumer's to do.
+      const del = await allow('dynamodb:DeleteItem', arns.table, {
+        'dynamodb:LeadingKeys': [`TENANT#${OWN}#AUDIT`],
+      });
+      if (del === 'Allowed') allowed.push('DeleteItem on an audit record');
+      expect(allowed).toEqual([]);
+    });
+
+    it("uses the table key directly only to decrypt its stream, and reads only this table's stream", async () => {
+      expect(await allow('kms:Decrypt', arns.tableKey)).toBe('Allowed');
+      for (const action of ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:ReEncryptFrom', 'kms:CreateGrant']) {
+        expect(await allow(action, arns.tableKey)).not.toBe('Allowed');
+      }
+      expect(await allow('dynamodb:GetRecords', arns.stream)).toBe('Allowed');
+      const otherStream = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/Other/stream/${STREAM_LABEL}`;
+      expect(await allow('dynamodb:GetRecords', otherStream)).not.toBe('Allowed');
+      // Archive objects are encrypted through S3 only, and never decrypted by the consumer.
+      expect(await allow('kms:GenerateDataKey', arns.auditKey)).not.toBe('Allowed');
+      const viaS3 = { 'kms:ViaService': `s3.${REGION}.amazonaws.com` };
+      expect(await allow('kms:GenerateDataKey', arns.auditKey, viaS3)).toBe('Allowed');
+      expect(await allow('kms:Decrypt', arns.auditKey, viaS3)).not.toBe('Allowed');
+    });
+  }
+
   it('tells each function its own tenant data role, so its runtime uses tenant credentials', () => {
-    for (const name of FUNCTION_NAMES) {
+    for (const name of TENANT_FUNCTIONS) {
       const fn = functionOf(stack, name);
       const role = fn.tenantDataRole;
       if (!role) throw new Error(`${name} has no tenant data role`);
@@ -379,7 +602,7 @@ describe.each(['dev', 'prod'] as const)('IAM fence in %s', (stage) => {
   });
 
   it('lets each tenant data role be assumed only by its own function, with a TenantId tag', () => {
-    for (const name of FUNCTION_NAMES) {
+    for (const name of TENANT_FUNCTIONS) {
       const fn = functionOf(stack, name);
       const role = fn.tenantDataRole;
       if (!role) throw new Error(`${name} has no tenant data role`);

@@ -107,7 +107,7 @@ describe.each(['dev', 'prod'] as const)('tenant data role in %s', (stage) => {
     });
   });
 
-  it('has no statement besides those four and the tenant artifacts', () => {
+  it('has no statement besides those four, the tenant artifacts and the tenant digests', () => {
     const policies = Object.values(
       template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }),
     );
@@ -116,9 +116,12 @@ describe.each(['dev', 'prod'] as const)('tenant data role in %s', (stage) => {
     );
     expect(sids.sort()).toEqual([
       'ArtifactKeyThroughS3',
+      'AuditKeyThroughS3',
       'DenyRequestsWithoutLeadingKeys',
       'TableKeyThroughDynamoDb',
       'TenantArtifactsOnly',
+      'TenantDigestsListing',
+      'TenantDigestsOnly',
       'TenantItemsOnly',
       'TenantSecretsOnly',
     ]);

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { ArchiverDeps } from '#core/audit/archiver.ts';
 import type { DigestSigner } from '#core/audit/digest.ts';
 import { ConfigError, config } from '#shared/config.ts';
@@ -28,9 +29,12 @@ export function digestSigner(): Promise<DigestSigner> {
   return signer;
 }
 
-/** The archive bucket. */
-export function auditArchive(): S3AuditArchive {
-  return new S3AuditArchive(s3Client(), config().AUDIT_BUCKET_NAME);
+/**
+ * The archive bucket, through `s3`: the API passes its tenant-scoped client (on AWS fenced by IAM to
+ * that tenant's digests); the stream consumer uses the function's own.
+ */
+export function auditArchive(s3: S3Client = s3Client()): S3AuditArchive {
+  return new S3AuditArchive(s3, config().AUDIT_BUCKET_NAME);
 }
 
 /** Everything the stream consumer needs. */

@@ -1,5 +1,5 @@
 import { DescribeUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { GetBucketLocationCommand } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { cognitoClient, dynamoDocumentClient, s3Client } from '#adapters/aws-clients.ts';
@@ -68,7 +68,11 @@ export const platformRoutes: Route[] = [
             new GetCommand({ TableName: cfg.TABLE_NAME, Key: { pk: 'HEALTH', sk: 'HEALTH' } }),
           ),
         ),
-        check('bucket', () => s3Client().send(new HeadBucketCommand({ Bucket: cfg.AUDIT_BUCKET_NAME }))),
+        // GetBucketLocation, not HeadBucket: HeadBucket is authorized as s3:ListBucket, which would let
+        // the API's own role list every tenant's archive keys.
+        check('bucket', () =>
+          s3Client().send(new GetBucketLocationCommand({ Bucket: cfg.AUDIT_BUCKET_NAME })),
+        ),
         check('identity', () =>
           cognitoClient().send(new DescribeUserPoolCommand({ UserPoolId: cfg.USER_POOL_ID })),
         ),

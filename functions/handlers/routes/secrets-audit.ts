@@ -125,7 +125,10 @@ export const secretAndAuditRoutes: Route[] = [
     handler: async ({ principal, meta }) => {
       const [records, digests, publicKey] = await Promise.all([
         adapters().store.readAuditRecords(principal.tenantId),
-        auditArchive().listDigests(principal.tenantId),
+        // Through the tenant's S3 client: its data role reads only `digests/tenant=<tenant>/`.
+        adapters()
+          .clients.s3For(principal.tenantId)
+          .then((s3) => auditArchive(s3).listDigests(principal.tenantId)),
         digestSigner().then((s) => s.publicKeyPem()),
       ]);
       const verdict = verifyTrail(digests, records, publicKey, {
