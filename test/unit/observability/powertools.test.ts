@@ -40,6 +40,8 @@ vi.mock('#adapters/container.ts', () => {
         }),
       },
       vault: { get: async () => undefined },
+      // The step runner reads the tenant's egress allowlist per step; none here.
+      store: { getTenant: async () => undefined },
       executions: {
         executions: { startStep: async () => 1, finishStep: async () => undefined },
         artifacts: { put: async () => 's3://b/k', get: async () => '{}' },
