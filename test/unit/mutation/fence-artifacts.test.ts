@@ -27,6 +27,7 @@ describe('markedArtifact and readArtifact', () => {
     const marker = artifactMarker(REF, 'big');
     expect(marker).toEqual({ $ref: REF.uri, step: 'big', size: 9 });
     expect(markedArtifact(marker, [{ stepKey: 'other', outputRef: REF }])).toBeUndefined();
+    expect(markedArtifact(null, [{ stepKey: 'big', outputRef: REF }])).toBeUndefined();
     expect(markedArtifact(marker, [{ stepKey: 'other' }, { stepKey: 'big', outputRef: REF }])).toBe(REF);
   });
 

@@ -108,8 +108,22 @@ describe('bindSecrets', () => {
     const bound = await bindSecrets(d, key, 'agent', { apiKeySecret: 'k' });
     // Assess
     await expect(refusedOrphan).rejects.toThrow(NO_MATCH);
+    // A key without a creator reads no user at all.
+    expect(getUser).toHaveBeenCalledTimes(2);
+    expect(getUser.mock.calls.map((c) => c[1])).toEqual(['ghost', 'creator']);
     await expect(refusedGone).rejects.toThrow(NO_MATCH);
     expect(bound).toEqual([{ field: 'apiKeySecret', secret: 'k', boundBy: 'creator' }]);
     expect(getUser).toHaveBeenCalledWith(T, 'creator');
+  });
+
+  it('gives a webhook no roles, though it acts for its creator', async () => {
+    // Prepare
+    const { d, getUser } = deps({ k: { allowedRoles: ['developer'] } }, { creator: ['developer'] });
+    const hook = caller([], { principalType: 'webhook', principalId: 'wh1', onBehalfOf: 'creator' });
+    // Act
+    const attempt = bindSecrets(d, hook, 'agent', { apiKeySecret: 'k' });
+    // Assess
+    await expect(attempt).rejects.toThrow(NO_MATCH);
+    expect(getUser).not.toHaveBeenCalled();
   });
 });
