@@ -24,6 +24,8 @@ describe('forbiddenAddressClass', () => {
     ['fe80::1', 'link-local'],
     ['ff02::1', 'multicast'],
     ['2001:db8::1', 'documentation'],
+    ['2606:db8::1', undefined],
+    ['2001:4860:4860::8888', undefined],
     ['2606:4700:1:2:0:5efe:a00:1', 'private'],
     ['2606:4700:1:2:200:5efe:a00:1', 'private'],
     ['2606:4700:1:2:300:5efe:a00:1', undefined],
