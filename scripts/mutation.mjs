@@ -25,7 +25,14 @@ import { parseArgs } from 'node:util';
 const TARGETS = [
   { match: /^functions\/core\/access\//, min: 90 },
   { match: /^functions\/core\/tenancy\/(api-keys|roles|users)\.ts$/, min: 90 },
-  { match: /^functions\/core\/net\/address-guard\.ts$/, min: 90 },
+  { match: /^functions\/core\/net\/(address-guard|egress)\.ts$/, min: 90 },
+  // Issue 8's fence: tenant patterns on RE2, large-output references, the egress allowlist, secret
+  // bindings, JSON limits.
+  {
+    match:
+      /^functions\/(core\/(catalog\/tenant-regex|executions\/artifacts|tenancy\/egress|versioning\/secret-bindings)|shared\/json-limits)\.ts$/,
+    min: 90,
+  },
   {
     match: /^functions\/core\/audit\//,
     min: 90,
@@ -42,6 +49,7 @@ const SETS = {
     tests: [
       'test/unit/core/**/*.test.ts',
       'test/unit/tools/**/*.test.ts',
+      'test/unit/net/**/*.test.ts',
       'test/unit/mutation/credentials.test.ts',
       'test/unit/mutation/audit-canonical.test.ts',
       'test/unit/mutation/fence-*.test.ts',

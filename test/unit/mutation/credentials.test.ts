@@ -75,6 +75,10 @@ function setup(
   const keys = new Map<string, ApiKeyRecord>();
   const store = {
     findUserBySub: vi.fn(async (sub: string) => users.get(sub)),
+    getUser: vi.fn(async (t: string, id: string) => {
+      const found = users.get(id);
+      return found?.tenantId === t ? found : undefined;
+    }),
     getTenant: vi.fn(async (id: string) => (id === T1 || id === T2 ? tenant(id) : undefined)),
     getRoles: vi.fn(async () => []),
     getApiKey: vi.fn(async (t: string, id: string) => keys.get(`${t}/${id}`)),
@@ -135,6 +139,7 @@ describe('one authenticator, two credentials, two principals', () => {
       authenticated: true,
       tenantId: T1,
       tenantStatus: 'active',
+      tenantPlan: 'pro',
       principalType: 'apikey',
       principalId: K1,
       keyOwner: 'u1',
@@ -318,6 +323,7 @@ describe('built-in roles', () => {
       'executions:cancel',
       'approvals:decide',
       'secrets:write',
+      'secrets:use',
       'users:manage',
       'roles:manage',
       'apikeys:manage',
@@ -336,6 +342,7 @@ describe('built-in roles', () => {
       'executions:start',
       'executions:read',
       'usage:read',
+      'secrets:use',
     ]);
     expect(BUILT_IN_ROLES.operator).toEqual([
       'agents:read',

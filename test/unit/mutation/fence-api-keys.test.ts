@@ -214,7 +214,8 @@ describe('revokeApiKey', () => {
     // Act
     await revokeApiKey(store, caller(), KEY_ID);
     // Assess
-    const next = { ...stored(), status: 'revoked' };
+    // The record names who revoked it and when (issue 8: the audit names who did it).
+    const next = { ...stored(), status: 'revoked', revokedAt: NOW, revokedBy: 'admin-sub' };
     expect(writes).toEqual([
       {
         op: 'update',
@@ -266,6 +267,7 @@ describe('rotateApiKey', () => {
       previousSecretHash: previous.secretHash,
       previousValidUntil: '2026-11-29T12:10:00.000Z',
       rotatedAt: NOW,
+      rotatedBy: 'admin-sub',
     };
     expect(writes).toEqual([
       {

@@ -46,6 +46,10 @@ function setup(options: Partial<Pick<AuthenticatorOptions, 'maxEntries' | 'touch
   const keys = new Map<string, ApiKeyRecord>();
   const store = {
     findUserBySub: vi.fn(async (sub: string) => users.get(sub)),
+    getUser: vi.fn(async (t: string, id: string) => {
+      const found = users.get(id);
+      return found?.tenantId === t ? found : undefined;
+    }),
     getTenant: vi.fn(async (id: string) => tenants.get(id)),
     getRoles: vi.fn(async () => []),
     getApiKey: vi.fn(async (_t: string, id: string) => keys.get(id)),

@@ -9,7 +9,7 @@ import type { AuditContext } from '#core/audit/audit.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '#core/errors.ts';
 import type { RequestMeta, TenantPrincipal } from '#core/principal.ts';
 import type { Caller } from '#core/tenancy/context.ts';
-import type { Role, Team, User } from '#core/tenancy/model.ts';
+import type { ApiKeyRecord, Role, Team, User } from '#core/tenancy/model.ts';
 import type { IdentityDirectory, TenancyStore } from '#core/tenancy/ports.ts';
 import { deleteUser, getUser, inviteUser, listUsers, updateUser } from '#core/tenancy/users.ts';
 
@@ -21,6 +21,7 @@ function caller(
   permissions: readonly Permission[] = PERMISSIONS,
   principalType: 'user' | 'apikey' = 'user',
   principalId = 'admin-sub',
+  onBehalfOf?: string,
 ): Caller {
   const principal: TenantPrincipal = {
     kind: 'tenant',
@@ -29,6 +30,7 @@ function caller(
     principalType,
     roles: ['admin'],
     permissions: new Set(permissions),
+    ...(onBehalfOf ? { onBehalfOf } : {}),
   };
   return { principal, meta: META };
 }
@@ -50,9 +52,21 @@ function target(overrides: Partial<User> = {}): User {
   };
 }
 
-function deps(users: User[] = [target()]) {
+function deps(users: User[] = [target()], keys: ApiKeyRecord[] = []) {
   const writes: Array<{ op: string; user: User; audit: AuditContext }> = [];
+  const keyWrites: Array<{ record: ApiKeyRecord; previous: ApiKeyRecord; audit: AuditContext }> = [];
   const store = {
+    // One key per page, so reading every key of a user follows the cursor.
+    listApiKeys: vi.fn(async (_t: string, page: { cursor?: string }) => {
+      const at = Number(page.cursor ?? '0');
+      const next = at + 1 < keys.length ? { nextCursor: String(at + 1) } : {};
+      return { items: keys.slice(at, at + 1), ...next };
+    }),
+    updateApiKey: vi.fn(
+      async (_t: string, record: ApiKeyRecord, previous: ApiKeyRecord, audit: AuditContext) => {
+        keyWrites.push({ record, previous, audit });
+      },
+    ),
     getUser: vi.fn(async (_t: string, id: string) => users.find((u) => u.userId === id)),
     listUsers: vi.fn(async () => ({ items: users, nextCursor: 'c' })),
     getRoles: vi.fn(async (_t: string, names: readonly string[]) =>
@@ -80,6 +94,7 @@ function deps(users: User[] = [target()]) {
     store,
     directory,
     writes,
+    keyWrites,
   };
 }
 
@@ -186,13 +201,18 @@ describe('updateUser', () => {
     expect(writes).toHaveLength(1);
   });
 
-  it('does not take an API key for the user of the same id', async () => {
+  it('does not take an API key for the user of the same id, but for its creator', async () => {
     // Prepare
-    const { deps: d } = deps([target({ userId: 'k1' })]);
+    const { deps: d } = deps([target({ userId: 'k1' }), target({ userId: 'admin-sub' })]);
+    const key = caller(PERMISSIONS, 'apikey', 'k1', 'admin-sub');
     // Act
-    const next = await updateUser(d, caller(PERMISSIONS, 'apikey', 'k1'), 'k1', { status: 'disabled' });
+    const next = await updateUser(d, key, 'k1', { status: 'disabled' });
+    const own = updateUser(d, key, 'admin-sub', { roles: ['viewer'] });
     // Assess
     expect(next.status).toBe('disabled');
+    await expect(own).rejects.toThrow(
+      new ForbiddenError('You cannot change your own roles or status; ask another administrator.'),
+    );
   });
 
   it('refuses to manage a user holding permissions the caller lacks, naming at most five', async () => {
@@ -325,14 +345,17 @@ describe('deleteUser', () => {
     expect(directory.deleteUser).toHaveBeenCalledWith('u1@x.io');
   });
 
-  it('refuses to delete oneself, but an API key may delete the user of the same id', async () => {
+  it('refuses to delete oneself, also through one’s key, which may delete the user of its id', async () => {
     // Prepare
     const { deps: d, writes } = deps([target({ userId: 'admin-sub' }), target({ userId: 'k1' })]);
+    const key = caller(PERMISSIONS, 'apikey', 'k1', 'admin-sub');
     // Act
     const self = deleteUser(d, caller(), 'admin-sub');
-    await deleteUser(d, caller(PERMISSIONS, 'apikey', 'k1'), 'k1');
+    const selfByKey = deleteUser(d, key, 'admin-sub');
+    await deleteUser(d, key, 'k1');
     // Assess
     await expect(self).rejects.toThrow(new ConflictError('You cannot delete yourself.'));
+    await expect(selfByKey).rejects.toThrow(new ConflictError('You cannot delete yourself.'));
     expect(writes.map((w) => w.user.userId)).toEqual(['k1']);
   });
 

@@ -1,0 +1,118 @@
+/**
+ * The RE2 pattern engine (functions/core/catalog/tenant-regex.ts), past what the core tests pin:
+ * negative lookarounds and escaped backslashes, the length of a refusal's detail, the compiled
+ * pattern cache, and nested time budgets (a clock stub, so no test depends on the machine's speed).
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  MAX_REGEX_LENGTH,
+  RegexBudgetExceeded,
+  re2RegExpEngine,
+  regexProblem,
+  tenantRegex,
+  withRegexBudget,
+} from '#core/catalog/tenant-regex.ts';
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('what is refused, and why', () => {
+  it.each([
+    ['a negative lookahead', '^(?!x)a'],
+    ['a negative lookbehind', '(?<!x)a'],
+  ])('refuses %s', (_name, pattern) => {
+    expect(regexProblem(pattern)).toBe(
+      'lookahead and lookbehind are not supported (patterns run on a linear-time RE2 engine)',
+    );
+  });
+
+  it.each([
+    ['an escaped backslash before k', '^\\\\k$', '\\k', true],
+    ['a plain k', '^k$', 'k', true],
+    ['a named group that is not a lookbehind', '^(?<n>a)$', 'a', true],
+  ])('accepts %s', (_name, pattern, text, matches) => {
+    expect(regexProblem(pattern)).toBeUndefined();
+    expect(tenantRegex(pattern).test(text)).toBe(matches);
+  });
+
+  it('refuses a named backreference after other escapes', () => {
+    expect(regexProblem('\\d(?<x>a)\\k<x>')).toBe(
+      'backreferences are not supported (patterns run on a linear-time RE2 engine)',
+    );
+  });
+
+  it('accepts a pattern of exactly the longest length', () => {
+    expect(regexProblem('a'.repeat(MAX_REGEX_LENGTH))).toBeUndefined();
+    expect(regexProblem('a'.repeat(MAX_REGEX_LENGTH + 1))).toBe(`longer than ${MAX_REGEX_LENGTH} characters`);
+  });
+
+  it('cuts the engine’s detail to 200 characters', () => {
+    // Prepare: an unclosed group, whose RE2 message quotes the whole pattern.
+    const pattern = `(${'a'.repeat(480)}`;
+    // Act
+    const problem = regexProblem(pattern) ?? '';
+    // Assess
+    expect(problem.startsWith('not a valid RE2 regular expression: error parsing regexp')).toBe(true);
+    expect(problem).toHaveLength('not a valid RE2 regular expression: '.length + 200);
+  });
+});
+
+describe('compiled patterns', () => {
+  it('are cached by their text, searched anywhere, and shown as /source/', () => {
+    const first = tenantRegex('b+c');
+    expect(tenantRegex('b+c')).toBe(first);
+    expect(first.test('abbcd')).toBe(true);
+    expect(first.test('ac')).toBe(false);
+    expect(String(first)).toBe('/b+c/');
+    expect(re2RegExpEngine('b+c', 'u')).toBe(first);
+    expect(re2RegExpEngine.code).toBe('tenantRegex');
+  });
+});
+
+describe('time budgets', () => {
+  it('say their budget, and a nested budget cannot outlast the outer one', () => {
+    // Prepare
+    let now = 1_000;
+    vi.spyOn(performance, 'now').mockImplementation(() => now);
+    const re = tenantRegex('a');
+    // Act
+    const error = withRegexBudget(50, () =>
+      withRegexBudget(10_000, () => {
+        now += 51;
+        try {
+          re.test('a');
+          return undefined;
+        } catch (thrown) {
+          return thrown;
+        }
+      }),
+    );
+    // Assess
+    expect(error).toBeInstanceOf(RegexBudgetExceeded);
+    expect(error).toMatchObject({
+      name: 'RegexBudgetExceeded',
+      budgetMs: 10_000,
+      message: 'pattern matching took longer than its 10000 ms budget',
+    });
+  });
+
+  it('allow a match exactly at the deadline, and restore the outer budget after an inner one', () => {
+    // Prepare
+    let now = 1_000;
+    vi.spyOn(performance, 'now').mockImplementation(() => now);
+    const re = tenantRegex('a');
+    // Act and assess
+    withRegexBudget(100, () => {
+      withRegexBudget(10, () => {
+        now += 10;
+        expect(re.test('a')).toBe(true);
+      });
+      now += 50;
+      expect(re.test('a')).toBe(true);
+      now += 41;
+      expect(() => re.test('a')).toThrow(new RegexBudgetExceeded(100));
+    });
+    expect(re.test('a')).toBe(true);
+  });
+});
