@@ -428,10 +428,30 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Check the hash chain; reports the first broken or missing link
+         * Check the audit records against the signed digests in the archive, the digests against their signatures and each other; names the first divergence
          * @description Needs the permission `audit:read`.
          */
         get: operations["getAuditVerify"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/audit/public-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The public key that verifies audit digests (ECDSA P-256, SHA-256), for offline checks
+         * @description Needs the permission `audit:read`.
+         */
+        get: operations["getAuditPublickey"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1052,10 +1072,11 @@ export interface components {
         };
         AuditRecordOutput: {
             tenantId: string;
-            /** Format: int64 */
-            seq: number;
+            /** @description Time-ordered unique id (ULID) */
+            id: string;
             /** @description ISO 8601 date-time */
             at: string;
+            /** @description An opaque id: no personal data */
             actor: {
                 id: string;
                 /** @enum {string} */
@@ -1069,20 +1090,40 @@ export interface components {
             sourceIp: string;
             userAgent: string;
             requestId: string;
-            prevHash: string;
+            /** @description SHA-256 of the rest of the record; the signed digests anchor it */
             hash: string;
         };
         AuditVerdictOutput: {
             ok: boolean;
-            /** Format: int64 */
-            checked: number;
-            /** Format: int64 */
-            headSeq: number;
-            firstBroken?: {
+            /**
+             * Format: int64
+             * @description Digests checked (signature and chain)
+             */
+            digests: number;
+            /**
+             * Format: int64
+             * @description Records the digests cover
+             */
+            digested: number;
+            /**
+             * Format: int64
+             * @description Records not in a digest yet
+             */
+            undigested: number;
+            firstDivergence?: {
+                /** @enum {string} */
+                kind: "digest-missing" | "digest-out-of-chain" | "bad-signature" | "record-deleted" | "record-altered" | "record-inserted";
                 /** Format: int64 */
-                seq: number;
-                reason: string;
+                digestSeq?: number;
+                recordId?: string;
+                message: string;
             };
+        };
+        AuditPublicKeyOutput: {
+            keyId: string;
+            /** @constant */
+            algorithm: "ECDSA_P256_SHA256";
+            publicKeyPem: string;
         };
         AgentDetailOutput: components["schemas"]["AgentOutput"] & {
             agentId: string;
@@ -5618,6 +5659,96 @@ export interface operations {
             };
         };
     };
+    getAuditPublickey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPublicKeyOutput"];
+                };
+            };
+            /** @description Invalid request (problem+json naming the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credential */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission, or the tenant is suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 262144 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the stage throttle, or a tenant quota */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our failure; the body carries the request id and nothing internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (credential check, model provider) is unavailable; retry */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getAgents: {
         parameters: {
             query?: {
@@ -8977,6 +9108,7 @@ export interface operations {
                         monthlyLimitUsd?: string;
                         alertThresholds?: number[];
                         hardStop?: boolean;
+                        reservePerExecutionUsd?: string;
                         percentUsed?: number | null;
                         alertsFired?: number[];
                         updatedAt?: string;
@@ -9070,6 +9202,7 @@ export interface operations {
                     monthlyLimitUsd: string | number;
                     alertThresholds?: number[];
                     hardStop?: boolean;
+                    reservePerExecutionUsd?: string;
                 };
             };
         };
@@ -9087,6 +9220,7 @@ export interface operations {
                         monthlyLimitUsd?: string;
                         alertThresholds?: number[];
                         hardStop?: boolean;
+                        reservePerExecutionUsd?: string;
                         percentUsed?: number | null;
                         alertsFired?: number[];
                         updatedAt?: string;

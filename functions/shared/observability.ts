@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { ModelUsage } from '#core/executions/step-runner.ts';
 
 /**
  * The one observability module: every handler and adapter logs, counts and traces through these
@@ -78,17 +79,8 @@ export function tracedHandler<A extends unknown[], R>(
   };
 }
 
-/** One agent step's model use (see `ModelUsage` in functions/core/executions/step-runner.ts). */
-export interface ModelUsageMetric {
-  readonly tenantId: string;
-  readonly workflowId: string;
-  readonly executionId: string;
-  readonly provider: string;
-  readonly model: string;
-  readonly inputTokens: number;
-  readonly outputTokens: number;
-  readonly costMicros: number;
-}
+/** One agent step's model use, as the step runner reports it. */
+export type ModelUsageMetric = ModelUsage;
 
 // A separate instance, so the per-tenant dimension set never lands on the invocation's other metrics.
 const usageMetrics = new Metrics({
