@@ -38,3 +38,26 @@ export async function attempt<T>(run: () => Promise<T> | T): Promise<Outcome<T>>
 
 /** The first line of an error, for a table cell. */
 export const firstLine = (error: string): string => error.split('\n')[0] ?? error;
+
+/** The `## ` sections of a Markdown text, each from its heading line to the next. */
+export function sections(text: string): { heading: string; text: string }[] {
+  const starts = [...text.matchAll(/^## .*$/gm)].map((m) => m.index ?? 0);
+  return starts.map((at, i) => {
+    const body = text.slice(at, starts[i + 1] ?? text.length).trimEnd();
+    return {
+      heading: body.slice(0, body.indexOf('\n') === -1 ? body.length : body.indexOf('\n')),
+      text: body,
+    };
+  });
+}
+
+/**
+ * `text` with the section that has `section`'s heading replaced by `section` (appended when it has
+ * none); every other section stays as it is. Runs that measure one area rewrite only their own.
+ */
+export function spliceSection(text: string, section: string): string {
+  const heading = section.slice(0, section.indexOf('\n') === -1 ? section.length : section.indexOf('\n'));
+  const own = sections(text).find((s) => s.heading === heading);
+  if (!own) return `${text.trimEnd()}\n\n${section.trimEnd()}\n`;
+  return text.replace(own.text, section.trimEnd());
+}

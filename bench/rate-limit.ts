@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --rate-limits`: the rate limiter of issue 14 against DynamoDB Local.
+ * `npm run bench -- --rate-limits`: the rate limiter against DynamoDB Local.
  * - Accuracy: 8 limiters (8 API containers) share the counters of one tenant; 32 clients call as
  *   fast as the limiters answer for three windows; the most requests accepted in any sliding window
  *   of the limit's length, against the limit.
@@ -20,9 +20,10 @@ import {
 } from '../functions/core/governance/rate-limit.ts';
 import type { TenantPrincipal } from '../functions/core/principal.ts';
 import { rateLimitGate } from '../functions/shared/rate-limit-gate.ts';
+import { spliceSection } from './markdown.ts';
 import { percentile } from './stats.ts';
 
-const HEADER = '## Traffic governance: rate limiter (issue 14)';
+const HEADER = '## Traffic governance: rate limiter';
 
 /** What {@link measureRateLimits} found. */
 export interface RateLimitBench {
@@ -217,16 +218,7 @@ allows fewer than 40.
 `;
 }
 
-/** Replaces this area's section at the end of RESULTS.md (or appends it), leaving the others as they are. */
+/** Replaces this area's section of RESULTS.md (or appends it), leaving the others as they are. */
 export async function writeRateLimitSection(path: string, section: string): Promise<void> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  const at = text.indexOf(HEADER);
-  const kept = at >= 0 ? text.slice(0, at) : text;
-  await writeFile(path, `${kept.trimEnd()}\n\n${section}`);
-}
-
-/** This area's section as it stands in `text`, to carry it over when the other sections are rewritten. */
-export function existingRateLimitSection(text: string): string | undefined {
-  const at = text.indexOf(HEADER);
-  return at >= 0 ? text.slice(at) : undefined;
+  await writeFile(path, spliceSection(await readFile(path, 'utf8').catch(() => ''), section));
 }

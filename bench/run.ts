@@ -11,6 +11,7 @@ import { availableParallelism, cpus, loadavg, release, totalmem, type } from 'no
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from './bundling.ts';
+import { sections, spliceSection } from './markdown.ts';
 import type { BenchResults } from './report.ts';
 
 // Before any AWS SDK module loads: its notice that future versions need Node 22 is noise here.
@@ -28,12 +29,12 @@ process.env.RATE_LIMIT_TENANT_PRO ??= '10000000';
 process.env.RATE_LIMIT_API_KEY_PRO ??= '10000000';
 process.env.MAX_RUNNING_EXECUTIONS_PRO ??= '100000';
 
-/** Imports per bundle for the init-time medians (issue 2 asks for at least 10). */
+/** Imports per bundle for the init-time medians (at least 10). */
 const INIT_RUNS = 15;
 /** Timed authorizer calls per cached credential. */
 const AUTH_ITERATIONS = 20_000;
 const AUTH_WARMUP = 2_000;
-/** Validation + compilation runs of the 200-step workflow (issue 4: at least 50 after warm-up). */
+/** Validation + compilation runs of the 200-step workflow (at least 50 after warm-up). */
 const COMPILE_RUNS = 100;
 const COMPILE_WARMUP = 20;
 /** Untimed executions before the concurrency levels, and recorded executions for the cost model. */
@@ -74,20 +75,11 @@ async function regexOnly(): Promise<void> {
     .map((n) => n.toFixed(2))
     .join(', ')}`;
   const section = regexMarkdown(cases, machine, new Date().toISOString());
-  const heading = section.slice(0, section.indexOf('\n'));
-  const current = await readFile(RESULTS_PATH, 'utf8');
-  const at = current.indexOf(heading);
-  // Replaces its own section (up to the next heading of its level) and leaves every other section as it is.
-  const next = at === -1 ? -1 : current.indexOf('\n## ', at + heading.length);
-  const updated =
-    at === -1
-      ? `${current.trimEnd()}\n\n${section}`
-      : `${current.slice(0, at)}${section.trimEnd()}\n${next === -1 ? '' : current.slice(next)}`;
-  await writeFile(RESULTS_PATH, updated);
+  await writeFile(RESULTS_PATH, spliceSection(await readFile(RESULTS_PATH, 'utf8'), section));
   step(section);
 }
 
-/** `npm run bench -- --rate-limits`: only the rate limiter's section (issue 14), kept at the end of RESULTS.md. */
+/** `npm run bench -- --rate-limits`: only the rate limiter's section, kept at the end of RESULTS.md. */
 async function rateLimitsOnly(): Promise<void> {
   const { measureRateLimits, renderRateLimitSection, writeRateLimitSection } = await import(
     './rate-limit.ts'
@@ -202,20 +194,20 @@ async function main(): Promise<void> {
   const rows = targetRows(results);
   const scaleSection = [
     '',
-    '## Audit and usage at scale (issue 9)',
+    '## Audit and usage at scale',
     '',
     `Measured by \`npm run bench\` (also alone: \`npm run bench:scale\`, bench/scale.ts) in the same run, on the same local platform, after section 7 (load average ${scaleLoad}). Eight fresh tenants; 160 \`POST /roles\` at 16 concurrent in one tenant, then 160 spread over the eight; then 128 \`POST /workflows/{id}/executions\` at 32 concurrent in the demo tenant (202 counted; the executions run on in the background). A 503 is not retried.`,
     '',
     scale.ok ? renderScale(scale.value) : `Not measured: ${scale.error.split('\n')[0]}`,
     '',
   ].join('\n');
-  // Sections other areas append at the end (their own runs) are carried over, not dropped.
-  const { existingRateLimitSection } = await import('./rate-limit.ts');
-  const kept = existingRateLimitSection(await readFile(RESULTS_PATH, 'utf8').catch(() => ''));
-  await writeFile(
-    RESULTS_PATH,
-    `${(renderMarkdown(results, rows) + scaleSection).trimEnd()}${kept ? `\n\n${kept}` : '\n'}`,
-  );
+  // Sections the full run does not write (areas measured by their own runs) are carried over.
+  const fresh = renderMarkdown(results, rows) + scaleSection;
+  const written = new Set(sections(fresh).map((s) => s.heading));
+  const kept = sections(await readFile(RESULTS_PATH, 'utf8').catch(() => ''))
+    .filter((s) => !written.has(s.heading))
+    .map((s) => s.text);
+  await writeFile(RESULTS_PATH, `${[fresh.trimEnd(), ...kept].join('\n\n')}\n`);
   step(renderConsole(results, rows, RESULTS_PATH));
   // A route or section that failed could not be measured: the run is incomplete, unlike a missed target.
   if (rows.some((r) => r.verdict === 'ERROR')) process.exitCode = 1;
