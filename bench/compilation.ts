@@ -1,5 +1,5 @@
 /**
- * Section 5: the compilation budget of issue 4. Every example workflow of the workflow tests
+ * Section 5: the compilation budget. Every example workflow of the workflow tests
  * (test/unit/workflows/fixtures.ts, one per step type and a few combinations) is validated and
  * compiled, and its Step Functions states are counted against its steps; then a 200-step workflow is
  * validated and compiled many times in process, timed.
@@ -56,7 +56,7 @@ export interface CompilationResults {
   };
 }
 
-/** Steps of the large workflow (issue 4 asks for 200). */
+/** Steps of the large workflow (200). */
 export const LARGE_STEPS = 200;
 
 /** Step types a graph uses, nested graphs included, in order of first appearance. */

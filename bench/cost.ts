@@ -1,5 +1,5 @@
 /**
- * Section 8 (issue 5): what one execution of the benchmark workflow would cost on AWS, from what
+ * Section 8: what one execution of the benchmark workflow would cost on AWS, from what
  * section 6 measured, in USD per 1,000 executions, model tokens excluded.
  *
  * Prices are us-east-1 list prices remembered from the public AWS pricing pages (dated below); they
@@ -37,7 +37,7 @@ export const PRICES = Object.freeze({
   awsServiceEvent: 0,
 });
 
-/** Issue 5's target, USD per 1,000 executions, model tokens excluded. */
+/** The target, USD per 1,000 executions, model tokens excluded. */
 export const COST_TARGET_PER_1000 = 0.2;
 
 /** Memory of one function and where the figure comes from. */

@@ -1,5 +1,5 @@
 /**
- * Section 6 (issue 5): throughput and end-to-end latency of a 5-step scripted workflow on the local
+ * Section 6: throughput and end-to-end latency of a 5-step scripted workflow on the local
  * platform, and the resources one execution uses (Lambda invocations and durations, DynamoDB
  * requests by function, states entered), which section 8 turns into a cost.
  *
@@ -19,7 +19,7 @@ export interface Level {
   readonly total: number;
 }
 
-/** The levels of issue 5. */
+/** The concurrency levels measured. */
 export const LEVELS: readonly Level[] = [
   { concurrency: 1, total: 32 },
   { concurrency: 8, total: 64 },

@@ -166,7 +166,7 @@ export function regexMarkdown(cases: readonly RegexCase[], machine: string, date
   return [
     '## Tenant patterns: RE2 (re2js) against V8 RegExp',
     '',
-    'Issue 8, point 7: every tenant-supplied pattern now runs on re2js. Both engines timed in the same',
+    'every tenant-supplied pattern now runs on re2js. Both engines timed in the same',
     'process on the same inputs, one after the other per case; each call timed alone with `process.hrtime.bigint()`',
     'after a warm-up; p50 is the median, p99 the nearest-rank percentile.',
     '',

@@ -1,6 +1,6 @@
 /**
- * The report of sections 5 to 8: compilation budget (issue 4); execution throughput and latency,
- * overhead per agent step and the cost model (issue 5).
+ * The report of sections 5 to 8: compilation budget; execution throughput and latency,
+ * overhead per agent step and the cost model.
  */
 
 import { describeCall } from './capacity.ts';
@@ -12,7 +12,7 @@ import { firstLine, type Outcome, type TargetRow, table, type Verdict } from './
 import { median, percentile } from './stats.ts';
 import type { OverheadResults } from './step-overhead.ts';
 
-/** Issue 4's and issue 5's targets. */
+/** The compilation and execution targets. */
 export const WORKFLOW_TARGETS = Object.freeze({
   /** Step Functions states per workflow step, on average over the test workflows. */
   statesPerStep: 1.25,
@@ -141,7 +141,7 @@ function compilationSection(out: string[], outcome: Outcome<CompilationResults>)
       'one or more per step type: together they use all nine) validated with `validateWorkflow`, compiled ' +
       'with `compileWorkflow`, its steps counted with nested ones (`countSteps`) and its states with ' +
       '`countStates` (states inside Parallel branches and Map processors included). Standard workflows ' +
-      `are billed per state transition, so fewer states per step is cheaper. Target (issue 4): at most ${WORKFLOW_TARGETS.statesPerStep} ` +
+      `are billed per state transition, so fewer states per step is cheaper. Target: at most ${WORKFLOW_TARGETS.statesPerStep} ` +
       'states per step on average; the verdict takes the larger of the pooled ratio and the mean of ' +
       'per-workflow ratios.',
   );
@@ -351,7 +351,7 @@ function overheadSection(
       'step of the benchmark workflow with a new step id, written into an execution of section 6; the ' +
       'container is warm (pinned versions cached, as in a warm Lambda). Each call timed whole with ' +
       `\`performance.now()\`, nothing subtracted; ${o.warmup} untimed warm-up calls, then ${o.samples.length} timed. ` +
-      `Target (issue 5): p50 ≤ ${WORKFLOW_TARGETS.overheadP50Ms} ms locally. Load average when the section ` +
+      `Target: p50 ≤ ${WORKFLOW_TARGETS.overheadP50Ms} ms locally. Load average when the section ` +
       `started: ${load} (DynamoDB Local's round trips, most of the time, grow with other load on the machine).`,
   );
   out.push('');
@@ -413,7 +413,7 @@ function costSection(out: string[], outcome: Outcome<CostResults>): void {
       `${PRICES.region} list prices as of ${PRICES.asOf}. **The prices come from memory of the public AWS ` +
       'pricing pages (Step Functions, Lambda, DynamoDB, API Gateway, EventBridge), not from a query: check ' +
       'them before relying on the figures.** Free tiers are ignored; model tokens are excluded (the ' +
-      `scripted provider costs nothing). Target (issue 5): at most $${WORKFLOW_TARGETS.costPer1000.toFixed(2)} per 1,000 executions.`,
+      `scripted provider costs nothing). Target: at most $${WORKFLOW_TARGETS.costPer1000.toFixed(2)} per 1,000 executions.`,
   );
   out.push('');
   out.push(

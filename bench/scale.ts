@@ -1,5 +1,5 @@
 /**
- * Audit and usage at scale (issue 9): write throughput of one tenant against eight, and execution
+ * Audit and usage at scale: write throughput of one tenant against eight, and execution
  * starts at 32 concurrent in one tenant, on the local platform. Run alone with `npm run bench:scale`
  * (it appends nothing; it prints a Markdown section for bench/RESULTS.md).
  */

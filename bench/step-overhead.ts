@@ -1,5 +1,5 @@
 /**
- * Section 7 (issue 5): the platform's own time per agent step, without the provider. `runStep`
+ * Section 7: the platform's own time per agent step, without the provider. `runStep`
  * (functions/core/executions/step-runner.ts), the step runner's core, is called in process with the
  * platform's real stores (DynamoDB Local through the handlers' document client, the local secret
  * vault, the S3 artifact store) and a provider stub that answers at once; each call is timed whole.

@@ -26,14 +26,14 @@ const TARGETS = [
   { match: /^functions\/core\/access\//, min: 90 },
   { match: /^functions\/core\/tenancy\/(api-keys|roles|users)\.ts$/, min: 90 },
   { match: /^functions\/core\/net\/(address-guard|egress)\.ts$/, min: 90 },
-  // Issue 8's fence: tenant patterns on RE2, large-output references, the egress allowlist, secret
+  // The tenant fence: tenant patterns on RE2, large-output references, the egress allowlist, secret
   // bindings, JSON limits.
   {
     match:
       /^functions\/(core\/(catalog\/tenant-regex|executions\/artifacts|tenancy\/egress|versioning\/secret-bindings)|shared\/json-limits)\.ts$/,
     min: 90,
   },
-  // The digest trail (issue 9) landed after the fence baseline: its survivors are not triaged yet, so
+  // The digest trail landed after the fence baseline: its survivors are not triaged yet, so
   // each audit module fails CI only below the score it has now (docs/mutation.md).
   {
     match: /^functions\/core\/audit\/audit\.ts$/,

@@ -219,7 +219,7 @@ export class MeridianFunction extends Construct implements IGrantable {
     }
 
     const runtimeReason =
-      'Node.js 22 is the Lambda runtime DESIGN.md specifies and the esbuild target (node22) matches it; moving to a newer runtime is a deliberate upgrade, tested with its bundle target and dependency engine ranges, not drift.';
+      'Node.js 22 is the Lambda runtime named in the README architecture map and the esbuild target (node22) matches it; moving to a newer runtime is a deliberate upgrade, tested with its bundle target and dependency engine ranges, not drift.';
     Validations.of(this.function).acknowledge({ id: 'AwsSolutions-L1', reason: runtimeReason });
     Validations.of(this.function).acknowledge({
       id: 'Serverless-LambdaLatestVersion',

@@ -28,7 +28,7 @@ export interface CallOptions {
   readonly headers?: Record<string, string>;
 }
 
-/** A problem+json error body (API.md). */
+/** A problem+json error body (docs/api.md). */
 export interface Problem {
   readonly type: string;
   readonly title: string;

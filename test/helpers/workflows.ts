@@ -12,7 +12,7 @@ import { eventually, uniqueName } from './tenants.ts';
 /** Environments a workflow version can be promoted to. */
 export type Environment = 'dev' | 'staging' | 'prod';
 
-/** Execution statuses (API.md). */
+/** Execution statuses (docs/api.md). */
 export type ExecutionStatus =
   | 'RUNNING'
   | 'WAITING_APPROVAL'

@@ -28,7 +28,7 @@ import { bodyOf, ROUTES } from './routes-matrix.ts';
  * demo tenant's state or on another file.
  */
 
-// Shapes of the API's answers (API.md).
+// Shapes of the API's answers (docs/api.md).
 interface TenantView {
   tenantId: string;
   name: string;
@@ -89,7 +89,7 @@ interface Verdict {
   firstDivergence?: { kind: string; recordId?: string; message: string };
 }
 
-/** The permissions exactly as API.md lists them (not imported from the code under test). */
+/** The permissions exactly as docs/api.md lists them (not imported from the code under test). */
 const CONTRACT_PERMISSIONS = [
   'agents:read',
   'agents:write',

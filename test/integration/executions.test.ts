@@ -45,7 +45,7 @@ import {
 } from '../helpers/workflows.ts';
 
 /**
- * Issue 5 end to end on the local platform (aws-local-stepfunctions running the compiled ASL, the
+ * End to end on the local platform (aws-local-stepfunctions running the compiled ASL, the
  * real step runner, approval and status handlers): every step type, retries, catch, failures,
  * approvals (approve, reject, timeout, self-approval, approver roles), cancel, idempotent starts,
  * bad input, cost and usage sums, SSRF refusals, the provider circuit breaker and secrets.

@@ -26,7 +26,7 @@ import {
 } from '../helpers/workflows.ts';
 
 /**
- * Issue 8, the access holes (points 2, 3, 5, 6, 8, 9, 10), end to end on the local platform: each
+ * The access holes end to end on the local platform: each
  * case was reproduced on the code before the fix and must stay closed. Two tenants, each made here.
  */
 

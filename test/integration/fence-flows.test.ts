@@ -21,7 +21,7 @@ import {
 } from '../helpers/workflows.ts';
 
 /**
- * Issue 8's data-flow holes, with two tenants on the local platform: what one tenant can put in
+ * The tenant fence's data-flow holes, with two tenants on the local platform: what one tenant can put in
  * data (inputs, tool responses) must never make the platform read another tenant's data.
  */
 
@@ -35,7 +35,7 @@ beforeAll(async () => {
   [a, b] = await Promise.all([createTenant('fence-a'), createTenant('fence-b')]);
 }, 60_000);
 
-describe('large-output references (issue 8, point 1)', () => {
+describe('large-output references', () => {
   /** Tenant B's execution whose step `big` stored its output in the artifacts bucket. */
   let victim: ExecutionView;
   let victimUri: string;
@@ -102,7 +102,7 @@ describe('large-output references (issue 8, point 1)', () => {
   });
 });
 
-describe('tenant regular expressions (issue 8, point 7)', () => {
+describe('tenant regular expressions', () => {
   // 26 characters then a mismatch: seconds on a backtracking engine, for every tenant on the platform.
   const CATASTROPHIC = `${'a'.repeat(26)}!`;
 
@@ -164,7 +164,7 @@ describe('tenant regular expressions (issue 8, point 7)', () => {
   });
 });
 
-describe('egress (issue 8, points 4 and 11)', () => {
+describe('egress', () => {
   let server: LocalServer;
   const dynamodb = () => inject('dynamodbEndpoint');
 

@@ -1,5 +1,5 @@
 /**
- * Frictions a new user met with the first contract (issue 12), each fixed: the 401 challenge, an API
+ * Frictions a new user met with the first contract, each fixed: the 401 challenge, an API
  * key's default expiry, a number budget, the diff naming a missing version.
  */
 import { describe, expect, it } from 'vitest';

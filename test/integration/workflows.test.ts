@@ -31,7 +31,7 @@ import {
 } from '../helpers/workflows.ts';
 
 /**
- * Issue 4 end to end on the local platform: agents, tools and workflows with immutable versions,
+ * End to end on the local platform: agents, tools and workflows with immutable versions,
  * validation through HTTP, limits, pinning, delete refused while in use, diff, rollback, promotion
  * with a second person's approval, the version and environment every execution records, and the
  * audit trail of it all. One fresh tenant for the file, so lists and counts are its own.

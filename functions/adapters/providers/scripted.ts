@@ -28,7 +28,7 @@ function messageText(message: ChatMessage): string {
 }
 
 /**
- * The `scripted` provider (API.md): answers from the agent's `script`, for local runs, demos and
+ * The `scripted` provider (docs/api.md): answers from the agent's `script`, for local runs, demos and
  * tests; it costs nothing.
  *
  * - The prompt is the content of the last `user` message.

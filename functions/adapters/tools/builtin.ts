@@ -17,7 +17,7 @@ export type BuiltinTool = (args: Record<string, unknown>) => unknown;
 export const MAX_JSON_EXTRACT_INPUT = 1024 * 1024;
 
 /**
- * The platform's own tools (API.md, `BUILTIN_TOOLS`):
+ * The platform's own tools (docs/api.md, `BUILTIN_TOOLS`):
  * - `echo`: returns its args.
  * - `current_time` `{timezone?}`: `{iso, epochMs, timezone, local}` where `local` is the wall-clock
  *   time in the IANA `timezone` (default UTC) with its offset, e.g. `2026-11-01T13:00:00+01:00`.

@@ -1,5 +1,5 @@
 /**
- * Permissions and built-in roles, exactly as the API contract (shared/API.md) lists them.
+ * Permissions and built-in roles, exactly as the API contract (docs/api.md) lists them.
  */
 export const PERMISSIONS = [
   'agents:read',

@@ -1,5 +1,5 @@
 /**
- * Agent and Tool definitions (API.md "Definitions"): zod schemas that reject unknown fields, the
+ * Agent and Tool definitions (docs/api.md, "Definitions"): zod schemas that reject unknown fields, the
  * types they produce, and validators that report every problem at once, each named by its path.
  * Pure and synchronous: whatever needs storage (does this tool exist?) arrives already resolved.
  */

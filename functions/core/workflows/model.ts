@@ -1,5 +1,5 @@
 /**
- * The Workflow definition (API.md "Definitions"): types and zod schemas. Unknown fields are rejected
+ * The Workflow definition (docs/api.md, "Definitions"): types and zod schemas. Unknown fields are rejected
  * everywhere. The schemas check each field on its own; rules that need the whole graph (targets
  * exist, reachability, cycles, data flow) live in validate.ts.
  *

@@ -16,7 +16,7 @@ import type { IdentityDirectory, TenancyStore } from '../../../functions/core/te
 import { deleteUser, updateUser } from '../../../functions/core/tenancy/users.ts';
 
 /**
- * Issue 8, points 2 and 3: a key is changed only by its creator (or a tenant admin holding all its
+ * a key is changed only by its creator (or a tenant admin holding all its
  * scopes), and a key acts only while its creator is active and never beyond their current permissions.
  */
 

@@ -8,7 +8,7 @@ import type { IdentityDirectory, TenancyStore } from '../../../functions/core/te
 import { deleteUser, inviteUser, listUsers, updateUser } from '../../../functions/core/tenancy/users.ts';
 
 /**
- * Issue 8, point 10: an email with a login elsewhere is invited like a new one; the record made for
+ * an email with a login elsewhere is invited like a new one; the record made for
  * it never reveals that, and never lets this tenant touch the other login.
  */
 

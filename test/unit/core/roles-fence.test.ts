@@ -8,7 +8,7 @@ import { updateRole } from '../../../functions/core/tenancy/roles.ts';
 import { deleteUser, updateUser } from '../../../functions/core/tenancy/users.ts';
 
 /**
- * Issue 8, point 8: `roles:manage` does not let anyone reshape a role held by someone who outranks
+ * `roles:manage` does not let anyone reshape a role held by someone who outranks
  * them, and the self-change guard holds through one's own API key.
  */
 

@@ -9,7 +9,7 @@ import {
   secretsUsed,
 } from '../../../functions/core/versioning/secret-bindings.ts';
 
-/** Issue 8, point 5: binding a secret takes `secrets:use` and one of the roles the secret allows. */
+/** binding a secret takes `secrets:use` and one of the roles the secret allows. */
 
 const T = 'tabcdefghijklmnop';
 const META: RequestMeta = {

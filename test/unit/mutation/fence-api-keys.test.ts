@@ -214,7 +214,7 @@ describe('revokeApiKey', () => {
     // Act
     await revokeApiKey(store, caller(), KEY_ID);
     // Assess
-    // The record names who revoked it and when (issue 8: the audit names who did it).
+    // The record names who revoked it and when (the audit names who did it).
     const next = { ...stored(), status: 'revoked', revokedAt: NOW, revokedBy: 'admin-sub' };
     expect(writes).toEqual([
       {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { forbiddenAddressClass } from '#core/net/address-guard.ts';
 
-// Every IPv6 form that embeds an IPv4 address is judged by that address (issue 8, point 11).
+// Every IPv6 form that embeds an IPv4 address is judged by that address.
 describe('forbiddenAddressClass: IPv4 embedded in IPv6', () => {
   it.each([
     // SIIT IPv4-translated, ::ffff:0:0/96

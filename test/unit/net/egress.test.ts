@@ -125,7 +125,7 @@ async function refusal(promise: Promise<unknown>): Promise<Error> {
   return thrown;
 }
 
-describe('OpenAI-compatible baseUrl goes through the address guard (issue 8, point 4)', () => {
+describe('OpenAI-compatible baseUrl goes through the address guard', () => {
   const lookups: string[] = [];
   const provider = new OpenAiCompatibleProvider({
     timeoutMs: 2_000,
@@ -181,7 +181,7 @@ describe('OpenAI-compatible baseUrl goes through the address guard (issue 8, poi
   });
 });
 
-describe('HTTP tools: private egress only through the platform allowlist (issue 8, point 4)', () => {
+describe('HTTP tools: private egress only through the platform allowlist', () => {
   const runner = new HttpToolRunner();
   const ctx = { tenantId: 't1', secret: async () => undefined };
   const tool = (url: string, extra: Record<string, unknown> = {}) =>
