@@ -54,6 +54,11 @@ interface Entry {
 
 const DENY = (reason: string): AuthorizerContext => ({ authenticated: false, reason });
 
+/** Refused credentials audited per tenant per window and container; the rest are only logged. */
+const MAX_DENIALS_AUDITED = 20;
+/** Tenants whose refusals a container counts at once (ids come from requests, so it is bounded). */
+const MAX_TENANTS_TRACKED = 1_000;
+
 /**
  * Resolves a bearer token or API key into the authorizer context. Results (including refusals) are
  * cached in-process for `cacheTtlMs`, keyed by a hash of the credential, so a warm request makes no
@@ -62,6 +67,8 @@ const DENY = (reason: string): AuthorizerContext => ({ authenticated: false, rea
 export class Authenticator {
   private readonly cache = new Map<string, Entry>();
   private readonly lastTouched = new Map<string, number>();
+  /** Refusals audited per tenant in the current window (see {@link audit}). */
+  private readonly denials = new Map<string, { since: number; count: number }>();
   private readonly now: () => number;
 
   constructor(private readonly options: AuthenticatorOptions) {
@@ -227,6 +234,16 @@ export class Authenticator {
     reason: string,
     userAgent: string,
   ): Promise<void> {
+    // Anyone can send a credential naming a tenant, so refusals are audited at most
+    // MAX_DENIALS_AUDITED times per tenant per window in this container: a flood of bad keys cannot
+    // turn into a flood of audit writes (each refusal is still logged).
+    const now = this.now();
+    const windowMs = this.options.touchEveryMs ?? 5 * 60_000;
+    const seen = this.denials.get(tenantId);
+    const current = seen && now - seen.since < windowMs ? seen : { since: now, count: 0 };
+    if (current.count >= MAX_DENIALS_AUDITED) return;
+    if (!seen && this.denials.size >= MAX_TENANTS_TRACKED) this.denials.clear();
+    this.denials.set(tenantId, { since: current.since, count: current.count + 1 });
     await this.options
       .auditAuth?.(tenantId, {
         action: 'auth.denied',

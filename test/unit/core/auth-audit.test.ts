@@ -99,6 +99,22 @@ describe('authentication events are audited', () => {
     ]);
   });
 
+  it('audits at most 20 refusals per tenant in a window, so a flood of bad keys is not a flood of writes', async () => {
+    // Prepare: a key whose secret never matches
+    const { auth, events, secret, advance } = setup({}, { secretHash: 'f'.repeat(64) });
+    // Act
+    for (let i = 0; i < 25; i++) {
+      await auth.authenticate({ 'x-api-key': secret, ...ua });
+      advance(1_001); // past the 1 s credential cache, within the 60 s window
+    }
+    const inWindow = events.length;
+    advance(60_000);
+    await auth.authenticate({ 'x-api-key': secret, ...ua });
+    // Assess
+    expect(inWindow).toBe(20);
+    expect(events).toHaveLength(21);
+  });
+
   it("refusing a disabled user's token names the user", async () => {
     // Prepare
     const { auth, events } = setup({ status: 'disabled' });
