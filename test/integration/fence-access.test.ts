@@ -48,7 +48,7 @@ let tenantA: TestTenant;
 let tenantB: TestTenant;
 
 beforeAll(async () => {
-  [tenantA, tenantB] = await Promise.all([createTenant('fence-a'), createTenant('fence-b')]);
+  [tenantA, tenantB] = await Promise.all([createTenant('fence-a', 'enterprise'), createTenant('fence-b', 'enterprise')]);
 });
 
 describe('API keys: rotation takeover (point 2)', () => {

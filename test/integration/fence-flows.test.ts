@@ -32,7 +32,7 @@ let a: TestTenant;
 let b: TestTenant;
 
 beforeAll(async () => {
-  [a, b] = await Promise.all([createTenant('fence-a'), createTenant('fence-b')]);
+  [a, b] = await Promise.all([createTenant('fence-a', 'enterprise'), createTenant('fence-b', 'enterprise')]);
 }, 60_000);
 
 describe('large-output references', () => {
