@@ -13,7 +13,12 @@ import { inputProblems } from '#core/executions/input-schema.ts';
 
 // 26 characters then a mismatch: a backtracking engine takes seconds on these (2^26 paths).
 const CATASTROPHIC = `${'a'.repeat(26)}!`;
-const FAST_MS = 250;
+// Under mutation testing (scripts/mutation.mjs sets MUTATION_TESTS) the code is instrumented and the
+// shared machine loaded, so a 250 ms bound failed for mutants that were only slow (equivalent ones
+// in canonicalJson among them) and counted them killed. A backtracking engine still takes seconds
+// (7 to 13 s on the development machine for these inputs), far beyond the relaxed bound.
+const SLACK = process.env.MUTATION_TESTS === undefined ? 1 : 8;
+const FAST_MS = 250 * SLACK;
 
 function timed<T>(work: () => T): { result: T; ms: number } {
   const started = performance.now();
@@ -42,7 +47,7 @@ describe('tenant patterns run in linear time', () => {
     const schema = { type: 'object', properties: { text: { type: 'string', pattern: '^(a+)+$' } } };
     const { result, ms } = timed(() => inputProblems(schema, { text: `${'a'.repeat(200_000)}!` }));
     expect(result).toHaveLength(1);
-    expect(ms).toBeLessThan(1000);
+    expect(ms).toBeLessThan(1000 * SLACK);
     expect(inputProblems(schema, { text: 'aaaa' })).toEqual([]);
   });
 
