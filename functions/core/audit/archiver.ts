@@ -1,4 +1,4 @@
-import type { AuditRecord } from './audit.ts';
+import { type AuditRecord, byId, compareText } from './audit.ts';
 import { type Digest, type DigestSigner, makeDigest } from './digest.ts';
 
 /** The write-once archive (S3 with Object Lock on AWS): JSONL record files and digests. */
@@ -28,8 +28,8 @@ export interface ArchiverDeps {
 
 /** Archive key of a tenant's records of one hour: `records/tenant=<t>/2026/11/29/10/<first>-<last>.jsonl`. */
 export function recordsKey(tenantId: string, hour: string, firstId: string, lastId: string): string {
-  const [date = '', hh = ''] = hour.split('T');
-  return `records/tenant=${tenantId}/${date.replaceAll('-', '/')}/${hh}/${firstId}-${lastId}.jsonl`;
+  const date = hour.slice(0, 10).replaceAll('-', '/');
+  return `records/tenant=${tenantId}/${date}/${hour.slice(11, 13)}/${firstId}-${lastId}.jsonl`;
 }
 
 /** Archive key of a tenant's digest number `seq`. */
@@ -39,8 +39,6 @@ export function digestKey(tenantId: string, seq: number): string {
 
 /** Tenants archived at once within a batch. */
 const TENANTS_AT_ONCE = 8;
-
-const byId = (a: AuditRecord, b: AuditRecord) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
  * Archives one batch of new audit records (from the table's stream): per tenant, the records go to
@@ -58,21 +56,26 @@ export async function archiveRecords(deps: ArchiverDeps, records: readonly Audit
   const made: Digest[] = [];
   const archiveTenant = async (tenantId: string, list: readonly AuditRecord[]): Promise<void> => {
     const previous = await deps.index.latest(tenantId);
-    const done = new Set(previous?.records.map((r) => r.id) ?? []);
+    const done = new Set(previous?.records.map((r) => r.id));
     // A retried batch: the index may hold a digest the archive missed (a crash between the two).
     if (previous && list.some((r) => done.has(r.id))) await deps.archive.putDigest(previous);
     const unique = new Map(list.filter((r) => !done.has(r.id)).map((r) => [r.id, r]));
     const fresh = [...unique.values()].sort(byId);
     if (fresh.length === 0) return;
-    const hours = new Map<string, AuditRecord[]>();
+    // `fresh` is in id order, so an hour's first record opens its file's name and its last closes it.
+    const hours = new Map<string, { first: string; last: string; lines: string[] }>();
     for (const record of fresh) {
       const hour = record.at.slice(0, 13);
-      hours.set(hour, [...(hours.get(hour) ?? []), record]);
+      const file = hours.get(hour);
+      if (file) {
+        file.last = record.id;
+        file.lines.push(JSON.stringify(record));
+      } else hours.set(hour, { first: record.id, last: record.id, lines: [JSON.stringify(record)] });
     }
     const objects: string[] = [];
-    for (const [hour, inHour] of hours) {
-      const key = recordsKey(tenantId, hour, inHour[0]?.id ?? '', inHour[inHour.length - 1]?.id ?? '');
-      await deps.archive.putObject(key, `${inHour.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    for (const [hour, file] of hours) {
+      const key = recordsKey(tenantId, hour, file.first, file.last);
+      await deps.archive.putObject(key, `${file.lines.join('\n')}\n`);
       objects.push(key);
     }
     const now = deps.now();
@@ -101,5 +104,5 @@ export async function archiveRecords(deps: ArchiverDeps, records: readonly Audit
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   // One tenant's failure fails the batch (it is retried whole; the tenants done skip their records).
   if (failed) throw failed.reason;
-  return made.sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : 0));
+  return made.sort((a, b) => compareText(a.tenantId, b.tenantId));
 }

@@ -46,13 +46,25 @@ export interface AuditRecord {
   readonly hash: string;
 }
 
+/**
+ * Code-point order of two strings, for sorting ids and keys. One comparator for the audit modules:
+ * what they sort (ids, object keys, tenant ids) is unique, so only its sign ever matters.
+ */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Orders anything with an id by that id. */
+export const byId = (a: { readonly id: string }, b: { readonly id: string }): number =>
+  compareText(a.id, b.id);
+
 /** JSON with object keys sorted at every depth: the same record always hashes the same. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    .sort(([a], [b]) => compareText(a, b));
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
@@ -127,7 +139,7 @@ export interface AuditVerdict {
 
 /** Checks records in id order and names the first whose content no longer matches its hash. */
 export function verifyRecords(records: readonly AuditRecord[]): AuditVerdict {
-  const ordered = [...records].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const ordered = [...records].sort(byId);
   for (const [index, record] of ordered.entries()) {
     if (!recordIntact(record)) {
       return {

@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
-import { type AuditRecord, canonicalJson, recordIntact } from './audit.ts';
+import { type AuditRecord, byId, canonicalJson, recordIntact } from './audit.ts';
 
 /** One record a digest covers: its id and its hash when it was digested. */
 export interface DigestEntry {
@@ -65,9 +65,7 @@ export async function makeDigest(
     tenantId: input.tenantId,
     seq: (input.previous?.seq ?? 0) + 1,
     at: input.at,
-    records: [...input.records]
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      .map((r) => ({ id: r.id, hash: r.hash })),
+    records: [...input.records].sort(byId).map((r) => ({ id: r.id, hash: r.hash })),
     objects: [...input.objects],
     previousHash: input.previous ? digestHash(input.previous) : GENESIS_DIGEST_HASH,
     keyId: signer.keyId,
@@ -136,8 +134,6 @@ export interface TrailOptions {
 }
 
 const DEFAULT_LAG_MS = 5 * 60_000;
-
-const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
  * Checks a tenant's digests against the public key and each other, then the records against the
