@@ -1,7 +1,9 @@
 import {
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
+  ExecutionNotRedrivable,
   InvalidToken,
+  RedriveExecutionCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   type SFNClient,
@@ -50,6 +52,23 @@ export class SfnExecutionEngine implements ExecutionEngine {
       );
     } catch (error) {
       if (!(error instanceof ExecutionDoesNotExist)) throw error;
+    }
+  }
+
+  async redrive(input: Parameters<ExecutionEngine['redrive']>[0]): Promise<void> {
+    try {
+      await this.client.send(
+        new RedriveExecutionCommand({
+          executionArn: input.engineArn,
+          // One token per redrive: a retried call for the same redrive is answered, not run twice.
+          clientToken: `${input.executionId}-redrive-${input.redriveCount}`,
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ExecutionNotRedrivable || error instanceof ExecutionDoesNotExist) {
+        throw new ConflictError(`Step Functions cannot redrive this execution: ${error.message}`);
+      }
+      throw error;
     }
   }
 

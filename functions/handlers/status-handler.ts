@@ -17,6 +17,8 @@ export interface ExecutionStatusDetail {
   readonly error?: string | null;
   readonly cause?: string | null;
   readonly stopDate?: number | null;
+  /** How many times the execution had been redriven when this run ended. */
+  readonly redriveCount?: number | null;
 }
 
 /**
@@ -49,6 +51,7 @@ export const handler = tracedHandler(
       ...(detail.error ? { error: detail.error } : {}),
       ...(detail.cause ? { cause: detail.cause } : {}),
       at: new Date(detail.stopDate ?? Date.now()).toISOString(),
+      ...(typeof detail.redriveCount === 'number' ? { redriveCount: detail.redriveCount } : {}),
     });
     metrics.addMetric(`Execution${detail.status}`, 'Count', 1);
     metrics.publishStoredMetrics();

@@ -99,6 +99,7 @@ function view(execution: Execution): ExecutionView {
     reservedMicros: _r,
     ...rest
   } = execution;
+  // `redriveCount` and `redrivenAt` stay: the API shows how often and when it was redriven.
   return { ...rest, costUsd: usdOf(execution.costMicros) };
 }
 
@@ -252,6 +253,8 @@ export interface StatusChange {
   readonly error?: string;
   readonly cause?: string;
   readonly at: string;
+  /** Which run of the execution ended (0: the first; Step Functions' `redriveCount`). */
+  readonly redriveCount?: number;
 }
 
 /**
@@ -285,6 +288,8 @@ function outputsOf(finalState: unknown): Record<string, unknown> {
 export async function recordStatus(deps: ExecutionDeps, change: StatusChange): Promise<boolean> {
   const execution = await deps.executions.get(change.tenantId, change.executionId);
   if (!execution) return false;
+  // A late event of a run before the latest redrive must not end the run that resumed it.
+  if ((change.redriveCount ?? 0) < (execution.redriveCount ?? 0)) return false;
   let status: ExecutionStatus;
   let fields: { output?: unknown; error?: { error: string; cause: string }; endedAt: string } = {
     endedAt: change.at,
