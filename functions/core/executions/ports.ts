@@ -150,7 +150,12 @@ export interface ExecutionStore {
    * error and output, with its audit record (and the redrive's record) in one transaction; false
    * when it was no longer redrivable or another redrive won.
    */
-  redrive(tenantId: string, executionId: string, change: RedriveChange, audit: AuditContext): Promise<boolean>;
+  redrive(
+    tenantId: string,
+    executionId: string,
+    change: RedriveChange,
+    audit: AuditContext,
+  ): Promise<boolean>;
   /**
    * Puts back what `redrive` changed when the engine refused it (only while the execution is still
    * RUNNING under that redrive), and forgets the redrive's record.

@@ -45,7 +45,9 @@ export async function redriveExecution(
   idempotencyKey: string | undefined,
 ): Promise<RedriveResult> {
   const tenantId = caller.principal.tenantId;
-  const redriveId = idempotencyKey ? derivedId('r', `${tenantId}|${executionId}|${idempotencyKey}`) : undefined;
+  const redriveId = idempotencyKey
+    ? derivedId('r', `${tenantId}|${executionId}|${idempotencyKey}`)
+    : undefined;
   const [execution, prior] = await Promise.all([
     deps.executions.get(tenantId, executionId),
     redriveId ? deps.executions.getRedrive(tenantId, executionId, redriveId) : undefined,
@@ -80,7 +82,14 @@ export async function redriveExecution(
   const giveBack = () => deps.executions.release(tenantId, month, reserveMicros, 0);
   if (deps.slots) {
     try {
-      await acquireRunSlot(deps.slots, tenantId, tenant.plan, executionId, caller.meta.now, deps.concurrencyCaps);
+      await acquireRunSlot(
+        deps.slots,
+        tenantId,
+        tenant.plan,
+        executionId,
+        caller.meta.now,
+        deps.concurrencyCaps,
+      );
     } catch (error) {
       await giveBack().catch(() => undefined);
       throw error;
