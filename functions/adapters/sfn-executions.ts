@@ -1,6 +1,7 @@
 import {
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
+  ExecutionLimitExceeded,
   ExecutionNotRedrivable,
   InvalidToken,
   RedriveExecutionCommand,
@@ -12,7 +13,7 @@ import {
   TaskDoesNotExist,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
-import { ConflictError } from '#core/errors.ts';
+import { ConflictError, TransientError } from '#core/errors.ts';
 import type { ExecutionEngine } from '#core/executions/ports.ts';
 
 /** The execution ARN Step Functions gives a named execution of a state machine. */
@@ -67,6 +68,10 @@ export class SfnExecutionEngine implements ExecutionEngine {
     } catch (error) {
       if (error instanceof ExecutionNotRedrivable || error instanceof ExecutionDoesNotExist) {
         throw new ConflictError(`Step Functions cannot redrive this execution: ${error.message}`);
+      }
+      // The account's running executions are at their limit: worth a retry, not a 500.
+      if (error instanceof ExecutionLimitExceeded) {
+        throw new TransientError('Step Functions runs as many executions as it may; retry shortly.');
       }
       throw error;
     }
