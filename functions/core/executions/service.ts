@@ -288,8 +288,9 @@ function outputsOf(finalState: unknown): Record<string, unknown> {
 export async function recordStatus(deps: ExecutionDeps, change: StatusChange): Promise<boolean> {
   const execution = await deps.executions.get(change.tenantId, change.executionId);
   if (!execution) return false;
-  // A late event of a run before the latest redrive must not end the run that resumed it.
-  if ((change.redriveCount ?? 0) < (execution.redriveCount ?? 0)) return false;
+  // A late event of a run before the latest redrive must not end the run that resumed it. An event
+  // that does not say which run it is about is taken as the latest (as before redrives existed).
+  if (change.redriveCount !== undefined && change.redriveCount < (execution.redriveCount ?? 0)) return false;
   let status: ExecutionStatus;
   let fields: { output?: unknown; error?: { error: string; cause: string }; endedAt: string } = {
     endedAt: change.at,
