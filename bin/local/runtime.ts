@@ -232,8 +232,7 @@ export class LocalRuntime implements ExecutionEngine {
     }
     const machine = structuredClone(stopped.run.asl) as Record<string, unknown>;
     machine.StartAt = stopped.resumeAt;
-    this.stopped.delete(input.engineArn);
-    this.redriven.add(key);
+    // Run first: if the emulator refuses the copy, the execution can still be redriven later.
     this.run({
       ...stopped.run,
       asl: machine,
@@ -242,6 +241,8 @@ export class LocalRuntime implements ExecutionEngine {
       redriveCount: input.redriveCount,
       reuse: { states: nestedStateNames(stopped.run.asl, stopped.resumeAt), results: stopped.results },
     });
+    this.stopped.delete(input.engineArn);
+    this.redriven.add(key);
   }
 
   private run(spec: RunSpec): void {
