@@ -41,18 +41,25 @@ export const handler = tracedHandler(
     }
     annotate({ tenantId, executionId: detail.name });
     // Finished: its run slot goes back to the tenant's concurrency bulkhead (before the status shows,
-    // so a caller who saw it finish can start the next one at once).
-    await adapters().executions.slots?.release(tenantId, detail.name);
-    const moved = await recordStatus(adapters().executions, {
-      tenantId,
-      executionId: detail.name,
-      status: detail.status,
-      ...(detail.output ? { output: detail.output } : {}),
-      ...(detail.error ? { error: detail.error } : {}),
-      ...(detail.cause ? { cause: detail.cause } : {}),
-      at: new Date(detail.stopDate ?? Date.now()).toISOString(),
-      ...(typeof detail.redriveCount === 'number' ? { redriveCount: detail.redriveCount } : {}),
-    });
+    // so a caller who saw it finish can start the next one at once), unless the event is a late one
+    // of a run before a redrive, whose slot the redriven run now holds.
+    const release = async () => {
+      await adapters().executions.slots?.release(tenantId, detail.name);
+    };
+    const moved = await recordStatus(
+      adapters().executions,
+      {
+        tenantId,
+        executionId: detail.name,
+        status: detail.status,
+        ...(detail.output ? { output: detail.output } : {}),
+        ...(detail.error ? { error: detail.error } : {}),
+        ...(detail.cause ? { cause: detail.cause } : {}),
+        at: new Date(detail.stopDate ?? Date.now()).toISOString(),
+        ...(typeof detail.redriveCount === 'number' ? { redriveCount: detail.redriveCount } : {}),
+      },
+      release,
+    );
     metrics.addMetric(`Execution${detail.status}`, 'Count', 1);
     metrics.publishStoredMetrics();
     logger.info('Execution status recorded', {

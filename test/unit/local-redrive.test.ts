@@ -239,11 +239,20 @@ describe('recordStatus after a redrive', () => {
   it('ignores a late event of the run before the redrive, and records the redriven run’s end', async () => {
     const { moves, deps: d } = deps();
     const change = { tenantId: 'tabc', executionId: 'x9', at: '2026-11-02T00:00:00.000Z' } as const;
-    expect(await recordStatus(d, { ...change, status: 'FAILED', error: 'X', redriveCount: 0 })).toBe(false);
-    expect(moves).toEqual([]);
-    expect(await recordStatus(d, { ...change, status: 'SUCCEEDED', output: '{}', redriveCount: 1 })).toBe(
-      true,
+    const released: string[] = [];
+    const release = async () => {
+      released.push('slot');
+    };
+    expect(await recordStatus(d, { ...change, status: 'FAILED', error: 'X', redriveCount: 0 }, release)).toBe(
+      false,
     );
+    expect(moves).toEqual([]);
+    // The redriven run holds the execution's run slot: a late event of the run before must not free it.
+    expect(released).toEqual([]);
+    expect(
+      await recordStatus(d, { ...change, status: 'SUCCEEDED', output: '{}', redriveCount: 1 }, release),
+    ).toBe(true);
+    expect(released).toEqual(['slot']);
     // An event without a redrive count is taken as the latest run's.
     expect(await recordStatus(d, { ...change, status: 'FAILED', error: 'X' })).toBe(true);
     expect(moves).toEqual(['SUCCEEDED', 'FAILED']);
