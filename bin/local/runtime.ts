@@ -337,8 +337,11 @@ export class LocalRuntime implements ExecutionEngine {
         const timedOut = events.some((e) => e.type === 'ExecutionTimeout');
         const failure = events.find((e) => e.type === 'ExecutionFailed');
         status = aborted ? 'ABORTED' : timedOut ? 'TIMED_OUT' : 'FAILED';
-        error =
-          failure?.Error !== undefined
+        // Step Functions names a whole execution's timeout `States.Timeout`; the emulator throws its
+        // own `ExecutionTimeoutError`.
+        error = timedOut
+          ? 'States.Timeout'
+          : failure?.Error !== undefined
             ? String(failure.Error)
             : thrown instanceof Error
               ? thrown.name

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, type Problem } from '../helpers/api.ts';
 import { ALLOWED_LOOPBACK, allowEgress } from '../helpers/egress.ts';
-import { createTenant, inviteUser, type TestTenant, uniqueEmail } from '../helpers/tenants.ts';
+import { createTenant, eventually, inviteUser, type TestTenant, uniqueEmail } from '../helpers/tenants.ts';
 import {
   auditRecords,
   builtinToolBody,
@@ -38,6 +38,9 @@ let server: LocalServer;
 const failedOnce = new Set<string>();
 /** Keys whose successful answer is held back, so a redrive is still RUNNING while a test asks again. */
 const slow = new Set<string>();
+/** Keys `/slow` was called for, and those whose first (late) answer was sent. */
+const slowSeen = new Set<string>();
+const slowFinished = new Set<string>();
 
 function redrive(token: string, executionId: string, key?: string) {
   return call<Redriven & Problem>('POST', `/executions/${executionId}/redrive`, {
@@ -74,6 +77,14 @@ beforeAll(async () => {
   ]);
   server = await startLocalServer(async (request) => {
     const { key = '' } = JSON.parse(request.body || '{}') as { key?: string };
+    if (request.path === '/slow') {
+      // The first call answers after the workflow's 1 s timeout; later ones at once.
+      if (slowSeen.has(key)) return { status: 200, body: { ok: true, attempt: 2 } };
+      slowSeen.add(key);
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      slowFinished.add(key);
+      return { status: 200, body: { ok: true, attempt: 1 } };
+    }
     if (!failedOnce.has(key)) {
       failedOnce.add(key);
       // A map's failing item answers late, so its other item has surely succeeded when the map fails.
@@ -192,6 +203,31 @@ describe('redrive', () => {
     expect(after.redriveCount).toBeUndefined();
     expect(stepOf(after, 'call').attempts).toBe(1);
     expect(callsFor('fenced')).toBe(1);
+  }, 60_000);
+
+  it('resumes a TIMED_OUT execution at the step it timed out in; the late first attempt does not overwrite the second', async () => {
+    const token = await a.token();
+    const slowOnce = await createTool(token, httpToolBody(`${server.url}/slow`, {}, 'redrive-slow'));
+    const timed = await deployWorkflow(
+      token,
+      workflowBody(
+        { call: { type: 'tool', toolId: slowOnce, args: { key: '{{input.key}}' }, end: true } },
+        { timeoutSeconds: 1 },
+      ),
+    );
+    const executionId = await startExecution({ token }, timed, { key: 'timeout' });
+    const timedOut = await waitForStatus({ token }, executionId, 'TIMED_OUT', 30_000);
+    expect(timedOut.error?.error).toBe('States.Timeout');
+    expect((await redrive(token, executionId)).status).toBe(202);
+    const done = await waitForStatus({ token }, executionId, 'SUCCEEDED', 30_000);
+    expect(stepOf(done, 'call')).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
+    // The first attempt's answer arrives after the redriven one: the record stays the second's.
+    await eventually(() => expect(slowFinished.has('timeout')).toBe(true), { timeoutMs: 10_000 });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(stepOf(await getExecution({ token }, executionId), 'call')).toMatchObject({
+      status: 'SUCCEEDED',
+      attempts: 2,
+    });
   }, 60_000);
 
   it('inside a map, only the failed iteration runs again', async () => {

@@ -333,12 +333,25 @@ export class DynamoExecutionStore implements ExecutionStore {
     const db = await this.table.clients.forTenant(tenantId);
     // `type` is the table's item-kind attribute, so the step's own type is stored as `stepType`.
     const { type: stepType, ...rest } = step;
-    const put = db.send(
-      new PutCommand({
-        TableName: this.table.name,
-        Item: { ...keys.executionStep(tenantId, executionId, step.stepKey), ...rest, stepType, type: 'step' },
-      }),
-    );
+    // A later attempt owns the record: an attempt that finishes after it started (a run that timed out
+    // and was redriven while its task still ran) is not recorded over it, though its charge counts.
+    const put = db
+      .send(
+        new PutCommand({
+          TableName: this.table.name,
+          Item: {
+            ...keys.executionStep(tenantId, executionId, step.stepKey),
+            ...rest,
+            stepType,
+            type: 'step',
+          },
+          ConditionExpression: 'attribute_not_exists(attempts) OR attempts <= :attempt',
+          ExpressionAttributeValues: { ':attempt': step.attempts },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
     if (
       !charge ||
       (charge.usage.inputTokens === 0 && charge.usage.outputTokens === 0 && charge.costMicros === 0)
