@@ -1,4 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { LOCAL_NAMES } from '../../bin/local/env.ts';
+import { DynamoExecutionStore } from '../../functions/adapters/dynamo/execution-store.ts';
+import { Table } from '../../functions/adapters/dynamo/table.ts';
+import type { Execution } from '../../functions/core/executions/model.ts';
 import { call, type Problem } from '../helpers/api.ts';
 import { ALLOWED_LOOPBACK, allowEgress } from '../helpers/egress.ts';
 import { createTenant, eventually, inviteUser, type TestTenant, uniqueEmail } from '../helpers/tenants.ts';
@@ -259,5 +265,67 @@ describe('redrive', () => {
     expect(stepOf(done, 'visit[1]')).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
     expect(callsFor('map-ok')).toBe(1);
     expect(callsFor('map-flaky')).toBe(2);
+  }, 60_000);
+});
+
+describe('the execution store’s redrive writes, on DynamoDB Local', () => {
+  const db = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: inject('dynamodbEndpoint'),
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+  );
+  afterAll(() => db.destroy());
+  const store = new DynamoExecutionStore(
+    new Table(LOCAL_NAMES.tableName, { platform: db, forTenant: async () => db }),
+  );
+  const audit = (tenantId: string) => ({
+    tenantId,
+    actor: { id: 'u1', type: 'user' as const },
+    meta: { requestId: 'r', sourceIp: '127.0.0.1', userAgent: 'test', now: new Date().toISOString() },
+    draft: { action: 'execution.redrive', resourceType: 'execution', resourceId: 'x' },
+  });
+
+  it('moves only from FAILED at the count read, keeps the key’s record, and puts everything back when abandoned', async () => {
+    const token = await a.token();
+    const workflowId = await flakyWorkflow(token);
+    const run = await failedRun(token, workflowId, 'store');
+    const prior = (await store.get(a.tenantId, run.executionId)) as Execution;
+    const record = {
+      redriveId: 'rstorestorestore1',
+      redriveCount: 1,
+      redrivenAt: '2026-11-30T00:00:00.000Z',
+      redrivenBy: 'u1',
+    };
+    const change = { previousCount: 0, redrivenAt: record.redrivenAt, reservedMicros: 42, record };
+
+    expect(await store.redrive(a.tenantId, run.executionId, change, audit(a.tenantId))).toBe(true);
+    expect(await store.get(a.tenantId, run.executionId)).toMatchObject({
+      status: 'RUNNING',
+      redriveCount: 1,
+      redrivenAt: record.redrivenAt,
+      reservedMicros: 42,
+    });
+    const moved = (await store.get(a.tenantId, run.executionId)) as Execution;
+    expect(moved.error).toBeUndefined();
+    expect(moved.endedAt).toBeUndefined();
+    expect(await store.getRedrive(a.tenantId, run.executionId, record.redriveId)).toMatchObject(record);
+    // Not FAILED any more, and the count moved on: a second redrive of the same count loses.
+    expect(
+      await store.redrive(a.tenantId, run.executionId, { ...change, record: undefined }, audit(a.tenantId)),
+    ).toBe(false);
+    // The record is not a step: the detail's steps are unchanged.
+    expect((await store.steps(a.tenantId, run.executionId)).map((s) => s.stepKey).sort()).toEqual([
+      'call',
+      'prep',
+    ]);
+
+    await store.abandonRedrive(a.tenantId, run.executionId, prior, record.redriveId);
+    expect(await store.get(a.tenantId, run.executionId)).toEqual(prior);
+    expect(await store.getRedrive(a.tenantId, run.executionId, record.redriveId)).toBeUndefined();
+    // Another tenant's id reaches nothing: its partition is its own.
+    expect(await store.getRedrive(b.tenantId, run.executionId, record.redriveId)).toBeUndefined();
+    expect(await store.redrive(b.tenantId, run.executionId, change, audit(b.tenantId))).toBe(false);
   }, 60_000);
 });
