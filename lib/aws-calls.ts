@@ -440,6 +440,14 @@ export const AWS_CALLS: readonly AwsCall[] = [
   },
   {
     file: 'functions/adapters/sfn-executions.ts',
+    command: 'RedriveExecutionCommand',
+    actions: ['states:RedriveExecution'],
+    targets: ['execution'],
+    via: 'functionRole',
+    functions: ['api'],
+  },
+  {
+    file: 'functions/adapters/sfn-executions.ts',
     command: 'SendTaskSuccessCommand',
     actions: ['states:SendTaskSuccess'],
     targets: ['taskToken'],

@@ -93,6 +93,87 @@ export interface LocalRuntimeOptions {
   readonly log?: (line: string) => void;
 }
 
+/** How many stopped runs the runtime remembers for redrives. */
+const MAX_STOPPED = 1000;
+
+interface EventRecord {
+  readonly type: string;
+  readonly Error?: unknown;
+  readonly Cause?: unknown;
+  readonly index?: number;
+  readonly state?: { readonly name: string; readonly input: Json };
+}
+
+/** One run of an execution: the first, or a redrive. */
+interface RunSpec {
+  readonly engineArn: string;
+  readonly executionId: string;
+  readonly stateMachineArn: string;
+  /** The definition this run executes (a redrive's starts at the resumed state). */
+  readonly asl: unknown;
+  /** The execution's own definition, when `asl` is a redrive's copy. */
+  readonly original?: unknown;
+  readonly input: Json;
+  /** The execution's input (`$$.Execution.Input`), the same across redrives. */
+  readonly executionInput: Json;
+  readonly startDate: number;
+  readonly redriveCount: number;
+  readonly reuse?: { readonly states: ReadonlySet<string>; readonly results: readonly [string, Json][] };
+}
+
+interface Stopped {
+  readonly run: RunSpec;
+  readonly resumeAt: string;
+  readonly resumeInput: Json;
+  readonly results: readonly [string, Json][];
+}
+
+/** The map index a task payload carries (compiled iterator payloads put it in `state.index`). */
+function mapIndexOf(payload: Record<string, unknown>): string {
+  const state = payload.state;
+  const index = isObject(state) ? state.index : undefined;
+  return typeof index === 'number' ? String(index) : '';
+}
+
+/** The top-level state entered last and never exited: where a failed or timed-out run stopped. */
+export function unfinishedState(
+  events: readonly EventRecord[],
+  topLevel: ReadonlySet<string>,
+): { name: string; input: Json } | undefined {
+  let open: { name: string; input: Json } | undefined;
+  for (const event of events) {
+    const name = event.state?.name;
+    if (!name || event.index !== undefined || !topLevel.has(name)) continue;
+    if (event.type === 'StateEntered') open = { name, input: event.state?.input ?? null };
+    else if (event.type === 'StateExited' && open?.name === name) open = undefined;
+  }
+  return open;
+}
+
+/** Names of every state nested in `stateName` (its branches' and iterator's, at any depth). */
+export function nestedStateNames(asl: unknown, stateName: string): Set<string> {
+  const names = new Set<string>();
+  const root = isObject(asl) && isObject(asl.States) ? asl.States[stateName] : undefined;
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const state = pending.pop();
+    if (!isObject(state)) continue;
+    const machines = [
+      ...(Array.isArray(state.Branches) ? state.Branches : []),
+      state.ItemProcessor,
+      state.Iterator,
+    ];
+    for (const machine of machines) {
+      if (!isObject(machine) || !isObject(machine.States)) continue;
+      for (const [name, nested] of Object.entries(machine.States)) {
+        names.add(name);
+        pending.push(nested);
+      }
+    }
+  }
+  return names;
+}
+
 interface Waiter {
   readonly resolve: (value: Json) => void;
   readonly reject: (error: Error) => void;
@@ -108,6 +189,10 @@ export class LocalRuntime implements ExecutionEngine {
    */
   private readonly started = new Set<string>();
   private readonly waiters = new Map<string, Waiter>();
+  /** Where failed and timed-out runs stopped, so they can be redriven (in memory, bounded). */
+  private readonly stopped = new Map<string, Stopped>();
+  /** Redrives done, by `engineArn#redriveCount`: asking again for the same redrive runs nothing. */
+  private readonly redriven = new Set<string>();
 
   constructor(private readonly options: LocalRuntimeOptions) {
     installPromiseWithResolvers();
@@ -116,7 +201,56 @@ export class LocalRuntime implements ExecutionEngine {
   async start(input: Parameters<ExecutionEngine['start']>[0]): Promise<{ engineArn: string }> {
     const engineArn = `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.executionId}`;
     if (this.started.has(engineArn)) return { engineArn };
-    const { definition, index } = prepareDefinition(JSON.parse(input.asl));
+    this.run({
+      engineArn,
+      executionId: input.executionId,
+      stateMachineArn: input.stateMachineArn,
+      asl: JSON.parse(input.asl) as unknown,
+      input: input.state,
+      executionInput: input.state,
+      startDate: Date.now(),
+      redriveCount: 0,
+    });
+    this.started.add(engineArn);
+    return { engineArn };
+  }
+
+  /**
+   * Resumes a failed or timed-out run as Step Functions' RedriveExecution does, with the same ASL:
+   * from the top-level state that was entered and never exited, with the input it had then. States
+   * before it are not run again; inside it (a Map or Parallel), tasks that succeeded return their
+   * recorded result, so only failed iterations and branches run again.
+   */
+  async redrive(input: Parameters<ExecutionEngine['redrive']>[0]): Promise<void> {
+    const key = `${input.engineArn}#${input.redriveCount}`;
+    if (this.redriven.has(key)) return;
+    const stopped = this.stopped.get(input.engineArn);
+    if (!stopped || this.runs.has(input.engineArn)) {
+      throw new ConflictError(
+        'The local runtime cannot redrive this execution: it is running, or it stopped before this runtime started.',
+      );
+    }
+    const machine = structuredClone(stopped.run.asl) as Record<string, unknown>;
+    machine.StartAt = stopped.resumeAt;
+    // Run first: if the emulator refuses the copy, the execution can still be redriven later.
+    this.run({
+      ...stopped.run,
+      asl: machine,
+      original: stopped.run.asl,
+      input: stopped.resumeInput,
+      redriveCount: input.redriveCount,
+      reuse: { states: nestedStateNames(stopped.run.asl, stopped.resumeAt), results: stopped.results },
+    });
+    this.stopped.delete(input.engineArn);
+    this.redriven.add(key);
+  }
+
+  private run(spec: RunSpec): void {
+    const { engineArn } = spec;
+    const { definition, index } = prepareDefinition(spec.asl);
+    // Results of tasks that succeeded in this run, by state and map index: what a redrive reuses.
+    const results = new Map<string, Json>(spec.reuse?.results ?? []);
+    const reusable = spec.reuse?.states ?? new Set<string>();
     const handlers: Record<string, (taskInput: Json) => Promise<Json>> = {};
     for (const [stateName, info] of index.tasks) {
       handlers[stateName] = async (taskInput) => {
@@ -125,22 +259,38 @@ export class LocalRuntime implements ExecutionEngine {
         const lambda = this.options.lambdas[functionName];
         if (!lambda) throw new Error(`No local function ${functionName} for state ${stateName}`);
         const payload = isObject(params.Payload) ? params.Payload : {};
-        if (!info.waitsForToken) return { StatusCode: 200, Payload: await lambda(payload) };
+        const resultKey = `${stateName}|${mapIndexOf(payload)}`;
+        if (reusable.has(stateName) && results.has(resultKey)) {
+          // Succeeded before the redrive: Step Functions would not run it again.
+          const recorded = results.get(resultKey);
+          return info.waitsForToken ? recorded : { StatusCode: 200, Payload: recorded };
+        }
+        if (!info.waitsForToken) {
+          const result = await lambda(payload);
+          results.set(resultKey, result);
+          return { StatusCode: 200, Payload: result };
+        }
         // One token per wait, so parallel approvals resolve independently.
         const token = `local-${randomUUID()}`;
         const waiting = new Promise<Json>((resolve, reject) => this.waiters.set(token, { resolve, reject }));
         await lambda({ ...payload, taskToken: token });
         try {
-          return await waiting;
+          const result = await waiting;
+          results.set(resultKey, result);
+          return result;
         } finally {
           this.waiters.delete(token);
         }
       };
     }
     const cap = this.options.maxWaitMs;
-    const machine = new StateMachine(definition as unknown as StateMachineDefinition);
-    const startDate = Date.now();
-    const execution = machine.run(input.state as never, {
+    // A redrive's copy starts mid-way, so the states before it are unreachable: the validator would
+    // refuse that, and the same definition already passed it on the first run.
+    const machine = new StateMachine(
+      definition as unknown as StateMachineDefinition,
+      spec.redriveCount > 0 ? { validationOptions: { noValidate: true } } : undefined,
+    );
+    const execution = machine.run(spec.input as never, {
       overrides: {
         taskResourceLocalHandlers: handlers as never,
         ...(cap !== undefined
@@ -153,9 +303,12 @@ export class LocalRuntime implements ExecutionEngine {
       context: {
         Execution: {
           Id: engineArn,
-          Name: input.executionId,
-          Input: input.state,
-          StartTime: new Date(startDate).toISOString(),
+          Name: spec.executionId,
+          Input: spec.executionInput,
+          StartTime: new Date(spec.startDate).toISOString(),
+          ...(spec.redriveCount > 0
+            ? { RedriveCount: spec.redriveCount, RedriveTime: new Date().toISOString() }
+            : {}),
         },
         // Replaced per wait by the dispatcher above; present so `$$.Task.Token` resolves.
         Task: { Token: 'local-token' },
@@ -163,10 +316,12 @@ export class LocalRuntime implements ExecutionEngine {
     });
     const detail = {
       executionArn: engineArn,
-      stateMachineArn: input.stateMachineArn,
-      name: input.executionId,
-      startDate,
+      stateMachineArn: spec.stateMachineArn,
+      name: spec.executionId,
+      startDate: spec.startDate,
+      ...(spec.redriveCount > 0 ? { redriveCount: spec.redriveCount } : {}),
     };
+    const topLevel = new Set(Object.keys(isObject(definition.States) ? definition.States : {}));
     const done = (async () => {
       let status: 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
       let output: string | null = null;
@@ -176,14 +331,17 @@ export class LocalRuntime implements ExecutionEngine {
         output = JSON.stringify(await execution.result);
         status = 'SUCCEEDED';
       } catch (thrown) {
-        const events: { type: string; Error?: unknown; Cause?: unknown }[] = [];
-        for await (const event of execution.eventLogs) events.push(event as { type: string });
+        const events: EventRecord[] = [];
+        for await (const event of execution.eventLogs) events.push(event as EventRecord);
         const aborted = events.some((e) => e.type === 'ExecutionAborted');
         const timedOut = events.some((e) => e.type === 'ExecutionTimeout');
         const failure = events.find((e) => e.type === 'ExecutionFailed');
         status = aborted ? 'ABORTED' : timedOut ? 'TIMED_OUT' : 'FAILED';
-        error =
-          failure?.Error !== undefined
+        // Step Functions names a whole execution's timeout `States.Timeout`; the emulator throws its
+        // own `ExecutionTimeoutError`.
+        error = timedOut
+          ? 'States.Timeout'
+          : failure?.Error !== undefined
             ? String(failure.Error)
             : thrown instanceof Error
               ? thrown.name
@@ -196,6 +354,17 @@ export class LocalRuntime implements ExecutionEngine {
             : thrown instanceof Error
               ? thrown.message
               : String(thrown);
+        const open = unfinishedState(events, topLevel);
+        if (status !== 'ABORTED' && open) {
+          this.stopped.set(engineArn, {
+            run: { ...spec, asl: spec.original ?? spec.asl },
+            resumeAt: open.name,
+            resumeInput: open.input,
+            results: [...results],
+          });
+          // A bounded memory of where runs stopped: the oldest are forgotten first.
+          if (this.stopped.size > MAX_STOPPED) this.stopped.delete(this.stopped.keys().next().value ?? '');
+        }
       }
       this.runs.delete(engineArn);
       try {
@@ -212,13 +381,11 @@ export class LocalRuntime implements ExecutionEngine {
         });
       } catch (failure) {
         this.options.log?.(
-          `status handler failed for ${input.executionId}: ${failure instanceof Error ? failure.message : String(failure)}`,
+          `status handler failed for ${spec.executionId}: ${failure instanceof Error ? failure.message : String(failure)}`,
         );
       }
     })();
     this.runs.set(engineArn, { abort: () => execution.abort(), done });
-    this.started.add(engineArn);
-    return { engineArn };
   }
 
   async stop(input: { engineArn: string }): Promise<void> {

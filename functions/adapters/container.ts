@@ -138,6 +138,7 @@ export function adapters(): Container {
     engine: {
       start: (input) => theExecutionEngine().start(input),
       stop: (input) => theExecutionEngine().stop(input),
+      redrive: (input) => theExecutionEngine().redrive(input),
       sendTaskSuccess: (token, output) => theExecutionEngine().sendTaskSuccess(token, output),
       sendTaskFailure: (token, error, cause) => theExecutionEngine().sendTaskFailure(token, error, cause),
     },

@@ -1,7 +1,10 @@
 import {
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
+  ExecutionLimitExceeded,
+  ExecutionNotRedrivable,
   InvalidToken,
+  RedriveExecutionCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   type SFNClient,
@@ -10,7 +13,7 @@ import {
   TaskDoesNotExist,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
-import { ConflictError } from '#core/errors.ts';
+import { ConflictError, TransientError } from '#core/errors.ts';
 import type { ExecutionEngine } from '#core/executions/ports.ts';
 
 /** The execution ARN Step Functions gives a named execution of a state machine. */
@@ -50,6 +53,27 @@ export class SfnExecutionEngine implements ExecutionEngine {
       );
     } catch (error) {
       if (!(error instanceof ExecutionDoesNotExist)) throw error;
+    }
+  }
+
+  async redrive(input: Parameters<ExecutionEngine['redrive']>[0]): Promise<void> {
+    try {
+      await this.client.send(
+        new RedriveExecutionCommand({
+          executionArn: input.engineArn,
+          // One token per redrive: a retried call for the same redrive is answered, not run twice.
+          clientToken: `${input.executionId}-redrive-${input.redriveCount}`,
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ExecutionNotRedrivable || error instanceof ExecutionDoesNotExist) {
+        throw new ConflictError(`Step Functions cannot redrive this execution: ${error.message}`);
+      }
+      // The account's running executions are at their limit: worth a retry, not a 500.
+      if (error instanceof ExecutionLimitExceeded) {
+        throw new TransientError('Step Functions runs as many executions as it may; retry shortly.');
+      }
+      throw error;
     }
   }
 

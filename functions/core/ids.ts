@@ -26,7 +26,7 @@ export function newId(prefix: 't' | 'u' | 'k' | 'm' | 'a' | 'o' | 'w' | 'x' | 'p
 export const ID_PATTERN = /^[a-z][a-z0-9]{16}$/;
 
 /** A stable id derived from `seed` (same seed, same id): idempotent names such as executions'. */
-export function derivedId(prefix: 'x' | 'p', seed: string): string {
+export function derivedId(prefix: 'x' | 'p' | 'r', seed: string): string {
   const digest = createHash('sha256').update(seed, 'utf8').digest();
   let out = '';
   for (let i = 0; out.length < 16; i++) out += ALPHABET[(digest[i] ?? 0) % 36];

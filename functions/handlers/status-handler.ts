@@ -17,6 +17,8 @@ export interface ExecutionStatusDetail {
   readonly error?: string | null;
   readonly cause?: string | null;
   readonly stopDate?: number | null;
+  /** How many times the execution had been redriven when this run ended. */
+  readonly redriveCount?: number | null;
 }
 
 /**
@@ -39,17 +41,25 @@ export const handler = tracedHandler(
     }
     annotate({ tenantId, executionId: detail.name });
     // Finished: its run slot goes back to the tenant's concurrency bulkhead (before the status shows,
-    // so a caller who saw it finish can start the next one at once).
-    await adapters().executions.slots?.release(tenantId, detail.name);
-    const moved = await recordStatus(adapters().executions, {
-      tenantId,
-      executionId: detail.name,
-      status: detail.status,
-      ...(detail.output ? { output: detail.output } : {}),
-      ...(detail.error ? { error: detail.error } : {}),
-      ...(detail.cause ? { cause: detail.cause } : {}),
-      at: new Date(detail.stopDate ?? Date.now()).toISOString(),
-    });
+    // so a caller who saw it finish can start the next one at once), unless the event is a late one
+    // of a run before a redrive, whose slot the redriven run now holds.
+    const release = async () => {
+      await adapters().executions.slots?.release(tenantId, detail.name);
+    };
+    const moved = await recordStatus(
+      adapters().executions,
+      {
+        tenantId,
+        executionId: detail.name,
+        status: detail.status,
+        ...(detail.output ? { output: detail.output } : {}),
+        ...(detail.error ? { error: detail.error } : {}),
+        ...(detail.cause ? { cause: detail.cause } : {}),
+        at: new Date(detail.stopDate ?? Date.now()).toISOString(),
+        ...(typeof detail.redriveCount === 'number' ? { redriveCount: detail.redriveCount } : {}),
+      },
+      release,
+    );
     metrics.addMetric(`Execution${detail.status}`, 'Count', 1);
     metrics.publishStoredMetrics();
     logger.info('Execution status recorded', {

@@ -255,6 +255,44 @@ function headerObjects(
   );
 }
 
+const HEADER_PREFIX = '#/components/headers/';
+
+/**
+ * The rate limiter's headers (functions/shared/rate-limit-gate.ts), declared once and referenced by
+ * every response that carries them: the 2xx answers of tenant callers, and the limiter's own 429.
+ */
+const RATE_LIMIT_HEADERS: Readonly<Record<string, JsonObject>> = {
+  RateLimit: {
+    description:
+      'The limit closest to running out (IETF httpapi ratelimit-headers draft): its policy, the requests `r` left and the seconds `t` until it resets, e.g. `"api-key";r=57;t=4`. Sent to tenant callers (users and API keys).',
+    schema: { type: 'string', maxLength: 256 },
+  },
+  'RateLimit-Policy': {
+    description:
+      'Every limit the request counted against: policy, quota `q` per window `w` (seconds), e.g. `"tenant";q=300;w=6, "api-key";q=120;w=6`. Sent to tenant callers (users and API keys).',
+    schema: { type: 'string', maxLength: 512 },
+  },
+};
+
+/** References to {@link RATE_LIMIT_HEADERS}, for a response's `headers`. */
+const rateLimitHeaderRefs: JsonObject = Object.fromEntries(
+  Object.keys(RATE_LIMIT_HEADERS).map((name) => [name, { $ref: `${HEADER_PREFIX}${name}` }]),
+);
+
+/**
+ * Whether the rate limiter counts a route's callers: every route a tenant principal may call. Public
+ * routes and operator-only routes are never counted (nor are signed webhook calls, which are public).
+ */
+function rateLimited(route: Route): boolean {
+  return route.auth !== 'public' && route.auth !== 'platform';
+}
+
+/** A response with the rate limiter's headers added to those it declares. */
+function withRateLimitHeaders(response: JsonObject): JsonObject {
+  const headers = (response.headers ?? {}) as JsonObject;
+  return { ...response, headers: { ...headers, ...rateLimitHeaderRefs } };
+}
+
 /**
  * The statuses every route can answer whatever it declares: the router's and the gateway's. A route
  * declares only its own (201, 404, 409, ...); these are added so that no client meets an undeclared one.
@@ -350,7 +388,16 @@ export function buildOpenApi(routes: readonly Route[], info: { title: string; ve
       };
     }
     const responses = Object.fromEntries(
-      Object.entries({ ...standard, ...declared }).sort(([a], [b]) => Number(a) - Number(b)),
+      Object.entries({ ...standard, ...declared })
+        .sort(([a], [b]) => Number(a) - Number(b))
+        // The limiter's headers ride on every admitted answer and on its own 429 (not on errors the
+        // route throws, which leave before they are added).
+        .map(([status, response]) => [
+          status,
+          rateLimited(route) && (status.startsWith('2') || status === '429')
+            ? withRateLimitHeaders(response)
+            : response,
+        ]),
     );
     const permission =
       route.auth === 'public'
@@ -427,6 +474,7 @@ export function buildOpenApi(routes: readonly Route[], info: { title: string; ve
     paths,
     components: {
       schemas: components.schemas,
+      headers: RATE_LIMIT_HEADERS,
       securitySchemes: {
         bearer: {
           type: 'http',

@@ -364,9 +364,9 @@ export class Flows extends Construct implements WorkflowMonitoring {
     );
     fn.addToRolePolicy(
       new PolicyStatement({
-        sid: 'StopTenantExecutions',
+        sid: 'StopOrRedriveTenantExecutions',
         // Executions carry no tags of their own, so only the name prefix scopes this one.
-        actions: ['states:StopExecution'],
+        actions: ['states:RedriveExecution', 'states:StopExecution'],
         resources: [executions],
       }),
     );
@@ -395,7 +395,7 @@ export class Flows extends Construct implements WorkflowMonitoring {
     acknowledgeWildcardResource(
       fn.role,
       executions,
-      `Executions are named at run time from idempotency keys; StopExecution is limited to executions of this stage's "${this.stateMachinePrefix}-*" state machines.`,
+      `Executions are named at run time from idempotency keys; StopExecution and RedriveExecution are limited to executions of this stage's "${this.stateMachinePrefix}-*" state machines.`,
     );
     acknowledgeResourceStar(
       fn.role,

@@ -3,7 +3,11 @@ import {
   CreateStateMachineCommand,
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  ExecutionLimitExceeded,
+  ExecutionNotRedrivable,
   InvalidToken,
+  RedriveExecutionCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   SFNClient,
@@ -13,7 +17,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { executionArnOf, SfnExecutionEngine } from '#adapters/sfn-executions.ts';
-import { ConflictError } from '#core/errors.ts';
+import { ConflictError, TransientError } from '#core/errors.ts';
 import { sdkOptions } from '../helpers/moto.ts';
 
 const ROLE =
@@ -87,6 +91,32 @@ describe('SfnExecutionEngine against the AWS API (moto by default)', () => {
     expect(executionArnOf(machine.stateMachineArn ?? '', name)).toBe(started.executionArn);
   });
 
+  // moto 5.2 has no RedriveExecution (docs/emulators.md): against AWS itself, a failed execution is
+  // redriven, and asking again for the same redrive is answered by its client token.
+  it.runIf(!inject('awsIsMoto'))('redrives a failed execution, once per redrive count', async () => {
+    const machine = await client.send(
+      new CreateStateMachineCommand({
+        name: `meridian-test-${unique()}`,
+        definition: JSON.stringify({ StartAt: 'Boom', States: { Boom: { Type: 'Fail', Error: 'X' } } }),
+        roleArn: ROLE,
+      }),
+    );
+    const name = `e${unique()}`;
+    const started = await client.send(
+      new StartExecutionCommand({ stateMachineArn: machine.stateMachineArn, name }),
+    );
+    const executionArn = started.executionArn ?? '';
+    for (let i = 0; i < 50; i++) {
+      const { status } = await client.send(new DescribeExecutionCommand({ executionArn }));
+      if (status === 'FAILED') break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await engine.redrive({ executionId: name, engineArn: executionArn, redriveCount: 1 });
+    await engine.redrive({ executionId: name, engineArn: executionArn, redriveCount: 1 });
+    const described = await client.send(new DescribeExecutionCommand({ executionArn }));
+    expect(described.redriveCount).toBe(1);
+  });
+
   it.runIf(inject('awsIsMoto'))('sends task success and failure through the real SDK', async () => {
     // moto accepts any token; what this proves is that both calls serialize and are accepted.
     await expect(engine.sendTaskSuccess('token-1', { decision: 'approve' })).resolves.toBeUndefined();
@@ -146,6 +176,42 @@ describe('SfnExecutionEngine with AWS answers moto does not give', () => {
         ? engine.sendTaskSuccess('tok', { ok: true })
         : engine.sendTaskFailure('tok', 'Meridian.Rejected', 'no');
     await expect(send).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('redrives by execution ARN with one client token per redrive', async () => {
+    sfn.on(RedriveExecutionCommand).resolves({ redriveDate: new Date() });
+    const engineArn = executionArnOf(MACHINE, 'x3');
+    await engine.redrive({ executionId: 'x3', engineArn, redriveCount: 2 });
+    expect(sfn.commandCalls(RedriveExecutionCommand)[0]?.args[0].input).toEqual({
+      executionArn: engineArn,
+      clientToken: 'x3-redrive-2',
+    });
+  });
+
+  it.each([
+    ['not redrivable', new ExecutionNotRedrivable({ message: 'older than 14 days', $metadata: {} })],
+    ['gone', new ExecutionDoesNotExist({ message: 'no such execution', $metadata: {} })],
+  ])('a redrive Step Functions refuses (%s) is a ConflictError naming why', async (_why, error) => {
+    sfn.on(RedriveExecutionCommand).rejects(error);
+    const redrive = engine.redrive({
+      executionId: 'x4',
+      engineArn: executionArnOf(MACHINE, 'x4'),
+      redriveCount: 1,
+    });
+    await expect(redrive).rejects.toBeInstanceOf(ConflictError);
+    await expect(redrive).rejects.toThrow(error.message);
+  });
+
+  it('the account at its running-executions limit is a TransientError (503, retry), other failures pass through', async () => {
+    const redrive = () =>
+      engine.redrive({ executionId: 'x5', engineArn: executionArnOf(MACHINE, 'x5'), redriveCount: 1 });
+    sfn
+      .on(RedriveExecutionCommand)
+      .rejects(new ExecutionLimitExceeded({ message: 'too many', $metadata: {} }));
+    await expect(redrive()).rejects.toBeInstanceOf(TransientError);
+    const other = new Error('network down');
+    sfn.on(RedriveExecutionCommand).rejects(other);
+    await expect(redrive()).rejects.toBe(other);
   });
 
   it('sends the output as JSON and the error and cause as given', async () => {

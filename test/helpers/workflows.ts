@@ -65,6 +65,8 @@ export interface ExecutionView {
   readonly startedAt: string;
   readonly endedAt?: string;
   readonly startedBy: string;
+  readonly redriveCount?: number;
+  readonly redrivenAt?: string;
   readonly steps?: readonly StepView[];
 }
 

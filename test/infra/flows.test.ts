@@ -36,6 +36,7 @@ const STATES_ACTIONS_THE_RUNTIME_CALLS = [
   'states:ListStateMachineAliases',
   'states:ListStateMachineVersions',
   'states:PublishStateMachineVersion',
+  'states:RedriveExecution',
   'states:SendTaskFailure',
   'states:SendTaskSuccess',
   'states:StartExecution',
@@ -213,9 +214,9 @@ describe.each(['dev', 'prod'] as const)('API Step Functions permissions in %s', 
     });
   });
 
-  it('stops only executions of this stage’s state machines', () => {
-    expect(statement('StopTenantExecutions')).toMatchObject({
-      Action: 'states:StopExecution',
+  it('stops and redrives only executions of this stage’s state machines', () => {
+    expect(statement('StopOrRedriveTenantExecutions')).toMatchObject({
+      Action: ['states:RedriveExecution', 'states:StopExecution'],
       Resource: executions,
     });
   });

@@ -328,6 +328,26 @@ async function execution(owner: Owner): Promise<Target> {
   return { path, snapshot: readAs(owner, path), marker: executionId };
 }
 
+/** A workflow whose only step is a `fail` step: its executions end FAILED (and fail again when redriven). */
+const failingWorkflow = (owner: Owner) =>
+  once(owner, 'failing', async () => {
+    const body = {
+      name: uniqueName('matrix-failing'),
+      startAt: 'boom',
+      steps: { boom: { type: 'fail', error: 'Matrix.Failed', cause: 'redrive me' } },
+    };
+    return (await deployed(owner, body)).id;
+  });
+
+/** A FAILED execution: what a redrive resumes. */
+async function failed(owner: Owner): Promise<Target> {
+  const token = await owner.token();
+  const executionId = await startExecution({ token }, await failingWorkflow(owner), { matrix: true });
+  await waitForStatus({ token }, executionId, 'FAILED');
+  const path = `/executions/${executionId}`;
+  return { path: `${path}/redrive`, snapshot: readAs(owner, path), marker: executionId };
+}
+
 /** An execution started by the tenant's API key, waiting for its approval. */
 async function waiting(owner: Owner): Promise<{ executionId: string; approvalId: string }> {
   const token = await owner.token();
@@ -660,6 +680,13 @@ export const ROUTES: readonly RouteRow[] = [
       const path = `/executions/${executionId}`;
       return { path: `${path}/cancel`, marker: executionId, snapshot: readAs(owner, path) };
     },
+  },
+  {
+    // Another tenant's redrive is 404 and the execution stays FAILED, never redriven.
+    method: 'POST',
+    path: '/executions/{executionId}/redrive',
+    permission: 'executions:start',
+    setup: failed,
   },
 
   // Usage and budget: tenant-wide singletons, so another tenant's admin reads and sets its own

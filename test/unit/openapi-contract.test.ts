@@ -79,7 +79,9 @@ describe('buildOpenApi', () => {
     const refs = refsOf(doc);
     // Assess
     expect(refs.length).toBeGreaterThan(0);
-    expect(refs.filter((r) => !r.startsWith('#/components/schemas/'))).toEqual([]);
+    expect(
+      refs.filter((r) => !r.startsWith('#/components/schemas/') && !r.startsWith('#/components/headers/')),
+    ).toEqual([]);
     for (const ref of refs) expect(resolve(doc, ref), ref).toBeDefined();
     expect(JSON.stringify(doc)).not.toContain('$defs');
   });
@@ -103,6 +105,22 @@ describe('buildOpenApi', () => {
     });
     expect(JSON.stringify(post?.responses['401']?.headers)).toContain('WWW-Authenticate');
     expect(JSON.stringify(post?.responses['429']?.headers)).toContain('Retry-After');
+  });
+
+  it('declares the rate limiter’s headers, as shared components, on a tenant route’s 2xx and 429 only', () => {
+    // Assess
+    const refs = {
+      RateLimit: { $ref: '#/components/headers/RateLimit' },
+      'RateLimit-Policy': { $ref: '#/components/headers/RateLimit-Policy' },
+    };
+    expect(post?.responses['201']?.headers).toMatchObject({ Location: expect.any(Object), ...refs });
+    expect(post?.responses['429']?.headers).toMatchObject({ 'Retry-After': expect.any(Object), ...refs });
+    for (const status of ['400', '401', '403', '404', '500', '503']) {
+      expect(JSON.stringify(post?.responses[status]?.headers ?? {}), status).not.toContain('RateLimit');
+    }
+    for (const ref of Object.values(refs)) expect(resolve(doc, ref.$ref), ref.$ref).toBeDefined();
+    // Public routes are never counted, so they promise no such headers.
+    expect(JSON.stringify(doc.paths['/ping']?.get?.responses)).not.toContain('RateLimit');
   });
 
   it('a public route without input declares neither 400, 401, 403, 415 nor 503', () => {
@@ -146,6 +164,24 @@ describe('the API document', () => {
     const refs = refsOf(doc);
     // Assess
     for (const ref of refs) expect(resolve(doc, ref), ref).toBeDefined();
+  });
+
+  it('promises RateLimit headers on the 2xx of every route a tenant caller may use, and of no other', () => {
+    // Act
+    const wrong = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).flatMap(([method, op]) => {
+        const counted = !['public', 'platform'].includes(String(op['x-meridian-permission']));
+        return Object.entries(op.responses)
+          .filter(([status]) => status.startsWith('2'))
+          .filter(([, r]) => counted !== JSON.stringify(r.headers ?? {}).includes('RateLimit-Policy'))
+          .map(([status]) => `${method.toUpperCase()} ${path} ${status}`);
+      }),
+    );
+    // Assess
+    expect(wrong).toEqual([]);
+    expect(JSON.stringify(doc.paths['/executions/{executionId}/redrive']?.post?.responses['202'])).toContain(
+      '#/components/headers/RateLimit',
+    );
   });
 
   it('gives every 2xx that returns a body its schema', () => {

@@ -8,10 +8,17 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { AuditContext } from '#core/audit/audit.ts';
 import { type Budget, overrunOf } from '#core/executions/budget.ts';
-import type { Execution, ExecutionError, ExecutionStatus, StepRecord } from '#core/executions/model.ts';
+import type {
+  Execution,
+  ExecutionError,
+  ExecutionStatus,
+  RedriveRecord,
+  StepRecord,
+} from '#core/executions/model.ts';
 import type {
   ExecutionFilter,
   ExecutionStore,
+  RedriveChange,
   Refusal,
   Reservation,
   StartQuery,
@@ -125,12 +132,17 @@ export class DynamoExecutionStore implements ExecutionStore {
   async reserveStart(tenantId: string, month: string, r: Reservation): Promise<Refusal | undefined> {
     const db = await this.table.clients.forTenant(tenantId);
     const conditions: string[] = [];
-    const values: Record<string, unknown> = { ':one': 1, ':r': r.reserveMicros, ':usage': 'usage' };
+    const counts = r.countsExecution ?? true;
+    const values: Record<string, unknown> = {
+      ':one': counts ? 1 : 0,
+      ':r': r.reserveMicros,
+      ':usage': 'usage',
+    };
     if (r.maxCommittedMicros !== undefined) {
       conditions.push('(attribute_not_exists(committedMicros) OR committedMicros <= :max)');
       values[':max'] = r.maxCommittedMicros;
     }
-    if (r.quota !== undefined) {
+    if (r.quota !== undefined && counts) {
       conditions.push('(attribute_not_exists(executions) OR executions < :quota)');
       values[':quota'] = r.quota;
     }
@@ -321,12 +333,25 @@ export class DynamoExecutionStore implements ExecutionStore {
     const db = await this.table.clients.forTenant(tenantId);
     // `type` is the table's item-kind attribute, so the step's own type is stored as `stepType`.
     const { type: stepType, ...rest } = step;
-    const put = db.send(
-      new PutCommand({
-        TableName: this.table.name,
-        Item: { ...keys.executionStep(tenantId, executionId, step.stepKey), ...rest, stepType, type: 'step' },
-      }),
-    );
+    // A later attempt owns the record: an attempt that finishes after it started (a run that timed out
+    // and was redriven while its task still ran) is not recorded over it, though its charge counts.
+    const put = db
+      .send(
+        new PutCommand({
+          TableName: this.table.name,
+          Item: {
+            ...keys.executionStep(tenantId, executionId, step.stepKey),
+            ...rest,
+            stepType,
+            type: 'step',
+          },
+          ConditionExpression: 'attribute_not_exists(attempts) OR attempts <= :attempt',
+          ExpressionAttributeValues: { ':attempt': step.attempts },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
     if (
       !charge ||
       (charge.usage.inputTokens === 0 && charge.usage.outputTokens === 0 && charge.costMicros === 0)
@@ -427,6 +452,122 @@ export class DynamoExecutionStore implements ExecutionStore {
       )
         return false;
       throw error;
+    }
+  }
+
+  async getRedrive(
+    tenantId: string,
+    executionId: string,
+    redriveId: string,
+  ): Promise<RedriveRecord | undefined> {
+    const item = await this.table.get<Record<string, unknown>>(
+      tenantId,
+      keys.executionRedrive(tenantId, executionId, redriveId),
+    );
+    return item ? strip<RedriveRecord>(item) : undefined;
+  }
+
+  async redrive(
+    tenantId: string,
+    executionId: string,
+    change: RedriveChange,
+    audit: AuditContext,
+  ): Promise<boolean> {
+    const update: TransactItem = {
+      Update: {
+        TableName: this.table.name,
+        Key: keys.execution(tenantId, executionId),
+        UpdateExpression:
+          'SET #status = :running, redriveCount = :next, redrivenAt = :at, reservedMicros = :reserved REMOVE endedAt, #error, #output',
+        ConditionExpression:
+          '#status IN (:failed, :timedOut) AND (redriveCount = :previous OR (attribute_not_exists(redriveCount) AND :previous = :zero))',
+        ExpressionAttributeNames: { '#status': 'status', '#error': 'error', '#output': 'output' },
+        ExpressionAttributeValues: {
+          ':running': 'RUNNING',
+          ':failed': 'FAILED',
+          ':timedOut': 'TIMED_OUT',
+          ':next': change.previousCount + 1,
+          ':previous': change.previousCount,
+          ':zero': 0,
+          ':at': change.redrivenAt,
+          ':reserved': change.reservedMicros,
+        },
+      },
+    };
+    const items = [update];
+    if (change.record) {
+      items.push(
+        this.table.put(
+          {
+            ...keys.executionRedrive(tenantId, executionId, change.record.redriveId),
+            type: 'redrive',
+            ...change.record,
+          },
+          'attribute_not_exists(pk)',
+        ),
+      );
+    }
+    try {
+      await this.table.commit(audit, items, () => new ExistsSignal());
+      return true;
+    } catch (error) {
+      if (error instanceof ExistsSignal) return false;
+      throw error;
+    }
+  }
+
+  async abandonRedrive(
+    tenantId: string,
+    executionId: string,
+    prior: Execution,
+    redriveId?: string,
+  ): Promise<void> {
+    const db = await this.table.clients.forTenant(tenantId);
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = {
+      ':status': prior.status,
+      ':running': 'RUNNING',
+      ':current': (prior.redriveCount ?? 0) + 1,
+      ':reserved': prior.reservedMicros ?? 0,
+    };
+    const sets = ['#status = :status', 'reservedMicros = :reserved'];
+    const removes: string[] = [];
+    const restore = (name: string, value: unknown) => {
+      names[`#${name}`] = name;
+      if (value === undefined) {
+        removes.push(`#${name}`);
+      } else {
+        values[`:${name}`] = value;
+        sets.push(`#${name} = :${name}`);
+      }
+    };
+    restore('endedAt', prior.endedAt);
+    restore('error', prior.error);
+    restore('output', prior.output);
+    restore('redriveCount', prior.redriveCount);
+    restore('redrivenAt', prior.redrivenAt);
+    try {
+      await db.send(
+        new UpdateCommand({
+          TableName: this.table.name,
+          Key: keys.execution(tenantId, executionId),
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: '#status = :running AND #redriveCount = :current',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      // Moved on meanwhile (cancelled, or another redrive): nothing of this redrive is left to undo.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    if (redriveId) {
+      // Through the transaction API the function already holds: no extra grant for one rare delete.
+      await db.send(
+        new TransactWriteCommand({
+          TransactItems: [this.table.delete(keys.executionRedrive(tenantId, executionId, redriveId))],
+        }),
+      );
     }
   }
 

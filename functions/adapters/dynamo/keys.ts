@@ -97,6 +97,11 @@ export const keys = {
     pk: `${tenantPk(t)}#EXEC#${executionId}`,
     sk: `STEP#${stepKey}`,
   }),
+  /** A redrive an `Idempotency-Key` made, in its execution's partition (apart from the `STEP#` items). */
+  executionRedrive: (t: string, executionId: string, redriveId: string): Key => ({
+    pk: `${tenantPk(t)}#EXEC#${executionId}`,
+    sk: `REDRIVE#${redriveId}`,
+  }),
   /** Executions of a tenant in time order: the index `GET /executions` pages through. */
   executionsIndex: (t: string, startedAt: string, executionId: string): Gsi1 => ({
     gsi1pk: `${tenantPk(t)}#EXECS`,

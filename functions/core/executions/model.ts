@@ -77,6 +77,19 @@ export interface Execution {
   readonly reservedMicros?: number;
   /** The step approval the execution waits for (internal: never shown). */
   readonly pendingApprovalId?: string | null;
+  /** How many times it was redriven (absent: never). */
+  readonly redriveCount?: number;
+  /** When it was last redriven. */
+  readonly redrivenAt?: string;
+}
+
+/** One accepted redrive, kept under the id its `Idempotency-Key` derives (internal: never shown). */
+export interface RedriveRecord {
+  readonly redriveId: string;
+  /** The execution's `redriveCount` this redrive made. */
+  readonly redriveCount: number;
+  readonly redrivenAt: string;
+  readonly redrivenBy: string;
 }
 
 /** One step's record: one per step id (per item inside a map). */

@@ -3,7 +3,14 @@ import type { Page, PageRequest, Tenant, User } from '../tenancy/model.ts';
 import type { Environment, Head } from '../versioning/model.ts';
 import type { WorkflowDefinition } from '../workflows/model.ts';
 import type { Budget } from './budget.ts';
-import type { Execution, ExecutionError, ExecutionStatus, RunState, StepRecord } from './model.ts';
+import type {
+  Execution,
+  ExecutionError,
+  ExecutionStatus,
+  RedriveRecord,
+  RunState,
+  StepRecord,
+} from './model.ts';
 import type { Usage } from './model-port.ts';
 
 /** Filters of `GET /executions`. */
@@ -59,6 +66,19 @@ export interface Reservation {
   readonly maxCommittedMicros?: number;
   /** The plan's monthly execution quota. */
   readonly quota?: number;
+  /** False for a redrive: it reserves against the budget but is not another execution of the month. */
+  readonly countsExecution?: boolean;
+}
+
+/** What a redrive writes on the execution. */
+export interface RedriveChange {
+  /** The `redriveCount` read before (0: never redriven); the write fails if another redrive won. */
+  readonly previousCount: number;
+  readonly redrivenAt: string;
+  /** The execution's cost so far plus the redrive's own reservation (see budget.ts). */
+  readonly reservedMicros: number;
+  /** Kept when the request carried an `Idempotency-Key`, so its replays find this redrive. */
+  readonly record?: RedriveRecord;
 }
 
 /** The month's counters when a reservation did not fit. */
@@ -123,6 +143,24 @@ export interface ExecutionStore {
     fields: { output?: unknown; error?: ExecutionError; endedAt?: string; pendingApprovalId?: string | null },
     audit?: AuditContext,
   ): Promise<boolean>;
+  /** The redrive an `Idempotency-Key` made, if any. */
+  getRedrive(tenantId: string, executionId: string, redriveId: string): Promise<RedriveRecord | undefined>;
+  /**
+   * Moves a FAILED or TIMED_OUT execution back to RUNNING with one more redrive, clearing its end,
+   * error and output, with its audit record (and the redrive's record) in one transaction; false
+   * when it was no longer redrivable or another redrive won.
+   */
+  redrive(
+    tenantId: string,
+    executionId: string,
+    change: RedriveChange,
+    audit: AuditContext,
+  ): Promise<boolean>;
+  /**
+   * Puts back what `redrive` changed when the engine refused it (only while the execution is still
+   * RUNNING under that redrive), and forgets the redrive's record.
+   */
+  abandonRedrive(tenantId: string, executionId: string, prior: Execution, redriveId?: string): Promise<void>;
   /** The tenant's month-to-date totals (one read): what quotas and budgets are checked against. */
   monthTotal(tenantId: string, month: string): Promise<UsageCounters>;
   usage(
@@ -144,6 +182,17 @@ export interface ExecutionEngine {
     readonly state: RunState;
   }): Promise<{ engineArn: string }>;
   stop(input: { readonly engineArn: string; readonly error: string; readonly cause: string }): Promise<void>;
+  /**
+   * Resumes a FAILED or TIMED_OUT execution from the state that did not finish; the steps that
+   * succeeded are not run again. Idempotent per `redriveCount`. Throws `ConflictError` when the
+   * engine cannot redrive it.
+   */
+  redrive(input: {
+    readonly executionId: string;
+    readonly engineArn: string;
+    /** The execution's redrive count after this redrive (1 for the first). */
+    readonly redriveCount: number;
+  }): Promise<void>;
   sendTaskSuccess(taskToken: string, output: unknown): Promise<void>;
   sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void>;
 }

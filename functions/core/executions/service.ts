@@ -99,6 +99,7 @@ function view(execution: Execution): ExecutionView {
     reservedMicros: _r,
     ...rest
   } = execution;
+  // `redriveCount` and `redrivenAt` stay: the API shows how often and when it was redriven.
   return { ...rest, costUsd: usdOf(execution.costMicros) };
 }
 
@@ -252,6 +253,8 @@ export interface StatusChange {
   readonly error?: string;
   readonly cause?: string;
   readonly at: string;
+  /** Which run of the execution ended (0: the first; Step Functions' `redriveCount`). */
+  readonly redriveCount?: number;
 }
 
 /**
@@ -282,9 +285,18 @@ function outputsOf(finalState: unknown): Record<string, unknown> {
  * Writes an execution's final status. Only RUNNING or WAITING_APPROVAL executions move: a late or
  * repeated event (or one for an execution cancelled through the API) changes nothing.
  */
-export async function recordStatus(deps: ExecutionDeps, change: StatusChange): Promise<boolean> {
+export async function recordStatus(
+  deps: ExecutionDeps,
+  change: StatusChange,
+  /** Runs once the event is known to be about the latest run, before the status is written. */
+  beforeWrite?: () => Promise<void>,
+): Promise<boolean> {
   const execution = await deps.executions.get(change.tenantId, change.executionId);
   if (!execution) return false;
+  // A late event of a run before the latest redrive must not end the run that resumed it (nor free
+  // its run slot). An event that does not say which run it is about is taken as the latest.
+  if (change.redriveCount !== undefined && change.redriveCount < (execution.redriveCount ?? 0)) return false;
+  await beforeWrite?.();
   let status: ExecutionStatus;
   let fields: { output?: unknown; error?: { error: string; cause: string }; endedAt: string } = {
     endedAt: change.at,

@@ -3,12 +3,20 @@ import { adapters } from '#adapters/container.ts';
 import { ValidationError } from '#core/errors.ts';
 import { budgetView, setBudget } from '#core/executions/budget.ts';
 import { EXECUTION_STATUSES, monthOf, usdOf } from '#core/executions/model.ts';
+import { redriveExecution } from '#core/executions/redrive.ts';
 import { cancelExecution, getExecution, listExecutions } from '#core/executions/service.ts';
 import { PLAN_EXECUTION_QUOTA, startExecution } from '#core/executions/start.ts';
 import { ENVIRONMENTS } from '#core/versioning/model.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
 import { authErrors, created, idParam, pageOf, pageQuery, replayed } from './schemas.ts';
-import { executionDetail, executionStarted, executionSummary, pageOfItems, usageView } from './views.ts';
+import {
+  executionDetail,
+  executionRedriven,
+  executionStarted,
+  executionSummary,
+  pageOfItems,
+  usageView,
+} from './views.ts';
 
 const deps = () => adapters().executions;
 const executionParams = z.strictObject({ executionId: idParam });
@@ -17,6 +25,18 @@ const idempotencyKey = z
   .min(1)
   .max(200)
   .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+
+/** The `Idempotency-Key` header, checked: a bad one is 400 naming it. */
+function keyOf(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const key = idempotencyKey.safeParse(raw);
+  if (!key.success) {
+    throw new ValidationError('Invalid Idempotency-Key.', [
+      { path: 'Idempotency-Key', message: 'printable ASCII, 1 to 200 characters' },
+    ]);
+  }
+  return key.data;
+}
 
 const budgetSchema = z.object({
   configured: z.boolean(),
@@ -75,19 +95,12 @@ export const executionRoutes: Route[] = [
       429: { description: 'Monthly execution quota used up' },
     },
     handler: async ({ principal, meta, params, body, headers }) => {
-      const rawKey = headers['idempotency-key'];
-      const key = rawKey === undefined ? undefined : idempotencyKey.safeParse(rawKey);
-      if (key && !key.success) {
-        throw new ValidationError('Invalid Idempotency-Key.', [
-          { path: 'Idempotency-Key', message: 'printable ASCII, 1 to 200 characters' },
-        ]);
-      }
       const { execution, created } = await startExecution(
         deps(),
         { principal, meta },
         params.workflowId,
         body,
-        key?.data,
+        keyOf(headers['idempotency-key']),
       );
       return {
         status: 202,
@@ -176,6 +189,60 @@ export const executionRoutes: Route[] = [
       status: 200,
       body: await cancelExecution(deps(), { principal, meta }, params.executionId),
     }),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/executions/{executionId}/redrive',
+    summary:
+      'Resume a FAILED or TIMED_OUT execution from the step that did not finish; idempotent with Idempotency-Key',
+    tag: 'executions',
+    // Whoever may start executions may resume one: a redrive runs the same workflow version again.
+    auth: 'executions:start',
+    params: executionParams,
+    headers: [
+      {
+        name: 'Idempotency-Key',
+        required: false,
+        description: 'Replays with the same key return the redrive it made, whatever happened since',
+      },
+    ],
+    responses: {
+      202: {
+        description:
+          'Redriven (or, on a replay or while an earlier redrive still runs, that redrive: same redriveCount)',
+        schema: executionRedriven,
+        headers: { ...created, ...replayed },
+      },
+      402: { description: 'The monthly budget is spent and its hard stop is on' },
+      ...authErrors,
+      404: { description: 'No such execution' },
+      409: {
+        description:
+          'Not FAILED or TIMED_OUT, redriven 10 times already, ended over 14 days ago, or the engine cannot redrive it',
+      },
+      429: { description: 'The plan’s running executions are all taken' },
+    },
+    handler: async ({ principal, meta, params, headers }) => {
+      const { execution, redriveCount, created } = await redriveExecution(
+        deps(),
+        { principal, meta },
+        params.executionId,
+        keyOf(headers['idempotency-key']),
+      );
+      return {
+        status: 202,
+        body: {
+          executionId: execution.executionId,
+          status: execution.status,
+          redriveCount,
+          ...(execution.redrivenAt ? { redrivenAt: execution.redrivenAt } : {}),
+        },
+        headers: {
+          location: `/executions/${execution.executionId}`,
+          ...(created ? {} : { 'idempotent-replayed': 'true' }),
+        },
+      };
+    },
   }),
   defineRoute({
     method: 'GET',

@@ -127,6 +127,8 @@ export const executionSummary = z
     endedAt: timestamp.optional(),
     startedBy: z.string(),
     startedFor: z.string().optional().describe('Started through an API key: the user who created it'),
+    redriveCount: z.int().optional().describe('How many times it was redriven (absent: never)'),
+    redrivenAt: timestamp.optional().describe('When it was last redriven'),
   })
   .meta({ id: 'Execution' });
 
@@ -144,6 +146,16 @@ export const executionStarted = z
     environment: environment.optional(),
   })
   .meta({ id: 'ExecutionStarted' });
+
+/** The answer to a redrive. */
+export const executionRedriven = z
+  .object({
+    executionId: z.string(),
+    status: z.enum(EXECUTION_STATUSES),
+    redriveCount: z.int().describe('The redrive this answer is about (1 for the first)'),
+    redrivenAt: timestamp.optional(),
+  })
+  .meta({ id: 'ExecutionRedriven' });
 
 const usageCounters = z.object({
   executions: z.int(),
