@@ -1,26 +1,35 @@
 import { join } from 'node:path';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ApprovalStore } from '#core/approvals/ports.ts';
 import type { ExecutionEngine } from '#core/executions/ports.ts';
 import type { ExecutionDeps } from '#core/executions/service.ts';
+import type { DeliveryRef, NotificationEvent, Notify } from '#core/notifications/model.ts';
+import type { DeliveryQueue, Mailer } from '#core/notifications/ports.ts';
+import { deliver, type NotificationDeps, notifier } from '#core/notifications/service.ts';
 import type { IdentityDirectory, SecretVault, TenancyStore } from '#core/tenancy/ports.ts';
 import type { WorkflowEngine } from '#core/versioning/engine.ts';
 import type { DefinitionStore } from '#core/versioning/ports.ts';
 import type { WorkflowDeps } from '#core/versioning/workflows.ts';
 import type { WebhookDeps } from '#core/webhooks/webhooks.ts';
 import { ConfigError, config } from '#shared/config.ts';
-import { tracer } from '#shared/observability.ts';
+import { logger, tracer } from '#shared/observability.ts';
 import { cognitoClient, dynamoDocumentClient } from './aws-clients.ts';
 import { CognitoDirectory } from './cognito-directory.ts';
 import { DynamoApprovalStore } from './dynamo/approval-store.ts';
 import { DynamoBudgetStore } from './dynamo/budget-store.ts';
 import { DynamoDefinitionStore } from './dynamo/definition-store.ts';
 import { DynamoExecutionStore } from './dynamo/execution-store.ts';
+import { DynamoNotificationStore } from './dynamo/notification-store.ts';
 import { DynamoRunSlotStore } from './dynamo/run-slot-store.ts';
 import { Table } from './dynamo/table.ts';
 import { DynamoTenancyStore } from './dynamo/tenancy-store.ts';
 import { DynamoWebhookStore } from './dynamo/webhook-store.ts';
 import { LocalEngine } from './local-engine.ts';
+import { LocalMailbox, SesMailer } from './notifications/mailers.ts';
+import { LocalDeliveryQueue, SqsDeliveryQueue } from './notifications/queues.ts';
+import { GuardedWebhookPoster } from './notifications/webhook-poster.ts';
 import { S3ArtifactStore } from './s3-artifacts.ts';
 import { LocalFileVault, SecretsManagerVault } from './secret-vault.ts';
 import { SfnEngine } from './sfn-engine.ts';
@@ -43,6 +52,10 @@ export interface Container {
   readonly executions: ExecutionDeps;
   /** Everything the webhook use cases need, in one object. */
   readonly webhooks: WebhookDeps;
+  /** Everything the notification use cases need, in one object. */
+  readonly notifications: NotificationDeps;
+  /** Raises a notification event (best effort: failures are logged, never thrown). */
+  readonly notify: Notify;
 }
 
 let localExecutionEngine: ExecutionEngine | undefined;
@@ -97,6 +110,59 @@ function engineFor(cfg: ReturnType<typeof config>): WorkflowEngine {
   });
 }
 
+/** Reads a setting notifications need on AWS, failing with its name when missing. */
+function required(
+  cfg: ReturnType<typeof config>,
+  name: 'NOTIFICATION_QUEUE_URL' | 'NOTIFICATION_DLQ_URL' | 'NOTIFICATION_FROM_ADDRESS',
+): string {
+  const value = cfg[name];
+  if (!value) throw new ConfigError(`Invalid Meridian configuration: ${name} required for notifications`);
+  return value;
+}
+
+/**
+ * The mailer and delivery queue: SES and SQS on AWS (built on first use, so functions that never
+ * notify need none of their settings); a mailbox folder and in-process timers locally.
+ */
+function notificationTransport(
+  cfg: ReturnType<typeof config>,
+  deliverLocally: (ref: DeliveryRef) => Promise<unknown>,
+): { mailer: Mailer; queue: DeliveryQueue } {
+  if (cfg.MERIDIAN_MODE === 'local') {
+    return {
+      mailer: new LocalMailbox(join(cfg.MERIDIAN_STATE_DIR ?? '.local', 'mailbox')),
+      queue: new LocalDeliveryQueue(deliverLocally, (error, ref) =>
+        logger.error('Notification delivery failed', { error, ...ref }),
+      ),
+    };
+  }
+  let ses: SesMailer | undefined;
+  let sqs: SqsDeliveryQueue | undefined;
+  const theQueue = (): SqsDeliveryQueue => {
+    sqs ??= new SqsDeliveryQueue(
+      tracer.captureAWSv3Client(new SQSClient({})),
+      required(cfg, 'NOTIFICATION_QUEUE_URL'),
+      required(cfg, 'NOTIFICATION_DLQ_URL'),
+    );
+    return sqs;
+  };
+  return {
+    mailer: {
+      send: (tenantId, mail) => {
+        ses ??= new SesMailer(
+          tracer.captureAWSv3Client(new SESv2Client({})),
+          required(cfg, 'NOTIFICATION_FROM_ADDRESS'),
+        );
+        return ses.send(tenantId, mail);
+      },
+    },
+    queue: {
+      enqueue: (ref, delayMs) => theQueue().enqueue(ref, delayMs),
+      deadLetter: (ref, reason) => theQueue().deadLetter(ref, reason),
+    },
+  };
+}
+
 let container: Container | undefined;
 
 /** The container's adapters, built on first use (cold start) and reused. */
@@ -130,6 +196,15 @@ export function adapters(): Container {
   const store = new DynamoTenancyStore(table);
   const bucket = cfg.ARTIFACT_BUCKET_NAME;
   const artifacts = new S3ArtifactStore((tenantId) => clients.s3For(tenantId), bucket ?? '');
+  // Built below; the local queue delivers through it, and events fan out through it.
+  let notifications: NotificationDeps | undefined;
+  const theNotifications = (): NotificationDeps => {
+    if (!notifications) throw new Error('notifications used before the container was built');
+    return notifications;
+  };
+  const notify = notifier(theNotifications, (error, event: NotificationEvent) =>
+    logger.error('Notification fan-out failed', { error, event: event.type, tenantId: event.tenantId }),
+  );
   const executions: ExecutionDeps = {
     executions: new DynamoExecutionStore(table),
     definitions,
@@ -154,6 +229,16 @@ export function adapters(): Container {
     budgets: new DynamoBudgetStore(table),
     slots: new DynamoRunSlotStore(cfg.TABLE_NAME, clients),
     concurrencyCaps: cfg.MAX_RUNNING_EXECUTIONS,
+    notify,
+    now: () => new Date(),
+  };
+  notifications = {
+    store: new DynamoNotificationStore(table),
+    vault,
+    tenancy: store,
+    ...notificationTransport(cfg, (ref) => deliver(theNotifications(), ref)),
+    poster: new GuardedWebhookPoster(),
+    retryBaseMs: cfg.NOTIFICATION_RETRY_BASE_MS,
     now: () => new Date(),
   };
   container = {
@@ -176,6 +261,8 @@ export function adapters(): Container {
     },
     executions,
     webhooks: { webhooks: new DynamoWebhookStore(table), definitions, vault, executions },
+    notifications,
+    notify,
   };
   return container;
 }

@@ -41,10 +41,12 @@ function wiring(): StepRunnerDeps {
     tools: toolRunner(),
     cost: costOf,
     budgets: c.executions.budgets,
-    onBudgetAlert: (alert) => {
+    onBudgetAlert: async (alert) => {
       // The log line names tenant and threshold; the metric stays low-cardinality for the alarm.
       logger.warn('Budget threshold reached', { ...alert });
       metrics.addMetric('BudgetThresholdReached', 'Count', 1);
+      // Queued, not delivered here: the step does not wait on any receiver.
+      await c.notify({ type: 'budget.threshold', at: new Date().toISOString(), ...alert });
     },
     onModelUsage: recordModelUsage,
     now: () => new Date(),
