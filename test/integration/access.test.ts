@@ -110,6 +110,7 @@ const CONTRACT_PERMISSIONS = [
   'usage:read',
   'budgets:manage',
   'audit:read',
+  'notifications:manage',
   'tenant:admin',
 ] as const;
 
