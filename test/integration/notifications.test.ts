@@ -1,7 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { LOCAL_NAMES } from '../../bin/local/env.ts';
+import { DynamoNotificationStore } from '../../functions/adapters/dynamo/notification-store.ts';
+import { Table } from '../../functions/adapters/dynamo/table.ts';
 import { call, type Problem } from '../helpers/api.ts';
 import { ALLOWED_LOOPBACK, allowEgress } from '../helpers/egress.ts';
 import { createTenant, inviteUser, uniqueEmail, uniqueName } from '../helpers/tenants.ts';
@@ -45,6 +50,20 @@ interface NotificationView {
   readonly nextAttemptAt?: string;
   readonly data: Record<string, unknown>;
 }
+
+const db = DynamoDBDocumentClient.from(
+  new DynamoDBClient({
+    endpoint: inject('dynamodbEndpoint'),
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  }),
+  { marshallOptions: { removeUndefinedValues: true } },
+);
+afterAll(() => db.destroy());
+/** The platform's store over the platform's table, for what no route does (the offboarding sweep). */
+const directStore = new DynamoNotificationStore(
+  new Table(LOCAL_NAMES.tableName, { platform: db, forTenant: async () => db }),
+);
 
 let servers: LocalServer[] = [];
 afterEach(async () => {
@@ -348,5 +367,50 @@ describe('notifications', () => {
     expect(first.status).toBe(204);
     expect(second.status).toBe(404);
     expect(listed.text).not.toContain(made.body.channelId);
+  });
+
+  it("deleteAllForTenant removes the tenant's channels and notifications, and no other tenant's", async () => {
+    // Prepare: two tenants, each with a channel and a notification (a pending promotion's email)
+    const [gone, kept] = await Promise.all([createTenant('notify-offboard'), createTenant('notify-stay')]);
+    for (const tenant of [gone, kept]) {
+      const token = await tenant.token();
+      await inviteUser(token, uniqueEmail('approver'), ['operator']);
+      await expectCall(201, 'POST', '/notification-channels', {
+        token,
+        body: {
+          name: uniqueName('c'),
+          type: 'email',
+          events: ['budget.threshold'],
+          target: uniqueEmail('ops'),
+        },
+      });
+      const workflowId = await deployWorkflow(token, workflowBody({ done: { type: 'succeed' } }));
+      await expectCall(202, 'POST', `/workflows/${workflowId}/promotions`, {
+        token,
+        body: { version: 1, environment: 'prod' },
+      });
+    }
+    const before = await directStore.listNotifications(gone.tenantId, { limit: 100 });
+    // Act
+    const removed = await directStore.deleteAllForTenant(gone.tenantId);
+    const goneChannels = await call<{ items: unknown[] }>('GET', '/notification-channels', {
+      token: await gone.token(),
+    });
+    const goneNotifications = await call<{ items: unknown[] }>('GET', '/notifications', {
+      token: await gone.token(),
+    });
+    const keptChannels = await call<{ items: unknown[] }>('GET', '/notification-channels', {
+      token: await kept.token(),
+    });
+    const keptNotifications = await call<{ items: unknown[] }>('GET', '/notifications', {
+      token: await kept.token(),
+    });
+    // Assess
+    expect(before.items.length).toBeGreaterThan(0);
+    expect(removed).toBe(before.items.length + 1);
+    expect(goneChannels.body.items).toEqual([]);
+    expect(goneNotifications.body.items).toEqual([]);
+    expect(keptChannels.body.items).toHaveLength(1);
+    expect(keptNotifications.body.items.length).toBeGreaterThan(0);
   });
 });
