@@ -1,7 +1,5 @@
 import { join } from 'node:path';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ApprovalStore } from '#core/approvals/ports.ts';
 import type { ExecutionEngine } from '#core/executions/ports.ts';
 import type { ExecutionDeps } from '#core/executions/service.ts';
@@ -27,8 +25,7 @@ import { Table } from './dynamo/table.ts';
 import { DynamoTenancyStore } from './dynamo/tenancy-store.ts';
 import { DynamoWebhookStore } from './dynamo/webhook-store.ts';
 import { LocalEngine } from './local-engine.ts';
-import { LocalMailbox, SesMailer } from './notifications/mailers.ts';
-import { LocalDeliveryQueue, SqsDeliveryQueue } from './notifications/queues.ts';
+import { LocalDeliveryQueue, LocalMailbox } from './notifications/local.ts';
 import { GuardedWebhookPoster } from './notifications/webhook-poster.ts';
 import { S3ArtifactStore } from './s3-artifacts.ts';
 import { LocalFileVault, SecretsManagerVault } from './secret-vault.ts';
@@ -110,24 +107,30 @@ function engineFor(cfg: ReturnType<typeof config>): WorkflowEngine {
   });
 }
 
-/** Reads a setting notifications need on AWS, failing with its name when missing. */
-function required(
-  cfg: ReturnType<typeof config>,
-  name: 'NOTIFICATION_QUEUE_URL' | 'NOTIFICATION_DLQ_URL' | 'NOTIFICATION_FROM_ADDRESS',
-): string {
-  const value = cfg[name];
-  if (!value) throw new ConfigError(`Invalid Meridian configuration: ${name} required for notifications`);
-  return value;
+/** How notifications leave the platform: a mailer and a delivery queue. */
+export interface NotificationTransport {
+  readonly mailer: Mailer;
+  readonly queue: DeliveryQueue;
 }
 
+let awsNotificationTransport: ((cfg: ReturnType<typeof config>) => NotificationTransport) | undefined;
+
 /**
- * The mailer and delivery queue: SES and SQS on AWS (built on first use, so functions that never
- * notify need none of their settings); a mailbox folder and in-process timers locally.
+ * The functions that raise or deliver notifications register the SES and SQS transport
+ * (notifications/aws-transport.ts) before their first request; the others, the authorizer first,
+ * never bundle those clients.
  */
+export function useAwsNotificationTransport(
+  factory: (cfg: ReturnType<typeof config>) => NotificationTransport,
+): void {
+  awsNotificationTransport = factory;
+}
+
+/** A mailbox folder and in-process timers locally; on AWS what the handler registered. */
 function notificationTransport(
   cfg: ReturnType<typeof config>,
   deliverLocally: (ref: DeliveryRef) => Promise<unknown>,
-): { mailer: Mailer; queue: DeliveryQueue } {
+): NotificationTransport {
   if (cfg.MERIDIAN_MODE === 'local') {
     return {
       mailer: new LocalMailbox(join(cfg.MERIDIAN_STATE_DIR ?? '.local', 'mailbox')),
@@ -136,31 +139,11 @@ function notificationTransport(
       ),
     };
   }
-  let ses: SesMailer | undefined;
-  let sqs: SqsDeliveryQueue | undefined;
-  const theQueue = (): SqsDeliveryQueue => {
-    sqs ??= new SqsDeliveryQueue(
-      tracer.captureAWSv3Client(new SQSClient({})),
-      required(cfg, 'NOTIFICATION_QUEUE_URL'),
-      required(cfg, 'NOTIFICATION_DLQ_URL'),
-    );
-    return sqs;
+  if (awsNotificationTransport) return awsNotificationTransport(cfg);
+  const missing = (): never => {
+    throw new ConfigError('Invalid Meridian configuration: this function has no notification transport');
   };
-  return {
-    mailer: {
-      send: (tenantId, mail) => {
-        ses ??= new SesMailer(
-          tracer.captureAWSv3Client(new SESv2Client({})),
-          required(cfg, 'NOTIFICATION_FROM_ADDRESS'),
-        );
-        return ses.send(tenantId, mail);
-      },
-    },
-    queue: {
-      enqueue: (ref, delayMs) => theQueue().enqueue(ref, delayMs),
-      deadLetter: (ref, reason) => theQueue().deadLetter(ref, reason),
-    },
-  };
+  return { mailer: { send: missing }, queue: { enqueue: missing, deadLetter: missing } };
 }
 
 let container: Container | undefined;

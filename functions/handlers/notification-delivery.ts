@@ -1,11 +1,14 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { adapters } from '#adapters/container.ts';
+import { adapters, useAwsNotificationTransport } from '#adapters/container.ts';
+import { awsNotificationTransport } from '#adapters/notifications/aws-transport.ts';
 import { parseDeliveryMessage } from '#adapters/notifications/queues.ts';
 import { deliver } from '#core/notifications/service.ts';
 import { config } from '#shared/config.ts';
 import { logger, metrics, tracedHandler } from '#shared/observability.ts';
 
 config();
+// This function raises (or delivers) notifications: SES and SQS on AWS.
+useAwsNotificationTransport(awsNotificationTransport);
 
 /**
  * The delivery function behind the notification queue: one attempt per message. A failed delivery

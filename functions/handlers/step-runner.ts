@@ -1,4 +1,5 @@
-import { adapters } from '#adapters/container.ts';
+import { adapters, useAwsNotificationTransport } from '#adapters/container.ts';
+import { awsNotificationTransport } from '#adapters/notifications/aws-transport.ts';
 import { providerFor } from '#adapters/providers/index.ts';
 import { toolRunner } from '#adapters/tools/index.ts';
 import type { AgentDefinition } from '#core/catalog/model.ts';
@@ -16,6 +17,8 @@ import {
 } from '#shared/observability.ts';
 
 config();
+// This function raises (or delivers) notifications: SES and SQS on AWS.
+useAwsNotificationTransport(awsNotificationTransport);
 
 let deps: StepRunnerDeps | undefined;
 

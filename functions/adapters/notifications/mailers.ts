@@ -1,29 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { Mail, Mailer } from '#core/notifications/ports.ts';
-
-/**
- * The local platform's outbox: each email is a file `<state>/mailbox/<timestamp>-<id>.json` holding
- * `{to, subject, text}`, the format `GET /local/mailbox` reads. Written under a temporary name and
- * renamed, so a reader never sees half a file.
- */
-export class LocalMailbox implements Mailer {
-  constructor(private readonly dir: string) {}
-
-  async send(_tenantId: string, mail: Mail): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const name = `${Date.now()}-${randomUUID()}.json`;
-    const temporary = join(this.dir, `.${name}.tmp`);
-    await writeFile(
-      temporary,
-      JSON.stringify({ to: mail.to, subject: mail.subject, text: mail.text }),
-      'utf8',
-    );
-    await rename(temporary, join(this.dir, name));
-  }
-}
 
 /** Email through SES v2 from the stage's verified sender address. */
 export class SesMailer implements Mailer {

@@ -4,14 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalMailbox } from '../../../functions/adapters/notifications/mailers.ts';
-import {
-  deliveryMessage,
-  LocalDeliveryQueue,
-  parseDeliveryMessage,
-} from '../../../functions/adapters/notifications/queues.ts';
+import { awsNotificationTransport } from '../../../functions/adapters/notifications/aws-transport.ts';
+import { LocalDeliveryQueue, LocalMailbox } from '../../../functions/adapters/notifications/local.ts';
+import { deliveryMessage, parseDeliveryMessage } from '../../../functions/adapters/notifications/queues.ts';
 import { GuardedWebhookPoster } from '../../../functions/adapters/notifications/webhook-poster.ts';
 import { DeliveryError } from '../../../functions/core/notifications/ports.ts';
+import { parseConfig } from '../../../functions/shared/config.ts';
 
 let servers: Server[] = [];
 afterEach(async () => {
@@ -146,5 +144,28 @@ describe('delivery queue messages', () => {
     expect(delivered).toEqual([1, 2]);
     expect(queue.deadLetters).toEqual([{ ref, reason: 'gone' }]);
     queue.close();
+  });
+});
+
+describe('the AWS transport', () => {
+  it('fails a send or a dead letter that lacks its setting, naming the variable, without failing at build', async () => {
+    // Prepare: a function with the delivery queue but no sender and no dead-letter queue
+    const cfg = parseConfig({
+      STAGE: 'dev',
+      MERIDIAN_MODE: 'aws',
+      TABLE_NAME: 'meridian-table',
+      AUDIT_BUCKET_NAME: 'audit-bucket',
+      USER_POOL_ID: 'us-east-1_AbCdEfGhI',
+      USER_POOL_CLIENT_ID: 'client',
+      NOTIFICATION_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
+    });
+    const ref = { tenantId: 'tabcdefghijklmnop', notificationId: 'n0000000001234567', attempt: 5 };
+    // Act
+    const transport = awsNotificationTransport(cfg);
+    const sent = transport.mailer.send(ref.tenantId, { to: 'a@b.example', subject: 's', text: 't' });
+    const parked = transport.queue.deadLetter(ref, 'gone');
+    // Assess
+    await expect(sent).rejects.toThrow(/NOTIFICATION_FROM_ADDRESS required/);
+    await expect(parked).rejects.toThrow(/NOTIFICATION_DLQ_URL required/);
   });
 });
