@@ -1044,6 +1044,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/notification-channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's notification channels (secrets are shown only at creation)
+         * @description Needs the permission `notifications:manage`.
+         */
+        get: operations["getNotificationchannels"];
+        put?: never;
+        /**
+         * Create a channel (email, slack or a signed webhook) for some events; at most 20. A webhook channel's signing secret is returned once
+         * @description Needs the permission `notifications:manage`.
+         */
+        post: operations["postNotificationchannels"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notification-channels/{channelId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a channel; its pending deliveries are refused
+         * @description Needs the permission `notifications:manage`.
+         */
+        delete: operations["deleteNotificationchannelsChannelId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Notifications sent, newest first, each with its delivery log (attempts, status codes, errors, next attempt)
+         * @description Needs the permission `notifications:manage`.
+         */
+        get: operations["getNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/{notificationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One notification with its delivery log
+         * @description Needs the permission `notifications:manage`.
+         */
+        get: operations["getNotificationsNotificationId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -2044,6 +2128,62 @@ export interface components {
             url: string;
             createdAt: string;
             createdBy: string;
+        };
+        NotificationChannelOutput: {
+            channelId: string;
+            name: string;
+            /** @enum {string} */
+            type: "email" | "slack" | "webhook";
+            events: ("approval.pending" | "execution.failed" | "execution.timed_out" | "budget.threshold")[];
+            /** @description The email address or webhook URL; for slack only the origin (the URL holds its credential) */
+            target: string;
+            /** @description ISO 8601 date-time */
+            createdAt: string;
+            createdBy: string;
+        };
+        NotificationOutput: {
+            notificationId: string;
+            /** @enum {string} */
+            event: "approval.pending" | "execution.failed" | "execution.timed_out" | "budget.threshold";
+            destination: {
+                /** @constant */
+                kind: "email";
+                to: string;
+                channelId?: string;
+            } | {
+                /** @enum {string} */
+                kind: "slack" | "webhook";
+                channelId: string;
+                target: string;
+            };
+            subject: string;
+            text: string;
+            data: {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            status: "pending" | "delivered" | "dead_letter";
+            /** @description The delivery log, oldest attempt first */
+            attempts: {
+                /** Format: int64 */
+                attempt: number;
+                /** @description ISO 8601 date-time */
+                at: string;
+                /** @enum {string} */
+                outcome: "delivered" | "failed" | "refused";
+                /**
+                 * Format: int64
+                 * @description The receiver’s HTTP status, when it answered
+                 */
+                statusCode?: number;
+                error?: string;
+            }[];
+            /** @description Pending: when the next attempt is due */
+            nextAttemptAt?: string;
+            /** @description ISO 8601 date-time */
+            createdAt: string;
+            /** @description ISO 8601 date-time */
+            updatedAt: string;
         };
     };
     responses: never;
@@ -4212,7 +4352,7 @@ export interface operations {
                         items: {
                             name: string;
                             description?: string;
-                            permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
+                            permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "notifications:manage" | "tenant:admin")[];
                             builtIn: boolean;
                             createdAt?: string;
                             updatedAt?: string;
@@ -4308,7 +4448,7 @@ export interface operations {
                 "application/json": {
                     name: string;
                     description?: string;
-                    permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
+                    permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "notifications:manage" | "tenant:admin")[];
                 };
             };
         };
@@ -4326,7 +4466,7 @@ export interface operations {
                     "application/json": {
                         name: string;
                         description?: string;
-                        permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
+                        permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "notifications:manage" | "tenant:admin")[];
                         builtIn: boolean;
                         createdAt?: string;
                         updatedAt?: string;
@@ -4447,7 +4587,7 @@ export interface operations {
                     "application/json": {
                         name: string;
                         description?: string;
-                        permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
+                        permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "notifications:manage" | "tenant:admin")[];
                         builtIn: boolean;
                         createdAt?: string;
                         updatedAt?: string;
@@ -4551,7 +4691,7 @@ export interface operations {
             content: {
                 "application/json": {
                     description?: string;
-                    permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
+                    permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "notifications:manage" | "tenant:admin")[];
                 };
             };
         };
@@ -4567,7 +4707,7 @@ export interface operations {
                     "application/json": {
                         name: string;
                         description?: string;
-                        permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
+                        permissions: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "notifications:manage" | "tenant:admin")[];
                         builtIn: boolean;
                         createdAt?: string;
                         updatedAt?: string;
@@ -4802,7 +4942,7 @@ export interface operations {
                         items: {
                             keyId: string;
                             name: string;
-                            scopes: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
+                            scopes: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "notifications:manage" | "tenant:admin")[];
                             createdBy: string;
                             createdAt: string;
                             expiresAt: string;
@@ -4903,7 +5043,7 @@ export interface operations {
             content: {
                 "application/json": {
                     name: string;
-                    scopes: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
+                    scopes: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "notifications:manage" | "tenant:admin")[];
                     /**
                      * Format: date-time
                      * @description When the key stops working; at most a year ahead. Default: 90 days from now
@@ -4926,7 +5066,7 @@ export interface operations {
                     "application/json": {
                         keyId: string;
                         name: string;
-                        scopes: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
+                        scopes: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "notifications:manage" | "tenant:admin")[];
                         createdBy: string;
                         createdAt: string;
                         expiresAt: string;
@@ -5156,7 +5296,7 @@ export interface operations {
                     "application/json": {
                         keyId: string;
                         name: string;
-                        scopes: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "tenant:admin")[];
+                        scopes: ("agents:read" | "agents:write" | "tools:read" | "tools:write" | "workflows:read" | "workflows:write" | "workflows:promote" | "executions:start" | "executions:read" | "executions:cancel" | "approvals:decide" | "secrets:write" | "secrets:use" | "users:manage" | "roles:manage" | "apikeys:manage" | "usage:read" | "budgets:manage" | "audit:read" | "notifications:manage" | "tenant:admin")[];
                         createdBy: string;
                         createdAt: string;
                         expiresAt: string;
@@ -10170,6 +10310,535 @@ export interface operations {
             /** @description Our failure; the body carries the request id and nothing internal */
             500: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getNotificationchannels: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Channels */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["NotificationChannelOutput"][];
+                        /** @description Pass as `cursor` for the next page; absent on the last */
+                        nextCursor?: string;
+                    };
+                };
+            };
+            /** @description Invalid request (problem+json naming the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credential */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission, or the tenant is suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 262144 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the stage throttle, or a tenant quota */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our failure; the body carries the request id and nothing internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (credential check, model provider) is unavailable; retry */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postNotificationchannels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    /** @enum {string} */
+                    type: "email" | "slack" | "webhook";
+                    events: ("approval.pending" | "execution.failed" | "execution.timed_out" | "budget.threshold")[];
+                    /** @description email: an address; slack and webhook: an https URL */
+                    target: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description Where the created resource (or the thing to poll) lives */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        channelId: string;
+                        name: string;
+                        /** @enum {string} */
+                        type: "email" | "slack" | "webhook";
+                        events: ("approval.pending" | "execution.failed" | "execution.timed_out" | "budget.threshold")[];
+                        /** @description The email address or webhook URL; for slack only the origin (the URL holds its credential) */
+                        target: string;
+                        /** @description ISO 8601 date-time */
+                        createdAt: string;
+                        createdBy: string;
+                        /** @description webhook: the HMAC signing secret, shown this once (Meridian-Signature) */
+                        secret?: string;
+                    };
+                };
+            };
+            /** @description Invalid request (problem+json naming the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credential */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission, or the tenant is suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The tenant has as many channels as it may */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 262144 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the stage throttle, or a tenant quota */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our failure; the body carries the request id and nothing internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (credential check, model provider) is unavailable; retry */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteNotificationchannelsChannelId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channelId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request (problem+json naming the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credential */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission, or the tenant is suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such channel */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 262144 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the stage throttle, or a tenant quota */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our failure; the body carries the request id and nothing internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (credential check, model provider) is unavailable; retry */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getNotifications: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Notifications */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["NotificationOutput"][];
+                        /** @description Pass as `cursor` for the next page; absent on the last */
+                        nextCursor?: string;
+                    };
+                };
+            };
+            /** @description Invalid request (problem+json naming the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credential */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission, or the tenant is suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 262144 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the stage throttle, or a tenant quota */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our failure; the body carries the request id and nothing internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (credential check, model provider) is unavailable; retry */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getNotificationsNotificationId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                notificationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notification */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationOutput"];
+                };
+            };
+            /** @description Invalid request (problem+json naming the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credential */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission, or the tenant is suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such notification */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 262144 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the stage throttle, or a tenant quota */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our failure; the body carries the request id and nothing internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (credential check, model provider) is unavailable; retry */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -16,6 +16,7 @@ export const FUNCTION_NAMES = [
   'approvalHandler',
   'statusHandler',
   'auditStream',
+  'notificationDelivery',
 ] as const;
 
 /** One of {@link FUNCTION_NAMES}. */
@@ -28,6 +29,7 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
  *   `auditItem`: `TENANT#<t>#AUDIT`; `rateCounterItem`: `TENANT#<t>#RATE#<slot>`; `runSlotItem`:
  *   `TENANT#<t>#RUNNING`; `tenantIndex`: GSI1 partition `TENANT#<t>#EXECS` (and the
  *   pending approvals);
+ * - `notificationItem`: partition `TENANT#<t>#NOTIFY` (a tenant's notifications and delivery logs);
  * - `tenantArtifact`: object `tenants/<t>/...` of the artifacts bucket; `tenantSecret`: secret
  *   `<SECRETS_PREFIX>/<t>/<name>`.
  * - `tenantAuditDigest`: object `digests/tenant=<t>/<seq>.json` of the audit archive bucket;
@@ -36,7 +38,8 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
  * consumer's targets are every tenant's by design (one batch holds many tenants' records):
  * `everyTenantAuditItem` (partition `TENANT#<any>#AUDIT` only), `archiveRecords` and `archiveDigest`
  * (objects `records/tenant=<any>/...` and `digests/tenant=<any>/...`), and `signingKey` (the digest
- * signing key).
+ * signing key). `notificationQueue`, `notificationDeadLetterQueue`: the delivery queues;
+ * `notificationSender`: the SES identity of the configured sender.
  */
 export type Target =
   | 'tenantItem'
@@ -45,6 +48,7 @@ export type Target =
   | 'rateCounterItem'
   | 'runSlotItem'
   | 'tenantIndex'
+  | 'notificationItem'
   | 'tenantArtifact'
   | 'tenantSecret'
   | 'tenantAuditDigest'
@@ -62,7 +66,10 @@ export type Target =
   | 'taskToken'
   | 'bedrockModel'
   | 'tenantDataRole'
-  | 'workflowRole';
+  | 'workflowRole'
+  | 'notificationQueue'
+  | 'notificationDeadLetterQueue'
+  | 'notificationSender';
 
 /** One SDK command as sent from one file. */
 export interface AwsCall {
@@ -83,6 +90,8 @@ export interface AwsCall {
 /** The functions that serve tenants: each reaches tenant data only through its tenant data role. */
 const TENANT_FACING: readonly FunctionName[] = FUNCTION_NAMES.filter((f) => f !== 'auditStream');
 const WORKFLOW: readonly FunctionName[] = ['api', 'stepRunner', 'approvalHandler', 'statusHandler'];
+/** Functions that raise notification events (functions/core/notifications/service.ts publish). */
+const PUBLISHERS: readonly FunctionName[] = WORKFLOW;
 const TENANT_PARTITIONS: readonly Target[] = ['tenantItem', 'executionItem', 'auditItem'];
 const TRANSACTION = [
   'dynamodb:ConditionCheckItem',
@@ -213,6 +222,76 @@ export const AWS_CALLS: readonly AwsCall[] = [
     via: 'tenantRole',
     functions: ['api', 'stepRunner', 'approvalHandler'],
   },
+  // Notifications: channels live in the tenant partition (table.ts and audited transactions above);
+  // notifications and their delivery logs in `TENANT#<t>#NOTIFY`.
+  {
+    file: 'functions/adapters/dynamo/table.ts',
+    command: 'GetCommand',
+    actions: ['dynamodb:GetItem'],
+    targets: ['notificationItem'],
+    via: 'tenantRole',
+    functions: ['api', 'notificationDelivery'],
+  },
+  {
+    // GET /notifications, and the offboarding sweep (deleteAllForTenant).
+    file: 'functions/adapters/dynamo/table.ts',
+    command: 'QueryCommand',
+    actions: ['dynamodb:Query'],
+    targets: ['notificationItem'],
+    via: 'tenantRole',
+    functions: ['api'],
+  },
+  {
+    // The fan-out: one pending notification per destination of an event.
+    file: 'functions/adapters/dynamo/notification-store.ts',
+    command: 'PutCommand',
+    actions: ['dynamodb:PutItem'],
+    targets: ['notificationItem'],
+    via: 'tenantRole',
+    functions: PUBLISHERS,
+  },
+  {
+    // One delivery attempt appended to the log (conditional on the attempt count).
+    file: 'functions/adapters/dynamo/notification-store.ts',
+    command: 'UpdateCommand',
+    actions: ['dynamodb:UpdateItem'],
+    targets: ['notificationItem'],
+    via: 'tenantRole',
+    functions: ['notificationDelivery'],
+  },
+  {
+    // deleteAllForTenant: the tenant offboarding job, run from the API.
+    file: 'functions/adapters/dynamo/notification-store.ts',
+    command: 'DeleteCommand',
+    actions: ['dynamodb:DeleteItem'],
+    targets: ['tenantItem', 'notificationItem'],
+    via: 'tenantRole',
+    functions: ['api'],
+  },
+  {
+    file: 'functions/adapters/notifications/queues.ts',
+    command: 'SendMessageCommand',
+    actions: ['sqs:SendMessage'],
+    targets: ['notificationQueue'],
+    via: 'functionRole',
+    functions: [...PUBLISHERS, 'notificationDelivery'],
+  },
+  {
+    file: 'functions/adapters/notifications/queues.ts',
+    command: 'SendMessageCommand',
+    actions: ['sqs:SendMessage'],
+    targets: ['notificationDeadLetterQueue'],
+    via: 'functionRole',
+    functions: ['notificationDelivery'],
+  },
+  {
+    file: 'functions/adapters/notifications/mailers.ts',
+    command: 'SendEmailCommand',
+    actions: ['ses:SendEmail'],
+    targets: ['notificationSender'],
+    via: 'functionRole',
+    functions: ['notificationDelivery'],
+  },
   {
     file: 'functions/adapters/dynamo/budget-store.ts',
     command: 'PutCommand',
@@ -222,12 +301,13 @@ export const AWS_CALLS: readonly AwsCall[] = [
     functions: ['api', 'stepRunner'],
   },
   {
+    // Roles by name: the authorizer and API, and the fan-out of a pending approval (who may decide).
     file: 'functions/adapters/dynamo/tenancy-store.ts',
     command: 'BatchGetCommand',
     actions: ['dynamodb:BatchGetItem'],
     targets: ['tenantItem'],
     via: 'tenantRole',
-    functions: ['api', 'authorizer'],
+    functions: ['api', 'authorizer', 'approvalHandler'],
   },
   // Rate limits: one counter item per tenant (or key) and time slot, raised by an atomic ADD.
   {
@@ -316,7 +396,8 @@ export const AWS_CALLS: readonly AwsCall[] = [
     actions: ['secretsmanager:GetSecretValue'],
     targets: ['tenantSecret'],
     via: 'tenantRole',
-    functions: ['api', 'stepRunner'],
+    // The delivery function reads webhook signing secrets and Slack URLs.
+    functions: ['api', 'stepRunner', 'notificationDelivery'],
   },
   // The readiness probe.
   {

@@ -121,6 +121,14 @@ export interface StageConfig {
   readonly approvalHandlerFunction: FunctionSizing;
   /** Sizing of the execution status handler (records a final status: a few table writes). */
   readonly statusHandlerFunction: FunctionSizing;
+  /** Sizing of the notification delivery function (one email or HTTPS POST per queue message). */
+  readonly notificationDeliveryFunction: FunctionSizing;
+  /**
+   * The SES-verified sender of notification emails. @default - the Cognito SES sender
+   * ({@link cognitoEmail}) if set, else none: email notifications then fail (and are dead-lettered)
+   * on AWS until one is configured.
+   */
+  readonly notificationsFromEmail?: string;
   /**
    * Cognito e-mail through SES instead of Cognito's built-in sender (low daily cap).
    * @default - Cognito's built-in sender
@@ -146,6 +154,8 @@ export interface StageOverrides {
   readonly alarmEmail?: unknown;
   /** Replaces the step runner's {@link FunctionSizing.reservedConcurrency} (its bulkhead). */
   readonly stepRunnerReservedConcurrency?: unknown;
+  /** Sets {@link StageConfig.notificationsFromEmail}. */
+  readonly notificationsFromEmail?: unknown;
   /** Sets {@link CognitoSesEmail.fromEmail}, turning on Cognito e-mail through SES. */
   readonly sesFromEmail?: unknown;
   /** Sets {@link CognitoSesEmail.sesRegion}. */
@@ -203,6 +213,7 @@ const DEFAULTS: Readonly<Record<StageName, Omit<StageConfig, 'stage'>>> = {
     stepRunnerFunction: { ...STEP_RUNNER_SIZING, reservedConcurrency: 5 },
     approvalHandlerFunction: { memoryMb: 256, timeout: Duration.seconds(30) },
     statusHandlerFunction: { memoryMb: 256, timeout: Duration.seconds(30) },
+    notificationDeliveryFunction: { memoryMb: 256, timeout: Duration.seconds(30) },
     // dev runs test workflows that fail on purpose; only a broken platform should page.
     executionFailureRateAlarmPercent: 50,
     stepFailureRateAlarmPercent: 50,
@@ -237,6 +248,7 @@ const DEFAULTS: Readonly<Record<StageName, Omit<StageConfig, 'stage'>>> = {
     stepRunnerFunction: { ...STEP_RUNNER_SIZING, reservedConcurrency: 200 },
     approvalHandlerFunction: { memoryMb: 256, timeout: Duration.seconds(30) },
     statusHandlerFunction: { memoryMb: 256, timeout: Duration.seconds(30) },
+    notificationDeliveryFunction: { memoryMb: 256, timeout: Duration.seconds(30) },
     executionFailureRateAlarmPercent: 10,
     // Steps are retried by their workflow, so a step failure rate well above the execution one is normal.
     stepFailureRateAlarmPercent: 25,
@@ -401,6 +413,12 @@ function validate(config: StageConfig, problems: string[]): void {
   checkSizing('stepRunnerFunction', config.stepRunnerFunction, 900, problems);
   checkSizing('approvalHandlerFunction', config.approvalHandlerFunction, 900, problems);
   checkSizing('statusHandlerFunction', config.statusHandlerFunction, 900, problems);
+  checkSizing('notificationDeliveryFunction', config.notificationDeliveryFunction, 900, problems);
+  if (config.notificationsFromEmail !== undefined && !EMAIL.test(config.notificationsFromEmail)) {
+    problems.push(
+      `notificationsFromEmail: received "${config.notificationsFromEmail}"; use a verified SES address like notifications@example.com`,
+    );
+  }
   for (const key of ['executionFailureRateAlarmPercent', 'stepFailureRateAlarmPercent'] as const) {
     const percent = config[key];
     if (!(percent > 0 && percent <= 100)) {
@@ -428,6 +446,8 @@ export function loadStageConfig(stage: unknown, overrides: StageOverrides = {}):
     problems,
   );
   const sesFromEmail = stringOverride('sesFromEmail', overrides.sesFromEmail, problems);
+  const notificationsFromEmail =
+    stringOverride('notificationsFromEmail', overrides.notificationsFromEmail, problems) ?? sesFromEmail;
   const sesRegion = stringOverride('sesRegion', overrides.sesRegion, problems);
   const sesVerifiedDomain = stringOverride('sesVerifiedDomain', overrides.sesVerifiedDomain, problems);
   if (!sesFromEmail && (sesRegion || sesVerifiedDomain)) {
@@ -452,6 +472,7 @@ export function loadStageConfig(stage: unknown, overrides: StageOverrides = {}):
       ? {}
       : { stepRunnerFunction: { ...base.stepRunnerFunction, reservedConcurrency: reserved } }),
     ...(alarmEmail ? { alarmEmail } : {}),
+    ...(notificationsFromEmail ? { notificationsFromEmail } : {}),
     ...(sesFromEmail && sesRegion
       ? {
           cognitoEmail: {
@@ -489,6 +510,7 @@ export function stageConfigFromContext(node: ContextReader): StageConfig {
     alarmEmail: node.tryGetContext('alarmEmail'),
     stepRunnerReservedConcurrency: node.tryGetContext('stepRunnerReservedConcurrency'),
     sesFromEmail: node.tryGetContext('sesFromEmail'),
+    notificationsFromEmail: node.tryGetContext('notificationsFromEmail'),
     sesRegion: node.tryGetContext('sesRegion'),
     sesVerifiedDomain: node.tryGetContext('sesVerifiedDomain'),
   });

@@ -7,6 +7,7 @@ import { AuditArchive } from './constructs/audit-archive.ts';
 import { AuditStream } from './constructs/audit-stream.ts';
 import { Flows } from './constructs/flows.ts';
 import { Identity } from './constructs/identity.ts';
+import { Notifications } from './constructs/notifications.ts';
 import { Storage } from './constructs/storage.ts';
 import { Telemetry } from './constructs/telemetry.ts';
 
@@ -56,6 +57,8 @@ export class MeridianStack extends Stack {
   readonly api: Api;
   /** Workflow execution: step runner, approval and status handlers, workflow role, status rule. */
   readonly flows: Flows;
+  /** Notification delivery: queue, dead-letter queue and delivery function. */
+  readonly notifications: Notifications;
   /** Alarms, alarm topic and dashboard. */
   readonly telemetry: Telemetry;
 
@@ -129,6 +132,27 @@ export class MeridianStack extends Stack {
     for (const [name, value] of Object.entries(rateLimitEnvironment(config.rateLimits))) {
       this.api.apiFunction.addEnvironment(name, value);
     }
+    this.notifications = new Notifications(this, 'Notifications', {
+      stage: config.stage,
+      table: this.storage.table,
+      auditBucket: this.auditArchive.bucket,
+      userPool: this.identity.userPool,
+      userPoolClient: this.identity.client,
+      deliveryFunction: config.notificationDeliveryFunction,
+      ...(config.notificationsFromEmail ? { fromEmail: config.notificationsFromEmail } : {}),
+      logRetention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+    });
+    // Approval pending (approval handler, promotions through the API), execution failed or timed out
+    // (status handler), budget threshold (step runner).
+    for (const fn of [
+      this.api.apiFunction,
+      this.flows.stepRunner,
+      this.flows.approvalHandler,
+      this.flows.statusHandler,
+    ]) {
+      this.notifications.bindPublisher(fn);
+    }
     this.auditStream = new AuditStream(this, 'AuditStream', {
       stage: config.stage,
       table: this.storage.table,
@@ -182,6 +206,10 @@ export class MeridianStack extends Stack {
     new CfnOutput(this, 'WorkflowLogGroupName', {
       value: this.flows.workflowLogGroup.logGroupName,
       description: 'Execution logs of every workflow state machine (errors)',
+    });
+    new CfnOutput(this, 'NotificationDeadLetterQueueUrl', {
+      value: this.notifications.deadLetterQueue.queueUrl,
+      description: 'Notifications whose delivery attempts ran out (GET /notifications shows their logs)',
     });
     new CfnOutput(this, 'StatusDeadLetterQueueUrl', {
       value: this.flows.statusDeadLetterQueue.queueUrl,

@@ -10,6 +10,8 @@ declare module 'vitest' {
     /** DynamoDB Local of the platform (table `meridian-local`), for tests that inspect or tamper with data. */
     dynamodbEndpoint: string;
     s3Endpoint: string;
+    /** The platform's state folder (the local mailbox is its `mailbox/`). */
+    stateDir: string;
     /** A file that receives everything the platform process writes (stdout and stderr). */
     platformLogFile: string;
     /** AUTH_CACHE_TTL_SECONDS of the test platform: how long a revocation takes to bite. */

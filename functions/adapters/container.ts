@@ -3,24 +3,30 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import type { ApprovalStore } from '#core/approvals/ports.ts';
 import type { ExecutionEngine } from '#core/executions/ports.ts';
 import type { ExecutionDeps } from '#core/executions/service.ts';
+import type { DeliveryRef, NotificationEvent, Notify } from '#core/notifications/model.ts';
+import type { DeliveryQueue, Mailer } from '#core/notifications/ports.ts';
+import { deliver, type NotificationDeps, notifier } from '#core/notifications/service.ts';
 import type { IdentityDirectory, SecretVault, TenancyStore } from '#core/tenancy/ports.ts';
 import type { WorkflowEngine } from '#core/versioning/engine.ts';
 import type { DefinitionStore } from '#core/versioning/ports.ts';
 import type { WorkflowDeps } from '#core/versioning/workflows.ts';
 import type { WebhookDeps } from '#core/webhooks/webhooks.ts';
 import { ConfigError, config } from '#shared/config.ts';
-import { tracer } from '#shared/observability.ts';
+import { logger, tracer } from '#shared/observability.ts';
 import { cognitoClient, dynamoDocumentClient } from './aws-clients.ts';
 import { CognitoDirectory } from './cognito-directory.ts';
 import { DynamoApprovalStore } from './dynamo/approval-store.ts';
 import { DynamoBudgetStore } from './dynamo/budget-store.ts';
 import { DynamoDefinitionStore } from './dynamo/definition-store.ts';
 import { DynamoExecutionStore } from './dynamo/execution-store.ts';
+import { DynamoNotificationStore } from './dynamo/notification-store.ts';
 import { DynamoRunSlotStore } from './dynamo/run-slot-store.ts';
 import { Table } from './dynamo/table.ts';
 import { DynamoTenancyStore } from './dynamo/tenancy-store.ts';
 import { DynamoWebhookStore } from './dynamo/webhook-store.ts';
 import { LocalEngine } from './local-engine.ts';
+import { LocalDeliveryQueue, LocalMailbox } from './notifications/local.ts';
+import { GuardedWebhookPoster } from './notifications/webhook-poster.ts';
 import { S3ArtifactStore } from './s3-artifacts.ts';
 import { LocalFileVault, SecretsManagerVault } from './secret-vault.ts';
 import { SfnEngine } from './sfn-engine.ts';
@@ -43,6 +49,10 @@ export interface Container {
   readonly executions: ExecutionDeps;
   /** Everything the webhook use cases need, in one object. */
   readonly webhooks: WebhookDeps;
+  /** Everything the notification use cases need, in one object. */
+  readonly notifications: NotificationDeps;
+  /** Raises a notification event (best effort: failures are logged, never thrown). */
+  readonly notify: Notify;
 }
 
 let localExecutionEngine: ExecutionEngine | undefined;
@@ -97,6 +107,45 @@ function engineFor(cfg: ReturnType<typeof config>): WorkflowEngine {
   });
 }
 
+/** How notifications leave the platform: a mailer and a delivery queue. */
+export interface NotificationTransport {
+  readonly mailer: Mailer;
+  readonly queue: DeliveryQueue;
+}
+
+let awsNotificationTransport: ((cfg: ReturnType<typeof config>) => NotificationTransport) | undefined;
+
+/**
+ * The functions that raise or deliver notifications register the SES and SQS transport
+ * (notifications/aws-transport.ts) before their first request; the others, the authorizer first,
+ * never bundle those clients.
+ */
+export function useAwsNotificationTransport(
+  factory: (cfg: ReturnType<typeof config>) => NotificationTransport,
+): void {
+  awsNotificationTransport = factory;
+}
+
+/** A mailbox folder and in-process timers locally; on AWS what the handler registered. */
+function notificationTransport(
+  cfg: ReturnType<typeof config>,
+  deliverLocally: (ref: DeliveryRef) => Promise<unknown>,
+): NotificationTransport {
+  if (cfg.MERIDIAN_MODE === 'local') {
+    return {
+      mailer: new LocalMailbox(join(cfg.MERIDIAN_STATE_DIR ?? '.local', 'mailbox')),
+      queue: new LocalDeliveryQueue(deliverLocally, (error, ref) =>
+        logger.error('Notification delivery failed', { error, ...ref }),
+      ),
+    };
+  }
+  if (awsNotificationTransport) return awsNotificationTransport(cfg);
+  const missing = (): never => {
+    throw new ConfigError('Invalid Meridian configuration: this function has no notification transport');
+  };
+  return { mailer: { send: missing }, queue: { enqueue: missing, deadLetter: missing } };
+}
+
 let container: Container | undefined;
 
 /** The container's adapters, built on first use (cold start) and reused. */
@@ -130,6 +179,15 @@ export function adapters(): Container {
   const store = new DynamoTenancyStore(table);
   const bucket = cfg.ARTIFACT_BUCKET_NAME;
   const artifacts = new S3ArtifactStore((tenantId) => clients.s3For(tenantId), bucket ?? '');
+  // Built below; the local queue delivers through it, and events fan out through it.
+  let notifications: NotificationDeps | undefined;
+  const theNotifications = (): NotificationDeps => {
+    if (!notifications) throw new Error('notifications used before the container was built');
+    return notifications;
+  };
+  const notify = notifier(theNotifications, (error, event: NotificationEvent) =>
+    logger.error('Notification fan-out failed', { error, event: event.type, tenantId: event.tenantId }),
+  );
   const executions: ExecutionDeps = {
     executions: new DynamoExecutionStore(table),
     definitions,
@@ -155,6 +213,16 @@ export function adapters(): Container {
     budgets: new DynamoBudgetStore(table),
     slots: new DynamoRunSlotStore(cfg.TABLE_NAME, clients),
     concurrencyCaps: cfg.MAX_RUNNING_EXECUTIONS,
+    notify,
+    now: () => new Date(),
+  };
+  notifications = {
+    store: new DynamoNotificationStore(table),
+    vault,
+    tenancy: store,
+    ...notificationTransport(cfg, (ref) => deliver(theNotifications(), ref)),
+    poster: new GuardedWebhookPoster(),
+    retryBaseMs: cfg.NOTIFICATION_RETRY_BASE_MS,
     now: () => new Date(),
   };
   container = {
@@ -177,6 +245,8 @@ export function adapters(): Container {
     },
     executions,
     webhooks: { webhooks: new DynamoWebhookStore(table), definitions, vault, executions },
+    notifications,
+    notify,
   };
   return container;
 }

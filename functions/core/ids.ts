@@ -18,7 +18,7 @@ export function randomToken(length: number): string {
  * A new opaque id: a one-letter kind prefix and 16 random characters (~82 bits). Every id has the same
  * length and no `#`, so no tenant id can be a prefix of another across the key delimiter.
  */
-export function newId(prefix: 't' | 'u' | 'k' | 'm' | 'a' | 'o' | 'w' | 'x' | 'p' | 's' | 'h'): string {
+export function newId(prefix: 't' | 'u' | 'k' | 'm' | 'a' | 'o' | 'w' | 'x' | 'p' | 's' | 'h' | 'c'): string {
   return `${prefix}${randomToken(16)}`;
 }
 

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { adapters } from '#adapters/container.ts';
+import { adapters, useAwsNotificationTransport } from '#adapters/container.ts';
 import { DynamoRateCounterStore } from '#adapters/dynamo/rate-limit-store.ts';
+import { awsNotificationTransport } from '#adapters/notifications/aws-transport.ts';
 import { RateLimiter } from '#core/governance/rate-limit.ts';
 import { config } from '#shared/config.ts';
 import { annotate, logger, metrics, tracedHandler } from '#shared/observability.ts';
@@ -10,6 +11,8 @@ import { apiRoutes } from './routes/index.ts';
 
 // Parsed at cold start: a misconfigured function fails its first request with every problem named.
 config();
+// This function raises (or delivers) notifications: SES and SQS on AWS.
+useAwsNotificationTransport(awsNotificationTransport);
 
 let limiter: RateLimiter | undefined;
 /** One limiter per container: its leases of the shared counters live as long as the container. */

@@ -1,10 +1,13 @@
-import { adapters } from '#adapters/container.ts';
+import { adapters, useAwsNotificationTransport } from '#adapters/container.ts';
+import { awsNotificationTransport } from '#adapters/notifications/aws-transport.ts';
 import { TransientError } from '#core/errors.ts';
 import { type ApprovalRequest, requestStepApproval } from '#core/executions/service.ts';
 import { config } from '#shared/config.ts';
 import { annotate, logger, tracedHandler } from '#shared/observability.ts';
 
 config();
+// This function raises (or delivers) notifications: SES and SQS on AWS.
+useAwsNotificationTransport(awsNotificationTransport);
 
 const ATTEMPTS = 4;
 

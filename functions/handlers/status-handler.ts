@@ -1,11 +1,14 @@
 import type { EventBridgeEvent } from 'aws-lambda';
-import { adapters } from '#adapters/container.ts';
+import { adapters, useAwsNotificationTransport } from '#adapters/container.ts';
+import { awsNotificationTransport } from '#adapters/notifications/aws-transport.ts';
 import { tenantOfStateMachine } from '#adapters/sfn-engine.ts';
 import { recordStatus } from '#core/executions/service.ts';
 import { config } from '#shared/config.ts';
 import { annotate, logger, metrics, tracedHandler } from '#shared/observability.ts';
 
 config();
+// This function raises (or delivers) notifications: SES and SQS on AWS.
+useAwsNotificationTransport(awsNotificationTransport);
 
 /** The `detail` of a Step Functions "Execution Status Change" event. */
 export interface ExecutionStatusDetail {

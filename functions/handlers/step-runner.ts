@@ -1,4 +1,5 @@
-import { adapters } from '#adapters/container.ts';
+import { adapters, useAwsNotificationTransport } from '#adapters/container.ts';
+import { awsNotificationTransport } from '#adapters/notifications/aws-transport.ts';
 import { providerFor } from '#adapters/providers/index.ts';
 import { toolRunner } from '#adapters/tools/index.ts';
 import type { AgentDefinition } from '#core/catalog/model.ts';
@@ -16,6 +17,8 @@ import {
 } from '#shared/observability.ts';
 
 config();
+// This function raises (or delivers) notifications: SES and SQS on AWS.
+useAwsNotificationTransport(awsNotificationTransport);
 
 let deps: StepRunnerDeps | undefined;
 
@@ -41,10 +44,12 @@ function wiring(): StepRunnerDeps {
     tools: toolRunner(),
     cost: costOf,
     budgets: c.executions.budgets,
-    onBudgetAlert: (alert) => {
+    onBudgetAlert: async (alert) => {
       // The log line names tenant and threshold; the metric stays low-cardinality for the alarm.
       logger.warn('Budget threshold reached', { ...alert });
       metrics.addMetric('BudgetThresholdReached', 'Count', 1);
+      // Queued, not delivered here: the step does not wait on any receiver.
+      await c.notify({ type: 'budget.threshold', at: new Date().toISOString(), ...alert });
     },
     onModelUsage: recordModelUsage,
     now: () => new Date(),

@@ -48,6 +48,13 @@ export interface RuntimeConfig {
   readonly AUDIT_DIGEST_INTERVAL_SECONDS: number;
   /** Days an audit record stays in the table once its digest is archived (then TTL removes it). */
   readonly AUDIT_TABLE_RETENTION_DAYS: number;
+  /** AWS only: the notification delivery queue and its dead-letter queue (SQS URLs). */
+  readonly NOTIFICATION_QUEUE_URL?: string;
+  readonly NOTIFICATION_DLQ_URL?: string;
+  /** AWS only: the SES-verified sender of notification emails. */
+  readonly NOTIFICATION_FROM_ADDRESS?: string;
+  /** Pause before a notification's second delivery attempt (ms); each later one doubles it. */
+  readonly NOTIFICATION_RETRY_BASE_MS: number;
   /** Local mode only: the state folder (encrypted secrets live under it). */
   readonly MERIDIAN_STATE_DIR?: string;
   /** Local mode only: issuer and JWKS of cognito-local (its discovery document is wrong). */
@@ -182,6 +189,10 @@ export function parseConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
       env.MERIDIAN_MODE === 'local' ? 10 : 60,
     ),
     AUDIT_TABLE_RETENTION_DAYS: r.integer('AUDIT_TABLE_RETENTION_DAYS', 1, 3650, 30),
+    NOTIFICATION_QUEUE_URL: r.optional('NOTIFICATION_QUEUE_URL', { url: true }),
+    NOTIFICATION_DLQ_URL: r.optional('NOTIFICATION_DLQ_URL', { url: true }),
+    NOTIFICATION_FROM_ADDRESS: r.optional('NOTIFICATION_FROM_ADDRESS', { minLength: 3 }),
+    NOTIFICATION_RETRY_BASE_MS: r.integer('NOTIFICATION_RETRY_BASE_MS', 10, 3_600_000, 30_000),
     MERIDIAN_STATE_DIR: r.optional('MERIDIAN_STATE_DIR'),
     LOCAL_JWT_ISSUER: r.optional('LOCAL_JWT_ISSUER', { url: true }),
     LOCAL_JWKS_URI: r.optional('LOCAL_JWKS_URI', { url: true }),

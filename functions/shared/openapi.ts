@@ -24,6 +24,7 @@ const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
   executions: 'Runs of a workflow version',
   usage: 'Usage, cost and the monthly budget',
   webhooks: 'Webhooks that start a workflow from a signed HTTP call',
+  notifications: 'Notification channels (email, Slack, signed webhooks) and the delivery log',
 };
 
 const problemSchema: JsonObject = {

@@ -14,3 +14,6 @@ export const TEST_CIRCUIT_COOLDOWN_MS = 1_500;
 
 /** The audit stream consumer's interval in tests (seconds): digests follow mutations quickly. */
 export const TEST_AUDIT_DIGEST_INTERVAL_SECONDS = 1;
+
+/** Pause before a notification's second delivery attempt (ms); later ones double it. */
+export const TEST_NOTIFICATION_RETRY_BASE_MS = 50;

@@ -86,6 +86,20 @@ describe('stage config', () => {
     );
   });
 
+  it('takes the notification sender from notificationsFromEmail, else the Cognito SES sender, and checks it', () => {
+    expect(loadStageConfig('dev').notificationsFromEmail).toBeUndefined();
+    expect(
+      loadStageConfig('dev', { notificationsFromEmail: 'notify@example.com' }).notificationsFromEmail,
+    ).toBe('notify@example.com');
+    expect(
+      loadStageConfig('dev', { sesFromEmail: 'no-reply@example.com', sesRegion: 'eu-west-1' })
+        .notificationsFromEmail,
+    ).toBe('no-reply@example.com');
+    expect(() => loadStageConfig('dev', { notificationsFromEmail: 'nope' })).toThrow(
+      /notificationsFromEmail: received "nope"/,
+    );
+  });
+
   describe('prod sign-in URLs', () => {
     it('fails a prod synth without callback or logout URLs, naming both settings', () => {
       const error = (() => {

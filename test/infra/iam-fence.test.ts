@@ -45,6 +45,8 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 const OWN = 'town1aaaaaaaaaaaa';
 // Another tenant, and one whose id extends ours (a prefix match would let `TENANT#tOwn1*` through).
 const OTHERS = ['tother2aaaaaaaaaa', `${OWN}0`];
+// The SES sender the stages are synthesized with: notification emails may come from it alone.
+const NOTIFICATIONS_FROM = 'notifications@example.com';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 
@@ -56,6 +58,7 @@ function functionOf(stack: MeridianStack, name: FunctionName): MeridianFunction 
     approvalHandler: stack.flows.approvalHandler,
     statusHandler: stack.flows.statusHandler,
     auditStream: stack.auditStream.consumer,
+    notificationDelivery: stack.notifications.deliveryFunction,
   }[name];
 }
 
@@ -115,6 +118,8 @@ function arnsOf(stack: MeridianStack, resources: Resources) {
     signingKey: arn(stack.auditStream.signingKey),
     stream: `${table}/stream/${STREAM_LABEL}`,
     stepRunner: arn(stack.flows.stepRunner.function),
+    notificationQueue: arn(stack.notifications.queue),
+    notificationDeadLetterQueue: arn(stack.notifications.deadLetterQueue),
     tenantRoles: TENANT_FUNCTIONS.map((name) => {
       const role = functionOf(stack, name).tenantDataRole;
       if (!role) throw new Error(`${name} has no tenant data role`);
@@ -153,6 +158,17 @@ function requestFor(
       return leading(arns.table, `TENANT#${tenant}#RUNNING`);
     case 'tenantIndex':
       return leading(arns.index, `TENANT#${tenant}#EXECS`);
+    case 'notificationItem':
+      return leading(arns.table, `TENANT#${tenant}#NOTIFY`);
+    case 'notificationQueue':
+      return { resource: arns.notificationQueue, context: {} };
+    case 'notificationDeadLetterQueue':
+      return { resource: arns.notificationDeadLetterQueue, context: {} };
+    case 'notificationSender':
+      return {
+        resource: `arn:aws:ses:${REGION}:${ACCOUNT}:identity/example.com`,
+        context: { 'ses:FromAddress': NOTIFICATIONS_FROM },
+      };
     case 'tenantArtifact':
       return { resource: `${arns.artifacts}/tenants/${tenant}/executions/x1/step.json`, context: {} };
     case 'tenantSecret':
@@ -222,6 +238,7 @@ const TENANT_TARGETS = new Set<Target>([
   'rateCounterItem',
   'runSlotItem',
   'tenantIndex',
+  'notificationItem',
   'tenantArtifact',
   'tenantSecret',
   'tenantAuditDigest',
@@ -316,7 +333,7 @@ describe('the audit archive prefixes', () => {
 });
 
 describe.each(['dev', 'prod'] as const)('IAM fence in %s', (stage) => {
-  const { stack, template } = synthStage(stage);
+  const { stack, template } = synthStage(stage, { notificationsFromEmail: NOTIFICATIONS_FROM });
   const resources = template.toJSON().Resources as Resources;
   const arns = arnsOf(stack, resources);
   // Each KMS key's own policy, by ARN: KMS allows nothing its key policy does not delegate to IAM.
@@ -459,6 +476,10 @@ describe.each(['dev', 'prod'] as const)('IAM fence in %s', (stage) => {
           resource: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:x`,
         },
         { action: 'lambda:UpdateFunctionCode', resource: arns.stepRunner },
+        // Email only from the configured sender (no ses:FromAddress here, so any other sender).
+        { action: 'ses:SendEmail', resource: `arn:aws:ses:${REGION}:${ACCOUNT}:identity/example.com` },
+        { action: 'sqs:PurgeQueue', resource: arns.notificationDeadLetterQueue },
+        { action: 'sqs:DeleteQueue', resource: arns.notificationQueue },
       ];
       const allowed: string[] = [];
       for (const request of dangerous) {
@@ -490,6 +511,16 @@ describe.each(['dev', 'prod'] as const)('IAM fence in %s', (stage) => {
               'dynamodb:GetRecords',
               'dynamodb:GetShardIterator',
               'dynamodb:ListStreams',
+              'sqs:GetQueueAttributes',
+              'sqs:GetQueueUrl',
+            ]
+          : []),
+        // The delivery function's SQS event source mapping receives and deletes with its role.
+        ...(name === 'notificationDelivery'
+          ? [
+              'sqs:ReceiveMessage',
+              'sqs:DeleteMessage',
+              'sqs:ChangeMessageVisibility',
               'sqs:GetQueueAttributes',
               'sqs:GetQueueUrl',
             ]

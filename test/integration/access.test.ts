@@ -110,6 +110,7 @@ const CONTRACT_PERMISSIONS = [
   'usage:read',
   'budgets:manage',
   'audit:read',
+  'notifications:manage',
   'tenant:admin',
 ] as const;
 
@@ -666,7 +667,7 @@ describe('roles', () => {
     expectProblem(del, 403, 'forbidden');
     expectProblem(putViewer, 403, 'forbidden');
     const admins = await call<RoleView>('GET', '/roles/admin', { token: admin });
-    expect(admins.body.permissions).toHaveLength(20);
+    expect(admins.body.permissions).toHaveLength(CONTRACT_PERMISSIONS.length);
   });
 
   it('custom role: create (201 + Location), read, update, delete (204, then 404)', async () => {

@@ -9,6 +9,7 @@ import {
   TEST_CIRCUIT_COOLDOWN_MS,
   TEST_CIRCUIT_FAILURE_THRESHOLD,
   TEST_MAX_WAIT_MS,
+  TEST_NOTIFICATION_RETRY_BASE_MS,
 } from '../helpers/platform-settings.ts';
 
 /**
@@ -37,6 +38,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     CIRCUIT_FAILURE_THRESHOLD: String(TEST_CIRCUIT_FAILURE_THRESHOLD),
     CIRCUIT_COOLDOWN_MS: String(TEST_CIRCUIT_COOLDOWN_MS),
     AUDIT_DIGEST_INTERVAL_SECONDS: String(TEST_AUDIT_DIGEST_INTERVAL_SECONDS),
+    // Notification retries follow each other in milliseconds, so five attempts take well under a second.
+    NOTIFICATION_RETRY_BASE_MS: String(TEST_NOTIFICATION_RETRY_BASE_MS),
   });
   const logFile = join(stateDir, 'platform-output.log');
   writeFileSync(logFile, platform.output());
@@ -48,6 +51,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('dynamodbEndpoint', platform.endpoints.dynamodb);
   project.provide('s3Endpoint', platform.endpoints.s3);
   project.provide('platformLogFile', logFile);
+  project.provide('stateDir', stateDir);
   project.provide('authCacheTtlSeconds', TEST_AUTH_CACHE_TTL_SECONDS);
   if (process.env.MERIDIAN_TEST_TIMINGS) {
     console.log(

@@ -379,6 +379,42 @@ async function promotionRequest(owner: Owner): Promise<Target> {
   };
 }
 
+/** An email notification channel; another tenant's DELETE must leave it listed. */
+async function notificationChannel(owner: Owner): Promise<Target> {
+  const made = await must<{ channelId: string }>(
+    'POST /notification-channels',
+    call('POST', '/notification-channels', {
+      token: await owner.token(),
+      body: {
+        name: uniqueName('matrix-channel'),
+        type: 'email',
+        events: ['execution.failed'],
+        target: uniqueEmail('matrix-notify'),
+      },
+    }),
+    201,
+  );
+  return {
+    path: `/notification-channels/${made.channelId}`,
+    snapshot: readFromList(owner, '/notification-channels', 'channelId', made.channelId),
+    marker: made.channelId,
+  };
+}
+
+/** A notification: the email a pending promotion sends the owner's admin (an approver). */
+async function notification(owner: Owner): Promise<Target> {
+  const approvalId = (await promotionRequest(owner)).marker ?? '';
+  const page = await must<{ items: { notificationId: string; data: { approvalId?: string } }[] }>(
+    'GET /notifications',
+    call('GET', '/notifications?limit=100', { token: await owner.token() }),
+    200,
+  );
+  const found = page.items.find((n) => n.data.approvalId === approvalId);
+  if (!found) throw new Error(`setup: no notification for approval ${approvalId}`);
+  const path = `/notifications/${found.notificationId}`;
+  return { path, snapshot: readAs(owner, path), marker: found.notificationId };
+}
+
 /** Every authenticated route of the API. Public routes (health, OpenAPI, webhooks) are not in it. */
 export const ROUTES: readonly RouteRow[] = [
   // The caller
@@ -687,6 +723,43 @@ export const ROUTES: readonly RouteRow[] = [
     path: '/executions/{executionId}/redrive',
     permission: 'executions:start',
     setup: failed,
+  },
+
+  // Notifications: channels and the notifications sent, with their delivery logs
+  {
+    method: 'GET',
+    path: '/notification-channels',
+    permission: 'notifications:manage',
+    setup: listing(notificationChannel, '/notification-channels'),
+  },
+  {
+    method: 'POST',
+    path: '/notification-channels',
+    permission: 'notifications:manage',
+    body: () => ({
+      name: uniqueName('matrix-channel'),
+      type: 'email',
+      events: ['budget.threshold'],
+      target: uniqueEmail('matrix-notify'),
+    }),
+  },
+  {
+    method: 'DELETE',
+    path: '/notification-channels/{channelId}',
+    permission: 'notifications:manage',
+    setup: notificationChannel,
+  },
+  {
+    method: 'GET',
+    path: '/notifications',
+    permission: 'notifications:manage',
+    setup: listing(notification, '/notifications'),
+  },
+  {
+    method: 'GET',
+    path: '/notifications/{notificationId}',
+    permission: 'notifications:manage',
+    setup: notification,
   },
 
   // Usage and budget: tenant-wide singletons, so another tenant's admin reads and sets its own

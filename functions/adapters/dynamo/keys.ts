@@ -113,6 +113,19 @@ export const keys = {
     sk: dimension ? `USAGE#${month}#${dimension.kind}#${dimension.id}` : `USAGE#${month}`,
   }),
   webhook: (t: string, hookId: string): Key => ({ pk: tenantPk(t), sk: `WEBHOOK#${hookId}` }),
+  notificationChannel: (t: string, channelId: string): Key => ({
+    pk: tenantPk(t),
+    sk: `NOTIFYCHANNEL#${channelId}`,
+  }),
+  /**
+   * A tenant's notifications in a partition of their own, sort key the time-ordered id: listed newest
+   * first by key, and kept apart from the tenant's main partition they would otherwise crowd.
+   */
+  notificationPartition: (t: string): string => `${tenantPk(t)}#NOTIFY`,
+  notification: (t: string, notificationId: string): Key => ({
+    pk: `${tenantPk(t)}#NOTIFY`,
+    sk: `N#${notificationId}`,
+  }),
   budget: (t: string): Key => ({ pk: tenantPk(t), sk: 'BUDGET' }),
   budgetAlert: (t: string, month: string, threshold: number): Key => ({
     pk: tenantPk(t),
@@ -138,6 +151,8 @@ export const keys = {
     team: 'TEAM#',
     role: 'ROLE#',
     apiKey: 'APIKEY#',
+    notificationChannel: 'NOTIFYCHANNEL#',
+    notification: 'N#',
     secret: 'SECRET#',
     auditRecord: 'REC#',
     head: HEAD_PREFIX,

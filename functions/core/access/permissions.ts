@@ -22,6 +22,8 @@ export const PERMISSIONS = [
   'usage:read',
   'budgets:manage',
   'audit:read',
+  /** Notification channels, and the notifications sent with their delivery logs. */
+  'notifications:manage',
   'tenant:admin',
 ] as const;
 

@@ -130,7 +130,7 @@ export async function checkBudgetAlerts(
   tenantId: string,
   month: string,
   at: string,
-  notify: (alert: BudgetAlert) => void,
+  notify: (alert: BudgetAlert) => void | Promise<void>,
   /** The month's spend when the caller already knows it (the charge's atomic ADD returned it). */
   knownSpentMicros?: number,
 ): Promise<void> {
@@ -139,7 +139,7 @@ export async function checkBudgetAlerts(
   const spentMicros = knownSpentMicros ?? (await store.monthSpend(tenantId, month));
   for (const threshold of reachedThresholds(budget, spentMicros)) {
     if (await store.claimAlert(tenantId, month, threshold, at)) {
-      notify({ tenantId, month, threshold, spentMicros, limitMicros: budget.monthlyLimitMicros });
+      await notify({ tenantId, month, threshold, spentMicros, limitMicros: budget.monthlyLimitMicros });
     }
   }
 }

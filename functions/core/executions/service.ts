@@ -3,6 +3,7 @@ import type { ApprovalStore } from '../approvals/ports.ts';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
 import type { RunSlots } from '../governance/bulkhead.ts';
 import { derivedId } from '../ids.ts';
+import type { Notify } from '../notifications/model.ts';
 import { actorsOf } from '../principal.ts';
 import { audited, type Caller } from '../tenancy/context.ts';
 import type { Page, PageRequest, Plan } from '../tenancy/model.ts';
@@ -35,6 +36,8 @@ export interface ExecutionDeps {
   readonly slots?: RunSlots;
   /** Running executions allowed per plan; without it, the defaults of the bulkhead module. */
   readonly concurrencyCaps?: Readonly<Record<Plan, number>>;
+  /** Raises notification events (approval pending, execution failed or timed out); never throws. */
+  readonly notify?: Notify;
   readonly now: () => Date;
 }
 
@@ -340,6 +343,17 @@ export async function recordStatus(
       execution,
       status === 'TIMED_OUT' ? 'expired' : 'cancelled',
     );
+  if (moved && (status === 'FAILED' || status === 'TIMED_OUT') && fields.error) {
+    await deps.notify?.({
+      type: status === 'FAILED' ? 'execution.failed' : 'execution.timed_out',
+      tenantId: change.tenantId,
+      at: change.at,
+      executionId: change.executionId,
+      workflowId: execution.workflowId,
+      error: fields.error.error,
+      cause: fields.error.cause,
+    });
+  }
   return moved;
 }
 
@@ -417,6 +431,22 @@ export async function requestStepApproval(deps: ExecutionDeps, request: Approval
     },
     { taskToken: request.taskToken },
   );
+  // Only a newly recorded approval gets here (a retried task returned the existing one above).
+  await deps.notify?.({
+    type: 'approval.pending',
+    tenantId,
+    at: now,
+    approvalId,
+    kind: 'step',
+    workflowId: approval.workflowId,
+    executionId,
+    stepId: request.stepId,
+    message: approval.message,
+    approvers: approval.approvers,
+    requestedBy: approval.requestedBy,
+    requestedFor: approval.requestedFor,
+    allowRequesterApproval: approval.allowRequesterApproval,
+  });
   return approval;
 }
 

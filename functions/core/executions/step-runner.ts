@@ -48,7 +48,7 @@ export interface StepRunnerDeps {
   readonly cost: (provider: string, model: string, usage: Usage) => { micros: number };
   readonly budgets: BudgetStore;
   /** Told of each budget threshold the month's spend newly reached (the handler logs and counts it). */
-  readonly onBudgetAlert: (alert: BudgetAlert) => void;
+  readonly onBudgetAlert: (alert: BudgetAlert) => void | Promise<void>;
   /** Told of each agent step's tokens and cost once recorded (the handler emits metrics). */
   readonly onModelUsage?: (usage: ModelUsage) => void;
   readonly now: () => Date;

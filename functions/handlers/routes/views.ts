@@ -11,6 +11,12 @@ import type { TrailVerdict } from '#core/audit/digest.ts';
 import { agentSchema, toolSchema } from '#core/catalog/model.ts';
 import { EXECUTION_STATUSES } from '#core/executions/model.ts';
 import type { ExecutionView, StepView } from '#core/executions/service.ts';
+import {
+  CHANNEL_TYPES,
+  type Channel,
+  NOTIFICATION_EVENTS,
+  type Notification,
+} from '#core/notifications/model.ts';
 import { ENVIRONMENTS } from '#core/versioning/model.ts';
 import type { WorkflowDiff } from '#core/workflows/diff.ts';
 import { workflowSchema } from '#core/workflows/model.ts';
@@ -284,6 +290,49 @@ export const auditPublicKeyView = z
   })
   .meta({ id: 'AuditPublicKey' });
 
+/** A notification channel (its signing secret or Slack URL never shows after creation). */
+export const notificationChannelView = z
+  .object({
+    channelId: z.string(),
+    name: z.string(),
+    type: z.enum(CHANNEL_TYPES),
+    events: z.array(z.enum(NOTIFICATION_EVENTS)),
+    target: z
+      .string()
+      .describe('The email address or webhook URL; for slack only the origin (the URL holds its credential)'),
+    createdAt: timestamp,
+    createdBy: z.string(),
+  })
+  .meta({ id: 'NotificationChannel' });
+
+const deliveryAttemptView = z.object({
+  attempt: z.int(),
+  at: timestamp,
+  outcome: z.enum(['delivered', 'failed', 'refused']),
+  statusCode: z.int().optional().describe('The receiver’s HTTP status, when it answered'),
+  error: z.string().optional(),
+});
+
+/** One event for one destination, with its delivery log. */
+export const notificationView = z
+  .object({
+    notificationId: z.string(),
+    event: z.enum(NOTIFICATION_EVENTS),
+    destination: z.union([
+      z.object({ kind: z.literal('email'), to: z.string(), channelId: z.string().optional() }),
+      z.object({ kind: z.enum(['slack', 'webhook']), channelId: z.string(), target: z.string() }),
+    ]),
+    subject: z.string(),
+    text: z.string(),
+    data: z.record(z.string(), z.unknown()),
+    status: z.enum(['pending', 'delivered', 'dead_letter']),
+    attempts: z.array(deliveryAttemptView).describe('The delivery log, oldest attempt first'),
+    nextAttemptAt: timestamp.optional().describe('Pending: when the next attempt is due'),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  })
+  .meta({ id: 'Notification' });
+
 // Compile-time ties between the published schemas and the core's view types: each core value must
 // be a valid instance of its schema's output type, field for field.
 type DeepReadonly<T> = T extends (infer U)[]
@@ -299,5 +348,7 @@ const ties: [
   Fits<Omit<AuditRecord, 'tenantId'> & { tenantId: string }, typeof auditRecordView>,
   Fits<TrailVerdict, typeof chainVerdictView>,
   Fits<WorkflowDiff, typeof diffView>,
-] = [true, true, true, true, true, true];
+  Fits<Channel, typeof notificationChannelView>,
+  Fits<Notification, typeof notificationView>,
+] = [true, true, true, true, true, true, true, true];
 void ties;

@@ -227,6 +227,21 @@ export const workflowRoutes: Route[] = [
     },
     handler: async ({ principal, meta, params: p, body }) => {
       const result = await requestPromotion(deps(), { principal, meta }, p.workflowId, body);
+      if (result.status === 'pending') {
+        // Queued for the approvers and subscribed channels; never fails the request.
+        const a = result.approval;
+        await adapters().notify({
+          type: 'approval.pending',
+          tenantId: principal.tenantId,
+          at: meta.now,
+          approvalId: a.approvalId,
+          kind: 'promotion',
+          workflowId: a.workflowId,
+          message: a.message,
+          requestedBy: a.requestedBy,
+          requestedFor: a.requestedFor,
+        });
+      }
       return result.status === 'applied'
         ? { status: 200, body: { status: 'applied', workflow: headView('workflow', result.workflow) } }
         : {

@@ -66,4 +66,25 @@ describe('parseConfig', () => {
     expect(missing).toThrow(/LOCAL_JWT_ISSUER: required in local mode.*LOCAL_JWKS_URI.*MERIDIAN_STATE_DIR/);
     expect(local.STEP_RUNNER_ARN).toMatch(/^arn:aws:lambda:local:/);
   });
+
+  it('reads the notification settings: a 30 s retry base by default, queue URLs as URLs', () => {
+    // Act
+    const defaults = parseConfig(AWS);
+    const set = parseConfig({
+      ...AWS,
+      NOTIFICATION_RETRY_BASE_MS: '500',
+      NOTIFICATION_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
+      NOTIFICATION_FROM_ADDRESS: 'notify@example.com',
+    });
+    const bad = () =>
+      parseConfig({ ...AWS, NOTIFICATION_RETRY_BASE_MS: '1', NOTIFICATION_DLQ_URL: 'not a url' });
+    // Assess
+    expect(defaults.NOTIFICATION_RETRY_BASE_MS).toBe(30_000);
+    expect(defaults.NOTIFICATION_QUEUE_URL).toBeUndefined();
+    expect(set).toMatchObject({
+      NOTIFICATION_RETRY_BASE_MS: 500,
+      NOTIFICATION_FROM_ADDRESS: 'notify@example.com',
+    });
+    expect(bad).toThrow(/NOTIFICATION_DLQ_URL: not a URL; NOTIFICATION_RETRY_BASE_MS: an integer from 10/);
+  });
 });

@@ -330,6 +330,7 @@ describe('built-in roles', () => {
       'usage:read',
       'budgets:manage',
       'audit:read',
+      'notifications:manage',
       'tenant:admin',
     ]);
     expect(BUILT_IN_ROLES.developer).toEqual([
