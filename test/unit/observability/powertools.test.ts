@@ -29,6 +29,8 @@ vi.mock('#adapters/container.ts', () => {
     workflow: { name: 'w', startAt: 'ask', steps: { ask: { type: 'agent', agentId: 'a1', prompt: 'hi' } } },
   };
   return {
+    // The handler registers the AWS notification transport at load; nothing is delivered here.
+    useAwsNotificationTransport: () => undefined,
     adapters: () => ({
       definitions: {
         getVersion: async (_t: string, kind: string, id: string, version: number) => ({
