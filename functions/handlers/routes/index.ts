@@ -6,6 +6,7 @@ import { definitionRoutes } from './definitions.ts';
 import { egressRoutes } from './egress.ts';
 import { executionRoutes } from './executions.ts';
 import { platformRoutes } from './platform.ts';
+import { scheduleRoutes } from './schedules.ts';
 import { secretAndAuditRoutes } from './secrets-audit.ts';
 import { tenantRoutes } from './tenants.ts';
 import { webhookRoutes } from './webhooks.ts';
@@ -43,6 +44,7 @@ export const apiRoutes: readonly Route[] = [
   ...workflowRoutes,
   ...executionRoutes,
   ...webhookRoutes,
+  ...scheduleRoutes,
   openApiRoute,
 ];
 

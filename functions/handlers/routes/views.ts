@@ -11,6 +11,7 @@ import type { TrailVerdict } from '#core/audit/digest.ts';
 import { agentSchema, toolSchema } from '#core/catalog/model.ts';
 import { EXECUTION_STATUSES } from '#core/executions/model.ts';
 import type { ExecutionView, StepView } from '#core/executions/service.ts';
+import type { Schedule } from '#core/schedules/schedules.ts';
 import { ENVIRONMENTS } from '#core/versioning/model.ts';
 import type { WorkflowDiff } from '#core/workflows/diff.ts';
 import { workflowSchema } from '#core/workflows/model.ts';
@@ -145,6 +146,23 @@ export const executionStarted = z
   })
   .meta({ id: 'ExecutionStarted' });
 
+/** A schedule, with its next fire times (as both schedulers fire them, daylight saving included). */
+export const scheduleView = z
+  .object({
+    scheduleId: z.string(),
+    workflowId: z.string(),
+    cron: z.string().describe('Five fields: minute hour day-of-month month day-of-week'),
+    timeZone: z.string().describe('IANA time zone the cron is read in'),
+    input: z.record(z.string(), z.unknown()),
+    environment,
+    enabled: z.boolean(),
+    description: z.string().optional(),
+    createdAt: timestamp,
+    createdBy: z.string(),
+    nextFireTimes: z.array(timestamp).describe('The next 3 fire times (UTC); none when disabled'),
+  })
+  .meta({ id: 'Schedule' });
+
 const usageCounters = z.object({
   executions: z.int(),
   inputTokens: z.int(),
@@ -224,7 +242,10 @@ export const auditRecordView = z
     id: z.string().describe('Time-ordered unique id (ULID)'),
     at: timestamp,
     actor: z
-      .object({ id: z.string(), type: z.enum(['user', 'apikey', 'webhook', 'platform', 'system']) })
+      .object({
+        id: z.string(),
+        type: z.enum(['user', 'apikey', 'webhook', 'schedule', 'platform', 'system']),
+      })
       .describe('An opaque id: no personal data'),
     action: z.string(),
     resourceType: z.string(),
@@ -287,5 +308,6 @@ const ties: [
   Fits<Omit<AuditRecord, 'tenantId'> & { tenantId: string }, typeof auditRecordView>,
   Fits<TrailVerdict, typeof chainVerdictView>,
   Fits<WorkflowDiff, typeof diffView>,
-] = [true, true, true, true, true, true];
+  Fits<Schedule & { nextFireTimes: string[] }, typeof scheduleView>,
+] = [true, true, true, true, true, true, true];
 void ties;
