@@ -14,3 +14,9 @@ export const TEST_CIRCUIT_COOLDOWN_MS = 1_500;
 
 /** The audit stream consumer's interval in tests (seconds): digests follow mutations quickly. */
 export const TEST_AUDIT_DIGEST_INTERVAL_SECONDS = 1;
+
+/**
+ * croner's seconds field for schedules in tests: an every-minute schedule fires every 2 seconds
+ * (the platform also delivers each firing twice, see global-setup.ts).
+ */
+export const TEST_SCHEDULE_SECONDS = '*/2';
