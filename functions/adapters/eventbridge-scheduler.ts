@@ -4,6 +4,7 @@ import {
   CreateScheduleGroupCommand,
   DeleteScheduleCommand,
   DeleteScheduleGroupCommand,
+  GetScheduleGroupCommand,
   ResourceNotFoundException,
   type SchedulerClient,
 } from '@aws-sdk/client-scheduler';
@@ -64,17 +65,24 @@ export class EventBridgeScheduler implements ScheduleTrigger {
         RetryPolicy: { MaximumEventAgeInSeconds: MAX_EVENT_AGE_SECONDS, MaximumRetryAttempts: MAX_RETRIES },
       },
     });
+    await this.ensureGroup(tenantId);
+    await this.client.send(command);
+  }
+
+  /** True when the tenant's group exists (asked first: see docs/emulators.md for moto's answers otherwise). */
+  private async groupExists(tenantId: string): Promise<boolean> {
     try {
-      await this.client.send(command);
+      await this.client.send(new GetScheduleGroupCommand({ Name: this.groupName(tenantId) }));
+      return true;
     } catch (error) {
-      // The tenant's first schedule: its group is made on demand, then the schedule again.
-      if (!(error instanceof ResourceNotFoundException)) throw error;
-      await this.ensureGroup(tenantId);
-      await this.client.send(command);
+      if (error instanceof ResourceNotFoundException) return false;
+      throw error;
     }
   }
 
+  /** The tenant's group, made on its first schedule. */
   private async ensureGroup(tenantId: string): Promise<void> {
+    if (await this.groupExists(tenantId)) return;
     try {
       await this.client.send(
         new CreateScheduleGroupCommand({
@@ -99,6 +107,7 @@ export class EventBridgeScheduler implements ScheduleTrigger {
   }
 
   async deleteAllForTenant(tenantId: string): Promise<void> {
+    if (!(await this.groupExists(tenantId))) return;
     try {
       // Deleting a group deletes its schedules (asynchronously, on AWS).
       await this.client.send(new DeleteScheduleGroupCommand({ Name: this.groupName(tenantId) }));
