@@ -7,6 +7,7 @@ import { AuditArchive } from './constructs/audit-archive.ts';
 import { AuditStream } from './constructs/audit-stream.ts';
 import { Flows } from './constructs/flows.ts';
 import { Identity } from './constructs/identity.ts';
+import { Schedules } from './constructs/schedules.ts';
 import { Storage } from './constructs/storage.ts';
 import { Telemetry } from './constructs/telemetry.ts';
 
@@ -56,6 +57,8 @@ export class MeridianStack extends Stack {
   readonly api: Api;
   /** Workflow execution: step runner, approval and status handlers, workflow role, status rule. */
   readonly flows: Flows;
+  /** Schedules: the fire function and the role EventBridge Scheduler invokes it with. */
+  readonly schedules: Schedules;
   /** Alarms, alarm topic and dashboard. */
   readonly telemetry: Telemetry;
 
@@ -126,6 +129,18 @@ export class MeridianStack extends Stack {
     });
     // The API publishes, promotes, starts and stops workflows and answers approval steps.
     this.flows.bindWorkflowControl(this.api.apiFunction);
+    this.schedules = new Schedules(this, 'Schedules', {
+      stage: config.stage,
+      table: this.storage.table,
+      auditBucket: this.auditArchive.bucket,
+      userPool: this.identity.userPool,
+      userPoolClient: this.identity.client,
+      flows: this.flows,
+      logRetention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+    });
+    // The API creates and deletes the tenants' schedules.
+    this.schedules.bindScheduleControl(this.api.apiFunction);
     for (const [name, value] of Object.entries(rateLimitEnvironment(config.rateLimits))) {
       this.api.apiFunction.addEnvironment(name, value);
     }
