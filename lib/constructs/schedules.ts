@@ -86,7 +86,8 @@ export class Schedules extends Construct {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
-      description: 'Assumed by EventBridge Scheduler to invoke the Meridian schedule fire function, only that',
+      description:
+        'Assumed by EventBridge Scheduler to invoke the Meridian schedule fire function, only that',
     });
     // The unqualified ARN only: schedules target it, and no version or alias wildcard is needed.
     this.schedulerRole.addToPolicy(
