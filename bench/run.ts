@@ -93,9 +93,24 @@ async function rateLimitsOnly(): Promise<void> {
   step(section);
 }
 
+/** `npm run bench -- --schedules`: only the local scheduler's firing jitter, kept at the end of RESULTS.md. */
+async function schedulesOnly(): Promise<void> {
+  const { BENCH_SCHEDULE_SECONDS, measureScheduleJitter, renderScheduleSection, writeScheduleSection } =
+    await import('./schedules.ts');
+  // Read by the platform when it starts its scheduler: every-minute schedules fire every 2 s.
+  process.env.MERIDIAN_LOCAL_SCHEDULE_SECONDS = BENCH_SCHEDULE_SECONDS;
+  const { withBenchPlatform } = await import('./local-session.ts');
+  step('Schedules: firing jitter of the local scheduler (1 and 5 schedules, every 2 s)…');
+  const levels = await withBenchPlatform((bench) => measureScheduleJitter(bench));
+  const section = renderScheduleSection(levels, new Date().toISOString());
+  await writeScheduleSection(RESULTS_PATH, section);
+  step(section);
+}
+
 async function main(): Promise<void> {
   if (process.argv.includes('--regex')) return regexOnly();
   if (process.argv.includes('--rate-limits')) return rateLimitsOnly();
+  if (process.argv.includes('--schedules')) return schedulesOnly();
   const started = performance.now();
   const date = new Date().toISOString();
   const loadAverage = loadavg()
