@@ -93,9 +93,44 @@ async function rateLimitsOnly(): Promise<void> {
   step(section);
 }
 
+/** `npm run bench -- --schedules`: only the local scheduler's firing jitter, kept at the end of RESULTS.md. */
+async function schedulesOnly(): Promise<void> {
+  const { BENCH_SCHEDULE_SECONDS, measureScheduleJitter, renderScheduleSection, writeScheduleSection } =
+    await import('./schedules.ts');
+  const { startPlatformProcess } = await import('../test/helpers/platform-process.ts');
+  const { passwordLogin } = await import('../bin/local/auth.ts');
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  step('Schedules: firing jitter of the local scheduler (1 and 3 schedules, every 2 s)…');
+  const stateDir = await mkdtemp(join(tmpdir(), 'meridian-bench-schedules-'));
+  // Its own process, so the bench's HTTP client does not share the scheduler's event loop; every-minute
+  // schedules fire every 2 s there.
+  const platform = await startPlatformProcess(stateDir, {
+    MERIDIAN_LOCAL_SCHEDULE_SECONDS: BENCH_SCHEDULE_SECONDS,
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+  });
+  try {
+    const admin = platform.demo.users.find((u) => u.roles.includes('admin'));
+    if (!admin) throw new Error('demo.json has no tenant admin');
+    const tokens = await passwordLogin(platform.demo.cognito, admin.username, admin.password);
+    const levels = await measureScheduleJitter({
+      apiUrl: platform.apiUrl,
+      tenantId: platform.demo.tenant.tenantId,
+      headers: { authorization: `Bearer ${tokens.accessToken}` },
+    });
+    const section = renderScheduleSection(levels, new Date().toISOString());
+    await writeScheduleSection(RESULTS_PATH, section);
+    step(section);
+  } finally {
+    await platform.stop();
+    await rm(stateDir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   if (process.argv.includes('--regex')) return regexOnly();
   if (process.argv.includes('--rate-limits')) return rateLimitsOnly();
+  if (process.argv.includes('--schedules')) return schedulesOnly();
   const started = performance.now();
   const date = new Date().toISOString();
   const loadAverage = loadavg()

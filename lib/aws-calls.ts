@@ -17,6 +17,7 @@ export const FUNCTION_NAMES = [
   'statusHandler',
   'auditStream',
   'notificationDelivery',
+  'scheduleFire',
 ] as const;
 
 /** One of {@link FUNCTION_NAMES}. */
@@ -34,6 +35,9 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
  *   `<SECRETS_PREFIX>/<t>/<name>`.
  * - `tenantAuditDigest`: object `digests/tenant=<t>/<seq>.json` of the audit archive bucket;
  *   `tenantAuditDigestListing`: listing that bucket with prefix `digests/tenant=<t>/`.
+ * `scheduleGroup` and `schedule`: a tenant's EventBridge Scheduler group `meridian-<stage>-<t>` and a
+ * schedule in it (fenced by name prefix, like state machines); `schedulerRole`: the role schedules
+ * invoke the fire function with.
  * Platform targets name their keys: `platformItem:<pk>`, `platformIndex:<gsi1pk>`. The audit stream
  * consumer's targets are every tenant's by design (one batch holds many tenants' records):
  * `everyTenantAuditItem` (partition `TENANT#<any>#AUDIT` only), `archiveRecords` and `archiveDigest`
@@ -69,7 +73,10 @@ export type Target =
   | 'workflowRole'
   | 'notificationQueue'
   | 'notificationDeadLetterQueue'
-  | 'notificationSender';
+  | 'notificationSender'
+  | 'scheduleGroup'
+  | 'schedule'
+  | 'schedulerRole';
 
 /** One SDK command as sent from one file. */
 export interface AwsCall {
@@ -89,9 +96,15 @@ export interface AwsCall {
 
 /** The functions that serve tenants: each reaches tenant data only through its tenant data role. */
 const TENANT_FACING: readonly FunctionName[] = FUNCTION_NAMES.filter((f) => f !== 'auditStream');
-const WORKFLOW: readonly FunctionName[] = ['api', 'stepRunner', 'approvalHandler', 'statusHandler'];
 /** Functions that raise notification events (functions/core/notifications/service.ts publish). */
-const PUBLISHERS: readonly FunctionName[] = WORKFLOW;
+const PUBLISHERS: readonly FunctionName[] = ['api', 'stepRunner', 'approvalHandler', 'statusHandler'];
+const WORKFLOW: readonly FunctionName[] = [
+  'api',
+  'stepRunner',
+  'approvalHandler',
+  'statusHandler',
+  'scheduleFire',
+];
 const TENANT_PARTITIONS: readonly Target[] = ['tenantItem', 'executionItem', 'auditItem'];
 const TRANSACTION = [
   'dynamodb:ConditionCheckItem',
@@ -205,12 +218,13 @@ export const AWS_CALLS: readonly AwsCall[] = [
   },
   {
     // The start path's reads in one round trip: workflow head, tenant, budget, prior execution, user.
+    // The schedule fire function starts executions too.
     file: 'functions/adapters/dynamo/execution-store.ts',
     command: 'BatchGetCommand',
     actions: ['dynamodb:BatchGetItem'],
     targets: ['tenantItem', 'executionItem'],
     via: 'tenantRole',
-    functions: ['api'],
+    functions: ['api', 'scheduleFire'],
   },
   {
     // A finished step's record (finishStep): the step runner, and the API and approval handler
@@ -322,9 +336,9 @@ export const AWS_CALLS: readonly AwsCall[] = [
   // the execution ends (status handler) or is cancelled.
   ...(
     [
-      ['PutCommand', 'dynamodb:PutItem', ['api']],
-      ['QueryCommand', 'dynamodb:Query', ['api']],
-      ['DeleteCommand', 'dynamodb:DeleteItem', ['api', 'statusHandler']],
+      ['PutCommand', 'dynamodb:PutItem', ['api', 'scheduleFire']],
+      ['QueryCommand', 'dynamodb:Query', ['api', 'scheduleFire']],
+      ['DeleteCommand', 'dynamodb:DeleteItem', ['api', 'statusHandler', 'scheduleFire']],
     ] as const
   ).map(
     ([command, action, functions]): AwsCall => ({
@@ -509,8 +523,59 @@ export const AWS_CALLS: readonly AwsCall[] = [
     actions: ['states:StartExecution'],
     targets: ['stateMachine'],
     via: 'functionRole',
+    functions: ['api', 'scheduleFire'],
+  },
+  // Schedules: one EventBridge Scheduler schedule per Meridian schedule, in a group per tenant.
+  {
+    file: 'functions/adapters/eventbridge-scheduler.ts',
+    command: 'CreateScheduleCommand',
+    actions: ['scheduler:CreateSchedule'],
+    targets: ['schedule'],
+    via: 'functionRole',
     functions: ['api'],
   },
+  {
+    // The schedule invokes the fire function as the scheduler role: passing it is authorized separately.
+    file: 'functions/adapters/eventbridge-scheduler.ts',
+    command: 'CreateScheduleCommand',
+    actions: ['iam:PassRole'],
+    targets: ['schedulerRole'],
+    via: 'functionRole',
+    functions: ['api'],
+  },
+  {
+    file: 'functions/adapters/eventbridge-scheduler.ts',
+    command: 'DeleteScheduleCommand',
+    actions: ['scheduler:DeleteSchedule'],
+    targets: ['schedule'],
+    via: 'functionRole',
+    functions: ['api'],
+  },
+  {
+    // Created with a TenantId tag, which Scheduler also authorizes as TagResource.
+    file: 'functions/adapters/eventbridge-scheduler.ts',
+    command: 'CreateScheduleGroupCommand',
+    actions: ['scheduler:CreateScheduleGroup', 'scheduler:TagResource'],
+    targets: ['scheduleGroup'],
+    via: 'functionRole',
+    functions: ['api'],
+  },
+  ...(
+    [
+      ['GetScheduleGroupCommand', 'scheduler:GetScheduleGroup'],
+      // Offboarding a tenant (deleteAllForTenant): its group, with every schedule in it.
+      ['DeleteScheduleGroupCommand', 'scheduler:DeleteScheduleGroup'],
+    ] as const
+  ).map(
+    ([command, action]): AwsCall => ({
+      file: 'functions/adapters/eventbridge-scheduler.ts',
+      command,
+      actions: [action],
+      targets: ['scheduleGroup'],
+      via: 'functionRole',
+      functions: ['api'],
+    }),
+  ),
   {
     file: 'functions/adapters/sfn-executions.ts',
     command: 'StopExecutionCommand',

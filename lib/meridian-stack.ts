@@ -8,6 +8,7 @@ import { AuditStream } from './constructs/audit-stream.ts';
 import { Flows } from './constructs/flows.ts';
 import { Identity } from './constructs/identity.ts';
 import { Notifications } from './constructs/notifications.ts';
+import { Schedules } from './constructs/schedules.ts';
 import { Storage } from './constructs/storage.ts';
 import { Telemetry } from './constructs/telemetry.ts';
 
@@ -59,6 +60,8 @@ export class MeridianStack extends Stack {
   readonly flows: Flows;
   /** Notification delivery: queue, dead-letter queue and delivery function. */
   readonly notifications: Notifications;
+  /** Schedules: the fire function and the role EventBridge Scheduler invokes it with. */
+  readonly schedules: Schedules;
   /** Alarms, alarm topic and dashboard. */
   readonly telemetry: Telemetry;
 
@@ -129,6 +132,18 @@ export class MeridianStack extends Stack {
     });
     // The API publishes, promotes, starts and stops workflows and answers approval steps.
     this.flows.bindWorkflowControl(this.api.apiFunction);
+    this.schedules = new Schedules(this, 'Schedules', {
+      stage: config.stage,
+      table: this.storage.table,
+      auditBucket: this.auditArchive.bucket,
+      userPool: this.identity.userPool,
+      userPoolClient: this.identity.client,
+      flows: this.flows,
+      logRetention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+    });
+    // The API creates and deletes the tenants' schedules.
+    this.schedules.bindScheduleControl(this.api.apiFunction);
     for (const [name, value] of Object.entries(rateLimitEnvironment(config.rateLimits))) {
       this.api.apiFunction.addEnvironment(name, value);
     }

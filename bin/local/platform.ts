@@ -11,6 +11,7 @@ import { checkJava } from './java.ts';
 import { claimPorts, PORT_DEFAULTS, portFromEnv } from './ports.ts';
 import { startWatchdog } from './process.ts';
 import { ensureBuckets, startS3 } from './s3.ts';
+import { startLocalScheduler } from './scheduler.ts';
 import { startApiServer } from './server.ts';
 import { type DemoInfo, loadState, saveState, statePaths } from './state.ts';
 
@@ -186,6 +187,15 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       ...(quiet ? {} : { log }),
     });
     cleanups.push(() => runtime.close());
+    // Schedules fire through the same fire function as on AWS; the test harness speeds them up.
+    const deliveries = process.env.MERIDIAN_LOCAL_SCHEDULE_DELIVERIES;
+    const scheduler = await startLocalScheduler({
+      tableName: env.owned.TABLE_NAME ?? '',
+      seconds: process.env.MERIDIAN_LOCAL_SCHEDULE_SECONDS,
+      ...(deliveries ? { deliveries: Number(deliveries) } : {}),
+      log,
+    });
+    cleanups.push(async () => scheduler.stop());
     // The table's stream → the audit stream consumer, as DynamoDB Streams → Lambda on AWS.
     const { handler: auditConsumer } = await import('../../functions/handlers/audit-stream.ts');
     const auditStream = await startAuditStream({

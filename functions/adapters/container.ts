@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { ApprovalStore } from '#core/approvals/ports.ts';
 import type { ExecutionEngine } from '#core/executions/ports.ts';
@@ -6,6 +7,7 @@ import type { ExecutionDeps } from '#core/executions/service.ts';
 import type { DeliveryRef, NotificationEvent, Notify } from '#core/notifications/model.ts';
 import type { DeliveryQueue, Mailer } from '#core/notifications/ports.ts';
 import { deliver, type NotificationDeps, notifier } from '#core/notifications/service.ts';
+import type { ScheduleDeps, ScheduleTrigger } from '#core/schedules/schedules.ts';
 import type { IdentityDirectory, SecretVault, TenancyStore } from '#core/tenancy/ports.ts';
 import type { WorkflowEngine } from '#core/versioning/engine.ts';
 import type { DefinitionStore } from '#core/versioning/ports.ts';
@@ -21,9 +23,11 @@ import { DynamoDefinitionStore } from './dynamo/definition-store.ts';
 import { DynamoExecutionStore } from './dynamo/execution-store.ts';
 import { DynamoNotificationStore } from './dynamo/notification-store.ts';
 import { DynamoRunSlotStore } from './dynamo/run-slot-store.ts';
+import { DynamoScheduleStore } from './dynamo/schedule-store.ts';
 import { Table } from './dynamo/table.ts';
 import { DynamoTenancyStore } from './dynamo/tenancy-store.ts';
 import { DynamoWebhookStore } from './dynamo/webhook-store.ts';
+import { EventBridgeScheduler } from './eventbridge-scheduler.ts';
 import { LocalEngine } from './local-engine.ts';
 import { LocalDeliveryQueue, LocalMailbox } from './notifications/local.ts';
 import { GuardedWebhookPoster } from './notifications/webhook-poster.ts';
@@ -53,6 +57,8 @@ export interface Container {
   readonly notifications: NotificationDeps;
   /** Raises a notification event (best effort: failures are logged, never thrown). */
   readonly notify: Notify;
+  /** Everything the schedule use cases need, in one object. */
+  readonly schedules: ScheduleDeps;
 }
 
 let localExecutionEngine: ExecutionEngine | undefined;
@@ -71,6 +77,39 @@ function executionEngineFor(cfg: ReturnType<typeof config>): ExecutionEngine {
   if (!localExecutionEngine)
     throw new ConfigError('Invalid Meridian configuration: no local execution engine registered');
   return localExecutionEngine;
+}
+
+let localScheduleTrigger: ScheduleTrigger | undefined;
+
+/**
+ * The local platform registers its in-process scheduler (croner) here before it serves requests; on
+ * AWS schedules are EventBridge Scheduler schedules.
+ */
+export function useLocalScheduleTrigger(trigger: ScheduleTrigger): void {
+  localScheduleTrigger = trigger;
+}
+
+function scheduleTriggerFor(cfg: ReturnType<typeof config>): ScheduleTrigger {
+  if (cfg.MERIDIAN_MODE === 'local') {
+    if (!localScheduleTrigger)
+      throw new ConfigError('Invalid Meridian configuration: no local scheduler registered');
+    return localScheduleTrigger;
+  }
+  const needed = {
+    SCHEDULE_GROUP_PREFIX: cfg.SCHEDULE_GROUP_PREFIX,
+    SCHEDULE_FIRE_ARN: cfg.SCHEDULE_FIRE_ARN,
+    SCHEDULER_ROLE_ARN: cfg.SCHEDULER_ROLE_ARN,
+  };
+  const missing = Object.entries(needed)
+    .filter(([, v]) => !v)
+    .map(([k]) => k);
+  if (missing.length > 0)
+    throw new ConfigError(`Invalid Meridian configuration: ${missing.join(', ')} required for schedules`);
+  return new EventBridgeScheduler(tracer.captureAWSv3Client(new SchedulerClient({})), {
+    groupPrefix: String(cfg.SCHEDULE_GROUP_PREFIX),
+    targetArn: String(cfg.SCHEDULE_FIRE_ARN),
+    roleArn: String(cfg.SCHEDULER_ROLE_ARN),
+  });
 }
 
 /** Reads settings only workflow features need, failing with every missing name at once. */
@@ -176,6 +215,11 @@ export function adapters(): Container {
     executionEngine ??= executionEngineFor(cfg);
     return executionEngine;
   };
+  let trigger: ScheduleTrigger | undefined;
+  const theTrigger = (): ScheduleTrigger => {
+    trigger ??= scheduleTriggerFor(cfg);
+    return trigger;
+  };
   const store = new DynamoTenancyStore(table);
   const bucket = cfg.ARTIFACT_BUCKET_NAME;
   const artifacts = new S3ArtifactStore((tenantId) => clients.s3For(tenantId), bucket ?? '');
@@ -247,6 +291,17 @@ export function adapters(): Container {
     webhooks: { webhooks: new DynamoWebhookStore(table), definitions, vault, executions },
     notifications,
     notify,
+    schedules: {
+      schedules: new DynamoScheduleStore(table),
+      definitions,
+      executions,
+      // Built on first use: functions that never touch schedules need none of their settings.
+      trigger: {
+        register: (tenantId, schedule) => theTrigger().register(tenantId, schedule),
+        unregister: (tenantId, scheduleId) => theTrigger().unregister(tenantId, scheduleId),
+        deleteAllForTenant: (tenantId) => theTrigger().deleteAllForTenant(tenantId),
+      },
+    },
   };
   return container;
 }

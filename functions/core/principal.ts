@@ -9,8 +9,8 @@ export interface TenantPrincipal {
   readonly tenantId: string;
   /** User sub or API key id. */
   readonly principalId: string;
-  /** `webhook`: a signed call to `/hooks/{webhookId}`, acting for the webhook's tenant. */
-  readonly principalType: 'user' | 'apikey' | 'webhook';
+  /** `webhook`: a signed call to `/hooks/{webhookId}`; `schedule`: a schedule's firing; each acting for its tenant. */
+  readonly principalType: 'user' | 'apikey' | 'webhook' | 'schedule';
   readonly roles: readonly string[];
   readonly permissions: ReadonlySet<Permission>;
   readonly email?: string;

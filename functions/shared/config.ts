@@ -33,6 +33,13 @@ export interface RuntimeConfig {
   /** AWS only: the role workflow state machines run as, and their log group. */
   readonly WORKFLOW_ROLE_ARN?: string;
   readonly WORKFLOW_LOG_GROUP_ARN?: string;
+  /**
+   * AWS only: schedules. Prefix of the per-tenant schedule groups (`meridian-<stage>`), the function a
+   * firing invokes, and the role EventBridge Scheduler assumes to invoke it.
+   */
+  readonly SCHEDULE_GROUP_PREFIX?: string;
+  readonly SCHEDULE_FIRE_ARN?: string;
+  readonly SCHEDULER_ROLE_ARN?: string;
   /** Provider circuit breakers: consecutive retryable failures that open one, and its cool-down. */
   readonly CIRCUIT_FAILURE_THRESHOLD: number;
   readonly CIRCUIT_COOLDOWN_MS: number;
@@ -172,6 +179,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
     APPROVAL_HANDLER_ARN: r.optional('APPROVAL_HANDLER_ARN', arn),
     WORKFLOW_ROLE_ARN: r.optional('WORKFLOW_ROLE_ARN', arn),
     WORKFLOW_LOG_GROUP_ARN: r.optional('WORKFLOW_LOG_GROUP_ARN', arn),
+    SCHEDULE_GROUP_PREFIX: r.optional('SCHEDULE_GROUP_PREFIX'),
+    SCHEDULE_FIRE_ARN: r.optional('SCHEDULE_FIRE_ARN', arn),
+    SCHEDULER_ROLE_ARN: r.optional('SCHEDULER_ROLE_ARN', arn),
     CIRCUIT_FAILURE_THRESHOLD: r.integer('CIRCUIT_FAILURE_THRESHOLD', 1, 100, 5),
     CIRCUIT_COOLDOWN_MS: r.integer('CIRCUIT_COOLDOWN_MS', 100, 3_600_000, 30_000),
     AUTH_CACHE_TTL_SECONDS: r.integer('AUTH_CACHE_TTL_SECONDS', 0, 300, 30),

@@ -25,6 +25,7 @@ const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
   usage: 'Usage, cost and the monthly budget',
   webhooks: 'Webhooks that start a workflow from a signed HTTP call',
   notifications: 'Notification channels (email, Slack, signed webhooks) and the delivery log',
+  schedules: 'Schedules that start a workflow on a cron in an IANA time zone',
 };
 
 const problemSchema: JsonObject = {

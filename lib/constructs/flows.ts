@@ -287,6 +287,33 @@ export class Flows extends Construct implements WorkflowMonitoring {
   }
 
   /**
+   * Lets `fn` (the schedule fire function) start executions of this stage's tenant state machines,
+   * and nothing else of Step Functions: the same statement as the API's StartExecution.
+   */
+  bindExecutionStart(fn: MeridianFunction): this {
+    const machines = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: `${this.stateMachinePrefix}-*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'StartTenantExecutions',
+        actions: ['states:StartExecution'],
+        resources: [machines],
+        conditions: { Null: { [`aws:ResourceTag/${TENANT_TAG}`]: 'false' } },
+      }),
+    );
+    acknowledgeWildcardResource(
+      fn.role,
+      machines,
+      `State machines are created at run time, one per tenant workflow, named "${this.stateMachinePrefix}-<tenant>-<workflow>"; starting one requires it to carry the TenantId tag.`,
+    );
+    return this;
+  }
+
+  /**
    * Lets `fn` (the API function) manage and run this stage's workflow state machines, and sets the
    * settings it compiles into them: `STATE_MACHINE_PREFIX`, `STEP_RUNNER_ARN`, `APPROVAL_HANDLER_ARN`,
    * `WORKFLOW_ROLE_ARN` and `WORKFLOW_LOG_GROUP_ARN`.

@@ -17,3 +17,8 @@ export const TEST_AUDIT_DIGEST_INTERVAL_SECONDS = 1;
 
 /** Pause before a notification's second delivery attempt (ms); later ones double it. */
 export const TEST_NOTIFICATION_RETRY_BASE_MS = 50;
+/**
+ * croner's seconds field for schedules in tests: an every-minute schedule fires every 2 seconds
+ * (the platform also delivers each firing twice, see global-setup.ts).
+ */
+export const TEST_SCHEDULE_SECONDS = '*/2';

@@ -221,7 +221,7 @@ describe.each(['dev', 'prod'] as const)('API Step Functions permissions in %s', 
     });
   });
 
-  it('passes only the workflow role, and only to Step Functions', () => {
+  it('passes only the workflow role, to Step Functions, and the scheduler role, to Scheduler', () => {
     const passRole = statements.filter((candidate) => actionsOf(candidate).includes('iam:PassRole'));
     expect(passRole).toEqual([
       {
@@ -230,6 +230,13 @@ describe.each(['dev', 'prod'] as const)('API Step Functions permissions in %s', 
         Action: 'iam:PassRole',
         Resource: { 'Fn::GetAtt': [logicalId(stack, stack.flows.workflowRole), 'Arn'] },
         Condition: { StringEquals: { 'iam:PassedToService': 'states.amazonaws.com' } },
+      },
+      {
+        Sid: 'PassSchedulerRole',
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: { 'Fn::GetAtt': [logicalId(stack, stack.schedules.schedulerRole), 'Arn'] },
+        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
       },
     ]);
   });

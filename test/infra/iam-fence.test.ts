@@ -59,6 +59,7 @@ function functionOf(stack: MeridianStack, name: FunctionName): MeridianFunction 
     statusHandler: stack.flows.statusHandler,
     auditStream: stack.auditStream.consumer,
     notificationDelivery: stack.notifications.deliveryFunction,
+    scheduleFire: stack.schedules.fire,
   }[name];
 }
 
@@ -112,6 +113,7 @@ function arnsOf(stack: MeridianStack, resources: Resources) {
     auditBucket: arn(stack.auditArchive.bucket),
     userPool: arn(stack.identity.userPool),
     workflowRole: arn(stack.flows.workflowRole),
+    schedulerRole: arn(stack.schedules.schedulerRole),
     tableKey: arn(stack.storage.tableKey),
     artifactsKey: arn(stack.storage.artifactsKey),
     auditKey: arn(stack.auditArchive.key),
@@ -226,6 +228,21 @@ function requestFor(
     }
     case 'workflowRole':
       return { resource: arns.workflowRole, context: { 'iam:PassedToService': 'states.amazonaws.com' } };
+    case 'scheduleGroup':
+      return {
+        resource: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule-group/meridian-${stage}-${tenant}`,
+        context: { 'aws:RequestTag/TenantId': tenant, 'aws:TagKeys': ['TenantId'] },
+      };
+    case 'schedule':
+      return {
+        resource: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/meridian-${stage}-${tenant}/s1aaaaaaaaaaaaaaa`,
+        context: {},
+      };
+    case 'schedulerRole':
+      return {
+        resource: arns.schedulerRole,
+        context: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
+      };
   }
   throw new Error(`Unknown target ${target}`);
 }
@@ -432,6 +449,15 @@ describe.each(['dev', 'prod'] as const)('IAM fence in %s', (stage) => {
         { action: 'iam:PutRolePolicy', resource: arns.workflowRole },
         { action: 'iam:AttachRolePolicy', resource: arns.workflowRole },
         { action: 'iam:PassRole', resource: `arn:aws:iam::${ACCOUNT}:role/Admin` },
+        // Schedules only in this stage's tenant groups; no other stage's or account-wide group.
+        {
+          action: 'scheduler:CreateSchedule',
+          resource: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/default/x`,
+        },
+        {
+          action: 'scheduler:DeleteScheduleGroup',
+          resource: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule-group/other-${OWN}`,
+        },
         // Keys are used only through their service (kms:ViaService); direct use, or keys not bound, never.
         // The stream consumer's one exception (reading the encrypted stream) is checked below.
         ...(name === 'auditStream' ? [] : [{ action: 'kms:Decrypt', resource: arns.tableKey }]),

@@ -10,6 +10,7 @@ import {
   TEST_CIRCUIT_FAILURE_THRESHOLD,
   TEST_MAX_WAIT_MS,
   TEST_NOTIFICATION_RETRY_BASE_MS,
+  TEST_SCHEDULE_SECONDS,
 } from '../helpers/platform-settings.ts';
 
 /**
@@ -40,6 +41,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     AUDIT_DIGEST_INTERVAL_SECONDS: String(TEST_AUDIT_DIGEST_INTERVAL_SECONDS),
     // Notification retries follow each other in milliseconds, so five attempts take well under a second.
     NOTIFICATION_RETRY_BASE_MS: String(TEST_NOTIFICATION_RETRY_BASE_MS),
+    // Schedules fire on croner's seconds field every 2 s instead of once a minute, and each firing
+    // is delivered twice (EventBridge delivers at least once), so tests see firings and their
+    // idempotency in seconds.
+    MERIDIAN_LOCAL_SCHEDULE_SECONDS: TEST_SCHEDULE_SECONDS,
+    MERIDIAN_LOCAL_SCHEDULE_DELIVERIES: '2',
   });
   const logFile = join(stateDir, 'platform-output.log');
   writeFileSync(logFile, platform.output());

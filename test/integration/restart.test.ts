@@ -323,6 +323,51 @@ describe('npm start (bin/local.ts)', () => {
     await stopWithCtrlC(second.run);
   });
 
+  it('a restart loads the schedules from the table, and they fire again', async () => {
+    // Arrange: a schedule made on the first start (every-minute schedules fire every 2 s here)
+    const env = { MERIDIAN_LOCAL_SCHEDULE_SECONDS: '*/2' };
+    const dir = await stateDir();
+    const first = await start(dir, env);
+    const demo = await readJsonFile<DemoInfo>(join(dir, 'demo.json'));
+    const admin = demo.users.find((user) => user.roles.includes('admin'));
+    if (!admin) throw new Error('no demo admin');
+    const token = (await passwordLogin(demo.cognito, admin.username, admin.password)).accessToken;
+    const workflow = await sendJson('POST', `${first.apiUrl}/workflows`, token, {
+      name: `restart-schedule-${Date.now()}`,
+      startAt: 'done',
+      steps: { done: { type: 'succeed' } },
+    });
+    const workflowId = String(workflow.body.workflowId);
+    await sendJson('POST', `${first.apiUrl}/workflows/${workflowId}/promotions`, token, {
+      version: 1,
+      environment: 'dev',
+    });
+    const made = await sendJson('POST', `${first.apiUrl}/workflows/${workflowId}/schedules`, token, {
+      cron: '* * * * *',
+      environment: 'dev',
+    });
+    expect(made.status).toBe(201);
+    await stopWithCtrlC(first.run);
+    // Act
+    const second = await start(dir, env);
+    const restartedAt = Date.now();
+    const demoAgain = await readJsonFile<DemoInfo>(join(dir, 'demo.json'));
+    const fresh = (await passwordLogin(demoAgain.cognito, admin.username, admin.password)).accessToken;
+    let fired: { startedAt: string; startedBy: string }[] = [];
+    for (let i = 0; i < 60 && fired.length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const page = await getJson(`${second.apiUrl}/executions?workflowId=${workflowId}`, fresh);
+      fired = (page.body as { items: { startedAt: string; startedBy: string }[] }).items.filter(
+        (e) => Date.parse(e.startedAt) >= restartedAt,
+      );
+    }
+    // Assess
+    expect(second.run.output()).toContain('1 schedule(s) loaded');
+    expect(fired.length).toBeGreaterThan(0);
+    expect(fired[0]?.startedBy).toBe(made.body.scheduleId);
+    await stopWithCtrlC(second.run);
+  });
+
   it('SIGKILL of the platform process still stops every emulator (watchdog)', async () => {
     const dir = await stateDir();
     const { run } = await start(dir);

@@ -306,6 +306,33 @@ async function webhook(owner: Owner): Promise<Target> {
   return { path: `/webhooks/${made.webhookId}`, marker: made.webhookId };
 }
 
+/**
+ * A yearly schedule (it never fires during the run) of a new workflow of the tenant: a workflow may
+ * have only 10 schedules, and the matrix makes more than that.
+ */
+async function scheduled(owner: Owner): Promise<{ workflowId: string; scheduleId: string }> {
+  const workflowId = (await workflow(owner)).id;
+  const made = await must<{ scheduleId: string }>(
+    'POST schedules',
+    call('POST', `/workflows/${workflowId}/schedules`, {
+      token: await owner.token(),
+      body: { cron: '0 0 1 1 *', environment: 'dev' },
+    }),
+    201,
+  );
+  return { workflowId, scheduleId: made.scheduleId };
+}
+
+/** A schedule; another tenant's DELETE must leave it listed. */
+async function schedule(owner: Owner): Promise<Target> {
+  const { workflowId, scheduleId } = await scheduled(owner);
+  return {
+    path: `/schedules/${scheduleId}`,
+    snapshot: readFromList(owner, `/workflows/${workflowId}/schedules`, 'scheduleId', scheduleId),
+    marker: scheduleId,
+  };
+}
+
 /** The tenant's budget (set to a recognisable limit), read back by its owner for the unchanged check. */
 async function budget(owner: Owner): Promise<Target> {
   await must(
@@ -638,6 +665,29 @@ export const ROUTES: readonly RouteRow[] = [
     },
   },
   { method: 'DELETE', path: '/webhooks/{webhookId}', permission: 'workflows:write', setup: webhook },
+  {
+    // Another tenant cannot schedule the owner's workflow (404).
+    method: 'POST',
+    path: '/workflows/{workflowId}/schedules',
+    permission: 'workflows:write',
+    body: { cron: '0 0 1 1 *', environment: 'dev' },
+    setup: async (owner) => {
+      const made = await workflow(owner);
+      return { ...made, path: `${made.path}/schedules` };
+    },
+  },
+  {
+    // Another tenant cannot list the owner's workflow's schedules (404), nor see their ids.
+    method: 'GET',
+    path: '/workflows/{workflowId}/schedules',
+    permission: 'workflows:read',
+    setup: async (owner) => {
+      const { workflowId, scheduleId } = await scheduled(owner);
+      return { path: `/workflows/${workflowId}/schedules`, marker: scheduleId };
+    },
+  },
+  // Another tenant's DELETE is 404 and the owner's schedule stays listed.
+  { method: 'DELETE', path: '/schedules/{scheduleId}', permission: 'workflows:write', setup: schedule },
   {
     // Another tenant's rollback is 404 and the owner's workflow keeps its latest version.
     method: 'POST',

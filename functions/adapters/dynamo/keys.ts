@@ -126,6 +126,15 @@ export const keys = {
     pk: `${tenantPk(t)}#NOTIFY`,
     sk: `N#${notificationId}`,
   }),
+  schedule: (t: string, scheduleId: string): Key => ({ pk: tenantPk(t), sk: `SCHEDULE#${scheduleId}` }),
+  /**
+   * How many schedules a tenant has (no workflow) or one workflow has: the caps' counters, touched
+   * only by creating and deleting schedules.
+   */
+  scheduleCount: (t: string, workflowId?: string): Key => ({
+    pk: tenantPk(t),
+    sk: workflowId === undefined ? 'SCHEDULECOUNT' : `SCHEDULECOUNT#${workflowId}`,
+  }),
   budget: (t: string): Key => ({ pk: tenantPk(t), sk: 'BUDGET' }),
   budgetAlert: (t: string, month: string, threshold: number): Key => ({
     pk: tenantPk(t),

@@ -14,7 +14,7 @@ export interface AuditDraft {
 /** Who did it and from where. */
 export interface AuditActor {
   readonly id: string;
-  readonly type: 'user' | 'apikey' | 'webhook' | 'platform' | 'system';
+  readonly type: 'user' | 'apikey' | 'webhook' | 'schedule' | 'platform' | 'system';
 }
 
 /** Everything a store needs to write one audit record in the same transaction as the change. */

@@ -7,6 +7,7 @@ import { egressRoutes } from './egress.ts';
 import { executionRoutes } from './executions.ts';
 import { notificationRoutes } from './notifications.ts';
 import { platformRoutes } from './platform.ts';
+import { scheduleRoutes } from './schedules.ts';
 import { secretAndAuditRoutes } from './secrets-audit.ts';
 import { tenantRoutes } from './tenants.ts';
 import { webhookRoutes } from './webhooks.ts';
@@ -45,6 +46,7 @@ export const apiRoutes: readonly Route[] = [
   ...executionRoutes,
   ...webhookRoutes,
   ...notificationRoutes,
+  ...scheduleRoutes,
   openApiRoute,
 ];
 

@@ -17,6 +17,7 @@ import {
   NOTIFICATION_EVENTS,
   type Notification,
 } from '#core/notifications/model.ts';
+import type { Schedule } from '#core/schedules/schedules.ts';
 import { ENVIRONMENTS } from '#core/versioning/model.ts';
 import type { WorkflowDiff } from '#core/workflows/diff.ts';
 import { workflowSchema } from '#core/workflows/model.ts';
@@ -162,6 +163,22 @@ export const executionRedriven = z
     redrivenAt: timestamp.optional(),
   })
   .meta({ id: 'ExecutionRedriven' });
+/** A schedule, with its next fire times (as both schedulers fire them, daylight saving included). */
+export const scheduleView = z
+  .object({
+    scheduleId: z.string(),
+    workflowId: z.string(),
+    cron: z.string().describe('Five fields: minute hour day-of-month month day-of-week'),
+    timeZone: z.string().describe('IANA time zone the cron is read in'),
+    input: z.record(z.string(), z.unknown()),
+    environment,
+    enabled: z.boolean(),
+    description: z.string().optional(),
+    createdAt: timestamp,
+    createdBy: z.string(),
+    nextFireTimes: z.array(timestamp).describe('The next 3 fire times (UTC); none when disabled'),
+  })
+  .meta({ id: 'Schedule' });
 
 const usageCounters = z.object({
   executions: z.int(),
@@ -242,7 +259,10 @@ export const auditRecordView = z
     id: z.string().describe('Time-ordered unique id (ULID)'),
     at: timestamp,
     actor: z
-      .object({ id: z.string(), type: z.enum(['user', 'apikey', 'webhook', 'platform', 'system']) })
+      .object({
+        id: z.string(),
+        type: z.enum(['user', 'apikey', 'webhook', 'schedule', 'platform', 'system']),
+      })
       .describe('An opaque id: no personal data'),
     action: z.string(),
     resourceType: z.string(),
@@ -350,5 +370,6 @@ const ties: [
   Fits<WorkflowDiff, typeof diffView>,
   Fits<Channel, typeof notificationChannelView>,
   Fits<Notification, typeof notificationView>,
-] = [true, true, true, true, true, true, true, true];
+  Fits<Schedule & { nextFireTimes: string[] }, typeof scheduleView>,
+] = [true, true, true, true, true, true, true, true, true];
 void ties;

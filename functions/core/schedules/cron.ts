@@ -1,0 +1,203 @@
+import { Cron } from 'croner';
+
+/**
+ * The cron dialect of schedules: five fields, `minute hour day-of-month month day-of-week`, each a
+ * comma list of `*`, `*\/n`, `a`, `a-b` or `a-b/n`. Months and weekdays also take names (`JAN`,
+ * `MON`); Sunday is 0 or 7. No seconds field: EventBridge Scheduler fires at most once a minute, so
+ * one minute is the shortest interval by construction. At most one of day-of-month and day-of-week
+ * may be restricted: classic cron ORs them, EventBridge cannot (one of them must be `?`).
+ */
+
+/** One field's bounds and names. */
+interface FieldSpec {
+  readonly name: string;
+  readonly min: number;
+  readonly max: number;
+  readonly names?: readonly string[];
+}
+
+const FIELDS: readonly FieldSpec[] = [
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day-of-month', min: 1, max: 31 },
+  {
+    name: 'month',
+    min: 1,
+    max: 12,
+    names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'],
+  },
+  // 7 is Sunday too (folded to 0 after parsing).
+  { name: 'day-of-week', min: 0, max: 7, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] },
+];
+
+/** The longest cron string accepted (a bound on what a tenant stores). */
+export const MAX_CRON_LENGTH = 120;
+
+/** EventBridge Scheduler's limit on `ScheduleExpression`. */
+const MAX_EVENTBRIDGE_EXPRESSION = 256;
+
+/** A parsed cron: the values each field admits, and whether it was `*`. */
+export interface ParsedCron {
+  readonly source: string;
+  readonly fields: readonly { readonly values: readonly number[]; readonly any: boolean }[];
+}
+
+/** Thrown for a cron the dialect does not admit; the message says which field and why. */
+export class CronError extends Error {}
+
+function numberOf(token: string, spec: FieldSpec): number {
+  const named = spec.names?.indexOf(token.toUpperCase()) ?? -1;
+  // Month names count from 1, weekday names from 0.
+  if (named >= 0) return spec.name === 'month' ? named + 1 : named;
+  if (!/^\d{1,2}$/.test(token)) throw new CronError(`${spec.name}: "${token}" is not a number`);
+  const n = Number(token);
+  if (n < spec.min || n > spec.max)
+    throw new CronError(`${spec.name}: ${n} is outside ${spec.min}-${spec.max}`);
+  return n;
+}
+
+function parseField(text: string, spec: FieldSpec): { values: number[]; any: boolean } {
+  const values = new Set<number>();
+  const items = text.split(',');
+  for (const item of items) {
+    const match = /^(\*|[A-Za-z0-9]+(?:-[A-Za-z0-9]+)?)(?:\/(\d{1,2}))?$/.exec(item);
+    if (!match?.[1]) throw new CronError(`${spec.name}: "${item}" is not *, a, a-b or a step of them`);
+    const step = match[2] === undefined ? 1 : Number(match[2]);
+    if (step < 1) throw new CronError(`${spec.name}: the step must be at least 1`);
+    let from = spec.min;
+    let to = spec.name === 'day-of-week' ? 6 : spec.max;
+    if (match[1] !== '*') {
+      const [a = '', b] = match[1].split('-');
+      from = numberOf(a, spec);
+      to = b === undefined ? (match[2] === undefined ? from : to) : numberOf(b, spec);
+      if (b === undefined && match[2] !== undefined)
+        throw new CronError(`${spec.name}: a step needs * or a range (a-b/n)`);
+      if (to < from) throw new CronError(`${spec.name}: the range ${match[1]} runs backwards`);
+    }
+    for (let n = from; n <= to; n += step) values.add(spec.name === 'day-of-week' && n === 7 ? 0 : n);
+  }
+  const any = text === '*';
+  return { values: [...values].sort((x, y) => x - y), any };
+}
+
+/** Parses a cron of the dialect, or throws {@link CronError} naming the field. */
+export function parseCron(cron: string): ParsedCron {
+  if (cron.length > MAX_CRON_LENGTH) throw new CronError(`at most ${MAX_CRON_LENGTH} characters`);
+  const parts = cron.trim().split(/\s+/);
+  if (parts.length !== 5) {
+    throw new CronError(
+      `expected 5 fields (minute hour day-of-month month day-of-week), got ${parts.length}`,
+    );
+  }
+  const fields = parts.map((part, i) => parseField(part, FIELDS[i] as FieldSpec));
+  if (!fields[2]?.any && !fields[4]?.any) {
+    throw new CronError('restrict day-of-month or day-of-week, not both (use * for one of them)');
+  }
+  const parsed: ParsedCron = { source: parts.join(' '), fields };
+  // Reject what could not be deployed, at creation rather than at the first firing.
+  toEventBridgeCron(parsed);
+  return parsed;
+}
+
+/** A run of consecutive values as `a-b`, else the list. */
+function compact(values: readonly number[]): string {
+  const first = values[0];
+  const last = values[values.length - 1];
+  if (first !== undefined && last !== undefined && values.length > 2 && last - first === values.length - 1)
+    return `${first}-${last}`;
+  return values.join(',');
+}
+
+/**
+ * The EventBridge Scheduler expression: `cron(min hour dom month dow year)`, where weekdays count
+ * 1-7 from Sunday and whichever of day-of-month and day-of-week is unrestricted becomes `?`. Every
+ * restricted field is written as its expanded values, so no step or name syntax needs translating.
+ */
+export function toEventBridgeCron(parsed: ParsedCron): string {
+  const [minute, hour, dom, month, dow] = parsed.fields;
+  if (!minute || !hour || !dom || !month || !dow) throw new CronError('expected 5 fields');
+  const plain = (f: { values: readonly number[]; any: boolean }) => (f.any ? '*' : compact(f.values));
+  const weekdays = dow.any ? '?' : compact(dow.values.map((d) => d + 1));
+  const dayOfMonth = dow.any ? plain(dom) : '?';
+  const expression = `cron(${plain(minute)} ${plain(hour)} ${dayOfMonth} ${plain(month)} ${weekdays} *)`;
+  if (expression.length > MAX_EVENTBRIDGE_EXPRESSION)
+    throw new CronError('too many distinct values: list fewer, or use a step');
+  return expression;
+}
+
+/** The croner pattern of a parsed cron, with `seconds` as its seconds field (`0` outside tests). */
+export function cronerPattern(parsed: ParsedCron, seconds = '0'): string {
+  return [seconds, ...parsed.fields.map((f) => (f.any ? '*' : f.values.join(',')))].join(' ');
+}
+
+const wallClockFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The wall-clock fields of `at` in `timeZone`: minute, hour, day, month, weekday (0 = Sunday). */
+export function wallClock(at: Date, timeZone: string): number[] {
+  let format = wallClockFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      minute: 'numeric',
+      hour: 'numeric',
+      day: 'numeric',
+      month: 'numeric',
+      weekday: 'short',
+    });
+    wallClockFormats.set(timeZone, format);
+  }
+  const parts = Object.fromEntries(format.formatToParts(at).map((p) => [p.type, p.value]));
+  const weekday = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(parts.weekday ?? '');
+  return [Number(parts.minute), Number(parts.hour), Number(parts.day), Number(parts.month), weekday];
+}
+
+/**
+ * True when the wall clock in `timeZone` at `at` matches the cron. croner moves a time that a
+ * spring-forward gap skips (02:30) to the first minute after it (03:00); EventBridge Scheduler skips
+ * it. Firing only on a match makes the local scheduler skip it too.
+ */
+export function matchesWallClock(parsed: ParsedCron, at: Date, timeZone: string): boolean {
+  const clock = wallClock(at, timeZone);
+  return parsed.fields.every((field, i) => field.any || field.values.includes(clock[i] ?? -1));
+}
+
+/**
+ * The next `count` fire times after `after`, as both schedulers fire them: in the time zone's wall
+ * clock, a time the spring-forward gap skips does not fire, and a time the fall-back hour repeats
+ * fires once (the first, summer-time, occurrence). `seconds` is croner's seconds field: `0`, except
+ * in the local platform's test harness, which fires every few seconds instead of every minute.
+ */
+export function nextFireTimes(
+  parsed: ParsedCron,
+  timeZone: string,
+  after: Date,
+  count: number,
+  seconds = '0',
+): Date[] {
+  const job = new Cron(cronerPattern(parsed, seconds), { timezone: timeZone, paused: true });
+  const out: Date[] = [];
+  let from = after;
+  // Bounded: a gap skips at most one occurrence per transition.
+  for (let guard = 0; out.length < count && guard < count * 4 + 8; guard++) {
+    const next = job.nextRun(from);
+    if (!next) break;
+    if (matchesWallClock(parsed, next, timeZone)) out.push(next);
+    from = next;
+  }
+  job.stop();
+  return out;
+}
+
+/** True when `timeZone` is an IANA zone name this runtime knows (`UTC` included). */
+export function isIanaTimeZone(timeZone: string): boolean {
+  // Intl also accepts offsets such as `+01:00`, which EventBridge does not: names only.
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){0,2}$/.test(timeZone) || timeZone.length > 64)
+    return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
