@@ -3,6 +3,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import type { ApprovalStore } from '#core/approvals/ports.ts';
 import type { ExecutionEngine } from '#core/executions/ports.ts';
 import type { ExecutionDeps } from '#core/executions/service.ts';
+import type { IdentityDeps } from '#core/identity/providers.ts';
 import type { IdentityDirectory, SecretVault, TenancyStore } from '#core/tenancy/ports.ts';
 import type { WorkflowEngine } from '#core/versioning/engine.ts';
 import type { DefinitionStore } from '#core/versioning/ports.ts';
@@ -12,10 +13,12 @@ import { ConfigError, config } from '#shared/config.ts';
 import { tracer } from '#shared/observability.ts';
 import { cognitoClient, dynamoDocumentClient } from './aws-clients.ts';
 import { CognitoDirectory } from './cognito-directory.ts';
+import { CognitoFederation, noFederation } from './cognito-federation.ts';
 import { DynamoApprovalStore } from './dynamo/approval-store.ts';
 import { DynamoBudgetStore } from './dynamo/budget-store.ts';
 import { DynamoDefinitionStore } from './dynamo/definition-store.ts';
 import { DynamoExecutionStore } from './dynamo/execution-store.ts';
+import { DynamoIdentityProviderStore } from './dynamo/identity-provider-store.ts';
 import { DynamoRunSlotStore } from './dynamo/run-slot-store.ts';
 import { Table } from './dynamo/table.ts';
 import { DynamoTenancyStore } from './dynamo/tenancy-store.ts';
@@ -43,6 +46,8 @@ export interface Container {
   readonly executions: ExecutionDeps;
   /** Everything the webhook use cases need, in one object. */
   readonly webhooks: WebhookDeps;
+  /** Everything the identity-provider (SSO) use cases need, in one object. */
+  readonly identity: IdentityDeps & { readonly providers: DynamoIdentityProviderStore };
 }
 
 let localExecutionEngine: ExecutionEngine | undefined;
@@ -176,6 +181,17 @@ export function adapters(): Container {
     },
     executions,
     webhooks: { webhooks: new DynamoWebhookStore(table), definitions, vault, executions },
+    identity: {
+      providers: new DynamoIdentityProviderStore(table),
+      federation:
+        cfg.MERIDIAN_MODE === 'aws'
+          ? new CognitoFederation(cognitoClient(), cfg.USER_POOL_ID, cfg.USER_POOL_CLIENT_ID)
+          : noFederation,
+      vault,
+      store,
+      allowLoopbackHttp: cfg.MERIDIAN_MODE === 'local',
+      samlSupported: cfg.MERIDIAN_MODE === 'aws',
+    },
   };
   return container;
 }

@@ -24,6 +24,7 @@ const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
   executions: 'Runs of a workflow version',
   usage: 'Usage, cost and the monthly budget',
   webhooks: 'Webhooks that start a workflow from a signed HTTP call',
+  identity: "Single sign-on: the tenant's identity providers, group → role mapping, and requiring SSO",
 };
 
 const problemSchema: JsonObject = {

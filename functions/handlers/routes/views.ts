@@ -11,6 +11,7 @@ import type { TrailVerdict } from '#core/audit/digest.ts';
 import { agentSchema, toolSchema } from '#core/catalog/model.ts';
 import { EXECUTION_STATUSES } from '#core/executions/model.ts';
 import type { ExecutionView, StepView } from '#core/executions/service.ts';
+import { type IdentityProvider, PROVIDER_TYPES } from '#core/identity/model.ts';
 import { ENVIRONMENTS } from '#core/versioning/model.ts';
 import type { WorkflowDiff } from '#core/workflows/diff.ts';
 import { workflowSchema } from '#core/workflows/model.ts';
@@ -272,6 +273,27 @@ export const auditPublicKeyView = z
   })
   .meta({ id: 'AuditPublicKey' });
 
+/** An identity provider (`GET /identity-providers/{providerId}`); never its client secret. */
+export const identityProviderView = z
+  .object({
+    providerId: z.string(),
+    type: z.enum(PROVIDER_TYPES),
+    name: z.string(),
+    issuer: z.string().optional(),
+    clientId: z.string().optional(),
+    metadataUrl: z.string().optional(),
+    emailDomains: z.array(z.string()),
+    groupsClaim: z.string(),
+    groupMapping: z.array(z.object({ group: z.string(), roles: z.array(z.string()) })),
+    defaultRoles: z.array(z.string()),
+    createdAt: timestamp,
+    createdBy: z.string(),
+  })
+  .meta({ id: 'IdentityProvider' });
+
+/** `GET/PUT /sso`. */
+export const ssoSettingsView = z.object({ requireSso: z.boolean() }).meta({ id: 'SsoSettings' });
+
 // Compile-time ties between the published schemas and the core's view types: each core value must
 // be a valid instance of its schema's output type, field for field.
 type DeepReadonly<T> = T extends (infer U)[]
@@ -287,5 +309,6 @@ const ties: [
   Fits<Omit<AuditRecord, 'tenantId'> & { tenantId: string }, typeof auditRecordView>,
   Fits<TrailVerdict, typeof chainVerdictView>,
   Fits<WorkflowDiff, typeof diffView>,
-] = [true, true, true, true, true, true];
+  Fits<IdentityProvider, typeof identityProviderView>,
+] = [true, true, true, true, true, true, true];
 void ties;
