@@ -24,6 +24,7 @@ import { Table } from './dynamo/table.ts';
 import { DynamoTenancyStore } from './dynamo/tenancy-store.ts';
 import { DynamoWebhookStore } from './dynamo/webhook-store.ts';
 import { LocalEngine } from './local-engine.ts';
+import { LocalMailbox } from './local-mailbox.ts';
 import { S3ArtifactStore } from './s3-artifacts.ts';
 import { LocalFileVault, SecretsManagerVault } from './secret-vault.ts';
 import { SfnEngine } from './sfn-engine.ts';
@@ -165,7 +166,13 @@ export function adapters(): Container {
     table,
     clients,
     store,
-    directory: new CognitoDirectory(cognitoClient(), cfg.USER_POOL_ID),
+    directory: new CognitoDirectory(
+      cognitoClient(),
+      cfg.USER_POOL_ID,
+      cfg.MERIDIAN_MODE === 'local' && cfg.MERIDIAN_STATE_DIR
+        ? LocalMailbox.of(cfg.MERIDIAN_STATE_DIR)
+        : undefined,
+    ),
     vault,
     definitions,
     approvals,
