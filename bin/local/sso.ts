@@ -137,7 +137,7 @@ export class LocalSso {
     const provider = providerId
       ? await providers.get(tenantId, providerId)
       : (await providers.list(tenantId, { limit: 1 })).items[0];
-    if (!provider || provider.type !== 'oidc' || !provider.issuer) {
+    if (provider?.type !== 'oidc' || !provider.issuer) {
       throw new SsoError(404, 'This tenant has no OpenID Connect provider to sign in with.');
     }
     return { tenantId, provider };
