@@ -19,6 +19,7 @@ export const handler = async (
     { tenantClaim: IDENTITY_SCHEMA.tenantClaim, groupsAttribute: IDENTITY_SCHEMA.groupsAttribute },
     {
       userName: event.userName,
+      triggerSource: event.triggerSource,
       attributes: event.request.userAttributes,
       meta: {
         requestId: context.awsRequestId,

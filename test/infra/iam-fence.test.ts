@@ -56,6 +56,7 @@ function functionOf(stack: MeridianStack, name: FunctionName): MeridianFunction 
     approvalHandler: stack.flows.approvalHandler,
     statusHandler: stack.flows.statusHandler,
     auditStream: stack.auditStream.consumer,
+    ssoTrigger: stack.api.ssoTrigger,
   }[name];
 }
 

@@ -8,6 +8,8 @@ export interface TokenGenerationInput {
   /** `<providerName>_<subject at the provider>` for a federated user; the email (or an id) otherwise. */
   readonly userName: string;
   readonly attributes: Readonly<Record<string, string | undefined>>;
+  /** Cognito's `triggerSource`, e.g. `TokenGeneration_HostedAuth` (a sign-in through the hosted login). */
+  readonly triggerSource?: string;
   readonly meta: RequestMeta;
 }
 
@@ -52,6 +54,9 @@ export async function onTokenGeneration(
   const parsed = federated && providerName ? parseCognitoProviderName(providerName) : undefined;
   if (federated) {
     if (!parsed) throw new ForbiddenError('This identity provider belongs to no tenant.');
+    // Refreshes change nothing: the groups attribute is fresh from the provider only at a sign-in
+    // (a disabled or deleted user is refused by the authorizer anyway).
+    if (input.triggerSource === 'TokenGeneration_RefreshTokens') return 'provisioned';
     const sub = input.attributes.sub;
     if (!sub) throw new ForbiddenError('Cognito sent no sub.');
     const provider = await deps.providers.get(parsed.tenantId, parsed.providerId);

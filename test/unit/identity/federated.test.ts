@@ -86,6 +86,14 @@ describe('the pre-token-generation trigger', () => {
     });
   });
 
+  it('changes nothing on a token refresh: the groups attribute is fresh only at a sign-in', async () => {
+    const { deps, writes } = fakes();
+    const refresh = { ...federated('[eng]'), triggerSource: 'TokenGeneration_RefreshTokens' };
+
+    expect(await onTokenGeneration(deps, attributes, refresh)).toBe('provisioned');
+    expect(writes).toEqual([]);
+  });
+
   it('refuses a federated user whose provider is no tenant’s', async () => {
     const { deps } = fakes();
     const input = federated('[eng]');
