@@ -5,6 +5,8 @@
  */
 export interface SsoAnswer {
   readonly status: number;
+  /** The last URL requested (the callback, when the provider sent the browser back). */
+  readonly lastUrl: string;
   readonly body: {
     readonly accessToken?: string;
     readonly idToken?: string;
@@ -35,7 +37,11 @@ export async function ssoSignIn(apiUrl: string, query: Record<string, string>): 
       continue;
     }
     const text = await response.text();
-    return { status: response.status, body: text ? (JSON.parse(text) as SsoAnswer['body']) : {} };
+    return {
+      status: response.status,
+      lastUrl: url,
+      body: text ? (JSON.parse(text) as SsoAnswer['body']) : {},
+    };
   }
   throw new Error('Too many redirects in the SSO flow');
 }

@@ -226,6 +226,33 @@ describe('single sign-on (local)', () => {
     ).toEqual([]);
   });
 
+  it('refuses a replayed callback, a forged state, and a provider asserting emails outside its domains', async () => {
+    // Prepare
+    const [a, b] = await Promise.all([createTenant('sso-x-a'), createTenant('sso-x-b')]);
+    const domainA = domain();
+    const domainB = domain();
+    expect((await register(a, { emailDomains: [domainA] })).status).toBe(201);
+    expect((await register(b, { emailDomains: [domainB] })).status).toBe(201);
+    const victim = person(domainA, ['admins']);
+    const signedIn = await ssoSignIn(apiUrl(), { email: person(domainB, ['eng']) });
+
+    // Act
+    const replayed = await fetch(signedIn.lastUrl);
+    const forged = await fetch(`${apiUrl()}/local/sso/callback?state=forged&code=x`);
+    const noTenant = await fetch(`${apiUrl()}/local/sso/start`, { redirect: 'manual' });
+    // Tenant B's provider signs in someone of tenant A's domain.
+    const crossDomain = await ssoSignIn(apiUrl(), { tenant: b.tenantId, login_hint: victim });
+
+    // Assert
+    expect(signedIn.status).toBe(200);
+    expect(replayed.status).toBe(400);
+    expect(forged.status).toBe(400);
+    expect(noTenant.status).toBe(400);
+    expect(crossDomain.status).toBe(403);
+    expect(crossDomain.body.detail).toContain('not a domain of this identity provider');
+    expect(crossDomain.body.accessToken).toBeUndefined();
+  });
+
   it('requiring SSO refuses password users and their keys, but not SSO users or the break-glass admin', async () => {
     // Prepare
     const owner = await createTenant('sso-req');
