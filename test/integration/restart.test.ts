@@ -38,6 +38,7 @@ function startCli(stateDir: string, env: Record<string, string> = {}): CliRun {
       MERIDIAN_DYNAMODB_PORT: '0',
       MERIDIAN_S3_PORT: '0',
       MERIDIAN_COGNITO_PORT: '0',
+      MERIDIAN_IDP_PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -146,6 +147,12 @@ describe('npm start (bin/local.ts)', () => {
   const dirs: string[] = [];
   const runs: CliRun[] = [];
 
+  /**
+   * Two full starts and a stop: each start also runs the demo tenant's OpenID provider and, on a
+   * restart, registers it again at its new port, which pushes a loaded machine past the default 60 s.
+   */
+  const TWO_STARTS_MS = 120_000;
+
   beforeAll(() => {
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   });
@@ -239,7 +246,7 @@ describe('npm start (bin/local.ts)', () => {
     s3Again.destroy();
 
     await stopWithCtrlC(second.run);
-  });
+  }, TWO_STARTS_MS);
 
   it('a taken port stops the start with a message naming the port, the service and the variable', async () => {
     const dir = await stateDir();
@@ -321,7 +328,7 @@ describe('npm start (bin/local.ts)', () => {
     ).not.toContain(executionId);
     expect(second.run.output()).toContain('failed (Local.Restarted)');
     await stopWithCtrlC(second.run);
-  });
+  }, TWO_STARTS_MS);
 
   it('SIGKILL of the platform process still stops every emulator (watchdog)', async () => {
     const dir = await stateDir();
