@@ -143,15 +143,11 @@ async function sendJson(
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-describe('npm start (bin/local.ts)', () => {
+// Two full starts and a stop per test: each start also runs the demo tenant's OpenID provider and,
+// on a restart, registers it again at its new port, which pushes a loaded machine past 60 s.
+describe('npm start (bin/local.ts)', { timeout: 120_000 }, () => {
   const dirs: string[] = [];
   const runs: CliRun[] = [];
-
-  /**
-   * Two full starts and a stop: each start also runs the demo tenant's OpenID provider and, on a
-   * restart, registers it again at its new port, which pushes a loaded machine past the default 60 s.
-   */
-  const TWO_STARTS_MS = 120_000;
 
   beforeAll(() => {
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -192,65 +188,61 @@ describe('npm start (bin/local.ts)', () => {
     expect(await waitUntilGone(children, 2_000), 'children left after Ctrl-C').toEqual([]);
   }
 
-  it(
-    'a restart over the same state dir keeps the data and does not bootstrap again',
-    async () => {
-      const dir = await stateDir();
+  it('a restart over the same state dir keeps the data and does not bootstrap again', async () => {
+    const dir = await stateDir();
 
-      const first = await start(dir);
-      expect(first.run.output()).toContain('First start');
-      const demo1 = await readJsonFile<DemoInfo>(join(dir, 'demo.json'));
-      const state1 = await readJsonFile<PlatformState>(join(dir, 'platform.json'));
-      const admin = demo1.users.find((user) => user.roles.includes('admin'));
-      if (!admin) throw new Error('no demo admin');
-      const token1 = await passwordLogin(demo1.cognito, admin.username, admin.password);
-      expect((await getJson(`${first.apiUrl}/me`, token1.accessToken)).status).toBe(200);
-      const s3 = s3Client(first.s3);
-      await s3.send(
-        new PutObjectCommand({ Bucket: 'meridian-local-artifacts', Key: 'restart/check.txt', Body: 'kept' }),
-      );
-      s3.destroy();
-      await stopWithCtrlC(first.run);
+    const first = await start(dir);
+    expect(first.run.output()).toContain('First start');
+    const demo1 = await readJsonFile<DemoInfo>(join(dir, 'demo.json'));
+    const state1 = await readJsonFile<PlatformState>(join(dir, 'platform.json'));
+    const admin = demo1.users.find((user) => user.roles.includes('admin'));
+    if (!admin) throw new Error('no demo admin');
+    const token1 = await passwordLogin(demo1.cognito, admin.username, admin.password);
+    expect((await getJson(`${first.apiUrl}/me`, token1.accessToken)).status).toBe(200);
+    const s3 = s3Client(first.s3);
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'meridian-local-artifacts', Key: 'restart/check.txt', Body: 'kept' }),
+    );
+    s3.destroy();
+    await stopWithCtrlC(first.run);
 
-      const second = await start(dir);
-      expect(second.run.output()).not.toContain('First start');
-      expect(second.run.output()).not.toMatch(/created (table|buckets|user pool)/);
-      const demo2 = await readJsonFile<DemoInfo>(join(dir, 'demo.json'));
-      const state2 = await readJsonFile<PlatformState>(join(dir, 'platform.json'));
-      expect(state2.identity).toEqual(state1.identity);
-      expect(demo2.tenant).toEqual(demo1.tenant);
-      expect(demo2.users).toEqual(demo1.users);
-      expect(demo2.platformAdmin).toEqual(demo1.platformAdmin);
-      // Only the URLs follow the new (free) ports.
-      expect(demo2.apiUrl).toBe(second.apiUrl);
+    const second = await start(dir);
+    expect(second.run.output()).not.toContain('First start');
+    expect(second.run.output()).not.toMatch(/created (table|buckets|user pool)/);
+    const demo2 = await readJsonFile<DemoInfo>(join(dir, 'demo.json'));
+    const state2 = await readJsonFile<PlatformState>(join(dir, 'platform.json'));
+    expect(state2.identity).toEqual(state1.identity);
+    expect(demo2.tenant).toEqual(demo1.tenant);
+    expect(demo2.users).toEqual(demo1.users);
+    expect(demo2.platformAdmin).toEqual(demo1.platformAdmin);
+    // Only the URLs follow the new (free) ports.
+    expect(demo2.apiUrl).toBe(second.apiUrl);
 
-      // Users (cognito-local) and the tenant (DynamoDB Local) survived: /me works with a fresh sign-in.
-      const token2 = await passwordLogin(demo2.cognito, admin.username, admin.password);
-      const me = await getJson(`${second.apiUrl}/me`, token2.accessToken);
-      expect(me.status).toBe(200);
-      expect(me.body).toMatchObject({ tenantId: demo1.tenant.tenantId });
-      // No second demo tenant was created.
-      const operator = await passwordLogin(
-        demo2.cognito,
-        demo2.platformAdmin.username,
-        demo2.platformAdmin.password,
-      );
-      const tenants = await getJson(`${second.apiUrl}/tenants`, operator.accessToken);
-      expect(tenants.status).toBe(200);
-      const items = (tenants.body as { items: { name: string }[] }).items;
-      expect(items.filter((tenant) => tenant.name === 'Demo')).toHaveLength(1);
-      // Objects (s3rver) survived.
-      const s3Again = s3Client(second.s3);
-      const object = await s3Again.send(
-        new GetObjectCommand({ Bucket: 'meridian-local-artifacts', Key: 'restart/check.txt' }),
-      );
-      expect(await object.Body?.transformToString()).toBe('kept');
-      s3Again.destroy();
+    // Users (cognito-local) and the tenant (DynamoDB Local) survived: /me works with a fresh sign-in.
+    const token2 = await passwordLogin(demo2.cognito, admin.username, admin.password);
+    const me = await getJson(`${second.apiUrl}/me`, token2.accessToken);
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ tenantId: demo1.tenant.tenantId });
+    // No second demo tenant was created.
+    const operator = await passwordLogin(
+      demo2.cognito,
+      demo2.platformAdmin.username,
+      demo2.platformAdmin.password,
+    );
+    const tenants = await getJson(`${second.apiUrl}/tenants`, operator.accessToken);
+    expect(tenants.status).toBe(200);
+    const items = (tenants.body as { items: { name: string }[] }).items;
+    expect(items.filter((tenant) => tenant.name === 'Demo')).toHaveLength(1);
+    // Objects (s3rver) survived.
+    const s3Again = s3Client(second.s3);
+    const object = await s3Again.send(
+      new GetObjectCommand({ Bucket: 'meridian-local-artifacts', Key: 'restart/check.txt' }),
+    );
+    expect(await object.Body?.transformToString()).toBe('kept');
+    s3Again.destroy();
 
-      await stopWithCtrlC(second.run);
-    },
-    TWO_STARTS_MS,
-  );
+    await stopWithCtrlC(second.run);
+  });
 
   it('a taken port stops the start with a message naming the port, the service and the variable', async () => {
     const dir = await stateDir();
@@ -281,62 +273,58 @@ describe('npm start (bin/local.ts)', () => {
     }
   });
 
-  it(
-    'an execution waiting for approval when the platform dies is failed at the next start, its approval closed',
-    async () => {
-      // Arrange: an execution waits for approval, then the platform is killed
-      const dir = await stateDir();
-      const first = await start(dir);
-      const demo = await readJsonFile<DemoInfo>(join(dir, 'demo.json'));
-      const admin = demo.users.find((user) => user.roles.includes('admin'));
-      if (!admin) throw new Error('no demo admin');
-      const token = (await passwordLogin(demo.cognito, admin.username, admin.password)).accessToken;
-      const workflow = await sendJson('POST', `${first.apiUrl}/workflows`, token, {
-        name: `restart-approval-${Date.now()}`,
-        startAt: 'approve',
-        steps: { approve: { type: 'approval', next: 'done' }, done: { type: 'succeed' } },
-      });
-      const workflowId = String(workflow.body.workflowId);
-      await sendJson('POST', `${first.apiUrl}/workflows/${workflowId}/promotions`, token, {
-        version: 1,
-        environment: 'dev',
-      });
-      const started = await sendJson('POST', `${first.apiUrl}/workflows/${workflowId}/executions`, token, {
-        input: {},
-      });
-      const executionId = String(started.body.executionId);
-      let status = '';
-      for (let i = 0; i < 100 && status !== 'WAITING_APPROVAL'; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        const current = await getJson(`${first.apiUrl}/executions/${executionId}`, token);
-        status = String((current.body as { status?: string }).status);
-      }
-      expect(status).toBe('WAITING_APPROVAL');
-      const children = childrenOf(first.run.child.pid ?? -1);
-      first.run.child.kill('SIGKILL');
-      await first.run.exit;
-      await waitUntilGone(children, 10_000);
-      // Act
-      const second = await start(dir);
-      // The emulators listen on new ports: sign in through the new demo.json.
-      const demoAgain = await readJsonFile<DemoInfo>(join(dir, 'demo.json'));
-      const fresh = (await passwordLogin(demoAgain.cognito, admin.username, admin.password)).accessToken;
-      const execution = await getJson(`${second.apiUrl}/executions/${executionId}`, fresh);
-      const pending = await getJson(`${second.apiUrl}/approvals?status=pending`, fresh);
-      // Assess
-      expect(execution.body).toMatchObject({
-        status: 'FAILED',
-        error: { error: 'Local.Restarted' },
-      });
-      expect(JSON.stringify(execution.body)).not.toContain('WAITING_APPROVAL');
-      expect(
-        (pending.body as { items: { executionId?: string }[] }).items.map((a) => a.executionId),
-      ).not.toContain(executionId);
-      expect(second.run.output()).toContain('failed (Local.Restarted)');
-      await stopWithCtrlC(second.run);
-    },
-    TWO_STARTS_MS,
-  );
+  it('an execution waiting for approval when the platform dies is failed at the next start, its approval closed', async () => {
+    // Arrange: an execution waits for approval, then the platform is killed
+    const dir = await stateDir();
+    const first = await start(dir);
+    const demo = await readJsonFile<DemoInfo>(join(dir, 'demo.json'));
+    const admin = demo.users.find((user) => user.roles.includes('admin'));
+    if (!admin) throw new Error('no demo admin');
+    const token = (await passwordLogin(demo.cognito, admin.username, admin.password)).accessToken;
+    const workflow = await sendJson('POST', `${first.apiUrl}/workflows`, token, {
+      name: `restart-approval-${Date.now()}`,
+      startAt: 'approve',
+      steps: { approve: { type: 'approval', next: 'done' }, done: { type: 'succeed' } },
+    });
+    const workflowId = String(workflow.body.workflowId);
+    await sendJson('POST', `${first.apiUrl}/workflows/${workflowId}/promotions`, token, {
+      version: 1,
+      environment: 'dev',
+    });
+    const started = await sendJson('POST', `${first.apiUrl}/workflows/${workflowId}/executions`, token, {
+      input: {},
+    });
+    const executionId = String(started.body.executionId);
+    let status = '';
+    for (let i = 0; i < 100 && status !== 'WAITING_APPROVAL'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const current = await getJson(`${first.apiUrl}/executions/${executionId}`, token);
+      status = String((current.body as { status?: string }).status);
+    }
+    expect(status).toBe('WAITING_APPROVAL');
+    const children = childrenOf(first.run.child.pid ?? -1);
+    first.run.child.kill('SIGKILL');
+    await first.run.exit;
+    await waitUntilGone(children, 10_000);
+    // Act
+    const second = await start(dir);
+    // The emulators listen on new ports: sign in through the new demo.json.
+    const demoAgain = await readJsonFile<DemoInfo>(join(dir, 'demo.json'));
+    const fresh = (await passwordLogin(demoAgain.cognito, admin.username, admin.password)).accessToken;
+    const execution = await getJson(`${second.apiUrl}/executions/${executionId}`, fresh);
+    const pending = await getJson(`${second.apiUrl}/approvals?status=pending`, fresh);
+    // Assess
+    expect(execution.body).toMatchObject({
+      status: 'FAILED',
+      error: { error: 'Local.Restarted' },
+    });
+    expect(JSON.stringify(execution.body)).not.toContain('WAITING_APPROVAL');
+    expect(
+      (pending.body as { items: { executionId?: string }[] }).items.map((a) => a.executionId),
+    ).not.toContain(executionId);
+    expect(second.run.output()).toContain('failed (Local.Restarted)');
+    await stopWithCtrlC(second.run);
+  });
 
   it('SIGKILL of the platform process still stops every emulator (watchdog)', async () => {
     const dir = await stateDir();
