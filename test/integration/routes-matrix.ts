@@ -713,6 +713,13 @@ export const ROUTES: readonly RouteRow[] = [
     setup: identityProvider,
   },
   {
+    method: 'PATCH',
+    path: '/identity-providers/{providerId}',
+    permission: 'tenant:admin',
+    body: { groupMapping: [{ group: 'ops', roles: ['operator'] }] },
+    setup: identityProvider,
+  },
+  {
     method: 'DELETE',
     path: '/identity-providers/{providerId}',
     permission: 'tenant:admin',

@@ -131,6 +131,23 @@ describe('single sign-on (local)', () => {
     const key = await createApiKey(second.body.accessToken ?? '', ['workflows:read']);
     expect((await call('GET', '/me', { apiKey: key.key })).status).toBe(200);
 
+    // Act: the admin changes the mapping; the person's next sign-in gets the new roles
+    const remapped = await call<Provider>('PATCH', `/identity-providers/${created.body.providerId}`, {
+      token: await owner.token(),
+      body: {
+        groupMapping: [
+          { group: 'ops', roles: ['viewer'] },
+          { group: 'admins', roles: ['admin'] },
+        ],
+      },
+    });
+    const afterRemap = await ssoSignIn(apiUrl(), { email });
+
+    // Assert
+    expect(remapped.status).toBe(200);
+    expect(remapped.body.emailDomains).toEqual([emailDomain]);
+    expect(afterRemap.body.user?.roles).toEqual(['admin', 'viewer']);
+
     // Act: the person leaves every mapped group
     idp.accounts.set(email, { email, groups: ['visitors'] });
     const third = await ssoSignIn(apiUrl(), { email });

@@ -118,6 +118,27 @@ export class DynamoIdentityProviderStore implements IdentityProviderStore {
     );
   }
 
+  async update(
+    tenantId: string,
+    next: IdentityProvider,
+    previous: IdentityProvider,
+    audit: AuditContext,
+  ): Promise<void> {
+    await this.table.commit(
+      audit,
+      [
+        // Optimistic: the write lands only if nobody changed the provider since it was read.
+        this.table.put(
+          toItem(tenantId, next),
+          'attribute_exists(pk) AND groupMapping = :previousMapping AND defaultRoles = :previousDefaults',
+          undefined,
+          { ':previousMapping': previous.groupMapping, ':previousDefaults': previous.defaultRoles },
+        ),
+      ],
+      () => new ConflictError('The identity provider changed meanwhile; read it again and retry.'),
+    );
+  }
+
   async delete(tenantId: string, provider: IdentityProvider, audit: AuditContext): Promise<void> {
     await this.table.commit(
       audit,

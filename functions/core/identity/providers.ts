@@ -25,6 +25,13 @@ export interface IdentityProviderStore {
   create(tenantId: string, provider: IdentityProvider, audit: AuditContext): Promise<void>;
   get(tenantId: string, providerId: string): Promise<IdentityProvider | undefined>;
   list(tenantId: string, page: PageRequest): Promise<Page<IdentityProvider>>;
+  /** Rewrites the provider (not its domains) with its audit record; ConflictError if it changed meanwhile. */
+  update(
+    tenantId: string,
+    next: IdentityProvider,
+    previous: IdentityProvider,
+    audit: AuditContext,
+  ): Promise<void>;
   /** Deletes the provider with its audit record, then releases its domain claims. */
   delete(tenantId: string, provider: IdentityProvider, audit: AuditContext): Promise<void>;
   /** Who owns a domain (sign-in routing by email). */
@@ -203,6 +210,59 @@ export async function createProvider(
     throw error;
   }
   return provider;
+}
+
+/** What `PATCH /identity-providers/{providerId}` may change: the name and who gets which roles. */
+export interface ProviderPatch {
+  readonly name?: string | undefined;
+  readonly groupsClaim?: string | undefined;
+  readonly groupMapping?: readonly GroupMapping[] | undefined;
+  readonly defaultRoles?: readonly string[] | undefined;
+}
+
+/**
+ * Changes the mapping (or name, or groups claim) of a provider; users get the new roles at their next
+ * sign-in. The same rules as at registration: roles must exist and be grantable by the caller.
+ * Issuer, client and domains are not changed here: a new provider is registered instead.
+ */
+export async function updateProvider(
+  deps: IdentityDeps,
+  caller: Caller,
+  providerId: string,
+  patch: ProviderPatch,
+): Promise<IdentityProvider> {
+  const tenantId = caller.principal.tenantId;
+  const previous = await getProvider(deps, tenantId, providerId);
+  const mapping = patch.groupMapping ?? previous.groupMapping;
+  const groups = new Set<string>();
+  const problems: { path: string; message: string }[] = [];
+  for (const [i, rule] of (patch.groupMapping ?? []).entries()) {
+    if (groups.has(rule.group)) problems.push({ path: `groupMapping.${i}.group`, message: 'repeated' });
+    groups.add(rule.group);
+  }
+  if (problems.length > 0) throw new ValidationError('Invalid identity provider.', problems);
+  const defaultRoles = [...new Set(patch.defaultRoles ?? previous.defaultRoles)];
+  assertCanGrant(caller, await mappedPermissions(deps.store, tenantId, mapping, defaultRoles));
+  const next: IdentityProvider = {
+    ...previous,
+    ...(patch.name ? { name: patch.name } : {}),
+    ...(patch.groupsClaim ? { groupsClaim: patch.groupsClaim } : {}),
+    groupMapping: mapping.map((rule) => ({ group: rule.group, roles: [...new Set(rule.roles)] })),
+    defaultRoles,
+  };
+  await deps.providers.update(
+    tenantId,
+    next,
+    previous,
+    audited(caller, {
+      action: 'idp.update',
+      resourceType: 'identity-provider',
+      resourceId: providerId,
+      before: previous,
+      after: next,
+    }),
+  );
+  return next;
 }
 
 /** One provider of the caller's tenant (another tenant's id is simply not found). */

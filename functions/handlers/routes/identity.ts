@@ -9,6 +9,7 @@ import {
   PROVIDER_INPUT_LIMITS as L,
   listProviders,
   setSsoSettings,
+  updateProvider,
 } from '#core/identity/providers.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
 import { authErrors, created, listOf, pageOf, pageQuery } from './schemas.ts';
@@ -19,6 +20,10 @@ const providerParams = z.strictObject({
 });
 const roleList = z.array(z.string().min(1).max(40)).max(L.maxRolesPerMapping);
 const url = z.string().min(1).max(L.maxUrlLength);
+const groupsClaim = z.string().regex(/^[A-Za-z0-9_:.-]{1,64}$/, 'a claim name: letters, digits and _:.-');
+const groupMapping = z
+  .array(z.strictObject({ group: z.string().min(1).max(L.maxGroupLength), roles: roleList.min(1) }))
+  .max(L.maxMappings);
 const deps = () => adapters().identity;
 
 /** Single sign-on: a tenant's identity providers and whether it requires SSO (`tenant:admin`). */
@@ -93,6 +98,36 @@ export const identityRoutes: Route[] = [
     handler: async ({ principal, params }) => ({
       status: 200,
       body: await getProvider(deps(), principal.tenantId, params.providerId),
+    }),
+  }),
+  defineRoute({
+    method: 'PATCH',
+    path: '/identity-providers/{providerId}',
+    summary:
+      "Change a provider's name, groups claim, group → role mapping or default roles; users get the new roles at their next sign-in",
+    tag: 'identity',
+    auth: 'tenant:admin',
+    params: providerParams,
+    body: z
+      .strictObject({
+        name: z.string().min(1).max(100).optional(),
+        groupsClaim: groupsClaim.optional(),
+        groupMapping: groupMapping.optional(),
+        defaultRoles: roleList.optional(),
+      })
+      .refine(
+        (b) => Object.keys(b).length > 0,
+        'name, groupsClaim, groupMapping or defaultRoles is required',
+      ),
+    responses: {
+      200: { description: 'Updated', schema: identityProviderView },
+      ...authErrors,
+      404: { description: 'Not found in this tenant' },
+      409: { description: 'Changed meanwhile: read it again and retry' },
+    },
+    handler: async ({ principal, meta, params, body }) => ({
+      status: 200,
+      body: await updateProvider(deps(), { principal, meta }, params.providerId, body),
     }),
   }),
   defineRoute({

@@ -12,6 +12,7 @@ import {
   type ProviderInput,
   providerSecretName,
   setSsoSettings,
+  updateProvider,
 } from '../../../functions/core/identity/providers.ts';
 import type { Caller } from '../../../functions/core/tenancy/context.ts';
 import type { Tenant } from '../../../functions/core/tenancy/model.ts';
@@ -55,6 +56,10 @@ function fakes() {
         providers.set(p.providerId, p);
       }),
       get: async (_t: string, id: string) => providers.get(id),
+      update: vi.fn(async (_t: string, next: IdentityProvider) => {
+        events.push(`store.update ${next.providerId}`);
+        providers.set(next.providerId, next);
+      }),
       list: async () => ({ items: [...providers.values()] }),
       delete: vi.fn(async (_t: string, p: IdentityProvider, _audit: AuditContext) => {
         events.push(`store.delete ${p.providerId}`);
@@ -172,6 +177,26 @@ describe('identity provider use cases', () => {
 
     expect(tenant().requireSso).toBe(true);
     await expect(deleteProvider(deps, caller(), provider.providerId)).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('a mapping change keeps the domains and client, and is checked like a grant', async () => {
+    const { deps } = fakes();
+    const provider = await createProvider(deps, caller(), input);
+
+    const updated = await updateProvider(deps, caller(), provider.providerId, {
+      groupMapping: [{ group: 'ops', roles: ['operator', 'operator'] }],
+    });
+    const escalation = updateProvider(deps, caller(['tenant:admin']), provider.providerId, {
+      defaultRoles: ['admin'],
+    });
+
+    expect(updated).toMatchObject({
+      providerId: provider.providerId,
+      emailDomains: ['acme.io'],
+      issuer: 'https://idp.acme.io',
+      groupMapping: [{ group: 'ops', roles: ['operator'] }],
+    });
+    await expect(escalation).rejects.toBeInstanceOf(ForbiddenError);
   });
 
   it('offboarding removes every provider: Cognito, record (audited by the system) and secret', async () => {
