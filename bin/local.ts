@@ -4,7 +4,7 @@
  * `.local/` (or `MERIDIAN_STATE_DIR`). Ctrl-C stops everything it started.
  *
  * Ports: PORT (API, 3000), MERIDIAN_DYNAMODB_PORT (8000), MERIDIAN_S3_PORT (4569),
- * MERIDIAN_COGNITO_PORT (9229); 0 picks a free port.
+ * MERIDIAN_COGNITO_PORT (9229), MERIDIAN_IDP_PORT (9230, the local OpenID provider); 0 picks a free port.
  *
  * Environment precedence: the variables that point the handlers at the emulators (endpoints,
  * credentials, region, names, ids) are always set by the platform and override the shell's, so
@@ -38,6 +38,13 @@ function banner(platform: LocalPlatform): string {
     `  S3 (s3rver)    ${platform.endpoints.s3}   buckets ${platform.env.AUDIT_BUCKET_NAME}, ${platform.env.ARTIFACT_BUCKET_NAME}`,
     `  Cognito        ${platform.endpoints.cognito}   pool ${cognito.userPoolId}, client ${cognito.clientId}`,
     `  State          ${stateDir}   (users and passwords of the demo tenant "${platform.demo.tenant.name}": ${demoFile})`,
+    ...(platform.demo.sso
+      ? [
+          `  OpenID IdP     ${platform.demo.sso.issuer}   (the demo tenant's single sign-on)`,
+          `  SSO sign-in    ${platform.apiUrl}/local/sso/start?email=${platform.demo.sso.accounts[0]?.email ?? ''}`,
+        ]
+      : []),
+    `  Mailbox        ${display(`${platform.stateDir}/mailbox`)}   (invitations; GET /local/mailbox as the platform admin)`,
     '',
     'Get an access token (any user in demo.json, or platform-admin@meridian.local):',
     `  TOKEN=$(${envPrefix}npx tsx bin/token.ts ${admin})`,

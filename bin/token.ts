@@ -1,43 +1,64 @@
 /**
- * Prints an access token for a user of the local platform, signing in against cognito-local with the
- * password stored in `<stateDir>/demo.json`:
+ * Prints an access token for a user of the local platform, signing in against cognito-local:
  *
  *   TOKEN=$(npx tsx bin/token.ts admin@demo.meridian.local)
  *   npx tsx bin/token.ts viewer@demo.meridian.local --id     # the id token instead
+ *   npx tsx bin/token.ts ada@acme.example --new-password 'Choose-1t-well'   # an invited user
  *
- * With no username it signs in the demo tenant's admin. The state dir is MERIDIAN_STATE_DIR or `.local`.
+ * The password is `--password`, else the one in `<stateDir>/demo.json`, else the temporary password
+ * of the user's newest invitation in `<stateDir>/mailbox`. An invited user's first sign-in must set
+ * a password (`--new-password`); later sign-ins pass it with `--password`. With no username it signs
+ * in the demo tenant's admin. The state dir is MERIDIAN_STATE_DIR or `.local`.
  */
 import { resolve } from 'node:path';
-import { passwordLogin } from './local/auth.ts';
+import { parseArgs } from 'node:util';
+import { LocalMailbox, temporaryPasswordOf } from '../functions/adapters/local-mailbox.ts';
+import { NewPasswordRequiredError, passwordLogin } from './local/auth.ts';
 import { type DemoInfo, readJson, statePaths } from './local/state.ts';
 
 async function main(): Promise<void> {
   // Only the token belongs on stdout; keep the SDK's Node-version notice out of stderr too.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const args = process.argv.slice(2);
-  const wantId = args.includes('--id');
-  const username = args.find((arg) => !arg.startsWith('--'));
-  const demoPath = statePaths(resolve(process.env.MERIDIAN_STATE_DIR ?? '.local')).demo;
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      id: { type: 'boolean', default: false },
+      password: { type: 'string' },
+      'new-password': { type: 'string' },
+    },
+  });
+  const stateDir = resolve(process.env.MERIDIAN_STATE_DIR ?? '.local');
+  const demoPath = statePaths(stateDir).demo;
   const demo = await readJson<DemoInfo>(demoPath);
   if (!demo) {
     console.error(`${demoPath} does not exist: start the platform first with \`npm start\`.`);
     process.exit(1);
   }
-  const users = [...demo.users, { ...demo.platformAdmin, roles: ['platform-admin'] }];
-  const user =
-    username === undefined ? demo.users[0] : users.find((candidate) => candidate.username === username);
-  if (!user) {
+  const known = [...demo.users, { ...demo.platformAdmin, roles: ['platform-admin'] }];
+  const username = (positionals[0] ?? demo.users[0]?.username ?? '').toLowerCase();
+  const password =
+    values.password ??
+    known.find((candidate) => candidate.username === username)?.password ??
+    (await LocalMailbox.of(stateDir)
+      .list(username)
+      .then((mails) => mails.map(temporaryPasswordOf).find((p) => p !== undefined)));
+  if (!password) {
     console.error(
-      `No user ${username} in ${demoPath}. Known: ${users.map((candidate) => candidate.username).join(', ')}`,
+      `No password for ${username}: not in ${demoPath}, and no invitation in ${stateDir}/mailbox. ` +
+        `Pass --password. Known: ${known.map((candidate) => candidate.username).join(', ')}`,
     );
     process.exit(1);
   }
   try {
-    const tokens = await passwordLogin(demo.cognito, user.username, user.password);
-    process.stdout.write(`${wantId ? tokens.idToken : tokens.accessToken}\n`);
+    const tokens = await passwordLogin(demo.cognito, username, password, values['new-password']);
+    process.stdout.write(`${values.id ? tokens.idToken : tokens.accessToken}\n`);
   } catch (error) {
+    if (error instanceof NewPasswordRequiredError) {
+      console.error(`${error.message} Then sign in with --password.`);
+      process.exit(2);
+    }
     console.error(
-      `Sign-in of ${user.username} against ${demo.cognito.endpoint} failed (is \`npm start\` running?): ${(error as Error).message}`,
+      `Sign-in of ${username} against ${demo.cognito.endpoint} failed (is \`npm start\` running?): ${(error as Error).message}`,
     );
     process.exit(1);
   }

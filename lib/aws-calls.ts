@@ -18,6 +18,7 @@ export const FUNCTION_NAMES = [
   'auditStream',
   'notificationDelivery',
   'scheduleFire',
+  'ssoTrigger',
 ] as const;
 
 /** One of {@link FUNCTION_NAMES}. */
@@ -131,6 +132,16 @@ export const PLATFORM_ITEMS = {
    * (PutItem) and the TTL set on archived records (UpdateItem), in the audit partitions
    * `TENANT#<t>#AUDIT` only; no other partition of any tenant.
    */
+  /**
+   * Email-domain claims of single sign-on (`SSODOMAIN#<domain>`): one item per domain, platform-wide
+   * so that no two tenants route the same domain (claimed and released by the API).
+   */
+  ssoDomains: {
+    sid: 'SsoDomainClaims',
+    actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+    on: 'table',
+    leadingKeys: ['SSODOMAIN#*'],
+  },
   auditPartitions: {
     sid: 'EveryTenantAuditPartition',
     actions: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
@@ -173,7 +184,8 @@ export const AWS_CALLS: readonly AwsCall[] = [
     actions: TRANSACTION,
     targets: TENANT_PARTITIONS,
     via: 'tenantRole',
-    functions: WORKFLOW,
+    // The SSO trigger writes the users it provisions (and their audit records).
+    functions: [...WORKFLOW, 'ssoTrigger'],
   },
   // Table.page('platform', ...) and Table.queryIndex: the platform-level lookups.
   {
@@ -321,7 +333,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
     actions: ['dynamodb:BatchGetItem'],
     targets: ['tenantItem'],
     via: 'tenantRole',
-    functions: ['api', 'authorizer', 'approvalHandler'],
+    functions: ['api', 'authorizer', 'approvalHandler', 'ssoTrigger'],
   },
   // Rate limits: one counter item per tenant (or key) and time slot, raised by an atomic ADD.
   {
@@ -452,6 +464,41 @@ export const AWS_CALLS: readonly AwsCall[] = [
       command,
       actions: [action],
       targets: ['userPool'],
+      via: 'functionRole',
+      functions: ['api'],
+    }),
+  ),
+  // Single sign-on: each tenant provider is a Cognito identity provider offered by the app client.
+  ...(
+    [
+      ['CreateIdentityProviderCommand', 'cognito-idp:CreateIdentityProvider'],
+      ['DeleteIdentityProviderCommand', 'cognito-idp:DeleteIdentityProvider'],
+      ['DescribeUserPoolClientCommand', 'cognito-idp:DescribeUserPoolClient'],
+      ['UpdateUserPoolClientCommand', 'cognito-idp:UpdateUserPoolClient'],
+    ] as const
+  ).map(
+    ([command, action]): AwsCall => ({
+      file: 'functions/adapters/cognito-federation.ts',
+      command,
+      actions: [action],
+      targets: ['userPool'],
+      via: 'functionRole',
+      functions: ['api'],
+    }),
+  ),
+  // The email-domain claims (PLATFORM_ITEMS.ssoDomains), with the API's own role.
+  ...(
+    [
+      ['PutCommand', 'dynamodb:PutItem'],
+      ['DeleteCommand', 'dynamodb:DeleteItem'],
+      ['GetCommand', 'dynamodb:GetItem'],
+    ] as const
+  ).map(
+    ([command, action]): AwsCall => ({
+      file: 'functions/adapters/dynamo/identity-provider-store.ts',
+      command,
+      actions: [action],
+      targets: ['platformItem:SSODOMAIN#acme.example.com'],
       via: 'functionRole',
       functions: ['api'],
     }),

@@ -1,4 +1,5 @@
 import { type App, Aws, CfnOutput, Duration, Fn, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { UserPoolOperation } from 'aws-cdk-lib/aws-cognito';
 import type { Construct } from 'constructs';
 import { rateLimitEnvironment, type StageConfig, type StageName, stageConfigFromContext } from './config.ts';
 import { AccessLogs } from './constructs/access-logs.ts';
@@ -117,6 +118,9 @@ export class MeridianStack extends Stack {
       logRetention: config.logRetention,
       logRemovalPolicy: config.removalPolicy,
     });
+    // Before every token: just-in-time provisioning of federated users, and SSO-required tenants'
+    // password sign-ins refused (V1_0 event: the tokens themselves are not changed).
+    this.identity.userPool.addTrigger(UserPoolOperation.PRE_TOKEN_GENERATION, this.api.ssoTrigger.function);
     this.flows = new Flows(this, 'Flows', {
       stage: config.stage,
       table: this.storage.table,

@@ -2,6 +2,7 @@ import {
   CognitoIdentityProviderClient,
   InitiateAuthCommand,
   type InitiateAuthCommandOutput,
+  RespondToAuthChallengeCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 
 /**
@@ -24,6 +25,13 @@ export interface Tokens {
   readonly refreshToken?: string;
 }
 
+/** An invited user's first sign-in: Cognito wants a new password before it issues tokens. */
+export class NewPasswordRequiredError extends Error {
+  constructor(readonly username: string) {
+    super(`${username} signs in for the first time and must choose a password (--new-password).`);
+  }
+}
+
 /**
  * Signs in with USER_PASSWORD_AUTH (the flow the app client allows; cognito-local has no SRP), as a
  * client app would.
@@ -32,9 +40,11 @@ export async function passwordLogin(
   cognito: { endpoint: string; clientId: string },
   username: string,
   password: string,
+  /** Answers NEW_PASSWORD_REQUIRED (an invited user's first sign-in) with this password. */
+  newPassword?: string,
 ): Promise<Tokens> {
   const client = cognitoClient(cognito.endpoint);
-  let output: InitiateAuthCommandOutput;
+  let output: Pick<InitiateAuthCommandOutput, 'AuthenticationResult' | 'ChallengeName'>;
   try {
     output = await client.send(
       new InitiateAuthCommand({
@@ -43,6 +53,18 @@ export async function passwordLogin(
         AuthParameters: { USERNAME: username, PASSWORD: password },
       }),
     );
+    if (output.ChallengeName === 'NEW_PASSWORD_REQUIRED') {
+      const session = (output as InitiateAuthCommandOutput).Session;
+      if (!newPassword) throw new NewPasswordRequiredError(username);
+      output = await client.send(
+        new RespondToAuthChallengeCommand({
+          ChallengeName: 'NEW_PASSWORD_REQUIRED',
+          ClientId: cognito.clientId,
+          Session: session,
+          ChallengeResponses: { USERNAME: username, NEW_PASSWORD: newPassword },
+        }),
+      );
+    }
   } finally {
     client.destroy();
   }

@@ -38,6 +38,22 @@ export const DEMO = Object.freeze({
   ],
 });
 
+/** The demo tenant's local OpenID provider: its people, their groups and how groups map to roles. */
+export const DEMO_IDP = Object.freeze({
+  clientId: 'meridian-local',
+  name: 'Demo corporate IdP (local)',
+  emailDomains: ['sso.demo.meridian.local'],
+  accounts: [
+    { email: 'alice@sso.demo.meridian.local', groups: ['engineering'] },
+    { email: 'oscar@sso.demo.meridian.local', groups: ['operations', 'on-call'] },
+    { email: 'guest@sso.demo.meridian.local', groups: ['visitors'] },
+  ],
+  groupMapping: [
+    { group: 'engineering', roles: ['developer'] },
+    { group: 'operations', roles: ['operator'] },
+  ],
+});
+
 /** Thrown when the API does not do what bootstrap needs (e.g. a route is missing). */
 export class BootstrapError extends LocalPlatformError {
   override readonly name = 'BootstrapError';
@@ -49,6 +65,8 @@ interface BootstrapContext {
   readonly state: PlatformState;
   readonly cognito: { readonly endpoint: string; readonly userPoolId: string; readonly clientId: string };
   readonly log: (line: string) => void;
+  /** The local OpenID provider's issuer (its port may differ between starts). */
+  readonly idpIssuer?: string;
 }
 
 interface ApiAnswer {
@@ -233,6 +251,48 @@ async function ensureUser(
 }
 
 /**
+ * Registers the local OpenID provider as the demo tenant's identity provider through
+ * `POST /identity-providers`, as a tenant admin would; when its issuer moved (another port), the old
+ * registration is deleted first.
+ */
+async function ensureDemoSso(ctx: BootstrapContext, adminToken: string): Promise<DemoInfo['sso']> {
+  const sso = ctx.state.sso;
+  if (!ctx.idpIssuer || !sso) return undefined;
+  if (sso.providerId && sso.issuer !== ctx.idpIssuer) {
+    const removed = await callApi(ctx.apiUrl, 'DELETE', `/identity-providers/${sso.providerId}`, adminToken);
+    if (removed.status !== 204 && removed.status !== 404) {
+      throw unexpected('remove the old demo identity provider', removed, '204');
+    }
+    delete sso.providerId;
+    await saveState(ctx.stateDir, ctx.state);
+  }
+  if (!sso.providerId) {
+    const created = await callApi(ctx.apiUrl, 'POST', '/identity-providers', adminToken, {
+      type: 'oidc',
+      name: DEMO_IDP.name,
+      issuer: ctx.idpIssuer,
+      clientId: DEMO_IDP.clientId,
+      clientSecret: sso.clientSecret,
+      emailDomains: DEMO_IDP.emailDomains,
+      groupMapping: DEMO_IDP.groupMapping,
+    });
+    const providerId = field(created.body, 'providerId');
+    if (created.status !== 201 || typeof providerId !== 'string') {
+      throw unexpected('register the demo identity provider with POST /identity-providers', created, '201');
+    }
+    sso.providerId = providerId;
+    sso.issuer = ctx.idpIssuer;
+    await saveState(ctx.stateDir, ctx.state);
+    ctx.log(`  registered the local OpenID provider ${ctx.idpIssuer} for the demo tenant`);
+  }
+  return {
+    issuer: ctx.idpIssuer,
+    providerId: sso.providerId,
+    accounts: DEMO_IDP.accounts.map((a) => ({ email: a.email, groups: [...a.groups] })),
+  };
+}
+
+/**
  * Creates the platform admin, the demo tenant and its users on first start and writes `demo.json`;
  * on later starts only refreshes the URLs in `demo.json` (ports may differ). Resolves to its content.
  */
@@ -240,7 +300,19 @@ export async function bootstrap(ctx: BootstrapContext): Promise<DemoInfo> {
   const paths = statePaths(ctx.stateDir);
   const saved = ctx.state.demo?.complete ? await readJson<DemoInfo>(paths.demo) : undefined;
   if (saved && existsSync(paths.demo)) {
-    const refreshed: DemoInfo = { ...saved, apiUrl: ctx.apiUrl, cognito: { ...ctx.cognito } };
+    const admin = saved.users[0];
+    const sso = admin
+      ? await ensureDemoSso(
+          ctx,
+          (await passwordLogin(ctx.cognito, admin.username, admin.password)).accessToken,
+        )
+      : undefined;
+    const refreshed: DemoInfo = {
+      ...saved,
+      apiUrl: ctx.apiUrl,
+      cognito: { ...ctx.cognito },
+      ...(sso ? { sso } : {}),
+    };
     await writeSecretJson(paths.demo, refreshed);
     return refreshed;
   }
@@ -263,12 +335,14 @@ export async function bootstrap(ctx: BootstrapContext): Promise<DemoInfo> {
     users.push({ username: user.username, password, roles: [...user.roles] });
   }
 
+  const sso = await ensureDemoSso(ctx, tenantAdminTokens.accessToken);
   const demo: DemoInfo = {
     apiUrl: ctx.apiUrl,
     cognito: { ...ctx.cognito },
     platformAdmin,
     tenant: { tenantId, name: DEMO.tenant.name },
     users,
+    ...(sso ? { sso } : {}),
   };
   await writeSecretJson(paths.demo, demo);
   ctx.state.demo = { ...(ctx.state.demo ?? { passwords: {} }), tenantId, complete: true };

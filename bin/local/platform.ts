@@ -1,19 +1,22 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { startAuditStream } from './audit-stream.ts';
-import { bootstrap } from './bootstrap.ts';
+import { bootstrap, DEMO_IDP } from './bootstrap.ts';
 import { ensureIdentity, issuerOf, startCognito } from './cognito.ts';
 import { ensureTable, startDynamo } from './dynamodb.ts';
 import { applyEnv, LOCAL_NAMES, platformEnv } from './env.ts';
 import { LocalPlatformError } from './errors.ts';
 import { loadHandlers, startWorkflowRuntime } from './handlers.ts';
 import { checkJava } from './java.ts';
+import { type LocalRoutesOptions, localRoute } from './local-routes.ts';
+import { startLocalIdp } from './oidc.ts';
 import { claimPorts, PORT_DEFAULTS, portFromEnv } from './ports.ts';
 import { startWatchdog } from './process.ts';
 import { ensureBuckets, startS3 } from './s3.ts';
 import { startLocalScheduler } from './scheduler.ts';
 import { startApiServer } from './server.ts';
-import { type DemoInfo, loadState, saveState, statePaths } from './state.ts';
+import { LocalSso } from './sso.ts';
+import { type DemoInfo, generatePassword, loadState, saveState, statePaths } from './state.ts';
 
 /** Options of {@link startLocalPlatform}; every port defaults to its env variable, then its default. */
 export interface LocalPlatformOptions {
@@ -27,6 +30,8 @@ export interface LocalPlatformOptions {
   readonly s3Port?: number;
   /** cognito-local (`MERIDIAN_COGNITO_PORT`, 9229). */
   readonly cognitoPort?: number;
+  /** The local OpenID provider of the demo tenant (`MERIDIAN_IDP_PORT`, 9230). */
+  readonly idpPort?: number;
   /** No access log or progress lines; handler log level WARN. */
   readonly quiet?: boolean;
   /** Progress output (default: console.log). */
@@ -84,6 +89,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     dynamodb: options.dynamoPort ?? portFromEnv(PORT_DEFAULTS.dynamodb.envVar, PORT_DEFAULTS.dynamodb.port),
     s3: options.s3Port ?? portFromEnv(PORT_DEFAULTS.s3.envVar, PORT_DEFAULTS.s3.port),
     cognito: options.cognitoPort ?? portFromEnv(PORT_DEFAULTS.cognito.envVar, PORT_DEFAULTS.cognito.port),
+    idp: options.idpPort ?? portFromEnv(PORT_DEFAULTS.idp.envVar, PORT_DEFAULTS.idp.port),
   };
 
   const cleanups: (() => Promise<void>)[] = [];
@@ -111,6 +117,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
         { ...PORT_DEFAULTS.dynamodb, port: wanted.dynamodb },
         { ...PORT_DEFAULTS.s3, port: wanted.s3 },
         { ...PORT_DEFAULTS.cognito, port: wanted.cognito },
+        { ...PORT_DEFAULTS.idp, port: wanted.idp },
       ]),
     ]);
     checkAborted();
@@ -209,20 +216,47 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     cleanups.push(() => auditStream.stop());
     checkAborted();
 
-    const server = await startApiServer({ handlers, port: wanted.api, quiet, log });
+    const localRoutes: LocalRoutesOptions = { stateDir, handlers };
+    const server = await startApiServer({
+      handlers,
+      port: wanted.api,
+      quiet,
+      log,
+      local: (input) => localRoute(input, localRoutes),
+    });
     cleanups.push(() => server.close());
     const healthMs = performance.now() - startedAt;
+    const cognito = {
+      endpoint: identity.running.endpoint,
+      userPoolId: identity.ids.userPoolId,
+      clientId: identity.ids.clientId,
+    };
+
+    // The demo tenant's corporate IdP, and the platform as its relying party (Cognito's hosted
+    // login plays that part on AWS).
+    const sso = new LocalSso({ apiUrl: server.url, cognito });
+    state.sso ??= { clientSecret: generatePassword() };
+    const idp = await startLocalIdp({
+      port: ports[4] ?? wanted.idp,
+      accounts: DEMO_IDP.accounts.map((a) => ({ email: a.email, groups: [...a.groups] })),
+      clients: [
+        {
+          clientId: DEMO_IDP.clientId,
+          clientSecret: state.sso.clientSecret,
+          redirectUris: [sso.redirectUri],
+        },
+      ],
+    });
+    cleanups.push(() => idp.stop());
+    localRoutes.sso = sso;
 
     const demo = await bootstrap({
       apiUrl: server.url,
       stateDir,
       state,
-      cognito: {
-        endpoint: identity.running.endpoint,
-        userPoolId: identity.ids.userPoolId,
-        clientId: identity.ids.clientId,
-      },
+      cognito,
       log,
+      idpIssuer: idp.issuer,
     });
     checkAborted();
 

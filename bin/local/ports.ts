@@ -22,6 +22,7 @@ export const PORT_DEFAULTS = Object.freeze({
   dynamodb: { service: 'DynamoDB Local', envVar: 'MERIDIAN_DYNAMODB_PORT', port: 8000 },
   s3: { service: 's3rver (S3)', envVar: 'MERIDIAN_S3_PORT', port: 4569 },
   cognito: { service: 'cognito-local', envVar: 'MERIDIAN_COGNITO_PORT', port: 9229 },
+  idp: { service: 'the local OpenID provider', envVar: 'MERIDIAN_IDP_PORT', port: 9230 },
 } as const);
 
 /** Thrown when a wanted port is taken; the message says which, by whom wanted, and how to change it. */

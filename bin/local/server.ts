@@ -80,6 +80,8 @@ export interface ApiServerOptions {
   readonly log?: (line: string) => void;
   readonly logError?: (message: string, error: unknown) => void;
   readonly timeoutMs?: number;
+  /** Routes only the local platform has (`/local/...`), tried before the gateway's. */
+  readonly local?: (input: HttpRequestInput) => Promise<HttpResponse | undefined>;
 }
 
 /** The running local API. */
@@ -183,21 +185,18 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     let response: HttpResponse;
     try {
       const body = await readBody(req, MAX_REQUEST_BYTES);
-      response = await handleRequest(
-        {
-          method,
-          url,
-          headers: req.headersDistinct ?? distinctHeaders(req.headers),
-          body,
-          sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
-          protocol: `HTTP/${req.httpVersion}`,
-          requestId,
-          now: new Date(),
-          domainName: req.headers.host,
-        },
-        options.handlers,
-        options,
-      );
+      const input: HttpRequestInput = {
+        method,
+        url,
+        headers: req.headersDistinct ?? distinctHeaders(req.headers),
+        body,
+        sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+        protocol: `HTTP/${req.httpVersion}`,
+        requestId,
+        now: new Date(),
+        domainName: req.headers.host,
+      };
+      response = (await options.local?.(input)) ?? (await handleRequest(input, options.handlers, options));
     } catch (error) {
       response =
         error instanceof PayloadTooLarge

@@ -17,6 +17,8 @@ export interface PlatformState {
     passwords: Record<string, string>;
     complete: boolean;
   };
+  /** The demo tenant's local OpenID provider: its client secret, and the provider registered for it. */
+  sso?: { clientSecret: string; providerId?: string; issuer?: string };
 }
 
 /** One signed-in demo user in `demo.json`. */
@@ -33,6 +35,13 @@ export interface DemoInfo {
   readonly platformAdmin: { readonly username: string; readonly password: string };
   readonly tenant: { readonly tenantId: string; readonly name: string };
   readonly users: readonly DemoUser[];
+  /** Single sign-on through the local OpenID provider (README: "Single sign-on locally"). */
+  readonly sso?: {
+    readonly issuer: string;
+    readonly providerId: string;
+    /** Sign in as one of these at `GET /local/sso/start?email=<account>`. */
+    readonly accounts: readonly { readonly email: string; readonly groups: readonly string[] }[];
+  };
 }
 
 /** Paths inside a state directory. */

@@ -4,6 +4,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import type { ApprovalStore } from '#core/approvals/ports.ts';
 import type { ExecutionEngine } from '#core/executions/ports.ts';
 import type { ExecutionDeps } from '#core/executions/service.ts';
+import type { IdentityDeps } from '#core/identity/providers.ts';
 import type { DeliveryRef, NotificationEvent, Notify } from '#core/notifications/model.ts';
 import type { DeliveryQueue, Mailer } from '#core/notifications/ports.ts';
 import { deliver, type NotificationDeps, notifier } from '#core/notifications/service.ts';
@@ -17,10 +18,12 @@ import { ConfigError, config } from '#shared/config.ts';
 import { logger, tracer } from '#shared/observability.ts';
 import { cognitoClient, dynamoDocumentClient } from './aws-clients.ts';
 import { CognitoDirectory } from './cognito-directory.ts';
+import { CognitoFederation, noFederation } from './cognito-federation.ts';
 import { DynamoApprovalStore } from './dynamo/approval-store.ts';
 import { DynamoBudgetStore } from './dynamo/budget-store.ts';
 import { DynamoDefinitionStore } from './dynamo/definition-store.ts';
 import { DynamoExecutionStore } from './dynamo/execution-store.ts';
+import { DynamoIdentityProviderStore } from './dynamo/identity-provider-store.ts';
 import { DynamoNotificationStore } from './dynamo/notification-store.ts';
 import { DynamoRunSlotStore } from './dynamo/run-slot-store.ts';
 import { DynamoScheduleStore } from './dynamo/schedule-store.ts';
@@ -29,7 +32,8 @@ import { DynamoTenancyStore } from './dynamo/tenancy-store.ts';
 import { DynamoWebhookStore } from './dynamo/webhook-store.ts';
 import { EventBridgeScheduler } from './eventbridge-scheduler.ts';
 import { LocalEngine } from './local-engine.ts';
-import { LocalDeliveryQueue, LocalMailbox } from './notifications/local.ts';
+import { LocalMailbox } from './local-mailbox.ts';
+import { LocalDeliveryQueue, LocalMailer } from './notifications/local.ts';
 import { GuardedWebhookPoster } from './notifications/webhook-poster.ts';
 import { S3ArtifactStore } from './s3-artifacts.ts';
 import { LocalFileVault, SecretsManagerVault } from './secret-vault.ts';
@@ -59,6 +63,8 @@ export interface Container {
   readonly notify: Notify;
   /** Everything the schedule use cases need, in one object. */
   readonly schedules: ScheduleDeps;
+  /** Everything the identity-provider (SSO) use cases need, in one object. */
+  readonly identity: IdentityDeps & { readonly providers: DynamoIdentityProviderStore };
 }
 
 let localExecutionEngine: ExecutionEngine | undefined;
@@ -172,7 +178,7 @@ function notificationTransport(
 ): NotificationTransport {
   if (cfg.MERIDIAN_MODE === 'local') {
     return {
-      mailer: new LocalMailbox(join(cfg.MERIDIAN_STATE_DIR ?? '.local', 'mailbox')),
+      mailer: new LocalMailer(join(cfg.MERIDIAN_STATE_DIR ?? '.local', 'mailbox')),
       queue: new LocalDeliveryQueue(deliverLocally, (error, ref) =>
         logger.error('Notification delivery failed', { error, ...ref }),
       ),
@@ -273,7 +279,13 @@ export function adapters(): Container {
     table,
     clients,
     store,
-    directory: new CognitoDirectory(cognitoClient(), cfg.USER_POOL_ID),
+    directory: new CognitoDirectory(
+      cognitoClient(),
+      cfg.USER_POOL_ID,
+      cfg.MERIDIAN_MODE === 'local' && cfg.MERIDIAN_STATE_DIR
+        ? LocalMailbox.of(cfg.MERIDIAN_STATE_DIR)
+        : undefined,
+    ),
     vault,
     definitions,
     approvals,
@@ -301,6 +313,17 @@ export function adapters(): Container {
         unregister: (tenantId, scheduleId) => theTrigger().unregister(tenantId, scheduleId),
         deleteAllForTenant: (tenantId) => theTrigger().deleteAllForTenant(tenantId),
       },
+    },
+    identity: {
+      providers: new DynamoIdentityProviderStore(table),
+      federation:
+        cfg.MERIDIAN_MODE === 'aws'
+          ? new CognitoFederation(cognitoClient(), cfg.USER_POOL_ID, cfg.USER_POOL_CLIENT_ID)
+          : noFederation,
+      vault,
+      store,
+      allowLoopbackHttp: cfg.MERIDIAN_MODE === 'local',
+      samlSupported: cfg.MERIDIAN_MODE === 'aws',
     },
   };
   return container;

@@ -8,6 +8,11 @@ export const IDENTITY_SCHEMA = Object.freeze({
   tenantAttribute: 'tenant_id',
   /** The claim the tenant travels in on id tokens and in AdminGetUser. */
   tenantClaim: 'custom:tenant_id',
+  /**
+   * Custom attribute (without `custom:`) the identity providers' group claim is mapped to; the
+   * pre-token-generation trigger reads it to set the user's roles. Mutable: every sign-in rewrites it.
+   */
+  groupsAttribute: 'idp_groups',
   /** Members of this group are platform operators: no tenant, only `/tenants` routes. */
   platformAdminGroup: 'platform-admins',
   /** Resource server identifier and its scopes (used by the hosted login and machine clients). */

@@ -26,6 +26,7 @@ const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
   webhooks: 'Webhooks that start a workflow from a signed HTTP call',
   notifications: 'Notification channels (email, Slack, signed webhooks) and the delivery log',
   schedules: 'Schedules that start a workflow on a cron in an IANA time zone',
+  identity: "Single sign-on: the tenant's identity providers, group → role mapping, and requiring SSO",
 };
 
 const problemSchema: JsonObject = {

@@ -128,6 +128,13 @@ export class Api extends Construct {
   readonly tenantDataRole: Role;
   /** Role the authorizer assumes per tenant: reads that tenant's items, updates an API key's last use. */
   readonly authorizerTenantRole: Role;
+  /**
+   * Cognito's pre-token-generation trigger (functions/handlers/sso-trigger.ts): provisions federated
+   * users and refuses password sign-ins where a tenant requires SSO. The stack attaches it to the pool.
+   */
+  readonly ssoTrigger: MeridianFunction;
+  /** Role the SSO trigger assumes per tenant: reads that tenant's items, writes the users it provisions. */
+  readonly ssoTriggerTenantRole: Role;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -148,7 +155,11 @@ export class Api extends Construct {
       // Tenant items, artifacts and secrets only through the tenant data role below; with its own
       // role, only the platform-level items named here.
       .bindTable(props.table, 'nameOnly')
-      .bindPlatformItems(props.table, [PLATFORM_ITEMS.health, PLATFORM_ITEMS.tenantList])
+      .bindPlatformItems(props.table, [
+        PLATFORM_ITEMS.health,
+        PLATFORM_ITEMS.tenantList,
+        PLATFORM_ITEMS.ssoDomains,
+      ])
       // The readiness check's GetBucketLocation; the session tenant's digests are read through the tenant
       // data role below, and nothing in the archive is the API's to write.
       .bindAuditBucket(props.auditBucket, 'probe')
@@ -172,11 +183,28 @@ export class Api extends Construct {
       // Access tokens are verified against the pool's public JWKS: no Cognito permission needed.
       .bindUserPool(props.userPool, props.userPoolClient, 'verify');
 
-    for (const fn of [this.apiFunction, this.authorizerFunction]) {
+    this.ssoTrigger = new MeridianFunction(this, 'SsoTrigger', {
+      ...common,
+      entry: 'functions/handlers/sso-trigger.ts',
+      description: `Meridian single sign-on: Cognito pre-token-generation trigger (${props.stage})`,
+      serviceName: 'meridian-sso-trigger',
+      memorySize: props.authorizerFunction.memoryMb,
+      // Cognito waits at most 5 s for a trigger.
+      timeout: Duration.seconds(5),
+    })
+      .bindTable(props.table, 'nameOnly')
+      // The shared runtime config requires the variable; the trigger never touches the bucket.
+      .bindAuditBucket(props.auditBucket, 'nameOnly')
+      // Not bindUserPool: the pool names this function as its trigger, so the function must not name
+      // the pool (a cycle); the trigger makes no Cognito call and the runtime config only needs values.
+      .addEnvironment('USER_POOL_ID', 'unused-by-the-sso-trigger')
+      .addEnvironment('USER_POOL_CLIENT_ID', 'unused-by-the-sso-trigger');
+
+    for (const fn of [this.apiFunction, this.authorizerFunction, this.ssoTrigger]) {
       Validations.of(fn.function).acknowledge({
         id: 'Serverless-LambdaDLQ',
         reason:
-          'Invoked only synchronously by API Gateway (integration and authorizer): a dead-letter queue receives failed asynchronous events and would never be used; errors reach the caller and the error alarms.',
+          'Invoked only synchronously (by API Gateway, or by Cognito before it issues a token): a dead-letter queue receives failed asynchronous events and would never be used; errors reach the caller and the error alarms.',
       });
     }
 
@@ -206,6 +234,16 @@ export class Api extends Construct {
         'Assumed by the authorizer with session tag TenantId; reads that tenant items, updates API key use',
     });
     this.authorizerFunction.bindTenantDataRole(this.authorizerTenantRole, secretsPrefix);
+    this.ssoTriggerTenantRole = createTenantDataRole(this, 'SsoTriggerTenantRole', {
+      table: props.table,
+      secretsPrefix,
+      secretAccess: 'none',
+      itemActions: tenantItemActions('ssoTrigger'),
+      trustedRole: this.ssoTrigger.role,
+      description:
+        'Assumed by the SSO trigger with session tag TenantId; reads that tenant items, writes the users it provisions',
+    });
+    this.ssoTrigger.bindTenantDataRole(this.ssoTriggerTenantRole, secretsPrefix);
 
     this.accessLogGroup = new LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,

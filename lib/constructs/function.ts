@@ -90,6 +90,12 @@ export const USER_POOL_ADMIN_ACTIONS: readonly string[] = [
   'cognito-idp:AdminDisableUser',
   'cognito-idp:AdminEnableUser',
   'cognito-idp:DescribeUserPool',
+  // Tenants' identity providers (functions/adapters/cognito-federation.ts): the app client's list of
+  // providers is read and written back with one more or one fewer.
+  'cognito-idp:CreateIdentityProvider',
+  'cognito-idp:DeleteIdentityProvider',
+  'cognito-idp:DescribeUserPoolClient',
+  'cognito-idp:UpdateUserPoolClient',
 ];
 
 /**

@@ -79,6 +79,9 @@ export class Identity extends Construct {
       customAttributes: {
         // Immutable: once a user belongs to a tenant, no API call (theirs or an admin's) can move them.
         [IDENTITY_SCHEMA.tenantAttribute]: new StringAttribute({ minLen: 1, maxLen: 64, mutable: false }),
+        // A federated user's groups at their provider, rewritten by attribute mapping at every sign-in
+        // (functions/adapters/cognito-federation.ts) and read by the pre-token-generation trigger.
+        [IDENTITY_SCHEMA.groupsAttribute]: new StringAttribute({ minLen: 0, maxLen: 2048, mutable: true }),
       },
       passwordPolicy: {
         minLength: 12,
@@ -169,8 +172,12 @@ export class Identity extends Construct {
       readAttributes: new ClientAttributes()
         .withStandardAttributes({ email: true, emailVerified: true, fullname: true })
         .withCustomAttributes(IDENTITY_SCHEMA.tenantAttribute),
-      // Users may edit their profile, never their tenant.
-      writeAttributes: new ClientAttributes().withStandardAttributes({ email: true, fullname: true }),
+      // Users may edit their profile, never their tenant. The groups attribute must be writable for
+      // attribute mapping; the trigger trusts it only on a federated sign-in, where Cognito has just
+      // rewritten it from the provider.
+      writeAttributes: new ClientAttributes()
+        .withStandardAttributes({ email: true, fullname: true })
+        .withCustomAttributes(IDENTITY_SCHEMA.groupsAttribute),
     });
 
     this.hostedLoginUrl = this.domain.signInUrl(this.client, { redirectUri: firstCallback });

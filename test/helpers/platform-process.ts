@@ -37,6 +37,7 @@ export function startPlatformProcess(
       MERIDIAN_DYNAMODB_PORT: '0',
       MERIDIAN_S3_PORT: '0',
       MERIDIAN_COGNITO_PORT: '0',
+      MERIDIAN_IDP_PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -60,6 +60,7 @@ function functionOf(stack: MeridianStack, name: FunctionName): MeridianFunction 
     auditStream: stack.auditStream.consumer,
     notificationDelivery: stack.notifications.deliveryFunction,
     scheduleFire: stack.schedules.fire,
+    ssoTrigger: stack.api.ssoTrigger,
   }[name];
 }
 

@@ -153,8 +153,17 @@ describe('app client', () => {
     });
   });
 
-  it('may write only e-mail and name, never the tenant attribute', () => {
-    template.hasResourceProperties('AWS::Cognito::UserPoolClient', { WriteAttributes: ['email', 'name'] });
+  it('may write only e-mail, name and the mapped provider groups, never the tenant attribute', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      WriteAttributes: [`custom:${IDENTITY_SCHEMA.groupsAttribute}`, 'email', 'name'],
+    });
+  });
+
+  it('runs the SSO trigger before every token, and keeps the provider groups in a mutable attribute', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      LambdaConfig: { PreTokenGeneration: Match.anyValue() },
+      Schema: Match.arrayWith([Match.objectLike({ Name: IDENTITY_SCHEMA.groupsAttribute, Mutable: true })]),
+    });
   });
 
   it('may read the tenant attribute', () => {

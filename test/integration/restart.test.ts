@@ -38,6 +38,7 @@ function startCli(stateDir: string, env: Record<string, string> = {}): CliRun {
       MERIDIAN_DYNAMODB_PORT: '0',
       MERIDIAN_S3_PORT: '0',
       MERIDIAN_COGNITO_PORT: '0',
+      MERIDIAN_IDP_PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -142,7 +143,9 @@ async function sendJson(
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-describe('npm start (bin/local.ts)', () => {
+// Two full starts and a stop per test: each start also runs the demo tenant's OpenID provider and,
+// on a restart, registers it again at its new port, which pushes a loaded machine past 60 s.
+describe('npm start (bin/local.ts)', { timeout: 120_000 }, () => {
   const dirs: string[] = [];
   const runs: CliRun[] = [];
 

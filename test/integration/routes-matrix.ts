@@ -346,6 +346,30 @@ async function budget(owner: Owner): Promise<Target> {
   return { path: '/budget', snapshot: readAs(owner, '/budget') };
 }
 
+/** A valid identity-provider registration; each claims a fresh email domain. */
+const identityProviderBody = () => ({
+  type: 'oidc',
+  name: uniqueName('mx-idp'),
+  issuer: 'https://idp.example.com',
+  clientId: 'matrix-client',
+  clientSecret: 'matrix-secret',
+  emailDomains: [`${uniqueName('mx')}.example.com`],
+  groupMapping: [{ group: 'eng', roles: ['developer'] }],
+});
+
+const identityProvider = (owner: Owner) =>
+  created(owner, '/identity-providers', identityProviderBody(), 'providerId');
+
+/** The tenant's SSO settings (not required), read back by its owner for the unchanged check. */
+async function ssoSettings(owner: Owner): Promise<Target> {
+  await must(
+    'PUT /sso',
+    call('PUT', '/sso', { token: await owner.token(), body: { requireSso: false } }),
+    200,
+  );
+  return { path: '/sso', snapshot: readAs(owner, '/sso') };
+}
+
 /** A finished execution of the tenant's quick workflow. */
 async function execution(owner: Owner): Promise<Target> {
   const token = await owner.token();
@@ -821,6 +845,43 @@ export const ROUTES: readonly RouteRow[] = [
     permission: 'budgets:manage',
     body: { monthlyLimitUsd: '12.34', alertThresholds: [80] },
     setup: budget,
+    foreignStatus: 200,
+  },
+
+  // Single sign-on: providers are the tenant's own; the SSO setting is a tenant-wide singleton
+  {
+    method: 'GET',
+    path: '/identity-providers',
+    permission: 'tenant:admin',
+    setup: listing(identityProvider, '/identity-providers'),
+  },
+  { method: 'POST', path: '/identity-providers', permission: 'tenant:admin', body: identityProviderBody },
+  {
+    method: 'GET',
+    path: '/identity-providers/{providerId}',
+    permission: 'tenant:admin',
+    setup: identityProvider,
+  },
+  {
+    method: 'PATCH',
+    path: '/identity-providers/{providerId}',
+    permission: 'tenant:admin',
+    body: { groupMapping: [{ group: 'ops', roles: ['operator'] }] },
+    setup: identityProvider,
+  },
+  {
+    method: 'DELETE',
+    path: '/identity-providers/{providerId}',
+    permission: 'tenant:admin',
+    setup: identityProvider,
+  },
+  { method: 'GET', path: '/sso', permission: 'tenant:admin', setup: ssoSettings },
+  {
+    method: 'PUT',
+    path: '/sso',
+    permission: 'tenant:admin',
+    body: { requireSso: false },
+    setup: ssoSettings,
     foreignStatus: 200,
   },
 ];

@@ -135,6 +135,12 @@ export const keys = {
     pk: tenantPk(t),
     sk: workflowId === undefined ? 'SCHEDULECOUNT' : `SCHEDULECOUNT#${workflowId}`,
   }),
+  identityProvider: (t: string, providerId: string): Key => ({ pk: tenantPk(t), sk: `IDP#${providerId}` }),
+  /**
+   * The platform-wide claim on an email domain: not a tenant's key, because its point is that no two
+   * tenants can hold it (a conditional put on one item); it names its owner inside.
+   */
+  ssoDomain: (domain: string): Key => ({ pk: `SSODOMAIN#${domain}`, sk: 'CLAIM' }),
   budget: (t: string): Key => ({ pk: tenantPk(t), sk: 'BUDGET' }),
   budgetAlert: (t: string, month: string, threshold: number): Key => ({
     pk: tenantPk(t),

@@ -1,29 +1,22 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { DeliveryRef } from '#core/notifications/model.ts';
 import type { DeliveryQueue, Mail, Mailer } from '#core/notifications/ports.ts';
+import { LocalMailbox } from '../local-mailbox.ts';
 
 /* The local platform's notification transport (no AWS SDK: the container always bundles it). */
 
 /**
- * The local platform's outbox: each email is a file `<state>/mailbox/<timestamp>-<id>.json` holding
- * `{to, subject, text}`, the format `GET /local/mailbox` reads. Written under a temporary name and
- * renamed, so a reader never sees half a file.
+ * Notification emails on the local platform: files in the local mailbox beside invitations
+ * (functions/adapters/local-mailbox.ts), the folder `GET /local/mailbox` reads.
  */
-export class LocalMailbox implements Mailer {
-  constructor(private readonly dir: string) {}
+export class LocalMailer implements Mailer {
+  private readonly mailbox: LocalMailbox;
+
+  constructor(dir: string) {
+    this.mailbox = new LocalMailbox(dir);
+  }
 
   async send(_tenantId: string, mail: Mail): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const name = `${Date.now()}-${randomUUID()}.json`;
-    const temporary = join(this.dir, `.${name}.tmp`);
-    await writeFile(
-      temporary,
-      JSON.stringify({ to: mail.to, subject: mail.subject, text: mail.text }),
-      'utf8',
-    );
-    await rename(temporary, join(this.dir, name));
+    await this.mailbox.send({ to: mail.to, subject: mail.subject, text: mail.text });
   }
 }
 

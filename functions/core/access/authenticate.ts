@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AuthorizerContext } from '#shared/auth-context.ts';
 import { TokenExpiredError, UnauthenticatedError } from '../errors.ts';
 import { hashApiKey, parseApiKey, sameHash } from '../tenancy/api-keys.ts';
+import type { Tenant, User } from '../tenancy/model.ts';
 import type { TenancyStore } from '../tenancy/ports.ts';
 import { resolvePermissions } from '../tenancy/roles.ts';
 
@@ -50,6 +51,14 @@ export interface AuthEvent {
 interface Entry {
   readonly context: AuthorizerContext;
   readonly until: number;
+}
+
+/**
+ * Where a tenant requires single sign-on, only users its identity providers provisioned (and the
+ * tenant's first admin, the break-glass account) may act, by token or through their keys.
+ */
+function ssoSatisfied(tenant: Tenant, user: User): boolean {
+  return !tenant.requireSso || user.sso !== undefined || user.email === tenant.adminEmail.toLowerCase();
 }
 
 const DENY = (reason: string): AuthorizerContext => ({ authenticated: false, reason });
@@ -156,6 +165,10 @@ export class Authenticator {
       resolvePermissions(this.options.store, user.tenantId, user.roles),
     ]);
     if (!tenant) return { context: DENY('unknown-tenant'), until };
+    if (!ssoSatisfied(tenant, user)) {
+      await this.audit(user.tenantId, { id: user.userId, type: 'user' }, 'sso-required', userAgent);
+      return { context: DENY('sso-required'), until };
+    }
     return {
       context: {
         authenticated: true,
@@ -206,6 +219,7 @@ export class Authenticator {
     // never for more than they may do now (their roles may have shrunk since the key was made).
     const creator = await this.options.store.getUser(parts.tenantId, record.createdBy);
     if (creator?.status !== 'active') return refuse('key-creator-inactive', 'key-creator-inactive');
+    if (!ssoSatisfied(tenant, creator)) return refuse('sso-required', 'sso-required');
     const current = await resolvePermissions(this.options.store, parts.tenantId, creator.roles);
     const effective = record.scopes.filter((scope) => current.has(scope));
     const context: AuthorizerContext = {

@@ -19,6 +19,11 @@ export interface Tenant {
   readonly updatedAt: string;
   /** Private-network egress destinations, set only by a platform admin (core/net/egress.ts). */
   readonly egressAllowlist?: readonly string[];
+  /**
+   * Single sign-on is required: only users provisioned by the tenant's identity providers (and the
+   * tenant's first admin, the break-glass account) may sign in, and keys work only for them.
+   */
+  readonly requireSso?: boolean;
 }
 
 /** A person in one tenant; `userId` is their Cognito `sub`. */
@@ -38,6 +43,8 @@ export interface User {
    * which would reveal that the address exists elsewhere.
    */
   readonly noLogin?: true;
+  /** Set for users made by single sign-on: the provider whose groups decide their roles. */
+  readonly sso?: { readonly providerId: string };
 }
 
 /** A named group of users. Membership is kept on the users (`User.teams`), the one source of truth. */

@@ -23,6 +23,10 @@ const userSchema = z.object({
   status: z.enum(['active', 'disabled']),
   createdAt: z.string(),
   updatedAt: z.string(),
+  sso: z
+    .object({ providerId: z.string() })
+    .optional()
+    .describe('Set for users made by single sign-on: the provider whose groups decide their roles'),
 });
 const teamSchema = z.object({
   teamId: z.string(),

@@ -5,6 +5,7 @@ import { accessRoutes } from './access.ts';
 import { definitionRoutes } from './definitions.ts';
 import { egressRoutes } from './egress.ts';
 import { executionRoutes } from './executions.ts';
+import { identityRoutes } from './identity.ts';
 import { notificationRoutes } from './notifications.ts';
 import { platformRoutes } from './platform.ts';
 import { scheduleRoutes } from './schedules.ts';
@@ -47,6 +48,7 @@ export const apiRoutes: readonly Route[] = [
   ...webhookRoutes,
   ...notificationRoutes,
   ...scheduleRoutes,
+  ...identityRoutes,
   openApiRoute,
 ];
 

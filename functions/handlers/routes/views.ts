@@ -11,6 +11,7 @@ import type { TrailVerdict } from '#core/audit/digest.ts';
 import { agentSchema, toolSchema } from '#core/catalog/model.ts';
 import { EXECUTION_STATUSES } from '#core/executions/model.ts';
 import type { ExecutionView, StepView } from '#core/executions/service.ts';
+import { type IdentityProvider, PROVIDER_TYPES } from '#core/identity/model.ts';
 import {
   CHANNEL_TYPES,
   type Channel,
@@ -352,6 +353,26 @@ export const notificationView = z
     updatedAt: timestamp,
   })
   .meta({ id: 'Notification' });
+/** An identity provider (`GET /identity-providers/{providerId}`); never its client secret. */
+export const identityProviderView = z
+  .object({
+    providerId: z.string(),
+    type: z.enum(PROVIDER_TYPES),
+    name: z.string(),
+    issuer: z.string().optional(),
+    clientId: z.string().optional(),
+    metadataUrl: z.string().optional(),
+    emailDomains: z.array(z.string()),
+    groupsClaim: z.string(),
+    groupMapping: z.array(z.object({ group: z.string(), roles: z.array(z.string()) })),
+    defaultRoles: z.array(z.string()),
+    createdAt: timestamp,
+    createdBy: z.string(),
+  })
+  .meta({ id: 'IdentityProvider' });
+
+/** `GET/PUT /sso`. */
+export const ssoSettingsView = z.object({ requireSso: z.boolean() }).meta({ id: 'SsoSettings' });
 
 // Compile-time ties between the published schemas and the core's view types: each core value must
 // be a valid instance of its schema's output type, field for field.
@@ -371,5 +392,6 @@ const ties: [
   Fits<Channel, typeof notificationChannelView>,
   Fits<Notification, typeof notificationView>,
   Fits<Schedule & { nextFireTimes: string[] }, typeof scheduleView>,
-] = [true, true, true, true, true, true, true, true, true];
+  Fits<IdentityProvider, typeof identityProviderView>,
+] = [true, true, true, true, true, true, true, true, true, true];
 void ties;

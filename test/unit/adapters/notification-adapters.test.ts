@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { awsNotificationTransport } from '../../../functions/adapters/notifications/aws-transport.ts';
-import { LocalDeliveryQueue, LocalMailbox } from '../../../functions/adapters/notifications/local.ts';
+import { LocalDeliveryQueue, LocalMailer } from '../../../functions/adapters/notifications/local.ts';
 import { deliveryMessage, parseDeliveryMessage } from '../../../functions/adapters/notifications/queues.ts';
 import { GuardedWebhookPoster } from '../../../functions/adapters/notifications/webhook-poster.ts';
 import { DeliveryError } from '../../../functions/core/notifications/ports.ts';
@@ -91,22 +91,23 @@ describe('GuardedWebhookPoster', () => {
   });
 });
 
-describe('LocalMailbox', () => {
-  it('writes <timestamp>-<id>.json files holding {to, subject, text}', async () => {
+describe('LocalMailer', () => {
+  it('writes notification emails into the local mailbox as <time>-<id>.json files holding {to, subject, text, sentAt}', async () => {
     // Prepare
     const dir = await mkdtemp(join(tmpdir(), 'mailbox-'));
-    const mailbox = new LocalMailbox(join(dir, 'mailbox'));
+    const mailbox = new LocalMailer(join(dir, 'mailbox'));
     try {
       // Act
       await mailbox.send('tabcdefghijklmnop', { to: 'a@b.example', subject: 'Hi', text: 'Body' });
       const files = await readdir(join(dir, 'mailbox'));
       // Assess
       expect(files).toHaveLength(1);
-      expect(files[0]).toMatch(/^\d{13}-[0-9a-f-]{36}\.json$/);
+      expect(files[0]).toMatch(/^\d{4}-\d\d-\d\dT[\d-]+Z-[0-9a-f]{12}\.json$/);
       expect(JSON.parse(await readFile(join(dir, 'mailbox', files[0] ?? ''), 'utf8'))).toEqual({
         to: 'a@b.example',
         subject: 'Hi',
         text: 'Body',
+        sentAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       });
     } finally {
       await rm(dir, { recursive: true, force: true });

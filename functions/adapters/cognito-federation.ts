@@ -1,0 +1,121 @@
+import {
+  type CognitoIdentityProviderClient,
+  CreateIdentityProviderCommand,
+  DeleteIdentityProviderCommand,
+  DescribeUserPoolClientCommand,
+  ResourceNotFoundException,
+  UpdateUserPoolClientCommand,
+  type UpdateUserPoolClientCommandInput,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { cognitoProviderName, type IdentityProvider } from '#core/identity/model.ts';
+import type { FederationDirectory } from '#core/identity/providers.ts';
+import { IDENTITY_SCHEMA } from '#shared/identity-schema.ts';
+
+/**
+ * Each tenant provider as a Cognito identity provider named `<tenantId>-<providerId>`, with the
+ * tenant's email domains as its identifiers (the hosted login routes an email to it), the group
+ * claim mapped to `custom:idp_groups` for the pre-token-generation trigger, and listed among the
+ * app client's supported providers.
+ */
+export class CognitoFederation implements FederationDirectory {
+  constructor(
+    private readonly client: CognitoIdentityProviderClient,
+    private readonly userPoolId: string,
+    private readonly appClientId: string,
+  ) {}
+
+  async register(
+    tenantId: string,
+    provider: IdentityProvider,
+    clientSecret: string | undefined,
+  ): Promise<void> {
+    const name = cognitoProviderName(tenantId, provider.providerId);
+    const details: Record<string, string> =
+      provider.type === 'oidc'
+        ? {
+            client_id: provider.clientId ?? '',
+            client_secret: clientSecret ?? '',
+            oidc_issuer: provider.issuer ?? '',
+            authorize_scopes: 'openid email profile',
+            attributes_request_method: 'GET',
+          }
+        : { MetadataURL: provider.metadataUrl ?? '' };
+    await this.client.send(
+      new CreateIdentityProviderCommand({
+        UserPoolId: this.userPoolId,
+        ProviderName: name,
+        ProviderType: provider.type === 'oidc' ? 'OIDC' : 'SAML',
+        ProviderDetails: details,
+        AttributeMapping: {
+          email: 'email',
+          [`custom:${IDENTITY_SCHEMA.groupsAttribute}`]: provider.groupsClaim,
+        },
+        IdpIdentifiers: [...provider.emailDomains],
+      }),
+    );
+    try {
+      await this.updateClient((current) => [...new Set([...current, name])]);
+    } catch (error) {
+      await this.client
+        .send(new DeleteIdentityProviderCommand({ UserPoolId: this.userPoolId, ProviderName: name }))
+        .catch(() => {});
+      throw error;
+    }
+  }
+
+  async remove(tenantId: string, provider: IdentityProvider): Promise<void> {
+    const name = cognitoProviderName(tenantId, provider.providerId);
+    // The client must stop offering it before the provider can be deleted.
+    await this.updateClient((current) => current.filter((p) => p !== name));
+    try {
+      await this.client.send(
+        new DeleteIdentityProviderCommand({ UserPoolId: this.userPoolId, ProviderName: name }),
+      );
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+    }
+  }
+
+  /**
+   * UpdateUserPoolClient resets every setting it is not given, so the current client is read and
+   * written back whole with only the provider list changed.
+   */
+  private async updateClient(change: (current: readonly string[]) => string[]): Promise<void> {
+    const out = await this.client.send(
+      new DescribeUserPoolClientCommand({ UserPoolId: this.userPoolId, ClientId: this.appClientId }),
+    );
+    const c = out.UserPoolClient;
+    if (!c) throw new Error(`Cognito returned no app client ${this.appClientId}`);
+    const input: UpdateUserPoolClientCommandInput = {
+      UserPoolId: this.userPoolId,
+      ClientId: this.appClientId,
+      ClientName: c.ClientName,
+      RefreshTokenValidity: c.RefreshTokenValidity,
+      AccessTokenValidity: c.AccessTokenValidity,
+      IdTokenValidity: c.IdTokenValidity,
+      TokenValidityUnits: c.TokenValidityUnits,
+      ReadAttributes: c.ReadAttributes,
+      WriteAttributes: c.WriteAttributes,
+      ExplicitAuthFlows: c.ExplicitAuthFlows,
+      SupportedIdentityProviders: change(c.SupportedIdentityProviders ?? []),
+      CallbackURLs: c.CallbackURLs,
+      LogoutURLs: c.LogoutURLs,
+      DefaultRedirectURI: c.DefaultRedirectURI,
+      AllowedOAuthFlows: c.AllowedOAuthFlows,
+      AllowedOAuthScopes: c.AllowedOAuthScopes,
+      AllowedOAuthFlowsUserPoolClient: c.AllowedOAuthFlowsUserPoolClient,
+      AnalyticsConfiguration: c.AnalyticsConfiguration,
+      PreventUserExistenceErrors: c.PreventUserExistenceErrors,
+      EnableTokenRevocation: c.EnableTokenRevocation,
+      EnablePropagateAdditionalUserContextData: c.EnablePropagateAdditionalUserContextData,
+      AuthSessionValidity: c.AuthSessionValidity,
+    };
+    await this.client.send(new UpdateUserPoolClientCommand(input));
+  }
+}
+
+/** The local platform federates nothing: its own relying party (bin/local/sso.ts) signs users in. */
+export const noFederation: FederationDirectory = {
+  register: async () => {},
+  remove: async () => {},
+};

@@ -1,0 +1,167 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { AuditContext } from '#core/audit/audit.ts';
+import { ConflictError, NotFoundError } from '#core/errors.ts';
+import type { DomainClaim, IdentityProvider } from '#core/identity/model.ts';
+import type { IdentityProviderStore } from '#core/identity/providers.ts';
+import type { Page, PageRequest, User } from '#core/tenancy/model.ts';
+import { keys, tenantPk } from './keys.ts';
+import { strip, type Table } from './table.ts';
+
+// `type` is the table's item kind, so the provider's own type is stored as `providerType`.
+function toItem(tenantId: string, provider: IdentityProvider): Record<string, unknown> {
+  const { type, ...rest } = provider;
+  return {
+    ...keys.identityProvider(tenantId, provider.providerId),
+    ...rest,
+    type: 'identity-provider',
+    providerType: type,
+  };
+}
+
+function fromItem(item: Record<string, unknown>): IdentityProvider {
+  const { providerType, ...rest } = strip<Record<string, unknown>>(item);
+  return { ...rest, type: providerType } as unknown as IdentityProvider;
+}
+
+/**
+ * DynamoDB implementation of {@link IdentityProviderStore}. Providers live in their tenant's
+ * partition; each email domain is claimed by a platform-level item (`SSODOMAIN#<domain>`) written
+ * with a conditional put, which is what stops tenant B from routing tenant A's domain.
+ */
+export class DynamoIdentityProviderStore implements IdentityProviderStore {
+  constructor(private readonly table: Table) {}
+
+  private get platform() {
+    return this.table.clients.platform;
+  }
+
+  /** Claims one domain for the provider; re-claiming its own is a no-op (a retried request). */
+  private async claim(tenantId: string, providerId: string, domain: string): Promise<boolean> {
+    try {
+      await this.platform.send(
+        new PutCommand({
+          TableName: this.table.name,
+          Item: { ...keys.ssoDomain(domain), type: 'sso-domain', domain, tenantId, providerId },
+          ConditionExpression: 'attribute_not_exists(pk) OR (tenantId = :t AND providerId = :p)',
+          ExpressionAttributeValues: { ':t': tenantId, ':p': providerId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Releases a domain only if this provider holds it (never another tenant's claim). */
+  private async release(tenantId: string, providerId: string, domain: string): Promise<void> {
+    await this.platform
+      .send(
+        new DeleteCommand({
+          TableName: this.table.name,
+          Key: keys.ssoDomain(domain),
+          ConditionExpression: 'tenantId = :t AND providerId = :p',
+          ExpressionAttributeValues: { ':t': tenantId, ':p': providerId },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
+  }
+
+  async create(tenantId: string, provider: IdentityProvider, audit: AuditContext): Promise<void> {
+    const claimed: string[] = [];
+    const undo = () =>
+      Promise.all(claimed.map((d) => this.release(tenantId, provider.providerId, d).catch(() => {})));
+    for (const [i, domain] of provider.emailDomains.entries()) {
+      if (!(await this.claim(tenantId, provider.providerId, domain))) {
+        await undo();
+        // The same answer whether the owner is another tenant or another provider of this one:
+        // which tenant holds a domain is not the caller's to learn.
+        throw new ConflictError(`The email domain ${domain} is already routed to an identity provider.`, [
+          { path: `emailDomains.${i}`, message: 'already claimed' },
+        ]);
+      }
+      claimed.push(domain);
+    }
+    try {
+      await this.table.commit(
+        audit,
+        [this.table.put(toItem(tenantId, provider), 'attribute_not_exists(pk)')],
+        () => new ConflictError('This identity provider already exists.'),
+      );
+    } catch (error) {
+      await undo();
+      throw error;
+    }
+  }
+
+  async get(tenantId: string, providerId: string): Promise<IdentityProvider | undefined> {
+    const item = await this.table.get<Record<string, unknown>>(
+      tenantId,
+      keys.identityProvider(tenantId, providerId),
+    );
+    return item ? fromItem(item) : undefined;
+  }
+
+  list(tenantId: string, page: PageRequest): Promise<Page<IdentityProvider>> {
+    return this.table.page(
+      tenantId,
+      'identity-providers',
+      {
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':prefix': 'IDP#' },
+      },
+      page,
+      fromItem,
+    );
+  }
+
+  async update(
+    tenantId: string,
+    next: IdentityProvider,
+    previous: IdentityProvider,
+    audit: AuditContext,
+  ): Promise<void> {
+    await this.table.commit(
+      audit,
+      [
+        // Optimistic: the write lands only if nobody changed the provider since it was read.
+        this.table.put(
+          toItem(tenantId, next),
+          'attribute_exists(pk) AND groupMapping = :previousMapping AND defaultRoles = :previousDefaults',
+          undefined,
+          { ':previousMapping': previous.groupMapping, ':previousDefaults': previous.defaultRoles },
+        ),
+      ],
+      () => new ConflictError('The identity provider changed meanwhile; read it again and retry.'),
+    );
+  }
+
+  async delete(tenantId: string, provider: IdentityProvider, audit: AuditContext): Promise<void> {
+    await this.table.commit(
+      audit,
+      [this.table.delete(keys.identityProvider(tenantId, provider.providerId), 'attribute_exists(pk)')],
+      () => new NotFoundError('No such identity provider.'),
+    );
+    for (const domain of provider.emailDomains) await this.release(tenantId, provider.providerId, domain);
+  }
+
+  async domainOwner(domain: string): Promise<DomainClaim | undefined> {
+    const out = await this.platform.send(
+      new GetCommand({ TableName: this.table.name, Key: keys.ssoDomain(domain), ConsistentRead: true }),
+    );
+    const item = out.Item;
+    return item
+      ? { domain: String(item.domain), tenantId: String(item.tenantId), providerId: String(item.providerId) }
+      : undefined;
+  }
+
+  async findUserByEmail(tenantId: string, email: string): Promise<User | undefined> {
+    const pointer = await this.table.get<{ userId?: string }>(tenantId, keys.userEmail(tenantId, email));
+    if (!pointer?.userId) return undefined;
+    const item = await this.table.get<Record<string, unknown>>(tenantId, keys.user(tenantId, pointer.userId));
+    return item ? strip<User>(item) : undefined;
+  }
+}

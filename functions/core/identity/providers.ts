@@ -1,0 +1,396 @@
+import { BUILT_IN_ROLES, isBuiltInRole, type Permission } from '../access/permissions.ts';
+import type { AuditContext } from '../audit/audit.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { randomToken } from '../ids.ts';
+import { audited, type Caller, readAll } from '../tenancy/context.ts';
+import type { Page, PageRequest, User } from '../tenancy/model.ts';
+import type { SecretVault, TenancyStore } from '../tenancy/ports.ts';
+import { assertCanGrant } from '../tenancy/roles.ts';
+import {
+  type DomainClaim,
+  type GroupMapping,
+  type IdentityProvider,
+  normalizeDomain,
+  PROVIDER_LIMITS,
+  type ProviderType,
+  providerUrlProblems,
+} from './model.ts';
+
+/** Persistence of identity providers and the platform-wide email-domain claims. */
+export interface IdentityProviderStore {
+  /**
+   * Claims every domain (a conditional put each: a domain held by another tenant is a
+   * ConflictError naming `emailDomains.<i>`), then writes the provider with its audit record.
+   */
+  create(tenantId: string, provider: IdentityProvider, audit: AuditContext): Promise<void>;
+  get(tenantId: string, providerId: string): Promise<IdentityProvider | undefined>;
+  list(tenantId: string, page: PageRequest): Promise<Page<IdentityProvider>>;
+  /** Rewrites the provider (not its domains) with its audit record; ConflictError if it changed meanwhile. */
+  update(
+    tenantId: string,
+    next: IdentityProvider,
+    previous: IdentityProvider,
+    audit: AuditContext,
+  ): Promise<void>;
+  /** Deletes the provider with its audit record, then releases its domain claims. */
+  delete(tenantId: string, provider: IdentityProvider, audit: AuditContext): Promise<void>;
+  /** Who owns a domain (sign-in routing by email). */
+  domainOwner(domain: string): Promise<DomainClaim | undefined>;
+  /** The tenant's user with this email, if any (its email item names the user). */
+  findUserByEmail(tenantId: string, email: string): Promise<User | undefined>;
+}
+
+/** Where the provider is federated: Cognito identity providers on AWS; nothing to do locally. */
+export interface FederationDirectory {
+  register(tenantId: string, provider: IdentityProvider, clientSecret: string | undefined): Promise<void>;
+  remove(tenantId: string, provider: IdentityProvider): Promise<void>;
+}
+
+/** What identity-provider use cases need. */
+export interface IdentityDeps {
+  readonly providers: IdentityProviderStore;
+  readonly federation: FederationDirectory;
+  readonly vault: SecretVault;
+  readonly store: TenancyStore;
+  /** Local platform only: http://127.0.0.1 issuers (the local OpenID provider). */
+  readonly allowLoopbackHttp: boolean;
+  /** Whether SAML can be federated here (AWS: yes; the local platform has no SAML sign-in). */
+  readonly samlSupported: boolean;
+}
+
+/** What a tenant admin sends to register a provider. */
+export interface ProviderInput {
+  readonly type: ProviderType;
+  readonly name: string;
+  readonly issuer?: string | undefined;
+  readonly clientId?: string | undefined;
+  readonly clientSecret?: string | undefined;
+  readonly metadataUrl?: string | undefined;
+  readonly emailDomains: readonly string[];
+  readonly groupsClaim?: string | undefined;
+  readonly groupMapping?: readonly GroupMapping[] | undefined;
+  readonly defaultRoles?: readonly string[] | undefined;
+}
+
+/** The vault name of a provider's client secret (`/` cannot appear in tenants' own secret names). */
+export const providerSecretName = (providerId: string): string => `identity-providers/${providerId}`;
+
+/** A tenant has few providers (each needs its own domains). */
+const MAX_PROVIDERS_PER_TENANT = 10;
+
+function validate(deps: IdentityDeps, input: ProviderInput): string[] {
+  const problems: { path: string; message: string }[] = [];
+  const url = { allowLoopbackHttp: deps.allowLoopbackHttp };
+  if (input.type === 'oidc') {
+    if (!input.issuer) problems.push({ path: 'issuer', message: 'required for oidc' });
+    else problems.push(...providerUrlProblems(input.issuer, 'issuer', url));
+    if (!input.clientId) problems.push({ path: 'clientId', message: 'required for oidc' });
+    if (!input.clientSecret) problems.push({ path: 'clientSecret', message: 'required for oidc' });
+    if (input.metadataUrl) problems.push({ path: 'metadataUrl', message: 'only for saml' });
+  } else {
+    if (!deps.samlSupported) {
+      problems.push({ path: 'type', message: 'saml providers are federated by Cognito: AWS only' });
+    }
+    if (!input.metadataUrl) problems.push({ path: 'metadataUrl', message: 'required for saml' });
+    else problems.push(...providerUrlProblems(input.metadataUrl, 'metadataUrl', url));
+    for (const field of ['issuer', 'clientId', 'clientSecret'] as const) {
+      if (input[field]) problems.push({ path: field, message: 'only for oidc' });
+    }
+  }
+  const domains: string[] = [];
+  input.emailDomains.forEach((raw, i) => {
+    const domain = normalizeDomain(raw);
+    if (!domain) problems.push({ path: `emailDomains.${i}`, message: 'not a domain name' });
+    else if (domains.includes(domain)) problems.push({ path: `emailDomains.${i}`, message: 'repeated' });
+    else domains.push(domain);
+  });
+  const groups = new Set<string>();
+  (input.groupMapping ?? []).forEach((rule, i) => {
+    if (groups.has(rule.group)) problems.push({ path: `groupMapping.${i}.group`, message: 'repeated' });
+    groups.add(rule.group);
+  });
+  if (problems.length > 0) throw new ValidationError('Invalid identity provider.', problems);
+  return domains;
+}
+
+/**
+ * Every permission the mapping and the default roles grant; each role must exist in the tenant
+ * (problems name `groupMapping.<i>.roles.<j>` or `defaultRoles.<j>`). Custom roles are read once.
+ */
+async function mappedPermissions(
+  store: Pick<TenancyStore, 'getRoles'>,
+  tenantId: string,
+  mapping: readonly GroupMapping[],
+  defaultRoles: readonly string[],
+): Promise<Set<Permission>> {
+  const names = [...new Set([...mapping.flatMap((rule) => rule.roles), ...defaultRoles])];
+  const custom = new Map(
+    (
+      await store.getRoles(
+        tenantId,
+        names.filter((n) => !isBuiltInRole(n)),
+      )
+    ).map((r) => [r.name, r]),
+  );
+  const out = new Set<Permission>();
+  const problems: { path: string; message: string }[] = [];
+  const check = (name: string, path: string) => {
+    const permissions = isBuiltInRole(name) ? BUILT_IN_ROLES[name] : custom.get(name)?.permissions;
+    if (!permissions) problems.push({ path, message: `unknown role ${name}` });
+    for (const p of permissions ?? []) out.add(p);
+  };
+  for (const [i, rule] of mapping.entries()) {
+    for (const [j, name] of rule.roles.entries()) check(name, `groupMapping.${i}.roles.${j}`);
+  }
+  for (const [j, name] of defaultRoles.entries()) check(name, `defaultRoles.${j}`);
+  if (problems.length > 0) throw new ValidationError('Unknown role.', problems);
+  return out;
+}
+
+/**
+ * Registers a tenant's provider: the secret into the tenant's vault, the provider into the
+ * federation (Cognito), then the record and the domain claims. Every role the mapping grants must
+ * exist and be grantable by the caller (nobody hands out, through a provider, permissions they lack).
+ * Whatever was done is undone when a later step fails.
+ */
+export async function createProvider(
+  deps: IdentityDeps,
+  caller: Caller,
+  input: ProviderInput,
+): Promise<IdentityProvider> {
+  const tenantId = caller.principal.tenantId;
+  const emailDomains = validate(deps, input);
+  const mapping = input.groupMapping ?? [];
+  const defaultRoles = [...new Set(input.defaultRoles ?? [])];
+  const granted = await mappedPermissions(deps.store, tenantId, mapping, defaultRoles);
+  assertCanGrant(caller, granted);
+  const existing = await deps.providers.list(tenantId, { limit: MAX_PROVIDERS_PER_TENANT });
+  if (existing.items.length >= MAX_PROVIDERS_PER_TENANT) {
+    throw new ConflictError(`A tenant has at most ${MAX_PROVIDERS_PER_TENANT} identity providers.`);
+  }
+  const provider: IdentityProvider = {
+    providerId: `p${randomToken(10)}`,
+    type: input.type,
+    name: input.name,
+    ...(input.issuer ? { issuer: input.issuer.replace(/\/+$/, '') } : {}),
+    ...(input.clientId ? { clientId: input.clientId } : {}),
+    ...(input.metadataUrl ? { metadataUrl: input.metadataUrl } : {}),
+    emailDomains,
+    groupsClaim: input.groupsClaim ?? 'groups',
+    groupMapping: mapping.map((rule) => ({ group: rule.group, roles: [...new Set(rule.roles)] })),
+    defaultRoles,
+    createdAt: caller.meta.now,
+    createdBy: caller.principal.onBehalfOf ?? caller.principal.principalId,
+  };
+  const secret = input.clientSecret;
+  if (secret) await deps.vault.put(tenantId, providerSecretName(provider.providerId), secret);
+  const undoSecret = async () => {
+    if (secret) await deps.vault.delete(tenantId, providerSecretName(provider.providerId)).catch(() => {});
+  };
+  try {
+    await deps.federation.register(tenantId, provider, secret);
+  } catch (error) {
+    await undoSecret();
+    throw error;
+  }
+  try {
+    await deps.providers.create(
+      tenantId,
+      provider,
+      audited(caller, {
+        action: 'idp.create',
+        resourceType: 'identity-provider',
+        resourceId: provider.providerId,
+        after: provider,
+      }),
+    );
+  } catch (error) {
+    await deps.federation.remove(tenantId, provider).catch(() => {});
+    await undoSecret();
+    throw error;
+  }
+  return provider;
+}
+
+/** What `PATCH /identity-providers/{providerId}` may change: the name and who gets which roles. */
+export interface ProviderPatch {
+  readonly name?: string | undefined;
+  readonly groupsClaim?: string | undefined;
+  readonly groupMapping?: readonly GroupMapping[] | undefined;
+  readonly defaultRoles?: readonly string[] | undefined;
+}
+
+/**
+ * Changes the mapping (or name, or groups claim) of a provider; users get the new roles at their next
+ * sign-in. The same rules as at registration: roles must exist and be grantable by the caller.
+ * Issuer, client and domains are not changed here: a new provider is registered instead.
+ */
+export async function updateProvider(
+  deps: IdentityDeps,
+  caller: Caller,
+  providerId: string,
+  patch: ProviderPatch,
+): Promise<IdentityProvider> {
+  const tenantId = caller.principal.tenantId;
+  const previous = await getProvider(deps, tenantId, providerId);
+  const mapping = patch.groupMapping ?? previous.groupMapping;
+  const groups = new Set<string>();
+  const problems: { path: string; message: string }[] = [];
+  for (const [i, rule] of (patch.groupMapping ?? []).entries()) {
+    if (groups.has(rule.group)) problems.push({ path: `groupMapping.${i}.group`, message: 'repeated' });
+    groups.add(rule.group);
+  }
+  if (problems.length > 0) throw new ValidationError('Invalid identity provider.', problems);
+  const defaultRoles = [...new Set(patch.defaultRoles ?? previous.defaultRoles)];
+  assertCanGrant(caller, await mappedPermissions(deps.store, tenantId, mapping, defaultRoles));
+  const next: IdentityProvider = {
+    ...previous,
+    ...(patch.name ? { name: patch.name } : {}),
+    ...(patch.groupsClaim ? { groupsClaim: patch.groupsClaim } : {}),
+    groupMapping: mapping.map((rule) => ({ group: rule.group, roles: [...new Set(rule.roles)] })),
+    defaultRoles,
+  };
+  await deps.providers.update(
+    tenantId,
+    next,
+    previous,
+    audited(caller, {
+      action: 'idp.update',
+      resourceType: 'identity-provider',
+      resourceId: providerId,
+      before: previous,
+      after: next,
+    }),
+  );
+  return next;
+}
+
+/** One provider of the caller's tenant (another tenant's id is simply not found). */
+export async function getProvider(
+  deps: Pick<IdentityDeps, 'providers'>,
+  tenantId: string,
+  providerId: string,
+): Promise<IdentityProvider> {
+  const provider = await deps.providers.get(tenantId, providerId);
+  if (!provider) throw new NotFoundError(`No identity provider ${providerId}.`);
+  return provider;
+}
+
+/** The tenant's providers. */
+export function listProviders(
+  deps: Pick<IdentityDeps, 'providers'>,
+  tenantId: string,
+  page: PageRequest,
+): Promise<Page<IdentityProvider>> {
+  return deps.providers.list(tenantId, page);
+}
+
+async function removeProvider(deps: IdentityDeps, provider: IdentityProvider, audit: AuditContext) {
+  // The federation first: once the record is gone nothing would remember the Cognito provider.
+  await deps.federation.remove(audit.tenantId, provider);
+  await deps.providers.delete(audit.tenantId, provider, audit);
+  await deps.vault.delete(audit.tenantId, providerSecretName(provider.providerId));
+}
+
+/**
+ * Deletes a provider: its users can no longer sign in through it (their records stay, for an
+ * admin to delete or move to password sign-in). The last provider cannot go while SSO is required.
+ */
+export async function deleteProvider(deps: IdentityDeps, caller: Caller, providerId: string): Promise<void> {
+  const tenantId = caller.principal.tenantId;
+  const provider = await getProvider(deps, tenantId, providerId);
+  const tenant = await deps.store.getTenant(tenantId);
+  if (tenant?.requireSso) {
+    const all = await deps.providers.list(tenantId, { limit: MAX_PROVIDERS_PER_TENANT });
+    if (all.items.length <= 1) {
+      throw new ConflictError('Single sign-on is required: turn that off before deleting the last provider.');
+    }
+  }
+  await removeProvider(
+    deps,
+    provider,
+    audited(caller, {
+      action: 'idp.delete',
+      resourceType: 'identity-provider',
+      resourceId: providerId,
+      before: provider,
+    }),
+  );
+}
+
+/** The tenant's single sign-on settings. */
+export interface SsoSettings {
+  readonly requireSso: boolean;
+}
+
+/** Reads whether the tenant requires single sign-on. */
+export async function getSsoSettings(
+  deps: Pick<IdentityDeps, 'store'>,
+  tenantId: string,
+): Promise<SsoSettings> {
+  const tenant = await deps.store.getTenant(tenantId);
+  if (!tenant) throw new NotFoundError('No such tenant.');
+  return { requireSso: tenant.requireSso === true };
+}
+
+/** Requires single sign-on (or stops requiring it); requiring it needs a provider to sign in with. */
+export async function setSsoSettings(
+  deps: IdentityDeps,
+  caller: Caller,
+  settings: SsoSettings,
+): Promise<SsoSettings> {
+  const tenantId = caller.principal.tenantId;
+  const previous = await deps.store.getTenant(tenantId);
+  if (!previous) throw new NotFoundError('No such tenant.');
+  if (settings.requireSso) {
+    const providers = await deps.providers.list(tenantId, { limit: 1 });
+    if (providers.items.length === 0) {
+      throw new ValidationError('Register an identity provider before requiring single sign-on.', [
+        { path: 'requireSso', message: 'no identity provider registered' },
+      ]);
+    }
+  }
+  const { requireSso: _r, ...rest } = previous;
+  const next = { ...rest, ...(settings.requireSso ? { requireSso: true } : {}), updatedAt: caller.meta.now };
+  await deps.store.updateTenant(
+    next,
+    previous,
+    audited(caller, {
+      action: 'sso.update',
+      resourceType: 'tenant',
+      resourceId: tenantId,
+      before: { requireSso: previous.requireSso === true },
+      after: { requireSso: settings.requireSso },
+    }),
+  );
+  return { requireSso: settings.requireSso };
+}
+
+/**
+ * Offboarding: removes every provider of a tenant (Cognito providers, records, domain claims and
+ * secrets), each with an audit record by the system.
+ */
+export async function deleteAllForTenant(
+  deps: IdentityDeps,
+  tenantId: string,
+  meta: Caller['meta'],
+): Promise<number> {
+  const providers = await readAll((page) => deps.providers.list(tenantId, page));
+  for (const provider of providers) {
+    await removeProvider(deps, provider, {
+      tenantId,
+      actor: { id: 'offboarding', type: 'system' },
+      meta,
+      draft: {
+        action: 'idp.delete',
+        resourceType: 'identity-provider',
+        resourceId: provider.providerId,
+        before: provider,
+      },
+    });
+  }
+  return providers.length;
+}
+
+/** Bounds for the HTTP layer's schema, shared so the domain and the API agree. */
+export const PROVIDER_INPUT_LIMITS = { ...PROVIDER_LIMITS, maxProviders: MAX_PROVIDERS_PER_TENANT };

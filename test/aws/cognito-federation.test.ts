@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CognitoIdentityProviderClient,
+  CreateUserPoolClientCommand,
+  CreateUserPoolCommand,
+  DescribeIdentityProviderCommand,
+  DescribeUserPoolClientCommand,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { CognitoFederation } from '#adapters/cognito-federation.ts';
+import { cognitoProviderName, type IdentityProvider } from '#core/identity/model.ts';
+import { IDENTITY_SCHEMA } from '#shared/identity-schema.ts';
+import { sdkOptions } from '../helpers/moto.ts';
+
+const T = 'tabcdefghijklmnop';
+
+function provider(overrides: Partial<IdentityProvider> = {}): IdentityProvider {
+  const suffix = randomUUID().replace(/-/g, '').slice(0, 10);
+  return {
+    providerId: `p${suffix}`,
+    type: 'oidc',
+    name: 'Corp',
+    issuer: 'https://idp.example.com',
+    clientId: 'corp-client',
+    emailDomains: [`${suffix}.example.com`, `eu.${suffix}.example.com`],
+    groupsClaim: 'roles',
+    groupMapping: [{ group: 'eng', roles: ['developer'] }],
+    defaultRoles: [],
+    createdAt: '',
+    createdBy: 'u',
+    ...overrides,
+  };
+}
+
+describe('CognitoFederation against the AWS API (moto by default)', () => {
+  const client = new CognitoIdentityProviderClient(sdkOptions(inject('awsEndpoint')));
+  let federation: CognitoFederation;
+  let poolId: string;
+  let clientId: string;
+  const appClient = async () =>
+    (await client.send(new DescribeUserPoolClientCommand({ UserPoolId: poolId, ClientId: clientId })))
+      .UserPoolClient;
+  const describeProvider = (name: string) =>
+    client.send(new DescribeIdentityProviderCommand({ UserPoolId: poolId, ProviderName: name }));
+
+  beforeAll(async () => {
+    const pool = await client.send(
+      new CreateUserPoolCommand({ PoolName: `meridian-fed-${randomUUID().slice(0, 8)}` }),
+    );
+    poolId = pool.UserPool?.Id ?? '';
+    const created = await client.send(
+      new CreateUserPoolClientCommand({
+        UserPoolId: poolId,
+        ClientName: 'web',
+        SupportedIdentityProviders: ['COGNITO'],
+        CallbackURLs: ['https://app.example.com/auth/callback'],
+        AllowedOAuthFlows: ['code'],
+        AllowedOAuthScopes: ['openid', 'email'],
+        AllowedOAuthFlowsUserPoolClient: true,
+      }),
+    );
+    clientId = created.UserPoolClient?.ClientId ?? '';
+    federation = new CognitoFederation(client, poolId, clientId);
+  });
+
+  it("registers an OIDC provider named by tenant, routed by the tenant's email domains, offered by the app client", async () => {
+    // Prepare
+    const p = provider();
+    const name = cognitoProviderName(T, p.providerId);
+
+    // Act
+    await federation.register(T, p, 'the-client-secret');
+
+    // Assert
+    const described = (await describeProvider(name)).IdentityProvider;
+    expect(described?.ProviderType).toBe('OIDC');
+    expect(described?.IdpIdentifiers).toEqual(p.emailDomains);
+    expect(described?.ProviderDetails).toMatchObject({
+      client_id: 'corp-client',
+      oidc_issuer: 'https://idp.example.com',
+    });
+    expect(described?.AttributeMapping).toMatchObject({
+      email: 'email',
+      [`custom:${IDENTITY_SCHEMA.groupsAttribute}`]: 'roles',
+    });
+    const app = await appClient();
+    expect(app?.SupportedIdentityProviders).toEqual(['COGNITO', name]);
+    // The rest of the client survives the update (UpdateUserPoolClient resets what it is not given).
+    expect(app?.CallbackURLs).toEqual(['https://app.example.com/auth/callback']);
+    expect(app?.AllowedOAuthFlows).toEqual(['code']);
+  });
+
+  it('registers SAML metadata too', async () => {
+    const p = provider({ type: 'saml', metadataUrl: 'https://idp.example.com/saml/metadata' });
+    delete (p as { issuer?: string }).issuer;
+
+    await federation.register(T, p, undefined);
+
+    const described = (await describeProvider(cognitoProviderName(T, p.providerId))).IdentityProvider;
+    expect(described?.ProviderType).toBe('SAML');
+    expect(described?.ProviderDetails?.MetadataURL).toBe('https://idp.example.com/saml/metadata');
+  });
+
+  it('removes the provider from the app client and the pool; removing it again is harmless', async () => {
+    // Prepare
+    const kept = provider();
+    const removed = provider();
+    await federation.register(T, kept, 's');
+    await federation.register(T, removed, 's');
+    const removedName = cognitoProviderName(T, removed.providerId);
+
+    // Act
+    await federation.remove(T, removed);
+    await federation.remove(T, removed);
+
+    // Assert
+    await expect(describeProvider(removedName)).rejects.toBeInstanceOf(ResourceNotFoundException);
+    const offered = (await appClient())?.SupportedIdentityProviders ?? [];
+    expect(offered).not.toContain(removedName);
+    expect(offered).toContain(cognitoProviderName(T, kept.providerId));
+  });
+});

@@ -1,0 +1,377 @@
+import { execFile } from 'node:child_process';
+import { dirname } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type LocalIdp, startLocalIdp } from '../../bin/local/oidc.ts';
+import { call, type Problem } from '../helpers/api.ts';
+import { ssoSignIn } from '../helpers/sso.ts';
+import {
+  authCacheTimeoutMs,
+  createApiKey,
+  createRole,
+  createTenant,
+  eventually,
+  inviteUser,
+  type TestTenant,
+  uniqueEmail,
+  uniqueName,
+} from '../helpers/tenants.ts';
+import { platformAdminToken } from '../helpers/tokens.ts';
+
+/**
+ * Single sign-on end to end on the local platform: a real OpenID provider (oidc-provider) signs
+ * people in, the platform as relying party verifies the ID token and provisions the user with the
+ * roles their groups map to, and the tokens it returns work on the API.
+ */
+
+const CLIENT = { clientId: 'it-client', clientSecret: 'it-client-secret-value-1234567890' };
+
+interface Provider {
+  readonly providerId: string;
+  readonly emailDomains: string[];
+  readonly clientSecret?: string;
+}
+
+interface Me {
+  readonly tenantId: string;
+  readonly roles: string[];
+  readonly principal: { id: string; type: string; email?: string };
+}
+
+let idp: LocalIdp;
+const apiUrl = () => inject('apiUrl');
+
+beforeAll(async () => {
+  idp = await startLocalIdp({
+    accounts: [],
+    clients: [{ ...CLIENT, redirectUris: [`${apiUrl()}/local/sso/callback`] }],
+  });
+});
+afterAll(async () => idp?.stop());
+
+/** A fresh domain for one test (a domain belongs to one tenant, platform-wide). */
+function domain(): string {
+  return `${uniqueName('sso')}.example.com`;
+}
+
+function person(emailDomain: string, groups: string[]): string {
+  const email = `${uniqueName('p')}@${emailDomain}`;
+  idp.accounts.set(email, { email, groups });
+  return email;
+}
+
+async function register(owner: TestTenant, body: Record<string, unknown>) {
+  return call<Provider & Partial<Problem>>('POST', '/identity-providers', {
+    token: await owner.token(),
+    body: {
+      type: 'oidc',
+      name: 'Corp IdP',
+      issuer: idp.issuer,
+      ...CLIENT,
+      groupMapping: [
+        { group: 'eng', roles: ['developer'] },
+        { group: 'ops', roles: ['operator'] },
+        { group: 'admins', roles: ['admin'] },
+      ],
+      ...body,
+    },
+  });
+}
+
+describe('single sign-on (local)', () => {
+  it("signs in the demo tenant's people through the platform's own OpenID provider", async () => {
+    // Prepare
+    const demo = inject('demo');
+    const alice = demo.sso?.accounts.find((a) => a.groups.includes('engineering'))?.email ?? '';
+    const guest = demo.sso?.accounts.find((a) => a.groups.includes('visitors'))?.email ?? '';
+
+    // Act
+    const signedIn = await ssoSignIn(apiUrl(), { email: alice });
+    const refused = await ssoSignIn(apiUrl(), { email: guest });
+
+    // Assert
+    expect(signedIn.status).toBe(200);
+    const me = await call<Me>('GET', '/me', { token: signedIn.body.accessToken ?? '' });
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ tenantId: demo.tenant.tenantId, roles: ['developer'] });
+    expect(refused.status).toBe(403);
+    expect(refused.body.detail).toContain('mapped');
+  });
+
+  it('first sign-in creates the user with mapped roles; later sign-ins update them; no mapped group disables them and stops their keys', async () => {
+    // Prepare
+    const owner = await createTenant('sso');
+    const emailDomain = domain();
+    const created = await register(owner, { emailDomains: [emailDomain] });
+    expect(created.status).toBe(201);
+    const email = person(emailDomain, ['eng', 'unknown-group']);
+
+    // Act: first sign-in
+    const first = await ssoSignIn(apiUrl(), { email });
+
+    // Assert
+    expect(first.status).toBe(200);
+    const me = await call<Me>('GET', '/me', { token: first.body.accessToken ?? '' });
+    expect(me.body).toMatchObject({ tenantId: owner.tenantId, roles: ['developer'] });
+    const user = await call<{ roles: string[]; sso?: { providerId: string } }>(
+      'GET',
+      `/users/${me.body.principal.id}`,
+      { token: await owner.token() },
+    );
+    expect(user.body).toMatchObject({ roles: ['developer'], sso: { providerId: created.body.providerId } });
+
+    // Act: the person moves to other groups at the provider
+    idp.accounts.set(email, { email, groups: ['admins', 'ops'] });
+    const second = await ssoSignIn(apiUrl(), { email });
+
+    // Assert
+    expect(second.status).toBe(200);
+    expect(second.body.user?.roles).toEqual(['admin', 'operator']);
+    expect(second.body.user?.userId).toBe(me.body.principal.id);
+    const key = await createApiKey(second.body.accessToken ?? '', ['workflows:read']);
+    expect((await call('GET', '/me', { apiKey: key.key })).status).toBe(200);
+
+    // Act: the admin changes the mapping; the person's next sign-in gets the new roles
+    const remapped = await call<Provider>('PATCH', `/identity-providers/${created.body.providerId}`, {
+      token: await owner.token(),
+      body: {
+        groupMapping: [
+          { group: 'ops', roles: ['viewer'] },
+          { group: 'admins', roles: ['admin'] },
+        ],
+      },
+    });
+    const afterRemap = await ssoSignIn(apiUrl(), { email });
+
+    // Assert
+    expect(remapped.status).toBe(200);
+    expect(remapped.body.emailDomains).toEqual([emailDomain]);
+    expect(afterRemap.body.user?.roles).toEqual(['admin', 'viewer']);
+
+    // Act: the person leaves every mapped group
+    idp.accounts.set(email, { email, groups: ['visitors'] });
+    const third = await ssoSignIn(apiUrl(), { email });
+
+    // Assert: refused, disabled, and their key stops working (keys follow the provider)
+    expect(third.status).toBe(403);
+    const after = await call<{ status: string }>('GET', `/users/${me.body.principal.id}`, {
+      token: await owner.token(),
+    });
+    expect(after.body.status).toBe('disabled');
+    await eventually(async () => expect((await call('GET', '/me', { apiKey: key.key })).status).toBe(401), {
+      timeoutMs: authCacheTimeoutMs(),
+    });
+  });
+
+  it('keeps the client secret out of every answer and sign-ins stop when the provider is deleted', async () => {
+    // Prepare
+    const owner = await createTenant('sso-del');
+    const emailDomain = domain();
+    const created = await register(owner, { emailDomains: [emailDomain.toUpperCase()] });
+    const email = person(emailDomain, ['eng']);
+
+    // Act
+    const listed = await call<{ items: Provider[] }>('GET', '/identity-providers', {
+      token: await owner.token(),
+    });
+    const read = await call<Provider>('GET', `/identity-providers/${created.body.providerId}`, {
+      token: await owner.token(),
+    });
+    const deleted = await call('DELETE', `/identity-providers/${created.body.providerId}`, {
+      token: await owner.token(),
+    });
+    const signIn = await ssoSignIn(apiUrl(), { email });
+
+    // Assert
+    expect(created.body.emailDomains).toEqual([emailDomain]);
+    for (const text of [created.text, listed.text, read.text])
+      expect(text).not.toContain(CLIENT.clientSecret);
+    expect(listed.body.items.map((p) => p.providerId)).toEqual([created.body.providerId]);
+    expect(deleted.status).toBe(204);
+    expect(signIn.status).toBe(404);
+    // The domain is free again: another tenant may route it now.
+    const other = await createTenant('sso-del-b');
+    expect((await register(other, { emailDomains: [emailDomain] })).status).toBe(201);
+  });
+
+  it('refuses a domain another tenant holds, bad issuers, unknown roles and roles the admin could not grant', async () => {
+    // Prepare
+    const [a, b] = await Promise.all([createTenant('sso-a'), createTenant('sso-b')]);
+    const emailDomain = domain();
+    expect((await register(a, { emailDomains: [emailDomain] })).status).toBe(201);
+    const limitedRole = await createRole(await b.token(), 'idp-admin', ['tenant:admin', 'users:manage']);
+    const limited = await inviteUser(await b.token(), uniqueEmail('limited'), [limitedRole]);
+
+    // Act
+    const fresh = domain();
+    const hijack = await register(b, { emailDomains: [fresh, emailDomain] });
+    const plainHttp = await register(b, { emailDomains: [domain()], issuer: 'http://idp.example.com' });
+    const metadata = await register(b, { emailDomains: [domain()], issuer: 'https://169.254.169.254' });
+    const unknownRole = await register(b, {
+      emailDomains: [domain()],
+      groupMapping: [{ group: 'x', roles: ['no-such-role'] }],
+    });
+    const escalation = await call<Problem>('POST', '/identity-providers', {
+      token: await limited.token(),
+      body: {
+        type: 'oidc',
+        name: 'x',
+        issuer: idp.issuer,
+        ...CLIENT,
+        emailDomains: [domain()],
+        defaultRoles: ['admin'],
+      },
+    });
+    const developer = await inviteUser(await b.token(), uniqueEmail('dev'), ['developer']);
+    const notAllowed = await call<Problem>('GET', '/identity-providers', { token: await developer.token() });
+
+    // Assert
+    expect(hijack.status).toBe(409);
+    expect(hijack.body.errors).toEqual([{ path: 'emailDomains.1', message: 'already claimed' }]);
+    expect(plainHttp.status).toBe(400);
+    expect(plainHttp.body.errors?.[0]?.path).toBe('issuer');
+    expect(metadata.status).toBe(400);
+    expect(metadata.body.errors?.[0]?.path).toBe('issuer');
+    expect(unknownRole.status).toBe(400);
+    expect(unknownRole.body.errors?.[0]?.path).toBe('groupMapping.0.roles.0');
+    expect(escalation.status).toBe(403);
+    expect(notAllowed.status).toBe(403);
+    // The refused registration holds nothing: the domain it claimed first was released again.
+    expect((await register(a, { emailDomains: [fresh] })).status).toBe(201);
+    expect(
+      (await call<{ items: unknown[] }>('GET', '/identity-providers', { token: await b.token() })).body.items,
+    ).toEqual([]);
+  });
+
+  it('refuses a replayed callback, a forged state, and a provider asserting emails outside its domains', async () => {
+    // Prepare
+    const [a, b] = await Promise.all([createTenant('sso-x-a'), createTenant('sso-x-b')]);
+    const domainA = domain();
+    const domainB = domain();
+    expect((await register(a, { emailDomains: [domainA] })).status).toBe(201);
+    expect((await register(b, { emailDomains: [domainB] })).status).toBe(201);
+    const victim = person(domainA, ['admins']);
+    const signedIn = await ssoSignIn(apiUrl(), { email: person(domainB, ['eng']) });
+
+    // Act
+    const replayed = await fetch(signedIn.lastUrl);
+    const forged = await fetch(`${apiUrl()}/local/sso/callback?state=forged&code=x`);
+    const noTenant = await fetch(`${apiUrl()}/local/sso/start`, { redirect: 'manual' });
+    // Tenant B's provider signs in someone of tenant A's domain.
+    const crossDomain = await ssoSignIn(apiUrl(), { tenant: b.tenantId, login_hint: victim });
+
+    // Assert
+    expect(signedIn.status).toBe(200);
+    expect(replayed.status).toBe(400);
+    expect(forged.status).toBe(400);
+    expect(noTenant.status).toBe(400);
+    expect(crossDomain.status).toBe(403);
+    expect(crossDomain.body.detail).toContain('not a domain of this identity provider');
+    expect(crossDomain.body.accessToken).toBeUndefined();
+  });
+
+  it('requiring SSO refuses password users and their keys, but not SSO users or the break-glass admin', async () => {
+    // Prepare
+    const owner = await createTenant('sso-req');
+    const emailDomain = domain();
+    const before = await call<Problem>('PUT', '/sso', {
+      token: await owner.token(),
+      body: { requireSso: true },
+    });
+    expect((await register(owner, { emailDomains: [emailDomain] })).status).toBe(201);
+    const passwordUser = await inviteUser(await owner.token(), uniqueEmail('pw'), ['admin']);
+    const passwordKey = await createApiKey(await passwordUser.token(), ['workflows:read']);
+    const sso = await ssoSignIn(apiUrl(), { email: person(emailDomain, ['eng']) });
+
+    // Act
+    const required = await call<{ requireSso: boolean }>('PUT', '/sso', {
+      token: await owner.token(),
+      body: { requireSso: true },
+    });
+
+    // Assert
+    expect(before.status).toBe(400);
+    expect(before.body.errors?.[0]?.path).toBe('requireSso');
+    expect(required.body).toEqual({ requireSso: true });
+    expect((await call<{ requireSso: boolean }>('GET', '/sso', { token: await owner.token() })).body).toEqual(
+      {
+        requireSso: true,
+      },
+    );
+    await eventually(
+      async () => {
+        expect((await call('GET', '/me', { token: await passwordUser.token() })).status).toBe(401);
+        expect((await call('GET', '/me', { apiKey: passwordKey.key })).status).toBe(401);
+      },
+      { timeoutMs: authCacheTimeoutMs() },
+    );
+    expect((await call('GET', '/me', { token: sso.body.accessToken ?? '' })).status).toBe(200);
+    expect((await call('GET', '/me', { token: await owner.token() })).status).toBe(200);
+  });
+});
+
+describe('local mailbox and bin/token.ts', () => {
+  it('invitations land in the mailbox with a temporary password, readable by platform operators only', async () => {
+    // Prepare
+    const owner = await createTenant('mailbox');
+    const email = uniqueEmail('invitee');
+    expect(
+      (await call('POST', '/users', { token: await owner.token(), body: { email, roles: ['viewer'] } }))
+        .status,
+    ).toBe(201);
+
+    // Act
+    const mailbox = await call<{ items: { to: string; subject: string; text: string; sentAt: string }[] }>(
+      'GET',
+      `/local/mailbox?to=${encodeURIComponent(email)}`,
+      { token: await platformAdminToken(), checkContract: false },
+    );
+    const asTenant = await call('GET', '/local/mailbox', {
+      token: await owner.token(),
+      checkContract: false,
+    });
+    const anonymous = await call('GET', '/local/mailbox', { checkContract: false });
+
+    // Assert
+    expect(mailbox.status).toBe(200);
+    expect(mailbox.body.items).toHaveLength(1);
+    expect(mailbox.body.items[0]).toMatchObject({ to: email, subject: 'Your Meridian invitation' });
+    expect(mailbox.body.items[0]?.text).toMatch(/^Temporary password: \S+$/m);
+    expect(asTenant.status).toBe(403);
+    expect(anonymous.status).toBe(403);
+  });
+
+  it('bin/token.ts signs in a new user with the invitation password, setting their own on first sign-in', async () => {
+    // Prepare
+    const owner = await createTenant('token-cli');
+    const email = uniqueEmail('newcomer');
+    expect(
+      (await call('POST', '/users', { token: await owner.token(), body: { email, roles: ['viewer'] } }))
+        .status,
+    ).toBe(201);
+    const env = { ...process.env, MERIDIAN_STATE_DIR: dirname(inject('platformLogFile')) };
+    const token = (args: string[]) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', 'bin/token.ts', ...args], { env }).then(
+        (out) => ({ code: 0, stdout: out.stdout.trim(), stderr: out.stderr }),
+        (error: { code: number; stdout: string; stderr: string }) => ({
+          code: error.code,
+          stdout: '',
+          stderr: error.stderr,
+        }),
+      );
+
+    // Act
+    const withoutNewPassword = await token([email]);
+    const first = await token([email, '--new-password', 'Chosen-Passw0rd!']);
+    const later = await token([email, '--password', 'Chosen-Passw0rd!']);
+
+    // Assert
+    expect(withoutNewPassword.code).toBe(2);
+    expect(withoutNewPassword.stderr).toContain('--new-password');
+    expect(first.code).toBe(0);
+    for (const signedIn of [first, later]) {
+      const me = await call<Me>('GET', '/me', { token: signedIn.stdout });
+      expect(me.body).toMatchObject({ tenantId: owner.tenantId, principal: { email } });
+    }
+  });
+});
