@@ -6,7 +6,7 @@ import { ensureIdentity, issuerOf, startCognito } from './cognito.ts';
 import { ensureTable, startDynamo } from './dynamodb.ts';
 import { applyEnv, LOCAL_NAMES, platformEnv } from './env.ts';
 import { LocalPlatformError } from './errors.ts';
-import { loadHandlers, startWorkflowRuntime } from './handlers.ts';
+import { jobRuntimes, loadHandlers, startWorkflowRuntime } from './handlers.ts';
 import { checkJava } from './java.ts';
 import { claimPorts, PORT_DEFAULTS, portFromEnv } from './ports.ts';
 import { startWatchdog } from './process.ts';
@@ -185,7 +185,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       ...(maxWait ? { maxWaitMs: Number(maxWait) } : {}),
       ...(quiet ? {} : { log }),
     });
-    cleanups.push(() => runtime.close());
+    cleanups.push(async () => {
+      await jobRuntimes.get(runtime)?.close();
+      await runtime.close();
+    });
     // The table's stream → the audit stream consumer, as DynamoDB Streams → Lambda on AWS.
     const { handler: auditConsumer } = await import('../../functions/handlers/audit-stream.ts');
     const auditStream = await startAuditStream({

@@ -3,6 +3,16 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import type { ApprovalStore } from '#core/approvals/ports.ts';
 import type { ExecutionEngine } from '#core/executions/ports.ts';
 import type { ExecutionDeps } from '#core/executions/service.ts';
+import type { ExportDeps } from '#core/tenancy/exports.ts';
+import {
+  type JobRunner,
+  loginEraser,
+  type OffboardingDeps,
+  runningExecutionsEraser,
+  secretEraser,
+  stateMachineEraser,
+  type TenantEraser,
+} from '#core/tenancy/offboarding.ts';
 import type { IdentityDirectory, SecretVault, TenancyStore } from '#core/tenancy/ports.ts';
 import type { WorkflowEngine } from '#core/versioning/engine.ts';
 import type { DefinitionStore } from '#core/versioning/ports.ts';
@@ -16,12 +26,22 @@ import { DynamoApprovalStore } from './dynamo/approval-store.ts';
 import { DynamoBudgetStore } from './dynamo/budget-store.ts';
 import { DynamoDefinitionStore } from './dynamo/definition-store.ts';
 import { DynamoExecutionStore } from './dynamo/execution-store.ts';
+import {
+  DynamoExportSource,
+  DynamoExportStore,
+  DynamoOffboardingStore,
+  DynamoTenantEraser,
+  secretNames,
+  tenantRecordEraser,
+} from './dynamo/lifecycle-store.ts';
 import { DynamoRunSlotStore } from './dynamo/run-slot-store.ts';
 import { Table } from './dynamo/table.ts';
 import { DynamoTenancyStore } from './dynamo/tenancy-store.ts';
 import { DynamoWebhookStore } from './dynamo/webhook-store.ts';
+import { SfnJobRunner } from './job-runner.ts';
 import { LocalEngine } from './local-engine.ts';
 import { S3ArtifactStore } from './s3-artifacts.ts';
+import { S3PrefixEraser, S3TenantFiles } from './s3-tenant-data.ts';
 import { LocalFileVault, SecretsManagerVault } from './secret-vault.ts';
 import { SfnEngine } from './sfn-engine.ts';
 import { SfnExecutionEngine } from './sfn-executions.ts';
@@ -43,6 +63,12 @@ export interface Container {
   readonly executions: ExecutionDeps;
   /** Everything the webhook use cases need, in one object. */
   readonly webhooks: WebhookDeps;
+  /** Offboarding: the job store, the runner and the erasers in the order they run. */
+  readonly offboarding: OffboardingDeps;
+  /** Data exports. */
+  readonly exports: ExportDeps;
+  /** Tenant files in the artifacts bucket (exports, retention tags). */
+  readonly files: S3TenantFiles;
 }
 
 let localExecutionEngine: ExecutionEngine | undefined;
@@ -53,6 +79,29 @@ let localExecutionEngine: ExecutionEngine | undefined;
  */
 export function useLocalExecutionEngine(engine: ExecutionEngine): void {
   localExecutionEngine = engine;
+}
+
+let localJobRunner: JobRunner | undefined;
+
+/** The local platform registers its runner of lifecycle jobs (the same ASL, run in-process) here. */
+export function useLocalJobRunner(runner: JobRunner): void {
+  localJobRunner = runner;
+}
+
+function jobRunnerFor(cfg: ReturnType<typeof config>): JobRunner {
+  if (cfg.MERIDIAN_MODE === 'aws') {
+    if (!cfg.OFFBOARDING_STATE_MACHINE_ARN || !cfg.EXPORT_STATE_MACHINE_ARN)
+      throw new ConfigError(
+        'Invalid Meridian configuration: OFFBOARDING_STATE_MACHINE_ARN and EXPORT_STATE_MACHINE_ARN required for lifecycle jobs',
+      );
+    return new SfnJobRunner(tracer.captureAWSv3Client(new SFNClient({})), {
+      offboarding: cfg.OFFBOARDING_STATE_MACHINE_ARN,
+      export: cfg.EXPORT_STATE_MACHINE_ARN,
+    });
+  }
+  if (!localJobRunner)
+    throw new ConfigError('Invalid Meridian configuration: no local job runner registered');
+  return localJobRunner;
 }
 
 function executionEngineFor(cfg: ReturnType<typeof config>): ExecutionEngine {
@@ -130,6 +179,7 @@ export function adapters(): Container {
   const store = new DynamoTenancyStore(table);
   const bucket = cfg.ARTIFACT_BUCKET_NAME;
   const artifacts = new S3ArtifactStore((tenantId) => clients.s3For(tenantId), bucket ?? '');
+  const files = new S3TenantFiles((tenantId) => clients.s3For(tenantId), bucket ?? '');
   const executions: ExecutionDeps = {
     executions: new DynamoExecutionStore(table),
     definitions,
@@ -150,17 +200,39 @@ export function adapters(): Container {
         return artifacts.put(tenantId, key, body);
       },
       get: (tenantId, key) => artifacts.get(tenantId, key),
+      expire: async (tenantId, prefix, days) => (bucket ? files.tagRetention(tenantId, prefix, days) : 0),
     },
     budgets: new DynamoBudgetStore(table),
     slots: new DynamoRunSlotStore(cfg.TABLE_NAME, clients),
     concurrencyCaps: cfg.MAX_RUNNING_EXECUTIONS,
     now: () => new Date(),
   };
+  let jobRunner: JobRunner | undefined;
+  const runner: JobRunner = {
+    start: (input) => {
+      jobRunner ??= jobRunnerFor(cfg);
+      return jobRunner.start(input);
+    },
+  };
+  const directory = new CognitoDirectory(cognitoClient(), cfg.USER_POOL_ID);
+  const slotMs = (cfg.RATE_LIMITS.windowSeconds * 1000) / 10;
+  // The phases of offboarding, in order. Features that keep tenant data outside the table plug in
+  // here with one line each, e.g. `eraserOf('schedules', (t) => schedules.deleteAllForTenant(t))`
+  // before the executions, `eraserOf('identityProviders', ...)` before the logins.
+  const erasers: TenantEraser[] = [
+    runningExecutionsEraser(executions.executions, executions.engine),
+    loginEraser(store, directory),
+    secretEraser(secretNames(table), vault),
+    stateMachineEraser(definitions, lazyEngine),
+    ...(bucket ? [new S3PrefixEraser((t) => clients.s3For(t), bucket, cfg.MERIDIAN_MODE === 'aws')] : []),
+    new DynamoTenantEraser(table, { slotMs, windowSeconds: cfg.RATE_LIMITS.windowSeconds }),
+    tenantRecordEraser(table),
+  ];
   container = {
     table,
     clients,
     store,
-    directory: new CognitoDirectory(cognitoClient(), cfg.USER_POOL_ID),
+    directory,
     vault,
     definitions,
     approvals,
@@ -176,6 +248,21 @@ export function adapters(): Container {
     },
     executions,
     webhooks: { webhooks: new DynamoWebhookStore(table), definitions, vault, executions },
+    offboarding: {
+      store,
+      jobs: new DynamoOffboardingStore(table),
+      runner,
+      erasers,
+      now: () => new Date(),
+    },
+    exports: {
+      exports: new DynamoExportStore(table),
+      source: new DynamoExportSource(table),
+      files,
+      runner,
+      now: () => new Date(),
+    },
+    files,
   };
   return container;
 }

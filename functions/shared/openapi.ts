@@ -24,6 +24,7 @@ const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
   executions: 'Runs of a workflow version',
   usage: 'Usage, cost and the monthly budget',
   webhooks: 'Webhooks that start a workflow from a signed HTTP call',
+  tenant: "The caller's own tenant: data exports and execution retention",
 };
 
 const problemSchema: JsonObject = {

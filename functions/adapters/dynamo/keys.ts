@@ -108,6 +108,14 @@ export const keys = {
     sk: dimension ? `USAGE#${month}#${dimension.kind}#${dimension.id}` : `USAGE#${month}`,
   }),
   webhook: (t: string, hookId: string): Key => ({ pk: tenantPk(t), sk: `WEBHOOK#${hookId}` }),
+  /** The tenant's offboarding job: the tombstone that outlives the rest of the tenant's items. */
+  offboarding: (t: string): Key => ({ pk: tenantPk(t), sk: 'OFFBOARDING' }),
+  /** One data export of a tenant. */
+  exportJob: (t: string, exportId: string): Key => ({ pk: tenantPk(t), sk: `EXPORT#${exportId}` }),
+  /** Partitions of a tenant besides `TENANT#<t>` and its executions', for offboarding to walk. */
+  runSlotPartition: (t: string): string => `${tenantPk(t)}#RUNNING`,
+  ratePartition: (t: string, slot: number): string => `${tenantPk(t)}#RATE#${slot}`,
+  executionsIndexPartition: (t: string): string => `${tenantPk(t)}#EXECS`,
   budget: (t: string): Key => ({ pk: tenantPk(t), sk: 'BUDGET' }),
   budgetAlert: (t: string, month: string, threshold: number): Key => ({
     pk: tenantPk(t),
@@ -134,6 +142,8 @@ export const keys = {
     role: 'ROLE#',
     apiKey: 'APIKEY#',
     secret: 'SECRET#',
+    webhook: 'WEBHOOK#',
+    exportJob: 'EXPORT#',
     auditRecord: 'REC#',
     head: HEAD_PREFIX,
     versionsOf: (kind: DefinitionKind, id: string) => `${VERSION_PREFIX[kind]}${id}#V#`,

@@ -77,6 +77,8 @@ export interface Execution {
   readonly reservedMicros?: number;
   /** The step approval the execution waits for (internal: never shown). */
   readonly pendingApprovalId?: string | null;
+  /** The tenant's retention when it started: it expires this many days after it ends (internal). */
+  readonly retentionDays?: number;
 }
 
 /** One step's record: one per step id (per item inside a map). */

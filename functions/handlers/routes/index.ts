@@ -5,6 +5,7 @@ import { accessRoutes } from './access.ts';
 import { definitionRoutes } from './definitions.ts';
 import { egressRoutes } from './egress.ts';
 import { executionRoutes } from './executions.ts';
+import { lifecycleRoutes } from './lifecycle.ts';
 import { platformRoutes } from './platform.ts';
 import { secretAndAuditRoutes } from './secrets-audit.ts';
 import { tenantRoutes } from './tenants.ts';
@@ -43,6 +44,7 @@ export const apiRoutes: readonly Route[] = [
   ...workflowRoutes,
   ...executionRoutes,
   ...webhookRoutes,
+  ...lifecycleRoutes,
   openApiRoute,
 ];
 

@@ -11,6 +11,9 @@ import type { TrailVerdict } from '#core/audit/digest.ts';
 import { agentSchema, toolSchema } from '#core/catalog/model.ts';
 import { EXECUTION_STATUSES } from '#core/executions/model.ts';
 import type { ExecutionView, StepView } from '#core/executions/service.ts';
+import type { ExportJob } from '#core/tenancy/exports.ts';
+import type { OffboardingJob } from '#core/tenancy/offboarding.ts';
+import type { RetentionView } from '#core/tenancy/retention.ts';
 import { ENVIRONMENTS } from '#core/versioning/model.ts';
 import type { WorkflowDiff } from '#core/workflows/diff.ts';
 import { workflowSchema } from '#core/workflows/model.ts';
@@ -272,6 +275,43 @@ export const auditPublicKeyView = z
   })
   .meta({ id: 'AuditPublicKey' });
 
+/** `POST /tenant/exports`, `GET /tenant/exports/{id}`. */
+export const exportView = z
+  .object({
+    exportId: z.string(),
+    tenantId: z.string(),
+    status: z.enum(['running', 'completed']),
+    requestedBy: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    completedAt: z.string().optional(),
+    counts: z.record(z.string(), z.int()).optional(),
+    bytes: z.int().optional(),
+    url: z.string().optional().meta({ description: 'Presigned download link (JSONL), once completed' }),
+    urlExpiresAt: z.string().optional(),
+  })
+  .meta({ id: 'TenantExport' });
+
+/** `GET|PUT /tenant/retention`. */
+export const retentionView = z
+  .object({ executionRetentionDays: z.int().nullable() })
+  .meta({ id: 'Retention' });
+
+/** `DELETE /tenants/{id}`, `GET /tenants/{id}/offboarding`. */
+export const offboardingView = z
+  .object({
+    jobId: z.string(),
+    tenantId: z.string(),
+    status: z.enum(['running', 'completed']),
+    phases: z.array(z.object({ name: z.string(), erased: z.int(), done: z.boolean() })),
+    runs: z.int(),
+    requestedBy: z.string(),
+    startedAt: z.string(),
+    updatedAt: z.string(),
+    completedAt: z.string().optional(),
+  })
+  .meta({ id: 'Offboarding' });
+
 // Compile-time ties between the published schemas and the core's view types: each core value must
 // be a valid instance of its schema's output type, field for field.
 type DeepReadonly<T> = T extends (infer U)[]
@@ -287,5 +327,8 @@ const ties: [
   Fits<Omit<AuditRecord, 'tenantId'> & { tenantId: string }, typeof auditRecordView>,
   Fits<TrailVerdict, typeof chainVerdictView>,
   Fits<WorkflowDiff, typeof diffView>,
-] = [true, true, true, true, true, true];
+  Fits<ExportJob & { url?: string; urlExpiresAt?: string }, typeof exportView>,
+  Fits<RetentionView, typeof retentionView>,
+  Fits<Omit<OffboardingJob, 'cursor' | 'version'>, typeof offboardingView>,
+] = [true, true, true, true, true, true, true, true, true];
 void ties;
