@@ -282,7 +282,7 @@ export class DynamoExecutionStore implements ExecutionStore {
   async expire(tenantId: string, executionId: string, expiresAt: number): Promise<number> {
     const db = await this.table.clients.forTenant(tenantId);
     const pk = keys.execution(tenantId, executionId).pk;
-    const items = await this.table.queryAll(tenantId, pk, '', true);
+    const items = [{ sk: 'META' }, ...(await this.table.queryAll(tenantId, pk, 'STEP#', true))];
     // One UpdateItem per item of this execution's own partition: no item shared with other writes.
     await Promise.all(
       items.map((item) =>

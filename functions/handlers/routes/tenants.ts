@@ -97,6 +97,7 @@ export const tenantRoutes: Route[] = [
       200: { description: 'Updated', schema: tenantSchema },
       ...authErrors,
       404: { description: 'No such tenant' },
+      409: { description: 'Changed meanwhile, or the tenant is being offboarded' },
     },
     handler: async ({ principal, meta, params, body }) => ({
       status: 200,
