@@ -16,7 +16,7 @@ import type { BenchPlatform } from './local-session.ts';
 
 const HEADER = '## Offboarding a tenant';
 /** Executions seeded, and items per execution (META + steps): 10,000 items. */
-const EXECUTIONS = 500;
+const EXECUTIONS = Number(process.env.BENCH_OFFBOARD_EXECUTIONS ?? 500);
 const ITEMS_PER_EXECUTION = 20;
 
 /** What {@link measureOffboarding} found. */
@@ -33,6 +33,10 @@ export interface OffboardingBench {
 interface Job {
   status: string;
   phases: { name: string; erased: number; done: boolean }[];
+}
+
+export async function seedForDebug(tenantId: string): Promise<number> {
+  return seed(tenantId);
 }
 
 async function seed(tenantId: string): Promise<number> {
@@ -83,7 +87,10 @@ export async function measureOffboarding(bench: BenchPlatform): Promise<Offboard
   });
   if (made.status !== 201) throw new Error(`POST /tenants: ${made.status} ${await made.text()}`);
   const { tenantId } = (await made.json()) as { tenantId: string };
+  const debug = (m: string) => process.env.BENCH_DEBUG && process.stdout.write(`${m}\n`);
+  debug(`tenant ${tenantId}`);
   const seeded = await seed(tenantId);
+  debug(`seeded ${seeded}`);
   const t0 = performance.now();
   const started = await fetch(`${bench.apiUrl}/tenants/${tenantId}`, { method: 'DELETE', headers });
   if (started.status !== 202) throw new Error(`DELETE /tenants: ${started.status} ${await started.text()}`);
@@ -103,6 +110,7 @@ export async function measureOffboarding(bench: BenchPlatform): Promise<Offboard
     if (itemsEnd === undefined && items?.done) itemsEnd = performance.now();
     if (job.status === 'completed') break;
     if (performance.now() - t0 > 600_000) throw new Error('offboarding did not finish in 10 minutes');
+    debug(snapshot);
     await new Promise((r) => setTimeout(r, 50));
   }
   const totalMs = performance.now() - t0;

@@ -23,7 +23,11 @@ export const handler = tracedHandler('lifecycle', async (task: LifecycleTask): P
   tenantPk(task.tenantId);
   annotate({ tenantId: task.tenantId });
   if (task.kind === 'offboarding') {
-    const out = await runOffboardingStep(adapters().offboarding, task.tenantId);
+    const out = await runOffboardingStep(adapters().offboarding, task.tenantId).catch((error: unknown) => {
+      // The state machine retries the batch; the log says why it failed.
+      logger.error('Offboarding batch failed', { tenantId: task.tenantId, error });
+      throw error;
+    });
     logger.info('Offboarding batch', { tenantId: task.tenantId, phase: out.phase, done: out.done });
     return { done: out.done };
   }

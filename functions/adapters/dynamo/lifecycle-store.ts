@@ -169,15 +169,20 @@ export class DynamoTenantEraser implements TenantEraser {
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),
     );
-    let erased = 0;
-    for (const meta of page.Items ?? []) {
-      let from: Record<string, unknown> | undefined;
-      do {
-        const out = await this.partition(db, String(meta.pk), from);
-        erased += out.erased;
-        from = out.last;
-      } while (from);
-    }
+    // The executions of a page are erased side by side: each is a partition of its own.
+    const counts = await Promise.all(
+      (page.Items ?? []).map(async (meta) => {
+        let erased = 0;
+        let from: Record<string, unknown> | undefined;
+        do {
+          const out = await this.partition(db, String(meta.pk), from);
+          erased += out.erased;
+          from = out.last;
+        } while (from);
+        return erased;
+      }),
+    );
+    const erased = counts.reduce((a, b) => a + b, 0);
     return { erased, ...(page.LastEvaluatedKey ? { last: page.LastEvaluatedKey } : {}) };
   }
 
@@ -195,17 +200,22 @@ export class DynamoTenantEraser implements TenantEraser {
     return { erased };
   }
 
+  /** Deletes `items` in BatchWriteItem requests of 25, sent side by side. */
   private async deleteAll(db: DynamoDBDocumentClient, items: readonly Key[]): Promise<void> {
-    for (let i = 0; i < items.length; i += 25) {
-      let pending: Record<string, unknown>[] = items
-        .slice(i, i + 25)
-        .map((key) => ({ DeleteRequest: { Key: { pk: key.pk, sk: key.sk } } }));
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 8) throw new Error('DynamoDB left deletes unprocessed; the job retries this batch');
-        const out = await db.send(new BatchWriteCommand({ RequestItems: { [this.table.name]: pending } }));
-        pending = (out.UnprocessedItems?.[this.table.name] ?? []) as Record<string, unknown>[];
-        if (pending.length > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
-      }
+    const chunks: Key[][] = [];
+    for (let i = 0; i < items.length; i += 25) chunks.push(items.slice(i, i + 25));
+    await Promise.all(chunks.map((chunk) => this.deleteChunk(db, chunk)));
+  }
+
+  private async deleteChunk(db: DynamoDBDocumentClient, chunk: readonly Key[]): Promise<void> {
+    let pending: Record<string, unknown>[] = chunk.map((key) => ({
+      DeleteRequest: { Key: { pk: key.pk, sk: key.sk } },
+    }));
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 8) throw new Error('DynamoDB left deletes unprocessed; the job retries this batch');
+      const out = await db.send(new BatchWriteCommand({ RequestItems: { [this.table.name]: pending } }));
+      pending = (out.UnprocessedItems?.[this.table.name] ?? []) as Record<string, unknown>[];
+      if (pending.length > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
     }
   }
 }
