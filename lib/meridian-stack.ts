@@ -7,6 +7,7 @@ import { AuditArchive } from './constructs/audit-archive.ts';
 import { AuditStream } from './constructs/audit-stream.ts';
 import { Flows } from './constructs/flows.ts';
 import { Identity } from './constructs/identity.ts';
+import { Lifecycle } from './constructs/lifecycle.ts';
 import { Storage } from './constructs/storage.ts';
 import { Telemetry } from './constructs/telemetry.ts';
 
@@ -56,6 +57,8 @@ export class MeridianStack extends Stack {
   readonly api: Api;
   /** Workflow execution: step runner, approval and status handlers, workflow role, status rule. */
   readonly flows: Flows;
+  /** Tenant data lifecycle jobs: offboarding and export. */
+  readonly lifecycle: Lifecycle;
   /** Alarms, alarm topic and dashboard. */
   readonly telemetry: Telemetry;
 
@@ -126,6 +129,17 @@ export class MeridianStack extends Stack {
     });
     // The API publishes, promotes, starts and stops workflows and answers approval steps.
     this.flows.bindWorkflowControl(this.api.apiFunction);
+    this.lifecycle = new Lifecycle(this, 'Lifecycle', {
+      stage: config.stage,
+      table: this.storage.table,
+      auditBucket: this.auditArchive.bucket,
+      artifactsBucket: this.storage.artifactsBucket,
+      userPool: this.identity.userPool,
+      userPoolClient: this.identity.client,
+      logRetention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+    });
+    this.lifecycle.bindStarter(this.api.apiFunction);
     for (const [name, value] of Object.entries(rateLimitEnvironment(config.rateLimits))) {
       this.api.apiFunction.addEnvironment(name, value);
     }

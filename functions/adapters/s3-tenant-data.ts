@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { TenantEraser } from '#core/tenancy/offboarding.ts';
+import { RETENTION_TAG, retentionClass } from '#shared/retention-classes.ts';
 import { tenantPk } from './dynamo/keys.ts';
 import type { TenantS3 } from './s3-artifacts.ts';
 
@@ -58,21 +59,6 @@ export class S3PrefixEraser implements TenantEraser {
     // Deleted objects leave the listing, so the next call lists from the start again.
     return { erased: objects.length, ...(more ? { cursor: 'more' } : {}) };
   }
-}
-
-/** Tag naming an object's retention class; the bucket's lifecycle rules expire by it. */
-export const RETENTION_TAG = 'meridian-retention-days';
-
-/**
- * Retention classes in days. A tenant's retention is rounded up to the next class for its artifacts
- * (S3 lifecycle rules are fixed at deploy time; a tenant's setting is not): an artifact never goes
- * before its execution record does.
- */
-export const RETENTION_CLASSES: readonly number[] = [1, 7, 14, 30, 60, 90, 180, 365, 730, 1825, 3650];
-
-/** The class for `days`: the smallest class that is at least `days`. */
-export function retentionClass(days: number): number {
-  return RETENTION_CLASSES.find((c) => c >= days) ?? (RETENTION_CLASSES.at(-1) as number);
 }
 
 /** Tenant files in the artifacts bucket: export files, and retention tags on execution artifacts. */
