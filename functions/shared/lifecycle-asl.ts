@@ -8,6 +8,8 @@
 export function lifecycleDefinition(
   kind: 'offboarding' | 'export',
   functionArn: string,
+  /** `aws` locally; the stack passes its partition, so no ARN is written for one partition only. */
+  partition = 'aws',
 ): Record<string, unknown> {
   return {
     Comment: `Meridian ${kind} job: batches until done`,
@@ -15,7 +17,7 @@ export function lifecycleDefinition(
     States: {
       Batch: {
         Type: 'Task',
-        Resource: 'arn:aws:states:::lambda:invoke',
+        Resource: `arn:${partition}:states:::lambda:invoke`,
         Parameters: {
           FunctionName: functionArn,
           Payload: { kind, 'tenantId.$': '$.tenantId', 'jobId.$': '$.jobId' },

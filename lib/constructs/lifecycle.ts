@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
@@ -138,13 +138,19 @@ export class Lifecycle extends Construct {
         stateMachineName: lifecycleMachineName(props.stage, kind),
         stateMachineType: StateMachineType.STANDARD,
         definitionBody: DefinitionBody.fromString(
-          JSON.stringify(lifecycleDefinition(kind, this.fn.function.functionArn)),
+          JSON.stringify(lifecycleDefinition(kind, this.fn.function.functionArn, Aws.PARTITION)),
         ),
         tracingEnabled: true,
-        logs: { destination: logs, level: LogLevel.ERROR, includeExecutionData: false },
+        // Every event, without execution data (tenant ids only, never tenant data).
+        logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
         timeout: Duration.days(7),
       });
       this.fn.function.grantInvoke(sm);
+      acknowledgeWildcardResource(
+        sm.role,
+        `${this.fn.function.functionArn}:*`,
+        "grantInvoke adds the function's qualified ARNs (versions, aliases); the ASL invokes the unqualified ARN of this one function.",
+      );
       acknowledgeResourceStar(
         sm.role,
         [
