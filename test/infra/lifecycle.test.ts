@@ -56,6 +56,7 @@ describe.each(['dev', 'prod'] as const)('tenant lifecycle in %s', (stage) => {
       's3:DeleteObjectVersion',
       's3:PutObject',
     ]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, resolved by IAM
     expect(JSON.stringify(objects?.Resource)).toContain('/tenants/${aws:PrincipalTag/TenantId}/*');
     const own = roleStatements(template, logicalId(stack, stack.lifecycle.fn.role));
     expect(own.flatMap(actionsOf)).not.toContain('s3:DeleteObject');
