@@ -127,7 +127,19 @@ async function schedulesOnly(): Promise<void> {
   }
 }
 
+/** `npm run bench -- --offboarding`: offboarding a tenant of 10,000 items, kept at the end of RESULTS.md. */
+async function offboardingOnly(): Promise<void> {
+  const { measureOffboarding, renderOffboarding } = await import('./offboarding.ts');
+  const { withBenchPlatform } = await import('./local-session.ts');
+  step('Offboarding: a tenant with 10,000 items on the local platform…');
+  const result = await withBenchPlatform((bench) => measureOffboarding(bench));
+  const section = renderOffboarding(result, new Date().toISOString());
+  await writeFile(RESULTS_PATH, spliceSection(await readFile(RESULTS_PATH, 'utf8'), section));
+  step(section);
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--offboarding')) return offboardingOnly();
   if (process.argv.includes('--regex')) return regexOnly();
   if (process.argv.includes('--rate-limits')) return rateLimitsOnly();
   if (process.argv.includes('--schedules')) return schedulesOnly();

@@ -102,7 +102,11 @@ export interface paths {
         get: operations["getTenantsTenantId"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Offboard a tenant: refuse its requests and start the job that erases its data (the audit archive stays); again answers the same job
+         * @description Platform operators only.
+         */
+        delete: operations["deleteTenantsTenantId"];
         options?: never;
         head?: never;
         /**
@@ -110,6 +114,26 @@ export interface paths {
          * @description Platform operators only.
          */
         patch: operations["patchTenantsTenantId"];
+        trace?: never;
+    };
+    "/tenants/{tenantId}/offboarding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Progress of a tenant's offboarding, phase by phase (kept after the tenant is gone)
+         * @description Platform operators only.
+         */
+        get: operations["getTenantsTenantIdOffboarding"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/tenants/{tenantId}/egress": {
@@ -186,6 +210,26 @@ export interface paths {
          * @description Needs the permission `users:manage`.
          */
         patch: operations["patchUsersUserId"];
+        trace?: never;
+    };
+    "/users/{userId}/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase a person's personal data: their login, email, roles and teams go; the profile keeps only the opaque id the audit trail names them by
+         * @description Needs the permission `users:manage`.
+         */
+        post: operations["postUsersUserIdErasure"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/teams": {
@@ -1248,6 +1292,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tenant/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Export the tenant's data as JSONL (definitions, versions, executions with steps, usage, audit; never secret values)
+         * @description Needs the permission `tenant:admin`.
+         */
+        post: operations["postTenantExports"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tenant/exports/{exportId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Status of an export, with a download link valid for 15 minutes once it completed
+         * @description Needs the permission `tenant:admin`.
+         */
+        get: operations["getTenantExportsExportId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tenant/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How long executions are kept after they end
+         * @description Needs the permission `tenant:admin`.
+         */
+        get: operations["getTenantRetention"];
+        /**
+         * Set how long executions (records, steps, artifacts) are kept after they end, in days; null keeps them
+         * @description Needs the permission `tenant:admin`.
+         */
+        put: operations["putTenantRetention"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -1293,6 +1401,24 @@ export interface components {
         };
         GatewayMessage: {
             message: string;
+        };
+        OffboardingOutput: {
+            jobId: string;
+            tenantId: string;
+            /** @enum {string} */
+            status: "running" | "completed";
+            phases: {
+                name: string;
+                /** Format: int64 */
+                erased: number;
+                done: boolean;
+            }[];
+            /** Format: int64 */
+            runs: number;
+            requestedBy: string;
+            startedAt: string;
+            updatedAt: string;
+            completedAt?: string;
         };
         AuditRecordOutput: {
             tenantId: string;
@@ -2347,6 +2473,27 @@ export interface components {
         SsoSettingsOutput: {
             requireSso: boolean;
         };
+        TenantExportOutput: {
+            exportId: string;
+            tenantId: string;
+            /** @enum {string} */
+            status: "running" | "completed";
+            requestedBy: string;
+            createdAt: string;
+            updatedAt: string;
+            completedAt?: string;
+            counts?: {
+                [key: string]: number;
+            };
+            /** Format: int64 */
+            bytes?: number;
+            /** @description Presigned download link (JSONL), once completed */
+            url?: string;
+            urlExpiresAt?: string;
+        };
+        RetentionOutput: {
+            executionRetentionDays: number | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -2623,7 +2770,7 @@ export interface operations {
                             /** @enum {string} */
                             plan: "free" | "pro" | "enterprise";
                             /** @enum {string} */
-                            status: "active" | "suspended";
+                            status: "active" | "suspended" | "offboarding";
                             adminEmail: string;
                             createdAt: string;
                             updatedAt: string;
@@ -2738,7 +2885,7 @@ export interface operations {
                         /** @enum {string} */
                         plan: "free" | "pro" | "enterprise";
                         /** @enum {string} */
-                        status: "active" | "suspended";
+                        status: "active" | "suspended" | "offboarding";
                         adminEmail: string;
                         createdAt: string;
                         updatedAt: string;
@@ -2858,11 +3005,114 @@ export interface operations {
                         /** @enum {string} */
                         plan: "free" | "pro" | "enterprise";
                         /** @enum {string} */
-                        status: "active" | "suspended";
+                        status: "active" | "suspended" | "offboarding";
                         adminEmail: string;
                         createdAt: string;
                         updatedAt: string;
                     };
+                };
+            };
+            /** @description Invalid request (problem+json naming the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credential */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission, or the tenant is suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 262144 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the stage throttle, or a tenant quota */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our failure; the body carries the request id and nothing internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (credential check, model provider) is unavailable; retry */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteTenantsTenantId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The offboarding job; poll the Location */
+            202: {
+                headers: {
+                    /** @description Where the created resource (or the thing to poll) lives */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OffboardingOutput"];
                 };
             };
             /** @description Invalid request (problem+json naming the fields) */
@@ -2980,7 +3230,7 @@ export interface operations {
                         /** @enum {string} */
                         plan: "free" | "pro" | "enterprise";
                         /** @enum {string} */
-                        status: "active" | "suspended";
+                        status: "active" | "suspended" | "offboarding";
                         adminEmail: string;
                         createdAt: string;
                         updatedAt: string;
@@ -3025,6 +3275,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Changed meanwhile, or the tenant is being offboarded */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is larger than 262144 bytes */
             413: {
                 headers: {
@@ -3036,6 +3295,107 @@ export interface operations {
             };
             /** @description The body is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the stage throttle, or a tenant quota */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our failure; the body carries the request id and nothing internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (credential check, model provider) is unavailable; retry */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTenantsTenantIdOffboarding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OffboardingOutput"];
+                };
+            };
+            /** @description Invalid request (problem+json naming the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credential */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission, or the tenant is suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The tenant is not being offboarded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 262144 bytes */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3327,7 +3687,7 @@ export interface operations {
                         items: {
                             userId: string;
                             tenantId: string;
-                            email: string;
+                            email?: string;
                             roles: string[];
                             teams: string[];
                             /** @enum {string} */
@@ -3338,6 +3698,7 @@ export interface operations {
                             sso?: {
                                 providerId: string;
                             };
+                            erasedAt?: string;
                         }[];
                         nextCursor?: string;
                     };
@@ -3449,7 +3810,7 @@ export interface operations {
                     "application/json": {
                         userId: string;
                         tenantId: string;
-                        email: string;
+                        email?: string;
                         roles: string[];
                         teams: string[];
                         /** @enum {string} */
@@ -3460,6 +3821,7 @@ export interface operations {
                         sso?: {
                             providerId: string;
                         };
+                        erasedAt?: string;
                     };
                 };
             };
@@ -3577,7 +3939,7 @@ export interface operations {
                     "application/json": {
                         userId: string;
                         tenantId: string;
-                        email: string;
+                        email?: string;
                         roles: string[];
                         teams: string[];
                         /** @enum {string} */
@@ -3588,6 +3950,7 @@ export interface operations {
                         sso?: {
                             providerId: string;
                         };
+                        erasedAt?: string;
                     };
                 };
             };
@@ -3809,7 +4172,7 @@ export interface operations {
                     "application/json": {
                         userId: string;
                         tenantId: string;
-                        email: string;
+                        email?: string;
                         roles: string[];
                         teams: string[];
                         /** @enum {string} */
@@ -3820,6 +4183,7 @@ export interface operations {
                         sso?: {
                             providerId: string;
                         };
+                        erasedAt?: string;
                     };
                 };
             };
@@ -3872,6 +4236,135 @@ export interface operations {
             };
             /** @description The body is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the stage throttle, or a tenant quota */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our failure; the body carries the request id and nothing internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (credential check, model provider) is unavailable; retry */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postUsersUserIdErasure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The erased profile */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        userId: string;
+                        tenantId: string;
+                        email?: string;
+                        roles: string[];
+                        teams: string[];
+                        /** @enum {string} */
+                        status: "active" | "disabled";
+                        createdAt: string;
+                        updatedAt: string;
+                        /** @description Set for users made by single sign-on: the provider whose groups decide their roles */
+                        sso?: {
+                            providerId: string;
+                        };
+                        erasedAt?: string;
+                    };
+                };
+            };
+            /** @description Invalid request (problem+json naming the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credential */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission, or the tenant is suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description You cannot erase yourself */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 262144 bytes */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12113,6 +12606,411 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SsoSettingsOutput"];
+                };
+            };
+            /** @description Invalid request (problem+json naming the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credential */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission, or the tenant is suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 262144 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the stage throttle, or a tenant quota */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our failure; the body carries the request id and nothing internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (credential check, model provider) is unavailable; retry */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postTenantExports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Started; poll the Location */
+            202: {
+                headers: {
+                    /** @description Where the created resource (or the thing to poll) lives */
+                    Location?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantExportOutput"];
+                };
+            };
+            /** @description Invalid request (problem+json naming the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credential */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission, or the tenant is suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 262144 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the stage throttle, or a tenant quota */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our failure; the body carries the request id and nothing internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (credential check, model provider) is unavailable; retry */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTenantExportsExportId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                exportId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantExportOutput"];
+                };
+            };
+            /** @description Invalid request (problem+json naming the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credential */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission, or the tenant is suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such export */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 262144 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the stage throttle, or a tenant quota */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our failure; the body carries the request id and nothing internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (credential check, model provider) is unavailable; retry */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTenantRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The retention */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionOutput"];
+                };
+            };
+            /** @description Invalid request (problem+json naming the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credential */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission, or the tenant is suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 262144 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the stage throttle, or a tenant quota */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our failure; the body carries the request id and nothing internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (credential check, model provider) is unavailable; retry */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putTenantRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every JSON body: at most 262144 bytes (413 beyond), nested at most 28 levels, numbers within ±9007199254740991 and, when not zero, at least 1e-100 in size, property names 1 to 256 characters, emails at most 254; otherwise 400 naming the field. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    executionRetentionDays: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Set */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionOutput"];
                 };
             };
             /** @description Invalid request (problem+json naming the fields) */

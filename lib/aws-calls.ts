@@ -19,6 +19,7 @@ export const FUNCTION_NAMES = [
   'notificationDelivery',
   'scheduleFire',
   'ssoTrigger',
+  'lifecycle',
 ] as const;
 
 /** One of {@link FUNCTION_NAMES}. */
@@ -32,8 +33,10 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
  *   `TENANT#<t>#RUNNING`; `tenantIndex`: GSI1 partition `TENANT#<t>#EXECS` (and the
  *   pending approvals);
  * - `notificationItem`: partition `TENANT#<t>#NOTIFY` (a tenant's notifications and delivery logs);
- * - `tenantArtifact`: object `tenants/<t>/...` of the artifacts bucket; `tenantSecret`: secret
+ * - `tenantArtifact`: object `tenants/<t>/...` of the artifacts bucket; `tenantArtifactListing`:
+ *   listing that bucket with prefix `tenants/<t>/`; `tenantSecret`: secret
  *   `<SECRETS_PREFIX>/<t>/<name>`.
+ * - `lifecycleMachine`: the offboarding and export state machines (lib/constructs/lifecycle.ts).
  * - `tenantAuditDigest`: object `digests/tenant=<t>/<seq>.json` of the audit archive bucket;
  *   `tenantAuditDigestListing`: listing that bucket with prefix `digests/tenant=<t>/`.
  * `scheduleGroup` and `schedule`: a tenant's EventBridge Scheduler group `meridian-<stage>-<t>` and a
@@ -55,6 +58,7 @@ export type Target =
   | 'tenantIndex'
   | 'notificationItem'
   | 'tenantArtifact'
+  | 'tenantArtifactListing'
   | 'tenantSecret'
   | 'tenantAuditDigest'
   | 'tenantAuditDigestListing'
@@ -67,6 +71,7 @@ export type Target =
   | 'auditBucket'
   | 'userPool'
   | 'stateMachine'
+  | 'lifecycleMachine'
   | 'execution'
   | 'taskToken'
   | 'bedrockModel'
@@ -413,7 +418,8 @@ export const AWS_CALLS: readonly AwsCall[] = [
       }[command],
       targets: ['tenantSecret'],
       via: 'tenantRole',
-      functions: ['api'],
+      // Offboarding deletes the tenant's secrets (and only that).
+      functions: command === 'DeleteSecretCommand' ? ['api', 'lifecycle'] : ['api'],
     }),
   ),
   {
@@ -465,7 +471,8 @@ export const AWS_CALLS: readonly AwsCall[] = [
       actions: [action],
       targets: ['userPool'],
       via: 'functionRole',
-      functions: ['api'],
+      // Offboarding deletes the tenant's logins too.
+      functions: command === 'AdminDeleteUserCommand' ? ['api', 'lifecycle'] : ['api'],
     }),
   ),
   // Single sign-on: each tenant provider is a Cognito identity provider offered by the app client.
@@ -561,7 +568,8 @@ export const AWS_CALLS: readonly AwsCall[] = [
       actions: [action],
       targets: ['stateMachine'],
       via: 'functionRole',
-      functions: ['api'],
+      // Offboarding deletes the tenant's workflow machines.
+      functions: command === 'DeleteStateMachineCommand' ? ['api', 'lifecycle'] : ['api'],
     }),
   ),
   {
@@ -629,7 +637,8 @@ export const AWS_CALLS: readonly AwsCall[] = [
     actions: ['states:StopExecution'],
     targets: ['execution'],
     via: 'functionRole',
-    functions: ['api'],
+    // Offboarding stops the tenant's running executions first.
+    functions: ['api', 'lifecycle'],
   },
   {
     file: 'functions/adapters/sfn-executions.ts',
@@ -715,6 +724,91 @@ export const AWS_CALLS: readonly AwsCall[] = [
       functions: ['auditStream'],
     }),
   ),
+  // Tenant lifecycle (lib/constructs/lifecycle.ts): offboarding and export jobs, their job records,
+  // and the tenant's partitions walked (never scanned) and erased through the tenant data role.
+  {
+    file: 'functions/adapters/dynamo/lifecycle-store.ts',
+    command: 'PutCommand',
+    actions: ['dynamodb:PutItem'],
+    targets: ['tenantItem'],
+    via: 'tenantRole',
+    functions: ['api', 'lifecycle'],
+  },
+  {
+    file: 'functions/adapters/dynamo/lifecycle-store.ts',
+    command: 'QueryCommand',
+    actions: ['dynamodb:Query'],
+    targets: ['tenantItem', 'executionItem', 'auditItem', 'rateCounterItem', 'runSlotItem', 'tenantIndex'],
+    via: 'tenantRole',
+    functions: ['lifecycle'],
+  },
+  {
+    file: 'functions/adapters/dynamo/lifecycle-store.ts',
+    command: 'BatchWriteCommand',
+    actions: ['dynamodb:BatchWriteItem'],
+    targets: ['tenantItem', 'executionItem', 'auditItem', 'rateCounterItem', 'runSlotItem'],
+    via: 'tenantRole',
+    functions: ['lifecycle'],
+  },
+  {
+    file: 'functions/adapters/job-runner.ts',
+    command: 'StartExecutionCommand',
+    actions: ['states:StartExecution'],
+    targets: ['lifecycleMachine'],
+    via: 'functionRole',
+    functions: ['api'],
+  },
+  {
+    file: 'functions/adapters/s3-tenant-data.ts',
+    command: 'ListObjectsV2Command',
+    actions: ['s3:ListBucket'],
+    targets: ['tenantArtifactListing'],
+    via: 'tenantRole',
+    // Offboarding lists to delete; the API (cancel) and status handler list to tag for retention.
+    functions: ['api', 'statusHandler', 'lifecycle'],
+  },
+  {
+    file: 'functions/adapters/s3-tenant-data.ts',
+    command: 'ListObjectVersionsCommand',
+    actions: ['s3:ListBucketVersions'],
+    targets: ['tenantArtifactListing'],
+    via: 'tenantRole',
+    functions: ['lifecycle'],
+  },
+  {
+    file: 'functions/adapters/s3-tenant-data.ts',
+    command: 'DeleteObjectsCommand',
+    // Authorized per object as DeleteObject, or DeleteObjectVersion with a version id.
+    actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+    targets: ['tenantArtifact'],
+    via: 'tenantRole',
+    functions: ['lifecycle'],
+  },
+  {
+    file: 'functions/adapters/s3-tenant-data.ts',
+    command: 'PutObjectCommand',
+    actions: ['s3:PutObject'],
+    targets: ['tenantArtifact'],
+    via: 'tenantRole',
+    functions: ['lifecycle'],
+  },
+  {
+    // The export's download link: presigned by the API with its tenant session.
+    file: 'functions/adapters/s3-tenant-data.ts',
+    command: 'GetObjectCommand',
+    actions: ['s3:GetObject'],
+    targets: ['tenantArtifact'],
+    via: 'tenantRole',
+    functions: ['api'],
+  },
+  {
+    file: 'functions/adapters/s3-tenant-data.ts',
+    command: 'PutObjectTaggingCommand',
+    actions: ['s3:PutObjectTagging'],
+    targets: ['tenantArtifact'],
+    via: 'tenantRole',
+    functions: ['api', 'statusHandler'],
+  },
   // Model calls.
   {
     file: 'functions/adapters/providers/bedrock.ts',

@@ -8,6 +8,7 @@ import { AuditArchive } from './constructs/audit-archive.ts';
 import { AuditStream } from './constructs/audit-stream.ts';
 import { Flows } from './constructs/flows.ts';
 import { Identity } from './constructs/identity.ts';
+import { Lifecycle } from './constructs/lifecycle.ts';
 import { Notifications } from './constructs/notifications.ts';
 import { Schedules } from './constructs/schedules.ts';
 import { Storage } from './constructs/storage.ts';
@@ -63,6 +64,8 @@ export class MeridianStack extends Stack {
   readonly notifications: Notifications;
   /** Schedules: the fire function and the role EventBridge Scheduler invokes it with. */
   readonly schedules: Schedules;
+  /** Tenant data lifecycle jobs: offboarding and export. */
+  readonly lifecycle: Lifecycle;
   /** Alarms, alarm topic and dashboard. */
   readonly telemetry: Telemetry;
 
@@ -148,6 +151,17 @@ export class MeridianStack extends Stack {
     });
     // The API creates and deletes the tenants' schedules.
     this.schedules.bindScheduleControl(this.api.apiFunction);
+    this.lifecycle = new Lifecycle(this, 'Lifecycle', {
+      stage: config.stage,
+      table: this.storage.table,
+      auditBucket: this.auditArchive.bucket,
+      artifactsBucket: this.storage.artifactsBucket,
+      userPool: this.identity.userPool,
+      userPoolClient: this.identity.client,
+      logRetention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+    });
+    this.lifecycle.bindStarter(this.api.apiFunction);
     for (const [name, value] of Object.entries(rateLimitEnvironment(config.rateLimits))) {
       this.api.apiFunction.addEnvironment(name, value);
     }

@@ -1,7 +1,12 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { lifecycleDefinition } from '../../functions/shared/lifecycle-asl.ts';
 import { LocalPlatformError } from './errors.ts';
 import { LocalRuntime } from './runtime.ts';
+
+/** The lifecycle job runtime beside each workflow runtime, closed with it. */
+export const jobRuntimes = new WeakMap<LocalRuntime, LocalRuntime>();
+
 import type { ApiHandler, AuthorizerHandler, Handlers } from './server.ts';
 
 /** The Lambda entry points the deployed HTTP API runs. */
@@ -50,6 +55,7 @@ export const WORKFLOW_HANDLER_MODULES = Object.freeze({
   stepRunner: new URL('../../functions/handlers/step-runner.ts', import.meta.url),
   approvalHandler: new URL('../../functions/handlers/approval-handler.ts', import.meta.url),
   statusHandler: new URL('../../functions/handlers/status-handler.ts', import.meta.url),
+  lifecycle: new URL('../../functions/handlers/lifecycle-handler.ts', import.meta.url),
 });
 
 /**
@@ -60,15 +66,16 @@ export async function startWorkflowRuntime(options: {
   maxWaitMs?: number;
   log?: (line: string) => void;
 }): Promise<LocalRuntime> {
-  const [stepRunner, approvalHandler, statusHandler] = await Promise.all([
+  const [stepRunner, approvalHandler, statusHandler, lifecycle] = await Promise.all([
     loadHandler(WORKFLOW_HANDLER_MODULES.stepRunner),
     loadHandler(WORKFLOW_HANDLER_MODULES.approvalHandler),
     loadHandler(WORKFLOW_HANDLER_MODULES.statusHandler),
+    loadHandler(WORKFLOW_HANDLER_MODULES.lifecycle),
   ]);
   const { config } = (await import(
     new URL('../../functions/shared/config.ts', import.meta.url).href
   )) as typeof import('../../functions/shared/config.ts');
-  const { useLocalExecutionEngine } = (await import(
+  const { useLocalExecutionEngine, useLocalJobRunner } = (await import(
     new URL('../../functions/adapters/container.ts', import.meta.url).href
   )) as typeof import('../../functions/adapters/container.ts');
   const cfg = config();
@@ -86,6 +93,30 @@ export async function startWorkflowRuntime(options: {
     ...(options.log ? { log: options.log } : {}),
   });
   useLocalExecutionEngine(runtime);
+  // Lifecycle jobs (offboarding, exports) run their own ASL in a runtime of their own: their status
+  // is the job record their task writes, so no status handler listens.
+  const lifecycleArn = String(cfg.LIFECYCLE_HANDLER_ARN);
+  const jobs = new LocalRuntime({
+    lambdas: { [lifecycleArn]: call(lifecycle) },
+    onStatus: async () => {},
+    ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  useLocalJobRunner({
+    start: async ({ kind, runName, input }) => {
+      await jobs.start({
+        stateMachineArn: `arn:aws:states:local:000000000000:stateMachine:${cfg.STATE_MACHINE_PREFIX}-${kind}`,
+        executionId: runName,
+        tenantId: input.tenantId ?? '',
+        environment: 'prod',
+        version: 1,
+        asl: JSON.stringify(lifecycleDefinition(kind, lifecycleArn)),
+        // The runtime passes the state through untouched: here it is the job's input.
+        state: input as never,
+      });
+    },
+  });
+  jobRuntimes.set(runtime, jobs);
   const orphans = await failOrphanedExecutions(call(statusHandler), cfg.TABLE_NAME);
   if (orphans > 0) {
     options.log?.(

@@ -6,7 +6,7 @@ import { ensureIdentity, issuerOf, startCognito } from './cognito.ts';
 import { ensureTable, startDynamo } from './dynamodb.ts';
 import { applyEnv, LOCAL_NAMES, platformEnv } from './env.ts';
 import { LocalPlatformError } from './errors.ts';
-import { loadHandlers, startWorkflowRuntime } from './handlers.ts';
+import { jobRuntimes, loadHandlers, startWorkflowRuntime } from './handlers.ts';
 import { checkJava } from './java.ts';
 import { type LocalRoutesOptions, localRoute } from './local-routes.ts';
 import { startLocalIdp } from './oidc.ts';
@@ -193,7 +193,6 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       ...(maxWait ? { maxWaitMs: Number(maxWait) } : {}),
       ...(quiet ? {} : { log }),
     });
-    cleanups.push(() => runtime.close());
     // Schedules fire through the same fire function as on AWS; the test harness speeds them up.
     const deliveries = process.env.MERIDIAN_LOCAL_SCHEDULE_DELIVERIES;
     const scheduler = await startLocalScheduler({
@@ -203,6 +202,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       log,
     });
     cleanups.push(async () => scheduler.stop());
+    cleanups.push(async () => {
+      await jobRuntimes.get(runtime)?.close();
+      await runtime.close();
+    });
     // The table's stream → the audit stream consumer, as DynamoDB Streams → Lambda on AWS.
     const { handler: auditConsumer } = await import('../../functions/handlers/audit-stream.ts');
     const auditStream = await startAuditStream({

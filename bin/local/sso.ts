@@ -232,6 +232,8 @@ export class LocalSso {
     if (claims.nonce !== pending.nonce)
       throw new SsoError(403, 'The ID token answers another sign-in (nonce).');
     const user = await this.provision(pending, claims, meta);
+    // An erased person has no email left to sign in with (POST /users/{id}/erasure).
+    if (!user.email) throw new SsoError(403, 'This user was erased.');
     const tokens = await this.signIn(user.email);
     return { user, tokens };
   }

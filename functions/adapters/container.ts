@@ -4,11 +4,25 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import type { ApprovalStore } from '#core/approvals/ports.ts';
 import type { ExecutionEngine } from '#core/executions/ports.ts';
 import type { ExecutionDeps } from '#core/executions/service.ts';
-import type { IdentityDeps } from '#core/identity/providers.ts';
+import {
+  deleteAllForTenant as deleteAllIdentityProviders,
+  type IdentityDeps,
+} from '#core/identity/providers.ts';
 import type { DeliveryRef, NotificationEvent, Notify } from '#core/notifications/model.ts';
 import type { DeliveryQueue, Mailer } from '#core/notifications/ports.ts';
 import { deliver, type NotificationDeps, notifier } from '#core/notifications/service.ts';
 import type { ScheduleDeps, ScheduleTrigger } from '#core/schedules/schedules.ts';
+import type { ExportDeps } from '#core/tenancy/exports.ts';
+import {
+  eraserOf,
+  type JobRunner,
+  loginEraser,
+  type OffboardingDeps,
+  runningExecutionsEraser,
+  secretEraser,
+  stateMachineEraser,
+  type TenantEraser,
+} from '#core/tenancy/offboarding.ts';
 import type { IdentityDirectory, SecretVault, TenancyStore } from '#core/tenancy/ports.ts';
 import type { WorkflowEngine } from '#core/versioning/engine.ts';
 import type { DefinitionStore } from '#core/versioning/ports.ts';
@@ -24,6 +38,14 @@ import { DynamoBudgetStore } from './dynamo/budget-store.ts';
 import { DynamoDefinitionStore } from './dynamo/definition-store.ts';
 import { DynamoExecutionStore } from './dynamo/execution-store.ts';
 import { DynamoIdentityProviderStore } from './dynamo/identity-provider-store.ts';
+import {
+  DynamoExportSource,
+  DynamoExportStore,
+  DynamoOffboardingStore,
+  DynamoTenantEraser,
+  secretNames,
+  tenantRecordEraser,
+} from './dynamo/lifecycle-store.ts';
 import { DynamoNotificationStore } from './dynamo/notification-store.ts';
 import { DynamoRunSlotStore } from './dynamo/run-slot-store.ts';
 import { DynamoScheduleStore } from './dynamo/schedule-store.ts';
@@ -31,11 +53,13 @@ import { Table } from './dynamo/table.ts';
 import { DynamoTenancyStore } from './dynamo/tenancy-store.ts';
 import { DynamoWebhookStore } from './dynamo/webhook-store.ts';
 import { EventBridgeScheduler } from './eventbridge-scheduler.ts';
+import { SfnJobRunner } from './job-runner.ts';
 import { LocalEngine } from './local-engine.ts';
 import { LocalMailbox } from './local-mailbox.ts';
 import { LocalDeliveryQueue, LocalMailer } from './notifications/local.ts';
 import { GuardedWebhookPoster } from './notifications/webhook-poster.ts';
 import { S3ArtifactStore } from './s3-artifacts.ts';
+import { S3PrefixEraser, S3TenantFiles } from './s3-tenant-data.ts';
 import { LocalFileVault, SecretsManagerVault } from './secret-vault.ts';
 import { SfnEngine } from './sfn-engine.ts';
 import { SfnExecutionEngine } from './sfn-executions.ts';
@@ -65,6 +89,12 @@ export interface Container {
   readonly schedules: ScheduleDeps;
   /** Everything the identity-provider (SSO) use cases need, in one object. */
   readonly identity: IdentityDeps & { readonly providers: DynamoIdentityProviderStore };
+  /** Offboarding: the job store, the runner and the erasers in the order they run. */
+  readonly offboarding: OffboardingDeps;
+  /** Data exports. */
+  readonly exports: ExportDeps;
+  /** Tenant files in the artifacts bucket (exports, retention tags). */
+  readonly files: S3TenantFiles;
 }
 
 let localExecutionEngine: ExecutionEngine | undefined;
@@ -75,6 +105,29 @@ let localExecutionEngine: ExecutionEngine | undefined;
  */
 export function useLocalExecutionEngine(engine: ExecutionEngine): void {
   localExecutionEngine = engine;
+}
+
+let localJobRunner: JobRunner | undefined;
+
+/** The local platform registers its runner of lifecycle jobs (the same ASL, run in-process) here. */
+export function useLocalJobRunner(runner: JobRunner): void {
+  localJobRunner = runner;
+}
+
+function jobRunnerFor(cfg: ReturnType<typeof config>): JobRunner {
+  if (cfg.MERIDIAN_MODE === 'aws') {
+    if (!cfg.OFFBOARDING_STATE_MACHINE_ARN || !cfg.EXPORT_STATE_MACHINE_ARN)
+      throw new ConfigError(
+        'Invalid Meridian configuration: OFFBOARDING_STATE_MACHINE_ARN and EXPORT_STATE_MACHINE_ARN required for lifecycle jobs',
+      );
+    return new SfnJobRunner(tracer.captureAWSv3Client(new SFNClient({})), {
+      offboarding: cfg.OFFBOARDING_STATE_MACHINE_ARN,
+      export: cfg.EXPORT_STATE_MACHINE_ARN,
+    });
+  }
+  if (!localJobRunner)
+    throw new ConfigError('Invalid Meridian configuration: no local job runner registered');
+  return localJobRunner;
 }
 
 function executionEngineFor(cfg: ReturnType<typeof config>): ExecutionEngine {
@@ -238,6 +291,7 @@ export function adapters(): Container {
   const notify = notifier(theNotifications, (error, event: NotificationEvent) =>
     logger.error('Notification fan-out failed', { error, event: event.type, tenantId: event.tenantId }),
   );
+  const files = new S3TenantFiles((tenantId) => clients.s3For(tenantId), bucket ?? '');
   const executions: ExecutionDeps = {
     executions: new DynamoExecutionStore(table),
     definitions,
@@ -259,6 +313,7 @@ export function adapters(): Container {
         return artifacts.put(tenantId, key, body);
       },
       get: (tenantId, key) => artifacts.get(tenantId, key),
+      expire: async (tenantId, prefix, days) => (bucket ? files.tagRetention(tenantId, prefix, days) : 0),
     },
     budgets: new DynamoBudgetStore(table),
     slots: new DynamoRunSlotStore(cfg.TABLE_NAME, clients),
@@ -275,17 +330,65 @@ export function adapters(): Container {
     retryBaseMs: cfg.NOTIFICATION_RETRY_BASE_MS,
     now: () => new Date(),
   };
+  let jobRunner: JobRunner | undefined;
+  const runner: JobRunner = {
+    start: (input) => {
+      jobRunner ??= jobRunnerFor(cfg);
+      return jobRunner.start(input);
+    },
+  };
+  const directory = new CognitoDirectory(
+    cognitoClient(),
+    cfg.USER_POOL_ID,
+    cfg.MERIDIAN_MODE === 'local' && cfg.MERIDIAN_STATE_DIR
+      ? LocalMailbox.of(cfg.MERIDIAN_STATE_DIR)
+      : undefined,
+  );
+  const identity = {
+    providers: new DynamoIdentityProviderStore(table),
+    federation:
+      cfg.MERIDIAN_MODE === 'aws'
+        ? new CognitoFederation(cognitoClient(), cfg.USER_POOL_ID, cfg.USER_POOL_CLIENT_ID)
+        : noFederation,
+    vault,
+    store,
+    allowLoopbackHttp: cfg.MERIDIAN_MODE === 'local',
+    samlSupported: cfg.MERIDIAN_MODE === 'aws',
+  };
+  const slotMs = (cfg.RATE_LIMITS.windowSeconds * 1000) / 10;
+  const offboardingMeta = (tenantId: string) => ({
+    requestId: `offboarding-${tenantId}`,
+    sourceIp: 'offboarding',
+    userAgent: 'meridian-offboarding',
+    now: new Date().toISOString(),
+  });
+  // Run by the DELETE request (the API function holds these rights): schedules first, so nothing
+  // starts a run while the rest goes; identity providers before the logins.
+  const inRequest: TenantEraser[] = [
+    eraserOf('schedules', async (t) => {
+      await theTrigger().deleteAllForTenant(t);
+      return undefined;
+    }),
+    eraserOf('identityProviders', (t) => deleteAllIdentityProviders(identity, t, offboardingMeta(t))),
+    eraserOf('notifications', (t) => theNotifications().store.deleteAllForTenant(t)),
+  ];
+  // The job's phases, in order (the lifecycle function). A feature that keeps tenant data outside
+  // the table plugs in with one line, `eraserOf('<name>', (t) => store.deleteAllForTenant(t))`, here
+  // or in `inRequest` when only the API holds the rights.
+  const erasers: TenantEraser[] = [
+    runningExecutionsEraser(executions.executions, executions.engine),
+    loginEraser(store, directory),
+    secretEraser(secretNames(table), vault),
+    stateMachineEraser(definitions, lazyEngine),
+    ...(bucket ? [new S3PrefixEraser((t) => clients.s3For(t), bucket, cfg.MERIDIAN_MODE === 'aws')] : []),
+    new DynamoTenantEraser(table, { slotMs, windowSeconds: cfg.RATE_LIMITS.windowSeconds }),
+    tenantRecordEraser(table),
+  ];
   container = {
     table,
     clients,
     store,
-    directory: new CognitoDirectory(
-      cognitoClient(),
-      cfg.USER_POOL_ID,
-      cfg.MERIDIAN_MODE === 'local' && cfg.MERIDIAN_STATE_DIR
-        ? LocalMailbox.of(cfg.MERIDIAN_STATE_DIR)
-        : undefined,
-    ),
+    directory,
     vault,
     definitions,
     approvals,
@@ -314,17 +417,23 @@ export function adapters(): Container {
         deleteAllForTenant: (tenantId) => theTrigger().deleteAllForTenant(tenantId),
       },
     },
-    identity: {
-      providers: new DynamoIdentityProviderStore(table),
-      federation:
-        cfg.MERIDIAN_MODE === 'aws'
-          ? new CognitoFederation(cognitoClient(), cfg.USER_POOL_ID, cfg.USER_POOL_CLIENT_ID)
-          : noFederation,
-      vault,
+    identity,
+    offboarding: {
       store,
-      allowLoopbackHttp: cfg.MERIDIAN_MODE === 'local',
-      samlSupported: cfg.MERIDIAN_MODE === 'aws',
+      jobs: new DynamoOffboardingStore(table),
+      runner,
+      erasers,
+      inRequest,
+      now: () => new Date(),
     },
+    exports: {
+      exports: new DynamoExportStore(table),
+      source: new DynamoExportSource(table),
+      files,
+      runner,
+      now: () => new Date(),
+    },
+    files,
   };
   return container;
 }

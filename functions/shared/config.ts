@@ -40,6 +40,10 @@ export interface RuntimeConfig {
   readonly SCHEDULE_GROUP_PREFIX?: string;
   readonly SCHEDULE_FIRE_ARN?: string;
   readonly SCHEDULER_ROLE_ARN?: string;
+  /** The lifecycle jobs' Lambda (offboarding, exports) and, on AWS, their state machines. */
+  readonly LIFECYCLE_HANDLER_ARN?: string;
+  readonly OFFBOARDING_STATE_MACHINE_ARN?: string;
+  readonly EXPORT_STATE_MACHINE_ARN?: string;
   /** Provider circuit breakers: consecutive retryable failures that open one, and its cool-down. */
   readonly CIRCUIT_FAILURE_THRESHOLD: number;
   readonly CIRCUIT_COOLDOWN_MS: number;
@@ -82,6 +86,7 @@ const LOCAL_WORKFLOW_DEFAULTS = Object.freeze({
   STATE_MACHINE_PREFIX: 'meridian-local',
   STEP_RUNNER_ARN: 'arn:aws:lambda:local:000000000000:function:meridian-step-runner',
   APPROVAL_HANDLER_ARN: 'arn:aws:lambda:local:000000000000:function:meridian-approval-handler',
+  LIFECYCLE_HANDLER_ARN: 'arn:aws:lambda:local:000000000000:function:meridian-lifecycle',
 });
 
 /** Reads variables and collects every problem instead of stopping at the first. */
@@ -182,6 +187,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
     SCHEDULE_GROUP_PREFIX: r.optional('SCHEDULE_GROUP_PREFIX'),
     SCHEDULE_FIRE_ARN: r.optional('SCHEDULE_FIRE_ARN', arn),
     SCHEDULER_ROLE_ARN: r.optional('SCHEDULER_ROLE_ARN', arn),
+    LIFECYCLE_HANDLER_ARN: r.optional('LIFECYCLE_HANDLER_ARN', arn),
+    OFFBOARDING_STATE_MACHINE_ARN: r.optional('OFFBOARDING_STATE_MACHINE_ARN', arn),
+    EXPORT_STATE_MACHINE_ARN: r.optional('EXPORT_STATE_MACHINE_ARN', arn),
     CIRCUIT_FAILURE_THRESHOLD: r.integer('CIRCUIT_FAILURE_THRESHOLD', 1, 100, 5),
     CIRCUIT_COOLDOWN_MS: r.integer('CIRCUIT_COOLDOWN_MS', 100, 3_600_000, 30_000),
     AUTH_CACHE_TTL_SECONDS: r.integer('AUTH_CACHE_TTL_SECONDS', 0, 300, 30),

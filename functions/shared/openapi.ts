@@ -27,6 +27,7 @@ const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
   notifications: 'Notification channels (email, Slack, signed webhooks) and the delivery log',
   schedules: 'Schedules that start a workflow on a cron in an IANA time zone',
   identity: "Single sign-on: the tenant's identity providers, group → role mapping, and requiring SSO",
+  tenant: "The caller's own tenant: data exports and execution retention",
 };
 
 const problemSchema: JsonObject = {

@@ -216,7 +216,9 @@ export class Api extends Construct {
       secretAccess: 'manage',
       itemActions: tenantItemActions('api'),
       // Large step outputs the API resolves for GET /executions/{id} (and writes for large inputs).
-      artifacts: { bucket: props.artifactsBucket, access: 'readWrite' },
+      // Reads and writes large step outputs; tags an execution's artifacts for retention when it is
+      // cancelled (functions/core/executions/service.ts).
+      artifacts: { bucket: props.artifactsBucket, access: ['readWrite', 'tag'] },
       // The tenant's signed digests, which GET /audit/verify checks the tenant's records against.
       auditDigests: props.auditBucket,
       trustedRole: this.apiFunction.role,

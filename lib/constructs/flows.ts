@@ -254,12 +254,15 @@ export class Flows extends Construct implements WorkflowMonitoring {
     })
       .bindTable(props.table, 'nameOnly')
       .bindAuditBucket(props.auditBucket, 'nameOnly')
+      .bindArtifactsBucket(props.artifactsBucket, 'nameOnly')
       .bindUserPool(props.userPool, props.userPoolClient, 'verify');
     this.statusHandlerTenantRole = createTenantDataRole(this, 'StatusHandlerTenantRole', {
       table: props.table,
       secretsPrefix,
       secretAccess: 'none',
       itemActions: tenantItemActions('statusHandler'),
+      // An ended execution's artifacts are tagged with the tenant's retention (S3 lifecycle rules).
+      artifacts: { bucket: props.artifactsBucket, access: 'tag' },
       trustedRole: this.statusHandler.role,
       description: 'Assumed by the status handler with session tag TenantId; that tenant items only',
     });

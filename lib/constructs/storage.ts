@@ -17,6 +17,7 @@ import {
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { RETENTION_CLASSES, RETENTION_TAG } from '../../functions/shared/retention-classes.ts';
 import { TABLE_SCHEMA } from '../../functions/shared/table-schema.ts';
 
 /** Item-level read actions; each is fenced by `dynamodb:LeadingKeys` when used with a condition. */
@@ -138,6 +139,14 @@ export class Storage extends Construct {
           expiredObjectDeleteMarker: true,
           abortIncompleteMultipartUploadAfter: Duration.days(7),
         },
+        // Execution retention: an ended execution's artifacts carry the tenant's retention class
+        // as a tag (functions/shared/retention-classes.ts), and expire that many days after they
+        // were written; their noncurrent versions then go by the rule above.
+        ...RETENTION_CLASSES.map((days) => ({
+          id: `ExpireExecutionArtifacts${days}Days`,
+          tagFilters: { [RETENTION_TAG]: String(days) },
+          expiration: Duration.days(days),
+        })),
       ],
       // Always retained: CloudFormation cannot delete a non-empty bucket, and emptying it needs the
       // auto-delete custom resource, a Lambda with broad S3 rights we would rather not deploy.

@@ -25,7 +25,28 @@ export function tenantSecretsPrefix(stage: StageName): string {
  * management (create, rotate, delete), `read` only fetches values (the step runner's provider keys
  * and tool credentials).
  */
-export type TenantSecretAccess = 'none' | 'read' | 'manage';
+export type TenantSecretAccess = 'none' | 'read' | 'manage' | 'erase';
+
+/**
+ * What a tenant data role may do under `tenants/<tenant>/` of the artifacts bucket: `read` and
+ * `readWrite` objects; `tag` lists the prefix and tags objects (retention, set by the status handler
+ * when an execution ends); `lifecycle` lists, writes (exports) and deletes every version (offboarding).
+ */
+export type TenantArtifactAccess = 'read' | 'readWrite' | 'tag' | 'lifecycle';
+
+const ARTIFACT_OBJECT_ACTIONS: Readonly<Record<TenantArtifactAccess, readonly string[]>> = {
+  read: ['s3:GetObject'],
+  readWrite: ['s3:GetObject', 's3:PutObject'],
+  tag: ['s3:PutObjectTagging'],
+  lifecycle: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObject'],
+};
+
+const ARTIFACT_LIST_ACTIONS: Readonly<Record<TenantArtifactAccess, readonly string[]>> = {
+  read: [],
+  readWrite: [],
+  tag: ['s3:ListBucket'],
+  lifecycle: ['s3:ListBucket', 's3:ListBucketVersions'],
+};
 
 /** The prefix of a tenant's objects in the artifacts bucket: `tenants/<tenantId>/`. */
 export const TENANT_ARTIFACT_PREFIX = 'tenants';
@@ -38,6 +59,8 @@ export const AUDIT_ARCHIVE_PREFIXES = { records: 'records/tenant=', digests: 'di
 
 const SECRET_ACTIONS: Readonly<Record<TenantSecretAccess, readonly string[]>> = {
   none: [],
+  // Offboarding deletes the tenant's secrets and never reads them.
+  erase: ['secretsmanager:DeleteSecret'],
   read: ['secretsmanager:GetSecretValue'],
   manage: [
     'secretsmanager:CreateSecret',
@@ -67,7 +90,10 @@ export interface TenantDataRoleProps {
    * The artifacts bucket: objects under `tenants/<tenant>/` only (large step outputs).
    * @default - no artifact access
    */
-  readonly artifacts?: { readonly bucket: IBucket; readonly access: 'read' | 'readWrite' };
+  readonly artifacts?: {
+    readonly bucket: IBucket;
+    readonly access: TenantArtifactAccess | readonly TenantArtifactAccess[];
+  };
   /**
    * The audit archive bucket: list and read the tenant's signed digests, `digests/tenant=<tenant>/`
    * only (GET /audit/verify). Records, other tenants' digests and every write stay out of reach.
@@ -175,20 +201,39 @@ function grantTenantArtifacts(
   artifacts: NonNullable<TenantDataRoleProps['artifacts']>,
 ): void {
   const objects = artifacts.bucket.arnForObjects(`${TENANT_ARTIFACT_PREFIX}/${tenantTag}/*`);
+  const access: readonly TenantArtifactAccess[] =
+    typeof artifacts.access === 'string' ? [artifacts.access] : artifacts.access;
+  const union = (table: Readonly<Record<TenantArtifactAccess, readonly string[]>>) => [
+    ...new Set(access.flatMap((a) => table[a])),
+  ];
   role.addToPolicy(
     new PolicyStatement({
       sid: 'TenantArtifactsOnly',
-      actions: artifacts.access === 'read' ? ['s3:GetObject'] : ['s3:GetObject', 's3:PutObject'],
+      actions: union(ARTIFACT_OBJECT_ACTIONS).sort(),
       resources: [objects],
     }),
   );
+  const listing = union(ARTIFACT_LIST_ACTIONS).sort();
+  if (listing.length > 0) {
+    role.addToPolicy(
+      new PolicyStatement({
+        sid: 'TenantArtifactsListing',
+        actions: [...listing],
+        resources: [artifacts.bucket.bucketArn],
+        // Only listings inside the session tenant's prefix.
+        conditions: { StringLike: { 's3:prefix': [`${TENANT_ARTIFACT_PREFIX}/${tenantTag}/*`] } },
+      }),
+    );
+  }
   const key = artifacts.bucket.encryptionKey;
   if (key) {
     role.addToPolicy(
       new PolicyStatement({
         sid: 'ArtifactKeyThroughS3',
         // GenerateDataKey encrypts new objects; Decrypt reads them.
-        actions: artifacts.access === 'read' ? ['kms:Decrypt'] : ['kms:Decrypt', 'kms:GenerateDataKey'],
+        actions: access.some((a) => a === 'readWrite' || a === 'lifecycle')
+          ? ['kms:Decrypt', 'kms:GenerateDataKey']
+          : ['kms:Decrypt'],
         resources: [key.keyArn],
         conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(scope).region}.amazonaws.com` } },
       }),

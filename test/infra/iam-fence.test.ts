@@ -61,6 +61,7 @@ function functionOf(stack: MeridianStack, name: FunctionName): MeridianFunction 
     notificationDelivery: stack.notifications.deliveryFunction,
     scheduleFire: stack.schedules.fire,
     ssoTrigger: stack.api.ssoTrigger,
+    lifecycle: stack.lifecycle.fn,
   }[name];
 }
 
@@ -174,6 +175,13 @@ function requestFor(
       };
     case 'tenantArtifact':
       return { resource: `${arns.artifacts}/tenants/${tenant}/executions/x1/step.json`, context: {} };
+    case 'tenantArtifactListing':
+      return { resource: arns.artifacts, context: { 's3:prefix': `tenants/${tenant}/` } };
+    case 'lifecycleMachine':
+      return {
+        resource: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:meridian-lifecycle-${stage}-offboarding`,
+        context: {},
+      };
     case 'tenantSecret':
       return {
         resource: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${tenantSecretsPrefix(stage as 'dev')}/${tenant}/openai-AbC123`,
@@ -258,6 +266,7 @@ const TENANT_TARGETS = new Set<Target>([
   'tenantIndex',
   'notificationItem',
   'tenantArtifact',
+  'tenantArtifactListing',
   'tenantSecret',
   'tenantAuditDigest',
   'tenantAuditDigestListing',
@@ -490,7 +499,10 @@ describe.each(['dev', 'prod'] as const)('IAM fence in %s', (stage) => {
         { action: 'sts:AssumeRole', resource: `arn:aws:iam::${ACCOUNT}:role/Admin` },
         ...otherRoles.map((resource) => ({ action: 'sts:AssumeRole', resource })),
         { action: 's3:GetObject', resource: `${arns.auditBucket}/tenants/${OWN}/audit.json` },
-        { action: 's3:DeleteObject', resource: `${arns.artifacts}/tenants/${OWN}/x.json` },
+        // Only offboarding (the lifecycle function) deletes a tenant's objects.
+        ...(name === 'lifecycle'
+          ? []
+          : [{ action: 's3:DeleteObject', resource: `${arns.artifacts}/tenants/${OWN}/x.json` }]),
         { action: 's3:PutBucketPolicy', resource: arns.artifacts },
         { action: 's3:GetObject', resource: `${arns.artifacts}/exports/all.json` },
         { action: 'secretsmanager:ListSecrets', resource: '*' },

@@ -1,5 +1,10 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import {
+  RETENTION_CLASSES,
+  RETENTION_TAG,
+  retentionClass,
+} from '../../functions/shared/retention-classes.ts';
 import { TABLE_SCHEMA } from '../../functions/shared/table-schema.ts';
 import { logicalId, resource, synthStage } from '../helpers/synth.ts';
 
@@ -138,14 +143,30 @@ describe('artifacts bucket', () => {
   });
 
   it('expires non-current versions after the configured days', () => {
-    expect(bucket().LifecycleConfiguration).toEqual({
-      Rules: [
-        expect.objectContaining({
-          Status: 'Enabled',
-          NoncurrentVersionExpiration: { NoncurrentDays: stack.config.artifactsNoncurrentVersionDays },
-        }),
-      ],
-    });
+    const rules = (bucket().LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
+    expect(rules[0]).toEqual(
+      expect.objectContaining({
+        Status: 'Enabled',
+        NoncurrentVersionExpiration: { NoncurrentDays: stack.config.artifactsNoncurrentVersionDays },
+      }),
+    );
+  });
+
+  it('expires execution artifacts by their retention tag, one rule per class, and nothing untagged', () => {
+    const rules = (bucket().LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
+    const retention = rules.filter((rule) => rule.ExpirationInDays !== undefined);
+    expect(retention).toEqual(
+      RETENTION_CLASSES.map((days) => ({
+        Id: `ExpireExecutionArtifacts${days}Days`,
+        Status: 'Enabled',
+        ExpirationInDays: days,
+        TagFilters: [{ Key: RETENTION_TAG, Value: String(days) }],
+      })),
+    );
+    // A tenant's days are rounded up to a class: an artifact never goes before its execution.
+    expect(retentionClass(8)).toBe(14);
+    expect(retentionClass(7)).toBe(7);
+    expect(retentionClass(4000)).toBe(3650);
   });
 
   it('logs server access to the access-log bucket', () => {

@@ -107,7 +107,7 @@ describe.each(['dev', 'prod'] as const)('tenant data role in %s', (stage) => {
     });
   });
 
-  it('has no statement besides those four, the tenant artifacts and the tenant digests', () => {
+  it('has no statement besides those four, the tenant artifacts (and their listing) and the tenant digests', () => {
     const policies = Object.values(
       template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }),
     );
@@ -119,6 +119,7 @@ describe.each(['dev', 'prod'] as const)('tenant data role in %s', (stage) => {
       'AuditKeyThroughS3',
       'DenyRequestsWithoutLeadingKeys',
       'TableKeyThroughDynamoDb',
+      'TenantArtifactsListing',
       'TenantArtifactsOnly',
       'TenantDigestsListing',
       'TenantDigestsOnly',

@@ -370,6 +370,40 @@ async function ssoSettings(owner: Owner): Promise<Target> {
   return { path: '/sso', snapshot: readAs(owner, '/sso') };
 }
 
+/** A fresh tenant whose offboarding began (platform routes), snapshotted by the platform operator. */
+async function offboardedTenant(owner: Owner): Promise<Target> {
+  const made = await tenant(owner);
+  await must(`DELETE ${made.path}`, call('DELETE', made.path, { token: await owner.platformToken() }), 202);
+  const path = `${made.path}/offboarding`;
+  return { path, ...(made.marker ? { marker: made.marker } : {}) };
+}
+
+/** An export of the tenant's data. */
+async function tenantExport(owner: Owner): Promise<Target> {
+  const made = await must<{ exportId: string }>(
+    'POST /tenant/exports',
+    call('POST', '/tenant/exports', { token: await owner.token() }),
+    202,
+  );
+  return { path: `/tenant/exports/${made.exportId}`, marker: made.exportId };
+}
+
+/** The tenant's retention (set to a recognisable value), read back by its owner. */
+async function retention(owner: Owner): Promise<Target> {
+  await must(
+    'PUT /tenant/retention',
+    call('PUT', '/tenant/retention', { token: await owner.token(), body: { executionRetentionDays: 77 } }),
+    200,
+  );
+  return { path: '/tenant/retention', snapshot: readAs(owner, '/tenant/retention') };
+}
+
+/** A user of the tenant to erase, snapshotted by its owner. */
+async function erasable(owner: Owner): Promise<Target> {
+  const made = await user(owner);
+  return { ...made, path: `${made.path}/erasure`, snapshot: readAs(owner, made.path) };
+}
+
 /** A finished execution of the tenant's quick workflow. */
 async function execution(owner: Owner): Promise<Target> {
   const token = await owner.token();
@@ -500,6 +534,14 @@ export const ROUTES: readonly RouteRow[] = [
     body: { allow: ['10.0.0.0/8'] },
     setup: tenantEgress,
   },
+  // Offboarding: platform operators only; a tenant can never erase itself (or another) this way
+  { method: 'DELETE', path: '/tenants/{tenantId}', permission: 'platform', setup: tenant },
+  {
+    method: 'GET',
+    path: '/tenants/{tenantId}/offboarding',
+    permission: 'platform',
+    setup: offboardedTenant,
+  },
 
   // Users
   { method: 'GET', path: '/users', permission: 'users:manage', setup: listing(user, '/users') },
@@ -518,6 +560,7 @@ export const ROUTES: readonly RouteRow[] = [
     setup: user,
   },
   { method: 'DELETE', path: '/users/{userId}', permission: 'users:manage', setup: user },
+  { method: 'POST', path: '/users/{userId}/erasure', permission: 'users:manage', setup: erasable },
 
   // Teams
   { method: 'GET', path: '/teams', permission: 'users:manage', setup: listing(team, '/teams') },
@@ -882,6 +925,17 @@ export const ROUTES: readonly RouteRow[] = [
     permission: 'tenant:admin',
     body: { requireSso: false },
     setup: ssoSettings,
+  },
+  // The tenant's own data lifecycle: exports by id (another tenant's are unknown), retention singleton
+  { method: 'POST', path: '/tenant/exports', permission: 'tenant:admin' },
+  { method: 'GET', path: '/tenant/exports/{exportId}', permission: 'tenant:admin', setup: tenantExport },
+  { method: 'GET', path: '/tenant/retention', permission: 'tenant:admin', setup: retention },
+  {
+    method: 'PUT',
+    path: '/tenant/retention',
+    permission: 'tenant:admin',
+    body: { executionRetentionDays: 30 },
+    setup: retention,
     foreignStatus: 200,
   },
 ];

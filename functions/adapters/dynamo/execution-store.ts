@@ -29,6 +29,7 @@ import type {
 import type { Page, PageRequest, Tenant, User } from '#core/tenancy/model.ts';
 import type { Head } from '#core/versioning/model.ts';
 import type { WorkflowDefinition } from '#core/workflows/model.ts';
+import { TABLE_SCHEMA } from '#shared/table-schema.ts';
 import { headKey, type Key, keys, tenantPk } from './keys.ts';
 import { strip, type Table, type TransactItem } from './table.ts';
 
@@ -288,6 +289,28 @@ export class DynamoExecutionStore implements ExecutionStore {
         ExpressionAttributeValues: { ':a': engineArn },
       }),
     );
+  }
+
+  async expire(tenantId: string, executionId: string, expiresAt: number): Promise<number> {
+    const db = await this.table.clients.forTenant(tenantId);
+    const pk = keys.execution(tenantId, executionId).pk;
+    const items = [{ sk: 'META' }, ...(await this.table.queryAll(tenantId, pk, 'STEP#', true))];
+    // One UpdateItem per item of this execution's own partition: no item shared with other writes.
+    await Promise.all(
+      items.map((item) =>
+        db.send(
+          new UpdateCommand({
+            TableName: this.table.name,
+            Key: { pk, sk: String(item.sk) },
+            UpdateExpression: 'SET #e = :e',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeNames: { '#e': TABLE_SCHEMA.ttlAttribute },
+            ExpressionAttributeValues: { ':e': expiresAt },
+          }),
+        ),
+      ),
+    );
+    return items.length;
   }
 
   async startStep(

@@ -141,6 +141,14 @@ export const keys = {
    * tenants can hold it (a conditional put on one item); it names its owner inside.
    */
   ssoDomain: (domain: string): Key => ({ pk: `SSODOMAIN#${domain}`, sk: 'CLAIM' }),
+  /** The tenant's offboarding job: the tombstone that outlives the rest of the tenant's items. */
+  offboarding: (t: string): Key => ({ pk: tenantPk(t), sk: 'OFFBOARDING' }),
+  /** One data export of a tenant. */
+  exportJob: (t: string, exportId: string): Key => ({ pk: tenantPk(t), sk: `EXPORT#${exportId}` }),
+  /** Partitions of a tenant besides `TENANT#<t>` and its executions', for offboarding to walk. */
+  runSlotPartition: (t: string): string => `${tenantPk(t)}#RUNNING`,
+  ratePartition: (t: string, slot: number): string => `${tenantPk(t)}#RATE#${slot}`,
+  executionsIndexPartition: (t: string): string => `${tenantPk(t)}#EXECS`,
   budget: (t: string): Key => ({ pk: tenantPk(t), sk: 'BUDGET' }),
   budgetAlert: (t: string, month: string, threshold: number): Key => ({
     pk: tenantPk(t),
@@ -169,6 +177,8 @@ export const keys = {
     notificationChannel: 'NOTIFYCHANNEL#',
     notification: 'N#',
     secret: 'SECRET#',
+    webhook: 'WEBHOOK#',
+    exportJob: 'EXPORT#',
     auditRecord: 'REC#',
     head: HEAD_PREFIX,
     versionsOf: (kind: DefinitionKind, id: string) => `${VERSION_PREFIX[kind]}${id}#V#`,

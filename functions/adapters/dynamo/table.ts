@@ -190,7 +190,8 @@ export class Table {
 /** Strips key and bookkeeping attributes from an item. */
 export function strip<T>(item: Record<string, unknown>): T {
   // `expiresAt` is kept: API keys carry their expiry under that name (as an ISO string, which the
-  // table's TTL ignores), and no item uses it as a numeric TTL yet.
+  // table's TTL ignores). Items that carry it as a numeric TTL (ended executions, audit records,
+  // counters) drop it in their own mapping.
   const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, type: _type, ...rest } = item;
   return rest as T;
 }

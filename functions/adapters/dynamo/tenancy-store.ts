@@ -42,7 +42,7 @@ export class DynamoTenancyStore implements TenancyStore {
           NEW,
         ),
         this.userItem(admin, NEW),
-        this.table.put({ ...keys.userEmail(t, admin.email), type: 'email', userId: admin.userId }, NEW),
+        this.table.put({ ...keys.userEmail(t, emailOf(admin)), type: 'email', userId: admin.userId }, NEW),
       ],
       () => new ConflictError('A tenant with this id already exists.'),
     );
@@ -99,7 +99,7 @@ export class DynamoTenancyStore implements TenancyStore {
       audit,
       [
         this.table.put(
-          { ...keys.userEmail(user.tenantId, user.email), type: 'email', userId: user.userId },
+          { ...keys.userEmail(user.tenantId, emailOf(user)), type: 'email', userId: user.userId },
           NEW,
         ),
         this.userItem(user, NEW),
@@ -146,9 +146,30 @@ export class DynamoTenancyStore implements TenancyStore {
       audit,
       [
         this.table.delete(keys.user(user.tenantId, user.userId), EXISTS),
-        this.table.delete(keys.userEmail(user.tenantId, user.email)),
+        // An erased user has no email left, and no email item.
+        ...(user.email ? [this.table.delete(keys.userEmail(user.tenantId, user.email))] : []),
       ],
       () => new NotFoundError('No such user.'),
+    );
+  }
+
+  async eraseUser(erased: User, previous: User, audit: AuditContext): Promise<void> {
+    await this.table.commit(
+      audit,
+      [
+        unchanged(
+          this.table,
+          {
+            ...keys.user(erased.tenantId, erased.userId),
+            ...keys.userBySub(erased.userId, erased.tenantId),
+            type: 'user',
+            ...erased,
+          },
+          previous.updatedAt,
+        ),
+        ...(previous.email ? [this.table.delete(keys.userEmail(previous.tenantId, previous.email))] : []),
+      ],
+      changed,
     );
   }
 
@@ -504,6 +525,12 @@ export class DynamoTenancyStore implements TenancyStore {
       ExpressionAttributeValues: { ':pk': keys.tenant(tenantId).pk, ':p': prefix },
     };
   }
+}
+
+/** A new user's email (every invitation has one; only erasure removes it). */
+function emailOf(user: User): string {
+  if (!user.email) throw new Error('A new user needs an email');
+  return user.email;
 }
 
 /** An audit item as its record: without the TTL the stream consumer sets once it is archived. */

@@ -104,7 +104,29 @@ export function auditId(ms: number, random: Uint8Array = randomBytes(10)): strin
   return time + tail;
 }
 
-/** Builds a tenant's audit record for a mutation, with secrets redacted from before/after. */
+/**
+ * Keys whose values are a person's contact data. The audit trail names people only by their opaque
+ * id (a Cognito `sub`, an API key id): their email lives in the erasable user profile, so erasing
+ * the profile leaves the trail, and the Object Lock archive made from it, with no personal data and
+ * still verifiable (pseudonymisation; see docs/lifecycle.md).
+ */
+const PERSONAL_KEYS = /^(email|adminEmail)$/i;
+
+/** A copy of `value` without {@link PERSONAL_KEYS} at any depth. */
+export function withoutPersonalData<T>(value: T, depth = 0): T {
+  if (depth > 20 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => withoutPersonalData(v, depth + 1)) as T;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    if (!PERSONAL_KEYS.test(key)) out[key] = withoutPersonalData(v, depth + 1);
+  }
+  return out as T;
+}
+
+/**
+ * Builds a tenant's audit record for a mutation, with secrets redacted from before/after and
+ * personal data left out.
+ */
 export function buildRecord(ctx: AuditContext, random?: Uint8Array): AuditRecord {
   const unhashed: Omit<AuditRecord, 'hash'> = {
     tenantId: ctx.tenantId,
@@ -114,8 +136,8 @@ export function buildRecord(ctx: AuditContext, random?: Uint8Array): AuditRecord
     action: ctx.draft.action,
     resourceType: ctx.draft.resourceType,
     resourceId: ctx.draft.resourceId,
-    ...(ctx.draft.before === undefined ? {} : { before: redact(ctx.draft.before) }),
-    ...(ctx.draft.after === undefined ? {} : { after: redact(ctx.draft.after) }),
+    ...(ctx.draft.before === undefined ? {} : { before: withoutPersonalData(redact(ctx.draft.before)) }),
+    ...(ctx.draft.after === undefined ? {} : { after: withoutPersonalData(redact(ctx.draft.after)) }),
     sourceIp: ctx.meta.sourceIp,
     userAgent: ctx.meta.userAgent,
     requestId: ctx.meta.requestId,

@@ -81,6 +81,8 @@ export interface Execution {
   readonly redriveCount?: number;
   /** When it was last redriven. */
   readonly redrivenAt?: string;
+  /** The tenant's retention when it started: it expires this many days after it ends (internal). */
+  readonly retentionDays?: number;
 }
 
 /** One accepted redrive, kept under the id its `Idempotency-Key` derives (internal: never shown). */

@@ -114,6 +114,11 @@ export interface ExecutionStore {
   steps(tenantId: string, executionId: string): Promise<StepRecord[]>;
   list(tenantId: string, filter: ExecutionFilter, page: PageRequest): Promise<Page<Execution>>;
   setEngineArn(tenantId: string, executionId: string, engineArn: string): Promise<void>;
+  /**
+   * Gives the execution's record and steps the table's TTL (`expiresAt`, epoch seconds): called once
+   * it ended, after its usage was counted in the month's counters (which never expire).
+   */
+  expire?(tenantId: string, executionId: string, expiresAt: number): Promise<number>;
   /** Marks a step started and counts the attempt; returns the attempt number. */
   startStep(
     tenantId: string,
@@ -205,4 +210,6 @@ export interface ArtifactStore {
   /** Stores `body` and returns its URI (shown to the tenant, never read back as a reference). */
   put(tenantId: string, key: string, body: string): Promise<string>;
   get(tenantId: string, key: string): Promise<string>;
+  /** Marks every artifact under `prefix` to expire after `days` (S3 lifecycle rule by tag). */
+  expire?(tenantId: string, prefix: string, days: number): Promise<number>;
 }

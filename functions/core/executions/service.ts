@@ -8,6 +8,7 @@ import { actorsOf } from '../principal.ts';
 import { audited, type Caller } from '../tenancy/context.ts';
 import type { Page, PageRequest, Plan } from '../tenancy/model.ts';
 import type { TenancyStore } from '../tenancy/ports.ts';
+import { executionExpiry } from '../tenancy/retention.ts';
 import type { Environment } from '../versioning/model.ts';
 import type { DefinitionStore } from '../versioning/ports.ts';
 import { markedArtifact, readArtifact } from './artifacts.ts';
@@ -100,8 +101,10 @@ function view(execution: Execution): ExecutionView {
     teams: _t,
     pendingApprovalId: _p,
     reservedMicros: _r,
+    retentionDays: _d,
     ...rest
-  } = execution;
+  } = execution as Execution & { expiresAt?: unknown };
+  delete (rest as { expiresAt?: unknown }).expiresAt;
   // `redriveCount` and `redrivenAt` stay: the API shows how often and when it was redriven.
   return { ...rest, costUsd: usdOf(execution.costMicros) };
 }
@@ -185,6 +188,7 @@ export async function cancelExecution(
       cause: 'Cancelled through the API',
     });
   }
+  await expireWhenEnded(deps, tenantId, execution, caller.meta.now);
   await closePendingApproval(deps, tenantId, execution, 'cancelled', caller);
   return getExecution(deps, tenantId, executionId);
 }
@@ -244,6 +248,23 @@ async function closePendingApproval(
     },
     undefined,
   );
+}
+
+/**
+ * Retention: once an execution ended (its usage is already in the month's counters, which never
+ * expire), its record, steps and artifacts get their expiry from the retention it started with.
+ */
+async function expireWhenEnded(
+  deps: ExecutionDeps,
+  tenantId: string,
+  execution: Execution,
+  endedAt: string,
+): Promise<void> {
+  const days = execution.retentionDays;
+  const expiresAt = executionExpiry(endedAt, days);
+  if (days === undefined || expiresAt === undefined) return;
+  await deps.executions.expire?.(tenantId, execution.executionId, expiresAt);
+  await deps.artifacts.expire?.(tenantId, `executions/${execution.executionId}/`, days);
 }
 
 /** A Step Functions status change, as EventBridge (AWS) or the local runtime reports it. */
@@ -336,6 +357,7 @@ export async function recordStatus(
     fields,
   );
   if (moved) await releaseReservation(deps, change.tenantId, execution);
+  if (moved) await expireWhenEnded(deps, change.tenantId, execution, change.at);
   if (moved)
     await closePendingApproval(
       deps,

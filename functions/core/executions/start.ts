@@ -134,6 +134,7 @@ export async function startExecution(
     teams: [...(reads.user?.teams ?? [])],
     requestHash: hash,
     reservedMicros,
+    ...(reads.tenant?.executionRetentionDays ? { retentionDays: reads.tenant.executionRetentionDays } : {}),
   };
   let stored: Awaited<ReturnType<ExecutionDeps['executions']['create']>>;
   try {

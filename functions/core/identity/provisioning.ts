@@ -157,6 +157,8 @@ export async function provisionSsoUser(
     }
     case 'update': {
       const previous = decision.user;
+      // An erased person keeps only an opaque id: nothing to sign in as.
+      if (!previous.email) throw new ForbiddenError('This user was erased.');
       const login = await request.login(previous.email);
       if (login.sub !== previous.userId) {
         throw new ForbiddenError('This email belongs to another login of the tenant.');

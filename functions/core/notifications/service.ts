@@ -278,6 +278,8 @@ export async function destinationsOf(
   }
   if (event.type === 'approval.pending') {
     for (const user of await allowedApprovers(deps, event)) {
+      // An erased person has no address left.
+      if (!user.email) continue;
       const to = user.email.toLowerCase();
       // One email per address, also when a channel mails the same one.
       if (!out.has(`email:${to}`)) out.set(`email:${to}`, { kind: 'email', to });

@@ -4,16 +4,23 @@ import type { Permission } from '../access/permissions.ts';
 export const PLANS = ['free', 'pro', 'enterprise'] as const;
 export type Plan = (typeof PLANS)[number];
 
-/** Tenant statuses; a suspended tenant's every request is refused. */
+/** Tenant statuses a platform admin sets; a suspended tenant's every request is refused. */
 export const TENANT_STATUSES = ['active', 'suspended'] as const;
 export type TenantStatus = (typeof TENANT_STATUSES)[number];
+
+/**
+ * Every status a tenant can be in: `offboarding` is set only by `DELETE /tenants/{id}` and never
+ * left (its requests are refused like a suspended tenant's while the job erases its data).
+ */
+export const TENANT_STATES = [...TENANT_STATUSES, 'offboarding'] as const;
+export type TenantState = (typeof TENANT_STATES)[number];
 
 /** An organisation using Meridian. */
 export interface Tenant {
   readonly tenantId: string;
   readonly name: string;
   readonly plan: Plan;
-  readonly status: TenantStatus;
+  readonly status: TenantState;
   readonly adminEmail: string;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -24,13 +31,16 @@ export interface Tenant {
    * tenant's first admin, the break-glass account) may sign in, and keys work only for them.
    */
   readonly requireSso?: boolean;
+  /** Days an execution (its record, steps and artifacts) is kept after it ends; unset: kept. */
+  readonly executionRetentionDays?: number;
 }
 
 /** A person in one tenant; `userId` is their Cognito `sub`. */
 export interface User {
   readonly userId: string;
   readonly tenantId: string;
-  readonly email: string;
+  /** Absent once the person was erased (`erasedAt`): the profile keeps only the opaque id. */
+  readonly email?: string;
   readonly roles: readonly string[];
   readonly teams: readonly string[];
   readonly status: 'active' | 'disabled';
@@ -45,6 +55,8 @@ export interface User {
   readonly noLogin?: true;
   /** Set for users made by single sign-on: the provider whose groups decide their roles. */
   readonly sso?: { readonly providerId: string };
+  /** When the person's personal data was erased (POST /users/{id}/erasure). */
+  readonly erasedAt?: string;
 }
 
 /** A named group of users. Membership is kept on the users (`User.teams`), the one source of truth. */

@@ -17,6 +17,8 @@ export interface TenancyStore {
   listUsers(tenantId: string, page: PageRequest): Promise<Page<User>>;
   updateUser(next: User, previous: User, audit: AuditContext): Promise<void>;
   deleteUser(user: User, audit: AuditContext): Promise<void>;
+  /** Replaces the profile with its erased form and deletes the email item, in one transaction. */
+  eraseUser(erased: User, previous: User, audit: AuditContext): Promise<void>;
   /** Login → user; used by the authorizer (any tenant). */
   findUserBySub(sub: string): Promise<User | undefined>;
 

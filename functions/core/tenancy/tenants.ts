@@ -1,5 +1,5 @@
 import { type AuditContext, actorOf } from '../audit/audit.ts';
-import { NotFoundError } from '../errors.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { PlatformPrincipal, RequestMeta } from '../principal.ts';
 import type { Page, PageRequest, Plan, Tenant, TenantStatus, User } from './model.ts';
@@ -98,6 +98,9 @@ export async function updateTenant(
   patch: { readonly name?: string; readonly plan?: Plan; readonly status?: TenantStatus },
 ): Promise<Tenant> {
   const previous = await getTenant(deps, tenantId);
+  // Offboarding is one way: nobody reactivates (or renames) a tenant whose data is being erased.
+  if (previous.status === 'offboarding')
+    throw new ConflictError(`Tenant ${tenantId} is being offboarded; it can no longer change.`);
   const next: Tenant = { ...previous, ...patch, updatedAt: meta.now };
   await deps.store.updateTenant(
     next,

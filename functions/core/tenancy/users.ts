@@ -175,6 +175,7 @@ export async function updateUser(
 ): Promise<User> {
   const tenantId = caller.principal.tenantId;
   const previous = await getUser(deps, tenantId, userId);
+  if (previous.erasedAt) throw new ConflictError(`User ${userId} was erased; invite the person again.`);
   // The person, also through their own API key: a key cannot do what its creator's token may not.
   const self = actingUser(caller) === userId;
   if (self && (patch.roles !== undefined || patch.status !== undefined)) {
@@ -196,9 +197,8 @@ export async function updateUser(
   const statusChanged = patch.status !== undefined && patch.status !== previous.status;
   // Disable the login before the record says so; enable it after. A failure between leaves the
   // safer state (login off) and the request can simply be repeated.
-  const ownLogin = !previous.noLogin;
-  if (ownLogin && statusChanged && next.status === 'disabled')
-    await deps.directory.disableUser(previous.email);
+  const login = previous.noLogin ? undefined : previous.email;
+  if (login && statusChanged && next.status === 'disabled') await deps.directory.disableUser(login);
   await deps.store.updateUser(
     next,
     previous,
@@ -211,7 +211,7 @@ export async function updateUser(
     }),
   );
   if (statusChanged && next.status === 'disabled') await revokeKeysOf(deps.store, caller, userId);
-  if (ownLogin && statusChanged && next.status === 'active') await deps.directory.enableUser(previous.email);
+  if (login && statusChanged && next.status === 'active') await deps.directory.enableUser(login);
   return userView(next);
 }
 
@@ -233,5 +233,40 @@ export async function deleteUser(deps: UserDeps, caller: Caller, userId: string)
     }),
   );
   await revokeKeysOf(deps.store, caller, userId);
-  if (!user.noLogin) await deps.directory.deleteUser(user.email);
+  if (!user.noLogin && user.email) await deps.directory.deleteUser(user.email);
+}
+
+/**
+ * Erases a person (the right to erasure): their login goes, and their profile keeps only the opaque
+ * id, with no email, no roles and no teams, disabled for good; their API keys are revoked. Audit
+ * records always named them by that id alone (core/audit/audit.ts), so after this neither the
+ * trail nor its archive holds their personal data, and both still verify. Erasing twice is a no-op.
+ */
+export async function eraseUser(deps: UserDeps, caller: Caller, userId: string): Promise<User> {
+  const tenantId = caller.principal.tenantId;
+  if (actingUser(caller) === userId) throw new ConflictError('You cannot erase yourself.');
+  const user = await getUser(deps, tenantId, userId);
+  if (user.erasedAt) return userView(user);
+  await assertOutranks(deps.store, caller, user);
+  // The login first: Cognito holds the email too, and a failure after it leaves a user who cannot
+  // sign in, which a repeated request finishes erasing.
+  if (!user.noLogin && user.email) await deps.directory.deleteUser(user.email);
+  const erased: User = {
+    userId: user.userId,
+    tenantId,
+    roles: [],
+    teams: [],
+    status: 'disabled',
+    createdAt: user.createdAt,
+    updatedAt: caller.meta.now,
+    noLogin: true,
+    erasedAt: caller.meta.now,
+  };
+  await deps.store.eraseUser(
+    erased,
+    user,
+    audited(caller, { action: 'user.erase', resourceType: 'user', resourceId: userId }),
+  );
+  await revokeKeysOf(deps.store, caller, userId);
+  return userView(erased);
 }

@@ -10,14 +10,15 @@ import {
 } from '#core/tenancy/api-keys.ts';
 import { createRole, deleteRole, getRole, listRoles, updateRole } from '#core/tenancy/roles.ts';
 import { createTeam, deleteTeam, getTeam, listTeams, updateTeam } from '#core/tenancy/teams.ts';
-import { deleteUser, inviteUser, listUsers, readUser, updateUser } from '#core/tenancy/users.ts';
+import { deleteUser, eraseUser, inviteUser, listUsers, readUser, updateUser } from '#core/tenancy/users.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
 import { authErrors, created, email, idParam, listOf, pageOf, pageQuery, permission } from './schemas.ts';
 
 const userSchema = z.object({
   userId: z.string(),
   tenantId: z.string(),
-  email: z.string(),
+  /** Absent once the person was erased. */
+  email: z.string().optional(),
   roles: z.array(z.string()),
   teams: z.array(z.string()),
   status: z.enum(['active', 'disabled']),
@@ -27,6 +28,7 @@ const userSchema = z.object({
     .object({ providerId: z.string() })
     .optional()
     .describe('Set for users made by single sign-on: the provider whose groups decide their roles'),
+  erasedAt: z.string().optional(),
 });
 const teamSchema = z.object({
   teamId: z.string(),
@@ -148,6 +150,25 @@ export const accessRoutes: Route[] = [
       await deleteUser(userDeps(), { principal, meta }, params.userId);
       return { status: 204 };
     },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/users/{userId}/erasure',
+    summary:
+      "Erase a person's personal data: their login, email, roles and teams go; the profile keeps only the opaque id the audit trail names them by",
+    tag: 'users',
+    auth: 'users:manage',
+    params: z.strictObject({ userId: idParam }),
+    responses: {
+      200: { description: 'The erased profile', schema: userSchema },
+      ...authErrors,
+      ...notFound,
+      409: { description: 'You cannot erase yourself' },
+    },
+    handler: async ({ principal, meta, params }) => ({
+      status: 200,
+      body: await eraseUser(userDeps(), { principal, meta }, params.userId),
+    }),
   }),
   // Teams
   defineRoute({

@@ -6,6 +6,7 @@ import { definitionRoutes } from './definitions.ts';
 import { egressRoutes } from './egress.ts';
 import { executionRoutes } from './executions.ts';
 import { identityRoutes } from './identity.ts';
+import { lifecycleRoutes } from './lifecycle.ts';
 import { notificationRoutes } from './notifications.ts';
 import { platformRoutes } from './platform.ts';
 import { scheduleRoutes } from './schedules.ts';
@@ -49,6 +50,7 @@ export const apiRoutes: readonly Route[] = [
   ...notificationRoutes,
   ...scheduleRoutes,
   ...identityRoutes,
+  ...lifecycleRoutes,
   openApiRoute,
 ];
 

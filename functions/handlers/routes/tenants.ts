@@ -2,16 +2,18 @@ import { z } from 'zod';
 import { adapters } from '#adapters/container.ts';
 import { NotFoundError } from '#core/errors.ts';
 import { ID_PATTERN } from '#core/ids.ts';
-import { PLANS, TENANT_STATUSES } from '#core/tenancy/model.ts';
+import { PLANS, TENANT_STATES, TENANT_STATUSES } from '#core/tenancy/model.ts';
+import { getOffboarding, type OffboardingJob, requestOffboarding } from '#core/tenancy/offboarding.ts';
 import { createTenant, getTenant, listTenants, updateTenant } from '#core/tenancy/tenants.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
 import { authErrors, created, email, listOf, pageOf, pageQuery } from './schemas.ts';
+import { offboardingView } from './views.ts';
 
 const tenantSchema = z.object({
   tenantId: z.string(),
   name: z.string(),
   plan: z.enum(PLANS),
-  status: z.enum(TENANT_STATUSES),
+  status: z.enum(TENANT_STATES),
   adminEmail: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -95,10 +97,57 @@ export const tenantRoutes: Route[] = [
       200: { description: 'Updated', schema: tenantSchema },
       ...authErrors,
       404: { description: 'No such tenant' },
+      409: { description: 'Changed meanwhile, or the tenant is being offboarded' },
     },
     handler: async ({ principal, meta, params, body }) => ({
       status: 200,
       body: await updateTenant(deps(), principal, meta, tenantIdOf(params.tenantId), body),
     }),
   }),
+  defineRoute({
+    method: 'DELETE',
+    path: '/tenants/{tenantId}',
+    summary:
+      'Offboard a tenant: refuse its requests and start the job that erases its data (the audit archive stays); again answers the same job',
+    tag: 'tenants',
+    auth: 'platform',
+    params: tenantParams,
+    responses: {
+      202: {
+        description: 'The offboarding job; poll the Location',
+        schema: offboardingView,
+        headers: created,
+      },
+      ...authErrors,
+      404: { description: 'No such tenant' },
+    },
+    handler: async ({ principal, meta, params }) => {
+      const tenantId = tenantIdOf(params.tenantId);
+      const job = await requestOffboarding(adapters().offboarding, principal, meta, tenantId);
+      return { status: 202, body: publicJob(job), headers: { location: `/tenants/${tenantId}/offboarding` } };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/tenants/{tenantId}/offboarding',
+    summary: "Progress of a tenant's offboarding, phase by phase (kept after the tenant is gone)",
+    tag: 'tenants',
+    auth: 'platform',
+    params: tenantParams,
+    responses: {
+      200: { description: 'The job', schema: offboardingView },
+      ...authErrors,
+      404: { description: 'The tenant is not being offboarded' },
+    },
+    handler: async ({ params }) => ({
+      status: 200,
+      body: publicJob(await getOffboarding(adapters().offboarding, tenantIdOf(params.tenantId))),
+    }),
+  }),
 ];
+
+/** The job without its internal cursor and version. */
+function publicJob(job: OffboardingJob) {
+  const { cursor: _c, version: _v, ...view } = job;
+  return view;
+}

@@ -19,6 +19,9 @@ import {
   type Notification,
 } from '#core/notifications/model.ts';
 import type { Schedule } from '#core/schedules/schedules.ts';
+import type { ExportJob } from '#core/tenancy/exports.ts';
+import type { OffboardingJob } from '#core/tenancy/offboarding.ts';
+import type { RetentionView } from '#core/tenancy/retention.ts';
 import { ENVIRONMENTS } from '#core/versioning/model.ts';
 import type { WorkflowDiff } from '#core/workflows/diff.ts';
 import { workflowSchema } from '#core/workflows/model.ts';
@@ -373,6 +376,42 @@ export const identityProviderView = z
 
 /** `GET/PUT /sso`. */
 export const ssoSettingsView = z.object({ requireSso: z.boolean() }).meta({ id: 'SsoSettings' });
+/** `POST /tenant/exports`, `GET /tenant/exports/{id}`. */
+export const exportView = z
+  .object({
+    exportId: z.string(),
+    tenantId: z.string(),
+    status: z.enum(['running', 'completed']),
+    requestedBy: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    completedAt: z.string().optional(),
+    counts: z.record(z.string(), z.int()).optional(),
+    bytes: z.int().optional(),
+    url: z.string().optional().meta({ description: 'Presigned download link (JSONL), once completed' }),
+    urlExpiresAt: z.string().optional(),
+  })
+  .meta({ id: 'TenantExport' });
+
+/** `GET|PUT /tenant/retention`. */
+export const retentionView = z
+  .object({ executionRetentionDays: z.int().nullable() })
+  .meta({ id: 'Retention' });
+
+/** `DELETE /tenants/{id}`, `GET /tenants/{id}/offboarding`. */
+export const offboardingView = z
+  .object({
+    jobId: z.string(),
+    tenantId: z.string(),
+    status: z.enum(['running', 'completed']),
+    phases: z.array(z.object({ name: z.string(), erased: z.int(), done: z.boolean() })),
+    runs: z.int(),
+    requestedBy: z.string(),
+    startedAt: z.string(),
+    updatedAt: z.string(),
+    completedAt: z.string().optional(),
+  })
+  .meta({ id: 'Offboarding' });
 
 // Compile-time ties between the published schemas and the core's view types: each core value must
 // be a valid instance of its schema's output type, field for field.
@@ -393,5 +432,8 @@ const ties: [
   Fits<Notification, typeof notificationView>,
   Fits<Schedule & { nextFireTimes: string[] }, typeof scheduleView>,
   Fits<IdentityProvider, typeof identityProviderView>,
-] = [true, true, true, true, true, true, true, true, true, true];
+  Fits<ExportJob & { url?: string; urlExpiresAt?: string }, typeof exportView>,
+  Fits<RetentionView, typeof retentionView>,
+  Fits<Omit<OffboardingJob, 'cursor' | 'version'>, typeof offboardingView>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true];
 void ties;

@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CreateBucketCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { CreateStateMachineCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { describe, expect, inject, it } from 'vitest';
+import { SfnJobRunner } from '#adapters/job-runner.ts';
+import { S3PrefixEraser } from '#adapters/s3-tenant-data.ts';
+import { lifecycleDefinition } from '#shared/lifecycle-asl.ts';
+import { sdkOptions } from '../helpers/moto.ts';
+
+/** The lifecycle adapters against the AWS API (moto by default): versioned erasure, job starts. */
+
+const ROLE =
+  process.env.MERIDIAN_AWS_TEST_ROLE_ARN ?? 'arn:aws:iam::123456789012:role/meridian-test-lifecycle';
+const unique = (): string => randomUUID().replaceAll('-', '').slice(0, 16);
+const tenant = (): string => `t${unique()}a`.slice(0, 17);
+
+describe('S3PrefixEraser on a versioned bucket', () => {
+  const s3 = new S3Client({ ...sdkOptions(inject('awsEndpoint')), forcePathStyle: true });
+
+  it("deletes every version and delete marker under the tenant's prefix, and nothing of another tenant", async () => {
+    // Prepare
+    const bucket = `meridian-test-${unique()}`;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(
+      new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }),
+    );
+    const [gone, kept] = [tenant(), tenant()];
+    for (const t of [gone, kept]) {
+      for (const body of ['v1', 'v2']) {
+        await s3.send(
+          new PutObjectCommand({ Bucket: bucket, Key: `tenants/${t}/executions/x1/a.json`, Body: body }),
+        );
+      }
+      await s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: `tenants/${t}/exports/o1/export.jsonl`, Body: '{}' }),
+      );
+    }
+    const eraser = new S3PrefixEraser(async () => s3, bucket, true);
+    // Act: the job calls again while a cursor comes back
+    let erased = 0;
+    for (let i = 0; i < 10; i++) {
+      const out = await eraser.erase(gone);
+      erased += out.erased;
+      if (!out.cursor) break;
+    }
+    const again = await eraser.erase(gone);
+    // Assess
+    const left = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: `tenants/${gone}/` }));
+    const other = await s3.send(
+      new ListObjectVersionsCommand({ Bucket: bucket, Prefix: `tenants/${kept}/` }),
+    );
+    expect(erased).toBe(3);
+    expect(again).toEqual({ erased: 0 });
+    expect([...(left.Versions ?? []), ...(left.DeleteMarkers ?? [])]).toEqual([]);
+    expect(other.Versions).toHaveLength(3);
+  });
+});
+
+describe('SfnJobRunner', () => {
+  const sfn = new SFNClient(sdkOptions(inject('awsEndpoint')));
+
+  it('starts one execution per run name; starting the same run again starts nothing', async () => {
+    // Prepare
+    const machine = await sfn.send(
+      new CreateStateMachineCommand({
+        name: `meridian-lifecycle-test-${unique()}`,
+        definition: JSON.stringify(
+          lifecycleDefinition('offboarding', 'arn:aws:lambda:us-east-1:123456789012:function:lifecycle'),
+        ),
+        roleArn: ROLE,
+      }),
+    );
+    const arn = String(machine.stateMachineArn);
+    const runner = new SfnJobRunner(sfn, { offboarding: arn, export: arn });
+    const input = {
+      kind: 'offboarding' as const,
+      runName: `p${unique()}-1`,
+      input: { tenantId: tenant(), jobId: 'p1' },
+    };
+    // Act
+    await runner.start(input);
+    await runner.start(input);
+    // Assess
+    const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: arn }));
+    expect(listed.executions?.map((e) => e.name)).toEqual([input.runName]);
+  });
+});
