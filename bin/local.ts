@@ -12,8 +12,9 @@
  * (POWERTOOLS_LOG_LEVEL, POWERTOOLS_METRICS_DISABLED, SECRETS_PREFIX) keep a value the shell already set.
  * See bin/local/env.ts.
  */
-import { isAbsolute, relative } from 'node:path';
+
 import { spawnSync } from 'node:child_process';
+import { isAbsolute, relative } from 'node:path';
 import { consoleNeedsBuild } from './local/console.ts';
 import { LocalPlatformError } from './local/errors.ts';
 import { type LocalPlatform, startLocalPlatform } from './local/platform.ts';
@@ -89,7 +90,8 @@ async function main(): Promise<void> {
   if (process.env.MERIDIAN_CONSOLE_BUILD !== 'skip' && (await consoleNeedsBuild())) {
     console.log('Building the console (npm run console:build)...');
     const built = spawnSync('npm', ['run', '--silent', 'console:build'], { stdio: 'inherit' });
-    if (built.status !== 0) console.error('The console build failed; the API still starts, /console/ answers 503.');
+    if (built.status !== 0)
+      console.error('The console build failed; the API still starts, /console/ answers 503.');
   }
 
   try {

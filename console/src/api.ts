@@ -11,16 +11,28 @@ import type { ConsoleConfig } from './config.ts';
 
 export type Schemas = components['schemas'];
 
+/** Requests in flight, on `<body data-pending>`: tests and the bench wait for 0 before they look. */
+let pending = 0;
+function track(delta: number): void {
+  pending += delta;
+  document.body.dataset.pending = String(pending);
+}
+
 const authMiddleware: Middleware = {
   async onRequest({ request }) {
+    track(1);
     let tokens = currentTokens();
     if (tokens && tokens.expiresAt <= Date.now() + 5_000) tokens = await refresh();
     if (tokens) request.headers.set('authorization', `Bearer ${tokens.accessToken}`);
     return request;
   },
   async onResponse({ response }) {
+    track(-1);
     if (response.status === 401 && currentTokens()) await signOut();
     return response;
+  },
+  onError() {
+    track(-1);
   },
 };
 

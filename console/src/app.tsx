@@ -160,7 +160,11 @@ function Shell() {
         <ul>
           {NAV.filter((item) => can(item.permission)).map((item) => (
             <li key={item.path}>
-              <a href={`#/${item.path}`} aria-current={section === item.path ? 'page' : undefined}>
+              <a
+                class="navlink"
+                href={`#/${item.path}`}
+                aria-current={section === item.path ? 'page' : undefined}
+              >
                 {item.label}
               </a>
             </li>

@@ -55,8 +55,11 @@ function ApprovalCard({
       </p>
       {approval.executionId && (
         <p>
-          Execution <a href={href('executions', approval.executionId)}>{approval.executionId}</a>, step{' '}
-          {approval.stepId}
+          Execution{' '}
+          <a class="tab" href={href('executions', approval.executionId)}>
+            {approval.executionId}
+          </a>
+          , step {approval.stepId}
         </p>
       )}
       {approval.secrets && approval.secrets.length > 0 && <p>Uses secrets: {approval.secrets.join(', ')}</p>}
@@ -116,7 +119,12 @@ export function ApprovalsPage({ me, query }: PageProps) {
     <Page title="Approvals">
       <nav aria-label="Approval status" class="tabs">
         {STATUSES.map((s) => (
-          <a key={s} href={`#/approvals?status=${s}`} aria-current={s === status ? 'page' : undefined}>
+          <a
+            key={s}
+            class="tab"
+            href={`#/approvals?status=${s}`}
+            aria-current={s === status ? 'page' : undefined}
+          >
             {s}
           </a>
         ))}

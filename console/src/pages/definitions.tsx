@@ -37,10 +37,10 @@ export function DefinitionsPage({ me, parts }: PageProps) {
   return (
     <Page title="Agents and tools">
       <nav aria-label="Definitions" class="tabs">
-        <a href="#/agents" aria-current={kind === 'agents' ? 'page' : undefined}>
+        <a class="tab" href="#/agents" aria-current={kind === 'agents' ? 'page' : undefined}>
           Agents
         </a>
-        <a href="#/agents/tools" aria-current={kind === 'tools' ? 'page' : undefined}>
+        <a class="tab" href="#/agents/tools" aria-current={kind === 'tools' ? 'page' : undefined}>
           Tools
         </a>
       </nav>
