@@ -4,7 +4,7 @@
  * console: console/src/generated/validators.js. Standalone code needs no `new Function` in the
  * browser, so the console's CSP can forbid eval.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
 import standaloneCode from 'ajv/dist/standalone/index.js';

@@ -51,9 +51,8 @@ function watch(p: Page): void {
 
 /** In-app navigation: a new hash, never a reload (a reload forgets the in-memory session). */
 async function go(p: Page, hash: string): Promise<void> {
-  await p.evaluate((h) => {
-    window.location.hash = h;
-  }, hash);
+  // Page-side code is given as strings: this file is type-checked for Node, without the DOM library.
+  await p.evaluate(`window.location.hash = ${JSON.stringify(hash)}`);
 }
 
 /** A fresh load of the console (a new, signed-out session), then the sign-in form. */
@@ -81,21 +80,14 @@ interface AxeViolation {
 async function axe(p: Page): Promise<AxeViolation[]> {
   // Evaluated through the DevTools protocol, which the page's CSP does not govern (a script tag would be refused).
   await p.evaluate(axeSource);
-  const violations = await p.evaluate(async () => {
-    const result = await (
-      window as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }
-    ).axe.run();
-    return result.violations;
-  });
+  const violations = await p.evaluate<AxeViolation[]>('axe.run().then((result) => result.violations)');
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
 /** Every API request the console made has been answered, and the result drawn. */
 async function settled(p: Page): Promise<void> {
-  await p.waitForFunction(() => document.body.dataset.pending === '0');
-  await p.evaluate(
-    () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
-  );
+  await p.waitForFunction("document.body.dataset.pending === '0'");
+  await p.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
 }
 
 async function shoot(p: Page, name: string): Promise<void> {
@@ -153,8 +145,8 @@ describe('console walkthrough', () => {
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/password/i);
     await signIn(page, user('admin@'));
-    const stored = await page.evaluate(
-      () => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie,
+    const stored = await page.evaluate<string>(
+      'JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie',
     );
     expect(stored).not.toMatch(/eyJ/); // no JWT anywhere the page can persist
   });
@@ -297,6 +289,15 @@ describe('console walkthrough', () => {
       .poll(() => page.getByTestId('usage-total-cost').textContent(), { timeout: 15_000 })
       .toMatch(/^\$\d/);
     expect(await page.getByTestId('usage-total-executions').textContent()).toBe('1');
+    expect(await page.getByTestId('usage-by-workflow').textContent()).toContain(workflowId);
+    expect(await page.getByTestId('usage-by-agent').textContent()).toContain(agentId);
+    // The budget and its thresholds, set through the form.
+    const budget = page.getByRole('form', { name: 'Set the budget' });
+    await budget.getByLabel('Monthly limit (USD)').fill('10');
+    await budget.getByLabel(/Alert thresholds/).fill('50, 80');
+    await budget.getByRole('button', { name: 'Save budget' }).click();
+    await expect.poll(() => page.getByTestId('budget-thresholds').textContent()).toBe('Alerts at 50 %, 80 %');
+    await page.getByText(/of \$10(\.0+)? \(/).waitFor();
   });
 
   it('passes axe-core (no serious or critical violation) on every page, with screenshots', async () => {

@@ -1,9 +1,9 @@
 import 'uplot/dist/uPlot.min.css';
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import { ApiError, api, call, type Schemas } from '../api.ts';
 import type { PageProps } from '../app.tsx';
-import { ErrorBox, formatUsd, Page, useAsync } from '../ui.tsx';
+import { ErrorBox, formatUsd, messageOf, Page, useAsync } from '../ui.tsx';
 
 /**
  * Usage and cost of a month: totals from GET /usage (by workflow, agent and team), the cost by day
@@ -218,6 +218,54 @@ function BudgetMeter({ budget }: { budget: Budget }) {
   );
 }
 
+function BudgetForm({ budget, onSaved }: { budget: Budget; onSaved: () => void }) {
+  const [error, setError] = useState<string>();
+  return (
+    <form
+      class="filters"
+      aria-label="Set the budget"
+      onSubmit={async (event) => {
+        event.preventDefault();
+        setError(undefined);
+        const form = new FormData(event.currentTarget);
+        const thresholds = String(form.get('alertThresholds') ?? '')
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean)
+          .map(Number);
+        try {
+          await call(
+            api().PUT('/budget', {
+              body: {
+                monthlyLimitUsd: String(form.get('monthlyLimitUsd') ?? ''),
+                alertThresholds: thresholds,
+                hardStop: form.get('hardStop') === 'on',
+              },
+            }),
+          );
+          onSaved();
+        } catch (e) {
+          setError(messageOf(e));
+        }
+      }}
+    >
+      <label>
+        Monthly limit (USD)
+        <input name="monthlyLimitUsd" required inputMode="decimal" maxLength={16} defaultValue={budget.monthlyLimitUsd ?? ''} />
+      </label>
+      <label>
+        Alert thresholds (%, comma-separated)
+        <input name="alertThresholds" defaultValue={(budget.alertThresholds ?? [50, 75, 90]).join(', ')} />
+      </label>
+      <label class="check">
+        <input type="checkbox" name="hardStop" defaultChecked={budget.hardStop ?? false} /> Stop executions at the limit
+      </label>
+      <button type="submit">Save budget</button>
+      <ErrorBox error={error} />
+    </form>
+  );
+}
+
 export function UsagePage({ query, me }: PageProps) {
   const month = /^\d{4}-\d{2}$/.test(query.get('month') ?? '')
     ? (query.get('month') as string)
@@ -267,7 +315,10 @@ export function UsagePage({ query, me }: PageProps) {
       )}
       <h2>Budget</h2>
       {budget.data ? (
-        <BudgetMeter budget={budget.data} />
+        <>
+          <BudgetMeter budget={budget.data} />
+          <BudgetForm budget={budget.data} onSaved={budget.reload} />
+        </>
       ) : (
         <p class="muted">{budget.loading ? 'Loading…' : 'Reading the budget needs budgets:manage.'}</p>
       )}
