@@ -251,14 +251,21 @@ function BudgetForm({ budget, onSaved }: { budget: Budget; onSaved: () => void }
     >
       <label>
         Monthly limit (USD)
-        <input name="monthlyLimitUsd" required inputMode="decimal" maxLength={16} defaultValue={budget.monthlyLimitUsd ?? ''} />
+        <input
+          name="monthlyLimitUsd"
+          required
+          inputMode="decimal"
+          maxLength={16}
+          defaultValue={budget.monthlyLimitUsd ?? ''}
+        />
       </label>
       <label>
         Alert thresholds (%, comma-separated)
         <input name="alertThresholds" defaultValue={(budget.alertThresholds ?? [50, 75, 90]).join(', ')} />
       </label>
       <label class="check">
-        <input type="checkbox" name="hardStop" defaultChecked={budget.hardStop ?? false} /> Stop executions at the limit
+        <input type="checkbox" name="hardStop" defaultChecked={budget.hardStop ?? false} /> Stop executions at
+        the limit
       </label>
       <button type="submit">Save budget</button>
       <ErrorBox error={error} />
