@@ -50,6 +50,17 @@ function watch(p: Page): void {
 }
 
 /** In-app navigation: a new hash, never a reload (a reload forgets the in-memory session). */
+
+/**
+ * Runs in the page (a function, not a string: the CSP forbids eval, which string predicates need).
+ * Typed through globalThis because this file is checked without the DOM library.
+ */
+function requestsSettled(): boolean {
+  const doc = (globalThis as { document?: { body: { dataset: Record<string, string | undefined> } } })
+    .document;
+  return doc?.body.dataset.pending === '0';
+}
+
 async function go(p: Page, hash: string): Promise<void> {
   // Page-side code is given as strings: this file is type-checked for Node, without the DOM library.
   await p.evaluate(`window.location.hash = ${JSON.stringify(hash)}`);
@@ -86,7 +97,7 @@ async function axe(p: Page): Promise<AxeViolation[]> {
 
 /** Every API request the console made has been answered, and the result drawn. */
 async function settled(p: Page): Promise<void> {
-  await p.waitForFunction("document.body.dataset.pending === '0'");
+  await p.waitForFunction(requestsSettled);
   await p.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
 }
 
