@@ -235,7 +235,7 @@ describe('console walkthrough', () => {
     expect(await graph.locator('polyline.edge').count()).toBe(5);
     await page.getByRole('form', { name: 'Promote' }).getByRole('button', { name: 'Promote' }).click();
     await page.getByText('v1 now runs in dev.').waitFor();
-    expect(await page.getByTestId('env-dev').textContent()).toBe('v1');
+    await expect.poll(() => page.getByTestId('env-dev').textContent()).toBe('v1');
     await page.getByLabel('Input (JSON object)').fill('{"text":"I want a refund for order 42"}');
     await page.getByLabel('Idempotency key (optional)').fill('order-42');
     await page.getByRole('button', { name: 'Start', exact: true }).click();
@@ -309,6 +309,61 @@ describe('console walkthrough', () => {
     await budget.getByRole('button', { name: 'Save budget' }).click();
     await expect.poll(() => page.getByTestId('budget-thresholds').textContent()).toBe('Alerts at 50 %, 80 %');
     await page.getByText(/of \$10(\.0+)? \(/).waitFor();
+  });
+
+  it('saves a new workflow version, shows the diff, and rolls back', async () => {
+    await go(page, `#/workflows/${workflowId}`);
+    const editor = page.getByRole('textbox', { name: /^Definition of the next version/ });
+    const definition = JSON.parse(await editor.inputValue()) as {
+      steps: Record<string, { message?: string }>;
+    };
+    const approve = definition.steps.approve;
+    if (!approve) throw new Error('no approve step in the editor');
+    approve.message = 'Refund this customer now?';
+    await editor.fill(JSON.stringify(definition));
+    await page.getByRole('button', { name: 'Save as new version' }).click();
+    await page.getByRole('link', { name: 'v2' }).waitFor();
+    // The diff of v1 → v2 names the changed step and field.
+    await expect
+      .poll(() => page.getByTestId('workflow-diff').textContent())
+      .toContain('~ step approve: message');
+    await page.getByRole('button', { name: 'Roll back to v1' }).click();
+    await page.getByText('(rollback to v1)').waitFor();
+    // A rollback makes a new version; what runs in dev does not change.
+    await expect.poll(() => page.getByTestId('env-dev').textContent()).toBe('v1');
+  });
+
+  it('shows an API key once, rotates and revokes it; secrets are write-only', async () => {
+    await go(page, '#/keys');
+    const form = page.getByRole('form', { name: 'Create an API key' });
+    await form.getByLabel('Name').fill('ci');
+    await form.getByLabel('executions:read').check();
+    await form.getByRole('button', { name: 'Create key' }).click();
+    const first = await page.getByTestId('new-api-key').textContent();
+    expect(first).toMatch(/^mk_/);
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    expect(await page.getByTestId('new-api-key').count()).toBe(0);
+    expect(await page.locator('main').textContent()).not.toContain(first);
+    await page.getByRole('button', { name: 'Rotate ci' }).click();
+    const rotated = await page.getByTestId('new-api-key').textContent();
+    expect(rotated).toMatch(/^mk_/);
+    expect(rotated).not.toBe(first);
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    await page.getByRole('button', { name: 'Revoke ci' }).click();
+    // Revoked: no longer offered for rotation or revocation.
+    await page.getByRole('button', { name: 'Revoke ci' }).waitFor({ state: 'detached' });
+    expect(await page.getByRole('button', { name: 'Rotate ci' }).count()).toBe(0);
+
+    await go(page, '#/secrets');
+    const secret = page.getByRole('form', { name: 'Write a secret' });
+    const value = 'sk-console-test-value-0042';
+    await secret.getByLabel('Name').fill('openai-key');
+    await secret.getByLabel('Value').fill(value);
+    await secret.getByRole('button', { name: 'Save secret' }).click();
+    await page.getByText('Secret openai-key saved.').waitFor();
+    await page.getByRole('cell', { name: 'openai-key', exact: true }).waitFor();
+    expect(await secret.getByLabel('Value').inputValue()).toBe('');
+    expect(await page.content()).not.toContain(value);
   });
 
   it('passes axe-core (no serious or critical violation) on every page, with screenshots', async () => {
