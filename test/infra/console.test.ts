@@ -44,7 +44,7 @@ describe.each(['dev', 'prod'] as const)('console on AWS (%s)', (stage) => {
     ).toBe(true);
   });
 
-  it('serves through CloudFront with origin access control, HTTPS only, TLS 1.2+', () => {
+  it('serves through CloudFront with origin access control, HTTPS only', () => {
     template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
     template.hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: Match.objectLike({
