@@ -146,10 +146,10 @@ export async function serveConsole(
 
 async function newestMtime(dir: string): Promise<number> {
   let newest = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
-    const { mtimeMs } = await stat(join(entry.parentPath, entry.name));
-    newest = Math.max(newest, mtimeMs);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, await newestMtime(path));
+    else if (entry.isFile()) newest = Math.max(newest, (await stat(path)).mtimeMs);
   }
   return newest;
 }
