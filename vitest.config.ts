@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Four projects so each layer can run alone (`npx vitest run --project unit`) and `npm test` runs all.
+// Five projects so each layer can run alone (`npx vitest run --project unit`) and `npm test` runs all.
 export default defineConfig({
   test: {
     projects: [
@@ -33,6 +33,18 @@ export default defineConfig({
           hookTimeout: 120_000,
           // One platform serves every file; files run in parallel against it with unique ids.
           fileParallelism: true,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // The console in Chromium (Debian's package, driven by playwright-core) against a local platform.
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          globalSetup: ['test/browser/global-setup.ts'],
+          testTimeout: 90_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
         },
       },
       {

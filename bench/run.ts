@@ -138,8 +138,21 @@ async function offboardingOnly(): Promise<void> {
   step(section);
 }
 
+/** `npm run bench -- --console`: only the console's budgets (bench/console.ts), kept at the end of RESULTS.md. */
+async function consoleOnly(): Promise<void> {
+  const { consoleMarkdown, measureConsole } = await import('./console.ts');
+  const result = await measureConsole(step);
+  const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, ${type()} ${release()}, Node.js ${process.version}, load average ${loadavg()
+    .map((n) => n.toFixed(2))
+    .join(', ')}`;
+  const section = consoleMarkdown(result, machine, new Date().toISOString());
+  await writeFile(RESULTS_PATH, spliceSection(await readFile(RESULTS_PATH, 'utf8'), section));
+  step(section);
+}
+
 async function main(): Promise<void> {
   if (process.argv.includes('--offboarding')) return offboardingOnly();
+  if (process.argv.includes('--console')) return consoleOnly();
   if (process.argv.includes('--regex')) return regexOnly();
   if (process.argv.includes('--rate-limits')) return rateLimitsOnly();
   if (process.argv.includes('--schedules')) return schedulesOnly();

@@ -12,7 +12,10 @@
  * (POWERTOOLS_LOG_LEVEL, POWERTOOLS_METRICS_DISABLED, SECRETS_PREFIX) keep a value the shell already set.
  * See bin/local/env.ts.
  */
+
+import { spawnSync } from 'node:child_process';
 import { isAbsolute, relative } from 'node:path';
+import { consoleNeedsBuild } from './local/console.ts';
 import { LocalPlatformError } from './local/errors.ts';
 import { type LocalPlatform, startLocalPlatform } from './local/platform.ts';
 import { statePaths } from './local/state.ts';
@@ -33,6 +36,7 @@ function banner(platform: LocalPlatform): string {
   return [
     '',
     `Meridian local platform is up (${(platform.timings.readyMs / 1000).toFixed(1)} s; /health served after ${(platform.timings.healthMs / 1000).toFixed(1)} s)`,
+    `  Console        ${platform.consoleUrl}   (sign in with a user from demo.json)`,
     `  API            ${platform.apiUrl}`,
     `  DynamoDB Local ${platform.endpoints.dynamodb}   table ${platform.env.TABLE_NAME}`,
     `  S3 (s3rver)    ${platform.endpoints.s3}   buckets ${platform.env.AUDIT_BUCKET_NAME}, ${platform.env.ARTIFACT_BUCKET_NAME}`,
@@ -88,6 +92,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+
+  // The console is static files; build them when missing or older than their sources.
+  if (process.env.MERIDIAN_CONSOLE_BUILD !== 'skip' && (await consoleNeedsBuild())) {
+    console.log('Building the console (npm run console:build)...');
+    const built = spawnSync('npm', ['run', '--silent', 'console:build'], { stdio: 'inherit' });
+    if (built.status !== 0)
+      console.error('The console build failed; the API still starts, /console/ answers 503.');
+  }
 
   try {
     console.log('Starting the Meridian local platform...');

@@ -98,7 +98,10 @@ export interface StageConfig {
   readonly callbackUrls: readonly string[];
   /** OAuth sign-out URLs of the app client (https, or http on localhost in dev only; no prod default). */
   readonly logoutUrls: readonly string[];
-  /** Browser origins allowed by the API's CORS preflight; empty means no CORS configuration. */
+  /**
+   * Browser origins allowed by the API's CORS preflight, besides the console's own CloudFront origin,
+   * which the stack always adds (lib/constructs/console.ts).
+   */
   readonly corsAllowedOrigins: readonly string[];
   /** Stage-wide API throttling. */
   readonly apiThrottle: ThrottleConfig;

@@ -2,10 +2,12 @@ import { type App, Aws, CfnOutput, Duration, Fn, Stack, type StackProps, Tags } 
 import { UserPoolOperation } from 'aws-cdk-lib/aws-cognito';
 import type { Construct } from 'constructs';
 import { rateLimitEnvironment, type StageConfig, type StageName, stageConfigFromContext } from './config.ts';
+import { consoleDistPath } from './console-build.ts';
 import { AccessLogs } from './constructs/access-logs.ts';
 import { Api } from './constructs/api.ts';
 import { AuditArchive } from './constructs/audit-archive.ts';
 import { AuditStream } from './constructs/audit-stream.ts';
+import { ConsoleSite } from './constructs/console.ts';
 import { Flows } from './constructs/flows.ts';
 import { Identity } from './constructs/identity.ts';
 import { Lifecycle } from './constructs/lifecycle.ts';
@@ -68,6 +70,8 @@ export class MeridianStack extends Stack {
   readonly lifecycle: Lifecycle;
   /** Alarms, alarm topic and dashboard. */
   readonly telemetry: Telemetry;
+  /** The console: S3 behind CloudFront. */
+  readonly console: ConsoleSite;
 
   constructor(scope: Construct, id: string, props: MeridianStackProps) {
     const { config } = props;
@@ -94,14 +98,21 @@ export class MeridianStack extends Stack {
       glacierTransitionDays: config.auditGlacierTransitionDays,
       accessLogsBucket: this.accessLogs.bucket,
     });
+    // The console first: its CloudFront URL is a sign-in redirect of the app client and a CORS origin of the API.
+    this.console = new ConsoleSite(this, 'Console', {
+      distPath: consoleDistPath(),
+      accessLogsBucket: this.accessLogs.bucket,
+      removalPolicy: config.removalPolicy,
+      logRetention: config.logRetention,
+    });
     this.identity = new Identity(this, 'Identity', {
       mfa: config.mfa,
       threatProtection: config.threatProtection,
       // Domain prefixes are unique per region across all accounts: the account id makes the default
       // prefix safe to deploy anywhere without a lookup.
       domainPrefix: Fn.join('-', [config.hostedLoginDomainPrefix, Aws.ACCOUNT_ID]),
-      callbackUrls: config.callbackUrls,
-      logoutUrls: config.logoutUrls,
+      callbackUrls: [...config.callbackUrls, this.console.url],
+      logoutUrls: [...config.logoutUrls, this.console.url],
       removalPolicy: config.removalPolicy,
       deletionProtection: config.deletionProtection,
       ...(config.cognitoEmail ? { sesEmail: config.cognitoEmail } : {}),
@@ -116,7 +127,7 @@ export class MeridianStack extends Stack {
       userPoolClient: this.identity.client,
       apiFunction: config.apiFunction,
       authorizerFunction: config.authorizerFunction,
-      corsAllowedOrigins: config.corsAllowedOrigins,
+      corsAllowedOrigins: [...config.corsAllowedOrigins, this.console.origin],
       throttle: config.apiThrottle,
       logRetention: config.logRetention,
       logRemovalPolicy: config.removalPolicy,
@@ -211,6 +222,16 @@ export class MeridianStack extends Stack {
       removalPolicy: config.removalPolicy,
     });
 
+    this.console.publish({
+      apiUrl: this.api.url,
+      hostedLoginBaseUrl: this.identity.domain.baseUrl(),
+      clientId: this.identity.client.userPoolClientId,
+      scopes: ['openid', 'email', 'profile'],
+    });
+    new CfnOutput(this, 'ConsoleUrl', {
+      value: this.console.url,
+      description: 'The Meridian Console (CloudFront); sign in with the hosted login',
+    });
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Meridian API' });
     new CfnOutput(this, 'UserPoolId', {
       value: this.identity.userPool.userPoolId,

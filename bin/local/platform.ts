@@ -43,6 +43,8 @@ export interface LocalPlatformOptions {
 /** A running local platform. */
 export interface LocalPlatform {
   readonly apiUrl: string;
+  /** The console, served by the same server (`<apiUrl>/console/`). */
+  readonly consoleUrl: string;
   /** Contents of `<stateDir>/demo.json`. */
   readonly demo: DemoInfo;
   /** The environment the handlers run with. */
@@ -226,6 +228,13 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       quiet,
       log,
       local: (input) => localRoute(input, localRoutes),
+      console: {
+        // Same origin as the API; sign-in goes to cognito-local as the hosted login would to Cognito.
+        config: () => ({
+          apiUrl: '',
+          passwordSignIn: { cognitoEndpoint: identity.running.endpoint, clientId: identity.ids.clientId },
+        }),
+      },
     });
     cleanups.push(() => server.close());
     const healthMs = performance.now() - startedAt;
@@ -265,6 +274,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
 
     return {
       apiUrl: server.url,
+      consoleUrl: `${server.url}/console/`,
       demo,
       env: applied,
       stateDir,

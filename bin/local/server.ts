@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithLambdaAuthorizer } from 'aws-lambda';
+import { type ConsoleOptions, serveConsole } from './console.ts';
 import {
   type AuthorizerContextValues,
   fromHandlerResult,
@@ -82,6 +83,8 @@ export interface ApiServerOptions {
   readonly timeoutMs?: number;
   /** Routes only the local platform has (`/local/...`), tried before the gateway's. */
   readonly local?: (input: HttpRequestInput) => Promise<HttpResponse | undefined>;
+  /** Serves the console at /console/ on this origin (static files and its config.json). */
+  readonly console?: ConsoleOptions;
 }
 
 /** The running local API. */
@@ -182,6 +185,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const requestId = randomUUID();
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
+    if (options.console && (await serveConsole(req, res, options.console))) {
+      if (!options.quiet) log(`${method} ${url.split('?')[0]} ${res.statusCode} (console)`);
+      return;
+    }
     let response: HttpResponse;
     try {
       const body = await readBody(req, MAX_REQUEST_BYTES);

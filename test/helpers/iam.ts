@@ -50,7 +50,7 @@ function attribute(resources: Resources, id: string, attr: 'Arn' | 'Ref'): strin
   return name;
 }
 
-/** Replaces Ref, Fn::GetAtt, Fn::Join, Fn::Select and Fn::Split with concrete values. */
+/** Replaces Ref, Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split and Fn::Sub (of pseudo parameters) with concrete values. */
 export function resolve(value: unknown, resources: Resources): unknown {
   if (Array.isArray(value)) return value.map((v) => resolve(v, resources));
   if (value === null || typeof value !== 'object') return value;
@@ -81,6 +81,14 @@ export function resolve(value: unknown, resources: Resources): unknown {
     if (fn === 'Fn::Select') {
       const [index, list] = arg as [number, unknown];
       return (resolve(list, resources) as unknown[])[Number(index)];
+    }
+    if (fn === 'Fn::Sub' && typeof arg === 'string') {
+      // Only pseudo parameters (the CDK bootstrap asset bucket's name uses them).
+      return arg.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+        const value = PSEUDO[name];
+        if (value === undefined) throw new Error(`Fn::Sub \${${name}} is not resolved`);
+        return value;
+      });
     }
     if (fn.startsWith('Fn::')) throw new Error(`${fn} is not resolved`);
   }

@@ -135,10 +135,20 @@ describe('app client', () => {
     });
   });
 
-  it('uses the configured callback and logout URLs', () => {
+  it("uses the configured callback and logout URLs, then the console's", () => {
+    const consoleUrl = {
+      'Fn::Join': [
+        '',
+        [
+          'https://',
+          { 'Fn::GetAtt': [logicalId(stack, stack.console.distribution), 'DomainName'] },
+          '/console/',
+        ],
+      ],
+    };
     template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
-      CallbackURLs: [...config.callbackUrls],
-      LogoutURLs: [...config.logoutUrls],
+      CallbackURLs: [...config.callbackUrls, consoleUrl],
+      LogoutURLs: [...config.logoutUrls, consoleUrl],
     });
   });
 

@@ -2,7 +2,16 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PROD_SIGN_IN_CONTEXT, synthStage } from '../helpers/synth.ts';
 
-type ClientProps = { CallbackURLs: string[]; LogoutURLs: string[] };
+/** A URL in the template: a literal, or the console's CloudFront URL (`Fn::Join` of https:// and the domain). */
+type TemplateUrl = string | { 'Fn::Join': [string, unknown[]] };
+type ClientProps = { CallbackURLs: TemplateUrl[]; LogoutURLs: TemplateUrl[] };
+
+/** The literal prefix of a template URL (for a join: its first literal part). */
+function prefixOf(url: TemplateUrl): string {
+  if (typeof url === 'string') return url;
+  const [first] = url['Fn::Join'][1];
+  return typeof first === 'string' ? first : '';
+}
 
 function appClient(stage: 'dev' | 'prod', context: Record<string, string> = {}): ClientProps {
   const clients = synthStage(stage, context).template.findResources('AWS::Cognito::UserPoolClient');
@@ -14,11 +23,15 @@ function appClient(stage: 'dev' | 'prod', context: Record<string, string> = {}):
 describe('prod sign-in URLs', () => {
   it('the prod app client ships no http or localhost callback or logout URL', () => {
     const { CallbackURLs, LogoutURLs } = appClient('prod');
-    expect(CallbackURLs).toEqual([PROD_SIGN_IN_CONTEXT.callbackUrls]);
-    expect(LogoutURLs).toEqual([PROD_SIGN_IN_CONTEXT.logoutUrls]);
+    // The configured URL, then the console's own CloudFront URL (lib/constructs/console.ts).
+    expect(CallbackURLs[0]).toBe(PROD_SIGN_IN_CONTEXT.callbackUrls);
+    expect(LogoutURLs[0]).toBe(PROD_SIGN_IN_CONTEXT.logoutUrls);
+    expect(CallbackURLs).toHaveLength(2);
+    expect(LogoutURLs).toHaveLength(2);
+    expect(JSON.stringify(CallbackURLs[1])).toMatch(/ConsoleDistribution.*\/console\//);
     for (const url of [...CallbackURLs, ...LogoutURLs]) {
-      expect(url).toMatch(/^https:\/\//);
-      expect(url).not.toMatch(/localhost|127\.0\.0\.1|\[::1\]/);
+      expect(prefixOf(url)).toMatch(/^https:\/\//);
+      expect(prefixOf(url)).not.toMatch(/localhost|127\.0\.0\.1|\[::1\]/);
     }
   });
 
