@@ -303,7 +303,10 @@ describe('notifications', () => {
     expect(recipients).toContain(operator.email.toLowerCase());
     expect(recipients).not.toContain(developer.email.toLowerCase());
     expect(recipients).not.toContain(owner.adminEmail.toLowerCase());
-    const mail = mails.find((m) => m.to === operator.email.toLowerCase());
+    // The mailbox also holds the operator's invitation (bin/local mailbox): pick the approval's mail.
+    const mail = mails.find(
+      (m) => m.to === operator.email.toLowerCase() && m.subject.startsWith('Approval waiting'),
+    );
     expect(mail?.subject).toContain(workflowId);
     expect(mail?.text).toContain(`/approvals/${String(mailed.data.approvalId)}/decision`);
   });

@@ -1,7 +1,7 @@
 import type { Permission } from '../../functions/core/access/permissions.ts';
 import type { HttpMethod } from '../../functions/shared/router.ts';
 import { call } from '../helpers/api.ts';
-import { inviteUser, uniqueEmail, uniqueName } from '../helpers/tenants.ts';
+import { eventually, inviteUser, uniqueEmail, uniqueName } from '../helpers/tenants.ts';
 import {
   approvalOf,
   approvalWorkflowBody,
@@ -497,6 +497,15 @@ async function notification(owner: Owner): Promise<Target> {
   const found = page.items.find((n) => n.data.approvalId === approvalId);
   if (!found) throw new Error(`setup: no notification for approval ${approvalId}`);
   const path = `/notifications/${found.notificationId}`;
+  // Delivery is asynchronous: snapshot once it has settled, so a re-read compares like with like.
+  const token = await owner.token();
+  await eventually(
+    async () => {
+      const now = await must<{ status: string }>(`GET ${path}`, call('GET', path, { token }), 200);
+      if (now.status === 'pending') throw new Error(`setup: ${path} is still pending`);
+    },
+    { timeoutMs: 20_000 },
+  );
   return { path, snapshot: readAs(owner, path), marker: found.notificationId };
 }
 
