@@ -48,7 +48,10 @@ let tenantA: TestTenant;
 let tenantB: TestTenant;
 
 beforeAll(async () => {
-  [tenantA, tenantB] = await Promise.all([createTenant('fence-a', 'enterprise'), createTenant('fence-b', 'enterprise')]);
+  [tenantA, tenantB] = await Promise.all([
+    createTenant('fence-a', 'enterprise'),
+    createTenant('fence-b', 'enterprise'),
+  ]);
 });
 
 describe('API keys: rotation takeover (point 2)', () => {

@@ -63,7 +63,10 @@ function expectSuccess(response: ApiResponse<unknown>, who: string): void {
 beforeAll(async () => {
   // Prepare: two tenants, and in A principals that lack exactly what each route needs. Enterprise,
   // so the matrix's hundreds of requests a second never meet the per-tenant rate limit on a fast machine.
-  [tenantA, tenantB] = await Promise.all([createTenant('iso-a', 'enterprise'), createTenant('iso-b', 'enterprise')]);
+  [tenantA, tenantB] = await Promise.all([
+    createTenant('iso-a', 'enterprise'),
+    createTenant('iso-b', 'enterprise'),
+  ]);
   ownerA = ownerOf(tenantA);
   ownerB = ownerOf(tenantB);
   const adminA = await tenantA.token();
