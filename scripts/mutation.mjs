@@ -80,7 +80,7 @@ const SETS = {
     // test), and limits.test.ts, which asserts wall-clock bounds that instrumented code on a loaded
     // machine misses (workflows-limits.test.ts pins the same limits without a clock).
     tests: [
-      'test/unit/workflows/{compile,validate}.test.ts',
+      'test/unit/workflows/{compile,partition,validate}.test.ts',
       'test/unit/mutation/choice-conditions.test.ts',
       'test/unit/mutation/workflows-*.test.ts',
     ],
