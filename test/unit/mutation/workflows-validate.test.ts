@@ -405,6 +405,91 @@ const CASES: Array<[string, unknown, FieldProblem[]]> = [
   ],
 ];
 
+/** Shapes only hostile or broken clients send: the schema names them, and the graph rules skip them. */
+const ODD: Array<[string, unknown, FieldProblem[]]> = [
+  [
+    'steps that are a long string',
+    { name: 't', startAt: 'a', steps: 'x'.repeat(600) },
+    [
+      problem('steps', 'Invalid input: expected record, received string'),
+      problem('startAt', 'unknown step a'),
+    ],
+  ],
+  [
+    'no steps',
+    { name: 't', startAt: 'a' },
+    [problem('steps', 'required'), problem('startAt', 'unknown step a')],
+  ],
+  [
+    'steps that are null, a string, a number',
+    workflow({ a: agent('x', { next: 'b' }), b: null, c: 'x', d: 5 }, 'a'),
+    [
+      problem('steps.b', 'Invalid input: expected object, received null'),
+      problem('steps.c', 'Invalid input: expected object, received string'),
+      problem('steps.d', 'Invalid input: expected object, received number'),
+      problem('steps.a.next', 'unknown step b'),
+    ],
+  ],
+  [
+    'branches, iterators, choices, conditions, args and catchers that are not objects',
+    workflow({
+      p: { type: 'parallel', branches: [null, 'x', { startAt: 'y', steps: { y: succeed } }], next: 'm' },
+      m: { type: 'map', itemsPath: 'input.x', iterator: null, next: 'n' },
+      n: { type: 'map', itemsPath: 'input.x', iterator: 'x', next: 'c' },
+      c: {
+        type: 'choice',
+        choices: [
+          null,
+          'x',
+          { when: null, next: 'd' },
+          { when: 'x', next: 'd' },
+          { when: { and: [null, 'x', { path: 'input.a', exists: true }], or: 'x', not: null }, next: 'd' },
+        ],
+        default: 'd',
+      },
+      d: { type: 'tool', toolId: 'weather', args: 'x', catch: [null, { errors: ['X'], next: 5 }], end: true },
+    }),
+    [
+      problem('steps.p.branches.0', 'Invalid input: expected object, received null'),
+      problem('steps.p.branches.1', 'Invalid input: expected object, received string'),
+      problem('steps.m.iterator', 'Invalid input: expected object, received null'),
+      problem('steps.n.iterator', 'Invalid input: expected object, received string'),
+      problem('steps.c.choices.0', 'Invalid input: expected object, received null'),
+      problem('steps.c.choices.1', 'Invalid input: expected object, received string'),
+      problem('steps.c.choices.2.when', 'must be a condition object'),
+      problem('steps.c.choices.3.when', 'must be a condition object'),
+      problem('steps.c.choices.4.when.or', 'unknown field'),
+      problem('steps.c.choices.4.when.not', 'unknown field'),
+      problem('steps.c.choices.4.when.and.0', 'must be a condition object'),
+      problem('steps.c.choices.4.when.and.1', 'must be a condition object'),
+      problem('steps.d.args', 'Invalid input: expected record, received string'),
+      problem('steps.d.catch.0', 'Invalid input: expected object, received null'),
+      problem('steps.d.catch.1.next', 'Invalid input: expected string, received number'),
+    ],
+  ],
+  [
+    'the start of a loop reading a step of the loop',
+    workflow({
+      a: agent('{{steps.b.output}}', { next: 'w' }),
+      w: { type: 'wait', seconds: 1, next: 'b' },
+      b: agent('b', { next: 'c' }),
+      c: choice('input.x', 'a', 'e'),
+      e: succeed,
+    }),
+    [problem('steps.a.prompt', notRun('template {{steps.b.output}}', 'b'))],
+  ],
+];
+
+describe('odd shapes', () => {
+  it.each(ODD)('%s', (_name, def, expected) => {
+    // Act
+    const found = problems(def);
+
+    // Assess
+    expect(found).toEqual(expected);
+  });
+});
+
 describe('exact problems', () => {
   it.each(CASES)('%s', (_name, def, expected) => {
     // Act
