@@ -13,11 +13,19 @@ import {
   countStates,
   LAMBDA_TRANSIENT_ERRORS,
   MAX_ASL_BYTES,
+  partitionOf,
 } from '#core/workflows/compile.ts';
 import type { WorkflowDefinition } from '#core/workflows/model.ts';
 import { validateWorkflow } from '#core/workflows/validate.ts';
-import { comment, LAMBDA_RETRIER } from '../workflows/compile-cases.ts';
-import { APPROVAL_ARN, catalog, compileOptions, problemsOf, STEP_RUNNER_ARN } from '../workflows/fixtures.ts';
+import { CASES, comment, LAMBDA_RETRIER } from '../workflows/compile-cases.ts';
+import {
+  APPROVAL_ARN,
+  catalog,
+  compileOptions,
+  EXAMPLES,
+  problemsOf,
+  STEP_RUNNER_ARN,
+} from '../workflows/fixtures.ts';
 
 /** The compiled definition of `def`, validated first. */
 function compiled(def: WorkflowDefinition) {
@@ -31,6 +39,17 @@ function iteratorStates(states: AslObject, name: string): Record<string, AslObje
 }
 
 describe('the compiled definition object', () => {
+  it.each([...Object.entries(EXAMPLES), ...CASES.map((c) => [c.type, c.def] as const)])(
+    'of %s has no key without a value',
+    (_name, def) => {
+      // Act
+      const { asl, json } = compiled(def);
+
+      // Assess
+      expect(asl).toStrictEqual(JSON.parse(json));
+    },
+  );
+
   it('is exactly JSON.parse of the compiled JSON: no key without a value, keys sorted at every level', () => {
     // Prepare
     const def: WorkflowDefinition = {
@@ -552,4 +571,17 @@ describe('approvals', () => {
     );
     expect(STEP_RUNNER_ARN).not.toBe(options.stepRunnerArn);
   });
+});
+
+describe('partitionOf', () => {
+  it.each(['aws:aws:lambda:us-east-1:1:function:f', 'arn::lambda:us-east-1:1:function:f', 'arn', ''])(
+    'refuses %j, naming it',
+    (arn) => {
+      // Act
+      const act = () => partitionOf(arn);
+
+      // Assess
+      expect(act).toThrow(`Not an ARN: ${arn}`);
+    },
+  );
 });
