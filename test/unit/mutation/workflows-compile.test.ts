@@ -11,6 +11,8 @@ import {
   type AslObject,
   compileWorkflow,
   countStates,
+  LAMBDA_INVOKE,
+  LAMBDA_INVOKE_WAIT,
   LAMBDA_TRANSIENT_ERRORS,
   MAX_ASL_BYTES,
   partitionOf,
@@ -584,4 +586,110 @@ describe('partitionOf', () => {
       expect(act).toThrow(`Not an ARN: ${arn}`);
     },
   );
+});
+
+describe('more corners', () => {
+  it('names the aws partition’s Lambda integrations', () => {
+    // Assess
+    expect(LAMBDA_INVOKE).toBe('arn:aws:states:::lambda:invoke');
+    expect(LAMBDA_INVOKE_WAIT).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+  });
+
+  it('keeps null values in args, and gives plain, writable data like JSON.parse', () => {
+    // Prepare
+    const def: WorkflowDefinition = {
+      name: 'nulls',
+      startAt: 't',
+      steps: {
+        t: { type: 'tool', toolId: 'weather', args: { none: null, list: [null, { b: null }] }, end: true },
+      },
+    };
+
+    // Act
+    const { asl, json } = compiled(def);
+
+    // Assess
+    expect(json).toContain('"args":{"list":[null,{"b":null}],"none":null}');
+    for (const key of Object.keys(asl)) {
+      expect(Object.getOwnPropertyDescriptor(asl, key)).toMatchObject({
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+  });
+
+  it('counts no nested state under a state that is null', () => {
+    // Act
+    const count = countStates({ States: { a: null, b: {} } });
+
+    // Assess
+    expect(count).toBe(2);
+  });
+
+  it('reads a branch step of the iteration after its parallel from the iteration’s own steps', () => {
+    // Prepare
+    const def: WorkflowDefinition = {
+      name: 'after-branch',
+      startAt: 'each',
+      steps: {
+        each: {
+          type: 'map',
+          itemsPath: 'input.items',
+          iterator: {
+            startAt: 'fan',
+            steps: {
+              fan: {
+                type: 'parallel',
+                branches: [
+                  {
+                    startAt: 'x',
+                    steps: { x: { type: 'agent', agentId: 'writer', prompt: 'p', end: true } },
+                  },
+                ],
+                next: 'gate',
+              },
+              gate: {
+                type: 'choice',
+                choices: [{ when: { path: 'steps.x.output.ok', exists: true }, next: 'done' }],
+                default: 'done',
+              },
+              done: { type: 'succeed' },
+            },
+          },
+          end: true,
+        },
+      },
+    };
+
+    // Act
+    const states = iteratorStates(compiled(def).asl.States, 'each');
+
+    // Assess
+    expect((states.gate?.Choices as AslObject[])[0]).toStrictEqual({
+      Variable: '$.steps.x.output.ok',
+      IsPresent: true,
+      Next: 'done',
+    });
+  });
+});
+
+describe('a choice without a default', () => {
+  it('compiles to a Choice state without a Default key', () => {
+    // Prepare
+    const def: WorkflowDefinition = {
+      name: 'no-default',
+      startAt: 'c',
+      steps: {
+        c: { type: 'choice', choices: [{ when: { path: 'input.x', exists: true }, next: 'e' }] },
+        e: { type: 'succeed' },
+      },
+    };
+
+    // Act
+    const { asl } = compiled(def);
+
+    // Assess
+    expect(Object.keys(asl.States.c as AslObject)).toEqual(['Choices', 'Comment', 'Type']);
+  });
 });

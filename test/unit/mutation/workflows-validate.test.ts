@@ -589,3 +589,63 @@ describe('the catalog', () => {
     ]);
   });
 });
+
+describe('more rules', () => {
+  it('wants next or end on tool, map, approval and wait steps too', () => {
+    // Prepare
+    const def = workflow({
+      t: { type: 'tool', toolId: 'weather', args: {} },
+      m: { type: 'map', itemsPath: 'input.x', iterator: branch({ i: succeed }) },
+      a: { type: 'approval' },
+      w: { type: 'wait', seconds: 1 },
+    });
+
+    // Act
+    const found = problems(def).filter((p) => p.message === 'needs "next" or "end": true');
+
+    // Assess
+    expect(found.map((p) => p.path)).toEqual(['steps.t', 'steps.m', 'steps.a', 'steps.w']);
+  });
+
+  it('finds a step not guaranteed on a longer path that joins later (availability needs a second pass)', () => {
+    // Prepare: breadth-first, n is met from a before p is; only the second pass sees p's side.
+    const def = workflow({
+      s: choice('input.x', 'a', 'b'),
+      a: agent('a', { next: 'n' }),
+      b: agent('b', { next: 'p' }),
+      p: agent('p', { next: 'n' }),
+      n: agent('{{steps.a.output}}', { end: true }),
+    });
+
+    // Act
+    const found = problems(def);
+
+    // Assess
+    expect(found).toEqual([problem('steps.n.prompt', notRun('template {{steps.a.output}}', 'a'))]);
+  });
+
+  it('stops walking branches once 20 structure problems are found', () => {
+    // Prepare: 25 branches, each with a condition nested too deep.
+    let deep: unknown = { path: 'input.x', exists: true };
+    for (let d = 1; d < 17; d++) deep = { not: deep };
+    const def = workflow({
+      p: {
+        type: 'parallel',
+        branches: Array.from({ length: 25 }, (_, i) =>
+          branch({
+            [`c${i}`]: { type: 'choice', choices: [{ when: deep, next: `e${i}` }] },
+            [`e${i}`]: succeed,
+          }),
+        ),
+        end: true,
+      },
+    });
+
+    // Act
+    const found = problems(def);
+
+    // Assess
+    expect(found).toHaveLength(20);
+    expect(new Set(found.map((p) => p.message))).toEqual(new Set(['conditions nest at most 16 levels']));
+  });
+});
