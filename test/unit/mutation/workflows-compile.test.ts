@@ -666,7 +666,7 @@ describe('more corners', () => {
     const states = iteratorStates(compiled(def).asl.States, 'each');
 
     // Assess
-    expect((states.gate?.Choices as AslObject[])[0]).toStrictEqual({
+    expect((states.gate?.Choices as AslObject[] | undefined)?.[0]).toStrictEqual({
       Variable: '$.steps.x.output.ok',
       IsPresent: true,
       Next: 'done',

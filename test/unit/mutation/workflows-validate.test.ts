@@ -591,10 +591,11 @@ describe('the catalog', () => {
 });
 
 describe('more rules', () => {
-  it('wants next or end on tool, map, approval and wait steps too', () => {
+  it('wants next or end on tool, parallel, map, approval and wait steps too', () => {
     // Prepare
     const def = workflow({
       t: { type: 'tool', toolId: 'weather', args: {} },
+      p: { type: 'parallel', branches: [branch({ b: succeed })] },
       m: { type: 'map', itemsPath: 'input.x', iterator: branch({ i: succeed }) },
       a: { type: 'approval' },
       w: { type: 'wait', seconds: 1 },
@@ -604,7 +605,7 @@ describe('more rules', () => {
     const found = problems(def).filter((p) => p.message === 'needs "next" or "end": true');
 
     // Assess
-    expect(found.map((p) => p.path)).toEqual(['steps.t', 'steps.m', 'steps.a', 'steps.w']);
+    expect(found.map((p) => p.path)).toEqual(['steps.t', 'steps.p', 'steps.m', 'steps.a', 'steps.w']);
   });
 
   it('finds a step not guaranteed on a longer path that joins later (availability needs a second pass)', () => {
