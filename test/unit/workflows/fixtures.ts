@@ -8,7 +8,7 @@ import type { JsonValue } from '#core/catalog/model.ts';
 import { type FieldProblem, ValidationError } from '#core/errors.ts';
 import type { RunContext } from '#core/executions/model.ts';
 import type { CompileOptions } from '#core/workflows/compile.ts';
-import type { Step, StepGraph, WorkflowDefinition } from '#core/workflows/model.ts';
+import type { Condition, Step, StepGraph, WorkflowDefinition } from '#core/workflows/model.ts';
 import type { WorkflowValidationContext } from '#core/workflows/validate.ts';
 
 /** ARN of the step runner in compiled examples. */
@@ -96,10 +96,12 @@ type AslValidator = (
 ) => { isValid: boolean; errorsText: (separator?: string) => string };
 
 // asl-validator is CommonJS without types; it also writes QueryLanguage into what it is given.
-const aslValidator = createRequire(import.meta.url)('asl-validator') as AslValidator;
+// Loaded on first use: the fast tests (the mutation set) import these fixtures but never validate ASL.
+let aslValidator: AslValidator | undefined;
 
 /** asl-validator's verdict on a definition: '' when valid, else its errors. */
 export function aslErrors(asl: unknown): string {
+  aslValidator ??= createRequire(import.meta.url)('asl-validator') as AslValidator;
   const result = aslValidator(structuredClone(asl), { checkPaths: true, checkArn: true });
   return result.isValid ? '' : result.errorsText('\n');
 }
@@ -340,4 +342,17 @@ export function linearWorkflow(count: number): WorkflowDefinition {
         : { type: 'tool', toolId: 'weather', args: { city: `{{steps.s${i - 1}.output.text}}` }, ...next };
   }
   return { name: 'linear', startAt: 's0', steps };
+}
+
+/** A workflow whose first step is a choice on `when`, going to `yes` or (default) `no`. */
+export function gated(when: Condition): WorkflowDefinition {
+  return {
+    name: 'gate',
+    startAt: 'gate',
+    steps: {
+      gate: { type: 'choice', choices: [{ when, next: 'yes' }], default: 'no' },
+      yes: { type: 'agent', agentId: 'writer', prompt: 'yes', end: true },
+      no: { type: 'agent', agentId: 'writer', prompt: 'no', end: true },
+    },
+  };
 }
