@@ -123,7 +123,9 @@ export async function localRoute(
     }
     return gatewayResponse(404, 'Not Found');
   } catch (error) {
-    if (error instanceof SsoError) return problem(error.status, error.message, requestId);
+    if (error instanceof SsoError) {
+      return error.location ? redirect(error.location) : problem(error.status, error.message, requestId);
+    }
     throw error;
   }
 }

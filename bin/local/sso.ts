@@ -40,6 +40,8 @@ export class SsoError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** Where to send the browser instead (a console sign-in's error redirect). */
+    readonly location?: string,
   ) {
     super(message);
   }
@@ -252,6 +254,28 @@ export class LocalSso {
     this.pending.delete(state);
     if (!pending || pending.until <= Date.now())
       throw new SsoError(400, 'Unknown or expired sign-in (state).');
+    try {
+      return await this.finish(pending, query, meta);
+    } catch (error) {
+      // The console shows the refusal itself (OAuth's error redirect), with the console's state.
+      if (pending.console && error instanceof SsoError) {
+        const back = new URL(pending.console.redirectUri);
+        back.search = new URLSearchParams({
+          error: error.status === 403 ? 'access_denied' : 'server_error',
+          error_description: error.message,
+          state: pending.console.state,
+        }).toString();
+        throw new SsoError(error.status, error.message, back.toString());
+      }
+      throw error;
+    }
+  }
+
+  private async finish(
+    pending: Pending,
+    query: URLSearchParams,
+    meta: { sourceIp: string; userAgent: string; requestId: string },
+  ) {
     const error = query.get('error');
     if (error) throw new SsoError(403, `The provider refused the sign-in: ${error.slice(0, 200)}`);
     const code = query.get('code');
