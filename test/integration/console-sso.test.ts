@@ -107,6 +107,32 @@ describe('console sign-in through the local OpenID provider', () => {
     expect(me.body).toMatchObject({ tenantId: inject('demo').tenant.tenantId, roles: ['developer'] });
   });
 
+  it('renews the access token with the refresh token the sign-in gave, and refuses a forged one', async () => {
+    // Prepare
+    const { verifier, challenge } = pkce();
+    const flow = await follow(authorizeUrl({ code_challenge: challenge, email: demoAccount('operations') }));
+    const signedIn = await token({
+      code: flow.back?.searchParams.get('code') ?? '',
+      code_verifier: verifier,
+      redirect_uri: consoleUrl(),
+    });
+    expect(signedIn.body.refresh_token).toEqual(expect.any(String));
+
+    // Act
+    const renewed = await token({
+      grant_type: 'refresh_token',
+      refresh_token: String(signedIn.body.refresh_token),
+    });
+    const forged = await token({ grant_type: 'refresh_token', refresh_token: 'not-a-refresh-token' });
+
+    // Assert
+    expect(renewed.status).toBe(200);
+    expect(renewed.body).toMatchObject({ token_type: 'Bearer', access_token: expect.stringMatching(/^eyJ/) });
+    const me = await call<Me>('GET', '/me', { token: String(renewed.body.access_token) });
+    expect(me.body.roles).toEqual(['operator']);
+    expect(forged).toEqual({ status: 400, body: { error: 'invalid_grant' } });
+  });
+
   it('refuses a wrong verifier, a reused code and another redirect_uri with invalid_grant', async () => {
     // Prepare: three sign-ins, three codes
     const alice = demoAccount('engineering');
