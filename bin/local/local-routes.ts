@@ -107,13 +107,13 @@ export async function localRoute(
       if (url.pathname === '/local/sso/authorize') {
         return redirect(await sso.authorize(url.searchParams, requestOrigin(input)));
       }
-      const { user, tokens, console } = await sso.callback(url.searchParams, {
+      const { user, tokens, console: consoleRequest } = await sso.callback(url.searchParams, {
         sourceIp: input.sourceIp,
         userAgent: input.headers['user-agent']?.[0] ?? '',
         requestId,
       });
       // A console sign-in goes back to the console with a one-time code, never with the tokens.
-      if (console) return redirect(sso.issueConsoleCode(console, tokens));
+      if (consoleRequest) return redirect(sso.issueConsoleCode(consoleRequest, tokens));
       return json(200, {
         tokenType: 'Bearer',
         accessToken: tokens.accessToken,
