@@ -107,7 +107,11 @@ export async function localRoute(
       if (url.pathname === '/local/sso/authorize') {
         return redirect(await sso.authorize(url.searchParams, requestOrigin(input)));
       }
-      const { user, tokens, console: consoleRequest } = await sso.callback(url.searchParams, {
+      const {
+        user,
+        tokens,
+        console: consoleRequest,
+      } = await sso.callback(url.searchParams, {
         sourceIp: input.sourceIp,
         userAgent: input.headers['user-agent']?.[0] ?? '',
         requestId,
