@@ -100,7 +100,10 @@ export async function startLocalIdp(options: {
         .map((id) => `<li><a href="?account=${encodeURIComponent(id)}">${escapeHtml(id)}</a></li>`)
         .join('');
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(`<!doctype html><title>Local IdP</title><h1>Sign in as</h1><ul>${buttons}</ul>`);
+      // A real page in a browser (the console's SSO button lands here): a language and a main landmark.
+      res.end(
+        `<!doctype html><html lang="en"><title>Local IdP</title><main><h1>Sign in as</h1><ul>${buttons}</ul></main></html>`,
+      );
       return;
     }
     const clientId = String(details.params.client_id);

@@ -15,7 +15,7 @@ import { startWatchdog } from './process.ts';
 import { ensureBuckets, startS3 } from './s3.ts';
 import { startLocalScheduler } from './scheduler.ts';
 import { startApiServer } from './server.ts';
-import { LocalSso } from './sso.ts';
+import { CONSOLE_CLIENT_ID, LocalSso } from './sso.ts';
 import { type DemoInfo, generatePassword, loadState, saveState, statePaths } from './state.ts';
 
 /** Options of {@link startLocalPlatform}; every port defaults to its env variable, then its default. */
@@ -233,6 +233,17 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
         config: () => ({
           apiUrl: '',
           passwordSignIn: { cognitoEndpoint: identity.running.endpoint, clientId: identity.ids.clientId },
+          // Once the local OpenID provider runs: SSO through this platform as the console's OAuth server.
+          ...(localRoutes.sso
+            ? {
+                sso: {
+                  authorizeUrl: '/local/sso/authorize',
+                  tokenUrl: '/local/sso/token',
+                  clientId: CONSOLE_CLIENT_ID,
+                  label: 'Sign in with SSO (local OpenID provider)',
+                },
+              }
+            : {}),
         }),
       },
     });
@@ -270,6 +281,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       log,
       idpIssuer: idp.issuer,
     });
+    sso.defaultTenantId = demo.tenant.tenantId;
     checkAborted();
 
     return {

@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import {
   AdminCreateUserCommand,
   AdminGetUserCommand,
   AdminSetUserPasswordCommand,
+  InitiateAuthCommand,
   UserNotFoundException,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { JwtVerifier } from 'aws-jwt-verify';
@@ -39,12 +40,55 @@ export class SsoError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** Where to send the browser instead (a console sign-in's error redirect). */
+    readonly location?: string,
   ) {
     super(message);
   }
 }
 
+/**
+ * A console sign-in riding on an SSO sign-in (`GET /local/sso/authorize`): where to send the browser
+ * back with a one-time code, and the console's own PKCE challenge and state.
+ */
+export interface ConsoleRequest {
+  readonly redirectUri: string;
+  readonly codeChallenge: string;
+  readonly state: string;
+}
+
+/** A one-time code handed to the console, redeemed at `POST /local/sso/token`. */
+interface ConsoleCode {
+  readonly request: ConsoleRequest;
+  readonly tokens: Tokens;
+  readonly until: number;
+}
+
+/** The console's OAuth answer, shaped like any token endpoint's (RFC 6749 §5.1). */
+export interface ConsoleTokens {
+  readonly access_token: string;
+  readonly id_token: string;
+  readonly token_type: 'Bearer';
+  readonly expires_in: number;
+  readonly refresh_token?: string;
+}
+
+/** An OAuth error from the token endpoint (RFC 6749 §5.2): always 400, never a problem document. */
+export class OAuthError extends Error {
+  constructor(
+    readonly error: 'invalid_request' | 'invalid_grant' | 'invalid_client' | 'unsupported_grant_type',
+  ) {
+    super(error);
+  }
+}
+
+/** The console's client id at this relying party (public client: PKCE, no secret). */
+export const CONSOLE_CLIENT_ID = 'console';
+const CODE_MS = 60_000;
+const MAX_CODES = 1_000;
+
 interface Pending {
+  readonly console?: ConsoleRequest;
   readonly tenantId: string;
   readonly providerId: string;
   readonly nonce: string;
@@ -90,10 +134,36 @@ const providerJwks: Fetcher = {
 
 const base64url = (bytes: Buffer) => bytes.toString('base64url');
 
+/** Seconds until the access token's `exp` (cognito-local's tokens are JWTs). */
+function expiresIn(accessToken: string): number {
+  try {
+    const payload = JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString()) as {
+      exp?: unknown;
+    };
+    if (typeof payload.exp === 'number') return Math.max(0, Math.floor(payload.exp - Date.now() / 1000));
+  } catch {
+    // Not a JWT: fall through to Cognito's default lifetime.
+  }
+  return 3600;
+}
+
+function consoleTokens(tokens: Tokens): ConsoleTokens {
+  return {
+    access_token: tokens.accessToken,
+    id_token: tokens.idToken,
+    token_type: 'Bearer',
+    expires_in: expiresIn(tokens.accessToken),
+    ...(tokens.refreshToken ? { refresh_token: tokens.refreshToken } : {}),
+  };
+}
+
 /** The relying party; one per platform process. */
 export class LocalSso {
   private readonly pending = new Map<string, Pending>();
   private readonly discovery = new Map<string, Discovery>();
+  private readonly codes = new Map<string, ConsoleCode>();
+  /** The demo tenant: whose provider a console sign-in uses when it names neither email nor tenant. */
+  defaultTenantId: string | undefined;
 
   constructor(private readonly ctx: SsoContext) {}
 
@@ -144,7 +214,7 @@ export class LocalSso {
   }
 
   /** `GET /local/sso/start`: the URL to send the browser to. */
-  async start(query: URLSearchParams): Promise<string> {
+  async start(query: URLSearchParams, consoleRequest?: ConsoleRequest): Promise<string> {
     const { tenantId, provider } = await this.providerFor(query);
     const discovery = await this.discover(provider.issuer ?? '');
     const now = Date.now();
@@ -153,6 +223,7 @@ export class LocalSso {
       throw new SsoError(503, 'Too many sign-ins in progress; retry shortly.');
     const state = base64url(randomBytes(24));
     const pending: Pending = {
+      ...(consoleRequest ? { console: consoleRequest } : {}),
       tenantId,
       providerId: provider.providerId,
       nonce: base64url(randomBytes(24)),
@@ -183,6 +254,28 @@ export class LocalSso {
     this.pending.delete(state);
     if (!pending || pending.until <= Date.now())
       throw new SsoError(400, 'Unknown or expired sign-in (state).');
+    try {
+      return await this.finish(pending, query, meta);
+    } catch (error) {
+      // The console shows the refusal itself (OAuth's error redirect), with the console's state.
+      if (pending.console && error instanceof SsoError) {
+        const back = new URL(pending.console.redirectUri);
+        back.search = new URLSearchParams({
+          error: error.status === 403 ? 'access_denied' : 'server_error',
+          error_description: error.message,
+          state: pending.console.state,
+        }).toString();
+        throw new SsoError(error.status, error.message, back.toString());
+      }
+      throw error;
+    }
+  }
+
+  private async finish(
+    pending: Pending,
+    query: URLSearchParams,
+    meta: { sourceIp: string; userAgent: string; requestId: string },
+  ) {
     const error = query.get('error');
     if (error) throw new SsoError(403, `The provider refused the sign-in: ${error.slice(0, 200)}`);
     const code = query.get('code');
@@ -235,7 +328,115 @@ export class LocalSso {
     // An erased person has no email left to sign in with (POST /users/{id}/erasure).
     if (!user.email) throw new SsoError(403, 'This user was erased.');
     const tokens = await this.signIn(user.email);
-    return { user, tokens };
+    return { user, tokens, console: pending.console };
+  }
+
+  /**
+   * `GET /local/sso/authorize`: the console's authorization request (code + PKCE S256). The
+   * redirect URI must be this platform's own `/console/` (the origin the browser used, or the
+   * platform's URL), so a code never leaves for another site.
+   */
+  async authorize(query: URLSearchParams, requestOrigin: string | undefined): Promise<string> {
+    if (query.get('response_type') !== 'code') throw new SsoError(400, 'response_type must be code.');
+    if (query.get('client_id') !== CONSOLE_CLIENT_ID)
+      throw new SsoError(400, `client_id must be ${CONSOLE_CLIENT_ID}.`);
+    const redirectUri = query.get('redirect_uri') ?? '';
+    if (!this.isConsoleUrl(redirectUri, requestOrigin))
+      throw new SsoError(400, "redirect_uri must be this platform's /console/ URL.");
+    if (query.get('code_challenge_method') !== 'S256')
+      throw new SsoError(400, 'code_challenge_method must be S256.');
+    const codeChallenge = query.get('code_challenge') ?? '';
+    // S256 of a verifier: 32 bytes as base64url, 43 characters.
+    if (!/^[A-Za-z0-9_-]{43}$/.test(codeChallenge)) throw new SsoError(400, 'code_challenge is not S256.');
+    const state = query.get('state') ?? '';
+    if (state.length < 8 || state.length > 512 || !/^[\x21-\x7e]+$/.test(state))
+      throw new SsoError(400, 'state must be 8 to 512 printable characters.');
+    const startQuery = new URLSearchParams();
+    for (const name of ['email', 'login_hint', 'tenant', 'provider']) {
+      const value = query.get(name);
+      if (value) startQuery.set(name, value.slice(0, 320));
+    }
+    const hint = startQuery.get('login_hint');
+    if (hint && !startQuery.has('email') && !startQuery.has('tenant') && hint.includes('@'))
+      startQuery.set('email', hint);
+    if (!startQuery.has('email') && !startQuery.has('tenant') && this.defaultTenantId)
+      startQuery.set('tenant', this.defaultTenantId);
+    return this.start(startQuery, { redirectUri, codeChallenge, state });
+  }
+
+  private isConsoleUrl(value: string, requestOrigin: string | undefined): boolean {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return false;
+    }
+    const origins = [new URL(this.ctx.apiUrl).origin, ...(requestOrigin ? [requestOrigin] : [])];
+    return (
+      origins.includes(url.origin) &&
+      url.pathname === '/console/' &&
+      url.search === '' &&
+      url.hash === '' &&
+      url.username === '' &&
+      url.password === ''
+    );
+  }
+
+  /** The console's return address with a fresh one-time code (random, 60 s, single use). */
+  issueConsoleCode(request: ConsoleRequest, tokens: Tokens): string {
+    const now = Date.now();
+    for (const [key, value] of this.codes) if (value.until <= now) this.codes.delete(key);
+    if (this.codes.size >= MAX_CODES)
+      throw new SsoError(503, 'Too many sign-ins in progress; retry shortly.');
+    const code = base64url(randomBytes(32));
+    this.codes.set(code, { request, tokens, until: now + CODE_MS });
+    const url = new URL(request.redirectUri);
+    url.search = new URLSearchParams({ code, state: request.state }).toString();
+    return url.toString();
+  }
+
+  /** `POST /local/sso/token`: the code (with its PKCE verifier), or a refresh token, for tokens. */
+  async token(form: URLSearchParams): Promise<ConsoleTokens> {
+    if (form.get('client_id') !== CONSOLE_CLIENT_ID) throw new OAuthError('invalid_client');
+    const grantType = form.get('grant_type');
+    if (grantType === 'refresh_token') return this.refresh(form.get('refresh_token') ?? '');
+    if (grantType !== 'authorization_code') throw new OAuthError('unsupported_grant_type');
+    const code = form.get('code') ?? '';
+    const verifier = form.get('code_verifier') ?? '';
+    if (!code || !verifier) throw new OAuthError('invalid_request');
+    const found = this.codes.get(code);
+    // Single use: a code is spent by its first redemption, right or wrong.
+    this.codes.delete(code);
+    if (!found || found.until <= Date.now()) throw new OAuthError('invalid_grant');
+    if (form.get('redirect_uri') !== found.request.redirectUri) throw new OAuthError('invalid_grant');
+    const challenge = Buffer.from(base64url(createHash('sha256').update(verifier).digest()));
+    const expected = Buffer.from(found.request.codeChallenge);
+    if (challenge.length !== expected.length || !timingSafeEqual(challenge, expected))
+      throw new OAuthError('invalid_grant');
+    return consoleTokens(found.tokens);
+  }
+
+  private async refresh(refreshToken: string): Promise<ConsoleTokens> {
+    if (!refreshToken || refreshToken.length > 8_192) throw new OAuthError('invalid_request');
+    const client = cognitoClient(this.ctx.cognito.endpoint);
+    try {
+      const output = await client.send(
+        new InitiateAuthCommand({
+          AuthFlow: 'REFRESH_TOKEN_AUTH',
+          ClientId: this.ctx.cognito.clientId,
+          AuthParameters: { REFRESH_TOKEN: refreshToken },
+        }),
+      );
+      const result = output.AuthenticationResult;
+      if (!result?.AccessToken || !result.IdToken) throw new OAuthError('invalid_grant');
+      return consoleTokens({ accessToken: result.AccessToken, idToken: result.IdToken });
+    } catch (error) {
+      if (error instanceof OAuthError) throw error;
+      // cognito-local refuses an unknown, revoked or expired refresh token.
+      throw new OAuthError('invalid_grant');
+    } finally {
+      client.destroy();
+    }
   }
 
   private async provision(

@@ -148,7 +148,8 @@ export async function startOAuth(provider: OAuthProvider, kind: 'hosted' | 'sso'
   const state = randomString();
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
   sessionStorage.setItem(PKCE_KEY, JSON.stringify({ verifier, state, kind, returnTo: window.location.hash }));
-  const url = new URL(provider.authorizeUrl);
+  // Relative URLs (the local platform's own /local/sso/...) resolve against the console's address.
+  const url = new URL(provider.authorizeUrl, window.location.href);
   url.searchParams.set('response_type', 'code');
   url.searchParams.set('client_id', provider.clientId);
   url.searchParams.set('redirect_uri', consoleUrl());
@@ -285,7 +286,7 @@ export async function signOut(): Promise<void> {
     // The tokens are gone from memory either way; revocation is defence in depth.
   }
   if (how.kind === 'oauth' && how.provider.logoutUrl) {
-    const url = new URL(how.provider.logoutUrl);
+    const url = new URL(how.provider.logoutUrl, window.location.href);
     url.searchParams.set('client_id', how.provider.clientId);
     url.searchParams.set('logout_uri', consoleUrl());
     window.location.assign(url.toString());
