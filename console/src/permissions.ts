@@ -5,7 +5,10 @@ export type Permission = NonNullable<
   paths['/api-keys']['post']['requestBody']
 >['content']['application/json']['scopes'][number];
 
-/** Every permission; `satisfies` keeps this list in step with the generated client's enum. */
+/**
+ * Every permission; `satisfies` keeps each entry valid against the generated client's enum, and
+ * test/unit/console-permissions.test.ts keeps the list whole against the API's own.
+ */
 export const PERMISSIONS = [
   'agents:read',
   'agents:write',
@@ -26,6 +29,7 @@ export const PERMISSIONS = [
   'usage:read',
   'budgets:manage',
   'audit:read',
+  'notifications:manage',
   'tenant:admin',
 ] as const satisfies readonly Permission[];
 
