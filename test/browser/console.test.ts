@@ -366,6 +366,31 @@ describe('console walkthrough', () => {
     expect(await page.content()).not.toContain(value);
   });
 
+  it('invites a user, changes their roles, and erases them', async () => {
+    await go(page, '#/access');
+    const email = `console-${Date.now()}@demo.meridian.local`;
+    const invite = page.getByRole('form', { name: 'Invite a user' });
+    await invite.getByLabel('Email').fill(email);
+    await invite.getByLabel('Role').selectOption('viewer');
+    await invite.getByRole('button', { name: 'Invite' }).click();
+    const roles = page.getByRole('form', { name: `Roles of ${email}` });
+    await roles.waitFor();
+    const chosen = async () => (await roles.locator('option:checked').allTextContents()).sort();
+    expect(await chosen()).toEqual(['viewer']);
+    await roles.getByRole('listbox').selectOption(['auditor', 'operator']);
+    await roles.getByRole('button', { name: 'Save roles' }).click();
+    // Leave and come back: the page fetches the users again, so this reads the stored roles.
+    await page.getByRole('button', { name: `Erase ${email}` }).waitFor();
+    await go(page, '#/keys');
+    await go(page, '#/access');
+    await roles.waitFor();
+    expect(await chosen()).toEqual(['auditor', 'operator']);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: `Erase ${email}` }).click();
+    await page.getByRole('button', { name: `Erase ${email}` }).waitFor({ state: 'detached' });
+    expect(await page.locator('main').textContent()).not.toContain(email);
+  });
+
   it('passes axe-core (no serious or critical violation) on every page, with screenshots', async () => {
     // Each page, its heading, and something that shows its data has arrived and been drawn.
     const pages: [string, string, string, string][] = [

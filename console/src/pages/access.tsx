@@ -48,32 +48,91 @@ function Users({ roleNames }: { roleNames: string[] }) {
           </tr>
         </thead>
         <tbody>
-          {users.data?.items.map((u) => (
-            <tr key={u.userId}>
-              <td>{u.email}</td>
-              <td>{u.roles.join(', ')}</td>
-              <td>{u.teams.join(', ')}</td>
-              <td>
-                <StatusBadge status={u.status} />
-              </td>
-              <td>
-                <ActionButton
-                  class="secondary"
-                  onClick={async () => {
-                    await call(
-                      api().PATCH('/users/{userId}', {
-                        params: { path: { userId: u.userId } },
-                        body: { status: u.status === 'active' ? 'disabled' : 'active' },
-                      }),
-                    );
-                    users.reload();
-                  }}
-                >
-                  {u.status === 'active' ? `Disable ${u.email}` : `Enable ${u.email}`}
-                </ActionButton>
-              </td>
-            </tr>
-          ))}
+          {users.data?.items.map((u) => {
+            // An erased person keeps only the opaque id (POST /users/{id}/erasure).
+            const who = u.email ?? `erased user ${u.userId}`;
+            return (
+              <tr key={u.userId}>
+                <td>{u.email ?? <em>erased ({u.userId})</em>}</td>
+                <td>
+                  <form
+                    aria-label={`Roles of ${who}`}
+                    onSubmit={async (event) => {
+                      event.preventDefault();
+                      setError(undefined);
+                      const select = event.currentTarget.elements.namedItem('roles') as HTMLSelectElement;
+                      const chosen = [...select.selectedOptions].map((o) => o.value);
+                      try {
+                        await call(
+                          api().PATCH('/users/{userId}', {
+                            params: { path: { userId: u.userId } },
+                            body: { roles: chosen },
+                          }),
+                        );
+                        users.reload();
+                      } catch (e) {
+                        setError(messageOf(e));
+                      }
+                    }}
+                  >
+                    <select
+                      name="roles"
+                      multiple
+                      size={Math.min(6, new Set([...roleNames, ...u.roles]).size)}
+                      aria-label={`Roles of ${who}`}
+                      disabled={!u.email}
+                    >
+                      {[...new Set([...roleNames, ...u.roles])].map((r) => (
+                        <option key={r} value={r} selected={u.roles.includes(r)}>
+                          {r}
+                        </option>
+                      ))}
+                    </select>
+                    <button type="submit" class="secondary" disabled={!u.email}>
+                      Save roles
+                    </button>
+                  </form>
+                </td>
+                <td>{u.teams.join(', ')}</td>
+                <td>
+                  <StatusBadge status={u.status} />
+                </td>
+                <td>
+                  {u.email && (
+                    <ActionButton
+                      class="secondary"
+                      onClick={async () => {
+                        await call(
+                          api().PATCH('/users/{userId}', {
+                            params: { path: { userId: u.userId } },
+                            body: { status: u.status === 'active' ? 'disabled' : 'active' },
+                          }),
+                        );
+                        users.reload();
+                      }}
+                    >
+                      {u.status === 'active' ? `Disable ${who}` : `Enable ${who}`}
+                    </ActionButton>
+                  )}
+                  {u.email && (
+                    <ActionButton
+                      class="secondary"
+                      onClick={async () => {
+                        if (!window.confirm(`Erase ${who}? Their email and login are removed for good.`))
+                          return;
+                        await call(
+                          api().POST('/users/{userId}/erasure', { params: { path: { userId: u.userId } } }),
+                        );
+                        users.reload();
+                      }}
+                    >
+                      {`Erase ${who}`}
+                    </ActionButton>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
         </tbody>
       </table>
       <form
