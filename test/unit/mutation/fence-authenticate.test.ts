@@ -274,3 +274,58 @@ describe('the cache', () => {
     expect(store.findUserBySub).toHaveBeenCalledTimes(2);
   });
 });
+
+describe('a tenant that requires single sign-on', () => {
+  function ssoSetup() {
+    const s = setup();
+    const tenant = s.tenants.get(T);
+    if (!tenant) throw new Error('setup has no tenant');
+    // The break-glass admin is matched whatever the case the tenant's admin email was written in.
+    s.tenants.set(T, { ...tenant, requireSso: true, adminEmail: 'Glass@X.io' });
+    s.addUser('u2');
+    const u2 = s.users.get('u2');
+    if (u2) s.users.set('u2', { ...u2, sso: { providerId: 'p1' } });
+    s.addUser('glass');
+    return s;
+  }
+
+  it('refuses the tokens of password users, and lets SSO users and the first admin in', async () => {
+    // Prepare
+    const { auth } = ssoSetup();
+    // Act
+    const [password, federated, glass] = await Promise.all([
+      auth.authenticate({ authorization: 'Bearer tok-u1' }),
+      auth.authenticate({ authorization: 'Bearer tok-u2' }),
+      auth.authenticate({ authorization: 'Bearer tok-glass' }),
+    ]);
+    // Assess
+    expect(password).toEqual({ authenticated: false, reason: 'sso-required' });
+    expect(federated).toMatchObject({ authenticated: true, principalId: 'u2' });
+    expect(glass).toMatchObject({ authenticated: true, principalId: 'glass' });
+  });
+
+  it('refuses the keys of password users, and keeps those of SSO users working', async () => {
+    // Prepare
+    const { auth, key, keys } = ssoSetup();
+    // Act
+    const ofPasswordUser = await auth.authenticate({ 'x-api-key': key });
+    const record = keys.get(K);
+    if (record) keys.set(K, { ...record, createdBy: 'u2' });
+    auth.clear();
+    const ofSsoUser = await auth.authenticate({ 'x-api-key': key });
+    // Assess
+    expect(ofPasswordUser).toEqual({ authenticated: false, reason: 'sso-required' });
+    expect(ofSsoUser).toMatchObject({ authenticated: true, principalId: K });
+  });
+
+  it('names a key whose creator is disabled as such', async () => {
+    // Prepare
+    const { auth, key, users } = setup();
+    const u1 = users.get('u1');
+    if (u1) users.set('u1', { ...u1, status: 'disabled' });
+    // Act
+    const result = await auth.authenticate({ 'x-api-key': key });
+    // Assess
+    expect(result).toEqual({ authenticated: false, reason: 'key-creator-inactive' });
+  });
+});
