@@ -8,8 +8,26 @@ const T = 'tabcdefghijklmnop';
 const KEY_ID = 'kabcdefghijklmnop';
 const NOW = Date.parse('2026-11-29T00:00:00Z');
 
-function setup(user: Partial<User> = {}, key: Partial<ApiKeyRecord> | null = {}) {
-  const tenant = { tenantId: T, status: 'active', plan: 'pro' } as Tenant;
+const T2 = 'tzyxwvutsrqponmlk';
+
+interface Extra {
+  /** The key's creator, over an active admin. */
+  readonly creator?: Partial<User>;
+  /** The tenant, over an active pro tenant. */
+  readonly tenant?: Partial<Tenant>;
+  /** The audit window; null leaves the authenticator's default. */
+  readonly touchEveryMs?: number | null;
+}
+
+function setup(user: Partial<User> = {}, key: Partial<ApiKeyRecord> | null = {}, extra: Extra = {}) {
+  const tenant = {
+    tenantId: T,
+    status: 'active',
+    plan: 'pro',
+    adminEmail: 'first@example.com',
+    ...extra.tenant,
+  } as Tenant;
+  const other = { tenantId: T2, status: 'active', plan: 'pro', adminEmail: 'x@example.com' } as Tenant;
   const secret = formatApiKey(T, KEY_ID);
   const record: ApiKeyRecord | undefined =
     key === null
@@ -29,7 +47,7 @@ function setup(user: Partial<User> = {}, key: Partial<ApiKeyRecord> | null = {})
     findUserBySub: vi.fn(
       async () => ({ userId: 'sub-1', tenantId: T, roles: [], status: 'active', ...user }) as User,
     ),
-    getTenant: vi.fn(async (id: string) => (id === T ? tenant : undefined)),
+    getTenant: vi.fn(async (id: string) => (id === T ? tenant : id === T2 ? other : undefined)),
     getRoles: vi.fn(async () => []),
     // The key's creator: active, and an admin, so the key keeps its scopes.
     getUser: vi.fn(
@@ -43,6 +61,7 @@ function setup(user: Partial<User> = {}, key: Partial<ApiKeyRecord> | null = {})
           status: 'active',
           createdAt: '',
           updatedAt: '',
+          ...extra.creator,
         }) as User,
     ),
     getApiKey: vi.fn(async () => record),
@@ -60,7 +79,7 @@ function setup(user: Partial<User> = {}, key: Partial<ApiKeyRecord> | null = {})
     },
     platformAdminGroup: 'platform-admins',
     cacheTtlMs: 1_000,
-    touchEveryMs: 60_000,
+    ...(extra.touchEveryMs === null ? {} : { touchEveryMs: extra.touchEveryMs ?? 60_000 }),
     now: () => now,
     auditAuth: async (tenantId, event) => {
       events.push([tenantId, event]);
@@ -113,6 +132,94 @@ describe('authentication events are audited', () => {
     // Assess
     expect(inWindow).toBe(20);
     expect(events).toHaveLength(21);
+  });
+
+  it('names the reason a key of a disabled creator, or of a password user where SSO is required, is refused', async () => {
+    // Prepare
+    const disabled = setup({}, {}, { creator: { status: 'disabled' } });
+    const sso = setup({}, {}, { tenant: { requireSso: true } });
+    // Act
+    await disabled.auth.authenticate({ 'x-api-key': disabled.secret, ...ua });
+    await sso.auth.authenticate({ 'x-api-key': sso.secret, ...ua });
+    // Assess
+    expect(disabled.events.map(([, e]) => [e.actor, e.reason])).toEqual([
+      [{ id: KEY_ID, type: 'apikey' }, 'key-creator-inactive'],
+    ]);
+    expect(sso.events.map(([, e]) => [e.actor, e.reason])).toEqual([
+      [{ id: KEY_ID, type: 'apikey' }, 'sso-required'],
+    ]);
+  });
+
+  it("refusing a password user's token where SSO is required names the user, with no user agent as ''", async () => {
+    // Prepare
+    const { auth, events } = setup({ email: 'someone@example.com' }, {}, { tenant: { requireSso: true } });
+    // Act
+    const context = await auth.authenticate({ authorization: 'Bearer good' });
+    // Assess
+    expect(context).toEqual({ authenticated: false, reason: 'sso-required' });
+    expect(events).toEqual([
+      [
+        T,
+        {
+          action: 'auth.denied',
+          actor: { id: 'sub-1', type: 'user' },
+          reason: 'sso-required',
+          at: '2026-11-29T00:00:00.000Z',
+          userAgent: '',
+        },
+      ],
+    ]);
+  });
+
+  it('starts a new window exactly when the last one ends', async () => {
+    // Prepare: 20 refusals 1,001 ms apart fill the 60 s window that began with the first
+    const { auth, events, secret, advance } = setup({}, { secretHash: 'f'.repeat(64) });
+    for (let i = 0; i < 20; i++) {
+      await auth.authenticate({ 'x-api-key': secret, ...ua });
+      advance(1_001);
+    }
+    // Act: 60,000 ms after the first refusal
+    advance(60_000 - 20 * 1_001);
+    await auth.authenticate({ 'x-api-key': secret, ...ua });
+    // Assess
+    expect(events).toHaveLength(21);
+  });
+
+  it('keeps the cap for five minutes by default', async () => {
+    // Prepare: two authenticators with the default window, each with its 20 refusals audited
+    const capped = async () => {
+      const made = setup({}, { secretHash: 'f'.repeat(64) }, { touchEveryMs: null });
+      for (let i = 0; i < 20; i++) {
+        await made.auth.authenticate({ 'x-api-key': made.secret, ...ua });
+        made.advance(1_001);
+      }
+      return made;
+    };
+    const before = await capped();
+    const after = await capped();
+    // Act: one refusal 1 ms before the window's end, one at its end (each past the credential cache)
+    before.advance(5 * 60_000 - 20 * 1_001 - 1);
+    await before.auth.authenticate({ 'x-api-key': before.secret, ...ua });
+    after.advance(5 * 60_000 - 20 * 1_001);
+    await after.auth.authenticate({ 'x-api-key': after.secret, ...ua });
+    // Assess
+    expect(before.events).toHaveLength(20);
+    expect(after.events).toHaveLength(21);
+  });
+
+  it("another tenant's refusals do not reset a tenant's cap", async () => {
+    // Prepare: the first tenant uses up its 20 audited refusals
+    const { auth, events, secret, advance } = setup({}, { secretHash: 'f'.repeat(64) });
+    for (let i = 0; i < 20; i++) {
+      await auth.authenticate({ 'x-api-key': secret, ...ua });
+      advance(1_001);
+    }
+    // Act: a refusal in another tenant, then the first again
+    await auth.authenticate({ 'x-api-key': formatApiKey(T2, KEY_ID), ...ua });
+    advance(1_001);
+    await auth.authenticate({ 'x-api-key': secret, ...ua });
+    // Assess
+    expect(events.map(([tenantId]) => tenantId)).toEqual([...Array<string>(20).fill(T), T2]);
   });
 
   it("refusing a disabled user's token names the user", async () => {

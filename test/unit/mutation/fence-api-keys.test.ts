@@ -188,6 +188,15 @@ describe('createApiKey', () => {
     // Assess
     expect(writes[0]?.record.expiresAt).toBe(expiresAt);
   });
+
+  it('expires 90 days after creation when no expiry is given', async () => {
+    // Prepare
+    const { store, writes } = fakeStore();
+    // Act
+    await createApiKey(store, caller(), { name: 'x', scopes: [] });
+    // Assess
+    expect(writes[0]?.record.expiresAt).toBe(new Date(Date.parse(NOW) + 90 * 86_400_000).toISOString());
+  });
 });
 
 describe('listApiKeys', () => {
