@@ -10,6 +10,7 @@ import { ConflictError } from '#core/errors.ts';
 import type { ExportJob, ExportLine, ExportSource, ExportStore } from '#core/tenancy/exports.ts';
 import type { Tenant } from '#core/tenancy/model.ts';
 import type { OffboardingJob, OffboardingStore, TenantEraser } from '#core/tenancy/offboarding.ts';
+import { TABLE_SCHEMA } from '#shared/table-schema.ts';
 import { INDEX, type Key, keys, tenantPk } from './keys.ts';
 import { strip, type Table } from './table.ts';
 
@@ -82,6 +83,18 @@ const BATCH_ITEMS = 200;
 /** Items kept by the table phase: the tenant record goes last (own phase), the tombstone stays. */
 const KEPT_SORT_KEYS = new Set(['PROFILE', 'OFFBOARDING']);
 
+/**
+ * How long offboarding waits for the audit stream consumer to archive the tenant's last records
+ * (offboarding itself writes some) before it erases the audit partition: the consumer digests every
+ * interval (60 s at most on AWS), and once a record is archived it marks it with a TTL. Erasing
+ * earlier would let the consumer write its digest index back after the erasure. A record older than
+ * this is erased anyway: a consumer that has not archived it by then is broken, and waiting longer
+ * would not help.
+ */
+export const AUDIT_ARCHIVE_WAIT_MS = 10 * 60_000;
+/** The pause before a batch that found unarchived records returns to wait again. */
+const AUDIT_ARCHIVE_POLL_MS = 1_000;
+
 interface TableCursor {
   /** Index into the families. */
   readonly f: number;
@@ -116,6 +129,11 @@ export class DynamoTenantEraser implements TenantEraser {
       () => this.partition(db, keys.auditPartition(tenantId), state.k),
       () => this.partition(db, tenantPk(tenantId), state.k, true),
     ];
+    const AUDIT_FAMILY = 3;
+    if (state.f === AUDIT_FAMILY && !state.k && (await this.unarchivedAudit(db, tenantId))) {
+      await new Promise((resolve) => setTimeout(resolve, AUDIT_ARCHIVE_POLL_MS));
+      return { erased: 0, cursor: JSON.stringify(state) };
+    }
     const run = families[state.f];
     if (!run) return { erased: 0 };
     const out = await run();
@@ -125,6 +143,32 @@ export class DynamoTenantEraser implements TenantEraser {
         ? { f: state.f + 1 }
         : undefined;
     return { erased: out.erased, ...(next ? { cursor: JSON.stringify(next) } : {}) };
+  }
+
+  /** Whether a recent audit record of the tenant is not archived yet (no TTL set by the consumer). */
+  private async unarchivedAudit(db: DynamoDBDocumentClient, tenantId: string): Promise<boolean> {
+    const oldest = new Date(this.now().getTime() - AUDIT_ARCHIVE_WAIT_MS).toISOString();
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await db.send(
+        new QueryCommand({
+          TableName: this.table.name,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :rec)',
+          FilterExpression: 'attribute_not_exists(#ttl) AND #at > :oldest',
+          ExpressionAttributeNames: { '#ttl': TABLE_SCHEMA.ttlAttribute, '#at': 'at' },
+          ExpressionAttributeValues: {
+            ':pk': keys.auditPartition(tenantId),
+            ':rec': keys.prefix.auditRecord,
+            ':oldest': oldest,
+          },
+          ProjectionExpression: 'sk',
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      if ((page.Items ?? []).length > 0) return true;
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return false;
   }
 
   /** A batch of one partition's items (bar the kept ones); `last` when more may follow. */
