@@ -256,7 +256,7 @@ async function main(): Promise<void> {
     '',
     '## Audit and usage at scale',
     '',
-    `Measured by \`npm run bench\` (also alone: \`npm run bench:scale\`, bench/scale.ts) in the same run, on the same local platform, after section 7 (load average ${scaleLoad}). Eight fresh tenants; 160 \`POST /roles\` at 16 concurrent in one tenant, then 160 spread over the eight; then 128 \`POST /workflows/{id}/executions\` at 32 concurrent in the demo tenant (202 counted; the executions run on in the background). A 503 is not retried.`,
+    `Measured by \`npm run bench\` (also alone: \`npm run bench:scale\`, bench/scale.ts) in the same run, on the same local platform, after section 7 (load average ${scaleLoad}). Eight fresh pro tenants; an unmeasured warm-up of 160 \`POST /roles\` spread over them; 160 at 16 concurrent in one tenant, then 160 spread over the eight; then 128 \`POST /workflows/{id}/executions\` at 32 concurrent in a fresh enterprise tenant, whose plan allows 250 running executions (a pro tenant's bulkhead refuses starts beyond 25 running with 429, by design) (202 counted; the executions run on in the background). A 503 is not retried.`,
     '',
     scale.ok ? renderScale(scale.value) : `Not measured: ${scale.error.split('\n')[0]}`,
     '',
