@@ -1,4 +1,5 @@
 import type { paths } from '../../clients/client.ts';
+import { PERMISSIONS as API_PERMISSIONS, isPermission } from '../../functions/core/access/permissions.ts';
 
 /** A permission, as the API's schemas enumerate it (API key scopes, role permissions). */
 export type Permission = NonNullable<
@@ -6,33 +7,9 @@ export type Permission = NonNullable<
 >['content']['application/json']['scopes'][number];
 
 /**
- * Every permission; `satisfies` keeps each entry valid against the generated client's enum, and
- * test/unit/console-permissions.test.ts keeps the list whole against the API's own.
+ * Every permission: the API's own list (a module without imports, bundled as data), checked by
+ * `satisfies` against the generated client's enum, so the forms offer exactly what the API accepts.
  */
-export const PERMISSIONS = [
-  'agents:read',
-  'agents:write',
-  'tools:read',
-  'tools:write',
-  'workflows:read',
-  'workflows:write',
-  'workflows:promote',
-  'executions:start',
-  'executions:read',
-  'executions:cancel',
-  'approvals:decide',
-  'secrets:write',
-  'secrets:use',
-  'users:manage',
-  'roles:manage',
-  'apikeys:manage',
-  'usage:read',
-  'budgets:manage',
-  'audit:read',
-  'notifications:manage',
-  'tenant:admin',
-] as const satisfies readonly Permission[];
+export const PERMISSIONS = API_PERMISSIONS satisfies readonly Permission[];
 
-export function isPermission(value: string): value is Permission {
-  return (PERMISSIONS as readonly string[]).includes(value);
-}
+export { isPermission };
