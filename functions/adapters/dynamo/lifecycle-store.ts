@@ -5,7 +5,7 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { AuditContext } from '#core/audit/audit.ts';
+import { type AuditContext, auditId } from '#core/audit/audit.ts';
 import { ConflictError } from '#core/errors.ts';
 import type { ExportJob, ExportLine, ExportSource, ExportStore } from '#core/tenancy/exports.ts';
 import type { Tenant } from '#core/tenancy/model.ts';
@@ -147,19 +147,22 @@ export class DynamoTenantEraser implements TenantEraser {
 
   /** Whether a recent audit record of the tenant is not archived yet (no TTL set by the consumer). */
   private async unarchivedAudit(db: DynamoDBDocumentClient, tenantId: string): Promise<boolean> {
-    const oldest = new Date(this.now().getTime() - AUDIT_ARCHIVE_WAIT_MS).toISOString();
+    // Record ids are ULIDs, time first: the key range from the oldest id worth waiting for reads only
+    // the last few minutes of the trail, however long the tenant's history.
+    const from = `${keys.prefix.auditRecord}${auditId(this.now().getTime() - AUDIT_ARCHIVE_WAIT_MS, new Uint8Array(10))}`;
     let start: Record<string, unknown> | undefined;
     do {
       const page = await db.send(
         new QueryCommand({
           TableName: this.table.name,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :rec)',
-          FilterExpression: 'attribute_not_exists(#ttl) AND #at > :oldest',
-          ExpressionAttributeNames: { '#ttl': TABLE_SCHEMA.ttlAttribute, '#at': 'at' },
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          FilterExpression: 'attribute_not_exists(#ttl)',
+          ExpressionAttributeNames: { '#ttl': TABLE_SCHEMA.ttlAttribute },
           ExpressionAttributeValues: {
             ':pk': keys.auditPartition(tenantId),
-            ':rec': keys.prefix.auditRecord,
-            ':oldest': oldest,
+            ':from': from,
+            // After every Crockford base32 character.
+            ':to': `${keys.prefix.auditRecord}~`,
           },
           ProjectionExpression: 'sk',
           ...(start ? { ExclusiveStartKey: start } : {}),
