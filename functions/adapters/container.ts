@@ -410,6 +410,7 @@ export function adapters(): Container {
       schedules: new DynamoScheduleStore(table),
       definitions,
       executions,
+      roles: store,
       // Built on first use: functions that never touch schedules need none of their settings.
       trigger: {
         register: (tenantId, schedule) => theTrigger().register(tenantId, schedule),

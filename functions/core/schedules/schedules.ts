@@ -8,6 +8,8 @@ import type { RequestMeta, TenantPrincipal } from '../principal.ts';
 import { actingUser } from '../tenancy/api-keys.ts';
 import { audited, type Caller } from '../tenancy/context.ts';
 import type { Page, PageRequest } from '../tenancy/model.ts';
+import type { TenancyStore } from '../tenancy/ports.ts';
+import { resolvePermissions } from '../tenancy/roles.ts';
 import type { Environment } from '../versioning/model.ts';
 import type { DefinitionStore } from '../versioning/ports.ts';
 import { CronError, isIanaTimeZone, parseCron } from './cron.ts';
@@ -71,6 +73,8 @@ export interface ScheduleDeps {
   readonly definitions: DefinitionStore;
   readonly trigger: ScheduleTrigger;
   readonly executions: ExecutionDeps;
+  /** The tenant's roles, to check at each firing that the creator may still start runs. */
+  readonly roles: Pick<TenancyStore, 'getRoles'>;
 }
 
 /** What a caller sends to create a schedule (validated here, not only by the route). */
@@ -208,6 +212,7 @@ export type FireRefusal =
   | 'no-schedule'
   | 'disabled'
   | 'tenant-not-active'
+  | 'creator-inactive'
   | 'stale'
   | 'refused-by-start';
 
@@ -230,7 +235,7 @@ export function fireKey(scheduleId: string, fireTime: Date): string {
  * cannot change are outcomes; only transient failures throw, so the scheduler retries just those.
  */
 export async function fireSchedule(
-  deps: Pick<ScheduleDeps, 'schedules' | 'executions'>,
+  deps: Pick<ScheduleDeps, 'schedules' | 'executions' | 'roles'>,
   tenantId: string,
   scheduleId: string,
   fireTime: Date,
@@ -250,6 +255,13 @@ export async function fireSchedule(
   if (!schedule) return { fired: false, reason: 'no-schedule' };
   if (tenant?.status !== 'active') return { fired: false, reason: 'tenant-not-active' };
   if (!schedule.enabled) return { fired: false, reason: 'disabled' };
+  // The schedule acts for its creator, so, like their API keys, only while they may still start
+  // runs: not once they are disabled, erased, gone, or no longer hold executions:start.
+  const creator = await deps.executions.tenancy.getUser(tenantId, schedule.createdBy);
+  const creatorMay =
+    creator?.status === 'active' &&
+    (await resolvePermissions(deps.roles, tenantId, creator.roles)).has('executions:start');
+  if (!creatorMay) return { fired: false, reason: 'creator-inactive' };
   const principal: TenantPrincipal = {
     kind: 'tenant',
     tenantId,

@@ -47,18 +47,42 @@ function store(initial: Schedule[] = []) {
   return { items, store };
 }
 
-function executions(status: 'active' | 'suspended', startReads?: () => Promise<unknown>) {
+const creatorActive = { userId: 'u1', tenantId: 'x', status: 'active', roles: ['developer'] };
+
+function executions(
+  status: 'active' | 'suspended',
+  startReads?: () => Promise<unknown>,
+  creator: object | null = creatorActive,
+) {
   const reads = vi.fn(startReads ?? (async () => ({ tenant: { status, plan: 'pro' }, head: undefined })));
   return {
     reads,
     deps: {
-      tenancy: { getTenant: async () => ({ tenantId: T, status, plan: 'pro' }) },
+      tenancy: {
+        getTenant: async () => ({ tenantId: T, status, plan: 'pro' }),
+        getUser: async (_t: string, id: string) => (id === 'u1' ? (creator ?? undefined) : undefined),
+      },
       executions: { startReads: reads },
     } as unknown as ExecutionDeps,
   };
 }
 
+/** Custom roles: none (the creator's built-in roles decide). */
+const roles = { getRoles: async () => [] };
+
 describe('fireSchedule', () => {
+  it.each([
+    ['disabled', { ...creatorActive, status: 'disabled' }],
+    ['left without executions:start', { ...creatorActive, roles: ['viewer'] }],
+    ['deleted', null],
+  ])('starts nothing once its creator is %s, as their API keys would not', async (_label, creator) => {
+    const { store: schedules } = store([schedule()]);
+    const { reads, deps } = executions('active', undefined, creator);
+    const outcome = await fireSchedule({ schedules, executions: deps, roles }, T, S, fireTime, meta);
+    expect(outcome).toEqual({ fired: false, reason: 'creator-inactive' });
+    expect(reads).not.toHaveBeenCalled();
+  });
+
   it.each([
     ['a malformed tenant id', 'TENANT#x', S, fireTime, 'bad-request'],
     ['a malformed schedule id', T, 'x1', fireTime, 'bad-request'],
@@ -69,7 +93,13 @@ describe('fireSchedule', () => {
   ])('starts nothing for %s', async (_label, tenantId, scheduleId, at, reason) => {
     const { store: schedules } = store([schedule()]);
     const { reads, deps } = executions('active');
-    const outcome = await fireSchedule({ schedules, executions: deps }, tenantId, scheduleId, at, meta);
+    const outcome = await fireSchedule(
+      { schedules, executions: deps, roles },
+      tenantId,
+      scheduleId,
+      at,
+      meta,
+    );
     expect(outcome).toMatchObject({ fired: false, reason });
     expect(reads).not.toHaveBeenCalled();
   });
@@ -77,13 +107,17 @@ describe('fireSchedule', () => {
   it('starts nothing for a suspended tenant or a disabled schedule', async () => {
     const suspended = executions('suspended');
     const s1 = store([schedule()]).store;
-    expect(await fireSchedule({ schedules: s1, executions: suspended.deps }, T, S, fireTime, meta)).toEqual({
+    expect(
+      await fireSchedule({ schedules: s1, executions: suspended.deps, roles }, T, S, fireTime, meta),
+    ).toEqual({
       fired: false,
       reason: 'tenant-not-active',
     });
     const active = executions('active');
     const s2 = store([schedule({ enabled: false })]).store;
-    expect(await fireSchedule({ schedules: s2, executions: active.deps }, T, S, fireTime, meta)).toEqual({
+    expect(
+      await fireSchedule({ schedules: s2, executions: active.deps, roles }, T, S, fireTime, meta),
+    ).toEqual({
       fired: false,
       reason: 'disabled',
     });
@@ -94,7 +128,7 @@ describe('fireSchedule', () => {
   it('starts as the schedule for its creator, keyed by schedule and fire time; a refusal is an outcome', async () => {
     const { store: schedules } = store([schedule()]);
     const { reads, deps } = executions('active');
-    const outcome = await fireSchedule({ schedules, executions: deps }, T, S, fireTime, meta);
+    const outcome = await fireSchedule({ schedules, executions: deps, roles }, T, S, fireTime, meta);
     // The workflow is gone (no head): the start answers 404, which a retry would not change.
     expect(outcome).toMatchObject({ fired: false, reason: 'refused-by-start' });
     expect(outcome.fired ? '' : outcome.detail).toMatch(/^not-found: No workflow w1/);
@@ -110,9 +144,9 @@ describe('fireSchedule', () => {
     const { deps } = executions('active', async () => {
       throw new TransientError('throttled');
     });
-    await expect(fireSchedule({ schedules, executions: deps }, T, S, fireTime, meta)).rejects.toBeInstanceOf(
-      TransientError,
-    );
+    await expect(
+      fireSchedule({ schedules, executions: deps, roles }, T, S, fireTime, meta),
+    ).rejects.toBeInstanceOf(TransientError);
   });
 });
 
