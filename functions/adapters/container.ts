@@ -10,7 +10,12 @@ import {
 } from '#core/identity/providers.ts';
 import type { DeliveryRef, NotificationEvent, Notify } from '#core/notifications/model.ts';
 import type { DeliveryQueue, Mailer } from '#core/notifications/ports.ts';
-import { deliver, type NotificationDeps, notifier } from '#core/notifications/service.ts';
+import {
+  deleteAllForTenant as deleteAllNotifications,
+  deliver,
+  type NotificationDeps,
+  notifier,
+} from '#core/notifications/service.ts';
 import type { ScheduleDeps, ScheduleTrigger } from '#core/schedules/schedules.ts';
 import type { ExportDeps } from '#core/tenancy/exports.ts';
 import {
@@ -370,7 +375,7 @@ export function adapters(): Container {
       return undefined;
     }),
     eraserOf('identityProviders', (t) => deleteAllIdentityProviders(identity, t, offboardingMeta(t))),
-    eraserOf('notifications', (t) => theNotifications().store.deleteAllForTenant(t)),
+    eraserOf('notifications', (t) => deleteAllNotifications(theNotifications(), t)),
   ];
   // The job's phases, in order (the lifecycle function). A feature that keeps tenant data outside
   // the table plugs in with one line, `eraserOf('<name>', (t) => store.deleteAllForTenant(t))`, here

@@ -93,16 +93,19 @@ export class DynamoNotificationStore implements NotificationStore {
 
   async putNotifications(tenantId: string, notifications: readonly Notification[]): Promise<void> {
     const db = await this.table.clients.forTenant(tenantId);
-    for (const n of notifications) {
-      const expiresAt = Math.floor(Date.parse(n.createdAt) / 1000) + NOTIFICATION_RETENTION_DAYS * 86_400;
-      await db.send(
-        new PutCommand({
-          TableName: this.table.name,
-          Item: { ...keys.notification(tenantId, n.notificationId), type: 'notification', ...n, expiresAt },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-    }
+    // Side by side: the approval, step or status write that raised the event waits for these.
+    await Promise.all(
+      notifications.map((n) => {
+        const expiresAt = Math.floor(Date.parse(n.createdAt) / 1000) + NOTIFICATION_RETENTION_DAYS * 86_400;
+        return db.send(
+          new PutCommand({
+            TableName: this.table.name,
+            Item: { ...keys.notification(tenantId, n.notificationId), type: 'notification', ...n, expiresAt },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      }),
+    );
   }
 
   async getNotification(tenantId: string, notificationId: string): Promise<Notification | undefined> {

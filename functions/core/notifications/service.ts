@@ -123,6 +123,21 @@ export async function createChannel(
   return { channel, ...(secret ? { secret } : {}) };
 }
 
+/**
+ * Offboarding: every channel's vault entry (a signing secret or a Slack URL, a credential), then the
+ * tenant's channels and notifications. The vault entries go first: once the channel items are gone,
+ * nothing names them any more.
+ */
+export async function deleteAllForTenant(
+  deps: Pick<NotificationDeps, 'store' | 'vault'>,
+  tenantId: string,
+): Promise<number> {
+  for (const channel of await deps.store.allChannels(tenantId)) {
+    if (channel.type !== 'email') await deps.vault.delete(tenantId, channelSecretName(channel.channelId));
+  }
+  return deps.store.deleteAllForTenant(tenantId);
+}
+
 /** Deletes a channel of the caller's tenant and its vault entry; another tenant's id is not found. */
 export async function deleteChannel(
   deps: Pick<NotificationDeps, 'store' | 'vault'>,
@@ -310,8 +325,11 @@ export async function publish(deps: NotificationDeps, event: NotificationEvent):
     updatedAt: at,
   }));
   await deps.store.putNotifications(event.tenantId, notifications);
-  for (const n of notifications)
-    await deps.queue.enqueue({ tenantId: event.tenantId, notificationId: n.notificationId, attempt: 1 }, 0);
+  await Promise.all(
+    notifications.map((n) =>
+      deps.queue.enqueue({ tenantId: event.tenantId, notificationId: n.notificationId, attempt: 1 }, 0),
+    ),
+  );
   return notifications;
 }
 
