@@ -291,7 +291,7 @@ export class DynamoExecutionStore implements ExecutionStore {
     );
   }
 
-  async expire(tenantId: string, executionId: string, expiresAt: number): Promise<number> {
+  async expire(tenantId: string, executionId: string, expiresAt: number | undefined): Promise<number> {
     const db = await this.table.clients.forTenant(tenantId);
     const pk = keys.execution(tenantId, executionId).pk;
     const items = [{ sk: 'META' }, ...(await this.table.queryAll(tenantId, pk, 'STEP#', true))];
@@ -302,10 +302,11 @@ export class DynamoExecutionStore implements ExecutionStore {
           new UpdateCommand({
             TableName: this.table.name,
             Key: { pk, sk: String(item.sk) },
-            UpdateExpression: 'SET #e = :e',
             ConditionExpression: 'attribute_exists(pk)',
             ExpressionAttributeNames: { '#e': TABLE_SCHEMA.ttlAttribute },
-            ExpressionAttributeValues: { ':e': expiresAt },
+            ...(expiresAt === undefined
+              ? { UpdateExpression: 'REMOVE #e' }
+              : { UpdateExpression: 'SET #e = :e', ExpressionAttributeValues: { ':e': expiresAt } }),
           }),
         ),
       ),

@@ -116,9 +116,10 @@ export interface ExecutionStore {
   setEngineArn(tenantId: string, executionId: string, engineArn: string): Promise<void>;
   /**
    * Gives the execution's record and steps the table's TTL (`expiresAt`, epoch seconds): called once
-   * it ended, after its usage was counted in the month's counters (which never expire).
+   * it ended, after its usage was counted in the month's counters (which never expire). `undefined`
+   * takes the TTL away again: a redriven execution runs on, and its end sets a new one.
    */
-  expire?(tenantId: string, executionId: string, expiresAt: number): Promise<number>;
+  expire?(tenantId: string, executionId: string, expiresAt: number | undefined): Promise<number>;
   /** Marks a step started and counts the attempt; returns the attempt number. */
   startStep(
     tenantId: string,

@@ -152,6 +152,9 @@ export async function redriveExecution(
     await deps.slots?.release(tenantId, executionId);
     throw error;
   }
+  // Its end gave the record and steps the tenant's retention TTL (still ahead: one past it is refused
+  // above): a run that goes on must not be deleted under itself. Its next end sets the TTL again.
+  await deps.executions.expire?.(tenantId, executionId, undefined);
   const after = await deps.executions.get(tenantId, executionId);
   return { execution: after ?? execution, redriveCount, created: true };
 }
@@ -170,6 +173,16 @@ function refuseUnredrivable(execution: Execution, now: number): void {
       `Execution ${id} was redriven ${MAX_REDRIVES} times already; fix the workflow and start it again.`,
       [{ path: 'redriveCount', message: `at most ${MAX_REDRIVES}` }],
     );
+  }
+  // Past the tenant's retention the table may delete it any moment (TTL): it is gone, not redrivable.
+  if (
+    execution.endedAt &&
+    execution.retentionDays !== undefined &&
+    now - Date.parse(execution.endedAt) > execution.retentionDays * 86_400_000
+  ) {
+    throw new ConflictError(`Execution ${id} is past its tenant's retention; start it again instead.`, [
+      { path: 'endedAt', message: `more than ${execution.retentionDays} days ago` },
+    ]);
   }
   if (execution.endedAt && now - Date.parse(execution.endedAt) > REDRIVE_WINDOW_MS) {
     throw new ConflictError(`Execution ${id} ended more than 14 days ago; start it again instead.`, [

@@ -98,6 +98,10 @@ function world(options: Options = {}) {
         if (change.record) redrives.set(change.record.redriveId, change.record);
         return true;
       },
+      expire: async (_t: string, _x: string, expiresAt: number | undefined) => {
+        log.push(`expire-${String(expiresAt)}`);
+        return 1;
+      },
       abandonRedrive: async (_t: string, _x: string, prior: Execution, redriveId?: string) => {
         log.push('abandon');
         current = prior;
@@ -130,6 +134,20 @@ function world(options: Options = {}) {
 }
 
 describe('redriveExecution', () => {
+  it('refuses an execution past its tenant’s retention (the table may already be deleting it)', async () => {
+    const w = world({
+      execution: {
+        ...failed,
+        retentionDays: 1,
+        endedAt: new Date(Date.parse(NOW) - 2 * 86_400_000).toISOString(),
+      },
+    });
+    await expect(redriveExecution(w.deps, caller, 'x1', undefined)).rejects.toThrow(
+      /past its tenant's retention/,
+    );
+    expect(w.changes).toEqual([]);
+  });
+
   it('moves a FAILED execution back to RUNNING: one more redrive, a reservation in its start month, a run slot', async () => {
     const w = world({
       budget: {
@@ -151,7 +169,7 @@ describe('redriveExecution', () => {
     ]);
     expect(w.changes[0]).toMatchObject({ previousCount: 0, reservedMicros: 700 + 2_000 });
     expect(w.changes[0]?.record).toMatchObject({ redriveCount: 1, redrivenBy: 'u1' });
-    expect(w.log).toEqual(['claim', 'engine-1']);
+    expect(w.log).toEqual(['claim', 'engine-1', 'expire-undefined']);
     expect(w.releases).toEqual([]);
   });
 
