@@ -107,6 +107,20 @@ describe('offboarding', () => {
     expect(jobs.job?.cursor).toBeUndefined();
   });
 
+  it('passes over a phase this deployment has no eraser for, and still runs the phases after it', async () => {
+    // Prepare: a job begun by a deployment that had a `legacy` phase
+    const items = itemEraser('items', 2, 10);
+    const { deps, jobs } = setup([itemEraser('legacy', 0, 10), items]);
+    await requestOffboarding(deps, PLATFORM, META, TENANT);
+    const later = { ...deps, erasers: [items] };
+    // Act
+    const phases = await runToEnd(later);
+    // Assess
+    expect(phases).toEqual(['legacy', 'items']);
+    expect(items.left.size).toBe(0);
+    expect(jobs.job?.status).toBe('completed');
+  });
+
   it('is idempotent: a second request answers the same job, starting a new run only while unfinished', async () => {
     // Prepare
     const { deps, jobs, runs } = setup([itemEraser('items', 1, 10)]);
