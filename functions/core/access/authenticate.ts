@@ -114,7 +114,8 @@ export class Authenticator {
     const now = this.now();
     const hit = this.cache.get(id);
     if (hit && hit.until > now) {
-      if (hit.context.principalType === 'apikey') this.touch(hit.context, userAgent);
+      // Awaited, as on a miss: Lambda freezes the container once the handler returns.
+      if (hit.context.principalType === 'apikey') await this.touch(hit.context, userAgent);
       return hit.context;
     }
     const { context, until } = await resolve();

@@ -53,7 +53,7 @@ function setup(options: Partial<Pick<AuthenticatorOptions, 'maxEntries' | 'touch
     getTenant: vi.fn(async (id: string) => tenants.get(id)),
     getRoles: vi.fn(async () => []),
     getApiKey: vi.fn(async (_t: string, id: string) => keys.get(id)),
-    touchApiKey: vi.fn(async () => undefined),
+    touchApiKey: vi.fn(async (_t: string, _k: string, _at: string): Promise<void> => undefined),
   };
   const verifier = {
     verify: vi.fn(async (token: string) => {
@@ -205,6 +205,22 @@ describe('recording a key’s use', () => {
       [T, K, new Date(NOW).toISOString()],
       [T, K, new Date(NOW + 1_000).toISOString()],
     ]);
+  });
+
+  it('has recorded a cached use by the time it answers (Lambda freezes the container after)', async () => {
+    // Prepare: a record of use that takes a while to land
+    const { auth, store, key, advance } = setup({ touchEveryMs: 1_000 });
+    await auth.authenticate({ 'x-api-key': key });
+    const landed: string[] = [];
+    store.touchApiKey.mockImplementation(async (_t: string, _k: string, at: string) => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      landed.push(at);
+    });
+    advance(1_000);
+    // Act: a use served from the cache
+    await auth.authenticate({ 'x-api-key': key });
+    // Assess
+    expect(landed).toEqual([new Date(NOW + 1_000).toISOString()]);
   });
 
   it('records it at most every five minutes by default', async () => {
