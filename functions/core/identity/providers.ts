@@ -288,13 +288,37 @@ export function listProviders(
 async function removeProvider(deps: IdentityDeps, provider: IdentityProvider, audit: AuditContext) {
   // The federation first: once the record is gone nothing would remember the Cognito provider.
   await deps.federation.remove(audit.tenantId, provider);
+  await disableUsersOf(deps, provider, audit);
   await deps.providers.delete(audit.tenantId, provider, audit);
   await deps.vault.delete(audit.tenantId, providerSecretName(provider.providerId));
 }
 
 /**
- * Deletes a provider: its users can no longer sign in through it (their records stay, for an
- * admin to delete or move to password sign-in). The last provider cannot go while SSO is required.
+ * The provider's users are disabled with it: required SSO lets in any user a provider made, so
+ * without this their tokens and API keys would outlive the provider that vouched for them. An admin
+ * enables them again (for password sign-in) or deletes them.
+ */
+async function disableUsersOf(deps: IdentityDeps, provider: IdentityProvider, audit: AuditContext) {
+  const users = await readAll((page) => deps.store.listUsers(audit.tenantId, page));
+  for (const user of users) {
+    if (user.sso?.providerId !== provider.providerId || user.status !== 'active') continue;
+    const next: User = { ...user, status: 'disabled', updatedAt: audit.meta.now };
+    await deps.store.updateUser(next, user, {
+      ...audit,
+      draft: {
+        action: 'user.sso-disable',
+        resourceType: 'user',
+        resourceId: user.userId,
+        before: { status: user.status },
+        after: { status: next.status },
+      },
+    });
+  }
+}
+
+/**
+ * Deletes a provider: its users can no longer sign in through it and are disabled (their records
+ * stay, for an admin to delete or enable for password sign-in). The last provider cannot go while SSO is required.
  */
 export async function deleteProvider(deps: IdentityDeps, caller: Caller, providerId: string): Promise<void> {
   const tenantId = caller.principal.tenantId;

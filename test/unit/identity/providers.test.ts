@@ -15,7 +15,7 @@ import {
   updateProvider,
 } from '../../../functions/core/identity/providers.ts';
 import type { Caller } from '../../../functions/core/tenancy/context.ts';
-import type { Tenant } from '../../../functions/core/tenancy/model.ts';
+import type { Tenant, User } from '../../../functions/core/tenancy/model.ts';
 import type { TenancyStore } from '../../../functions/core/tenancy/ports.ts';
 
 const T = 'tabcdefghijklmnop';
@@ -36,7 +36,7 @@ function caller(permissions: readonly Permission[] = PERMISSIONS): Caller {
 }
 
 /** In-memory stand-ins that record what happened, so rollbacks can be checked. */
-function fakes() {
+function fakes(users: User[] = []) {
   const providers = new Map<string, IdentityProvider>();
   const secrets = new Map<string, string>();
   const events: string[] = [];
@@ -86,6 +86,10 @@ function fakes() {
       },
     },
     store: {
+      listUsers: async () => ({ items: users }),
+      updateUser: vi.fn(async (next: User) => {
+        events.push(`user.disable ${next.userId} ${next.status}`);
+      }),
       getRoles: async () => [],
       getTenant: async () => tenant,
       updateTenant: async (next: Tenant) => {
@@ -164,6 +168,30 @@ describe('identity provider use cases', () => {
         { path: 'emailDomains.1', message: 'repeated' },
       ],
     });
+  });
+
+  it('deleting a provider disables the active users it made, and no one else', async () => {
+    const person = (userId: string, providerId?: string, status: User['status'] = 'active'): User => ({
+      userId,
+      tenantId: T,
+      email: `${userId}@acme.io`,
+      roles: ['developer'],
+      teams: [],
+      status,
+      createdAt: '',
+      updatedAt: '',
+      ...(providerId ? { sso: { providerId } } : {}),
+    });
+    const users: User[] = [];
+    const { deps, events, providers } = fakes(users);
+    const provider = await createProvider(deps, caller(), input);
+    users.push(person('u-sso', provider.providerId), person('u-other', 'p-other'), person('u-pw'));
+    users.push(person('u-gone', provider.providerId, 'disabled'));
+
+    await deleteProvider(deps, caller(), provider.providerId);
+
+    expect(events.filter((e) => e.startsWith('user.'))).toEqual(['user.disable u-sso disabled']);
+    expect(providers.has(provider.providerId)).toBe(false);
   });
 
   it('requireSso needs a provider, and keeps the last provider while it is required', async () => {
