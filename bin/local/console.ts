@@ -124,7 +124,8 @@ export async function serveConsole(
     return send(400, 'text/plain; charset=utf-8', 'Bad Request');
   }
   const file = resolve(dir, relative);
-  if (!file.startsWith(dir + sep) || relative.startsWith('.vite')) {
+  // Judged on the resolved path: `assets/../.vite/manifest.json` is the build's manifest too.
+  if (!file.startsWith(dir + sep) || file.slice(dir.length + 1).startsWith('.vite')) {
     return send(404, 'text/plain; charset=utf-8', 'Not Found');
   }
   try {

@@ -98,6 +98,7 @@ describe('local console server', () => {
       '/console/%2e%2e/secret.txt',
       '/console/../secret.txt',
       '/console/.vite/manifest.json',
+      '/console/assets/..%2f.vite/manifest.json',
       '/console/nope.js',
     ]) {
       const response = await rawGet(path);
