@@ -24,9 +24,9 @@ export async function getRetention(deps: { store: TenancyStore }, tenantId: stri
 }
 
 /**
- * Sets how long executions are kept after they end. It applies to executions that end from now on:
- * each gets its expiry when it ends (after its usage was counted), so changing the setting never
- * rewrites old executions.
+ * Sets how long executions are kept after they end. It applies to executions that start from now on
+ * (each keeps the days it started with, core/executions/start.ts) and gets its expiry when it ends,
+ * after its usage was counted, so changing the setting never rewrites old executions.
  */
 export async function setRetention(
   deps: { store: TenancyStore },
