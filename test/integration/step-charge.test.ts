@@ -1,12 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { DynamoExecutionStore } from '#adapters/dynamo/execution-store.ts';
+import { keys } from '#adapters/dynamo/keys.ts';
+import { Table } from '#adapters/dynamo/table.ts';
+import type { StepRecord } from '#core/executions/model.ts';
+import { newId } from '#core/ids.ts';
 import { LOCAL_NAMES } from '../../bin/local/env.ts';
-import { DynamoExecutionStore } from '../../functions/adapters/dynamo/execution-store.ts';
-import { keys } from '../../functions/adapters/dynamo/keys.ts';
-import { Table } from '../../functions/adapters/dynamo/table.ts';
-import type { StepRecord } from '../../functions/core/executions/model.ts';
-import { newId } from '../../functions/core/ids.ts';
 
 /**
  * A step's charge is written in one round trip (record, execution cost, month counters): the month's
