@@ -65,6 +65,8 @@ export async function measureStepOverhead(
     budgets: c.executions.budgets,
     onBudgetAlert: () => undefined,
     now: () => new Date(),
+    // As the step-runner handler wires it: the tenant's allowlist, read for every step.
+    egress: async (tenantId) => (await c.store.getTenant(tenantId))?.egressAllowlist ?? [],
   };
   const { workflow, host } = executions;
   const task = (i: number): StepTask => ({

@@ -388,9 +388,16 @@ export class DynamoExecutionStore implements ExecutionStore {
       outputTokens: charge.usage.outputTokens,
       costMicros: charge.costMicros,
     };
-    // The execution's own cost first (an item of this execution only): its new total and reservation
-    // say how much of this charge passes the reservation and so grows the month's commitment.
-    const [, execution] = await Promise.all([
+    const dimensions = [
+      keys.usage(tenantId, charge.month, { kind: 'WORKFLOW', id: charge.workflowId }),
+      ...(charge.agentId ? [keys.usage(tenantId, charge.month, { kind: 'AGENT', id: charge.agentId })] : []),
+      ...charge.teams.map((team) => keys.usage(tenantId, charge.month, { kind: 'TEAM', id: team })),
+    ];
+    // One round trip for the record, the execution's cost and the month's counters: the month's
+    // commitment grows by the whole charge at once, and the part the execution's reservation already
+    // covered is given back right after (below). Until then the commitment errs high, which can only
+    // refuse a start, never let one overrun the budget.
+    const [, execution, month] = await Promise.all([
       put,
       db.send(
         new UpdateCommand({
@@ -406,26 +413,22 @@ export class DynamoExecutionStore implements ExecutionStore {
           ReturnValues: 'ALL_NEW',
         }),
       ),
-    ]);
-    const costAfter = Number(execution.Attributes?.costMicros ?? values.costMicros);
-    const reserved = Number(execution.Attributes?.reservedMicros ?? 0);
-    const overrun = overrunOf(reserved, costAfter - values.costMicros, values.costMicros);
-    const dimensions = [
-      keys.usage(tenantId, charge.month, { kind: 'WORKFLOW', id: charge.workflowId }),
-      ...(charge.agentId ? [keys.usage(tenantId, charge.month, { kind: 'AGENT', id: charge.agentId })] : []),
-      ...charge.teams.map((team) => keys.usage(tenantId, charge.month, { kind: 'TEAM', id: team })),
-    ];
-    const [month] = await Promise.all([
       this.update(
         db,
         this.add(
           keys.usage(tenantId, charge.month),
-          { ...values, committedMicros: overrun },
+          { ...values, committedMicros: values.costMicros },
           { type: 'usage' },
         ),
       ),
       ...dimensions.map((key) => this.update(db, this.add(key, values, { type: 'usage' }))),
     ]);
+    const costAfter = Number(execution.Attributes?.costMicros ?? values.costMicros);
+    const reserved = Number(execution.Attributes?.reservedMicros ?? 0);
+    const covered = values.costMicros - overrunOf(reserved, costAfter - values.costMicros, values.costMicros);
+    if (covered > 0) {
+      await this.update(db, this.add(keys.usage(tenantId, charge.month), { committedMicros: -covered }));
+    }
     return Number(month.Attributes?.costMicros ?? values.costMicros);
   }
 

@@ -133,8 +133,10 @@ export async function checkBudgetAlerts(
   notify: (alert: BudgetAlert) => void | Promise<void>,
   /** The month's spend when the caller already knows it (the charge's atomic ADD returned it). */
   knownSpentMicros?: number,
+  /** The budget when the caller read it already (`null`: it read that there is none). */
+  knownBudget?: Budget | null,
 ): Promise<void> {
-  const budget = await store.getBudget(tenantId);
+  const budget = knownBudget === undefined ? await store.getBudget(tenantId) : knownBudget;
   if (!budget || budget.alertThresholds.length === 0) return;
   const spentMicros = knownSpentMicros ?? (await store.monthSpend(tenantId, month));
   for (const threshold of reachedThresholds(budget, spentMicros)) {

@@ -165,6 +165,10 @@ export async function runStep(deps: StepRunnerDeps, task: StepTask): Promise<unk
   const { tenantId } = context;
   const stepKey = stepKeyOf(task);
   const startedAt = deps.now();
+  // The egress allowlist is read beside the step's first write, not after it: one round trip less.
+  // A failed read is handled here and thrown again only where the allowlist is used.
+  const egress = deps.egress ? deps.egress(tenantId) : Promise.resolve([]);
+  egress.catch(() => undefined);
   const attempts = await deps.executions.startStep(tenantId, task.executionId, {
     stepId: task.stepId,
     stepKey,
@@ -190,8 +194,8 @@ export async function runStep(deps: StepRunnerDeps, task: StepTask): Promise<unk
     );
     const result =
       task.kind === 'agent'
-        ? await runAgent(deps, task, context, data)
-        : await runTool(deps, task, context, data);
+        ? await runAgent(deps, task, context, data, egress)
+        : await runTool(deps, task, context, data, egress);
     const endedAt = deps.now();
     const serialized = JSON.stringify(result.output);
     const workflow = await pinned<WorkflowDefinition>(
@@ -222,6 +226,14 @@ export async function runStep(deps: StepRunnerDeps, task: StepTask): Promise<unk
         `The workflow's state would pass ${Math.round(STATE_LIMIT_BYTES / 1024)} KiB after step ${stepKey}; use fewer map items or smaller inputs.`,
       );
     }
+    // The budget is read beside the charge (both are needed only for the alert check).
+    const budget =
+      result.costMicros > 0
+        ? deps.budgets.getBudget(tenantId).then(
+            (found) => found ?? null,
+            () => null,
+          )
+        : undefined;
     const spentMicros = await deps.executions.finishStep(
       tenantId,
       task.executionId,
@@ -264,6 +276,7 @@ export async function runStep(deps: StepRunnerDeps, task: StepTask): Promise<unk
         endedAt.toISOString(),
         deps.onBudgetAlert,
         spentMicros,
+        await budget,
       ).catch(() => undefined);
     }
     return output;
@@ -298,13 +311,14 @@ async function runTool(
   task: StepTask,
   context: RunContext,
   data: Record<string, unknown>,
+  egress: Promise<readonly string[]>,
 ): Promise<StepResult> {
   const tool = await pinned<ToolDefinition>(deps, context.tenantId, 'tool', task.ref.id, task.ref.version);
   const args = resolveTemplates(task.args ?? {}, data) as Record<string, unknown>;
   const output = await deps.tools.run(tool.definition, args, {
     tenantId: context.tenantId,
     secret: (name) => deps.vault.get(context.tenantId, name),
-    egress: (await deps.egress?.(context.tenantId)) ?? [],
+    egress: await egress,
   });
   return { output, costMicros: 0 };
 }
@@ -324,6 +338,7 @@ async function runAgent(
   task: StepTask,
   context: RunContext,
   data: Record<string, unknown>,
+  egressRead: Promise<readonly string[]>,
 ): Promise<StepResult> {
   const { tenantId } = context;
   const agentVersion = await pinned<AgentDefinition>(deps, tenantId, 'agent', task.ref.id, task.ref.version);
@@ -355,7 +370,7 @@ async function runAgent(
       ? await deps.vault.get(tenantId, agent.apiKeySecret)
       : undefined;
   const provider = deps.provider(agent);
-  const egress = (await deps.egress?.(tenantId)) ?? [];
+  const egress = await egressRead;
   const messages: ChatMessage[] = [{ role: 'user', content: prompt }];
   const usage = { inputTokens: 0, outputTokens: 0 };
   const maxToolCalls = agent.maxToolCalls ?? 8;

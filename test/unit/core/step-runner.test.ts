@@ -223,6 +223,78 @@ describe('runStep', () => {
     expect(f.alerts).toEqual([50, 90]);
   });
 
+  it("reads the egress allowlist beside the step's first write and the budget beside its last", async () => {
+    // Prepare: each read answers only once the write it should overlap has been sent, so a runner
+    // that waited for the write before reading would never finish.
+    const f = fakes();
+    const order: string[] = [];
+    let allowlist: ((value: readonly string[]) => void) | undefined;
+    let budget: ((value: unknown) => void) | undefined;
+    const seen: unknown[] = [];
+    const executions = f.deps.executions as unknown as Record<string, unknown>;
+    const finish = executions.finishStep as (...args: unknown[]) => Promise<unknown>;
+    const deps = {
+      ...f.deps,
+      egress: () => {
+        order.push('egress');
+        return new Promise<readonly string[]>((resolve) => {
+          allowlist = resolve;
+        });
+      },
+      provider: () => ({
+        converse: async (request: ModelRequest) => {
+          seen.push(request.egress);
+          return {
+            text: 'ok',
+            toolCalls: [],
+            usage: { inputTokens: 100, outputTokens: 20 },
+            stopReason: 'end' as const,
+          };
+        },
+      }),
+      executions: {
+        ...executions,
+        startStep: async () => {
+          order.push('startStep');
+          allowlist?.(['10.1.0.0/16']);
+          return 1;
+        },
+        finishStep: async (...args: unknown[]) => {
+          order.push('finishStep');
+          budget?.(await f.deps.budgets.getBudget());
+          return finish(...args);
+        },
+      } as unknown as ExecutionStore,
+      budgets: {
+        ...f.deps.budgets,
+        getBudget: () => {
+          order.push('getBudget');
+          return new Promise<Awaited<ReturnType<typeof f.deps.budgets.getBudget>>>((resolve) => {
+            budget = resolve as (value: unknown) => void;
+          });
+        },
+      },
+    } as typeof f.deps;
+    f.spend(120);
+    // Act
+    await runStep(deps, task());
+    // Assess
+    expect(order).toEqual(['egress', 'startStep', 'getBudget', 'finishStep']);
+    expect(seen).toEqual([['10.1.0.0/16']]);
+    expect(f.alerts).toEqual([50]);
+  });
+
+  it('fails the step, recorded, when the egress allowlist cannot be read', async () => {
+    // Prepare
+    const f = fakes();
+    const deps = { ...f.deps, egress: () => Promise.reject(new Error('throttled')) };
+    // Act
+    const run = runStep(deps, task());
+    // Assess
+    await expect(run).rejects.toThrow('throttled');
+    expect(f.finished.map((x) => x.step.status)).toEqual(['FAILED']);
+  });
+
   it('keeps outputs over the inline limit in the artifact store and records the reference on the step', async () => {
     // Prepare
     const big = 'x'.repeat(INLINE_OUTPUT_LIMIT + 10);
