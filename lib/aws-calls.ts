@@ -333,7 +333,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
   },
   {
     // Roles by name: the authorizer and API, and the fan-out of a pending approval (who may decide).
-    file: 'functions/adapters/dynamo/tenancy-store.ts',
+    file: 'functions/adapters/dynamo/role-store.ts',
     command: 'BatchGetCommand',
     actions: ['dynamodb:BatchGetItem'],
     targets: ['tenantItem'],
@@ -368,12 +368,21 @@ export const AWS_CALLS: readonly AwsCall[] = [
     }),
   ),
   {
-    // An API key's last use, recorded by the authorizer; and auth events (denied credentials, a key's
-    // first use in a window) written as audit records of their own (a conditional UpdateItem).
-    file: 'functions/adapters/dynamo/tenancy-store.ts',
+    // An API key's last use, recorded by the authorizer.
+    file: 'functions/adapters/dynamo/api-key-store.ts',
     command: 'UpdateCommand',
     actions: ['dynamodb:UpdateItem'],
-    targets: ['tenantItem', 'auditItem'],
+    targets: ['tenantItem'],
+    via: 'tenantRole',
+    functions: ['api', 'authorizer'],
+  },
+  {
+    // Auth events (denied credentials, a key's first use in a window), written by the authorizer as
+    // audit records of their own (a conditional UpdateItem).
+    file: 'functions/adapters/dynamo/audit-log.ts',
+    command: 'UpdateCommand',
+    actions: ['dynamodb:UpdateItem'],
+    targets: ['auditItem'],
     via: 'tenantRole',
     functions: ['api', 'authorizer'],
   },

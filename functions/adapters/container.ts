@@ -55,7 +55,7 @@ import { DynamoNotificationStore } from './dynamo/notification-store.ts';
 import { DynamoRunSlotStore } from './dynamo/run-slot-store.ts';
 import { DynamoScheduleStore } from './dynamo/schedule-store.ts';
 import { Table } from './dynamo/table.ts';
-import { DynamoTenancyStore } from './dynamo/tenancy-store.ts';
+import { dynamoTenancyStore } from './dynamo/tenancy-store.ts';
 import { DynamoWebhookStore } from './dynamo/webhook-store.ts';
 import { EventBridgeScheduler } from './eventbridge-scheduler.ts';
 import { SfnJobRunner } from './job-runner.ts';
@@ -284,7 +284,7 @@ export function adapters(): Container {
     trigger ??= scheduleTriggerFor(cfg);
     return trigger;
   };
-  const store = new DynamoTenancyStore(table);
+  const store = dynamoTenancyStore(table);
   const bucket = cfg.ARTIFACT_BUCKET_NAME;
   const artifacts = new S3ArtifactStore((tenantId) => clients.s3For(tenantId), bucket ?? '');
   // Built below; the local queue delivers through it, and events fan out through it.

@@ -3,7 +3,7 @@ import type { AuthorizerContext } from '#shared/auth-context.ts';
 import { TokenExpiredError, UnauthenticatedError } from '../errors.ts';
 import { hashApiKey, parseApiKey, sameHash } from '../tenancy/api-keys.ts';
 import type { Tenant, User } from '../tenancy/model.ts';
-import type { TenancyStore } from '../tenancy/ports.ts';
+import type { ApiKeyStore, RoleStore, TenantStore, UserStore } from '../tenancy/ports.ts';
 import { resolvePermissions } from '../tenancy/roles.ts';
 
 /** What the authenticator needs of a token verifier (aws-jwt-verify behind an adapter). */
@@ -19,10 +19,10 @@ export interface AccessTokenVerifier {
 /** Options of the {@link Authenticator}. */
 export interface AuthenticatorOptions {
   /** Only the reads the authorizer needs (and the key-use touch). */
-  readonly store: Pick<
-    TenancyStore,
-    'findUserBySub' | 'getUser' | 'getTenant' | 'getRoles' | 'getApiKey' | 'touchApiKey'
-  >;
+  readonly store: Pick<UserStore, 'findUserBySub' | 'getUser'> &
+    Pick<TenantStore, 'getTenant'> &
+    Pick<RoleStore, 'getRoles'> &
+    Pick<ApiKeyStore, 'getApiKey' | 'touchApiKey'>;
   readonly verifier: AccessTokenVerifier;
   readonly platformAdminGroup: string;
   /** How long a resolved credential is trusted without reading DynamoDB again: how long a revocation takes to bite. */

@@ -4,7 +4,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { randomToken } from '../ids.ts';
 import { audited, type Caller, readAll } from '../tenancy/context.ts';
 import type { Page, PageRequest, User } from '../tenancy/model.ts';
-import type { SecretVault, TenancyStore } from '../tenancy/ports.ts';
+import type { RoleStore, SecretVault, TenantStore, UserStore } from '../tenancy/ports.ts';
 import { assertCanGrant } from '../tenancy/roles.ts';
 import {
   type DomainClaim,
@@ -51,7 +51,10 @@ export interface IdentityDeps {
   readonly providers: IdentityProviderStore;
   readonly federation: FederationDirectory;
   readonly vault: SecretVault;
-  readonly store: TenancyStore;
+  /** The tenant's SSO settings, the roles a mapping grants and the users it provisioned. */
+  readonly store: Pick<TenantStore, 'getTenant' | 'updateTenant'> &
+    Pick<RoleStore, 'getRoles'> &
+    Pick<UserStore, 'listUsers' | 'updateUser'>;
   /** Local platform only: http://127.0.0.1 issuers (the local OpenID provider). */
   readonly allowLoopbackHttp: boolean;
   /** Whether SAML can be federated here (AWS: yes; the local platform has no SAML sign-in). */
@@ -118,7 +121,7 @@ function validate(deps: IdentityDeps, input: ProviderInput): string[] {
  * (problems name `groupMapping.<i>.roles.<j>` or `defaultRoles.<j>`). Custom roles are read once.
  */
 async function mappedPermissions(
-  store: Pick<TenancyStore, 'getRoles'>,
+  store: Pick<RoleStore, 'getRoles'>,
   tenantId: string,
   mapping: readonly GroupMapping[],
   defaultRoles: readonly string[],

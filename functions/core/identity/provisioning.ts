@@ -3,7 +3,7 @@ import type { AuditContext } from '../audit/audit.ts';
 import { ForbiddenError } from '../errors.ts';
 import type { RequestMeta } from '../principal.ts';
 import type { Tenant, User } from '../tenancy/model.ts';
-import type { TenancyStore } from '../tenancy/ports.ts';
+import type { RoleStore, TenantStore, UserStore } from '../tenancy/ports.ts';
 import { userView } from '../tenancy/users.ts';
 import { emailDomain, type IdentityProvider, PROVIDER_LIMITS } from './model.ts';
 import type { IdentityProviderStore } from './providers.ts';
@@ -94,7 +94,9 @@ function sameRoles(a: readonly string[], b: readonly string[]): boolean {
 /** What a sign-in needs. */
 export interface SsoSignInDeps {
   readonly providers: Pick<IdentityProviderStore, 'get' | 'findUserByEmail'>;
-  readonly store: Pick<TenancyStore, 'getTenant' | 'getRoles' | 'createUser' | 'updateUser'>;
+  readonly store: Pick<TenantStore, 'getTenant'> &
+    Pick<RoleStore, 'getRoles'> &
+    Pick<UserStore, 'createUser' | 'updateUser'>;
 }
 
 /**

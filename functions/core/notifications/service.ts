@@ -6,7 +6,7 @@ import { newId } from '../ids.ts';
 import { actingUser } from '../tenancy/api-keys.ts';
 import { audited, type Caller, readAll } from '../tenancy/context.ts';
 import type { Page, PageRequest, User } from '../tenancy/model.ts';
-import type { SecretVault, TenancyStore } from '../tenancy/ports.ts';
+import type { RoleStore, SecretVault, TenantStore, UserStore } from '../tenancy/ports.ts';
 import {
   type Channel,
   type ChannelType,
@@ -38,7 +38,9 @@ import {
 export interface NotificationDeps {
   readonly store: NotificationStore;
   readonly vault: SecretVault;
-  readonly tenancy: Pick<TenancyStore, 'getTenant' | 'listUsers' | 'getRoles'>;
+  readonly tenancy: Pick<TenantStore, 'getTenant'> &
+    Pick<UserStore, 'listUsers'> &
+    Pick<RoleStore, 'getRoles'>;
   readonly queue: DeliveryQueue;
   readonly mailer: Mailer;
   readonly poster: WebhookPoster;

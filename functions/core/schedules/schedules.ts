@@ -8,7 +8,7 @@ import type { RequestMeta, TenantPrincipal } from '../principal.ts';
 import { actingUser } from '../tenancy/api-keys.ts';
 import { audited, type Caller } from '../tenancy/context.ts';
 import type { Page, PageRequest } from '../tenancy/model.ts';
-import type { TenancyStore } from '../tenancy/ports.ts';
+import type { RoleStore } from '../tenancy/ports.ts';
 import { resolvePermissions } from '../tenancy/roles.ts';
 import type { Environment } from '../versioning/model.ts';
 import type { DefinitionStore } from '../versioning/ports.ts';
@@ -74,7 +74,7 @@ export interface ScheduleDeps {
   readonly trigger: ScheduleTrigger;
   readonly executions: ExecutionDeps;
   /** The tenant's roles, to check at each firing that the creator may still start runs. */
-  readonly roles: Pick<TenancyStore, 'getRoles'>;
+  readonly roles: Pick<RoleStore, 'getRoles'>;
 }
 
 /** What a caller sends to create a schedule (validated here, not only by the route). */

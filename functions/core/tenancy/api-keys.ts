@@ -4,7 +4,7 @@ import { ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { audited, type Caller } from './context.ts';
 import type { ApiKeyRecord, Page, PageRequest } from './model.ts';
-import type { TenancyStore } from './ports.ts';
+import type { ApiKeyStore } from './ports.ts';
 
 /** Every key starts with this, so leaked keys are easy to recognise (and to scan for). */
 export const API_KEY_PREFIX = 'mk_';
@@ -54,7 +54,7 @@ export const DEFAULT_KEY_LIFETIME_DAYS = 90;
  * Without `expiresAt` it expires {@link DEFAULT_KEY_LIFETIME_DAYS} days from now.
  */
 export async function createApiKey(
-  store: TenancyStore,
+  store: ApiKeyStore,
   caller: Caller,
   input: { name: string; scopes: Permission[]; expiresAt?: string | undefined },
 ): Promise<{ view: ApiKeyView; key: string }> {
@@ -99,7 +99,7 @@ export async function createApiKey(
   return { view: viewOf(record), key };
 }
 
-async function load(store: TenancyStore, tenantId: string, keyId: string): Promise<ApiKeyRecord> {
+async function load(store: ApiKeyStore, tenantId: string, keyId: string): Promise<ApiKeyRecord> {
   const record = await store.getApiKey(tenantId, keyId);
   if (!record || record.status === 'revoked') throw new NotFoundError(`No API key ${keyId}.`);
   return record;
@@ -128,7 +128,7 @@ export function assertMayManageKey(caller: Caller, record: ApiKeyRecord): void {
 
 /** Lists keys (metadata only). */
 export async function listApiKeys(
-  store: TenancyStore,
+  store: ApiKeyStore,
   tenantId: string,
   page: PageRequest,
 ): Promise<Page<ApiKeyView>> {
@@ -137,7 +137,7 @@ export async function listApiKeys(
 }
 
 /** Revokes a key at once (both its current and any previous secret). */
-export async function revokeApiKey(store: TenancyStore, caller: Caller, keyId: string): Promise<void> {
+export async function revokeApiKey(store: ApiKeyStore, caller: Caller, keyId: string): Promise<void> {
   const previous = await load(store, caller.principal.tenantId, keyId);
   assertMayManageKey(caller, previous);
   const { previousSecretHash: _p, previousValidUntil: _v, ...rest } = previous;
@@ -163,7 +163,7 @@ export async function revokeApiKey(store: TenancyStore, caller: Caller, keyId: s
 
 /** Issues a new secret; the old one keeps working for `graceSeconds`. */
 export async function rotateApiKey(
-  store: TenancyStore,
+  store: ApiKeyStore,
   caller: Caller,
   keyId: string,
   graceSeconds = DEFAULT_GRACE_SECONDS,

@@ -6,7 +6,7 @@ import type { PlatformPrincipal, RequestMeta } from '../principal.ts';
 import type { WorkflowEngine } from '../versioning/engine.ts';
 import type { DefinitionStore } from '../versioning/ports.ts';
 import type { Tenant } from './model.ts';
-import type { IdentityDirectory, SecretVault, TenancyStore } from './ports.ts';
+import type { IdentityDirectory, SecretVault, TenantStore, UserStore } from './ports.ts';
 
 /**
  * One kind of a tenant's data that offboarding erases. `erase` removes at most one bounded batch and
@@ -81,7 +81,7 @@ export interface JobRunner {
 
 /** What offboarding needs. */
 export interface OffboardingDeps {
-  readonly store: TenancyStore;
+  readonly store: Pick<TenantStore, 'getTenant'>;
   readonly jobs: OffboardingStore;
   readonly runner: JobRunner;
   /** The phases in order; the last one deletes the tenant record. */
@@ -230,7 +230,7 @@ function complete(job: OffboardingJob, at: Date): OffboardingJob {
 
 /** Cognito logins of the tenant's users (the user items themselves go with the table phase). */
 export function loginEraser(
-  store: Pick<TenancyStore, 'listUsers'>,
+  store: Pick<UserStore, 'listUsers'>,
   directory: Pick<IdentityDirectory, 'deleteUser'>,
   batch = 25,
 ): TenantEraser {

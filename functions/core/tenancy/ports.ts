@@ -2,16 +2,21 @@ import type { AuthEvent } from '../access/authenticate.ts';
 import type { AuditContext, AuditRecord } from '../audit/audit.ts';
 import type { ApiKeyRecord, Page, PageRequest, Role, SecretMeta, Team, Tenant, User } from './model.ts';
 
-/**
- * Persistence of tenancy and access data. Every mutating method takes the audit context and writes
- * the audit record in the same transaction as the change: both land or neither does.
- */
-export interface TenancyStore {
+// Persistence of tenancy and access data, one focused store per kind of record. Every mutating
+// method takes the audit context and writes the audit record in the same transaction as the change:
+// both land or neither does.
+
+/** Tenants. */
+export interface TenantStore {
+  /** Writes the tenant with its first admin (user and email items), in one transaction. */
   createTenant(tenant: Tenant, admin: User, audit: AuditContext): Promise<void>;
   getTenant(tenantId: string): Promise<Tenant | undefined>;
   listTenants(page: PageRequest): Promise<Page<Tenant>>;
   updateTenant(next: Tenant, previous: Tenant, audit: AuditContext): Promise<void>;
+}
 
+/** Users of a tenant (their logins live in the {@link IdentityDirectory}). */
+export interface UserStore {
   createUser(user: User, audit: AuditContext): Promise<void>;
   getUser(tenantId: string, userId: string): Promise<User | undefined>;
   listUsers(tenantId: string, page: PageRequest): Promise<Page<User>>;
@@ -21,8 +26,10 @@ export interface TenancyStore {
   eraseUser(erased: User, previous: User, audit: AuditContext): Promise<void>;
   /** Login → user; used by the authorizer (any tenant). */
   findUserBySub(sub: string): Promise<User | undefined>;
+}
 
-  /** Team writes also move the members' `teams` lists, in the same transaction. */
+/** Teams. A team write also moves the members' `teams` lists, in the same transaction. */
+export interface TeamStore {
   createTeam(
     tenantId: string,
     team: Team,
@@ -44,14 +51,21 @@ export interface TenancyStore {
     members: readonly UserChange[],
     audit: AuditContext,
   ): Promise<void>;
+}
 
+/** Custom roles (the built-in ones live in code). */
+export interface RoleStore {
   createRole(tenantId: string, role: Role, audit: AuditContext): Promise<void>;
   getRole(tenantId: string, name: string): Promise<Role | undefined>;
+  /** The roles of these names that exist, in one read. */
   getRoles(tenantId: string, names: readonly string[]): Promise<readonly Role[]>;
   listRoles(tenantId: string, page: PageRequest): Promise<Page<Role>>;
   updateRole(tenantId: string, next: Role, previous: Role, audit: AuditContext): Promise<void>;
   deleteRole(tenantId: string, role: Role, audit: AuditContext): Promise<void>;
+}
 
+/** API keys (hashes only, never a secret). */
+export interface ApiKeyStore {
   createApiKey(tenantId: string, key: ApiKeyRecord, audit: AuditContext): Promise<void>;
   getApiKey(tenantId: string, keyId: string): Promise<ApiKeyRecord | undefined>;
   listApiKeys(tenantId: string, page: PageRequest): Promise<Page<ApiKeyRecord>>;
@@ -63,7 +77,10 @@ export interface TenancyStore {
   ): Promise<void>;
   /** Records use without an audit record (not a mutation of the key's meaning). */
   touchApiKey(tenantId: string, keyId: string, at: string): Promise<void>;
+}
 
+/** What the table knows of a tenant's secrets (the values live in the {@link SecretVault}). */
+export interface SecretMetaStore {
   putSecretMeta(
     tenantId: string,
     next: SecretMeta,
@@ -73,7 +90,10 @@ export interface TenancyStore {
   getSecretMeta(tenantId: string, name: string): Promise<SecretMeta | undefined>;
   listSecrets(tenantId: string, page: PageRequest): Promise<Page<SecretMeta>>;
   deleteSecretMeta(tenantId: string, meta: SecretMeta, audit: AuditContext): Promise<void>;
+}
 
+/** A tenant's audit trail: read by auditors, and written by the authorizer for auth events. */
+export interface AuditLog {
   listAudit(tenantId: string, filter: AuditFilter, page: PageRequest): Promise<Page<AuditRecord>>;
   /**
    * Audits an authentication event (a refused credential, an API key's use): a record item of its
@@ -83,6 +103,18 @@ export interface TenancyStore {
   /** Every record still in the table, in id (time) order, for verification. */
   readAuditRecords(tenantId: string): Promise<AuditRecord[]>;
 }
+
+/**
+ * All the tenancy stores as one object: what the wiring builds once and hands to routes and handlers.
+ * Use cases take only the focused stores above that they use.
+ */
+export type TenancyStore = TenantStore &
+  UserStore &
+  TeamStore &
+  RoleStore &
+  ApiKeyStore &
+  SecretMetaStore &
+  AuditLog;
 
 /** A user record rewritten as part of another change (team membership). */
 export interface UserChange {

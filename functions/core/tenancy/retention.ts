@@ -1,7 +1,7 @@
 import { NotFoundError } from '../errors.ts';
 import { audited, type Caller } from './context.ts';
 import type { Tenant } from './model.ts';
-import type { TenancyStore } from './ports.ts';
+import type { TenantStore } from './ports.ts';
 
 /** Bounds of a tenant's execution retention, in days. */
 export const RETENTION_DAYS = { min: 1, max: 3650 } as const;
@@ -17,7 +17,10 @@ const viewOf = (tenant: Tenant): RetentionView => ({
 });
 
 /** The caller's tenant's retention. */
-export async function getRetention(deps: { store: TenancyStore }, tenantId: string): Promise<RetentionView> {
+export async function getRetention(
+  deps: { store: Pick<TenantStore, 'getTenant'> },
+  tenantId: string,
+): Promise<RetentionView> {
   const tenant = await deps.store.getTenant(tenantId);
   if (!tenant) throw new NotFoundError(`No tenant ${tenantId}.`);
   return viewOf(tenant);
@@ -29,7 +32,7 @@ export async function getRetention(deps: { store: TenancyStore }, tenantId: stri
  * after its usage was counted, so changing the setting never rewrites old executions.
  */
 export async function setRetention(
-  deps: { store: TenancyStore },
+  deps: { store: Pick<TenantStore, 'getTenant' | 'updateTenant'> },
   caller: Caller,
   days: number | null,
 ): Promise<RetentionView> {

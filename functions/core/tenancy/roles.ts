@@ -2,16 +2,15 @@ import { BUILT_IN_ROLES, isBuiltInRole, type Permission } from '../access/permis
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { audited, type Caller, readAll } from './context.ts';
 import type { Page, PageRequest, Role } from './model.ts';
-import type { TenancyStore } from './ports.ts';
+import type { RoleStore, UserStore } from './ports.ts';
+
+/** Roles and who holds them: a role changes only if the caller outranks every holder. */
+export type RolesAndHolders = RoleStore & Pick<UserStore, 'listUsers'>;
 
 const builtIn = (name: string): Role => ({ name, permissions: BUILT_IN_ROLES[name] ?? [], builtIn: true });
 
 /** Built-in roles first, then the tenant's custom roles (custom roles are paged; built-ins lead page one). */
-export async function listRoles(
-  store: TenancyStore,
-  tenantId: string,
-  page: PageRequest,
-): Promise<Page<Role>> {
+export async function listRoles(store: RoleStore, tenantId: string, page: PageRequest): Promise<Page<Role>> {
   const custom = await store.listRoles(tenantId, page);
   return page.cursor
     ? custom
@@ -19,7 +18,7 @@ export async function listRoles(
 }
 
 /** One role, built-in or custom, or 404. */
-export async function getRole(store: TenancyStore, tenantId: string, name: string): Promise<Role> {
+export async function getRole(store: RoleStore, tenantId: string, name: string): Promise<Role> {
   if (isBuiltInRole(name)) return builtIn(name);
   const role = await store.getRole(tenantId, name);
   if (!role) throw new NotFoundError(`No role ${name}.`);
@@ -28,7 +27,7 @@ export async function getRole(store: TenancyStore, tenantId: string, name: strin
 
 /** Resolves role names to the union of their permissions; unknown names resolve to nothing. */
 export async function resolvePermissions(
-  store: Pick<TenancyStore, 'getRoles'>,
+  store: Pick<RoleStore, 'getRoles'>,
   tenantId: string,
   roles: readonly string[],
 ): Promise<Set<Permission>> {
@@ -49,7 +48,7 @@ export async function resolvePermissions(
  * roles once (what inviting or re-roling a user needs).
  */
 export async function permissionsOfExistingRoles(
-  store: Pick<TenancyStore, 'getRoles'>,
+  store: Pick<RoleStore, 'getRoles'>,
   tenantId: string,
   roles: readonly string[],
   path: string,
@@ -80,7 +79,7 @@ export function assertCanGrant(caller: Caller, permissions: Iterable<Permission>
  * the caller must hold every permission the role has now, and every permission of every user who
  * holds it (nobody reshapes the role of someone who outranks them).
  */
-async function assertOutranksRole(store: TenancyStore, caller: Caller, role: Role): Promise<void> {
+async function assertOutranksRole(store: RolesAndHolders, caller: Caller, role: Role): Promise<void> {
   assertCanGrant(caller, role.permissions);
   const tenantId = caller.principal.tenantId;
   const holders = (await readAll((p) => store.listUsers(tenantId, p))).filter((u) =>
@@ -102,7 +101,7 @@ function assertCustom(name: string): void {
 
 /** Creates a custom role. */
 export async function createRole(
-  store: TenancyStore,
+  store: RoleStore,
   caller: Caller,
   input: { name: string; description?: string; permissions: Permission[] },
 ): Promise<Role> {
@@ -130,7 +129,7 @@ export async function createRole(
 
 /** Replaces a custom role's permissions. */
 export async function updateRole(
-  store: TenancyStore,
+  store: RolesAndHolders,
   caller: Caller,
   name: string,
   input: { description?: string; permissions: Permission[] },
@@ -161,7 +160,7 @@ export async function updateRole(
 }
 
 /** Deletes a custom role; refused with 409 while users hold it (naming them). */
-export async function deleteRole(store: TenancyStore, caller: Caller, name: string): Promise<void> {
+export async function deleteRole(store: RolesAndHolders, caller: Caller, name: string): Promise<void> {
   assertCustom(name);
   const role = await getRole(store, caller.principal.tenantId, name);
   const holders = (await readAll((p) => store.listUsers(caller.principal.tenantId, p))).filter((u) =>

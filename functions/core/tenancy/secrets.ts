@@ -1,12 +1,12 @@
 import { NotFoundError } from '../errors.ts';
 import { audited, type Caller } from './context.ts';
 import { DEFAULT_SECRET_ROLES, type Page, type PageRequest, type SecretMeta } from './model.ts';
-import type { SecretVault, TenancyStore } from './ports.ts';
+import type { RoleStore, SecretMetaStore, SecretVault } from './ports.ts';
 import { permissionsOfExistingRoles } from './roles.ts';
 
 /** What secret use cases need. */
 export interface SecretDeps {
-  readonly store: TenancyStore;
+  readonly store: SecretMetaStore & Pick<RoleStore, 'getRoles'>;
   readonly vault: SecretVault;
 }
 

@@ -2,7 +2,10 @@ import { NotFoundError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { audited, type Caller, readAll } from './context.ts';
 import type { Page, PageRequest, Team, User } from './model.ts';
-import type { TenancyStore, UserChange } from './ports.ts';
+import type { TeamStore, UserChange, UserStore } from './ports.ts';
+
+/** Teams and their members: membership lives on the users. */
+export type TeamsAndMembers = TeamStore & Pick<UserStore, 'getUser' | 'listUsers'>;
 
 /** A team as the API shows it: with its members (read from the users, who carry membership). */
 export interface TeamView extends Team {
@@ -12,12 +15,16 @@ export interface TeamView extends Team {
 /** The most members one request may set: one transaction holds at most 100 writes. */
 export const MAX_TEAM_MEMBERS_PER_CHANGE = 90;
 
-async function membersOf(store: TenancyStore, tenantId: string, teamId: string): Promise<User[]> {
+async function membersOf(
+  store: Pick<UserStore, 'listUsers'>,
+  tenantId: string,
+  teamId: string,
+): Promise<User[]> {
   return (await readAll((p) => store.listUsers(tenantId, p))).filter((u) => u.teams.includes(teamId));
 }
 
 async function membershipChanges(
-  store: TenancyStore,
+  store: Pick<UserStore, 'getUser'>,
   caller: Caller,
   teamId: string,
   wanted: readonly string[],
@@ -63,7 +70,7 @@ async function membershipChanges(
 
 /** Creates a team, optionally with members. */
 export async function createTeam(
-  store: TenancyStore,
+  store: TeamsAndMembers,
   caller: Caller,
   input: { name: string; description?: string; members?: string[] },
 ): Promise<TeamView> {
@@ -86,20 +93,20 @@ export async function createTeam(
 }
 
 /** One team with its members, or 404. */
-export async function getTeam(store: TenancyStore, tenantId: string, teamId: string): Promise<TeamView> {
+export async function getTeam(store: TeamsAndMembers, tenantId: string, teamId: string): Promise<TeamView> {
   const team = await store.getTeam(tenantId, teamId);
   if (!team) throw new NotFoundError(`No team ${teamId}.`);
   return { ...team, members: (await membersOf(store, tenantId, teamId)).map((u) => u.userId) };
 }
 
 /** Lists teams (without members; read one team for them). */
-export function listTeams(store: TenancyStore, tenantId: string, page: PageRequest): Promise<Page<Team>> {
+export function listTeams(store: TeamStore, tenantId: string, page: PageRequest): Promise<Page<Team>> {
   return store.listTeams(tenantId, page);
 }
 
 /** Renames a team or replaces its members. */
 export async function updateTeam(
-  store: TenancyStore,
+  store: TeamsAndMembers,
   caller: Caller,
   teamId: string,
   patch: { name?: string; description?: string; members?: string[] },
@@ -134,7 +141,7 @@ export async function updateTeam(
 }
 
 /** Deletes a team and removes it from its members. */
-export async function deleteTeam(store: TenancyStore, caller: Caller, teamId: string): Promise<void> {
+export async function deleteTeam(store: TeamsAndMembers, caller: Caller, teamId: string): Promise<void> {
   const tenantId = caller.principal.tenantId;
   const team = await store.getTeam(tenantId, teamId);
   if (!team) throw new NotFoundError(`No team ${teamId}.`);

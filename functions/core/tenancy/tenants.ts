@@ -3,11 +3,11 @@ import { ConflictError, NotFoundError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { PlatformPrincipal, RequestMeta } from '../principal.ts';
 import type { Page, PageRequest, Plan, Tenant, TenantStatus, User } from './model.ts';
-import type { IdentityDirectory, TenancyStore } from './ports.ts';
+import type { IdentityDirectory, TenantStore } from './ports.ts';
 
 /** What tenant use cases need. */
 export interface TenantDeps {
-  readonly store: TenancyStore;
+  readonly store: TenantStore;
   readonly directory: IdentityDirectory;
 }
 

@@ -4,12 +4,15 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { actingUser, viewOf } from './api-keys.ts';
 import { audited, type Caller, readAll } from './context.ts';
 import type { ApiKeyRecord, Page, PageRequest, User } from './model.ts';
-import type { IdentityDirectory, TenancyStore } from './ports.ts';
+import type { ApiKeyStore, IdentityDirectory, RoleStore, TeamStore, UserStore } from './ports.ts';
 import { assertCanGrant, permissionsOfExistingRoles, resolvePermissions } from './roles.ts';
 
-/** What user use cases need. */
+/** What user use cases need: the users, and the roles, teams and keys a user's changes check or revoke. */
 export interface UserDeps {
-  readonly store: TenancyStore;
+  readonly store: UserStore &
+    Pick<RoleStore, 'getRoles'> &
+    Pick<TeamStore, 'getTeam'> &
+    Pick<ApiKeyStore, 'listApiKeys' | 'updateApiKey'>;
   readonly directory: IdentityDirectory;
 }
 
@@ -26,10 +29,10 @@ async function assertTeamsExist(deps: UserDeps, tenantId: string, teams: readonl
 
 /** Reads the named custom roles once and serves later lookups of them from memory. */
 async function rolesOnce(
-  store: Pick<TenancyStore, 'getRoles'>,
+  store: Pick<RoleStore, 'getRoles'>,
   tenantId: string,
   names: readonly string[],
-): Promise<Pick<TenancyStore, 'getRoles'>> {
+): Promise<Pick<RoleStore, 'getRoles'>> {
   const custom = [...new Set(names.filter((n) => !isBuiltInRole(n)))];
   const found = await store.getRoles(tenantId, custom);
   return { getRoles: async (_t, wanted) => found.filter((r) => wanted.includes(r.name)) };
@@ -40,7 +43,7 @@ async function rolesOnce(
  * holder cannot disable, delete or demote the tenant's admin.
  */
 async function assertOutranks(
-  roles: Pick<TenancyStore, 'getRoles'>,
+  roles: Pick<RoleStore, 'getRoles'>,
   caller: Caller,
   target: User,
 ): Promise<void> {
@@ -58,7 +61,11 @@ async function assertOutranks(
  * refuses keys of a disabled or deleted creator; this makes it permanent, so enabling the user again
  * does not bring old keys back.
  */
-async function revokeKeysOf(store: TenancyStore, caller: Caller, userId: string): Promise<void> {
+async function revokeKeysOf(
+  store: Pick<ApiKeyStore, 'listApiKeys' | 'updateApiKey'>,
+  caller: Caller,
+  userId: string,
+): Promise<void> {
   const tenantId = caller.principal.tenantId;
   const keys = await readAll((page) => store.listApiKeys(tenantId, page));
   for (const previous of keys.filter((k) => k.createdBy === userId && k.status === 'active')) {

@@ -2,7 +2,7 @@ import { ForbiddenError } from '../errors.ts';
 import { actingUser } from '../tenancy/api-keys.ts';
 import type { Caller } from '../tenancy/context.ts';
 import { DEFAULT_SECRET_ROLES } from '../tenancy/model.ts';
-import type { TenancyStore } from '../tenancy/ports.ts';
+import type { SecretMetaStore, UserStore } from '../tenancy/ports.ts';
 import type { DefinitionKind } from './model.ts';
 
 /** A secret a definition version uses, the field that names it, and who bound it (saved that version). */
@@ -14,7 +14,7 @@ export interface SecretBinding {
 
 /** What checking a binding needs: the secret's metadata, and the roles of a key's creator. */
 export interface SecretUseDeps {
-  readonly tenancy: Pick<TenancyStore, 'getSecretMeta' | 'getUser'>;
+  readonly tenancy: Pick<SecretMetaStore, 'getSecretMeta'> & Pick<UserStore, 'getUser'>;
 }
 
 /** The field of each kind that names a tenant secret (catalog model: agents' `apiKeySecret`, http tools' `authSecret`). */

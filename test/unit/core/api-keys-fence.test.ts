@@ -12,8 +12,9 @@ import {
   rotateApiKey,
 } from '../../../functions/core/tenancy/api-keys.ts';
 import type { ApiKeyRecord, Role, Tenant, User } from '../../../functions/core/tenancy/model.ts';
-import type { IdentityDirectory, TenancyStore } from '../../../functions/core/tenancy/ports.ts';
-import { deleteUser, updateUser } from '../../../functions/core/tenancy/users.ts';
+import type { ApiKeyStore, IdentityDirectory } from '../../../functions/core/tenancy/ports.ts';
+import { deleteUser, type UserDeps, updateUser } from '../../../functions/core/tenancy/users.ts';
+import { fakeTenants, fakeUserStores } from '../../helpers/tenancy-stores.ts';
 
 /**
  * a key is changed only by its creator (or a tenant admin holding all its
@@ -125,7 +126,8 @@ function memoryStore(users: User[], roles: Role[] = []) {
   return store;
 }
 
-const asStore = (s: ReturnType<typeof memoryStore>) => s as unknown as TenancyStore;
+/** The memory store over fakes of every store it stands in for (their other methods are unexpected). */
+const asStore = (s: ReturnType<typeof memoryStore>) => ({ ...fakeTenants(), ...fakeUserStores(), ...s });
 
 const directory: IdentityDirectory = {
   createUser: async () => ({ sub: 'new' }),
@@ -140,12 +142,12 @@ describe('rotating or revoking a key someone else made (point 2)', () => {
   it.each([
     [
       'rotate',
-      (s: TenancyStore, c: TenantPrincipal) =>
+      (s: ApiKeyStore, c: TenantPrincipal) =>
         rotateApiKey(s, { principal: c, meta: META }, 'kadminadminadmin1'),
     ],
     [
       'revoke',
-      (s: TenancyStore, c: TenantPrincipal) =>
+      (s: ApiKeyStore, c: TenantPrincipal) =>
         revokeApiKey(s, { principal: c, meta: META }, 'kadminadminadmin1'),
     ],
   ])('%s by a holder of only apikeys:manage is 403 and writes nothing', async (_name, act) => {
@@ -288,14 +290,10 @@ describe('disabling or deleting a user revokes their keys (point 3)', () => {
   it.each([
     [
       'disabling',
-      (deps: { store: TenancyStore; directory: IdentityDirectory }) =>
+      (deps: UserDeps) =>
         updateUser(deps, { principal: ADMIN, meta: META }, 'dev-sub', { status: 'disabled' }),
     ],
-    [
-      'deleting',
-      (deps: { store: TenancyStore; directory: IdentityDirectory }) =>
-        deleteUser(deps, { principal: ADMIN, meta: META }, 'dev-sub'),
-    ],
+    ['deleting', (deps: UserDeps) => deleteUser(deps, { principal: ADMIN, meta: META }, 'dev-sub')],
   ])('%s the creator revokes exactly their keys, audited', async (_name, act) => {
     // Prepare
     const { store, mine, theirs } = seeded();

@@ -4,8 +4,9 @@ import type { AuditContext } from '../../../functions/core/audit/audit.ts';
 import { ConflictError } from '../../../functions/core/errors.ts';
 import type { RequestMeta, TenantPrincipal } from '../../../functions/core/principal.ts';
 import type { User } from '../../../functions/core/tenancy/model.ts';
-import type { IdentityDirectory, TenancyStore } from '../../../functions/core/tenancy/ports.ts';
+import type { IdentityDirectory } from '../../../functions/core/tenancy/ports.ts';
 import { deleteUser, inviteUser, listUsers, updateUser } from '../../../functions/core/tenancy/users.ts';
+import { fakeUserStores } from '../../helpers/tenancy-stores.ts';
 
 /**
  * an email with a login elsewhere is invited like a new one; the record made for
@@ -32,7 +33,7 @@ const caller = { principal: ADMIN, meta: META };
 function fakes(options: { exists: boolean; storeFails?: boolean }) {
   const users = new Map<string, User>();
   const audits: AuditContext[] = [];
-  const store = {
+  const store = fakeUserStores({
     getRoles: async () => [],
     getTeam: async () => undefined,
     getUser: async (_t: string, id: string) => users.get(id),
@@ -51,7 +52,7 @@ function fakes(options: { exists: boolean; storeFails?: boolean }) {
       users.delete(user.userId);
       audits.push(audit);
     },
-  } as unknown as TenancyStore;
+  });
   const directory = {
     createUser: vi.fn(async () => {
       if (options.exists)

@@ -11,7 +11,7 @@ import {
   runOffboardingStep,
   type TenantEraser,
 } from '../../../functions/core/tenancy/offboarding.ts';
-import type { TenancyStore } from '../../../functions/core/tenancy/ports.ts';
+import { fakeTenants } from '../../helpers/tenancy-stores.ts';
 
 /** Offboarding's job logic on in-memory ports: order, idempotence, resumption after a kill. */
 
@@ -71,7 +71,7 @@ function setup(erasers: TenantEraser[]) {
   const jobs = new MemoryJobs();
   const runs: string[] = [];
   const runner: JobRunner = { start: async (input) => void runs.push(input.runName) };
-  const store = { getTenant: async (id: string) => (id === TENANT ? tenant : undefined) } as TenancyStore;
+  const store = fakeTenants({ getTenant: async (id: string) => (id === TENANT ? tenant : undefined) });
   const deps = { store, jobs, runner, erasers, now: () => new Date('2026-11-30T00:01:00.000Z') };
   return { deps, jobs, runs };
 }

@@ -3,9 +3,10 @@ import { BUILT_IN_ROLES, type Permission } from '../../../functions/core/access/
 import { ConflictError, ForbiddenError } from '../../../functions/core/errors.ts';
 import type { RequestMeta, TenantPrincipal } from '../../../functions/core/principal.ts';
 import type { Role, User } from '../../../functions/core/tenancy/model.ts';
-import type { IdentityDirectory, TenancyStore } from '../../../functions/core/tenancy/ports.ts';
+import type { IdentityDirectory } from '../../../functions/core/tenancy/ports.ts';
 import { updateRole } from '../../../functions/core/tenancy/roles.ts';
 import { deleteUser, updateUser } from '../../../functions/core/tenancy/users.ts';
+import { fakeRoles, fakeUserStores, fakeUsers } from '../../helpers/tenancy-stores.ts';
 
 /**
  * `roles:manage` does not let anyone reshape a role held by someone who outranks
@@ -51,11 +52,13 @@ function person(userId: string, roles: string[]): User {
 function storeWith(roles: Role[], users: User[]) {
   const updateRoleWrite = vi.fn(async () => undefined);
   const store = {
-    getRole: async (_t: string, name: string) => roles.find((r) => r.name === name),
-    getRoles: async (_t: string, names: readonly string[]) => roles.filter((r) => names.includes(r.name)),
-    listUsers: async () => ({ items: users }),
-    updateRole: updateRoleWrite,
-  } as unknown as TenancyStore;
+    ...fakeRoles({
+      getRole: async (_t: string, name: string) => roles.find((r) => r.name === name),
+      getRoles: async (_t: string, names: readonly string[]) => roles.filter((r) => names.includes(r.name)),
+      updateRole: updateRoleWrite,
+    }),
+    ...fakeUsers({ listUsers: async () => ({ items: users }) }),
+  };
   return { store, updateRoleWrite };
 }
 
@@ -111,13 +114,13 @@ describe('the self-change guard applies to a key acting for its creator', () => 
   };
   const deps = () => {
     const write = vi.fn(async () => undefined);
-    const store = {
+    const store = fakeUserStores({
       getUser: async () => person('manager-sub', ['developer']),
       getRoles: async () => [],
       updateUser: write,
       deleteUser: write,
       listApiKeys: async () => ({ items: [] }),
-    } as unknown as TenancyStore;
+    });
     const directory = {
       disableUser: write,
       enableUser: write,

@@ -3,9 +3,10 @@ import { PERMISSIONS } from '../../../functions/core/access/permissions.ts';
 import { ForbiddenError, ValidationError } from '../../../functions/core/errors.ts';
 import type { PlatformPrincipal, RequestMeta, TenantPrincipal } from '../../../functions/core/principal.ts';
 import type { Tenant, User } from '../../../functions/core/tenancy/model.ts';
-import type { IdentityDirectory, TenancyStore } from '../../../functions/core/tenancy/ports.ts';
+import type { IdentityDirectory, TenantStore } from '../../../functions/core/tenancy/ports.ts';
 import { createTenant } from '../../../functions/core/tenancy/tenants.ts';
-import { inviteUser, updateUser } from '../../../functions/core/tenancy/users.ts';
+import { inviteUser, type UserDeps, updateUser } from '../../../functions/core/tenancy/users.ts';
+import { fakeApiKeys, fakeRoles, fakeTeams, fakeTenants, fakeUsers } from '../../helpers/tenancy-stores.ts';
 
 /**
  * "Nothing half-created": the login lives in the directory (Cognito), the records in the store
@@ -37,28 +38,20 @@ interface PortCall {
   readonly args: readonly unknown[];
 }
 
-type Impl = (...args: never[]) => Promise<unknown>;
-
 /**
- * A port whose every method records its call and runs `impl[method]`, or throws for a method the
- * test did not expect (so an unexpected write fails the test instead of passing silently).
+ * `port` with every method recording its call (in `calls`) before it runs. The fakes' methods a
+ * test does not give fail the call (test/helpers/tenancy-stores.ts), so an unexpected write fails
+ * the test instead of passing silently.
  */
-function recordingPort<P extends object>(
-  port: PortCall['port'],
-  calls: PortCall[],
-  impl: Partial<Record<keyof P, Impl>>,
-): P {
-  return new Proxy({} as P, {
-    get(_target, property) {
-      if (typeof property !== 'string') return undefined;
-      return async (...args: unknown[]) => {
-        calls.push({ port, method: property, args });
-        const run = (impl as Record<string, Impl | undefined>)[property];
-        if (!run) throw new Error(`unexpected ${port}.${property}`);
-        return (run as (...a: unknown[]) => Promise<unknown>)(...args);
-      };
-    },
-  });
+function recorded<P extends object>(port: PortCall['port'], calls: PortCall[], methods: P): P {
+  const out: Record<string, unknown> = {};
+  for (const [method, run] of Object.entries(methods)) {
+    out[method] = (...args: unknown[]) => {
+      calls.push({ port, method, args });
+      return (run as (...a: unknown[]) => Promise<unknown>)(...args);
+    };
+  }
+  return out as P;
 }
 
 const USER: User = {
@@ -72,22 +65,21 @@ const USER: User = {
   updatedAt: '2026-11-01T00:00:00.000Z',
 };
 
+/** What the use cases under test take: the tenant store, and what user changes read and write. */
+type Store = TenantStore & UserDeps['store'];
+
 /** Fakes with sensible reads; tests override the writes. */
-function fakes(
-  options: {
-    store?: Partial<Record<keyof TenancyStore, Impl>>;
-    directory?: Partial<Record<keyof IdentityDirectory, Impl>>;
-  } = {},
-) {
+function fakes(options: { store?: Partial<Store>; directory?: Partial<IdentityDirectory> } = {}) {
   const calls: PortCall[] = [];
-  const store = recordingPort<TenancyStore>('store', calls, {
-    getRoles: async () => [],
-    getTeam: async () => undefined,
-    getUser: async () => USER,
-    listApiKeys: async () => ({ items: [] }),
+  const store = recorded<Store>('store', calls, {
+    ...fakeTenants(),
+    ...fakeUsers({ getUser: async () => USER }),
+    ...fakeRoles({ getRoles: async () => [] }),
+    ...fakeTeams({ getTeam: async () => undefined }),
+    ...fakeApiKeys({ listApiKeys: async () => ({ items: [] }) }),
     ...options.store,
   });
-  const directory = recordingPort<IdentityDirectory>('directory', calls, {
+  const directory = recorded<IdentityDirectory>('directory', calls, {
     createUser: async () => ({ sub: 'new-sub' }),
     deleteUser: async () => undefined,
     disableUser: async () => undefined,
@@ -168,8 +160,7 @@ describe('createTenant: nothing half-created', () => {
     const written: { tenant?: Tenant; admin?: User; action?: string } = {};
     const f = fakes({
       store: {
-        createTenant: async (...args: never[]) => {
-          const [tenant, admin, audit] = args as unknown as [Tenant, User, { draft: { action: string } }];
+        createTenant: async (tenant, admin, audit) => {
           Object.assign(written, { tenant, admin, action: audit.draft.action });
         },
       },

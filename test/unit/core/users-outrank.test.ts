@@ -3,8 +3,9 @@ import { BUILT_IN_ROLES, type Permission } from '../../../functions/core/access/
 import { ForbiddenError } from '../../../functions/core/errors.ts';
 import type { RequestMeta, TenantPrincipal } from '../../../functions/core/principal.ts';
 import type { Role, User } from '../../../functions/core/tenancy/model.ts';
-import type { IdentityDirectory, TenancyStore } from '../../../functions/core/tenancy/ports.ts';
+import type { IdentityDirectory } from '../../../functions/core/tenancy/ports.ts';
 import { deleteUser, updateUser } from '../../../functions/core/tenancy/users.ts';
+import { fakeUserStores } from '../../helpers/tenancy-stores.ts';
 
 /**
  * The rule of functions/core/tenancy/users.ts `assertOutranks`: a `users:manage` holder manages
@@ -51,11 +52,16 @@ function user(userId: string, roles: string[]): User {
 /** Fake ports around one stored `target`; every write is recorded. */
 function fakes(target: User) {
   const writes: string[] = [];
-  const store = {
+  const store = fakeUserStores({
     getUser: async (_tenantId: string, userId: string) => (userId === target.userId ? target : undefined),
     getRoles: async (_tenantId: string, names: readonly string[]) =>
       names.includes(RELEASE_MANAGER.name) ? [RELEASE_MANAGER] : [],
-    getTeam: async (_tenantId: string, teamId: string) => ({ teamId, name: teamId }),
+    getTeam: async (_tenantId: string, teamId: string) => ({
+      teamId,
+      name: teamId,
+      createdAt: '',
+      updatedAt: '',
+    }),
     listApiKeys: async () => ({ items: [] }),
     updateUser: async () => {
       writes.push('store.updateUser');
@@ -63,7 +69,7 @@ function fakes(target: User) {
     deleteUser: async () => {
       writes.push('store.deleteUser');
     },
-  } as unknown as TenancyStore;
+  });
   const directory = {
     disableUser: async () => {
       writes.push('directory.disableUser');

@@ -16,7 +16,7 @@ import {
 } from '../../../functions/core/identity/providers.ts';
 import type { Caller } from '../../../functions/core/tenancy/context.ts';
 import type { Tenant, User } from '../../../functions/core/tenancy/model.ts';
-import type { TenancyStore } from '../../../functions/core/tenancy/ports.ts';
+import { fakeRoles, fakeTenants, fakeUsers } from '../../helpers/tenancy-stores.ts';
 
 const T = 'tabcdefghijklmnop';
 const meta = { requestId: 'r', sourceIp: '127.0.0.1', userAgent: 't', now: '2026-11-30T00:00:00.000Z' };
@@ -86,16 +86,20 @@ function fakes(users: User[] = []) {
       },
     },
     store: {
-      listUsers: async () => ({ items: users }),
-      updateUser: vi.fn(async (next: User) => {
-        events.push(`user.disable ${next.userId} ${next.status}`);
+      ...fakeUsers({
+        listUsers: async () => ({ items: users }),
+        updateUser: vi.fn(async (next: User) => {
+          events.push(`user.disable ${next.userId} ${next.status}`);
+        }),
       }),
-      getRoles: async () => [],
-      getTenant: async () => tenant,
-      updateTenant: async (next: Tenant) => {
-        tenant = next;
-      },
-    } as unknown as TenancyStore,
+      ...fakeRoles({ getRoles: async () => [] }),
+      ...fakeTenants({
+        getTenant: async () => tenant,
+        updateTenant: async (next: Tenant) => {
+          tenant = next;
+        },
+      }),
+    },
     allowLoopbackHttp: false,
     samlSupported: true,
   } satisfies IdentityDeps;

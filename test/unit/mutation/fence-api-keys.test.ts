@@ -23,7 +23,7 @@ import {
 } from '#core/tenancy/api-keys.ts';
 import type { Caller } from '#core/tenancy/context.ts';
 import type { ApiKeyRecord, Page } from '#core/tenancy/model.ts';
-import type { TenancyStore } from '#core/tenancy/ports.ts';
+import { fakeApiKeys } from '../../helpers/tenancy-stores.ts';
 
 const T = 'tabcdefghijklmnop';
 const NOW = '2026-11-29T12:00:00.000Z';
@@ -65,7 +65,7 @@ function fakeStore(keys: ApiKeyRecord[] = []) {
       },
     ),
   };
-  return { store: store as unknown as TenancyStore, spies: store, writes };
+  return { store: fakeApiKeys(store), spies: store, writes };
 }
 
 const KEY_ID = 'kabcdefghijklmnop';

@@ -9,8 +9,8 @@ import { ForbiddenError } from '#core/errors.ts';
 import type { RequestMeta, TenantPrincipal } from '#core/principal.ts';
 import type { Caller } from '#core/tenancy/context.ts';
 import type { Role, User } from '#core/tenancy/model.ts';
-import type { TenancyStore } from '#core/tenancy/ports.ts';
 import { updateRole } from '#core/tenancy/roles.ts';
+import { fakeRoles, fakeUsers } from '../../helpers/tenancy-stores.ts';
 
 const T = 'tabcdefghijklmnop';
 const META: RequestMeta = {
@@ -47,12 +47,14 @@ const user = (userId: string, roles: string[]): User => ({
 function store(users: User[]) {
   const updateRoleSpy = vi.fn(async () => undefined);
   const s = {
-    getRole: vi.fn(async (_t: string, name: string) => (name === OPS.name ? OPS : undefined)),
-    getRoles: vi.fn(async (_t: string, names: readonly string[]) => (names.includes('ops') ? [OPS] : [])),
-    listUsers: vi.fn(async () => ({ items: users })),
-    updateRole: updateRoleSpy,
+    ...fakeRoles({
+      getRole: vi.fn(async (_t: string, name: string) => (name === OPS.name ? OPS : undefined)),
+      getRoles: vi.fn(async (_t: string, names: readonly string[]) => (names.includes('ops') ? [OPS] : [])),
+      updateRole: updateRoleSpy,
+    }),
+    ...fakeUsers({ listUsers: vi.fn(async () => ({ items: users })) }),
   };
-  return { store: s as unknown as TenancyStore, updateRoleSpy };
+  return { store: s, updateRoleSpy };
 }
 
 const MANAGER: Permission[] = ['roles:manage', 'executions:cancel', 'executions:read', 'agents:read'];

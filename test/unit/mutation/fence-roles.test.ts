@@ -10,7 +10,6 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '#
 import type { RequestMeta, TenantPrincipal } from '#core/principal.ts';
 import type { Caller } from '#core/tenancy/context.ts';
 import type { Page, Role, User } from '#core/tenancy/model.ts';
-import type { TenancyStore } from '#core/tenancy/ports.ts';
 import {
   assertCanGrant,
   createRole,
@@ -20,6 +19,7 @@ import {
   permissionsOfExistingRoles,
   updateRole,
 } from '#core/tenancy/roles.ts';
+import { fakeRoles, fakeUsers } from '../../helpers/tenancy-stores.ts';
 
 const T = 'tabcdefghijklmnop';
 const NOW = '2026-11-29T12:00:00.000Z';
@@ -83,7 +83,8 @@ function fakeStore(roles: Role[] = [OPS], users: User[] = []) {
       writes.push({ op: 'delete', args: [_t, role], audit });
     }),
   };
-  return { store: spies as unknown as TenancyStore, spies, writes };
+  const { listUsers, ...roleSpies } = spies;
+  return { store: { ...fakeRoles(roleSpies), ...fakeUsers({ listUsers }) }, spies, writes };
 }
 
 const audit = (draft: AuditContext['draft']): AuditContext => ({

@@ -9,8 +9,9 @@ import { NotFoundError, ValidationError } from '#core/errors.ts';
 import type { PlatformPrincipal, RequestMeta } from '#core/principal.ts';
 import { getEgress, setEgress } from '#core/tenancy/egress.ts';
 import type { Tenant } from '#core/tenancy/model.ts';
-import type { IdentityDirectory, TenancyStore } from '#core/tenancy/ports.ts';
+import type { IdentityDirectory } from '#core/tenancy/ports.ts';
 import type { TenantDeps } from '#core/tenancy/tenants.ts';
+import { fakeTenants } from '../../helpers/tenancy-stores.ts';
 
 const T = 'tabcdefghijklmnop';
 const NOW = '2026-11-29T12:00:00.000Z';
@@ -38,7 +39,7 @@ function deps(stored: Tenant | undefined) {
       writes.push({ next, previous, audit });
     }),
   };
-  const d: TenantDeps = { store: store as unknown as TenancyStore, directory: {} as IdentityDirectory };
+  const d: TenantDeps = { store: fakeTenants(store), directory: {} as IdentityDirectory };
   return { d, writes };
 }
 

@@ -9,8 +9,9 @@ import { ConflictError } from '#core/errors.ts';
 import type { RequestMeta, TenantPrincipal } from '#core/principal.ts';
 import type { Caller } from '#core/tenancy/context.ts';
 import type { User } from '#core/tenancy/model.ts';
-import type { IdentityDirectory, TenancyStore } from '#core/tenancy/ports.ts';
+import type { IdentityDirectory } from '#core/tenancy/ports.ts';
 import { eraseUser, updateUser } from '#core/tenancy/users.ts';
+import { fakeUserStores } from '../../helpers/tenancy-stores.ts';
 
 const T = 'tabcdefghijklmnop';
 const NOW = '2026-11-30T02:00:00.000Z';
@@ -53,7 +54,7 @@ function setup(user: User) {
   };
   const directory = { deleteUser: vi.fn(async () => undefined) };
   const deps = {
-    store: store as unknown as TenancyStore,
+    store: fakeUserStores(store),
     directory: directory as unknown as IdentityDirectory,
   };
   return { deps, store, directory, erased };

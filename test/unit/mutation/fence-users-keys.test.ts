@@ -10,8 +10,9 @@ import type { RequestMeta, TenantPrincipal } from '#core/principal.ts';
 import { viewOf } from '#core/tenancy/api-keys.ts';
 import type { Caller } from '#core/tenancy/context.ts';
 import type { ApiKeyRecord, User } from '#core/tenancy/model.ts';
-import type { IdentityDirectory, TenancyStore } from '#core/tenancy/ports.ts';
+import type { IdentityDirectory } from '#core/tenancy/ports.ts';
 import { deleteUser, updateUser } from '#core/tenancy/users.ts';
+import { fakeUserStores } from '../../helpers/tenancy-stores.ts';
 
 const T = 'tabcdefghijklmnop';
 const NOW = '2026-11-29T12:00:00.000Z';
@@ -87,7 +88,7 @@ function setup(keys: ApiKeyRecord[], user: User = USER) {
     deleteUser: vi.fn(async () => undefined),
   };
   const deps = {
-    store: store as unknown as TenancyStore,
+    store: fakeUserStores(store),
     directory: directory as unknown as IdentityDirectory,
   };
   return { deps, revoked, pages };

@@ -10,8 +10,9 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '#
 import type { RequestMeta, TenantPrincipal } from '#core/principal.ts';
 import type { Caller } from '#core/tenancy/context.ts';
 import type { ApiKeyRecord, Role, Team, User } from '#core/tenancy/model.ts';
-import type { IdentityDirectory, TenancyStore } from '#core/tenancy/ports.ts';
+import type { IdentityDirectory } from '#core/tenancy/ports.ts';
 import { deleteUser, getUser, inviteUser, listUsers, updateUser } from '#core/tenancy/users.ts';
+import { fakeUserStores } from '../../helpers/tenancy-stores.ts';
 
 const T = 'tabcdefghijklmnop';
 const NOW = '2026-11-29T12:00:00.000Z';
@@ -90,7 +91,7 @@ function deps(users: User[] = [target()], keys: ApiKeyRecord[] = []) {
     deleteUser: vi.fn(async () => undefined),
   };
   return {
-    deps: { store: store as unknown as TenancyStore, directory: directory as IdentityDirectory },
+    deps: { store: fakeUserStores(store), directory: directory as IdentityDirectory },
     store,
     directory,
     writes,

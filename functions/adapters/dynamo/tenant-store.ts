@@ -1,0 +1,62 @@
+import type { AuditContext } from '#core/audit/audit.ts';
+import { ConflictError } from '#core/errors.ts';
+import type { Page, PageRequest, Tenant, User } from '#core/tenancy/model.ts';
+import type { TenantStore } from '#core/tenancy/ports.ts';
+import { keys } from './keys.ts';
+import { strip, type Table } from './table.ts';
+import { changed, emailOf, NEW, unchanged, userItem } from './tenancy-items.ts';
+
+/** DynamoDB implementation of {@link TenantStore}; tenants are listed through GSI1. */
+export class DynamoTenantStore implements TenantStore {
+  constructor(private readonly table: Table) {}
+
+  async createTenant(tenant: Tenant, admin: User, audit: AuditContext): Promise<void> {
+    const t = tenant.tenantId;
+    await this.table.commit(
+      audit,
+      [
+        this.table.put(
+          { ...keys.tenant(t), ...keys.tenantsIndex(tenant.name, t), type: 'tenant', ...tenant },
+          NEW,
+        ),
+        this.table.put(userItem(admin), NEW),
+        this.table.put({ ...keys.userEmail(t, emailOf(admin)), type: 'email', userId: admin.userId }, NEW),
+      ],
+      () => new ConflictError('A tenant with this id already exists.'),
+    );
+  }
+
+  async getTenant(tenantId: string): Promise<Tenant | undefined> {
+    const item = await this.table.get<Record<string, unknown>>(tenantId, keys.tenant(tenantId));
+    return item ? strip<Tenant>(item) : undefined;
+  }
+
+  listTenants(page: PageRequest): Promise<Page<Tenant>> {
+    return this.table.page(
+      'platform',
+      'tenants',
+      {
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :p',
+        ExpressionAttributeValues: { ':p': 'TENANTS' },
+      },
+      page,
+      (item) => strip<Tenant>(item),
+    );
+  }
+
+  async updateTenant(next: Tenant, previous: Tenant, audit: AuditContext): Promise<void> {
+    const t = next.tenantId;
+    await this.table.commit(
+      audit,
+      [
+        unchanged(
+          this.table,
+          { ...keys.tenant(t), ...keys.tenantsIndex(next.name, t), type: 'tenant', ...next },
+          previous.updatedAt,
+        ),
+      ],
+      changed,
+    );
+  }
+}
