@@ -1,8 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
+import { decidePromotion } from '#core/approvals/promotions.ts';
+import type { WorkflowDeps } from '#core/versioning/workflows.ts';
 import type { Approval } from '../../../functions/core/approvals/model.ts';
 import { ForbiddenError } from '../../../functions/core/errors.ts';
 import type { TenantPrincipal } from '../../../functions/core/principal.ts';
-import { decidePromotion, type WorkflowDeps } from '../../../functions/core/versioning/workflows.ts';
 import { principalFromContext } from '../../../functions/shared/router.ts';
 
 const T = 'tabcdefghijklmnop';
