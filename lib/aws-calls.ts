@@ -433,7 +433,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
   },
   // The readiness probe.
   {
-    file: 'functions/handlers/routes/platform.ts',
+    file: 'functions/adapters/readiness.ts',
     command: 'GetCommand',
     actions: ['dynamodb:GetItem'],
     targets: ['platformItem:HEALTH'],
@@ -441,7 +441,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
     functions: ['api'],
   },
   {
-    file: 'functions/handlers/routes/platform.ts',
+    file: 'functions/adapters/readiness.ts',
     command: 'GetBucketLocationCommand',
     actions: ['s3:GetBucketLocation'],
     targets: ['auditBucket'],
@@ -449,7 +449,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
     functions: ['api'],
   },
   {
-    file: 'functions/handlers/routes/platform.ts',
+    file: 'functions/adapters/readiness.ts',
     command: 'DescribeUserPoolCommand',
     actions: ['cognito-idp:DescribeUserPool'],
     targets: ['userPool'],
