@@ -78,9 +78,24 @@ export interface Denied {
  */
 export type AuthResult = Granted | Denied;
 
+/** A resolved credential; `key` when it is an API key, whose use is recorded on every hit. */
 interface Entry {
   readonly result: AuthResult;
   readonly until: number;
+  readonly key: ApiKeyUse | undefined;
+}
+
+/** The API key a result stands for. */
+interface ApiKeyUse {
+  readonly tenantId: string;
+  readonly keyId: string;
+}
+
+/** What resolving a credential gives: the result, how long it may be trusted, and the key used. */
+interface Resolved {
+  readonly result: AuthResult;
+  readonly until?: number;
+  readonly key?: ApiKeyUse;
 }
 
 /**
@@ -135,20 +150,16 @@ export class Authenticator {
     this.cache.clear();
   }
 
-  private async cached(
-    raw: string,
-    resolve: () => Promise<{ result: AuthResult; until?: number }>,
-    userAgent = '',
-  ): Promise<AuthResult> {
+  private async cached(raw: string, resolve: () => Promise<Resolved>, userAgent = ''): Promise<AuthResult> {
     const id = createHash('sha256').update(raw).digest('base64url');
     const now = this.now();
     const hit = this.cache.get(id);
     if (hit && hit.until > now) {
       // Awaited, as on a miss: Lambda freezes the container once the handler returns.
-      await this.touch(hit.result, userAgent);
+      if (hit.key) await this.touch(hit.key, userAgent);
       return hit.result;
     }
-    const { result, until } = await resolve();
+    const { result, until, key } = await resolve();
     if (this.cache.size >= (this.options.maxEntries ?? 10_000)) {
       // Map keeps insertion order: drop the oldest entry.
       const oldest = this.cache.keys().next().value;
@@ -157,11 +168,12 @@ export class Authenticator {
     this.cache.set(id, {
       result,
       until: Math.min(now + this.options.cacheTtlMs, until ?? Number.POSITIVE_INFINITY),
+      key,
     });
     return result;
   }
 
-  private async fromToken(token: string, userAgent: string): Promise<{ result: AuthResult; until?: number }> {
+  private async fromToken(token: string, userAgent: string): Promise<Resolved> {
     let verified: Awaited<ReturnType<AccessTokenVerifier['verify']>>;
     try {
       verified = await this.options.verifier.verify(token);
@@ -210,7 +222,7 @@ export class Authenticator {
     };
   }
 
-  private async fromApiKey(key: string, userAgent: string): Promise<{ result: AuthResult; until?: number }> {
+  private async fromApiKey(key: string, userAgent: string): Promise<Resolved> {
     const parts = parseApiKey(key);
     if (!parts) return { result: DENY('invalid-api-key') };
     const [record, tenant] = await Promise.all([
@@ -257,8 +269,9 @@ export class Authenticator {
       },
       tenant: { status: tenant.status, plan: tenant.plan },
     };
-    await this.touch(result, userAgent);
-    return { result, until };
+    const used = { tenantId: parts.tenantId, keyId: record.keyId };
+    await this.touch(used, userAgent);
+    return { result, until, key: used };
   }
 
   /**
@@ -298,10 +311,8 @@ export class Authenticator {
    * container once the handler returns, so a write left running could land minutes later or never.
    * A failed write does not refuse the key: it is a record of use, not a check.
    */
-  private async touch(result: AuthResult, userAgent: string): Promise<void> {
-    if (!result.authenticated || result.principal.kind !== 'tenant') return;
-    const { tenantId, principalId, principalType } = result.principal;
-    if (principalType !== 'apikey') return;
+  private async touch(key: ApiKeyUse, userAgent: string): Promise<void> {
+    const { tenantId, keyId: principalId } = key;
     const now = this.now();
     const last = this.lastTouched.get(principalId) ?? 0;
     if (now - last < (this.options.touchEveryMs ?? 5 * 60_000)) return;

@@ -14,6 +14,7 @@ import { encodeAuthorizerContext } from '#shared/auth-context.ts';
 const encoded = async (result: Promise<AuthResult>) => encodeAuthorizerContext(await result);
 
 const T = 'taaaaaaaaaaaaaaaa';
+const PLATFORM_GROUP = 'platform-admins';
 const K = 'kaaaaaaaaaaaaaaaa';
 const NOW = Date.parse('2026-11-29T12:00:00Z');
 const EXPIRES = NOW / 1000 + 3600;
@@ -63,13 +64,14 @@ function setup(options: Partial<Pick<AuthenticatorOptions, 'maxEntries' | 'touch
     verify: vi.fn(async (token: string) => {
       if (token === 'boom') throw new Error('network down');
       if (!token.startsWith('tok-')) throw new UnauthenticatedError('bad');
-      return { sub: token.slice(4), groups: [], expiresAt: EXPIRES };
+      // `tok-op` is a platform operator's token: only the group tells it apart.
+      return { sub: token.slice(4), groups: token === 'tok-op' ? [PLATFORM_GROUP] : [], expiresAt: EXPIRES };
     }),
   };
   const auth = new Authenticator({
     store,
     verifier,
-    platformAdminGroup: 'platform-admins',
+    platformAdminGroup: PLATFORM_GROUP,
     cacheTtlMs: 60_000,
     now: () => now,
     ...options,
@@ -129,6 +131,30 @@ describe('headers', () => {
       authenticated: false,
       reason: 'missing-credentials',
     });
+  });
+});
+
+describe('the result', () => {
+  it('is a tenant principal for a user and for a key, a platform one for an operator', async () => {
+    // Prepare
+    const { auth, key } = setup();
+    // Act
+    const [user, apiKey, operator] = [
+      await auth.authenticate({ authorization: 'Bearer tok-u1' }),
+      await auth.authenticate({ 'x-api-key': key }),
+      await auth.authenticate({ authorization: 'Bearer tok-op' }),
+    ];
+    // Assess
+    expect(user).toMatchObject({
+      authenticated: true,
+      principal: { kind: 'tenant', tenantId: T, principalType: 'user', principalId: 'u1' },
+      tenant: { status: 'active', plan: 'pro' },
+    });
+    expect(apiKey).toMatchObject({
+      authenticated: true,
+      principal: { kind: 'tenant', tenantId: T, principalType: 'apikey', principalId: K, onBehalfOf: 'u1' },
+    });
+    expect(operator).toEqual({ authenticated: true, principal: { kind: 'platform', principalId: 'op' } });
   });
 });
 
