@@ -442,7 +442,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
   },
   // The readiness probe.
   {
-    file: 'functions/handlers/routes/platform.ts',
+    file: 'functions/adapters/readiness.ts',
     command: 'GetCommand',
     actions: ['dynamodb:GetItem'],
     targets: ['platformItem:HEALTH'],
@@ -450,7 +450,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
     functions: ['api'],
   },
   {
-    file: 'functions/handlers/routes/platform.ts',
+    file: 'functions/adapters/readiness.ts',
     command: 'GetBucketLocationCommand',
     actions: ['s3:GetBucketLocation'],
     targets: ['auditBucket'],
@@ -458,7 +458,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
     functions: ['api'],
   },
   {
-    file: 'functions/handlers/routes/platform.ts',
+    file: 'functions/adapters/readiness.ts',
     command: 'DescribeUserPoolCommand',
     actions: ['cognito-idp:DescribeUserPool'],
     targets: ['userPool'],

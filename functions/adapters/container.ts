@@ -402,6 +402,7 @@ export function adapters(): Container {
       definitions,
       approvals,
       engine: lazyEngine,
+      notify,
       get arns() {
         const s = workflowSettings(cfg);
         return { stepRunner: s.stepRunner, approvalHandler: s.approvalHandler };

@@ -5,7 +5,7 @@ import type {
 import { adapters } from '#adapters/container.ts';
 import { tokenVerifierFromConfig } from '#adapters/token-verifier.ts';
 import { Authenticator } from '#core/access/authenticate.ts';
-import type { AuthorizerContext } from '#shared/auth-context.ts';
+import { encodeAuthorizerContext } from '#shared/auth-context.ts';
 import { config } from '#shared/config.ts';
 import { IDENTITY_SCHEMA } from '#shared/identity-schema.ts';
 import { annotate, logger, tracedHandler } from '#shared/observability.ts';
@@ -26,12 +26,6 @@ export const authenticator = new Authenticator({
 
 type Result = APIGatewaySimpleAuthorizerWithContextResult<Record<string, string | boolean>>;
 
-function flatten(context: AuthorizerContext): Record<string, string | boolean> {
-  const out: Record<string, string | boolean> = {};
-  for (const [k, v] of Object.entries(context)) if (v !== undefined) out[k] = v;
-  return out;
-}
-
 /**
  * HTTP API REQUEST authorizer (simple responses). It always lets the request through with what it
  * established; an unauthenticated context makes the API answer 401 as problem+json, which the
@@ -43,14 +37,17 @@ export const handler = tracedHandler(
     const headers: Record<string, string | undefined> = {};
     for (const [k, v] of Object.entries(event.headers ?? {})) headers[k.toLowerCase()] = v;
     try {
-      const context = await authenticator.authenticate(headers);
-      if (!context.authenticated) logger.info('Credential refused', { reason: context.reason });
-      else annotate({ tenantId: context.tenantId });
-      return { isAuthorized: true, context: flatten(context) };
+      const result = await authenticator.authenticate(headers);
+      if (!result.authenticated) logger.info('Credential refused', { reason: result.reason });
+      else if (result.principal.kind === 'tenant') annotate({ tenantId: result.principal.tenantId });
+      return { isAuthorized: true, context: encodeAuthorizerContext(result) };
     } catch (error) {
       // A dependency failed (DynamoDB, JWKS fetch): refuse rather than guess.
       logger.error('Authorizer failed', { error: error instanceof Error ? error : String(error) });
-      return { isAuthorized: true, context: { authenticated: false, reason: 'authorizer-error' } };
+      return {
+        isAuthorized: true,
+        context: encodeAuthorizerContext({ authenticated: false, reason: 'authorizer-error' }),
+      };
     }
   },
 );

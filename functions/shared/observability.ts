@@ -9,7 +9,7 @@ import type { ModelUsage } from '#core/executions/step-runner.ts';
  */
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'meridian';
 
-/** Structured JSON logger; secrets are redacted by {@link redact} before they reach it. */
+/** Structured JSON logger; secrets are masked (functions/core/redact.ts) before they reach it. */
 export const logger = new Logger({ serviceName });
 
 /** EMF metrics; dimensions are kept low-cardinality (no tenant ids here; see {@link recordModelUsage}). */
@@ -103,20 +103,4 @@ export function recordModelUsage(usage: ModelUsageMetric): void {
   usageMetrics.addMetric('OutputTokens', 'Count', usage.outputTokens);
   usageMetrics.addMetric('ModelCostUsd', 'None', usage.costMicros / 1_000_000);
   usageMetrics.publishStoredMetrics();
-}
-
-const SECRET_KEYS = /(secret|password|token|authorization|api[-_]?key|value|credential)/i;
-
-/**
- * A deep copy of `input` with every secret-looking field masked. Used on audit before/after images
- * and on anything logged that came from a request.
- */
-export function redact<T>(input: T, depth = 0): T {
-  if (depth > 20 || input === null || typeof input !== 'object') return input;
-  if (Array.isArray(input)) return input.map((item) => redact(item, depth + 1)) as T;
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
-    out[key] = SECRET_KEYS.test(key) && value !== undefined ? '***' : redact(value, depth + 1);
-  }
-  return out as T;
 }

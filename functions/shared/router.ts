@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { z } from 'zod';
-import { isPermission, type Permission, PLATFORM_ADMIN } from '#core/access/permissions.ts';
+import { type Permission, PLATFORM_ADMIN } from '#core/access/permissions.ts';
 import { ForbiddenError, TenantSuspendedError, TransientError, UnauthenticatedError } from '#core/errors.ts';
 import type { Principal, RequestMeta, TenantPrincipal } from '#core/principal.ts';
-import type { AuthorizerContext } from './auth-context.ts';
+import { type AuthorizerContext, principalFromContext } from './auth-context.ts';
 import { errorResponse, HttpError, json } from './http.ts';
 import { JSON_LIMITS, jsonLimitProblems } from './json-limits.ts';
 import { logger } from './observability.ts';
@@ -226,30 +226,6 @@ function compile(route: Route): CompiledRoute {
     })
     .join('/');
   return { route, pattern: new RegExp(`^${source}/?$`), names };
-}
-
-/** Builds the principal from the authorizer's context, or undefined when it authenticated nobody. */
-export function principalFromContext(ctx: AuthorizerContext | undefined): Principal | undefined {
-  if (!ctx || !truthy(ctx.authenticated) || !ctx.principalId) return undefined;
-  if (ctx.principalType === 'platform') {
-    return { kind: 'platform', principalId: ctx.principalId, ...(ctx.email ? { email: ctx.email } : {}) };
-  }
-  if (!ctx.tenantId || (ctx.principalType !== 'user' && ctx.principalType !== 'apikey')) return undefined;
-  const permissions = new Set((ctx.permissions ?? '').split(' ').filter(isPermission));
-  return {
-    kind: 'tenant',
-    tenantId: ctx.tenantId,
-    principalId: ctx.principalId,
-    principalType: ctx.principalType,
-    roles: (ctx.roles ?? '').split(' ').filter((r) => r !== ''),
-    permissions,
-    ...(ctx.email ? { email: ctx.email } : {}),
-    ...(ctx.principalType === 'apikey' && ctx.keyOwner ? { onBehalfOf: ctx.keyOwner } : {}),
-  };
-}
-
-function truthy(value: unknown): boolean {
-  return value === true || value === 'true';
 }
 
 /** Checks `auth` against the caller; throws 401/403 domain errors. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { AuthorizerContext } from '#shared/auth-context.ts';
 import { TokenExpiredError, UnauthenticatedError } from '../errors.ts';
+import type { PlatformPrincipal, TenantPrincipal } from '../principal.ts';
 import { hashApiKey, parseApiKey, sameHash } from '../tenancy/api-keys.ts';
 import type { Tenant, User } from '../tenancy/model.ts';
 import type { ApiKeyStore, RoleStore, TenantStore, UserStore } from '../tenancy/ports.ts';
@@ -48,9 +48,54 @@ export interface AuthEvent {
   readonly userAgent: string;
 }
 
+/** A tenant's standing when its credential was checked: the API refuses a suspended one, the plan picks rate limits. */
+export interface TenantStanding {
+  readonly status: Tenant['status'];
+  readonly plan: Tenant['plan'];
+}
+
+/** Whom a credential can stand for: a platform operator, a user or an API key (never a webhook or schedule). */
+export type CredentialPrincipal =
+  | PlatformPrincipal
+  | (TenantPrincipal & { readonly principalType: 'user' | 'apikey' });
+
+/** A verified credential: who it is and, for a tenant's principal, the tenant's standing. */
+export interface Granted {
+  readonly authenticated: true;
+  readonly principal: CredentialPrincipal;
+  readonly tenant?: TenantStanding;
+}
+
+/** A refused (or missing) credential, with a short reason code. */
+export interface Denied {
+  readonly authenticated: false;
+  readonly reason: string;
+}
+
+/**
+ * What authentication gives: a principal or a denial, as a value. The authorizer encodes it for API
+ * Gateway and the API decodes it (functions/shared/auth-context.ts).
+ */
+export type AuthResult = Granted | Denied;
+
+/** A resolved credential; `key` when it is an API key, whose use is recorded on every hit. */
 interface Entry {
-  readonly context: AuthorizerContext;
+  readonly result: AuthResult;
   readonly until: number;
+  readonly key: ApiKeyUse | undefined;
+}
+
+/** The API key a result stands for. */
+interface ApiKeyUse {
+  readonly tenantId: string;
+  readonly keyId: string;
+}
+
+/** What resolving a credential gives: the result, how long it may be trusted, and the key used. */
+interface Resolved {
+  readonly result: AuthResult;
+  readonly until?: number;
+  readonly key?: ApiKeyUse;
 }
 
 /**
@@ -61,7 +106,7 @@ function ssoSatisfied(tenant: Tenant, user: User): boolean {
   return !tenant.requireSso || user.sso !== undefined || user.email === tenant.adminEmail.toLowerCase();
 }
 
-const DENY = (reason: string): AuthorizerContext => ({ authenticated: false, reason });
+const DENY = (reason: string): Denied => ({ authenticated: false, reason });
 
 /** Refused credentials audited per tenant per window and container; the rest are only logged. */
 const MAX_DENIALS_AUDITED = 20;
@@ -69,7 +114,7 @@ const MAX_DENIALS_AUDITED = 20;
 const MAX_TENANTS_TRACKED = 1_000;
 
 /**
- * Resolves a bearer token or API key into the authorizer context. Results (including refusals) are
+ * Resolves a bearer token or API key into a principal or a denial. Results (including refusals) are
  * cached in-process for `cacheTtlMs`, keyed by a hash of the credential, so a warm request makes no
  * DynamoDB call; a disabled user, revoked key or suspended tenant is refused within that TTL.
  */
@@ -85,7 +130,7 @@ export class Authenticator {
   }
 
   /** Authenticates from request headers (lower-cased names). */
-  async authenticate(headers: Readonly<Record<string, string | undefined>>): Promise<AuthorizerContext> {
+  async authenticate(headers: Readonly<Record<string, string | undefined>>): Promise<AuthResult> {
     const authorization = headers.authorization?.trim();
     const apiKey = headers['x-api-key']?.trim();
     if (authorization && apiKey) return DENY('ambiguous-credentials');
@@ -105,102 +150,90 @@ export class Authenticator {
     this.cache.clear();
   }
 
-  private async cached(
-    raw: string,
-    resolve: () => Promise<{ context: AuthorizerContext; until?: number }>,
-    userAgent = '',
-  ): Promise<AuthorizerContext> {
+  private async cached(raw: string, resolve: () => Promise<Resolved>, userAgent = ''): Promise<AuthResult> {
     const id = createHash('sha256').update(raw).digest('base64url');
     const now = this.now();
     const hit = this.cache.get(id);
     if (hit && hit.until > now) {
       // Awaited, as on a miss: Lambda freezes the container once the handler returns.
-      if (hit.context.principalType === 'apikey') await this.touch(hit.context, userAgent);
-      return hit.context;
+      if (hit.key) await this.touch(hit.key, userAgent);
+      return hit.result;
     }
-    const { context, until } = await resolve();
+    const { result, until, key } = await resolve();
     if (this.cache.size >= (this.options.maxEntries ?? 10_000)) {
       // Map keeps insertion order: drop the oldest entry.
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.cache.delete(oldest);
     }
     this.cache.set(id, {
-      context,
+      result,
       until: Math.min(now + this.options.cacheTtlMs, until ?? Number.POSITIVE_INFINITY),
+      key,
     });
-    return context;
+    return result;
   }
 
-  private async fromToken(
-    token: string,
-    userAgent: string,
-  ): Promise<{ context: AuthorizerContext; until?: number }> {
+  private async fromToken(token: string, userAgent: string): Promise<Resolved> {
     let verified: Awaited<ReturnType<AccessTokenVerifier['verify']>>;
     try {
       verified = await this.options.verifier.verify(token);
     } catch (error) {
-      if (error instanceof TokenExpiredError) return { context: DENY('expired-token') };
-      if (error instanceof UnauthenticatedError) return { context: DENY('invalid-token') };
+      if (error instanceof TokenExpiredError) return { result: DENY('expired-token') };
+      if (error instanceof UnauthenticatedError) return { result: DENY('invalid-token') };
       throw error;
     }
     const until = verified.expiresAt * 1000;
     if (verified.groups.includes(this.options.platformAdminGroup)) {
       return {
-        context: {
-          authenticated: true,
-          principalType: 'platform',
-          principalId: verified.sub,
-          permissions: 'platform:admin',
-        },
+        result: { authenticated: true, principal: { kind: 'platform', principalId: verified.sub } },
         until,
       };
     }
     const user = await this.options.store.findUserBySub(verified.sub);
-    if (!user) return { context: DENY('unknown-user'), until };
+    if (!user) return { result: DENY('unknown-user'), until };
     if (user.status !== 'active') {
       await this.audit(user.tenantId, { id: user.userId, type: 'user' }, 'user-disabled', userAgent);
-      return { context: DENY('user-disabled'), until };
+      return { result: DENY('user-disabled'), until };
     }
     const [tenant, permissions] = await Promise.all([
       this.options.store.getTenant(user.tenantId),
       resolvePermissions(this.options.store, user.tenantId, user.roles),
     ]);
-    if (!tenant) return { context: DENY('unknown-tenant'), until };
+    if (!tenant) return { result: DENY('unknown-tenant'), until };
     if (!ssoSatisfied(tenant, user)) {
       await this.audit(user.tenantId, { id: user.userId, type: 'user' }, 'sso-required', userAgent);
-      return { context: DENY('sso-required'), until };
+      return { result: DENY('sso-required'), until };
     }
     return {
-      context: {
+      result: {
         authenticated: true,
-        tenantId: user.tenantId,
-        tenantStatus: tenant.status,
-        tenantPlan: tenant.plan,
-        principalType: 'user',
-        principalId: user.userId,
-        email: user.email,
-        roles: user.roles.join(' '),
-        permissions: [...permissions].sort().join(' '),
+        principal: {
+          kind: 'tenant',
+          tenantId: user.tenantId,
+          principalType: 'user',
+          principalId: user.userId,
+          email: user.email,
+          roles: user.roles,
+          permissions,
+        },
+        tenant: { status: tenant.status, plan: tenant.plan },
       },
       until,
     };
   }
 
-  private async fromApiKey(
-    key: string,
-    userAgent: string,
-  ): Promise<{ context: AuthorizerContext; until?: number }> {
+  private async fromApiKey(key: string, userAgent: string): Promise<Resolved> {
     const parts = parseApiKey(key);
-    if (!parts) return { context: DENY('invalid-api-key') };
+    if (!parts) return { result: DENY('invalid-api-key') };
     const [record, tenant] = await Promise.all([
       this.options.store.getApiKey(parts.tenantId, parts.keyId),
       this.options.store.getTenant(parts.tenantId),
     ]);
-    if (!tenant) return { context: DENY('invalid-api-key') };
+    if (!tenant) return { result: DENY('invalid-api-key') };
     const actor = { id: parts.keyId, type: 'apikey' as const };
     const refuse = async (reason: string, detail: string) => {
       await this.audit(parts.tenantId, actor, detail, userAgent);
-      return { context: DENY(reason) };
+      return { result: DENY(reason) };
     };
     if (!record) return refuse('invalid-api-key', 'unknown-api-key');
     if (record.status !== 'active') return refuse('invalid-api-key', 'revoked-api-key');
@@ -223,19 +256,22 @@ export class Authenticator {
     if (!ssoSatisfied(tenant, creator)) return refuse('sso-required', 'sso-required');
     const current = await resolvePermissions(this.options.store, parts.tenantId, creator.roles);
     const effective = record.scopes.filter((scope) => current.has(scope));
-    const context: AuthorizerContext = {
+    const result: AuthResult = {
       authenticated: true,
-      tenantId: parts.tenantId,
-      tenantStatus: tenant.status,
-      tenantPlan: tenant.plan,
-      principalType: 'apikey',
-      principalId: record.keyId,
-      keyOwner: record.createdBy,
-      roles: '',
-      permissions: [...effective].sort().join(' '),
+      principal: {
+        kind: 'tenant',
+        tenantId: parts.tenantId,
+        principalType: 'apikey',
+        principalId: record.keyId,
+        onBehalfOf: record.createdBy,
+        roles: [],
+        permissions: new Set(effective),
+      },
+      tenant: { status: tenant.status, plan: tenant.plan },
     };
-    await this.touch(context, userAgent);
-    return { context, until };
+    const used = { tenantId: parts.tenantId, keyId: record.keyId };
+    await this.touch(used, userAgent);
+    return { result, until, key: used };
   }
 
   /**
@@ -275,9 +311,8 @@ export class Authenticator {
    * container once the handler returns, so a write left running could land minutes later or never.
    * A failed write does not refuse the key: it is a record of use, not a check.
    */
-  private async touch(context: AuthorizerContext, userAgent: string): Promise<void> {
-    const { tenantId, principalId } = context;
-    if (!tenantId || !principalId) return;
+  private async touch(key: ApiKeyUse, userAgent: string): Promise<void> {
+    const { tenantId, keyId: principalId } = key;
     const now = this.now();
     const last = this.lastTouched.get(principalId) ?? 0;
     if (now - last < (this.options.touchEveryMs ?? 5 * 60_000)) return;

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { redact } from '#shared/observability.ts';
+import { redact } from '#core/redact.ts';
 import type { Principal, RequestMeta } from '../principal.ts';
 
 /** What a use case says about its mutation; the store adds actor, request facts and the record id. */

@@ -61,6 +61,15 @@ async function egressOf(
   return (await deps.tenancy.getTenant(tenantId))?.egressAllowlist ?? [];
 }
 
+/** The tenant's channels; signing secrets and Slack URLs live in the vault, not in these records. */
+export async function listChannels(
+  deps: Pick<NotificationDeps, 'store'>,
+  tenantId: string,
+  page: PageRequest,
+): Promise<Page<Channel>> {
+  return deps.store.listChannels(tenantId, page);
+}
+
 /**
  * Creates a channel. Webhook URLs go through the address guard now (and again at every delivery:
  * DNS may change). A webhook channel gets a signing secret, a slack channel keeps its URL (which

@@ -1,9 +1,9 @@
 import type { Approval } from '../approvals/model.ts';
 import type { ApprovalStore } from '../approvals/ports.ts';
 import type { AgentDefinition } from '../catalog/model.ts';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
-import { actorsOf } from '../principal.ts';
+import type { Notify } from '../notifications/model.ts';
 import { audited, type Caller } from '../tenancy/context.ts';
 import { compileWorkflow } from '../workflows/compile.ts';
 import { diffWorkflows, type WorkflowDiff } from '../workflows/diff.ts';
@@ -23,6 +23,8 @@ export interface WorkflowDeps {
   readonly engine: WorkflowEngine;
   /** ARNs compiled into every definition. */
   readonly arns: { readonly stepRunner: string; readonly approvalHandler: string };
+  /** Tells approvers and subscribed channels about a prod promotion waiting for them; never throws. */
+  readonly notify: Notify;
 }
 
 type WorkflowHead = Head<WorkflowDefinition>;
@@ -300,8 +302,11 @@ export async function deleteWorkflow(deps: WorkflowDeps, caller: Caller, id: str
   if (head.stateMachineArn) await deps.engine.remove({ stateMachineArn: head.stateMachineArn });
 }
 
-/** Points an environment at a version now: the engine alias first, then the record. */
-async function applyPromotion(
+/**
+ * Points an environment at a version now: the engine alias first, then the record. A decided
+ * promotion approval (functions/core/approvals/promotions.ts) applies through here too.
+ */
+export async function applyPromotion(
   deps: WorkflowDeps,
   caller: Caller,
   id: string,
@@ -384,12 +389,19 @@ export async function requestPromotion(
   input: { version: number; environment: Environment },
 ): Promise<PromotionResult> {
   const tenantId = caller.principal.tenantId;
-  const found = await getWorkflowVersion(deps, tenantId, id, input.version).catch((error: unknown) => {
-    if (error instanceof NotFoundError && !error.message.startsWith('No workflow')) {
-      throw new ValidationError(error.message, [{ path: 'version', message: 'no such version' }]);
-    }
-    throw error;
-  });
+  // A missing workflow is a 404; a missing version of it is a problem with the request's `version`.
+  await getWorkflow(deps, tenantId, id);
+  const found = await deps.definitions.getVersion<WorkflowDefinition>(
+    tenantId,
+    'workflow',
+    id,
+    input.version,
+  );
+  if (!found) {
+    throw new ValidationError(`No version ${input.version} of workflow ${id}.`, [
+      { path: 'version', message: 'no such version' },
+    ]);
+  }
   if (input.environment !== 'prod') {
     return {
       status: 'applied',
@@ -419,48 +431,16 @@ export async function requestPromotion(
       after: approval,
     }),
   );
+  await deps.notify({
+    type: 'approval.pending',
+    tenantId,
+    at: caller.meta.now,
+    approvalId: approval.approvalId,
+    kind: 'promotion',
+    workflowId: approval.workflowId,
+    message: approval.message,
+    requestedBy: approval.requestedBy,
+    requestedFor: approval.requestedFor,
+  });
   return { status: 'pending', approval };
-}
-
-/** Decides a promotion approval: approve applies it (as the approver), reject leaves prod as it was. */
-export async function decidePromotion(
-  deps: WorkflowDeps,
-  caller: Caller,
-  approval: Approval,
-  decision: { decision: 'approve' | 'reject'; comment?: string },
-): Promise<Approval> {
-  const requesters = [approval.requestedBy, approval.requestedFor].filter((r): r is string => Boolean(r));
-  if (actorsOf(caller.principal).some((a) => requesters.includes(a))) {
-    throw new ForbiddenError('You cannot approve or reject your own promotion request.');
-  }
-  const decided: Approval = {
-    ...approval,
-    status: decision.decision === 'approve' ? 'approved' : 'rejected',
-    decidedBy: caller.principal.principalId,
-    decidedAt: caller.meta.now,
-    ...(decision.comment ? { comment: decision.comment } : {}),
-  };
-  // The decision lands first (exactly once); only then does the alias move.
-  await deps.approvals.decide(
-    caller.principal.tenantId,
-    decided,
-    audited(caller, {
-      action: `promotion.${decided.status === 'approved' ? 'approve' : 'reject'}`,
-      resourceType: 'approval',
-      resourceId: approval.approvalId,
-      before: approval,
-      after: decided,
-    }),
-  );
-  if (decided.status === 'approved' && approval.version !== undefined && approval.environment) {
-    await applyPromotion(
-      deps,
-      caller,
-      approval.workflowId,
-      approval.version,
-      approval.environment,
-      approval.approvalId,
-    );
-  }
-  return decided;
 }

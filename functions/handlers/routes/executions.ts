@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { adapters } from '#adapters/container.ts';
 import { ValidationError } from '#core/errors.ts';
-import { budgetView, setBudget } from '#core/executions/budget.ts';
-import { EXECUTION_STATUSES, monthOf, usdOf } from '#core/executions/model.ts';
+import { setBudget } from '#core/executions/budget.ts';
+import { cancelExecution } from '#core/executions/cancel.ts';
+import { EXECUTION_STATUSES, monthOf } from '#core/executions/model.ts';
+import { getExecution, listExecutions } from '#core/executions/queries.ts';
 import { redriveExecution } from '#core/executions/redrive.ts';
-import { cancelExecution, getExecution, listExecutions } from '#core/executions/service.ts';
-import { PLAN_EXECUTION_QUOTA, startExecution } from '#core/executions/start.ts';
+import { startExecution } from '#core/executions/start.ts';
+import { monthBudget, monthUsage } from '#core/executions/usage.ts';
 import { ENVIRONMENTS } from '#core/versioning/model.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
 import { authErrors, created, idParam, pageOf, pageQuery, replayed } from './schemas.ts';
@@ -51,16 +53,6 @@ const budgetSchema = z.object({
   updatedAt: z.string().optional(),
   updatedBy: z.string().optional(),
 });
-
-async function budgetOf(tenantId: string, month: string) {
-  const { budgets, executions } = deps();
-  const [budget, total, fired] = await Promise.all([
-    budgets.getBudget(tenantId),
-    executions.monthTotal(tenantId, month),
-    budgets.alerts(tenantId, month),
-  ]);
-  return budgetView(budget, month, total.costMicros, fired);
-}
 
 /** Starting, reading and cancelling executions; usage and budget. */
 export const executionRoutes: Route[] = [
@@ -257,39 +249,10 @@ export const executionRoutes: Route[] = [
         .optional(),
     }),
     responses: { 200: { description: 'Usage', schema: usageView }, ...authErrors },
-    handler: async ({ principal, meta, query }) => {
-      const month = query.month ?? monthOf(meta.now);
-      const [usage, tenant] = await Promise.all([
-        deps().executions.usage(principal.tenantId, month),
-        adapters().store.getTenant(principal.tenantId),
-      ]);
-      const shape = (c: {
-        executions: number;
-        inputTokens: number;
-        outputTokens: number;
-        costMicros: number;
-      }) => ({
-        executions: c.executions,
-        inputTokens: c.inputTokens,
-        outputTokens: c.outputTokens,
-        costUsd: usdOf(c.costMicros),
-        costMicros: c.costMicros,
-      });
-      const by = (kind: string) =>
-        usage.byDimension.filter((d) => d.kind === kind).map((d) => ({ id: d.id, ...shape(d.counters) }));
-      const plan = tenant?.plan ?? 'free';
-      return {
-        status: 200,
-        body: {
-          month,
-          total: shape(usage.total),
-          byWorkflow: by('WORKFLOW'),
-          byAgent: by('AGENT'),
-          byTeam: by('TEAM'),
-          plan: { name: plan, executionsPerMonth: PLAN_EXECUTION_QUOTA[plan] },
-        },
-      };
-    },
+    handler: async ({ principal, meta, query }) => ({
+      status: 200,
+      body: await monthUsage(deps(), principal.tenantId, query.month ?? monthOf(meta.now)),
+    }),
   }),
   defineRoute({
     method: 'GET',
@@ -300,7 +263,7 @@ export const executionRoutes: Route[] = [
     responses: { 200: { description: 'The budget', schema: budgetSchema }, ...authErrors },
     handler: async ({ principal, meta }) => ({
       status: 200,
-      body: await budgetOf(principal.tenantId, monthOf(meta.now)),
+      body: await monthBudget(deps(), principal.tenantId, monthOf(meta.now)),
     }),
   }),
   defineRoute({
@@ -333,7 +296,7 @@ export const executionRoutes: Route[] = [
     responses: { 200: { description: 'The budget', schema: budgetSchema }, ...authErrors },
     handler: async ({ principal, meta, body }) => {
       await setBudget(deps().budgets, { principal, meta }, body);
-      return { status: 200, body: await budgetOf(principal.tenantId, monthOf(meta.now)) };
+      return { status: 200, body: await monthBudget(deps(), principal.tenantId, monthOf(meta.now)) };
     },
   }),
 ];

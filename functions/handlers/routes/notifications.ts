@@ -5,6 +5,7 @@ import {
   createChannel,
   deleteChannel,
   getNotification,
+  listChannels,
   listNotifications,
 } from '#core/notifications/service.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
@@ -28,7 +29,7 @@ export const notificationRoutes: Route[] = [
     },
     handler: async ({ principal, query }) => ({
       status: 200,
-      body: await deps().store.listChannels(principal.tenantId, pageOf(query)),
+      body: await listChannels(deps(), principal.tenantId, pageOf(query)),
     }),
   }),
   defineRoute({

@@ -1,35 +1,14 @@
-import { DescribeUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { GetBucketLocationCommand } from '@aws-sdk/client-s3';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { cognitoClient, dynamoDocumentClient, s3Client } from '#adapters/aws-clients.ts';
 import { adapters } from '#adapters/container.ts';
+import { readinessProbes } from '#adapters/readiness.ts';
+import { describeCaller } from '#core/platform/me.ts';
+import { readiness } from '#core/platform/readiness.ts';
 import { config } from '#shared/config.ts';
 import { logger } from '#shared/observability.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
 import { authErrors } from './schemas.ts';
 
 const READY_TIMEOUT_MS = 2_000;
-
-async function check(
-  name: string,
-  probe: () => Promise<unknown>,
-): Promise<{ name: string; ok: boolean; ms: number }> {
-  const started = performance.now();
-  try {
-    await Promise.race([
-      probe(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), READY_TIMEOUT_MS).unref()),
-    ]);
-    return { name, ok: true, ms: Math.round(performance.now() - started) };
-  } catch (error) {
-    logger.warn('Readiness check failed', {
-      check: name,
-      error: error instanceof Error ? error.message : String(error),
-    });
-    return { name, ok: false, ms: Math.round(performance.now() - started) };
-  }
-}
 
 const checkSchema = z.object({ name: z.string(), ok: z.boolean(), ms: z.number() });
 
@@ -61,24 +40,12 @@ export const platformRoutes: Route[] = [
       },
     },
     handler: async () => {
-      const cfg = config();
-      const checks = await Promise.all([
-        check('table', () =>
-          dynamoDocumentClient().send(
-            new GetCommand({ TableName: cfg.TABLE_NAME, Key: { pk: 'HEALTH', sk: 'HEALTH' } }),
-          ),
-        ),
-        // GetBucketLocation, not HeadBucket: HeadBucket is authorized as s3:ListBucket, which would let
-        // the API's own role list every tenant's archive keys.
-        check('bucket', () =>
-          s3Client().send(new GetBucketLocationCommand({ Bucket: cfg.AUDIT_BUCKET_NAME })),
-        ),
-        check('identity', () =>
-          cognitoClient().send(new DescribeUserPoolCommand({ UserPoolId: cfg.USER_POOL_ID })),
-        ),
-      ]);
-      const ok = checks.every((c) => c.ok);
-      return { status: ok ? 200 : 503, body: { status: ok ? 'ready' : 'degraded', checks } };
+      const body = await readiness({
+        probes: readinessProbes(config()),
+        timeoutMs: READY_TIMEOUT_MS,
+        onFailure: (check, error) => logger.warn('Readiness check failed', { check, error }),
+      });
+      return { status: body.status === 'ready' ? 200 : 503, body };
     },
   }),
   defineRoute({
@@ -104,36 +71,9 @@ export const platformRoutes: Route[] = [
       },
       ...authErrors,
     },
-    handler: async ({ principal }) => {
-      if (principal.kind === 'platform') {
-        return {
-          status: 200,
-          body: {
-            principal: {
-              id: principal.principalId,
-              type: 'platform',
-              ...(principal.email ? { email: principal.email } : {}),
-            },
-            roles: [],
-            permissions: ['platform:admin'],
-          },
-        };
-      }
-      const tenant = await adapters().store.getTenant(principal.tenantId);
-      return {
-        status: 200,
-        body: {
-          tenantId: principal.tenantId,
-          ...(tenant ? { tenant: { name: tenant.name, plan: tenant.plan, status: tenant.status } } : {}),
-          principal: {
-            id: principal.principalId,
-            type: principal.principalType,
-            ...(principal.email ? { email: principal.email } : {}),
-          },
-          roles: principal.roles,
-          permissions: [...principal.permissions].sort(),
-        },
-      };
-    },
+    handler: async ({ principal }) => ({
+      status: 200,
+      body: await describeCaller({ tenants: adapters().store }, principal),
+    }),
   }),
 ];

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { auditArchive, digestSigner } from '#adapters/audit/wiring.ts';
 import { adapters } from '#adapters/container.ts';
-import { verifyTrail } from '#core/audit/digest.ts';
+import { type AuditTrailDeps, auditPublicKey, listAuditTrail, verifyAuditTrail } from '#core/audit/trail.ts';
 import { deleteSecret, listSecrets, putSecret } from '#core/tenancy/secrets.ts';
 import { config } from '#shared/config.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
@@ -22,6 +22,16 @@ const secretMeta = z.object({
 const auditRecord = auditRecordView;
 
 const secretDeps = () => ({ store: adapters().store, vault: adapters().vault });
+const auditDeps = (): AuditTrailDeps => ({
+  records: adapters().store,
+  // Through the tenant's S3 client: its data role reads only `digests/tenant=<tenant>/`.
+  digests: (tenantId) =>
+    adapters()
+      .clients.s3For(tenantId)
+      .then((s3) => auditArchive(s3).listDigests(tenantId)),
+  signer: digestSigner,
+  tableRetentionMs: config().AUDIT_TABLE_RETENTION_DAYS * 86_400_000,
+});
 
 /** Write-only secrets and the audit trail. */
 export const secretAndAuditRoutes: Route[] = [
@@ -92,17 +102,12 @@ export const secretAndAuditRoutes: Route[] = [
     responses: { 200: { description: 'Records', schema: listOf(auditRecord) }, ...authErrors },
     handler: async ({ principal, query }) => {
       const { limit, cursor, ...filter } = query;
-      const iso = (t?: string) => (t ? new Date(t).toISOString() : undefined);
-      const clean = Object.fromEntries(
-        Object.entries({ ...filter, from: iso(filter.from), to: iso(filter.to) }).filter(
-          ([, v]) => v !== undefined,
-        ),
-      );
       return {
         status: 200,
-        body: await adapters().store.listAudit(
+        body: await listAuditTrail(
+          auditDeps(),
           principal.tenantId,
-          clean,
+          filter,
           pageOf({ limit, ...(cursor ? { cursor } : {}) }),
         ),
       };
@@ -122,21 +127,10 @@ export const secretAndAuditRoutes: Route[] = [
       },
       ...authErrors,
     },
-    handler: async ({ principal, meta }) => {
-      const [records, digests, publicKey] = await Promise.all([
-        adapters().store.readAuditRecords(principal.tenantId),
-        // Through the tenant's S3 client: its data role reads only `digests/tenant=<tenant>/`.
-        adapters()
-          .clients.s3For(principal.tenantId)
-          .then((s3) => auditArchive(s3).listDigests(principal.tenantId)),
-        digestSigner().then((s) => s.publicKeyPem()),
-      ]);
-      const verdict = verifyTrail(digests, records, publicKey, {
-        now: new Date(meta.now),
-        tableRetentionMs: config().AUDIT_TABLE_RETENTION_DAYS * 86_400_000,
-      });
-      return { status: 200, body: verdict };
-    },
+    handler: async ({ principal, meta }) => ({
+      status: 200,
+      body: await verifyAuditTrail(auditDeps(), principal.tenantId, new Date(meta.now)),
+    }),
   }),
   defineRoute({
     method: 'GET',
@@ -151,16 +145,6 @@ export const secretAndAuditRoutes: Route[] = [
       },
       ...authErrors,
     },
-    handler: async () => {
-      const signer = await digestSigner();
-      return {
-        status: 200,
-        body: {
-          keyId: signer.keyId,
-          algorithm: 'ECDSA_P256_SHA256' as const,
-          publicKeyPem: await signer.publicKeyPem(),
-        },
-      };
-    },
+    handler: async () => ({ status: 200, body: await auditPublicKey(auditDeps()) }),
   }),
 ];

@@ -10,7 +10,7 @@ import type { AuditRecord } from '#core/audit/audit.ts';
 import type { TrailVerdict } from '#core/audit/digest.ts';
 import { agentSchema, toolSchema } from '#core/catalog/model.ts';
 import { EXECUTION_STATUSES } from '#core/executions/model.ts';
-import type { ExecutionView, StepView } from '#core/executions/service.ts';
+import type { ExecutionView, StepView } from '#core/executions/queries.ts';
 import { type IdentityProvider, PROVIDER_TYPES } from '#core/identity/model.ts';
 import {
   CHANNEL_TYPES,

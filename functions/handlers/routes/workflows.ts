@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import { adapters } from '#adapters/container.ts';
-import { NotFoundError } from '#core/errors.ts';
-import { decideStepApproval } from '#core/executions/service.ts';
+import { type ApprovalDeps, decideApproval } from '#core/approvals/decide.ts';
+import { listApprovals } from '#core/approvals/queries.ts';
 import { listDefinitions, listDefinitionVersions } from '#core/versioning/definitions.ts';
 import { ENVIRONMENTS } from '#core/versioning/model.ts';
 import {
   createWorkflow,
-  decidePromotion,
   deleteWorkflow,
   diffVersions,
   getWorkflow,
@@ -30,6 +29,11 @@ import {
 } from './views.ts';
 
 const deps = () => adapters().workflows;
+const approvalDeps = (): ApprovalDeps => ({
+  approvals: adapters().approvals,
+  executions: adapters().executions,
+  workflows: adapters().workflows,
+});
 const params = z.strictObject({ workflowId: idParam });
 const view = workflowView;
 const notFound = { 404: { description: 'No such workflow in this tenant' } } as const;
@@ -227,21 +231,6 @@ export const workflowRoutes: Route[] = [
     },
     handler: async ({ principal, meta, params: p, body }) => {
       const result = await requestPromotion(deps(), { principal, meta }, p.workflowId, body);
-      if (result.status === 'pending') {
-        // Queued for the approvers and subscribed channels; never fails the request.
-        const a = result.approval;
-        await adapters().notify({
-          type: 'approval.pending',
-          tenantId: principal.tenantId,
-          at: meta.now,
-          approvalId: a.approvalId,
-          kind: 'promotion',
-          workflowId: a.workflowId,
-          message: a.message,
-          requestedBy: a.requestedBy,
-          requestedFor: a.requestedFor,
-        });
-      }
       return result.status === 'applied'
         ? { status: 200, body: { status: 'applied', workflow: headView('workflow', result.workflow) } }
         : {
@@ -263,7 +252,7 @@ export const workflowRoutes: Route[] = [
     responses: { 200: { description: 'Approvals', schema: listOf(approvalSchema) }, ...authErrors },
     handler: async ({ principal, query }) => ({
       status: 200,
-      body: await adapters().approvals.listByStatus(principal.tenantId, query.status, pageOf(query)),
+      body: await listApprovals(approvalDeps(), principal.tenantId, query.status, pageOf(query)),
     }),
   }),
   defineRoute({
@@ -284,13 +273,7 @@ export const workflowRoutes: Route[] = [
       409: { description: 'Not pending any more' },
     },
     handler: async ({ principal, meta, params: p, body }) => {
-      const approval = await adapters().approvals.get(principal.tenantId, p.approvalId);
-      if (!approval) throw new NotFoundError(`No approval ${p.approvalId}.`);
-      const caller = { principal, meta };
-      const decided =
-        approval.kind === 'promotion'
-          ? await decidePromotion(deps(), caller, approval, body)
-          : await decideStepApproval(adapters().executions, caller, approval, body);
+      const decided = await decideApproval(approvalDeps(), { principal, meta }, p.approvalId, body);
       return { status: 200, body: decided };
     },
   }),

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { Authenticator } from '../../../functions/core/access/authenticate.ts';
+import { encodeAuthorizerContext } from '#shared/auth-context.ts';
+import { Authenticator, type AuthResult } from '../../../functions/core/access/authenticate.ts';
 import { BUILT_IN_ROLES, PERMISSIONS, type Permission } from '../../../functions/core/access/permissions.ts';
 import type { AuditContext } from '../../../functions/core/audit/audit.ts';
 import { ForbiddenError } from '../../../functions/core/errors.ts';
@@ -15,6 +16,9 @@ import type { ApiKeyRecord, Role, Tenant, User } from '../../../functions/core/t
 import type { ApiKeyStore, IdentityDirectory } from '../../../functions/core/tenancy/ports.ts';
 import { deleteUser, type UserDeps, updateUser } from '../../../functions/core/tenancy/users.ts';
 import { fakeTenants, fakeUserStores } from '../../helpers/tenancy-stores.ts';
+
+/** The result as the authorizer hands it to the API (functions/shared/auth-context.ts). */
+const encoded = async (result: Promise<AuthResult>) => encodeAuthorizerContext(await result);
 
 /**
  * a key is changed only by its creator (or a tenant admin holding all its
@@ -252,7 +256,7 @@ describe('keys act only while their creator is active, within their current perm
     const { record, key } = keyRecord('kdevdevdevdevdev1', 'dev-sub', ['workflows:read']);
     store.keys.set(record.keyId, record);
     // Act
-    const ctx = await authenticator(store).authenticate({ 'x-api-key': key });
+    const ctx = await encoded(authenticator(store).authenticate({ 'x-api-key': key }));
     // Assess
     expect(ctx).toEqual({ authenticated: false, reason: 'key-creator-inactive' });
   });
@@ -270,7 +274,7 @@ describe('keys act only while their creator is active, within their current perm
     ]);
     store.keys.set(record.keyId, record);
     // Act
-    const ctx = await authenticator(store).authenticate({ 'x-api-key': key });
+    const ctx = await encoded(authenticator(store).authenticate({ 'x-api-key': key }));
     // Assess
     expect(ctx).toMatchObject({ authenticated: true, permissions: 'executions:cancel workflows:read' });
     expect(BUILT_IN_ROLES.viewer).not.toContain('workflows:write');

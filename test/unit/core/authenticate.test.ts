@@ -1,8 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
-import { Authenticator } from '../../../functions/core/access/authenticate.ts';
+import { encodeAuthorizerContext } from '#shared/auth-context.ts';
+import { Authenticator, type AuthResult } from '../../../functions/core/access/authenticate.ts';
 import { TokenExpiredError, UnauthenticatedError } from '../../../functions/core/errors.ts';
 import { formatApiKey, hashApiKey, parseApiKey } from '../../../functions/core/tenancy/api-keys.ts';
 import type { ApiKeyRecord, Role, Tenant, User } from '../../../functions/core/tenancy/model.ts';
+
+/** The result as the authorizer hands it to the API (functions/shared/auth-context.ts). */
+const encoded = async (result: Promise<AuthResult>) => encodeAuthorizerContext(await result);
 
 const T = 'tabcdefghijklmnop';
 const NOW = Date.parse('2026-11-22T00:00:00Z');
@@ -90,7 +94,7 @@ describe('Authenticator: bearer tokens', () => {
     // Prepare
     const { auth } = setup();
     // Act
-    const ctx = await auth.authenticate({ authorization: 'Bearer good' });
+    const ctx = await encoded(auth.authenticate({ authorization: 'Bearer good' }));
     // Assess
     expect(ctx).toMatchObject({
       authenticated: true,
@@ -106,12 +110,12 @@ describe('Authenticator: bearer tokens', () => {
   it('makes no store call for a warm credential, and reads again after the TTL', async () => {
     // Prepare
     const { auth, store, advance } = setup(30_000);
-    await auth.authenticate({ authorization: 'Bearer good' });
+    await encoded(auth.authenticate({ authorization: 'Bearer good' }));
     // Act
-    await auth.authenticate({ authorization: 'Bearer good' });
+    await encoded(auth.authenticate({ authorization: 'Bearer good' }));
     const warmCalls = store.findUserBySub.mock.calls.length;
     advance(30_001);
-    await auth.authenticate({ authorization: 'Bearer good' });
+    await encoded(auth.authenticate({ authorization: 'Bearer good' }));
     // Assess
     expect(warmCalls).toBe(1);
     expect(store.findUserBySub).toHaveBeenCalledTimes(2);
@@ -120,11 +124,11 @@ describe('Authenticator: bearer tokens', () => {
   it('refuses a disabled user once the cache entry has expired', async () => {
     // Prepare
     const { auth, store, advance } = setup(1_000);
-    expect((await auth.authenticate({ authorization: 'Bearer good' })).authenticated).toBe(true);
+    expect((await encoded(auth.authenticate({ authorization: 'Bearer good' }))).authenticated).toBe(true);
     store.user = { ...store.user, status: 'disabled' };
     // Act
     advance(1_001);
-    const ctx = await auth.authenticate({ authorization: 'Bearer good' });
+    const ctx = await encoded(auth.authenticate({ authorization: 'Bearer good' }));
     // Assess
     expect(ctx).toEqual({ authenticated: false, reason: 'user-disabled' });
   });
@@ -134,7 +138,7 @@ describe('Authenticator: bearer tokens', () => {
     const { auth, store } = setup();
     store.tenant = { ...store.tenant, status: 'suspended' };
     // Act
-    const ctx = await auth.authenticate({ authorization: 'Bearer good' });
+    const ctx = await encoded(auth.authenticate({ authorization: 'Bearer good' }));
     // Assess
     expect(ctx.tenantStatus).toBe('suspended');
   });
@@ -153,7 +157,7 @@ describe('Authenticator: bearer tokens', () => {
     // Prepare
     const { auth } = setup();
     // Act
-    const ctx = await auth.authenticate(headers);
+    const ctx = await encoded(auth.authenticate(headers));
     // Assess
     expect(ctx).toEqual({ authenticated: false, reason });
   });
@@ -162,7 +166,7 @@ describe('Authenticator: bearer tokens', () => {
     // Prepare
     const { auth } = setup();
     // Act
-    const ctx = await auth.authenticate({ authorization: 'Bearer admin' });
+    const ctx = await encoded(auth.authenticate({ authorization: 'Bearer admin' }));
     // Assess
     expect(ctx).toMatchObject({
       authenticated: true,
@@ -179,7 +183,7 @@ describe('Authenticator: API keys', () => {
     const { auth, store } = setup();
     const key = addKey(store);
     // Act
-    const ctx = await auth.authenticate({ 'x-api-key': key });
+    const ctx = await encoded(auth.authenticate({ 'x-api-key': key }));
     // Assess
     expect(ctx).toMatchObject({
       authenticated: true,
@@ -199,7 +203,7 @@ describe('Authenticator: API keys', () => {
     const { auth, store } = setup();
     const key = addKey(store, overrides);
     // Act
-    const ctx = await auth.authenticate({ 'x-api-key': mangle(key) });
+    const ctx = await encoded(auth.authenticate({ 'x-api-key': mangle(key) }));
     // Assess
     expect(ctx).toEqual({ authenticated: false, reason });
   });
@@ -213,9 +217,9 @@ describe('Authenticator: API keys', () => {
       previousValidUntil: new Date(NOW + 60_000).toISOString(),
     });
     // Act
-    const during = await auth.authenticate({ 'x-api-key': old });
+    const during = await encoded(auth.authenticate({ 'x-api-key': old }));
     advance(60_001);
-    const after = await auth.authenticate({ 'x-api-key': old });
+    const after = await encoded(auth.authenticate({ 'x-api-key': old }));
     // Assess
     expect(during.authenticated).toBe(true);
     expect(after).toEqual({ authenticated: false, reason: 'invalid-api-key' });
@@ -226,8 +230,8 @@ describe('Authenticator: API keys', () => {
     const { auth, store } = setup(0);
     const key = addKey(store);
     // Act
-    await auth.authenticate({ 'x-api-key': key });
-    await auth.authenticate({ 'x-api-key': key });
+    await encoded(auth.authenticate({ 'x-api-key': key }));
+    await encoded(auth.authenticate({ 'x-api-key': key }));
     // Assess
     expect(store.touchApiKey).toHaveBeenCalledTimes(1);
   });

@@ -5,7 +5,7 @@
  * cache entry, and each built-in role holds exactly its permissions.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { Authenticator } from '#core/access/authenticate.ts';
+import { Authenticator, type AuthResult } from '#core/access/authenticate.ts';
 import {
   BUILT_IN_ROLES,
   isBuiltInRole,
@@ -17,6 +17,10 @@ import { UnauthenticatedError } from '#core/errors.ts';
 import { formatApiKey, hashApiKey, parseApiKey, sameHash } from '#core/tenancy/api-keys.ts';
 import type { ApiKeyRecord, Tenant, User } from '#core/tenancy/model.ts';
 import { resolvePermissions } from '#core/tenancy/roles.ts';
+import { encodeAuthorizerContext } from '#shared/auth-context.ts';
+
+/** The result as the authorizer hands it to the API (functions/shared/auth-context.ts). */
+const encoded = async (result: Promise<AuthResult>) => encodeAuthorizerContext(await result);
 
 const T1 = 'taaaaaaaaaaaaaaaa';
 const T2 = 'tbbbbbbbbbbbbbbbb';
@@ -110,9 +114,9 @@ describe('one authenticator, two credentials, two principals', () => {
     // Prepare
     const { auth } = setup();
     // Act
-    const first = await auth.authenticate({ authorization: 'Bearer one' });
-    const second = await auth.authenticate({ authorization: 'Bearer two' });
-    const firstAgain = await auth.authenticate({ authorization: 'Bearer one' });
+    const first = await encoded(auth.authenticate({ authorization: 'Bearer one' }));
+    const second = await encoded(auth.authenticate({ authorization: 'Bearer two' }));
+    const firstAgain = await encoded(auth.authenticate({ authorization: 'Bearer one' }));
     // Assess
     expect(first).toMatchObject({ authenticated: true, tenantId: T1, principalId: 'u1', roles: 'viewer' });
     expect(second).toMatchObject({ authenticated: true, tenantId: T2, principalId: 'u2', roles: 'admin' });
@@ -131,9 +135,9 @@ describe('one authenticator, two credentials, two principals', () => {
       keyRecord(K2, b, { scopes: ['executions:start', 'agents:read'], createdBy: 'u2' }),
     );
     // Act
-    const first = await auth.authenticate({ 'x-api-key': a });
-    const second = await auth.authenticate({ 'x-api-key': b });
-    const secondAgain = await auth.authenticate({ 'x-api-key': b });
+    const first = await encoded(auth.authenticate({ 'x-api-key': a }));
+    const second = await encoded(auth.authenticate({ 'x-api-key': b }));
+    const secondAgain = await encoded(auth.authenticate({ 'x-api-key': b }));
     // Assess
     expect(first).toEqual({
       authenticated: true,
@@ -161,8 +165,8 @@ describe('one authenticator, two credentials, two principals', () => {
     const { auth, keys } = setup({ tokens: { [a]: { sub: 'u2', expiresAt: NOW / 1000 + 3600 } } });
     keys.set(`${T1}/${K1}`, keyRecord(K1, a));
     // Act
-    const asToken = await auth.authenticate({ authorization: `Bearer ${a}` });
-    const asKey = await auth.authenticate({ 'x-api-key': a });
+    const asToken = await encoded(auth.authenticate({ authorization: `Bearer ${a}` }));
+    const asKey = await encoded(auth.authenticate({ 'x-api-key': a }));
     // Assess
     expect(asToken).toMatchObject({ principalType: 'user', principalId: 'u2' });
     expect(asKey).toMatchObject({ principalType: 'apikey', principalId: K1 });
@@ -171,9 +175,9 @@ describe('one authenticator, two credentials, two principals', () => {
   it('refuses an unknown token after a good one was cached', async () => {
     // Prepare
     const { auth } = setup();
-    await auth.authenticate({ authorization: 'Bearer one' });
+    await encoded(auth.authenticate({ authorization: 'Bearer one' }));
     // Act
-    const other = await auth.authenticate({ authorization: 'Bearer nope' });
+    const other = await encoded(auth.authenticate({ authorization: 'Bearer nope' }));
     // Assess
     expect(other).toEqual({ authenticated: false, reason: 'invalid-token' });
   });
@@ -199,9 +203,9 @@ describe('a rotation’s grace window', () => {
     const { auth, oldKey, newKey } = rotated(60_000);
     const wrong = formatApiKey(T1, K1);
     // Act
-    const viaNew = await auth.authenticate({ 'x-api-key': newKey });
-    const viaOld = await auth.authenticate({ 'x-api-key': oldKey });
-    const viaWrong = await auth.authenticate({ 'x-api-key': wrong });
+    const viaNew = await encoded(auth.authenticate({ 'x-api-key': newKey }));
+    const viaOld = await encoded(auth.authenticate({ 'x-api-key': oldKey }));
+    const viaWrong = await encoded(auth.authenticate({ 'x-api-key': wrong }));
     // Assess
     expect(viaNew).toMatchObject({ authenticated: true, principalId: K1 });
     expect(viaOld).toMatchObject({ authenticated: true, principalId: K1 });
@@ -211,11 +215,11 @@ describe('a rotation’s grace window', () => {
   it('refuses the previous secret once the window has ended, even though it was cached', async () => {
     // Prepare
     const { auth, oldKey, newKey, advance } = rotated(60_000);
-    expect((await auth.authenticate({ 'x-api-key': oldKey })).authenticated).toBe(true);
+    expect((await encoded(auth.authenticate({ 'x-api-key': oldKey }))).authenticated).toBe(true);
     // Act
     advance(60_000);
-    const old = await auth.authenticate({ 'x-api-key': oldKey });
-    const fresh = await auth.authenticate({ 'x-api-key': newKey });
+    const old = await encoded(auth.authenticate({ 'x-api-key': oldKey }));
+    const fresh = await encoded(auth.authenticate({ 'x-api-key': newKey }));
     // Assess
     expect(old).toEqual({ authenticated: false, reason: 'invalid-api-key' });
     expect(fresh.authenticated).toBe(true);
@@ -226,7 +230,7 @@ describe('a rotation’s grace window', () => {
     const { auth, keys } = setup();
     keys.set(`${T1}/${K1}`, keyRecord(K1, formatApiKey(T1, K1)));
     // Act
-    const result = await auth.authenticate({ 'x-api-key': formatApiKey(T1, K1) });
+    const result = await encoded(auth.authenticate({ 'x-api-key': formatApiKey(T1, K1) }));
     // Assess
     expect(result).toEqual({ authenticated: false, reason: 'invalid-api-key' });
   });
@@ -237,7 +241,7 @@ describe('a rotation’s grace window', () => {
     const key = formatApiKey(T1, K1);
     keys.set(`${T1}/${K1}`, keyRecord(K1, key, { expiresAt: new Date(NOW).toISOString() }));
     // Act
-    const result = await auth.authenticate({ 'x-api-key': key });
+    const result = await encoded(auth.authenticate({ 'x-api-key': key }));
     // Assess
     expect(result).toEqual({ authenticated: false, reason: 'expired-api-key' });
   });
@@ -250,14 +254,14 @@ describe('token expiry bounds the cache', () => {
       ttlMs: 300_000,
       tokens: { short: { sub: 'u1', expiresAt: NOW / 1000 + 10 } },
     });
-    expect((await auth.authenticate({ authorization: 'Bearer short' })).authenticated).toBe(true);
+    expect((await encoded(auth.authenticate({ authorization: 'Bearer short' }))).authenticated).toBe(true);
     advance(9_999);
-    expect((await auth.authenticate({ authorization: 'Bearer short' })).authenticated).toBe(true);
+    expect((await encoded(auth.authenticate({ authorization: 'Bearer short' }))).authenticated).toBe(true);
     expect(verifier.verify).toHaveBeenCalledTimes(1);
     verifier.verify.mockRejectedValue(new UnauthenticatedError('expired'));
     // Act
     advance(1);
-    const expired = await auth.authenticate({ authorization: 'Bearer short' });
+    const expired = await encoded(auth.authenticate({ authorization: 'Bearer short' }));
     // Assess
     expect(expired).toEqual({ authenticated: false, reason: 'invalid-token' });
     expect(verifier.verify).toHaveBeenCalledTimes(2);
@@ -274,13 +278,13 @@ describe('token expiry bounds the cache', () => {
         previousValidUntil: new Date(NOW + 1_000).toISOString(),
       }),
     );
-    await auth.authenticate({ 'x-api-key': oldKey });
+    await encoded(auth.authenticate({ 'x-api-key': oldKey }));
     // Act
     advance(999);
-    const warm = await auth.authenticate({ 'x-api-key': oldKey });
+    const warm = await encoded(auth.authenticate({ 'x-api-key': oldKey }));
     const readsWhileWarm = store.getApiKey.mock.calls.length;
     advance(1);
-    const cold = await auth.authenticate({ 'x-api-key': oldKey });
+    const cold = await encoded(auth.authenticate({ 'x-api-key': oldKey }));
     // Assess
     expect(warm.authenticated).toBe(true);
     expect(readsWhileWarm).toBe(1);

@@ -4,12 +4,17 @@
  * recorded.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { Authenticator, type AuthenticatorOptions } from '#core/access/authenticate.ts';
+import { Authenticator, type AuthenticatorOptions, type AuthResult } from '#core/access/authenticate.ts';
 import { UnauthenticatedError } from '#core/errors.ts';
 import { formatApiKey, hashApiKey } from '#core/tenancy/api-keys.ts';
 import type { ApiKeyRecord, Tenant, User } from '#core/tenancy/model.ts';
+import { encodeAuthorizerContext } from '#shared/auth-context.ts';
+
+/** The result as the authorizer hands it to the API (functions/shared/auth-context.ts). */
+const encoded = async (result: Promise<AuthResult>) => encodeAuthorizerContext(await result);
 
 const T = 'taaaaaaaaaaaaaaaa';
+const PLATFORM_GROUP = 'platform-admins';
 const K = 'kaaaaaaaaaaaaaaaa';
 const NOW = Date.parse('2026-11-29T12:00:00Z');
 const EXPIRES = NOW / 1000 + 3600;
@@ -59,13 +64,14 @@ function setup(options: Partial<Pick<AuthenticatorOptions, 'maxEntries' | 'touch
     verify: vi.fn(async (token: string) => {
       if (token === 'boom') throw new Error('network down');
       if (!token.startsWith('tok-')) throw new UnauthenticatedError('bad');
-      return { sub: token.slice(4), groups: [], expiresAt: EXPIRES };
+      // `tok-op` is a platform operator's token: only the group tells it apart.
+      return { sub: token.slice(4), groups: token === 'tok-op' ? [PLATFORM_GROUP] : [], expiresAt: EXPIRES };
     }),
   };
   const auth = new Authenticator({
     store,
     verifier,
-    platformAdminGroup: 'platform-admins',
+    platformAdminGroup: PLATFORM_GROUP,
     cacheTtlMs: 60_000,
     now: () => now,
     ...options,
@@ -90,9 +96,9 @@ describe('headers', () => {
     const { auth, key } = setup();
     // Act
     const results = await Promise.all([
-      auth.authenticate({ authorization: '  Bearer tok-u1  ' }),
-      auth.authenticate({ authorization: 'bearer   tok-u1' }),
-      auth.authenticate({ 'x-api-key': `  ${key} ` }),
+      encoded(auth.authenticate({ authorization: '  Bearer tok-u1  ' })),
+      encoded(auth.authenticate({ authorization: 'bearer   tok-u1' })),
+      encoded(auth.authenticate({ 'x-api-key': `  ${key} ` })),
     ]);
     // Assess
     expect(results.map((r) => r.principalId)).toEqual(['u1', 'u1', K]);
@@ -107,7 +113,7 @@ describe('headers', () => {
     // Prepare
     const { auth, verifier } = setup();
     // Act
-    const result = await auth.authenticate({ authorization });
+    const result = await encoded(auth.authenticate({ authorization }));
     // Assess
     expect(result).toEqual({ authenticated: false, reason: 'malformed-authorization' });
     expect(verifier.verify).not.toHaveBeenCalled();
@@ -117,14 +123,38 @@ describe('headers', () => {
     // Prepare
     const { auth, key } = setup();
     // Act and assess
-    expect(await auth.authenticate({ authorization: 'Bearer tok-u1', 'x-api-key': key })).toEqual({
+    expect(await encoded(auth.authenticate({ authorization: 'Bearer tok-u1', 'x-api-key': key }))).toEqual({
       authenticated: false,
       reason: 'ambiguous-credentials',
     });
-    expect(await auth.authenticate({ authorization: '  ', 'x-api-key': '' })).toEqual({
+    expect(await encoded(auth.authenticate({ authorization: '  ', 'x-api-key': '' }))).toEqual({
       authenticated: false,
       reason: 'missing-credentials',
     });
+  });
+});
+
+describe('the result', () => {
+  it('is a tenant principal for a user and for a key, a platform one for an operator', async () => {
+    // Prepare
+    const { auth, key } = setup();
+    // Act
+    const [user, apiKey, operator] = [
+      await auth.authenticate({ authorization: 'Bearer tok-u1' }),
+      await auth.authenticate({ 'x-api-key': key }),
+      await auth.authenticate({ authorization: 'Bearer tok-op' }),
+    ];
+    // Assess
+    expect(user).toMatchObject({
+      authenticated: true,
+      principal: { kind: 'tenant', tenantId: T, principalType: 'user', principalId: 'u1' },
+      tenant: { status: 'active', plan: 'pro' },
+    });
+    expect(apiKey).toMatchObject({
+      authenticated: true,
+      principal: { kind: 'tenant', tenantId: T, principalType: 'apikey', principalId: K, onBehalfOf: 'u1' },
+    });
+    expect(operator).toEqual({ authenticated: true, principal: { kind: 'platform', principalId: 'op' } });
   });
 });
 
@@ -133,7 +163,7 @@ describe('bearer tokens', () => {
     // Prepare
     const { auth } = setup();
     // Act
-    const result = await auth.authenticate({ authorization: 'Bearer tok-u1' });
+    const result = await encoded(auth.authenticate({ authorization: 'Bearer tok-u1' }));
     // Assess
     expect(result.roles).toBe('viewer ops');
   });
@@ -143,8 +173,8 @@ describe('bearer tokens', () => {
     const { auth, addUser } = setup();
     addUser('u9', 'tzzzzzzzzzzzzzzzz');
     // Act
-    const unknownUser = await auth.authenticate({ authorization: 'Bearer tok-nobody' });
-    const unknownTenant = await auth.authenticate({ authorization: 'Bearer tok-u9' });
+    const unknownUser = await encoded(auth.authenticate({ authorization: 'Bearer tok-nobody' }));
+    const unknownTenant = await encoded(auth.authenticate({ authorization: 'Bearer tok-u9' }));
     // Assess
     expect(unknownUser).toEqual({ authenticated: false, reason: 'unknown-user' });
     expect(unknownTenant).toEqual({ authenticated: false, reason: 'unknown-tenant' });
@@ -154,7 +184,7 @@ describe('bearer tokens', () => {
     // Prepare
     const { auth } = setup();
     // Act
-    const attempt = auth.authenticate({ authorization: 'Bearer boom' });
+    const attempt = encoded(auth.authenticate({ authorization: 'Bearer boom' }));
     // Assess
     await expect(attempt).rejects.toThrow('network down');
   });
@@ -168,8 +198,8 @@ describe('API keys', () => {
     const orphan = setup();
     orphan.tenants.clear();
     // Act
-    const a = await revoked.auth.authenticate({ 'x-api-key': revoked.key });
-    const b = await orphan.auth.authenticate({ 'x-api-key': orphan.key });
+    const a = await encoded(revoked.auth.authenticate({ 'x-api-key': revoked.key }));
+    const b = await encoded(orphan.auth.authenticate({ 'x-api-key': orphan.key }));
     // Assess
     expect(a).toEqual({ authenticated: false, reason: 'invalid-api-key' });
     expect(b).toEqual({ authenticated: false, reason: 'invalid-api-key' });
@@ -179,7 +209,7 @@ describe('API keys', () => {
     // Prepare
     const { auth, store } = setup();
     // Act
-    const result = await auth.authenticate({ 'x-api-key': 'mk_nonsense' });
+    const result = await encoded(auth.authenticate({ 'x-api-key': 'mk_nonsense' }));
     // Assess
     expect(result).toEqual({ authenticated: false, reason: 'invalid-api-key' });
     expect(store.getApiKey).not.toHaveBeenCalled();
@@ -191,14 +221,14 @@ describe('recording a key’s use', () => {
     // Prepare
     const { auth, store, key, advance } = setup({ touchEveryMs: 1_000 });
     // Act
-    await auth.authenticate({ 'x-api-key': key });
+    await encoded(auth.authenticate({ 'x-api-key': key }));
     advance(999);
-    await auth.authenticate({ 'x-api-key': key });
+    await encoded(auth.authenticate({ 'x-api-key': key }));
     const early = store.touchApiKey.mock.calls.length;
     advance(1);
-    await auth.authenticate({ 'x-api-key': key });
-    await auth.authenticate({ authorization: 'Bearer tok-u1' });
-    await auth.authenticate({ authorization: 'Bearer tok-u1' });
+    await encoded(auth.authenticate({ 'x-api-key': key }));
+    await encoded(auth.authenticate({ authorization: 'Bearer tok-u1' }));
+    await encoded(auth.authenticate({ authorization: 'Bearer tok-u1' }));
     // Assess
     expect(early).toBe(1);
     expect(store.touchApiKey.mock.calls).toEqual([
@@ -210,7 +240,7 @@ describe('recording a key’s use', () => {
   it('has recorded a cached use by the time it answers (Lambda freezes the container after)', async () => {
     // Prepare: a record of use that takes a while to land
     const { auth, store, key, advance } = setup({ touchEveryMs: 1_000 });
-    await auth.authenticate({ 'x-api-key': key });
+    await encoded(auth.authenticate({ 'x-api-key': key }));
     const landed: string[] = [];
     store.touchApiKey.mockImplementation(async (_t: string, _k: string, at: string) => {
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -218,7 +248,7 @@ describe('recording a key’s use', () => {
     });
     advance(1_000);
     // Act: a use served from the cache
-    await auth.authenticate({ 'x-api-key': key });
+    await encoded(auth.authenticate({ 'x-api-key': key }));
     // Assess
     expect(landed).toEqual([new Date(NOW + 1_000).toISOString()]);
   });
@@ -227,9 +257,9 @@ describe('recording a key’s use', () => {
     // Prepare
     const { auth, store, key, advance } = setup();
     // Act
-    await auth.authenticate({ 'x-api-key': key });
+    await encoded(auth.authenticate({ 'x-api-key': key }));
     advance(1_000);
-    await auth.authenticate({ 'x-api-key': key });
+    await encoded(auth.authenticate({ 'x-api-key': key }));
     // Assess
     expect(store.touchApiKey).toHaveBeenCalledTimes(1);
   });
@@ -239,7 +269,7 @@ describe('recording a key’s use', () => {
     const { auth, store, key } = setup();
     store.touchApiKey.mockRejectedValue(new Error('throttled'));
     // Act
-    const result = await auth.authenticate({ 'x-api-key': key });
+    const result = await encoded(auth.authenticate({ 'x-api-key': key }));
     // Assess
     expect(result.authenticated).toBe(true);
   });
@@ -251,15 +281,15 @@ describe('the cache', () => {
     const { auth, store, addUser } = setup({ maxEntries: 2 });
     addUser('u2');
     addUser('u3');
-    await auth.authenticate({ authorization: 'Bearer tok-u1' });
-    await auth.authenticate({ authorization: 'Bearer tok-u2' });
-    await auth.authenticate({ authorization: 'Bearer tok-u3' });
+    await encoded(auth.authenticate({ authorization: 'Bearer tok-u1' }));
+    await encoded(auth.authenticate({ authorization: 'Bearer tok-u2' }));
+    await encoded(auth.authenticate({ authorization: 'Bearer tok-u3' }));
     store.findUserBySub.mockClear();
     // Act
-    await auth.authenticate({ authorization: 'Bearer tok-u3' });
-    await auth.authenticate({ authorization: 'Bearer tok-u2' });
+    await encoded(auth.authenticate({ authorization: 'Bearer tok-u3' }));
+    await encoded(auth.authenticate({ authorization: 'Bearer tok-u2' }));
     const readsForKept = store.findUserBySub.mock.calls.length;
-    await auth.authenticate({ authorization: 'Bearer tok-u1' });
+    await encoded(auth.authenticate({ authorization: 'Bearer tok-u1' }));
     // Assess
     expect(readsForKept).toBe(0);
     expect(store.findUserBySub.mock.calls).toEqual([['u1']]);
@@ -268,13 +298,13 @@ describe('the cache', () => {
   it('keeps 10,000 entries by default', async () => {
     // Prepare
     const { auth, verifier } = setup();
-    for (let i = 0; i < 10_000; i++) await auth.authenticate({ authorization: `Bearer bad-${i}` });
+    for (let i = 0; i < 10_000; i++) await encoded(auth.authenticate({ authorization: `Bearer bad-${i}` }));
     verifier.verify.mockClear();
     // Act: the 10,001st entry pushes out the oldest (bad-0) and only it.
-    await auth.authenticate({ authorization: 'Bearer bad-new' });
-    await auth.authenticate({ authorization: 'Bearer bad-1' });
-    await auth.authenticate({ authorization: 'Bearer bad-9999' });
-    await auth.authenticate({ authorization: 'Bearer bad-0' });
+    await encoded(auth.authenticate({ authorization: 'Bearer bad-new' }));
+    await encoded(auth.authenticate({ authorization: 'Bearer bad-1' }));
+    await encoded(auth.authenticate({ authorization: 'Bearer bad-9999' }));
+    await encoded(auth.authenticate({ authorization: 'Bearer bad-0' }));
     // Assess
     expect(verifier.verify.mock.calls).toEqual([['bad-new'], ['bad-0']]);
   });
@@ -282,10 +312,10 @@ describe('the cache', () => {
   it('forgets everything on clear', async () => {
     // Prepare
     const { auth, store } = setup();
-    await auth.authenticate({ authorization: 'Bearer tok-u1' });
+    await encoded(auth.authenticate({ authorization: 'Bearer tok-u1' }));
     // Act
     auth.clear();
-    await auth.authenticate({ authorization: 'Bearer tok-u1' });
+    await encoded(auth.authenticate({ authorization: 'Bearer tok-u1' }));
     // Assess
     expect(store.findUserBySub).toHaveBeenCalledTimes(2);
   });
@@ -310,9 +340,9 @@ describe('a tenant that requires single sign-on', () => {
     const { auth } = ssoSetup();
     // Act
     const [password, federated, glass] = await Promise.all([
-      auth.authenticate({ authorization: 'Bearer tok-u1' }),
-      auth.authenticate({ authorization: 'Bearer tok-u2' }),
-      auth.authenticate({ authorization: 'Bearer tok-glass' }),
+      encoded(auth.authenticate({ authorization: 'Bearer tok-u1' })),
+      encoded(auth.authenticate({ authorization: 'Bearer tok-u2' })),
+      encoded(auth.authenticate({ authorization: 'Bearer tok-glass' })),
     ]);
     // Assess
     expect(password).toEqual({ authenticated: false, reason: 'sso-required' });
@@ -324,11 +354,11 @@ describe('a tenant that requires single sign-on', () => {
     // Prepare
     const { auth, key, keys } = ssoSetup();
     // Act
-    const ofPasswordUser = await auth.authenticate({ 'x-api-key': key });
+    const ofPasswordUser = await encoded(auth.authenticate({ 'x-api-key': key }));
     const record = keys.get(K);
     if (record) keys.set(K, { ...record, createdBy: 'u2' });
     auth.clear();
-    const ofSsoUser = await auth.authenticate({ 'x-api-key': key });
+    const ofSsoUser = await encoded(auth.authenticate({ 'x-api-key': key }));
     // Assess
     expect(ofPasswordUser).toEqual({ authenticated: false, reason: 'sso-required' });
     expect(ofSsoUser).toMatchObject({ authenticated: true, principalId: K });
@@ -340,7 +370,7 @@ describe('a tenant that requires single sign-on', () => {
     const u1 = users.get('u1');
     if (u1) users.set('u1', { ...u1, status: 'disabled' });
     // Act
-    const result = await auth.authenticate({ 'x-api-key': key });
+    const result = await encoded(auth.authenticate({ 'x-api-key': key }));
     // Assess
     expect(result).toEqual({ authenticated: false, reason: 'key-creator-inactive' });
   });

@@ -73,6 +73,7 @@ function fixture(head: Partial<Head<WorkflowDefinition>>) {
     definitions,
     approvals: {} as never,
     engine,
+    notify: async () => undefined,
     arns: {
       stepRunner: 'arn:aws:lambda:us-east-1:1:function:s',
       approvalHandler: 'arn:aws:lambda:us-east-1:1:function:a',

@@ -1,0 +1,26 @@
+import type { ApprovalStore } from '../approvals/ports.ts';
+import type { RunSlots } from '../governance/bulkhead.ts';
+import type { Notify } from '../notifications/model.ts';
+import type { Plan } from '../tenancy/model.ts';
+import type { TenancyStore } from '../tenancy/ports.ts';
+import type { DefinitionStore } from '../versioning/ports.ts';
+import type { BudgetStore } from './budget.ts';
+import type { ArtifactStore, ExecutionEngine, ExecutionStore } from './ports.ts';
+
+/** What execution use cases need. */
+export interface ExecutionDeps {
+  readonly executions: ExecutionStore;
+  readonly definitions: DefinitionStore;
+  readonly approvals: ApprovalStore;
+  readonly tenancy: Pick<TenancyStore, 'getTenant' | 'getUser'>;
+  readonly engine: ExecutionEngine;
+  readonly artifacts: ArtifactStore;
+  readonly budgets: BudgetStore;
+  /** The concurrency bulkhead's run slots; without it, running executions are not capped. */
+  readonly slots?: RunSlots;
+  /** Running executions allowed per plan; without it, the defaults of the bulkhead module. */
+  readonly concurrencyCaps?: Readonly<Record<Plan, number>>;
+  /** Raises notification events (approval pending, execution failed or timed out); never throws. */
+  readonly notify?: Notify;
+  readonly now: () => Date;
+}
