@@ -3,6 +3,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { tracer } from '#shared/observability.ts';
+import { TENANT_TAG } from '#shared/resource-names.ts';
 import { TRANSLATE } from './aws-clients.ts';
 import type { TenantClients } from './dynamo/table.ts';
 
@@ -29,7 +30,7 @@ export function tenantCredentials(
         RoleArn: roleArn,
         RoleSessionName: `tenant-${tenantId}`,
         DurationSeconds: 900,
-        Tags: [{ Key: 'TenantId', Value: tenantId }],
+        Tags: [{ Key: TENANT_TAG, Value: tenantId }],
       }),
     );
     const c = out.Credentials;

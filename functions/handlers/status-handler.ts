@@ -1,9 +1,9 @@
 import type { EventBridgeEvent } from 'aws-lambda';
-import { tenantOfStateMachine } from '#adapters/sfn-engine.ts';
 import { statusHandlerWiring } from '#adapters/wiring/status-handler.ts';
 import { recordStatus } from '#core/executions/service.ts';
 import { config } from '#shared/config.ts';
 import { annotate, logger, metrics, tracedHandler } from '#shared/observability.ts';
+import { tenantOfStateMachine } from '#shared/resource-names.ts';
 import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 
 config(FUNCTION_SETTINGS.statusHandler);

@@ -1,6 +1,7 @@
 import { PLAN_CONCURRENCY } from '#core/governance/bulkhead.ts';
 import { DEFAULT_RATE_LIMITS, type RateLimitPlans } from '#core/governance/rate-limit.ts';
 import type { Plan } from '#core/tenancy/model.ts';
+import { stagePrefix } from './resource-names.ts';
 import { ALL_RESOURCE_SETTINGS, type ResourceSetting, type RuntimeEnvName } from './settings.ts';
 
 /**
@@ -85,7 +86,7 @@ export class ConfigError extends Error {
  * AWS a missing value fails where workflows are first used, naming the variable.
  */
 const LOCAL_WORKFLOW_DEFAULTS = Object.freeze({
-  STATE_MACHINE_PREFIX: 'meridian-local',
+  STATE_MACHINE_PREFIX: stagePrefix('local'),
   STEP_RUNNER_ARN: 'arn:aws:lambda:local:000000000000:function:meridian-step-runner',
   APPROVAL_HANDLER_ARN: 'arn:aws:lambda:local:000000000000:function:meridian-approval-handler',
   LIFECYCLE_HANDLER_ARN: 'arn:aws:lambda:local:000000000000:function:meridian-lifecycle',

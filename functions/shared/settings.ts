@@ -78,8 +78,21 @@ export const ALL_RESOURCE_SETTINGS: readonly ResourceSetting[] = [
   'USER_POOL_CLIENT_ID',
 ];
 
-/** The resource settings each Lambda function reads (the others leave them unset). */
-export const FUNCTION_SETTINGS = Object.freeze({
+/** Meridian's Lambda functions, by their composition roots (functions/adapters/wiring/). */
+export type FunctionRoot =
+  | 'api'
+  | 'authorizer'
+  | 'ssoTrigger'
+  | 'stepRunner'
+  | 'approvalHandler'
+  | 'statusHandler'
+  | 'scheduleFire'
+  | 'notificationDelivery'
+  | 'lifecycle'
+  | 'auditStream';
+
+/** The resource settings each Lambda function reads (the stack leaves the others unset). */
+export const FUNCTION_SETTINGS: Readonly<Record<FunctionRoot, readonly ResourceSetting[]>> = Object.freeze({
   // The readiness check probes the audit bucket and the pool; users are managed in the pool.
   api: ALL_RESOURCE_SETTINGS,
   // Access tokens are verified against the pool and its app client.
@@ -90,7 +103,7 @@ export const FUNCTION_SETTINGS = Object.freeze({
   statusHandler: [],
   scheduleFire: [],
   notificationDelivery: [],
-  // Offboarding deletes the tenant's logins from the pool.
+  // Offboarding deletes the tenant's logins from the pool (bindUserPool sets the pool's pair).
   lifecycle: ['USER_POOL_ID', 'USER_POOL_CLIENT_ID'],
   auditStream: ['AUDIT_BUCKET_NAME'],
-} satisfies Record<string, readonly ResourceSetting[]>);
+});

@@ -178,8 +178,6 @@ export class Api extends Construct {
       // then read (and a key's lastUsedAt updated) through the authorizer's tenant data role.
       .bindTable(props.table, 'nameOnly')
       .bindPlatformItems(props.table, [PLATFORM_ITEMS.userBySub])
-      // The shared runtime config requires the variable; the authorizer never touches the bucket.
-      .bindAuditBucket(props.auditBucket, 'nameOnly')
       // Access tokens are verified against the pool's public JWKS: no Cognito permission needed.
       .bindUserPool(props.userPool, props.userPoolClient, 'verify');
 
@@ -192,13 +190,9 @@ export class Api extends Construct {
       // Cognito waits at most 5 s for a trigger.
       timeout: Duration.seconds(5),
     })
-      .bindTable(props.table, 'nameOnly')
-      // The shared runtime config requires the variable; the trigger never touches the bucket.
-      .bindAuditBucket(props.auditBucket, 'nameOnly')
       // Not bindUserPool: the pool names this function as its trigger, so the function must not name
-      // the pool (a cycle); the trigger makes no Cognito call and the runtime config only needs values.
-      .addEnvironment('USER_POOL_ID', 'unused-by-the-sso-trigger')
-      .addEnvironment('USER_POOL_CLIENT_ID', 'unused-by-the-sso-trigger');
+      // the pool (a cycle); the trigger makes no Cognito call (functions/shared/settings.ts).
+      .bindTable(props.table, 'nameOnly');
 
     for (const fn of [this.apiFunction, this.authorizerFunction, this.ssoTrigger]) {
       Validations.of(fn.function).acknowledge({

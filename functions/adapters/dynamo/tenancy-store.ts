@@ -13,6 +13,7 @@ import type {
   User,
 } from '#core/tenancy/model.ts';
 import type { AuditFilter, TenancyStore, UserChange } from '#core/tenancy/ports.ts';
+import { TABLE_SCHEMA } from '#shared/table-schema.ts';
 import { keys } from './keys.ts';
 import { strip, type Table } from './table.ts';
 
@@ -58,7 +59,7 @@ export class DynamoTenancyStore implements TenancyStore {
       'platform',
       'tenants',
       {
-        IndexName: 'gsi1',
+        IndexName: TABLE_SCHEMA.gsi1.indexName,
         KeyConditionExpression: 'gsi1pk = :p',
         ExpressionAttributeValues: { ':p': 'TENANTS' },
       },
