@@ -6,7 +6,9 @@ import { ConfigError } from '#shared/config.ts';
 /*
  * What the local platform runs in-process instead of Step Functions and EventBridge Scheduler
  * (bin/local/handlers.ts, bin/local/scheduler.ts). It registers them here before it serves requests;
- * the composition roots read them only in local mode. Types only: no SDK client is bundled from here.
+ * the composition roots read them only in local mode. The roots are built once per process, and a
+ * platform started again in the same process registers new runtimes: so each call reads what is
+ * registered now. Types only: no SDK client is bundled from here.
  */
 
 let executionEngine: ExecutionEngine | undefined;
