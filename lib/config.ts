@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { RuntimeEnvName } from '../functions/shared/settings.ts';
 
 /**
  * Per-stage deployment configuration: everything that differs between `dev` and `prod` lives here,
@@ -529,11 +530,14 @@ function deepFreeze<T>(value: T): T {
 }
 
 /** The API function's variables for {@link RateLimitConfig} (read by functions/shared/config.ts). */
-export function rateLimitEnvironment(limits: RateLimitConfig): Record<string, string> {
-  const env: Record<string, string> = { RATE_LIMIT_WINDOW_SECONDS: String(limits.windowSeconds) };
+export function rateLimitEnvironment(limits: RateLimitConfig): Partial<Record<RuntimeEnvName, string>> {
+  const env: Partial<Record<RuntimeEnvName, string>> = {
+    RATE_LIMIT_WINDOW_SECONDS: String(limits.windowSeconds),
+  };
   for (const plan of ['free', 'pro', 'enterprise'] as const) {
-    env[`RATE_LIMIT_TENANT_${plan.toUpperCase()}`] = String(limits.tenant[plan]);
-    env[`RATE_LIMIT_API_KEY_${plan.toUpperCase()}`] = String(limits.apiKey[plan]);
+    const suffix = plan.toUpperCase() as Uppercase<typeof plan>;
+    env[`RATE_LIMIT_TENANT_${suffix}`] = String(limits.tenant[plan]);
+    env[`RATE_LIMIT_API_KEY_${suffix}`] = String(limits.apiKey[plan]);
   }
   return env;
 }

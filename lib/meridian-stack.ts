@@ -138,10 +138,7 @@ export class MeridianStack extends Stack {
     this.flows = new Flows(this, 'Flows', {
       stage: config.stage,
       table: this.storage.table,
-      auditBucket: this.auditArchive.bucket,
       artifactsBucket: this.storage.artifactsBucket,
-      userPool: this.identity.userPool,
-      userPoolClient: this.identity.client,
       stepRunnerFunction: config.stepRunnerFunction,
       approvalHandlerFunction: config.approvalHandlerFunction,
       statusHandlerFunction: config.statusHandlerFunction,
@@ -153,9 +150,6 @@ export class MeridianStack extends Stack {
     this.schedules = new Schedules(this, 'Schedules', {
       stage: config.stage,
       table: this.storage.table,
-      auditBucket: this.auditArchive.bucket,
-      userPool: this.identity.userPool,
-      userPoolClient: this.identity.client,
       flows: this.flows,
       logRetention: config.logRetention,
       removalPolicy: config.removalPolicy,
@@ -165,7 +159,6 @@ export class MeridianStack extends Stack {
     this.lifecycle = new Lifecycle(this, 'Lifecycle', {
       stage: config.stage,
       table: this.storage.table,
-      auditBucket: this.auditArchive.bucket,
       artifactsBucket: this.storage.artifactsBucket,
       userPool: this.identity.userPool,
       userPoolClient: this.identity.client,
@@ -173,15 +166,13 @@ export class MeridianStack extends Stack {
       removalPolicy: config.removalPolicy,
     });
     this.lifecycle.bindStarter(this.api.apiFunction);
-    for (const [name, value] of Object.entries(rateLimitEnvironment(config.rateLimits))) {
-      this.api.apiFunction.addEnvironment(name, value);
+    const rateLimits = rateLimitEnvironment(config.rateLimits);
+    for (const name of Object.keys(rateLimits) as (keyof typeof rateLimits)[]) {
+      this.api.apiFunction.addEnvironment(name, String(rateLimits[name]));
     }
     this.notifications = new Notifications(this, 'Notifications', {
       stage: config.stage,
       table: this.storage.table,
-      auditBucket: this.auditArchive.bucket,
-      userPool: this.identity.userPool,
-      userPoolClient: this.identity.client,
       deliveryFunction: config.notificationDeliveryFunction,
       ...(config.notificationsFromEmail ? { fromEmail: config.notificationsFromEmail } : {}),
       logRetention: config.logRetention,
@@ -201,8 +192,6 @@ export class MeridianStack extends Stack {
       stage: config.stage,
       table: this.storage.table,
       auditBucket: this.auditArchive.bucket,
-      userPool: this.identity.userPool,
-      userPoolClient: this.identity.client,
       // `-c auditDigestIntervalSeconds=30` shortens the interval between a tenant's digests.
       digestInterval: Duration.seconds(Number(this.node.tryGetContext('auditDigestIntervalSeconds') ?? 60)),
       logRetention: config.logRetention,

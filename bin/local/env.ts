@@ -1,3 +1,5 @@
+import type { RuntimeEnvName } from '#shared/settings.ts';
+
 /**
  * The environment the handlers read at import time (functions/shared/config.ts), pointing every AWS
  * SDK client of the emulated services at the local emulators.
@@ -41,18 +43,25 @@ export interface PlatformEnv {
 
 /** Builds the handlers' environment for the started emulators. */
 export function platformEnv(endpoints: PlatformEndpoints): PlatformEnv {
+  // The runtime configuration's names come from functions/shared/settings.ts, like the stack's.
+  const runtime = {
+    STAGE: LOCAL_NAMES.stage,
+    MERIDIAN_MODE: 'local',
+    MERIDIAN_STATE_DIR: endpoints.stateDir,
+    TABLE_NAME: LOCAL_NAMES.tableName,
+    AUDIT_BUCKET_NAME: LOCAL_NAMES.auditBucket,
+    ARTIFACT_BUCKET_NAME: LOCAL_NAMES.artifactBucket,
+    USER_POOL_ID: endpoints.userPoolId,
+    USER_POOL_CLIENT_ID: endpoints.clientId,
+    LOCAL_JWT_ISSUER: endpoints.issuer,
+    LOCAL_JWKS_URI: endpoints.jwksUri,
+  } satisfies Partial<Record<RuntimeEnvName, string>>;
+  const runtimeDefaults = {
+    SECRETS_PREFIX: LOCAL_NAMES.secretsPrefix,
+  } satisfies Partial<Record<RuntimeEnvName, string>>;
   return {
     owned: {
-      STAGE: LOCAL_NAMES.stage,
-      MERIDIAN_MODE: 'local',
-      MERIDIAN_STATE_DIR: endpoints.stateDir,
-      TABLE_NAME: LOCAL_NAMES.tableName,
-      AUDIT_BUCKET_NAME: LOCAL_NAMES.auditBucket,
-      ARTIFACT_BUCKET_NAME: LOCAL_NAMES.artifactBucket,
-      USER_POOL_ID: endpoints.userPoolId,
-      USER_POOL_CLIENT_ID: endpoints.clientId,
-      LOCAL_JWT_ISSUER: endpoints.issuer,
-      LOCAL_JWKS_URI: endpoints.jwksUri,
+      ...runtime,
       AWS_REGION: 'us-east-1',
       AWS_DEFAULT_REGION: 'us-east-1',
       // s3rver accepts only these; DynamoDB Local (-sharedDb) and cognito-local accept anything.
@@ -67,7 +76,7 @@ export function platformEnv(endpoints: PlatformEndpoints): PlatformEnv {
       AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
     },
     defaults: {
-      SECRETS_PREFIX: LOCAL_NAMES.secretsPrefix,
+      ...runtimeDefaults,
       POWERTOOLS_SERVICE_NAME: 'meridian',
       // No EMF metric lines on the terminal. POWERTOOLS_DEV is left to the user: it would also
       // pretty-print every log entry over several lines, between the one-line access log.

@@ -4,6 +4,7 @@ import type {
   APIGatewayRequestAuthorizerEventV2,
   Context,
 } from 'aws-lambda';
+import { PUBLIC_ROUTES, routeKeyOf } from '#shared/public-routes.ts';
 
 /**
  * What API Gateway (HTTP API, payload format 2.0, Lambda authorizer with simple responses) does to a
@@ -62,24 +63,32 @@ function decode(segment: string): string {
   }
 }
 
+/** The public routes as path patterns: each `{name}` matches one non-empty segment. */
+const PUBLIC_ROUTE_PATTERNS = PUBLIC_ROUTES.map((route) => {
+  const parameters = [...route.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] ?? '');
+  const source = route.path
+    .split(/\{[^}]+\}/)
+    .map((part) => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))
+    .join('([^/]+)');
+  return { ...route, parameters, pattern: new RegExp(`^${source}$`) };
+});
+
 /**
  * Matches a request to the HTTP API's routes as deployed: four public routes, everything else
  * through `ANY /{proxy+}` behind the authorizer. `undefined` means no route (`/` itself), which API
  * Gateway answers with 404.
  */
 export function matchRoute(method: string, path: string): RouteMatch | undefined {
-  const publicRoutes: Record<string, string> = {
-    'GET /health': 'GET /health',
-    'GET /health/ready': 'GET /health/ready',
-    'GET /openapi.json': 'GET /openapi.json',
-  };
-  const exact = publicRoutes[`${method} ${path}`];
-  if (exact) return { routeKey: exact, authorized: false };
-  const hook = /^\/hooks\/([^/]+)$/.exec(path);
-  if (method === 'POST' && hook?.[1]) {
+  for (const route of PUBLIC_ROUTE_PATTERNS) {
+    if (route.method !== method) continue;
+    const match = route.pattern.exec(path);
+    if (!match) continue;
+    const pathParameters = Object.fromEntries(
+      route.parameters.map((name, i) => [name, decode(match[i + 1] ?? '')]),
+    );
     return {
-      routeKey: 'POST /hooks/{webhookId}',
-      pathParameters: { webhookId: decode(hook[1]) },
+      routeKey: routeKeyOf(route),
+      ...(route.parameters.length > 0 ? { pathParameters } : {}),
       authorized: false,
     };
   }

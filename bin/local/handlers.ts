@@ -76,8 +76,8 @@ export async function startWorkflowRuntime(options: {
     new URL('../../functions/shared/config.ts', import.meta.url).href
   )) as typeof import('../../functions/shared/config.ts');
   const { useLocalExecutionEngine, useLocalJobRunner } = (await import(
-    new URL('../../functions/adapters/container.ts', import.meta.url).href
-  )) as typeof import('../../functions/adapters/container.ts');
+    new URL('../../functions/adapters/wiring/local.ts', import.meta.url).href
+  )) as typeof import('../../functions/adapters/wiring/local.ts');
   const cfg = config();
   const call = (fn: (...args: never[]) => unknown) => (payload: unknown) =>
     Promise.resolve((fn as (p: unknown) => unknown)(payload));

@@ -28,8 +28,8 @@ export async function startLocalScheduler(options: LocalSchedulerStart): Promise
     import(new URL('../../functions/adapters/local-scheduler.ts', import.meta.url).href) as Promise<
       typeof import('../../functions/adapters/local-scheduler.ts')
     >,
-    import(new URL('../../functions/adapters/container.ts', import.meta.url).href) as Promise<
-      typeof import('../../functions/adapters/container.ts')
+    import(new URL('../../functions/adapters/wiring/local.ts', import.meta.url).href) as Promise<
+      typeof import('../../functions/adapters/wiring/local.ts')
     >,
     import(SCHEDULE_FIRE_MODULE.href) as Promise<typeof import('../../functions/handlers/schedule-fire.ts')>,
   ]);

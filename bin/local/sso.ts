@@ -9,8 +9,8 @@ import {
 import { JwtVerifier } from 'aws-jwt-verify';
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
-import { adapters } from '#adapters/container.ts';
 import { EgressGuard } from '#adapters/egress-guard.ts';
+import { adapters } from '#adapters/wiring/api.ts';
 import { DomainError } from '#core/errors.ts';
 import { emailDomain, type IdentityProvider } from '#core/identity/model.ts';
 import { providerSecretName } from '#core/identity/providers.ts';

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-scheduler';
 import { parseCron, toEventBridgeCron } from '#core/schedules/cron.ts';
 import type { Schedule, ScheduleTrigger } from '#core/schedules/schedules.ts';
+import { TENANT_TAG } from '#shared/resource-names.ts';
 
 /** Settings the stack gives the scheduler adapter. */
 export interface EventBridgeSchedulerSettings {
@@ -87,7 +88,7 @@ export class EventBridgeScheduler implements ScheduleTrigger {
       await this.client.send(
         new CreateScheduleGroupCommand({
           Name: this.groupName(tenantId),
-          Tags: [{ Key: 'TenantId', Value: tenantId }],
+          Tags: [{ Key: TENANT_TAG, Value: tenantId }],
         }),
       );
     } catch (error) {

@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { ConflictError } from '#core/errors.ts';
 import type { SecretVault } from '#core/tenancy/ports.ts';
+import { TENANT_TAG } from '#shared/resource-names.ts';
 
 /** The Secrets Manager name of a tenant's secret: `<prefix>/<tenantId>/<name>`, the path IAM fences per tenant. */
 export function secretId(prefix: string, tenantId: string, name: string): string {
@@ -37,7 +38,7 @@ export class SecretsManagerVault implements SecretVault {
           Name: id,
           SecretString: value,
           ...(description ? { Description: description } : {}),
-          Tags: [{ Key: 'TenantId', Value: tenantId }],
+          Tags: [{ Key: TENANT_TAG, Value: tenantId }],
         }),
       );
       return;

@@ -16,10 +16,10 @@ import {
   UpdateStateMachineAliasCommand,
   UpdateStateMachineCommand,
 } from '@aws-sdk/client-sfn';
-import { ID_PATTERN } from '#core/ids.ts';
 import type { PublishedVersion, WorkflowEngine } from '#core/versioning/engine.ts';
 import type { Environment } from '#core/versioning/model.ts';
 import { logger } from '#shared/observability.ts';
+import { stateMachineName, TENANT_TAG, WORKFLOW_TAG } from '#shared/resource-names.ts';
 
 /**
  * Published versions kept besides those an alias points to. Step Functions allows 1,000 versions
@@ -50,7 +50,7 @@ export class SfnEngine implements WorkflowEngine {
 
   /** The state machine's name: at most 80 characters (17-character ids keep it well under). */
   name(tenantId: string, workflowId: string): string {
-    return `${this.settings.namePrefix}-${tenantId}-${workflowId}`;
+    return stateMachineName(this.settings.namePrefix, tenantId, workflowId);
   }
 
   async publish(input: {
@@ -78,8 +78,8 @@ export class SfnEngine implements WorkflowEngine {
             },
             tracingConfiguration: { enabled: true },
             tags: [
-              { key: 'TenantId', value: input.tenantId },
-              { key: 'WorkflowId', value: input.workflowId },
+              { key: TENANT_TAG, value: input.tenantId },
+              { key: WORKFLOW_TAG, value: input.workflowId },
             ],
           }),
         );
@@ -238,16 +238,4 @@ export class SfnEngine implements WorkflowEngine {
       });
     }
   }
-}
-
-/**
- * The tenant from a state machine ARN: machines are named `<prefix>-<tenantId>-<workflowId>`. A
- * version or alias ARN (`…:stateMachine:<name>:<qualifier>`) names the same machine.
- */
-export function tenantOfStateMachine(stateMachineArn: string): string | undefined {
-  const segments = stateMachineArn.split(':');
-  const name = segments[segments.indexOf('stateMachine') + 1] ?? '';
-  const parts = name.split('-');
-  const tenantId = parts[parts.length - 2];
-  return tenantId?.startsWith('t') && ID_PATTERN.test(tenantId) ? tenantId : undefined;
 }

@@ -1,11 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { tracer } from '#shared/observability.ts';
-import { s3Client, s3Options, TRANSLATE } from './aws-clients.ts';
+import { TENANT_TAG } from '#shared/resource-names.ts';
+import { TRANSLATE } from './aws-clients.ts';
 import type { TenantClients } from './dynamo/table.ts';
 
 /** Refresh assumed credentials this long before they expire. */
@@ -31,7 +30,7 @@ export function tenantCredentials(
         RoleArn: roleArn,
         RoleSessionName: `tenant-${tenantId}`,
         DurationSeconds: 900,
-        Tags: [{ Key: 'TenantId', Value: tenantId }],
+        Tags: [{ Key: TENANT_TAG, Value: tenantId }],
       }),
     );
     const c = out.Credentials;
@@ -48,20 +47,21 @@ export function tenantCredentials(
   };
 }
 
+/** What a tenant's entry holds: its fenced credentials and the clients built on them, by kind. */
 interface TenantSet {
-  readonly dynamo: DynamoDBDocumentClient;
-  readonly secrets: SecretsManagerClient;
-  readonly s3: S3Client;
+  readonly credentials: AwsCredentialIdentityProvider;
+  readonly clients: Map<string, unknown>;
 }
 
 /**
- * Builds per-tenant clients. With a role ARN (AWS) each tenant gets clients on its own fenced
- * credentials; without one (local platform) every tenant shares the platform's clients, and only
- * the key module keeps tenants apart: the README says so.
+ * Builds per-tenant DynamoDB clients. With a role ARN (AWS) each tenant gets clients on its own
+ * fenced credentials; without one (local platform) every tenant shares the platform's clients, and
+ * only the key module keeps tenants apart: the README says so. The S3 and Secrets Manager clients of
+ * the functions that need them are added by functions/adapters/tenant-storage-clients.ts, so the
+ * others (the authorizer first) do not bundle those SDK clients.
  */
-export class TenantClientFactory implements TenantClients {
+export class TenantTableClients implements TenantClients {
   private readonly sets = new Map<string, TenantSet>();
-  private sharedSecrets: SecretsManagerClient | undefined;
   private sts: STSClient | undefined;
 
   constructor(
@@ -69,43 +69,42 @@ export class TenantClientFactory implements TenantClients {
     private readonly roleArn: string | undefined,
   ) {}
 
-  private set(tenantId: string): TenantSet | undefined {
+  /**
+   * The tenant's client of `kind`, built once on the tenant's fenced credentials (one AssumeRole per
+   * tenant for every kind); `undefined` without a tenant data role.
+   */
+  protected fenced<T>(
+    tenantId: string,
+    kind: string,
+    build: (credentials: AwsCredentialIdentityProvider) => T,
+  ): T | undefined {
     if (!this.roleArn) return undefined;
     let set = this.sets.get(tenantId);
     if (!set) {
       this.sts ??= tracer.captureAWSv3Client(new STSClient({}));
-      const credentials = tenantCredentials(this.sts, this.roleArn, tenantId);
-      set = {
-        dynamo: DynamoDBDocumentClient.from(
-          tracer.captureAWSv3Client(new DynamoDBClient({ credentials })),
-          TRANSLATE,
-        ),
-        secrets: tracer.captureAWSv3Client(new SecretsManagerClient({ credentials })),
-        s3: tracer.captureAWSv3Client(new S3Client({ ...s3Options(), credentials })),
-      };
+      set = { credentials: tenantCredentials(this.sts, this.roleArn, tenantId), clients: new Map() };
       if (this.sets.size >= MAX_TENANTS) {
         const oldest = this.sets.keys().next().value;
         if (oldest !== undefined) this.sets.delete(oldest);
       }
       this.sets.set(tenantId, set);
     }
-    return set;
+    let client = set.clients.get(kind) as T | undefined;
+    if (client === undefined) {
+      client = build(set.credentials);
+      set.clients.set(kind, client);
+    }
+    return client;
   }
 
   async forTenant(tenantId: string): Promise<DynamoDBDocumentClient> {
-    return this.set(tenantId)?.dynamo ?? this.platform;
-  }
-
-  /** A Secrets Manager client fenced to the tenant's secret path (AWS) or the shared one. */
-  async secretsFor(tenantId: string): Promise<SecretsManagerClient> {
-    const set = this.set(tenantId);
-    if (set) return set.secrets;
-    this.sharedSecrets ??= tracer.captureAWSv3Client(new SecretsManagerClient({}));
-    return this.sharedSecrets;
-  }
-
-  /** An S3 client fenced to the tenant's `tenants/<tenantId>/` prefix (AWS) or the shared one. */
-  async s3For(tenantId: string): Promise<S3Client> {
-    return this.set(tenantId)?.s3 ?? s3Client();
+    return (
+      this.fenced(tenantId, 'dynamo', (credentials) =>
+        DynamoDBDocumentClient.from(
+          tracer.captureAWSv3Client(new DynamoDBClient({ credentials })),
+          TRANSLATE,
+        ),
+      ) ?? this.platform
+    );
   }
 }

@@ -1,18 +1,16 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { adapters, useAwsNotificationTransport } from '#adapters/container.ts';
 import { DynamoRateCounterStore } from '#adapters/dynamo/rate-limit-store.ts';
-import { awsNotificationTransport } from '#adapters/notifications/aws-transport.ts';
+import { adapters } from '#adapters/wiring/api.ts';
 import { RateLimiter } from '#core/governance/rate-limit.ts';
 import { config } from '#shared/config.ts';
 import { annotate, logger, metrics, tracedHandler } from '#shared/observability.ts';
 import { rateLimitGate } from '#shared/rate-limit-gate.ts';
 import { Router } from '#shared/router.ts';
+import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 import { apiRoutes } from './routes/index.ts';
 
 // Parsed at cold start: a misconfigured function fails its first request with every problem named.
-config();
-// This function raises (or delivers) notifications: SES and SQS on AWS.
-useAwsNotificationTransport(awsNotificationTransport);
+config(FUNCTION_SETTINGS.api);
 
 let limiter: RateLimiter | undefined;
 /** One limiter per container: its leases of the shared counters live as long as the container. */

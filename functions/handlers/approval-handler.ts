@@ -1,13 +1,11 @@
-import { adapters, useAwsNotificationTransport } from '#adapters/container.ts';
-import { awsNotificationTransport } from '#adapters/notifications/aws-transport.ts';
+import { approvalHandlerWiring } from '#adapters/wiring/approval-handler.ts';
 import { TransientError } from '#core/errors.ts';
 import { type ApprovalRequest, requestStepApproval } from '#core/executions/service.ts';
 import { config } from '#shared/config.ts';
 import { annotate, logger, tracedHandler } from '#shared/observability.ts';
+import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 
-config();
-// This function raises (or delivers) notifications: SES and SQS on AWS.
-useAwsNotificationTransport(awsNotificationTransport);
+config(FUNCTION_SETTINGS.approvalHandler);
 
 const ATTEMPTS = 4;
 
@@ -33,7 +31,7 @@ export const handler = tracedHandler(
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          const approval = await requestStepApproval(adapters().executions, event);
+          const approval = await requestStepApproval(approvalHandlerWiring(), event);
           logger.info('Approval requested', { approvalId: approval.approvalId });
           return { approvalId: approval.approvalId };
         } catch (error) {

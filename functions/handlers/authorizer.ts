@@ -2,26 +2,25 @@ import type {
   APIGatewayRequestAuthorizerEventV2,
   APIGatewaySimpleAuthorizerWithContextResult,
 } from 'aws-lambda';
-import { adapters } from '#adapters/container.ts';
 import { tokenVerifierFromConfig } from '#adapters/token-verifier.ts';
+import { authorizerWiring } from '#adapters/wiring/authorizer.ts';
 import { Authenticator } from '#core/access/authenticate.ts';
 import { encodeAuthorizerContext } from '#shared/auth-context.ts';
-import { config } from '#shared/config.ts';
 import { IDENTITY_SCHEMA } from '#shared/identity-schema.ts';
 import { annotate, logger, tracedHandler } from '#shared/observability.ts';
 
-const cfg = config();
+const { cfg, store } = authorizerWiring();
 
 /**
  * Created once per container: the verifier keeps the JWKS, the authenticator keeps resolved
  * credentials for AUTH_CACHE_TTL_SECONDS (API Gateway cannot cache for us: see lib/constructs/api.ts).
  */
 export const authenticator = new Authenticator({
-  store: adapters().store,
+  store,
   verifier: tokenVerifierFromConfig(cfg),
   platformAdminGroup: IDENTITY_SCHEMA.platformAdminGroup,
   cacheTtlMs: cfg.AUTH_CACHE_TTL_SECONDS * 1000,
-  auditAuth: (tenantId, event) => adapters().store.recordAuthEvent(tenantId, event),
+  auditAuth: (tenantId, event) => store.recordAuthEvent(tenantId, event),
 });
 
 type Result = APIGatewaySimpleAuthorizerWithContextResult<Record<string, string | boolean>>;

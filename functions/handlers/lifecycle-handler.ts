@@ -1,11 +1,12 @@
-import { adapters } from '#adapters/container.ts';
 import { tenantPk } from '#adapters/dynamo/keys.ts';
+import { lifecycleWiring } from '#adapters/wiring/lifecycle.ts';
 import { runExport } from '#core/tenancy/exports.ts';
 import { runOffboardingStep } from '#core/tenancy/offboarding.ts';
 import { config } from '#shared/config.ts';
 import { annotate, logger, tracedHandler } from '#shared/observability.ts';
+import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 
-config();
+config(FUNCTION_SETTINGS.lifecycle);
 
 /** The task input the lifecycle state machines send (functions/shared/lifecycle-asl.ts). */
 export interface LifecycleTask {
@@ -23,16 +24,18 @@ export const handler = tracedHandler('lifecycle', async (task: LifecycleTask): P
   tenantPk(task.tenantId);
   annotate({ tenantId: task.tenantId });
   if (task.kind === 'offboarding') {
-    const out = await runOffboardingStep(adapters().offboarding, task.tenantId).catch((error: unknown) => {
-      // The state machine retries the batch; the log says why it failed.
-      logger.error('Offboarding batch failed', { tenantId: task.tenantId, error });
-      throw error;
-    });
+    const out = await runOffboardingStep(lifecycleWiring().offboarding, task.tenantId).catch(
+      (error: unknown) => {
+        // The state machine retries the batch; the log says why it failed.
+        logger.error('Offboarding batch failed', { tenantId: task.tenantId, error });
+        throw error;
+      },
+    );
     logger.info('Offboarding batch', { tenantId: task.tenantId, phase: out.phase, done: out.done });
     return { done: out.done };
   }
   if (task.kind === 'export') {
-    const out = await runExport(adapters().exports, task.tenantId, task.jobId);
+    const out = await runExport(lifecycleWiring().exports, task.tenantId, task.jobId);
     logger.info('Export written', { tenantId: task.tenantId, exportId: task.jobId });
     return out;
   }

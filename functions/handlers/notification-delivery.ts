@@ -1,14 +1,12 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { adapters, useAwsNotificationTransport } from '#adapters/container.ts';
-import { awsNotificationTransport } from '#adapters/notifications/aws-transport.ts';
 import { parseDeliveryMessage } from '#adapters/notifications/queues.ts';
+import { notificationDeliveryWiring } from '#adapters/wiring/notification-delivery.ts';
 import { deliver } from '#core/notifications/service.ts';
 import { config } from '#shared/config.ts';
 import { logger, metrics, tracedHandler } from '#shared/observability.ts';
+import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 
-config();
-// This function raises (or delivers) notifications: SES and SQS on AWS.
-useAwsNotificationTransport(awsNotificationTransport);
+config(FUNCTION_SETTINGS.notificationDelivery);
 
 /**
  * The delivery function behind the notification queue: one attempt per message. A failed delivery
@@ -27,7 +25,7 @@ export const handler = tracedHandler(
         continue;
       }
       try {
-        const status = await deliver(adapters().notifications, ref);
+        const status = await deliver(notificationDeliveryWiring(), ref);
         logger.info('Notification attempt', { ...ref, status });
         if (status === 'dead_letter') metrics.addMetric('NotificationDeadLettered', 'Count', 1);
       } catch (error) {

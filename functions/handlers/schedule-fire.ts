@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { adapters } from '#adapters/container.ts';
+import { scheduleFireWiring } from '#adapters/wiring/schedule-fire.ts';
 import { type FireOutcome, fireSchedule } from '#core/schedules/schedules.ts';
 import { config } from '#shared/config.ts';
 import { annotate, logger, metrics, tracedHandler } from '#shared/observability.ts';
+import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 
-config();
+config(FUNCTION_SETTINGS.scheduleFire);
 
 /** What a firing delivers: EventBridge Scheduler's target input, or the local scheduler's event. */
 export interface ScheduleFireEvent {
@@ -28,7 +29,7 @@ export const handler = tracedHandler(
     const scheduleId = typeof event.scheduleId === 'string' ? event.scheduleId : '';
     const fireTime = new Date(typeof event.scheduledTime === 'string' ? event.scheduledTime : Number.NaN);
     annotate({ tenantId });
-    const outcome = await fireSchedule(adapters().schedules, tenantId, scheduleId, fireTime, {
+    const outcome = await fireSchedule(scheduleFireWiring(), tenantId, scheduleId, fireTime, {
       requestId: context?.awsRequestId ?? randomUUID(),
       // Recorded as the run's audit source: no caller address exists for a timer.
       sourceIp: 'scheduler',

@@ -1,5 +1,5 @@
 import type { PreTokenGenerationTriggerEvent } from 'aws-lambda';
-import { adapters } from '#adapters/container.ts';
+import { ssoTriggerWiring } from '#adapters/wiring/sso-trigger.ts';
 import { onTokenGeneration } from '#core/identity/federated.ts';
 import { IDENTITY_SCHEMA } from '#shared/identity-schema.ts';
 import { logger } from '#shared/observability.ts';
@@ -13,9 +13,8 @@ export const handler = async (
   event: PreTokenGenerationTriggerEvent,
   context: { awsRequestId: string },
 ): Promise<PreTokenGenerationTriggerEvent> => {
-  const deps = adapters();
   const outcome = await onTokenGeneration(
-    { providers: deps.identity.providers, store: deps.store },
+    ssoTriggerWiring(),
     { tenantClaim: IDENTITY_SCHEMA.tenantClaim, groupsAttribute: IDENTITY_SCHEMA.groupsAttribute },
     {
       userName: event.userName,

@@ -1,14 +1,12 @@
 import type { EventBridgeEvent } from 'aws-lambda';
-import { adapters, useAwsNotificationTransport } from '#adapters/container.ts';
-import { awsNotificationTransport } from '#adapters/notifications/aws-transport.ts';
-import { tenantOfStateMachine } from '#adapters/sfn-engine.ts';
+import { statusHandlerWiring } from '#adapters/wiring/status-handler.ts';
 import { recordStatus } from '#core/executions/service.ts';
 import { config } from '#shared/config.ts';
 import { annotate, logger, metrics, tracedHandler } from '#shared/observability.ts';
+import { tenantOfStateMachine } from '#shared/resource-names.ts';
+import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 
-config();
-// This function raises (or delivers) notifications: SES and SQS on AWS.
-useAwsNotificationTransport(awsNotificationTransport);
+config(FUNCTION_SETTINGS.statusHandler);
 
 /** The `detail` of a Step Functions "Execution Status Change" event. */
 export interface ExecutionStatusDetail {
@@ -47,10 +45,10 @@ export const handler = tracedHandler(
     // so a caller who saw it finish can start the next one at once), unless the event is a late one
     // of a run before a redrive, whose slot the redriven run now holds.
     const release = async () => {
-      await adapters().executions.slots?.release(tenantId, detail.name);
+      await statusHandlerWiring().slots?.release(tenantId, detail.name);
     };
     const moved = await recordStatus(
-      adapters().executions,
+      statusHandlerWiring(),
       {
         tenantId,
         executionId: detail.name,

@@ -1,7 +1,6 @@
-import { adapters, useAwsNotificationTransport } from '#adapters/container.ts';
-import { awsNotificationTransport } from '#adapters/notifications/aws-transport.ts';
 import { providerFor } from '#adapters/providers/index.ts';
 import { toolRunner } from '#adapters/tools/index.ts';
+import { stepRunnerWiring } from '#adapters/wiring/step-runner.ts';
 import type { AgentDefinition } from '#core/catalog/model.ts';
 import type { ModelProvider } from '#core/executions/model-port.ts';
 import { costOf } from '#core/executions/pricing.ts';
@@ -15,10 +14,9 @@ import {
   recordModelUsage,
   tracedHandler,
 } from '#shared/observability.ts';
+import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 
-config();
-// This function raises (or delivers) notifications: SES and SQS on AWS.
-useAwsNotificationTransport(awsNotificationTransport);
+config(FUNCTION_SETTINGS.stepRunner);
 
 let deps: StepRunnerDeps | undefined;
 
@@ -34,16 +32,16 @@ export function tracedProvider(agent: AgentDefinition, provider: ModelProvider):
 
 function wiring(): StepRunnerDeps {
   if (deps) return deps;
-  const c = adapters();
+  const c = stepRunnerWiring();
   deps = {
-    executions: c.executions.executions,
+    executions: c.executions,
     definitions: c.definitions,
     vault: c.vault,
-    artifacts: c.executions.artifacts,
+    artifacts: c.artifacts,
     provider: (agent) => tracedProvider(agent, providerFor(agent)),
     tools: toolRunner(),
     cost: costOf,
-    budgets: c.executions.budgets,
+    budgets: c.budgets,
     onBudgetAlert: async (alert) => {
       // The log line names tenant and threshold; the metric stays low-cardinality for the alarm.
       logger.warn('Budget threshold reached', { ...alert });

@@ -1,6 +1,8 @@
 import { PLAN_CONCURRENCY } from '#core/governance/bulkhead.ts';
 import { DEFAULT_RATE_LIMITS, type RateLimitPlans } from '#core/governance/rate-limit.ts';
 import type { Plan } from '#core/tenancy/model.ts';
+import { stagePrefix } from './resource-names.ts';
+import { ALL_RESOURCE_SETTINGS, type ResourceSetting, type RuntimeEnvName } from './settings.ts';
 
 /**
  * Runtime configuration, read once at cold start into a frozen object. A missing or malformed
@@ -17,6 +19,7 @@ export interface RuntimeConfig {
   /** `aws` trusts only the stack's Cognito pool; `local` trusts the embedded platform's cognito-local. */
   readonly MERIDIAN_MODE: 'aws' | 'local';
   readonly TABLE_NAME: string;
+  /** The resource settings ({@link ResourceSetting}) are `''` in a function that does not read them. */
   readonly AUDIT_BUCKET_NAME: string;
   readonly USER_POOL_ID: string;
   readonly USER_POOL_CLIENT_ID: string;
@@ -83,7 +86,7 @@ export class ConfigError extends Error {
  * AWS a missing value fails where workflows are first used, naming the variable.
  */
 const LOCAL_WORKFLOW_DEFAULTS = Object.freeze({
-  STATE_MACHINE_PREFIX: 'meridian-local',
+  STATE_MACHINE_PREFIX: stagePrefix('local'),
   STEP_RUNNER_ARN: 'arn:aws:lambda:local:000000000000:function:meridian-step-runner',
   APPROVAL_HANDLER_ARN: 'arn:aws:lambda:local:000000000000:function:meridian-approval-handler',
   LIFECYCLE_HANDLER_ARN: 'arn:aws:lambda:local:000000000000:function:meridian-lifecycle',
@@ -94,19 +97,22 @@ class Reader {
   readonly problems: string[] = [];
   constructor(private readonly env: NodeJS.ProcessEnv) {}
 
-  private raw(name: string): string | undefined {
+  private raw(name: RuntimeEnvName): string | undefined {
     const value = this.env[name];
     return value === undefined || value === '' ? undefined : value;
   }
 
-  string(name: string, minLength = 1): string {
+  string(name: RuntimeEnvName, minLength = 1): string {
     const value = this.raw(name);
     if (value === undefined) this.problems.push(`${name}: required`);
     else if (value.length < minLength) this.problems.push(`${name}: at least ${minLength} characters`);
     return value ?? '';
   }
 
-  optional(name: string, check?: { minLength?: number; prefix?: string; url?: boolean }): string | undefined {
+  optional(
+    name: RuntimeEnvName,
+    check?: { minLength?: number; prefix?: string; url?: boolean },
+  ): string | undefined {
     const value = this.raw(name);
     if (value === undefined) return undefined;
     if (check?.minLength !== undefined && value.length < check.minLength) {
@@ -119,7 +125,7 @@ class Reader {
     return value;
   }
 
-  integer(name: string, min: number, max: number, fallback: number): number {
+  integer(name: RuntimeEnvName, min: number, max: number, fallback: number): number {
     const value = this.raw(name);
     if (value === undefined) return fallback;
     const n = Number(value);
@@ -130,7 +136,7 @@ class Reader {
     return n;
   }
 
-  oneOf<T extends string>(name: string, values: readonly T[]): T {
+  oneOf<T extends string>(name: RuntimeEnvName, values: readonly T[]): T {
     const value = this.raw(name);
     if (value === undefined || !(values as readonly string[]).includes(value)) {
       this.problems.push(`${name}: one of ${values.join(', ')}`);
@@ -149,7 +155,7 @@ function rateLimits(r: Reader): RateLimitPlans {
   const d = DEFAULT_RATE_LIMITS;
   const windowSeconds = r.integer('RATE_LIMIT_WINDOW_SECONDS', 10, 3600, d.windowSeconds);
   if (windowSeconds % 10 !== 0) r.problems.push('RATE_LIMIT_WINDOW_SECONDS: a multiple of 10');
-  const limit = (name: string, fallback: number) => r.integer(name, 1, 10_000_000, fallback);
+  const limit = (name: RuntimeEnvName, fallback: number) => r.integer(name, 1, 10_000_000, fallback);
   return Object.freeze({
     windowSeconds,
     tenant: Object.freeze({
@@ -165,17 +171,26 @@ function rateLimits(r: Reader): RateLimitPlans {
   });
 }
 
-/** Parses `env` into a frozen config or throws one {@link ConfigError} naming every problem. */
-export function parseConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
+/**
+ * Parses `env` into a frozen config or throws one {@link ConfigError} naming every problem. `needs`
+ * are the resource settings the calling function reads: required, while the others are read when
+ * set and are `''` otherwise.
+ */
+export function parseConfig(
+  env: NodeJS.ProcessEnv,
+  needs: readonly ResourceSetting[] = ALL_RESOURCE_SETTINGS,
+): RuntimeConfig {
   const r = new Reader(env);
   const arn = { prefix: 'arn:' };
+  const resource = (name: ResourceSetting, minLength = 1): string =>
+    needs.includes(name) ? r.string(name, minLength) : (r.optional(name, { minLength }) ?? '');
   const parsed: RuntimeConfig = defined({
     STAGE: r.string('STAGE'),
     MERIDIAN_MODE: r.oneOf('MERIDIAN_MODE', ['aws', 'local'] as const),
     TABLE_NAME: r.string('TABLE_NAME', 3),
-    AUDIT_BUCKET_NAME: r.string('AUDIT_BUCKET_NAME', 3),
-    USER_POOL_ID: r.string('USER_POOL_ID'),
-    USER_POOL_CLIENT_ID: r.string('USER_POOL_CLIENT_ID'),
+    AUDIT_BUCKET_NAME: resource('AUDIT_BUCKET_NAME', 3),
+    USER_POOL_ID: resource('USER_POOL_ID'),
+    USER_POOL_CLIENT_ID: resource('USER_POOL_CLIENT_ID'),
     ARTIFACT_BUCKET_NAME: r.optional('ARTIFACT_BUCKET_NAME', { minLength: 3 }),
     SECRETS_PREFIX: r.optional('SECRETS_PREFIX') ?? 'meridian/local/tenants',
     TENANT_DATA_ROLE_ARN: r.optional('TENANT_DATA_ROLE_ARN', arn),
@@ -227,8 +242,18 @@ export function parseConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
 
 let cached: RuntimeConfig | undefined;
 
-/** The process-wide configuration, parsed on first use (cold start) and never again. */
-export function config(): RuntimeConfig {
-  cached ??= parseConfig(process.env);
+/**
+ * The process-wide configuration, parsed on first use (cold start) and never again. A function's
+ * composition root calls it first with the resource settings it reads (functions/shared/settings.ts);
+ * later calls without `needs` get the same object. The local platform runs every function in one
+ * process with every variable set, so a later root's `needs` are checked against the parsed values.
+ */
+export function config(needs?: readonly ResourceSetting[]): RuntimeConfig {
+  cached ??= parseConfig(process.env, needs ?? ALL_RESOURCE_SETTINGS);
+  const missing = (needs ?? []).filter((name) => !cached?.[name]);
+  if (missing.length > 0)
+    throw new ConfigError(
+      `Invalid Meridian configuration: ${missing.map((n) => `${n}: required`).join('; ')}`,
+    );
   return cached;
 }

@@ -17,6 +17,7 @@ import type { Role } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { PUBLIC_ROUTES } from '../../functions/shared/public-routes.ts';
 import { PLATFORM_ITEMS, tenantItemActions } from '../aws-calls.ts';
 import type { FunctionSizing, StageName, ThrottleConfig } from '../config.ts';
 import { MeridianFunction } from './function.ts';
@@ -47,32 +48,6 @@ const ACCESS_LOG_FORMAT = JSON.stringify({
   authorizerError: '$context.authorizer.error',
   latency: '$context.responseLatency',
 });
-
-/** Routes served without the authorizer, and why each may be public. */
-const PUBLIC_ROUTES: readonly { path: string; method: HttpMethod; reason: string }[] = [
-  {
-    path: '/health',
-    method: HttpMethod.GET,
-    reason: 'Liveness probe for load checks and uptime monitors; returns no data.',
-  },
-  {
-    path: '/health/ready',
-    method: HttpMethod.GET,
-    reason: 'Readiness probe (table and bucket reachable); returns only up/down per dependency, no data.',
-  },
-  {
-    path: '/openapi.json',
-    method: HttpMethod.GET,
-    reason:
-      'The public API description that clients and the docs are generated from; contains no tenant data.',
-  },
-  {
-    path: '/hooks/{webhookId}',
-    method: HttpMethod.POST,
-    reason:
-      'Inbound webhooks from third parties that cannot obtain a Cognito token or API key; the handler must authenticate every call by the HMAC in X-Meridian-Signature, keyed with that webhook secret.',
-  },
-];
 
 /** Properties of {@link Api}. */
 export interface ApiProps {
@@ -178,8 +153,6 @@ export class Api extends Construct {
       // then read (and a key's lastUsedAt updated) through the authorizer's tenant data role.
       .bindTable(props.table, 'nameOnly')
       .bindPlatformItems(props.table, [PLATFORM_ITEMS.userBySub])
-      // The shared runtime config requires the variable; the authorizer never touches the bucket.
-      .bindAuditBucket(props.auditBucket, 'nameOnly')
       // Access tokens are verified against the pool's public JWKS: no Cognito permission needed.
       .bindUserPool(props.userPool, props.userPoolClient, 'verify');
 
@@ -192,13 +165,9 @@ export class Api extends Construct {
       // Cognito waits at most 5 s for a trigger.
       timeout: Duration.seconds(5),
     })
-      .bindTable(props.table, 'nameOnly')
-      // The shared runtime config requires the variable; the trigger never touches the bucket.
-      .bindAuditBucket(props.auditBucket, 'nameOnly')
       // Not bindUserPool: the pool names this function as its trigger, so the function must not name
-      // the pool (a cycle); the trigger makes no Cognito call and the runtime config only needs values.
-      .addEnvironment('USER_POOL_ID', 'unused-by-the-sso-trigger')
-      .addEnvironment('USER_POOL_CLIENT_ID', 'unused-by-the-sso-trigger');
+      // the pool (a cycle); the trigger makes no Cognito call (functions/shared/settings.ts).
+      .bindTable(props.table, 'nameOnly');
 
     for (const fn of [this.apiFunction, this.authorizerFunction, this.ssoTrigger]) {
       Validations.of(fn.function).acknowledge({
@@ -294,10 +263,11 @@ export class Api extends Construct {
       resultsCacheTtl: Duration.seconds(0),
     });
 
+    // Served without the authorizer: functions/shared/public-routes.ts says why each may be.
     for (const route of PUBLIC_ROUTES) {
       for (const httpRoute of this.httpApi.addRoutes({
         path: route.path,
-        methods: [route.method],
+        methods: [HttpMethod[route.method]],
         integration,
       })) {
         Validations.of(httpRoute).acknowledge({ id: 'AwsSolutions-APIG4', reason: route.reason });

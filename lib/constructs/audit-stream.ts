@@ -1,5 +1,4 @@
 import { Duration, RemovalPolicy as Removal, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
@@ -22,8 +21,6 @@ export interface AuditStreamProps {
   readonly table: ITable;
   /** The Object Lock archive bucket (lib/constructs/audit-archive.ts). */
   readonly auditBucket: IBucket;
-  readonly userPool: IUserPool;
-  readonly userPoolClient: IUserPoolClient;
   /**
    * At most this long between a tenant's digests: the event source's batching window.
    * @default 60 seconds
@@ -108,7 +105,6 @@ export class AuditStream extends Construct {
       .bindTable(props.table, 'nameOnly')
       .bindPlatformItems(props.table, [PLATFORM_ITEMS.auditPartitions])
       .bindAuditBucket(props.auditBucket, 'nameOnly')
-      .bindUserPool(props.userPool, props.userPoolClient, 'verify')
       .addEnvironment('AUDIT_SIGNING_KEY_ARN', this.signingKey.keyArn)
       .addEnvironment('AUDIT_DIGEST_INTERVAL_SECONDS', String(seconds))
       .addEnvironment('AUDIT_TABLE_RETENTION_DAYS', String(retentionDays))

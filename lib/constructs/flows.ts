@@ -1,6 +1,5 @@
 import { ArnFormat, Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Metric, type MetricOptions, Stats } from 'aws-cdk-lib/aws-cloudwatch';
-import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Match, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -11,6 +10,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { stagePrefix, TENANT_TAG, WORKFLOW_TAG } from '../../functions/shared/resource-names.ts';
 import { tenantItemActions } from '../aws-calls.ts';
 import { acknowledgeResourceStar, acknowledgeWildcardResource } from '../compliance.ts';
 import type { FunctionSizing, StageName } from '../config.ts';
@@ -39,15 +39,8 @@ export const WORKFLOW_SERVICE_NAMES = Object.freeze({
  * machines `<prefix>-<tenantId>-<workflowId>`, and IAM and the status rule select them by it.
  */
 export function stateMachinePrefix(stage: StageName): string {
-  return `meridian-${stage}`;
+  return stagePrefix(stage);
 }
-
-/**
- * The tag key every workflow state machine carries with its tenant id, and the only other one
- * (functions/adapters/sfn-engine.ts sets both at creation).
- */
-const TENANT_TAG = 'TenantId';
-const WORKFLOW_TAG = 'WorkflowId';
 
 /** How long undelivered status events wait for a redrive: the longest SQS keeps a message. */
 const DEAD_LETTER_RETENTION = Duration.days(14);
@@ -65,14 +58,8 @@ export interface FlowsProps {
   readonly stage: StageName;
   /** The single table: executions, steps, approvals and usage live in it. */
   readonly table: ITable;
-  /** The audit archive bucket; only its name is set (the runtime config requires it). */
-  readonly auditBucket: IBucket;
   /** The artifacts bucket: the step runner writes outputs over the payload limit there and reads them back. */
   readonly artifactsBucket: IBucket;
-  /** The user pool; only its ids are set (the runtime config requires them), no permission. */
-  readonly userPool: IUserPool;
-  /** The app client of {@link userPool}; only its id is set. */
-  readonly userPoolClient: IUserPoolClient;
   /** Memory and timeout of the step runner. */
   readonly stepRunnerFunction: FunctionSizing;
   /** Memory and timeout of the approval handler. */
@@ -200,8 +187,6 @@ export class Flows extends Construct implements WorkflowMonitoring {
       // Every item the step runner touches is a tenant's: it reaches them only through the tenant
       // role below, never with its own credentials.
       .bindTable(props.table, 'nameOnly')
-      .bindAuditBucket(props.auditBucket, 'nameOnly')
-      .bindUserPool(props.userPool, props.userPoolClient, 'verify')
       // Large step outputs too: only under the tenant's prefix, through the tenant role.
       .bindArtifactsBucket(props.artifactsBucket, 'nameOnly');
 
@@ -227,10 +212,7 @@ export class Flows extends Construct implements WorkflowMonitoring {
       serviceName: WORKFLOW_SERVICE_NAMES.approvalHandler,
       memorySize: props.approvalHandlerFunction.memoryMb,
       timeout: props.approvalHandlerFunction.timeout,
-    })
-      .bindTable(props.table, 'nameOnly')
-      .bindAuditBucket(props.auditBucket, 'nameOnly')
-      .bindUserPool(props.userPool, props.userPoolClient, 'verify');
+    }).bindTable(props.table, 'nameOnly');
     this.approvalHandlerTenantRole = createTenantDataRole(this, 'ApprovalHandlerTenantRole', {
       table: props.table,
       secretsPrefix,
@@ -253,9 +235,7 @@ export class Flows extends Construct implements WorkflowMonitoring {
       deadLetterQueue: this.statusDeadLetterQueue,
     })
       .bindTable(props.table, 'nameOnly')
-      .bindAuditBucket(props.auditBucket, 'nameOnly')
-      .bindArtifactsBucket(props.artifactsBucket, 'nameOnly')
-      .bindUserPool(props.userPool, props.userPoolClient, 'verify');
+      .bindArtifactsBucket(props.artifactsBucket, 'nameOnly');
     this.statusHandlerTenantRole = createTenantDataRole(this, 'StatusHandlerTenantRole', {
       table: props.table,
       secretsPrefix,

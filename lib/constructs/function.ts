@@ -17,6 +17,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { FunctionEnvName, RuntimeEnvName } from '../../functions/shared/settings.ts';
 import { acknowledgeResourceStar, acknowledgeWildcardResource } from '../compliance.ts';
 import type { StageName } from '../config.ts';
 import {
@@ -205,7 +206,7 @@ export class MeridianFunction extends Construct implements IGrantable {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         STAGE: props.stage,
         MERIDIAN_MODE: 'aws',
-      },
+      } satisfies Partial<Record<FunctionEnvName, string>>,
       bundling: BUNDLING_OPTIONS,
       ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
       ...(props.reservedConcurrency !== undefined
@@ -243,8 +244,8 @@ export class MeridianFunction extends Construct implements IGrantable {
     return this.role;
   }
 
-  /** Sets an environment variable on the function. */
-  addEnvironment(key: string, value: string): this {
+  /** Sets an environment variable on the function: only names of functions/shared/settings.ts. */
+  addEnvironment(key: FunctionEnvName, value: string): this {
     this.function.addEnvironment(key, value);
     return this;
   }
@@ -367,7 +368,7 @@ export class MeridianFunction extends Construct implements IGrantable {
     return this;
   }
 
-  private bindBucket(variable: string, bucket: IBucket, access: BucketAccess): this {
+  private bindBucket(variable: RuntimeEnvName, bucket: IBucket, access: BucketAccess): this {
     this.addEnvironment(variable, bucket.bucketName);
     if (access === 'nameOnly') return this;
     if (access === 'probe') {

@@ -18,7 +18,6 @@ import { createTenantDataRole, tenantSecretsPrefix } from './tenant-data-role.ts
 export interface LifecycleProps {
   readonly stage: StageName;
   readonly table: ITable;
-  readonly auditBucket: IBucket;
   readonly artifactsBucket: IBucket;
   readonly userPool: IUserPool;
   readonly userPoolClient: IUserPoolClient;
@@ -62,8 +61,8 @@ export class Lifecycle extends Construct {
       logRemovalPolicy: props.removalPolicy,
     })
       .bindTable(props.table, 'nameOnly')
-      .bindAuditBucket(props.auditBucket, 'nameOnly')
       .bindArtifactsBucket(props.artifactsBucket, 'nameOnly')
+      // Offboarding deletes the tenant's logins (the permission below).
       .bindUserPool(props.userPool, props.userPoolClient, 'verify');
     Validations.of(this.fn.function).acknowledge({
       id: 'Serverless-LambdaDLQ',

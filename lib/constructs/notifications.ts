@@ -1,10 +1,8 @@
 import { ArnFormat, Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
 import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { tenantItemActions } from '../aws-calls.ts';
@@ -26,9 +24,6 @@ export const DELIVERY_MAX_RECEIVES = 5;
 export interface NotificationsProps {
   readonly stage: StageName;
   readonly table: ITable;
-  readonly auditBucket: IBucket;
-  readonly userPool: IUserPool;
-  readonly userPoolClient: IUserPoolClient;
   readonly deliveryFunction: FunctionSizing;
   /** The SES-verified sender; without one, the function gets no SES permission. */
   readonly fromEmail?: string;
@@ -81,10 +76,7 @@ export class Notifications extends Construct {
       serviceName: NOTIFICATION_SERVICE_NAME,
       memorySize: props.deliveryFunction.memoryMb,
       timeout: props.deliveryFunction.timeout,
-    })
-      .bindTable(props.table, 'nameOnly')
-      .bindAuditBucket(props.auditBucket, 'nameOnly')
-      .bindUserPool(props.userPool, props.userPoolClient, 'verify');
+    }).bindTable(props.table, 'nameOnly');
     const secretsPrefix = tenantSecretsPrefix(props.stage);
     this.deliveryTenantRole = createTenantDataRole(this, 'DeliveryTenantRole', {
       table: props.table,

@@ -1,10 +1,9 @@
 import { ArnFormat, Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { stagePrefix } from '../../functions/shared/resource-names.ts';
 import { tenantItemActions } from '../aws-calls.ts';
 import { acknowledgeWildcardResource } from '../compliance.ts';
 import type { StageName } from '../config.ts';
@@ -17,10 +16,6 @@ export interface SchedulesProps {
   /** Deployment stage: the schedule group prefix `meridian-<stage>`. */
   readonly stage: StageName;
   readonly table: ITable;
-  /** Only their names and ids are set (the runtime config requires them), no permission. */
-  readonly auditBucket: IBucket;
-  readonly userPool: IUserPool;
-  readonly userPoolClient: IUserPoolClient;
   /** The workflows whose executions firings start. */
   readonly flows: Flows;
   readonly logRetention: RetentionDays;
@@ -29,7 +24,7 @@ export interface SchedulesProps {
 
 /** Prefix of every tenant's schedule group of a stage: `meridian-<stage>-<tenantId>`. */
 export function scheduleGroupPrefix(stage: StageName): string {
-  return `meridian-${stage}`;
+  return stagePrefix(stage);
 }
 
 /**
@@ -60,10 +55,7 @@ export class Schedules extends Construct {
       timeout: Duration.seconds(30),
       logRetention: props.logRetention,
       logRemovalPolicy: props.removalPolicy,
-    })
-      .bindTable(props.table, 'nameOnly')
-      .bindAuditBucket(props.auditBucket, 'nameOnly')
-      .bindUserPool(props.userPool, props.userPoolClient, 'verify');
+    }).bindTable(props.table, 'nameOnly');
     const secretsPrefix = tenantSecretsPrefix(props.stage);
     const tenantRole = createTenantDataRole(this, 'FireTenantRole', {
       table: props.table,

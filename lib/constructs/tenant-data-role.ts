@@ -3,6 +3,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { ArnPrincipal, Effect, type IRole, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { TENANT_TAG } from '../../functions/shared/resource-names.ts';
 import { acknowledgeWildcardResource } from '../compliance.ts';
 import type { StageName } from '../config.ts';
 import {
@@ -13,7 +14,7 @@ import {
 } from './storage.ts';
 
 /** The session tag that carries the tenant into a tenant data role; IAM policy variables read it. */
-export const TENANT_SESSION_TAG = 'TenantId';
+export const TENANT_SESSION_TAG = TENANT_TAG;
 
 /** Where a stage keeps tenant secrets: `meridian/<stage>/tenants/<tenantId>/<name>` (the `SECRETS_PREFIX`). */
 export function tenantSecretsPrefix(stage: StageName): string {

@@ -1,5 +1,7 @@
 import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { PUBLIC_ROUTE_KEYS } from '#shared/public-routes.ts';
+import { ALL_RESOURCE_SETTINGS, FUNCTION_SETTINGS, type FunctionRoot } from '#shared/settings.ts';
 import { logicalId, synthStage } from '../helpers/synth.ts';
 
 /** The console's CloudFront origin, as the template spells it (a CORS origin of the API). */
@@ -23,13 +25,6 @@ function meridianFunctions(template: ReturnType<typeof synthStage>['template']):
   expect(all.length - own.length).toBe(1);
   return own.map(([, resource]) => (resource as { Properties: Record<string, unknown> }).Properties);
 }
-
-const PUBLIC_ROUTE_KEYS = [
-  'GET /health',
-  'GET /health/ready',
-  'GET /openapi.json',
-  'POST /hooks/{webhookId}',
-];
 
 describe('HTTP API', () => {
   const { template, stack } = synthStage('dev');
@@ -222,7 +217,8 @@ describe('function environment', () => {
     STAGE: 'dev',
     MERIDIAN_MODE: 'aws',
     TABLE_NAME: ref(stack.storage.table),
-    AUDIT_BUCKET_NAME: ref(stack.auditArchive.bucket),
+  };
+  const userPool = {
     USER_POOL_ID: ref(stack.identity.userPool),
     USER_POOL_CLIENT_ID: ref(stack.identity.client),
   };
@@ -232,6 +228,8 @@ describe('function environment', () => {
       Environment: {
         Variables: {
           ...common,
+          ...userPool,
+          AUDIT_BUCKET_NAME: ref(stack.auditArchive.bucket),
           NODE_OPTIONS: '--enable-source-maps',
           POWERTOOLS_SERVICE_NAME: 'meridian-api',
           ARTIFACT_BUCKET_NAME: ref(stack.storage.artifactsBucket),
@@ -242,15 +240,47 @@ describe('function environment', () => {
     });
   });
 
-  it('gives the authorizer what the runtime config requires and no tenant role', () => {
+  it('gives the authorizer what its runtime config requires: the pool to verify tokens against', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: {
           ...common,
+          ...userPool,
           NODE_OPTIONS: '--enable-source-maps',
           POWERTOOLS_SERVICE_NAME: 'meridian-authorizer',
         },
       },
     });
+  });
+
+  // The composition roots (functions/adapters/wiring/) require these; the stack must set them.
+  const ROOT_OF_SERVICE: Record<string, FunctionRoot> = {
+    'meridian-api': 'api',
+    'meridian-authorizer': 'authorizer',
+    'meridian-sso-trigger': 'ssoTrigger',
+    'meridian-step-runner': 'stepRunner',
+    'meridian-approval-handler': 'approvalHandler',
+    'meridian-status-handler': 'statusHandler',
+    'meridian-schedule-fire': 'scheduleFire',
+    'meridian-notification-delivery': 'notificationDelivery',
+    lifecycle: 'lifecycle',
+    'meridian-audit-stream': 'auditStream',
+  };
+
+  it('sets on each function exactly the resource settings its composition root reads', () => {
+    const functions = meridianFunctions(template).map(
+      (p) => (p.Environment as { Variables: Record<string, unknown> }).Variables,
+    );
+    expect(functions.map((v) => v.POWERTOOLS_SERVICE_NAME).sort()).toEqual(
+      Object.keys(ROOT_OF_SERVICE).sort(),
+    );
+    for (const variables of functions) {
+      const root = ROOT_OF_SERVICE[String(variables.POWERTOOLS_SERVICE_NAME)];
+      const set = ALL_RESOURCE_SETTINGS.filter((name) => name in variables);
+      expect({ root, set }).toEqual({
+        root,
+        set: ALL_RESOURCE_SETTINGS.filter((n) => FUNCTION_SETTINGS[root ?? 'api'].includes(n)),
+      });
+    }
   });
 });

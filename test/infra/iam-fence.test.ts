@@ -3,6 +3,8 @@ import { join, relative } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { CfnElement } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
+import { stagePrefix, stateMachineName, TENANT_TAG, WORKFLOW_TAG } from '#shared/resource-names.ts';
+import { TABLE_SCHEMA } from '#shared/table-schema.ts';
 import { S3AuditArchive } from '../../functions/adapters/audit/s3-archive.ts';
 import { S3ArtifactStore } from '../../functions/adapters/s3-artifacts.ts';
 import { digestKey, recordsKey } from '../../functions/core/audit/archiver.ts';
@@ -110,7 +112,7 @@ function arnsOf(stack: MeridianStack, resources: Resources) {
   const table = arn(stack.storage.table);
   return {
     table,
-    index: `${table}/index/gsi1`,
+    index: `${table}/index/${TABLE_SCHEMA.gsi1.indexName}`,
     artifacts: arn(stack.storage.artifactsBucket),
     auditBucket: arn(stack.auditArchive.bucket),
     userPool: arn(stack.identity.userPool),
@@ -146,7 +148,7 @@ function requestFor(
     resource,
     context: { 'dynamodb:LeadingKeys': [key] },
   });
-  const machine = `meridian-${stage}-${tenant}-wf1`;
+  const machine = stateMachineName(stagePrefix(stage), tenant, 'wf1');
   if (target.startsWith('platformItem:')) return leading(arns.table, target.slice('platformItem:'.length));
   if (target.startsWith('platformIndex:')) return leading(arns.index, target.slice('platformIndex:'.length));
   switch (target) {
@@ -213,9 +215,9 @@ function requestFor(
       return {
         resource: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${machine}`,
         context: {
-          'aws:RequestTag/TenantId': tenant,
-          'aws:ResourceTag/TenantId': tenant,
-          'aws:TagKeys': ['TenantId', 'WorkflowId'],
+          [`aws:RequestTag/${TENANT_TAG}`]: tenant,
+          [`aws:ResourceTag/${TENANT_TAG}`]: tenant,
+          'aws:TagKeys': [TENANT_TAG, WORKFLOW_TAG],
         },
       };
     case 'execution':
@@ -232,19 +234,19 @@ function requestFor(
       if (!own) throw new Error(`no tenant role for ${fn}`);
       return {
         resource: own.arn,
-        context: { 'aws:RequestTag/TenantId': tenant, 'aws:TagKeys': ['TenantId'] },
+        context: { [`aws:RequestTag/${TENANT_TAG}`]: tenant, 'aws:TagKeys': [TENANT_TAG] },
       };
     }
     case 'workflowRole':
       return { resource: arns.workflowRole, context: { 'iam:PassedToService': 'states.amazonaws.com' } };
     case 'scheduleGroup':
       return {
-        resource: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule-group/meridian-${stage}-${tenant}`,
-        context: { 'aws:RequestTag/TenantId': tenant, 'aws:TagKeys': ['TenantId'] },
+        resource: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule-group/${stagePrefix(stage)}-${tenant}`,
+        context: { [`aws:RequestTag/${TENANT_TAG}`]: tenant, 'aws:TagKeys': [TENANT_TAG] },
       };
     case 'schedule':
       return {
-        resource: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/meridian-${stage}-${tenant}/s1aaaaaaaaaaaaaaa`,
+        resource: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/${stagePrefix(stage)}-${tenant}/s1aaaaaaaaaaaaaaa`,
         context: {},
       };
     case 'schedulerRole':

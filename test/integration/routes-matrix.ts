@@ -1,3 +1,4 @@
+import { PUBLIC_ROUTE_KEYS } from '#shared/public-routes.ts';
 import type { Permission } from '../../functions/core/access/permissions.ts';
 import type { HttpMethod } from '../../functions/shared/router.ts';
 import { call } from '../helpers/api.ts';
@@ -950,9 +951,4 @@ export const ROUTES: readonly RouteRow[] = [
 ];
 
 /** Routes that need no credential; the guard test does not expect rows for them. */
-export const PUBLIC_ROUTES: readonly string[] = [
-  'GET /health',
-  'GET /health/ready',
-  'GET /openapi.json',
-  'POST /hooks/{webhookId}',
-];
+export const PUBLIC_ROUTES: readonly string[] = PUBLIC_ROUTE_KEYS;

@@ -5,6 +5,7 @@ import type { ArchiverDeps } from '#core/audit/archiver.ts';
 import type { DigestSigner } from '#core/audit/digest.ts';
 import { ConfigError, config } from '#shared/config.ts';
 import { tracer } from '#shared/observability.ts';
+import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 import { dynamoDocumentClient, s3Client } from '../aws-clients.ts';
 import { DynamoDigestIndex } from '../dynamo/digest-index.ts';
 import { Table } from '../dynamo/table.ts';
@@ -39,7 +40,7 @@ export function auditArchive(s3: S3Client = s3Client()): S3AuditArchive {
 
 /** Everything the stream consumer needs. */
 export async function archiverDeps(): Promise<ArchiverDeps> {
-  const cfg = config();
+  const cfg = config(FUNCTION_SETTINGS.auditStream);
   const db = dynamoDocumentClient();
   const table = new Table(cfg.TABLE_NAME, { platform: db, forTenant: async () => db });
   return {

@@ -3,6 +3,7 @@ import type { ApprovalStore } from '#core/approvals/ports.ts';
 import type { AuditContext } from '#core/audit/audit.ts';
 import { ConflictError } from '#core/errors.ts';
 import type { Page, PageRequest } from '#core/tenancy/model.ts';
+import { TABLE_SCHEMA } from '#shared/table-schema.ts';
 import { keys, tenantPk } from './keys.ts';
 import { strip, type Table } from './table.ts';
 
@@ -54,7 +55,7 @@ export class DynamoApprovalStore implements ApprovalStore {
       tenantId,
       `approvals:${status}`,
       {
-        IndexName: 'gsi1',
+        IndexName: TABLE_SCHEMA.gsi1.indexName,
         KeyConditionExpression: 'gsi1pk = :p',
         ExpressionAttributeValues: { ':p': `${tenantPk(tenantId)}#APPROVALS#${status.toUpperCase()}` },
         ScanIndexForward: false,

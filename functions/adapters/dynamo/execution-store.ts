@@ -266,7 +266,7 @@ export class DynamoExecutionStore implements ExecutionStore {
       tenantId,
       'executions',
       {
-        IndexName: 'gsi1',
+        IndexName: TABLE_SCHEMA.gsi1.indexName,
         KeyConditionExpression: key,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,

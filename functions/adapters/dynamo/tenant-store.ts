@@ -2,6 +2,7 @@ import type { AuditContext } from '#core/audit/audit.ts';
 import { ConflictError } from '#core/errors.ts';
 import type { Page, PageRequest, Tenant, User } from '#core/tenancy/model.ts';
 import type { TenantStore } from '#core/tenancy/ports.ts';
+import { TABLE_SCHEMA } from '#shared/table-schema.ts';
 import { keys } from './keys.ts';
 import { strip, type Table } from './table.ts';
 import { changed, emailOf, NEW, unchanged, userItem } from './tenancy-items.ts';
@@ -36,7 +37,7 @@ export class DynamoTenantStore implements TenantStore {
       'platform',
       'tenants',
       {
-        IndexName: 'gsi1',
+        IndexName: TABLE_SCHEMA.gsi1.indexName,
         KeyConditionExpression: 'gsi1pk = :p',
         ExpressionAttributeValues: { ':p': 'TENANTS' },
       },

@@ -2,7 +2,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ConfigError, type RuntimeConfig } from '#shared/config.ts';
 import { tracer } from '#shared/observability.ts';
-import type { NotificationTransport } from '../container.ts';
+import type { NotificationTransport } from '../wiring/notifications.ts';
 import { SesMailer } from './mailers.ts';
 import { SqsDeliveryQueue } from './queues.ts';
 

@@ -2,7 +2,7 @@ import type { DeliveryRef } from '#core/notifications/model.ts';
 import type { DeliveryQueue, Mail, Mailer } from '#core/notifications/ports.ts';
 import { LocalMailbox } from '../local-mailbox.ts';
 
-/* The local platform's notification transport (no AWS SDK: the container always bundles it). */
+/* The local platform's notification transport (no AWS SDK: every composition root may bundle it). */
 
 /**
  * Notification emails on the local platform: files in the local mailbox beside invitations

@@ -102,7 +102,7 @@ describe('markedArtifact', () => {
 
 describe('TenantClientFactory.s3For', () => {
   it('gives each tenant its own S3 client when a tenant data role is configured', async () => {
-    const { TenantClientFactory } = await import('#adapters/tenant-credentials.ts');
+    const { TenantClientFactory } = await import('#adapters/tenant-storage-clients.ts');
     const { dynamoDocumentClient, s3Client } = await import('#adapters/aws-clients.ts');
     const fenced = new TenantClientFactory(
       dynamoDocumentClient(),

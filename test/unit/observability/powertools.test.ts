@@ -23,15 +23,13 @@ vi.mock('#adapters/providers/index.ts', () => ({
     }),
   }),
 }));
-vi.mock('#adapters/container.ts', () => {
+vi.mock('#adapters/wiring/step-runner.ts', () => {
   const versions: Record<string, unknown> = {
     agent: { provider: 'openai', model: 'gpt-4o-mini', name: 'a' },
     workflow: { name: 'w', startAt: 'ask', steps: { ask: { type: 'agent', agentId: 'a1', prompt: 'hi' } } },
   };
   return {
-    // The handler registers the AWS notification transport at load; nothing is delivered here.
-    useAwsNotificationTransport: () => undefined,
-    adapters: () => ({
+    stepRunnerWiring: () => ({
       definitions: {
         getVersion: async (_t: string, kind: string, id: string, version: number) => ({
           id,
@@ -44,11 +42,10 @@ vi.mock('#adapters/container.ts', () => {
       vault: { get: async () => undefined },
       // The tenant's egress allowlist is read per step (functions/handlers/step-runner.ts).
       store: { getTenant: async () => undefined },
-      executions: {
-        executions: { startStep: async () => 1, finishStep: async () => undefined },
-        artifacts: { put: async () => 's3://b/k', get: async () => '{}' },
-        budgets: { getBudget: async () => undefined },
-      },
+      executions: { startStep: async () => 1, finishStep: async () => undefined },
+      artifacts: { put: async () => 's3://b/k', get: async () => '{}' },
+      budgets: { getBudget: async () => undefined },
+      notify: async () => undefined,
     }),
   };
 });

@@ -1,0 +1,199 @@
+import type { ApprovalStore } from '#core/approvals/ports.ts';
+import type { ExecutionDeps } from '#core/executions/service.ts';
+import {
+  deleteAllForTenant as deleteAllIdentityProviders,
+  type IdentityDeps,
+} from '#core/identity/providers.ts';
+import type { Notify } from '#core/notifications/model.ts';
+import {
+  deleteAllForTenant as deleteAllNotifications,
+  type NotificationDeps,
+} from '#core/notifications/service.ts';
+import type { ScheduleDeps } from '#core/schedules/schedules.ts';
+import type { ExportDeps } from '#core/tenancy/exports.ts';
+import { eraserOf, type OffboardingDeps, type TenantEraser } from '#core/tenancy/offboarding.ts';
+import type { IdentityDirectory, SecretVault, TenancyStore } from '#core/tenancy/ports.ts';
+import type { WorkflowEngine } from '#core/versioning/engine.ts';
+import type { DefinitionStore } from '#core/versioning/ports.ts';
+import type { WorkflowDeps } from '#core/versioning/workflows.ts';
+import type { WebhookDeps } from '#core/webhooks/webhooks.ts';
+import { config } from '#shared/config.ts';
+import { FUNCTION_SETTINGS } from '#shared/settings.ts';
+import { cognitoClient } from '../aws-clients.ts';
+import { CognitoDirectory } from '../cognito-directory.ts';
+import { CognitoFederation, noFederation } from '../cognito-federation.ts';
+import { DynamoApprovalStore } from '../dynamo/approval-store.ts';
+import { DynamoDefinitionStore } from '../dynamo/definition-store.ts';
+import { DynamoIdentityProviderStore } from '../dynamo/identity-provider-store.ts';
+import { DynamoExportSource, DynamoExportStore, DynamoOffboardingStore } from '../dynamo/lifecycle-store.ts';
+import { DynamoScheduleStore } from '../dynamo/schedule-store.ts';
+import type { Table } from '../dynamo/table.ts';
+import { dynamoTenancyStore } from '../dynamo/tenancy-store.ts';
+import { DynamoWebhookStore } from '../dynamo/webhook-store.ts';
+import { LocalMailbox } from '../local-mailbox.ts';
+import { awsNotificationTransport } from '../notifications/aws-transport.ts';
+import type { S3TenantFiles } from '../s3-tenant-data.ts';
+import type { TenantClientFactory } from '../tenant-storage-clients.ts';
+import { artifactsOf, filesOf, tableAndStorage, vaultOf } from './base.ts';
+import { executionsOf } from './executions.ts';
+import { notificationsOf } from './notifications.ts';
+import { offboardingPhases } from './offboarding.ts';
+import { scheduleTrigger } from './scheduler.ts';
+import { executionEngine, jobRunner, workflowEngine, workflowSettings } from './step-functions.ts';
+
+/** The API function's adapters, which its routes (functions/handlers/routes/) use. */
+export interface Container {
+  readonly table: Table;
+  readonly clients: TenantClientFactory;
+  readonly store: TenancyStore;
+  readonly directory: IdentityDirectory;
+  readonly vault: SecretVault;
+  readonly definitions: DefinitionStore;
+  readonly approvals: ApprovalStore;
+  readonly engine: WorkflowEngine;
+  /** Everything the workflow use cases need, in one object. */
+  readonly workflows: WorkflowDeps;
+  /** Everything the execution use cases need, in one object. */
+  readonly executions: ExecutionDeps;
+  /** Everything the webhook use cases need, in one object. */
+  readonly webhooks: WebhookDeps;
+  /** Everything the notification use cases need, in one object. */
+  readonly notifications: NotificationDeps;
+  /** Raises a notification event (best effort: failures are logged, never thrown). */
+  readonly notify: Notify;
+  /** Everything the schedule use cases need, in one object. */
+  readonly schedules: ScheduleDeps;
+  /** Everything the identity-provider (SSO) use cases need, in one object. */
+  readonly identity: IdentityDeps & { readonly providers: DynamoIdentityProviderStore };
+  /** Offboarding: the job store, the runner and the erasers run in the request. */
+  readonly offboarding: OffboardingDeps;
+  /** Data exports. */
+  readonly exports: ExportDeps;
+  /** Tenant files in the artifacts bucket (exports, retention tags). */
+  readonly files: S3TenantFiles;
+}
+
+let container: Container | undefined;
+
+/** The API function's composition root: its adapters, built on first use (cold start) and reused. */
+export function adapters(): Container {
+  if (container) return container;
+  const cfg = config(FUNCTION_SETTINGS.api);
+  const { clients, table } = tableAndStorage(cfg);
+  const vault = vaultOf(cfg, clients);
+  const store = dynamoTenancyStore(table);
+  const definitions = new DynamoDefinitionStore(table);
+  const approvals = new DynamoApprovalStore(table);
+  const engine = workflowEngine(cfg);
+  const trigger = scheduleTrigger(cfg);
+  const runner = jobRunner(cfg);
+  const files = filesOf(cfg, clients);
+  const { notifications, notify } = notificationsOf(cfg, {
+    table,
+    vault,
+    tenancy: store,
+    awsTransport: awsNotificationTransport,
+  });
+  const executions = executionsOf(cfg, {
+    table,
+    clients,
+    tenancy: store,
+    engine: executionEngine(cfg),
+    artifacts: artifactsOf(cfg, clients),
+    notify,
+    definitions,
+    approvals,
+  });
+  const directory = new CognitoDirectory(
+    cognitoClient(),
+    cfg.USER_POOL_ID,
+    cfg.MERIDIAN_MODE === 'local' && cfg.MERIDIAN_STATE_DIR
+      ? LocalMailbox.of(cfg.MERIDIAN_STATE_DIR)
+      : undefined,
+  );
+  const identity = {
+    providers: new DynamoIdentityProviderStore(table),
+    federation:
+      cfg.MERIDIAN_MODE === 'aws'
+        ? new CognitoFederation(cognitoClient(), cfg.USER_POOL_ID, cfg.USER_POOL_CLIENT_ID)
+        : noFederation,
+    vault,
+    store,
+    allowLoopbackHttp: cfg.MERIDIAN_MODE === 'local',
+    samlSupported: cfg.MERIDIAN_MODE === 'aws',
+  };
+  const offboardingMeta = (tenantId: string) => ({
+    requestId: `offboarding-${tenantId}`,
+    sourceIp: 'offboarding',
+    userAgent: 'meridian-offboarding',
+    now: new Date().toISOString(),
+  });
+  // Run by the DELETE request (only the API function holds these rights): schedules first, so
+  // nothing starts a run while the rest goes; identity providers before the logins. The job's own
+  // phases are wired in functions/adapters/wiring/lifecycle.ts; their names are listed there too.
+  const inRequest: TenantEraser[] = [
+    eraserOf('schedules', async (t) => {
+      await trigger.deleteAllForTenant(t);
+      return undefined;
+    }),
+    eraserOf('identityProviders', (t) => deleteAllIdentityProviders(identity, t, offboardingMeta(t))),
+    eraserOf('notifications', (t) => deleteAllNotifications(notifications, t)),
+  ];
+  const settings = workflowSettings(cfg);
+  container = {
+    table,
+    clients,
+    store,
+    directory,
+    vault,
+    definitions,
+    approvals,
+    engine,
+    workflows: {
+      definitions,
+      approvals,
+      engine,
+      notify,
+      arns: { stepRunner: settings.stepRunner, approvalHandler: settings.approvalHandler },
+    },
+    executions,
+    webhooks: { webhooks: new DynamoWebhookStore(table), definitions, vault, executions },
+    notifications,
+    notify,
+    schedules: {
+      schedules: new DynamoScheduleStore(table),
+      definitions,
+      executions,
+      roles: store,
+      trigger,
+    },
+    identity,
+    offboarding: {
+      store,
+      jobs: new DynamoOffboardingStore(table),
+      runner,
+      erasers: offboardingPhases(cfg, {
+        table,
+        clients,
+        store,
+        directory,
+        vault,
+        definitions,
+        executions: executions.executions,
+        engine: executions.engine,
+        workflows: engine,
+      }),
+      inRequest,
+      now: () => new Date(),
+    },
+    exports: {
+      exports: new DynamoExportStore(table),
+      source: new DynamoExportSource(table),
+      files,
+      runner,
+      now: () => new Date(),
+    },
+    files,
+  };
+  return container;
+}

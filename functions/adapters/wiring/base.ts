@@ -1,0 +1,94 @@
+import { join } from 'node:path';
+import type { ExecutionDeps } from '#core/executions/service.ts';
+import type { SecretVault } from '#core/tenancy/ports.ts';
+import { ConfigError, type RuntimeConfig } from '#shared/config.ts';
+import { dynamoDocumentClient } from '../aws-clients.ts';
+import { Table } from '../dynamo/table.ts';
+import { S3ArtifactStore } from '../s3-artifacts.ts';
+import { S3TenantFiles } from '../s3-tenant-data.ts';
+import { LocalFileVault, SecretsManagerVault } from '../secret-vault.ts';
+import { TenantTableClients } from '../tenant-credentials.ts';
+import { TenantClientFactory } from '../tenant-storage-clients.ts';
+
+/*
+ * The pieces every composition root shares, as small factories: the table through the function's
+ * tenant data role, and (for the functions that reach them) the tenant's secrets and artifacts.
+ */
+
+/** Throws one {@link ConfigError} naming every missing setting of `feature`. */
+export function requireSettings(feature: string, needed: Record<string, string | undefined>): void {
+  const missing = Object.entries(needed)
+    .filter(([, v]) => !v)
+    .map(([k]) => k);
+  if (missing.length > 0)
+    throw new ConfigError(`Invalid Meridian configuration: ${missing.join(', ')} required for ${feature}`);
+}
+
+/**
+ * A port this function does not have: every call fails naming it. For use-case dependency objects
+ * whose type lists ports that the use cases a function runs never call.
+ */
+export function notInThisFunction<T extends object>(port: string): T {
+  return new Proxy({} as T, {
+    get: (_target, method) =>
+      typeof method === 'string' && method !== 'then'
+        ? () =>
+            Promise.reject(new ConfigError(`Invalid Meridian configuration: this function has no ${port}`))
+        : undefined,
+  });
+}
+
+/** The table through per-tenant DynamoDB clients only (no S3 or Secrets Manager client). */
+export function tableOnly(cfg: RuntimeConfig): { clients: TenantTableClients; table: Table } {
+  const clients = new TenantTableClients(dynamoDocumentClient(), cfg.TENANT_DATA_ROLE_ARN);
+  return { clients, table: new Table(cfg.TABLE_NAME, clients) };
+}
+
+/** The table, and per-tenant S3 and Secrets Manager clients on the same credentials. */
+export function tableAndStorage(cfg: RuntimeConfig): { clients: TenantClientFactory; table: Table } {
+  const clients = new TenantClientFactory(dynamoDocumentClient(), cfg.TENANT_DATA_ROLE_ARN);
+  return { clients, table: new Table(cfg.TABLE_NAME, clients) };
+}
+
+/** Tenant secrets: Secrets Manager through the tenant's credentials, a key-encrypted folder locally. */
+export function vaultOf(cfg: RuntimeConfig, clients: TenantClientFactory): SecretVault {
+  return cfg.MERIDIAN_MODE === 'local' && cfg.MERIDIAN_STATE_DIR
+    ? new LocalFileVault(join(cfg.MERIDIAN_STATE_DIR, 'secrets'))
+    : new SecretsManagerVault((t) => clients.secretsFor(t), cfg.SECRETS_PREFIX);
+}
+
+/**
+ * The vault of a function whose tenant role reads no secret: the local folder on the local platform
+ * (where notifications are delivered in-process), none on AWS.
+ */
+export function localVaultOnly(cfg: RuntimeConfig): SecretVault {
+  return cfg.MERIDIAN_MODE === 'local' && cfg.MERIDIAN_STATE_DIR
+    ? new LocalFileVault(join(cfg.MERIDIAN_STATE_DIR, 'secrets'))
+    : notInThisFunction<SecretVault>('secret vault');
+}
+
+/** Tenant files in the artifacts bucket (exports, retention tags). */
+export function filesOf(cfg: RuntimeConfig, clients: TenantClientFactory): S3TenantFiles {
+  return new S3TenantFiles((tenantId) => clients.s3For(tenantId), cfg.ARTIFACT_BUCKET_NAME ?? '');
+}
+
+/**
+ * Large step outputs and inputs in the artifacts bucket. A function without the bucket fails only
+ * when it has to write one, naming the variable; tagging for retention is then a no-op.
+ */
+export function artifactsOf(cfg: RuntimeConfig, clients: TenantClientFactory): ExecutionDeps['artifacts'] {
+  const bucket = cfg.ARTIFACT_BUCKET_NAME;
+  const artifacts = new S3ArtifactStore((tenantId) => clients.s3For(tenantId), bucket ?? '');
+  const files = filesOf(cfg, clients);
+  return {
+    put: (tenantId, key, body) => {
+      if (!bucket)
+        throw new ConfigError(
+          'Invalid Meridian configuration: ARTIFACT_BUCKET_NAME is required for large outputs',
+        );
+      return artifacts.put(tenantId, key, body);
+    },
+    get: (tenantId, key) => artifacts.get(tenantId, key),
+    expire: async (tenantId, prefix, days) => (bucket ? files.tagRetention(tenantId, prefix, days) : 0),
+  };
+}

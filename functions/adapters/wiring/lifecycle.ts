@@ -1,0 +1,62 @@
+import type { ExportDeps } from '#core/tenancy/exports.ts';
+import type { JobRunner, OffboardingDeps } from '#core/tenancy/offboarding.ts';
+import { config } from '#shared/config.ts';
+import { FUNCTION_SETTINGS } from '#shared/settings.ts';
+import { cognitoClient } from '../aws-clients.ts';
+import { CognitoDirectory } from '../cognito-directory.ts';
+import { DynamoDefinitionStore } from '../dynamo/definition-store.ts';
+import { DynamoExecutionStore } from '../dynamo/execution-store.ts';
+import { DynamoExportSource, DynamoExportStore, DynamoOffboardingStore } from '../dynamo/lifecycle-store.ts';
+import { dynamoTenancyStore } from '../dynamo/tenancy-store.ts';
+import { LocalMailbox } from '../local-mailbox.ts';
+import { filesOf, notInThisFunction, tableAndStorage, vaultOf } from './base.ts';
+import { offboardingPhases } from './offboarding.ts';
+import { executionEngine, workflowRemover } from './step-functions.ts';
+
+/** One batch of an offboarding job, and an export. */
+export interface LifecycleWiring {
+  readonly offboarding: Pick<OffboardingDeps, 'jobs' | 'erasers' | 'now'>;
+  readonly exports: ExportDeps;
+}
+
+let wired: LifecycleWiring | undefined;
+
+/** The lifecycle function's composition root: the job's phases and the export writer. */
+export function lifecycleWiring(): LifecycleWiring {
+  if (wired) return wired;
+  const cfg = config(FUNCTION_SETTINGS.lifecycle);
+  const { clients, table } = tableAndStorage(cfg);
+  const directory = new CognitoDirectory(
+    cognitoClient(),
+    cfg.USER_POOL_ID,
+    cfg.MERIDIAN_MODE === 'local' && cfg.MERIDIAN_STATE_DIR
+      ? LocalMailbox.of(cfg.MERIDIAN_STATE_DIR)
+      : undefined,
+  );
+  wired = {
+    offboarding: {
+      jobs: new DynamoOffboardingStore(table),
+      erasers: offboardingPhases(cfg, {
+        table,
+        clients,
+        store: dynamoTenancyStore(table),
+        directory,
+        vault: vaultOf(cfg, clients),
+        definitions: new DynamoDefinitionStore(table),
+        executions: new DynamoExecutionStore(table),
+        engine: executionEngine(cfg),
+        workflows: workflowRemover(cfg),
+      }),
+      now: () => new Date(),
+    },
+    exports: {
+      exports: new DynamoExportStore(table),
+      source: new DynamoExportSource(table),
+      files: filesOf(cfg, clients),
+      // The API starts jobs; a job's own function never starts another.
+      runner: notInThisFunction<JobRunner>('lifecycle job runner'),
+      now: () => new Date(),
+    },
+  };
+  return wired;
+}

@@ -1,0 +1,23 @@
+import type { NotificationDeps } from '#core/notifications/service.ts';
+import { config } from '#shared/config.ts';
+import { FUNCTION_SETTINGS } from '#shared/settings.ts';
+import { dynamoTenancyStore } from '../dynamo/tenancy-store.ts';
+import { awsNotificationTransport } from '../notifications/aws-transport.ts';
+import { tableAndStorage, vaultOf } from './base.ts';
+import { notificationsOf } from './notifications.ts';
+
+let wired: NotificationDeps | undefined;
+
+/** The delivery function's composition root: one attempt per queued notification. */
+export function notificationDeliveryWiring(): NotificationDeps {
+  if (wired) return wired;
+  const cfg = config(FUNCTION_SETTINGS.notificationDelivery);
+  const { clients, table } = tableAndStorage(cfg);
+  wired = notificationsOf(cfg, {
+    table,
+    vault: vaultOf(cfg, clients),
+    tenancy: dynamoTenancyStore(table),
+    awsTransport: awsNotificationTransport,
+  }).notifications;
+  return wired;
+}

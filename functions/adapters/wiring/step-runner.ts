@@ -1,0 +1,49 @@
+import type { StepRunnerDeps } from '#core/executions/step-runner.ts';
+import type { Notify } from '#core/notifications/model.ts';
+import type { TenancyStore } from '#core/tenancy/ports.ts';
+import { config } from '#shared/config.ts';
+import { FUNCTION_SETTINGS } from '#shared/settings.ts';
+import { DynamoBudgetStore } from '../dynamo/budget-store.ts';
+import { DynamoDefinitionStore } from '../dynamo/definition-store.ts';
+import { DynamoExecutionStore } from '../dynamo/execution-store.ts';
+import { dynamoTenancyStore } from '../dynamo/tenancy-store.ts';
+import { awsNotificationTransport } from '../notifications/aws-transport.ts';
+import { artifactsOf, tableAndStorage, vaultOf } from './base.ts';
+import { notificationsOf } from './notifications.ts';
+
+/** The step runner's adapters; the handler adds providers, tools and its observability. */
+export type StepRunnerWiring = Pick<
+  StepRunnerDeps,
+  'executions' | 'definitions' | 'vault' | 'artifacts' | 'budgets'
+> & {
+  /** Raises the budget threshold notification. */
+  readonly notify: Notify;
+  readonly store: Pick<TenancyStore, 'getTenant'>;
+};
+
+let wired: StepRunnerWiring | undefined;
+
+/** The step runner's composition root, built once per container. */
+export function stepRunnerWiring(): StepRunnerWiring {
+  if (wired) return wired;
+  const cfg = config(FUNCTION_SETTINGS.stepRunner);
+  const { clients, table } = tableAndStorage(cfg);
+  const vault = vaultOf(cfg, clients);
+  const store = dynamoTenancyStore(table);
+  const { notify } = notificationsOf(cfg, {
+    table,
+    vault,
+    tenancy: store,
+    awsTransport: awsNotificationTransport,
+  });
+  wired = {
+    executions: new DynamoExecutionStore(table),
+    definitions: new DynamoDefinitionStore(table),
+    vault,
+    artifacts: artifactsOf(cfg, clients),
+    budgets: new DynamoBudgetStore(table),
+    notify,
+    store,
+  };
+  return wired;
+}

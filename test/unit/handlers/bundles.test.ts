@@ -1,0 +1,66 @@
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** The npm packages with code in the bundle of a handler, as esbuild builds it for Lambda. */
+async function packagesOf(handler: string): Promise<Set<string>> {
+  const out = await build({
+    absWorkingDir: ROOT,
+    entryPoints: [`functions/handlers/${handler}.ts`],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    mainFields: ['module', 'main'],
+    write: false,
+    outdir: 'out',
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const packages = new Set<string>();
+  for (const output of Object.values(out.metafile.outputs)) {
+    for (const [file, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const name = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1];
+      if (name && bytesInOutput > 0) packages.add(name);
+    }
+  }
+  return packages;
+}
+
+// Each handler has its own composition root (functions/adapters/wiring/): what it does not use
+// must not reach its bundle, its cold start or its attack surface.
+describe('handler bundles', () => {
+  it.each([
+    [
+      'authorizer',
+      [
+        '@aws-sdk/client-sfn',
+        '@aws-sdk/client-scheduler',
+        '@aws-sdk/client-s3',
+        '@aws-sdk/client-secrets-manager',
+        '@aws-sdk/client-cognito-identity-provider',
+        're2js',
+      ],
+    ],
+    [
+      'sso-trigger',
+      ['@aws-sdk/client-sfn', '@aws-sdk/client-s3', '@aws-sdk/client-secrets-manager', 're2js'],
+    ],
+    ['approval-handler', ['@aws-sdk/client-sfn', '@aws-sdk/client-s3', '@aws-sdk/client-secrets-manager']],
+    ['status-handler', ['@aws-sdk/client-sfn', '@aws-sdk/client-scheduler']],
+    ['step-runner', ['@aws-sdk/client-sfn', '@aws-sdk/client-scheduler']],
+    ['lifecycle-handler', ['@aws-sdk/client-scheduler']],
+  ])(
+    '%s bundles none of %j',
+    async (handler, absent) => {
+      // Act
+      const packages = await packagesOf(handler);
+      // Assess
+      expect(packages.has('@aws-sdk/client-dynamodb')).toBe(true);
+      expect(absent.filter((name) => packages.has(name))).toEqual([]);
+    },
+    60_000,
+  );
+});
