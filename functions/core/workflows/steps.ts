@@ -8,7 +8,7 @@
  * Only types come from model.ts, so the step runner's bundle does not load zod through this file.
  */
 import { isRecord, joinPath } from '../catalog/problems.ts';
-import type { Step, StepType } from './model.ts';
+import type { Step, StepGraph, StepType } from './model.ts';
 
 /** Where a graph sits: the workflow itself, a parallel's branch, or a map's iterator. */
 export type GraphKind = 'workflow' | 'branch' | 'iterator';
@@ -188,11 +188,12 @@ export interface GraphVisitor<G> {
  * object holds no steps, and each key of it is visited whatever its value.
  */
 export function walkGraphs<G>(
-  root: Record<string, unknown>,
+  root: StepGraph | Record<string, unknown>,
   visitor: GraphVisitor<G>,
   order: 'nested' | 'stack' = 'nested',
 ): void {
-  const pending: GraphVisit<G>[] = [{ kind: 'workflow', path: '', holder: root, depth: 0 }];
+  const holder = root as Record<string, unknown>;
+  const pending: GraphVisit<G>[] = [{ kind: 'workflow', path: '', holder, depth: 0 }];
   let stopped = false;
   const enter = (visit: GraphVisit<G>) => {
     const value = visitor.graph(visit);
