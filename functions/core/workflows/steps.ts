@@ -105,9 +105,8 @@ export const STEP_TRAITS = Object.freeze({
  * property only, so `constructor` or `toString` are not types).
  */
 export function traitsOf(type: unknown): StepTraits | undefined {
-  return typeof type === 'string' && Object.hasOwn(STEP_TRAITS, type)
-    ? (STEP_TRAITS as Record<string, StepTraits>)[type]
-    : undefined;
+  const table: Readonly<Record<string, StepTraits>> = STEP_TRAITS;
+  return Object.hasOwn(table, type as PropertyKey) ? table[type as string] : undefined;
 }
 
 /** The traits of a (validated) step. */
@@ -210,14 +209,15 @@ export function walkGraphs<G>(
         stopped = true;
         return;
       }
-      if (answer === 'skip' || !isRecord(step)) continue;
+      if (answer === 'skip') continue;
       for (const child of children) {
         const nested: GraphVisit<G> = {
           kind: child.kind,
           path: `${path}.${child.at}`,
           holder: child.holder,
           depth: visit.depth + 1,
-          owner: { id, step, graph: value },
+          // Only an object has nested graphs (childGraphs).
+          owner: { id, step: step as Record<string, unknown>, graph: value },
           at: child.at,
         };
         if (order === 'stack') pending.push(nested);
