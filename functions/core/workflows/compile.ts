@@ -204,7 +204,7 @@ class Compiler {
     const { transitions } = traitsOfStep(step);
     // Choice and Fail states end with their own fields (or not at all): no Next, End or OutputPath.
     if (transitions === 'choices' || transitions === 'fail') return state;
-    const next = 'next' in step ? step.next : undefined;
+    const next = (step as { readonly next?: string }).next;
     if (transitions === 'next') {
       if (next !== undefined) state.Next = next;
       else state.End = true;
@@ -370,7 +370,8 @@ function mergeBranchSteps(count: number): string {
 function iteratorLocalIds(graph: StepGraph): Set<string> {
   const ids = new Set<string>();
   walkGraphs(graph, {
-    graph: ({ kind, owner }) => owner === undefined || kind !== 'iterator',
+    // The root is the iterator itself (kind `workflow`); nested iterators have their own `$.steps`.
+    graph: ({ kind }) => kind !== 'iterator',
     step: ({ id }) => {
       ids.add(id);
       return undefined;

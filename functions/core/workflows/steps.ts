@@ -175,12 +175,12 @@ export interface GraphVisitor<G> {
   /** Entering a graph, before its steps: returns the value its steps receive, or false to skip it. */
   graph(visit: GraphVisit<G>): G | false;
   /** One step, in the order of its graph: `skip` leaves its nested graphs out, `stop` ends the walk. */
-  step?(visit: StepVisit<G>): 'skip' | 'stop' | undefined;
+  step(visit: StepVisit<G>): 'skip' | 'stop' | undefined;
 }
 
 /**
  * Visits a workflow's graph (`root`: an object with `steps`) and every graph nested in its steps,
- * each with its path. Order `nested` (the default) enters a step's nested graphs right after the
+ * each with its path. Order `nested` (the default, when `order` is left out) enters a step's nested graphs right after the
  * step, before the next one. Order `stack` visits a graph's steps first and then takes the graphs
  * last in, first out: the limit checks use it, so which problems they report first (and which are
  * left out after the cap) is unchanged. Raw input is read tolerantly: a `steps` that is not an
@@ -189,7 +189,7 @@ export interface GraphVisitor<G> {
 export function walkGraphs<G>(
   root: StepGraph | Record<string, unknown>,
   visitor: GraphVisitor<G>,
-  order: 'nested' | 'stack' = 'nested',
+  order?: 'nested' | 'stack',
 ): void {
   const holder = root as Record<string, unknown>;
   const pending: GraphVisit<G>[] = [{ kind: 'workflow', path: '', holder, depth: 0 }];
@@ -204,7 +204,7 @@ export function walkGraphs<G>(
       const step = steps[id];
       const path = joinPath(stepsPath, id);
       const children = childGraphs(step);
-      const answer = visitor.step?.({ id, step, path, graph: value, depth: visit.depth, children });
+      const answer = visitor.step({ id, step, path, graph: value, depth: visit.depth, children });
       if (answer === 'stop') {
         stopped = true;
         return;

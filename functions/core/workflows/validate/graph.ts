@@ -187,15 +187,18 @@ export function checkGraphs(tree: GraphTree, ctx: WorkflowValidationContext, pro
         if (hasNext && ends) problems.add(`${node.path}.end`, 'has both "next" and "end"; keep one');
       }
       const catalog = traits?.catalog;
-      const refId = catalog ? node.raw[catalog.field] : undefined;
-      if (catalog && typeof refId === 'string') {
-        const cache = seen[catalog.kind];
-        let known = cache.get(refId);
-        if (known === undefined) {
-          known = lookup[catalog.kind](refId);
-          cache.set(refId, known);
+      if (catalog) {
+        const refId = node.raw[catalog.field];
+        if (typeof refId === 'string') {
+          // Asked once per id, however many steps name it.
+          const cache = seen[catalog.kind];
+          let known = cache.get(refId);
+          if (known === undefined) {
+            known = lookup[catalog.kind](refId);
+            cache.set(refId, known);
+          }
+          if (!known) problems.add(`${node.path}.${catalog.field}`, `unknown ${catalog.kind} ${refId}`);
         }
-        if (!known) problems.add(`${node.path}.${catalog.field}`, `unknown ${catalog.kind} ${refId}`);
       }
     }
     const start = startNode(graph);

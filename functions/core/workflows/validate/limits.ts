@@ -147,11 +147,12 @@ function structureProblems(input: Record<string, unknown>, problems: FieldProble
           return 'skip';
         }
         const reads = traitsOf(step.type)?.reads;
-        const rules = reads?.as === 'conditions' ? step[reads.field] : undefined;
+        if (reads?.as !== 'conditions') return undefined;
+        const rules = step[reads.field];
         if (Array.isArray(rules)) {
           rules.forEach((rule, i) => {
             if (isRecord(rule))
-              conditionDepthProblem(rule.when, `${path}.${reads?.field}.${i}.when`, problems);
+              conditionDepthProblem(rule.when, `${path}.${reads.field}.${i}.when`, problems);
           });
         }
         return undefined;
