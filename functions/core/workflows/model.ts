@@ -1,7 +1,7 @@
 /**
  * The Workflow definition (docs/api.md, "Definitions"): types and zod schemas. Unknown fields are rejected
  * everywhere. The schemas check each field on its own; rules that need the whole graph (targets
- * exist, reachability, cycles, data flow) live in validate.ts.
+ * exist, reachability, cycles, data flow) live in validate.ts (its rules in validate/).
  *
  * Data that steps read:
  * - `{{input.x}}` / path `input.x`: the execution input.
