@@ -63,7 +63,6 @@ export type Container =
 function stepIdsOf(graph: StepGraph): Set<string> {
   const out = new Set<string>();
   walkGraphs(graph, {
-    graph: () => true,
     step: ({ id }) => {
       out.add(id);
       return undefined;

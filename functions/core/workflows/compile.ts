@@ -365,13 +365,12 @@ function mergeBranchSteps(count: number): string {
   return expression;
 }
 
-// Ids whose outputs an iteration writes to its own `$.steps`: its steps and its branches' steps,
-// but not the steps of nested iterators (those have their own).
+// Ids of the steps inside an iterator, at any depth: every other step ran before the map and is read
+// from `$.outer`. (A nested iterator's steps have their own `$.steps`, but validation lets nothing
+// outside that iterator read them, so counting them here changes no path.)
 function iteratorLocalIds(graph: StepGraph): Set<string> {
   const ids = new Set<string>();
   walkGraphs(graph, {
-    // The root is the iterator itself (kind `workflow`); nested iterators have their own `$.steps`.
-    graph: ({ kind }) => kind !== 'iterator',
     step: ({ id }) => {
       ids.add(id);
       return undefined;

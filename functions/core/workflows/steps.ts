@@ -172,8 +172,11 @@ export interface StepVisit<G> {
 
 /** What {@link walkGraphs} calls. */
 export interface GraphVisitor<G> {
-  /** Entering a graph, before its steps: returns the value its steps receive, or false to skip it. */
-  graph(visit: GraphVisit<G>): G | false;
+  /**
+   * Entering a graph, before its steps: returns the value its steps receive, or false to skip it.
+   * Without it, every graph is walked and its steps receive undefined.
+   */
+  graph?(visit: GraphVisit<G>): G | false;
   /** One step, in the order of its graph: `skip` leaves its nested graphs out, `stop` ends the walk. */
   step(visit: StepVisit<G>): 'skip' | 'stop' | undefined;
 }
@@ -195,7 +198,7 @@ export function walkGraphs<G>(
   const pending: GraphVisit<G>[] = [{ kind: 'workflow', path: '', holder, depth: 0 }];
   let stopped = false;
   const enter = (visit: GraphVisit<G>) => {
-    const value = visitor.graph(visit);
+    const value = visitor.graph?.(visit) as G | false;
     if (value === false) return;
     const steps = visit.holder.steps;
     if (!isRecord(steps)) return;

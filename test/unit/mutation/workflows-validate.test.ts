@@ -123,6 +123,17 @@ const CASES: Array<[string, unknown, FieldProblem[]]> = [
     [],
   ],
   [
+    'a cycle through a step of unknown type: refused by the schema, and still without a pause',
+    workflow({ a: { type: 'bogus', next: 'b' }, b: agent('x', { next: 'a' }) }),
+    [
+      problem(
+        'steps.a.type',
+        "Invalid discriminator value. Expected 'agent' | 'tool' | 'choice' | 'parallel' | 'map' | 'approval' | 'wait' | 'succeed' | 'fail'",
+      ),
+      problem('steps.a', cycle('a → b → a')),
+    ],
+  ],
+  [
     'a choice that loops to itself',
     workflow({ c: choice('input.x', 'c', 'e'), e: succeed }),
     [problem('steps.c', cycle('c → c'))],

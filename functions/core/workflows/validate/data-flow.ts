@@ -189,7 +189,8 @@ class DataFlow {
           });
         }
       }
-      if (value.not !== undefined) stack.push({ value: value.not, path: `${path}.not` });
+      // Pushed even when absent: the next pop skips what is not an object.
+      stack.push({ value: value.not, path: `${path}.not` });
       if (typeof value.path === 'string') this.checkPath(value.path, `${path}.path`, roots, read);
     }
   }

@@ -77,7 +77,7 @@ export function buildGraphs(input: Record<string, unknown>, problems: ProblemLis
       return graph;
     },
     step: ({ id, step: raw, path, graph }) => {
-      if (!isRecord(raw)) return 'skip';
+      if (!isRecord(raw)) return undefined;
       const node: Node = {
         id,
         index: nodes.length,

@@ -182,6 +182,7 @@ function conditionDepthProblem(condition: unknown, path: string, problems: Field
         });
       }
     }
-    if ('not' in value) stack.push({ value: value.not, depth: depth + 1, path: `${at}.not` });
+    // Pushed even when absent: the next pop skips what is not an object.
+    stack.push({ value: value.not, depth: depth + 1, path: `${at}.not` });
   }
 }
