@@ -166,6 +166,24 @@ const CASES: Array<[string, unknown, FieldProblem[]]> = [
     [problem('steps.t.args', 'Invalid input: expected record, received array')],
   ],
   [
+    'an agent without agentId: required, and no catalog lookup of a missing id',
+    workflow({ a: { type: 'agent', prompt: 'x', end: true } }),
+    [problem('steps.a.agentId', 'required')],
+  ],
+  [
+    'a choice without choices',
+    workflow({ c: { type: 'choice', default: 'e' }, e: succeed }),
+    [problem('steps.c.choices', 'required')],
+  ],
+  [
+    'a choice rule without next is no transition',
+    workflow({
+      c: { type: 'choice', choices: [{ when: { path: 'input.x', exists: true } }], default: 'e' },
+      e: succeed,
+    }),
+    [problem('steps.c.choices.0.next', 'required')],
+  ],
+  [
     'a choice that loops to itself',
     workflow({ c: choice('input.x', 'c', 'e'), e: succeed }),
     [problem('steps.c', cycle('c → c'))],
