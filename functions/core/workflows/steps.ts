@@ -46,7 +46,7 @@ export interface StepTraits {
   readonly catches: boolean;
   /** Nested graphs, if any. */
   readonly children?: ChildGraphs;
-  /** Fields that read data, checked against what is available when the step runs. */
+  /** The field that reads data, checked against what is available when the step runs. */
   readonly reads?: DataRead;
   /** The catalog entry the step uses, by the field naming it. */
   readonly catalog?:
