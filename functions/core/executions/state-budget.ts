@@ -1,4 +1,5 @@
-import type { Step, StepGraph, WorkflowDefinition } from '../workflows/model.ts';
+import type { MapStep, Step, StepGraph, WorkflowDefinition } from '../workflows/model.ts';
+import { childGraphs, walkGraphs } from '../workflows/steps.ts';
 import { parseDataPath } from '../workflows/templates.ts';
 import { readRef } from './data.ts';
 
@@ -32,20 +33,26 @@ export function jsonBytes(value: unknown): number {
  * branch) the step is in; empty at the workflow's top level, undefined when the step is not found.
  */
 export function enclosingContainers(graph: StepGraph, stepId: string): Container[] | undefined {
-  for (const [id, step] of Object.entries(graph.steps ?? {}) as [string, Step][]) {
-    if (id === stepId) return [];
-    for (const child of childGraphs(step)) {
-      const found = enclosingContainers(child, stepId);
-      if (!found) continue;
-      if (step.type === 'map')
-        return [{ kind: 'map', id, itemsPath: step.itemsPath, graph: child }, ...found];
-      if (step.type === 'parallel') {
-        return [{ kind: 'parallel', id, branches: step.branches.length, graph: child }, ...found];
-      }
-      return found;
-    }
-  }
-  return undefined;
+  let found: Container[] | undefined;
+  walkGraphs<Container[]>(graph, {
+    graph: ({ owner, holder, kind }) => {
+      if (!owner) return [];
+      const step = owner.step as unknown as Step;
+      const inner = holder as unknown as StepGraph;
+      // A branch runs beside its siblings (each gets a share); an iteration once per item.
+      const container: Container =
+        kind === 'iterator'
+          ? { kind: 'map', id: owner.id, itemsPath: (step as MapStep).itemsPath, graph: inner }
+          : { kind: 'parallel', id: owner.id, branches: childGraphs(step).length, graph: inner };
+      return [...owner.graph, container];
+    },
+    step: ({ id, graph: containers }) => {
+      if (id !== stepId) return undefined;
+      found = containers;
+      return 'stop';
+    },
+  });
+  return found;
 }
 
 /** A map or parallel step around a step, as the accounting needs it. */
@@ -53,17 +60,14 @@ export type Container =
   | { readonly kind: 'map'; readonly id: string; readonly itemsPath: string; readonly graph: StepGraph }
   | { readonly kind: 'parallel'; readonly id: string; readonly branches: number; readonly graph: StepGraph };
 
-function childGraphs(step: Step): readonly StepGraph[] {
-  if (step.type === 'map') return [step.iterator];
-  if (step.type === 'parallel') return step.branches;
-  return [];
-}
-
-function stepIdsOf(graph: StepGraph, out = new Set<string>()): Set<string> {
-  for (const [id, step] of Object.entries(graph.steps ?? {}) as [string, Step][]) {
-    out.add(id);
-    for (const child of childGraphs(step)) stepIdsOf(child, out);
-  }
+function stepIdsOf(graph: StepGraph): Set<string> {
+  const out = new Set<string>();
+  walkGraphs(graph, {
+    step: ({ id }) => {
+      out.add(id);
+      return undefined;
+    },
+  });
   return out;
 }
 

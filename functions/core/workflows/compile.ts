@@ -19,6 +19,7 @@
 import type { JsonValue } from '../catalog/model.ts';
 import { type FieldProblem, PayloadTooLargeError, ValidationError } from '../errors.ts';
 import type { Catcher, Condition, RetryPolicy, Step, StepGraph, WorkflowDefinition } from './model.ts';
+import { traitsOfStep, walkGraphs } from './steps.ts';
 import { type DataRoot, parseDataPath, toJsonPath } from './templates.ts';
 
 /** Everything compilation needs besides the definition. */
@@ -200,14 +201,16 @@ class Compiler {
   private step(id: string, step: Step, scope: Scope, path: string): AslObject {
     const state = this.body(id, step, scope, path);
     state.Comment = this.comment(id, step.type);
-    if (step.type === 'choice' || step.type === 'fail') return state;
-    if (step.type !== 'succeed') {
-      if (step.next !== undefined) state.Next = step.next;
+    const { transitions } = traitsOfStep(step);
+    // Choice and Fail states end with their own fields (or not at all): no Next, End or OutputPath.
+    if (transitions === 'choices' || transitions === 'fail') return state;
+    const next = (step as { readonly next?: string }).next;
+    if (transitions === 'next') {
+      if (next !== undefined) state.Next = next;
       else state.End = true;
     }
     // The iteration's output is its own steps (see the module comment).
-    if (scope.iteratorTop && (step.type === 'succeed' || step.next === undefined))
-      state.OutputPath = '$.steps';
+    if (scope.iteratorTop && next === undefined) state.OutputPath = '$.steps';
     return state;
   }
 
@@ -362,18 +365,17 @@ function mergeBranchSteps(count: number): string {
   return expression;
 }
 
-// Ids whose outputs an iteration writes to its own `$.steps`: its steps and its branches' steps,
-// but not the steps of nested iterators (those have their own).
+// Ids of the steps inside an iterator, at any depth: every other step ran before the map and is read
+// from `$.outer`. (A nested iterator's steps have their own `$.steps`, but validation lets nothing
+// outside that iterator read them, so counting them here changes no path.)
 function iteratorLocalIds(graph: StepGraph): Set<string> {
   const ids = new Set<string>();
-  const graphs: StepGraph[] = [graph];
-  while (graphs.length > 0) {
-    const g = graphs.pop() as StepGraph;
-    for (const [id, step] of Object.entries(g.steps)) {
+  walkGraphs(graph, {
+    step: ({ id }) => {
       ids.add(id);
-      if (step.type === 'parallel') graphs.push(...step.branches);
-    }
-  }
+      return undefined;
+    },
+  });
   return ids;
 }
 

@@ -6,6 +6,7 @@
  */
 import type { JsonValue } from '../catalog/model.ts';
 import type { Step, StepGraph, WorkflowDefinition } from './model.ts';
+import { traitsOfStep, walkGraphs } from './steps.ts';
 
 /** A step whose definition differs between the two versions. */
 export interface StepChange {
@@ -47,19 +48,13 @@ export function diffWorkflows(a: WorkflowDefinition, b: WorkflowDefinition): Wor
 // nested steps are compared on their own), plus where the step sits.
 function flatten(def: WorkflowDefinition): Map<string, JsonValue> {
   const out = new Map<string, JsonValue>();
-  const graphs: { graph: StepGraph; scope: string }[] = [{ graph: def, scope: '' }];
-  while (graphs.length > 0) {
-    const { graph, scope } = graphs.pop() as { graph: StepGraph; scope: string };
-    for (const [id, step] of Object.entries(graph.steps)) {
-      out.set(id, { ...project(step), scope });
-      if (step.type === 'parallel') {
-        step.branches.forEach((branch, i) => {
-          graphs.push({ graph: branch, scope: `${id}.branches.${i}` });
-        });
-      }
-      if (step.type === 'map') graphs.push({ graph: step.iterator, scope: `${id}.iterator` });
-    }
-  }
+  walkGraphs<string>(def, {
+    graph: ({ owner, at }) => (owner ? `${owner.id}.${at}` : ''),
+    step: ({ id, step, graph: scope }) => {
+      out.set(id, { ...project(step as Step), scope });
+      return undefined;
+    },
+  });
   return out;
 }
 
@@ -68,11 +63,11 @@ function outline(graph: StepGraph): JsonValue {
 }
 
 function project(step: Step): { [key: string]: JsonValue } {
-  if (step.type === 'parallel')
-    return { ...(step as unknown as { [key: string]: JsonValue }), branches: step.branches.map(outline) };
-  if (step.type === 'map')
-    return { ...(step as unknown as { [key: string]: JsonValue }), iterator: outline(step.iterator) };
-  return step as unknown as { [key: string]: JsonValue };
+  const fields = step as unknown as { [key: string]: JsonValue };
+  const children = traitsOfStep(step).children;
+  if (!children) return fields;
+  const value = fields[children.field] as unknown as StepGraph | StepGraph[];
+  return { ...fields, [children.field]: Array.isArray(value) ? value.map(outline) : outline(value) };
 }
 
 // Leaf paths where `a` and `b` differ. Arrays compare by index, objects by key.

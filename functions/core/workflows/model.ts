@@ -1,7 +1,7 @@
 /**
  * The Workflow definition (docs/api.md, "Definitions"): types and zod schemas. Unknown fields are rejected
  * everywhere. The schemas check each field on its own; rules that need the whole graph (targets
- * exist, reachability, cycles, data flow) live in validate.ts.
+ * exist, reachability, cycles, data flow) live in validate.ts (its rules in validate/).
  *
  * Data that steps read:
  * - `{{input.x}}` / path `input.x`: the execution input.
@@ -19,7 +19,10 @@ export type { JsonValue } from '../catalog/model.ts';
 /** Step ids: a letter, then letters, digits or `_`; 64 characters at most. Also the ASL state name. */
 export const STEP_ID_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
-/** Step types. */
+/** A step type: the `type` of {@link Step}. What each one is and does is in steps.ts (`STEP_TRAITS`). */
+export type StepType = Step['type'];
+
+/** Step types, in the order the docs list them. */
 export const STEP_TYPES = [
   'agent',
   'tool',
@@ -30,9 +33,10 @@ export const STEP_TYPES = [
   'wait',
   'succeed',
   'fail',
-] as const;
-/** One of {@link STEP_TYPES}. */
-export type StepType = (typeof STEP_TYPES)[number];
+] as const satisfies readonly StepType[];
+// A step type left out of the list above fails to compile here (the check is type-only).
+type NoneMissing<T extends never> = T;
+export type StepTypesUnlisted = NoneMissing<Exclude<StepType, (typeof STEP_TYPES)[number]>>;
 
 /** Numeric bounds of workflow fields. */
 export const WORKFLOW_BOUNDS = Object.freeze({

@@ -353,6 +353,31 @@ describe('condition nesting', () => {
     ]);
   });
 
+  it("reports a graph's own steps before the graphs nested in them", () => {
+    // Prepare
+    const deep = wrap(17, (c) => ({ not: c }));
+    const deepChoice = { type: 'choice', choices: [{ when: deep, next: 'z' }], default: 'z' };
+    const def = workflow({
+      p: {
+        type: 'parallel',
+        branches: [{ startAt: 'b', steps: { b: deepChoice, z: { type: 'succeed' } } }],
+        next: 'c',
+      },
+      c: deepChoice,
+      z: { type: 'succeed' },
+    });
+
+    // Act
+    const problems = problemsOf(() => validateWorkflow(def, catalog));
+
+    // Assess
+    const message = 'conditions nest at most 16 levels';
+    expect(problems).toEqual([
+      { path: `steps.c.choices.0.when${'.not'.repeat(16)}`, message },
+      { path: `steps.p.branches.0.steps.b.choices.0.when${'.not'.repeat(16)}`, message },
+    ]);
+  });
+
   it('reports one problem per choice rule, however many of its operands nest too deep', () => {
     // Prepare
     const deep = wrap(17, (c) => ({ not: c }));

@@ -123,6 +123,67 @@ const CASES: Array<[string, unknown, FieldProblem[]]> = [
     [],
   ],
   [
+    'a cycle through a step of unknown type: refused by the schema, and still without a pause',
+    workflow({ a: { type: 'bogus', next: 'b' }, b: agent('x', { next: 'a' }) }),
+    [
+      problem(
+        'steps.a.type',
+        "Invalid discriminator value. Expected 'agent' | 'tool' | 'choice' | 'parallel' | 'map' | 'approval' | 'wait' | 'succeed' | 'fail'",
+      ),
+      problem('steps.a', cycle('a → b → a')),
+    ],
+  ],
+  // Each field is read the way its step type reads it (steps.ts, `reads`), and only when it has the
+  // shape that way needs; the schema alone reports a field of the wrong shape.
+  [
+    'a map itemsPath is a path, not a template',
+    workflow({ m: { type: 'map', itemsPath: '{{', iterator: branch({ i: succeed }), end: true } }),
+    [problem('steps.m.itemsPath', 'path {{: unknown root "{{": use input., steps.')],
+  ],
+  [
+    'a map itemsPath that is not a string',
+    workflow({ m: { type: 'map', itemsPath: 42, iterator: branch({ i: succeed }), end: true } }),
+    [problem('steps.m.itemsPath', 'Invalid input: expected string, received number')],
+  ],
+  [
+    'an agent prompt that is not a string',
+    workflow({ a: agent(42 as unknown as string, { end: true }) }),
+    [problem('steps.a.prompt', 'Invalid input: expected string, received number')],
+  ],
+  [
+    'an agent prompt that is an object is not read as args',
+    workflow({ a: agent({ k: '{{' } as unknown as string, { end: true }) }),
+    [problem('steps.a.prompt', 'Invalid input: expected string, received object')],
+  ],
+  [
+    'tool args that are a string are not read as a template',
+    workflow({ t: { type: 'tool', toolId: 'weather', args: '{{', end: true } }),
+    [problem('steps.t.args', 'Invalid input: expected record, received string')],
+  ],
+  [
+    'tool args that are a list are not read as choice rules',
+    workflow({ t: { type: 'tool', toolId: 'weather', args: [{ when: { path: 'nope.x' } }], end: true } }),
+    [problem('steps.t.args', 'Invalid input: expected record, received array')],
+  ],
+  [
+    'an agent without agentId: required, and no catalog lookup of a missing id',
+    workflow({ a: { type: 'agent', prompt: 'x', end: true } }),
+    [problem('steps.a.agentId', 'required')],
+  ],
+  [
+    'a choice without choices',
+    workflow({ c: { type: 'choice', default: 'e' }, e: succeed }),
+    [problem('steps.c.choices', 'required')],
+  ],
+  [
+    'a choice rule without next is no transition',
+    workflow({
+      c: { type: 'choice', choices: [{ when: { path: 'input.x', exists: true } }], default: 'e' },
+      e: succeed,
+    }),
+    [problem('steps.c.choices.0.next', 'required')],
+  ],
+  [
     'a choice that loops to itself',
     workflow({ c: choice('input.x', 'c', 'e'), e: succeed }),
     [problem('steps.c', cycle('c → c'))],
