@@ -124,6 +124,7 @@ export async function measureAuthorizer(): Promise<SectionResult> {
     }
     return { p50: percentile(samples, 50), p99: percentile(samples, 99), store: storeCalls - storeBefore };
   };
+  const clear = () => authenticator.clear();
   for (let i = 0; i < WARMUP; i++) {
     await authenticator.authenticate(bearer);
     await authenticator.authenticate(keyHeaders);
@@ -131,16 +132,9 @@ export async function measureAuthorizer(): Promise<SectionResult> {
   const cases = {
     'Cached bearer token': await time(CALLS, () => authenticator.authenticate(bearer)),
     'Cached API key': await time(CALLS, () => authenticator.authenticate(keyHeaders)),
-    'Uncached bearer token (cache cleared before each call)': await time(
-      UNCACHED_CALLS,
-      () => authenticator.authenticate(bearer),
-      () => authenticator.clear(),
-    ),
-    'Uncached API key (cache cleared before each call)': await time(
-      UNCACHED_CALLS,
-      () => authenticator.authenticate(keyHeaders),
-      () => authenticator.clear(),
-    ),
+    // Cache cleared before each call: the signature check or key hash plus the in-memory reads.
+    'Uncached bearer token': await time(UNCACHED_CALLS, () => authenticator.authenticate(bearer), clear),
+    'Uncached API key': await time(UNCACHED_CALLS, () => authenticator.authenticate(keyHeaders), clear),
   };
   const fine = (v: number) => (v < 0.1 ? v.toFixed(4) : v.toFixed(3));
   const cached = [cases['Cached bearer token'], cases['Cached API key']];

@@ -203,6 +203,7 @@ export async function measureInit(): Promise<SectionResult> {
   }
   const results = built.map((b, i) => {
     const s = samples[i] ?? { fn: [], ref: [] };
+    // Each round's two imports run back to back: their ratio is less sensitive to other load.
     const paired = median(s.fn.map((f, k) => f / (s.ref[k] ?? Number.NaN)));
     return { name: b.name, fn: median(s.fn), ref: median(s.ref), paired };
   });

@@ -5,7 +5,6 @@
  */
 
 import { loadStageConfig } from '../lib/config.ts';
-import { FINAL_EXECUTION_STATUSES } from '../lib/constructs/flows.ts';
 import { type DynamoCall, writtenItems } from '../test/helpers/dynamo-recorder.ts';
 import type { ExecutionSample } from './executions.ts';
 import { type SectionResult, table, verdict } from './lib.ts';
@@ -19,43 +18,23 @@ export const COST_TARGET_PER_1000 = 0.2;
  * stored copies of those pages; the bench does not fetch them). Lambda is priced on arm64, the
  * architecture lib/constructs/function.ts sets, first tier.
  */
+const PAGE = {
+  sfn: 'https://aws.amazon.com/step-functions/pricing/',
+  lambda: 'https://aws.amazon.com/lambda/pricing/',
+  dynamodb: 'https://aws.amazon.com/dynamodb/pricing/on-demand/',
+  apigw: 'https://aws.amazon.com/api-gateway/pricing/',
+  events: 'https://aws.amazon.com/eventbridge/pricing/',
+};
+const price = (usd: number, unit: string, url: string) => ({ usd, unit, url });
 export const PRICES = {
-  stateTransition: {
-    usd: 0.025 / 1000,
-    unit: '$0.025 per 1,000 state transitions',
-    url: 'https://aws.amazon.com/step-functions/pricing/',
-  },
-  lambdaRequest: {
-    usd: 0.2 / 1e6,
-    unit: '$0.20 per million requests',
-    url: 'https://aws.amazon.com/lambda/pricing/',
-  },
-  lambdaGbSecond: {
-    usd: 0.0000133334,
-    unit: '$0.0000133334 per GB-s (arm64)',
-    url: 'https://aws.amazon.com/lambda/pricing/',
-  },
-  writeUnit: {
-    usd: 0.625 / 1e6,
-    unit: '$0.625 per million write request units (on-demand)',
-    url: 'https://aws.amazon.com/dynamodb/pricing/on-demand/',
-  },
-  readUnit: {
-    usd: 0.125 / 1e6,
-    unit: '$0.125 per million read request units (on-demand)',
-    url: 'https://aws.amazon.com/dynamodb/pricing/on-demand/',
-  },
-  httpApiRequest: {
-    usd: 1 / 1e6,
-    unit: '$1.00 per million HTTP API requests',
-    url: 'https://aws.amazon.com/api-gateway/pricing/',
-  },
-  serviceEvent: {
-    usd: 0,
-    unit: 'free (AWS service events on the default bus)',
-    url: 'https://aws.amazon.com/eventbridge/pricing/',
-  },
-} as const;
+  stateTransition: price(0.025 / 1000, '$0.025 per 1,000 state transitions', PAGE.sfn),
+  lambdaRequest: price(0.2 / 1e6, '$0.20 per million requests', PAGE.lambda),
+  lambdaGbSecond: price(0.0000133334, '$0.0000133334 per GB-s (arm64)', PAGE.lambda),
+  writeUnit: price(0.625 / 1e6, '$0.625 per million write request units', PAGE.dynamodb),
+  readUnit: price(0.125 / 1e6, '$0.125 per million read request units', PAGE.dynamodb),
+  httpApiRequest: price(1 / 1e6, '$1.00 per million HTTP API requests', PAGE.apigw),
+  serviceEvent: price(0, 'free (AWS service events, default bus)', PAGE.events),
+};
 export const PRICES_AS_OF = '2026-11-30';
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -181,13 +160,13 @@ export function costModel(
   lines.push(
     {
       component: 'DynamoDB write request units',
-      quantity: `${wru}`,
+      quantity: wru.toFixed(1),
       price: PRICES.writeUnit.unit,
       per1000: wru * PRICES.writeUnit.usd * 1000,
     },
     {
       component: 'DynamoDB read request units',
-      quantity: `${rru}`,
+      quantity: rru.toFixed(1),
       price: PRICES.readUnit.unit,
       per1000: rru * PRICES.readUnit.usd * 1000,
     },
@@ -198,7 +177,7 @@ export function costModel(
       per1000: apiRequests * PRICES.httpApiRequest.usd * 1000,
     },
     {
-      component: `EventBridge status events (${FINAL_EXECUTION_STATUSES.length} final statuses forwarded)`,
+      component: 'EventBridge status events (RUNNING, then final)',
       quantity: '2',
       price: PRICES.serviceEvent.unit,
       per1000: 0,
