@@ -88,11 +88,15 @@ export async function measureAuthorizer(): Promise<SectionResult> {
   const t = Math.floor(Date.now() / 1000);
   const token = signJwt(
     { alg: 'RS256', kid: 'bench' },
+    // Shaped like cognito-local's access tokens.
     {
       sub: SUB,
       iss: ISSUER,
       client_id: 'bench-client',
       token_use: 'access',
+      scope: 'aws.cognito.signin.user.admin',
+      username: 'bench@example.com',
+      jti: 'bench',
       iat: t,
       auth_time: t,
       exp: t + 3600,
