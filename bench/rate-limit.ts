@@ -57,10 +57,9 @@ async function overhead(inner: RateCounterStore, concurrency: number, requests: 
       return inner.tryAdd(...args);
     },
   };
-  const gate = rateLimitGate(
-    () => new RateLimiter(store, DEFAULT_RATE_LIMITS.windowSeconds),
-    DEFAULT_RATE_LIMITS,
-  );
+  // One limiter, as one container keeps one (functions/handlers/api.ts).
+  const limiter = new RateLimiter(store, DEFAULT_RATE_LIMITS.windowSeconds);
+  const gate = rateLimitGate(() => limiter, DEFAULT_RATE_LIMITS);
   const principal: TenantPrincipal = {
     kind: 'tenant',
     tenantId: tenant('ovh'),
