@@ -14,9 +14,9 @@ import type { FunctionName } from './platform.ts';
 export const COST_TARGET_PER_1000 = 0.2;
 
 /**
- * us-east-1 list prices, each with the AWS page it comes from and the day it was checked (against
- * stored copies of those pages; the bench does not fetch them). Lambda is priced on arm64, the
- * architecture lib/constructs/function.ts sets, first tier.
+ * us-east-1 list prices, each with the AWS page it comes from. Checked on PRICES_AS_OF against stored
+ * copies (Step Functions on its own page, the others on pages quoting theirs); the bench does not
+ * fetch them. Lambda is priced on arm64, the architecture lib/constructs/function.ts sets, first tier.
  */
 const PAGE = {
   sfn: 'https://aws.amazon.com/step-functions/pricing/',

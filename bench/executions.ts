@@ -167,7 +167,6 @@ async function start(
   bench: BenchPlatform,
   workflowId: string,
   key: string,
-  headers: Headers,
 ): Promise<{ id: string; retries: number }> {
   for (let retries = 0; ; retries++) {
     const answer = await call(
@@ -177,7 +176,7 @@ async function start(
         path: `/workflows/${workflowId}/executions`,
         body: { input: { text: `I want a refund for order ${key}`, order: key } },
       },
-      { ...headers, 'idempotency-key': key },
+      { ...bench.headers.tenantAdmin, 'idempotency-key': key },
     );
     if (answer.status === 503 && retries < 11) {
       await sleep(Math.random() * Math.min(500, 20 * 2 ** retries));
@@ -206,12 +205,7 @@ async function level(
   const wallMs = await pool(total, concurrency, async (i) => {
     const sent = performance.now();
     try {
-      const started = await start(
-        bench,
-        workflowId,
-        `${tag}-c${concurrency}-${i}`,
-        bench.headers.tenantAdmin,
-      );
+      const started = await start(bench, workflowId, `${tag}-c${concurrency}-${i}`);
       retries += started.retries;
       for (let status = ''; status !== 'SUCCEEDED'; ) {
         await sleep(pollMs);
@@ -238,7 +232,7 @@ async function sample(
   bench.recorder.take();
   bench.takeInvocations();
   const release = bench.hold();
-  const started = await start(bench, workflowId, key, bench.headers.tenantAdmin).finally(release);
+  const started = await start(bench, workflowId, key).finally(release);
   await bench.finished(started.id);
   await bench.recorder.settle();
   const answer = await read(bench, started.id);
@@ -369,12 +363,7 @@ export async function measureOverhead(bench: BenchPlatform): Promise<SectionResu
     now: () => new Date(),
   };
   // The step records go into one finished execution of the workflow, a new step id per call.
-  const host = await start(
-    bench,
-    workflow.workflowId,
-    `overhead-${randomBytes(3).toString('hex')}`,
-    bench.headers.tenantAdmin,
-  );
+  const host = await start(bench, workflow.workflowId, `overhead-${randomBytes(3).toString('hex')}`);
   await bench.finished(host.id);
   const startedAt = new Date().toISOString();
   const task = (i: number): StepTask => ({
