@@ -1,138 +1,230 @@
 /**
- * Section 1: every Lambda entry point (`functions/handlers/*.ts`) and its reference handler, bundled
- * with the CDK's esbuild options into `bench/.out/bundles/<function>/{function,reference}/index.mjs`.
+ * Sections `bundles` and `init`: every Lambda entry point (functions/handlers/*.ts) and its reference
+ * (bench/references.ts), bundled with the CDK's esbuild options, then imported in fresh `node`
+ * processes, function and reference alternating.
  */
+import { execFile } from 'node:child_process';
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { build, type Metafile } from 'esbuild';
-import { esbuildOptions, OUT_DIR, PROJECT_ROOT } from './bundling.ts';
-import { type ReferencePlan, referenceSource, sdkPackagesOf } from './reference.ts';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { BUNDLING_OPTIONS } from '../lib/constructs/function.ts';
+import { median, ms, OUT_DIR, PROJECT_ROOT, type SectionResult, table, verdict } from './lib.ts';
+import { describeNeeds, REFERENCES, referenceSource } from './references.ts';
 
-/** The folder of Lambda entry points; every `.ts` file in it is one function. */
-const HANDLERS_DIR = join(PROJECT_ROOT, 'functions/handlers');
+/** Issue 11, point 5: bundle within +15 % of its reference, module init within 1.15×. */
+const SIZE_RATIO = 1.15;
+const INIT_RATIO = 1.15;
+const INIT_RUNS = 15;
 
-/** One built bundle. */
-export interface Bundle {
-  /** Absolute path of `index.mjs` (its `.map` lies beside it). */
-  readonly path: string;
-  /** Size of `index.mjs` in bytes (minified; the source map is not counted). */
-  readonly bytes: number;
+/**
+ * The esbuild options of the CDK's build of `entry`, as aws-cdk-lib's `Bundling` turns
+ * `BUNDLING_OPTIONS` (lib/constructs/function.ts) into flags; test/unit/bench-bundling.test.ts holds
+ * them equal to what MeridianFunction passes.
+ */
+export function esbuildOptions(entry: string, outfile: string): BuildOptions & { metafile: true } {
+  const b = BUNDLING_OPTIONS;
+  return {
+    absWorkingDir: PROJECT_ROOT,
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    target: b.target,
+    format: b.format,
+    outfile,
+    minify: b.minify,
+    sourcemap: b.sourceMap,
+    sourcesContent: b.sourcesContent,
+    external: [...b.externalModules],
+    banner: { js: b.banner },
+    mainFields: [...b.mainFields],
+    logLevel: 'warning',
+    metafile: true,
+  };
 }
 
 /** A function's bundle beside its reference's. */
-export interface FunctionBundles {
-  /** File name without `.ts`, e.g. `api`. */
+interface Built {
   readonly name: string;
-  /** Entry relative to the repository root, e.g. `functions/handlers/api.ts`. */
-  readonly entry: string;
-  readonly fn: Bundle;
-  readonly reference: Bundle;
-  /** The AWS SDK and Powertools packages the function imports (what the reference imports). */
-  readonly packages: readonly string[];
-  readonly plan: ReferencePlan;
-  /** Where the function's extra bytes come from: bytes per package beyond the reference's, largest first. */
-  readonly extra: readonly { readonly source: string; readonly bytes: number }[];
+  readonly fn: { path: string; bytes: number };
+  readonly ref: { path: string; bytes: number };
+  /** Minified bytes per package beyond the reference's, largest first. */
+  readonly extra: readonly [string, number][];
 }
 
-/** Minified bytes each package (or project folder) puts into the bundle. */
 function bytesBySource(metafile: Metafile): Map<string, number> {
   const out = new Map<string, number>();
   for (const output of Object.values(metafile.outputs)) {
-    for (const [file, contribution] of Object.entries(output.inputs)) {
-      const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file)?.[1];
-      const source = pkg ?? `${file.split('/')[0] ?? file}/ (project code)`;
-      out.set(source, (out.get(source) ?? 0) + contribution.bytesInOutput);
+    for (const [file, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const source =
+        /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file)?.[1] ?? `${file.split('/')[0]}/ (project code)`;
+      out.set(source, (out.get(source) ?? 0) + bytesInOutput);
     }
   }
   return out;
 }
 
-function extraBytes(
-  fn: Map<string, number>,
-  reference: Map<string, number>,
-): { source: string; bytes: number }[] {
-  return [...fn]
-    .map(([source, bytes]) => ({ source, bytes: bytes - (reference.get(source) ?? 0) }))
-    .filter((entry) => entry.bytes > 0)
-    .sort((a, b) => b.bytes - a.bytes);
-}
-
-/** The Lambda entry points, sorted by name. */
-export async function discoverHandlers(): Promise<{ name: string; entry: string }[]> {
-  const files = await readdir(HANDLERS_DIR, { withFileTypes: true });
-  return files
-    .filter((file) => file.isFile() && file.name.endsWith('.ts') && !file.name.endsWith('.d.ts'))
-    .map((file) => ({
-      name: file.name.slice(0, -'.ts'.length),
-      entry: relative(PROJECT_ROOT, join(HANDLERS_DIR, file.name)),
-    }))
-    .sort((a, b) => a.name.localeCompare(b.name));
-}
-
-async function bundle(
-  entry: string,
-  outDir: string,
-): Promise<{ bundle: Bundle; packages: string[]; sources: Map<string, number> }> {
+async function bundle(entry: string, outDir: string) {
   const outfile = join(outDir, 'index.mjs');
-  const result = await build(esbuildOptions(entry, outfile));
-  if (result.errors.length > 0) throw new Error(`esbuild failed for ${entry}`);
+  const { metafile } = await build(esbuildOptions(entry, outfile));
+  return { path: outfile, bytes: (await stat(outfile)).size, sources: bytesBySource(metafile) };
+}
+
+/** The functions: every `.ts` file of functions/handlers/, each of which must have a reference. */
+export async function handlerNames(): Promise<string[]> {
+  const files = await readdir(join(PROJECT_ROOT, 'functions/handlers'), { withFileTypes: true });
+  return files
+    .filter((f) => f.isFile() && f.name.endsWith('.ts') && !f.name.endsWith('.d.ts'))
+    .map((f) => f.name.slice(0, -3))
+    .sort();
+}
+
+async function buildAll(): Promise<Built[]> {
+  const root = join(OUT_DIR, 'bundles');
+  await rm(root, { recursive: true, force: true });
+  const out: Built[] = [];
+  for (const name of await handlerNames()) {
+    const needs = REFERENCES[name];
+    if (!needs)
+      throw new Error(`bench/references.ts declares no reference for functions/handlers/${name}.ts`);
+    const dir = join(root, name);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'reference-entry.mjs'), referenceSource(name, needs));
+    const fn = await bundle(join(PROJECT_ROOT, `functions/handlers/${name}.ts`), join(dir, 'function'));
+    const ref = await bundle(join(dir, 'reference-entry.mjs'), join(dir, 'reference'));
+    const extra = [...fn.sources]
+      .map(([source, bytes]): [string, number] => [source, bytes - (ref.sources.get(source) ?? 0)])
+      .filter(([, bytes]) => bytes > 0)
+      .sort((a, b) => b[1] - a[1]);
+    out.push({ name, fn, ref, extra });
+  }
+  return out;
+}
+
+const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
+const percent = (ratio: number): string => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)} %`;
+
+/** Section `bundles`: sizes of `index.mjs` (the source map not counted). */
+export async function measureBundles(): Promise<SectionResult> {
+  const built = await buildAll();
+  await writeFile(join(OUT_DIR, 'bundles.json'), JSON.stringify(built));
   return {
-    bundle: { path: outfile, bytes: (await stat(outfile)).size },
-    packages: sdkPackagesOf(result.metafile),
-    sources: bytesBySource(result.metafile),
+    rows: built.map((b) => ({
+      target: `${b.name}: bundle ≤ +15 % of its reference`,
+      measured: `${percent(b.fn.bytes / b.ref.bytes)} (${kib(b.fn.bytes)} vs ${kib(b.ref.bytes)})`,
+      verdict: verdict(b.fn.bytes / b.ref.bytes <= SIZE_RATIO),
+    })),
+    values: {
+      table: table(
+        ['Function', 'Bundle', 'Reference', 'Ratio', 'Beyond the reference, largest first'],
+        built.map((b) => [
+          b.name,
+          kib(b.fn.bytes),
+          kib(b.ref.bytes),
+          percent(b.fn.bytes / b.ref.bytes),
+          b.extra
+            .slice(0, 4)
+            .map(([source, bytes]) => `${source} ${kib(bytes)}`)
+            .join(', '),
+        ]),
+      ),
+      references: table(
+        ['Function', 'Reference: clients it needs, and why (besides Logger, Metrics, Tracer)'],
+        Object.entries(REFERENCES).map(([name, needs]) => [name, describeNeeds(needs)]),
+      ),
+      esbuild: (await import('esbuild')).version,
+    },
   };
 }
 
-/** A function esbuild could not bundle (a handler being written, say): reported, not measured. */
-export interface FailedBundle {
-  readonly name: string;
-  readonly entry: string;
-  readonly error: string;
-}
-
-function firstError(error: unknown): string {
-  const errors: unknown =
-    typeof error === 'object' && error !== null ? Reflect.get(error, 'errors') : undefined;
-  const first: unknown = Array.isArray(errors) ? errors[0] : undefined;
-  const text: unknown = typeof first === 'object' && first !== null ? Reflect.get(first, 'text') : undefined;
-  if (typeof text === 'string') return text;
-  return error instanceof Error ? error.message : String(error);
-}
-
 /**
- * Bundles every function and its reference (bundles of earlier runs are removed first). A function
- * that does not build is returned in `failed` and the others are still measured.
+ * The environment of a deployed function at cold start (what MeridianFunction and its `bind*`
+ * helpers set, dummy values of the right shape, plus the Lambda runtime's); no credentials, since
+ * nothing is called at init.
  */
-export async function buildBundles(): Promise<{ built: FunctionBundles[]; failed: FailedBundle[] }> {
-  const root = join(OUT_DIR, 'bundles');
-  await rm(root, { recursive: true, force: true });
-  const built: FunctionBundles[] = [];
-  const failed: FailedBundle[] = [];
-  const handlers = await discoverHandlers();
-  if (handlers.length === 0) throw new Error(`No handlers found in ${HANDLERS_DIR}`);
-  for (const { name, entry } of handlers) {
-    const dir = join(root, name);
-    let fn: Awaited<ReturnType<typeof bundle>>;
-    try {
-      fn = await bundle(join(PROJECT_ROOT, entry), join(dir, 'function'));
-    } catch (error) {
-      failed.push({ name, entry, error: firstError(error) });
-      continue;
-    }
-    const { source, plan } = await referenceSource(entry, fn.packages);
-    const referenceEntry = join(dir, 'reference-entry.mjs');
-    await mkdir(dir, { recursive: true });
-    await writeFile(referenceEntry, source);
-    const reference = await bundle(referenceEntry, join(dir, 'reference'));
-    built.push({
-      name,
-      entry,
-      fn: fn.bundle,
-      reference: reference.bundle,
-      packages: fn.packages,
-      plan,
-      extra: extraBytes(fn.sources, reference.sources),
+export const LAMBDA_ENV: Readonly<Record<string, string>> = {
+  NODE_OPTIONS: '--enable-source-maps',
+  POWERTOOLS_SERVICE_NAME: 'meridian-bench',
+  POWERTOOLS_METRICS_NAMESPACE: 'Meridian',
+  STAGE: 'bench',
+  MERIDIAN_MODE: 'aws',
+  TABLE_NAME: 'meridian-bench',
+  AUDIT_BUCKET_NAME: 'meridian-bench-audit',
+  ARTIFACT_BUCKET_NAME: 'meridian-bench-artifacts',
+  USER_POOL_ID: 'us-east-1_AbCdEfGhI',
+  USER_POOL_CLIENT_ID: 'benchclientid0123456789abc',
+  TENANT_DATA_ROLE_ARN: 'arn:aws:iam::123456789012:role/meridian-bench-tenant-data',
+  SECRETS_PREFIX: 'meridian/bench/tenants',
+  AWS_REGION: 'us-east-1',
+  AWS_DEFAULT_REGION: 'us-east-1',
+  AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+  AWS_LAMBDA_FUNCTION_NAME: 'meridian-bench',
+  AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024',
+  AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/meridian-bench',
+  AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  TZ: ':UTC',
+};
+
+/** Plain ESM, so no loader sits between node and the bundle. */
+const RUNNER = `const start = performance.now();
+const module = await import(process.argv[2]);
+if (typeof module.handler !== 'function') throw new Error('no handler export');
+process.stdout.write(String(performance.now() - start), () => process.exit(0));
+`;
+
+/** Section `init`: `await import(bundle)` timed in a fresh process; needs the bundles of section `bundles`. */
+export async function measureInit(): Promise<SectionResult> {
+  const { readFile } = await import('node:fs/promises');
+  const built = JSON.parse(
+    await readFile(join(OUT_DIR, 'bundles.json'), 'utf8').catch(() => '[]'),
+  ) as Built[];
+  if (built.length === 0) throw new Error('No bundles: run the bundles section first');
+  const runner = join(OUT_DIR, 'init-runner.mjs');
+  await writeFile(runner, RUNNER);
+  const time = async (path: string): Promise<number> => {
+    const { stdout } = await promisify(execFile)(process.execPath, [runner, pathToFileURL(path).href], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...LAMBDA_ENV },
+      timeout: 30_000,
     });
+    return Number(stdout);
+  };
+  const samples = built.map(() => ({ fn: [] as number[], ref: [] as number[] }));
+  const jobs = built.flatMap((b, i) => [
+    { path: b.fn.path, into: samples[i]?.fn },
+    { path: b.ref.path, into: samples[i]?.ref },
+  ]);
+  for (const job of jobs) await time(job.path); // one discarded import each: the file cache
+  for (let round = 0; round < INIT_RUNS; round++) {
+    // The order flips every round, so both sides see the same machine noise.
+    for (const job of round % 2 === 0 ? jobs : [...jobs].reverse()) job.into?.push(await time(job.path));
   }
-  return { built, failed };
+  const results = built.map((b, i) => {
+    const s = samples[i] ?? { fn: [], ref: [] };
+    // Each round's two imports run back to back: their ratio is less sensitive to other load.
+    const paired = median(s.fn.map((f, k) => f / (s.ref[k] ?? Number.NaN)));
+    return { name: b.name, fn: median(s.fn), ref: median(s.ref), paired };
+  });
+  return {
+    rows: results.map((r) => ({
+      target: `${r.name}: module init ≤ 1.15× its reference (median)`,
+      measured: `${(r.fn / r.ref).toFixed(2)}× (${ms(r.fn)} vs ${ms(r.ref)})`,
+      verdict: verdict(r.fn / r.ref <= INIT_RATIO),
+    })),
+    values: {
+      runs: String(INIT_RUNS),
+      table: table(
+        ['Function', 'Function median', 'Reference median', 'Ratio of medians', 'Median of paired ratios'],
+        results.map((r) => [
+          r.name,
+          ms(r.fn),
+          ms(r.ref),
+          `${(r.fn / r.ref).toFixed(2)}×`,
+          `${r.paired.toFixed(2)}×`,
+        ]),
+      ),
+    },
+  };
 }

@@ -2,8 +2,13 @@ import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it, vi } from 'vitest';
-import { CDK_BUNDLING, esbuildOptions, PROJECT_ROOT } from '../../bench/bundling.ts';
-import { PROJECT_ROOT as CDK_PROJECT_ROOT, MeridianFunction } from '../../lib/constructs/function.ts';
+import { esbuildOptions } from '../../bench/bundles.ts';
+import { PROJECT_ROOT } from '../../bench/lib.ts';
+import {
+  BUNDLING_OPTIONS as CDK_BUNDLING,
+  PROJECT_ROOT as CDK_PROJECT_ROOT,
+  MeridianFunction,
+} from '../../lib/constructs/function.ts';
 
 const captured = vi.hoisted(() => [] as NodejsFunctionProps[]);
 
@@ -37,7 +42,7 @@ function bundlingOfMeridianFunction(): NodejsFunctionProps['bundling'] {
   return captured[0]?.bundling;
 }
 
-describe('bench/bundling.ts', () => {
+describe('bench/bundles.ts', () => {
   it('uses exactly the bundling props MeridianFunction passes to NodejsFunction', () => {
     // Prepare / Act
     const bundling = bundlingOfMeridianFunction();

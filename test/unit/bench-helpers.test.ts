@@ -1,23 +1,20 @@
-import type { Metafile } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { judge } from '../../bench/capacity.ts';
-import { type DynamoCall, kindOf } from '../../bench/dynamo-recorder.ts';
-import { sdkPackagesOf } from '../../bench/reference.ts';
-import { median, percentile } from '../../bench/stats.ts';
+import { handlerNames } from '../../bench/bundles.ts';
+import { costModel, PRICES, requestUnits } from '../../bench/cost.ts';
+import type { ExecutionSample } from '../../bench/executions.ts';
+import { statesEntered } from '../../bench/executions.ts';
+import { median, percentile } from '../../bench/lib.ts';
+import { routeOf } from '../../bench/platform.ts';
+import { REFERENCES, referenceSource } from '../../bench/references.ts';
+import { render, type Stored } from '../../bench/run.ts';
+import type { DynamoCall } from '../helpers/dynamo-recorder.ts';
 
-const T = 'TENANT#tabcdefghijklmnop';
-
-function dynamoCall(operation: string, overrides: Partial<DynamoCall> = {}): DynamoCall {
-  return {
-    operation,
-    detail: '',
-    readKeys: [],
-    writtenKeys: [],
-    rcu: 0,
-    wcu: 0,
-    phase: 'route',
-    ...overrides,
-  };
+function dynamoCall(
+  operation: string,
+  input: Record<string, unknown>,
+  output: Record<string, unknown> = {},
+): DynamoCall {
+  return { operation, input, output, phase: 'step-runner', ms: 1 };
 }
 
 describe('bench statistics', () => {
@@ -30,136 +27,122 @@ describe('bench statistics', () => {
     expect(percentile(values, p)).toBe(expected);
   });
 
-  it.each([
-    { values: [3, 1, 2], expected: 2 },
-    { values: [4, 1, 3, 2], expected: 2.5 },
-  ])('median of $values is $expected', ({ values, expected }) => {
-    expect(median(values)).toBe(expected);
-  });
-
-  it('refuses an empty sample', () => {
+  it('takes the mean of the two middle samples of an even count, and refuses none', () => {
+    expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(() => median([])).toThrow('No samples');
   });
 });
 
-describe('bench route targets', () => {
-  it('passes a read of one request', () => {
-    expect(judge('read', [dynamoCall('GetItem')]).verdict).toBe('PASS');
+describe('bench references', () => {
+  it('declares one for every Lambda entry point, and no other', async () => {
+    expect(Object.keys(REFERENCES).sort()).toEqual(await handlerNames());
   });
 
-  it('misses a read of two requests and names them', () => {
+  it('wraps the DynamoDB client in the document client and imports nothing it does not create', () => {
     // Act
-    const result = judge('read', [
-      dynamoCall('GetItem', { detail: 'TEAM' }),
-      dynamoCall('Query', { detail: 'table USER#' }),
-    ]);
+    const source = referenceSource(
+      'authorizer',
+      REFERENCES.authorizer ?? { clients: {}, documentClient: false },
+    );
 
     // Assess
-    expect(result).toEqual({ verdict: 'MISS', why: '2 read requests: GetItem(TEAM), Query(table USER#)' });
-  });
-
-  it('passes a write that reads only what its one transaction writes', () => {
-    // Prepare
-    const user = `${T}|USER#u1`;
-    const head = `${T}#AUDIT|HEAD`;
-
-    // Act
-    const result = judge('write', [
-      dynamoCall('GetItem', { readKeys: [user] }),
-      dynamoCall('GetItem', { readKeys: [head] }),
-      dynamoCall('TransactWriteItems', { writtenKeys: [user, head, `${T}#AUDIT|SEQ#000000000001`] }),
-    ]);
-
-    // Assess
-    expect(result.verdict).toBe('PASS');
-  });
-
-  it.each([
-    {
-      name: 'reads another item first',
-      calls: [
-        dynamoCall('BatchGetItem', { detail: 'ROLE', readKeys: [`${T}|ROLE#r`] }),
-        dynamoCall('TransactWriteItems', { writtenKeys: [`${T}|USER#u1`] }),
-      ],
-      why: 'reads items it does not write: BatchGetItem(ROLE)',
-    },
-    {
-      name: 'writes outside the transaction',
-      calls: [dynamoCall('UpdateItem'), dynamoCall('TransactWriteItems')],
-      why: 'writes outside the transaction: UpdateItem×1',
-    },
-    {
-      name: 'uses two transactions',
-      calls: [dynamoCall('TransactWriteItems'), dynamoCall('TransactWriteItems')],
-      why: '2 transactions',
-    },
-    { name: 'scans', calls: [dynamoCall('Scan')], why: '1 Scan' },
-  ])('misses a write that $name', ({ calls, why }) => {
-    expect(judge('write', calls)).toEqual({ verdict: 'MISS', why });
-  });
-
-  it.each([
-    { key: `${T}|USER#u1`, kind: 'USER' },
-    { key: `${T}#AUDIT|HEAD`, kind: 'AUDIT/HEAD' },
-    { key: `${T}|PROFILE`, kind: 'PROFILE' },
-  ])('names the item kind of $key as $kind', ({ key, kind }) => {
-    expect(kindOf(key)).toBe(kind);
+    expect(source).toContain("import { DynamoDBClient } from '@aws-sdk/client-dynamodb';");
+    expect(source).toContain('DynamoDBDocumentClient.from(created[3])');
+    expect(source).not.toContain('client-s3');
   });
 });
 
-describe('bench reference packages', () => {
-  it('lists the SDK and Powertools packages project code imports and the bundle contains', () => {
-    // Prepare
-    const metafile = {
-      inputs: {
-        'functions/a.ts': {
-          bytes: 1,
-          imports: [
-            {
-              path: 'node_modules/@aws-sdk/client-s3/dist-es/index.js',
-              kind: 'import-statement',
-              original: '@aws-sdk/client-s3',
-            },
-            {
-              path: 'node_modules/@aws-lambda-powertools/logger/lib/esm/index.js',
-              kind: 'import-statement',
-              original: '@aws-lambda-powertools/logger/types',
-            },
-            {
-              path: 'node_modules/@aws-sdk/types/dist-es/index.js',
-              kind: 'import-statement',
-              original: '@aws-sdk/types',
-            },
-            { path: 'node_modules/zod/index.js', kind: 'import-statement', original: 'zod' },
-          ],
-        },
-        'node_modules/@aws-sdk/client-s3/dist-es/index.js': {
-          bytes: 1,
-          imports: [
-            {
-              path: 'node_modules/@aws-sdk/core/dist-es/index.js',
-              kind: 'import-statement',
-              original: '@aws-sdk/core',
-            },
-          ],
-        },
-      },
-      outputs: {
-        'out/index.mjs': {
-          bytes: 3,
-          imports: [],
-          exports: [],
-          inputs: {
-            'node_modules/@aws-sdk/client-s3/dist-es/index.js': { bytesInOutput: 10 },
-            'node_modules/@aws-sdk/core/dist-es/index.js': { bytesInOutput: 10 },
-            'node_modules/@aws-lambda-powertools/logger/lib/esm/index.js': { bytesInOutput: 10 },
-            'node_modules/@aws-sdk/types/dist-es/index.js': { bytesInOutput: 0 },
-          },
-        },
-      },
-    } as unknown as Metafile;
+describe('bench cost model', () => {
+  it('charges 2 units per KB per item of a transaction, with the size of updated items read back', () => {
+    const call = dynamoCall('TransactWriteItems', {
+      TransactItems: [
+        { Put: { Item: { pk: 'p', sk: 's', text: 'x'.repeat(1500) } } },
+        { Update: { Key: { pk: 'p', sk: 'u' } } },
+      ],
+    });
+    expect(requestUnits(call, (key) => (key === 'p|u' ? 3000 : 1024))).toEqual({
+      rru: 0,
+      wru: 2 * 2 + 2 * 3,
+    });
+  });
 
-    // Act / Assess
-    expect(sdkPackagesOf(metafile)).toEqual(['@aws-lambda-powertools/logger', '@aws-sdk/client-s3']);
+  it('charges reads per 4 KB, half when eventually consistent, at least one unit', () => {
+    const get = (consistent: boolean, item?: unknown) =>
+      requestUnits(dynamoCall('GetItem', { ConsistentRead: consistent }, { Item: item }), () => 0).rru;
+    expect([get(true, { body: 'x'.repeat(5000) }), get(false, { a: 1 }), get(true)]).toEqual([2, 0.5, 1]);
+  });
+
+  it('prices the transitions, each invocation rounded up to 1 ms, and the request units', () => {
+    // Prepare
+    const sample: ExecutionSample = {
+      invocations: [
+        { fn: 'api', label: 'POST /workflows/{workflowId}/executions', ms: 20.2 },
+        { fn: 'step-runner', label: 'x1', ms: 9.1 },
+      ],
+      calls: [dynamoCall('PutItem', { Item: { pk: 'p', sk: 's' } })],
+    };
+
+    // Act
+    const { lines, total } = costModel([sample], 5, () => 1024);
+
+    // Assess
+    const line = (prefix: string) => lines.find((l) => l.component.startsWith(prefix))?.per1000;
+    expect(line('Step Functions')).toBeCloseTo(5 * PRICES.stateTransition.usd * 1000, 10);
+    expect(line('Lambda step runner: compute')).toBeCloseTo(0.01 * PRICES.lambdaGbSecond.usd * 1000, 12);
+    expect(line('DynamoDB write')).toBeCloseTo(PRICES.writeUnit.usd * 1000, 12);
+    expect(total).toBeCloseTo(
+      lines.reduce((t, l) => t + l.per1000, 0),
+      12,
+    );
+  });
+});
+
+describe('bench helpers', () => {
+  const asl = {
+    StartAt: 'a',
+    States: {
+      a: { Type: 'Task', Next: 'route' },
+      route: { Type: 'Choice', Choices: [{ Next: 'b' }], Default: 'done' },
+      b: { Type: 'Task', Next: 'done' },
+      done: { Type: 'Succeed' },
+    },
+  };
+
+  it('follows a choice to the step that ran, else its default', () => {
+    expect(statesEntered(asl, new Set(['a', 'b']))).toEqual(['a', 'route', 'b', 'done']);
+    expect(statesEntered(asl, new Set(['a']))).toEqual(['a', 'route', 'done']);
+  });
+
+  it('names the declared route of a path', () => {
+    const declared = [
+      'GET /executions',
+      'GET /executions/{executionId}',
+      'POST /executions/{executionId}/cancel',
+    ];
+    expect(routeOf('GET', '/executions/x123', declared)).toBe('GET /executions/{executionId}');
+    expect(routeOf('POST', '/executions/x1/cancel', declared)).toBe('POST /executions/{executionId}/cancel');
+  });
+
+  it('fills the template from each section’s last figures and marks a section never run', () => {
+    // Prepare
+    const stored: Record<string, Stored> = {
+      init: {
+        rows: [{ target: 'api: module init', measured: '1.02×', verdict: 'PASS' }],
+        values: { table: '| a |' },
+        date: '2026-11-30T03:00:00.000Z',
+        commit: 'abc1234',
+        machine: 'm',
+        load: '1.00',
+        seconds: 12,
+      },
+    };
+
+    // Act
+    const text = render('{{summary}}\n{{init.table}} {{init.load}} {{console.files}}', stored);
+
+    // Assess
+    expect(text).toBe(
+      '| Target | Measured | Result | Run |\n|---|---|---|---|\n| api: module init | 1.02× | PASS | init, 2026-11-30T03:00 |\n| a | 1.00 (not measured yet)',
+    );
   });
 });

@@ -1,0 +1,122 @@
+/** What every section shares: statistics, one Markdown table function, the machine, HTTP to the local API. */
+import { availableParallelism, cpus, loadavg, release, totalmem, type } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (the CDK's `projectRoot`, where esbuild runs). */
+export const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
+/** Where the bench writes bundles and generated files (git- and biome-ignored). */
+export const OUT_DIR = fileURLToPath(new URL('./.out/', import.meta.url));
+
+/** One line of the summary: a target, what was measured, and whether it is met (INFO: no target). */
+export interface Row {
+  readonly target: string;
+  readonly measured: string;
+  readonly verdict: 'PASS' | 'MISS' | 'INFO';
+}
+
+/** What a section hands back: summary rows and the values of its template placeholders. */
+export interface SectionResult {
+  readonly rows: readonly Row[];
+  readonly values: Readonly<Record<string, string>>;
+}
+
+export const verdict = (ok: boolean): Row['verdict'] => (ok ? 'PASS' : 'MISS');
+
+function sorted(values: readonly number[]): number[] {
+  if (values.length === 0) throw new Error('No samples');
+  return [...values].sort((a, b) => a - b);
+}
+
+/** The p-th percentile (0 to 100), nearest rank: the smallest sample with at least p % at or below it. */
+export function percentile(values: readonly number[], p: number): number {
+  const ordered = sorted(values);
+  const rank = Math.max(1, Math.ceil((p / 100) * ordered.length));
+  return ordered[Math.min(rank, ordered.length) - 1] as number;
+}
+
+/** The middle sample, or the mean of the two middle ones of an even count. */
+export function median(values: readonly number[]): number {
+  const ordered = sorted(values);
+  const mid = Math.floor(ordered.length / 2);
+  const upper = ordered[mid] as number;
+  return ordered.length % 2 === 1 ? upper : ((ordered[mid - 1] as number) + upper) / 2;
+}
+
+/** `12.3 ms` */
+export const ms = (value: number, digits = 1): string => `${value.toFixed(digits)} ms`;
+
+/** A Markdown table; the only Markdown the bench writes (prose lives in bench/RESULTS.template.md). */
+export function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+  const cell = (v: string | number) => String(v).replaceAll('|', '\\|').replaceAll('\n', ' ');
+  return [
+    `| ${header.map(cell).join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
+  ].join('\n');
+}
+
+export const load = (): string =>
+  loadavg()
+    .map((n) => n.toFixed(2))
+    .join(', ');
+
+export const machine = (): string =>
+  `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, ${type()} ${release()}, Node.js ${process.version}`;
+
+/** A response: status, parsed JSON body (undefined when not JSON) and raw text. */
+export interface Answer {
+  readonly status: number;
+  readonly body: unknown;
+  readonly text: string;
+}
+
+/** One HTTP request to the local API, with a 30 s timeout. */
+export async function call(
+  apiUrl: string,
+  request: { method: string; path: string; body?: unknown },
+  headers: Record<string, string>,
+): Promise<Answer> {
+  const response = await fetch(`${apiUrl}${request.path}`, {
+    method: request.method,
+    headers: { ...headers, ...(request.body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: request.body === undefined ? undefined : JSON.stringify(request.body),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, body, text };
+}
+
+/** A string field of a JSON body; throws naming it when absent. */
+export function field(body: unknown, name: string): string {
+  const value = typeof body === 'object' && body !== null ? Reflect.get(body, name) : undefined;
+  if (typeof value !== 'string') throw new Error(`Response has no string "${name}": ${JSON.stringify(body)}`);
+  return value;
+}
+
+/** Throws with the response when the status is not the expected one. */
+export function expectStatus(answer: Answer, status: number, what: string): void {
+  if (answer.status !== status)
+    throw new Error(`${what}: HTTP ${answer.status} ${answer.text.slice(0, 300)}`);
+}
+
+/** Runs `total` jobs `concurrency` at a time. */
+export async function pool(
+  total: number,
+  concurrency: number,
+  job: (index: number) => Promise<void>,
+): Promise<number> {
+  let next = 0;
+  const began = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) await job(next++);
+    }),
+  );
+  return performance.now() - began;
+}
