@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { PROBLEM_BASE } from './http.ts';
 import { JSON_LIMITS } from './json-limits.ts';
-import { MAX_BODY_BYTES, type ResponseHeader, type Route } from './router.ts';
+import { type AnySchema, MAX_BODY_BYTES, type ResponseHeader, type Route } from './router.ts';
+import { isSchema, toJsonSchema } from './schema.ts';
 
 type JsonObject = Record<string, unknown>;
 
@@ -75,8 +76,10 @@ class Components {
   };
 
   /** Converts a zod schema; its named and recursive parts become components. */
-  convert(schema: z.ZodType, io: 'input' | 'output', hint: string): JsonObject {
-    const out = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as JsonObject;
+  convert(schema: AnySchema, io: 'input' | 'output', hint: string): JsonObject {
+    const out = isSchema(schema)
+      ? toJsonSchema(schema)
+      : (z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as JsonObject);
     delete out.$schema;
     const defs = (out.$defs ?? {}) as Record<string, JsonObject>;
     delete out.$defs;
@@ -220,7 +223,7 @@ function pascal(text: string): string {
 
 function parametersOf(
   components: Components,
-  schema: z.ZodType | undefined,
+  schema: AnySchema | undefined,
   where: 'path' | 'query',
   hint: string,
 ): JsonObject[] {

@@ -7,6 +7,7 @@ import type { AuthorizerContext } from './auth-context.ts';
 import { errorResponse, HttpError, json } from './http.ts';
 import { JSON_LIMITS, jsonLimitProblems } from './json-limits.ts';
 import { logger } from './observability.ts';
+import { check, isSchema, type Static, type TSchema } from './schema.ts';
 
 /** The largest request body the API accepts (the contract's limit; API Gateway's own is 10 MB). */
 export const MAX_BODY_BYTES = JSON_LIMITS.maxBodyBytes;
@@ -56,20 +57,26 @@ export interface ResponseHeader {
   readonly schema?: Readonly<Record<string, unknown>>;
 }
 
+/** A schema of a request part or response: TypeBox (functions/shared/schema.ts), or zod until all move. */
+export type AnySchema = TSchema | z.ZodType;
+
+/** The value a schema yields. */
+export type Out<S> = S extends TSchema ? Static<S> : S extends z.ZodType ? z.output<S> : never;
+
 /** One documented response: its description, body schema (JSON) and headers. */
 export interface ResponseDoc {
   readonly description: string;
   /** The body the handler returns; response schemas are published open to new fields. */
-  readonly schema?: z.ZodType;
+  readonly schema?: AnySchema;
   readonly headers?: Readonly<Record<string, ResponseHeader>>;
 }
 
 /** A route as it is declared: schemas for params, query and body, and the handler. */
 export interface RouteSpec<
   A extends RouteAuth,
-  P extends z.ZodType,
-  Q extends z.ZodType,
-  B extends z.ZodType,
+  P extends AnySchema,
+  Q extends AnySchema,
+  B extends AnySchema,
 > {
   readonly method: HttpMethod;
   /** Path with `{name}` parameters, e.g. `/users/{userId}`. */
@@ -83,7 +90,7 @@ export interface RouteSpec<
   readonly query?: Q;
   readonly body?: B;
   /** Documents the body in OpenAPI when `body` only checks that it is JSON (the core validates it fully). */
-  readonly bodyDoc?: z.ZodType;
+  readonly bodyDoc?: AnySchema;
   /** The body may be absent (an empty body is accepted). */
   readonly bodyOptional?: boolean;
   /**
@@ -98,9 +105,7 @@ export interface RouteSpec<
     readonly description: string;
     readonly schema?: Readonly<Record<string, unknown>>;
   }[];
-  readonly handler: (
-    ctx: RouteContext<z.output<P>, z.output<Q>, z.output<B>, PrincipalFor<A>>,
-  ) => Promise<Reply>;
+  readonly handler: (ctx: RouteContext<Out<P>, Out<Q>, Out<B>, PrincipalFor<A>>) => Promise<Reply>;
 }
 
 /** A declared route with its types erased, ready for the router. */
@@ -111,13 +116,13 @@ export interface Route {
   readonly description?: string;
   readonly tag: string;
   readonly auth: RouteAuth;
-  readonly params?: z.ZodType;
-  readonly query?: z.ZodType;
-  readonly body?: z.ZodType;
-  readonly bodyDoc?: z.ZodType;
+  readonly params?: AnySchema;
+  readonly query?: AnySchema;
+  readonly body?: AnySchema;
+  readonly bodyDoc?: AnySchema;
   readonly bodyOptional?: boolean;
-  readonly responses: RouteSpec<RouteAuth, z.ZodType, z.ZodType, z.ZodType>['responses'];
-  readonly headers?: RouteSpec<RouteAuth, z.ZodType, z.ZodType, z.ZodType>['headers'];
+  readonly responses: RouteSpec<RouteAuth, AnySchema, AnySchema, AnySchema>['responses'];
+  readonly headers?: RouteSpec<RouteAuth, AnySchema, AnySchema, AnySchema>['headers'];
   readonly run: (raw: RawRequest) => Promise<Reply>;
 }
 
@@ -134,9 +139,9 @@ interface RawRequest {
 /** Declares a route; types of params, query, body and principal flow from the schemas and `auth`. */
 export function defineRoute<
   A extends RouteAuth,
-  P extends z.ZodType = z.ZodUndefined,
-  Q extends z.ZodType = z.ZodUndefined,
-  B extends z.ZodType = z.ZodUndefined,
+  P extends AnySchema = z.ZodUndefined,
+  Q extends AnySchema = z.ZodUndefined,
+  B extends AnySchema = z.ZodUndefined,
 >(spec: RouteSpec<A, P, Q, B>): Route {
   return {
     method: spec.method,
@@ -155,7 +160,7 @@ export function defineRoute<
     run: async (raw) => {
       const problems: { path: string; message: string }[] = [];
       const params = parsePart(spec.params, raw.params, 'path', problems);
-      const query = parsePart(spec.query, raw.query, 'query', problems);
+      const query = parsePart(spec.query, raw.query, 'query', problems, true);
       const body = parsePart(spec.body, raw.body, '', problems);
       if (problems.length > 0) {
         throw new HttpError(400, 'validation-error', 'Invalid request', describe(problems), problems);
@@ -168,7 +173,7 @@ export function defineRoute<
         meta: raw.meta,
         headers: raw.headers,
         rawBody: raw.rawBody,
-      } as RouteContext<z.output<P>, z.output<Q>, z.output<B>, PrincipalFor<A>>);
+      } as RouteContext<Out<P>, Out<Q>, Out<B>, PrincipalFor<A>>);
     },
   };
 }
@@ -195,17 +200,26 @@ export function zodProblems(error: z.ZodError, prefix = ''): { path: string; mes
   return out;
 }
 
-function parsePart<S extends z.ZodType>(
+function parsePart<S extends AnySchema>(
   schema: S | undefined,
   value: unknown,
   prefix: string,
   problems: { path: string; message: string }[],
-): z.output<S> {
-  if (!schema) return undefined as z.output<S>;
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
+  coerce = false,
+): Out<S> {
+  if (!schema) return undefined as Out<S>;
+  if (isSchema(schema)) {
+    const result = check(schema, value, coerce);
+    if (result.ok) return result.value as Out<S>;
+    for (const p of result.problems) {
+      problems.push({ path: [prefix, p.path].filter((x) => x !== '').join('.'), message: p.message });
+    }
+    return undefined as Out<S>;
+  }
+  const result = (schema as z.ZodType).safeParse(value);
+  if (result.success) return result.data as Out<S>;
   problems.push(...zodProblems(result.error, prefix));
-  return undefined as z.output<S>;
+  return undefined as Out<S>;
 }
 
 interface CompiledRoute {

@@ -1,0 +1,438 @@
+/**
+ * Request and response schemas: TypeBox builders (plain JSON Schema, so the OpenAPI document is
+ * written from the same objects, functions/shared/openapi.ts) validated by ajv, the library that
+ * already checks tenants' JSON Schemas (functions/core/catalog/json-schema.ts).
+ *
+ * What JSON Schema cannot say rides on symbol keys, which JSON (and so the OpenAPI document) never
+ * sees: a field's own error message, trimming before the checks, a check after them, the component
+ * name, and the type name errors use. Validators compile on first use, so module init builds plain
+ * objects only. Problems read as zod's did (functions/shared/router.ts answers them as 400s).
+ */
+import { OptionalKind, type Static, type TSchema, Type } from '@sinclair/typebox';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+
+export { type Static, type TSchema, Type as t };
+
+/** A field problem: where (dotted path) and what. */
+export interface SchemaProblem {
+  path: string;
+  message: string;
+}
+
+const MESSAGE = Symbol.for('meridian.schema.message');
+const TRIM = Symbol.for('meridian.schema.trim');
+const FINISH = Symbol.for('meridian.schema.finish');
+const NAME = Symbol.for('meridian.schema.name');
+const KIND = Symbol.for('meridian.schema.kind');
+
+type Annotated = TSchema & {
+  [MESSAGE]?: string;
+  [TRIM]?: boolean;
+  [FINISH]?: Finish;
+  [NAME]?: string;
+  [KIND]?: string;
+};
+
+/** A check (or conversion) after validation: returns the value to keep, or a message refusing it. */
+type Finish = (value: unknown) => { value: unknown } | { message: string };
+
+/** The message a failed `pattern`, `format`, `minProperties` or union check reports instead of the default. */
+export function withMessage<T extends TSchema>(schema: T, message: string): T {
+  return Object.assign(schema, { [MESSAGE]: message });
+}
+
+/** Leading and trailing white space is removed before the checks (a property of an object part). */
+export function trimmed<T extends TSchema>(schema: T): T {
+  return Object.assign(schema, { [TRIM]: true });
+}
+
+/**
+ * A check after validation, on a part (body, query) or on one of its properties: `finish` returns
+ * the value to keep, or a message refusing it.
+ */
+export function finished<T extends TSchema>(schema: T, finish: Finish): T {
+  return Object.assign(schema, { [FINISH]: finish });
+}
+
+/** Names the schema in the OpenAPI document (components/schemas). */
+export function named<T extends TSchema>(schema: T, name: string): T {
+  return Object.assign(schema, { [NAME]: name });
+}
+
+/** The component name given by {@link named}, if any. */
+export function nameOf(schema: object): string | undefined {
+  return (schema as Annotated)[NAME];
+}
+
+/**
+ * An optional property that the validator fills with `value` when absent: optional in the document,
+ * always present in the type the handler sees.
+ */
+export function defaulted<T extends TSchema>(schema: T, value: Static<T>): T {
+  return Object.assign(schema, { default: value, [OptionalKind]: 'Optional' });
+}
+
+/** A JSON object of any values (`{type: object, propertyNames: string, additionalProperties: ...}`). */
+export function record<T extends TSchema>(values: T, options: Record<string, unknown> = {}) {
+  return Object.assign(
+    Type.Unsafe<Record<string, Static<T>>>({
+      ...options,
+      type: 'object',
+      propertyNames: { type: 'string' },
+      additionalProperties: values,
+    }),
+    { [KIND]: 'record' },
+  );
+}
+
+/** Any JSON value. */
+export const unknownValue = () => Type.Unknown();
+
+/** An integer; bounds default to the safe integers, as JavaScript numbers hold them exactly. */
+export function int(options: { minimum?: number; maximum?: number; [k: string]: unknown } = {}) {
+  return Object.assign(
+    Type.Integer({
+      ...options,
+      minimum: options.minimum ?? Number.MIN_SAFE_INTEGER,
+      maximum: options.maximum ?? Number.MAX_SAFE_INTEGER,
+    }),
+    { [KIND]: 'int' },
+  );
+}
+
+/** One of fixed strings (`{type: string, enum: [...]}`). */
+export function oneOf<const V extends readonly string[]>(values: V, options: Record<string, unknown> = {}) {
+  return Object.assign(Type.Unsafe<V[number]>({ type: 'string', enum: [...values], ...options }), {
+    [KIND]: 'enum',
+  });
+}
+
+// The email check zod applied (and the document publishes), kept as it was.
+const EMAIL_PATTERN =
+  "^(?:[A-Za-z0-9_'+\\-]+\\.)*[A-Za-z0-9_'+\\-]*[A-Za-z0-9_+-]@(?:[A-Za-z0-9][A-Za-z0-9\\-]*\\.)+[A-Za-z]{2,}$";
+
+/** An email address. */
+export function emailString(options: { maxLength?: number } = {}) {
+  return withMessage(
+    Type.String({ ...options, format: 'email', pattern: EMAIL_PATTERN }),
+    'Invalid email address',
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Validation
+
+let ajv: Ajv2020 | undefined;
+
+function instance(): Ajv2020 {
+  // Formats are published, not enforced: where one matters a pattern says it (as zod checked it).
+  // Route patterns are plain JavaScript regular expressions, as they were with zod.
+  const options = {
+    allErrors: true,
+    strict: false,
+    useDefaults: true,
+    verbose: true,
+    validateFormats: false,
+    unicodeRegExp: false,
+  } as const;
+  ajv ??= new Ajv2020(options);
+  return ajv;
+}
+
+const compiled = new WeakMap<TSchema, ValidateFunction>();
+
+function validatorOf(schema: TSchema): ValidateFunction {
+  let validate = compiled.get(schema);
+  if (!validate) {
+    validate = instance().compile(schema);
+    compiled.set(schema, validate);
+  }
+  return validate;
+}
+
+/** How a value reads in "received ..." (zod's names). */
+function typeName(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : 'number';
+  return typeof value;
+}
+
+function expectedName(schema: Annotated | undefined): string {
+  if (!schema) return 'unknown';
+  if (schema[KIND] === 'int') return 'number';
+  if (schema[KIND]) return schema[KIND] as string;
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  return typeof type === 'string' ? type : 'unknown';
+}
+
+function quote(value: unknown): string {
+  return typeof value === 'string' ? `"${value}"` : String(value);
+}
+
+/** The message zod gave for a value `schema` refuses at the type level (or when it is missing). */
+function typeMessage(schema: Annotated | undefined, value: unknown): string {
+  if (schema?.[MESSAGE] && (schema.anyOf || schema.oneOf)) return schema[MESSAGE] as string;
+  if (schema?.anyOf || schema?.oneOf) return 'Invalid input';
+  if (Array.isArray(schema?.enum)) {
+    return `Invalid option: expected one of ${(schema.enum as unknown[]).map(quote).join('|')}`;
+  }
+  if (schema && 'const' in schema) return `Invalid input: expected ${quote(schema.const)}`;
+  if (schema?.[KIND] === 'int' && typeof value === 'number' && !Number.isNaN(value)) {
+    return 'Invalid input: expected int, received number';
+  }
+  return `Invalid input: expected ${expectedName(schema)}, received ${typeName(value)}`;
+}
+
+function sizeMessage(error: ErrorObject): string {
+  const limit = (error.params as { limit: number }).limit;
+  switch (error.keyword) {
+    case 'minLength':
+      return `Too small: expected string to have >=${limit} characters`;
+    case 'maxLength':
+      return `Too big: expected string to have <=${limit} characters`;
+    case 'minItems':
+      return `Too small: expected array to have >=${limit} items`;
+    case 'maxItems':
+      return `Too big: expected array to have <=${limit} items`;
+    case 'minimum':
+      return `Too small: expected number to be >=${limit}`;
+    case 'maximum':
+      return `Too big: expected number to be <=${limit}`;
+    case 'exclusiveMinimum':
+      return `Too small: expected number to be >${limit}`;
+    case 'exclusiveMaximum':
+      return `Too big: expected number to be <${limit}`;
+    default:
+      return 'Invalid input';
+  }
+}
+
+interface Located extends SchemaProblem {
+  readonly segments: readonly string[];
+  /** Where each segment sits among its siblings: declared properties first, unknown keys last. */
+  readonly order: readonly number[];
+}
+
+function decode(pointer: string): string[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** The schema of the value at `segments` under `root`, following properties, items and records. */
+function schemaAt(root: Annotated, segments: readonly string[]): Annotated | undefined {
+  let node: Annotated | undefined = root;
+  for (const segment of segments) {
+    if (!node) return undefined;
+    const props = node.properties as Record<string, Annotated> | undefined;
+    if (props && Object.hasOwn(props, segment)) node = props[segment];
+    else if (node.items && typeof node.items === 'object') node = node.items as Annotated;
+    else if (node.additionalProperties && typeof node.additionalProperties === 'object') {
+      node = node.additionalProperties as Annotated;
+    } else return undefined;
+  }
+  return node;
+}
+
+function orderOf(root: Annotated, segments: readonly string[], unknownLast: boolean): number[] {
+  const out: number[] = [];
+  let node: Annotated | undefined = root;
+  segments.forEach((segment, i) => {
+    const props = node?.properties as Record<string, Annotated> | undefined;
+    const declared = props ? Object.keys(props).indexOf(segment) : -1;
+    if (declared >= 0) out.push(declared);
+    else if (/^\d+$/.test(segment) && node?.type === 'array') out.push(Number(segment));
+    else out.push(unknownLast && i === segments.length - 1 ? Number.MAX_SAFE_INTEGER : 1e9);
+    node = node ? schemaAt(node, [segment]) : undefined;
+  });
+  return out;
+}
+
+function compareOrder(a: Located, b: Located): number {
+  const n = Math.min(a.order.length, b.order.length);
+  for (let i = 0; i < n; i++) {
+    const d = (a.order[i] ?? 0) - (b.order[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  // A value's own problems come before those of the fields inside it (zod reported them so).
+  return a.order.length - b.order.length;
+}
+
+/** Turns ajv's errors into zod's problems, in zod's order: fields as declared, unknown keys last. */
+function problemsOf(root: Annotated, data: unknown, errors: readonly ErrorObject[]): Located[] {
+  // A failed union reports once at its own path, not once per branch it tried.
+  const unions = errors
+    .filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')
+    .map((e) => e.schemaPath);
+  const kept = errors.filter(
+    (e) => !unions.some((u) => e.schemaPath !== u && e.schemaPath.startsWith(u.slice(0, -'/anyOf'.length))),
+  );
+  const out: Located[] = [];
+  const typeFailed = new Set<string>();
+  for (const e of kept) if (e.keyword === 'type' || e.keyword === 'enum') typeFailed.add(e.instancePath);
+  for (const e of kept) {
+    const at = decode(e.instancePath);
+    const schema = e.parentSchema as Annotated | undefined;
+    const valueAt = valueIn(data, at);
+    let segments = at;
+    let message: string;
+    let unknownLast = false;
+    switch (e.keyword) {
+      case 'required': {
+        const missing = (e.params as { missingProperty: string }).missingProperty;
+        segments = [...at, missing];
+        message = typeMessage(schemaAt(root, segments), undefined);
+        break;
+      }
+      case 'additionalProperties':
+        segments = [...at, (e.params as { additionalProperty: string }).additionalProperty];
+        message = 'unknown field';
+        unknownLast = true;
+        break;
+      case 'type':
+      case 'enum':
+      case 'const':
+      case 'anyOf':
+      case 'oneOf':
+        // An enum refusing a non-string reports once (its type error is the same problem).
+        if (e.keyword === 'type' && schema && Array.isArray(schema.enum)) continue;
+        message = typeMessage(schema, valueAt);
+        break;
+      case 'multipleOf':
+        if (schema?.[KIND] === 'int') {
+          message = 'Invalid input: expected int, received number';
+          break;
+        }
+        message = `Invalid number: must be a multiple of ${(e.params as { multipleOf: number }).multipleOf}`;
+        break;
+      case 'pattern':
+        message =
+          schema?.[MESSAGE] ??
+          (schema?.format === 'date-time'
+            ? 'Invalid ISO datetime'
+            : `Invalid string: must match pattern /${(e.params as { pattern: string }).pattern}/`);
+        break;
+      case 'minProperties':
+        message = schema?.[MESSAGE] ?? 'Invalid input';
+        break;
+      default:
+        if (typeFailed.has(e.instancePath)) continue;
+        message = sizeMessage(e);
+    }
+    out.push({ path: segments.join('.'), message, segments, order: orderOf(root, segments, unknownLast) });
+  }
+  return out.sort(compareOrder);
+}
+
+function valueIn(data: unknown, segments: readonly string[]): unknown {
+  let node = data;
+  for (const s of segments) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[s];
+  }
+  return node;
+}
+
+/** Applies trimming to the direct properties of an object value, before the checks. */
+function prepare(schema: Annotated, value: unknown, coerce: boolean): unknown {
+  const props = schema.properties as Record<string, Annotated> | undefined;
+  if (!props || value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  let out: Record<string, unknown> | undefined;
+  for (const [key, prop] of Object.entries(props)) {
+    const current = (value as Record<string, unknown>)[key];
+    let next = current;
+    if (prop[TRIM] && typeof current === 'string') next = current.trim();
+    // A query value is text; a numeric field reads it as a number (NaN when it is none).
+    if (coerce && typeof current === 'string' && (prop.type === 'integer' || prop.type === 'number')) {
+      next = Number(current);
+    }
+    if (next !== current) {
+      out ??= { ...(value as Record<string, unknown>) };
+      out[key] = next;
+    }
+  }
+  return out ?? value;
+}
+
+/** Runs the `finish` checks of a part and of its direct properties, after validation. */
+function finish(schema: Annotated, value: unknown, problems: SchemaProblem[]): unknown {
+  const props = schema.properties as Record<string, Annotated> | undefined;
+  let out = value;
+  if (props && value !== null && typeof value === 'object') {
+    for (const [key, prop] of Object.entries(props)) {
+      const check = prop[FINISH];
+      const current = (value as Record<string, unknown>)[key];
+      if (!check || current === undefined) continue;
+      const result = check(current);
+      if ('message' in result) problems.push({ path: key, message: result.message });
+      else if (result.value !== current) out = { ...(out as object), [key]: result.value };
+    }
+  }
+  const own = schema[FINISH];
+  if (own && problems.length === 0) {
+    const result = own(out);
+    if ('message' in result) problems.push({ path: '', message: result.message });
+    else out = result.value;
+  }
+  return out;
+}
+
+/** The outcome of {@link check}: the value (defaults filled, trimmed, finished) or its problems. */
+export type Checked<T> = { ok: true; value: T } | { ok: false; problems: SchemaProblem[] };
+
+/**
+ * Validates `value` against `schema`. Query parts (`coerce`) read numeric fields from their text.
+ * The value is copied first, since defaults are written into it.
+ */
+export function check<T extends TSchema>(schema: T, value: unknown, coerce = false): Checked<Static<T>> {
+  const root = schema as Annotated;
+  const input = prepare(
+    root,
+    value !== null && typeof value === 'object' ? structuredClone(value) : value,
+    coerce,
+  );
+  const validate = validatorOf(schema);
+  if (!validate(input)) {
+    const problems = problemsOf(root, input, validate.errors ?? []).map(({ path, message }) => ({
+      path,
+      message,
+    }));
+    return { ok: false, problems };
+  }
+  const problems: SchemaProblem[] = [];
+  const out = finish(root, input, problems);
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: out as Static<T> };
+}
+
+/** Whether a value is a TypeBox schema (as opposed to a zod one, while both are in use). */
+export function isSchema(value: unknown): value is TSchema {
+  return value !== null && typeof value === 'object' && !('_zod' in value) && !('safeParse' in value);
+}
+
+/**
+ * The plain JSON Schema of `schema` for the OpenAPI document: named parts (the root too) become
+ * `$defs` entries referenced by `#/$defs/<name>`, as zod wrote them.
+ */
+export function toJsonSchema(schema: TSchema): Record<string, unknown> {
+  const defs: Record<string, unknown> = {};
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (node === null || typeof node !== 'object') return node;
+    const name = (node as Annotated)[NAME];
+    const copy: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) copy[k] = walk(v);
+    if (name) {
+      defs[name] ??= copy;
+      return { $ref: `#/$defs/${name}` };
+    }
+    return copy;
+  };
+  const out = walk(schema) as Record<string, unknown>;
+  if (Object.keys(defs).length > 0) out.$defs = defs;
+  return out;
+}
