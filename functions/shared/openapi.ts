@@ -77,9 +77,14 @@ class Components {
 
   /** Converts a zod schema; its named and recursive parts become components. */
   convert(schema: AnySchema, io: 'input' | 'output', hint: string): JsonObject {
-    const out = isSchema(schema)
-      ? toJsonSchema(schema)
-      : (z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as JsonObject);
+    const toJson = (zodSchema: z.ZodType) =>
+      z.toJSONSchema(zodSchema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as JsonObject;
+    // Nested in a holder, so that a named zod schema comes out as a reference, as it did inside zod.
+    const fromZod = (zodSchema: object) => {
+      const { properties, $defs } = toJson(z.object({ x: zodSchema as z.ZodType }));
+      return { ...((properties as JsonObject).x as JsonObject), $defs };
+    };
+    const out = isSchema(schema) ? toJsonSchema(schema, fromZod) : toJson(schema);
     delete out.$schema;
     const defs = (out.$defs ?? {}) as Record<string, JsonObject>;
     delete out.$defs;

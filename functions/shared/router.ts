@@ -159,7 +159,7 @@ export function defineRoute<
     headers: spec.headers,
     run: async (raw) => {
       const problems: { path: string; message: string }[] = [];
-      const params = parsePart(spec.params, raw.params, 'path', problems);
+      const params = parsePart(spec.params, raw.params, 'path', problems, true);
       const query = parsePart(spec.query, raw.query, 'query', problems, true);
       const body = parsePart(spec.body, raw.body, '', problems);
       if (problems.length > 0) {

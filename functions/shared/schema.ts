@@ -8,11 +8,19 @@
  * name, and the type name errors use. Validators compile on first use, so module init builds plain
  * objects only. Problems read as zod's did (functions/shared/router.ts answers them as 400s).
  */
-import { OptionalKind, type Static, type TSchema, Type } from '@sinclair/typebox';
+import {
+  OptionalKind,
+  type Static,
+  type TObject,
+  type TProperties,
+  type TSchema,
+  type TString,
+  Type,
+} from '@sinclair/typebox';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 
-export { type Static, type TSchema, Type as t };
+export { type Static, type TSchema, type TString, Type as t };
 
 /** A field problem: where (dotted path) and what. */
 export interface SchemaProblem {
@@ -25,6 +33,8 @@ const TRIM = Symbol.for('meridian.schema.trim');
 const FINISH = Symbol.for('meridian.schema.finish');
 const NAME = Symbol.for('meridian.schema.name');
 const KIND = Symbol.for('meridian.schema.kind');
+const TYPE_MESSAGE = Symbol.for('meridian.schema.typeMessage');
+const ZOD = Symbol.for('meridian.schema.zod');
 
 type Annotated = TSchema & {
   [MESSAGE]?: string;
@@ -32,6 +42,8 @@ type Annotated = TSchema & {
   [FINISH]?: Finish;
   [NAME]?: string;
   [KIND]?: string;
+  [TYPE_MESSAGE]?: string;
+  [ZOD]?: object;
 };
 
 /** A check (or conversion) after validation: returns the value to keep, or a message refusing it. */
@@ -40,6 +52,24 @@ type Finish = (value: unknown) => { value: unknown } | { message: string };
 /** The message a failed `pattern`, `format`, `minProperties` or union check reports instead of the default. */
 export function withMessage<T extends TSchema>(schema: T, message: string): T {
   return Object.assign(schema, { [MESSAGE]: message });
+}
+
+/** The message when the value is missing or of the wrong type, instead of "expected ..., received ...". */
+export function typeError<T extends TSchema>(schema: T, message: string): T {
+  return Object.assign(schema, { [TYPE_MESSAGE]: message });
+}
+
+/** A copy of `schema` with more options (a description, bounds); its annotations are kept. */
+export function withOptions<T extends TSchema>(schema: T, options: Record<string, unknown>): T {
+  return { ...schema, ...options };
+}
+
+/**
+ * A schema written with zod that the OpenAPI document still shows (the definitions the core checks
+ * itself); the request is not validated against it here.
+ */
+export function documentedBy(zodSchema: object): TSchema {
+  return Object.assign(Type.Unknown(), { [ZOD]: zodSchema });
 }
 
 /** Leading and trailing white space is removed before the checks (a property of an object part). */
@@ -120,6 +150,73 @@ export function emailString(options: { maxLength?: number } = {}) {
   );
 }
 
+/** An integer with only the bounds given. */
+export function integer(options: { minimum?: number; maximum?: number; [k: string]: unknown } = {}) {
+  return Object.assign(Type.Integer(options), { [KIND]: 'int' });
+}
+
+// The ISO date-time (UTC, `Z`) check zod applied (and the document publishes), kept as it was.
+const DATE_TIME_PATTERN =
+  '^(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))T(?:(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?(?:Z))$';
+
+/** An ISO date-time in UTC (`2025-01-31T12:00:00Z`). */
+export function dateTimeString(options: Record<string, unknown> = {}, offset = false) {
+  const pattern = offset ? DATE_TIME_PATTERN.replace('(?:Z))$', OFFSET_TAIL) : DATE_TIME_PATTERN;
+  return withMessage(Type.String({ ...options, format: 'date-time', pattern }), 'Invalid ISO datetime');
+}
+
+// With `offset`, zod also accepted `+hh:mm` / `-hh:mm` after the time.
+const OFFSET_TAIL = '(?:Z|([+-](?:[01]\\d|2[0-3]):[0-5]\\d)))$';
+
+/** `schema` or `null`; a refused value reports what `schema` says of it. */
+export function nullable<T extends TSchema>(schema: T) {
+  // A bare type reads `type: [t, 'null']`, as zod wrote it; anything more needs the union.
+  const keys = Object.keys(schema);
+  if (keys.length === 1 && typeof schema.type === 'string') {
+    return Object.assign(Type.Unsafe<Static<T> | null>({ type: [schema.type, 'null'] }), {
+      [KIND]: (schema as Annotated)[KIND],
+    });
+  }
+  return Object.assign(Type.Union([schema, Type.Null()]), { [KIND]: 'nullable' });
+}
+
+/** An object that must also pass `predicate`, else one problem (`message`) on the object itself. */
+export function refined<T extends TSchema>(
+  schema: T,
+  predicate: (value: Static<T>) => boolean,
+  message: string,
+): T {
+  return finished(schema, (value) => (predicate(value as Static<T>) ? { value } : { message }));
+}
+
+/** An object with more (or replaced) properties; strictness and the rest of its options are kept. */
+export function extend<B extends TObject, P extends TProperties>(base: B, properties: P) {
+  // A new schema: the base's component name and checks stay with the base (as with zod).
+  const {
+    properties: own,
+    required: _required,
+    [NAME]: _name,
+    [FINISH]: _finish,
+    ...options
+  } = base as B & Annotated;
+  return Type.Object({ ...(own as B['properties']), ...properties }, options) as unknown as TObject<
+    Evaluate<Omit<B['properties'], keyof P> & P>
+  >;
+}
+
+type Evaluate<T> = { [K in keyof T]: T[K] } & {};
+
+/** zod's `.meta()`: a component name (`id`) and a description. */
+export function meta<T extends TSchema>(schema: T, info: { id?: string; description?: string }): T {
+  if (info.description !== undefined) Object.assign(schema, { description: info.description });
+  return info.id ? named(schema, info.id) : schema;
+}
+
+/** A union told apart by the value of `key` (published as `oneOf`). */
+export function discriminated<const T extends TSchema[]>(_key: string, members: [...T]) {
+  return Type.Unsafe<Static<T[number]>>({ oneOf: members });
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Validation
 
@@ -174,6 +271,7 @@ function quote(value: unknown): string {
 
 /** The message zod gave for a value `schema` refuses at the type level (or when it is missing). */
 function typeMessage(schema: Annotated | undefined, value: unknown): string {
+  if (schema?.[TYPE_MESSAGE]) return schema[TYPE_MESSAGE] as string;
   if (schema?.[MESSAGE] && (schema.anyOf || schema.oneOf)) return schema[MESSAGE] as string;
   if (schema?.anyOf || schema?.oneOf) return 'Invalid input';
   if (Array.isArray(schema?.enum)) {
@@ -264,7 +362,8 @@ function compareOrder(a: Located, b: Located): number {
 }
 
 /** Turns ajv's errors into zod's problems, in zod's order: fields as declared, unknown keys last. */
-function problemsOf(root: Annotated, data: unknown, errors: readonly ErrorObject[]): Located[] {
+function problemsOf(root: Annotated, data: unknown, all: readonly ErrorObject[]): Located[] {
+  const errors = all;
   // A failed union reports once at its own path, not once per branch it tried.
   const unions = errors
     .filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')
@@ -313,9 +412,7 @@ function problemsOf(root: Annotated, data: unknown, errors: readonly ErrorObject
       case 'pattern':
         message =
           schema?.[MESSAGE] ??
-          (schema?.format === 'date-time'
-            ? 'Invalid ISO datetime'
-            : `Invalid string: must match pattern /${(e.params as { pattern: string }).pattern}/`);
+          `Invalid string: must match pattern /${(e.params as { pattern: string }).pattern}/`;
         break;
       case 'minProperties':
         message = schema?.[MESSAGE] ?? 'Invalid input';
@@ -418,11 +515,20 @@ export function isSchema(value: unknown): value is TSchema {
  * The plain JSON Schema of `schema` for the OpenAPI document: named parts (the root too) become
  * `$defs` entries referenced by `#/$defs/<name>`, as zod wrote them.
  */
-export function toJsonSchema(schema: TSchema): Record<string, unknown> {
+export function toJsonSchema(
+  schema: TSchema,
+  fromZod: (zodSchema: object) => Record<string, unknown> = () => ({}),
+): Record<string, unknown> {
   const defs: Record<string, unknown> = {};
   const walk = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(walk);
     if (node === null || typeof node !== 'object') return node;
+    const zod = (node as Annotated)[ZOD];
+    if (zod) {
+      const { $defs, $schema: _schema, ...rest } = fromZod(zod);
+      Object.assign(defs, $defs as Record<string, unknown> | undefined);
+      return rest;
+    }
     const name = (node as Annotated)[NAME];
     const copy: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(node)) copy[k] = walk(v);

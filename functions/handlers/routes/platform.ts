@@ -1,12 +1,12 @@
 import { DescribeUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { GetBucketLocationCommand } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import { cognitoClient, dynamoDocumentClient, s3Client } from '#adapters/aws-clients.ts';
 import { adapters } from '#adapters/container.ts';
 import { config } from '#shared/config.ts';
 import { logger } from '#shared/observability.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
+import { oneOf, t } from '#shared/schema.ts';
 import { authErrors } from './schemas.ts';
 
 const READY_TIMEOUT_MS = 2_000;
@@ -31,7 +31,7 @@ async function check(
   }
 }
 
-const checkSchema = z.object({ name: z.string(), ok: z.boolean(), ms: z.number() });
+const checkSchema = t.Object({ name: t.String(), ok: t.Boolean(), ms: t.Number() });
 
 /** Liveness, readiness and the caller's identity. */
 export const platformRoutes: Route[] = [
@@ -41,7 +41,7 @@ export const platformRoutes: Route[] = [
     summary: 'Liveness',
     tag: 'platform',
     auth: 'public',
-    responses: { 200: { description: 'Alive', schema: z.object({ status: z.literal('ok') }) } },
+    responses: { 200: { description: 'Alive', schema: t.Object({ status: t.Literal('ok') }) } },
     handler: async () => ({ status: 200, body: { status: 'ok' } }),
   }),
   defineRoute({
@@ -53,11 +53,11 @@ export const platformRoutes: Route[] = [
     responses: {
       200: {
         description: 'Ready',
-        schema: z.object({ status: z.enum(['ready', 'degraded']), checks: z.array(checkSchema) }),
+        schema: t.Object({ status: oneOf(['ready', 'degraded']), checks: t.Array(checkSchema) }),
       },
       503: {
         description: 'A dependency does not answer',
-        schema: z.object({ status: z.literal('degraded'), checks: z.array(checkSchema) }),
+        schema: t.Object({ status: t.Literal('degraded'), checks: t.Array(checkSchema) }),
       },
     },
     handler: async () => {
@@ -90,16 +90,16 @@ export const platformRoutes: Route[] = [
     responses: {
       200: {
         description: 'The caller',
-        schema: z.object({
-          tenantId: z.string().optional(),
-          tenant: z.object({ name: z.string(), plan: z.string(), status: z.string() }).optional(),
-          principal: z.object({
-            id: z.string(),
-            type: z.enum(['user', 'apikey', 'platform']),
-            email: z.string().optional(),
+        schema: t.Object({
+          tenantId: t.Optional(t.String()),
+          tenant: t.Optional(t.Object({ name: t.String(), plan: t.String(), status: t.String() })),
+          principal: t.Object({
+            id: t.String(),
+            type: oneOf(['user', 'apikey', 'platform']),
+            email: t.Optional(t.String()),
           }),
-          roles: z.array(z.string()),
-          permissions: z.array(z.string()),
+          roles: t.Array(t.String()),
+          permissions: t.Array(t.String()),
         }),
       },
       ...authErrors,

@@ -3,29 +3,32 @@ import { PERMISSIONS } from '#core/access/permissions.ts';
 import { agentSchema } from '#core/catalog/model.ts';
 import { conditionSchema, MAX_CONDITION_DEPTH, stepGraphSchema, stepSchema } from '#core/workflows/model.ts';
 import { JSON_LIMITS } from '#shared/json-limits.ts';
+import { defaulted, emailString, int, oneOf, type TSchema, t, withMessage } from '#shared/schema.ts';
 
 /** `?limit=&cursor=` of every list. */
-export const pageQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(25),
-  cursor: z.string().min(1).max(4096).optional(),
-});
+export const pageQuery = t.Object(
+  {
+    limit: defaulted(int({ minimum: 1, maximum: 100 }), 25),
+    cursor: t.Optional(t.String({ minLength: 1, maxLength: 4096 })),
+  },
+  { additionalProperties: false },
+);
 
 /** A list response. */
-export const listOf = <T extends z.ZodType>(item: T) =>
-  z.object({ items: z.array(item), nextCursor: z.string().optional() });
+export const listOf = <T extends TSchema>(item: T) =>
+  t.Object({ items: t.Array(item), nextCursor: t.Optional(t.String()) });
 
 /** An opaque id in a path. */
-export const idParam = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9_-]+$/, 'not a valid id');
+export const idParam = withMessage(
+  t.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' }),
+  'not a valid id',
+);
 
 /** An email address; bounded because it becomes part of a DynamoDB key (at most 1 KB there). */
-export const email = z.email().max(JSON_LIMITS.maxEmailLength);
+export const email = emailString({ maxLength: JSON_LIMITS.maxEmailLength });
 
 /** One of the contract's permissions. */
-export const permission = z.enum(PERMISSIONS);
+export const permission = oneOf(PERMISSIONS);
 
 /** Standard error responses every authenticated route documents. */
 export const authErrors = {
