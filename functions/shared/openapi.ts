@@ -84,13 +84,15 @@ class Components {
       const { properties, $defs } = toJson(z.object({ x: zodSchema as z.ZodType }));
       return { ...((properties as JsonObject).x as JsonObject), $defs };
     };
-    const out = isSchema(schema) ? toJsonSchema(schema, fromZod) : toJson(schema);
+    const out = isSchema(schema) ? toJsonSchema(schema, { fromZod }) : toJson(schema);
     delete out.$schema;
     const defs = (out.$defs ?? {}) as Record<string, JsonObject>;
     delete out.$defs;
     for (const node of [out, ...Object.values(defs)]) {
-      if (io === 'output') openUp(node);
-      else boundInput(node);
+      if (io === 'output') {
+        openUp(node);
+        requireDefaulted(node);
+      } else boundInput(node);
       declareIntegerFormats(node);
     }
     // Names first (so references between definitions can be rewritten), then content.
@@ -177,6 +179,23 @@ function openUp(node: unknown): void {
   const obj = node as JsonObject;
   if (obj.additionalProperties === false) delete obj.additionalProperties;
   for (const v of Object.values(obj)) openUp(v);
+}
+
+/** A response always carries a field that has a default, so the output schema requires it. */
+function requireDefaulted(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const n of node) requireDefaulted(n);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  const obj = node as JsonObject;
+  const props = obj.properties as Record<string, JsonObject> | undefined;
+  if (props && typeof props === 'object') {
+    const required = new Set((obj.required ?? []) as string[]);
+    const withDefaults = Object.keys(props).filter((k) => required.has(k) || props[k]?.default !== undefined);
+    if (withDefaults.length > required.size) obj.required = withDefaults;
+  }
+  for (const v of Object.values(obj)) requireDefaulted(v);
 }
 
 /**

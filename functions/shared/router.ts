@@ -209,7 +209,7 @@ function parsePart<S extends AnySchema>(
 ): Out<S> {
   if (!schema) return undefined as Out<S>;
   if (isSchema(schema)) {
-    const result = check(schema, value, coerce);
+    const result = check(schema, value, { coerce });
     if (result.ok) return result.value as Out<S>;
     for (const p of result.problems) {
       problems.push({ path: [prefix, p.path].filter((x) => x !== '').join('.'), message: p.message });

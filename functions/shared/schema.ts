@@ -35,6 +35,10 @@ const NAME = Symbol.for('meridian.schema.name');
 const KIND = Symbol.for('meridian.schema.kind');
 const TYPE_MESSAGE = Symbol.for('meridian.schema.typeMessage');
 const ZOD = Symbol.for('meridian.schema.zod');
+const LAZY = Symbol.for('meridian.schema.lazy');
+const CHECK = Symbol.for('meridian.schema.check');
+const DOC = Symbol.for('meridian.schema.doc');
+const TAG = Symbol.for('meridian.schema.tag');
 
 type Annotated = TSchema & {
   [MESSAGE]?: string;
@@ -44,7 +48,14 @@ type Annotated = TSchema & {
   [KIND]?: string;
   [TYPE_MESSAGE]?: string;
   [ZOD]?: object;
+  [LAZY]?: () => TSchema;
+  [CHECK]?: Check;
+  [DOC]?: Record<string, unknown>;
+  [TAG]?: string;
 };
+
+/** A check JSON Schema cannot say: the problems of `value`, paths relative to it. */
+export type Check = (value: unknown) => readonly { path: readonly (string | number)[]; message: string }[];
 
 /** A check (or conversion) after validation: returns the value to keep, or a message refusing it. */
 type Finish = (value: unknown) => { value: unknown } | { message: string };
@@ -107,10 +118,10 @@ export function defaulted<T extends TSchema>(schema: T, value: Static<T>): T {
 export function record<T extends TSchema>(values: T, options: Record<string, unknown> = {}) {
   return Object.assign(
     Type.Unsafe<Record<string, Static<T>>>({
-      ...options,
       type: 'object',
       propertyNames: { type: 'string' },
       additionalProperties: values,
+      ...options,
     }),
     { [KIND]: 'record' },
   );
@@ -212,28 +223,67 @@ export function meta<T extends TSchema>(schema: T, info: { id?: string; descript
   return info.id ? named(schema, info.id) : schema;
 }
 
-/** A union told apart by the value of `key` (published as `oneOf`). */
-export function discriminated<const T extends TSchema[]>(_key: string, members: [...T]) {
-  return Type.Unsafe<Static<T[number]>>({ oneOf: members });
+/** A union told apart by the value of `key` (published as `oneOf`; only the matching member reports). */
+export function discriminated<const T extends TSchema[]>(key: string, members: [...T]) {
+  return Object.assign(Type.Unsafe<Static<T[number]>>({ oneOf: members }), { [TAG]: key });
+}
+
+/** A reference to a schema defined later (recursion); the target should be {@link named}. */
+export function lazy<T>(get: () => TSchema): TSchema & { static: T } {
+  return Object.assign(Type.Unsafe<T>({}), { [LAZY]: get });
+}
+
+/** A check after the schema's own, at any depth (conditions, cross-item rules, regex support). */
+export function checked<T extends TSchema>(schema: T, check: Check): T {
+  return Object.assign(schema, { [CHECK]: check });
+}
+
+/** Keywords the OpenAPI document shows for `schema` but validation leaves to code (cross-field rules). */
+export function documented<T extends TSchema>(schema: T, extra: Record<string, unknown>): T {
+  return Object.assign(schema, { [DOC]: extra });
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Validation
 
 let ajv: Ajv2020 | undefined;
+const checks: Check[] = [];
 
 function instance(): Ajv2020 {
   // Formats are published, not enforced: where one matters a pattern says it (as zod checked it).
   // Route patterns are plain JavaScript regular expressions, as they were with zod.
-  const options = {
+  ajv ??= new Ajv2020({
     allErrors: true,
     strict: false,
     useDefaults: true,
     verbose: true,
     validateFormats: false,
     unicodeRegExp: false,
-  } as const;
-  ajv ??= new Ajv2020(options);
+    discriminator: true,
+  });
+  if (!ajv.getKeyword('x-check')) {
+    ajv.addKeyword({
+      keyword: 'x-check',
+      errors: true,
+      validate: function run(
+        index: number,
+        data: unknown,
+        _parent?: unknown,
+        cxt?: { instancePath: string },
+      ): boolean {
+        const found = (checks[index] as Check)(data);
+        const self = run as unknown as { errors: Partial<ErrorObject>[] };
+        self.errors = found.map((f, i) => ({
+          keyword: 'x-check',
+          instancePath: `${cxt?.instancePath ?? ''}${f.path.map((p) => `/${String(p).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('')}`,
+          message: f.message,
+          // A check's problems keep the order it found them in, after the problems above them.
+          params: { base: cxt?.instancePath ?? '', index: i },
+        }));
+        return found.length === 0;
+      },
+    });
+  }
   return ajv;
 }
 
@@ -242,7 +292,7 @@ const compiled = new WeakMap<TSchema, ValidateFunction>();
 function validatorOf(schema: TSchema): ValidateFunction {
   let validate = compiled.get(schema);
   if (!validate) {
-    validate = instance().compile(schema);
+    validate = instance().compile(toJsonSchema(schema, { validation: true }));
     compiled.set(schema, validate);
   }
   return validate;
@@ -269,9 +319,18 @@ function quote(value: unknown): string {
   return typeof value === 'string' ? `"${value}"` : String(value);
 }
 
+/** What a missing field reads: zod's wording, or `required` (definitions, see {@link check}). */
+interface Wording {
+  readonly missing?: string;
+}
+
 /** The message zod gave for a value `schema` refuses at the type level (or when it is missing). */
-function typeMessage(schema: Annotated | undefined, value: unknown): string {
+function typeMessage(schema: Annotated | undefined, value: unknown, wording: Wording = {}): string {
   if (schema?.[TYPE_MESSAGE]) return schema[TYPE_MESSAGE] as string;
+  if (value === undefined && wording.missing && !schema?.[TAG]) return wording.missing;
+  if (schema?.[TAG] && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+    return `Invalid input: expected object, received ${typeName(value)}`;
+  }
   if (schema?.[MESSAGE] && (schema.anyOf || schema.oneOf)) return schema[MESSAGE] as string;
   if (schema?.anyOf || schema?.oneOf) return 'Invalid input';
   if (Array.isArray(schema?.enum)) {
@@ -309,7 +368,6 @@ function sizeMessage(error: ErrorObject): string {
 }
 
 interface Located extends SchemaProblem {
-  readonly segments: readonly string[];
   /** Where each segment sits among its siblings: declared properties first, unknown keys last. */
   readonly order: readonly number[];
 }
@@ -322,31 +380,59 @@ function decode(pointer: string): string[] {
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
+/** `node` with references followed and a discriminated union narrowed to the member `value` names. */
+function resolve(node: Annotated | undefined, value: unknown): Annotated | undefined {
+  let out = node;
+  while (out?.[LAZY]) out = (out[LAZY] as () => Annotated)();
+  const tag = out?.[TAG];
+  if (out && tag) {
+    const wanted =
+      value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[tag] : undefined;
+    const members = (out.oneOf ?? []) as Annotated[];
+    return members.find((m) => (m.properties as Record<string, Annotated>)?.[tag]?.const === wanted) ?? out;
+  }
+  return out;
+}
+
 /** The schema of the value at `segments` under `root`, following properties, items and records. */
-function schemaAt(root: Annotated, segments: readonly string[]): Annotated | undefined {
-  let node: Annotated | undefined = root;
+function schemaAt(root: Annotated, data: unknown, segments: readonly string[]): Annotated | undefined {
+  let node = resolve(root, data);
+  let value = data;
   for (const segment of segments) {
     if (!node) return undefined;
+    value =
+      value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[segment] : undefined;
     const props = node.properties as Record<string, Annotated> | undefined;
     if (props && Object.hasOwn(props, segment)) node = props[segment];
     else if (node.items && typeof node.items === 'object') node = node.items as Annotated;
     else if (node.additionalProperties && typeof node.additionalProperties === 'object') {
       node = node.additionalProperties as Annotated;
     } else return undefined;
+    node = resolve(node, value);
   }
   return node;
 }
 
-function orderOf(root: Annotated, segments: readonly string[], unknownLast: boolean): number[] {
+function orderOf(
+  root: Annotated,
+  data: unknown,
+  segments: readonly string[],
+  unknownLast: boolean,
+): number[] {
   const out: number[] = [];
-  let node: Annotated | undefined = root;
   segments.forEach((segment, i) => {
+    const node = schemaAt(root, data, segments.slice(0, i));
     const props = node?.properties as Record<string, Annotated> | undefined;
     const declared = props ? Object.keys(props).indexOf(segment) : -1;
     if (declared >= 0) out.push(declared);
     else if (/^\d+$/.test(segment) && node?.type === 'array') out.push(Number(segment));
-    else out.push(unknownLast && i === segments.length - 1 ? Number.MAX_SAFE_INTEGER : 1e9);
-    node = node ? schemaAt(node, [segment]) : undefined;
+    else if (unknownLast && i === segments.length - 1) out.push(Number.MAX_SAFE_INTEGER);
+    else {
+      // A record's entries come in the order of the value's own keys.
+      const holder = valueIn(data, segments.slice(0, i));
+      const keys = holder !== null && typeof holder === 'object' ? Object.keys(holder) : [];
+      out.push(1e9 + Math.max(0, keys.indexOf(segment)));
+    }
   });
   return out;
 }
@@ -362,19 +448,32 @@ function compareOrder(a: Located, b: Located): number {
 }
 
 /** Turns ajv's errors into zod's problems, in zod's order: fields as declared, unknown keys last. */
-function problemsOf(root: Annotated, data: unknown, all: readonly ErrorObject[]): Located[] {
-  const errors = all;
+function problemsOf(
+  root: Annotated,
+  data: unknown,
+  all: readonly ErrorObject[],
+  wording: Wording,
+): Located[] {
+  // A nullable value reports what its non-null branch says (drop the union and its `null` branch).
+  const nullables = all
+    .filter((e) => e.keyword === 'anyOf' && (e.parentSchema as Annotated | undefined)?.[KIND] === 'nullable')
+    .map((e) => e.schemaPath.slice(0, -'/anyOf'.length));
+  let errors = all.filter(
+    (e) => !nullables.some((n) => e.schemaPath === `${n}/anyOf` || e.schemaPath.startsWith(`${n}/anyOf/1/`)),
+  );
   // A failed union reports once at its own path, not once per branch it tried.
   const unions = errors
-    .filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')
+    .filter((e) => e.keyword === 'anyOf' || (e.keyword === 'oneOf' && !(e.parentSchema as Annotated)?.[TAG]))
     .map((e) => e.schemaPath);
-  const kept = errors.filter(
+  errors = errors.filter(
     (e) => !unions.some((u) => e.schemaPath !== u && e.schemaPath.startsWith(u.slice(0, -'/anyOf'.length))),
   );
+  // A key refused by `propertyNames` reports once, as an invalid key.
+  errors = errors.filter((e) => (e as { propertyName?: string }).propertyName === undefined);
   const out: Located[] = [];
   const typeFailed = new Set<string>();
-  for (const e of kept) if (e.keyword === 'type' || e.keyword === 'enum') typeFailed.add(e.instancePath);
-  for (const e of kept) {
+  for (const e of errors) if (e.keyword === 'type' || e.keyword === 'enum') typeFailed.add(e.instancePath);
+  for (const e of errors) {
     const at = decode(e.instancePath);
     const schema = e.parentSchema as Annotated | undefined;
     const valueAt = valueIn(data, at);
@@ -385,13 +484,34 @@ function problemsOf(root: Annotated, data: unknown, all: readonly ErrorObject[])
       case 'required': {
         const missing = (e.params as { missingProperty: string }).missingProperty;
         segments = [...at, missing];
-        message = typeMessage(schemaAt(root, segments), undefined);
+        message = typeMessage(schemaAt(root, data, segments), undefined, wording);
         break;
       }
       case 'additionalProperties':
         segments = [...at, (e.params as { additionalProperty: string }).additionalProperty];
         message = 'unknown field';
         unknownLast = true;
+        break;
+      case 'propertyNames': {
+        const key = (e.params as { propertyName: string }).propertyName;
+        segments = [...at, key];
+        const names = schema?.propertyNames as Annotated | undefined;
+        message = `invalid key: ${names?.[MESSAGE] ?? 'Invalid input'}`;
+        break;
+      }
+      case 'discriminator': {
+        if (typeFailed.has(e.instancePath)) continue;
+        const tag = (e.params as { tag: string }).tag;
+        segments = [...at, tag];
+        const members = (schema?.oneOf ?? []) as Annotated[];
+        const values = members.map(
+          (m) => `'${String((m.properties as Record<string, Annotated>)[tag]?.const)}'`,
+        );
+        message = `Invalid discriminator value. Expected ${values.join(' | ')}`;
+        break;
+      }
+      case 'x-check':
+        message = e.message ?? 'Invalid input';
         break;
       case 'type':
       case 'enum':
@@ -400,13 +520,9 @@ function problemsOf(root: Annotated, data: unknown, all: readonly ErrorObject[])
       case 'oneOf':
         // An enum refusing a non-string reports once (its type error is the same problem).
         if (e.keyword === 'type' && schema && Array.isArray(schema.enum)) continue;
-        message = typeMessage(schema, valueAt);
+        message = typeMessage(schema, valueAt, wording);
         break;
       case 'multipleOf':
-        if (schema?.[KIND] === 'int') {
-          message = 'Invalid input: expected int, received number';
-          break;
-        }
         message = `Invalid number: must be a multiple of ${(e.params as { multipleOf: number }).multipleOf}`;
         break;
       case 'pattern':
@@ -421,7 +537,14 @@ function problemsOf(root: Annotated, data: unknown, all: readonly ErrorObject[])
         if (typeFailed.has(e.instancePath)) continue;
         message = sizeMessage(e);
     }
-    out.push({ path: segments.join('.'), message, segments, order: orderOf(root, segments, unknownLast) });
+    const order =
+      e.keyword === 'x-check'
+        ? [
+            ...orderOf(root, data, decode((e.params as { base: string }).base), false),
+            1e12 + (e.params as { index: number }).index,
+          ]
+        : orderOf(root, data, segments, unknownLast);
+    out.push({ path: segments.join('.'), message, order });
   }
   return out.sort(compareOrder);
 }
@@ -435,9 +558,13 @@ function valueIn(data: unknown, segments: readonly string[]): unknown {
   return node;
 }
 
-/** Applies trimming to the direct properties of an object value, before the checks. */
-function prepare(schema: Annotated, value: unknown, coerce: boolean): unknown {
-  const props = schema.properties as Record<string, Annotated> | undefined;
+/**
+ * Before the checks, on the direct properties of an object value: trims, reads numbers from query
+ * text, and fills defaults (ajv fills those only outside unions).
+ */
+function prepare(root: Annotated, value: unknown, coerce: boolean): unknown {
+  const schema = resolve(root, value);
+  const props = schema?.properties as Record<string, Annotated> | undefined;
   if (!props || value === null || typeof value !== 'object' || Array.isArray(value)) return value;
   let out: Record<string, unknown> | undefined;
   for (const [key, prop] of Object.entries(props)) {
@@ -448,6 +575,7 @@ function prepare(schema: Annotated, value: unknown, coerce: boolean): unknown {
     if (coerce && typeof current === 'string' && (prop.type === 'integer' || prop.type === 'number')) {
       next = Number(current);
     }
+    if (current === undefined && prop.default !== undefined) next = structuredClone(prop.default);
     if (next !== current) {
       out ??= { ...(value as Record<string, unknown>) };
       out[key] = next;
@@ -482,11 +610,24 @@ function finish(schema: Annotated, value: unknown, problems: SchemaProblem[]): u
 /** The outcome of {@link check}: the value (defaults filled, trimmed, finished) or its problems. */
 export type Checked<T> = { ok: true; value: T } | { ok: false; problems: SchemaProblem[] };
 
+/** How {@link check} reads its input and words its problems. */
+export interface CheckOptions {
+  /** Query and path parts: numeric fields are read from their text. */
+  readonly coerce?: boolean;
+  /** What a missing field reads (zod's "Invalid input: expected ..., received undefined" when unset). */
+  readonly missing?: string;
+}
+
 /**
- * Validates `value` against `schema`. Query parts (`coerce`) read numeric fields from their text.
- * The value is copied first, since defaults are written into it.
+ * Validates `value` against `schema`; every problem is named by its dotted path. The value is
+ * copied first, since defaults are written into it.
  */
-export function check<T extends TSchema>(schema: T, value: unknown, coerce = false): Checked<Static<T>> {
+export function check<T extends TSchema>(
+  schema: T,
+  value: unknown,
+  options: CheckOptions | boolean = {},
+): Checked<Static<T>> {
+  const { coerce = false, ...wording } = typeof options === 'boolean' ? { coerce: options } : options;
   const root = schema as Annotated;
   const input = prepare(
     root,
@@ -495,15 +636,22 @@ export function check<T extends TSchema>(schema: T, value: unknown, coerce = fal
   );
   const validate = validatorOf(schema);
   if (!validate(input)) {
-    const problems = problemsOf(root, input, validate.errors ?? []).map(({ path, message }) => ({
+    const problems = problemsOf(root, input, validate.errors ?? [], wording).map(({ path, message }) => ({
       path,
       message,
     }));
     return { ok: false, problems };
   }
   const problems: SchemaProblem[] = [];
-  const out = finish(root, input, problems);
+  const out = finish(resolve(root, input) ?? root, input, problems);
   return problems.length > 0 ? { ok: false, problems } : { ok: true, value: out as Static<T> };
+}
+
+/** The value `schema` accepts (defaults filled), or throws naming the first problems (tests, fixtures). */
+export function parse<T extends TSchema>(schema: T, value: unknown): Static<T> {
+  const result = check(schema, value);
+  if (result.ok) return result.value;
+  throw new Error(`Invalid value: ${result.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
 }
 
 /** Whether a value is a TypeBox schema (as opposed to a zod one, while both are in use). */
@@ -512,28 +660,56 @@ export function isSchema(value: unknown): value is TSchema {
 }
 
 /**
- * The plain JSON Schema of `schema` for the OpenAPI document: named parts (the root too) become
- * `$defs` entries referenced by `#/$defs/<name>`, as zod wrote them.
+ * The plain JSON Schema of `schema`: named parts (the root too) become `$defs` entries referenced by
+ * `#/$defs/<name>`, as zod wrote them. For the OpenAPI document, documentation-only keywords are
+ * added; for validation, annotations are kept (errors read them) and code checks become keywords.
  */
 export function toJsonSchema(
   schema: TSchema,
-  fromZod: (zodSchema: object) => Record<string, unknown> = () => ({}),
+  options: { validation?: boolean; fromZod?: (zodSchema: object) => Record<string, unknown> } = {},
 ): Record<string, unknown> {
+  const { validation = false, fromZod = (): Record<string, unknown> => ({}) } = options;
   const defs: Record<string, unknown> = {};
-  const walk = (node: unknown): unknown => {
-    if (Array.isArray(node)) return node.map(walk);
-    if (node === null || typeof node !== 'object') return node;
-    const zod = (node as Annotated)[ZOD];
+  const copies = new Map<object, Record<string, unknown>>();
+  const walk = (input: unknown): unknown => {
+    if (Array.isArray(input)) return input.map(walk);
+    if (input === null || typeof input !== 'object') return input;
+    let node = input as Annotated;
+    while (node[LAZY]) node = (node[LAZY] as () => Annotated)();
+    const zod = node[ZOD];
     if (zod) {
       const { $defs, $schema: _schema, ...rest } = fromZod(zod);
       Object.assign(defs, $defs as Record<string, unknown> | undefined);
       return rest;
     }
-    const name = (node as Annotated)[NAME];
-    const copy: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(node)) copy[k] = walk(v);
+    const name = node[NAME];
+    if (name && name in defs) return { $ref: `#/$defs/${name}` };
+    if (name) defs[name] = {};
+    let copy = copies.get(node);
+    if (!copy) {
+      copy = {};
+      copies.set(node, copy);
+      for (const [k, v] of Object.entries(node)) copy[k] = walk(v);
+      if (validation) {
+        for (const key of Object.getOwnPropertySymbols(node)) {
+          (copy as Record<symbol, unknown>)[key] = (node as unknown as Record<symbol, unknown>)[key];
+        }
+        const own = node[CHECK];
+        if (own) {
+          let index = checks.indexOf(own);
+          if (index < 0) index = checks.push(own) - 1;
+          copy['x-check'] = index;
+        }
+        if (node[TAG]) {
+          copy.type = 'object';
+          copy.discriminator = { propertyName: node[TAG] };
+        }
+      } else if (node[DOC]) {
+        for (const [k, v] of Object.entries(node[DOC])) copy[k] = walk(v);
+      }
+    }
     if (name) {
-      defs[name] ??= copy;
+      defs[name] = copy;
       return { $ref: `#/$defs/${name}` };
     }
     return copy;

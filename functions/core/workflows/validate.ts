@@ -11,15 +11,10 @@
  * iterator steps are read through `steps.<mapId>.output`). A branch or iterator sees what was
  * available before its parallel or map, plus its own earlier steps.
  */
+
+import { check } from '#shared/schema.ts';
 import { jsonSchemaProblems } from '../catalog/json-schema.ts';
-import {
-  definitionErrorMap,
-  isRecord,
-  joinPath,
-  ProblemList,
-  RESERVED_KEYS,
-  zodProblems,
-} from '../catalog/problems.ts';
+import { DEFINITION, isRecord, joinPath, ProblemList, RESERVED_KEYS } from '../catalog/problems.ts';
 import { type FieldProblem, PayloadTooLargeError, ValidationError } from '../errors.ts';
 import { MAX_CONDITION_DEPTH, type WorkflowDefinition, workflowSchema } from './model.ts';
 import { countTemplates, type DataRef, type DataRoot, parseDataPath, scanTemplates } from './templates.ts';
@@ -57,13 +52,13 @@ export function validateWorkflow(input: unknown, ctx: WorkflowValidationContext)
   const limits = limitProblems(input);
   if (limits.length > 0) throw new ValidationError(`Workflow exceeds limits: ${describe(limits)}`, limits);
   const problems = new ProblemList();
-  const parsed = workflowSchema.safeParse(input, { error: definitionErrorMap });
-  if (!parsed.success) problems.addAll(zodProblems(parsed.error));
+  const parsed = check(workflowSchema, input, DEFINITION);
+  if (!parsed.ok) problems.addAll(parsed.problems);
   if (isRecord(input)) new GraphAnalysis(input, ctx, problems).run();
-  if (problems.size > 0 || !parsed.success) {
+  if (problems.size > 0 || !parsed.ok) {
     throw new ValidationError(`Invalid workflow: ${describe(problems.items)}`, problems.items);
   }
-  return parsed.data;
+  return parsed.value;
 }
 
 function describe(problems: readonly FieldProblem[]): string {
@@ -156,7 +151,7 @@ function limitProblems(input: unknown): FieldProblem[] {
       if (estimate > WORKFLOW_LIMITS.maxBytes) throw tooLarge();
       for (let i = keys.length - 1; i >= 0; i--) {
         const key = keys[i] as string;
-        // zod would drop such a key silently: refuse it instead.
+        // A plain object would drop such a key silently: refuse it instead.
         if (RESERVED_KEYS.has(key)) {
           if (!full()) problems.push({ path: joinPath(framePath(frame), key), message: 'reserved key' });
           continue;

@@ -1,9 +1,18 @@
-import { z } from 'zod';
 import { PERMISSIONS } from '#core/access/permissions.ts';
 import { agentSchema } from '#core/catalog/model.ts';
 import { conditionSchema, MAX_CONDITION_DEPTH, stepGraphSchema, stepSchema } from '#core/workflows/model.ts';
 import { JSON_LIMITS } from '#shared/json-limits.ts';
-import { defaulted, emailString, int, oneOf, type TSchema, t, withMessage } from '#shared/schema.ts';
+import {
+  defaulted,
+  documented,
+  emailString,
+  int,
+  meta,
+  oneOf,
+  type TSchema,
+  t,
+  withMessage,
+} from '#shared/schema.ts';
 
 /** `?limit=&cursor=` of every list. */
 export const pageQuery = t.Object(
@@ -55,18 +64,19 @@ export function pageOf(query: { limit: number; cursor?: string | undefined }) {
   return { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) };
 }
 
-// Recursive and shared definitions get names in the OpenAPI document (components/schemas) instead of
-// zod's generated `__schemaN`.
-z.globalRegistry.add(stepSchema, { id: 'WorkflowStep', description: 'One step of a workflow, by `type`' });
-z.globalRegistry.add(stepGraphSchema, { id: 'StepGraph', description: 'A step graph: `{startAt, steps}`' });
+// Recursive and shared definitions get names in the OpenAPI document (components/schemas).
+meta(stepSchema, { id: 'WorkflowStep', description: 'One step of a workflow, by `type`' });
+meta(stepGraphSchema, { id: 'StepGraph', description: 'A step graph: `{startAt, steps}`' });
 
 // Rules the core checks by hand (functions/core/workflows/model.ts, functions/core/catalog/model.ts),
 // written out as JSON Schema so that clients and generators see them too.
 const conditionRef = { $ref: '#/components/schemas/Condition' };
 const scalar = { type: ['string', 'number', 'boolean', 'null'] };
-z.globalRegistry.add(conditionSchema, {
+meta(conditionSchema, {
   id: 'Condition',
   description: `A choice condition: one comparison on a path, or and/or/not of conditions (at most ${MAX_CONDITION_DEPTH} levels deep)`,
+});
+documented(conditionSchema, {
   oneOf: [
     ...(['and', 'or'] as const).map((combinator) => ({
       type: 'object',
@@ -91,14 +101,16 @@ z.globalRegistry.add(conditionSchema, {
       properties: { path: { type: 'string' }, [operator]: operand },
     })),
   ],
-} as Record<string, unknown>);
+});
 
 // The provider decides which fields an agent takes: `script` for scripted (and only there), `baseUrl`
 // and `apiKeySecret` only for openai.
 const absent = (...fields: string[]) => ({ not: { anyOf: fields.map((f) => ({ required: [f] })) } });
-z.globalRegistry.add(agentSchema, {
+meta(agentSchema, {
   id: 'Agent',
   description: 'An agent definition; `provider` decides which of script, baseUrl and apiKeySecret it takes',
+});
+documented(agentSchema, {
   oneOf: [
     {
       properties: { provider: { const: 'scripted' } },
@@ -108,4 +120,4 @@ z.globalRegistry.add(agentSchema, {
     { properties: { provider: { const: 'openai' } }, ...absent('script') },
     { properties: { provider: { const: 'bedrock' } }, ...absent('script', 'baseUrl', 'apiKeySecret') },
   ],
-} as Record<string, unknown>);
+});

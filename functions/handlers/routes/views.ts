@@ -1,10 +1,3 @@
-/**
- * The response bodies of the API as schemas (functions/shared/schema.ts): what the OpenAPI document publishes for each
- * operation, and what the integration suite checks every response against. Where a core type
- * exists, a compile-time check below ties the schema to it, so a field added to or removed from the
- * view breaks the build rather than the contract. Published open: clients must accept new fields.
- */
-import { z } from 'zod';
 import type { Approval } from '#core/approvals/model.ts';
 import type { AuditRecord } from '#core/audit/audit.ts';
 import type { TrailVerdict } from '#core/audit/digest.ts';
@@ -26,7 +19,6 @@ import { ENVIRONMENTS } from '#core/versioning/model.ts';
 import type { WorkflowDiff } from '#core/workflows/diff.ts';
 import { workflowSchema } from '#core/workflows/model.ts';
 import {
-  documentedBy,
   extend,
   int,
   meta,
@@ -41,13 +33,14 @@ import {
 
 // Named components in the OpenAPI document (request bodies refer to them too); Agent is named with
 // its cross-field rules in schemas.ts.
-z.globalRegistry.add(toolSchema, { id: 'Tool', description: 'A tool definition: `http` or `builtin`' });
-z.globalRegistry.add(workflowSchema, { id: 'Workflow', description: 'A workflow definition' });
+meta(toolSchema, { id: 'Tool', description: 'A tool definition: `http` or `builtin`' });
+meta(workflowSchema, { id: 'Workflow', description: 'A workflow definition' });
 
-// The definitions the core checks itself (functions/core/catalog/model.ts, functions/core/workflows/model.ts).
-export const agentDoc = documentedBy(agentSchema);
-export const toolDoc = documentedBy(toolSchema);
-export const workflowDoc = documentedBy(workflowSchema);
+// The definitions the core checks itself (functions/core/catalog/model.ts, functions/core/workflows/model.ts),
+// documented as request bodies that the routes pass on unchecked.
+export const agentDoc: TSchema = agentSchema;
+export const toolDoc: TSchema = toolSchema;
+export const workflowDoc: TSchema = workflowSchema;
 
 const timestamp = t.String({ description: 'ISO 8601 date-time' });
 const environment = oneOf(ENVIRONMENTS);
@@ -63,25 +56,28 @@ const secretBindings = t.Array(t.Object({ field: t.String(), secret: t.String(),
 });
 
 function headOf(kind: 'agent' | 'tool' | 'workflow', definition: TSchema, id: string) {
+  // A plain `allOf` (TypeBox's intersection would add `type: object`, which a union definition is not).
   return meta(
-    t.Intersect([
-      definition,
-      t.Object({
-        [`${kind}Id`]: t.String(),
-        version: int({ description: 'The latest version' }),
-        environments: t.Optional(
-          t.Object(
-            { dev: t.Optional(int()), staging: t.Optional(int()), prod: t.Optional(int()) },
-            { description: 'Workflows: the version each environment runs' },
+    t.Unsafe<unknown>({
+      allOf: [
+        definition,
+        t.Object({
+          [`${kind}Id`]: t.String(),
+          version: int({ description: 'The latest version' }),
+          environments: t.Optional(
+            t.Object(
+              { dev: t.Optional(int()), staging: t.Optional(int()), prod: t.Optional(int()) },
+              { description: 'Workflows: the version each environment runs' },
+            ),
           ),
-        ),
-        createdAt: timestamp,
-        updatedAt: timestamp,
-        createdBy: t.String(),
-        updatedBy: t.String(),
-        secretBindings: t.Optional(secretBindings),
-      }),
-    ]),
+          createdAt: timestamp,
+          updatedAt: timestamp,
+          createdBy: t.String(),
+          updatedBy: t.String(),
+          secretBindings: t.Optional(secretBindings),
+        }),
+      ],
+    }),
     { id },
   );
 }
