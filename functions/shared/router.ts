@@ -1,5 +1,4 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { z } from 'zod';
 import { isPermission, type Permission, PLATFORM_ADMIN } from '#core/access/permissions.ts';
 import { ForbiddenError, TenantSuspendedError, TransientError, UnauthenticatedError } from '#core/errors.ts';
 import type { Principal, RequestMeta, TenantPrincipal } from '#core/principal.ts';
@@ -7,7 +6,7 @@ import type { AuthorizerContext } from './auth-context.ts';
 import { errorResponse, HttpError, json } from './http.ts';
 import { JSON_LIMITS, jsonLimitProblems } from './json-limits.ts';
 import { logger } from './observability.ts';
-import { check, isSchema, type Static, type TSchema } from './schema.ts';
+import { check, type Static, type TSchema, type TUndefined } from './schema.ts';
 
 /** The largest request body the API accepts (the contract's limit; API Gateway's own is 10 MB). */
 export const MAX_BODY_BYTES = JSON_LIMITS.maxBodyBytes;
@@ -57,11 +56,11 @@ export interface ResponseHeader {
   readonly schema?: Readonly<Record<string, unknown>>;
 }
 
-/** A schema of a request part or response: TypeBox (functions/shared/schema.ts), or zod until all move. */
-export type AnySchema = TSchema | z.ZodType;
+/** A schema of a request part or response (functions/shared/schema.ts). */
+export type AnySchema = TSchema;
 
-/** The value a schema yields. */
-export type Out<S> = S extends TSchema ? Static<S> : S extends z.ZodType ? z.output<S> : never;
+/** The value a schema yields; `undefined` for a part the route does not declare. */
+export type Out<S> = S extends TSchema ? Static<S> : undefined;
 
 /** One documented response: its description, body schema (JSON) and headers. */
 export interface ResponseDoc {
@@ -139,9 +138,9 @@ interface RawRequest {
 /** Declares a route; types of params, query, body and principal flow from the schemas and `auth`. */
 export function defineRoute<
   A extends RouteAuth,
-  P extends AnySchema = z.ZodUndefined,
-  Q extends AnySchema = z.ZodUndefined,
-  B extends AnySchema = z.ZodUndefined,
+  P extends AnySchema = TUndefined,
+  Q extends AnySchema = TUndefined,
+  B extends AnySchema = TUndefined,
 >(spec: RouteSpec<A, P, Q, B>): Route {
   return {
     method: spec.method,
@@ -185,21 +184,6 @@ function describe(problems: readonly { path: string; message: string }[]): strin
   return `${first.path || 'body'}: ${first.message}${more}`;
 }
 
-/** Converts zod issues into field problems; unknown keys become one problem per key. */
-export function zodProblems(error: z.ZodError, prefix = ''): { path: string; message: string }[] {
-  const out: { path: string; message: string }[] = [];
-  const join = (parts: readonly PropertyKey[]) =>
-    [prefix, ...parts.map((p) => String(p))].filter((p) => p !== '').join('.');
-  for (const issue of error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ path: join([...issue.path, key]), message: 'unknown field' });
-    } else {
-      out.push({ path: join(issue.path), message: issue.message });
-    }
-  }
-  return out;
-}
-
 function parsePart<S extends AnySchema>(
   schema: S | undefined,
   value: unknown,
@@ -208,17 +192,11 @@ function parsePart<S extends AnySchema>(
   coerce = false,
 ): Out<S> {
   if (!schema) return undefined as Out<S>;
-  if (isSchema(schema)) {
-    const result = check(schema, value, { coerce });
-    if (result.ok) return result.value as Out<S>;
-    for (const p of result.problems) {
-      problems.push({ path: [prefix, p.path].filter((x) => x !== '').join('.'), message: p.message });
-    }
-    return undefined as Out<S>;
+  const result = check(schema, value, { coerce });
+  if (result.ok) return result.value as Out<S>;
+  for (const p of result.problems) {
+    problems.push({ path: [prefix, p.path].filter((x) => x !== '').join('.'), message: p.message });
   }
-  const result = (schema as z.ZodType).safeParse(value);
-  if (result.success) return result.data as Out<S>;
-  problems.push(...zodProblems(result.error, prefix));
   return undefined as Out<S>;
 }
 

@@ -15,12 +15,13 @@ import {
   type TProperties,
   type TSchema,
   type TString,
+  type TUndefined,
   Type,
 } from '@sinclair/typebox';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 
-export { type Static, type TSchema, type TString, Type as t };
+export { type Static, type TSchema, type TString, type TUndefined, Type as t };
 
 /** A field problem: where (dotted path) and what. */
 export interface SchemaProblem {
@@ -34,7 +35,6 @@ const FINISH = Symbol.for('meridian.schema.finish');
 const NAME = Symbol.for('meridian.schema.name');
 const KIND = Symbol.for('meridian.schema.kind');
 const TYPE_MESSAGE = Symbol.for('meridian.schema.typeMessage');
-const ZOD = Symbol.for('meridian.schema.zod');
 const LAZY = Symbol.for('meridian.schema.lazy');
 const CHECK = Symbol.for('meridian.schema.check');
 const DOC = Symbol.for('meridian.schema.doc');
@@ -47,7 +47,6 @@ type Annotated = TSchema & {
   [NAME]?: string;
   [KIND]?: string;
   [TYPE_MESSAGE]?: string;
-  [ZOD]?: object;
   [LAZY]?: () => TSchema;
   [CHECK]?: Check;
   [DOC]?: Record<string, unknown>;
@@ -73,14 +72,6 @@ export function typeError<T extends TSchema>(schema: T, message: string): T {
 /** A copy of `schema` with more options (a description, bounds); its annotations are kept. */
 export function withOptions<T extends TSchema>(schema: T, options: Record<string, unknown>): T {
   return { ...schema, ...options };
-}
-
-/**
- * A schema written with zod that the OpenAPI document still shows (the definitions the core checks
- * itself); the request is not validated against it here.
- */
-export function documentedBy(zodSchema: object): TSchema {
-  return Object.assign(Type.Unknown(), { [ZOD]: zodSchema });
 }
 
 /** Leading and trailing white space is removed before the checks (a property of an object part). */
@@ -654,11 +645,6 @@ export function parse<T extends TSchema>(schema: T, value: unknown): Static<T> {
   throw new Error(`Invalid value: ${result.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
 }
 
-/** Whether a value is a TypeBox schema (as opposed to a zod one, while both are in use). */
-export function isSchema(value: unknown): value is TSchema {
-  return value !== null && typeof value === 'object' && !('_zod' in value) && !('safeParse' in value);
-}
-
 /**
  * The plain JSON Schema of `schema`: named parts (the root too) become `$defs` entries referenced by
  * `#/$defs/<name>`, as zod wrote them. For the OpenAPI document, documentation-only keywords are
@@ -666,9 +652,9 @@ export function isSchema(value: unknown): value is TSchema {
  */
 export function toJsonSchema(
   schema: TSchema,
-  options: { validation?: boolean; fromZod?: (zodSchema: object) => Record<string, unknown> } = {},
+  options: { validation?: boolean } = {},
 ): Record<string, unknown> {
-  const { validation = false, fromZod = (): Record<string, unknown> => ({}) } = options;
+  const { validation = false } = options;
   const defs: Record<string, unknown> = {};
   const copies = new Map<object, Record<string, unknown>>();
   const walk = (input: unknown): unknown => {
@@ -676,12 +662,6 @@ export function toJsonSchema(
     if (input === null || typeof input !== 'object') return input;
     let node = input as Annotated;
     while (node[LAZY]) node = (node[LAZY] as () => Annotated)();
-    const zod = node[ZOD];
-    if (zod) {
-      const { $defs, $schema: _schema, ...rest } = fromZod(zod);
-      Object.assign(defs, $defs as Record<string, unknown> | undefined);
-      return rest;
-    }
     const name = node[NAME];
     if (name && name in defs) return { $ref: `#/$defs/${name}` };
     if (name) defs[name] = {};
