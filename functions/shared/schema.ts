@@ -4,9 +4,10 @@
  * already checks tenants' JSON Schemas (functions/core/catalog/json-schema.ts).
  *
  * What JSON Schema cannot say rides on symbol keys, which JSON (and so the OpenAPI document) never
- * sees: a field's own error message, trimming before the checks, a check after them, the component
- * name, and the type name errors use. Validators compile on first use, so module init builds plain
- * objects only. Problems read as zod's did (functions/shared/router.ts answers them as 400s).
+ * sees: a field's own error message, trimming before the checks, checks in code, the component name,
+ * documentation-only keywords, and the type name errors use. Validators compile on first use, so
+ * module init builds plain objects only. Problems keep the words, paths and order the API answered
+ * with before (test/unit/mutation/workflows-validate.test.ts pins them).
  */
 import {
   OptionalKind,
@@ -92,11 +93,6 @@ export function named<T extends TSchema>(schema: T, name: string): T {
   return Object.assign(schema, { [NAME]: name });
 }
 
-/** The component name given by {@link named}, if any. */
-export function nameOf(schema: object): string | undefined {
-  return (schema as Annotated)[NAME];
-}
-
 /**
  * An optional property that the validator fills with `value` when absent: optional in the document,
  * always present in the type the handler sees.
@@ -117,9 +113,6 @@ export function record<T extends TSchema>(values: T, options: Record<string, unk
     { [KIND]: 'record' },
   );
 }
-
-/** Any JSON value. */
-export const unknownValue = () => Type.Unknown();
 
 /** An integer; bounds default to the safe integers, as JavaScript numbers hold them exactly. */
 export function int(options: { minimum?: number; maximum?: number; [k: string]: unknown } = {}) {
@@ -150,11 +143,6 @@ export function emailString(options: { maxLength?: number } = {}) {
     Type.String({ ...options, format: 'email', pattern: EMAIL_PATTERN }),
     'Invalid email address',
   );
-}
-
-/** An integer with only the bounds given. */
-export function integer(options: { minimum?: number; maximum?: number; [k: string]: unknown } = {}) {
-  return Object.assign(Type.Integer(options), { [KIND]: 'int' });
 }
 
 // The ISO date-time (UTC, `Z`) check zod applied (and the document publishes), kept as it was.
