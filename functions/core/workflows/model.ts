@@ -287,7 +287,7 @@ function isScalar(value: unknown): value is ConditionValue {
   return value === null || ['string', 'number', 'boolean'].includes(typeof value);
 }
 
-// Conditions are checked by hand: a zod union of nine shapes reports "invalid input" with no hint of
+// Conditions are checked by hand: a union of nine shapes reports "invalid input" with no hint of
 // which operator was meant. Depth is bounded so hostile nesting cannot exhaust the stack.
 function conditionIssues(value: unknown, path: (string | number)[], depth: number, out: Issue[]): void {
   if (depth > MAX_CONDITION_DEPTH) {
