@@ -8,6 +8,7 @@ import { PLAN_EXECUTION_QUOTA, startExecution } from '#core/executions/start.ts'
 import { ENVIRONMENTS } from '#core/versioning/model.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
 import {
+  check,
   dateTimeString,
   extend,
   finished,
@@ -41,13 +42,13 @@ const idempotencyKey = withMessage(
 /** The `Idempotency-Key` header, checked: a bad one is 400 naming it. */
 function keyOf(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
-  const key = idempotencyKey.safeParse(raw);
-  if (!key.success) {
+  const key = check(idempotencyKey, raw);
+  if (!key.ok) {
     throw new ValidationError('Invalid Idempotency-Key.', [
       { path: 'Idempotency-Key', message: 'printable ASCII, 1 to 200 characters' },
     ]);
   }
-  return key.data;
+  return key.value;
 }
 
 const budgetSchema = t.Object({
