@@ -525,7 +525,7 @@ function problemsOf(
         : orderOf(root, data, segments, unknownLast);
     out.push({ path: segments.join('.'), message, order });
   }
-  return out.sort(compareOrder);
+  return out;
 }
 
 function valueIn(data: unknown, segments: readonly string[]): unknown {
@@ -563,25 +563,42 @@ function prepare(root: Annotated, value: unknown, coerce: boolean): unknown {
   return out ?? value;
 }
 
-/** Runs the `finish` checks of a part and of its direct properties, after validation. */
-function finish(schema: Annotated, value: unknown, problems: SchemaProblem[]): unknown {
+/**
+ * Runs the `finish` checks of a part's direct properties (each once the property itself passed, as
+ * zod ran a pipe) and of the part itself (once nothing but unknown keys failed, on the value without
+ * them, as zod ran an object's refinement). Their problems join `problems`.
+ */
+function finish(
+  root: Annotated,
+  value: unknown,
+  errors: readonly ErrorObject[],
+  problems: Located[],
+): unknown {
+  const schema = resolve(root, value) ?? root;
   const props = schema.properties as Record<string, Annotated> | undefined;
-  let out = value;
-  if (props && value !== null && typeof value === 'object') {
-    for (const [key, prop] of Object.entries(props)) {
-      const check = prop[FINISH];
-      const current = (value as Record<string, unknown>)[key];
-      if (!check || current === undefined) continue;
-      const result = check(current);
-      if ('message' in result) problems.push({ path: key, message: result.message });
-      else if (result.value !== current) out = { ...(out as object), [key]: result.value };
-    }
+  if (!props || value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  let out = value as Record<string, unknown>;
+  const before = problems.length;
+  for (const [key, prop] of Object.entries(props)) {
+    const check = prop[FINISH];
+    const current = out[key];
+    if (!check || current === undefined) continue;
+    const at = `/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    if (errors.some((e) => e.instancePath === at || e.instancePath.startsWith(`${at}/`))) continue;
+    const result = check(current);
+    if ('message' in result) {
+      problems.push({ path: key, message: result.message, order: orderOf(root, value, [key], false) });
+    } else if (result.value !== current) out = { ...out, [key]: result.value };
   }
   const own = schema[FINISH];
-  if (own && problems.length === 0) {
-    const result = own(out);
-    if ('message' in result) problems.push({ path: '', message: result.message });
-    else out = result.value;
+  const onlyUnknownKeys = errors.every((e) => e.keyword === 'additionalProperties' && e.instancePath === '');
+  if (own && onlyUnknownKeys && problems.length === before) {
+    const known = Object.fromEntries(Object.entries(out).filter(([k]) => Object.hasOwn(props, k)));
+    const result = own(errors.length > 0 ? known : out);
+    // After the unknown keys, as zod reported its refinement last.
+    if ('message' in result)
+      problems.push({ path: '', message: result.message, order: [Number.MAX_SAFE_INTEGER, 1] });
+    else out = result.value as Record<string, unknown>;
   }
   return out;
 }
@@ -614,16 +631,11 @@ export function check<T extends TSchema>(
     coerce,
   );
   const validate = validatorOf(schema);
-  if (!validate(input)) {
-    const problems = problemsOf(root, input, validate.errors ?? [], wording).map(({ path, message }) => ({
-      path,
-      message,
-    }));
-    return { ok: false, problems };
-  }
-  const problems: SchemaProblem[] = [];
-  const out = finish(resolve(root, input) ?? root, input, problems);
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: out as Static<T> };
+  const errors = validate(input) ? [] : (validate.errors ?? []);
+  const problems = problemsOf(root, input, errors, wording);
+  const out = finish(root, input, errors, problems);
+  if (problems.length === 0) return { ok: true, value: out as Static<T> };
+  return { ok: false, problems: problems.sort(compareOrder).map(({ path, message }) => ({ path, message })) };
 }
 
 /** The value `schema` accepts (defaults filled), or throws naming the first problems (tests, fixtures). */

@@ -5,12 +5,14 @@ import {
   defaulted,
   discriminated,
   emailString,
+  finished,
   int,
   lazy,
   named,
   nullable,
   oneOf,
   record,
+  refined,
   type TSchema,
   t,
   toJsonSchema,
@@ -116,6 +118,50 @@ describe('check', () => {
       ok: false,
       problems: [{ path: 'limit', message: 'Invalid input: expected number, received NaN' }],
     });
+  });
+});
+
+describe('checks after the schema', () => {
+  const patch = refined(
+    t.Object({ name: t.Optional(t.String()), size: t.Optional(int()) }, strict),
+    (b) => Object.keys(b).length > 0,
+    'name or size is required',
+  );
+  const amount = t.Object(
+    {
+      usd: finished(t.Union([t.String(), t.Number()]), (v) =>
+        /^\d+$/.test(String(v)) ? { value: String(v) } : { message: 'a whole amount' },
+      ),
+      flag: t.Optional(t.Boolean()),
+    },
+    strict,
+  );
+
+  it('runs a part’s own check when only unknown keys failed, on the value without them', () => {
+    // Act & Assess
+    expect(check(patch, { other: 1 })).toEqual({
+      ok: false,
+      problems: [
+        { path: 'other', message: 'unknown field' },
+        { path: '', message: 'name or size is required' },
+      ],
+    });
+    expect(check(patch, { size: 'x' })).toEqual({
+      ok: false,
+      problems: [{ path: 'size', message: 'Invalid input: expected number, received string' }],
+    });
+  });
+
+  it('runs a property’s check once that property passed, whatever the others did', () => {
+    // Act & Assess
+    expect(check(amount, { usd: 'ten', flag: 'x' })).toEqual({
+      ok: false,
+      problems: [
+        { path: 'usd', message: 'a whole amount' },
+        { path: 'flag', message: 'Invalid input: expected boolean, received string' },
+      ],
+    });
+    expect(check(amount, { usd: 25 })).toEqual({ ok: true, value: { usd: '25' } });
   });
 });
 
