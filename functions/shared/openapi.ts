@@ -1,7 +1,7 @@
-import { z } from 'zod';
 import { PROBLEM_BASE } from './http.ts';
 import { JSON_LIMITS } from './json-limits.ts';
-import { MAX_BODY_BYTES, type ResponseHeader, type Route } from './router.ts';
+import { type AnySchema, MAX_BODY_BYTES, type ResponseHeader, type Route } from './router.ts';
+import { toJsonSchema } from './schema.ts';
 
 type JsonObject = Record<string, unknown>;
 
@@ -64,8 +64,8 @@ const gatewayMessageSchema: JsonObject = {
 };
 
 /**
- * Named JSON Schemas shared by the whole document. zod writes the schemas it names (`.meta({ id })`)
- * and the cycles it has to break into a local `$defs`, which in OpenAPI 3.1 resolves against the
+ * Named JSON Schemas shared by the whole document. A converted schema carries its named parts
+ * (functions/shared/schema.ts, `named`) in a local `$defs`, which in OpenAPI 3.1 resolves against the
  * document root where nothing exists; they are moved here and every reference rewritten.
  */
 class Components {
@@ -74,15 +74,17 @@ class Components {
     GatewayMessage: gatewayMessageSchema,
   };
 
-  /** Converts a zod schema; its named and recursive parts become components. */
-  convert(schema: z.ZodType, io: 'input' | 'output', hint: string): JsonObject {
-    const out = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as JsonObject;
+  /** Converts a schema; its named (and so its recursive) parts become components. */
+  convert(schema: AnySchema, io: 'input' | 'output'): JsonObject {
+    const out = toJsonSchema(schema);
     delete out.$schema;
     const defs = (out.$defs ?? {}) as Record<string, JsonObject>;
     delete out.$defs;
     for (const node of [out, ...Object.values(defs)]) {
-      if (io === 'output') openUp(node);
-      else boundInput(node);
+      if (io === 'output') {
+        openUp(node);
+        requireDefaulted(node);
+      } else boundInput(node);
       declareIntegerFormats(node);
     }
     // Names first (so references between definitions can be rewritten), then content.
@@ -91,7 +93,7 @@ class Components {
     const fresh = new Set<string>();
     for (const [key, def] of Object.entries(defs)) {
       const fingerprint = JSON.stringify(rewriteRefs(def, local));
-      const name = this.nameFor(key, def, io, hint, fingerprint);
+      const name = this.nameFor(key, io, fingerprint);
       if (!this.fingerprints.has(name)) {
         this.fingerprints.set(name, fingerprint);
         fresh.add(name);
@@ -110,14 +112,7 @@ class Components {
     ['GatewayMessage', 'built-in'],
   ]);
 
-  private nameFor(
-    key: string,
-    def: JsonObject,
-    io: 'input' | 'output',
-    hint: string,
-    fingerprint: string,
-  ): string {
-    const base = key.startsWith('__schema') ? (isJsonValue(def, key) ? 'JsonValue' : `${hint}Node`) : key;
+  private nameFor(base: string, io: 'input' | 'output', fingerprint: string): string {
     // The same name may come back from another conversion: equal content reuses it, else a suffix.
     // Output variants always carry the suffix, so the spec linter can tell request schemas apart.
     const candidates = io === 'output' ? [`${base}Output`] : [base, `${base}Input`];
@@ -128,19 +123,6 @@ class Components {
     }
     throw new Error(`Too many different schemas named ${base}`);
   }
-}
-
-/** zod's recursive JSON value (`z.json()`): a union of scalars, arrays of itself and records of itself. */
-function isJsonValue(def: JsonObject, key: string): boolean {
-  const anyOf = def.anyOf as JsonObject[] | undefined;
-  if (!Array.isArray(anyOf)) return false;
-  const self = `#/$defs/${key}`;
-  return (
-    anyOf.some((s) => s.type === 'array' && (s.items as JsonObject | undefined)?.$ref === self) &&
-    anyOf.some(
-      (s) => s.type === 'object' && (s.additionalProperties as JsonObject | undefined)?.$ref === self,
-    )
-  );
 }
 
 function rewriteRefs(node: unknown, rename: ReadonlyMap<string, string>): unknown {
@@ -169,6 +151,23 @@ function openUp(node: unknown): void {
   const obj = node as JsonObject;
   if (obj.additionalProperties === false) delete obj.additionalProperties;
   for (const v of Object.values(obj)) openUp(v);
+}
+
+/** A response always carries a field that has a default, so the output schema requires it. */
+function requireDefaulted(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const n of node) requireDefaulted(n);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  const obj = node as JsonObject;
+  const props = obj.properties as Record<string, JsonObject> | undefined;
+  if (props && typeof props === 'object') {
+    const required = new Set((obj.required ?? []) as string[]);
+    const withDefaults = Object.keys(props).filter((k) => required.has(k) || props[k]?.default !== undefined);
+    if (withDefaults.length > required.size) obj.required = withDefaults;
+  }
+  for (const v of Object.values(obj)) requireDefaulted(v);
 }
 
 /**
@@ -214,18 +213,13 @@ function declareIntegerFormats(node: unknown): void {
   for (const v of Object.values(obj)) declareIntegerFormats(v);
 }
 
-function pascal(text: string): string {
-  return text.replace(/(^|[^A-Za-z0-9])([A-Za-z0-9])/g, (_, __, c: string) => c.toUpperCase());
-}
-
 function parametersOf(
   components: Components,
-  schema: z.ZodType | undefined,
+  schema: AnySchema | undefined,
   where: 'path' | 'query',
-  hint: string,
 ): JsonObject[] {
   if (!schema) return [];
-  const json = components.convert(schema, 'input', hint);
+  const json = components.convert(schema, 'input');
   const props = (json.properties ?? {}) as Record<string, JsonObject>;
   const required = new Set((json.required ?? []) as string[]);
   return Object.entries(props).map(([name, s]) => {
@@ -363,7 +357,7 @@ const LIMITS_TEXT =
   `characters, emails at most ${JSON_LIMITS.maxEmailLength}; otherwise 400 naming the field.`;
 
 /**
- * Generates the OpenAPI 3.1 document from the same route declarations and zod schemas that validate
+ * Generates the OpenAPI 3.1 document from the same route declarations and schemas that validate
  * requests and describe responses, so the published contract cannot drift from what the API does.
  */
 export function buildOpenApi(routes: readonly Route[], info: { title: string; version: string }): JsonObject {
@@ -372,14 +366,13 @@ export function buildOpenApi(routes: readonly Route[], info: { title: string; ve
   const tags = new Set<string>();
   for (const route of routes) {
     const operationId = operationIdOf(route);
-    const hint = pascal(operationId);
     tags.add(route.tag);
     const standard = standardResponses(route);
     const declared: Record<string, JsonObject> = {};
     for (const [status, r] of Object.entries(route.responses)) {
       const headers = headerObjects(r.headers);
       const content = r.schema
-        ? { 'application/json': { schema: components.convert(r.schema, 'output', `${hint}${status}`) } }
+        ? { 'application/json': { schema: components.convert(r.schema, 'output') } }
         : Number(status) >= 400
           ? problemContent
           : undefined;
@@ -421,8 +414,8 @@ export function buildOpenApi(routes: readonly Route[], info: { title: string; ve
       security: route.auth === 'public' ? [] : [{ bearer: [] }, { apiKey: [] }],
       'x-meridian-permission': route.auth,
       parameters: [
-        ...parametersOf(components, route.params, 'path', `${hint}Path`),
-        ...parametersOf(components, route.query, 'query', `${hint}Query`),
+        ...parametersOf(components, route.params, 'path'),
+        ...parametersOf(components, route.query, 'query'),
         ...(route.headers ?? []).map((h) => ({
           name: h.name,
           in: 'header',
@@ -438,7 +431,7 @@ export function buildOpenApi(routes: readonly Route[], info: { title: string; ve
       operation.requestBody = {
         required: !route.bodyOptional,
         description: LIMITS_TEXT,
-        content: { 'application/json': { schema: components.convert(body, 'input', `${hint}Body`) } },
+        content: { 'application/json': { schema: components.convert(body, 'input') } },
         'x-meridian-limits': JSON_LIMITS,
       };
     }

@@ -1,5 +1,4 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { z } from 'zod';
 import { type Permission, PLATFORM_ADMIN } from '#core/access/permissions.ts';
 import { ForbiddenError, TenantSuspendedError, TransientError, UnauthenticatedError } from '#core/errors.ts';
 import type { Principal, RequestMeta, TenantPrincipal } from '#core/principal.ts';
@@ -7,6 +6,7 @@ import { type AuthorizerContext, principalFromContext } from './auth-context.ts'
 import { errorResponse, HttpError, json } from './http.ts';
 import { JSON_LIMITS, jsonLimitProblems } from './json-limits.ts';
 import { logger } from './observability.ts';
+import { check, type Static, type TSchema, type TUndefined } from './schema.ts';
 
 /** The largest request body the API accepts (the contract's limit; API Gateway's own is 10 MB). */
 export const MAX_BODY_BYTES = JSON_LIMITS.maxBodyBytes;
@@ -56,20 +56,26 @@ export interface ResponseHeader {
   readonly schema?: Readonly<Record<string, unknown>>;
 }
 
+/** A schema of a request part or response (functions/shared/schema.ts). */
+export type AnySchema = TSchema;
+
+/** The value a schema yields; `undefined` for a part the route does not declare. */
+export type Out<S> = S extends TSchema ? Static<S> : undefined;
+
 /** One documented response: its description, body schema (JSON) and headers. */
 export interface ResponseDoc {
   readonly description: string;
   /** The body the handler returns; response schemas are published open to new fields. */
-  readonly schema?: z.ZodType;
+  readonly schema?: AnySchema;
   readonly headers?: Readonly<Record<string, ResponseHeader>>;
 }
 
 /** A route as it is declared: schemas for params, query and body, and the handler. */
 export interface RouteSpec<
   A extends RouteAuth,
-  P extends z.ZodType,
-  Q extends z.ZodType,
-  B extends z.ZodType,
+  P extends AnySchema,
+  Q extends AnySchema,
+  B extends AnySchema,
 > {
   readonly method: HttpMethod;
   /** Path with `{name}` parameters, e.g. `/users/{userId}`. */
@@ -83,7 +89,7 @@ export interface RouteSpec<
   readonly query?: Q;
   readonly body?: B;
   /** Documents the body in OpenAPI when `body` only checks that it is JSON (the core validates it fully). */
-  readonly bodyDoc?: z.ZodType;
+  readonly bodyDoc?: AnySchema;
   /** The body may be absent (an empty body is accepted). */
   readonly bodyOptional?: boolean;
   /**
@@ -98,9 +104,7 @@ export interface RouteSpec<
     readonly description: string;
     readonly schema?: Readonly<Record<string, unknown>>;
   }[];
-  readonly handler: (
-    ctx: RouteContext<z.output<P>, z.output<Q>, z.output<B>, PrincipalFor<A>>,
-  ) => Promise<Reply>;
+  readonly handler: (ctx: RouteContext<Out<P>, Out<Q>, Out<B>, PrincipalFor<A>>) => Promise<Reply>;
 }
 
 /** A declared route with its types erased, ready for the router. */
@@ -111,13 +115,13 @@ export interface Route {
   readonly description?: string;
   readonly tag: string;
   readonly auth: RouteAuth;
-  readonly params?: z.ZodType;
-  readonly query?: z.ZodType;
-  readonly body?: z.ZodType;
-  readonly bodyDoc?: z.ZodType;
+  readonly params?: AnySchema;
+  readonly query?: AnySchema;
+  readonly body?: AnySchema;
+  readonly bodyDoc?: AnySchema;
   readonly bodyOptional?: boolean;
-  readonly responses: RouteSpec<RouteAuth, z.ZodType, z.ZodType, z.ZodType>['responses'];
-  readonly headers?: RouteSpec<RouteAuth, z.ZodType, z.ZodType, z.ZodType>['headers'];
+  readonly responses: RouteSpec<RouteAuth, AnySchema, AnySchema, AnySchema>['responses'];
+  readonly headers?: RouteSpec<RouteAuth, AnySchema, AnySchema, AnySchema>['headers'];
   readonly run: (raw: RawRequest) => Promise<Reply>;
 }
 
@@ -134,9 +138,9 @@ interface RawRequest {
 /** Declares a route; types of params, query, body and principal flow from the schemas and `auth`. */
 export function defineRoute<
   A extends RouteAuth,
-  P extends z.ZodType = z.ZodUndefined,
-  Q extends z.ZodType = z.ZodUndefined,
-  B extends z.ZodType = z.ZodUndefined,
+  P extends AnySchema = TUndefined,
+  Q extends AnySchema = TUndefined,
+  B extends AnySchema = TUndefined,
 >(spec: RouteSpec<A, P, Q, B>): Route {
   return {
     method: spec.method,
@@ -154,8 +158,8 @@ export function defineRoute<
     headers: spec.headers,
     run: async (raw) => {
       const problems: { path: string; message: string }[] = [];
-      const params = parsePart(spec.params, raw.params, 'path', problems);
-      const query = parsePart(spec.query, raw.query, 'query', problems);
+      const params = parsePart(spec.params, raw.params, 'path', problems, true);
+      const query = parsePart(spec.query, raw.query, 'query', problems, true);
       const body = parsePart(spec.body, raw.body, '', problems);
       if (problems.length > 0) {
         throw new HttpError(400, 'validation-error', 'Invalid request', describe(problems), problems);
@@ -168,7 +172,7 @@ export function defineRoute<
         meta: raw.meta,
         headers: raw.headers,
         rawBody: raw.rawBody,
-      } as RouteContext<z.output<P>, z.output<Q>, z.output<B>, PrincipalFor<A>>);
+      } as RouteContext<Out<P>, Out<Q>, Out<B>, PrincipalFor<A>>);
     },
   };
 }
@@ -180,32 +184,20 @@ function describe(problems: readonly { path: string; message: string }[]): strin
   return `${first.path || 'body'}: ${first.message}${more}`;
 }
 
-/** Converts zod issues into field problems; unknown keys become one problem per key. */
-export function zodProblems(error: z.ZodError, prefix = ''): { path: string; message: string }[] {
-  const out: { path: string; message: string }[] = [];
-  const join = (parts: readonly PropertyKey[]) =>
-    [prefix, ...parts.map((p) => String(p))].filter((p) => p !== '').join('.');
-  for (const issue of error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ path: join([...issue.path, key]), message: 'unknown field' });
-    } else {
-      out.push({ path: join(issue.path), message: issue.message });
-    }
-  }
-  return out;
-}
-
-function parsePart<S extends z.ZodType>(
+function parsePart<S extends AnySchema>(
   schema: S | undefined,
   value: unknown,
   prefix: string,
   problems: { path: string; message: string }[],
-): z.output<S> {
-  if (!schema) return undefined as z.output<S>;
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  problems.push(...zodProblems(result.error, prefix));
-  return undefined as z.output<S>;
+  coerce = false,
+): Out<S> {
+  if (!schema) return undefined as Out<S>;
+  const result = check(schema, value, { coerce });
+  if (result.ok) return result.value as Out<S>;
+  for (const p of result.problems) {
+    problems.push({ path: [prefix, p.path].filter((x) => x !== '').join('.'), message: p.message });
+  }
+  return undefined as Out<S>;
 }
 
 interface CompiledRoute {

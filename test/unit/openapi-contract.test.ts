@@ -1,9 +1,9 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { openApiDocument } from '../../functions/handlers/routes/index.ts';
 import { buildOpenApi } from '../../functions/shared/openapi.ts';
 import { defineRoute } from '../../functions/shared/router.ts';
+import { lazy, named, type TSchema, t } from '../../functions/shared/schema.ts';
 
 type Json = Record<string, unknown>;
 
@@ -35,8 +35,18 @@ interface Tree {
   name: string;
   children: Tree[];
 }
-const tree: z.ZodType<Tree> = z.lazy(() =>
-  z.strictObject({ name: z.string().max(10), children: z.array(tree).max(5) }),
+const tree: TSchema = named(
+  t.Object(
+    {
+      name: t.String({ maxLength: 10 }),
+      children: t.Array(
+        lazy<Tree>(() => tree),
+        { maxItems: 5 },
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  'Tree',
 );
 
 const route = defineRoute({
@@ -45,12 +55,12 @@ const route = defineRoute({
   summary: 'Plant a tree',
   tag: 'trees',
   auth: 'workflows:write',
-  params: z.strictObject({ treeId: z.string().min(1).max(20) }),
-  body: z.strictObject({ tree, note: z.string() }),
+  params: t.Object({ treeId: t.String({ minLength: 1, maxLength: 20 }) }, { additionalProperties: false }),
+  body: t.Object({ tree, note: t.String() }, { additionalProperties: false }),
   responses: {
     201: {
       description: 'Planted',
-      schema: z.strictObject({ id: z.string(), tree }),
+      schema: t.Object({ id: t.String(), tree }, { additionalProperties: false }),
       headers: { Location: { description: 'The tree' } },
     },
     404: { description: 'No such forest' },

@@ -1,20 +1,29 @@
 /**
- * Agent and Tool definitions (docs/api.md, "Definitions"): zod schemas that reject unknown fields, the
+ * Agent and Tool definitions (docs/api.md, "Definitions"): schemas that reject unknown fields, the
  * types they produce, and validators that report every problem at once, each named by its path.
  * Pure and synchronous: whatever needs storage (does this tool exist?) arrives already resolved.
  */
-import { z } from 'zod';
+
+import {
+  check,
+  checked,
+  defaulted,
+  discriminated,
+  int,
+  lazy,
+  named,
+  oneOf,
+  record,
+  type Static,
+  type TSchema,
+  t,
+  trimmed,
+  withMessage,
+} from '#shared/schema.ts';
 import { type FieldProblem, ValidationError } from '../errors.ts';
 import { parseDataPath, scanTemplates } from '../workflows/templates.ts';
 import { jsonSchemaProblems } from './json-schema.ts';
-import {
-  definitionErrorMap,
-  isRecord,
-  joinPath,
-  jsonShapeProblems,
-  ProblemList,
-  zodProblems,
-} from './problems.ts';
+import { DEFINITION, isRecord, joinPath, jsonShapeProblems, ProblemList } from './problems.ts';
 import { regexProblem } from './tenant-regex.ts';
 
 /** Model providers an agent can use. `scripted` answers from a script: local runs, demos, tests. */
@@ -45,7 +54,7 @@ export const CATALOG_LIMITS = Object.freeze({
   maxJsonDepth: 64,
 });
 
-// Refuses hostile shapes (deep nesting, reserved keys) before zod's recursive parse sees them.
+// Refuses hostile shapes (deep nesting, reserved keys) before the recursive validation sees them.
 function checkShape(input: unknown, what: string): void {
   const problems = jsonShapeProblems(input, CATALOG_LIMITS.maxJsonDepth);
   if (problems.length > 0)
@@ -53,120 +62,151 @@ function checkShape(input: unknown, what: string): void {
 }
 
 /** Ids of agents and tools as the API hands them out (opaque). */
-export const resourceIdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,128}$/, 'not a valid id (letters, digits, _ and -, up to 128)');
+export const resourceIdSchema = withMessage(
+  t.String({ pattern: '^[A-Za-z0-9_-]{1,128}$' }),
+  'not a valid id (letters, digits, _ and -, up to 128)',
+);
 
 /** A secret's name, as `PUT /secrets/{name}` accepts it. */
-export const secretNameSchema = z
-  .string()
-  .regex(
-    /^[A-Za-z0-9_.-]{1,128}$/,
-    'not a valid secret name (letters, digits, dot, dash and underscore, up to 128)',
-  );
+export const secretNameSchema = withMessage(
+  t.String({ pattern: '^[A-Za-z0-9_.-]{1,128}$' }),
+  'not a valid secret name (letters, digits, dot, dash and underscore, up to 128)',
+);
 
 /** Any JSON value. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
-const nameSchema = z.string().trim().min(1).max(128);
-const descriptionSchema = z.string().max(2000);
-const jsonObjectSchema = z.record(z.string(), z.json());
+const nameSchema = () => trimmed(t.String({ minLength: 1, maxLength: 128 }));
+const descriptionSchema = t.String({ maxLength: 2000 });
 
-const matchSchema = z.string().superRefine((source, ctx) => {
-  const problem = regexProblem(source);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+/** Any JSON value (published as the recursive `JsonValue`). */
+export const jsonValueSchema: TSchema = named(
+  t.Union([
+    t.String(),
+    t.Number(),
+    t.Boolean(),
+    t.Null(),
+    t.Array(lazy<JsonValue>(() => jsonValueSchema)),
+    record(lazy<JsonValue>(() => jsonValueSchema)),
+  ]),
+  'JsonValue',
+);
+const jsonObjectSchema = record(lazy<JsonValue>(() => jsonValueSchema));
+
+const matchSchema = checked(t.String(), (source) => {
+  const problem = typeof source === 'string' ? regexProblem(source) : undefined;
+  return problem ? [{ path: [], message: problem }] : [];
 });
 
 /** One rule of a scripted agent: the first whose `match` matches the prompt answers. */
-export const scriptRuleSchema = z.strictObject({
-  /** A regular expression (JavaScript syntax, RE2 semantics) tested against the prompt; absent matches always. */
-  match: matchSchema.optional(),
-  reply: z.string().max(100_000),
-  toolCalls: z
-    .array(z.strictObject({ toolId: resourceIdSchema, args: jsonObjectSchema }))
-    .max(16)
-    .optional(),
-  usage: z
-    .strictObject({
-      inputTokens: z.int().min(0).max(100_000_000),
-      outputTokens: z.int().min(0).max(100_000_000),
-    })
-    .optional(),
-});
+export const scriptRuleSchema = t.Object(
+  {
+    /** A regular expression (JavaScript syntax, RE2 semantics) tested against the prompt; absent matches always. */
+    match: t.Optional(matchSchema),
+    reply: t.String({ maxLength: 100_000 }),
+    toolCalls: t.Optional(
+      t.Array(
+        t.Object({ toolId: resourceIdSchema, args: jsonObjectSchema }, { additionalProperties: false }),
+        {
+          maxItems: 16,
+        },
+      ),
+    ),
+    usage: t.Optional(
+      t.Object(
+        {
+          inputTokens: int({ minimum: 0, maximum: 100_000_000 }),
+          outputTokens: int({ minimum: 0, maximum: 100_000_000 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 /** An agent: a model with a system prompt, tools and limits. */
-export const agentSchema = z.strictObject({
-  name: nameSchema,
-  description: descriptionSchema.optional(),
-  provider: z.enum(AGENT_PROVIDERS),
-  model: z.string().min(1).max(256),
-  systemPrompt: z.string().max(100_000).optional(),
-  tools: z.array(resourceIdSchema).max(CATALOG_LIMITS.maxAgentTools).optional(),
-  temperature: z.number().min(0).max(2).optional(),
-  maxTokens: z.int().min(1).max(CATALOG_LIMITS.maxTokens).optional(),
-  maxToolCalls: z.int().min(0).max(CATALOG_LIMITS.maxToolCalls).default(CATALOG_LIMITS.maxToolCallsDefault),
-  /**
-   * OpenAI-compatible endpoint, https (or http); no query or fragment, so the tenant cannot choose the
-   * request path. Private, loopback and metadata destinations and plain http are refused at run time
-   * unless a platform admin allowlisted them for the tenant (the same guard as HTTP tools).
-   */
-  baseUrl: z.string().max(2048).optional(),
-  /** Name of the tenant secret holding the API key (openai). */
-  apiKeySecret: secretNameSchema.optional(),
-  script: z.array(scriptRuleSchema).min(1).max(CATALOG_LIMITS.maxScriptRules).optional(),
-});
+export const agentSchema = t.Object(
+  {
+    name: nameSchema(),
+    description: t.Optional(descriptionSchema),
+    provider: oneOf(AGENT_PROVIDERS),
+    model: t.String({ minLength: 1, maxLength: 256 }),
+    systemPrompt: t.Optional(t.String({ maxLength: 100_000 })),
+    tools: t.Optional(t.Array(resourceIdSchema, { maxItems: CATALOG_LIMITS.maxAgentTools })),
+    temperature: t.Optional(t.Number({ minimum: 0, maximum: 2 })),
+    maxTokens: t.Optional(int({ minimum: 1, maximum: CATALOG_LIMITS.maxTokens })),
+    maxToolCalls: defaulted(
+      int({ minimum: 0, maximum: CATALOG_LIMITS.maxToolCalls }),
+      CATALOG_LIMITS.maxToolCallsDefault,
+    ),
+    /**
+     * OpenAI-compatible endpoint, https (or http); no query or fragment, so the tenant cannot choose the
+     * request path. Private, loopback and metadata destinations and plain http are refused at run time
+     * unless a platform admin allowlisted them for the tenant (the same guard as HTTP tools).
+     */
+    baseUrl: t.Optional(t.String({ maxLength: 2048 })),
+    /** Name of the tenant secret holding the API key (openai). */
+    apiKeySecret: t.Optional(secretNameSchema),
+    script: t.Optional(t.Array(scriptRuleSchema, { minItems: 1, maxItems: CATALOG_LIMITS.maxScriptRules })),
+  },
+  { additionalProperties: false },
+);
 
 /** A validated agent definition (defaults applied). */
-export type AgentDefinition = z.output<typeof agentSchema>;
+export type AgentDefinition = Static<typeof agentSchema>;
 
-const toolBase = {
-  name: nameSchema,
-  description: descriptionSchema.optional(),
+const toolBase = () => ({
+  name: nameSchema(),
+  description: t.Optional(descriptionSchema),
   /** JSON Schema (2020-12) of the tool's `args`; must describe an object. */
   inputSchema: jsonObjectSchema,
-};
+});
 
 /** A tool that calls an HTTP endpoint. `url` and header values may hold `{{args.x}}` templates. */
-export const httpToolSchema = z.strictObject({
-  ...toolBase,
-  type: z.literal('http'),
-  method: z.enum(HTTP_METHODS),
-  url: z.string().min(1).max(2048),
-  headers: z
-    .record(
-      z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'not a valid header name'),
-      z.string().max(4096),
-    )
-    .optional(),
-  /** Secret sent as `Authorization: Bearer <value>` by the runner. */
-  authSecret: secretNameSchema.optional(),
-  timeoutMs: z
-    .int()
-    .min(CATALOG_LIMITS.httpTimeoutMsMin)
-    .max(CATALOG_LIMITS.httpTimeoutMsMax)
-    .default(CATALOG_LIMITS.httpTimeoutMsDefault),
-  /**
-   * Removed: private-network egress is a per-tenant allowlist that only a platform admin sets
-   * (functions/core/net/egress.ts). `false` is accepted and dropped so saved bodies still load;
-   * `true` is refused.
-   */
-  allowPrivateNetwork: z.boolean().optional(),
-});
+export const httpToolSchema = t.Object(
+  {
+    ...toolBase(),
+    type: t.Literal('http'),
+    method: oneOf(HTTP_METHODS),
+    url: t.String({ minLength: 1, maxLength: 2048 }),
+    headers: t.Optional(
+      record(t.String({ maxLength: 4096 }), {
+        propertyNames: withMessage(
+          t.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$" }),
+          'not a valid header name',
+        ),
+      }),
+    ),
+    /** Secret sent as `Authorization: Bearer <value>` by the runner. */
+    authSecret: t.Optional(secretNameSchema),
+    timeoutMs: defaulted(
+      int({ minimum: CATALOG_LIMITS.httpTimeoutMsMin, maximum: CATALOG_LIMITS.httpTimeoutMsMax }),
+      CATALOG_LIMITS.httpTimeoutMsDefault,
+    ),
+    /**
+     * Removed: private-network egress is a per-tenant allowlist that only a platform admin sets
+     * (functions/core/net/egress.ts). `false` is accepted and dropped so saved bodies still load;
+     * `true` is refused.
+     */
+    allowPrivateNetwork: t.Optional(t.Boolean()),
+  },
+  { additionalProperties: false },
+);
 
 /** A tool implemented by the platform itself. */
-export const builtinToolSchema = z.strictObject({
-  ...toolBase,
-  type: z.literal('builtin'),
-  builtin: z.enum(BUILTIN_TOOLS),
-});
+export const builtinToolSchema = t.Object(
+  { ...toolBase(), type: t.Literal('builtin'), builtin: oneOf(BUILTIN_TOOLS) },
+  { additionalProperties: false },
+);
 
 /** A tool definition, either kind. */
-export const toolSchema = z.discriminatedUnion('type', [httpToolSchema, builtinToolSchema]);
+export const toolSchema = discriminated('type', [httpToolSchema, builtinToolSchema]);
 
 /** A validated http tool (defaults applied). */
-export type HttpToolDefinition = Omit<z.output<typeof httpToolSchema>, 'allowPrivateNetwork'>;
+export type HttpToolDefinition = Omit<Static<typeof httpToolSchema>, 'allowPrivateNetwork'>;
 /** A validated builtin tool. */
-export type BuiltinToolDefinition = z.output<typeof builtinToolSchema>;
+export type BuiltinToolDefinition = Static<typeof builtinToolSchema>;
 /** A validated tool definition. */
 export type ToolDefinition = HttpToolDefinition | BuiltinToolDefinition;
 
@@ -185,8 +225,8 @@ export interface AgentValidationContext {
 export function validateAgent(input: unknown, ctx: AgentValidationContext): AgentDefinition {
   checkShape(input, 'agent');
   const problems = new ProblemList();
-  const parsed = agentSchema.safeParse(input, { error: definitionErrorMap });
-  if (!parsed.success) problems.addAll(zodProblems(parsed.error));
+  const parsed = check(agentSchema, input, DEFINITION);
+  if (!parsed.ok) problems.addAll(parsed.problems);
   if (isRecord(input)) {
     // Cross-field rules read the raw input so they are reported even when other fields fail.
     const provider = input.provider;
@@ -228,10 +268,10 @@ export function validateAgent(input: unknown, ctx: AgentValidationContext): Agen
       });
     }
   }
-  if (problems.size > 0 || !parsed.success) {
+  if (problems.size > 0 || !parsed.ok) {
     throw new ValidationError(`Invalid agent: ${problems.size} problem(s)`, problems.items);
   }
-  return parsed.data;
+  return parsed.value;
 }
 
 /**
@@ -245,8 +285,8 @@ export function validateAgent(input: unknown, ctx: AgentValidationContext): Agen
 export function validateTool(input: unknown): ToolDefinition {
   checkShape(input, 'tool');
   const problems = new ProblemList();
-  const parsed = toolSchema.safeParse(input, { error: definitionErrorMap });
-  if (!parsed.success) problems.addAll(zodProblems(parsed.error));
+  const parsed = check(toolSchema, input, DEFINITION);
+  if (!parsed.ok) problems.addAll(parsed.problems);
   if (isRecord(input)) {
     if (input.inputSchema !== undefined)
       problems.addAll(jsonSchemaProblems(input.inputSchema, 'inputSchema'));
@@ -266,14 +306,14 @@ export function validateTool(input: unknown): ToolDefinition {
       }
     }
   }
-  if (problems.size > 0 || !parsed.success) {
+  if (problems.size > 0 || !parsed.ok) {
     throw new ValidationError(`Invalid tool: ${problems.size} problem(s)`, problems.items);
   }
-  if (parsed.data.type === 'http') {
-    const { allowPrivateNetwork: _removed, ...tool } = parsed.data;
+  if (parsed.value.type === 'http') {
+    const { allowPrivateNetwork: _removed, ...tool } = parsed.value;
     return tool;
   }
-  return parsed.data;
+  return parsed.value;
 }
 
 // Templates in tool fields may only read the call's arguments.

@@ -1,8 +1,8 @@
 /**
- * Helpers shared by the definition validators (agents, tools, workflows): turning zod issues into
- * field problems named by path, and a few tolerant readers for raw (unvalidated) JSON.
+ * Helpers shared by the definition validators (agents, tools, workflows): how problems are worded
+ * and named by path, and a few tolerant readers for raw (unvalidated) JSON.
  */
-import type { core, z } from 'zod';
+import type { CheckOptions } from '#shared/schema.ts';
 import type { FieldProblem } from '../errors.ts';
 
 /** Joins path segments the way problems name fields: `steps.a.retry.maxAttempts`; empty parts vanish. */
@@ -15,40 +15,16 @@ export function joinPath(...parts: readonly (string | number | undefined)[]): st
   return out;
 }
 
-/**
- * Per-parse zod error map: a missing field reads `required` rather than zod's
- * `expected string, received undefined`. Everything else keeps zod's message.
- */
-export const definitionErrorMap: core.$ZodErrorMap = (issue) =>
-  issue.code === 'invalid_type' && issue.input === undefined ? 'required' : undefined;
+/** How definitions word a missing field: `required`, rather than "expected string, received undefined". */
+export const DEFINITION: CheckOptions = { missing: 'required' };
 
-/**
- * Converts zod issues into field problems. Unknown keys become one problem per key (`steps.a.foo:
- * unknown field`); an invalid record key (a bad step id) is named by the key itself.
- */
-export function zodProblems(error: z.ZodError, prefix = ''): FieldProblem[] {
-  const out: FieldProblem[] = [];
-  for (const issue of error.issues) {
-    const path = joinPath(prefix, ...issue.path.map((p) => String(p)));
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ path: joinPath(path, key), message: 'unknown field' });
-    } else if (issue.code === 'invalid_key') {
-      const inner = issue.issues[0]?.message ?? issue.message;
-      out.push({ path, message: `invalid key: ${inner}` });
-    } else {
-      out.push({ path, message: issue.message });
-    }
-  }
-  return out;
-}
-
-/** Object keys refused anywhere in a definition: zod and plain objects would drop them silently. */
+/** Object keys refused anywhere in a definition: plain objects would drop them silently. */
 export const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__']);
 
 /**
  * Problems with the raw shape of a JSON document, found by an iterative walk (no recursion, so
  * hostile nesting cannot overflow the stack): nesting deeper than `maxDepth`, and reserved keys.
- * Run it before any recursive parser (zod) sees the input.
+ * Run it before any recursive validation sees the input.
  */
 export function jsonShapeProblems(input: unknown, maxDepth: number, limit = 20): FieldProblem[] {
   const problems: FieldProblem[] = [];

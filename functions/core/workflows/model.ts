@@ -1,5 +1,5 @@
 /**
- * The Workflow definition (docs/api.md, "Definitions"): types and zod schemas. Unknown fields are rejected
+ * The Workflow definition (docs/api.md, "Definitions"): types and schemas. Unknown fields are rejected
  * everywhere. The schemas check each field on its own; rules that need the whole graph (targets
  * exist, reachability, cycles, data flow) live in validate.ts (its rules in validate/).
  *
@@ -10,9 +10,21 @@
  *   readable once the parallel completed).
  * - Inside map iterators only, `{{item.x}}` / path `item.x` (or `item` alone): the current item.
  */
-import { z } from 'zod';
+import {
+  type Check,
+  checked,
+  discriminated,
+  int,
+  lazy,
+  named,
+  record,
+  type TSchema,
+  t,
+  trimmed,
+  withMessage,
+} from '#shared/schema.ts';
 import type { JsonValue } from '../catalog/model.ts';
-import { resourceIdSchema } from '../catalog/model.ts';
+import { jsonValueSchema, resourceIdSchema } from '../catalog/model.ts';
 
 export type { JsonValue } from '../catalog/model.ts';
 
@@ -59,9 +71,10 @@ export const WORKFLOW_BOUNDS = Object.freeze({
 });
 
 /** A step id. */
-export const stepIdSchema = z
-  .string()
-  .regex(STEP_ID_PATTERN, 'must start with a letter and hold only letters, digits and _ (64 at most)');
+export const stepIdSchema = withMessage(
+  t.String({ pattern: STEP_ID_PATTERN.source }),
+  'must start with a letter and hold only letters, digits and _ (64 at most)',
+);
 
 /** Retry policy of a task step. Backoff: `intervalSeconds * backoffRate^attempt`, capped. */
 export interface RetryPolicy {
@@ -231,40 +244,42 @@ export interface WorkflowDefinition extends StepGraph {
 }
 
 /** The retry policy schema. */
-export const retrySchema = z.strictObject({
-  maxAttempts: z.int().min(0).max(WORKFLOW_BOUNDS.maxRetryAttempts),
-  intervalSeconds: z.int().min(1).max(WORKFLOW_BOUNDS.maxRetryIntervalSeconds).optional(),
-  backoffRate: z.number().min(1).max(WORKFLOW_BOUNDS.maxBackoffRate).optional(),
-  maxDelaySeconds: z.int().min(1).max(WORKFLOW_BOUNDS.maxRetryDelaySeconds).optional(),
-  jitter: z.boolean().optional(),
-});
+export const retrySchema = t.Object(
+  {
+    maxAttempts: int({ minimum: 0, maximum: WORKFLOW_BOUNDS.maxRetryAttempts }),
+    intervalSeconds: t.Optional(int({ minimum: 1, maximum: WORKFLOW_BOUNDS.maxRetryIntervalSeconds })),
+    backoffRate: t.Optional(t.Number({ minimum: 1, maximum: WORKFLOW_BOUNDS.maxBackoffRate })),
+    maxDelaySeconds: t.Optional(int({ minimum: 1, maximum: WORKFLOW_BOUNDS.maxRetryDelaySeconds })),
+    jitter: t.Optional(t.Boolean()),
+  },
+  { additionalProperties: false },
+);
 
-const errorNameSchema = z.string().min(1).max(256);
+const errorNameSchema = t.String({ minLength: 1, maxLength: 256 });
 
 /** The catch list schema; `States.ALL` must be alone in its list and in the last catcher (ASL). */
-export const catchSchema = z
-  .array(z.strictObject({ errors: z.array(errorNameSchema).min(1).max(16), next: stepIdSchema }))
-  .min(1)
-  .max(WORKFLOW_BOUNDS.maxCatchers)
-  .superRefine((catchers, ctx) => {
-    catchers.forEach((catcher, i) => {
-      if (!catcher.errors.includes('States.ALL')) return;
-      if (catcher.errors.length > 1) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [i, 'errors'],
-          message: 'States.ALL must be the only error in its list',
-        });
-      }
-      if (i !== catchers.length - 1) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [i, 'errors'],
-          message: 'a catcher with States.ALL must be the last',
-        });
-      }
+export const catchSchema = checked(
+  t.Array(
+    t.Object(
+      { errors: t.Array(errorNameSchema, { minItems: 1, maxItems: 16 }), next: stepIdSchema },
+      { additionalProperties: false },
+    ),
+    { minItems: 1, maxItems: WORKFLOW_BOUNDS.maxCatchers },
+  ),
+  (value) => {
+    const out: Issue[] = [];
+    if (!Array.isArray(value)) return out;
+    value.forEach((catcher: unknown, i) => {
+      const errors = isPlainObject(catcher) && Array.isArray(catcher.errors) ? catcher.errors : [];
+      if (!errors.includes('States.ALL')) return;
+      if (errors.length > 1)
+        out.push({ path: [i, 'errors'], message: 'States.ALL must be the only error in its list' });
+      if (i !== value.length - 1)
+        out.push({ path: [i, 'errors'], message: 'a catcher with States.ALL must be the last' });
     });
-  });
+    return out;
+  },
+);
 
 type Issue = { path: (string | number)[]; message: string };
 
@@ -276,7 +291,7 @@ function isScalar(value: unknown): value is ConditionValue {
   return value === null || ['string', 'number', 'boolean'].includes(typeof value);
 }
 
-// Conditions are checked by hand: a zod union of nine shapes reports "invalid input" with no hint of
+// Conditions are checked by hand: a union of nine shapes reports "invalid input" with no hint of
 // which operator was meant. Depth is bounded so hostile nesting cannot exhaust the stack.
 function conditionIssues(value: unknown, path: (string | number)[], depth: number, out: Issue[]): void {
   if (depth > MAX_CONDITION_DEPTH) {
@@ -353,102 +368,154 @@ function conditionIssues(value: unknown, path: (string | number)[], depth: numbe
   }
 }
 
-/** The condition schema (checked by hand, see {@link Condition}). */
-export const conditionSchema: z.ZodType<Condition> = z.custom<Condition>().superRefine((value, ctx) => {
+const conditionCheck: Check = (value) => {
   const issues: Issue[] = [];
   conditionIssues(value, [], 1, issues);
-  for (const issue of issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  return issues;
+};
+
+/** The condition schema (checked by hand, see {@link Condition}). */
+export const conditionSchema = checked(t.Unsafe<Condition>({}), conditionCheck);
+
+const transition = () => ({
+  next: t.Optional(stepIdSchema),
+  end: t.Optional(t.Boolean()),
 });
 
-const transition = {
-  next: stepIdSchema.optional(),
-  end: z.boolean().optional(),
-};
+const taskOptions = () => ({
+  retry: t.Optional(retrySchema),
+  timeoutSeconds: t.Optional(int({ minimum: 1, maximum: WORKFLOW_BOUNDS.maxTaskTimeoutSeconds })),
+  catch: t.Optional(catchSchema),
+});
 
-const taskOptions = {
-  retry: retrySchema.optional(),
-  timeoutSeconds: z.int().min(1).max(WORKFLOW_BOUNDS.maxTaskTimeoutSeconds).optional(),
-  catch: catchSchema.optional(),
-};
+const jsonObjectSchema = record(lazy<JsonValue>(() => jsonValueSchema));
 
-const jsonObjectSchema = z.record(z.string(), z.json());
+const strict = { additionalProperties: false } as const;
+
+/** The steps of a graph, by id. */
+const stepsSchema = () =>
+  record(
+    lazy<Step>(() => stepSchema),
+    {
+      propertyNames: withMessage(
+        t.String({ pattern: STEP_ID_PATTERN.source }),
+        'must start with a letter and hold only letters, digits and _ (64 at most)',
+      ),
+    },
+  );
 
 /** A step graph schema (`{startAt, steps}`). */
-export const stepGraphSchema: z.ZodType<StepGraph> = z.lazy(() =>
-  z.strictObject({ startAt: stepIdSchema, steps: z.record(stepIdSchema, stepSchema) }),
+export const stepGraphSchema: TSchema & { static: StepGraph } = named(
+  t.Unsafe<StepGraph>(t.Object({ startAt: stepIdSchema, steps: stepsSchema() }, strict)),
+  'StepGraph',
 );
 
 /** The schema of one step, by `type`. */
-export const stepSchema: z.ZodType<Step> = z.lazy(() =>
-  z.discriminatedUnion('type', [
-    z.strictObject({
-      type: z.literal('agent'),
-      agentId: resourceIdSchema,
-      prompt: z.string().min(1).max(100_000),
-      ...transition,
-      ...taskOptions,
-    }),
-    z.strictObject({
-      type: z.literal('tool'),
-      toolId: resourceIdSchema,
-      args: jsonObjectSchema,
-      ...transition,
-      ...taskOptions,
-    }),
-    z.strictObject({
-      type: z.literal('choice'),
-      choices: z
-        .array(z.strictObject({ when: conditionSchema, next: stepIdSchema }))
-        .min(1)
-        .max(WORKFLOW_BOUNDS.maxChoices),
-      default: stepIdSchema.optional(),
-    }),
-    z.strictObject({
-      type: z.literal('parallel'),
-      branches: z.array(stepGraphSchema).min(1).max(WORKFLOW_BOUNDS.maxBranches),
-      ...transition,
-    }),
-    z.strictObject({
-      type: z.literal('map'),
-      itemsPath: z.string().min(1).max(256),
-      maxConcurrency: z.int().min(1).max(WORKFLOW_BOUNDS.maxConcurrency).optional(),
-      iterator: stepGraphSchema,
-      ...transition,
-    }),
-    z.strictObject({
-      type: z.literal('approval'),
-      approvers: z
-        .strictObject({
-          roles: z.array(z.string().min(1).max(128)).max(20).optional(),
-          users: z.array(z.string().min(1).max(128)).max(50).optional(),
-        })
-        .optional(),
-      message: z.string().max(4000).optional(),
-      timeoutSeconds: z.int().min(1).max(WORKFLOW_BOUNDS.maxApprovalTimeoutSeconds).optional(),
-      allowRequesterApproval: z.boolean().optional(),
-      catch: catchSchema.optional(),
-      ...transition,
-    }),
-    z.strictObject({
-      type: z.literal('wait'),
-      seconds: z.int().min(1).max(WORKFLOW_BOUNDS.maxWaitSeconds),
-      ...transition,
-    }),
-    z.strictObject({ type: z.literal('succeed') }),
-    z.strictObject({
-      type: z.literal('fail'),
-      error: errorNameSchema,
-      cause: z.string().max(32_768).optional(),
-    }),
-  ]),
+export const stepSchema: TSchema & { static: Step } = named(
+  discriminated('type', [
+    t.Object(
+      {
+        type: t.Literal('agent'),
+        agentId: resourceIdSchema,
+        prompt: t.String({ minLength: 1, maxLength: 100_000 }),
+        ...transition(),
+        ...taskOptions(),
+      },
+      strict,
+    ),
+    t.Object(
+      {
+        type: t.Literal('tool'),
+        toolId: resourceIdSchema,
+        args: jsonObjectSchema,
+        ...transition(),
+        ...taskOptions(),
+      },
+      strict,
+    ),
+    t.Object(
+      {
+        type: t.Literal('choice'),
+        choices: t.Array(t.Object({ when: conditionSchema, next: stepIdSchema }, strict), {
+          minItems: 1,
+          maxItems: WORKFLOW_BOUNDS.maxChoices,
+        }),
+        default: t.Optional(stepIdSchema),
+      },
+      strict,
+    ),
+    t.Object(
+      {
+        type: t.Literal('parallel'),
+        branches: t.Array(
+          lazy<StepGraph>(() => stepGraphSchema),
+          {
+            minItems: 1,
+            maxItems: WORKFLOW_BOUNDS.maxBranches,
+          },
+        ),
+        ...transition(),
+      },
+      strict,
+    ),
+    t.Object(
+      {
+        type: t.Literal('map'),
+        itemsPath: t.String({ minLength: 1, maxLength: 256 }),
+        maxConcurrency: t.Optional(int({ minimum: 1, maximum: WORKFLOW_BOUNDS.maxConcurrency })),
+        iterator: lazy<StepGraph>(() => stepGraphSchema),
+        ...transition(),
+      },
+      strict,
+    ),
+    t.Object(
+      {
+        type: t.Literal('approval'),
+        approvers: t.Optional(
+          t.Object(
+            {
+              roles: t.Optional(t.Array(t.String({ minLength: 1, maxLength: 128 }), { maxItems: 20 })),
+              users: t.Optional(t.Array(t.String({ minLength: 1, maxLength: 128 }), { maxItems: 50 })),
+            },
+            strict,
+          ),
+        ),
+        message: t.Optional(t.String({ maxLength: 4000 })),
+        timeoutSeconds: t.Optional(int({ minimum: 1, maximum: WORKFLOW_BOUNDS.maxApprovalTimeoutSeconds })),
+        allowRequesterApproval: t.Optional(t.Boolean()),
+        catch: t.Optional(catchSchema),
+        ...transition(),
+      },
+      strict,
+    ),
+    t.Object(
+      {
+        type: t.Literal('wait'),
+        seconds: int({ minimum: 1, maximum: WORKFLOW_BOUNDS.maxWaitSeconds }),
+        ...transition(),
+      },
+      strict,
+    ),
+    t.Object({ type: t.Literal('succeed') }, strict),
+    t.Object(
+      { type: t.Literal('fail'), error: errorNameSchema, cause: t.Optional(t.String({ maxLength: 32_768 })) },
+      strict,
+    ),
+  ]) as unknown as TSchema & { static: Step },
+  'WorkflowStep',
 );
 
 /** The workflow definition schema (field rules only; see validate.ts for graph rules). */
-export const workflowSchema: z.ZodType<WorkflowDefinition> = z.strictObject({
-  name: z.string().trim().min(1).max(128),
-  description: z.string().max(2000).optional(),
-  inputSchema: jsonObjectSchema.optional(),
-  startAt: stepIdSchema,
-  steps: z.record(stepIdSchema, stepSchema),
-  timeoutSeconds: z.int().min(1).max(WORKFLOW_BOUNDS.maxWorkflowTimeoutSeconds).optional(),
-});
+export const workflowSchema: TSchema & { static: WorkflowDefinition } = t.Unsafe<WorkflowDefinition>(
+  t.Object(
+    {
+      name: trimmed(t.String({ minLength: 1, maxLength: 128 })),
+      description: t.Optional(t.String({ maxLength: 2000 })),
+      inputSchema: t.Optional(jsonObjectSchema),
+      startAt: stepIdSchema,
+      steps: stepsSchema(),
+      timeoutSeconds: t.Optional(int({ minimum: 1, maximum: WORKFLOW_BOUNDS.maxWorkflowTimeoutSeconds })),
+    },
+    strict,
+  ),
+);

@@ -5,7 +5,7 @@
  * error here (`Record<StepType, …>`) and, for its ASL, in compile.ts's exhaustive `switch`.
  *
  * Both work on raw (unvalidated) input too: validation runs them before the schema has passed.
- * Only types come from model.ts, so the step runner's bundle does not load zod through this file.
+ * Only types come from model.ts, so the step runner's bundle does not load the schema library through this file.
  */
 import { isRecord, joinPath } from '../catalog/problems.ts';
 import type { Step, StepGraph, StepType } from './model.ts';

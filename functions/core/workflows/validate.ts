@@ -4,8 +4,10 @@
  * Every problem found is reported at once, each with its path (`steps.a.next`). The rules live in
  * validate/: limits.ts, graph.ts (the graph rules) and data-flow.ts (what each step may read).
  */
+
+import { check } from '#shared/schema.ts';
 import { jsonSchemaProblems } from '../catalog/json-schema.ts';
-import { definitionErrorMap, isRecord, ProblemList, zodProblems } from '../catalog/problems.ts';
+import { DEFINITION, isRecord, ProblemList } from '../catalog/problems.ts';
 import { type FieldProblem, ValidationError } from '../errors.ts';
 import { type WorkflowDefinition, workflowSchema } from './model.ts';
 import { checkDataFlow } from './validate/data-flow.ts';
@@ -23,8 +25,8 @@ export function validateWorkflow(input: unknown, ctx: WorkflowValidationContext)
   const limits = limitProblems(input);
   if (limits.length > 0) throw new ValidationError(`Workflow exceeds limits: ${describe(limits)}`, limits);
   const problems = new ProblemList();
-  const parsed = workflowSchema.safeParse(input, { error: definitionErrorMap });
-  if (!parsed.success) problems.addAll(zodProblems(parsed.error));
+  const parsed = check(workflowSchema, input, DEFINITION);
+  if (!parsed.ok) problems.addAll(parsed.problems);
   if (isRecord(input)) {
     // Tolerant: the graph rules read the raw input, so they run even when some fields failed.
     if (input.inputSchema !== undefined)
@@ -33,10 +35,10 @@ export function validateWorkflow(input: unknown, ctx: WorkflowValidationContext)
     checkGraphs(tree, ctx, problems);
     checkDataFlow(tree, problems);
   }
-  if (problems.size > 0 || !parsed.success) {
+  if (problems.size > 0 || !parsed.ok) {
     throw new ValidationError(`Invalid workflow: ${describe(problems.items)}`, problems.items);
   }
-  return parsed.data;
+  return parsed.value;
 }
 
 function describe(problems: readonly FieldProblem[]): string {

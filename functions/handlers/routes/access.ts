@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { adapters } from '#adapters/container.ts';
 import {
   createApiKey,
@@ -12,59 +11,63 @@ import { createRole, deleteRole, getRole, listRoles, updateRole } from '#core/te
 import { createTeam, deleteTeam, getTeam, listTeams, updateTeam } from '#core/tenancy/teams.ts';
 import { deleteUser, eraseUser, inviteUser, listUsers, readUser, updateUser } from '#core/tenancy/users.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
+import { dateTimeString, extend, int, oneOf, refined, t, trimmed, withMessage } from '#shared/schema.ts';
 import { authErrors, created, email, idParam, listOf, pageOf, pageQuery, permission } from './schemas.ts';
 
-const userSchema = z.object({
-  userId: z.string(),
-  tenantId: z.string(),
+const userSchema = t.Object({
+  userId: t.String(),
+  tenantId: t.String(),
   /** Absent once the person was erased. */
-  email: z.string().optional(),
-  roles: z.array(z.string()),
-  teams: z.array(z.string()),
-  status: z.enum(['active', 'disabled']),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  sso: z
-    .object({ providerId: z.string() })
-    .optional()
-    .describe('Set for users made by single sign-on: the provider whose groups decide their roles'),
-  erasedAt: z.string().optional(),
+  email: t.Optional(t.String()),
+  roles: t.Array(t.String()),
+  teams: t.Array(t.String()),
+  status: oneOf(['active', 'disabled']),
+  createdAt: t.String(),
+  updatedAt: t.String(),
+  sso: t.Optional(
+    t.Object(
+      { providerId: t.String() },
+      { description: 'Set for users made by single sign-on: the provider whose groups decide their roles' },
+    ),
+  ),
+  erasedAt: t.Optional(t.String()),
 });
-const teamSchema = z.object({
-  teamId: z.string(),
-  name: z.string(),
-  description: z.string().optional(),
-  members: z.array(z.string()).optional(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
+const teamSchema = t.Object({
+  teamId: t.String(),
+  name: t.String(),
+  description: t.Optional(t.String()),
+  members: t.Optional(t.Array(t.String())),
+  createdAt: t.String(),
+  updatedAt: t.String(),
 });
-const roleSchema = z.object({
-  name: z.string(),
-  description: z.string().optional(),
-  permissions: z.array(permission),
-  builtIn: z.boolean(),
-  createdAt: z.string().optional(),
-  updatedAt: z.string().optional(),
+const roleSchema = t.Object({
+  name: t.String(),
+  description: t.Optional(t.String()),
+  permissions: t.Array(permission),
+  builtIn: t.Boolean(),
+  createdAt: t.Optional(t.String()),
+  updatedAt: t.Optional(t.String()),
 });
-const apiKeySchema = z.object({
-  keyId: z.string(),
-  name: z.string(),
-  scopes: z.array(permission),
-  createdBy: z.string(),
-  createdAt: z.string(),
-  expiresAt: z.string(),
-  lastUsedAt: z.string().optional(),
-  status: z.enum(['active', 'revoked']),
-  previousValidUntil: z.string().optional(),
-  rotatedAt: z.string().optional(),
-  rotatedBy: z.string().optional(),
+const apiKeySchema = t.Object({
+  keyId: t.String(),
+  name: t.String(),
+  scopes: t.Array(permission),
+  createdBy: t.String(),
+  createdAt: t.String(),
+  expiresAt: t.String(),
+  lastUsedAt: t.Optional(t.String()),
+  status: oneOf(['active', 'revoked']),
+  previousValidUntil: t.Optional(t.String()),
+  rotatedAt: t.Optional(t.String()),
+  rotatedBy: t.Optional(t.String()),
 });
 
-const roleName = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{1,39}$/, 'lower-case letters, digits and dashes, 2 to 40 characters');
-const roleList = z.array(z.string().min(1).max(40)).min(1).max(20);
-const teamList = z.array(idParam).max(20);
+const roleName = withMessage(
+  t.String({ pattern: '^[a-z][a-z0-9-]{1,39}$' }),
+  'lower-case letters, digits and dashes, 2 to 40 characters',
+);
+const roleList = t.Array(t.String({ minLength: 1, maxLength: 40 }), { minItems: 1, maxItems: 20 });
+const teamList = t.Array(idParam, { maxItems: 20 });
 const notFound = { 404: { description: 'Not found in this tenant' } } as const;
 
 const userDeps = () => ({ store: adapters().store, directory: adapters().directory });
@@ -92,7 +95,7 @@ export const accessRoutes: Route[] = [
     summary: 'Invite a user by email with roles and teams',
     tag: 'users',
     auth: 'users:manage',
-    body: z.strictObject({ email, roles: roleList, teams: teamList.optional() }),
+    body: t.Object({ email, roles: roleList, teams: t.Optional(teamList) }, { additionalProperties: false }),
     responses: {
       201: { description: 'Invited', schema: userSchema, headers: created },
       ...authErrors,
@@ -111,7 +114,7 @@ export const accessRoutes: Route[] = [
     summary: 'Read a user',
     tag: 'users',
     auth: 'users:manage',
-    params: z.strictObject({ userId: idParam }),
+    params: t.Object({ userId: idParam }, { additionalProperties: false }),
     responses: { 200: { description: 'The user', schema: userSchema }, ...authErrors, ...notFound },
     handler: async ({ principal, params }) => ({
       status: 200,
@@ -124,14 +127,19 @@ export const accessRoutes: Route[] = [
     summary: 'Change roles or teams, disable or enable',
     tag: 'users',
     auth: 'users:manage',
-    params: z.strictObject({ userId: idParam }),
-    body: z
-      .strictObject({
-        roles: roleList.optional(),
-        teams: teamList.optional(),
-        status: z.enum(['active', 'disabled']).optional(),
-      })
-      .refine((b) => Object.keys(b).length > 0, 'roles, teams or status is required'),
+    params: t.Object({ userId: idParam }, { additionalProperties: false }),
+    body: refined(
+      t.Object(
+        {
+          roles: t.Optional(roleList),
+          teams: t.Optional(teamList),
+          status: t.Optional(oneOf(['active', 'disabled'])),
+        },
+        { additionalProperties: false },
+      ),
+      (b) => Object.keys(b).length > 0,
+      'roles, teams or status is required',
+    ),
     responses: { 200: { description: 'Updated', schema: userSchema }, ...authErrors, ...notFound },
     handler: async ({ principal, meta, params, body }) => ({
       status: 200,
@@ -144,7 +152,7 @@ export const accessRoutes: Route[] = [
     summary: 'Delete a user and their login',
     tag: 'users',
     auth: 'users:manage',
-    params: z.strictObject({ userId: idParam }),
+    params: t.Object({ userId: idParam }, { additionalProperties: false }),
     responses: { 204: { description: 'Deleted' }, ...authErrors, ...notFound },
     handler: async ({ principal, meta, params }) => {
       await deleteUser(userDeps(), { principal, meta }, params.userId);
@@ -158,7 +166,7 @@ export const accessRoutes: Route[] = [
       "Erase a person's personal data: their login, email, roles and teams go; the profile keeps only the opaque id the audit trail names them by",
     tag: 'users',
     auth: 'users:manage',
-    params: z.strictObject({ userId: idParam }),
+    params: t.Object({ userId: idParam }, { additionalProperties: false }),
     responses: {
       200: { description: 'The erased profile', schema: userSchema },
       ...authErrors,
@@ -190,11 +198,14 @@ export const accessRoutes: Route[] = [
     summary: 'Create a team',
     tag: 'teams',
     auth: 'users:manage',
-    body: z.strictObject({
-      name: z.string().trim().min(1).max(100),
-      description: z.string().max(500).optional(),
-      members: z.array(idParam).max(90).optional(),
-    }),
+    body: t.Object(
+      {
+        name: trimmed(t.String({ minLength: 1, maxLength: 100 })),
+        description: t.Optional(t.String({ maxLength: 500 })),
+        members: t.Optional(t.Array(idParam, { maxItems: 90 })),
+      },
+      { additionalProperties: false },
+    ),
     responses: {
       201: { description: 'Created', schema: teamSchema, headers: created },
       ...authErrors,
@@ -211,7 +222,7 @@ export const accessRoutes: Route[] = [
     summary: 'Read a team with its members',
     tag: 'teams',
     auth: 'users:manage',
-    params: z.strictObject({ teamId: idParam }),
+    params: t.Object({ teamId: idParam }, { additionalProperties: false }),
     responses: { 200: { description: 'The team', schema: teamSchema }, ...authErrors, ...notFound },
     handler: async ({ principal, params }) => ({
       status: 200,
@@ -224,14 +235,19 @@ export const accessRoutes: Route[] = [
     summary: 'Rename a team or replace its members',
     tag: 'teams',
     auth: 'users:manage',
-    params: z.strictObject({ teamId: idParam }),
-    body: z
-      .strictObject({
-        name: z.string().trim().min(1).max(100).optional(),
-        description: z.string().max(500).optional(),
-        members: z.array(idParam).max(90).optional(),
-      })
-      .refine((b) => Object.keys(b).length > 0, 'name, description or members is required'),
+    params: t.Object({ teamId: idParam }, { additionalProperties: false }),
+    body: refined(
+      t.Object(
+        {
+          name: t.Optional(trimmed(t.String({ minLength: 1, maxLength: 100 }))),
+          description: t.Optional(t.String({ maxLength: 500 })),
+          members: t.Optional(t.Array(idParam, { maxItems: 90 })),
+        },
+        { additionalProperties: false },
+      ),
+      (b) => Object.keys(b).length > 0,
+      'name, description or members is required',
+    ),
     responses: {
       200: { description: 'Updated', schema: teamSchema },
       ...authErrors,
@@ -249,7 +265,7 @@ export const accessRoutes: Route[] = [
     summary: 'Delete a team',
     tag: 'teams',
     auth: 'users:manage',
-    params: z.strictObject({ teamId: idParam }),
+    params: t.Object({ teamId: idParam }, { additionalProperties: false }),
     responses: { 204: { description: 'Deleted' }, ...authErrors, ...notFound },
     handler: async ({ principal, meta, params }) => {
       await deleteTeam(store(), { principal, meta }, params.teamId);
@@ -276,11 +292,14 @@ export const accessRoutes: Route[] = [
     summary: 'Create a custom role',
     tag: 'roles',
     auth: 'roles:manage',
-    body: z.strictObject({
-      name: roleName,
-      description: z.string().max(500).optional(),
-      permissions: z.array(permission).min(1),
-    }),
+    body: t.Object(
+      {
+        name: roleName,
+        description: t.Optional(t.String({ maxLength: 500 })),
+        permissions: t.Array(permission, { minItems: 1 }),
+      },
+      { additionalProperties: false },
+    ),
     responses: {
       201: { description: 'Created', schema: roleSchema, headers: created },
       ...authErrors,
@@ -297,7 +316,7 @@ export const accessRoutes: Route[] = [
     summary: 'Read a role',
     tag: 'roles',
     auth: 'roles:manage',
-    params: z.strictObject({ name: z.string().min(1).max(40) }),
+    params: t.Object({ name: t.String({ minLength: 1, maxLength: 40 }) }, { additionalProperties: false }),
     responses: { 200: { description: 'The role', schema: roleSchema }, ...authErrors, ...notFound },
     handler: async ({ principal, params }) => ({
       status: 200,
@@ -310,11 +329,14 @@ export const accessRoutes: Route[] = [
     summary: "Replace a custom role's permissions (built-ins are read-only)",
     tag: 'roles',
     auth: 'roles:manage',
-    params: z.strictObject({ name: z.string().min(1).max(40) }),
-    body: z.strictObject({
-      description: z.string().max(500).optional(),
-      permissions: z.array(permission).min(1),
-    }),
+    params: t.Object({ name: t.String({ minLength: 1, maxLength: 40 }) }, { additionalProperties: false }),
+    body: t.Object(
+      {
+        description: t.Optional(t.String({ maxLength: 500 })),
+        permissions: t.Array(permission, { minItems: 1 }),
+      },
+      { additionalProperties: false },
+    ),
     responses: { 200: { description: 'Updated', schema: roleSchema }, ...authErrors, ...notFound },
     handler: async ({ principal, meta, params, body }) => ({
       status: 200,
@@ -327,7 +349,7 @@ export const accessRoutes: Route[] = [
     summary: 'Delete a custom role (refused while assigned)',
     tag: 'roles',
     auth: 'roles:manage',
-    params: z.strictObject({ name: z.string().min(1).max(40) }),
+    params: t.Object({ name: t.String({ minLength: 1, maxLength: 40 }) }, { additionalProperties: false }),
     responses: {
       204: { description: 'Deleted' },
       ...authErrors,
@@ -359,18 +381,23 @@ export const accessRoutes: Route[] = [
     summary: 'Create an API key; the key is shown once',
     tag: 'api-keys',
     auth: 'apikeys:manage',
-    body: z.strictObject({
-      name: z.string().trim().min(1).max(100),
-      scopes: z.array(permission).min(1).max(50),
-      expiresAt: z.iso
-        .datetime({ offset: true })
-        .optional()
-        .describe(
-          `When the key stops working; at most a year ahead. Default: ${DEFAULT_KEY_LIFETIME_DAYS} days from now`,
+    body: t.Object(
+      {
+        name: trimmed(t.String({ minLength: 1, maxLength: 100 })),
+        scopes: t.Array(permission, { minItems: 1, maxItems: 50 }),
+        expiresAt: t.Optional(
+          dateTimeString(
+            {
+              description: `When the key stops working; at most a year ahead. Default: ${DEFAULT_KEY_LIFETIME_DAYS} days from now`,
+            },
+            true,
+          ),
         ),
-    }),
+      },
+      { additionalProperties: false },
+    ),
     responses: {
-      201: { description: 'Created', schema: apiKeySchema.extend({ key: z.string() }), headers: created },
+      201: { description: 'Created', schema: extend(apiKeySchema, { key: t.String() }), headers: created },
       ...authErrors,
     },
     handler: async ({ principal, meta, body }) => {
@@ -385,7 +412,7 @@ export const accessRoutes: Route[] = [
       'Revoke an API key; it stops working within the credential cache TTL (AUTH_CACHE_TTL_SECONDS, 30 s by default)',
     tag: 'api-keys',
     auth: 'apikeys:manage',
-    params: z.strictObject({ keyId: idParam }),
+    params: t.Object({ keyId: idParam }, { additionalProperties: false }),
     responses: { 204: { description: 'Revoked' }, ...authErrors, ...notFound },
     handler: async ({ principal, meta, params }) => {
       await revokeApiKey(store(), { principal, meta }, params.keyId);
@@ -398,12 +425,15 @@ export const accessRoutes: Route[] = [
     summary: 'Issue a new secret; the old one stays valid for the grace period (default 24 h)',
     tag: 'api-keys',
     auth: 'apikeys:manage',
-    params: z.strictObject({ keyId: idParam }),
-    body: z
-      .strictObject({ gracePeriodSeconds: z.number().int().min(0).max(MAX_GRACE_SECONDS).optional() })
-      .optional(),
+    params: t.Object({ keyId: idParam }, { additionalProperties: false }),
+    body: t.Optional(
+      t.Object(
+        { gracePeriodSeconds: t.Optional(int({ minimum: 0, maximum: MAX_GRACE_SECONDS })) },
+        { additionalProperties: false },
+      ),
+    ),
     responses: {
-      200: { description: 'Rotated', schema: apiKeySchema.extend({ key: z.string() }) },
+      200: { description: 'Rotated', schema: extend(apiKeySchema, { key: t.String() }) },
       ...authErrors,
       ...notFound,
     },

@@ -1,7 +1,5 @@
-import { z } from 'zod';
 import { adapters } from '#adapters/container.ts';
 import type { Permission } from '#core/access/permissions.ts';
-import { agentSchema, toolSchema } from '#core/catalog/model.ts';
 import {
   createDefinition,
   deleteDefinition,
@@ -13,8 +11,17 @@ import {
 } from '#core/versioning/definitions.ts';
 import type { Head, Version } from '#core/versioning/model.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
+import { extend, int, record, type TSchema, t } from '#shared/schema.ts';
 import { authErrors, created, idParam, listOf, pageOf, pageQuery } from './schemas.ts';
-import { agentVersionView, agentView, pageOfItems, toolVersionView, toolView } from './views.ts';
+import {
+  agentDoc,
+  agentVersionView,
+  agentView,
+  pageOfItems,
+  toolDoc,
+  toolVersionView,
+  toolView,
+} from './views.ts';
 
 type CatalogKind = 'agent' | 'tool';
 
@@ -50,20 +57,20 @@ export function versionView(kind: string, version: Version<unknown>): Record<str
 
 /** A secret a version uses: the field naming it, the secret, and who bound it (saved that version). */
 /** Version numbers in paths and bodies. */
-export const versionNumber = z.coerce.number().int().min(1).max(1_000_000);
+export const versionNumber = int({ minimum: 1, maximum: 1_000_000 });
 
 /** The body is any JSON object here; the core validates it and names every problem at once. */
-export const jsonObject = z.record(z.string(), z.unknown());
+export const jsonObject = record(t.Unknown());
 
 const catalog = () => ({ definitions: adapters().definitions, tenancy: adapters().store });
 
-function catalogRoutes(kind: CatalogKind, doc: z.ZodType): Route[] {
+function catalogRoutes(kind: CatalogKind, doc: TSchema): Route[] {
   const plural = `/${kind}s`;
   const a = `${kind === 'agent' ? 'an' : 'a'} ${kind}`;
   const idName = `${kind}Id` as const;
   const read = `${kind}s:read` as Permission;
   const write = `${kind}s:write` as Permission;
-  const params = z.strictObject({ [idName]: idParam });
+  const params = t.Object({ [idName]: idParam }, { additionalProperties: false });
   const idOf = (p: Record<string, string>) => p[idName] ?? '';
   const view = kind === 'agent' ? agentView : toolView;
   const versionSchema = kind === 'agent' ? agentVersionView : toolVersionView;
@@ -172,7 +179,7 @@ function catalogRoutes(kind: CatalogKind, doc: z.ZodType): Route[] {
       summary: `Read one version of ${a}`,
       tag: `${kind}s`,
       auth: read,
-      params: params.extend({ version: versionNumber }),
+      params: extend(params, { version: versionNumber }),
       responses: { 200: { description: 'The version', schema: versionSchema }, ...authErrors, ...notFound },
       handler: async ({ principal, params: p }) => ({
         status: 200,
@@ -193,6 +200,6 @@ function catalogRoutes(kind: CatalogKind, doc: z.ZodType): Route[] {
 
 /** Agents and tools. */
 export const definitionRoutes: Route[] = [
-  ...catalogRoutes('agent', agentSchema),
-  ...catalogRoutes('tool', toolSchema),
+  ...catalogRoutes('agent', agentDoc),
+  ...catalogRoutes('tool', toolDoc),
 ];

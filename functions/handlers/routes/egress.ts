@@ -1,19 +1,22 @@
-import { z } from 'zod';
 import { adapters } from '#adapters/container.ts';
 import { NotFoundError } from '#core/errors.ts';
 import { ID_PATTERN } from '#core/ids.ts';
 import { MAX_EGRESS_ENTRIES } from '#core/net/egress.ts';
 import { getEgress, setEgress } from '#core/tenancy/egress.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
+import { t } from '#shared/schema.ts';
 import { authErrors } from './schemas.ts';
 
-const egressSchema = z.object({
-  tenantId: z.string(),
-  allow: z.array(z.string()),
-  updatedAt: z.string(),
+const egressSchema = t.Object({
+  tenantId: t.String(),
+  allow: t.Array(t.String()),
+  updatedAt: t.String(),
 });
 
-const tenantParams = z.strictObject({ tenantId: z.string().min(1).max(64) });
+const tenantParams = t.Object(
+  { tenantId: t.String({ minLength: 1, maxLength: 64 }) },
+  { additionalProperties: false },
+);
 
 /** Malformed tenant ids are simply not found: they could never name a tenant. */
 function tenantIdOf(raw: string): string {
@@ -52,9 +55,12 @@ export const egressRoutes: Route[] = [
     tag: 'tenants',
     auth: 'platform',
     params: tenantParams,
-    body: z.strictObject({
-      allow: z.array(z.string().max(255)).max(MAX_EGRESS_ENTRIES),
-    }),
+    body: t.Object(
+      {
+        allow: t.Array(t.String({ maxLength: 255 }), { maxItems: MAX_EGRESS_ENTRIES }),
+      },
+      { additionalProperties: false },
+    ),
     responses: {
       200: { description: 'Replaced', schema: egressSchema },
       ...authErrors,

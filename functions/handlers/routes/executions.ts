@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { adapters } from '#adapters/container.ts';
 import { ValidationError } from '#core/errors.ts';
 import { setBudget } from '#core/executions/budget.ts';
@@ -10,6 +9,19 @@ import { startExecution } from '#core/executions/start.ts';
 import { monthBudget, monthUsage } from '#core/executions/usage.ts';
 import { ENVIRONMENTS } from '#core/versioning/model.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
+import {
+  check,
+  dateTimeString,
+  extend,
+  finished,
+  int,
+  nullable,
+  oneOf,
+  record,
+  type TString,
+  t,
+  withMessage,
+} from '#shared/schema.ts';
 import { authErrors, created, idParam, pageOf, pageQuery, replayed } from './schemas.ts';
 import {
   executionDetail,
@@ -20,38 +32,39 @@ import {
   usageView,
 } from './views.ts';
 
+const USD_AMOUNT = /^\d{1,9}(\.\d{1,6})?$/;
+
 const deps = () => adapters().executions;
-const executionParams = z.strictObject({ executionId: idParam });
-const idempotencyKey = z
-  .string()
-  .min(1)
-  .max(200)
-  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+const executionParams = t.Object({ executionId: idParam }, { additionalProperties: false });
+const idempotencyKey = withMessage(
+  t.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$' }),
+  'printable ASCII without spaces',
+);
 
 /** The `Idempotency-Key` header, checked: a bad one is 400 naming it. */
 function keyOf(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
-  const key = idempotencyKey.safeParse(raw);
-  if (!key.success) {
+  const key = check(idempotencyKey, raw);
+  if (!key.ok) {
     throw new ValidationError('Invalid Idempotency-Key.', [
       { path: 'Idempotency-Key', message: 'printable ASCII, 1 to 200 characters' },
     ]);
   }
-  return key.data;
+  return key.value;
 }
 
-const budgetSchema = z.object({
-  configured: z.boolean(),
-  month: z.string(),
-  spentUsd: z.string(),
-  monthlyLimitUsd: z.string().optional(),
-  alertThresholds: z.array(z.number()).optional(),
-  hardStop: z.boolean().optional(),
-  reservePerExecutionUsd: z.string().optional(),
-  percentUsed: z.number().nullable().optional(),
-  alertsFired: z.array(z.number()).optional(),
-  updatedAt: z.string().optional(),
-  updatedBy: z.string().optional(),
+const budgetSchema = t.Object({
+  configured: t.Boolean(),
+  month: t.String(),
+  spentUsd: t.String(),
+  monthlyLimitUsd: t.Optional(t.String()),
+  alertThresholds: t.Optional(t.Array(t.Number())),
+  hardStop: t.Optional(t.Boolean()),
+  reservePerExecutionUsd: t.Optional(t.String()),
+  percentUsed: t.Optional(nullable(t.Number())),
+  alertsFired: t.Optional(t.Array(t.Number())),
+  updatedAt: t.Optional(t.String()),
+  updatedBy: t.Optional(t.String()),
 });
 
 /** Starting, reading and cancelling executions; usage and budget. */
@@ -62,11 +75,14 @@ export const executionRoutes: Route[] = [
     summary: 'Start the workflow in an environment (default dev); idempotent with Idempotency-Key',
     tag: 'executions',
     auth: 'executions:start',
-    params: z.strictObject({ workflowId: idParam }),
-    body: z.strictObject({
-      input: z.record(z.string(), z.unknown()),
-      environment: z.enum(ENVIRONMENTS).optional(),
-    }),
+    params: t.Object({ workflowId: idParam }, { additionalProperties: false }),
+    body: t.Object(
+      {
+        input: record(t.Unknown()),
+        environment: t.Optional(oneOf(ENVIRONMENTS)),
+      },
+      { additionalProperties: false },
+    ),
     headers: [
       {
         name: 'Idempotency-Key',
@@ -115,11 +131,11 @@ export const executionRoutes: Route[] = [
     summary: 'Executions, newest first; filter by workflow, status and start time',
     tag: 'executions',
     auth: 'executions:read',
-    query: pageQuery.extend({
-      workflowId: idParam.optional(),
-      status: z.enum(EXECUTION_STATUSES).optional(),
-      from: z.iso.datetime({ offset: true }).optional(),
-      to: z.iso.datetime({ offset: true }).optional(),
+    query: extend(pageQuery, {
+      workflowId: t.Optional(idParam),
+      status: t.Optional(oneOf(EXECUTION_STATUSES)),
+      from: t.Optional(dateTimeString({}, true)),
+      to: t.Optional(dateTimeString({}, true)),
     }),
     responses: {
       200: {
@@ -242,12 +258,12 @@ export const executionRoutes: Route[] = [
     summary: 'Month to date: executions, tokens and cost, by workflow, agent and team; the plan’s limits',
     tag: 'usage',
     auth: 'usage:read',
-    query: z.strictObject({
-      month: z
-        .string()
-        .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'YYYY-MM')
-        .optional(),
-    }),
+    query: t.Object(
+      {
+        month: t.Optional(withMessage(t.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$' }), 'YYYY-MM')),
+      },
+      { additionalProperties: false },
+    ),
     responses: { 200: { description: 'Usage', schema: usageView }, ...authErrors },
     handler: async ({ principal, meta, query }) => ({
       status: 200,
@@ -273,26 +289,33 @@ export const executionRoutes: Route[] = [
       'Set the monthly limit (USD), alert thresholds (%) and whether a spent budget stops new executions (402)',
     tag: 'usage',
     auth: 'budgets:manage',
-    body: z.strictObject({
-      // A number is accepted too (clients send `250`); it is read as its decimal text, so at most
-      // six decimals survive exactly, as for the string form.
-      monthlyLimitUsd: z
-        .union([
-          z.string().max(16),
-          z
-            .number()
-            .min(0)
-            .max(999_999_999)
-            .transform((n) => String(n)),
-        ])
-        .pipe(z.string().regex(/^\d{1,9}(\.\d{1,6})?$/, 'a decimal amount of USD, e.g. "250.00" or 250')),
-      alertThresholds: z.array(z.number().int().min(1).max(100)).max(10).optional(),
-      hardStop: z.boolean().optional(),
-      reservePerExecutionUsd: z
-        .string()
-        .regex(/^\d{1,9}(\.\d{1,6})?$/, 'a decimal amount of USD, e.g. "0.50"')
-        .optional(),
-    }),
+    body: t.Object(
+      {
+        // A number is accepted too (clients send `250`); it is read as its decimal text, so at most
+        // six decimals survive exactly, as for the string form.
+        monthlyLimitUsd: finished(
+          t.Union([
+            t.String({ maxLength: 16 }),
+            t.Number({ minimum: 0, maximum: 999_999_999 }),
+          ]) as unknown as TString,
+          (value) => {
+            const text = String(value);
+            return USD_AMOUNT.test(text)
+              ? { value: text }
+              : { message: 'a decimal amount of USD, e.g. "250.00" or 250' };
+          },
+        ),
+        alertThresholds: t.Optional(t.Array(int({ minimum: 1, maximum: 100 }), { maxItems: 10 })),
+        hardStop: t.Optional(t.Boolean()),
+        reservePerExecutionUsd: t.Optional(
+          withMessage(
+            t.String({ pattern: '^\\d{1,9}(\\.\\d{1,6})?$' }),
+            'a decimal amount of USD, e.g. "0.50"',
+          ),
+        ),
+      },
+      { additionalProperties: false },
+    ),
     responses: { 200: { description: 'The budget', schema: budgetSchema }, ...authErrors },
     handler: async ({ principal, meta, body }) => {
       await setBudget(deps().budgets, { principal, meta }, body);

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { adapters } from '#adapters/container.ts';
 import { PROVIDER_TYPES } from '#core/identity/model.ts';
 import {
@@ -12,18 +11,32 @@ import {
   updateProvider,
 } from '#core/identity/providers.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
+import { oneOf, refined, t, withMessage, withOptions } from '#shared/schema.ts';
 import { authErrors, created, listOf, pageOf, pageQuery } from './schemas.ts';
 import { identityProviderView, ssoSettingsView } from './views.ts';
 
-const providerParams = z.strictObject({
-  providerId: z.string().regex(/^p[a-z0-9]{10}$/, 'not an identity provider id'),
-});
-const roleList = z.array(z.string().min(1).max(40)).max(L.maxRolesPerMapping);
-const url = z.string().min(1).max(L.maxUrlLength);
-const groupsClaim = z.string().regex(/^[A-Za-z0-9_:.-]{1,64}$/, 'a claim name: letters, digits and _:.-');
-const groupMapping = z
-  .array(z.strictObject({ group: z.string().min(1).max(L.maxGroupLength), roles: roleList.min(1) }))
-  .max(L.maxMappings);
+const providerParams = t.Object(
+  {
+    providerId: withMessage(t.String({ pattern: '^p[a-z0-9]{10}$' }), 'not an identity provider id'),
+  },
+  { additionalProperties: false },
+);
+const roleList = t.Array(t.String({ minLength: 1, maxLength: 40 }), { maxItems: L.maxRolesPerMapping });
+const url = t.String({ minLength: 1, maxLength: L.maxUrlLength });
+const groupsClaim = withMessage(
+  t.String({ pattern: '^[A-Za-z0-9_:.-]{1,64}$' }),
+  'a claim name: letters, digits and _:.-',
+);
+const groupMapping = t.Array(
+  t.Object(
+    {
+      group: t.String({ minLength: 1, maxLength: L.maxGroupLength }),
+      roles: withOptions(roleList, { minItems: 1 }),
+    },
+    { additionalProperties: false },
+  ),
+  { maxItems: L.maxMappings },
+);
 const deps = () => adapters().identity;
 
 /** Single sign-on: a tenant's identity providers and whether it requires SSO (`tenant:admin`). */
@@ -51,24 +64,40 @@ export const identityRoutes: Route[] = [
       'Register an OpenID Connect (or, on AWS, SAML) provider for email domains; first sign-in creates the user with roles mapped from their groups',
     tag: 'identity',
     auth: 'tenant:admin',
-    body: z.strictObject({
-      type: z.enum(PROVIDER_TYPES),
-      name: z.string().min(1).max(100),
-      issuer: url.optional(),
-      clientId: z.string().min(1).max(255).optional(),
-      clientSecret: z.string().min(1).max(1024).optional(),
-      metadataUrl: url.optional(),
-      emailDomains: z.array(z.string().min(1).max(253)).min(1).max(L.maxDomains),
-      groupsClaim: z
-        .string()
-        .regex(/^[A-Za-z0-9_:.-]{1,64}$/, 'a claim name: letters, digits and _:.-')
-        .optional(),
-      groupMapping: z
-        .array(z.strictObject({ group: z.string().min(1).max(L.maxGroupLength), roles: roleList.min(1) }))
-        .max(L.maxMappings)
-        .optional(),
-      defaultRoles: roleList.optional(),
-    }),
+    body: t.Object(
+      {
+        type: oneOf(PROVIDER_TYPES),
+        name: t.String({ minLength: 1, maxLength: 100 }),
+        issuer: t.Optional(url),
+        clientId: t.Optional(t.String({ minLength: 1, maxLength: 255 })),
+        clientSecret: t.Optional(t.String({ minLength: 1, maxLength: 1024 })),
+        metadataUrl: t.Optional(url),
+        emailDomains: t.Array(t.String({ minLength: 1, maxLength: 253 }), {
+          minItems: 1,
+          maxItems: L.maxDomains,
+        }),
+        groupsClaim: t.Optional(
+          withMessage(
+            t.String({ pattern: '^[A-Za-z0-9_:.-]{1,64}$' }),
+            'a claim name: letters, digits and _:.-',
+          ),
+        ),
+        groupMapping: t.Optional(
+          t.Array(
+            t.Object(
+              {
+                group: t.String({ minLength: 1, maxLength: L.maxGroupLength }),
+                roles: withOptions(roleList, { minItems: 1 }),
+              },
+              { additionalProperties: false },
+            ),
+            { maxItems: L.maxMappings },
+          ),
+        ),
+        defaultRoles: t.Optional(roleList),
+      },
+      { additionalProperties: false },
+    ),
     responses: {
       201: { description: 'Registered', schema: identityProviderView, headers: created },
       ...authErrors,
@@ -108,17 +137,19 @@ export const identityRoutes: Route[] = [
     tag: 'identity',
     auth: 'tenant:admin',
     params: providerParams,
-    body: z
-      .strictObject({
-        name: z.string().min(1).max(100).optional(),
-        groupsClaim: groupsClaim.optional(),
-        groupMapping: groupMapping.optional(),
-        defaultRoles: roleList.optional(),
-      })
-      .refine(
-        (b) => Object.keys(b).length > 0,
-        'name, groupsClaim, groupMapping or defaultRoles is required',
+    body: refined(
+      t.Object(
+        {
+          name: t.Optional(t.String({ minLength: 1, maxLength: 100 })),
+          groupsClaim: t.Optional(groupsClaim),
+          groupMapping: t.Optional(groupMapping),
+          defaultRoles: t.Optional(roleList),
+        },
+        { additionalProperties: false },
       ),
+      (b) => Object.keys(b).length > 0,
+      'name, groupsClaim, groupMapping or defaultRoles is required',
+    ),
     responses: {
       200: { description: 'Updated', schema: identityProviderView },
       ...authErrors,
@@ -168,7 +199,7 @@ export const identityRoutes: Route[] = [
       "Require single sign-on (or stop): then only SSO users and the tenant's first admin (break-glass) sign in, and only their keys work",
     tag: 'identity',
     auth: 'tenant:admin',
-    body: z.strictObject({ requireSso: z.boolean() }),
+    body: t.Object({ requireSso: t.Boolean() }, { additionalProperties: false }),
     responses: { 200: { description: 'Updated', schema: ssoSettingsView }, ...authErrors },
     handler: async ({ principal, meta, body }) => ({
       status: 200,

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { buildOpenApi } from '#shared/openapi.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
+import { record, t } from '#shared/schema.ts';
 import { accessRoutes } from './access.ts';
 import { definitionRoutes } from './definitions.ts';
 import { egressRoutes } from './egress.ts';
@@ -26,11 +26,14 @@ const openApiRoute = defineRoute({
   responses: {
     200: {
       description: 'The OpenAPI document',
-      schema: z.looseObject({
-        openapi: z.string(),
-        info: z.looseObject({ title: z.string(), version: z.string() }),
-        paths: z.record(z.string(), z.looseObject({})),
-      }),
+      schema: t.Object(
+        {
+          openapi: t.String(),
+          info: t.Object({ title: t.String(), version: t.String() }, { additionalProperties: t.Unknown() }),
+          paths: record(t.Object({}, { additionalProperties: t.Unknown() })),
+        },
+        { additionalProperties: t.Unknown() },
+      ),
     },
   },
   handler: async () => ({ status: 200, body: openApiDocument() }),

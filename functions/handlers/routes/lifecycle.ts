@@ -1,8 +1,8 @@
-import { z } from 'zod';
 import { adapters } from '#adapters/container.ts';
 import { getExport, requestExport } from '#core/tenancy/exports.ts';
 import { getRetention, RETENTION_DAYS, setRetention } from '#core/tenancy/retention.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
+import { int, nullable, t } from '#shared/schema.ts';
 import { authErrors, created, idParam } from './schemas.ts';
 import { exportView, retentionView } from './views.ts';
 
@@ -30,7 +30,7 @@ export const lifecycleRoutes: Route[] = [
     summary: 'Status of an export, with a download link valid for 15 minutes once it completed',
     tag: 'tenant',
     auth: 'tenant:admin',
-    params: z.strictObject({ exportId: idParam }),
+    params: t.Object({ exportId: idParam }, { additionalProperties: false }),
     responses: {
       200: { description: 'The export', schema: exportView },
       ...authErrors,
@@ -60,9 +60,12 @@ export const lifecycleRoutes: Route[] = [
       'Set how long executions (records, steps, artifacts) are kept after they end, in days; null keeps them',
     tag: 'tenant',
     auth: 'tenant:admin',
-    body: z.strictObject({
-      executionRetentionDays: z.number().int().min(RETENTION_DAYS.min).max(RETENTION_DAYS.max).nullable(),
-    }),
+    body: t.Object(
+      {
+        executionRetentionDays: nullable(int({ minimum: RETENTION_DAYS.min, maximum: RETENTION_DAYS.max })),
+      },
+      { additionalProperties: false },
+    ),
     responses: { 200: { description: 'Set', schema: retentionView }, ...authErrors },
     handler: async ({ principal, meta, body }) => ({
       status: 200,

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { adapters } from '#adapters/container.ts';
 import { CHANNEL_TYPES, MAX_CHANNELS, NOTIFICATION_EVENTS } from '#core/notifications/model.ts';
 import {
@@ -9,6 +8,7 @@ import {
   listNotifications,
 } from '#core/notifications/service.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
+import { extend, oneOf, t } from '#shared/schema.ts';
 import { authErrors, created, idParam, pageOf, pageQuery } from './schemas.ts';
 import { notificationChannelView, notificationView, pageOfItems } from './views.ts';
 
@@ -38,20 +38,28 @@ export const notificationRoutes: Route[] = [
     summary: `Create a channel (email, slack or a signed webhook) for some events; at most ${MAX_CHANNELS}. A webhook channel's signing secret is returned once`,
     tag: 'notifications',
     auth: 'notifications:manage',
-    body: z.strictObject({
-      name: z.string().min(1).max(100),
-      type: z.enum(CHANNEL_TYPES),
-      events: z.array(z.enum(NOTIFICATION_EVENTS)).min(1).max(NOTIFICATION_EVENTS.length),
-      target: z.string().min(1).max(2048).describe('email: an address; slack and webhook: an https URL'),
-    }),
+    body: t.Object(
+      {
+        name: t.String({ minLength: 1, maxLength: 100 }),
+        type: oneOf(CHANNEL_TYPES),
+        events: t.Array(oneOf(NOTIFICATION_EVENTS), { minItems: 1, maxItems: NOTIFICATION_EVENTS.length }),
+        target: t.String({
+          minLength: 1,
+          maxLength: 2048,
+          description: 'email: an address; slack and webhook: an https URL',
+        }),
+      },
+      { additionalProperties: false },
+    ),
     responses: {
       201: {
         description: 'Created',
-        schema: notificationChannelView.extend({
-          secret: z
-            .string()
-            .optional()
-            .describe('webhook: the HMAC signing secret, shown this once (Meridian-Signature)'),
+        schema: extend(notificationChannelView, {
+          secret: t.Optional(
+            t.String({
+              description: 'webhook: the HMAC signing secret, shown this once (Meridian-Signature)',
+            }),
+          ),
         }),
         headers: created,
       },
@@ -73,7 +81,7 @@ export const notificationRoutes: Route[] = [
     summary: 'Delete a channel; its pending deliveries are refused',
     tag: 'notifications',
     auth: 'notifications:manage',
-    params: z.strictObject({ channelId: idParam }),
+    params: t.Object({ channelId: idParam }, { additionalProperties: false }),
     responses: { 204: { description: 'Deleted' }, ...authErrors, 404: { description: 'No such channel' } },
     handler: async ({ principal, meta, params }) => {
       await deleteChannel(deps(), { principal, meta }, params.channelId);
@@ -103,7 +111,7 @@ export const notificationRoutes: Route[] = [
     summary: 'One notification with its delivery log',
     tag: 'notifications',
     auth: 'notifications:manage',
-    params: z.strictObject({ notificationId: idParam }),
+    params: t.Object({ notificationId: idParam }, { additionalProperties: false }),
     responses: {
       200: { description: 'The notification', schema: notificationView },
       ...authErrors,

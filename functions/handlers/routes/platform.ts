@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { adapters } from '#adapters/container.ts';
 import { readinessProbes } from '#adapters/readiness.ts';
 import { describeCaller } from '#core/platform/me.ts';
@@ -6,11 +5,12 @@ import { readiness } from '#core/platform/readiness.ts';
 import { config } from '#shared/config.ts';
 import { logger } from '#shared/observability.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
+import { oneOf, t } from '#shared/schema.ts';
 import { authErrors } from './schemas.ts';
 
 const READY_TIMEOUT_MS = 2_000;
 
-const checkSchema = z.object({ name: z.string(), ok: z.boolean(), ms: z.number() });
+const checkSchema = t.Object({ name: t.String(), ok: t.Boolean(), ms: t.Number() });
 
 /** Liveness, readiness and the caller's identity. */
 export const platformRoutes: Route[] = [
@@ -20,7 +20,7 @@ export const platformRoutes: Route[] = [
     summary: 'Liveness',
     tag: 'platform',
     auth: 'public',
-    responses: { 200: { description: 'Alive', schema: z.object({ status: z.literal('ok') }) } },
+    responses: { 200: { description: 'Alive', schema: t.Object({ status: t.Literal('ok') }) } },
     handler: async () => ({ status: 200, body: { status: 'ok' } }),
   }),
   defineRoute({
@@ -32,11 +32,11 @@ export const platformRoutes: Route[] = [
     responses: {
       200: {
         description: 'Ready',
-        schema: z.object({ status: z.enum(['ready', 'degraded']), checks: z.array(checkSchema) }),
+        schema: t.Object({ status: oneOf(['ready', 'degraded']), checks: t.Array(checkSchema) }),
       },
       503: {
         description: 'A dependency does not answer',
-        schema: z.object({ status: z.literal('degraded'), checks: z.array(checkSchema) }),
+        schema: t.Object({ status: t.Literal('degraded'), checks: t.Array(checkSchema) }),
       },
     },
     handler: async () => {
@@ -57,16 +57,16 @@ export const platformRoutes: Route[] = [
     responses: {
       200: {
         description: 'The caller',
-        schema: z.object({
-          tenantId: z.string().optional(),
-          tenant: z.object({ name: z.string(), plan: z.string(), status: z.string() }).optional(),
-          principal: z.object({
-            id: z.string(),
-            type: z.enum(['user', 'apikey', 'platform']),
-            email: z.string().optional(),
+        schema: t.Object({
+          tenantId: t.Optional(t.String()),
+          tenant: t.Optional(t.Object({ name: t.String(), plan: t.String(), status: t.String() })),
+          principal: t.Object({
+            id: t.String(),
+            type: oneOf(['user', 'apikey', 'platform']),
+            email: t.Optional(t.String()),
           }),
-          roles: z.array(z.string()),
-          permissions: z.array(z.string()),
+          roles: t.Array(t.String()),
+          permissions: t.Array(t.String()),
         }),
       },
       ...authErrors,

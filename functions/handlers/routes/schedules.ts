@@ -1,9 +1,9 @@
-import { z } from 'zod';
 import { adapters } from '#adapters/container.ts';
 import { MAX_CRON_LENGTH, nextFireTimes, parseCron } from '#core/schedules/cron.ts';
 import { createSchedule, deleteSchedule, listSchedules, type Schedule } from '#core/schedules/schedules.ts';
 import { ENVIRONMENTS } from '#core/versioning/model.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
+import { oneOf, type Static, t, withOptions } from '#shared/schema.ts';
 import { jsonObject } from './definitions.ts';
 import { authErrors, created, idParam, pageOf, pageQuery } from './schemas.ts';
 import { pageOfItems, scheduleView } from './views.ts';
@@ -11,7 +11,7 @@ import { pageOfItems, scheduleView } from './views.ts';
 /** How many upcoming fire times a schedule's view lists. */
 const NEXT_FIRE_TIMES = 3;
 
-function view(schedule: Schedule, now: Date): z.output<typeof scheduleView> {
+function view(schedule: Schedule, now: Date): Static<typeof scheduleView> {
   return {
     ...schedule,
     input: { ...schedule.input },
@@ -31,7 +31,7 @@ export const scheduleRoutes: Route[] = [
     summary: "List a workflow's schedules, with each one's next fire times",
     tag: 'schedules',
     auth: 'workflows:read',
-    params: z.strictObject({ workflowId: idParam }),
+    params: t.Object({ workflowId: idParam }, { additionalProperties: false }),
     query: pageQuery,
     responses: {
       200: { description: 'Schedules', schema: pageOfItems(scheduleView) },
@@ -56,19 +56,26 @@ export const scheduleRoutes: Route[] = [
       'Create a schedule that starts the workflow on a cron in an IANA time zone. Needs executions:start too: its runs are requested for its creator',
     tag: 'schedules',
     auth: 'workflows:write',
-    params: z.strictObject({ workflowId: idParam }),
-    body: z.strictObject({
-      cron: z
-        .string()
-        .min(1)
-        .max(MAX_CRON_LENGTH)
-        .describe('Five fields: minute hour day-of-month month day-of-week (at most once a minute)'),
-      timeZone: z.string().min(1).max(64).optional().describe('IANA time zone (default UTC)'),
-      input: jsonObject.optional().describe('The input of every run (at most 16 KB as JSON)'),
-      environment: z.enum(ENVIRONMENTS).optional().describe('Default prod'),
-      enabled: z.boolean().optional().describe('Default true; a disabled schedule never fires'),
-      description: z.string().max(500).optional(),
-    }),
+    params: t.Object({ workflowId: idParam }, { additionalProperties: false }),
+    body: t.Object(
+      {
+        cron: t.String({
+          minLength: 1,
+          maxLength: MAX_CRON_LENGTH,
+          description: 'Five fields: minute hour day-of-month month day-of-week (at most once a minute)',
+        }),
+        timeZone: t.Optional(
+          t.String({ minLength: 1, maxLength: 64, description: 'IANA time zone (default UTC)' }),
+        ),
+        input: t.Optional(
+          withOptions(jsonObject, { description: 'The input of every run (at most 16 KB as JSON)' }),
+        ),
+        environment: t.Optional(oneOf(ENVIRONMENTS, { description: 'Default prod' })),
+        enabled: t.Optional(t.Boolean({ description: 'Default true; a disabled schedule never fires' })),
+        description: t.Optional(t.String({ maxLength: 500 })),
+      },
+      { additionalProperties: false },
+    ),
     responses: {
       201: { description: 'Created', schema: scheduleView, headers: created },
       ...authErrors,
@@ -96,7 +103,7 @@ export const scheduleRoutes: Route[] = [
     summary: 'Delete a schedule; it fires no more',
     tag: 'schedules',
     auth: 'workflows:write',
-    params: z.strictObject({ scheduleId: idParam }),
+    params: t.Object({ scheduleId: idParam }, { additionalProperties: false }),
     responses: { 204: { description: 'Deleted' }, ...authErrors, 404: { description: 'No such schedule' } },
     handler: async ({ principal, meta, params }) => {
       await deleteSchedule(adapters().schedules, { principal, meta }, params.scheduleId);

@@ -1,31 +1,43 @@
-import { z } from 'zod';
 import { PERMISSIONS } from '#core/access/permissions.ts';
 import { agentSchema } from '#core/catalog/model.ts';
 import { conditionSchema, MAX_CONDITION_DEPTH, stepGraphSchema, stepSchema } from '#core/workflows/model.ts';
 import { JSON_LIMITS } from '#shared/json-limits.ts';
+import {
+  defaulted,
+  documented,
+  emailString,
+  int,
+  meta,
+  oneOf,
+  type TSchema,
+  t,
+  withMessage,
+} from '#shared/schema.ts';
 
 /** `?limit=&cursor=` of every list. */
-export const pageQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(25),
-  cursor: z.string().min(1).max(4096).optional(),
-});
+export const pageQuery = t.Object(
+  {
+    limit: defaulted(int({ minimum: 1, maximum: 100 }), 25),
+    cursor: t.Optional(t.String({ minLength: 1, maxLength: 4096 })),
+  },
+  { additionalProperties: false },
+);
 
 /** A list response. */
-export const listOf = <T extends z.ZodType>(item: T) =>
-  z.object({ items: z.array(item), nextCursor: z.string().optional() });
+export const listOf = <T extends TSchema>(item: T) =>
+  t.Object({ items: t.Array(item), nextCursor: t.Optional(t.String()) });
 
 /** An opaque id in a path. */
-export const idParam = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9_-]+$/, 'not a valid id');
+export const idParam = withMessage(
+  t.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' }),
+  'not a valid id',
+);
 
 /** An email address; bounded because it becomes part of a DynamoDB key (at most 1 KB there). */
-export const email = z.email().max(JSON_LIMITS.maxEmailLength);
+export const email = emailString({ maxLength: JSON_LIMITS.maxEmailLength });
 
 /** One of the contract's permissions. */
-export const permission = z.enum(PERMISSIONS);
+export const permission = oneOf(PERMISSIONS);
 
 /** Standard error responses every authenticated route documents. */
 export const authErrors = {
@@ -52,18 +64,19 @@ export function pageOf(query: { limit: number; cursor?: string | undefined }) {
   return { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) };
 }
 
-// Recursive and shared definitions get names in the OpenAPI document (components/schemas) instead of
-// zod's generated `__schemaN`.
-z.globalRegistry.add(stepSchema, { id: 'WorkflowStep', description: 'One step of a workflow, by `type`' });
-z.globalRegistry.add(stepGraphSchema, { id: 'StepGraph', description: 'A step graph: `{startAt, steps}`' });
+// Recursive and shared definitions get names in the OpenAPI document (components/schemas).
+meta(stepSchema, { id: 'WorkflowStep', description: 'One step of a workflow, by `type`' });
+meta(stepGraphSchema, { id: 'StepGraph', description: 'A step graph: `{startAt, steps}`' });
 
 // Rules the core checks by hand (functions/core/workflows/model.ts, functions/core/catalog/model.ts),
 // written out as JSON Schema so that clients and generators see them too.
 const conditionRef = { $ref: '#/components/schemas/Condition' };
 const scalar = { type: ['string', 'number', 'boolean', 'null'] };
-z.globalRegistry.add(conditionSchema, {
+meta(conditionSchema, {
   id: 'Condition',
   description: `A choice condition: one comparison on a path, or and/or/not of conditions (at most ${MAX_CONDITION_DEPTH} levels deep)`,
+});
+documented(conditionSchema, {
   oneOf: [
     ...(['and', 'or'] as const).map((combinator) => ({
       type: 'object',
@@ -88,14 +101,16 @@ z.globalRegistry.add(conditionSchema, {
       properties: { path: { type: 'string' }, [operator]: operand },
     })),
   ],
-} as Record<string, unknown>);
+});
 
 // The provider decides which fields an agent takes: `script` for scripted (and only there), `baseUrl`
 // and `apiKeySecret` only for openai.
 const absent = (...fields: string[]) => ({ not: { anyOf: fields.map((f) => ({ required: [f] })) } });
-z.globalRegistry.add(agentSchema, {
+meta(agentSchema, {
   id: 'Agent',
   description: 'An agent definition; `provider` decides which of script, baseUrl and apiKeySecret it takes',
+});
+documented(agentSchema, {
   oneOf: [
     {
       properties: { provider: { const: 'scripted' } },
@@ -105,4 +120,4 @@ z.globalRegistry.add(agentSchema, {
     { properties: { provider: { const: 'openai' } }, ...absent('script') },
     { properties: { provider: { const: 'bedrock' } }, ...absent('script', 'baseUrl', 'apiKeySecret') },
   ],
-} as Record<string, unknown>);
+});

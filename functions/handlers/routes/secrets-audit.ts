@@ -1,23 +1,24 @@
-import { z } from 'zod';
 import { auditArchive, digestSigner } from '#adapters/audit/wiring.ts';
 import { adapters } from '#adapters/container.ts';
 import { type AuditTrailDeps, auditPublicKey, listAuditTrail, verifyAuditTrail } from '#core/audit/trail.ts';
 import { deleteSecret, listSecrets, putSecret } from '#core/tenancy/secrets.ts';
 import { config } from '#shared/config.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
+import { dateTimeString, extend, t, withMessage } from '#shared/schema.ts';
 import { authErrors, created, listOf, pageOf, pageQuery } from './schemas.ts';
 import { auditPublicKeyView, auditRecordView, chainVerdictView } from './views.ts';
 
-const secretName = z
-  .string()
-  .regex(/^[A-Za-z0-9_.-]{1,128}$/, 'letters, digits, dot, dash and underscore, up to 128');
-const secretMeta = z.object({
-  name: z.string(),
-  description: z.string().optional(),
-  version: z.number(),
-  allowedRoles: z.array(z.string()),
-  createdAt: z.string(),
-  updatedAt: z.string(),
+const secretName = withMessage(
+  t.String({ pattern: '^[A-Za-z0-9_.-]{1,128}$' }),
+  'letters, digits, dot, dash and underscore, up to 128',
+);
+const secretMeta = t.Object({
+  name: t.String(),
+  description: t.Optional(t.String()),
+  version: t.Number(),
+  allowedRoles: t.Array(t.String()),
+  createdAt: t.String(),
+  updatedAt: t.String(),
 });
 const auditRecord = auditRecordView;
 
@@ -55,12 +56,17 @@ export const secretAndAuditRoutes: Route[] = [
       'Create or replace a secret value (write-only). allowedRoles: whose holders (with secrets:use) may bind it to agents and tools; default ["admin"] on creation, kept on a rewrite',
     tag: 'secrets',
     auth: 'secrets:write',
-    params: z.strictObject({ name: secretName }),
-    body: z.strictObject({
-      value: z.string().min(1).max(65_536),
-      description: z.string().max(500).optional(),
-      allowedRoles: z.array(z.string().min(1).max(40)).min(1).max(20).optional(),
-    }),
+    params: t.Object({ name: secretName }, { additionalProperties: false }),
+    body: t.Object(
+      {
+        value: t.String({ minLength: 1, maxLength: 65_536 }),
+        description: t.Optional(t.String({ maxLength: 500 })),
+        allowedRoles: t.Optional(
+          t.Array(t.String({ minLength: 1, maxLength: 40 }), { minItems: 1, maxItems: 20 }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
     responses: {
       200: { description: 'Replaced', schema: secretMeta },
       201: { description: 'Created', schema: secretMeta, headers: created },
@@ -79,7 +85,7 @@ export const secretAndAuditRoutes: Route[] = [
     summary: 'Delete a secret',
     tag: 'secrets',
     auth: 'secrets:write',
-    params: z.strictObject({ name: secretName }),
+    params: t.Object({ name: secretName }, { additionalProperties: false }),
     responses: { 204: { description: 'Deleted' }, ...authErrors, 404: { description: 'No such secret' } },
     handler: async ({ principal, meta, params }) => {
       await deleteSecret(secretDeps(), { principal, meta }, params.name);
@@ -92,12 +98,12 @@ export const secretAndAuditRoutes: Route[] = [
     summary: 'The audit trail, newest first',
     tag: 'audit',
     auth: 'audit:read',
-    query: pageQuery.extend({
-      actor: z.string().max(128).optional(),
-      action: z.string().max(64).optional(),
-      resource: z.string().max(128).optional(),
-      from: z.iso.datetime({ offset: true }).optional(),
-      to: z.iso.datetime({ offset: true }).optional(),
+    query: extend(pageQuery, {
+      actor: t.Optional(t.String({ maxLength: 128 })),
+      action: t.Optional(t.String({ maxLength: 64 })),
+      resource: t.Optional(t.String({ maxLength: 128 })),
+      from: t.Optional(dateTimeString({}, true)),
+      to: t.Optional(dateTimeString({}, true)),
     }),
     responses: { 200: { description: 'Records', schema: listOf(auditRecord) }, ...authErrors },
     handler: async ({ principal, query }) => {

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { adapters } from '#adapters/container.ts';
 import { NotFoundError } from '#core/errors.ts';
 import { ID_PATTERN } from '#core/ids.ts';
@@ -6,20 +5,24 @@ import { PLANS, TENANT_STATES, TENANT_STATUSES } from '#core/tenancy/model.ts';
 import { getOffboarding, type OffboardingJob, requestOffboarding } from '#core/tenancy/offboarding.ts';
 import { createTenant, getTenant, listTenants, updateTenant } from '#core/tenancy/tenants.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
+import { oneOf, refined, t, trimmed } from '#shared/schema.ts';
 import { authErrors, created, email, listOf, pageOf, pageQuery } from './schemas.ts';
 import { offboardingView } from './views.ts';
 
-const tenantSchema = z.object({
-  tenantId: z.string(),
-  name: z.string(),
-  plan: z.enum(PLANS),
-  status: z.enum(TENANT_STATES),
-  adminEmail: z.string(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
+const tenantSchema = t.Object({
+  tenantId: t.String(),
+  name: t.String(),
+  plan: oneOf(PLANS),
+  status: oneOf(TENANT_STATES),
+  adminEmail: t.String(),
+  createdAt: t.String(),
+  updatedAt: t.String(),
 });
 
-const tenantParams = z.strictObject({ tenantId: z.string().min(1).max(64) });
+const tenantParams = t.Object(
+  { tenantId: t.String({ minLength: 1, maxLength: 64 }) },
+  { additionalProperties: false },
+);
 
 /** Malformed tenant ids are simply not found: they could never name a tenant. */
 function tenantIdOf(raw: string): string {
@@ -37,11 +40,14 @@ export const tenantRoutes: Route[] = [
     summary: 'Create a tenant, its default roles and its first admin (invited by email)',
     tag: 'tenants',
     auth: 'platform',
-    body: z.strictObject({
-      name: z.string().trim().min(1).max(100),
-      plan: z.enum(PLANS),
-      adminEmail: email,
-    }),
+    body: t.Object(
+      {
+        name: trimmed(t.String({ minLength: 1, maxLength: 100 })),
+        plan: oneOf(PLANS),
+        adminEmail: email,
+      },
+      { additionalProperties: false },
+    ),
     responses: {
       201: { description: 'Created', schema: tenantSchema, headers: created },
       ...authErrors,
@@ -86,13 +92,18 @@ export const tenantRoutes: Route[] = [
     tag: 'tenants',
     auth: 'platform',
     params: tenantParams,
-    body: z
-      .strictObject({
-        name: z.string().trim().min(1).max(100).optional(),
-        plan: z.enum(PLANS).optional(),
-        status: z.enum(TENANT_STATUSES).optional(),
-      })
-      .refine((b) => Object.keys(b).length > 0, 'name, plan or status is required'),
+    body: refined(
+      t.Object(
+        {
+          name: t.Optional(trimmed(t.String({ minLength: 1, maxLength: 100 }))),
+          plan: t.Optional(oneOf(PLANS)),
+          status: t.Optional(oneOf(TENANT_STATUSES)),
+        },
+        { additionalProperties: false },
+      ),
+      (b) => Object.keys(b).length > 0,
+      'name, plan or status is required',
+    ),
     responses: {
       200: { description: 'Updated', schema: tenantSchema },
       ...authErrors,

@@ -1,8 +1,8 @@
-import { z } from 'zod';
 import { adapters } from '#adapters/container.ts';
 import { ENVIRONMENTS } from '#core/versioning/model.ts';
 import { createWebhook, deleteWebhook, listWebhooks, receiveWebhook } from '#core/webhooks/webhooks.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
+import { meta, oneOf, t } from '#shared/schema.ts';
 import { jsonObject } from './definitions.ts';
 import { authErrors, created, idParam, pageOf, pageQuery, replayed } from './schemas.ts';
 import { executionStarted, pageOfItems } from './views.ts';
@@ -14,17 +14,18 @@ function baseUrl(headers: Readonly<Record<string, string | undefined>>): string 
   return `${headers['x-forwarded-proto'] ?? (local ? 'http' : 'https')}://${host}`;
 }
 
-const webhookView = z
-  .object({
-    webhookId: z.string(),
-    workflowId: z.string(),
-    environment: z.enum(ENVIRONMENTS),
-    description: z.string().optional(),
-    url: z.string(),
-    createdAt: z.string(),
-    createdBy: z.string(),
-  })
-  .meta({ id: 'Webhook' });
+const webhookView = meta(
+  t.Object({
+    webhookId: t.String(),
+    workflowId: t.String(),
+    environment: oneOf(ENVIRONMENTS),
+    description: t.Optional(t.String()),
+    url: t.String(),
+    createdAt: t.String(),
+    createdBy: t.String(),
+  }),
+  { id: 'Webhook' },
+);
 
 /** Webhooks: create, list and delete (authenticated), and the signed public endpoint that starts a run. */
 export const webhookRoutes: Route[] = [
@@ -34,7 +35,7 @@ export const webhookRoutes: Route[] = [
     summary: "List a workflow's webhooks (their URLs; secrets are shown only at creation)",
     tag: 'webhooks',
     auth: 'workflows:read',
-    params: z.strictObject({ workflowId: idParam }),
+    params: t.Object({ workflowId: idParam }, { additionalProperties: false }),
     query: pageQuery,
     responses: {
       200: { description: 'Webhooks', schema: pageOfItems(webhookView) },
@@ -72,22 +73,25 @@ export const webhookRoutes: Route[] = [
       'Create a webhook that starts the workflow; returns its URL and signing secret once. Needs executions:start too: runs it starts are requested for its creator',
     tag: 'webhooks',
     auth: 'workflows:write',
-    params: z.strictObject({ workflowId: idParam }),
-    body: z.strictObject({
-      environment: z.enum(ENVIRONMENTS).optional(),
-      description: z.string().max(500).optional(),
-    }),
+    params: t.Object({ workflowId: idParam }, { additionalProperties: false }),
+    body: t.Object(
+      {
+        environment: t.Optional(oneOf(ENVIRONMENTS)),
+        description: t.Optional(t.String({ maxLength: 500 })),
+      },
+      { additionalProperties: false },
+    ),
     responses: {
       201: {
         description: 'Created',
-        schema: z.object({
-          webhookId: z.string(),
-          workflowId: z.string(),
-          environment: z.enum(ENVIRONMENTS),
-          url: z.string(),
-          secret: z.string(),
-          description: z.string().optional(),
-          createdAt: z.string(),
+        schema: t.Object({
+          webhookId: t.String(),
+          workflowId: t.String(),
+          environment: oneOf(ENVIRONMENTS),
+          url: t.String(),
+          secret: t.String(),
+          description: t.Optional(t.String()),
+          createdAt: t.String(),
         }),
         headers: created,
       },
@@ -122,7 +126,10 @@ export const webhookRoutes: Route[] = [
     summary: 'Delete a webhook; its URL stops working at once',
     tag: 'webhooks',
     auth: 'workflows:write',
-    params: z.strictObject({ webhookId: z.string().min(1).max(64) }),
+    params: t.Object(
+      { webhookId: t.String({ minLength: 1, maxLength: 64 }) },
+      { additionalProperties: false },
+    ),
     responses: { 204: { description: 'Deleted' }, ...authErrors, 404: { description: 'No such webhook' } },
     handler: async ({ principal, meta, params }) => {
       await deleteWebhook(adapters().webhooks, { principal, meta }, params.webhookId);
@@ -136,7 +143,10 @@ export const webhookRoutes: Route[] = [
       'Start the webhook’s workflow with the JSON body as input. Signed: X-Meridian-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">, within 5 minutes; replays return the same execution',
     tag: 'webhooks',
     auth: 'public',
-    params: z.strictObject({ webhookId: z.string().min(1).max(64) }),
+    params: t.Object(
+      { webhookId: t.String({ minLength: 1, maxLength: 64 }) },
+      { additionalProperties: false },
+    ),
     body: jsonObject,
     headers: [
       {

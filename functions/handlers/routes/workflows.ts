@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { adapters } from '#adapters/container.ts';
 import { type ApprovalDeps, decideApproval } from '#core/approvals/decide.ts';
 import { listApprovals } from '#core/approvals/queries.ts';
@@ -14,8 +13,8 @@ import {
   rollbackWorkflow,
   updateWorkflow,
 } from '#core/versioning/workflows.ts';
-import { workflowSchema } from '#core/workflows/model.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
+import { defaulted, extend, int, oneOf, t, typeError } from '#shared/schema.ts';
 import { headView, jsonObject, versionNumber, versionView } from './definitions.ts';
 import { authErrors, created, idParam, listOf, pageOf, pageQuery } from './schemas.ts';
 import {
@@ -24,6 +23,7 @@ import {
   pageOfItems,
   promotionApplied,
   promotionPending,
+  workflowDoc,
   workflowVersionView,
   workflowView,
 } from './views.ts';
@@ -34,7 +34,7 @@ const approvalDeps = (): ApprovalDeps => ({
   executions: adapters().executions,
   workflows: adapters().workflows,
 });
-const params = z.strictObject({ workflowId: idParam });
+const params = t.Object({ workflowId: idParam }, { additionalProperties: false });
 const view = workflowView;
 const notFound = { 404: { description: 'No such workflow in this tenant' } } as const;
 
@@ -62,7 +62,7 @@ export const workflowRoutes: Route[] = [
     tag: 'workflows',
     auth: 'workflows:write',
     body: jsonObject,
-    bodyDoc: workflowSchema,
+    bodyDoc: workflowDoc,
     responses: {
       201: { description: 'Created', schema: view, headers: created },
       ...authErrors,
@@ -98,7 +98,7 @@ export const workflowRoutes: Route[] = [
     auth: 'workflows:write',
     params,
     body: jsonObject,
-    bodyDoc: workflowSchema,
+    bodyDoc: workflowDoc,
     responses: { 200: { description: 'New version', schema: view }, ...authErrors, ...notFound },
     handler: async ({ principal, meta, params: p, body }) => ({
       status: 200,
@@ -153,7 +153,7 @@ export const workflowRoutes: Route[] = [
     summary: 'Read one version with its pins and compiled ASL',
     tag: 'workflows',
     auth: 'workflows:read',
-    params: params.extend({ version: versionNumber }),
+    params: extend(params, { version: versionNumber }),
     responses: {
       200: { description: 'The version', schema: workflowVersionView },
       ...authErrors,
@@ -175,18 +175,16 @@ export const workflowRoutes: Route[] = [
     auth: 'workflows:read',
     params,
     // A missing version would otherwise be reported as "received NaN": name what is needed.
-    query: z.strictObject({
-      from: z.coerce
-        .number({ error: 'required: the version number to compare from' })
-        .int()
-        .min(1)
-        .max(1_000_000),
-      to: z.coerce
-        .number({ error: 'required: the version number to compare to' })
-        .int()
-        .min(1)
-        .max(1_000_000),
-    }),
+    query: t.Object(
+      {
+        from: typeError(
+          int({ minimum: 1, maximum: 1_000_000 }),
+          'required: the version number to compare from',
+        ),
+        to: typeError(int({ minimum: 1, maximum: 1_000_000 }), 'required: the version number to compare to'),
+      },
+      { additionalProperties: false },
+    ),
     responses: { 200: { description: 'The diff', schema: diffView }, ...authErrors, ...notFound },
     handler: async ({ principal, params: p, query }) => ({
       status: 200,
@@ -200,7 +198,7 @@ export const workflowRoutes: Route[] = [
     tag: 'workflows',
     auth: 'workflows:write',
     params,
-    body: z.strictObject({ version: z.number().int().min(1) }),
+    body: t.Object({ version: int({ minimum: 1 }) }, { additionalProperties: false }),
     responses: {
       201: { description: 'New version', schema: view, headers: created },
       ...authErrors,
@@ -222,7 +220,10 @@ export const workflowRoutes: Route[] = [
     tag: 'workflows',
     auth: 'workflows:promote',
     params,
-    body: z.strictObject({ version: z.number().int().min(1), environment: z.enum(ENVIRONMENTS) }),
+    body: t.Object(
+      { version: int({ minimum: 1 }), environment: oneOf(ENVIRONMENTS) },
+      { additionalProperties: false },
+    ),
     responses: {
       200: { description: 'Applied (dev, staging)', schema: promotionApplied },
       202: { description: 'Waiting for approval (prod)', schema: promotionPending, headers: created },
@@ -246,8 +247,8 @@ export const workflowRoutes: Route[] = [
     summary: 'Approvals (workflow steps and promotions) in one status, default pending, newest first',
     tag: 'approvals',
     auth: 'approvals:decide',
-    query: pageQuery.extend({
-      status: z.enum(['pending', 'approved', 'rejected', 'expired', 'cancelled']).default('pending'),
+    query: extend(pageQuery, {
+      status: defaulted(oneOf(['pending', 'approved', 'rejected', 'expired', 'cancelled']), 'pending'),
     }),
     responses: { 200: { description: 'Approvals', schema: listOf(approvalSchema) }, ...authErrors },
     handler: async ({ principal, query }) => ({
@@ -261,11 +262,14 @@ export const workflowRoutes: Route[] = [
     summary: 'Approve or reject; nobody decides their own request',
     tag: 'approvals',
     auth: 'approvals:decide',
-    params: z.strictObject({ approvalId: idParam }),
-    body: z.strictObject({
-      decision: z.enum(['approve', 'reject']),
-      comment: z.string().max(2000).optional(),
-    }),
+    params: t.Object({ approvalId: idParam }, { additionalProperties: false }),
+    body: t.Object(
+      {
+        decision: oneOf(['approve', 'reject']),
+        comment: t.Optional(t.String({ maxLength: 2000 })),
+      },
+      { additionalProperties: false },
+    ),
     responses: {
       200: { description: 'Decided', schema: approvalSchema },
       ...authErrors,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../../../functions/core/errors.ts';
 import { buildOpenApi } from '../../../functions/shared/openapi.ts';
 import { defineRoute, MAX_BODY_BYTES, Router } from '../../../functions/shared/router.ts';
+import { int, t } from '../../../functions/shared/schema.ts';
 import { apiEvent, tenantAuth } from '../../helpers/events.ts';
 
 const routes = [
@@ -21,7 +21,10 @@ const routes = [
     summary: 'create',
     tag: 't',
     auth: 'agents:write',
-    body: z.strictObject({ name: z.string().min(1), count: z.number().int().optional() }),
+    body: t.Object(
+      { name: t.String({ minLength: 1 }), count: t.Optional(int()) },
+      { additionalProperties: false },
+    ),
     responses: { 201: { description: 'created' } },
     handler: async ({ body, principal }) => ({
       status: 201,
@@ -34,7 +37,7 @@ const routes = [
     summary: 'read',
     tag: 't',
     auth: 'agents:read',
-    params: z.strictObject({ thingId: z.string() }),
+    params: t.Object({ thingId: t.String() }, { additionalProperties: false }),
     responses: { 200: { description: 'ok' } },
     handler: async ({ params }) => {
       if (params.thingId === 'missing') throw new NotFoundError('No thing missing.');

@@ -1,10 +1,11 @@
 /** Shared fixtures of the provider tests: agents parsed by the real schema, tool specs, a conversation. */
 import { type AgentDefinition, agentSchema } from '#core/catalog/model.ts';
 import type { ChatMessage, ModelRequest, ToolSpec } from '#core/executions/model-port.ts';
+import { parse } from '#shared/schema.ts';
 
 /** An agent as the catalog stores it (parsed by the real schema, defaults applied). */
 export function agent(fields: Record<string, unknown>): AgentDefinition {
-  return agentSchema.parse({ name: 'Test agent', provider: 'scripted', model: 'script', ...fields });
+  return parse(agentSchema, { name: 'Test agent', provider: 'scripted', model: 'script', ...fields });
 }
 
 /** A weather tool whose id differs from its name, as the API hands ids out. */

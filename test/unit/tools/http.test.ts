@@ -3,6 +3,7 @@ import { type HostResolver, HttpToolRunner, type ResolvedAddress } from '#adapte
 import { type HttpToolDefinition, httpToolSchema } from '#core/catalog/model.ts';
 import { type ToolContext, ToolError } from '#core/executions/model-port.ts';
 import { forbiddenAddressClass } from '#core/net/address-guard.ts';
+import { parse } from '#shared/schema.ts';
 import { type Received, startServers, TEST_CERT, type TestServers } from './server.ts';
 
 const SECRET = 'tok-very-secret-123';
@@ -62,7 +63,7 @@ const ctx: ToolContext = {
 };
 
 function tool(fields: Record<string, unknown>): HttpToolDefinition {
-  return httpToolSchema.parse({
+  return parse(httpToolSchema, {
     name: 'Test tool',
     type: 'http',
     method: 'GET',

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArgsValidator, DispatchingToolRunner, toolRunner } from '#adapters/tools/index.ts';
 import { type ToolDefinition, toolSchema } from '#core/catalog/model.ts';
 import { type ToolContext, ToolError } from '#core/executions/model-port.ts';
+import { parse } from '#shared/schema.ts';
 import { startServers, type TestServers } from './server.ts';
 
 let servers: TestServers;
@@ -17,7 +18,7 @@ afterAll(async () => {
 const ctx: ToolContext = { tenantId: 't1', secret: async () => undefined };
 
 function tool(fields: Record<string, unknown>): ToolDefinition {
-  return toolSchema.parse({
+  return parse(toolSchema, {
     name: 'Adder',
     type: 'builtin',
     builtin: 'sum',
@@ -54,7 +55,7 @@ describe('DispatchingToolRunner', () => {
 
   it('runs http tools through the http runner', async () => {
     // Prepare
-    const http = toolSchema.parse({
+    const http = parse(toolSchema, {
       name: 'Echo over HTTP',
       type: 'http',
       method: 'GET',

@@ -105,7 +105,7 @@ export function limitProblems(input: unknown): FieldProblem[] {
       if (estimate > WORKFLOW_LIMITS.maxBytes) throw tooLarge();
       for (let i = keys.length - 1; i >= 0; i--) {
         const key = keys[i] as string;
-        // zod would drop such a key silently: refuse it instead.
+        // A plain object would drop such a key silently: refuse it instead.
         if (RESERVED_KEYS.has(key)) {
           if (!full()) problems.push({ path: joinPath(framePath(frame), key), message: 'reserved key' });
           continue;
