@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { keys } from '#adapters/dynamo/keys.ts';
+import { BUILT_IN_ROLES } from '#core/access/permissions.ts';
+import type { AuditRecord } from '#core/audit/audit.ts';
 import { LOCAL_NAMES } from '../../bin/local/env.ts';
-import { keys } from '../../functions/adapters/dynamo/keys.ts';
-import { BUILT_IN_ROLES } from '../../functions/core/access/permissions.ts';
-import type { AuditRecord } from '../../functions/core/audit/audit.ts';
 import { type ApiResponse, type CallOptions, call, type Problem } from '../helpers/api.ts';
 import {
   authCacheTimeoutMs,

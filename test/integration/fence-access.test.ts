@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { signWebhook } from '../../functions/core/webhooks/webhooks.ts';
+import { signWebhook } from '#core/webhooks/webhooks.ts';
 import { type ApiResponse, call, type Problem } from '../helpers/api.ts';
 import {
   authCacheTimeoutMs,

@@ -1,5 +1,5 @@
-import type { Permission } from '../../functions/core/access/permissions.ts';
-import type { HttpMethod } from '../../functions/shared/router.ts';
+import type { Permission } from '#core/access/permissions.ts';
+import type { HttpMethod } from '#shared/router.ts';
 import { call } from '../helpers/api.ts';
 import { eventually, inviteUser, uniqueEmail, uniqueName } from '../helpers/tenants.ts';
 import {

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { archiveRecords, type DigestIndex, digestKey } from '#core/audit/archiver.ts';
+import { type AuditRecord, buildRecord } from '#core/audit/audit.ts';
+import type { Digest } from '#core/audit/digest.ts';
 import { folderSource, verifyArchive } from '../../bin/audit-verify.ts';
-import { archiveRecords, type DigestIndex, digestKey } from '../../functions/core/audit/archiver.ts';
-import { type AuditRecord, buildRecord } from '../../functions/core/audit/audit.ts';
-import type { Digest } from '../../functions/core/audit/digest.ts';
 
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const PEM = publicKey.export({ type: 'spki', format: 'pem' }).toString();

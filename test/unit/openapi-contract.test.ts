@@ -1,9 +1,9 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { buildOpenApi } from '#shared/openapi.ts';
+import { defineRoute } from '#shared/router.ts';
 import { openApiDocument } from '../../functions/handlers/routes/index.ts';
-import { buildOpenApi } from '../../functions/shared/openapi.ts';
-import { defineRoute } from '../../functions/shared/router.ts';
 
 type Json = Record<string, unknown>;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { TokenExpiredError, UnauthenticatedError } from '../../functions/core/errors.ts';
-import { defineRoute, Router } from '../../functions/shared/router.ts';
+import { TokenExpiredError, UnauthenticatedError } from '#core/errors.ts';
+import { defineRoute, Router } from '#shared/router.ts';
 import { apiEvent } from '../helpers/events.ts';
 
 const router = new Router([

@@ -6,10 +6,10 @@ import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { S3AuditArchive } from '../../../functions/adapters/audit/s3-archive.ts';
-import { KmsDigestSigner, LocalDigestSigner, pemOf } from '../../../functions/adapters/audit/signers.ts';
-import { buildRecord } from '../../../functions/core/audit/audit.ts';
-import { makeDigest, signatureValid } from '../../../functions/core/audit/digest.ts';
+import { S3AuditArchive } from '#adapters/audit/s3-archive.ts';
+import { KmsDigestSigner, LocalDigestSigner, pemOf } from '#adapters/audit/signers.ts';
+import { buildRecord } from '#core/audit/audit.ts';
+import { makeDigest, signatureValid } from '#core/audit/digest.ts';
 
 const T = 'tabcdefghijklmnop';
 const record = buildRecord({

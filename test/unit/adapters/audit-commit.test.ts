@@ -2,10 +2,10 @@ import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dy
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { keys } from '../../../functions/adapters/dynamo/keys.ts';
-import { Table } from '../../../functions/adapters/dynamo/table.ts';
-import { type AuditContext, recordIntact } from '../../../functions/core/audit/audit.ts';
-import { ConflictError, TransientError } from '../../../functions/core/errors.ts';
+import { keys } from '#adapters/dynamo/keys.ts';
+import { Table } from '#adapters/dynamo/table.ts';
+import { type AuditContext, recordIntact } from '#core/audit/audit.ts';
+import { ConflictError, TransientError } from '#core/errors.ts';
 
 const db = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
 const mock = mockClient(db);

@@ -4,12 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { awsNotificationTransport } from '../../../functions/adapters/notifications/aws-transport.ts';
-import { LocalDeliveryQueue, LocalMailer } from '../../../functions/adapters/notifications/local.ts';
-import { deliveryMessage, parseDeliveryMessage } from '../../../functions/adapters/notifications/queues.ts';
-import { GuardedWebhookPoster } from '../../../functions/adapters/notifications/webhook-poster.ts';
-import { DeliveryError } from '../../../functions/core/notifications/ports.ts';
-import { parseConfig } from '../../../functions/shared/config.ts';
+import { awsNotificationTransport } from '#adapters/notifications/aws-transport.ts';
+import { LocalDeliveryQueue, LocalMailer } from '#adapters/notifications/local.ts';
+import { deliveryMessage, parseDeliveryMessage } from '#adapters/notifications/queues.ts';
+import { GuardedWebhookPoster } from '#adapters/notifications/webhook-poster.ts';
+import { DeliveryError } from '#core/notifications/ports.ts';
+import { parseConfig } from '#shared/config.ts';
 
 let servers: Server[] = [];
 afterEach(async () => {

@@ -8,15 +8,15 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoDefinitionStore } from '../../../functions/adapters/dynamo/definition-store.ts';
-import { DynamoExecutionStore } from '../../../functions/adapters/dynamo/execution-store.ts';
-import { headKey, keys, versionKey } from '../../../functions/adapters/dynamo/keys.ts';
-import { Table } from '../../../functions/adapters/dynamo/table.ts';
-import { BudgetExceededError, QuotaExceededError } from '../../../functions/core/errors.ts';
-import type { ExecutionDeps } from '../../../functions/core/executions/service.ts';
-import { startExecution } from '../../../functions/core/executions/start.ts';
-import { derivedId } from '../../../functions/core/ids.ts';
-import type { Caller } from '../../../functions/core/tenancy/context.ts';
+import { DynamoDefinitionStore } from '#adapters/dynamo/definition-store.ts';
+import { DynamoExecutionStore } from '#adapters/dynamo/execution-store.ts';
+import { headKey, keys, versionKey } from '#adapters/dynamo/keys.ts';
+import { Table } from '#adapters/dynamo/table.ts';
+import { BudgetExceededError, QuotaExceededError } from '#core/errors.ts';
+import type { ExecutionDeps } from '#core/executions/service.ts';
+import { startExecution } from '#core/executions/start.ts';
+import { derivedId } from '#core/ids.ts';
+import type { Caller } from '#core/tenancy/context.ts';
 
 const T = 'tabcdefghijklmnop';
 const db = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));

@@ -1,19 +1,19 @@
 import { describe, expect, it, vi } from 'vitest';
-import { Authenticator } from '../../../functions/core/access/authenticate.ts';
-import { BUILT_IN_ROLES, PERMISSIONS, type Permission } from '../../../functions/core/access/permissions.ts';
-import type { AuditContext } from '../../../functions/core/audit/audit.ts';
-import { ForbiddenError } from '../../../functions/core/errors.ts';
-import type { RequestMeta, TenantPrincipal } from '../../../functions/core/principal.ts';
+import { Authenticator } from '#core/access/authenticate.ts';
+import { BUILT_IN_ROLES, PERMISSIONS, type Permission } from '#core/access/permissions.ts';
+import type { AuditContext } from '#core/audit/audit.ts';
+import { ForbiddenError } from '#core/errors.ts';
+import type { RequestMeta, TenantPrincipal } from '#core/principal.ts';
 import {
   createApiKey,
   formatApiKey,
   hashApiKey,
   revokeApiKey,
   rotateApiKey,
-} from '../../../functions/core/tenancy/api-keys.ts';
-import type { ApiKeyRecord, Role, Tenant, User } from '../../../functions/core/tenancy/model.ts';
-import type { IdentityDirectory, TenancyStore } from '../../../functions/core/tenancy/ports.ts';
-import { deleteUser, updateUser } from '../../../functions/core/tenancy/users.ts';
+} from '#core/tenancy/api-keys.ts';
+import type { ApiKeyRecord, Role, Tenant, User } from '#core/tenancy/model.ts';
+import type { IdentityDirectory, TenancyStore } from '#core/tenancy/ports.ts';
+import { deleteUser, updateUser } from '#core/tenancy/users.ts';
 
 /**
  * a key is changed only by its creator (or a tenant admin holding all its

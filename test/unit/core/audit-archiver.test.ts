@@ -7,9 +7,9 @@ import {
   type DigestIndex,
   digestKey,
   recordsKey,
-} from '../../../functions/core/audit/archiver.ts';
-import { type AuditRecord, buildRecord } from '../../../functions/core/audit/audit.ts';
-import { type Digest, type DigestSigner, verifyTrail } from '../../../functions/core/audit/digest.ts';
+} from '#core/audit/archiver.ts';
+import { type AuditRecord, buildRecord } from '#core/audit/audit.ts';
+import { type Digest, type DigestSigner, verifyTrail } from '#core/audit/digest.ts';
 
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const PEM = publicKey.export({ type: 'spki', format: 'pem' }).toString();

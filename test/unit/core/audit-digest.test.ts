@@ -1,6 +1,6 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { type AuditRecord, buildRecord } from '../../../functions/core/audit/audit.ts';
+import { type AuditRecord, buildRecord } from '#core/audit/audit.ts';
 import {
   type Digest,
   type DigestSigner,
@@ -10,7 +10,7 @@ import {
   signatureValid,
   signedBytes,
   verifyTrail,
-} from '../../../functions/core/audit/digest.ts';
+} from '#core/audit/digest.ts';
 
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const PEM = publicKey.export({ type: 'spki', format: 'pem' }).toString();

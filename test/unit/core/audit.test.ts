@@ -9,7 +9,7 @@ import {
   hashRecord,
   recordIntact,
   verifyRecords,
-} from '../../../functions/core/audit/audit.ts';
+} from '#core/audit/audit.ts';
 
 const bytes = (fill: number): Uint8Array => new Uint8Array(10).fill(fill);
 

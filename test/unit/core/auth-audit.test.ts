@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import { type AuthEvent, Authenticator } from '../../../functions/core/access/authenticate.ts';
-import { UnauthenticatedError } from '../../../functions/core/errors.ts';
-import { formatApiKey, hashApiKey } from '../../../functions/core/tenancy/api-keys.ts';
-import type { ApiKeyRecord, Tenant, User } from '../../../functions/core/tenancy/model.ts';
+import { type AuthEvent, Authenticator } from '#core/access/authenticate.ts';
+import { UnauthenticatedError } from '#core/errors.ts';
+import { formatApiKey, hashApiKey } from '#core/tenancy/api-keys.ts';
+import type { ApiKeyRecord, Tenant, User } from '#core/tenancy/model.ts';
 
 const T = 'tabcdefghijklmnop';
 const KEY_ID = 'kabcdefghijklmnop';

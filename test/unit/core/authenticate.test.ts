@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import { Authenticator } from '../../../functions/core/access/authenticate.ts';
-import { TokenExpiredError, UnauthenticatedError } from '../../../functions/core/errors.ts';
-import { formatApiKey, hashApiKey, parseApiKey } from '../../../functions/core/tenancy/api-keys.ts';
-import type { ApiKeyRecord, Role, Tenant, User } from '../../../functions/core/tenancy/model.ts';
+import { Authenticator } from '#core/access/authenticate.ts';
+import { TokenExpiredError, UnauthenticatedError } from '#core/errors.ts';
+import { formatApiKey, hashApiKey, parseApiKey } from '#core/tenancy/api-keys.ts';
+import type { ApiKeyRecord, Role, Tenant, User } from '#core/tenancy/model.ts';
 
 const T = 'tabcdefghijklmnop';
 const NOW = Date.parse('2026-11-22T00:00:00Z');

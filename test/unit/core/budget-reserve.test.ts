@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BudgetExceededError } from '../../../functions/core/errors.ts';
+import { BudgetExceededError } from '#core/errors.ts';
 import {
   type Budget,
   budgetExceeded,
@@ -8,7 +8,7 @@ import {
   overrunOf,
   releaseOf,
   reservationOf,
-} from '../../../functions/core/executions/budget.ts';
+} from '#core/executions/budget.ts';
 
 const budget = (extra: Partial<Budget> = {}): Budget => ({
   monthlyLimitMicros: 1_000_000,

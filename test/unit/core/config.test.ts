@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../../functions/shared/config.ts';
+import { ConfigError, parseConfig } from '#shared/config.ts';
 
 const AWS = {
   STAGE: 'dev',

@@ -1,11 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
-import { PERMISSIONS } from '../../../functions/core/access/permissions.ts';
-import type { AuditContext } from '../../../functions/core/audit/audit.ts';
-import { ConflictError } from '../../../functions/core/errors.ts';
-import type { RequestMeta, TenantPrincipal } from '../../../functions/core/principal.ts';
-import type { User } from '../../../functions/core/tenancy/model.ts';
-import type { IdentityDirectory, TenancyStore } from '../../../functions/core/tenancy/ports.ts';
-import { deleteUser, inviteUser, listUsers, updateUser } from '../../../functions/core/tenancy/users.ts';
+import { PERMISSIONS } from '#core/access/permissions.ts';
+import type { AuditContext } from '#core/audit/audit.ts';
+import { ConflictError } from '#core/errors.ts';
+import type { RequestMeta, TenantPrincipal } from '#core/principal.ts';
+import type { User } from '#core/tenancy/model.ts';
+import type { IdentityDirectory, TenancyStore } from '#core/tenancy/ports.ts';
+import { deleteUser, inviteUser, listUsers, updateUser } from '#core/tenancy/users.ts';
 
 /**
  * an email with a login elsewhere is invited like a new one; the record made for

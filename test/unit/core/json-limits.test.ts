@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JSON_LIMITS, jsonLimitProblems } from '../../../functions/shared/json-limits.ts';
+import { JSON_LIMITS, jsonLimitProblems } from '#shared/json-limits.ts';
 
 /** The request-body limits of functions/shared/json-limits.ts, at and just past each boundary. */
 

@@ -1,12 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Approval } from '../../../functions/core/approvals/model.ts';
-import type { Execution } from '../../../functions/core/executions/model.ts';
-import {
-  type ExecutionDeps,
-  recordStatus,
-  requestStepApproval,
-} from '../../../functions/core/executions/service.ts';
-import type { NotificationEvent } from '../../../functions/core/notifications/model.ts';
+import type { Approval } from '#core/approvals/model.ts';
+import type { Execution } from '#core/executions/model.ts';
+import { type ExecutionDeps, recordStatus, requestStepApproval } from '#core/executions/service.ts';
+import type { NotificationEvent } from '#core/notifications/model.ts';
 
 /** Where execution and approval code raises notification events, and only there. */
 const T = 'tabcdefghijklmnop';

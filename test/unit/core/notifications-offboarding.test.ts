@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Channel } from '../../../functions/core/notifications/model.ts';
-import type { NotificationStore } from '../../../functions/core/notifications/ports.ts';
-import { deleteAllForTenant } from '../../../functions/core/notifications/service.ts';
-import type { SecretVault } from '../../../functions/core/tenancy/ports.ts';
+import type { Channel } from '#core/notifications/model.ts';
+import type { NotificationStore } from '#core/notifications/ports.ts';
+import { deleteAllForTenant } from '#core/notifications/service.ts';
+import type { SecretVault } from '#core/tenancy/ports.ts';
 
 const T = 'tabcdefghijklmnop';
 

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { AuditContext } from '../../../functions/core/audit/audit.ts';
-import { ValidationError } from '../../../functions/core/errors.ts';
-import { ID_PATTERN } from '../../../functions/core/ids.ts';
+import type { AuditContext } from '#core/audit/audit.ts';
+import { ValidationError } from '#core/errors.ts';
+import { ID_PATTERN } from '#core/ids.ts';
 import {
   type Channel,
   type DeliveryAttempt,
@@ -14,21 +14,17 @@ import {
   newNotificationId,
   retryDelayMs,
   signNotification,
-} from '../../../functions/core/notifications/model.ts';
-import {
-  DeliveryError,
-  type Mail,
-  type NotificationStore,
-} from '../../../functions/core/notifications/ports.ts';
+} from '#core/notifications/model.ts';
+import { DeliveryError, type Mail, type NotificationStore } from '#core/notifications/ports.ts';
 import {
   allowedApprovers,
   createChannel,
   deliver,
   type NotificationDeps,
   publish,
-} from '../../../functions/core/notifications/service.ts';
-import type { Caller } from '../../../functions/core/tenancy/context.ts';
-import type { Role, User } from '../../../functions/core/tenancy/model.ts';
+} from '#core/notifications/service.ts';
+import type { Caller } from '#core/tenancy/context.ts';
+import type { Role, User } from '#core/tenancy/model.ts';
 
 const TENANT = 'tabcdefghijklmnop';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildRecord } from '../../../functions/core/audit/audit.ts';
-import { NotFoundError } from '../../../functions/core/errors.ts';
-import type { Tenant } from '../../../functions/core/tenancy/model.ts';
+import { buildRecord } from '#core/audit/audit.ts';
+import { NotFoundError } from '#core/errors.ts';
+import type { Tenant } from '#core/tenancy/model.ts';
 import {
   eraserOf,
   type JobRunner,
@@ -10,8 +10,8 @@ import {
   requestOffboarding,
   runOffboardingStep,
   type TenantEraser,
-} from '../../../functions/core/tenancy/offboarding.ts';
-import type { TenancyStore } from '../../../functions/core/tenancy/ports.ts';
+} from '#core/tenancy/offboarding.ts';
+import type { TenancyStore } from '#core/tenancy/ports.ts';
 
 /** Offboarding's job logic on in-memory ports: order, idempotence, resumption after a kill. */
 

@@ -5,12 +5,12 @@ import {
   NotFoundError,
   QuotaExceededError,
   TenantSuspendedError,
-} from '../../../functions/core/errors.ts';
-import type { Execution, RedriveRecord } from '../../../functions/core/executions/model.ts';
-import type { RedriveChange, Reservation } from '../../../functions/core/executions/ports.ts';
-import { MAX_REDRIVES, redriveExecution } from '../../../functions/core/executions/redrive.ts';
-import type { ExecutionDeps } from '../../../functions/core/executions/service.ts';
-import type { Caller } from '../../../functions/core/tenancy/context.ts';
+} from '#core/errors.ts';
+import type { Execution, RedriveRecord } from '#core/executions/model.ts';
+import type { RedriveChange, Reservation } from '#core/executions/ports.ts';
+import { MAX_REDRIVES, redriveExecution } from '#core/executions/redrive.ts';
+import type { ExecutionDeps } from '#core/executions/service.ts';
+import type { Caller } from '#core/tenancy/context.ts';
 
 /**
  * The redrive use case against in-memory ports: what it checks, reserves, claims and gives back.

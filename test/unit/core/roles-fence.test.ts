@@ -1,11 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
-import { BUILT_IN_ROLES, type Permission } from '../../../functions/core/access/permissions.ts';
-import { ConflictError, ForbiddenError } from '../../../functions/core/errors.ts';
-import type { RequestMeta, TenantPrincipal } from '../../../functions/core/principal.ts';
-import type { Role, User } from '../../../functions/core/tenancy/model.ts';
-import type { IdentityDirectory, TenancyStore } from '../../../functions/core/tenancy/ports.ts';
-import { updateRole } from '../../../functions/core/tenancy/roles.ts';
-import { deleteUser, updateUser } from '../../../functions/core/tenancy/users.ts';
+import { BUILT_IN_ROLES, type Permission } from '#core/access/permissions.ts';
+import { ConflictError, ForbiddenError } from '#core/errors.ts';
+import type { RequestMeta, TenantPrincipal } from '#core/principal.ts';
+import type { Role, User } from '#core/tenancy/model.ts';
+import type { IdentityDirectory, TenancyStore } from '#core/tenancy/ports.ts';
+import { updateRole } from '#core/tenancy/roles.ts';
+import { deleteUser, updateUser } from '#core/tenancy/users.ts';
 
 /**
  * `roles:manage` does not let anyone reshape a role held by someone who outranks

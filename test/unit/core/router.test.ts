@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConflictError, NotFoundError } from '../../../functions/core/errors.ts';
-import { buildOpenApi } from '../../../functions/shared/openapi.ts';
-import { defineRoute, MAX_BODY_BYTES, Router } from '../../../functions/shared/router.ts';
+import { ConflictError, NotFoundError } from '#core/errors.ts';
+import { buildOpenApi } from '#shared/openapi.ts';
+import { defineRoute, MAX_BODY_BYTES, Router } from '#shared/router.ts';
 import { apiEvent, tenantAuth } from '../../helpers/events.ts';
 
 const routes = [

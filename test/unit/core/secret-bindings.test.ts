@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { BUILT_IN_ROLES, type Permission } from '../../../functions/core/access/permissions.ts';
-import { ForbiddenError } from '../../../functions/core/errors.ts';
-import type { RequestMeta, TenantPrincipal } from '../../../functions/core/principal.ts';
-import type { SecretMeta, User } from '../../../functions/core/tenancy/model.ts';
-import {
-  bindSecrets,
-  type SecretUseDeps,
-  secretsUsed,
-} from '../../../functions/core/versioning/secret-bindings.ts';
+import { BUILT_IN_ROLES, type Permission } from '#core/access/permissions.ts';
+import { ForbiddenError } from '#core/errors.ts';
+import type { RequestMeta, TenantPrincipal } from '#core/principal.ts';
+import type { SecretMeta, User } from '#core/tenancy/model.ts';
+import { bindSecrets, type SecretUseDeps, secretsUsed } from '#core/versioning/secret-bindings.ts';
 
 /** binding a secret takes `secrets:use` and one of the roles the secret allows. */
 

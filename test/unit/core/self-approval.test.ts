@@ -1,9 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Approval } from '../../../functions/core/approvals/model.ts';
-import { ForbiddenError } from '../../../functions/core/errors.ts';
-import type { TenantPrincipal } from '../../../functions/core/principal.ts';
-import { decidePromotion, type WorkflowDeps } from '../../../functions/core/versioning/workflows.ts';
-import { principalFromContext } from '../../../functions/shared/router.ts';
+import type { Approval } from '#core/approvals/model.ts';
+import { ForbiddenError } from '#core/errors.ts';
+import type { TenantPrincipal } from '#core/principal.ts';
+import { decidePromotion, type WorkflowDeps } from '#core/versioning/workflows.ts';
+import { principalFromContext } from '#shared/router.ts';
 
 const T = 'tabcdefghijklmnop';
 const meta = { requestId: 'r', sourceIp: '127.0.0.1', userAgent: 'vitest', now: '2026-11-22T00:00:00.000Z' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tenantOfStateMachine } from '../../../functions/adapters/sfn-engine.ts';
+import { tenantOfStateMachine } from '#adapters/sfn-engine.ts';
 
 describe('tenantOfStateMachine', () => {
   const base =

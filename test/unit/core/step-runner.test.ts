@@ -1,15 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { AgentDefinition, ToolDefinition } from '../../../functions/core/catalog/model.ts';
-import type { StepRecord } from '../../../functions/core/executions/model.ts';
-import type { ModelProvider, ModelRequest } from '../../../functions/core/executions/model-port.ts';
-import type { ExecutionStore, StepCharge } from '../../../functions/core/executions/ports.ts';
-import {
-  INLINE_OUTPUT_LIMIT,
-  runStep,
-  type StepTask,
-} from '../../../functions/core/executions/step-runner.ts';
-import type { DefinitionKind, Version } from '../../../functions/core/versioning/model.ts';
-import type { DefinitionStore } from '../../../functions/core/versioning/ports.ts';
+import type { AgentDefinition, ToolDefinition } from '#core/catalog/model.ts';
+import type { StepRecord } from '#core/executions/model.ts';
+import type { ModelProvider, ModelRequest } from '#core/executions/model-port.ts';
+import type { ExecutionStore, StepCharge } from '#core/executions/ports.ts';
+import { INLINE_OUTPUT_LIMIT, runStep, type StepTask } from '#core/executions/step-runner.ts';
+import type { DefinitionKind, Version } from '#core/versioning/model.ts';
+import type { DefinitionStore } from '#core/versioning/ports.ts';
 
 const T = 'tabcdefghijklmnop';
 

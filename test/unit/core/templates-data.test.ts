@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveTemplates, stepsReadBy } from '../../../functions/core/executions/data.ts';
+import { resolveTemplates, stepsReadBy } from '#core/executions/data.ts';
 
 const data = {
   input: { n: 3, city: 'Paris', tags: ['a', 'b'] },

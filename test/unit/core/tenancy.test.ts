@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { PERMISSIONS } from '../../../functions/core/access/permissions.ts';
-import { ForbiddenError, ValidationError } from '../../../functions/core/errors.ts';
-import type { PlatformPrincipal, RequestMeta, TenantPrincipal } from '../../../functions/core/principal.ts';
-import type { Tenant, User } from '../../../functions/core/tenancy/model.ts';
-import type { IdentityDirectory, TenancyStore } from '../../../functions/core/tenancy/ports.ts';
-import { createTenant } from '../../../functions/core/tenancy/tenants.ts';
-import { inviteUser, updateUser } from '../../../functions/core/tenancy/users.ts';
+import { PERMISSIONS } from '#core/access/permissions.ts';
+import { ForbiddenError, ValidationError } from '#core/errors.ts';
+import type { PlatformPrincipal, RequestMeta, TenantPrincipal } from '#core/principal.ts';
+import type { Tenant, User } from '#core/tenancy/model.ts';
+import type { IdentityDirectory, TenancyStore } from '#core/tenancy/ports.ts';
+import { createTenant } from '#core/tenancy/tenants.ts';
+import { inviteUser, updateUser } from '#core/tenancy/users.ts';
 
 /**
  * "Nothing half-created": the login lives in the directory (Cognito), the records in the store

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toolUrlProblems } from '../../../functions/core/catalog/model.ts';
+import { toolUrlProblems } from '#core/catalog/model.ts';
 
 // Where a URL may go is decided at run time against the tenant's platform allowlist (which a
 // platform admin can change after the save), so save checks only the URL's form.

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { BUILT_IN_ROLES, type Permission } from '../../../functions/core/access/permissions.ts';
-import { ForbiddenError } from '../../../functions/core/errors.ts';
-import type { RequestMeta, TenantPrincipal } from '../../../functions/core/principal.ts';
-import type { Role, User } from '../../../functions/core/tenancy/model.ts';
-import type { IdentityDirectory, TenancyStore } from '../../../functions/core/tenancy/ports.ts';
-import { deleteUser, updateUser } from '../../../functions/core/tenancy/users.ts';
+import { BUILT_IN_ROLES, type Permission } from '#core/access/permissions.ts';
+import { ForbiddenError } from '#core/errors.ts';
+import type { RequestMeta, TenantPrincipal } from '#core/principal.ts';
+import type { Role, User } from '#core/tenancy/model.ts';
+import type { IdentityDirectory, TenancyStore } from '#core/tenancy/ports.ts';
+import { deleteUser, updateUser } from '#core/tenancy/users.ts';
 
 /**
  * The rule of functions/core/tenancy/users.ts `assertOutranks`: a `users:manage` holder manages

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { QuotaExceededError } from '../../../functions/core/errors.ts';
+import { QuotaExceededError } from '#core/errors.ts';
 import {
   acquireRunSlot,
   BULKHEAD_RETRY_AFTER_SECONDS,
   PLAN_CONCURRENCY,
   type RunSlots,
-} from '../../../functions/core/governance/bulkhead.ts';
+} from '#core/governance/bulkhead.ts';
 
 /** Run slots in memory, recording the cap each claim was asked for. */
 class MemorySlots implements RunSlots {

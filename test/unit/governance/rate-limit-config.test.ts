@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RATE_LIMITS } from '../../../functions/core/governance/rate-limit.ts';
-import { ConfigError, parseConfig } from '../../../functions/shared/config.ts';
+import { DEFAULT_RATE_LIMITS } from '#core/governance/rate-limit.ts';
+import { ConfigError, parseConfig } from '#shared/config.ts';
 
 const BASE = {
   STAGE: 'dev',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimiter, type RateLimitPlans } from '../../../functions/core/governance/rate-limit.ts';
-import { rateLimitGate } from '../../../functions/shared/rate-limit-gate.ts';
-import { defineRoute, Router } from '../../../functions/shared/router.ts';
+import { RateLimiter, type RateLimitPlans } from '#core/governance/rate-limit.ts';
+import { rateLimitGate } from '#shared/rate-limit-gate.ts';
+import { defineRoute, Router } from '#shared/router.ts';
 import { apiEvent, tenantAuth } from '../../helpers/events.ts';
 import { MemoryCounters } from '../../helpers/rate-counters.ts';
 

@@ -8,7 +8,7 @@ import {
   rateLimitHeaders,
   scopesFor,
   slotQuota,
-} from '../../../functions/core/governance/rate-limit.ts';
+} from '#core/governance/rate-limit.ts';
 import { MemoryCounters } from '../../helpers/rate-counters.ts';
 
 const TENANT = 'tabcdefghijklmnop';

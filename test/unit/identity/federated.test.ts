@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ForbiddenError } from '../../../functions/core/errors.ts';
-import { onTokenGeneration } from '../../../functions/core/identity/federated.ts';
-import { cognitoProviderName, type IdentityProvider } from '../../../functions/core/identity/model.ts';
-import type { SsoSignInDeps } from '../../../functions/core/identity/provisioning.ts';
-import type { Tenant, User } from '../../../functions/core/tenancy/model.ts';
+import { ForbiddenError } from '#core/errors.ts';
+import { onTokenGeneration } from '#core/identity/federated.ts';
+import { cognitoProviderName, type IdentityProvider } from '#core/identity/model.ts';
+import type { SsoSignInDeps } from '#core/identity/provisioning.ts';
+import type { Tenant, User } from '#core/tenancy/model.ts';
 
 const T = 'tabcdefghijklmnop';
 const P = 'pabcdefghij';

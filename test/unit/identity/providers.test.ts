@@ -1,9 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Permission } from '../../../functions/core/access/permissions.ts';
-import { PERMISSIONS } from '../../../functions/core/access/permissions.ts';
-import type { AuditContext } from '../../../functions/core/audit/audit.ts';
-import { ConflictError, ForbiddenError, ValidationError } from '../../../functions/core/errors.ts';
-import type { IdentityProvider } from '../../../functions/core/identity/model.ts';
+import type { Permission } from '#core/access/permissions.ts';
+import { PERMISSIONS } from '#core/access/permissions.ts';
+import type { AuditContext } from '#core/audit/audit.ts';
+import { ConflictError, ForbiddenError, ValidationError } from '#core/errors.ts';
+import type { IdentityProvider } from '#core/identity/model.ts';
 import {
   createProvider,
   deleteAllForTenant,
@@ -13,10 +13,10 @@ import {
   providerSecretName,
   setSsoSettings,
   updateProvider,
-} from '../../../functions/core/identity/providers.ts';
-import type { Caller } from '../../../functions/core/tenancy/context.ts';
-import type { Tenant, User } from '../../../functions/core/tenancy/model.ts';
-import type { TenancyStore } from '../../../functions/core/tenancy/ports.ts';
+} from '#core/identity/providers.ts';
+import type { Caller } from '#core/tenancy/context.ts';
+import type { Tenant, User } from '#core/tenancy/model.ts';
+import type { TenancyStore } from '#core/tenancy/ports.ts';
 
 const T = 'tabcdefghijklmnop';
 const meta = { requestId: 'r', sourceIp: '127.0.0.1', userAgent: 't', now: '2026-11-30T00:00:00.000Z' };

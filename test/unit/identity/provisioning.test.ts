@@ -1,14 +1,14 @@
 import { describe, expect, it, vi } from 'vitest';
-import { Authenticator } from '../../../functions/core/access/authenticate.ts';
+import { Authenticator } from '#core/access/authenticate.ts';
 import {
   cognitoProviderName,
   type IdentityProvider,
   normalizeDomain,
   parseCognitoProviderName,
   providerUrlProblems,
-} from '../../../functions/core/identity/model.ts';
-import { groupsOf, provisionFromClaims } from '../../../functions/core/identity/provisioning.ts';
-import type { Tenant, User } from '../../../functions/core/tenancy/model.ts';
+} from '#core/identity/model.ts';
+import { groupsOf, provisionFromClaims } from '#core/identity/provisioning.ts';
+import type { Tenant, User } from '#core/tenancy/model.ts';
 
 const T = 'tabcdefghijklmnop';
 const tenant: Tenant = {

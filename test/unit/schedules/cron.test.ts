@@ -6,8 +6,8 @@ import {
   nextFireTimes,
   parseCron,
   toEventBridgeCron,
-} from '../../../functions/core/schedules/cron.ts';
-import { scheduleProblems } from '../../../functions/core/schedules/schedules.ts';
+} from '#core/schedules/cron.ts';
+import { scheduleProblems } from '#core/schedules/schedules.ts';
 
 const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
 

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { TransientError } from '../../../functions/core/errors.ts';
-import type { ExecutionDeps } from '../../../functions/core/executions/service.ts';
+import { TransientError } from '#core/errors.ts';
+import type { ExecutionDeps } from '#core/executions/service.ts';
 import {
   createSchedule,
   fireKey,
@@ -8,8 +8,8 @@ import {
   type Schedule,
   type ScheduleDeps,
   type ScheduleStore,
-} from '../../../functions/core/schedules/schedules.ts';
-import type { Caller } from '../../../functions/core/tenancy/context.ts';
+} from '#core/schedules/schedules.ts';
+import type { Caller } from '#core/tenancy/context.ts';
 
 const T = 'tabcdefghijklmnop';
 const S = 'sabcdefghijklmnop';

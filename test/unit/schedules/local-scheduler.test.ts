@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type FireEvent, LocalScheduler } from '../../../functions/adapters/local-scheduler.ts';
-import type { Schedule } from '../../../functions/core/schedules/schedules.ts';
+import { type FireEvent, LocalScheduler } from '#adapters/local-scheduler.ts';
+import type { Schedule } from '#core/schedules/schedules.ts';
 
 const T = 'tabcdefghijklmnop';
 const U = 'tqrstuvwxyzabcdef';
