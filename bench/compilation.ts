@@ -1,6 +1,6 @@
 /**
  * Section 5: the compilation budget. Every example workflow of the workflow tests
- * (test/unit/workflows/fixtures.ts, one per step type and a few combinations) is validated and
+ * (test/unit/core/workflows/fixtures.ts, one per step type and a few combinations) is validated and
  * compiled, and its Step Functions states are counted against its steps; then a 200-step workflow is
  * validated and compiled many times in process, timed.
  */
@@ -14,7 +14,7 @@ import {
   countSteps,
   EXAMPLES,
   linearWorkflow,
-} from '../test/unit/workflows/fixtures.ts';
+} from '../test/unit/core/workflows/fixtures.ts';
 import { median, percentile } from './stats.ts';
 
 /** One example workflow: its steps (nested ones included) and the states it compiles to. */

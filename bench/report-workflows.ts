@@ -137,7 +137,7 @@ function compilationSection(out: string[], outcome: Outcome<CompilationResults>)
   }
   const c = outcome.value;
   out.push(
-    'Every example workflow of the workflow tests (`EXAMPLES` in `test/unit/workflows/fixtures.ts`, ' +
+    'Every example workflow of the workflow tests (`EXAMPLES` in `test/unit/core/workflows/fixtures.ts`, ' +
       'one or more per step type: together they use all nine) validated with `validateWorkflow`, compiled ' +
       'with `compileWorkflow`, its steps counted with nested ones (`countSteps`) and its states with ' +
       '`countStates` (states inside Parallel branches and Map processors included). Standard workflows ' +

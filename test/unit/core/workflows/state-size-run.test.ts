@@ -11,7 +11,7 @@ import type { DefinitionKind } from '#core/versioning/model.ts';
 import type { DefinitionStore } from '#core/versioning/ports.ts';
 import { compileWorkflow } from '#core/workflows/compile.ts';
 import { validateWorkflow } from '#core/workflows/validate.ts';
-import { runLocalStateMachine } from '../../helpers/stepfunctions.ts';
+import { runLocalStateMachine } from '../../../helpers/stepfunctions.ts';
 import { APPROVAL_ARN, catalog, compileOptions, runInput, STEP_RUNNER_ARN, workflow } from './fixtures.ts';
 
 const KIB = 1024;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { buildOpenApi } from '#shared/openapi.ts';
 import { defineRoute } from '#shared/router.ts';
-import { openApiDocument } from '../../functions/handlers/routes/index.ts';
+import { openApiDocument } from '../../../functions/handlers/routes/index.ts';
 
 type Json = Record<string, unknown>;
 

@@ -14,7 +14,7 @@ import {
   startApiServer,
   toApiGatewayEvent,
   toAuthorizerEvent,
-} from '../../bin/local/server.ts';
+} from '../../../../bin/local/server.ts';
 
 function request(overrides: Partial<HttpRequestInput> = {}): HttpRequestInput {
   return {

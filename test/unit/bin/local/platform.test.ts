@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KEY_ATTRIBUTES, TABLE_SCHEMA } from '#shared/table-schema.ts';
-import { tableDefinition } from '../../bin/local/dynamodb.ts';
-import { applyEnv, platformEnv } from '../../bin/local/env.ts';
-import { javaInstallHint, parseJavaMajorVersion } from '../../bin/local/java.ts';
-import { claimPorts, PORT_DEFAULTS, PortInUseError, portFromEnv } from '../../bin/local/ports.ts';
+import { tableDefinition } from '../../../../bin/local/dynamodb.ts';
+import { applyEnv, platformEnv } from '../../../../bin/local/env.ts';
+import { javaInstallHint, parseJavaMajorVersion } from '../../../../bin/local/java.ts';
+import { claimPorts, PORT_DEFAULTS, PortInUseError, portFromEnv } from '../../../../bin/local/ports.ts';
 
 describe('java version check', () => {
   it('reads the major version of modern and legacy version strings', () => {

@@ -13,7 +13,7 @@ import {
   type LocalHandler,
   runLocalStateMachine,
   taskError,
-} from '../../helpers/stepfunctions.ts';
+} from '../../../helpers/stepfunctions.ts';
 import {
   APPROVAL_ARN,
   catalog,

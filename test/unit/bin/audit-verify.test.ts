@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveRecords, type DigestIndex, digestKey } from '#core/audit/archiver.ts';
 import { type AuditRecord, buildRecord } from '#core/audit/audit.ts';
 import type { Digest } from '#core/audit/digest.ts';
-import { folderSource, verifyArchive } from '../../bin/audit-verify.ts';
+import { folderSource, verifyArchive } from '../../../bin/audit-verify.ts';
 
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const PEM = publicKey.export({ type: 'spki', format: 'pem' }).toString();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { credentialsOf, parseArgs, UsageError } from '../../bin/smoke.ts';
+import { credentialsOf, parseArgs, UsageError } from '../../../bin/smoke.ts';
 
 describe('smoke command line', () => {
   it('reads --flag value and --flag=value', () => {

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileWorkflow } from '#core/workflows/compile.ts';
 import { validateWorkflow } from '#core/workflows/validate.ts';
-import { runLocalStateMachine } from '../../helpers/stepfunctions.ts';
+import { runLocalStateMachine } from '../../../helpers/stepfunctions.ts';
 import { CASES } from './compile-cases.ts';
 import {
   APPROVAL_ARN,

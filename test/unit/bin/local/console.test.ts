@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initialChunks } from '../../bench/console.ts';
-import { consoleCsp, type LocalConsoleConfig, serveConsole } from '../../bin/local/console.ts';
+import { initialChunks } from '../../../../bench/console.ts';
+import { consoleCsp, type LocalConsoleConfig, serveConsole } from '../../../../bin/local/console.ts';
 
 const CONFIG: LocalConsoleConfig = {
   apiUrl: '',

@@ -8,7 +8,7 @@ import {
   MAX_BREAKERS,
 } from '#core/executions/circuit-breaker.ts';
 import { type ModelProvider, ProviderError, type ProviderFailure } from '#core/executions/model-port.ts';
-import { agent, request } from './fixtures.ts';
+import { agent, request } from '../../adapters/providers/fixtures.ts';
 
 /** A clock the test moves by hand. */
 function manualClock(start = 1_000_000) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TokenExpiredError, UnauthenticatedError } from '#core/errors.ts';
 import { defineRoute, Router } from '#shared/router.ts';
-import { apiEvent } from '../helpers/events.ts';
+import { apiEvent } from '../../helpers/events.ts';
 
 const router = new Router([
   defineRoute({

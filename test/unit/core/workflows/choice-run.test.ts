@@ -9,7 +9,7 @@ import type { JsonValue } from '#core/catalog/model.ts';
 import { compileWorkflow } from '#core/workflows/compile.ts';
 import type { Condition, WorkflowDefinition } from '#core/workflows/model.ts';
 import { validateWorkflow } from '#core/workflows/validate.ts';
-import { type LocalHandler, runLocalStateMachine } from '../../helpers/stepfunctions.ts';
+import { type LocalHandler, runLocalStateMachine } from '../../../helpers/stepfunctions.ts';
 import {
   APPROVAL_ARN,
   catalog,

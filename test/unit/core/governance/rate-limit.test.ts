@@ -9,7 +9,7 @@ import {
   scopesFor,
   slotQuota,
 } from '#core/governance/rate-limit.ts';
-import { MemoryCounters } from '../../helpers/rate-counters.ts';
+import { MemoryCounters } from '../../../helpers/rate-counters.ts';
 
 const TENANT = 'tabcdefghijklmnop';
 

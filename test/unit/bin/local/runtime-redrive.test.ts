@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError } from '#core/errors.ts';
 import { recordStatus } from '#core/executions/service.ts';
-import { LocalRuntime, nestedStateNames, unfinishedState } from '../../bin/local/runtime.ts';
+import { LocalRuntime, nestedStateNames, unfinishedState } from '../../../../bin/local/runtime.ts';
 
 /**
  * The local runtime's redrive: the same ASL resumes at the top-level state that did not finish, and

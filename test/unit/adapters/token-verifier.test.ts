@@ -13,7 +13,7 @@ import {
 } from '#adapters/token-verifier.ts';
 import { TokenExpiredError, TransientError, UnauthenticatedError } from '#core/errors.ts';
 import { ConfigError } from '#shared/config.ts';
-import { encodeSegment, type JwtPart, signJwt } from '../helpers/jwt.ts';
+import { encodeSegment, type JwtPart, signJwt } from '../../helpers/jwt.ts';
 
 const LOCAL_POOL = 'local_abc';
 const CLIENT_ID = 'client-1';
