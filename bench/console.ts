@@ -17,7 +17,7 @@ import { chromium } from 'playwright-core';
 import { startPlatformProcess } from '../test/helpers/platform-process.ts';
 import { PROJECT_ROOT } from './bundling.ts';
 
-/** The budgets of issue 15. */
+/** The console's budgets (docs/console.md, "Tests and budgets"). */
 export const INITIAL_JS_BUDGET_BYTES = 150 * 1024;
 export const INTERACTIVE_BUDGET_MS = 1_500;
 const RUNS = 7;

@@ -11,7 +11,7 @@ import { type TargetRow, table, type Verdict } from './markdown.ts';
 import { renderWorkflowSections, type WorkflowBenchResults, workflowTargetRows } from './report-workflows.ts';
 import { median, range } from './stats.ts';
 
-/** The targets of issues 2 (item 9) and 3 (Performance). */
+/** The targets `npm run bench` judges its figures against (bench/RESULTS.md, "Targets"). */
 export const TARGETS = Object.freeze({
   /** Function bundle at most this many times its reference's size (+15 %). */
   sizeRatio: 1.15,

@@ -134,7 +134,7 @@ const directory: IdentityDirectory = {
   deleteUser: async () => undefined,
 };
 
-describe('rotating or revoking a key someone else made (point 2)', () => {
+describe('rotating or revoking a key someone else made', () => {
   const adminKey = () => keyRecord('kadminadminadmin1', 'admin-sub', ['tenant:admin', 'users:manage']);
 
   it.each([
@@ -230,7 +230,7 @@ describe('rotating or revoking a key someone else made (point 2)', () => {
   });
 });
 
-describe('keys act only while their creator is active, within their current permissions (point 3)', () => {
+describe('keys act only while their creator is active, within their current permissions', () => {
   function authenticator(store: ReturnType<typeof memoryStore>) {
     return new Authenticator({
       store: asStore(store),
@@ -275,7 +275,7 @@ describe('keys act only while their creator is active, within their current perm
   });
 });
 
-describe('disabling or deleting a user revokes their keys (point 3)', () => {
+describe('disabling or deleting a user revokes their keys', () => {
   function seeded() {
     const store = memoryStore([person('dev-sub', ['developer']), person('other-sub', ['developer'])]);
     const mine = keyRecord('kmineminemine0001', 'dev-sub', ['workflows:read']).record;
