@@ -76,11 +76,11 @@ export async function withBenchPlatform<T>(fn: (bench: BenchPlatform) => Promise
     });
     const [clients, auth, api, stepRunner, approval, status, container, shared] = await Promise.all([
       import('#adapters/aws-clients.ts'),
-      import('../functions/handlers/authorizer.ts'),
-      import('../functions/handlers/api.ts'),
-      import('../functions/handlers/step-runner.ts'),
-      import('../functions/handlers/approval-handler.ts'),
-      import('../functions/handlers/status-handler.ts'),
+      import('#handlers/authorizer.ts'),
+      import('#handlers/api.ts'),
+      import('#handlers/step-runner.ts'),
+      import('#handlers/approval-handler.ts'),
+      import('#handlers/status-handler.ts'),
       import('#adapters/container.ts'),
       import('#shared/config.ts'),
     ]);

@@ -12,8 +12,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import type { AuditRecord } from '../functions/core/audit/audit.ts';
-import { type Digest, type TrailVerdict, verifyTrail } from '../functions/core/audit/digest.ts';
+import type { AuditRecord } from '#core/audit/audit.ts';
+import { type Digest, type TrailVerdict, verifyTrail } from '#core/audit/digest.ts';
 
 /** A read-only view of an archive: its object keys and their text. */
 export interface ArchiveSource {

@@ -12,7 +12,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LocalMailbox, temporaryPasswordOf } from '../functions/adapters/local-mailbox.ts';
+import { LocalMailbox, temporaryPasswordOf } from '#adapters/local-mailbox.ts';
 import { NewPasswordRequiredError, passwordLogin } from './local/auth.ts';
 import { type DemoInfo, readJson, statePaths } from './local/state.ts';
 

@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { RuntimeEnvName } from '../functions/shared/settings.ts';
+import type { RuntimeEnvName } from '#shared/settings.ts';
 
 /**
  * Per-stage deployment configuration: everything that differs between `dev` and `prod` lives here,

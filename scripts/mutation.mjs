@@ -42,13 +42,17 @@ const SETS = {
   fence: {
     mutate: (glob) => !WORKFLOWS.test(glob),
     tests: [
-      'test/unit/core/**/*.test.ts',
-      'test/unit/tools/**/*.test.ts',
-      'test/unit/net/**/*.test.ts',
+      // The fence modules' tests; the provider, pricing and engine lifecycle tests beside them in
+      // core/executions and core/versioning exercise none of those modules.
+      'test/unit/core/{access,approvals,audit,catalog,net,notifications,tenancy}/**/*.test.ts',
+      'test/unit/core/executions/{artifact-refs,budget-reserve,data,redrive,state-budget,step-runner}.test.ts',
+      'test/unit/core/versioning/secret-bindings.test.ts',
+      'test/unit/shared/{config,json-limits,router}.test.ts',
+      'test/unit/adapters/sfn-engine.test.ts',
+      'test/unit/adapters/tools/**/*.test.ts',
       'test/unit/mutation/credentials.test.ts',
       'test/unit/mutation/audit-*.test.ts',
       'test/unit/mutation/fence-*.test.ts',
-      'test/unit/workflows/catalog.test.ts',
     ],
   },
   workflows: {
@@ -60,7 +64,7 @@ const SETS = {
     // test), and limits.test.ts, which asserts wall-clock bounds that instrumented code on a loaded
     // machine misses (workflows-limits.test.ts pins the same limits without a clock).
     tests: [
-      'test/unit/workflows/{compile,partition,validate}.test.ts',
+      'test/unit/core/workflows/{compile,partition,validate}.test.ts',
       'test/unit/core/workflows/steps.test.ts',
       'test/unit/mutation/choice-conditions.test.ts',
       'test/unit/mutation/workflows-*.test.ts',

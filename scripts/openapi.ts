@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { openApiDocument } from '../functions/handlers/routes/index.ts';
+import { openApiDocument } from '#handlers/routes/index.ts';
 
 const out = process.argv[2] ?? '.openapi/openapi.json';
 mkdirSync(dirname(out), { recursive: true });

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { lifecycleDefinition } from '../../functions/shared/lifecycle-asl.ts';
+import { lifecycleDefinition } from '#shared/lifecycle-asl.ts';
 import { LocalPlatformError } from './errors.ts';
 import { LocalRuntime } from './runtime.ts';
 

@@ -13,8 +13,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { ConflictError } from '../../functions/core/errors.ts';
-import type { ExecutionEngine } from '../../functions/core/executions/ports.ts';
+import { ConflictError } from '#core/errors.ts';
+import type { ExecutionEngine } from '#core/executions/ports.ts';
 
 type Json = unknown;
 

@@ -1,4 +1,4 @@
-import type { FireEvent, LocalScheduler } from '../../functions/adapters/local-scheduler.ts';
+import type { FireEvent, LocalScheduler } from '#adapters/local-scheduler.ts';
 import { LocalPlatformError } from './errors.ts';
 
 /** The fire function the local scheduler delivers to, as EventBridge Scheduler invokes it on AWS. */

@@ -17,7 +17,7 @@ import type { Role } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { PUBLIC_ROUTES } from '../../functions/shared/public-routes.ts';
+import { PUBLIC_ROUTES } from '#shared/public-routes.ts';
 import { PLATFORM_ITEMS, tenantItemActions } from '../aws-calls.ts';
 import type { FunctionSizing, StageName, ThrottleConfig } from '../config.ts';
 import { MeridianFunction } from './function.ts';

@@ -10,7 +10,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { stagePrefix, TENANT_TAG, WORKFLOW_TAG } from '../../functions/shared/resource-names.ts';
+import { stagePrefix, TENANT_TAG, WORKFLOW_TAG } from '#shared/resource-names.ts';
 import { tenantItemActions } from '../aws-calls.ts';
 import { acknowledgeResourceStar, acknowledgeWildcardResource } from '../compliance.ts';
 import type { FunctionSizing, StageName } from '../config.ts';

@@ -17,7 +17,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { FunctionEnvName, RuntimeEnvName } from '../../functions/shared/settings.ts';
+import type { FunctionEnvName, RuntimeEnvName } from '#shared/settings.ts';
 import { acknowledgeResourceStar, acknowledgeWildcardResource } from '../compliance.ts';
 import type { StageName } from '../config.ts';
 import {

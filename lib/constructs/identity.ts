@@ -17,7 +17,7 @@ import {
   type UserPoolResourceServer,
 } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
-import { IDENTITY_SCHEMA } from '../../functions/shared/identity-schema.ts';
+import { IDENTITY_SCHEMA } from '#shared/identity-schema.ts';
 import type { CognitoSesEmail, MfaMode } from '../config.ts';
 
 /** Properties of {@link Identity}. */

@@ -6,7 +6,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { lifecycleDefinition } from '../../functions/shared/lifecycle-asl.ts';
+import { lifecycleDefinition } from '#shared/lifecycle-asl.ts';
 import { tenantItemActions } from '../aws-calls.ts';
 import { acknowledgeResourceStar, acknowledgeWildcardResource } from '../compliance.ts';
 import type { StageName } from '../config.ts';

@@ -3,7 +3,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { stagePrefix } from '../../functions/shared/resource-names.ts';
+import { stagePrefix } from '#shared/resource-names.ts';
 import { tenantItemActions } from '../aws-calls.ts';
 import { acknowledgeWildcardResource } from '../compliance.ts';
 import type { StageName } from '../config.ts';

@@ -17,8 +17,8 @@ import {
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { RETENTION_CLASSES, RETENTION_TAG } from '../../functions/shared/retention-classes.ts';
-import { TABLE_SCHEMA } from '../../functions/shared/table-schema.ts';
+import { RETENTION_CLASSES, RETENTION_TAG } from '#shared/retention-classes.ts';
+import { TABLE_SCHEMA } from '#shared/table-schema.ts';
 
 /** Item-level read actions; each is fenced by `dynamodb:LeadingKeys` when used with a condition. */
 export const TABLE_ITEM_READ_ACTIONS: readonly string[] = [

@@ -3,7 +3,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { ArnPrincipal, Effect, type IRole, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { TENANT_TAG } from '../../functions/shared/resource-names.ts';
+import { TENANT_TAG } from '#shared/resource-names.ts';
 import { acknowledgeWildcardResource } from '../compliance.ts';
 import type { StageName } from '../config.ts';
 import {

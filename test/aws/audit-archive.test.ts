@@ -37,7 +37,7 @@ describe('the KMS digest signer against the AWS API (moto by default)', () => {
     // Assess: the served key is the P-256 public key (what GET /audit/public-key and
     // bin/audit-verify.ts check with). moto signs the digest it is given hashed once more (it ignores
     // MessageType DIGEST), so the offline check of KMS's DIGEST signing is at the SDK edge
-    // (test/unit/adapters/audit-adapters.test.ts) and docs/emulators.md names the gap.
+    // (test/unit/adapters/audit/audit-adapters.test.ts) and docs/emulators.md names the gap.
     expect(pem).toMatch(/^-----BEGIN PUBLIC KEY-----\n/);
     expect(createPublicKey(pem).asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
     // and by KMS itself, over the same SHA-256 digest the signer sent

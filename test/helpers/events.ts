@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { AuthorizerContext } from '../../functions/shared/auth-context.ts';
+import type { AuthorizerContext } from '#shared/auth-context.ts';
 
 /** Options of {@link apiEvent}. */
 export interface ApiEventOptions {

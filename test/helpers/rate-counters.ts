@@ -1,4 +1,4 @@
-import type { RateCounterStore } from '../../functions/core/governance/rate-limit.ts';
+import type { RateCounterStore } from '#core/governance/rate-limit.ts';
 
 /** The shared rate counters in memory: an atomic conditional add per scope and slot, with an optional delay. */
 export class MemoryCounters implements RateCounterStore {

@@ -3,11 +3,11 @@ import { join, relative } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { CfnElement } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
+import { S3AuditArchive } from '#adapters/audit/s3-archive.ts';
+import { S3ArtifactStore } from '#adapters/s3-artifacts.ts';
+import { digestKey, recordsKey } from '#core/audit/archiver.ts';
 import { stagePrefix, stateMachineName, TENANT_TAG, WORKFLOW_TAG } from '#shared/resource-names.ts';
 import { TABLE_SCHEMA } from '#shared/table-schema.ts';
-import { S3AuditArchive } from '../../functions/adapters/audit/s3-archive.ts';
-import { S3ArtifactStore } from '../../functions/adapters/s3-artifacts.ts';
-import { digestKey, recordsKey } from '../../functions/core/audit/archiver.ts';
 import {
   AWS_CALLS,
   type AwsCall,

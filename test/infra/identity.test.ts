@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, it } from 'vitest';
-import { IDENTITY_SCHEMA } from '../../functions/shared/identity-schema.ts';
+import { IDENTITY_SCHEMA } from '#shared/identity-schema.ts';
 import { logicalId, synthStage } from '../helpers/synth.ts';
 
 describe('user pool', () => {

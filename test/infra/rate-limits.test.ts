@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../functions/shared/config.ts';
+import { parseConfig } from '#shared/config.ts';
 import { loadStageConfig, rateLimitEnvironment } from '../../lib/config.ts';
 import { synthStage } from '../helpers/synth.ts';
 

@@ -1,11 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import {
-  RETENTION_CLASSES,
-  RETENTION_TAG,
-  retentionClass,
-} from '../../functions/shared/retention-classes.ts';
-import { TABLE_SCHEMA } from '../../functions/shared/table-schema.ts';
+import { RETENTION_CLASSES, RETENTION_TAG, retentionClass } from '#shared/retention-classes.ts';
+import { TABLE_SCHEMA } from '#shared/table-schema.ts';
 import { logicalId, resource, synthStage } from '../helpers/synth.ts';
 
 describe('single table', () => {

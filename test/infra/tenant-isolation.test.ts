@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { TABLE_SCHEMA } from '../../functions/shared/table-schema.ts';
+import { TABLE_SCHEMA } from '#shared/table-schema.ts';
 import { tenantItemActions } from '../../lib/aws-calls.ts';
 import { logicalId, synthStage } from '../helpers/synth.ts';
 

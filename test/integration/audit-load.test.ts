@@ -1,8 +1,8 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import type { AuditRecord } from '#core/audit/audit.ts';
+import type { Digest } from '#core/audit/digest.ts';
 import { LOCAL_NAMES } from '../../bin/local/env.ts';
-import type { AuditRecord } from '../../functions/core/audit/audit.ts';
-import type { Digest } from '../../functions/core/audit/digest.ts';
 import { call } from '../helpers/api.ts';
 import { createTenant, type TestTenant, uniqueName } from '../helpers/tenants.ts';
 

@@ -1,9 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { DynamoRunSlotStore } from '#adapters/dynamo/run-slot-store.ts';
+import { BULKHEAD_RETRY_AFTER_SECONDS, PLAN_CONCURRENCY } from '#core/governance/bulkhead.ts';
 import { LOCAL_NAMES } from '../../bin/local/env.ts';
-import { DynamoRunSlotStore } from '../../functions/adapters/dynamo/run-slot-store.ts';
-import { BULKHEAD_RETRY_AFTER_SECONDS, PLAN_CONCURRENCY } from '../../functions/core/governance/bulkhead.ts';
 import type { Problem } from '../helpers/api.ts';
 import { createTenant } from '../helpers/tenants.ts';
 import {

@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { forbiddenAddressClass } from '../../functions/core/net/address-guard.ts';
+import { forbiddenAddressClass } from '#core/net/address-guard.ts';
 import { type ApiResponse, call, type Problem } from '../helpers/api.ts';
 import { ALLOWED_LOOPBACK, allowEgress } from '../helpers/egress.ts';
 import { TEST_CIRCUIT_COOLDOWN_MS, TEST_CIRCUIT_FAILURE_THRESHOLD } from '../helpers/platform-settings.ts';

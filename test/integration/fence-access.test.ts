@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { signWebhook } from '../../functions/core/webhooks/webhooks.ts';
+import { signWebhook } from '#core/webhooks/webhooks.ts';
 import { type ApiResponse, call, type Problem } from '../helpers/api.ts';
 import {
   authCacheTimeoutMs,
@@ -54,7 +54,7 @@ beforeAll(async () => {
   ]);
 });
 
-describe('API keys: rotation takeover (point 2)', () => {
+describe('API keys: rotation takeover', () => {
   it('a holder of only apikeys:manage can neither rotate nor revoke the admin’s key; the admin’s key keeps working', async () => {
     // Prepare
     const admin = await tenantA.token();
@@ -103,7 +103,7 @@ async function keyMakingDeveloper(admin: string) {
   return inviteUser(admin, uniqueEmail('dev'), ['developer', role]);
 }
 
-describe('API keys outlive their creator (point 3)', () => {
+describe('API keys outlive their creator', () => {
   it('disabling the creator stops their key within the cache TTL, and enabling them does not bring it back', async () => {
     // Prepare
     const admin = await tenantA.token();
@@ -175,7 +175,7 @@ async function deliver(webhookId: string, body: Record<string, unknown>, secret:
   });
 }
 
-describe('webhooks (point 6)', () => {
+describe('webhooks', () => {
   it('a run started through a webhook is requested for its creator, who cannot approve it', async () => {
     // Prepare
     const admin = await tenantA.token();
@@ -248,7 +248,7 @@ describe('webhooks (point 6)', () => {
   });
 });
 
-describe('roles (point 8)', () => {
+describe('roles', () => {
   it('a roles:manage holder cannot rewrite a custom role the tenant admin holds', async () => {
     // Prepare
     const admin = await tenantA.token();
@@ -323,7 +323,7 @@ interface Operation {
   requestBody?: unknown;
 }
 
-describe('bad input is 400 problem+json naming the field, on every body-taking route (point 9)', () => {
+describe('bad input is 400 problem+json naming the field, on every body-taking route', () => {
   const bodies: [string, string, string][] = [
     ['JSON nested 40 levels deep', JSON.stringify({ deep: nested(40) }), 'deep'],
     ['an integer beyond 2^53', '{"big": 9007199254740993}', 'big'],
@@ -444,7 +444,7 @@ describe('bad input is 400 problem+json naming the field, on every body-taking r
   });
 });
 
-describe('enumeration (point 10)', () => {
+describe('enumeration', () => {
   it('inviting an email that exists in another tenant answers exactly as a new address, and leaves that login alone', async () => {
     // Prepare
     const tokenB = await tenantB.token();
@@ -538,7 +538,7 @@ interface Binding {
   boundBy: string;
 }
 
-describe('secret use (point 5)', () => {
+describe('secret use', () => {
   it('a developer cannot bind a secret that allows only admins, to an agent or a tool', async () => {
     // Prepare
     const admin = await tenantA.token();

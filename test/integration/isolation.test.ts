@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PERMISSIONS, type Permission } from '../../functions/core/access/permissions.ts';
+import { PERMISSIONS, type Permission } from '#core/access/permissions.ts';
 import { type ApiResponse, type CallOptions, call, type Problem } from '../helpers/api.ts';
 import {
   createApiKey,

@@ -45,7 +45,7 @@ import {
   workflowBody,
 } from '../helpers/workflows.ts';
 
-/** Offboarding, exports, retention and erasure of a person (issue 13, points 2 to 5). */
+/** Offboarding, exports, retention and erasure of a person (docs/lifecycle.md). */
 
 const TABLE = LOCAL_NAMES.tableName;
 const BUCKET = LOCAL_NAMES.artifactBucket;

@@ -1,9 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { DynamoRateCounterStore } from '#adapters/dynamo/rate-limit-store.ts';
+import { DEFAULT_RATE_LIMITS, RateLimiter, slotQuota } from '#core/governance/rate-limit.ts';
 import { LOCAL_NAMES } from '../../bin/local/env.ts';
-import { DynamoRateCounterStore } from '../../functions/adapters/dynamo/rate-limit-store.ts';
-import { DEFAULT_RATE_LIMITS, RateLimiter, slotQuota } from '../../functions/core/governance/rate-limit.ts';
 import { call, type Problem } from '../helpers/api.ts';
 import { createApiKey, createTenant } from '../helpers/tenants.ts';
 

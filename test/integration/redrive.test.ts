@@ -1,10 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DynamoExecutionStore } from '#adapters/dynamo/execution-store.ts';
+import { Table } from '#adapters/dynamo/table.ts';
+import type { Execution } from '#core/executions/model.ts';
 import { LOCAL_NAMES } from '../../bin/local/env.ts';
-import { DynamoExecutionStore } from '../../functions/adapters/dynamo/execution-store.ts';
-import { Table } from '../../functions/adapters/dynamo/table.ts';
-import type { Execution } from '../../functions/core/executions/model.ts';
 import { call, type Problem } from '../helpers/api.ts';
 import { ALLOWED_LOOPBACK, allowEgress } from '../helpers/egress.ts';
 import { createTenant, eventually, inviteUser, type TestTenant, uniqueEmail } from '../helpers/tenants.ts';

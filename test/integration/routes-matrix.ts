@@ -1,6 +1,6 @@
+import type { Permission } from '#core/access/permissions.ts';
 import { PUBLIC_ROUTE_KEYS } from '#shared/public-routes.ts';
-import type { Permission } from '../../functions/core/access/permissions.ts';
-import type { HttpMethod } from '../../functions/shared/router.ts';
+import type { HttpMethod } from '#shared/router.ts';
 import { call } from '../helpers/api.ts';
 import { eventually, inviteUser, uniqueEmail, uniqueName } from '../helpers/tenants.ts';
 import {

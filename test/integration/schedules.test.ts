@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
-import { derivedId } from '../../functions/core/ids.ts';
-import { fireKey } from '../../functions/core/schedules/schedules.ts';
+import { derivedId } from '#core/ids.ts';
+import { fireKey } from '#core/schedules/schedules.ts';
 import { type ApiResponse, call, type Problem } from '../helpers/api.ts';
 import {
   authCacheTimeoutMs,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { signWebhook } from '../../functions/core/webhooks/webhooks.ts';
+import { signWebhook } from '#core/webhooks/webhooks.ts';
 import { call, type Problem } from '../helpers/api.ts';
 import { createTenant, uniqueName } from '../helpers/tenants.ts';
 import {

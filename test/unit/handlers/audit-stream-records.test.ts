@@ -1,6 +1,6 @@
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { auditRecordsOf } from '../../../functions/handlers/audit-stream.ts';
+import { auditRecordsOf } from '#handlers/audit-stream.ts';
 
 /** One INSERT stream record with `image` as its new image. */
 function insert(image: Record<string, unknown>): DynamoDBStreamEvent['Records'][number] {

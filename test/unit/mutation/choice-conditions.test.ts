@@ -2,13 +2,13 @@
  * Pins how each choice operator compiles, for numbers, strings, booleans and null: the exact ASL
  * rule, its `IsPresent` guard and its type guard. The same operators decided at run time, and a map
  * iterator whose choice reads the iteration's own step, run in aws-local-stepfunctions, are in
- * test/unit/workflows/choice-run.test.ts (slow, so outside the mutation set).
+ * test/unit/core/workflows/choice-run.test.ts (slow, so outside the mutation set).
  */
 import { describe, expect, it } from 'vitest';
 import { compileWorkflow } from '#core/workflows/compile.ts';
 import type { Condition } from '#core/workflows/model.ts';
 import { validateWorkflow } from '#core/workflows/validate.ts';
-import { catalog, compileOptions, gated } from '../workflows/fixtures.ts';
+import { catalog, compileOptions, gated } from '../core/workflows/fixtures.ts';
 
 /** The compiled choice rule (without `Next`) of {@link gated}(`when`). */
 function compiledRule(when: Condition): unknown {

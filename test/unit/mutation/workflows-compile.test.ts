@@ -19,7 +19,7 @@ import {
 } from '#core/workflows/compile.ts';
 import type { WorkflowDefinition } from '#core/workflows/model.ts';
 import { validateWorkflow } from '#core/workflows/validate.ts';
-import { CASES, comment, LAMBDA_RETRIER } from '../workflows/compile-cases.ts';
+import { CASES, comment, LAMBDA_RETRIER } from '../core/workflows/compile-cases.ts';
 import {
   APPROVAL_ARN,
   catalog,
@@ -27,7 +27,7 @@ import {
   EXAMPLES,
   problemsOf,
   STEP_RUNNER_ARN,
-} from '../workflows/fixtures.ts';
+} from '../core/workflows/fixtures.ts';
 
 /** The compiled definition of `def`, validated first. */
 function compiled(def: WorkflowDefinition) {

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { PayloadTooLargeError, ValidationError } from '#core/errors.ts';
 import { validateWorkflow, WORKFLOW_LIMITS } from '#core/workflows/validate.ts';
-import { catalog, problemsOf, workflow } from '../workflows/fixtures.ts';
+import { catalog, problemsOf, workflow } from '../core/workflows/fixtures.ts';
 
 const MAX = WORKFLOW_LIMITS.maxBytes;
 const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).byteLength;

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { FieldProblem } from '#core/errors.ts';
 import { ValidationError } from '#core/errors.ts';
 import { validateWorkflow } from '#core/workflows/validate.ts';
-import { catalog, workflow } from '../workflows/fixtures.ts';
+import { catalog, workflow } from '../core/workflows/fixtures.ts';
 
 const agent = (prompt: string, extra: Record<string, unknown> = {}) => ({
   type: 'agent',

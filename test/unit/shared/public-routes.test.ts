@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { apiRoutes } from '#handlers/routes/index.ts';
 import { PUBLIC_ROUTE_KEYS } from '#shared/public-routes.ts';
-import { apiRoutes } from '../../../functions/handlers/routes/index.ts';
 
 describe('PUBLIC_ROUTES', () => {
   it('lists exactly the routes declared `auth: public`', () => {

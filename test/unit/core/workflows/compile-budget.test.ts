@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileWorkflow, countStates } from '#core/workflows/compile.ts';
 import { validateWorkflow } from '#core/workflows/validate.ts';
-import { aslErrors, catalog, compileOptions, countSteps, EXAMPLES } from '../../workflows/fixtures.ts';
+import { aslErrors, catalog, compileOptions, countSteps, EXAMPLES } from './fixtures.ts';
 
 const STATES_PER_STEP = 1.25;
 

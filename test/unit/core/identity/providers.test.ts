@@ -1,0 +1,255 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { Permission } from '#core/access/permissions.ts';
+import { PERMISSIONS } from '#core/access/permissions.ts';
+import type { AuditContext } from '#core/audit/audit.ts';
+import { ConflictError, ForbiddenError, ValidationError } from '#core/errors.ts';
+import type { IdentityProvider } from '#core/identity/model.ts';
+import {
+  createProvider,
+  deleteAllForTenant,
+  deleteProvider,
+  type IdentityDeps,
+  type ProviderInput,
+  providerSecretName,
+  setSsoSettings,
+  updateProvider,
+} from '#core/identity/providers.ts';
+import type { Caller } from '#core/tenancy/context.ts';
+import type { Tenant, User } from '#core/tenancy/model.ts';
+import { fakeRoles, fakeTenants, fakeUsers } from '../../../helpers/tenancy-stores.ts';
+
+const T = 'tabcdefghijklmnop';
+const meta = { requestId: 'r', sourceIp: '127.0.0.1', userAgent: 't', now: '2026-11-30T00:00:00.000Z' };
+
+function caller(permissions: readonly Permission[] = PERMISSIONS): Caller {
+  return {
+    principal: {
+      kind: 'tenant',
+      tenantId: T,
+      principalId: 'u1',
+      principalType: 'user',
+      roles: [],
+      permissions: new Set(permissions),
+    },
+    meta,
+  };
+}
+
+/** In-memory stand-ins that record what happened, so rollbacks can be checked. */
+function fakes(users: User[] = []) {
+  const providers = new Map<string, IdentityProvider>();
+  const secrets = new Map<string, string>();
+  const events: string[] = [];
+  let tenant: Tenant = {
+    tenantId: T,
+    name: 'Acme',
+    plan: 'pro',
+    status: 'active',
+    adminEmail: 'a@acme.io',
+    createdAt: '',
+    updatedAt: '',
+  };
+  const deps = {
+    providers: {
+      create: vi.fn(async (_t: string, p: IdentityProvider) => {
+        events.push(`store.create ${p.providerId}`);
+        providers.set(p.providerId, p);
+      }),
+      get: async (_t: string, id: string) => providers.get(id),
+      update: vi.fn(async (_t: string, next: IdentityProvider) => {
+        events.push(`store.update ${next.providerId}`);
+        providers.set(next.providerId, next);
+      }),
+      list: async () => ({ items: [...providers.values()] }),
+      delete: vi.fn(async (_t: string, p: IdentityProvider, _audit: AuditContext) => {
+        events.push(`store.delete ${p.providerId}`);
+        providers.delete(p.providerId);
+      }),
+      domainOwner: async () => undefined,
+      findUserByEmail: async () => undefined,
+    },
+    federation: {
+      register: vi.fn(async (_t: string, p: IdentityProvider) => {
+        events.push(`federation.register ${p.providerId}`);
+      }),
+      remove: vi.fn(async (_t: string, p: IdentityProvider) => {
+        events.push(`federation.remove ${p.providerId}`);
+      }),
+    },
+    vault: {
+      put: async (_t: string, name: string, value: string) => {
+        secrets.set(name, value);
+      },
+      get: async (_t: string, name: string) => secrets.get(name),
+      delete: async (_t: string, name: string) => {
+        secrets.delete(name);
+      },
+    },
+    store: {
+      ...fakeUsers({
+        listUsers: async () => ({ items: users }),
+        updateUser: vi.fn(async (next: User) => {
+          events.push(`user.disable ${next.userId} ${next.status}`);
+        }),
+      }),
+      ...fakeRoles({ getRoles: async () => [] }),
+      ...fakeTenants({
+        getTenant: async () => tenant,
+        updateTenant: async (next: Tenant) => {
+          tenant = next;
+        },
+      }),
+    },
+    allowLoopbackHttp: false,
+    samlSupported: true,
+  } satisfies IdentityDeps;
+  return { deps, providers, secrets, events, tenant: () => tenant };
+}
+
+const input: ProviderInput = {
+  type: 'oidc',
+  name: 'Corp',
+  issuer: 'https://idp.acme.io/',
+  clientId: 'c',
+  clientSecret: 'shh',
+  emailDomains: ['Acme.io'],
+  groupMapping: [{ group: 'eng', roles: ['developer'] }],
+};
+
+describe('identity provider use cases', () => {
+  it('keeps the secret in the vault, never on the provider, and normalises issuer and domains', async () => {
+    const { deps, secrets } = fakes();
+
+    const provider = await createProvider(deps, caller(), input);
+
+    expect(provider).not.toHaveProperty('clientSecret');
+    expect(JSON.stringify(provider)).not.toContain('shh');
+    expect(provider).toMatchObject({ issuer: 'https://idp.acme.io', emailDomains: ['acme.io'] });
+    expect(secrets.get(providerSecretName(provider.providerId))).toBe('shh');
+  });
+
+  it('undoes the federation and the secret when the record cannot be written (a domain already claimed)', async () => {
+    const { deps, secrets, events } = fakes();
+    deps.providers.create.mockRejectedValueOnce(new ConflictError('claimed'));
+
+    await expect(createProvider(deps, caller(), input)).rejects.toBeInstanceOf(ConflictError);
+
+    expect(events[0]).toMatch(/^federation.register /);
+    expect(events[1]).toMatch(/^federation.remove /);
+    expect(secrets.size).toBe(0);
+  });
+
+  it('undoes the secret when Cognito refuses the provider', async () => {
+    const { deps, secrets } = fakes();
+    deps.federation.register.mockRejectedValueOnce(new Error('InvalidParameterException'));
+
+    await expect(createProvider(deps, caller(), input)).rejects.toThrow('InvalidParameterException');
+    expect(secrets.size).toBe(0);
+  });
+
+  it('refuses a mapping to roles the caller could not grant, and unknown roles naming the field', async () => {
+    const { deps, events } = fakes();
+    const limited = caller(['tenant:admin', 'workflows:read']);
+
+    await expect(createProvider(deps, limited, input)).rejects.toBeInstanceOf(ForbiddenError);
+    const unknown = createProvider(deps, caller(), { ...input, defaultRoles: ['ghost'] });
+    await expect(unknown).rejects.toMatchObject({ problems: [{ path: 'defaultRoles.0' }] });
+    expect(events).toEqual([]);
+  });
+
+  it('refuses SAML where Cognito does not federate it, and repeated domains', async () => {
+    const { deps } = fakes();
+    const saml = createProvider({ ...deps, samlSupported: false }, caller(), {
+      type: 'saml',
+      name: 'S',
+      metadataUrl: 'https://idp.acme.io/metadata',
+      emailDomains: ['acme.io', 'ACME.io'],
+    });
+    await expect(saml).rejects.toBeInstanceOf(ValidationError);
+    await expect(saml).rejects.toMatchObject({
+      problems: [
+        { path: 'type', message: expect.stringContaining('AWS only') },
+        { path: 'emailDomains.1', message: 'repeated' },
+      ],
+    });
+  });
+
+  it('deleting a provider disables the active users it made, and no one else', async () => {
+    const person = (userId: string, providerId?: string, status: User['status'] = 'active'): User => ({
+      userId,
+      tenantId: T,
+      email: `${userId}@acme.io`,
+      roles: ['developer'],
+      teams: [],
+      status,
+      createdAt: '',
+      updatedAt: '',
+      ...(providerId ? { sso: { providerId } } : {}),
+    });
+    const users: User[] = [];
+    const { deps, events, providers } = fakes(users);
+    const provider = await createProvider(deps, caller(), input);
+    users.push(person('u-sso', provider.providerId), person('u-other', 'p-other'), person('u-pw'));
+    users.push(person('u-gone', provider.providerId, 'disabled'));
+
+    await deleteProvider(deps, caller(), provider.providerId);
+
+    expect(events.filter((e) => e.startsWith('user.'))).toEqual(['user.disable u-sso disabled']);
+    expect(providers.has(provider.providerId)).toBe(false);
+  });
+
+  it('requireSso needs a provider, and keeps the last provider while it is required', async () => {
+    const { deps, tenant } = fakes();
+    await expect(setSsoSettings(deps, caller(), { requireSso: true })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    const provider = await createProvider(deps, caller(), input);
+
+    await setSsoSettings(deps, caller(), { requireSso: true });
+
+    expect(tenant().requireSso).toBe(true);
+    await expect(deleteProvider(deps, caller(), provider.providerId)).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('a mapping change keeps the domains and client, and is checked like a grant', async () => {
+    const { deps } = fakes();
+    const provider = await createProvider(deps, caller(), input);
+
+    const updated = await updateProvider(deps, caller(), provider.providerId, {
+      groupMapping: [{ group: 'ops', roles: ['operator', 'operator'] }],
+    });
+    const escalation = updateProvider(deps, caller(['tenant:admin']), provider.providerId, {
+      defaultRoles: ['admin'],
+    });
+
+    expect(updated).toMatchObject({
+      providerId: provider.providerId,
+      emailDomains: ['acme.io'],
+      issuer: 'https://idp.acme.io',
+      groupMapping: [{ group: 'ops', roles: ['operator'] }],
+    });
+    await expect(escalation).rejects.toBeInstanceOf(ForbiddenError);
+  });
+
+  it('offboarding removes every provider: Cognito, record (audited by the system) and secret', async () => {
+    const { deps, providers, secrets, events } = fakes();
+    const a = await createProvider(deps, caller(), input);
+    const b = await createProvider(deps, caller(), { ...input, emailDomains: ['b.acme.io'] });
+    events.length = 0;
+
+    expect(await deleteAllForTenant(deps, T, meta)).toBe(2);
+
+    expect(providers.size).toBe(0);
+    expect(secrets.size).toBe(0);
+    expect(events).toEqual([
+      `federation.remove ${a.providerId}`,
+      `store.delete ${a.providerId}`,
+      `federation.remove ${b.providerId}`,
+      `store.delete ${b.providerId}`,
+    ]);
+    expect(deps.providers.delete.mock.calls[0]?.[2]).toMatchObject({
+      actor: { id: 'offboarding', type: 'system' },
+      draft: { action: 'idp.delete' },
+    });
+  });
+});

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '#shared/config.ts';
+
+const AWS = {
+  STAGE: 'dev',
+  MERIDIAN_MODE: 'aws',
+  TABLE_NAME: 'meridian-table',
+  AUDIT_BUCKET_NAME: 'audit-bucket',
+  USER_POOL_ID: 'us-east-1_AbCdEfGhI',
+  USER_POOL_CLIENT_ID: 'client',
+};
+
+describe('parseConfig', () => {
+  it('reads a complete AWS configuration with its defaults, frozen', () => {
+    // Act
+    const cfg = parseConfig(AWS);
+    // Assess
+    expect(cfg).toMatchObject({ ...AWS, AUTH_CACHE_TTL_SECONDS: 30, CIRCUIT_FAILURE_THRESHOLD: 5 });
+    expect(cfg.STEP_RUNNER_ARN).toBeUndefined();
+    expect(Object.isFrozen(cfg)).toBe(true);
+  });
+
+  it('names every problem in one error', () => {
+    // Act
+    const parse = () =>
+      parseConfig({
+        MERIDIAN_MODE: 'cloud',
+        TABLE_NAME: 'x',
+        AUTH_CACHE_TTL_SECONDS: '9999',
+        STEP_RUNNER_ARN: 'nope',
+      });
+    // Assess
+    expect(parse).toThrow(ConfigError);
+    const message = (() => {
+      try {
+        parse();
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    for (const name of [
+      'STAGE',
+      'MERIDIAN_MODE',
+      'TABLE_NAME',
+      'AUDIT_BUCKET_NAME',
+      'USER_POOL_ID',
+      'AUTH_CACHE_TTL_SECONDS',
+      'STEP_RUNNER_ARN',
+    ]) {
+      expect(message).toContain(`${name}:`);
+    }
+  });
+
+  it('requires the local issuer, JWKS and state folder in local mode, and fills local workflow stand-ins', () => {
+    // Act
+    const missing = () => parseConfig({ ...AWS, MERIDIAN_MODE: 'local' });
+    const local = parseConfig({
+      ...AWS,
+      MERIDIAN_MODE: 'local',
+      LOCAL_JWT_ISSUER: 'http://127.0.0.1:9229/local_x',
+      LOCAL_JWKS_URI: 'http://127.0.0.1:9229/local_x/.well-known/jwks.json',
+      MERIDIAN_STATE_DIR: '/tmp/x',
+    });
+    // Assess
+    expect(missing).toThrow(/LOCAL_JWT_ISSUER: required in local mode.*LOCAL_JWKS_URI.*MERIDIAN_STATE_DIR/);
+    expect(local.STEP_RUNNER_ARN).toMatch(/^arn:aws:lambda:local:/);
+  });
+
+  it('reads the notification settings: a 30 s retry base by default, queue URLs as URLs', () => {
+    // Act
+    const defaults = parseConfig(AWS);
+    const set = parseConfig({
+      ...AWS,
+      NOTIFICATION_RETRY_BASE_MS: '500',
+      NOTIFICATION_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
+      NOTIFICATION_FROM_ADDRESS: 'notify@example.com',
+    });
+    const bad = () =>
+      parseConfig({ ...AWS, NOTIFICATION_RETRY_BASE_MS: '1', NOTIFICATION_DLQ_URL: 'not a url' });
+    // Assess
+    expect(defaults.NOTIFICATION_RETRY_BASE_MS).toBe(30_000);
+    expect(defaults.NOTIFICATION_QUEUE_URL).toBeUndefined();
+    expect(set).toMatchObject({
+      NOTIFICATION_RETRY_BASE_MS: 500,
+      NOTIFICATION_FROM_ADDRESS: 'notify@example.com',
+    });
+    expect(bad).toThrow(/NOTIFICATION_DLQ_URL: not a URL; NOTIFICATION_RETRY_BASE_MS: an integer from 10/);
+  });
+});
