@@ -624,6 +624,12 @@ export function check<T extends TSchema>(
   options: CheckOptions | boolean = {},
 ): Checked<Static<T>> {
   const { coerce = false, ...wording } = typeof options === 'boolean' ? { coerce: options } : options;
+  // An optional part (a route's `body: t.Optional(...)`) may be absent, as zod's `.optional()` allowed;
+  // JSON Schema has no notion of an absent root, so it is told here.
+  if (value === undefined && (schema as Record<symbol, unknown>)[OptionalKind] === 'Optional') {
+    if (!('default' in schema)) return { ok: true, value: undefined as Static<T> };
+    return check(schema, structuredClone(schema.default), options);
+  }
   const root = schema as Annotated;
   const input = prepare(
     root,

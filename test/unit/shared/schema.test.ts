@@ -55,6 +55,25 @@ describe('check', () => {
     expect(input.name).toBe(' a ');
   });
 
+  it('lets an optional part be absent, fills a defaulted one, and still checks a present one', () => {
+    // Prepare
+    const optional = t.Optional(t.Object({ grace: t.Optional(int({ minimum: 0 })) }, strict));
+    const withDefault = defaulted(int({ minimum: 1 }), 25);
+    const required = t.Object({ grace: int() }, strict);
+
+    // Act
+    const absent = check(optional, undefined);
+    const filled = check(withDefault, undefined);
+    const present = check(optional, { grace: -1 });
+    const missing = check(required, undefined);
+
+    // Assess
+    expect(absent).toEqual({ ok: true, value: undefined });
+    expect(filled).toEqual({ ok: true, value: 25 });
+    expect(present.ok).toBe(false);
+    expect(missing.ok).toBe(false);
+  });
+
   it('names every problem in declaration order, with the words the API has always used', () => {
     // Act
     const result = check(body, {
