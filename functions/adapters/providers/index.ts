@@ -1,4 +1,5 @@
 import type { AgentDefinition } from '#core/catalog/model.ts';
+import { type AgentProvider, baseUrlOf, PROVIDER_TRAITS } from '#core/catalog/providers.ts';
 import {
   breakerKey,
   type CircuitBreaker,
@@ -9,7 +10,7 @@ import type { ModelProvider, ModelRequest, ModelResponse } from '#core/execution
 import { config } from '#shared/config.ts';
 import { logger, metrics } from '#shared/observability.ts';
 import { BedrockProvider } from './bedrock.ts';
-import { OPENAI_DEFAULT_BASE_URL, OpenAiCompatibleProvider } from './openai.ts';
+import { OpenAiCompatibleProvider } from './openai.ts';
 import { ScriptedProvider } from './scripted.ts';
 
 export { BedrockProvider } from './bedrock.ts';
@@ -29,47 +30,46 @@ export class BreakerProvider implements ModelProvider {
   }
 }
 
+/**
+ * How each provider's adapter is made. A `Record` over every provider, so a provider without an
+ * adapter is a compile error.
+ */
+const PROVIDER_FACTORIES: Readonly<Record<AgentProvider, () => ModelProvider>> = {
+  bedrock: () => new BedrockProvider(),
+  openai: () => new OpenAiCompatibleProvider(),
+  scripted: () => new ScriptedProvider(),
+};
+
 /** The providers and breakers a resolver uses; each defaults to the real one. */
-export interface ProviderResolverDeps {
-  readonly bedrock?: ModelProvider;
-  readonly openai?: ModelProvider;
-  readonly scripted?: ModelProvider;
+export interface ProviderResolverDeps extends Partial<Readonly<Record<AgentProvider, ModelProvider>>> {
   readonly breakers?: CircuitBreakerRegistry;
   /** Threshold and cool-down of the breakers the resolver creates. @default CIRCUIT_DEFAULTS */
   readonly breakerOptions?: { readonly failureThreshold?: number; readonly coolDownMs?: number };
 }
 
-/** The breaker key of an agent's endpoint (provider + model + base URL). */
+/** The breaker key of an agent's endpoint (provider + model + base URL where the provider has one). */
 export function breakerKeyOf(agent: AgentDefinition): string {
-  return breakerKey(
-    agent.provider,
-    agent.model,
-    agent.provider === 'openai' ? (agent.baseUrl ?? OPENAI_DEFAULT_BASE_URL) : undefined,
-  );
+  return breakerKey(agent.provider, agent.model, baseUrlOf(agent));
 }
 
 /**
- * Builds a `providerFor` over the given providers and breakers. Bedrock and OpenAI-compatible
- * providers come wrapped in the breaker of the agent's endpoint; `scripted` does not (it cannot
- * fail transiently, and a breaker would only hide script bugs).
+ * Builds a `providerFor` over the given providers and breakers. Providers whose traits ask for a
+ * breaker (Bedrock, OpenAI-compatible) come wrapped in the breaker of the agent's endpoint;
+ * `scripted` does not (it cannot fail transiently, and a breaker would only hide script bugs).
  */
 export function createProviderResolver(
   deps: ProviderResolverDeps = {},
 ): (agent: AgentDefinition) => ModelProvider {
-  const bedrock = deps.bedrock ?? new BedrockProvider();
-  const openai = deps.openai ?? new OpenAiCompatibleProvider();
-  const scripted = deps.scripted ?? new ScriptedProvider();
+  const providers = Object.fromEntries(
+    Object.entries(PROVIDER_FACTORIES).map(([name, make]) => [name, deps[name as AgentProvider] ?? make()]),
+  ) as Record<AgentProvider, ModelProvider>;
   const breakers =
     deps.breakers ?? new CircuitBreakerRegistry({ ...deps.breakerOptions, onStateChange: reportStateChange });
   return (agent) => {
-    switch (agent.provider) {
-      case 'scripted':
-        return scripted;
-      case 'bedrock':
-        return new BreakerProvider(bedrock, breakers.get(breakerKeyOf(agent)));
-      case 'openai':
-        return new BreakerProvider(openai, breakers.get(breakerKeyOf(agent)));
-    }
+    const provider = providers[agent.provider];
+    return PROVIDER_TRAITS[agent.provider].breaker
+      ? new BreakerProvider(provider, breakers.get(breakerKeyOf(agent)))
+      : provider;
   };
 }
 

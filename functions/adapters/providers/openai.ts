@@ -1,5 +1,6 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
+import { OPENAI_DEFAULT_BASE_URL } from '#core/catalog/providers.ts';
 import type {
   ChatMessage,
   ModelProvider,
@@ -22,9 +23,6 @@ import { type ToolNameMap, toolNameMap } from './tool-names.ts';
 
 /** Largest response body read (a chat completion is far smaller). */
 export const MAX_COMPLETION_BYTES = 16 * 1024 * 1024;
-
-/** The endpoint used when an `openai` agent has no `baseUrl`. */
-export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
 /** Options of {@link OpenAiCompatibleProvider}. */
 export interface OpenAiProviderOptions {

@@ -24,12 +24,8 @@ import { type FieldProblem, ValidationError } from '../errors.ts';
 import { parseDataPath, scanTemplates } from '../workflows/templates.ts';
 import { jsonSchemaProblems } from './json-schema.ts';
 import { DEFINITION, isRecord, joinPath, jsonShapeProblems, ProblemList } from './problems.ts';
+import { AGENT_PROVIDERS, PROVIDER_FIELDS, providersTaking, providerTraits } from './providers.ts';
 import { regexProblem } from './tenant-regex.ts';
-
-/** Model providers an agent can use. `scripted` answers from a script: local runs, demos, tests. */
-export const AGENT_PROVIDERS = ['bedrock', 'openai', 'scripted'] as const;
-/** One of {@link AGENT_PROVIDERS}. */
-export type AgentProvider = (typeof AGENT_PROVIDERS)[number];
 
 /** The platform's own tools a `builtin` tool can name. */
 export const BUILTIN_TOOLS = ['echo', 'current_time', 'json_extract', 'uuid', 'sum'] as const;
@@ -218,9 +214,9 @@ export interface AgentValidationContext {
 
 /**
  * Validates an agent definition. Returns it parsed (defaults applied) or throws `ValidationError`
- * naming every problem: schema errors, `script` required iff the provider is `scripted`, `baseUrl`
- * and `apiKeySecret` only for `openai`, unknown or repeated tool ids, script tool calls to tools the
- * agent does not list, patterns the linear-time RE2 engine cannot run.
+ * naming every problem: schema errors, provider fields (`script`, `baseUrl`, `apiKeySecret`) the
+ * provider does not take or requires (providers.ts), unknown or repeated tool ids, script tool
+ * calls to tools the agent does not list, patterns the linear-time RE2 engine cannot run.
  */
 export function validateAgent(input: unknown, ctx: AgentValidationContext): AgentDefinition {
   checkShape(input, 'agent');
@@ -229,16 +225,15 @@ export function validateAgent(input: unknown, ctx: AgentValidationContext): Agen
   if (!parsed.ok) problems.addAll(parsed.problems);
   if (isRecord(input)) {
     // Cross-field rules read the raw input so they are reported even when other fields fail.
-    const provider = input.provider;
-    if (provider === 'scripted' && input.script === undefined) {
-      problems.add('script', 'required when provider is "scripted"');
-    }
-    if (provider !== 'scripted' && input.script !== undefined) {
-      problems.add('script', 'only allowed when provider is "scripted"');
-    }
-    if (provider !== 'openai') {
-      for (const field of ['baseUrl', 'apiKeySecret'] as const) {
-        if (input[field] !== undefined) problems.add(field, 'only allowed when provider is "openai"');
+    // An unknown provider takes none of the provider fields (the schema reports the provider).
+    const fields = providerTraits(input.provider)?.fields ?? {};
+    for (const field of PROVIDER_FIELDS) {
+      const present = input[field] !== undefined;
+      if (!present && fields[field] === 'required') {
+        problems.add(field, `required when provider is "${String(input.provider)}"`);
+      }
+      if (present && fields[field] === undefined) {
+        problems.add(field, `only allowed when provider is ${providersTaking(field)}`);
       }
     }
     if (typeof input.baseUrl === 'string') {

@@ -3,6 +3,7 @@
  * its provider and model, computed in integer USD micros so sums never drift. Changing a price
  * means a new `version`, so recorded costs can say which table priced them.
  */
+import { providerTraits } from '../catalog/providers.ts';
 import type { Usage } from './model-port.ts';
 
 /** List prices of one model, in USD per million tokens, as exact decimal strings. */
@@ -126,9 +127,10 @@ export class PriceBook {
   private lookup(provider: string, model: string): MicroPrice | undefined {
     const exact = this.micros.get(`${provider}:${model}`);
     if (exact) return exact;
-    if (provider === 'bedrock') {
-      const base = model.replace(/^(us|eu|apac|us-gov|global)\./, '');
-      const profile = base === model ? undefined : this.micros.get(`bedrock:${base}`);
+    const prefix = providerTraits(provider)?.profilePrefix;
+    if (prefix) {
+      const base = model.replace(prefix, '');
+      const profile = base === model ? undefined : this.micros.get(`${provider}:${base}`);
       if (profile) return profile;
     }
     return this.micros.get(`${provider}:*`);

@@ -1,4 +1,5 @@
 import type { AgentDefinition, ToolDefinition } from '../catalog/model.ts';
+import { PROVIDER_TRAITS } from '../catalog/providers.ts';
 import type { SecretVault } from '../tenancy/ports.ts';
 import type { Version } from '../versioning/model.ts';
 import type { DefinitionStore } from '../versioning/ports.ts';
@@ -365,10 +366,9 @@ async function runAgent(
     inputSchema: t.inputSchema as Record<string, unknown>,
   }));
   const prompt = String(resolveTemplates(task.prompt ?? '', data) ?? '');
-  const apiKey =
-    agent.provider === 'openai' && agent.apiKeySecret
-      ? await deps.vault.get(tenantId, agent.apiKeySecret)
-      : undefined;
+  const apiKeyFrom = PROVIDER_TRAITS[agent.provider].apiKeyFrom;
+  const apiKeySecret = apiKeyFrom ? agent[apiKeyFrom] : undefined;
+  const apiKey = apiKeySecret ? await deps.vault.get(tenantId, apiKeySecret) : undefined;
   const provider = deps.provider(agent);
   const egress = await egressRead;
   const messages: ChatMessage[] = [{ role: 'user', content: prompt }];

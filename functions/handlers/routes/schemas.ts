@@ -1,5 +1,6 @@
 import { PERMISSIONS } from '#core/access/permissions.ts';
 import { agentSchema } from '#core/catalog/model.ts';
+import { PROVIDER_FIELDS, PROVIDER_TRAITS } from '#core/catalog/providers.ts';
 import { conditionSchema, MAX_CONDITION_DEPTH, stepGraphSchema, stepSchema } from '#core/workflows/model.ts';
 import { JSON_LIMITS } from '#shared/json-limits.ts';
 import {
@@ -103,21 +104,22 @@ documented(conditionSchema, {
   ],
 });
 
-// The provider decides which fields an agent takes: `script` for scripted (and only there), `baseUrl`
-// and `apiKeySecret` only for openai.
-const absent = (...fields: string[]) => ({ not: { anyOf: fields.map((f) => ({ required: [f] })) } });
+// The provider decides which fields an agent takes (PROVIDER_TRAITS): one `oneOf` entry per provider,
+// in the table's order, requiring its required fields and refusing the fields it does not take.
+const absent = (fields: readonly string[]) => ({ not: { anyOf: fields.map((f) => ({ required: [f] })) } });
+const providerFieldList = `${PROVIDER_FIELDS.slice(0, -1).join(', ')} and ${PROVIDER_FIELDS.at(-1)}`;
 meta(agentSchema, {
   id: 'Agent',
-  description: 'An agent definition; `provider` decides which of script, baseUrl and apiKeySecret it takes',
+  description: `An agent definition; \`provider\` decides which of ${providerFieldList} it takes`,
 });
 documented(agentSchema, {
-  oneOf: [
-    {
-      properties: { provider: { const: 'scripted' } },
-      required: ['script'],
-      ...absent('baseUrl', 'apiKeySecret'),
-    },
-    { properties: { provider: { const: 'openai' } }, ...absent('script') },
-    { properties: { provider: { const: 'bedrock' } }, ...absent('script', 'baseUrl', 'apiKeySecret') },
-  ],
+  oneOf: Object.entries(PROVIDER_TRAITS).map(([provider, { fields }]) => {
+    const required = PROVIDER_FIELDS.filter((f) => fields[f] === 'required');
+    const refused = PROVIDER_FIELDS.filter((f) => fields[f] === undefined);
+    return {
+      properties: { provider: { const: provider } },
+      ...(required.length > 0 ? { required } : {}),
+      ...(refused.length > 0 ? absent(refused) : {}),
+    };
+  }),
 });
