@@ -336,7 +336,7 @@ export async function sampleExecutions(bench: BenchPlatform) {
 export async function measureOverhead(bench: BenchPlatform): Promise<SectionResult> {
   const workflow = await setUp(bench);
   const [{ adapters }, { toolRunner }, { costOf }, { runStep }] = await Promise.all([
-    import('#adapters/container.ts'),
+    import('#adapters/wiring/api.ts'),
     import('#adapters/tools/index.ts'),
     import('#core/executions/pricing.ts'),
     import('#core/executions/step-runner.ts'),

@@ -81,7 +81,7 @@ export async function withBenchPlatform<T>(fn: (bench: BenchPlatform) => Promise
       import('#handlers/step-runner.ts'),
       import('#handlers/approval-handler.ts'),
       import('#handlers/status-handler.ts'),
-      import('#adapters/container.ts'),
+      import('#adapters/wiring/local.ts'),
       import('#shared/config.ts'),
     ]);
     const recorder = new DynamoRecorder();

@@ -1,6 +1,6 @@
 import { approvalHandlerWiring } from '#adapters/wiring/approval-handler.ts';
+import { type ApprovalRequest, requestStepApproval } from '#core/approvals/steps.ts';
 import { TransientError } from '#core/errors.ts';
-import { type ApprovalRequest, requestStepApproval } from '#core/executions/service.ts';
 import { config } from '#shared/config.ts';
 import { annotate, logger, tracedHandler } from '#shared/observability.ts';
 import { FUNCTION_SETTINGS } from '#shared/settings.ts';

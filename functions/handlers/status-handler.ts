@@ -1,6 +1,6 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { statusHandlerWiring } from '#adapters/wiring/status-handler.ts';
-import { recordStatus } from '#core/executions/service.ts';
+import { recordStatus } from '#core/executions/status.ts';
 import { config } from '#shared/config.ts';
 import { annotate, logger, metrics, tracedHandler } from '#shared/observability.ts';
 import { tenantOfStateMachine } from '#shared/resource-names.ts';

@@ -1,5 +1,5 @@
 import type { ApprovalStore } from '#core/approvals/ports.ts';
-import type { ExecutionDeps } from '#core/executions/service.ts';
+import type { ExecutionDeps } from '#core/executions/deps.ts';
 import {
   deleteAllForTenant as deleteAllIdentityProviders,
   type IdentityDeps,

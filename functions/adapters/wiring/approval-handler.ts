@@ -1,4 +1,4 @@
-import type { ExecutionDeps } from '#core/executions/service.ts';
+import type { ExecutionDeps } from '#core/executions/deps.ts';
 import { config } from '#shared/config.ts';
 import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 import { dynamoTenancyStore } from '../dynamo/tenancy-store.ts';

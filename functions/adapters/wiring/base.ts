@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { ExecutionDeps } from '#core/executions/service.ts';
+import type { ExecutionDeps } from '#core/executions/deps.ts';
 import type { SecretVault } from '#core/tenancy/ports.ts';
 import { ConfigError, type RuntimeConfig } from '#shared/config.ts';
 import { dynamoDocumentClient } from '../aws-clients.ts';

@@ -1,6 +1,6 @@
 import type { ApprovalStore } from '#core/approvals/ports.ts';
+import type { ExecutionDeps } from '#core/executions/deps.ts';
 import type { ExecutionEngine } from '#core/executions/ports.ts';
-import type { ExecutionDeps } from '#core/executions/service.ts';
 import type { Notify } from '#core/notifications/model.ts';
 import type { TenancyStore } from '#core/tenancy/ports.ts';
 import type { DefinitionStore } from '#core/versioning/ports.ts';

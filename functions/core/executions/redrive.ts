@@ -3,8 +3,8 @@ import { acquireRunSlot } from '../governance/bulkhead.ts';
 import { derivedId } from '../ids.ts';
 import { audited, type Caller } from '../tenancy/context.ts';
 import { budgetExceeded, maxCommitmentFor, reservationOf } from './budget.ts';
+import type { ExecutionDeps } from './deps.ts';
 import { type Execution, type ExecutionStatus, monthOf, type RedriveRecord } from './model.ts';
-import type { ExecutionDeps } from './service.ts';
 
 /**
  * Redrives per execution. Step Functions allows 1,000; a workflow that fails ten times over needs a

@@ -14,9 +14,9 @@ import type { Plan, Tenant } from '../tenancy/model.ts';
 import type { Environment, Head } from '../versioning/model.ts';
 import type { WorkflowDefinition } from '../workflows/model.ts';
 import { budgetExceeded, maxCommitmentFor, reservationOf } from './budget.ts';
+import type { ExecutionDeps } from './deps.ts';
 import { inputProblems } from './input-schema.ts';
 import { type Execution, monthOf, type RunState } from './model.ts';
-import type { ExecutionDeps } from './service.ts';
 
 // Starting lives apart from the other execution use cases: only the API needs it, and it brings
 // the JSON Schema validator, which the status and approval functions should not carry.

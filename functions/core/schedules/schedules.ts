@@ -1,7 +1,7 @@
+import type { ExecutionDeps } from '#core/executions/deps.ts';
 import type { AuditContext } from '../audit/audit.ts';
 import { canonicalJson } from '../audit/audit.ts';
 import { DomainError, ForbiddenError, NotFoundError, TransientError, ValidationError } from '../errors.ts';
-import type { ExecutionDeps } from '../executions/service.ts';
 import { type StartResult, startExecution } from '../executions/start.ts';
 import { ID_PATTERN, newId } from '../ids.ts';
 import type { RequestMeta, TenantPrincipal } from '../principal.ts';

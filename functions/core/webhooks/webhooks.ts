@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { ExecutionDeps } from '#core/executions/deps.ts';
 import type { AuditContext } from '../audit/audit.ts';
 import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../errors.ts';
-import type { ExecutionDeps } from '../executions/service.ts';
 import { type StartResult, startExecution } from '../executions/start.ts';
 import { newId } from '../ids.ts';
 import type { RequestMeta, TenantPrincipal } from '../principal.ts';

@@ -1,4 +1,4 @@
-import { adapters } from '#adapters/container.ts';
+import { adapters } from '#adapters/wiring/api.ts';
 import {
   createApiKey,
   DEFAULT_KEY_LIFETIME_DAYS,

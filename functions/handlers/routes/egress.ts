@@ -1,4 +1,4 @@
-import { adapters } from '#adapters/container.ts';
+import { adapters } from '#adapters/wiring/api.ts';
 import { NotFoundError } from '#core/errors.ts';
 import { ID_PATTERN } from '#core/ids.ts';
 import { MAX_EGRESS_ENTRIES } from '#core/net/egress.ts';

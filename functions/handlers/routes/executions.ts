@@ -1,4 +1,4 @@
-import { adapters } from '#adapters/container.ts';
+import { adapters } from '#adapters/wiring/api.ts';
 import { ValidationError } from '#core/errors.ts';
 import { setBudget } from '#core/executions/budget.ts';
 import { cancelExecution } from '#core/executions/cancel.ts';

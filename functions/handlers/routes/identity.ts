@@ -1,4 +1,4 @@
-import { adapters } from '#adapters/container.ts';
+import { adapters } from '#adapters/wiring/api.ts';
 import { PROVIDER_TYPES } from '#core/identity/model.ts';
 import {
   createProvider,

@@ -1,4 +1,4 @@
-import { adapters } from '#adapters/container.ts';
+import { adapters } from '#adapters/wiring/api.ts';
 import { getExport, requestExport } from '#core/tenancy/exports.ts';
 import { getRetention, RETENTION_DAYS, setRetention } from '#core/tenancy/retention.ts';
 import { defineRoute, type Route } from '#shared/router.ts';

@@ -1,4 +1,4 @@
-import { adapters } from '#adapters/container.ts';
+import { adapters } from '#adapters/wiring/api.ts';
 import { CHANNEL_TYPES, MAX_CHANNELS, NOTIFICATION_EVENTS } from '#core/notifications/model.ts';
 import {
   createChannel,

@@ -1,5 +1,5 @@
-import { adapters } from '#adapters/container.ts';
 import { readinessProbes } from '#adapters/readiness.ts';
+import { adapters } from '#adapters/wiring/api.ts';
 import { describeCaller } from '#core/platform/me.ts';
 import { readiness } from '#core/platform/readiness.ts';
 import { config } from '#shared/config.ts';

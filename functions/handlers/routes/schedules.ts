@@ -1,4 +1,4 @@
-import { adapters } from '#adapters/container.ts';
+import { adapters } from '#adapters/wiring/api.ts';
 import { MAX_CRON_LENGTH, nextFireTimes, parseCron } from '#core/schedules/cron.ts';
 import { createSchedule, deleteSchedule, listSchedules, type Schedule } from '#core/schedules/schedules.ts';
 import { ENVIRONMENTS } from '#core/versioning/model.ts';

@@ -1,5 +1,5 @@
 import { auditArchive, digestSigner } from '#adapters/audit/wiring.ts';
-import { adapters } from '#adapters/container.ts';
+import { adapters } from '#adapters/wiring/api.ts';
 import { type AuditTrailDeps, auditPublicKey, listAuditTrail, verifyAuditTrail } from '#core/audit/trail.ts';
 import { deleteSecret, listSecrets, putSecret } from '#core/tenancy/secrets.ts';
 import { config } from '#shared/config.ts';

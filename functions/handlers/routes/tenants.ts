@@ -1,4 +1,4 @@
-import { adapters } from '#adapters/container.ts';
+import { adapters } from '#adapters/wiring/api.ts';
 import { NotFoundError } from '#core/errors.ts';
 import { ID_PATTERN } from '#core/ids.ts';
 import { PLANS, TENANT_STATES, TENANT_STATUSES } from '#core/tenancy/model.ts';

@@ -1,4 +1,4 @@
-import { adapters } from '#adapters/container.ts';
+import { adapters } from '#adapters/wiring/api.ts';
 import { ENVIRONMENTS } from '#core/versioning/model.ts';
 import { createWebhook, deleteWebhook, listWebhooks, receiveWebhook } from '#core/webhooks/webhooks.ts';
 import { defineRoute, type Route } from '#shared/router.ts';

@@ -1,4 +1,4 @@
-import { adapters } from '#adapters/container.ts';
+import { adapters } from '#adapters/wiring/api.ts';
 import { type ApprovalDeps, decideApproval } from '#core/approvals/decide.ts';
 import { listApprovals } from '#core/approvals/queries.ts';
 import { listDefinitions, listDefinitionVersions } from '#core/versioning/definitions.ts';

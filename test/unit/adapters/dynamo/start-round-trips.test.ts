@@ -13,7 +13,7 @@ import { DynamoExecutionStore } from '#adapters/dynamo/execution-store.ts';
 import { headKey, keys, versionKey } from '#adapters/dynamo/keys.ts';
 import { Table } from '#adapters/dynamo/table.ts';
 import { BudgetExceededError, QuotaExceededError } from '#core/errors.ts';
-import type { ExecutionDeps } from '#core/executions/service.ts';
+import type { ExecutionDeps } from '#core/executions/deps.ts';
 import { startExecution } from '#core/executions/start.ts';
 import { derivedId } from '#core/ids.ts';
 import type { Caller } from '#core/tenancy/context.ts';

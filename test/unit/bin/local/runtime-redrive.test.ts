@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError } from '#core/errors.ts';
-import { recordStatus } from '#core/executions/service.ts';
+import { recordStatus } from '#core/executions/status.ts';
 import { LocalRuntime, nestedStateNames, unfinishedState } from '../../../../bin/local/runtime.ts';
 
 /**

@@ -6,10 +6,10 @@ import {
   QuotaExceededError,
   TenantSuspendedError,
 } from '#core/errors.ts';
+import type { ExecutionDeps } from '#core/executions/deps.ts';
 import type { Execution, RedriveRecord } from '#core/executions/model.ts';
 import type { RedriveChange, Reservation } from '#core/executions/ports.ts';
 import { MAX_REDRIVES, redriveExecution } from '#core/executions/redrive.ts';
-import type { ExecutionDeps } from '#core/executions/service.ts';
 import type { Caller } from '#core/tenancy/context.ts';
 
 /**

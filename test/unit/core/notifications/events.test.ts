@@ -1,7 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Approval } from '#core/approvals/model.ts';
+import { requestStepApproval } from '#core/approvals/steps.ts';
+import type { ExecutionDeps } from '#core/executions/deps.ts';
 import type { Execution } from '#core/executions/model.ts';
-import { type ExecutionDeps, recordStatus, requestStepApproval } from '#core/executions/service.ts';
+import { recordStatus } from '#core/executions/status.ts';
 import type { NotificationEvent } from '#core/notifications/model.ts';
 
 /** Where execution and approval code raises notification events, and only there. */

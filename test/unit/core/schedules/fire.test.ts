@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { TransientError } from '#core/errors.ts';
-import type { ExecutionDeps } from '#core/executions/service.ts';
+import type { ExecutionDeps } from '#core/executions/deps.ts';
 import {
   createSchedule,
   fireKey,
