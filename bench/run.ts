@@ -60,15 +60,7 @@ const SECTIONS: readonly Section[] = [
   {
     name: 'cost',
     about: 'cost per 1,000 executions on AWS, from recorded executions',
-    platform: async (b) => {
-      const { sampleExecutions } = await import('./executions.ts');
-      const { samples, path, sizeOf } = await sampleExecutions(b);
-      const result = (await import('./cost.ts')).measureCost(samples, path.length, sizeOf);
-      return {
-        ...result,
-        values: { ...result.values, path: `${path.map((s) => `\`${s}\``).join(' → ')} = ${path.length}` },
-      };
-    },
+    platform: async (b) => (await import('./cost.ts')).measureCost(b),
   },
   {
     name: 'scale',

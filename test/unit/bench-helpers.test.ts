@@ -40,10 +40,7 @@ describe('bench references', () => {
 
   it('wraps the DynamoDB client in the document client and imports nothing it does not create', () => {
     // Act
-    const source = referenceSource(
-      'authorizer',
-      REFERENCES.authorizer ?? { clients: {}, documentClient: false },
-    );
+    const source = referenceSource('authorizer', REFERENCES.authorizer ?? { clients: [], why: '' });
 
     // Assess
     expect(source).toContain("import { DynamoDBClient } from '@aws-sdk/client-dynamodb';");
