@@ -8,7 +8,7 @@ import { AdminSetUserPasswordCommand } from '@aws-sdk/client-cognito-identity-pr
 import { cognitoClient, passwordLogin } from '../bin/local/auth.ts';
 import { generatePassword } from '../bin/local/state.ts';
 import { setUp } from './executions.ts';
-import { call, expectStatus, median, percentile, pool, type SectionResult, table, verdict } from './lib.ts';
+import { call, median, percentile, pool, type SectionResult, table, verdict } from './lib.ts';
 import type { BenchPlatform } from './platform.ts';
 
 /** Issue "audit at scale": one tenant ≥ 80 % of eight tenants' write throughput, starts ≥ 2× 2.0/s, no 503s. */
@@ -23,12 +23,12 @@ type Headers = Record<string, string>;
 /** A fresh tenant made by the platform admin, and its admin's bearer header. */
 async function tenantAdmin(bench: BenchPlatform, name: string, plan: 'pro' | 'enterprise'): Promise<Headers> {
   const adminEmail = `${name}@bench.meridian.local`;
-  const made = await call(
+  const body = { name, plan, adminEmail };
+  await call(
     bench.apiUrl,
-    { method: 'POST', path: '/tenants', body: { name, plan, adminEmail } },
+    { method: 'POST', path: '/tenants', body, expect: 201 },
     bench.headers.platformAdmin,
   );
-  expectStatus(made, 201, 'POST /tenants');
   const { cognito } = bench.platform.demo;
   const password = generatePassword();
   const client = cognitoClient(cognito.endpoint);
