@@ -250,27 +250,23 @@ export async function sampleExecutions(bench: BenchPlatform) {
 /** Section `overhead`: `runStep` (functions/core/executions/step-runner.ts) with a provider that answers at once. */
 export async function measureOverhead(bench: BenchPlatform): Promise<SectionResult> {
   const { workflowId, agentId, tenantId } = await setUp(bench);
-  const [{ adapters }, { toolRunner }, { costOf }, { runStep }] = await Promise.all([
-    import('#adapters/container.ts'),
+  const [{ stepRunnerWiring }, { toolRunner }, { costOf }, { runStep }] = await Promise.all([
+    import('#adapters/wiring/step-runner.ts'),
     import('#adapters/tools/index.ts'),
     import('#core/executions/pricing.ts'),
     import('#core/executions/step-runner.ts'),
   ]);
   const usage = { inputTokens: 120, outputTokens: 8 };
   const reply = { text: '{"label":"refund"}', toolCalls: [], usage, stopReason: 'end' } as const;
-  const c = adapters();
+  // As functions/handlers/step-runner.ts wires it, with a provider that answers at once.
+  const c = stepRunnerWiring();
   const deps: StepRunnerDeps = {
-    executions: c.executions.executions,
-    definitions: c.definitions,
-    vault: c.vault,
-    artifacts: c.executions.artifacts,
+    ...c,
     provider: () => ({ converse: async () => reply }),
     tools: toolRunner(),
     cost: costOf,
-    budgets: c.executions.budgets,
     onBudgetAlert: () => undefined,
     now: () => new Date(),
-    // As functions/handlers/step-runner.ts wires it: the tenant's allowlist, read for every step.
     egress: async (tenantId) => (await c.store.getTenant(tenantId))?.egressAllowlist ?? [],
   };
   // The step records go into one finished execution of the workflow, a new step id per call.

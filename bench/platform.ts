@@ -65,15 +65,8 @@ export async function withBenchPlatform<T>(fn: (bench: BenchPlatform) => Promise
   let runtime: LocalRuntime | undefined;
   let platform: LocalPlatform | undefined;
   try {
-    platform = await startLocalPlatform({
-      stateDir,
-      port: 0,
-      dynamoPort: 0,
-      s3Port: 0,
-      cognitoPort: 0,
-      idpPort: 0,
-      quiet: true,
-    });
+    const ports = { port: 0, dynamoPort: 0, s3Port: 0, cognitoPort: 0, idpPort: 0 }; // any free one
+    platform = await startLocalPlatform({ stateDir, ...ports, quiet: true });
     const [clients, auth, api, stepRunner, approval, status, container, shared] = await Promise.all([
       import('#adapters/aws-clients.ts'),
       import('../functions/handlers/authorizer.ts'),
@@ -86,7 +79,7 @@ export async function withBenchPlatform<T>(fn: (bench: BenchPlatform) => Promise
     ]);
     const recorder = new DynamoRecorder();
     recorder.attach(clients.dynamoDocumentClient());
-    let invocations: Invocation[] = [];
+    const invocations: Invocation[] = [];
     const timed = async <R>(fn: Invocation['fn'], label: string, run: () => Promise<R>): Promise<R> => {
       const started = performance.now();
       try {
@@ -146,11 +139,7 @@ export async function withBenchPlatform<T>(fn: (bench: BenchPlatform) => Promise
       platform,
       apiUrl: platform.apiUrl,
       recorder,
-      takeInvocations: () => {
-        const out = invocations;
-        invocations = [];
-        return out;
-      },
+      takeInvocations: () => invocations.splice(0),
       headers: {
         tenantAdmin: { authorization: `Bearer ${a.accessToken}` },
         platformAdmin: { authorization: `Bearer ${p.accessToken}` },
