@@ -172,36 +172,20 @@ export async function measureExecutions(bench: BenchPlatform): Promise<SectionRe
   if (failures.length > 0)
     throw new Error(`${failures.length} executions failed: ${failures.slice(0, 3).join('; ')}`);
   const p = (v: number[]) => `${ms(median(v), 0)} / ${ms(percentile(v, 95), 0)}`;
-  const rate = (l: (typeof levels)[number]) => ((1000 * l.latencies.length) / l.wallMs).toFixed(1);
+  const rate = (l: (typeof levels)[number]) => `${((1000 * l.latencies.length) / l.wallMs).toFixed(1)}/s`;
+  const target = 'Local executions/s and end-to-end latency p50 / p95 by concurrency (no target)';
+  const measured = levels.map((l) => `${l.concurrency}: ${rate(l)}, ${p(l.latencies)}`).join('; ');
+  const header = ['Concurrent', 'Executions', 'Wall time', 'Throughput', 'End-to-end p50 / p95'];
   return {
-    rows: [
-      {
-        target: 'Local executions/s and end-to-end latency p50 / p95 by concurrency (no target)',
-        measured: levels.map((l) => `${l.concurrency}: ${rate(l)}/s, ${p(l.latencies)}`).join('; '),
-        verdict: 'INFO',
-      },
-    ],
+    rows: [{ target, measured, verdict: 'INFO' }],
     values: {
       warmup: String(WARMUP),
       table: table(
-        [
-          'Concurrent',
-          'Executions',
-          'Wall time',
-          'Throughput',
-          'End-to-end p50 / p95',
-          'Starts retried after 503',
-          'Poll interval',
-        ],
-        levels.map((l) => [
-          l.concurrency,
-          l.total,
-          `${(l.wallMs / 1000).toFixed(1)} s`,
-          `${rate(l)}/s`,
-          p(l.latencies),
-          l.retries,
-          ms(l.pollMs, 0),
-        ]),
+        [...header, 'Starts retried after 503', 'Poll interval'],
+        levels.map((l) => {
+          const wall = `${(l.wallMs / 1000).toFixed(1)} s`;
+          return [l.concurrency, l.total, wall, rate(l), p(l.latencies), l.retries, ms(l.pollMs, 0)];
+        }),
       ),
     },
   };
