@@ -7,11 +7,11 @@
 import { loadStageConfig } from '../lib/config.ts';
 import { type DynamoCall, writtenItems } from '../test/helpers/dynamo-recorder.ts';
 import { type ExecutionSample, sampleExecutions } from './executions.ts';
-import { type SectionResult, table, verdict } from './lib.ts';
+import { isObject, type SectionResult, table, verdict } from './lib.ts';
 import type { BenchPlatform, FunctionName } from './platform.ts';
 
 /** Issue 3: USD per 1,000 executions, model tokens excluded. */
-export const COST_TARGET_PER_1000 = 0.2;
+const COST_TARGET_PER_1000 = 0.2;
 
 /**
  * us-east-1 list prices, each with the AWS page it comes from. Checked on PRICES_AS_OF against stored
@@ -35,10 +35,8 @@ export const PRICES = {
   httpApiRequest: price(1 / 1e6, '$1.00 per million HTTP API requests', PAGE.apigw),
   serviceEvent: price(0, 'free (AWS service events, default bus)', PAGE.events),
 };
-export const PRICES_AS_OF = '2026-11-30';
+const PRICES_AS_OF = '2026-11-30';
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 /** An item's size, bounded above by its JSON length (attribute names and values, plus quotes). */
 const bytes = (item: unknown): number => Buffer.byteLength(JSON.stringify(item ?? {}));
 const units = (size: number, per: number): number => Math.max(1, Math.ceil(size / per));
@@ -132,9 +130,9 @@ export function costModel(
       line(`Lambda ${label}: compute (${memoryGb * 1024} MB)`, quantity, PRICES.lambdaGbSecond, gbS),
     );
   }
-  const units = samples.flatMap((s) => s.calls).map((c) => requestUnits(c, sizeOf));
-  const wru = units.reduce((t, u) => t + u.wru, 0) / n;
-  const rru = units.reduce((t, u) => t + u.rru, 0) / n;
+  const requests = samples.flatMap((s) => s.calls).map((c) => requestUnits(c, sizeOf));
+  const wru = sum(requests.map((u) => u.wru)) / n;
+  const rru = sum(requests.map((u) => u.rru)) / n;
   const apiRequests = invocations.filter((i) => i.fn === 'api').length / n;
   lines.push(
     line('DynamoDB write request units', wru.toFixed(1), PRICES.writeUnit, wru),
@@ -142,7 +140,7 @@ export function costModel(
     line('API Gateway HTTP API requests', `${apiRequests}`, PRICES.httpApiRequest, apiRequests),
     line('EventBridge status events (RUNNING, then final)', '2', PRICES.serviceEvent, 2),
   );
-  return { lines, total: lines.reduce((t, l) => t + l.per1000, 0) };
+  return { lines, total: sum(lines.map((l) => l.per1000)) };
 }
 
 /** Section `cost`: executions sampled on the bench platform (bench/executions.ts), then priced. */

@@ -48,13 +48,11 @@ export function routeOf(method: string, path: string, declared: readonly string[
   return `${method} ${path}`;
 }
 
-/** The execution id of a workflow Lambda's payload or status event. */
+/** What carries the execution id: a workflow Lambda's payload, or a status event. */
+type Payload = { executionId?: unknown; detail?: { name?: unknown }; context?: { executionId?: unknown } };
+
 function executionOf(payload: unknown): string {
-  const p = (payload ?? {}) as {
-    executionId?: unknown;
-    detail?: { name?: unknown };
-    context?: { executionId?: unknown };
-  };
+  const p = (payload ?? {}) as Payload;
   const id = p.executionId ?? p.detail?.name ?? p.context?.executionId;
   return typeof id === 'string' ? id : '';
 }
