@@ -4,7 +4,7 @@
  * accepted in any sliding window, against the limit. Overhead: time in the API handler's admission
  * step (functions/shared/rate-limit-gate.ts) per request, at the pro plan's default limits.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { dynamoDocumentClient } from '#adapters/aws-clients.ts';
 import { DynamoRateCounterStore } from '#adapters/dynamo/rate-limit-store.ts';
 import { DEFAULT_RATE_LIMITS, type RateCounterStore, RateLimiter } from '#core/governance/rate-limit.ts';
 import type { TenantPrincipal } from '#core/principal.ts';
@@ -82,7 +82,8 @@ async function overhead(inner: RateCounterStore, concurrency: number, requests: 
   return { concurrency, requests, samples, tableCalls };
 }
 
-export async function measureRateLimits(db: DynamoDBDocumentClient): Promise<SectionResult> {
+export async function measureRateLimits(): Promise<SectionResult> {
+  const db = dynamoDocumentClient(); // the platform's: its endpoint is DynamoDB Local's
   const store = new DynamoRateCounterStore(LOCAL_NAMES.tableName, {
     platform: db,
     forTenant: async () => db,

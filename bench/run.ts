@@ -70,10 +70,7 @@ const SECTIONS: readonly Section[] = [
   {
     name: 'rate-limits',
     about: "the rate limiter's accuracy across containers and overhead per request",
-    platform: async () =>
-      (await import('./rate-limit.ts')).measureRateLimits(
-        (await import('#adapters/aws-clients.ts')).dynamoDocumentClient(),
-      ),
+    platform: async () => (await import('./rate-limit.ts')).measureRateLimits(),
   },
   {
     name: 'console',
