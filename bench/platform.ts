@@ -16,23 +16,13 @@ import { DynamoRecorder } from '../test/helpers/dynamo-recorder.ts';
 
 export type FunctionName = 'api' | 'authorizer' | 'step-runner' | 'approval-handler' | 'status-handler';
 
-/** One timed invocation; `label` is the route for the API. */
+/** One timed invocation. */
 export interface Invocation {
   readonly fn: FunctionName | 'local-engine-start';
-  readonly label: string;
   readonly ms: number;
 }
 
 export type BenchPlatform = Awaited<ReturnType<typeof instrument>>;
-
-/** `/executions/x1` → `GET /executions/{executionId}` with the declared route patterns. */
-export function routeOf(method: string, path: string, declared: readonly string[]): string {
-  for (const route of declared) {
-    const [m, pattern = ''] = route.split(' ');
-    if (m === method && new RegExp(`^${pattern.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(path)) return route;
-  }
-  return `${method} ${path}`;
-}
 
 /** What carries the execution id: a workflow Lambda's payload, or a status event. */
 type Payload = { executionId?: unknown; detail?: { name?: unknown }; context?: { executionId?: unknown } };
@@ -75,23 +65,19 @@ async function instrument(platform: LocalPlatform) {
   const recorder = new DynamoRecorder();
   recorder.attach(clients.dynamoDocumentClient());
   const invocations: Invocation[] = [];
-  const timed = async <R>(fn: Invocation['fn'], label: string, run: () => Promise<R>): Promise<R> => {
+  const timed = async <R>(fn: Invocation['fn'], run: () => Promise<R>): Promise<R> => {
     const started = performance.now();
     try {
-      return await recorder.phase(fn === 'api' ? `api ${label}` : fn, run);
+      return await run();
     } finally {
-      invocations.push({ fn, label, ms: performance.now() - started });
+      invocations.push({ fn, ms: performance.now() - started });
     }
   };
   const { authenticator } = auth;
   const authenticate = authenticator.authenticate.bind(authenticator);
-  authenticator.authenticate = (headers) => timed('authorizer', '', () => authenticate(headers));
-  const declared = api.router.routes.map((r) => `${r.method} ${r.path}`);
+  authenticator.authenticate = (headers) => timed('authorizer', () => authenticate(headers));
   const handle = api.router.handle.bind(api.router);
-  api.router.handle = (event: Parameters<typeof handle>[0]) =>
-    timed('api', routeOf(event.requestContext.http.method.toUpperCase(), event.rawPath, declared), () =>
-      handle(event),
-    );
+  api.router.handle = (event: Parameters<typeof handle>[0]) => timed('api', () => handle(event));
 
   let gate: Promise<void> = Promise.resolve();
   const waiting = new Map<string, () => void>();
@@ -100,7 +86,7 @@ async function instrument(platform: LocalPlatform) {
     (fn: FunctionName, handler: (payload: never) => Promise<unknown>) =>
     async (payload: unknown): Promise<unknown> => {
       await gate;
-      return timed(fn, executionOf(payload), () => handler(payload as never));
+      return timed(fn, () => handler(payload as never));
     };
   const cfg = shared.config();
   const maxWait = process.env.MERIDIAN_LOCAL_MAX_WAIT_MS;
@@ -120,7 +106,7 @@ async function instrument(platform: LocalPlatform) {
   // The emulator's share of a start request (parsing the ASL, building the machine): on AWS a
   // StartExecution call instead.
   const start = runtime.start.bind(runtime);
-  runtime.start = (input) => timed('local-engine-start', input.executionId, () => start(input));
+  runtime.start = (input) => timed('local-engine-start', () => start(input));
   container.useLocalExecutionEngine(runtime);
 
   const { demo } = platform;
