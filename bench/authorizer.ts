@@ -1,8 +1,4 @@
-/**
- * Section `authorizer`: the authorizer's in-process cost per request. The real `Authenticator` and
- * token verifier (aws-jwt-verify, JWKS loaded with `cacheJwks`, so no HTTP) over an in-memory store
- * that counts its calls: a warm request must make none.
- */
+/** Section `authorizer`: its in-process cost per request (bench/RESULTS.template.md). */
 import { generateKeyPairSync } from 'node:crypto';
 import { createTokenVerifier } from '#adapters/token-verifier.ts';
 import { Authenticator, type AuthenticatorOptions } from '#core/access/authenticate.ts';

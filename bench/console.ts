@@ -1,9 +1,4 @@
-/**
- * Section `console`: the console's budgets. Initial JavaScript: the Vite manifest's entry and every
- * chunk it imports statically, gzipped (lazy pages, the graph and chart libraries are dynamic imports).
- * Time to interactive: headless Chromium loads `/console/` from a local platform, each load in a fresh
- * context; the console sets the performance mark `console-interactive` when its first screen accepts input.
- */
+/** Section `console`: initial JavaScript and time to interactive (bench/RESULTS.template.md). */
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

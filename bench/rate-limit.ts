@@ -1,9 +1,4 @@
-/**
- * Section `rate-limits`: the rate limiter against DynamoDB Local. Accuracy: 8 limiters (8 API
- * containers) share one tenant's counters while 32 clients call for three windows; the most requests
- * accepted in any sliding window, against the limit. Overhead: time in the API handler's admission
- * step (functions/shared/rate-limit-gate.ts) per request, at the pro plan's default limits.
- */
+/** Section `rate-limits`: accuracy across containers, admission overhead (bench/RESULTS.template.md). */
 import { dynamoDocumentClient } from '#adapters/aws-clients.ts';
 import { DynamoRateCounterStore } from '#adapters/dynamo/rate-limit-store.ts';
 import { DEFAULT_RATE_LIMITS, type RateCounterStore, RateLimiter } from '#core/governance/rate-limit.ts';

@@ -1,8 +1,4 @@
-/**
- * Section `scale`: audit and usage at scale. Write throughput of one tenant against eight (160
- * `POST /roles` at 16 concurrent each), then 128 execution starts at 32 concurrent in one tenant. A
- * 503 is counted, not retried.
- */
+/** Section `scale`: one tenant's writes against eight's, then starts at 32 (bench/RESULTS.template.md). */
 import { randomBytes } from 'node:crypto';
 import { AdminSetUserPasswordCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { cognitoClient, passwordLogin } from '../bin/local/auth.ts';
