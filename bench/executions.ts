@@ -22,12 +22,14 @@ import {
 } from './lib.ts';
 import type { BenchPlatform, Invocation } from './platform.ts';
 
-const LEVELS = [
+type Level = { readonly concurrency: number; readonly total: number };
+const LEVELS: readonly Level[] = [
   { concurrency: 1, total: 32 },
   { concurrency: 8, total: 64 },
   { concurrency: 32, total: 128 },
-] as const;
-const WARMUP = 4;
+];
+/** Untimed executions before each measurement. */
+const WARMUP: Level = { concurrency: 1, total: 4 };
 const SAMPLES = 10;
 /** Issue 3: the platform's own time per agent step, p50, locally. */
 const OVERHEAD_P50_MS = 10;
@@ -134,13 +136,8 @@ const read = (bench: BenchPlatform, id: string, expect?: number) =>
   call(bench.apiUrl, { method: 'GET', path: `/executions/${id}`, expect }, bench.headers.tenantAdmin);
 
 /** One level: `concurrency` workers each start an execution and poll it to the end, until `total` are done. */
-async function level(
-  bench: BenchPlatform,
-  workflowId: string,
-  concurrency: number,
-  total: number,
-  tag: string,
-) {
+async function level(bench: BenchPlatform, workflowId: string, load: Level, tag: string) {
+  const { concurrency, total } = load;
   const pollMs = Math.max(20, 5 * concurrency); // longer when many poll, so reads do not crowd out the work
   const latencies: number[] = [];
   const failures: string[] = [];
@@ -161,16 +158,16 @@ async function level(
       failures.push(error instanceof Error ? error.message : String(error));
     }
   });
-  return { concurrency, total, wallMs, latencies, failures, retries, pollMs };
+  return { ...load, wallMs, latencies, failures, retries, pollMs };
 }
 
 /** Section `executions`: throughput and end-to-end latency by concurrency. */
 export async function measureExecutions(bench: BenchPlatform): Promise<SectionResult> {
   const { workflowId } = await setUp(bench);
   const tag = randomBytes(3).toString('hex');
-  await level(bench, workflowId, 1, WARMUP, `${tag}-warm`);
+  await level(bench, workflowId, WARMUP, `${tag}-warm`);
   const levels: Awaited<ReturnType<typeof level>>[] = [];
-  for (const l of LEVELS) levels.push(await level(bench, workflowId, l.concurrency, l.total, tag));
+  for (const l of LEVELS) levels.push(await level(bench, workflowId, l, tag));
   const failures = levels.flatMap((l) => l.failures);
   if (failures.length > 0)
     throw new Error(`${failures.length} executions failed: ${failures.slice(0, 3).join('; ')}`);
@@ -182,7 +179,7 @@ export async function measureExecutions(bench: BenchPlatform): Promise<SectionRe
   return {
     rows: [{ target, measured, verdict: 'INFO' }],
     values: {
-      warmup: String(WARMUP),
+      warmup: String(WARMUP.total),
       table: table(
         [...header, 'Starts retried after 503', 'Poll interval'],
         levels.map((l) => {
@@ -202,7 +199,7 @@ export async function measureExecutions(bench: BenchPlatform): Promise<SectionRe
 export async function sampleExecutions(bench: BenchPlatform) {
   const { workflowId, asl } = await setUp(bench);
   const tag = randomBytes(3).toString('hex');
-  await level(bench, workflowId, 1, WARMUP, `${tag}-warm`);
+  await level(bench, workflowId, WARMUP, `${tag}-warm`);
   const samples: ExecutionSample[] = [];
   let ran = new Set<string>();
   for (let i = 0; i < SAMPLES; i++) {
