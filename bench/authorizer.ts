@@ -1,10 +1,6 @@
-/**
- * Section `authorizer`: the authorizer's in-process cost per request. The real `Authenticator` and
- * token verifier (aws-jwt-verify, JWKS loaded with `cacheJwks`, so no HTTP) over an in-memory store
- * that counts its calls: a warm request must make none.
- */
+/** Section `authorizer`: its in-process cost per request (bench/RESULTS.template.md). */
 import { generateKeyPairSync } from 'node:crypto';
-import { createTokenVerifier, type TokenVerifierOptions } from '#adapters/token-verifier.ts';
+import { createTokenVerifier } from '#adapters/token-verifier.ts';
 import { Authenticator, type AuthenticatorOptions } from '#core/access/authenticate.ts';
 import { formatApiKey, hashApiKey } from '#core/tenancy/api-keys.ts';
 import type { ApiKeyRecord, Tenant, User } from '#core/tenancy/model.ts';
@@ -23,30 +19,14 @@ const UNCACHED_CALLS = 500;
 const TENANT_ID = 'tbenchbenchbench0';
 const SUB = 'bench-user-sub';
 const ISSUER = 'http://127.0.0.1:9/local_bench';
+const EMAIL = 'bench@example.com';
 
-type Store = AuthenticatorOptions['store'];
-
-export async function measureAuthorizer(): Promise<SectionResult> {
+/** A tenant, its admin user and an API key, as the authorizer's store returns them. */
+function records() {
   const now = new Date().toISOString();
-  const tenant: Tenant = {
-    tenantId: TENANT_ID,
-    name: 'Bench',
-    plan: 'pro',
-    status: 'active',
-    adminEmail: 'bench@example.com',
-    createdAt: now,
-    updatedAt: now,
-  };
-  const user: User = {
-    userId: SUB,
-    tenantId: TENANT_ID,
-    email: 'bench@example.com',
-    roles: ['admin'],
-    teams: [],
-    status: 'active',
-    createdAt: now,
-    updatedAt: now,
-  };
+  const at = { createdAt: now, updatedAt: now, status: 'active' } as const;
+  const tenant: Tenant = { tenantId: TENANT_ID, name: 'Bench', plan: 'pro', adminEmail: EMAIL, ...at };
+  const user: User = { userId: SUB, tenantId: TENANT_ID, email: EMAIL, roles: ['admin'], teams: [], ...at };
   const key = formatApiKey(TENANT_ID, 'kbenchbenchbench0');
   const apiKey: ApiKeyRecord = {
     keyId: 'kbenchbenchbench0',
@@ -58,6 +38,26 @@ export async function measureAuthorizer(): Promise<SectionResult> {
     status: 'active',
     secretHash: hashApiKey(key),
   };
+  return { tenant, user, key, apiKey };
+}
+
+/** A token verifier of the local mode with its JWKS cached (so no HTTP), and an access token it accepts. */
+function signedToken() {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { n = '', e = '' } = publicKey.export({ format: 'jwk' });
+  const jwksUri = `${ISSUER}/.well-known/jwks.json`;
+  const verifier = createTokenVerifier({ mode: 'local', issuer: ISSUER, jwksUri, clientId: 'bench-client' });
+  verifier.cacheJwks({ keys: [{ kty: 'RSA', kid: 'bench', alg: 'RS256', use: 'sig', n, e }] });
+  const t = Math.floor(Date.now() / 1000);
+  // Shaped like cognito-local's access tokens.
+  const claims = { sub: SUB, iss: ISSUER, client_id: 'bench-client', token_use: 'access', username: EMAIL };
+  const payload = { ...claims, scope: 'aws.cognito.signin.user.admin', jti: 'bench', iat: t, auth_time: t };
+  const token = signJwt({ alg: 'RS256', kid: 'bench' }, { ...payload, exp: t + 3600 }, privateKey);
+  return { verifier, token };
+}
+
+export async function measureAuthorizer(): Promise<SectionResult> {
+  const { tenant, user, key, apiKey } = records();
   let storeCalls = 0;
   const counted =
     <T>(value: T) =>
@@ -65,7 +65,7 @@ export async function measureAuthorizer(): Promise<SectionResult> {
       storeCalls++;
       return value;
     };
-  const store: Store = {
+  const store: AuthenticatorOptions['store'] = {
     findUserBySub: counted(user),
     getUser: counted(user),
     getTenant: counted(tenant),
@@ -73,36 +73,7 @@ export async function measureAuthorizer(): Promise<SectionResult> {
     getApiKey: counted(apiKey),
     touchApiKey: counted(undefined),
   };
-
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const { n, e } = publicKey.export({ format: 'jwk' });
-  const jwks = { keys: [{ kty: 'RSA', kid: 'bench', alg: 'RS256', use: 'sig', n: n ?? '', e: e ?? '' }] };
-  const options: TokenVerifierOptions = {
-    mode: 'local',
-    issuer: ISSUER,
-    jwksUri: `${ISSUER}/.well-known/jwks.json`,
-    clientId: 'bench-client',
-  };
-  const verifier = createTokenVerifier(options);
-  verifier.cacheJwks(jwks);
-  const t = Math.floor(Date.now() / 1000);
-  const token = signJwt(
-    { alg: 'RS256', kid: 'bench' },
-    // Shaped like cognito-local's access tokens.
-    {
-      sub: SUB,
-      iss: ISSUER,
-      client_id: 'bench-client',
-      token_use: 'access',
-      scope: 'aws.cognito.signin.user.admin',
-      username: 'bench@example.com',
-      jti: 'bench',
-      iat: t,
-      auth_time: t,
-      exp: t + 3600,
-    },
-    privateKey,
-  );
+  const { verifier, token } = signedToken();
   // As functions/handlers/authorizer.ts builds it, with the counting store.
   const authenticator = new Authenticator({
     store,

@@ -4,14 +4,14 @@
  * processes, function and reference alternating.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { type BuildOptions, build, version } from 'esbuild';
 import { BUNDLING_OPTIONS } from '../lib/constructs/function.ts';
 import { median, ms, OUT_DIR, PROJECT_ROOT, type SectionResult, table, verdict } from './lib.ts';
-import { describeNeeds, REFERENCES, referenceSource } from './references.ts';
+import { describeClients, REFERENCES, referenceSource } from './references.ts';
 
 /** Issue 11, point 5: bundle within +15 % of its reference, module init within 1.15×. */
 const SIZE_RATIO = 1.15;
@@ -44,46 +44,39 @@ export function esbuildOptions(entry: string, outfile: string): BuildOptions & {
   };
 }
 
-/** A function's bundle beside its reference's. */
-interface Built {
-  readonly name: string;
-  readonly fn: { path: string; bytes: number };
-  readonly ref: { path: string; bytes: number };
-  /** Minified bytes per package beyond the reference's, largest first. */
-  readonly extra: readonly [string, number][];
-}
-
-function bytesBySource(metafile: Metafile): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const output of Object.values(metafile.outputs)) {
-    for (const [file, { bytesInOutput }] of Object.entries(output.inputs)) {
-      const source =
-        /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file)?.[1] ?? `${file.split('/')[0]}/ (project code)`;
-      out.set(source, (out.get(source) ?? 0) + bytesInOutput);
-    }
-  }
-  return out;
-}
-
+/** Bundles `entry` into `outDir`: the bundle's path and size, and minified bytes per package or folder. */
 async function bundle(entry: string, outDir: string) {
   const outfile = join(outDir, 'index.mjs');
   const { metafile } = await build(esbuildOptions(entry, outfile));
-  return { path: outfile, bytes: (await stat(outfile)).size, sources: bytesBySource(metafile) };
+  const sources = new Map<string, number>();
+  for (const [file, input] of Object.values(metafile.outputs).flatMap((o) => Object.entries(o.inputs))) {
+    const source =
+      /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file)?.[1] ?? `${file.split('/')[0]}/ (project code)`;
+    sources.set(source, (sources.get(source) ?? 0) + input.bytesInOutput);
+  }
+  return { path: outfile, bytes: (await stat(outfile)).size, sources };
 }
 
 /** The functions: every `.ts` file of functions/handlers/, each of which must have a reference. */
 export async function handlerNames(): Promise<string[]> {
-  const files = await readdir(join(PROJECT_ROOT, 'functions/handlers'), { withFileTypes: true });
+  const files = await readdir(join(PROJECT_ROOT, 'functions/handlers'));
   return files
-    .filter((f) => f.isFile() && f.name.endsWith('.ts') && !f.name.endsWith('.d.ts'))
-    .map((f) => f.name.slice(0, -3))
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .map((f) => f.slice(0, -3))
     .sort();
 }
 
-async function buildAll(): Promise<Built[]> {
+/** What section `init` reads back: each function's bundle beside its reference's. */
+type Built = { name: string; fn: { path: string }; ref: { path: string } };
+
+const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
+const percent = (ratio: number): string => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)} %`;
+
+/** Section `bundles`: sizes of `index.mjs` (the source map not counted). */
+export async function measureBundles(): Promise<SectionResult> {
   const root = join(OUT_DIR, 'bundles');
   await rm(root, { recursive: true, force: true });
-  const out: Built[] = [];
+  const built = [];
   for (const name of await handlerNames()) {
     const needs = REFERENCES[name];
     if (!needs)
@@ -93,47 +86,32 @@ async function buildAll(): Promise<Built[]> {
     await writeFile(join(dir, 'reference-entry.mjs'), referenceSource(name, needs));
     const fn = await bundle(join(PROJECT_ROOT, `functions/handlers/${name}.ts`), join(dir, 'function'));
     const ref = await bundle(join(dir, 'reference-entry.mjs'), join(dir, 'reference'));
-    const extra = [...fn.sources]
+    // Minified bytes per package beyond the reference's, the largest four.
+    const beyond = [...fn.sources]
       .map(([source, bytes]): [string, number] => [source, bytes - (ref.sources.get(source) ?? 0)])
       .filter(([, bytes]) => bytes > 0)
-      .sort((a, b) => b[1] - a[1]);
-    out.push({ name, fn, ref, extra });
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 4)
+      .map(([source, bytes]) => `${source} ${kib(bytes)}`);
+    built.push({ name, fn, ref, ratio: fn.bytes / ref.bytes, beyond: beyond.join(', ') });
   }
-  return out;
-}
-
-const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
-const percent = (ratio: number): string => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)} %`;
-
-/** Section `bundles`: sizes of `index.mjs` (the source map not counted). */
-export async function measureBundles(): Promise<SectionResult> {
-  const built = await buildAll();
-  await writeFile(join(OUT_DIR, 'bundles.json'), JSON.stringify(built));
+  await writeFile(join(OUT_DIR, 'bundles.json'), JSON.stringify(built satisfies Built[]));
   return {
     rows: built.map((b) => ({
       target: `${b.name}: bundle ≤ +15 % of its reference`,
-      measured: `${percent(b.fn.bytes / b.ref.bytes)} (${kib(b.fn.bytes)} vs ${kib(b.ref.bytes)})`,
-      verdict: verdict(b.fn.bytes / b.ref.bytes <= SIZE_RATIO),
+      measured: `${percent(b.ratio)} (${kib(b.fn.bytes)} vs ${kib(b.ref.bytes)})`,
+      verdict: verdict(b.ratio <= SIZE_RATIO),
     })),
     values: {
       table: table(
         ['Function', 'Bundle', 'Reference', 'Ratio', 'Beyond the reference, largest first'],
-        built.map((b) => [
-          b.name,
-          kib(b.fn.bytes),
-          kib(b.ref.bytes),
-          percent(b.fn.bytes / b.ref.bytes),
-          b.extra
-            .slice(0, 4)
-            .map(([source, bytes]) => `${source} ${kib(bytes)}`)
-            .join(', '),
-        ]),
+        built.map((b) => [b.name, kib(b.fn.bytes), kib(b.ref.bytes), percent(b.ratio), b.beyond]),
       ),
       references: table(
-        ['Function', 'Reference: clients it needs, and why (besides Logger, Metrics, Tracer)'],
-        Object.entries(REFERENCES).map(([name, needs]) => [name, describeNeeds(needs)]),
+        ['Function', 'Reference: clients besides Logger, Metrics, Tracer, DynamoDBDocumentClient', 'Why'],
+        Object.entries(REFERENCES).map(([name, needs]) => [name, describeClients(needs), needs.why]),
       ),
-      esbuild: (await import('esbuild')).version,
+      esbuild: version,
     },
   };
 }
@@ -177,10 +155,7 @@ process.stdout.write(String(performance.now() - start), () => process.exit(0));
 
 /** Section `init`: `await import(bundle)` timed in a fresh process; needs the bundles of section `bundles`. */
 export async function measureInit(): Promise<SectionResult> {
-  const { readFile } = await import('node:fs/promises');
-  const built = JSON.parse(
-    await readFile(join(OUT_DIR, 'bundles.json'), 'utf8').catch(() => '[]'),
-  ) as Built[];
+  const built: Built[] = JSON.parse(await readFile(join(OUT_DIR, 'bundles.json'), 'utf8').catch(() => '[]'));
   if (built.length === 0) throw new Error('No bundles: run the bundles section first');
   const runner = join(OUT_DIR, 'init-runner.mjs');
   await writeFile(runner, RUNNER);
@@ -191,27 +166,22 @@ export async function measureInit(): Promise<SectionResult> {
     });
     return Number(stdout);
   };
-  const samples = built.map(() => ({ fn: [] as number[], ref: [] as number[] }));
+  const results = built.map((b) => ({ name: b.name, fn: [] as number[], ref: [] as number[] }));
   const jobs = built.flatMap((b, i) => [
-    { path: b.fn.path, into: samples[i]?.fn },
-    { path: b.ref.path, into: samples[i]?.ref },
+    { path: b.fn.path, into: results[i]?.fn },
+    { path: b.ref.path, into: results[i]?.ref },
   ]);
   for (const job of jobs) await time(job.path); // one discarded import each: the file cache
   for (let round = 0; round < INIT_RUNS; round++) {
     // The order flips every round, so both sides see the same machine noise.
     for (const job of round % 2 === 0 ? jobs : [...jobs].reverse()) job.into?.push(await time(job.path));
   }
-  const results = built.map((b, i) => {
-    const s = samples[i] ?? { fn: [], ref: [] };
-    // Each round's two imports run back to back: their ratio is less sensitive to other load.
-    const paired = median(s.fn.map((f, k) => f / (s.ref[k] ?? Number.NaN)));
-    return { name: b.name, fn: median(s.fn), ref: median(s.ref), paired };
-  });
+  const ratio = (r: (typeof results)[number]) => median(r.fn) / median(r.ref);
   return {
     rows: results.map((r) => ({
       target: `${r.name}: module init ≤ 1.15× its reference (median)`,
-      measured: `${(r.fn / r.ref).toFixed(2)}× (${ms(r.fn)} vs ${ms(r.ref)})`,
-      verdict: verdict(r.fn / r.ref <= INIT_RATIO),
+      measured: `${ratio(r).toFixed(2)}× (${ms(median(r.fn))} vs ${ms(median(r.ref))})`,
+      verdict: verdict(ratio(r) <= INIT_RATIO),
     })),
     values: {
       runs: String(INIT_RUNS),
@@ -219,10 +189,11 @@ export async function measureInit(): Promise<SectionResult> {
         ['Function', 'Function median', 'Reference median', 'Ratio of medians', 'Median of paired ratios'],
         results.map((r) => [
           r.name,
-          ms(r.fn),
-          ms(r.ref),
-          `${(r.fn / r.ref).toFixed(2)}×`,
-          `${r.paired.toFixed(2)}×`,
+          ms(median(r.fn)),
+          ms(median(r.ref)),
+          `${ratio(r).toFixed(2)}×`,
+          // Each round's two imports run back to back: their ratio is less sensitive to other load.
+          `${median(r.fn.map((f, k) => f / (r.ref[k] ?? Number.NaN))).toFixed(2)}×`,
         ]),
       ),
     },

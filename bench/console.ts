@@ -1,9 +1,4 @@
-/**
- * Section `console`: the console's budgets. Initial JavaScript: the Vite manifest's entry and every
- * chunk it imports statically, gzipped (lazy pages, the graph and chart libraries are dynamic imports).
- * Time to interactive: headless Chromium loads `/console/` from a local platform, each load in a fresh
- * context; the console sets the performance mark `console-interactive` when its first screen accepts input.
- */
+/** Section `console`: initial JavaScript and time to interactive (bench/RESULTS.template.md). */
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,6 +13,7 @@ const INITIAL_JS_BYTES = 150 * 1024;
 const INTERACTIVE_MS = 1500;
 const RUNS = 7;
 const DIST = join(PROJECT_ROOT, 'console/dist');
+const MANIFEST = '.vite/manifest.json';
 
 interface Chunk {
   readonly file: string;
@@ -41,22 +37,15 @@ export function initialChunks(manifest: Readonly<Record<string, Chunk>>): string
 }
 
 export async function measureConsole(): Promise<SectionResult> {
-  if (
-    spawnSync('npm', ['run', '--silent', 'console:build'], { cwd: PROJECT_ROOT, stdio: 'inherit' }).status !==
-    0
-  ) {
+  const options = { cwd: PROJECT_ROOT, stdio: 'inherit' } as const;
+  if (spawnSync('npm', ['run', '--silent', 'console:build'], options).status !== 0)
     throw new Error('npm run console:build failed');
-  }
-  const manifest = JSON.parse(await readFile(join(DIST, '.vite/manifest.json'), 'utf8')) as Record<
-    string,
-    Chunk
-  >;
+  const manifest: Record<string, Chunk> = JSON.parse(await readFile(join(DIST, MANIFEST), 'utf8'));
   const initial = initialChunks(manifest);
   const gzip = async (file: string) => gzipSync(await readFile(join(DIST, file))).length;
+  const scripts = [...new Set(Object.values(manifest).map((c) => c.file))].filter((f) => f.endsWith('.js'));
   const files = await Promise.all(
-    [...new Set(Object.values(manifest).map((c) => c.file))]
-      .filter((f) => f.endsWith('.js'))
-      .map(async (file) => ({ file, initial: initial.includes(file), gzip: await gzip(file) })),
+    scripts.map(async (file) => ({ file, initial: initial.includes(file), gzip: await gzip(file) })),
   );
   const initialGzip = files.filter((f) => f.initial).reduce((n, f) => n + f.gzip, 0);
 

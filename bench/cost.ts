@@ -6,12 +6,12 @@
 
 import { loadStageConfig } from '../lib/config.ts';
 import { type DynamoCall, writtenItems } from '../test/helpers/dynamo-recorder.ts';
-import type { ExecutionSample } from './executions.ts';
-import { type SectionResult, table, verdict } from './lib.ts';
-import type { FunctionName } from './platform.ts';
+import { type ExecutionSample, sampleExecutions } from './executions.ts';
+import { isObject, type SectionResult, table, verdict } from './lib.ts';
+import type { BenchPlatform, FunctionName } from './platform.ts';
 
 /** Issue 3: USD per 1,000 executions, model tokens excluded. */
-export const COST_TARGET_PER_1000 = 0.2;
+const COST_TARGET_PER_1000 = 0.2;
 
 /**
  * us-east-1 list prices, each with the AWS page it comes from. Checked on PRICES_AS_OF against stored
@@ -35,13 +35,12 @@ export const PRICES = {
   httpApiRequest: price(1 / 1e6, '$1.00 per million HTTP API requests', PAGE.apigw),
   serviceEvent: price(0, 'free (AWS service events, default bus)', PAGE.events),
 };
-export const PRICES_AS_OF = '2026-11-30';
+const PRICES_AS_OF = '2026-11-30';
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 /** An item's size, bounded above by its JSON length (attribute names and values, plus quotes). */
 const bytes = (item: unknown): number => Buffer.byteLength(JSON.stringify(item ?? {}));
 const units = (size: number, per: number): number => Math.max(1, Math.ceil(size / per));
+const sum = (values: readonly number[]): number => values.reduce((t, v) => t + v, 0);
 
 /** Returned items of a read. */
 function itemsRead(call: DynamoCall): unknown[] {
@@ -61,30 +60,20 @@ export function requestUnits(
   sizeOf: (key: string) => number,
 ): { rru: number; wru: number } {
   const factor = call.input.ConsistentRead === true ? 1 : 0.5;
-  const read = itemsRead(call);
+  const read = itemsRead(call).map(bytes);
   switch (call.operation) {
     case 'GetItem':
     case 'Query':
-      return {
-        rru:
-          units(
-            read.reduce<number>((n, i) => n + bytes(i), 0),
-            4096,
-          ) * factor,
-        wru: 0,
-      };
+      return { rru: units(sum(read), 4096) * factor, wru: 0 };
     case 'BatchGetItem':
-      return { rru: read.reduce<number>((n, i) => n + units(bytes(i), 4096) * factor, 0), wru: 0 };
+      return { rru: sum(read.map((size) => units(size, 4096) * factor)), wru: 0 };
     case 'TransactWriteItems':
     case 'PutItem':
     case 'UpdateItem':
     case 'DeleteItem': {
       const per = call.operation === 'TransactWriteItems' ? 2 : 1;
-      const items = writtenItems(call);
-      return {
-        rru: 0,
-        wru: items.reduce((n, w) => n + per * units(w.item ? bytes(w.item) : sizeOf(w.key), 1024), 0),
-      };
+      const sizes = writtenItems(call).map((w) => (w.item ? bytes(w.item) : sizeOf(w.key)));
+      return { rru: 0, wru: sum(sizes.map((size) => per * units(size, 1024))) };
     }
     default:
       return { rru: 0, wru: 0 };
@@ -101,6 +90,14 @@ const LABELS: Record<FunctionName, [string, keyof ReturnType<typeof loadStageCon
 
 const usd = (v: number): string => (v === 0 ? '$0' : v >= 0.01 ? `$${v.toFixed(4)}` : `$${v.toPrecision(3)}`);
 
+/** One component of the model: `count` units of `price` per execution, in USD per 1,000 executions. */
+const line = (component: string, quantity: string, price: { usd: number; unit: string }, count: number) => ({
+  component,
+  quantity,
+  price: price.unit,
+  per1000: count * price.usd * 1000,
+});
+
 /** The model: one line per component, USD per 1,000 executions. */
 export function costModel(
   samples: readonly ExecutionSample[],
@@ -114,85 +111,42 @@ export function costModel(
     callbackUrls: 'https://app.example.com/cb',
     logoutUrls: 'https://app.example.com/',
   });
-  const lines: { component: string; quantity: string; price: string; per1000: number }[] = [
-    {
-      component: 'Step Functions Standard, states entered',
-      quantity: `${transitions}`,
-      price: PRICES.stateTransition.unit,
-      per1000: transitions * PRICES.stateTransition.usd * 1000,
-    },
-  ];
   const invocations = samples.flatMap((s) => s.invocations);
-  for (const [fn, [label, sizing]] of Object.entries(LABELS) as [
-    FunctionName,
-    (typeof LABELS)[FunctionName],
-  ][]) {
+  const lines = [
+    line('Step Functions Standard, states entered', `${transitions}`, PRICES.stateTransition, transitions),
+  ];
+  for (const [fn, [label, sizing]] of Object.entries(LABELS)) {
     const mine = invocations.filter((i) => i.fn === fn);
     // The status rule forwards only FINAL_EXECUTION_STATUSES (lib/constructs/flows.ts): one invocation.
     if (mine.length === 0) continue;
     const memoryGb = (prod[sizing] as { memoryMb: number }).memoryMb / 1024;
-    const perExecution = mine.length / n;
+    const each = mine.length / n;
     // Lambda bills each invocation rounded up to the next millisecond.
     const billedS = mine.reduce((t, i) => t + Math.max(1, Math.ceil(i.ms)), 0) / mine.length / 1000;
+    const gbS = each * billedS * memoryGb;
+    const quantity = `${gbS.toPrecision(3)} GB-s (${each} × ${(billedS * 1000).toFixed(0)} ms)`;
     lines.push(
-      {
-        component: `Lambda ${label}: requests`,
-        quantity: `${perExecution}`,
-        price: PRICES.lambdaRequest.unit,
-        per1000: perExecution * PRICES.lambdaRequest.usd * 1000,
-      },
-      {
-        component: `Lambda ${label}: compute (${memoryGb * 1024} MB)`,
-        quantity: `${(perExecution * billedS * memoryGb).toPrecision(3)} GB-s (${perExecution} × ${(billedS * 1000).toFixed(0)} ms)`,
-        price: PRICES.lambdaGbSecond.unit,
-        per1000: perExecution * billedS * memoryGb * PRICES.lambdaGbSecond.usd * 1000,
-      },
+      line(`Lambda ${label}: requests`, `${each}`, PRICES.lambdaRequest, each),
+      line(`Lambda ${label}: compute (${memoryGb * 1024} MB)`, quantity, PRICES.lambdaGbSecond, gbS),
     );
   }
-  let rru = 0;
-  let wru = 0;
-  for (const c of samples.flatMap((s) => s.calls)) {
-    const u = requestUnits(c, sizeOf);
-    rru += u.rru / n;
-    wru += u.wru / n;
-  }
+  const requests = samples.flatMap((s) => s.calls).map((c) => requestUnits(c, sizeOf));
+  const wru = sum(requests.map((u) => u.wru)) / n;
+  const rru = sum(requests.map((u) => u.rru)) / n;
   const apiRequests = invocations.filter((i) => i.fn === 'api').length / n;
   lines.push(
-    {
-      component: 'DynamoDB write request units',
-      quantity: wru.toFixed(1),
-      price: PRICES.writeUnit.unit,
-      per1000: wru * PRICES.writeUnit.usd * 1000,
-    },
-    {
-      component: 'DynamoDB read request units',
-      quantity: rru.toFixed(1),
-      price: PRICES.readUnit.unit,
-      per1000: rru * PRICES.readUnit.usd * 1000,
-    },
-    {
-      component: 'API Gateway HTTP API requests',
-      quantity: `${apiRequests}`,
-      price: PRICES.httpApiRequest.unit,
-      per1000: apiRequests * PRICES.httpApiRequest.usd * 1000,
-    },
-    {
-      component: 'EventBridge status events (RUNNING, then final)',
-      quantity: '2',
-      price: PRICES.serviceEvent.unit,
-      per1000: 0,
-    },
+    line('DynamoDB write request units', wru.toFixed(1), PRICES.writeUnit, wru),
+    line('DynamoDB read request units', rru.toFixed(1), PRICES.readUnit, rru),
+    line('API Gateway HTTP API requests', `${apiRequests}`, PRICES.httpApiRequest, apiRequests),
+    line('EventBridge status events (RUNNING, then final)', '2', PRICES.serviceEvent, 2),
   );
-  return { lines, total: lines.reduce((t, l) => t + l.per1000, 0) };
+  return { lines, total: sum(lines.map((l) => l.per1000)) };
 }
 
-/** Section `cost` from the samples of section `executions`; `sizeOf` reads back items updates named. */
-export function measureCost(
-  samples: readonly ExecutionSample[],
-  transitions: number,
-  sizeOf: (key: string) => number,
-): SectionResult {
-  const { lines, total } = costModel(samples, transitions, sizeOf);
+/** Section `cost`: executions sampled on the bench platform (bench/executions.ts), then priced. */
+export async function measureCost(bench: BenchPlatform): Promise<SectionResult> {
+  const { samples, path, sizeOf } = await sampleExecutions(bench);
+  const { lines, total } = costModel(samples, path.length, sizeOf);
   const top = [...lines].sort((a, b) => b.per1000 - a.per1000)[0];
   return {
     rows: [
@@ -204,6 +158,7 @@ export function measureCost(
     ],
     values: {
       samples: String(samples.length),
+      path: `${path.map((s) => `\`${s}\``).join(' → ')} = ${path.length}`,
       table: table(
         ['Component', 'Per execution', 'Unit price', 'USD per 1,000 executions'],
         [

@@ -5,42 +5,36 @@
  * every handler timed (the cost model's input); then `runStep` alone with an instant provider.
  */
 import { randomBytes } from 'node:crypto';
-import type { ModelProvider } from '#core/executions/model-port.ts';
 import type { StepRunnerDeps, StepTask } from '#core/executions/step-runner.ts';
 import { type DynamoCall, writtenItems } from '../test/helpers/dynamo-recorder.ts';
 import {
-  type Answer,
   call,
-  expectStatus,
   field,
+  isObject,
   median,
   ms,
   percentile,
   pool,
   type SectionResult,
+  sleep,
   table,
   verdict,
 } from './lib.ts';
 import type { BenchPlatform, Invocation } from './platform.ts';
 
-export const LEVELS = [
+type Level = { readonly concurrency: number; readonly total: number };
+const LEVELS: readonly Level[] = [
   { concurrency: 1, total: 32 },
   { concurrency: 8, total: 64 },
   { concurrency: 32, total: 128 },
-] as const;
-const WARMUP = 4;
+];
+/** Untimed executions before each measurement. */
+const WARMUP: Level = { concurrency: 1, total: 4 };
 const SAMPLES = 10;
 /** Issue 3: the platform's own time per agent step, p50, locally. */
 const OVERHEAD_P50_MS = 10;
 const OVERHEAD_RUNS = 300;
 const OVERHEAD_WARMUP = 30;
-
-export interface BenchWorkflow {
-  readonly tenantId: string;
-  readonly workflowId: string;
-  readonly agentId: string;
-  readonly asl: unknown;
-}
 
 /** The resources one execution used. */
 export interface ExecutionSample {
@@ -48,93 +42,59 @@ export interface ExecutionSample {
   readonly calls: readonly DynamoCall[];
 }
 
-type Headers = Record<string, string>;
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-const sleep = (t: number) => new Promise((resolve) => setTimeout(resolve, t));
+/** The triage agent's replies: a refund label for the classification, then the reply. */
+const SCRIPT = [
+  { match: '^Reply', reply: 'We have refunded your order.', usage: { inputTokens: 80, outputTokens: 12 } },
+  {
+    match: 'refund',
+    reply: '{"label":"refund","confidence":0.92}',
+    usage: { inputTokens: 120, outputTokens: 8 },
+  },
+  { reply: '{"label":"other"}' },
+];
+
+const workflow = (agentId: string, toolId: string) => ({
+  name: 'bench refunds',
+  inputSchema: {
+    type: 'object',
+    required: ['text', 'order'],
+    properties: { text: { type: 'string' }, order: { type: 'string' } },
+  },
+  startAt: 'classify',
+  steps: {
+    classify: { type: 'agent', agentId, prompt: 'Classify: {{input.text}}', next: 'lookup' },
+    lookup: {
+      type: 'tool',
+      toolId,
+      args: { order: '{{input.order}}', label: '{{steps.classify.output.data.label}}' },
+      next: 'route',
+    },
+    route: {
+      type: 'choice',
+      choices: [{ when: { path: 'steps.classify.output.data.label', equals: 'refund' }, next: 'reply' }],
+      default: 'done',
+    },
+    reply: { type: 'agent', agentId, prompt: 'Reply to order {{steps.lookup.output.order}}', next: 'done' },
+    done: { type: 'succeed' },
+  },
+});
 
 /** Creates the tool, the scripted agent and the workflow over the API and promotes version 1 to dev. */
 export async function setUp(
   bench: BenchPlatform,
-  headers: Headers = bench.headers.tenantAdmin,
-): Promise<BenchWorkflow> {
-  const post = async (path: string, body: unknown, status = 201) => {
-    const answer = await call(bench.apiUrl, { method: 'POST', path, body }, headers);
-    expectStatus(answer, status, `POST ${path}`);
-    return answer.body;
-  };
-  const toolId = field(
-    await post('/tools', {
-      name: 'bench echo',
-      type: 'builtin',
-      builtin: 'echo',
-      inputSchema: { type: 'object' },
-    }),
-    'toolId',
-  );
-  const agentId = field(
-    await post('/agents', {
-      name: 'bench triage',
-      provider: 'scripted',
-      model: 'scripted-1',
-      script: [
-        {
-          match: '^Reply',
-          reply: 'We have refunded your order.',
-          usage: { inputTokens: 80, outputTokens: 12 },
-        },
-        {
-          match: 'refund',
-          reply: '{"label":"refund","confidence":0.92}',
-          usage: { inputTokens: 120, outputTokens: 8 },
-        },
-        { reply: '{"label":"other"}' },
-      ],
-    }),
-    'agentId',
-  );
-  const workflowId = field(
-    await post('/workflows', {
-      name: 'bench refunds',
-      inputSchema: {
-        type: 'object',
-        required: ['text', 'order'],
-        properties: { text: { type: 'string' }, order: { type: 'string' } },
-      },
-      startAt: 'classify',
-      steps: {
-        classify: { type: 'agent', agentId, prompt: 'Classify: {{input.text}}', next: 'lookup' },
-        lookup: {
-          type: 'tool',
-          toolId,
-          args: { order: '{{input.order}}', label: '{{steps.classify.output.data.label}}' },
-          next: 'route',
-        },
-        route: {
-          type: 'choice',
-          choices: [{ when: { path: 'steps.classify.output.data.label', equals: 'refund' }, next: 'reply' }],
-          default: 'done',
-        },
-        reply: {
-          type: 'agent',
-          agentId,
-          prompt: 'Reply to order {{steps.lookup.output.order}}',
-          next: 'done',
-        },
-        done: { type: 'succeed' },
-      },
-    }),
-    'workflowId',
-  );
+  headers: Record<string, string> = bench.headers.tenantAdmin,
+) {
+  const post = async (path: string, body: unknown, expect = 201) =>
+    call(bench.apiUrl, { method: 'POST', path, body, expect }, headers);
+  const tool = { name: 'bench echo', type: 'builtin', builtin: 'echo', inputSchema: { type: 'object' } };
+  const toolId = field(await post('/tools', tool), 'toolId');
+  const agent = { name: 'bench triage', provider: 'scripted', model: 'scripted-1', script: SCRIPT };
+  const agentId = field(await post('/agents', agent), 'agentId');
+  const workflowId = field(await post('/workflows', workflow(agentId, toolId)), 'workflowId');
   await post(`/workflows/${workflowId}/promotions`, { version: 1, environment: 'dev' }, 200);
-  const version = await call(
-    bench.apiUrl,
-    { method: 'GET', path: `/workflows/${workflowId}/versions/1` },
-    headers,
-  );
-  expectStatus(version, 200, 'GET /workflows/{id}/versions/1');
-  const tenantId = bench.platform.demo.tenant.tenantId;
-  return { tenantId, workflowId, agentId, asl: isObject(version.body) ? version.body.asl : undefined };
+  const path = `/workflows/${workflowId}/versions/1`;
+  const version = await call(bench.apiUrl, { method: 'GET', path, expect: 200 }, headers);
+  return { tenantId: bench.platform.demo.tenant.tenantId, workflowId, agentId, asl: version.body.asl };
 }
 
 /**
@@ -145,59 +105,39 @@ export function statesEntered(asl: unknown, ran: ReadonlySet<string>): string[] 
   if (!isObject(asl) || !isObject(asl.States) || typeof asl.StartAt !== 'string')
     throw new Error('Not an ASL definition');
   const path: string[] = [];
-  for (let name: string | undefined = asl.StartAt; name !== undefined && path.length < 1000; ) {
+  for (let name: unknown = asl.StartAt; typeof name === 'string' && path.length < 1000; ) {
     const state = asl.States[name];
     if (!isObject(state)) throw new Error(`No state ${name}`);
     path.push(name);
     if (state.Type === 'Succeed' || state.Type === 'Fail' || state.End === true) break;
-    if (state.Type === 'Choice') {
-      const targets = (Array.isArray(state.Choices) ? state.Choices : []).map((c) =>
-        isObject(c) ? c.Next : undefined,
-      );
-      name = (targets.find((t) => typeof t === 'string' && ran.has(t)) ?? state.Default) as
-        | string
-        | undefined;
-    } else name = typeof state.Next === 'string' ? state.Next : undefined;
+    const targets = Array.isArray(state.Choices) ? state.Choices.map((c) => c?.Next) : [];
+    name = state.Type === 'Choice' ? (targets.find((t) => ran.has(t)) ?? state.Default) : state.Next;
   }
   return path;
 }
 
 /** Starts one execution; a 503 ("retry shortly") is retried with the same key after a jittered pause. */
-async function start(
-  bench: BenchPlatform,
-  workflowId: string,
-  key: string,
-): Promise<{ id: string; retries: number }> {
+async function start(bench: BenchPlatform, workflowId: string, key: string) {
+  const body = { input: { text: `I want a refund for order ${key}`, order: key } };
+  const headers = { ...bench.headers.tenantAdmin, 'idempotency-key': key };
   for (let retries = 0; ; retries++) {
-    const answer = await call(
-      bench.apiUrl,
-      {
-        method: 'POST',
-        path: `/workflows/${workflowId}/executions`,
-        body: { input: { text: `I want a refund for order ${key}`, order: key } },
-      },
-      { ...bench.headers.tenantAdmin, 'idempotency-key': key },
-    );
+    const path = `/workflows/${workflowId}/executions`;
+    const answer = await call(bench.apiUrl, { method: 'POST', path, body }, headers);
     if (answer.status === 503 && retries < 11) {
       await sleep(Math.random() * Math.min(500, 20 * 2 ** retries));
       continue;
     }
-    expectStatus(answer, 202, 'POST /workflows/{id}/executions');
-    return { id: field(answer.body, 'executionId'), retries };
+    if (answer.status !== 202) throw new Error(`POST ${path}: HTTP ${answer.status} ${answer.text}`);
+    return { id: field(answer, 'executionId'), retries };
   }
 }
 
-const read = (bench: BenchPlatform, id: string): Promise<Answer> =>
-  call(bench.apiUrl, { method: 'GET', path: `/executions/${id}` }, bench.headers.tenantAdmin);
+const read = (bench: BenchPlatform, id: string, expect?: number) =>
+  call(bench.apiUrl, { method: 'GET', path: `/executions/${id}`, expect }, bench.headers.tenantAdmin);
 
 /** One level: `concurrency` workers each start an execution and poll it to the end, until `total` are done. */
-async function level(
-  bench: BenchPlatform,
-  workflowId: string,
-  concurrency: number,
-  total: number,
-  tag: string,
-) {
+async function level(bench: BenchPlatform, workflowId: string, load: Level, tag: string) {
+  const { concurrency, total } = load;
   const pollMs = Math.max(20, 5 * concurrency); // longer when many poll, so reads do not crowd out the work
   const latencies: number[] = [];
   const failures: string[] = [];
@@ -209,8 +149,7 @@ async function level(
       retries += started.retries;
       for (let status = ''; status !== 'SUCCEEDED'; ) {
         await sleep(pollMs);
-        const answer = await read(bench, started.id);
-        status = isObject(answer.body) ? String(answer.body.status) : '';
+        status = String((await read(bench, started.id)).body.status);
         if (['FAILED', 'CANCELLED', 'TIMED_OUT'].includes(status)) throw new Error(status);
         if (performance.now() - sent > 120_000) throw new Error(`still ${status} after 120 s`);
       }
@@ -219,176 +158,118 @@ async function level(
       failures.push(error instanceof Error ? error.message : String(error));
     }
   });
-  return { concurrency, total, wallMs, latencies, failures, retries, pollMs };
-}
-
-/** One execution alone, every request recorded: started, awaited through the status handler, read once. */
-async function sample(
-  bench: BenchPlatform,
-  workflowId: string,
-  key: string,
-): Promise<ExecutionSample & { ran: Set<string> }> {
-  await bench.recorder.settle();
-  bench.recorder.take();
-  bench.takeInvocations();
-  const release = bench.hold();
-  const started = await start(bench, workflowId, key).finally(release);
-  await bench.finished(started.id);
-  await bench.recorder.settle();
-  const answer = await read(bench, started.id);
-  expectStatus(answer, 200, 'GET /executions/{id}');
-  await bench.recorder.settle();
-  const steps = isObject(answer.body) && Array.isArray(answer.body.steps) ? answer.body.steps : [];
-  return {
-    invocations: bench.takeInvocations(),
-    calls: bench.recorder.take(),
-    ran: new Set(steps.filter(isObject).map((s) => String(s.stepId))),
-  };
-}
-
-/** Sizes of the items the samples updated or deleted (not in the requests), read back afterwards. */
-async function itemSizes(samples: readonly ExecutionSample[]): Promise<Map<string, number>> {
-  const [{ dynamoDocumentClient }, { GetCommand }, { config }] = await Promise.all([
-    import('#adapters/aws-clients.ts'),
-    import('@aws-sdk/lib-dynamodb'),
-    import('#shared/config.ts'),
-  ]);
-  const keys = new Set(
-    samples.flatMap((s) =>
-      s.calls.flatMap((c) =>
-        writtenItems(c)
-          .filter((w) => !w.item)
-          .map((w) => w.key),
-      ),
-    ),
-  );
-  const sizes = new Map<string, number>();
-  for (const key of keys) {
-    const [pk, sk] = key.split('|');
-    const out = await dynamoDocumentClient().send(
-      new GetCommand({ TableName: config().TABLE_NAME, Key: { pk, sk } }),
-    );
-    if (out.Item) sizes.set(key, Buffer.byteLength(JSON.stringify(out.Item)));
-  }
-  return sizes;
+  return { ...load, wallMs, latencies, failures, retries, pollMs };
 }
 
 /** Section `executions`: throughput and end-to-end latency by concurrency. */
 export async function measureExecutions(bench: BenchPlatform): Promise<SectionResult> {
   const { workflowId } = await setUp(bench);
   const tag = randomBytes(3).toString('hex');
-  await level(bench, workflowId, 1, WARMUP, `${tag}-warm`);
+  await level(bench, workflowId, WARMUP, `${tag}-warm`);
   const levels: Awaited<ReturnType<typeof level>>[] = [];
-  for (const l of LEVELS) levels.push(await level(bench, workflowId, l.concurrency, l.total, tag));
+  for (const l of LEVELS) levels.push(await level(bench, workflowId, l, tag));
   const failures = levels.flatMap((l) => l.failures);
   if (failures.length > 0)
     throw new Error(`${failures.length} executions failed: ${failures.slice(0, 3).join('; ')}`);
   const p = (v: number[]) => `${ms(median(v), 0)} / ${ms(percentile(v, 95), 0)}`;
-  const rate = (l: (typeof levels)[number]) => ((1000 * l.latencies.length) / l.wallMs).toFixed(1);
+  const rate = (l: (typeof levels)[number]) => `${((1000 * l.latencies.length) / l.wallMs).toFixed(1)}/s`;
+  const target = 'Local executions/s and end-to-end latency p50 / p95 by concurrency (no target)';
+  const measured = levels.map((l) => `${l.concurrency}: ${rate(l)}, ${p(l.latencies)}`).join('; ');
+  const header = ['Concurrent', 'Executions', 'Wall time', 'Throughput', 'End-to-end p50 / p95'];
   return {
-    rows: [
-      {
-        target: 'Local executions/s and end-to-end latency p50 / p95 by concurrency (no target)',
-        measured: levels.map((l) => `${l.concurrency}: ${rate(l)}/s, ${p(l.latencies)}`).join('; '),
-        verdict: 'INFO',
-      },
-    ],
+    rows: [{ target, measured, verdict: 'INFO' }],
     values: {
-      warmup: String(WARMUP),
+      warmup: String(WARMUP.total),
       table: table(
-        [
-          'Concurrent',
-          'Executions',
-          'Wall time',
-          'Throughput',
-          'End-to-end p50 / p95',
-          'Starts retried after 503',
-          'Poll interval',
-        ],
-        levels.map((l) => [
-          l.concurrency,
-          l.total,
-          `${(l.wallMs / 1000).toFixed(1)} s`,
-          `${rate(l)}/s`,
-          p(l.latencies),
-          l.retries,
-          ms(l.pollMs, 0),
-        ]),
+        [...header, 'Starts retried after 503', 'Poll interval'],
+        levels.map((l) => {
+          const wall = `${(l.wallMs / 1000).toFixed(1)} s`;
+          return [l.concurrency, l.total, wall, rate(l), p(l.latencies), l.retries, ms(l.pollMs, 0)];
+        }),
       ),
     },
   };
 }
 
-/** Executions one at a time, every request recorded and every handler timed: the cost model's input. */
+/**
+ * Executions one at a time, every request recorded and every handler timed: the cost model's input.
+ * Each is started (the workflow Lambdas held back until the start is answered), awaited through the
+ * status handler and read once; `sizeOf` gives the size of items updated or deleted, read back after.
+ */
 export async function sampleExecutions(bench: BenchPlatform) {
-  const workflow = await setUp(bench);
+  const { workflowId, asl } = await setUp(bench);
   const tag = randomBytes(3).toString('hex');
-  await level(bench, workflow.workflowId, 1, WARMUP, `${tag}-warm`);
-  const samples = [];
-  for (let i = 0; i < SAMPLES; i++)
-    samples.push(await sample(bench, workflow.workflowId, `${tag}-cost-${i}`));
-  const path = statesEntered(workflow.asl, samples[0]?.ran ?? new Set());
-  const sizes = await itemSizes(samples);
-  return { samples, path, sizeOf: (key: string) => sizes.get(key) ?? 1024 };
+  await level(bench, workflowId, WARMUP, `${tag}-warm`);
+  const samples: ExecutionSample[] = [];
+  let ran = new Set<string>();
+  for (let i = 0; i < SAMPLES; i++) {
+    await bench.recorder.settle();
+    bench.recorder.take();
+    bench.takeInvocations();
+    const release = bench.hold();
+    const started = await start(bench, workflowId, `${tag}-cost-${i}`).finally(release);
+    await bench.finished(started.id);
+    await bench.recorder.settle();
+    const steps = (await read(bench, started.id, 200)).body.steps;
+    await bench.recorder.settle();
+    samples.push({ invocations: bench.takeInvocations(), calls: bench.recorder.take() });
+    if (i === 0) ran = new Set((Array.isArray(steps) ? steps : []).map((s) => String(s?.stepId)));
+  }
+  const [{ dynamoDocumentClient }, { GetCommand }, { config }] = await Promise.all([
+    import('#adapters/aws-clients.ts'),
+    import('@aws-sdk/lib-dynamodb'),
+    import('#shared/config.ts'),
+  ]);
+  const sizes = new Map<string, number>();
+  const written = samples.flatMap((s) => s.calls.flatMap(writtenItems));
+  for (const key of new Set(written.filter((w) => !w.item).map((w) => w.key))) {
+    const [pk, sk] = key.split('|');
+    const Key = { pk, sk };
+    const out = await dynamoDocumentClient().send(new GetCommand({ TableName: config().TABLE_NAME, Key }));
+    if (out.Item) sizes.set(key, Buffer.byteLength(JSON.stringify(out.Item)));
+  }
+  return { samples, path: statesEntered(asl, ran), sizeOf: (key: string) => sizes.get(key) ?? 1024 };
 }
 
 /** Section `overhead`: `runStep` (functions/core/executions/step-runner.ts) with a provider that answers at once. */
 export async function measureOverhead(bench: BenchPlatform): Promise<SectionResult> {
-  const workflow = await setUp(bench);
-  const [{ adapters }, { toolRunner }, { costOf }, { runStep }] = await Promise.all([
-    import('#adapters/wiring/api.ts'),
+  const { workflowId, agentId, tenantId } = await setUp(bench);
+  const [{ stepRunnerWiring }, { toolRunner }, { costOf }, { runStep }] = await Promise.all([
+    import('#adapters/wiring/step-runner.ts'),
     import('#adapters/tools/index.ts'),
     import('#core/executions/pricing.ts'),
     import('#core/executions/step-runner.ts'),
   ]);
-  const instant: ModelProvider = {
-    converse: async () => ({
-      text: '{"label":"refund"}',
-      toolCalls: [],
-      usage: { inputTokens: 120, outputTokens: 8 },
-      stopReason: 'end',
-    }),
-  };
-  const c = adapters();
+  const usage = { inputTokens: 120, outputTokens: 8 };
+  const reply = { text: '{"label":"refund"}', toolCalls: [], usage, stopReason: 'end' } as const;
+  // As functions/handlers/step-runner.ts wires it, with a provider that answers at once.
+  const c = stepRunnerWiring();
   const deps: StepRunnerDeps = {
-    executions: c.executions.executions,
-    definitions: c.definitions,
-    vault: c.vault,
-    artifacts: c.executions.artifacts,
-    provider: () => instant,
+    ...c,
+    provider: () => ({ converse: async () => reply }),
     tools: toolRunner(),
     cost: costOf,
-    budgets: c.executions.budgets,
     onBudgetAlert: () => undefined,
     now: () => new Date(),
-    // As functions/handlers/step-runner.ts wires it: the tenant's allowlist, read for every step.
     egress: async (tenantId) => (await c.store.getTenant(tenantId))?.egressAllowlist ?? [],
   };
   // The step records go into one finished execution of the workflow, a new step id per call.
-  const host = await start(bench, workflow.workflowId, `overhead-${randomBytes(3).toString('hex')}`);
-  await bench.finished(host.id);
+  const { id: executionId } = await start(bench, workflowId, `overhead-${randomBytes(3).toString('hex')}`);
+  await bench.finished(executionId);
   const startedAt = new Date().toISOString();
+  const context = { tenantId, executionId, workflowId, workflowVersion: 1, environment: 'dev' as const };
   const task = (i: number): StepTask => ({
     kind: 'agent',
-    workflowId: workflow.workflowId,
+    workflowId,
     workflowVersion: 1,
     stepId: `overhead${i}`,
-    ref: { id: workflow.agentId, version: 1 },
+    ref: { id: agentId, version: 1 },
     prompt: 'Classify: {{input.text}}',
-    executionId: host.id,
+    executionId,
     state: {
       input: { text: 'I want a refund for order 42', order: '42' },
       steps: {},
-      context: {
-        tenantId: workflow.tenantId,
-        executionId: host.id,
-        workflowId: workflow.workflowId,
-        workflowVersion: 1,
-        environment: 'dev',
-        startedBy: 'bench',
-        startedAt,
-        teams: [],
-      },
+      context: { ...context, startedBy: 'bench', startedAt, teams: [] },
     },
   });
   await bench.recorder.settle();

@@ -63,46 +63,45 @@ export const load = (): string =>
 export const machine = (): string =>
   `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, ${type()} ${release()}, Node.js ${process.version}`;
 
-/** A response: status, parsed JSON body (undefined when not JSON) and raw text. */
+/** A response of the local API: status, the body's JSON object (empty when it is not one) and text. */
 export interface Answer {
   readonly status: number;
-  readonly body: unknown;
+  readonly body: Readonly<Record<string, unknown>>;
   readonly text: string;
 }
 
-/** One HTTP request to the local API, with a 30 s timeout. */
+export const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One request to the local API (30 s timeout); throws with the response unless its status is `expect`. */
 export async function call(
   apiUrl: string,
-  request: { method: string; path: string; body?: unknown },
+  request: { method: string; path: string; body?: unknown; expect?: number },
   headers: Record<string, string>,
 ): Promise<Answer> {
-  const response = await fetch(`${apiUrl}${request.path}`, {
-    method: request.method,
-    headers: { ...headers, ...(request.body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: request.body === undefined ? undefined : JSON.stringify(request.body),
+  const { method, path, body, expect } = request;
+  const response = await fetch(`${apiUrl}${path}`, {
+    method,
+    headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(30_000),
   });
   const text = await response.text();
-  let body: unknown;
+  if (expect !== undefined && response.status !== expect)
+    throw new Error(`${method} ${path}: HTTP ${response.status} ${text.slice(0, 300)}`);
+  let json: unknown;
   try {
-    body = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: response.status, body, text };
+    json = JSON.parse(text);
+  } catch {}
+  return { status: response.status, body: isObject(json) ? json : {}, text };
 }
 
-/** A string field of a JSON body; throws naming it when absent. */
-export function field(body: unknown, name: string): string {
-  const value = typeof body === 'object' && body !== null ? Reflect.get(body, name) : undefined;
-  if (typeof value !== 'string') throw new Error(`Response has no string "${name}": ${JSON.stringify(body)}`);
+/** A string field of a response's body; throws naming it when absent. */
+export function field(answer: Answer, name: string): string {
+  const value = answer.body[name];
+  if (typeof value !== 'string') throw new Error(`Response has no string "${name}": ${answer.text}`);
   return value;
-}
-
-/** Throws with the response when the status is not the expected one. */
-export function expectStatus(answer: Answer, status: number, what: string): void {
-  if (answer.status !== status)
-    throw new Error(`${what}: HTTP ${answer.status} ${answer.text.slice(0, 300)}`);
 }
 
 /** Runs `total` jobs `concurrency` at a time. */

@@ -16,45 +16,19 @@ import { DynamoRecorder } from '../test/helpers/dynamo-recorder.ts';
 
 export type FunctionName = 'api' | 'authorizer' | 'step-runner' | 'approval-handler' | 'status-handler';
 
-/** One timed invocation; `label` is the route for the API. */
+/** One timed invocation. */
 export interface Invocation {
   readonly fn: FunctionName | 'local-engine-start';
-  readonly label: string;
   readonly ms: number;
 }
 
-export interface BenchPlatform {
-  readonly platform: LocalPlatform;
-  readonly apiUrl: string;
-  readonly recorder: DynamoRecorder;
-  /** Invocations since the last call, forgotten once taken. */
-  takeInvocations(): Invocation[];
-  readonly headers: {
-    readonly tenantAdmin: Record<string, string>;
-    readonly platformAdmin: Record<string, string>;
-  };
-  /** Resolves once the status handler has handled the final status of `executionId`. */
-  finished(executionId: string): Promise<void>;
-  /** Holds every workflow Lambda back until the returned function is called (durations measured alone). */
-  hold(): () => void;
-}
+export type BenchPlatform = Awaited<ReturnType<typeof instrument>>;
 
-/** `/executions/x1` → `GET /executions/{executionId}` with the declared route patterns. */
-export function routeOf(method: string, path: string, declared: readonly string[]): string {
-  for (const route of declared) {
-    const [m, pattern = ''] = route.split(' ');
-    if (m === method && new RegExp(`^${pattern.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(path)) return route;
-  }
-  return `${method} ${path}`;
-}
+/** What carries the execution id: a workflow Lambda's payload, or a status event. */
+type Payload = { executionId?: unknown; detail?: { name?: unknown }; context?: { executionId?: unknown } };
 
-/** The execution id of a workflow Lambda's payload or status event. */
 function executionOf(payload: unknown): string {
-  const p = (payload ?? {}) as {
-    executionId?: unknown;
-    detail?: { name?: unknown };
-    context?: { executionId?: unknown };
-  };
+  const p = (payload ?? {}) as Payload;
   const id = p.executionId ?? p.detail?.name ?? p.context?.executionId;
   return typeof id === 'string' ? id : '';
 }
@@ -62,112 +36,107 @@ function executionOf(payload: unknown): string {
 /** Starts the platform over a temporary folder, instruments it, runs `fn`, and stops everything. */
 export async function withBenchPlatform<T>(fn: (bench: BenchPlatform) => Promise<T>): Promise<T> {
   const stateDir = await mkdtemp(join(tmpdir(), 'meridian-bench-'));
-  let runtime: LocalRuntime | undefined;
   let platform: LocalPlatform | undefined;
+  let bench: BenchPlatform | undefined;
   try {
-    platform = await startLocalPlatform({
-      stateDir,
-      port: 0,
-      dynamoPort: 0,
-      s3Port: 0,
-      cognitoPort: 0,
-      idpPort: 0,
-      quiet: true,
-    });
-    const [clients, auth, api, stepRunner, approval, status, container, shared] = await Promise.all([
-      import('#adapters/aws-clients.ts'),
-      import('#handlers/authorizer.ts'),
-      import('#handlers/api.ts'),
-      import('#handlers/step-runner.ts'),
-      import('#handlers/approval-handler.ts'),
-      import('#handlers/status-handler.ts'),
-      import('#adapters/wiring/local.ts'),
-      import('#shared/config.ts'),
-    ]);
-    const recorder = new DynamoRecorder();
-    recorder.attach(clients.dynamoDocumentClient());
-    let invocations: Invocation[] = [];
-    const timed = async <R>(fn: Invocation['fn'], label: string, run: () => Promise<R>): Promise<R> => {
-      const started = performance.now();
-      try {
-        return await recorder.phase(fn === 'api' ? `api ${label}` : fn, run);
-      } finally {
-        invocations.push({ fn, label, ms: performance.now() - started });
-      }
-    };
-    const { authenticator } = auth;
-    const authenticate = authenticator.authenticate.bind(authenticator);
-    authenticator.authenticate = (headers) => timed('authorizer', '', () => authenticate(headers));
-    const declared = api.router.routes.map((r) => `${r.method} ${r.path}`);
-    const handle = api.router.handle.bind(api.router);
-    api.router.handle = (event: Parameters<typeof handle>[0]) =>
-      timed('api', routeOf(event.requestContext.http.method.toUpperCase(), event.rawPath, declared), () =>
-        handle(event),
-      );
-
-    let gate: Promise<void> = Promise.resolve();
-    const waiting = new Map<string, () => void>();
-    const done = new Set<string>();
-    const lambda =
-      (fn: FunctionName, handler: (payload: never) => Promise<unknown>) =>
-      async (payload: unknown): Promise<unknown> => {
-        await gate;
-        return timed(fn, executionOf(payload), () => handler(payload as never));
-      };
-    const cfg = shared.config();
-    const maxWait = process.env.MERIDIAN_LOCAL_MAX_WAIT_MS;
-    runtime = new LocalRuntime({
-      lambdas: {
-        [String(cfg.STEP_RUNNER_ARN)]: lambda('step-runner', stepRunner.handler),
-        [String(cfg.APPROVAL_HANDLER_ARN)]: lambda('approval-handler', approval.handler),
-      },
-      onStatus: async (event) => {
-        await lambda('status-handler', status.handler)(event);
-        const id = executionOf(event);
-        done.add(id);
-        waiting.get(id)?.();
-      },
-      ...(maxWait ? { maxWaitMs: Number(maxWait) } : {}),
-    });
-    // The emulator's share of a start request (parsing the ASL, building the machine): on AWS a
-    // StartExecution call instead.
-    const start = runtime.start.bind(runtime);
-    runtime.start = (input) => timed('local-engine-start', input.executionId, () => start(input));
-    container.useLocalExecutionEngine(runtime);
-
-    const { demo } = platform;
-    const admin = demo.users.find((u) => u.roles.includes('admin'));
-    if (!admin) throw new Error('demo.json has no tenant admin');
-    const [a, p] = await Promise.all([
-      passwordLogin(demo.cognito, admin.username, admin.password),
-      passwordLogin(demo.cognito, demo.platformAdmin.username, demo.platformAdmin.password),
-    ]);
-    return await fn({
-      platform,
-      apiUrl: platform.apiUrl,
-      recorder,
-      takeInvocations: () => {
-        const out = invocations;
-        invocations = [];
-        return out;
-      },
-      headers: {
-        tenantAdmin: { authorization: `Bearer ${a.accessToken}` },
-        platformAdmin: { authorization: `Bearer ${p.accessToken}` },
-      },
-      finished: (id) =>
-        done.has(id) ? Promise.resolve() : new Promise((resolve) => waiting.set(id, resolve)),
-      hold: () => {
-        let release = (): void => {};
-        gate = new Promise((resolve) => {
-          release = resolve;
-        });
-        return release;
-      },
-    });
+    const ports = { port: 0, dynamoPort: 0, s3Port: 0, cognitoPort: 0, idpPort: 0 }; // any free one
+    platform = await startLocalPlatform({ stateDir, ...ports, quiet: true });
+    bench = await instrument(platform);
+    return await fn(bench);
   } finally {
-    await runtime?.close();
+    await bench?.runtime.close();
     await platform?.stop();
     await rm(stateDir, { recursive: true, force: true });
   }
+}
+
+/** The instrumentation above, on a started platform, with its demo admins signed in. */
+async function instrument(platform: LocalPlatform) {
+  const [clients, auth, api, stepRunner, approval, status, container, shared] = await Promise.all([
+    import('#adapters/aws-clients.ts'),
+    import('#handlers/authorizer.ts'),
+    import('#handlers/api.ts'),
+    import('#handlers/step-runner.ts'),
+    import('#handlers/approval-handler.ts'),
+    import('#handlers/status-handler.ts'),
+    import('#adapters/wiring/local.ts'),
+    import('#shared/config.ts'),
+  ]);
+  const recorder = new DynamoRecorder();
+  recorder.attach(clients.dynamoDocumentClient());
+  const invocations: Invocation[] = [];
+  const timed = async <R>(fn: Invocation['fn'], run: () => Promise<R>): Promise<R> => {
+    const started = performance.now();
+    try {
+      return await run();
+    } finally {
+      invocations.push({ fn, ms: performance.now() - started });
+    }
+  };
+  const { authenticator } = auth;
+  const authenticate = authenticator.authenticate.bind(authenticator);
+  authenticator.authenticate = (headers) => timed('authorizer', () => authenticate(headers));
+  const handle = api.router.handle.bind(api.router);
+  api.router.handle = (event: Parameters<typeof handle>[0]) => timed('api', () => handle(event));
+
+  let gate: Promise<void> = Promise.resolve();
+  const waiting = new Map<string, () => void>();
+  const done = new Set<string>();
+  const lambda =
+    (fn: FunctionName, handler: (payload: never) => Promise<unknown>) =>
+    async (payload: unknown): Promise<unknown> => {
+      await gate;
+      return timed(fn, () => handler(payload as never));
+    };
+  const cfg = shared.config();
+  const maxWait = process.env.MERIDIAN_LOCAL_MAX_WAIT_MS;
+  const runtime = new LocalRuntime({
+    lambdas: {
+      [String(cfg.STEP_RUNNER_ARN)]: lambda('step-runner', stepRunner.handler),
+      [String(cfg.APPROVAL_HANDLER_ARN)]: lambda('approval-handler', approval.handler),
+    },
+    onStatus: async (event) => {
+      await lambda('status-handler', status.handler)(event);
+      const id = executionOf(event);
+      done.add(id);
+      waiting.get(id)?.();
+    },
+    ...(maxWait ? { maxWaitMs: Number(maxWait) } : {}),
+  });
+  // The emulator's share of a start request (parsing the ASL, building the machine): on AWS a
+  // StartExecution call instead.
+  const start = runtime.start.bind(runtime);
+  runtime.start = (input) => timed('local-engine-start', () => start(input));
+  container.useLocalExecutionEngine(runtime);
+
+  const { demo } = platform;
+  const admin = demo.users.find((u) => u.roles.includes('admin'));
+  if (!admin) throw new Error('demo.json has no tenant admin');
+  const [a, p] = await Promise.all([
+    passwordLogin(demo.cognito, admin.username, admin.password),
+    passwordLogin(demo.cognito, demo.platformAdmin.username, demo.platformAdmin.password),
+  ]);
+  return {
+    platform,
+    runtime,
+    apiUrl: platform.apiUrl,
+    recorder,
+    /** Invocations since the last call, forgotten once taken. */
+    takeInvocations: () => invocations.splice(0),
+    headers: {
+      tenantAdmin: { authorization: `Bearer ${a.accessToken}` },
+      platformAdmin: { authorization: `Bearer ${p.accessToken}` },
+    },
+    /** Resolves once the status handler has handled the final status of `executionId`. */
+    finished: (executionId: string): Promise<void> =>
+      done.has(executionId) ? Promise.resolve() : new Promise((resolve) => waiting.set(executionId, resolve)),
+    /** Holds every workflow Lambda back until the returned function is called (durations measured alone). */
+    hold: () => {
+      let release = (): void => {};
+      gate = new Promise((resolve) => {
+        release = resolve;
+      });
+      return release;
+    },
+  };
 }

@@ -1,16 +1,11 @@
-/**
- * Section `rate-limits`: the rate limiter against DynamoDB Local. Accuracy: 8 limiters (8 API
- * containers) share one tenant's counters while 32 clients call for three windows; the most requests
- * accepted in any sliding window, against the limit. Overhead: time in the API handler's admission
- * step (functions/shared/rate-limit-gate.ts) per request, at the pro plan's default limits.
- */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+/** Section `rate-limits`: accuracy across containers, admission overhead (bench/RESULTS.template.md). */
+import { dynamoDocumentClient } from '#adapters/aws-clients.ts';
 import { DynamoRateCounterStore } from '#adapters/dynamo/rate-limit-store.ts';
 import { DEFAULT_RATE_LIMITS, type RateCounterStore, RateLimiter } from '#core/governance/rate-limit.ts';
 import type { TenantPrincipal } from '#core/principal.ts';
 import { rateLimitGate } from '#shared/rate-limit-gate.ts';
 import { LOCAL_NAMES } from '../bin/local/env.ts';
-import { percentile, type SectionResult, table, verdict } from './lib.ts';
+import { percentile, type SectionResult, sleep, table, verdict } from './lib.ts';
 
 /** Issue "traffic governance": accepted per window ≤ 1.1 × the limit; admission p50 ≤ 1 ms. */
 const MAX_RATIO = 1.1;
@@ -19,7 +14,6 @@ const MAX_P50_MS = 1;
 /** A fresh tenant id of the generated shape, so every run counts from zero. */
 const tenant = (tag: string) =>
   `t${tag}${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`.slice(0, 17).padEnd(17, '0');
-const sleep = (t: number) => new Promise((resolve) => setTimeout(resolve, t));
 
 async function accuracy(store: RateCounterStore) {
   const [containers, clients, windowSeconds, limit] = [8, 32, 10, 100];
@@ -30,12 +24,9 @@ async function accuracy(store: RateCounterStore) {
   await Promise.all(
     Array.from({ length: clients }, async (_, i) => {
       while (Date.now() < end) {
-        const decision = await (limiters[i % containers] as RateLimiter).take(tenantId, {
-          policy: 'tenant',
-          counter: 'TENANT',
-          limit,
-        });
-        if (decision.allowed) accepted.push(Date.now());
+        const limiter = limiters[i % containers] as RateLimiter;
+        const { allowed } = await limiter.take(tenantId, { policy: 'tenant', counter: 'TENANT', limit });
+        if (allowed) accepted.push(Date.now());
         else await sleep(5); // a refused client backs off a little
       }
     }),
@@ -86,7 +77,8 @@ async function overhead(inner: RateCounterStore, concurrency: number, requests: 
   return { concurrency, requests, samples, tableCalls };
 }
 
-export async function measureRateLimits(db: DynamoDBDocumentClient): Promise<SectionResult> {
+export async function measureRateLimits(): Promise<SectionResult> {
+  const db = dynamoDocumentClient(); // the platform's: its endpoint is DynamoDB Local's
   const store = new DynamoRateCounterStore(LOCAL_NAMES.tableName, {
     platform: db,
     forTenant: async () => db,

@@ -60,15 +60,7 @@ const SECTIONS: readonly Section[] = [
   {
     name: 'cost',
     about: 'cost per 1,000 executions on AWS, from recorded executions',
-    platform: async (b) => {
-      const { sampleExecutions } = await import('./executions.ts');
-      const { samples, path, sizeOf } = await sampleExecutions(b);
-      const result = (await import('./cost.ts')).measureCost(samples, path.length, sizeOf);
-      return {
-        ...result,
-        values: { ...result.values, path: `${path.map((s) => `\`${s}\``).join(' → ')} = ${path.length}` },
-      };
-    },
+    platform: async (b) => (await import('./cost.ts')).measureCost(b),
   },
   {
     name: 'scale',
@@ -78,10 +70,7 @@ const SECTIONS: readonly Section[] = [
   {
     name: 'rate-limits',
     about: "the rate limiter's accuracy across containers and overhead per request",
-    platform: async () =>
-      (await import('./rate-limit.ts')).measureRateLimits(
-        (await import('#adapters/aws-clients.ts')).dynamoDocumentClient(),
-      ),
+    platform: async () => (await import('./rate-limit.ts')).measureRateLimits(),
   },
   {
     name: 'console',
@@ -108,27 +97,21 @@ export interface Stored extends SectionResult {
 export function render(template: string, stored: Readonly<Record<string, Stored>>): string {
   const summary = table(
     ['Target', 'Measured', 'Result', 'Run'],
-    SECTIONS.flatMap((s) =>
-      (stored[s.name]?.rows ?? []).map((r) => [
+    SECTIONS.flatMap(({ name }) =>
+      (stored[name]?.rows ?? []).map((r) => [
         r.target,
         r.measured,
         r.verdict,
-        `${s.name}, ${stored[s.name]?.date.slice(0, 16)}`,
+        `${name}, ${stored[name]?.date.slice(0, 16)}`,
       ]),
     ),
   );
-  return template.replace(/\{\{(\w[\w-]*)(?:\.(\w+))?\}\}/g, (_, section: string, key?: string) => {
+  return template.replace(/\{\{(\w[\w-]*)(?:\.(\w+))?\}\}/g, (_, section: string, key = '') => {
     if (section === 'summary' && !key) return summary;
     const s = stored[section];
     if (!s) return '(not measured yet)';
-    const meta: Record<string, string> = {
-      date: s.date,
-      commit: s.commit,
-      machine: s.machine,
-      load: s.load,
-      seconds: s.seconds.toFixed(0),
-    };
-    return (key && (s.values[key] ?? meta[key])) ?? `{{${section}.${key}}}`;
+    const meta: Record<string, string> = { date: s.date, commit: s.commit, machine: s.machine, load: s.load };
+    return s.values[key] ?? meta[key] ?? (key === 'seconds' ? s.seconds.toFixed(0) : `{{${section}.${key}}}`);
   });
 }
 
@@ -158,23 +141,16 @@ async function main(): Promise<void> {
   const run = async (section: Section, measure: () => Promise<SectionResult>): Promise<void> => {
     process.stdout.write(`${section.name}: ${section.about}…\n`);
     const started = performance.now();
-    const at = { date: new Date().toISOString(), load: load() };
+    const at = { date: new Date().toISOString(), load: load(), commit, machine: machine() };
     try {
       const result = await measure();
-      stored[section.name] = {
-        ...result,
-        ...at,
-        commit,
-        machine: machine(),
-        seconds: (performance.now() - started) / 1000,
-      };
+      stored[section.name] = { ...result, ...at, seconds: (performance.now() - started) / 1000 };
       for (const r of result.rows)
         process.stdout.write(`  ${r.verdict.padEnd(4)} ${r.target}: ${r.measured}\n`);
     } catch (error) {
       failed = true;
-      process.stdout.write(
-        `  ERROR (last figures kept): ${error instanceof Error ? error.stack : String(error)}\n`,
-      );
+      const why = error instanceof Error ? error.stack : String(error);
+      process.stdout.write(`  ERROR (last figures kept): ${why}\n`);
     }
   };
   for (const s of chosen) if (s.alone) await run(s, s.alone);

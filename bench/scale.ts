@@ -1,14 +1,10 @@
-/**
- * Section `scale`: audit and usage at scale. Write throughput of one tenant against eight (160
- * `POST /roles` at 16 concurrent each), then 128 execution starts at 32 concurrent in one tenant. A
- * 503 is counted, not retried.
- */
+/** Section `scale`: one tenant's writes against eight's, then starts at 32 (bench/RESULTS.template.md). */
 import { randomBytes } from 'node:crypto';
 import { AdminSetUserPasswordCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { cognitoClient, passwordLogin } from '../bin/local/auth.ts';
 import { generatePassword } from '../bin/local/state.ts';
 import { setUp } from './executions.ts';
-import { call, expectStatus, median, percentile, pool, type SectionResult, table, verdict } from './lib.ts';
+import { call, median, percentile, pool, type SectionResult, table, verdict } from './lib.ts';
 import type { BenchPlatform } from './platform.ts';
 
 /** Issue "audit at scale": one tenant ≥ 80 % of eight tenants' write throughput, starts ≥ 2× 2.0/s, no 503s. */
@@ -23,25 +19,13 @@ type Headers = Record<string, string>;
 /** A fresh tenant made by the platform admin, and its admin's bearer header. */
 async function tenantAdmin(bench: BenchPlatform, name: string, plan: 'pro' | 'enterprise'): Promise<Headers> {
   const adminEmail = `${name}@bench.meridian.local`;
-  const made = await call(
-    bench.apiUrl,
-    { method: 'POST', path: '/tenants', body: { name, plan, adminEmail } },
-    bench.headers.platformAdmin,
-  );
-  expectStatus(made, 201, 'POST /tenants');
+  const made = { method: 'POST', path: '/tenants', body: { name, plan, adminEmail }, expect: 201 };
+  await call(bench.apiUrl, made, bench.headers.platformAdmin);
   const { cognito } = bench.platform.demo;
   const password = generatePassword();
   const client = cognitoClient(cognito.endpoint);
-  await client
-    .send(
-      new AdminSetUserPasswordCommand({
-        UserPoolId: cognito.userPoolId,
-        Username: adminEmail,
-        Password: password,
-        Permanent: true,
-      }),
-    )
-    .finally(() => client.destroy());
+  const set = { UserPoolId: cognito.userPoolId, Username: adminEmail, Password: password, Permanent: true };
+  await client.send(new AdminSetUserPasswordCommand(set)).finally(() => client.destroy());
   return { authorization: `Bearer ${(await passwordLogin(cognito, adminEmail, password)).accessToken}` };
 }
 
@@ -87,17 +71,15 @@ export async function measureScale(bench: BenchPlatform): Promise<SectionResult>
   // An enterprise tenant: a pro tenant's bulkhead refuses starts beyond 25 running with 429, by design.
   const enterprise = await tenantAdmin(bench, `scale-${tag}-e`, 'enterprise');
   const { workflowId } = await setUp(bench, enterprise);
-  const starts = await load(STARTS, 32, 202, (i) =>
-    call(
+  const path = `/workflows/${workflowId}/executions`;
+  const starts = await load(STARTS, 32, 202, (i) => {
+    const body = { input: { text: `refund ${i}`, order: `${tag}-${i}` } };
+    return call(
       bench.apiUrl,
-      {
-        method: 'POST',
-        path: `/workflows/${workflowId}/executions`,
-        body: { input: { text: `refund ${i}`, order: `${tag}-${i}` } },
-      },
+      { method: 'POST', path, body },
       { ...enterprise, 'idempotency-key': `scale-${tag}-${i}` },
-    ),
-  );
+    );
+  });
   const ratio = one.rate / eight.rate;
   const refused = (l: typeof one) => `${l.unavailable} × 503${l.other ? `, ${l.other} other failures` : ''}`;
   return {
@@ -116,21 +98,18 @@ export async function measureScale(bench: BenchPlatform): Promise<SectionResult>
     values: {
       table: table(
         ['Load', 'Requests', 'Throughput', 'p50', 'p95', '503s'],
-        [
-          ['POST /roles, one tenant', one],
-          ['POST /roles, eight tenants', eight],
-          ['POST /workflows/{id}/executions, one tenant', starts],
-        ].map(([label, l]) => {
-          const r = l as typeof one;
-          return [
-            label as string,
-            `${r.total} at ${r.concurrency}`,
-            `${r.rate.toFixed(1)}/s`,
-            `${median(r.latencies).toFixed(0)} ms`,
-            `${percentile(r.latencies, 95).toFixed(0)} ms`,
-            r.unavailable,
-          ];
-        }),
+        Object.entries({
+          'POST /roles, one tenant': one,
+          'POST /roles, eight tenants': eight,
+          'POST /workflows/{id}/executions, one tenant': starts,
+        }).map(([label, r]) => [
+          label,
+          `${r.total} at ${r.concurrency}`,
+          `${r.rate.toFixed(1)}/s`,
+          `${median(r.latencies).toFixed(0)} ms`,
+          `${percentile(r.latencies, 95).toFixed(0)} ms`,
+          r.unavailable,
+        ]),
       ),
     },
   };

@@ -4,7 +4,6 @@ import { costModel, PRICES, requestUnits } from '../../bench/cost.ts';
 import type { ExecutionSample } from '../../bench/executions.ts';
 import { statesEntered } from '../../bench/executions.ts';
 import { median, percentile } from '../../bench/lib.ts';
-import { routeOf } from '../../bench/platform.ts';
 import { REFERENCES, referenceSource } from '../../bench/references.ts';
 import { render, type Stored } from '../../bench/run.ts';
 import type { DynamoCall } from '../helpers/dynamo-recorder.ts';
@@ -40,10 +39,7 @@ describe('bench references', () => {
 
   it('wraps the DynamoDB client in the document client and imports nothing it does not create', () => {
     // Act
-    const source = referenceSource(
-      'authorizer',
-      REFERENCES.authorizer ?? { clients: {}, documentClient: false },
-    );
+    const source = referenceSource('authorizer', REFERENCES.authorizer ?? { clients: [], why: '' });
 
     // Assess
     expect(source).toContain("import { DynamoDBClient } from '@aws-sdk/client-dynamodb';");
@@ -76,8 +72,8 @@ describe('bench cost model', () => {
     // Prepare
     const sample: ExecutionSample = {
       invocations: [
-        { fn: 'api', label: 'POST /workflows/{workflowId}/executions', ms: 20.2 },
-        { fn: 'step-runner', label: 'x1', ms: 9.1 },
+        { fn: 'api', ms: 20.2 },
+        { fn: 'step-runner', ms: 9.1 },
       ],
       calls: [dynamoCall('PutItem', { Item: { pk: 'p', sk: 's' } })],
     };
@@ -111,16 +107,6 @@ describe('bench helpers', () => {
   it('follows a choice to the step that ran, else its default', () => {
     expect(statesEntered(asl, new Set(['a', 'b']))).toEqual(['a', 'route', 'b', 'done']);
     expect(statesEntered(asl, new Set(['a']))).toEqual(['a', 'route', 'done']);
-  });
-
-  it('names the declared route of a path', () => {
-    const declared = [
-      'GET /executions',
-      'GET /executions/{executionId}',
-      'POST /executions/{executionId}/cancel',
-    ];
-    expect(routeOf('GET', '/executions/x123', declared)).toBe('GET /executions/{executionId}');
-    expect(routeOf('POST', '/executions/x1/cancel', declared)).toBe('POST /executions/{executionId}/cancel');
   });
 
   it('fills the template from each section’s last figures and marks a section never run', () => {
