@@ -90,14 +90,22 @@ export class SfnEngine implements WorkflowEngine {
       } catch (error) {
         // A retried first version after a partial failure: the machine exists; update it instead.
         if (!(error instanceof StateMachineAlreadyExists)) throw error;
-        const arn = error.message.match(/arn:[^'" ]+/)?.[0];
-        if (!arn) throw error;
-        return this.update(arn, input.asl, description);
+        return this.update(await this.arnOf(input.tenantId, input.workflowId), input.asl, description);
       }
     }
     const published = await this.update(input.stateMachineArn, input.asl, description);
     await this.prune(input.stateMachineArn);
     return published;
+  }
+
+  /**
+   * The ARN of this workflow's machine, built from its name rather than read from an error's text: the
+   * partition and account are the workflow role's (state machines and their role share both).
+   */
+  private async arnOf(tenantId: string, workflowId: string): Promise<string> {
+    const [, partition, , , account] = this.settings.roleArn.split(':');
+    const region = await this.client.config.region();
+    return `arn:${partition}:states:${region}:${account}:stateMachine:${this.name(tenantId, workflowId)}`;
   }
 
   private async update(stateMachineArn: string, asl: string, description: string): Promise<PublishedVersion> {

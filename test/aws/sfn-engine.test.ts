@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   ConflictException,
   CreateStateMachineAliasCommand,
+  CreateStateMachineCommand,
   DeleteStateMachineVersionCommand,
   DescribeStateMachineAliasCommand,
   DescribeStateMachineCommand,
@@ -10,6 +11,7 @@ import {
   ListTagsForResourceCommand,
   ResourceNotFound,
   SFNClient,
+  StateMachineAlreadyExists,
   StateMachineDoesNotExist,
   UpdateStateMachineAliasCommand,
   UpdateStateMachineCommand,
@@ -144,6 +146,33 @@ describe('SfnEngine version housekeeping with AWS answers moto does not give', (
     sfn
       .commandCalls(DeleteStateMachineVersionCommand)
       .map((c) => c.args[0].input.stateMachineVersionArn ?? '');
+
+  it('a first publish retried after a partial failure updates the machine that exists', async () => {
+    // Prepare: AWS refuses a second CreateStateMachine of the name with another definition (moto
+    // returns the existing machine instead); the message names some ARN the engine must not trust
+    sfn.on(CreateStateMachineCommand).rejects(
+      new StateMachineAlreadyExists({
+        message: "State Machine Already Exists: 'arn:aws:states:eu-west-1:999999999999:stateMachine:x'",
+        $metadata: {},
+      }),
+    );
+    sfn
+      .on(UpdateStateMachineCommand)
+      .resolves({ stateMachineVersionArn: version(2), updateDate: new Date() });
+    // Act
+    const published = await engine.publish({
+      tenantId: 'tabc',
+      workflowId: 'wdef',
+      version: 1,
+      asl: asl('v1'),
+    });
+    // Assess
+    expect(published).toEqual({ stateMachineArn: MACHINE, versionArn: version(2) });
+    expect(sfn.commandCalls(UpdateStateMachineCommand)[0]?.args[0].input).toMatchObject({
+      stateMachineArn: MACHINE,
+      definition: asl('v1'),
+    });
+  });
 
   it(`deletes versions no alias points to beyond the newest ${KEEP_RECENT_VERSIONS}`, async () => {
     givenVersions(KEEP_RECENT_VERSIONS + 4, [1, 3]);

@@ -147,6 +147,41 @@ async function hydrate(
   return out;
 }
 
+/** The tenant's egress allowlist, read at most once per step and only when a step needs it. */
+interface Allowlist {
+  /** Starts the read now (beside other work); a failure is thrown where the list is used. */
+  start(): void;
+  read(): Promise<readonly string[]>;
+}
+
+function allowlistOf(deps: StepRunnerDeps, tenantId: string): Allowlist {
+  let read: Promise<readonly string[]> | undefined;
+  const start = () => {
+    read ??= deps.egress ? deps.egress(tenantId) : Promise.resolve([]);
+    read.catch(() => undefined);
+    return read;
+  };
+  return { start: () => void start(), read: start };
+}
+
+/**
+ * Whether an agent can reach an address the tenant chose: through an endpoint it names (a provider
+ * taking `baseUrl`) or through its tools. The allowlist only ever widens what is reachable, so a step
+ * that reaches nothing runs with an empty one and its read is saved.
+ */
+function agentReachesNetwork(agent: AgentDefinition): boolean {
+  return PROVIDER_TRAITS[agent.provider].fields.baseUrl !== undefined || (agent.tools?.length ?? 0) > 0;
+}
+
+/** {@link agentReachesNetwork} or an http tool, from the definitions already cached; undefined when not cached. */
+function reachesNetwork(task: StepTask, tenantId: string): boolean | undefined {
+  const cached = versionCache.get(`${tenantId}|${task.kind}|${task.ref.id}|${task.ref.version}`);
+  if (!cached) return undefined;
+  return task.kind === 'agent'
+    ? agentReachesNetwork(cached.definition as AgentDefinition)
+    : (cached.definition as ToolDefinition).type === 'http';
+}
+
 function errorOf(error: unknown): ExecutionError {
   if (error instanceof Error)
     return {
@@ -166,10 +201,10 @@ export async function runStep(deps: StepRunnerDeps, task: StepTask): Promise<unk
   const { tenantId } = context;
   const stepKey = stepKeyOf(task);
   const startedAt = deps.now();
-  // The egress allowlist is read beside the step's first write, not after it: one round trip less.
-  // A failed read is handled here and thrown again only where the allowlist is used.
-  const egress = deps.egress ? deps.egress(tenantId) : Promise.resolve([]);
-  egress.catch(() => undefined);
+  const egress = allowlistOf(deps, tenantId);
+  // Read beside the step's first write, not after it, unless the (cached) definition shows the step
+  // reaches no address the tenant chose.
+  if (reachesNetwork(task, tenantId) !== false) egress.start();
   const attempts = await deps.executions.startStep(tenantId, task.executionId, {
     stepId: task.stepId,
     stepKey,
@@ -312,14 +347,14 @@ async function runTool(
   task: StepTask,
   context: RunContext,
   data: Record<string, unknown>,
-  egress: Promise<readonly string[]>,
+  egress: Allowlist,
 ): Promise<StepResult> {
   const tool = await pinned<ToolDefinition>(deps, context.tenantId, 'tool', task.ref.id, task.ref.version);
   const args = resolveTemplates(task.args ?? {}, data) as Record<string, unknown>;
   const output = await deps.tools.run(tool.definition, args, {
     tenantId: context.tenantId,
     secret: (name) => deps.vault.get(context.tenantId, name),
-    egress: await egress,
+    egress: tool.definition.type === 'http' ? await egress.read() : [],
   });
   return { output, costMicros: 0 };
 }
@@ -339,7 +374,7 @@ async function runAgent(
   task: StepTask,
   context: RunContext,
   data: Record<string, unknown>,
-  egressRead: Promise<readonly string[]>,
+  allowlist: Allowlist,
 ): Promise<StepResult> {
   const { tenantId } = context;
   const agentVersion = await pinned<AgentDefinition>(deps, tenantId, 'agent', task.ref.id, task.ref.version);
@@ -370,7 +405,7 @@ async function runAgent(
   const apiKeySecret = apiKeyFrom ? agent[apiKeyFrom] : undefined;
   const apiKey = apiKeySecret ? await deps.vault.get(tenantId, apiKeySecret) : undefined;
   const provider = deps.provider(agent);
-  const egress = await egressRead;
+  const egress = agentReachesNetwork(agent) ? await allowlist.read() : [];
   const messages: ChatMessage[] = [{ role: 'user', content: prompt }];
   const usage = { inputTokens: 0, outputTokens: 0 };
   const maxToolCalls = agent.maxToolCalls ?? 8;

@@ -291,6 +291,89 @@ describe('runStep', () => {
     expect(f.finished.map((x) => x.step.status)).toEqual(['FAILED']);
   });
 
+  it.each([
+    ['a scripted agent without tools', 'agent', 'quiet', { provider: 'scripted', model: 's', script: [] }, 0],
+    [
+      'an agent with a tool',
+      'agent',
+      'tooled',
+      { provider: 'scripted', model: 's', script: [], tools: ['oecho'] },
+      1,
+    ],
+    ['an openai agent (it names an endpoint)', 'agent', 'remote', { provider: 'openai', model: 'm' }, 1],
+    [
+      'a builtin tool',
+      'tool',
+      'obuilt',
+      { type: 'builtin', builtin: 'echo', inputSchema: { type: 'object' } },
+      0,
+    ],
+    [
+      'an http tool',
+      'tool',
+      'ohttp',
+      { type: 'http', url: 'https://x.example/', method: 'GET', inputSchema: { type: 'object' } },
+      1,
+    ],
+  ] as const)(
+    'reads the egress allowlist for %s only when it can reach the network',
+    async (_name, kind, id, definition, reads) => {
+      // Prepare: run twice, so the second run decides from the cached definition
+      const f = fakes();
+      let asked = 0;
+      const passed: unknown[] = [];
+      const deps = {
+        ...f.deps,
+        egress: async () => {
+          asked++;
+          return ['10.1.0.0/16'];
+        },
+        definitions: {
+          getVersion: async (_t: string, k: string, i: string, v: number) =>
+            k === kind && i === id
+              ? {
+                  id,
+                  kind,
+                  version: v,
+                  definition: { name: id, ...definition },
+                  createdAt: '',
+                  createdBy: '',
+                }
+              : f.deps.definitions.getVersion(_t, k as DefinitionKind, i, v),
+        } as unknown as DefinitionStore,
+        provider: () => ({
+          converse: async (request: ModelRequest) => {
+            passed.push(request.egress);
+            return {
+              text: 'ok',
+              toolCalls: [],
+              usage: { inputTokens: 1, outputTokens: 1 },
+              stopReason: 'end' as const,
+            };
+          },
+        }),
+        tools: {
+          run: async (
+            _tool: ToolDefinition,
+            _args: Record<string, unknown>,
+            ctx: { egress: readonly string[] },
+          ) => {
+            passed.push(ctx.egress);
+            return {};
+          },
+        },
+      } as unknown as typeof f.deps;
+      const step = task({ kind, ref: { id, version: 1 }, ...(kind === 'tool' ? { args: {} } : {}) });
+      // Act
+      await runStep(deps, step);
+      await runStep(deps, step);
+      // Assess
+      // Before its definition is cached, a step reads the list beside its first write in case it needs it.
+      expect(asked).toBe(reads ? 2 : 1);
+      expect(passed).toEqual(Array(2).fill(reads ? ['10.1.0.0/16'] : []));
+    },
+  );
+
   it('keeps outputs over the inline limit in the artifact store and records the reference on the step', async () => {
     // Prepare
     const big = 'x'.repeat(INLINE_OUTPUT_LIMIT + 10);
