@@ -2,10 +2,9 @@ import type { ScheduleDeps } from '#core/schedules/schedules.ts';
 import { config } from '#shared/config.ts';
 import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 import { DynamoScheduleStore } from '../dynamo/schedule-store.ts';
-import { dynamoTenancyStore } from '../dynamo/tenancy-store.ts';
-import { artifactsOf, localVaultOnly, tableAndStorage } from './base.ts';
-import { executionsOf } from './executions.ts';
-import { NO_AWS_TRANSPORT, notificationsOf } from './notifications.ts';
+import { artifactsOf, tableAndStorage } from './base.ts';
+import { NO_AWS_TRANSPORT } from './notifications.ts';
+import { notifyingExecutions } from './notifying-executions.ts';
 import { executionEngine } from './step-functions.ts';
 
 /** What a firing needs: the schedule, the execution use cases and the owner's roles. */
@@ -18,25 +17,14 @@ export function scheduleFireWiring(): ScheduleFireWiring {
   if (wired) return wired;
   const cfg = config(FUNCTION_SETTINGS.scheduleFire);
   const { clients, table } = tableAndStorage(cfg);
-  const store = dynamoTenancyStore(table);
   // Starting a run raises no notification; on AWS this function has no queue to raise one on.
-  const { notify } = notificationsOf(cfg, {
+  const { store, executions } = notifyingExecutions(cfg, {
     table,
-    vault: localVaultOnly(cfg),
-    tenancy: store,
+    clients,
+    engine: executionEngine(cfg),
+    artifacts: artifactsOf(cfg, clients),
     awsTransport: NO_AWS_TRANSPORT,
   });
-  wired = {
-    schedules: new DynamoScheduleStore(table),
-    executions: executionsOf(cfg, {
-      table,
-      clients,
-      tenancy: store,
-      engine: executionEngine(cfg),
-      artifacts: artifactsOf(cfg, clients),
-      notify,
-    }),
-    roles: store,
-  };
+  wired = { schedules: new DynamoScheduleStore(table), executions, roles: store };
   return wired;
 }

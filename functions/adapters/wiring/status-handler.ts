@@ -1,11 +1,9 @@
 import type { ExecutionDeps } from '#core/executions/deps.ts';
 import { config } from '#shared/config.ts';
 import { FUNCTION_SETTINGS } from '#shared/settings.ts';
-import { dynamoTenancyStore } from '../dynamo/tenancy-store.ts';
 import { awsNotificationTransport } from '../notifications/aws-transport.ts';
-import { artifactsOf, localVaultOnly, notInThisFunction, tableAndStorage } from './base.ts';
-import { executionsOf } from './executions.ts';
-import { notificationsOf } from './notifications.ts';
+import { artifactsOf, notInThisFunction, tableAndStorage } from './base.ts';
+import { notifyingExecutions } from './notifying-executions.ts';
 
 let wired: ExecutionDeps | undefined;
 
@@ -17,20 +15,12 @@ export function statusHandlerWiring(): ExecutionDeps {
   if (wired) return wired;
   const cfg = config(FUNCTION_SETTINGS.statusHandler);
   const { clients, table } = tableAndStorage(cfg);
-  const store = dynamoTenancyStore(table);
-  const { notify } = notificationsOf(cfg, {
-    table,
-    vault: localVaultOnly(cfg),
-    tenancy: store,
-    awsTransport: awsNotificationTransport,
-  });
-  wired = executionsOf(cfg, {
+  wired = notifyingExecutions(cfg, {
     table,
     clients,
-    tenancy: store,
     engine: notInThisFunction('execution engine'),
     artifacts: artifactsOf(cfg, clients),
-    notify,
-  });
+    awsTransport: awsNotificationTransport,
+  }).executions;
   return wired;
 }

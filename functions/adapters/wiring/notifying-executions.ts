@@ -1,0 +1,35 @@
+import type { ExecutionDeps } from '#core/executions/deps.ts';
+import type { TenancyStore } from '#core/tenancy/ports.ts';
+import type { RuntimeConfig } from '#shared/config.ts';
+import type { Table, TenantClients } from '../dynamo/table.ts';
+import { dynamoTenancyStore } from '../dynamo/tenancy-store.ts';
+import { localVaultOnly } from './base.ts';
+import { type ExecutionParts, executionsOf } from './executions.ts';
+import { type NotificationParts, notificationsOf } from './notifications.ts';
+
+/**
+ * The execution use cases of a workflow function (approval, status, schedule fire) with the notifier
+ * they raise events through: the tenancy store, a vault only the local platform has, and the
+ * notification transport the function's role allows.
+ */
+export function notifyingExecutions(
+  cfg: RuntimeConfig,
+  parts: Pick<ExecutionParts, 'engine' | 'artifacts'> & {
+    readonly table: Table;
+    readonly clients: TenantClients;
+    readonly awsTransport: NotificationParts['awsTransport'];
+  },
+): { store: TenancyStore; executions: ExecutionDeps } {
+  const { table, clients, awsTransport, engine, artifacts } = parts;
+  const store = dynamoTenancyStore(table);
+  const { notify } = notificationsOf(cfg, {
+    table,
+    vault: localVaultOnly(cfg),
+    tenancy: store,
+    awsTransport,
+  });
+  return {
+    store,
+    executions: executionsOf(cfg, { table, clients, tenancy: store, engine, artifacts, notify }),
+  };
+}
