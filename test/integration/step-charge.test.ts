@@ -97,8 +97,14 @@ describe('a step charge', () => {
     expect(totals.costMicros).toBe(130);
     expect(totals.committedMicros).toBe(130);
     expect(totals.inputTokens).toBe(20);
-    expect((await month(ids.tenantId, { kind: 'AGENT', id: 'a1' })).costMicros).toBe(130);
-    expect((await month(ids.tenantId, { kind: 'TEAM', id: 'team1' })).costMicros).toBe(130);
+    const usage = await store.usage(ids.tenantId, MONTH);
+    const cost = (kind: string) => usage.byDimension.find((d) => d.kind === kind)?.counters.costMicros;
+    expect(usage.byDimension.map((d) => `${d.kind}:${d.id}`)).toEqual([
+      'AGENT:a1',
+      'TEAM:team1',
+      'WORKFLOW:w1',
+    ]);
+    expect([cost('AGENT'), cost('TEAM'), cost('WORKFLOW')]).toEqual([130, 130, 130]);
   });
 
   it('commits the whole charge of an execution that reserved nothing', async () => {
@@ -128,5 +134,53 @@ describe('a step charge', () => {
     );
     expect(out.Item).toMatchObject({ status: 'SUCCEEDED', stepType: 'agent', type: 'step' });
     expect((await month(ids.tenantId)).committedMicros).toBe(10);
+  });
+  it('reads usage by workflow and agent from the pairs, beside items written before them', async () => {
+    // Prepare: a month with counters of the old layout (an agent's own item, usage on the workflow's)
+    const ids = await seed(0);
+    const item = (kind: string, id: string, fields: Record<string, number>) =>
+      db.send(
+        new PutCommand({
+          TableName,
+          Item: { ...keys.usage(ids.tenantId, MONTH, { kind, id }), type: 'usage', ...fields },
+        }),
+      );
+    await item('AGENT', 'a1', { executions: 2, costMicros: 10, inputTokens: 1, outputTokens: 1 });
+    await item('WORKFLOW', 'w1', { executions: 3, costMicros: 10, inputTokens: 1, outputTokens: 1 });
+    await item('PAIR', 'w1#a2', { executions: 1, costMicros: 0, inputTokens: 0, outputTokens: 0 });
+    // Act: a charge of agent a1 in workflow w1 and one of a2
+    await charge(ids, 's1', 5);
+    await store.finishStep(ids.tenantId, ids.executionId, step('s2'), {
+      usage: { inputTokens: 10, outputTokens: 1 },
+      costMicros: 7,
+      workflowId: 'w1',
+      agentId: 'a2',
+      teams: [],
+      month: MONTH,
+    });
+    const usage = await store.usage(ids.tenantId, MONTH);
+    // Assess: the workflow's executions once; its cost and tokens from every source
+    expect(usage.byDimension).toEqual([
+      {
+        kind: 'AGENT',
+        id: 'a1',
+        counters: { executions: 2, costMicros: 15, inputTokens: 11, outputTokens: 2 },
+      },
+      {
+        kind: 'AGENT',
+        id: 'a2',
+        counters: { executions: 1, costMicros: 7, inputTokens: 10, outputTokens: 1 },
+      },
+      {
+        kind: 'TEAM',
+        id: 'team1',
+        counters: { executions: 0, costMicros: 5, inputTokens: 10, outputTokens: 1 },
+      },
+      {
+        kind: 'WORKFLOW',
+        id: 'w1',
+        counters: { executions: 3, costMicros: 22, inputTokens: 21, outputTokens: 3 },
+      },
+    ]);
   });
 });

@@ -44,6 +44,51 @@ function counters(item: Record<string, unknown> | undefined): UsageCounters {
   };
 }
 
+/**
+ * An agent's usage is counted on one item per workflow and agent (`PAIR#<workflowId>#<agentId>`), so
+ * a step's charge is one write for both breakdowns; the workflow's item keeps its execution count.
+ * Reading folds the pairs into the by-workflow and by-agent views.
+ */
+function pairKey(tenantId: string, month: string, workflowId: string, agentId: string) {
+  return keys.usage(tenantId, month, { kind: 'PAIR', id: `${workflowId}#${agentId}` });
+}
+
+type Dimension = { kind: string; id: string; counters: UsageCounters };
+
+function foldDimensions(items: readonly Record<string, unknown>[]): Dimension[] {
+  const folded = new Map<string, Dimension>();
+  const add = (kind: string, id: string, c: UsageCounters) => {
+    const key = `${kind}#${id}`;
+    const was = folded.get(key)?.counters ?? ZERO;
+    folded.set(key, {
+      kind,
+      id,
+      counters: {
+        executions: was.executions + c.executions,
+        inputTokens: was.inputTokens + c.inputTokens,
+        outputTokens: was.outputTokens + c.outputTokens,
+        costMicros: was.costMicros + c.costMicros,
+      },
+    });
+  };
+  for (const item of items) {
+    const [, , kind = '', ...rest] = String(item.sk).split('#');
+    const c = counters(item);
+    if (kind === 'PAIR') {
+      const [workflowId = '', agentId = ''] = rest;
+      add('AGENT', agentId, c);
+      // A workflow's executions are counted once, on its own item.
+      add('WORKFLOW', workflowId, { ...c, executions: 0 });
+    } else {
+      add(kind, rest.join('#'), c);
+    }
+  }
+  // In key order, as the query returned the items before pairs were folded in.
+  return [...folded.values()].sort((a, b) =>
+    a.kind === b.kind ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.kind < b.kind ? -1 : 1,
+  );
+}
+
 /** DynamoDB implementation of {@link ExecutionStore}. */
 export class DynamoExecutionStore implements ExecutionStore {
   constructor(private readonly table: Table) {}
@@ -211,7 +256,7 @@ export class DynamoExecutionStore implements ExecutionStore {
       [
         keys.usage(tenantId, month, { kind: 'WORKFLOW', id: execution.workflowId }),
         ...execution.teams.map((team) => keys.usage(tenantId, month, { kind: 'TEAM', id: team })),
-        ...agents.map((agentId) => keys.usage(tenantId, month, { kind: 'AGENT', id: agentId })),
+        ...agents.map((agentId) => pairKey(tenantId, month, execution.workflowId, agentId)),
       ].map((key) => this.update(db, this.add(key, { executions: 1 }, { type: 'usage' }))),
     );
     return { created: true, execution };
@@ -389,8 +434,9 @@ export class DynamoExecutionStore implements ExecutionStore {
       costMicros: charge.costMicros,
     };
     const dimensions = [
-      keys.usage(tenantId, charge.month, { kind: 'WORKFLOW', id: charge.workflowId }),
-      ...(charge.agentId ? [keys.usage(tenantId, charge.month, { kind: 'AGENT', id: charge.agentId })] : []),
+      charge.agentId
+        ? pairKey(tenantId, charge.month, charge.workflowId, charge.agentId)
+        : keys.usage(tenantId, charge.month, { kind: 'WORKFLOW', id: charge.workflowId }),
       ...charge.teams.map((team) => keys.usage(tenantId, charge.month, { kind: 'TEAM', id: team })),
     ];
     // One round trip for the record, the execution's cost and the month's counters: the month's
@@ -612,10 +658,7 @@ export class DynamoExecutionStore implements ExecutionStore {
     ]);
     return {
       total: total.Item ? counters(total.Item) : ZERO,
-      byDimension: dims.map((item) => {
-        const [, , kind = '', ...rest] = String(item.sk).split('#');
-        return { kind, id: rest.join('#'), counters: counters(item) };
-      }),
+      byDimension: foldDimensions(dims),
     };
   }
 }
