@@ -10,7 +10,7 @@ import { signJwt } from '../test/helpers/jwt.ts';
 import { LAMBDA_ENV } from './bundles.ts';
 import { percentile, type SectionResult, table, verdict } from './lib.ts';
 
-/** Issue 3: p50 per warm request, ms. */
+/** Target: p50 per warm request, ms. */
 const P50_MS = 0.3;
 const CALLS = 20_000;
 const WARMUP = 2_000;

@@ -13,7 +13,7 @@ import { BUNDLING_OPTIONS } from '../lib/constructs/function.ts';
 import { median, ms, OUT_DIR, PROJECT_ROOT, type SectionResult, table, verdict } from './lib.ts';
 import { describeClients, REFERENCES, referenceSource } from './references.ts';
 
-/** Issue 11, point 5: bundle within +15 % of its reference, module init within 1.15×. */
+/** Targets: bundle within +15 % of its reference, module init within 1.15×. */
 const SIZE_RATIO = 1.15;
 const INIT_RATIO = 1.15;
 const INIT_RUNS = 15;

@@ -8,7 +8,7 @@ import { chromium } from 'playwright-core';
 import { startPlatformProcess } from '../test/helpers/platform-process.ts';
 import { median, PROJECT_ROOT, type SectionResult, table, verdict } from './lib.ts';
 
-/** Issue 15: initial JavaScript gzipped ≤ 150 KB, interactive ≤ 1.5 s (the worst of the loads). */
+/** Targets: initial JavaScript gzipped ≤ 150 KB, interactive ≤ 1.5 s (the worst of the loads). */
 const INITIAL_JS_BYTES = 150 * 1024;
 const INTERACTIVE_MS = 1500;
 const RUNS = 7;

@@ -10,7 +10,7 @@ import { type ExecutionSample, sampleExecutions } from './executions.ts';
 import { isObject, type SectionResult, table, verdict } from './lib.ts';
 import type { BenchPlatform, FunctionName } from './platform.ts';
 
-/** Issue 3: USD per 1,000 executions, model tokens excluded. */
+/** Target: USD per 1,000 executions, model tokens excluded. */
 const COST_TARGET_PER_1000 = 0.2;
 
 /**

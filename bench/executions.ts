@@ -31,7 +31,7 @@ const LEVELS: readonly Level[] = [
 /** Untimed executions before each measurement. */
 const WARMUP: Level = { concurrency: 1, total: 4 };
 const SAMPLES = 10;
-/** Issue 3: the platform's own time per agent step, p50, locally. */
+/** Target: the platform's own time per agent step, p50, locally. */
 const OVERHEAD_P50_MS = 10;
 const OVERHEAD_RUNS = 300;
 // DynamoDB Local's JVM keeps getting faster for the first thousand or so requests: warm it as a busy

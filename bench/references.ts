@@ -1,5 +1,5 @@
 /**
- * The reference of each Lambda function (issue 11, point 5): a minimal module importing only the AWS
+ * The reference of each Lambda function (a target in bench/RESULTS.template.md): a minimal module importing only the AWS
  * clients and Powertools utilities the function needs by its job, declared here with a short reason,
  * not derived from the function's own imports. Every reference also creates Logger, Metrics and Tracer
  * (functions/shared/observability.ts) and reads items through the document client. Reasons follow the
