@@ -64,6 +64,16 @@ describe('listAuditTrail', () => {
       { limit: 5 },
     );
   });
+
+  it('leaves out the filters not given, times included', async () => {
+    // Prepare
+    const listAudit = vi.fn(async (_t: string, _f: Record<string, unknown>) => ({ items: [] }));
+    const deps = { records: { listAudit, readAuditRecords: vi.fn() } };
+    // Act
+    await listAuditTrail(deps, T, { action: 'workflow.create', actor: undefined }, { limit: 5 });
+    // Assess: no key at all for what was not asked (an undefined filter would still be a key)
+    expect(Object.keys(listAudit.mock.calls[0]?.[1] ?? {})).toEqual(['action']);
+  });
 });
 
 describe('verifyAuditTrail', () => {
