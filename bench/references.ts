@@ -54,7 +54,10 @@ export const REFERENCES: Readonly<Record<string, Needs>> = {
   },
   'schedule-fire': { clients: ['dynamodb', 'sts', 'sfn'], why: "starts the schedule's workflow" },
   'sso-trigger': { clients: ['dynamodb', 'sts'], why: 'provisions federated users just in time' },
-  'status-handler': { clients: ['dynamodb', 'sts', 'sqs'], why: 'items; notifications' },
+  'status-handler': {
+    clients: ['dynamodb', 'sts', 's3', 'sqs'],
+    why: "items; tags an ended execution's artifacts for retention; queues notifications",
+  },
   'step-runner': {
     clients: ['dynamodb', 'sts', 'bedrock', 'secrets', 's3', 'sqs'],
     why: "calls the agents' models; secret bindings; offloads large outputs; budget alerts",

@@ -31,7 +31,7 @@ import type { Table } from '../dynamo/table.ts';
 import { dynamoTenancyStore } from '../dynamo/tenancy-store.ts';
 import { DynamoWebhookStore } from '../dynamo/webhook-store.ts';
 import { LocalMailbox } from '../local-mailbox.ts';
-import { awsNotificationTransport } from '../notifications/aws-transport.ts';
+import { awsQueueTransport } from '../notifications/aws-queue-transport.ts';
 import type { S3TenantFiles } from '../s3-tenant-data.ts';
 import type { TenantClientFactory } from '../tenant-storage-clients.ts';
 import { artifactsOf, filesOf, tableAndStorage, vaultOf } from './base.ts';
@@ -92,7 +92,7 @@ export function adapters(): Container {
     table,
     vault,
     tenancy: store,
-    awsTransport: awsNotificationTransport,
+    awsTransport: awsQueueTransport,
   });
   const executions = executionsOf(cfg, {
     table,

@@ -1,7 +1,7 @@
 import type { ExecutionDeps } from '#core/executions/deps.ts';
 import { config } from '#shared/config.ts';
 import { FUNCTION_SETTINGS } from '#shared/settings.ts';
-import { awsNotificationTransport } from '../notifications/aws-transport.ts';
+import { awsQueueTransport } from '../notifications/aws-queue-transport.ts';
 import { notInThisFunction, tableOnly } from './base.ts';
 import { notifyingExecutions } from './notifying-executions.ts';
 
@@ -20,7 +20,7 @@ export function approvalHandlerWiring(): ExecutionDeps {
     clients,
     engine: notInThisFunction('execution engine'),
     artifacts: notInThisFunction('artifact store'),
-    awsTransport: awsNotificationTransport,
+    awsTransport: awsQueueTransport,
   }).executions;
   return wired;
 }

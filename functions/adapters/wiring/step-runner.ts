@@ -7,7 +7,7 @@ import { DynamoBudgetStore } from '../dynamo/budget-store.ts';
 import { DynamoDefinitionStore } from '../dynamo/definition-store.ts';
 import { DynamoExecutionStore } from '../dynamo/execution-store.ts';
 import { dynamoTenancyStore } from '../dynamo/tenancy-store.ts';
-import { awsNotificationTransport } from '../notifications/aws-transport.ts';
+import { awsQueueTransport } from '../notifications/aws-queue-transport.ts';
 import { artifactsOf, tableAndStorage, vaultOf } from './base.ts';
 import { notificationsOf } from './notifications.ts';
 
@@ -34,7 +34,7 @@ export function stepRunnerWiring(): StepRunnerWiring {
     table,
     vault,
     tenancy: store,
-    awsTransport: awsNotificationTransport,
+    awsTransport: awsQueueTransport,
   });
   wired = {
     executions: new DynamoExecutionStore(table),

@@ -1,0 +1,54 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { ConfigError, type RuntimeConfig } from '#shared/config.ts';
+import { tracer } from '#shared/observability.ts';
+import type { NotificationTransport } from '../wiring/notifications.ts';
+import { SqsDeliveryQueue } from './queues.ts';
+
+/** Reads a setting notifications need on AWS, failing with its name when missing. */
+export function requiredSetting(
+  cfg: RuntimeConfig,
+  name: 'NOTIFICATION_QUEUE_URL' | 'NOTIFICATION_DLQ_URL' | 'NOTIFICATION_FROM_ADDRESS',
+): string {
+  const value = cfg[name];
+  if (!value) throw new ConfigError(`Invalid Meridian configuration: ${name} required for notifications`);
+  return value;
+}
+
+/** The delivery queue on SQS, built on first use. */
+export function sqsQueueOf(cfg: RuntimeConfig): NotificationTransport['queue'] {
+  let sqs: SqsDeliveryQueue | undefined;
+  const queue = (): SqsDeliveryQueue => {
+    sqs ??= new SqsDeliveryQueue(
+      tracer.captureAWSv3Client(new SQSClient({})),
+      requiredSetting(cfg, 'NOTIFICATION_QUEUE_URL'),
+      // Only the delivery function dead-letters; publishers have no dead-letter queue URL.
+      cfg.NOTIFICATION_DLQ_URL ?? '',
+    );
+    return sqs;
+  };
+  return {
+    enqueue: async (ref, delayMs) => queue().enqueue(ref, delayMs),
+    deadLetter: async (ref, reason) => {
+      requiredSetting(cfg, 'NOTIFICATION_DLQ_URL');
+      return queue().deadLetter(ref, reason);
+    },
+  };
+}
+
+/**
+ * For functions that only raise events (the API, approval, status, step runner): raising queues a delivery,
+ * and the delivery function (functions/handlers/notification-delivery.ts) sends it, so these
+ * functions carry no SES client.
+ */
+export function awsQueueTransport(cfg: RuntimeConfig): NotificationTransport {
+  return {
+    mailer: {
+      send: async () => {
+        throw new ConfigError(
+          'Invalid Meridian configuration: this function queues notifications, it sends none',
+        );
+      },
+    },
+    queue: sqsQueueOf(cfg),
+  };
+}
