@@ -378,9 +378,13 @@ describe('console walkthrough', () => {
     const chosen = async () => (await roles.locator('option:checked').allTextContents()).sort();
     expect(await chosen()).toEqual(['viewer']);
     await roles.getByRole('listbox').selectOption(['auditor', 'operator']);
+    // The save is a PATCH; wait for its answer before leaving, or the page could leave first.
+    const saved = page.waitForResponse(
+      (r) => r.request().method() === 'PATCH' && new URL(r.url()).pathname.startsWith('/users/'),
+    );
     await roles.getByRole('button', { name: 'Save roles' }).click();
+    expect((await saved).status()).toBe(200);
     // Leave and come back: the page fetches the users again, so this reads the stored roles.
-    await page.getByRole('button', { name: `Erase ${email}` }).waitFor();
     await go(page, '#/keys');
     await go(page, '#/access');
     await roles.waitFor();
