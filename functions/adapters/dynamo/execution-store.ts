@@ -83,10 +83,8 @@ function foldDimensions(items: readonly Record<string, unknown>[]): Dimension[] 
       add(kind, rest.join('#'), c);
     }
   }
-  // In key order, as the query returned the items before pairs were folded in.
-  return [...folded.values()].sort((a, b) =>
-    a.kind === b.kind ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.kind < b.kind ? -1 : 1,
-  );
+  // In key order (`kind#id`, as the sort keys), as the query returned the items before pairs were folded in.
+  return [...folded.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
 }
 
 /** DynamoDB implementation of {@link ExecutionStore}. */

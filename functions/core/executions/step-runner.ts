@@ -84,6 +84,8 @@ export class StepError extends Error {
 
 // Versions never change: a warm container keeps the ones it loaded.
 const versionCache = new Map<string, Version<unknown>>();
+const cacheKey = (tenantId: string, kind: string, id: string, version: number) =>
+  `${tenantId}|${kind}|${id}|${version}`;
 
 async function pinned<D>(
   deps: StepRunnerDeps,
@@ -92,7 +94,7 @@ async function pinned<D>(
   id: string,
   version: number,
 ): Promise<Version<D>> {
-  const key = `${tenantId}|${kind}|${id}|${version}`;
+  const key = cacheKey(tenantId, kind, id, version);
   const hit = versionCache.get(key);
   if (hit) return hit as Version<D>;
   const found = await deps.definitions.getVersion<D>(tenantId, kind, id, version);
@@ -175,7 +177,7 @@ function agentReachesNetwork(agent: AgentDefinition): boolean {
 
 /** {@link agentReachesNetwork} or an http tool, from the definitions already cached; undefined when not cached. */
 function reachesNetwork(task: StepTask, tenantId: string): boolean | undefined {
-  const cached = versionCache.get(`${tenantId}|${task.kind}|${task.ref.id}|${task.ref.version}`);
+  const cached = versionCache.get(cacheKey(tenantId, task.kind, task.ref.id, task.ref.version));
   if (!cached) return undefined;
   return task.kind === 'agent'
     ? agentReachesNetwork(cached.definition as AgentDefinition)
