@@ -453,7 +453,7 @@ export class LocalSso {
           providerId: pending.providerId,
           claims,
           meta: { ...meta, now: new Date().toISOString() },
-          login: (email) => this.ensureLogin(email, pending.tenantId),
+          login: async (email) => ({ ...(await this.ensureLogin(email, pending.tenantId)), username: email }),
         },
       );
     } catch (error) {

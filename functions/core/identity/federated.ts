@@ -70,7 +70,8 @@ export async function onTokenGeneration(
         [groupsClaim]: input.attributes[`custom:${attributes.groupsAttribute}`],
       },
       meta: input.meta,
-      login: async () => ({ sub }),
+      // Cognito made the federated user and names it: that is the login to disable or delete.
+      login: async () => ({ sub, username: input.userName }),
     });
     return 'provisioned';
   }

@@ -4,8 +4,9 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { randomToken } from '../ids.ts';
 import { audited, type Caller, readAll } from '../tenancy/context.ts';
 import type { Page, PageRequest, User } from '../tenancy/model.ts';
-import type { RoleStore, SecretVault, TenantStore, UserStore } from '../tenancy/ports.ts';
+import type { ApiKeyStore, RoleStore, SecretVault, TenantStore, UserStore } from '../tenancy/ports.ts';
 import { assertCanGrant } from '../tenancy/roles.ts';
+import { revokeKeysOf } from '../tenancy/users.ts';
 import {
   type DomainClaim,
   type GroupMapping,
@@ -54,7 +55,8 @@ export interface IdentityDeps {
   /** The tenant's SSO settings, the roles a mapping grants and the users it provisioned. */
   readonly store: Pick<TenantStore, 'getTenant' | 'updateTenant'> &
     Pick<RoleStore, 'getRoles'> &
-    Pick<UserStore, 'listUsers' | 'updateUser'>;
+    Pick<UserStore, 'listUsers' | 'updateUser'> &
+    Pick<ApiKeyStore, 'listApiKeys' | 'updateApiKey'>;
   /** Local platform only: http://127.0.0.1 issuers (the local OpenID provider). */
   readonly allowLoopbackHttp: boolean;
   /** Whether SAML can be federated here (AWS: yes; the local platform has no SAML sign-in). */
@@ -316,6 +318,17 @@ async function disableUsersOf(deps: IdentityDeps, provider: IdentityProvider, au
         after: { status: next.status },
       },
     });
+    // As when an admin disables a user: their keys go for good.
+    await revokeKeysOf(
+      deps.store,
+      {
+        tenantId: audit.tenantId,
+        actorId: audit.actor.id,
+        now: audit.meta.now,
+        audit: (draft) => ({ ...audit, draft }),
+      },
+      user.userId,
+    );
   }
 }
 

@@ -3,8 +3,8 @@ import type { AuditContext } from '../audit/audit.ts';
 import { ForbiddenError } from '../errors.ts';
 import type { RequestMeta } from '../principal.ts';
 import type { Tenant, User } from '../tenancy/model.ts';
-import type { RoleStore, TenantStore, UserStore } from '../tenancy/ports.ts';
-import { userView } from '../tenancy/users.ts';
+import type { ApiKeyStore, RoleStore, TenantStore, UserStore } from '../tenancy/ports.ts';
+import { revokeKeysOf, userView } from '../tenancy/users.ts';
 import { emailDomain, type IdentityProvider, PROVIDER_LIMITS } from './model.ts';
 import type { IdentityProviderStore } from './providers.ts';
 
@@ -96,7 +96,8 @@ export interface SsoSignInDeps {
   readonly providers: Pick<IdentityProviderStore, 'get' | 'findUserByEmail'>;
   readonly store: Pick<TenantStore, 'getTenant'> &
     Pick<RoleStore, 'getRoles'> &
-    Pick<UserStore, 'createUser' | 'updateUser'>;
+    Pick<UserStore, 'createUser' | 'updateUser'> &
+    Pick<ApiKeyStore, 'listApiKeys' | 'updateApiKey'>;
 }
 
 /**
@@ -112,7 +113,7 @@ export async function provisionSsoUser(
     readonly claims: SsoClaims;
     readonly meta: RequestMeta;
     /** The login's id for this email (made when missing, locally; given by Cognito on AWS). */
-    readonly login: (email: string) => Promise<{ sub: string }>;
+    readonly login: (email: string) => Promise<{ sub: string; username: string }>;
   },
 ): Promise<User> {
   const { tenantId, providerId, meta } = request;
@@ -148,13 +149,28 @@ export async function provisionSsoUser(
       after: userView(after),
     },
   });
-  const sso = { providerId };
   switch (decision.kind) {
     case 'refuse':
       throw new ForbiddenError(decision.reason);
     case 'disable': {
-      const next: User = { ...decision.user, status: 'disabled', sso, updatedAt: meta.now };
+      const next: User = {
+        ...decision.user,
+        status: 'disabled',
+        sso: { ...decision.user.sso, providerId },
+        updatedAt: meta.now,
+      };
       await deps.store.updateUser(next, decision.user, audit('user.sso-disable', decision.user, next));
+      // As when an admin disables a user: their keys go for good, so enabling them brings none back.
+      await revokeKeysOf(
+        deps.store,
+        {
+          tenantId,
+          actorId: providerId,
+          now: meta.now,
+          audit: (draft) => ({ tenantId, actor: { id: providerId, type: 'system' }, meta, draft }),
+        },
+        next.userId,
+      );
       throw new ForbiddenError('None of the user’s groups is mapped to a role here any more.');
     }
     case 'update': {
@@ -165,9 +181,12 @@ export async function provisionSsoUser(
       if (login.sub !== previous.userId) {
         throw new ForbiddenError('This email belongs to another login of the tenant.');
       }
-      // Unchanged roles write nothing (Cognito runs the trigger on every token refresh too).
-      if (sameRoles(previous.roles, decision.roles)) return userView(previous);
-      const next: User = { ...previous, roles: decision.roles, updatedAt: meta.now };
+      const sso = { providerId, login: login.username };
+      // Unchanged roles write nothing (Cognito runs the trigger on every token refresh too); a user
+      // made before their login was recorded gets it once.
+      if (sameRoles(previous.roles, decision.roles) && previous.sso?.login === sso.login)
+        return userView(previous);
+      const next: User = { ...previous, roles: decision.roles, sso, updatedAt: meta.now };
       await deps.store.updateUser(next, previous, audit('user.sso-update', previous, next));
       return userView(next);
     }
@@ -182,7 +201,7 @@ export async function provisionSsoUser(
         status: 'active',
         createdAt: meta.now,
         updatedAt: meta.now,
-        sso,
+        sso: { providerId, login: login.username },
       };
       await deps.store.createUser(user, audit('user.sso-create', undefined, user));
       return userView(user);

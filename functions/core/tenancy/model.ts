@@ -53,10 +53,23 @@ export interface User {
    * which would reveal that the address exists elsewhere.
    */
   readonly noLogin?: true;
-  /** Set for users made by single sign-on: the provider whose groups decide their roles. */
-  readonly sso?: { readonly providerId: string };
+  /**
+   * Set for users made by single sign-on: the provider whose groups decide their roles, and the
+   * directory's name of their login (on AWS the federated user Cognito made, not their email).
+   */
+  readonly sso?: { readonly providerId: string; readonly login?: string };
   /** When the person's personal data was erased (POST /users/{id}/erasure). */
   readonly erasedAt?: string;
+}
+
+/**
+ * The directory login a user owns, by the name the directory knows it by; undefined when they own
+ * none. A single sign-on user's login is the one their sign-in made: acting on their email instead
+ * would reach whoever holds a password login with that address, possibly in another tenant.
+ */
+export function loginOf(user: Pick<User, 'noLogin' | 'email' | 'sso'>): string | undefined {
+  if (user.noLogin || !user.email) return undefined;
+  return user.sso ? user.sso.login : user.email;
 }
 
 /** A named group of users. Membership is kept on the users (`User.teams`), the one source of truth. */

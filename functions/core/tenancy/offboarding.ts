@@ -5,7 +5,7 @@ import { derivedId } from '../ids.ts';
 import type { PlatformPrincipal, RequestMeta } from '../principal.ts';
 import type { WorkflowEngine } from '../versioning/engine.ts';
 import type { DefinitionStore } from '../versioning/ports.ts';
-import type { Tenant } from './model.ts';
+import { loginOf, type Tenant } from './model.ts';
 import type { IdentityDirectory, SecretVault, TenantStore, UserStore } from './ports.ts';
 
 /**
@@ -241,8 +241,9 @@ export function loginEraser(
       let erased = 0;
       for (const user of page.items) {
         // A user without a login of its own must not touch the login that address has elsewhere.
-        if (user.noLogin || !user.email) continue;
-        await directory.deleteUser(user.email);
+        const login = loginOf(user);
+        if (!login) continue;
+        await directory.deleteUser(login);
         erased++;
       }
       return { erased, ...(page.nextCursor ? { cursor: page.nextCursor } : {}) };

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { isBuiltInRole } from '../access/permissions.ts';
+import type { AuditContext, AuditDraft } from '../audit/audit.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { actingUser, viewOf } from './api-keys.ts';
 import { audited, type Caller, readAll } from './context.ts';
-import type { ApiKeyRecord, Page, PageRequest, User } from './model.ts';
+import { type ApiKeyRecord, loginOf, type Page, type PageRequest, type User } from './model.ts';
 import type { ApiKeyStore, IdentityDirectory, RoleStore, TeamStore, UserStore } from './ports.ts';
 import { assertCanGrant, permissionsOfExistingRoles, resolvePermissions } from './roles.ts';
 
@@ -61,26 +62,26 @@ async function assertOutranks(
  * refuses keys of a disabled or deleted creator; this makes it permanent, so enabling the user again
  * does not bring old keys back.
  */
-async function revokeKeysOf(
+export async function revokeKeysOf(
   store: Pick<ApiKeyStore, 'listApiKeys' | 'updateApiKey'>,
-  caller: Caller,
+  by: {
+    readonly tenantId: string;
+    /** Who the revocation names (`revokedBy`). */
+    readonly actorId: string;
+    readonly now: string;
+    readonly audit: (draft: AuditDraft) => AuditContext;
+  },
   userId: string,
 ): Promise<void> {
-  const tenantId = caller.principal.tenantId;
-  const keys = await readAll((page) => store.listApiKeys(tenantId, page));
+  const keys = await readAll((page) => store.listApiKeys(by.tenantId, page));
   for (const previous of keys.filter((k) => k.createdBy === userId && k.status === 'active')) {
     const { previousSecretHash: _p, previousValidUntil: _v, ...rest } = previous;
-    const next: ApiKeyRecord = {
-      ...rest,
-      status: 'revoked',
-      revokedAt: caller.meta.now,
-      revokedBy: actingUser(caller),
-    };
+    const next: ApiKeyRecord = { ...rest, status: 'revoked', revokedAt: by.now, revokedBy: by.actorId };
     await store.updateApiKey(
-      tenantId,
+      by.tenantId,
       next,
       previous,
-      audited(caller, {
+      by.audit({
         action: 'apikey.revoke',
         resourceType: 'apikey',
         resourceId: previous.keyId,
@@ -89,6 +90,16 @@ async function revokeKeysOf(
       }),
     );
   }
+}
+
+/** {@link revokeKeysOf} done by a caller of the API. */
+function revokedBy(caller: Caller) {
+  return {
+    tenantId: caller.principal.tenantId,
+    actorId: actingUser(caller),
+    now: caller.meta.now,
+    audit: (draft: AuditDraft) => audited(caller, draft),
+  };
 }
 
 /** A user as the API and the audit trail show them: never whether their email has a login elsewhere. */
@@ -204,7 +215,7 @@ export async function updateUser(
   const statusChanged = patch.status !== undefined && patch.status !== previous.status;
   // Disable the login before the record says so; enable it after. A failure between leaves the
   // safer state (login off) and the request can simply be repeated.
-  const login = previous.noLogin ? undefined : previous.email;
+  const login = loginOf(previous);
   if (login && statusChanged && next.status === 'disabled') await deps.directory.disableUser(login);
   await deps.store.updateUser(
     next,
@@ -217,7 +228,7 @@ export async function updateUser(
       after: userView(next),
     }),
   );
-  if (statusChanged && next.status === 'disabled') await revokeKeysOf(deps.store, caller, userId);
+  if (statusChanged && next.status === 'disabled') await revokeKeysOf(deps.store, revokedBy(caller), userId);
   if (login && statusChanged && next.status === 'active') await deps.directory.enableUser(login);
   return userView(next);
 }
@@ -239,8 +250,9 @@ export async function deleteUser(deps: UserDeps, caller: Caller, userId: string)
       before: userView(user),
     }),
   );
-  await revokeKeysOf(deps.store, caller, userId);
-  if (!user.noLogin && user.email) await deps.directory.deleteUser(user.email);
+  await revokeKeysOf(deps.store, revokedBy(caller), userId);
+  const login = loginOf(user);
+  if (login) await deps.directory.deleteUser(login);
 }
 
 /**
@@ -257,7 +269,8 @@ export async function eraseUser(deps: UserDeps, caller: Caller, userId: string):
   await assertOutranks(deps.store, caller, user);
   // The login first: Cognito holds the email too, and a failure after it leaves a user who cannot
   // sign in, which a repeated request finishes erasing.
-  if (!user.noLogin && user.email) await deps.directory.deleteUser(user.email);
+  const login = loginOf(user);
+  if (login) await deps.directory.deleteUser(login);
   const erased: User = {
     userId: user.userId,
     tenantId,
@@ -274,6 +287,6 @@ export async function eraseUser(deps: UserDeps, caller: Caller, userId: string):
     user,
     audited(caller, { action: 'user.erase', resourceType: 'user', resourceId: userId }),
   );
-  await revokeKeysOf(deps.store, caller, userId);
+  await revokeKeysOf(deps.store, revokedBy(caller), userId);
   return userView(erased);
 }

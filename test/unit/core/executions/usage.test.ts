@@ -51,7 +51,22 @@ describe('monthUsage', () => {
         },
       ],
       byTeam: [],
-      plan: { name: 'free', executionsPerMonth: usage.plan.executionsPerMonth },
+      plan: { name: 'free', executionsPerMonth: 100 },
     });
+  });
+
+  it("names an existing tenant's plan and its quota (none for enterprise)", async () => {
+    // Prepare
+    const deps = (plan: string) =>
+      ({
+        executions: { usage: async () => ({ total: counters(0, 0), byDimension: [] }) },
+        tenancy: { getTenant: async (id: string) => (id === T ? { tenantId: T, plan } : undefined) },
+      }) as unknown as Parameters<typeof monthUsage>[0];
+    // Act
+    const pro = await monthUsage(deps('pro'), T, '2026-11');
+    const enterprise = await monthUsage(deps('enterprise'), T, '2026-11');
+    // Assess
+    expect(pro.plan).toEqual({ name: 'pro', executionsPerMonth: 100_000 });
+    expect(enterprise.plan).toEqual({ name: 'enterprise', executionsPerMonth: null });
   });
 });

@@ -14,6 +14,7 @@ const attributes = { tenantClaim: 'custom:tenant_id', groupsAttribute: 'idp_grou
 function fakes(tenantOverrides: Partial<Tenant> = {}) {
   const users = new Map<string, User>();
   const writes: { action: string; user: User }[] = [];
+  const revoked = new Set<string>();
   const tenant: Tenant = {
     tenantId: T,
     name: 'Acme',
@@ -53,6 +54,32 @@ function fakes(tenantOverrides: Partial<Tenant> = {}) {
         users.set(user.userId, user);
         writes.push({ action: audit.draft.action, user });
       },
+      // The user's one key, while it is active.
+      listApiKeys: async () => ({
+        items: [...users.values()].flatMap((u) =>
+          revoked.has(`k-${u.userId}`)
+            ? []
+            : [
+                {
+                  keyId: `k-${u.userId}`,
+                  name: 'ci',
+                  scopes: [],
+                  createdBy: u.userId,
+                  createdAt: '',
+                  expiresAt: '2099-01-01T00:00:00Z',
+                  status: 'active' as const,
+                  secretHash: 'h',
+                },
+              ],
+        ),
+      }),
+      updateApiKey: async (_t, next, _previous, audit) => {
+        revoked.add(next.keyId);
+        writes.push({
+          action: `${audit.draft.action} ${next.keyId}`,
+          user: users.get(next.createdBy) as User,
+        });
+      },
     },
   };
   return { deps, users, writes };
@@ -70,13 +97,17 @@ const federated = (groups: string, sub = 'cognito-sub-1') => ({
 });
 
 describe('the pre-token-generation trigger', () => {
-  it("provisions a federated user from the provider's groups, then updates their roles", async () => {
+  it("provisions a federated user from the provider's groups, then disables and refuses them once they leave every mapped group", async () => {
     const { deps, users, writes } = fakes();
 
     expect(await onTokenGeneration(deps, attributes, federated('[eng]'))).toBe('provisioned');
-    await onTokenGeneration(deps, attributes, federated('[]')).catch(() => undefined);
+    await expect(onTokenGeneration(deps, attributes, federated('[]'))).rejects.toBeInstanceOf(ForbiddenError);
 
-    expect(writes.map((w) => w.action)).toEqual(['user.sso-create', 'user.sso-disable']);
+    expect(writes.map((w) => w.action)).toEqual([
+      'user.sso-create',
+      'user.sso-disable',
+      'apikey.revoke k-cognito-sub-1',
+    ]);
     expect(users.get('cognito-sub-1')).toMatchObject({
       tenantId: T,
       email: 'ann@acme.io',

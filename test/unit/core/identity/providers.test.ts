@@ -16,7 +16,7 @@ import {
 } from '#core/identity/providers.ts';
 import type { Caller } from '#core/tenancy/context.ts';
 import type { Tenant, User } from '#core/tenancy/model.ts';
-import { fakeRoles, fakeTenants, fakeUsers } from '../../../helpers/tenancy-stores.ts';
+import { fakeApiKeys, fakeRoles, fakeTenants, fakeUsers } from '../../../helpers/tenancy-stores.ts';
 
 const T = 'tabcdefghijklmnop';
 const meta = { requestId: 'r', sourceIp: '127.0.0.1', userAgent: 't', now: '2026-11-30T00:00:00.000Z' };
@@ -93,6 +93,26 @@ function fakes(users: User[] = []) {
         }),
       }),
       ...fakeRoles({ getRoles: async () => [] }),
+      // Each user made one active key; revoking one records its owner.
+      ...fakeApiKeys({
+        listApiKeys: async () => ({
+          items: users.map((u) => ({
+            keyId: `k-${u.userId}`,
+            name: 'ci',
+            scopes: [],
+            createdBy: u.userId,
+            createdAt: '',
+            expiresAt: '2099-01-01T00:00:00Z',
+            status: 'active' as const,
+            secretHash: 'h',
+          })),
+        }),
+        updateApiKey: vi.fn(
+          async (_t: string, next: { keyId: string; status: string }, _p, audit: AuditContext) => {
+            events.push(`${audit.draft.action} ${next.keyId} ${next.status}`);
+          },
+        ),
+      }),
       ...fakeTenants({
         getTenant: async () => tenant,
         updateTenant: async (next: Tenant) => {
@@ -195,6 +215,8 @@ describe('identity provider use cases', () => {
     await deleteProvider(deps, caller(), provider.providerId);
 
     expect(events.filter((e) => e.startsWith('user.'))).toEqual(['user.disable u-sso disabled']);
+    // Its keys go for good, so enabling the user again brings none back.
+    expect(events.filter((e) => e.startsWith('apikey.'))).toEqual(['apikey.revoke k-u-sso revoked']);
     expect(providers.has(provider.providerId)).toBe(false);
   });
 
