@@ -61,6 +61,16 @@ async function egressOf(
   return (await deps.tenancy.getTenant(tenantId))?.egressAllowlist ?? [];
 }
 
+/**
+ * A channel as the audit trail keeps it: an email channel's address is personal data, which the
+ * trail and its Object Lock archive never hold (functions/core/audit/audit.ts), so it is left out.
+ */
+function auditedChannel(channel: Channel): Omit<Channel, 'target'> & { target?: string } {
+  if (channel.type !== 'email') return channel;
+  const { target: _address, ...rest } = channel;
+  return rest;
+}
+
 /** The tenant's channels; signing secrets and Slack URLs live in the vault, not in these records. */
 export async function listChannels(
   deps: Pick<NotificationDeps, 'store'>,
@@ -128,7 +138,7 @@ export async function createChannel(
       action: 'notification-channel.create',
       resourceType: 'notification-channel',
       resourceId: channel.channelId,
-      after: channel,
+      after: auditedChannel(channel),
     }),
   );
   return { channel, ...(secret ? { secret } : {}) };
@@ -165,7 +175,7 @@ export async function deleteChannel(
       action: 'notification-channel.delete',
       resourceType: 'notification-channel',
       resourceId: channelId,
-      before: channel,
+      before: auditedChannel(channel),
     }),
   );
   if (channel.type !== 'email') await deps.vault.delete(tenantId, channelSecretName(channelId));

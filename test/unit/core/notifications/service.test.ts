@@ -19,6 +19,7 @@ import { DeliveryError, type Mail, type NotificationStore } from '#core/notifica
 import {
   allowedApprovers,
   createChannel,
+  deleteChannel,
   deliver,
   type NotificationDeps,
   publish,
@@ -31,7 +32,9 @@ const TENANT = 'tabcdefghijklmnop';
 class MemoryStore implements NotificationStore {
   readonly channels = new Map<string, Channel>();
   readonly notifications = new Map<string, Notification>();
-  createChannel(_t: string, channel: Channel, _audit: AuditContext) {
+  readonly audits: AuditContext[] = [];
+  createChannel(_t: string, channel: Channel, audit: AuditContext) {
+    this.audits.push(audit);
     this.channels.set(channel.channelId, channel);
     return Promise.resolve();
   }
@@ -44,7 +47,8 @@ class MemoryStore implements NotificationStore {
   allChannels() {
     return Promise.resolve([...this.channels.values()]);
   }
-  deleteChannel(_t: string, channel: Channel) {
+  deleteChannel(_t: string, channel: Channel, audit: AuditContext) {
+    this.audits.push(audit);
     this.channels.delete(channel.channelId);
     return Promise.resolve();
   }
@@ -244,6 +248,36 @@ describe('channels', () => {
     expect(slack.secret).toBeUndefined();
     expect(slack.channel.target).toBe('https://hooks.slack.com/…');
     expect(JSON.stringify([...h.store.channels.values()])).not.toMatch(/SECRETPART|nwsec_/);
+  });
+});
+
+describe('channel audit records', () => {
+  it("keep an email channel's address out of the trail, and a webhook's URL in it", async () => {
+    // Prepare
+    const h = harness();
+    // Act
+    const mail = await createChannel(h.deps, caller, {
+      name: 'ops',
+      type: 'email',
+      events: ['execution.failed'],
+      target: 'ops-lead@acme.io',
+    });
+    await createChannel(h.deps, caller, {
+      name: 'hook',
+      type: 'webhook',
+      events: ['execution.failed'],
+      target: 'https://hooks.example/in',
+    });
+    await deleteChannel(h.deps, caller, mail.channel.channelId);
+    // Assess
+    const trail = JSON.stringify(h.store.audits.map((a) => a.draft));
+    expect(trail).not.toContain('ops-lead@acme.io');
+    expect(trail).toContain('https://hooks.example/in');
+    expect(h.store.audits.map((a) => a.draft.action)).toEqual([
+      'notification-channel.create',
+      'notification-channel.create',
+      'notification-channel.delete',
+    ]);
   });
 });
 
