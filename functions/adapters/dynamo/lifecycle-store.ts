@@ -81,7 +81,8 @@ export const TOMBSTONE_SECONDS = 365 * 24 * 3600;
 const BATCH_ITEMS = 200;
 
 /** Items kept by the table phase: the tenant record goes last (own phase), the tombstone stays. */
-const KEPT_SORT_KEYS = new Set(['PROFILE', 'OFFBOARDING']);
+const KEPT_SORT_KEYS: ReadonlySet<string> = new Set(['PROFILE', 'OFFBOARDING']);
+const NOTHING_KEPT: ReadonlySet<string> = new Set();
 
 /**
  * How long offboarding waits for the audit stream consumer to archive the tenant's last records
@@ -127,7 +128,7 @@ export class DynamoTenantEraser implements TenantEraser {
       () => this.partition(db, keys.runSlotPartition(tenantId), state.k),
       () => this.rateCounters(db, tenantId),
       () => this.partition(db, keys.auditPartition(tenantId), state.k),
-      () => this.partition(db, tenantPk(tenantId), state.k, true),
+      () => this.partition(db, tenantPk(tenantId), state.k, KEPT_SORT_KEYS),
     ];
     const AUDIT_FAMILY = 3;
     if (state.f === AUDIT_FAMILY && !state.k && (await this.unarchivedAudit(db, tenantId))) {
@@ -179,7 +180,7 @@ export class DynamoTenantEraser implements TenantEraser {
     db: DynamoDBDocumentClient,
     pk: string,
     start: Record<string, unknown> | undefined,
-    keepTenantRecord = false,
+    kept: ReadonlySet<string> = NOTHING_KEPT,
   ): Promise<{ erased: number; last?: Record<string, unknown> }> {
     const page = await db.send(
       new QueryCommand({
@@ -193,7 +194,7 @@ export class DynamoTenantEraser implements TenantEraser {
     );
     const doomed = (page.Items ?? [])
       .map((i) => ({ pk: String(i.pk), sk: String(i.sk) }))
-      .filter((k) => !(keepTenantRecord && KEPT_SORT_KEYS.has(k.sk)));
+      .filter((k) => !kept.has(k.sk));
     await this.deleteAll(db, doomed);
     return { erased: doomed.length, ...(page.LastEvaluatedKey ? { last: page.LastEvaluatedKey } : {}) };
   }
@@ -219,14 +220,18 @@ export class DynamoTenantEraser implements TenantEraser {
     // The executions of a page are erased side by side: each is a partition of its own.
     const counts = await Promise.all(
       (page.Items ?? []).map(async (meta) => {
+        // The execution's record goes last: it is what the index finds, so a batch cut short
+        // (a timeout, a throttled delete) leaves it for the retry to find the rest through.
+        const record = { pk: String(meta.pk), sk: String(meta.sk) };
         let erased = 0;
         let from: Record<string, unknown> | undefined;
         do {
-          const out = await this.partition(db, String(meta.pk), from);
+          const out = await this.partition(db, record.pk, from, new Set([record.sk]));
           erased += out.erased;
           from = out.last;
         } while (from);
-        return erased;
+        await this.deleteAll(db, [record]);
+        return erased + 1;
       }),
     );
     const erased = counts.reduce((a, b) => a + b, 0);
