@@ -76,24 +76,8 @@ export const identityRoutes: Route[] = [
           minItems: 1,
           maxItems: L.maxDomains,
         }),
-        groupsClaim: t.Optional(
-          withMessage(
-            t.String({ pattern: '^[A-Za-z0-9_:.-]{1,64}$' }),
-            'a claim name: letters, digits and _:.-',
-          ),
-        ),
-        groupMapping: t.Optional(
-          t.Array(
-            t.Object(
-              {
-                group: t.String({ minLength: 1, maxLength: L.maxGroupLength }),
-                roles: withOptions(roleList, { minItems: 1 }),
-              },
-              { additionalProperties: false },
-            ),
-            { maxItems: L.maxMappings },
-          ),
-        ),
+        groupsClaim: t.Optional(groupsClaim),
+        groupMapping: t.Optional(groupMapping),
         defaultRoles: t.Optional(roleList),
       },
       { additionalProperties: false },
