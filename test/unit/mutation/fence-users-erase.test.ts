@@ -90,6 +90,34 @@ describe('erasing a person', () => {
     expect(view.status).toBe('disabled');
   });
 
+  it("revokes the person's active keys, audited, and no one else's", async () => {
+    // Prepare
+    const { deps, store } = setup(PERSON);
+    const key = (keyId: string, createdBy: string) => ({
+      keyId,
+      name: 'ci',
+      scopes: [],
+      createdBy,
+      createdAt: '',
+      expiresAt: '2099-01-01T00:00:00Z',
+      status: 'active' as const,
+      secretHash: 'h',
+    });
+    store.listApiKeys.mockResolvedValue({ items: [key('k-mine', 'u1'), key('k-other', 'u2')] } as never);
+    // Act
+    await eraseUser(deps, adminAs('admin-1'), 'u1');
+    // Assess
+    const calls = store.updateApiKey.mock.calls as unknown as [
+      string,
+      { keyId: string; status: string },
+      unknown,
+      AuditContext,
+    ][];
+    expect(calls.map(([, next, , audit]) => [next.keyId, next.status, audit.draft.action])).toEqual([
+      ['k-mine', 'revoked', 'apikey.revoke'],
+    ]);
+  });
+
   it('refuses to erase yourself, and changes nothing', async () => {
     // Prepare
     const { deps, directory, erased } = setup(PERSON);

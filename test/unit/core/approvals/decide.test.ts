@@ -32,7 +32,12 @@ function approval(kind: Approval['kind']): Approval {
 
 function fixture(stored: Approval | undefined) {
   const decide = vi.fn(async () => undefined);
-  const approvals = { get: vi.fn(async () => stored), decide, taskToken: vi.fn(async () => undefined) };
+  // Approvals live in their tenant: another tenant's id finds nothing.
+  const approvals = {
+    get: vi.fn(async (tenantId: string) => (tenantId === approver.tenantId ? stored : undefined)),
+    decide,
+    taskToken: vi.fn(async () => undefined),
+  };
   const executions = { get: vi.fn(async () => ({ status: 'RUNNING' })) };
   const deps = {
     approvals,
@@ -51,6 +56,17 @@ describe('decideApproval', () => {
     // Assess
     await expect(decided).rejects.toThrow(NotFoundError);
     await expect(decided).rejects.toThrow('No approval pnope.');
+  });
+
+  it("answers 404 for another tenant's approval, reading only the caller's tenant", async () => {
+    // Prepare: the approval exists, in the approver's tenant; the caller is of another tenant
+    const f = fixture(approval('promotion'));
+    const stranger = { ...approver, tenantId: 'tzzzzzzzzzzzzzzzz' };
+    // Act
+    const decided = decideApproval(f.deps, { principal: stranger, meta }, 'pabc', { decision: 'approve' });
+    // Assess
+    await expect(decided).rejects.toThrow(NotFoundError);
+    expect(f.decide).not.toHaveBeenCalled();
   });
 
   it('decides a promotion by the promotion rules (audited as promotion.reject)', async () => {

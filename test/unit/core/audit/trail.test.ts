@@ -42,7 +42,7 @@ async function fixture(tableRetentionMs: number, kept: (records: AuditRecord[]) 
     signer: async () => signer,
     tableRetentionMs,
   };
-  return { deps, digests, readAuditRecords };
+  return { deps, digests, readAuditRecords, records };
 }
 
 describe('listAuditTrail', () => {
@@ -98,6 +98,7 @@ describe('verifyAuditTrail', () => {
     const aged = await verifyAuditTrail(expired.deps, T, now);
     // Assess
     expect(deleted.ok).toBe(false);
+    expect(deleted.firstDivergence).toMatchObject({ kind: 'record-deleted', recordId: young.records[0]?.id });
     expect(aged.ok).toBe(true);
   });
 });
