@@ -290,10 +290,15 @@ export function listProviders(
   return deps.providers.list(tenantId, page);
 }
 
-async function removeProvider(deps: IdentityDeps, provider: IdentityProvider, audit: AuditContext) {
+async function removeProvider(
+  deps: IdentityDeps,
+  provider: IdentityProvider,
+  audit: AuditContext,
+  users: 'disable' | 'leave' = 'disable',
+) {
   // The federation first: once the record is gone nothing would remember the Cognito provider.
   await deps.federation.remove(audit.tenantId, provider);
-  await disableUsersOf(deps, provider, audit);
+  if (users === 'disable') await disableUsersOf(deps, provider, audit);
   await deps.providers.delete(audit.tenantId, provider, audit);
   await deps.vault.delete(audit.tenantId, providerSecretName(provider.providerId));
 }
@@ -417,17 +422,24 @@ export async function deleteAllForTenant(
 ): Promise<number> {
   const providers = await readAll((page) => deps.providers.list(tenantId, page));
   for (const provider of providers) {
-    await removeProvider(deps, provider, {
-      tenantId,
-      actor: { id: 'offboarding', type: 'system' },
-      meta,
-      draft: {
-        action: 'idp.delete',
-        resourceType: 'identity-provider',
-        resourceId: provider.providerId,
-        before: provider,
+    await removeProvider(
+      deps,
+      provider,
+      {
+        tenantId,
+        actor: { id: 'offboarding', type: 'system' },
+        meta,
+        draft: {
+          action: 'idp.delete',
+          resourceType: 'identity-provider',
+          resourceId: provider.providerId,
+          before: provider,
+        },
+        // Offboarding: the tenant is already refused everything, and the job erases its users and
+        // keys; disabling them one by one here would only slow the DELETE request.
       },
-    });
+      'leave',
+    );
   }
   return providers.length;
 }

@@ -253,10 +253,23 @@ describe('identity provider use cases', () => {
     await expect(escalation).rejects.toBeInstanceOf(ForbiddenError);
   });
 
-  it('offboarding removes every provider: Cognito, record (audited by the system) and secret', async () => {
-    const { deps, providers, secrets, events } = fakes();
+  it('offboarding removes every provider: Cognito, record (audited by the system) and secret, and leaves its users to the job', async () => {
+    const users: User[] = [];
+    const { deps, providers, secrets, events } = fakes(users);
     const a = await createProvider(deps, caller(), input);
     const b = await createProvider(deps, caller(), { ...input, emailDomains: ['b.acme.io'] });
+    // A user the provider made: the job erases them; the request leaves them as they are.
+    users.push({
+      userId: 'u-sso',
+      tenantId: T,
+      email: 'u@acme.io',
+      roles: [],
+      teams: [],
+      status: 'active',
+      createdAt: '',
+      updatedAt: '',
+      sso: { providerId: a.providerId },
+    });
     events.length = 0;
 
     expect(await deleteAllForTenant(deps, T, meta)).toBe(2);
