@@ -71,9 +71,10 @@ export class TenantTableClients implements TenantClients {
 
   /**
    * The tenant's client of `kind`, built once on the tenant's fenced credentials (one AssumeRole per
-   * tenant for every kind); `undefined` without a tenant data role.
+   * tenant for every kind); `undefined` without a tenant data role. Public for
+   * functions/adapters/tenant-storage-clients.ts.
    */
-  protected fenced<T>(
+  fenced<T>(
     tenantId: string,
     kind: string,
     build: (credentials: AwsCredentialIdentityProvider) => T,

@@ -33,8 +33,8 @@ import { DynamoWebhookStore } from '../dynamo/webhook-store.ts';
 import { LocalMailbox } from '../local-mailbox.ts';
 import { awsQueueTransport } from '../notifications/aws-queue-transport.ts';
 import type { S3TenantFiles } from '../s3-tenant-data.ts';
-import type { TenantClientFactory } from '../tenant-storage-clients.ts';
-import { artifactsOf, filesOf, tableAndStorage, vaultOf } from './base.ts';
+import type { TenantTableClients } from '../tenant-credentials.ts';
+import { artifactsOf, filesOf, tableOnly, vaultOf } from './base.ts';
 import { executionsOf } from './executions.ts';
 import { notificationsOf } from './notifications.ts';
 import { offboardingPhases } from './offboarding.ts';
@@ -44,7 +44,7 @@ import { executionEngine, jobRunner, workflowEngine, workflowSettings } from './
 /** The API function's adapters, which its routes (functions/handlers/routes/) use. */
 export interface Container {
   readonly table: Table;
-  readonly clients: TenantClientFactory;
+  readonly clients: TenantTableClients;
   readonly store: TenancyStore;
   readonly directory: IdentityDirectory;
   readonly vault: SecretVault;
@@ -79,7 +79,7 @@ let container: Container | undefined;
 export function adapters(): Container {
   if (container) return container;
   const cfg = config(FUNCTION_SETTINGS.api);
-  const { clients, table } = tableAndStorage(cfg);
+  const { clients, table } = tableOnly(cfg);
   const vault = vaultOf(cfg, clients);
   const store = dynamoTenancyStore(table);
   const definitions = new DynamoDefinitionStore(table);

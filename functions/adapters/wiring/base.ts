@@ -8,7 +8,7 @@ import { S3ArtifactStore } from '../s3-artifacts.ts';
 import { S3TenantFiles } from '../s3-tenant-data.ts';
 import { LocalFileVault, SecretsManagerVault } from '../secret-vault.ts';
 import { TenantTableClients } from '../tenant-credentials.ts';
-import { TenantClientFactory } from '../tenant-storage-clients.ts';
+import { s3For, secretsFor } from '../tenant-storage-clients.ts';
 
 /*
  * The pieces every composition root shares, as small factories: the table through the function's
@@ -38,23 +38,20 @@ export function notInThisFunction<T extends object>(port: string): T {
   });
 }
 
-/** The table through per-tenant DynamoDB clients only (no S3 or Secrets Manager client). */
+/**
+ * The table through per-tenant DynamoDB clients; {@link vaultOf}, {@link filesOf} and
+ * {@link artifactsOf} add secrets and S3 on the same credentials, and only where a root calls them.
+ */
 export function tableOnly(cfg: RuntimeConfig): { clients: TenantTableClients; table: Table } {
   const clients = new TenantTableClients(dynamoDocumentClient(), cfg.TENANT_DATA_ROLE_ARN);
   return { clients, table: new Table(cfg.TABLE_NAME, clients) };
 }
 
-/** The table, and per-tenant S3 and Secrets Manager clients on the same credentials. */
-export function tableAndStorage(cfg: RuntimeConfig): { clients: TenantClientFactory; table: Table } {
-  const clients = new TenantClientFactory(dynamoDocumentClient(), cfg.TENANT_DATA_ROLE_ARN);
-  return { clients, table: new Table(cfg.TABLE_NAME, clients) };
-}
-
 /** Tenant secrets: Secrets Manager through the tenant's credentials, a key-encrypted folder locally. */
-export function vaultOf(cfg: RuntimeConfig, clients: TenantClientFactory): SecretVault {
+export function vaultOf(cfg: RuntimeConfig, clients: TenantTableClients): SecretVault {
   return cfg.MERIDIAN_MODE === 'local' && cfg.MERIDIAN_STATE_DIR
     ? new LocalFileVault(join(cfg.MERIDIAN_STATE_DIR, 'secrets'))
-    : new SecretsManagerVault((t) => clients.secretsFor(t), cfg.SECRETS_PREFIX);
+    : new SecretsManagerVault((t) => secretsFor(clients, t), cfg.SECRETS_PREFIX);
 }
 
 /**
@@ -68,17 +65,17 @@ export function localVaultOnly(cfg: RuntimeConfig): SecretVault {
 }
 
 /** Tenant files in the artifacts bucket (exports, retention tags). */
-export function filesOf(cfg: RuntimeConfig, clients: TenantClientFactory): S3TenantFiles {
-  return new S3TenantFiles((tenantId) => clients.s3For(tenantId), cfg.ARTIFACT_BUCKET_NAME ?? '');
+export function filesOf(cfg: RuntimeConfig, clients: TenantTableClients): S3TenantFiles {
+  return new S3TenantFiles((tenantId) => s3For(clients, tenantId), cfg.ARTIFACT_BUCKET_NAME ?? '');
 }
 
 /**
  * Large step outputs and inputs in the artifacts bucket. A function without the bucket fails only
  * when it has to write one, naming the variable; tagging for retention is then a no-op.
  */
-export function artifactsOf(cfg: RuntimeConfig, clients: TenantClientFactory): ExecutionDeps['artifacts'] {
+export function artifactsOf(cfg: RuntimeConfig, clients: TenantTableClients): ExecutionDeps['artifacts'] {
   const bucket = cfg.ARTIFACT_BUCKET_NAME;
-  const artifacts = new S3ArtifactStore((tenantId) => clients.s3For(tenantId), bucket ?? '');
+  const artifacts = new S3ArtifactStore((tenantId) => s3For(clients, tenantId), bucket ?? '');
   const files = filesOf(cfg, clients);
   return {
     put: (tenantId, key, body) => {

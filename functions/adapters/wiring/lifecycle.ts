@@ -9,7 +9,7 @@ import { DynamoExecutionStore } from '../dynamo/execution-store.ts';
 import { DynamoExportSource, DynamoExportStore, DynamoOffboardingStore } from '../dynamo/lifecycle-store.ts';
 import { dynamoTenancyStore } from '../dynamo/tenancy-store.ts';
 import { LocalMailbox } from '../local-mailbox.ts';
-import { filesOf, notInThisFunction, tableAndStorage, vaultOf } from './base.ts';
+import { filesOf, notInThisFunction, tableOnly, vaultOf } from './base.ts';
 import { offboardingPhases } from './offboarding.ts';
 import { executionEngine, workflowRemover } from './step-functions.ts';
 
@@ -25,7 +25,7 @@ let wired: LifecycleWiring | undefined;
 export function lifecycleWiring(): LifecycleWiring {
   if (wired) return wired;
   const cfg = config(FUNCTION_SETTINGS.lifecycle);
-  const { clients, table } = tableAndStorage(cfg);
+  const { clients, table } = tableOnly(cfg);
   const directory = new CognitoDirectory(
     cognitoClient(),
     cfg.USER_POOL_ID,

@@ -3,7 +3,7 @@ import { config } from '#shared/config.ts';
 import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 import { dynamoTenancyStore } from '../dynamo/tenancy-store.ts';
 import { awsNotificationTransport } from '../notifications/aws-transport.ts';
-import { tableAndStorage, vaultOf } from './base.ts';
+import { tableOnly, vaultOf } from './base.ts';
 import { notificationsOf } from './notifications.ts';
 
 let wired: NotificationDeps | undefined;
@@ -12,7 +12,7 @@ let wired: NotificationDeps | undefined;
 export function notificationDeliveryWiring(): NotificationDeps {
   if (wired) return wired;
   const cfg = config(FUNCTION_SETTINGS.notificationDelivery);
-  const { clients, table } = tableAndStorage(cfg);
+  const { clients, table } = tableOnly(cfg);
   wired = notificationsOf(cfg, {
     table,
     vault: vaultOf(cfg, clients),

@@ -13,12 +13,13 @@ import type { RuntimeConfig } from '#shared/config.ts';
 import { DynamoTenantEraser, secretNames, tenantRecordEraser } from '../dynamo/lifecycle-store.ts';
 import type { Table } from '../dynamo/table.ts';
 import { S3PrefixEraser } from '../s3-tenant-data.ts';
-import type { TenantClientFactory } from '../tenant-storage-clients.ts';
+import type { TenantTableClients } from '../tenant-credentials.ts';
+import { s3For } from '../tenant-storage-clients.ts';
 
 /** What the offboarding phases erase with. */
 export interface ErasureParts {
   readonly table: Table;
-  readonly clients: TenantClientFactory;
+  readonly clients: TenantTableClients;
   readonly store: Pick<TenancyStore, 'listUsers'>;
   readonly directory: Pick<IdentityDirectory, 'deleteUser'>;
   readonly vault: Pick<SecretVault, 'delete'>;
@@ -44,7 +45,7 @@ export function offboardingPhases(cfg: RuntimeConfig, parts: ErasureParts): Tena
     secretEraser(secretNames(parts.table), parts.vault),
     stateMachineEraser(parts.definitions, parts.workflows),
     ...(bucket
-      ? [new S3PrefixEraser((t) => parts.clients.s3For(t), bucket, cfg.MERIDIAN_MODE === 'aws')]
+      ? [new S3PrefixEraser((t) => s3For(parts.clients, t), bucket, cfg.MERIDIAN_MODE === 'aws')]
       : []),
     new DynamoTenantEraser(parts.table, { slotMs, windowSeconds: cfg.RATE_LIMITS.windowSeconds }),
     tenantRecordEraser(parts.table),

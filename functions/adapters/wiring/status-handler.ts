@@ -2,7 +2,7 @@ import type { ExecutionDeps } from '#core/executions/deps.ts';
 import { config } from '#shared/config.ts';
 import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 import { awsQueueTransport } from '../notifications/aws-queue-transport.ts';
-import { artifactsOf, notInThisFunction, tableAndStorage } from './base.ts';
+import { artifactsOf, notInThisFunction, tableOnly } from './base.ts';
 import { notifyingExecutions } from './notifying-executions.ts';
 
 let wired: ExecutionDeps | undefined;
@@ -14,7 +14,7 @@ let wired: ExecutionDeps | undefined;
 export function statusHandlerWiring(): ExecutionDeps {
   if (wired) return wired;
   const cfg = config(FUNCTION_SETTINGS.statusHandler);
-  const { clients, table } = tableAndStorage(cfg);
+  const { clients, table } = tableOnly(cfg);
   wired = notifyingExecutions(cfg, {
     table,
     clients,

@@ -8,7 +8,7 @@ import { DynamoDefinitionStore } from '../dynamo/definition-store.ts';
 import { DynamoExecutionStore } from '../dynamo/execution-store.ts';
 import { dynamoTenancyStore } from '../dynamo/tenancy-store.ts';
 import { awsQueueTransport } from '../notifications/aws-queue-transport.ts';
-import { artifactsOf, tableAndStorage, vaultOf } from './base.ts';
+import { artifactsOf, tableOnly, vaultOf } from './base.ts';
 import { notificationsOf } from './notifications.ts';
 
 /** The step runner's adapters; the handler adds providers, tools and its observability. */
@@ -27,7 +27,7 @@ let wired: StepRunnerWiring | undefined;
 export function stepRunnerWiring(): StepRunnerWiring {
   if (wired) return wired;
   const cfg = config(FUNCTION_SETTINGS.stepRunner);
-  const { clients, table } = tableAndStorage(cfg);
+  const { clients, table } = tableOnly(cfg);
   const vault = vaultOf(cfg, clients);
   const store = dynamoTenancyStore(table);
   const { notify } = notificationsOf(cfg, {

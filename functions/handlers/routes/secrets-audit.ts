@@ -1,4 +1,5 @@
 import { auditArchive, digestSigner } from '#adapters/audit/wiring.ts';
+import { s3For } from '#adapters/tenant-storage-clients.ts';
 import { adapters } from '#adapters/wiring/api.ts';
 import { type AuditTrailDeps, auditPublicKey, listAuditTrail, verifyAuditTrail } from '#core/audit/trail.ts';
 import { deleteSecret, listSecrets, putSecret } from '#core/tenancy/secrets.ts';
@@ -27,9 +28,7 @@ const auditDeps = (): AuditTrailDeps => ({
   records: adapters().store,
   // Through the tenant's S3 client: its data role reads only `digests/tenant=<tenant>/`.
   digests: (tenantId) =>
-    adapters()
-      .clients.s3For(tenantId)
-      .then((s3) => auditArchive(s3).listDigests(tenantId)),
+    s3For(adapters().clients, tenantId).then((s3) => auditArchive(s3).listDigests(tenantId)),
   signer: digestSigner,
   tableRetentionMs: config().AUDIT_TABLE_RETENTION_DAYS * 86_400_000,
 });

@@ -49,7 +49,12 @@ describe('handler bundles', () => {
       ['@aws-sdk/client-sfn', '@aws-sdk/client-s3', '@aws-sdk/client-secrets-manager', 're2js'],
     ],
     ['approval-handler', ['@aws-sdk/client-sfn', '@aws-sdk/client-s3', '@aws-sdk/client-secrets-manager']],
-    ['status-handler', ['@aws-sdk/client-sfn', '@aws-sdk/client-scheduler']],
+    [
+      'status-handler',
+      ['@aws-sdk/client-sfn', '@aws-sdk/client-scheduler', '@aws-sdk/client-secrets-manager'],
+    ],
+    ['notification-delivery', ['@aws-sdk/client-sfn', '@aws-sdk/client-s3', 're2js']],
+    ['schedule-fire', ['@aws-sdk/client-s3', '@aws-sdk/client-secrets-manager']],
     ['step-runner', ['@aws-sdk/client-sfn', '@aws-sdk/client-scheduler']],
     ['lifecycle-handler', ['@aws-sdk/client-scheduler']],
   ])(

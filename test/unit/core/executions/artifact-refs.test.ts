@@ -100,19 +100,20 @@ describe('markedArtifact', () => {
   });
 });
 
-describe('TenantClientFactory.s3For', () => {
+describe('s3For', () => {
   it('gives each tenant its own S3 client when a tenant data role is configured', async () => {
-    const { TenantClientFactory } = await import('#adapters/tenant-storage-clients.ts');
+    const { s3For } = await import('#adapters/tenant-storage-clients.ts');
+    const { TenantTableClients } = await import('#adapters/tenant-credentials.ts');
     const { dynamoDocumentClient, s3Client } = await import('#adapters/aws-clients.ts');
-    const fenced = new TenantClientFactory(
+    const fenced = new TenantTableClients(
       dynamoDocumentClient(),
       'arn:aws:iam::123456789012:role/tenant-data',
     );
-    const forA = await fenced.s3For(A);
-    expect(await fenced.s3For(A)).toBe(forA);
-    expect(await fenced.s3For(B)).not.toBe(forA);
+    const forA = await s3For(fenced, A);
+    expect(await s3For(fenced, A)).toBe(forA);
+    expect(await s3For(fenced, B)).not.toBe(forA);
     expect(forA).not.toBe(s3Client());
-    const shared = new TenantClientFactory(dynamoDocumentClient(), undefined);
-    expect(await shared.s3For(A)).toBe(s3Client());
+    const shared = new TenantTableClients(dynamoDocumentClient(), undefined);
+    expect(await s3For(shared, A)).toBe(s3Client());
   });
 });
