@@ -1,10 +1,12 @@
 import type { ScheduleDeps } from '#core/schedules/schedules.ts';
 import { config } from '#shared/config.ts';
 import { FUNCTION_SETTINGS } from '#shared/settings.ts';
+import { DynamoRoleStore } from '../dynamo/role-store.ts';
 import { DynamoScheduleStore } from '../dynamo/schedule-store.ts';
+import { DynamoTenantStore } from '../dynamo/tenant-store.ts';
+import { DynamoUserStore } from '../dynamo/user-store.ts';
 import { notInThisFunction, tableOnly } from './base.ts';
-import { NO_AWS_TRANSPORT } from './notifications.ts';
-import { notifyingExecutions } from './notifying-executions.ts';
+import { executionsOf } from './executions.ts';
 import { executionEngine } from './step-functions.ts';
 
 /** What a firing needs: the schedule, the execution use cases and the owner's roles. */
@@ -12,20 +14,28 @@ export type ScheduleFireWiring = Pick<ScheduleDeps, 'schedules' | 'executions' |
 
 let wired: ScheduleFireWiring | undefined;
 
-/** The schedule fire function's composition root: it starts executions of tenants' schedules. */
+/**
+ * The schedule fire function's composition root: it starts executions of tenants' schedules. Starting
+ * reads or writes no artifact (only the step runner offloads, only the API reads back) and raises no
+ * notification, so neither is wired: a call would fail naming the missing port.
+ */
 export function scheduleFireWiring(): ScheduleFireWiring {
   if (wired) return wired;
   const cfg = config(FUNCTION_SETTINGS.scheduleFire);
   const { clients, table } = tableOnly(cfg);
-  // Starting a run raises no notification; on AWS this function has no queue to raise one on.
-  const { store, executions } = notifyingExecutions(cfg, {
+  const tenants = new DynamoTenantStore(table);
+  const users = new DynamoUserStore(table);
+  const executions = executionsOf(cfg, {
     table,
     clients,
+    tenancy: {
+      getTenant: (tenantId) => tenants.getTenant(tenantId),
+      getUser: (tenantId, userId) => users.getUser(tenantId, userId),
+    },
     engine: executionEngine(cfg),
-    // Starting reads or writes no artifact: only the step runner offloads, only the API reads back.
     artifacts: notInThisFunction('artifact store'),
-    awsTransport: NO_AWS_TRANSPORT,
+    notify: () => notInThisFunction<{ notify(): Promise<void> }>('notifier').notify(),
   });
-  wired = { schedules: new DynamoScheduleStore(table), executions, roles: store };
+  wired = { schedules: new DynamoScheduleStore(table), executions, roles: new DynamoRoleStore(table) };
   return wired;
 }
