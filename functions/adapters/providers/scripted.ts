@@ -1,4 +1,10 @@
-import { RegexBudgetExceeded, tenantRegex, withRegexBudget } from '#core/catalog/tenant-regex.ts';
+import {
+  loadTenantRegex,
+  RegexBudgetExceeded,
+  tenantRegex,
+  tenantRegexLoaded,
+  withRegexBudget,
+} from '#core/catalog/tenant-regex.ts';
 import type {
   ChatMessage,
   ModelProvider,
@@ -46,6 +52,9 @@ export class ScriptedProvider implements ModelProvider {
     if (request.signal?.aborted) throw new ProviderError('timeout', 'scripted call aborted');
     const prompt = lastUserPrompt(request.messages);
     let rule: NonNullable<typeof request.agent.script>[number] | undefined;
+    // Awaited only when needed, so a loaded engine matches within the caller's regex budget.
+    if (!tenantRegexLoaded() && request.agent.script?.some((candidate) => candidate.match !== undefined))
+      await loadTenantRegex();
     try {
       rule = withRegexBudget(SCRIPT_REGEX_BUDGET_MS, () =>
         request.agent.script?.find(

@@ -1,6 +1,11 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import type { ToolDefinition } from '#core/catalog/model.ts';
-import { RegexBudgetExceeded, re2RegExpEngine, withRegexBudget } from '#core/catalog/tenant-regex.ts';
+import {
+  loadTenantRegex,
+  RegexBudgetExceeded,
+  re2RegExpEngine,
+  withRegexBudget,
+} from '#core/catalog/tenant-regex.ts';
 import { type ToolContext, ToolError, type ToolRunner } from '#core/executions/model-port.ts';
 import { type BuiltinDeps, type BuiltinTool, builtinTools } from './builtin.ts';
 import { HttpToolRunner } from './http.ts';
@@ -18,23 +23,32 @@ export const MAX_COMPILED_SCHEMAS = 500;
 /**
  * Validates tool args against the tool's `inputSchema` (JSON Schema 2020-12), compiling each
  * distinct schema once and keeping at most {@link MAX_COMPILED_SCHEMAS} (least recently used go).
+ * Ajv and RE2 are loaded on the first call, so steps that call no tool never load them.
  */
 export class ArgsValidator {
-  private readonly ajv = new Ajv2020({
-    // Tenants' schemas may carry annotations Ajv does not know (x-*, examples): tolerate them.
-    strict: false,
-    // No format plugin is bundled: formats are annotations here, as the catalog validator treats them.
-    validateFormats: false,
-    allErrors: true,
-    addUsedSchema: false,
-    // Tenant patterns run on RE2 (linear time), see functions/core/catalog/tenant-regex.ts.
-    code: { regExp: re2RegExpEngine },
-  });
+  private ajv: Promise<Ajv2020> | undefined;
   private readonly compiled = new Map<string, { schema: object; validate: ValidateFunction }>();
 
+  private compiler(): Promise<Ajv2020> {
+    this.ajv ??= Promise.all([import('ajv/dist/2020.js'), loadTenantRegex()]).then(
+      ([{ Ajv2020 }]) =>
+        new Ajv2020({
+          // Tenants' schemas may carry annotations Ajv does not know (x-*, examples): tolerate them.
+          strict: false,
+          // No format plugin is bundled: formats are annotations here, as the catalog validator treats them.
+          validateFormats: false,
+          allErrors: true,
+          addUsedSchema: false,
+          // Tenant patterns run on RE2 (linear time), see functions/core/catalog/tenant-regex.ts.
+          code: { regExp: re2RegExpEngine },
+        }),
+    );
+    return this.ajv;
+  }
+
   /** Throws `Tool.Failed` naming every invalid argument. */
-  check(tool: ToolDefinition, args: Record<string, unknown>): void {
-    const validate = this.compile(tool);
+  async check(tool: ToolDefinition, args: Record<string, unknown>): Promise<void> {
+    const validate = this.compile(tool, await this.compiler());
     let valid: boolean;
     try {
       valid = withRegexBudget(ARGS_REGEX_BUDGET_MS, () => validate(args) as boolean);
@@ -48,7 +62,7 @@ export class ArgsValidator {
     throw new ToolError('failed', `invalid args for tool "${tool.name}": ${problems.join('; ')}`);
   }
 
-  private compile(tool: ToolDefinition): ValidateFunction {
+  private compile(tool: ToolDefinition, ajv: Ajv2020): ValidateFunction {
     const key = JSON.stringify(tool.inputSchema);
     const hit = this.compiled.get(key);
     if (hit) {
@@ -61,7 +75,7 @@ export class ArgsValidator {
     const schema: object = structuredClone(tool.inputSchema);
     let validate: ValidateFunction;
     try {
-      validate = this.ajv.compile(schema);
+      validate = ajv.compile(schema);
     } catch (error) {
       const message = error instanceof Error ? error.message.slice(0, 300) : 'does not compile';
       throw new ToolError(
@@ -74,7 +88,7 @@ export class ArgsValidator {
       const [oldestKey, oldest] = this.compiled.entries().next().value ?? [];
       if (oldestKey !== undefined && oldest) {
         this.compiled.delete(oldestKey);
-        this.ajv.removeSchema(oldest.schema);
+        ajv.removeSchema(oldest.schema);
       }
     }
     return validate;
@@ -116,7 +130,7 @@ export class DispatchingToolRunner implements ToolRunner {
   }
 
   async run(tool: ToolDefinition, args: Record<string, unknown>, ctx: ToolContext): Promise<unknown> {
-    this.validator.check(tool, args);
+    await this.validator.check(tool, args);
     try {
       if (tool.type === 'http') return await this.http.run(tool, args, ctx);
       const builtin = this.builtins[tool.builtin];

@@ -5,7 +5,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { FieldProblem } from '../errors.ts';
 import { isRecord, joinPath } from './problems.ts';
-import { re2RegExpEngine, regexProblem } from './tenant-regex.ts';
+import { re2RegExpEngine, regexProblem } from './tenant-regex-static.ts';
 
 /** Largest schema accepted, serialized: compiling is linear in size, so cap it. */
 export const MAX_JSON_SCHEMA_BYTES = 64 * 1024;

@@ -25,7 +25,7 @@ import { parseDataPath, scanTemplates } from '../workflows/templates.ts';
 import { jsonSchemaProblems } from './json-schema.ts';
 import { DEFINITION, isRecord, joinPath, jsonShapeProblems, ProblemList } from './problems.ts';
 import { AGENT_PROVIDERS, PROVIDER_FIELDS, providersTaking, providerTraits } from './providers.ts';
-import { regexProblem } from './tenant-regex.ts';
+import { regexProblem } from './tenant-regex-static.ts';
 
 /** The platform's own tools a `builtin` tool can name. */
 export const BUILTIN_TOOLS = ['echo', 'current_time', 'json_extract', 'uuid', 'sum'] as const;

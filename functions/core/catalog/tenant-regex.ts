@@ -8,8 +8,28 @@
  * Linear is not free: a match costs about pattern size × input size. So patterns are capped in
  * length (and count per schema, see json-schema.ts), inputs are capped by the API's body limit,
  * and loops over tenant patterns run under an explicit time budget ({@link withRegexBudget}).
+ *
+ * The engine is loaded on demand ({@link loadTenantRegex}): the step runner and schedule fire run
+ * tenant patterns only for some steps and workflows, so their cold start does not evaluate RE2.
+ * Code that runs patterns synchronously (catalog validation at save) imports
+ * functions/core/catalog/tenant-regex-static.ts, which loads it with the module.
  */
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
+
+let engine: typeof RE2JS | undefined;
+
+/** Loads the RE2 engine (once per container); every asynchronous caller awaits it first. */
+export async function loadTenantRegex(): Promise<void> {
+  engine ??= (await import('re2js')).RE2JS;
+}
+
+/** Whether the engine is loaded: a caller that is may skip the `await` (and its turn of the event loop). */
+export const tenantRegexLoaded = (): boolean => engine !== undefined;
+
+/** Sets the engine a module imported statically (functions/core/catalog/tenant-regex-static.ts). */
+export function useTenantRegexEngine(re2: typeof RE2JS): void {
+  engine = re2;
+}
 
 /** Longest pattern accepted. */
 export const MAX_REGEX_LENGTH = 500;
@@ -65,7 +85,15 @@ function hasNamedBackreference(source: string): boolean {
 
 const LOOKAROUND = /\(\?<?[=!]/;
 
+// A programming error, never a tenant's (so never reported as a problem with the pattern): the
+// caller neither awaited loadTenantRegex() nor imported tenant-regex-static.ts.
+function loaded(): typeof RE2JS {
+  if (!engine) throw new Error('the tenant pattern engine is not loaded');
+  return engine;
+}
+
 function compile(source: string): RE2JS {
+  const re2 = loaded();
   if (source.length > MAX_REGEX_LENGTH) throw new SyntaxError(`longer than ${MAX_REGEX_LENGTH} characters`);
   if (hasNamedBackreference(source)) {
     throw new SyntaxError('backreferences are not supported (patterns run on a linear-time RE2 engine)');
@@ -76,7 +104,7 @@ function compile(source: string): RE2JS {
     );
   }
   try {
-    return RE2JS.compile(RE2JS.translateRegExp(source));
+    return re2.compile(re2.translateRegExp(source));
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     throw new SyntaxError(`not a valid RE2 regular expression: ${detail.slice(0, 200)}`);
@@ -107,6 +135,7 @@ export function tenantRegex(source: string): TenantRegex {
 
 /** Why a tenant pattern is refused, or undefined when RE2 runs it. */
 export function regexProblem(source: string): string | undefined {
+  loaded();
   try {
     tenantRegex(source);
     return undefined;

@@ -1,5 +1,10 @@
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import { RegexBudgetExceeded, re2RegExpEngine, withRegexBudget } from '../catalog/tenant-regex.ts';
+import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
+import {
+  loadTenantRegex,
+  RegexBudgetExceeded,
+  re2RegExpEngine,
+  withRegexBudget,
+} from '../catalog/tenant-regex.ts';
 import type { FieldProblem } from '../errors.ts';
 
 /**
@@ -8,26 +13,35 @@ import type { FieldProblem } from '../errors.ts';
  */
 export const INPUT_REGEX_BUDGET_MS = 1000;
 
-let ajv: Ajv2020 | undefined;
+let ajv: Promise<Ajv2020> | undefined;
 const compiled = new Map<string, ValidateFunction>();
 
 /**
  * Problems of `input` against a workflow's `inputSchema`, each named `input.<path>`. Compiled
- * validators are cached by schema text: a version's schema never changes. Patterns run on RE2.
+ * validators are cached by schema text: a version's schema never changes. Patterns run on RE2. Ajv
+ * and RE2 are loaded on the first schema, so schedule fire, starting workflows without one, never
+ * loads them.
  */
-export function inputProblems(schema: Record<string, unknown> | undefined, input: unknown): FieldProblem[] {
+export async function inputProblems(
+  schema: Record<string, unknown> | undefined,
+  input: unknown,
+): Promise<FieldProblem[]> {
   if (!schema) return [];
   const key = JSON.stringify(schema);
   let validate = compiled.get(key);
   if (!validate) {
-    ajv ??= new Ajv2020({
-      strict: false,
-      allErrors: true,
-      validateFormats: false,
-      code: { regExp: re2RegExpEngine },
-    });
+    ajv ??= Promise.all([import('ajv/dist/2020.js'), loadTenantRegex()]).then(
+      ([{ Ajv2020 }]) =>
+        new Ajv2020({
+          strict: false,
+          allErrors: true,
+          validateFormats: false,
+          code: { regExp: re2RegExpEngine },
+        }),
+    );
+    const instance = await ajv;
     try {
-      validate = ajv.compile(schema);
+      validate = instance.compile(schema);
     } catch (error) {
       // A version saved before patterns ran on RE2 may hold one RE2 refuses: the caller's 400, not a 500.
       const message = error instanceof Error ? error.message.slice(0, 300) : 'does not compile';

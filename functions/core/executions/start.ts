@@ -95,7 +95,7 @@ export async function startExecution(
   );
   if (!version?.asl)
     throw new NotFoundError(`Version ${versionNumber} of workflow ${workflowId} is missing.`);
-  const problems = inputProblems(
+  const problems = await inputProblems(
     version.definition.inputSchema as Record<string, unknown> | undefined,
     body.input,
   );

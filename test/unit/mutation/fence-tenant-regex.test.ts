@@ -3,8 +3,9 @@
  * negative lookarounds and escaped backslashes, the length of a refusal's detail, the compiled
  * pattern cache, and nested time budgets (a clock stub, so no test depends on the machine's speed).
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  loadTenantRegex,
   MAX_REGEX_LENGTH,
   RegexBudgetExceeded,
   re2RegExpEngine,
@@ -12,6 +13,8 @@ import {
   tenantRegex,
   withRegexBudget,
 } from '#core/catalog/tenant-regex.ts';
+
+beforeAll(loadTenantRegex);
 
 afterEach(() => {
   vi.restoreAllMocks();

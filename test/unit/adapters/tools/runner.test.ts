@@ -127,11 +127,13 @@ describe('DispatchingToolRunner', () => {
 });
 
 describe('ArgsValidator', () => {
-  it('compiles each distinct schema once', () => {
+  it('compiles each distinct schema once', async () => {
     // Prepare
     const validator = new ArgsValidator();
     let compiled = 0;
-    const inner = (validator as unknown as { ajv: { compile: (schema: object) => unknown } }).ajv;
+    const inner = await (
+      validator as unknown as { compiler(): Promise<{ compile: (schema: object) => unknown }> }
+    ).compiler();
     const original = inner.compile.bind(inner);
     inner.compile = (schema: object) => {
       compiled++;
@@ -140,20 +142,20 @@ describe('ArgsValidator', () => {
     const sameSchemaOtherObject = tool({ inputSchema: structuredClone(sumTool.inputSchema) });
 
     // Act
-    validator.check(sumTool, { numbers: [1] });
-    validator.check(sumTool, { numbers: [2] });
-    validator.check(sameSchemaOtherObject, { numbers: [3] });
+    await validator.check(sumTool, { numbers: [1] });
+    await validator.check(sumTool, { numbers: [2] });
+    await validator.check(sameSchemaOtherObject, { numbers: [3] });
 
     // Assess
     expect(compiled).toBe(1);
   });
 
-  it('fails a schema that does not compile', () => {
+  it('fails a schema that does not compile', async () => {
     // Prepare
     const broken = tool({ inputSchema: { type: 'object', properties: { a: { type: 'no-such-type' } } } });
 
     // Act / Assess
-    expect(() => new ArgsValidator().check(broken, {})).toThrow(/does not compile/);
+    await expect(new ArgsValidator().check(broken, {})).rejects.toThrow(/does not compile/);
   });
 });
 

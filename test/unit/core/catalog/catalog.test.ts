@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_TOOLS, validateAgent, validateTool } from '#core/catalog/model.ts';
-import { regexProblem } from '#core/catalog/tenant-regex.ts';
+import { regexProblem } from '#core/catalog/tenant-regex-static.ts';
 import { problemsOf } from '../workflows/fixtures.ts';
 
 const tools = { toolExists: (id: string) => id === 'weather' || id === 'search' };
