@@ -66,6 +66,7 @@ const SETS = {
     tests: [
       'test/unit/core/workflows/{compile,partition,validate}.test.ts',
       'test/unit/core/workflows/steps.test.ts',
+      'test/unit/core/workflows/validate/*.test.ts',
       'test/unit/mutation/choice-conditions.test.ts',
       'test/unit/mutation/workflows-*.test.ts',
     ],

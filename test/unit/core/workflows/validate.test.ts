@@ -570,3 +570,21 @@ describe('all problems at once', () => {
     );
   });
 });
+
+describe('a definition that is not an object', () => {
+  // A JSON body of `null` (or none) reaches the validator as it is: it is refused as invalid, not
+  // crashed on by the graph rules, which read the raw definition's fields.
+  it.each([
+    ['null', null, 'Invalid input: expected object, received null'],
+    ['no definition', undefined, 'required'],
+    ['an array', [], 'Invalid input: expected object, received array'],
+    ['a number', 7, 'Invalid input: expected object, received number'],
+    ['a boolean', true, 'Invalid input: expected object, received boolean'],
+  ])('refuses %s with one problem at the root', (_name, def, message) => {
+    // Act
+    const problems = problemsOf(() => validateWorkflow(def, catalog));
+
+    // Assess
+    expect(problems).toEqual([{ path: '', message }]);
+  });
+});
