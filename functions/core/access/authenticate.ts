@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { TokenExpiredError, UnauthenticatedError } from '../errors.ts';
 import type { PlatformPrincipal, TenantPrincipal } from '../principal.ts';
 import { hashApiKey, parseApiKey, sameHash } from '../tenancy/api-keys.ts';
-import type { Tenant, User } from '../tenancy/model.ts';
+import { ssoAllows, type Tenant, type User } from '../tenancy/model.ts';
 import type { ApiKeyStore, RoleStore, TenantStore, UserStore } from '../tenancy/ports.ts';
 import { resolvePermissions } from '../tenancy/roles.ts';
 
@@ -96,14 +96,6 @@ interface Resolved {
   readonly result: AuthResult;
   readonly until?: number;
   readonly key?: ApiKeyUse;
-}
-
-/**
- * Where a tenant requires single sign-on, only users its identity providers provisioned (and the
- * tenant's first admin, the break-glass account) may act, by token or through their keys.
- */
-function ssoSatisfied(tenant: Tenant, user: User): boolean {
-  return !tenant.requireSso || user.sso !== undefined || user.email === tenant.adminEmail.toLowerCase();
 }
 
 const DENY = (reason: string): Denied => ({ authenticated: false, reason });
@@ -200,7 +192,7 @@ export class Authenticator {
       resolvePermissions(this.options.store, user.tenantId, user.roles),
     ]);
     if (!tenant) return { result: DENY('unknown-tenant'), until };
-    if (!ssoSatisfied(tenant, user)) {
+    if (!ssoAllows(tenant, user)) {
       await this.audit(user.tenantId, { id: user.userId, type: 'user' }, 'sso-required', userAgent);
       return { result: DENY('sso-required'), until };
     }
@@ -253,7 +245,7 @@ export class Authenticator {
     // never for more than they may do now (their roles may have shrunk since the key was made).
     const creator = await this.options.store.getUser(parts.tenantId, record.createdBy);
     if (creator?.status !== 'active') return refuse('key-creator-inactive', 'key-creator-inactive');
-    if (!ssoSatisfied(tenant, creator)) return refuse('sso-required', 'sso-required');
+    if (!ssoAllows(tenant, creator)) return refuse('sso-required', 'sso-required');
     const current = await resolvePermissions(this.options.store, parts.tenantId, creator.roles);
     const effective = record.scopes.filter((scope) => current.has(scope));
     const result: AuthResult = {

@@ -7,7 +7,7 @@ import { ID_PATTERN, newId } from '../ids.ts';
 import type { RequestMeta, TenantPrincipal } from '../principal.ts';
 import { actingUser } from '../tenancy/api-keys.ts';
 import { audited, type Caller } from '../tenancy/context.ts';
-import type { Page, PageRequest } from '../tenancy/model.ts';
+import { type Page, type PageRequest, ssoAllows } from '../tenancy/model.ts';
 import type { RoleStore } from '../tenancy/ports.ts';
 import { resolvePermissions } from '../tenancy/roles.ts';
 import type { Environment } from '../versioning/model.ts';
@@ -213,6 +213,7 @@ export type FireRefusal =
   | 'disabled'
   | 'tenant-not-active'
   | 'creator-inactive'
+  | 'creator-not-sso'
   | 'stale'
   | 'refused-by-start';
 
@@ -262,6 +263,9 @@ export async function fireSchedule(
     creator?.status === 'active' &&
     (await resolvePermissions(deps.roles, tenantId, creator.roles)).has('executions:start');
   if (!creatorMay) return { fired: false, reason: 'creator-inactive' };
+  // Nor once the tenant requires single sign-on and the creator is not an SSO user: they could no
+  // longer sign in, and their keys no longer work.
+  if (!ssoAllows(tenant, creator)) return { fired: false, reason: 'creator-not-sso' };
   const principal: TenantPrincipal = {
     kind: 'tenant',
     tenantId,

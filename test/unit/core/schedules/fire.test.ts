@@ -84,6 +84,31 @@ describe('fireSchedule', () => {
   });
 
   it.each([
+    ['a password user', { ...creatorActive, email: 'dev@example.com' }, false],
+    ['an SSO user', { ...creatorActive, email: 'sso@example.com', sso: { providerId: 'p1' } }, true],
+    ['the break-glass admin', { ...creatorActive, email: 'admin@example.com' }, true],
+  ])('once the tenant requires SSO, a schedule made by %s fires: %s', async (_label, creator, fires) => {
+    const { store: schedules } = store([schedule()]);
+    const { reads, deps } = executions('active', undefined, creator);
+    const tenancy = deps.tenancy as { getTenant: () => Promise<unknown> };
+    tenancy.getTenant = async () => ({
+      tenantId: T,
+      status: 'active',
+      plan: 'pro',
+      requireSso: true,
+      adminEmail: 'Admin@example.com',
+    });
+    const outcome = await fireSchedule({ schedules, executions: deps, roles }, T, S, fireTime, meta);
+    if (fires) {
+      // The start itself is stubbed to end early: what matters is that it was reached.
+      expect(reads).toHaveBeenCalled();
+    } else {
+      expect(outcome).toEqual({ fired: false, reason: 'creator-not-sso' });
+      expect(reads).not.toHaveBeenCalled();
+    }
+  });
+
+  it.each([
     ['a malformed tenant id', 'TENANT#x', S, fireTime, 'bad-request'],
     ['a malformed schedule id', T, 'x1', fireTime, 'bad-request'],
     ['an invalid fire time', T, S, new Date('nope'), 'bad-request'],
