@@ -1,4 +1,5 @@
 import type { ExecutionDeps } from '#core/executions/deps.ts';
+import { ssoAllows } from '../access/sso.ts';
 import type { AuditContext } from '../audit/audit.ts';
 import { canonicalJson } from '../audit/audit.ts';
 import { DomainError, ForbiddenError, NotFoundError, TransientError, ValidationError } from '../errors.ts';
@@ -7,7 +8,7 @@ import { ID_PATTERN, newId } from '../ids.ts';
 import type { RequestMeta, TenantPrincipal } from '../principal.ts';
 import { actingUser } from '../tenancy/api-keys.ts';
 import { audited, type Caller } from '../tenancy/context.ts';
-import { type Page, type PageRequest, ssoAllows } from '../tenancy/model.ts';
+import type { Page, PageRequest } from '../tenancy/model.ts';
 import type { RoleStore } from '../tenancy/ports.ts';
 import { resolvePermissions } from '../tenancy/roles.ts';
 import type { Environment } from '../versioning/model.ts';

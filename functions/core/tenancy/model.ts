@@ -63,19 +63,6 @@ export interface User {
 }
 
 /**
- * Where a tenant requires single sign-on, only users its identity providers provisioned (and the
- * tenant's first admin, the break-glass account) may act: by token, through their API keys, and
- * through the schedules they made. One rule for all three (functions/core/access/authenticate.ts,
- * functions/core/schedules/schedules.ts).
- */
-export function ssoAllows(
-  tenant: Pick<Tenant, 'requireSso' | 'adminEmail'>,
-  user: Pick<User, 'sso' | 'email'>,
-): boolean {
-  return !tenant.requireSso || user.sso !== undefined || user.email === tenant.adminEmail.toLowerCase();
-}
-
-/**
  * The directory login a user owns, by the name the directory knows it by; undefined when they own
  * none. A single sign-on user's login is the one their sign-in made: acting on their email instead
  * would reach whoever holds a password login with that address, possibly in another tenant.

@@ -90,7 +90,7 @@ describe('fireSchedule', () => {
   ])('once the tenant requires SSO, a schedule made by %s fires: %s', async (_label, creator, fires) => {
     const { store: schedules } = store([schedule()]);
     const { reads, deps } = executions('active', undefined, creator);
-    const tenancy = deps.tenancy as { getTenant: () => Promise<unknown> };
+    const tenancy = deps.tenancy as unknown as { getTenant: () => Promise<unknown> };
     tenancy.getTenant = async () => ({
       tenantId: T,
       status: 'active',
