@@ -1,14 +1,11 @@
 /**
- * Sections `executions` and `overhead`: a 5-step scripted workflow (agent → tool → choice → agent →
- * succeed, the README walkthrough with a tool where it waits for an approval) run through the API at
- * several concurrencies; then executions run one at a time with every DynamoDB request recorded and
- * every handler timed (the cost model's input); then `runStep` alone with an instant provider.
+ * Sections `executions` and `overhead` (bench/RESULTS.template.md), and the executions section `cost`
+ * prices: a 5-step scripted workflow (the README walkthrough with a tool where it waits for an approval).
  */
 import { randomBytes } from 'node:crypto';
 import type { StepRunnerDeps, StepTask } from '#core/executions/step-runner.ts';
 import { type DynamoCall, writtenItems } from '../test/helpers/dynamo-recorder.ts';
 import {
-  call,
   field,
   isObject,
   median,
@@ -88,7 +85,7 @@ export async function setUp(
   headers: Record<string, string> = bench.headers.tenantAdmin,
 ) {
   const post = async (path: string, body: unknown, expect = 201) =>
-    call(bench.apiUrl, { method: 'POST', path, body, expect }, headers);
+    bench.call({ method: 'POST', path, body, expect }, headers);
   const tool = { name: 'bench echo', type: 'builtin', builtin: 'echo', inputSchema: { type: 'object' } };
   const toolId = field(await post('/tools', tool), 'toolId');
   const agent = { name: 'bench triage', provider: 'scripted', model: 'scripted-1', script: SCRIPT };
@@ -96,7 +93,7 @@ export async function setUp(
   const workflowId = field(await post('/workflows', workflow(agentId, toolId)), 'workflowId');
   await post(`/workflows/${workflowId}/promotions`, { version: 1, environment: 'dev' }, 200);
   const path = `/workflows/${workflowId}/versions/1`;
-  const version = await call(bench.apiUrl, { method: 'GET', path, expect: 200 }, headers);
+  const version = await bench.call({ method: 'GET', path, expect: 200 }, headers);
   return { tenantId: bench.platform.demo.tenant.tenantId, workflowId, agentId, asl: version.body.asl };
 }
 
@@ -125,7 +122,7 @@ async function start(bench: BenchPlatform, workflowId: string, key: string) {
   const headers = { ...bench.headers.tenantAdmin, 'idempotency-key': key };
   for (let retries = 0; ; retries++) {
     const path = `/workflows/${workflowId}/executions`;
-    const answer = await call(bench.apiUrl, { method: 'POST', path, body }, headers);
+    const answer = await bench.call({ method: 'POST', path, body }, headers);
     if (answer.status === 503 && retries < 11) {
       await sleep(Math.random() * Math.min(500, 20 * 2 ** retries));
       continue;
@@ -136,16 +133,15 @@ async function start(bench: BenchPlatform, workflowId: string, key: string) {
 }
 
 const read = (bench: BenchPlatform, id: string, expect?: number) =>
-  call(bench.apiUrl, { method: 'GET', path: `/executions/${id}`, expect }, bench.headers.tenantAdmin);
+  bench.call({ method: 'GET', path: `/executions/${id}`, expect });
 
 /** One level: `concurrency` workers each start an execution and poll it to the end, until `total` are done. */
 async function level(bench: BenchPlatform, workflowId: string, load: Level, tag: string) {
   const { concurrency, total } = load;
   const pollMs = Math.max(20, 5 * concurrency); // longer when many poll, so reads do not crowd out the work
-  const latencies: number[] = [];
   const failures: string[] = [];
   let retries = 0;
-  const wallMs = await pool(total, concurrency, async (i) => {
+  const { wallMs, latencies } = await pool(total, concurrency, async (i) => {
     const sent = performance.now();
     try {
       const started = await start(bench, workflowId, `${tag}-c${concurrency}-${i}`);
@@ -156,7 +152,6 @@ async function level(bench: BenchPlatform, workflowId: string, load: Level, tag:
         if (['FAILED', 'CANCELLED', 'TIMED_OUT'].includes(status)) throw new Error(status);
         if (performance.now() - sent > 120_000) throw new Error(`still ${status} after 120 s`);
       }
-      latencies.push(performance.now() - sent);
     } catch (error) {
       failures.push(error instanceof Error ? error.message : String(error));
     }

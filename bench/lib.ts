@@ -104,18 +104,19 @@ export function field(answer: Answer, name: string): string {
   return value;
 }
 
-/** Runs `total` jobs `concurrency` at a time. */
-export async function pool(
-  total: number,
-  concurrency: number,
-  job: (index: number) => Promise<void>,
-): Promise<number> {
+/** Runs `total` jobs `concurrency` at a time: the wall time and each job's own. */
+export async function pool(total: number, concurrency: number, job: (index: number) => Promise<void>) {
+  const latencies: number[] = [];
   let next = 0;
   const began = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < total) await job(next++);
+      while (next < total) {
+        const sent = performance.now();
+        await job(next++);
+        latencies.push(performance.now() - sent);
+      }
     }),
   );
-  return performance.now() - began;
+  return { wallMs: performance.now() - began, latencies };
 }

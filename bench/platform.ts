@@ -1,10 +1,8 @@
 /**
  * One local platform in this process for the sections that need it, instrumented without changing
- * product code: the handlers share their module singletons with the bench, so the document client of
- * functions/adapters/aws-clients.ts gets the recording middleware of test/helpers/dynamo-recorder.ts,
- * the authorizer's `authenticate` and the API's `router.handle` are wrapped to time them, and a
- * `LocalRuntime` (bin/local/runtime.ts) whose Lambdas are timed is registered with
- * `useLocalExecutionEngine` before any execution starts.
+ * product code: the handlers share their module singletons with the bench, so their DynamoDB document
+ * client gets test/helpers/dynamo-recorder.ts, and the authorizer, the API and the workflow Lambdas of a
+ * `LocalRuntime` (bin/local/runtime.ts) are timed.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +11,7 @@ import { passwordLogin } from '../bin/local/auth.ts';
 import { type LocalPlatform, startLocalPlatform } from '../bin/local/platform.ts';
 import { LocalRuntime } from '../bin/local/runtime.ts';
 import { DynamoRecorder } from '../test/helpers/dynamo-recorder.ts';
+import { call } from './lib.ts';
 
 export type FunctionName = 'api' | 'authorizer' | 'step-runner' | 'approval-handler' | 'status-handler';
 
@@ -23,15 +22,6 @@ export interface Invocation {
 }
 
 export type BenchPlatform = Awaited<ReturnType<typeof instrument>>;
-
-/** What carries the execution id: a workflow Lambda's payload, or a status event. */
-type Payload = { executionId?: unknown; detail?: { name?: unknown }; context?: { executionId?: unknown } };
-
-function executionOf(payload: unknown): string {
-  const p = (payload ?? {}) as Payload;
-  const id = p.executionId ?? p.detail?.name ?? p.context?.executionId;
-  return typeof id === 'string' ? id : '';
-}
 
 /** Starts the platform over a temporary folder, instruments it, runs `fn`, and stops everything. */
 export async function withBenchPlatform<T>(fn: (bench: BenchPlatform) => Promise<T>): Promise<T> {
@@ -97,7 +87,8 @@ async function instrument(platform: LocalPlatform) {
     },
     onStatus: async (event) => {
       await lambda('status-handler', status.handler)(event);
-      const id = executionOf(event);
+      // A Step Functions status change names the execution in `detail.name`.
+      const id = String((event as { detail?: { name?: unknown } }).detail?.name);
       done.add(id);
       waiting.get(id)?.();
     },
@@ -116,17 +107,17 @@ async function instrument(platform: LocalPlatform) {
     passwordLogin(demo.cognito, admin.username, admin.password),
     passwordLogin(demo.cognito, demo.platformAdmin.username, demo.platformAdmin.password),
   ]);
+  const tenantAdmin = { authorization: `Bearer ${a.accessToken}` };
   return {
     platform,
     runtime,
-    apiUrl: platform.apiUrl,
     recorder,
     /** Invocations since the last call, forgotten once taken. */
     takeInvocations: () => invocations.splice(0),
-    headers: {
-      tenantAdmin: { authorization: `Bearer ${a.accessToken}` },
-      platformAdmin: { authorization: `Bearer ${p.accessToken}` },
-    },
+    headers: { tenantAdmin, platformAdmin: { authorization: `Bearer ${p.accessToken}` } },
+    /** One request to the local API, as the demo tenant's admin unless `headers` say otherwise. */
+    call: (request: Parameters<typeof call>[1], headers: Record<string, string> = tenantAdmin) =>
+      call(platform.apiUrl, request, headers),
     /** Resolves once the status handler has handled the final status of `executionId`. */
     finished: (executionId: string): Promise<void> =>
       done.has(executionId) ? Promise.resolve() : new Promise((resolve) => waiting.set(executionId, resolve)),

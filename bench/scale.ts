@@ -4,7 +4,7 @@ import { AdminSetUserPasswordCommand } from '@aws-sdk/client-cognito-identity-pr
 import { cognitoClient, passwordLogin } from '../bin/local/auth.ts';
 import { generatePassword } from '../bin/local/state.ts';
 import { setUp } from './executions.ts';
-import { call, median, percentile, pool, type SectionResult, table, verdict } from './lib.ts';
+import { median, ms, percentile, pool, type SectionResult, table, verdict } from './lib.ts';
 import type { BenchPlatform } from './platform.ts';
 
 /** Issue "audit at scale": one tenant ≥ 80 % of eight tenants' write throughput, starts ≥ 2× 2.0/s, no 503s. */
@@ -20,7 +20,7 @@ type Headers = Record<string, string>;
 async function tenantAdmin(bench: BenchPlatform, name: string, plan: 'pro' | 'enterprise'): Promise<Headers> {
   const adminEmail = `${name}@bench.meridian.local`;
   const made = { method: 'POST', path: '/tenants', body: { name, plan, adminEmail }, expect: 201 };
-  await call(bench.apiUrl, made, bench.headers.platformAdmin);
+  await bench.call(made, bench.headers.platformAdmin);
   const { cognito } = bench.platform.demo;
   const password = generatePassword();
   const client = cognitoClient(cognito.endpoint);
@@ -36,14 +36,11 @@ async function load(
   expected: number,
   send: (i: number) => Promise<{ status: number }>,
 ) {
-  const latencies: number[] = [];
   let ok = 0;
   let unavailable = 0;
   let other = 0;
-  const wallMs = await pool(total, concurrency, async (i) => {
-    const sent = performance.now();
+  const { wallMs, latencies } = await pool(total, concurrency, async (i) => {
     const { status } = await send(i);
-    latencies.push(performance.now() - sent);
     if (status === expected) ok++;
     else if (status === 503) unavailable++;
     else other++;
@@ -57,11 +54,7 @@ export async function measureScale(bench: BenchPlatform): Promise<SectionResult>
     Array.from({ length: 8 }, (_, i) => tenantAdmin(bench, `scale-${tag}-${i}`, 'pro')),
   );
   const role = (h: Headers, name: string) =>
-    call(
-      bench.apiUrl,
-      { method: 'POST', path: '/roles', body: { name, permissions: ['workflows:read'] } },
-      h,
-    );
+    bench.call({ method: 'POST', path: '/roles', body: { name, permissions: ['workflows:read'] } }, h);
   const nth = (i: number) => tenants[i % tenants.length] as Headers;
   // Unmeasured: each tenant's credentials into the authorizer's cache, then a round of the same
   // writes, so the first measured load does not pay for the JIT and the audit consumer's backlog.
@@ -74,11 +67,8 @@ export async function measureScale(bench: BenchPlatform): Promise<SectionResult>
   const path = `/workflows/${workflowId}/executions`;
   const starts = await load(STARTS, 32, 202, (i) => {
     const body = { input: { text: `refund ${i}`, order: `${tag}-${i}` } };
-    return call(
-      bench.apiUrl,
-      { method: 'POST', path, body },
-      { ...enterprise, 'idempotency-key': `scale-${tag}-${i}` },
-    );
+    const headers = { ...enterprise, 'idempotency-key': `scale-${tag}-${i}` };
+    return bench.call({ method: 'POST', path, body }, headers);
   });
   const ratio = one.rate / eight.rate;
   const refused = (l: typeof one) => `${l.unavailable} × 503${l.other ? `, ${l.other} other failures` : ''}`;
@@ -106,8 +96,8 @@ export async function measureScale(bench: BenchPlatform): Promise<SectionResult>
           label,
           `${r.total} at ${r.concurrency}`,
           `${r.rate.toFixed(1)}/s`,
-          `${median(r.latencies).toFixed(0)} ms`,
-          `${percentile(r.latencies, 95).toFixed(0)} ms`,
+          ms(median(r.latencies), 0),
+          ms(percentile(r.latencies, 95), 0),
           r.unavailable,
         ]),
       ),
