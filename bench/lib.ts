@@ -1,5 +1,4 @@
 /** What every section shares: statistics, one Markdown table function, the machine, HTTP to the local API. */
-import { availableParallelism, cpus, loadavg, release, totalmem, type } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root (the CDK's `projectRoot`, where esbuild runs). */
@@ -54,14 +53,6 @@ export function table(header: readonly string[], rows: readonly (readonly (strin
     ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
   ].join('\n');
 }
-
-export const load = (): string =>
-  loadavg()
-    .map((n) => n.toFixed(2))
-    .join(', ');
-
-export const machine = (): string =>
-  `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, ${type()} ${release()}, Node.js ${process.version}`;
 
 /** A response of the local API: status, the body's JSON object (empty when it is not one) and text. */
 export interface Answer {

@@ -1,12 +1,9 @@
-/**
- * `npm run bench [-- --only <section>] [-- --help]`: measures the sections below and writes
- * bench/RESULTS.md from bench/RESULTS.template.md and bench/results.json (each section's last figures:
- * a section not run keeps them). Assertions live in tests; the bench keeps figures and their method.
- */
+/** `npm run bench [-- --only <section>] [-- --help]`: what it writes and how, bench/RESULTS.template.md says. */
 import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, loadavg, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
-import { load, machine, PROJECT_ROOT, type SectionResult, table } from './lib.ts';
+import { PROJECT_ROOT, type SectionResult, table } from './lib.ts';
 import type { BenchPlatform } from './platform.ts';
 
 // Before any AWS SDK module loads: its notice that later versions need Node 22 is noise here.
@@ -83,15 +80,10 @@ const RESULTS = join(PROJECT_ROOT, 'bench/RESULTS.md');
 const TEMPLATE = join(PROJECT_ROOT, 'bench/RESULTS.template.md');
 const DATA = join(PROJECT_ROOT, 'bench/results.json');
 
+/** When and where a section ran (`load`: the load averages over 1, 5, 15 min at its start). */
+type RunInfo = Readonly<Record<'date' | 'commit' | 'machine' | 'load', string>>;
 /** What bench/results.json keeps per section. */
-export interface Stored extends SectionResult {
-  readonly date: string;
-  readonly commit: string;
-  readonly machine: string;
-  /** Load average (1, 5, 15 min) when the section started. */
-  readonly load: string;
-  readonly seconds: number;
-}
+export type Stored = SectionResult & RunInfo & { readonly seconds: number };
 
 /** RESULTS.md: the template with `{{summary}}` and every `{{section.key}}` filled in. */
 export function render(template: string, stored: Readonly<Record<string, Stored>>): string {
@@ -133,15 +125,15 @@ async function main(): Promise<void> {
   const chosen = only ? SECTIONS.filter((s) => s.name === only) : SECTIONS;
   if (chosen.length === 0) throw new Error(`No section "${only}".\n\n${help()}`);
   const stored: Record<string, Stored> = JSON.parse(await readFile(DATA, 'utf8').catch(() => '{}'));
-  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
-    cwd: PROJECT_ROOT,
-    encoding: 'utf8',
-  }).trim();
+  const commit = String(execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT })).trim();
+  const cpu = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores`;
+  const machine = `${cpu}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, ${type()} ${release()}, Node.js ${process.version}`;
   let failed = false;
   const run = async (section: Section, measure: () => Promise<SectionResult>): Promise<void> => {
     process.stdout.write(`${section.name}: ${section.about}…\n`);
     const started = performance.now();
-    const at = { date: new Date().toISOString(), load: load(), commit, machine: machine() };
+    const load = loadavg().map((n) => n.toFixed(2));
+    const at = { date: new Date().toISOString(), load: load.join(', '), commit, machine };
     try {
       const result = await measure();
       stored[section.name] = { ...result, ...at, seconds: (performance.now() - started) / 1000 };
