@@ -1,9 +1,4 @@
-/**
- * Section `cost`: what one execution of the bench workflow would cost on AWS, from what section
- * `executions` measured (states entered, Lambda invocations and durations, DynamoDB requests), in USD
- * per 1,000 executions, model tokens and free tiers excluded.
- */
-
+/** Section `cost`: recorded executions of the bench workflow priced on AWS (bench/RESULTS.template.md). */
 import { loadStageConfig } from '../lib/config.ts';
 import { type DynamoCall, writtenItems } from '../test/helpers/dynamo-recorder.ts';
 import { type ExecutionSample, sampleExecutions } from './executions.ts';
@@ -14,26 +9,19 @@ import type { BenchPlatform, FunctionName } from './platform.ts';
 const COST_TARGET_PER_1000 = 0.2;
 
 /**
- * us-east-1 list prices, each with the AWS page it comes from. Checked on PRICES_AS_OF against stored
- * copies (Step Functions on its own page, the others on pages quoting theirs); the bench does not
- * fetch them. Lambda is priced on arm64, the architecture lib/constructs/function.ts sets, first tier.
+ * us-east-1 list prices with their AWS pages, checked on PRICES_AS_OF (the bench does not fetch them).
+ * Lambda is priced on arm64, the architecture lib/constructs/function.ts sets, first tier.
  */
-const PAGE = {
-  sfn: 'https://aws.amazon.com/step-functions/pricing/',
-  lambda: 'https://aws.amazon.com/lambda/pricing/',
-  dynamodb: 'https://aws.amazon.com/dynamodb/pricing/on-demand/',
-  apigw: 'https://aws.amazon.com/api-gateway/pricing/',
-  events: 'https://aws.amazon.com/eventbridge/pricing/',
-};
-const price = (usd: number, unit: string, url: string) => ({ usd, unit, url });
+const AWS = 'https://aws.amazon.com/';
+const price = (usd: number, unit: string, page: string) => ({ usd, unit, url: AWS + page });
 export const PRICES = {
-  stateTransition: price(0.025 / 1000, '$0.025 per 1,000 state transitions', PAGE.sfn),
-  lambdaRequest: price(0.2 / 1e6, '$0.20 per million requests', PAGE.lambda),
-  lambdaGbSecond: price(0.0000133334, '$0.0000133334 per GB-s (arm64)', PAGE.lambda),
-  writeUnit: price(0.625 / 1e6, '$0.625 per million write request units', PAGE.dynamodb),
-  readUnit: price(0.125 / 1e6, '$0.125 per million read request units', PAGE.dynamodb),
-  httpApiRequest: price(1 / 1e6, '$1.00 per million HTTP API requests', PAGE.apigw),
-  serviceEvent: price(0, 'free (AWS service events, default bus)', PAGE.events),
+  stateTransition: price(0.025 / 1000, '$0.025 per 1,000 state transitions', 'step-functions/pricing/'),
+  lambdaRequest: price(0.2 / 1e6, '$0.20 per million requests', 'lambda/pricing/'),
+  lambdaGbSecond: price(0.0000133334, '$0.0000133334 per GB-s (arm64)', 'lambda/pricing/'),
+  writeUnit: price(0.625 / 1e6, '$0.625 per million write request units', 'dynamodb/pricing/on-demand/'),
+  readUnit: price(0.125 / 1e6, '$0.125 per million read request units', 'dynamodb/pricing/on-demand/'),
+  httpApiRequest: price(1 / 1e6, '$1.00 per million HTTP API requests', 'api-gateway/pricing/'),
+  serviceEvent: price(0, 'free (AWS service events, default bus)', 'eventbridge/pricing/'),
 };
 const PRICES_AS_OF = '2026-11-30';
 
@@ -50,15 +38,15 @@ function itemsRead(call: DynamoCall): unknown[] {
   return isObject(o.Responses) ? Object.values(o.Responses).flatMap((v) => (Array.isArray(v) ? v : [])) : [];
 }
 
+/** The size of an item an update or delete names (the request does not carry it), by `pk|sk`. */
+type SizeOf = (key: string) => number;
+
 /**
  * On-demand request units of one request (DynamoDB developer guide, "Read/write capacity mode"):
  * reads 1 per 4 KB strongly consistent (0.5 eventually), a Query summed over its items; writes 1 per
- * KB, 2 per KB per item of a transaction. `sizeOf` gives items an update or delete names.
+ * KB, 2 per KB per item of a transaction.
  */
-export function requestUnits(
-  call: DynamoCall,
-  sizeOf: (key: string) => number,
-): { rru: number; wru: number } {
+export function requestUnits(call: DynamoCall, sizeOf: SizeOf): { rru: number; wru: number } {
   const factor = call.input.ConsistentRead === true ? 1 : 0.5;
   const read = itemsRead(call).map(bytes);
   switch (call.operation) {
@@ -99,11 +87,7 @@ const line = (component: string, quantity: string, price: { usd: number; unit: s
 });
 
 /** The model: one line per component, USD per 1,000 executions. */
-export function costModel(
-  samples: readonly ExecutionSample[],
-  transitions: number,
-  sizeOf: (key: string) => number,
-) {
+export function costModel(samples: readonly ExecutionSample[], transitions: number, sizeOf: SizeOf) {
   const n = samples.length;
   if (n === 0) throw new Error('No sampled execution');
   // Memory of the prod stage (lib/config.ts); sizing does not depend on the sign-in URLs prod requires.
