@@ -127,10 +127,48 @@ export function costModel(samples: readonly ExecutionSample[], transitions: numb
   return { lines, total: sum(lines.map((l) => l.per1000)) };
 }
 
+/**
+ * The states an execution enters: from `StartAt`, following `Next`; at a Choice, the target that ran
+ * (else `Default`). Each is one Standard state transition. Flat machines only, as the bench's is.
+ */
+export function statesEntered(asl: unknown, ran: ReadonlySet<string>): string[] {
+  if (!isObject(asl) || !isObject(asl.States) || typeof asl.StartAt !== 'string')
+    throw new Error('Not an ASL definition');
+  const path: string[] = [];
+  for (let name: unknown = asl.StartAt; typeof name === 'string' && path.length < 1000; ) {
+    const state = asl.States[name];
+    if (!isObject(state)) throw new Error(`No state ${name}`);
+    path.push(name);
+    if (state.Type === 'Succeed' || state.Type === 'Fail' || state.End === true) break;
+    const targets = Array.isArray(state.Choices) ? state.Choices.map((c) => c?.Next) : [];
+    name = state.Type === 'Choice' ? (targets.find((t) => ran.has(t)) ?? state.Default) : state.Next;
+  }
+  return path;
+}
+
+/** The size of each item an update or delete named, read back after the runs. */
+async function itemSizes(samples: readonly ExecutionSample[]): Promise<SizeOf> {
+  const [{ dynamoDocumentClient }, { GetCommand }, { config }] = await Promise.all([
+    import('#adapters/aws-clients.ts'),
+    import('@aws-sdk/lib-dynamodb'),
+    import('#shared/config.ts'),
+  ]);
+  const sizes = new Map<string, number>();
+  const written = samples.flatMap((s) => s.calls.flatMap(writtenItems));
+  for (const key of new Set(written.filter((w) => !w.item).map((w) => w.key))) {
+    const [pk, sk] = key.split('|');
+    const Key = { pk, sk };
+    const out = await dynamoDocumentClient().send(new GetCommand({ TableName: config().TABLE_NAME, Key }));
+    if (out.Item) sizes.set(key, bytes(out.Item));
+  }
+  return (key) => sizes.get(key) ?? 1024;
+}
+
 /** Section `cost`: executions sampled on the bench platform (bench/executions.ts), then priced. */
 export async function measureCost(bench: BenchPlatform): Promise<SectionResult> {
-  const { samples, path, sizeOf } = await sampleExecutions(bench);
-  const { lines, total } = costModel(samples, path.length, sizeOf);
+  const { samples, asl, ran } = await sampleExecutions(bench);
+  const path = statesEntered(asl, ran);
+  const { lines, total } = costModel(samples, path.length, await itemSizes(samples));
   const top = [...lines].sort((a, b) => b.per1000 - a.per1000)[0];
   return {
     rows: [

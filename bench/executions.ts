@@ -4,19 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { StepRunnerDeps, StepTask } from '#core/executions/step-runner.ts';
-import { type DynamoCall, writtenItems } from '../test/helpers/dynamo-recorder.ts';
-import {
-  field,
-  isObject,
-  median,
-  ms,
-  percentile,
-  pool,
-  type SectionResult,
-  sleep,
-  table,
-  verdict,
-} from './lib.ts';
+import type { DynamoCall } from '../test/helpers/dynamo-recorder.ts';
+import { field, median, ms, percentile, pool, type SectionResult, sleep, table, verdict } from './lib.ts';
 import type { BenchPlatform, Invocation } from './platform.ts';
 
 type Level = { readonly concurrency: number; readonly total: number };
@@ -97,25 +86,6 @@ export async function setUp(
   return { tenantId: bench.platform.demo.tenant.tenantId, workflowId, agentId, asl: version.body.asl };
 }
 
-/**
- * The states an execution enters: from `StartAt`, following `Next`; at a Choice, the target that ran
- * (else `Default`). Each is one Standard state transition. Flat machines only, as the bench's is.
- */
-export function statesEntered(asl: unknown, ran: ReadonlySet<string>): string[] {
-  if (!isObject(asl) || !isObject(asl.States) || typeof asl.StartAt !== 'string')
-    throw new Error('Not an ASL definition');
-  const path: string[] = [];
-  for (let name: unknown = asl.StartAt; typeof name === 'string' && path.length < 1000; ) {
-    const state = asl.States[name];
-    if (!isObject(state)) throw new Error(`No state ${name}`);
-    path.push(name);
-    if (state.Type === 'Succeed' || state.Type === 'Fail' || state.End === true) break;
-    const targets = Array.isArray(state.Choices) ? state.Choices.map((c) => c?.Next) : [];
-    name = state.Type === 'Choice' ? (targets.find((t) => ran.has(t)) ?? state.Default) : state.Next;
-  }
-  return path;
-}
-
 /** Starts one execution; a 503 ("retry shortly") is retried with the same key after a jittered pause. */
 async function start(bench: BenchPlatform, workflowId: string, key: string) {
   const body = { input: { text: `I want a refund for order ${key}`, order: key } };
@@ -190,9 +160,8 @@ export async function measureExecutions(bench: BenchPlatform): Promise<SectionRe
 }
 
 /**
- * Executions one at a time, every request recorded and every handler timed: the cost model's input.
- * Each is started (the workflow Lambdas held back until the start is answered), awaited through the
- * status handler and read once; `sizeOf` gives the size of items updated or deleted, read back after.
+ * Executions one at a time, every request recorded and every handler timed (section `cost`'s input),
+ * and the steps the first ran. The workflow Lambdas are held back until the start is answered.
  */
 export async function sampleExecutions(bench: BenchPlatform) {
   const { workflowId, asl } = await setUp(bench);
@@ -213,20 +182,7 @@ export async function sampleExecutions(bench: BenchPlatform) {
     samples.push({ invocations: bench.takeInvocations(), calls: bench.recorder.take() });
     if (i === 0) ran = new Set((Array.isArray(steps) ? steps : []).map((s) => String(s?.stepId)));
   }
-  const [{ dynamoDocumentClient }, { GetCommand }, { config }] = await Promise.all([
-    import('#adapters/aws-clients.ts'),
-    import('@aws-sdk/lib-dynamodb'),
-    import('#shared/config.ts'),
-  ]);
-  const sizes = new Map<string, number>();
-  const written = samples.flatMap((s) => s.calls.flatMap(writtenItems));
-  for (const key of new Set(written.filter((w) => !w.item).map((w) => w.key))) {
-    const [pk, sk] = key.split('|');
-    const Key = { pk, sk };
-    const out = await dynamoDocumentClient().send(new GetCommand({ TableName: config().TABLE_NAME, Key }));
-    if (out.Item) sizes.set(key, Buffer.byteLength(JSON.stringify(out.Item)));
-  }
-  return { samples, path: statesEntered(asl, ran), sizeOf: (key: string) => sizes.get(key) ?? 1024 };
+  return { samples, asl, ran };
 }
 
 /** Section `overhead`: `runStep` (functions/core/executions/step-runner.ts) with a provider that answers at once. */
