@@ -112,18 +112,19 @@ export async function measureAuthorizer(): Promise<SectionResult> {
     'Uncached API key': await time(UNCACHED_CALLS, () => authenticator.authenticate(keyHeaders), clear),
   };
   const fine = (v: number) => (v < 0.1 ? v.toFixed(4) : v.toFixed(3));
-  const cached = [cases['Cached bearer token'], cases['Cached API key']];
+  const cached = { 'bearer token': cases['Cached bearer token'], 'API key': cases['Cached API key'] };
+  const warmStoreCalls = Object.values(cached).reduce((s, c) => s + c.store, 0);
   return {
     rows: [
-      ...(['bearer token', 'API key'] as const).map((label, i) => ({
+      ...Object.entries(cached).map(([label, c]) => ({
         target: `Authorizer p50, cached ${label} ≤ ${P50_MS} ms`,
-        measured: `p50 ${fine(cached[i]?.p50 ?? Number.NaN)} ms, p99 ${fine(cached[i]?.p99 ?? Number.NaN)} ms`,
-        verdict: verdict((cached[i]?.p50 ?? Number.POSITIVE_INFINITY) <= P50_MS),
+        measured: `p50 ${fine(c.p50)} ms, p99 ${fine(c.p99)} ms`,
+        verdict: verdict(c.p50 <= P50_MS),
       })),
       {
         target: 'Authorizer: zero store (DynamoDB) calls when warm, in process',
-        measured: `${cached.reduce((s, c) => s + c.store, 0)} in ${(2 * CALLS).toLocaleString('en-US')} warm calls`,
-        verdict: verdict(cached.every((c) => c.store === 0)),
+        measured: `${warmStoreCalls} in ${(2 * CALLS).toLocaleString('en-US')} warm calls`,
+        verdict: verdict(warmStoreCalls === 0),
       },
     ],
     values: {
