@@ -8,10 +8,7 @@ import type { BenchPlatform, FunctionName } from './platform.ts';
 /** Target: USD per 1,000 executions, model tokens excluded. */
 const COST_TARGET_PER_1000 = 0.2;
 
-/**
- * us-east-1 list prices with their AWS pages, checked on PRICES_AS_OF (the bench does not fetch them).
- * Lambda is priced on arm64, the architecture lib/constructs/function.ts sets, first tier.
- */
+/** us-east-1 list prices as of PRICES_AS_OF; Lambda's on arm64 (lib/constructs/function.ts), first tier. */
 const AWS = 'https://aws.amazon.com/';
 const price = (usd: number, unit: string, page: string) => ({ usd, unit, url: AWS + page });
 export const PRICES = {
@@ -42,9 +39,8 @@ function itemsRead(call: DynamoCall): unknown[] {
 type SizeOf = (key: string) => number;
 
 /**
- * On-demand request units of one request (DynamoDB developer guide, "Read/write capacity mode"):
- * reads 1 per 4 KB strongly consistent (0.5 eventually), a Query summed over its items; writes 1 per
- * KB, 2 per KB per item of a transaction.
+ * On-demand request units (DynamoDB developer guide, "Read/write capacity mode"): reads 1 per 4 KB strongly
+ * consistent (0.5 eventually), a Query summed over its items; writes 1 per KB, 2 per item in a transaction.
  */
 export function requestUnits(call: DynamoCall, sizeOf: SizeOf): { rru: number; wru: number } {
   const factor = call.input.ConsistentRead === true ? 1 : 0.5;

@@ -1,7 +1,4 @@
-/**
- * Sections `executions` and `overhead` (bench/RESULTS.template.md), and the executions section `cost`
- * prices: a 5-step scripted workflow (the README walkthrough with a tool where it waits for an approval).
- */
+/** Sections `executions` and `overhead`, and the executions `cost` prices (bench/RESULTS.template.md). */
 import { randomBytes } from 'node:crypto';
 import type { StepRunnerDeps, StepTask } from '#core/executions/step-runner.ts';
 import type { DynamoCall } from '../test/helpers/dynamo-recorder.ts';
@@ -159,10 +156,7 @@ export async function measureExecutions(bench: BenchPlatform): Promise<SectionRe
   };
 }
 
-/**
- * Executions one at a time, every request recorded and every handler timed (section `cost`'s input),
- * and the steps the first ran. The workflow Lambdas are held back until the start is answered.
- */
+/** Section `cost`'s input: executions one at a time, recorded and timed, and the steps the first ran. */
 export async function sampleExecutions(bench: BenchPlatform) {
   const { workflowId, asl } = await setUp(bench);
   const tag = randomBytes(3).toString('hex');

@@ -1,4 +1,4 @@
-/** What every section shares: statistics, one Markdown table function, the machine, HTTP to the local API. */
+/** What the sections share: statistics, one Markdown table function, HTTP to the local API, a worker pool. */
 import { fileURLToPath } from 'node:url';
 
 /** The repository root (the CDK's `projectRoot`, where esbuild runs). */

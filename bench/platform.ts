@@ -1,8 +1,6 @@
 /**
- * One local platform in this process for the sections that need it, instrumented without changing
- * product code: the handlers share their module singletons with the bench, so their DynamoDB document
- * client gets test/helpers/dynamo-recorder.ts, and the authorizer, the API and the workflow Lambdas of a
- * `LocalRuntime` (bin/local/runtime.ts) are timed.
+ * One local platform in this process, instrumented without changing product code: the handlers share
+ * their module singletons with the bench, so their DynamoDB requests are recorded and their calls timed.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -94,8 +92,7 @@ async function instrument(platform: LocalPlatform) {
     },
     ...(maxWait ? { maxWaitMs: Number(maxWait) } : {}),
   });
-  // The emulator's share of a start request (parsing the ASL, building the machine): on AWS a
-  // StartExecution call instead.
+  // The emulator's share of a start (parsing the ASL, building the machine); on AWS a StartExecution call.
   const start = runtime.start.bind(runtime);
   runtime.start = (input) => timed('local-engine-start', () => start(input));
   container.useLocalExecutionEngine(runtime);

@@ -1,9 +1,6 @@
 /**
- * The reference of each Lambda function (a target in bench/RESULTS.template.md): a minimal module importing only the AWS
- * clients and Powertools utilities the function needs by its job, declared here with a short reason,
- * not derived from the function's own imports. Every reference also creates Logger, Metrics and Tracer
- * (functions/shared/observability.ts) and reads items through the document client. Reasons follow the
- * grants in lib/constructs/ and the handlers in functions/handlers/.
+ * Each Lambda function's reference (bench/RESULTS.template.md, "Bundle size"): the clients its job needs,
+ * each for a reason, following the grants in lib/constructs/ and the handlers in functions/handlers/.
  */
 
 /** SDK clients by short name: package and class. */

@@ -1,4 +1,4 @@
-/** `npm run bench [-- --only <section>] [-- --help]`: what it writes and how, bench/RESULTS.template.md says. */
+/** `npm run bench [-- --only <section>] [-- --help]`: the sections below, into bench/RESULTS.md. */
 import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, release, totalmem, type } from 'node:os';
