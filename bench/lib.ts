@@ -65,12 +65,11 @@ export const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+export type HttpHeaders = Readonly<Record<string, string>>;
+export type ApiRequest = { method: string; path: string; body?: unknown; expect?: number };
+
 /** One request to the local API (30 s timeout); throws with the response unless its status is `expect`. */
-export async function call(
-  apiUrl: string,
-  request: { method: string; path: string; body?: unknown; expect?: number },
-  headers: Record<string, string>,
-): Promise<Answer> {
+export async function call(apiUrl: string, request: ApiRequest, headers: HttpHeaders): Promise<Answer> {
   const { method, path, body, expect } = request;
   const response = await fetch(`${apiUrl}${path}`, {
     method,

@@ -9,15 +9,12 @@ import { passwordLogin } from '../bin/local/auth.ts';
 import { type LocalPlatform, startLocalPlatform } from '../bin/local/platform.ts';
 import { LocalRuntime } from '../bin/local/runtime.ts';
 import { DynamoRecorder } from '../test/helpers/dynamo-recorder.ts';
-import { call } from './lib.ts';
+import { type ApiRequest, call, type HttpHeaders } from './lib.ts';
 
 export type FunctionName = 'api' | 'authorizer' | 'step-runner' | 'approval-handler' | 'status-handler';
 
 /** One timed invocation. */
-export interface Invocation {
-  readonly fn: FunctionName | 'local-engine-start';
-  readonly ms: number;
-}
+export type Invocation = { readonly fn: FunctionName | 'local-engine-start'; readonly ms: number };
 
 export type BenchPlatform = Awaited<ReturnType<typeof instrument>>;
 
@@ -113,7 +110,7 @@ async function instrument(platform: LocalPlatform) {
     takeInvocations: () => invocations.splice(0),
     headers: { tenantAdmin, platformAdmin: { authorization: `Bearer ${p.accessToken}` } },
     /** One request to the local API, as the demo tenant's admin unless `headers` say otherwise. */
-    call: (request: Parameters<typeof call>[1], headers: Record<string, string> = tenantAdmin) =>
+    call: (request: ApiRequest, headers: HttpHeaders = tenantAdmin) =>
       call(platform.apiUrl, request, headers),
     /** Resolves once the status handler has handled the final status of `executionId`. */
     finished: (executionId: string): Promise<void> =>
