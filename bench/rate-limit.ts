@@ -102,9 +102,7 @@ export async function measureRateLimits(): Promise<SectionResult> {
         runs.map((r) => [
           r.concurrency === 1 ? 'sequential' : `${r.concurrency} concurrent`,
           r.requests,
-          percentile(r.samples, 50).toFixed(3),
-          percentile(r.samples, 90).toFixed(3),
-          percentile(r.samples, 99).toFixed(3),
+          ...[50, 90, 99].map((p) => percentile(r.samples, p).toFixed(3)),
           `${r.tableCalls} (${((100 * r.tableCalls) / r.requests).toFixed(1)} %)`,
         ]),
       ),

@@ -77,17 +77,11 @@ export type Stored = SectionResult & RunInfo & { readonly seconds: number };
 
 /** RESULTS.md: the template with `{{summary}}` and every `{{section.key}}` filled in. */
 export function render(template: string, stored: Readonly<Record<string, Stored>>): string {
-  const summary = table(
-    ['Target', 'Measured', 'Result', 'Run'],
-    Object.keys(SECTIONS).flatMap((name) =>
-      (stored[name]?.rows ?? []).map((r) => [
-        r.target,
-        r.measured,
-        r.verdict,
-        `${name}, ${stored[name]?.date.slice(0, 16)}`,
-      ]),
-    ),
-  );
+  const rows = Object.keys(SECTIONS).flatMap((name) => {
+    const run = `${name}, ${stored[name]?.date.slice(0, 16)}`;
+    return (stored[name]?.rows ?? []).map((r) => [r.target, r.measured, r.verdict, run]);
+  });
+  const summary = table(['Target', 'Measured', 'Result', 'Run'], rows);
   return template.replace(/\{\{(\w[\w-]*)(?:\.(\w+))?\}\}/g, (_, section: string, key = '') => {
     if (section === 'summary' && !key) return summary;
     const s = stored[section];
