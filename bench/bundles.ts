@@ -70,8 +70,7 @@ export async function measureBundles(): Promise<SectionResult> {
   const built = [];
   for (const name of await handlerNames()) {
     const needs = REFERENCES[name];
-    if (!needs)
-      throw new Error(`bench/references.ts declares no reference for functions/handlers/${name}.ts`);
+    if (!needs) throw new Error(`bench/references.ts has no reference for functions/handlers/${name}.ts`);
     const dir = join(root, name);
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'reference-entry.mjs'), referenceSource(name, needs));

@@ -57,15 +57,14 @@ export async function measureConsole(): Promise<SectionResult> {
   try {
     // One untimed load first warms the platform and the OS file cache.
     for (let run = 0; run <= RUNS; run++) {
-      const context = await browser.newContext();
-      const page = await context.newPage();
+      const page = await browser.newPage(); // in a fresh context, closed with it
       await page.goto(`${platform.apiUrl}/console/`);
       await page.waitForFunction(() => performance.getEntriesByName('console-interactive').length > 0);
       const mark = await page.evaluate<number>(
         "performance.getEntriesByName('console-interactive')[0].startTime",
       );
       if (run > 0) interactive.push(mark);
-      await context.close();
+      await page.close();
     }
   } finally {
     await browser.close();

@@ -87,10 +87,8 @@ export function costModel(samples: readonly ExecutionSample[], transitions: numb
   const n = samples.length;
   if (n === 0) throw new Error('No sampled execution');
   // Memory of the prod stage (lib/config.ts); sizing does not depend on the sign-in URLs prod requires.
-  const prod = loadStageConfig('prod', {
-    callbackUrls: 'https://app.example.com/cb',
-    logoutUrls: 'https://app.example.com/',
-  });
+  const app = 'https://app.example.com/';
+  const prod = loadStageConfig('prod', { callbackUrls: `${app}cb`, logoutUrls: app });
   const invocations = samples.flatMap((s) => s.invocations);
   const lines = [
     line('Step Functions Standard, states entered', `${transitions}`, PRICES.stateTransition, transitions),

@@ -66,10 +66,7 @@ const workflow = (agentId: string, toolId: string) => ({
 });
 
 /** Creates the tool, the scripted agent and the workflow over the API and promotes version 1 to dev. */
-export async function setUp(
-  bench: BenchPlatform,
-  headers: Record<string, string> = bench.headers.tenantAdmin,
-) {
+export async function setUp(bench: BenchPlatform, headers = bench.headers.tenantAdmin) {
   const post = async (path: string, body: unknown, expect = 201) =>
     bench.call({ method: 'POST', path, body, expect }, headers);
   const tool = { name: 'bench echo', type: 'builtin', builtin: 'echo', inputSchema: { type: 'object' } };

@@ -17,7 +17,7 @@ const STARTS = 128;
 type Headers = Record<string, string>;
 
 /** A fresh tenant made by the platform admin, and its admin's bearer header. */
-async function tenantAdmin(bench: BenchPlatform, name: string, plan: 'pro' | 'enterprise'): Promise<Headers> {
+async function tenantAdmin(bench: BenchPlatform, name: string, plan: 'pro' | 'enterprise') {
   const adminEmail = `${name}@bench.meridian.local`;
   const made = { method: 'POST', path: '/tenants', body: { name, plan, adminEmail }, expect: 201 };
   await bench.call(made, bench.headers.platformAdmin);
