@@ -38,10 +38,7 @@ function itemsRead(call: DynamoCall): unknown[] {
 /** The size of an item an update or delete names (the request does not carry it), by `pk|sk`. */
 type SizeOf = (key: string) => number;
 
-/**
- * On-demand request units (DynamoDB developer guide, "Read/write capacity mode"): reads 1 per 4 KB strongly
- * consistent (0.5 eventually), a Query summed over its items; writes 1 per KB, 2 per item in a transaction.
- */
+/** On-demand request units, counted as the DynamoDB developer guide does ("Read/write capacity mode"). */
 export function requestUnits(call: DynamoCall, sizeOf: SizeOf): { rru: number; wru: number } {
   const factor = call.input.ConsistentRead === true ? 1 : 0.5;
   const read = itemsRead(call).map(bytes);
@@ -121,10 +118,7 @@ export function costModel(samples: readonly ExecutionSample[], transitions: numb
   return { lines, total: sum(lines.map((l) => l.per1000)) };
 }
 
-/**
- * The states an execution enters: from `StartAt`, following `Next`; at a Choice, the target that ran
- * (else `Default`). Each is one Standard state transition. Flat machines only, as the bench's is.
- */
+/** The states entered, a Standard transition each (at a Choice, the target that ran); flat ASL only. */
 export function statesEntered(asl: unknown, ran: ReadonlySet<string>): string[] {
   if (!isObject(asl) || !isObject(asl.States) || typeof asl.StartAt !== 'string')
     throw new Error('Not an ASL definition');

@@ -17,9 +17,8 @@ const SAMPLES = 10;
 /** Target: the platform's own time per agent step, p50, locally. */
 const OVERHEAD_P50_MS = 10;
 const OVERHEAD_RUNS = 300;
-// DynamoDB Local's JVM keeps getting faster for its first tens of thousands of requests (after 1,500
-// untimed steps a lone run still measured 12 ms, after 4,000 under 9): warm it as a busy table is, so
-// the section gives the same figure alone (--only overhead) as after the executions section.
+// DynamoDB Local's JVM speeds up over its first tens of thousands of requests (a lone run: 12 ms after 1,500
+// untimed steps, under 9 after 4,000): warmed like a busy table, `--only overhead` matches a full run.
 const OVERHEAD_WARMUP = 4000;
 
 /** The resources one execution used. */

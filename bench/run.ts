@@ -13,8 +13,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
-// The platform sections drive the demo tenant with up to 32 concurrent clients: its rate limits and
-// concurrency cap would measure the limiter instead, which has its own section.
+// Up to 32 clients drive the demo tenant: its rate limits and concurrency cap would measure the limiter.
 process.env.RATE_LIMIT_TENANT_PRO ??= '10000000';
 process.env.RATE_LIMIT_API_KEY_PRO ??= '10000000';
 process.env.MAX_RUNNING_EXECUTIONS_PRO ??= '100000';
