@@ -27,14 +27,12 @@ export interface ExecutionSample {
   readonly calls: readonly DynamoCall[];
 }
 
+/** A classification's token usage: the scripted agent's, and the overhead section's instant provider's. */
+const CLASSIFY = { inputTokens: 120, outputTokens: 8 };
 /** The triage agent's replies: a refund label for the classification, then the reply. */
 const SCRIPT = [
   { match: '^Reply', reply: 'We have refunded your order.', usage: { inputTokens: 80, outputTokens: 12 } },
-  {
-    match: 'refund',
-    reply: '{"label":"refund","confidence":0.92}',
-    usage: { inputTokens: 120, outputTokens: 8 },
-  },
+  { match: 'refund', reply: '{"label":"refund","confidence":0.92}', usage: CLASSIFY },
   { reply: '{"label":"other"}' },
 ];
 
@@ -184,8 +182,7 @@ export async function measureOverhead(bench: BenchPlatform): Promise<SectionResu
     import('#core/executions/pricing.ts'),
     import('#core/executions/step-runner.ts'),
   ]);
-  const usage = { inputTokens: 120, outputTokens: 8 };
-  const reply = { text: '{"label":"refund"}', toolCalls: [], usage, stopReason: 'end' } as const;
+  const reply = { text: '{"label":"refund"}', toolCalls: [], usage: CLASSIFY, stopReason: 'end' } as const;
   // As functions/handlers/step-runner.ts wires it, with a provider that answers at once.
   const c = stepRunnerWiring();
   const deps: StepRunnerDeps = {
