@@ -47,11 +47,8 @@ export const ms = (value: number, digits = 1): string => `${value.toFixed(digits
 /** A Markdown table; the only Markdown the bench writes (prose lives in bench/RESULTS.template.md). */
 export function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
   const cell = (v: string | number) => String(v).replaceAll('|', '\\|').replaceAll('\n', ' ');
-  return [
-    `| ${header.map(cell).join(' | ')} |`,
-    `|${header.map(() => '---').join('|')}|`,
-    ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
-  ].join('\n');
+  const line = (cells: readonly (string | number)[]) => `| ${cells.map(cell).join(' | ')} |`;
+  return [line(header), `|${header.map(() => '---').join('|')}|`, ...rows.map(line)].join('\n');
 }
 
 /** A response of the local API: status, the body's JSON object (empty when it is not one) and text. */
@@ -80,10 +77,7 @@ export async function call(apiUrl: string, request: ApiRequest, headers: HttpHea
   const text = await response.text();
   if (expect !== undefined && response.status !== expect)
     throw new Error(`${method} ${path}: HTTP ${response.status} ${text.slice(0, 300)}`);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {}
+  const json: unknown = await new Response(text).json().catch(() => undefined); // not every body is JSON
   return { status: response.status, body: isObject(json) ? json : {}, text };
 }
 

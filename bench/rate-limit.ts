@@ -74,10 +74,8 @@ async function overhead(inner: RateCounterStore, concurrency: number, requests: 
 
 export async function measureRateLimits(): Promise<SectionResult> {
   const db = dynamoDocumentClient(); // the platform's: its endpoint is DynamoDB Local's
-  const store = new DynamoRateCounterStore(LOCAL_NAMES.tableName, {
-    platform: db,
-    forTenant: async () => db,
-  });
+  const clients = { platform: db, forTenant: async () => db };
+  const store = new DynamoRateCounterStore(LOCAL_NAMES.tableName, clients);
   await overhead(store, 1, 50); // warms the client and the table's code paths
   const a = await accuracy(store);
   const runs = [await overhead(store, 1, 1000), await overhead(store, 32, 1600)];
