@@ -21,25 +21,22 @@ const SUB = 'bench-user-sub';
 const ISSUER = 'http://127.0.0.1:9/local_bench';
 const EMAIL = 'bench@example.com';
 
-/** A tenant, its admin user and an API key, as the authorizer's store returns them. */
-function records() {
-  const now = new Date().toISOString();
-  const at = { createdAt: now, updatedAt: now, status: 'active' } as const;
-  const tenant: Tenant = { tenantId: TENANT_ID, name: 'Bench', plan: 'pro', adminEmail: EMAIL, ...at };
-  const user: User = { userId: SUB, tenantId: TENANT_ID, email: EMAIL, roles: ['admin'], teams: [], ...at };
-  const key = formatApiKey(TENANT_ID, 'kbenchbenchbench0');
-  const apiKey: ApiKeyRecord = {
-    keyId: 'kbenchbenchbench0',
-    name: 'bench',
-    scopes: ['workflows:read'],
-    createdBy: SUB,
-    createdAt: now,
-    expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-    status: 'active',
-    secretHash: hashApiKey(key),
-  };
-  return { tenant, user, key, apiKey };
-}
+// A tenant, its admin user and an API key, as the authorizer's store returns them.
+const NOW = new Date().toISOString();
+const AT = { createdAt: NOW, updatedAt: NOW, status: 'active' } as const;
+const TENANT: Tenant = { tenantId: TENANT_ID, name: 'Bench', plan: 'pro', adminEmail: EMAIL, ...AT };
+const USER: User = { userId: SUB, tenantId: TENANT_ID, email: EMAIL, roles: ['admin'], teams: [], ...AT };
+const KEY = formatApiKey(TENANT_ID, 'kbenchbenchbench0');
+const API_KEY: ApiKeyRecord = {
+  keyId: 'kbenchbenchbench0',
+  name: 'bench',
+  scopes: ['workflows:read'],
+  createdBy: SUB,
+  createdAt: NOW,
+  expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+  status: 'active',
+  secretHash: hashApiKey(KEY),
+};
 
 /** A token verifier of the local mode with its JWKS cached (so no HTTP), and an access token it accepts. */
 function signedToken() {
@@ -57,7 +54,6 @@ function signedToken() {
 }
 
 export async function measureAuthorizer(): Promise<SectionResult> {
-  const { tenant, user, key, apiKey } = records();
   let storeCalls = 0;
   const counted =
     <T>(value: T) =>
@@ -66,11 +62,11 @@ export async function measureAuthorizer(): Promise<SectionResult> {
       return value;
     };
   const store: AuthenticatorOptions['store'] = {
-    findUserBySub: counted(user),
-    getUser: counted(user),
-    getTenant: counted(tenant),
+    findUserBySub: counted(USER),
+    getUser: counted(USER),
+    getTenant: counted(TENANT),
     getRoles: counted([]),
-    getApiKey: counted(apiKey),
+    getApiKey: counted(API_KEY),
     touchApiKey: counted(undefined),
   };
   const { verifier, token } = signedToken();
@@ -82,7 +78,7 @@ export async function measureAuthorizer(): Promise<SectionResult> {
     cacheTtlMs: parseConfig(LAMBDA_ENV).AUTH_CACHE_TTL_SECONDS * 1000,
   });
   const bearer = { authorization: `Bearer ${token}` };
-  const keyHeaders = { 'x-api-key': key };
+  const keyHeaders = { 'x-api-key': KEY };
 
   const time = async (calls: number, headers: Record<string, string>, uncached = false) => {
     const samples: number[] = [];
