@@ -1,4 +1,7 @@
 /** Section `cost`: recorded executions of the bench workflow priced on AWS (bench/RESULTS.template.md). */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoDocumentClient } from '#adapters/aws-clients.ts';
+import { config } from '#shared/config.ts';
 import { loadStageConfig } from '../lib/config.ts';
 import { type DynamoCall, writtenItems } from '../test/helpers/dynamo-recorder.ts';
 import { type ExecutionSample, sampleExecutions } from './executions.ts';
@@ -136,11 +139,6 @@ export function statesEntered(asl: unknown, ran: ReadonlySet<string>): string[] 
 
 /** The size of each item an update or delete named, read back after the runs. */
 async function itemSizes(samples: readonly ExecutionSample[]): Promise<SizeOf> {
-  const [{ dynamoDocumentClient }, { GetCommand }, { config }] = await Promise.all([
-    import('#adapters/aws-clients.ts'),
-    import('@aws-sdk/lib-dynamodb'),
-    import('#shared/config.ts'),
-  ]);
   const sizes = new Map<string, number>();
   const written = samples.flatMap((s) => s.calls.flatMap(writtenItems));
   for (const key of new Set(written.filter((w) => !w.item).map((w) => w.key))) {

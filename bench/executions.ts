@@ -1,6 +1,9 @@
 /** Sections `executions` and `overhead`, and the executions `cost` prices (bench/RESULTS.template.md). */
 import { randomBytes } from 'node:crypto';
-import type { StepRunnerDeps, StepTask } from '#core/executions/step-runner.ts';
+import { toolRunner } from '#adapters/tools/index.ts';
+import { stepRunnerWiring } from '#adapters/wiring/step-runner.ts';
+import { costOf } from '#core/executions/pricing.ts';
+import { runStep, type StepRunnerDeps, type StepTask } from '#core/executions/step-runner.ts';
 import type { DynamoCall } from '../test/helpers/dynamo-recorder.ts';
 import { field, median, ms, percentile, pool, type SectionResult, sleep, table, verdict } from './lib.ts';
 import type { BenchPlatform, Invocation } from './platform.ts';
@@ -176,12 +179,6 @@ export async function sampleExecutions(bench: BenchPlatform) {
 /** Section `overhead`: `runStep` (functions/core/executions/step-runner.ts) with a provider that answers at once. */
 export async function measureOverhead(bench: BenchPlatform): Promise<SectionResult> {
   const { workflowId, agentId, tenantId } = await setUp(bench);
-  const [{ stepRunnerWiring }, { toolRunner }, { costOf }, { runStep }] = await Promise.all([
-    import('#adapters/wiring/step-runner.ts'),
-    import('#adapters/tools/index.ts'),
-    import('#core/executions/pricing.ts'),
-    import('#core/executions/step-runner.ts'),
-  ]);
   const reply = { text: '{"label":"refund"}', toolCalls: [], usage: CLASSIFY, stopReason: 'end' } as const;
   // As functions/handlers/step-runner.ts wires it, with a provider that answers at once.
   const c = stepRunnerWiring();
