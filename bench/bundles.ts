@@ -51,10 +51,8 @@ async function bundle(entry: string, outDir: string) {
 /** The functions: every `.ts` file of functions/handlers/, each of which must have a reference. */
 export async function handlerNames(): Promise<string[]> {
   const files = await readdir(join(PROJECT_ROOT, 'functions/handlers'));
-  return files
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
-    .map((f) => f.slice(0, -3))
-    .sort();
+  const names = files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => f.slice(0, -3));
+  return names.sort();
 }
 
 /** What section `init` reads back: each function's bundle beside its reference's. */

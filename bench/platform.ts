@@ -97,18 +97,17 @@ async function instrument(platform: LocalPlatform) {
   const { demo } = platform;
   const admin = demo.users.find((u) => u.roles.includes('admin'));
   if (!admin) throw new Error('demo.json has no tenant admin');
-  const [a, p] = await Promise.all([
-    passwordLogin(demo.cognito, admin.username, admin.password),
-    passwordLogin(demo.cognito, demo.platformAdmin.username, demo.platformAdmin.password),
-  ]);
-  const tenantAdmin = { authorization: `Bearer ${a.accessToken}` };
+  const bearer = async ({ username, password }: typeof demo.platformAdmin) => ({
+    authorization: `Bearer ${(await passwordLogin(demo.cognito, username, password)).accessToken}`,
+  });
+  const [tenantAdmin, platformAdmin] = await Promise.all([bearer(admin), bearer(demo.platformAdmin)]);
   return {
     platform,
     runtime,
     recorder,
     /** Invocations since the last call, forgotten once taken. */
     takeInvocations: () => invocations.splice(0),
-    headers: { tenantAdmin, platformAdmin: { authorization: `Bearer ${p.accessToken}` } },
+    headers: { tenantAdmin, platformAdmin },
     /** One request to the local API, as the demo tenant's admin unless `headers` say otherwise. */
     call: (request: ApiRequest, headers: HttpHeaders = tenantAdmin) =>
       call(platform.apiUrl, request, headers),

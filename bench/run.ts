@@ -8,8 +8,7 @@ import type { BenchPlatform } from './platform.ts';
 
 // Before any AWS SDK module loads: its notice that later versions need Node 22 is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-// The handlers run in this process: as under `npm start`, no EMF metric lines and no tracing, and a
-// silent logger (the scale loads provoke 503s on purpose, each logged with a stack).
+// Handlers run in-process as under `npm start`: no EMF metrics, no tracing, no logs (scale provokes 503s).
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';

@@ -29,13 +29,10 @@ async function tenantAdmin(bench: BenchPlatform, name: string, plan: 'pro' | 'en
   return { authorization: `Bearer ${(await passwordLogin(cognito, adminEmail, password)).accessToken}` };
 }
 
+type Send = (i: number) => Promise<{ status: number }>;
+
 /** `total` requests `concurrency` at a time; `send(i)` answers a status. */
-async function load(
-  total: number,
-  concurrency: number,
-  expected: number,
-  send: (i: number) => Promise<{ status: number }>,
-) {
+async function load(total: number, concurrency: number, expected: number, send: Send) {
   let ok = 0;
   let unavailable = 0;
   let other = 0;
