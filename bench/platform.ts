@@ -58,9 +58,8 @@ async function instrument(platform: LocalPlatform) {
       invocations.push({ fn, ms: performance.now() - started });
     }
   };
-  const { authenticator } = auth;
-  const authenticate = authenticator.authenticate.bind(authenticator);
-  authenticator.authenticate = (headers) => timed('authorizer', () => authenticate(headers));
+  const authenticate = auth.authenticator.authenticate.bind(auth.authenticator);
+  auth.authenticator.authenticate = (headers) => timed('authorizer', () => authenticate(headers));
   const handle = api.router.handle.bind(api.router);
   api.router.handle = (event: Parameters<typeof handle>[0]) => timed('api', () => handle(event));
 

@@ -1,7 +1,4 @@
-/**
- * Each Lambda function's reference (bench/RESULTS.template.md, "Bundle size"): the clients its job needs,
- * each for a reason, following the grants in lib/constructs/ and the handlers in functions/handlers/.
- */
+/** Each function's reference (RESULTS.template.md): the clients its job needs, per lib/constructs/ grants. */
 
 /** SDK clients by short name: package and class. */
 const CLIENTS = {
