@@ -137,7 +137,7 @@ if (typeof module.handler !== 'function') throw new Error('no handler export');
 process.stdout.write(String(performance.now() - start), () => process.exit(0));
 `;
 
-/** Section `init`: `await import(bundle)` timed in a fresh process; needs the bundles of section `bundles`. */
+/** Section `init`: `await import(bundle)` timed in fresh processes; needs the last `bundles` run's output. */
 export async function measureInit(): Promise<SectionResult> {
   const built: Built[] = JSON.parse(await readFile(join(OUT_DIR, 'bundles.json'), 'utf8').catch(() => '[]'));
   if (built.length === 0) throw new Error('No bundles: run the bundles section first');

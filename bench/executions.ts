@@ -99,7 +99,7 @@ async function start(bench: BenchPlatform, workflowId: string, key: string) {
 const read = (bench: BenchPlatform, id: string, expect?: number) =>
   bench.call({ method: 'GET', path: `/executions/${id}`, expect });
 
-/** One level: `concurrency` workers each start an execution and poll it to the end, until `total` are done. */
+/** One level: `concurrency` workers each start an execution and poll it to its end, `total` in all. */
 async function level(bench: BenchPlatform, workflowId: string, load: Level, tag: string) {
   const { concurrency, total } = load;
   const pollMs = Math.max(20, 5 * concurrency); // longer when many poll, so reads do not crowd out the work
@@ -176,11 +176,10 @@ export async function sampleExecutions(bench: BenchPlatform) {
   return { samples, asl, ran };
 }
 
-/** Section `overhead`: `runStep` (functions/core/executions/step-runner.ts) with a provider that answers at once. */
+/** Section `overhead`: `runStep` as functions/handlers/step-runner.ts wires it, with an instant provider. */
 export async function measureOverhead(bench: BenchPlatform): Promise<SectionResult> {
   const { workflowId, agentId, tenantId } = await setUp(bench);
   const reply = { text: '{"label":"refund"}', toolCalls: [], usage: CLASSIFY, stopReason: 'end' } as const;
-  // As functions/handlers/step-runner.ts wires it, with a provider that answers at once.
   const c = stepRunnerWiring();
   const deps: StepRunnerDeps = {
     ...c,

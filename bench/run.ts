@@ -19,12 +19,11 @@ process.env.MAX_RUNNING_EXECUTIONS_PRO ??= '100000';
 
 interface Section {
   readonly about: string;
-  /** Runs on the bench platform (bench/platform.ts), shared by the sections of one run. */
   readonly platform?: (bench: BenchPlatform) => Promise<SectionResult>;
   readonly alone?: () => Promise<SectionResult>;
 }
 
-/** By name, in the order they appear (those on the bench platform run after the others). */
+/** By name, as they appear; those on the one bench platform (bench/platform.ts) run after the others. */
 const SECTIONS: Readonly<Record<string, Section>> = {
   bundles: {
     about: "each function's bundle beside its reference",

@@ -7,7 +7,7 @@ import { setUp } from './executions.ts';
 import { median, ms, percentile, pool, type SectionResult, table, verdict } from './lib.ts';
 import type { BenchPlatform } from './platform.ts';
 
-/** Issue "audit at scale": one tenant ≥ 80 % of eight tenants' write throughput, starts ≥ 2× 2.0/s, no 503s. */
+/** Targets: one tenant ≥ 80 % of eight tenants' write throughput, starts ≥ 2× 2.0/s, no 503s. */
 const ONE_VS_EIGHT = 0.8;
 /** Starts per second at 32 concurrent before the audit work (2026-11-29, 21:16 UTC run). */
 const STARTS_BEFORE = 2.0;
