@@ -1,4 +1,4 @@
-/** Each function's reference (RESULTS.template.md): the clients its job needs, per lib/constructs/ grants. */
+/** Each function's reference: the clients its job needs (its lib/constructs/ grants), not its own imports. */
 
 /** SDK clients by short name: package and class. */
 const CLIENTS = {
