@@ -1,13 +1,8 @@
-/**
- * Sections `bundles` and `init`: every Lambda entry point (functions/handlers/*.ts) and its reference
- * (bench/references.ts), bundled with the CDK's esbuild options, then imported in fresh `node`
- * processes, function and reference alternating.
- */
-import { execFile } from 'node:child_process';
+/** Sections `bundles` and `init`: each Lambda entry point beside its reference (bench/references.ts). */
+import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { type BuildOptions, build, version } from 'esbuild';
 import { BUNDLING_OPTIONS } from '../lib/constructs/function.ts';
 import { median, ms, OUT_DIR, PROJECT_ROOT, type SectionResult, table, verdict } from './lib.ts';
@@ -18,11 +13,7 @@ const SIZE_RATIO = 1.15;
 const INIT_RATIO = 1.15;
 const INIT_RUNS = 15;
 
-/**
- * The esbuild options of the CDK's build of `entry`, as aws-cdk-lib's `Bundling` turns
- * `BUNDLING_OPTIONS` (lib/constructs/function.ts) into flags; test/unit/bench-bundling.test.ts holds
- * them equal to what MeridianFunction passes.
- */
+/** What aws-cdk-lib's `Bundling` gives esbuild for `BUNDLING_OPTIONS` (test/unit/bench-bundling.test.ts). */
 export function esbuildOptions(entry: string, outfile: string): BuildOptions & { metafile: true } {
   const b = BUNDLING_OPTIONS;
   return {
@@ -60,10 +51,8 @@ async function bundle(entry: string, outDir: string) {
 /** The functions: every `.ts` file of functions/handlers/, each of which must have a reference. */
 export async function handlerNames(): Promise<string[]> {
   const files = await readdir(join(PROJECT_ROOT, 'functions/handlers'));
-  return files
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
-    .map((f) => f.slice(0, -3))
-    .sort();
+  const names = files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => f.slice(0, -3));
+  return names.sort();
 }
 
 /** What section `init` reads back: each function's bundle beside its reference's. */
@@ -79,8 +68,7 @@ export async function measureBundles(): Promise<SectionResult> {
   const built = [];
   for (const name of await handlerNames()) {
     const needs = REFERENCES[name];
-    if (!needs)
-      throw new Error(`bench/references.ts declares no reference for functions/handlers/${name}.ts`);
+    if (!needs) throw new Error(`bench/references.ts has no reference for functions/handlers/${name}.ts`);
     const dir = join(root, name);
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'reference-entry.mjs'), referenceSource(name, needs));
@@ -116,11 +104,7 @@ export async function measureBundles(): Promise<SectionResult> {
   };
 }
 
-/**
- * The environment of a deployed function at cold start (what MeridianFunction and its `bind*`
- * helpers set, dummy values of the right shape, plus the Lambda runtime's); no credentials, since
- * nothing is called at init.
- */
+/** A deployed function's environment at cold start, dummy values; no credentials: init calls nothing. */
 export const LAMBDA_ENV: Readonly<Record<string, string>> = {
   NODE_OPTIONS: '--enable-source-maps',
   POWERTOOLS_SERVICE_NAME: 'meridian-bench',
@@ -153,28 +137,24 @@ if (typeof module.handler !== 'function') throw new Error('no handler export');
 process.stdout.write(String(performance.now() - start), () => process.exit(0));
 `;
 
-/** Section `init`: `await import(bundle)` timed in a fresh process; needs the bundles of section `bundles`. */
+/** Section `init`: `await import(bundle)` timed in fresh processes; needs the last `bundles` run's output. */
 export async function measureInit(): Promise<SectionResult> {
   const built: Built[] = JSON.parse(await readFile(join(OUT_DIR, 'bundles.json'), 'utf8').catch(() => '[]'));
   if (built.length === 0) throw new Error('No bundles: run the bundles section first');
   const runner = join(OUT_DIR, 'init-runner.mjs');
   await writeFile(runner, RUNNER);
-  const time = async (path: string): Promise<number> => {
-    const { stdout } = await promisify(execFile)(process.execPath, [runner, pathToFileURL(path).href], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...LAMBDA_ENV },
-      timeout: 30_000,
-    });
-    return Number(stdout);
-  };
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...LAMBDA_ENV };
+  const time = (path: string): number =>
+    Number(execFileSync(process.execPath, [runner, pathToFileURL(path).href], { env, timeout: 30_000 }));
   const results = built.map((b) => ({ name: b.name, fn: [] as number[], ref: [] as number[] }));
   const jobs = built.flatMap((b, i) => [
     { path: b.fn.path, into: results[i]?.fn },
     { path: b.ref.path, into: results[i]?.ref },
   ]);
-  for (const job of jobs) await time(job.path); // one discarded import each: the file cache
+  for (const job of jobs) time(job.path); // one discarded import each: the file cache
   for (let round = 0; round < INIT_RUNS; round++) {
     // The order flips every round, so both sides see the same machine noise.
-    for (const job of round % 2 === 0 ? jobs : [...jobs].reverse()) job.into?.push(await time(job.path));
+    for (const job of round % 2 === 0 ? jobs : [...jobs].reverse()) job.into?.push(time(job.path));
   }
   const ratio = (r: (typeof results)[number]) => median(r.fn) / median(r.ref);
   return {

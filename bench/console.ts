@@ -1,5 +1,5 @@
 /** Section `console`: initial JavaScript and time to interactive (bench/RESULTS.template.md). */
-import { spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,9 +37,7 @@ export function initialChunks(manifest: Readonly<Record<string, Chunk>>): string
 }
 
 export async function measureConsole(): Promise<SectionResult> {
-  const options = { cwd: PROJECT_ROOT, stdio: 'inherit' } as const;
-  if (spawnSync('npm', ['run', '--silent', 'console:build'], options).status !== 0)
-    throw new Error('npm run console:build failed');
+  execFileSync('npm', ['run', '--silent', 'console:build'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
   const manifest: Record<string, Chunk> = JSON.parse(await readFile(join(DIST, MANIFEST), 'utf8'));
   const initial = initialChunks(manifest);
   const gzip = async (file: string) => gzipSync(await readFile(join(DIST, file))).length;
@@ -59,15 +57,14 @@ export async function measureConsole(): Promise<SectionResult> {
   try {
     // One untimed load first warms the platform and the OS file cache.
     for (let run = 0; run <= RUNS; run++) {
-      const context = await browser.newContext();
-      const page = await context.newPage();
+      const page = await browser.newPage(); // in a fresh context, closed with it
       await page.goto(`${platform.apiUrl}/console/`);
       await page.waitForFunction(() => performance.getEntriesByName('console-interactive').length > 0);
       const mark = await page.evaluate<number>(
         "performance.getEntriesByName('console-interactive')[0].startTime",
       );
       if (run > 0) interactive.push(mark);
-      await context.close();
+      await page.close();
     }
   } finally {
     await browser.close();

@@ -1,9 +1,7 @@
-/**
- * Section `cost`: what one execution of the bench workflow would cost on AWS, from what section
- * `executions` measured (states entered, Lambda invocations and durations, DynamoDB requests), in USD
- * per 1,000 executions, model tokens and free tiers excluded.
- */
-
+/** Section `cost`: recorded executions of the bench workflow priced on AWS (bench/RESULTS.template.md). */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoDocumentClient } from '#adapters/aws-clients.ts';
+import { config } from '#shared/config.ts';
 import { loadStageConfig } from '../lib/config.ts';
 import { type DynamoCall, writtenItems } from '../test/helpers/dynamo-recorder.ts';
 import { type ExecutionSample, sampleExecutions } from './executions.ts';
@@ -13,27 +11,17 @@ import type { BenchPlatform, FunctionName } from './platform.ts';
 /** Target: USD per 1,000 executions, model tokens excluded. */
 const COST_TARGET_PER_1000 = 0.2;
 
-/**
- * us-east-1 list prices, each with the AWS page it comes from. Checked on PRICES_AS_OF against stored
- * copies (Step Functions on its own page, the others on pages quoting theirs); the bench does not
- * fetch them. Lambda is priced on arm64, the architecture lib/constructs/function.ts sets, first tier.
- */
-const PAGE = {
-  sfn: 'https://aws.amazon.com/step-functions/pricing/',
-  lambda: 'https://aws.amazon.com/lambda/pricing/',
-  dynamodb: 'https://aws.amazon.com/dynamodb/pricing/on-demand/',
-  apigw: 'https://aws.amazon.com/api-gateway/pricing/',
-  events: 'https://aws.amazon.com/eventbridge/pricing/',
-};
-const price = (usd: number, unit: string, url: string) => ({ usd, unit, url });
+/** us-east-1 list prices as of PRICES_AS_OF; Lambda's on arm64 (lib/constructs/function.ts), first tier. */
+const AWS = 'https://aws.amazon.com/';
+const price = (usd: number, unit: string, page: string) => ({ usd, unit, url: AWS + page });
 export const PRICES = {
-  stateTransition: price(0.025 / 1000, '$0.025 per 1,000 state transitions', PAGE.sfn),
-  lambdaRequest: price(0.2 / 1e6, '$0.20 per million requests', PAGE.lambda),
-  lambdaGbSecond: price(0.0000133334, '$0.0000133334 per GB-s (arm64)', PAGE.lambda),
-  writeUnit: price(0.625 / 1e6, '$0.625 per million write request units', PAGE.dynamodb),
-  readUnit: price(0.125 / 1e6, '$0.125 per million read request units', PAGE.dynamodb),
-  httpApiRequest: price(1 / 1e6, '$1.00 per million HTTP API requests', PAGE.apigw),
-  serviceEvent: price(0, 'free (AWS service events, default bus)', PAGE.events),
+  stateTransition: price(0.025 / 1000, '$0.025 per 1,000 state transitions', 'step-functions/pricing/'),
+  lambdaRequest: price(0.2 / 1e6, '$0.20 per million requests', 'lambda/pricing/'),
+  lambdaGbSecond: price(0.0000133334, '$0.0000133334 per GB-s (arm64)', 'lambda/pricing/'),
+  writeUnit: price(0.625 / 1e6, '$0.625 per million write request units', 'dynamodb/pricing/on-demand/'),
+  readUnit: price(0.125 / 1e6, '$0.125 per million read request units', 'dynamodb/pricing/on-demand/'),
+  httpApiRequest: price(1 / 1e6, '$1.00 per million HTTP API requests', 'api-gateway/pricing/'),
+  serviceEvent: price(0, 'free (AWS service events, default bus)', 'eventbridge/pricing/'),
 };
 const PRICES_AS_OF = '2026-11-30';
 
@@ -50,15 +38,11 @@ function itemsRead(call: DynamoCall): unknown[] {
   return isObject(o.Responses) ? Object.values(o.Responses).flatMap((v) => (Array.isArray(v) ? v : [])) : [];
 }
 
-/**
- * On-demand request units of one request (DynamoDB developer guide, "Read/write capacity mode"):
- * reads 1 per 4 KB strongly consistent (0.5 eventually), a Query summed over its items; writes 1 per
- * KB, 2 per KB per item of a transaction. `sizeOf` gives items an update or delete names.
- */
-export function requestUnits(
-  call: DynamoCall,
-  sizeOf: (key: string) => number,
-): { rru: number; wru: number } {
+/** The size of an item an update or delete names (the request does not carry it), by `pk|sk`. */
+type SizeOf = (key: string) => number;
+
+/** On-demand request units, counted as the DynamoDB developer guide does ("Read/write capacity mode"). */
+export function requestUnits(call: DynamoCall, sizeOf: SizeOf): { rru: number; wru: number } {
   const factor = call.input.ConsistentRead === true ? 1 : 0.5;
   const read = itemsRead(call).map(bytes);
   switch (call.operation) {
@@ -99,18 +83,12 @@ const line = (component: string, quantity: string, price: { usd: number; unit: s
 });
 
 /** The model: one line per component, USD per 1,000 executions. */
-export function costModel(
-  samples: readonly ExecutionSample[],
-  transitions: number,
-  sizeOf: (key: string) => number,
-) {
+export function costModel(samples: readonly ExecutionSample[], transitions: number, sizeOf: SizeOf) {
   const n = samples.length;
   if (n === 0) throw new Error('No sampled execution');
   // Memory of the prod stage (lib/config.ts); sizing does not depend on the sign-in URLs prod requires.
-  const prod = loadStageConfig('prod', {
-    callbackUrls: 'https://app.example.com/cb',
-    logoutUrls: 'https://app.example.com/',
-  });
+  const app = 'https://app.example.com/';
+  const prod = loadStageConfig('prod', { callbackUrls: `${app}cb`, logoutUrls: app });
   const invocations = samples.flatMap((s) => s.invocations);
   const lines = [
     line('Step Functions Standard, states entered', `${transitions}`, PRICES.stateTransition, transitions),
@@ -143,10 +121,40 @@ export function costModel(
   return { lines, total: sum(lines.map((l) => l.per1000)) };
 }
 
+/** The states entered, a Standard transition each (at a Choice, the target that ran); flat ASL only. */
+export function statesEntered(asl: unknown, ran: ReadonlySet<string>): string[] {
+  if (!isObject(asl) || !isObject(asl.States) || typeof asl.StartAt !== 'string')
+    throw new Error('Not an ASL definition');
+  const path: string[] = [];
+  for (let name: unknown = asl.StartAt; typeof name === 'string' && path.length < 1000; ) {
+    const state = asl.States[name];
+    if (!isObject(state)) throw new Error(`No state ${name}`);
+    path.push(name);
+    if (state.Type === 'Succeed' || state.Type === 'Fail' || state.End === true) break;
+    const targets = Array.isArray(state.Choices) ? state.Choices.map((c) => c?.Next) : [];
+    name = state.Type === 'Choice' ? (targets.find((t) => ran.has(t)) ?? state.Default) : state.Next;
+  }
+  return path;
+}
+
+/** The size of each item an update or delete named, read back after the runs. */
+async function itemSizes(samples: readonly ExecutionSample[]): Promise<SizeOf> {
+  const sizes = new Map<string, number>();
+  const written = samples.flatMap((s) => s.calls.flatMap(writtenItems));
+  for (const key of new Set(written.filter((w) => !w.item).map((w) => w.key))) {
+    const [pk, sk] = key.split('|');
+    const Key = { pk, sk };
+    const out = await dynamoDocumentClient().send(new GetCommand({ TableName: config().TABLE_NAME, Key }));
+    if (out.Item) sizes.set(key, bytes(out.Item));
+  }
+  return (key) => sizes.get(key) ?? 1024;
+}
+
 /** Section `cost`: executions sampled on the bench platform (bench/executions.ts), then priced. */
 export async function measureCost(bench: BenchPlatform): Promise<SectionResult> {
-  const { samples, path, sizeOf } = await sampleExecutions(bench);
-  const { lines, total } = costModel(samples, path.length, sizeOf);
+  const { samples, asl, ran } = await sampleExecutions(bench);
+  const path = statesEntered(asl, ran);
+  const { lines, total } = costModel(samples, path.length, await itemSizes(samples));
   const top = [...lines].sort((a, b) => b.per1000 - a.per1000)[0];
   return {
     rows: [

@@ -1,25 +1,11 @@
-/**
- * Sections `executions` and `overhead`: a 5-step scripted workflow (agent → tool → choice → agent →
- * succeed, the README walkthrough with a tool where it waits for an approval) run through the API at
- * several concurrencies; then executions run one at a time with every DynamoDB request recorded and
- * every handler timed (the cost model's input); then `runStep` alone with an instant provider.
- */
+/** Sections `executions` and `overhead`, and the executions `cost` prices (bench/RESULTS.template.md). */
 import { randomBytes } from 'node:crypto';
-import type { StepRunnerDeps, StepTask } from '#core/executions/step-runner.ts';
-import { type DynamoCall, writtenItems } from '../test/helpers/dynamo-recorder.ts';
-import {
-  call,
-  field,
-  isObject,
-  median,
-  ms,
-  percentile,
-  pool,
-  type SectionResult,
-  sleep,
-  table,
-  verdict,
-} from './lib.ts';
+import { toolRunner } from '#adapters/tools/index.ts';
+import { stepRunnerWiring } from '#adapters/wiring/step-runner.ts';
+import { costOf } from '#core/executions/pricing.ts';
+import { runStep, type StepRunnerDeps, type StepTask } from '#core/executions/step-runner.ts';
+import type { DynamoCall } from '../test/helpers/dynamo-recorder.ts';
+import { field, median, ms, percentile, pool, type SectionResult, sleep, table, verdict } from './lib.ts';
 import type { BenchPlatform, Invocation } from './platform.ts';
 
 type Level = { readonly concurrency: number; readonly total: number };
@@ -34,9 +20,8 @@ const SAMPLES = 10;
 /** Target: the platform's own time per agent step, p50, locally. */
 const OVERHEAD_P50_MS = 10;
 const OVERHEAD_RUNS = 300;
-// DynamoDB Local's JVM keeps getting faster for its first tens of thousands of requests (after 1,500
-// untimed steps a lone run still measured 12 ms, after 4,000 under 9): warm it as a busy table is, so
-// the section gives the same figure alone (--only overhead) as after the executions section.
+// DynamoDB Local's JVM speeds up over its first tens of thousands of requests (a lone run: 12 ms after 1,500
+// untimed steps, under 9 after 4,000): warmed like a busy table, `--only overhead` matches a full run.
 const OVERHEAD_WARMUP = 4000;
 
 /** The resources one execution used. */
@@ -45,14 +30,12 @@ export interface ExecutionSample {
   readonly calls: readonly DynamoCall[];
 }
 
+/** A classification's token usage: the scripted agent's, and the overhead section's instant provider's. */
+const CLASSIFY = { inputTokens: 120, outputTokens: 8 };
 /** The triage agent's replies: a refund label for the classification, then the reply. */
 const SCRIPT = [
   { match: '^Reply', reply: 'We have refunded your order.', usage: { inputTokens: 80, outputTokens: 12 } },
-  {
-    match: 'refund',
-    reply: '{"label":"refund","confidence":0.92}',
-    usage: { inputTokens: 120, outputTokens: 8 },
-  },
+  { match: 'refund', reply: '{"label":"refund","confidence":0.92}', usage: CLASSIFY },
   { reply: '{"label":"other"}' },
 ];
 
@@ -83,12 +66,9 @@ const workflow = (agentId: string, toolId: string) => ({
 });
 
 /** Creates the tool, the scripted agent and the workflow over the API and promotes version 1 to dev. */
-export async function setUp(
-  bench: BenchPlatform,
-  headers: Record<string, string> = bench.headers.tenantAdmin,
-) {
+export async function setUp(bench: BenchPlatform, headers = bench.headers.tenantAdmin) {
   const post = async (path: string, body: unknown, expect = 201) =>
-    call(bench.apiUrl, { method: 'POST', path, body, expect }, headers);
+    bench.call({ method: 'POST', path, body, expect }, headers);
   const tool = { name: 'bench echo', type: 'builtin', builtin: 'echo', inputSchema: { type: 'object' } };
   const toolId = field(await post('/tools', tool), 'toolId');
   const agent = { name: 'bench triage', provider: 'scripted', model: 'scripted-1', script: SCRIPT };
@@ -96,27 +76,8 @@ export async function setUp(
   const workflowId = field(await post('/workflows', workflow(agentId, toolId)), 'workflowId');
   await post(`/workflows/${workflowId}/promotions`, { version: 1, environment: 'dev' }, 200);
   const path = `/workflows/${workflowId}/versions/1`;
-  const version = await call(bench.apiUrl, { method: 'GET', path, expect: 200 }, headers);
+  const version = await bench.call({ method: 'GET', path, expect: 200 }, headers);
   return { tenantId: bench.platform.demo.tenant.tenantId, workflowId, agentId, asl: version.body.asl };
-}
-
-/**
- * The states an execution enters: from `StartAt`, following `Next`; at a Choice, the target that ran
- * (else `Default`). Each is one Standard state transition. Flat machines only, as the bench's is.
- */
-export function statesEntered(asl: unknown, ran: ReadonlySet<string>): string[] {
-  if (!isObject(asl) || !isObject(asl.States) || typeof asl.StartAt !== 'string')
-    throw new Error('Not an ASL definition');
-  const path: string[] = [];
-  for (let name: unknown = asl.StartAt; typeof name === 'string' && path.length < 1000; ) {
-    const state = asl.States[name];
-    if (!isObject(state)) throw new Error(`No state ${name}`);
-    path.push(name);
-    if (state.Type === 'Succeed' || state.Type === 'Fail' || state.End === true) break;
-    const targets = Array.isArray(state.Choices) ? state.Choices.map((c) => c?.Next) : [];
-    name = state.Type === 'Choice' ? (targets.find((t) => ran.has(t)) ?? state.Default) : state.Next;
-  }
-  return path;
 }
 
 /** Starts one execution; a 503 ("retry shortly") is retried with the same key after a jittered pause. */
@@ -125,7 +86,7 @@ async function start(bench: BenchPlatform, workflowId: string, key: string) {
   const headers = { ...bench.headers.tenantAdmin, 'idempotency-key': key };
   for (let retries = 0; ; retries++) {
     const path = `/workflows/${workflowId}/executions`;
-    const answer = await call(bench.apiUrl, { method: 'POST', path, body }, headers);
+    const answer = await bench.call({ method: 'POST', path, body }, headers);
     if (answer.status === 503 && retries < 11) {
       await sleep(Math.random() * Math.min(500, 20 * 2 ** retries));
       continue;
@@ -136,16 +97,15 @@ async function start(bench: BenchPlatform, workflowId: string, key: string) {
 }
 
 const read = (bench: BenchPlatform, id: string, expect?: number) =>
-  call(bench.apiUrl, { method: 'GET', path: `/executions/${id}`, expect }, bench.headers.tenantAdmin);
+  bench.call({ method: 'GET', path: `/executions/${id}`, expect });
 
-/** One level: `concurrency` workers each start an execution and poll it to the end, until `total` are done. */
+/** One level: `concurrency` workers each start an execution and poll it to its end, `total` in all. */
 async function level(bench: BenchPlatform, workflowId: string, load: Level, tag: string) {
   const { concurrency, total } = load;
   const pollMs = Math.max(20, 5 * concurrency); // longer when many poll, so reads do not crowd out the work
-  const latencies: number[] = [];
   const failures: string[] = [];
   let retries = 0;
-  const wallMs = await pool(total, concurrency, async (i) => {
+  const { wallMs, latencies } = await pool(total, concurrency, async (i) => {
     const sent = performance.now();
     try {
       const started = await start(bench, workflowId, `${tag}-c${concurrency}-${i}`);
@@ -156,7 +116,6 @@ async function level(bench: BenchPlatform, workflowId: string, load: Level, tag:
         if (['FAILED', 'CANCELLED', 'TIMED_OUT'].includes(status)) throw new Error(status);
         if (performance.now() - sent > 120_000) throw new Error(`still ${status} after 120 s`);
       }
-      latencies.push(performance.now() - sent);
     } catch (error) {
       failures.push(error instanceof Error ? error.message : String(error));
     }
@@ -194,11 +153,7 @@ export async function measureExecutions(bench: BenchPlatform): Promise<SectionRe
   };
 }
 
-/**
- * Executions one at a time, every request recorded and every handler timed: the cost model's input.
- * Each is started (the workflow Lambdas held back until the start is answered), awaited through the
- * status handler and read once; `sizeOf` gives the size of items updated or deleted, read back after.
- */
+/** Section `cost`'s input: executions one at a time, recorded and timed, and the steps the first ran. */
 export async function sampleExecutions(bench: BenchPlatform) {
   const { workflowId, asl } = await setUp(bench);
   const tag = randomBytes(3).toString('hex');
@@ -218,34 +173,13 @@ export async function sampleExecutions(bench: BenchPlatform) {
     samples.push({ invocations: bench.takeInvocations(), calls: bench.recorder.take() });
     if (i === 0) ran = new Set((Array.isArray(steps) ? steps : []).map((s) => String(s?.stepId)));
   }
-  const [{ dynamoDocumentClient }, { GetCommand }, { config }] = await Promise.all([
-    import('#adapters/aws-clients.ts'),
-    import('@aws-sdk/lib-dynamodb'),
-    import('#shared/config.ts'),
-  ]);
-  const sizes = new Map<string, number>();
-  const written = samples.flatMap((s) => s.calls.flatMap(writtenItems));
-  for (const key of new Set(written.filter((w) => !w.item).map((w) => w.key))) {
-    const [pk, sk] = key.split('|');
-    const Key = { pk, sk };
-    const out = await dynamoDocumentClient().send(new GetCommand({ TableName: config().TABLE_NAME, Key }));
-    if (out.Item) sizes.set(key, Buffer.byteLength(JSON.stringify(out.Item)));
-  }
-  return { samples, path: statesEntered(asl, ran), sizeOf: (key: string) => sizes.get(key) ?? 1024 };
+  return { samples, asl, ran };
 }
 
-/** Section `overhead`: `runStep` (functions/core/executions/step-runner.ts) with a provider that answers at once. */
+/** Section `overhead`: `runStep` as functions/handlers/step-runner.ts wires it, with an instant provider. */
 export async function measureOverhead(bench: BenchPlatform): Promise<SectionResult> {
   const { workflowId, agentId, tenantId } = await setUp(bench);
-  const [{ stepRunnerWiring }, { toolRunner }, { costOf }, { runStep }] = await Promise.all([
-    import('#adapters/wiring/step-runner.ts'),
-    import('#adapters/tools/index.ts'),
-    import('#core/executions/pricing.ts'),
-    import('#core/executions/step-runner.ts'),
-  ]);
-  const usage = { inputTokens: 120, outputTokens: 8 };
-  const reply = { text: '{"label":"refund"}', toolCalls: [], usage, stopReason: 'end' } as const;
-  // As functions/handlers/step-runner.ts wires it, with a provider that answers at once.
+  const reply = { text: '{"label":"refund"}', toolCalls: [], usage: CLASSIFY, stopReason: 'end' } as const;
   const c = stepRunnerWiring();
   const deps: StepRunnerDeps = {
     ...c,

@@ -1,5 +1,4 @@
-/** What every section shares: statistics, one Markdown table function, the machine, HTTP to the local API. */
-import { availableParallelism, cpus, loadavg, release, totalmem, type } from 'node:os';
+/** What the sections share: statistics, one Markdown table function, HTTP to the local API, a worker pool. */
 import { fileURLToPath } from 'node:url';
 
 /** The repository root (the CDK's `projectRoot`, where esbuild runs). */
@@ -48,20 +47,9 @@ export const ms = (value: number, digits = 1): string => `${value.toFixed(digits
 /** A Markdown table; the only Markdown the bench writes (prose lives in bench/RESULTS.template.md). */
 export function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
   const cell = (v: string | number) => String(v).replaceAll('|', '\\|').replaceAll('\n', ' ');
-  return [
-    `| ${header.map(cell).join(' | ')} |`,
-    `|${header.map(() => '---').join('|')}|`,
-    ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
-  ].join('\n');
+  const line = (cells: readonly (string | number)[]) => `| ${cells.map(cell).join(' | ')} |`;
+  return [line(header), `|${header.map(() => '---').join('|')}|`, ...rows.map(line)].join('\n');
 }
-
-export const load = (): string =>
-  loadavg()
-    .map((n) => n.toFixed(2))
-    .join(', ');
-
-export const machine = (): string =>
-  `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, ${type()} ${release()}, Node.js ${process.version}`;
 
 /** A response of the local API: status, the body's JSON object (empty when it is not one) and text. */
 export interface Answer {
@@ -74,12 +62,11 @@ export const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+export type HttpHeaders = Readonly<Record<string, string>>;
+export type ApiRequest = { method: string; path: string; body?: unknown; expect?: number };
+
 /** One request to the local API (30 s timeout); throws with the response unless its status is `expect`. */
-export async function call(
-  apiUrl: string,
-  request: { method: string; path: string; body?: unknown; expect?: number },
-  headers: Record<string, string>,
-): Promise<Answer> {
+export async function call(apiUrl: string, request: ApiRequest, headers: HttpHeaders): Promise<Answer> {
   const { method, path, body, expect } = request;
   const response = await fetch(`${apiUrl}${path}`, {
     method,
@@ -90,10 +77,7 @@ export async function call(
   const text = await response.text();
   if (expect !== undefined && response.status !== expect)
     throw new Error(`${method} ${path}: HTTP ${response.status} ${text.slice(0, 300)}`);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {}
+  const json: unknown = await new Response(text).json().catch(() => undefined); // not every body is JSON
   return { status: response.status, body: isObject(json) ? json : {}, text };
 }
 
@@ -104,18 +88,19 @@ export function field(answer: Answer, name: string): string {
   return value;
 }
 
-/** Runs `total` jobs `concurrency` at a time. */
-export async function pool(
-  total: number,
-  concurrency: number,
-  job: (index: number) => Promise<void>,
-): Promise<number> {
+/** Runs `total` jobs `concurrency` at a time: the wall time and each job's own. */
+export async function pool(total: number, concurrency: number, job: (index: number) => Promise<void>) {
+  const latencies: number[] = [];
   let next = 0;
   const began = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < total) await job(next++);
+      while (next < total) {
+        const sent = performance.now();
+        await job(next++);
+        latencies.push(performance.now() - sent);
+      }
     }),
   );
-  return performance.now() - began;
+  return { wallMs: performance.now() - began, latencies };
 }

@@ -1,10 +1,6 @@
 /**
- * One local platform in this process for the sections that need it, instrumented without changing
- * product code: the handlers share their module singletons with the bench, so the document client of
- * functions/adapters/aws-clients.ts gets the recording middleware of test/helpers/dynamo-recorder.ts,
- * the authorizer's `authenticate` and the API's `router.handle` are wrapped to time them, and a
- * `LocalRuntime` (bin/local/runtime.ts) whose Lambdas are timed is registered with
- * `useLocalExecutionEngine` before any execution starts.
+ * One local platform in this process, instrumented without changing product code: the handlers share
+ * their module singletons with the bench, so their DynamoDB requests are recorded and their calls timed.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,25 +9,14 @@ import { passwordLogin } from '../bin/local/auth.ts';
 import { type LocalPlatform, startLocalPlatform } from '../bin/local/platform.ts';
 import { LocalRuntime } from '../bin/local/runtime.ts';
 import { DynamoRecorder } from '../test/helpers/dynamo-recorder.ts';
+import { type ApiRequest, call, type HttpHeaders } from './lib.ts';
 
 export type FunctionName = 'api' | 'authorizer' | 'step-runner' | 'approval-handler' | 'status-handler';
 
 /** One timed invocation. */
-export interface Invocation {
-  readonly fn: FunctionName | 'local-engine-start';
-  readonly ms: number;
-}
+export type Invocation = { readonly fn: FunctionName | 'local-engine-start'; readonly ms: number };
 
 export type BenchPlatform = Awaited<ReturnType<typeof instrument>>;
-
-/** What carries the execution id: a workflow Lambda's payload, or a status event. */
-type Payload = { executionId?: unknown; detail?: { name?: unknown }; context?: { executionId?: unknown } };
-
-function executionOf(payload: unknown): string {
-  const p = (payload ?? {}) as Payload;
-  const id = p.executionId ?? p.detail?.name ?? p.context?.executionId;
-  return typeof id === 'string' ? id : '';
-}
 
 /** Starts the platform over a temporary folder, instruments it, runs `fn`, and stops everything. */
 export async function withBenchPlatform<T>(fn: (bench: BenchPlatform) => Promise<T>): Promise<T> {
@@ -73,9 +58,8 @@ async function instrument(platform: LocalPlatform) {
       invocations.push({ fn, ms: performance.now() - started });
     }
   };
-  const { authenticator } = auth;
-  const authenticate = authenticator.authenticate.bind(authenticator);
-  authenticator.authenticate = (headers) => timed('authorizer', () => authenticate(headers));
+  const authenticate = auth.authenticator.authenticate.bind(auth.authenticator);
+  auth.authenticator.authenticate = (headers) => timed('authorizer', () => authenticate(headers));
   const handle = api.router.handle.bind(api.router);
   api.router.handle = (event: Parameters<typeof handle>[0]) => timed('api', () => handle(event));
 
@@ -97,14 +81,14 @@ async function instrument(platform: LocalPlatform) {
     },
     onStatus: async (event) => {
       await lambda('status-handler', status.handler)(event);
-      const id = executionOf(event);
+      // A Step Functions status change names the execution in `detail.name`.
+      const id = String((event as { detail?: { name?: unknown } }).detail?.name);
       done.add(id);
       waiting.get(id)?.();
     },
     ...(maxWait ? { maxWaitMs: Number(maxWait) } : {}),
   });
-  // The emulator's share of a start request (parsing the ASL, building the machine): on AWS a
-  // StartExecution call instead.
+  // The emulator's share of a start (parsing the ASL, building the machine); on AWS a StartExecution call.
   const start = runtime.start.bind(runtime);
   runtime.start = (input) => timed('local-engine-start', () => start(input));
   container.useLocalExecutionEngine(runtime);
@@ -112,21 +96,20 @@ async function instrument(platform: LocalPlatform) {
   const { demo } = platform;
   const admin = demo.users.find((u) => u.roles.includes('admin'));
   if (!admin) throw new Error('demo.json has no tenant admin');
-  const [a, p] = await Promise.all([
-    passwordLogin(demo.cognito, admin.username, admin.password),
-    passwordLogin(demo.cognito, demo.platformAdmin.username, demo.platformAdmin.password),
-  ]);
+  const bearer = async ({ username, password }: typeof demo.platformAdmin) => ({
+    authorization: `Bearer ${(await passwordLogin(demo.cognito, username, password)).accessToken}`,
+  });
+  const [tenantAdmin, platformAdmin] = await Promise.all([bearer(admin), bearer(demo.platformAdmin)]);
   return {
     platform,
     runtime,
-    apiUrl: platform.apiUrl,
     recorder,
     /** Invocations since the last call, forgotten once taken. */
     takeInvocations: () => invocations.splice(0),
-    headers: {
-      tenantAdmin: { authorization: `Bearer ${a.accessToken}` },
-      platformAdmin: { authorization: `Bearer ${p.accessToken}` },
-    },
+    headers: { tenantAdmin, platformAdmin },
+    /** One request to the local API, as the demo tenant's admin unless `headers` say otherwise. */
+    call: (request: ApiRequest, headers: HttpHeaders = tenantAdmin) =>
+      call(platform.apiUrl, request, headers),
     /** Resolves once the status handler has handled the final status of `executionId`. */
     finished: (executionId: string): Promise<void> =>
       done.has(executionId) ? Promise.resolve() : new Promise((resolve) => waiting.set(executionId, resolve)),

@@ -5,7 +5,7 @@ import { DEFAULT_RATE_LIMITS, type RateCounterStore, RateLimiter } from '#core/g
 import type { TenantPrincipal } from '#core/principal.ts';
 import { rateLimitGate } from '#shared/rate-limit-gate.ts';
 import { LOCAL_NAMES } from '../bin/local/env.ts';
-import { percentile, type SectionResult, sleep, table, verdict } from './lib.ts';
+import { percentile, pool, type SectionResult, sleep, table, verdict } from './lib.ts';
 
 /** Issue "traffic governance": accepted per window ≤ 1.1 × the limit; admission p50 ≤ 1 ms. */
 const MAX_RATIO = 1.1;
@@ -60,29 +60,22 @@ async function overhead(inner: RateCounterStore, concurrency: number, requests: 
     permissions: new Set(),
   };
   const samples: number[] = [];
-  let left = requests;
   // Paced at about 80 % of the pro plan's quota: the overhead of admitted requests is measured.
   const pauseMs =
     Math.ceil((DEFAULT_RATE_LIMITS.windowSeconds * 1250) / DEFAULT_RATE_LIMITS.tenant.pro) * concurrency;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (left-- > 0) {
-        const t0 = performance.now();
-        await gate(principal, { authenticated: true, tenantPlan: 'pro' }).catch(() => undefined);
-        samples.push(performance.now() - t0);
-        await sleep(pauseMs);
-      }
-    }),
-  );
+  await pool(requests, concurrency, async () => {
+    const t0 = performance.now();
+    await gate(principal, { authenticated: true, tenantPlan: 'pro' }).catch(() => undefined);
+    samples.push(performance.now() - t0);
+    await sleep(pauseMs);
+  });
   return { concurrency, requests, samples, tableCalls };
 }
 
 export async function measureRateLimits(): Promise<SectionResult> {
   const db = dynamoDocumentClient(); // the platform's: its endpoint is DynamoDB Local's
-  const store = new DynamoRateCounterStore(LOCAL_NAMES.tableName, {
-    platform: db,
-    forTenant: async () => db,
-  });
+  const clients = { platform: db, forTenant: async () => db };
+  const store = new DynamoRateCounterStore(LOCAL_NAMES.tableName, clients);
   await overhead(store, 1, 50); // warms the client and the table's code paths
   const a = await accuracy(store);
   const runs = [await overhead(store, 1, 1000), await overhead(store, 32, 1600)];
@@ -107,9 +100,7 @@ export async function measureRateLimits(): Promise<SectionResult> {
         runs.map((r) => [
           r.concurrency === 1 ? 'sequential' : `${r.concurrency} concurrent`,
           r.requests,
-          percentile(r.samples, 50).toFixed(3),
-          percentile(r.samples, 90).toFixed(3),
-          percentile(r.samples, 99).toFixed(3),
+          ...[50, 90, 99].map((p) => percentile(r.samples, p).toFixed(3)),
           `${r.tableCalls} (${((100 * r.tableCalls) / r.requests).toFixed(1)} %)`,
         ]),
       ),

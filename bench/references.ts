@@ -1,10 +1,4 @@
-/**
- * The reference of each Lambda function (a target in bench/RESULTS.template.md): a minimal module importing only the AWS
- * clients and Powertools utilities the function needs by its job, declared here with a short reason,
- * not derived from the function's own imports. Every reference also creates Logger, Metrics and Tracer
- * (functions/shared/observability.ts) and reads items through the document client. Reasons follow the
- * grants in lib/constructs/ and the handlers in functions/handlers/.
- */
+/** Each function's reference: the clients its job needs (its lib/constructs/ grants), not its own imports. */
 
 /** SDK clients by short name: package and class. */
 const CLIENTS = {

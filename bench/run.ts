@@ -1,111 +1,84 @@
-/**
- * `npm run bench [-- --only <section>] [-- --help]`: measures the sections below and writes
- * bench/RESULTS.md from bench/RESULTS.template.md and bench/results.json (each section's last figures:
- * a section not run keeps them). Assertions live in tests; the bench keeps figures and their method.
- */
+/** `npm run bench [-- --only <section>] [-- --help]`: the sections below, into bench/RESULTS.md. */
 import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, loadavg, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
-import { load, machine, PROJECT_ROOT, type SectionResult, table } from './lib.ts';
+import { PROJECT_ROOT, type SectionResult, table } from './lib.ts';
 import type { BenchPlatform } from './platform.ts';
 
 // Before any AWS SDK module loads: its notice that later versions need Node 22 is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-// The handlers run in this process: as under `npm start`, no EMF metric lines and no tracing, and a
-// silent logger (the scale loads provoke 503s on purpose, each logged with a stack).
+// Handlers run in-process as under `npm start`: no EMF metrics, no tracing, no logs (scale provokes 503s).
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
-// The platform sections drive the demo tenant with up to 32 concurrent clients: its rate limits and
-// concurrency cap would measure the limiter instead, which has its own section.
+// Up to 32 clients drive the demo tenant: its rate limits and concurrency cap would measure the limiter.
 process.env.RATE_LIMIT_TENANT_PRO ??= '10000000';
 process.env.RATE_LIMIT_API_KEY_PRO ??= '10000000';
 process.env.MAX_RUNNING_EXECUTIONS_PRO ??= '100000';
 
 interface Section {
-  readonly name: string;
   readonly about: string;
-  /** Runs on the bench platform (bench/platform.ts), shared by the sections of one run. */
   readonly platform?: (bench: BenchPlatform) => Promise<SectionResult>;
   readonly alone?: () => Promise<SectionResult>;
 }
 
-/** In the order they run and appear. */
-const SECTIONS: readonly Section[] = [
-  {
-    name: 'bundles',
+/** By name, as they appear; those on the one bench platform (bench/platform.ts) run after the others. */
+const SECTIONS: Readonly<Record<string, Section>> = {
+  bundles: {
     about: "each function's bundle beside its reference",
     alone: async () => (await import('./bundles.ts')).measureBundles(),
   },
-  {
-    name: 'init',
+  init: {
     about: "module init of each function beside its reference (needs the last 'bundles')",
     alone: async () => (await import('./bundles.ts')).measureInit(),
   },
-  {
-    name: 'authorizer',
+  authorizer: {
     about: "the authorizer's in-process cost per request",
     alone: async () => (await import('./authorizer.ts')).measureAuthorizer(),
   },
-  {
-    name: 'executions',
+  executions: {
     about: 'local executions/s and latency by concurrency',
     platform: async (b) => (await import('./executions.ts')).measureExecutions(b),
   },
-  {
-    name: 'overhead',
+  overhead: {
     about: "the step runner's own time per agent step",
     platform: async (b) => (await import('./executions.ts')).measureOverhead(b),
   },
-  {
-    name: 'cost',
+  cost: {
     about: 'cost per 1,000 executions on AWS, from recorded executions',
     platform: async (b) => (await import('./cost.ts')).measureCost(b),
   },
-  {
-    name: 'scale',
+  scale: {
     about: 'audit and usage at scale: one tenant against eight, starts at 32',
     platform: async (b) => (await import('./scale.ts')).measureScale(b),
   },
-  {
-    name: 'rate-limits',
+  'rate-limits': {
     about: "the rate limiter's accuracy across containers and overhead per request",
     platform: async () => (await import('./rate-limit.ts')).measureRateLimits(),
   },
-  {
-    name: 'console',
+  console: {
     about: "the console's initial JavaScript and time to interactive (Chromium)",
     alone: async () => (await import('./console.ts')).measureConsole(),
   },
-];
+};
 
 const RESULTS = join(PROJECT_ROOT, 'bench/RESULTS.md');
 const TEMPLATE = join(PROJECT_ROOT, 'bench/RESULTS.template.md');
 const DATA = join(PROJECT_ROOT, 'bench/results.json');
 
+/** When and where a section ran (`load`: the load averages over 1, 5, 15 min at its start). */
+type RunInfo = Readonly<Record<'date' | 'commit' | 'machine' | 'load', string>>;
 /** What bench/results.json keeps per section. */
-export interface Stored extends SectionResult {
-  readonly date: string;
-  readonly commit: string;
-  readonly machine: string;
-  /** Load average (1, 5, 15 min) when the section started. */
-  readonly load: string;
-  readonly seconds: number;
-}
+export type Stored = SectionResult & RunInfo & { readonly seconds: number };
 
 /** RESULTS.md: the template with `{{summary}}` and every `{{section.key}}` filled in. */
 export function render(template: string, stored: Readonly<Record<string, Stored>>): string {
-  const summary = table(
-    ['Target', 'Measured', 'Result', 'Run'],
-    SECTIONS.flatMap(({ name }) =>
-      (stored[name]?.rows ?? []).map((r) => [
-        r.target,
-        r.measured,
-        r.verdict,
-        `${name}, ${stored[name]?.date.slice(0, 16)}`,
-      ]),
-    ),
-  );
+  const rows = Object.keys(SECTIONS).flatMap((name) => {
+    const run = `${name}, ${stored[name]?.date.slice(0, 16)}`;
+    return (stored[name]?.rows ?? []).map((r) => [r.target, r.measured, r.verdict, run]);
+  });
+  const summary = table(['Target', 'Measured', 'Result', 'Run'], rows);
   return template.replace(/\{\{(\w[\w-]*)(?:\.(\w+))?\}\}/g, (_, section: string, key = '') => {
     if (section === 'summary' && !key) return summary;
     const s = stored[section];
@@ -116,13 +89,13 @@ export function render(template: string, stored: Readonly<Record<string, Stored>
 }
 
 function help(): string {
-  const width = Math.max(...SECTIONS.map((s) => s.name.length));
+  const width = Math.max(...Object.keys(SECTIONS).map((name) => name.length));
   return [
     'npm run bench                       every section, then bench/RESULTS.md',
     'npm run bench -- --only <section>   one section; the others keep their last figures',
     '',
     'Sections:',
-    ...SECTIONS.map((s) => `  ${s.name.padEnd(width)}  ${s.about}`),
+    ...Object.entries(SECTIONS).map(([name, s]) => `  ${name.padEnd(width)}  ${s.about}`),
   ].join('\n');
 }
 
@@ -130,21 +103,21 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args.includes('--help') || args.includes('-h')) return void process.stdout.write(`${help()}\n`);
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-  const chosen = only ? SECTIONS.filter((s) => s.name === only) : SECTIONS;
+  const chosen = Object.entries(SECTIONS).filter(([name]) => !only || name === only);
   if (chosen.length === 0) throw new Error(`No section "${only}".\n\n${help()}`);
   const stored: Record<string, Stored> = JSON.parse(await readFile(DATA, 'utf8').catch(() => '{}'));
-  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
-    cwd: PROJECT_ROOT,
-    encoding: 'utf8',
-  }).trim();
+  const commit = String(execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT })).trim();
+  const cpu = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores`;
+  const machine = `${cpu}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, ${type()} ${release()}, Node.js ${process.version}`;
   let failed = false;
-  const run = async (section: Section, measure: () => Promise<SectionResult>): Promise<void> => {
-    process.stdout.write(`${section.name}: ${section.about}…\n`);
+  const run = async (name: string, measure: () => Promise<SectionResult>): Promise<void> => {
+    process.stdout.write(`${name}: ${SECTIONS[name]?.about}…\n`);
     const started = performance.now();
-    const at = { date: new Date().toISOString(), load: load(), commit, machine: machine() };
+    const load = loadavg().map((n) => n.toFixed(2));
+    const at = { date: new Date().toISOString(), load: load.join(', '), commit, machine };
     try {
       const result = await measure();
-      stored[section.name] = { ...result, ...at, seconds: (performance.now() - started) / 1000 };
+      stored[name] = { ...result, ...at, seconds: (performance.now() - started) / 1000 };
       for (const r of result.rows)
         process.stdout.write(`  ${r.verdict.padEnd(4)} ${r.target}: ${r.measured}\n`);
     } catch (error) {
@@ -153,13 +126,11 @@ async function main(): Promise<void> {
       process.stdout.write(`  ERROR (last figures kept): ${why}\n`);
     }
   };
-  for (const s of chosen) if (s.alone) await run(s, s.alone);
-  const onPlatform = chosen.filter((s) => s.platform);
-  if (onPlatform.length > 0) {
+  for (const [name, { alone }] of chosen) if (alone) await run(name, alone);
+  if (chosen.some(([, s]) => s.platform)) {
     const { withBenchPlatform } = await import('./platform.ts');
     await withBenchPlatform(async (bench) => {
-      for (const s of onPlatform)
-        await run(s, () => s.platform?.(bench) ?? Promise.reject(new Error('no platform run')));
+      for (const [name, { platform }] of chosen) if (platform) await run(name, () => platform(bench));
     });
   }
   await writeFile(DATA, `${JSON.stringify(stored, null, 2)}\n`);

@@ -4,10 +4,10 @@ import { AdminSetUserPasswordCommand } from '@aws-sdk/client-cognito-identity-pr
 import { cognitoClient, passwordLogin } from '../bin/local/auth.ts';
 import { generatePassword } from '../bin/local/state.ts';
 import { setUp } from './executions.ts';
-import { call, median, percentile, pool, type SectionResult, table, verdict } from './lib.ts';
+import { median, ms, percentile, pool, type SectionResult, table, verdict } from './lib.ts';
 import type { BenchPlatform } from './platform.ts';
 
-/** Issue "audit at scale": one tenant ≥ 80 % of eight tenants' write throughput, starts ≥ 2× 2.0/s, no 503s. */
+/** Targets: one tenant ≥ 80 % of eight tenants' write throughput, starts ≥ 2× 2.0/s, no 503s. */
 const ONE_VS_EIGHT = 0.8;
 /** Starts per second at 32 concurrent before the audit work (2026-11-29, 21:16 UTC run). */
 const STARTS_BEFORE = 2.0;
@@ -17,10 +17,10 @@ const STARTS = 128;
 type Headers = Record<string, string>;
 
 /** A fresh tenant made by the platform admin, and its admin's bearer header. */
-async function tenantAdmin(bench: BenchPlatform, name: string, plan: 'pro' | 'enterprise'): Promise<Headers> {
+async function tenantAdmin(bench: BenchPlatform, name: string, plan: 'pro' | 'enterprise') {
   const adminEmail = `${name}@bench.meridian.local`;
   const made = { method: 'POST', path: '/tenants', body: { name, plan, adminEmail }, expect: 201 };
-  await call(bench.apiUrl, made, bench.headers.platformAdmin);
+  await bench.call(made, bench.headers.platformAdmin);
   const { cognito } = bench.platform.demo;
   const password = generatePassword();
   const client = cognitoClient(cognito.endpoint);
@@ -29,21 +29,15 @@ async function tenantAdmin(bench: BenchPlatform, name: string, plan: 'pro' | 'en
   return { authorization: `Bearer ${(await passwordLogin(cognito, adminEmail, password)).accessToken}` };
 }
 
+type Send = (i: number) => Promise<{ status: number }>;
+
 /** `total` requests `concurrency` at a time; `send(i)` answers a status. */
-async function load(
-  total: number,
-  concurrency: number,
-  expected: number,
-  send: (i: number) => Promise<{ status: number }>,
-) {
-  const latencies: number[] = [];
+async function load(total: number, concurrency: number, expected: number, send: Send) {
   let ok = 0;
   let unavailable = 0;
   let other = 0;
-  const wallMs = await pool(total, concurrency, async (i) => {
-    const sent = performance.now();
+  const { wallMs, latencies } = await pool(total, concurrency, async (i) => {
     const { status } = await send(i);
-    latencies.push(performance.now() - sent);
     if (status === expected) ok++;
     else if (status === 503) unavailable++;
     else other++;
@@ -57,28 +51,19 @@ export async function measureScale(bench: BenchPlatform): Promise<SectionResult>
     Array.from({ length: 8 }, (_, i) => tenantAdmin(bench, `scale-${tag}-${i}`, 'pro')),
   );
   const role = (h: Headers, name: string) =>
-    call(
-      bench.apiUrl,
-      { method: 'POST', path: '/roles', body: { name, permissions: ['workflows:read'] } },
-      h,
-    );
+    bench.call({ method: 'POST', path: '/roles', body: { name, permissions: ['workflows:read'] } }, h);
   const nth = (i: number) => tenants[i % tenants.length] as Headers;
-  // Unmeasured: each tenant's credentials into the authorizer's cache, then a round of the same
-  // writes, so the first measured load does not pay for the JIT and the audit consumer's backlog.
+  // Unmeasured: a round of the same writes warms the authorizer's cache, the JIT and the audit consumer.
   await load(WRITES, 16, 201, (i) => role(nth(i), `warm-${tag}-${i}`));
   const one = await load(WRITES, 16, 201, (i) => role(nth(0), `one-${tag}-${i}`));
   const eight = await load(WRITES, 16, 201, (i) => role(nth(i), `eight-${tag}-${i}`));
   // An enterprise tenant: a pro tenant's bulkhead refuses starts beyond 25 running with 429, by design.
   const enterprise = await tenantAdmin(bench, `scale-${tag}-e`, 'enterprise');
   const { workflowId } = await setUp(bench, enterprise);
-  const path = `/workflows/${workflowId}/executions`;
   const starts = await load(STARTS, 32, 202, (i) => {
     const body = { input: { text: `refund ${i}`, order: `${tag}-${i}` } };
-    return call(
-      bench.apiUrl,
-      { method: 'POST', path, body },
-      { ...enterprise, 'idempotency-key': `scale-${tag}-${i}` },
-    );
+    const headers = { ...enterprise, 'idempotency-key': `scale-${tag}-${i}` };
+    return bench.call({ method: 'POST', path: `/workflows/${workflowId}/executions`, body }, headers);
   });
   const ratio = one.rate / eight.rate;
   const refused = (l: typeof one) => `${l.unavailable} × 503${l.other ? `, ${l.other} other failures` : ''}`;
@@ -106,8 +91,8 @@ export async function measureScale(bench: BenchPlatform): Promise<SectionResult>
           label,
           `${r.total} at ${r.concurrency}`,
           `${r.rate.toFixed(1)}/s`,
-          `${median(r.latencies).toFixed(0)} ms`,
-          `${percentile(r.latencies, 95).toFixed(0)} ms`,
+          ms(median(r.latencies), 0),
+          ms(percentile(r.latencies, 95), 0),
           r.unavailable,
         ]),
       ),

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { handlerNames } from '../../bench/bundles.ts';
-import { costModel, PRICES, requestUnits } from '../../bench/cost.ts';
+import { costModel, PRICES, requestUnits, statesEntered } from '../../bench/cost.ts';
 import type { ExecutionSample } from '../../bench/executions.ts';
-import { statesEntered } from '../../bench/executions.ts';
 import { median, percentile } from '../../bench/lib.ts';
 import { REFERENCES, referenceSource } from '../../bench/references.ts';
 import { render, type Stored } from '../../bench/run.ts';
