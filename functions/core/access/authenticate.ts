@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { TokenExpiredError, UnauthenticatedError } from '../errors.ts';
 import type { PlatformPrincipal, TenantPrincipal } from '../principal.ts';
 import { hashApiKey, parseApiKey, sameHash } from '../tenancy/api-keys.ts';
-import type { Tenant, User } from '../tenancy/model.ts';
+import type { Tenant } from '../tenancy/model.ts';
 import type { ApiKeyStore, RoleStore, TenantStore, UserStore } from '../tenancy/ports.ts';
 import { resolvePermissions } from '../tenancy/roles.ts';
 import { ssoAllows } from './sso.ts';
