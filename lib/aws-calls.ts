@@ -147,6 +147,16 @@ export const PLATFORM_ITEMS = {
     on: 'table',
     leadingKeys: ['SSODOMAIN#*'],
   },
+  /**
+   * The lease that serializes the read-modify-write of the one Cognito app client every tenant's SSO
+   * provider is listed on (`LEASE#COGNITO-APP-CLIENT`): taken and released by the API.
+   */
+  appClientLease: {
+    sid: 'AppClientLease',
+    actions: ['dynamodb:DeleteItem', 'dynamodb:PutItem'],
+    on: 'table',
+    leadingKeys: ['LEASE#COGNITO-APP-CLIENT'],
+  },
   auditPartitions: {
     sid: 'EveryTenantAuditPartition',
     actions: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
@@ -515,6 +525,22 @@ export const AWS_CALLS: readonly AwsCall[] = [
       command,
       actions: [action],
       targets: ['platformItem:SSODOMAIN#acme.example.com'],
+      via: 'functionRole',
+      functions: ['api'],
+    }),
+  ),
+  // The app-client lease (PLATFORM_ITEMS.appClientLease) around CognitoFederation's client update.
+  ...(
+    [
+      ['PutCommand', 'dynamodb:PutItem'],
+      ['DeleteCommand', 'dynamodb:DeleteItem'],
+    ] as const
+  ).map(
+    ([command, action]): AwsCall => ({
+      file: 'functions/adapters/dynamo/lease.ts',
+      command,
+      actions: [action],
+      targets: ['platformItem:LEASE#COGNITO-APP-CLIENT'],
       via: 'functionRole',
       functions: ['api'],
     }),

@@ -12,16 +12,25 @@ import type { FederationDirectory } from '#core/identity/providers.ts';
 import { IDENTITY_SCHEMA } from '#shared/identity-schema.ts';
 
 /**
+ * Runs `work` so that no other run, in any container, overlaps it: on AWS a DynamoDB lease
+ * (functions/adapters/dynamo/lease.ts, on `keys.appClientLease`).
+ */
+export type Serialize = <T>(work: () => Promise<T>) => Promise<T>;
+
+/**
  * Each tenant provider as a Cognito identity provider named `<tenantId>-<providerId>`, with the
  * tenant's email domains as its identifiers (the hosted login routes an email to it), the group
  * claim mapped to `custom:idp_groups` for the pre-token-generation trigger, and listed among the
- * app client's supported providers.
+ * app client's supported providers. Every tenant's providers are listed on the one app client, whose
+ * list is read, changed and written back whole (Cognito has no conditional update): `serialize`
+ * keeps two registrations or removals, of any tenants, from losing one of the changes.
  */
 export class CognitoFederation implements FederationDirectory {
   constructor(
     private readonly client: CognitoIdentityProviderClient,
     private readonly userPoolId: string,
     private readonly appClientId: string,
+    private readonly serialize: Serialize,
   ) {}
 
   async register(
@@ -78,9 +87,14 @@ export class CognitoFederation implements FederationDirectory {
 
   /**
    * UpdateUserPoolClient resets every setting it is not given, so the current client is read and
-   * written back whole with only the provider list changed.
+   * written back whole with only the provider list changed, under `serialize` so that no other
+   * change lands between the read and the write.
    */
-  private async updateClient(change: (current: readonly string[]) => string[]): Promise<void> {
+  private updateClient(change: (current: readonly string[]) => string[]): Promise<void> {
+    return this.serialize(() => this.readModifyWrite(change));
+  }
+
+  private async readModifyWrite(change: (current: readonly string[]) => string[]): Promise<void> {
     const out = await this.client.send(
       new DescribeUserPoolClientCommand({ UserPoolId: this.userPoolId, ClientId: this.appClientId }),
     );

@@ -134,6 +134,7 @@ export class Api extends Construct {
         PLATFORM_ITEMS.health,
         PLATFORM_ITEMS.tenantList,
         PLATFORM_ITEMS.ssoDomains,
+        PLATFORM_ITEMS.appClientLease,
       ])
       // The readiness check's GetBucketLocation; the session tenant's digests are read through the tenant
       // data role below, and nothing in the archive is the API's to write.

@@ -7,10 +7,17 @@ import {
   DescribeUserPoolClientCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CognitoFederation } from '#adapters/cognito-federation.ts';
+import { keys } from '#adapters/dynamo/keys.ts';
+import { DynamoLease } from '#adapters/dynamo/lease.ts';
+import { Table } from '#adapters/dynamo/table.ts';
 import { cognitoProviderName, type IdentityProvider } from '#core/identity/model.ts';
+import { newId } from '#core/ids.ts';
 import { IDENTITY_SCHEMA } from '#shared/identity-schema.ts';
+import { tableDefinition } from '../../bin/local/dynamodb.ts';
 import { sdkOptions } from '../helpers/moto.ts';
 
 const T = 'tabcdefghijklmnop';
@@ -35,6 +42,10 @@ function provider(overrides: Partial<IdentityProvider> = {}): IdentityProvider {
 
 describe('CognitoFederation against the AWS API (moto by default)', () => {
   const client = new CognitoIdentityProviderClient(sdkOptions(inject('awsEndpoint')));
+  const dynamo = new DynamoDBClient(sdkOptions(inject('awsEndpoint')));
+  const db = DynamoDBDocumentClient.from(dynamo);
+  // The lease lives in a table of the single-table shape, as the API wires it (functions/adapters/wiring/api.ts).
+  const tableName = `meridian-fed-${randomUUID().slice(0, 8)}`;
   let federation: CognitoFederation;
   let poolId: string;
   let clientId: string;
@@ -61,7 +72,17 @@ describe('CognitoFederation against the AWS API (moto by default)', () => {
       }),
     );
     clientId = created.UserPoolClient?.ClientId ?? '';
-    federation = new CognitoFederation(client, poolId, clientId);
+    await dynamo.send(new CreateTableCommand(tableDefinition(tableName)));
+    const lease = new DynamoLease(
+      new Table(tableName, { platform: db, forTenant: async () => db }),
+      keys.appClientLease,
+    );
+    federation = new CognitoFederation(client, poolId, clientId, (work) => lease.run(work));
+  });
+
+  afterAll(async () => {
+    await dynamo.send(new DeleteTableCommand({ TableName: tableName }));
+    dynamo.destroy();
   });
 
   it("registers an OIDC provider named by tenant, routed by the tenant's email domains, offered by the app client", async () => {
@@ -119,5 +140,42 @@ describe('CognitoFederation against the AWS API (moto by default)', () => {
     const offered = (await appClient())?.SupportedIdentityProviders ?? [];
     expect(offered).not.toContain(removedName);
     expect(offered).toContain(cognitoProviderName(T, kept.providerId));
+  });
+
+  // Every tenant's provider is listed on the one app client, whose list is read and written back
+  // whole: without the lease, concurrent changes (of any tenants, in any containers) lose some.
+  it("keeps every tenant's provider when six tenants register at once", async () => {
+    // Prepare
+    const registrations = Array.from({ length: 6 }, () => ({ tenantId: newId('t'), p: provider() }));
+
+    // Act
+    await Promise.all(registrations.map(({ tenantId, p }) => federation.register(tenantId, p, 's')));
+
+    // Assert
+    const offered = (await appClient())?.SupportedIdentityProviders ?? [];
+    const names = registrations.map(({ tenantId, p }) => cognitoProviderName(tenantId, p.providerId));
+    expect(names.filter((n) => !offered.includes(n))).toEqual([]);
+    expect(offered).toContain('COGNITO');
+  });
+
+  it('loses no change when tenants remove and register providers at once', async () => {
+    // Prepare
+    const leaving = Array.from({ length: 3 }, () => ({ tenantId: newId('t'), p: provider() }));
+    const staying = { tenantId: newId('t'), p: provider() };
+    for (const { tenantId, p } of [...leaving, staying]) await federation.register(tenantId, p, 's');
+    const arriving = Array.from({ length: 3 }, () => ({ tenantId: newId('t'), p: provider() }));
+
+    // Act
+    await Promise.all([
+      ...leaving.map(({ tenantId, p }) => federation.remove(tenantId, p)),
+      ...arriving.map(({ tenantId, p }) => federation.register(tenantId, p, 's')),
+    ]);
+
+    // Assert
+    const offered = (await appClient())?.SupportedIdentityProviders ?? [];
+    const name = ({ tenantId, p }: { tenantId: string; p: IdentityProvider }) =>
+      cognitoProviderName(tenantId, p.providerId);
+    expect(leaving.map(name).filter((n) => offered.includes(n))).toEqual([]);
+    expect([staying, ...arriving].map(name).filter((n) => !offered.includes(n))).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
+import { LEASE_MS } from '#adapters/dynamo/lease.ts';
 import { loadStageConfig, StageConfigError, stageConfigFromContext } from '../../lib/config.ts';
 
 const context = (values: Record<string, unknown>) => ({ tryGetContext: (key: string) => values[key] });
@@ -138,4 +139,14 @@ describe('stage config', () => {
       });
     });
   });
+});
+
+describe('the app-client lease (functions/adapters/dynamo/lease.ts)', () => {
+  it.each(['dev', 'prod'])(
+    'outlasts the %s API function, so it never lapses under a holder still running',
+    (stage) => {
+      const timeout = loadStageConfig(stage, PROD_URLS).apiFunction.timeout.toMilliseconds();
+      expect(timeout).toBeLessThan(LEASE_MS);
+    },
+  );
 });

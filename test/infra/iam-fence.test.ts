@@ -1,9 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CfnElement } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { S3AuditArchive } from '#adapters/audit/s3-archive.ts';
+import { keys } from '#adapters/dynamo/keys.ts';
+import { DynamoLease } from '#adapters/dynamo/lease.ts';
+import { Table } from '#adapters/dynamo/table.ts';
 import { S3ArtifactStore } from '#adapters/s3-artifacts.ts';
 import { digestKey, recordsKey } from '#core/audit/archiver.ts';
 import { stagePrefix, stateMachineName, TENANT_TAG, WORKFLOW_TAG } from '#shared/resource-names.ts';
@@ -13,6 +17,7 @@ import {
   type AwsCall,
   FUNCTION_NAMES,
   type FunctionName,
+  PLATFORM_ITEMS,
   type Target,
 } from '../../lib/aws-calls.ts';
 import { acknowledgedStarActions } from '../../lib/compliance.ts';
@@ -327,6 +332,35 @@ describe('the artifact prefix', () => {
     );
     expect(sent).toEqual([`${TENANT_ARTIFACT_PREFIX}/${OWN}/executions/x1/step.json`]);
     expect(ref).toBe(`s3://bucket/${TENANT_ARTIFACT_PREFIX}/${OWN}/executions/x1/step.json`);
+  });
+});
+
+describe('the app-client lease', () => {
+  it("is the one item the API's lease statement and its declared calls name", async () => {
+    // The lease as functions/adapters/wiring/api.ts builds it, its requests recorded.
+    const sent: Record<string, unknown>[] = [];
+    const db = {
+      send: async (command: { input: { Key?: { pk: string }; Item?: { pk: string } } }) => {
+        sent.push({ command: command.constructor.name, pk: (command.input.Key ?? command.input.Item)?.pk });
+        return {};
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const lease = new DynamoLease(
+      new Table('t', { platform: db, forTenant: async () => db }),
+      keys.appClientLease,
+    );
+    await lease.run(async () => {});
+    const pk = keys.appClientLease.pk;
+    expect(sent).toEqual([
+      { command: 'PutCommand', pk },
+      { command: 'DeleteCommand', pk },
+    ]);
+    expect(PLATFORM_ITEMS.appClientLease.leadingKeys).toEqual([pk]);
+    const declared = AWS_CALLS.filter((c) => c.file === 'functions/adapters/dynamo/lease.ts');
+    expect(declared.map((c) => [c.command, c.targets, c.functions])).toEqual([
+      ['PutCommand', [`platformItem:${pk}`], ['api']],
+      ['DeleteCommand', [`platformItem:${pk}`], ['api']],
+    ]);
   });
 });
 

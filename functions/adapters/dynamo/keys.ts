@@ -141,6 +141,12 @@ export const keys = {
    * tenants can hold it (a conditional put on one item); it names its owner inside.
    */
   ssoDomain: (domain: string): Key => ({ pk: `SSODOMAIN#${domain}`, sk: 'CLAIM' }),
+  /**
+   * The lease that serializes changes to the one Cognito app client every tenant's SSO provider is
+   * listed on (functions/adapters/dynamo/lease.ts): not a tenant's key, because no tenant owns the
+   * shared app client and the lease must exclude every tenant's registrations alike.
+   */
+  appClientLease: { pk: 'LEASE#COGNITO-APP-CLIENT', sk: 'LEASE' } satisfies Key,
   /** The tenant's offboarding job: the tombstone that outlives the rest of the tenant's items. */
   offboarding: (t: string): Key => ({ pk: tenantPk(t), sk: 'OFFBOARDING' }),
   /** One data export of a tenant. */

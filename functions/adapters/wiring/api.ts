@@ -25,6 +25,8 @@ import { CognitoFederation, noFederation } from '../cognito-federation.ts';
 import { DynamoApprovalStore } from '../dynamo/approval-store.ts';
 import { DynamoDefinitionStore } from '../dynamo/definition-store.ts';
 import { DynamoIdentityProviderStore } from '../dynamo/identity-provider-store.ts';
+import { keys } from '../dynamo/keys.ts';
+import { DynamoLease } from '../dynamo/lease.ts';
 import { DynamoExportSource, DynamoExportStore, DynamoOffboardingStore } from '../dynamo/lifecycle-store.ts';
 import { DynamoScheduleStore } from '../dynamo/schedule-store.ts';
 import type { Table } from '../dynamo/table.ts';
@@ -111,11 +113,15 @@ export function adapters(): Container {
       ? LocalMailbox.of(cfg.MERIDIAN_STATE_DIR)
       : undefined,
   );
+  // Every tenant's SSO providers are listed on the one app client: its read-modify-write runs under a lease.
+  const appClientLease = new DynamoLease(table, keys.appClientLease);
   const identity = {
     providers: new DynamoIdentityProviderStore(table),
     federation:
       cfg.MERIDIAN_MODE === 'aws'
-        ? new CognitoFederation(cognitoClient(), cfg.USER_POOL_ID, cfg.USER_POOL_CLIENT_ID)
+        ? new CognitoFederation(cognitoClient(), cfg.USER_POOL_ID, cfg.USER_POOL_CLIENT_ID, (work) =>
+            appClientLease.run(work),
+          )
         : noFederation,
     vault,
     store,
