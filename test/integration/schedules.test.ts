@@ -153,6 +153,28 @@ describe('schedules: the API', () => {
     expect(listed.body.items).toEqual([]);
   });
 
+  it("refuses an input the environment's promoted version refuses, naming the field", async () => {
+    // Prepare: version 1, with an inputSchema, promoted to dev only
+    const owner = await createTenant('sched-schema');
+    const token = await owner.token();
+    const workflowId = await deployWorkflow(token, {
+      ...succeedWorkflowBody('sched-schema'),
+      inputSchema: { type: 'object', required: ['report'], properties: { report: { type: 'string' } } },
+    });
+    const post = (body: Record<string, unknown>) =>
+      call('POST', `/workflows/${workflowId}/schedules`, { token, body });
+    // Act
+    const refused = await post({ cron: '0 0 * * *', environment: 'dev', input: { report: 7 } });
+    const accepted = await post({ cron: '0 0 * * *', environment: 'dev', input: { report: 'daily' } });
+    const unchecked = await post({ cron: '0 0 * * *', environment: 'prod', input: { report: 7 } });
+    // Assess
+    const problem = expectProblem(refused, 400, 'validation-error');
+    expect(problem.errors).toEqual([{ path: 'input.report', message: 'must be string' }]);
+    expect(accepted.status, accepted.text).toBe(201);
+    // Nothing is promoted to prod yet: its firings check the input against what is promoted then.
+    expect(unchecked.status, unchecked.text).toBe(201);
+  });
+
   it('needs executions:start as well as workflows:write, and a workflow of the tenant', async () => {
     // Prepare
     const owner = await createTenant('sched-perm');

@@ -3,6 +3,7 @@ import { ssoAllows } from '../access/sso.ts';
 import type { AuditContext } from '../audit/audit.ts';
 import { canonicalJson } from '../audit/audit.ts';
 import { DomainError, ForbiddenError, NotFoundError, TransientError, ValidationError } from '../errors.ts';
+import { inputProblems } from '../executions/input-schema.ts';
 import { type StartResult, startExecution } from '../executions/start.ts';
 import { ID_PATTERN, newId } from '../ids.ts';
 import type { RequestMeta, TenantPrincipal } from '../principal.ts';
@@ -13,6 +14,7 @@ import type { RoleStore } from '../tenancy/ports.ts';
 import { resolvePermissions } from '../tenancy/roles.ts';
 import type { Environment } from '../versioning/model.ts';
 import type { DefinitionStore } from '../versioning/ports.ts';
+import type { WorkflowDefinition } from '../workflows/model.ts';
 import { CronError, isIanaTimeZone, parseCron } from './cron.ts';
 
 /** A schedule: a cron in an IANA time zone that starts one workflow in one environment. */
@@ -123,8 +125,28 @@ export async function createSchedule(
   }
   const problems = scheduleProblems(input);
   if (problems.length > 0) throw new ValidationError('The schedule is not valid.', problems);
-  if (!(await deps.definitions.getHead(tenantId, 'workflow', workflowId)))
-    throw new NotFoundError(`No workflow ${workflowId}.`);
+  const head = await deps.definitions.getHead(tenantId, 'workflow', workflowId);
+  if (!head) throw new NotFoundError(`No workflow ${workflowId}.`);
+  // Checked now against the version promoted to its environment, if any, rather than refused at every
+  // firing; each firing checks again, since a later promotion may change the schema.
+  const promoted = head.environments?.[input.environment ?? 'prod'];
+  if (promoted !== undefined) {
+    const version = await deps.definitions.getVersion<WorkflowDefinition>(
+      tenantId,
+      'workflow',
+      workflowId,
+      promoted,
+    );
+    const inputProblemsFound = await inputProblems(
+      version?.definition.inputSchema as Record<string, unknown> | undefined,
+      input.input ?? {},
+    );
+    if (inputProblemsFound.length > 0)
+      throw new ValidationError(
+        `The input does not match the inputSchema of version ${promoted}, promoted to ${input.environment ?? 'prod'}.`,
+        inputProblemsFound,
+      );
+  }
   const schedule: Schedule = {
     scheduleId: newId('s'),
     workflowId,

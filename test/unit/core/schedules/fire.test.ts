@@ -206,6 +206,53 @@ describe('createSchedule', () => {
     expect(items.size).toBe(0);
   });
 
+  describe('checks the input against the version promoted to its environment', () => {
+    const schema = { type: 'object', required: ['name'], properties: { name: { type: 'string' } } };
+    const promoted = {
+      getHead: async () => ({ id: 'w1', environments: { prod: 2 } }),
+      getVersion: vi.fn(async (_t: string, _k: string, _id: string, version: number) =>
+        version === 2 ? { version, definition: { inputSchema: schema } } : undefined,
+      ),
+    } as unknown as ScheduleDeps['definitions'];
+    const trigger = {
+      register: vi.fn(async () => undefined),
+      unregister: vi.fn(),
+      deleteAllForTenant: vi.fn(),
+    };
+
+    it('refuses an input that version refuses, naming the field, and creates nothing', async () => {
+      const { items, store: schedules } = store();
+      const made = createSchedule({ schedules, definitions: promoted, trigger }, caller, 'w1', {
+        cron: '0 9 * * *',
+        input: { name: 7 },
+      });
+      await expect(made).rejects.toMatchObject({
+        message: expect.stringContaining('version 2, promoted to prod'),
+        problems: [{ path: 'input.name', message: 'must be string' }],
+      });
+      expect(items.size).toBe(0);
+    });
+
+    it('accepts an input that version accepts', async () => {
+      const { store: schedules } = store();
+      const made = await createSchedule({ schedules, definitions: promoted, trigger }, caller, 'w1', {
+        cron: '0 9 * * *',
+        input: { name: 'Ada' },
+      });
+      expect(made.input).toEqual({ name: 'Ada' });
+    });
+
+    it('leaves it to the firings while nothing is promoted to that environment', async () => {
+      const { store: schedules } = store();
+      const made = await createSchedule({ schedules, definitions: promoted, trigger }, caller, 'w1', {
+        cron: '0 9 * * *',
+        environment: 'dev',
+        input: { name: 7 },
+      });
+      expect(made.environment).toBe('dev');
+    });
+  });
+
   it('stores the defaults: UTC, prod, enabled, empty input; the creator is the acting user', async () => {
     const { store: schedules } = store();
     const trigger = {
