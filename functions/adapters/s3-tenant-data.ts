@@ -5,6 +5,7 @@ import {
   ListObjectVersionsCommand,
   PutObjectCommand,
   PutObjectTaggingCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { TenantEraser } from '#core/tenancy/offboarding.ts';
@@ -66,6 +67,8 @@ export class S3TenantFiles {
   constructor(
     private readonly clientFor: TenantS3,
     private readonly bucket: string,
+    /** The client a link is signed with: one whose credentials outlive the link (tenant-storage-clients.ts). */
+    private readonly presignClientFor: (tenantId: string, seconds: number) => Promise<S3Client> = clientFor,
   ) {}
 
   /** Writes `body` at `tenants/<t>/<relativeKey>`. */
@@ -83,7 +86,7 @@ export class S3TenantFiles {
 
   /** A link to download `tenants/<t>/<relativeKey>`, valid for `seconds`. */
   async presign(tenantId: string, relativeKey: string, seconds: number): Promise<string> {
-    const client = await this.clientFor(tenantId);
+    const client = await this.presignClientFor(tenantId, seconds);
     return getSignedUrl(
       client,
       new GetObjectCommand({ Bucket: this.bucket, Key: `${tenantPrefix(tenantId)}${relativeKey}` }),

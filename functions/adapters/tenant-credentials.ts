@@ -15,7 +15,9 @@ const MAX_TENANTS = 200;
 /**
  * Credentials that reach only one tenant's data: STS AssumeRole on the tenant data role with a
  * `TenantId` session tag, which the role's policy turns into `dynamodb:LeadingKeys`, a Secrets
- * Manager path and an S3 prefix. Cached per tenant per container and refreshed before expiry.
+ * Manager path and an S3 prefix. Cached per tenant per container and refreshed before expiry, or
+ * earlier when the caller needs them valid longer (`minValidityMs`: a presigned link lives only as
+ * long as the session that signed it).
  */
 export function tenantCredentials(
   sts: STSClient,
@@ -23,8 +25,9 @@ export function tenantCredentials(
   tenantId: string,
 ): AwsCredentialIdentityProvider {
   let current: AwsCredentialIdentity | undefined;
-  return async () => {
-    if (current?.expiration && current.expiration.getTime() - REFRESH_MARGIN_MS > Date.now()) return current;
+  return async (properties?: Record<string, unknown>) => {
+    const margin = Math.max(REFRESH_MARGIN_MS, Number(properties?.minValidityMs ?? 0));
+    if (current?.expiration && current.expiration.getTime() - margin > Date.now()) return current;
     const out = await sts.send(
       new AssumeRoleCommand({
         RoleArn: roleArn,
@@ -67,7 +70,10 @@ export class TenantTableClients implements TenantClients {
   constructor(
     readonly platform: DynamoDBDocumentClient,
     private readonly roleArn: string | undefined,
-  ) {}
+    sts?: STSClient,
+  ) {
+    this.sts = sts;
+  }
 
   /**
    * The tenant's client of `kind`, built once on the tenant's fenced credentials (one AssumeRole per
@@ -79,6 +85,25 @@ export class TenantTableClients implements TenantClients {
     kind: string,
     build: (credentials: AwsCredentialIdentityProvider) => T,
   ): T | undefined {
+    const set = this.setOf(tenantId);
+    if (!set) return undefined;
+    let client = set.clients.get(kind) as T | undefined;
+    if (client === undefined) {
+      client = build(set.credentials);
+      set.clients.set(kind, client);
+    }
+    return client;
+  }
+
+  /**
+   * The tenant's fenced credentials, valid at least `ms` more (assumed again if need be); undefined
+   * without a tenant data role.
+   */
+  async credentialsFor(tenantId: string, ms: number): Promise<AwsCredentialIdentity | undefined> {
+    return this.setOf(tenantId)?.credentials({ minValidityMs: ms });
+  }
+
+  private setOf(tenantId: string): TenantSet | undefined {
     if (!this.roleArn) return undefined;
     let set = this.sets.get(tenantId);
     if (!set) {
@@ -90,12 +115,7 @@ export class TenantTableClients implements TenantClients {
       }
       this.sets.set(tenantId, set);
     }
-    let client = set.clients.get(kind) as T | undefined;
-    if (client === undefined) {
-      client = build(set.credentials);
-      set.clients.set(kind, client);
-    }
-    return client;
+    return set;
   }
 
   async forTenant(tenantId: string): Promise<DynamoDBDocumentClient> {

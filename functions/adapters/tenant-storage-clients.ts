@@ -34,3 +34,17 @@ export async function s3For(clients: TenantTableClients, tenantId: string): Prom
     ) ?? s3Client()
   );
 }
+
+/**
+ * An S3 client to presign a link that must work for `seconds`: on tenant credentials that outlive it
+ * (AWS; the cached ones may have a minute left, and a link dies with the session that signed it),
+ * else the shared one. Built per link, never cached: its credentials are static.
+ */
+export async function presignS3For(
+  clients: TenantTableClients,
+  tenantId: string,
+  seconds: number,
+): Promise<S3Client> {
+  const credentials = await clients.credentialsFor(tenantId, seconds * 1000);
+  return credentials ? new S3Client({ ...s3Options(), credentials }) : s3Client();
+}

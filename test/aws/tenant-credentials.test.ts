@@ -1,7 +1,11 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, inject, it } from 'vitest';
-import { tenantCredentials } from '#adapters/tenant-credentials.ts';
+import { afterEach, describe, expect, inject, it, vi } from 'vitest';
+import { dynamoDocumentClient } from '#adapters/aws-clients.ts';
+import { TenantTableClients, tenantCredentials } from '#adapters/tenant-credentials.ts';
+import { presignS3For, s3For } from '#adapters/tenant-storage-clients.ts';
 import { sdkOptions } from '../helpers/moto.ts';
 
 const ROLE =
@@ -28,7 +32,10 @@ describe('tenant credentials from STS (moto by default)', () => {
 describe('tenant credentials: the AssumeRole request', () => {
   const edge = new STSClient({ region: 'us-east-1' });
   const sts = mockClient(edge);
-  afterEach(() => sts.reset());
+  afterEach(() => {
+    sts.reset();
+    vi.unstubAllEnvs();
+  });
   const expiring = (ms: number) => ({
     Credentials: {
       AccessKeyId: 'AKIA',
@@ -61,6 +68,44 @@ describe('tenant credentials: the AssumeRole request', () => {
     const soon = tenantCredentials(edge, ROLE, 'tdef456');
     await soon();
     await soon();
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
+  });
+
+  it('assumes the role again when a caller needs the credentials valid longer than they are', async () => {
+    sts.on(AssumeRoleCommand).resolves(expiring(600_000));
+    const provide = tenantCredentials(edge, ROLE, 'tabc123');
+    await provide();
+    await provide({ minValidityMs: 300_000 });
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(1);
+    await provide({ minValidityMs: 900_000 });
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
+  });
+
+  it('signs a 15-minute link on a fresh session, not on cached credentials with two minutes left', async () => {
+    // Prepare: the tenant's cached session has two minutes left
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    const session = (token: string, ms: number) => ({
+      Credentials: {
+        AccessKeyId: 'AKIA',
+        SecretAccessKey: 'secret',
+        SessionToken: token,
+        Expiration: new Date(Date.now() + ms),
+      },
+    });
+    sts.on(AssumeRoleCommand).resolvesOnce(session('cached', 120_000)).resolves(session('fresh', 900_000));
+    const clients = new TenantTableClients(dynamoDocumentClient(), ROLE, edge);
+    const cached = await s3For(clients, 'tabc123');
+    expect((await cached.config.credentials()).sessionToken).toBe('cached');
+    // Act
+    const signer = await presignS3For(clients, 'tabc123', 900);
+    const url = new URL(
+      await getSignedUrl(signer, new GetObjectCommand({ Bucket: 'b', Key: 'tenants/tabc123/x' }), {
+        expiresIn: 900,
+      }),
+    );
+    // Assess
+    expect(url.searchParams.get('X-Amz-Security-Token')).toBe('fresh');
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
   });
 

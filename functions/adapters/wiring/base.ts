@@ -8,7 +8,7 @@ import { S3ArtifactStore } from '../s3-artifacts.ts';
 import { S3TenantFiles } from '../s3-tenant-data.ts';
 import { LocalFileVault, SecretsManagerVault } from '../secret-vault.ts';
 import { TenantTableClients } from '../tenant-credentials.ts';
-import { s3For, secretsFor } from '../tenant-storage-clients.ts';
+import { presignS3For, s3For, secretsFor } from '../tenant-storage-clients.ts';
 
 /*
  * The pieces every composition root shares, as small factories: the table through the function's
@@ -66,7 +66,11 @@ export function localVaultOnly(cfg: RuntimeConfig): SecretVault {
 
 /** Tenant files in the artifacts bucket (exports, retention tags). */
 export function filesOf(cfg: RuntimeConfig, clients: TenantTableClients): S3TenantFiles {
-  return new S3TenantFiles((tenantId) => s3For(clients, tenantId), cfg.ARTIFACT_BUCKET_NAME ?? '');
+  return new S3TenantFiles(
+    (tenantId) => s3For(clients, tenantId),
+    cfg.ARTIFACT_BUCKET_NAME ?? '',
+    (tenantId, seconds) => presignS3For(clients, tenantId, seconds),
+  );
 }
 
 /**
