@@ -173,6 +173,17 @@ export async function createProvider(
   if (existing.items.length >= MAX_PROVIDERS_PER_TENANT) {
     throw new ConflictError(`A tenant has at most ${MAX_PROVIDERS_PER_TENANT} identity providers.`);
   }
+  // Refused before the provider reaches the shared app client, not only by the claim after it: an
+  // undo that fails (the app client's lease busy) would otherwise leave it listed there with a domain
+  // someone else holds. The claim itself still decides a race.
+  for (const [i, domain] of emailDomains.entries()) {
+    if (await deps.providers.domainOwner(domain)) {
+      // The store's wording: which tenant holds a domain is not the caller's to learn.
+      throw new ConflictError(`The email domain ${domain} is already routed to an identity provider.`, [
+        { path: `emailDomains.${i}`, message: 'already claimed' },
+      ]);
+    }
+  }
   const provider: IdentityProvider = {
     providerId: `p${randomToken(10)}`,
     type: input.type,

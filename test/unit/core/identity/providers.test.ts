@@ -3,7 +3,7 @@ import type { Permission } from '#core/access/permissions.ts';
 import { PERMISSIONS } from '#core/access/permissions.ts';
 import type { AuditContext } from '#core/audit/audit.ts';
 import { ConflictError, ForbiddenError, ValidationError } from '#core/errors.ts';
-import type { IdentityProvider } from '#core/identity/model.ts';
+import type { DomainClaim, IdentityProvider } from '#core/identity/model.ts';
 import {
   createProvider,
   deleteAllForTenant,
@@ -65,7 +65,7 @@ function fakes(users: User[] = []) {
         events.push(`store.delete ${p.providerId}`);
         providers.delete(p.providerId);
       }),
-      domainOwner: async () => undefined,
+      domainOwner: async (_domain: string): Promise<DomainClaim | undefined> => undefined,
       findUserByEmail: async () => undefined,
     },
     federation: {
@@ -156,6 +156,21 @@ describe('identity provider use cases', () => {
 
     expect(events[0]).toMatch(/^federation.register /);
     expect(events[1]).toMatch(/^federation.remove /);
+    expect(secrets.size).toBe(0);
+  });
+
+  it('refuses a domain someone already holds before the provider reaches Cognito, naming the field', async () => {
+    const { deps, secrets, events } = fakes();
+    deps.providers.domainOwner = async (domain: string) =>
+      domain === 'acme.io' ? { domain, tenantId: 'tother', providerId: 'pother' } : undefined;
+
+    const made = createProvider(deps, caller(), { ...input, emailDomains: ['corp.io', 'Acme.io'] });
+
+    await expect(made).rejects.toMatchObject({
+      problems: [{ path: 'emailDomains.1', message: 'already claimed' }],
+    });
+    await expect(made).rejects.not.toThrow('tother');
+    expect(events).toEqual([]);
     expect(secrets.size).toBe(0);
   });
 
