@@ -142,6 +142,17 @@ describe('DynamoLease', () => {
     expect(await read(key)).toBeUndefined();
   });
 
+  it('lets its owner take it again (an SDK retry of a put whose answer was lost), and nobody else', async () => {
+    const key = leaseKey();
+    const lease = new DynamoLease(table, key);
+    const tryTake = (owner: string) =>
+      (lease as unknown as { tryTake(owner: string): Promise<boolean> }).tryTake(owner);
+    expect(await tryTake('o1')).toBe(true);
+    expect(await tryTake('o1')).toBe(true);
+    expect(await tryTake('o2')).toBe(false);
+    expect((await read(key))?.owner).toBe('o1');
+  });
+
   it('releases the lease when the work fails, and passes the failure on', async () => {
     // Prepare
     const key = leaseKey();

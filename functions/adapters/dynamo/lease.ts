@@ -95,8 +95,10 @@ export class DynamoLease {
             // The table's TTL (epoch seconds) removes a lease its holder never released.
             [TABLE_SCHEMA.ttlAttribute]: Math.ceil(until / 1000),
           },
-          ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now',
-          ExpressionAttributeValues: { ':now': now },
+          // Its own owner too: an SDK retry of a put whose answer was lost must not lock its holder out.
+          ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now OR #owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':now': now, ':owner': owner },
         }),
       );
       return true;
