@@ -23,6 +23,7 @@ export function tenantCredentials(
   sts: STSClient,
   roleArn: string,
   tenantId: string,
+  durationSeconds = 900,
 ): AwsCredentialIdentityProvider {
   let current: AwsCredentialIdentity | undefined;
   return async (properties?: Record<string, unknown>) => {
@@ -32,7 +33,7 @@ export function tenantCredentials(
       new AssumeRoleCommand({
         RoleArn: roleArn,
         RoleSessionName: `tenant-${tenantId}`,
-        DurationSeconds: 900,
+        DurationSeconds: durationSeconds,
         Tags: [{ Key: TENANT_TAG, Value: tenantId }],
       }),
     );
@@ -54,7 +55,16 @@ export function tenantCredentials(
 interface TenantSet {
   readonly credentials: AwsCredentialIdentityProvider;
   readonly clients: Map<string, unknown>;
+  /** Hour-long sessions for signing links (see {@link SIGNING_SESSION_SECONDS}), made on first use. */
+  signing?: AwsCredentialIdentityProvider;
 }
+
+/**
+ * Sessions that sign links last an hour (the most a chained role session may), so one serves every
+ * 15-minute link for 45 minutes: a link lives only as long as the session that signed it, and a fresh
+ * AssumeRole per link would let one tenant's downloads throttle STS for every tenant.
+ */
+export const SIGNING_SESSION_SECONDS = 3600;
 
 /**
  * Builds per-tenant DynamoDB clients. With a role ARN (AWS) each tenant gets clients on its own
@@ -96,11 +106,14 @@ export class TenantTableClients implements TenantClients {
   }
 
   /**
-   * The tenant's fenced credentials, valid at least `ms` more (assumed again if need be); undefined
-   * without a tenant data role.
+   * The tenant's fenced credentials for signing a link, valid at least `ms` more (assumed again if
+   * need be, on hour-long sessions); undefined without a tenant data role.
    */
   async credentialsFor(tenantId: string, ms: number): Promise<AwsCredentialIdentity | undefined> {
-    return this.setOf(tenantId)?.credentials({ minValidityMs: ms });
+    const set = this.setOf(tenantId);
+    if (!set || !this.sts || !this.roleArn) return undefined;
+    set.signing ??= tenantCredentials(this.sts, this.roleArn, tenantId, SIGNING_SESSION_SECONDS);
+    return set.signing({ minValidityMs: ms });
   }
 
   private setOf(tenantId: string): TenantSet | undefined {

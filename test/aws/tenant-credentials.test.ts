@@ -81,7 +81,7 @@ describe('tenant credentials: the AssumeRole request', () => {
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
   });
 
-  it('signs a 15-minute link on a fresh session, not on cached credentials with two minutes left', async () => {
+  it('signs a 15-minute link on an hour-long session, not on cached credentials with two minutes left', async () => {
     // Prepare: the tenant's cached session has two minutes left
     vi.stubEnv('AWS_REGION', 'us-east-1');
     const session = (token: string, ms: number) => ({
@@ -92,7 +92,11 @@ describe('tenant credentials: the AssumeRole request', () => {
         Expiration: new Date(Date.now() + ms),
       },
     });
-    sts.on(AssumeRoleCommand).resolvesOnce(session('cached', 120_000)).resolves(session('fresh', 900_000));
+    sts
+      .on(AssumeRoleCommand)
+      .resolvesOnce(session('cached', 120_000))
+      .resolvesOnce(session('signing', 3_600_000))
+      .resolves(session('unexpected', 3_600_000));
     const clients = new TenantTableClients(dynamoDocumentClient(), ROLE, edge);
     const cached = await s3For(clients, 'tabc123');
     expect((await cached.config.credentials()).sessionToken).toBe('cached');
@@ -103,10 +107,13 @@ describe('tenant credentials: the AssumeRole request', () => {
         expiresIn: 900,
       }),
     );
-    // Assess
-    expect(url.searchParams.get('X-Amz-Security-Token')).toBe('fresh');
+    const again = await presignS3For(clients, 'tabc123', 900);
+    // Assess: an hour-long signing session, assumed once and reused while it outlives the link
+    expect(url.searchParams.get('X-Amz-Security-Token')).toBe('signing');
     expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
-    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
+    expect((await again.config.credentials()).sessionToken).toBe('signing');
+    const calls = sts.commandCalls(AssumeRoleCommand);
+    expect(calls.map((c) => c.args[0].input.DurationSeconds)).toEqual([900, 3600]);
   });
 
   it('refuses an answer without credentials', async () => {
