@@ -62,11 +62,19 @@ export async function inputProblems(
   }
   if (valid) return [];
   return (validate.errors ?? []).slice(0, 50).map((e) => {
-    const missing =
+    // A missing or unexpected property is named by the path, like any other field.
+    const params = e.params as { missingProperty?: string; additionalProperty?: string };
+    const named =
       e.keyword === 'required'
-        ? `.${String((e.params as { missingProperty?: string }).missingProperty)}`
-        : '';
-    const path = `input${e.instancePath.replace(/\//g, '.')}${missing}`;
+        ? params.missingProperty
+        : e.keyword === 'additionalProperties'
+          ? params.additionalProperty
+          : undefined;
+    const segments = e.instancePath
+      .split('/')
+      .slice(1)
+      .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const path = ['input', ...segments, ...(named === undefined ? [] : [named])].join('.');
     return { path, message: e.message ?? 'invalid' };
   });
 }

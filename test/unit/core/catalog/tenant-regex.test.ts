@@ -251,3 +251,17 @@ describe('the engine loads on demand', () => {
     expect(check('^(a)\\1$')).toMatch(/not a valid RE2 regular expression/);
   });
 });
+
+describe('input problems name the field', () => {
+  it('names an unexpected property and decodes JSON pointer escapes', async () => {
+    const schema = {
+      type: 'object',
+      additionalProperties: false,
+      properties: { 'a/b': { type: 'object', additionalProperties: false, properties: {} } },
+    };
+    expect(await inputProblems(schema, { 'a/b': { 'x~y': 1 }, extra: 2 })).toEqual([
+      { path: 'input.extra', message: 'must NOT have additional properties' },
+      { path: 'input.a/b.x~y', message: 'must NOT have additional properties' },
+    ]);
+  });
+});
