@@ -243,6 +243,22 @@ describe('single sign-on (local)', () => {
     ).toEqual([]);
   });
 
+  it('caps how fast a tenant creates providers (each one changes the app client every tenant shares)', async () => {
+    const owner = await createTenant('sso-cap');
+    const statuses: number[] = [];
+    let refused: Awaited<ReturnType<typeof register>> | undefined;
+    // Eight in well under a second span at most two of the limiter's slots: some must be refused.
+    for (let i = 0; i < 8 && !refused; i++) {
+      const response = await register(owner, { emailDomains: [domain()] });
+      statuses.push(response.status);
+      if (response.status === 429) refused = response;
+    }
+    expect(statuses.slice(0, -1).every((status) => status === 201)).toBe(true);
+    expect(statuses.length).toBeGreaterThan(1);
+    expect(refused?.headers.get('retry-after')).toBe('6');
+    expect(refused?.body.detail).toMatch(/identity providers a minute/);
+  });
+
   it('refuses a replayed callback, a forged state, and a provider asserting emails outside its domains', async () => {
     // Prepare
     const [a, b] = await Promise.all([createTenant('sso-x-a'), createTenant('sso-x-b')]);

@@ -1,8 +1,10 @@
 import type { ApprovalStore } from '#core/approvals/ports.ts';
 import type { ExecutionDeps } from '#core/executions/deps.ts';
+import { RateLimiter } from '#core/governance/rate-limit.ts';
 import {
   deleteAllForTenant as deleteAllIdentityProviders,
   type IdentityDeps,
+  PROVIDER_CHANGES_PER_MINUTE,
 } from '#core/identity/providers.ts';
 import type { Notify } from '#core/notifications/model.ts';
 import {
@@ -28,6 +30,7 @@ import { DynamoIdentityProviderStore } from '../dynamo/identity-provider-store.t
 import { keys } from '../dynamo/keys.ts';
 import { DynamoLease } from '../dynamo/lease.ts';
 import { DynamoExportSource, DynamoExportStore, DynamoOffboardingStore } from '../dynamo/lifecycle-store.ts';
+import { DynamoRateCounterStore } from '../dynamo/rate-limit-store.ts';
 import { DynamoScheduleStore } from '../dynamo/schedule-store.ts';
 import type { Table } from '../dynamo/table.ts';
 import { dynamoTenancyStore } from '../dynamo/tenancy-store.ts';
@@ -115,6 +118,11 @@ export function adapters(): Container {
   );
   // Every tenant's SSO providers are listed on the one app client: its read-modify-write runs under a lease.
   const appClientLease = new DynamoLease(table, keys.appClientLease);
+  // On the API's rate-limit counters, in a scope of their own.
+  const providerChanges = new RateLimiter(
+    new DynamoRateCounterStore(cfg.TABLE_NAME, clients),
+    cfg.RATE_LIMITS.windowSeconds,
+  );
   const identity = {
     providers: new DynamoIdentityProviderStore(table),
     federation:
@@ -127,6 +135,14 @@ export function adapters(): Container {
     store,
     allowLoopbackHttp: cfg.MERIDIAN_MODE === 'local',
     samlSupported: cfg.MERIDIAN_MODE === 'aws',
+    countChange: async (tenantId: string) =>
+      (
+        await providerChanges.take(tenantId, {
+          policy: 'identity-providers',
+          counter: 'IDP',
+          limit: PROVIDER_CHANGES_PER_MINUTE * (cfg.RATE_LIMITS.windowSeconds / 60),
+        })
+      ).allowed,
   };
   const offboardingMeta = (tenantId: string) => ({
     requestId: `offboarding-${tenantId}`,

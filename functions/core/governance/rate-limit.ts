@@ -47,8 +47,11 @@ export interface RateCounterStore {
 
 /** One limit a request is counted against. */
 export interface RateScope {
-  /** The policy's name in the headers: `tenant` or `api-key`. */
-  readonly policy: 'tenant' | 'api-key';
+  /**
+   * The policy's name in the headers: `tenant` or `api-key`; `identity-providers` counts provider
+   * creations and deletions (functions/core/identity/providers.ts).
+   */
+  readonly policy: 'tenant' | 'api-key' | 'identity-providers';
   /** Counter name inside the tenant, e.g. `TENANT` or `KEY#<keyId>`. */
   readonly counter: string;
   /** Requests per window. */

@@ -1,6 +1,6 @@
 import { BUILT_IN_ROLES, isBuiltInRole, type Permission } from '../access/permissions.ts';
 import type { AuditContext } from '../audit/audit.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, NotFoundError, QuotaExceededError, ValidationError } from '../errors.ts';
 import { randomToken } from '../ids.ts';
 import { audited, type Caller, readAll } from '../tenancy/context.ts';
 import type { Page, PageRequest, User } from '../tenancy/model.ts';
@@ -61,6 +61,24 @@ export interface IdentityDeps {
   readonly allowLoopbackHttp: boolean;
   /** Whether SAML can be federated here (AWS: yes; the local platform has no SAML sign-in). */
   readonly samlSupported: boolean;
+  /**
+   * Counts one provider creation or deletion of the tenant against {@link PROVIDER_CHANGES_PER_MINUTE};
+   * false once the tenant has used them. Each one changes the app client all tenants share, under
+   * one lease (functions/adapters/dynamo/lease.ts): without a cap one tenant could keep it busy.
+   */
+  readonly countChange?: (tenantId: string) => Promise<boolean>;
+}
+
+/** Provider creations and deletions a tenant may make per minute. */
+export const PROVIDER_CHANGES_PER_MINUTE = 30;
+
+async function countChange(deps: IdentityDeps, tenantId: string): Promise<void> {
+  if (deps.countChange && !(await deps.countChange(tenantId))) {
+    throw new QuotaExceededError(
+      `A tenant creates or deletes at most ${PROVIDER_CHANGES_PER_MINUTE} identity providers a minute; retry shortly.`,
+      6,
+    );
+  }
 }
 
 /** What a tenant admin sends to register a provider. */
@@ -173,6 +191,7 @@ export async function createProvider(
   if (existing.items.length >= MAX_PROVIDERS_PER_TENANT) {
     throw new ConflictError(`A tenant has at most ${MAX_PROVIDERS_PER_TENANT} identity providers.`);
   }
+  await countChange(deps, tenantId);
   // Refused before the provider reaches the shared app client, not only by the claim after it: an
   // undo that fails (the app client's lease busy) would otherwise leave it listed there with a domain
   // someone else holds. The claim itself still decides a race.
@@ -362,6 +381,7 @@ export async function deleteProvider(deps: IdentityDeps, caller: Caller, provide
       throw new ConflictError('Single sign-on is required: turn that off before deleting the last provider.');
     }
   }
+  await countChange(deps, tenantId);
   await removeProvider(
     deps,
     provider,

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { Permission } from '#core/access/permissions.ts';
 import { PERMISSIONS } from '#core/access/permissions.ts';
 import type { AuditContext } from '#core/audit/audit.ts';
-import { ConflictError, ForbiddenError, ValidationError } from '#core/errors.ts';
+import { ConflictError, ForbiddenError, QuotaExceededError, ValidationError } from '#core/errors.ts';
 import type { DomainClaim, IdentityProvider } from '#core/identity/model.ts';
 import {
   createProvider,
@@ -172,6 +172,36 @@ describe('identity provider use cases', () => {
     await expect(made).rejects.not.toThrow('tother');
     expect(events).toEqual([]);
     expect(secrets.size).toBe(0);
+  });
+
+  it('counts creations and deletions, and refuses them (429) once the tenant used its share, before Cognito', async () => {
+    const { deps, events, secrets } = fakes();
+    const counted: string[] = [];
+    let allowed = true;
+    const capped = {
+      ...deps,
+      countChange: async (tenantId: string) => {
+        counted.push(tenantId);
+        return allowed;
+      },
+    };
+    const made = await createProvider(capped, caller(), input);
+    await deleteProvider(capped, caller(), made.providerId);
+    expect(counted).toEqual([T, T]);
+
+    allowed = false;
+    events.length = 0;
+    const again = await createProvider(deps, caller(), input);
+    events.length = 0;
+    await expect(createProvider(capped, caller(), input)).rejects.toMatchObject({
+      code: 'quota-exceeded',
+      retryAfterSeconds: 6,
+    });
+    await expect(deleteProvider(capped, caller(), again.providerId)).rejects.toBeInstanceOf(
+      QuotaExceededError,
+    );
+    expect(events).toEqual([]);
+    expect(secrets.size).toBe(1); // the secret of `again` only
   });
 
   it('undoes the secret when Cognito refuses the provider', async () => {
