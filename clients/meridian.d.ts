@@ -3697,6 +3697,8 @@ export interface operations {
                             /** @description Set for users made by single sign-on: the provider whose groups decide their roles */
                             sso?: {
                                 providerId: string;
+                                /** @description When that provider was deleted: the user is then no longer an SSO user, so while SSO is required they cannot act */
+                                providerRemovedAt?: string;
                             };
                             erasedAt?: string;
                         }[];
@@ -3820,6 +3822,8 @@ export interface operations {
                         /** @description Set for users made by single sign-on: the provider whose groups decide their roles */
                         sso?: {
                             providerId: string;
+                            /** @description When that provider was deleted: the user is then no longer an SSO user, so while SSO is required they cannot act */
+                            providerRemovedAt?: string;
                         };
                         erasedAt?: string;
                     };
@@ -3949,6 +3953,8 @@ export interface operations {
                         /** @description Set for users made by single sign-on: the provider whose groups decide their roles */
                         sso?: {
                             providerId: string;
+                            /** @description When that provider was deleted: the user is then no longer an SSO user, so while SSO is required they cannot act */
+                            providerRemovedAt?: string;
                         };
                         erasedAt?: string;
                     };
@@ -4182,6 +4188,8 @@ export interface operations {
                         /** @description Set for users made by single sign-on: the provider whose groups decide their roles */
                         sso?: {
                             providerId: string;
+                            /** @description When that provider was deleted: the user is then no longer an SSO user, so while SSO is required they cannot act */
+                            providerRemovedAt?: string;
                         };
                         erasedAt?: string;
                     };
@@ -4311,6 +4319,8 @@ export interface operations {
                         /** @description Set for users made by single sign-on: the provider whose groups decide their roles */
                         sso?: {
                             providerId: string;
+                            /** @description When that provider was deleted: the user is then no longer an SSO user, so while SSO is required they cannot act */
+                            providerRemovedAt?: string;
                         };
                         erasedAt?: string;
                     };

@@ -334,15 +334,23 @@ async function removeProvider(
 }
 
 /**
- * The provider's users are disabled with it: required SSO lets in any user a provider made, so
- * without this their tokens and API keys would outlive the provider that vouched for them. An admin
- * enables them again (for password sign-in) or deletes them.
+ * The provider's users are disabled with it and marked as no longer SSO users (`providerRemovedAt`):
+ * required SSO lets in any user a live provider made, so without this their tokens, API keys and
+ * schedules would outlive the provider that vouched for them. An admin deletes them, or enables
+ * them again, which lets them act only while SSO is not required.
  */
 async function disableUsersOf(deps: IdentityDeps, provider: IdentityProvider, audit: AuditContext) {
   const users = await readAll((page) => deps.store.listUsers(audit.tenantId, page));
+  const now = audit.meta.now;
   for (const user of users) {
-    if (user.sso?.providerId !== provider.providerId || user.status !== 'active') continue;
-    const next: User = { ...user, status: 'disabled', updatedAt: audit.meta.now };
+    if (user.sso?.providerId !== provider.providerId || user.sso.providerRemovedAt !== undefined) continue;
+    // Disabled users too: an admin who enables one later must not bring back an SSO user.
+    const next: User = {
+      ...user,
+      status: 'disabled',
+      sso: { ...user.sso, providerRemovedAt: now },
+      updatedAt: now,
+    };
     await deps.store.updateUser(next, user, {
       ...audit,
       draft: {
@@ -350,16 +358,17 @@ async function disableUsersOf(deps: IdentityDeps, provider: IdentityProvider, au
         resourceType: 'user',
         resourceId: user.userId,
         before: { status: user.status },
-        after: { status: next.status },
+        after: { status: next.status, providerRemovedAt: now },
       },
     });
+    if (user.status !== 'active') continue;
     // As when an admin disables a user: their keys go for good.
     await revokeKeysOf(
       deps.store,
       {
         tenantId: audit.tenantId,
         actorId: audit.actor.id,
-        now: audit.meta.now,
+        now,
         audit: (draft) => ({ ...audit, draft }),
       },
       user.userId,

@@ -69,9 +69,11 @@ export function provisionFromClaims(input: {
   if (existing && existing.sso?.providerId !== provider.providerId) {
     return {
       kind: 'refuse',
-      reason: existing.sso
-        ? 'This user signs in through another identity provider of the tenant.'
-        : 'A password user of the tenant has this email: an admin must delete them first.',
+      reason: existing.sso?.providerRemovedAt
+        ? 'This user’s identity provider was deleted: an admin must delete them first.'
+        : existing.sso
+          ? 'This user signs in through another identity provider of the tenant.'
+          : 'A password user of the tenant has this email: an admin must delete them first.',
     };
   }
   if (existing?.status === 'disabled') return { kind: 'refuse', reason: 'The user is disabled.' };

@@ -54,10 +54,15 @@ export interface User {
    */
   readonly noLogin?: true;
   /**
-   * Set for users made by single sign-on: the provider whose groups decide their roles, and the
-   * directory's name of their login (on AWS the federated user Cognito made, not their email).
+   * Set for users made by single sign-on: the provider whose groups decide their roles, the
+   * directory's name of their login (on AWS the federated user Cognito made, not their email), and
+   * when that provider was deleted (they are then no longer an SSO user: functions/core/access/sso.ts).
    */
-  readonly sso?: { readonly providerId: string; readonly login?: string };
+  readonly sso?: {
+    readonly providerId: string;
+    readonly login?: string;
+    readonly providerRemovedAt?: string;
+  };
   /** When the person's personal data was erased (POST /users/{id}/erasure). */
   readonly erasedAt?: string;
 }

@@ -26,7 +26,15 @@ const userSchema = t.Object({
   updatedAt: t.String(),
   sso: t.Optional(
     t.Object(
-      { providerId: t.String() },
+      {
+        providerId: t.String(),
+        providerRemovedAt: t.Optional(
+          t.String({
+            description:
+              'When that provider was deleted: the user is then no longer an SSO user, so while SSO is required they cannot act',
+          }),
+        ),
+      },
       { description: 'Set for users made by single sign-on: the provider whose groups decide their roles' },
     ),
   ),

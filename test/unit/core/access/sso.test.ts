@@ -17,6 +17,11 @@ describe('ssoAllows', () => {
   it.each([
     ['a password user', password, false],
     ['an SSO user', sso, true],
+    [
+      'an SSO user whose provider was deleted',
+      { ...sso, sso: { providerId: 'p1', providerRemovedAt: 'then' } },
+      false,
+    ],
     ['the first admin, by the lower-cased admin email (break-glass)', admin, true],
     [
       'a password user whose email only differs from the admin’s in case',

@@ -239,7 +239,7 @@ describe('identity provider use cases', () => {
     });
   });
 
-  it('deleting a provider disables the active users it made, and no one else', async () => {
+  it('deleting a provider disables the users it made, marks them no longer SSO users, and touches no one else', async () => {
     const person = (userId: string, providerId?: string, status: User['status'] = 'active'): User => ({
       userId,
       tenantId: T,
@@ -259,7 +259,18 @@ describe('identity provider use cases', () => {
 
     await deleteProvider(deps, caller(), provider.providerId);
 
-    expect(events.filter((e) => e.startsWith('user.'))).toEqual(['user.disable u-sso disabled']);
+    // A user already disabled is marked too: enabling them later must not bring back an SSO user.
+    expect(events.filter((e) => e.startsWith('user.'))).toEqual([
+      'user.disable u-sso disabled',
+      'user.disable u-gone disabled',
+    ]);
+    const marked = vi
+      .mocked(deps.store.updateUser)
+      .mock.calls.map(([next]: [User, ...unknown[]]) => [next.userId, next.sso?.providerRemovedAt]);
+    expect(marked).toEqual([
+      ['u-sso', meta.now],
+      ['u-gone', meta.now],
+    ]);
     // Its keys go for good, so enabling the user again brings none back.
     expect(events.filter((e) => e.startsWith('apikey.'))).toEqual(['apikey.revoke k-u-sso revoked']);
     expect(providers.has(provider.providerId)).toBe(false);
