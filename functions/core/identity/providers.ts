@@ -70,7 +70,7 @@ export interface IdentityDeps {
 }
 
 /** Provider creations and deletions a tenant may make per minute. */
-export const PROVIDER_CHANGES_PER_MINUTE = 30;
+export const PROVIDER_CHANGES_PER_MINUTE = 120;
 
 async function countChange(deps: IdentityDeps, tenantId: string): Promise<void> {
   if (deps.countChange && !(await deps.countChange(tenantId))) {
