@@ -1,5 +1,6 @@
 import type { PublishedVersion, WorkflowEngine } from '#core/versioning/engine.ts';
 import type { Environment } from '#core/versioning/model.ts';
+import { stateMachineName } from '#shared/resource-names.ts';
 
 /**
  * The local platform's engine registry: Step Functions ARNs in the same shape as on AWS, so records
@@ -10,7 +11,7 @@ export class LocalEngine implements WorkflowEngine {
   constructor(private readonly namePrefix: string) {}
 
   async publish(input: { tenantId: string; workflowId: string; version: number }): Promise<PublishedVersion> {
-    const stateMachineArn = `arn:aws:states:local:000000000000:stateMachine:${this.namePrefix}-${input.tenantId}-${input.workflowId}`;
+    const stateMachineArn = `arn:aws:states:local:000000000000:stateMachine:${stateMachineName(this.namePrefix, input.tenantId, input.workflowId)}`;
     return { stateMachineArn, versionArn: `${stateMachineArn}:${input.version}` };
   }
 

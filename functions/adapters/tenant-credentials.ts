@@ -64,7 +64,7 @@ interface TenantSet {
  * 15-minute link for 45 minutes: a link lives only as long as the session that signed it, and a fresh
  * AssumeRole per link would let one tenant's downloads throttle STS for every tenant.
  */
-export const SIGNING_SESSION_SECONDS = 3600;
+const SIGNING_SESSION_SECONDS = 3600;
 
 /**
  * Builds per-tenant DynamoDB clients. With a role ARN (AWS) each tenant gets clients on its own

@@ -1,7 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { DynamoRateCounterStore } from '#adapters/dynamo/rate-limit-store.ts';
 import { adapters } from '#adapters/wiring/api.ts';
-import { RateLimiter } from '#core/governance/rate-limit.ts';
 import { config } from '#shared/config.ts';
 import { annotate, logger, metrics, tracedHandler } from '#shared/observability.ts';
 import { rateLimitGate } from '#shared/rate-limit-gate.ts';
@@ -12,19 +10,9 @@ import { apiRoutes } from './routes/index.ts';
 // Parsed at cold start: a misconfigured function fails its first request with every problem named.
 config(FUNCTION_SETTINGS.api);
 
-let limiter: RateLimiter | undefined;
-/** One limiter per container: its leases of the shared counters live as long as the container. */
-function containerLimiter(): RateLimiter {
-  limiter ??= new RateLimiter(
-    new DynamoRateCounterStore(config().TABLE_NAME, adapters().clients),
-    config().RATE_LIMITS.windowSeconds,
-  );
-  return limiter;
-}
-
 /** Every route of the API, in one router; every tenant request is counted against its rate limits. */
 export const router = new Router(apiRoutes, {
-  admit: rateLimitGate(containerLimiter, config().RATE_LIMITS),
+  admit: rateLimitGate(() => adapters().limiter, config().RATE_LIMITS),
 });
 
 /** The ids a request concerns: the tenant the authorizer established, and any path ids. */

@@ -251,7 +251,8 @@ describe('single sign-on (local)', () => {
     // 120 a minute is 12 per 6-second slot of the limiter. Creating and deleting one provider after
     // another (a tenant holds at most 10) makes 30 changes in a few seconds, at most two slots: some
     // must be refused.
-    for (let i = 0; i < 15 && !refused; i++) {
+    // More pairs than two slots allow, with room for a slow machine: it stops at the first 429.
+    for (let i = 0; i < 40 && !refused; i++) {
       const made = await register(owner, { emailDomains: [domain()] });
       statuses.push(made.status);
       if (made.status === 429) refused = made;
@@ -263,7 +264,9 @@ describe('single sign-on (local)', () => {
     }
     expect(statuses.slice(0, -1).every((status) => status === 201 || status === 204)).toBe(true);
     expect(statuses.length).toBeGreaterThan(12);
-    expect(refused?.headers.get('retry-after')).toBe('6');
+    // Until the limiter's 6-second slot ends.
+    expect(Number(refused?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(refused?.headers.get('retry-after'))).toBeLessThanOrEqual(6);
     expect(refused?.body.detail).toMatch(/identity providers a minute/);
   });
 

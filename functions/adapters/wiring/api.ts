@@ -15,14 +15,12 @@ import type { ScheduleDeps } from '#core/schedules/schedules.ts';
 import type { ExportDeps } from '#core/tenancy/exports.ts';
 import { eraserOf, type OffboardingDeps, type TenantEraser } from '#core/tenancy/offboarding.ts';
 import type { IdentityDirectory, SecretVault, TenancyStore } from '#core/tenancy/ports.ts';
-import type { WorkflowEngine } from '#core/versioning/engine.ts';
 import type { DefinitionStore } from '#core/versioning/ports.ts';
 import type { WorkflowDeps } from '#core/versioning/workflows.ts';
 import type { WebhookDeps } from '#core/webhooks/webhooks.ts';
 import { config } from '#shared/config.ts';
 import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 import { cognitoClient } from '../aws-clients.ts';
-import { CognitoDirectory } from '../cognito-directory.ts';
 import { CognitoFederation, noFederation } from '../cognito-federation.ts';
 import { DynamoApprovalStore } from '../dynamo/approval-store.ts';
 import { DynamoDefinitionStore } from '../dynamo/definition-store.ts';
@@ -32,14 +30,11 @@ import { DynamoLease } from '../dynamo/lease.ts';
 import { DynamoExportSource, DynamoExportStore, DynamoOffboardingStore } from '../dynamo/lifecycle-store.ts';
 import { DynamoRateCounterStore } from '../dynamo/rate-limit-store.ts';
 import { DynamoScheduleStore } from '../dynamo/schedule-store.ts';
-import type { Table } from '../dynamo/table.ts';
 import { dynamoTenancyStore } from '../dynamo/tenancy-store.ts';
 import { DynamoWebhookStore } from '../dynamo/webhook-store.ts';
-import { LocalMailbox } from '../local-mailbox.ts';
 import { awsQueueTransport } from '../notifications/aws-queue-transport.ts';
-import type { S3TenantFiles } from '../s3-tenant-data.ts';
 import type { TenantTableClients } from '../tenant-credentials.ts';
-import { artifactsOf, filesOf, tableOnly, vaultOf } from './base.ts';
+import { artifactsOf, directoryOf, filesOf, tableOnly, vaultOf } from './base.ts';
 import { executionsOf } from './executions.ts';
 import { notificationsOf } from './notifications.ts';
 import { offboardingPhases } from './offboarding.ts';
@@ -48,14 +43,14 @@ import { executionEngine, jobRunner, workflowEngine, workflowSettings } from './
 
 /** The API function's adapters, which its routes (functions/handlers/routes/) use. */
 export interface Container {
-  readonly table: Table;
   readonly clients: TenantTableClients;
+  /** The rate limiter of the router's admission step (functions/handlers/api.ts). */
+  readonly limiter: RateLimiter;
   readonly store: TenancyStore;
   readonly directory: IdentityDirectory;
   readonly vault: SecretVault;
   readonly definitions: DefinitionStore;
   readonly approvals: ApprovalStore;
-  readonly engine: WorkflowEngine;
   /** Everything the workflow use cases need, in one object. */
   readonly workflows: WorkflowDeps;
   /** Everything the execution use cases need, in one object. */
@@ -74,8 +69,6 @@ export interface Container {
   readonly offboarding: OffboardingDeps;
   /** Data exports. */
   readonly exports: ExportDeps;
-  /** Tenant files in the artifacts bucket (exports, retention tags). */
-  readonly files: S3TenantFiles;
 }
 
 let container: Container | undefined;
@@ -109,17 +102,12 @@ export function adapters(): Container {
     definitions,
     approvals,
   });
-  const directory = new CognitoDirectory(
-    cognitoClient(),
-    cfg.USER_POOL_ID,
-    cfg.MERIDIAN_MODE === 'local' && cfg.MERIDIAN_STATE_DIR
-      ? LocalMailbox.of(cfg.MERIDIAN_STATE_DIR)
-      : undefined,
-  );
+  const directory = directoryOf(cfg);
   // Every tenant's SSO providers are listed on the one app client: its read-modify-write runs under a lease.
   const appClientLease = new DynamoLease(table, keys.appClientLease);
-  // On the API's rate-limit counters, in a scope of their own.
-  const providerChanges = new RateLimiter(
+  // The container's one limiter: the router's admission step, and identity-provider changes in a
+  // scope of their own. Its leases of the shared counters live as long as the container.
+  const limiter = new RateLimiter(
     new DynamoRateCounterStore(cfg.TABLE_NAME, clients),
     cfg.RATE_LIMITS.windowSeconds,
   );
@@ -135,14 +123,12 @@ export function adapters(): Container {
     store,
     allowLoopbackHttp: cfg.MERIDIAN_MODE === 'local',
     samlSupported: cfg.MERIDIAN_MODE === 'aws',
-    countChange: async (tenantId: string) =>
-      (
-        await providerChanges.take(tenantId, {
-          policy: 'identity-providers',
-          counter: 'IDP',
-          limit: PROVIDER_CHANGES_PER_MINUTE * (cfg.RATE_LIMITS.windowSeconds / 60),
-        })
-      ).allowed,
+    countChange: (tenantId: string) =>
+      limiter.take(tenantId, {
+        policy: 'identity-providers',
+        counter: 'IDP',
+        limit: PROVIDER_CHANGES_PER_MINUTE * (cfg.RATE_LIMITS.windowSeconds / 60),
+      }),
   };
   const offboardingMeta = (tenantId: string) => ({
     requestId: `offboarding-${tenantId}`,
@@ -163,14 +149,13 @@ export function adapters(): Container {
   ];
   const settings = workflowSettings(cfg);
   container = {
-    table,
     clients,
+    limiter,
     store,
     directory,
     vault,
     definitions,
     approvals,
-    engine,
     workflows: {
       definitions,
       approvals,
@@ -215,7 +200,6 @@ export function adapters(): Container {
       runner,
       now: () => new Date(),
     },
-    files,
   };
   return container;
 }

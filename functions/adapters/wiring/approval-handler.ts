@@ -21,6 +21,6 @@ export function approvalHandlerWiring(): ExecutionDeps {
     engine: notInThisFunction('execution engine'),
     artifacts: notInThisFunction('artifact store'),
     awsTransport: awsQueueTransport,
-  }).executions;
+  });
   return wired;
 }

@@ -2,8 +2,10 @@ import { join } from 'node:path';
 import type { ExecutionDeps } from '#core/executions/deps.ts';
 import type { SecretVault } from '#core/tenancy/ports.ts';
 import { ConfigError, type RuntimeConfig } from '#shared/config.ts';
-import { dynamoDocumentClient } from '../aws-clients.ts';
+import { cognitoClient, dynamoDocumentClient } from '../aws-clients.ts';
+import { CognitoDirectory } from '../cognito-directory.ts';
 import { Table } from '../dynamo/table.ts';
+import { LocalMailbox } from '../local-mailbox.ts';
 import { S3ArtifactStore } from '../s3-artifacts.ts';
 import { S3TenantFiles } from '../s3-tenant-data.ts';
 import { LocalFileVault, SecretsManagerVault } from '../secret-vault.ts';
@@ -92,4 +94,15 @@ export function artifactsOf(cfg: RuntimeConfig, clients: TenantTableClients): Ex
     get: (tenantId, key) => artifacts.get(tenantId, key),
     expire: async (tenantId, prefix, days) => (bucket ? files.tagRetention(tenantId, prefix, days) : 0),
   };
+}
+
+/** The user directory: Cognito, with the local platform's mailbox for invitations. */
+export function directoryOf(cfg: RuntimeConfig): CognitoDirectory {
+  return new CognitoDirectory(
+    cognitoClient(),
+    cfg.USER_POOL_ID,
+    cfg.MERIDIAN_MODE === 'local' && cfg.MERIDIAN_STATE_DIR
+      ? LocalMailbox.of(cfg.MERIDIAN_STATE_DIR)
+      : undefined,
+  );
 }

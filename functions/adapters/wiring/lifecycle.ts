@@ -2,14 +2,11 @@ import type { ExportDeps } from '#core/tenancy/exports.ts';
 import type { JobRunner, OffboardingDeps } from '#core/tenancy/offboarding.ts';
 import { config } from '#shared/config.ts';
 import { FUNCTION_SETTINGS } from '#shared/settings.ts';
-import { cognitoClient } from '../aws-clients.ts';
-import { CognitoDirectory } from '../cognito-directory.ts';
 import { DynamoDefinitionStore } from '../dynamo/definition-store.ts';
 import { DynamoExecutionStore } from '../dynamo/execution-store.ts';
 import { DynamoExportSource, DynamoExportStore, DynamoOffboardingStore } from '../dynamo/lifecycle-store.ts';
 import { dynamoTenancyStore } from '../dynamo/tenancy-store.ts';
-import { LocalMailbox } from '../local-mailbox.ts';
-import { filesOf, notInThisFunction, tableOnly, vaultOf } from './base.ts';
+import { directoryOf, filesOf, notInThisFunction, tableOnly, vaultOf } from './base.ts';
 import { offboardingPhases } from './offboarding.ts';
 import { executionEngine, workflowRemover } from './step-functions.ts';
 
@@ -26,13 +23,7 @@ export function lifecycleWiring(): LifecycleWiring {
   if (wired) return wired;
   const cfg = config(FUNCTION_SETTINGS.lifecycle);
   const { clients, table } = tableOnly(cfg);
-  const directory = new CognitoDirectory(
-    cognitoClient(),
-    cfg.USER_POOL_ID,
-    cfg.MERIDIAN_MODE === 'local' && cfg.MERIDIAN_STATE_DIR
-      ? LocalMailbox.of(cfg.MERIDIAN_STATE_DIR)
-      : undefined,
-  );
+  const directory = directoryOf(cfg);
   wired = {
     offboarding: {
       jobs: new DynamoOffboardingStore(table),

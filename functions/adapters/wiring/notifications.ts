@@ -3,7 +3,7 @@ import type { NotificationEvent, Notify } from '#core/notifications/model.ts';
 import type { DeliveryQueue, Mailer } from '#core/notifications/ports.ts';
 import { deliver, type NotificationDeps, notifier } from '#core/notifications/service.ts';
 import type { SecretVault, TenancyStore } from '#core/tenancy/ports.ts';
-import { ConfigError, type RuntimeConfig } from '#shared/config.ts';
+import type { RuntimeConfig } from '#shared/config.ts';
 import { logger } from '#shared/observability.ts';
 import { DynamoNotificationStore } from '../dynamo/notification-store.ts';
 import type { Table } from '../dynamo/table.ts';
@@ -15,18 +15,6 @@ export interface NotificationTransport {
   readonly mailer: Mailer;
   readonly queue: DeliveryQueue;
 }
-
-/**
- * A function that raises no notification on AWS: every send fails naming the missing transport
- * (the notifier logs it). The functions that raise or deliver pass SES and SQS
- * (functions/adapters/notifications/aws-transport.ts), so only they bundle those clients.
- */
-export const NO_AWS_TRANSPORT = (): NotificationTransport => {
-  const missing = (): never => {
-    throw new ConfigError('Invalid Meridian configuration: this function has no notification transport');
-  };
-  return { mailer: { send: missing }, queue: { enqueue: missing, deadLetter: missing } };
-};
 
 /** What a composition root gives the notification use cases. */
 export interface NotificationParts {

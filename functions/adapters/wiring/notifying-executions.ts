@@ -1,5 +1,4 @@
 import type { ExecutionDeps } from '#core/executions/deps.ts';
-import type { TenancyStore } from '#core/tenancy/ports.ts';
 import type { RuntimeConfig } from '#shared/config.ts';
 import type { Table, TenantClients } from '../dynamo/table.ts';
 import { dynamoTenancyStore } from '../dynamo/tenancy-store.ts';
@@ -8,7 +7,7 @@ import { type ExecutionParts, executionsOf } from './executions.ts';
 import { type NotificationParts, notificationsOf } from './notifications.ts';
 
 /**
- * The execution use cases of a workflow function (approval, status, schedule fire) with the notifier
+ * The execution use cases of a workflow function (approval, status) with the notifier
  * they raise events through: the tenancy store, a vault only the local platform has, and the
  * notification transport the function's role allows.
  */
@@ -19,7 +18,7 @@ export function notifyingExecutions(
     readonly clients: TenantClients;
     readonly awsTransport: NotificationParts['awsTransport'];
   },
-): { store: TenancyStore; executions: ExecutionDeps } {
+): ExecutionDeps {
   const { table, clients, awsTransport, engine, artifacts } = parts;
   const store = dynamoTenancyStore(table);
   const { notify } = notificationsOf(cfg, {
@@ -28,8 +27,5 @@ export function notifyingExecutions(
     tenancy: store,
     awsTransport,
   });
-  return {
-    store,
-    executions: executionsOf(cfg, { table, clients, tenancy: store, engine, artifacts, notify }),
-  };
+  return executionsOf(cfg, { table, clients, tenancy: store, engine, artifacts, notify });
 }

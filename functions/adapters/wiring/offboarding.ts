@@ -1,4 +1,5 @@
 import type { ExecutionEngine, ExecutionStore } from '#core/executions/ports.ts';
+import { SLOTS_PER_WINDOW } from '#core/governance/rate-limit.ts';
 import {
   loginEraser,
   runningExecutionsEraser,
@@ -38,7 +39,7 @@ export interface ErasureParts {
  */
 export function offboardingPhases(cfg: RuntimeConfig, parts: ErasureParts): TenantEraser[] {
   const bucket = cfg.ARTIFACT_BUCKET_NAME;
-  const slotMs = (cfg.RATE_LIMITS.windowSeconds * 1000) / 10;
+  const slotMs = (cfg.RATE_LIMITS.windowSeconds * 1000) / SLOTS_PER_WINDOW;
   return [
     runningExecutionsEraser(parts.executions, parts.engine),
     loginEraser(parts.store, parts.directory),

@@ -21,6 +21,6 @@ export function statusHandlerWiring(): ExecutionDeps {
     engine: notInThisFunction('execution engine'),
     artifacts: artifactsOf(cfg, clients),
     awsTransport: awsQueueTransport,
-  }).executions;
+  });
   return wired;
 }

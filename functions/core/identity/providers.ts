@@ -63,20 +63,21 @@ export interface IdentityDeps {
   readonly samlSupported: boolean;
   /**
    * Counts one provider creation or deletion of the tenant against {@link PROVIDER_CHANGES_PER_MINUTE};
-   * false once the tenant has used them. Each one changes the app client all tenants share, under
+   * refused once the tenant has used them, with the seconds until it may again. Each one changes the app client all tenants share, under
    * one lease (functions/adapters/dynamo/lease.ts): without a cap one tenant could keep it busy.
    */
-  readonly countChange?: (tenantId: string) => Promise<boolean>;
+  readonly countChange?: (tenantId: string) => Promise<{ allowed: boolean; resetSeconds: number }>;
 }
 
 /** Provider creations and deletions a tenant may make per minute. */
 export const PROVIDER_CHANGES_PER_MINUTE = 120;
 
 async function countChange(deps: IdentityDeps, tenantId: string): Promise<void> {
-  if (deps.countChange && !(await deps.countChange(tenantId))) {
+  const counted = await deps.countChange?.(tenantId);
+  if (counted && !counted.allowed) {
     throw new QuotaExceededError(
       `A tenant creates or deletes at most ${PROVIDER_CHANGES_PER_MINUTE} identity providers a minute; retry shortly.`,
-      6,
+      counted.resetSeconds,
     );
   }
 }

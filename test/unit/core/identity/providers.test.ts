@@ -182,7 +182,7 @@ describe('identity provider use cases', () => {
       ...deps,
       countChange: async (tenantId: string) => {
         counted.push(tenantId);
-        return allowed;
+        return { allowed, resetSeconds: 4 };
       },
     };
     const made = await createProvider(capped, caller(), input);
@@ -195,7 +195,7 @@ describe('identity provider use cases', () => {
     events.length = 0;
     await expect(createProvider(capped, caller(), input)).rejects.toMatchObject({
       code: 'quota-exceeded',
-      retryAfterSeconds: 6,
+      retryAfterSeconds: 4,
     });
     await expect(deleteProvider(capped, caller(), again.providerId)).rejects.toBeInstanceOf(
       QuotaExceededError,
