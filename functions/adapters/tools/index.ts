@@ -42,6 +42,10 @@ export class ArgsValidator {
           // Tenant patterns run on RE2 (linear time), see functions/core/catalog/tenant-regex.ts.
           code: { regExp: re2RegExpEngine },
         }),
+      (error: unknown) => {
+        this.ajv = undefined; // the next call tries again, not the same failure for the container's life
+        throw error;
+      },
     );
     return this.ajv;
   }

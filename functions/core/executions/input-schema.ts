@@ -38,6 +38,10 @@ export async function inputProblems(
           validateFormats: false,
           code: { regExp: re2RegExpEngine },
         }),
+      (error: unknown) => {
+        ajv = undefined; // the next start tries again, not the same failure for the container's life
+        throw error;
+      },
     );
     const instance = await ajv;
     try {
