@@ -1,22 +1,13 @@
-import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+import { esbuildOptions } from '../../../bench/bundles.ts';
 
 /** The npm packages with code in the bundle of a handler, as esbuild builds it for Lambda. */
 async function packagesOf(handler: string): Promise<Set<string>> {
+  // Exactly what the CDK builds (bench/bundles.ts; test/unit/bench-bundling.test.ts holds them equal).
   const out = await build({
-    absWorkingDir: ROOT,
-    entryPoints: [`functions/handlers/${handler}.ts`],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    mainFields: ['module', 'main'],
+    ...esbuildOptions(`functions/handlers/${handler}.ts`, 'out/index.mjs'),
     write: false,
-    outdir: 'out',
-    metafile: true,
     logLevel: 'silent',
   });
   const packages = new Set<string>();

@@ -253,6 +253,13 @@ describe('the engine loads on demand', () => {
 });
 
 describe('input problems name the field', () => {
+  it('decodes ~ in the instance path', async () => {
+    const schema = { type: 'object', properties: { 'x~y': { type: 'number' } } };
+    expect(await inputProblems(schema, { 'x~y': 's' })).toEqual([
+      { path: 'input.x~y', message: 'must be number' },
+    ]);
+  });
+
   it('names an unexpected property and decodes JSON pointer escapes', async () => {
     const schema = {
       type: 'object',

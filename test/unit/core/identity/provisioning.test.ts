@@ -100,6 +100,17 @@ describe('provisionFromClaims', () => {
     expect(decide(claims, existing as User | undefined).kind).toBe('refuse');
   });
 
+  it('refuses a user whose provider was deleted, saying so, whichever provider they come through', () => {
+    const orphan = {
+      ...ssoUser,
+      sso: { providerId: 'pother000000', providerRemovedAt: '2026-11-30T00:00:00Z' },
+    };
+    expect(decide({ email: 'ann@acme.io', groups: ['eng'] }, orphan)).toMatchObject({
+      kind: 'refuse',
+      reason: expect.stringMatching(/identity provider was deleted: an admin must delete them first/),
+    });
+  });
+
   it('refuses every sign-in of a suspended tenant', () => {
     const decision = provisionFromClaims({
       tenant: { ...tenant, status: 'suspended' },

@@ -70,7 +70,8 @@ function stepRunner() {
         artifacts.set(`s3://b/${key}`, body);
         return `s3://b/${key}`;
       },
-      get: async (ref: string) => artifacts.get(ref) ?? '',
+      // The port's shape, get(tenantId, key), read back from where put wrote.
+      get: async (_t: string, key: string) => artifacts.get(`s3://b/${key}`) ?? '',
     },
     provider: () => {
       throw new Error('no agents here');
