@@ -392,6 +392,22 @@ function schemaAt(root: Annotated, data: unknown, segments: readonly string[]): 
   return node;
 }
 
+/**
+ * Positions of an object's own keys, built once per object: a record with n bad entries has n
+ * problems to order, and looking each key up in Object.keys would make that n² (a body's size is the
+ * caller's choice).
+ */
+const keyPositions = new WeakMap<object, Map<string, number>>();
+
+function keyIndexOf(holder: object, key: string): number {
+  let positions = keyPositions.get(holder);
+  if (!positions) {
+    positions = new Map(Object.keys(holder).map((k, i) => [k, i]));
+    keyPositions.set(holder, positions);
+  }
+  return positions.get(key) ?? 0;
+}
+
 function orderOf(
   root: Annotated,
   data: unknown,
@@ -409,8 +425,7 @@ function orderOf(
     else {
       // A record's entries come in the order of the value's own keys.
       const holder = valueIn(data, segments.slice(0, i));
-      const keys = holder !== null && typeof holder === 'object' ? Object.keys(holder) : [];
-      out.push(1e9 + Math.max(0, keys.indexOf(segment)));
+      out.push(1e9 + (holder !== null && typeof holder === 'object' ? keyIndexOf(holder, segment) : 0));
     }
   });
   return out;

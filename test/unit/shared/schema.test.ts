@@ -127,6 +127,22 @@ describe('check', () => {
     expect(missing.ok ? [] : missing.problems.map((p) => `${p.path}: ${p.message}`)).toContain('a: required');
   });
 
+  it("orders the problems of a record with many bad entries in linear time, in the value's key order", () => {
+    // Prepare: 20,000 bad entries, a 200 KB body (under the API's limit); ordering them by looking
+    // each key up in Object.keys took 40 s
+    const entries = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${19_999 - i}`, 'x']));
+    const started = performance.now();
+
+    // Act
+    const result = check(t.Object({ r: record(int()) }, strict), { r: entries });
+
+    // Assess
+    const ms = performance.now() - started;
+    expect(result.ok ? [] : result.problems.slice(0, 2).map((p) => p.path)).toEqual(['r.k19999', 'r.k19998']);
+    expect(result.ok ? 0 : result.problems.length).toBe(20_000);
+    expect(ms).toBeLessThan(5_000);
+  });
+
   it('reads numbers from query text (NaN when it is none)', () => {
     // Prepare
     const query = t.Object({ limit: defaulted(int({ minimum: 1, maximum: 100 }), 25) }, strict);
