@@ -58,7 +58,8 @@ async function assertOutranks(
 }
 
 /**
- * Revokes every active key `userId` created, one audited revocation each. The authorizer already
+ * Revokes every active key the users created, one audited revocation each, reading the tenant's keys
+ * once however many users go. The authorizer already
  * refuses keys of a disabled or deleted creator; this makes it permanent, so enabling the user again
  * does not bring old keys back.
  */
@@ -71,10 +72,12 @@ export async function revokeKeysOf(
     readonly now: string;
     readonly audit: (draft: AuditDraft) => AuditContext;
   },
-  userId: string,
+  ...userIds: readonly string[]
 ): Promise<void> {
+  if (userIds.length === 0) return;
+  const owners = new Set(userIds);
   const keys = await readAll((page) => store.listApiKeys(by.tenantId, page));
-  for (const previous of keys.filter((k) => k.createdBy === userId && k.status === 'active')) {
+  for (const previous of keys.filter((k) => owners.has(k.createdBy) && k.status === 'active')) {
     const { previousSecretHash: _p, previousValidUntil: _v, ...rest } = previous;
     const next: ApiKeyRecord = { ...rest, status: 'revoked', revokedAt: by.now, revokedBy: by.actorId };
     await store.updateApiKey(
@@ -104,8 +107,12 @@ function revokedBy(caller: Caller) {
 
 /** A user as the API and the audit trail show them: never whether their email has a login elsewhere. */
 export function userView(user: User): User {
-  const { noLogin: _n, ...view } = user;
-  return view;
+  const { noLogin: _n, sso, ...view } = user;
+  if (!sso) return view;
+  // The directory's name of an SSO login can be the person's email (a SAML email NameID, or the local
+  // platform's): not for answers, nor for the audit trail that erasure cannot reach.
+  const { login: _l, ...shown } = sso;
+  return { ...view, sso: shown };
 }
 
 /**

@@ -62,3 +62,23 @@ describe('the login a user owns', () => {
     expect(unrecorded.directory.deleteUser).not.toHaveBeenCalled();
   });
 });
+
+describe('userView', () => {
+  it("shows an SSO user's provider, never the directory's name of their login (it can be their email)", async () => {
+    const { userView } = await import('#core/tenancy/users.ts');
+    const user = {
+      userId: 'u1',
+      tenantId: 't1',
+      email: 'ann@acme.io',
+      roles: [],
+      teams: [],
+      status: 'active' as const,
+      createdAt: '',
+      updatedAt: '',
+      sso: { providerId: 'p1', login: 'ann@acme.io', providerRemovedAt: 'then' },
+    };
+    expect(userView(user).sso).toEqual({ providerId: 'p1', providerRemovedAt: 'then' });
+    expect(JSON.stringify(userView({ ...user, noLogin: true }))).not.toContain('noLogin');
+    expect(userView({ ...user, sso: undefined })).not.toHaveProperty('sso');
+  });
+});
