@@ -192,18 +192,20 @@ export async function createProvider(
   if (existing.items.length >= MAX_PROVIDERS_PER_TENANT) {
     throw new ConflictError(`A tenant has at most ${MAX_PROVIDERS_PER_TENANT} identity providers.`);
   }
-  await countChange(deps, tenantId);
   // Refused before the provider reaches the shared app client, not only by the claim after it: an
   // undo that fails (the app client's lease busy) would otherwise leave it listed there with a domain
   // someone else holds. The claim itself still decides a race.
-  for (const [i, domain] of emailDomains.entries()) {
-    if (await deps.providers.domainOwner(domain)) {
-      // The store's wording: which tenant holds a domain is not the caller's to learn.
-      throw new ConflictError(`The email domain ${domain} is already routed to an identity provider.`, [
-        { path: `emailDomains.${i}`, message: 'already claimed' },
-      ]);
-    }
+  const owners = await Promise.all(emailDomains.map((domain) => deps.providers.domainOwner(domain)));
+  const taken = owners.findIndex((owner) => owner !== undefined);
+  if (taken >= 0) {
+    // The store's wording: which tenant holds a domain is not the caller's to learn.
+    throw new ConflictError(
+      `The email domain ${emailDomains[taken]} is already routed to an identity provider.`,
+      [{ path: `emailDomains.${taken}`, message: 'already claimed' }],
+    );
   }
+  // Counted only for a change that can happen: a refused domain spends none of the tenant's changes.
+  await countChange(deps, tenantId);
   const provider: IdentityProvider = {
     providerId: `p${randomToken(10)}`,
     type: input.type,
@@ -343,6 +345,7 @@ async function removeProvider(
 async function disableUsersOf(deps: IdentityDeps, provider: IdentityProvider, audit: AuditContext) {
   const users = await readAll((page) => deps.store.listUsers(audit.tenantId, page));
   const now = audit.meta.now;
+  const disabled: string[] = [];
   for (const user of users) {
     if (user.sso?.providerId !== provider.providerId || user.sso.providerRemovedAt !== undefined) continue;
     // Disabled users too: an admin who enables one later must not bring back an SSO user.
@@ -362,19 +365,14 @@ async function disableUsersOf(deps: IdentityDeps, provider: IdentityProvider, au
         after: { status: next.status, providerRemovedAt: now },
       },
     });
-    if (user.status !== 'active') continue;
-    // As when an admin disables a user: their keys go for good.
-    await revokeKeysOf(
-      deps.store,
-      {
-        tenantId: audit.tenantId,
-        actorId: audit.actor.id,
-        now,
-        audit: (draft) => ({ ...audit, draft }),
-      },
-      user.userId,
-    );
+    if (user.status === 'active') disabled.push(user.userId);
   }
+  // As when an admin disables a user: their keys go for good.
+  await revokeKeysOf(
+    deps.store,
+    { tenantId: audit.tenantId, actorId: audit.actor.id, now, audit: (draft) => ({ ...audit, draft }) },
+    ...disabled,
+  );
 }
 
 /**

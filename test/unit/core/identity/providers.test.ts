@@ -255,7 +255,8 @@ describe('identity provider use cases', () => {
     const { deps, events, providers } = fakes(users);
     const provider = await createProvider(deps, caller(), input);
     users.push(person('u-sso', provider.providerId), person('u-other', 'p-other'), person('u-pw'));
-    users.push(person('u-gone', provider.providerId, 'disabled'));
+    users.push(person('u-gone', provider.providerId, 'disabled'), person('u-sso2', provider.providerId));
+    const listKeys = vi.spyOn(deps.store, 'listApiKeys');
 
     await deleteProvider(deps, caller(), provider.providerId);
 
@@ -263,6 +264,7 @@ describe('identity provider use cases', () => {
     expect(events.filter((e) => e.startsWith('user.'))).toEqual([
       'user.disable u-sso disabled',
       'user.disable u-gone disabled',
+      'user.disable u-sso2 disabled',
     ]);
     const marked = vi
       .mocked(deps.store.updateUser)
@@ -270,9 +272,14 @@ describe('identity provider use cases', () => {
     expect(marked).toEqual([
       ['u-sso', meta.now],
       ['u-gone', meta.now],
+      ['u-sso2', meta.now],
     ]);
-    // Its keys go for good, so enabling the user again brings none back.
-    expect(events.filter((e) => e.startsWith('apikey.'))).toEqual(['apikey.revoke k-u-sso revoked']);
+    // Its keys go for good, so enabling the user again brings none back; the tenant's keys are read once.
+    expect(events.filter((e) => e.startsWith('apikey.'))).toEqual([
+      'apikey.revoke k-u-sso revoked',
+      'apikey.revoke k-u-sso2 revoked',
+    ]);
+    expect(listKeys).toHaveBeenCalledTimes(1);
     expect(providers.has(provider.providerId)).toBe(false);
   });
 
