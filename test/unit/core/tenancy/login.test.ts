@@ -82,3 +82,16 @@ describe('userView', () => {
     expect(userView({ ...user, sso: undefined })).not.toHaveProperty('sso');
   });
 });
+
+describe('revokeKeysOf', () => {
+  it('reads no keys when no user goes', async () => {
+    const { revokeKeysOf } = await import('#core/tenancy/users.ts');
+    const listApiKeys = vi.fn(async () => ({ items: [] }));
+    const updateApiKey = vi.fn(async () => undefined);
+    await revokeKeysOf(
+      { listApiKeys, updateApiKey },
+      { tenantId: T, actorId: 'admin', now: '', audit: (draft) => ({ draft }) as never },
+    );
+    expect(listApiKeys).not.toHaveBeenCalled();
+  });
+});
