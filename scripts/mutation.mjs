@@ -26,11 +26,11 @@ const TARGETS = [
   { match: /^functions\/core\/access\//, min: 90 },
   { match: /^functions\/core\/tenancy\/(api-keys|roles|users)\.ts$/, min: 90 },
   { match: /^functions\/core\/net\/(address-guard|egress)\.ts$/, min: 90 },
-  // The tenant fence: tenant patterns on RE2, large-output references, the egress allowlist, secret
-  // bindings, JSON limits.
+  // The tenant fence: tenant patterns and their linear-time matcher, large-output references, the
+  // egress allowlist, secret bindings, JSON limits.
   {
     match:
-      /^functions\/(core\/(catalog\/tenant-regex|executions\/artifacts|tenancy\/egress|versioning\/secret-bindings)|shared\/json-limits)\.ts$/,
+      /^functions\/(core\/(catalog\/(tenant|linear)-regex|executions\/artifacts|tenancy\/egress|versioning\/secret-bindings)|shared\/json-limits)\.ts$/,
     min: 90,
   },
   { match: /^functions\/core\/audit\//, min: 90 },

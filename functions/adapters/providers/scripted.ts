@@ -1,10 +1,4 @@
-import {
-  loadTenantRegex,
-  RegexBudgetExceeded,
-  tenantRegex,
-  tenantRegexLoaded,
-  withRegexBudget,
-} from '#core/catalog/tenant-regex.ts';
+import { RegexBudgetExceeded, tenantRegex, withRegexBudget } from '#core/catalog/tenant-regex.ts';
 import type {
   ChatMessage,
   ModelProvider,
@@ -16,7 +10,7 @@ import type {
 import { ProviderError } from '#core/executions/model-port.ts';
 
 /**
- * Time the script's `match` patterns may take on one turn. Each match is linear (RE2) in a prompt
+ * Time the script's `match` patterns may take on one turn. Each match is linear in a prompt
  * capped by the step payload, so this only bites on many long patterns over a long prompt.
  */
 export const SCRIPT_REGEX_BUDGET_MS = 1000;
@@ -38,7 +32,7 @@ function messageText(message: ChatMessage): string {
  * tests; it costs nothing.
  *
  * - The prompt is the content of the last `user` message.
- * - The first rule whose `match` regex (RE2, linear time) matches the prompt wins; a rule without `match` always
+ * - The first rule whose `match` regex (linear time, functions/core/catalog/tenant-regex.ts) matches the prompt wins; a rule without `match` always
  *   matches; with no match the reply echoes the prompt.
  * - Tool use terminates: when the rule has `toolCalls` and the last message is not a `tool` result,
  *   the response asks for those calls (empty text, `stopReason: 'tool_use'`, ids `scripted-<turn>-<i>`).
@@ -52,9 +46,6 @@ export class ScriptedProvider implements ModelProvider {
     if (request.signal?.aborted) throw new ProviderError('timeout', 'scripted call aborted');
     const prompt = lastUserPrompt(request.messages);
     let rule: NonNullable<typeof request.agent.script>[number] | undefined;
-    // Awaited only when needed, so a loaded engine matches within the caller's regex budget.
-    if (!tenantRegexLoaded() && request.agent.script?.some((candidate) => candidate.match !== undefined))
-      await loadTenantRegex();
     try {
       rule = withRegexBudget(SCRIPT_REGEX_BUDGET_MS, () =>
         request.agent.script?.find(
@@ -62,7 +53,7 @@ export class ScriptedProvider implements ModelProvider {
         ),
       );
     } catch (error) {
-      // A pattern saved before RE2 (or one over budget) fails the step, never the platform.
+      // A pattern saved before a pattern rule (or one over budget) fails the step, never the platform.
       const why =
         error instanceof RegexBudgetExceeded ? error.message : `a match pattern is refused: ${String(error)}`;
       throw new ProviderError('client', `scripted agent: ${why}`);

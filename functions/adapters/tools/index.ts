@@ -1,11 +1,6 @@
 import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import type { ToolDefinition } from '#core/catalog/model.ts';
-import {
-  loadTenantRegex,
-  RegexBudgetExceeded,
-  re2RegExpEngine,
-  withRegexBudget,
-} from '#core/catalog/tenant-regex.ts';
+import { linearRegExpEngine, RegexBudgetExceeded, withRegexBudget } from '#core/catalog/tenant-regex.ts';
 import { type ToolContext, ToolError, type ToolRunner } from '#core/executions/model-port.ts';
 import { type BuiltinDeps, type BuiltinTool, builtinTools } from './builtin.ts';
 import { HttpToolRunner } from './http.ts';
@@ -23,15 +18,15 @@ export const MAX_COMPILED_SCHEMAS = 500;
 /**
  * Validates tool args against the tool's `inputSchema` (JSON Schema 2020-12), compiling each
  * distinct schema once and keeping at most {@link MAX_COMPILED_SCHEMAS} (least recently used go).
- * Ajv and RE2 are loaded on the first call, so steps that call no tool never load them.
+ * Ajv is loaded on the first call, so steps that call no tool never load it.
  */
 export class ArgsValidator {
   private ajv: Promise<Ajv2020> | undefined;
   private readonly compiled = new Map<string, { schema: object; validate: ValidateFunction }>();
 
   private compiler(): Promise<Ajv2020> {
-    this.ajv ??= Promise.all([import('ajv/dist/2020.js'), loadTenantRegex()]).then(
-      ([{ Ajv2020 }]) =>
+    this.ajv ??= import('ajv/dist/2020.js').then(
+      ({ Ajv2020 }) =>
         new Ajv2020({
           // Tenants' schemas may carry annotations Ajv does not know (x-*, examples): tolerate them.
           strict: false,
@@ -39,8 +34,8 @@ export class ArgsValidator {
           validateFormats: false,
           allErrors: true,
           addUsedSchema: false,
-          // Tenant patterns run on RE2 (linear time), see functions/core/catalog/tenant-regex.ts.
-          code: { regExp: re2RegExpEngine },
+          // Tenant patterns run in linear time, see functions/core/catalog/tenant-regex.ts.
+          code: { regExp: linearRegExpEngine },
         }),
       (error: unknown) => {
         this.ajv = undefined; // the next call tries again, not the same failure for the container's life

@@ -5,7 +5,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { FieldProblem } from '../errors.ts';
 import { isRecord, joinPath } from './problems.ts';
-import { re2RegExpEngine, regexProblem } from './tenant-regex-static.ts';
+import { linearRegExpEngine, regexProblem } from './tenant-regex.ts';
 
 /** Largest schema accepted, serialized: compiling is linear in size, so cap it. */
 export const MAX_JSON_SCHEMA_BYTES = 64 * 1024;
@@ -54,16 +54,16 @@ function compiler(): Ajv2020 {
     // Never keep a tenant's schema (or its $id) in the shared instance.
     addUsedSchema: false,
     allErrors: false,
-    // The same engine that validates inputs: a pattern RE2 cannot run fails here, at save.
-    code: { regExp: re2RegExpEngine },
+    // The same engine that validates inputs: a pattern it refuses fails here, at save.
+    code: { regExp: linearRegExpEngine },
   });
   return ajv;
 }
 
 /**
  * Problems with a JSON Schema that describes an object, each named under `path`: not an object,
- * `type` other than `"object"`, too large, another dialect, too many patterns, a pattern the RE2
- * engine cannot run (named by its own path), or Ajv refusing to compile it.
+ * `type` other than `"object"`, too large, another dialect, too many patterns, a pattern the linear-time
+ * engine refuses (named by its own path), or Ajv refusing to compile it.
  */
 export function jsonSchemaProblems(schema: unknown, path: string): FieldProblem[] {
   if (!isRecord(schema)) return [{ path, message: 'must be a JSON Schema object' }];

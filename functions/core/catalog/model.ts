@@ -25,7 +25,7 @@ import { parseDataPath, scanTemplates } from '../workflows/templates.ts';
 import { jsonSchemaProblems } from './json-schema.ts';
 import { DEFINITION, isRecord, joinPath, jsonShapeProblems, ProblemList } from './problems.ts';
 import { AGENT_PROVIDERS, PROVIDER_FIELDS, providersTaking, providerTraits } from './providers.ts';
-import { regexProblem } from './tenant-regex-static.ts';
+import { regexProblem } from './tenant-regex.ts';
 
 /** The platform's own tools a `builtin` tool can name. */
 export const BUILTIN_TOOLS = ['echo', 'current_time', 'json_extract', 'uuid', 'sum'] as const;
@@ -97,7 +97,7 @@ const matchSchema = checked(t.String(), (source) => {
 /** One rule of a scripted agent: the first whose `match` matches the prompt answers. */
 export const scriptRuleSchema = t.Object(
   {
-    /** A regular expression (JavaScript syntax, RE2 semantics) tested against the prompt; absent matches always. */
+    /** A regular expression (ECMAScript syntax, Unicode mode, matched in linear time) tested against the prompt; absent matches always. */
     match: t.Optional(matchSchema),
     reply: t.String({ maxLength: 100_000 }),
     toolCalls: t.Optional(
@@ -216,7 +216,7 @@ export interface AgentValidationContext {
  * Validates an agent definition. Returns it parsed (defaults applied) or throws `ValidationError`
  * naming every problem: schema errors, provider fields (`script`, `baseUrl`, `apiKeySecret`) the
  * provider does not take or requires (providers.ts), unknown or repeated tool ids, script tool
- * calls to tools the agent does not list, patterns the linear-time RE2 engine cannot run.
+ * calls to tools the agent does not list, patterns the linear-time engine refuses.
  */
 export function validateAgent(input: unknown, ctx: AgentValidationContext): AgentDefinition {
   checkShape(input, 'agent');

@@ -1,14 +1,9 @@
 import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
-import {
-  loadTenantRegex,
-  RegexBudgetExceeded,
-  re2RegExpEngine,
-  withRegexBudget,
-} from '../catalog/tenant-regex.ts';
+import { linearRegExpEngine, RegexBudgetExceeded, withRegexBudget } from '../catalog/tenant-regex.ts';
 import type { FieldProblem } from '../errors.ts';
 
 /**
- * Time the schema's patterns may take on one input. Matching is linear (RE2) and the input is capped
+ * Time the schema's patterns may take on one input. Matching is linear and the input is capped
  * by the API's body limit, so this only bites on a schema that applies many patterns to large strings.
  */
 export const INPUT_REGEX_BUDGET_MS = 1000;
@@ -18,9 +13,9 @@ const compiled = new Map<string, ValidateFunction>();
 
 /**
  * Problems of `input` against a workflow's `inputSchema`, each named `input.<path>`. Compiled
- * validators are cached by schema text: a version's schema never changes. Patterns run on RE2. Ajv
- * and RE2 are loaded on the first schema, so schedule fire, starting workflows without one, never
- * loads them.
+ * validators are cached by schema text: a version's schema never changes. Patterns run in linear
+ * time (functions/core/catalog/tenant-regex.ts). Ajv is loaded on the first schema, so schedule
+ * fire, starting workflows without one, never loads it.
  */
 export async function inputProblems(
   schema: Record<string, unknown> | undefined,
@@ -30,13 +25,13 @@ export async function inputProblems(
   const key = JSON.stringify(schema);
   let validate = compiled.get(key);
   if (!validate) {
-    ajv ??= Promise.all([import('ajv/dist/2020.js'), loadTenantRegex()]).then(
-      ([{ Ajv2020 }]) =>
+    ajv ??= import('ajv/dist/2020.js').then(
+      ({ Ajv2020 }) =>
         new Ajv2020({
           strict: false,
           allErrors: true,
           validateFormats: false,
-          code: { regExp: re2RegExpEngine },
+          code: { regExp: linearRegExpEngine },
         }),
       (error: unknown) => {
         ajv = undefined; // the next start tries again, not the same failure for the container's life
@@ -47,7 +42,7 @@ export async function inputProblems(
     try {
       validate = instance.compile(schema);
     } catch (error) {
-      // A version saved before patterns ran on RE2 may hold one RE2 refuses: the caller's 400, not a 500.
+      // A version saved before a pattern rule may hold a pattern now refused: the caller's 400, not a 500.
       const message = error instanceof Error ? error.message.slice(0, 300) : 'does not compile';
       return [{ path: 'input', message: `the workflow's inputSchema cannot be applied: ${message}` }];
     }

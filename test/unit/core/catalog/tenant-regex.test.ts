@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ScriptedProvider } from '#adapters/providers/scripted.ts';
 import { ArgsValidator } from '#adapters/tools/index.ts';
 import { jsonSchemaProblems, MAX_SCHEMA_PATTERNS } from '#core/catalog/json-schema.ts';
@@ -8,7 +8,7 @@ import {
   regexProblem,
   tenantRegex,
   withRegexBudget,
-} from '#core/catalog/tenant-regex-static.ts';
+} from '#core/catalog/tenant-regex.ts';
 import { inputProblems } from '#core/executions/input-schema.ts';
 
 // 26 characters then a mismatch: a backtracking engine takes seconds on these (2^26 paths).
@@ -56,7 +56,7 @@ describe('tenant patterns run in linear time', () => {
     ]);
   });
 
-  it('patternProperties keys run on RE2 too', async () => {
+  it('patternProperties keys run in linear time too', async () => {
     const schema = { type: 'object', patternProperties: { '^(a+)+$': { type: 'number' } } };
     const { result, ms } = await timedAsync(() =>
       inputProblems(schema, { [CATASTROPHIC]: 'x', aaa: 'not a number' }),
@@ -84,7 +84,7 @@ describe('tenant patterns run in linear time', () => {
     expect(result.text).toBe('bang');
   });
 
-  it("tool args are checked against the tool's patterns on RE2", async () => {
+  it("tool args are checked against the tool's patterns in linear time", async () => {
     const tool = {
       name: 't',
       type: 'builtin',
@@ -100,9 +100,9 @@ describe('tenant patterns run in linear time', () => {
   });
 });
 
-describe('patterns RE2 cannot run are refused at save, naming the field', () => {
+describe('patterns no linear-time engine can run are refused at save, naming the field', () => {
   it.each([
-    ['a backreference', '^(a)\\1$', /not a valid RE2 regular expression/],
+    ['a backreference', '^(a)\\1$', /backreferences are not supported/],
     ['a named backreference', '(?<x>a)\\k<x>', /backreferences are not supported/],
     ['a lookahead', '^(?=.*\\d).+$', /lookahead and lookbehind are not supported/],
     ['a lookbehind', '(?<=\\$)\\d+', /lookahead and lookbehind are not supported/],
@@ -146,7 +146,7 @@ describe('patterns RE2 cannot run are refused at save, naming the field', () => 
     ]);
   });
 
-  it('accepts the JavaScript syntax RE2 can run (named groups, \\u escapes, classes)', () => {
+  it('accepts the JavaScript syntax that runs in linear time (named groups, \\u escapes, classes)', () => {
     for (const pattern of ['(?<year>\\d{4})-\\d{2}', '^\\u00e9+$', '^[^\\]]+$', '^\\S+@\\S+$']) {
       expect(regexProblem(pattern)).toBeUndefined();
     }
@@ -156,7 +156,20 @@ describe('patterns RE2 cannot run are refused at save, naming the field', () => 
   });
 });
 
-describe('schemas saved before RE2', () => {
+describe('patterns mean what JSON Schema says: ECMAScript, Unicode mode', () => {
+  it.each([
+    ['^.$', '😀', []],
+    ['^\\s$', '\u00a0', []],
+    ['^\\p{L}+$', 'Ünïcödé', []],
+    ['^\\w+$', 'é', [{ path: 'input.t', message: 'must match pattern "^\\w+$"' }]],
+  ])('%s on %j', async (pattern, text, problems) => {
+    const schema = { type: 'object', properties: { t: { type: 'string', pattern } } };
+    expect(jsonSchemaProblems(schema, 'inputSchema')).toEqual([]);
+    expect(await inputProblems(schema, { t: text })).toEqual(problems);
+  });
+});
+
+describe('schemas saved before the pattern rules', () => {
   it('a stored inputSchema with a lookahead answers 400 naming input at start, not 500', async () => {
     const stored = { type: 'object', properties: { code: { type: 'string', pattern: '^(?=a)a$' } } };
     expect(await inputProblems(stored, { code: 'a' })).toEqual([
@@ -196,59 +209,6 @@ describe('the time budget', () => {
       new ScriptedProvider().converse({ agent, messages: [{ role: 'user', content: 'x' }], tools: [] }),
     );
     await expect(run).rejects.toMatchObject({ failure: 'client', message: expect.stringMatching(/budget/) });
-  });
-});
-
-describe('the engine loads on demand', () => {
-  const schema = { type: 'object', properties: { t: { type: 'string', pattern: '^a$' } } };
-  const tool = { name: 't', type: 'builtin', builtin: 'echo', inputSchema: schema } as ToolDefinition;
-  const agent = {
-    name: 'a',
-    provider: 'scripted',
-    model: 'scripted-1',
-    maxToolCalls: 1,
-    script: [{ match: '^b', reply: 'matched' }],
-  } as AgentDefinition;
-
-  // Fresh module instances: nothing else in this file has loaded their engine.
-  async function fresh() {
-    vi.resetModules();
-    const regex = await import('#core/catalog/tenant-regex.ts');
-    expect(() => regex.tenantRegex('a')).toThrow('the tenant pattern engine is not loaded');
-    expect(() => regex.regexProblem('a')).toThrow('the tenant pattern engine is not loaded');
-    return regex;
-  }
-
-  it('workflow input validation loads it itself', async () => {
-    const regex = await fresh();
-    const { inputProblems: check } = await import('#core/executions/input-schema.ts');
-    expect(await check(schema, { t: 'b' })).toEqual([
-      { path: 'input.t', message: 'must match pattern "^a$"' },
-    ]);
-    expect(regex.tenantRegex('a').test('a')).toBe(true);
-  });
-
-  it('tool argument validation loads it itself', async () => {
-    await fresh();
-    const { ArgsValidator: Fresh } = await import('#adapters/tools/index.ts');
-    await expect(new Fresh().check(tool, { t: 'b' })).rejects.toThrow(/args\.t must match pattern/);
-  });
-
-  it("a scripted agent's match loads it itself", async () => {
-    await fresh();
-    const { ScriptedProvider: Fresh } = await import('#adapters/providers/scripted.ts');
-    const reply = await new Fresh().converse({
-      agent,
-      messages: [{ role: 'user', content: 'b!' }],
-      tools: [],
-    });
-    expect(reply.text).toBe('matched');
-  });
-
-  it('catalog validation has it with the module', async () => {
-    await fresh();
-    const { regexProblem: check } = await import('#core/catalog/tenant-regex-static.ts');
-    expect(check('^(a)\\1$')).toMatch(/not a valid RE2 regular expression/);
   });
 });
 
