@@ -298,7 +298,13 @@ describe('the execution store’s redrive writes, on DynamoDB Local', () => {
       redrivenAt: '2026-11-30T00:00:00.000Z',
       redrivenBy: 'u1',
     };
-    const change = { previousCount: 0, redrivenAt: record.redrivenAt, reservedMicros: 42, record };
+    const change = {
+      previousCount: 0,
+      redrivenAt: record.redrivenAt,
+      reservedMicros: 42,
+      reserveBaseMicros: 2,
+      record,
+    };
 
     expect(await store.redrive(a.tenantId, run.executionId, change, audit(a.tenantId))).toBe(true);
     expect(await store.get(a.tenantId, run.executionId)).toMatchObject({
@@ -306,7 +312,10 @@ describe('the execution store’s redrive writes, on DynamoDB Local', () => {
       redriveCount: 1,
       redrivenAt: record.redrivenAt,
       reservedMicros: 42,
+      reserveBaseMicros: 2,
+      givenBackMicros: 0,
     });
+    expect((await store.get(a.tenantId, run.executionId))?.reservationSettled).toBeUndefined();
     const moved = (await store.get(a.tenantId, run.executionId)) as Execution;
     expect(moved.error).toBeUndefined();
     expect(moved.endedAt).toBeUndefined();

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { DynamoExecutionStore } from '#adapters/dynamo/execution-store.ts';
 import { keys } from '#adapters/dynamo/keys.ts';
@@ -26,10 +26,19 @@ const store = new DynamoExecutionStore(new Table(TableName, { platform: db, forT
 afterAll(() => db.destroy());
 const MONTH = '2026-11';
 
-/** A tenant with one execution that reserved `reservedMicros`, the month committed by that reservation. */
-async function seed(reservedMicros: number): Promise<{ tenantId: string; executionId: string }> {
+/**
+ * A tenant with one execution that reserved `reservedMicros`, the month committed by that
+ * reservation. `run` gives the fields an execution started since give-backs are counted has (a
+ * redriven one: `reserveBaseMicros`, what it had spent, and the month committed by it too); without
+ * it, the execution is one started before.
+ */
+async function seed(
+  reservedMicros: number,
+  run?: { reserveBaseMicros?: number },
+): Promise<{ tenantId: string; executionId: string }> {
   const tenantId = newId('t');
   const executionId = newId('x');
+  const spent = run?.reserveBaseMicros ?? 0;
   await db.send(
     new PutCommand({
       TableName,
@@ -39,18 +48,46 @@ async function seed(reservedMicros: number): Promise<{ tenantId: string; executi
         status: 'RUNNING',
         reservedMicros,
         usage: { inputTokens: 0, outputTokens: 0 },
-        costMicros: 0,
+        costMicros: spent,
+        ...(run ? { givenBackMicros: 0 } : {}),
+        ...(run?.reserveBaseMicros !== undefined ? { reserveBaseMicros: run.reserveBaseMicros } : {}),
       },
     }),
   );
   await db.send(
     new PutCommand({
       TableName,
-      Item: { ...keys.usage(tenantId, MONTH), type: 'usage', committedMicros: reservedMicros, costMicros: 0 },
+      Item: {
+        ...keys.usage(tenantId, MONTH),
+        type: 'usage',
+        committedMicros: reservedMicros,
+        costMicros: spent,
+      },
     }),
   );
   return { tenantId, executionId };
 }
+
+async function execution(ids: { tenantId: string; executionId: string }) {
+  const out = await db.send(
+    new GetCommand({ TableName, Key: keys.execution(ids.tenantId, ids.executionId), ConsistentRead: true }),
+  );
+  return out.Item ?? {};
+}
+
+/** A store whose transactions all fail, as a give-back throttled past the SDK's retries does. */
+const throttled = new DynamoExecutionStore(
+  new Table(TableName, {
+    platform: db,
+    forTenant: async () =>
+      ({
+        send: (command: unknown) =>
+          command instanceof TransactWriteCommand
+            ? Promise.reject(new Error('ProvisionedThroughputExceededException'))
+            : db.send(command as never),
+      }) as unknown as DynamoDBDocumentClient,
+  }),
+);
 
 function step(stepKey: string): StepRecord {
   return {
@@ -65,8 +102,13 @@ function step(stepKey: string): StepRecord {
   };
 }
 
-async function charge(ids: { tenantId: string; executionId: string }, stepKey: string, costMicros: number) {
-  return store.finishStep(ids.tenantId, ids.executionId, step(stepKey), {
+async function charge(
+  ids: { tenantId: string; executionId: string },
+  stepKey: string,
+  costMicros: number,
+  by = store,
+) {
+  return by.finishStep(ids.tenantId, ids.executionId, step(stepKey), {
     usage: { inputTokens: 10, outputTokens: 1 },
     costMicros,
     workflowId: 'w1',
@@ -182,5 +224,90 @@ describe('a step charge', () => {
         counters: { executions: 3, costMicros: 22, inputTokens: 21, outputTokens: 3 },
       },
     ]);
+  });
+});
+
+describe('the end of a run that counts its give-backs', () => {
+  it('counts each give-back on the execution and gives back exactly the rest', async () => {
+    // Prepare: 100 reserved and committed at the start
+    const ids = await seed(100, {});
+    // Act: 30 inside the reservation, then the end
+    await charge(ids, 's1', 30);
+    const given = (await execution(ids)).givenBackMicros;
+    const released = await store.settleReservation(ids.tenantId, ids.executionId, MONTH);
+    // Assess: the month is committed by the cost alone
+    expect(given).toBe(30);
+    expect(released).toBe(70);
+    expect((await month(ids.tenantId)).committedMicros).toBe(30);
+    expect((await execution(ids)).reservationSettled).toBe(true);
+  });
+
+  it('gives back nothing at the end of a run that spent its whole reservation', async () => {
+    // Prepare
+    const ids = await seed(100, {});
+    // Act: 60, then 70 of which 30 pass the reservation
+    await charge(ids, 's1', 60);
+    await charge(ids, 's2', 70);
+    const released = await store.settleReservation(ids.tenantId, ids.executionId, MONTH);
+    // Assess
+    expect((await execution(ids)).givenBackMicros).toBe(100);
+    expect(released).toBe(0);
+    expect((await month(ids.tenantId)).committedMicros).toBe(130);
+  });
+
+  it('makes good a give-back that was lost', async () => {
+    // Prepare
+    const ids = await seed(100, {});
+    // Act: the charge is recorded, its give-back fails; then the end
+    const spent = await charge(ids, 's1', 30, throttled);
+    const high = (await month(ids.tenantId)).committedMicros;
+    await store.settleReservation(ids.tenantId, ids.executionId, MONTH);
+    // Assess: high by the lost 30 until the end, exact after it
+    expect(spent).toBe(30);
+    expect(high).toBe(130);
+    expect((await execution(ids)).givenBackMicros).toBe(0);
+    expect((await month(ids.tenantId)).committedMicros).toBe(30);
+  });
+
+  it('settles once: a charge after it commits its whole cost, a second settlement gives nothing', async () => {
+    // Prepare
+    const ids = await seed(100, {});
+    await charge(ids, 's1', 20);
+    await store.settleReservation(ids.tenantId, ids.executionId, MONTH);
+    // Act: a step that ran on after a cancellation, then a second settlement
+    await charge(ids, 's2', 50);
+    const again = await store.settleReservation(ids.tenantId, ids.executionId, MONTH);
+    // Assess
+    expect(again).toBe(0);
+    expect((await execution(ids)).givenBackMicros).toBe(20);
+    expect((await month(ids.tenantId)).committedMicros).toBe(70);
+    expect((await month(ids.tenantId)).costMicros).toBe(70);
+  });
+
+  it('settles a redriven run from the cost it began at', async () => {
+    // Prepare: 40 spent by the first run, 100 reserved by the redrive (140 committed)
+    const ids = await seed(140, { reserveBaseMicros: 40 });
+    // Act
+    await charge(ids, 's1', 30);
+    const released = await store.settleReservation(ids.tenantId, ids.executionId, MONTH);
+    // Assess: committed by both runs' cost
+    expect(released).toBe(70);
+    expect((await month(ids.tenantId)).committedMicros).toBe(70);
+  });
+
+  it('settles an execution started before give-backs were counted as before', async () => {
+    // Prepare
+    const ids = await seed(100);
+    // Act
+    await charge(ids, 's1', 60);
+    const released = await store.settleReservation(ids.tenantId, ids.executionId, MONTH);
+    // Assess
+    expect((await execution(ids)).givenBackMicros).toBeUndefined();
+    expect(released).toBe(40);
+    expect((await month(ids.tenantId)).committedMicros).toBe(60);
+  });
+
+  it('settles nothing of an execution that does not exist', async () => {
+    expect(await store.settleReservation(newId('t'), newId('x'), MONTH)).toBe(0);
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -7,7 +8,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { AuditContext } from '#core/audit/audit.ts';
-import { type Budget, overrunOf } from '#core/executions/budget.ts';
+import { type Budget, overrunOf, settlementOf } from '#core/executions/budget.ts';
 import type {
   Execution,
   ExecutionError,
@@ -222,6 +223,32 @@ export class DynamoExecutionStore implements ExecutionStore {
     );
   }
 
+  async settleReservation(tenantId: string, executionId: string, month: string): Promise<number> {
+    const db = await this.table.clients.forTenant(tenantId);
+    let settled: Execution;
+    try {
+      // The mark and the read are one write: a give-back before it is counted in what it returns,
+      // and one after it fails its condition (finishStep), so nothing is given back twice.
+      const out = await db.send(
+        new UpdateCommand({
+          TableName: this.table.name,
+          Key: keys.execution(tenantId, executionId),
+          UpdateExpression: 'SET reservationSettled = :yes',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(reservationSettled)',
+          ExpressionAttributeValues: { ':yes': true },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      settled = out.Attributes as Execution;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 0;
+      throw error;
+    }
+    const micros = settlementOf(settled);
+    await this.release(tenantId, month, micros, 0);
+    return micros;
+  }
+
   async create(
     tenantId: string,
     execution: Execution,
@@ -234,6 +261,8 @@ export class DynamoExecutionStore implements ExecutionStore {
       ...keys.executionsIndex(tenantId, execution.startedAt, execution.executionId),
       type: 'execution',
       ...execution,
+      // Counted from the start, so the end settles exactly (settlementOf in budget.ts).
+      givenBackMicros: 0,
     };
     try {
       await this.table.commit(
@@ -440,7 +469,8 @@ export class DynamoExecutionStore implements ExecutionStore {
     // One round trip for the record, the execution's cost and the month's counters: the month's
     // commitment grows by the whole charge at once, and the part the execution's reservation already
     // covered is given back right after (below). Until then the commitment errs high, which can only
-    // refuse a start, never let one overrun the budget.
+    // refuse a start, never let one overrun the budget; a give-back that is lost is made good when
+    // the run's reservation is settled (settleReservation).
     const [, execution, month] = await Promise.all([
       put,
       db.send(
@@ -467,13 +497,78 @@ export class DynamoExecutionStore implements ExecutionStore {
       ),
       ...dimensions.map((key) => this.update(db, this.add(key, values, { type: 'usage' }))),
     ]);
-    const costAfter = Number(execution.Attributes?.costMicros ?? values.costMicros);
-    const reserved = Number(execution.Attributes?.reservedMicros ?? 0);
+    const after = execution.Attributes ?? {};
+    const costAfter = Number(after.costMicros ?? values.costMicros);
+    const reserved = Number(after.reservedMicros ?? 0);
     const covered = values.costMicros - overrunOf(reserved, costAfter - values.costMicros, values.costMicros);
-    if (covered > 0) {
-      await this.update(db, this.add(keys.usage(tenantId, charge.month), { committedMicros: -covered }));
+    // Settled already (a step running on after a cancellation): the whole charge stays committed.
+    if (covered > 0 && after.reservationSettled === undefined) {
+      // An error here only leaves the commitment high until the settlement, which makes it good for
+      // an execution that counts its give-backs: the charge itself is recorded, so it is not retried.
+      await this.giveBack(
+        db,
+        tenantId,
+        executionId,
+        step,
+        charge.month,
+        covered,
+        after.givenBackMicros !== undefined,
+      ).catch(() => undefined);
     }
     return Number(month.Attributes?.costMicros ?? values.costMicros);
+  }
+
+  /**
+   * Gives back the part of a charge the run's reservation covered. Counted on the execution in the
+   * same transaction, and refused once the reservation is settled; an execution started before
+   * give-backs were counted gets the plain update it always had.
+   */
+  private async giveBack(
+    db: Awaited<ReturnType<Table['clients']['forTenant']>>,
+    tenantId: string,
+    executionId: string,
+    step: StepRecord,
+    month: string,
+    micros: number,
+    counted: boolean,
+  ): Promise<void> {
+    const usage = this.add(keys.usage(tenantId, month), { committedMicros: -micros });
+    if (!counted) {
+      await this.update(db, usage);
+      return;
+    }
+    try {
+      await db.send(
+        new TransactWriteCommand({
+          // An SDK retry of a transaction whose answer was lost must not give back twice.
+          ClientRequestToken: createHash('sha256')
+            .update(`${tenantId}/${executionId}/${step.stepKey}/${step.attempts}`)
+            .digest('base64url')
+            .slice(0, 36),
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.table.name,
+                Key: keys.execution(tenantId, executionId),
+                UpdateExpression: 'ADD givenBackMicros :micros',
+                ConditionExpression:
+                  'attribute_exists(givenBackMicros) AND attribute_not_exists(reservationSettled)',
+                ExpressionAttributeValues: { ':micros': micros },
+              },
+            },
+            usage,
+          ],
+        }),
+      );
+    } catch (error) {
+      // Settled meanwhile: its settlement already counted this charge as spent.
+      if (
+        error instanceof TransactionCanceledException &&
+        error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
+      )
+        return;
+      throw error;
+    }
   }
 
   async transition(
@@ -549,7 +644,7 @@ export class DynamoExecutionStore implements ExecutionStore {
         TableName: this.table.name,
         Key: keys.execution(tenantId, executionId),
         UpdateExpression:
-          'SET #status = :running, redriveCount = :next, redrivenAt = :at, reservedMicros = :reserved REMOVE endedAt, #error, #output',
+          'SET #status = :running, redriveCount = :next, redrivenAt = :at, reservedMicros = :reserved, reserveBaseMicros = :base, givenBackMicros = :zero REMOVE endedAt, #error, #output, reservationSettled',
         ConditionExpression:
           '#status IN (:failed, :timedOut) AND (redriveCount = :previous OR (attribute_not_exists(redriveCount) AND :previous = :zero))',
         ExpressionAttributeNames: { '#status': 'status', '#error': 'error', '#output': 'output' },
@@ -562,6 +657,7 @@ export class DynamoExecutionStore implements ExecutionStore {
           ':zero': 0,
           ':at': change.redrivenAt,
           ':reserved': change.reservedMicros,
+          ':base': change.reserveBaseMicros,
         },
       },
     };
@@ -617,6 +713,9 @@ export class DynamoExecutionStore implements ExecutionStore {
     restore('output', prior.output);
     restore('redriveCount', prior.redriveCount);
     restore('redrivenAt', prior.redrivenAt);
+    restore('reserveBaseMicros', prior.reserveBaseMicros);
+    restore('givenBackMicros', prior.givenBackMicros);
+    restore('reservationSettled', prior.reservationSettled);
     try {
       await db.send(
         new UpdateCommand({

@@ -392,6 +392,9 @@ export class DynamoExportSource implements ExportSource {
       for (const meta of page.Items ?? []) {
         const {
           reservedMicros: _r,
+          reserveBaseMicros: _b,
+          givenBackMicros: _g,
+          reservationSettled: _s,
           pendingApprovalId: _p,
           ...execution
         } = strip<Record<string, unknown>>(meta);

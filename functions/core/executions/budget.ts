@@ -1,7 +1,7 @@
 import type { AuditContext } from '../audit/audit.ts';
 import { BudgetExceededError } from '../errors.ts';
 import { audited, type Caller } from '../tenancy/context.ts';
-import { usdOf } from './model.ts';
+import { type Execution, usdOf } from './model.ts';
 
 /** A tenant's monthly spending limit on model tokens, in integer USD micros. */
 export interface Budget {
@@ -75,6 +75,24 @@ export function overrunOf(reservedMicros: number, costBeforeMicros: number, step
 /** What the end of an execution gives back to the month: the part of its reservation it did not spend. */
 export function releaseOf(reservedMicros: number, costMicros: number): number {
   return Math.max(0, reservedMicros - costMicros);
+}
+
+/**
+ * What the end of a run gives back to the month, from the execution as its settlement found it.
+ *
+ * The run committed its reservation (`reservedMicros − reserveBaseMicros`) at its start; each step
+ * committed its whole charge and then gave back the part the reservation covered, counted in
+ * `givenBackMicros` by the same transaction. So the rest of the reservation is exactly what was not
+ * given back, even when a give-back was lost (throttled, or the function died between the charge
+ * and its give-back): the month ends committed by the run's cost. An execution started before
+ * give-backs were counted settles by what it reserved and spent, as it did then.
+ */
+export function settlementOf(
+  execution: Pick<Execution, 'reservedMicros' | 'reserveBaseMicros' | 'givenBackMicros' | 'costMicros'>,
+): number {
+  const reserved = execution.reservedMicros ?? 0;
+  if (execution.givenBackMicros === undefined) return releaseOf(reserved, execution.costMicros);
+  return Math.max(0, reserved - (execution.reserveBaseMicros ?? 0) - execution.givenBackMicros);
 }
 
 /** Thresholds reached at `spentMicros` (whether or not they already fired). */

@@ -73,8 +73,22 @@ export interface Execution {
   readonly requestHash: string;
   /** Set once the engine accepted the start. */
   readonly engineArn?: string;
-  /** What the start reserved against a hard-stop budget, in micros (internal: never shown). */
+  /**
+   * The cost up to which the current run is covered by its reservation, in micros: what the start
+   * reserved against a hard-stop budget, or after a redrive the cost so far plus the redrive's
+   * reservation (internal: never shown).
+   */
   readonly reservedMicros?: number;
+  /** The execution's cost when its current run began: 0, or what earlier runs spent (internal). */
+  readonly reserveBaseMicros?: number;
+  /**
+   * What the current run's steps gave back of its reservation as they were charged, so its end
+   * gives back exactly the rest (functions/core/executions/budget.ts). Absent on executions started
+   * before it was kept (internal).
+   */
+  readonly givenBackMicros?: number;
+  /** Set once the current run's reservation was settled: later charges give nothing back (internal). */
+  readonly reservationSettled?: boolean;
   /** The step approval the execution waits for (internal: never shown). */
   readonly pendingApprovalId?: string | null;
   /** How many times it was redriven (absent: never). */

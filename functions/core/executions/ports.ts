@@ -77,6 +77,8 @@ export interface RedriveChange {
   readonly redrivenAt: string;
   /** The execution's cost so far plus the redrive's own reservation (see budget.ts). */
   readonly reservedMicros: number;
+  /** The execution's cost so far: where the redrive's run begins (see settlementOf in budget.ts). */
+  readonly reserveBaseMicros: number;
   /** Kept when the request carried an `Idempotency-Key`, so its replays find this redrive. */
   readonly record?: RedriveRecord;
 }
@@ -98,6 +100,12 @@ export interface ExecutionStore {
   reserveStart(tenantId: string, month: string, reservation: Reservation): Promise<Refusal | undefined>;
   /** Gives back `micros` of the month's commitment and `executions` counted starts (a start that made nothing, or an execution's unspent reservation). */
   release(tenantId: string, month: string, micros: number, executions: number): Promise<void>;
+  /**
+   * Settles the current run's reservation once: marks it settled (so later charges give nothing
+   * back) and gives the month what settlementOf (budget.ts) finds left of it, from the execution as
+   * the mark left it. Returns the micros given back (0 when it was already settled).
+   */
+  settleReservation(tenantId: string, executionId: string, month: string): Promise<number>;
   /**
    * Writes a new execution and its audit record unless one with its id exists; returns the stored one.
    * The workflow's, teams' and each of `agents`' (the agents its workflow version pins) counters are

@@ -65,6 +65,9 @@ function view(execution: Execution): ExecutionView {
     teams: _t,
     pendingApprovalId: _p,
     reservedMicros: _r,
+    reserveBaseMicros: _b,
+    givenBackMicros: _g,
+    reservationSettled: _s,
     retentionDays: _d,
     ...rest
   } = execution as Execution & { expiresAt?: unknown };

@@ -116,6 +116,7 @@ export async function redriveExecution(
         // The earlier runs' reservation was settled when they ended (their cost stays committed):
         // this run's reservation comes on top of what the execution has spent.
         reservedMicros: execution.costMicros + reserveMicros,
+        reserveBaseMicros: execution.costMicros,
         ...(record ? { record } : {}),
       },
       audited(caller, {

@@ -1,20 +1,20 @@
 import { executionExpiry } from '../tenancy/retention.ts';
-import { releaseOf } from './budget.ts';
 import type { ExecutionDeps } from './deps.ts';
 import { type Execution, monthOf } from './model.ts';
 
 /**
- * The end of an execution gives its unspent reservation back to the month. Called once, by whoever
- * moved it to a final status; a step still settling after a cancellation counts its overrun against
- * the reservation as it stood.
+ * The end of an execution gives its unspent reservation back to the month (settlementOf in
+ * budget.ts), once: by whoever moved it to a final status. A step still charged after that (one
+ * running on after a cancellation) commits its whole cost and gives nothing back.
  */
 export async function releaseReservation(
   deps: Pick<ExecutionDeps, 'executions'>,
   tenantId: string,
   execution: Execution,
 ): Promise<void> {
-  const micros = releaseOf(execution.reservedMicros ?? 0, execution.costMicros);
-  if (micros > 0) await deps.executions.release(tenantId, monthOf(execution.startedAt), micros, 0);
+  // Nothing was reserved (no hard-stop budget): no write at all.
+  if ((execution.reservedMicros ?? 0) === 0) return;
+  await deps.executions.settleReservation(tenantId, execution.executionId, monthOf(execution.startedAt));
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   overrunOf,
   releaseOf,
   reservationOf,
+  settlementOf,
 } from '#core/executions/budget.ts';
 
 const budget = (extra: Partial<Budget> = {}): Budget => ({
@@ -50,6 +51,23 @@ describe('budget reservations', () => {
     expect(releaseOf(100, 100)).toBe(0);
     expect(releaseOf(100, 250)).toBe(0);
     expect(releaseOf(0, 0)).toBe(0);
+  });
+
+  it('settles a run from what its steps gave back, whatever the cost says', () => {
+    // All given back as charged: 100 reserved, 130 spent, 100 given back.
+    expect(settlementOf({ reservedMicros: 100, costMicros: 130, givenBackMicros: 100 })).toBe(0);
+    // One give-back of 30 lost: the rest of the reservation goes back all the same.
+    expect(settlementOf({ reservedMicros: 100, costMicros: 30, givenBackMicros: 0 })).toBe(100);
+    // A redriven run began at 40 spent and reserved 100 on top.
+    expect(
+      settlementOf({ reservedMicros: 140, reserveBaseMicros: 40, costMicros: 70, givenBackMicros: 30 }),
+    ).toBe(70);
+    // Never below zero.
+    expect(settlementOf({ reservedMicros: 10, costMicros: 0, givenBackMicros: 20 })).toBe(0);
+    // Started before give-backs were counted: by what it reserved and spent, as then.
+    expect(settlementOf({ reservedMicros: 100, costMicros: 30 })).toBe(70);
+    expect(settlementOf({ reservedMicros: 100, reserveBaseMicros: 50, costMicros: 30 })).toBe(70);
+    expect(settlementOf({ costMicros: 30 })).toBe(0);
   });
 
   it('refuses with a 402 error naming the limit and what is committed', () => {
