@@ -83,13 +83,21 @@ async function livePins(
   tenantId: string,
   head: WorkflowHead,
   latest: Pins,
+  known?: WorkflowVersion,
 ): Promise<Pins> {
   const versions = new Set(Object.values(head.environments ?? {}));
   versions.delete(head.latestVersion);
   const agents: Record<string, number> = { ...latest.agents };
   const tools: Record<string, number> = { ...latest.tools };
-  for (const n of versions) {
-    const v = await deps.definitions.getVersion<WorkflowDefinition>(tenantId, 'workflow', head.id, n);
+  // Read together (one round trip), applied in the environments' order.
+  const read = await Promise.all(
+    [...versions].map((n) =>
+      known?.version === n
+        ? known
+        : deps.definitions.getVersion<WorkflowDefinition>(tenantId, 'workflow', head.id, n),
+    ),
+  );
+  for (const v of read) {
     Object.assign(agents, v?.pins?.agents ?? {}, latest.agents);
     Object.assign(tools, v?.pins?.tools ?? {}, latest.tools);
   }
@@ -152,6 +160,20 @@ export async function getWorkflow(deps: WorkflowDeps, tenantId: string, id: stri
   const head = await deps.definitions.getHead<WorkflowDefinition>(tenantId, 'workflow', id);
   if (!head) throw new NotFoundError(`No workflow ${id}.`);
   return head;
+}
+
+/** The workflow's head (404 when there is none) and one of its versions, read together. */
+async function headAndVersion(
+  deps: WorkflowDeps,
+  tenantId: string,
+  id: string,
+  version: number,
+): Promise<{ previous: WorkflowHead; target: WorkflowVersion | undefined }> {
+  const [previous, target] = await Promise.all([
+    getWorkflow(deps, tenantId, id),
+    deps.definitions.getVersion<WorkflowDefinition>(tenantId, 'workflow', id, version),
+  ]);
+  return { previous, target };
 }
 
 /** One version with its compiled ASL, or 404. */
@@ -313,10 +335,11 @@ export async function applyPromotion(
   version: number,
   environment: Environment,
   approvalId?: string,
+  read?: { previous: WorkflowHead; target: WorkflowVersion },
 ): Promise<WorkflowHead> {
   const tenantId = caller.principal.tenantId;
-  const previous = await getWorkflow(deps, tenantId, id);
-  const target = await getWorkflowVersion(deps, tenantId, id, version);
+  const { previous, target } = read ?? (await headAndVersion(deps, tenantId, id, version));
+  if (!target) throw new NotFoundError(`No version ${version} of workflow ${id}.`);
   if (previous.stateMachineArn && target.engineVersionArn) {
     await deps.engine.promote({
       tenantId,
@@ -328,8 +351,9 @@ export async function applyPromotion(
     });
   }
   const environments = { ...(previous.environments ?? {}), [environment]: version };
-  const latest = (
-    await deps.definitions.getVersion<WorkflowDefinition>(tenantId, 'workflow', id, previous.latestVersion)
+  const latest = (previous.latestVersion === version
+    ? target
+    : await deps.definitions.getVersion<WorkflowDefinition>(tenantId, 'workflow', id, previous.latestVersion)
   )?.pins ?? { agents: {}, tools: {} };
   const next: WorkflowHead = {
     ...previous,
@@ -337,7 +361,7 @@ export async function applyPromotion(
     updatedAt: caller.meta.now,
     updatedBy: caller.principal.principalId,
   };
-  const withPins = { ...next, livePins: await livePins(deps, tenantId, next, latest) };
+  const withPins = { ...next, livePins: await livePins(deps, tenantId, next, latest, target) };
   await deps.definitions.saveHead(
     tenantId,
     withPins,
@@ -390,13 +414,7 @@ export async function requestPromotion(
 ): Promise<PromotionResult> {
   const tenantId = caller.principal.tenantId;
   // A missing workflow is a 404; a missing version of it is a problem with the request's `version`.
-  await getWorkflow(deps, tenantId, id);
-  const found = await deps.definitions.getVersion<WorkflowDefinition>(
-    tenantId,
-    'workflow',
-    id,
-    input.version,
-  );
+  const { previous, target: found } = await headAndVersion(deps, tenantId, id, input.version);
   if (!found) {
     throw new ValidationError(`No version ${input.version} of workflow ${id}.`, [
       { path: 'version', message: 'no such version' },
@@ -405,7 +423,10 @@ export async function requestPromotion(
   if (input.environment !== 'prod') {
     return {
       status: 'applied',
-      workflow: await applyPromotion(deps, caller, id, input.version, input.environment),
+      workflow: await applyPromotion(deps, caller, id, input.version, input.environment, undefined, {
+        previous,
+        target: found,
+      }),
     };
   }
   const approval: Approval = {

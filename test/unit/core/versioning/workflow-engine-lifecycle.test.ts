@@ -60,8 +60,14 @@ function fixture(head: Partial<Head<WorkflowDefinition>>) {
     createdBy: 'admin-sub',
   } as unknown as Version<WorkflowDefinition>;
   const definitions = {
-    getHead: async () => stored,
-    getVersion: async () => version,
+    getHead: async () => {
+      calls.push('getHead');
+      return stored;
+    },
+    getVersion: async (_t: string, _k: string, _id: string, n: number) => {
+      calls.push(`getVersion ${n}`);
+      return n === version.version ? version : undefined;
+    },
     saveHead: async () => {
       calls.push('saveHead');
     },
@@ -86,13 +92,13 @@ describe('workflow lifecycle on the engine', () => {
   it('deleting a workflow deletes its state machine, after the record', async () => {
     const { deps, calls } = fixture({ stateMachineArn: MACHINE });
     await deleteWorkflow(deps, { principal: ADMIN, meta: META }, 'wdef');
-    expect(calls).toEqual(['deleteHead', `remove ${MACHINE}`]);
+    expect(calls.filter((call) => !call.startsWith('get'))).toEqual(['deleteHead', `remove ${MACHINE}`]);
   });
 
   it('a workflow without a state machine deletes only the record', async () => {
     const { deps, calls } = fixture({});
     await deleteWorkflow(deps, { principal: ADMIN, meta: META }, 'wdef');
-    expect(calls).toEqual(['deleteHead']);
+    expect(calls.filter((call) => !call.startsWith('get'))).toEqual(['deleteHead']);
   });
 
   it('a promotion hands the version ASL to the engine, so a retired version can be published again', async () => {
@@ -101,6 +107,38 @@ describe('workflow lifecycle on the engine', () => {
       version: 1,
       environment: 'dev',
     });
-    expect(calls[0]).toBe(`promote dev ${MACHINE}:1 asl={"asl":1}`);
+    expect(calls).toContain(`promote dev ${MACHINE}:1 asl={"asl":1}`);
+  });
+
+  it('a promotion reads the head and the version once each', async () => {
+    const { deps, calls } = fixture({ stateMachineArn: MACHINE });
+    await requestPromotion(deps, { principal: ADMIN, meta: META }, 'wdef', {
+      version: 1,
+      environment: 'dev',
+    });
+    expect(calls).toEqual(['getHead', 'getVersion 1', `promote dev ${MACHINE}:1 asl={"asl":1}`, 'saveHead']);
+  });
+
+  it('a promotion of an older version reads the latest version too, for its pins', async () => {
+    const { deps, calls } = fixture({ stateMachineArn: MACHINE, latestVersion: 2 });
+    await requestPromotion(deps, { principal: ADMIN, meta: META }, 'wdef', {
+      version: 1,
+      environment: 'dev',
+    });
+    expect(calls).toEqual([
+      'getHead',
+      'getVersion 1',
+      `promote dev ${MACHINE}:1 asl={"asl":1}`,
+      'getVersion 2',
+      'saveHead',
+    ]);
+  });
+
+  it('a promotion of a version that does not exist names the version', async () => {
+    const { deps, calls } = fixture({ stateMachineArn: MACHINE });
+    await expect(
+      requestPromotion(deps, { principal: ADMIN, meta: META }, 'wdef', { version: 9, environment: 'dev' }),
+    ).rejects.toMatchObject({ problems: [{ path: 'version', message: 'no such version' }] });
+    expect(calls).not.toContain('saveHead');
   });
 });
