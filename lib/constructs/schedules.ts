@@ -3,7 +3,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { stagePrefix } from '#shared/resource-names.ts';
+import { stagePrefix, TENANT_TAG } from '#shared/resource-names.ts';
 import { tenantItemActions } from '../aws-calls.ts';
 import { acknowledgeWildcardResource } from '../compliance.ts';
 import type { StageName } from '../config.ts';
@@ -112,13 +112,21 @@ export class Schedules extends Construct {
     });
     fn.addToRolePolicy(
       new PolicyStatement({
+        sid: 'CreateTenantScheduleGroups',
+        // Created with the tenant's tag and no other, which Scheduler also authorizes as TagResource
+        // with the same request tags: the function cannot tag a group any other way.
+        actions: ['scheduler:CreateScheduleGroup', 'scheduler:TagResource'],
+        resources: [groups],
+        conditions: {
+          Null: { [`aws:RequestTag/${TENANT_TAG}`]: 'false' },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [TENANT_TAG] },
+        },
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
         sid: 'ManageTenantScheduleGroups',
-        actions: [
-          'scheduler:CreateScheduleGroup',
-          'scheduler:DeleteScheduleGroup',
-          'scheduler:GetScheduleGroup',
-          'scheduler:TagResource',
-        ],
+        actions: ['scheduler:DeleteScheduleGroup', 'scheduler:GetScheduleGroup'],
         resources: [groups],
       }),
     );

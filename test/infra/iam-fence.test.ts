@@ -477,7 +477,7 @@ describe.each(['dev', 'prod'] as const)('IAM fence in %s', (stage) => {
     it('is denied dangerous actions, with either role', async () => {
       const otherRoles = arns.tenantRoles.filter((r) => r.name !== name).map((r) => r.arn);
       const ownDigest = `${arns.auditBucket}/${digestKey(OWN, 7)}`;
-      const dangerous = [
+      const dangerous: { action: string; resource: string; context?: Record<string, unknown> }[] = [
         ...[
           'AdminAddUserToGroup',
           'AdminRemoveUserFromGroup',
@@ -504,6 +504,15 @@ describe.each(['dev', 'prod'] as const)('IAM fence in %s', (stage) => {
           action: 'scheduler:DeleteScheduleGroup',
           resource: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule-group/other-${OWN}`,
         },
+        // A tenant's group is tagged with its tenant at creation and no other way.
+        ...[{}, { [`aws:RequestTag/${TENANT_TAG}`]: OWN, 'aws:TagKeys': [TENANT_TAG, 'Owner'] }].flatMap(
+          (context) =>
+            ['scheduler:TagResource', 'scheduler:CreateScheduleGroup'].map((action) => ({
+              action,
+              resource: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule-group/${stagePrefix(stage)}-${OWN}`,
+              context,
+            })),
+        ),
         // Keys are used only through their service (kms:ViaService); direct use, or keys not bound, never.
         // The stream consumer's one exception (reading the encrypted stream) is checked below.
         ...(name === 'auditStream' ? [] : [{ action: 'kms:Decrypt', resource: arns.tableKey }]),
@@ -561,7 +570,7 @@ describe.each(['dev', 'prod'] as const)('IAM fence in %s', (stage) => {
         for (const role of bothRoles) {
           const decision = await decide(role.arn, role.policies, {
             ...request,
-            context: { 'aws:PrincipalTag/TenantId': OWN },
+            context: { 'aws:PrincipalTag/TenantId': OWN, ...request.context },
           });
           if (decision === 'Allowed') allowed.push(`${request.action} on ${request.resource}`);
         }

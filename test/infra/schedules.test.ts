@@ -61,6 +61,21 @@ describe.each(['dev', 'prod'] as const)('schedules in %s', (stage) => {
     for (const resource of resourcesOf) expect(resource).toContain(`meridian-${stage}-*`);
   });
 
+  it('lets the API tag a schedule group only with its tenant, at creation', () => {
+    const tagging = roleStatements(template, logicalId(stack, stack.api.apiFunction.role)).filter((s) =>
+      actionsOf(s).includes('scheduler:TagResource'),
+    );
+    expect(tagging).toHaveLength(1);
+    expect(actionsOf(tagging[0] as never).sort()).toEqual([
+      'scheduler:CreateScheduleGroup',
+      'scheduler:TagResource',
+    ]);
+    expect((tagging[0] as { Condition?: unknown }).Condition).toEqual({
+      Null: { 'aws:RequestTag/TenantId': 'false' },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['TenantId'] },
+    });
+  });
+
   it('lets the fire function start executions and nothing else of Step Functions', () => {
     const statesActions = roleStatements(template, logicalId(stack, schedules.fire.role))
       .flatMap(actionsOf)
