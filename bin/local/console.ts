@@ -3,6 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { consoleCsp } from '#shared/console-csp.ts';
 
 /**
  * Serves the Meridian Console (console/dist, built by `npm run console:build`) at `/console/` on the
@@ -41,25 +42,6 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
   '.woff2': 'font/woff2',
 };
-
-/**
- * The console's Content-Security-Policy: scripts and styles only from this origin (no inline
- * script, no eval), API calls to this origin plus the sign-in endpoint, never framed.
- */
-export function consoleCsp(connectOrigins: readonly string[]): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    `connect-src ${["'self'", ...connectOrigins].join(' ')}`,
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-  ].join('; ');
-}
 
 export function securityHeaders(connectOrigins: readonly string[]): Record<string, string> {
   return {

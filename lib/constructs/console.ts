@@ -27,6 +27,7 @@ import {
 } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import { consoleCsp } from '#shared/console-csp.ts';
 import { acknowledgeResourceStar, acknowledgeWildcardResource } from '../compliance.ts';
 
 /** Properties of {@link ConsoleSite}. */
@@ -226,19 +227,7 @@ export class ConsoleSite extends Construct {
 
   /** The Content-Security-Policy of every answer. */
   private csp(): string {
-    return [
-      "default-src 'self'",
-      "script-src 'self'",
-      "style-src 'self'",
-      "img-src 'self' data:",
-      "font-src 'self'",
-      `connect-src ${["'self'", ...this.connectSources].join(' ')}`,
-      "object-src 'none'",
-      "base-uri 'self'",
-      "form-action 'self'",
-      "frame-ancestors 'none'",
-      'upgrade-insecure-requests',
-    ].join('; ');
+    return consoleCsp(this.connectSources, { https: true });
   }
 }
 

@@ -86,6 +86,7 @@ describe.each(['dev', 'prod'] as const)('console on AWS (%s)', (stage) => {
       Stack.of(stack).resolve(security.ContentSecurityPolicy?.ContentSecurityPolicy),
     );
     expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'; upgrade-insecure-requests");
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).toContain("object-src 'none'");
     expect(csp).not.toContain('unsafe-inline');

@@ -4,8 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consoleCsp } from '#shared/console-csp.ts';
 import { initialChunks } from '../../../../bench/console.ts';
-import { consoleCsp, type LocalConsoleConfig, serveConsole } from '../../../../bin/local/console.ts';
+import { type LocalConsoleConfig, serveConsole } from '../../../../bin/local/console.ts';
 
 const CONFIG: LocalConsoleConfig = {
   apiUrl: '',
@@ -71,6 +72,8 @@ describe('local console server', () => {
     const csp = response.headers.get('content-security-policy') ?? '';
     expect(csp).toBe(consoleCsp(['http://127.0.0.1:9229']));
     expect(csp).toContain("connect-src 'self' http://127.0.0.1:9229;");
+    // Served over plain HTTP locally: nothing to upgrade to.
+    expect(csp).not.toContain('upgrade-insecure-requests');
     expect(csp).not.toMatch(/unsafe-(inline|eval)/);
   });
 
