@@ -1,4 +1,4 @@
-import type { ComponentChildren } from 'preact';
+import type { ComponentChildren, FormHTMLAttributes, TargetedEvent } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 
 /** Shared pieces of every page: loading data, showing errors, formatting. */
@@ -112,7 +112,54 @@ export function formatUsd(value: string | undefined): string {
   return value === undefined ? '' : `$${value}`;
 }
 
-/** A button that runs an async action, disables itself meanwhile and shows the action's error. */
+/**
+ * A form whose async submit runs once at a time: while it runs the form is `aria-busy` and its
+ * submit buttons are disabled, and another submit (a double click, Enter again) is ignored, so a
+ * slow answer never creates the same thing twice.
+ */
+export function BusyForm({
+  onSubmit,
+  children,
+  ...attributes
+}: Omit<FormHTMLAttributes<HTMLFormElement>, 'onSubmit'> & {
+  onSubmit: (event: TargetedEvent<HTMLFormElement, Event>) => unknown;
+  children: ComponentChildren;
+}) {
+  const running = useRef(false);
+  const [busy, setBusy] = useState(false);
+  return (
+    <form
+      {...attributes}
+      aria-busy={busy}
+      onSubmit={async (event) => {
+        event.preventDefault();
+        if (running.current) return;
+        running.current = true;
+        setBusy(true);
+        // Not rendered by Preact with a `disabled` of their own, so set here and put back after.
+        const buttons = [...event.currentTarget.querySelectorAll<HTMLButtonElement>('button[type="submit"]')];
+        const before = buttons.map((button) => button.disabled);
+        for (const button of buttons) button.disabled = true;
+        try {
+          await onSubmit(event);
+        } finally {
+          buttons.forEach((button, i) => {
+            button.disabled = before[i] ?? false;
+          });
+          running.current = false;
+          setBusy(false);
+        }
+      }}
+    >
+      {children}
+    </form>
+  );
+}
+
+/**
+ * A button that runs an async action, disables itself meanwhile and shows the action's error. With
+ * `confirm`, the action runs only once the person confirms that question (what cannot be undone).
+ */
 export function ActionButton({
   onClick,
   children,
@@ -120,6 +167,7 @@ export function ActionButton({
   class: className,
   title,
   describedBy,
+  confirm,
 }: {
   onClick: () => Promise<unknown>;
   children: ComponentChildren;
@@ -127,6 +175,7 @@ export function ActionButton({
   class?: string;
   title?: string;
   describedBy?: string;
+  confirm?: string;
 }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
@@ -139,6 +188,7 @@ export function ActionButton({
         title={title}
         aria-describedby={describedBy}
         onClick={async () => {
+          if (confirm !== undefined && !window.confirm(confirm)) return;
           setBusy(true);
           setError(undefined);
           try {

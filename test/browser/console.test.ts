@@ -338,17 +338,33 @@ describe('console walkthrough', () => {
     const form = page.getByRole('form', { name: 'Create an API key' });
     await form.getByLabel('Name').fill('ci');
     await form.getByLabel('executions:read').check();
-    await form.getByRole('button', { name: 'Create key' }).click();
+    // A double click submits once: the form is busy until the answer.
+    await form.getByRole('button', { name: 'Create key' }).dblclick();
     const first = await page.getByTestId('new-api-key').textContent();
     expect(first).toMatch(/^mk_/);
     await page.getByRole('button', { name: 'I have copied it' }).click();
     expect(await page.getByTestId('new-api-key').count()).toBe(0);
     expect(await page.locator('main').textContent()).not.toContain(first);
+    await page.waitForLoadState('networkidle');
+    await go(page, '#/keys');
+    await page.getByRole('button', { name: 'Rotate ci' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Rotate ci' }).count()).toBe(1);
+    // Rotating and revoking ask first: dismissed, nothing changes.
+    let asked = '';
+    page.once('dialog', (dialog) => {
+      asked = dialog.message();
+      void dialog.dismiss();
+    });
+    await page.getByRole('button', { name: 'Rotate ci' }).click();
+    await expect.poll(() => asked).toBe('Rotate ci? The key in use now stops working.');
+    expect(await page.getByTestId('new-api-key').count()).toBe(0);
+    page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Rotate ci' }).click();
     const rotated = await page.getByTestId('new-api-key').textContent();
     expect(rotated).toMatch(/^mk_/);
     expect(rotated).not.toBe(first);
     await page.getByRole('button', { name: 'I have copied it' }).click();
+    page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Revoke ci' }).click();
     // Revoked: no longer offered for rotation or revocation.
     await page.getByRole('button', { name: 'Revoke ci' }).waitFor({ state: 'detached' });

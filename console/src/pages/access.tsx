@@ -2,7 +2,16 @@ import { useState } from 'preact/hooks';
 import { api, call } from '../api.ts';
 import type { PageProps } from '../app.tsx';
 import { isPermission, PERMISSIONS, type Permission } from '../permissions.ts';
-import { ActionButton, ErrorBox, formatDate, messageOf, Page, StatusBadge, useAsync } from '../ui.tsx';
+import {
+  ActionButton,
+  BusyForm,
+  ErrorBox,
+  formatDate,
+  messageOf,
+  Page,
+  StatusBadge,
+  useAsync,
+} from '../ui.tsx';
 
 /** Users, teams and roles of the tenant (users:manage; roles need roles:manage). */
 export function AccessPage({ me }: PageProps) {
@@ -55,7 +64,7 @@ function Users({ roleNames }: { roleNames: string[] }) {
               <tr key={u.userId}>
                 <td>{u.email ?? <em>erased ({u.userId})</em>}</td>
                 <td>
-                  <form
+                  <BusyForm
                     aria-label={`Roles of ${who}`}
                     onSubmit={async (event) => {
                       event.preventDefault();
@@ -91,7 +100,7 @@ function Users({ roleNames }: { roleNames: string[] }) {
                     <button type="submit" class="secondary" disabled={!u.email}>
                       Save roles
                     </button>
-                  </form>
+                  </BusyForm>
                 </td>
                 <td>{u.teams.join(', ')}</td>
                 <td>
@@ -117,9 +126,8 @@ function Users({ roleNames }: { roleNames: string[] }) {
                   {u.email && (
                     <ActionButton
                       class="secondary"
+                      confirm={`Erase ${who}? Their email and login are removed for good.`}
                       onClick={async () => {
-                        if (!window.confirm(`Erase ${who}? Their email and login are removed for good.`))
-                          return;
                         await call(
                           api().POST('/users/{userId}/erasure', { params: { path: { userId: u.userId } } }),
                         );
@@ -135,7 +143,7 @@ function Users({ roleNames }: { roleNames: string[] }) {
           })}
         </tbody>
       </table>
-      <form
+      <BusyForm
         class="filters"
         aria-label="Invite a user"
         onSubmit={async (event) => {
@@ -175,7 +183,7 @@ function Users({ roleNames }: { roleNames: string[] }) {
         </label>
         <button type="submit">Invite</button>
         <ErrorBox error={error} />
-      </form>
+      </BusyForm>
     </>
   );
 }
@@ -210,6 +218,7 @@ function Teams() {
               <td>
                 <ActionButton
                   class="danger"
+                  confirm={`Delete the team ${t.name}? Its members lose what it gave them.`}
                   onClick={async () => {
                     await call(api().DELETE('/teams/{teamId}', { params: { path: { teamId: t.teamId } } }));
                     teams.reload();
@@ -222,7 +231,7 @@ function Teams() {
           ))}
         </tbody>
       </table>
-      <form
+      <BusyForm
         class="filters"
         aria-label="Create a team"
         onSubmit={async (event) => {
@@ -254,7 +263,7 @@ function Teams() {
         </label>
         <button type="submit">Create team</button>
         <ErrorBox error={error} />
-      </form>
+      </BusyForm>
     </>
   );
 }
@@ -292,6 +301,7 @@ function Roles({
                 {!r.builtIn && (
                   <ActionButton
                     class="danger"
+                    confirm={`Delete the role ${r.name}?`}
                     onClick={async () => {
                       await call(api().DELETE('/roles/{name}', { params: { path: { name: r.name } } }));
                       roles.reload();
@@ -305,7 +315,7 @@ function Roles({
           ))}
         </tbody>
       </table>
-      <form
+      <BusyForm
         class="filters"
         aria-label="Create a role"
         onSubmit={async (event) => {
@@ -337,7 +347,7 @@ function Roles({
         </fieldset>
         <button type="submit">Create role</button>
         <ErrorBox error={error} />
-      </form>
+      </BusyForm>
     </>
   );
 }

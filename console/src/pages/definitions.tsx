@@ -204,6 +204,7 @@ function Detail({ kind, id, me }: { kind: 'agents' | 'tools'; id: string; me: Pa
               />
               <ActionButton
                 class="danger"
+                confirm={`Delete ${kind === 'agents' ? 'the agent' : 'the tool'} ${id}?`}
                 onClick={async () => {
                   if (kind === 'agents')
                     await call(api().DELETE('/agents/{agentId}', { params: { path: { agentId: id } } }));

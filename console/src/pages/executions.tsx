@@ -241,6 +241,7 @@ export function ExecutionDetailPage({ parts, me }: PageProps) {
           {running && me.permissions.includes('executions:cancel') && (
             <ActionButton
               class="danger"
+              confirm="Cancel this execution? It stops where it is and cannot be resumed."
               onClick={async () => {
                 await call(
                   api().POST('/executions/{executionId}/cancel', { params: { path: { executionId } } }),

@@ -2,7 +2,16 @@ import { useState } from 'preact/hooks';
 import { api, call } from '../api.ts';
 import type { PageProps } from '../app.tsx';
 import { isPermission, type Permission } from '../permissions.ts';
-import { ActionButton, ErrorBox, formatDate, messageOf, Page, StatusBadge, useAsync } from '../ui.tsx';
+import {
+  ActionButton,
+  BusyForm,
+  ErrorBox,
+  formatDate,
+  messageOf,
+  Page,
+  StatusBadge,
+  useAsync,
+} from '../ui.tsx';
 
 /** A key's secret, shown exactly once: after creation or rotation, never read back from the API. */
 function ShownOnce({ keyValue, onDismiss }: { keyValue: string; onDismiss: () => void }) {
@@ -30,7 +39,7 @@ export function KeysPage({ me }: PageProps) {
   return (
     <Page title="API keys">
       {shown && <ShownOnce keyValue={shown} onDismiss={() => setShown(undefined)} />}
-      <form
+      <BusyForm
         class="filters"
         aria-label="Create an API key"
         onSubmit={async (event) => {
@@ -77,7 +86,7 @@ export function KeysPage({ me }: PageProps) {
         </fieldset>
         <button type="submit">Create key</button>
         <ErrorBox error={error} />
-      </form>
+      </BusyForm>
       <ErrorBox error={list.error} />
       <table>
         <caption class="visually-hidden">API keys</caption>
@@ -109,6 +118,7 @@ export function KeysPage({ me }: PageProps) {
                   <>
                     <ActionButton
                       class="secondary"
+                      confirm={`Rotate ${k.name}? The key in use now stops working.`}
                       onClick={async () => {
                         const rotated = await call(
                           api().POST('/api-keys/{keyId}/rotate', {
@@ -124,6 +134,7 @@ export function KeysPage({ me }: PageProps) {
                     </ActionButton>
                     <ActionButton
                       class="danger"
+                      confirm={`Revoke ${k.name}? Anything using it is refused from now on.`}
                       onClick={async () => {
                         await call(
                           api().DELETE('/api-keys/{keyId}', { params: { path: { keyId: k.keyId } } }),

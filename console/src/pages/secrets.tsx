@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, call } from '../api.ts';
 import type { PageProps } from '../app.tsx';
-import { ActionButton, ErrorBox, formatDate, messageOf, Page, useAsync } from '../ui.tsx';
+import { ActionButton, BusyForm, ErrorBox, formatDate, messageOf, Page, useAsync } from '../ui.tsx';
 
 /**
  * Secrets are write-only: the API lists names and metadata and never returns a value, and the
@@ -39,6 +39,7 @@ export function SecretsPage(_props: PageProps) {
               <td>
                 <ActionButton
                   class="danger"
+                  confirm={`Delete the secret ${s.name}? Steps that use it fail from now on.`}
                   onClick={async () => {
                     await call(api().DELETE('/secrets/{name}', { params: { path: { name: s.name } } }));
                     list.reload();
@@ -51,7 +52,7 @@ export function SecretsPage(_props: PageProps) {
           ))}
         </tbody>
       </table>
-      <form
+      <BusyForm
         class="filters"
         aria-label="Write a secret"
         autoComplete="off"
@@ -110,7 +111,7 @@ export function SecretsPage(_props: PageProps) {
           </p>
         )}
         <ErrorBox error={error} />
-      </form>
+      </BusyForm>
     </Page>
   );
 }

@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import { ApiError, api, call, type Schemas } from '../api.ts';
 import type { PageProps } from '../app.tsx';
-import { ErrorBox, formatUsd, messageOf, Page, useAsync } from '../ui.tsx';
+import { BusyForm, ErrorBox, formatUsd, messageOf, Page, useAsync } from '../ui.tsx';
 
 /**
  * Usage and cost of a month: totals from GET /usage (by workflow, agent and team), the cost by day
@@ -221,7 +221,7 @@ function BudgetMeter({ budget }: { budget: Budget }) {
 function BudgetForm({ budget, onSaved }: { budget: Budget; onSaved: () => void }) {
   const [error, setError] = useState<string>();
   return (
-    <form
+    <BusyForm
       class="filters"
       aria-label="Set the budget"
       onSubmit={async (event) => {
@@ -269,7 +269,7 @@ function BudgetForm({ budget, onSaved }: { budget: Budget; onSaved: () => void }
       </label>
       <button type="submit">Save budget</button>
       <ErrorBox error={error} />
-    </form>
+    </BusyForm>
   );
 }
 

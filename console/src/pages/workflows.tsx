@@ -3,7 +3,7 @@ import { api, call, type Schemas } from '../api.ts';
 import type { PageProps } from '../app.tsx';
 import { SchemaEditor } from '../editor.tsx';
 import { href, navigate } from '../router.ts';
-import { ActionButton, ErrorBox, formatDate, Json, messageOf, Page, useAsync } from '../ui.tsx';
+import { ActionButton, BusyForm, ErrorBox, formatDate, Json, messageOf, Page, useAsync } from '../ui.tsx';
 import { WorkflowGraph } from './graph.tsx';
 
 const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
@@ -290,7 +290,7 @@ function Promote({ workflowId, latest, onDone }: { workflowId: string; latest: n
   const [result, setResult] = useState<string>();
   const [error, setError] = useState<string>();
   return (
-    <form
+    <BusyForm
       class="filters"
       aria-label="Promote"
       onSubmit={async (event) => {
@@ -343,7 +343,7 @@ function Promote({ workflowId, latest, onDone }: { workflowId: string; latest: n
         </p>
       )}
       <ErrorBox error={error} />
-    </form>
+    </BusyForm>
   );
 }
 
@@ -353,7 +353,7 @@ function StartExecution({ workflow }: { workflow: Schemas['WorkflowDetailOutput'
   const [environment, setEnvironment] = useState<Environment>('dev');
   const [error, setError] = useState<string>();
   return (
-    <form
+    <BusyForm
       class="editor"
       aria-label="Start an execution"
       onSubmit={async (event) => {
@@ -417,6 +417,6 @@ function StartExecution({ workflow }: { workflow: Schemas['WorkflowDetailOutput'
       </label>
       <button type="submit">Start</button>
       <ErrorBox error={error} />
-    </form>
+    </BusyForm>
   );
 }
