@@ -819,14 +819,22 @@ export const AWS_CALLS: readonly AwsCall[] = [
     via: 'tenantRole',
     functions: ['lifecycle'],
   },
-  {
-    file: 'functions/adapters/s3-tenant-data.ts',
-    command: 'PutObjectCommand',
-    actions: ['s3:PutObject'],
-    targets: ['tenantArtifact'],
-    via: 'tenantRole',
-    functions: ['lifecycle'],
-  },
+  // The export file: one PutObject, or a multipart upload (each step authorized as s3:PutObject).
+  ...[
+    'PutObjectCommand',
+    'CreateMultipartUploadCommand',
+    'UploadPartCommand',
+    'CompleteMultipartUploadCommand',
+  ].map(
+    (command): AwsCall => ({
+      file: 'functions/adapters/s3-tenant-data.ts',
+      command,
+      actions: ['s3:PutObject'],
+      targets: ['tenantArtifact'],
+      via: 'tenantRole',
+      functions: ['lifecycle'],
+    }),
+  ),
   {
     // The export's download link: presigned by the API with its tenant session.
     file: 'functions/adapters/s3-tenant-data.ts',

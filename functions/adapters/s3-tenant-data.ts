@@ -1,4 +1,7 @@
 import {
+  type CompletedPart,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
@@ -6,6 +9,7 @@ import {
   PutObjectCommand,
   PutObjectTaggingCommand,
   type S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { TenantEraser } from '#core/tenancy/offboarding.ts';
@@ -63,25 +67,73 @@ export class S3PrefixEraser implements TenantEraser {
 }
 
 /** Tenant files in the artifacts bucket: export files, and retention tags on execution artifacts. */
+/** Part size of a streamed write: over S3's 5 MiB least, and what a write holds in memory. */
+export const WRITE_PART_BYTES = 8 * 1024 * 1024;
+
 export class S3TenantFiles {
   constructor(
     private readonly clientFor: TenantS3,
     private readonly bucket: string,
     /** The client a link is signed with: one whose credentials outlive the link (tenant-storage-clients.ts). */
     private readonly presignClientFor: (tenantId: string, seconds: number) => Promise<S3Client> = clientFor,
+    /** Bytes per part of a streamed write; S3's least is 5 MiB (all parts but the last). */
+    private readonly partBytes = WRITE_PART_BYTES,
   ) {}
 
-  /** Writes `body` at `tenants/<t>/<relativeKey>`. */
-  async put(tenantId: string, relativeKey: string, body: string, contentType: string): Promise<void> {
+  /**
+   * Writes `chunks` at `tenants/<t>/<relativeKey>` holding at most one part in memory: a file under
+   * one part is one PutObject; a larger one is a multipart upload. Returns the bytes written. An
+   * upload that fails midway is left to the bucket's rule that aborts incomplete uploads
+   * (lib/constructs/storage.ts), so no function needs s3:AbortMultipartUpload.
+   */
+  async write(
+    tenantId: string,
+    relativeKey: string,
+    chunks: AsyncIterable<string>,
+    contentType: string,
+  ): Promise<number> {
     const client = await this.clientFor(tenantId);
+    const target = { Bucket: this.bucket, Key: `${tenantPrefix(tenantId)}${relativeKey}` };
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let written = 0;
+    let uploadId: string | undefined;
+    const parts: CompletedPart[] = [];
+    const flush = async () => {
+      const body = Buffer.concat(pending);
+      pending = [];
+      pendingBytes = 0;
+      uploadId ??= (
+        await client.send(new CreateMultipartUploadCommand({ ...target, ContentType: contentType }))
+      ).UploadId;
+      const PartNumber = parts.length + 1;
+      const { ETag } = await client.send(
+        new UploadPartCommand({ ...target, UploadId: uploadId, PartNumber, Body: body }),
+      );
+      parts.push({ ETag, PartNumber });
+    };
+    for await (const chunk of chunks) {
+      const bytes = Buffer.from(chunk);
+      pending.push(bytes);
+      pendingBytes += bytes.length;
+      written += bytes.length;
+      if (pendingBytes >= this.partBytes) await flush();
+    }
+    if (uploadId === undefined) {
+      await client.send(
+        new PutObjectCommand({ ...target, Body: Buffer.concat(pending), ContentType: contentType }),
+      );
+      return written;
+    }
+    if (pendingBytes > 0) await flush();
     await client.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: `${tenantPrefix(tenantId)}${relativeKey}`,
-        Body: body,
-        ContentType: contentType,
+      new CompleteMultipartUploadCommand({
+        ...target,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts },
       }),
     );
+    return written;
   }
 
   /** A link to download `tenants/<t>/<relativeKey>`, valid for `seconds`. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   CreateBucketCommand,
+  GetObjectCommand,
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
@@ -9,7 +10,7 @@ import {
 import { CreateStateMachineCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { describe, expect, inject, it } from 'vitest';
 import { SfnJobRunner } from '#adapters/job-runner.ts';
-import { S3PrefixEraser } from '#adapters/s3-tenant-data.ts';
+import { S3PrefixEraser, S3TenantFiles } from '#adapters/s3-tenant-data.ts';
 import { lifecycleDefinition } from '#shared/lifecycle-asl.ts';
 import { sdkOptions } from '../helpers/moto.ts';
 
@@ -89,5 +90,84 @@ describe('SfnJobRunner', () => {
     // Assess
     const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: arn }));
     expect(listed.executions?.map((e) => e.name)).toEqual([input.runName]);
+  });
+});
+
+describe('S3TenantFiles.write', () => {
+  const s3 = new S3Client({ ...sdkOptions(inject('awsEndpoint')), forcePathStyle: true });
+  const FIVE_MIB = 5 * 1024 * 1024;
+
+  async function* lines(count: number, width: number): AsyncIterable<string> {
+    for (let i = 0; i < count; i++) yield `${String(i).padStart(width - 1, '0')}\n`;
+  }
+
+  /** Files on 5 MiB parts whose client records the command of each request. */
+  function recorded(bucket: string) {
+    const sent: string[] = [];
+    const client = {
+      send: (command: { constructor: { name: string } }) => {
+        sent.push(command.constructor.name);
+        return s3.send(command as never);
+      },
+    };
+    return { sent, files: new S3TenantFiles(async () => client as never, bucket, undefined, FIVE_MIB) };
+  }
+
+  async function stored(bucket: string, key: string) {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return { body: (await out.Body?.transformToString()) ?? '', type: out.ContentType };
+  }
+
+  it('writes a file under one part with one PutObject, under the tenant prefix', async () => {
+    // Prepare
+    const bucket = `meridian-test-${unique()}`;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const t = tenant();
+    const { sent, files } = recorded(bucket);
+    // Act
+    const bytes = await files.write(t, 'exports/e1/export.jsonl', lines(3, 4), 'application/x-ndjson');
+    // Assess
+    expect(bytes).toBe(12);
+    expect(sent).toEqual(['PutObjectCommand']);
+    expect(await stored(bucket, `tenants/${t}/exports/e1/export.jsonl`)).toEqual({
+      body: '000\n001\n002\n',
+      type: 'application/x-ndjson',
+    });
+  });
+
+  it('streams a larger file as a multipart upload, holding one part at a time', async () => {
+    // Prepare: 11 MiB of 64-byte lines: two 5 MiB parts and a last one of 1 MiB
+    const bucket = `meridian-test-${unique()}`;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const t = tenant();
+    const { sent, files } = recorded(bucket);
+    const count = (11 * 1024 * 1024) / 64;
+    // Act
+    const bytes = await files.write(t, 'exports/e2/export.jsonl', lines(count, 64), 'application/x-ndjson');
+    // Assess
+    expect(bytes).toBe(11 * 1024 * 1024);
+    expect(sent).toEqual([
+      'CreateMultipartUploadCommand',
+      'UploadPartCommand',
+      'UploadPartCommand',
+      'UploadPartCommand',
+      'CompleteMultipartUploadCommand',
+    ]);
+    const file = await stored(bucket, `tenants/${t}/exports/e2/export.jsonl`);
+    expect(file.type).toBe('application/x-ndjson');
+    expect(file.body.length).toBe(bytes);
+    const all = file.body.split('\n');
+    expect(all).toHaveLength(count + 1);
+    expect(all[0]).toBe('0'.repeat(63));
+    expect(all[count - 1]).toBe(String(count - 1).padStart(63, '0'));
+  }, 60_000);
+
+  it('writes an empty file for no chunks', async () => {
+    const bucket = `meridian-test-${unique()}`;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const t = tenant();
+    const files = new S3TenantFiles(async () => s3, bucket);
+    expect(await files.write(t, 'exports/e3/export.jsonl', lines(0, 4), 'application/x-ndjson')).toBe(0);
+    expect((await stored(bucket, `tenants/${t}/exports/e3/export.jsonl`)).body).toBe('');
   });
 });

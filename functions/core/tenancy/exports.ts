@@ -35,7 +35,13 @@ export interface ExportSource {
 
 /** The export file in the artifacts bucket, under the tenant's own prefix. */
 export interface ExportFiles {
-  put(tenantId: string, relativeKey: string, body: string, contentType: string): Promise<void>;
+  /** Writes the chunks as they come (never the whole file in memory); returns the bytes written. */
+  write(
+    tenantId: string,
+    relativeKey: string,
+    chunks: AsyncIterable<string>,
+    contentType: string,
+  ): Promise<number>;
   presign(tenantId: string, relativeKey: string, seconds: number): Promise<string>;
 }
 
@@ -102,20 +108,21 @@ export async function runExport(
   const job = await deps.exports.get(tenantId, exportId);
   if (!job) throw new NotFoundError(`No export ${exportId}.`);
   if (job.status === 'completed') return { done: true };
-  const parts: string[] = [];
   const counts: Record<string, number> = {};
-  for await (const line of deps.source.lines(tenantId)) {
-    parts.push(JSON.stringify(line));
-    counts[line.type] = (counts[line.type] ?? 0) + 1;
+  // Streamed from the tenant's partitions to the file, so a large tenant never sits in memory.
+  async function* jsonl(): AsyncIterable<string> {
+    for await (const line of deps.source.lines(tenantId)) {
+      counts[line.type] = (counts[line.type] ?? 0) + 1;
+      yield `${JSON.stringify(line)}\n`;
+    }
   }
-  const body = parts.length > 0 ? `${parts.join('\n')}\n` : '';
-  await deps.files.put(tenantId, exportKey(exportId), body, 'application/x-ndjson');
+  const bytes = await deps.files.write(tenantId, exportKey(exportId), jsonl(), 'application/x-ndjson');
   const at = deps.now().toISOString();
   await deps.exports.save({
     ...job,
     status: 'completed',
     counts,
-    bytes: Buffer.byteLength(body),
+    bytes,
     completedAt: at,
     updatedAt: at,
   });
