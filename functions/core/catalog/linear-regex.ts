@@ -105,7 +105,7 @@ class Parser {
     else if (next === '{') {
       const bounds = /^\{(\d+)(,(\d*))?\}/.exec(this.source.slice(this.at)) as RegExpExecArray;
       min = Number(bounds[1]);
-      max = bounds[2] === undefined ? min : bounds[3] === '' ? Number.POSITIVE_INFINITY : Number(bounds[3]);
+      max = bounds[2] === undefined ? min : bounds[3] ? Number(bounds[3]) : Number.POSITIVE_INFINITY;
       this.at += bounds[0].length - 1;
     } else return node;
     this.at++;
@@ -179,7 +179,8 @@ class Program {
   readonly op: number[] = [];
   readonly x: number[] = [];
   readonly y: number[] = [];
-  readonly sets: ((cp: number) => boolean)[] = [];
+  // Only CHAR steps have a set.
+  readonly sets: (((cp: number) => boolean) | undefined)[] = [];
 
   emit(op: number, x = 0, y = 0, set?: (cp: number) => boolean): number {
     if (this.op.length >= MAX_PROGRAM_STEPS) {
@@ -190,7 +191,7 @@ class Program {
     this.op.push(op);
     this.x.push(x);
     this.y.push(y);
-    this.sets.push(set ?? (() => false));
+    this.sets.push(set);
     return this.op.length - 1;
   }
 
@@ -255,8 +256,8 @@ function assertionHolds(what: number, text: string, at: number): boolean {
   if (what === START) return at === 0;
   if (what === END) return at === text.length;
   // Word characters are ASCII in Unicode mode without `i`, so code units suffice.
-  const boundary =
-    (at > 0 && isWordUnit(text.charCodeAt(at - 1))) !== (at < text.length && isWordUnit(text.charCodeAt(at)));
+  // Before the start and past the end, charCodeAt is NaN: not a word character.
+  const boundary = isWordUnit(text.charCodeAt(at - 1)) !== isWordUnit(text.charCodeAt(at));
   return what === WORD_BOUNDARY ? boundary : !boundary;
 }
 
@@ -289,25 +290,22 @@ export function compileLinearRegex(source: string): LinearRegex {
       let currentCount = 0;
       let nextCount = 0;
       const marks = new Int32Array(size).fill(-1);
-      const stack = new Int32Array(size * 2 + 1);
       let generation = 0;
 
       // Follows every step that reads nothing from `pc` at `at`; true once MATCH is reached.
       const add = (list: Int32Array, count: number, pc: number, at: number): number => {
-        let depth = 0;
-        stack[depth++] = pc;
-        while (depth > 0) {
-          const step = stack[--depth] as number;
+        const pending = [pc];
+        while (pending.length > 0) {
+          const step = pending.pop() as number;
           if (marks[step] === generation) continue;
           marks[step] = generation;
           const code = op[step];
           if (code === CHAR) list[count++] = step;
           else if (code === MATCH) return -1;
-          else if (code === JUMP) stack[depth++] = x[step] as number;
+          else if (code === JUMP) pending.push(x[step] as number);
           else if (code === SPLIT) {
-            stack[depth++] = y[step] as number;
-            stack[depth++] = x[step] as number;
-          } else if (assertionHolds(x[step] as number, text, at)) stack[depth++] = step + 1;
+            pending.push(y[step] as number, x[step] as number);
+          } else if (assertionHolds(x[step] as number, text, at)) pending.push(step + 1);
         }
         return count;
       };

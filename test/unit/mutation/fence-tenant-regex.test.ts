@@ -70,6 +70,26 @@ describe('compiled patterns', () => {
     expect(linearRegExpEngine('b+c', 'u')).toBe(first);
     expect(linearRegExpEngine.code).toBe('tenantRegex');
   });
+
+  it('are kept up to 1,000 at once: the insert that finds 1,000 starts the cache afresh', () => {
+    let unique = 0;
+    // Inserts new patterns until `probe` is no longer the cached one; how many it took.
+    const insertsUntilEvicted = (probe: string): number => {
+      const kept = tenantRegex(probe);
+      for (let inserts = 1; inserts <= 3000; inserts++) {
+        tenantRegex(`cache-${unique++}`);
+        if (tenantRegex(probe) !== kept) return inserts;
+      }
+      return Number.POSITIVE_INFINITY;
+    };
+    // Prepare: run until a clear, whatever earlier tests left. The cache then holds the pattern
+    // whose insert cleared it and the probe, compiled again.
+    expect(insertsUntilEvicted('probe')).toBeLessThanOrEqual(1000);
+    // Act: 998 more fill it to 1,000; the next insert clears it
+    const inserts = insertsUntilEvicted('probe');
+    // Assess
+    expect(inserts).toBe(999);
+  });
 });
 
 describe('time budgets', () => {

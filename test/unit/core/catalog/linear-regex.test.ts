@@ -49,7 +49,7 @@ const ATOMS = [
 ];
 const ASSERTIONS = ['^', '$', '\\b', '\\B'];
 const QUANTIFIERS = ['', '', '', '*', '+', '?', '{2}', '{1,3}', '{0,}', '{0,2}', '*?', '+?', '??', '{2,}?'];
-const TEXT = ['a', 'b', '1', ' ', '\n', '😀', 'é', '_', '-', '.', 'Z', '\uD83D'];
+const TEXT = ['a', 'b', '1', ' ', '\n', '😀', 'é', '_', '-', '.', 'Z', '\uD83D', '*', '?'];
 
 function generate(next: () => number, depth: number): string {
   const pick = <T>(from: readonly T[]): T => from[Math.floor(next() * from.length)] as T;
@@ -166,10 +166,61 @@ describe('answers what V8 answers (Unicode mode)', () => {
     ['a^', 'a', false],
     ['$a', 'a', false],
     ['x*$', 'abc', true],
+    ['^a{2}$', 'aaa', false],
+    ['^a{2}$', 'aa', true],
+    ['^a*?$', 'a*', false],
+    ['^a+?b??$', 'aab', true],
+    ['^\\cJ$', '\n', true],
+    ['^.$', '\uFFFF', true],
+    ['^\uFFFFa$', '\uFFFFa', true],
+    ['^\\u{10000}$', '\u{10000}', true],
+    ['^[😀-😂]$', '😁', true],
+    ['^\\p{Emoji_Presentation}$', '😀', true],
   ])('%s on %j is %s', (source, text, expected) => {
     expect(compileLinearRegex(source).test(text)).toBe(expected);
     expect(new RegExp(source, 'u').test(text)).toBe(expected);
   });
+
+  // An escaped high surrogate followed by an escaped low one is one character; anything else is two.
+  it.each([
+    '\\uD800\\uDC00',
+    '\\uDBFF\\uDFFF',
+    '\\uD83D\\uDE00',
+    '\\uD7FF\\uDC00',
+    '\\uDC00\\uDC00',
+    '\\uD800\\uDBFF',
+    '\\uDBFF\\uE000',
+    '\\uD83Da\\uDE00',
+    '\\u0061\\u0062',
+  ])('^%s$ on its own characters, and on each alone', (escaped) => {
+    const source = `^${escaped}$`;
+    const text = JSON.parse(`"${escaped.replaceAll('\\\\', '\\')}"`) as string;
+    const native = new RegExp(source, 'u');
+    const linear = compileLinearRegex(source);
+    for (const candidate of [text, ...[...text], text.slice(0, 1), text.slice(1)]) {
+      expect(linear.test(candidate)).toBe(native.test(candidate));
+    }
+    expect(linear.test(text)).toBe(true);
+  });
+
+  it.each(['/', '0', '9', ':', '@', 'A', 'Z', '[', '_', '`', 'a', 'z', '{', 'é'])(
+    'word boundaries around %j',
+    (char) => {
+      for (const source of ['\\b', '\\B', `^\\b\\${char}`, `\\${char}\\b$`, `\\B\\${char}\\B`]) {
+        let native: RegExp;
+        try {
+          native = new RegExp(source, 'u');
+        } catch {
+          // A letter or digit cannot be escaped in Unicode mode: match it as itself.
+          const plain = source.replaceAll(`\\${char}`, char);
+          expect(compileLinearRegex(plain).test(char)).toBe(new RegExp(plain, 'u').test(char));
+          continue;
+        }
+        expect(compileLinearRegex(source).test(char)).toBe(native.test(char));
+        expect(compileLinearRegex(source).test(`${char}${char}`)).toBe(native.test(`${char}${char}`));
+      }
+    },
+  );
 });
 
 describe('takes time linear in the input', () => {
@@ -184,6 +235,17 @@ describe('takes time linear in the input', () => {
     },
     60_000,
   );
+
+  it('stops an anchored pattern at its first mismatch; an unanchored one reads on', () => {
+    const calls = { anchored: 0, unanchored: 0 };
+    const text = `b${'x'.repeat(10_000)}`;
+    expect(compileLinearRegex('^a').test(text, () => calls.anchored++)).toBe(false);
+    expect(compileLinearRegex('a').test(text, () => calls.unanchored++)).toBe(false);
+    expect(calls).toEqual({ anchored: 0, unanchored: 9 });
+    // Anchored only when the whole pattern opens with `^`.
+    expect(compileLinearRegex('^a|x').test(text)).toBe(true);
+    expect(compileLinearRegex('(?:^a)|x').test(text)).toBe(true);
+  });
 
   it('calls the interrupt check every 1,024 characters of one match', () => {
     let calls = 0;
@@ -203,6 +265,7 @@ describe('refuses what it cannot run in linear time, saying why', () => {
   it.each([
     ['(a)\\1', /^backreferences are not supported/],
     ['(?<x>a)\\k<x>', /^backreferences are not supported/],
+    [`${'(a)'.repeat(9)}\\9`, /^backreferences are not supported/],
     ['(?=a)', /^lookahead and lookbehind are not supported/],
     ['(?!a)', /^lookahead and lookbehind are not supported/],
     ['(?<=a)b', /^lookahead and lookbehind are not supported/],
