@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lifecycleDefinition } from '#shared/lifecycle-asl.ts';
 import { LocalPlatformError } from './errors.ts';
@@ -40,6 +41,7 @@ export async function loadHandlers(): Promise<Handlers> {
   const [api, authorizer] = await Promise.all([
     loadHandler(HANDLER_MODULES.api),
     loadHandler(HANDLER_MODULES.authorizer),
+    registerLocalNotifications(),
   ]);
   // The handlers' own signatures use the contract's narrower event types; at this boundary the
   // server guarantees the HTTP API shapes, so the wider types are the right view here.
@@ -48,6 +50,49 @@ export async function loadHandlers(): Promise<Handlers> {
     authorizer: (event, context) =>
       Promise.resolve((authorizer as unknown as AuthorizerHandler)(event, context)),
   };
+}
+
+/**
+ * Registers how the handlers' notifications leave the local platform: the local mailbox (the folder
+ * `GET /local/mailbox` reads), deliveries on in-process timers, and the guarded webhook poster.
+ * Imported through the same URLs as the handlers, so they share the module instances it registers in.
+ */
+async function registerLocalNotifications(): Promise<void> {
+  const functions = (path: string) => new URL(`../../functions/${path}`, import.meta.url).href;
+  const [
+    { useLocalNotificationTransport },
+    { LocalDeliveryQueue, LocalMailer },
+    poster,
+    service,
+    config,
+    log,
+  ] = await Promise.all([
+    import(functions('adapters/wiring/local.ts')) as Promise<
+      typeof import('../../functions/adapters/wiring/local.ts')
+    >,
+    import(functions('adapters/notifications/local.ts')) as Promise<
+      typeof import('../../functions/adapters/notifications/local.ts')
+    >,
+    import(functions('adapters/notifications/webhook-poster.ts')) as Promise<
+      typeof import('../../functions/adapters/notifications/webhook-poster.ts')
+    >,
+    import(functions('core/notifications/service.ts')) as Promise<
+      typeof import('../../functions/core/notifications/service.ts')
+    >,
+    import(functions('shared/config.ts')) as Promise<typeof import('../../functions/shared/config.ts')>,
+    import(functions('shared/observability.ts')) as Promise<
+      typeof import('../../functions/shared/observability.ts')
+    >,
+  ]);
+  const mailbox = join(config.config().MERIDIAN_STATE_DIR ?? '.local', 'mailbox');
+  useLocalNotificationTransport((deps) => ({
+    mailer: new LocalMailer(mailbox),
+    queue: new LocalDeliveryQueue(
+      (ref) => service.deliver(deps(), ref),
+      (error, ref) => log.logger.error('Notification delivery failed', { error, ...ref }),
+    ),
+    poster: new poster.GuardedWebhookPoster(),
+  }));
 }
 
 /** The workflow Lambdas: what compiled agent, tool and approval tasks invoke, and the status handler. */

@@ -141,7 +141,7 @@ describe('tenant regular expressions', () => {
     expect(stepOf(execution, 'ask').output).toMatchObject({ text: 'other' });
   });
 
-  it('patterns RE2 cannot run are refused at save, naming the field', async () => {
+  it('patterns no linear-time engine can run are refused at save, naming the field', async () => {
     const token = await a.token();
     const workflow = await call<Problem>('POST', '/workflows', {
       token,

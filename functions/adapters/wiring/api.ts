@@ -33,6 +33,7 @@ import { DynamoScheduleStore } from '../dynamo/schedule-store.ts';
 import { dynamoTenancyStore } from '../dynamo/tenancy-store.ts';
 import { DynamoWebhookStore } from '../dynamo/webhook-store.ts';
 import { awsQueueTransport } from '../notifications/aws-queue-transport.ts';
+import { GuardedWebhookPoster } from '../notifications/webhook-poster.ts';
 import type { TenantTableClients } from '../tenant-credentials.ts';
 import { artifactsOf, directoryOf, filesOf, tableOnly, vaultOf } from './base.ts';
 import { executionsOf } from './executions.ts';
@@ -91,6 +92,8 @@ export function adapters(): Container {
     vault,
     tenancy: store,
     awsTransport: awsQueueTransport,
+    // Subscriptions check their webhook target when saved.
+    poster: new GuardedWebhookPoster(),
   });
   const executions = executionsOf(cfg, {
     table,

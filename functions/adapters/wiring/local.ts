@@ -1,4 +1,6 @@
 import type { ExecutionEngine } from '#core/executions/ports.ts';
+import type { DeliveryQueue, Mailer, WebhookPoster } from '#core/notifications/ports.ts';
+import type { NotificationDeps } from '#core/notifications/service.ts';
 import type { ScheduleTrigger } from '#core/schedules/schedules.ts';
 import type { JobRunner } from '#core/tenancy/offboarding.ts';
 import { ConfigError } from '#shared/config.ts';
@@ -15,6 +17,18 @@ let executionEngine: ExecutionEngine | undefined;
 let jobRunner: JobRunner | undefined;
 let scheduleTrigger: ScheduleTrigger | undefined;
 
+/** How the local platform sends notifications: its mailbox, in-process deliveries, the guarded poster. */
+export interface LocalNotificationTransport {
+  readonly mailer: Mailer;
+  readonly queue: DeliveryQueue;
+  readonly poster: WebhookPoster;
+}
+
+/** Makes the local transport of one composition root, whose deliveries run on `deps`. */
+export type LocalNotificationTransportFactory = (deps: () => NotificationDeps) => LocalNotificationTransport;
+
+let notificationTransport: LocalNotificationTransportFactory | undefined;
+
 /** Registers the local execution engine (aws-local-stepfunctions). */
 export function useLocalExecutionEngine(engine: ExecutionEngine): void {
   executionEngine = engine;
@@ -23,6 +37,15 @@ export function useLocalExecutionEngine(engine: ExecutionEngine): void {
 /** Registers the runner of lifecycle jobs (the same ASL, run in-process). */
 export function useLocalJobRunner(runner: JobRunner): void {
   jobRunner = runner;
+}
+
+/**
+ * Registers the local notification transport (bin/local/handlers.ts). Registered, not imported:
+ * the AWS roots that only raise notifications then bundle neither the local mailbox and queue nor
+ * the webhook poster.
+ */
+export function useLocalNotificationTransport(make: LocalNotificationTransportFactory): void {
+  notificationTransport = make;
 }
 
 /** Registers the in-process scheduler (croner). */
@@ -45,6 +68,26 @@ export const localExecutionEngine: ExecutionEngine = {
   sendTaskFailure: (token, error, cause) =>
     registered(executionEngine, 'execution engine').sendTaskFailure(token, error, cause),
 };
+
+/** One root's local notification transport, made from the registered factory on first use. */
+export function localNotificationTransport(deps: () => NotificationDeps): LocalNotificationTransport {
+  let made: LocalNotificationTransport | undefined;
+  const get = () => {
+    made ??= registered(notificationTransport, 'notification transport')(deps);
+    return made;
+  };
+  return {
+    mailer: { send: (tenantId, mail) => get().mailer.send(tenantId, mail) },
+    queue: {
+      enqueue: (ref, delayMs) => get().queue.enqueue(ref, delayMs),
+      deadLetter: (ref, reason) => get().queue.deadLetter(ref, reason),
+    },
+    poster: {
+      check: (url, egress) => get().poster.check(url, egress),
+      post: (url, body, headers, egress) => get().poster.post(url, body, headers, egress),
+    },
+  };
+}
 
 /** The registered job runner, read when used. */
 export const localJobRunner: JobRunner = {

@@ -3,6 +3,7 @@ import { config } from '#shared/config.ts';
 import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 import { dynamoTenancyStore } from '../dynamo/tenancy-store.ts';
 import { awsNotificationTransport } from '../notifications/aws-transport.ts';
+import { GuardedWebhookPoster } from '../notifications/webhook-poster.ts';
 import { tableOnly, vaultOf } from './base.ts';
 import { notificationsOf } from './notifications.ts';
 
@@ -18,6 +19,7 @@ export function notificationDeliveryWiring(): NotificationDeps {
     vault: vaultOf(cfg, clients),
     tenancy: dynamoTenancyStore(table),
     awsTransport: awsNotificationTransport,
+    poster: new GuardedWebhookPoster(),
   }).notifications;
   return wired;
 }

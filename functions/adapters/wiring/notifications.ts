@@ -1,14 +1,13 @@
-import { join } from 'node:path';
 import type { NotificationEvent, Notify } from '#core/notifications/model.ts';
-import type { DeliveryQueue, Mailer } from '#core/notifications/ports.ts';
-import { deliver, type NotificationDeps, notifier } from '#core/notifications/service.ts';
+import type { DeliveryQueue, Mailer, WebhookPoster } from '#core/notifications/ports.ts';
+import { type NotificationDeps, notifier } from '#core/notifications/service.ts';
 import type { SecretVault, TenancyStore } from '#core/tenancy/ports.ts';
 import type { RuntimeConfig } from '#shared/config.ts';
 import { logger } from '#shared/observability.ts';
 import { DynamoNotificationStore } from '../dynamo/notification-store.ts';
 import type { Table } from '../dynamo/table.ts';
-import { LocalDeliveryQueue, LocalMailer } from '../notifications/local.ts';
-import { GuardedWebhookPoster } from '../notifications/webhook-poster.ts';
+import { notInThisFunction } from './base.ts';
+import { localNotificationTransport } from './local.ts';
 
 /** How notifications leave the platform: a mailer and a delivery queue. */
 export interface NotificationTransport {
@@ -21,8 +20,13 @@ export interface NotificationParts {
   readonly table: Table;
   readonly vault: SecretVault;
   readonly tenancy: Pick<TenancyStore, 'getTenant' | 'listUsers' | 'getRoles'>;
-  /** The AWS transport; on the local platform a mailbox folder and in-process timers instead. */
+  /** The AWS transport; on the local platform the one it registers (functions/adapters/wiring/local.ts). */
   readonly awsTransport: (cfg: RuntimeConfig) => NotificationTransport;
+  /**
+   * Only for roots that deliver or check webhook targets (the API, the delivery function): the
+   * others raise notifications and queue them, so they bundle no poster and no egress guard.
+   */
+  readonly poster?: WebhookPoster;
 }
 
 /** The notification use cases' dependencies and the notifier that raises events through them. */
@@ -35,22 +39,15 @@ export function notificationsOf(
     if (!notifications) throw new Error('notifications used before they were wired');
     return notifications;
   };
-  const transport: NotificationTransport =
-    cfg.MERIDIAN_MODE === 'local'
-      ? {
-          mailer: new LocalMailer(join(cfg.MERIDIAN_STATE_DIR ?? '.local', 'mailbox')),
-          queue: new LocalDeliveryQueue(
-            (ref) => deliver(deps(), ref),
-            (error, ref) => logger.error('Notification delivery failed', { error, ...ref }),
-          ),
-        }
-      : parts.awsTransport(cfg);
+  const local = cfg.MERIDIAN_MODE === 'local' ? localNotificationTransport(deps) : undefined;
+  const transport: NotificationTransport = local ?? parts.awsTransport(cfg);
   notifications = {
     store: new DynamoNotificationStore(parts.table),
     vault: parts.vault,
     tenancy: parts.tenancy,
-    ...transport,
-    poster: new GuardedWebhookPoster(),
+    mailer: transport.mailer,
+    queue: transport.queue,
+    poster: parts.poster ?? local?.poster ?? notInThisFunction<WebhookPoster>('webhook poster'),
     retryBaseMs: cfg.NOTIFICATION_RETRY_BASE_MS,
     now: () => new Date(),
   };

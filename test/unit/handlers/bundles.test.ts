@@ -2,8 +2,8 @@ import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { esbuildOptions } from '../../../bench/bundles.ts';
 
-/** The npm packages with code in the bundle of a handler, as esbuild builds it for Lambda. */
-async function packagesOf(handler: string): Promise<Set<string>> {
+/** The files (npm packages by name, project files by path) with code in a handler's bundle. */
+async function inputsOf(handler: string): Promise<Set<string>> {
   // Exactly what the CDK builds (bench/bundles.ts; test/unit/bench-bundling.test.ts holds them equal).
   const out = await build({
     ...esbuildOptions(`functions/handlers/${handler}.ts`, 'out/index.mjs'),
@@ -13,8 +13,8 @@ async function packagesOf(handler: string): Promise<Set<string>> {
   const packages = new Set<string>();
   for (const output of Object.values(out.metafile.outputs)) {
     for (const [file, { bytesInOutput }] of Object.entries(output.inputs)) {
-      const name = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1];
-      if (name && bytesInOutput > 0) packages.add(name);
+      const name = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? file;
+      if (bytesInOutput > 0) packages.add(name);
     }
   }
   return packages;
@@ -49,10 +49,34 @@ describe('handler bundles', () => {
     '%s bundles none of %j',
     async (handler, absent) => {
       // Act
-      const packages = await packagesOf(handler);
+      const packages = await inputsOf(handler);
       // Assess
       expect(packages.has('@aws-sdk/client-dynamodb')).toBe(true);
       expect(absent.filter((name) => packages.has(name))).toEqual([]);
+    },
+    60_000,
+  );
+});
+
+// Functions that only raise notifications queue them: the webhook poster, its egress guard and the
+// local platform's transport are the delivery function's and the API's alone.
+describe('notification delivery code', () => {
+  const delivery = [
+    'functions/adapters/notifications/webhook-poster.ts',
+    'functions/adapters/egress-guard.ts',
+    'functions/adapters/notifications/local.ts',
+  ];
+  it.each([
+    ['status-handler', []],
+    ['approval-handler', []],
+    ['schedule-fire', []],
+    ['notification-delivery', delivery.slice(0, 2)],
+    ['api', delivery.slice(0, 2)],
+  ])(
+    '%s bundles of it only %j',
+    async (handler, expected) => {
+      const inputs = await inputsOf(handler);
+      expect(delivery.filter((file) => inputs.has(file))).toEqual(expected);
     },
     60_000,
   );
