@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import {
   CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
+  ListObjectsV2Command,
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { CreateStateMachineCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { SfnJobRunner } from '#adapters/job-runner.ts';
 import { S3PrefixEraser, S3TenantFiles } from '#adapters/s3-tenant-data.ts';
 import { lifecycleDefinition } from '#shared/lifecycle-asl.ts';
@@ -96,6 +99,24 @@ describe('SfnJobRunner', () => {
 describe('S3TenantFiles.write', () => {
   const s3 = new S3Client({ ...sdkOptions(inject('awsEndpoint')), forcePathStyle: true });
   const FIVE_MIB = 5 * 1024 * 1024;
+  const buckets: string[] = [];
+
+  // moto's data API (test/aws/notifications.test.ts reads it) fails on a bucket holding an object
+  // that was uploaded in parts: each test's bucket goes when it ends.
+  afterEach(async () => {
+    for (const Bucket of buckets.splice(0)) {
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket }));
+      for (const { Key } of listed.Contents ?? []) await s3.send(new DeleteObjectCommand({ Bucket, Key }));
+      await s3.send(new DeleteBucketCommand({ Bucket }));
+    }
+  });
+
+  async function bucketOf(): Promise<string> {
+    const bucket = `meridian-test-${unique()}`;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    buckets.push(bucket);
+    return bucket;
+  }
 
   async function* lines(count: number, width: number): AsyncIterable<string> {
     for (let i = 0; i < count; i++) yield `${String(i).padStart(width - 1, '0')}\n`;
@@ -120,8 +141,7 @@ describe('S3TenantFiles.write', () => {
 
   it('writes a file under one part with one PutObject, under the tenant prefix', async () => {
     // Prepare
-    const bucket = `meridian-test-${unique()}`;
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const bucket = await bucketOf();
     const t = tenant();
     const { sent, files } = recorded(bucket);
     // Act
@@ -137,8 +157,7 @@ describe('S3TenantFiles.write', () => {
 
   it('streams a larger file as a multipart upload, holding one part at a time', async () => {
     // Prepare: 11 MiB of 64-byte lines: two 5 MiB parts and a last one of 1 MiB
-    const bucket = `meridian-test-${unique()}`;
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const bucket = await bucketOf();
     const t = tenant();
     const { sent, files } = recorded(bucket);
     const count = (11 * 1024 * 1024) / 64;
@@ -163,8 +182,7 @@ describe('S3TenantFiles.write', () => {
   }, 60_000);
 
   it('writes an empty file for no chunks', async () => {
-    const bucket = `meridian-test-${unique()}`;
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const bucket = await bucketOf();
     const t = tenant();
     const files = new S3TenantFiles(async () => s3, bucket);
     expect(await files.write(t, 'exports/e3/export.jsonl', lines(0, 4), 'application/x-ndjson')).toBe(0);

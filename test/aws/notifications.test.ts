@@ -20,7 +20,14 @@ const unique = () => randomUUID().slice(0, 8);
 async function sentByMoto(): Promise<
   { source: string; subject: string; body: string; destinations: unknown }[]
 > {
-  const data = (await (await fetch(`${endpoint}/moto-api/data.json`)).json()) as {
+  // moto answers 500 while any multipart upload has parts and is not complete (another file's S3
+  // test may be uploading one): asked again, it answers once that upload completes.
+  let answer = await fetch(`${endpoint}/moto-api/data.json`);
+  for (let tries = 1; answer.status === 500 && tries < 20; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    answer = await fetch(`${endpoint}/moto-api/data.json`);
+  }
+  const data = (await answer.json()) as {
     ses?: { Message?: { source: string; subject: string; body: string; destinations: unknown }[] };
   };
   return data.ses?.Message ?? [];
