@@ -156,8 +156,14 @@ export async function redriveExecution(
   // Its end gave the record and steps the tenant's retention TTL (still ahead: one past it is refused
   // above): a run that goes on must not be deleted under itself. Its next end sets the TTL again.
   await deps.executions.expire?.(tenantId, executionId, undefined);
-  const after = await deps.executions.get(tenantId, executionId);
-  return { execution: after ?? execution, redriveCount, created: true };
+  // What this redrive made, not a read after the engine started it: a short run may have ended
+  // already, and the answer is the redrive (the execution's own route shows what happened since).
+  const { endedAt: _ended, error: _error, output: _output, ...kept } = execution;
+  return {
+    execution: { ...kept, status: 'RUNNING', redriveCount, redrivenAt: caller.meta.now },
+    redriveCount,
+    created: true,
+  };
 }
 
 /** 409 unless the execution may be redriven now. */

@@ -134,6 +134,26 @@ function world(options: Options = {}) {
 }
 
 describe('redriveExecution', () => {
+  it('answers the redrive it made even when the run has ended before the answer', async () => {
+    // Prepare: the engine runs the redriven step at once, and the run succeeds
+    const w = world();
+    const engine = w.deps.engine as unknown as {
+      redrive: (input: { redriveCount: number }) => Promise<void>;
+    };
+    const start = engine.redrive;
+    engine.redrive = async (input) => {
+      await start(input);
+      const ended = { ...(w.current() as Execution), status: 'SUCCEEDED' as const, endedAt: NOW };
+      (w.deps.executions as unknown as { get: () => Promise<Execution> }).get = async () => ended;
+    };
+    // Act
+    const result = await redriveExecution(w.deps, caller, 'x1', undefined);
+    // Assess: what this redrive made, without the earlier run's end
+    expect(result.execution).toMatchObject({ status: 'RUNNING', redriveCount: 1, redrivenAt: NOW });
+    expect(result.execution.endedAt).toBeUndefined();
+    expect(result.execution.error).toBeUndefined();
+  });
+
   it('refuses an execution past its tenant’s retention (the table may already be deleting it)', async () => {
     const w = world({
       execution: {
@@ -167,7 +187,11 @@ describe('redriveExecution', () => {
         reservation: { reserveMicros: 2_000, countsExecution: false, maxCommittedMicros: 10_000_000 - 2_000 },
       },
     ]);
-    expect(w.changes[0]).toMatchObject({ previousCount: 0, reservedMicros: 700 + 2_000 });
+    expect(w.changes[0]).toMatchObject({
+      previousCount: 0,
+      reservedMicros: 700 + 2_000,
+      reserveBaseMicros: 700,
+    });
     expect(w.changes[0]?.record).toMatchObject({ redriveCount: 1, redrivenBy: 'u1' });
     expect(w.log).toEqual(['claim', 'engine-1', 'expire-undefined']);
     expect(w.releases).toEqual([]);
