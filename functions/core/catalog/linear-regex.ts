@@ -175,6 +175,15 @@ class Parser {
   }
 }
 
+/** Most nodes compiled, counting each written-out repetition: a bound on compile time. */
+const MAX_COMPILE_VISITS = 4 * MAX_PROGRAM_STEPS;
+
+function tooLarge(): SyntaxError {
+  return new SyntaxError(
+    `too large once its repetitions are written out (more than ${MAX_PROGRAM_STEPS} steps)`,
+  );
+}
+
 class Program {
   readonly op: number[] = [];
   readonly x: number[] = [];
@@ -182,12 +191,11 @@ class Program {
   // Only CHAR steps have a set.
   readonly sets: (((cp: number) => boolean) | undefined)[] = [];
 
+  // Nodes compiled so far, steps or not: `(?:){9007199254740991}` writes no step, yet would loop.
+  private visits = 0;
+
   emit(op: number, x = 0, y = 0, set?: (cp: number) => boolean): number {
-    if (this.op.length >= MAX_PROGRAM_STEPS) {
-      throw new SyntaxError(
-        `too large once its repetitions are written out (more than ${MAX_PROGRAM_STEPS} steps)`,
-      );
-    }
+    if (this.op.length >= MAX_PROGRAM_STEPS) throw tooLarge();
     this.op.push(op);
     this.x.push(x);
     this.y.push(y);
@@ -196,6 +204,9 @@ class Program {
   }
 
   compile(node: Node): void {
+    // Each step takes at least one visit, so this bound refuses no program the step bound accepts
+    // that is not mostly empty repetitions, and keeps compiling linear in the bound.
+    if (++this.visits > MAX_COMPILE_VISITS) throw tooLarge();
     switch (node.kind) {
       case 'set':
         this.emit(CHAR, 0, 0, node.test);

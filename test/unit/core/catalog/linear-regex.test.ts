@@ -290,6 +290,22 @@ describe('refuses what it cannot run in linear time, saying why', () => {
     expect(() => compileLinearRegex(`^a{${MAX_PROGRAM_STEPS - 2}}$`)).toThrow(/too large/);
   });
 
+  it.each(['(?:){9007199254740991}', '(?:(?:){99999}){99999}', '(){1000000}', '(?:x{0}){100000000}'])(
+    'refuses %s fast: repetitions that write no step still count',
+    (source) => {
+      const started = performance.now();
+      expect(() => compileLinearRegex(source)).toThrow(/^too large once its repetitions are written out/);
+      expect(performance.now() - started).toBeLessThan(1000 * SLACK);
+    },
+  );
+
+  it('counts every node compiled, up to four times the step bound', () => {
+    // The root, the repetition, then one empty group per repetition.
+    const most = 4 * MAX_PROGRAM_STEPS - 2;
+    expect(compileLinearRegex(`(?:){${most}}`).test('')).toBe(true);
+    expect(() => compileLinearRegex(`(?:){${most + 1}}`)).toThrow(/too large/);
+  });
+
   it('cuts V8’s detail to 200 characters', () => {
     const message = (() => {
       try {
