@@ -1,5 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { DynamoExecutionStore } from '#adapters/dynamo/execution-store.ts';
 import { keys } from '#adapters/dynamo/keys.ts';
@@ -50,7 +56,9 @@ async function seed(
         usage: { inputTokens: 0, outputTokens: 0 },
         costMicros: spent,
         ...(run ? { givenBackMicros: 0 } : {}),
-        ...(run?.reserveBaseMicros !== undefined ? { reserveBaseMicros: run.reserveBaseMicros } : {}),
+        ...(run?.reserveBaseMicros !== undefined
+          ? { reserveBaseMicros: run.reserveBaseMicros, redriveCount: 1 }
+          : {}),
       },
     }),
   );
@@ -234,7 +242,7 @@ describe('the end of a run that counts its give-backs', () => {
     // Act: 30 inside the reservation, then the end
     await charge(ids, 's1', 30);
     const given = (await execution(ids)).givenBackMicros;
-    const released = await store.settleReservation(ids.tenantId, ids.executionId, MONTH);
+    const released = await store.settleReservation(ids.tenantId, ids.executionId, MONTH, 0);
     // Assess: the month is committed by the cost alone
     expect(given).toBe(30);
     expect(released).toBe(70);
@@ -248,7 +256,7 @@ describe('the end of a run that counts its give-backs', () => {
     // Act: 60, then 70 of which 30 pass the reservation
     await charge(ids, 's1', 60);
     await charge(ids, 's2', 70);
-    const released = await store.settleReservation(ids.tenantId, ids.executionId, MONTH);
+    const released = await store.settleReservation(ids.tenantId, ids.executionId, MONTH, 0);
     // Assess
     expect((await execution(ids)).givenBackMicros).toBe(100);
     expect(released).toBe(0);
@@ -261,7 +269,7 @@ describe('the end of a run that counts its give-backs', () => {
     // Act: the charge is recorded, its give-back fails; then the end
     const spent = await charge(ids, 's1', 30, throttled);
     const high = (await month(ids.tenantId)).committedMicros;
-    await store.settleReservation(ids.tenantId, ids.executionId, MONTH);
+    await store.settleReservation(ids.tenantId, ids.executionId, MONTH, 0);
     // Assess: high by the lost 30 until the end, exact after it
     expect(spent).toBe(30);
     expect(high).toBe(130);
@@ -273,10 +281,10 @@ describe('the end of a run that counts its give-backs', () => {
     // Prepare
     const ids = await seed(100, {});
     await charge(ids, 's1', 20);
-    await store.settleReservation(ids.tenantId, ids.executionId, MONTH);
+    await store.settleReservation(ids.tenantId, ids.executionId, MONTH, 0);
     // Act: a step that ran on after a cancellation, then a second settlement
     await charge(ids, 's2', 50);
-    const again = await store.settleReservation(ids.tenantId, ids.executionId, MONTH);
+    const again = await store.settleReservation(ids.tenantId, ids.executionId, MONTH, 0);
     // Assess
     expect(again).toBe(0);
     expect((await execution(ids)).givenBackMicros).toBe(20);
@@ -287,10 +295,12 @@ describe('the end of a run that counts its give-backs', () => {
   it('settles a redriven run from the cost it began at', async () => {
     // Prepare: 40 spent by the first run, 100 reserved by the redrive (140 committed)
     const ids = await seed(140, { reserveBaseMicros: 40 });
-    // Act
+    // Act: the first run's settlement comes too late to count; the redrive's settles
     await charge(ids, 's1', 30);
-    const released = await store.settleReservation(ids.tenantId, ids.executionId, MONTH);
+    const late = await store.settleReservation(ids.tenantId, ids.executionId, MONTH, 0);
+    const released = await store.settleReservation(ids.tenantId, ids.executionId, MONTH, 1);
     // Assess: committed by both runs' cost
+    expect(late).toBe(0);
     expect(released).toBe(70);
     expect((await month(ids.tenantId)).committedMicros).toBe(70);
   });
@@ -300,7 +310,7 @@ describe('the end of a run that counts its give-backs', () => {
     const ids = await seed(100);
     // Act
     await charge(ids, 's1', 60);
-    const released = await store.settleReservation(ids.tenantId, ids.executionId, MONTH);
+    const released = await store.settleReservation(ids.tenantId, ids.executionId, MONTH, 0);
     // Assess
     expect((await execution(ids)).givenBackMicros).toBeUndefined();
     expect(released).toBe(40);
@@ -308,6 +318,65 @@ describe('the end of a run that counts its give-backs', () => {
   });
 
   it('settles nothing of an execution that does not exist', async () => {
-    expect(await store.settleReservation(newId('t'), newId('x'), MONTH)).toBe(0);
+    expect(await store.settleReservation(newId('t'), newId('x'), MONTH, 0)).toBe(0);
+  });
+
+  it('gives nothing back to a run that was redriven between the charge and its give-back', async () => {
+    // Prepare: the give-back waits while the run ends, settles and is redriven
+    const ids = await seed(100, {});
+    const late = new DynamoExecutionStore(
+      new Table(TableName, {
+        platform: db,
+        forTenant: async () =>
+          ({
+            send: async (command: unknown) => {
+              if (command instanceof TransactWriteCommand) {
+                await store.settleReservation(ids.tenantId, ids.executionId, MONTH, 0);
+                await db.send(
+                  new UpdateCommand({
+                    TableName,
+                    Key: keys.execution(ids.tenantId, ids.executionId),
+                    UpdateExpression:
+                      'SET redriveCount = :one, givenBackMicros = :zero, reservedMicros = :r, reserveBaseMicros = :base REMOVE reservationSettled',
+                    ExpressionAttributeValues: { ':one': 1, ':zero': 0, ':r': 130, ':base': 30 },
+                  }),
+                );
+                await db.send(
+                  new UpdateCommand({
+                    TableName,
+                    Key: keys.usage(ids.tenantId, MONTH),
+                    UpdateExpression: 'ADD committedMicros :r',
+                    ExpressionAttributeValues: { ':r': 100 },
+                  }),
+                );
+              }
+              return db.send(command as never);
+            },
+          }) as unknown as DynamoDBDocumentClient,
+      }),
+    );
+    // Act: a charge of 30 in the first run, whose give-back lands after the redrive
+    await charge(ids, 's1', 30, late);
+    const fresh = await execution(ids);
+    await store.settleReservation(ids.tenantId, ids.executionId, MONTH, 1);
+    // Assess: the first run cost 30 and the second nothing: 30 committed, not less
+    expect(fresh.givenBackMicros).toBe(0);
+    expect((await month(ids.tenantId)).committedMicros).toBe(30);
+  });
+
+  it('settles in one transaction: a settlement that failed leaves no mark, and the next one counts', async () => {
+    // Prepare
+    const ids = await seed(100, {});
+    await charge(ids, 's1', 30);
+    // Act: the first settlement's transaction is refused
+    await expect(throttled.settleReservation(ids.tenantId, ids.executionId, MONTH, 0)).rejects.toThrow(
+      /ProvisionedThroughputExceeded/,
+    );
+    const unmarked = (await execution(ids)).reservationSettled;
+    const released = await store.settleReservation(ids.tenantId, ids.executionId, MONTH, 0);
+    // Assess
+    expect(unmarked).toBeUndefined();
+    expect(released).toBe(70);
+    expect((await month(ids.tenantId)).committedMicros).toBe(30);
   });
 });

@@ -8,6 +8,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { AuditContext } from '#core/audit/audit.ts';
+import { ConflictError } from '#core/errors.ts';
 import { type Budget, overrunOf, settlementOf } from '#core/executions/budget.ts';
 import type {
   Execution,
@@ -33,6 +34,9 @@ import type { WorkflowDefinition } from '#core/workflows/model.ts';
 import { TABLE_SCHEMA } from '#shared/table-schema.ts';
 import { headKey, type Key, keys, tenantPk } from './keys.ts';
 import { strip, type Table, type TransactItem } from './table.ts';
+
+/** Reads and tries again when a charge lands between a settlement's read and its write. */
+const SETTLE_ATTEMPTS = 5;
 
 const ZERO: UsageCounters = { executions: 0, inputTokens: 0, outputTokens: 0, costMicros: 0 };
 
@@ -223,30 +227,72 @@ export class DynamoExecutionStore implements ExecutionStore {
     );
   }
 
-  async settleReservation(tenantId: string, executionId: string, month: string): Promise<number> {
+  async settleReservation(
+    tenantId: string,
+    executionId: string,
+    month: string,
+    run: number,
+  ): Promise<number> {
     const db = await this.table.clients.forTenant(tenantId);
-    let settled: Execution;
-    try {
-      // The mark and the read are one write: a give-back before it is counted in what it returns,
-      // and one after it fails its condition (finishStep), so nothing is given back twice.
+    const key = keys.execution(tenantId, executionId);
+    // The mark and the release are one transaction, conditioned on what the release was computed
+    // from: a give-back or charge landing between the read and the write fails it, and it is read
+    // again. A failed release therefore never leaves the mark behind it.
+    for (let attempt = 0; attempt < SETTLE_ATTEMPTS; attempt++) {
       const out = await db.send(
-        new UpdateCommand({
-          TableName: this.table.name,
-          Key: keys.execution(tenantId, executionId),
-          UpdateExpression: 'SET reservationSettled = :yes',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(reservationSettled)',
-          ExpressionAttributeValues: { ':yes': true },
-          ReturnValues: 'ALL_NEW',
-        }),
+        new GetCommand({ TableName: this.table.name, Key: key, ConsistentRead: true }),
       );
-      settled = out.Attributes as Execution;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return 0;
-      throw error;
+      const found = out.Item as Execution | undefined;
+      // Gone, settled, or redriven since (that run is not this one to settle).
+      if (!found || found.reservationSettled || (found.redriveCount ?? 0) !== run) return 0;
+      const micros = settlementOf(found);
+      const values: Record<string, unknown> = {
+        ':yes': true,
+        ':reserved': found.reservedMicros ?? 0,
+        ':run': run,
+      };
+      const conditions = [
+        'attribute_not_exists(reservationSettled)',
+        '(reservedMicros = :reserved OR (attribute_not_exists(reservedMicros) AND :reserved = :zero))',
+        '(redriveCount = :run OR (attribute_not_exists(redriveCount) AND :run = :zero))',
+      ];
+      values[':zero'] = 0;
+      if (found.givenBackMicros === undefined) {
+        // Settled by what it spent: the cost must be the one read.
+        conditions.push('attribute_not_exists(givenBackMicros)', 'costMicros = :cost');
+        values[':cost'] = found.costMicros;
+      } else {
+        conditions.push('givenBackMicros = :given');
+        values[':given'] = found.givenBackMicros;
+      }
+      const mark: TransactItem = {
+        Update: {
+          TableName: this.table.name,
+          Key: key,
+          UpdateExpression: 'SET reservationSettled = :yes',
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeValues: values,
+        },
+      };
+      try {
+        await db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              mark,
+              ...(micros > 0 ? [this.add(keys.usage(tenantId, month), { committedMicros: -micros })] : []),
+            ],
+          }),
+        );
+        return micros;
+      } catch (error) {
+        if (
+          !(error instanceof TransactionCanceledException) ||
+          error.CancellationReasons?.[0]?.Code !== 'ConditionalCheckFailed'
+        )
+          throw error;
+      }
     }
-    const micros = settlementOf(settled);
-    await this.release(tenantId, month, micros, 0);
-    return micros;
+    throw new ConflictError(`The reservation of execution ${executionId} kept changing; settle it again.`);
   }
 
   async create(
@@ -513,6 +559,7 @@ export class DynamoExecutionStore implements ExecutionStore {
         charge.month,
         covered,
         after.givenBackMicros !== undefined,
+        after.redriveCount === undefined ? undefined : Number(after.redriveCount),
       ).catch(() => undefined);
     }
     return Number(month.Attributes?.costMicros ?? values.costMicros);
@@ -531,6 +578,7 @@ export class DynamoExecutionStore implements ExecutionStore {
     month: string,
     micros: number,
     counted: boolean,
+    run: number | undefined,
   ): Promise<void> {
     const usage = this.add(keys.usage(tenantId, month), { committedMicros: -micros });
     if (!counted) {
@@ -551,9 +599,16 @@ export class DynamoExecutionStore implements ExecutionStore {
                 TableName: this.table.name,
                 Key: keys.execution(tenantId, executionId),
                 UpdateExpression: 'ADD givenBackMicros :micros',
-                ConditionExpression:
-                  'attribute_exists(givenBackMicros) AND attribute_not_exists(reservationSettled)',
-                ExpressionAttributeValues: { ':micros': micros },
+                // Only to the run that was charged: after a redrive, a late give-back of the run
+                // before would take from the new run's reservation what the old one's settlement
+                // already released.
+                ConditionExpression: `attribute_exists(givenBackMicros) AND attribute_not_exists(reservationSettled) AND ${
+                  run === undefined ? 'attribute_not_exists(redriveCount)' : 'redriveCount = :run'
+                }`,
+                ExpressionAttributeValues: {
+                  ':micros': micros,
+                  ...(run === undefined ? {} : { ':run': run }),
+                },
               },
             },
             usage,

@@ -101,11 +101,12 @@ export interface ExecutionStore {
   /** Gives back `micros` of the month's commitment and `executions` counted starts (a start that made nothing, or an execution's unspent reservation). */
   release(tenantId: string, month: string, micros: number, executions: number): Promise<void>;
   /**
-   * Settles the current run's reservation once: marks it settled (so later charges give nothing
-   * back) and gives the month what settlementOf (budget.ts) finds left of it, from the execution as
-   * the mark left it. Returns the micros given back (0 when it was already settled).
+   * Settles run `run` (its `redriveCount`, 0 before any redrive) once: marks its reservation settled
+   * (so later charges give nothing back) and gives the month what settlementOf (budget.ts) finds
+   * left of it, in one transaction. Returns the micros given back: 0 when it was already settled,
+   * or the execution has been redriven since.
    */
-  settleReservation(tenantId: string, executionId: string, month: string): Promise<number>;
+  settleReservation(tenantId: string, executionId: string, month: string, run: number): Promise<number>;
   /**
    * Writes a new execution and its audit record unless one with its id exists; returns the stored one.
    * The workflow's, teams' and each of `agents`' (the agents its workflow version pins) counters are

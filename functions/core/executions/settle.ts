@@ -14,7 +14,12 @@ export async function releaseReservation(
 ): Promise<void> {
   // Nothing was reserved (no hard-stop budget): no write at all.
   if ((execution.reservedMicros ?? 0) === 0) return;
-  await deps.executions.settleReservation(tenantId, execution.executionId, monthOf(execution.startedAt));
+  await deps.executions.settleReservation(
+    tenantId,
+    execution.executionId,
+    monthOf(execution.startedAt),
+    execution.redriveCount ?? 0,
+  );
 }
 
 /**

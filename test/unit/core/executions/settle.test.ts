@@ -20,12 +20,12 @@ const ended: Execution = {
 };
 
 function store() {
-  const calls: [string, string, string][] = [];
+  const calls: [string, string, string, number][] = [];
   return {
     calls,
     executions: {
-      settleReservation: async (tenantId: string, executionId: string, month: string) => {
-        calls.push([tenantId, executionId, month]);
+      settleReservation: async (tenantId: string, executionId: string, month: string, run: number) => {
+        calls.push([tenantId, executionId, month, run]);
         return 0;
       },
     },
@@ -33,10 +33,14 @@ function store() {
 }
 
 describe('settling a reservation at the end', () => {
-  it('settles it in the month the execution started in', async () => {
+  it('settles its run in the month the execution started in', async () => {
     const deps = store();
     await releaseReservation(deps as never, 't1', { ...ended, reservedMicros: 100 });
-    expect(deps.calls).toEqual([['t1', 'x1', '2026-10']]);
+    await releaseReservation(deps as never, 't1', { ...ended, reservedMicros: 100, redriveCount: 2 });
+    expect(deps.calls).toEqual([
+      ['t1', 'x1', '2026-10', 0],
+      ['t1', 'x1', '2026-10', 2],
+    ]);
   });
 
   it('writes nothing for an execution that reserved nothing', async () => {
