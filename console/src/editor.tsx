@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ErrorBox, messageOf } from './ui.tsx';
+import { BusyForm, ErrorBox, messageOf } from './ui.tsx';
 import { type FieldError, type SchemaName, summarize, validate } from './validation.ts';
 
 /**
@@ -23,10 +23,10 @@ export function SchemaEditor({
   const [text, setText] = useState(initial);
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [serverError, setServerError] = useState<string>();
-  const [busy, setBusy] = useState(false);
   const id = `editor-${schema}`;
+  // Busy from the first click, the schema check included (its validators load on first use).
   return (
-    <form
+    <BusyForm
       class="editor"
       aria-label={label}
       onSubmit={async (event) => {
@@ -42,13 +42,10 @@ export function SchemaEditor({
         const found = summarize(await validate(schema, value));
         setErrors(found);
         if (found.length > 0 || typeof value !== 'object' || value === null || Array.isArray(value)) return;
-        setBusy(true);
         try {
           await onSubmit(value as Record<string, unknown>);
         } catch (e) {
           setServerError(messageOf(e));
-        } finally {
-          setBusy(false);
         }
       }}
     >
@@ -75,9 +72,7 @@ export function SchemaEditor({
         </ul>
       )}
       <ErrorBox error={serverError} />
-      <button type="submit" disabled={busy}>
-        {submitLabel}
-      </button>
-    </form>
+      <button type="submit">{submitLabel}</button>
+    </BusyForm>
   );
 }

@@ -136,16 +136,18 @@ export function BusyForm({
         if (running.current) return;
         running.current = true;
         setBusy(true);
-        // Not rendered by Preact with a `disabled` of their own, so set here and put back after.
-        const buttons = [...event.currentTarget.querySelectorAll<HTMLButtonElement>('button[type="submit"]')];
-        const before = buttons.map((button) => button.disabled);
-        for (const button of buttons) button.disabled = true;
+        // Every control that submits (a button is one unless typed otherwise); only those this
+        // disabled are enabled again, so one disabled for its own reason stays so.
+        const submitters = [
+          ...event.currentTarget.querySelectorAll<HTMLButtonElement | HTMLInputElement>(
+            'button:not([type]), button[type="submit"], input[type="submit"]',
+          ),
+        ].filter((control) => !control.disabled);
+        for (const control of submitters) control.disabled = true;
         try {
           await onSubmit(event);
         } finally {
-          buttons.forEach((button, i) => {
-            button.disabled = before[i] ?? false;
-          });
+          for (const control of submitters) control.disabled = false;
           running.current = false;
           setBusy(false);
         }

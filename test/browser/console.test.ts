@@ -186,10 +186,17 @@ describe('console walkthrough', () => {
         ],
       }),
     );
-    await page.getByRole('button', { name: 'Create agent' }).click();
+    // A double click creates one agent: the editor is busy from the first, its schema check included.
+    await page.getByRole('button', { name: 'Create agent' }).dblclick();
     await page.waitForURL(/#\/agents\/agents\/[A-Za-z0-9_-]+$/);
     agentId = decodeURIComponent(page.url().split('/').pop() ?? '');
     expect(agentId).not.toBe('');
+    await page.getByRole('heading', { name: 'triage (v1)' }).waitFor();
+    await page.waitForLoadState('networkidle');
+    await go(page, '#/agents');
+    await page.getByRole('link', { name: 'triage', exact: true }).first().waitFor();
+    expect(await page.getByRole('link', { name: 'triage', exact: true }).count()).toBe(1);
+    await go(page, `#/agents/agents/${encodeURIComponent(agentId)}`);
     await page.getByRole('heading', { name: 'triage (v1)' }).waitFor();
   });
 

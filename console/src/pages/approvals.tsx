@@ -30,15 +30,22 @@ function ApprovalCard({
   onDecided: () => void;
 }) {
   const [comment, setComment] = useState('');
+  // One decision at a time: while either is being sent, both buttons wait.
+  const [deciding, setDeciding] = useState(false);
   const reason = selfApprovalReason(approval, me);
   const reasonId = `reason-${approval.approvalId}`;
   const decide = async (decision: 'approve' | 'reject'): Promise<void> => {
-    await call(
-      api().POST('/approvals/{approvalId}/decision', {
-        params: { path: { approvalId: approval.approvalId } },
-        body: { decision, ...(comment ? { comment } : {}) },
-      }),
-    );
+    setDeciding(true);
+    try {
+      await call(
+        api().POST('/approvals/{approvalId}/decision', {
+          params: { path: { approvalId: approval.approvalId } },
+          body: { decision, ...(comment ? { comment } : {}) },
+        }),
+      );
+    } finally {
+      setDeciding(false);
+    }
     onDecided();
   };
   return (
@@ -76,15 +83,16 @@ function ApprovalCard({
           </label>
           <ActionButton
             onClick={() => decide('approve')}
-            disabled={reason !== undefined}
+            disabled={reason !== undefined || deciding}
             describedBy={reason ? reasonId : undefined}
           >
             Approve
           </ActionButton>
           <ActionButton
             class="danger"
+            confirm="Reject? A rejection is final."
             onClick={() => decide('reject')}
-            disabled={reason !== undefined}
+            disabled={reason !== undefined || deciding}
             describedBy={reason ? reasonId : undefined}
           >
             Reject
