@@ -83,8 +83,8 @@ export class S3TenantFiles {
   /**
    * Writes `chunks` at `tenants/<t>/<relativeKey>` holding at most one part in memory: a file under
    * one part is one PutObject; a larger one is a multipart upload. Returns the bytes written. An
-   * upload that fails midway is left to the bucket's rule that aborts incomplete uploads
-   * (lib/constructs/storage.ts), so no function needs s3:AbortMultipartUpload.
+   * upload that fails midway is left to the bucket's rule that aborts incomplete uploads after a
+   * day (lib/constructs/storage.ts), so no function needs s3:AbortMultipartUpload.
    */
   async write(
     tenantId: string,

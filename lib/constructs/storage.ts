@@ -137,7 +137,9 @@ export class Storage extends Construct {
           id: 'ExpireNoncurrentVersions',
           noncurrentVersionExpiration: Duration.days(props.artifactsNoncurrentVersionDays),
           expiredObjectDeleteMarker: true,
-          abortIncompleteMultipartUploadAfter: Duration.days(7),
+          // An export interrupted midway (functions/adapters/s3-tenant-data.ts) holds the tenant's
+          // data in parts no listing shows, erasure included: gone after a day, the least S3 allows.
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
         // Execution retention: an ended execution's artifacts carry the tenant's retention class
         // as a tag (functions/shared/retention-classes.ts), and expire that many days after they
