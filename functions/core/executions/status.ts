@@ -1,6 +1,6 @@
 import { closePendingApproval } from '../approvals/steps.ts';
 import type { ExecutionDeps } from './deps.ts';
-import type { ExecutionStatus } from './model.ts';
+import { type ExecutionStatus, FINAL_STATUSES } from './model.ts';
 import { expireWhenEnded, releaseReservation } from './settle.ts';
 
 /** A Step Functions status change, as EventBridge (AWS) or the local runtime reports it. */
@@ -78,7 +78,10 @@ export async function recordStatus(
     status,
     fields,
   );
-  if (moved) await releaseReservation(deps, change.tenantId, execution);
+  // Settling is once per run whoever asks (the mark), so an event handled again settles a run whose
+  // first handling stopped after the status moved and before its settlement.
+  if (moved || FINAL_STATUSES.has(execution.status))
+    await releaseReservation(deps, change.tenantId, execution);
   if (moved) await expireWhenEnded(deps, change.tenantId, execution, change.at);
   if (moved)
     await closePendingApproval(
