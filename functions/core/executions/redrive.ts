@@ -5,6 +5,7 @@ import { audited, type Caller } from '../tenancy/context.ts';
 import { budgetExceeded, maxCommitmentFor, reservationOf } from './budget.ts';
 import type { ExecutionDeps } from './deps.ts';
 import { type Execution, type ExecutionStatus, monthOf, type RedriveRecord } from './model.ts';
+import { releaseReservation } from './settle.ts';
 
 /**
  * Redrives per execution. Step Functions allows 1,000; a workflow that fails ten times over needs a
@@ -73,6 +74,10 @@ export async function redriveExecution(
   const reserveMicros = reservationOf(budget);
   const maxCommittedMicros = maxCommitmentFor(budget);
   if (budget && maxCommittedMicros !== undefined && maxCommittedMicros < 0) throw budgetExceeded(budget, 0);
+  // The run that ended is settled before this one reserves. Its status event normally did that
+  // already (then this is one read); one arriving after the redrive's write would find another run
+  // and settle nothing, leaving the ended run's leftover committed.
+  await releaseReservation(deps, tenantId, execution);
   const refused = await deps.executions.reserveStart(tenantId, month, {
     reserveMicros,
     countsExecution: false,

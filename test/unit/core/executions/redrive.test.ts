@@ -79,6 +79,10 @@ function world(options: Options = {}) {
       release: async (_t: string, month: string, micros: number, executions: number) => {
         releases.push({ month, micros, executions });
       },
+      settleReservation: async (_t: string, _x: string, month: string, run: number) => {
+        log.push(`settle-${month}-${run}`);
+        return 0;
+      },
       redrive: async (_t: string, _x: string, change: RedriveChange) => {
         changes.push(change);
         if (options.raceWith) {
@@ -134,6 +138,15 @@ function world(options: Options = {}) {
 }
 
 describe('redriveExecution', () => {
+  it('settles the run that ended, by its own count, before reserving for the next; nothing without a reservation', async () => {
+    const twice = world({ execution: { ...failed, redriveCount: 2 } });
+    await redriveExecution(twice.deps, caller, 'x1', undefined);
+    expect(twice.log[0]).toBe('settle-2026-10-2');
+    const unreserved = world({ execution: { ...failed, reservedMicros: 0 } });
+    await redriveExecution(unreserved.deps, caller, 'x1', undefined);
+    expect(unreserved.log.filter((line) => line.startsWith('settle'))).toEqual([]);
+  });
+
   it('answers the redrive it made even when the run has ended before the answer', async () => {
     // Prepare: the engine runs the redriven step at once, and the run succeeds
     const w = world();
@@ -193,7 +206,8 @@ describe('redriveExecution', () => {
       reserveBaseMicros: 700,
     });
     expect(w.changes[0]?.record).toMatchObject({ redriveCount: 1, redrivenBy: 'u1' });
-    expect(w.log).toEqual(['claim', 'engine-1', 'expire-undefined']);
+    // The ended run settled first (normally already, by its status event: then a no-op).
+    expect(w.log).toEqual(['settle-2026-10-0', 'claim', 'engine-1', 'expire-undefined']);
     expect(w.releases).toEqual([]);
   });
 
@@ -231,7 +245,7 @@ describe('redriveExecution', () => {
     });
     expect(w.releases).toEqual([{ month: '2026-10', micros: 0, executions: 0 }]);
     // The winner holds the execution's run slot: it stays taken.
-    expect(w.log).toEqual(['claim']);
+    expect(w.log).toEqual(['settle-2026-10-0', 'claim']);
   });
 
   it.each([
@@ -270,7 +284,7 @@ describe('redriveExecution', () => {
       BudgetExceededError,
     );
     expect(broke.current()?.status).toBe('FAILED');
-    expect(broke.log).toEqual([]);
+    expect(broke.log).toEqual(['settle-2026-10-0']);
 
     const full = world({ budget: { ...budget, monthlyLimitMicros: 1_000_000 }, slotsFull: true });
     await expect(redriveExecution(full.deps, caller, 'x1', undefined)).rejects.toBeInstanceOf(
@@ -285,7 +299,7 @@ describe('redriveExecution', () => {
     await expect(redriveExecution(w.deps, caller, 'x1', 'key-4')).rejects.toBeInstanceOf(ConflictError);
     expect(w.current()).toEqual(failed);
     expect(w.redrives.size).toBe(0);
-    expect(w.log).toEqual(['claim', 'engine-1', 'abandon', 'release-slot']);
+    expect(w.log).toEqual(['settle-2026-10-0', 'claim', 'engine-1', 'abandon', 'release-slot']);
     expect(w.releases).toEqual([{ month: '2026-10', micros: 0, executions: 0 }]);
   });
 });
