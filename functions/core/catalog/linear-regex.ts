@@ -16,8 +16,9 @@
 /** Most program steps a pattern may compile to, once `{n,m}` repetitions are written out. */
 export const MAX_PROGRAM_STEPS = 5000;
 
-// How often (in input characters) a long match calls its `interrupt` check.
-const CHECK_EVERY = 1024;
+// How much work (threads stepped, and one per character) a match does between calls of its
+// `interrupt` check: about a millisecond, whatever the program's size.
+const CHECK_WORK = 65_536;
 
 const CHAR = 0;
 const SPLIT = 1;
@@ -39,7 +40,7 @@ type Node =
 
 /** A pattern compiled to a program: `test` searches anywhere in the text, like `RegExp.prototype.test`. */
 export interface LinearRegex {
-  /** `interrupt` runs every few thousand characters of a long match, and may throw to stop it. */
+  /** `interrupt` runs about every millisecond of a long match, and may throw to stop it. */
   test(text: string, interrupt?: () => void): boolean;
 }
 
@@ -322,12 +323,17 @@ export function compileLinearRegex(source: string): LinearRegex {
       };
 
       let at = 0;
-      for (let steps = 0; ; steps++) {
-        if (interrupt && steps % CHECK_EVERY === CHECK_EVERY - 1) interrupt();
+      let work = 0;
+      for (;;) {
         // A match may start at any position: a fresh thread joins the ones already running.
         if (at === 0 || !anchored) currentCount = add(current, currentCount, 0, at);
         if (currentCount < 0) return true;
         if (at >= text.length || (anchored && currentCount === 0)) return false;
+        work += currentCount + 1;
+        if (interrupt && work >= CHECK_WORK) {
+          work = 0;
+          interrupt();
+        }
         const cp = text.codePointAt(at) as number;
         const after = at + (cp > 0xffff ? 2 : 1);
         generation++;

@@ -9,7 +9,7 @@
  * Linear is not free: a match costs about program size × input size. So patterns are capped in
  * length (and count per schema, see json-schema.ts) and in program size, inputs are capped by the
  * API's body limit, and matching runs under an explicit time budget ({@link withRegexBudget}),
- * checked before each match and every thousand characters within one.
+ * checked before each match and about every millisecond of work within one.
  */
 import { compileLinearRegex, type LinearRegex } from './linear-regex.ts';
 

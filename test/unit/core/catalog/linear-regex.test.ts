@@ -238,27 +238,37 @@ describe('takes time linear in the input', () => {
 
   it('stops an anchored pattern at its first mismatch; an unanchored one reads on', () => {
     const calls = { anchored: 0, unanchored: 0 };
-    const text = `b${'x'.repeat(10_000)}`;
+    // One thread per character, and one unit for the character: 200,002 units, three checks.
+    const text = `b${'x'.repeat(100_000)}`;
     expect(compileLinearRegex('^a').test(text, () => calls.anchored++)).toBe(false);
     expect(compileLinearRegex('a').test(text, () => calls.unanchored++)).toBe(false);
-    expect(calls).toEqual({ anchored: 0, unanchored: 9 });
+    expect(calls).toEqual({ anchored: 0, unanchored: 3 });
     // Anchored only when the whole pattern opens with `^`.
     expect(compileLinearRegex('^a|x').test(text)).toBe(true);
     expect(compileLinearRegex('(?:^a)|x').test(text)).toBe(true);
   });
 
-  it('calls the interrupt check every 1,024 characters of one match', () => {
+  it('calls the interrupt check every 65,536 units of work of one match, and stops when it throws', () => {
     let calls = 0;
-    compileLinearRegex('^a*$').test('a'.repeat(4096), () => {
+    // One thread a character, plus the character: 400,000 units.
+    compileLinearRegex('^a*$').test('a'.repeat(200_000), () => {
       calls++;
     });
-    expect(calls).toBe(4);
+    expect(calls).toBe(6);
     expect(() =>
-      compileLinearRegex('b').test('a'.repeat(2048), () => {
+      compileLinearRegex('b').test('a'.repeat(40_000), () => {
         throw new Error('stop');
       }),
     ).toThrow('stop');
   });
+
+  it('counts work, not characters: a program running many threads is checked as often as it works', () => {
+    const calls = { many: 0, one: 0 };
+    // Up to 200 threads a character on 2,000 characters (about 400,000 units), against one thread.
+    compileLinearRegex('.{0,199}z').test('a'.repeat(2000), () => calls.many++);
+    compileLinearRegex('z').test('a'.repeat(2000), () => calls.one++);
+    expect(calls).toEqual({ many: 5, one: 0 });
+  }, 60_000);
 });
 
 describe('refuses what it cannot run in linear time, saying why', () => {
