@@ -255,6 +255,15 @@ describe('takes time linear in the input', () => {
       calls++;
     });
     expect(calls).toBe(6);
+    // Exactly 65,536 units (32,768 characters) is one check; one character fewer is none.
+    const at = (length: number) => {
+      let made = 0;
+      compileLinearRegex('^a*$').test('a'.repeat(length), () => {
+        made++;
+      });
+      return made;
+    };
+    expect([at(32_767), at(32_768)]).toEqual([0, 1]);
     expect(() =>
       compileLinearRegex('b').test('a'.repeat(40_000), () => {
         throw new Error('stop');
