@@ -1,11 +1,11 @@
 import { createPublicKey } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
 import { keys } from '#adapters/dynamo/keys.ts';
 import { type AuditRecord, auditId, hashRecord } from '#core/audit/audit.ts';
 import { LOCAL_NAMES } from '../../bin/local/env.ts';
 import { call } from '../helpers/api.ts';
+import { localDocumentClient } from '../helpers/local-dynamo.ts';
 import { createTenant, type TestTenant, uniqueName } from '../helpers/tenants.ts';
 import { platformAdminToken } from '../helpers/tokens.ts';
 
@@ -22,15 +22,8 @@ interface Verdict {
   firstDivergence?: { kind: string; digestSeq?: number; recordId?: string; message: string };
 }
 
-const db = DynamoDBDocumentClient.from(
-  new DynamoDBClient({
-    endpoint: inject('dynamodbEndpoint'),
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  }),
-);
+const db = localDocumentClient();
 const TableName = LOCAL_NAMES.tableName;
-afterAll(() => db.destroy());
 
 async function verify(tenant: TestTenant): Promise<Verdict> {
   const verdict = await call<Verdict>('GET', '/audit/verify', { token: await tenant.token() });

@@ -1,10 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoRunSlotStore } from '#adapters/dynamo/run-slot-store.ts';
 import { BULKHEAD_RETRY_AFTER_SECONDS, PLAN_CONCURRENCY } from '#core/governance/bulkhead.ts';
 import { LOCAL_NAMES } from '../../bin/local/env.ts';
 import type { Problem } from '../helpers/api.ts';
+import { localDocumentClient } from '../helpers/local-dynamo.ts';
 import { createTenant } from '../helpers/tenants.ts';
 import {
   approvalWorkflowBody,
@@ -57,14 +56,7 @@ describe('concurrency bulkhead: finished executions', () => {
 });
 
 describe('run slots in DynamoDB', () => {
-  const db = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: inject('dynamodbEndpoint'),
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-  );
-  afterAll(() => db.destroy());
+  const db = localDocumentClient();
   const store = new DynamoRunSlotStore(LOCAL_NAMES.tableName, { platform: db, forTenant: async () => db });
   const now = new Date().toISOString();
   const tenantOf = (tag: string) => `t${tag}${Date.now().toString(36)}`.slice(0, 17).padEnd(17, '0');

@@ -1,29 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
 import type { Key } from '#adapters/dynamo/keys.ts';
 import { DynamoLease } from '#adapters/dynamo/lease.ts';
 import { Table } from '#adapters/dynamo/table.ts';
 import { TransientError } from '#core/errors.ts';
 import { TABLE_SCHEMA } from '#shared/table-schema.ts';
 import { LOCAL_NAMES } from '../../bin/local/env.ts';
+import { localDocumentClient } from '../helpers/local-dynamo.ts';
 
 /**
  * The lease that serializes the shared Cognito app client's read-modify-write
  * (functions/adapters/dynamo/lease.ts), on DynamoDB Local. Each test takes its own item, so the
  * files running in parallel against the platform's table never share one.
  */
-const db = DynamoDBDocumentClient.from(
-  new DynamoDBClient({
-    endpoint: inject('dynamodbEndpoint'),
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  }),
-);
+const db = localDocumentClient();
 const TableName = LOCAL_NAMES.tableName;
 const table = new Table(TableName, { platform: db, forTenant: async () => db });
-afterAll(() => db.destroy());
 
 const leaseKey = (): Key => ({ pk: `LEASE#TEST-${randomUUID()}`, sk: 'LEASE' });
 const read = async (key: Key) =>

@@ -1,14 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { DynamoNotificationStore } from '#adapters/dynamo/notification-store.ts';
 import { Table } from '#adapters/dynamo/table.ts';
 import { LOCAL_NAMES } from '../../bin/local/env.ts';
 import { call, type Problem } from '../helpers/api.ts';
 import { ALLOWED_LOOPBACK, allowEgress } from '../helpers/egress.ts';
+import { localDocumentClient } from '../helpers/local-dynamo.ts';
 import { createTenant, inviteUser, uniqueEmail, uniqueName } from '../helpers/tenants.ts';
 import {
   approvalWorkflowBody,
@@ -51,15 +50,7 @@ interface NotificationView {
   readonly data: Record<string, unknown>;
 }
 
-const db = DynamoDBDocumentClient.from(
-  new DynamoDBClient({
-    endpoint: inject('dynamodbEndpoint'),
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  }),
-  { marshallOptions: { removeUndefinedValues: true } },
-);
-afterAll(() => db.destroy());
+const db = localDocumentClient({ marshallOptions: { removeUndefinedValues: true } });
 /** The platform's store over the platform's table, for what no route does (the offboarding sweep). */
 const directStore = new DynamoNotificationStore(
   new Table(LOCAL_NAMES.tableName, { platform: db, forTenant: async () => db }),

@@ -1,28 +1,19 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
 import { keys } from '#adapters/dynamo/keys.ts';
 import { DynamoTenantEraser } from '#adapters/dynamo/lifecycle-store.ts';
 import { Table } from '#adapters/dynamo/table.ts';
 import { newId } from '#core/ids.ts';
 import { LOCAL_NAMES } from '../../bin/local/env.ts';
+import { localDocumentClient, newLocalDocumentClient } from '../helpers/local-dynamo.ts';
 
 /**
  * The offboarding table phase finds executions through the tenant's executions index, which lists
  * only their records: a batch cut short must leave the record, or the retry cannot find the rest
  * of that execution (functions/adapters/dynamo/lifecycle-store.ts).
  */
-const client = () =>
-  DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: inject('dynamodbEndpoint'),
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-  );
-const db = client();
+const db = localDocumentClient();
 const TableName = LOCAL_NAMES.tableName;
-afterAll(() => db.destroy());
 const RATE = { slotMs: 6_000, windowSeconds: 60 };
 
 describe('offboarding an execution cut short', () => {
@@ -51,7 +42,7 @@ describe('offboarding an execution cut short', () => {
         }),
       );
     }
-    const failing = client();
+    const failing = newLocalDocumentClient();
     let writes = 0;
     let firstWrite: Promise<unknown> = Promise.resolve();
     failing.middlewareStack.add(

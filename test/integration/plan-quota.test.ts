@@ -1,8 +1,8 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
 import { LOCAL_NAMES } from '../../bin/local/env.ts';
 import type { Problem } from '../helpers/api.ts';
+import { localDocumentClient } from '../helpers/local-dynamo.ts';
 import { createTenant } from '../helpers/tenants.ts';
 import { deployWorkflow, postExecution, succeedWorkflowBody } from '../helpers/workflows.ts';
 
@@ -12,14 +12,7 @@ import { deployWorkflow, postExecution, succeedWorkflowBody } from '../helpers/w
  * pointing at the next month.
  */
 describe('monthly execution quota by plan', () => {
-  const db = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: inject('dynamodbEndpoint'),
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-  );
-  afterAll(() => db.destroy());
+  const db = localDocumentClient();
 
   async function seedExecutions(tenantId: string, count: number): Promise<void> {
     const month = new Date().toISOString().slice(0, 7);

@@ -1,10 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoRateCounterStore } from '#adapters/dynamo/rate-limit-store.ts';
 import { DEFAULT_RATE_LIMITS, RateLimiter, slotQuota } from '#core/governance/rate-limit.ts';
 import { LOCAL_NAMES } from '../../bin/local/env.ts';
 import { call, type Problem } from '../helpers/api.ts';
+import { localDocumentClient } from '../helpers/local-dynamo.ts';
 import { createApiKey, createTenant } from '../helpers/tenants.ts';
 
 /** Waits until the current 6-second slot has at least 3 s left, so a burst lands in one slot. */
@@ -53,14 +52,7 @@ describe('rate limits on the local platform', () => {
 });
 
 describe('rate counters in DynamoDB', () => {
-  const db = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: inject('dynamodbEndpoint'),
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-  );
-  afterAll(() => db.destroy());
+  const db = localDocumentClient();
   const clients = { platform: db, forTenant: async () => db };
 
   it('lets many containers together accept exactly the slot quota, never more', async () => {

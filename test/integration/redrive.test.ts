@@ -1,12 +1,11 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoExecutionStore } from '#adapters/dynamo/execution-store.ts';
 import { Table } from '#adapters/dynamo/table.ts';
 import type { Execution } from '#core/executions/model.ts';
 import { LOCAL_NAMES } from '../../bin/local/env.ts';
 import { call, type Problem } from '../helpers/api.ts';
 import { ALLOWED_LOOPBACK, allowEgress } from '../helpers/egress.ts';
+import { localDocumentClient } from '../helpers/local-dynamo.ts';
 import { createTenant, eventually, inviteUser, type TestTenant, uniqueEmail } from '../helpers/tenants.ts';
 import {
   auditRecords,
@@ -269,14 +268,7 @@ describe('redrive', () => {
 });
 
 describe('the execution store’s redrive writes, on DynamoDB Local', () => {
-  const db = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: inject('dynamodbEndpoint'),
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-  );
-  afterAll(() => db.destroy());
+  const db = localDocumentClient();
   const store = new DynamoExecutionStore(
     new Table(LOCAL_NAMES.tableName, { platform: db, forTenant: async () => db }),
   );

@@ -1,18 +1,18 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  DynamoDBDocumentClient,
+  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoExecutionStore } from '#adapters/dynamo/execution-store.ts';
 import { keys } from '#adapters/dynamo/keys.ts';
 import { Table } from '#adapters/dynamo/table.ts';
 import type { StepRecord } from '#core/executions/model.ts';
 import { newId } from '#core/ids.ts';
 import { LOCAL_NAMES } from '../../bin/local/env.ts';
+import { localDocumentClient } from '../helpers/local-dynamo.ts';
 
 /**
  * A step's charge is written in one round trip (record, execution cost, month counters): the month's
@@ -20,16 +20,9 @@ import { LOCAL_NAMES } from '../../bin/local/env.ts';
  * covered (functions/adapters/dynamo/execution-store.ts). These tests hold the settled figures to the
  * reserve-then-settle rules on DynamoDB Local.
  */
-const db = DynamoDBDocumentClient.from(
-  new DynamoDBClient({
-    endpoint: inject('dynamodbEndpoint'),
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  }),
-);
+const db = localDocumentClient();
 const TableName = LOCAL_NAMES.tableName;
 const store = new DynamoExecutionStore(new Table(TableName, { platform: db, forTenant: async () => db }));
-afterAll(() => db.destroy());
 const MONTH = '2026-11';
 
 /**

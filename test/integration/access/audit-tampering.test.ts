@@ -1,24 +1,17 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
 import { keys } from '#adapters/dynamo/keys.ts';
 import type { AuditRecord } from '#core/audit/audit.ts';
 import { LOCAL_NAMES } from '../../../bin/local/env.ts';
 import { call } from '../../helpers/api.ts';
+import { localDocumentClient } from '../../helpers/local-dynamo.ts';
 import { createTenant, type TestTenant, uniqueName } from '../../helpers/tenants.ts';
 import { platformAdminToken } from '../../helpers/tokens.ts';
 import type { Page, Verdict } from './helpers.ts';
 
 describe('audit trail: tampering in DynamoDB is detected', () => {
-  const db = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: inject('dynamodbEndpoint'),
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-  );
+  const db = localDocumentClient();
   const TableName = LOCAL_NAMES.tableName;
-  afterAll(() => db.destroy());
 
   /** A fresh tenant with five audit records (tenant.create and four renames), oldest first. */
   async function fiveRecords(): Promise<{ tenant: TestTenant; ids: string[] }> {
