@@ -1,23 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { Execution } from '#core/executions/model.ts';
 import { releaseReservation } from '#core/executions/settle.ts';
+import { anExecution } from '../../../helpers/executions.ts';
 
-const ended: Execution = {
-  executionId: 'x1',
-  workflowId: 'w1',
-  workflowVersion: 1,
-  environment: 'dev',
+// The last minute of October: its charges and reservation belong to October, whenever it ends.
+const ended = anExecution({
   status: 'SUCCEEDED',
-  input: {},
-  usage: { inputTokens: 0, outputTokens: 0 },
-  costMicros: 0,
-  // The last minute of October: its charges and reservation belong to October, whenever it ends.
   startedAt: '2026-10-31T23:59:00.000Z',
   endedAt: '2026-11-01T00:01:00.000Z',
-  startedBy: 'u1',
-  teams: [],
-  requestHash: 'h',
-};
+});
 
 function store() {
   const calls: [string, string, string, number][] = [];

@@ -1,22 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Execution, ExecutionStatus } from '#core/executions/model.ts';
 import { recordStatus } from '#core/executions/status.ts';
+import { anExecution } from '../../../helpers/executions.ts';
 
-const execution: Execution = {
-  executionId: 'x1',
-  workflowId: 'w1',
-  workflowVersion: 1,
-  environment: 'dev',
-  status: 'RUNNING',
-  input: {},
-  usage: { inputTokens: 0, outputTokens: 0 },
-  costMicros: 0,
-  startedAt: '2026-11-30T10:00:00.000Z',
-  startedBy: 'u1',
-  teams: [],
-  requestHash: 'h',
-  reservedMicros: 100,
-};
+const execution = anExecution({ reservedMicros: 100 });
 
 /** A store whose execution is `stored`, moving it only from RUNNING; records each settlement. */
 function deps(stored: Execution) {

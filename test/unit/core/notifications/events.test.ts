@@ -5,25 +5,19 @@ import type { ExecutionDeps } from '#core/executions/deps.ts';
 import type { Execution } from '#core/executions/model.ts';
 import { recordStatus } from '#core/executions/status.ts';
 import type { NotificationEvent } from '#core/notifications/model.ts';
+import { anExecution } from '../../../helpers/executions.ts';
 
 /** Where execution and approval code raises notification events, and only there. */
 const T = 'tabcdefghijklmnop';
 const X = 'xabcdefghijklmnop';
 
 function execution(overrides: Partial<Execution> = {}): Execution {
-  return {
+  return anExecution({
     executionId: X,
     workflowId: 'wabcdefghijklmnop',
-    workflowVersion: 1,
-    environment: 'dev',
-    status: 'RUNNING',
-    input: {},
-    usage: { inputTokens: 0, outputTokens: 0 },
-    costMicros: 0,
     startedAt: '2026-03-01T00:00:00.000Z',
-    startedBy: 'u1',
     ...overrides,
-  } as Execution;
+  });
 }
 
 function deps(moved = true) {
