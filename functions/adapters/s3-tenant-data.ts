@@ -66,10 +66,10 @@ export class S3PrefixEraser implements TenantEraser {
   }
 }
 
-/** Tenant files in the artifacts bucket: export files, and retention tags on execution artifacts. */
 /** Part size of a streamed write: over S3's 5 MiB least, and what a write holds in memory. */
-export const WRITE_PART_BYTES = 8 * 1024 * 1024;
+const WRITE_PART_BYTES = 8 * 1024 * 1024;
 
+/** Tenant files in the artifacts bucket: export files, and retention tags on execution artifacts. */
 export class S3TenantFiles {
   constructor(
     private readonly clientFor: TenantS3,

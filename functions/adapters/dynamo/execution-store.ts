@@ -31,6 +31,7 @@ import type {
 import type { Page, PageRequest, Tenant, User } from '#core/tenancy/model.ts';
 import type { Head } from '#core/versioning/model.ts';
 import type { WorkflowDefinition } from '#core/workflows/model.ts';
+import { logger } from '#shared/observability.ts';
 import { TABLE_SCHEMA } from '#shared/table-schema.ts';
 import { headKey, type Key, keys, tenantPk } from './keys.ts';
 import { strip, type Table, type TransactItem } from './table.ts';
@@ -250,13 +251,13 @@ export class DynamoExecutionStore implements ExecutionStore {
         ':yes': true,
         ':reserved': found.reservedMicros ?? 0,
         ':run': run,
+        ':zero': 0,
       };
       const conditions = [
         'attribute_not_exists(reservationSettled)',
         '(reservedMicros = :reserved OR (attribute_not_exists(reservedMicros) AND :reserved = :zero))',
         '(redriveCount = :run OR (attribute_not_exists(redriveCount) AND :run = :zero))',
       ];
-      values[':zero'] = 0;
       if (found.givenBackMicros === undefined) {
         // Settled by what it spent: the cost must be the one read.
         conditions.push('attribute_not_exists(givenBackMicros)', 'costMicros = :cost');
@@ -560,7 +561,14 @@ export class DynamoExecutionStore implements ExecutionStore {
         covered,
         after.givenBackMicros !== undefined,
         after.redriveCount === undefined ? undefined : Number(after.redriveCount),
-      ).catch(() => undefined);
+      ).catch((error: unknown) =>
+        // Visible, since until the settlement the month's commitment stays high and may refuse starts.
+        logger.warn('A step charge was not given back to its reservation; the run settlement will', {
+          error,
+          tenantId,
+          executionId,
+        }),
+      );
     }
     return Number(month.Attributes?.costMicros ?? values.costMicros);
   }

@@ -15,7 +15,7 @@ import type { Table } from './table.ts';
 export const LEASE_MS = 30_000;
 
 /** How long `run` waits for a held lease before it answers 503 (the work takes a fraction of a second). */
-export const LEASE_WAIT_MS = 5_000;
+const LEASE_WAIT_MS = 5_000;
 
 /** Ceiling of the jittered pause between two attempts to take a held lease. */
 const MAX_BACKOFF_MS = 200;

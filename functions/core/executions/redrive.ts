@@ -152,8 +152,14 @@ export async function redriveExecution(
     if (!execution.engineArn) throw new ConflictError(`Execution ${executionId} never reached the engine.`);
     await deps.engine.redrive({ executionId, engineArn: execution.engineArn, redriveCount });
   } catch (error) {
-    // The engine refused it: the execution ends as it was, and the key may be used again.
-    await deps.executions.abandonRedrive(tenantId, executionId, execution, redriveId);
+    // The engine refused it: the execution ends as it was (its run settled above, so put back as
+    // settled: otherwise a later event or redrive would settle it twice), and the key may be used again.
+    await deps.executions.abandonRedrive(
+      tenantId,
+      executionId,
+      { ...execution, reservationSettled: true },
+      redriveId,
+    );
     await giveBack().catch(() => undefined);
     await deps.slots?.release(tenantId, executionId);
     throw error;

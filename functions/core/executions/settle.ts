@@ -12,8 +12,8 @@ export async function releaseReservation(
   tenantId: string,
   execution: Execution,
 ): Promise<void> {
-  // Nothing was reserved (no hard-stop budget): no write at all.
-  if ((execution.reservedMicros ?? 0) === 0) return;
+  // Nothing was reserved (no hard-stop budget), or this run is settled already: no I/O at all.
+  if ((execution.reservedMicros ?? 0) === 0 || execution.reservationSettled) return;
   await deps.executions.settleReservation(
     tenantId,
     execution.executionId,

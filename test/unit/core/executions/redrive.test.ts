@@ -297,7 +297,8 @@ describe('redriveExecution', () => {
   it('when the engine refuses, the execution is put back, the key freed, reservation and slot returned', async () => {
     const w = world({ engineRefuses: true });
     await expect(redriveExecution(w.deps, caller, 'x1', 'key-4')).rejects.toBeInstanceOf(ConflictError);
-    expect(w.current()).toEqual(failed);
+    // Put back as it was, with its run settled (the redrive settled it first).
+    expect(w.current()).toEqual({ ...failed, reservationSettled: true });
     expect(w.redrives.size).toBe(0);
     expect(w.log).toEqual(['settle-2026-10-0', 'claim', 'engine-1', 'abandon', 'release-slot']);
     expect(w.releases).toEqual([{ month: '2026-10', micros: 0, executions: 0 }]);

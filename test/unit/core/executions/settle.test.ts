@@ -39,4 +39,14 @@ describe('settling a reservation at the end', () => {
     await releaseReservation(deps as never, 't1', ended);
     expect(deps.calls).toEqual([]);
   });
+
+  it('does not ask again for a run already settled', async () => {
+    const deps = store();
+    await releaseReservation(deps as never, 't1', {
+      ...ended,
+      reservedMicros: 100,
+      reservationSettled: true,
+    });
+    expect(deps.calls).toEqual([]);
+  });
 });
