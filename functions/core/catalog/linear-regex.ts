@@ -16,8 +16,8 @@
 /** Most program steps a pattern may compile to, once `{n,m}` repetitions are written out. */
 export const MAX_PROGRAM_STEPS = 5000;
 
-// How much work (threads stepped, and one per character) a match does between calls of its
-// `interrupt` check: about a millisecond, whatever the program's size.
+// How much work (steps visited, whether they read a character or not) a match does between calls
+// of its `interrupt` check: about a millisecond, whatever the program.
 const CHECK_WORK = 65_536;
 
 const CHAR = 0;
@@ -297,6 +297,7 @@ export function compileLinearRegex(source: string): LinearRegex {
   return {
     test(text, interrupt) {
       // Threads of the current and next position, deduplicated by a per-position mark.
+      let work = 0;
       let current = new Int32Array(size);
       let next = new Int32Array(size);
       let currentCount = 0;
@@ -309,6 +310,7 @@ export function compileLinearRegex(source: string): LinearRegex {
         const pending = [pc];
         while (pending.length > 0) {
           const step = pending.pop() as number;
+          work++;
           if (marks[step] === generation) continue;
           marks[step] = generation;
           const code = op[step];
@@ -323,13 +325,11 @@ export function compileLinearRegex(source: string): LinearRegex {
       };
 
       let at = 0;
-      let work = 0;
       for (;;) {
         // A match may start at any position: a fresh thread joins the ones already running.
         if (at === 0 || !anchored) currentCount = add(current, currentCount, 0, at);
         if (currentCount < 0) return true;
         if (at >= text.length || (anchored && currentCount === 0)) return false;
-        work += currentCount + 1;
         if (interrupt && work >= CHECK_WORK) {
           work = 0;
           interrupt();

@@ -238,8 +238,8 @@ describe('takes time linear in the input', () => {
 
   it('stops an anchored pattern at its first mismatch; an unanchored one reads on', () => {
     const calls = { anchored: 0, unanchored: 0 };
-    // One thread per character, and one unit for the character: 200,002 units, three checks.
-    const text = `b${'x'.repeat(100_000)}`;
+    // One step visited per character: 200,001 units, three checks.
+    const text = `b${'x'.repeat(200_000)}`;
     expect(compileLinearRegex('^a').test(text, () => calls.anchored++)).toBe(false);
     expect(compileLinearRegex('a').test(text, () => calls.unanchored++)).toBe(false);
     expect(calls).toEqual({ anchored: 0, unanchored: 3 });
@@ -248,14 +248,14 @@ describe('takes time linear in the input', () => {
     expect(compileLinearRegex('(?:^a)|x').test(text)).toBe(true);
   });
 
-  it('calls the interrupt check every 65,536 units of work of one match, and stops when it throws', () => {
+  it('calls the interrupt check every 65,536 steps visited in one match, and stops when it throws', () => {
     let calls = 0;
-    // One thread a character, plus the character: 400,000 units.
+    // Four steps visited a character (the character, the jump, the split, the end's test): 800,000.
     compileLinearRegex('^a*$').test('a'.repeat(200_000), () => {
       calls++;
     });
-    expect(calls).toBe(6);
-    // Exactly 65,536 units (32,768 characters) is one check; one character fewer is none.
+    expect(calls).toBe(12);
+    // Exactly 65,536 steps (16,384 characters) is one check; one character fewer is none.
     const at = (length: number) => {
       let made = 0;
       compileLinearRegex('^a*$').test('a'.repeat(length), () => {
@@ -263,20 +263,22 @@ describe('takes time linear in the input', () => {
       });
       return made;
     };
-    expect([at(32_767), at(32_768)]).toEqual([0, 1]);
+    expect([at(16_383), at(16_384)]).toEqual([0, 1]);
     expect(() =>
-      compileLinearRegex('b').test('a'.repeat(40_000), () => {
+      compileLinearRegex('b').test('a'.repeat(70_000), () => {
         throw new Error('stop');
       }),
     ).toThrow('stop');
   });
 
   it('counts work, not characters: a program running many threads is checked as often as it works', () => {
-    const calls = { many: 0, one: 0 };
-    // Up to 200 threads a character on 2,000 characters (about 400,000 units), against one thread.
+    const calls = { many: 0, empty: 0, one: 0 };
+    // Up to 200 threads a character on 2,000 characters, against one thread.
     compileLinearRegex('.{0,199}z').test('a'.repeat(2000), () => calls.many++);
+    // Steps that read no character count too: 1,600 empty alternatives walked at every position.
+    compileLinearRegex('(?:(?:|)){1600}z').test('a'.repeat(2000), () => calls.empty++);
     compileLinearRegex('z').test('a'.repeat(2000), () => calls.one++);
-    expect(calls).toEqual({ many: 5, one: 0 });
+    expect(calls).toEqual({ many: 17, empty: 142, one: 0 });
   }, 60_000);
 });
 
