@@ -9,7 +9,7 @@ import type { FieldProblem } from '../errors.ts';
 export const INPUT_REGEX_BUDGET_MS = 1000;
 
 let ajv: Promise<Ajv2020> | undefined;
-const compiled = new Map<string, ValidateFunction>();
+const compiled = new Map<string, { schema: Record<string, unknown>; validate: ValidateFunction }>();
 
 /**
  * Problems of `input` against a workflow's `inputSchema`, each named `input.<path>`. Compiled
@@ -23,7 +23,7 @@ export async function inputProblems(
 ): Promise<FieldProblem[]> {
   if (!schema) return [];
   const key = JSON.stringify(schema);
-  let validate = compiled.get(key);
+  let validate = compiled.get(key)?.validate;
   if (!validate) {
     ajv ??= import('ajv/dist/2020.js').then(
       ({ Ajv2020 }) =>
@@ -31,6 +31,9 @@ export async function inputProblems(
           strict: false,
           allErrors: true,
           validateFormats: false,
+          // Never keep a tenant's schema (or its $id) in the shared instance: another tenant's
+          // schema with the same $id would then fail to compile in this container.
+          addUsedSchema: false,
           code: { regExp: linearRegExpEngine },
         }),
       (error: unknown) => {
@@ -46,8 +49,12 @@ export async function inputProblems(
       const message = error instanceof Error ? error.message.slice(0, 300) : 'does not compile';
       return [{ path: 'input', message: `the workflow's inputSchema cannot be applied: ${message}` }];
     }
-    if (compiled.size > 500) compiled.clear();
-    compiled.set(key, validate);
+    if (compiled.size > 500) {
+      // Ajv keeps each compiled schema by object: dropped from its cache too, or it grows for good.
+      for (const entry of compiled.values()) instance.removeSchema(entry.schema);
+      compiled.clear();
+    }
+    compiled.set(key, { schema, validate });
   }
   const check = validate;
   let valid: boolean;
