@@ -155,7 +155,7 @@ describe('S3TenantFiles.write', () => {
     });
   });
 
-  it('streams a larger file as a multipart upload, holding one part at a time', async () => {
+  it('streams a larger file as a multipart upload in parts of the size it is given', async () => {
     // Prepare: 11 MiB of 64-byte lines: two 5 MiB parts and a last one of 1 MiB
     const bucket = await bucketOf();
     const t = tenant();

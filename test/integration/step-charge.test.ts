@@ -351,9 +351,12 @@ describe('the end of a run that counts its give-backs', () => {
     // Act: a charge of 30 in the first run, whose give-back lands after the redrive
     await charge(ids, 's1', 30, late);
     const fresh = await execution(ids);
+    // While the redriven run runs: its 100 reserved and the first run's 30 spent, nothing taken off.
+    const running = (await month(ids.tenantId)).committedMicros;
     await store.settleReservation(ids.tenantId, ids.executionId, MONTH, 1);
     // Assess: the first run cost 30 and the second nothing: 30 committed, not less
     expect(fresh.givenBackMicros).toBe(0);
+    expect(running).toBe(130);
     expect((await month(ids.tenantId)).committedMicros).toBe(30);
   });
 

@@ -12,8 +12,10 @@ export async function releaseReservation(
   tenantId: string,
   execution: Execution,
 ): Promise<void> {
-  // Nothing was reserved (no hard-stop budget), or this run is settled already: no I/O at all.
-  if ((execution.reservedMicros ?? 0) === 0 || execution.reservationSettled) return;
+  // This run reserved nothing (no hard-stop budget; after a redrive its reservation starts at the
+  // cost so far), or it is settled already: no I/O at all.
+  const reserved = (execution.reservedMicros ?? 0) - (execution.reserveBaseMicros ?? 0);
+  if (reserved === 0 || execution.reservationSettled) return;
   await deps.executions.settleReservation(
     tenantId,
     execution.executionId,

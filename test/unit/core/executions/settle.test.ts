@@ -37,6 +37,8 @@ describe('settling a reservation at the end', () => {
     const deps = store();
     await releaseReservation(deps as never, 't1', { ...ended, reservedMicros: 0 });
     await releaseReservation(deps as never, 't1', ended);
+    // Redriven without a budget: its reservation is the cost so far, nothing on top.
+    await releaseReservation(deps as never, 't1', { ...ended, reservedMicros: 700, reserveBaseMicros: 700 });
     expect(deps.calls).toEqual([]);
   });
 
