@@ -9,6 +9,7 @@
  * module init builds plain objects only. Problems keep the words, paths and order the API answered
  * with before (test/unit/mutation/workflows-validate.test.ts pins them).
  */
+
 import {
   OptionalKind,
   type Static,
@@ -21,6 +22,7 @@ import {
 } from '@sinclair/typebox';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { decodePointer } from '#shared/json-pointer.ts';
 
 export { type Static, type TSchema, type TString, type TUndefined, Type as t };
 
@@ -351,14 +353,6 @@ interface Located extends SchemaProblem {
   readonly order: readonly number[];
 }
 
-function decode(pointer: string): string[] {
-  if (pointer === '') return [];
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-
 /** `node` with references followed and a discriminated union narrowed to the member `value` names. */
 function resolve(node: Annotated | undefined, value: unknown): Annotated | undefined {
   let out = node;
@@ -468,7 +462,7 @@ function problemsOf(
   const typeFailed = new Set<string>();
   for (const e of errors) if (e.keyword === 'type' || e.keyword === 'enum') typeFailed.add(e.instancePath);
   for (const e of errors) {
-    const at = decode(e.instancePath);
+    const at = decodePointer(e.instancePath);
     const schema = e.parentSchema as Annotated | undefined;
     const valueAt = valueIn(data, at);
     let segments = at;
@@ -534,7 +528,7 @@ function problemsOf(
     const order =
       e.keyword === 'x-check'
         ? [
-            ...orderOf(root, data, decode((e.params as { base: string }).base), false),
+            ...orderOf(root, data, decodePointer((e.params as { base: string }).base), false),
             1e12 + (e.params as { index: number }).index,
           ]
         : orderOf(root, data, segments, unknownLast);

@@ -2,6 +2,7 @@ import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import type { ToolDefinition } from '#core/catalog/model.ts';
 import { linearRegExpEngine, RegexBudgetExceeded, withRegexBudget } from '#core/catalog/tenant-regex.ts';
 import { type ToolContext, ToolError, type ToolRunner } from '#core/executions/model-port.ts';
+import { decodePointer } from '#shared/json-pointer.ts';
 import { type BuiltinDeps, type BuiltinTool, builtinTools } from './builtin.ts';
 import { HttpToolRunner } from './http.ts';
 
@@ -96,10 +97,7 @@ export class ArgsValidator {
 
 // "args.city must be string", "args must have required property 'units'": paths, never values.
 function describeError(error: ErrorObject): string {
-  const path = error.instancePath
-    .split('/')
-    .slice(1)
-    .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'))
+  const path = decodePointer(error.instancePath)
     .map((segment) => (/^\d+$/.test(segment) ? `[${segment}]` : `.${segment}`))
     .join('');
   return `args${path} ${error.message ?? 'is invalid'}`;

@@ -1,4 +1,5 @@
 import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
+import { decodePointer } from '#shared/json-pointer.ts';
 import { linearRegExpEngine, RegexBudgetExceeded, withRegexBudget } from '../catalog/tenant-regex.ts';
 import type { FieldProblem } from '../errors.ts';
 
@@ -76,10 +77,7 @@ export async function inputProblems(
         : e.keyword === 'additionalProperties'
           ? params.additionalProperty
           : undefined;
-    const segments = e.instancePath
-      .split('/')
-      .slice(1)
-      .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const segments = decodePointer(e.instancePath);
     const path = ['input', ...segments, ...(named === undefined ? [] : [named])].join('.');
     return { path, message: e.message ?? 'invalid' };
   });
