@@ -176,17 +176,16 @@ async function headAndVersion(
   return { previous, target };
 }
 
-/** One version with its compiled ASL, or 404. */
+/** One version with its compiled ASL, or 404 (the workflow's first). */
 export async function getWorkflowVersion(
   deps: WorkflowDeps,
   tenantId: string,
   id: string,
   version: number,
 ): Promise<WorkflowVersion> {
-  await getWorkflow(deps, tenantId, id);
-  const found = await deps.definitions.getVersion<WorkflowDefinition>(tenantId, 'workflow', id, version);
-  if (!found) throw new NotFoundError(`No version ${version} of workflow ${id}.`);
-  return found;
+  const { target } = await headAndVersion(deps, tenantId, id, version);
+  if (!target) throw new NotFoundError(`No version ${version} of workflow ${id}.`);
+  return target;
 }
 
 async function addVersion(
