@@ -1,7 +1,7 @@
 /**
  * Request and response schemas: TypeBox builders (plain JSON Schema, so the OpenAPI document is
- * written from the same objects, functions/shared/openapi.ts) validated by ajv, the library that
- * already checks tenants' JSON Schemas (functions/core/catalog/json-schema.ts).
+ * written from the same objects, functions/shared/openapi.ts) validated by the validator that also
+ * checks tenants' JSON Schemas (functions/shared/json-schema-validator.ts).
  *
  * What JSON Schema cannot say rides on symbol keys, which JSON (and so the OpenAPI document) never
  * sees: a field's own error message, trimming before the checks, checks in code, the component name,
@@ -20,9 +20,12 @@ import {
   type TUndefined,
   Type,
 } from '@sinclair/typebox';
-import type { ErrorObject, ValidateFunction } from 'ajv';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { decodePointer } from '#shared/json-pointer.ts';
+import {
+  compileSchema,
+  type SchemaError as ErrorObject,
+  type Validate as ValidateFunction,
+} from '#shared/json-schema-validator.ts';
 
 export { type Static, type TSchema, type TString, type TUndefined, Type as t };
 
@@ -227,45 +230,19 @@ export function documented<T extends TSchema>(schema: T, extra: Record<string, u
 // ---------------------------------------------------------------------------------------------------
 // Validation
 
-let ajv: Ajv2020 | undefined;
 const checks: Check[] = [];
 
-function instance(): Ajv2020 {
-  // Formats are published, not enforced: where one matters a pattern says it (as zod checked it).
-  // Route patterns are plain JavaScript regular expressions, as they were with zod.
-  ajv ??= new Ajv2020({
-    allErrors: true,
-    strict: false,
-    useDefaults: true,
-    verbose: true,
-    validateFormats: false,
-    unicodeRegExp: false,
-    discriminator: true,
-  });
-  if (!ajv.getKeyword('x-check')) {
-    ajv.addKeyword({
-      keyword: 'x-check',
-      errors: true,
-      validate: function run(
-        index: number,
-        data: unknown,
-        _parent?: unknown,
-        cxt?: { instancePath: string },
-      ): boolean {
-        const found = (checks[index] as Check)(data);
-        const self = run as unknown as { errors: Partial<ErrorObject>[] };
-        self.errors = found.map((f, i) => ({
-          keyword: 'x-check',
-          instancePath: `${cxt?.instancePath ?? ''}${f.path.map((p) => `/${String(p).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('')}`,
-          message: f.message,
-          // A check's problems keep the order it found them in, after the problems above them.
-          params: { base: cxt?.instancePath ?? '', index: i },
-        }));
-        return found.length === 0;
-      },
-    });
-  }
-  return ajv;
+/** `x-check`: the problems a part's check in code finds, each under the value's own path. */
+function runCheck(index: unknown, data: unknown, instancePath: string): ErrorObject[] {
+  const found = (checks[index as number] as Check)(data);
+  return found.map((f, i) => ({
+    keyword: 'x-check',
+    instancePath: `${instancePath}${f.path.map((p) => `/${String(p).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('')}`,
+    schemaPath: '',
+    message: f.message,
+    // A check's problems keep the order it found them in, after the problems above them.
+    params: { base: instancePath, index: i },
+  }));
 }
 
 const compiled = new WeakMap<TSchema, ValidateFunction>();
@@ -273,7 +250,14 @@ const compiled = new WeakMap<TSchema, ValidateFunction>();
 function validatorOf(schema: TSchema): ValidateFunction {
   let validate = compiled.get(schema);
   if (!validate) {
-    validate = instance().compile(toJsonSchema(schema, { validation: true }));
+    // Formats are published, not enforced: where one matters a pattern says it (as zod checked it).
+    // Route patterns are plain JavaScript regular expressions, as they were with zod.
+    validate = compileSchema(toJsonSchema(schema, { validation: true }), {
+      useDefaults: true,
+      discriminator: true,
+      regExp: (source) => new RegExp(source),
+      keywords: { 'x-check': runCheck },
+    });
     compiled.set(schema, validate);
   }
   return validate;
@@ -435,7 +419,7 @@ function compareOrder(a: Located, b: Located): number {
   return a.order.length - b.order.length;
 }
 
-/** Turns ajv's errors into zod's problems, in zod's order: fields as declared, unknown keys last. */
+/** Turns the validator's errors into zod's problems, in zod's order: fields as declared, unknown keys last. */
 function problemsOf(
   root: Annotated,
   data: unknown,
@@ -548,7 +532,7 @@ function valueIn(data: unknown, segments: readonly string[]): unknown {
 
 /**
  * Before the checks, on the direct properties of an object value: trims, reads numbers from query
- * text, and fills defaults (ajv fills those only outside unions).
+ * text, and fills defaults (the validator fills those only outside unions).
  */
 function prepare(root: Annotated, value: unknown, coerce: boolean): unknown {
   const schema = resolve(root, value);

@@ -1,8 +1,13 @@
-import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import type { ToolDefinition } from '#core/catalog/model.ts';
-import { linearRegExpEngine, RegexBudgetExceeded, withRegexBudget } from '#core/catalog/tenant-regex.ts';
+import { RegexBudgetExceeded, tenantRegex, withRegexBudget } from '#core/catalog/tenant-regex.ts';
 import { type ToolContext, ToolError, type ToolRunner } from '#core/executions/model-port.ts';
 import { decodePointer } from '#shared/json-pointer.ts';
+import {
+  compileSchema,
+  SchemaCompileError,
+  type SchemaError,
+  type Validate,
+} from '#shared/json-schema-validator.ts';
 import { type BuiltinDeps, type BuiltinTool, builtinTools } from './builtin.ts';
 import { HttpToolRunner } from './http.ts';
 
@@ -19,42 +24,27 @@ export const MAX_COMPILED_SCHEMAS = 500;
 /**
  * Validates tool args against the tool's `inputSchema` (JSON Schema 2020-12), compiling each
  * distinct schema once and keeping at most {@link MAX_COMPILED_SCHEMAS} (least recently used go).
- * Ajv is loaded on the first call, so steps that call no tool never load it.
+ * Formats are annotations, as the catalog validator treats them; patterns run in linear time
+ * (functions/core/catalog/tenant-regex.ts).
  */
 export class ArgsValidator {
-  private ajv: Promise<Ajv2020> | undefined;
-  private readonly compiled = new Map<string, { schema: object; validate: ValidateFunction }>();
-
-  private compiler(): Promise<Ajv2020> {
-    this.ajv ??= import('ajv/dist/2020.js').then(
-      ({ Ajv2020 }) =>
-        new Ajv2020({
-          // Tenants' schemas may carry annotations Ajv does not know (x-*, examples): tolerate them.
-          strict: false,
-          // No format plugin is bundled: formats are annotations here, as the catalog validator treats them.
-          validateFormats: false,
-          allErrors: true,
-          addUsedSchema: false,
-          // Tenant patterns run in linear time, see functions/core/catalog/tenant-regex.ts.
-          code: { regExp: linearRegExpEngine },
-        }),
-      (error: unknown) => {
-        this.ajv = undefined; // the next call tries again, not the same failure for the container's life
-        throw error;
-      },
-    );
-    return this.ajv;
-  }
+  private readonly compiled = new Map<string, Validate>();
 
   /** Throws `Tool.Failed` naming every invalid argument. */
   async check(tool: ToolDefinition, args: Record<string, unknown>): Promise<void> {
-    const validate = this.compile(tool, await this.compiler());
+    const validate = this.compile(tool);
     let valid: boolean;
     try {
-      valid = withRegexBudget(ARGS_REGEX_BUDGET_MS, () => validate(args) as boolean);
+      valid = withRegexBudget(ARGS_REGEX_BUDGET_MS, () => validate(args));
     } catch (error) {
       if (error instanceof RegexBudgetExceeded)
         throw new ToolError('failed', `args for tool "${tool.name}": ${error.message}`);
+      if (error instanceof SchemaCompileError) {
+        throw new ToolError(
+          'failed',
+          `tool "${tool.name}" has an inputSchema that cannot be applied: ${error.message}`,
+        );
+      }
       throw error;
     }
     if (valid) return;
@@ -62,20 +52,19 @@ export class ArgsValidator {
     throw new ToolError('failed', `invalid args for tool "${tool.name}": ${problems.join('; ')}`);
   }
 
-  private compile(tool: ToolDefinition, ajv: Ajv2020): ValidateFunction {
+  private compile(tool: ToolDefinition): Validate {
     const key = JSON.stringify(tool.inputSchema);
     const hit = this.compiled.get(key);
     if (hit) {
       // Re-insert: Map order is the recency order used for eviction.
       this.compiled.delete(key);
       this.compiled.set(key, hit);
-      return hit.validate;
+      return hit;
     }
-    // A private copy: Ajv caches by object identity and the definition object is not ours to keep.
-    const schema: object = structuredClone(tool.inputSchema);
-    let validate: ValidateFunction;
+    let validate: Validate;
     try {
-      validate = ajv.compile(schema);
+      // A private copy: the validator keeps the schema, and the definition object is not ours to keep.
+      validate = compileSchema(structuredClone(tool.inputSchema), { regExp: tenantRegex });
     } catch (error) {
       const message = error instanceof Error ? error.message.slice(0, 300) : 'does not compile';
       throw new ToolError(
@@ -83,24 +72,21 @@ export class ArgsValidator {
         `tool "${tool.name}" has an inputSchema that does not compile: ${message}`,
       );
     }
-    this.compiled.set(key, { schema, validate });
+    this.compiled.set(key, validate);
     if (this.compiled.size > MAX_COMPILED_SCHEMAS) {
-      const [oldestKey, oldest] = this.compiled.entries().next().value ?? [];
-      if (oldestKey !== undefined && oldest) {
-        this.compiled.delete(oldestKey);
-        ajv.removeSchema(oldest.schema);
-      }
+      const oldestKey = this.compiled.keys().next().value;
+      if (oldestKey !== undefined) this.compiled.delete(oldestKey);
     }
     return validate;
   }
 }
 
 // "args.city must be string", "args must have required property 'units'": paths, never values.
-function describeError(error: ErrorObject): string {
+function describeError(error: SchemaError): string {
   const path = decodePointer(error.instancePath)
     .map((segment) => (/^\d+$/.test(segment) ? `[${segment}]` : `.${segment}`))
     .join('');
-  return `args${path} ${error.message ?? 'is invalid'}`;
+  return `args${path} ${error.message}`;
 }
 
 /** What {@link DispatchingToolRunner} uses; each defaults to the real one. */

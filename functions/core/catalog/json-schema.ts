@@ -1,11 +1,11 @@
 /**
  * Checks a JSON Schema supplied by a tenant (a tool's `inputSchema`, a workflow's `inputSchema`):
- * it must describe an object and compile with Ajv (JSON Schema 2020-12).
+ * it must describe an object and compile (JSON Schema 2020-12, functions/shared/json-schema-validator.ts).
  */
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { compileSchema } from '#shared/json-schema-validator.ts';
 import type { FieldProblem } from '../errors.ts';
 import { isRecord, joinPath } from './problems.ts';
-import { linearRegExpEngine, regexProblem } from './tenant-regex.ts';
+import { regexProblem, tenantRegex } from './tenant-regex.ts';
 
 /** Largest schema accepted, serialized: compiling is linear in size, so cap it. */
 export const MAX_JSON_SCHEMA_BYTES = 64 * 1024;
@@ -42,28 +42,10 @@ function patternsOf(node: unknown, path: string, out: { path: string; source: st
 
 const DIALECT_2020 = 'https://json-schema.org/draft/2020-12/schema';
 
-let ajv: Ajv2020 | undefined;
-
-// Built on first use: module load stays cheap for handlers that never validate schemas.
-function compiler(): Ajv2020 {
-  ajv ??= new Ajv2020({
-    // Tenants' schemas may carry annotations Ajv does not know (x-*, examples): tolerate them.
-    strict: false,
-    // Formats are checked at run time by the runner, not here; unknown ones must not fail the save.
-    validateFormats: false,
-    // Never keep a tenant's schema (or its $id) in the shared instance.
-    addUsedSchema: false,
-    allErrors: false,
-    // The same engine that validates inputs: a pattern it refuses fails here, at save.
-    code: { regExp: linearRegExpEngine },
-  });
-  return ajv;
-}
-
 /**
  * Problems with a JSON Schema that describes an object, each named under `path`: not an object,
  * `type` other than `"object"`, too large, another dialect, too many patterns, a pattern the linear-time
- * engine refuses (named by its own path), or Ajv refusing to compile it.
+ * engine refuses (named by its own path), or the validator refusing to compile it.
  */
 export function jsonSchemaProblems(schema: unknown, path: string): FieldProblem[] {
   if (!isRecord(schema)) return [{ path, message: 'must be a JSON Schema object' }];
@@ -96,15 +78,12 @@ export function jsonSchemaProblems(schema: unknown, path: string): FieldProblem[
     if (message) patternProblems.push({ path: pattern.path, message });
   }
   if (patternProblems.length > 0) return patternProblems;
-  const instance = compiler();
   try {
-    instance.compile(schema);
+    // The same pattern engine that validates inputs: a pattern it refuses fails here, at save.
+    compileSchema(schema, { regExp: tenantRegex });
     return [];
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return [{ path, message: `invalid JSON Schema: ${message.slice(0, 500)}` }];
-  } finally {
-    // Ajv caches compiled schemas by object identity; drop this one so a warm Lambda does not grow.
-    instance.removeSchema(schema);
   }
 }

@@ -1,6 +1,6 @@
-import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
 import { decodePointer } from '#shared/json-pointer.ts';
-import { linearRegExpEngine, RegexBudgetExceeded, withRegexBudget } from '../catalog/tenant-regex.ts';
+import { compileSchema, SchemaCompileError, type Validate } from '#shared/json-schema-validator.ts';
+import { RegexBudgetExceeded, tenantRegex, withRegexBudget } from '../catalog/tenant-regex.ts';
 import type { FieldProblem } from '../errors.ts';
 
 /**
@@ -9,14 +9,15 @@ import type { FieldProblem } from '../errors.ts';
  */
 export const INPUT_REGEX_BUDGET_MS = 1000;
 
-let ajv: Promise<Ajv2020> | undefined;
-const compiled = new Map<string, { schema: Record<string, unknown>; validate: ValidateFunction }>();
+/** Most compiled schemas kept per container. */
+const MAX_COMPILED = 500;
+
+const compiled = new Map<string, Validate>();
 
 /**
  * Problems of `input` against a workflow's `inputSchema`, each named `input.<path>`. Compiled
  * validators are cached by schema text: a version's schema never changes. Patterns run in linear
- * time (functions/core/catalog/tenant-regex.ts). Ajv is loaded on the first schema, so schedule
- * fire, starting workflows without one, never loads it.
+ * time (functions/core/catalog/tenant-regex.ts).
  */
 export async function inputProblems(
   schema: Record<string, unknown> | undefined,
@@ -24,38 +25,17 @@ export async function inputProblems(
 ): Promise<FieldProblem[]> {
   if (!schema) return [];
   const key = JSON.stringify(schema);
-  let validate = compiled.get(key)?.validate;
+  let validate = compiled.get(key);
   if (!validate) {
-    ajv ??= import('ajv/dist/2020.js').then(
-      ({ Ajv2020 }) =>
-        new Ajv2020({
-          strict: false,
-          allErrors: true,
-          validateFormats: false,
-          // Never keep a tenant's schema (or its $id) in the shared instance: another tenant's
-          // schema with the same $id would then fail to compile in this container.
-          addUsedSchema: false,
-          code: { regExp: linearRegExpEngine },
-        }),
-      (error: unknown) => {
-        ajv = undefined; // the next start tries again, not the same failure for the container's life
-        throw error;
-      },
-    );
-    const instance = await ajv;
     try {
-      validate = instance.compile(schema);
+      validate = compileSchema(schema, { regExp: tenantRegex });
     } catch (error) {
       // A version saved before a pattern rule may hold a pattern now refused: the caller's 400, not a 500.
       const message = error instanceof Error ? error.message.slice(0, 300) : 'does not compile';
       return [{ path: 'input', message: `the workflow's inputSchema cannot be applied: ${message}` }];
     }
-    if (compiled.size > 500) {
-      // Ajv keeps each compiled schema by object: dropped from its cache too, or it grows for good.
-      for (const entry of compiled.values()) instance.removeSchema(entry.schema);
-      compiled.clear();
-    }
-    compiled.set(key, { schema, validate });
+    if (compiled.size > MAX_COMPILED) compiled.clear();
+    compiled.set(key, validate);
   }
   const check = validate;
   let valid: boolean;
@@ -64,6 +44,10 @@ export async function inputProblems(
   } catch (error) {
     if (error instanceof RegexBudgetExceeded) {
       return [{ path: 'input', message: `${error.message}; use shorter strings or fewer patterns` }];
+    }
+    if (error instanceof SchemaCompileError) {
+      // A schema that applies itself to one value without end (`{"$ref": "#"}`) fails on use.
+      return [{ path: 'input', message: `the workflow's inputSchema cannot be applied: ${error.message}` }];
     }
     throw error;
   }
@@ -79,6 +63,6 @@ export async function inputProblems(
           : undefined;
     const segments = decodePointer(e.instancePath);
     const path = ['input', ...segments, ...(named === undefined ? [] : [named])].join('.');
-    return { path, message: e.message ?? 'invalid' };
+    return { path, message: e.message };
   });
 }

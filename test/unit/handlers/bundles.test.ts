@@ -42,8 +42,10 @@ describe('handler bundles', () => {
       ['@aws-sdk/client-sfn', '@aws-sdk/client-scheduler', '@aws-sdk/client-secrets-manager'],
     ],
     ['notification-delivery', ['@aws-sdk/client-sfn', '@aws-sdk/client-s3', 'ajv']],
-    ['schedule-fire', ['@aws-sdk/client-s3', '@aws-sdk/client-secrets-manager']],
-    ['step-runner', ['@aws-sdk/client-sfn', '@aws-sdk/client-scheduler']],
+    ['schedule-fire', ['@aws-sdk/client-s3', '@aws-sdk/client-secrets-manager', 'ajv']],
+    ['step-runner', ['@aws-sdk/client-sfn', '@aws-sdk/client-scheduler', 'ajv']],
+    // JSON Schemas, the API's and tenants', are interpreted (functions/shared/json-schema-validator.ts).
+    ['api', ['ajv', 'fast-uri']],
     ['lifecycle-handler', ['@aws-sdk/client-scheduler']],
   ])(
     '%s bundles none of %j',

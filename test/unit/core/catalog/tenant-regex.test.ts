@@ -45,7 +45,7 @@ describe('tenant patterns run in linear time', () => {
     expect(await inputProblems(schema, { text: 'aaaa' })).toEqual([]);
   });
 
-  it('keeps each pattern of a schema apart (Ajv keys compiled patterns by their text)', async () => {
+  it('keeps each pattern of a schema apart', async () => {
     const schema = {
       type: 'object',
       properties: { x: { type: 'string', pattern: '^a$' }, y: { type: 'string', pattern: '^b$' } },

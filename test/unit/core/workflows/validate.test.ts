@@ -309,7 +309,7 @@ const RULES: RuleCase[] = [
     message: /must be "object"/,
   },
   {
-    rule: 'inputSchema must compile (Ajv)',
+    rule: 'inputSchema must compile (JSON Schema 2020-12)',
     def: workflow({ a: succeed }, 'a', {
       inputSchema: { type: 'object', properties: { x: { type: 'strnig' } } },
     }),

@@ -1,0 +1,1156 @@
+/**
+ * A JSON Schema 2020-12 validator that interprets the schema: no code is generated from it, so a
+ * tenant's schema is data, never JavaScript. It validates API bodies (functions/shared/schema.ts) and
+ * tenants' schemas (functions/core/catalog/json-schema.ts, functions/core/executions/input-schema.ts,
+ * functions/adapters/tools/index.ts).
+ *
+ * It replaced Ajv 8 (about 130 KiB in each bundle that validated) and keeps what callers read from
+ * it: errors shaped as Ajv's (keyword, instancePath, schemaPath, params, message, parentSchema), with
+ * Ajv's messages, in Ajv's order (`allErrors`), and `useDefaults` and `discriminator` as Ajv applies
+ * them. test/unit/shared/json-schema-validator.test.ts holds it to Ajv on generated schemas.
+ * Formats are annotations, as they were (`validateFormats: false`).
+ *
+ * Where Ajv strays from the specification, this follows the specification, and the test names each:
+ * a property is present only when it is the object's own (Ajv took `{}.constructor` for a property);
+ * `unevaluatedProperties` and `unevaluatedItems` see what passing subschemas evaluated, and the items
+ * `contains` matched (Ajv also counted failed branches, and every item once `contains` was there).
+ */
+
+export type SchemaObject = Record<string, unknown>;
+export type Schema = boolean | SchemaObject;
+
+/** One problem, as Ajv reports it. */
+export interface SchemaError {
+  keyword: string;
+  /** JSON pointer to the value. */
+  instancePath: string;
+  /** Where the keyword sits in the schema document (`#/properties/a/type`). */
+  schemaPath: string;
+  params: Record<string, unknown>;
+  message: string;
+  /** The schema object holding the keyword. */
+  parentSchema?: SchemaObject;
+  /** Set on the problems of a key checked by `propertyNames`: the key. */
+  propertyName?: string;
+}
+
+/** A compiled pattern: what `pattern` and `patternProperties` need of a RegExp. */
+export interface Matcher {
+  test(text: string): boolean;
+}
+
+/** A keyword of the caller's: the problems of `data` (instancePath set), or none. */
+export type CustomKeyword = (value: unknown, data: unknown, instancePath: string) => readonly SchemaError[];
+
+export interface ValidatorOptions {
+  /** Fill a missing property from its `default` (outside unions and `not`, as Ajv does). */
+  readonly useDefaults?: boolean;
+  /** Apply OpenAPI's `discriminator` (with `oneOf`), as Ajv's option of that name does. */
+  readonly discriminator?: boolean;
+  /** Compiles `pattern` and `patternProperties`; `new RegExp(source, 'u')` unless given. */
+  readonly regExp?: (source: string) => Matcher;
+  /** Keywords of the caller's, checked after the built-in keywords that apply to any type. */
+  readonly keywords?: Readonly<Record<string, CustomKeyword>>;
+}
+
+export interface Validate {
+  (data: unknown): boolean;
+  /** The last call's problems; null when it passed. */
+  errors: SchemaError[] | null;
+}
+
+/** The schema cannot be used: malformed, or a reference that does not resolve. */
+export class SchemaCompileError extends Error {
+  override name = 'SchemaCompileError';
+}
+
+/** Deeper than this, a schema is taken to loop on one value (`{"$ref": "#"}`), not to describe it. */
+const MAX_DEPTH = 1000;
+
+// ---------------------------------------------------------------------------------------------------
+// Compiling: resources, anchors, references and patterns, once per schema
+
+const BASE = 'meridian:/schema';
+
+interface Node {
+  /** The base URI of the resource holding this schema object. */
+  readonly base: string;
+  /** The resource root, when this object starts one (`$id` or the document root). */
+  readonly resource?: string;
+  ref?: Schema;
+  /**
+   * Ajv inlined a referenced schema that holds no reference itself, and called the others as
+   * functions of their own, outside any union: inside a called one, defaults are filled.
+   */
+  refInline?: boolean;
+  dynamicRef?: { target: Schema; anchor?: string };
+  patterns?: Map<string, Matcher>;
+  /** `discriminator`: the tag's values and the `oneOf` member each selects. */
+  mapping?: Map<string, number>;
+}
+
+interface Compiled {
+  readonly nodes: WeakMap<object, Node>;
+  /** Resource roots by URI (without fragment). */
+  readonly resources: Map<string, SchemaObject | boolean>;
+  readonly anchors: Map<string, Schema>;
+  readonly dynamicAnchors: Map<string, Schema>;
+  readonly paths: WeakMap<object, string>;
+  readonly options: ValidatorOptions;
+  /** Compiles a schema found only through a reference (a pointer into an unknown keyword). */
+  walk?: (schema: unknown, base: string, at: string) => void;
+}
+
+const SCHEMA_MAPS = ['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas'];
+const SCHEMA_ARRAYS = ['prefixItems', 'allOf', 'anyOf', 'oneOf'];
+const SCHEMA_ONE = [
+  'items',
+  'additionalProperties',
+  'unevaluatedProperties',
+  'unevaluatedItems',
+  'contains',
+  'propertyNames',
+  'not',
+  'if',
+  'then',
+  'else',
+  'contentSchema',
+  'additionalItems',
+];
+const TYPES = new Set(['null', 'boolean', 'object', 'array', 'number', 'string', 'integer']);
+const COUNTS = [
+  'maxLength',
+  'minLength',
+  'maxItems',
+  'minItems',
+  'maxContains',
+  'minContains',
+  'maxProperties',
+  'minProperties',
+];
+const NUMBERS = ['maximum', 'minimum', 'exclusiveMaximum', 'exclusiveMinimum'];
+const STRINGS = [
+  '$id',
+  '$ref',
+  '$dynamicRef',
+  '$anchor',
+  '$dynamicAnchor',
+  '$schema',
+  '$comment',
+  'format',
+  'pattern',
+];
+const ANCHOR = /^[A-Za-z_][-A-Za-z0-9._]*$/;
+
+function isObject(value: unknown): value is SchemaObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function resolveUri(ref: string, base: string): string {
+  try {
+    return new URL(ref, base).href;
+  } catch {
+    throw new SchemaCompileError(`can't resolve reference ${ref} from id ${base}`);
+  }
+}
+
+function invalid(at: string, message: string): never {
+  throw new SchemaCompileError(`schema is invalid: data${at} ${message}`);
+}
+
+/** What the 2020-12 meta-schema asks of each keyword's value, checked as the schema is walked. */
+function checkKeywords(schema: SchemaObject, at: string): void {
+  const type = schema.type;
+  if (type !== undefined) {
+    const list = Array.isArray(type) ? type : [type];
+    if (!list.every((t) => typeof t === 'string' && TYPES.has(t)) || new Set(list).size !== list.length) {
+      invalid(`${at}/type`, 'must be a type name or an array of distinct type names');
+    }
+  }
+  if (schema.id !== undefined)
+    throw new SchemaCompileError('NOT SUPPORTED: keyword "id", use "$id" for schema ID');
+  if (schema.nullable !== undefined) {
+    if (typeof schema.nullable !== 'boolean') invalid(`${at}/nullable`, 'must be boolean');
+    if (type === undefined) throw new SchemaCompileError('"nullable" cannot be used without "type"');
+    if (schema.nullable === false && [type].flat().includes('null')) {
+      throw new SchemaCompileError('type: null contradicts nullable: false');
+    }
+  }
+  for (const key of COUNTS) {
+    const value = schema[key];
+    if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 0)) {
+      invalid(`${at}/${key}`, 'must be a non-negative integer');
+    }
+  }
+  for (const key of NUMBERS) {
+    if (schema[key] !== undefined && typeof schema[key] !== 'number')
+      invalid(`${at}/${key}`, 'must be number');
+  }
+  if (schema.multipleOf !== undefined && !(typeof schema.multipleOf === 'number' && schema.multipleOf > 0)) {
+    invalid(`${at}/multipleOf`, 'must be a number > 0');
+  }
+  for (const key of STRINGS) {
+    if (schema[key] !== undefined && typeof schema[key] !== 'string')
+      invalid(`${at}/${key}`, 'must be string');
+  }
+  for (const key of ['$anchor', '$dynamicAnchor'] as const) {
+    if (typeof schema[key] === 'string' && !ANCHOR.test(schema[key])) {
+      invalid(`${at}/${key}`, `must match pattern "${ANCHOR.source}"`);
+    }
+  }
+  if (schema.uniqueItems !== undefined && typeof schema.uniqueItems !== 'boolean') {
+    invalid(`${at}/uniqueItems`, 'must be boolean');
+  }
+  if (schema.enum !== undefined && !Array.isArray(schema.enum)) invalid(`${at}/enum`, 'must be array');
+  const names = (value: unknown, where: string): void => {
+    if (
+      !Array.isArray(value) ||
+      !value.every((v) => typeof v === 'string') ||
+      new Set(value).size !== value.length
+    ) {
+      invalid(where, 'must be an array of distinct strings');
+    }
+  };
+  if (schema.required !== undefined) names(schema.required, `${at}/required`);
+  if (schema.dependentRequired !== undefined) {
+    if (!isObject(schema.dependentRequired)) invalid(`${at}/dependentRequired`, 'must be object');
+    for (const [key, value] of Object.entries(schema.dependentRequired)) {
+      names(value, `${at}/dependentRequired/${key}`);
+    }
+  }
+}
+
+function compile(root: unknown, options: ValidatorOptions): Compiled {
+  if (typeof root !== 'boolean' && !isObject(root)) invalid('', 'must be object,boolean');
+  const out: Compiled = {
+    nodes: new WeakMap(),
+    resources: new Map(),
+    anchors: new Map(),
+    dynamicAnchors: new Map(),
+    paths: new WeakMap(),
+    options,
+  };
+  const refs: { schema: SchemaObject; node: Node; at: string }[] = [];
+  const regExp = options.regExp ?? ((source: string) => new RegExp(source, 'u'));
+
+  const walk = (schema: unknown, base: string, at: string, isRoot: boolean): void => {
+    if (typeof schema === 'boolean') {
+      if (isRoot) out.resources.set(base, schema);
+      return;
+    }
+    if (!isObject(schema)) invalid(at, 'must be object,boolean');
+    if (out.nodes.has(schema)) return; // one object reached twice (a shared subschema): walked once
+    checkKeywords(schema, at);
+    let here = base;
+    let resource: string | undefined;
+    if (typeof schema.$id === 'string') {
+      here = resolveUri(schema.$id, base).replace(/#$/, '');
+      resource = here;
+    } else if (isRoot) resource = here;
+    if (resource !== undefined) out.resources.set(resource, schema);
+    if (typeof schema.$anchor === 'string') out.anchors.set(`${here}#${schema.$anchor}`, schema);
+    if (typeof schema.$dynamicAnchor === 'string') {
+      out.anchors.set(`${here}#${schema.$dynamicAnchor}`, schema);
+      out.dynamicAnchors.set(`${here}#${schema.$dynamicAnchor}`, schema);
+    }
+    const node: Node = { base: here, ...(resource !== undefined ? { resource } : {}) };
+    out.nodes.set(schema, node);
+    out.paths.set(schema, at);
+    if (typeof schema.$ref === 'string' || typeof schema.$dynamicRef === 'string')
+      refs.push({ schema, node, at });
+    const sources: string[] = typeof schema.pattern === 'string' ? [schema.pattern] : [];
+    for (const key of SCHEMA_MAPS) {
+      const map = schema[key];
+      if (map === undefined) continue;
+      if (!isObject(map)) invalid(`${at}/${key}`, 'must be object');
+      for (const [name, sub] of Object.entries(map)) {
+        walk(sub, here, `${at}/${key}/${escapeSegment(name)}`, false);
+      }
+      if (key === 'patternProperties') sources.push(...Object.keys(map));
+    }
+    for (const key of SCHEMA_ARRAYS) {
+      const list = schema[key];
+      if (list === undefined) continue;
+      if (!Array.isArray(list) || list.length === 0) invalid(`${at}/${key}`, 'must be a non-empty array');
+      list.forEach((sub, i) => {
+        walk(sub, here, `${at}/${key}/${i}`, false);
+      });
+    }
+    for (const key of SCHEMA_ONE) {
+      if (schema[key] !== undefined) walk(schema[key], here, `${at}/${key}`, false);
+    }
+    if (isObject(schema.dependencies)) {
+      for (const [name, sub] of Object.entries(schema.dependencies)) {
+        if (!Array.isArray(sub)) walk(sub, here, `${at}/dependencies/${escapeSegment(name)}`, false);
+      }
+    }
+    if (sources.length > 0) {
+      node.patterns = new Map();
+      for (const source of sources) {
+        try {
+          node.patterns.set(source, regExp(source));
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          throw new SchemaCompileError(message);
+        }
+      }
+    }
+  };
+  out.walk = (schema, base, at) => walk(schema, base, at, false);
+  walk(root, BASE, '', true);
+
+  // Indexed: resolving may compile more of the document, and with it more references.
+  for (let i = 0; i < refs.length; i++) {
+    const { schema, node } = refs[i] as (typeof refs)[number];
+    if (typeof schema.$ref === 'string') {
+      node.ref = resolve(out, schema.$ref, node.base);
+      node.refInline = !hasRef(node.ref);
+    }
+    if (typeof schema.$dynamicRef === 'string') {
+      const target = resolve(out, schema.$dynamicRef, node.base);
+      const fragment = schema.$dynamicRef.split('#')[1];
+      // Dynamic only when the first target declares the same $dynamicAnchor (2020-12, 8.2.3.2).
+      const anchor =
+        isObject(target) && fragment !== undefined && target.$dynamicAnchor === fragment
+          ? fragment
+          : undefined;
+      node.dynamicRef = { target, ...(anchor !== undefined ? { anchor } : {}) };
+    }
+  }
+  if (options.discriminator) {
+    for (const { schema, node } of discriminated(root, out)) node.mapping = mappingOf(schema, out);
+  }
+  return out;
+}
+
+const REF_KEYWORDS = ['$ref', '$recursiveRef', '$recursiveAnchor', '$dynamicRef', '$dynamicAnchor'];
+
+function hasRef(schema: unknown): boolean {
+  if (typeof schema !== 'object' || schema === null) return false;
+  for (const [key, value] of Object.entries(schema)) {
+    if (REF_KEYWORDS.includes(key) || hasRef(value)) return true;
+  }
+  return false;
+}
+
+function escapeSegment(segment: string): string {
+  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function resolve(out: Compiled, ref: string, base: string): Schema {
+  const uri = resolveUri(ref, base);
+  const hash = uri.indexOf('#');
+  const resource = hash < 0 ? uri : uri.slice(0, hash);
+  const fragment = hash < 0 ? '' : decodeURIComponent(uri.slice(hash + 1));
+  const fail = (): never => {
+    throw new SchemaCompileError(`can't resolve reference ${ref} from id ${base === BASE ? '#' : base}`);
+  };
+  if (fragment !== '' && !fragment.startsWith('/'))
+    return out.anchors.get(`${resource}#${fragment}`) ?? fail();
+  let target: unknown = out.resources.get(resource) ?? fail();
+  if (fragment !== '') {
+    for (const segment of fragment.slice(1).split('/')) {
+      const key = segment.replace(/~1/g, '/').replace(/~0/g, '~');
+      if (typeof target !== 'object' || target === null || !Object.hasOwn(target, key)) fail();
+      target = (target as Record<string, unknown>)[key];
+    }
+  }
+  if (typeof target !== 'boolean' && !isObject(target)) fail();
+  const schema = target as Schema;
+  // A pointer into a place no keyword marks as a schema: compile it where it is.
+  if (isObject(schema) && !out.nodes.has(schema)) out.walk?.(schema, resource, fragment);
+  return schema;
+}
+
+function discriminated(root: unknown, out: Compiled): { schema: SchemaObject; node: Node }[] {
+  const found: { schema: SchemaObject; node: Node }[] = [];
+  const seen = new Set<object>();
+  const visit = (value: unknown): void => {
+    if (typeof value !== 'object' || value === null || seen.has(value)) return;
+    seen.add(value);
+    if (isObject(value) && value.discriminator !== undefined) {
+      const node = out.nodes.get(value);
+      if (node) found.push({ schema: value, node });
+    }
+    for (const child of Object.values(value)) visit(child);
+  };
+  visit(root);
+  return found;
+}
+
+function mappingOf(schema: SchemaObject, out: Compiled): Map<string, number> {
+  const spec = schema.discriminator;
+  const tag = isObject(spec) ? spec.propertyName : undefined;
+  if (typeof tag !== 'string') throw new SchemaCompileError('discriminator: requires propertyName');
+  if (!Array.isArray(schema.oneOf)) throw new SchemaCompileError('discriminator: requires oneOf keyword');
+  const mapping = new Map<string, number>();
+  const requires = (s: unknown): boolean =>
+    isObject(s) && Array.isArray(s.required) && s.required.includes(tag);
+  let required = true;
+  schema.oneOf.forEach((member: unknown, i: number) => {
+    let target = member;
+    if (isObject(member) && typeof member.$ref === 'string') target = out.nodes.get(member)?.ref;
+    const property = isObject(target) && isObject(target.properties) ? target.properties[tag] : undefined;
+    if (!isObject(property)) {
+      throw new SchemaCompileError(`discriminator: oneOf subschemas must have "properties/${tag}"`);
+    }
+    required &&= requires(schema) || requires(target);
+    const values = property.const !== undefined ? [property.const] : property.enum;
+    if (!Array.isArray(values)) {
+      throw new SchemaCompileError(`discriminator: "properties/${tag}" must have "const" or "enum"`);
+    }
+    for (const value of values) {
+      if (typeof value !== 'string' || mapping.has(value)) {
+        throw new SchemaCompileError(`discriminator: "${tag}" values must be unique strings`);
+      }
+      mapping.set(value, i);
+    }
+  });
+  if (!required) throw new SchemaCompileError(`discriminator: "${tag}" must be required`);
+  return mapping;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Validating
+
+/** Properties and items an applicator evaluated (what `unevaluated*` leaves alone). */
+interface Evaluated {
+  props?: true | Set<string>;
+  items?: true | number;
+  /** Items `contains` matched. */
+  matched?: Set<number>;
+}
+
+interface Scope {
+  readonly path: string;
+  /** Inside a union, `not` or `if`: defaults are not filled (as Ajv). */
+  readonly composite: boolean;
+  /** `not` and `if` stop at the first problem: only whether there is one counts. */
+  readonly first: boolean;
+  readonly propertyName?: string;
+}
+
+interface Run {
+  readonly c: Compiled;
+  readonly errors: SchemaError[];
+  /** The resources entered, outermost first: where a `$dynamicRef` looks. */
+  readonly dynamicScope: string[];
+  depth: number;
+}
+
+function typeOf(data: unknown): string {
+  if (data === null) return 'null';
+  if (Array.isArray(data)) return 'array';
+  return typeof data;
+}
+
+/** The types a schema allows; OpenAPI's `nullable: true` adds `null`, as Ajv reads it. */
+function typesOf(schema: SchemaObject): string[] {
+  const types = schema.type === undefined ? [] : [schema.type as string | string[]].flat();
+  if (schema.nullable === true && !types.includes('null')) types.push('null');
+  return types;
+}
+
+function hasType(data: unknown, type: string): boolean {
+  if (type === 'integer') return typeof data === 'number' && !(data % 1) && !Number.isNaN(data);
+  return typeOf(data) === type;
+}
+
+/** Length in code points, as Ajv counts it (a surrogate pair is one). */
+function codePoints(text: string): number {
+  let length = 0;
+  for (let i = 0; i < text.length; i++, length++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0xd800 && code <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) i++;
+  }
+  return length;
+}
+
+/** Deep equality of JSON values, as Ajv's `fast-deep-equal` (object key order does not matter). */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null)
+    return Number.isNaN(a as number) && Number.isNaN(b as number);
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const other = b as unknown[];
+    return a.length === other.length && a.every((item, i) => jsonEqual(item, other[i]));
+  }
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every(
+    (key) => Object.hasOwn(b, key) && jsonEqual((a as SchemaObject)[key], (b as SchemaObject)[key]),
+  );
+}
+
+const GROUPS: Record<string, readonly string[]> = {
+  number: ['maximum', 'minimum', 'exclusiveMaximum', 'exclusiveMinimum', 'multipleOf', 'format'],
+  string: ['maxLength', 'minLength', 'pattern', 'format'],
+  array: [
+    'maxItems',
+    'minItems',
+    'prefixItems',
+    'items',
+    'contains',
+    'uniqueItems',
+    'maxContains',
+    'minContains',
+    'unevaluatedItems',
+  ],
+  object: [
+    'maxProperties',
+    'minProperties',
+    'required',
+    'propertyNames',
+    'additionalProperties',
+    'dependencies',
+    'properties',
+    'patternProperties',
+    'dependentRequired',
+    'dependentSchemas',
+    'unevaluatedProperties',
+    'discriminator',
+  ],
+};
+
+const COMPARISONS: Record<string, [string, (data: number, limit: number) => boolean]> = {
+  maximum: ['<=', (d, l) => d <= l],
+  minimum: ['>=', (d, l) => d >= l],
+  exclusiveMaximum: ['<', (d, l) => d < l],
+  exclusiveMinimum: ['>', (d, l) => d > l],
+};
+
+function own(data: SchemaObject, key: string): boolean {
+  return Object.hasOwn(data, key) && data[key] !== undefined;
+}
+
+function mergeInto(target: Evaluated, from: Evaluated): void {
+  if (from.props !== undefined && target.props !== true) {
+    if (from.props === true) target.props = true;
+    else {
+      target.props ??= new Set();
+      for (const key of from.props) (target.props as Set<string>).add(key);
+    }
+  }
+  if (from.items !== undefined && target.items !== true) {
+    target.items = from.items === true ? true : Math.max(target.items ?? 0, from.items);
+  }
+  if (from.matched) {
+    target.matched ??= new Set();
+    for (const i of from.matched) target.matched.add(i);
+  }
+}
+
+function addProps(ev: Evaluated, keys: Iterable<string>): void {
+  if (ev.props === true) return;
+  ev.props ??= new Set();
+  for (const key of keys) ev.props.add(key);
+}
+
+/**
+ * Validates `data` against `schema` at `scope.path`, appending problems to `run.errors`; records in
+ * `ev` what it evaluated in place. Returns whether it passed.
+ */
+function check(
+  run: Run,
+  schema: Schema,
+  data: unknown,
+  scope: Scope,
+  schemaPath: string,
+  ev: Evaluated,
+): boolean {
+  if (schema === true) return true;
+  if (schema === false) {
+    report(run, scope, schemaPath, 'false schema', {}, 'boolean schema is false');
+    return false;
+  }
+  if (++run.depth > MAX_DEPTH) {
+    throw new SchemaCompileError(`the schema applies itself more than ${MAX_DEPTH} levels deep to one value`);
+  }
+  const node = run.c.nodes.get(schema) as Node;
+  const entered = node.resource !== undefined;
+  if (entered) run.dynamicScope.push(node.resource as string);
+  try {
+    return keywords(run, schema, node, data, scope, schemaPath, ev);
+  } finally {
+    if (entered) run.dynamicScope.pop();
+    run.depth--;
+  }
+}
+
+/** A referenced schema's place in the document, from which its problems' schema paths start. */
+function pointerOf(run: Run, target: Schema): string {
+  return `#${(typeof target === 'object' && run.c.paths.get(target)) || ''}`;
+}
+
+function report(
+  run: Run,
+  scope: Scope,
+  schemaPath: string,
+  keyword: string,
+  params: Record<string, unknown>,
+  message: string,
+  parentSchema?: SchemaObject,
+  instancePath = scope.path,
+): void {
+  const error: SchemaError = { instancePath, schemaPath, keyword, params, message };
+  if (parentSchema) error.parentSchema = parentSchema;
+  if (scope.propertyName !== undefined) error.propertyName = scope.propertyName;
+  run.errors.push(error);
+}
+
+function keywords(
+  run: Run,
+  schema: SchemaObject,
+  node: Node,
+  data: unknown,
+  scope: Scope,
+  path: string,
+  ev: Evaluated,
+): boolean {
+  const start = run.errors.length;
+  const failed = (): boolean => run.errors.length > start;
+  const stop = (): boolean => scope.first && failed();
+  const fail = (keyword: string, params: Record<string, unknown>, message: string, at = scope.path): void =>
+    report(run, scope, `${path}/${keyword}`, keyword, params, message, schema, at);
+  const sub = (s: Schema, value: unknown, key: string | number | undefined, sp: string, into?: Evaluated) => {
+    const inner: Scope =
+      key === undefined ? scope : { ...scope, path: `${scope.path}/${escapeSegment(String(key))}` };
+    const childEv: Evaluated = {};
+    const ok = check(run, s, value, inner, sp, childEv);
+    if (into) mergeInto(into, childEv);
+    return ok;
+  };
+  /** Subschemas checked apart: union branches, `not`, `if`, `contains` items; their problems may be withdrawn. */
+  const apart = (
+    s: Schema,
+    sp: string,
+    extra: Partial<Scope>,
+    childEv: Evaluated,
+    value = data,
+    key?: string,
+  ) =>
+    check(
+      run,
+      s,
+      value,
+      {
+        ...scope,
+        composite: true,
+        ...(key === undefined ? {} : { path: `${scope.path}/${escapeSegment(key)}` }),
+        ...extra,
+      },
+      sp,
+      childEv,
+    );
+
+  const types = typesOf(schema);
+  const groupUsed = (group: string): boolean =>
+    (GROUPS[group] as readonly string[]).some((k) => schema[k] !== undefined);
+  // A single type with keywords of its own is reported where those keywords run (Ajv's order).
+  const typeEarly =
+    types.length > 0 && !(types.length === 1 && GROUPS[types[0] as string] && groupUsed(types[0] as string));
+  const typeError = () => fail('type', { type: schema.type }, `must be ${String(schema.type)}`);
+  if (typeEarly && !types.some((t) => hasType(data, t))) typeError();
+  if (stop()) return false;
+
+  // Keywords for any type.
+  if (schema.$dynamicRef !== undefined && node.dynamicRef) {
+    let target = node.dynamicRef.target;
+    const anchor = node.dynamicRef.anchor;
+    if (anchor !== undefined) {
+      for (const resource of run.dynamicScope) {
+        const found = run.c.dynamicAnchors.get(`${resource}#${anchor}`);
+        if (found) {
+          target = found;
+          break;
+        }
+      }
+    }
+    const inner: Evaluated = {};
+    if (check(run, target, data, scope, pointerOf(run, target), inner)) mergeInto(ev, inner);
+  }
+  if (schema.$ref !== undefined && node.ref !== undefined) {
+    const inner: Evaluated = {};
+    // A called schema is compiled on its own: not inside the union that refers to it (defaults apply).
+    const inScope = node.refInline ? scope : { ...scope, composite: false };
+    if (check(run, node.ref, data, inScope, pointerOf(run, node.ref), inner)) mergeInto(ev, inner);
+  }
+  if (stop()) return false;
+  if (schema.const !== undefined && !jsonEqual(data, schema.const)) {
+    fail('const', { allowedValue: schema.const }, 'must be equal to constant');
+  }
+  if (Array.isArray(schema.enum) && !schema.enum.some((v) => jsonEqual(data, v))) {
+    fail('enum', { allowedValues: schema.enum }, 'must be equal to one of the allowed values');
+  }
+  if (stop()) return false;
+  if (schema.not !== undefined) {
+    const before = run.errors.length;
+    const valid = apart(schema.not as Schema, `${path}/not`, { first: true }, {});
+    run.errors.length = before;
+    if (valid) fail('not', {}, 'must NOT be valid');
+  }
+  if (Array.isArray(schema.anyOf)) {
+    const before = run.errors.length;
+    let valid = false;
+    schema.anyOf.forEach((s: Schema, i: number) => {
+      const childEv: Evaluated = {};
+      if (apart(s, `${path}/anyOf/${i}`, {}, childEv)) {
+        valid = true;
+        mergeInto(ev, childEv);
+      }
+    });
+    if (valid) run.errors.length = before;
+    else fail('anyOf', {}, 'must match a schema in anyOf');
+  }
+  if (Array.isArray(schema.oneOf) && !(run.c.options.discriminator && schema.discriminator !== undefined)) {
+    const before = run.errors.length;
+    let passing: number | [number, number] | null = null;
+    let valid = false;
+    schema.oneOf.forEach((s: Schema, i: number) => {
+      const childEv: Evaluated = {};
+      const ok = apart(s, `${path}/oneOf/${i}`, {}, childEv);
+      if (ok && valid) {
+        valid = false;
+        passing = [passing as number, i];
+      } else if (ok) {
+        valid = true;
+        passing = i;
+        mergeInto(ev, childEv);
+      }
+    });
+    if (valid) run.errors.length = before;
+    else fail('oneOf', { passingSchemas: passing }, 'must match exactly one schema in oneOf');
+  }
+  if (Array.isArray(schema.allOf)) {
+    schema.allOf.forEach((s: Schema, i: number) => {
+      sub(s, data, undefined, `${path}/allOf/${i}`, ev);
+    });
+  }
+  const clauses = (['then', 'else'] as const).filter(
+    (k) => schema[k] !== undefined && !isEmpty(schema[k] as Schema, run.c.options),
+  );
+  if (schema.if !== undefined && clauses.length > 0) {
+    const before = run.errors.length;
+    const ifEv: Evaluated = {};
+    const matched = apart(schema.if as Schema, `${path}/if`, { first: true }, ifEv);
+    run.errors.length = before;
+    if (matched) mergeInto(ev, ifEv);
+    const clause = matched ? 'then' : 'else';
+    const branch = schema[clause] as Schema;
+    if (clauses.includes(clause)) {
+      const childEv: Evaluated = {};
+      if (check(run, branch, data, scope, `${path}/${clause}`, childEv)) mergeInto(ev, childEv);
+      else fail('if', { failingKeyword: clause }, `must match "${clause}" schema`);
+    }
+  }
+  const custom = run.c.options.keywords;
+  if (custom) {
+    for (const [keyword, run_] of Object.entries(custom)) {
+      if (schema[keyword] === undefined) continue;
+      for (const e of run_(schema[keyword], data, scope.path)) {
+        run.errors.push({ ...e, schemaPath: `${path}/${keyword}`, parentSchema: schema });
+      }
+    }
+  }
+  if (stop()) return false;
+
+  const dataType = typeOf(data);
+  for (const group of ['number', 'string', 'array', 'object']) {
+    if (!groupUsed(group)) continue;
+    if (dataType !== group) {
+      if (!typeEarly && types[0] === group) typeError();
+      continue;
+    }
+    if (group === 'number') numberKeywords(schema, data as number, fail);
+    else if (group === 'string') stringKeywords(schema, node, data as string, fail);
+    else if (group === 'array')
+      arrayKeywords(run, schema, data as unknown[], scope, path, ev, fail, sub, apart);
+    else objectKeywords(run, schema, node, data as SchemaObject, scope, path, ev, fail, sub);
+    if (stop()) return false;
+  }
+  return !failed();
+}
+
+type Fail = (keyword: string, params: Record<string, unknown>, message: string, at?: string) => void;
+type Sub = (
+  s: Schema,
+  value: unknown,
+  key: string | number | undefined,
+  sp: string,
+  into?: Evaluated,
+) => boolean;
+type Apart = (
+  s: Schema,
+  sp: string,
+  extra: Partial<Scope>,
+  childEv: Evaluated,
+  value?: unknown,
+  key?: string,
+) => boolean;
+
+function numberKeywords(schema: SchemaObject, data: number, fail: Fail): void {
+  for (const [keyword, [comparison, holds]] of Object.entries(COMPARISONS)) {
+    const limit = schema[keyword];
+    if (typeof limit === 'number' && !holds(data, limit)) {
+      fail(keyword, { comparison, limit }, `must be ${comparison} ${limit}`);
+    }
+  }
+  const multipleOf = schema.multipleOf;
+  if (typeof multipleOf === 'number') {
+    // Ajv's test, kept for its answers on large and fractional values.
+    const ratio = data / multipleOf;
+    if (ratio !== Number.parseInt(String(ratio), 10))
+      fail('multipleOf', { multipleOf }, `must be multiple of ${multipleOf}`);
+  }
+}
+
+function stringKeywords(schema: SchemaObject, node: Node, data: string, fail: Fail): void {
+  const length = schema.maxLength !== undefined || schema.minLength !== undefined ? codePoints(data) : 0;
+  if (typeof schema.maxLength === 'number' && length > schema.maxLength) {
+    fail('maxLength', { limit: schema.maxLength }, `must NOT have more than ${schema.maxLength} characters`);
+  }
+  if (typeof schema.minLength === 'number' && length < schema.minLength) {
+    fail('minLength', { limit: schema.minLength }, `must NOT have fewer than ${schema.minLength} characters`);
+  }
+  if (typeof schema.pattern === 'string' && !node.patterns?.get(schema.pattern)?.test(data)) {
+    fail('pattern', { pattern: schema.pattern }, `must match pattern "${schema.pattern}"`);
+  }
+}
+
+function arrayKeywords(
+  run: Run,
+  schema: SchemaObject,
+  data: unknown[],
+  scope: Scope,
+  path: string,
+  ev: Evaluated,
+  fail: Fail,
+  sub: Sub,
+  apart: Apart,
+): void {
+  const length = data.length;
+  if (typeof schema.maxItems === 'number' && length > schema.maxItems) {
+    fail('maxItems', { limit: schema.maxItems }, `must NOT have more than ${schema.maxItems} items`);
+  }
+  if (typeof schema.minItems === 'number' && length < schema.minItems) {
+    fail('minItems', { limit: schema.minItems }, `must NOT have fewer than ${schema.minItems} items`);
+  }
+  const prefix = Array.isArray(schema.prefixItems) ? (schema.prefixItems as Schema[]) : undefined;
+  if (prefix) {
+    for (let i = 0; i < Math.min(length, prefix.length); i++) {
+      sub(prefix[i] as Schema, data[i], i, `${path}/prefixItems/${i}`);
+    }
+    if (ev.items !== true) ev.items = Math.max(ev.items ?? 0, prefix.length);
+  }
+  const items = schema.items as Schema | undefined;
+  if (items !== undefined) {
+    ev.items = true;
+    const from = prefix?.length ?? 0;
+    if (items === false && prefix) {
+      if (length > from) fail('items', { limit: from }, `must NOT have more than ${from} items`);
+    } else if (!isEmpty(items, run.c.options)) {
+      for (let i = from; i < length; i++) sub(items, data[i], i, `${path}/items`);
+    }
+  }
+  if (schema.contains !== undefined) containsKeyword(run, schema, data, scope, path, ev, fail, apart);
+  if (schema.uniqueItems === true && length > 1) uniqueKeyword(schema, data, fail);
+  const unevaluated = schema.unevaluatedItems as Schema | undefined;
+  if (unevaluated !== undefined && ev.items !== true) {
+    const from = ev.items ?? 0;
+    const rest: number[] = [];
+    for (let i = from; i < length; i++) if (!ev.matched?.has(i)) rest.push(i);
+    if (unevaluated === false) {
+      if (rest.length > 0) fail('unevaluatedItems', { limit: from }, `must NOT have more than ${from} items`);
+    } else if (!isEmpty(unevaluated, run.c.options)) {
+      for (const i of rest) sub(unevaluated, data[i], i, `${path}/unevaluatedItems`);
+    }
+    ev.items = true;
+  }
+}
+
+// Every keyword Ajv acts on (its RULES.all): a schema with none of these accepts everything.
+const RULES = new Set([
+  '$dynamicAnchor',
+  '$dynamicRef',
+  '$recursiveAnchor',
+  '$recursiveRef',
+  '$comment',
+  'id',
+  '$ref',
+  'type',
+  'nullable',
+  'const',
+  'enum',
+  'not',
+  'anyOf',
+  'oneOf',
+  'allOf',
+  'if',
+  'then',
+  'else',
+  ...Object.values(GROUPS).flat(),
+]);
+
+/** Ajv's `alwaysValidSchema`: `true`, or an object with no keyword that checks anything. */
+function isEmpty(schema: Schema, options?: ValidatorOptions): boolean {
+  if (typeof schema === 'boolean') return schema;
+  for (const key in schema) {
+    if (key === 'discriminator' ? options?.discriminator : RULES.has(key) || options?.keywords?.[key])
+      return false;
+  }
+  return true;
+}
+
+function containsKeyword(
+  run: Run,
+  schema: SchemaObject,
+  data: unknown[],
+  _scope: Scope,
+  path: string,
+  ev: Evaluated,
+  fail: Fail,
+  apart: Apart,
+): void {
+  const min = typeof schema.minContains === 'number' ? schema.minContains : 1;
+  const max = typeof schema.maxContains === 'number' ? schema.maxContains : undefined;
+  const params = max === undefined ? { minContains: min } : { minContains: min, maxContains: max };
+  const message =
+    max === undefined
+      ? `must contain at least ${min} valid item(s)`
+      : `must contain at least ${min} and no more than ${max} valid item(s)`;
+  if (max === undefined && min === 0) return;
+  if (max !== undefined && min > max) {
+    fail('contains', params, message);
+    return;
+  }
+  const contains = schema.contains as Schema;
+  if (isEmpty(contains, run.c.options)) {
+    if (!(data.length >= min && (max === undefined || data.length <= max))) fail('contains', params, message);
+    return;
+  }
+  const before = run.errors.length;
+  let valid = min === 0;
+  let count = 0;
+  for (let i = 0; i < data.length; i++) {
+    if (!apart(contains, `${path}/contains`, {}, {}, data[i], String(i))) continue;
+    ev.matched ??= new Set();
+    ev.matched.add(i);
+    count++;
+    if (max === undefined) {
+      // No early stop: every item matched is evaluated (what `unevaluatedItems` leaves alone).
+      if (count >= min) valid = true;
+    } else {
+      if (count > max) {
+        valid = false;
+        break;
+      }
+      if (count >= min) valid = true;
+    }
+  }
+  if (valid) run.errors.length = before;
+  else fail('contains', params, message);
+}
+
+function uniqueKeyword(schema: SchemaObject, data: unknown[], fail: Fail): void {
+  const types = isObject(schema.items) ? typesOf(schema.items) : [];
+  const duplicate = (i: number, j: number): void =>
+    fail('uniqueItems', { i, j }, `must NOT have duplicate items (items ## ${j} and ${i} are identical)`);
+  if (types.length > 0 && !types.some((t) => t === 'object' || t === 'array')) {
+    // Ajv's scalar path: from the end, each value remembered by its text.
+    const seen = new Map<string, number>();
+    for (let i = data.length - 1; i >= 0; i--) {
+      const item = data[i];
+      if (!types.some((t) => hasType(item, t as string))) continue;
+      const key = typeof item === 'string' && types.length > 1 ? `${item}_` : String(item);
+      const j = seen.get(key);
+      if (j !== undefined) {
+        duplicate(i, j);
+        return;
+      }
+      seen.set(key, i);
+    }
+    return;
+  }
+  for (let i = data.length - 1; i > 0; i--) {
+    for (let j = i - 1; j >= 0; j--) {
+      if (jsonEqual(data[i], data[j])) {
+        duplicate(i, j);
+        return;
+      }
+    }
+  }
+}
+
+function objectKeywords(
+  run: Run,
+  schema: SchemaObject,
+  node: Node,
+  data: SchemaObject,
+  scope: Scope,
+  path: string,
+  ev: Evaluated,
+  fail: Fail,
+  sub: Sub,
+): void {
+  const properties = isObject(schema.properties) ? schema.properties : undefined;
+  if (run.c.options.useDefaults && !scope.composite && properties) {
+    for (const [key, prop] of Object.entries(properties)) {
+      if (isObject(prop) && prop.default !== undefined && data[key] === undefined) {
+        data[key] = structuredClone(prop.default);
+      }
+    }
+  }
+  const keys = Object.keys(data);
+  const count = keys.length;
+  if (typeof schema.maxProperties === 'number' && count > schema.maxProperties) {
+    fail(
+      'maxProperties',
+      { limit: schema.maxProperties },
+      `must NOT have more than ${schema.maxProperties} properties`,
+    );
+  }
+  if (typeof schema.minProperties === 'number' && count < schema.minProperties) {
+    fail(
+      'minProperties',
+      { limit: schema.minProperties },
+      `must NOT have fewer than ${schema.minProperties} properties`,
+    );
+  }
+  if (Array.isArray(schema.required)) {
+    for (const key of schema.required as string[]) {
+      if (!own(data, key)) fail('required', { missingProperty: key }, `must have required property '${key}'`);
+    }
+  }
+  const names = schema.propertyNames as Schema | undefined;
+  if (names !== undefined && !isEmpty(names, run.c.options)) {
+    for (const key of keys) {
+      const ok = check(
+        run,
+        names,
+        key,
+        { ...scope, composite: true, propertyName: key },
+        `${path}/propertyNames`,
+        {},
+      );
+      if (!ok) fail('propertyNames', { propertyName: key }, 'property name must be valid');
+    }
+  }
+  const patterns = isObject(schema.patternProperties) ? Object.keys(schema.patternProperties) : [];
+  const matches = (pattern: string, key: string): boolean => node.patterns?.get(pattern)?.test(key) ?? false;
+  const additional = schema.additionalProperties as Schema | undefined;
+  if (additional !== undefined) {
+    if (!isEmpty(additional, run.c.options)) {
+      for (const key of keys) {
+        if ((properties && Object.hasOwn(properties, key)) || patterns.some((p) => matches(p, key))) continue;
+        if (additional === false) {
+          fail('additionalProperties', { additionalProperty: key }, 'must NOT have additional properties');
+        } else sub(additional, data[key], key, `${path}/additionalProperties`);
+      }
+    }
+    ev.props = true;
+  }
+  if (isObject(schema.dependencies)) {
+    // Ajv checks the property lists first, then the schemas.
+    const entries = Object.entries(schema.dependencies);
+    const lists = Object.fromEntries(entries.filter(([, d]) => Array.isArray(d)));
+    const schemas = Object.fromEntries(entries.filter(([, d]) => !Array.isArray(d)));
+    dependentKeywords(lists, 'dependencies', data, path, ev, fail, sub);
+    dependentKeywords(schemas, 'dependencies', data, path, ev, fail, sub);
+  }
+  if (properties) {
+    for (const [key, prop] of Object.entries(properties)) {
+      if (own(data, key)) sub(prop as Schema, data[key], key, `${path}/properties/${escapeSegment(key)}`);
+    }
+    addProps(ev, Object.keys(properties));
+  }
+  for (const pattern of patterns) {
+    const matched = keys.filter((key) => matches(pattern, key));
+    for (const key of matched) {
+      sub(
+        (schema.patternProperties as SchemaObject)[pattern] as Schema,
+        data[key],
+        key,
+        `${path}/patternProperties/${escapeSegment(pattern)}`,
+      );
+    }
+    addProps(ev, matched);
+  }
+  if (isObject(schema.dependentRequired)) {
+    dependentKeywords(schema.dependentRequired, 'dependentRequired', data, path, ev, fail, sub);
+  }
+  if (isObject(schema.dependentSchemas)) {
+    dependentKeywords(schema.dependentSchemas, 'dependentSchemas', data, path, ev, fail, sub);
+  }
+  const unevaluated = schema.unevaluatedProperties as Schema | undefined;
+  if (unevaluated !== undefined && ev.props !== true) {
+    const seen = ev.props;
+    for (const key of keys) {
+      if (seen?.has(key)) continue;
+      if (unevaluated === false) {
+        fail('unevaluatedProperties', { unevaluatedProperty: key }, 'must NOT have unevaluated properties');
+      } else sub(unevaluated, data[key], key, `${path}/unevaluatedProperties`);
+    }
+    ev.props = true;
+  }
+  if (run.c.options.discriminator && schema.discriminator !== undefined && node.mapping) {
+    const tagName = (schema.discriminator as SchemaObject).propertyName as string;
+    const tag = data[tagName];
+    const member = typeof tag === 'string' ? node.mapping.get(tag) : undefined;
+    if (member !== undefined) {
+      sub((schema.oneOf as Schema[])[member] as Schema, data, undefined, `${path}/oneOf/${member}`, ev);
+    } else {
+      const error = typeof tag === 'string' ? 'mapping' : 'tag';
+      fail(
+        'discriminator',
+        { error, tag: tagName, tagValue: tag },
+        error === 'tag' ? `tag "${tagName}" must be string` : `value of tag "${tagName}" must be in oneOf`,
+      );
+    }
+  }
+}
+
+function dependentKeywords(
+  spec: SchemaObject,
+  keyword: string,
+  data: SchemaObject,
+  path: string,
+  ev: Evaluated,
+  fail: Fail,
+  sub: Sub,
+): void {
+  for (const [property, dependency] of Object.entries(spec)) {
+    if (!own(data, property)) continue;
+    if (Array.isArray(dependency)) {
+      if (dependency.length === 0) continue;
+      const deps = dependency.join(', ');
+      for (const missingProperty of dependency as string[]) {
+        if (own(data, missingProperty)) continue;
+        const word = dependency.length === 1 ? 'property' : 'properties';
+        fail(
+          keyword,
+          { property, missingProperty, depsCount: dependency.length, deps },
+          `must have ${word} ${deps} when property ${property} is present`,
+        );
+      }
+    } else if (keyword !== 'dependentRequired') {
+      sub(dependency as Schema, data, undefined, `${path}/${keyword}/${escapeSegment(property)}`, ev);
+    }
+  }
+}
+
+/**
+ * Compiles `schema` once: checks it, resolves its references and compiles its patterns (each
+ * failure a {@link SchemaCompileError}). The function returned validates any number of values.
+ */
+export function compileSchema(schema: unknown, options: ValidatorOptions = {}): Validate {
+  const compiled = compile(schema, options);
+  const validate = ((data: unknown): boolean => {
+    const run: Run = { c: compiled, errors: [], dynamicScope: [], depth: 0 };
+    const ok = check(run, schema as Schema, data, { path: '', composite: false, first: false }, '#', {});
+    validate.errors = ok ? null : run.errors;
+    return ok;
+  }) as Validate;
+  validate.errors = null;
+  return validate;
+}
