@@ -235,6 +235,32 @@ export const AWS_CALLS: readonly AwsCall[] = [
     via: 'tenantRole',
     functions: WORKFLOW,
   },
+  // The execution store is three adapters over the same items (execution-starts.ts for the start
+  // path, execution-steps.ts for step records and charges, execution-items.ts their shared update).
+  {
+    file: 'functions/adapters/dynamo/execution-starts.ts',
+    command: 'UpdateCommand',
+    actions: ['dynamodb:UpdateItem'],
+    targets: ['tenantItem', 'executionItem'],
+    via: 'tenantRole',
+    functions: WORKFLOW,
+  },
+  {
+    file: 'functions/adapters/dynamo/execution-steps.ts',
+    command: 'UpdateCommand',
+    actions: ['dynamodb:UpdateItem'],
+    targets: ['tenantItem', 'executionItem'],
+    via: 'tenantRole',
+    functions: WORKFLOW,
+  },
+  {
+    file: 'functions/adapters/dynamo/execution-items.ts',
+    command: 'UpdateCommand',
+    actions: ['dynamodb:UpdateItem'],
+    targets: ['tenantItem', 'executionItem'],
+    via: 'tenantRole',
+    functions: WORKFLOW,
+  },
   {
     file: 'functions/adapters/dynamo/execution-store.ts',
     command: 'TransactWriteCommand',
@@ -244,9 +270,17 @@ export const AWS_CALLS: readonly AwsCall[] = [
     functions: WORKFLOW,
   },
   {
+    file: 'functions/adapters/dynamo/execution-steps.ts',
+    command: 'TransactWriteCommand',
+    actions: TRANSACTION,
+    targets: ['tenantItem', 'executionItem'],
+    via: 'tenantRole',
+    functions: WORKFLOW,
+  },
+  {
     // The start path's reads in one round trip: workflow head, tenant, budget, prior execution, user.
     // The schedule fire function starts executions too.
-    file: 'functions/adapters/dynamo/execution-store.ts',
+    file: 'functions/adapters/dynamo/execution-starts.ts',
     command: 'BatchGetCommand',
     actions: ['dynamodb:BatchGetItem'],
     targets: ['tenantItem', 'executionItem'],
@@ -256,7 +290,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
   {
     // A finished step's record (finishStep): the step runner, and the API and approval handler
     // when a step ends by cancellation or approval.
-    file: 'functions/adapters/dynamo/execution-store.ts',
+    file: 'functions/adapters/dynamo/execution-steps.ts',
     command: 'PutCommand',
     actions: ['dynamodb:PutItem'],
     targets: ['executionItem'],

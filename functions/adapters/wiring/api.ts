@@ -24,6 +24,7 @@ import { cognitoClient } from '../aws-clients.ts';
 import { CognitoFederation, noFederation } from '../cognito-federation.ts';
 import { DynamoApprovalStore } from '../dynamo/approval-store.ts';
 import { DynamoDefinitionStore } from '../dynamo/definition-store.ts';
+import { DynamoExecutionStore } from '../dynamo/execution-store.ts';
 import { DynamoIdentityProviderStore } from '../dynamo/identity-provider-store.ts';
 import { keys } from '../dynamo/keys.ts';
 import { DynamoLease } from '../dynamo/lease.ts';
@@ -98,6 +99,7 @@ export function adapters(): Container {
   const executions = executionsOf(cfg, {
     table,
     clients,
+    executions: new DynamoExecutionStore(table),
     tenancy: store,
     engine: executionEngine(cfg),
     artifacts: artifactsOf(cfg, clients),

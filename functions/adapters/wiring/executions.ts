@@ -1,6 +1,6 @@
 import type { ApprovalStore } from '#core/approvals/ports.ts';
 import type { ExecutionDeps } from '#core/executions/deps.ts';
-import type { ExecutionEngine } from '#core/executions/ports.ts';
+import type { ExecutionEngine, ExecutionStore } from '#core/executions/ports.ts';
 import type { Notify } from '#core/notifications/model.ts';
 import type { TenancyStore } from '#core/tenancy/ports.ts';
 import type { DefinitionStore } from '#core/versioning/ports.ts';
@@ -8,7 +8,6 @@ import type { RuntimeConfig } from '#shared/config.ts';
 import { DynamoApprovalStore } from '../dynamo/approval-store.ts';
 import { DynamoBudgetStore } from '../dynamo/budget-store.ts';
 import { DynamoDefinitionStore } from '../dynamo/definition-store.ts';
-import { DynamoExecutionStore } from '../dynamo/execution-store.ts';
 import { DynamoRunSlotStore } from '../dynamo/run-slot-store.ts';
 import type { Table, TenantClients } from '../dynamo/table.ts';
 
@@ -16,6 +15,8 @@ import type { Table, TenantClients } from '../dynamo/table.ts';
 export interface ExecutionParts {
   readonly table: Table;
   readonly clients: TenantClients;
+  /** The whole store (functions/adapters/dynamo/execution-store.ts), or the part a root uses. */
+  readonly executions: ExecutionStore;
   readonly tenancy: Pick<TenancyStore, 'getTenant' | 'getUser'>;
   readonly engine: ExecutionEngine;
   readonly artifacts: ExecutionDeps['artifacts'];
@@ -28,7 +29,7 @@ export interface ExecutionParts {
 /** Everything the execution use cases need, in one object. */
 export function executionsOf(cfg: RuntimeConfig, parts: ExecutionParts): ExecutionDeps {
   return {
-    executions: new DynamoExecutionStore(parts.table),
+    executions: parts.executions,
     definitions: parts.definitions ?? new DynamoDefinitionStore(parts.table),
     approvals: parts.approvals ?? new DynamoApprovalStore(parts.table),
     tenancy: parts.tenancy,

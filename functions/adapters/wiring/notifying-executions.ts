@@ -1,5 +1,6 @@
 import type { ExecutionDeps } from '#core/executions/deps.ts';
 import type { RuntimeConfig } from '#shared/config.ts';
+import { DynamoExecutionStore } from '../dynamo/execution-store.ts';
 import type { Table, TenantClients } from '../dynamo/table.ts';
 import { dynamoTenancyStore } from '../dynamo/tenancy-store.ts';
 import { localVaultOnly } from './base.ts';
@@ -27,5 +28,6 @@ export function notifyingExecutions(
     tenancy: store,
     awsTransport,
   });
-  return executionsOf(cfg, { table, clients, tenancy: store, engine, artifacts, notify });
+  const executions = new DynamoExecutionStore(table);
+  return executionsOf(cfg, { table, clients, executions, tenancy: store, engine, artifacts, notify });
 }

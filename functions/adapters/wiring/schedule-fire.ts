@@ -1,11 +1,13 @@
+import type { ExecutionStore } from '#core/executions/ports.ts';
 import type { ScheduleDeps } from '#core/schedules/schedules.ts';
 import { config } from '#shared/config.ts';
 import { FUNCTION_SETTINGS } from '#shared/settings.ts';
+import { DynamoExecutionStarts } from '../dynamo/execution-starts.ts';
 import { DynamoRoleStore } from '../dynamo/role-store.ts';
 import { DynamoScheduleStore } from '../dynamo/schedule-store.ts';
 import { DynamoTenantStore } from '../dynamo/tenant-store.ts';
 import { DynamoUserStore } from '../dynamo/user-store.ts';
-import { notInThisFunction, tableOnly } from './base.ts';
+import { notInThisFunction, partOf, tableOnly } from './base.ts';
 import { executionsOf } from './executions.ts';
 import { executionEngine } from './step-functions.ts';
 
@@ -28,6 +30,8 @@ export function scheduleFireWiring(): ScheduleFireWiring {
   const executions = executionsOf(cfg, {
     table,
     clients,
+    // A firing only starts executions.
+    executions: partOf<ExecutionStore>('execution store beyond starts', new DynamoExecutionStarts(table)),
     tenancy: {
       getTenant: (tenantId) => tenants.getTenant(tenantId),
       getUser: (tenantId, userId) => users.getUser(tenantId, userId),

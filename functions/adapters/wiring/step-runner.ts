@@ -5,7 +5,7 @@ import { config } from '#shared/config.ts';
 import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 import { DynamoBudgetStore } from '../dynamo/budget-store.ts';
 import { DynamoDefinitionStore } from '../dynamo/definition-store.ts';
-import { DynamoExecutionStore } from '../dynamo/execution-store.ts';
+import { DynamoExecutionSteps } from '../dynamo/execution-steps.ts';
 import { dynamoTenancyStore } from '../dynamo/tenancy-store.ts';
 import { awsQueueTransport } from '../notifications/aws-queue-transport.ts';
 import { artifactsOf, tableOnly, vaultOf } from './base.ts';
@@ -37,7 +37,7 @@ export function stepRunnerWiring(): StepRunnerWiring {
     awsTransport: awsQueueTransport,
   });
   wired = {
-    executions: new DynamoExecutionStore(table),
+    executions: new DynamoExecutionSteps(table),
     definitions: new DynamoDefinitionStore(table),
     vault,
     artifacts: artifactsOf(cfg, clients),

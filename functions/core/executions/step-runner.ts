@@ -40,7 +40,8 @@ export interface StepTask {
 
 /** What a step run needs. */
 export interface StepRunnerDeps {
-  readonly executions: ExecutionStore;
+  /** A step's record and charge: what the step runner writes of an execution. */
+  readonly executions: Pick<ExecutionStore, 'steps' | 'startStep' | 'finishStep'>;
   readonly definitions: DefinitionStore;
   readonly vault: Pick<SecretVault, 'get'>;
   readonly artifacts: ArtifactStore;

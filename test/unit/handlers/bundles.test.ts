@@ -83,3 +83,26 @@ describe('notification delivery code', () => {
     60_000,
   );
 });
+
+// The execution store is three adapters: a firing only starts executions and the step runner only
+// writes steps, so each bundles its part alone (functions/adapters/wiring/schedule-fire.ts, step-runner.ts).
+describe('execution store parts', () => {
+  const parts = [
+    'functions/adapters/dynamo/execution-starts.ts',
+    'functions/adapters/dynamo/execution-steps.ts',
+    'functions/adapters/dynamo/execution-store.ts',
+  ];
+  it.each([
+    ['schedule-fire', parts.slice(0, 1)],
+    ['step-runner', parts.slice(1, 2)],
+    ['status-handler', parts],
+    ['api', parts],
+  ])(
+    '%s bundles %j',
+    async (handler, expected) => {
+      const inputs = await inputsOf(handler);
+      expect(parts.filter((file) => inputs.has(file))).toEqual(expected);
+    },
+    60_000,
+  );
+});
