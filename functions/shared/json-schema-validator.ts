@@ -51,6 +51,10 @@ export interface ValidatorOptions {
   readonly regExp?: (source: string) => Matcher;
   /** Keywords of the caller's, checked after the built-in keywords that apply to any type. */
   readonly keywords?: Readonly<Record<string, CustomKeyword>>;
+  /** Most patterns compiled (`pattern`, `patternProperties` keys), references followed included. */
+  readonly maxPatterns?: number;
+  /** Most problems kept of one validation (1,000 unless given); all are counted. */
+  readonly maxErrors?: number;
 }
 
 export interface Validate {
@@ -64,8 +68,20 @@ export class SchemaCompileError extends Error {
   override name = 'SchemaCompileError';
 }
 
-/** Deeper than this, a schema is taken to loop on one value (`{"$ref": "#"}`), not to describe it. */
-const MAX_DEPTH = 1000;
+/**
+ * Subschemas nested deeper than this in one validation fail it: a schema that loops on one value
+ * (`{"$ref": "#"}`) or a chain of references, well within the stack (each level takes a few frames).
+ */
+const MAX_DEPTH = 512;
+
+/**
+ * Subschemas applied in one validation, at most: a small schema can still fan out (each level of a
+ * `$defs` chain referring to the next twice doubles the work), so the work itself is bounded.
+ */
+export const MAX_STEPS = 500_000;
+
+/** Problems kept of one validation unless the caller says otherwise (all are counted). */
+const MAX_ERRORS = 1000;
 
 // ---------------------------------------------------------------------------------------------------
 // Compiling: resources, anchors, references and patterns, once per schema
@@ -83,6 +99,8 @@ interface Node {
    * functions of their own, outside any union: inside a called one, defaults are filled.
    */
   refInline?: boolean;
+  /** A reference that did not resolve: fails the compile if validation can reach it. */
+  refError?: string;
   dynamicRef?: { target: Schema; anchor?: string };
   patterns?: Map<string, Matcher>;
   /** `discriminator`: the tag's values and the `oneOf` member each selects. */
@@ -97,6 +115,8 @@ interface Compiled {
   readonly dynamicAnchors: Map<string, Schema>;
   readonly paths: WeakMap<object, string>;
   readonly options: ValidatorOptions;
+  /** Whether the document uses `unevaluated*`: only then must every branch be evaluated. */
+  readonly unevaluated: boolean;
   /** Compiles a schema found only through a reference (a pointer into an unknown keyword). */
   walk?: (schema: unknown, base: string, at: string) => void;
 }
@@ -114,8 +134,6 @@ const SCHEMA_ONE = [
   'if',
   'then',
   'else',
-  'contentSchema',
-  'additionalItems',
 ];
 const TYPES = new Set(['null', 'boolean', 'object', 'array', 'number', 'string', 'integer']);
 const COUNTS = [
@@ -229,7 +247,9 @@ function compile(root: unknown, options: ValidatorOptions): Compiled {
     dynamicAnchors: new Map(),
     paths: new WeakMap(),
     options,
+    unevaluated: /"unevaluated(Properties|Items)"/.test(JSON.stringify(root)),
   };
+  let patternCount = 0;
   const refs: { schema: SchemaObject; node: Node; at: string }[] = [];
   const regExp = options.regExp ?? ((source: string) => new RegExp(source, 'u'));
 
@@ -247,10 +267,15 @@ function compile(root: unknown, options: ValidatorOptions): Compiled {
       here = resolveUri(schema.$id, base).replace(/#$/, '');
       resource = here;
     } else if (isRoot) resource = here;
-    if (resource !== undefined) out.resources.set(resource, schema);
-    if (typeof schema.$anchor === 'string') out.anchors.set(`${here}#${schema.$anchor}`, schema);
+    const register = (map: Map<string, Schema>, key: string, what: string): void => {
+      // As Ajv: two schemas may not claim one URI (the last would silently win).
+      if (map.has(key)) throw new SchemaCompileError(`${what} "${key}" resolves to more than one schema`);
+      map.set(key, schema);
+    };
+    if (resource !== undefined) register(out.resources, resource, '$id');
+    if (typeof schema.$anchor === 'string') register(out.anchors, `${here}#${schema.$anchor}`, '$anchor');
     if (typeof schema.$dynamicAnchor === 'string') {
-      out.anchors.set(`${here}#${schema.$dynamicAnchor}`, schema);
+      register(out.anchors, `${here}#${schema.$dynamicAnchor}`, '$dynamicAnchor');
       out.dynamicAnchors.set(`${here}#${schema.$dynamicAnchor}`, schema);
     }
     const node: Node = { base: here, ...(resource !== undefined ? { resource } : {}) };
@@ -284,6 +309,10 @@ function compile(root: unknown, options: ValidatorOptions): Compiled {
         if (!Array.isArray(sub)) walk(sub, here, `${at}/dependencies/${escapeSegment(name)}`, false);
       }
     }
+    patternCount += sources.length;
+    if (patternCount > (options.maxPatterns ?? Number.POSITIVE_INFINITY)) {
+      throw new SchemaCompileError(`more than ${options.maxPatterns} patterns, references followed`);
+    }
     if (sources.length > 0) {
       node.patterns = new Map();
       for (const source of sources) {
@@ -302,35 +331,74 @@ function compile(root: unknown, options: ValidatorOptions): Compiled {
   // Indexed: resolving may compile more of the document, and with it more references.
   for (let i = 0; i < refs.length; i++) {
     const { schema, node } = refs[i] as (typeof refs)[number];
-    if (typeof schema.$ref === 'string') {
-      node.ref = resolve(out, schema.$ref, node.base);
-      node.refInline = !hasRef(node.ref);
-    }
-    if (typeof schema.$dynamicRef === 'string') {
-      const target = resolve(out, schema.$dynamicRef, node.base);
-      const fragment = schema.$dynamicRef.split('#')[1];
-      // Dynamic only when the first target declares the same $dynamicAnchor (2020-12, 8.2.3.2).
-      const anchor =
-        isObject(target) && fragment !== undefined && target.$dynamicAnchor === fragment
-          ? fragment
-          : undefined;
-      node.dynamicRef = { target, ...(anchor !== undefined ? { anchor } : {}) };
+    try {
+      resolveRefs(out, schema, node);
+    } catch (error) {
+      // Ajv never compiled a definition nothing refers to: a bad reference there fails only if used.
+      if (!(error instanceof SchemaCompileError)) throw error;
+      node.refError = error.message;
     }
   }
+  reachable(root, out);
   if (options.discriminator) {
     for (const { schema, node } of discriminated(root, out)) node.mapping = mappingOf(schema, out);
   }
   return out;
 }
 
+function resolveRefs(out: Compiled, schema: SchemaObject, node: Node): void {
+  if (typeof schema.$ref === 'string') {
+    node.ref = resolve(out, schema.$ref, node.base);
+    node.refInline = !hasRef(node.ref);
+  }
+  if (typeof schema.$dynamicRef === 'string') {
+    const target = resolve(out, schema.$dynamicRef, node.base);
+    const fragment = schema.$dynamicRef.split('#')[1];
+    // Dynamic only when the first target declares the same $dynamicAnchor (2020-12, 8.2.3.2).
+    const anchor =
+      isObject(target) && fragment !== undefined && target.$dynamicAnchor === fragment ? fragment : undefined;
+    node.dynamicRef = { target, ...(anchor !== undefined ? { anchor } : {}) };
+  }
+}
+
+/**
+ * Fails the compile on a bad reference in any schema validation can reach: from the root through
+ * the keywords that apply subschemas (not `$defs`), and through each reference followed.
+ */
+function reachable(root: unknown, out: Compiled): void {
+  const seen = new Set<object>();
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const schema = stack.pop();
+    if (!isObject(schema) || seen.has(schema)) continue;
+    seen.add(schema);
+    const node = out.nodes.get(schema);
+    if (node?.refError) throw new SchemaCompileError(node.refError);
+    if (node?.ref !== undefined) stack.push(node.ref);
+    if (node?.dynamicRef) stack.push(node.dynamicRef.target);
+    for (const key of [...SCHEMA_ONE, ...SCHEMA_ARRAYS]) {
+      const value = schema[key];
+      if (Array.isArray(value)) stack.push(...value);
+      else stack.push(value);
+    }
+    for (const key of ['properties', 'patternProperties', 'dependentSchemas']) {
+      if (isObject(schema[key])) stack.push(...Object.values(schema[key]));
+    }
+    if (isObject(schema.dependencies)) stack.push(...Object.values(schema.dependencies));
+  }
+}
+
 const REF_KEYWORDS = ['$ref', '$recursiveRef', '$recursiveAnchor', '$dynamicRef', '$dynamicAnchor'];
+const refFree = new WeakMap<object, boolean>();
 
 function hasRef(schema: unknown): boolean {
   if (typeof schema !== 'object' || schema === null) return false;
-  for (const [key, value] of Object.entries(schema)) {
-    if (REF_KEYWORDS.includes(key) || hasRef(value)) return true;
+  let found = refFree.get(schema);
+  if (found === undefined) {
+    found = Object.entries(schema).some(([key, value]) => REF_KEYWORDS.includes(key) || hasRef(value));
+    refFree.set(schema, found);
   }
-  return false;
+  return found;
 }
 
 function escapeSegment(segment: string): string {
@@ -338,13 +406,20 @@ function escapeSegment(segment: string): string {
 }
 
 function resolve(out: Compiled, ref: string, base: string): Schema {
-  const uri = resolveUri(ref, base);
-  const hash = uri.indexOf('#');
-  const resource = hash < 0 ? uri : uri.slice(0, hash);
-  const fragment = hash < 0 ? '' : decodeURIComponent(uri.slice(hash + 1));
   const fail = (): never => {
     throw new SchemaCompileError(`can't resolve reference ${ref} from id ${base === BASE ? '#' : base}`);
   };
+  // URL parsing drops tabs and new lines: a reference holding one would name another place.
+  if ([...ref].some((c) => c <= '\u001f' || c === '\u007f')) fail();
+  const uri = resolveUri(ref, base);
+  const hash = uri.indexOf('#');
+  const resource = hash < 0 ? uri : uri.slice(0, hash);
+  let fragment = '';
+  try {
+    fragment = hash < 0 ? '' : decodeURIComponent(uri.slice(hash + 1));
+  } catch {
+    fail();
+  }
   if (fragment !== '' && !fragment.startsWith('/'))
     return out.anchors.get(`${resource}#${fragment}`) ?? fail();
   let target: unknown = out.resources.get(resource) ?? fail();
@@ -432,7 +507,11 @@ interface Scope {
 
 interface Run {
   readonly c: Compiled;
+  /** The first problems, up to the caller's cap ({@link MAX_ERRORS} unless given). */
   readonly errors: SchemaError[];
+  /** Every problem counted, kept or not: what decides whether a subschema passed. */
+  count: number;
+  steps: number;
   /** The resources entered, outermost first: where a `$dynamicRef` looks. */
   readonly dynamicScope: string[];
   depth: number;
@@ -565,7 +644,10 @@ function check(
     return false;
   }
   if (++run.depth > MAX_DEPTH) {
-    throw new SchemaCompileError(`the schema applies itself more than ${MAX_DEPTH} levels deep to one value`);
+    throw new SchemaCompileError(`the schema nests more than ${MAX_DEPTH} subschemas deep on this value`);
+  }
+  if (++run.steps > MAX_STEPS) {
+    throw new SchemaCompileError(`the schema takes more than ${MAX_STEPS} steps on this value`);
   }
   const node = run.c.nodes.get(schema) as Node;
   const entered = node.resource !== undefined;
@@ -596,7 +678,17 @@ function report(
   const error: SchemaError = { instancePath, schemaPath, keyword, params, message };
   if (parentSchema) error.parentSchema = parentSchema;
   if (scope.propertyName !== undefined) error.propertyName = scope.propertyName;
-  run.errors.push(error);
+  push(run, error);
+}
+
+function push(run: Run, error: SchemaError): void {
+  if (run.count++ < (run.c.options.maxErrors ?? MAX_ERRORS)) run.errors.push(error);
+}
+
+/** Withdraws the problems found since `mark` (a union that passed, `not`, `if`). */
+function withdraw(run: Run, mark: number): void {
+  run.count = mark;
+  if (run.errors.length > mark) run.errors.length = mark;
 }
 
 function keywords(
@@ -608,8 +700,8 @@ function keywords(
   path: string,
   ev: Evaluated,
 ): boolean {
-  const start = run.errors.length;
-  const failed = (): boolean => run.errors.length > start;
+  const start = run.count;
+  const failed = (): boolean => run.count > start;
   const stop = (): boolean => scope.first && failed();
   const fail = (keyword: string, params: Record<string, unknown>, message: string, at = scope.path): void =>
     report(run, scope, `${path}/${keyword}`, keyword, params, message, schema, at);
@@ -685,26 +777,30 @@ function keywords(
   }
   if (stop()) return false;
   if (schema.not !== undefined) {
-    const before = run.errors.length;
+    const before = run.count;
     const valid = apart(schema.not as Schema, `${path}/not`, { first: true }, {});
-    run.errors.length = before;
+    withdraw(run, before);
     if (valid) fail('not', {}, 'must NOT be valid');
   }
   if (Array.isArray(schema.anyOf)) {
-    const before = run.errors.length;
+    const before = run.count;
     let valid = false;
-    schema.anyOf.forEach((s: Schema, i: number) => {
+    // The first branch that passes decides, unless `unevaluated*` needs what every branch evaluated
+    // (Ajv's rule too): a chain of references each offering two branches stays linear when it passes.
+    const all = run.c.unevaluated;
+    (schema.anyOf as Schema[]).some((s, i) => {
       const childEv: Evaluated = {};
       if (apart(s, `${path}/anyOf/${i}`, {}, childEv)) {
         valid = true;
         mergeInto(ev, childEv);
       }
+      return valid && !all;
     });
-    if (valid) run.errors.length = before;
+    if (valid) withdraw(run, before);
     else fail('anyOf', {}, 'must match a schema in anyOf');
   }
   if (Array.isArray(schema.oneOf) && !(run.c.options.discriminator && schema.discriminator !== undefined)) {
-    const before = run.errors.length;
+    const before = run.count;
     let passing: number | [number, number] | null = null;
     let valid = false;
     schema.oneOf.forEach((s: Schema, i: number) => {
@@ -719,7 +815,7 @@ function keywords(
         mergeInto(ev, childEv);
       }
     });
-    if (valid) run.errors.length = before;
+    if (valid) withdraw(run, before);
     else fail('oneOf', { passingSchemas: passing }, 'must match exactly one schema in oneOf');
   }
   if (Array.isArray(schema.allOf)) {
@@ -731,10 +827,10 @@ function keywords(
     (k) => schema[k] !== undefined && !isEmpty(schema[k] as Schema, run.c.options),
   );
   if (schema.if !== undefined && clauses.length > 0) {
-    const before = run.errors.length;
+    const before = run.count;
     const ifEv: Evaluated = {};
     const matched = apart(schema.if as Schema, `${path}/if`, { first: true }, ifEv);
-    run.errors.length = before;
+    withdraw(run, before);
     if (matched) mergeInto(ev, ifEv);
     const clause = matched ? 'then' : 'else';
     const branch = schema[clause] as Schema;
@@ -749,7 +845,7 @@ function keywords(
     for (const [keyword, run_] of Object.entries(custom)) {
       if (schema[keyword] === undefined) continue;
       for (const e of run_(schema[keyword], data, scope.path)) {
-        run.errors.push({ ...e, schemaPath: `${path}/${keyword}`, parentSchema: schema });
+        push(run, { ...e, schemaPath: `${path}/${keyword}`, parentSchema: schema });
       }
     }
   }
@@ -919,17 +1015,21 @@ function containsKeyword(
     max === undefined
       ? `must contain at least ${min} valid item(s)`
       : `must contain at least ${min} and no more than ${max} valid item(s)`;
-  if (max === undefined && min === 0) return;
+  // What `contains` matched matters only to `unevaluatedItems`: unless the schema has it, Ajv's
+  // shortcuts hold (no check at all for `minContains: 0`, none per item for a schema that takes all).
+  const annotate = run.c.unevaluated;
+  const contains = schema.contains as Schema;
+  if (max === undefined && min === 0 && !annotate) return;
   if (max !== undefined && min > max) {
     fail('contains', params, message);
     return;
   }
-  const contains = schema.contains as Schema;
   if (isEmpty(contains, run.c.options)) {
     if (!(data.length >= min && (max === undefined || data.length <= max))) fail('contains', params, message);
+    if (annotate) ev.items = true;
     return;
   }
-  const before = run.errors.length;
+  const before = run.count;
   let valid = min === 0;
   let count = 0;
   for (let i = 0; i < data.length; i++) {
@@ -938,8 +1038,9 @@ function containsKeyword(
     ev.matched.add(i);
     count++;
     if (max === undefined) {
-      // No early stop: every item matched is evaluated (what `unevaluatedItems` leaves alone).
       if (count >= min) valid = true;
+      // With `unevaluatedItems`, every item matched counts as evaluated: read on.
+      if (valid && !annotate) break;
     } else {
       if (count > max) {
         valid = false;
@@ -948,7 +1049,7 @@ function containsKeyword(
       if (count >= min) valid = true;
     }
   }
-  if (valid) run.errors.length = before;
+  if (valid) withdraw(run, before);
   else fail('contains', params, message);
 }
 
@@ -1146,8 +1247,16 @@ function dependentKeywords(
 export function compileSchema(schema: unknown, options: ValidatorOptions = {}): Validate {
   const compiled = compile(schema, options);
   const validate = ((data: unknown): boolean => {
-    const run: Run = { c: compiled, errors: [], dynamicScope: [], depth: 0 };
-    const ok = check(run, schema as Schema, data, { path: '', composite: false, first: false }, '#', {});
+    const run: Run = { c: compiled, errors: [], count: 0, steps: 0, dynamicScope: [], depth: 0 };
+    let ok: boolean;
+    try {
+      ok = check(run, schema as Schema, data, { path: '', composite: false, first: false }, '#', {});
+    } catch (error) {
+      // Deep data under a recursive schema can still exhaust the stack: the value fails, not the caller.
+      if (error instanceof RangeError)
+        throw new SchemaCompileError(`the schema cannot be applied to this value: ${error.message}`);
+      throw error;
+    }
     validate.errors = ok ? null : run.errors;
     return ok;
   }) as Validate;

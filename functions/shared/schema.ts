@@ -257,6 +257,8 @@ function validatorOf(schema: TSchema): ValidateFunction {
       discriminator: true,
       regExp: (source) => new RegExp(source),
       keywords: { 'x-check': runCheck },
+      // A body names every field it gets wrong (bodies are bounded by the API's request limits).
+      maxErrors: Number.POSITIVE_INFINITY,
     });
     compiled.set(schema, validate);
   }

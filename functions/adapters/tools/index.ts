@@ -1,3 +1,4 @@
+import { MAX_SCHEMA_PATTERNS } from '#core/catalog/json-schema.ts';
 import type { ToolDefinition } from '#core/catalog/model.ts';
 import { RegexBudgetExceeded, tenantRegex, withRegexBudget } from '#core/catalog/tenant-regex.ts';
 import { type ToolContext, ToolError, type ToolRunner } from '#core/executions/model-port.ts';
@@ -64,7 +65,10 @@ export class ArgsValidator {
     let validate: Validate;
     try {
       // A private copy: the validator keeps the schema, and the definition object is not ours to keep.
-      validate = compileSchema(structuredClone(tool.inputSchema), { regExp: tenantRegex });
+      validate = compileSchema(structuredClone(tool.inputSchema), {
+        regExp: tenantRegex,
+        maxPatterns: MAX_SCHEMA_PATTERNS,
+      });
     } catch (error) {
       const message = error instanceof Error ? error.message.slice(0, 300) : 'does not compile';
       throw new ToolError(

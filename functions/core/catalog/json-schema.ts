@@ -80,7 +80,7 @@ export function jsonSchemaProblems(schema: unknown, path: string): FieldProblem[
   if (patternProblems.length > 0) return patternProblems;
   try {
     // The same pattern engine that validates inputs: a pattern it refuses fails here, at save.
-    compileSchema(schema, { regExp: tenantRegex });
+    compileSchema(schema, { regExp: tenantRegex, maxPatterns: MAX_SCHEMA_PATTERNS });
     return [];
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

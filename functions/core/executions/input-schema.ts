@@ -1,5 +1,6 @@
 import { decodePointer } from '#shared/json-pointer.ts';
 import { compileSchema, SchemaCompileError, type Validate } from '#shared/json-schema-validator.ts';
+import { MAX_SCHEMA_PATTERNS } from '../catalog/json-schema.ts';
 import { RegexBudgetExceeded, tenantRegex, withRegexBudget } from '../catalog/tenant-regex.ts';
 import type { FieldProblem } from '../errors.ts';
 
@@ -28,7 +29,11 @@ export async function inputProblems(
   let validate = compiled.get(key);
   if (!validate) {
     try {
-      validate = compileSchema(schema, { regExp: tenantRegex });
+      // A private copy: the validator keeps the schema, and the caller's object is not ours to keep.
+      validate = compileSchema(structuredClone(schema), {
+        regExp: tenantRegex,
+        maxPatterns: MAX_SCHEMA_PATTERNS,
+      });
     } catch (error) {
       // A version saved before a pattern rule may hold a pattern now refused: the caller's 400, not a 500.
       const message = error instanceof Error ? error.message.slice(0, 300) : 'does not compile';

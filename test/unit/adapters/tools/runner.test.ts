@@ -156,6 +156,22 @@ describe('ArgsValidator', () => {
     // Act / Assess
     await expect(new ArgsValidator().check(broken, {})).rejects.toThrow(/does not compile/);
   });
+
+  it('fails the call as Tool.Failed when the schema cannot be applied to the args', async () => {
+    // Prepare: a chain of references deeper than a validation may nest.
+    const $defs: Record<string, unknown> = { d600: { type: 'string' } };
+    for (let i = 0; i < 600; i++) $defs[`d${i}`] = { anyOf: [{ $ref: `#/$defs/d${i + 1}` }] };
+    const deep = tool({ inputSchema: { type: 'object', properties: { a: { $ref: '#/$defs/d0' } }, $defs } });
+
+    // Act
+    const failure = await new ArgsValidator().check(deep, { a: 'x' }).catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(ToolError);
+    expect((failure as ToolError).message).toMatch(
+      /has an inputSchema that cannot be applied: the schema nests/,
+    );
+  });
 });
 
 describe('toolRunner', () => {

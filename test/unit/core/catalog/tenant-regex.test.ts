@@ -146,6 +146,23 @@ describe('patterns no linear-time engine can run are refused at save, naming the
     ]);
   });
 
+  it(`counts against the ${MAX_SCHEMA_PATTERNS} the patterns a reference reaches in a data keyword`, () => {
+    const patterns = Object.fromEntries(
+      Array.from({ length: MAX_SCHEMA_PATTERNS + 1 }, (_, i) => [`^p${i}`, true]),
+    );
+    const schema = {
+      type: 'object',
+      default: { patternProperties: patterns },
+      additionalProperties: { $ref: '#/default' },
+    };
+    expect(jsonSchemaProblems(schema, 'inputSchema')).toEqual([
+      {
+        path: 'inputSchema',
+        message: `invalid JSON Schema: more than ${MAX_SCHEMA_PATTERNS} patterns, references followed`,
+      },
+    ]);
+  });
+
   it('accepts the JavaScript syntax that runs in linear time (named groups, \\u escapes, classes)', () => {
     for (const pattern of ['(?<year>\\d{4})-\\d{2}', '^\\u00e9+$', '^[^\\]]+$', '^\\S+@\\S+$']) {
       expect(regexProblem(pattern)).toBeUndefined();
