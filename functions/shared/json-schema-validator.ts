@@ -55,6 +55,8 @@ export interface ValidatorOptions {
   readonly maxPatterns?: number;
   /** Most problems kept of one validation (1,000 unless given); all are counted. */
   readonly maxErrors?: number;
+  /** Most subschemas applied in one validation ({@link MAX_STEPS} unless given). */
+  readonly maxSteps?: number;
 }
 
 export interface Validate {
@@ -646,8 +648,9 @@ function check(
   if (++run.depth > MAX_DEPTH) {
     throw new SchemaCompileError(`the schema nests more than ${MAX_DEPTH} subschemas deep on this value`);
   }
-  if (++run.steps > MAX_STEPS) {
-    throw new SchemaCompileError(`the schema takes more than ${MAX_STEPS} steps on this value`);
+  const maxSteps = run.c.options.maxSteps ?? MAX_STEPS;
+  if (++run.steps > maxSteps) {
+    throw new SchemaCompileError(`the schema takes more than ${maxSteps} steps on this value`);
   }
   const node = run.c.nodes.get(schema) as Node;
   const entered = node.resource !== undefined;

@@ -1,8 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Execution } from '#core/executions/model.ts';
 import type { UsageCounters } from '#core/executions/ports.ts';
 import { keys } from './keys.ts';
-import { strip, type Table, type TransactItem } from './table.ts';
+import type { Table, TransactItem } from './table.ts';
 
 /** The counters of a usage item (0 where absent). */
 export const ZERO: UsageCounters = { executions: 0, inputTokens: 0, outputTokens: 0, costMicros: 0 };
