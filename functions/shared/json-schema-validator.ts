@@ -115,7 +115,6 @@ interface Compiled {
   readonly resources: Map<string, SchemaObject | boolean>;
   readonly anchors: Map<string, Schema>;
   readonly dynamicAnchors: Map<string, Schema>;
-  readonly paths: WeakMap<object, string>;
   readonly options: ValidatorOptions;
   /** Whether the document uses `unevaluated*`: only then must every branch be evaluated. */
   readonly unevaluated: boolean;
@@ -247,7 +246,6 @@ function compile(root: unknown, options: ValidatorOptions): Compiled {
     resources: new Map(),
     anchors: new Map(),
     dynamicAnchors: new Map(),
-    paths: new WeakMap(),
     options,
     unevaluated: /"unevaluated(Properties|Items)"/.test(JSON.stringify(root)),
   };
@@ -282,7 +280,6 @@ function compile(root: unknown, options: ValidatorOptions): Compiled {
     }
     const node: Node = { base: here, ...(resource !== undefined ? { resource } : {}) };
     out.nodes.set(schema, node);
-    out.paths.set(schema, at);
     if (typeof schema.$ref === 'string' || typeof schema.$dynamicRef === 'string')
       refs.push({ schema, node, at });
     const sources: string[] = typeof schema.pattern === 'string' ? [schema.pattern] : [];
@@ -405,6 +402,11 @@ function hasRef(schema: unknown): boolean {
 
 function escapeSegment(segment: string): string {
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/** A segment of a schema path, as Ajv writes one: a JSON pointer segment, percent-encoded. */
+function fragmentOf(segment: string): string {
+  return encodeURIComponent(escapeSegment(segment));
 }
 
 function resolve(out: Compiled, ref: string, base: string): Schema {
@@ -642,7 +644,7 @@ function check(
 ): boolean {
   if (schema === true) return true;
   if (schema === false) {
-    report(run, scope, schemaPath, 'false schema', {}, 'boolean schema is false');
+    report(run, scope, `${schemaPath}/false schema`, 'false schema', {}, 'boolean schema is false');
     return false;
   }
   if (++run.depth > MAX_DEPTH) {
@@ -661,11 +663,6 @@ function check(
     if (entered) run.dynamicScope.pop();
     run.depth--;
   }
-}
-
-/** A referenced schema's place in the document, from which its problems' schema paths start. */
-function pointerOf(run: Run, target: Schema): string {
-  return `#${(typeof target === 'object' && run.c.paths.get(target)) || ''}`;
 }
 
 function report(
@@ -763,13 +760,17 @@ function keywords(
       }
     }
     const inner: Evaluated = {};
-    if (check(run, target, data, scope, pointerOf(run, target), inner)) mergeInto(ev, inner);
+    // Ajv calls a dynamic reference's target as a schema of its own: its paths start at `#`.
+    if (check(run, target, data, scope, '#', inner)) mergeInto(ev, inner);
   }
   if (schema.$ref !== undefined && node.ref !== undefined) {
     const inner: Evaluated = {};
     // A called schema is compiled on its own: not inside the union that refers to it (defaults apply).
     const inScope = node.refInline ? scope : { ...scope, composite: false };
-    if (check(run, node.ref, data, inScope, pointerOf(run, node.ref), inner)) mergeInto(ev, inner);
+    // Paths as Ajv wrote them: from the reference as written when it inlined the target, else from
+    // the called schema's own root.
+    const at = node.refInline ? (schema.$ref as string) : '#';
+    if (check(run, node.ref, data, inScope, at, inner)) mergeInto(ev, inner);
   }
   if (stop()) return false;
   if (schema.const !== undefined && !jsonEqual(data, schema.const)) {
@@ -1164,7 +1165,7 @@ function objectKeywords(
   }
   if (properties) {
     for (const [key, prop] of Object.entries(properties)) {
-      if (own(data, key)) sub(prop as Schema, data[key], key, `${path}/properties/${escapeSegment(key)}`);
+      if (own(data, key)) sub(prop as Schema, data[key], key, `${path}/properties/${fragmentOf(key)}`);
     }
     addProps(ev, Object.keys(properties));
   }
@@ -1175,7 +1176,7 @@ function objectKeywords(
         (schema.patternProperties as SchemaObject)[pattern] as Schema,
         data[key],
         key,
-        `${path}/patternProperties/${escapeSegment(pattern)}`,
+        `${path}/patternProperties/${fragmentOf(pattern)}`,
       );
     }
     addProps(ev, matched);
@@ -1238,7 +1239,7 @@ function dependentKeywords(
         );
       }
     } else if (keyword !== 'dependentRequired') {
-      sub(dependency as Schema, data, undefined, `${path}/${keyword}/${escapeSegment(property)}`, ev);
+      sub(dependency as Schema, data, undefined, `${path}/${keyword}/${fragmentOf(property)}`, ev);
     }
   }
 }

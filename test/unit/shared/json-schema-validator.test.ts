@@ -171,13 +171,20 @@ function generator(seed: number) {
 
 const shape = (
   errors:
-    | readonly { keyword: string; instancePath: string; message?: string; params: unknown }[]
+    | readonly {
+        keyword: string;
+        instancePath: string;
+        schemaPath: string;
+        message?: string;
+        params: unknown;
+      }[]
     | null
     | undefined,
 ) =>
-  (errors ?? []).map(({ keyword, instancePath, message, params }) => ({
+  (errors ?? []).map(({ keyword, instancePath, schemaPath, message, params }) => ({
     keyword,
     instancePath,
+    schemaPath,
     message,
     params,
   }));
@@ -592,9 +599,14 @@ describe('options', () => {
     expect(validate({ kind: 'a', n: 1, s: 2 })).toBe(true);
     expect(validate({ kind: 'c', s: 2 })).toBe(false);
     expect(shape(validate.errors)).toEqual([
-      { keyword: 'type', instancePath: '/s', message: 'must be string', params: { type: 'string' } },
+      {
+        keyword: 'type',
+        instancePath: '/s',
+        schemaPath: '#/oneOf/1/properties/s/type',
+        message: 'must be string',
+        params: { type: 'string' },
+      },
     ]);
-    expect(validate.errors?.[0]?.schemaPath).toBe('#/oneOf/1/properties/s/type');
     expect(validate({ kind: 'z' })).toBe(false);
     expect(validate.errors?.[0]?.params).toEqual({ error: 'mapping', tag: 'kind', tagValue: 'z' });
     expect(validate({ kind: 3 })).toBe(false);
@@ -637,5 +649,683 @@ describe('options', () => {
     expect(validate.errors).toHaveLength(1);
     expect(validate('a')).toBe(true);
     expect(validate.errors).toBeNull();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Keyword by keyword: each rule of the validator against Ajv, so a change to any of them fails here.
+
+const reference = new Ajv2020({
+  strict: false,
+  allErrors: true,
+  validateFormats: false,
+  addUsedSchema: false,
+});
+
+/** Ajv's answer and errors on `data`, beside the validator's. */
+function bothOn(schema: unknown, data: unknown) {
+  const ajv = reference.compile(schema as object);
+  const expected = { valid: ajv(structuredClone(data)), errors: shape(ajv.errors as ErrorObject[] | null) };
+  reference.removeSchema(schema as object);
+  const validate = compileSchema(schema);
+  return { expected, actual: { valid: validate(structuredClone(data)), errors: shape(validate.errors) } };
+}
+
+describe('the value each keyword takes, as the 2020-12 meta-schema says', () => {
+  const cases: [string, unknown, string][] = [];
+  for (const key of [
+    'maxLength',
+    'minLength',
+    'maxItems',
+    'minItems',
+    'maxContains',
+    'minContains',
+    'maxProperties',
+    'minProperties',
+  ]) {
+    for (const value of [-1, 1.5, '1']) cases.push([key, value, 'must be a non-negative integer']);
+  }
+  for (const key of ['maximum', 'minimum', 'exclusiveMaximum', 'exclusiveMinimum']) {
+    cases.push([key, '3', 'must be number']);
+  }
+  for (const value of [0, -1, '2']) cases.push(['multipleOf', value, 'must be a number > 0']);
+  for (const key of [
+    '$id',
+    '$ref',
+    '$dynamicRef',
+    '$anchor',
+    '$dynamicAnchor',
+    '$schema',
+    '$comment',
+    'format',
+    'pattern',
+  ]) {
+    cases.push([key, 5, 'must be string']);
+  }
+  for (const key of ['$anchor', '$dynamicAnchor']) {
+    cases.push([key, '1a', 'must match pattern "^[A-Za-z_][-A-Za-z0-9._]*$"']);
+  }
+  cases.push(
+    ['uniqueItems', 1, 'must be boolean'],
+    ['enum', 'a', 'must be array'],
+    ['nullable', 'yes', 'must be boolean'],
+  );
+  for (const value of ['a', ['a', 'a'], [1]])
+    cases.push(['required', value, 'must be an array of distinct strings']);
+  cases.push(['dependentRequired', 'a', 'must be object']);
+  for (const key of ['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas']) {
+    cases.push([key, 3, 'must be object']);
+  }
+  for (const key of ['prefixItems', 'allOf', 'anyOf', 'oneOf']) {
+    for (const value of [[], {}]) cases.push([key, value, 'must be a non-empty array']);
+  }
+  for (const key of [
+    'items',
+    'additionalProperties',
+    'unevaluatedProperties',
+    'unevaluatedItems',
+    'contains',
+    'propertyNames',
+    'not',
+    'if',
+    'then',
+    'else',
+  ]) {
+    cases.push([key, 3, 'must be object,boolean']);
+  }
+  for (const value of ['text', ['string', 'string'], [1]]) {
+    cases.push(['type', value, 'must be a type name or an array of distinct type names']);
+  }
+
+  it.each(cases)('%s: %j is refused, as by Ajv', (key, value, message) => {
+    // Prepare: at the root and one level down, where the path names it.
+    const ajv = new Ajv2020({ strict: false, validateFormats: false, addUsedSchema: false });
+    // Act / Assess
+    expect(() => ajv.compile({ [key]: value })).toThrow();
+    expect(() => compileSchema({ [key]: value })).toThrow(`schema is invalid: data/${key} ${message}`);
+    expect(() => compileSchema({ properties: { 'a b': { [key]: value } } })).toThrow(
+      `schema is invalid: data/properties/a b/${key} ${message}`,
+    );
+  });
+
+  it.each([
+    [
+      { dependentRequired: { x: 'a' } },
+      'schema is invalid: data/dependentRequired/x must be an array of distinct strings',
+    ],
+    [
+      { dependentRequired: { x: ['a', 'a'] } },
+      'schema is invalid: data/dependentRequired/x must be an array of distinct strings',
+    ],
+    [{ prefixItems: [true, 3] }, 'schema is invalid: data/prefixItems/1 must be object,boolean'],
+    [{ dependencies: { x: 3 } }, 'schema is invalid: data/dependencies/x must be object,boolean'],
+    [3, 'schema is invalid: data must be object,boolean'],
+    [{ id: 'x' }, 'NOT SUPPORTED: keyword "id", use "$id" for schema ID'],
+    [{ nullable: true }, '"nullable" cannot be used without "type"'],
+    [{ type: 'null', nullable: false }, 'type: null contradicts nullable: false'],
+    [{ type: ['string', 'null'], nullable: false }, 'type: null contradicts nullable: false'],
+  ])('%j is refused: %s', (schema, message) => {
+    // Act / Assess
+    expect(() => compileSchema(schema)).toThrow(message);
+  });
+
+  it('accepts nullable with a type, false without null, and the anchors and ids it allows', () => {
+    // Act / Assess
+    expect(compileSchema({ type: 'string', nullable: false })('a')).toBe(true);
+    expect(compileSchema({ type: 'string', nullable: true })(null)).toBe(true);
+    expect(compileSchema({ type: 'string', nullable: false })(null)).toBe(false);
+    expect(compileSchema({ $anchor: '_a-1.b', $dynamicAnchor: 'Z' })(1)).toBe(true);
+    expect(
+      compileSchema({
+        $id: 'https://x.example/s#',
+        $comment: 'c',
+        $schema: 'https://json-schema.org/draft/2020-12/schema',
+        format: 'email',
+      })(1),
+    ).toBe(true);
+  });
+});
+
+describe('where each keyword reports its problem, beside a keyword for any type', () => {
+  // A single type with keywords of its own reports a wrong type where those keywords run: after
+  // `const`. A keyword of another group does not move it. Ajv's order.
+  const samples: Record<string, [string, unknown]> = {
+    maximum: ['number', 1],
+    minimum: ['number', 1],
+    exclusiveMaximum: ['number', 1],
+    exclusiveMinimum: ['number', 1],
+    multipleOf: ['number', 2],
+    maxLength: ['string', 1],
+    minLength: ['string', 1],
+    pattern: ['string', 'a'],
+    maxItems: ['array', 1],
+    minItems: ['array', 1],
+    prefixItems: ['array', [true]],
+    items: ['array', true],
+    contains: ['array', true],
+    uniqueItems: ['array', true],
+    maxContains: ['array', 1],
+    minContains: ['array', 1],
+    unevaluatedItems: ['array', true],
+    maxProperties: ['object', 1],
+    minProperties: ['object', 1],
+    required: ['object', ['a']],
+    propertyNames: ['object', true],
+    additionalProperties: ['object', true],
+    dependencies: ['object', {}],
+    properties: ['object', {}],
+    patternProperties: ['object', {}],
+    dependentRequired: ['object', {}],
+    dependentSchemas: ['object', {}],
+    unevaluatedProperties: ['object', true],
+  };
+  it.each(Object.entries(samples))('%s', (keyword, [type, value]) => {
+    for (const other of ['number', 'string', 'array', 'object', 'integer']) {
+      // Prepare
+      const { expected, actual } = bothOn({ type: other, [keyword]: value, const: 'zzz' }, null);
+      const alone = bothOn({ type: other, [keyword]: value, format: 'email', enum: ['zzz'] }, true);
+      // Assess
+      expect(actual, `${other} ${type}`).toEqual(expected);
+      expect(alone.actual, `${other} ${type}`).toEqual(alone.expected);
+    }
+  });
+});
+
+describe('subschemas that take everything, and those that do not', () => {
+  // A subschema with no keyword that checks anything is skipped where it is applied (Ajv's
+  // alwaysValidSchema); each keyword that checks makes it count.
+  const checking: Record<string, unknown> = {
+    type: { type: 'string' },
+    nullable: { type: 'string', nullable: true },
+    const: { const: 'a' },
+    enum: { enum: ['a'] },
+    not: { not: {} },
+    anyOf: { anyOf: [false] },
+    oneOf: { oneOf: [false] },
+    allOf: { allOf: [false] },
+    // biome-ignore lint/suspicious/noThenProperty: a JSON Schema keyword, not a thenable
+    if: { if: true, then: false },
+    else: { if: false, else: false },
+    $ref: { $ref: '#/$defs/no' },
+    maximum: { maximum: 0 },
+    minLength: { minLength: 9 },
+    maxItems: { maxItems: 0 },
+    required: { required: ['zz'] },
+    annotation: { title: 'only annotations', description: 'x' },
+  };
+  const places = (sub: unknown) => ({
+    propertyNames: [{ propertyNames: sub }, { ab: 1 }],
+    additionalProperties: [{ additionalProperties: sub }, { x: 5 }],
+    items: [{ items: sub }, [5, 'a']],
+    contains: [{ contains: sub, minContains: 2 }, [5, 'a', [1]]],
+    containsOnce: [{ contains: sub }, []],
+    // biome-ignore lint/suspicious/noThenProperty: a JSON Schema keyword, not a thenable
+    then: [{ if: true, then: sub }, 5],
+    else: [{ if: false, else: sub }, 'a'],
+    unevaluatedProperties: [{ unevaluatedProperties: sub }, { x: 5 }],
+    unevaluatedItems: [{ prefixItems: [true], unevaluatedItems: sub }, [1, 5]],
+  });
+  it.each(Object.entries(checking))('%s', (_keyword, sub) => {
+    for (const [place, [schema, data]] of Object.entries(places(sub))) {
+      // Prepare
+      const { expected, actual } = bothOn({ ...(schema as object), $defs: { no: false } }, data);
+      // Assess
+      expect(actual, place).toEqual(expected);
+    }
+  });
+});
+
+describe('keywords at their bounds, against Ajv', () => {
+  it.each([
+    [{ maximum: 1 }, [0, 1, 2, 1.0000001]],
+    [{ minimum: 1 }, [0, 1, 2, 0.9999999]],
+    [{ exclusiveMaximum: 1 }, [0, 1, 2]],
+    [{ exclusiveMinimum: 1 }, [0, 1, 2]],
+    [{ multipleOf: 0.1 }, [0.3, 0.7, 1e21, 2, 0.35]],
+    [{ multipleOf: 3 }, [9, 10, -3, 0]],
+    [{ maxLength: 2 }, ['ab', 'abc', '😀😀', '😀😀😀', '\uD83D', 'a\uD83D\uDE00', '\uDE00\uD83D']],
+    [{ minLength: 2 }, ['a', 'ab', '😀', '😀a', '\uD83Da', '\uD83D\uD83D']],
+    [{ maxItems: 1 }, [[], [1], [1, 2]]],
+    [{ minItems: 1 }, [[], [1]]],
+    [{ maxProperties: 1 }, [{}, { a: 1 }, { a: 1, b: 2 }]],
+    [{ minProperties: 1 }, [{}, { a: 1 }]],
+    [{ type: 'integer' }, [1, 1.5, -0, 1e21, '1']],
+    [{ type: ['integer', 'string'] }, [1, 1.5, 'a', null]],
+    [
+      { const: { a: [1, { b: 2 }] } },
+      [
+        { a: [1, { b: 2 }] },
+        { a: [1, { b: 3 }] },
+        { a: [1] },
+        { a: [1, { b: 2 }, 3] },
+        { a: [1, { b: 2 }], c: 1 },
+      ],
+    ],
+    [{ enum: [[1, 2], { x: 1, y: 2 }, null] }, [[1, 2], [2, 1], { y: 2, x: 1 }, { x: 1 }, null, [1, 2, 3]]],
+  ])('%j', (schema, values) => {
+    for (const value of values) {
+      // Prepare
+      const { expected, actual } = bothOn(schema, value);
+      // Assess
+      expect(actual, JSON.stringify(value)).toEqual(expected);
+    }
+  });
+
+  it.each([
+    [
+      {},
+      [
+        [1, 1],
+        [1, 2, 1],
+        [1, '1'],
+        [{ a: 1 }, { a: 1 }],
+        [[1], [1]],
+        [1, 2, 3],
+        [
+          { a: 1, b: 2 },
+          { b: 2, a: 1 },
+        ],
+      ],
+    ],
+    [
+      { items: { type: 'number' } },
+      [
+        [1, 2, 1, 2],
+        ['a', 'a', 1, 1],
+        [1, 2, 3],
+      ],
+    ],
+    [
+      { items: { type: ['number', 'string'] } },
+      [
+        [1, '1'],
+        ['1', '1'],
+        [1, 1],
+        [true, true, 1],
+      ],
+    ],
+    [
+      { items: { type: 'string', nullable: true } },
+      [
+        [null, null],
+        ['null', null],
+      ],
+    ],
+    [
+      { items: { type: 'object' } },
+      [
+        [{ a: 1 }, { a: 1 }],
+        [1, 1],
+      ],
+    ],
+  ])('uniqueItems with %j', (extra, values) => {
+    for (const value of values) {
+      // Prepare
+      const { expected, actual } = bothOn({ uniqueItems: true, ...extra }, value);
+      // Assess
+      expect(actual, JSON.stringify(value)).toEqual(expected);
+    }
+  });
+
+  it.each([
+    [{}, [[], [1], ['a'], [1, 'a', 'b']]],
+    [{ minContains: 2 }, [['a'], ['a', 'b'], [1, 'a', 2, 'b']]],
+    [{ maxContains: 1 }, [['a'], ['a', 'b'], [1]]],
+    [{ minContains: 0, maxContains: 1 }, [[], [1], ['a', 'b']]],
+    [{ minContains: 2, maxContains: 1 }, [['a'], []]],
+    [{ minContains: 0 }, [[], [1]]],
+    [
+      { minContains: 1, maxContains: 2 },
+      [
+        ['a', 'b', 'c'],
+        ['a', 1],
+      ],
+    ],
+  ])('contains a string, with %j', (extra, values) => {
+    for (const value of values) {
+      // Prepare
+      const { expected, actual } = bothOn({ contains: { type: 'string' }, ...extra }, value);
+      const everything = bothOn({ contains: true, ...extra }, value);
+      // Assess
+      expect(actual, JSON.stringify(value)).toEqual(expected);
+      expect(everything.actual, JSON.stringify(value)).toEqual(everything.expected);
+    }
+  });
+
+  it.each([
+    [
+      { dependentRequired: { a: ['b'], c: ['d', 'e'], f: [] } },
+      [{ a: 1 }, { c: 1 }, { c: 1, d: 1 }, { f: 1 }, { a: 1, b: 1 }],
+    ],
+    [
+      { dependencies: { a: ['b', 'c'], d: { required: ['e'] }, f: ['g'] } },
+      [{ a: 1 }, { d: 1 }, { d: 1, a: 1, f: 1 }, {}],
+    ],
+    [{ dependentSchemas: { 'a b': { required: ['x'] }, c: false } }, [{ 'a b': 1 }, { c: 1 }, { x: 1 }]],
+    [{ prefixItems: [{ type: 'string' }, false], items: false }, [[], ['a'], ['a', 1], [1, 2, 3]]],
+    [
+      { prefixItems: [true], items: { type: 'number' } },
+      [
+        [1, 'a'],
+        ['a', 1],
+      ],
+    ],
+    [{ items: false }, [[], [1, 2]]],
+    [
+      { propertyNames: { pattern: '^a' }, additionalProperties: false, properties: { ab: true } },
+      [{ ab: 1, b: 2 }, { ac: 1 }],
+    ],
+    [
+      {
+        patternProperties: { '^a b': { type: 'string' }, '/': false },
+        additionalProperties: { type: 'number' },
+      },
+      [{ 'a b': 1, '/': 2, c: 'x' }],
+    ],
+    [
+      { properties: { 'c/d': { type: 'string' }, 'e~f': false, '%': { minimum: 3 } } },
+      [{ 'c/d': 1, 'e~f': 1, '%': 1 }],
+    ],
+  ])('%j', (schema, values) => {
+    for (const value of values) {
+      // Prepare
+      const { expected, actual } = bothOn(schema, value);
+      // Assess
+      expect(actual, JSON.stringify(value)).toEqual(expected);
+    }
+  });
+});
+
+describe('discriminators it refuses to compile', () => {
+  const member = (tag: unknown) => ({ properties: { kind: tag } });
+  it.each([
+    [{ discriminator: {}, oneOf: [member({ const: 'a' })] }, 'discriminator: requires propertyName'],
+    [{ discriminator: { propertyName: 'kind' } }, 'discriminator: requires oneOf keyword'],
+    [
+      { discriminator: { propertyName: 'kind' }, oneOf: [{}] },
+      'discriminator: oneOf subschemas must have "properties/kind"',
+    ],
+    [
+      { discriminator: { propertyName: 'kind' }, oneOf: [member(true)] },
+      'discriminator: oneOf subschemas must have "properties/kind"',
+    ],
+    [
+      { discriminator: { propertyName: 'kind' }, oneOf: [member({ type: 'string' })] },
+      'discriminator: "properties/kind" must have "const" or "enum"',
+    ],
+    [
+      { discriminator: { propertyName: 'kind' }, oneOf: [member({ const: 1 })] },
+      'discriminator: "kind" values must be unique strings',
+    ],
+    [
+      { discriminator: { propertyName: 'kind' }, oneOf: [member({ const: 'a' }), member({ enum: ['a'] })] },
+      'discriminator: "kind" values must be unique strings',
+    ],
+    [
+      { discriminator: { propertyName: 'kind' }, oneOf: [member({ const: 'a' })] },
+      'discriminator: "kind" must be required',
+    ],
+  ])('%j: %s', (schema, message) => {
+    // Act / Assess
+    expect(() =>
+      compileSchema(
+        { required: message.endsWith('must be required') ? [] : ['kind'], ...schema },
+        { discriminator: true },
+      ),
+    ).toThrow(message);
+    // Without the option, `discriminator` is an annotation: the same schema compiles.
+    if (Array.isArray((schema as { oneOf?: unknown }).oneOf))
+      expect(() => compileSchema(schema)).not.toThrow();
+  });
+
+  it('follows a member that is a reference, and takes `required` from the member', () => {
+    // Prepare
+    const schema = {
+      discriminator: { propertyName: 'kind' },
+      oneOf: [{ $ref: '#/$defs/a' }, { required: ['kind'], properties: { kind: { const: 'b' } } }],
+      $defs: { a: { required: ['kind'], properties: { kind: { const: 'a' }, n: { type: 'number' } } } },
+    };
+    const validate = compileSchema(schema, { discriminator: true });
+    // Act / Assess
+    expect(validate({ kind: 'a', n: 1 })).toBe(true);
+    expect(validate({ kind: 'a', n: 'x' })).toBe(false);
+    expect(validate.errors?.map((e) => [e.schemaPath, e.instancePath])).toEqual([
+      ['#/$defs/a/properties/n/type', '/n'],
+    ]);
+    // Without the option, oneOf applies: both members are tried.
+    expect(compileSchema(schema)({ kind: 'b', n: 'x' })).toBe(true);
+  });
+});
+
+describe('what unevaluated* sees (the specification, where Ajv differs)', () => {
+  it.each([
+    [
+      'prefixItems evaluates its items',
+      { prefixItems: [true, true], unevaluatedItems: false },
+      [[1, 2], true],
+      [[1, 2, 3], false],
+    ],
+    [
+      'items evaluates every item after them',
+      { prefixItems: [true], items: true, unevaluatedItems: false },
+      [[1, 2, 3], true],
+    ],
+    [
+      'the longest prefix of two counts',
+      { allOf: [{ prefixItems: [true] }, { prefixItems: [true, true] }], unevaluatedItems: false },
+      [[1, 2], true],
+      [[1, 2, 3], false],
+    ],
+    [
+      'a schema for the rest checks the rest',
+      { prefixItems: [true], unevaluatedItems: { type: 'string' } },
+      [[1, 'a'], true],
+      [[1, 2], false],
+    ],
+    ['items in an allOf count', { allOf: [{ items: true }], unevaluatedItems: false }, [[1, 2], true]],
+    [
+      'contains inside allOf counts',
+      { allOf: [{ contains: { type: 'string' } }], unevaluatedItems: false },
+      [['a'], true],
+      [['a', 1], false],
+    ],
+    [
+      'a passing oneOf branch counts',
+      { oneOf: [{ prefixItems: [true] }, { minItems: 9 }], unevaluatedItems: false },
+      [[1], true],
+    ],
+    [
+      'properties evaluate their names',
+      { properties: { a: true }, unevaluatedProperties: false },
+      [{ a: 1 }, true],
+      [{ a: 1, b: 1 }, false],
+    ],
+    [
+      'patternProperties evaluate what they match',
+      { patternProperties: { '^a': true }, unevaluatedProperties: false },
+      [{ ab: 1 }, true],
+      [{ b: 1 }, false],
+    ],
+    [
+      'additionalProperties evaluates the rest',
+      { additionalProperties: true, unevaluatedProperties: false },
+      [{ b: 1 }, true],
+    ],
+    [
+      'dependentSchemas count when they apply',
+      {
+        dependentSchemas: { a: { properties: { b: true } } },
+        properties: { a: true },
+        unevaluatedProperties: false,
+      },
+      [{ a: 1, b: 1 }, true],
+      [{ b: 1 }, false],
+    ],
+    [
+      'a schema for the rest checks the rest',
+      { properties: { a: true }, unevaluatedProperties: { type: 'string' } },
+      [{ a: 1, b: 'x' }, true],
+      [{ a: 1, b: 1 }, false],
+    ],
+    [
+      'a passing oneOf branch counts',
+      {
+        oneOf: [{ properties: { a: true }, required: ['a'] }, { required: ['zz'] }],
+        unevaluatedProperties: false,
+      },
+      [{ a: 1 }, true],
+    ],
+    [
+      'then counts when if passed',
+      {
+        if: { required: ['a'] },
+        // biome-ignore lint/suspicious/noThenProperty: a JSON Schema keyword, not a thenable
+        then: { properties: { a: true } },
+        else: { properties: { b: true } },
+        unevaluatedProperties: false,
+      },
+      [{ a: 1 }, true],
+      [{ b: 1 }, true],
+      [{ a: 1, b: 1 }, false],
+    ],
+    [
+      'a called reference counts',
+      {
+        $ref: '#/$defs/r',
+        $defs: { r: { properties: { a: true, next: { $ref: '#/$defs/r' } } } },
+        unevaluatedProperties: false,
+      },
+      [{ a: 1 }, true],
+      [{ b: 1 }, false],
+    ],
+    [
+      'nested objects keep their own',
+      { properties: { o: { properties: { a: true } } }, unevaluatedProperties: false },
+      [{ o: { b: 1 } }, true],
+    ],
+  ] as [string, unknown, ...[unknown, boolean][]][])('%s', (_name, schema, ...values) => {
+    // Prepare
+    const validate = compileSchema(schema);
+    for (const [data, valid] of values) {
+      // Act / Assess
+      expect(validate(data), JSON.stringify(data)).toBe(valid);
+    }
+  });
+
+  it('names the property or the count it refuses', () => {
+    // Prepare
+    const props = compileSchema({ properties: { a: true }, unevaluatedProperties: false });
+    const items = compileSchema({ prefixItems: [true], unevaluatedItems: false });
+    // Act
+    props({ a: 1, b: 2 });
+    items([1, 2]);
+    // Assess
+    expect(shape(props.errors)).toEqual([
+      {
+        keyword: 'unevaluatedProperties',
+        instancePath: '',
+        schemaPath: '#/unevaluatedProperties',
+        message: 'must NOT have unevaluated properties',
+        params: { unevaluatedProperty: 'b' },
+      },
+    ]);
+    expect(shape(items.errors)).toEqual([
+      {
+        keyword: 'unevaluatedItems',
+        instancePath: '',
+        schemaPath: '#/unevaluatedItems',
+        message: 'must NOT have more than 1 items',
+        params: { limit: 1 },
+      },
+    ]);
+  });
+});
+
+describe('dynamic references', () => {
+  it('look for the anchor only in the resources entered on the way, outermost first', () => {
+    // Prepare: the tree's children are trees; the strict tree narrows the node through its anchor.
+    const tree = {
+      $id: 'https://example.com/tree',
+      $dynamicAnchor: 'node',
+      type: 'object',
+      properties: { data: true, children: { type: 'array', items: { $dynamicRef: '#node' } } },
+    };
+    const strict = {
+      $id: 'https://example.com/strict',
+      $dynamicAnchor: 'node',
+      $ref: 'tree',
+      unevaluatedProperties: false,
+      $defs: { tree },
+    };
+    const validate = compileSchema(strict);
+    const loose = compileSchema(tree);
+    const data = { children: [{ daat: 1 }] };
+    // Act / Assess
+    expect(loose(data)).toBe(true);
+    expect(validate(data)).toBe(false);
+    expect(validate({ children: [{ data: 1 }] })).toBe(true);
+    expect(validate.errors).toBeNull();
+  });
+
+  it('are plain references when the target declares no dynamic anchor of that name', () => {
+    // Prepare
+    const schema = {
+      $id: 'https://example.com/root',
+      $dynamicAnchor: 'item',
+      type: 'object',
+      properties: { a: { $dynamicRef: '#plain' } },
+      $defs: { plain: { $anchor: 'plain', type: 'string' }, item: { $dynamicAnchor: 'other' } },
+    };
+    const validate = compileSchema(schema);
+    // Act / Assess
+    expect(validate({ a: 'x' })).toBe(true);
+    expect(validate({ a: 1 })).toBe(false);
+    expect(validate.errors?.[0]?.schemaPath).toBe('#/type');
+  });
+});
+
+describe('each problem', () => {
+  it('names the schema holding the keyword, and the key under propertyNames', () => {
+    // Prepare
+    const schema = { properties: { a: { minimum: 3 } }, propertyNames: { maxLength: 1 } };
+    const validate = compileSchema(schema);
+    // Act
+    validate({ a: 1, bb: 2 });
+    // Assess
+    expect(validate.errors?.map((e) => [e.keyword, e.parentSchema, e.propertyName])).toEqual([
+      ['maxLength', schema.propertyNames, 'bb'],
+      ['propertyNames', schema, undefined],
+      ['minimum', schema.properties.a, undefined],
+    ]);
+    expect(Object.hasOwn(validate.errors?.[2] ?? {}, 'propertyName')).toBe(false);
+  });
+
+  it('is kept up to the cap the caller gives, and all count', () => {
+    // Prepare
+    const validate = compileSchema({ items: { type: 'string' } }, { maxErrors: 3 });
+    // Act / Assess
+    expect(validate([1, 2, 3, 4, 5])).toBe(false);
+    expect(validate.errors?.map((e) => e.instancePath)).toEqual(['/0', '/1', '/2']);
+    expect(compileSchema({ items: { type: 'string' } }, { maxErrors: Number.POSITIVE_INFINITY })).toBeTypeOf(
+      'function',
+    );
+  });
+
+  it('of a boolean schema false names the place it was applied', () => {
+    // Prepare
+    const validate = compileSchema(false);
+    // Act / Assess
+    expect(validate('x')).toBe(false);
+    expect(shape(validate.errors)).toEqual([
+      {
+        keyword: 'false schema',
+        instancePath: '',
+        schemaPath: '#/false schema',
+        message: 'boolean schema is false',
+        params: {},
+      },
+    ]);
+    expect(compileSchema(true)('x')).toBe(true);
+    expect(new SchemaCompileError('x').name).toBe('SchemaCompileError');
   });
 });
