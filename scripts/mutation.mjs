@@ -2,7 +2,7 @@
 // Mutation testing of the security-critical core (docs/mutation.md). Runs StrykerJS with the options
 // of stryker.config.json, one set at a time, then checks each file's score against TARGETS.
 //
-//   node scripts/mutation.mjs [--set fence|workflows] [--incremental] [--force]
+//   node scripts/mutation.mjs [--set fence|workflows|schema] [--incremental] [--force]
 //                             [--mutate <glob,...>] [--concurrency <n>]
 //
 // Sets: the config's `mutate` list split in two, each with only the unit tests that exercise it, so
@@ -35,12 +35,15 @@ const TARGETS = [
   },
   { match: /^functions\/core\/audit\//, min: 90 },
   { match: /^functions\/core\/workflows\/(compile|steps|validate|validate\/[a-z-]+)\.ts$/, min: 85 },
+  // The JSON Schema validator every API body and tenant schema goes through.
+  { match: /^functions\/shared\/json-schema-validator\.ts$/, min: 85 },
 ];
 
 const WORKFLOWS = /^functions\/core\/workflows\//;
+const SCHEMA = /^functions\/shared\/json-schema-validator\.ts(:[0-9-]+)?$/;
 const SETS = {
   fence: {
-    mutate: (glob) => !WORKFLOWS.test(glob),
+    mutate: (glob) => !WORKFLOWS.test(glob) && !SCHEMA.test(glob),
     tests: [
       // The fence modules' tests; the provider, pricing and engine lifecycle tests beside them in
       // core/executions and core/versioning exercise none of those modules.
@@ -70,6 +73,12 @@ const SETS = {
       'test/unit/mutation/choice-conditions.test.ts',
       'test/unit/mutation/workflows-*.test.ts',
     ],
+  },
+  schema: {
+    mutate: (glob) => SCHEMA.test(glob),
+    // The differential test against Ajv (fewer generated schemas under mutation testing) and the
+    // API's problems, which read the validator's errors.
+    tests: ['test/unit/shared/json-schema-validator.test.ts', 'test/unit/shared/schema.test.ts'],
   },
 };
 
