@@ -7,7 +7,7 @@ export const SCHEDULE_FIRE_MODULE = new URL('../../functions/handlers/schedule-f
 /** Options of {@link startLocalScheduler}. */
 export interface LocalSchedulerStart {
   readonly tableName: string;
-  /** croner's seconds field (`MERIDIAN_LOCAL_SCHEDULE_SECONDS`, default `0`): tests fire every few seconds. */
+  /** The seconds a minute fires at (`MERIDIAN_LOCAL_SCHEDULE_SECONDS`, `0` or `*\/n`): tests fire every few seconds. */
   readonly seconds?: string | undefined;
   /** Deliveries per firing (`MERIDIAN_LOCAL_SCHEDULE_DELIVERIES`, default 1): tests repeat them. */
   readonly deliveries?: number | undefined;
@@ -15,7 +15,7 @@ export interface LocalSchedulerStart {
 }
 
 /**
- * Starts the in-process scheduler (croner) behind the same fire function AWS runs, registers it
+ * Starts the in-process scheduler behind the same fire function AWS runs, registers it
  * with the handlers' container (so the API creates and removes its jobs as schedules change), and
  * loads every schedule of the table. Call after the handlers were loaded.
  */

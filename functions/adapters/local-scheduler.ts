@@ -14,7 +14,7 @@ export interface LocalSchedulerOptions {
   /** Delivers one firing (the local platform calls the fire function, as EventBridge does on AWS). */
   readonly fire: (event: FireEvent) => Promise<unknown>;
   /**
-   * croner's seconds field: `0` (once a minute at most, as on AWS). The test harness sets `*\/2`,
+   * The seconds a matching minute fires at: `0` (once a minute at most, as on AWS). The test harness sets `*\/2`,
    * so an every-minute schedule fires every two seconds and tests need not wait minutes.
    */
   readonly seconds?: string;
@@ -43,7 +43,7 @@ interface Job {
 
 /**
  * The local platform's {@link ScheduleTrigger}: one timer per enabled schedule, in process, the next
- * fire time computed with croner in the schedule's time zone (nextFireTimes: spring-forward gaps
+ * fire time computed in the schedule's time zone (nextFireTimes: spring-forward gaps
  * skipped, fall-back hours once, as EventBridge Scheduler does). The API calls it in the same
  * process, so jobs follow creations and deletions at once; the platform loads every schedule from
  * the table when it starts.

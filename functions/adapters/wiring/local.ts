@@ -48,7 +48,7 @@ export function useLocalNotificationTransport(make: LocalNotificationTransportFa
   notificationTransport = make;
 }
 
-/** Registers the in-process scheduler (croner). */
+/** Registers the in-process scheduler. */
 export function useLocalScheduleTrigger(trigger: ScheduleTrigger): void {
   scheduleTrigger = trigger;
 }

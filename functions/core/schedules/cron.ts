@@ -1,5 +1,3 @@
-import { Cron } from 'croner';
-
 /**
  * The cron dialect of schedules: five fields, `minute hour day-of-month month day-of-week`, each a
  * comma list of `*`, `*\/n`, `a`, `a-b` or `a-b/n`. Months and weekdays also take names (`JAN`,
@@ -125,11 +123,6 @@ export function toEventBridgeCron(parsed: ParsedCron): string {
   return expression;
 }
 
-/** The croner pattern of a parsed cron, with `seconds` as its seconds field (`0` outside tests). */
-export function cronerPattern(parsed: ParsedCron, seconds = '0'): string {
-  return [seconds, ...parsed.fields.map((f) => (f.any ? '*' : f.values.join(',')))].join(' ');
-}
-
 const wallClockFormats = new Map<string, Intl.DateTimeFormat>();
 
 /** The wall-clock fields of `at` in `timeZone`: minute, hour, day, month, weekday (0 = Sunday). */
@@ -153,20 +146,74 @@ export function wallClock(at: Date, timeZone: string): number[] {
 }
 
 /**
- * True when the wall clock in `timeZone` at `at` matches the cron. croner moves a time that a
- * spring-forward gap skips (02:30) to the first minute after it (03:00); EventBridge Scheduler skips
- * it. Firing only on a match makes the local scheduler skip it too.
+ * True when the wall clock in `timeZone` at `at` matches the cron (its minute, hour, day, month and
+ * weekday; seconds are not read).
  */
 export function matchesWallClock(parsed: ParsedCron, at: Date, timeZone: string): boolean {
   const clock = wallClock(at, timeZone);
   return parsed.fields.every((field, i) => field.any || field.values.includes(clock[i] ?? -1));
 }
 
+const instantFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** Milliseconds to add to UTC for the wall clock in `timeZone` at `at` (its offset then). */
+function offsetAt(at: number, timeZone: string): number {
+  let format = instantFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    instantFormats.set(timeZone, format);
+  }
+  const p = Object.fromEntries(format.formatToParts(at).map((part) => [part.type, Number(part.value)]));
+  const wall = Date.UTC(
+    p.year ?? 0,
+    (p.month ?? 1) - 1,
+    p.day ?? 1,
+    p.hour ?? 0,
+    p.minute ?? 0,
+    p.second ?? 0,
+  );
+  return wall - (at - (at % 1000));
+}
+
 /**
- * The next `count` fire times after `after`, as both schedulers fire them: in the time zone's wall
- * clock, a time the spring-forward gap skips does not fire, and a time the fall-back hour repeats
- * fires once (the first, summer-time, occurrence). `seconds` is croner's seconds field: `0`, except
- * in the local platform's test harness, which fires every few seconds instead of every minute.
+ * The instant the wall clock in `timeZone` reads `wall` (a UTC timestamp of those fields): the first
+ * when the fall-back hour repeats it, none when the spring-forward gap skips it. Tries the offsets a
+ * day either side, which differ only across a transition.
+ */
+function instantOf(wall: number, timeZone: string): number | undefined {
+  const day = 86_400_000;
+  const candidates = [offsetAt(wall - day, timeZone), offsetAt(wall + day, timeZone)]
+    .map((offset) => wall - offset)
+    .filter((at) => at + offsetAt(at, timeZone) === wall);
+  return candidates.length > 0 ? Math.min(...candidates) : undefined;
+}
+
+/** Seconds a minute fires at: `0`, or every one or every n (`*`, `*\/n`: the local test harness). */
+function secondsOf(seconds: string): number[] {
+  if (seconds === '0') return [0];
+  const step = seconds === '*' ? '1' : /^\*\/([1-9]\d?)$/.exec(seconds)?.[1];
+  if (step === undefined) throw new CronError(`seconds: "${seconds}" is not 0, * or */n`);
+  return Array.from({ length: Math.ceil(60 / Number(step)) }, (_, i) => i * Number(step));
+}
+
+/** How far ahead fire times are looked for (a 29 February cron fires once in four years or eight). */
+const SEARCH_DAYS = 50 * 366;
+
+/**
+ * The next `count` fire times after `after`, as EventBridge Scheduler fires them: in the time zone's
+ * wall clock, a time the spring-forward gap skips does not fire, and a time the fall-back hour
+ * repeats fires once (the first, summer-time, occurrence). Day by day from the wall-clock date of
+ * `after`, each matching day's times in order. `seconds` is `0`, except in the local platform's test
+ * harness, which fires every few seconds instead of every minute.
  */
 export function nextFireTimes(
   parsed: ParsedCron,
@@ -175,17 +222,32 @@ export function nextFireTimes(
   count: number,
   seconds = '0',
 ): Date[] {
-  const job = new Cron(cronerPattern(parsed, seconds), { timezone: timeZone, paused: true });
+  const [minute, hour, dom, month, dow] = parsed.fields;
+  if (!minute || !hour || !dom || !month || !dow) throw new CronError('expected 5 fields');
+  const fireSeconds = secondsOf(seconds);
+  const start = after.getTime();
   const out: Date[] = [];
-  let from = after;
-  // Bounded: a gap skips at most one occurrence per transition.
-  for (let guard = 0; out.length < count && guard < count * 4 + 8; guard++) {
-    const next = job.nextRun(from);
-    if (!next) break;
-    if (matchesWallClock(parsed, next, timeZone)) out.push(next);
-    from = next;
+  // The wall-clock date of `after`, as a UTC midnight: dates step by whole days from there.
+  const first = start + offsetAt(start, timeZone);
+  let date = first - (((first % 86_400_000) + 86_400_000) % 86_400_000);
+  for (let n = 0; n < SEARCH_DAYS && out.length < count; n++, date += 86_400_000) {
+    const day = new Date(date);
+    const matches =
+      month.values.includes(day.getUTCMonth() + 1) &&
+      (dom.any || dom.values.includes(day.getUTCDate())) &&
+      (dow.any || dow.values.includes(day.getUTCDay()));
+    if (!matches) continue;
+    for (const h of hour.values) {
+      for (const m of minute.values) {
+        for (const sec of fireSeconds) {
+          const at = instantOf(date + h * 3_600_000 + m * 60_000 + sec * 1000, timeZone);
+          if (at === undefined || at <= start) continue;
+          out.push(new Date(at));
+          if (out.length === count) return out;
+        }
+      }
+    }
   }
-  job.stop();
   return out;
 }
 

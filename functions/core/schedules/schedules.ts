@@ -58,7 +58,7 @@ export interface ScheduleStore {
 }
 
 /**
- * What fires schedules: EventBridge Scheduler on AWS (a schedule group per tenant), croner in the
+ * What fires schedules: EventBridge Scheduler on AWS (a schedule group per tenant), timers in the
  * local platform. Firing calls {@link fireSchedule} with the schedule's tenant, id and fire time.
  */
 export interface ScheduleTrigger {

@@ -20,7 +20,7 @@ function schedule(overrides: Partial<Schedule> = {}): Schedule {
   };
 }
 
-describe('LocalScheduler (croner in process)', () => {
+describe('LocalScheduler (in process)', () => {
   const fired: FireEvent[] = [];
   const make = (options: { seconds?: string; deliveries?: number } = {}) =>
     new LocalScheduler({
