@@ -21,9 +21,10 @@ export interface LocalSchedulerStart {
  */
 export async function startLocalScheduler(options: LocalSchedulerStart): Promise<LocalScheduler> {
   const seconds = options.seconds ?? '0';
-  // Only a seconds field: a whole pattern here would let the environment change what tenants chose.
-  if (!/^[0-9*/,-]{1,20}$/.test(seconds))
-    throw new LocalPlatformError(`MERIDIAN_LOCAL_SCHEDULE_SECONDS is not a cron seconds field: ${seconds}`);
+  // Only the seconds a minute fires at (functions/core/schedules/cron.ts takes these): a whole pattern
+  // here would let the environment change what tenants chose.
+  if (!/^(0|\*|\*\/[1-9]\d?)$/.test(seconds))
+    throw new LocalPlatformError(`MERIDIAN_LOCAL_SCHEDULE_SECONDS is not 0, * or */n: ${seconds}`);
   const [{ LocalScheduler }, { useLocalScheduleTrigger }, fireModule] = await Promise.all([
     import(new URL('../../functions/adapters/local-scheduler.ts', import.meta.url).href) as Promise<
       typeof import('../../functions/adapters/local-scheduler.ts')

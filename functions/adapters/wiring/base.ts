@@ -49,7 +49,10 @@ export function partOf<T extends object>(port: string, part: Partial<T>): T {
   return new Proxy(part as T, {
     get: (target, method) => {
       const own: unknown = Reflect.get(target, method);
-      return typeof own === 'function' ? own.bind(target) : missing[method as keyof T];
+      if (typeof own === 'function') return own.bind(target);
+      // Not a method the port lacks: data, serialization, symbols and `then` answer as they are.
+      if (own !== undefined || method === 'toJSON' || typeof method === 'symbol') return own;
+      return missing[method as keyof T];
     },
   });
 }

@@ -138,6 +138,8 @@ export function wallClock(at: Date, timeZone: string): number[] {
       month: 'numeric',
       weekday: 'short',
     });
+    // Bounded: Intl takes a zone's name in any letter case, so names are not a closed set.
+    if (wallClockFormats.size >= 500) wallClockFormats.clear();
     wallClockFormats.set(timeZone, format);
   }
   const parts = Object.fromEntries(format.formatToParts(at).map((p) => [p.type, p.value]));
@@ -170,6 +172,7 @@ function offsetAt(at: number, timeZone: string): number {
       minute: 'numeric',
       second: 'numeric',
     });
+    if (instantFormats.size >= 500) instantFormats.clear();
     instantFormats.set(timeZone, format);
   }
   const p = Object.fromEntries(format.formatToParts(at).map((part) => [part.type, Number(part.value)]));
@@ -237,10 +240,17 @@ export function nextFireTimes(
       (dom.any || dom.values.includes(day.getUTCDate())) &&
       (dow.any || dow.values.includes(day.getUTCDay()));
     if (!matches) continue;
+    // The offsets a day either side: equal when no transition falls on this day (tzdata has none
+    // within four days of another), and then each wall time is one instant, found without Intl.
+    const before = offsetAt(date - 86_400_000, timeZone);
+    const later = offsetAt(date + 2 * 86_400_000, timeZone);
     for (const h of hour.values) {
       for (const m of minute.values) {
         for (const sec of fireSeconds) {
-          const at = instantOf(date + h * 3_600_000 + m * 60_000 + sec * 1000, timeZone);
+          const wall = date + h * 3_600_000 + m * 60_000 + sec * 1000;
+          // Certainly not after `start`: skipped without reading the zone (a late start of day).
+          if (wall - Math.min(before, later) <= start) continue;
+          const at = before === later ? wall - before : instantOf(wall, timeZone);
           if (at === undefined || at <= start) continue;
           out.push(new Date(at));
           if (out.length === count) return out;

@@ -42,4 +42,14 @@ describe('partOf', () => {
       'Invalid Meridian configuration: this function has no execution store beyond starts',
     );
   });
+
+  it('answers data, serialization and then as the part has them', async () => {
+    // Prepare
+    const part = { name: 'starts', get: async () => undefined };
+    const store = partOf<ExecutionStore & { name: string }>('execution store beyond starts', part);
+    // Act / Assess
+    expect(store.name).toBe('starts');
+    expect(JSON.stringify(store)).toBe('{"name":"starts"}');
+    expect(await Promise.resolve(store)).toBe(store);
+  });
 });
