@@ -41,23 +41,6 @@ export function notInThisFunction<T extends object>(port: string): T {
 }
 
 /**
- * `part` where it has the method, and {@link notInThisFunction} elsewhere: a root that uses a few
- * methods of a port wires only the adapter that has them, so its bundle holds no other.
- */
-export function partOf<T extends object>(port: string, part: Partial<T>): T {
-  const missing = notInThisFunction<T>(port);
-  return new Proxy(part as T, {
-    get: (target, method) => {
-      const own: unknown = Reflect.get(target, method);
-      if (typeof own === 'function') return own.bind(target);
-      // Not a method the port lacks: data, serialization, symbols and `then` answer as they are.
-      if (own !== undefined || method === 'toJSON' || typeof method === 'symbol') return own;
-      return missing[method as keyof T];
-    },
-  });
-}
-
-/**
  * The table through per-tenant DynamoDB clients; {@link vaultOf}, {@link filesOf} and
  * {@link artifactsOf} add secrets and S3 on the same credentials, and only where a root calls them.
  */

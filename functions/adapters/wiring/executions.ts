@@ -1,5 +1,5 @@
 import type { ApprovalStore } from '#core/approvals/ports.ts';
-import type { ExecutionDeps } from '#core/executions/deps.ts';
+import type { ExecutionDeps, StartStore } from '#core/executions/deps.ts';
 import type { ExecutionEngine, ExecutionStore } from '#core/executions/ports.ts';
 import type { Notify } from '#core/notifications/model.ts';
 import type { TenancyStore } from '#core/tenancy/ports.ts';
@@ -12,11 +12,11 @@ import { DynamoRunSlotStore } from '../dynamo/run-slot-store.ts';
 import type { Table, TenantClients } from '../dynamo/table.ts';
 
 /** What a composition root gives the execution use cases. */
-export interface ExecutionParts {
+export interface ExecutionParts<S extends StartStore = ExecutionStore> {
   readonly table: Table;
   readonly clients: TenantClients;
-  /** The whole store (functions/adapters/dynamo/execution-store.ts), or the part a root uses. */
-  readonly executions: ExecutionStore;
+  /** The whole store (functions/adapters/dynamo/execution-store.ts), or the start's part (schedule fire). */
+  readonly executions: S;
   readonly tenancy: Pick<TenancyStore, 'getTenant' | 'getUser'>;
   readonly engine: ExecutionEngine;
   readonly artifacts: ExecutionDeps['artifacts'];
@@ -27,7 +27,10 @@ export interface ExecutionParts {
 }
 
 /** Everything the execution use cases need, in one object. */
-export function executionsOf(cfg: RuntimeConfig, parts: ExecutionParts): ExecutionDeps {
+export function executionsOf<S extends StartStore = ExecutionStore>(
+  cfg: RuntimeConfig,
+  parts: ExecutionParts<S>,
+): Omit<ExecutionDeps, 'executions'> & { readonly executions: S } {
   return {
     executions: parts.executions,
     definitions: parts.definitions ?? new DynamoDefinitionStore(parts.table),

@@ -1,4 +1,3 @@
-import type { ExecutionStore } from '#core/executions/ports.ts';
 import type { ScheduleDeps } from '#core/schedules/schedules.ts';
 import { config } from '#shared/config.ts';
 import { FUNCTION_SETTINGS } from '#shared/settings.ts';
@@ -7,7 +6,7 @@ import { DynamoRoleStore } from '../dynamo/role-store.ts';
 import { DynamoScheduleStore } from '../dynamo/schedule-store.ts';
 import { DynamoTenantStore } from '../dynamo/tenant-store.ts';
 import { DynamoUserStore } from '../dynamo/user-store.ts';
-import { notInThisFunction, partOf, tableOnly } from './base.ts';
+import { notInThisFunction, tableOnly } from './base.ts';
 import { executionsOf } from './executions.ts';
 import { executionEngine } from './step-functions.ts';
 
@@ -30,8 +29,8 @@ export function scheduleFireWiring(): ScheduleFireWiring {
   const executions = executionsOf(cfg, {
     table,
     clients,
-    // A firing only starts executions.
-    executions: partOf<ExecutionStore>('execution store beyond starts', new DynamoExecutionStarts(table)),
+    // A firing only starts executions: the start's part of the store (StartDeps) is all it wires.
+    executions: new DynamoExecutionStarts(table),
     tenancy: {
       getTenant: (tenantId) => tenants.getTenant(tenantId),
       getUser: (tenantId, userId) => users.getUser(tenantId, userId),

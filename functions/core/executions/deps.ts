@@ -24,3 +24,15 @@ export interface ExecutionDeps {
   readonly notify?: Notify;
   readonly now: () => Date;
 }
+
+/** What starting an execution reads and writes of the store (functions/core/executions/start.ts). */
+export type StartStore = Pick<
+  ExecutionStore,
+  'startReads' | 'reserveStart' | 'release' | 'create' | 'get' | 'setEngineArn'
+>;
+
+/**
+ * What a start needs: the execution use cases' dependencies with only the start's part of the store,
+ * so a function that only starts executions (schedule fire) is wired, and type-checked, with that part.
+ */
+export type StartDeps = Omit<ExecutionDeps, 'executions'> & { readonly executions: StartStore };

@@ -14,7 +14,7 @@ import type { Plan, Tenant } from '../tenancy/model.ts';
 import type { Environment, Head } from '../versioning/model.ts';
 import type { WorkflowDefinition } from '../workflows/model.ts';
 import { budgetExceeded, maxCommitmentFor, reservationOf } from './budget.ts';
-import type { ExecutionDeps } from './deps.ts';
+import type { StartDeps } from './deps.ts';
 import { inputProblems } from './input-schema.ts';
 import { type Execution, monthOf, type RunState } from './model.ts';
 
@@ -52,7 +52,7 @@ export interface StartResult {
  * hard-stop budget (402), so concurrent starts can never overrun either.
  */
 export async function startExecution(
-  deps: ExecutionDeps,
+  deps: StartDeps,
   caller: Caller,
   workflowId: string,
   body: { input: Record<string, unknown>; environment?: Environment | undefined },
@@ -136,7 +136,7 @@ export async function startExecution(
     reservedMicros,
     ...(reads.tenant?.executionRetentionDays ? { retentionDays: reads.tenant.executionRetentionDays } : {}),
   };
-  let stored: Awaited<ReturnType<ExecutionDeps['executions']['create']>>;
+  let stored: Awaited<ReturnType<StartDeps['executions']['create']>>;
   try {
     stored = await deps.executions.create(
       tenantId,
@@ -176,7 +176,7 @@ export async function startExecution(
 }
 
 async function replay(
-  deps: ExecutionDeps,
+  deps: StartDeps,
   tenantId: string,
   prior: Execution,
   hash: string,
@@ -202,7 +202,7 @@ async function replay(
 }
 
 async function launch(
-  deps: ExecutionDeps,
+  deps: StartDeps,
   tenantId: string,
   head: Head<WorkflowDefinition>,
   execution: Execution,
@@ -241,7 +241,7 @@ async function launch(
  * refuses it with 402 (budget) or 429 (the plan's quota) when it does not fit. Returns the reservation.
  */
 async function reserve(
-  deps: ExecutionDeps,
+  deps: StartDeps,
   tenantId: string,
   month: string,
   tenant: Tenant | undefined,

@@ -1,4 +1,4 @@
-import type { ExecutionDeps } from '#core/executions/deps.ts';
+import type { StartDeps } from '#core/executions/deps.ts';
 import { ssoAllows } from '../access/sso.ts';
 import type { AuditContext } from '../audit/audit.ts';
 import { canonicalJson } from '../audit/audit.ts';
@@ -75,7 +75,7 @@ export interface ScheduleDeps {
   readonly schedules: ScheduleStore;
   readonly definitions: DefinitionStore;
   readonly trigger: ScheduleTrigger;
-  readonly executions: ExecutionDeps;
+  readonly executions: StartDeps;
   /** The tenant's roles, to check at each firing that the creator may still start runs. */
   readonly roles: Pick<RoleStore, 'getRoles'>;
 }
