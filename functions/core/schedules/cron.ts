@@ -123,39 +123,6 @@ export function toEventBridgeCron(parsed: ParsedCron): string {
   return expression;
 }
 
-const wallClockFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** The wall-clock fields of `at` in `timeZone`: minute, hour, day, month, weekday (0 = Sunday). */
-export function wallClock(at: Date, timeZone: string): number[] {
-  let format = wallClockFormats.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      minute: 'numeric',
-      hour: 'numeric',
-      day: 'numeric',
-      month: 'numeric',
-      weekday: 'short',
-    });
-    // Bounded: Intl takes a zone's name in any letter case, so names are not a closed set.
-    if (wallClockFormats.size >= 500) wallClockFormats.clear();
-    wallClockFormats.set(timeZone, format);
-  }
-  const parts = Object.fromEntries(format.formatToParts(at).map((p) => [p.type, p.value]));
-  const weekday = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(parts.weekday ?? '');
-  return [Number(parts.minute), Number(parts.hour), Number(parts.day), Number(parts.month), weekday];
-}
-
-/**
- * True when the wall clock in `timeZone` at `at` matches the cron (its minute, hour, day, month and
- * weekday; seconds are not read).
- */
-export function matchesWallClock(parsed: ParsedCron, at: Date, timeZone: string): boolean {
-  const clock = wallClock(at, timeZone);
-  return parsed.fields.every((field, i) => field.any || field.values.includes(clock[i] ?? -1));
-}
-
 const instantFormats = new Map<string, Intl.DateTimeFormat>();
 
 /** Milliseconds to add to UTC for the wall clock in `timeZone` at `at` (its offset then). */
@@ -172,6 +139,7 @@ function offsetAt(at: number, timeZone: string): number {
       minute: 'numeric',
       second: 'numeric',
     });
+    // Bounded: Intl takes a zone's name in any letter case, so names are not a closed set.
     if (instantFormats.size >= 500) instantFormats.clear();
     instantFormats.set(timeZone, format);
   }

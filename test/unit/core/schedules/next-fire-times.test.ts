@@ -1,9 +1,29 @@
 import { Cron } from 'croner';
 import { describe, expect, it } from 'vitest';
-import { matchesWallClock, nextFireTimes, type ParsedCron, parseCron } from '#core/schedules/cron.ts';
+import { nextFireTimes, type ParsedCron, parseCron } from '#core/schedules/cron.ts';
 
 // nextFireTimes used croner (now a dev dependency) until it was replaced by a day-by-day search of
 // its own; the same answers, on many crons, zones and starting instants, daylight saving included.
+
+/** Whether the wall clock in `timeZone` at `at` matches the cron's minute, hour, day, month and weekday. */
+function matchesWallClock(parsed: ParsedCron, at: Date, timeZone: string): boolean {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      minute: 'numeric',
+      hour: 'numeric',
+      day: 'numeric',
+      month: 'numeric',
+      weekday: 'short',
+    })
+      .formatToParts(at)
+      .map((p) => [p.type, p.value]),
+  );
+  const weekday = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(parts.weekday ?? '');
+  const clock = [Number(parts.minute), Number(parts.hour), Number(parts.day), Number(parts.month), weekday];
+  return parsed.fields.every((field, i) => field.any || field.values.includes(clock[i] ?? -1));
+}
 
 const wallFormats = new Map<string, Intl.DateTimeFormat>();
 const wall = (at: number, timeZone: string) => {
