@@ -58,8 +58,6 @@ export const t = {
   Unsafe,
 };
 
-const Type = { ...t, Integer };
-
 /** A field problem: where (dotted path) and what. */
 export interface SchemaProblem {
   path: string;
@@ -140,7 +138,7 @@ export function defaulted<T extends TSchema>(schema: T, value: Static<T>): T {
 /** A JSON object of any values (`{type: object, propertyNames: string, additionalProperties: ...}`). */
 export function record<T extends TSchema>(values: T, options: Record<string, unknown> = {}) {
   return Object.assign(
-    Type.Unsafe<Record<string, Static<T>>>({
+    Unsafe<Record<string, Static<T>>>({
       type: 'object',
       propertyNames: { type: 'string' },
       additionalProperties: values,
@@ -153,7 +151,7 @@ export function record<T extends TSchema>(values: T, options: Record<string, unk
 /** An integer; bounds default to the safe integers, as JavaScript numbers hold them exactly. */
 export function int(options: { minimum?: number; maximum?: number; [k: string]: unknown } = {}) {
   return Object.assign(
-    Type.Integer({
+    Integer({
       ...options,
       minimum: options.minimum ?? Number.MIN_SAFE_INTEGER,
       maximum: options.maximum ?? Number.MAX_SAFE_INTEGER,
@@ -164,7 +162,7 @@ export function int(options: { minimum?: number; maximum?: number; [k: string]: 
 
 /** One of fixed strings (`{type: string, enum: [...]}`). */
 export function oneOf<const V extends readonly string[]>(values: V, options: Record<string, unknown> = {}) {
-  return Object.assign(Type.Unsafe<V[number]>({ type: 'string', enum: [...values], ...options }), {
+  return Object.assign(Unsafe<V[number]>({ type: 'string', enum: [...values], ...options }), {
     [KIND]: 'enum',
   });
 }
@@ -176,7 +174,7 @@ const EMAIL_PATTERN =
 /** An email address. */
 export function emailString(options: { maxLength?: number } = {}) {
   return withMessage(
-    Type.String({ ...options, format: 'email', pattern: EMAIL_PATTERN }),
+    StringType({ ...options, format: 'email', pattern: EMAIL_PATTERN }),
     'Invalid email address',
   );
 }
@@ -188,7 +186,7 @@ const DATE_TIME_PATTERN =
 /** An ISO date-time in UTC (`2025-01-31T12:00:00Z`). */
 export function dateTimeString(options: Record<string, unknown> = {}, offset = false) {
   const pattern = offset ? DATE_TIME_PATTERN.replace('(?:Z))$', OFFSET_TAIL) : DATE_TIME_PATTERN;
-  return withMessage(Type.String({ ...options, format: 'date-time', pattern }), 'Invalid ISO datetime');
+  return withMessage(StringType({ ...options, format: 'date-time', pattern }), 'Invalid ISO datetime');
 }
 
 // With `offset`, zod also accepted `+hh:mm` / `-hh:mm` after the time.
@@ -199,11 +197,11 @@ export function nullable<T extends TSchema>(schema: T) {
   // A bare type reads `type: [t, 'null']`, as zod wrote it; anything more needs the union.
   const keys = Object.keys(schema);
   if (keys.length === 1 && typeof schema.type === 'string') {
-    return Object.assign(Type.Unsafe<Static<T> | null>({ type: [schema.type, 'null'] }), {
+    return Object.assign(Unsafe<Static<T> | null>({ type: [schema.type, 'null'] }), {
       [KIND]: (schema as Annotated)[KIND],
     });
   }
-  return Object.assign(Type.Union([schema, Type.Null()]), { [KIND]: 'nullable' });
+  return Object.assign(Union([schema, Null()]), { [KIND]: 'nullable' });
 }
 
 /** An object that must also pass `predicate`, else one problem (`message`) on the object itself. */
@@ -225,7 +223,7 @@ export function extend<B extends TObject, P extends TProperties>(base: B, proper
     [FINISH]: _finish,
     ...options
   } = base as B & Annotated;
-  return Type.Object({ ...(own as B['properties']), ...properties }, options) as unknown as TObject<
+  return ObjectType({ ...(own as B['properties']), ...properties }, options) as unknown as TObject<
     Evaluate<Omit<B['properties'], keyof P> & P>
   >;
 }
@@ -240,12 +238,12 @@ export function meta<T extends TSchema>(schema: T, info: { id?: string; descript
 
 /** A union told apart by the value of `key` (published as `oneOf`; only the matching member reports). */
 export function discriminated<const T extends TSchema[]>(key: string, members: [...T]) {
-  return Object.assign(Type.Unsafe<Static<T[number]>>({ oneOf: members }), { [TAG]: key });
+  return Object.assign(Unsafe<Static<T[number]>>({ oneOf: members }), { [TAG]: key });
 }
 
 /** A reference to a schema defined later (recursion); the target should be {@link named}. */
 export function lazy<T>(get: () => TSchema): TSchema & { static: T } {
-  return Object.assign(Type.Unsafe<T>({}), { [LAZY]: get });
+  return Object.assign(Unsafe<T>({}), { [LAZY]: get });
 }
 
 /** A check after the schema's own, at any depth (conditions, cross-item rules, regex support). */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConflictError } from '#core/errors.ts';
 import { recordStatus } from '#core/executions/status.ts';
 import { LocalRuntime, nestedStateNames, unfinishedState } from '../../../../bin/local/runtime.ts';
+import { anExecution } from '../../../helpers/executions.ts';
 
 /**
  * The local runtime's redrive: the same ASL resumes at the top-level state that did not finish, and
@@ -203,21 +204,11 @@ describe('where a run stopped', () => {
 });
 
 describe('recordStatus after a redrive', () => {
-  const execution = {
+  const execution = anExecution({
     executionId: 'x9',
-    workflowId: 'w1',
-    workflowVersion: 1,
-    environment: 'dev',
-    status: 'RUNNING',
-    input: {},
-    usage: { inputTokens: 0, outputTokens: 0 },
-    costMicros: 0,
     startedAt: '2026-11-01T00:00:00.000Z',
-    startedBy: 'u1',
-    teams: [],
-    requestHash: 'h',
     redriveCount: 1,
-  } as const;
+  });
 
   function deps() {
     const moves: string[] = [];
