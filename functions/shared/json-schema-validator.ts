@@ -117,7 +117,7 @@ interface Compiled {
   readonly dynamicAnchors: Map<string, Schema>;
   readonly options: ValidatorOptions;
   /** Whether the document uses `unevaluated*`: only then must every branch be evaluated. */
-  readonly unevaluated: boolean;
+  unevaluated: boolean;
   /** Compiles a schema found only through a reference (a pointer into an unknown keyword). */
   walk?: (schema: unknown, base: string, at: string) => void;
 }
@@ -247,8 +247,9 @@ function compile(root: unknown, options: ValidatorOptions): Compiled {
     anchors: new Map(),
     dynamicAnchors: new Map(),
     options,
-    unevaluated: /"unevaluated(Properties|Items)"/.test(JSON.stringify(root)),
+    unevaluated: false,
   };
+  const discriminators: { schema: SchemaObject; node: Node }[] = [];
   let patternCount = 0;
   const refs: { schema: SchemaObject; node: Node; at: string }[] = [];
   const regExp = options.regExp ?? ((source: string) => new RegExp(source, 'u'));
@@ -280,6 +281,10 @@ function compile(root: unknown, options: ValidatorOptions): Compiled {
     }
     const node: Node = { base: here, ...(resource !== undefined ? { resource } : {}) };
     out.nodes.set(schema, node);
+    if (schema.unevaluatedProperties !== undefined || schema.unevaluatedItems !== undefined) {
+      out.unevaluated = true;
+    }
+    if (options.discriminator && schema.discriminator !== undefined) discriminators.push({ schema, node });
     if (typeof schema.$ref === 'string' || typeof schema.$dynamicRef === 'string')
       refs.push({ schema, node, at });
     const sources: string[] = typeof schema.pattern === 'string' ? [schema.pattern] : [];
@@ -340,7 +345,7 @@ function compile(root: unknown, options: ValidatorOptions): Compiled {
   }
   reachable(root, out);
   if (options.discriminator) {
-    for (const { schema, node } of discriminated(root, out)) node.mapping = mappingOf(schema, out);
+    for (const { schema, node } of discriminators) node.mapping = mappingOf(schema, out);
   }
   return out;
 }
@@ -439,22 +444,6 @@ function resolve(out: Compiled, ref: string, base: string): Schema {
   // A pointer into a place no keyword marks as a schema: compile it where it is.
   if (isObject(schema) && !out.nodes.has(schema)) out.walk?.(schema, resource, fragment);
   return schema;
-}
-
-function discriminated(root: unknown, out: Compiled): { schema: SchemaObject; node: Node }[] {
-  const found: { schema: SchemaObject; node: Node }[] = [];
-  const seen = new Set<object>();
-  const visit = (value: unknown): void => {
-    if (typeof value !== 'object' || value === null || seen.has(value)) return;
-    seen.add(value);
-    if (isObject(value) && value.discriminator !== undefined) {
-      const node = out.nodes.get(value);
-      if (node) found.push({ schema: value, node });
-    }
-    for (const child of Object.values(value)) visit(child);
-  };
-  visit(root);
-  return found;
 }
 
 function mappingOf(schema: SchemaObject, out: Compiled): Map<string, number> {
