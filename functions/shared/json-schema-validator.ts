@@ -107,6 +107,8 @@ interface Node {
   patterns?: Map<string, Matcher>;
   /** `discriminator`: the tag's values and the `oneOf` member each selects. */
   mapping?: Map<string, number>;
+  /** What validation reads of this object on every value, worked out at its first value. */
+  plan?: Plan;
 }
 
 interface Compiled {
@@ -406,6 +408,8 @@ function hasRef(schema: unknown): boolean {
 }
 
 function escapeSegment(segment: string): string {
+  // Most segments (every array index) need no escape: no regular expression runs for them.
+  if (!segment.includes('~') && !segment.includes('/')) return segment;
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
@@ -523,6 +527,11 @@ function typesOf(schema: SchemaObject): string[] {
   return types;
 }
 
+function hasAnyType(data: unknown, types: readonly string[]): boolean {
+  for (const type of types) if (hasType(data, type)) return true;
+  return false;
+}
+
 function hasType(data: unknown, type: string): boolean {
   if (type === 'integer') return typeof data === 'number' && !(data % 1) && !Number.isNaN(data);
   return typeOf(data) === type;
@@ -591,6 +600,74 @@ const COMPARISONS: Record<string, [string, (data: number, limit: number) => bool
   exclusiveMaximum: ['<', (d, l) => d < l],
   exclusiveMinimum: ['>', (d, l) => d > l],
 };
+
+/** A comparison keyword the schema has: keyword, comparison, test and limit. */
+type Comparison = readonly [string, string, (data: number, limit: number) => boolean, number];
+
+/** What validation reads of a schema object on every value, worked out once (Ajv did it in code). */
+interface Plan {
+  readonly types: readonly string[];
+  /** The type is checked first, unless it is one type whose own keywords report it (Ajv's order). */
+  readonly typeEarly: boolean;
+  /** Whether any keyword for every type is present: references, const, enum, the combinators, if, custom. */
+  readonly general: boolean;
+  /** `then` and `else` that check anything. */
+  readonly clauses: readonly string[];
+  readonly custom: readonly (readonly [string, CustomKeyword])[];
+  /** The groups (number, string, array, object) with keywords here, in Ajv's order. */
+  readonly groups: readonly string[];
+  readonly comparisons: readonly Comparison[];
+  /** `properties`: key, subschema and schema-path suffix. */
+  readonly properties?: readonly (readonly [string, Schema, string])[];
+  /** `patternProperties`: pattern, its matcher, subschema and schema-path suffix. */
+  readonly patterns: readonly (readonly [string, Matcher | undefined, Schema, string])[];
+  /** The subschemas here that take every value (Ajv applies none of them): by keyword. */
+  readonly takesAll: ReadonlySet<string>;
+}
+
+const GENERAL = ['$dynamicRef', '$ref', 'const', 'enum', 'not', 'anyOf', 'oneOf', 'allOf', 'if'];
+const SKIPPABLE = ['items', 'additionalProperties', 'propertyNames', 'unevaluatedItems'];
+
+function planOf(schema: SchemaObject, node: Node, options: ValidatorOptions): Plan {
+  const types = typesOf(schema);
+  const used = (group: string): boolean =>
+    (GROUPS[group] as readonly string[]).some((k) => schema[k] !== undefined);
+  const custom = Object.entries(options.keywords ?? {}).filter(([keyword]) => schema[keyword] !== undefined);
+  const properties = isObject(schema.properties) ? schema.properties : undefined;
+  const patternProperties = isObject(schema.patternProperties) ? schema.patternProperties : {};
+  return {
+    types,
+    typeEarly:
+      types.length > 0 && !(types.length === 1 && GROUPS[types[0] as string] && used(types[0] as string)),
+    general: custom.length > 0 || GENERAL.some((k) => schema[k] !== undefined),
+    clauses: ['then', 'else'].filter(
+      (k) => schema[k] !== undefined && !isEmpty(schema[k] as Schema, options),
+    ),
+    custom,
+    groups: Object.keys(GROUPS).filter(used),
+    comparisons: Object.entries(COMPARISONS).flatMap(([keyword, [comparison, holds]]) => {
+      const limit = schema[keyword];
+      return typeof limit === 'number' ? [[keyword, comparison, holds, limit] as const] : [];
+    }),
+    ...(properties && {
+      properties: Object.entries(properties).map(
+        ([key, prop]) => [key, prop as Schema, `/properties/${fragmentOf(key)}`] as const,
+      ),
+    }),
+    patterns: Object.entries(patternProperties).map(
+      ([pattern, sub]) =>
+        [
+          pattern,
+          node.patterns?.get(pattern),
+          sub as Schema,
+          `/patternProperties/${fragmentOf(pattern)}`,
+        ] as const,
+    ),
+    takesAll: new Set(
+      SKIPPABLE.filter((k) => schema[k] !== undefined && isEmpty(schema[k] as Schema, options)),
+    ),
+  };
+}
 
 function own(data: SchemaObject, key: string): boolean {
   return Object.hasOwn(data, key) && data[key] !== undefined;
@@ -680,6 +757,77 @@ function withdraw(run: Run, mark: number): void {
   if (run.errors.length > mark) run.errors.length = mark;
 }
 
+/** One schema object applied to one value: what its keywords share. */
+class Frame {
+  readonly run: Run;
+  readonly schema: SchemaObject;
+  readonly node: Node;
+  readonly data: unknown;
+  readonly scope: Scope;
+  /** The schema path of this object. */
+  readonly path: string;
+  readonly ev: Evaluated;
+  /** Problems counted before this object was applied. */
+  readonly start: number;
+
+  constructor(
+    run: Run,
+    schema: SchemaObject,
+    node: Node,
+    data: unknown,
+    scope: Scope,
+    path: string,
+    ev: Evaluated,
+  ) {
+    this.run = run;
+    this.schema = schema;
+    this.node = node;
+    this.data = data;
+    this.scope = scope;
+    this.path = path;
+    this.ev = ev;
+    this.start = run.count;
+  }
+
+  failed(): boolean {
+    return this.run.count > this.start;
+  }
+
+  /** `not` and `if` stop at their first problem. */
+  stop(): boolean {
+    return this.scope.first && this.failed();
+  }
+
+  fail(keyword: string, params: Record<string, unknown>, message: string, at = this.scope.path): void {
+    report(this.run, this.scope, `${this.path}/${keyword}`, keyword, params, message, this.schema, at);
+  }
+
+  /** Applies `s` to `value` (at `key` below this value, if given); merges what it evaluated into `into`. */
+  sub(s: Schema, value: unknown, key: string | number | undefined, sp: string, into?: Evaluated): boolean {
+    const scope = this.scope;
+    const inner: Scope =
+      key === undefined
+        ? scope
+        : scopeOf(`${scope.path}/${escapeSegment(String(key))}`, scope, scope.composite);
+    const childEv: Evaluated = {};
+    const ok = check(this.run, s, value, inner, sp, childEv);
+    if (into) mergeInto(into, childEv);
+    return ok;
+  }
+
+  /** Subschemas checked apart: union branches, `not`, `if`, `contains` items; their problems may be withdrawn. */
+  apart(s: Schema, sp: string, first: boolean, childEv: Evaluated, value = this.data, key?: string): boolean {
+    const scope = this.scope;
+    const path = key === undefined ? scope.path : `${scope.path}/${escapeSegment(key)}`;
+    return check(this.run, s, value, scopeOf(path, scope, true, first || scope.first), sp, childEv);
+  }
+}
+
+/** A scope at `path` like `scope`, with its own `composite` and `first`. */
+function scopeOf(path: string, scope: Scope, composite: boolean, first = scope.first): Scope {
+  return { path, composite, first, propertyName: scope.propertyName };
+}
+
 function keywords(
   run: Run,
   schema: SchemaObject,
@@ -689,52 +837,38 @@ function keywords(
   path: string,
   ev: Evaluated,
 ): boolean {
-  const start = run.count;
-  const failed = (): boolean => run.count > start;
-  const stop = (): boolean => scope.first && failed();
-  const fail = (keyword: string, params: Record<string, unknown>, message: string, at = scope.path): void =>
-    report(run, scope, `${path}/${keyword}`, keyword, params, message, schema, at);
-  const sub = (s: Schema, value: unknown, key: string | number | undefined, sp: string, into?: Evaluated) => {
-    const inner: Scope =
-      key === undefined ? scope : { ...scope, path: `${scope.path}/${escapeSegment(String(key))}` };
-    const childEv: Evaluated = {};
-    const ok = check(run, s, value, inner, sp, childEv);
-    if (into) mergeInto(into, childEv);
-    return ok;
-  };
-  /** Subschemas checked apart: union branches, `not`, `if`, `contains` items; their problems may be withdrawn. */
-  const apart = (
-    s: Schema,
-    sp: string,
-    extra: Partial<Scope>,
-    childEv: Evaluated,
-    value = data,
-    key?: string,
-  ) =>
-    check(
-      run,
-      s,
-      value,
-      {
-        ...scope,
-        composite: true,
-        ...(key === undefined ? {} : { path: `${scope.path}/${escapeSegment(key)}` }),
-        ...extra,
-      },
-      sp,
-      childEv,
-    );
+  const f = new Frame(run, schema, node, data, scope, path, ev);
+  node.plan ??= planOf(schema, node, run.c.options);
+  const plan = node.plan;
+  const types = plan.types;
+  const typeEarly = plan.typeEarly;
+  const typeError = (): void => f.fail('type', { type: schema.type }, `must be ${String(schema.type)}`);
+  if (typeEarly && !hasAnyType(data, types)) typeError();
+  if (f.stop()) return false;
 
-  const types = typesOf(schema);
-  const groupUsed = (group: string): boolean =>
-    (GROUPS[group] as readonly string[]).some((k) => schema[k] !== undefined);
-  // A single type with keywords of its own is reported where those keywords run (Ajv's order).
-  const typeEarly =
-    types.length > 0 && !(types.length === 1 && GROUPS[types[0] as string] && groupUsed(types[0] as string));
-  const typeError = () => fail('type', { type: schema.type }, `must be ${String(schema.type)}`);
-  if (typeEarly && !types.some((t) => hasType(data, t))) typeError();
-  if (stop()) return false;
+  if (plan.general && !generalKeywords(f, plan)) return false;
 
+  const dataType = typeOf(data);
+  for (const group of plan.groups) {
+    if (dataType !== group) {
+      if (!typeEarly && types[0] === group) typeError();
+      continue;
+    }
+    if (group === 'number') numberKeywords(f, plan, data as number);
+    else if (group === 'string') stringKeywords(f, data as string);
+    else if (group === 'array') arrayKeywords(f, plan, data as unknown[]);
+    else objectKeywords(f, plan, data as SchemaObject);
+    if (f.stop()) return false;
+  }
+  return !f.failed();
+}
+
+/**
+ * The keywords for values of any type. Returns false when validation stops here (the first problem
+ * of a `not` or `if`).
+ */
+function generalKeywords(f: Frame, plan: Plan): boolean {
+  const { run, schema, node, data, scope, path, ev } = f;
   // Keywords for any type.
   if (schema.$dynamicRef !== undefined && node.dynamicRef) {
     let target = node.dynamicRef.target;
@@ -755,25 +889,25 @@ function keywords(
   if (schema.$ref !== undefined && node.ref !== undefined) {
     const inner: Evaluated = {};
     // A called schema is compiled on its own: not inside the union that refers to it (defaults apply).
-    const inScope = node.refInline ? scope : { ...scope, composite: false };
+    const inScope = node.refInline ? scope : scopeOf(scope.path, scope, false);
     // Paths as Ajv wrote them: from the reference as written when it inlined the target, else from
     // the called schema's own root.
     const at = node.refInline ? (schema.$ref as string) : '#';
     if (check(run, node.ref, data, inScope, at, inner)) mergeInto(ev, inner);
   }
-  if (stop()) return false;
+  if (f.stop()) return false;
   if (schema.const !== undefined && !jsonEqual(data, schema.const)) {
-    fail('const', { allowedValue: schema.const }, 'must be equal to constant');
+    f.fail('const', { allowedValue: schema.const }, 'must be equal to constant');
   }
   if (Array.isArray(schema.enum) && !schema.enum.some((v) => jsonEqual(data, v))) {
-    fail('enum', { allowedValues: schema.enum }, 'must be equal to one of the allowed values');
+    f.fail('enum', { allowedValues: schema.enum }, 'must be equal to one of the allowed values');
   }
-  if (stop()) return false;
+  if (f.stop()) return false;
   if (schema.not !== undefined) {
     const before = run.count;
-    const valid = apart(schema.not as Schema, `${path}/not`, { first: true }, {});
+    const valid = f.apart(schema.not as Schema, `${path}/not`, true, {});
     withdraw(run, before);
-    if (valid) fail('not', {}, 'must NOT be valid');
+    if (valid) f.fail('not', {}, 'must NOT be valid');
   }
   if (Array.isArray(schema.anyOf)) {
     const before = run.count;
@@ -783,14 +917,14 @@ function keywords(
     const all = run.c.unevaluated;
     (schema.anyOf as Schema[]).some((s, i) => {
       const childEv: Evaluated = {};
-      if (apart(s, `${path}/anyOf/${i}`, {}, childEv)) {
+      if (f.apart(s, `${path}/anyOf/${i}`, false, childEv)) {
         valid = true;
         mergeInto(ev, childEv);
       }
       return valid && !all;
     });
     if (valid) withdraw(run, before);
-    else fail('anyOf', {}, 'must match a schema in anyOf');
+    else f.fail('anyOf', {}, 'must match a schema in anyOf');
   }
   if (Array.isArray(schema.oneOf) && !(run.c.options.discriminator && schema.discriminator !== undefined)) {
     const before = run.count;
@@ -798,7 +932,7 @@ function keywords(
     let valid = false;
     schema.oneOf.forEach((s: Schema, i: number) => {
       const childEv: Evaluated = {};
-      const ok = apart(s, `${path}/oneOf/${i}`, {}, childEv);
+      const ok = f.apart(s, `${path}/oneOf/${i}`, false, childEv);
       if (ok && valid) {
         valid = false;
         passing = [passing as number, i];
@@ -809,20 +943,18 @@ function keywords(
       }
     });
     if (valid) withdraw(run, before);
-    else fail('oneOf', { passingSchemas: passing }, 'must match exactly one schema in oneOf');
+    else f.fail('oneOf', { passingSchemas: passing }, 'must match exactly one schema in oneOf');
   }
   if (Array.isArray(schema.allOf)) {
     schema.allOf.forEach((s: Schema, i: number) => {
-      sub(s, data, undefined, `${path}/allOf/${i}`, ev);
+      f.sub(s, data, undefined, `${path}/allOf/${i}`, ev);
     });
   }
-  const clauses = (['then', 'else'] as const).filter(
-    (k) => schema[k] !== undefined && !isEmpty(schema[k] as Schema, run.c.options),
-  );
+  const clauses = plan.clauses;
   if (schema.if !== undefined && clauses.length > 0) {
     const before = run.count;
     const ifEv: Evaluated = {};
-    const matched = apart(schema.if as Schema, `${path}/if`, { first: true }, ifEv);
+    const matched = f.apart(schema.if as Schema, `${path}/if`, true, ifEv);
     withdraw(run, before);
     if (matched) mergeInto(ev, ifEv);
     const clause = matched ? 'then' : 'else';
@@ -830,105 +962,66 @@ function keywords(
     if (clauses.includes(clause)) {
       const childEv: Evaluated = {};
       if (check(run, branch, data, scope, `${path}/${clause}`, childEv)) mergeInto(ev, childEv);
-      else fail('if', { failingKeyword: clause }, `must match "${clause}" schema`);
+      else f.fail('if', { failingKeyword: clause }, `must match "${clause}" schema`);
     }
   }
-  const custom = run.c.options.keywords;
-  if (custom) {
-    for (const [keyword, run_] of Object.entries(custom)) {
-      if (schema[keyword] === undefined) continue;
-      for (const e of run_(schema[keyword], data, scope.path)) {
-        push(run, { ...e, schemaPath: `${path}/${keyword}`, parentSchema: schema });
-      }
+  for (const [keyword, custom] of plan.custom) {
+    for (const e of custom(schema[keyword], data, scope.path)) {
+      push(run, { ...e, schemaPath: `${path}/${keyword}`, parentSchema: schema });
     }
   }
-  if (stop()) return false;
-
-  const dataType = typeOf(data);
-  for (const group of ['number', 'string', 'array', 'object']) {
-    if (!groupUsed(group)) continue;
-    if (dataType !== group) {
-      if (!typeEarly && types[0] === group) typeError();
-      continue;
-    }
-    if (group === 'number') numberKeywords(schema, data as number, fail);
-    else if (group === 'string') stringKeywords(schema, node, data as string, fail);
-    else if (group === 'array')
-      arrayKeywords(run, schema, data as unknown[], scope, path, ev, fail, sub, apart);
-    else objectKeywords(run, schema, node, data as SchemaObject, scope, path, ev, fail, sub);
-    if (stop()) return false;
-  }
-  return !failed();
+  return !f.stop();
 }
 
-type Fail = (keyword: string, params: Record<string, unknown>, message: string, at?: string) => void;
-type Sub = (
-  s: Schema,
-  value: unknown,
-  key: string | number | undefined,
-  sp: string,
-  into?: Evaluated,
-) => boolean;
-type Apart = (
-  s: Schema,
-  sp: string,
-  extra: Partial<Scope>,
-  childEv: Evaluated,
-  value?: unknown,
-  key?: string,
-) => boolean;
-
-function numberKeywords(schema: SchemaObject, data: number, fail: Fail): void {
-  for (const [keyword, [comparison, holds]] of Object.entries(COMPARISONS)) {
-    const limit = schema[keyword];
-    if (typeof limit === 'number' && !holds(data, limit)) {
-      fail(keyword, { comparison, limit }, `must be ${comparison} ${limit}`);
-    }
+function numberKeywords(f: Frame, plan: Plan, data: number): void {
+  const schema = f.schema;
+  for (const [keyword, comparison, holds, limit] of plan.comparisons) {
+    if (!holds(data, limit)) f.fail(keyword, { comparison, limit }, `must be ${comparison} ${limit}`);
   }
   const multipleOf = schema.multipleOf;
   if (typeof multipleOf === 'number') {
     // Ajv's test, kept for its answers on large and fractional values.
     const ratio = data / multipleOf;
     if (ratio !== Number.parseInt(String(ratio), 10))
-      fail('multipleOf', { multipleOf }, `must be multiple of ${multipleOf}`);
+      f.fail('multipleOf', { multipleOf }, `must be multiple of ${multipleOf}`);
   }
 }
 
-function stringKeywords(schema: SchemaObject, node: Node, data: string, fail: Fail): void {
+function stringKeywords(f: Frame, data: string): void {
+  const { schema, node } = f;
   const length = schema.maxLength !== undefined || schema.minLength !== undefined ? codePoints(data) : 0;
   if (typeof schema.maxLength === 'number' && length > schema.maxLength) {
-    fail('maxLength', { limit: schema.maxLength }, `must NOT have more than ${schema.maxLength} characters`);
+    f.fail(
+      'maxLength',
+      { limit: schema.maxLength },
+      `must NOT have more than ${schema.maxLength} characters`,
+    );
   }
   if (typeof schema.minLength === 'number' && length < schema.minLength) {
-    fail('minLength', { limit: schema.minLength }, `must NOT have fewer than ${schema.minLength} characters`);
+    f.fail(
+      'minLength',
+      { limit: schema.minLength },
+      `must NOT have fewer than ${schema.minLength} characters`,
+    );
   }
   if (typeof schema.pattern === 'string' && !node.patterns?.get(schema.pattern)?.test(data)) {
-    fail('pattern', { pattern: schema.pattern }, `must match pattern "${schema.pattern}"`);
+    f.fail('pattern', { pattern: schema.pattern }, `must match pattern "${schema.pattern}"`);
   }
 }
 
-function arrayKeywords(
-  run: Run,
-  schema: SchemaObject,
-  data: unknown[],
-  scope: Scope,
-  path: string,
-  ev: Evaluated,
-  fail: Fail,
-  sub: Sub,
-  apart: Apart,
-): void {
+function arrayKeywords(f: Frame, plan: Plan, data: unknown[]): void {
+  const { schema, path, ev } = f;
   const length = data.length;
   if (typeof schema.maxItems === 'number' && length > schema.maxItems) {
-    fail('maxItems', { limit: schema.maxItems }, `must NOT have more than ${schema.maxItems} items`);
+    f.fail('maxItems', { limit: schema.maxItems }, `must NOT have more than ${schema.maxItems} items`);
   }
   if (typeof schema.minItems === 'number' && length < schema.minItems) {
-    fail('minItems', { limit: schema.minItems }, `must NOT have fewer than ${schema.minItems} items`);
+    f.fail('minItems', { limit: schema.minItems }, `must NOT have fewer than ${schema.minItems} items`);
   }
   const prefix = Array.isArray(schema.prefixItems) ? (schema.prefixItems as Schema[]) : undefined;
   if (prefix) {
     for (let i = 0; i < Math.min(length, prefix.length); i++) {
-      sub(prefix[i] as Schema, data[i], i, `${path}/prefixItems/${i}`);
+      f.sub(prefix[i] as Schema, data[i], i, `${path}/prefixItems/${i}`);
     }
     if (ev.items !== true) ev.items = Math.max(ev.items ?? 0, prefix.length);
   }
@@ -937,22 +1030,24 @@ function arrayKeywords(
     ev.items = true;
     const from = prefix?.length ?? 0;
     if (items === false && prefix) {
-      if (length > from) fail('items', { limit: from }, `must NOT have more than ${from} items`);
-    } else if (!isEmpty(items, run.c.options)) {
-      for (let i = from; i < length; i++) sub(items, data[i], i, `${path}/items`);
+      if (length > from) f.fail('items', { limit: from }, `must NOT have more than ${from} items`);
+    } else if (!plan.takesAll.has('items')) {
+      const at = `${path}/items`;
+      for (let i = from; i < length; i++) f.sub(items, data[i], i, at);
     }
   }
-  if (schema.contains !== undefined) containsKeyword(run, schema, data, scope, path, ev, fail, apart);
-  if (schema.uniqueItems === true && length > 1) uniqueKeyword(schema, data, fail);
+  if (schema.contains !== undefined) containsKeyword(f, data);
+  if (schema.uniqueItems === true && length > 1) uniqueKeyword(f, data);
   const unevaluated = schema.unevaluatedItems as Schema | undefined;
   if (unevaluated !== undefined && ev.items !== true) {
     const from = ev.items ?? 0;
     const rest: number[] = [];
     for (let i = from; i < length; i++) if (!ev.matched?.has(i)) rest.push(i);
     if (unevaluated === false) {
-      if (rest.length > 0) fail('unevaluatedItems', { limit: from }, `must NOT have more than ${from} items`);
-    } else if (!isEmpty(unevaluated, run.c.options)) {
-      for (const i of rest) sub(unevaluated, data[i], i, `${path}/unevaluatedItems`);
+      if (rest.length > 0)
+        f.fail('unevaluatedItems', { limit: from }, `must NOT have more than ${from} items`);
+    } else if (!plan.takesAll.has('unevaluatedItems')) {
+      for (const i of rest) f.sub(unevaluated, data[i], i, `${path}/unevaluatedItems`);
     }
     ev.items = true;
   }
@@ -991,16 +1086,8 @@ function isEmpty(schema: Schema, options?: ValidatorOptions): boolean {
   return true;
 }
 
-function containsKeyword(
-  run: Run,
-  schema: SchemaObject,
-  data: unknown[],
-  _scope: Scope,
-  path: string,
-  ev: Evaluated,
-  fail: Fail,
-  apart: Apart,
-): void {
+function containsKeyword(f: Frame, data: unknown[]): void {
+  const { run, schema, path, ev } = f;
   const min = typeof schema.minContains === 'number' ? schema.minContains : 1;
   const max = typeof schema.maxContains === 'number' ? schema.maxContains : undefined;
   const params = max === undefined ? { minContains: min } : { minContains: min, maxContains: max };
@@ -1014,11 +1101,12 @@ function containsKeyword(
   const contains = schema.contains as Schema;
   if (max === undefined && min === 0 && !annotate) return;
   if (max !== undefined && min > max) {
-    fail('contains', params, message);
+    f.fail('contains', params, message);
     return;
   }
   if (isEmpty(contains, run.c.options)) {
-    if (!(data.length >= min && (max === undefined || data.length <= max))) fail('contains', params, message);
+    if (!(data.length >= min && (max === undefined || data.length <= max)))
+      f.fail('contains', params, message);
     if (annotate) ev.items = true;
     return;
   }
@@ -1026,9 +1114,11 @@ function containsKeyword(
   let valid = min === 0;
   let count = 0;
   for (let i = 0; i < data.length; i++) {
-    if (!apart(contains, `${path}/contains`, {}, {}, data[i], String(i))) continue;
-    ev.matched ??= new Set();
-    ev.matched.add(i);
+    if (!f.apart(contains, `${path}/contains`, false, {}, data[i], String(i))) continue;
+    if (annotate) {
+      ev.matched ??= new Set();
+      ev.matched.add(i);
+    }
     count++;
     if (max === undefined) {
       if (count >= min) valid = true;
@@ -1043,13 +1133,14 @@ function containsKeyword(
     }
   }
   if (valid) withdraw(run, before);
-  else fail('contains', params, message);
+  else f.fail('contains', params, message);
 }
 
-function uniqueKeyword(schema: SchemaObject, data: unknown[], fail: Fail): void {
+function uniqueKeyword(f: Frame, data: unknown[]): void {
+  const schema = f.schema;
   const types = isObject(schema.items) ? typesOf(schema.items) : [];
   const duplicate = (i: number, j: number): void =>
-    fail('uniqueItems', { i, j }, `must NOT have duplicate items (items ## ${j} and ${i} are identical)`);
+    f.fail('uniqueItems', { i, j }, `must NOT have duplicate items (items ## ${j} and ${i} are identical)`);
   if (types.length > 0 && !types.some((t) => t === 'object' || t === 'array')) {
     // Ajv's scalar path: from the end, each value remembered by its text.
     const seen = new Map<string, number>();
@@ -1076,20 +1167,11 @@ function uniqueKeyword(schema: SchemaObject, data: unknown[], fail: Fail): void 
   }
 }
 
-function objectKeywords(
-  run: Run,
-  schema: SchemaObject,
-  node: Node,
-  data: SchemaObject,
-  scope: Scope,
-  path: string,
-  ev: Evaluated,
-  fail: Fail,
-  sub: Sub,
-): void {
-  const properties = isObject(schema.properties) ? schema.properties : undefined;
+function objectKeywords(f: Frame, plan: Plan, data: SchemaObject): void {
+  const { run, schema, node, scope, path, ev } = f;
+  const properties = plan.properties;
   if (run.c.options.useDefaults && !scope.composite && properties) {
-    for (const [key, prop] of Object.entries(properties)) {
+    for (const [key, prop] of properties) {
       if (isObject(prop) && prop.default !== undefined && data[key] === undefined) {
         data[key] = structuredClone(prop.default);
       }
@@ -1098,14 +1180,14 @@ function objectKeywords(
   const keys = Object.keys(data);
   const count = keys.length;
   if (typeof schema.maxProperties === 'number' && count > schema.maxProperties) {
-    fail(
+    f.fail(
       'maxProperties',
       { limit: schema.maxProperties },
       `must NOT have more than ${schema.maxProperties} properties`,
     );
   }
   if (typeof schema.minProperties === 'number' && count < schema.minProperties) {
-    fail(
+    f.fail(
       'minProperties',
       { limit: schema.minProperties },
       `must NOT have fewer than ${schema.minProperties} properties`,
@@ -1113,33 +1195,38 @@ function objectKeywords(
   }
   if (Array.isArray(schema.required)) {
     for (const key of schema.required as string[]) {
-      if (!own(data, key)) fail('required', { missingProperty: key }, `must have required property '${key}'`);
+      if (!own(data, key))
+        f.fail('required', { missingProperty: key }, `must have required property '${key}'`);
     }
   }
   const names = schema.propertyNames as Schema | undefined;
-  if (names !== undefined && !isEmpty(names, run.c.options)) {
+  if (names !== undefined && !plan.takesAll.has('propertyNames')) {
     for (const key of keys) {
       const ok = check(
         run,
         names,
         key,
-        { ...scope, composite: true, propertyName: key },
+        { path: scope.path, composite: true, first: scope.first, propertyName: key },
         `${path}/propertyNames`,
         {},
       );
-      if (!ok) fail('propertyNames', { propertyName: key }, 'property name must be valid');
+      if (!ok) f.fail('propertyNames', { propertyName: key }, 'property name must be valid');
     }
   }
-  const patterns = isObject(schema.patternProperties) ? Object.keys(schema.patternProperties) : [];
-  const matches = (pattern: string, key: string): boolean => node.patterns?.get(pattern)?.test(key) ?? false;
+  const patterns = plan.patterns;
   const additional = schema.additionalProperties as Schema | undefined;
   if (additional !== undefined) {
-    if (!isEmpty(additional, run.c.options)) {
+    if (!plan.takesAll.has('additionalProperties')) {
+      const declared = schema.properties as SchemaObject;
       for (const key of keys) {
-        if ((properties && Object.hasOwn(properties, key)) || patterns.some((p) => matches(p, key))) continue;
+        if (
+          (properties && Object.hasOwn(declared, key)) ||
+          patterns.some(([, matcher]) => matcher?.test(key) ?? false)
+        )
+          continue;
         if (additional === false) {
-          fail('additionalProperties', { additionalProperty: key }, 'must NOT have additional properties');
-        } else sub(additional, data[key], key, `${path}/additionalProperties`);
+          f.fail('additionalProperties', { additionalProperty: key }, 'must NOT have additional properties');
+        } else f.sub(additional, data[key], key, `${path}/additionalProperties`);
       }
     }
     ev.props = true;
@@ -1149,32 +1236,26 @@ function objectKeywords(
     const entries = Object.entries(schema.dependencies);
     const lists = Object.fromEntries(entries.filter(([, d]) => Array.isArray(d)));
     const schemas = Object.fromEntries(entries.filter(([, d]) => !Array.isArray(d)));
-    dependentKeywords(lists, 'dependencies', data, path, ev, fail, sub);
-    dependentKeywords(schemas, 'dependencies', data, path, ev, fail, sub);
+    dependentKeywords(f, lists, 'dependencies', data);
+    dependentKeywords(f, schemas, 'dependencies', data);
   }
   if (properties) {
-    for (const [key, prop] of Object.entries(properties)) {
-      if (own(data, key)) sub(prop as Schema, data[key], key, `${path}/properties/${fragmentOf(key)}`);
+    for (const [key, prop, suffix] of properties) {
+      if (own(data, key)) f.sub(prop, data[key], key, path + suffix);
     }
-    addProps(ev, Object.keys(properties));
+    // What was evaluated is read only by `unevaluated*`: without them, nothing is recorded.
+    if (run.c.unevaluated) addProps(ev, Object.keys(schema.properties as SchemaObject));
   }
-  for (const pattern of patterns) {
-    const matched = keys.filter((key) => matches(pattern, key));
-    for (const key of matched) {
-      sub(
-        (schema.patternProperties as SchemaObject)[pattern] as Schema,
-        data[key],
-        key,
-        `${path}/patternProperties/${fragmentOf(pattern)}`,
-      );
-    }
-    addProps(ev, matched);
+  for (const [, matcher, subschema, suffix] of patterns) {
+    const matched = keys.filter((key) => matcher?.test(key) ?? false);
+    for (const key of matched) f.sub(subschema, data[key], key, path + suffix);
+    if (run.c.unevaluated) addProps(ev, matched);
   }
   if (isObject(schema.dependentRequired)) {
-    dependentKeywords(schema.dependentRequired, 'dependentRequired', data, path, ev, fail, sub);
+    dependentKeywords(f, schema.dependentRequired, 'dependentRequired', data);
   }
   if (isObject(schema.dependentSchemas)) {
-    dependentKeywords(schema.dependentSchemas, 'dependentSchemas', data, path, ev, fail, sub);
+    dependentKeywords(f, schema.dependentSchemas, 'dependentSchemas', data);
   }
   const unevaluated = schema.unevaluatedProperties as Schema | undefined;
   if (unevaluated !== undefined && ev.props !== true) {
@@ -1182,8 +1263,8 @@ function objectKeywords(
     for (const key of keys) {
       if (seen?.has(key)) continue;
       if (unevaluated === false) {
-        fail('unevaluatedProperties', { unevaluatedProperty: key }, 'must NOT have unevaluated properties');
-      } else sub(unevaluated, data[key], key, `${path}/unevaluatedProperties`);
+        f.fail('unevaluatedProperties', { unevaluatedProperty: key }, 'must NOT have unevaluated properties');
+      } else f.sub(unevaluated, data[key], key, `${path}/unevaluatedProperties`);
     }
     ev.props = true;
   }
@@ -1192,10 +1273,10 @@ function objectKeywords(
     const tag = data[tagName];
     const member = typeof tag === 'string' ? node.mapping.get(tag) : undefined;
     if (member !== undefined) {
-      sub((schema.oneOf as Schema[])[member] as Schema, data, undefined, `${path}/oneOf/${member}`, ev);
+      f.sub((schema.oneOf as Schema[])[member] as Schema, data, undefined, `${path}/oneOf/${member}`, ev);
     } else {
       const error = typeof tag === 'string' ? 'mapping' : 'tag';
-      fail(
+      f.fail(
         'discriminator',
         { error, tag: tagName, tagValue: tag },
         error === 'tag' ? `tag "${tagName}" must be string` : `value of tag "${tagName}" must be in oneOf`,
@@ -1204,15 +1285,8 @@ function objectKeywords(
   }
 }
 
-function dependentKeywords(
-  spec: SchemaObject,
-  keyword: string,
-  data: SchemaObject,
-  path: string,
-  ev: Evaluated,
-  fail: Fail,
-  sub: Sub,
-): void {
+function dependentKeywords(f: Frame, spec: SchemaObject, keyword: string, data: SchemaObject): void {
+  const { path, ev } = f;
   for (const [property, dependency] of Object.entries(spec)) {
     if (!own(data, property)) continue;
     if (Array.isArray(dependency)) {
@@ -1221,14 +1295,14 @@ function dependentKeywords(
       for (const missingProperty of dependency as string[]) {
         if (own(data, missingProperty)) continue;
         const word = dependency.length === 1 ? 'property' : 'properties';
-        fail(
+        f.fail(
           keyword,
           { property, missingProperty, depsCount: dependency.length, deps },
           `must have ${word} ${deps} when property ${property} is present`,
         );
       }
     } else if (keyword !== 'dependentRequired') {
-      sub(dependency as Schema, data, undefined, `${path}/${keyword}/${fragmentOf(property)}`, ev);
+      f.sub(dependency as Schema, data, undefined, `${path}/${keyword}/${fragmentOf(property)}`, ev);
     }
   }
 }
@@ -1243,7 +1317,14 @@ export function compileSchema(schema: unknown, options: ValidatorOptions = {}): 
     const run: Run = { c: compiled, errors: [], count: 0, steps: 0, dynamicScope: [], depth: 0 };
     let ok: boolean;
     try {
-      ok = check(run, schema as Schema, data, { path: '', composite: false, first: false }, '#', {});
+      ok = check(
+        run,
+        schema as Schema,
+        data,
+        { path: '', composite: false, first: false, propertyName: undefined },
+        '#',
+        {},
+      );
     } catch (error) {
       // Deep data under a recursive schema can still exhaust the stack: the value fails, not the caller.
       if (error instanceof RangeError)
