@@ -37,6 +37,10 @@ const SECTIONS: Readonly<Record<string, Section>> = {
     about: "the authorizer's in-process cost per request",
     alone: async () => (await import('./authorizer.ts')).measureAuthorizer(),
   },
+  validator: {
+    about: 'JSON Schema validation of an input at the body cap, beside Ajv',
+    alone: async () => (await import('./validator.ts')).measureValidator(),
+  },
   executions: {
     about: 'local executions/s and latency by concurrency',
     platform: async (b) => (await import('./executions.ts')).measureExecutions(b),
