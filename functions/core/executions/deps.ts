@@ -32,7 +32,11 @@ export type StartStore = Pick<
 >;
 
 /**
- * What a start needs: the execution use cases' dependencies with only the start's part of the store,
- * so a function that only starts executions (schedule fire) is wired, and type-checked, with that part.
+ * What a start needs: the definitions, the engine, the bulkhead, and only the start's part of the store
+ * (no approvals, artifacts, budgets store or notifier), so a function that only starts executions
+ * (schedule fire) is wired, and type-checked, with those.
  */
-export type StartDeps = Omit<ExecutionDeps, 'executions'> & { readonly executions: StartStore };
+export type StartDeps = Pick<
+  ExecutionDeps,
+  'definitions' | 'tenancy' | 'engine' | 'slots' | 'concurrencyCaps' | 'now'
+> & { readonly executions: StartStore };
