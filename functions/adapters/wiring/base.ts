@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { ExecutionDeps } from '#core/executions/deps.ts';
+import type { ArtifactStore } from '#core/executions/ports.ts';
 import type { SecretVault } from '#core/tenancy/ports.ts';
 import { ConfigError, type RuntimeConfig } from '#shared/config.ts';
 import { cognitoClient, dynamoDocumentClient } from '../aws-clients.ts';
@@ -76,13 +76,12 @@ export function filesOf(cfg: RuntimeConfig, clients: TenantTableClients): S3Tena
 }
 
 /**
- * Large step outputs and inputs in the artifacts bucket. A function without the bucket fails only
- * when it has to write one, naming the variable; tagging for retention is then a no-op.
+ * Large step outputs and inputs in the artifacts bucket, written and read back. A function without
+ * the bucket fails only when it has to write one, naming the variable.
  */
-export function artifactsOf(cfg: RuntimeConfig, clients: TenantTableClients): ExecutionDeps['artifacts'] {
+export function offloadsOf(cfg: RuntimeConfig, clients: TenantTableClients): ArtifactStore {
   const bucket = cfg.ARTIFACT_BUCKET_NAME;
   const artifacts = new S3ArtifactStore((tenantId) => s3For(clients, tenantId), bucket ?? '');
-  const files = filesOf(cfg, clients);
   return {
     put: (tenantId, key, body) => {
       if (!bucket)
@@ -92,7 +91,19 @@ export function artifactsOf(cfg: RuntimeConfig, clients: TenantTableClients): Ex
       return artifacts.put(tenantId, key, body);
     },
     get: (tenantId, key) => artifacts.get(tenantId, key),
-    expire: async (tenantId, prefix, days) => (bucket ? files.tagRetention(tenantId, prefix, days) : 0),
+  };
+}
+
+/**
+ * {@link offloadsOf} and tagging an ended execution's artifacts for retention (a no-op without the
+ * bucket). The step runner, which only offloads, wires the former and bundles no tagging.
+ */
+export function artifactsOf(cfg: RuntimeConfig, clients: TenantTableClients): ArtifactStore {
+  const files = filesOf(cfg, clients);
+  return {
+    ...offloadsOf(cfg, clients),
+    expire: async (tenantId, prefix, days) =>
+      cfg.ARTIFACT_BUCKET_NAME ? files.tagRetention(tenantId, prefix, days) : 0,
   };
 }
 

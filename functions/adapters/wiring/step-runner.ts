@@ -6,10 +6,12 @@ import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 import { DynamoBudgetStore } from '../dynamo/budget-store.ts';
 import { DynamoDefinitionStore } from '../dynamo/definition-store.ts';
 import { DynamoExecutionSteps } from '../dynamo/execution-steps.ts';
-import { dynamoTenancyStore } from '../dynamo/tenancy-store.ts';
+import { DynamoRoleStore } from '../dynamo/role-store.ts';
+import { DynamoTenantStore } from '../dynamo/tenant-store.ts';
+import { DynamoUserStore } from '../dynamo/user-store.ts';
 import { awsQueueTransport } from '../notifications/aws-queue-transport.ts';
-import { artifactsOf, tableOnly, vaultOf } from './base.ts';
-import { notificationsOf } from './notifications.ts';
+import { offloadsOf, tableOnly, vaultOf } from './base.ts';
+import { type NotificationParts, notificationsOf } from './notifications.ts';
 
 /** The step runner's adapters; the handler adds providers, tools and its observability. */
 export type StepRunnerWiring = Pick<
@@ -29,7 +31,16 @@ export function stepRunnerWiring(): StepRunnerWiring {
   const cfg = config(FUNCTION_SETTINGS.stepRunner);
   const { clients, table } = tableOnly(cfg);
   const vault = vaultOf(cfg, clients);
-  const store = dynamoTenancyStore(table);
+  // Only the tenancy reads it makes: the tenant (egress allowlist) and, for a budget alert's
+  // recipients, users and roles.
+  const tenants = new DynamoTenantStore(table);
+  const users = new DynamoUserStore(table);
+  const roles = new DynamoRoleStore(table);
+  const store: NotificationParts['tenancy'] = {
+    getTenant: (tenantId) => tenants.getTenant(tenantId),
+    listUsers: (tenantId, page) => users.listUsers(tenantId, page),
+    getRoles: (tenantId, names) => roles.getRoles(tenantId, names),
+  };
   const { notify } = notificationsOf(cfg, {
     table,
     vault,
@@ -40,7 +51,8 @@ export function stepRunnerWiring(): StepRunnerWiring {
     executions: new DynamoExecutionSteps(table),
     definitions: new DynamoDefinitionStore(table),
     vault,
-    artifacts: artifactsOf(cfg, clients),
+    // Offloads only: tagging an ended execution's artifacts is the status handler's.
+    artifacts: offloadsOf(cfg, clients),
     budgets: new DynamoBudgetStore(table),
     notify,
     store,
