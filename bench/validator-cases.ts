@@ -1,7 +1,7 @@
 /** What section `validator` runs in its minified bundle (bench/validator.ts): schemas, inputs, timing. */
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { JSON_LIMITS } from '../functions/shared/json-limits.ts';
-import { compileSchema } from '../functions/shared/json-schema-validator.ts';
+import { JSON_LIMITS } from '#shared/json-limits.ts';
+import { compileSchema } from '#shared/json-schema-validator.ts';
 import { median } from './lib.ts';
 
 export const RUNS = 15;

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { JSON_LIMITS } from '../functions/shared/json-limits.ts';
+import { JSON_LIMITS } from '#shared/json-limits.ts';
 import { esbuildOptions } from './bundles.ts';
 import { ms, OUT_DIR, PROJECT_ROOT, type SectionResult, table, verdict } from './lib.ts';
 import { RUNS, type runCases } from './validator-cases.ts';
