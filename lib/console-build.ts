@@ -15,7 +15,7 @@ export function consoleDistPath(): string {
     'sh',
     [
       '-c',
-      `npx --no-install tsx console/scripts/validators.ts && npx --no-install vite build -c console/vite.config.ts --logLevel error --outDir "${staging}"`,
+      `npx --no-install tsx console/scripts/schemas.ts && npx --no-install vite build -c console/vite.config.ts --logLevel error --outDir "${staging}"`,
     ],
     { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'ignore', 'inherit'] },
   );

@@ -1,9 +1,11 @@
 /**
  * Client-side validation with the JSON schemas the API publishes in /openapi.json
- * (`components/schemas/Agent`, `Tool`, `Workflow`): `npm run console:build` compiles them with Ajv
- * into standalone functions (console/scripts/validators.ts), because a strict CSP forbids the
- * `new Function` Ajv needs at run time. The server validates again; this only answers sooner.
+ * (`components/schemas/Agent`, `Tool`, `Workflow`), written to generated/schemas.js by
+ * `npm run console:build` (console/scripts/schemas.ts) and applied with the API's own validator,
+ * which interprets them (no `new Function`, so a strict CSP holds), with the server's options: the
+ * same schemas, the same answers. The server validates again; this only answers sooner.
  */
+import type { Validate } from '../../functions/shared/json-schema-validator.ts';
 
 export type SchemaName = 'Agent' | 'Tool' | 'Workflow';
 
@@ -13,9 +15,28 @@ export interface FieldError {
   readonly message: string;
 }
 
+const compiled = new Map<SchemaName, Validate>();
+
+/** Loaded with the first check (the editor's chunk), compiled once per schema. */
+async function validatorOf(schema: SchemaName): Promise<Validate> {
+  const known = compiled.get(schema);
+  if (known) return known;
+  const [{ compileSchema }, { default: document }] = await Promise.all([
+    import('../../functions/shared/json-schema-validator.ts'),
+    import('./generated/schemas.js'),
+  ]);
+  // As functions/shared/schema.ts applies them: the discriminator picks the one branch to report, and
+  // patterns are plain JavaScript regular expressions. No defaults are filled into the editor's value.
+  const validate = compileSchema(
+    { ...document, $ref: `#/components/schemas/${schema}` },
+    { discriminator: true, regExp: (source) => new RegExp(source) },
+  );
+  compiled.set(schema, validate);
+  return validate;
+}
+
 export async function validate(schema: SchemaName, value: unknown): Promise<FieldError[]> {
-  const validators = await import('./generated/validators.js');
-  const fn = validators[schema];
+  const fn = await validatorOf(schema);
   if (fn(value)) return [];
   return (fn.errors ?? []).map((e) => {
     const missing = e.keyword === 'required' && typeof e.params.missingProperty === 'string';
@@ -25,7 +46,7 @@ export async function validate(schema: SchemaName, value: unknown): Promise<Fiel
       missing || extra
         ? [base, String(e.params.missingProperty ?? e.params.additionalProperty)].filter(Boolean).join('/')
         : base;
-    return { path, message: extra ? 'is not a known field' : (e.message ?? 'is invalid') };
+    return { path, message: extra ? 'is not a known field' : e.message };
   });
 }
 
