@@ -160,7 +160,8 @@ export function defineRoute<
       const problems: { path: string; message: string }[] = [];
       const params = parsePart(spec.params, raw.params, 'path', problems, true);
       const query = parsePart(spec.query, raw.query, 'query', problems, true);
-      const body = parsePart(spec.body, raw.body, '', problems);
+      // The body was parsed for this request alone (readJsonBody): checked in place, not copied.
+      const body = parsePart(spec.body, raw.body, '', problems, false, true);
       if (problems.length > 0) {
         throw new HttpError(400, 'validation-error', 'Invalid request', describe(problems), problems);
       }
@@ -190,9 +191,10 @@ function parsePart<S extends AnySchema>(
   prefix: string,
   problems: { path: string; message: string }[],
   coerce = false,
+  owned = false,
 ): Out<S> {
   if (!schema) return undefined as Out<S>;
-  const result = check(schema, value, { coerce });
+  const result = check(schema, value, { coerce, owned });
   if (result.ok) return result.value as Out<S>;
   for (const p of result.problems) {
     problems.push({ path: [prefix, p.path].filter((x) => x !== '').join('.'), message: p.message });

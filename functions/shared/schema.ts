@@ -636,18 +636,27 @@ export interface CheckOptions {
   readonly coerce?: boolean;
   /** What a missing field reads (zod's "Invalid input: expected ..., received undefined" when unset). */
   readonly missing?: string;
+  /**
+   * The caller gives the value up (a request body just parsed, which nothing else holds): it is not
+   * copied first, and defaults are written into it. A copy of a 256 KiB body took 3 ms.
+   */
+  readonly owned?: boolean;
 }
 
 /**
  * Validates `value` against `schema`; every problem is named by its dotted path. The value is
- * copied first, since defaults are written into it.
+ * copied first, since defaults are written into it, unless the caller gives it up (`owned`).
  */
 export function check<T extends TSchema>(
   schema: T,
   value: unknown,
   options: CheckOptions | boolean = {},
 ): Checked<Static<T>> {
-  const { coerce = false, ...wording } = typeof options === 'boolean' ? { coerce: options } : options;
+  const {
+    coerce = false,
+    owned = false,
+    ...wording
+  } = typeof options === 'boolean' ? { coerce: options } : options;
   // An optional part (a route's `body: t.Optional(...)`) may be absent, as zod's `.optional()` allowed;
   // JSON Schema has no notion of an absent root, so it is told here.
   if (value === undefined && (schema as Record<symbol, unknown>)[OptionalKind] === 'Optional') {
@@ -657,7 +666,7 @@ export function check<T extends TSchema>(
   const root = schema as Annotated;
   const input = prepare(
     root,
-    value !== null && typeof value === 'object' ? structuredClone(value) : value,
+    value !== null && typeof value === 'object' && !owned ? structuredClone(value) : value,
     coerce,
   );
   const validate = validatorOf(schema);

@@ -55,6 +55,23 @@ describe('check', () => {
     expect(input.name).toBe(' a ');
   });
 
+  it('copies the value before filling nested defaults, unless the caller gives it up', () => {
+    // Prepare
+    const nested = t.Object({ inner: t.Object({ x: defaulted(int(), 5) }) });
+    const kept = { inner: {} as { x?: number } };
+    const given = { inner: {} as { x?: number } };
+
+    // Act
+    const copied = check(nested, kept);
+    const inPlace = check(nested, given, { owned: true });
+
+    // Assess
+    expect(copied).toEqual({ ok: true, value: { inner: { x: 5 } } });
+    expect(kept.inner).toEqual({});
+    expect(inPlace).toEqual({ ok: true, value: { inner: { x: 5 } } });
+    expect(given.inner).toEqual({ x: 5 });
+  });
+
   it('lets an optional part be absent, fills a defaulted one, and still checks a present one', () => {
     // Prepare
     const optional = t.Optional(t.Object({ grace: t.Optional(int({ minimum: 0 })) }, strict));
