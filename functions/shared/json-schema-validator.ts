@@ -527,6 +527,16 @@ function typesOf(schema: SchemaObject): string[] {
   return types;
 }
 
+function inEnum(data: unknown, values: readonly unknown[]): boolean {
+  for (const value of values) if (jsonEqual(data, value)) return true;
+  return false;
+}
+
+function matchesAny(patterns: Plan['patterns'], key: string): boolean {
+  for (const [, matcher] of patterns) if (matcher?.test(key)) return true;
+  return false;
+}
+
 function hasAnyType(data: unknown, types: readonly string[]): boolean {
   for (const type of types) if (hasType(data, type)) return true;
   return false;
@@ -828,6 +838,10 @@ function scopeOf(path: string, scope: Scope, composite: boolean, first = scope.f
   return { path, composite, first, propertyName: scope.propertyName };
 }
 
+function typeError(f: Frame): void {
+  f.fail('type', { type: f.schema.type }, `must be ${String(f.schema.type)}`);
+}
+
 function keywords(
   run: Run,
   schema: SchemaObject,
@@ -842,8 +856,7 @@ function keywords(
   const plan = node.plan;
   const types = plan.types;
   const typeEarly = plan.typeEarly;
-  const typeError = (): void => f.fail('type', { type: schema.type }, `must be ${String(schema.type)}`);
-  if (typeEarly && !hasAnyType(data, types)) typeError();
+  if (typeEarly && !hasAnyType(data, types)) typeError(f);
   if (f.stop()) return false;
 
   if (plan.general && !generalKeywords(f, plan)) return false;
@@ -851,7 +864,7 @@ function keywords(
   const dataType = typeOf(data);
   for (const group of plan.groups) {
     if (dataType !== group) {
-      if (!typeEarly && types[0] === group) typeError();
+      if (!typeEarly && types[0] === group) typeError(f);
       continue;
     }
     if (group === 'number') numberKeywords(f, plan, data as number);
@@ -899,7 +912,7 @@ function generalKeywords(f: Frame, plan: Plan): boolean {
   if (schema.const !== undefined && !jsonEqual(data, schema.const)) {
     f.fail('const', { allowedValue: schema.const }, 'must be equal to constant');
   }
-  if (Array.isArray(schema.enum) && !schema.enum.some((v) => jsonEqual(data, v))) {
+  if (Array.isArray(schema.enum) && !inEnum(data, schema.enum)) {
     f.fail('enum', { allowedValues: schema.enum }, 'must be equal to one of the allowed values');
   }
   if (f.stop()) return false;
@@ -915,14 +928,15 @@ function generalKeywords(f: Frame, plan: Plan): boolean {
     // The first branch that passes decides, unless `unevaluated*` needs what every branch evaluated
     // (Ajv's rule too): a chain of references each offering two branches stays linear when it passes.
     const all = run.c.unevaluated;
-    (schema.anyOf as Schema[]).some((s, i) => {
+    const anyOf = schema.anyOf as Schema[];
+    for (let i = 0; i < anyOf.length; i++) {
       const childEv: Evaluated = {};
-      if (f.apart(s, `${path}/anyOf/${i}`, false, childEv)) {
+      if (f.apart(anyOf[i] as Schema, `${path}/anyOf/${i}`, false, childEv)) {
         valid = true;
         mergeInto(ev, childEv);
       }
-      return valid && !all;
-    });
+      if (valid && !all) break;
+    }
     if (valid) withdraw(run, before);
     else f.fail('anyOf', {}, 'must match a schema in anyOf');
   }
@@ -930,9 +944,10 @@ function generalKeywords(f: Frame, plan: Plan): boolean {
     const before = run.count;
     let passing: number | [number, number] | null = null;
     let valid = false;
-    schema.oneOf.forEach((s: Schema, i: number) => {
+    const oneOf = schema.oneOf as Schema[];
+    for (let i = 0; i < oneOf.length; i++) {
       const childEv: Evaluated = {};
-      const ok = f.apart(s, `${path}/oneOf/${i}`, false, childEv);
+      const ok = f.apart(oneOf[i] as Schema, `${path}/oneOf/${i}`, false, childEv);
       if (ok && valid) {
         valid = false;
         passing = [passing as number, i];
@@ -941,14 +956,14 @@ function generalKeywords(f: Frame, plan: Plan): boolean {
         passing = i;
         mergeInto(ev, childEv);
       }
-    });
+    }
     if (valid) withdraw(run, before);
     else f.fail('oneOf', { passingSchemas: passing }, 'must match exactly one schema in oneOf');
   }
   if (Array.isArray(schema.allOf)) {
-    schema.allOf.forEach((s: Schema, i: number) => {
-      f.sub(s, data, undefined, `${path}/allOf/${i}`, ev);
-    });
+    const allOf = schema.allOf as Schema[];
+    for (let i = 0; i < allOf.length; i++)
+      f.sub(allOf[i] as Schema, data, undefined, `${path}/allOf/${i}`, ev);
   }
   const clauses = plan.clauses;
   if (schema.if !== undefined && clauses.length > 0) {
@@ -1146,7 +1161,7 @@ function uniqueKeyword(f: Frame, data: unknown[]): void {
     const seen = new Map<string, number>();
     for (let i = data.length - 1; i >= 0; i--) {
       const item = data[i];
-      if (!types.some((t) => hasType(item, t as string))) continue;
+      if (!hasAnyType(item, types)) continue;
       const key = typeof item === 'string' && types.length > 1 ? `${item}_` : String(item);
       const j = seen.get(key);
       if (j !== undefined) {
@@ -1219,11 +1234,7 @@ function objectKeywords(f: Frame, plan: Plan, data: SchemaObject): void {
     if (!plan.takesAll.has('additionalProperties')) {
       const declared = schema.properties as SchemaObject;
       for (const key of keys) {
-        if (
-          (properties && Object.hasOwn(declared, key)) ||
-          patterns.some(([, matcher]) => matcher?.test(key) ?? false)
-        )
-          continue;
+        if ((properties && Object.hasOwn(declared, key)) || matchesAny(patterns, key)) continue;
         if (additional === false) {
           f.fail('additionalProperties', { additionalProperty: key }, 'must NOT have additional properties');
         } else f.sub(additional, data[key], key, `${path}/additionalProperties`);
@@ -1247,7 +1258,8 @@ function objectKeywords(f: Frame, plan: Plan, data: SchemaObject): void {
     if (run.c.unevaluated) addProps(ev, Object.keys(schema.properties as SchemaObject));
   }
   for (const [, matcher, subschema, suffix] of patterns) {
-    const matched = keys.filter((key) => matcher?.test(key) ?? false);
+    const matched: string[] = [];
+    for (const key of keys) if (matcher?.test(key)) matched.push(key);
     for (const key of matched) f.sub(subschema, data[key], key, path + suffix);
     if (run.c.unevaluated) addProps(ev, matched);
   }
