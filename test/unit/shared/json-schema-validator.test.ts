@@ -1,7 +1,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { tenantRegex } from '#core/catalog/tenant-regex.ts';
-import { compileSchema, SchemaCompileError } from '#shared/json-schema-validator.ts';
+import { compileSchema, jsonEqual, SchemaCompileError } from '#shared/json-schema-validator.ts';
 
 // The validator replaced Ajv 8 (kept here, a dev dependency, as the reference): the same answers,
 // the same errors (keyword, path, message, params) in the same order, on generated schemas and values.
@@ -885,6 +885,8 @@ describe('keywords at their bounds, against Ajv', () => {
     [{ multipleOf: 3 }, [9, 10, -3, 0]],
     [{ maxLength: 2 }, ['ab', 'abc', '😀😀', '😀😀😀', '\uD83D', 'a\uD83D\uDE00', '\uDE00\uD83D']],
     [{ minLength: 2 }, ['a', 'ab', '😀', '😀a', '\uD83Da', '\uD83D\uD83D']],
+    // A pair only from a high surrogate (D800 to DBFF, both ends) to a low one.
+    [{ maxLength: 1 }, ['a\uDC00', '\uD800\uDC00', '\uDBFF\uDFFF', '\uD7FF\uDC00', '\uDC00\uDC00', '\uDC00']],
     [{ maxItems: 1 }, [[], [1], [1, 2]]],
     [{ minItems: 1 }, [[], [1]]],
     [{ maxProperties: 1 }, [{}, { a: 1 }, { a: 1, b: 2 }]],
@@ -902,6 +904,8 @@ describe('keywords at their bounds, against Ajv', () => {
       ],
     ],
     [{ enum: [[1, 2], { x: 1, y: 2 }, null] }, [[1, 2], [2, 1], { y: 2, x: 1 }, { x: 1 }, null, [1, 2, 3]]],
+    [{ const: [] }, [[], {}, [[]]]],
+    [{ const: {} }, [{}, [], { a: undefined }]],
   ])('%j', (schema, values) => {
     for (const value of values) {
       // Prepare
@@ -1011,6 +1015,30 @@ describe('keywords at their bounds, against Ajv', () => {
       ],
     ],
     [{ items: false }, [[], [1, 2]]],
+    // uniqueItems compares scalars by their text, and a string apart from a number of the same text.
+    [
+      { items: { type: ['string', 'number'] }, uniqueItems: true },
+      [
+        ['1', 1],
+        ['a', 'b', 1],
+        ['a', 'a'],
+        [1, 2, 1],
+      ],
+    ],
+    [
+      { items: { type: ['string', 'object'] }, uniqueItems: true },
+      [
+        [{ a: 1 }, { b: 2 }],
+        [{ a: 1 }, { a: 1 }],
+      ],
+    ],
+    [
+      { items: { type: 'array' }, uniqueItems: true },
+      [
+        [[1, 2], ['1,2']],
+        [[1], [1]],
+      ],
+    ],
     [
       { propertyNames: { pattern: '^a' }, additionalProperties: false, properties: { ab: true } },
       [{ ab: 1, b: 2 }, { ac: 1 }],
@@ -1109,6 +1137,21 @@ describe('what unevaluated* sees (the specification, where Ajv differs)', () => 
       'items evaluates every item after them',
       { prefixItems: [true], items: true, unevaluatedItems: false },
       [[1, 2, 3], true],
+    ],
+    [
+      'every item, once evaluated, stays so after a shorter prefix',
+      { allOf: [{ items: true }, { prefixItems: [true] }], unevaluatedItems: false },
+      [[1, 2, 3], true],
+    ],
+    [
+      'every property, once evaluated, stays so after named ones',
+      { allOf: [{ additionalProperties: true }, { properties: { a: true } }], unevaluatedProperties: false },
+      [{ a: 1, b: 2 }, true],
+    ],
+    [
+      'named properties after additionalProperties in one schema',
+      { additionalProperties: true, properties: { a: true }, unevaluatedProperties: false },
+      [{ a: 1, b: 2 }, true],
     ],
     [
       'the longest prefix of two counts',
@@ -1327,5 +1370,15 @@ describe('each problem', () => {
     ]);
     expect(compileSchema(true)('x')).toBe(true);
     expect(new SchemaCompileError('x').name).toBe('SchemaCompileError');
+  });
+});
+
+describe('equality of values (const, enum, uniqueItems)', () => {
+  it('takes NaN, which a query value that is no number reads as, for equal to itself only', () => {
+    // Assess
+    expect(jsonEqual(Number.NaN, Number.NaN)).toBe(true);
+    expect(jsonEqual(Number.NaN, 0)).toBe(false);
+    expect(jsonEqual(0, Number.NaN)).toBe(false);
+    expect(jsonEqual([Number.NaN], [Number.NaN])).toBe(true);
   });
 });
