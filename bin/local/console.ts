@@ -14,6 +14,8 @@ import { consoleCsp } from '#shared/console-csp.ts';
 
 export const CONSOLE_DIST = fileURLToPath(new URL('../../console/dist/', import.meta.url));
 const CONSOLE_SRC = fileURLToPath(new URL('../../console/src/', import.meta.url));
+/** The console's bundle takes the validator and permissions from here, and its schemas are built from here. */
+const FUNCTIONS = fileURLToPath(new URL('../../functions/', import.meta.url));
 
 /** What config.json tells the console (see console/src/config.ts). */
 export interface LocalConsoleConfig {
@@ -137,10 +139,14 @@ async function newestMtime(dir: string): Promise<number> {
   return newest;
 }
 
-/** Whether console/dist is missing or older than console/src (then `npm start` rebuilds it). */
+/**
+ * Whether console/dist is missing or older than what it is built from, console/src and functions/
+ * (then `npm start` and the browser tests rebuild it).
+ */
 export async function consoleNeedsBuild(dist = CONSOLE_DIST): Promise<boolean> {
   const index = join(dist, 'index.html');
   if (!existsSync(index)) return true;
   if (!existsSync(CONSOLE_SRC)) return false;
-  return (await newestMtime(CONSOLE_SRC)) > statSync(index).mtimeMs;
+  const built = statSync(index).mtimeMs;
+  return (await newestMtime(CONSOLE_SRC)) > built || (await newestMtime(FUNCTIONS)) > built;
 }

@@ -1,10 +1,12 @@
 /**
- * Client-side validation with the JSON schemas the API publishes in /openapi.json
- * (`components/schemas/Agent`, `Tool`, `Workflow`), written to generated/schemas.js by
- * `npm run console:build` (console/scripts/schemas.ts) and applied with the API's own validator,
- * which interprets them (no `new Function`, so a strict CSP holds), with the server's options: the
- * same schemas, the same answers. The server validates again; this only answers sooner.
+ * Client-side validation with the API's `Agent`, `Tool` and `Workflow` request schemas, as it
+ * publishes them in /openapi.json plus the discriminators its validation applies (written to
+ * generated/schemas.js by `npm run console:build`, console/scripts/schemas.ts), applied with the API's
+ * own validator, which interprets them (no `new Function`, so a strict CSP holds). The API's request
+ * limits come first, as on the server. The server validates again, with its own wording; this only
+ * answers sooner.
  */
+import { jsonLimitProblems } from '../../functions/shared/json-limits.ts';
 import type { Validate } from '../../functions/shared/json-schema-validator.ts';
 
 export type SchemaName = 'Agent' | 'Tool' | 'Workflow';
@@ -21,23 +23,34 @@ const compiled = new Map<SchemaName, Validate>();
 async function validatorOf(schema: SchemaName): Promise<Validate> {
   const known = compiled.get(schema);
   if (known) return known;
-  const [{ compileSchema }, { default: document }] = await Promise.all([
+  const [{ compileSchema }, { default: schemas }] = await Promise.all([
     import('../../functions/shared/json-schema-validator.ts'),
     import('./generated/schemas.js'),
   ]);
-  // As functions/shared/schema.ts applies them: the discriminator picks the one branch to report, and
+  // As functions/shared/schema.ts applies them: the discriminator picks the one member to report, and
   // patterns are plain JavaScript regular expressions. No defaults are filled into the editor's value.
-  const validate = compileSchema(
-    { ...document, $ref: `#/components/schemas/${schema}` },
-    { discriminator: true, regExp: (source) => new RegExp(source) },
-  );
+  const validate = compileSchema(schemas[schema], {
+    discriminator: true,
+    regExp: (source) => new RegExp(source),
+  });
   compiled.set(schema, validate);
   return validate;
 }
 
 export async function validate(schema: SchemaName, value: unknown): Promise<FieldError[]> {
+  // Nesting, numbers and names the stores cannot hold: the server refuses them before any schema.
+  const limits = jsonLimitProblems(value);
+  if (limits.length > 0)
+    return limits.map((p) => ({ path: p.path.replaceAll('.', '/'), message: p.message }));
   const fn = await validatorOf(schema);
-  if (fn(value)) return [];
+  let valid: boolean;
+  try {
+    valid = fn(value);
+  } catch (error) {
+    // A value past the validator's bounds: said here rather than lost (the server answers 400 too).
+    return [{ path: '', message: error instanceof Error ? error.message : String(error) }];
+  }
+  if (valid) return [];
   return (fn.errors ?? []).map((e) => {
     const missing = e.keyword === 'required' && typeof e.params.missingProperty === 'string';
     const extra = e.keyword === 'additionalProperties' && typeof e.params.additionalProperty === 'string';

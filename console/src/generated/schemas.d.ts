@@ -1,7 +1,6 @@
 /**
- * Type of the document `console/scripts/schemas.ts` generates into schemas.js (gitignored, written by
- * `npm run console:build`): the API's published `Agent`, `Tool` and `Workflow` schemas and the
- * schemas they refer to.
+ * Type of the schemas `console/scripts/schemas.ts` generates into schemas.js (gitignored, written by
+ * `npm run console:build`): the API's `Agent`, `Tool` and `Workflow` request schemas.
  */
-declare const document: { readonly components: { readonly schemas: Readonly<Record<string, unknown>> } };
-export default document;
+declare const schemas: Readonly<Record<'Agent' | 'Tool' | 'Workflow', Readonly<Record<string, unknown>>>>;
+export default schemas;
