@@ -5,7 +5,7 @@ import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 import { DynamoDefinitionStore } from '../dynamo/definition-store.ts';
 import { DynamoExecutionStore } from '../dynamo/execution-store.ts';
 import { DynamoExportSource, DynamoExportStore, DynamoOffboardingStore } from '../dynamo/lifecycle-store.ts';
-import { dynamoTenancyStore } from '../dynamo/tenancy-store.ts';
+import { DynamoUserStore } from '../dynamo/user-store.ts';
 import { directoryOf, filesOf, notInThisFunction, tableOnly, vaultOf } from './base.ts';
 import { offboardingPhases } from './offboarding.ts';
 import { executionEngine, workflowRemover } from './step-functions.ts';
@@ -30,7 +30,8 @@ export function lifecycleWiring(): LifecycleWiring {
       erasers: offboardingPhases(cfg, {
         table,
         clients,
-        store: dynamoTenancyStore(table),
+        // The one tenancy read erasure makes: the users whose logins go.
+        store: new DynamoUserStore(table),
         directory,
         vault: vaultOf(cfg, clients),
         definitions: new DynamoDefinitionStore(table),
