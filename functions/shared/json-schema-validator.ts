@@ -303,9 +303,8 @@ function compile(root: unknown, options: ValidatorOptions): Compiled {
       const list = schema[key];
       if (list === undefined) continue;
       if (!Array.isArray(list) || list.length === 0) invalid(`${at}/${key}`, 'must be a non-empty array');
-      list.forEach((sub, i) => {
-        walk(sub, here, `${at}/${key}/${i}`, false);
-      });
+      // Every index, holes included: a schema built in code may have one, which is no schema.
+      for (let i = 0; i < list.length; i++) walk(list[i], here, `${at}/${key}/${i}`, false);
     }
     for (const key of SCHEMA_ONE) {
       if (schema[key] !== undefined) walk(schema[key], here, `${at}/${key}`, false);

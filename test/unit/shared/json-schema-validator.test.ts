@@ -438,6 +438,9 @@ describe('what it refuses to compile', () => {
     ],
     ['a pointer that is not percent-encoding', { $ref: '#/%E0%A4%A' }, /can't resolve reference/],
     ['a reference holding a tab', { $ref: '#/$defs/a\tb', $defs: { ab: {} } }, /can't resolve reference/],
+    // A schema built in code, as Ajv refuses it: a hole is no schema.
+    // biome-ignore lint/suspicious/noSparseArray: the hole is the case
+    ['a hole in anyOf', { anyOf: [, { type: 'string' }] }, /anyOf\/0 must be object,boolean/],
   ])('%s', (_name, schema, message) => {
     // Act / Assess
     expect(() => compileSchema(schema)).toThrow(SchemaCompileError);
