@@ -733,7 +733,7 @@ function check(
   const entered = node.resource !== undefined;
   if (entered) run.dynamicScope.push(node.resource as string);
   try {
-    return keywords(run, schema, node, data, scope, schemaPath, ev);
+    return keywords(new Frame(run, schema, node, data, scope, schemaPath, ev));
   } finally {
     if (entered) run.dynamicScope.pop();
     run.depth--;
@@ -841,16 +841,8 @@ function typeError(f: Frame): void {
   f.fail('type', { type: f.schema.type }, `must be ${String(f.schema.type)}`);
 }
 
-function keywords(
-  run: Run,
-  schema: SchemaObject,
-  node: Node,
-  data: unknown,
-  scope: Scope,
-  path: string,
-  ev: Evaluated,
-): boolean {
-  const f = new Frame(run, schema, node, data, scope, path, ev);
+function keywords(f: Frame): boolean {
+  const { run, schema, node, data } = f;
   node.plan ??= planOf(schema, node, run.c.options);
   const plan = node.plan;
   const types = plan.types;
