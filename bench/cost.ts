@@ -22,6 +22,10 @@ export const PRICES = {
   readUnit: price(0.125 / 1e6, '$0.125 per million read request units', 'dynamodb/pricing/on-demand/'),
   httpApiRequest: price(1 / 1e6, '$1.00 per million HTTP API requests', 'api-gateway/pricing/'),
   serviceEvent: price(0, 'free (AWS service events, default bus)', 'eventbridge/pricing/'),
+  logIngestion: price(0.5 / 2 ** 30, '$0.50 per GB ingested (Standard class)', 'cloudwatch/pricing/'),
+  xrayTrace: price(5 / 1e6, '$5.00 per million traces recorded', 'xray/pricing/'),
+  s3Request: price(0.005 / 1000, '$0.005 per 1,000 PUT, COPY, POST or LIST requests', 's3/pricing/'),
+  kmsRequest: price(0.03 / 10_000, '$0.03 per 10,000 requests', 'kms/pricing/'),
 };
 const PRICES_AS_OF = '2026-11-30';
 
@@ -72,6 +76,30 @@ const LABELS: Record<FunctionName, [string, keyof ReturnType<typeof loadStageCon
   'status-handler': ['status handler', 'statusHandlerFunction'],
 };
 
+/**
+ * What Lambda itself writes to a function's log group per invocation, in the formats AWS documents
+ * (START, END, and REPORT with the X-Ray line of an actively traced function).
+ */
+export function platformLogBytes(ms: number, memoryMb: number): number {
+  const id = '8f507cfc-1234-4697-b07a-ac58fc914c95';
+  return [
+    `START RequestId: ${id} Version: $LATEST`,
+    `END RequestId: ${id}`,
+    `REPORT RequestId: ${id}\tDuration: ${ms.toFixed(2)} ms\tBilled Duration: ${Math.ceil(ms)} ms\tMemory Size: ${memoryMb} MB\tMax Memory Used: ${memoryMb} MB\t`,
+    'XRAY TraceId: 1-61c86fa4-59b3c6d959653c527fd10966\tSegmentId: 107ea78a5750a811\tSampled: true',
+  ].reduce((total, line) => total + line.length + 1, 0);
+}
+
+/** Objects the runs wrote to S3 (offloaded outputs) and the listings of retention tagging. */
+function s3Requests(calls: readonly DynamoCall[]): { puts: number; lists: number } {
+  const items = calls.flatMap(writtenItems).map((w) => JSON.stringify(w.item ?? {}));
+  return {
+    puts: items.filter((i) => i.includes('"outputRef"')).length,
+    // An execution that carries a retention lists its artifacts when it ends (functions/core/executions/settle.ts).
+    lists: items.filter((i) => i.includes('"retentionDays"') && i.includes('"sk":"META"')).length,
+  };
+}
+
 const usd = (v: number): string => (v === 0 ? '$0' : v >= 0.01 ? `$${v.toFixed(4)}` : `$${v.toPrecision(3)}`);
 
 /** One component of the model: `count` units of `price` per execution, in USD per 1,000 executions. */
@@ -90,6 +118,7 @@ export function costModel(samples: readonly ExecutionSample[], transitions: numb
   const app = 'https://app.example.com/';
   const prod = loadStageConfig('prod', { callbackUrls: `${app}cb`, logoutUrls: app });
   const invocations = samples.flatMap((s) => s.invocations);
+  let platformBytes = 0;
   const lines = [
     line('Step Functions Standard, states entered', `${transitions}`, PRICES.stateTransition, transitions),
   ];
@@ -102,6 +131,7 @@ export function costModel(samples: readonly ExecutionSample[], transitions: numb
     // Lambda bills each invocation rounded up to the next millisecond.
     const billedS = mine.reduce((t, i) => t + Math.max(1, Math.ceil(i.ms)), 0) / mine.length / 1000;
     const gbS = each * billedS * memoryGb;
+    platformBytes += mine.reduce((t, i) => t + platformLogBytes(i.ms, memoryGb * 1024), 0) / n;
     const quantity = `${gbS.toPrecision(3)} GB-s (${each} × ${(billedS * 1000).toFixed(0)} ms)`;
     lines.push(
       line(`Lambda ${label}: requests`, `${each}`, PRICES.lambdaRequest, each),
@@ -112,11 +142,35 @@ export function costModel(samples: readonly ExecutionSample[], transitions: numb
   const wru = sum(requests.map((u) => u.wru)) / n;
   const rru = sum(requests.map((u) => u.rru)) / n;
   const apiRequests = invocations.filter((i) => i.fn === 'api').length / n;
+  const logBytes = sum(samples.map((s) => s.logBytes)) / n + platformBytes;
+  // A traced Lambda invoked without a trace header starts a trace (the API, its authorizer, the
+  // status handler); the state machine's trace holds the Lambdas it invokes. The default sampling
+  // rule records the first request each second and 5 % of the rest: all recorded is the upper bound.
+  const traced = invocations.filter((i) => ['api', 'authorizer', 'status-handler'].includes(i.fn)).length;
+  const traces = traced / n + 1;
+  const s3 = s3Requests(samples.flatMap((s) => s.calls));
+  const s3Count = (s3.puts + s3.lists) / n;
   lines.push(
     line('DynamoDB write request units', wru.toFixed(1), PRICES.writeUnit, wru),
     line('DynamoDB read request units', rru.toFixed(1), PRICES.readUnit, rru),
     line('API Gateway HTTP API requests', `${apiRequests}`, PRICES.httpApiRequest, apiRequests),
     line('EventBridge status events (RUNNING, then final)', '2', PRICES.serviceEvent, 2),
+    line(
+      'CloudWatch Logs ingestion',
+      `${(logBytes / 1024).toFixed(1)} KiB (Lambda's own lines ${(platformBytes / 1024).toFixed(1)} KiB)`,
+      PRICES.logIngestion,
+      logBytes,
+    ),
+    line('X-Ray traces recorded (every one sampled)', traces.toFixed(0), PRICES.xrayTrace, traces),
+    line(
+      'S3 requests (offloaded outputs, retention listings)',
+      s3Count.toFixed(1),
+      PRICES.s3Request,
+      s3Count,
+    ),
+    // DynamoDB caches the table key and S3 uses bucket keys (lib/constructs/storage.ts): no KMS
+    // request is made per run; they come per key and principal every few minutes.
+    line('KMS requests', '0', PRICES.kmsRequest, 0),
   );
   return { lines, total: sum(lines.map((l) => l.per1000)) };
 }

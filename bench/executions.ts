@@ -4,6 +4,7 @@ import { toolRunner } from '#adapters/tools/index.ts';
 import { stepRunnerWiring } from '#adapters/wiring/step-runner.ts';
 import { costOf } from '#core/executions/pricing.ts';
 import { runStep, type StepRunnerDeps, type StepTask } from '#core/executions/step-runner.ts';
+import { logger, metrics } from '#shared/observability.ts';
 import type { DynamoCall } from '../test/helpers/dynamo-recorder.ts';
 import { field, median, ms, percentile, pool, type SectionResult, sleep, table, verdict } from './lib.ts';
 import type { BenchPlatform, Invocation } from './platform.ts';
@@ -28,6 +29,41 @@ const OVERHEAD_WARMUP = 4000;
 export interface ExecutionSample {
   readonly invocations: readonly Invocation[];
   readonly calls: readonly DynamoCall[];
+  /** Bytes of the handlers' own log lines (Powertools logs at INFO, EMF metrics), each with its newline. */
+  readonly logBytes: number;
+}
+
+/**
+ * Runs `work` with the handlers logging as deployed (INFO, metrics on: the bench runs them silent)
+ * and counts the bytes of the JSON lines they write, which are kept off the bench's own output.
+ */
+async function withLogBytes<T>(work: () => Promise<T>): Promise<{ result: T; bytes: number }> {
+  let bytes = 0;
+  const streams = [process.stdout, process.stderr];
+  const writes = streams.map((stream) => stream.write);
+  for (const stream of streams) {
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      for (const line of String(chunk).split('\n')) {
+        if (/^\{.*"(level|_aws)"/.test(line)) bytes += Buffer.byteLength(line) + 1;
+      }
+      const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      if (done) queueMicrotask(done);
+      return true;
+    }) as typeof stream.write;
+  }
+  const level = logger.getLevelName();
+  logger.setLogLevel('INFO');
+  // Powertools offers no public switch once POWERTOOLS_METRICS_DISABLED was read (bench/run.ts).
+  Reflect.set(metrics, 'disabled', false);
+  try {
+    return { result: await work(), bytes };
+  } finally {
+    streams.forEach((stream, i) => {
+      stream.write = writes[i] as typeof stream.write;
+    });
+    logger.setLogLevel(level);
+    Reflect.set(metrics, 'disabled', true);
+  }
 }
 
 /** A classification's token usage: the scripted agent's, and the overhead section's instant provider's. */
@@ -164,13 +200,16 @@ export async function sampleExecutions(bench: BenchPlatform) {
     await bench.recorder.settle();
     bench.recorder.take();
     bench.takeInvocations();
-    const release = bench.hold();
-    const started = await start(bench, workflowId, `${tag}-cost-${i}`).finally(release);
-    await bench.finished(started.id);
-    await bench.recorder.settle();
-    const steps = (await read(bench, started.id, 200)).body.steps;
-    await bench.recorder.settle();
-    samples.push({ invocations: bench.takeInvocations(), calls: bench.recorder.take() });
+    const { result: steps, bytes } = await withLogBytes(async () => {
+      const release = bench.hold();
+      const started = await start(bench, workflowId, `${tag}-cost-${i}`).finally(release);
+      await bench.finished(started.id);
+      await bench.recorder.settle();
+      const read1 = (await read(bench, started.id, 200)).body.steps;
+      await bench.recorder.settle();
+      return read1;
+    });
+    samples.push({ invocations: bench.takeInvocations(), calls: bench.recorder.take(), logBytes: bytes });
     if (i === 0) ran = new Set((Array.isArray(steps) ? steps : []).map((s) => String(s?.stepId)));
   }
   return { samples, asl, ran };

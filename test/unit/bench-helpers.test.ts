@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { handlerNames } from '../../bench/bundles.ts';
-import { costModel, PRICES, requestUnits, statesEntered } from '../../bench/cost.ts';
+import { costModel, PRICES, platformLogBytes, requestUnits, statesEntered } from '../../bench/cost.ts';
 import type { ExecutionSample } from '../../bench/executions.ts';
 import { median, percentile } from '../../bench/lib.ts';
 import { REFERENCES, referenceSource } from '../../bench/references.ts';
@@ -75,6 +75,7 @@ describe('bench cost model', () => {
         { fn: 'step-runner', ms: 9.1 },
       ],
       calls: [dynamoCall('PutItem', { Item: { pk: 'p', sk: 's' } })],
+      logBytes: 2000,
     };
 
     // Act
@@ -85,8 +86,34 @@ describe('bench cost model', () => {
     expect(line('Step Functions')).toBeCloseTo(5 * PRICES.stateTransition.usd * 1000, 10);
     expect(line('Lambda step runner: compute')).toBeCloseTo(0.01 * PRICES.lambdaGbSecond.usd * 1000, 12);
     expect(line('DynamoDB write')).toBeCloseTo(PRICES.writeUnit.usd * 1000, 12);
+    // The handlers' lines and Lambda's own for each of the two invocations, at the prod memory sizes.
+    const logged = 2000 + platformLogBytes(20.2, 1024) + platformLogBytes(9.1, 1024);
+    expect(line('CloudWatch Logs')).toBeCloseTo(logged * PRICES.logIngestion.usd * 1000, 12);
+    // The API's request starts a trace, and the execution has its own.
+    expect(line('X-Ray')).toBeCloseTo(2 * PRICES.xrayTrace.usd * 1000, 12);
+    expect(line('S3')).toBe(0);
     expect(total).toBeCloseTo(
       lines.reduce((t, l) => t + l.per1000, 0),
+      12,
+    );
+  });
+
+  it("counts Lambda's own log lines as AWS writes them, and the S3 requests the writes imply", () => {
+    // Prepare: an offloaded output on a step record, and an execution that carries a retention.
+    const calls = [
+      dynamoCall('PutItem', { Item: { pk: 'p', sk: 'STEP#a', outputRef: { key: 'k' } } }),
+      dynamoCall('PutItem', { Item: { pk: 'p', sk: 'META', retentionDays: 30 } }),
+      dynamoCall('PutItem', { Item: { pk: 'p', sk: 'STEP#b' } }),
+    ];
+    const sample: ExecutionSample = { invocations: [], calls, logBytes: 0 };
+
+    // Act
+    const { lines } = costModel([sample], 1, () => 1024);
+
+    // Assess: START 71, END 52, REPORT 144 and XRAY 92 bytes with their newlines.
+    expect(platformLogBytes(20.2, 1024)).toBe(359);
+    expect(lines.find((l) => l.component.startsWith('S3'))?.per1000).toBeCloseTo(
+      2 * PRICES.s3Request.usd * 1000,
       12,
     );
   });
