@@ -993,22 +993,22 @@ function numberKeywords(f: Frame, plan: Plan, data: number): void {
   }
 }
 
+/** `max<kind>` and `min<kind>` on a count of characters, items or properties, in Ajv's words. */
+function countKeywords(f: Frame, kind: 'Length' | 'Items' | 'Properties', count: number, noun: string): void {
+  const max = f.schema[`max${kind}`];
+  const min = f.schema[`min${kind}`];
+  if (typeof max === 'number' && count > max) {
+    f.fail(`max${kind}`, { limit: max }, `must NOT have more than ${max} ${noun}`);
+  }
+  if (typeof min === 'number' && count < min) {
+    f.fail(`min${kind}`, { limit: min }, `must NOT have fewer than ${min} ${noun}`);
+  }
+}
+
 function stringKeywords(f: Frame, data: string): void {
   const { schema, node } = f;
-  const length = schema.maxLength !== undefined || schema.minLength !== undefined ? codePoints(data) : 0;
-  if (typeof schema.maxLength === 'number' && length > schema.maxLength) {
-    f.fail(
-      'maxLength',
-      { limit: schema.maxLength },
-      `must NOT have more than ${schema.maxLength} characters`,
-    );
-  }
-  if (typeof schema.minLength === 'number' && length < schema.minLength) {
-    f.fail(
-      'minLength',
-      { limit: schema.minLength },
-      `must NOT have fewer than ${schema.minLength} characters`,
-    );
+  if (schema.maxLength !== undefined || schema.minLength !== undefined) {
+    countKeywords(f, 'Length', codePoints(data), 'characters');
   }
   if (typeof schema.pattern === 'string' && !node.patterns?.get(schema.pattern)?.test(data)) {
     f.fail('pattern', { pattern: schema.pattern }, `must match pattern "${schema.pattern}"`);
@@ -1018,12 +1018,7 @@ function stringKeywords(f: Frame, data: string): void {
 function arrayKeywords(f: Frame, plan: Plan, data: unknown[]): void {
   const { schema, path, ev } = f;
   const length = data.length;
-  if (typeof schema.maxItems === 'number' && length > schema.maxItems) {
-    f.fail('maxItems', { limit: schema.maxItems }, `must NOT have more than ${schema.maxItems} items`);
-  }
-  if (typeof schema.minItems === 'number' && length < schema.minItems) {
-    f.fail('minItems', { limit: schema.minItems }, `must NOT have fewer than ${schema.minItems} items`);
-  }
+  countKeywords(f, 'Items', length, 'items');
   const prefix = Array.isArray(schema.prefixItems) ? (schema.prefixItems as Schema[]) : undefined;
   if (prefix) {
     for (let i = 0; i < Math.min(length, prefix.length); i++) {
@@ -1184,21 +1179,7 @@ function objectKeywords(f: Frame, plan: Plan, data: SchemaObject): void {
     }
   }
   const keys = Object.keys(data);
-  const count = keys.length;
-  if (typeof schema.maxProperties === 'number' && count > schema.maxProperties) {
-    f.fail(
-      'maxProperties',
-      { limit: schema.maxProperties },
-      `must NOT have more than ${schema.maxProperties} properties`,
-    );
-  }
-  if (typeof schema.minProperties === 'number' && count < schema.minProperties) {
-    f.fail(
-      'minProperties',
-      { limit: schema.minProperties },
-      `must NOT have fewer than ${schema.minProperties} properties`,
-    );
-  }
+  countKeywords(f, 'Properties', keys.length, 'properties');
   if (Array.isArray(schema.required)) {
     for (const key of schema.required as string[]) {
       if (!own(data, key))
