@@ -35,23 +35,32 @@ export interface ExecutionSample {
 
 /**
  * Runs `work` with the handlers logging as deployed (INFO, metrics on: the bench runs them silent)
- * and counts the bytes of the JSON lines they write, which are kept off the bench's own output.
+ * and counts the bytes of the JSON lines they write, which are kept off the bench's own output;
+ * anything else written meanwhile (an error, say) still goes out.
  */
 async function withLogBytes<T>(work: () => Promise<T>): Promise<{ result: T; bytes: number }> {
   let bytes = 0;
   const streams = [process.stdout, process.stderr];
   const writes = streams.map((stream) => stream.write);
-  for (const stream of streams) {
+  streams.forEach((stream, i) => {
+    const write = writes[i] as typeof stream.write;
     stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-      for (const line of String(chunk).split('\n')) {
-        if (/^\{.*"(level|_aws)"/.test(line)) bytes += Buffer.byteLength(line) + 1;
-      }
+      const other = String(chunk)
+        .split('\n')
+        .filter((line) => {
+          const logged = /^\{.*"(level|_aws)"/.test(line);
+          if (logged) bytes += Buffer.byteLength(line) + 1;
+          return !logged;
+        })
+        .join('\n');
+      if (other.trim() !== '') return write.call(stream, other, ...(rest as []));
       const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
       if (done) queueMicrotask(done);
       return true;
     }) as typeof stream.write;
-  }
+  });
   const level = logger.getLevelName();
+  const metricsOff = Reflect.get(metrics, 'disabled');
   logger.setLogLevel('INFO');
   // Powertools offers no public switch once POWERTOOLS_METRICS_DISABLED was read (bench/run.ts).
   Reflect.set(metrics, 'disabled', false);
@@ -62,7 +71,7 @@ async function withLogBytes<T>(work: () => Promise<T>): Promise<{ result: T; byt
       stream.write = writes[i] as typeof stream.write;
     });
     logger.setLogLevel(level);
-    Reflect.set(metrics, 'disabled', true);
+    Reflect.set(metrics, 'disabled', metricsOff);
   }
 }
 
