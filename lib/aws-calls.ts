@@ -102,8 +102,13 @@ export interface AwsCall {
 
 /** The functions that serve tenants: each reaches tenant data only through its tenant data role. */
 const TENANT_FACING: readonly FunctionName[] = FUNCTION_NAMES.filter((f) => f !== 'auditStream');
-/** Functions that raise notification events (functions/core/notifications/service.ts publish). */
+/** Functions that raise notification events: each queues deliveries, or an event (the step runner). */
 const PUBLISHERS: readonly FunctionName[] = ['api', 'stepRunner', 'approvalHandler', 'statusHandler'];
+/**
+ * Functions that fan events out (functions/core/notifications/service.ts publish): the step runner
+ * hands its budget alerts to the delivery function instead (functions/adapters/wiring/step-runner.ts).
+ */
+const FAN_OUT: readonly FunctionName[] = ['api', 'approvalHandler', 'statusHandler', 'notificationDelivery'];
 const WORKFLOW: readonly FunctionName[] = [
   'api',
   'stepRunner',
@@ -323,7 +328,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
     actions: ['dynamodb:PutItem'],
     targets: ['notificationItem'],
     via: 'tenantRole',
-    functions: PUBLISHERS,
+    functions: FAN_OUT,
   },
   {
     // One delivery attempt appended to the log (conditional on the attempt count).

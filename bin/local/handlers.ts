@@ -60,8 +60,9 @@ export async function loadHandlers(): Promise<Handlers> {
 async function registerLocalNotifications(): Promise<void> {
   const functions = (path: string) => new URL(`../../functions/${path}`, import.meta.url).href;
   const [
-    { useLocalNotificationTransport },
+    { useLocalNotificationTransport, useLocalNotificationRaiser },
     { LocalDeliveryQueue, LocalMailer },
+    { notificationDeliveryWiring },
     poster,
     service,
     config,
@@ -72,6 +73,9 @@ async function registerLocalNotifications(): Promise<void> {
     >,
     import(functions('adapters/notifications/local.ts')) as Promise<
       typeof import('../../functions/adapters/notifications/local.ts')
+    >,
+    import(functions('adapters/wiring/notification-delivery.ts')) as Promise<
+      typeof import('../../functions/adapters/wiring/notification-delivery.ts')
     >,
     import(functions('adapters/notifications/webhook-poster.ts')) as Promise<
       typeof import('../../functions/adapters/notifications/webhook-poster.ts')
@@ -93,6 +97,10 @@ async function registerLocalNotifications(): Promise<void> {
     ),
     poster: new poster.GuardedWebhookPoster(),
   }));
+  // What the delivery function does with an event the step runner queues: fan it out.
+  useLocalNotificationRaiser(async (event) => {
+    await service.publish(notificationDeliveryWiring(), event);
+  });
 }
 
 /** The workflow Lambdas: what compiled agent, tool and approval tasks invoke, and the status handler. */

@@ -1,7 +1,7 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { parseDeliveryMessage } from '#adapters/notifications/queues.ts';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { parseQueueMessage } from '#adapters/notifications/queues.ts';
 import { notificationDeliveryWiring } from '#adapters/wiring/notification-delivery.ts';
-import { deliver } from '#core/notifications/service.ts';
+import { deliver, type NotificationDeps, publish } from '#core/notifications/service.ts';
 import { config } from '#shared/config.ts';
 import { logger, metrics, tracedHandler } from '#shared/observability.ts';
 import { FUNCTION_SETTINGS } from '#shared/settings.ts';
@@ -9,31 +9,56 @@ import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 config(FUNCTION_SETTINGS.notificationDelivery);
 
 /**
- * The delivery function behind the notification queue: one attempt per message. A failed delivery
- * is logged and re-queued with its backoff by the use case itself (the message succeeds); only an
- * error of the platform (the table unreachable) fails the message, which SQS then retries and,
- * after its redrive count, moves to the dead-letter queue.
+ * One batch of the notification queue: each message is one delivery attempt, or the fan-out of an
+ * event the step runner handed on (functions/adapters/wiring/step-runner.ts). Returns the ids of the
+ * messages SQS should retry. A failed delivery is logged and re-queued with its backoff by the use
+ * case itself (the message succeeds); only an error of the platform (the table unreachable) fails
+ * the message, which SQS then retries and, after its redrive count, moves to the dead-letter queue.
  */
+export async function handleMessages(
+  deps: () => NotificationDeps,
+  records: readonly Pick<SQSRecord, 'messageId' | 'body'>[],
+): Promise<string[]> {
+  const failures: string[] = [];
+  for (const record of records) {
+    const message = parseQueueMessage(record.body);
+    if (!message) {
+      logger.warn('Dropped a message that is neither a delivery nor an event', {
+        messageId: record.messageId,
+      });
+      continue;
+    }
+    if ('raise' in message) {
+      const { type, tenantId } = message.raise;
+      try {
+        const made = await publish(deps(), message.raise);
+        logger.info('Notification event fanned out', { event: type, tenantId, notifications: made.length });
+      } catch (error) {
+        // As where events are fanned out in place: logged, not retried, since a retry after some
+        // notifications were written would write them again.
+        logger.error('Notification fan-out failed', { error, event: type, tenantId });
+      }
+      continue;
+    }
+    const ref = message.delivery;
+    try {
+      const status = await deliver(deps(), ref);
+      logger.info('Notification attempt', { ...ref, status });
+      if (status === 'dead_letter') metrics.addMetric('NotificationDeadLettered', 'Count', 1);
+    } catch (error) {
+      logger.error('Notification attempt could not be recorded', { ...ref, error });
+      failures.push(record.messageId);
+    }
+  }
+  return failures;
+}
+
+/** The delivery function behind the notification queue ({@link handleMessages}). */
 export const handler = tracedHandler(
   'notification-delivery',
   async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const failures: { itemIdentifier: string }[] = [];
-    for (const record of event.Records) {
-      const ref = parseDeliveryMessage(record.body);
-      if (!ref) {
-        logger.warn('Dropped a message that is not a delivery', { messageId: record.messageId });
-        continue;
-      }
-      try {
-        const status = await deliver(notificationDeliveryWiring(), ref);
-        logger.info('Notification attempt', { ...ref, status });
-        if (status === 'dead_letter') metrics.addMetric('NotificationDeadLettered', 'Count', 1);
-      } catch (error) {
-        logger.error('Notification attempt could not be recorded', { ...ref, error });
-        failures.push({ itemIdentifier: record.messageId });
-      }
-    }
+    const failures = await handleMessages(notificationDeliveryWiring, event.Records);
     metrics.publishStoredMetrics();
-    return { batchItemFailures: failures };
+    return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
   },
 );

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { describe, expect, inject, it } from 'vitest';
 import { SesMailer } from '#adapters/notifications/mailers.ts';
-import { parseDeliveryMessage, SqsDeliveryQueue } from '#adapters/notifications/queues.ts';
+import { parseDeliveryMessage, parseQueueMessage, SqsDeliveryQueue } from '#adapters/notifications/queues.ts';
 import { sdkOptions } from '../helpers/moto.ts';
 
 const endpoint = inject('awsEndpoint');
@@ -84,6 +84,26 @@ describe('SqsDeliveryQueue against the AWS API (moto by default)', () => {
     // Assess
     expect(received.Messages).toHaveLength(1);
     expect(parseDeliveryMessage(received.Messages?.[0]?.Body ?? '')).toEqual(ref);
+  });
+
+  it('queues a budget alert for the delivery function to fan out, at once', async () => {
+    // Prepare
+    const url = await queue('raised');
+    const alert = {
+      type: 'budget.threshold',
+      tenantId: 'tabcdefghijklmnop',
+      at: '2026-11-30T10:00:00.000Z',
+      month: '2026-11',
+      threshold: 50,
+      spentMicros: 540,
+      limitMicros: 800,
+    } as const;
+    // Act
+    await new SqsDeliveryQueue(sqs, url, '').raise(alert);
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 1 }));
+    // Assess
+    expect(received.Messages).toHaveLength(1);
+    expect(parseQueueMessage(received.Messages?.[0]?.Body ?? '')).toEqual({ raise: alert });
   });
 
   it('holds a delayed attempt back until its pause is over', async () => {

@@ -2,7 +2,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { ConfigError, type RuntimeConfig } from '#shared/config.ts';
 import { tracer } from '#shared/observability.ts';
 import type { NotificationTransport } from '../wiring/notifications.ts';
-import { SqsDeliveryQueue } from './queues.ts';
+import { type QueuedEvent, SqsDeliveryQueue } from './queues.ts';
 
 /** Reads a setting notifications need on AWS, failing with its name when missing. */
 export function requiredSetting(
@@ -14,10 +14,10 @@ export function requiredSetting(
   return value;
 }
 
-/** The delivery queue on SQS, built on first use. */
-export function sqsQueueOf(cfg: RuntimeConfig): NotificationTransport['queue'] {
+/** The SQS queue of the notification settings, built on first use. */
+function lazySqs(cfg: RuntimeConfig): () => SqsDeliveryQueue {
   let sqs: SqsDeliveryQueue | undefined;
-  const queue = (): SqsDeliveryQueue => {
+  return () => {
     sqs ??= new SqsDeliveryQueue(
       tracer.captureAWSv3Client(new SQSClient({})),
       requiredSetting(cfg, 'NOTIFICATION_QUEUE_URL'),
@@ -26,6 +26,17 @@ export function sqsQueueOf(cfg: RuntimeConfig): NotificationTransport['queue'] {
     );
     return sqs;
   };
+}
+
+/** Hands an event to the delivery function, which fans it out (functions/handlers/notification-delivery.ts). */
+export function sqsRaiseOf(cfg: RuntimeConfig): (event: QueuedEvent) => Promise<void> {
+  const queue = lazySqs(cfg);
+  return (event) => queue().raise(event);
+}
+
+/** The delivery queue on SQS, built on first use. */
+export function sqsQueueOf(cfg: RuntimeConfig): NotificationTransport['queue'] {
+  const queue = lazySqs(cfg);
   return {
     enqueue: async (ref, delayMs) => queue().enqueue(ref, delayMs),
     deadLetter: async (ref, reason) => {
@@ -36,7 +47,7 @@ export function sqsQueueOf(cfg: RuntimeConfig): NotificationTransport['queue'] {
 }
 
 /**
- * For functions that only raise events (the API, approval, status, step runner): raising queues a delivery,
+ * For functions that only raise events (the API, approval, status): raising queues a delivery,
  * and the delivery function (functions/handlers/notification-delivery.ts) sends it, so these
  * functions carry no SES client.
  */

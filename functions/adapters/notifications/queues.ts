@@ -1,5 +1,5 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { DeliveryRef } from '#core/notifications/model.ts';
+import type { DeliveryRef, NotificationEvent } from '#core/notifications/model.ts';
 import type { DeliveryQueue } from '#core/notifications/ports.ts';
 
 /** SQS delays a message at most 15 minutes. */
@@ -29,6 +29,60 @@ export function parseDeliveryMessage(body: string): DeliveryRef | undefined {
 }
 
 /**
+ * The one event a function hands to the delivery function to fan out instead of fanning it out
+ * itself: the step runner's budget alert (functions/adapters/wiring/step-runner.ts). It carries
+ * figures only, no personal data, so it may travel in the queue whole.
+ */
+export type QueuedEvent = Extract<NotificationEvent, { type: 'budget.threshold' }>;
+
+/** The body of a message that asks the delivery function to fan `event` out. */
+export function raiseMessage(event: QueuedEvent): string {
+  const { type, tenantId, at, month, threshold, spentMicros, limitMicros } = event;
+  return JSON.stringify({ raise: { type, tenantId, at, month, threshold, spentMicros, limitMicros } });
+}
+
+const count = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
+/** Parses a raise message, or undefined when it is not one. */
+function parseRaise(value: unknown): QueuedEvent | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const e = value as Partial<Record<keyof QueuedEvent, unknown>>;
+  return e.type === 'budget.threshold' &&
+    typeof e.tenantId === 'string' &&
+    e.tenantId !== '' &&
+    typeof e.at === 'string' &&
+    typeof e.month === 'string' &&
+    count(e.threshold) &&
+    count(e.spentMicros) &&
+    count(e.limitMicros)
+    ? {
+        type: e.type,
+        tenantId: e.tenantId,
+        at: e.at,
+        month: e.month,
+        threshold: e.threshold,
+        spentMicros: e.spentMicros,
+        limitMicros: e.limitMicros,
+      }
+    : undefined;
+}
+
+/** What a queue message asks of the delivery function: one attempt, or one fan-out. */
+export type QueueMessage = { readonly delivery: DeliveryRef } | { readonly raise: QueuedEvent };
+
+/** Parses a message of the notification queue, or undefined when it is neither kind. */
+export function parseQueueMessage(body: string): QueueMessage | undefined {
+  const delivery = parseDeliveryMessage(body);
+  if (delivery) return { delivery };
+  try {
+    const raise = parseRaise((JSON.parse(body) as { raise?: unknown } | null)?.raise);
+    return raise ? { raise } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The delivery queue on AWS: each attempt is a message, delayed by its backoff (SQS DelaySeconds);
  * exhausted ones are sent to the dead-letter queue, which also receives messages the delivery
  * function failed on repeatedly (its redrive policy).
@@ -47,6 +101,13 @@ export class SqsDeliveryQueue implements DeliveryQueue {
         MessageBody: deliveryMessage(ref),
         DelaySeconds: Math.min(MAX_SQS_DELAY_SECONDS, Math.ceil(delayMs / 1000)),
       }),
+    );
+  }
+
+  /** Queues `event` for the delivery function to fan out (functions/handlers/notification-delivery.ts). */
+  async raise(event: QueuedEvent): Promise<void> {
+    await this.client.send(
+      new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: raiseMessage(event) }),
     );
   }
 

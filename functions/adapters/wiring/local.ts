@@ -4,6 +4,7 @@ import type { NotificationDeps } from '#core/notifications/service.ts';
 import type { ScheduleTrigger } from '#core/schedules/schedules.ts';
 import type { JobRunner } from '#core/tenancy/offboarding.ts';
 import { ConfigError } from '#shared/config.ts';
+import type { QueuedEvent } from '../notifications/queues.ts';
 
 /*
  * What the local platform runs in-process instead of Step Functions and EventBridge Scheduler
@@ -28,6 +29,7 @@ export interface LocalNotificationTransport {
 export type LocalNotificationTransportFactory = (deps: () => NotificationDeps) => LocalNotificationTransport;
 
 let notificationTransport: LocalNotificationTransportFactory | undefined;
+let notificationRaiser: ((event: QueuedEvent) => Promise<void>) | undefined;
 
 /** Registers the local execution engine (aws-local-stepfunctions). */
 export function useLocalExecutionEngine(engine: ExecutionEngine): void {
@@ -47,6 +49,18 @@ export function useLocalJobRunner(runner: JobRunner): void {
 export function useLocalNotificationTransport(make: LocalNotificationTransportFactory): void {
   notificationTransport = make;
 }
+
+/**
+ * Registers what fans out an event a root hands on instead of fanning it out itself (on AWS, a
+ * message to the delivery function): bin/local/handlers.ts runs it on the delivery root.
+ */
+export function useLocalNotificationRaiser(raise: (event: QueuedEvent) => Promise<void>): void {
+  notificationRaiser = raise;
+}
+
+/** The registered raiser, read when used. */
+export const localRaise = (event: QueuedEvent): Promise<void> =>
+  registered(notificationRaiser, 'notification raiser')(event);
 
 /** Registers the in-process scheduler. */
 export function useLocalScheduleTrigger(trigger: ScheduleTrigger): void {

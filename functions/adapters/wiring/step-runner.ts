@@ -1,25 +1,24 @@
 import type { StepRunnerDeps } from '#core/executions/step-runner.ts';
-import type { Notify } from '#core/notifications/model.ts';
 import type { TenancyStore } from '#core/tenancy/ports.ts';
 import { config } from '#shared/config.ts';
+import { logger } from '#shared/observability.ts';
 import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 import { DynamoBudgetStore } from '../dynamo/budget-store.ts';
 import { DynamoDefinitionStore } from '../dynamo/definition-store.ts';
 import { DynamoExecutionSteps } from '../dynamo/execution-steps.ts';
-import { DynamoRoleStore } from '../dynamo/role-store.ts';
 import { DynamoTenantStore } from '../dynamo/tenant-store.ts';
-import { DynamoUserStore } from '../dynamo/user-store.ts';
-import { awsQueueTransport } from '../notifications/aws-queue-transport.ts';
+import { sqsRaiseOf } from '../notifications/aws-queue-transport.ts';
+import type { QueuedEvent } from '../notifications/queues.ts';
 import { offloadsOf, tableOnly, vaultOf } from './base.ts';
-import { type NotificationParts, notificationsOf } from './notifications.ts';
+import { localRaise } from './local.ts';
 
 /** The step runner's adapters; the handler adds providers, tools and its observability. */
 export type StepRunnerWiring = Pick<
   StepRunnerDeps,
   'executions' | 'definitions' | 'vault' | 'artifacts' | 'budgets'
 > & {
-  /** Raises the budget threshold notification. */
-  readonly notify: Notify;
+  /** Raises the budget threshold notification. Best effort: never throws into the step. */
+  readonly notify: (event: QueuedEvent) => Promise<void>;
   readonly store: Pick<TenancyStore, 'getTenant'>;
 };
 
@@ -31,22 +30,9 @@ export function stepRunnerWiring(): StepRunnerWiring {
   const cfg = config(FUNCTION_SETTINGS.stepRunner);
   const { clients, table } = tableOnly(cfg);
   const vault = vaultOf(cfg, clients);
-  // Only the tenancy reads it makes: the tenant (egress allowlist) and, for a budget alert's
-  // recipients, users and roles.
-  const tenants = new DynamoTenantStore(table);
-  const users = new DynamoUserStore(table);
-  const roles = new DynamoRoleStore(table);
-  const store: NotificationParts['tenancy'] = {
-    getTenant: (tenantId) => tenants.getTenant(tenantId),
-    listUsers: (tenantId, page) => users.listUsers(tenantId, page),
-    getRoles: (tenantId, names) => roles.getRoles(tenantId, names),
-  };
-  const { notify } = notificationsOf(cfg, {
-    table,
-    vault,
-    tenancy: store,
-    awsTransport: awsQueueTransport,
-  });
+  // A budget alert is handed to the delivery function, which fans it out (channels, users and their
+  // roles): the step waits on one queued message, not on the tenant's recipients.
+  const raise = cfg.MERIDIAN_MODE === 'local' ? localRaise : sqsRaiseOf(cfg);
   wired = {
     executions: new DynamoExecutionSteps(table),
     definitions: new DynamoDefinitionStore(table),
@@ -54,8 +40,15 @@ export function stepRunnerWiring(): StepRunnerWiring {
     // Offloads only: tagging an ended execution's artifacts is the status handler's.
     artifacts: offloadsOf(cfg, clients),
     budgets: new DynamoBudgetStore(table),
-    notify,
-    store,
+    notify: async (event) => {
+      try {
+        await raise(event);
+      } catch (error) {
+        logger.error('Notification fan-out failed', { error, event: event.type, tenantId: event.tenantId });
+      }
+    },
+    // The only tenancy read it makes: the tenant's egress allowlist.
+    store: new DynamoTenantStore(table),
   };
   return wired;
 }

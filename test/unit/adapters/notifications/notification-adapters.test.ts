@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { awsNotificationTransport } from '#adapters/notifications/aws-transport.ts';
 import { LocalDeliveryQueue, LocalMailer } from '#adapters/notifications/local.ts';
-import { deliveryMessage, parseDeliveryMessage } from '#adapters/notifications/queues.ts';
+import {
+  deliveryMessage,
+  parseDeliveryMessage,
+  parseQueueMessage,
+  raiseMessage,
+} from '#adapters/notifications/queues.ts';
 import { GuardedWebhookPoster } from '#adapters/notifications/webhook-poster.ts';
 import { DeliveryError } from '#core/notifications/ports.ts';
 import { parseConfig } from '#shared/config.ts';
@@ -126,6 +131,42 @@ describe('delivery queue messages', () => {
     expect(parseDeliveryMessage('not json')).toBeUndefined();
     expect(parseDeliveryMessage('{"tenantId":"t","notificationId":"n","attempt":0}')).toBeUndefined();
     expect(parseDeliveryMessage('{"tenantId":"t","attempt":1}')).toBeUndefined();
+  });
+
+  it('round-trip a budget alert handed to the delivery function, and reject any other event or shape', () => {
+    // Prepare
+    const alert = {
+      type: 'budget.threshold',
+      tenantId: 'tabcdefghijklmnop',
+      at: '2026-11-30T10:00:00.000Z',
+      month: '2026-11',
+      threshold: 80,
+      spentMicros: 800_000,
+      limitMicros: 1_000_000,
+    } as const;
+    const raise = (patch: Record<string, unknown>) => JSON.stringify({ raise: { ...alert, ...patch } });
+    const ref = { tenantId: 'tabcdefghijklmnop', notificationId: 'n0000000001234567', attempt: 1 };
+    // Act
+    const parsed = parseQueueMessage(raiseMessage({ ...alert, extra: 'dropped' } as typeof alert));
+    // Assess: the event comes back whole, and only its own fields
+    expect(parsed).toEqual({ raise: alert });
+    expect(parseQueueMessage(deliveryMessage(ref))).toEqual({ delivery: ref });
+    for (const bad of [
+      raise({ type: 'approval.pending' }),
+      raise({ tenantId: '' }),
+      raise({ tenantId: 7 }),
+      raise({ at: undefined }),
+      raise({ month: 202611 }),
+      raise({ threshold: -1 }),
+      raise({ spentMicros: 1.5 }),
+      raise({ limitMicros: '1000000' }),
+      JSON.stringify({ raise: null }),
+      JSON.stringify({ raise: 'budget.threshold' }),
+      'null',
+      'not json',
+    ]) {
+      expect(parseQueueMessage(bad), bad).toBeUndefined();
+    }
   });
 
   it('the local queue delivers when due and keeps dead letters', async () => {

@@ -1,0 +1,143 @@
+import { describe, expect, it, vi } from 'vitest';
+import { deliveryMessage, raiseMessage } from '#adapters/notifications/queues.ts';
+import type { Channel, DeliveryRef, Notification } from '#core/notifications/model.ts';
+import type { Mail, NotificationStore } from '#core/notifications/ports.ts';
+import type { NotificationDeps } from '#core/notifications/service.ts';
+import { handleMessages } from '#handlers/notification-delivery.ts';
+
+// The handler reads its configuration at import; these tests give it its dependencies directly.
+vi.mock('#shared/config.ts', () => ({ config: () => ({}) }));
+
+const TENANT = 'tabcdefghijklmnop';
+const ALERT = {
+  type: 'budget.threshold',
+  tenantId: TENANT,
+  at: '2026-11-30T10:00:00.000Z',
+  month: '2026-11',
+  threshold: 80,
+  spentMicros: 800_000,
+  limitMicros: 1_000_000,
+} as const;
+
+function channel(channelId: string, events: Channel['events']): Channel {
+  return {
+    channelId,
+    name: channelId,
+    type: 'email',
+    events,
+    target: `${channelId}@corp.example`,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    createdBy: 'u1',
+  };
+}
+
+/** Notification deps in memory; `failing` names the store method that throws. */
+function harness(channels: Channel[], failing?: keyof NotificationStore) {
+  const notifications = new Map<string, Notification>();
+  const queued: DeliveryRef[] = [];
+  const mails: Mail[] = [];
+  let built = 0;
+  const fail = (name: keyof NotificationStore) => {
+    if (name === failing) throw new Error('table unreachable');
+  };
+  const store = {
+    allChannels: async () => {
+      fail('allChannels');
+      return channels;
+    },
+    getChannel: async (_t: string, id: string) => channels.find((c) => c.channelId === id),
+    putNotifications: async (_t: string, list: readonly Notification[]) => {
+      for (const n of list) notifications.set(n.notificationId, n);
+    },
+    getNotification: async (_t: string, id: string) => {
+      fail('getNotification');
+      return notifications.get(id);
+    },
+    recordAttempt: async () => true,
+  } as Partial<NotificationStore> as NotificationStore;
+  const deps: NotificationDeps = {
+    store,
+    vault: { get: async () => undefined, put: async () => undefined, delete: async () => undefined },
+    tenancy: {
+      getTenant: async () => undefined,
+      listUsers: async () => ({ items: [] }),
+      getRoles: async () => [],
+    },
+    queue: { enqueue: async (ref) => void queued.push(ref), deadLetter: async () => undefined },
+    mailer: { send: async (_t, mail) => void mails.push(mail) },
+    poster: { check: async () => undefined, post: async () => ({ status: 204 }) },
+    now: () => new Date('2026-11-30T10:00:01.000Z'),
+  };
+  return {
+    deps: () => {
+      built++;
+      return deps;
+    },
+    notifications,
+    queued,
+    mails,
+    built: () => built,
+  };
+}
+
+describe('the notification delivery function', () => {
+  it('fans a queued budget alert out to the channels subscribed to it, each queued for its first attempt', async () => {
+    // Prepare
+    const h = harness([channel('c1', ['budget.threshold']), channel('c2', ['execution.failed'])]);
+    // Act
+    const retry = await handleMessages(h.deps, [{ messageId: 'm1', body: raiseMessage(ALERT) }]);
+    // Assess
+    expect(retry).toEqual([]);
+    const made = [...h.notifications.values()];
+    expect(made).toHaveLength(1);
+    expect(made[0]).toMatchObject({
+      event: 'budget.threshold',
+      status: 'pending',
+      destination: { kind: 'email', to: 'c1@corp.example', channelId: 'c1' },
+      data: { threshold: 80, month: '2026-11' },
+    });
+    expect(h.queued).toEqual([{ tenantId: TENANT, notificationId: made[0]?.notificationId, attempt: 1 }]);
+  });
+
+  it('runs one attempt of a queued delivery, as before', async () => {
+    // Prepare: a fan-out, then its first attempt
+    const h = harness([channel('c1', ['budget.threshold'])]);
+    await handleMessages(h.deps, [{ messageId: 'm1', body: raiseMessage(ALERT) }]);
+    const [ref] = h.queued;
+    // Act
+    const retry = await handleMessages(h.deps, [
+      { messageId: 'm2', body: deliveryMessage(ref as DeliveryRef) },
+    ]);
+    // Assess
+    expect(retry).toEqual([]);
+    expect(h.mails.map((m) => m.to)).toEqual(['c1@corp.example']);
+  });
+
+  it('drops a message that is neither kind without building its dependencies', async () => {
+    // Prepare
+    const h = harness([channel('c1', ['budget.threshold'])]);
+    const approval = JSON.stringify({ raise: { ...ALERT, type: 'approval.pending' } });
+    // Act
+    const retry = await handleMessages(h.deps, [
+      { messageId: 'm1', body: 'not json' },
+      { messageId: 'm2', body: approval },
+    ]);
+    // Assess
+    expect(retry).toEqual([]);
+    expect(h.built()).toBe(0);
+  });
+
+  it('logs a failed fan-out without a retry, and retries a delivery the table could not record', async () => {
+    // Prepare
+    const fanOut = harness([channel('c1', ['budget.threshold'])], 'allChannels');
+    const delivery = harness([], 'getNotification');
+    const ref = { tenantId: TENANT, notificationId: 'n0000000001234567', attempt: 1 };
+    // Act
+    const notRetried = await handleMessages(fanOut.deps, [{ messageId: 'm1', body: raiseMessage(ALERT) }]);
+    const retried = await handleMessages(delivery.deps, [{ messageId: 'm2', body: deliveryMessage(ref) }]);
+    // Assess
+    expect(notRetried).toEqual([]);
+    expect(fanOut.notifications.size).toBe(0);
+    expect(retried).toEqual(['m2']);
+  });
+});
