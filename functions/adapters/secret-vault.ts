@@ -22,13 +22,47 @@ export function secretId(prefix: string, tenantId: string, name: string): string
   return `${prefix}/${tenantId}/${name}`;
 }
 
-/** Secrets Manager as the {@link SecretVault}: one secret per tenant secret, tagged with the tenant. */
-export class SecretsManagerVault implements SecretVault {
+/**
+ * Reads tenant secrets from Secrets Manager: what a function that only reads them needs (the step
+ * runner, functions/adapters/wiring/base.ts secretsOf), without the commands that write them.
+ */
+export class SecretsManagerSecrets implements Pick<SecretVault, 'get'> {
   constructor(
-    private readonly client: (tenantId: string) => Promise<SecretsManagerClient>,
-    private readonly prefix: string,
+    protected readonly client: (tenantId: string) => Promise<SecretsManagerClient>,
+    protected readonly prefix: string,
   ) {}
 
+  async get(tenantId: string, name: string): Promise<string | undefined> {
+    const client = await this.client(tenantId);
+    const id = secretId(this.prefix, tenantId, name);
+    try {
+      const out = await client.send(new GetSecretValueCommand({ SecretId: id }));
+      return out.SecretString;
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) return undefined;
+      if (error instanceof InvalidRequestException && (await this.scheduledForDeletion(client, id))) {
+        throw new ConflictError(
+          `Secret ${name} is scheduled for deletion; write it again (PUT /secrets/${name}) to restore it.`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** True when the secret exists but is scheduled for deletion (DescribeSecret shows a DeletedDate). */
+  protected async scheduledForDeletion(client: SecretsManagerClient, id: string): Promise<boolean> {
+    try {
+      const out = await client.send(new DescribeSecretCommand({ SecretId: id }));
+      return out.DeletedDate !== undefined;
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) return false;
+      throw error;
+    }
+  }
+}
+
+/** Secrets Manager as the {@link SecretVault}: one secret per tenant secret, tagged with the tenant. */
+export class SecretsManagerVault extends SecretsManagerSecrets implements SecretVault {
   async put(tenantId: string, name: string, value: string, description?: string): Promise<void> {
     const client = await this.client(tenantId);
     const id = secretId(this.prefix, tenantId, name);
@@ -53,34 +87,6 @@ export class SecretsManagerVault implements SecretVault {
       } else if (error instanceof InvalidRequestException) throw error;
     }
     await client.send(new PutSecretValueCommand({ SecretId: id, SecretString: value }));
-  }
-
-  /** True when the secret exists but is scheduled for deletion (DescribeSecret shows a DeletedDate). */
-  private async scheduledForDeletion(client: SecretsManagerClient, id: string): Promise<boolean> {
-    try {
-      const out = await client.send(new DescribeSecretCommand({ SecretId: id }));
-      return out.DeletedDate !== undefined;
-    } catch (error) {
-      if (error instanceof ResourceNotFoundException) return false;
-      throw error;
-    }
-  }
-
-  async get(tenantId: string, name: string): Promise<string | undefined> {
-    const client = await this.client(tenantId);
-    const id = secretId(this.prefix, tenantId, name);
-    try {
-      const out = await client.send(new GetSecretValueCommand({ SecretId: id }));
-      return out.SecretString;
-    } catch (error) {
-      if (error instanceof ResourceNotFoundException) return undefined;
-      if (error instanceof InvalidRequestException && (await this.scheduledForDeletion(client, id))) {
-        throw new ConflictError(
-          `Secret ${name} is scheduled for deletion; write it again (PUT /secrets/${name}) to restore it.`,
-        );
-      }
-      throw error;
-    }
   }
 
   async delete(tenantId: string, name: string): Promise<void> {

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { SecretsManagerVault, secretId } from '#adapters/secret-vault.ts';
+import { SecretsManagerSecrets, SecretsManagerVault, secretId } from '#adapters/secret-vault.ts';
 import { ConflictError } from '#core/errors.ts';
 import { sdkOptions } from '../helpers/moto.ts';
 
@@ -33,6 +33,16 @@ describe('SecretsManagerVault against the AWS API (moto by default)', () => {
     expect(described.Tags).toContainEqual({ Key: 'TenantId', Value: tenantId });
     expect(described.Description).toBe('provider key');
     expect(await vault.get(tenantId, 'openai')).toBe('sk-one');
+  });
+
+  it("the read-only reader (the step runner's) reads what the vault wrote, and nothing for a missing name", async () => {
+    const tenantId = tenant();
+    await vault.put(tenantId, 'openai', 'sk-read');
+    const reader = new SecretsManagerSecrets(async () => client, PREFIX);
+
+    expect(await reader.get(tenantId, 'openai')).toBe('sk-read');
+    expect(await reader.get(tenantId, 'never-written')).toBeUndefined();
+    expect('put' in reader).toBe(false);
   });
 
   it('replaces the value of an existing secret', async () => {

@@ -8,7 +8,7 @@ import { Table } from '../dynamo/table.ts';
 import { LocalMailbox } from '../local-mailbox.ts';
 import { S3ArtifactStore } from '../s3-artifacts.ts';
 import { S3TenantFiles } from '../s3-tenant-data.ts';
-import { LocalFileVault, SecretsManagerVault } from '../secret-vault.ts';
+import { LocalFileVault, SecretsManagerSecrets, SecretsManagerVault } from '../secret-vault.ts';
 import { TenantTableClients } from '../tenant-credentials.ts';
 import { presignS3For, s3For, secretsFor } from '../tenant-storage-clients.ts';
 
@@ -54,6 +54,13 @@ export function vaultOf(cfg: RuntimeConfig, clients: TenantTableClients): Secret
   return cfg.MERIDIAN_MODE === 'local' && cfg.MERIDIAN_STATE_DIR
     ? new LocalFileVault(join(cfg.MERIDIAN_STATE_DIR, 'secrets'))
     : new SecretsManagerVault((t) => secretsFor(clients, t), cfg.SECRETS_PREFIX);
+}
+
+/** Tenant secrets, read only: for a function that never writes one (the step runner). */
+export function secretsOf(cfg: RuntimeConfig, clients: TenantTableClients): Pick<SecretVault, 'get'> {
+  return cfg.MERIDIAN_MODE === 'local' && cfg.MERIDIAN_STATE_DIR
+    ? new LocalFileVault(join(cfg.MERIDIAN_STATE_DIR, 'secrets'))
+    : new SecretsManagerSecrets((t) => secretsFor(clients, t), cfg.SECRETS_PREFIX);
 }
 
 /**

@@ -9,7 +9,7 @@ import { DynamoExecutionSteps } from '../dynamo/execution-steps.ts';
 import { DynamoTenantStore } from '../dynamo/tenant-store.ts';
 import { sqsRaiseOf } from '../notifications/aws-queue-transport.ts';
 import type { QueuedEvent } from '../notifications/queues.ts';
-import { offloadsOf, tableOnly, vaultOf } from './base.ts';
+import { offloadsOf, secretsOf, tableOnly } from './base.ts';
 import { localRaise } from './local.ts';
 
 /** The step runner's adapters; the handler adds providers, tools and its observability. */
@@ -29,14 +29,14 @@ export function stepRunnerWiring(): StepRunnerWiring {
   if (wired) return wired;
   const cfg = config(FUNCTION_SETTINGS.stepRunner);
   const { clients, table } = tableOnly(cfg);
-  const vault = vaultOf(cfg, clients);
   // A budget alert is handed to the delivery function, which fans it out (channels, users and their
   // roles): the step waits on one queued message, not on the tenant's recipients.
   const raise = cfg.MERIDIAN_MODE === 'local' ? localRaise : sqsRaiseOf(cfg);
   wired = {
     executions: new DynamoExecutionSteps(table),
     definitions: new DynamoDefinitionStore(table),
-    vault,
+    // Secrets are read here (model keys, tool bindings), never written.
+    vault: secretsOf(cfg, clients),
     // Offloads only: tagging an ended execution's artifacts is the status handler's.
     artifacts: offloadsOf(cfg, clients),
     budgets: new DynamoBudgetStore(table),
