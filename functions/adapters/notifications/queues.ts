@@ -45,8 +45,8 @@ const count = (value: unknown): value is number => Number.isSafeInteger(value) &
 
 /** Parses a raise message, or undefined when it is not one. */
 function parseRaise(value: unknown): QueuedEvent | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const e = value as Partial<Record<keyof QueuedEvent, unknown>>;
+  // Object(): null, a string or a number has none of the fields, so it is refused below.
+  const e = Object(value) as Partial<Record<keyof QueuedEvent, unknown>>;
   return e.type === 'budget.threshold' &&
     typeof e.tenantId === 'string' &&
     e.tenantId !== '' &&
@@ -75,7 +75,7 @@ export function parseQueueMessage(body: string): QueueMessage | undefined {
   const delivery = parseDeliveryMessage(body);
   if (delivery) return { delivery };
   try {
-    const raise = parseRaise((JSON.parse(body) as { raise?: unknown } | null)?.raise);
+    const raise = parseRaise((Object(JSON.parse(body)) as { raise?: unknown }).raise);
     return raise ? { raise } : undefined;
   } catch {
     return undefined;

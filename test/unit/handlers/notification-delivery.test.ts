@@ -1,12 +1,17 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { deliveryMessage, raiseMessage } from '#adapters/notifications/queues.ts';
 import type { Channel, DeliveryRef, Notification } from '#core/notifications/model.ts';
 import type { Mail, NotificationStore } from '#core/notifications/ports.ts';
 import type { NotificationDeps } from '#core/notifications/service.ts';
 import { handleMessages } from '#handlers/notification-delivery.ts';
+import { logger, metrics } from '#shared/observability.ts';
 
 // The handler reads its configuration at import; these tests give it its dependencies directly.
 vi.mock('#shared/config.ts', () => ({ config: () => ({}) }));
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 const TENANT = 'tabcdefghijklmnop';
 const ALERT = {
@@ -36,6 +41,7 @@ function harness(channels: Channel[], failing?: keyof NotificationStore) {
   const notifications = new Map<string, Notification>();
   const queued: DeliveryRef[] = [];
   const mails: Mail[] = [];
+  const dead: DeliveryRef[] = [];
   let built = 0;
   const fail = (name: keyof NotificationStore) => {
     if (name === failing) throw new Error('table unreachable');
@@ -63,8 +69,13 @@ function harness(channels: Channel[], failing?: keyof NotificationStore) {
       listUsers: async () => ({ items: [] }),
       getRoles: async () => [],
     },
-    queue: { enqueue: async (ref) => void queued.push(ref), deadLetter: async () => undefined },
-    mailer: { send: async (_t, mail) => void mails.push(mail) },
+    queue: { enqueue: async (ref) => void queued.push(ref), deadLetter: async (ref) => void dead.push(ref) },
+    mailer: {
+      send: async (_t, mail) => {
+        if (mail.to.startsWith('down')) throw new Error('mail server down');
+        mails.push(mail);
+      },
+    },
     poster: { check: async () => undefined, post: async () => ({ status: 204 }) },
     now: () => new Date('2026-11-30T10:00:01.000Z'),
   };
@@ -76,6 +87,7 @@ function harness(channels: Channel[], failing?: keyof NotificationStore) {
     notifications,
     queued,
     mails,
+    dead,
     built: () => built,
   };
 }
@@ -104,6 +116,7 @@ describe('the notification delivery function', () => {
     const h = harness([channel('c1', ['budget.threshold'])]);
     await handleMessages(h.deps, [{ messageId: 'm1', body: raiseMessage(ALERT) }]);
     const [ref] = h.queued;
+    const counted = vi.spyOn(metrics, 'addMetric');
     // Act
     const retry = await handleMessages(h.deps, [
       { messageId: 'm2', body: deliveryMessage(ref as DeliveryRef) },
@@ -111,6 +124,27 @@ describe('the notification delivery function', () => {
     // Assess
     expect(retry).toEqual([]);
     expect(h.mails.map((m) => m.to)).toEqual(['c1@corp.example']);
+    expect(counted).not.toHaveBeenCalledWith('NotificationDeadLettered', 'Count', 1);
+  });
+
+  it('counts a delivery whose last attempt failed as dead-lettered', async () => {
+    // Prepare: a notification on its fifth and last attempt, to a mail server that is down
+    const h = harness([channel('down', ['budget.threshold'])]);
+    await handleMessages(h.deps, [{ messageId: 'm1', body: raiseMessage(ALERT) }]);
+    const [made] = [...h.notifications.values()];
+    const failed = { attempt: 1, at: ALERT.at, outcome: 'failed' } as const;
+    h.notifications.set(made?.notificationId ?? '', {
+      ...(made as Notification),
+      attempts: [1, 2, 3, 4].map((attempt) => ({ ...failed, attempt })),
+    });
+    const ref = { tenantId: TENANT, notificationId: made?.notificationId ?? '', attempt: 5 };
+    const counted = vi.spyOn(metrics, 'addMetric');
+    // Act
+    const retry = await handleMessages(h.deps, [{ messageId: 'm2', body: deliveryMessage(ref) }]);
+    // Assess
+    expect(retry).toEqual([]);
+    expect(h.dead).toEqual([ref]);
+    expect(counted).toHaveBeenCalledWith('NotificationDeadLettered', 'Count', 1);
   });
 
   it('drops a message that is neither kind without building its dependencies', async () => {
@@ -132,6 +166,7 @@ describe('the notification delivery function', () => {
     const fanOut = harness([channel('c1', ['budget.threshold'])], 'allChannels');
     const delivery = harness([], 'getNotification');
     const ref = { tenantId: TENANT, notificationId: 'n0000000001234567', attempt: 1 };
+    const logged = vi.spyOn(logger, 'error');
     // Act
     const notRetried = await handleMessages(fanOut.deps, [{ messageId: 'm1', body: raiseMessage(ALERT) }]);
     const retried = await handleMessages(delivery.deps, [{ messageId: 'm2', body: deliveryMessage(ref) }]);
@@ -139,5 +174,13 @@ describe('the notification delivery function', () => {
     expect(notRetried).toEqual([]);
     expect(fanOut.notifications.size).toBe(0);
     expect(retried).toEqual(['m2']);
+    expect(logged).toHaveBeenCalledWith(
+      'Notification fan-out failed',
+      expect.objectContaining({ event: 'budget.threshold', tenantId: TENANT }),
+    );
+    expect(logged).toHaveBeenCalledWith(
+      'Notification attempt could not be recorded',
+      expect.objectContaining({ ...ref }),
+    );
   });
 });

@@ -131,6 +131,8 @@ describe('delivery queue messages', () => {
     expect(parseDeliveryMessage('not json')).toBeUndefined();
     expect(parseDeliveryMessage('{"tenantId":"t","notificationId":"n","attempt":0}')).toBeUndefined();
     expect(parseDeliveryMessage('{"tenantId":"t","attempt":1}')).toBeUndefined();
+    expect(parseDeliveryMessage('{"tenantId":7,"notificationId":"n","attempt":1}')).toBeUndefined();
+    expect(parseDeliveryMessage('{"tenantId":"t","notificationId":"n","attempt":"1"}')).toBeUndefined();
   });
 
   it('round-trip a budget alert handed to the delivery function, and reject any other event or shape', () => {
@@ -151,6 +153,8 @@ describe('delivery queue messages', () => {
     // Assess: the event comes back whole, and only its own fields
     expect(parsed).toEqual({ raise: alert });
     expect(parseQueueMessage(deliveryMessage(ref))).toEqual({ delivery: ref });
+    // Zero is a count too (a budget of nothing spent yet).
+    expect(parseQueueMessage(raise({ spentMicros: 0 }))).toEqual({ raise: { ...alert, spentMicros: 0 } });
     for (const bad of [
       raise({ type: 'approval.pending' }),
       raise({ tenantId: '' }),
@@ -161,6 +165,7 @@ describe('delivery queue messages', () => {
       raise({ spentMicros: 1.5 }),
       raise({ limitMicros: '1000000' }),
       JSON.stringify({ raise: null }),
+      JSON.stringify({ raise: 42 }),
       JSON.stringify({ raise: 'budget.threshold' }),
       'null',
       'not json',
