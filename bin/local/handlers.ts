@@ -99,7 +99,7 @@ async function registerLocalNotifications(): Promise<void> {
   }));
   // What the delivery function does with an event the step runner queues: fan it out.
   useLocalNotificationRaiser(async (event) => {
-    await service.publish(notificationDeliveryWiring(), event);
+    await service.publish(notificationDeliveryWiring(), event, { stable: true });
   });
 }
 

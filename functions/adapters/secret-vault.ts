@@ -24,7 +24,8 @@ export function secretId(prefix: string, tenantId: string, name: string): string
 
 /**
  * Reads tenant secrets from Secrets Manager: what a function that only reads them needs (the step
- * runner, functions/adapters/wiring/base.ts secretsOf), without the commands that write them.
+ * runner, functions/adapters/wiring/base.ts secretsOf), with GetSecretValue alone, the one secret
+ * call its role allows (lib/aws-calls.ts).
  */
 export class SecretsManagerSecrets implements Pick<SecretVault, 'get'> {
   constructor(
@@ -34,13 +35,30 @@ export class SecretsManagerSecrets implements Pick<SecretVault, 'get'> {
 
   async get(tenantId: string, name: string): Promise<string | undefined> {
     const client = await this.client(tenantId);
-    const id = secretId(this.prefix, tenantId, name);
     try {
-      const out = await client.send(new GetSecretValueCommand({ SecretId: id }));
+      const out = await client.send(
+        new GetSecretValueCommand({ SecretId: secretId(this.prefix, tenantId, name) }),
+      );
       return out.SecretString;
     } catch (error) {
       if (error instanceof ResourceNotFoundException) return undefined;
-      if (error instanceof InvalidRequestException && (await this.scheduledForDeletion(client, id))) {
+      throw error;
+    }
+  }
+}
+
+/** Secrets Manager as the {@link SecretVault}: one secret per tenant secret, tagged with the tenant. */
+export class SecretsManagerVault extends SecretsManagerSecrets implements SecretVault {
+  /** As the reader, and says so when the secret is only scheduled for deletion (DescribeSecret). */
+  override async get(tenantId: string, name: string): Promise<string | undefined> {
+    try {
+      return await super.get(tenantId, name);
+    } catch (error) {
+      const id = secretId(this.prefix, tenantId, name);
+      if (
+        error instanceof InvalidRequestException &&
+        (await this.scheduledForDeletion(await this.client(tenantId), id))
+      ) {
         throw new ConflictError(
           `Secret ${name} is scheduled for deletion; write it again (PUT /secrets/${name}) to restore it.`,
         );
@@ -50,7 +68,7 @@ export class SecretsManagerSecrets implements Pick<SecretVault, 'get'> {
   }
 
   /** True when the secret exists but is scheduled for deletion (DescribeSecret shows a DeletedDate). */
-  protected async scheduledForDeletion(client: SecretsManagerClient, id: string): Promise<boolean> {
+  private async scheduledForDeletion(client: SecretsManagerClient, id: string): Promise<boolean> {
     try {
       const out = await client.send(new DescribeSecretCommand({ SecretId: id }));
       return out.DeletedDate !== undefined;
@@ -59,10 +77,7 @@ export class SecretsManagerSecrets implements Pick<SecretVault, 'get'> {
       throw error;
     }
   }
-}
 
-/** Secrets Manager as the {@link SecretVault}: one secret per tenant secret, tagged with the tenant. */
-export class SecretsManagerVault extends SecretsManagerSecrets implements SecretVault {
   async put(tenantId: string, name: string, value: string, description?: string): Promise<void> {
     const client = await this.client(tenantId);
     const id = secretId(this.prefix, tenantId, name);

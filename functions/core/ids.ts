@@ -25,10 +25,15 @@ export function newId(prefix: 't' | 'u' | 'k' | 'm' | 'a' | 'o' | 'w' | 'x' | 'p
 /** The shape every generated id has. */
 export const ID_PATTERN = /^[a-z][a-z0-9]{16}$/;
 
-/** A stable id derived from `seed` (same seed, same id): idempotent names such as executions'. */
-export function derivedId(prefix: 'x' | 'p' | 'r', seed: string): string {
+/** `length` (at most 32) lower-case alphanumeric characters derived from `seed`: same seed, same token. */
+export function derivedToken(seed: string, length: number): string {
   const digest = createHash('sha256').update(seed, 'utf8').digest();
   let out = '';
-  for (let i = 0; out.length < 16; i++) out += ALPHABET[(digest[i] ?? 0) % 36];
-  return `${prefix}${out}`;
+  for (let i = 0; out.length < length; i++) out += ALPHABET[(digest[i] ?? 0) % 36];
+  return out;
+}
+
+/** A stable id derived from `seed` (same seed, same id): idempotent names such as executions'. */
+export function derivedId(prefix: 'x' | 'p' | 'r', seed: string): string {
+  return `${prefix}${derivedToken(seed, 16)}`;
 }

@@ -14,6 +14,7 @@ config(FUNCTION_SETTINGS.notificationDelivery);
  * messages SQS should retry. A failed delivery is logged and re-queued with its backoff by the use
  * case itself (the message succeeds); only an error of the platform (the table unreachable) fails
  * the message, which SQS then retries and, after its redrive count, moves to the dead-letter queue.
+ * A failed fan-out fails its message too: with stable ids, doing it again stores nothing twice.
  */
 export async function handleMessages(
   deps: () => NotificationDeps,
@@ -31,12 +32,12 @@ export async function handleMessages(
     if ('raise' in message) {
       const { type, tenantId } = message.raise;
       try {
-        const made = await publish(deps(), message.raise);
+        // Stable ids: a message delivered again, or retried after a partial failure, adds nothing.
+        const made = await publish(deps(), message.raise, { stable: true });
         logger.info('Notification event fanned out', { event: type, tenantId, notifications: made.length });
       } catch (error) {
-        // As where events are fanned out in place: logged, not retried, since a retry after some
-        // notifications were written would write them again.
         logger.error('Notification fan-out failed', { error, event: type, tenantId });
+        failures.push(record.messageId);
       }
       continue;
     }

@@ -33,7 +33,8 @@ export interface NotificationsProps {
 
 /**
  * Notification delivery: a queue of delivery attempts (each message names a tenant, a notification
- * and an attempt, never content), the **delivery function** it drives (email through SES, Slack and
+ * and an attempt, never content) and of the budget alerts the step runner hands on to be fanned out
+ * (a tenant, a month and figures: no personal data), the **delivery function** it drives (email through SES, Slack and
  * signed webhooks over HTTPS through the address guard), and a **dead-letter queue** for notifications
  * whose attempts ran out and for messages the function kept failing on. Functions that raise events
  * are bound with {@link bindPublisher}.
@@ -47,7 +48,7 @@ export class Notifications extends Construct {
 
   constructor(scope: Construct, id: string, props: NotificationsProps) {
     super(scope, id);
-    // Messages carry ids only (no content, no addresses): SQS-managed encryption is enough.
+    // Messages carry ids and budget figures only (no content, no addresses): SQS-managed encryption is enough.
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -117,7 +118,8 @@ export class Notifications extends Construct {
 
   /**
    * Lets `fn` raise notification events: queue delivery attempts (`NOTIFICATION_QUEUE_URL`). The
-   * function writes the notifications themselves through its tenant data role.
+   * function writes the notifications themselves through its tenant data role, except the step
+   * runner, which queues its budget alerts for the delivery function to fan out.
    */
   bindPublisher(fn: MeridianFunction): this {
     fn.addEnvironment('NOTIFICATION_QUEUE_URL', this.queue.queueUrl);

@@ -343,6 +343,36 @@ describe('notifications', () => {
     expect(sent.attempts.map((a) => a.statusCode)).toEqual([204]);
   });
 
+  it('the store keeps a notification already stored under its id (a repeated fan-out adds nothing)', async () => {
+    // Prepare: a notification with one attempt logged
+    const owner = await createTenant('notify-again');
+    const at = new Date().toISOString();
+    const first = {
+      notificationId: `n${Date.now().toString(36).padStart(9, '0').slice(-9)}again01`,
+      event: 'budget.threshold' as const,
+      destination: { kind: 'email' as const, to: 'ops@corp.example' },
+      subject: 'Budget',
+      text: 'first',
+      data: {},
+      status: 'pending' as const,
+      attempts: [],
+      createdAt: at,
+      updatedAt: at,
+    };
+    await directStore.putNotifications(owner.tenantId, [first]);
+    await directStore.recordAttempt(
+      owner.tenantId,
+      first.notificationId,
+      { attempt: 1, at, outcome: 'delivered' },
+      { status: 'delivered', at },
+    );
+    // Act
+    await directStore.putNotifications(owner.tenantId, [{ ...first, text: 'second' }]);
+    const stored = await directStore.getNotification(owner.tenantId, first.notificationId);
+    // Assess
+    expect(stored).toMatchObject({ text: 'first', status: 'delivered', attempts: [{ attempt: 1 }] });
+  });
+
   it('delete a channel: gone from the list, and a second delete is 404', async () => {
     // Prepare
     const owner = await createTenant('notify-delete');

@@ -97,13 +97,23 @@ export class DynamoNotificationStore implements NotificationStore {
     await Promise.all(
       notifications.map((n) => {
         const expiresAt = Math.floor(Date.parse(n.createdAt) / 1000) + NOTIFICATION_RETENTION_DAYS * 86_400;
-        return db.send(
-          new PutCommand({
-            TableName: this.table.name,
-            Item: { ...keys.notification(tenantId, n.notificationId), type: 'notification', ...n, expiresAt },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        );
+        return db
+          .send(
+            new PutCommand({
+              TableName: this.table.name,
+              Item: {
+                ...keys.notification(tenantId, n.notificationId),
+                type: 'notification',
+                ...n,
+                expiresAt,
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            }),
+          )
+          .catch((error: unknown) => {
+            // Already stored (a fan-out repeated with stable ids): keep it, with its delivery log.
+            if (!(error instanceof ConditionalCheckFailedException)) throw error;
+          });
       }),
     );
   }

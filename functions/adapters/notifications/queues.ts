@@ -1,4 +1,5 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ID_PATTERN } from '#core/ids.ts';
 import type { DeliveryRef, NotificationEvent } from '#core/notifications/model.ts';
 import type { DeliveryQueue } from '#core/notifications/ports.ts';
 
@@ -42,17 +43,24 @@ export function raiseMessage(event: QueuedEvent): string {
 }
 
 const count = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
+const INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?Z$/;
 
 /** Parses a raise message, or undefined when it is not one. */
 function parseRaise(value: unknown): QueuedEvent | undefined {
   // Object(): null, a string or a number has none of the fields, so it is refused below.
   const e = Object(value) as Partial<Record<keyof QueuedEvent, unknown>>;
+  // As the step runner writes it: a tenant id, an ISO instant, a month, a percentage of 1 to 100.
   return e.type === 'budget.threshold' &&
     typeof e.tenantId === 'string' &&
-    e.tenantId !== '' &&
+    ID_PATTERN.test(e.tenantId) &&
     typeof e.at === 'string' &&
+    INSTANT.test(e.at) &&
     typeof e.month === 'string' &&
+    MONTH.test(e.month) &&
     count(e.threshold) &&
+    e.threshold >= 1 &&
+    e.threshold <= 100 &&
     count(e.spentMicros) &&
     count(e.limitMicros)
     ? {

@@ -44,7 +44,11 @@ export function stepRunnerWiring(): StepRunnerWiring {
       try {
         await raise(event);
       } catch (error) {
-        logger.error('Notification fan-out failed', { error, event: event.type, tenantId: event.tenantId });
+        logger.error('Budget alert could not be queued', {
+          error,
+          event: event.type,
+          tenantId: event.tenantId,
+        });
       }
     },
     // The only tenancy read it makes: the tenant's egress allowlist.

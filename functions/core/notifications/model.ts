@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { randomToken } from '../ids.ts';
+import { derivedToken, randomToken } from '../ids.ts';
 
 /**
  * Notifications: tenants set channels (email, a Slack-compatible incoming webhook, a generic HTTPS
@@ -135,6 +135,16 @@ export interface DeliveryRef {
  */
 export function newNotificationId(nowMs: number): string {
   return `n${nowMs.toString(36).padStart(9, '0').slice(-9)}${randomToken(7)}`;
+}
+
+/**
+ * A notification id derived from what it notifies: the same event for the same destination gets the
+ * same id, so a fan-out repeated (a queue message delivered twice) stores nothing new and receivers
+ * can drop the copy by `Meridian-Notification-Id`. Same shape as {@link newNotificationId}.
+ */
+export function stableNotificationId(nowMs: number, event: NotificationEvent, destination: string): string {
+  const seed = JSON.stringify([event, destination]);
+  return `n${nowMs.toString(36).padStart(9, '0').slice(-9)}${derivedToken(seed, 7)}`;
 }
 
 /**

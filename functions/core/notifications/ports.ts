@@ -11,6 +11,7 @@ export interface NotificationStore {
   allChannels(tenantId: string): Promise<Channel[]>;
   deleteChannel(tenantId: string, channel: Channel, audit: AuditContext): Promise<void>;
 
+  /** Stores new notifications; one already stored under its id is left as it is (a repeated fan-out). */
   putNotifications(tenantId: string, notifications: readonly Notification[]): Promise<void>;
   getNotification(tenantId: string, notificationId: string): Promise<Notification | undefined>;
   /** Newest first. */

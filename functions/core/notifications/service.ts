@@ -25,6 +25,7 @@ import {
   newNotificationId,
   retryDelayMs,
   signNotification,
+  stableNotificationId,
 } from './model.ts';
 import {
   DeliveryError,
@@ -327,15 +328,25 @@ export async function destinationsOf(
 /**
  * Fans an event out: one notification per destination, stored pending, then queued for its first
  * attempt. Delivery happens later, elsewhere: the caller's request or step never waits on a receiver.
+ * With `stable`, each notification's id is derived from the event and its destination, so fanning the
+ * same event out again (a queue message delivered twice, or retried after a partial failure) stores
+ * nothing new: the store keeps a notification it already has.
  */
-export async function publish(deps: NotificationDeps, event: NotificationEvent): Promise<Notification[]> {
+export async function publish(
+  deps: NotificationDeps,
+  event: NotificationEvent,
+  options: { readonly stable?: boolean } = {},
+): Promise<Notification[]> {
   const destinations = await destinationsOf(deps, event);
   if (destinations.length === 0) return [];
   const content = render(event);
   const nowMs = deps.now().getTime();
   const at = new Date(nowMs).toISOString();
+  const eventMs = Date.parse(event.at);
   const notifications: Notification[] = destinations.map((destination) => ({
-    notificationId: newNotificationId(nowMs),
+    notificationId: options.stable
+      ? stableNotificationId(Number.isFinite(eventMs) ? eventMs : 0, event, JSON.stringify(destination))
+      : newNotificationId(nowMs),
     event: event.type,
     destination,
     ...content,

@@ -53,13 +53,19 @@ function harness(channels: Channel[], failing?: keyof NotificationStore) {
     },
     getChannel: async (_t: string, id: string) => channels.find((c) => c.channelId === id),
     putNotifications: async (_t: string, list: readonly Notification[]) => {
-      for (const n of list) notifications.set(n.notificationId, n);
+      // As the table: a notification already stored under its id is kept (functions/core/notifications/ports.ts).
+      for (const n of list) if (!notifications.has(n.notificationId)) notifications.set(n.notificationId, n);
     },
     getNotification: async (_t: string, id: string) => {
       fail('getNotification');
       return notifications.get(id);
     },
-    recordAttempt: async () => true,
+    recordAttempt: async (_t, id, attempt, next) => {
+      const n = notifications.get(id);
+      if (n?.status !== 'pending' || n.attempts.length !== attempt.attempt - 1) return false;
+      notifications.set(id, { ...n, attempts: [...n.attempts, attempt], status: next.status });
+      return true;
+    },
   } as Partial<NotificationStore> as NotificationStore;
   const deps: NotificationDeps = {
     store,
@@ -109,6 +115,22 @@ describe('the notification delivery function', () => {
       data: { threshold: 80, month: '2026-11' },
     });
     expect(h.queued).toEqual([{ tenantId: TENANT, notificationId: made[0]?.notificationId, attempt: 1 }]);
+  });
+
+  it('fans the same message out once when SQS delivers it twice, even after an attempt was made', async () => {
+    // Prepare: the first delivery of the message, and the first attempt of what it made
+    const h = harness([channel('c1', ['budget.threshold'])]);
+    await handleMessages(h.deps, [{ messageId: 'm1', body: raiseMessage(ALERT) }]);
+    const first = [...h.notifications.values()];
+    await handleMessages(h.deps, [{ messageId: 'm2', body: deliveryMessage(h.queued[0] as DeliveryRef) }]);
+    const attempted = h.notifications.get(first[0]?.notificationId ?? '');
+    // Act: the same message again
+    const retry = await handleMessages(h.deps, [{ messageId: 'm1', body: raiseMessage(ALERT) }]);
+    // Assess: the same notification, its attempt kept, and no second email
+    expect(retry).toEqual([]);
+    expect([...h.notifications.values()]).toEqual([attempted]);
+    await handleMessages(h.deps, [{ messageId: 'm3', body: deliveryMessage(h.queued[1] as DeliveryRef) }]);
+    expect(h.mails).toHaveLength(1);
   });
 
   it('runs one attempt of a queued delivery, as before', async () => {
@@ -161,17 +183,17 @@ describe('the notification delivery function', () => {
     expect(h.built()).toBe(0);
   });
 
-  it('logs a failed fan-out without a retry, and retries a delivery the table could not record', async () => {
+  it('logs a failed fan-out and a delivery the table could not record, and has SQS retry both', async () => {
     // Prepare
     const fanOut = harness([channel('c1', ['budget.threshold'])], 'allChannels');
     const delivery = harness([], 'getNotification');
     const ref = { tenantId: TENANT, notificationId: 'n0000000001234567', attempt: 1 };
     const logged = vi.spyOn(logger, 'error');
     // Act
-    const notRetried = await handleMessages(fanOut.deps, [{ messageId: 'm1', body: raiseMessage(ALERT) }]);
+    const fanOutRetried = await handleMessages(fanOut.deps, [{ messageId: 'm1', body: raiseMessage(ALERT) }]);
     const retried = await handleMessages(delivery.deps, [{ messageId: 'm2', body: deliveryMessage(ref) }]);
     // Assess
-    expect(notRetried).toEqual([]);
+    expect(fanOutRetried).toEqual(['m1']);
     expect(fanOut.notifications.size).toBe(0);
     expect(retried).toEqual(['m2']);
     expect(logged).toHaveBeenCalledWith(

@@ -14,6 +14,7 @@ import {
   newNotificationId,
   retryDelayMs,
   signNotification,
+  stableNotificationId,
 } from '#core/notifications/model.ts';
 import { DeliveryError, type Mail, type NotificationStore } from '#core/notifications/ports.ts';
 import {
@@ -187,6 +188,28 @@ describe('notification ids, signatures and backoff', () => {
     expect(early).toMatch(ID_PATTERN);
     expect(late).toMatch(ID_PATTERN);
     expect(early < late).toBe(true);
+  });
+
+  it('stable ids: the same for the same event and destination, another for either changed', () => {
+    // Prepare
+    const event: NotificationEvent = {
+      type: 'budget.threshold',
+      tenantId: TENANT,
+      at: '2026-11-30T10:00:00.000Z',
+      month: '2026-11',
+      threshold: 50,
+      spentMicros: 500,
+      limitMicros: 1000,
+    };
+    const at = Date.parse(event.at);
+    // Act
+    const id = stableNotificationId(at, event, 'channel:c1');
+    // Assess
+    expect(id).toMatch(ID_PATTERN);
+    expect(id.slice(0, 10)).toBe(newNotificationId(at).slice(0, 10));
+    expect(stableNotificationId(at, { ...event }, 'channel:c1')).toBe(id);
+    expect(stableNotificationId(at, event, 'channel:c2')).not.toBe(id);
+    expect(stableNotificationId(at, { ...event, threshold: 75 }, 'channel:c1')).not.toBe(id);
   });
 
   it('signs "t.body" with HMAC-SHA256 as the inbound webhook scheme does', () => {
