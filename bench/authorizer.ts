@@ -10,7 +10,6 @@ import { signJwt } from '../test/helpers/jwt.ts';
 import { LAMBDA_ENV } from './bundles.ts';
 import { percentile, type SectionResult, table, verdict } from './lib.ts';
 
-/** Target: p50 per warm request, ms. */
 const P50_MS = 0.3;
 const CALLS = 20_000;
 const WARMUP = 2_000;
@@ -38,8 +37,8 @@ const API_KEY: ApiKeyRecord = {
   secretHash: hashApiKey(KEY),
 };
 
-/** A token verifier of the local mode with its JWKS cached (so no HTTP), and an access token it accepts. */
-function signedToken() {
+export async function measureAuthorizer(): Promise<SectionResult> {
+  // A token verifier of the local mode with its JWKS cached (so no HTTP), and an access token it accepts.
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const { n = '', e = '' } = publicKey.export({ format: 'jwk' });
   const jwksUri = `${ISSUER}/.well-known/jwks.json`;
@@ -50,17 +49,13 @@ function signedToken() {
   const claims = { sub: SUB, iss: ISSUER, client_id: 'bench-client', token_use: 'access', username: EMAIL };
   const payload = { ...claims, scope: 'aws.cognito.signin.user.admin', jti: 'bench', iat: t, auth_time: t };
   const token = signJwt({ alg: 'RS256', kid: 'bench' }, { ...payload, exp: t + 3600 }, privateKey);
-  return { verifier, token };
-}
-
-export async function measureAuthorizer(): Promise<SectionResult> {
   let storeCalls = 0;
-  const counted =
-    <T>(value: T) =>
-    async (): Promise<T> => {
+  function counted<T>(value: T) {
+    return async () => {
       storeCalls++;
       return value;
     };
+  }
   const store: AuthenticatorOptions['store'] = {
     findUserBySub: counted(USER),
     getUser: counted(USER),
@@ -69,7 +64,6 @@ export async function measureAuthorizer(): Promise<SectionResult> {
     getApiKey: counted(API_KEY),
     touchApiKey: counted(undefined),
   };
-  const { verifier, token } = signedToken();
   // As functions/handlers/authorizer.ts builds it, with the counting store.
   const authenticator = new Authenticator({
     store,

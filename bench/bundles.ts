@@ -1,35 +1,33 @@
-/** Sections `bundles` and `init`: each Lambda entry point beside its reference (bench/references.ts). */
+/** Sections `bundles` and `init` (each function beside its reference) and `validator`: built as deployed. */
 import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type BuildOptions, build, version } from 'esbuild';
 import { BUNDLING_OPTIONS } from '../lib/constructs/function.ts';
-import { median, ms, OUT_DIR, PROJECT_ROOT, type SectionResult, table, verdict } from './lib.ts';
+import { kib, median, ms, OUT_DIR, PROJECT_ROOT, type SectionResult, table, verdict } from './lib.ts';
 import { describeClients, REFERENCES, referenceSource } from './references.ts';
 
-/** Targets: bundle within +15 % of its reference, module init within 1.15×. */
 const SIZE_RATIO = 1.15;
 const INIT_RATIO = 1.15;
 const INIT_RUNS = 15;
 
 /** What aws-cdk-lib's `Bundling` gives esbuild for `BUNDLING_OPTIONS` (test/unit/bench-bundling.test.ts). */
 export function esbuildOptions(entry: string, outfile: string): BuildOptions & { metafile: true } {
-  const b = BUNDLING_OPTIONS;
   return {
     absWorkingDir: PROJECT_ROOT,
     entryPoints: [entry],
     bundle: true,
     platform: 'node',
-    target: b.target,
-    format: b.format,
+    target: BUNDLING_OPTIONS.target,
+    format: BUNDLING_OPTIONS.format,
     outfile,
-    minify: b.minify,
-    sourcemap: b.sourceMap,
-    sourcesContent: b.sourcesContent,
-    external: [...b.externalModules],
-    banner: { js: b.banner },
-    mainFields: [...b.mainFields],
+    minify: BUNDLING_OPTIONS.minify,
+    sourcemap: BUNDLING_OPTIONS.sourceMap,
+    sourcesContent: BUNDLING_OPTIONS.sourcesContent,
+    external: [...BUNDLING_OPTIONS.externalModules],
+    banner: { js: BUNDLING_OPTIONS.banner },
+    mainFields: [...BUNDLING_OPTIONS.mainFields],
     logLevel: 'warning',
     metafile: true,
   };
@@ -58,8 +56,8 @@ export async function handlerNames(): Promise<string[]> {
 /** What section `init` reads back: each function's bundle beside its reference's. */
 type Built = { name: string; fn: { path: string }; ref: { path: string } };
 
-const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
 const percent = (ratio: number): string => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)} %`;
+const times = (ratio: number): string => `${ratio.toFixed(2)}×`;
 
 /** Section `bundles`: sizes of `index.mjs` (the source map not counted). */
 export async function measureBundles(): Promise<SectionResult> {
@@ -130,9 +128,9 @@ export const LAMBDA_ENV: Readonly<Record<string, string>> = {
   TZ: ':UTC',
 };
 
-/** Plain ESM, so no loader sits between node and the bundle. */
+/** Plain ESM, evaluated by `node` itself, so no loader sits between node and the bundle. */
 const RUNNER = `const start = performance.now();
-const module = await import(process.argv[2]);
+const module = await import(process.argv[1]);
 if (typeof module.handler !== 'function') throw new Error('no handler export');
 process.stdout.write(String(performance.now() - start), () => process.exit(0));
 `;
@@ -141,11 +139,9 @@ process.stdout.write(String(performance.now() - start), () => process.exit(0));
 export async function measureInit(): Promise<SectionResult> {
   const built: Built[] = JSON.parse(await readFile(join(OUT_DIR, 'bundles.json'), 'utf8').catch(() => '[]'));
   if (built.length === 0) throw new Error('No bundles: run the bundles section first');
-  const runner = join(OUT_DIR, 'init-runner.mjs');
-  await writeFile(runner, RUNNER);
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...LAMBDA_ENV };
-  const time = (path: string): number =>
-    Number(execFileSync(process.execPath, [runner, pathToFileURL(path).href], { env, timeout: 30_000 }));
+  const node = (...args: string[]) => execFileSync(process.execPath, args, { env, timeout: 30_000 });
+  const time = (path: string) => Number(node('--input-type=module', '-e', RUNNER, pathToFileURL(path).href));
   const results = built.map((b) => ({ name: b.name, fn: [] as number[], ref: [] as number[] }));
   const jobs = built.flatMap((b, i) => [
     { path: b.fn.path, into: results[i]?.fn },
@@ -156,25 +152,22 @@ export async function measureInit(): Promise<SectionResult> {
     // The order flips every round, so both sides see the same machine noise.
     for (const job of round % 2 === 0 ? jobs : [...jobs].reverse()) job.into?.push(time(job.path));
   }
-  const ratio = (r: (typeof results)[number]) => median(r.fn) / median(r.ref);
+  const medians = results.map(({ name, fn, ref }) => {
+    // Each round's two imports run back to back: their ratio is less sensitive to other load.
+    const paired = median(fn.map((f, k) => f / (ref[k] ?? Number.NaN)));
+    return { name, fn: median(fn), ref: median(ref), ratio: median(fn) / median(ref), paired };
+  });
   return {
-    rows: results.map((r) => ({
-      target: `${r.name}: module init ≤ 1.15× its reference (median)`,
-      measured: `${ratio(r).toFixed(2)}× (${ms(median(r.fn))} vs ${ms(median(r.ref))})`,
-      verdict: verdict(ratio(r) <= INIT_RATIO),
+    rows: medians.map((m) => ({
+      target: `${m.name}: module init ≤ 1.15× its reference (median)`,
+      measured: `${times(m.ratio)} (${ms(m.fn)} vs ${ms(m.ref)})`,
+      verdict: verdict(m.ratio <= INIT_RATIO),
     })),
     values: {
       runs: String(INIT_RUNS),
       table: table(
         ['Function', 'Function median', 'Reference median', 'Ratio of medians', 'Median of paired ratios'],
-        results.map((r) => [
-          r.name,
-          ms(median(r.fn)),
-          ms(median(r.ref)),
-          `${ratio(r).toFixed(2)}×`,
-          // Each round's two imports run back to back: their ratio is less sensitive to other load.
-          `${median(r.fn.map((f, k) => f / (r.ref[k] ?? Number.NaN))).toFixed(2)}×`,
-        ]),
+        medians.map((m) => [m.name, ms(m.fn), ms(m.ref), times(m.ratio), times(m.paired)]),
       ),
     },
   };

@@ -1,6 +1,7 @@
 /** Section `console`: initial JavaScript and time to interactive (bench/RESULTS.template.md). */
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -8,19 +9,13 @@ import { chromium } from 'playwright-core';
 import { startPlatformProcess } from '../test/helpers/platform-process.ts';
 import { median, PROJECT_ROOT, type SectionResult, table, verdict } from './lib.ts';
 
-/** Targets: initial JavaScript gzipped ≤ 150 KB, interactive ≤ 1.5 s (the worst of the loads). */
 const INITIAL_JS_BYTES = 150 * 1024;
 const INTERACTIVE_MS = 1500;
 const RUNS = 7;
 const DIST = join(PROJECT_ROOT, 'console/dist');
-const MANIFEST = '.vite/manifest.json';
 
-interface Chunk {
-  readonly file: string;
-  readonly isEntry?: boolean;
-  readonly imports?: readonly string[];
-  readonly dynamicImports?: readonly string[];
-}
+/** A chunk of the Vite manifest, by its source. */
+type Chunk = { file: string; isEntry?: boolean; imports?: string[]; dynamicImports?: string[] };
 
 /** The entry chunk and its static imports, transitively: what a first visit loads before the app runs. */
 export function initialChunks(manifest: Readonly<Record<string, Chunk>>): string[] {
@@ -38,13 +33,11 @@ export function initialChunks(manifest: Readonly<Record<string, Chunk>>): string
 
 export async function measureConsole(): Promise<SectionResult> {
   execFileSync('npm', ['run', '--silent', 'console:build'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
-  const manifest: Record<string, Chunk> = JSON.parse(await readFile(join(DIST, MANIFEST), 'utf8'));
+  const manifest: Record<string, Chunk> = JSON.parse(readFileSync(join(DIST, '.vite/manifest.json'), 'utf8'));
   const initial = initialChunks(manifest);
-  const gzip = async (file: string) => gzipSync(await readFile(join(DIST, file))).length;
+  const gzipped = (file: string) => gzipSync(readFileSync(join(DIST, file))).length;
   const scripts = [...new Set(Object.values(manifest).map((c) => c.file))].filter((f) => f.endsWith('.js'));
-  const files = await Promise.all(
-    scripts.map(async (file) => ({ file, initial: initial.includes(file), gzip: await gzip(file) })),
-  );
+  const files = scripts.map((file) => ({ file, initial: initial.includes(file), gzip: gzipped(file) }));
   const initialGzip = files.filter((f) => f.initial).reduce((n, f) => n + f.gzip, 0);
 
   const stateDir = await mkdtemp(join(tmpdir(), 'meridian-bench-console-'));
@@ -59,11 +52,10 @@ export async function measureConsole(): Promise<SectionResult> {
     for (let run = 0; run <= RUNS; run++) {
       const page = await browser.newPage(); // in a fresh context, closed with it
       await page.goto(`${platform.apiUrl}/console/`);
-      await page.waitForFunction(() => performance.getEntriesByName('console-interactive').length > 0);
-      const mark = await page.evaluate<number>(
-        "performance.getEntriesByName('console-interactive')[0].startTime",
+      const mark = await page.waitForFunction(
+        () => performance.getEntriesByName('console-interactive')[0]?.startTime,
       );
-      if (run > 0) interactive.push(mark);
+      if (run > 0) interactive.push(Number(await mark.jsonValue()));
       await page.close();
     }
   } finally {

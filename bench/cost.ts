@@ -5,10 +5,9 @@ import { config } from '#shared/config.ts';
 import { loadStageConfig } from '../lib/config.ts';
 import { type DynamoCall, writtenItems } from '../test/helpers/dynamo-recorder.ts';
 import { type ExecutionSample, sampleExecutions } from './executions.ts';
-import { isObject, type SectionResult, table, verdict } from './lib.ts';
+import { isObject, kib, type SectionResult, table, verdict } from './lib.ts';
 import type { BenchPlatform, FunctionName } from './platform.ts';
 
-/** Target: USD per 1,000 executions, model tokens excluded. */
 const COST_TARGET_PER_1000 = 0.2;
 
 /** us-east-1 list prices as of PRICES_AS_OF; Lambda's on arm64 (lib/constructs/function.ts), first tier. */
@@ -34,38 +33,25 @@ const bytes = (item: unknown): number => Buffer.byteLength(JSON.stringify(item ?
 const units = (size: number, per: number): number => Math.max(1, Math.ceil(size / per));
 const sum = (values: readonly number[]): number => values.reduce((t, v) => t + v, 0);
 
-/** Returned items of a read. */
-function itemsRead(call: DynamoCall): unknown[] {
-  const o = call.output;
-  if (call.operation === 'GetItem') return o.Item === undefined ? [] : [o.Item];
-  if (Array.isArray(o.Items)) return o.Items;
-  return isObject(o.Responses) ? Object.values(o.Responses).flatMap((v) => (Array.isArray(v) ? v : [])) : [];
-}
-
 /** The size of an item an update or delete names (the request does not carry it), by `pk|sk`. */
 type SizeOf = (key: string) => number;
 
 /** On-demand request units, counted as the DynamoDB developer guide does ("Read/write capacity mode"). */
 export function requestUnits(call: DynamoCall, sizeOf: SizeOf): { rru: number; wru: number } {
-  const factor = call.input.ConsistentRead === true ? 1 : 0.5;
-  const read = itemsRead(call).map(bytes);
-  switch (call.operation) {
-    case 'GetItem':
-    case 'Query':
-      return { rru: units(sum(read), 4096) * factor, wru: 0 };
-    case 'BatchGetItem':
-      return { rru: sum(read.map((size) => units(size, 4096) * factor)), wru: 0 };
-    case 'TransactWriteItems':
-    case 'PutItem':
-    case 'UpdateItem':
-    case 'DeleteItem': {
-      const per = call.operation === 'TransactWriteItems' ? 2 : 1;
-      const sizes = writtenItems(call).map((w) => (w.item ? bytes(w.item) : sizeOf(w.key)));
-      return { rru: 0, wru: sum(sizes.map((size) => per * units(size, 1024))) };
-    }
-    default:
-      return { rru: 0, wru: 0 };
+  const { operation, output } = call;
+  const reads = (sizes: number[]) => units(sum(sizes), 4096) * (call.input.ConsistentRead === true ? 1 : 0.5);
+  if (operation === 'GetItem') return { rru: reads([bytes(output.Item)]), wru: 0 };
+  const items = Array.isArray(output.Items) ? output.Items : [];
+  if (operation === 'Query') return { rru: reads(items.map(bytes)), wru: 0 };
+  if (operation === 'BatchGetItem') {
+    const tables = Object.values(isObject(output.Responses) ? output.Responses : {});
+    const batch = tables.flatMap((table) => (Array.isArray(table) ? table : []));
+    return { rru: sum(batch.map((item) => reads([bytes(item)]))), wru: 0 };
   }
+  // Writes: writtenItems names none for any other operation.
+  const per = operation === 'TransactWriteItems' ? 2 : 1;
+  const sizes = writtenItems(call).map((w) => (w.item ? bytes(w.item) : sizeOf(w.key)));
+  return { rru: 0, wru: sum(sizes.map((size) => per * units(size, 1024))) };
 }
 
 const LABELS: Record<FunctionName, [string, keyof ReturnType<typeof loadStageConfig>]> = {
@@ -76,10 +62,7 @@ const LABELS: Record<FunctionName, [string, keyof ReturnType<typeof loadStageCon
   'status-handler': ['status handler', 'statusHandlerFunction'],
 };
 
-/**
- * What Lambda itself writes to a function's log group per invocation, in the formats AWS documents
- * (START, END, and REPORT with the X-Ray line of an actively traced function).
- */
+/** What Lambda writes to a log group per invocation, as AWS documents it: START, END, REPORT, X-Ray. */
 export function platformLogBytes(ms: number, memoryMb: number): number {
   const id = '8f507cfc-1234-4697-b07a-ac58fc914c95';
   return [
@@ -90,27 +73,21 @@ export function platformLogBytes(ms: number, memoryMb: number): number {
   ].reduce((total, line) => total + line.length + 1, 0);
 }
 
-/** Objects the runs wrote to S3 (offloaded outputs) and the listings of retention tagging. */
-function s3Requests(calls: readonly DynamoCall[]): { puts: number; lists: number } {
+/** Objects the runs wrote to S3 (offloaded outputs), and the listings of retention tagging. */
+function s3Requests(calls: readonly DynamoCall[]): number {
   const items = calls.flatMap(writtenItems).map((w) => JSON.stringify(w.item ?? {}));
-  return {
-    puts: items.filter((i) => i.includes('"outputRef"')).length,
-    // An execution that carries a retention lists its artifacts when it ends (functions/core/executions/settle.ts).
-    lists: items.filter((i) => i.includes('"retentionDays"') && i.includes('"sk":"META"')).length,
-  };
+  const puts = items.filter((i) => i.includes('"outputRef"')).length;
+  // An execution that carries a retention lists its artifacts when it ends (functions/core/executions/settle.ts).
+  return puts + items.filter((i) => i.includes('"retentionDays"') && i.includes('"sk":"META"')).length;
 }
 
 const usd = (v: number): string => (v === 0 ? '$0' : v >= 0.01 ? `$${v.toFixed(4)}` : `$${v.toPrecision(3)}`);
 
 /** One component of the model: `count` units of `price` per execution, in USD per 1,000 executions. */
-const line = (component: string, quantity: string, price: { usd: number; unit: string }, count: number) => ({
-  component,
-  quantity,
-  price: price.unit,
-  per1000: count * price.usd * 1000,
-});
+function line(component: string, price: { usd: number; unit: string }, count: number, quantity = `${count}`) {
+  return { component, quantity, price: price.unit, per1000: count * price.usd * 1000 };
+}
 
-/** The model: one line per component, USD per 1,000 executions. */
 export function costModel(samples: readonly ExecutionSample[], transitions: number, sizeOf: SizeOf) {
   const n = samples.length;
   if (n === 0) throw new Error('No sampled execution');
@@ -119,9 +96,7 @@ export function costModel(samples: readonly ExecutionSample[], transitions: numb
   const prod = loadStageConfig('prod', { callbackUrls: `${app}cb`, logoutUrls: app });
   const invocations = samples.flatMap((s) => s.invocations);
   let platformBytes = 0;
-  const lines = [
-    line('Step Functions Standard, states entered', `${transitions}`, PRICES.stateTransition, transitions),
-  ];
+  const lines = [line('Step Functions Standard, states entered', PRICES.stateTransition, transitions)];
   for (const [fn, [label, sizing]] of Object.entries(LABELS)) {
     const mine = invocations.filter((i) => i.fn === fn);
     // The status rule forwards only FINAL_EXECUTION_STATUSES (lib/constructs/flows.ts): one invocation.
@@ -134,8 +109,8 @@ export function costModel(samples: readonly ExecutionSample[], transitions: numb
     platformBytes += mine.reduce((t, i) => t + platformLogBytes(i.ms, memoryGb * 1024), 0) / n;
     const quantity = `${gbS.toPrecision(3)} GB-s (${each} × ${(billedS * 1000).toFixed(0)} ms)`;
     lines.push(
-      line(`Lambda ${label}: requests`, `${each}`, PRICES.lambdaRequest, each),
-      line(`Lambda ${label}: compute (${memoryGb * 1024} MB)`, quantity, PRICES.lambdaGbSecond, gbS),
+      line(`Lambda ${label}: requests`, PRICES.lambdaRequest, each),
+      line(`Lambda ${label}: compute (${memoryGb * 1024} MB)`, PRICES.lambdaGbSecond, gbS, quantity),
     );
   }
   const requests = samples.flatMap((s) => s.calls).map((c) => requestUnits(c, sizeOf));
@@ -143,34 +118,22 @@ export function costModel(samples: readonly ExecutionSample[], transitions: numb
   const rru = sum(requests.map((u) => u.rru)) / n;
   const apiRequests = invocations.filter((i) => i.fn === 'api').length / n;
   const logBytes = sum(samples.map((s) => s.logBytes)) / n + platformBytes;
-  // A traced Lambda invoked without a trace header starts a trace (the API, its authorizer, the
-  // status handler); the state machine's trace holds the Lambdas it invokes. The default sampling
-  // rule records the first request each second and 5 % of the rest: all recorded is the upper bound.
+  // A traced Lambda invoked without a trace header starts a trace, the execution one for the Lambdas it
+  // invokes; the default rule records 1 per second and 5 % of the rest: all recorded is the upper bound.
   const traced = invocations.filter((i) => ['api', 'authorizer', 'status-handler'].includes(i.fn)).length;
   const traces = traced / n + 1;
-  const s3 = s3Requests(samples.flatMap((s) => s.calls));
-  const s3Count = (s3.puts + s3.lists) / n;
+  const s3 = s3Requests(samples.flatMap((s) => s.calls)) / n;
+  const logged = `${kib(logBytes)} (Lambda's own lines ${kib(platformBytes)})`;
   lines.push(
-    line('DynamoDB write request units', wru.toFixed(1), PRICES.writeUnit, wru),
-    line('DynamoDB read request units', rru.toFixed(1), PRICES.readUnit, rru),
-    line('API Gateway HTTP API requests', `${apiRequests}`, PRICES.httpApiRequest, apiRequests),
-    line('EventBridge status events (RUNNING, then final)', '2', PRICES.serviceEvent, 2),
-    line(
-      'CloudWatch Logs ingestion',
-      `${(logBytes / 1024).toFixed(1)} KiB (Lambda's own lines ${(platformBytes / 1024).toFixed(1)} KiB)`,
-      PRICES.logIngestion,
-      logBytes,
-    ),
-    line('X-Ray traces recorded (every one sampled)', traces.toFixed(0), PRICES.xrayTrace, traces),
-    line(
-      'S3 requests (offloaded outputs, retention listings)',
-      s3Count.toFixed(1),
-      PRICES.s3Request,
-      s3Count,
-    ),
-    // DynamoDB caches the table key and S3 uses bucket keys (lib/constructs/storage.ts): no KMS
-    // request is made per run; they come per key and principal every few minutes.
-    line('KMS requests', '0', PRICES.kmsRequest, 0),
+    line('DynamoDB write request units', PRICES.writeUnit, wru, wru.toFixed(1)),
+    line('DynamoDB read request units', PRICES.readUnit, rru, rru.toFixed(1)),
+    line('API Gateway HTTP API requests', PRICES.httpApiRequest, apiRequests),
+    line('EventBridge status events (RUNNING, then final)', PRICES.serviceEvent, 2),
+    line('CloudWatch Logs ingestion', PRICES.logIngestion, logBytes, logged),
+    line('X-Ray traces recorded (every one sampled)', PRICES.xrayTrace, traces, traces.toFixed(0)),
+    line('S3 requests (offloaded outputs, retention listings)', PRICES.s3Request, s3, s3.toFixed(1)),
+    // DynamoDB caches the table key, S3 uses bucket keys (lib/constructs/storage.ts): none per run.
+    line('KMS requests', PRICES.kmsRequest, 0),
   );
   return { lines, total: sum(lines.map((l) => l.per1000)) };
 }

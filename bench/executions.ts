@@ -5,60 +5,40 @@ import { stepRunnerWiring } from '#adapters/wiring/step-runner.ts';
 import { costOf } from '#core/executions/pricing.ts';
 import { runStep, type StepRunnerDeps, type StepTask } from '#core/executions/step-runner.ts';
 import { logger, metrics } from '#shared/observability.ts';
-import type { DynamoCall } from '../test/helpers/dynamo-recorder.ts';
 import { field, median, ms, percentile, pool, type SectionResult, sleep, table, verdict } from './lib.ts';
-import type { BenchPlatform, Invocation } from './platform.ts';
+import type { BenchPlatform } from './platform.ts';
 
-type Level = { readonly concurrency: number; readonly total: number };
-const LEVELS: readonly Level[] = [
+const LEVELS = [
   { concurrency: 1, total: 32 },
   { concurrency: 8, total: 64 },
   { concurrency: 32, total: 128 },
 ];
-/** Untimed executions before each measurement. */
-const WARMUP: Level = { concurrency: 1, total: 4 };
+const WARMUP = { concurrency: 1, total: 4 };
 const SAMPLES = 10;
-/** Target: the platform's own time per agent step, p50, locally. */
 const OVERHEAD_P50_MS = 10;
 const OVERHEAD_RUNS = 300;
-// DynamoDB Local's JVM speeds up over its first tens of thousands of requests (a lone run: 12 ms after 1,500
-// untimed steps, under 9 after 4,000): warmed like a busy table, `--only overhead` matches a full run.
+// DynamoDB Local's JVM warms up (12 ms after 1,500 steps, under 9 after 4,000): `--only` matches a full run.
 const OVERHEAD_WARMUP = 4000;
 
-/** The resources one execution used. */
-export interface ExecutionSample {
-  readonly invocations: readonly Invocation[];
-  readonly calls: readonly DynamoCall[];
-  /** Bytes of the handlers' own log lines (Powertools logs at INFO, EMF metrics), each with its newline. */
-  readonly logBytes: number;
-}
+/** What one execution used; `logBytes`: its handlers' own log lines (INFO, EMF), newlines counted. */
+export type ExecutionSample = Awaited<ReturnType<typeof sampleExecutions>>['samples'][number];
 
-/**
- * Runs `work` with the handlers logging as deployed (INFO, metrics on: the bench runs them silent)
- * and counts the bytes of the JSON lines they write, which are kept off the bench's own output;
- * anything else written meanwhile (an error, say) still goes out.
- */
+/** Runs `work` with the handlers logging as deployed (INFO, EMF on): counts their lines, hides only those. */
 async function withLogBytes<T>(work: () => Promise<T>): Promise<{ result: T; bytes: number }> {
+  const isLog = (line: string) => /^\{.*"(level|_aws)"/.test(line); // Powertools' JSON lines, EMF's
   let bytes = 0;
-  const streams = [process.stdout, process.stderr];
-  const writes = streams.map((stream) => stream.write);
-  streams.forEach((stream, i) => {
-    const write = writes[i] as typeof stream.write;
+  const streams = [process.stdout, process.stderr].map((stream) => ({ stream, write: stream.write }));
+  for (const { stream, write } of streams) {
     stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-      const other = String(chunk)
-        .split('\n')
-        .filter((line) => {
-          const logged = /^\{.*"(level|_aws)"/.test(line);
-          if (logged) bytes += Buffer.byteLength(line) + 1;
-          return !logged;
-        })
-        .join('\n');
+      const lines = String(chunk).split('\n');
+      for (const line of lines.filter(isLog)) bytes += Buffer.byteLength(line) + 1;
+      const other = lines.filter((line) => !isLog(line)).join('\n');
       if (other.trim() !== '') return write.call(stream, other, ...(rest as []));
       const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
       if (done) queueMicrotask(done);
       return true;
     }) as typeof stream.write;
-  });
+  }
   const level = logger.getLevelName();
   const metricsOff = Reflect.get(metrics, 'disabled');
   logger.setLogLevel('INFO');
@@ -67,9 +47,7 @@ async function withLogBytes<T>(work: () => Promise<T>): Promise<{ result: T; byt
   try {
     return { result: await work(), bytes };
   } finally {
-    streams.forEach((stream, i) => {
-      stream.write = writes[i] as typeof stream.write;
-    });
+    for (const { stream, write } of streams) stream.write = write;
     logger.setLogLevel(level);
     Reflect.set(metrics, 'disabled', metricsOff);
   }
@@ -129,46 +107,40 @@ export async function setUp(bench: BenchPlatform, headers = bench.headers.tenant
 async function start(bench: BenchPlatform, workflowId: string, key: string) {
   const body = { input: { text: `I want a refund for order ${key}`, order: key } };
   const headers = { ...bench.headers.tenantAdmin, 'idempotency-key': key };
+  const path = `/workflows/${workflowId}/executions`;
   for (let retries = 0; ; retries++) {
-    const path = `/workflows/${workflowId}/executions`;
     const answer = await bench.call({ method: 'POST', path, body }, headers);
-    if (answer.status === 503 && retries < 11) {
-      await sleep(Math.random() * Math.min(500, 20 * 2 ** retries));
-      continue;
-    }
-    if (answer.status !== 202) throw new Error(`POST ${path}: HTTP ${answer.status} ${answer.text}`);
-    return { id: field(answer, 'executionId'), retries };
+    if (answer.status === 202) return { id: field(answer, 'executionId'), retries };
+    if (answer.status !== 503 || retries === 11)
+      throw new Error(`POST ${path}: HTTP ${answer.status} ${answer.text}`);
+    await sleep(Math.random() * Math.min(500, 20 * 2 ** retries));
   }
 }
 
-const read = (bench: BenchPlatform, id: string, expect?: number) =>
-  bench.call({ method: 'GET', path: `/executions/${id}`, expect });
-
 /** One level: `concurrency` workers each start an execution and poll it to its end, `total` in all. */
-async function level(bench: BenchPlatform, workflowId: string, load: Level, tag: string) {
+async function level(bench: BenchPlatform, workflowId: string, load: typeof WARMUP, tag: string) {
   const { concurrency, total } = load;
   const pollMs = Math.max(20, 5 * concurrency); // longer when many poll, so reads do not crowd out the work
   const failures: string[] = [];
   let retries = 0;
-  const { wallMs, latencies } = await pool(total, concurrency, async (i) => {
+  const run = async (i: number) => {
     const sent = performance.now();
-    try {
-      const started = await start(bench, workflowId, `${tag}-c${concurrency}-${i}`);
-      retries += started.retries;
-      for (let status = ''; status !== 'SUCCEEDED'; ) {
-        await sleep(pollMs);
-        status = String((await read(bench, started.id)).body.status);
-        if (['FAILED', 'CANCELLED', 'TIMED_OUT'].includes(status)) throw new Error(status);
-        if (performance.now() - sent > 120_000) throw new Error(`still ${status} after 120 s`);
-      }
-    } catch (error) {
-      failures.push(error instanceof Error ? error.message : String(error));
+    const started = await start(bench, workflowId, `${tag}-c${concurrency}-${i}`);
+    retries += started.retries;
+    for (let status = ''; status !== 'SUCCEEDED'; ) {
+      await sleep(pollMs);
+      status = String((await bench.call({ method: 'GET', path: `/executions/${started.id}` })).body.status);
+      if (['FAILED', 'CANCELLED', 'TIMED_OUT'].includes(status)) throw new Error(status);
+      if (performance.now() - sent > 120_000) throw new Error(`still ${status} after 120 s`);
     }
-  });
-  return { ...load, wallMs, latencies, failures, retries, pollMs };
+  };
+  const fail = (error: unknown) => failures.push(error instanceof Error ? error.message : String(error));
+  const { wallMs, latencies } = await pool(total, concurrency, (i) => run(i).catch(fail));
+  const rate = `${((1000 * latencies.length) / wallMs).toFixed(1)}/s`;
+  const latency = `${ms(median(latencies), 0)} / ${ms(percentile(latencies, 95), 0)}`;
+  return { ...load, wall: `${(wallMs / 1000).toFixed(1)} s`, rate, latency, failures, retries, pollMs };
 }
 
-/** Section `executions`: throughput and end-to-end latency by concurrency. */
 export async function measureExecutions(bench: BenchPlatform): Promise<SectionResult> {
   const { workflowId } = await setUp(bench);
   const tag = randomBytes(3).toString('hex');
@@ -178,10 +150,8 @@ export async function measureExecutions(bench: BenchPlatform): Promise<SectionRe
   const failures = levels.flatMap((l) => l.failures);
   if (failures.length > 0)
     throw new Error(`${failures.length} executions failed: ${failures.slice(0, 3).join('; ')}`);
-  const p = (v: number[]) => `${ms(median(v), 0)} / ${ms(percentile(v, 95), 0)}`;
-  const rate = (l: (typeof levels)[number]) => `${((1000 * l.latencies.length) / l.wallMs).toFixed(1)}/s`;
   const target = 'Local executions/s and end-to-end latency p50 / p95 by concurrency (no target)';
-  const measured = levels.map((l) => `${l.concurrency}: ${rate(l)}, ${p(l.latencies)}`).join('; ');
+  const measured = levels.map((l) => `${l.concurrency}: ${l.rate}, ${l.latency}`).join('; ');
   const header = ['Concurrent', 'Executions', 'Wall time', 'Throughput', 'End-to-end p50 / p95'];
   return {
     rows: [{ target, measured, verdict: 'INFO' }],
@@ -189,10 +159,7 @@ export async function measureExecutions(bench: BenchPlatform): Promise<SectionRe
       warmup: String(WARMUP.total),
       table: table(
         [...header, 'Starts retried after 503', 'Poll interval'],
-        levels.map((l) => {
-          const wall = `${(l.wallMs / 1000).toFixed(1)} s`;
-          return [l.concurrency, l.total, wall, rate(l), p(l.latencies), l.retries, ms(l.pollMs, 0)];
-        }),
+        levels.map((l) => [l.concurrency, l.total, l.wall, l.rate, l.latency, l.retries, ms(l.pollMs, 0)]),
       ),
     },
   };
@@ -203,20 +170,20 @@ export async function sampleExecutions(bench: BenchPlatform) {
   const { workflowId, asl } = await setUp(bench);
   const tag = randomBytes(3).toString('hex');
   await level(bench, workflowId, WARMUP, `${tag}-warm`);
-  const samples: ExecutionSample[] = [];
+  const samples = [];
   let ran = new Set<string>();
   for (let i = 0; i < SAMPLES; i++) {
     await bench.recorder.settle();
     bench.recorder.take();
     bench.takeInvocations();
     const { result: steps, bytes } = await withLogBytes(async () => {
-      const release = bench.hold();
+      const release = await bench.hold();
       const started = await start(bench, workflowId, `${tag}-cost-${i}`).finally(release);
       await bench.finished(started.id);
       await bench.recorder.settle();
-      const read1 = (await read(bench, started.id, 200)).body.steps;
+      const { body } = await bench.call({ method: 'GET', path: `/executions/${started.id}`, expect: 200 });
       await bench.recorder.settle();
-      return read1;
+      return body.steps;
     });
     samples.push({ invocations: bench.takeInvocations(), calls: bench.recorder.take(), logBytes: bytes });
     if (i === 0) ran = new Set((Array.isArray(steps) ? steps : []).map((s) => String(s?.stepId)));
@@ -257,19 +224,16 @@ export async function measureOverhead(bench: BenchPlatform): Promise<SectionResu
       context: { ...context, startedBy: 'bench', startedAt, teams: [] },
     },
   });
-  await bench.recorder.settle();
-  bench.recorder.take();
   const samples: number[] = [];
   const dynamo: number[] = [];
   for (let i = 0; i < OVERHEAD_WARMUP + OVERHEAD_RUNS; i++) {
     const t0 = performance.now();
     await runStep(deps, task(i));
-    const elapsed = performance.now() - t0;
-    const calls = bench.recorder.take();
-    if (i < OVERHEAD_WARMUP) continue;
-    samples.push(elapsed);
-    dynamo.push(calls.reduce((t, x) => t + x.ms, 0));
+    samples.push(performance.now() - t0);
+    dynamo.push(bench.recorder.take().reduce((t, x) => t + x.ms, 0));
   }
+  samples.splice(0, OVERHEAD_WARMUP);
+  dynamo.splice(0, OVERHEAD_WARMUP);
   const p50 = median(samples);
   return {
     rows: [

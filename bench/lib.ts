@@ -6,20 +6,14 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** Where the bench writes bundles and generated files (git- and biome-ignored). */
 export const OUT_DIR = fileURLToPath(new URL('./.out/', import.meta.url));
 
-/** One line of the summary: a target, what was measured, and whether it is met (INFO: no target). */
-export interface Row {
-  readonly target: string;
-  readonly measured: string;
-  readonly verdict: 'PASS' | 'MISS' | 'INFO';
-}
-
 /** What a section hands back: summary rows and the values of its template placeholders. */
 export interface SectionResult {
-  readonly rows: readonly Row[];
+  /** A target, what was measured, and whether it is met (INFO: no target). */
+  readonly rows: readonly { target: string; measured: string; verdict: 'PASS' | 'MISS' | 'INFO' }[];
   readonly values: Readonly<Record<string, string>>;
 }
 
-export const verdict = (ok: boolean): Row['verdict'] => (ok ? 'PASS' : 'MISS');
+export const verdict = (ok: boolean): 'PASS' | 'MISS' => (ok ? 'PASS' : 'MISS');
 
 function sorted(values: readonly number[]): number[] {
   if (values.length === 0) throw new Error('No samples');
@@ -36,26 +30,18 @@ export function percentile(values: readonly number[], p: number): number {
 /** The middle sample, or the mean of the two middle ones of an even count. */
 export function median(values: readonly number[]): number {
   const ordered = sorted(values);
-  const mid = Math.floor(ordered.length / 2);
-  const upper = ordered[mid] as number;
-  return ordered.length % 2 === 1 ? upper : ((ordered[mid - 1] as number) + upper) / 2;
+  const n = ordered.length;
+  return ((ordered[Math.ceil(n / 2) - 1] as number) + (ordered[Math.floor(n / 2)] as number)) / 2;
 }
 
-/** `12.3 ms` */
 export const ms = (value: number, digits = 1): string => `${value.toFixed(digits)} ms`;
+export const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
 
 /** A Markdown table; the only Markdown the bench writes (prose lives in bench/RESULTS.template.md). */
 export function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
   const cell = (v: string | number) => String(v).replaceAll('|', '\\|').replaceAll('\n', ' ');
   const line = (cells: readonly (string | number)[]) => `| ${cells.map(cell).join(' | ')} |`;
   return [line(header), `|${header.map(() => '---').join('|')}|`, ...rows.map(line)].join('\n');
-}
-
-/** A response of the local API: status, the body's JSON object (empty when it is not one) and text. */
-export interface Answer {
-  readonly status: number;
-  readonly body: Readonly<Record<string, unknown>>;
-  readonly text: string;
 }
 
 export const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -65,8 +51,8 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 export type HttpHeaders = Readonly<Record<string, string>>;
 export type ApiRequest = { method: string; path: string; body?: unknown; expect?: number };
 
-/** One request to the local API (30 s timeout); throws with the response unless its status is `expect`. */
-export async function call(apiUrl: string, request: ApiRequest, headers: HttpHeaders): Promise<Answer> {
+/** One request to the local API (30 s timeout): status, JSON body (or {}), text; throws unless `expect`. */
+export async function call(apiUrl: string, request: ApiRequest, headers: HttpHeaders) {
   const { method, path, body, expect } = request;
   const response = await fetch(`${apiUrl}${path}`, {
     method,
@@ -81,15 +67,14 @@ export async function call(apiUrl: string, request: ApiRequest, headers: HttpHea
   return { status: response.status, body: isObject(json) ? json : {}, text };
 }
 
-/** A string field of a response's body; throws naming it when absent. */
-export function field(answer: Answer, name: string): string {
+export function field(answer: Awaited<ReturnType<typeof call>>, name: string): string {
   const value = answer.body[name];
   if (typeof value !== 'string') throw new Error(`Response has no string "${name}": ${answer.text}`);
   return value;
 }
 
-/** Runs `total` jobs `concurrency` at a time: the wall time and each job's own. */
-export async function pool(total: number, concurrency: number, job: (index: number) => Promise<void>) {
+/** Runs `total` jobs `concurrency` at a time, a pause after each: the wall time and each job's own. */
+export async function pool(total: number, concurrency: number, job: (i: number) => unknown, pauseMs = 0) {
   const latencies: number[] = [];
   let next = 0;
   const began = performance.now();
@@ -99,6 +84,7 @@ export async function pool(total: number, concurrency: number, job: (index: numb
         const sent = performance.now();
         await job(next++);
         latencies.push(performance.now() - sent);
+        if (pauseMs > 0) await sleep(pauseMs);
       }
     }),
   );

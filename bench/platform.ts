@@ -1,7 +1,4 @@
-/**
- * One local platform in this process, instrumented without changing product code: the handlers share
- * their module singletons with the bench, so their DynamoDB requests are recorded and their calls timed.
- */
+/** The local platform in this process, instrumented without product changes (shared module singletons). */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +9,6 @@ import { DynamoRecorder } from '../test/helpers/dynamo-recorder.ts';
 import { type ApiRequest, call, type HttpHeaders } from './lib.ts';
 
 export type FunctionName = 'api' | 'authorizer' | 'step-runner' | 'approval-handler' | 'status-handler';
-
-/** One timed invocation. */
-export type Invocation = { readonly fn: FunctionName | 'local-engine-start'; readonly ms: number };
 
 export type BenchPlatform = Awaited<ReturnType<typeof instrument>>;
 
@@ -49,14 +43,10 @@ async function instrument(platform: LocalPlatform) {
   ]);
   const recorder = new DynamoRecorder();
   recorder.attach(clients.dynamoDocumentClient());
-  const invocations: Invocation[] = [];
-  const timed = async <R>(fn: Invocation['fn'], run: () => Promise<R>): Promise<R> => {
+  const invocations: { fn: FunctionName; ms: number }[] = [];
+  const timed = <R>(fn: FunctionName, run: () => Promise<R>): Promise<R> => {
     const started = performance.now();
-    try {
-      return await run();
-    } finally {
-      invocations.push({ fn, ms: performance.now() - started });
-    }
+    return run().finally(() => invocations.push({ fn, ms: performance.now() - started }));
   };
   const authenticate = auth.authenticator.authenticate.bind(auth.authenticator);
   auth.authenticator.authenticate = (headers) => timed('authorizer', () => authenticate(headers));
@@ -66,14 +56,9 @@ async function instrument(platform: LocalPlatform) {
   let gate: Promise<void> = Promise.resolve();
   const waiting = new Map<string, () => void>();
   const done = new Set<string>();
-  const lambda =
-    (fn: FunctionName, handler: (payload: never) => Promise<unknown>) =>
-    async (payload: unknown): Promise<unknown> => {
-      await gate;
-      return timed(fn, () => handler(payload as never));
-    };
+  const lambda = (fn: FunctionName, handler: (payload: never) => Promise<unknown>) => (payload: unknown) =>
+    gate.then(() => timed(fn, () => handler(payload as never)));
   const cfg = shared.config();
-  const maxWait = process.env.MERIDIAN_LOCAL_MAX_WAIT_MS;
   const runtime = new LocalRuntime({
     lambdas: {
       [String(cfg.STEP_RUNNER_ARN)]: lambda('step-runner', stepRunner.handler),
@@ -86,11 +71,7 @@ async function instrument(platform: LocalPlatform) {
       done.add(id);
       waiting.get(id)?.();
     },
-    ...(maxWait ? { maxWaitMs: Number(maxWait) } : {}),
   });
-  // The emulator's share of a start (parsing the ASL, building the machine); on AWS a StartExecution call.
-  const start = runtime.start.bind(runtime);
-  runtime.start = (input) => timed('local-engine-start', () => start(input));
   container.useLocalExecutionEngine(runtime);
 
   const { demo } = platform;
@@ -104,7 +85,6 @@ async function instrument(platform: LocalPlatform) {
     platform,
     runtime,
     recorder,
-    /** Invocations since the last call, forgotten once taken. */
     takeInvocations: () => invocations.splice(0),
     headers: { tenantAdmin, platformAdmin },
     /** One request to the local API, as the demo tenant's admin unless `headers` say otherwise. */
@@ -113,13 +93,10 @@ async function instrument(platform: LocalPlatform) {
     /** Resolves once the status handler has handled the final status of `executionId`. */
     finished: (executionId: string): Promise<void> =>
       done.has(executionId) ? Promise.resolve() : new Promise((resolve) => waiting.set(executionId, resolve)),
-    /** Holds every workflow Lambda back until the returned function is called (durations measured alone). */
-    hold: () => {
-      let release = (): void => {};
-      gate = new Promise((resolve) => {
-        release = resolve;
-      });
-      return release;
-    },
+    /** Holds every workflow Lambda back until the function it resolves to is called (each timed alone). */
+    hold: () =>
+      new Promise<() => void>((held) => {
+        gate = new Promise((release) => held(release));
+      }),
   };
 }

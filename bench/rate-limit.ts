@@ -2,6 +2,7 @@
 import { dynamoDocumentClient } from '#adapters/aws-clients.ts';
 import { DynamoRateCounterStore } from '#adapters/dynamo/rate-limit-store.ts';
 import { DEFAULT_RATE_LIMITS, type RateCounterStore, RateLimiter } from '#core/governance/rate-limit.ts';
+import { newId } from '#core/ids.ts';
 import type { TenantPrincipal } from '#core/principal.ts';
 import { rateLimitGate } from '#shared/rate-limit-gate.ts';
 import { LOCAL_NAMES } from '../bin/local/env.ts';
@@ -11,26 +12,20 @@ import { percentile, pool, type SectionResult, sleep, table, verdict } from './l
 const MAX_RATIO = 1.1;
 const MAX_P50_MS = 1;
 
-/** A fresh tenant id of the generated shape, so every run counts from zero. */
-const tenant = (tag: string) =>
-  `t${tag}${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`.slice(0, 17).padEnd(17, '0');
-
 async function accuracy(store: RateCounterStore) {
   const [containers, clients, windowSeconds, limit] = [8, 32, 10, 100];
   const limiters = Array.from({ length: containers }, () => new RateLimiter(store, windowSeconds));
-  const tenantId = tenant('acc');
+  const tenantId = newId('t'); // a fresh tenant: every run counts from zero
   const accepted: number[] = [];
   const end = Date.now() + 3 * windowSeconds * 1000;
-  await Promise.all(
-    Array.from({ length: clients }, async (_, i) => {
-      while (Date.now() < end) {
-        const limiter = limiters[i % containers] as RateLimiter;
-        const { allowed } = await limiter.take(tenantId, { policy: 'tenant', counter: 'TENANT', limit });
-        if (allowed) accepted.push(Date.now());
-        else await sleep(5); // a refused client backs off a little
-      }
-    }),
-  );
+  await pool(clients, clients, async (i) => {
+    while (Date.now() < end) {
+      const limiter = limiters[i % containers] as RateLimiter;
+      const { allowed } = await limiter.take(tenantId, { policy: 'tenant', counter: 'TENANT', limit });
+      if (allowed) accepted.push(Date.now());
+      else await sleep(5); // a refused client backs off a little
+    }
+  });
   accepted.sort((a, b) => a - b);
   let worst = 0;
   for (let start = 0, i = 0; i < accepted.length; i++) {
@@ -42,33 +37,23 @@ async function accuracy(store: RateCounterStore) {
 
 async function overhead(inner: RateCounterStore, concurrency: number, requests: number) {
   let tableCalls = 0;
-  const store: RateCounterStore = {
-    tryAdd: (...args) => {
-      tableCalls++;
-      return inner.tryAdd(...args);
-    },
-  };
+  const store: RateCounterStore = { tryAdd: (...args) => inner.tryAdd(...args).finally(() => tableCalls++) };
   // One limiter, as one container keeps one (functions/handlers/api.ts).
   const limiter = new RateLimiter(store, DEFAULT_RATE_LIMITS.windowSeconds);
   const gate = rateLimitGate(() => limiter, DEFAULT_RATE_LIMITS);
   const principal: TenantPrincipal = {
     kind: 'tenant',
-    tenantId: tenant('ovh'),
+    tenantId: newId('t'),
     principalId: 'user-bench',
     principalType: 'user',
     roles: [],
     permissions: new Set(),
   };
-  const samples: number[] = [];
   // Paced at about 80 % of the pro plan's quota: the overhead of admitted requests is measured.
   const pauseMs =
     Math.ceil((DEFAULT_RATE_LIMITS.windowSeconds * 1250) / DEFAULT_RATE_LIMITS.tenant.pro) * concurrency;
-  await pool(requests, concurrency, async () => {
-    const t0 = performance.now();
-    await gate(principal, { authenticated: true, tenantPlan: 'pro' }).catch(() => undefined);
-    samples.push(performance.now() - t0);
-    await sleep(pauseMs);
-  });
+  const admit = () => gate(principal, { authenticated: true, tenantPlan: 'pro' }).catch(() => undefined);
+  const { latencies: samples } = await pool(requests, concurrency, admit, pauseMs);
   return { concurrency, requests, samples, tableCalls };
 }
 

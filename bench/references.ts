@@ -15,14 +15,8 @@ const CLIENTS = {
   bedrock: ['@aws-sdk/client-bedrock-runtime', 'BedrockRuntimeClient'],
 } as const;
 
-type ClientName = keyof typeof CLIENTS;
-
 /** What a function needs: clients (sts: the tenant data role, bindTenantDataRole), SDK modules, why. */
-export interface Needs {
-  readonly clients: readonly ClientName[];
-  readonly modules?: readonly string[];
-  readonly why: string;
-}
+export type Needs = { clients: readonly (keyof typeof CLIENTS)[]; modules?: readonly string[]; why: string };
 
 /** Per function (file name in functions/handlers/ without `.ts`). */
 export const REFERENCES: Readonly<Record<string, Needs>> = {
@@ -58,7 +52,6 @@ export const REFERENCES: Readonly<Record<string, Needs>> = {
   },
 };
 
-/** `DynamoDBClient, STSClient, …` for RESULTS.md. */
 export const describeClients = (needs: Needs): string =>
   [...needs.clients.map((n) => CLIENTS[n][1]), ...(needs.modules ?? [])].join(', ');
 

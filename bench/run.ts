@@ -17,54 +17,35 @@ process.env.RATE_LIMIT_TENANT_PRO ??= '10000000';
 process.env.RATE_LIMIT_API_KEY_PRO ??= '10000000';
 process.env.MAX_RUNNING_EXECUTIONS_PRO ??= '100000';
 
-interface Section {
-  readonly about: string;
-  readonly platform?: (bench: BenchPlatform) => Promise<SectionResult>;
-  readonly alone?: () => Promise<SectionResult>;
-}
+/** The sections by name, as they appear, and what each measures. */
+const ABOUT: Readonly<Record<string, string>> = {
+  bundles: "each function's bundle beside its reference",
+  init: "module init of each function beside its reference (needs the last 'bundles')",
+  authorizer: "the authorizer's in-process cost per request",
+  validator: 'JSON Schema validation of an input at the body cap, beside Ajv',
+  executions: 'local executions/s and latency by concurrency',
+  overhead: "the step runner's own time per agent step",
+  cost: 'cost per 1,000 executions on AWS, from recorded executions',
+  scale: 'audit and usage at scale: one tenant against eight, starts at 32',
+  'rate-limits': "the rate limiter's accuracy across containers and overhead per request",
+  console: "the console's initial JavaScript and time to interactive (Chromium)",
+};
 
-/** By name, as they appear; those on the one bench platform (bench/platform.ts) run after the others. */
-const SECTIONS: Readonly<Record<string, Section>> = {
-  bundles: {
-    about: "each function's bundle beside its reference",
-    alone: async () => (await import('./bundles.ts')).measureBundles(),
-  },
-  init: {
-    about: "module init of each function beside its reference (needs the last 'bundles')",
-    alone: async () => (await import('./bundles.ts')).measureInit(),
-  },
-  authorizer: {
-    about: "the authorizer's in-process cost per request",
-    alone: async () => (await import('./authorizer.ts')).measureAuthorizer(),
-  },
-  validator: {
-    about: 'JSON Schema validation of an input at the body cap, beside Ajv',
-    alone: async () => (await import('./validator.ts')).measureValidator(),
-  },
-  executions: {
-    about: 'local executions/s and latency by concurrency',
-    platform: async (b) => (await import('./executions.ts')).measureExecutions(b),
-  },
-  overhead: {
-    about: "the step runner's own time per agent step",
-    platform: async (b) => (await import('./executions.ts')).measureOverhead(b),
-  },
-  cost: {
-    about: 'cost per 1,000 executions on AWS, from recorded executions',
-    platform: async (b) => (await import('./cost.ts')).measureCost(b),
-  },
-  scale: {
-    about: 'audit and usage at scale: one tenant against eight, starts at 32',
-    platform: async (b) => (await import('./scale.ts')).measureScale(b),
-  },
-  'rate-limits': {
-    about: "the rate limiter's accuracy across containers and overhead per request",
-    platform: async () => (await import('./rate-limit.ts')).measureRateLimits(),
-  },
-  console: {
-    about: "the console's initial JavaScript and time to interactive (Chromium)",
-    alone: async () => (await import('./console.ts')).measureConsole(),
-  },
+const ALONE: Readonly<Record<string, () => Promise<SectionResult>>> = {
+  bundles: async () => (await import('./bundles.ts')).measureBundles(),
+  init: async () => (await import('./bundles.ts')).measureInit(),
+  authorizer: async () => (await import('./authorizer.ts')).measureAuthorizer(),
+  validator: async () => (await import('./validator.ts')).measureValidator(),
+  console: async () => (await import('./console.ts')).measureConsole(),
+};
+
+/** The sections on the one bench platform (bench/platform.ts), run after the others in this order. */
+const ON_PLATFORM: Readonly<Record<string, (bench: BenchPlatform) => Promise<SectionResult>>> = {
+  executions: async (b) => (await import('./executions.ts')).measureExecutions(b),
+  overhead: async (b) => (await import('./executions.ts')).measureOverhead(b),
+  cost: async (b) => (await import('./cost.ts')).measureCost(b),
+  scale: async (b) => (await import('./scale.ts')).measureScale(b),
+  'rate-limits': async () => (await import('./rate-limit.ts')).measureRateLimits(),
 };
 
 const RESULTS = join(PROJECT_ROOT, 'bench/RESULTS.md');
@@ -78,7 +59,7 @@ export type Stored = SectionResult & RunInfo & { readonly seconds: number };
 
 /** RESULTS.md: the template with `{{summary}}` and every `{{section.key}}` filled in. */
 export function render(template: string, stored: Readonly<Record<string, Stored>>): string {
-  const rows = Object.keys(SECTIONS).flatMap((name) => {
+  const rows = Object.keys(ABOUT).flatMap((name) => {
     const run = `${name}, ${stored[name]?.date.slice(0, 16)}`;
     return (stored[name]?.rows ?? []).map((r) => [r.target, r.measured, r.verdict, run]);
   });
@@ -93,13 +74,13 @@ export function render(template: string, stored: Readonly<Record<string, Stored>
 }
 
 function help(): string {
-  const width = Math.max(...Object.keys(SECTIONS).map((name) => name.length));
+  const width = Math.max(...Object.keys(ABOUT).map((name) => name.length));
   return [
     'npm run bench                       every section, then bench/RESULTS.md',
     'npm run bench -- --only <section>   one section; the others keep their last figures',
     '',
     'Sections:',
-    ...Object.entries(SECTIONS).map(([name, s]) => `  ${name.padEnd(width)}  ${s.about}`),
+    ...Object.entries(ABOUT).map(([name, about]) => `  ${name.padEnd(width)}  ${about}`),
   ].join('\n');
 }
 
@@ -107,15 +88,14 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args.includes('--help') || args.includes('-h')) return void process.stdout.write(`${help()}\n`);
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-  const chosen = Object.entries(SECTIONS).filter(([name]) => !only || name === only);
+  const chosen = Object.keys(ABOUT).filter((name) => !only || name === only);
   if (chosen.length === 0) throw new Error(`No section "${only}".\n\n${help()}`);
   const stored: Record<string, Stored> = JSON.parse(await readFile(DATA, 'utf8').catch(() => '{}'));
   const commit = String(execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT })).trim();
   const cpu = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores`;
   const machine = `${cpu}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, ${type()} ${release()}, Node.js ${process.version}`;
-  let failed = false;
   const run = async (name: string, measure: () => Promise<SectionResult>): Promise<void> => {
-    process.stdout.write(`${name}: ${SECTIONS[name]?.about}…\n`);
+    process.stdout.write(`${name}: ${ABOUT[name]}…\n`);
     const started = performance.now();
     const load = loadavg().map((n) => n.toFixed(2));
     const at = { date: new Date().toISOString(), load: load.join(', '), commit, machine };
@@ -125,23 +105,22 @@ async function main(): Promise<void> {
       for (const r of result.rows)
         process.stdout.write(`  ${r.verdict.padEnd(4)} ${r.target}: ${r.measured}\n`);
     } catch (error) {
-      failed = true;
-      const why = error instanceof Error ? error.stack : String(error);
-      process.stdout.write(`  ERROR (last figures kept): ${why}\n`);
+      // A section that could not be measured leaves the run incomplete, unlike a missed target.
+      process.exitCode = 1;
+      process.stdout.write(`  ERROR (last figures kept): ${error instanceof Error ? error.stack : error}\n`);
     }
   };
-  for (const [name, { alone }] of chosen) if (alone) await run(name, alone);
-  if (chosen.some(([, s]) => s.platform)) {
+  for (const [name, measure] of Object.entries(ALONE)) if (chosen.includes(name)) await run(name, measure);
+  const onPlatform = Object.entries(ON_PLATFORM).filter(([name]) => chosen.includes(name));
+  if (onPlatform.length > 0) {
     const { withBenchPlatform } = await import('./platform.ts');
     await withBenchPlatform(async (bench) => {
-      for (const [name, { platform }] of chosen) if (platform) await run(name, () => platform(bench));
+      for (const [name, measure] of onPlatform) await run(name, () => measure(bench));
     });
   }
   await writeFile(DATA, `${JSON.stringify(stored, null, 2)}\n`);
   await writeFile(RESULTS, render(await readFile(TEMPLATE, 'utf8'), stored));
   process.stdout.write(`Wrote ${RESULTS}\n`);
-  // A section that could not be measured leaves the run incomplete, unlike a missed target.
-  if (failed) process.exitCode = 1;
 }
 
 if (process.argv[1]?.endsWith('run.ts')) await main();

@@ -4,17 +4,14 @@ import { AdminSetUserPasswordCommand } from '@aws-sdk/client-cognito-identity-pr
 import { cognitoClient, passwordLogin } from '../bin/local/auth.ts';
 import { generatePassword } from '../bin/local/state.ts';
 import { setUp } from './executions.ts';
-import { median, ms, percentile, pool, type SectionResult, table, verdict } from './lib.ts';
+import { type HttpHeaders, median, ms, percentile, pool, type SectionResult, table, verdict } from './lib.ts';
 import type { BenchPlatform } from './platform.ts';
 
-/** Targets: one tenant ≥ 80 % of eight tenants' write throughput, starts ≥ 2× 2.0/s, no 503s. */
 const ONE_VS_EIGHT = 0.8;
 /** Starts per second at 32 concurrent before the audit work (2026-11-29, 21:16 UTC run). */
 const STARTS_BEFORE = 2.0;
 const WRITES = 160;
 const STARTS = 128;
-
-type Headers = Record<string, string>;
 
 /** A fresh tenant made by the platform admin, and its admin's bearer header. */
 async function tenantAdmin(bench: BenchPlatform, name: string, plan: 'pro' | 'enterprise') {
@@ -31,18 +28,17 @@ async function tenantAdmin(bench: BenchPlatform, name: string, plan: 'pro' | 'en
 
 type Send = (i: number) => Promise<{ status: number }>;
 
-/** `total` requests `concurrency` at a time; `send(i)` answers a status. */
+/** `total` requests `concurrency` at a time, `expected` the status of success; `cells` its table row. */
 async function load(total: number, concurrency: number, expected: number, send: Send) {
-  let ok = 0;
-  let unavailable = 0;
-  let other = 0;
-  const { wallMs, latencies } = await pool(total, concurrency, async (i) => {
-    const { status } = await send(i);
-    if (status === expected) ok++;
-    else if (status === 503) unavailable++;
-    else other++;
-  });
-  return { total, concurrency, rate: ok / (wallMs / 1000), latencies, unavailable, other };
+  const statuses: number[] = [];
+  const record = async (i: number) => statuses.push((await send(i)).status);
+  const { wallMs, latencies } = await pool(total, concurrency, record);
+  const ok = statuses.filter((status) => status === expected).length;
+  const unavailable = statuses.filter((status) => status === 503).length;
+  const rate = ok / (wallMs / 1000);
+  const latency = [ms(median(latencies), 0), ms(percentile(latencies, 95), 0)];
+  const cells = [`${total} at ${concurrency}`, `${rate.toFixed(1)}/s`, ...latency, unavailable];
+  return { rate, unavailable, other: total - ok - unavailable, cells };
 }
 
 export async function measureScale(bench: BenchPlatform): Promise<SectionResult> {
@@ -50,9 +46,9 @@ export async function measureScale(bench: BenchPlatform): Promise<SectionResult>
   const tenants = await Promise.all(
     Array.from({ length: 8 }, (_, i) => tenantAdmin(bench, `scale-${tag}-${i}`, 'pro')),
   );
-  const role = (h: Headers, name: string) =>
+  const role = (h: HttpHeaders, name: string) =>
     bench.call({ method: 'POST', path: '/roles', body: { name, permissions: ['workflows:read'] } }, h);
-  const nth = (i: number) => tenants[i % tenants.length] as Headers;
+  const nth = (i: number) => tenants[i % tenants.length] as HttpHeaders;
   // Unmeasured: a round of the same writes warms the authorizer's cache, the JIT and the audit consumer.
   await load(WRITES, 16, 201, (i) => role(nth(i), `warm-${tag}-${i}`));
   const one = await load(WRITES, 16, 201, (i) => role(nth(0), `one-${tag}-${i}`));
@@ -83,18 +79,11 @@ export async function measureScale(bench: BenchPlatform): Promise<SectionResult>
     values: {
       table: table(
         ['Load', 'Requests', 'Throughput', 'p50', 'p95', '503s'],
-        Object.entries({
-          'POST /roles, one tenant': one,
-          'POST /roles, eight tenants': eight,
-          'POST /workflows/{id}/executions, one tenant': starts,
-        }).map(([label, r]) => [
-          label,
-          `${r.total} at ${r.concurrency}`,
-          `${r.rate.toFixed(1)}/s`,
-          ms(median(r.latencies), 0),
-          ms(percentile(r.latencies, 95), 0),
-          r.unavailable,
-        ]),
+        [
+          ['POST /roles, one tenant', ...one.cells],
+          ['POST /roles, eight tenants', ...eight.cells],
+          ['POST /workflows/{id}/executions, one tenant', ...starts.cells],
+        ],
       ),
     },
   };
