@@ -37,6 +37,9 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
  *   listing that bucket with prefix `tenants/<t>/`; `tenantSecret`: secret
  *   `<SECRETS_PREFIX>/<t>/<name>`.
  * - `lifecycleMachine`: the offboarding and export state machines (lib/constructs/lifecycle.ts).
+ * - `tenantMachine`, `tenantExecution`: the tenant's workflow state machine `meridian-<stage>-<t>-<w>`
+ *   and an execution of it, reached on the tenant's session (offboarding); `stateMachine` and
+ *   `execution` are the same reached with the function's own role (the API).
  * - `tenantAuditDigest`: object `digests/tenant=<t>/<seq>.json` of the audit archive bucket;
  *   `tenantAuditDigestListing`: listing that bucket with prefix `digests/tenant=<t>/`.
  * `scheduleGroup` and `schedule`: a tenant's EventBridge Scheduler group `meridian-<stage>-<t>` and a
@@ -71,8 +74,10 @@ export type Target =
   | 'auditBucket'
   | 'userPool'
   | 'stateMachine'
+  | 'tenantMachine'
   | 'lifecycleMachine'
   | 'execution'
+  | 'tenantExecution'
   | 'taskToken'
   | 'bedrockModel'
   | 'tenantDataRole'
@@ -644,10 +649,18 @@ export const AWS_CALLS: readonly AwsCall[] = [
       actions: [action],
       targets: ['stateMachine'],
       via: 'functionRole',
-      // Offboarding deletes the tenant's workflow machines.
-      functions: command === 'DeleteStateMachineCommand' ? ['api', 'lifecycle'] : ['api'],
+      functions: ['api'],
     }),
   ),
+  {
+    // Offboarding deletes the tenant's workflow machines, on the tenant's session.
+    file: 'functions/adapters/sfn-engine.ts',
+    command: 'DeleteStateMachineCommand',
+    actions: ['states:DeleteStateMachine'],
+    targets: ['tenantMachine'],
+    via: 'tenantRole',
+    functions: ['lifecycle'],
+  },
   {
     file: 'functions/adapters/sfn-executions.ts',
     command: 'StartExecutionCommand',
@@ -713,8 +726,16 @@ export const AWS_CALLS: readonly AwsCall[] = [
     actions: ['states:StopExecution'],
     targets: ['execution'],
     via: 'functionRole',
-    // Offboarding stops the tenant's running executions first.
-    functions: ['api', 'lifecycle'],
+    functions: ['api'],
+  },
+  {
+    // Offboarding stops the tenant's running executions first, on the tenant's session.
+    file: 'functions/adapters/sfn-executions.ts',
+    command: 'StopExecutionCommand',
+    actions: ['states:StopExecution'],
+    targets: ['tenantExecution'],
+    via: 'tenantRole',
+    functions: ['lifecycle'],
   },
   {
     file: 'functions/adapters/sfn-executions.ts',

@@ -1,5 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { tracer } from '#shared/observability.ts';
 import { s3Client, s3Options } from './aws-clients.ts';
 import type { TenantTableClients } from './tenant-credentials.ts';
@@ -47,4 +48,16 @@ export async function presignS3For(
 ): Promise<S3Client> {
   const credentials = await clients.credentialsFor(tenantId, seconds * 1000);
   return credentials ? new S3Client({ ...s3Options(), credentials }) : s3Client();
+}
+
+/**
+ * A Step Functions client fenced to the tenant's own workflow machines and their executions (AWS:
+ * the lifecycle function's tenant data role), or `shared` without a tenant data role.
+ */
+export function sfnFor(clients: TenantTableClients, tenantId: string, shared: () => SFNClient): SFNClient {
+  return (
+    clients.fenced(tenantId, 'sfn', (credentials) =>
+      tracer.captureAWSv3Client(new SFNClient({ credentials })),
+    ) ?? shared()
+  );
 }

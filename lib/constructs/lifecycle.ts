@@ -1,4 +1,4 @@
-import { ArnFormat, Aws, Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
@@ -48,7 +48,6 @@ export class Lifecycle extends Construct {
 
   constructor(scope: Construct, id: string, props: LifecycleProps) {
     super(scope, id);
-    const stack = Stack.of(this);
     this.fn = new MeridianFunction(this, 'Function', {
       entry: 'functions/handlers/lifecycle-handler.ts',
       description: `Meridian tenant lifecycle: offboarding and export batches (${props.stage})`,
@@ -77,42 +76,6 @@ export class Lifecycle extends Construct {
       }),
     );
     const prefix = stateMachinePrefix(props.stage);
-    const machines = stack.formatArn({
-      service: 'states',
-      resource: 'stateMachine',
-      resourceName: `${prefix}-*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    const executions = stack.formatArn({
-      service: 'states',
-      resource: 'execution',
-      resourceName: `${prefix}-*:*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    this.fn.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'RetireTenantWorkflows',
-        actions: ['states:DeleteStateMachine'],
-        resources: [machines],
-      }),
-    );
-    this.fn.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'StopTenantExecutions',
-        actions: ['states:StopExecution'],
-        resources: [executions],
-      }),
-    );
-    acknowledgeWildcardResource(
-      this.fn.role,
-      machines,
-      `Offboarding deletes the tenant's workflow machines, named at run time "${prefix}-<tenant>-<workflow>"; the name prefix is the narrowest ARN available.`,
-    );
-    acknowledgeWildcardResource(
-      this.fn.role,
-      executions,
-      `Offboarding stops the tenant's running executions, named at run time, of this stage's "${prefix}-*" machines.`,
-    );
 
     const secretsPrefix = tenantSecretsPrefix(props.stage);
     this.tenantRole = createTenantDataRole(this, 'TenantRole', {
@@ -121,9 +84,12 @@ export class Lifecycle extends Construct {
       secretAccess: 'erase',
       itemActions: tenantItemActions('lifecycle'),
       artifacts: { bucket: props.artifactsBucket, access: 'lifecycle' },
+      // Offboarding stops the tenant's executions and deletes its workflow machines: on the tenant's
+      // session, so IAM, not only the code, keeps it to that tenant's.
+      workflowMachines: prefix,
       trustedRole: this.fn.role,
       description:
-        'Assumed by the lifecycle function with session tag TenantId; that tenant items, objects and secrets to export or erase',
+        "Assumed by the lifecycle function with session tag TenantId; that tenant's items, objects, secrets and workflow machines to export or erase",
     });
     this.fn.bindTenantDataRole(this.tenantRole, secretsPrefix);
     this.fn.addEnvironment('STATE_MACHINE_PREFIX', prefix);

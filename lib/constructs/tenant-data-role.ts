@@ -101,6 +101,12 @@ export interface TenantDataRoleProps {
    * @default - no archive access
    */
   readonly auditDigests?: IBucket;
+  /**
+   * The state machine name prefix (`meridian-<stage>`): stop the executions of, and delete, the
+   * session tenant's workflow machines (`<prefix>-<tenant>-<workflow>`) only. Offboarding.
+   * @default - no state machine access
+   */
+  readonly workflowMachines?: string;
   /** The one role allowed to assume this one (a function's execution role). */
   readonly trustedRole: IRole;
   /** Shown in the IAM console. */
@@ -171,6 +177,7 @@ export function createTenantDataRole(scope: Construct, id: string, props: Tenant
     );
   }
   if (props.artifacts) grantTenantArtifacts(scope, role, tenantTag, props.artifacts);
+  if (props.workflowMachines) grantTenantMachines(scope, role, tenantTag, props.workflowMachines);
   if (props.auditDigests) grantTenantDigests(scope, role, tenantTag, props.auditDigests);
   if (props.secretAccess === 'none') return role;
   const tenantSecrets = Stack.of(scope).formatArn({
@@ -192,6 +199,40 @@ export function createTenantDataRole(scope: Construct, id: string, props: Tenant
     'Secrets Manager appends a random suffix to every secret ARN and tenants name their own secrets, so the resource must end in "/*"; the path is fenced to the session tenant by the aws:PrincipalTag/TenantId policy variable.',
   );
   return role;
+}
+
+/** The session tenant's workflow machines (`<prefix>-<tenant>-*`): delete them, stop their executions. */
+function grantTenantMachines(scope: Construct, role: Role, tenantTag: string, prefix: string): void {
+  const stack = Stack.of(scope);
+  const arn = (resource: string, resourceName: string) =>
+    stack.formatArn({ service: 'states', resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  // Tenant ids have one length (functions/core/ids.ts), so `<prefix>-<tenant>-` is no other's prefix.
+  const machines = arn('stateMachine', `${prefix}-${tenantTag}-*`);
+  const executions = arn('execution', `${prefix}-${tenantTag}-*:*`);
+  role.addToPolicy(
+    new PolicyStatement({
+      sid: 'TenantMachinesOnly',
+      actions: ['states:DeleteStateMachine'],
+      resources: [machines],
+    }),
+  );
+  role.addToPolicy(
+    new PolicyStatement({
+      sid: 'TenantExecutionsOnly',
+      actions: ['states:StopExecution'],
+      resources: [executions],
+    }),
+  );
+  acknowledgeWildcardResource(
+    role,
+    machines,
+    'Workflow machines are named at run time "<prefix>-<tenant>-<workflow>"; the aws:PrincipalTag/TenantId policy variable fences the name to the session tenant.',
+  );
+  acknowledgeWildcardResource(
+    role,
+    executions,
+    "Executions are named at run time; the resource is the session tenant's machines' executions, fenced by the aws:PrincipalTag/TenantId policy variable.",
+  );
 }
 
 /** Objects under `tenants/<session tenant>/` of the artifacts bucket, and its key through S3 only. */

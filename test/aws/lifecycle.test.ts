@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
@@ -10,10 +11,22 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { CreateStateMachineCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  DescribeStateMachineCommand,
+  ListExecutionsCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { STSClient } from '@aws-sdk/client-sts';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { SfnJobRunner } from '#adapters/job-runner.ts';
 import { S3PrefixEraser, S3TenantFiles } from '#adapters/s3-tenant-data.ts';
+import { TenantTableClients } from '#adapters/tenant-credentials.ts';
+import { tenantExecutionStopper, tenantWorkflowRemover } from '#adapters/wiring/step-functions.ts';
+import { parseConfig } from '#shared/config.ts';
 import { lifecycleDefinition } from '#shared/lifecycle-asl.ts';
 import { sdkOptions } from '../helpers/moto.ts';
 
@@ -187,5 +200,67 @@ describe('S3TenantFiles.write', () => {
     const files = new S3TenantFiles(async () => s3, bucket);
     expect(await files.write(t, 'exports/e3/export.jsonl', lines(0, 4), 'application/x-ndjson')).toBe(0);
     expect((await stored(bucket, `tenants/${t}/exports/e3/export.jsonl`)).body).toBe('');
+  });
+});
+
+describe("offboarding's Step Functions calls, on the tenant's session", () => {
+  const options = sdkOptions(inject('awsEndpoint'));
+  const sfn = new SFNClient(options);
+  const TENANT_ROLE =
+    process.env.MERIDIAN_AWS_TEST_TENANT_ROLE_ARN ??
+    'arn:aws:iam::123456789012:role/meridian-test-tenant-data';
+
+  it("stop the tenant's execution and delete its machine through the tenant's own client", async () => {
+    // Prepare: a tenant's workflow machine with a running execution, and the lifecycle wiring's parts
+    const prefix = `meridian-t${unique().slice(0, 6)}`;
+    const tenantId = tenant();
+    const machine = await sfn.send(
+      new CreateStateMachineCommand({
+        name: `${prefix}-${tenantId}-w${unique().slice(0, 16)}`,
+        definition: JSON.stringify({
+          StartAt: 'Wait',
+          States: { Wait: { Type: 'Wait', Seconds: 600, End: true } },
+        }),
+        roleArn: ROLE,
+      }),
+    );
+    const stateMachineArn = String(machine.stateMachineArn);
+    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'run1' }));
+    const cfg = parseConfig(
+      { STAGE: 'test', MERIDIAN_MODE: 'aws', TABLE_NAME: 'meridian-test', STATE_MACHINE_PREFIX: prefix },
+      [],
+    );
+    const clients = new TenantTableClients(
+      DynamoDBDocumentClient.from(new DynamoDBClient(options)),
+      TENANT_ROLE,
+      new STSClient(options),
+    );
+    const fenced = vi.spyOn(clients, 'fenced');
+    // The fenced client takes its endpoint from the environment, as on AWS.
+    if (options.endpoint) vi.stubEnv('AWS_ENDPOINT_URL', options.endpoint);
+    vi.stubEnv('AWS_REGION', options.region);
+    // Act: first the executions phase, then the state machines phase
+    await tenantExecutionStopper(
+      cfg,
+      clients,
+    )(tenantId).stop({
+      engineArn: String(started.executionArn),
+      error: 'Tenant.Offboarded',
+      cause: 'test',
+    });
+    const stopped = await sfn.send(
+      new DescribeExecutionCommand({ executionArn: String(started.executionArn) }),
+    );
+    await tenantWorkflowRemover(cfg, clients)(tenantId).remove({ stateMachineArn });
+    // Assess
+    expect(stopped.status).toBe('ABORTED');
+    await expect(sfn.send(new DescribeStateMachineCommand({ stateMachineArn }))).rejects.toThrow(
+      /does not exist/i,
+    );
+    expect(fenced.mock.calls.map(([t, kind]) => [t, kind])).toEqual([
+      [tenantId, 'sfn'],
+      [tenantId, 'sfn'],
+    ]);
+    vi.unstubAllEnvs();
   });
 });

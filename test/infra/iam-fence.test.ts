@@ -226,7 +226,10 @@ function requestFor(
         },
       };
     case 'execution':
+    case 'tenantExecution':
       return { resource: `arn:aws:states:${REGION}:${ACCOUNT}:execution:${machine}:key1`, context: {} };
+    case 'tenantMachine':
+      return { resource: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${machine}`, context: {} };
     case 'taskToken':
       return { resource: '*', context: {} };
     case 'bedrockModel':
@@ -277,6 +280,8 @@ const TENANT_TARGETS = new Set<Target>([
   'tenantSecret',
   'tenantAuditDigest',
   'tenantAuditDigestListing',
+  'tenantMachine',
+  'tenantExecution',
 ]);
 
 /** Every `new XxxCommand(` in functions/ outside the domain core, as `file#Command`. */

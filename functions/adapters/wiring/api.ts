@@ -192,8 +192,9 @@ export function adapters(): Container {
         vault,
         definitions,
         executions: executions.executions,
-        engine: executions.engine,
-        workflows: engine,
+        // Only the phase names are read here: the lifecycle function runs the phases.
+        engine: () => executions.engine,
+        workflows: () => engine,
       }),
       inRequest,
       now: () => new Date(),

@@ -8,7 +8,7 @@ import { DynamoExportSource, DynamoExportStore, DynamoOffboardingStore } from '.
 import { DynamoUserStore } from '../dynamo/user-store.ts';
 import { directoryOf, filesOf, notInThisFunction, tableOnly, vaultOf } from './base.ts';
 import { offboardingPhases } from './offboarding.ts';
-import { executionEngine, workflowRemover } from './step-functions.ts';
+import { tenantExecutionStopper, tenantWorkflowRemover } from './step-functions.ts';
 
 /** One batch of an offboarding job, and an export. */
 export interface LifecycleWiring {
@@ -36,8 +36,8 @@ export function lifecycleWiring(): LifecycleWiring {
         vault: vaultOf(cfg, clients),
         definitions: new DynamoDefinitionStore(table),
         executions: new DynamoExecutionStore(table),
-        engine: executionEngine(cfg),
-        workflows: workflowRemover(cfg),
+        engine: tenantExecutionStopper(cfg, clients),
+        workflows: tenantWorkflowRemover(cfg, clients),
       }),
       now: () => new Date(),
     },

@@ -8,6 +8,8 @@ import { SfnJobRunner } from '../job-runner.ts';
 import { LocalEngine } from '../local-engine.ts';
 import { SfnEngine } from '../sfn-engine.ts';
 import { SfnExecutionEngine } from '../sfn-executions.ts';
+import type { TenantTableClients } from '../tenant-credentials.ts';
+import { sfnFor } from '../tenant-storage-clients.ts';
 import { requireSettings } from './base.ts';
 import { localExecutionEngine, localJobRunner } from './local.ts';
 
@@ -60,14 +62,31 @@ export function workflowSettings(cfg: RuntimeConfig) {
 }
 
 /**
- * Removes a tenant's state machines (offboarding): needs only the name prefix, not the settings
- * workflows are published with.
+ * Removes a tenant's state machines (offboarding), on the tenant's fenced credentials: IAM lets the
+ * lifecycle function delete that tenant's machines and no other's (lib/constructs/tenant-data-role.ts).
+ * Needs only the name prefix, not the settings workflows are published with.
  */
-export function workflowRemover(cfg: RuntimeConfig): Pick<WorkflowEngine, 'remove'> {
+export function tenantWorkflowRemover(
+  cfg: RuntimeConfig,
+  clients: TenantTableClients,
+): (tenantId: string) => Pick<WorkflowEngine, 'remove'> {
   requireSettings('removing workflows', { STATE_MACHINE_PREFIX: cfg.STATE_MACHINE_PREFIX });
   const prefix = String(cfg.STATE_MACHINE_PREFIX);
-  if (cfg.MERIDIAN_MODE === 'local') return new LocalEngine(prefix);
-  return new SfnEngine(sfn(), { namePrefix: prefix, roleArn: '', logGroupArn: '' });
+  if (cfg.MERIDIAN_MODE === 'local') {
+    const local = new LocalEngine(prefix);
+    return () => local;
+  }
+  const settings = { namePrefix: prefix, roleArn: '', logGroupArn: '' };
+  return (tenantId) => new SfnEngine(sfnFor(clients, tenantId, sfn), settings);
+}
+
+/** Stops a tenant's executions (offboarding), on the tenant's fenced credentials as above. */
+export function tenantExecutionStopper(
+  cfg: RuntimeConfig,
+  clients: TenantTableClients,
+): (tenantId: string) => Pick<ExecutionEngine, 'stop'> {
+  if (cfg.MERIDIAN_MODE !== 'aws') return () => localExecutionEngine;
+  return (tenantId) => new SfnExecutionEngine(sfnFor(clients, tenantId, sfn));
 }
 
 /** Publishes, promotes and removes workflow state machines. */

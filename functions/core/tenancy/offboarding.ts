@@ -269,7 +269,8 @@ export function secretEraser(
 /** The tenant's workflow state machines (with their versions and aliases). */
 export function stateMachineEraser(
   definitions: Pick<DefinitionStore, 'listHeads'>,
-  engine: Pick<WorkflowEngine, 'remove'>,
+  /** The engine that acts for one tenant (on AWS, on that tenant's fenced credentials). */
+  engineFor: (tenantId: string) => Pick<WorkflowEngine, 'remove'>,
   batch = 25,
 ): TenantEraser {
   return {
@@ -280,6 +281,7 @@ export function stateMachineEraser(
         ...(cursor ? { cursor } : {}),
       });
       let erased = 0;
+      const engine = engineFor(tenantId);
       for (const head of page.items) {
         if (!head.stateMachineArn) continue;
         await engine.remove({ stateMachineArn: head.stateMachineArn });
@@ -296,7 +298,8 @@ export function stateMachineEraser(
  */
 export function runningExecutionsEraser(
   executions: Pick<ExecutionStore, 'list'>,
-  engine: Pick<ExecutionEngine, 'stop'>,
+  /** The engine that acts for one tenant (on AWS, on that tenant's fenced credentials). */
+  engineFor: (tenantId: string) => Pick<ExecutionEngine, 'stop'>,
   batch = 50,
 ): TenantEraser {
   return {
@@ -304,6 +307,7 @@ export function runningExecutionsEraser(
     erase: async (tenantId, cursor) => {
       const page = await executions.list(tenantId, {}, { limit: batch, ...(cursor ? { cursor } : {}) });
       let stopped = 0;
+      const engine = engineFor(tenantId);
       for (const execution of page.items) {
         if (execution.status !== 'RUNNING' && execution.status !== 'WAITING_APPROVAL') continue;
         if (!execution.engineArn) continue;

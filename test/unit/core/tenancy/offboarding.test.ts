@@ -8,7 +8,9 @@ import {
   type OffboardingJob,
   type OffboardingStore,
   requestOffboarding,
+  runningExecutionsEraser,
   runOffboardingStep,
+  stateMachineEraser,
   type TenantEraser,
 } from '#core/tenancy/offboarding.ts';
 import { fakeTenants } from '../../../helpers/tenancy-stores.ts';
@@ -190,6 +192,56 @@ describe('offboarding', () => {
     expect(await eraser.erase(TENANT)).toEqual({ erased: 3 });
     expect(calls).toEqual([TENANT]);
     expect(eraser.name).toBe('schedules');
+  });
+});
+
+describe("the Step Functions phases act through the erased tenant's engine", () => {
+  it('stops only running or waiting executions, each with the engine made for that tenant', async () => {
+    // Prepare
+    const made: string[] = [];
+    const stopped: string[] = [];
+    const executions = {
+      list: async () => ({
+        items: [
+          { engineArn: 'arn:run', status: 'RUNNING' },
+          { engineArn: 'arn:wait', status: 'WAITING_APPROVAL' },
+          { engineArn: 'arn:done', status: 'SUCCEEDED' },
+          { status: 'RUNNING' },
+        ],
+      }),
+    } as unknown as Parameters<typeof runningExecutionsEraser>[0];
+    const eraser = runningExecutionsEraser(executions, (tenantId) => {
+      made.push(tenantId);
+      return { stop: async ({ engineArn }) => void stopped.push(engineArn) };
+    });
+    // Act
+    const out = await eraser.erase(TENANT);
+    // Assess
+    expect(out).toEqual({ erased: 2 });
+    expect(stopped).toEqual(['arn:run', 'arn:wait']);
+    expect(made).toEqual([TENANT]);
+  });
+
+  it("removes each workflow's machine with the engine made for that tenant, and pages on", async () => {
+    // Prepare
+    const made: string[] = [];
+    const removed: string[] = [];
+    const definitions = {
+      listHeads: async () => ({
+        items: [{ stateMachineArn: 'arn:sm1' }, {}, { stateMachineArn: 'arn:sm2' }],
+        nextCursor: 'c2',
+      }),
+    } as unknown as Parameters<typeof stateMachineEraser>[0];
+    const eraser = stateMachineEraser(definitions, (tenantId) => {
+      made.push(tenantId);
+      return { remove: async ({ stateMachineArn }) => void removed.push(stateMachineArn) };
+    });
+    // Act
+    const out = await eraser.erase(TENANT);
+    // Assess
+    expect(out).toEqual({ erased: 2, cursor: 'c2' });
+    expect(removed).toEqual(['arn:sm1', 'arn:sm2']);
+    expect(made).toEqual([TENANT]);
   });
 });
 
