@@ -35,6 +35,12 @@ export interface SfnEngineSettings {
   readonly roleArn: string;
   /** Log group ARN (with `:*`) for execution logs. */
   readonly logGroupArn: string;
+  /**
+   * Whether a failed delete throws (offboarding: its phase must not count a machine left behind)
+   * rather than being logged (deleting a workflow, whose record is already gone).
+   * @default false
+   */
+  readonly strictRemove?: boolean;
 }
 
 /**
@@ -238,6 +244,7 @@ export class SfnEngine implements WorkflowEngine {
       await this.client.send(new DeleteStateMachineCommand({ stateMachineArn: input.stateMachineArn }));
     } catch (error) {
       if (error instanceof StateMachineDoesNotExist) return;
+      if (this.settings.strictRemove) throw error;
       // The workflow record is already gone; an idle machine costs nothing and README's clean-up
       // section says how to find leftovers. Answering 500 for a done delete would mislead.
       logger.error('Deleting the state machine failed; it is left behind', {

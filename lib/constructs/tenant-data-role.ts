@@ -206,7 +206,8 @@ function grantTenantMachines(scope: Construct, role: Role, tenantTag: string, pr
   const stack = Stack.of(scope);
   const arn = (resource: string, resourceName: string) =>
     stack.formatArn({ service: 'states', resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-  // Tenant ids have one length (functions/core/ids.ts), so `<prefix>-<tenant>-` is no other's prefix.
+  // Tenant ids hold no `-` (ID_PATTERN, functions/core/ids.ts), so `<prefix>-<tenant>-` starts no other
+  // tenant's names; the stages are fixed (lib/config.ts), so no other stage's either.
   const machines = arn('stateMachine', `${prefix}-${tenantTag}-*`);
   const executions = arn('execution', `${prefix}-${tenantTag}-*:*`);
   role.addToPolicy(

@@ -3,6 +3,7 @@ import {
   ConflictException,
   CreateStateMachineAliasCommand,
   CreateStateMachineCommand,
+  DeleteStateMachineCommand,
   DeleteStateMachineVersionCommand,
   DescribeStateMachineAliasCommand,
   DescribeStateMachineCommand,
@@ -11,6 +12,7 @@ import {
   ListTagsForResourceCommand,
   ResourceNotFound,
   SFNClient,
+  SFNServiceException,
   StateMachineAlreadyExists,
   StateMachineDoesNotExist,
   UpdateStateMachineAliasCommand,
@@ -269,5 +271,35 @@ describe('SfnEngine version housekeeping with AWS answers moto does not give', (
       }),
     ).rejects.toBeInstanceOf(ResourceNotFound);
     expect(sfn.commandCalls(UpdateStateMachineCommand)).toHaveLength(0);
+  });
+});
+
+/** Fault injection: an access denial, which moto never answers (it enforces no IAM). */
+describe('SfnEngine.remove when Step Functions refuses the delete', () => {
+  const edge = new SFNClient({ region: 'us-east-1' });
+  const sfn = mockClient(edge);
+  const MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:meridian-test-tabc-wdef';
+  const denied = () =>
+    new SFNServiceException({
+      name: 'AccessDeniedException',
+      $fault: 'client',
+      message: 'denied',
+      $metadata: {},
+    });
+  afterEach(() => sfn.reset());
+
+  it('throws for offboarding (strict), so its phase does not count a machine left behind', async () => {
+    sfn.on(DeleteStateMachineCommand).rejects(denied());
+    const strict = new SfnEngine(edge, { ...SETTINGS, strictRemove: true });
+
+    await expect(strict.remove({ stateMachineArn: MACHINE })).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+    });
+  });
+
+  it('logs and returns for a deleted workflow, whose record is already gone', async () => {
+    sfn.on(DeleteStateMachineCommand).rejects(denied());
+
+    await expect(new SfnEngine(edge, SETTINGS).remove({ stateMachineArn: MACHINE })).resolves.toBeUndefined();
   });
 });

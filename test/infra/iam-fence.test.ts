@@ -564,6 +564,23 @@ describe.each(['dev', 'prod'] as const)('IAM fence in %s', (stage) => {
           action: 'states:DeleteStateMachine',
           resource: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:x`,
         },
+        // Only the API reaches workflow machines with its own role; offboarding (the lifecycle
+        // function) only the session tenant's, so another tenant's stays out of reach either way.
+        ...(name === 'api'
+          ? []
+          : OTHERS.flatMap((other) => {
+              const machine = stateMachineName(stagePrefix(stage), other, 'wf1');
+              return [
+                {
+                  action: 'states:DeleteStateMachine',
+                  resource: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${machine}`,
+                },
+                {
+                  action: 'states:StopExecution',
+                  resource: `arn:aws:states:${REGION}:${ACCOUNT}:execution:${machine}:key1`,
+                },
+              ];
+            })),
         { action: 'lambda:UpdateFunctionCode', resource: arns.stepRunner },
         // Email only from the configured sender (no ses:FromAddress here, so any other sender).
         { action: 'ses:SendEmail', resource: `arn:aws:ses:${REGION}:${ACCOUNT}:identity/example.com` },

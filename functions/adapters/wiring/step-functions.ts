@@ -76,7 +76,8 @@ export function tenantWorkflowRemover(
     const local = new LocalEngine(prefix);
     return () => local;
   }
-  const settings = { namePrefix: prefix, roleArn: '', logGroupArn: '' };
+  // Strict: a machine left behind (access denied, throttled) fails the phase, which the job retries.
+  const settings = { namePrefix: prefix, roleArn: '', logGroupArn: '', strictRemove: true };
   return (tenantId) => new SfnEngine(sfnFor(clients, tenantId, sfn), settings);
 }
 
