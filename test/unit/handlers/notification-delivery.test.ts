@@ -5,6 +5,7 @@ import type { Mail, NotificationStore } from '#core/notifications/ports.ts';
 import type { NotificationDeps } from '#core/notifications/service.ts';
 import { handleMessages } from '#handlers/notification-delivery.ts';
 import { logger, metrics } from '#shared/observability.ts';
+import { budgetAlert } from '../../helpers/notifications.ts';
 
 // The handler reads its configuration at import; these tests give it its dependencies directly.
 vi.mock('#shared/config.ts', () => ({ config: () => ({}) }));
@@ -14,15 +15,7 @@ afterEach(() => {
 });
 
 const TENANT = 'tabcdefghijklmnop';
-const ALERT = {
-  type: 'budget.threshold',
-  tenantId: TENANT,
-  at: '2026-11-30T10:00:00.000Z',
-  month: '2026-11',
-  threshold: 80,
-  spentMicros: 800_000,
-  limitMicros: 1_000_000,
-} as const;
+const ALERT = budgetAlert({ tenantId: TENANT });
 
 function channel(channelId: string, events: Channel['events']): Channel {
   return {

@@ -15,6 +15,7 @@ import {
 import { GuardedWebhookPoster } from '#adapters/notifications/webhook-poster.ts';
 import { DeliveryError } from '#core/notifications/ports.ts';
 import { parseConfig } from '#shared/config.ts';
+import { budgetAlert } from '../../../helpers/notifications.ts';
 
 let servers: Server[] = [];
 afterEach(async () => {
@@ -137,15 +138,7 @@ describe('delivery queue messages', () => {
 
   it('round-trip a budget alert handed to the delivery function, and reject any other event or shape', () => {
     // Prepare
-    const alert = {
-      type: 'budget.threshold',
-      tenantId: 'tabcdefghijklmnop',
-      at: '2026-11-30T10:00:00.000Z',
-      month: '2026-11',
-      threshold: 80,
-      spentMicros: 800_000,
-      limitMicros: 1_000_000,
-    } as const;
+    const alert = budgetAlert();
     const raise = (patch: Record<string, unknown>) => JSON.stringify({ raise: { ...alert, ...patch } });
     const ref = { tenantId: 'tabcdefghijklmnop', notificationId: 'n0000000001234567', attempt: 1 };
     // Act
