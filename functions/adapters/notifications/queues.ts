@@ -11,22 +11,29 @@ export function deliveryMessage(ref: DeliveryRef): string {
   return JSON.stringify({ tenantId: ref.tenantId, notificationId: ref.notificationId, attempt: ref.attempt });
 }
 
+/** The delivery reference a parsed message holds, or undefined. */
+function deliveryOf(value: unknown): DeliveryRef | undefined {
+  const v = Object(value) as Partial<Record<keyof DeliveryRef, unknown>>;
+  return typeof v.tenantId === 'string' &&
+    typeof v.notificationId === 'string' &&
+    Number.isInteger(v.attempt) &&
+    (v.attempt as number) >= 1
+    ? { tenantId: v.tenantId, notificationId: v.notificationId, attempt: v.attempt as number }
+    : undefined;
+}
+
+/** JSON, or undefined when the body is not JSON (the caller drops it). */
+function json(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Parses a delivery message, or undefined when it is not one. */
 export function parseDeliveryMessage(body: string): DeliveryRef | undefined {
-  try {
-    const value = JSON.parse(body) as Partial<Record<keyof DeliveryRef, unknown>>;
-    if (
-      typeof value.tenantId === 'string' &&
-      typeof value.notificationId === 'string' &&
-      typeof value.attempt === 'number' &&
-      Number.isInteger(value.attempt) &&
-      value.attempt >= 1
-    )
-      return { tenantId: value.tenantId, notificationId: value.notificationId, attempt: value.attempt };
-  } catch {
-    // Not JSON: the caller drops it.
-  }
-  return undefined;
+  return deliveryOf(json(body));
 }
 
 /**
@@ -80,14 +87,11 @@ export type QueueMessage = { readonly delivery: DeliveryRef } | { readonly raise
 
 /** Parses a message of the notification queue, or undefined when it is neither kind. */
 export function parseQueueMessage(body: string): QueueMessage | undefined {
-  const delivery = parseDeliveryMessage(body);
+  const value = json(body);
+  const delivery = deliveryOf(value);
   if (delivery) return { delivery };
-  try {
-    const raise = parseRaise((Object(JSON.parse(body)) as { raise?: unknown }).raise);
-    return raise ? { raise } : undefined;
-  } catch {
-    return undefined;
-  }
+  const raise = parseRaise((Object(value) as { raise?: unknown }).raise);
+  return raise ? { raise } : undefined;
 }
 
 /**
