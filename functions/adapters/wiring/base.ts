@@ -49,18 +49,21 @@ export function tableOnly(cfg: RuntimeConfig): { clients: TenantTableClients; ta
   return { clients, table: new Table(cfg.TABLE_NAME, clients) };
 }
 
-/** Tenant secrets: Secrets Manager through the tenant's credentials, a key-encrypted folder locally. */
-export function vaultOf(cfg: RuntimeConfig, clients: TenantTableClients): SecretVault {
+/** The local platform's vault, a key-encrypted folder under its state folder; undefined elsewhere. */
+function localVault(cfg: RuntimeConfig): LocalFileVault | undefined {
   return cfg.MERIDIAN_MODE === 'local' && cfg.MERIDIAN_STATE_DIR
     ? new LocalFileVault(join(cfg.MERIDIAN_STATE_DIR, 'secrets'))
-    : new SecretsManagerVault((t) => secretsFor(clients, t), cfg.SECRETS_PREFIX);
+    : undefined;
+}
+
+/** Tenant secrets: Secrets Manager through the tenant's credentials, a key-encrypted folder locally. */
+export function vaultOf(cfg: RuntimeConfig, clients: TenantTableClients): SecretVault {
+  return localVault(cfg) ?? new SecretsManagerVault((t) => secretsFor(clients, t), cfg.SECRETS_PREFIX);
 }
 
 /** Tenant secrets, read only: for a function that never writes one (the step runner). */
 export function secretsOf(cfg: RuntimeConfig, clients: TenantTableClients): Pick<SecretVault, 'get'> {
-  return cfg.MERIDIAN_MODE === 'local' && cfg.MERIDIAN_STATE_DIR
-    ? new LocalFileVault(join(cfg.MERIDIAN_STATE_DIR, 'secrets'))
-    : new SecretsManagerSecrets((t) => secretsFor(clients, t), cfg.SECRETS_PREFIX);
+  return localVault(cfg) ?? new SecretsManagerSecrets((t) => secretsFor(clients, t), cfg.SECRETS_PREFIX);
 }
 
 /**
@@ -68,9 +71,7 @@ export function secretsOf(cfg: RuntimeConfig, clients: TenantTableClients): Pick
  * (where notifications are delivered in-process), none on AWS.
  */
 export function localVaultOnly(cfg: RuntimeConfig): SecretVault {
-  return cfg.MERIDIAN_MODE === 'local' && cfg.MERIDIAN_STATE_DIR
-    ? new LocalFileVault(join(cfg.MERIDIAN_STATE_DIR, 'secrets'))
-    : notInThisFunction<SecretVault>('secret vault');
+  return localVault(cfg) ?? notInThisFunction<SecretVault>('secret vault');
 }
 
 /** Tenant files in the artifacts bucket (exports, retention tags). */
