@@ -36,18 +36,34 @@ const sum = (values: readonly number[]): number => values.reduce((t, v) => t + v
 /** The size of an item an update or delete names (the request does not carry it), by `pk|sk`. */
 type SizeOf = (key: string) => number;
 
+const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+const factor = (request: unknown): number => (isObject(request) && request.ConsistentRead === true ? 1 : 0.5);
+
+/**
+ * BatchGetItem: each requested key read as a GetItem (at least one unit, found or not), at each
+ * table's own consistency; unprocessed keys are not read.
+ */
+function batchReadUnits(call: DynamoCall): number {
+  const requested = isObject(call.input.RequestItems) ? call.input.RequestItems : {};
+  const field = (name: string) => (isObject(call.output[name]) ? call.output[name] : {});
+  const [responses, unprocessed] = [field('Responses'), field('UnprocessedKeys')];
+  return sum(
+    Object.entries(requested).map(([name, request]) => {
+      const found = list(responses[name]).map((item) => units(bytes(item), 4096));
+      const keys = list(isObject(request) ? request.Keys : undefined).length;
+      const skipped = list(isObject(unprocessed[name]) ? unprocessed[name].Keys : undefined).length;
+      return (sum(found) + Math.max(0, keys - skipped - found.length)) * factor(request);
+    }),
+  );
+}
+
 /** On-demand request units, counted as the DynamoDB developer guide does ("Read/write capacity mode"). */
 export function requestUnits(call: DynamoCall, sizeOf: SizeOf): { rru: number; wru: number } {
   const { operation, output } = call;
-  const reads = (sizes: number[]) => units(sum(sizes), 4096) * (call.input.ConsistentRead === true ? 1 : 0.5);
+  const reads = (sizes: number[]) => units(sum(sizes), 4096) * factor(call.input);
   if (operation === 'GetItem') return { rru: reads([bytes(output.Item)]), wru: 0 };
-  const items = Array.isArray(output.Items) ? output.Items : [];
-  if (operation === 'Query') return { rru: reads(items.map(bytes)), wru: 0 };
-  if (operation === 'BatchGetItem') {
-    const tables = Object.values(isObject(output.Responses) ? output.Responses : {});
-    const batch = tables.flatMap((table) => (Array.isArray(table) ? table : []));
-    return { rru: sum(batch.map((item) => reads([bytes(item)]))), wru: 0 };
-  }
+  if (operation === 'Query') return { rru: reads(list(output.Items).map(bytes)), wru: 0 };
+  if (operation === 'BatchGetItem') return { rru: batchReadUnits(call), wru: 0 };
   // Writes: writtenItems names none for any other operation.
   const per = operation === 'TransactWriteItems' ? 2 : 1;
   const sizes = writtenItems(call).map((w) => (w.item ? bytes(w.item) : sizeOf(w.key)));
