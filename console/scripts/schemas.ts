@@ -1,8 +1,9 @@
 /**
  * Writes the schemas the console checks forms with to console/src/generated/schemas.js (typed by
- * schemas.d.ts): `Agent`, `Tool` and `Workflow` as the API publishes them in /openapi.json, from the
- * same declarations, each one JSON Schema with its `$defs`, plus the discriminators the API's
- * validation applies. The console applies them with the API's own validator
+ * schemas.d.ts): the API's `Agent`, `Tool` and `Workflow` request schemas as its own validation reads
+ * them (functions/shared/schema.ts `toJsonSchema` with `validation`), each one JSON Schema with its
+ * `$defs` and discriminators. The rules the API checks in code (`x-check`, such as a provider's
+ * fields) are left to the server. The console applies them with the API's own validator
  * (functions/shared/json-schema-validator.ts), which interprets a schema and generates no code, so
  * the console's CSP can forbid eval.
  */
@@ -15,7 +16,7 @@ import { toJsonSchema } from '../../functions/shared/schema.ts';
 const SCHEMAS = { Agent: agentSchema, Tool: toolSchema, Workflow: workflowSchema };
 
 const document = Object.fromEntries(
-  Object.entries(SCHEMAS).map(([name, schema]) => [name, toJsonSchema(schema, { discriminators: true })]),
+  Object.entries(SCHEMAS).map(([name, schema]) => [name, toJsonSchema(schema, { validation: true })]),
 );
 const out = fileURLToPath(new URL('../src/generated/schemas.js', import.meta.url));
 mkdirSync(fileURLToPath(new URL('../src/generated/', import.meta.url)), { recursive: true });

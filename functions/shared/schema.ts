@@ -687,15 +687,14 @@ export function parse<T extends TSchema>(schema: T, value: unknown): Static<T> {
 /**
  * The plain JSON Schema of `schema`: named parts (the root too) become `$defs` entries referenced by
  * `#/$defs/<name>`, as zod wrote them. For the OpenAPI document, documentation-only keywords are
- * added; for validation, annotations are kept (errors read them) and code checks become keywords.
- * `discriminators` adds OpenAPI's `discriminator` to documentation too (the console's copy), so a
- * validator that applies it reports the one member a tag names, as the API's validation does.
+ * added; for validation, annotations are kept (errors read them), code checks become keywords and
+ * a tagged union carries OpenAPI's `discriminator`, so that only the member its tag names reports.
  */
 export function toJsonSchema(
   schema: TSchema,
-  options: { validation?: boolean; discriminators?: boolean } = {},
+  options: { validation?: boolean } = {},
 ): Record<string, unknown> {
-  const { validation = false, discriminators = validation } = options;
+  const { validation = false } = options;
   const defs: Record<string, unknown> = {};
   const copies = new Map<object, Record<string, unknown>>();
   const walk = (input: unknown): unknown => {
@@ -724,7 +723,7 @@ export function toJsonSchema(
       } else if (node[DOC]) {
         for (const [k, v] of Object.entries(node[DOC])) copy[k] = walk(v);
       }
-      if (discriminators && node[TAG]) {
+      if (validation && node[TAG]) {
         copy.type = 'object';
         copy.discriminator = { propertyName: node[TAG] };
       }
