@@ -532,7 +532,7 @@ function inEnum(data: unknown, values: readonly unknown[]): boolean {
 }
 
 function matchesAny(patterns: Plan['patterns'], key: string): boolean {
-  for (const [, matcher] of patterns) if (matcher?.test(key)) return true;
+  for (const [matcher] of patterns) if (matcher?.test(key)) return true;
   return false;
 }
 
@@ -628,8 +628,8 @@ interface Plan {
   readonly comparisons: readonly Comparison[];
   /** `properties`: key, subschema and schema-path suffix. */
   readonly properties?: readonly (readonly [string, Schema, string])[];
-  /** `patternProperties`: pattern, its matcher, subschema and schema-path suffix. */
-  readonly patterns: readonly (readonly [string, Matcher | undefined, Schema, string])[];
+  /** `patternProperties`: the pattern's matcher, subschema and schema-path suffix. */
+  readonly patterns: readonly (readonly [Matcher | undefined, Schema, string])[];
   /** The subschemas here that take every value (Ajv applies none of them): by keyword. */
   readonly takesAll: ReadonlySet<string>;
 }
@@ -637,45 +637,69 @@ interface Plan {
 const GENERAL = ['$dynamicRef', '$ref', 'const', 'enum', 'not', 'anyOf', 'oneOf', 'allOf', 'if'];
 const SKIPPABLE = ['items', 'additionalProperties', 'propertyNames', 'unevaluatedItems'];
 
+/*
+ * Plans stay in memory as long as their compiled schema (cached per tenant schema), one per schema
+ * object: what is empty is shared, so a schema of many `{}` costs no plan each.
+ */
+const NONE: readonly never[] = Object.freeze([]);
+const NO_KEYS: ReadonlySet<string> = new Set();
+const orNone = <T>(items: readonly T[]): readonly T[] => (items.length > 0 ? items : NONE);
+const EMPTY_PLAN: Plan = Object.freeze({
+  types: NONE,
+  typeEarly: false,
+  general: false,
+  clauses: NONE,
+  custom: NONE,
+  groups: NONE,
+  comparisons: NONE,
+  patterns: NONE,
+  takesAll: NO_KEYS,
+});
+
 function planOf(schema: SchemaObject, node: Node, options: ValidatorOptions): Plan {
-  const types = typesOf(schema);
+  const types = orNone(typesOf(schema));
   const used = (group: string): boolean =>
     (GROUPS[group] as readonly string[]).some((k) => schema[k] !== undefined);
-  const custom = Object.entries(options.keywords ?? {}).filter(([keyword]) => schema[keyword] !== undefined);
+  const custom = orNone(
+    Object.entries(options.keywords ?? {}).filter(([keyword]) => schema[keyword] !== undefined),
+  );
   const properties = isObject(schema.properties) ? schema.properties : undefined;
   const patternProperties = isObject(schema.patternProperties) ? schema.patternProperties : {};
-  return {
+  const takesAll = SKIPPABLE.filter((k) => schema[k] !== undefined && isEmpty(schema[k] as Schema, options));
+  const plan: Plan = {
     types,
     typeEarly:
       types.length > 0 && !(types.length === 1 && GROUPS[types[0] as string] && used(types[0] as string)),
     general: custom.length > 0 || GENERAL.some((k) => schema[k] !== undefined),
-    clauses: ['then', 'else'].filter(
-      (k) => schema[k] !== undefined && !isEmpty(schema[k] as Schema, options),
+    clauses: orNone(
+      ['then', 'else'].filter((k) => schema[k] !== undefined && !isEmpty(schema[k] as Schema, options)),
     ),
     custom,
-    groups: Object.keys(GROUPS).filter(used),
-    comparisons: Object.entries(COMPARISONS).flatMap(([keyword, [comparison, holds]]) => {
-      const limit = schema[keyword];
-      return typeof limit === 'number' ? [[keyword, comparison, holds, limit] as const] : [];
-    }),
+    groups: orNone(Object.keys(GROUPS).filter(used)),
+    comparisons: orNone(
+      Object.entries(COMPARISONS).flatMap(([keyword, [comparison, holds]]) => {
+        const limit = schema[keyword];
+        return typeof limit === 'number' ? [[keyword, comparison, holds, limit] as const] : [];
+      }),
+    ),
     ...(properties && {
       properties: Object.entries(properties).map(
         ([key, prop]) => [key, prop as Schema, `/properties/${fragmentOf(key)}`] as const,
       ),
     }),
-    patterns: Object.entries(patternProperties).map(
-      ([pattern, sub]) =>
-        [
-          pattern,
-          node.patterns?.get(pattern),
-          sub as Schema,
-          `/patternProperties/${fragmentOf(pattern)}`,
-        ] as const,
+    patterns: orNone(
+      Object.entries(patternProperties).map(
+        ([pattern, sub]) =>
+          [node.patterns?.get(pattern), sub as Schema, `/patternProperties/${fragmentOf(pattern)}`] as const,
+      ),
     ),
-    takesAll: new Set(
-      SKIPPABLE.filter((k) => schema[k] !== undefined && isEmpty(schema[k] as Schema, options)),
-    ),
+    takesAll: takesAll.length > 0 ? new Set(takesAll) : NO_KEYS,
   };
+  const empty =
+    !plan.general &&
+    !plan.properties &&
+    (Object.keys(EMPTY_PLAN) as (keyof Plan)[]).every((k) => plan[k] === EMPTY_PLAN[k]);
+  return empty ? EMPTY_PLAN : plan;
 }
 
 function own(data: SchemaObject, key: string): boolean {
@@ -1229,7 +1253,7 @@ function objectKeywords(f: Frame, plan: Plan, data: SchemaObject): void {
     // What was evaluated is read only by `unevaluated*`: without them, nothing is recorded.
     if (run.c.unevaluated) addProps(ev, Object.keys(schema.properties as SchemaObject));
   }
-  for (const [, matcher, subschema, suffix] of patterns) {
+  for (const [matcher, subschema, suffix] of patterns) {
     const matched: string[] = [];
     for (const key of keys) if (matcher?.test(key)) matched.push(key);
     for (const key of matched) f.sub(subschema, data[key], key, path + suffix);

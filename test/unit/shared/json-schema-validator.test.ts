@@ -551,6 +551,21 @@ describe('where it differs from Ajv', () => {
     expect(compileSchema(schema)(data)).toBe(expected);
   });
 
+  it('names the property name on every error under propertyNames, union branches included', () => {
+    // Prepare
+    const validate = compileSchema({ propertyNames: { anyOf: [{ pattern: '^a' }, { maxLength: 1 }] } });
+    // Act
+    const ok = validate({ bcd: 1 });
+    // Assess
+    const inside = (validate.errors ?? []).filter((e) => e.schemaPath.startsWith('#/propertyNames/'));
+    expect(ok).toBe(false);
+    expect(inside.map((e) => [e.keyword, e.propertyName])).toEqual([
+      ['pattern', 'bcd'],
+      ['maxLength', 'bcd'],
+      ['anyOf', 'bcd'],
+    ]);
+  });
+
   it('counts a property as present only when the object has it (Ajv took {}.constructor for one)', () => {
     // Prepare
     const validate = compileSchema({ required: ['constructor', 'toString'] });
@@ -1144,6 +1159,11 @@ describe('what unevaluated* sees (the specification, where Ajv differs)', () => 
     [
       'every item, once evaluated, stays so after a shorter prefix',
       { allOf: [{ items: true }, { prefixItems: [true] }], unevaluatedItems: false },
+      [[1, 2, 3], true],
+    ],
+    [
+      'every item evaluated by a subschema stays so after the same object’s shorter prefix',
+      { allOf: [{ items: true }], prefixItems: [true], unevaluatedItems: false },
       [[1, 2, 3], true],
     ],
     [
