@@ -696,9 +696,7 @@ function planOf(schema: SchemaObject, node: Node, options: ValidatorOptions): Pl
     takesAll: takesAll.length > 0 ? new Set(takesAll) : NO_KEYS,
   };
   const empty =
-    !plan.general &&
-    !plan.properties &&
-    (Object.keys(EMPTY_PLAN) as (keyof Plan)[]).every((k) => plan[k] === EMPTY_PLAN[k]);
+    !plan.properties && (Object.keys(EMPTY_PLAN) as (keyof Plan)[]).every((k) => plan[k] === EMPTY_PLAN[k]);
   return empty ? EMPTY_PLAN : plan;
 }
 
