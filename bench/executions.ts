@@ -23,16 +23,20 @@ const OVERHEAD_WARMUP = 4000;
 /** What one execution used; `logBytes`: its handlers' own log lines (INFO, EMF), newlines counted. */
 export type ExecutionSample = Awaited<ReturnType<typeof sampleExecutions>>['samples'][number];
 
-/** Runs `work` with the handlers logging as deployed (INFO, EMF on): counts their lines, hides only those. */
+/**
+ * Runs `work` with the handlers logging as deployed (INFO, EMF on): counts their lines, and hides
+ * those at INFO and the metrics, so a warning or an error still shows.
+ */
 async function withLogBytes<T>(work: () => Promise<T>): Promise<{ result: T; bytes: number }> {
   const isLog = (line: string) => /^\{.*"(level|_aws)"/.test(line); // Powertools' JSON lines, EMF's
+  const hidden = (line: string) => isLog(line) && !/"level":"(WARN|ERROR|CRITICAL)"/.test(line);
   let bytes = 0;
   const streams = [process.stdout, process.stderr].map((stream) => ({ stream, write: stream.write }));
   for (const { stream, write } of streams) {
     stream.write = ((chunk: unknown, ...rest: unknown[]) => {
       const lines = String(chunk).split('\n');
       for (const line of lines.filter(isLog)) bytes += Buffer.byteLength(line) + 1;
-      const other = lines.filter((line) => !isLog(line)).join('\n');
+      const other = lines.filter((line) => !hidden(line)).join('\n');
       if (other.trim() !== '') return write.call(stream, other, ...(rest as []));
       const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
       if (done) queueMicrotask(done);
@@ -182,6 +186,8 @@ export async function sampleExecutions(bench: BenchPlatform) {
       await bench.finished(started.id);
       await bench.recorder.settle();
       const { body } = await bench.call({ method: 'GET', path: `/executions/${started.id}`, expect: 200 });
+      // A failed run would be priced as a cheaper one: refused instead.
+      if (body.status !== 'SUCCEEDED') throw new Error(`Sampled execution ${started.id} is ${body.status}`);
       await bench.recorder.settle();
       return body.steps;
     });
