@@ -6,7 +6,7 @@ import { type AuthorizerContext, principalFromContext } from './auth-context.ts'
 import { errorResponse, HttpError, json } from './http.ts';
 import { JSON_LIMITS, jsonLimitProblems } from './json-limits.ts';
 import { logger } from './observability.ts';
-import { check, type Static, type TSchema, type TUndefined } from './schema.ts';
+import { type CheckOptions, check, type Static, type TSchema, type TUndefined } from './schema.ts';
 
 /** The largest request body the API accepts (the contract's limit; API Gateway's own is 10 MB). */
 export const MAX_BODY_BYTES = JSON_LIMITS.maxBodyBytes;
@@ -158,10 +158,10 @@ export function defineRoute<
     headers: spec.headers,
     run: async (raw) => {
       const problems: { path: string; message: string }[] = [];
-      const params = parsePart(spec.params, raw.params, 'path', problems, true);
-      const query = parsePart(spec.query, raw.query, 'query', problems, true);
-      // The body was parsed for this request alone (readJsonBody): checked in place, not copied.
-      const body = parsePart(spec.body, raw.body, '', problems, false, true);
+      const params = parsePart(spec.params, raw.params, 'path', problems, { coerce: true });
+      const query = parsePart(spec.query, raw.query, 'query', problems, { coerce: true });
+      // The body was parsed for this request alone (Router.handle, readJsonBody): checked in place.
+      const body = parsePart(spec.body, raw.body, '', problems, { owned: true });
       if (problems.length > 0) {
         throw new HttpError(400, 'validation-error', 'Invalid request', describe(problems), problems);
       }
@@ -190,11 +190,10 @@ function parsePart<S extends AnySchema>(
   value: unknown,
   prefix: string,
   problems: { path: string; message: string }[],
-  coerce = false,
-  owned = false,
+  options: Pick<CheckOptions, 'coerce' | 'owned'>,
 ): Out<S> {
   if (!schema) return undefined as Out<S>;
-  const result = check(schema, value, { coerce, owned });
+  const result = check(schema, value, options);
   if (result.ok) return result.value as Out<S>;
   for (const p of result.problems) {
     problems.push({ path: [prefix, p.path].filter((x) => x !== '').join('.'), message: p.message });
