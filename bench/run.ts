@@ -18,7 +18,7 @@ process.env.RATE_LIMIT_API_KEY_PRO ??= '10000000';
 process.env.MAX_RUNNING_EXECUTIONS_PRO ??= '100000';
 
 /** The sections by name, as they appear, and what each measures. */
-const ABOUT: Readonly<Record<string, string>> = {
+export const ABOUT: Readonly<Record<string, string>> = {
   bundles: "each function's bundle beside its reference",
   init: "module init of each function beside its reference (needs the last 'bundles')",
   authorizer: "the authorizer's in-process cost per request",
@@ -31,7 +31,7 @@ const ABOUT: Readonly<Record<string, string>> = {
   console: "the console's initial JavaScript and time to interactive (Chromium)",
 };
 
-const ALONE: Readonly<Record<string, () => Promise<SectionResult>>> = {
+export const ALONE: Readonly<Record<string, () => Promise<SectionResult>>> = {
   bundles: async () => (await import('./bundles.ts')).measureBundles(),
   init: async () => (await import('./bundles.ts')).measureInit(),
   authorizer: async () => (await import('./authorizer.ts')).measureAuthorizer(),
@@ -40,7 +40,7 @@ const ALONE: Readonly<Record<string, () => Promise<SectionResult>>> = {
 };
 
 /** The sections on the one bench platform (bench/platform.ts), run after the others in this order. */
-const ON_PLATFORM: Readonly<Record<string, (bench: BenchPlatform) => Promise<SectionResult>>> = {
+export const ON_PLATFORM: Readonly<Record<string, (bench: BenchPlatform) => Promise<SectionResult>>> = {
   executions: async (b) => (await import('./executions.ts')).measureExecutions(b),
   overhead: async (b) => (await import('./executions.ts')).measureOverhead(b),
   cost: async (b) => (await import('./cost.ts')).measureCost(b),

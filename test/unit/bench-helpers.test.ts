@@ -4,7 +4,7 @@ import { costModel, PRICES, platformLogBytes, requestUnits, statesEntered } from
 import type { ExecutionSample } from '../../bench/executions.ts';
 import { median, percentile } from '../../bench/lib.ts';
 import { REFERENCES, referenceSource } from '../../bench/references.ts';
-import { render, type Stored } from '../../bench/run.ts';
+import { ABOUT, ALONE, ON_PLATFORM, render, type Stored } from '../../bench/run.ts';
 import type { DynamoCall } from '../helpers/dynamo-recorder.ts';
 
 function dynamoCall(
@@ -28,6 +28,14 @@ describe('bench statistics', () => {
   it('takes the mean of the two middle samples of an even count, and refuses none', () => {
     expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(() => median([])).toThrow('No samples');
+  });
+});
+
+describe('bench sections', () => {
+  it('each one described runs once, alone or on the platform, and none runs undescribed', () => {
+    const runs = [...Object.keys(ALONE), ...Object.keys(ON_PLATFORM)];
+    expect(runs.sort()).toEqual(Object.keys(ABOUT).sort());
+    expect(new Set(runs).size).toBe(runs.length);
   });
 });
 
