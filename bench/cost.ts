@@ -1,7 +1,7 @@
 /** Section `cost`: recorded executions of the bench workflow priced on AWS (bench/RESULTS.template.md). */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '#adapters/aws-clients.ts';
-import { config } from '#shared/config.ts';
+import { config, core } from '#shared/config.ts';
 import { loadStageConfig } from '../lib/config.ts';
 import { type DynamoCall, writtenItems } from '../test/helpers/dynamo-recorder.ts';
 import { type ExecutionSample, sampleExecutions } from './executions.ts';
@@ -177,7 +177,9 @@ async function itemSizes(samples: readonly ExecutionSample[]): Promise<SizeOf> {
   for (const key of new Set(written.filter((w) => !w.item).map((w) => w.key))) {
     const [pk, sk] = key.split('|');
     const Key = { pk, sk };
-    const out = await dynamoDocumentClient().send(new GetCommand({ TableName: config().TABLE_NAME, Key }));
+    const out = await dynamoDocumentClient().send(
+      new GetCommand({ TableName: config([core]).TABLE_NAME, Key }),
+    );
     if (out.Item) sizes.set(key, bytes(out.Item));
   }
   return (key) => sizes.get(key) ?? 1024;

@@ -58,7 +58,7 @@ async function instrument(platform: LocalPlatform) {
   const done = new Set<string>();
   const lambda = (fn: FunctionName, handler: (payload: never) => Promise<unknown>) => (payload: unknown) =>
     gate.then(() => timed(fn, () => handler(payload as never)));
-  const cfg = shared.config();
+  const cfg = shared.config(shared.ALL_SETTINGS);
   const runtime = new LocalRuntime({
     lambdas: {
       [String(cfg.STEP_RUNNER_ARN)]: lambda('step-runner', stepRunner.handler),

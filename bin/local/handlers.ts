@@ -88,7 +88,7 @@ async function registerLocalNotifications(): Promise<void> {
       typeof import('../../functions/shared/observability.ts')
     >,
   ]);
-  const mailbox = join(config.config().MERIDIAN_STATE_DIR ?? '.local', 'mailbox');
+  const mailbox = join(config.config(config.ALL_SETTINGS).MERIDIAN_STATE_DIR ?? '.local', 'mailbox');
   useLocalNotificationTransport((deps) => ({
     mailer: new LocalMailer(mailbox),
     queue: new LocalDeliveryQueue(
@@ -125,13 +125,13 @@ export async function startWorkflowRuntime(options: {
     loadHandler(WORKFLOW_HANDLER_MODULES.statusHandler),
     loadHandler(WORKFLOW_HANDLER_MODULES.lifecycle),
   ]);
-  const { config } = (await import(
+  const { ALL_SETTINGS, config } = (await import(
     new URL('../../functions/shared/config.ts', import.meta.url).href
   )) as typeof import('../../functions/shared/config.ts');
   const { useLocalExecutionEngine, useLocalJobRunner } = (await import(
     new URL('../../functions/adapters/wiring/local.ts', import.meta.url).href
   )) as typeof import('../../functions/adapters/wiring/local.ts');
-  const cfg = config();
+  const cfg = config(ALL_SETTINGS);
   const call = (fn: (...args: never[]) => unknown) => (payload: unknown) =>
     Promise.resolve((fn as (p: unknown) => unknown)(payload));
   const runtime = new LocalRuntime({

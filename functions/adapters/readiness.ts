@@ -2,11 +2,13 @@ import { DescribeUserPoolCommand } from '@aws-sdk/client-cognito-identity-provid
 import { GetBucketLocationCommand } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { ReadinessProbe } from '#core/platform/readiness.ts';
-import type { config } from '#shared/config.ts';
+import type { Settings } from '#shared/config.ts';
 import { cognitoClient, dynamoDocumentClient, s3Client } from './aws-clients.ts';
 
 /** The API's dependencies, each asked the cheapest question it answers. */
-export function readinessProbes(cfg: ReturnType<typeof config>): ReadinessProbe[] {
+export function readinessProbes(
+  cfg: Settings<'TABLE_NAME' | 'AUDIT_BUCKET_NAME' | 'USER_POOL_ID'>,
+): ReadinessProbe[] {
   return [
     {
       name: 'table',

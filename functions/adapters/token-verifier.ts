@@ -7,7 +7,7 @@
  * - `local` mode trusts cognito-local: `JwtVerifier` with its issuer and JWKS URI (plain http), and
  *   the Cognito claims (`token_use`, `client_id`) checked here, since that verifier knows nothing of them.
  *
- * Build one verifier per process (module scope, or {@link tokenVerifier}) so the JWKS and the parsed
+ * Build one verifier per process (the authorizer does it at module scope) so the JWKS and the parsed
  * public keys are cached across invocations: a warm `verify` is one RSA signature check and no I/O.
  */
 import { CognitoJwtVerifier, JwtVerifier } from 'aws-jwt-verify';
@@ -36,7 +36,7 @@ import type { Fetcher } from 'aws-jwt-verify/https';
 import { type Jwks, SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { JwtHeader, JwtPayload } from 'aws-jwt-verify/jwt-model';
 import { TokenExpiredError, TransientError, UnauthenticatedError } from '#core/errors.ts';
-import { ConfigError, config, type RuntimeConfig } from '#shared/config.ts';
+import { ConfigError, type RuntimeConfig } from '#shared/config.ts';
 
 /** The claims of a verified Cognito access token that Meridian uses. */
 export interface VerifiedToken {
@@ -308,14 +308,6 @@ export function tokenVerifierFromConfig(cfg: TokenVerifierConfig): CachingTokenV
     throw new ConfigError('LOCAL_JWT_ISSUER and LOCAL_JWKS_URI are required in local mode');
   }
   return createTokenVerifier({ mode: 'local', issuer, jwksUri, clientId: cfg.USER_POOL_CLIENT_ID });
-}
-
-let processVerifier: CachingTokenVerifier | undefined;
-
-/** The process-wide verifier for {@link config}, built on first use and reused by every invocation. */
-export function tokenVerifier(): CachingTokenVerifier {
-  processVerifier ??= tokenVerifierFromConfig(config());
-  return processVerifier;
 }
 
 /**

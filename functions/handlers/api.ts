@@ -1,18 +1,17 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { adapters } from '#adapters/wiring/api.ts';
-import { config } from '#shared/config.ts';
+import { API_SETTINGS, adapters } from '#adapters/wiring/api.ts';
+import { config, rates } from '#shared/config.ts';
 import { annotate, logger, metrics, tracedHandler } from '#shared/observability.ts';
 import { rateLimitGate } from '#shared/rate-limit-gate.ts';
 import { Router } from '#shared/router.ts';
-import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 import { apiRoutes } from './routes/index.ts';
 
 // Parsed at cold start: a misconfigured function fails its first request with every problem named.
-config(FUNCTION_SETTINGS.api);
+config(API_SETTINGS);
 
 /** Every route of the API, in one router; every tenant request is counted against its rate limits. */
 export const router = new Router(apiRoutes, {
-  admit: rateLimitGate(() => adapters().limiter, config().RATE_LIMITS),
+  admit: rateLimitGate(() => adapters().limiter, config([rates]).RATE_LIMITS),
 });
 
 /** The ids a request concerns: the tenant the authorizer established, and any path ids. */

@@ -1,11 +1,10 @@
-import { approvalHandlerWiring } from '#adapters/wiring/approval-handler.ts';
+import { APPROVAL_HANDLER_SETTINGS, approvalHandlerWiring } from '#adapters/wiring/approval-handler.ts';
 import { type ApprovalRequest, requestStepApproval } from '#core/approvals/steps.ts';
 import { TransientError } from '#core/errors.ts';
 import { config } from '#shared/config.ts';
 import { annotate, logger, tracedHandler } from '#shared/observability.ts';
-import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 
-config(FUNCTION_SETTINGS.approvalHandler);
+config(APPROVAL_HANDLER_SETTINGS);
 
 const ATTEMPTS = 4;
 

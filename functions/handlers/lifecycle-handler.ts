@@ -1,12 +1,11 @@
 import { tenantPk } from '#adapters/dynamo/keys.ts';
-import { lifecycleWiring } from '#adapters/wiring/lifecycle.ts';
+import { LIFECYCLE_SETTINGS, lifecycleWiring } from '#adapters/wiring/lifecycle.ts';
 import { runExport } from '#core/tenancy/exports.ts';
 import { runOffboardingStep } from '#core/tenancy/offboarding.ts';
 import { config } from '#shared/config.ts';
 import { annotate, logger, tracedHandler } from '#shared/observability.ts';
-import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 
-config(FUNCTION_SETTINGS.lifecycle);
+config(LIFECYCLE_SETTINGS);
 
 /** The task input the lifecycle state machines send (functions/shared/lifecycle-asl.ts). */
 export interface LifecycleTask {

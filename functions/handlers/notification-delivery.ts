@@ -1,12 +1,14 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseQueueMessage } from '#adapters/notifications/queues.ts';
-import { notificationDeliveryWiring } from '#adapters/wiring/notification-delivery.ts';
+import {
+  NOTIFICATION_DELIVERY_SETTINGS,
+  notificationDeliveryWiring,
+} from '#adapters/wiring/notification-delivery.ts';
 import { deliver, type NotificationDeps, publish } from '#core/notifications/service.ts';
 import { config } from '#shared/config.ts';
 import { logger, metrics, tracedHandler } from '#shared/observability.ts';
-import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 
-config(FUNCTION_SETTINGS.notificationDelivery);
+config(NOTIFICATION_DELIVERY_SETTINGS);
 
 /**
  * One batch of the notification queue: each message is one delivery attempt, or the fan-out of an

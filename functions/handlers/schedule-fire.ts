@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { scheduleFireWiring } from '#adapters/wiring/schedule-fire.ts';
+import { SCHEDULE_FIRE_SETTINGS, scheduleFireWiring } from '#adapters/wiring/schedule-fire.ts';
 import { type FireOutcome, fireSchedule } from '#core/schedules/schedules.ts';
 import { config } from '#shared/config.ts';
 import { annotate, logger, metrics, tracedHandler } from '#shared/observability.ts';
-import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 
-config(FUNCTION_SETTINGS.scheduleFire);
+config(SCHEDULE_FIRE_SETTINGS);
 
 /** What a firing delivers: EventBridge Scheduler's target input, or the local scheduler's event. */
 export interface ScheduleFireEvent {

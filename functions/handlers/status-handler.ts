@@ -1,12 +1,11 @@
 import type { EventBridgeEvent } from 'aws-lambda';
-import { statusHandlerWiring } from '#adapters/wiring/status-handler.ts';
+import { STATUS_HANDLER_SETTINGS, statusHandlerWiring } from '#adapters/wiring/status-handler.ts';
 import { recordStatus } from '#core/executions/status.ts';
 import { config } from '#shared/config.ts';
 import { annotate, logger, metrics, tracedHandler } from '#shared/observability.ts';
 import { tenantOfStateMachine } from '#shared/resource-names.ts';
-import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 
-config(FUNCTION_SETTINGS.statusHandler);
+config(STATUS_HANDLER_SETTINGS);
 
 /** The `detail` of a Step Functions "Execution Status Change" event. */
 export interface ExecutionStatusDetail {

@@ -1,6 +1,6 @@
 import { providerFor } from '#adapters/providers/index.ts';
 import { toolRunner } from '#adapters/tools/index.ts';
-import { stepRunnerWiring } from '#adapters/wiring/step-runner.ts';
+import { STEP_RUNNER_SETTINGS, stepRunnerWiring } from '#adapters/wiring/step-runner.ts';
 import type { AgentDefinition } from '#core/catalog/model.ts';
 import type { ModelProvider } from '#core/executions/model-port.ts';
 import { costOf } from '#core/executions/pricing.ts';
@@ -14,9 +14,8 @@ import {
   recordModelUsage,
   tracedHandler,
 } from '#shared/observability.ts';
-import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 
-config(FUNCTION_SETTINGS.stepRunner);
+config(STEP_RUNNER_SETTINGS);
 
 let deps: StepRunnerDeps | undefined;
 

@@ -2,7 +2,7 @@ import { PLAN_CONCURRENCY } from '#core/governance/bulkhead.ts';
 import { DEFAULT_RATE_LIMITS, type RateLimitPlans } from '#core/governance/rate-limit.ts';
 import type { Plan } from '#core/tenancy/model.ts';
 import { stagePrefix } from './resource-names.ts';
-import { ALL_RESOURCE_SETTINGS, type ResourceSetting, type RuntimeEnvName } from './settings.ts';
+import type { RuntimeEnvName } from './settings.ts';
 
 /**
  * Runtime configuration, read once at cold start into a frozen object. A missing or malformed
@@ -11,6 +11,11 @@ import { ALL_RESOURCE_SETTINGS, type ResourceSetting, type RuntimeEnvName } from
  *
  * Parsed by hand rather than with zod: every function (the authorizer included) loads this module,
  * and a validation library here would be most of the authorizer's bundle and cold start.
+ *
+ * The variables are read in groups ({@link SettingGroup}), one per concern. A function's composition
+ * root (functions/adapters/wiring/) names the groups it reads; the others are neither read nor
+ * bundled, and its factories' parameter types say which settings they need, so a root that forgets
+ * one does not compile.
  */
 
 /** The parsed, frozen runtime configuration. */
@@ -19,7 +24,6 @@ export interface RuntimeConfig {
   /** `aws` trusts only the stack's Cognito pool; `local` trusts the embedded platform's cognito-local. */
   readonly MERIDIAN_MODE: 'aws' | 'local';
   readonly TABLE_NAME: string;
-  /** The resource settings ({@link ResourceSetting}) are `''` in a function that does not read them. */
   readonly AUDIT_BUCKET_NAME: string;
   readonly USER_POOL_ID: string;
   readonly USER_POOL_CLIENT_ID: string;
@@ -81,21 +85,14 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/**
- * The local platform's stand-ins for what the stack sets on AWS. Only local mode gets defaults; on
- * AWS a missing value fails where workflows are first used, naming the variable.
- */
-const LOCAL_WORKFLOW_DEFAULTS = Object.freeze({
-  STATE_MACHINE_PREFIX: stagePrefix('local'),
-  STEP_RUNNER_ARN: 'arn:aws:lambda:local:000000000000:function:meridian-step-runner',
-  APPROVAL_HANDLER_ARN: 'arn:aws:lambda:local:000000000000:function:meridian-approval-handler',
-  LIFECYCLE_HANDLER_ARN: 'arn:aws:lambda:local:000000000000:function:meridian-lifecycle',
-});
-
 /** Reads variables and collects every problem instead of stopping at the first. */
-class Reader {
+export class SettingsReader {
   readonly problems: string[] = [];
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
+  /** Local mode: the embedded platform, which has stand-ins for what the stack sets on AWS. */
+  readonly local: boolean;
+  constructor(private readonly env: NodeJS.ProcessEnv) {
+    this.local = env.MERIDIAN_MODE === 'local';
+  }
 
   private raw(name: RuntimeEnvName): string | undefined {
     const value = this.env[name];
@@ -125,6 +122,13 @@ class Reader {
     return value;
   }
 
+  /** Optional on AWS; required in local mode, where nothing else provides it. */
+  localOnly(name: RuntimeEnvName, check?: { url?: boolean }): string | undefined {
+    const value = this.optional(name, check);
+    if (this.local && value === undefined) this.problems.push(`${name}: required in local mode`);
+    return value;
+  }
+
   integer(name: RuntimeEnvName, min: number, max: number, fallback: number): number {
     const value = this.raw(name);
     if (value === undefined) return fallback;
@@ -146,12 +150,116 @@ class Reader {
   }
 }
 
-function defined<T extends object>(record: T): T {
-  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as T;
-}
+/** The settings `K` of {@link RuntimeConfig}: what a factory that reads only those takes. */
+export type Settings<K extends keyof RuntimeConfig> = Pick<RuntimeConfig, K>;
+
+/** Some settings of {@link RuntimeConfig}, read together. */
+export type SettingGroup<K extends keyof RuntimeConfig> = (r: SettingsReader) => Pick<RuntimeConfig, K>;
+
+/** Any {@link SettingGroup}. */
+type Group = (r: SettingsReader) => Partial<RuntimeConfig>;
+
+type Intersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+
+/** What reading `G` gives: the settings of each of its groups. */
+export type SettingsOf<G extends readonly Group[]> = Intersection<ReturnType<G[number]>>;
+
+const ARN = { prefix: 'arn:' };
+
+/** Every function: its stage and mode, the table, and the role that fences it to one tenant. */
+export const core: SettingGroup<
+  'STAGE' | 'MERIDIAN_MODE' | 'TABLE_NAME' | 'TENANT_DATA_ROLE_ARN' | 'MERIDIAN_STATE_DIR'
+> = (r) => ({
+  STAGE: r.string('STAGE'),
+  MERIDIAN_MODE: r.oneOf('MERIDIAN_MODE', ['aws', 'local'] as const),
+  TABLE_NAME: r.string('TABLE_NAME', 3),
+  TENANT_DATA_ROLE_ARN: r.optional('TENANT_DATA_ROLE_ARN', ARN),
+  MERIDIAN_STATE_DIR: r.localOnly('MERIDIAN_STATE_DIR'),
+});
+
+/** Where tenant secrets live. */
+export const secrets: SettingGroup<'SECRETS_PREFIX'> = (r) => ({
+  SECRETS_PREFIX: r.optional('SECRETS_PREFIX') ?? 'meridian/local/tenants',
+});
+
+/** The artifacts bucket: large step outputs, exports. */
+export const artifacts: SettingGroup<'ARTIFACT_BUCKET_NAME'> = (r) => ({
+  ARTIFACT_BUCKET_NAME: r.optional('ARTIFACT_BUCKET_NAME', { minLength: 3 }),
+});
+
+/** The audit archive bucket (a resource setting: required where read). */
+export const auditBucket: SettingGroup<'AUDIT_BUCKET_NAME'> = (r) => ({
+  AUDIT_BUCKET_NAME: r.string('AUDIT_BUCKET_NAME', 3),
+});
+
+/** The Cognito user pool and its app client (resource settings: required where read). */
+export const userPool: SettingGroup<'USER_POOL_ID' | 'USER_POOL_CLIENT_ID'> = (r) => ({
+  USER_POOL_ID: r.string('USER_POOL_ID'),
+  USER_POOL_CLIENT_ID: r.string('USER_POOL_CLIENT_ID'),
+});
+
+/** Local mode only: cognito-local's issuer and JWKS (its discovery document is wrong). */
+export const localTokens: SettingGroup<'LOCAL_JWT_ISSUER' | 'LOCAL_JWKS_URI'> = (r) => ({
+  LOCAL_JWT_ISSUER: r.localOnly('LOCAL_JWT_ISSUER', { url: true }),
+  LOCAL_JWKS_URI: r.localOnly('LOCAL_JWKS_URI', { url: true }),
+});
+
+/** Workflow state machines, the functions their ASL calls, and the lifecycle jobs' machines. */
+export const workflows: SettingGroup<
+  | 'STATE_MACHINE_PREFIX'
+  | 'STEP_RUNNER_ARN'
+  | 'APPROVAL_HANDLER_ARN'
+  | 'WORKFLOW_ROLE_ARN'
+  | 'WORKFLOW_LOG_GROUP_ARN'
+  | 'LIFECYCLE_HANDLER_ARN'
+  | 'OFFBOARDING_STATE_MACHINE_ARN'
+  | 'EXPORT_STATE_MACHINE_ARN'
+> = (r) => {
+  const read = {
+    STATE_MACHINE_PREFIX: r.optional('STATE_MACHINE_PREFIX'),
+    STEP_RUNNER_ARN: r.optional('STEP_RUNNER_ARN', ARN),
+    APPROVAL_HANDLER_ARN: r.optional('APPROVAL_HANDLER_ARN', ARN),
+    WORKFLOW_ROLE_ARN: r.optional('WORKFLOW_ROLE_ARN', ARN),
+    WORKFLOW_LOG_GROUP_ARN: r.optional('WORKFLOW_LOG_GROUP_ARN', ARN),
+    LIFECYCLE_HANDLER_ARN: r.optional('LIFECYCLE_HANDLER_ARN', ARN),
+    OFFBOARDING_STATE_MACHINE_ARN: r.optional('OFFBOARDING_STATE_MACHINE_ARN', ARN),
+    EXPORT_STATE_MACHINE_ARN: r.optional('EXPORT_STATE_MACHINE_ARN', ARN),
+  };
+  if (!r.local) return read;
+  // The local platform's stand-ins for what the stack sets on AWS. Only local mode gets defaults; on
+  // AWS a missing value fails where workflows are first used, naming the variable.
+  const lambda = (name: string) => `arn:aws:lambda:local:000000000000:function:meridian-${name}`;
+  const defaults = {
+    STATE_MACHINE_PREFIX: stagePrefix('local'),
+    STEP_RUNNER_ARN: lambda('step-runner'),
+    APPROVAL_HANDLER_ARN: lambda('approval-handler'),
+    LIFECYCLE_HANDLER_ARN: lambda('lifecycle'),
+  };
+  return { ...defaults, ...defined(read) };
+};
+
+/** EventBridge Scheduler: the per-tenant groups' prefix, the function a firing invokes, its role. */
+export const schedules: SettingGroup<'SCHEDULE_GROUP_PREFIX' | 'SCHEDULE_FIRE_ARN' | 'SCHEDULER_ROLE_ARN'> = (
+  r,
+) => ({
+  SCHEDULE_GROUP_PREFIX: r.optional('SCHEDULE_GROUP_PREFIX'),
+  SCHEDULE_FIRE_ARN: r.optional('SCHEDULE_FIRE_ARN', ARN),
+  SCHEDULER_ROLE_ARN: r.optional('SCHEDULER_ROLE_ARN', ARN),
+});
+
+/** Provider circuit breakers. */
+export const circuits: SettingGroup<'CIRCUIT_FAILURE_THRESHOLD' | 'CIRCUIT_COOLDOWN_MS'> = (r) => ({
+  CIRCUIT_FAILURE_THRESHOLD: r.integer('CIRCUIT_FAILURE_THRESHOLD', 1, 100, 5),
+  CIRCUIT_COOLDOWN_MS: r.integer('CIRCUIT_COOLDOWN_MS', 100, 3_600_000, 30_000),
+});
+
+/** The authorizer's credential cache. */
+export const authCache: SettingGroup<'AUTH_CACHE_TTL_SECONDS'> = (r) => ({
+  AUTH_CACHE_TTL_SECONDS: r.integer('AUTH_CACHE_TTL_SECONDS', 0, 300, 30),
+});
 
 /** Reads `RATE_LIMIT_*`; the window is counted in ten slots, so it must be a multiple of 10 seconds. */
-function rateLimits(r: Reader): RateLimitPlans {
+function rateLimits(r: SettingsReader): RateLimitPlans {
   const d = DEFAULT_RATE_LIMITS;
   const windowSeconds = r.integer('RATE_LIMIT_WINDOW_SECONDS', 10, 3600, d.windowSeconds);
   if (windowSeconds % 10 !== 0) r.problems.push('RATE_LIMIT_WINDOW_SECONDS: a multiple of 10');
@@ -171,89 +279,93 @@ function rateLimits(r: Reader): RateLimitPlans {
   });
 }
 
+/** Request rates per tenant and per API key, by plan. */
+export const rates: SettingGroup<'RATE_LIMITS'> = (r) => ({ RATE_LIMITS: rateLimits(r) });
+
+/** Running executions per tenant, by plan. */
+export const runCaps: SettingGroup<'MAX_RUNNING_EXECUTIONS'> = (r) => ({
+  MAX_RUNNING_EXECUTIONS: Object.freeze({
+    free: r.integer('MAX_RUNNING_EXECUTIONS_FREE', 1, 100_000, PLAN_CONCURRENCY.free),
+    pro: r.integer('MAX_RUNNING_EXECUTIONS_PRO', 1, 100_000, PLAN_CONCURRENCY.pro),
+    enterprise: r.integer('MAX_RUNNING_EXECUTIONS_ENTERPRISE', 1, 100_000, PLAN_CONCURRENCY.enterprise),
+  }),
+});
+
+/** Audit digests: the signing key, how often, and how long records stay in the table. */
+export const auditDigests: SettingGroup<
+  'AUDIT_SIGNING_KEY_ARN' | 'AUDIT_DIGEST_INTERVAL_SECONDS' | 'AUDIT_TABLE_RETENTION_DAYS'
+> = (r) => ({
+  AUDIT_SIGNING_KEY_ARN: r.optional('AUDIT_SIGNING_KEY_ARN', ARN),
+  AUDIT_DIGEST_INTERVAL_SECONDS: r.integer('AUDIT_DIGEST_INTERVAL_SECONDS', 1, 300, r.local ? 10 : 60),
+  AUDIT_TABLE_RETENTION_DAYS: r.integer('AUDIT_TABLE_RETENTION_DAYS', 1, 3650, 30),
+});
+
+/** Notification delivery: its queues, the email sender, and the retry pause. */
+export const notifications: SettingGroup<
+  | 'NOTIFICATION_QUEUE_URL'
+  | 'NOTIFICATION_DLQ_URL'
+  | 'NOTIFICATION_FROM_ADDRESS'
+  | 'NOTIFICATION_RETRY_BASE_MS'
+> = (r) => ({
+  NOTIFICATION_QUEUE_URL: r.optional('NOTIFICATION_QUEUE_URL', { url: true }),
+  NOTIFICATION_DLQ_URL: r.optional('NOTIFICATION_DLQ_URL', { url: true }),
+  NOTIFICATION_FROM_ADDRESS: r.optional('NOTIFICATION_FROM_ADDRESS', { minLength: 3 }),
+  NOTIFICATION_RETRY_BASE_MS: r.integer('NOTIFICATION_RETRY_BASE_MS', 10, 3_600_000, 30_000),
+});
+
 /**
- * Parses `env` into a frozen config or throws one {@link ConfigError} naming every problem. `needs`
- * are the resource settings the calling function reads: required, while the others are read when
- * set and are `''` otherwise.
+ * Every group: the whole {@link RuntimeConfig}. For the local platform, which runs every function in
+ * one process, and for tools and tests; a function's bundle holds only the groups its root names.
  */
-export function parseConfig(
-  env: NodeJS.ProcessEnv,
-  needs: readonly ResourceSetting[] = ALL_RESOURCE_SETTINGS,
-): RuntimeConfig {
-  const r = new Reader(env);
-  const arn = { prefix: 'arn:' };
-  const resource = (name: ResourceSetting, minLength = 1): string =>
-    needs.includes(name) ? r.string(name, minLength) : (r.optional(name, { minLength }) ?? '');
-  const parsed: RuntimeConfig = defined({
-    STAGE: r.string('STAGE'),
-    MERIDIAN_MODE: r.oneOf('MERIDIAN_MODE', ['aws', 'local'] as const),
-    TABLE_NAME: r.string('TABLE_NAME', 3),
-    AUDIT_BUCKET_NAME: resource('AUDIT_BUCKET_NAME', 3),
-    USER_POOL_ID: resource('USER_POOL_ID'),
-    USER_POOL_CLIENT_ID: resource('USER_POOL_CLIENT_ID'),
-    ARTIFACT_BUCKET_NAME: r.optional('ARTIFACT_BUCKET_NAME', { minLength: 3 }),
-    SECRETS_PREFIX: r.optional('SECRETS_PREFIX') ?? 'meridian/local/tenants',
-    TENANT_DATA_ROLE_ARN: r.optional('TENANT_DATA_ROLE_ARN', arn),
-    STATE_MACHINE_PREFIX: r.optional('STATE_MACHINE_PREFIX'),
-    STEP_RUNNER_ARN: r.optional('STEP_RUNNER_ARN', arn),
-    APPROVAL_HANDLER_ARN: r.optional('APPROVAL_HANDLER_ARN', arn),
-    WORKFLOW_ROLE_ARN: r.optional('WORKFLOW_ROLE_ARN', arn),
-    WORKFLOW_LOG_GROUP_ARN: r.optional('WORKFLOW_LOG_GROUP_ARN', arn),
-    SCHEDULE_GROUP_PREFIX: r.optional('SCHEDULE_GROUP_PREFIX'),
-    SCHEDULE_FIRE_ARN: r.optional('SCHEDULE_FIRE_ARN', arn),
-    SCHEDULER_ROLE_ARN: r.optional('SCHEDULER_ROLE_ARN', arn),
-    LIFECYCLE_HANDLER_ARN: r.optional('LIFECYCLE_HANDLER_ARN', arn),
-    OFFBOARDING_STATE_MACHINE_ARN: r.optional('OFFBOARDING_STATE_MACHINE_ARN', arn),
-    EXPORT_STATE_MACHINE_ARN: r.optional('EXPORT_STATE_MACHINE_ARN', arn),
-    CIRCUIT_FAILURE_THRESHOLD: r.integer('CIRCUIT_FAILURE_THRESHOLD', 1, 100, 5),
-    CIRCUIT_COOLDOWN_MS: r.integer('CIRCUIT_COOLDOWN_MS', 100, 3_600_000, 30_000),
-    AUTH_CACHE_TTL_SECONDS: r.integer('AUTH_CACHE_TTL_SECONDS', 0, 300, 30),
-    RATE_LIMITS: rateLimits(r),
-    MAX_RUNNING_EXECUTIONS: Object.freeze({
-      free: r.integer('MAX_RUNNING_EXECUTIONS_FREE', 1, 100_000, PLAN_CONCURRENCY.free),
-      pro: r.integer('MAX_RUNNING_EXECUTIONS_PRO', 1, 100_000, PLAN_CONCURRENCY.pro),
-      enterprise: r.integer('MAX_RUNNING_EXECUTIONS_ENTERPRISE', 1, 100_000, PLAN_CONCURRENCY.enterprise),
-    }),
-    AUDIT_SIGNING_KEY_ARN: r.optional('AUDIT_SIGNING_KEY_ARN', arn),
-    AUDIT_DIGEST_INTERVAL_SECONDS: r.integer(
-      'AUDIT_DIGEST_INTERVAL_SECONDS',
-      1,
-      300,
-      env.MERIDIAN_MODE === 'local' ? 10 : 60,
-    ),
-    AUDIT_TABLE_RETENTION_DAYS: r.integer('AUDIT_TABLE_RETENTION_DAYS', 1, 3650, 30),
-    NOTIFICATION_QUEUE_URL: r.optional('NOTIFICATION_QUEUE_URL', { url: true }),
-    NOTIFICATION_DLQ_URL: r.optional('NOTIFICATION_DLQ_URL', { url: true }),
-    NOTIFICATION_FROM_ADDRESS: r.optional('NOTIFICATION_FROM_ADDRESS', { minLength: 3 }),
-    NOTIFICATION_RETRY_BASE_MS: r.integer('NOTIFICATION_RETRY_BASE_MS', 10, 3_600_000, 30_000),
-    MERIDIAN_STATE_DIR: r.optional('MERIDIAN_STATE_DIR'),
-    LOCAL_JWT_ISSUER: r.optional('LOCAL_JWT_ISSUER', { url: true }),
-    LOCAL_JWKS_URI: r.optional('LOCAL_JWKS_URI', { url: true }),
-  });
-  if (parsed.MERIDIAN_MODE === 'local') {
-    for (const name of ['LOCAL_JWT_ISSUER', 'LOCAL_JWKS_URI', 'MERIDIAN_STATE_DIR'] as const) {
-      if (!parsed[name]) r.problems.push(`${name}: required in local mode`);
-    }
-  }
-  if (r.problems.length > 0)
-    throw new ConfigError(`Invalid Meridian configuration: ${r.problems.join('; ')}`);
-  return Object.freeze(parsed.MERIDIAN_MODE === 'local' ? { ...LOCAL_WORKFLOW_DEFAULTS, ...parsed } : parsed);
+export const ALL_SETTINGS = [
+  core,
+  auditBucket,
+  userPool,
+  artifacts,
+  secrets,
+  workflows,
+  schedules,
+  circuits,
+  authCache,
+  rates,
+  runCaps,
+  auditDigests,
+  notifications,
+  localTokens,
+] as const;
+
+function defined<T extends object>(record: T): T {
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as T;
 }
 
-let cached: RuntimeConfig | undefined;
+/** Reads `groups` from `env` into one frozen object, or throws one {@link ConfigError} naming every problem. */
+export function parseConfig<const G extends readonly Group[] = typeof ALL_SETTINGS>(
+  env: NodeJS.ProcessEnv,
+  groups: G = ALL_SETTINGS as unknown as G,
+): SettingsOf<G> {
+  const r = new SettingsReader(env);
+  const parsed = groups.map((group) => group(r));
+  if (r.problems.length > 0)
+    throw new ConfigError(`Invalid Meridian configuration: ${r.problems.join('; ')}`);
+  return Object.freeze(defined(Object.assign({}, ...parsed))) as SettingsOf<G>;
+}
+
+const parsedGroups = new Map<Group, Partial<RuntimeConfig>>();
 
 /**
- * The process-wide configuration, parsed on first use (cold start) and never again. A function's
- * composition root calls it first with the resource settings it reads (functions/shared/settings.ts);
- * later calls without `needs` get the same object. The local platform runs every function in one
- * process with every variable set, so a later root's `needs` are checked against the parsed values.
+ * The process's settings of `groups`, each group parsed from `process.env` on first use and never
+ * again. A composition root calls it first, at cold start, with every group its function reads, so
+ * a misconfigured function fails its first request with every problem named. The local platform
+ * runs every function in one process, where each root reads its own groups of the same variables.
  */
-export function config(needs?: readonly ResourceSetting[]): RuntimeConfig {
-  cached ??= parseConfig(process.env, needs ?? ALL_RESOURCE_SETTINGS);
-  const missing = (needs ?? []).filter((name) => !cached?.[name]);
-  if (missing.length > 0)
-    throw new ConfigError(
-      `Invalid Meridian configuration: ${missing.map((n) => `${n}: required`).join('; ')}`,
-    );
-  return cached;
+export function config<const G extends readonly Group[]>(groups: G): SettingsOf<G> {
+  const fresh = groups.filter((group) => !parsedGroups.has(group));
+  if (fresh.length > 0) {
+    const r = new SettingsReader(process.env);
+    const parsed = fresh.map((group) => group(r));
+    if (r.problems.length > 0)
+      throw new ConfigError(`Invalid Meridian configuration: ${r.problems.join('; ')}`);
+    for (const [i, group] of fresh.entries()) parsedGroups.set(group, defined(parsed[i] ?? {}));
+  }
+  return Object.freeze(Object.assign({}, ...groups.map((group) => parsedGroups.get(group)))) as SettingsOf<G>;
 }

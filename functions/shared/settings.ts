@@ -66,12 +66,13 @@ export const PLATFORM_ENV_NAMES = [
 export type FunctionEnvName = RuntimeEnvName | (typeof PLATFORM_ENV_NAMES)[number];
 
 /**
- * Resource names only some functions need. Each function's composition root
- * (functions/adapters/wiring/) asks for its own, so the stack sets them only where they are used.
+ * Resource names only some functions need, required where read. Each function's composition root
+ * (functions/adapters/wiring/) reads its own groups of settings (functions/shared/config.ts), so the
+ * stack sets these only where they are used; test/unit/shared/settings.test.ts holds the two equal.
  */
 export type ResourceSetting = 'AUDIT_BUCKET_NAME' | 'USER_POOL_ID' | 'USER_POOL_CLIENT_ID';
 
-/** Every {@link ResourceSetting}: what a caller that names none (tests, tools) requires. */
+/** Every {@link ResourceSetting}. */
 export const ALL_RESOURCE_SETTINGS: readonly ResourceSetting[] = [
   'AUDIT_BUCKET_NAME',
   'USER_POOL_ID',
@@ -91,7 +92,7 @@ export type FunctionRoot =
   | 'lifecycle'
   | 'auditStream';
 
-/** The resource settings each Lambda function reads (the stack leaves the others unset). */
+/** The resource settings each Lambda function reads (the stack leaves the others unset; the CDK tests read this). */
 export const FUNCTION_SETTINGS: Readonly<Record<FunctionRoot, readonly ResourceSetting[]>> = Object.freeze({
   // The readiness check probes the audit bucket and the pool; users are managed in the pool.
   api: ALL_RESOURCE_SETTINGS,

@@ -3,20 +3,22 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ArchiverDeps } from '#core/audit/archiver.ts';
 import type { DigestSigner } from '#core/audit/digest.ts';
-import { ConfigError, config } from '#shared/config.ts';
+import { auditBucket, auditDigests, ConfigError, config, core } from '#shared/config.ts';
 import { tracer } from '#shared/observability.ts';
-import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 import { dynamoDocumentClient, s3Client } from '../aws-clients.ts';
 import { DynamoDigestIndex } from '../dynamo/digest-index.ts';
 import { Table } from '../dynamo/table.ts';
 import { S3AuditArchive } from './s3-archive.ts';
 import { KmsDigestSigner, LocalDigestSigner } from './signers.ts';
 
+/** The audit stream consumer's settings. */
+export const AUDIT_STREAM_SETTINGS = [core, auditBucket, auditDigests] as const;
+
 let signer: Promise<DigestSigner> | undefined;
 
 /** The digest signer: the KMS key on AWS, the local key file (in the state folder) otherwise. */
 export function digestSigner(): Promise<DigestSigner> {
-  const cfg = config();
+  const cfg = config([core, auditDigests]);
   // On AWS a key file would live in a read-only, short-lived container: only KMS signs there.
   if (cfg.MERIDIAN_MODE === 'aws' && !cfg.AUDIT_SIGNING_KEY_ARN)
     return Promise.reject(
@@ -35,12 +37,12 @@ export function digestSigner(): Promise<DigestSigner> {
  * that tenant's digests); the stream consumer uses the function's own.
  */
 export function auditArchive(s3: S3Client = s3Client()): S3AuditArchive {
-  return new S3AuditArchive(s3, config().AUDIT_BUCKET_NAME);
+  return new S3AuditArchive(s3, config([auditBucket]).AUDIT_BUCKET_NAME);
 }
 
 /** Everything the stream consumer needs. */
 export async function archiverDeps(): Promise<ArchiverDeps> {
-  const cfg = config(FUNCTION_SETTINGS.auditStream);
+  const cfg = config(AUDIT_STREAM_SETTINGS);
   const db = dynamoDocumentClient();
   const table = new Table(cfg.TABLE_NAME, { platform: db, forTenant: async () => db });
   return {

@@ -1,12 +1,15 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ConfigError, type RuntimeConfig } from '#shared/config.ts';
+import { ConfigError } from '#shared/config.ts';
 import { tracer } from '#shared/observability.ts';
-import type { NotificationTransport } from '../wiring/notifications.ts';
+import type { NotificationSettings, NotificationTransport } from '../wiring/notifications.ts';
 import { type QueuedEvent, SqsDeliveryQueue } from './queues.ts';
+
+/** The delivery queues. */
+type QueueSettings = Pick<NotificationSettings, 'NOTIFICATION_QUEUE_URL' | 'NOTIFICATION_DLQ_URL'>;
 
 /** Reads a setting notifications need on AWS, failing with its name when missing. */
 export function requiredSetting(
-  cfg: RuntimeConfig,
+  cfg: Partial<NotificationSettings>,
   name: 'NOTIFICATION_QUEUE_URL' | 'NOTIFICATION_DLQ_URL' | 'NOTIFICATION_FROM_ADDRESS',
 ): string {
   const value = cfg[name];
@@ -15,7 +18,7 @@ export function requiredSetting(
 }
 
 /** The SQS queue of the notification settings, built on first use. */
-function lazySqs(cfg: RuntimeConfig): () => SqsDeliveryQueue {
+function lazySqs(cfg: QueueSettings): () => SqsDeliveryQueue {
   let sqs: SqsDeliveryQueue | undefined;
   return () => {
     sqs ??= new SqsDeliveryQueue(
@@ -29,13 +32,13 @@ function lazySqs(cfg: RuntimeConfig): () => SqsDeliveryQueue {
 }
 
 /** Hands an event to the delivery function, which fans it out (functions/handlers/notification-delivery.ts). */
-export function sqsRaiseOf(cfg: RuntimeConfig): (event: QueuedEvent) => Promise<void> {
+export function sqsRaiseOf(cfg: QueueSettings): (event: QueuedEvent) => Promise<void> {
   const queue = lazySqs(cfg);
   return (event) => queue().raise(event);
 }
 
 /** The delivery queue on SQS, built on first use. */
-export function sqsQueueOf(cfg: RuntimeConfig): NotificationTransport['queue'] {
+export function sqsQueueOf(cfg: QueueSettings): NotificationTransport['queue'] {
   const queue = lazySqs(cfg);
   return {
     enqueue: async (ref, delayMs) => queue().enqueue(ref, delayMs),
@@ -51,7 +54,7 @@ export function sqsQueueOf(cfg: RuntimeConfig): NotificationTransport['queue'] {
  * and the delivery function (functions/handlers/notification-delivery.ts) sends it, so these
  * functions carry no SES client.
  */
-export function awsQueueTransport(cfg: RuntimeConfig): NotificationTransport {
+export function awsQueueTransport(cfg: NotificationSettings): NotificationTransport {
   return {
     mailer: {
       send: async () => {

@@ -1,7 +1,6 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import type { RuntimeConfig } from '#shared/config.ts';
 import { tracer } from '#shared/observability.ts';
-import type { NotificationTransport } from '../wiring/notifications.ts';
+import type { NotificationSettings, NotificationTransport } from '../wiring/notifications.ts';
 import { requiredSetting, sqsQueueOf } from './aws-queue-transport.ts';
 import { SesMailer } from './mailers.ts';
 
@@ -10,7 +9,7 @@ import { SesMailer } from './mailers.ts';
  * (lib/aws-calls.ts): an email to a stage without a sender fails that delivery (logged, retried,
  * dead-lettered) rather than the function. Functions that only raise events use awsQueueTransport.
  */
-export function awsNotificationTransport(cfg: RuntimeConfig): NotificationTransport {
+export function awsNotificationTransport(cfg: NotificationSettings): NotificationTransport {
   let ses: SesMailer | undefined;
   return {
     mailer: {

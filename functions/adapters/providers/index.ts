@@ -7,7 +7,7 @@ import {
   type CircuitState,
 } from '#core/executions/circuit-breaker.ts';
 import type { ModelProvider, ModelRequest, ModelResponse } from '#core/executions/model-port.ts';
-import { config } from '#shared/config.ts';
+import { circuits, config } from '#shared/config.ts';
 import { logger, metrics } from '#shared/observability.ts';
 import { BedrockProvider } from './bedrock.ts';
 import { OpenAiCompatibleProvider } from './openai.ts';
@@ -93,7 +93,7 @@ let resolver: ((agent: AgentDefinition) => ModelProvider) | undefined;
  */
 export function providerFor(agent: AgentDefinition): ModelProvider {
   if (!resolver) {
-    const cfg = config();
+    const cfg = config([circuits]);
     resolver = createProviderResolver({
       breakerOptions: {
         failureThreshold: cfg.CIRCUIT_FAILURE_THRESHOLD,

@@ -18,8 +18,20 @@ import type { IdentityDirectory, SecretVault, TenancyStore } from '#core/tenancy
 import type { DefinitionStore } from '#core/versioning/ports.ts';
 import type { WorkflowDeps } from '#core/versioning/workflows.ts';
 import type { WebhookDeps } from '#core/webhooks/webhooks.ts';
-import { config } from '#shared/config.ts';
-import { FUNCTION_SETTINGS } from '#shared/settings.ts';
+import {
+  artifacts,
+  auditBucket,
+  auditDigests,
+  config,
+  core,
+  notifications,
+  rates,
+  runCaps,
+  schedules,
+  secrets,
+  userPool,
+  workflows,
+} from '#shared/config.ts';
 import { cognitoClient } from '../aws-clients.ts';
 import { CognitoFederation, noFederation } from '../cognito-federation.ts';
 import { DynamoApprovalStore } from '../dynamo/approval-store.ts';
@@ -73,12 +85,30 @@ export interface Container {
   readonly exports: ExportDeps;
 }
 
+/**
+ * The API's settings: all but the authorizer's (its cache, the local token issuer) and the step
+ * runner's (circuits). The readiness check probes the audit bucket and the pool.
+ */
+export const API_SETTINGS = [
+  core,
+  auditBucket,
+  userPool,
+  secrets,
+  artifacts,
+  workflows,
+  schedules,
+  rates,
+  runCaps,
+  auditDigests,
+  notifications,
+] as const;
+
 let container: Container | undefined;
 
 /** The API function's composition root: its adapters, built on first use (cold start) and reused. */
 export function adapters(): Container {
   if (container) return container;
-  const cfg = config(FUNCTION_SETTINGS.api);
+  const cfg = config(API_SETTINGS);
   const { clients, table } = tableOnly(cfg);
   const vault = vaultOf(cfg, clients);
   const store = dynamoTenancyStore(table);

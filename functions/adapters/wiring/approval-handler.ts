@@ -1,9 +1,11 @@
 import type { ExecutionDeps } from '#core/executions/deps.ts';
-import { config } from '#shared/config.ts';
-import { FUNCTION_SETTINGS } from '#shared/settings.ts';
+import { config, core, notifications, runCaps } from '#shared/config.ts';
 import { awsQueueTransport } from '../notifications/aws-queue-transport.ts';
 import { notInThisFunction, tableOnly } from './base.ts';
 import { notifyingExecutions } from './notifying-executions.ts';
+
+/** The approval handler's settings. */
+export const APPROVAL_HANDLER_SETTINGS = [core, runCaps, notifications] as const;
 
 let wired: ExecutionDeps | undefined;
 
@@ -13,7 +15,7 @@ let wired: ExecutionDeps | undefined;
  */
 export function approvalHandlerWiring(): ExecutionDeps {
   if (wired) return wired;
-  const cfg = config(FUNCTION_SETTINGS.approvalHandler);
+  const cfg = config(APPROVAL_HANDLER_SETTINGS);
   const { clients, table } = tableOnly(cfg);
   wired = notifyingExecutions(cfg, {
     table,

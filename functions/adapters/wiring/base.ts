@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { ArtifactStore } from '#core/executions/ports.ts';
 import type { SecretVault } from '#core/tenancy/ports.ts';
-import { ConfigError, type RuntimeConfig } from '#shared/config.ts';
+import { ConfigError, type Settings } from '#shared/config.ts';
 import { cognitoClient, dynamoDocumentClient } from '../aws-clients.ts';
 import { CognitoDirectory } from '../cognito-directory.ts';
 import { Table } from '../dynamo/table.ts';
@@ -16,6 +16,12 @@ import { presignS3For, s3For, secretsFor } from '../tenant-storage-clients.ts';
  * The pieces every composition root shares, as small factories: the table through the function's
  * tenant data role, and (for the functions that reach them) the tenant's secrets and artifacts.
  */
+
+/** The mode, and the local platform's state folder. */
+export type LocalSettings = Settings<'MERIDIAN_MODE' | 'MERIDIAN_STATE_DIR'>;
+
+/** What the vaults read. */
+type VaultSettings = LocalSettings & Settings<'SECRETS_PREFIX'>;
 
 /** Throws one {@link ConfigError} naming every missing setting of `feature`. */
 export function requireSettings(feature: string, needed: Record<string, string | undefined>): void {
@@ -44,25 +50,28 @@ export function notInThisFunction<T extends object>(port: string): T {
  * The table through per-tenant DynamoDB clients; {@link vaultOf}, {@link filesOf} and
  * {@link artifactsOf} add secrets and S3 on the same credentials, and only where a root calls them.
  */
-export function tableOnly(cfg: RuntimeConfig): { clients: TenantTableClients; table: Table } {
+export function tableOnly(cfg: Settings<'TABLE_NAME' | 'TENANT_DATA_ROLE_ARN'>): {
+  clients: TenantTableClients;
+  table: Table;
+} {
   const clients = new TenantTableClients(dynamoDocumentClient(), cfg.TENANT_DATA_ROLE_ARN);
   return { clients, table: new Table(cfg.TABLE_NAME, clients) };
 }
 
 /** The local platform's vault, a key-encrypted folder under its state folder; undefined elsewhere. */
-function localVault(cfg: RuntimeConfig): LocalFileVault | undefined {
+function localVault(cfg: LocalSettings): LocalFileVault | undefined {
   return cfg.MERIDIAN_MODE === 'local' && cfg.MERIDIAN_STATE_DIR
     ? new LocalFileVault(join(cfg.MERIDIAN_STATE_DIR, 'secrets'))
     : undefined;
 }
 
 /** Tenant secrets: Secrets Manager through the tenant's credentials, a key-encrypted folder locally. */
-export function vaultOf(cfg: RuntimeConfig, clients: TenantTableClients): SecretVault {
+export function vaultOf(cfg: VaultSettings, clients: TenantTableClients): SecretVault {
   return localVault(cfg) ?? new SecretsManagerVault((t) => secretsFor(clients, t), cfg.SECRETS_PREFIX);
 }
 
 /** Tenant secrets, read only: for a function that never writes one (the step runner). */
-export function secretsOf(cfg: RuntimeConfig, clients: TenantTableClients): Pick<SecretVault, 'get'> {
+export function secretsOf(cfg: VaultSettings, clients: TenantTableClients): Pick<SecretVault, 'get'> {
   return localVault(cfg) ?? new SecretsManagerSecrets((t) => secretsFor(clients, t), cfg.SECRETS_PREFIX);
 }
 
@@ -70,12 +79,12 @@ export function secretsOf(cfg: RuntimeConfig, clients: TenantTableClients): Pick
  * The vault of a function whose tenant role reads no secret: the local folder on the local platform
  * (where notifications are delivered in-process), none on AWS.
  */
-export function localVaultOnly(cfg: RuntimeConfig): SecretVault {
+export function localVaultOnly(cfg: LocalSettings): SecretVault {
   return localVault(cfg) ?? notInThisFunction<SecretVault>('secret vault');
 }
 
 /** Tenant files in the artifacts bucket (exports, retention tags). */
-export function filesOf(cfg: RuntimeConfig, clients: TenantTableClients): S3TenantFiles {
+export function filesOf(cfg: Settings<'ARTIFACT_BUCKET_NAME'>, clients: TenantTableClients): S3TenantFiles {
   return new S3TenantFiles(
     (tenantId) => s3For(clients, tenantId),
     cfg.ARTIFACT_BUCKET_NAME ?? '',
@@ -87,7 +96,10 @@ export function filesOf(cfg: RuntimeConfig, clients: TenantTableClients): S3Tena
  * Large step outputs and inputs in the artifacts bucket, written and read back. A function without
  * the bucket fails only when it has to write one, naming the variable.
  */
-export function offloadsOf(cfg: RuntimeConfig, clients: TenantTableClients): ArtifactStore {
+export function offloadsOf(
+  cfg: Settings<'ARTIFACT_BUCKET_NAME'>,
+  clients: TenantTableClients,
+): ArtifactStore {
   const bucket = cfg.ARTIFACT_BUCKET_NAME;
   const artifacts = new S3ArtifactStore((tenantId) => s3For(clients, tenantId), bucket ?? '');
   return {
@@ -106,7 +118,10 @@ export function offloadsOf(cfg: RuntimeConfig, clients: TenantTableClients): Art
  * {@link offloadsOf} and tagging an ended execution's artifacts for retention (a no-op without the
  * bucket). The step runner, which only offloads, wires the former and bundles no tagging.
  */
-export function artifactsOf(cfg: RuntimeConfig, clients: TenantTableClients): ArtifactStore {
+export function artifactsOf(
+  cfg: Settings<'ARTIFACT_BUCKET_NAME'>,
+  clients: TenantTableClients,
+): ArtifactStore {
   const files = filesOf(cfg, clients);
   return {
     ...offloadsOf(cfg, clients),
@@ -116,7 +131,7 @@ export function artifactsOf(cfg: RuntimeConfig, clients: TenantTableClients): Ar
 }
 
 /** The user directory: Cognito, with the local platform's mailbox for invitations. */
-export function directoryOf(cfg: RuntimeConfig): CognitoDirectory {
+export function directoryOf(cfg: Settings<'USER_POOL_ID'> & LocalSettings): CognitoDirectory {
   return new CognitoDirectory(
     cognitoClient(),
     cfg.USER_POOL_ID,

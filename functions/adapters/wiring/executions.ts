@@ -4,7 +4,7 @@ import type { ExecutionEngine, ExecutionStore } from '#core/executions/ports.ts'
 import type { Notify } from '#core/notifications/model.ts';
 import type { TenancyStore } from '#core/tenancy/ports.ts';
 import type { DefinitionStore } from '#core/versioning/ports.ts';
-import type { RuntimeConfig } from '#shared/config.ts';
+import type { Settings } from '#shared/config.ts';
 import { DynamoApprovalStore } from '../dynamo/approval-store.ts';
 import { DynamoBudgetStore } from '../dynamo/budget-store.ts';
 import { DynamoDefinitionStore } from '../dynamo/definition-store.ts';
@@ -30,9 +30,12 @@ export interface ExecutionParts extends StartParts<ExecutionStore> {
   readonly approvals?: ApprovalStore;
 }
 
+/** What the execution use cases read: the table (run slots) and the running-execution caps. */
+export type ExecutionSettings = Settings<'TABLE_NAME' | 'MAX_RUNNING_EXECUTIONS'>;
+
 /** What a start needs, and only that: the root of a function that only starts executions wires this. */
 export function startsOf<S extends StartStore>(
-  cfg: RuntimeConfig,
+  cfg: ExecutionSettings,
   parts: StartParts<S>,
 ): Omit<StartDeps, 'executions'> & { readonly executions: S } {
   return {
@@ -47,7 +50,7 @@ export function startsOf<S extends StartStore>(
 }
 
 /** Everything the execution use cases need, in one object. */
-export function executionsOf(cfg: RuntimeConfig, parts: ExecutionParts): ExecutionDeps {
+export function executionsOf(cfg: ExecutionSettings, parts: ExecutionParts): ExecutionDeps {
   return {
     ...startsOf(cfg, parts),
     approvals: parts.approvals ?? new DynamoApprovalStore(parts.table),

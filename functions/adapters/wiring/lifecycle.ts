@@ -1,7 +1,6 @@
 import type { ExportDeps } from '#core/tenancy/exports.ts';
 import type { JobRunner, OffboardingDeps } from '#core/tenancy/offboarding.ts';
-import { config } from '#shared/config.ts';
-import { FUNCTION_SETTINGS } from '#shared/settings.ts';
+import { artifacts, config, core, rates, secrets, userPool, workflows } from '#shared/config.ts';
 import { DynamoDefinitionStore } from '../dynamo/definition-store.ts';
 import { DynamoExecutionStore } from '../dynamo/execution-store.ts';
 import { DynamoExportSource, DynamoExportStore, DynamoOffboardingStore } from '../dynamo/lifecycle-store.ts';
@@ -16,12 +15,15 @@ export interface LifecycleWiring {
   readonly exports: ExportDeps;
 }
 
+/** The lifecycle function's settings. */
+export const LIFECYCLE_SETTINGS = [core, userPool, secrets, artifacts, workflows, rates] as const;
+
 let wired: LifecycleWiring | undefined;
 
 /** The lifecycle function's composition root: the job's phases and the export writer. */
 export function lifecycleWiring(): LifecycleWiring {
   if (wired) return wired;
-  const cfg = config(FUNCTION_SETTINGS.lifecycle);
+  const cfg = config(LIFECYCLE_SETTINGS);
   const { clients, table } = tableOnly(cfg);
   const directory = directoryOf(cfg);
   wired = {

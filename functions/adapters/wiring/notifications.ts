@@ -2,12 +2,20 @@ import type { NotificationEvent, Notify } from '#core/notifications/model.ts';
 import type { DeliveryQueue, Mailer, WebhookPoster } from '#core/notifications/ports.ts';
 import { type NotificationDeps, notifier } from '#core/notifications/service.ts';
 import type { SecretVault, TenancyStore } from '#core/tenancy/ports.ts';
-import type { RuntimeConfig } from '#shared/config.ts';
+import type { Settings } from '#shared/config.ts';
 import { logger } from '#shared/observability.ts';
 import { DynamoNotificationStore } from '../dynamo/notification-store.ts';
 import type { Table } from '../dynamo/table.ts';
 import { notInThisFunction } from './base.ts';
 import { localNotificationTransport } from './local.ts';
+
+/** What notifications read: the AWS queues and sender, and the retry pause. */
+export type NotificationSettings = Settings<
+  | 'NOTIFICATION_QUEUE_URL'
+  | 'NOTIFICATION_DLQ_URL'
+  | 'NOTIFICATION_FROM_ADDRESS'
+  | 'NOTIFICATION_RETRY_BASE_MS'
+>;
 
 /** How notifications leave the platform: a mailer and a delivery queue. */
 export interface NotificationTransport {
@@ -21,7 +29,7 @@ export interface NotificationParts {
   readonly vault: SecretVault;
   readonly tenancy: Pick<TenancyStore, 'getTenant' | 'listUsers' | 'getRoles'>;
   /** The AWS transport; on the local platform the one it registers (functions/adapters/wiring/local.ts). */
-  readonly awsTransport: (cfg: RuntimeConfig) => NotificationTransport;
+  readonly awsTransport: (cfg: NotificationSettings) => NotificationTransport;
   /**
    * Only for roots that deliver or check webhook targets (the API, the delivery function): the
    * others raise notifications and queue them, so they bundle no poster and no egress guard.
@@ -31,7 +39,7 @@ export interface NotificationParts {
 
 /** The notification use cases' dependencies and the notifier that raises events through them. */
 export function notificationsOf(
-  cfg: RuntimeConfig,
+  cfg: NotificationSettings & Settings<'MERIDIAN_MODE'>,
   parts: NotificationParts,
 ): { notifications: NotificationDeps; notify: Notify } {
   let notifications: NotificationDeps | undefined;

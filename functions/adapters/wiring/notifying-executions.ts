@@ -1,11 +1,10 @@
 import type { ExecutionDeps } from '#core/executions/deps.ts';
-import type { RuntimeConfig } from '#shared/config.ts';
 import { DynamoExecutionStore } from '../dynamo/execution-store.ts';
 import type { Table, TenantClients } from '../dynamo/table.ts';
 import { dynamoTenancyStore } from '../dynamo/tenancy-store.ts';
-import { localVaultOnly } from './base.ts';
-import { type ExecutionParts, executionsOf } from './executions.ts';
-import { type NotificationParts, notificationsOf } from './notifications.ts';
+import { type LocalSettings, localVaultOnly } from './base.ts';
+import { type ExecutionParts, type ExecutionSettings, executionsOf } from './executions.ts';
+import { type NotificationParts, type NotificationSettings, notificationsOf } from './notifications.ts';
 
 /**
  * The execution use cases of a workflow function (approval, status) with the notifier
@@ -13,7 +12,7 @@ import { type NotificationParts, notificationsOf } from './notifications.ts';
  * notification transport the function's role allows.
  */
 export function notifyingExecutions(
-  cfg: RuntimeConfig,
+  cfg: ExecutionSettings & NotificationSettings & LocalSettings,
   parts: Pick<ExecutionParts, 'engine' | 'artifacts'> & {
     readonly table: Table;
     readonly clients: TenantClients;

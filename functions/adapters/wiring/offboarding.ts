@@ -10,7 +10,7 @@ import {
 import type { IdentityDirectory, SecretVault, TenancyStore } from '#core/tenancy/ports.ts';
 import type { WorkflowEngine } from '#core/versioning/engine.ts';
 import type { DefinitionStore } from '#core/versioning/ports.ts';
-import type { RuntimeConfig } from '#shared/config.ts';
+import type { Settings } from '#shared/config.ts';
 import { DynamoTenantEraser, secretNames, tenantRecordEraser } from '../dynamo/lifecycle-store.ts';
 import type { Table } from '../dynamo/table.ts';
 import { S3PrefixEraser } from '../s3-tenant-data.ts';
@@ -38,7 +38,10 @@ export interface ErasureParts {
  * `eraserOf('<name>', (t) => store.deleteAllForTenant(t))`, here, or in the API's `inRequest`
  * (functions/adapters/wiring/api.ts) when only the API holds the rights.
  */
-export function offboardingPhases(cfg: RuntimeConfig, parts: ErasureParts): TenantEraser[] {
+export function offboardingPhases(
+  cfg: Settings<'ARTIFACT_BUCKET_NAME' | 'RATE_LIMITS' | 'MERIDIAN_MODE'>,
+  parts: ErasureParts,
+): TenantEraser[] {
   const bucket = cfg.ARTIFACT_BUCKET_NAME;
   const slotMs = (cfg.RATE_LIMITS.windowSeconds * 1000) / SLOTS_PER_WINDOW;
   return [

@@ -1,6 +1,5 @@
 import type { ScheduleDeps } from '#core/schedules/schedules.ts';
-import { config } from '#shared/config.ts';
-import { FUNCTION_SETTINGS } from '#shared/settings.ts';
+import { config, core, runCaps } from '#shared/config.ts';
 import { DynamoExecutionStarts } from '../dynamo/execution-starts.ts';
 import { DynamoRoleStore } from '../dynamo/role-store.ts';
 import { DynamoScheduleStore } from '../dynamo/schedule-store.ts';
@@ -13,6 +12,9 @@ import { executionEngine } from './step-functions.ts';
 /** What a firing needs: the schedule, the execution use cases and the owner's roles. */
 export type ScheduleFireWiring = Pick<ScheduleDeps, 'schedules' | 'executions' | 'roles'>;
 
+/** The schedule fire function's settings. */
+export const SCHEDULE_FIRE_SETTINGS = [core, runCaps] as const;
+
 let wired: ScheduleFireWiring | undefined;
 
 /**
@@ -23,7 +25,7 @@ let wired: ScheduleFireWiring | undefined;
  */
 export function scheduleFireWiring(): ScheduleFireWiring {
   if (wired) return wired;
-  const cfg = config(FUNCTION_SETTINGS.scheduleFire);
+  const cfg = config(SCHEDULE_FIRE_SETTINGS);
   const { clients, table } = tableOnly(cfg);
   const tenants = new DynamoTenantStore(table);
   const users = new DynamoUserStore(table);

@@ -2,7 +2,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import type { ExecutionEngine } from '#core/executions/ports.ts';
 import type { JobRunner } from '#core/tenancy/offboarding.ts';
 import type { WorkflowEngine } from '#core/versioning/engine.ts';
-import type { RuntimeConfig } from '#shared/config.ts';
+import type { Settings } from '#shared/config.ts';
 import { tracer } from '#shared/observability.ts';
 import { SfnJobRunner } from '../job-runner.ts';
 import { LocalEngine } from '../local-engine.ts';
@@ -18,6 +18,16 @@ import { localExecutionEngine, localJobRunner } from './local.ts';
  * schedule fire function, the lifecycle function); the in-process stand-ins on the local platform.
  */
 
+/** What publishing workflows reads. */
+type WorkflowSettings = Settings<
+  | 'MERIDIAN_MODE'
+  | 'STATE_MACHINE_PREFIX'
+  | 'STEP_RUNNER_ARN'
+  | 'APPROVAL_HANDLER_ARN'
+  | 'WORKFLOW_ROLE_ARN'
+  | 'WORKFLOW_LOG_GROUP_ARN'
+>;
+
 let client: SFNClient | undefined;
 function sfn(): SFNClient {
   client ??= tracer.captureAWSv3Client(new SFNClient({}));
@@ -25,12 +35,14 @@ function sfn(): SFNClient {
 }
 
 /** Runs executions: Step Functions on AWS, the local runtime otherwise. */
-export function executionEngine(cfg: RuntimeConfig): ExecutionEngine {
+export function executionEngine(cfg: Settings<'MERIDIAN_MODE'>): ExecutionEngine {
   return cfg.MERIDIAN_MODE === 'aws' ? new SfnExecutionEngine(sfn()) : localExecutionEngine;
 }
 
 /** Starts lifecycle jobs (offboarding, exports): their state machines on AWS. */
-export function jobRunner(cfg: RuntimeConfig): JobRunner {
+export function jobRunner(
+  cfg: Settings<'MERIDIAN_MODE' | 'OFFBOARDING_STATE_MACHINE_ARN' | 'EXPORT_STATE_MACHINE_ARN'>,
+): JobRunner {
   if (cfg.MERIDIAN_MODE !== 'aws') return localJobRunner;
   requireSettings('lifecycle jobs', {
     OFFBOARDING_STATE_MACHINE_ARN: cfg.OFFBOARDING_STATE_MACHINE_ARN,
@@ -43,7 +55,7 @@ export function jobRunner(cfg: RuntimeConfig): JobRunner {
 }
 
 /** The settings workflows are published with, failing with every missing name at once. */
-export function workflowSettings(cfg: RuntimeConfig) {
+export function workflowSettings(cfg: WorkflowSettings) {
   requireSettings('workflows', {
     STATE_MACHINE_PREFIX: cfg.STATE_MACHINE_PREFIX,
     STEP_RUNNER_ARN: cfg.STEP_RUNNER_ARN,
@@ -67,7 +79,7 @@ export function workflowSettings(cfg: RuntimeConfig) {
  * Needs only the name prefix, not the settings workflows are published with.
  */
 export function tenantWorkflowRemover(
-  cfg: RuntimeConfig,
+  cfg: Settings<'MERIDIAN_MODE' | 'STATE_MACHINE_PREFIX'>,
   clients: TenantTableClients,
 ): (tenantId: string) => Pick<WorkflowEngine, 'remove'> {
   requireSettings('removing workflows', { STATE_MACHINE_PREFIX: cfg.STATE_MACHINE_PREFIX });
@@ -83,7 +95,7 @@ export function tenantWorkflowRemover(
 
 /** Stops a tenant's executions (offboarding), on the tenant's fenced credentials as above. */
 export function tenantExecutionStopper(
-  cfg: RuntimeConfig,
+  cfg: Settings<'MERIDIAN_MODE'>,
   clients: TenantTableClients,
 ): (tenantId: string) => Pick<ExecutionEngine, 'stop'> {
   if (cfg.MERIDIAN_MODE !== 'aws') return () => localExecutionEngine;
@@ -91,7 +103,7 @@ export function tenantExecutionStopper(
 }
 
 /** Publishes, promotes and removes workflow state machines. */
-export function workflowEngine(cfg: RuntimeConfig): WorkflowEngine {
+export function workflowEngine(cfg: WorkflowSettings): WorkflowEngine {
   const settings = workflowSettings(cfg);
   if (cfg.MERIDIAN_MODE === 'local') return new LocalEngine(settings.prefix);
   return new SfnEngine(sfn(), {

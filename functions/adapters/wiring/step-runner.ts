@@ -1,8 +1,7 @@
 import type { StepRunnerDeps } from '#core/executions/step-runner.ts';
 import type { TenancyStore } from '#core/tenancy/ports.ts';
-import { config } from '#shared/config.ts';
+import { artifacts, circuits, config, core, notifications, secrets } from '#shared/config.ts';
 import { logger } from '#shared/observability.ts';
-import { FUNCTION_SETTINGS } from '#shared/settings.ts';
 import { DynamoBudgetStore } from '../dynamo/budget-store.ts';
 import { DynamoDefinitionStore } from '../dynamo/definition-store.ts';
 import { DynamoExecutionSteps } from '../dynamo/execution-steps.ts';
@@ -22,12 +21,15 @@ export type StepRunnerWiring = Pick<
   readonly store: Pick<TenancyStore, 'getTenant'>;
 };
 
+/** The step runner's settings (circuits: functions/adapters/providers/index.ts). */
+export const STEP_RUNNER_SETTINGS = [core, secrets, artifacts, circuits, notifications] as const;
+
 let wired: StepRunnerWiring | undefined;
 
 /** The step runner's composition root, built once per container. */
 export function stepRunnerWiring(): StepRunnerWiring {
   if (wired) return wired;
-  const cfg = config(FUNCTION_SETTINGS.stepRunner);
+  const cfg = config(STEP_RUNNER_SETTINGS);
   const { clients, table } = tableOnly(cfg);
   // A budget alert is handed to the delivery function, which fans it out (channels, users and their
   // roles): the step waits on one queued message, not on the tenant's recipients.

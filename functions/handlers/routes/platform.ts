@@ -2,7 +2,7 @@ import { readinessProbes } from '#adapters/readiness.ts';
 import { adapters } from '#adapters/wiring/api.ts';
 import { describeCaller } from '#core/platform/me.ts';
 import { readiness } from '#core/platform/readiness.ts';
-import { config } from '#shared/config.ts';
+import { auditBucket, config, core, userPool } from '#shared/config.ts';
 import { logger } from '#shared/observability.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
 import { oneOf, t } from '#shared/schema.ts';
@@ -41,7 +41,7 @@ export const platformRoutes: Route[] = [
     },
     handler: async () => {
       const body = await readiness({
-        probes: readinessProbes(config()),
+        probes: readinessProbes(config([core, auditBucket, userPool])),
         timeoutMs: READY_TIMEOUT_MS,
         onFailure: (check, error) => logger.warn('Readiness check failed', { check, error }),
       });

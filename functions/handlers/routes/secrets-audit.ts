@@ -3,7 +3,7 @@ import { s3For } from '#adapters/tenant-storage-clients.ts';
 import { adapters } from '#adapters/wiring/api.ts';
 import { type AuditTrailDeps, auditPublicKey, listAuditTrail, verifyAuditTrail } from '#core/audit/trail.ts';
 import { deleteSecret, listSecrets, putSecret } from '#core/tenancy/secrets.ts';
-import { config } from '#shared/config.ts';
+import { auditDigests, config } from '#shared/config.ts';
 import { defineRoute, type Route } from '#shared/router.ts';
 import { dateTimeString, extend, t, withMessage } from '#shared/schema.ts';
 import { authErrors, created, listOf, pageOf, pageQuery } from './schemas.ts';
@@ -30,7 +30,7 @@ const auditDeps = (): AuditTrailDeps => ({
   digests: (tenantId) =>
     s3For(adapters().clients, tenantId).then((s3) => auditArchive(s3).listDigests(tenantId)),
   signer: digestSigner,
-  tableRetentionMs: config().AUDIT_TABLE_RETENTION_DAYS * 86_400_000,
+  tableRetentionMs: config([auditDigests]).AUDIT_TABLE_RETENTION_DAYS * 86_400_000,
 });
 
 /** Write-only secrets and the audit trail. */

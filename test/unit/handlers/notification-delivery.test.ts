@@ -8,7 +8,10 @@ import { logger, metrics } from '#shared/observability.ts';
 import { budgetAlert } from '../../helpers/notifications.ts';
 
 // The handler reads its configuration at import; these tests give it its dependencies directly.
-vi.mock('#shared/config.ts', () => ({ config: () => ({}) }));
+vi.mock('#shared/config.ts', async (original) => ({
+  ...(await original<typeof import('#shared/config.ts')>()),
+  config: () => ({}),
+}));
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -63,7 +63,9 @@ describe('parseConfig', () => {
       MERIDIAN_STATE_DIR: '/tmp/x',
     });
     // Assess
-    expect(missing).toThrow(/LOCAL_JWT_ISSUER: required in local mode.*LOCAL_JWKS_URI.*MERIDIAN_STATE_DIR/);
+    expect(missing).toThrow(
+      /MERIDIAN_STATE_DIR: required in local mode.*LOCAL_JWT_ISSUER: required in local mode.*LOCAL_JWKS_URI/,
+    );
     expect(local.STEP_RUNNER_ARN).toMatch(/^arn:aws:lambda:local:/);
   });
 

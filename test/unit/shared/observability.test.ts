@@ -29,6 +29,8 @@ vi.mock('#adapters/wiring/step-runner.ts', () => {
     workflow: { name: 'w', startAt: 'ask', steps: { ask: { type: 'agent', agentId: 'a1', prompt: 'hi' } } },
   };
   return {
+    // The handler reads its settings at cold start: none, with this wiring.
+    STEP_RUNNER_SETTINGS: [],
     stepRunnerWiring: () => ({
       definitions: {
         getVersion: async (_t: string, kind: string, id: string, version: number) => ({

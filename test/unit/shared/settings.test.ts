@@ -1,34 +1,159 @@
-import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '#shared/config.ts';
-import { FUNCTION_SETTINGS } from '#shared/settings.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AUDIT_STREAM_SETTINGS } from '#adapters/audit/wiring.ts';
+import { API_SETTINGS } from '#adapters/wiring/api.ts';
+import { APPROVAL_HANDLER_SETTINGS } from '#adapters/wiring/approval-handler.ts';
+import { AUTHORIZER_SETTINGS } from '#adapters/wiring/authorizer.ts';
+import { LIFECYCLE_SETTINGS } from '#adapters/wiring/lifecycle.ts';
+import { NOTIFICATION_DELIVERY_SETTINGS } from '#adapters/wiring/notification-delivery.ts';
+import { SCHEDULE_FIRE_SETTINGS } from '#adapters/wiring/schedule-fire.ts';
+import { SSO_TRIGGER_SETTINGS } from '#adapters/wiring/sso-trigger.ts';
+import { STATUS_HANDLER_SETTINGS } from '#adapters/wiring/status-handler.ts';
+import { STEP_RUNNER_SETTINGS } from '#adapters/wiring/step-runner.ts';
+import {
+  ALL_SETTINGS,
+  auditBucket,
+  ConfigError,
+  config,
+  core,
+  parseConfig,
+  type RuntimeConfig,
+  type SettingsOf,
+  SettingsReader,
+  userPool,
+} from '#shared/config.ts';
+import {
+  ALL_RESOURCE_SETTINGS,
+  FUNCTION_SETTINGS,
+  type FunctionRoot,
+  RUNTIME_ENV_NAMES,
+} from '#shared/settings.ts';
 
 const BASE = { STAGE: 'dev', MERIDIAN_MODE: 'aws', TABLE_NAME: 'meridian-table' };
 
-describe('parseConfig with the resource settings of one function', () => {
-  it('does not require the settings the function does not read, and reads them when set', () => {
+const ROOTS = {
+  api: API_SETTINGS,
+  authorizer: AUTHORIZER_SETTINGS,
+  ssoTrigger: SSO_TRIGGER_SETTINGS,
+  stepRunner: STEP_RUNNER_SETTINGS,
+  approvalHandler: APPROVAL_HANDLER_SETTINGS,
+  statusHandler: STATUS_HANDLER_SETTINGS,
+  scheduleFire: SCHEDULE_FIRE_SETTINGS,
+  notificationDelivery: NOTIFICATION_DELIVERY_SETTINGS,
+  lifecycle: LIFECYCLE_SETTINGS,
+  auditStream: AUDIT_STREAM_SETTINGS,
+} satisfies Record<FunctionRoot, unknown>;
+
+/** The variables `groups` read, found by reading them from an environment that records each name. */
+function variablesRead(groups: readonly ((r: SettingsReader) => unknown)[]): string[] {
+  const read = new Set<string>();
+  const env = new Proxy({} as NodeJS.ProcessEnv, {
+    get: (_target, name) => {
+      if (typeof name === 'string') read.add(name);
+      return undefined;
+    },
+  });
+  const reader = new SettingsReader(env);
+  for (const group of groups) group(reader);
+  return [...read].sort();
+}
+
+describe('settings by function', () => {
+  it.each(Object.entries(ROOTS))(
+    '%s requires exactly the resource settings the stack sets on it',
+    (root, groups) => {
+      // Act
+      const problems = (() => {
+        try {
+          parseConfig(BASE, groups);
+          return '';
+        } catch (error) {
+          return (error as Error).message;
+        }
+      })();
+      // Assess
+      const required = ALL_RESOURCE_SETTINGS.filter((name) => problems.includes(`${name}: required`));
+      expect(required).toEqual(FUNCTION_SETTINGS[root as FunctionRoot]);
+    },
+  );
+
+  it('leaves what a function does not read unread: neither required, nor checked, nor returned', () => {
     // Act
-    const stepRunner = parseConfig(BASE, FUNCTION_SETTINGS.stepRunner);
-    const withPool = parseConfig({ ...BASE, USER_POOL_ID: 'pool' }, FUNCTION_SETTINGS.stepRunner);
+    const stepRunner = parseConfig(
+      { ...BASE, AUDIT_BUCKET_NAME: 'x', USER_POOL_ID: '', RATE_LIMIT_WINDOW_SECONDS: 'soon' },
+      STEP_RUNNER_SETTINGS,
+    );
     // Assess
-    expect(stepRunner).toMatchObject({ AUDIT_BUCKET_NAME: '', USER_POOL_ID: '', USER_POOL_CLIENT_ID: '' });
-    expect(withPool.USER_POOL_ID).toBe('pool');
+    expect(Object.keys(stepRunner)).not.toContain('AUDIT_BUCKET_NAME');
+    expect(Object.keys(stepRunner)).not.toContain('RATE_LIMITS');
+    expect(stepRunner).toMatchObject({ ...BASE, CIRCUIT_FAILURE_THRESHOLD: 5 });
   });
 
-  it('requires the ones it reads, naming each', () => {
-    // Act
-    const parse = () => parseConfig(BASE, FUNCTION_SETTINGS.authorizer);
-    // Assess
-    expect(parse).toThrow(ConfigError);
-    expect(parse).toThrow(/USER_POOL_ID: required.*USER_POOL_CLIENT_ID: required/);
-  });
-
-  it('still checks a set value it does not need', () => {
-    expect(() => parseConfig({ ...BASE, AUDIT_BUCKET_NAME: 'x' }, [])).toThrow(
-      /AUDIT_BUCKET_NAME: at least 3 characters/,
+  it('reads only the step runner its table, secrets, artifacts, circuits and notification queue', () => {
+    expect(variablesRead(STEP_RUNNER_SETTINGS)).toEqual(
+      [
+        'STAGE',
+        'MERIDIAN_MODE',
+        'TABLE_NAME',
+        'TENANT_DATA_ROLE_ARN',
+        'MERIDIAN_STATE_DIR',
+        'SECRETS_PREFIX',
+        'ARTIFACT_BUCKET_NAME',
+        'CIRCUIT_FAILURE_THRESHOLD',
+        'CIRCUIT_COOLDOWN_MS',
+        'NOTIFICATION_QUEUE_URL',
+        'NOTIFICATION_DLQ_URL',
+        'NOTIFICATION_FROM_ADDRESS',
+        'NOTIFICATION_RETRY_BASE_MS',
+      ].sort(),
     );
   });
 
-  it('requires every resource setting when no function is named (tools, tests)', () => {
-    expect(() => parseConfig(BASE)).toThrow(/AUDIT_BUCKET_NAME: required.*USER_POOL_ID: required/);
+  it('groups every variable of the runtime configuration, and every setting of its type', () => {
+    // Act
+    const all = parseConfig({
+      ...BASE,
+      AUDIT_BUCKET_NAME: 'audit',
+      USER_POOL_ID: 'pool',
+      USER_POOL_CLIENT_ID: 'client',
+    });
+    // Assess: the type says the same (a missing key would not compile)
+    const typed: RuntimeConfig = all satisfies SettingsOf<typeof ALL_SETTINGS>;
+    expect(variablesRead(ALL_SETTINGS)).toEqual([...RUNTIME_ENV_NAMES].sort());
+    expect(Object.keys(typed)).toEqual(expect.arrayContaining(['RATE_LIMITS', 'MAX_RUNNING_EXECUTIONS']));
+  });
+});
+
+describe('config: the process settings of some groups', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('names every problem of the groups asked for in one error', () => {
+    // Arrange: groups nothing else in this file reads from the process
+    vi.stubEnv('USER_POOL_ID', '');
+    vi.stubEnv('USER_POOL_CLIENT_ID', '');
+    vi.stubEnv('AUDIT_BUCKET_NAME', 'x');
+    // Act
+    const read = () => config([userPool, auditBucket]);
+    // Assess
+    expect(read).toThrow(ConfigError);
+    expect(read).toThrow(
+      /USER_POOL_ID: required; USER_POOL_CLIENT_ID: required; AUDIT_BUCKET_NAME: at least 3 characters/,
+    );
+  });
+
+  it('parses a group once per process: a later change of the environment is not seen', () => {
+    // Arrange
+    vi.stubEnv('STAGE', 'first');
+    vi.stubEnv('MERIDIAN_MODE', 'aws');
+    vi.stubEnv('TABLE_NAME', 'meridian-first');
+    const first = config([core]);
+    vi.stubEnv('STAGE', 'second');
+    // Act
+    const again = config([core]);
+    // Assess
+    expect(first.STAGE).toBe('first');
+    expect(again).toEqual(first);
+    expect(Object.isFrozen(again)).toBe(true);
   });
 });
