@@ -3,7 +3,7 @@ import type { AuditContext } from '#core/audit/audit.ts';
 import { ConflictError } from '#core/errors.ts';
 import type { ApiKeyRecord, Page, PageRequest } from '#core/tenancy/model.ts';
 import type { ApiKeyStore } from '#core/tenancy/ports.ts';
-import { keys } from './keys.ts';
+import * as keys from './item-keys.ts';
 import { strip, type Table } from './table.ts';
 import { changed, NEW, prefixQuery } from './tenancy-items.ts';
 

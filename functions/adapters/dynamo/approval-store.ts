@@ -4,7 +4,8 @@ import type { AuditContext } from '#core/audit/audit.ts';
 import { ConflictError } from '#core/errors.ts';
 import type { Page, PageRequest } from '#core/tenancy/model.ts';
 import { TABLE_SCHEMA } from '#shared/table-schema.ts';
-import { keys, tenantPk } from './keys.ts';
+import * as keys from './item-keys.ts';
+import { tenantPk } from './keys.ts';
 import { strip, type Table } from './table.ts';
 
 /** DynamoDB implementation of {@link ApprovalStore}; approvals are indexed by status on GSI1. */

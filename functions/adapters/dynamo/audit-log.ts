@@ -3,7 +3,7 @@ import type { AuthEvent } from '#core/access/authenticate.ts';
 import { type AuditRecord, buildRecord } from '#core/audit/audit.ts';
 import type { Page, PageRequest } from '#core/tenancy/model.ts';
 import type { AuditFilter, AuditLog } from '#core/tenancy/ports.ts';
-import { keys } from './keys.ts';
+import * as keys from './item-keys.ts';
 import { strip, type Table } from './table.ts';
 
 /** DynamoDB implementation of {@link AuditLog}: a tenant's records in its audit partition. */

@@ -3,7 +3,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditContext } from '#core/audit/audit.ts';
 import { ConflictError } from '#core/errors.ts';
 import type { Budget, BudgetStore } from '#core/executions/budget.ts';
-import { keys } from './keys.ts';
+import * as keys from './item-keys.ts';
 import { strip, type Table } from './table.ts';
 
 /** DynamoDB implementation of {@link BudgetStore}. */

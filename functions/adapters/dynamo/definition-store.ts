@@ -4,7 +4,8 @@ import { ConflictError, NotFoundError } from '#core/errors.ts';
 import type { Page, PageRequest } from '#core/tenancy/model.ts';
 import type { DefinitionKind, Head, Version } from '#core/versioning/model.ts';
 import type { DefinitionStore } from '#core/versioning/ports.ts';
-import { headKey, keys, tenantPk, versionKey } from './keys.ts';
+import * as keys from './item-keys.ts';
+import { headKey, tenantPk, versionKey } from './keys.ts';
 import { strip, type Table } from './table.ts';
 
 // Compiled ASL is bulky JSON: stored gzipped so a large workflow's version stays far below 400 KB.

@@ -2,7 +2,7 @@ import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DigestIndex } from '#core/audit/archiver.ts';
 import type { Digest } from '#core/audit/digest.ts';
 import { TABLE_SCHEMA } from '#shared/table-schema.ts';
-import { keys } from './keys.ts';
+import * as keys from './item-keys.ts';
 import type { Table } from './table.ts';
 
 const DIGEST_PREFIX = 'DIGEST#';

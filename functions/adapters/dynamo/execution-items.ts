@@ -1,6 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { UsageCounters } from '#core/executions/ports.ts';
-import { keys } from './keys.ts';
+import * as keys from './item-keys.ts';
 import type { Table, TransactItem } from './table.ts';
 
 /** The counters of a usage item (0 where absent). */

@@ -8,7 +8,8 @@ import type { Tenant, User } from '#core/tenancy/model.ts';
 import type { Head } from '#core/versioning/model.ts';
 import type { WorkflowDefinition } from '#core/workflows/model.ts';
 import { addCounters, ExistsSignal, pairKey, runUpdate } from './execution-items.ts';
-import { headKey, type Key, keys } from './keys.ts';
+import * as keys from './item-keys.ts';
+import { headKey, type Key } from './keys.ts';
 import { strip, type Table } from './table.ts';
 
 /**

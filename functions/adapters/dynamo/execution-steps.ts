@@ -6,7 +6,7 @@ import type { StepRecord } from '#core/executions/model.ts';
 import type { StepCharge } from '#core/executions/ports.ts';
 import { logger } from '#shared/observability.ts';
 import { addCounters, pairKey, runUpdate } from './execution-items.ts';
-import { keys } from './keys.ts';
+import * as keys from './item-keys.ts';
 import { strip, type Table } from './table.ts';
 
 /**

@@ -21,7 +21,8 @@ import { TABLE_SCHEMA } from '#shared/table-schema.ts';
 import { addCounters, counters, ExistsSignal, ZERO } from './execution-items.ts';
 import { DynamoExecutionStarts } from './execution-starts.ts';
 import { DynamoExecutionSteps } from './execution-steps.ts';
-import { keys, tenantPk } from './keys.ts';
+import * as keys from './item-keys.ts';
+import { tenantPk } from './keys.ts';
 import { strip, type TransactItem } from './table.ts';
 
 /** Reads and tries again when a charge lands between a settlement's read and its write. */

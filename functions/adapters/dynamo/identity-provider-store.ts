@@ -5,7 +5,8 @@ import { ConflictError, NotFoundError } from '#core/errors.ts';
 import type { DomainClaim, IdentityProvider } from '#core/identity/model.ts';
 import type { IdentityProviderStore } from '#core/identity/providers.ts';
 import type { Page, PageRequest, User } from '#core/tenancy/model.ts';
-import { keys, tenantPk } from './keys.ts';
+import * as keys from './item-keys.ts';
+import { tenantPk } from './keys.ts';
 import { strip, type Table } from './table.ts';
 
 // `type` is the table's item kind, so the provider's own type is stored as `providerType`.

@@ -11,7 +11,8 @@ import type { ExportJob, ExportLine, ExportSource, ExportStore } from '#core/ten
 import type { Tenant } from '#core/tenancy/model.ts';
 import type { OffboardingJob, OffboardingStore, TenantEraser } from '#core/tenancy/offboarding.ts';
 import { TABLE_SCHEMA } from '#shared/table-schema.ts';
-import { INDEX, type Key, keys, tenantPk } from './keys.ts';
+import * as keys from './item-keys.ts';
+import { INDEX, type Key, tenantPk } from './keys.ts';
 import { strip, type Table } from './table.ts';
 
 /** Offboarding jobs as the tenant's `OFFBOARDING` item. */

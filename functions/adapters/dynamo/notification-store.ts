@@ -11,7 +11,8 @@ import {
 } from '#core/notifications/model.ts';
 import type { NotificationStore } from '#core/notifications/ports.ts';
 import type { Page, PageRequest } from '#core/tenancy/model.ts';
-import { keys, tenantPk } from './keys.ts';
+import * as keys from './item-keys.ts';
+import { tenantPk } from './keys.ts';
 import { strip, type Table } from './table.ts';
 
 /** A notification item without its bookkeeping (the numeric TTL is not part of the model). */

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { RateCounterStore } from '#core/governance/rate-limit.ts';
-import { keys } from './keys.ts';
+import * as keys from './item-keys.ts';
 import type { TenantClients } from './table.ts';
 
 /**

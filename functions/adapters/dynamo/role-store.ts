@@ -3,7 +3,7 @@ import type { AuditContext } from '#core/audit/audit.ts';
 import { ConflictError, NotFoundError } from '#core/errors.ts';
 import type { Page, PageRequest, Role } from '#core/tenancy/model.ts';
 import type { RoleStore } from '#core/tenancy/ports.ts';
-import { keys } from './keys.ts';
+import * as keys from './item-keys.ts';
 import { strip, type Table } from './table.ts';
 import { changed, EXISTS, NEW, prefixQuery, unchanged } from './tenancy-items.ts';
 

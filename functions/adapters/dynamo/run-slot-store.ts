@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { RunSlots } from '#core/governance/bulkhead.ts';
-import { keys } from './keys.ts';
+import * as keys from './item-keys.ts';
 import type { TenantClients } from './table.ts';
 
 /** Claims are kept at most this long, so a slot whose release was lost frees itself (TTL). */

@@ -7,7 +7,8 @@ import {
   type ScheduleStore,
 } from '#core/schedules/schedules.ts';
 import type { Page, PageRequest } from '#core/tenancy/model.ts';
-import { type Key, keys, tenantPk } from './keys.ts';
+import * as keys from './item-keys.ts';
+import { type Key, tenantPk } from './keys.ts';
 import { strip, type Table, type TransactItem } from './table.ts';
 
 /** DynamoDB implementation of {@link ScheduleStore}; the caps are counters in the same transaction. */

@@ -2,7 +2,7 @@ import type { AuditContext } from '#core/audit/audit.ts';
 import { NotFoundError } from '#core/errors.ts';
 import type { Page, PageRequest, SecretMeta } from '#core/tenancy/model.ts';
 import type { SecretMetaStore } from '#core/tenancy/ports.ts';
-import { keys } from './keys.ts';
+import * as keys from './item-keys.ts';
 import { strip, type Table } from './table.ts';
 import { changed, EXISTS, NEW, prefixQuery } from './tenancy-items.ts';
 

@@ -11,7 +11,8 @@ import { type AuditContext, buildRecord } from '#core/audit/audit.ts';
 import { ConflictError, TransientError, ValidationError } from '#core/errors.ts';
 import type { Page, PageRequest } from '#core/tenancy/model.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { INDEX, type Key, keys } from './keys.ts';
+import * as keys from './item-keys.ts';
+import { INDEX, type Key } from './keys.ts';
 
 /** One write of a transaction. */
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];

@@ -1,7 +1,7 @@
 import { ConflictError } from '#core/errors.ts';
 import type { User } from '#core/tenancy/model.ts';
 import type { UserChange } from '#core/tenancy/ports.ts';
-import { keys } from './keys.ts';
+import * as keys from './item-keys.ts';
 import type { Table } from './table.ts';
 
 // What the tenancy stores share: user items (a tenant's creation and a team's change write users in

@@ -3,7 +3,7 @@ import { ConflictError } from '#core/errors.ts';
 import type { Page, PageRequest, Tenant, User } from '#core/tenancy/model.ts';
 import type { TenantStore } from '#core/tenancy/ports.ts';
 import { TABLE_SCHEMA } from '#shared/table-schema.ts';
-import { keys } from './keys.ts';
+import * as keys from './item-keys.ts';
 import { strip, type Table } from './table.ts';
 import { changed, emailOf, NEW, unchanged, userItem } from './tenancy-items.ts';
 

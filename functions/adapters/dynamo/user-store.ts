@@ -2,7 +2,7 @@ import type { AuditContext } from '#core/audit/audit.ts';
 import { ConflictError, NotFoundError } from '#core/errors.ts';
 import type { Page, PageRequest, User } from '#core/tenancy/model.ts';
 import type { UserStore } from '#core/tenancy/ports.ts';
-import { keys } from './keys.ts';
+import * as keys from './item-keys.ts';
 import { strip, type Table } from './table.ts';
 import { changed, EXISTS, emailOf, NEW, prefixQuery, unchanged, userItem } from './tenancy-items.ts';
 

@@ -2,7 +2,8 @@ import type { AuditContext } from '#core/audit/audit.ts';
 import { ConflictError, NotFoundError } from '#core/errors.ts';
 import type { Page, PageRequest } from '#core/tenancy/model.ts';
 import type { Webhook, WebhookStore } from '#core/webhooks/webhooks.ts';
-import { keys, tenantPk } from './keys.ts';
+import * as keys from './item-keys.ts';
+import { tenantPk } from './keys.ts';
 import { strip, type Table } from './table.ts';
 
 /** DynamoDB implementation of {@link WebhookStore}. */

@@ -38,7 +38,7 @@ import { DynamoApprovalStore } from '../dynamo/approval-store.ts';
 import { DynamoDefinitionStore } from '../dynamo/definition-store.ts';
 import { DynamoExecutionStore } from '../dynamo/execution-store.ts';
 import { DynamoIdentityProviderStore } from '../dynamo/identity-provider-store.ts';
-import { keys } from '../dynamo/keys.ts';
+import * as keys from '../dynamo/item-keys.ts';
 import { DynamoLease } from '../dynamo/lease.ts';
 import { DynamoExportSource, DynamoExportStore, DynamoOffboardingStore } from '../dynamo/lifecycle-store.ts';
 import { DynamoRateCounterStore } from '../dynamo/rate-limit-store.ts';
