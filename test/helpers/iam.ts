@@ -28,6 +28,8 @@ function attribute(resources: Resources, id: string, attr: 'Arn' | 'Ref'): strin
   const type = resources[id]?.Type;
   const name = id.toLowerCase();
   const region = `${REGION}:${ACCOUNT}`;
+  const machineName = (resources[id]?.Properties as { StateMachineName?: unknown } | undefined)
+    ?.StateMachineName;
   const arns: Record<string, string> = {
     'AWS::DynamoDB::Table': `arn:aws:dynamodb:${region}:table/${id}`,
     'AWS::KMS::Key': `arn:aws:kms:${region}:key/${id}`,
@@ -38,6 +40,7 @@ function attribute(resources: Resources, id: string, attr: 'Arn' | 'Ref'): strin
     'AWS::SQS::Queue': `arn:aws:sqs:${region}:${id}`,
     'AWS::SNS::Topic': `arn:aws:sns:${region}:${id}`,
     'AWS::Cognito::UserPool': `arn:aws:cognito-idp:${region}:userpool/${REGION}_${id}`,
+    'AWS::StepFunctions::StateMachine': `arn:aws:states:${region}:stateMachine:${machineName ?? id}`,
   };
   if (type === undefined) throw new Error(`No resource ${id} in the template`);
   if (attr === 'Arn') {
@@ -45,7 +48,10 @@ function attribute(resources: Resources, id: string, attr: 'Arn' | 'Ref'): strin
     if (!arn) throw new Error(`No made-up ARN for ${type} (${id})`);
     return arn;
   }
-  if (type === 'AWS::SNS::Topic' || type === 'AWS::SQS::Queue') return arns[type] ?? name;
+  // These types' Ref is their ARN. A made-up name instead would not be an ARN, which the simulator
+  // matches against any resource: a statement on it would seem to allow everything.
+  if (type === 'AWS::SNS::Topic' || type === 'AWS::SQS::Queue' || type === 'AWS::StepFunctions::StateMachine')
+    return arns[type] ?? name;
   if (type === 'AWS::Cognito::UserPool') return `${REGION}_${id}`;
   return name;
 }
