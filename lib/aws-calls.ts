@@ -38,8 +38,7 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
  *   `<SECRETS_PREFIX>/<t>/<name>`.
  * - `lifecycleMachine`: the offboarding and export state machines (lib/constructs/lifecycle.ts).
  * - `tenantMachine`, `tenantExecution`: the tenant's workflow state machine `meridian-<stage>-<t>-<w>`
- *   and an execution of it, reached on the tenant's session (offboarding); `stateMachine` and
- *   `execution` are the same reached with the function's own role (the API).
+ *   (tagged with the tenant) and an execution of it, reached on the tenant's session.
  * - `tenantAuditDigest`: object `digests/tenant=<t>/<seq>.json` of the audit archive bucket;
  *   `tenantAuditDigestListing`: listing that bucket with prefix `digests/tenant=<t>/`.
  * `scheduleGroup` and `schedule`: a tenant's EventBridge Scheduler group `meridian-<stage>-<t>` and a
@@ -73,10 +72,8 @@ export type Target =
   | `platformIndex:${string}`
   | 'auditBucket'
   | 'userPool'
-  | 'stateMachine'
   | 'tenantMachine'
   | 'lifecycleMachine'
-  | 'execution'
   | 'tenantExecution'
   | 'taskToken'
   | 'bedrockModel'
@@ -591,13 +588,14 @@ export const AWS_CALLS: readonly AwsCall[] = [
       functions: ['api'],
     }),
   ),
-  // Workflow state machines (named `meridian-<stage>-<tenant>-...`, tagged with the tenant).
+  // Workflow state machines (named `meridian-<stage>-<tenant>-...`, tagged with the tenant), each
+  // reached on the session of the tenant it belongs to (lib/constructs/tenant-data-role.ts).
   {
     file: 'functions/adapters/sfn-engine.ts',
     command: 'CreateStateMachineCommand',
     actions: ['states:CreateStateMachine', 'states:TagResource', 'states:PublishStateMachineVersion'],
-    targets: ['stateMachine'],
-    via: 'functionRole',
+    targets: ['tenantMachine'],
+    via: 'tenantRole',
     functions: ['api'],
   },
   {
@@ -606,67 +604,66 @@ export const AWS_CALLS: readonly AwsCall[] = [
     command: 'CreateStateMachineCommand',
     actions: ['iam:PassRole'],
     targets: ['workflowRole'],
-    via: 'functionRole',
+    via: 'tenantRole',
     functions: ['api'],
   },
   {
     file: 'functions/adapters/sfn-engine.ts',
     command: 'UpdateStateMachineCommand',
     actions: ['states:UpdateStateMachine', 'states:PublishStateMachineVersion'],
-    targets: ['stateMachine'],
-    via: 'functionRole',
+    targets: ['tenantMachine'],
+    via: 'tenantRole',
     functions: ['api'],
   },
   {
     file: 'functions/adapters/sfn-engine.ts',
     command: 'CreateStateMachineAliasCommand',
     actions: ['states:CreateStateMachineAlias'],
-    targets: ['stateMachine'],
-    via: 'functionRole',
+    targets: ['tenantMachine'],
+    via: 'tenantRole',
     functions: ['api'],
   },
   {
     file: 'functions/adapters/sfn-engine.ts',
     command: 'UpdateStateMachineAliasCommand',
     actions: ['states:UpdateStateMachineAlias'],
-    targets: ['stateMachine'],
-    via: 'functionRole',
+    targets: ['tenantMachine'],
+    via: 'tenantRole',
     functions: ['api'],
   },
-  // Version housekeeping (at most 1,000 versions a machine) and deleting a deleted workflow's machine.
+  // Version housekeeping (at most 1,000 versions a machine).
   ...(
     [
       ['ListStateMachineVersionsCommand', 'states:ListStateMachineVersions'],
       ['ListStateMachineAliasesCommand', 'states:ListStateMachineAliases'],
       ['DescribeStateMachineAliasCommand', 'states:DescribeStateMachineAlias'],
       ['DeleteStateMachineVersionCommand', 'states:DeleteStateMachineVersion'],
-      ['DeleteStateMachineCommand', 'states:DeleteStateMachine'],
     ] as const
   ).map(
     ([command, action]): AwsCall => ({
       file: 'functions/adapters/sfn-engine.ts',
       command,
       actions: [action],
-      targets: ['stateMachine'],
-      via: 'functionRole',
+      targets: ['tenantMachine'],
+      via: 'tenantRole',
       functions: ['api'],
     }),
   ),
   {
-    // Offboarding deletes the tenant's workflow machines, on the tenant's session.
+    // Deleting a deleted workflow's machine; offboarding deletes every machine of the tenant.
     file: 'functions/adapters/sfn-engine.ts',
     command: 'DeleteStateMachineCommand',
     actions: ['states:DeleteStateMachine'],
     targets: ['tenantMachine'],
     via: 'tenantRole',
-    functions: ['lifecycle'],
+    functions: ['api', 'lifecycle'],
   },
   {
     file: 'functions/adapters/sfn-executions.ts',
     command: 'StartExecutionCommand',
     actions: ['states:StartExecution'],
-    targets: ['stateMachine'],
-    via: 'functionRole',
+    targets: ['tenantMachine'],
+    via: 'tenantRole',
     functions: ['api', 'scheduleFire'],
   },
   // Schedules: one EventBridge Scheduler schedule per Meridian schedule, in a group per tenant.
@@ -721,28 +718,20 @@ export const AWS_CALLS: readonly AwsCall[] = [
     }),
   ),
   {
-    file: 'functions/adapters/sfn-executions.ts',
-    command: 'StopExecutionCommand',
-    actions: ['states:StopExecution'],
-    targets: ['execution'],
-    via: 'functionRole',
-    functions: ['api'],
-  },
-  {
-    // Offboarding stops the tenant's running executions first, on the tenant's session.
+    // Cancelling an execution; offboarding stops the tenant's running executions first.
     file: 'functions/adapters/sfn-executions.ts',
     command: 'StopExecutionCommand',
     actions: ['states:StopExecution'],
     targets: ['tenantExecution'],
     via: 'tenantRole',
-    functions: ['lifecycle'],
+    functions: ['api', 'lifecycle'],
   },
   {
     file: 'functions/adapters/sfn-executions.ts',
     command: 'RedriveExecutionCommand',
     actions: ['states:RedriveExecution'],
-    targets: ['execution'],
-    via: 'functionRole',
+    targets: ['tenantExecution'],
+    via: 'tenantRole',
     functions: ['api'],
   },
   {

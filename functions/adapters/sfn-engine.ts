@@ -43,14 +43,18 @@ export interface SfnEngineSettings {
   readonly strictRemove?: boolean;
 }
 
+/** The Step Functions client that acts for one tenant (on AWS, on that tenant's fenced credentials). */
+export type SfnFor = (tenantId: string) => SFNClient;
+
 /**
  * Step Functions as the {@link WorkflowEngine}: one Standard state machine per workflow, named from
  * tenant and workflow ids and tagged with the tenant; each workflow version is a published Step
- * Functions version; environments are aliases, so promotion is an alias move.
+ * Functions version; environments are aliases, so promotion is an alias move. Every call goes
+ * through the client of the tenant it names, which IAM fences to that tenant's machines.
  */
 export class SfnEngine implements WorkflowEngine {
   constructor(
-    private readonly client: SFNClient,
+    private readonly sfnFor: SfnFor,
     private readonly settings: SfnEngineSettings,
   ) {}
 
@@ -67,9 +71,10 @@ export class SfnEngine implements WorkflowEngine {
     stateMachineArn?: string;
   }): Promise<PublishedVersion> {
     const description = `Meridian workflow ${input.workflowId} version ${input.version}`;
+    const client = this.sfnFor(input.tenantId);
     if (!input.stateMachineArn) {
       try {
-        const out = await this.client.send(
+        const out = await client.send(
           new CreateStateMachineCommand({
             name: this.name(input.tenantId, input.workflowId),
             definition: input.asl,
@@ -96,11 +101,16 @@ export class SfnEngine implements WorkflowEngine {
       } catch (error) {
         // A retried first version after a partial failure: the machine exists; update it instead.
         if (!(error instanceof StateMachineAlreadyExists)) throw error;
-        return this.update(await this.arnOf(input.tenantId, input.workflowId), input.asl, description);
+        return this.update(
+          client,
+          await this.arnOf(input.tenantId, input.workflowId),
+          input.asl,
+          description,
+        );
       }
     }
-    const published = await this.update(input.stateMachineArn, input.asl, description);
-    await this.prune(input.stateMachineArn);
+    const published = await this.update(client, input.stateMachineArn, input.asl, description);
+    await this.prune(input.tenantId, input.stateMachineArn);
     return published;
   }
 
@@ -110,12 +120,17 @@ export class SfnEngine implements WorkflowEngine {
    */
   private async arnOf(tenantId: string, workflowId: string): Promise<string> {
     const [, partition, , , account] = this.settings.roleArn.split(':');
-    const region = await this.client.config.region();
+    const region = await this.sfnFor(tenantId).config.region();
     return `arn:${partition}:states:${region}:${account}:stateMachine:${this.name(tenantId, workflowId)}`;
   }
 
-  private async update(stateMachineArn: string, asl: string, description: string): Promise<PublishedVersion> {
-    const out = await this.client.send(
+  private async update(
+    client: SFNClient,
+    stateMachineArn: string,
+    asl: string,
+    description: string,
+  ): Promise<PublishedVersion> {
+    const out = await client.send(
       new UpdateStateMachineCommand({
         stateMachineArn,
         definition: asl,
@@ -135,22 +150,25 @@ export class SfnEngine implements WorkflowEngine {
     versionArn: string;
     asl?: string;
   }): Promise<void> {
+    const client = this.sfnFor(input.tenantId);
     try {
-      await this.pointAlias(input.stateMachineArn, input.environment, input.versionArn);
+      await this.pointAlias(client, input.stateMachineArn, input.environment, input.versionArn);
     } catch (error) {
       if (!(error instanceof ResourceNotFound) || !input.asl) throw error;
       // The version was retired by pruning: publish its definition again and point the alias there.
       const again = await this.update(
+        client,
         input.stateMachineArn,
         input.asl,
         `Meridian workflow ${input.workflowId}, ${input.versionArn.split(':').pop()} published again`,
       );
-      await this.pointAlias(input.stateMachineArn, input.environment, again.versionArn);
+      await this.pointAlias(client, input.stateMachineArn, input.environment, again.versionArn);
     }
-    await this.prune(input.stateMachineArn);
+    await this.prune(input.tenantId, input.stateMachineArn);
   }
 
   private async pointAlias(
+    client: SFNClient,
     stateMachineArn: string,
     environment: Environment,
     versionArn: string,
@@ -158,19 +176,17 @@ export class SfnEngine implements WorkflowEngine {
     const routingConfiguration = [{ stateMachineVersionArn: versionArn, weight: 100 }];
     const aliasArn = `${stateMachineArn}:${environment}`;
     try {
-      await this.client.send(
+      await client.send(
         new UpdateStateMachineAliasCommand({ stateMachineAliasArn: aliasArn, routingConfiguration }),
       );
     } catch (error) {
       if (!(error instanceof ResourceNotFound)) throw error;
       try {
-        await this.client.send(
-          new CreateStateMachineAliasCommand({ name: environment, routingConfiguration }),
-        );
+        await client.send(new CreateStateMachineAliasCommand({ name: environment, routingConfiguration }));
       } catch (inner) {
         // Created concurrently by another promotion: update it to the version asked for.
         if (!(inner instanceof ConflictException)) throw inner;
-        await this.client.send(
+        await client.send(
           new UpdateStateMachineAliasCommand({ stateMachineAliasArn: aliasArn, routingConfiguration }),
         );
       }
@@ -182,13 +198,14 @@ export class SfnEngine implements WorkflowEngine {
    * {@link KEEP_RECENT_VERSIONS}. Housekeeping: a failure is logged, never fails the publish or
    * promotion that triggered it (the next one tries again).
    */
-  async prune(stateMachineArn: string): Promise<string[]> {
+  async prune(tenantId: string, stateMachineArn: string): Promise<string[]> {
+    const client = this.sfnFor(tenantId);
     const deleted: string[] = [];
     try {
       const versions: string[] = [];
       let next: string | undefined;
       do {
-        const page: ListStateMachineVersionsCommandOutput = await this.client.send(
+        const page: ListStateMachineVersionsCommandOutput = await client.send(
           new ListStateMachineVersionsCommand({ stateMachineArn, nextToken: next }),
         );
         for (const v of page.stateMachineVersions ?? []) {
@@ -201,11 +218,11 @@ export class SfnEngine implements WorkflowEngine {
       const aliased = new Set<string>();
       next = undefined;
       do {
-        const page: ListStateMachineAliasesCommandOutput = await this.client.send(
+        const page: ListStateMachineAliasesCommandOutput = await client.send(
           new ListStateMachineAliasesCommand({ stateMachineArn, nextToken: next }),
         );
         for (const alias of page.stateMachineAliases ?? []) {
-          const described = await this.client.send(
+          const described = await client.send(
             new DescribeStateMachineAliasCommand({ stateMachineAliasArn: alias.stateMachineAliasArn }),
           );
           for (const route of described.routingConfiguration ?? [])
@@ -220,9 +237,7 @@ export class SfnEngine implements WorkflowEngine {
       for (const versionArn of candidates) {
         if (aliased.has(versionArn)) continue;
         try {
-          await this.client.send(
-            new DeleteStateMachineVersionCommand({ stateMachineVersionArn: versionArn }),
-          );
+          await client.send(new DeleteStateMachineVersionCommand({ stateMachineVersionArn: versionArn }));
           deleted.push(versionArn);
         } catch (error) {
           // An alias moved onto it meanwhile: keep it.
@@ -238,10 +253,12 @@ export class SfnEngine implements WorkflowEngine {
     return deleted;
   }
 
-  async remove(input: { stateMachineArn: string }): Promise<void> {
+  async remove(input: { tenantId: string; stateMachineArn: string }): Promise<void> {
     try {
       // Deleting a state machine deletes its versions and aliases too.
-      await this.client.send(new DeleteStateMachineCommand({ stateMachineArn: input.stateMachineArn }));
+      await this.sfnFor(input.tenantId).send(
+        new DeleteStateMachineCommand({ stateMachineArn: input.stateMachineArn }),
+      );
     } catch (error) {
       if (error instanceof StateMachineDoesNotExist) return;
       if (this.settings.strictRemove) throw error;

@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { ConflictError, TransientError } from '#core/errors.ts';
 import type { ExecutionEngine } from '#core/executions/ports.ts';
+import type { SfnFor } from './sfn-engine.ts';
 
 /** The execution ARN Step Functions gives a named execution of a state machine. */
 export function executionArnOf(stateMachineArn: string, name: string): string {
@@ -23,14 +24,19 @@ export function executionArnOf(stateMachineArn: string, name: string): string {
 
 /**
  * Step Functions as the {@link ExecutionEngine}: executions start on the environment's alias and
- * are named by the execution id, which Step Functions keeps unique per state machine.
+ * are named by the execution id, which Step Functions keeps unique per state machine. Starts, stops
+ * and redrives go through the client of the tenant they name (on AWS, fenced by IAM to that tenant's
+ * machines); approval answers through `own`, the function's client, as a task token authorizes them.
  */
 export class SfnExecutionEngine implements ExecutionEngine {
-  constructor(private readonly client: SFNClient) {}
+  constructor(
+    private readonly sfnFor: SfnFor,
+    private readonly own: SFNClient,
+  ) {}
 
   async start(input: Parameters<ExecutionEngine['start']>[0]): Promise<{ engineArn: string }> {
     try {
-      const out = await this.client.send(
+      const out = await this.sfnFor(input.tenantId).send(
         new StartExecutionCommand({
           stateMachineArn: `${input.stateMachineArn}:${input.environment}`,
           name: input.executionId,
@@ -46,9 +52,9 @@ export class SfnExecutionEngine implements ExecutionEngine {
     }
   }
 
-  async stop(input: { engineArn: string; error: string; cause: string }): Promise<void> {
+  async stop(input: Parameters<ExecutionEngine['stop']>[0]): Promise<void> {
     try {
-      await this.client.send(
+      await this.sfnFor(input.tenantId).send(
         new StopExecutionCommand({ executionArn: input.engineArn, error: input.error, cause: input.cause }),
       );
     } catch (error) {
@@ -58,7 +64,7 @@ export class SfnExecutionEngine implements ExecutionEngine {
 
   async redrive(input: Parameters<ExecutionEngine['redrive']>[0]): Promise<void> {
     try {
-      await this.client.send(
+      await this.sfnFor(input.tenantId).send(
         new RedriveExecutionCommand({
           executionArn: input.engineArn,
           // One token per redrive: a retried call for the same redrive is answered, not run twice.
@@ -79,12 +85,12 @@ export class SfnExecutionEngine implements ExecutionEngine {
 
   async sendTaskSuccess(taskToken: string, output: unknown): Promise<void> {
     await this.guard(() =>
-      this.client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })),
+      this.own.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })),
     );
   }
 
   async sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void> {
-    await this.guard(() => this.client.send(new SendTaskFailureCommand({ taskToken, error, cause })));
+    await this.guard(() => this.own.send(new SendTaskFailureCommand({ taskToken, error, cause })));
   }
 
   private async guard(send: () => Promise<unknown>): Promise<void> {

@@ -3,20 +3,20 @@ import { Metric, type MetricOptions, Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Match, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { stagePrefix, TENANT_TAG, WORKFLOW_TAG } from '#shared/resource-names.ts';
+import { stagePrefix } from '#shared/resource-names.ts';
 import { tenantItemActions } from '../aws-calls.ts';
 import { acknowledgeResourceStar, acknowledgeWildcardResource } from '../compliance.ts';
 import type { FunctionSizing, StageName } from '../config.ts';
 import { METRICS_NAMESPACE, MeridianFunction } from './function.ts';
 import type { WorkflowMonitoring } from './telemetry.ts';
-import { createTenantDataRole, tenantSecretsPrefix } from './tenant-data-role.ts';
+import { createTenantDataRole, grantTenantWorkflows, tenantSecretsPrefix } from './tenant-data-role.ts';
 
 /** The statuses that end an execution: what the status rule forwards and the status handler counts. */
 export const FINAL_EXECUTION_STATUSES = ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
@@ -270,116 +270,30 @@ export class Flows extends Construct implements WorkflowMonitoring {
   }
 
   /**
-   * Lets `fn` (the schedule fire function) start executions of this stage's tenant state machines,
-   * and nothing else of Step Functions: the same statement as the API's StartExecution.
+   * Lets `fn` (the schedule fire function) start executions of its session tenant's state machines,
+   * and nothing else of Step Functions: on its tenant data role (lib/constructs/tenant-data-role.ts).
    */
   bindExecutionStart(fn: MeridianFunction): this {
-    const machines = Stack.of(this).formatArn({
-      service: 'states',
-      resource: 'stateMachine',
-      resourceName: `${this.stateMachinePrefix}-*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'StartTenantExecutions',
-        actions: ['states:StartExecution'],
-        resources: [machines],
-        conditions: { Null: { [`aws:ResourceTag/${TENANT_TAG}`]: 'false' } },
-      }),
-    );
-    acknowledgeWildcardResource(
-      fn.role,
-      machines,
-      `State machines are created at run time, one per tenant workflow, named "${this.stateMachinePrefix}-<tenant>-<workflow>"; starting one requires it to carry the TenantId tag.`,
-    );
+    grantTenantWorkflows(this, tenantRoleOf(fn), { prefix: this.stateMachinePrefix, access: 'start' });
     return this;
   }
 
   /**
-   * Lets `fn` (the API function) manage and run this stage's workflow state machines, and sets the
-   * settings it compiles into them: `STATE_MACHINE_PREFIX`, `STEP_RUNNER_ARN`, `APPROVAL_HANDLER_ARN`,
-   * `WORKFLOW_ROLE_ARN` and `WORKFLOW_LOG_GROUP_ARN`.
+   * Lets `fn` (the API function) manage and run its session tenant's workflow state machines, and
+   * sets the settings it compiles into them: `STATE_MACHINE_PREFIX`, `STEP_RUNNER_ARN`,
+   * `APPROVAL_HANDLER_ARN`, `WORKFLOW_ROLE_ARN` and `WORKFLOW_LOG_GROUP_ARN`.
    *
-   * Every Step Functions permission is limited to machines named `meridian-<stage>-*` (and their
-   * executions); creating one requires the `TenantId` tag, and changing or starting one requires that
-   * it carries it. Only the actions the runtime calls are allowed: no Describe*, List*, Delete* or
-   * SendTaskHeartbeat.
+   * Every Step Functions permission but the approval answers is on `fn`'s tenant data role: machines
+   * named `meridian-<stage>-<session tenant>-*` (and their executions), created with the session
+   * tenant's `TenantId` tag and changed or started only while they carry it. Only the actions the
+   * runtime calls are allowed: no Describe* but the alias's, no SendTaskHeartbeat.
    */
   bindWorkflowControl(fn: MeridianFunction): this {
-    const stack = Stack.of(this);
-    // Qualified ARNs (`<machine>:<version>`, `<machine>:<alias>`) match the same pattern, and Step
-    // Functions authorizes version and alias calls against the machine's own ARN anyway.
-    const machines = stack.formatArn({
-      service: 'states',
-      resource: 'stateMachine',
-      resourceName: `${this.stateMachinePrefix}-*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    grantTenantWorkflows(this, tenantRoleOf(fn), {
+      prefix: this.stateMachinePrefix,
+      access: 'control',
+      workflowRole: this.workflowRole,
     });
-    const executions = stack.formatArn({
-      service: 'states',
-      resource: 'execution',
-      resourceName: `${this.stateMachinePrefix}-*:*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'CreateTenantStateMachines',
-        // CreateStateMachine with tags is also authorized as TagResource, with the same request tags.
-        actions: ['states:CreateStateMachine', 'states:TagResource'],
-        resources: [machines],
-        conditions: {
-          Null: { [`aws:RequestTag/${TENANT_TAG}`]: 'false' },
-          'ForAllValues:StringEquals': { 'aws:TagKeys': [TENANT_TAG, WORKFLOW_TAG] },
-        },
-      }),
-    );
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'PublishWorkflowVersions',
-        // No tag condition: CreateStateMachine with `publish` authorizes this before the new machine
-        // carries any tag.
-        actions: ['states:PublishStateMachineVersion'],
-        resources: [machines],
-      }),
-    );
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'RunTenantStateMachines',
-        actions: [
-          'states:CreateStateMachineAlias',
-          'states:StartExecution',
-          'states:UpdateStateMachine',
-          'states:UpdateStateMachineAlias',
-        ],
-        resources: [machines],
-        conditions: { Null: { [`aws:ResourceTag/${TENANT_TAG}`]: 'false' } },
-      }),
-    );
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'RetireTenantStateMachines',
-        // Version housekeeping (Step Functions keeps at most 1,000 versions per machine) and deleting
-        // a deleted workflow's machine: functions/adapters/sfn-engine.ts.
-        actions: [
-          'states:DeleteStateMachine',
-          'states:DeleteStateMachineVersion',
-          'states:DescribeStateMachineAlias',
-          'states:ListStateMachineAliases',
-          'states:ListStateMachineVersions',
-        ],
-        resources: [machines],
-      }),
-    );
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'StopOrRedriveTenantExecutions',
-        // Executions carry no tags of their own, so only the name prefix scopes this one.
-        actions: ['states:RedriveExecution', 'states:StopExecution'],
-        resources: [executions],
-      }),
-    );
     fn.addToRolePolicy(
       new PolicyStatement({
         sid: 'AnswerApprovalTasks',
@@ -387,25 +301,6 @@ export class Flows extends Construct implements WorkflowMonitoring {
         actions: ['states:SendTaskFailure', 'states:SendTaskSuccess'],
         resources: ['*'],
       }),
-    );
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'PassWorkflowRole',
-        actions: ['iam:PassRole'],
-        resources: [this.workflowRole.roleArn],
-        conditions: { StringEquals: { 'iam:PassedToService': 'states.amazonaws.com' } },
-      }),
-    );
-
-    acknowledgeWildcardResource(
-      fn.role,
-      machines,
-      `State machines are created at run time, one per tenant workflow, named "${this.stateMachinePrefix}-<tenant>-<workflow>"; the name prefix is the narrowest ARN available, creation requires the TenantId tag and changes require the machine to carry it.`,
-    );
-    acknowledgeWildcardResource(
-      fn.role,
-      executions,
-      `Executions are named at run time from idempotency keys; StopExecution and RedriveExecution are limited to executions of this stage's "${this.stateMachinePrefix}-*" state machines.`,
     );
     acknowledgeResourceStar(
       fn.role,
@@ -602,4 +497,10 @@ export class Flows extends Construct implements WorkflowMonitoring {
       ],
     });
   }
+}
+
+/** The tenant data role `fn` was bound to: its Step Functions grants go there, never on `fn`'s own. */
+function tenantRoleOf(fn: MeridianFunction): IRole {
+  if (!fn.tenantDataRole) throw new Error('bind the tenant data role before the workflow permissions');
+  return fn.tenantDataRole;
 }

@@ -12,7 +12,7 @@ import { acknowledgeResourceStar, acknowledgeWildcardResource } from '../complia
 import type { StageName } from '../config.ts';
 import { stateMachinePrefix } from './flows.ts';
 import { MeridianFunction } from './function.ts';
-import { createTenantDataRole, tenantSecretsPrefix } from './tenant-data-role.ts';
+import { createTenantDataRole, grantTenantWorkflows, tenantSecretsPrefix } from './tenant-data-role.ts';
 
 /** Properties of {@link Lifecycle}. */
 export interface LifecycleProps {
@@ -84,13 +84,13 @@ export class Lifecycle extends Construct {
       secretAccess: 'erase',
       itemActions: tenantItemActions('lifecycle'),
       artifacts: { bucket: props.artifactsBucket, access: 'lifecycle' },
-      // Offboarding stops the tenant's executions and deletes its workflow machines: on the tenant's
-      // session, so IAM, not only the code, keeps it to that tenant's.
-      workflowMachines: prefix,
       trustedRole: this.fn.role,
       description:
         "Assumed by the lifecycle function with session tag TenantId; that tenant's items, objects, secrets and workflow machines to export or erase",
     });
+    // Offboarding stops the tenant's executions and deletes its workflow machines: on the tenant's
+    // session, so IAM, not only the code, keeps it to that tenant's.
+    grantTenantWorkflows(this, this.tenantRole, { prefix, access: 'retire' });
     this.fn.bindTenantDataRole(this.tenantRole, secretsPrefix);
     this.fn.addEnvironment('STATE_MACHINE_PREFIX', prefix);
 

@@ -3,7 +3,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { ArnPrincipal, Effect, type IRole, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { TENANT_TAG } from '#shared/resource-names.ts';
+import { TENANT_TAG, WORKFLOW_TAG } from '#shared/resource-names.ts';
 import { acknowledgeWildcardResource } from '../compliance.ts';
 import type { StageName } from '../config.ts';
 import {
@@ -101,12 +101,6 @@ export interface TenantDataRoleProps {
    * @default - no archive access
    */
   readonly auditDigests?: IBucket;
-  /**
-   * The state machine name prefix (`meridian-<stage>`): stop the executions of, and delete, the
-   * session tenant's workflow machines (`<prefix>-<tenant>-<workflow>`) only. Offboarding.
-   * @default - no state machine access
-   */
-  readonly workflowMachines?: string;
   /** The one role allowed to assume this one (a function's execution role). */
   readonly trustedRole: IRole;
   /** Shown in the IAM console. */
@@ -177,7 +171,6 @@ export function createTenantDataRole(scope: Construct, id: string, props: Tenant
     );
   }
   if (props.artifacts) grantTenantArtifacts(scope, role, tenantTag, props.artifacts);
-  if (props.workflowMachines) grantTenantMachines(scope, role, tenantTag, props.workflowMachines);
   if (props.auditDigests) grantTenantDigests(scope, role, tenantTag, props.auditDigests);
   if (props.secretAccess === 'none') return role;
   const tenantSecrets = Stack.of(scope).formatArn({
@@ -201,39 +194,103 @@ export function createTenantDataRole(scope: Construct, id: string, props: Tenant
   return role;
 }
 
-/** The session tenant's workflow machines (`<prefix>-<tenant>-*`): delete them, stop their executions. */
-function grantTenantMachines(scope: Construct, role: Role, tenantTag: string, prefix: string): void {
+/**
+ * What a tenant data role may do with the session tenant's workflow state machines
+ * (`<prefix>-<tenant>-<workflow>`) and their executions: `control` publishes, promotes, runs, stops,
+ * redrives and deletes them (the API); `start` only starts executions (the schedule fire function);
+ * `retire` stops executions and deletes machines (offboarding).
+ */
+export type TenantWorkflowAccess = 'control' | 'start' | 'retire';
+
+/** Options of {@link grantTenantWorkflows}. */
+export interface TenantWorkflowGrant {
+  /** The state machine name prefix, `meridian-<stage>`. */
+  readonly prefix: string;
+  readonly access: TenantWorkflowAccess;
+  /** `control` only: the role every workflow machine runs as, which creating one passes. */
+  readonly workflowRole?: IRole;
+}
+
+/**
+ * Lets a tenant data role act on the session tenant's workflow machines only: their names start
+ * with `<prefix>-${aws:PrincipalTag/TenantId}-`, and a machine is created with, and changed or
+ * started only while it carries, the session tenant's `TenantId` tag. So a function's code that
+ * names another tenant's machine is denied by IAM, not only by its own checks.
+ */
+export function grantTenantWorkflows(scope: Construct, role: IRole, grant: TenantWorkflowGrant): void {
   const stack = Stack.of(scope);
   const arn = (resource: string, resourceName: string) =>
     stack.formatArn({ service: 'states', resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  const tenantTag = `\${aws:PrincipalTag/${TENANT_SESSION_TAG}}`;
   // Tenant ids hold no `-` (ID_PATTERN, functions/core/ids.ts), so `<prefix>-<tenant>-` starts no other
-  // tenant's names; the stages are fixed (lib/config.ts), so no other stage's either.
-  const machines = arn('stateMachine', `${prefix}-${tenantTag}-*`);
-  const executions = arn('execution', `${prefix}-${tenantTag}-*:*`);
-  role.addToPolicy(
-    new PolicyStatement({
-      sid: 'TenantMachinesOnly',
-      actions: ['states:DeleteStateMachine'],
-      resources: [machines],
-    }),
-  );
-  role.addToPolicy(
-    new PolicyStatement({
-      sid: 'TenantExecutionsOnly',
-      actions: ['states:StopExecution'],
-      resources: [executions],
-    }),
-  );
+  // tenant's names; the stages are fixed (lib/config.ts), so no other stage's either. Qualified ARNs
+  // (`<machine>:<version>`, `<machine>:<alias>`) match the same pattern.
+  const machines = arn('stateMachine', `${grant.prefix}-${tenantTag}-*`);
+  const executions = arn('execution', `${grant.prefix}-${tenantTag}-*:*`);
+  const ownTag = { StringEquals: { [`aws:ResourceTag/${TENANT_TAG}`]: tenantTag } };
+  const statement = (sid: string, actions: string[], resources: string[], conditions?: object) =>
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ sid, actions, resources, ...(conditions ? { conditions } : {}) }),
+    );
+  if (grant.access === 'retire') {
+    statement('TenantMachinesOnly', ['states:DeleteStateMachine'], [machines]);
+    statement('TenantExecutionsOnly', ['states:StopExecution'], [executions]);
+  } else if (grant.access === 'start') {
+    statement('StartTenantExecutions', ['states:StartExecution'], [machines], ownTag);
+  } else {
+    if (!grant.workflowRole) throw new Error('grantTenantWorkflows: control needs the workflow role');
+    // CreateStateMachine with tags is also authorized as TagResource, with the same request tags.
+    statement('CreateTenantStateMachines', ['states:CreateStateMachine', 'states:TagResource'], [machines], {
+      StringEquals: { [`aws:RequestTag/${TENANT_TAG}`]: tenantTag },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [TENANT_TAG, WORKFLOW_TAG] },
+    });
+    // No tag condition: CreateStateMachine with `publish` authorizes this before the machine is tagged.
+    statement('PublishTenantWorkflowVersions', ['states:PublishStateMachineVersion'], [machines]);
+    statement(
+      'RunTenantStateMachines',
+      [
+        'states:CreateStateMachineAlias',
+        'states:StartExecution',
+        'states:UpdateStateMachine',
+        'states:UpdateStateMachineAlias',
+      ],
+      [machines],
+      ownTag,
+    );
+    // Version housekeeping (Step Functions keeps at most 1,000 versions per machine) and deleting a
+    // deleted workflow's machine: functions/adapters/sfn-engine.ts.
+    statement(
+      'RetireTenantStateMachines',
+      [
+        'states:DeleteStateMachine',
+        'states:DeleteStateMachineVersion',
+        'states:DescribeStateMachineAlias',
+        'states:ListStateMachineAliases',
+        'states:ListStateMachineVersions',
+      ],
+      [machines],
+    );
+    // Executions carry no tags of their own: the name fences these.
+    statement(
+      'StopOrRedriveTenantExecutions',
+      ['states:RedriveExecution', 'states:StopExecution'],
+      [executions],
+    );
+    statement('PassWorkflowRole', ['iam:PassRole'], [grant.workflowRole.roleArn], {
+      StringEquals: { 'iam:PassedToService': 'states.amazonaws.com' },
+    });
+  }
   acknowledgeWildcardResource(
     role,
     machines,
     'Workflow machines are named at run time "<prefix>-<tenant>-<workflow>"; the aws:PrincipalTag/TenantId policy variable fences the name to the session tenant.',
   );
-  acknowledgeWildcardResource(
-    role,
-    executions,
-    "Executions are named at run time; the resource is the session tenant's machines' executions, fenced by the aws:PrincipalTag/TenantId policy variable.",
-  );
+  if (grant.access !== 'start')
+    acknowledgeWildcardResource(
+      role,
+      executions,
+      "Executions are named at run time; the resource is the session tenant's machines' executions, fenced by the aws:PrincipalTag/TenantId policy variable.",
+    );
 }
 
 /** Objects under `tenants/<session tenant>/` of the artifacts bucket, and its key through S3 only. */

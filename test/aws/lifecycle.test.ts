@@ -25,7 +25,7 @@ import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { SfnJobRunner } from '#adapters/job-runner.ts';
 import { S3PrefixEraser, S3TenantFiles } from '#adapters/s3-tenant-data.ts';
 import { TenantTableClients } from '#adapters/tenant-credentials.ts';
-import { tenantExecutionStopper, tenantWorkflowRemover } from '#adapters/wiring/step-functions.ts';
+import { executionEngine, workflowRemover } from '#adapters/wiring/step-functions.ts';
 import { core, parseConfig, workflows } from '#shared/config.ts';
 import { lifecycleDefinition } from '#shared/lifecycle-asl.ts';
 import { sdkOptions } from '../helpers/moto.ts';
@@ -247,10 +247,8 @@ describe("offboarding's Step Functions calls, on the tenant's session", () => {
     if (options.endpoint) vi.stubEnv('AWS_ENDPOINT_URL', options.endpoint);
     vi.stubEnv('AWS_REGION', options.region);
     // Act: first the executions phase, then the state machines phase
-    await tenantExecutionStopper(
-      cfg,
-      clients,
-    )(tenantId).stop({
+    await executionEngine(cfg, clients).stop({
+      tenantId,
       engineArn: String(started.executionArn),
       error: 'Tenant.Offboarded',
       cause: 'test',
@@ -258,7 +256,7 @@ describe("offboarding's Step Functions calls, on the tenant's session", () => {
     const stopped = await sfn.send(
       new DescribeExecutionCommand({ executionArn: String(started.executionArn) }),
     );
-    await tenantWorkflowRemover(cfg, clients)(tenantId).remove({ stateMachineArn });
+    await workflowRemover(cfg, clients).remove({ tenantId, stateMachineArn });
     // Assess
     expect(stopped.status).toBe('ABORTED');
     // Gone on moto; AWS may answer DELETING for a while.

@@ -37,7 +37,7 @@ const id = (prefix: string): string => `${prefix}${randomUUID().replaceAll('-', 
 
 describe('SfnEngine against the AWS API (moto by default)', () => {
   const client = new SFNClient(sdkOptions(inject('awsEndpoint')));
-  const engine = new SfnEngine(client, SETTINGS);
+  const engine = new SfnEngine(() => client, SETTINGS);
 
   it('creates one state machine per workflow, named and tagged with tenant and workflow', async () => {
     const tenantId = id('t');
@@ -99,14 +99,15 @@ describe('SfnEngine against the AWS API (moto by default)', () => {
   });
 
   it('deletes the state machine when the workflow is deleted, and a second delete is fine', async () => {
-    const v1 = await engine.publish({ tenantId: id('t'), workflowId: id('w'), version: 1, asl: asl('v1') });
+    const tenantId = id('t');
+    const v1 = await engine.publish({ tenantId, workflowId: id('w'), version: 1, asl: asl('v1') });
 
-    await engine.remove({ stateMachineArn: v1.stateMachineArn });
+    await engine.remove({ tenantId, stateMachineArn: v1.stateMachineArn });
 
     await expect(
       client.send(new DescribeStateMachineCommand({ stateMachineArn: v1.stateMachineArn })),
     ).rejects.toBeInstanceOf(StateMachineDoesNotExist);
-    await expect(engine.remove({ stateMachineArn: v1.stateMachineArn })).resolves.toBeUndefined();
+    await expect(engine.remove({ tenantId, stateMachineArn: v1.stateMachineArn })).resolves.toBeUndefined();
   });
 });
 
@@ -114,7 +115,7 @@ describe('SfnEngine against the AWS API (moto by default)', () => {
 describe('SfnEngine version housekeeping with AWS answers moto does not give', () => {
   const edge = new SFNClient({ region: 'us-east-1' });
   const sfn = mockClient(edge);
-  const engine = new SfnEngine(edge, SETTINGS);
+  const engine = new SfnEngine(() => edge, SETTINGS);
   const MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:meridian-test-tabc-wdef';
   const version = (n: number): string => `${MACHINE}:${n}`;
   afterEach(() => sfn.reset());
@@ -179,7 +180,7 @@ describe('SfnEngine version housekeeping with AWS answers moto does not give', (
   it(`deletes versions no alias points to beyond the newest ${KEEP_RECENT_VERSIONS}`, async () => {
     givenVersions(KEEP_RECENT_VERSIONS + 4, [1, 3]);
 
-    const deleted = await engine.prune(MACHINE);
+    const deleted = await engine.prune('tabc', MACHINE);
 
     expect(deleted.sort()).toEqual([version(2), version(4)].sort());
     expect(deletedVersions().sort()).toEqual([version(2), version(4)].sort());
@@ -187,7 +188,7 @@ describe('SfnEngine version housekeeping with AWS answers moto does not give', (
 
   it('deletes nothing while the newest versions are all there is', async () => {
     givenVersions(KEEP_RECENT_VERSIONS, []);
-    expect(await engine.prune(MACHINE)).toEqual([]);
+    expect(await engine.prune('tabc', MACHINE)).toEqual([]);
     expect(deletedVersions()).toEqual([]);
   });
 
@@ -197,7 +198,7 @@ describe('SfnEngine version housekeeping with AWS answers moto does not give', (
       .on(DeleteStateMachineVersionCommand, { stateMachineVersionArn: version(1) })
       .rejects(new ConflictException({ message: 'aliased', $metadata: {} }));
 
-    expect(await engine.prune(MACHINE)).toEqual([version(2)]);
+    expect(await engine.prune('tabc', MACHINE)).toEqual([version(2)]);
   });
 
   it('prunes after publishing a new version', async () => {
@@ -290,9 +291,9 @@ describe('SfnEngine.remove when Step Functions refuses the delete', () => {
 
   it('throws for offboarding (strict), so its phase does not count a machine left behind', async () => {
     sfn.on(DeleteStateMachineCommand).rejects(denied());
-    const strict = new SfnEngine(edge, { ...SETTINGS, strictRemove: true });
+    const strict = new SfnEngine(() => edge, { ...SETTINGS, strictRemove: true });
 
-    await expect(strict.remove({ stateMachineArn: MACHINE })).rejects.toMatchObject({
+    await expect(strict.remove({ tenantId: 'tabc', stateMachineArn: MACHINE })).rejects.toMatchObject({
       name: 'AccessDeniedException',
     });
   });
@@ -300,6 +301,35 @@ describe('SfnEngine.remove when Step Functions refuses the delete', () => {
   it('logs and returns for a deleted workflow, whose record is already gone', async () => {
     sfn.on(DeleteStateMachineCommand).rejects(denied());
 
-    await expect(new SfnEngine(edge, SETTINGS).remove({ stateMachineArn: MACHINE })).resolves.toBeUndefined();
+    await expect(
+      new SfnEngine(() => edge, SETTINGS).remove({ tenantId: 'tabc', stateMachineArn: MACHINE }),
+    ).resolves.toBeUndefined();
+  });
+});
+
+describe('SfnEngine acts for each tenant through that tenant client alone', () => {
+  it("publishes, promotes and removes a workflow's machine on the client of the tenant it names", async () => {
+    // Prepare: on AWS the client per tenant carries that tenant's fenced credentials
+    const client = new SFNClient(sdkOptions(inject('awsEndpoint')));
+    const asked: string[] = [];
+    const engine = new SfnEngine((tenant) => {
+      asked.push(tenant);
+      return client;
+    }, SETTINGS);
+    const tenantId = id('t');
+    const workflowId = id('w');
+    // Act
+    const v1 = await engine.publish({ tenantId, workflowId, version: 1, asl: asl('v1') });
+    await engine.promote({
+      tenantId,
+      workflowId,
+      stateMachineArn: v1.stateMachineArn,
+      environment: 'prod',
+      versionArn: v1.versionArn,
+    });
+    await engine.remove({ tenantId, stateMachineArn: v1.stateMachineArn });
+    // Assess
+    expect(asked.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(asked)).toEqual(new Set([tenantId]));
   });
 });

@@ -12,6 +12,7 @@ import {
   SendTaskSuccessCommand,
   SFNClient,
   StartExecutionCommand,
+  StopExecutionCommand,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -38,7 +39,7 @@ const unique = (): string => randomUUID().replaceAll('-', '').slice(0, 16);
 
 describe('SfnExecutionEngine against the AWS API (moto by default)', () => {
   const client = new SFNClient(sdkOptions(inject('awsEndpoint')));
-  const engine = new SfnExecutionEngine(client);
+  const engine = new SfnExecutionEngine(() => client, client);
 
   async function runningExecution(): Promise<string> {
     const machine = await client.send(
@@ -60,6 +61,7 @@ describe('SfnExecutionEngine against the AWS API (moto by default)', () => {
     const executionArn = await runningExecution();
 
     await engine.stop({
+      tenantId: 'tabc',
       engineArn: executionArn,
       error: 'Meridian.Cancelled',
       cause: 'cancelled by admin-sub',
@@ -72,7 +74,12 @@ describe('SfnExecutionEngine against the AWS API (moto by default)', () => {
   it('stopping an execution that does not exist is not an error', async () => {
     const executionArn = await runningExecution();
     await expect(
-      engine.stop({ engineArn: `${executionArn}-gone`, error: 'Meridian.Cancelled', cause: 'x' }),
+      engine.stop({
+        tenantId: 'tabc',
+        engineArn: `${executionArn}-gone`,
+        error: 'Meridian.Cancelled',
+        cause: 'x',
+      }),
     ).resolves.toBeUndefined();
   });
 
@@ -111,8 +118,8 @@ describe('SfnExecutionEngine against the AWS API (moto by default)', () => {
       if (status === 'FAILED') break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    await engine.redrive({ executionId: name, engineArn: executionArn, redriveCount: 1 });
-    await engine.redrive({ executionId: name, engineArn: executionArn, redriveCount: 1 });
+    await engine.redrive({ tenantId: 'tabc', executionId: name, engineArn: executionArn, redriveCount: 1 });
+    await engine.redrive({ tenantId: 'tabc', executionId: name, engineArn: executionArn, redriveCount: 1 });
     const described = await client.send(new DescribeExecutionCommand({ executionArn }));
     expect(described.redriveCount).toBe(1);
   });
@@ -128,7 +135,7 @@ describe('SfnExecutionEngine against the AWS API (moto by default)', () => {
 describe('SfnExecutionEngine with AWS answers moto does not give', () => {
   const edge = new SFNClient({ region: 'us-east-1' });
   const sfn = mockClient(edge);
-  const engine = new SfnExecutionEngine(edge);
+  const engine = new SfnExecutionEngine(() => edge, edge);
   const MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:meridian-dev-tabc-wdef';
   afterEach(() => sfn.reset());
   type StartInput = Parameters<SfnExecutionEngine['start']>[0];
@@ -181,7 +188,7 @@ describe('SfnExecutionEngine with AWS answers moto does not give', () => {
   it('redrives by execution ARN with one client token per redrive', async () => {
     sfn.on(RedriveExecutionCommand).resolves({ redriveDate: new Date() });
     const engineArn = executionArnOf(MACHINE, 'x3');
-    await engine.redrive({ executionId: 'x3', engineArn, redriveCount: 2 });
+    await engine.redrive({ tenantId: 'tabc', executionId: 'x3', engineArn, redriveCount: 2 });
     expect(sfn.commandCalls(RedriveExecutionCommand)[0]?.args[0].input).toEqual({
       executionArn: engineArn,
       clientToken: 'x3-redrive-2',
@@ -194,6 +201,7 @@ describe('SfnExecutionEngine with AWS answers moto does not give', () => {
   ])('a redrive Step Functions refuses (%s) is a ConflictError naming why', async (_why, error) => {
     sfn.on(RedriveExecutionCommand).rejects(error);
     const redrive = engine.redrive({
+      tenantId: 'tabc',
       executionId: 'x4',
       engineArn: executionArnOf(MACHINE, 'x4'),
       redriveCount: 1,
@@ -204,7 +212,12 @@ describe('SfnExecutionEngine with AWS answers moto does not give', () => {
 
   it('the account at its running-executions limit is a TransientError (503, retry), other failures pass through', async () => {
     const redrive = () =>
-      engine.redrive({ executionId: 'x5', engineArn: executionArnOf(MACHINE, 'x5'), redriveCount: 1 });
+      engine.redrive({
+        tenantId: 'tabc',
+        executionId: 'x5',
+        engineArn: executionArnOf(MACHINE, 'x5'),
+        redriveCount: 1,
+      });
     sfn
       .on(RedriveExecutionCommand)
       .rejects(new ExecutionLimitExceeded({ message: 'too many', $metadata: {} }));
@@ -228,5 +241,51 @@ describe('SfnExecutionEngine with AWS answers moto does not give', () => {
       error: 'Meridian.Rejected',
       cause: 'rejected by x',
     });
+  });
+});
+
+describe('SfnExecutionEngine: tenant calls on the tenant client, approval answers on its own', () => {
+  it('starts, stops and redrives through the client of the tenant named; task tokens through the own client', async () => {
+    // Prepare: two clients, so each call shows which one carried it
+    const tenantClient = new SFNClient({ region: 'us-east-1' });
+    const ownClient = new SFNClient({ region: 'us-east-1' });
+    const tenantSfn = mockClient(tenantClient);
+    const ownSfn = mockClient(ownClient);
+    tenantSfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x' });
+    tenantSfn.on(StopExecutionCommand).resolves({});
+    tenantSfn.on(RedriveExecutionCommand).resolves({});
+    ownSfn.on(SendTaskSuccessCommand).resolves({});
+    const asked: string[] = [];
+    const engine = new SfnExecutionEngine((tenant) => {
+      asked.push(tenant);
+      return tenantClient;
+    }, ownClient);
+    const MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:meridian-dev-tabc-wdef';
+    try {
+      // Act
+      await engine.start({
+        tenantId: 'tabc',
+        executionId: 'x1',
+        stateMachineArn: MACHINE,
+        environment: 'prod',
+        version: 1,
+        asl: '{}',
+        state: { input: {}, steps: {} } as unknown as Parameters<SfnExecutionEngine['start']>[0]['state'],
+      });
+      await engine.stop({ tenantId: 'tabc', engineArn: 'arn:x', error: 'E', cause: 'c' });
+      await engine.redrive({ tenantId: 'tabc', executionId: 'x1', engineArn: 'arn:x', redriveCount: 1 });
+      await engine.sendTaskSuccess('token', { ok: true });
+      // Assess
+      expect(asked).toEqual(['tabc', 'tabc', 'tabc']);
+      expect(tenantSfn.calls().map((c) => c.args[0].constructor.name)).toEqual([
+        'StartExecutionCommand',
+        'StopExecutionCommand',
+        'RedriveExecutionCommand',
+      ]);
+      expect(ownSfn.calls().map((c) => c.args[0].constructor.name)).toEqual(['SendTaskSuccessCommand']);
+    } finally {
+      tenantSfn.restore();
+      ownSfn.restore();
+    }
   });
 });

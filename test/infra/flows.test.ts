@@ -144,52 +144,54 @@ describe.each(['dev', 'prod'] as const)('workflow role in %s', (stage) => {
 
 describe.each(['dev', 'prod'] as const)('API Step Functions permissions in %s', (stage) => {
   const { template, stack } = synthStage(stage);
-  const statements = roleStatements(template, logicalId(stack, stack.api.apiFunction.role));
+  const own = roleStatements(template, logicalId(stack, stack.api.apiFunction.role));
+  const tenant = roleStatements(template, logicalId(stack, stack.api.tenantDataRole));
+  const isStates = (statement: PolicyStatementJson) =>
+    actionsOf(statement).some((action) => action.startsWith('states:'));
   // The lifecycle jobs' machines are named outside the tenant prefix on purpose (test/infra/lifecycle.test.ts).
-  const statesStatements = statements.filter(
-    (statement) =>
-      statement.Sid !== 'StartLifecycleJobs' &&
-      actionsOf(statement).some((action) => action.startsWith('states:')),
-  );
+  const ownStates = own.filter((s) => s.Sid !== 'StartLifecycleJobs' && isStates(s));
+  const tenantStates = tenant.filter(isStates);
   const statement = (sid: string): PolicyStatementJson => {
-    const found = statements.find((candidate) => candidate.Sid === sid);
-    if (!found) throw new Error(`No statement ${sid} on the API role`);
+    const found = tenant.find((candidate) => candidate.Sid === sid);
+    if (!found) throw new Error(`No statement ${sid} on the API's tenant data role`);
     return found;
   };
-  const machines = regionalArn('states', `:stateMachine:meridian-${stage}-*`);
-  const executions = regionalArn('states', `:execution:meridian-${stage}-*:*`);
+  const session = `\${aws:PrincipalTag/TenantId}`;
+  const machines = regionalArn('states', `:stateMachine:meridian-${stage}-${session}-*`);
+  const executions = regionalArn('states', `:execution:meridian-${stage}-${session}-*:*`);
 
   it('grants only the Step Functions actions the runtime calls', () => {
-    expect(statesStatements.flatMap(actionsOf).sort()).toEqual(STATES_ACTIONS_THE_RUNTIME_CALLS);
+    expect([...ownStates, ...tenantStates].flatMap(actionsOf).sort()).toEqual(
+      STATES_ACTIONS_THE_RUNTIME_CALLS,
+    );
   });
 
-  it(`scopes state machine and execution actions to the "meridian-${stage}-" name prefix`, () => {
-    const scoped = statesStatements.filter((candidate) => candidate.Resource !== '*');
-    expect(scoped.length).toBeGreaterThan(0);
-    for (const candidate of scoped) {
+  it('reaches no workflow machine with its own role: only the task-token callbacks, which have no resource', () => {
+    expect(ownStates.map((s) => s.Resource)).toEqual(['*']);
+    expect(ownStates.flatMap(actionsOf).sort()).toEqual(['states:SendTaskFailure', 'states:SendTaskSuccess']);
+  });
+
+  it(`scopes every other Step Functions action to the session tenant's "meridian-${stage}-<tenant>-" machines`, () => {
+    expect(tenantStates.length).toBeGreaterThan(0);
+    for (const candidate of tenantStates) {
       expect([machines, executions], candidate.Sid).toContainEqual(candidate.Resource);
     }
   });
 
-  it('allows only the task-token callbacks on every resource (they have no resource-level permission)', () => {
-    const unscoped = statesStatements.filter((candidate) => candidate.Resource === '*');
-    expect(unscoped.flatMap(actionsOf).sort()).toEqual(['states:SendTaskFailure', 'states:SendTaskSuccess']);
-  });
-
-  it('creates state machines only with the TenantId tag, and no tag keys besides TenantId and WorkflowId', () => {
+  it("creates state machines only with the session tenant's TenantId tag, and no tag keys besides TenantId and WorkflowId", () => {
     expect(statement('CreateTenantStateMachines')).toEqual({
       Sid: 'CreateTenantStateMachines',
       Effect: 'Allow',
       Action: ['states:CreateStateMachine', 'states:TagResource'],
       Resource: machines,
       Condition: {
-        Null: { 'aws:RequestTag/TenantId': 'false' },
+        StringEquals: { 'aws:RequestTag/TenantId': session },
         'ForAllValues:StringEquals': { 'aws:TagKeys': ['TenantId', 'WorkflowId'] },
       },
     });
   });
 
-  it('updates, promotes and starts only state machines that carry the TenantId tag', () => {
+  it("updates, promotes and starts only state machines that carry the session tenant's TenantId tag", () => {
     expect(statement('RunTenantStateMachines')).toEqual({
       Sid: 'RunTenantStateMachines',
       Effect: 'Allow',
@@ -200,11 +202,11 @@ describe.each(['dev', 'prod'] as const)('API Step Functions permissions in %s', 
         'states:UpdateStateMachineAlias',
       ],
       Resource: machines,
-      Condition: { Null: { 'aws:ResourceTag/TenantId': 'false' } },
+      Condition: { StringEquals: { 'aws:ResourceTag/TenantId': session } },
     });
   });
 
-  it('retires versions and deletes state machines only under this stage’s name prefix', () => {
+  it('retires versions and deletes state machines only of the session tenant', () => {
     expect(statement('RetireTenantStateMachines')).toMatchObject({
       Action: [
         'states:DeleteStateMachine',
@@ -217,16 +219,17 @@ describe.each(['dev', 'prod'] as const)('API Step Functions permissions in %s', 
     });
   });
 
-  it('stops and redrives only executions of this stage’s state machines', () => {
+  it("stops and redrives only executions of the session tenant's state machines", () => {
     expect(statement('StopOrRedriveTenantExecutions')).toMatchObject({
       Action: ['states:RedriveExecution', 'states:StopExecution'],
       Resource: executions,
     });
   });
 
-  it('passes only the workflow role, to Step Functions, and the scheduler role, to Scheduler', () => {
-    const passRole = statements.filter((candidate) => actionsOf(candidate).includes('iam:PassRole'));
-    expect(passRole).toEqual([
+  it('passes the workflow role, to Step Functions, on the tenant session; the scheduler role, to Scheduler, on its own', () => {
+    const passRole = (statements: PolicyStatementJson[]) =>
+      statements.filter((candidate) => actionsOf(candidate).includes('iam:PassRole'));
+    expect(passRole(tenant)).toEqual([
       {
         Sid: 'PassWorkflowRole',
         Effect: 'Allow',
@@ -234,6 +237,8 @@ describe.each(['dev', 'prod'] as const)('API Step Functions permissions in %s', 
         Resource: { 'Fn::GetAtt': [logicalId(stack, stack.flows.workflowRole), 'Arn'] },
         Condition: { StringEquals: { 'iam:PassedToService': 'states.amazonaws.com' } },
       },
+    ]);
+    expect(passRole(own)).toEqual([
       {
         Sid: 'PassSchedulerRole',
         Effect: 'Allow',

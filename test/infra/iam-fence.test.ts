@@ -216,7 +216,8 @@ function requestFor(
       return { resource: arns.auditBucket, context: {} };
     case 'userPool':
       return { resource: arns.userPool, context: {} };
-    case 'stateMachine':
+    case 'tenantMachine':
+      // The machine carries its tenant's tags: creating it sends them, changing it finds them.
       return {
         resource: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${machine}`,
         context: {
@@ -225,11 +226,8 @@ function requestFor(
           'aws:TagKeys': [TENANT_TAG, WORKFLOW_TAG],
         },
       };
-    case 'execution':
     case 'tenantExecution':
       return { resource: `arn:aws:states:${REGION}:${ACCOUNT}:execution:${machine}:key1`, context: {} };
-    case 'tenantMachine':
-      return { resource: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${machine}`, context: {} };
     case 'taskToken':
       return { resource: '*', context: {} };
     case 'bedrockModel':
@@ -564,23 +562,46 @@ describe.each(['dev', 'prod'] as const)('IAM fence in %s', (stage) => {
           action: 'states:DeleteStateMachine',
           resource: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:x`,
         },
-        // Only the API reaches workflow machines with its own role; offboarding (the lifecycle
-        // function) only the session tenant's, so another tenant's stays out of reach either way.
-        ...(name === 'api'
-          ? []
-          : OTHERS.flatMap((other) => {
-              const machine = stateMachineName(stagePrefix(stage), other, 'wf1');
-              return [
-                {
-                  action: 'states:DeleteStateMachine',
-                  resource: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${machine}`,
-                },
-                {
-                  action: 'states:StopExecution',
-                  resource: `arn:aws:states:${REGION}:${ACCOUNT}:execution:${machine}:key1`,
-                },
-              ];
+        // Workflow machines only on the session tenant's credentials, and only the session tenant's:
+        // another tenant's are out of reach with either role, for every function.
+        ...OTHERS.flatMap((other) => {
+          const machine = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${stateMachineName(stagePrefix(stage), other, 'wf1')}`;
+          const tags = { [`aws:ResourceTag/${TENANT_TAG}`]: other, [`aws:RequestTag/${TENANT_TAG}`]: other };
+          return [
+            ...[
+              'states:CreateStateMachine',
+              'states:UpdateStateMachine',
+              'states:StartExecution',
+              'states:DeleteStateMachine',
+              'states:DeleteStateMachineVersion',
+            ].map((action) => ({ action, resource: machine, context: tags })),
+            {
+              action: 'states:StopExecution',
+              resource: `${machine.replace(':stateMachine:', ':execution:')}:key1`,
+            },
+            {
+              action: 'states:RedriveExecution',
+              resource: `${machine.replace(':stateMachine:', ':execution:')}:key1`,
+            },
+          ];
+        }),
+        // A machine named for the session tenant but tagged for another is neither created nor run.
+        ...(() => {
+          const machine = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${stateMachineName(stagePrefix(stage), OWN, 'wf1')}`;
+          const other = OTHERS[0] ?? 'tother';
+          return [
+            {
+              action: 'states:CreateStateMachine',
+              resource: machine,
+              context: { [`aws:RequestTag/${TENANT_TAG}`]: other, 'aws:TagKeys': [TENANT_TAG] },
+            },
+            ...['states:StartExecution', 'states:UpdateStateMachine'].map((action) => ({
+              action,
+              resource: machine,
+              context: { [`aws:ResourceTag/${TENANT_TAG}`]: other },
             })),
+          ];
+        })(),
         { action: 'lambda:UpdateFunctionCode', resource: arns.stepRunner },
         // Email only from the configured sender (no ses:FromAddress here, so any other sender).
         { action: 'ses:SendEmail', resource: `arn:aws:ses:${REGION}:${ACCOUNT}:identity/example.com` },

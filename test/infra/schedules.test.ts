@@ -76,10 +76,22 @@ describe.each(['dev', 'prod'] as const)('schedules in %s', (stage) => {
     });
   });
 
-  it('lets the fire function start executions and nothing else of Step Functions', () => {
-    const statesActions = roleStatements(template, logicalId(stack, schedules.fire.role))
-      .flatMap(actionsOf)
-      .filter((a) => a.startsWith('states:'));
-    expect(statesActions).toEqual(['states:StartExecution']);
+  it("lets the fire function start its session tenant's executions and nothing else of Step Functions", () => {
+    const states = (role: Parameters<typeof logicalId>[1]) =>
+      roleStatements(template, logicalId(stack, role)).filter((s) =>
+        actionsOf(s).some((a) => a.startsWith('states:')),
+      );
+    const tenantRole = schedules.fire.tenantDataRole;
+    if (!tenantRole) throw new Error('the fire function has no tenant data role');
+    // Its own role reaches no state machine; its tenant data role starts the session tenant's only.
+    expect(states(schedules.fire.role)).toEqual([]);
+    const onTenant = states(tenantRole);
+    expect(onTenant.flatMap(actionsOf)).toEqual(['states:StartExecution']);
+    expect(JSON.stringify(onTenant[0]?.Resource)).toContain(
+      `meridian-${stage}-\${aws:PrincipalTag/TenantId}-*`,
+    );
+    expect(onTenant[0]?.Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/TenantId': `\${aws:PrincipalTag/TenantId}` },
+    });
   });
 });

@@ -107,7 +107,7 @@ describe.each(['dev', 'prod'] as const)('tenant data role in %s', (stage) => {
     });
   });
 
-  it('has no statement besides those four, the tenant artifacts (and their listing) and the tenant digests', () => {
+  it("has no statement besides those four, the tenant artifacts (and their listing), the tenant digests and the tenant's workflow machines", () => {
     const policies = Object.values(
       template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }),
     );
@@ -117,7 +117,13 @@ describe.each(['dev', 'prod'] as const)('tenant data role in %s', (stage) => {
     expect(sids.sort()).toEqual([
       'ArtifactKeyThroughS3',
       'AuditKeyThroughS3',
+      'CreateTenantStateMachines',
       'DenyRequestsWithoutLeadingKeys',
+      'PassWorkflowRole',
+      'PublishTenantWorkflowVersions',
+      'RetireTenantStateMachines',
+      'RunTenantStateMachines',
+      'StopOrRedriveTenantExecutions',
       'TableKeyThroughDynamoDb',
       'TenantArtifactsListing',
       'TenantArtifactsOnly',

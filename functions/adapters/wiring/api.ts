@@ -114,7 +114,7 @@ export function adapters(): Container {
   const store = dynamoTenancyStore(table);
   const definitions = new DynamoDefinitionStore(table);
   const approvals = new DynamoApprovalStore(table);
-  const engine = workflowEngine(cfg);
+  const engine = workflowEngine(cfg, clients);
   const trigger = scheduleTrigger(cfg);
   const runner = jobRunner(cfg);
   const files = filesOf(cfg, clients);
@@ -131,7 +131,7 @@ export function adapters(): Container {
     clients,
     executions: new DynamoExecutionStore(table),
     tenancy: store,
-    engine: executionEngine(cfg),
+    engine: executionEngine(cfg, clients),
     artifacts: artifactsOf(cfg, clients),
     notify,
     definitions,
@@ -223,8 +223,8 @@ export function adapters(): Container {
         definitions,
         executions: executions.executions,
         // Only the phase names are read here: the lifecycle function runs the phases.
-        engine: () => executions.engine,
-        workflows: () => engine,
+        engine: executions.engine,
+        workflows: engine,
       }),
       inRequest,
       now: () => new Date(),

@@ -7,7 +7,7 @@ import { DynamoExportSource, DynamoExportStore, DynamoOffboardingStore } from '.
 import { DynamoUserStore } from '../dynamo/user-store.ts';
 import { directoryOf, filesOf, notInThisFunction, tableOnly, vaultOf } from './base.ts';
 import { offboardingPhases } from './offboarding.ts';
-import { tenantExecutionStopper, tenantWorkflowRemover } from './step-functions.ts';
+import { executionEngine, workflowRemover } from './step-functions.ts';
 
 /** One batch of an offboarding job, and an export. */
 export interface LifecycleWiring {
@@ -38,8 +38,8 @@ export function lifecycleWiring(): LifecycleWiring {
         vault: vaultOf(cfg, clients),
         definitions: new DynamoDefinitionStore(table),
         executions: new DynamoExecutionStore(table),
-        engine: tenantExecutionStopper(cfg, clients),
-        workflows: tenantWorkflowRemover(cfg, clients),
+        engine: executionEngine(cfg, clients),
+        workflows: workflowRemover(cfg, clients),
       }),
       now: () => new Date(),
     },

@@ -26,9 +26,9 @@ export interface ErasureParts {
   readonly vault: Pick<SecretVault, 'delete'>;
   readonly definitions: Pick<DefinitionStore, 'listHeads'>;
   readonly executions: Pick<ExecutionStore, 'list'>;
-  /** Per tenant: the lifecycle function's act on the tenant's fenced credentials (wiring/step-functions.ts). */
-  readonly engine: (tenantId: string) => Pick<ExecutionEngine, 'stop'>;
-  readonly workflows: (tenantId: string) => Pick<WorkflowEngine, 'remove'>;
+  /** On AWS each acts on the fenced credentials of the tenant it names (wiring/step-functions.ts). */
+  readonly engine: Pick<ExecutionEngine, 'stop'>;
+  readonly workflows: Pick<WorkflowEngine, 'remove'>;
 }
 
 /**

@@ -38,7 +38,7 @@ export function scheduleFireWiring(): ScheduleFireWiring {
       getTenant: (tenantId) => tenants.getTenant(tenantId),
       getUser: (tenantId, userId) => users.getUser(tenantId, userId),
     },
-    engine: executionEngine(cfg),
+    engine: executionEngine(cfg, clients),
   });
   wired = { schedules: new DynamoScheduleStore(table), executions, roles: new DynamoRoleStore(table) };
   return wired;

@@ -6,7 +6,7 @@ import type { Settings } from '#shared/config.ts';
 import { tracer } from '#shared/observability.ts';
 import { SfnJobRunner } from '../job-runner.ts';
 import { LocalEngine } from '../local-engine.ts';
-import { SfnEngine } from '../sfn-engine.ts';
+import { SfnEngine, type SfnFor } from '../sfn-engine.ts';
 import { SfnExecutionEngine } from '../sfn-executions.ts';
 import type { TenantTableClients } from '../tenant-credentials.ts';
 import { sfnFor } from '../tenant-storage-clients.ts';
@@ -34,9 +34,22 @@ function sfn(): SFNClient {
   return client;
 }
 
-/** Runs executions: Step Functions on AWS, the local runtime otherwise. */
-export function executionEngine(cfg: Settings<'MERIDIAN_MODE'>): ExecutionEngine {
-  return cfg.MERIDIAN_MODE === 'aws' ? new SfnExecutionEngine(sfn()) : localExecutionEngine;
+/** The Step Functions client of one tenant: its fenced credentials (a tenant data role), or `sfn()`. */
+function tenantSfn(clients: TenantTableClients): SfnFor {
+  return (tenantId) => sfnFor(clients, tenantId, sfn);
+}
+
+/**
+ * Runs executions: Step Functions on AWS, the local runtime otherwise. On AWS starts, stops and
+ * redrives go through the fenced credentials of the execution's tenant.
+ */
+export function executionEngine(
+  cfg: Settings<'MERIDIAN_MODE'>,
+  clients: TenantTableClients,
+): ExecutionEngine {
+  return cfg.MERIDIAN_MODE === 'aws'
+    ? new SfnExecutionEngine(tenantSfn(clients), sfn())
+    : localExecutionEngine;
 }
 
 /** Starts lifecycle jobs (offboarding, exports): their state machines on AWS. */
@@ -78,35 +91,26 @@ export function workflowSettings(cfg: WorkflowSettings) {
  * lifecycle function delete that tenant's machines and no other's (lib/constructs/tenant-data-role.ts).
  * Needs only the name prefix, not the settings workflows are published with.
  */
-export function tenantWorkflowRemover(
+export function workflowRemover(
   cfg: Settings<'MERIDIAN_MODE' | 'STATE_MACHINE_PREFIX'>,
   clients: TenantTableClients,
-): (tenantId: string) => Pick<WorkflowEngine, 'remove'> {
+): Pick<WorkflowEngine, 'remove'> {
   requireSettings('removing workflows', { STATE_MACHINE_PREFIX: cfg.STATE_MACHINE_PREFIX });
   const prefix = String(cfg.STATE_MACHINE_PREFIX);
-  if (cfg.MERIDIAN_MODE === 'local') {
-    const local = new LocalEngine(prefix);
-    return () => local;
-  }
+  if (cfg.MERIDIAN_MODE === 'local') return new LocalEngine(prefix);
   // Strict: a machine left behind (access denied, throttled) fails the phase, which the job retries.
   const settings = { namePrefix: prefix, roleArn: '', logGroupArn: '', strictRemove: true };
-  return (tenantId) => new SfnEngine(sfnFor(clients, tenantId, sfn), settings);
+  return new SfnEngine(tenantSfn(clients), settings);
 }
 
-/** Stops a tenant's executions (offboarding), on the tenant's fenced credentials as above. */
-export function tenantExecutionStopper(
-  cfg: Settings<'MERIDIAN_MODE'>,
-  clients: TenantTableClients,
-): (tenantId: string) => Pick<ExecutionEngine, 'stop'> {
-  if (cfg.MERIDIAN_MODE !== 'aws') return () => localExecutionEngine;
-  return (tenantId) => new SfnExecutionEngine(sfnFor(clients, tenantId, sfn));
-}
-
-/** Publishes, promotes and removes workflow state machines. */
-export function workflowEngine(cfg: WorkflowSettings): WorkflowEngine {
+/**
+ * Publishes, promotes and removes workflow state machines: on AWS each call on the fenced credentials
+ * of the tenant it names, so IAM, not only the code, keeps it to that tenant's machines.
+ */
+export function workflowEngine(cfg: WorkflowSettings, clients: TenantTableClients): WorkflowEngine {
   const settings = workflowSettings(cfg);
   if (cfg.MERIDIAN_MODE === 'local') return new LocalEngine(settings.prefix);
-  return new SfnEngine(sfn(), {
+  return new SfnEngine(tenantSfn(clients), {
     namePrefix: settings.prefix,
     roleArn: settings.roleArn,
     logGroupArn: settings.logGroupArn,

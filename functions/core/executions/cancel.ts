@@ -41,6 +41,7 @@ export async function cancelExecution(
   await releaseReservation(deps, tenantId, execution);
   if (execution.engineArn) {
     await deps.engine.stop({
+      tenantId,
       engineArn: execution.engineArn,
       error: 'Execution.Cancelled',
       cause: 'Cancelled through the API',

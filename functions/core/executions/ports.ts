@@ -196,13 +196,19 @@ export interface ExecutionEngine {
     readonly asl: string;
     readonly state: RunState;
   }): Promise<{ engineArn: string }>;
-  stop(input: { readonly engineArn: string; readonly error: string; readonly cause: string }): Promise<void>;
+  stop(input: {
+    readonly tenantId: string;
+    readonly engineArn: string;
+    readonly error: string;
+    readonly cause: string;
+  }): Promise<void>;
   /**
    * Resumes a FAILED or TIMED_OUT execution from the state that did not finish; the steps that
    * succeeded are not run again. Idempotent per `redriveCount`. Throws `ConflictError` when the
    * engine cannot redrive it.
    */
   redrive(input: {
+    readonly tenantId: string;
     readonly executionId: string;
     readonly engineArn: string;
     /** The execution's redrive count after this redrive (1 for the first). */

@@ -150,7 +150,7 @@ export async function redriveExecution(
   }
   try {
     if (!execution.engineArn) throw new ConflictError(`Execution ${executionId} never reached the engine.`);
-    await deps.engine.redrive({ executionId, engineArn: execution.engineArn, redriveCount });
+    await deps.engine.redrive({ tenantId, executionId, engineArn: execution.engineArn, redriveCount });
   } catch (error) {
     // The engine refused it: the execution ends as it was (its run settled above, so put back as
     // settled: otherwise a later event or redrive would settle it twice), and the key may be used again.

@@ -269,8 +269,8 @@ export function secretEraser(
 /** The tenant's workflow state machines (with their versions and aliases). */
 export function stateMachineEraser(
   definitions: Pick<DefinitionStore, 'listHeads'>,
-  /** The engine that acts for one tenant (on AWS, on that tenant's fenced credentials). */
-  engineFor: (tenantId: string) => Pick<WorkflowEngine, 'remove'>,
+  /** On AWS it acts on the tenant's fenced credentials, so it reaches no other tenant's machines. */
+  engine: Pick<WorkflowEngine, 'remove'>,
   batch = 25,
 ): TenantEraser {
   return {
@@ -281,10 +281,9 @@ export function stateMachineEraser(
         ...(cursor ? { cursor } : {}),
       });
       let erased = 0;
-      const engine = engineFor(tenantId);
       for (const head of page.items) {
         if (!head.stateMachineArn) continue;
-        await engine.remove({ stateMachineArn: head.stateMachineArn });
+        await engine.remove({ tenantId, stateMachineArn: head.stateMachineArn });
         erased++;
       }
       return { erased, ...(page.nextCursor ? { cursor: page.nextCursor } : {}) };
@@ -298,8 +297,8 @@ export function stateMachineEraser(
  */
 export function runningExecutionsEraser(
   executions: Pick<ExecutionStore, 'list'>,
-  /** The engine that acts for one tenant (on AWS, on that tenant's fenced credentials). */
-  engineFor: (tenantId: string) => Pick<ExecutionEngine, 'stop'>,
+  /** On AWS it acts on the tenant's fenced credentials, so it reaches no other tenant's executions. */
+  engine: Pick<ExecutionEngine, 'stop'>,
   batch = 50,
 ): TenantEraser {
   return {
@@ -307,11 +306,11 @@ export function runningExecutionsEraser(
     erase: async (tenantId, cursor) => {
       const page = await executions.list(tenantId, {}, { limit: batch, ...(cursor ? { cursor } : {}) });
       let stopped = 0;
-      const engine = engineFor(tenantId);
       for (const execution of page.items) {
         if (execution.status !== 'RUNNING' && execution.status !== 'WAITING_APPROVAL') continue;
         if (!execution.engineArn) continue;
         await engine.stop({
+          tenantId,
           engineArn: execution.engineArn,
           error: 'Tenant.Offboarded',
           cause: 'The tenant is being offboarded.',

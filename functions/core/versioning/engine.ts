@@ -32,5 +32,5 @@ export interface WorkflowEngine {
     readonly asl?: string;
   }): Promise<void>;
   /** Deletes the workflow's state machine with its versions and aliases; gone already is fine. */
-  remove(input: { readonly stateMachineArn: string }): Promise<void>;
+  remove(input: { readonly tenantId: string; readonly stateMachineArn: string }): Promise<void>;
 }

@@ -320,7 +320,7 @@ export async function deleteWorkflow(deps: WorkflowDeps, caller: Caller, id: str
   );
   // After the record, so a failure leaves an idle state machine (README, Clean up), never a
   // workflow whose state machine is gone.
-  if (head.stateMachineArn) await deps.engine.remove({ stateMachineArn: head.stateMachineArn });
+  if (head.stateMachineArn) await deps.engine.remove({ tenantId, stateMachineArn: head.stateMachineArn });
 }
 
 /**

@@ -9,7 +9,8 @@ import { anExecution } from '../../../helpers/executions.ts';
  * inside it (Parallel, Map) only what did not succeed runs again — Step Functions' RedriveExecution.
  */
 
-const MACHINE = 'arn:aws:states:local:000000000000:stateMachine:meridian-local-tabc-wdef';
+const TENANT = 'tabc';
+const MACHINE = `arn:aws:states:local:000000000000:stateMachine:meridian-local-${TENANT}-wdef`;
 const ENGINE_ARN = (name: string) => `${MACHINE.replace(':stateMachine:', ':execution:')}:${name}`;
 
 interface StatusEvent {
@@ -70,7 +71,7 @@ function harness(failures = 1) {
 
 async function start(runtime: LocalRuntime, name: string, asl: unknown) {
   return runtime.start({
-    tenantId: 'tabc',
+    tenantId: TENANT,
     executionId: name,
     stateMachineArn: MACHINE,
     environment: 'dev',
@@ -93,7 +94,7 @@ describe('LocalRuntime.redrive', () => {
     const { engineArn } = await start(runtime, 'x1', asl);
     expect((await settled(1))?.detail).toMatchObject({ status: 'FAILED', error: 'Tool.HttpError' });
 
-    await runtime.redrive({ executionId: 'x1', engineArn, redriveCount: 1 });
+    await runtime.redrive({ tenantId: TENANT, executionId: 'x1', engineArn, redriveCount: 1 });
     const done = await settled(2);
     expect(done?.detail).toMatchObject({ status: 'SUCCEEDED', redriveCount: 1 });
     // The resumed state saw the input it had: First's output is still in the state.
@@ -109,20 +110,25 @@ describe('LocalRuntime.redrive', () => {
     const asl = { StartAt: 'Only', States: { Only: task('flaky') } };
     const { engineArn } = await start(runtime, 'x2', asl);
     await settled(1);
-    await runtime.redrive({ executionId: 'x2', engineArn, redriveCount: 1 });
+    await runtime.redrive({ tenantId: TENANT, executionId: 'x2', engineArn, redriveCount: 1 });
     // Asked again for the same redrive (a retried request): nothing runs twice.
-    await runtime.redrive({ executionId: 'x2', engineArn, redriveCount: 1 });
+    await runtime.redrive({ tenantId: TENANT, executionId: 'x2', engineArn, redriveCount: 1 });
     expect((await settled(2))?.detail.status).toBe('FAILED');
     expect(calls.flaky).toBe(2);
-    await runtime.redrive({ executionId: 'x2', engineArn, redriveCount: 2 });
+    await runtime.redrive({ tenantId: TENANT, executionId: 'x2', engineArn, redriveCount: 2 });
     expect((await settled(3))?.detail).toMatchObject({ status: 'SUCCEEDED', redriveCount: 2 });
     expect(calls.flaky).toBe(3);
     // Succeeded now (nothing to resume), or never run by this runtime: a ConflictError, not a rerun.
-    await expect(runtime.redrive({ executionId: 'x2', engineArn, redriveCount: 3 })).rejects.toBeInstanceOf(
-      ConflictError,
-    );
     await expect(
-      runtime.redrive({ executionId: 'nope', engineArn: ENGINE_ARN('nope'), redriveCount: 1 }),
+      runtime.redrive({ tenantId: TENANT, executionId: 'x2', engineArn, redriveCount: 3 }),
+    ).rejects.toBeInstanceOf(ConflictError);
+    await expect(
+      runtime.redrive({
+        tenantId: TENANT,
+        executionId: 'nope',
+        engineArn: ENGINE_ARN('nope'),
+        redriveCount: 1,
+      }),
     ).rejects.toBeInstanceOf(ConflictError);
   });
 
@@ -144,7 +150,7 @@ describe('LocalRuntime.redrive', () => {
     };
     const { engineArn } = await start(runtime, 'x3', asl);
     expect((await settled(1))?.detail.status).toBe('FAILED');
-    await runtime.redrive({ executionId: 'x3', engineArn, redriveCount: 1 });
+    await runtime.redrive({ tenantId: TENANT, executionId: 'x3', engineArn, redriveCount: 1 });
     const done = await settled(2);
     expect(done?.detail.status).toBe('SUCCEEDED');
     expect(JSON.parse(done?.detail.output ?? '[]')).toEqual([

@@ -195,8 +195,8 @@ describe('offboarding', () => {
   });
 });
 
-describe("the Step Functions phases act through the erased tenant's engine", () => {
-  it('stops only running or waiting executions, each with the engine made for that tenant', async () => {
+describe('the Step Functions phases name the erased tenant to the engine', () => {
+  it('stops only running or waiting executions, each named with its tenant', async () => {
     // Prepare
     const made: string[] = [];
     const stopped: string[] = [];
@@ -210,19 +210,21 @@ describe("the Step Functions phases act through the erased tenant's engine", () 
         ],
       }),
     } as unknown as Parameters<typeof runningExecutionsEraser>[0];
-    const eraser = runningExecutionsEraser(executions, (tenantId) => {
-      made.push(tenantId);
-      return { stop: async ({ engineArn }) => void stopped.push(engineArn) };
+    const eraser = runningExecutionsEraser(executions, {
+      stop: async ({ tenantId, engineArn }) => {
+        made.push(tenantId);
+        stopped.push(engineArn);
+      },
     });
     // Act
     const out = await eraser.erase(TENANT);
     // Assess
     expect(out).toEqual({ erased: 2 });
     expect(stopped).toEqual(['arn:run', 'arn:wait']);
-    expect(made).toEqual([TENANT]);
+    expect(made).toEqual([TENANT, TENANT]);
   });
 
-  it("removes each workflow's machine with the engine made for that tenant, and pages on", async () => {
+  it("removes each workflow's machine named with its tenant, and pages on", async () => {
     // Prepare
     const made: string[] = [];
     const removed: string[] = [];
@@ -232,16 +234,18 @@ describe("the Step Functions phases act through the erased tenant's engine", () 
         nextCursor: 'c2',
       }),
     } as unknown as Parameters<typeof stateMachineEraser>[0];
-    const eraser = stateMachineEraser(definitions, (tenantId) => {
-      made.push(tenantId);
-      return { remove: async ({ stateMachineArn }) => void removed.push(stateMachineArn) };
+    const eraser = stateMachineEraser(definitions, {
+      remove: async ({ tenantId, stateMachineArn }) => {
+        made.push(tenantId);
+        removed.push(stateMachineArn);
+      },
     });
     // Act
     const out = await eraser.erase(TENANT);
     // Assess
     expect(out).toEqual({ erased: 2, cursor: 'c2' });
     expect(removed).toEqual(['arn:sm1', 'arn:sm2']);
-    expect(made).toEqual([TENANT]);
+    expect(made).toEqual([TENANT, TENANT]);
   });
 });
 
