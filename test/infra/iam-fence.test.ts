@@ -799,6 +799,15 @@ describe.each(['dev', 'prod'] as const)('IAM fence in %s', (stage) => {
     expect(checked).toBeGreaterThan(5);
     expect(unacknowledged).toEqual([]);
   });
+
+  it('names every resource by ARN (or "*"): the simulator would match anything else against every resource', () => {
+    const roles = Object.keys(resources).filter((id) => resources[id]?.Type === 'AWS::IAM::Role');
+    const named = roles.flatMap((id) =>
+      rolePolicies(resources, id).flatMap((p) => p.Statement.flatMap((s) => [s.Resource ?? []].flat())),
+    );
+    expect(named.length).toBeGreaterThan(50);
+    expect(named.filter((r) => r !== '*' && !/^arn:aws:[a-z0-9-]+:/.test(String(r)))).toEqual([]);
+  });
 });
 
 function logicalIdOrUndefined(stack: MeridianStack, construct: Parameters<typeof logicalId>[1]): string {
