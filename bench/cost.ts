@@ -3,6 +3,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '#adapters/aws-clients.ts';
 import { config, core } from '#shared/config.ts';
 import { loadStageConfig } from '../lib/config.ts';
+import { ACCESS_LOG_FORMAT } from '../lib/constructs/api.ts';
 import { type DynamoCall, writtenItems } from '../test/helpers/dynamo-recorder.ts';
 import { type ExecutionSample, sampleExecutions } from './executions.ts';
 import { isObject, kib, type SectionResult, table, verdict } from './lib.ts';
@@ -89,12 +90,51 @@ export function platformLogBytes(ms: number, memoryMb: number): number {
   ].reduce((total, line) => total + line.length + 1, 0);
 }
 
-/** Objects the runs wrote to S3 (offloaded outputs), and the listings of retention tagging. */
-function s3Requests(calls: readonly DynamoCall[]): number {
-  const items = calls.flatMap(writtenItems).map((w) => JSON.stringify(w.item ?? {}));
-  const puts = items.filter((i) => i.includes('"outputRef"')).length;
-  // An execution that carries a retention lists its artifacts when it ends (functions/core/executions/settle.ts).
-  return puts + items.filter((i) => i.includes('"retentionDays"') && i.includes('"sk":"META"')).length;
+/**
+ * The HTTP API's access log line for one request (lib/constructs/api.ts), its variables filled with
+ * values as long as a start request's: the longest route key of a run.
+ */
+export function accessLogLine(): string {
+  const values: Record<string, string> = {
+    requestId: 'JQv2ZiO1oAMEbXw=',
+    'identity.sourceIp': '203.0.113.10',
+    requestTime: '30/Nov/2026:16:00:00 +0000',
+    httpMethod: 'POST',
+    routeKey: 'POST /workflows/{workflowId}/executions',
+    status: '202',
+    protocol: 'HTTP/1.1',
+    responseLength: '1024',
+    integrationErrorMessage: '-',
+    'authorizer.error': '-',
+    responseLatency: '62',
+  };
+  return ACCESS_LOG_FORMAT.replace(/\$context\.([\w.]+)/g, (_, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`No sample value for $context.${name}`);
+    return value;
+  });
+}
+
+/** Bytes of {@link accessLogLine} with its newline. */
+const accessLogBytes = (): number => accessLogLine().length + 1;
+
+/**
+ * S3 requests the runs' writes imply: a PUT per offloaded output and, for an execution that carries
+ * a retention, when it ends a listing of its artifacts and a tagging PUT per object
+ * (functions/core/executions/settle.ts, functions/adapters/s3-tenant-data.ts tagRetention).
+ */
+export function s3Requests(calls: readonly DynamoCall[]): number {
+  const byPartition = new Map<string, { puts: number; retention: boolean }>();
+  for (const { item } of calls.flatMap(writtenItems)) {
+    if (!isObject(item)) continue;
+    const entry = byPartition.get(String(item.pk)) ?? { puts: 0, retention: false };
+    if ('outputRef' in item) entry.puts++;
+    if (item.sk === 'META' && 'retentionDays' in item) entry.retention = true;
+    byPartition.set(String(item.pk), entry);
+  }
+  let requests = 0;
+  for (const { puts, retention } of byPartition.values()) requests += puts + (retention ? 1 + puts : 0);
+  return requests;
 }
 
 const usd = (v: number): string => (v === 0 ? '$0' : v >= 0.01 ? `$${v.toFixed(4)}` : `$${v.toPrecision(3)}`);
@@ -133,13 +173,14 @@ export function costModel(samples: readonly ExecutionSample[], transitions: numb
   const wru = sum(requests.map((u) => u.wru)) / n;
   const rru = sum(requests.map((u) => u.rru)) / n;
   const apiRequests = invocations.filter((i) => i.fn === 'api').length / n;
-  const logBytes = sum(samples.map((s) => s.logBytes)) / n + platformBytes;
+  const accessBytes = apiRequests * accessLogBytes();
+  const logBytes = sum(samples.map((s) => s.logBytes)) / n + platformBytes + accessBytes;
   // A traced Lambda invoked without a trace header starts a trace, the execution one for the Lambdas it
   // invokes; the default rule records 1 per second and 5 % of the rest: all recorded is the upper bound.
   const traced = invocations.filter((i) => ['api', 'authorizer', 'status-handler'].includes(i.fn)).length;
   const traces = traced / n + 1;
   const s3 = s3Requests(samples.flatMap((s) => s.calls)) / n;
-  const logged = `${kib(logBytes)} (Lambda's own lines ${kib(platformBytes)})`;
+  const logged = `${kib(logBytes)} (Lambda's own lines ${kib(platformBytes)}, API access log ${kib(accessBytes)})`;
   lines.push(
     line('DynamoDB write request units', PRICES.writeUnit, wru, wru.toFixed(1)),
     line('DynamoDB read request units', PRICES.readUnit, rru, rru.toFixed(1)),
@@ -147,7 +188,12 @@ export function costModel(samples: readonly ExecutionSample[], transitions: numb
     line('EventBridge status events (RUNNING, then final)', PRICES.serviceEvent, 2),
     line('CloudWatch Logs ingestion', PRICES.logIngestion, logBytes, logged),
     line('X-Ray traces recorded (every one sampled)', PRICES.xrayTrace, traces, traces.toFixed(0)),
-    line('S3 requests (offloaded outputs, retention listings)', PRICES.s3Request, s3, s3.toFixed(1)),
+    line(
+      'S3 requests (offloaded outputs, retention listing and tagging)',
+      PRICES.s3Request,
+      s3,
+      s3.toFixed(1),
+    ),
     // DynamoDB caches the table key, S3 uses bucket keys (lib/constructs/storage.ts): none per run.
     line('KMS requests', PRICES.kmsRequest, 0),
   );

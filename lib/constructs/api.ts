@@ -35,7 +35,8 @@ export const CORS_ALLOWED_HEADERS: readonly string[] = [
 ];
 
 /** One JSON object per request: what an operator needs to follow a request without the function logs. */
-const ACCESS_LOG_FORMAT = JSON.stringify({
+/** The HTTP API's access log line, one per request (the cost model in bench/cost.ts counts it). */
+export const ACCESS_LOG_FORMAT = JSON.stringify({
   requestId: '$context.requestId',
   ip: '$context.identity.sourceIp',
   requestTime: '$context.requestTime',

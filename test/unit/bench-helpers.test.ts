@@ -1,10 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { handlerNames } from '../../bench/bundles.ts';
-import { costModel, PRICES, platformLogBytes, requestUnits, statesEntered } from '../../bench/cost.ts';
+import {
+  accessLogLine,
+  costModel,
+  PRICES,
+  platformLogBytes,
+  requestUnits,
+  s3Requests,
+  statesEntered,
+} from '../../bench/cost.ts';
 import type { ExecutionSample } from '../../bench/executions.ts';
 import { median, percentile } from '../../bench/lib.ts';
 import { REFERENCES, referenceSource } from '../../bench/references.ts';
 import { ABOUT, ALONE, ON_PLATFORM, render, type Stored } from '../../bench/run.ts';
+import { ACCESS_LOG_FORMAT } from '../../lib/constructs/api.ts';
 import type { DynamoCall } from '../helpers/dynamo-recorder.ts';
 
 function dynamoCall(
@@ -117,8 +126,10 @@ describe('bench cost model', () => {
     expect(line('Step Functions')).toBeCloseTo(5 * PRICES.stateTransition.usd * 1000, 10);
     expect(line('Lambda step runner: compute')).toBeCloseTo(0.01 * PRICES.lambdaGbSecond.usd * 1000, 12);
     expect(line('DynamoDB write')).toBeCloseTo(PRICES.writeUnit.usd * 1000, 12);
-    // The handlers' lines and Lambda's own for each of the two invocations, at the prod memory sizes.
-    const logged = 2000 + platformLogBytes(20.2, 1024) + platformLogBytes(9.1, 1024);
+    // The handlers' lines, Lambda's own for each of the two invocations at the prod memory sizes, and
+    // the HTTP API's access log line for the one API request.
+    const logged =
+      2000 + platformLogBytes(20.2, 1024) + platformLogBytes(9.1, 1024) + accessLogLine().length + 1;
     expect(line('CloudWatch Logs')).toBeCloseTo(logged * PRICES.logIngestion.usd * 1000, 12);
     // The API's request starts a trace, and the execution has its own.
     expect(line('X-Ray')).toBeCloseTo(2 * PRICES.xrayTrace.usd * 1000, 12);
@@ -137,12 +148,36 @@ describe('bench cost model', () => {
     // Act
     const { lines } = costModel([sample], 1, () => 1024);
 
-    // Assess: START 71, END 52, REPORT 144 and XRAY 92 bytes with their newlines.
+    // Assess: START 71, END 52, REPORT 144 and XRAY 92 bytes with their newlines; the offloaded
+    // output's PUT, and at the end the retention's listing and the tagging of that one object.
     expect(platformLogBytes(20.2, 1024)).toBe(359);
     expect(lines.find((l) => l.component.startsWith('S3'))?.per1000).toBeCloseTo(
-      2 * PRICES.s3Request.usd * 1000,
+      3 * PRICES.s3Request.usd * 1000,
       12,
     );
+  });
+
+  it('tags only the objects of executions that carry a retention, each once, after one listing', () => {
+    const put = (pk: string, item: Record<string, unknown>) =>
+      dynamoCall('PutItem', { Item: { pk, ...item } });
+    const calls = [
+      put('e1', { sk: 'STEP#a', outputRef: {} }),
+      put('e1', { sk: 'STEP#b', outputRef: {} }),
+      put('e1', { sk: 'META', retentionDays: 7 }),
+      put('e2', { sk: 'STEP#a', outputRef: {} }),
+      put('e2', { sk: 'META' }),
+      put('e3', { sk: 'META', retentionDays: 7 }),
+    ];
+    // e1: 2 PUTs, 1 listing, 2 taggings; e2: 1 PUT; e3: 1 listing of nothing.
+    expect(s3Requests(calls)).toBe(2 + 1 + 2 + 1 + 1);
+  });
+
+  it("counts the HTTP API's access log line as the stage writes it, one JSON object a line", () => {
+    const line = accessLogLine();
+    // Every variable the format names is filled, so the line is JSON of the stage's fields.
+    expect(line).not.toContain('$context');
+    expect(Object.keys(JSON.parse(line))).toEqual(Object.keys(JSON.parse(ACCESS_LOG_FORMAT)));
+    expect(JSON.parse(line)).toMatchObject({ routeKey: 'POST /workflows/{workflowId}/executions' });
   });
 });
 
