@@ -1,21 +1,36 @@
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { esbuildOptions } from '../../../bench/bundles.ts';
+import { AWS_CALLS, FUNCTION_NAMES, type FunctionName } from '../../../lib/aws-calls.ts';
+
+const builds = new Map<string, Promise<string[]>>();
+
+/** The input files (paths) with code in a handler's bundle, built once per handler. */
+function bundledFiles(handler: string): Promise<string[]> {
+  let files = builds.get(handler);
+  if (!files) {
+    // Exactly what the CDK builds (bench/bundles.ts; test/unit/bench-bundling.test.ts holds them equal).
+    files = build({
+      ...esbuildOptions(`functions/handlers/${handler}.ts`, 'out/index.mjs'),
+      write: false,
+      logLevel: 'silent',
+    }).then((out) =>
+      Object.values(out.metafile.outputs).flatMap((output) =>
+        Object.entries(output.inputs)
+          .filter(([, { bytesInOutput }]) => bytesInOutput > 0)
+          .map(([file]) => file),
+      ),
+    );
+    builds.set(handler, files);
+  }
+  return files;
+}
 
 /** The files (npm packages by name, project files by path) with code in a handler's bundle. */
 async function inputsOf(handler: string): Promise<Set<string>> {
-  // Exactly what the CDK builds (bench/bundles.ts; test/unit/bench-bundling.test.ts holds them equal).
-  const out = await build({
-    ...esbuildOptions(`functions/handlers/${handler}.ts`, 'out/index.mjs'),
-    write: false,
-    logLevel: 'silent',
-  });
   const packages = new Set<string>();
-  for (const output of Object.values(out.metafile.outputs)) {
-    for (const [file, { bytesInOutput }] of Object.entries(output.inputs)) {
-      const name = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? file;
-      if (bytesInOutput > 0) packages.add(name);
-    }
+  for (const file of await bundledFiles(handler)) {
+    packages.add(/node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? file);
   }
   return packages;
 }
@@ -102,6 +117,43 @@ describe('execution store parts', () => {
     async (handler, expected) => {
       const inputs = await inputsOf(handler);
       expect(parts.filter((file) => inputs.has(file))).toEqual(expected);
+    },
+    60_000,
+  );
+});
+
+// lib/aws-calls.ts grants each function the calls it lists for it. A command class missing from a
+// function's bundle is a grant for code that function does not have: a permission to take away.
+describe('the AWS calls listed for each function', () => {
+  const HANDLERS: Record<FunctionName, string> = {
+    api: 'api',
+    authorizer: 'authorizer',
+    stepRunner: 'step-runner',
+    approvalHandler: 'approval-handler',
+    statusHandler: 'status-handler',
+    auditStream: 'audit-stream',
+    notificationDelivery: 'notification-delivery',
+    scheduleFire: 'schedule-fire',
+    ssoTrigger: 'sso-trigger',
+    lifecycle: 'lifecycle-handler',
+  };
+  it.each(FUNCTION_NAMES)(
+    '%s bundles every command the list grants it',
+    async (fn) => {
+      // Act
+      const commands = new Set(
+        (await bundledFiles(HANDLERS[fn]))
+          .map(
+            (file) => /node_modules\/@aws-sdk\/[^/]+\/dist-es\/commands\/(\w+Command)\.js$/.exec(file)?.[1],
+          )
+          .filter((name) => name !== undefined),
+      );
+      const listed = [
+        ...new Set(AWS_CALLS.filter((call) => call.functions.includes(fn)).map((c) => c.command)),
+      ];
+      // Assess
+      expect(listed.length).toBeGreaterThan(0);
+      expect(listed.filter((command) => !commands.has(command))).toEqual([]);
     },
     60_000,
   );
