@@ -25,6 +25,7 @@ export const PRICES = {
   logIngestion: price(0.5 / 2 ** 30, '$0.50 per GB ingested (Standard class)', 'cloudwatch/pricing/'),
   xrayTrace: price(5 / 1e6, '$5.00 per million traces recorded', 'xray/pricing/'),
   s3Request: price(0.005 / 1000, '$0.005 per 1,000 PUT, COPY, POST or LIST requests', 's3/pricing/'),
+  s3Get: price(0.0004 / 1000, '$0.0004 per 1,000 GET, SELECT and all other requests', 's3/pricing/'),
   kmsRequest: price(0.03 / 10_000, '$0.03 per 10,000 requests', 'kms/pricing/'),
 };
 const PRICES_AS_OF = '2026-11-30';
@@ -92,7 +93,7 @@ export function platformLogBytes(ms: number, memoryMb: number): number {
 
 /**
  * The HTTP API's access log line for one request (lib/constructs/api.ts), its variables filled with
- * values as long as a start request's: the longest route key of a run.
+ * values as long as a start request's.
  */
 export function accessLogLine(): string {
   const values: Record<string, string> = {
@@ -100,7 +101,8 @@ export function accessLogLine(): string {
     'identity.sourceIp': '203.0.113.10',
     requestTime: '30/Nov/2026:16:00:00 +0000',
     httpMethod: 'POST',
-    routeKey: 'POST /workflows/{workflowId}/executions',
+    // Every authorized route is the one proxy route (lib/constructs/api.ts).
+    routeKey: 'ANY /{proxy+}',
     status: '202',
     protocol: 'HTTP/1.1',
     responseLength: '1024',
@@ -121,9 +123,10 @@ const accessLogBytes = (): number => accessLogLine().length + 1;
 /**
  * S3 requests the runs' writes imply: a PUT per offloaded output and, for an execution that carries
  * a retention, when it ends a listing of its artifacts and a tagging PUT per object
- * (functions/core/executions/settle.ts, functions/adapters/s3-tenant-data.ts tagRetention).
+ * (functions/core/executions/settle.ts, functions/adapters/s3-tenant-data.ts tagRetention); and a GET
+ * per offloaded output, read back once (by a later step, or by the client reading the result).
  */
-export function s3Requests(calls: readonly DynamoCall[]): number {
+export function s3Requests(calls: readonly DynamoCall[]): { puts: number; gets: number } {
   const byPartition = new Map<string, { puts: number; retention: boolean }>();
   for (const { item } of calls.flatMap(writtenItems)) {
     if (!isObject(item)) continue;
@@ -132,9 +135,12 @@ export function s3Requests(calls: readonly DynamoCall[]): number {
     if (item.sk === 'META' && 'retentionDays' in item) entry.retention = true;
     byPartition.set(String(item.pk), entry);
   }
-  let requests = 0;
-  for (const { puts, retention } of byPartition.values()) requests += puts + (retention ? 1 + puts : 0);
-  return requests;
+  const counts = { puts: 0, gets: 0 };
+  for (const { puts, retention } of byPartition.values()) {
+    counts.puts += puts + (retention ? 1 + puts : 0);
+    counts.gets += puts;
+  }
+  return counts;
 }
 
 const usd = (v: number): string => (v === 0 ? '$0' : v >= 0.01 ? `$${v.toFixed(4)}` : `$${v.toPrecision(3)}`);
@@ -179,7 +185,8 @@ export function costModel(samples: readonly ExecutionSample[], transitions: numb
   // invokes; the default rule records 1 per second and 5 % of the rest: all recorded is the upper bound.
   const traced = invocations.filter((i) => ['api', 'authorizer', 'status-handler'].includes(i.fn)).length;
   const traces = traced / n + 1;
-  const s3 = s3Requests(samples.flatMap((s) => s.calls)) / n;
+  const s3 = s3Requests(samples.flatMap((s) => s.calls));
+  const [s3Puts, s3Gets] = [s3.puts / n, s3.gets / n];
   const logged = `${kib(logBytes)} (Lambda's own lines ${kib(platformBytes)}, API access log ${kib(accessBytes)})`;
   lines.push(
     line('DynamoDB write request units', PRICES.writeUnit, wru, wru.toFixed(1)),
@@ -191,9 +198,10 @@ export function costModel(samples: readonly ExecutionSample[], transitions: numb
     line(
       'S3 requests (offloaded outputs, retention listing and tagging)',
       PRICES.s3Request,
-      s3,
-      s3.toFixed(1),
+      s3Puts,
+      s3Puts.toFixed(1),
     ),
+    line('S3 GET requests (offloaded outputs read back)', PRICES.s3Get, s3Gets, s3Gets.toFixed(1)),
     // DynamoDB caches the table key, S3 uses bucket keys (lib/constructs/storage.ts): none per run.
     line('KMS requests', PRICES.kmsRequest, 0),
   );

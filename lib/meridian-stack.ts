@@ -166,9 +166,13 @@ export class MeridianStack extends Stack {
       removalPolicy: config.removalPolicy,
     });
     this.lifecycle.bindStarter(this.api.apiFunction);
+    // The API counts requests by these; offboarding (the lifecycle function) erases the counters
+    // they name, so both read the same window.
     const rateLimits = rateLimitEnvironment(config.rateLimits);
-    for (const name of Object.keys(rateLimits) as (keyof typeof rateLimits)[]) {
-      this.api.apiFunction.addEnvironment(name, String(rateLimits[name]));
+    for (const fn of [this.api.apiFunction, this.lifecycle.fn]) {
+      for (const name of Object.keys(rateLimits) as (keyof typeof rateLimits)[]) {
+        fn.addEnvironment(name, String(rateLimits[name]));
+      }
     }
     this.notifications = new Notifications(this, 'Notifications', {
       stage: config.stage,

@@ -150,11 +150,15 @@ export class SettingsReader {
   }
 }
 
-/** The settings `K` of {@link RuntimeConfig}: what a factory that reads only those takes. */
-export type Settings<K extends keyof RuntimeConfig> = Pick<RuntimeConfig, K>;
+/**
+ * The settings `K` of {@link RuntimeConfig}: what a factory that reads only those takes. Every key is
+ * present, optional ones possibly undefined, so an object read without the group that holds one
+ * (which would lack the key) does not type-check, and a root that forgets a group does not compile.
+ */
+export type Settings<K extends keyof RuntimeConfig> = { readonly [P in K]-?: RuntimeConfig[P] };
 
 /** Some settings of {@link RuntimeConfig}, read together. */
-export type SettingGroup<K extends keyof RuntimeConfig> = (r: SettingsReader) => Pick<RuntimeConfig, K>;
+export type SettingGroup<K extends keyof RuntimeConfig> = (r: SettingsReader) => Settings<K>;
 
 /** Any {@link SettingGroup}. */
 type Group = (r: SettingsReader) => Partial<RuntimeConfig>;
@@ -204,39 +208,37 @@ export const localTokens: SettingGroup<'LOCAL_JWT_ISSUER' | 'LOCAL_JWKS_URI'> = 
   LOCAL_JWKS_URI: r.localOnly('LOCAL_JWKS_URI', { url: true }),
 });
 
-/** Workflow state machines, the functions their ASL calls, and the lifecycle jobs' machines. */
+/*
+ * The local platform's stand-ins for what the stack sets on AWS. Only local mode gets defaults; on
+ * AWS a missing value fails where it is first used, naming the variable.
+ */
+const localLambda = (name: string) => `arn:aws:lambda:local:000000000000:function:meridian-${name}`;
+
+/** The prefix of every workflow state machine's name, `meridian-<stage>`, which IAM fences by. */
+export const machines: SettingGroup<'STATE_MACHINE_PREFIX'> = (r) => ({
+  STATE_MACHINE_PREFIX: r.optional('STATE_MACHINE_PREFIX') ?? (r.local ? stagePrefix('local') : undefined),
+});
+
+/** What publishing a workflow compiles in and creates its machine with: the functions its ASL calls, its role and logs. */
 export const workflows: SettingGroup<
-  | 'STATE_MACHINE_PREFIX'
-  | 'STEP_RUNNER_ARN'
-  | 'APPROVAL_HANDLER_ARN'
-  | 'WORKFLOW_ROLE_ARN'
-  | 'WORKFLOW_LOG_GROUP_ARN'
-  | 'LIFECYCLE_HANDLER_ARN'
-  | 'OFFBOARDING_STATE_MACHINE_ARN'
-  | 'EXPORT_STATE_MACHINE_ARN'
-> = (r) => {
-  const read = {
-    STATE_MACHINE_PREFIX: r.optional('STATE_MACHINE_PREFIX'),
-    STEP_RUNNER_ARN: r.optional('STEP_RUNNER_ARN', ARN),
-    APPROVAL_HANDLER_ARN: r.optional('APPROVAL_HANDLER_ARN', ARN),
-    WORKFLOW_ROLE_ARN: r.optional('WORKFLOW_ROLE_ARN', ARN),
-    WORKFLOW_LOG_GROUP_ARN: r.optional('WORKFLOW_LOG_GROUP_ARN', ARN),
-    LIFECYCLE_HANDLER_ARN: r.optional('LIFECYCLE_HANDLER_ARN', ARN),
-    OFFBOARDING_STATE_MACHINE_ARN: r.optional('OFFBOARDING_STATE_MACHINE_ARN', ARN),
-    EXPORT_STATE_MACHINE_ARN: r.optional('EXPORT_STATE_MACHINE_ARN', ARN),
-  };
-  if (!r.local) return read;
-  // The local platform's stand-ins for what the stack sets on AWS. Only local mode gets defaults; on
-  // AWS a missing value fails where workflows are first used, naming the variable.
-  const lambda = (name: string) => `arn:aws:lambda:local:000000000000:function:meridian-${name}`;
-  const defaults = {
-    STATE_MACHINE_PREFIX: stagePrefix('local'),
-    STEP_RUNNER_ARN: lambda('step-runner'),
-    APPROVAL_HANDLER_ARN: lambda('approval-handler'),
-    LIFECYCLE_HANDLER_ARN: lambda('lifecycle'),
-  };
-  return { ...defaults, ...defined(read) };
-};
+  'STEP_RUNNER_ARN' | 'APPROVAL_HANDLER_ARN' | 'WORKFLOW_ROLE_ARN' | 'WORKFLOW_LOG_GROUP_ARN'
+> = (r) => ({
+  STEP_RUNNER_ARN: r.optional('STEP_RUNNER_ARN', ARN) ?? (r.local ? localLambda('step-runner') : undefined),
+  APPROVAL_HANDLER_ARN:
+    r.optional('APPROVAL_HANDLER_ARN', ARN) ?? (r.local ? localLambda('approval-handler') : undefined),
+  WORKFLOW_ROLE_ARN: r.optional('WORKFLOW_ROLE_ARN', ARN),
+  WORKFLOW_LOG_GROUP_ARN: r.optional('WORKFLOW_LOG_GROUP_ARN', ARN),
+});
+
+/** The lifecycle jobs: their state machines on AWS, their Lambda on the local platform. */
+export const lifecycleJobs: SettingGroup<
+  'LIFECYCLE_HANDLER_ARN' | 'OFFBOARDING_STATE_MACHINE_ARN' | 'EXPORT_STATE_MACHINE_ARN'
+> = (r) => ({
+  LIFECYCLE_HANDLER_ARN:
+    r.optional('LIFECYCLE_HANDLER_ARN', ARN) ?? (r.local ? localLambda('lifecycle') : undefined),
+  OFFBOARDING_STATE_MACHINE_ARN: r.optional('OFFBOARDING_STATE_MACHINE_ARN', ARN),
+  EXPORT_STATE_MACHINE_ARN: r.optional('EXPORT_STATE_MACHINE_ARN', ARN),
+});
 
 /** EventBridge Scheduler: the per-tenant groups' prefix, the function a firing invokes, its role. */
 export const schedules: SettingGroup<'SCHEDULE_GROUP_PREFIX' | 'SCHEDULE_FIRE_ARN' | 'SCHEDULER_ROLE_ARN'> = (
@@ -292,12 +294,18 @@ export const runCaps: SettingGroup<'MAX_RUNNING_EXECUTIONS'> = (r) => ({
 });
 
 /** Audit digests: the signing key, how often, and how long records stay in the table. */
-export const auditDigests: SettingGroup<
-  'AUDIT_SIGNING_KEY_ARN' | 'AUDIT_DIGEST_INTERVAL_SECONDS' | 'AUDIT_TABLE_RETENTION_DAYS'
-> = (r) => ({
+export const auditDigests: SettingGroup<'AUDIT_SIGNING_KEY_ARN' | 'AUDIT_TABLE_RETENTION_DAYS'> = (r) => ({
   AUDIT_SIGNING_KEY_ARN: r.optional('AUDIT_SIGNING_KEY_ARN', ARN),
-  AUDIT_DIGEST_INTERVAL_SECONDS: r.integer('AUDIT_DIGEST_INTERVAL_SECONDS', 1, 300, r.local ? 10 : 60),
   AUDIT_TABLE_RETENTION_DAYS: r.integer('AUDIT_TABLE_RETENTION_DAYS', 1, 3650, 30),
+});
+
+/**
+ * How often a tenant's audit digest is written at most. No function reads it: on AWS it is the
+ * stream consumer's batching window (lib/constructs/audit-stream.ts), on the local platform its
+ * timer (bin/local/platform.ts); it is checked with the rest of the local platform's settings.
+ */
+export const digestInterval: SettingGroup<'AUDIT_DIGEST_INTERVAL_SECONDS'> = (r) => ({
+  AUDIT_DIGEST_INTERVAL_SECONDS: r.integer('AUDIT_DIGEST_INTERVAL_SECONDS', 1, 300, r.local ? 10 : 60),
 });
 
 /** Notification delivery: its queues, the email sender, and the retry pause. */
@@ -323,13 +331,16 @@ export const ALL_SETTINGS = [
   userPool,
   artifacts,
   secrets,
+  machines,
   workflows,
+  lifecycleJobs,
   schedules,
   circuits,
   authCache,
   rates,
   runCaps,
   auditDigests,
+  digestInterval,
   notifications,
   localTokens,
 ] as const;

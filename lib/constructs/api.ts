@@ -34,8 +34,10 @@ export const CORS_ALLOWED_HEADERS: readonly string[] = [
   'X-Meridian-Signature',
 ];
 
-/** One JSON object per request: what an operator needs to follow a request without the function logs. */
-/** The HTTP API's access log line, one per request (the cost model in bench/cost.ts counts it). */
+/**
+ * One JSON object per request: what an operator needs to follow a request without the function logs.
+ * The cost model (bench/cost.ts) counts its bytes.
+ */
 export const ACCESS_LOG_FORMAT = JSON.stringify({
   requestId: '$context.requestId',
   ip: '$context.identity.sourceIp',

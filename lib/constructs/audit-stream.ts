@@ -53,6 +53,8 @@ export class AuditStream extends Construct {
   readonly consumer: MeridianFunction;
   /** The digest signing key; its public key is served at `GET /audit/public-key`. */
   readonly signingKey: Key;
+  /** Days a record stays in the table once archived (`AUDIT_TABLE_RETENTION_DAYS`). */
+  readonly tableRetentionDays: number;
   /** Batches that still failed after every retry (their records stay in the table, undigested). */
   readonly deadLetterQueue: Queue;
 
@@ -66,6 +68,7 @@ export class AuditStream extends Construct {
       );
     }
     const retentionDays = props.tableRetentionDays ?? 30;
+    this.tableRetentionDays = retentionDays;
 
     this.signingKey = new Key(this, 'SigningKey', {
       description: 'Meridian audit digest signing (ECDSA P-256)',
@@ -168,10 +171,15 @@ export class AuditStream extends Construct {
     });
   }
 
-  /** Lets the API serve the public key and verify digests. */
+  /**
+   * Lets the API serve the public key and verify digests, and tells it how long records stay in the
+   * table (GET /audit says where older ones are): the consumer's own setting, so the two agree.
+   */
   bindVerifier(fn: MeridianFunction): void {
-    fn.addEnvironment('AUDIT_SIGNING_KEY_ARN', this.signingKey.keyArn).addToRolePolicy(
-      new PolicyStatement({ actions: ['kms:GetPublicKey'], resources: [this.signingKey.keyArn] }),
-    );
+    fn.addEnvironment('AUDIT_SIGNING_KEY_ARN', this.signingKey.keyArn)
+      .addEnvironment('AUDIT_TABLE_RETENTION_DAYS', String(this.tableRetentionDays))
+      .addToRolePolicy(
+        new PolicyStatement({ actions: ['kms:GetPublicKey'], resources: [this.signingKey.keyArn] }),
+      );
   }
 }

@@ -26,7 +26,7 @@ import { SfnJobRunner } from '#adapters/job-runner.ts';
 import { S3PrefixEraser, S3TenantFiles } from '#adapters/s3-tenant-data.ts';
 import { TenantTableClients } from '#adapters/tenant-credentials.ts';
 import { executionEngine, workflowRemover } from '#adapters/wiring/step-functions.ts';
-import { core, parseConfig, workflows } from '#shared/config.ts';
+import { core, machines, parseConfig } from '#shared/config.ts';
 import { lifecycleDefinition } from '#shared/lifecycle-asl.ts';
 import { sdkOptions } from '../helpers/moto.ts';
 
@@ -232,7 +232,7 @@ describe("offboarding's Step Functions calls, on the tenant's session", () => {
     const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'run1' }));
     const cfg = parseConfig(
       { STAGE: 'test', MERIDIAN_MODE: 'aws', TABLE_NAME: 'meridian-test', STATE_MACHINE_PREFIX: prefix },
-      [core, workflows],
+      [core, machines],
     );
     const sts = new STSClient(options);
     const clients = new TenantTableClients(

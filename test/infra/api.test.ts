@@ -2,6 +2,7 @@ import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { PUBLIC_ROUTE_KEYS } from '#shared/public-routes.ts';
 import { ALL_RESOURCE_SETTINGS, FUNCTION_SETTINGS, type FunctionRoot } from '#shared/settings.ts';
+import { ROOTS, variablesRead } from '../helpers/settings.ts';
 import { logicalId, synthStage } from '../helpers/synth.ts';
 
 /** The console's CloudFront origin, as the template spells it (a CORS origin of the API). */
@@ -282,5 +283,34 @@ describe('function environment', () => {
         set: ALL_RESOURCE_SETTINGS.filter((n) => FUNCTION_SETTINGS[root ?? 'api'].includes(n)),
       });
     }
+  });
+
+  // Settings with a default (a window, a retention) must not differ between two functions that read
+  // them: each reads the value the stack gives any other, or none when no function gets one.
+  it('sets a shared setting on every function that reads it, with the same value', () => {
+    // Per function by design: its own tenant data role; the dead-letter queue and the email sender
+    // are the delivery function's alone (the publishers' notifications group reads them unused).
+    const perFunction = new Set([
+      'TENANT_DATA_ROLE_ARN',
+      'NOTIFICATION_DLQ_URL',
+      'NOTIFICATION_FROM_ADDRESS',
+    ]);
+    const functions = meridianFunctions(template).map((p) => {
+      const variables = (p.Environment as { Variables: Record<string, unknown> }).Variables;
+      const root = ROOT_OF_SERVICE[String(variables.POWERTOOLS_SERVICE_NAME)] ?? 'api';
+      return { root, variables, reads: variablesRead(ROOTS[root]) };
+    });
+    const differing: string[] = [];
+    let shared = 0;
+    for (const { root, variables, reads } of functions) {
+      for (const name of reads.filter((n) => !perFunction.has(n))) {
+        const elsewhere = functions.find((f) => f.variables[name] !== undefined)?.variables[name];
+        if (elsewhere === undefined) continue;
+        shared++;
+        if (JSON.stringify(variables[name]) !== JSON.stringify(elsewhere)) differing.push(`${root}: ${name}`);
+      }
+    }
+    expect(shared).toBeGreaterThan(30);
+    expect(differing).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import type { ExportDeps } from '#core/tenancy/exports.ts';
 import type { JobRunner, OffboardingDeps } from '#core/tenancy/offboarding.ts';
-import { artifacts, config, core, rates, secrets, userPool, workflows } from '#shared/config.ts';
+import { artifacts, config, core, machines, rates, secrets, userPool } from '#shared/config.ts';
 import { DynamoDefinitionStore } from '../dynamo/definition-store.ts';
 import { DynamoExecutionStore } from '../dynamo/execution-store.ts';
 import { DynamoExportSource, DynamoExportStore, DynamoOffboardingStore } from '../dynamo/lifecycle-store.ts';
@@ -16,7 +16,7 @@ export interface LifecycleWiring {
 }
 
 /** The lifecycle function's settings. */
-export const LIFECYCLE_SETTINGS = [core, userPool, secrets, artifacts, workflows, rates] as const;
+export const LIFECYCLE_SETTINGS = [core, userPool, secrets, artifacts, machines, rates] as const;
 
 let wired: LifecycleWiring | undefined;
 

@@ -1,13 +1,4 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AUDIT_STREAM_SETTINGS } from '#adapters/audit/wiring.ts';
-import { API_SETTINGS } from '#adapters/wiring/api.ts';
-import { APPROVAL_HANDLER_SETTINGS } from '#adapters/wiring/approval-handler.ts';
-import { AUTHORIZER_SETTINGS } from '#adapters/wiring/authorizer.ts';
-import { LIFECYCLE_SETTINGS } from '#adapters/wiring/lifecycle.ts';
-import { NOTIFICATION_DELIVERY_SETTINGS } from '#adapters/wiring/notification-delivery.ts';
-import { SCHEDULE_FIRE_SETTINGS } from '#adapters/wiring/schedule-fire.ts';
-import { SSO_TRIGGER_SETTINGS } from '#adapters/wiring/sso-trigger.ts';
-import { STATUS_HANDLER_SETTINGS } from '#adapters/wiring/status-handler.ts';
 import { STEP_RUNNER_SETTINGS } from '#adapters/wiring/step-runner.ts';
 import {
   ALL_SETTINGS,
@@ -18,7 +9,6 @@ import {
   parseConfig,
   type RuntimeConfig,
   type SettingsOf,
-  SettingsReader,
   userPool,
 } from '#shared/config.ts';
 import {
@@ -27,35 +17,9 @@ import {
   type FunctionRoot,
   RUNTIME_ENV_NAMES,
 } from '#shared/settings.ts';
+import { ROOTS, variablesRead } from '../../helpers/settings.ts';
 
 const BASE = { STAGE: 'dev', MERIDIAN_MODE: 'aws', TABLE_NAME: 'meridian-table' };
-
-const ROOTS = {
-  api: API_SETTINGS,
-  authorizer: AUTHORIZER_SETTINGS,
-  ssoTrigger: SSO_TRIGGER_SETTINGS,
-  stepRunner: STEP_RUNNER_SETTINGS,
-  approvalHandler: APPROVAL_HANDLER_SETTINGS,
-  statusHandler: STATUS_HANDLER_SETTINGS,
-  scheduleFire: SCHEDULE_FIRE_SETTINGS,
-  notificationDelivery: NOTIFICATION_DELIVERY_SETTINGS,
-  lifecycle: LIFECYCLE_SETTINGS,
-  auditStream: AUDIT_STREAM_SETTINGS,
-} satisfies Record<FunctionRoot, unknown>;
-
-/** The variables `groups` read, found by reading them from an environment that records each name. */
-function variablesRead(groups: readonly ((r: SettingsReader) => unknown)[]): string[] {
-  const read = new Set<string>();
-  const env = new Proxy({} as NodeJS.ProcessEnv, {
-    get: (_target, name) => {
-      if (typeof name === 'string') read.add(name);
-      return undefined;
-    },
-  });
-  const reader = new SettingsReader(env);
-  for (const group of groups) group(reader);
-  return [...read].sort();
-}
 
 describe('settings by function', () => {
   it.each(Object.entries(ROOTS))(
