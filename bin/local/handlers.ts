@@ -152,6 +152,8 @@ export async function startWorkflowRuntime(options: {
   const jobs = new LocalRuntime({
     lambdas: { [lifecycleArn]: call(lifecycle) },
     onStatus: async () => {},
+    // The lifecycle jobs' machines are the platform's: on AWS the API starts them with its own role.
+    tenantFenced: false,
     ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
     ...(options.log ? { log: options.log } : {}),
   });

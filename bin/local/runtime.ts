@@ -13,6 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { assertTenantMachine } from '#adapters/local-engine.ts';
 import { ConflictError } from '#core/errors.ts';
 import type { ExecutionEngine } from '#core/executions/ports.ts';
 
@@ -91,6 +92,13 @@ export interface LocalRuntimeOptions {
   /** Caps Wait states and retry pauses, in ms (tests); unset runs them at their real length. */
   readonly maxWaitMs?: number;
   readonly log?: (line: string) => void;
+  /**
+   * Whether it refuses a call for one tenant on another tenant's machine or execution, as IAM does
+   * on AWS (functions/adapters/local-engine.ts assertTenantMachine). Off only for the platform's own
+   * machines (the lifecycle jobs), which no tenant owns and the API starts with its own role.
+   * @default true
+   */
+  readonly tenantFenced?: boolean;
 }
 
 /** How many stopped runs the runtime remembers for redrives. */
@@ -198,7 +206,12 @@ export class LocalRuntime implements ExecutionEngine {
     installPromiseWithResolvers();
   }
 
+  private fence(tenantId: string, arn: string): void {
+    if (this.options.tenantFenced ?? true) assertTenantMachine(tenantId, arn);
+  }
+
   async start(input: Parameters<ExecutionEngine['start']>[0]): Promise<{ engineArn: string }> {
+    this.fence(input.tenantId, input.stateMachineArn);
     const engineArn = `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.executionId}`;
     if (this.started.has(engineArn)) return { engineArn };
     this.run({
@@ -222,6 +235,7 @@ export class LocalRuntime implements ExecutionEngine {
    * recorded result, so only failed iterations and branches run again.
    */
   async redrive(input: Parameters<ExecutionEngine['redrive']>[0]): Promise<void> {
+    this.fence(input.tenantId, input.engineArn);
     const key = `${input.engineArn}#${input.redriveCount}`;
     if (this.redriven.has(key)) return;
     const stopped = this.stopped.get(input.engineArn);
@@ -388,7 +402,8 @@ export class LocalRuntime implements ExecutionEngine {
     this.runs.set(engineArn, { abort: () => execution.abort(), done });
   }
 
-  async stop(input: { engineArn: string }): Promise<void> {
+  async stop(input: Parameters<ExecutionEngine['stop']>[0]): Promise<void> {
+    this.fence(input.tenantId, input.engineArn);
     this.runs.get(input.engineArn)?.abort();
   }
 

@@ -52,7 +52,8 @@ export async function presignS3For(
 
 /**
  * A Step Functions client fenced to the tenant's own workflow machines and their executions (AWS:
- * the lifecycle function's tenant data role), or `shared` without a tenant data role.
+ * the function's tenant data role: the API's, the schedule fire function's, the lifecycle
+ * function's), or `shared` without a tenant data role.
  */
 export function sfnFor(clients: TenantTableClients, tenantId: string, shared: () => SFNClient): SFNClient {
   return (

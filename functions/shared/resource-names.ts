@@ -31,11 +31,14 @@ export function stateMachineName(prefix: string, tenantId: string, workflowId: s
 
 /**
  * The tenant from a state machine ARN: machines are named `<prefix>-<tenantId>-<workflowId>`. A
- * version or alias ARN (`…:stateMachine:<name>:<qualifier>`) names the same machine.
+ * version or alias ARN (`…:stateMachine:<name>:<qualifier>`) names the same machine, and so does an
+ * execution's (`…:execution:<name>:<execution>`).
  */
 export function tenantOfStateMachine(stateMachineArn: string): string | undefined {
   const segments = stateMachineArn.split(':');
-  const name = segments[segments.indexOf('stateMachine') + 1] ?? '';
+  const at = segments.findIndex((s, i) => i === 5 && (s === 'stateMachine' || s === 'execution'));
+  if (at < 0) return undefined;
+  const name = segments[at + 1] ?? '';
   const parts = name.split('-');
   const tenantId = parts[parts.length - 2];
   return tenantId?.startsWith('t') && ID_PATTERN.test(tenantId) ? tenantId : undefined;

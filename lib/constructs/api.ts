@@ -196,7 +196,7 @@ export class Api extends Construct {
       auditDigests: props.auditBucket,
       trustedRole: this.apiFunction.role,
       description:
-        'Assumed by the API function with session tag TenantId; reaches only that tenant items, artifacts and secrets',
+        'Assumed by the API function with session tag TenantId; reaches only that tenant items, artifacts, secrets, digests and workflow machines',
     });
     this.apiFunction.bindTenantDataRole(this.tenantDataRole, secretsPrefix);
     this.authorizerTenantRole = createTenantDataRole(this, 'AuthorizerTenantRole', {

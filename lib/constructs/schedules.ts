@@ -63,7 +63,8 @@ export class Schedules extends Construct {
       secretAccess: 'none',
       itemActions: tenantItemActions('scheduleFire'),
       trustedRole: this.fire.role,
-      description: 'Assumed by the schedule fire function with session tag TenantId; that tenant items only',
+      description:
+        'Assumed by the schedule fire function with session tag TenantId; that tenant items, and starting its workflow machines',
     });
     this.fire.bindTenantDataRole(tenantRole, secretsPrefix);
     props.flows.bindExecutionStart(this.fire);

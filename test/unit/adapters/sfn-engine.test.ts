@@ -9,12 +9,17 @@ describe('tenantOfStateMachine', () => {
     ['the state machine', base],
     ['a version', `${base}:7`],
     ['an alias', `${base}:prod`],
+    ['an execution', `${base.replace(':stateMachine:', ':execution:')}:x1`],
   ])('reads the tenant from %s', (_name, arn) => {
     expect(tenantOfStateMachine(arn)).toBe('tabcdefghijklmnop');
   });
 
   it.each([
     ['a machine Meridian does not own', 'arn:aws:states:us-east-1:123456789012:stateMachine:orders'],
+    [
+      'a name outside the machine segment',
+      'arn:aws:states:us-east-1:stateMachine:x:meridian-prod-tabcdefghijklmnop-w',
+    ],
     [
       'an ARN of another kind',
       'arn:aws:lambda:us-east-1:123456789012:function:meridian-prod-tabcdefghijklmnop-x',

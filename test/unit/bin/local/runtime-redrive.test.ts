@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LocalEngine, TenantFenceError } from '#adapters/local-engine.ts';
 import { ConflictError } from '#core/errors.ts';
 import { recordStatus } from '#core/executions/status.ts';
 import { LocalRuntime, nestedStateNames, unfinishedState } from '../../../../bin/local/runtime.ts';
@@ -9,7 +10,7 @@ import { anExecution } from '../../../helpers/executions.ts';
  * inside it (Parallel, Map) only what did not succeed runs again — Step Functions' RedriveExecution.
  */
 
-const TENANT = 'tabc';
+const TENANT = 'tabcdefghijklmnop';
 const MACHINE = `arn:aws:states:local:000000000000:stateMachine:meridian-local-${TENANT}-wdef`;
 const ENGINE_ARN = (name: string) => `${MACHINE.replace(':stateMachine:', ':execution:')}:${name}`;
 
@@ -253,5 +254,49 @@ describe('recordStatus after a redrive', () => {
     // An event without a redrive count is taken as the latest run's.
     expect(await recordStatus(d, { ...change, status: 'FAILED', error: 'X' })).toBe(true);
     expect(moves).toEqual(['SUCCEEDED', 'FAILED']);
+  });
+});
+
+// The local platform keeps tenants apart by the rule IAM applies on AWS (lib/constructs/tenant-data-role.ts):
+// a call for one tenant on another tenant's machine or execution is refused.
+describe('LocalRuntime refuses another tenant’s machines and executions', () => {
+  const OTHER = 'totherxxxxxxxxxxx';
+  it('starts, stops and redrives only for the tenant the machine is named for', async () => {
+    const { runtime } = harness();
+    const asl = { StartAt: 'Done', States: { Done: { Type: 'Succeed' } } };
+    const { engineArn } = await start(runtime, 'x9', asl);
+    const startInput = {
+      tenantId: OTHER,
+      executionId: 'x10',
+      stateMachineArn: MACHINE,
+      environment: 'dev' as const,
+      version: 1,
+      asl: JSON.stringify(asl),
+      state: { input: {}, steps: {} } as never,
+    };
+    await expect(runtime.start(startInput)).rejects.toBeInstanceOf(TenantFenceError);
+    await expect(runtime.stop({ tenantId: OTHER, engineArn, error: 'E', cause: 'c' })).rejects.toBeInstanceOf(
+      TenantFenceError,
+    );
+    await expect(
+      runtime.redrive({ tenantId: OTHER, executionId: 'x9', engineArn, redriveCount: 1 }),
+    ).rejects.toBeInstanceOf(TenantFenceError);
+    await expect(
+      runtime.stop({ tenantId: TENANT, engineArn, error: 'E', cause: 'c' }),
+    ).resolves.toBeUndefined();
+  });
+
+  it('refuses promoting or removing a machine of another tenant, or of none', async () => {
+    const engine = new LocalEngine('meridian-local');
+    await expect(
+      engine.promote({ tenantId: OTHER, stateMachineArn: MACHINE, environment: 'prod' }),
+    ).rejects.toBeInstanceOf(TenantFenceError);
+    await expect(
+      engine.remove({
+        tenantId: TENANT,
+        stateMachineArn: 'arn:aws:states:local:000000000000:stateMachine:orders',
+      }),
+    ).rejects.toBeInstanceOf(TenantFenceError);
+    await expect(engine.remove({ tenantId: TENANT, stateMachineArn: MACHINE })).resolves.toBeUndefined();
   });
 });
