@@ -21,6 +21,10 @@ describe('tenantOfStateMachine', () => {
       'arn:aws:states:us-east-1:stateMachine:x:meridian-prod-tabcdefghijklmnop-w',
     ],
     [
+      'a machine named for an id that is not a tenant’s',
+      'arn:aws:states:us-east-1:123456789012:stateMachine:meridian-prod-wabcdefghijklmnop-x',
+    ],
+    [
       'an ARN of another kind',
       'arn:aws:lambda:us-east-1:123456789012:function:meridian-prod-tabcdefghijklmnop-x',
     ],

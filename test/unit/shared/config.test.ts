@@ -90,3 +90,60 @@ describe('parseConfig', () => {
     expect(bad).toThrow(/NOTIFICATION_DLQ_URL: not a URL; NOTIFICATION_RETRY_BASE_MS: an integer from 10/);
   });
 });
+
+describe('parseConfig at the edges of each check', () => {
+  const problems = (env: Record<string, string>): string => {
+    try {
+      parseConfig({ ...AWS, ...env });
+      return '';
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+
+  it('takes a length or a bound itself, and refuses one short of it or past it', () => {
+    expect(problems({ TABLE_NAME: 'abc', ARTIFACT_BUCKET_NAME: 'abc' })).toBe('');
+    expect(problems({ TABLE_NAME: 'ab' })).toMatch(/TABLE_NAME: at least 3 characters/);
+    expect(problems({ ARTIFACT_BUCKET_NAME: 'ab' })).toMatch(/ARTIFACT_BUCKET_NAME: at least 3 characters/);
+    expect(problems({ CIRCUIT_FAILURE_THRESHOLD: '1', AUTH_CACHE_TTL_SECONDS: '300' })).toBe('');
+    expect(problems({ CIRCUIT_FAILURE_THRESHOLD: '0' })).toMatch(
+      /CIRCUIT_FAILURE_THRESHOLD: an integer from 1 to 100/,
+    );
+    expect(problems({ AUTH_CACHE_TTL_SECONDS: '301' })).toMatch(
+      /AUTH_CACHE_TTL_SECONDS: an integer from 0 to 300/,
+    );
+  });
+
+  it('wants an ARN to start with "arn:", URLs to parse, and names the variable', () => {
+    expect(problems({ STEP_RUNNER_ARN: 'xx:arn:' })).toMatch(/STEP_RUNNER_ARN: must start with "arn:"/);
+    expect(problems({ NOTIFICATION_QUEUE_URL: 'queue' })).toMatch(/NOTIFICATION_QUEUE_URL: not a URL/);
+    expect(problems({ LOCAL_JWT_ISSUER: 'issuer', LOCAL_JWKS_URI: 'jwks' })).toMatch(
+      /LOCAL_JWT_ISSUER: not a URL; LOCAL_JWKS_URI: not a URL/,
+    );
+    expect(problems({ NOTIFICATION_FROM_ADDRESS: 'ab' })).toMatch(
+      /NOTIFICATION_FROM_ADDRESS: at least 3 characters/,
+    );
+  });
+
+  it('fills the local stand-ins and the secrets prefix only where nothing is set', () => {
+    const local = parseConfig({
+      ...AWS,
+      MERIDIAN_MODE: 'local',
+      LOCAL_JWT_ISSUER: 'http://127.0.0.1:9229/local_x',
+      LOCAL_JWKS_URI: 'http://127.0.0.1:9229/local_x/.well-known/jwks.json',
+      MERIDIAN_STATE_DIR: '/tmp/x',
+      APPROVAL_HANDLER_ARN: 'arn:aws:lambda:local:000000000000:function:mine',
+    });
+    expect(local).toMatchObject({
+      STATE_MACHINE_PREFIX: 'meridian-local',
+      STEP_RUNNER_ARN: 'arn:aws:lambda:local:000000000000:function:meridian-step-runner',
+      APPROVAL_HANDLER_ARN: 'arn:aws:lambda:local:000000000000:function:mine',
+      LIFECYCLE_HANDLER_ARN: 'arn:aws:lambda:local:000000000000:function:meridian-lifecycle',
+      SECRETS_PREFIX: 'meridian/local/tenants',
+    });
+    expect(parseConfig({ ...AWS, SECRETS_PREFIX: 'meridian/dev/tenants' }).SECRETS_PREFIX).toBe(
+      'meridian/dev/tenants',
+    );
+    expect(parseConfig(AWS)).not.toHaveProperty('STATE_MACHINE_PREFIX');
+  });
+});
