@@ -185,9 +185,10 @@ export const AWS_CALLS: readonly AwsCall[] = [
     via: 'functionRole',
     functions: TENANT_FACING,
   },
-  // The single table, through the tenant data role.
+  // The single table, through the tenant data role: reads and lists on TableBase (table-base.ts), paged
+  // lists and audited transactions on Table (table.ts).
   {
-    file: 'functions/adapters/dynamo/table.ts',
+    file: 'functions/adapters/dynamo/table-base.ts',
     command: 'GetCommand',
     actions: ['dynamodb:GetItem'],
     targets: TENANT_PARTITIONS,
@@ -203,6 +204,14 @@ export const AWS_CALLS: readonly AwsCall[] = [
     functions: TENANT_FACING,
   },
   {
+    file: 'functions/adapters/dynamo/table-base.ts',
+    command: 'QueryCommand',
+    actions: ['dynamodb:Query'],
+    targets: [...TENANT_PARTITIONS, 'tenantIndex'],
+    via: 'tenantRole',
+    functions: TENANT_FACING,
+  },
+  {
     file: 'functions/adapters/dynamo/table.ts',
     command: 'TransactWriteCommand',
     actions: TRANSACTION,
@@ -211,7 +220,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
     // The SSO trigger writes the users it provisions (and their audit records).
     functions: [...WORKFLOW, 'ssoTrigger'],
   },
-  // Table.page('platform', ...) and Table.queryIndex: the platform-level lookups.
+  // Table.page('platform', ...) and TableBase.queryIndex: the platform-level lookups.
   {
     file: 'functions/adapters/dynamo/table.ts',
     command: 'QueryCommand',
@@ -221,7 +230,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
     functions: ['api'],
   },
   {
-    file: 'functions/adapters/dynamo/table.ts',
+    file: 'functions/adapters/dynamo/table-base.ts',
     command: 'QueryCommand',
     actions: ['dynamodb:Query'],
     targets: ['platformIndex:SUB#0c1e5f7a-user'],
@@ -306,10 +315,10 @@ export const AWS_CALLS: readonly AwsCall[] = [
     via: 'tenantRole',
     functions: ['api', 'stepRunner', 'approvalHandler'],
   },
-  // Notifications: channels live in the tenant partition (table.ts and audited transactions above);
+  // Notifications: channels live in the tenant partition (table-base.ts, table.ts above);
   // notifications and their delivery logs in `TENANT#<t>#NOTIFY`.
   {
-    file: 'functions/adapters/dynamo/table.ts',
+    file: 'functions/adapters/dynamo/table-base.ts',
     command: 'GetCommand',
     actions: ['dynamodb:GetItem'],
     targets: ['notificationItem'],

@@ -6,7 +6,8 @@ import type { DefinitionKind, Head, Version } from '#core/versioning/model.ts';
 import type { DefinitionStore } from '#core/versioning/ports.ts';
 import * as keys from './item-keys.ts';
 import { headKey, tenantPk, versionKey } from './keys.ts';
-import { strip, type Table } from './table.ts';
+import type { Table } from './table.ts';
+import { strip, type TableBase } from './table-base.ts';
 
 // Compiled ASL is bulky JSON: stored gzipped so a large workflow's version stays far below 400 KB.
 function packVersion<D>(version: Version<D>): Record<string, unknown> {
@@ -20,6 +21,21 @@ function unpackVersion<D>(item: Record<string, unknown>): Version<D> {
     ...(rest as unknown as Version<D>),
     ...(aslGz instanceof Uint8Array ? { asl: gunzipSync(aslGz).toString('utf8') } : {}),
   };
+}
+
+/**
+ * One version of a definition ({@link DefinitionStore} getVersion) with nothing else of the store:
+ * what the step runner reads (functions/adapters/wiring/step-runner.ts).
+ */
+export async function readVersion<D>(
+  table: TableBase,
+  tenantId: string,
+  kind: DefinitionKind,
+  id: string,
+  version: number,
+): Promise<Version<D> | undefined> {
+  const item = await table.get<Record<string, unknown>>(tenantId, versionKey(tenantId, kind, id, version));
+  return item ? unpackVersion<D>(item) : undefined;
 }
 
 /** DynamoDB implementation of {@link DefinitionStore}. */
@@ -71,11 +87,7 @@ export class DynamoDefinitionStore implements DefinitionStore {
     id: string,
     version: number,
   ): Promise<Version<D> | undefined> {
-    const item = await this.table.get<Record<string, unknown>>(
-      tenantId,
-      versionKey(tenantId, kind, id, version),
-    );
-    return item ? unpackVersion<D>(item) : undefined;
+    return readVersion<D>(this.table, tenantId, kind, id, version);
   }
 
   listVersions<D>(

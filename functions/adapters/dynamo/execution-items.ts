@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { UsageCounters } from '#core/executions/ports.ts';
 import * as keys from './item-keys.ts';
-import type { Table, TransactItem } from './table.ts';
+import type { TableBase, TransactItem } from './table-base.ts';
 
 /** The counters of a usage item (0 where absent). */
 export const ZERO: UsageCounters = { executions: 0, inputTokens: 0, outputTokens: 0, costMicros: 0 };
@@ -20,7 +20,7 @@ export function pairKey(tenantId: string, month: string, workflowId: string, age
 }
 
 /** A tenant's DynamoDB client, as the table gives it. */
-export type TenantDb = Awaited<ReturnType<Table['clients']['forTenant']>>;
+export type TenantDb = Awaited<ReturnType<TableBase['clients']['forTenant']>>;
 
 /** An update that ADDs `values` (nested keys as `usage.inputTokens`) and SETs `extra`. */
 export function addCounters(

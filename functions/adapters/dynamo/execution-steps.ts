@@ -7,14 +7,14 @@ import type { StepCharge } from '#core/executions/ports.ts';
 import { logger } from '#shared/observability.ts';
 import { addCounters, pairKey, runUpdate } from './execution-items.ts';
 import * as keys from './item-keys.ts';
-import { strip, type Table } from './table.ts';
+import { strip, type TableBase } from './table-base.ts';
 
 /**
  * What running a step writes: its record and its charge (with the give-back to the run's
  * reservation). The step runner needs only these (functions/adapters/wiring/step-runner.ts).
  */
 export class DynamoExecutionSteps {
-  constructor(protected readonly table: Table) {}
+  constructor(protected readonly table: TableBase) {}
 
   async steps(tenantId: string, executionId: string): Promise<StepRecord[]> {
     const items = await this.table.queryAll(
@@ -178,7 +178,7 @@ export class DynamoExecutionSteps {
    * give-backs were counted gets the plain update it always had.
    */
   private async giveBack(
-    db: Awaited<ReturnType<Table['clients']['forTenant']>>,
+    db: Awaited<ReturnType<TableBase['clients']['forTenant']>>,
     tenantId: string,
     executionId: string,
     step: StepRecord,

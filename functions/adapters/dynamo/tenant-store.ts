@@ -4,8 +4,15 @@ import type { Page, PageRequest, Tenant, User } from '#core/tenancy/model.ts';
 import type { TenantStore } from '#core/tenancy/ports.ts';
 import { TABLE_SCHEMA } from '#shared/table-schema.ts';
 import * as keys from './item-keys.ts';
-import { strip, type Table } from './table.ts';
+import type { Table } from './table.ts';
+import { strip, type TableBase } from './table-base.ts';
 import { changed, emailOf, NEW, unchanged, userItem } from './tenancy-items.ts';
+
+/** A tenant's record ({@link TenantStore} getTenant) with nothing else of the store: the step runner's one tenant read. */
+export async function readTenant(table: TableBase, tenantId: string): Promise<Tenant | undefined> {
+  const item = await table.get<Record<string, unknown>>(tenantId, keys.tenant(tenantId));
+  return item ? strip<Tenant>(item) : undefined;
+}
 
 /** DynamoDB implementation of {@link TenantStore}; tenants are listed through GSI1. */
 export class DynamoTenantStore implements TenantStore {
@@ -27,9 +34,8 @@ export class DynamoTenantStore implements TenantStore {
     );
   }
 
-  async getTenant(tenantId: string): Promise<Tenant | undefined> {
-    const item = await this.table.get<Record<string, unknown>>(tenantId, keys.tenant(tenantId));
-    return item ? strip<Tenant>(item) : undefined;
+  getTenant(tenantId: string): Promise<Tenant | undefined> {
+    return readTenant(this.table, tenantId);
   }
 
   listTenants(page: PageRequest): Promise<Page<Tenant>> {

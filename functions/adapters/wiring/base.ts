@@ -5,6 +5,7 @@ import { ConfigError, type Settings } from '#shared/config.ts';
 import { cognitoClient, dynamoDocumentClient } from '../aws-clients.ts';
 import { CognitoDirectory } from '../cognito-directory.ts';
 import { Table } from '../dynamo/table.ts';
+import { TableBase } from '../dynamo/table-base.ts';
 import { LocalMailbox } from '../local-mailbox.ts';
 import { S3ArtifactStore } from '../s3-artifacts.ts';
 import { S3TenantFiles } from '../s3-tenant-data.ts';
@@ -56,6 +57,18 @@ export function tableOnly(cfg: Settings<'TABLE_NAME' | 'TENANT_DATA_ROLE_ARN'>):
 } {
   const clients = new TenantTableClients(dynamoDocumentClient(), cfg.TENANT_DATA_ROLE_ARN);
   return { clients, table: new Table(cfg.TABLE_NAME, clients) };
+}
+
+/**
+ * The table without audited transactions or paged queries ({@link TableBase}), through the same
+ * per-tenant clients: for a function that makes no audited change and lists nothing (the step runner).
+ */
+export function tableReadsOnly(cfg: Settings<'TABLE_NAME' | 'TENANT_DATA_ROLE_ARN'>): {
+  clients: TenantTableClients;
+  table: TableBase;
+} {
+  const clients = new TenantTableClients(dynamoDocumentClient(), cfg.TENANT_DATA_ROLE_ARN);
+  return { clients, table: new TableBase(cfg.TABLE_NAME, clients) };
 }
 
 /** The local platform's vault, a key-encrypted folder under its state folder; undefined elsewhere. */

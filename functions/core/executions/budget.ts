@@ -144,7 +144,7 @@ export interface BudgetAlert {
 }
 
 export async function checkBudgetAlerts(
-  store: BudgetStore,
+  store: Pick<BudgetStore, 'getBudget' | 'monthSpend' | 'claimAlert'>,
   tenantId: string,
   month: string,
   at: string,

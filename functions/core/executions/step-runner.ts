@@ -42,13 +42,14 @@ export interface StepTask {
 export interface StepRunnerDeps {
   /** A step's record and charge: what the step runner writes of an execution. */
   readonly executions: Pick<ExecutionStore, 'steps' | 'startStep' | 'finishStep'>;
-  readonly definitions: DefinitionStore;
+  readonly definitions: Pick<DefinitionStore, 'getVersion'>;
   readonly vault: Pick<SecretVault, 'get'>;
   readonly artifacts: ArtifactStore;
   readonly provider: (agent: AgentDefinition) => ModelProvider;
   readonly tools: ToolRunner;
   readonly cost: (provider: string, model: string, usage: Usage) => { micros: number };
-  readonly budgets: BudgetStore;
+  /** The budget reads and alert claims a charge makes; a step never sets a budget. */
+  readonly budgets: Omit<BudgetStore, 'putBudget'>;
   /** Told of each budget threshold the month's spend newly reached (the handler logs and counts it). */
   readonly onBudgetAlert: (alert: BudgetAlert) => void | Promise<void>;
   /** Told of each agent step's tokens and cost once recorded (the handler emits metrics). */
