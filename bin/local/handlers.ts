@@ -53,15 +53,16 @@ export async function loadHandlers(): Promise<Handlers> {
 }
 
 /**
- * Registers how the handlers' notifications leave the local platform: the local mailbox (the folder
+ * Registers the local vault, and how the handlers' notifications leave the local platform: the local mailbox (the folder
  * `GET /local/mailbox` reads), deliveries on in-process timers, and the guarded webhook poster.
  * Imported through the same URLs as the handlers, so they share the module instances it registers in.
  */
 async function registerLocalNotifications(): Promise<void> {
   const functions = (path: string) => new URL(`../../functions/${path}`, import.meta.url).href;
   const [
-    { useLocalNotificationTransport, useLocalNotificationRaiser },
+    { useLocalNotificationTransport, useLocalNotificationRaiser, useLocalVault },
     { LocalDeliveryQueue, LocalMailer },
+    { LocalFileVault },
     { notificationDeliveryWiring },
     poster,
     service,
@@ -73,6 +74,9 @@ async function registerLocalNotifications(): Promise<void> {
     >,
     import(functions('adapters/notifications/local.ts')) as Promise<
       typeof import('../../functions/adapters/notifications/local.ts')
+    >,
+    import(functions('adapters/secret-vault.ts')) as Promise<
+      typeof import('../../functions/adapters/secret-vault.ts')
     >,
     import(functions('adapters/wiring/notification-delivery.ts')) as Promise<
       typeof import('../../functions/adapters/wiring/notification-delivery.ts')
@@ -88,7 +92,10 @@ async function registerLocalNotifications(): Promise<void> {
       typeof import('../../functions/shared/observability.ts')
     >,
   ]);
-  const mailbox = join(config.config(config.ALL_SETTINGS).MERIDIAN_STATE_DIR ?? '.local', 'mailbox');
+  const stateDir = config.config(config.ALL_SETTINGS).MERIDIAN_STATE_DIR ?? '.local';
+  // Tenant secrets, encrypted under the state folder: the roots read it in local mode (wiring/base.ts).
+  useLocalVault(new LocalFileVault(join(stateDir, 'secrets')));
+  const mailbox = join(stateDir, 'mailbox');
   useLocalNotificationTransport((deps) => ({
     mailer: new LocalMailer(mailbox),
     queue: new LocalDeliveryQueue(

@@ -3,7 +3,7 @@
  * the groups and the resource-server scopes. The CDK identity construct and the local platform's
  * bootstrap both read it.
  */
-export const IDENTITY_SCHEMA = Object.freeze({
+export const IDENTITY_SCHEMA = /* @__PURE__ */ Object.freeze({
   /** Custom attribute (without the `custom:` prefix) holding the user's tenant; immutable. */
   tenantAttribute: 'tenant_id',
   /** The claim the tenant travels in on id tokens and in AdminGetUser. */
@@ -16,10 +16,12 @@ export const IDENTITY_SCHEMA = Object.freeze({
   /** Members of this group are platform operators: no tenant, only `/tenants` routes. */
   platformAdminGroup: 'platform-admins',
   /** Resource server identifier and its scopes (used by the hosted login and machine clients). */
-  resourceServer: Object.freeze({
+  resourceServer: /* @__PURE__ */ Object.freeze({
     identifier: 'meridian',
-    scopes: Object.freeze([{ name: 'api', description: 'Call the Meridian API as the signed-in user' }]),
+    scopes: /* @__PURE__ */ Object.freeze([
+      { name: 'api', description: 'Call the Meridian API as the signed-in user' },
+    ]),
   }),
   /** Auth flows the app client allows besides the hosted login (authorization code + PKCE). */
-  passwordAuthFlows: Object.freeze(['USER_PASSWORD_AUTH', 'REFRESH_TOKEN_AUTH'] as const),
+  passwordAuthFlows: /* @__PURE__ */ Object.freeze(['USER_PASSWORD_AUTH', 'REFRESH_TOKEN_AUTH'] as const),
 });

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { ArtifactStore } from '#core/executions/ports.ts';
 import type { SecretVault } from '#core/tenancy/ports.ts';
 import { ConfigError, type Settings } from '#shared/config.ts';
@@ -9,9 +8,10 @@ import { TableBase } from '../dynamo/table-base.ts';
 import { LocalMailbox } from '../local-mailbox.ts';
 import { S3ArtifactStore } from '../s3-artifacts.ts';
 import { S3TenantFiles } from '../s3-tenant-data.ts';
-import { LocalFileVault, SecretsManagerSecrets, SecretsManagerVault } from '../secret-vault.ts';
+import { SecretsManagerSecrets, SecretsManagerVault } from '../secret-vault.ts';
 import { TenantTableClients } from '../tenant-credentials.ts';
 import { presignS3For, s3For, secretsFor } from '../tenant-storage-clients.ts';
+import { localSecretVault } from './local.ts';
 
 /*
  * The pieces every composition root shares, as small factories: the table through the function's
@@ -71,11 +71,9 @@ export function tableReadsOnly(cfg: Settings<'TABLE_NAME' | 'TENANT_DATA_ROLE_AR
   return { clients, table: new TableBase(cfg.TABLE_NAME, clients) };
 }
 
-/** The local platform's vault, a key-encrypted folder under its state folder; undefined elsewhere. */
-function localVault(cfg: LocalSettings): LocalFileVault | undefined {
-  return cfg.MERIDIAN_MODE === 'local' && cfg.MERIDIAN_STATE_DIR
-    ? new LocalFileVault(join(cfg.MERIDIAN_STATE_DIR, 'secrets'))
-    : undefined;
+/** The local platform's vault (a key-encrypted folder it registers, wiring/local.ts); undefined elsewhere. */
+function localVault(cfg: LocalSettings): SecretVault | undefined {
+  return cfg.MERIDIAN_MODE === 'local' ? localSecretVault : undefined;
 }
 
 /** Tenant secrets: Secrets Manager through the tenant's credentials, a key-encrypted folder locally. */

@@ -3,6 +3,7 @@ import type { DeliveryQueue, Mailer, WebhookPoster } from '#core/notifications/p
 import type { NotificationDeps } from '#core/notifications/service.ts';
 import type { ScheduleTrigger } from '#core/schedules/schedules.ts';
 import type { JobRunner } from '#core/tenancy/offboarding.ts';
+import type { SecretVault } from '#core/tenancy/ports.ts';
 import { ConfigError } from '#shared/config.ts';
 import type { QueuedEvent } from '../notifications/queues.ts';
 
@@ -17,6 +18,7 @@ import type { QueuedEvent } from '../notifications/queues.ts';
 let executionEngine: ExecutionEngine | undefined;
 let jobRunner: JobRunner | undefined;
 let scheduleTrigger: ScheduleTrigger | undefined;
+let secretVault: SecretVault | undefined;
 
 /** How the local platform sends notifications: its mailbox, in-process deliveries, the guarded poster. */
 export interface LocalNotificationTransport {
@@ -61,6 +63,22 @@ export function useLocalNotificationRaiser(raise: (event: QueuedEvent) => Promis
 /** The registered raiser, read when used. */
 export const localRaise = (event: QueuedEvent): Promise<void> =>
   registered(notificationRaiser, 'notification raiser')(event);
+
+/**
+ * Registers the local platform's vault, a key-encrypted folder under its state folder
+ * (bin/local/handlers.ts). Registered, not imported: the AWS bundles then carry no local vault.
+ */
+export function useLocalVault(vault: SecretVault): void {
+  secretVault = vault;
+}
+
+/** The registered vault, read when used. */
+export const localSecretVault: SecretVault = {
+  put: (tenantId, name, value, description) =>
+    registered(secretVault, 'secret vault').put(tenantId, name, value, description),
+  get: (tenantId, name) => registered(secretVault, 'secret vault').get(tenantId, name),
+  delete: (tenantId, name) => registered(secretVault, 'secret vault').delete(tenantId, name),
+};
 
 /** Registers the in-process scheduler. */
 export function useLocalScheduleTrigger(trigger: ScheduleTrigger): void {

@@ -12,7 +12,7 @@ import type { Plan } from '../tenancy/model.ts';
  */
 
 /** Running executions allowed per tenant, by plan (defaults; the runtime config overrides them). */
-export const PLAN_CONCURRENCY: Readonly<Record<Plan, number>> = Object.freeze({
+export const PLAN_CONCURRENCY: Readonly<Record<Plan, number>> = /* @__PURE__ */ Object.freeze({
   free: 2,
   pro: 25,
   enterprise: 250,

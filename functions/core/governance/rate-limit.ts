@@ -19,10 +19,10 @@ export interface RateLimitPlans {
 }
 
 /** Defaults per plan (requests per minute); the runtime config overrides them. */
-export const DEFAULT_RATE_LIMITS: RateLimitPlans = Object.freeze({
+export const DEFAULT_RATE_LIMITS: RateLimitPlans = /* @__PURE__ */ Object.freeze({
   windowSeconds: 60,
-  tenant: Object.freeze({ free: 300, pro: 3_000, enterprise: 30_000 }),
-  apiKey: Object.freeze({ free: 120, pro: 1_200, enterprise: 12_000 }),
+  tenant: /* @__PURE__ */ Object.freeze({ free: 300, pro: 3_000, enterprise: 30_000 }),
+  apiKey: /* @__PURE__ */ Object.freeze({ free: 120, pro: 1_200, enterprise: 12_000 }),
 });
 
 /** Slots per window: 10 bounds any window's accepted requests to 1.1 × the limit. */
