@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
@@ -19,16 +18,14 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { STSClient } from '@aws-sdk/client-sts';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { SfnJobRunner } from '#adapters/job-runner.ts';
 import { S3PrefixEraser, S3TenantFiles } from '#adapters/s3-tenant-data.ts';
-import { TenantTableClients } from '#adapters/tenant-credentials.ts';
 import { executionEngine, workflowRemover } from '#adapters/wiring/step-functions.ts';
 import { core, machines, parseConfig } from '#shared/config.ts';
 import { lifecycleDefinition } from '#shared/lifecycle-asl.ts';
 import { sdkOptions } from '../helpers/moto.ts';
+import { fencedClients } from '../helpers/tenant-session.ts';
 
 /** The lifecycle adapters against the AWS API (moto by default): versioned erasure, job starts. */
 
@@ -234,18 +231,7 @@ describe("offboarding's Step Functions calls, on the tenant's session", () => {
       { STAGE: 'test', MERIDIAN_MODE: 'aws', TABLE_NAME: 'meridian-test', STATE_MACHINE_PREFIX: prefix },
       [core, machines],
     );
-    const sts = new STSClient(options);
-    const clients = new TenantTableClients(
-      DynamoDBDocumentClient.from(new DynamoDBClient(options)),
-      TENANT_ROLE,
-      sts,
-    );
-    // The fenced client assumes the tenant data role only when it signs a request: so an
-    // AssumeRole tagged with the tenant shows that the calls went through it.
-    const assumed = vi.spyOn(sts, 'send');
-    // The fenced client takes its endpoint from the environment, as on AWS.
-    if (options.endpoint) vi.stubEnv('AWS_ENDPOINT_URL', options.endpoint);
-    vi.stubEnv('AWS_REGION', options.region);
+    const { clients, sessionTags } = fencedClients(options, TENANT_ROLE);
     // Act: first the executions phase, then the state machines phase
     await executionEngine(cfg, clients).stop({
       tenantId,
@@ -265,7 +251,6 @@ describe("offboarding's Step Functions calls, on the tenant's session", () => {
       (e: Error) => e.name,
     );
     expect(['StateMachineDoesNotExist', 'DELETING']).toContain(after);
-    const tags = assumed.mock.calls.map(([command]) => (command.input as { Tags?: unknown }).Tags);
-    expect(tags).toEqual([[{ Key: 'TenantId', Value: tenantId }]]);
+    expect(sessionTags()).toEqual([[{ Key: 'TenantId', Value: tenantId }]]);
   });
 });

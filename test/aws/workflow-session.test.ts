@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeStateMachineCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { STSClient } from '@aws-sdk/client-sts';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
-import { TenantTableClients } from '#adapters/tenant-credentials.ts';
 import { executionEngine, workflowEngine } from '#adapters/wiring/step-functions.ts';
 import { core, machines, parseConfig, workflows } from '#shared/config.ts';
 import { sdkOptions } from '../helpers/moto.ts';
+import { fencedClients } from '../helpers/tenant-session.ts';
 
 const unique = (): string => randomUUID().replaceAll('-', '').slice(0, 16);
 const tenant = (): string => `t${unique()}a`.slice(0, 17);
@@ -44,16 +41,7 @@ describe("the API's Step Functions calls, on each tenant's session", () => {
       },
       [core, machines, workflows],
     );
-    const sts = new STSClient(options);
-    const clients = new TenantTableClients(
-      DynamoDBDocumentClient.from(new DynamoDBClient(options)),
-      TENANT_ROLE,
-      sts,
-    );
-    const assumed = vi.spyOn(sts, 'send');
-    // The fenced clients take their endpoint from the environment, as on AWS.
-    if (options.endpoint) vi.stubEnv('AWS_ENDPOINT_URL', options.endpoint);
-    vi.stubEnv('AWS_REGION', options.region);
+    const { clients, sessionTags } = fencedClients(options, TENANT_ROLE);
     const engine = workflowEngine(cfg, clients);
     const executions = executionEngine(cfg, clients);
     // Act: the first tenant's workflow from publish to delete; the second tenant publishes one too
@@ -79,8 +67,10 @@ describe("the API's Step Functions calls, on each tenant's session", () => {
     await engine.publish({ tenantId: second, workflowId: `w${unique()}`, version: 1, asl: ASL });
     await engine.remove({ tenantId: first, stateMachineArn: published.stateMachineArn });
     // Assess: one AssumeRole per tenant, each tagged with that tenant; the machine is gone
-    const tags = assumed.mock.calls.map(([command]) => (command.input as { Tags?: unknown }).Tags);
-    expect(tags).toEqual([[{ Key: 'TenantId', Value: first }], [{ Key: 'TenantId', Value: second }]]);
+    expect(sessionTags()).toEqual([
+      [{ Key: 'TenantId', Value: first }],
+      [{ Key: 'TenantId', Value: second }],
+    ]);
     const after = await new SFNClient(options)
       .send(new DescribeStateMachineCommand({ stateMachineArn: published.stateMachineArn }))
       .then(

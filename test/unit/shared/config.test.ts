@@ -10,6 +10,15 @@ const AWS = {
   USER_POOL_CLIENT_ID: 'client',
 };
 
+/** The local platform's settings: its issuer, JWKS and state folder besides AWS's. */
+const LOCAL = {
+  ...AWS,
+  MERIDIAN_MODE: 'local',
+  LOCAL_JWT_ISSUER: 'http://127.0.0.1:9229/local_x',
+  LOCAL_JWKS_URI: 'http://127.0.0.1:9229/local_x/.well-known/jwks.json',
+  MERIDIAN_STATE_DIR: '/tmp/x',
+};
+
 describe('parseConfig', () => {
   it('reads a complete AWS configuration with its defaults, frozen', () => {
     // Act
@@ -55,13 +64,7 @@ describe('parseConfig', () => {
   it('requires the local issuer, JWKS and state folder in local mode, and fills local workflow stand-ins', () => {
     // Act
     const missing = () => parseConfig({ ...AWS, MERIDIAN_MODE: 'local' });
-    const local = parseConfig({
-      ...AWS,
-      MERIDIAN_MODE: 'local',
-      LOCAL_JWT_ISSUER: 'http://127.0.0.1:9229/local_x',
-      LOCAL_JWKS_URI: 'http://127.0.0.1:9229/local_x/.well-known/jwks.json',
-      MERIDIAN_STATE_DIR: '/tmp/x',
-    });
+    const local = parseConfig(LOCAL);
     // Assess
     expect(missing).toThrow(
       /MERIDIAN_STATE_DIR: required in local mode.*LOCAL_JWT_ISSUER: required in local mode.*LOCAL_JWKS_URI/,
@@ -127,11 +130,7 @@ describe('parseConfig at the edges of each check', () => {
 
   it('fills the local stand-ins and the secrets prefix only where nothing is set', () => {
     const local = parseConfig({
-      ...AWS,
-      MERIDIAN_MODE: 'local',
-      LOCAL_JWT_ISSUER: 'http://127.0.0.1:9229/local_x',
-      LOCAL_JWKS_URI: 'http://127.0.0.1:9229/local_x/.well-known/jwks.json',
-      MERIDIAN_STATE_DIR: '/tmp/x',
+      ...LOCAL,
       APPROVAL_HANDLER_ARN: 'arn:aws:lambda:local:000000000000:function:mine',
     });
     expect(local).toMatchObject({
