@@ -198,8 +198,7 @@ describe('offboarding', () => {
 describe('the Step Functions phases name the erased tenant to the engine', () => {
   it('stops only running or waiting executions, each named with its tenant', async () => {
     // Prepare
-    const made: string[] = [];
-    const stopped: string[] = [];
+    const stopped: [string, string][] = [];
     const executions = {
       list: async () => ({
         items: [
@@ -211,23 +210,21 @@ describe('the Step Functions phases name the erased tenant to the engine', () =>
       }),
     } as unknown as Parameters<typeof runningExecutionsEraser>[0];
     const eraser = runningExecutionsEraser(executions, {
-      stop: async ({ tenantId, engineArn }) => {
-        made.push(tenantId);
-        stopped.push(engineArn);
-      },
+      stop: async ({ tenantId, engineArn }) => void stopped.push([tenantId, engineArn]),
     });
     // Act
     const out = await eraser.erase(TENANT);
     // Assess
     expect(out).toEqual({ erased: 2 });
-    expect(stopped).toEqual(['arn:run', 'arn:wait']);
-    expect(made).toEqual([TENANT, TENANT]);
+    expect(stopped).toEqual([
+      [TENANT, 'arn:run'],
+      [TENANT, 'arn:wait'],
+    ]);
   });
 
   it("removes each workflow's machine named with its tenant, and pages on", async () => {
     // Prepare
-    const made: string[] = [];
-    const removed: string[] = [];
+    const removed: [string, string][] = [];
     const definitions = {
       listHeads: async () => ({
         items: [{ stateMachineArn: 'arn:sm1' }, {}, { stateMachineArn: 'arn:sm2' }],
@@ -235,17 +232,16 @@ describe('the Step Functions phases name the erased tenant to the engine', () =>
       }),
     } as unknown as Parameters<typeof stateMachineEraser>[0];
     const eraser = stateMachineEraser(definitions, {
-      remove: async ({ tenantId, stateMachineArn }) => {
-        made.push(tenantId);
-        removed.push(stateMachineArn);
-      },
+      remove: async ({ tenantId, stateMachineArn }) => void removed.push([tenantId, stateMachineArn]),
     });
     // Act
     const out = await eraser.erase(TENANT);
     // Assess
     expect(out).toEqual({ erased: 2, cursor: 'c2' });
-    expect(removed).toEqual(['arn:sm1', 'arn:sm2']);
-    expect(made).toEqual([TENANT, TENANT]);
+    expect(removed).toEqual([
+      [TENANT, 'arn:sm1'],
+      [TENANT, 'arn:sm2'],
+    ]);
   });
 });
 
