@@ -9,7 +9,7 @@ import { SSO_TRIGGER_SETTINGS } from '#adapters/wiring/sso-trigger.ts';
 import { STATUS_HANDLER_SETTINGS } from '#adapters/wiring/status-handler.ts';
 import { STEP_RUNNER_SETTINGS } from '#adapters/wiring/step-runner.ts';
 import { SettingsReader } from '#shared/config.ts';
-import type { FunctionRoot } from '#shared/settings.ts';
+import type { FunctionName } from '../../lib/aws-calls.ts';
 
 /** Each function's settings groups, by its composition root (functions/adapters/wiring/). */
 export const ROOTS = {
@@ -23,7 +23,19 @@ export const ROOTS = {
   notificationDelivery: NOTIFICATION_DELIVERY_SETTINGS,
   lifecycle: LIFECYCLE_SETTINGS,
   auditStream: AUDIT_STREAM_SETTINGS,
-} satisfies Record<FunctionRoot, unknown>;
+} satisfies Record<FunctionName, unknown>;
+
+/**
+ * Resource names, required where read and set by the stack only where read (functions/shared/config.ts
+ * groups `auditBucket` and `userPool`).
+ */
+export const RESOURCE_SETTINGS = ['AUDIT_BUCKET_NAME', 'USER_POOL_ID', 'USER_POOL_CLIENT_ID'] as const;
+
+/** The resource settings a root's groups read. */
+export function resourceSettingsOf(groups: Parameters<typeof variablesRead>[0]): string[] {
+  const read = new Set(variablesRead(groups));
+  return RESOURCE_SETTINGS.filter((name) => read.has(name));
+}
 
 /** The variables `groups` read, found by reading them from an environment that records each name. */
 export function variablesRead(groups: readonly ((r: SettingsReader) => unknown)[]): string[] {

@@ -1,8 +1,8 @@
 import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { PUBLIC_ROUTE_KEYS } from '#shared/public-routes.ts';
-import { ALL_RESOURCE_SETTINGS, FUNCTION_SETTINGS, type FunctionRoot } from '#shared/settings.ts';
-import { ROOTS, variablesRead } from '../helpers/settings.ts';
+import type { FunctionName } from '../../lib/aws-calls.ts';
+import { RESOURCE_SETTINGS, ROOTS, resourceSettingsOf, variablesRead } from '../helpers/settings.ts';
 import { logicalId, synthStage } from '../helpers/synth.ts';
 
 /** The console's CloudFront origin, as the template spells it (a CORS origin of the API). */
@@ -255,7 +255,7 @@ describe('function environment', () => {
   });
 
   // The composition roots (functions/adapters/wiring/) require these; the stack must set them.
-  const ROOT_OF_SERVICE: Record<string, FunctionRoot> = {
+  const ROOT_OF_SERVICE: Record<string, FunctionName> = {
     'meridian-api': 'api',
     'meridian-authorizer': 'authorizer',
     'meridian-sso-trigger': 'ssoTrigger',
@@ -277,12 +277,15 @@ describe('function environment', () => {
     );
     for (const variables of functions) {
       const root = ROOT_OF_SERVICE[String(variables.POWERTOOLS_SERVICE_NAME)];
-      const set = ALL_RESOURCE_SETTINGS.filter((name) => name in variables);
-      expect({ root, set }).toEqual({
-        root,
-        set: ALL_RESOURCE_SETTINGS.filter((n) => FUNCTION_SETTINGS[root ?? 'api'].includes(n)),
-      });
+      const set = RESOURCE_SETTINGS.filter((name) => name in variables);
+      expect({ root, set }).toEqual({ root, set: resourceSettingsOf(ROOTS[root ?? 'api']) });
     }
+    // Who reads what: tokens are verified against the pool, offboarding deletes logins from it, the
+    // stream consumer archives to the audit bucket, and the step runner touches neither.
+    expect(resourceSettingsOf(ROOTS.authorizer)).toEqual(['USER_POOL_ID', 'USER_POOL_CLIENT_ID']);
+    expect(resourceSettingsOf(ROOTS.lifecycle)).toEqual(['USER_POOL_ID', 'USER_POOL_CLIENT_ID']);
+    expect(resourceSettingsOf(ROOTS.auditStream)).toEqual(['AUDIT_BUCKET_NAME']);
+    expect(resourceSettingsOf(ROOTS.stepRunner)).toEqual([]);
   });
 
   // Settings with a default (a window, a retention) must not differ between two functions that read

@@ -11,7 +11,7 @@ import { Table } from '../dynamo/table.ts';
 import { S3AuditArchive } from './s3-archive.ts';
 import { KmsDigestSigner, LocalDigestSigner } from './signers.ts';
 
-/** The audit stream consumer's settings. */
+/** The audit stream consumer's settings: it archives to the audit bucket and signs digests. */
 export const AUDIT_STREAM_SETTINGS = [core, auditBucket, auditDigests] as const;
 
 let signer: Promise<DigestSigner> | undefined;

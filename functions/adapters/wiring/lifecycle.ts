@@ -15,7 +15,7 @@ export interface LifecycleWiring {
   readonly exports: ExportDeps;
 }
 
-/** The lifecycle function's settings. */
+/** The lifecycle function's settings: offboarding deletes the tenant's logins from the pool. */
 export const LIFECYCLE_SETTINGS = [core, userPool, secrets, artifacts, machines, rates] as const;
 
 let wired: LifecycleWiring | undefined;
