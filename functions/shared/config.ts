@@ -376,7 +376,11 @@ export function config<const G extends readonly Group[]>(groups: G): SettingsOf<
     const parsed = fresh.map((group) => group(r));
     if (r.problems.length > 0)
       throw new ConfigError(`Invalid Meridian configuration: ${r.problems.join('; ')}`);
-    for (const [i, group] of fresh.entries()) parsedGroups.set(group, defined(parsed[i] ?? {}));
+    for (const [i, group] of fresh.entries())
+      parsedGroups.set(group, Object.freeze(defined(parsed[i] ?? {})));
   }
+  // One group, as a handler reads it per request (`config([auditDigests])`): its frozen object as parsed.
+  const only = groups.length === 1 ? parsedGroups.get(groups[0] as Group) : undefined;
+  if (only) return only as SettingsOf<G>;
   return Object.freeze(Object.assign({}, ...groups.map((group) => parsedGroups.get(group)))) as SettingsOf<G>;
 }
