@@ -35,12 +35,12 @@ const TARGETS = [
   },
   { match: /^functions\/core\/audit\//, min: 90 },
   { match: /^functions\/core\/workflows\/(compile|steps|validate|validate\/[a-z-]+)\.ts$/, min: 85 },
-  // The JSON Schema validator every API body and tenant schema goes through.
-  { match: /^functions\/shared\/json-schema-validator\.ts$/, min: 85 },
+  // The JSON Schema validator every API body and tenant schema goes through, and the options API bodies add.
+  { match: /^functions\/shared\/json-schema-(validator|extensions)\.ts$/, min: 85 },
 ];
 
 const WORKFLOWS = /^functions\/core\/workflows\//;
-const SCHEMA = /^functions\/shared\/json-schema-validator\.ts(:[0-9-]+)?$/;
+const SCHEMA = /^functions\/shared\/json-schema-(validator|extensions)\.ts(:[0-9-]+)?$/;
 const SETS = {
   fence: {
     mutate: (glob) => !WORKFLOWS.test(glob) && !SCHEMA.test(glob),

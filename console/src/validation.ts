@@ -23,14 +23,15 @@ const compiled = new Map<SchemaName, Validate>();
 async function validatorOf(schema: SchemaName): Promise<Validate> {
   const known = compiled.get(schema);
   if (known) return known;
-  const [{ compileSchema }, { default: schemas }] = await Promise.all([
+  const [{ compileSchema }, { discriminator }, { default: schemas }] = await Promise.all([
     import('../../functions/shared/json-schema-validator.ts'),
+    import('../../functions/shared/json-schema-extensions.ts'),
     import('./generated/schemas.js'),
   ]);
   // As functions/shared/schema.ts applies them: the discriminator picks the one member to report, and
   // patterns are plain JavaScript regular expressions. No defaults are filled into the editor's value.
   const validate = compileSchema(schemas[schema], {
-    discriminator: true,
+    discriminator,
     regExp: (source) => new RegExp(source),
   });
   compiled.set(schema, validate);

@@ -43,10 +43,16 @@ export interface Matcher {
 export type CustomKeyword = (value: unknown, data: unknown, instancePath: string) => readonly SchemaError[];
 
 export interface ValidatorOptions {
-  /** Fill a missing property from its `default` (outside unions and `not`, as Ajv does). */
-  readonly useDefaults?: boolean;
-  /** Apply OpenAPI's `discriminator` (with `oneOf`), as Ajv's option of that name does. */
-  readonly discriminator?: boolean;
+  /**
+   * Fill a missing property from its `default` (outside unions and `not`, as Ajv does): pass
+   * `fillDefaults` of functions/shared/json-schema-extensions.ts.
+   */
+  readonly useDefaults?: FillDefaults;
+  /**
+   * Apply OpenAPI's `discriminator` (with `oneOf`), as Ajv's option of that name does: pass
+   * `discriminator` of functions/shared/json-schema-extensions.ts.
+   */
+  readonly discriminator?: Discriminator;
   /** Compiles `pattern` and `patternProperties`; `new RegExp(source, 'u')` unless given. */
   readonly regExp?: (source: string) => Matcher;
   /** Keywords of the caller's, checked after the built-in keywords that apply to any type. */
@@ -58,6 +64,23 @@ export interface ValidatorOptions {
   /** Most subschemas applied in one validation ({@link MAX_STEPS} unless given). */
   readonly maxSteps?: number;
 }
+
+/**
+ * OpenAPI's `discriminator`: `mapping` maps a schema's tag values to the `oneOf` member each selects
+ * (`target` follows a member that is a reference), or throws {@link SchemaCompileError}.
+ */
+export interface Discriminator {
+  mapping(schema: SchemaObject, target: (member: unknown) => unknown): Map<string, number>;
+  /** The member a value's tag selects (by the mapping above), or the problem to report. */
+  select(
+    tagName: string,
+    data: SchemaObject,
+    mapping: ReadonlyMap<string, number>,
+  ): number | { params: Record<string, unknown>; message: string };
+}
+
+/** Fills `data`'s missing properties from `properties` (their `default`s). */
+export type FillDefaults = (properties: SchemaObject, data: SchemaObject) => void;
 
 export interface Validate {
   (data: unknown): boolean;
@@ -163,7 +186,8 @@ const STRINGS = [
 ];
 const ANCHOR = /^[A-Za-z_][-A-Za-z0-9._]*$/;
 
-function isObject(value: unknown): value is SchemaObject {
+/** A schema object (not an array, not null). */
+export function isSchemaObject(value: unknown): value is SchemaObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -234,7 +258,7 @@ function checkKeywords(schema: SchemaObject, at: string): void {
   };
   if (schema.required !== undefined) names(schema.required, `${at}/required`);
   if (schema.dependentRequired !== undefined) {
-    if (!isObject(schema.dependentRequired)) invalid(`${at}/dependentRequired`, 'must be object');
+    if (!isSchemaObject(schema.dependentRequired)) invalid(`${at}/dependentRequired`, 'must be object');
     for (const [key, value] of Object.entries(schema.dependentRequired)) {
       names(value, `${at}/dependentRequired/${key}`);
     }
@@ -242,7 +266,7 @@ function checkKeywords(schema: SchemaObject, at: string): void {
 }
 
 function compile(root: unknown, options: ValidatorOptions): Compiled {
-  if (typeof root !== 'boolean' && !isObject(root)) invalid('', 'must be object,boolean');
+  if (typeof root !== 'boolean' && !isSchemaObject(root)) invalid('', 'must be object,boolean');
   const out: Compiled = {
     nodes: new WeakMap(),
     resources: new Map(),
@@ -261,7 +285,7 @@ function compile(root: unknown, options: ValidatorOptions): Compiled {
       if (isRoot) out.resources.set(base, schema);
       return;
     }
-    if (!isObject(schema)) invalid(at, 'must be object,boolean');
+    if (!isSchemaObject(schema)) invalid(at, 'must be object,boolean');
     if (out.nodes.has(schema)) return; // one object reached twice (a shared subschema): walked once
     checkKeywords(schema, at);
     let here = base;
@@ -293,7 +317,7 @@ function compile(root: unknown, options: ValidatorOptions): Compiled {
     for (const key of SCHEMA_MAPS) {
       const map = schema[key];
       if (map === undefined) continue;
-      if (!isObject(map)) invalid(`${at}/${key}`, 'must be object');
+      if (!isSchemaObject(map)) invalid(`${at}/${key}`, 'must be object');
       for (const [name, sub] of Object.entries(map)) {
         walk(sub, here, `${at}/${key}/${escapeSegment(name)}`, false);
       }
@@ -309,7 +333,7 @@ function compile(root: unknown, options: ValidatorOptions): Compiled {
     for (const key of SCHEMA_ONE) {
       if (schema[key] !== undefined) walk(schema[key], here, `${at}/${key}`, false);
     }
-    if (isObject(schema.dependencies)) {
+    if (isSchemaObject(schema.dependencies)) {
       for (const [name, sub] of Object.entries(schema.dependencies)) {
         if (!Array.isArray(sub)) walk(sub, here, `${at}/dependencies/${escapeSegment(name)}`, false);
       }
@@ -345,8 +369,11 @@ function compile(root: unknown, options: ValidatorOptions): Compiled {
     }
   }
   reachable(root, out);
-  if (options.discriminator) {
-    for (const { schema, node } of discriminators) node.mapping = mappingOf(schema, out);
+  const { discriminator } = options;
+  if (discriminator) {
+    const target = (member: unknown) =>
+      isSchemaObject(member) && typeof member.$ref === 'string' ? out.nodes.get(member)?.ref : member;
+    for (const { schema, node } of discriminators) node.mapping = discriminator.mapping(schema, target);
   }
   return out;
 }
@@ -361,7 +388,9 @@ function resolveRefs(out: Compiled, schema: SchemaObject, node: Node): void {
     const fragment = schema.$dynamicRef.split('#')[1];
     // Dynamic only when the first target declares the same $dynamicAnchor (2020-12, 8.2.3.2).
     const anchor =
-      isObject(target) && fragment !== undefined && target.$dynamicAnchor === fragment ? fragment : undefined;
+      isSchemaObject(target) && fragment !== undefined && target.$dynamicAnchor === fragment
+        ? fragment
+        : undefined;
     node.dynamicRef = { target, ...(anchor !== undefined ? { anchor } : {}) };
   }
 }
@@ -375,7 +404,7 @@ function reachable(root: unknown, out: Compiled): void {
   const stack: unknown[] = [root];
   while (stack.length > 0) {
     const schema = stack.pop();
-    if (!isObject(schema) || seen.has(schema)) continue;
+    if (!isSchemaObject(schema) || seen.has(schema)) continue;
     seen.add(schema);
     const node = out.nodes.get(schema);
     if (node?.refError) throw new SchemaCompileError(node.refError);
@@ -387,9 +416,9 @@ function reachable(root: unknown, out: Compiled): void {
       else stack.push(value);
     }
     for (const key of ['properties', 'patternProperties', 'dependentSchemas']) {
-      if (isObject(schema[key])) stack.push(...Object.values(schema[key]));
+      if (isSchemaObject(schema[key])) stack.push(...Object.values(schema[key]));
     }
-    if (isObject(schema.dependencies)) stack.push(...Object.values(schema.dependencies));
+    if (isSchemaObject(schema.dependencies)) stack.push(...Object.values(schema.dependencies));
   }
 }
 
@@ -442,43 +471,11 @@ function resolve(out: Compiled, ref: string, base: string): Schema {
       target = (target as Record<string, unknown>)[key];
     }
   }
-  if (typeof target !== 'boolean' && !isObject(target)) fail();
+  if (typeof target !== 'boolean' && !isSchemaObject(target)) fail();
   const schema = target as Schema;
   // A pointer into a place no keyword marks as a schema: compile it where it is.
-  if (isObject(schema) && !out.nodes.has(schema)) out.walk?.(schema, resource, fragment);
+  if (isSchemaObject(schema) && !out.nodes.has(schema)) out.walk?.(schema, resource, fragment);
   return schema;
-}
-
-function mappingOf(schema: SchemaObject, out: Compiled): Map<string, number> {
-  const spec = schema.discriminator;
-  const tag = isObject(spec) ? spec.propertyName : undefined;
-  if (typeof tag !== 'string') throw new SchemaCompileError('discriminator: requires propertyName');
-  if (!Array.isArray(schema.oneOf)) throw new SchemaCompileError('discriminator: requires oneOf keyword');
-  const mapping = new Map<string, number>();
-  const requires = (s: unknown): boolean =>
-    isObject(s) && Array.isArray(s.required) && s.required.includes(tag);
-  let required = true;
-  schema.oneOf.forEach((member: unknown, i: number) => {
-    let target = member;
-    if (isObject(member) && typeof member.$ref === 'string') target = out.nodes.get(member)?.ref;
-    const property = isObject(target) && isObject(target.properties) ? target.properties[tag] : undefined;
-    if (!isObject(property)) {
-      throw new SchemaCompileError(`discriminator: oneOf subschemas must have "properties/${tag}"`);
-    }
-    required &&= requires(schema) || requires(target);
-    const values = property.const !== undefined ? [property.const] : property.enum;
-    if (!Array.isArray(values)) {
-      throw new SchemaCompileError(`discriminator: "properties/${tag}" must have "const" or "enum"`);
-    }
-    for (const value of values) {
-      if (typeof value !== 'string' || mapping.has(value)) {
-        throw new SchemaCompileError(`discriminator: "${tag}" values must be unique strings`);
-      }
-      mapping.set(value, i);
-    }
-  });
-  if (!required) throw new SchemaCompileError(`discriminator: "${tag}" must be required`);
-  return mapping;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -663,8 +660,8 @@ function planOf(schema: SchemaObject, node: Node, options: ValidatorOptions): Pl
   const custom = orNone(
     Object.entries(options.keywords ?? {}).filter(([keyword]) => schema[keyword] !== undefined),
   );
-  const properties = isObject(schema.properties) ? schema.properties : undefined;
-  const patternProperties = isObject(schema.patternProperties) ? schema.patternProperties : {};
+  const properties = isSchemaObject(schema.properties) ? schema.properties : undefined;
+  const patternProperties = isSchemaObject(schema.patternProperties) ? schema.patternProperties : {};
   const takesAll = SKIPPABLE.filter((k) => schema[k] !== undefined && isEmpty(schema[k] as Schema, options));
   const plan: Plan = {
     types,
@@ -1161,7 +1158,7 @@ function containsKeyword(f: Frame, data: unknown[]): void {
 
 function uniqueKeyword(f: Frame, data: unknown[]): void {
   const schema = f.schema;
-  const types = isObject(schema.items) ? typesOf(schema.items) : [];
+  const types = isSchemaObject(schema.items) ? typesOf(schema.items) : [];
   const duplicate = (i: number, j: number): void =>
     f.fail('uniqueItems', { i, j }, `must NOT have duplicate items (items ## ${j} and ${i} are identical)`);
   if (types.length > 0 && !types.some((t) => t === 'object' || t === 'array')) {
@@ -1193,13 +1190,8 @@ function uniqueKeyword(f: Frame, data: unknown[]): void {
 function objectKeywords(f: Frame, plan: Plan, data: SchemaObject): void {
   const { run, schema, node, scope, path, ev } = f;
   const properties = plan.properties;
-  if (run.c.options.useDefaults && !scope.composite && properties) {
-    for (const [key, prop] of properties) {
-      if (isObject(prop) && prop.default !== undefined && data[key] === undefined) {
-        data[key] = structuredClone(prop.default);
-      }
-    }
-  }
+  const { useDefaults, discriminator } = run.c.options;
+  if (useDefaults && !scope.composite && properties) useDefaults(schema.properties as SchemaObject, data);
   const keys = Object.keys(data);
   countKeywords(f, 'Properties', keys.length, 'properties');
   if (Array.isArray(schema.required)) {
@@ -1236,7 +1228,7 @@ function objectKeywords(f: Frame, plan: Plan, data: SchemaObject): void {
     }
     ev.props = true;
   }
-  if (isObject(schema.dependencies)) {
+  if (isSchemaObject(schema.dependencies)) {
     // Ajv checks the property lists first, then the schemas.
     const entries = Object.entries(schema.dependencies);
     const lists = Object.fromEntries(entries.filter(([, d]) => Array.isArray(d)));
@@ -1257,10 +1249,10 @@ function objectKeywords(f: Frame, plan: Plan, data: SchemaObject): void {
     for (const key of matched) f.sub(subschema, data[key], key, path + suffix);
     if (run.c.unevaluated) addProps(ev, matched);
   }
-  if (isObject(schema.dependentRequired)) {
+  if (isSchemaObject(schema.dependentRequired)) {
     dependentKeywords(f, schema.dependentRequired, 'dependentRequired', data);
   }
-  if (isObject(schema.dependentSchemas)) {
+  if (isSchemaObject(schema.dependentSchemas)) {
     dependentKeywords(f, schema.dependentSchemas, 'dependentSchemas', data);
   }
   const unevaluated = schema.unevaluatedProperties as Schema | undefined;
@@ -1274,20 +1266,12 @@ function objectKeywords(f: Frame, plan: Plan, data: SchemaObject): void {
     }
     ev.props = true;
   }
-  if (run.c.options.discriminator && schema.discriminator !== undefined && node.mapping) {
+  if (discriminator && node.mapping) {
     const tagName = (schema.discriminator as SchemaObject).propertyName as string;
-    const tag = data[tagName];
-    const member = typeof tag === 'string' ? node.mapping.get(tag) : undefined;
-    if (member !== undefined) {
+    const member = discriminator.select(tagName, data, node.mapping);
+    if (typeof member === 'number')
       f.sub((schema.oneOf as Schema[])[member] as Schema, data, undefined, `${path}/oneOf/${member}`, ev);
-    } else {
-      const error = typeof tag === 'string' ? 'mapping' : 'tag';
-      f.fail(
-        'discriminator',
-        { error, tag: tagName, tagValue: tag },
-        error === 'tag' ? `tag "${tagName}" must be string` : `value of tag "${tagName}" must be in oneOf`,
-      );
-    }
+    else f.fail('discriminator', member.params, member.message);
   }
 }
 

@@ -32,6 +32,7 @@ import {
   Unsafe,
 } from '@sinclair/typebox';
 import { decodePointer } from '#shared/json-pointer.ts';
+import { discriminator, fillDefaults } from '#shared/json-schema-extensions.ts';
 import {
   compileSchema,
   type SchemaError as ErrorObject,
@@ -282,8 +283,8 @@ function validatorOf(schema: TSchema): ValidateFunction {
     // Formats are published, not enforced: where one matters a pattern says it (as zod checked it).
     // Route patterns are plain JavaScript regular expressions, as they were with zod.
     validate = compileSchema(toJsonSchema(schema, { validation: true }), {
-      useDefaults: true,
-      discriminator: true,
+      useDefaults: fillDefaults,
+      discriminator,
       regExp: (source) => new RegExp(source),
       keywords: { 'x-check': runCheck },
       // A body names every field it gets wrong (bodies are bounded by the API's request limits).

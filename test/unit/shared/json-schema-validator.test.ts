@@ -1,6 +1,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { tenantRegex } from '#core/catalog/tenant-regex.ts';
+import { discriminator, fillDefaults } from '#shared/json-schema-extensions.ts';
 import { compileSchema, jsonEqual, SchemaCompileError } from '#shared/json-schema-validator.ts';
 
 // The validator replaced Ajv 8 (kept here, a dev dependency, as the reference): the same answers,
@@ -588,7 +589,7 @@ describe('options', () => {
       required: ['mode'],
       anyOf: [{ properties: { inner: { default: 1 } } }],
     };
-    const validate = compileSchema(schema, { useDefaults: true });
+    const validate = compileSchema(schema, { useDefaults: fillDefaults });
     const first: Record<string, unknown> = {};
     const second: Record<string, unknown> = { mode: 'slow' };
     // Act
@@ -612,7 +613,7 @@ describe('options', () => {
         { properties: { kind: { enum: ['b', 'c'] }, s: { type: 'string' } } },
       ],
     };
-    const validate = compileSchema(schema, { discriminator: true });
+    const validate = compileSchema(schema, { discriminator });
     // Act / Assess
     expect(validate({ kind: 'a', n: 1, s: 2 })).toBe(true);
     expect(validate({ kind: 'c', s: 2 })).toBe(false);
@@ -629,9 +630,7 @@ describe('options', () => {
     expect(validate.errors?.[0]?.params).toEqual({ error: 'mapping', tag: 'kind', tagValue: 'z' });
     expect(validate({ kind: 3 })).toBe(false);
     expect(validate.errors?.[0]?.message).toBe('tag "kind" must be string');
-    expect(() => compileSchema({ ...schema, required: [] }, { discriminator: true })).toThrow(
-      /must be required/,
-    );
+    expect(() => compileSchema({ ...schema, required: [] }, { discriminator })).toThrow(/must be required/);
   });
 
   it('run keywords of the caller, after those for any type, with their paths', () => {
@@ -1116,7 +1115,7 @@ describe('discriminators it refuses to compile', () => {
     expect(() =>
       compileSchema(
         { required: message.endsWith('must be required') ? [] : ['kind'], ...schema },
-        { discriminator: true },
+        { discriminator },
       ),
     ).toThrow(message);
     // Without the option, `discriminator` is an annotation: the same schema compiles.
@@ -1131,7 +1130,7 @@ describe('discriminators it refuses to compile', () => {
       oneOf: [{ $ref: '#/$defs/a' }, { required: ['kind'], properties: { kind: { const: 'b' } } }],
       $defs: { a: { required: ['kind'], properties: { kind: { const: 'a' }, n: { type: 'number' } } } },
     };
-    const validate = compileSchema(schema, { discriminator: true });
+    const validate = compileSchema(schema, { discriminator });
     // Act / Assess
     expect(validate({ kind: 'a', n: 1 })).toBe(true);
     expect(validate({ kind: 'a', n: 'x' })).toBe(false);
