@@ -1,4 +1,6 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
+import http, { type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { forbiddenAddressClass } from '#core/net/address-guard.ts';
 import type { EgressAllowlist } from '#core/net/egress.ts';
@@ -6,8 +8,9 @@ import type { EgressAllowlist } from '#core/net/egress.ts';
 /**
  * The SSRF guard HTTP tools and OpenAI-compatible providers share: a URL's host is resolved once,
  * every address is checked (address-guard.ts) against the tenant's platform allowlist (egress.ts),
- * and the connection then goes to the checked addresses only (a pinned `lookup`), so a DNS answer
- * that changes between check and connect (rebinding) cannot move it. Callers re-check each redirect.
+ * and the connection then goes to the checked addresses only (a pinned `lookup`, {@link pinnedRequest}),
+ * so a DNS answer that changes between check and connect (rebinding) cannot move it. Callers re-check
+ * each redirect.
  */
 
 /** One resolved address of a host. */
@@ -145,4 +148,109 @@ export function errorCode(error: unknown): string {
   if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string')
     return error.code;
   return error instanceof Error ? error.message.slice(0, 200) : 'unknown error';
+}
+
+/** One request of {@link pinnedRequest}. */
+export interface PinnedRequest {
+  readonly url: URL;
+  readonly method: string;
+  readonly headers: OutgoingHttpHeaders;
+  readonly body?: Buffer;
+  /** Where to connect: the addresses {@link EgressGuard.addresses} checked. */
+  readonly addresses: readonly ResolvedAddress[];
+  /** Ends the request: the promise then rejects with the signal's reason. */
+  readonly signal: AbortSignal;
+  /** CA certificates trusted for https instead of the bundled ones (a private PKI, tests). */
+  readonly ca?: string | Buffer | undefined;
+  /** Most body bytes read: a longer body (declared or streamed) rejects with {@link ResponseTooLarge}. */
+  readonly maxBytes: number;
+  /** Whether to read the body of a response with this status; otherwise it is discarded unread. */
+  readonly reads: (status: number) => boolean;
+}
+
+/** A response of {@link pinnedRequest}; `body` is empty when it was not read. */
+export interface PinnedResponse {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+/** The response body is longer than the request allowed. */
+export class ResponseTooLarge extends Error {
+  override readonly name = 'ResponseTooLarge';
+}
+
+/** The connection closed before the response body ended. */
+export class ResponseCutOff extends Error {
+  override readonly name = 'ResponseCutOff';
+}
+
+/**
+ * Sends one request to the checked addresses only, on a socket of its own: none is pooled, so a
+ * socket opened for another tenant's check is never reused. Rejects with the connection's error,
+ * the signal's reason, {@link ResponseTooLarge} or {@link ResponseCutOff}; callers say which is which.
+ */
+export function pinnedRequest(req: PinnedRequest): Promise<PinnedResponse> {
+  const { url, signal, maxBytes } = req;
+  return new Promise<PinnedResponse>((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const https_ = url.protocol === 'https:';
+    const request = (https_ ? https : http).request({
+      hostname: bareHost(url),
+      port: url.port === '' ? undefined : Number(url.port),
+      path: `${url.pathname}${url.search}`,
+      method: req.method,
+      headers: req.body ? { ...req.headers, 'content-length': req.body.length } : req.headers,
+      lookup: pinnedLookup(req.addresses),
+      agent: false,
+      ...(req.ca !== undefined && https_ ? { ca: req.ca } : {}),
+    });
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      fn();
+    };
+    const fail = (error: unknown) => {
+      settle(() => reject(error));
+      request.destroy();
+    };
+    const onAbort = () => fail(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    request.on('error', fail);
+    request.on('response', (response) => {
+      const status = response.statusCode ?? 0;
+      const { headers } = response;
+      if (!req.reads(status)) {
+        response.resume();
+        settle(() => resolve({ status, headers, body: Buffer.alloc(0) }));
+        request.destroy();
+        return;
+      }
+      const tooLarge = () =>
+        fail(new ResponseTooLarge(`response from ${url.host} is larger than ${maxBytes} bytes`));
+      if (Number(headers['content-length']) > maxBytes) {
+        tooLarge();
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBytes) tooLarge();
+        else chunks.push(chunk);
+      });
+      const cutOff = () => fail(new ResponseCutOff(`response from ${url.host} was cut off`));
+      response.on('error', cutOff);
+      response.on('close', () => {
+        if (!response.complete) cutOff();
+      });
+      response.on('end', () => settle(() => resolve({ status, headers, body: Buffer.concat(chunks) })));
+    });
+    request.end(req.body);
+  });
 }

@@ -1,15 +1,12 @@
-import http from 'node:http';
-import https from 'node:https';
 import { EgressAllowlist } from '#core/net/egress.ts';
 import { DeliveryError, type WebhookPoster } from '#core/notifications/ports.ts';
 import {
-  bareHost,
   EgressGuard,
   type EgressGuardOptions,
   EgressRefused,
   EgressUnresolved,
   errorCode,
-  pinnedLookup,
+  pinnedRequest,
   type ResolvedAddress,
 } from '../egress-guard.ts';
 
@@ -79,41 +76,32 @@ export class GuardedWebhookPoster implements WebhookPoster {
     }
   }
 
-  private send(
+  private async send(
     url: URL,
     body: Buffer,
     headers: Readonly<Record<string, string>>,
     addresses: readonly ResolvedAddress[],
     signal: AbortSignal,
   ): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
-      const client = url.protocol === 'https:' ? https : http;
-      const request = client.request({
-        hostname: bareHost(url),
-        port: url.port === '' ? undefined : Number(url.port),
-        path: `${url.pathname}${url.search}`,
+    try {
+      const response = await pinnedRequest({
+        url,
         method: 'POST',
-        headers: { ...headers, 'user-agent': 'Meridian-Notifications/1', 'content-length': body.length },
-        lookup: pinnedLookup(addresses),
-        agent: false,
+        headers: { ...headers, 'user-agent': 'Meridian-Notifications/1' },
+        body,
+        addresses,
         signal,
+        maxBytes: 0,
+        reads: () => false,
       });
-      request.on('error', (error) =>
-        reject(
-          new DeliveryError(
-            signal.aborted
-              ? `no answer from ${url.host} within ${this.timeoutMs} ms`
-              : `request to ${url.host} failed: ${errorCode(error)}`,
-            false,
-          ),
-        ),
+      return response.status;
+    } catch (error) {
+      throw new DeliveryError(
+        signal.aborted
+          ? `no answer from ${url.host} within ${this.timeoutMs} ms`
+          : `request to ${url.host} failed: ${errorCode(error)}`,
+        false,
       );
-      request.on('response', (response) => {
-        response.resume();
-        resolve(response.statusCode ?? 0);
-        request.destroy();
-      });
-      request.end(body);
-    });
+    }
   }
 }

@@ -1,5 +1,3 @@
-import http, { type IncomingHttpHeaders } from 'node:http';
-import https from 'node:https';
 import { OPENAI_DEFAULT_BASE_URL } from '#core/catalog/providers.ts';
 import type {
   ChatMessage,
@@ -11,13 +9,14 @@ import type {
 import { ProviderError, type ProviderFailure } from '#core/executions/model-port.ts';
 import { EgressAllowlist } from '#core/net/egress.ts';
 import {
-  bareHost,
   EgressGuard,
   EgressRefused,
   EgressUnresolved,
   type HostResolver,
-  pinnedLookup,
+  type PinnedResponse,
+  pinnedRequest,
   type ResolvedAddress,
+  ResponseTooLarge,
 } from '../egress-guard.ts';
 import { type ToolNameMap, toolNameMap } from './tool-names.ts';
 
@@ -38,12 +37,6 @@ export interface OpenAiProviderOptions {
   readonly forbiddenAddress?: (address: string) => string | undefined;
   /** CA certificates trusted for https instead of the bundled ones (a private PKI, tests). */
   readonly ca?: string | Buffer;
-}
-
-interface RawResponse {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly bodyText: string;
 }
 
 /** One message of the chat-completions wire format (the fields this provider sends). */
@@ -105,7 +98,7 @@ export class OpenAiCompatibleProvider implements ModelProvider {
         throw new ProviderError('server', `OpenAI-compatible call failed: ${error.message}`);
       throw error;
     }
-    let response: RawResponse;
+    let response: PinnedResponse;
     try {
       response = await this.post(
         url,
@@ -119,7 +112,8 @@ export class OpenAiCompatibleProvider implements ModelProvider {
       if (error instanceof ProviderError) throw error;
       throw new ProviderError('server', `OpenAI-compatible call failed: ${redact(networkDetail(error))}`);
     }
-    const { status, headers, bodyText } = response;
+    const { status, headers } = response;
+    const bodyText = response.body.toString('utf8');
     // A redirect would resend the key elsewhere: an API endpoint has no reason to redirect.
     if (status >= 300 && status < 400)
       throw new ProviderError(
@@ -127,82 +121,42 @@ export class OpenAiCompatibleProvider implements ModelProvider {
         `OpenAI-compatible endpoint answered HTTP ${status}: redirects are not followed`,
         status,
       );
-    if (status < 200 || status >= 300) throw httpError(status, headers, bodyText, redact);
+    if (status < 200 || status >= 300) throw httpError(status, headers['retry-after'], bodyText, redact);
     return fromChatCompletion(bodyText, names);
   }
 
   // One POST to the checked addresses only; the body is read up to MAX_COMPLETION_BYTES.
-  private post(
+  private async post(
     url: URL,
     addresses: readonly ResolvedAddress[],
     apiKey: string | undefined,
     body: string,
     signal: AbortSignal,
-  ): Promise<RawResponse> {
-    return new Promise<RawResponse>((resolve, reject) => {
-      if (signal.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      const payload = Buffer.from(body);
-      const client = url.protocol === 'https:' ? https : http;
-      const request = client.request({
-        hostname: bareHost(url),
-        port: url.port === '' ? undefined : Number(url.port),
-        path: url.pathname,
+  ): Promise<PinnedResponse> {
+    try {
+      return await pinnedRequest({
+        url,
         method: 'POST',
         headers: {
           'content-type': 'application/json',
           accept: 'application/json',
-          'content-length': payload.length,
           ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
         },
-        lookup: pinnedLookup(addresses),
-        // No pooled sockets: a socket opened for another tenant's check is never reused.
-        agent: false,
-        ...(this.ca !== undefined && url.protocol === 'https:' ? { ca: this.ca } : {}),
+        body: Buffer.from(body),
+        addresses,
+        signal,
+        ca: this.ca,
+        maxBytes: MAX_COMPLETION_BYTES,
+        reads: () => true,
       });
-      const onAbort = () => {
-        request.destroy();
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      const done = () => signal.removeEventListener('abort', onAbort);
-      request.on('error', (error) => {
-        done();
-        reject(error);
-      });
-      request.on('response', (response) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        response.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_COMPLETION_BYTES) {
-            done();
-            request.destroy();
-            reject(
-              new ProviderError(
-                'server',
-                `OpenAI-compatible response is larger than ${MAX_COMPLETION_BYTES} bytes`,
-              ),
-            );
-          } else chunks.push(chunk);
-        });
-        response.on('error', (error) => {
-          done();
-          reject(error);
-        });
-        response.on('end', () => {
-          done();
-          resolve({
-            status: response.statusCode ?? 0,
-            headers: headersOf(response.headers),
-            bodyText: Buffer.concat(chunks).toString('utf8'),
-          });
-        });
-      });
-      request.end(payload);
-    });
+    } catch (error) {
+      if (error instanceof ResponseTooLarge)
+        throw new ProviderError(
+          'server',
+          `OpenAI-compatible response is larger than ${MAX_COMPLETION_BYTES} bytes`,
+        );
+      throw error;
+    }
   }
 }
 
@@ -217,15 +171,6 @@ function endpointOf(baseUrl: string): URL {
   if (baseUrl.includes('?') || baseUrl.includes('#'))
     throw new ProviderError('client', 'OpenAI-compatible baseUrl must not contain "?" or "#"');
   return new URL(`${base.origin}${base.pathname.replace(/\/+$/, '')}/chat/completions`);
-}
-
-function headersOf(raw: IncomingHttpHeaders): Headers {
-  const out = new Headers();
-  for (const [name, value] of Object.entries(raw)) {
-    if (typeof value === 'string') out.set(name, value);
-    else if (Array.isArray(value)) for (const item of value) out.append(name, item);
-  }
-  return out;
 }
 
 export function toChatCompletionsBody(request: ModelRequest, names: ToolNameMap): Record<string, unknown> {
@@ -336,7 +281,7 @@ function finishReasonOf(reason: unknown, hasToolCalls: boolean): ModelResponse['
 
 function httpError(
   status: number,
-  headers: Headers,
+  retryAfterHeader: string | undefined,
   bodyText: string,
   redact: (text: string) => string,
 ): ProviderError {
@@ -344,7 +289,7 @@ function httpError(
     status === 429 ? 'throttled' : status === 408 ? 'timeout' : status >= 500 ? 'server' : 'client';
   let message = `OpenAI-compatible endpoint answered HTTP ${status}`;
   if (failure === 'throttled') {
-    const retryAfter = retryAfterSeconds(headers.get('retry-after'));
+    const retryAfter = retryAfterSeconds(retryAfterHeader);
     if (retryAfter !== undefined) message += `; retry after ${retryAfter} s`;
   }
   // 401/403 bodies tend to quote (part of) the key: say nothing more than the status for them.
@@ -356,8 +301,8 @@ function httpError(
 }
 
 /** Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), or undefined. */
-export function retryAfterSeconds(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
+export function retryAfterSeconds(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed);
   const date = Date.parse(trimmed);

@@ -1,18 +1,19 @@
-import http, { type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
-import https from 'node:https';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { HttpToolDefinition, JsonValue } from '#core/catalog/model.ts';
 import { type ToolContext, ToolError } from '#core/executions/model-port.ts';
 import { EgressAllowlist } from '#core/net/egress.ts';
 import { parseDataPath, scanTemplates } from '#core/workflows/templates.ts';
 import {
-  bareHost,
   EgressGuard,
   EgressRefused,
   EgressUnresolved,
   errorCode,
   type HostResolver,
-  pinnedLookup,
+  type PinnedResponse,
+  pinnedRequest,
   type ResolvedAddress,
+  ResponseCutOff,
+  ResponseTooLarge,
 } from '../egress-guard.ts';
 
 export { type HostResolver, type ResolvedAddress, systemResolver } from '../egress-guard.ts';
@@ -38,15 +39,6 @@ export interface HttpToolRunnerOptions {
   /** CA certificates trusted for https instead of the bundled ones (a private PKI, tests). */
   readonly ca?: string | Buffer;
 }
-
-type Hop =
-  | { readonly kind: 'redirect'; readonly status: number; readonly location: string }
-  | {
-      readonly kind: 'response';
-      readonly status: number;
-      readonly headers: IncomingHttpHeaders;
-      readonly body: Buffer;
-    };
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
@@ -134,10 +126,11 @@ export class HttpToolRunner {
     for (let redirects = 0; ; redirects++) {
       const addresses = await this.checkedAddresses(url, allowlist, signal, timedOut);
       const hop = await this.send(url, method, headers, body, addresses, signal, timedOut);
-      if (hop.kind === 'response') return resultOf(hop);
+      const location = redirectOf(hop);
+      if (location === undefined) return resultOf(hop);
       if (redirects >= this.maxRedirects)
         throw new ToolError('failed', `more than ${this.maxRedirects} redirects (last from ${url.host})`);
-      const next = parseUrl(hop.location, url);
+      const next = parseUrl(location, url);
       // Like fetch: never carry the credential to another origin.
       if (next.origin !== url.origin) deleteHeader(headers, 'authorization');
       if (hop.status === 303 || ((hop.status === 301 || hop.status === 302) && method === 'POST')) {
@@ -167,7 +160,9 @@ export class HttpToolRunner {
     }
   }
 
-  private send(
+  // One hop: a redirect or a 2xx is returned (the body of a 2xx read up to the cap), anything
+  // else is the tool's error. Errors become tool errors naming the host, never echoing headers.
+  private async send(
     url: URL,
     method: string,
     headers: OutgoingHttpHeaders,
@@ -175,84 +170,39 @@ export class HttpToolRunner {
     addresses: readonly ResolvedAddress[],
     signal: AbortSignal,
     timedOut: () => ToolError,
-  ): Promise<Hop> {
-    const max = this.maxResponseBytes;
-    return new Promise<Hop>((resolve, reject) => {
-      if (signal.aborted) {
-        reject(timedOut());
-        return;
-      }
-      const client = url.protocol === 'https:' ? https : http;
-      const request = client.request({
-        hostname: bareHost(url),
-        port: url.port === '' ? undefined : Number(url.port),
-        path: `${url.pathname}${url.search}`,
+  ): Promise<PinnedResponse> {
+    let response: PinnedResponse;
+    try {
+      response = await pinnedRequest({
+        url,
         method,
-        headers: body ? { ...headers, 'content-length': body.length } : headers,
-        lookup: pinnedLookup(addresses),
-        // No pooled sockets: a socket opened for another check (or another tool) is never reused.
-        agent: false,
-        ...(this.ca !== undefined && url.protocol === 'https:' ? { ca: this.ca } : {}),
+        headers,
+        ...(body ? { body } : {}),
+        addresses,
+        signal,
+        ca: this.ca,
+        maxBytes: this.maxResponseBytes,
+        reads: (status) => status >= 200 && status < 300,
       });
-      let settled = false;
-      const settle = (fn: () => void) => {
-        if (settled) return;
-        settled = true;
-        signal.removeEventListener('abort', onAbort);
-        fn();
-      };
-      const fail = (error: ToolError) => {
-        settle(() => reject(error));
-        request.destroy();
-      };
-      const onAbort = () => fail(timedOut());
-      signal.addEventListener('abort', onAbort, { once: true });
-
-      request.on('error', (error) =>
-        fail(new ToolError('failed', `request to ${url.host} failed: ${errorCode(error)}`)),
-      );
-      request.on('response', (response) => {
-        const status = response.statusCode ?? 0;
-        const location = response.headers.location;
-        if (REDIRECT_STATUSES.has(status) && location) {
-          response.resume();
-          settle(() => resolve({ kind: 'redirect', status, location }));
-          request.destroy();
-          return;
-        }
-        if (status < 200 || status >= 300) {
-          response.resume();
-          fail(new ToolError('http', `${url.host} answered HTTP ${status}`, status));
-          return;
-        }
-        const declared = Number(response.headers['content-length']);
-        if (Number.isFinite(declared) && declared > max) {
-          fail(tooLarge(url, max));
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        response.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > max) fail(tooLarge(url, max));
-          else chunks.push(chunk);
-        });
-        response.on('error', () => fail(new ToolError('failed', `response from ${url.host} was cut off`)));
-        response.on('close', () => {
-          if (!response.complete) fail(new ToolError('failed', `response from ${url.host} was cut off`));
-        });
-        response.on('end', () =>
-          settle(() =>
-            resolve({ kind: 'response', status, headers: response.headers, body: Buffer.concat(chunks) }),
-          ),
-        );
-      });
-      request.end(body);
-    });
+    } catch (error) {
+      if (signal.aborted) throw timedOut();
+      if (error instanceof ResponseTooLarge) throw new ToolError('too-large', error.message);
+      if (error instanceof ResponseCutOff) throw new ToolError('failed', error.message);
+      throw new ToolError('failed', `request to ${url.host} failed: ${errorCode(error)}`);
+    }
+    const { status } = response;
+    if ((status < 200 || status >= 300) && redirectOf(response) === undefined)
+      throw new ToolError('http', `${url.host} answered HTTP ${status}`, status);
+    return response;
   }
 }
 
-function resultOf(hop: Extract<Hop, { kind: 'response' }>): unknown {
+/** Where a redirect points, or undefined when the response is none. */
+function redirectOf(hop: PinnedResponse): string | undefined {
+  return REDIRECT_STATUSES.has(hop.status) ? hop.headers.location || undefined : undefined;
+}
+
+function resultOf(hop: PinnedResponse): unknown {
   const text = hop.body.toString('utf8');
   const type = String(hop.headers['content-type'] ?? '').toLowerCase();
   if (/^application\/([\w.+-]*\+)?json\b/.test(type) && text.trim() !== '') {
@@ -264,10 +214,6 @@ function resultOf(hop: Extract<Hop, { kind: 'response' }>): unknown {
     }
   }
   return { status: hop.status, text };
-}
-
-function tooLarge(url: URL, max: number): ToolError {
-  return new ToolError('too-large', `response from ${url.host} is larger than ${max} bytes`);
 }
 
 function parseUrl(text: string, base?: URL): URL {

@@ -1,7 +1,11 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { OpenAiCompatibleProvider, retryAfterSeconds } from '#adapters/providers/openai.ts';
+import {
+  MAX_COMPLETION_BYTES,
+  OpenAiCompatibleProvider,
+  retryAfterSeconds,
+} from '#adapters/providers/openai.ts';
 import { type ModelProvider, type ModelRequest, ProviderError } from '#core/executions/model-port.ts';
 import { agent, request, toolRoundTrip, weatherTool } from './fixtures.ts';
 
@@ -334,6 +338,22 @@ describe('OpenAiCompatibleProvider errors', () => {
     expect((thrown as Error).message).not.toContain(API_KEY);
   });
 
+  it('classifies a response larger than it reads as a server error', async () => {
+    // Prepare: the declared length is over the cap; nothing that large is sent.
+    answers.push({ status: 200, headers: { 'content-length': String(MAX_COMPLETION_BYTES + 1) }, body: '' });
+
+    // Act
+    const thrown = await provider
+      .converse(request(gpt(), [{ role: 'user', content: 'q' }], { apiKey: API_KEY }))
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(thrown).toMatchObject({ name: 'Provider.ServerError', retryable: true });
+    expect((thrown as Error).message).toBe(
+      `OpenAI-compatible response is larger than ${MAX_COMPLETION_BYTES} bytes`,
+    );
+  });
+
   it('classifies a 200 that is not a chat completion as a server error', async () => {
     // Prepare
     answers.push({ status: 200, body: '<html>gateway</html>' });
@@ -374,7 +394,8 @@ describe('retryAfterSeconds', () => {
     ['Thu, 01 Jan 2026 00:00:30 GMT', 30],
     ['Wed, 31 Dec 2025 23:00:00 GMT', 0],
     ['soon', undefined],
-    [null, undefined],
+    [undefined, undefined],
+    [' ', undefined],
   ])('reads %s as %s', (header, expected) => {
     // Prepare
     const now = Date.parse('2026-01-01T00:00:00Z');

@@ -89,6 +89,10 @@ function route(req: IncomingMessage, res: ServerResponse, body: string): void {
   } else if (path === '/big-declared') {
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(2 * MIB) });
     res.write('a');
+  } else if (path === '/cut') {
+    // Declares 100 bytes, sends 3, and drops the connection.
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' });
+    res.write('abc', () => req.socket.destroy());
   } else if (path === '/hang') {
     // Never answers.
   } else if (path === '/slow-body') {
