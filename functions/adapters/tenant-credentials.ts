@@ -55,16 +55,10 @@ export function tenantCredentials(
 interface TenantSet {
   readonly credentials: AwsCredentialIdentityProvider;
   readonly clients: Map<string, unknown>;
-  /** Hour-long sessions for signing links (see {@link SIGNING_SESSION_SECONDS}), made on first use. */
-  signing?: AwsCredentialIdentityProvider;
 }
 
-/**
- * Sessions that sign links last an hour (the most a chained role session may), so one serves every
- * 15-minute link for 45 minutes: a link lives only as long as the session that signed it, and a fresh
- * AssumeRole per link would let one tenant's downloads throttle STS for every tenant.
- */
-const SIGNING_SESSION_SECONDS = 3600;
+/** Credentials of the tenant's own sessions of `durationSeconds` (for what must outlive the cached ones). */
+export type TenantSessions = (durationSeconds: number) => AwsCredentialIdentityProvider;
 
 /**
  * Builds per-tenant DynamoDB clients. With a role ARN (AWS) each tenant gets clients on its own
@@ -87,33 +81,25 @@ export class TenantTableClients implements TenantClients {
 
   /**
    * The tenant's client of `kind`, built once on the tenant's fenced credentials (one AssumeRole per
-   * tenant for every kind); `undefined` without a tenant data role. Public for
-   * functions/adapters/tenant-storage-clients.ts.
+   * tenant for every kind), or on sessions of its own length (`sessions`, for signing links);
+   * `undefined` without a tenant data role. Public for functions/adapters/tenant-storage-clients.ts.
    */
   fenced<T>(
     tenantId: string,
     kind: string,
-    build: (credentials: AwsCredentialIdentityProvider) => T,
+    build: (credentials: AwsCredentialIdentityProvider, sessions: TenantSessions) => T,
   ): T | undefined {
     const set = this.setOf(tenantId);
     if (!set) return undefined;
     let client = set.clients.get(kind) as T | undefined;
     if (client === undefined) {
-      client = build(set.credentials);
+      // setOf made both when it returned a set.
+      const sts = this.sts as STSClient;
+      const roleArn = this.roleArn as string;
+      client = build(set.credentials, (seconds) => tenantCredentials(sts, roleArn, tenantId, seconds));
       set.clients.set(kind, client);
     }
     return client;
-  }
-
-  /**
-   * The tenant's fenced credentials for signing a link, valid at least `ms` more (assumed again if
-   * need be, on hour-long sessions); undefined without a tenant data role.
-   */
-  async credentialsFor(tenantId: string, ms: number): Promise<AwsCredentialIdentity | undefined> {
-    const set = this.setOf(tenantId);
-    if (!set || !this.sts || !this.roleArn) return undefined;
-    set.signing ??= tenantCredentials(this.sts, this.roleArn, tenantId, SIGNING_SESSION_SECONDS);
-    return set.signing({ minValidityMs: ms });
   }
 
   private setOf(tenantId: string): TenantSet | undefined {

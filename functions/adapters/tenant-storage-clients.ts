@@ -37,6 +37,13 @@ export async function s3For(clients: TenantTableClients, tenantId: string): Prom
 }
 
 /**
+ * Sessions that sign links last an hour (the most a chained role session may), so one serves every
+ * 15-minute link for 45 minutes: a link lives only as long as the session that signed it, and a fresh
+ * AssumeRole per link would let one tenant's downloads throttle STS for every tenant.
+ */
+const SIGNING_SESSION_SECONDS = 3600;
+
+/**
  * An S3 client to presign a link that must work for `seconds`: on tenant credentials that outlive it
  * (AWS; the cached ones may have a minute left, and a link dies with the session that signed it),
  * else the shared one. Built per link, never cached: its credentials are static.
@@ -46,8 +53,10 @@ export async function presignS3For(
   tenantId: string,
   seconds: number,
 ): Promise<S3Client> {
-  const credentials = await clients.credentialsFor(tenantId, seconds * 1000);
-  return credentials ? new S3Client({ ...s3Options(), credentials }) : s3Client();
+  const signing = clients.fenced(tenantId, 'signing', (_, sessions) => sessions(SIGNING_SESSION_SECONDS));
+  if (!signing) return s3Client();
+  const credentials = await signing({ minValidityMs: seconds * 1000 });
+  return new S3Client({ ...s3Options(), credentials });
 }
 
 /**

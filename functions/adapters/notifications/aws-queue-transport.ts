@@ -2,7 +2,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { ConfigError } from '#shared/config.ts';
 import { tracer } from '#shared/observability.ts';
 import type { NotificationSettings, NotificationTransport } from '../wiring/notifications.ts';
-import { type QueuedEvent, SqsDeliveryQueue } from './queues.ts';
+import { type QueuedEvent, raiseOn, SqsDeliveryQueue } from './queues.ts';
 
 /** The delivery queues. */
 type QueueSettings = Pick<NotificationSettings, 'NOTIFICATION_QUEUE_URL' | 'NOTIFICATION_DLQ_URL'>;
@@ -33,8 +33,12 @@ function lazySqs(cfg: QueueSettings): () => SqsDeliveryQueue {
 
 /** Hands an event to the delivery function, which fans it out (functions/handlers/notification-delivery.ts). */
 export function sqsRaiseOf(cfg: QueueSettings): (event: QueuedEvent) => Promise<void> {
-  const queue = lazySqs(cfg);
-  return (event) => queue().raise(event);
+  let client: SQSClient | undefined;
+  return (event) => {
+    const url = requiredSetting(cfg, 'NOTIFICATION_QUEUE_URL');
+    client ??= tracer.captureAWSv3Client(new SQSClient({}));
+    return raiseOn(client, url, event);
+  };
 }
 
 /** The delivery queue on SQS, built on first use. */

@@ -95,6 +95,15 @@ export function parseQueueMessage(body: string): QueueMessage | undefined {
 }
 
 /**
+ * Queues `event` on `queueUrl` for the delivery function to fan out. A function, not only a method of
+ * {@link SqsDeliveryQueue}: functions that only raise (the step runner) carry none of the queue's
+ * delivery messages.
+ */
+export async function raiseOn(client: SQSClient, queueUrl: string, event: QueuedEvent): Promise<void> {
+  await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: raiseMessage(event) }));
+}
+
+/**
  * The delivery queue on AWS: each attempt is a message, delayed by its backoff (SQS DelaySeconds);
  * exhausted ones are sent to the dead-letter queue, which also receives messages the delivery
  * function failed on repeatedly (its redrive policy).
@@ -117,10 +126,8 @@ export class SqsDeliveryQueue implements DeliveryQueue {
   }
 
   /** Queues `event` for the delivery function to fan out (functions/handlers/notification-delivery.ts). */
-  async raise(event: QueuedEvent): Promise<void> {
-    await this.client.send(
-      new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: raiseMessage(event) }),
-    );
+  raise(event: QueuedEvent): Promise<void> {
+    return raiseOn(this.client, this.queueUrl, event);
   }
 
   async deadLetter(ref: DeliveryRef, reason: string): Promise<void> {
