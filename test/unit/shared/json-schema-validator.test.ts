@@ -628,6 +628,7 @@ describe('options', () => {
     ]);
     expect(validate({ kind: 'z' })).toBe(false);
     expect(validate.errors?.[0]?.params).toEqual({ error: 'mapping', tag: 'kind', tagValue: 'z' });
+    expect(validate.errors?.[0]?.message).toBe('value of tag "kind" must be in oneOf');
     expect(validate({ kind: 3 })).toBe(false);
     expect(validate.errors?.[0]?.message).toBe('tag "kind" must be string');
     expect(() => compileSchema({ ...schema, required: [] }, { discriminator })).toThrow(/must be required/);
