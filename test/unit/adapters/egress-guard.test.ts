@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type PinnedRequest,
@@ -102,5 +104,44 @@ describe('pinnedRequest', () => {
     await expect(request('/', { url: new URL('http://api.example.test:1/') })).rejects.toMatchObject({
       code: 'ECONNREFUSED',
     });
+  });
+});
+
+describe('pinnedRequest sockets', () => {
+  // Two servers on one port, at 127.0.0.1 and 127.0.0.2: which one answers says where the socket went.
+  let a: Server;
+  let b: Server;
+  let port = 0;
+  beforeAll(async () => {
+    a = createServer((_request, response) => response.end('A'));
+    await new Promise<void>((resolve) => a.listen(0, '127.0.0.1', resolve));
+    port = (a.address() as AddressInfo).port;
+    b = createServer((_request, response) => response.end('B'));
+    await new Promise<void>((resolve) => b.listen(port, '127.0.0.2', resolve));
+  });
+  afterAll(async () => {
+    for (const server of [a, b]) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  const from = async (address: string) =>
+    (
+      await pinnedRequest({
+        url: new URL(`http://same.example.test:${port}/`),
+        method: 'GET',
+        headers: {},
+        addresses: [{ address, family: 4 }],
+        signal: AbortSignal.timeout(2000),
+        maxBytes: 100,
+        reads: () => true,
+      })
+    ).body.toString('utf8');
+
+  it('never reuses a socket opened for another check of the same host', async () => {
+    // Act / Assess: a pooled socket (keep-alive by host and port) would answer A twice.
+    expect(await from('127.0.0.1')).toBe('A');
+    expect(await from('127.0.0.2')).toBe('B');
   });
 });

@@ -24,6 +24,8 @@ interface Canned {
   readonly body?: unknown;
   /** Never answer (the client must time out). */
   readonly hang?: boolean;
+  /** Declare a longer body than is sent, then drop the connection. */
+  readonly cut?: boolean;
 }
 
 let server: Server;
@@ -45,6 +47,11 @@ beforeAll(async () => {
       });
       const answer = answers.shift() ?? { status: 500, body: { error: { message: 'no canned answer' } } };
       if (answer.hang) return;
+      if (answer.cut) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+        res.write('{"cho', () => req.socket.destroy());
+        return;
+      }
       res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
       res.end(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body));
     });
@@ -351,6 +358,22 @@ describe('OpenAiCompatibleProvider errors', () => {
     expect(thrown).toMatchObject({ name: 'Provider.ServerError', retryable: true });
     expect((thrown as Error).message).toBe(
       `OpenAI-compatible response is larger than ${MAX_COMPLETION_BYTES} bytes`,
+    );
+  });
+
+  it('classifies a response cut off halfway as a server error', async () => {
+    // Prepare
+    answers.push({ cut: true });
+
+    // Act
+    const thrown = await provider
+      .converse(request(gpt(), [{ role: 'user', content: 'q' }], { apiKey: API_KEY }))
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(thrown).toMatchObject({ name: 'Provider.ServerError', retryable: true });
+    expect((thrown as Error).message).toMatch(
+      /^OpenAI-compatible call failed: response from 127\.0\.0\.1:\d+ was cut off$/,
     );
   });
 

@@ -422,6 +422,27 @@ describe('requests and responses', () => {
     },
   );
 
+  it('reads neither the body of a non-2xx answer nor that of a redirect', async () => {
+    // Act: each body is over the cap and never ends.
+    const error = await failure(
+      runner.run(tool({ url: https('/status-big/503'), timeoutMs: 2_000 }), {}, ctx),
+    );
+    const followed = await runner.run(tool({ url: https('/redirect-big'), timeoutMs: 2_000 }), {}, ctx);
+
+    // Assess
+    expect(error).toMatchObject({ name: 'Tool.HttpError', status: 503 });
+    expect(followed).toMatchObject({ method: 'GET', url: '/echo/after' });
+  });
+
+  it('says when the connection drops before the body ends', async () => {
+    // Act
+    const error = await failure(runner.run(tool({ url: https('/cut') }), {}, ctx));
+
+    // Assess
+    expect(error).toMatchObject({ name: 'Tool.Failed', failure: 'failed' });
+    expect(error.message).toBe(`response from api.example.test:${servers.httpsPort} was cut off`);
+  });
+
   it('names the status of a non-2xx answer', async () => {
     // Act
     const error = await failure(runner.run(tool({ url: https('/status/404') }), {}, ctx));

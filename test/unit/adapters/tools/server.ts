@@ -89,6 +89,14 @@ function route(req: IncomingMessage, res: ServerResponse, body: string): void {
   } else if (path === '/big-declared') {
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(2 * MIB) });
     res.write('a');
+  } else if (path.startsWith('/status-big/')) {
+    // A failure status with a body over any cap that never ends: only the status may be read.
+    res.writeHead(Number(path.slice('/status-big/'.length)), { 'content-length': String(2 * MIB) });
+    res.write('a');
+  } else if (path === '/redirect-big') {
+    // A redirect with a body over any cap that never ends: only the status and Location may be read.
+    res.writeHead(302, { location: '/echo/after', 'content-length': String(2 * MIB) });
+    res.write('a');
   } else if (path === '/cut') {
     // Declares 100 bytes, sends 3, and drops the connection.
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' });
