@@ -1230,7 +1230,7 @@ export interface paths {
         get: operations["getIdentityproviders"];
         put?: never;
         /**
-         * Register an OpenID Connect (or, on AWS, SAML) provider for email domains; first sign-in creates the user with roles mapped from their groups
+         * Register an OpenID Connect (or, on AWS, SAML) provider for email domains, each signing in once verified by its TXT record; first sign-in creates the user with roles mapped from their groups
          * @description Needs the permission `tenant:admin`.
          */
         post: operations["postIdentityproviders"];
@@ -1266,6 +1266,26 @@ export interface paths {
          * @description Needs the permission `tenant:admin`.
          */
         patch: operations["patchIdentityprovidersProviderId"];
+        trace?: never;
+    };
+    "/identity-providers/{providerId}/domains/{domain}/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify one of the provider's email domains by its TXT record (`domains[].record`): then its users sign in through the provider, and no other tenant can claim it
+         * @description Needs the permission `tenant:admin`.
+         */
+        post: operations["postIdentityprovidersProviderIdDomainsDomainVerify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/sso": {
@@ -2460,6 +2480,16 @@ export interface components {
             clientId?: string;
             metadataUrl?: string;
             emailDomains: string[];
+            domains: {
+                domain: string;
+                verified: boolean;
+                record?: {
+                    name: string;
+                    /** @enum {string} */
+                    type: "TXT";
+                    value: string;
+                };
+            }[];
             groupsClaim: string;
             groupMapping: {
                 group: string;
@@ -12081,7 +12111,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An email domain is already routed to a provider, or too many providers */
+            /** @description An email domain is already verified for a provider, or too many providers */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -12485,6 +12515,121 @@ export interface operations {
                 };
             };
             /** @description A dependency (credential check, model provider) is unavailable; retry */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postIdentityprovidersProviderIdDomainsDomainVerify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                providerId: string;
+                domain: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Verified (or already was) */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityProviderOutput"];
+                };
+            };
+            /** @description Invalid request (problem+json naming the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credential */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge; `error="invalid_token"` when a token was sent */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission, or the tenant is suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such provider in this tenant, or not one of its domains */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The TXT record is not published yet, or another provider verified the domain */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 262144 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the stage throttle, or a tenant quota */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description Our failure; the body carries the request id and nothing internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The DNS lookup failed: try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */

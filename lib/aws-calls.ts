@@ -551,6 +551,8 @@ export const AWS_CALLS: readonly AwsCall[] = [
     [
       ['CreateIdentityProviderCommand', 'cognito-idp:CreateIdentityProvider'],
       ['DeleteIdentityProviderCommand', 'cognito-idp:DeleteIdentityProvider'],
+      // A verified domain joins the provider's identifiers (functions/core/identity/domains.ts).
+      ['UpdateIdentityProviderCommand', 'cognito-idp:UpdateIdentityProvider'],
       ['DescribeUserPoolClientCommand', 'cognito-idp:DescribeUserPoolClient'],
       ['UpdateUserPoolClientCommand', 'cognito-idp:UpdateUserPoolClient'],
     ] as const

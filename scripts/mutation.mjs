@@ -34,6 +34,8 @@ const TARGETS = [
     min: 90,
   },
   { match: /^functions\/core\/audit\//, min: 90 },
+  // Email-domain verification: who may route a domain's sign-ins.
+  { match: /^functions\/core\/identity\/domains\.ts$/, min: 90 },
   { match: /^functions\/core\/workflows\/(compile|steps|validate|validate\/[a-z-]+)\.ts$/, min: 85 },
   // The JSON Schema validator every API body and tenant schema goes through, and the options API bodies add.
   { match: /^functions\/shared\/json-schema-(validator|extensions)\.ts$/, min: 85 },
@@ -48,6 +50,7 @@ const SETS = {
       // The fence modules' tests; the provider, pricing and engine lifecycle tests beside them in
       // core/executions and core/versioning exercise none of those modules.
       'test/unit/core/{access,approvals,audit,catalog,net,notifications,tenancy}/**/*.test.ts',
+      'test/unit/core/identity/domains.test.ts',
       'test/unit/core/executions/{artifact-refs,budget-reserve,data,redrive,state-budget,step-runner}.test.ts',
       'test/unit/core/versioning/secret-bindings.test.ts',
       'test/unit/shared/{config,json-limits,router}.test.ts',

@@ -12,6 +12,8 @@ declare module 'vitest' {
     s3Endpoint: string;
     /** The platform's state folder (the local mailbox is its `mailbox/`). */
     stateDir: string;
+    /** Where the test DNS server reads TXT records from (test/helpers/dns-zone.ts writes them). */
+    dnsZoneDir: string;
     /** A file that receives everything the platform process writes (stdout and stderr). */
     platformLogFile: string;
     /** AUTH_CACHE_TTL_SECONDS of the test platform: how long a revocation takes to bite. */

@@ -6,6 +6,7 @@ import {
   AdminSetUserPasswordCommand,
   UserNotFoundException,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { publishLocalTxt } from '#adapters/wiring/local.ts';
 import { IDENTITY_SCHEMA } from '#shared/identity-schema.ts';
 import { cognitoClient, passwordLogin } from './auth.ts';
 import { LocalPlatformError } from './errors.ts';
@@ -99,6 +100,13 @@ async function callApi(
     parsed = undefined;
   }
   return { status: response.status, body: parsed, text };
+}
+
+/** One of `domains` of an identity provider (`GET /identity-providers/{providerId}`). */
+interface DomainEntry {
+  readonly domain: string;
+  readonly verified: boolean;
+  readonly record?: { readonly name: string; readonly value: string };
 }
 
 function field(body: unknown, name: string): unknown {
@@ -279,6 +287,17 @@ async function ensureDemoSso(ctx: BootstrapContext, adminToken: string): Promise
     const providerId = field(created.body, 'providerId');
     if (created.status !== 201 || typeof providerId !== 'string') {
       throw unexpected('register the demo identity provider with POST /identity-providers', created, '201');
+    }
+    // Its domain signs in once verified, as a tenant admin's would be: the record is published where
+    // only the local platform looks (no DNS serves `.local`), then checked over the API.
+    const domains = field(created.body, 'domains');
+    for (const entry of Array.isArray(domains) ? (domains as DomainEntry[]) : []) {
+      if (entry.verified || !entry.record) continue;
+      publishLocalTxt(entry.record.name, entry.record.value);
+      const path = `/identity-providers/${providerId}/domains/${entry.domain}/verify`;
+      const verified = await callApi(ctx.apiUrl, 'POST', path, adminToken);
+      if (verified.status !== 200)
+        throw unexpected(`verify the demo domain with POST ${path}`, verified, '200');
     }
     sso.providerId = providerId;
     sso.issuer = ctx.idpIssuer;

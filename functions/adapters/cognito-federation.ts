@@ -4,10 +4,11 @@ import {
   DeleteIdentityProviderCommand,
   DescribeUserPoolClientCommand,
   ResourceNotFoundException,
+  UpdateIdentityProviderCommand,
   UpdateUserPoolClientCommand,
   type UpdateUserPoolClientCommandInput,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { cognitoProviderName, type IdentityProvider } from '#core/identity/model.ts';
+import { cognitoProviderName, type IdentityProvider, verifiedDomains } from '#core/identity/model.ts';
 import type { FederationDirectory } from '#core/identity/providers.ts';
 import { IDENTITY_SCHEMA } from '#shared/identity-schema.ts';
 
@@ -19,7 +20,7 @@ export type Serialize = <T>(work: () => Promise<T>) => Promise<T>;
 
 /**
  * Each tenant provider as a Cognito identity provider named `<tenantId>-<providerId>`, with the
- * tenant's email domains as its identifiers (the hosted login routes an email to it), the group
+ * provider's verified email domains as its identifiers (the hosted login routes an email to it), the group
  * claim mapped to `custom:idp_groups` for the pre-token-generation trigger, and listed among the
  * app client's supported providers. Every tenant's providers are listed on the one app client, whose
  * list is read, changed and written back whole (Cognito has no conditional update): `serialize`
@@ -59,7 +60,8 @@ export class CognitoFederation implements FederationDirectory {
           email: 'email',
           [`custom:${IDENTITY_SCHEMA.groupsAttribute}`]: provider.groupsClaim,
         },
-        IdpIdentifiers: [...provider.emailDomains],
+        // Only proven domains route (none yet for a new provider): see identify().
+        IdpIdentifiers: [...verifiedDomains(provider)],
       }),
     );
     try {
@@ -70,6 +72,17 @@ export class CognitoFederation implements FederationDirectory {
         .catch(() => {});
       throw error;
     }
+  }
+
+  /** The hosted login routes the provider's verified domains to it (its identifiers), and no others. */
+  async identify(tenantId: string, provider: IdentityProvider): Promise<void> {
+    await this.client.send(
+      new UpdateIdentityProviderCommand({
+        UserPoolId: this.userPoolId,
+        ProviderName: cognitoProviderName(tenantId, provider.providerId),
+        IdpIdentifiers: [...verifiedDomains(provider)],
+      }),
+    );
   }
 
   async remove(tenantId: string, provider: IdentityProvider): Promise<void> {
@@ -131,5 +144,6 @@ export class CognitoFederation implements FederationDirectory {
 /** The local platform federates nothing: its own relying party (bin/local/sso.ts) signs users in. */
 export const noFederation: FederationDirectory = {
   register: async () => {},
+  identify: async () => {},
   remove: async () => {},
 };

@@ -78,6 +78,11 @@ export interface RuntimeConfig {
   /** Local mode only: issuer and JWKS of cognito-local (its discovery document is wrong). */
   readonly LOCAL_JWT_ISSUER?: string;
   readonly LOCAL_JWKS_URI?: string;
+  /**
+   * DNS servers that email-domain verification asks (`host[:port]`, comma-separated) instead of the
+   * system's: tests point it at their own. The stack does not set it.
+   */
+  readonly DNS_SERVERS?: readonly string[];
 }
 
 /** Thrown when the environment does not hold a valid configuration; names every bad variable. */
@@ -207,6 +212,15 @@ export const localTokens: SettingGroup<'LOCAL_JWT_ISSUER' | 'LOCAL_JWKS_URI'> = 
   LOCAL_JWT_ISSUER: r.localOnly('LOCAL_JWT_ISSUER', { url: true }),
   LOCAL_JWKS_URI: r.localOnly('LOCAL_JWKS_URI', { url: true }),
 });
+
+/** Where email-domain verification looks up TXT records (the system's resolver unless set). */
+export const dnsServers: SettingGroup<'DNS_SERVERS'> = (r) => {
+  const value = r.optional('DNS_SERVERS');
+  const servers = value?.split(',').map((server) => server.trim());
+  if (servers?.some((server) => !/^[\w.:[\]-]+$/.test(server)))
+    r.problems.push('DNS_SERVERS: host[:port], comma-separated');
+  return { DNS_SERVERS: servers };
+};
 
 /*
  * The local platform's stand-ins for what the stack sets on AWS. Only local mode gets defaults; on
@@ -343,6 +357,7 @@ export const ALL_SETTINGS = [
   digestInterval,
   notifications,
   localTokens,
+  dnsServers,
 ] as const;
 
 function defined<T extends object>(record: T): T {

@@ -50,6 +50,7 @@ export const RUNTIME_ENV_NAMES = [
   'MERIDIAN_STATE_DIR',
   'LOCAL_JWT_ISSUER',
   'LOCAL_JWKS_URI',
+  'DNS_SERVERS',
 ] as const;
 
 /** A variable of the runtime configuration. */

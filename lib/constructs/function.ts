@@ -92,9 +92,11 @@ export const USER_POOL_ADMIN_ACTIONS: readonly string[] = [
   'cognito-idp:AdminEnableUser',
   'cognito-idp:DescribeUserPool',
   // Tenants' identity providers (functions/adapters/cognito-federation.ts): the app client's list of
-  // providers is read and written back with one more or one fewer.
+  // providers is read and written back with one more or one fewer; a verified domain joins a
+  // provider's identifiers.
   'cognito-idp:CreateIdentityProvider',
   'cognito-idp:DeleteIdentityProvider',
+  'cognito-idp:UpdateIdentityProvider',
   'cognito-idp:DescribeUserPoolClient',
   'cognito-idp:UpdateUserPoolClient',
 ];

@@ -85,6 +85,23 @@ describe('CognitoFederation against the AWS API (moto by default)', () => {
     dynamo.destroy();
   });
 
+  it('routes only verified domains: none at registration, each once verified', async () => {
+    // Prepare: a provider registered since domains are verified.
+    const p = provider({ verificationToken: 'k'.repeat(32), verifiedDomains: [] });
+    const name = cognitoProviderName(T, p.providerId);
+    const [first] = p.emailDomains;
+
+    // Act
+    await federation.register(T, p, 'the-client-secret');
+    const registered = (await describeProvider(name)).IdentityProvider?.IdpIdentifiers ?? [];
+    await federation.identify(T, { ...p, verifiedDomains: [first ?? ''] });
+
+    // Assert
+    expect(registered).toEqual([]);
+    expect((await describeProvider(name)).IdentityProvider?.IdpIdentifiers).toEqual([first]);
+    await federation.remove(T, p);
+  });
+
   it("registers an OIDC provider named by tenant, routed by the tenant's email domains, offered by the app client", async () => {
     // Prepare
     const p = provider();

@@ -1,8 +1,9 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { startDnsServer } from '../helpers/dns-server.ts';
 import { startPlatformProcess } from '../helpers/platform-process.ts';
 import {
   TEST_AUDIT_DIGEST_INTERVAL_SECONDS,
@@ -28,7 +29,13 @@ const TEST_AUTH_CACHE_TTL_SECONDS = 1;
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const stateDir = await mkdtemp(join(tmpdir(), 'meridian-it-'));
+  // Email domains are verified by TXT records: the platform asks this server, which answers from
+  // files the tests write (test/helpers/dns-zone.ts).
+  const dnsZoneDir = join(stateDir, 'dns');
+  await mkdir(dnsZoneDir);
+  const dns = await startDnsServer({ zoneDir: dnsZoneDir });
   const platform = await startPlatformProcess(stateDir, {
+    DNS_SERVERS: dns.address,
     AUTH_CACHE_TTL_SECONDS: String(TEST_AUTH_CACHE_TTL_SECONDS),
     // INFO (not quiet mode's WARN): refused credentials are logged, so the log file demonstrably
     // receives handler logs when tests assert that secrets never reach it.
@@ -58,6 +65,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('s3Endpoint', platform.endpoints.s3);
   project.provide('platformLogFile', logFile);
   project.provide('stateDir', stateDir);
+  project.provide('dnsZoneDir', dnsZoneDir);
   project.provide('authCacheTtlSeconds', TEST_AUTH_CACHE_TTL_SECONDS);
   if (process.env.MERIDIAN_TEST_TIMINGS) {
     console.log(
@@ -66,6 +74,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   return async () => {
     await platform.stop();
+    await dns.close();
     if (process.env.MERIDIAN_TEST_LOGS) console.log(platform.output());
     if (!process.env.MERIDIAN_TEST_KEEP_STATE) await rm(stateDir, { recursive: true, force: true });
   };

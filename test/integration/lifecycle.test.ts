@@ -20,6 +20,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { cognitoClient } from '../../bin/local/auth.ts';
 import { LOCAL_NAMES } from '../../bin/local/env.ts';
 import { call } from '../helpers/api.ts';
+import { publishTxt } from '../helpers/dns-zone.ts';
 import { TEST_AUDIT_DIGEST_INTERVAL_SECONDS } from '../helpers/platform-settings.ts';
 import {
   authCacheTimeoutMs,
@@ -155,7 +156,10 @@ async function seed(label: string): Promise<Seeded> {
     body: { cron: '0 3 * * *', timeZone: 'Europe/Berlin' },
   });
   const ssoDomain = `${uniqueName(label)}.example.com`;
-  await expectCall(201, 'POST', '/identity-providers', {
+  const provider = await expectCall<{
+    providerId: string;
+    domains: { domain: string; record: { name: string; value: string } }[];
+  }>(201, 'POST', '/identity-providers', {
     token,
     body: {
       type: 'oidc',
@@ -167,6 +171,18 @@ async function seed(label: string): Promise<Seeded> {
       groupMapping: [{ group: 'eng', roles: ['viewer'] }],
     },
   });
+  // Verified, so the domain is claimed platform-wide: offboarding must release the claim.
+  for (const { domain, record } of provider.body.domains) {
+    await publishTxt(record.name, record.value);
+    await expectCall(
+      200,
+      'POST',
+      `/identity-providers/${provider.body.providerId}/domains/${domain}/verify`,
+      {
+        token,
+      },
+    );
+  }
   const channel = await expectCall<{ channelId: string }>(201, 'POST', '/notification-channels', {
     token,
     body: { name: `${label}-ops`, type: 'email', events: ['execution.failed'], target: 'ops@example.com' },

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type LocalIdp, startLocalIdp } from '../../bin/local/oidc.ts';
 import { call, type Problem } from '../helpers/api.ts';
+import { publishTxt } from '../helpers/dns-zone.ts';
 import { ssoSignIn } from '../helpers/sso.ts';
 import {
   authCacheTimeoutMs,
@@ -29,6 +30,7 @@ const CLIENT = { clientId: 'it-client', clientSecret: 'it-client-secret-value-12
 interface Provider {
   readonly providerId: string;
   readonly emailDomains: string[];
+  readonly domains: { domain: string; verified: boolean; record?: { name: string; value: string } }[];
   readonly clientSecret?: string;
 }
 
@@ -78,6 +80,30 @@ async function register(owner: TestTenant, body: Record<string, unknown>) {
   });
 }
 
+/** Publishes each unverified domain's record and verifies it, as the tenant's admin would. */
+async function verify(owner: TestTenant, provider: Provider, publish = true) {
+  const answers = [];
+  for (const { domain: name, record } of provider.domains.filter((d) => !d.verified)) {
+    if (publish && record) await publishTxt(record.name, record.value);
+    answers.push(
+      await call<Provider & Partial<Problem>>(
+        'POST',
+        `/identity-providers/${provider.providerId}/domains/${name}/verify`,
+        { token: await owner.token() },
+      ),
+    );
+  }
+  return answers;
+}
+
+/** Registers a provider and verifies its domains. */
+async function registerVerified(owner: TestTenant, body: Record<string, unknown>) {
+  const created = await register(owner, body);
+  expect(created.status).toBe(201);
+  for (const answer of await verify(owner, created.body)) expect(answer.status).toBe(200);
+  return created;
+}
+
 describe('single sign-on (local)', () => {
   it("signs in the demo tenant's people through the platform's own OpenID provider", async () => {
     // Prepare
@@ -102,8 +128,7 @@ describe('single sign-on (local)', () => {
     // Prepare
     const owner = await createTenant('sso');
     const emailDomain = domain();
-    const created = await register(owner, { emailDomains: [emailDomain] });
-    expect(created.status).toBe(201);
+    const created = await registerVerified(owner, { emailDomains: [emailDomain] });
     const email = person(emailDomain, ['eng', 'unknown-group']);
 
     // Act: first sign-in
@@ -167,7 +192,7 @@ describe('single sign-on (local)', () => {
     // Prepare
     const owner = await createTenant('sso-del');
     const emailDomain = domain();
-    const created = await register(owner, { emailDomains: [emailDomain.toUpperCase()] });
+    const created = await registerVerified(owner, { emailDomains: [emailDomain.toUpperCase()] });
     const email = person(emailDomain, ['eng']);
 
     // Act
@@ -189,16 +214,16 @@ describe('single sign-on (local)', () => {
     expect(listed.body.items.map((p) => p.providerId)).toEqual([created.body.providerId]);
     expect(deleted.status).toBe(204);
     expect(signIn.status).toBe(404);
-    // The domain is free again: another tenant may route it now.
+    // The domain is free again: another tenant may verify it now.
     const other = await createTenant('sso-del-b');
-    expect((await register(other, { emailDomains: [emailDomain] })).status).toBe(201);
+    await registerVerified(other, { emailDomains: [emailDomain] });
   });
 
-  it('refuses a domain another tenant holds, bad issuers, unknown roles and roles the admin could not grant', async () => {
+  it('refuses a domain another tenant verified, bad issuers, unknown roles and roles the admin could not grant', async () => {
     // Prepare
     const [a, b] = await Promise.all([createTenant('sso-a'), createTenant('sso-b')]);
     const emailDomain = domain();
-    expect((await register(a, { emailDomains: [emailDomain] })).status).toBe(201);
+    await registerVerified(a, { emailDomains: [emailDomain] });
     const limitedRole = await createRole(await b.token(), 'idp-admin', ['tenant:admin', 'users:manage']);
     const limited = await inviteUser(await b.token(), uniqueEmail('limited'), [limitedRole]);
 
@@ -236,11 +261,64 @@ describe('single sign-on (local)', () => {
     expect(unknownRole.body.errors?.[0]?.path).toBe('groupMapping.0.roles.0');
     expect(escalation.status).toBe(403);
     expect(notAllowed.status).toBe(403);
-    // The refused registration holds nothing: the domain it claimed first was released again.
-    expect((await register(a, { emailDomains: [fresh] })).status).toBe(201);
+    // The refused registration holds nothing: the domain listed beside it is anyone's to verify.
+    await registerVerified(a, { emailDomains: [fresh] });
     expect(
       (await call<{ items: unknown[] }>('GET', '/identity-providers', { token: await b.token() })).body.items,
     ).toEqual([]);
+  });
+
+  it("routes and signs in a domain only once it publishes the provider's own record; the first to prove it keeps it", async () => {
+    // Prepare: two tenants list the same domain; neither has proven it.
+    const [a, b, c] = await Promise.all([createTenant('dv-a'), createTenant('dv-b'), createTenant('dv-c')]);
+    const contested = domain();
+    const byA = await register(a, { emailDomains: [contested] });
+    const byB = await register(b, { emailDomains: [contested] });
+    const email = person(contested, ['eng']);
+    const [recordA, recordB] = [byA.body.domains[0]?.record, byB.body.domains[0]?.record];
+
+    // Act: nothing routes or signs in the unproven domain; B cannot prove it with nothing published,
+    // nor with the record A published (each provider's token is its own).
+    const routed = await ssoSignIn(apiUrl(), { email });
+    const direct = await ssoSignIn(apiUrl(), { tenant: b.tenantId, login_hint: email });
+    const [unpublished] = await verify(b, byB.body, false);
+    await publishTxt(recordA?.name ?? '', recordA?.value ?? '');
+    const [withAsRecord] = await verify(b, byB.body, false);
+    const [byAVerified] = await verify(a, byA.body, false);
+    const afterA = await ssoSignIn(apiUrl(), { email });
+    const [bTooLate] = await verify(b, byB.body);
+    const cRegisters = await register(c, { emailDomains: [contested] });
+    const [again] = await verify(a, byA.body, false);
+
+    // Assert
+    expect([byA.status, byB.status]).toEqual([201, 201]);
+    expect(byA.body.domains).toEqual([
+      {
+        domain: contested,
+        verified: false,
+        record: { name: `_meridian-verification.${contested}`, type: 'TXT', value: expect.any(String) },
+      },
+    ]);
+    expect(recordA?.value).toMatch(/^meridian-verification=[a-z0-9]{32}$/);
+    expect(recordB?.value).not.toBe(recordA?.value);
+    expect(JSON.stringify(byA.body)).not.toContain('verificationToken');
+    expect(routed.status).toBe(404);
+    expect(direct.status).toBe(403);
+    expect(direct.body.detail).toContain('not a verified domain');
+    expect(unpublished?.status).toBe(409);
+    expect(unpublished?.body.detail).toContain(`${recordB?.name} has no TXT record "${recordB?.value}"`);
+    expect(withAsRecord?.status).toBe(409);
+    expect(byAVerified?.status).toBe(200);
+    expect(byAVerified?.body.domains).toEqual([{ domain: contested, verified: true }]);
+    expect(afterA.status).toBe(200);
+    expect((await call<Me>('GET', '/me', { token: afterA.body.accessToken ?? '' })).body.tenantId).toBe(
+      a.tenantId,
+    );
+    expect(bTooLate?.status).toBe(409);
+    expect(bTooLate?.body.errors).toEqual([{ path: 'domain', message: 'already claimed' }]);
+    expect(bTooLate?.text).not.toContain(a.tenantId);
+    expect(cRegisters.status).toBe(409);
+    expect(again?.status).toBe(200);
   });
 
   it('caps how fast a tenant creates and deletes providers (each changes the app client every tenant shares)', async () => {
@@ -275,8 +353,8 @@ describe('single sign-on (local)', () => {
     const [a, b] = await Promise.all([createTenant('sso-x-a'), createTenant('sso-x-b')]);
     const domainA = domain();
     const domainB = domain();
-    expect((await register(a, { emailDomains: [domainA] })).status).toBe(201);
-    expect((await register(b, { emailDomains: [domainB] })).status).toBe(201);
+    await registerVerified(a, { emailDomains: [domainA] });
+    await registerVerified(b, { emailDomains: [domainB] });
     const victim = person(domainA, ['admins']);
     const signedIn = await ssoSignIn(apiUrl(), { email: person(domainB, ['eng']) });
 
@@ -293,7 +371,7 @@ describe('single sign-on (local)', () => {
     expect(forged.status).toBe(400);
     expect(noTenant.status).toBe(400);
     expect(crossDomain.status).toBe(403);
-    expect(crossDomain.body.detail).toContain('not a domain of this identity provider');
+    expect(crossDomain.body.detail).toContain('not a verified domain of this identity provider');
     expect(crossDomain.body.accessToken).toBeUndefined();
   });
 
@@ -305,7 +383,7 @@ describe('single sign-on (local)', () => {
       token: await owner.token(),
       body: { requireSso: true },
     });
-    expect((await register(owner, { emailDomains: [emailDomain] })).status).toBe(201);
+    await registerVerified(owner, { emailDomains: [emailDomain] });
     const passwordUser = await inviteUser(await owner.token(), uniqueEmail('pw'), ['admin']);
     const passwordKey = await createApiKey(await passwordUser.token(), ['workflows:read']);
     const sso = await ssoSignIn(apiUrl(), { email: person(emailDomain, ['eng']) });

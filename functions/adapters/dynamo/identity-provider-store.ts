@@ -27,8 +27,8 @@ function fromItem(item: Record<string, unknown>): IdentityProvider {
 
 /**
  * DynamoDB implementation of {@link IdentityProviderStore}. Providers live in their tenant's
- * partition; each email domain is claimed by a platform-level item (`SSODOMAIN#<domain>`) written
- * with a conditional put, which is what stops tenant B from routing tenant A's domain.
+ * partition; each verified email domain is claimed by a platform-level item (`SSODOMAIN#<domain>`)
+ * written with a conditional put, which is what stops tenant B from routing tenant A's domain.
  */
 export class DynamoIdentityProviderStore implements IdentityProviderStore {
   constructor(private readonly table: Table) {}
@@ -37,8 +37,7 @@ export class DynamoIdentityProviderStore implements IdentityProviderStore {
     return this.table.clients.platform;
   }
 
-  /** Claims one domain for the provider; re-claiming its own is a no-op (a retried request). */
-  private async claim(tenantId: string, providerId: string, domain: string): Promise<boolean> {
+  async claimDomain(tenantId: string, providerId: string, domain: string): Promise<boolean> {
     try {
       await this.platform.send(
         new PutCommand({
@@ -55,8 +54,7 @@ export class DynamoIdentityProviderStore implements IdentityProviderStore {
     }
   }
 
-  /** Releases a domain only if this provider holds it (never another tenant's claim). */
-  private async release(tenantId: string, providerId: string, domain: string): Promise<void> {
+  async releaseDomain(tenantId: string, providerId: string, domain: string): Promise<void> {
     await this.platform
       .send(
         new DeleteCommand({
@@ -72,30 +70,11 @@ export class DynamoIdentityProviderStore implements IdentityProviderStore {
   }
 
   async create(tenantId: string, provider: IdentityProvider, audit: AuditContext): Promise<void> {
-    const claimed: string[] = [];
-    const undo = () =>
-      Promise.all(claimed.map((d) => this.release(tenantId, provider.providerId, d).catch(() => {})));
-    for (const [i, domain] of provider.emailDomains.entries()) {
-      if (!(await this.claim(tenantId, provider.providerId, domain))) {
-        await undo();
-        // The same answer whether the owner is another tenant or another provider of this one:
-        // which tenant holds a domain is not the caller's to learn.
-        throw new ConflictError(`The email domain ${domain} is already routed to an identity provider.`, [
-          { path: `emailDomains.${i}`, message: 'already claimed' },
-        ]);
-      }
-      claimed.push(domain);
-    }
-    try {
-      await this.table.commit(
-        audit,
-        [this.table.put(toItem(tenantId, provider), 'attribute_not_exists(pk)')],
-        () => new ConflictError('This identity provider already exists.'),
-      );
-    } catch (error) {
-      await undo();
-      throw error;
-    }
+    await this.table.commit(
+      audit,
+      [this.table.put(toItem(tenantId, provider), 'attribute_not_exists(pk)')],
+      () => new ConflictError('This identity provider already exists.'),
+    );
   }
 
   async get(tenantId: string, providerId: string): Promise<IdentityProvider | undefined> {
@@ -128,12 +107,22 @@ export class DynamoIdentityProviderStore implements IdentityProviderStore {
     await this.table.commit(
       audit,
       [
-        // Optimistic: the write lands only if nobody changed the provider since it was read.
+        // Optimistic: the write lands only if nobody changed the provider since it was read, its
+        // verified domains included (a verification and a mapping change must not undo each other).
         this.table.put(
           toItem(tenantId, next),
-          'attribute_exists(pk) AND groupMapping = :previousMapping AND defaultRoles = :previousDefaults',
+          'attribute_exists(pk) AND groupMapping = :previousMapping AND defaultRoles = :previousDefaults AND ' +
+            (previous.verifiedDomains === undefined
+              ? 'attribute_not_exists(verifiedDomains)'
+              : 'verifiedDomains = :previousVerified'),
           undefined,
-          { ':previousMapping': previous.groupMapping, ':previousDefaults': previous.defaultRoles },
+          {
+            ':previousMapping': previous.groupMapping,
+            ':previousDefaults': previous.defaultRoles,
+            ...(previous.verifiedDomains === undefined
+              ? {}
+              : { ':previousVerified': previous.verifiedDomains }),
+          },
         ),
       ],
       () => new ConflictError('The identity provider changed meanwhile; read it again and retry.'),
@@ -146,7 +135,9 @@ export class DynamoIdentityProviderStore implements IdentityProviderStore {
       [this.table.delete(keys.identityProvider(tenantId, provider.providerId), 'attribute_exists(pk)')],
       () => new NotFoundError('No such identity provider.'),
     );
-    for (const domain of provider.emailDomains) await this.release(tenantId, provider.providerId, domain);
+    // Every listed domain: a claim is released only if this provider holds it.
+    for (const domain of provider.emailDomains)
+      await this.releaseDomain(tenantId, provider.providerId, domain);
   }
 
   async domainOwner(domain: string): Promise<DomainClaim | undefined> {

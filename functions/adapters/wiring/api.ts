@@ -1,6 +1,7 @@
 import type { ApprovalStore } from '#core/approvals/ports.ts';
 import type { ExecutionDeps } from '#core/executions/deps.ts';
 import { RateLimiter } from '#core/governance/rate-limit.ts';
+import type { DomainVerificationDeps } from '#core/identity/domains.ts';
 import {
   deleteAllForTenant as deleteAllIdentityProviders,
   type IdentityDeps,
@@ -24,6 +25,7 @@ import {
   auditDigests,
   config,
   core,
+  dnsServers,
   lifecycleJobs,
   machines,
   notifications,
@@ -36,6 +38,7 @@ import {
 } from '#shared/config.ts';
 import { cognitoClient } from '../aws-clients.ts';
 import { CognitoFederation, noFederation } from '../cognito-federation.ts';
+import { txtLookup } from '../dns-txt.ts';
 import { DynamoApprovalStore } from '../dynamo/approval-store.ts';
 import { DynamoDefinitionStore } from '../dynamo/definition-store.ts';
 import { DynamoExecutionStore } from '../dynamo/execution-store.ts';
@@ -52,6 +55,7 @@ import { GuardedWebhookPoster } from '../notifications/webhook-poster.ts';
 import type { TenantTableClients } from '../tenant-credentials.ts';
 import { artifactsOf, directoryOf, filesOf, tableOnly, vaultOf } from './base.ts';
 import { executionsOf } from './executions.ts';
+import { localTxtLookup } from './local.ts';
 import { notificationsOf } from './notifications.ts';
 import { offboardingPhases } from './offboarding.ts';
 import { scheduleTrigger } from './scheduler.ts';
@@ -80,7 +84,8 @@ export interface Container {
   /** Everything the schedule use cases need, in one object. */
   readonly schedules: ScheduleDeps;
   /** Everything the identity-provider (SSO) use cases need, in one object. */
-  readonly identity: IdentityDeps & { readonly providers: DynamoIdentityProviderStore };
+  readonly identity: IdentityDeps &
+    DomainVerificationDeps & { readonly providers: DynamoIdentityProviderStore };
   /** Offboarding: the job store, the runner and the erasers run in the request. */
   readonly offboarding: OffboardingDeps;
   /** Data exports. */
@@ -105,6 +110,7 @@ export const API_SETTINGS = [
   runCaps,
   auditDigests,
   notifications,
+  dnsServers,
 ] as const;
 
 let container: Container | undefined;
@@ -150,7 +156,10 @@ export function adapters(): Container {
     new DynamoRateCounterStore(cfg.TABLE_NAME, clients),
     cfg.RATE_LIMITS.windowSeconds,
   );
+  const dns = txtLookup(cfg.DNS_SERVERS ? { servers: cfg.DNS_SERVERS } : {});
   const identity = {
+    // Email-domain verification: DNS, and on the local platform first its own records (its demo domain).
+    txt: cfg.MERIDIAN_MODE === 'local' ? localTxtLookup(dns) : dns,
     providers: new DynamoIdentityProviderStore(table),
     federation:
       cfg.MERIDIAN_MODE === 'aws'

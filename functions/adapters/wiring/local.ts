@@ -1,4 +1,5 @@
 import type { ExecutionEngine } from '#core/executions/ports.ts';
+import type { TxtLookup } from '#core/identity/domains.ts';
 import type { DeliveryQueue, Mailer, WebhookPoster } from '#core/notifications/ports.ts';
 import type { NotificationDeps } from '#core/notifications/service.ts';
 import type { ScheduleTrigger } from '#core/schedules/schedules.ts';
@@ -133,3 +134,18 @@ export const localScheduleTrigger: ScheduleTrigger = {
     registered(scheduleTrigger, 'scheduler').unregister(tenantId, scheduleId),
   deleteAllForTenant: (tenantId) => registered(scheduleTrigger, 'scheduler').deleteAllForTenant(tenantId),
 };
+
+const localRecords = new Map<string, string[]>();
+
+/**
+ * Publishes a TXT record that only the local platform sees: bin/local/bootstrap.ts proves the demo
+ * tenant's email domain (`.local`, which no DNS serves) as a tenant admin would prove theirs.
+ */
+export function publishLocalTxt(name: string, value: string): void {
+  localRecords.set(name.toLowerCase(), [...(localRecords.get(name.toLowerCase()) ?? []), value]);
+}
+
+/** TXT lookups on the local platform: its own records (publishLocalTxt), else DNS. */
+export function localTxtLookup(dns: TxtLookup): TxtLookup {
+  return async (name) => localRecords.get(name.toLowerCase()) ?? dns(name);
+}

@@ -34,8 +34,18 @@ export interface IdentityProvider {
   readonly clientId?: string;
   /** SAML: where Cognito reads the metadata. */
   readonly metadataUrl?: string;
-  /** Lower-case email domains this provider signs in; each belongs to one tenant only. */
+  /**
+   * Lower-case email domains this provider is for. Each signs in through it only once verified
+   * ({@link verifiedDomains}), and a verified domain belongs to one tenant only.
+   */
   readonly emailDomains: readonly string[];
+  /**
+   * Proves the domains: each publishes it in a TXT record ({@link verificationRecord}). Absent on
+   * providers registered before domains were verified, whose domains were all claimed at registration.
+   */
+  readonly verificationToken?: string;
+  /** The domains whose TXT record was found, in the order they were verified. */
+  readonly verifiedDomains?: readonly string[];
   /** The claim carrying the user's groups (OIDC), default `groups`. */
   readonly groupsClaim: string;
   readonly groupMapping: readonly GroupMapping[];
@@ -45,7 +55,60 @@ export interface IdentityProvider {
   readonly createdBy: string;
 }
 
-/** Who owns an email domain (a platform-level claim item, so no two tenants route the same domain). */
+/** The TXT record that proves a domain for a provider: `<name> TXT "<value>"`. */
+export interface VerificationRecord {
+  readonly name: string;
+  readonly type: 'TXT';
+  readonly value: string;
+}
+
+/** Where a domain publishes its proof: a name of its own, so it disturbs no other record. */
+export const VERIFICATION_LABEL = '_meridian-verification';
+
+/** The record `domain` publishes to prove it for `provider`; the token is the provider's own. */
+export function verificationRecord(provider: IdentityProvider, domain: string): VerificationRecord {
+  return {
+    name: `${VERIFICATION_LABEL}.${domain}`,
+    type: 'TXT',
+    value: `meridian-verification=${provider.verificationToken ?? ''}`,
+  };
+}
+
+/** The provider's domains that route and provision: the verified ones (every one of an older provider). */
+export function verifiedDomains(provider: IdentityProvider): readonly string[] {
+  return provider.verificationToken === undefined ? provider.emailDomains : (provider.verifiedDomains ?? []);
+}
+
+/** One of a provider's domains as the API shows it; `record` until it is verified. */
+export interface DomainView {
+  readonly domain: string;
+  readonly verified: boolean;
+  readonly record?: VerificationRecord;
+}
+
+/** A provider as the API shows it: its token only inside the records, each domain verified or not. */
+export type ProviderView = Omit<IdentityProvider, 'verificationToken' | 'verifiedDomains'> & {
+  readonly domains: readonly DomainView[];
+};
+
+/** How the API shows `provider`. */
+export function providerView(provider: IdentityProvider): ProviderView {
+  const { verificationToken: _token, verifiedDomains: _verified, ...shown } = provider;
+  const verified = verifiedDomains(provider);
+  return {
+    ...shown,
+    domains: provider.emailDomains.map((domain) =>
+      verified.includes(domain)
+        ? { domain, verified: true }
+        : { domain, verified: false, record: verificationRecord(provider, domain) },
+    ),
+  };
+}
+
+/**
+ * Who owns an email domain (a platform-level claim item, so no two tenants route the same domain),
+ * written when the domain is verified.
+ */
 export interface DomainClaim {
   readonly domain: string;
   readonly tenantId: string;

@@ -19,14 +19,14 @@ import {
 
 /** Persistence of identity providers and the platform-wide email-domain claims. */
 export interface IdentityProviderStore {
-  /**
-   * Claims every domain (a conditional put each: a domain held by another tenant is a
-   * ConflictError naming `emailDomains.<i>`), then writes the provider with its audit record.
-   */
+  /** Writes the provider with its audit record; its domains are claimed when verified (domains.ts). */
   create(tenantId: string, provider: IdentityProvider, audit: AuditContext): Promise<void>;
   get(tenantId: string, providerId: string): Promise<IdentityProvider | undefined>;
   list(tenantId: string, page: PageRequest): Promise<Page<IdentityProvider>>;
-  /** Rewrites the provider (not its domains) with its audit record; ConflictError if it changed meanwhile. */
+  /**
+   * Rewrites the provider (not its domain claims) with its audit record; ConflictError if its mapping,
+   * default roles or verified domains changed meanwhile.
+   */
   update(
     tenantId: string,
     next: IdentityProvider,
@@ -37,13 +37,25 @@ export interface IdentityProviderStore {
   delete(tenantId: string, provider: IdentityProvider, audit: AuditContext): Promise<void>;
   /** Who owns a domain (sign-in routing by email). */
   domainOwner(domain: string): Promise<DomainClaim | undefined>;
+  /**
+   * Claims a verified domain for the provider, platform-wide: false when another provider (of any
+   * tenant) holds it; claiming it again for the same provider is a no-op.
+   */
+  claimDomain(tenantId: string, providerId: string, domain: string): Promise<boolean>;
+  /** Releases the provider's claim on a domain (never another provider's). */
+  releaseDomain(tenantId: string, providerId: string, domain: string): Promise<void>;
   /** The tenant's user with this email, if any (its email item names the user). */
   findUserByEmail(tenantId: string, email: string): Promise<User | undefined>;
 }
 
-/** Where the provider is federated: Cognito identity providers on AWS; nothing to do locally. */
+/**
+ * Where the provider is federated: Cognito identity providers on AWS, which the hosted login routes
+ * to by the provider's verified domains; nothing to do locally.
+ */
 export interface FederationDirectory {
   register(tenantId: string, provider: IdentityProvider, clientSecret: string | undefined): Promise<void>;
+  /** Routes the provider's verified domains (`verifiedDomains`) to it, and no others. */
+  identify(tenantId: string, provider: IdentityProvider): Promise<void>;
   remove(tenantId: string, provider: IdentityProvider): Promise<void>;
 }
 
@@ -173,7 +185,7 @@ async function mappedPermissions(
 
 /**
  * Registers a tenant's provider: the secret into the tenant's vault, the provider into the
- * federation (Cognito), then the record and the domain claims. Every role the mapping grants must
+ * federation (Cognito), then the record. Its domains route nobody until verified (domains.ts). Every role the mapping grants must
  * exist and be grantable by the caller (nobody hands out, through a provider, permissions they lack).
  * Whatever was done is undone when a later step fails.
  */
@@ -192,9 +204,9 @@ export async function createProvider(
   if (existing.items.length >= MAX_PROVIDERS_PER_TENANT) {
     throw new ConflictError(`A tenant has at most ${MAX_PROVIDERS_PER_TENANT} identity providers.`);
   }
-  // Refused before the provider reaches the shared app client, not only by the claim after it: an
-  // undo that fails (the app client's lease busy) would otherwise leave it listed there with a domain
-  // someone else holds. The claim itself still decides a race.
+  // A domain another provider verified cannot be verified here: said now rather than at verification.
+  // Domains not yet verified elsewhere are listed by as many tenants as want them; the verification
+  // record decides (domains.ts).
   const owners = await Promise.all(emailDomains.map((domain) => deps.providers.domainOwner(domain)));
   const taken = owners.findIndex((owner) => owner !== undefined);
   if (taken >= 0) {
@@ -214,6 +226,9 @@ export async function createProvider(
     ...(input.clientId ? { clientId: input.clientId } : {}),
     ...(input.metadataUrl ? { metadataUrl: input.metadataUrl } : {}),
     emailDomains,
+    // Unguessable and the provider's own: another tenant's record for the same domain proves nothing here.
+    verificationToken: randomToken(32),
+    verifiedDomains: [],
     groupsClaim: input.groupsClaim ?? 'groups',
     groupMapping: mapping.map((rule) => ({ group: rule.group, roles: [...new Set(rule.roles)] })),
     defaultRoles,

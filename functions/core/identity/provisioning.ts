@@ -5,7 +5,7 @@ import type { RequestMeta } from '../principal.ts';
 import type { Tenant, User } from '../tenancy/model.ts';
 import type { ApiKeyStore, RoleStore, TenantStore, UserStore } from '../tenancy/ports.ts';
 import { revokeKeysOf, userView } from '../tenancy/users.ts';
-import { emailDomain, type IdentityProvider, PROVIDER_LIMITS } from './model.ts';
+import { emailDomain, type IdentityProvider, PROVIDER_LIMITS, verifiedDomains } from './model.ts';
 import type { IdentityProviderStore } from './providers.ts';
 
 /** Claims of one sign-in, as the provider (or Cognito's attribute mapping) delivered them. */
@@ -44,7 +44,7 @@ export function groupsOf(value: unknown): string[] {
  * groups ignored, roles deleted since the mapping was set dropped), else the provider's default
  * roles. A new user with no role is refused; an existing one loses access (disabled, so their keys
  * stop too: keys follow the provider). The email must be verified (when the claim says) and in one
- * of the provider's domains, and may not belong to a password user of the tenant. A disabled user
+ * of the provider's verified domains, and may not belong to a password user of the tenant. A disabled user
  * stays disabled: only an admin enables them again.
  */
 export function provisionFromClaims(input: {
@@ -63,8 +63,12 @@ export function provisionFromClaims(input: {
   if (claims.email_verified === false || claims.email_verified === 'false') {
     return { kind: 'refuse', reason: 'The provider says the email address is not verified.' };
   }
-  if (!provider.emailDomains.includes(emailDomain(email))) {
-    return { kind: 'refuse', reason: `${emailDomain(email)} is not a domain of this identity provider.` };
+  // A domain the tenant has not proven is no reason to trust an email in it.
+  if (!verifiedDomains(provider).includes(emailDomain(email))) {
+    return {
+      kind: 'refuse',
+      reason: `${emailDomain(email)} is not a verified domain of this identity provider.`,
+    };
   }
   if (existing && existing.sso?.providerId !== provider.providerId) {
     return {

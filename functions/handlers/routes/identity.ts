@@ -1,5 +1,6 @@
 import { adapters } from '#adapters/wiring/api.ts';
-import { PROVIDER_TYPES } from '#core/identity/model.ts';
+import { verifyDomain } from '#core/identity/domains.ts';
+import { PROVIDER_TYPES, providerView } from '#core/identity/model.ts';
 import {
   createProvider,
   deleteProvider,
@@ -52,16 +53,16 @@ export const identityRoutes: Route[] = [
       200: { description: 'Identity providers', schema: listOf(identityProviderView) },
       ...authErrors,
     },
-    handler: async ({ principal, query }) => ({
-      status: 200,
-      body: await listProviders(deps(), principal.tenantId, pageOf(query)),
-    }),
+    handler: async ({ principal, query }) => {
+      const page = await listProviders(deps(), principal.tenantId, pageOf(query));
+      return { status: 200, body: { ...page, items: page.items.map(providerView) } };
+    },
   }),
   defineRoute({
     method: 'POST',
     path: '/identity-providers',
     summary:
-      'Register an OpenID Connect (or, on AWS, SAML) provider for email domains; first sign-in creates the user with roles mapped from their groups',
+      'Register an OpenID Connect (or, on AWS, SAML) provider for email domains, each signing in once verified by its TXT record; first sign-in creates the user with roles mapped from their groups',
     tag: 'identity',
     auth: 'tenant:admin',
     body: t.Object(
@@ -85,13 +86,13 @@ export const identityRoutes: Route[] = [
     responses: {
       201: { description: 'Registered', schema: identityProviderView, headers: created },
       ...authErrors,
-      409: { description: 'An email domain is already routed to a provider, or too many providers' },
+      409: { description: 'An email domain is already verified for a provider, or too many providers' },
     },
     handler: async ({ principal, meta, body }) => {
       const provider = await createProvider(deps(), { principal, meta }, body);
       return {
         status: 201,
-        body: provider,
+        body: providerView(provider),
         headers: { location: `/identity-providers/${provider.providerId}` },
       };
     },
@@ -110,7 +111,7 @@ export const identityRoutes: Route[] = [
     },
     handler: async ({ principal, params }) => ({
       status: 200,
-      body: await getProvider(deps(), principal.tenantId, params.providerId),
+      body: providerView(await getProvider(deps(), principal.tenantId, params.providerId)),
     }),
   }),
   defineRoute({
@@ -142,7 +143,33 @@ export const identityRoutes: Route[] = [
     },
     handler: async ({ principal, meta, params, body }) => ({
       status: 200,
-      body: await updateProvider(deps(), { principal, meta }, params.providerId, body),
+      body: providerView(await updateProvider(deps(), { principal, meta }, params.providerId, body)),
+    }),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/identity-providers/{providerId}/domains/{domain}/verify',
+    summary:
+      "Verify one of the provider's email domains by its TXT record (`domains[].record`): then its users sign in through the provider, and no other tenant can claim it",
+    tag: 'identity',
+    auth: 'tenant:admin',
+    params: t.Object(
+      {
+        ...providerParams.properties,
+        domain: t.String({ minLength: 1, maxLength: 253 }),
+      },
+      { additionalProperties: false },
+    ),
+    responses: {
+      200: { description: 'Verified (or already was)', schema: identityProviderView },
+      ...authErrors,
+      404: { description: 'No such provider in this tenant, or not one of its domains' },
+      409: { description: 'The TXT record is not published yet, or another provider verified the domain' },
+      503: { description: 'The DNS lookup failed: try again shortly' },
+    },
+    handler: async ({ principal, meta, params }) => ({
+      status: 200,
+      body: providerView(await verifyDomain(deps(), { principal, meta }, params.providerId, params.domain)),
     }),
   }),
   defineRoute({

@@ -4,7 +4,7 @@ import type { TrailVerdict } from '#core/audit/digest.ts';
 import { agentSchema, toolSchema } from '#core/catalog/model.ts';
 import { EXECUTION_STATUSES } from '#core/executions/model.ts';
 import type { ExecutionView, StepView } from '#core/executions/queries.ts';
-import { type IdentityProvider, PROVIDER_TYPES } from '#core/identity/model.ts';
+import { PROVIDER_TYPES, type ProviderView } from '#core/identity/model.ts';
 import {
   CHANNEL_TYPES,
   type Channel,
@@ -405,6 +405,15 @@ export const identityProviderView = meta(
     clientId: t.Optional(t.String()),
     metadataUrl: t.Optional(t.String()),
     emailDomains: t.Array(t.String()),
+    domains: t.Array(
+      t.Object({
+        domain: t.String(),
+        /** Verified: it routes sign-ins to this provider, and no other tenant can claim it. */
+        verified: t.Boolean(),
+        /** Until verified: the TXT record the domain must publish (then `POST …/verify`). */
+        record: t.Optional(t.Object({ name: t.String(), type: oneOf(['TXT']), value: t.String() })),
+      }),
+    ),
     groupsClaim: t.String(),
     groupMapping: t.Array(t.Object({ group: t.String(), roles: t.Array(t.String()) })),
     defaultRoles: t.Array(t.String()),
@@ -471,7 +480,7 @@ const ties: [
   Fits<Channel, typeof notificationChannelView>,
   Fits<Notification, typeof notificationView>,
   Fits<Schedule & { nextFireTimes: string[] }, typeof scheduleView>,
-  Fits<IdentityProvider, typeof identityProviderView>,
+  Fits<ProviderView, typeof identityProviderView>,
   Fits<ExportJob & { url?: string; urlExpiresAt?: string }, typeof exportView>,
   Fits<RetentionView, typeof retentionView>,
   Fits<Omit<OffboardingJob, 'cursor' | 'version'>, typeof offboardingView>,

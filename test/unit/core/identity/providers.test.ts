@@ -67,6 +67,13 @@ function fakes(users: User[] = []) {
       }),
       domainOwner: async (_domain: string): Promise<DomainClaim | undefined> => undefined,
       findUserByEmail: async () => undefined,
+      claimDomain: vi.fn(async (_t: string, _p: string, domain: string) => {
+        events.push(`store.claim ${domain}`);
+        return true;
+      }),
+      releaseDomain: vi.fn(async (_t: string, _p: string, domain: string) => {
+        events.push(`store.release ${domain}`);
+      }),
     },
     federation: {
       register: vi.fn(async (_t: string, p: IdentityProvider) => {
@@ -74,6 +81,9 @@ function fakes(users: User[] = []) {
       }),
       remove: vi.fn(async (_t: string, p: IdentityProvider) => {
         events.push(`federation.remove ${p.providerId}`);
+      }),
+      identify: vi.fn(async (_t: string, p: IdentityProvider) => {
+        events.push(`federation.identify ${p.providerId} ${(p.verifiedDomains ?? []).join(',')}`);
       }),
     },
     vault: {
@@ -146,6 +156,19 @@ describe('identity provider use cases', () => {
     expect(JSON.stringify(provider)).not.toContain('shh');
     expect(provider).toMatchObject({ issuer: 'https://idp.acme.io', emailDomains: ['acme.io'] });
     expect(secrets.get(providerSecretName(provider.providerId))).toBe('shh');
+  });
+
+  it('registers its domains unverified: a token of its own, nothing claimed, nothing routed', async () => {
+    const { deps } = fakes();
+
+    const one = await createProvider(deps, caller(), input);
+    const two = await createProvider(deps, caller(), { ...input, emailDomains: ['corp.io'] });
+
+    expect(one.verificationToken).toMatch(/^[a-z0-9]{32}$/);
+    expect(two.verificationToken).not.toBe(one.verificationToken);
+    expect(one.verifiedDomains).toEqual([]);
+    expect(deps.providers.claimDomain).not.toHaveBeenCalled();
+    expect(deps.federation.register.mock.calls[0]?.[1]).toMatchObject({ verifiedDomains: [] });
   });
 
   it('undoes the federation and the secret when the record cannot be written (a domain already claimed)', async () => {

@@ -1,0 +1,259 @@
+import { describe, expect, it, vi } from 'vitest';
+import { PERMISSIONS } from '#core/access/permissions.ts';
+import type { AuditContext } from '#core/audit/audit.ts';
+import { ConflictError, NotFoundError, TransientError } from '#core/errors.ts';
+import { type DomainVerificationDeps, verifyDomain } from '#core/identity/domains.ts';
+import {
+  type IdentityProvider,
+  providerView,
+  verificationRecord,
+  verifiedDomains,
+} from '#core/identity/model.ts';
+import { provisionFromClaims } from '#core/identity/provisioning.ts';
+import type { Caller } from '#core/tenancy/context.ts';
+import type { Tenant } from '#core/tenancy/model.ts';
+
+const T = 'tabcdefghijklmnop';
+const TOKEN = 'k'.repeat(32);
+const meta = { requestId: 'r', sourceIp: '127.0.0.1', userAgent: 't', now: '2026-11-30T00:00:00.000Z' };
+const caller: Caller = {
+  principal: {
+    kind: 'tenant',
+    tenantId: T,
+    principalId: 'u1',
+    principalType: 'user',
+    roles: [],
+    permissions: new Set(PERMISSIONS),
+  },
+  meta,
+};
+
+const provider = (fields: Partial<IdentityProvider> = {}): IdentityProvider => ({
+  providerId: 'pabcdefghij',
+  type: 'oidc',
+  name: 'Corp',
+  issuer: 'https://idp.acme.io',
+  clientId: 'c',
+  emailDomains: ['acme.io', 'corp.io'],
+  verificationToken: TOKEN,
+  verifiedDomains: [],
+  groupsClaim: 'groups',
+  groupMapping: [{ group: 'eng', roles: ['developer'] }],
+  defaultRoles: [],
+  createdAt: meta.now,
+  createdBy: 'u1',
+  ...fields,
+});
+
+/** A provider store, a federation and DNS, recording what each was asked. */
+function fakes(start: IdentityProvider = provider(), records: Record<string, string[]> = {}) {
+  const events: string[] = [];
+  let stored: IdentityProvider | undefined = start;
+  const deps = {
+    providers: {
+      get: async (tenantId: string, providerId: string) =>
+        tenantId === T && providerId === stored?.providerId ? stored : undefined,
+      claimDomain: vi.fn(async (_t: string, _p: string, domain: string) => {
+        events.push(`claim ${domain}`);
+        return true;
+      }),
+      releaseDomain: vi.fn(async (_t: string, _p: string, domain: string) => {
+        events.push(`release ${domain}`);
+      }),
+      update: vi.fn(async (_t: string, next: IdentityProvider, _p: IdentityProvider, audit: AuditContext) => {
+        events.push(`update ${audit.draft.action} ${(next.verifiedDomains ?? []).join(',')}`);
+        stored = next;
+      }),
+    },
+    federation: {
+      identify: vi.fn(async (_t: string, p: IdentityProvider) => {
+        events.push(`identify ${verifiedDomains(p).join(',')}`);
+      }),
+    },
+    txt: vi.fn(async (name: string) => {
+      events.push(`txt ${name}`);
+      return records[name] ?? [];
+    }),
+  };
+  return {
+    deps: deps as unknown as DomainVerificationDeps & typeof deps,
+    events,
+    stored: () => stored,
+  };
+}
+
+const published = (p: IdentityProvider, domain: string) => {
+  const record = verificationRecord(p, domain);
+  return { [record.name]: ['v=spf1 -all', ` ${record.value} `] };
+};
+
+describe('verifyDomain', () => {
+  it('claims a domain whose TXT record carries the provider token, then routes it and records it', async () => {
+    // Prepare
+    const { deps, events, stored } = fakes(provider(), published(provider(), 'corp.io'));
+    // Act
+    const verified = await verifyDomain(deps, caller, 'pabcdefghij', 'Corp.IO');
+    // Assess
+    expect(verified.verifiedDomains).toEqual(['corp.io']);
+    expect(events).toEqual([
+      'txt _meridian-verification.corp.io',
+      'claim corp.io',
+      'identify corp.io',
+      'update idp.domain-verify corp.io',
+    ]);
+    expect(stored()?.verifiedDomains).toEqual(['corp.io']);
+    expect(deps.providers.update.mock.calls[0]?.[3].draft).toMatchObject({
+      action: 'idp.domain-verify',
+      resourceType: 'identity-provider',
+      resourceId: 'pabcdefghij',
+      before: { verifiedDomains: [] },
+      after: { verifiedDomains: ['corp.io'] },
+    });
+  });
+
+  it.each([
+    ['no record', {}],
+    ['another provider’s token', published(provider({ verificationToken: 'x'.repeat(32) }), 'acme.io')],
+    ['the token for another domain', published(provider(), 'corp.io')],
+  ])('refuses (409, nothing claimed) with %s', async (_name, records) => {
+    // Prepare
+    const { deps, events } = fakes(provider(), records);
+    // Act
+    const verifying = verifyDomain(deps, caller, 'pabcdefghij', 'acme.io');
+    // Assess
+    await expect(verifying).rejects.toBeInstanceOf(ConflictError);
+    await expect(verifying).rejects.toThrow(
+      `_meridian-verification.acme.io has no TXT record "meridian-verification=${TOKEN}" yet`,
+    );
+    await expect(verifying).rejects.toMatchObject({
+      problems: [{ path: 'domain', message: 'verification record not found' }],
+    });
+    expect(events).toEqual(['txt _meridian-verification.acme.io']);
+  });
+
+  it('says a failed lookup is worth retrying (503), and claims nothing', async () => {
+    // Prepare
+    const { deps, events } = fakes();
+    deps.txt.mockRejectedValueOnce(new Error('ETIMEOUT'));
+    // Act / Assess
+    const verifying = verifyDomain(deps, caller, 'pabcdefghij', 'acme.io');
+    await expect(verifying).rejects.toBeInstanceOf(TransientError);
+    await expect(verifying).rejects.toThrow(
+      'Could not look up _meridian-verification.acme.io; try again shortly.',
+    );
+    expect(events).toEqual([]);
+  });
+
+  it('refuses a domain another provider verified first, without naming it, and routes nothing', async () => {
+    // Prepare
+    const { deps, events } = fakes(provider(), published(provider(), 'acme.io'));
+    deps.providers.claimDomain.mockResolvedValueOnce(false);
+    // Act
+    const verifying = verifyDomain(deps, caller, 'pabcdefghij', 'acme.io');
+    // Assess
+    await expect(verifying).rejects.toMatchObject({
+      problems: [{ path: 'domain', message: 'already claimed' }],
+    });
+    await expect(verifying).rejects.toThrow(
+      'The email domain acme.io is already routed to an identity provider.',
+    );
+    expect(events).toEqual(['txt _meridian-verification.acme.io']);
+  });
+
+  it.each([
+    ['the federation refuses', 'identify'],
+    ['the provider changed or went meanwhile', 'update'],
+  ] as const)('releases the claim when %s', async (_name, failing) => {
+    // Prepare
+    const { deps, events, stored } = fakes(provider(), published(provider(), 'acme.io'));
+    if (failing === 'identify') deps.federation.identify.mockRejectedValueOnce(new Error('Cognito down'));
+    else deps.providers.update.mockRejectedValueOnce(new ConflictError('changed meanwhile'));
+    // Act
+    await expect(verifyDomain(deps, caller, 'pabcdefghij', 'acme.io')).rejects.toThrow();
+    // Assess: the claim is gone and the federation routes what the record says again.
+    expect(events).toContain('release acme.io');
+    expect(events.at(-1)).toBe('identify ');
+    expect(stored()?.verifiedDomains).toEqual([]);
+  });
+
+  it('changes nothing for a domain already verified, or every domain of an older provider', async () => {
+    // Prepare
+    const done = fakes(provider({ verifiedDomains: ['acme.io'] }));
+    const older = fakes(provider({ verificationToken: undefined, verifiedDomains: undefined }));
+    // Act
+    await verifyDomain(done.deps, caller, 'pabcdefghij', 'acme.io');
+    await verifyDomain(older.deps, caller, 'pabcdefghij', 'corp.io');
+    // Assess
+    expect([...done.events, ...older.events]).toEqual([]);
+  });
+
+  it.each([
+    ['a domain the provider does not list', 'pabcdefghij', 'other.io'],
+    ['not a domain', 'pabcdefghij', '../../etc'],
+    ['another tenant’s provider (or none)', 'pzzzzzzzzzz', 'acme.io'],
+  ])('is not found for %s', async (_name, providerId, domain) => {
+    // Prepare
+    const { deps, events } = fakes(provider(), published(provider(), 'acme.io'));
+    // Act / Assess
+    const verifying = verifyDomain(deps, caller, providerId, domain);
+    await expect(verifying).rejects.toBeInstanceOf(NotFoundError);
+    await expect(verifying).rejects.toThrow(
+      providerId === 'pabcdefghij'
+        ? `Identity provider ${providerId} has no email domain ${domain}.`
+        : providerId,
+    );
+    expect(events).toEqual([]);
+  });
+});
+
+describe('what an unverified domain does', () => {
+  const tenant: Tenant = {
+    tenantId: T,
+    name: 'Acme',
+    plan: 'pro',
+    status: 'active',
+    adminEmail: 'a@acme.io',
+    createdAt: '',
+    updatedAt: '',
+  };
+  const signIn = (p: IdentityProvider) =>
+    provisionFromClaims({
+      tenant,
+      provider: p,
+      claims: { email: 'dev@acme.io', groups: ['eng'] },
+      existing: undefined,
+      roleExists: () => true,
+    });
+
+  it('signs nobody in until verified', () => {
+    // Act / Assess
+    expect(signIn(provider())).toEqual({
+      kind: 'refuse',
+      reason: 'acme.io is not a verified domain of this identity provider.',
+    });
+    expect(signIn(provider({ verifiedDomains: ['acme.io'] }))).toMatchObject({ kind: 'create' });
+    expect(signIn(provider({ verificationToken: undefined, verifiedDomains: undefined }))).toMatchObject({
+      kind: 'create',
+    });
+  });
+
+  it('is shown with the record that would prove it, and the token nowhere else', () => {
+    // Act
+    const view = providerView(provider({ verifiedDomains: ['corp.io'] }));
+    // Assess
+    expect(view.domains).toEqual([
+      {
+        domain: 'acme.io',
+        verified: false,
+        record: {
+          name: '_meridian-verification.acme.io',
+          type: 'TXT',
+          value: `meridian-verification=${TOKEN}`,
+        },
+      },
+      { domain: 'corp.io', verified: true },
+    ]);
+    expect(view).not.toHaveProperty('verificationToken');
+    expect(view).not.toHaveProperty('verifiedDomains');
+  });
+});
