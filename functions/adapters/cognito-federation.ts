@@ -8,6 +8,7 @@ import {
   UpdateUserPoolClientCommand,
   type UpdateUserPoolClientCommandInput,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { NotFoundError } from '#core/errors.ts';
 import { cognitoProviderName, type IdentityProvider, verifiedDomains } from '#core/identity/model.ts';
 import type { FederationDirectory } from '#core/identity/providers.ts';
 import { IDENTITY_SCHEMA } from '#shared/identity-schema.ts';
@@ -74,15 +75,33 @@ export class CognitoFederation implements FederationDirectory {
     }
   }
 
-  /** The hosted login routes the provider's verified domains to it (its identifiers), and no others. */
-  async identify(tenantId: string, provider: IdentityProvider): Promise<void> {
-    await this.client.send(
-      new UpdateIdentityProviderCommand({
-        UserPoolId: this.userPoolId,
-        ProviderName: cognitoProviderName(tenantId, provider.providerId),
-        IdpIdentifiers: [...verifiedDomains(provider)],
-      }),
-    );
+  /**
+   * The hosted login routes the provider's verified domains to it (its identifiers), and no others:
+   * the record is read when it is this call's turn on the app client's lease, so two verifications at
+   * once leave the later record routed.
+   */
+  async identify(
+    tenantId: string,
+    providerId: string,
+    current: () => Promise<IdentityProvider | undefined>,
+  ): Promise<void> {
+    await this.serialize(async () => {
+      const provider = await current();
+      if (!provider) return;
+      try {
+        await this.client.send(
+          new UpdateIdentityProviderCommand({
+            UserPoolId: this.userPoolId,
+            ProviderName: cognitoProviderName(tenantId, providerId),
+            IdpIdentifiers: [...verifiedDomains(provider)],
+          }),
+        );
+      } catch (error) {
+        if (error instanceof ResourceNotFoundException)
+          throw new NotFoundError(`No identity provider ${providerId}.`);
+        throw error;
+      }
+    });
   }
 
   async remove(tenantId: string, provider: IdentityProvider): Promise<void> {

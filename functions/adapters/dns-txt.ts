@@ -17,12 +17,17 @@ export interface TxtLookupOptions {
   readonly timeoutMs?: number;
   /** @default 2 */
   readonly tries?: number;
+  /**
+   * The whole lookup, ms, whatever the number of servers (each is tried in turn, so a resolver with
+   * several unanswering servers would otherwise outlast the API's 29 s). @default 8000
+   */
+  readonly deadlineMs?: number;
 }
 
 /** A lookup failed for another reason than "no such record" (timeout, refused, server failure): try again later. */
 export class DnsLookupError extends Error {
   override readonly name = 'DnsLookupError';
-  /** Node's error code, e.g. `ETIMEOUT`, `ESERVFAIL`, `ECONNREFUSED`. */
+  /** Node's error code, e.g. `ETIMEOUT`, `ESERVFAIL`, `ECONNREFUSED`, `ECANCELLED` (the deadline). */
   readonly code: string;
 
   constructor(code: string) {
@@ -35,11 +40,15 @@ export class DnsLookupError extends Error {
 // NXDOMAIN and NOERROR-without-TXT: the record is not there, which is an answer, not a failure.
 const ABSENT = new Set(['ENOTFOUND', 'ENODATA']);
 
-/** A {@link TxtLookup} over its own resolver (the system's servers unless `servers` is given). */
+/**
+ * A {@link TxtLookup} (the system's servers unless `servers` is given). Each lookup has a resolver of
+ * its own, so the deadline cancels only that lookup.
+ */
 export function txtLookup(options: TxtLookupOptions = {}): TxtLookup {
-  const resolver = new Resolver({ timeout: options.timeoutMs ?? 3000, tries: options.tries ?? 2 });
-  if (options.servers !== undefined) resolver.setServers(options.servers);
   return async (name) => {
+    const resolver = new Resolver({ timeout: options.timeoutMs ?? 3000, tries: options.tries ?? 2 });
+    if (options.servers !== undefined) resolver.setServers(options.servers);
+    const deadline = setTimeout(() => resolver.cancel(), options.deadlineMs ?? 8000);
     try {
       const records = await resolver.resolveTxt(name);
       return records.map((strings) => strings.join(''));
@@ -47,6 +56,8 @@ export function txtLookup(options: TxtLookupOptions = {}): TxtLookup {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== undefined && ABSENT.has(code)) return [];
       throw new DnsLookupError(typeof code === 'string' ? code : 'EUNKNOWN');
+    } finally {
+      clearTimeout(deadline);
     }
   };
 }

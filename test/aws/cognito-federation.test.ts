@@ -94,11 +94,15 @@ describe('CognitoFederation against the AWS API (moto by default)', () => {
     // Act
     await federation.register(T, p, 'the-client-secret');
     const registered = (await describeProvider(name)).IdentityProvider?.IdpIdentifiers ?? [];
-    await federation.identify(T, { ...p, verifiedDomains: [first ?? ''] });
+    await federation.identify(T, p.providerId, async () => ({ ...p, verifiedDomains: [first ?? ''] }));
+    const gone = federation.identify(T, 'pnosuchprov', async () => p);
+    const deleted = federation.identify(T, p.providerId, async () => undefined);
 
     // Assert
     expect(registered).toEqual([]);
     expect((await describeProvider(name)).IdentityProvider?.IdpIdentifiers).toEqual([first]);
+    await expect(gone).rejects.toThrow('No identity provider pnosuchprov.');
+    await expect(deleted).resolves.toBeUndefined();
     await federation.remove(T, p);
   });
 

@@ -321,6 +321,40 @@ describe('single sign-on (local)', () => {
     expect(again?.status).toBe(200);
   });
 
+  it('verifications at once, of one domain or several, each land: every domain claimed, routed and kept', async () => {
+    // Prepare
+    const [a, b] = await Promise.all([createTenant('dv-par-a'), createTenant('dv-par-b')]);
+    const [one, two] = [domain(), domain()];
+    const created = await register(a, { emailDomains: [one, two] });
+    for (const entry of created.body.domains)
+      await publishTxt(entry.record?.name ?? '', entry.record?.value ?? '');
+    const post = async (name: string) =>
+      call<Provider>('POST', `/identity-providers/${created.body.providerId}/domains/${name}/verify`, {
+        token: await a.token(),
+      });
+
+    // Act
+    const answers = await Promise.all([one, one, one, two, two, one, two, one].map(post));
+    const read = await call<Provider>('GET', `/identity-providers/${created.body.providerId}`, {
+      token: await a.token(),
+    });
+    const signIns = await Promise.all(
+      [one, two].map((d) => ssoSignIn(apiUrl(), { email: person(d, ['eng']) })),
+    );
+    const taken = await register(b, { emailDomains: [two] });
+
+    // Assert
+    expect(answers.map((answer) => answer.status)).toEqual(Array(8).fill(200));
+    expect(read.body.domains.map((d) => [d.domain, d.verified]).sort()).toEqual(
+      [
+        [one, true],
+        [two, true],
+      ].sort(),
+    );
+    expect(signIns.map((signIn) => signIn.status)).toEqual([200, 200]);
+    expect(taken.status).toBe(409);
+  });
+
   it('caps how fast a tenant creates and deletes providers (each changes the app client every tenant shares)', async () => {
     const owner = await createTenant('sso-cap');
     const token = await owner.token();

@@ -69,6 +69,31 @@ export class DynamoIdentityProviderStore implements IdentityProviderStore {
       });
   }
 
+  async addVerifiedDomain(
+    tenantId: string,
+    providerId: string,
+    domain: string,
+    audit: AuditContext,
+  ): Promise<void> {
+    await this.table.commit(
+      audit,
+      [
+        {
+          Update: {
+            TableName: this.table.name,
+            Key: keys.identityProvider(tenantId, providerId),
+            UpdateExpression:
+              'SET verifiedDomains = list_append(if_not_exists(verifiedDomains, :none), :added)',
+            ConditionExpression:
+              'attribute_exists(pk) AND attribute_exists(verificationToken) AND NOT contains(verifiedDomains, :domain)',
+            ExpressionAttributeValues: { ':none': [], ':added': [domain], ':domain': domain },
+          },
+        },
+      ],
+      () => new ConflictError('The identity provider changed meanwhile; read it again and retry.'),
+    );
+  }
+
   async create(tenantId: string, provider: IdentityProvider, audit: AuditContext): Promise<void> {
     await this.table.commit(
       audit,

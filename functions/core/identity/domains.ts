@@ -17,10 +17,15 @@ export type DomainVerificationDeps = Pick<IdentityDeps, 'providers' | 'federatio
 /**
  * Verifies that the tenant controls one of a provider's email domains: the domain must publish the
  * provider's TXT record (`verificationRecord`). Only then is the domain claimed for this provider
- * alone (the platform-wide claim decides a race between tenants), handed to the federation (the
- * hosted login routes its emails to the provider) and accepted at sign-in. Until then the domain
- * routes nobody and blocks nobody: a tenant cannot take a domain it does not control from the tenant
- * that does. Verifying a verified domain changes nothing.
+ * alone (the platform-wide claim decides a race between tenants), recorded as verified, handed to the
+ * federation (the hosted login routes its emails to the provider) and accepted at sign-in. Until then
+ * the domain routes nobody and blocks nobody: a tenant cannot take a domain it does not control from
+ * the tenant that does.
+ *
+ * Verifying a verified domain looks nothing up: it claims and routes the domain again, which repairs
+ * what an interrupted verification left undone. Concurrent verifications of one provider each add
+ * their domain (the record is appended to, not rewritten), and the federation is given the record as
+ * it is then, so the last one routes every verified domain.
  */
 export async function verifyDomain(
   deps: DomainVerificationDeps,
@@ -34,8 +39,12 @@ export async function verifyDomain(
   if (!domain || !provider.emailDomains.includes(domain)) {
     throw new NotFoundError(`Identity provider ${providerId} has no email domain ${rawDomain}.`);
   }
-  const verified = verifiedDomains(provider);
-  if (verified.includes(domain)) return provider;
+  const current = () => deps.providers.get(tenantId, providerId);
+  if (verifiedDomains(provider).includes(domain)) {
+    await claim(deps, tenantId, providerId, domain);
+    await route(deps, tenantId, providerId);
+    return provider;
+  }
   const record = verificationRecord(provider, domain);
   let published: string[];
   try {
@@ -49,33 +58,50 @@ export async function verifyDomain(
       [{ path: 'domain', message: 'verification record not found' }],
     );
   }
-  if (!(await deps.providers.claimDomain(tenantId, providerId, domain))) {
-    // The store's wording: which tenant holds a domain is not the caller's to learn.
-    throw new ConflictError(`The email domain ${domain} is already routed to an identity provider.`, [
-      { path: 'domain', message: 'already claimed' },
-    ]);
-  }
-  const next: IdentityProvider = { ...provider, verifiedDomains: [...verified, domain] };
+  await claim(deps, tenantId, providerId, domain);
   try {
-    await deps.federation.identify(tenantId, next);
-    await deps.providers.update(
+    await deps.providers.addVerifiedDomain(
       tenantId,
-      next,
-      provider,
+      providerId,
+      domain,
       audited(caller, {
         action: 'idp.domain-verify',
         resourceType: 'identity-provider',
         resourceId: providerId,
-        before: { verifiedDomains: verified },
-        after: { verifiedDomains: next.verifiedDomains },
+        before: { verifiedDomains: verifiedDomains(provider) },
+        after: { verifiedDomains: [...verifiedDomains(provider), domain] },
       }),
     );
   } catch (error) {
-    // Deleted or changed meanwhile, or the federation refused: the claim must not outlive the
-    // record that says the domain is verified (it would route the domain with nothing behind it).
-    await deps.providers.releaseDomain(tenantId, providerId, domain).catch(() => {});
-    await deps.federation.identify(tenantId, provider).catch(() => {});
-    throw error;
+    // Another request verified the same domain meanwhile: its claim is ours, and it stays. Otherwise
+    // (the provider deleted meanwhile) the claim must not outlive the record that explains it.
+    const fresh = await current();
+    if (!fresh || !verifiedDomains(fresh).includes(domain)) {
+      await deps.providers.releaseDomain(tenantId, providerId, domain);
+      throw fresh ? error : new NotFoundError(`No identity provider ${providerId}.`);
+    }
   }
-  return next;
+  await route(deps, tenantId, providerId);
+  return (await current()) ?? provider;
+}
+
+// The platform-wide claim; the store's wording: which tenant holds a domain is not the caller's to learn.
+async function claim(deps: DomainVerificationDeps, tenantId: string, providerId: string, domain: string) {
+  if (!(await deps.providers.claimDomain(tenantId, providerId, domain))) {
+    throw new ConflictError(`The email domain ${domain} is already routed to an identity provider.`, [
+      { path: 'domain', message: 'already claimed' },
+    ]);
+  }
+}
+
+// The domain is verified and claimed once this runs: a failure here is repaired by verifying again.
+async function route(deps: DomainVerificationDeps, tenantId: string, providerId: string) {
+  try {
+    await deps.federation.identify(tenantId, providerId, () => deps.providers.get(tenantId, providerId));
+  } catch (error) {
+    if (error instanceof NotFoundError) throw error;
+    throw new TransientError(
+      'The domain is verified, but its sign-ins could not be routed to the provider yet: verify it again shortly.',
+    );
+  }
 }

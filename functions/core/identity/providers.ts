@@ -15,6 +15,7 @@ import {
   PROVIDER_LIMITS,
   type ProviderType,
   providerUrlProblems,
+  verifiedDomains,
 } from './model.ts';
 
 /** Persistence of identity providers and the platform-wide email-domain claims. */
@@ -44,6 +45,12 @@ export interface IdentityProviderStore {
   claimDomain(tenantId: string, providerId: string, domain: string): Promise<boolean>;
   /** Releases the provider's claim on a domain (never another provider's). */
   releaseDomain(tenantId: string, providerId: string, domain: string): Promise<void>;
+  /**
+   * Adds a verified domain to the provider's record with its audit record, unless it is there already
+   * (ConflictError) or the provider is gone or predates verification (ConflictError): an append, so
+   * verifications of other domains and changes to the mapping do not undo one another.
+   */
+  addVerifiedDomain(tenantId: string, providerId: string, domain: string, audit: AuditContext): Promise<void>;
   /** The tenant's user with this email, if any (its email item names the user). */
   findUserByEmail(tenantId: string, email: string): Promise<User | undefined>;
 }
@@ -54,8 +61,16 @@ export interface IdentityProviderStore {
  */
 export interface FederationDirectory {
   register(tenantId: string, provider: IdentityProvider, clientSecret: string | undefined): Promise<void>;
-  /** Routes the provider's verified domains (`verifiedDomains`) to it, and no others. */
-  identify(tenantId: string, provider: IdentityProvider): Promise<void>;
+  /**
+   * Routes the provider's verified domains (`verifiedDomains`) to it, and no others, as `current`
+   * reads the provider when it is its turn: concurrent calls leave the latest record routed. Nothing
+   * to do for a provider that is gone.
+   */
+  identify(
+    tenantId: string,
+    providerId: string,
+    current: () => Promise<IdentityProvider | undefined>,
+  ): Promise<void>;
   remove(tenantId: string, provider: IdentityProvider): Promise<void>;
 }
 
@@ -442,11 +457,13 @@ export async function setSsoSettings(
   const previous = await deps.store.getTenant(tenantId);
   if (!previous) throw new NotFoundError('No such tenant.');
   if (settings.requireSso) {
-    const providers = await deps.providers.list(tenantId, { limit: 1 });
-    if (providers.items.length === 0) {
-      throw new ValidationError('Register an identity provider before requiring single sign-on.', [
-        { path: 'requireSso', message: 'no identity provider registered' },
-      ]);
+    // Without a verified domain nobody signs in by SSO, and every user but the break-glass admin is shut out.
+    const providers = await deps.providers.list(tenantId, { limit: MAX_PROVIDERS_PER_TENANT });
+    if (!providers.items.some((provider) => verifiedDomains(provider).length > 0)) {
+      throw new ValidationError(
+        'Register an identity provider and verify one of its domains before requiring single sign-on.',
+        [{ path: 'requireSso', message: 'no identity provider with a verified domain' }],
+      );
     }
   }
   const { requireSso: _r, ...rest } = previous;

@@ -88,4 +88,21 @@ describe('txtLookup', () => {
     expect(failure).toMatchObject({ code: 'ETIMEOUT' });
     expect(server.queries).toContain('silent.example.com 16');
   });
+
+  it('gives up at its deadline, however many tries and servers the resolver has left', async () => {
+    // Prepare: 3 servers × 3 tries × 1 s would take 9 s.
+    const address = server.address;
+    const patient = txtLookup({
+      servers: [address, address, address],
+      timeoutMs: 1000,
+      tries: 3,
+      deadlineMs: 300,
+    });
+    const started = Date.now();
+    // Act
+    const failure = await patient('silent.example.com').catch((error: unknown) => error);
+    // Assess
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(failure).toMatchObject({ name: 'DnsLookupError', code: 'ECANCELLED' });
+  });
 });

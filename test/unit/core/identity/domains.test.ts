@@ -60,15 +60,19 @@ function fakes(start: IdentityProvider = provider(), records: Record<string, str
       releaseDomain: vi.fn(async (_t: string, _p: string, domain: string) => {
         events.push(`release ${domain}`);
       }),
-      update: vi.fn(async (_t: string, next: IdentityProvider, _p: IdentityProvider, audit: AuditContext) => {
-        events.push(`update ${audit.draft.action} ${(next.verifiedDomains ?? []).join(',')}`);
-        stored = next;
+      addVerifiedDomain: vi.fn(async (_t: string, _p: string, domain: string, audit: AuditContext) => {
+        events.push(`record ${audit.draft.action} ${domain}`);
+        if (!stored) throw new ConflictError('gone');
+        stored = { ...stored, verifiedDomains: [...(stored.verifiedDomains ?? []), domain] };
       }),
     },
     federation: {
-      identify: vi.fn(async (_t: string, p: IdentityProvider) => {
-        events.push(`identify ${verifiedDomains(p).join(',')}`);
-      }),
+      identify: vi.fn(
+        async (_t: string, _p: string, current: () => Promise<IdentityProvider | undefined>) => {
+          const now = await current();
+          events.push(`identify ${now ? verifiedDomains(now).join(',') : '(gone)'}`);
+        },
+      ),
     },
     txt: vi.fn(async (name: string) => {
       events.push(`txt ${name}`);
@@ -79,6 +83,9 @@ function fakes(start: IdentityProvider = provider(), records: Record<string, str
     deps: deps as unknown as DomainVerificationDeps & typeof deps,
     events,
     stored: () => stored,
+    remove: () => {
+      stored = undefined;
+    },
   };
 }
 
@@ -98,11 +105,11 @@ describe('verifyDomain', () => {
     expect(events).toEqual([
       'txt _meridian-verification.corp.io',
       'claim corp.io',
+      'record idp.domain-verify corp.io',
       'identify corp.io',
-      'update idp.domain-verify corp.io',
     ]);
     expect(stored()?.verifiedDomains).toEqual(['corp.io']);
-    expect(deps.providers.update.mock.calls[0]?.[3].draft).toMatchObject({
+    expect(deps.providers.addVerifiedDomain.mock.calls[0]?.[3].draft).toMatchObject({
       action: 'idp.domain-verify',
       resourceType: 'identity-provider',
       resourceId: 'pabcdefghij',
@@ -160,23 +167,83 @@ describe('verifyDomain', () => {
     expect(events).toEqual(['txt _meridian-verification.acme.io']);
   });
 
-  it.each([
-    ['the federation refuses', 'identify'],
-    ['the provider changed or went meanwhile', 'update'],
-  ] as const)('releases the claim when %s', async (_name, failing) => {
-    // Prepare
+  it('keeps the claim when another request verified the same domain meanwhile', async () => {
+    // Prepare: the record already lists the domain when this request appends it.
     const { deps, events, stored } = fakes(provider(), published(provider(), 'acme.io'));
-    if (failing === 'identify') deps.federation.identify.mockRejectedValueOnce(new Error('Cognito down'));
-    else deps.providers.update.mockRejectedValueOnce(new ConflictError('changed meanwhile'));
+    deps.providers.addVerifiedDomain.mockImplementationOnce(async () => {
+      events.push('record refused');
+      throw new ConflictError('changed meanwhile');
+    });
+    const winner = { ...provider(), verifiedDomains: ['acme.io'] };
+    let reads = 0;
+    deps.providers.get = async () => (reads++ === 0 ? provider() : winner);
     // Act
-    await expect(verifyDomain(deps, caller, 'pabcdefghij', 'acme.io')).rejects.toThrow();
-    // Assess: the claim is gone and the federation routes what the record says again.
-    expect(events).toContain('release acme.io');
-    expect(events.at(-1)).toBe('identify ');
+    const verified = await verifyDomain(deps, caller, 'pabcdefghij', 'acme.io');
+    // Assess
+    expect(verified.verifiedDomains).toEqual(['acme.io']);
+    expect(events).toEqual([
+      'txt _meridian-verification.acme.io',
+      'claim acme.io',
+      'record refused',
+      'identify acme.io',
+    ]);
     expect(stored()?.verifiedDomains).toEqual([]);
   });
 
-  it('changes nothing for a domain already verified, or every domain of an older provider', async () => {
+  it('releases the claim when the provider went meanwhile, and says it is not found', async () => {
+    // Prepare
+    const { deps, events, remove } = fakes(provider(), published(provider(), 'acme.io'));
+    deps.providers.claimDomain.mockImplementationOnce(async (_t, _p, domain) => {
+      events.push(`claim ${domain}`);
+      remove();
+      return true;
+    });
+    // Act
+    const verifying = verifyDomain(deps, caller, 'pabcdefghij', 'acme.io');
+    // Assess
+    await expect(verifying).rejects.toBeInstanceOf(NotFoundError);
+    await expect(verifying).rejects.toThrow('No identity provider pabcdefghij.');
+    expect(events.slice(-2)).toEqual(['record idp.domain-verify acme.io', 'release acme.io']);
+  });
+
+  it('releases the claim and passes the refusal on when the record refuses for another reason', async () => {
+    // Prepare
+    const { deps, events } = fakes(provider(), published(provider(), 'acme.io'));
+    deps.providers.addVerifiedDomain.mockRejectedValueOnce(new ConflictError('an older provider'));
+    // Act / Assess
+    await expect(verifyDomain(deps, caller, 'pabcdefghij', 'acme.io')).rejects.toThrow('an older provider');
+    expect(events.at(-1)).toBe('release acme.io');
+  });
+
+  it('keeps a verified domain when routing fails, and routes it when verified again', async () => {
+    // Prepare
+    const { deps, events } = fakes(provider(), published(provider(), 'acme.io'));
+    deps.federation.identify.mockRejectedValueOnce(new Error('Cognito down'));
+    // Act
+    const failed = verifyDomain(deps, caller, 'pabcdefghij', 'acme.io');
+    await expect(failed).rejects.toBeInstanceOf(TransientError);
+    await expect(failed).rejects.toThrow('The domain is verified, but its sign-ins could not be routed');
+    const again = await verifyDomain(deps, caller, 'pabcdefghij', 'acme.io');
+    // Assess: no release and no second lookup; the second call claims (its own: a no-op) and routes.
+    expect(again.verifiedDomains).toEqual(['acme.io']);
+    expect(events).toEqual([
+      'txt _meridian-verification.acme.io',
+      'claim acme.io',
+      'record idp.domain-verify acme.io',
+      'claim acme.io',
+      'identify acme.io',
+    ]);
+  });
+
+  it('passes on that the federation has no such provider', async () => {
+    // Prepare
+    const { deps } = fakes(provider({ verifiedDomains: ['acme.io'] }));
+    deps.federation.identify.mockRejectedValueOnce(new NotFoundError('No identity provider pabcdefghij.'));
+    // Act / Assess
+    await expect(verifyDomain(deps, caller, 'pabcdefghij', 'acme.io')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('looks nothing up for a domain already verified (or any of an older provider), and claims and routes it again', async () => {
     // Prepare
     const done = fakes(provider({ verifiedDomains: ['acme.io'] }));
     const older = fakes(provider({ verificationToken: undefined, verifiedDomains: undefined }));
@@ -184,7 +251,19 @@ describe('verifyDomain', () => {
     await verifyDomain(done.deps, caller, 'pabcdefghij', 'acme.io');
     await verifyDomain(older.deps, caller, 'pabcdefghij', 'corp.io');
     // Assess
-    expect([...done.events, ...older.events]).toEqual([]);
+    expect(done.events).toEqual(['claim acme.io', 'identify acme.io']);
+    expect(older.events).toEqual(['claim corp.io', 'identify acme.io,corp.io']);
+  });
+
+  it('refuses to route a verified domain another provider holds', async () => {
+    // Prepare
+    const { deps, events } = fakes(provider({ verifiedDomains: ['acme.io'] }));
+    deps.providers.claimDomain.mockResolvedValueOnce(false);
+    // Act / Assess
+    await expect(verifyDomain(deps, caller, 'pabcdefghij', 'acme.io')).rejects.toMatchObject({
+      problems: [{ path: 'domain', message: 'already claimed' }],
+    });
+    expect(events).toEqual([]);
   });
 
   it.each([

@@ -74,6 +74,14 @@ function fakes(users: User[] = []) {
       releaseDomain: vi.fn(async (_t: string, _p: string, domain: string) => {
         events.push(`store.release ${domain}`);
       }),
+      addVerifiedDomain: vi.fn(async (_t: string, providerId: string, domain: string) => {
+        const stored = providers.get(providerId);
+        if (stored)
+          providers.set(providerId, {
+            ...stored,
+            verifiedDomains: [...(stored.verifiedDomains ?? []), domain],
+          });
+      }),
     },
     federation: {
       register: vi.fn(async (_t: string, p: IdentityProvider) => {
@@ -82,8 +90,8 @@ function fakes(users: User[] = []) {
       remove: vi.fn(async (_t: string, p: IdentityProvider) => {
         events.push(`federation.remove ${p.providerId}`);
       }),
-      identify: vi.fn(async (_t: string, p: IdentityProvider) => {
-        events.push(`federation.identify ${p.providerId} ${(p.verifiedDomains ?? []).join(',')}`);
+      identify: vi.fn(async (_t: string, providerId: string) => {
+        events.push(`federation.identify ${providerId}`);
       }),
     },
     vault: {
@@ -306,12 +314,17 @@ describe('identity provider use cases', () => {
     expect(providers.has(provider.providerId)).toBe(false);
   });
 
-  it('requireSso needs a provider, and keeps the last provider while it is required', async () => {
-    const { deps, tenant } = fakes();
+  it('requireSso needs a provider with a verified domain, and keeps the last provider while it is required', async () => {
+    const { deps, tenant, providers } = fakes();
     await expect(setSsoSettings(deps, caller(), { requireSso: true })).rejects.toBeInstanceOf(
       ValidationError,
     );
     const provider = await createProvider(deps, caller(), input);
+    // Registered but unverified: nobody could sign in by SSO.
+    await expect(setSsoSettings(deps, caller(), { requireSso: true })).rejects.toMatchObject({
+      problems: [{ path: 'requireSso', message: 'no identity provider with a verified domain' }],
+    });
+    providers.set(provider.providerId, { ...provider, verifiedDomains: ['acme.io'] });
 
     await setSsoSettings(deps, caller(), { requireSso: true });
 
