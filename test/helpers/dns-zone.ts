@@ -1,4 +1,4 @@
-import { appendFile } from 'node:fs/promises';
+import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 
@@ -8,4 +8,12 @@ import { inject } from 'vitest';
  */
 export async function publishTxt(name: string, value: string): Promise<void> {
   await appendFile(join(inject('dnsZoneDir'), name.toLowerCase()), `${value}\n`);
+}
+
+/** Replaces every TXT record of `name` (none: the name exists without TXT records). */
+export async function replaceTxt(name: string, values: readonly string[]): Promise<void> {
+  await writeFile(
+    join(inject('dnsZoneDir'), name.toLowerCase()),
+    values.map((value) => `${value}\n`).join(''),
+  );
 }

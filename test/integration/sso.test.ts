@@ -1,10 +1,13 @@
 import { execFile } from 'node:child_process';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { LOCAL_NAMES } from '../../bin/local/env.ts';
 import { type LocalIdp, startLocalIdp } from '../../bin/local/oidc.ts';
 import { call, type Problem } from '../helpers/api.ts';
-import { publishTxt } from '../helpers/dns-zone.ts';
+import { publishTxt, replaceTxt } from '../helpers/dns-zone.ts';
 import { ssoSignIn } from '../helpers/sso.ts';
 import {
   authCacheTimeoutMs,
@@ -42,6 +45,15 @@ interface Me {
 
 let idp: LocalIdp;
 const apiUrl = () => inject('apiUrl');
+const TABLE = LOCAL_NAMES.tableName;
+const db = DynamoDBDocumentClient.from(
+  new DynamoDBClient({
+    endpoint: inject('dynamodbEndpoint'),
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  }),
+);
+afterAll(() => db.destroy());
 
 beforeAll(async () => {
   idp = await startLocalIdp({
@@ -219,7 +231,7 @@ describe('single sign-on (local)', () => {
     await registerVerified(other, { emailDomains: [emailDomain] });
   });
 
-  it('refuses a domain another tenant verified, bad issuers, unknown roles and roles the admin could not grant', async () => {
+  it('lets a domain another tenant verified be listed but not taken while its record stands, and refuses bad issuers, unknown roles and roles the admin could not grant', async () => {
     // Prepare
     const [a, b] = await Promise.all([createTenant('sso-a'), createTenant('sso-b')]);
     const emailDomain = domain();
@@ -230,6 +242,7 @@ describe('single sign-on (local)', () => {
     // Act
     const fresh = domain();
     const hijack = await register(b, { emailDomains: [fresh, emailDomain] });
+    const [, hijackVerify] = await verify(b, hijack.body);
     const plainHttp = await register(b, { emailDomains: [domain()], issuer: 'http://idp.example.com' });
     const metadata = await register(b, { emailDomains: [domain()], issuer: 'https://169.254.169.254' });
     const unknownRole = await register(b, {
@@ -251,8 +264,10 @@ describe('single sign-on (local)', () => {
     const notAllowed = await call<Problem>('GET', '/identity-providers', { token: await developer.token() });
 
     // Assert
-    expect(hijack.status).toBe(409);
-    expect(hijack.body.errors).toEqual([{ path: 'emailDomains.1', message: 'already claimed' }]);
+    expect(hijack.status).toBe(201);
+    expect(hijackVerify?.status).toBe(409);
+    expect(hijackVerify?.body.errors).toEqual([{ path: 'domain', message: 'already claimed' }]);
+    expect(hijackVerify?.text).not.toContain(a.tenantId);
     expect(plainHttp.status).toBe(400);
     expect(plainHttp.body.errors?.[0]?.path).toBe('issuer');
     expect(metadata.status).toBe(400);
@@ -261,11 +276,20 @@ describe('single sign-on (local)', () => {
     expect(unknownRole.body.errors?.[0]?.path).toBe('groupMapping.0.roles.0');
     expect(escalation.status).toBe(403);
     expect(notAllowed.status).toBe(403);
-    // The refused registration holds nothing: the domain listed beside it is anyone's to verify.
-    await registerVerified(a, { emailDomains: [fresh] });
-    expect(
-      (await call<{ items: unknown[] }>('GET', '/identity-providers', { token: await b.token() })).body.items,
-    ).toEqual([]);
+    // B's listing holds nothing but what B proved: a's domain stays a's, routed to a.
+    const listed = await call<{ items: Provider[] }>('GET', '/identity-providers', {
+      token: await b.token(),
+    });
+    expect(listed.body.items.map((p) => p.domains.map((d) => [d.domain, d.verified]))).toEqual([
+      [
+        [fresh, true],
+        [emailDomain, false],
+      ],
+    ]);
+    const routed = await ssoSignIn(apiUrl(), { email: person(emailDomain, ['eng']) });
+    expect((await call<Me>('GET', '/me', { token: routed.body.accessToken ?? '' })).body.tenantId).toBe(
+      a.tenantId,
+    );
   });
 
   it("routes and signs in a domain only once it publishes the provider's own record; the first to prove it keeps it", async () => {
@@ -288,6 +312,7 @@ describe('single sign-on (local)', () => {
     const afterA = await ssoSignIn(apiUrl(), { email });
     const [bTooLate] = await verify(b, byB.body);
     const cRegisters = await register(c, { emailDomains: [contested] });
+    const [cVerifies] = await verify(c, cRegisters.body);
     const [again] = await verify(a, byA.body, false);
 
     // Assert
@@ -317,7 +342,8 @@ describe('single sign-on (local)', () => {
     expect(bTooLate?.status).toBe(409);
     expect(bTooLate?.body.errors).toEqual([{ path: 'domain', message: 'already claimed' }]);
     expect(bTooLate?.text).not.toContain(a.tenantId);
-    expect(cRegisters.status).toBe(409);
+    expect(cRegisters.status).toBe(201);
+    expect(cVerifies?.status).toBe(409);
     expect(again?.status).toBe(200);
   });
 
@@ -342,6 +368,7 @@ describe('single sign-on (local)', () => {
       [one, two].map((d) => ssoSignIn(apiUrl(), { email: person(d, ['eng']) })),
     );
     const taken = await register(b, { emailDomains: [two] });
+    const [takenVerify] = await verify(b, taken.body);
 
     // Assert
     expect(answers.map((answer) => answer.status)).toEqual(Array(8).fill(200));
@@ -352,7 +379,97 @@ describe('single sign-on (local)', () => {
       ].sort(),
     );
     expect(signIns.map((signIn) => signIn.status)).toEqual([200, 200]);
-    expect(taken.status).toBe(409);
+    expect(taken.status).toBe(201);
+    expect(takenVerify?.status).toBe(409);
+  });
+
+  it('follows its DNS: once the holder’s record is gone and another provider’s is published, that provider takes the domain', async () => {
+    // Prepare: A proved the domain; then the domain changes hands, and its DNS now publishes B's record only.
+    const [a, b] = await Promise.all([createTenant('dv-move-a'), createTenant('dv-move-b')]);
+    const moving = domain();
+    const byA = await registerVerified(a, { emailDomains: [moving] });
+    const recordA = byA.body.domains[0]?.record;
+    const byB = await register(b, { emailDomains: [moving] });
+    const before = await ssoSignIn(apiUrl(), { email: person(moving, ['eng']) });
+    await replaceTxt(recordA?.name ?? '', []);
+
+    // Act
+    const [moved] = await verify(b, byB.body);
+    const after = await ssoSignIn(apiUrl(), { email: person(moving, ['eng']) });
+    const byANow = await call<Provider>('GET', `/identity-providers/${byA.body.providerId}`, {
+      token: await a.token(),
+    });
+    const throughA = await ssoSignIn(apiUrl(), { tenant: a.tenantId, login_hint: person(moving, ['eng']) });
+    const [aBack] = await verify(a, byANow.body, false);
+
+    // Assert
+    const tenantOf = async (signIn: typeof before) =>
+      (await call<Me>('GET', '/me', { token: signIn.body.accessToken ?? '' })).body.tenantId;
+    expect(await tenantOf(before)).toBe(a.tenantId);
+    expect(moved?.status).toBe(200);
+    expect(await tenantOf(after)).toBe(b.tenantId);
+    expect(byANow.body.domains).toEqual([{ domain: moving, verified: false, record: recordA }]);
+    expect(throughA.status).toBe(403);
+    // A's record is not published any more: A cannot take it back.
+    expect(aBack?.status).toBe(409);
+  });
+
+  it('takes a domain from a provider registered before domains were verified once its DNS proves another', async () => {
+    // Prepare: A's provider as one registered before this change stored it: no token, no list, and a
+    // claim on each domain written at registration.
+    const [a, b] = await Promise.all([createTenant('dv-old-a'), createTenant('dv-old-b')]);
+    const [squatted, kept] = [domain(), domain()];
+    const byA = await register(a, { emailDomains: [squatted, kept] });
+    const key = { pk: `TENANT#${a.tenantId}`, sk: `IDP#${byA.body.providerId}` };
+    await db.send(
+      new UpdateCommand({
+        TableName: TABLE,
+        Key: key,
+        UpdateExpression: 'REMOVE verificationToken, verifiedDomains',
+      }),
+    );
+    for (const name of [squatted, kept]) {
+      await db.send(
+        new PutCommand({
+          TableName: TABLE,
+          Item: {
+            pk: `SSODOMAIN#${name}`,
+            sk: 'CLAIM',
+            type: 'sso-domain',
+            domain: name,
+            tenantId: a.tenantId,
+            providerId: byA.body.providerId,
+          },
+        }),
+      );
+    }
+    const older = await call<Provider>('GET', `/identity-providers/${byA.body.providerId}`, {
+      token: await a.token(),
+    });
+    const byB = await register(b, { emailDomains: [squatted] });
+
+    // Act
+    const [moved] = await verify(b, byB.body);
+    const after = await call<Provider>('GET', `/identity-providers/${byA.body.providerId}`, {
+      token: await a.token(),
+    });
+    const signIn = await ssoSignIn(apiUrl(), { email: person(squatted, ['eng']) });
+    const stillA = await ssoSignIn(apiUrl(), { email: person(kept, ['eng']) });
+
+    // Assert
+    expect(older.body.domains).toEqual([
+      { domain: squatted, verified: true },
+      { domain: kept, verified: true },
+    ]);
+    expect(moved?.status).toBe(200);
+    expect(after.body.domains.map((d) => [d.domain, d.verified])).toEqual([
+      [squatted, false],
+      [kept, true],
+    ]);
+    const tenantOf = async (answer: typeof signIn) =>
+      (await call<Me>('GET', '/me', { token: answer.body.accessToken ?? '' })).body.tenantId;
+    expect(await tenantOf(signIn)).toBe(b.tenantId);
+    expect(await tenantOf(stillA)).toBe(a.tenantId);
   });
 
   it('caps how fast a tenant creates and deletes providers (each changes the app client every tenant shares)', async () => {

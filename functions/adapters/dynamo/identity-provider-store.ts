@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditContext } from '#core/audit/audit.ts';
 import { ConflictError, NotFoundError } from '#core/errors.ts';
-import type { DomainClaim, IdentityProvider } from '#core/identity/model.ts';
+import { type DomainClaim, type IdentityProvider, verifiedDomains } from '#core/identity/model.ts';
 import type { IdentityProviderStore } from '#core/identity/providers.ts';
 import type { Page, PageRequest, User } from '#core/tenancy/model.ts';
 import * as keys from './item-keys.ts';
@@ -92,6 +92,59 @@ export class DynamoIdentityProviderStore implements IdentityProviderStore {
       ],
       () => new ConflictError('The identity provider changed meanwhile; read it again and retry.'),
     );
+  }
+
+  async removeVerifiedDomain(
+    tenantId: string,
+    provider: IdentityProvider,
+    domain: string,
+    audit: AuditContext,
+  ): Promise<void> {
+    const previous = provider.verifiedDomains;
+    await this.table.commit(
+      audit,
+      [
+        {
+          Update: {
+            TableName: this.table.name,
+            Key: keys.identityProvider(tenantId, provider.providerId),
+            UpdateExpression: 'SET verifiedDomains = :next',
+            // Only the list as read (none for a provider registered before domains were verified):
+            // a verification that landed meanwhile is not undone.
+            ConditionExpression:
+              previous === undefined
+                ? 'attribute_exists(pk) AND attribute_not_exists(verifiedDomains)'
+                : 'verifiedDomains = :previous',
+            ExpressionAttributeValues: {
+              ':next': verifiedDomains(provider).filter((d) => d !== domain),
+              ...(previous === undefined ? {} : { ':previous': previous }),
+            },
+          },
+        },
+      ],
+      () => new ConflictError('The identity provider changed meanwhile; retry.'),
+    );
+  }
+
+  async transferDomain(
+    domain: string,
+    from: { readonly tenantId: string; readonly providerId: string },
+    to: { readonly tenantId: string; readonly providerId: string },
+  ): Promise<boolean> {
+    try {
+      await this.platform.send(
+        new PutCommand({
+          TableName: this.table.name,
+          Item: { ...keys.ssoDomain(domain), type: 'sso-domain', domain, ...to },
+          ConditionExpression: 'tenantId = :t AND providerId = :p',
+          ExpressionAttributeValues: { ':t': from.tenantId, ':p': from.providerId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   async create(tenantId: string, provider: IdentityProvider, audit: AuditContext): Promise<void> {

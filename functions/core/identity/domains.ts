@@ -22,6 +22,9 @@ export type DomainVerificationDeps = Pick<IdentityDeps, 'providers' | 'federatio
  * the domain routes nobody and blocks nobody: a tenant cannot take a domain it does not control from
  * the tenant that does.
  *
+ * A domain follows its DNS: once it publishes only this provider's record, a provider that verified
+ * it before loses it to this one (`claimOrTakeOver`).
+ *
  * Verifying a verified domain looks nothing up: it claims and routes the domain again, which repairs
  * what an interrupted verification left undone. Concurrent verifications of one provider each add
  * their domain (the record is appended to, not rewritten), and the federation is given the record as
@@ -58,7 +61,7 @@ export async function verifyDomain(
       [{ path: 'domain', message: 'verification record not found' }],
     );
   }
-  await claim(deps, tenantId, providerId, domain);
+  await claimOrTakeOver(deps, caller, providerId, domain, published);
   try {
     await deps.providers.addVerifiedDomain(
       tenantId,
@@ -83,6 +86,60 @@ export async function verifyDomain(
   }
   await route(deps, tenantId, providerId);
   return (await current()) ?? provider;
+}
+
+/**
+ * Claims the domain. When another provider holds it but the domain does not publish that provider's
+ * record (only this one's), the domain has changed hands, or was never proven (a provider registered
+ * before records existed, or a claim left without its provider): the holder loses it (its record and
+ * routing, with an audit record in its own trail that does not name the new holder) and the claim
+ * moves here. A holder whose record the domain still publishes keeps it.
+ */
+async function claimOrTakeOver(
+  deps: DomainVerificationDeps,
+  caller: Caller,
+  providerId: string,
+  domain: string,
+  published: readonly string[],
+) {
+  const tenantId = caller.principal.tenantId;
+  if (await deps.providers.claimDomain(tenantId, providerId, domain)) return;
+  const holder = await deps.providers.domainOwner(domain);
+  if (holder) {
+    const holding = await deps.providers.get(holder.tenantId, holder.providerId);
+    const stillProven =
+      holding?.verificationToken !== undefined &&
+      published.some((value) => value.trim() === verificationRecord(holding, domain).value);
+    if (!stillProven) {
+      if (holding) await loseDomain(deps, caller, holding, holder.tenantId, domain);
+      if (await deps.providers.transferDomain(domain, holder, { tenantId, providerId })) return;
+    }
+  }
+  await claim(deps, tenantId, providerId, domain);
+}
+
+// The holder's side of a takeover, in its own trail, by the system: the new holder is not named.
+async function loseDomain(
+  deps: DomainVerificationDeps,
+  caller: Caller,
+  holding: IdentityProvider,
+  holderTenantId: string,
+  domain: string,
+) {
+  const before = verifiedDomains(holding);
+  await deps.providers.removeVerifiedDomain(holderTenantId, holding, domain, {
+    tenantId: holderTenantId,
+    actor: { id: 'domain-verification', type: 'system' },
+    meta: caller.meta,
+    draft: {
+      action: 'idp.domain-lost',
+      resourceType: 'identity-provider',
+      resourceId: holding.providerId,
+      before: { verifiedDomains: before },
+      after: { verifiedDomains: before.filter((d) => d !== domain) },
+    },
+  });
+  await route(deps, holderTenantId, holding.providerId);
 }
 
 // The platform-wide claim; the store's wording: which tenant holds a domain is not the caller's to learn.

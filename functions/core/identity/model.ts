@@ -74,9 +74,12 @@ export function verificationRecord(provider: IdentityProvider, domain: string): 
   };
 }
 
-/** The provider's domains that route and provision: the verified ones (every one of an older provider). */
+/**
+ * The provider's domains that route and provision: the verified ones. A provider registered before
+ * domains were verified has no list: every one of its domains, until it loses one (domains.ts).
+ */
 export function verifiedDomains(provider: IdentityProvider): readonly string[] {
-  return provider.verificationToken === undefined ? provider.emailDomains : (provider.verifiedDomains ?? []);
+  return provider.verifiedDomains ?? (provider.verificationToken === undefined ? provider.emailDomains : []);
 }
 
 /** One of a provider's domains as the API shows it; `record` until it is verified. */

@@ -51,6 +51,22 @@ export interface IdentityProviderStore {
    * verifications of other domains and changes to the mapping do not undo one another.
    */
   addVerifiedDomain(tenantId: string, providerId: string, domain: string, audit: AuditContext): Promise<void>;
+  /**
+   * Takes a domain off the provider's verified ones (`verifiedDomains` of `provider` as read), with its
+   * audit record; ConflictError if the record changed since it was read.
+   */
+  removeVerifiedDomain(
+    tenantId: string,
+    provider: IdentityProvider,
+    domain: string,
+    audit: AuditContext,
+  ): Promise<void>;
+  /** Moves a domain's claim from one provider to another, only if `from` still holds it. */
+  transferDomain(
+    domain: string,
+    from: { readonly tenantId: string; readonly providerId: string },
+    to: { readonly tenantId: string; readonly providerId: string },
+  ): Promise<boolean>;
   /** The tenant's user with this email, if any (its email item names the user). */
   findUserByEmail(tenantId: string, email: string): Promise<User | undefined>;
 }
@@ -219,19 +235,8 @@ export async function createProvider(
   if (existing.items.length >= MAX_PROVIDERS_PER_TENANT) {
     throw new ConflictError(`A tenant has at most ${MAX_PROVIDERS_PER_TENANT} identity providers.`);
   }
-  // A domain another provider verified cannot be verified here: said now rather than at verification.
-  // Domains not yet verified elsewhere are listed by as many tenants as want them; the verification
-  // record decides (domains.ts).
-  const owners = await Promise.all(emailDomains.map((domain) => deps.providers.domainOwner(domain)));
-  const taken = owners.findIndex((owner) => owner !== undefined);
-  if (taken >= 0) {
-    // The store's wording: which tenant holds a domain is not the caller's to learn.
-    throw new ConflictError(
-      `The email domain ${emailDomains[taken]} is already routed to an identity provider.`,
-      [{ path: `emailDomains.${taken}`, message: 'already claimed' }],
-    );
-  }
-  // Counted only for a change that can happen: a refused domain spends none of the tenant's changes.
+  // Any domain may be listed, one another provider holds included: its DNS decides at verification
+  // (domains.ts), so a domain's owner can register it whoever listed or held it first.
   await countChange(deps, tenantId);
   const provider: IdentityProvider = {
     providerId: `p${randomToken(10)}`,

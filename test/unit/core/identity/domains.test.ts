@@ -4,6 +4,7 @@ import type { AuditContext } from '#core/audit/audit.ts';
 import { ConflictError, NotFoundError, TransientError } from '#core/errors.ts';
 import { type DomainVerificationDeps, verifyDomain } from '#core/identity/domains.ts';
 import {
+  type DomainClaim,
   type IdentityProvider,
   providerView,
   verificationRecord,
@@ -60,6 +61,7 @@ function fakes(start: IdentityProvider = provider(), records: Record<string, str
       releaseDomain: vi.fn(async (_t: string, _p: string, domain: string) => {
         events.push(`release ${domain}`);
       }),
+      domainOwner: vi.fn(async (_domain: string): Promise<DomainClaim | undefined> => undefined),
       addVerifiedDomain: vi.fn(async (_t: string, _p: string, domain: string, audit: AuditContext) => {
         events.push(`record ${audit.draft.action} ${domain}`);
         if (!stored) throw new ConflictError('gone');
@@ -154,7 +156,7 @@ describe('verifyDomain', () => {
   it('refuses a domain another provider verified first, without naming it, and routes nothing', async () => {
     // Prepare
     const { deps, events } = fakes(provider(), published(provider(), 'acme.io'));
-    deps.providers.claimDomain.mockResolvedValueOnce(false);
+    deps.providers.claimDomain.mockResolvedValue(false);
     // Act
     const verifying = verifyDomain(deps, caller, 'pabcdefghij', 'acme.io');
     // Assess
@@ -282,6 +284,140 @@ describe('verifyDomain', () => {
         : providerId,
     );
     expect(events).toEqual([]);
+  });
+});
+
+describe('a domain that changed hands', () => {
+  const OTHER = 'tzzzzzzzzzzzzzzzz';
+  const theirs = (fields: Partial<IdentityProvider> = {}) =>
+    provider({
+      providerId: 'pholder0000',
+      verificationToken: 'h'.repeat(32),
+      verifiedDomains: ['acme.io'],
+      ...fields,
+    });
+
+  /** This tenant's provider, and another tenant's that holds acme.io; DNS publishes `records`. */
+  function takeover(holder: IdentityProvider | undefined, records: Record<string, string[]>) {
+    const made = fakes(provider(), records);
+    const { deps, events } = made;
+    const claims = new Map<string, DomainClaim>([
+      ['acme.io', { domain: 'acme.io', tenantId: OTHER, providerId: 'pholder0000' }],
+    ]);
+    let held = holder;
+    const ours = deps.providers.get;
+    deps.providers.get = async (tenantId: string, providerId: string) =>
+      tenantId === OTHER ? (providerId === held?.providerId ? held : undefined) : ours(tenantId, providerId);
+    deps.providers.domainOwner.mockImplementation(async (domain: string) => claims.get(domain));
+    deps.providers.claimDomain.mockImplementation(
+      async (tenantId: string, providerId: string, domain: string) => {
+        events.push(`claim ${domain}`);
+        const claim = claims.get(domain);
+        return !claim || (claim.tenantId === tenantId && claim.providerId === providerId);
+      },
+    );
+    const removeVerifiedDomain = vi.fn(
+      async (tenantId: string, p: IdentityProvider, domain: string, audit: AuditContext) => {
+        events.push(`lose ${tenantId} ${domain} ${audit.draft.action} ${audit.actor.type}`);
+        held = { ...p, verifiedDomains: verifiedDomains(p).filter((d) => d !== domain) };
+      },
+    );
+    const transferDomain = vi.fn(
+      async (
+        domain: string,
+        from: { tenantId: string; providerId: string },
+        to: { tenantId: string; providerId: string },
+      ) => {
+        events.push(`transfer ${domain} ${from.tenantId} ${to.tenantId}`);
+        const claim = claims.get(domain);
+        if (claim?.tenantId !== from.tenantId || claim.providerId !== from.providerId) return false;
+        claims.set(domain, { domain, ...to });
+        return true;
+      },
+    );
+    Object.assign(deps.providers, { removeVerifiedDomain, transferDomain });
+    return { ...made, removeVerifiedDomain, transferDomain, held: () => held, claims };
+  }
+
+  it('moves to the provider whose record the domain publishes once the holder’s is gone', async () => {
+    // Prepare: only this provider's record is published.
+    const { deps, events, removeVerifiedDomain, held, claims } = takeover(
+      theirs({ verifiedDomains: ['acme.io', 'corp.io'] }),
+      published(provider(), 'acme.io'),
+    );
+    // Act
+    const verified = await verifyDomain(deps, caller, 'pabcdefghij', 'acme.io');
+    // Assess
+    expect(verified.verifiedDomains).toEqual(['acme.io']);
+    expect(events).toEqual([
+      'txt _meridian-verification.acme.io',
+      'claim acme.io',
+      `lose ${OTHER} acme.io idp.domain-lost system`,
+      'identify corp.io',
+      `transfer acme.io ${OTHER} ${T}`,
+      'record idp.domain-verify acme.io',
+      'identify acme.io',
+    ]);
+    expect(held()?.verifiedDomains).toEqual(['corp.io']);
+    expect(claims.get('acme.io')).toMatchObject({ tenantId: T, providerId: 'pabcdefghij' });
+    // The holder's trail says what happened without naming who proved the domain.
+    const audit = removeVerifiedDomain.mock.calls[0]?.[3];
+    expect(audit).toMatchObject({ tenantId: OTHER, actor: { id: 'domain-verification', type: 'system' } });
+    expect(audit?.draft).toEqual({
+      action: 'idp.domain-lost',
+      resourceType: 'identity-provider',
+      resourceId: 'pholder0000',
+      before: { verifiedDomains: ['acme.io', 'corp.io'] },
+      after: { verifiedDomains: ['corp.io'] },
+    });
+    expect(JSON.stringify(audit?.draft)).not.toContain(T);
+    expect(JSON.stringify(audit?.draft)).not.toContain('pabcdefghij');
+  });
+
+  it('stays with a holder whose record the domain still publishes', async () => {
+    // Prepare: both records are published.
+    const records = published(provider(), 'acme.io');
+    const name = '_meridian-verification.acme.io';
+    records[name] = [...(records[name] ?? []), `  ${verificationRecord(theirs(), 'acme.io').value} `];
+    const { deps, events, removeVerifiedDomain } = takeover(
+      theirs({ verifiedDomains: ['acme.io', 'corp.io'] }),
+      records,
+    );
+    // Act / Assess
+    await expect(verifyDomain(deps, caller, 'pabcdefghij', 'acme.io')).rejects.toMatchObject({
+      problems: [{ path: 'domain', message: 'already claimed' }],
+    });
+    expect(removeVerifiedDomain).not.toHaveBeenCalled();
+    expect(events).not.toContainEqual(expect.stringMatching(/^transfer /));
+  });
+
+  it('moves from a holder registered before records existed, and from a claim whose provider is gone', async () => {
+    // Prepare
+    const older = takeover(
+      theirs({ verificationToken: undefined, verifiedDomains: undefined, emailDomains: ['acme.io', 'x.io'] }),
+      published(provider(), 'acme.io'),
+    );
+    const orphan = takeover(undefined, published(provider(), 'acme.io'));
+    // Act
+    await verifyDomain(older.deps, caller, 'pabcdefghij', 'acme.io');
+    await verifyDomain(orphan.deps, caller, 'pabcdefghij', 'acme.io');
+    // Assess: the older provider keeps its other domain; nothing to take from a provider that is gone.
+    expect(older.held()?.verifiedDomains).toEqual(['x.io']);
+    expect(orphan.removeVerifiedDomain).not.toHaveBeenCalled();
+    expect(orphan.claims.get('acme.io')?.tenantId).toBe(T);
+  });
+
+  it('refuses when the claim moved meanwhile', async () => {
+    // Prepare
+    const { deps, claims, transferDomain } = takeover(theirs(), published(provider(), 'acme.io'));
+    transferDomain.mockImplementationOnce(async () => {
+      claims.set('acme.io', { domain: 'acme.io', tenantId: 'tyyyyyyyyyyyyyyyy', providerId: 'pthird00000' });
+      return false;
+    });
+    // Act / Assess
+    await expect(verifyDomain(deps, caller, 'pabcdefghij', 'acme.io')).rejects.toMatchObject({
+      problems: [{ path: 'domain', message: 'already claimed' }],
+    });
   });
 });
 
