@@ -1278,7 +1278,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Verify one of the provider's email domains by its TXT record (`domains[].record`): then its users sign in through the provider, and no other provider can take it while the domain publishes this record
+         * Verify one of the provider's email domains by its TXT record (`domains[].record`): then its users sign in through the provider, and no other provider can take it
          * @description Needs the permission `tenant:admin`.
          */
         post: operations["postIdentityprovidersProviderIdDomainsDomainVerify"];

@@ -1,4 +1,5 @@
 import { ConflictError, NotFoundError, TransientError } from '../errors.ts';
+import { randomToken } from '../ids.ts';
 import { audited, type Caller } from '../tenancy/context.ts';
 import { type IdentityProvider, normalizeDomain, verificationRecord, verifiedDomains } from './model.ts';
 import { getProvider, type IdentityDeps } from './providers.ts';
@@ -22,8 +23,8 @@ export type DomainVerificationDeps = Pick<IdentityDeps, 'providers' | 'federatio
  * the domain routes nobody and blocks nobody: a tenant cannot take a domain it does not control from
  * the tenant that does.
  *
- * A domain follows its DNS: once it publishes only this provider's record, a provider that verified
- * it before loses it to this one (`claimOrTakeOver`).
+ * A domain held by a provider registered before domains were verified (which never proved it), or by
+ * a provider that is gone, goes to the provider whose record the domain publishes (`claimOrTakeOver`).
  *
  * Verifying a verified domain looks nothing up: it claims and routes the domain again, which repairs
  * what an interrupted verification left undone. Concurrent verifications of one provider each add
@@ -48,6 +49,13 @@ export async function verifyDomain(
     await route(deps, tenantId, providerId);
     return provider;
   }
+  if (provider.verificationToken === undefined) {
+    // Registered before domains were verified: it has no token to prove a domain with.
+    throw new ConflictError(
+      `Identity provider ${providerId} was registered before domains were verified: register a new provider to verify ${domain}.`,
+      [{ path: 'domain', message: 'provider has no verification token' }],
+    );
+  }
   const record = verificationRecord(provider, domain);
   let published: string[];
   try {
@@ -61,7 +69,7 @@ export async function verifyDomain(
       [{ path: 'domain', message: 'verification record not found' }],
     );
   }
-  await claimOrTakeOver(deps, caller, providerId, domain, published);
+  await claimOrTakeOver(deps, caller, providerId, domain);
   try {
     await deps.providers.addVerifiedDomain(
       tenantId,
@@ -89,57 +97,83 @@ export async function verifyDomain(
 }
 
 /**
- * Claims the domain. When another provider holds it but the domain does not publish that provider's
- * record (only this one's), the domain has changed hands, or was never proven (a provider registered
- * before records existed, or a claim left without its provider): the holder loses it (its record and
- * routing, with an audit record in its own trail that does not name the new holder) and the claim
- * moves here. A holder whose record the domain still publishes keeps it.
+ * Claims the domain. A claim held by a provider registered before domains were verified (which
+ * never proved the domain), or by a provider that is gone, is taken over by the provider whose record
+ * the domain publishes: the holder loses the domain (its record and routing, with an audit record in
+ * its own trail that names neither the new holder nor its request), then the claim moves here. A
+ * claim held by a provider that proved the domain stays with it.
  */
 async function claimOrTakeOver(
   deps: DomainVerificationDeps,
   caller: Caller,
   providerId: string,
   domain: string,
-  published: readonly string[],
 ) {
   const tenantId = caller.principal.tenantId;
   if (await deps.providers.claimDomain(tenantId, providerId, domain)) return;
   const holder = await deps.providers.domainOwner(domain);
   if (holder) {
     const holding = await deps.providers.get(holder.tenantId, holder.providerId);
-    const stillProven =
-      holding?.verificationToken !== undefined &&
-      published.some((value) => value.trim() === verificationRecord(holding, domain).value);
-    if (!stillProven) {
-      if (holding) await loseDomain(deps, caller, holding, holder.tenantId, domain);
+    if (holding?.verificationToken === undefined) {
+      if (holding) await loseDomain(deps, caller, holder.tenantId, holding.providerId, domain);
       if (await deps.providers.transferDomain(domain, holder, { tenantId, providerId })) return;
     }
   }
   await claim(deps, tenantId, providerId, domain);
 }
 
-// The holder's side of a takeover, in its own trail, by the system: the new holder is not named.
+/**
+ * The holder's side of a takeover, by the system: the domain leaves its record (read afresh, so a
+ * change meanwhile is not undone) and its routing. Each step is done again by a retry until the claim
+ * moves, so a failure part-way only delays the takeover.
+ */
 async function loseDomain(
   deps: DomainVerificationDeps,
   caller: Caller,
-  holding: IdentityProvider,
   holderTenantId: string,
+  holderId: string,
   domain: string,
 ) {
-  const before = verifiedDomains(holding);
-  await deps.providers.removeVerifiedDomain(holderTenantId, holding, domain, {
-    tenantId: holderTenantId,
-    actor: { id: 'domain-verification', type: 'system' },
-    meta: caller.meta,
-    draft: {
-      action: 'idp.domain-lost',
-      resourceType: 'identity-provider',
-      resourceId: holding.providerId,
-      before: { verifiedDomains: before },
-      after: { verifiedDomains: before.filter((d) => d !== domain) },
-    },
-  });
-  await route(deps, holderTenantId, holding.providerId);
+  for (let attempt = 0; ; attempt++) {
+    const holding = await deps.providers.get(holderTenantId, holderId);
+    if (!holding || !verifiedDomains(holding).includes(domain)) break;
+    const before = verifiedDomains(holding);
+    try {
+      await deps.providers.removeVerifiedDomain(holderTenantId, holding, domain, {
+        tenantId: holderTenantId,
+        actor: { id: 'domain-verification', type: 'system' },
+        // Not the new holder's request: its address and client are another tenant's.
+        meta: {
+          requestId: `domain-verification-${randomToken(16)}`,
+          sourceIp: 'domain-verification',
+          userAgent: 'meridian-domain-verification',
+          now: caller.meta.now,
+        },
+        draft: {
+          action: 'idp.domain-lost',
+          resourceType: 'identity-provider',
+          resourceId: holderId,
+          before: { verifiedDomains: before },
+          after: { verifiedDomains: before.filter((d) => d !== domain) },
+        },
+      });
+      break;
+    } catch (error) {
+      if (!(error instanceof ConflictError) || attempt === 2) throw error;
+    }
+  }
+  try {
+    await deps.federation.identify(holderTenantId, holderId, () =>
+      deps.providers.get(holderTenantId, holderId),
+    );
+  } catch (error) {
+    // Its federated provider is gone (being deleted): nothing routes the domain to it any more.
+    if (!(error instanceof NotFoundError)) {
+      throw new TransientError(
+        'The domain could not be moved to this provider yet: verify it again shortly.',
+      );
+    }
+  }
 }
 
 // The platform-wide claim; the store's wording: which tenant holds a domain is not the caller's to learn.

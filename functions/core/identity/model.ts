@@ -82,7 +82,10 @@ export function verifiedDomains(provider: IdentityProvider): readonly string[] {
   return provider.verifiedDomains ?? (provider.verificationToken === undefined ? provider.emailDomains : []);
 }
 
-/** One of a provider's domains as the API shows it; `record` until it is verified. */
+/**
+ * One of a provider's domains as the API shows it; `record` until it is verified (never for a provider
+ * registered before domains were verified, which has no token).
+ */
 export interface DomainView {
   readonly domain: string;
   readonly verified: boolean;
@@ -101,8 +104,8 @@ export function providerView(provider: IdentityProvider): ProviderView {
   return {
     ...shown,
     domains: provider.emailDomains.map((domain) =>
-      verified.includes(domain)
-        ? { domain, verified: true }
+      verified.includes(domain) || provider.verificationToken === undefined
+        ? { domain, verified: verified.includes(domain) }
         : { domain, verified: false, record: verificationRecord(provider, domain) },
     ),
   };

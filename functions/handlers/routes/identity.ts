@@ -150,7 +150,7 @@ export const identityRoutes: Route[] = [
     method: 'POST',
     path: '/identity-providers/{providerId}/domains/{domain}/verify',
     summary:
-      "Verify one of the provider's email domains by its TXT record (`domains[].record`): then its users sign in through the provider, and no other provider can take it while the domain publishes this record",
+      "Verify one of the provider's email domains by its TXT record (`domains[].record`): then its users sign in through the provider, and no other provider can take it",
     tag: 'identity',
     auth: 'tenant:admin',
     params: t.Object(

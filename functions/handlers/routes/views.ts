@@ -408,7 +408,7 @@ export const identityProviderView = meta(
     domains: t.Array(
       t.Object({
         domain: t.String(),
-        /** Verified: it routes sign-ins to this provider, for as long as the domain publishes its record. */
+        /** Verified: it routes sign-ins to this provider, and no other provider can take it. */
         verified: t.Boolean(),
         /** Until verified: the TXT record the domain must publish (then `POST …/verify`). */
         record: t.Optional(t.Object({ name: t.String(), type: oneOf(['TXT']), value: t.String() })),

@@ -287,7 +287,7 @@ describe('verifyDomain', () => {
   });
 });
 
-describe('a domain that changed hands', () => {
+describe('a domain held by a provider that never proved it', () => {
   const OTHER = 'tzzzzzzzzzzzzzzzz';
   const theirs = (fields: Partial<IdentityProvider> = {}) =>
     provider({
@@ -339,10 +339,19 @@ describe('a domain that changed hands', () => {
     return { ...made, removeVerifiedDomain, transferDomain, held: () => held, claims };
   }
 
-  it('moves to the provider whose record the domain publishes once the holder’s is gone', async () => {
-    // Prepare: only this provider's record is published.
+  /** A holder registered before domains were verified: no token, and here no list either. */
+  const older = (fields: Partial<IdentityProvider> = {}) =>
+    theirs({
+      verificationToken: undefined,
+      verifiedDomains: undefined,
+      emailDomains: ['acme.io', 'x.io'],
+      ...fields,
+    });
+
+  it('moves from a holder registered before domains were verified to the provider whose record is published', async () => {
+    // Prepare
     const { deps, events, removeVerifiedDomain, held, claims } = takeover(
-      theirs({ verifiedDomains: ['acme.io', 'corp.io'] }),
+      older(),
       published(provider(), 'acme.io'),
     );
     // Act
@@ -353,63 +362,115 @@ describe('a domain that changed hands', () => {
       'txt _meridian-verification.acme.io',
       'claim acme.io',
       `lose ${OTHER} acme.io idp.domain-lost system`,
-      'identify corp.io',
+      'identify x.io',
       `transfer acme.io ${OTHER} ${T}`,
       'record idp.domain-verify acme.io',
       'identify acme.io',
     ]);
-    expect(held()?.verifiedDomains).toEqual(['corp.io']);
+    expect(held()?.verifiedDomains).toEqual(['x.io']);
     expect(claims.get('acme.io')).toMatchObject({ tenantId: T, providerId: 'pabcdefghij' });
-    // The holder's trail says what happened without naming who proved the domain.
+    // The holder's trail says what happened, naming neither the new holder nor its request.
     const audit = removeVerifiedDomain.mock.calls[0]?.[3];
     expect(audit).toMatchObject({ tenantId: OTHER, actor: { id: 'domain-verification', type: 'system' } });
+    expect(audit?.meta).toMatchObject({
+      requestId: expect.stringMatching(/^domain-verification-[a-z0-9]{16}$/),
+      sourceIp: 'domain-verification',
+      userAgent: 'meridian-domain-verification',
+      now: meta.now,
+    });
     expect(audit?.draft).toEqual({
       action: 'idp.domain-lost',
       resourceType: 'identity-provider',
       resourceId: 'pholder0000',
-      before: { verifiedDomains: ['acme.io', 'corp.io'] },
-      after: { verifiedDomains: ['corp.io'] },
+      before: { verifiedDomains: ['acme.io', 'x.io'] },
+      after: { verifiedDomains: ['x.io'] },
     });
-    expect(JSON.stringify(audit?.draft)).not.toContain(T);
-    expect(JSON.stringify(audit?.draft)).not.toContain('pabcdefghij');
+    expect(JSON.stringify(audit)).not.toContain(T);
+    expect(JSON.stringify(audit)).not.toContain('pabcdefghij');
+    expect(JSON.stringify(audit)).not.toContain(meta.sourceIp);
   });
 
-  it('stays with a holder whose record the domain still publishes', async () => {
-    // Prepare: both records are published.
+  it.each([
+    ['whose record the domain still publishes', true],
+    ['whose record is gone', false],
+  ])('stays with a holder that proved it, %s', async (_name, stillPublished) => {
+    // Prepare
     const records = published(provider(), 'acme.io');
     const name = '_meridian-verification.acme.io';
-    records[name] = [...(records[name] ?? []), `  ${verificationRecord(theirs(), 'acme.io').value} `];
-    const { deps, events, removeVerifiedDomain } = takeover(
-      theirs({ verifiedDomains: ['acme.io', 'corp.io'] }),
-      records,
-    );
+    if (stillPublished)
+      records[name] = [...(records[name] ?? []), verificationRecord(theirs(), 'acme.io').value];
+    const { deps, events, removeVerifiedDomain, transferDomain } = takeover(theirs(), records);
     // Act / Assess
     await expect(verifyDomain(deps, caller, 'pabcdefghij', 'acme.io')).rejects.toMatchObject({
       problems: [{ path: 'domain', message: 'already claimed' }],
     });
     expect(removeVerifiedDomain).not.toHaveBeenCalled();
-    expect(events).not.toContainEqual(expect.stringMatching(/^transfer /));
+    expect(transferDomain).not.toHaveBeenCalled();
+    expect(events.filter((e) => e.startsWith('identify'))).toEqual([]);
   });
 
-  it('moves from a holder registered before records existed, and from a claim whose provider is gone', async () => {
+  it('moves from a claim whose provider is gone, touching no other record', async () => {
     // Prepare
-    const older = takeover(
-      theirs({ verificationToken: undefined, verifiedDomains: undefined, emailDomains: ['acme.io', 'x.io'] }),
+    const { deps, removeVerifiedDomain, claims } = takeover(undefined, published(provider(), 'acme.io'));
+    // Act
+    await verifyDomain(deps, caller, 'pabcdefghij', 'acme.io');
+    // Assess
+    expect(removeVerifiedDomain).not.toHaveBeenCalled();
+    expect(claims.get('acme.io')?.tenantId).toBe(T);
+  });
+
+  it('moves from a holder whose federated provider is being deleted', async () => {
+    // Prepare
+    const { deps, claims } = takeover(older(), published(provider(), 'acme.io'));
+    deps.federation.identify.mockRejectedValueOnce(new NotFoundError('No identity provider pholder0000.'));
+    // Act
+    const verified = await verifyDomain(deps, caller, 'pabcdefghij', 'acme.io');
+    // Assess
+    expect(verified.verifiedDomains).toEqual(['acme.io']);
+    expect(claims.get('acme.io')?.tenantId).toBe(T);
+  });
+
+  it('finishes a takeover that failed part-way when verified again, losing the domain from the holder once', async () => {
+    // Prepare
+    const { deps, events, removeVerifiedDomain, claims } = takeover(
+      older(),
       published(provider(), 'acme.io'),
     );
-    const orphan = takeover(undefined, published(provider(), 'acme.io'));
+    deps.federation.identify.mockRejectedValueOnce(new Error('Cognito down'));
     // Act
-    await verifyDomain(older.deps, caller, 'pabcdefghij', 'acme.io');
-    await verifyDomain(orphan.deps, caller, 'pabcdefghij', 'acme.io');
-    // Assess: the older provider keeps its other domain; nothing to take from a provider that is gone.
-    expect(older.held()?.verifiedDomains).toEqual(['x.io']);
-    expect(orphan.removeVerifiedDomain).not.toHaveBeenCalled();
-    expect(orphan.claims.get('acme.io')?.tenantId).toBe(T);
+    const failed = verifyDomain(deps, caller, 'pabcdefghij', 'acme.io');
+    await expect(failed).rejects.toBeInstanceOf(TransientError);
+    await expect(failed).rejects.toThrow(
+      'The domain could not be moved to this provider yet: verify it again shortly.',
+    );
+    const claimAfterFailure = claims.get('acme.io')?.tenantId;
+    const verified = await verifyDomain(deps, caller, 'pabcdefghij', 'acme.io');
+    // Assess
+    expect(claimAfterFailure).toBe(OTHER);
+    expect(verified.verifiedDomains).toEqual(['acme.io']);
+    expect(removeVerifiedDomain).toHaveBeenCalledTimes(1);
+    expect(events.filter((e) => e.startsWith('transfer'))).toEqual([`transfer acme.io ${OTHER} ${T}`]);
+  });
+
+  it('reads the holder again when its record changed meanwhile, and gives up after three tries', async () => {
+    // Prepare
+    const once = takeover(older(), published(provider(), 'acme.io'));
+    once.removeVerifiedDomain.mockRejectedValueOnce(new ConflictError('changed meanwhile'));
+    const always = takeover(older(), published(provider(), 'acme.io'));
+    always.removeVerifiedDomain.mockRejectedValue(new ConflictError('changed meanwhile'));
+    // Act
+    await verifyDomain(once.deps, caller, 'pabcdefghij', 'acme.io');
+    const stuck = verifyDomain(always.deps, caller, 'pabcdefghij', 'acme.io');
+    // Assess
+    expect(once.claims.get('acme.io')?.tenantId).toBe(T);
+    await expect(stuck).rejects.toThrow('changed meanwhile');
+    expect(always.removeVerifiedDomain).toHaveBeenCalledTimes(3);
+    expect(always.claims.get('acme.io')?.tenantId).toBe(OTHER);
   });
 
   it('refuses when the claim moved meanwhile', async () => {
     // Prepare
-    const { deps, claims, transferDomain } = takeover(theirs(), published(provider(), 'acme.io'));
+    const { deps, claims, transferDomain } = takeover(older(), published(provider(), 'acme.io'));
     transferDomain.mockImplementationOnce(async () => {
       claims.set('acme.io', { domain: 'acme.io', tenantId: 'tyyyyyyyyyyyyyyyy', providerId: 'pthird00000' });
       return false;
@@ -418,6 +479,30 @@ describe('a domain that changed hands', () => {
     await expect(verifyDomain(deps, caller, 'pabcdefghij', 'acme.io')).rejects.toMatchObject({
       problems: [{ path: 'domain', message: 'already claimed' }],
     });
+  });
+
+  it('refuses to verify with a provider registered before domains were verified, looking nothing up', async () => {
+    // Prepare: an older provider that lost one of its domains has nothing to prove it with.
+    const { deps, events } = fakes(
+      provider({ verificationToken: undefined, verifiedDomains: ['corp.io'] }),
+      published(provider(), 'acme.io'),
+    );
+    // Act
+    const verifying = verifyDomain(deps, caller, 'pabcdefghij', 'acme.io');
+    // Assess
+    await expect(verifying).rejects.toMatchObject({
+      problems: [{ path: 'domain', message: 'provider has no verification token' }],
+    });
+    await expect(verifying).rejects.toThrow(
+      'Identity provider pabcdefghij was registered before domains were verified: register a new provider to verify acme.io.',
+    );
+    expect(events).toEqual([]);
+    expect(
+      providerView(provider({ verificationToken: undefined, verifiedDomains: ['corp.io'] })).domains,
+    ).toEqual([
+      { domain: 'acme.io', verified: false },
+      { domain: 'corp.io', verified: true },
+    ]);
   });
 });
 
