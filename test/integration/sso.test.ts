@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LOCAL_NAMES } from '../../bin/local/env.ts';
 import { type LocalIdp, startLocalIdp } from '../../bin/local/oidc.ts';
 import { call, type Problem } from '../helpers/api.ts';
 import { publishTxt, replaceTxt } from '../helpers/dns-zone.ts';
+import { localDocumentClient } from '../helpers/local-dynamo.ts';
 import { ssoSignIn } from '../helpers/sso.ts';
 import {
   authCacheTimeoutMs,
@@ -46,14 +46,8 @@ interface Me {
 let idp: LocalIdp;
 const apiUrl = () => inject('apiUrl');
 const TABLE = LOCAL_NAMES.tableName;
-const db = DynamoDBDocumentClient.from(
-  new DynamoDBClient({
-    endpoint: inject('dynamodbEndpoint'),
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  }),
-);
-afterAll(() => db.destroy());
+// DynamoDB Local of the platform: one test stores a provider as it was before domains were verified.
+const db = localDocumentClient();
 
 beforeAll(async () => {
   idp = await startLocalIdp({
