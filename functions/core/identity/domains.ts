@@ -49,14 +49,15 @@ export async function verifyDomain(
     await route(deps, tenantId, providerId);
     return provider;
   }
-  if (provider.verificationToken === undefined) {
+  const token = provider.verificationToken;
+  if (token === undefined) {
     // Registered before domains were verified: it has no token to prove a domain with.
     throw new ConflictError(
       `Identity provider ${providerId} was registered before domains were verified: register a new provider to verify ${domain}.`,
       [{ path: 'domain', message: 'provider has no verification token' }],
     );
   }
-  const record = verificationRecord(provider, domain);
+  const record = verificationRecord(token, domain);
   let published: string[];
   try {
     published = await deps.txt(record.name);
@@ -163,16 +164,15 @@ async function loseDomain(
     }
   }
   try {
-    await deps.federation.identify(holderTenantId, holderId, () =>
-      deps.providers.get(holderTenantId, holderId),
+    await route(
+      deps,
+      holderTenantId,
+      holderId,
+      'The domain could not be moved to this provider yet: verify it again shortly.',
     );
   } catch (error) {
     // Its federated provider is gone (being deleted): nothing routes the domain to it any more.
-    if (!(error instanceof NotFoundError)) {
-      throw new TransientError(
-        'The domain could not be moved to this provider yet: verify it again shortly.',
-      );
-    }
+    if (!(error instanceof NotFoundError)) throw error;
   }
 }
 
@@ -185,14 +185,21 @@ async function claim(deps: DomainVerificationDeps, tenantId: string, providerId:
   }
 }
 
-// The domain is verified and claimed once this runs: a failure here is repaired by verifying again.
-async function route(deps: DomainVerificationDeps, tenantId: string, providerId: string) {
+/**
+ * Hands the provider's record as it is now to the federation. A provider the federation does not
+ * know is passed on as NotFoundError; any other failure is `failure`, a retryable answer, since
+ * verifying again repeats the routing.
+ */
+async function route(
+  deps: DomainVerificationDeps,
+  tenantId: string,
+  providerId: string,
+  failure = 'The domain is verified, but its sign-ins could not be routed to the provider yet: verify it again shortly.',
+) {
   try {
     await deps.federation.identify(tenantId, providerId, () => deps.providers.get(tenantId, providerId));
   } catch (error) {
     if (error instanceof NotFoundError) throw error;
-    throw new TransientError(
-      'The domain is verified, but its sign-ins could not be routed to the provider yet: verify it again shortly.',
-    );
+    throw new TransientError(failure);
   }
 }

@@ -65,13 +65,12 @@ export interface VerificationRecord {
 /** Where a domain publishes its proof: a name of its own, so it disturbs no other record. */
 export const VERIFICATION_LABEL = '_meridian-verification';
 
-/** The record `domain` publishes to prove it for `provider`; the token is the provider's own. */
-export function verificationRecord(provider: IdentityProvider, domain: string): VerificationRecord {
-  return {
-    name: `${VERIFICATION_LABEL}.${domain}`,
-    type: 'TXT',
-    value: `meridian-verification=${provider.verificationToken ?? ''}`,
-  };
+/**
+ * The record `domain` publishes to prove it for the provider whose `token` it is. A provider without
+ * a token (registered before domains were verified) has no record to publish.
+ */
+export function verificationRecord(token: string, domain: string): VerificationRecord {
+  return { name: `${VERIFICATION_LABEL}.${domain}`, type: 'TXT', value: `meridian-verification=${token}` };
 }
 
 /**
@@ -101,12 +100,13 @@ export type ProviderView = Omit<IdentityProvider, 'verificationToken' | 'verifie
 export function providerView(provider: IdentityProvider): ProviderView {
   const { verificationToken: _token, verifiedDomains: _verified, ...shown } = provider;
   const verified = verifiedDomains(provider);
+  const token = provider.verificationToken;
   return {
     ...shown,
     domains: provider.emailDomains.map((domain) =>
-      verified.includes(domain) || provider.verificationToken === undefined
+      verified.includes(domain) || token === undefined
         ? { domain, verified: verified.includes(domain) }
-        : { domain, verified: false, record: verificationRecord(provider, domain) },
+        : { domain, verified: false, record: verificationRecord(token, domain) },
     ),
   };
 }

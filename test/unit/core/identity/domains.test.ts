@@ -92,7 +92,7 @@ function fakes(start: IdentityProvider = provider(), records: Record<string, str
 }
 
 const published = (p: IdentityProvider, domain: string) => {
-  const record = verificationRecord(p, domain);
+  const record = verificationRecord(p.verificationToken ?? 'none', domain);
   return { [record.name]: ['v=spf1 -all', ` ${record.value} `] };
 };
 
@@ -398,7 +398,7 @@ describe('a domain held by a provider that never proved it', () => {
     const records = published(provider(), 'acme.io');
     const name = '_meridian-verification.acme.io';
     if (stillPublished)
-      records[name] = [...(records[name] ?? []), verificationRecord(theirs(), 'acme.io').value];
+      records[name] = [...(records[name] ?? []), verificationRecord('h'.repeat(32), 'acme.io').value];
     const { deps, events, removeVerifiedDomain, transferDomain } = takeover(theirs(), records);
     // Act / Assess
     await expect(verifyDomain(deps, caller, 'pabcdefghij', 'acme.io')).rejects.toMatchObject({
