@@ -128,6 +128,19 @@ describe('parseConfig at the edges of each check', () => {
     );
   });
 
+  it('reads DNS servers as a comma-separated list of host[:port], and refuses anything else', () => {
+    expect(parseConfig({ ...AWS, DNS_SERVERS: '127.0.0.1:5353, [::1]:53,dns.example' }).DNS_SERVERS).toEqual([
+      '127.0.0.1:5353',
+      '[::1]:53',
+      'dns.example',
+    ]);
+    expect(parseConfig(AWS).DNS_SERVERS).toBeUndefined();
+    expect(problems({ DNS_SERVERS: '127.0.0.1:53,http://x' })).toMatch(
+      /DNS_SERVERS: host\[:port\], comma-separated/,
+    );
+    expect(problems({ DNS_SERVERS: '127.0.0.1 8.8.8.8' })).toMatch(/DNS_SERVERS/);
+  });
+
   it('fills the local stand-ins and the secrets prefix only where nothing is set', () => {
     const local = parseConfig({
       ...LOCAL,
