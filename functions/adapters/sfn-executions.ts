@@ -26,12 +26,13 @@ export function executionArnOf(stateMachineArn: string, name: string): string {
  * Step Functions as the {@link ExecutionEngine}: executions start on the environment's alias and
  * are named by the execution id, which Step Functions keeps unique per state machine. Starts, stops
  * and redrives go through the client of the tenant they name (on AWS, fenced by IAM to that tenant's
- * machines); approval answers through `own`, the function's client, as a task token authorizes them.
+ * machines); approval answers through `own`, the function's client, as a task token authorizes them
+ * (built when first used: the functions that never answer an approval never build it).
  */
 export class SfnExecutionEngine implements ExecutionEngine {
   constructor(
     private readonly sfnFor: SfnFor,
-    private readonly own: SFNClient,
+    private readonly own: () => SFNClient,
   ) {}
 
   async start(input: Parameters<ExecutionEngine['start']>[0]): Promise<{ engineArn: string }> {
@@ -85,12 +86,12 @@ export class SfnExecutionEngine implements ExecutionEngine {
 
   async sendTaskSuccess(taskToken: string, output: unknown): Promise<void> {
     await this.guard(() =>
-      this.own.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })),
+      this.own().send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })),
     );
   }
 
   async sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void> {
-    await this.guard(() => this.own.send(new SendTaskFailureCommand({ taskToken, error, cause })));
+    await this.guard(() => this.own().send(new SendTaskFailureCommand({ taskToken, error, cause })));
   }
 
   private async guard(send: () => Promise<unknown>): Promise<void> {

@@ -364,16 +364,21 @@ function defined<T extends object>(record: T): T {
   return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as T;
 }
 
+/** Each group of `groups` read from `env`, in order, or one {@link ConfigError} naming every problem. */
+function readGroups(env: NodeJS.ProcessEnv, groups: readonly Group[]): Partial<RuntimeConfig>[] {
+  const r = new SettingsReader(env);
+  const parsed = groups.map((group) => defined(group(r)));
+  if (r.problems.length > 0)
+    throw new ConfigError(`Invalid Meridian configuration: ${r.problems.join('; ')}`);
+  return parsed;
+}
+
 /** Reads `groups` from `env` into one frozen object, or throws one {@link ConfigError} naming every problem. */
 export function parseConfig<const G extends readonly Group[] = typeof ALL_SETTINGS>(
   env: NodeJS.ProcessEnv,
   groups: G = ALL_SETTINGS as unknown as G,
 ): SettingsOf<G> {
-  const r = new SettingsReader(env);
-  const parsed = groups.map((group) => group(r));
-  if (r.problems.length > 0)
-    throw new ConfigError(`Invalid Meridian configuration: ${r.problems.join('; ')}`);
-  return Object.freeze(defined(Object.assign({}, ...parsed))) as SettingsOf<G>;
+  return Object.freeze(Object.assign({}, ...readGroups(env, groups))) as SettingsOf<G>;
 }
 
 const parsedGroups = new Map<Group, Partial<RuntimeConfig>>();
@@ -387,12 +392,8 @@ const parsedGroups = new Map<Group, Partial<RuntimeConfig>>();
 export function config<const G extends readonly Group[]>(groups: G): SettingsOf<G> {
   const fresh = groups.filter((group) => !parsedGroups.has(group));
   if (fresh.length > 0) {
-    const r = new SettingsReader(process.env);
-    const parsed = fresh.map((group) => group(r));
-    if (r.problems.length > 0)
-      throw new ConfigError(`Invalid Meridian configuration: ${r.problems.join('; ')}`);
-    for (const [i, group] of fresh.entries())
-      parsedGroups.set(group, Object.freeze(defined(parsed[i] ?? {})));
+    const parsed = readGroups(process.env, fresh);
+    for (const [i, group] of fresh.entries()) parsedGroups.set(group, Object.freeze(parsed[i] ?? {}));
   }
   // One group, as a handler reads it per request (`config([auditDigests])`): its frozen object as parsed.
   const only = groups.length === 1 ? parsedGroups.get(groups[0] as Group) : undefined;

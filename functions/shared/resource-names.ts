@@ -36,9 +36,10 @@ export function stateMachineName(prefix: string, tenantId: string, workflowId: s
  */
 export function tenantOfStateMachine(stateMachineArn: string): string | undefined {
   const segments = stateMachineArn.split(':');
-  const at = segments.findIndex((s, i) => i === 5 && (s === 'stateMachine' || s === 'execution'));
-  if (at < 0) return undefined;
-  const name = segments[at + 1] ?? '';
+  // arn:aws:states:<region>:<account>:<stateMachine|execution>:<name>[:…]
+  const kind = segments[5];
+  if (kind !== 'stateMachine' && kind !== 'execution') return undefined;
+  const name = segments[6] ?? '';
   const parts = name.split('-');
   const tenantId = parts[parts.length - 2];
   return tenantId?.startsWith('t') && ID_PATTERN.test(tenantId) ? tenantId : undefined;

@@ -39,7 +39,10 @@ const unique = (): string => randomUUID().replaceAll('-', '').slice(0, 16);
 
 describe('SfnExecutionEngine against the AWS API (moto by default)', () => {
   const client = new SFNClient(sdkOptions(inject('awsEndpoint')));
-  const engine = new SfnExecutionEngine(() => client, client);
+  const engine = new SfnExecutionEngine(
+    () => client,
+    () => client,
+  );
 
   async function runningExecution(): Promise<string> {
     const machine = await client.send(
@@ -135,7 +138,10 @@ describe('SfnExecutionEngine against the AWS API (moto by default)', () => {
 describe('SfnExecutionEngine with AWS answers moto does not give', () => {
   const edge = new SFNClient({ region: 'us-east-1' });
   const sfn = mockClient(edge);
-  const engine = new SfnExecutionEngine(() => edge, edge);
+  const engine = new SfnExecutionEngine(
+    () => edge,
+    () => edge,
+  );
   const MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:meridian-dev-tabc-wdef';
   afterEach(() => sfn.reset());
   type StartInput = Parameters<SfnExecutionEngine['start']>[0];
@@ -256,10 +262,13 @@ describe('SfnExecutionEngine: tenant calls on the tenant client, approval answer
     tenantSfn.on(RedriveExecutionCommand).resolves({});
     ownSfn.on(SendTaskSuccessCommand).resolves({});
     const asked: string[] = [];
-    const engine = new SfnExecutionEngine((tenant) => {
-      asked.push(tenant);
-      return tenantClient;
-    }, ownClient);
+    const engine = new SfnExecutionEngine(
+      (tenant) => {
+        asked.push(tenant);
+        return tenantClient;
+      },
+      () => ownClient,
+    );
     const MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:meridian-dev-tabc-wdef';
     try {
       // Act

@@ -8,13 +8,7 @@ import { HEAD_PREFIX, type Key, pad, tenantPk, VERSION_PREFIX } from './tenant-k
  * `dynamodb:LeadingKeys` can fence each tenant to its own partitions.
  */
 
-export {
-  type Gsi1,
-  InvalidTenantIdError,
-  type Key,
-  pad,
-  tenantPk,
-} from './tenant-key.ts';
+export { type Key, tenantPk } from './tenant-key.ts';
 
 /** The index name and attribute names, re-exported for queries. */
 export const INDEX = TABLE_SCHEMA.gsi1;

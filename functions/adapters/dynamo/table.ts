@@ -7,7 +7,7 @@ import { decodeCursor, encodeCursor } from './cursor.ts';
 import * as keys from './item-keys.ts';
 import { TableBase, type TransactItem } from './table-base.ts';
 
-export { strip, TableBase, type TenantClients, type TransactItem } from './table-base.ts';
+export { strip, type TenantClients, type TransactItem } from './table-base.ts';
 
 /** Maps the index of a failed condition in a transaction to the domain error to raise. */
 export type ConflictMapper = (index: number) => Error | undefined;

@@ -55,8 +55,14 @@ export function tableOnly(cfg: Settings<'TABLE_NAME' | 'TENANT_DATA_ROLE_ARN'>):
   clients: TenantTableClients;
   table: Table;
 } {
-  const clients = new TenantTableClients(dynamoDocumentClient(), cfg.TENANT_DATA_ROLE_ARN);
+  const clients = tenantClientsOf(cfg);
   return { clients, table: new Table(cfg.TABLE_NAME, clients) };
+}
+
+// Two factories over this one, not one with the table class as a parameter: the step runner's
+// bundle would then carry Table (and its audit chain) too.
+function tenantClientsOf(cfg: Settings<'TENANT_DATA_ROLE_ARN'>): TenantTableClients {
+  return new TenantTableClients(dynamoDocumentClient(), cfg.TENANT_DATA_ROLE_ARN);
 }
 
 /**
@@ -67,7 +73,7 @@ export function tableReadsOnly(cfg: Settings<'TABLE_NAME' | 'TENANT_DATA_ROLE_AR
   clients: TenantTableClients;
   table: TableBase;
 } {
-  const clients = new TenantTableClients(dynamoDocumentClient(), cfg.TENANT_DATA_ROLE_ARN);
+  const clients = tenantClientsOf(cfg);
   return { clients, table: new TableBase(cfg.TABLE_NAME, clients) };
 }
 

@@ -47,9 +47,7 @@ export function executionEngine(
   cfg: Settings<'MERIDIAN_MODE'>,
   clients: TenantTableClients,
 ): ExecutionEngine {
-  return cfg.MERIDIAN_MODE === 'aws'
-    ? new SfnExecutionEngine(tenantSfn(clients), sfn())
-    : localExecutionEngine;
+  return cfg.MERIDIAN_MODE === 'aws' ? new SfnExecutionEngine(tenantSfn(clients), sfn) : localExecutionEngine;
 }
 
 /** Starts lifecycle jobs (offboarding, exports): their state machines on AWS. */
