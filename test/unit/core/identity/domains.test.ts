@@ -316,8 +316,11 @@ describe('a domain held by a provider that never proved it', () => {
         return !claim || (claim.tenantId === tenantId && claim.providerId === providerId);
       },
     );
+    // As the store: the list it is given must be the one stored (`verifiedDomains = :previous`).
     const removeVerifiedDomain = vi.fn(
       async (tenantId: string, p: IdentityProvider, domain: string, audit: AuditContext) => {
+        if (JSON.stringify(p.verifiedDomains) !== JSON.stringify(held?.verifiedDomains))
+          throw new ConflictError('changed meanwhile');
         events.push(`lose ${tenantId} ${domain} ${audit.draft.action} ${audit.actor.type}`);
         held = { ...p, verifiedDomains: verifiedDomains(p).filter((d) => d !== domain) };
       },
@@ -336,7 +339,12 @@ describe('a domain held by a provider that never proved it', () => {
       },
     );
     Object.assign(deps.providers, { removeVerifiedDomain, transferDomain });
-    return { ...made, removeVerifiedDomain, transferDomain, held: () => held, claims };
+    const heldOf = Object.assign(() => held, {
+      set: (next: IdentityProvider) => {
+        held = next;
+      },
+    });
+    return { ...made, removeVerifiedDomain, transferDomain, held: heldOf, claims };
   }
 
   /** A holder registered before domains were verified: no token, and here no list either. */
@@ -454,8 +462,17 @@ describe('a domain held by a provider that never proved it', () => {
 
   it('reads the holder again when its record changed meanwhile, and gives up after three tries', async () => {
     // Prepare
+    // The holder's list changes between loseDomain's read and its write: the retry must read again.
     const once = takeover(older(), published(provider(), 'acme.io'));
-    once.removeVerifiedDomain.mockRejectedValueOnce(new ConflictError('changed meanwhile'));
+    const ownGet = once.deps.providers.get;
+    let reads = 0;
+    once.deps.providers.get = async (tenantId: string, providerId: string) => {
+      const read = await ownGet(tenantId, providerId);
+      if (tenantId === OTHER && reads++ === 1 && read) {
+        once.held.set({ ...read, verifiedDomains: ['acme.io', 'x.io', 'y.io'] });
+      }
+      return read;
+    };
     const always = takeover(older(), published(provider(), 'acme.io'));
     always.removeVerifiedDomain.mockRejectedValue(new ConflictError('changed meanwhile'));
     // Act
@@ -463,6 +480,7 @@ describe('a domain held by a provider that never proved it', () => {
     const stuck = verifyDomain(always.deps, caller, 'pabcdefghij', 'acme.io');
     // Assess
     expect(once.claims.get('acme.io')?.tenantId).toBe(T);
+    expect(once.held()?.verifiedDomains).toEqual(['x.io', 'y.io']);
     await expect(stuck).rejects.toThrow('changed meanwhile');
     expect(always.removeVerifiedDomain).toHaveBeenCalledTimes(3);
     expect(always.claims.get('acme.io')?.tenantId).toBe(OTHER);
