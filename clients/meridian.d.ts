@@ -12111,7 +12111,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An email domain is already verified for a provider, or too many providers */
+            /** @description Too many providers (a tenant has at most 10) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -12588,7 +12588,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The TXT record is not published yet, or another provider verified the domain */
+            /** @description The TXT record is not published yet, another provider proved the domain first, the provider has no verification token (registered before domains were verified), or a concurrent change (retry) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -12629,7 +12629,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The DNS lookup failed: try again shortly */
+            /** @description The DNS lookup failed, or routing could not be updated yet: verify again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */

@@ -86,7 +86,7 @@ export const identityRoutes: Route[] = [
     responses: {
       201: { description: 'Registered', schema: identityProviderView, headers: created },
       ...authErrors,
-      409: { description: 'An email domain is already verified for a provider, or too many providers' },
+      409: { description: 'Too many providers (a tenant has at most 10)' },
     },
     handler: async ({ principal, meta, body }) => {
       const provider = await createProvider(deps(), { principal, meta }, body);
@@ -164,8 +164,13 @@ export const identityRoutes: Route[] = [
       200: { description: 'Verified (or already was)', schema: identityProviderView },
       ...authErrors,
       404: { description: 'No such provider in this tenant, or not one of its domains' },
-      409: { description: 'The TXT record is not published yet, or another provider verified the domain' },
-      503: { description: 'The DNS lookup failed: try again shortly' },
+      409: {
+        description:
+          'The TXT record is not published yet, another provider proved the domain first, the provider has no verification token (registered before domains were verified), or a concurrent change (retry)',
+      },
+      503: {
+        description: 'The DNS lookup failed, or routing could not be updated yet: verify again shortly',
+      },
     },
     handler: async ({ principal, meta, params }) => ({
       status: 200,
