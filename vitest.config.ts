@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Five projects so each layer can run alone (`npx vitest run --project unit`) and `npm test` runs all.
+// Six projects so each layer can run alone (`npx vitest run --project unit`) and `npm test` runs all.
 export default defineConfig({
   test: {
     projects: [
@@ -33,6 +33,17 @@ export default defineConfig({
           hookTimeout: 120_000,
           // One platform serves every file; files run in parallel against it with unique ids.
           fileParallelism: true,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // After the integration project: the AWS calls its platform's functions made, against the
+          // grants (test/calls/aws-calls.test.ts).
+          name: 'calls',
+          include: ['test/calls/**/*.test.ts'],
+          globalSetup: ['test/calls/global-setup.ts'],
+          sequence: { groupOrder: 1 },
         },
       },
       {

@@ -18,5 +18,7 @@ declare module 'vitest' {
     platformLogFile: string;
     /** AUTH_CACHE_TTL_SECONDS of the test platform: how long a revocation takes to bite. */
     authCacheTtlSeconds: number;
+    /** The integration platform's log of the AWS calls each function made (bin/local/call-log.ts). */
+    awsCallLog: string;
   }
 }

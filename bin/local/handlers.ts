@@ -2,12 +2,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lifecycleDefinition } from '#shared/lifecycle-asl.ts';
+import { asFunction } from './call-log.ts';
 import { LocalPlatformError } from './errors.ts';
 import { LocalRuntime } from './runtime.ts';
 
 /** The lifecycle job runtime beside each workflow runtime, closed with it. */
 export const jobRuntimes = new WeakMap<LocalRuntime, LocalRuntime>();
 
+import type { FunctionName } from '../../lib/aws-calls.ts';
 import type { ApiHandler, AuthorizerHandler, Handlers } from './server.ts';
 
 /** The Lambda entry points the deployed HTTP API runs. */
@@ -46,9 +48,12 @@ export async function loadHandlers(): Promise<Handlers> {
   // The handlers' own signatures use the contract's narrower event types; at this boundary the
   // server guarantees the HTTP API shapes, so the wider types are the right view here.
   return {
-    api: (event, context) => Promise.resolve((api as unknown as ApiHandler)(event, context)),
-    authorizer: (event, context) =>
+    api: asFunction('api', (event, context) =>
+      Promise.resolve((api as unknown as ApiHandler)(event, context)),
+    ),
+    authorizer: asFunction('authorizer', (event, context) =>
       Promise.resolve((authorizer as unknown as AuthorizerHandler)(event, context)),
+    ),
   };
 }
 
@@ -99,15 +104,17 @@ async function registerLocalNotifications(): Promise<void> {
   useLocalNotificationTransport((deps) => ({
     mailer: new LocalMailer(mailbox),
     queue: new LocalDeliveryQueue(
-      (ref) => service.deliver(deps(), ref),
+      asFunction('notificationDelivery', (ref) => service.deliver(deps(), ref)),
       (error, ref) => log.logger.error('Notification delivery failed', { error, ...ref }),
     ),
     poster: new poster.GuardedWebhookPoster(),
   }));
   // What the delivery function does with an event the step runner queues: fan it out.
-  useLocalNotificationRaiser(async (event) => {
-    await service.publish(notificationDeliveryWiring(), event, { stable: true });
-  });
+  useLocalNotificationRaiser(
+    asFunction('notificationDelivery', async (event) => {
+      await service.publish(notificationDeliveryWiring(), event, { stable: true });
+    }),
+  );
 }
 
 /** The workflow Lambdas: what compiled agent, tool and approval tasks invoke, and the status handler. */
@@ -139,15 +146,16 @@ export async function startWorkflowRuntime(options: {
     new URL('../../functions/adapters/wiring/local.ts', import.meta.url).href
   )) as typeof import('../../functions/adapters/wiring/local.ts');
   const cfg = config(ALL_SETTINGS);
-  const call = (fn: (...args: never[]) => unknown) => (payload: unknown) =>
-    Promise.resolve((fn as (p: unknown) => unknown)(payload));
+  const call = (name: FunctionName, fn: (...args: never[]) => unknown) =>
+    asFunction(name, (payload: unknown) => Promise.resolve((fn as (p: unknown) => unknown)(payload)));
+  const onStatus = call('statusHandler', statusHandler);
   const runtime = new LocalRuntime({
     lambdas: {
-      [String(cfg.STEP_RUNNER_ARN)]: call(stepRunner),
-      [String(cfg.APPROVAL_HANDLER_ARN)]: call(approvalHandler),
+      [String(cfg.STEP_RUNNER_ARN)]: call('stepRunner', stepRunner),
+      [String(cfg.APPROVAL_HANDLER_ARN)]: call('approvalHandler', approvalHandler),
     },
     onStatus: async (event) => {
-      await call(statusHandler)(event);
+      await onStatus(event);
     },
     ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
     ...(options.log ? { log: options.log } : {}),
@@ -157,7 +165,7 @@ export async function startWorkflowRuntime(options: {
   // is the job record their task writes, so no status handler listens.
   const lifecycleArn = String(cfg.LIFECYCLE_HANDLER_ARN);
   const jobs = new LocalRuntime({
-    lambdas: { [lifecycleArn]: call(lifecycle) },
+    lambdas: { [lifecycleArn]: call('lifecycle', lifecycle) },
     onStatus: async () => {},
     // The lifecycle jobs' machines are the platform's: on AWS the API starts them with its own role.
     tenantFenced: false,
@@ -179,7 +187,7 @@ export async function startWorkflowRuntime(options: {
     },
   });
   jobRuntimes.set(runtime, jobs);
-  const orphans = await failOrphanedExecutions(call(statusHandler), cfg.TABLE_NAME);
+  const orphans = await failOrphanedExecutions(onStatus, cfg.TABLE_NAME);
   if (orphans > 0) {
     options.log?.(
       `${orphans} execution(s) left running by the previous start were failed (Local.Restarted).`,

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { startAuditStream } from './audit-stream.ts';
 import { bootstrap, DEMO_IDP } from './bootstrap.ts';
+import { asFunction, recordCalls } from './call-log.ts';
 import { ensureIdentity, issuerOf, startCognito } from './cognito.ts';
 import { ensureTable, startDynamo } from './dynamodb.ts';
 import { applyEnv, LOCAL_NAMES, platformEnv } from './env.ts';
@@ -188,6 +189,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
           '(they read it once, at import). Start this platform in its own process.',
       );
     }
+    // What each function sends, for test/calls/aws-calls.test.ts (bin/local/call-log.ts).
+    if (process.env.MERIDIAN_LOCAL_CALL_LOG) recordCalls(process.env.MERIDIAN_LOCAL_CALL_LOG);
     const handlers = await loadHandlers();
     loadedEnvFingerprint = current;
     const maxWait = process.env.MERIDIAN_LOCAL_MAX_WAIT_MS;
@@ -215,7 +218,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       tableName: env.owned.TABLE_NAME ?? '',
       stateDir,
       intervalMs: Number(process.env.AUDIT_DIGEST_INTERVAL_SECONDS ?? 10) * 1000,
-      handler: auditConsumer,
+      handler: asFunction('auditStream', auditConsumer),
       log,
     });
     cleanups.push(() => auditStream.stop());

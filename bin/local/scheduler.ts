@@ -1,4 +1,5 @@
 import type { FireEvent, LocalScheduler } from '#adapters/local-scheduler.ts';
+import { asFunction } from './call-log.ts';
 import { LocalPlatformError } from './errors.ts';
 
 /** The fire function the local scheduler delivers to, as EventBridge Scheduler invokes it on AWS. */
@@ -37,7 +38,7 @@ export async function startLocalScheduler(options: LocalSchedulerStart): Promise
   const scheduler = new LocalScheduler({
     seconds,
     deliveries: options.deliveries ?? 1,
-    fire: (event: FireEvent) => fireModule.handler(event),
+    fire: asFunction('scheduleFire', (event: FireEvent) => fireModule.handler(event)),
     onError: (error, event) =>
       options.log?.(
         `schedule ${event.scheduleId} at ${event.scheduledTime} failed: ${

@@ -19,6 +19,7 @@ import { EgressAllowlist } from '#core/net/egress.ts';
 import type { User } from '#core/tenancy/model.ts';
 import { IDENTITY_SCHEMA } from '#shared/identity-schema.ts';
 import { cognitoClient, passwordLogin, type Tokens } from './auth.ts';
+import { asAws, asFunction } from './call-log.ts';
 import { generatePassword } from './state.ts';
 
 /**
@@ -446,14 +447,17 @@ export class LocalSso {
   ): Promise<User> {
     const deps = adapters();
     try {
-      return await provisionSsoUser(
+      return await asFunction('ssoTrigger', provisionSsoUser)(
         { providers: deps.identity.providers, store: deps.store },
         {
           tenantId: pending.tenantId,
           providerId: pending.providerId,
           claims,
           meta: { ...meta, now: new Date().toISOString() },
-          login: async (email) => ({ ...(await this.ensureLogin(email, pending.tenantId)), username: email }),
+          login: async (email) => ({
+            ...(await asAws(() => this.ensureLogin(email, pending.tenantId))),
+            username: email,
+          }),
         },
       );
     } catch (error) {

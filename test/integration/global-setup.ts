@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { callLogPath } from '../helpers/call-log.ts';
 import { startDnsServer } from '../helpers/dns-server.ts';
 import { startPlatformProcess } from '../helpers/platform-process.ts';
 import {
@@ -34,8 +35,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dnsZoneDir = join(stateDir, 'dns');
   await mkdir(dnsZoneDir);
   const dns = await startDnsServer({ zoneDir: dnsZoneDir });
+  // Every AWS call the functions make, per function, for the calls project (test/calls/).
+  const callLog = callLogPath();
+  await rm(callLog, { force: true });
   const platform = await startPlatformProcess(stateDir, {
     DNS_SERVERS: dns.address,
+    MERIDIAN_LOCAL_CALL_LOG: callLog,
     AUTH_CACHE_TTL_SECONDS: String(TEST_AUTH_CACHE_TTL_SECONDS),
     // INFO (not quiet mode's WARN): refused credentials are logged, so the log file demonstrably
     // receives handler logs when tests assert that secrets never reach it.
@@ -77,5 +82,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await dns.close();
     if (process.env.MERIDIAN_TEST_LOGS) console.log(platform.output());
     if (!process.env.MERIDIAN_TEST_KEEP_STATE) await rm(stateDir, { recursive: true, force: true });
+    await rm(callLog, { force: true });
   };
 }

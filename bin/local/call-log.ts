@@ -1,0 +1,56 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { appendFileSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { FunctionName } from '../../lib/aws-calls.ts';
+
+/**
+ * Which AWS calls each function makes on the local platform. With `MERIDIAN_LOCAL_CALL_LOG=<file>`,
+ * the platform writes a line `<function> <command>` the first time a function sends a command. On
+ * AWS each function may send only what lib/aws-calls.ts grants it; the integration suite's log is
+ * held to that list (test/calls/aws-calls.test.ts), which the grants alone cannot prove: nothing
+ * local enforces IAM.
+ */
+
+const running = new AsyncLocalStorage<FunctionName>();
+
+/** `handler` run as the function `name`: the AWS calls made while it runs are that function's. */
+export function asFunction<A extends unknown[], R>(name: FunctionName, handler: (...args: A) => R) {
+  return (...args: A): R => running.run(name, () => handler(...args));
+}
+
+/** `work` outside any function: what AWS does itself (Cognito making a federated user, say). */
+export const asAws = <R>(work: () => R): R => running.exit(work);
+
+let logFile: string | undefined;
+
+/** Appends each function's first send of each command to `file`; calls outside a function are not written. */
+export function recordCalls(file: string): void {
+  const patched = logFile !== undefined;
+  logFile = file;
+  if (patched) return;
+  // Every SDK v3 client, the document client included, inherits `send` from smithy's one Client class.
+  type Send = (this: unknown, command: object, ...rest: unknown[]) => unknown;
+  const client: { send: Send } = Object.getPrototypeOf(DynamoDBClient.prototype);
+  const send = client.send;
+  const seen = new Set<string>();
+  client.send = function (command, ...rest) {
+    const fn = running.getStore();
+    const line = `${fn} ${command.constructor.name}`;
+    if (fn && logFile && !seen.has(line)) {
+      seen.add(line);
+      appendFileSync(logFile, `${line}\n`);
+    }
+    return send.call(this, command, ...rest);
+  };
+}
+
+/** The lines {@link recordCalls} wrote, as function and command. */
+export function parseCallLog(text: string): { fn: string; command: string }[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const [fn = '', command = ''] = line.split(' ');
+      return { fn, command };
+    });
+}
