@@ -306,14 +306,15 @@ export const AWS_CALLS: readonly AwsCall[] = [
     functions: ['api', 'scheduleFire'],
   },
   {
-    // A finished step's record (finishStep): the step runner, and the API and approval handler
-    // when a step ends by cancellation or approval.
+    // A finished step's record (finishStep): the step runner; the API and approval handler when a
+    // step ends by cancellation or approval; the status handler when the execution ends with an
+    // approval still pending (closePendingApproval, functions/core/approvals/steps.ts).
     file: 'functions/adapters/dynamo/execution-steps.ts',
     command: 'PutCommand',
     actions: ['dynamodb:PutItem'],
     targets: ['executionItem'],
     via: 'tenantRole',
-    functions: ['api', 'stepRunner', 'approvalHandler'],
+    functions: ['api', 'stepRunner', 'approvalHandler', 'statusHandler'],
   },
   // Notifications: channels live in the tenant partition (table-base.ts, table.ts above);
   // notifications and their delivery logs in `TENANT#<t>#NOTIFY`.
@@ -416,7 +417,8 @@ export const AWS_CALLS: readonly AwsCall[] = [
   ...(
     [
       ['PutCommand', 'dynamodb:PutItem', ['api', 'scheduleFire']],
-      ['QueryCommand', 'dynamodb:Query', ['api', 'scheduleFire']],
+      // Giving a slot back reads the slots first (run-slot-store.ts release).
+      ['QueryCommand', 'dynamodb:Query', ['api', 'statusHandler', 'scheduleFire']],
       ['DeleteCommand', 'dynamodb:DeleteItem', ['api', 'statusHandler', 'scheduleFire']],
     ] as const
   ).map(

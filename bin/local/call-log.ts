@@ -1,5 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { appendFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { FunctionName } from '../../lib/aws-calls.ts';
 
@@ -35,22 +37,41 @@ export function recordCalls(file: string): void {
   const seen = new Set<string>();
   client.send = function (command, ...rest) {
     const fn = running.getStore();
-    const line = `${fn} ${command.constructor.name}`;
-    if (fn && logFile && !seen.has(line)) {
-      seen.add(line);
-      appendFileSync(logFile, `${line}\n`);
+    if (fn && logFile) {
+      const line = `${fn} ${command.constructor.name} ${projectFrames().join(',')}`;
+      if (!seen.has(line)) {
+        seen.add(line);
+        appendFileSync(logFile, `${line}\n`);
+      }
     }
     return send.call(this, command, ...rest);
   };
 }
 
-/** The lines {@link recordCalls} wrote, as function and command. */
-export function parseCallLog(text: string): { fn: string; command: string }[] {
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * The files under functions/ on the stack, innermost first: the adapter that sends the command and
+ * its callers (V8 keeps awaiting callers as `at async` frames).
+ */
+function projectFrames(): string[] {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 40;
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = limit;
+  const files = [...stack.replaceAll('file://', '').matchAll(/(\/[^\s():]+\.ts):\d+/g)]
+    .map((match) => relative(ROOT, match[1] ?? ''))
+    .filter((file) => file.startsWith('functions/'));
+  return [...new Set(files)];
+}
+
+/** The lines {@link recordCalls} wrote: function, command, and the project files on the stack. */
+export function parseCallLog(text: string): { fn: string; command: string; files: string[] }[] {
   return text
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => {
-      const [fn = '', command = ''] = line.split(' ');
-      return { fn, command };
+      const [fn = '', command = '', files = ''] = line.split(' ');
+      return { fn, command, files: files.split(',').filter((file) => file !== '') };
     });
 }

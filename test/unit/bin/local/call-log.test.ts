@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TableBase } from '#adapters/dynamo/table-base.ts';
 import { asAws, asFunction, parseCallLog, recordCalls } from '../../../../bin/local/call-log.ts';
 
 // Nothing listens on port 9: each send fails at once, after the log has seen it.
@@ -42,9 +43,9 @@ describe('the local call log', () => {
     await asFunction('stepRunner', getObject)();
     // Assess
     expect(parseCallLog(await readFile(log, 'utf8'))).toEqual([
-      { fn: 'api', command: 'GetObjectCommand' },
-      { fn: 'api', command: 'GetCommand' },
-      { fn: 'stepRunner', command: 'GetObjectCommand' },
+      { fn: 'api', command: 'GetObjectCommand', files: [] },
+      { fn: 'api', command: 'GetCommand', files: [] },
+      { fn: 'stepRunner', command: 'GetObjectCommand', files: [] },
     ]);
   });
 
@@ -65,6 +66,20 @@ describe('the local call log', () => {
     expect(parseCallLog(await readFile(log, 'utf8')).at(-1)).toEqual({
       fn: 'lifecycle',
       command: 'GetCommand',
+      files: [],
+    });
+  });
+
+  it('names the files under functions/ that the send came through, across awaits', async () => {
+    // Arrange
+    const table = new TableBase('t', { platform: db, forTenant: async () => db });
+    // Act
+    await asFunction('authorizer', () => table.get('t1', { pk: 'p', sk: 's' }).catch(() => undefined))();
+    // Assess
+    expect(parseCallLog(await readFile(log, 'utf8')).at(-1)).toEqual({
+      fn: 'authorizer',
+      command: 'GetCommand',
+      files: ['functions/adapters/dynamo/table-base.ts'],
     });
   });
 });
