@@ -7,10 +7,10 @@ import type { FunctionName } from '../../lib/aws-calls.ts';
 
 /**
  * Which AWS calls each function makes on the local platform. With `MERIDIAN_LOCAL_CALL_LOG=<file>`,
- * the platform writes a line `<function> <command>` the first time a function sends a command. On
- * AWS each function may send only what lib/aws-calls.ts grants it; the integration suite's log is
- * held to that list (test/calls/aws-calls.test.ts), which the grants alone cannot prove: nothing
- * local enforces IAM.
+ * the platform writes a line `<function> <command> <files>` the first time a function sends a
+ * command from a place (the files under functions/ on the stack). On AWS each function may send
+ * only what lib/aws-calls.ts grants it, and nothing local enforces IAM: the integration suite's log
+ * is held to that list (test/calls/aws-calls.test.ts).
  */
 
 const running = new AsyncLocalStorage<FunctionName>();
@@ -25,7 +25,7 @@ export const asAws = <R>(work: () => R): R => running.exit(work);
 
 let logFile: string | undefined;
 
-/** Appends each function's first send of each command to `file`; calls outside a function are not written. */
+/** Appends each function's first send of a command from a place to `file`; calls outside functions are not written. */
 export function recordCalls(file: string): void {
   const patched = logFile !== undefined;
   logFile = file;
