@@ -327,8 +327,17 @@ export const AWS_CALLS: readonly AwsCall[] = [
     functions: ['api', 'notificationDelivery'],
   },
   {
-    // GET /notifications, and the offboarding sweep (deleteAllForTenant).
+    // GET /notifications (a page).
     file: 'functions/adapters/dynamo/table.ts',
+    command: 'QueryCommand',
+    actions: ['dynamodb:Query'],
+    targets: ['notificationItem'],
+    via: 'tenantRole',
+    functions: ['api'],
+  },
+  {
+    // The offboarding sweep (deleteAllForTenant, run from the API): every notification.
+    file: 'functions/adapters/dynamo/table-base.ts',
     command: 'QueryCommand',
     actions: ['dynamodb:Query'],
     targets: ['notificationItem'],
@@ -928,12 +937,68 @@ export const AWS_CALLS: readonly AwsCall[] = [
 ];
 
 /**
- * The DynamoDB item actions `fn` makes through its tenant data role: what lib/ grants that role, so
- * the role allows exactly the calls listed here.
+ * The partitions of each tenant item target, as `dynamodb:LeadingKeys` patterns (StringLike) with
+ * `<t>` for the tenant id: the keys functions/adapters/dynamo/item-keys.ts builds. A tenant data role
+ * allows each item action only on the partitions of the targets its function's calls name.
  */
+export const TENANT_ITEM_PARTITIONS = {
+  tenantItem: ['TENANT#<t>'],
+  executionItem: ['TENANT#<t>#EXEC#*'],
+  auditItem: ['TENANT#<t>#AUDIT'],
+  rateCounterItem: ['TENANT#<t>#RATE#*'],
+  runSlotItem: ['TENANT#<t>#RUNNING'],
+  // GSI1 partitions: a Query on the index is authorized on the index's partition key.
+  tenantIndex: ['TENANT#<t>#EXECS', 'TENANT#<t>#APPROVALS#*'],
+  notificationItem: ['TENANT#<t>#NOTIFY'],
+} as const satisfies Partial<Record<Target, readonly string[]>>;
+
+/** A target of {@link TENANT_ITEM_PARTITIONS}. */
+export type TenantItemTarget = keyof typeof TENANT_ITEM_PARTITIONS;
+
+/** The tenant item targets in the order grants name them. */
+export const TENANT_ITEM_TARGETS = Object.keys(TENANT_ITEM_PARTITIONS) as TenantItemTarget[];
+
+const isTenantItemTarget = (target: Target): target is TenantItemTarget => target in TENANT_ITEM_PARTITIONS;
+
+/**
+ * What `fn`'s tenant data role allows on the table: each DynamoDB item action its listed calls make,
+ * on the partitions of the tenant targets those calls name. Actions with the same partitions share a
+ * grant. One grant per action holds all of its partitions, since a batch is authorized once for
+ * every key it names (ForAllValues).
+ */
+export function tenantItemGrants(fn: FunctionName): TenantItemGrant[] {
+  const byAction = new Map<string, Set<TenantItemTarget>>();
+  for (const call of AWS_CALLS.filter((c) => c.via === 'tenantRole' && c.functions.includes(fn))) {
+    for (const action of call.actions.filter((a) => a.startsWith('dynamodb:'))) {
+      const targets = byAction.get(action) ?? new Set<TenantItemTarget>();
+      for (const target of call.targets.filter(isTenantItemTarget)) targets.add(target);
+      byAction.set(action, targets);
+    }
+  }
+  const grants = new Map<string, TenantItemGrant>();
+  for (const [action, set] of [...byAction].sort(([a], [b]) => a.localeCompare(b))) {
+    if (set.size === 0)
+      throw new Error(`${fn}: ${action} on its tenant data role names no tenant item target`);
+    const targets = TENANT_ITEM_TARGETS.filter((t) => set.has(t));
+    const grant = grants.get(targets.join()) ?? {
+      actions: [],
+      targets,
+      partitions: targets.flatMap((t) => TENANT_ITEM_PARTITIONS[t]),
+    };
+    grant.actions.push(action);
+    grants.set(targets.join(), grant);
+  }
+  return [...grants.values()];
+}
+
+/** Item actions on the partitions of some tenant item targets (`<t>` for the tenant id). */
+export interface TenantItemGrant {
+  readonly actions: string[];
+  readonly targets: readonly TenantItemTarget[];
+  readonly partitions: readonly string[];
+}
+
+/** The DynamoDB item actions `fn` makes through its tenant data role, on whichever partitions. */
 export function tenantItemActions(fn: FunctionName): string[] {
-  const actions = AWS_CALLS.filter((c) => c.via === 'tenantRole' && c.functions.includes(fn)).flatMap((c) =>
-    c.actions.filter((a) => a.startsWith('dynamodb:')),
-  );
-  return [...new Set(actions)].sort();
+  return [...new Set(tenantItemGrants(fn).flatMap((g) => g.actions))].sort();
 }

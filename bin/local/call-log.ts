@@ -3,12 +3,13 @@ import { appendFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { FunctionName } from '../../lib/aws-calls.ts';
+import { TABLE_SCHEMA } from '#shared/table-schema.ts';
+import { type FunctionName, TENANT_ITEM_PARTITIONS, TENANT_ITEM_TARGETS } from '../../lib/aws-calls.ts';
 
 /**
  * Which AWS calls each function makes on the local platform. With `MERIDIAN_LOCAL_CALL_LOG=<file>`,
- * the platform writes a line `<function> <command> <files>` the first time a function sends a
- * command from a place (the files under functions/ on the stack). On AWS each function may send
+ * the platform writes a line `<function> <command> <files> <targets>` the first time a function
+ * sends a command from a place (the files under functions/ on the stack) to some tenant partitions. On AWS each function may send
  * only what lib/aws-calls.ts grants it, and nothing local enforces IAM: the integration suite's log
  * is held to that list (test/calls/aws-calls.test.ts).
  */
@@ -38,7 +39,8 @@ export function recordCalls(file: string): void {
   client.send = function (command, ...rest) {
     const fn = running.getStore();
     if (fn && logFile) {
-      const line = `${fn} ${command.constructor.name} ${projectFrames().join(',')}`;
+      const targets = tenantTargetsOf(command).join(',');
+      const line = `${fn} ${command.constructor.name} ${projectFrames().join(',')} ${targets}`;
       if (!seen.has(line)) {
         seen.add(line);
         appendFileSync(logFile, `${line}\n`);
@@ -65,13 +67,70 @@ function projectFrames(): string[] {
   return [...new Set(files)];
 }
 
-/** The lines {@link recordCalls} wrote: function, command, and the project files on the stack. */
-export function parseCallLog(text: string): { fn: string; command: string; files: string[] }[] {
+type Input = Record<string, unknown>;
+const isInput = (value: unknown): value is Input => typeof value === 'object' && value !== null;
+const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+
+/**
+ * The partition keys a DynamoDB request names (`dynamodb:LeadingKeys`): item keys, a batch's or a
+ * transaction's, a query's partition (the index's, on the index).
+ */
+export function partitionsOf(input: Input): string[] {
+  const keys: unknown[] = [input.Key, input.Item];
+  for (const item of list(input.TransactItems).filter(isInput)) {
+    for (const op of [item.Put, item.Update, item.Delete, item.ConditionCheck].filter(isInput))
+      keys.push(op.Item ?? op.Key);
+  }
+  for (const request of Object.values(isInput(input.RequestItems) ? input.RequestItems : {})) {
+    keys.push(...list(isInput(request) ? request.Keys : undefined));
+    for (const write of list(request).filter(isInput)) {
+      if (isInput(write.PutRequest)) keys.push(write.PutRequest.Item);
+      if (isInput(write.DeleteRequest)) keys.push(write.DeleteRequest.Key);
+    }
+  }
+  const partitionKey = input.IndexName ? TABLE_SCHEMA.gsi1.partitionKey : TABLE_SCHEMA.partitionKey;
+  const found = keys.filter(isInput).map((key) => key[partitionKey]);
+  if (typeof input.KeyConditionExpression === 'string') {
+    const names = isInput(input.ExpressionAttributeNames) ? input.ExpressionAttributeNames : {};
+    const values = isInput(input.ExpressionAttributeValues) ? input.ExpressionAttributeValues : {};
+    for (const [, name = '', value = ''] of input.KeyConditionExpression.matchAll(/([#\w]+)\s*=\s*(:\w+)/g)) {
+      if ((names[name] ?? name) === partitionKey) found.push(values[value]);
+    }
+  }
+  return [...new Set(found.filter((pk): pk is string => typeof pk === 'string'))];
+}
+
+/** `TENANT#<t>...` patterns as expressions: `<t>` a tenant id, `*` anything (StringLike). */
+const PATTERNS = TENANT_ITEM_TARGETS.map((target) => ({
+  target,
+  patterns: TENANT_ITEM_PARTITIONS[target].map(
+    (p) => new RegExp(`^${p.replaceAll('<t>', 't[a-z0-9]+').replaceAll('*', '.*')}$`),
+  ),
+}));
+
+/**
+ * The tenant item targets (lib/aws-calls.ts) of the partitions a command names; a tenant partition
+ * of no target as `TENANT#?`. Platform keys are the function role's, which the fence checks by key.
+ */
+export function tenantTargetsOf(command: object): string[] {
+  const input = Reflect.get(command, 'input');
+  if (!isInput(input)) return [];
+  const targets = partitionsOf(input)
+    .filter((pk) => pk.startsWith('TENANT#'))
+    .map((pk) => PATTERNS.find(({ patterns }) => patterns.some((p) => p.test(pk)))?.target ?? 'TENANT#?');
+  return [...new Set(targets)].sort();
+}
+
+/** The lines {@link recordCalls} wrote: function, command, the project files on the stack, targets. */
+export function parseCallLog(
+  text: string,
+): { fn: string; command: string; files: string[]; targets: string[] }[] {
+  const split = (field: string) => field.split(',').filter((part) => part !== '');
   return text
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => {
-      const [fn = '', command = '', files = ''] = line.split(' ');
-      return { fn, command, files: files.split(',').filter((file) => file !== '') };
+      const [fn = '', command = '', files = '', targets = ''] = line.split(' ');
+      return { fn, command, files: split(files), targets: split(targets) };
     });
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
 import { parseCallLog } from '../../bin/local/call-log.ts';
-import { AWS_CALLS, FUNCTION_NAMES } from '../../lib/aws-calls.ts';
+import { AWS_CALLS, FUNCTION_NAMES, TENANT_ITEM_TARGETS } from '../../lib/aws-calls.ts';
 
 // Nothing local enforces IAM, so a function sending a command lib/aws-calls.ts does not grant it
 // would pass every other test and fail on AWS. The integration platform logs what each function sent.
@@ -25,9 +25,25 @@ describe('the AWS calls each function made in the integration suite', () => {
     expect(unlisted).toEqual([]);
   });
 
-  it('were recorded for every function the local platform runs', () => {
-    // The functions whose AWS calls the local platform makes for real (the others' services are local).
+  it("reach only the tenant partitions of the listed call's targets, which its role allows", () => {
+    // Act
+    const beyond = calls().flatMap(({ fn, command, files, targets }) => {
+      const listed = AWS_CALLS.filter(
+        (c) => c.command === command && c.functions.some((f) => f === fn) && files.includes(c.file),
+      ).flatMap((c): string[] => [...c.targets]);
+      // The audit stream consumer's target is every tenant's audit partition.
+      if (listed.includes('everyTenantAuditItem')) listed.push('auditItem');
+      const outside = targets.filter((target) => !listed.includes(target));
+      return outside.length > 0 ? [`${fn} ${command} from ${files[0]} on ${outside.join(', ')}`] : [];
+    });
+    // Assess
+    expect(beyond).toEqual([]);
+  });
+
+  it('were recorded for every function the local platform runs, with the partitions they reached', () => {
     const seen = new Set(calls().map((c) => c.fn));
     expect([...seen].sort()).toEqual([...FUNCTION_NAMES].sort());
+    const reached = new Set(calls().flatMap((c) => c.targets));
+    expect([...reached].sort()).toEqual([...TENANT_ITEM_TARGETS].sort());
   });
 });

@@ -3,10 +3,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TableBase } from '#adapters/dynamo/table-base.ts';
-import { asAws, asFunction, parseCallLog, recordCalls } from '../../../../bin/local/call-log.ts';
+import {
+  asAws,
+  asFunction,
+  parseCallLog,
+  recordCalls,
+  tenantTargetsOf,
+} from '../../../../bin/local/call-log.ts';
 
 // Nothing listens on port 9: each send fails at once, after the log has seen it.
 const ENDPOINT = 'http://127.0.0.1:9';
@@ -43,9 +56,9 @@ describe('the local call log', () => {
     await asFunction('stepRunner', getObject)();
     // Assess
     expect(parseCallLog(await readFile(log, 'utf8'))).toEqual([
-      { fn: 'api', command: 'GetObjectCommand', files: [] },
-      { fn: 'api', command: 'GetCommand', files: [] },
-      { fn: 'stepRunner', command: 'GetObjectCommand', files: [] },
+      { fn: 'api', command: 'GetObjectCommand', files: [], targets: [] },
+      { fn: 'api', command: 'GetCommand', files: [], targets: [] },
+      { fn: 'stepRunner', command: 'GetObjectCommand', files: [], targets: [] },
     ]);
   });
 
@@ -67,6 +80,7 @@ describe('the local call log', () => {
       fn: 'lifecycle',
       command: 'GetCommand',
       files: [],
+      targets: [],
     });
   });
 
@@ -74,12 +88,68 @@ describe('the local call log', () => {
     // Arrange
     const table = new TableBase('t', { platform: db, forTenant: async () => db });
     // Act
-    await asFunction('authorizer', () => table.get('t1', { pk: 'p', sk: 's' }).catch(() => undefined))();
+    const key = { pk: 'TENANT#tcalllog1#AUDIT', sk: 's' };
+    await asFunction('authorizer', () => table.get('tcalllog1', key).catch(() => undefined))();
     // Assess
     expect(parseCallLog(await readFile(log, 'utf8')).at(-1)).toEqual({
       fn: 'authorizer',
       command: 'GetCommand',
       files: ['functions/adapters/dynamo/table-base.ts'],
+      targets: ['auditItem'],
     });
+  });
+
+  it('sorts the tenant partitions a request names into targets, and flags one of none', () => {
+    // Arrange
+    const t = 'tcalllog1aaaaaaa';
+    const transaction = new TransactWriteCommand({
+      TransactItems: [
+        { Put: { TableName: 'x', Item: { pk: `TENANT#${t}`, sk: 'USER#1' } } },
+        {
+          Update: {
+            TableName: 'x',
+            Key: { pk: `TENANT#${t}#EXEC#x1`, sk: 'META' },
+            UpdateExpression: 'SET a = :a',
+          },
+        },
+        {
+          ConditionCheck: {
+            TableName: 'x',
+            Key: { pk: `TENANT#${t}#NEW`, sk: 'X' },
+            ConditionExpression: 'a',
+          },
+        },
+      ],
+    });
+    const batch = new BatchWriteCommand({
+      RequestItems: {
+        x: [
+          { DeleteRequest: { Key: { pk: `TENANT#${t}#RATE#7`, sk: 'C' } } },
+          { PutRequest: { Item: { pk: 'SSODOMAIN#example.com', sk: 'CLAIM' } } },
+        ],
+      },
+    });
+    const indexQuery = new QueryCommand({
+      TableName: 'x',
+      IndexName: 'gsi1',
+      KeyConditionExpression: '#g = :g AND begins_with(gsi1sk, :s)',
+      ExpressionAttributeNames: { '#g': 'gsi1pk' },
+      ExpressionAttributeValues: { ':g': `TENANT#${t}#APPROVALS#PENDING`, ':s': 'A' },
+    });
+    const query = new QueryCommand({
+      TableName: 'x',
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `TENANT#${t}#NOTIFY` },
+    });
+    const batchGet = new BatchGetCommand({
+      RequestItems: { x: { Keys: [{ pk: `TENANT#${t}#RUNNING`, sk: 'S0' }] } },
+    });
+    // Act & Assess
+    expect(tenantTargetsOf(transaction)).toEqual(['TENANT#?', 'executionItem', 'tenantItem']);
+    expect(tenantTargetsOf(batch)).toEqual(['rateCounterItem']);
+    expect(tenantTargetsOf(indexQuery)).toEqual(['tenantIndex']);
+    expect(tenantTargetsOf(query)).toEqual(['notificationItem']);
+    expect(tenantTargetsOf(batchGet)).toEqual(['runSlotItem']);
+    expect(tenantTargetsOf(new GetObjectCommand({ Bucket: 'b', Key: 'k' }))).toEqual([]);
   });
 });
