@@ -18,7 +18,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { PUBLIC_ROUTES } from '#shared/public-routes.ts';
-import { PLATFORM_ITEMS, tenantItemActions } from '../aws-calls.ts';
+import { PLATFORM_ITEMS, tenantItemGrants } from '../aws-calls.ts';
 import type { FunctionSizing, StageName, ThrottleConfig } from '../config.ts';
 import { MeridianFunction } from './function.ts';
 import { createTenantDataRole, tenantSecretsPrefix } from './tenant-data-role.ts';
@@ -187,7 +187,7 @@ export class Api extends Construct {
       secretsPrefix,
       // The API manages tenant secrets (create, rotate, delete) as well as reading them.
       secretAccess: 'manage',
-      itemActions: tenantItemActions('api'),
+      itemGrants: tenantItemGrants('api'),
       // Large step outputs the API resolves for GET /executions/{id} (and writes for large inputs).
       // Reads and writes large step outputs; tags an execution's artifacts for retention when it is
       // cancelled (functions/core/executions/service.ts).
@@ -203,7 +203,7 @@ export class Api extends Construct {
       table: props.table,
       secretsPrefix,
       secretAccess: 'none',
-      itemActions: tenantItemActions('authorizer'),
+      itemGrants: tenantItemGrants('authorizer'),
       trustedRole: this.authorizerFunction.role,
       description:
         'Assumed by the authorizer with session tag TenantId; reads that tenant items, updates API key use',
@@ -213,7 +213,7 @@ export class Api extends Construct {
       table: props.table,
       secretsPrefix,
       secretAccess: 'none',
-      itemActions: tenantItemActions('ssoTrigger'),
+      itemGrants: tenantItemGrants('ssoTrigger'),
       trustedRole: this.ssoTrigger.role,
       description:
         'Assumed by the SSO trigger with session tag TenantId; reads that tenant items, writes the users it provisions',

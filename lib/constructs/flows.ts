@@ -11,7 +11,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { stagePrefix } from '#shared/resource-names.ts';
-import { tenantItemActions } from '../aws-calls.ts';
+import { tenantItemGrants } from '../aws-calls.ts';
 import { acknowledgeResourceStar, acknowledgeWildcardResource } from '../compliance.ts';
 import type { FunctionSizing, StageName } from '../config.ts';
 import { METRICS_NAMESPACE, MeridianFunction } from './function.ts';
@@ -196,7 +196,7 @@ export class Flows extends Construct implements WorkflowMonitoring {
       secretsPrefix,
       // Provider API keys and tool credentials are only read during a step.
       secretAccess: 'read',
-      itemActions: tenantItemActions('stepRunner'),
+      itemGrants: tenantItemGrants('stepRunner'),
       artifacts: { bucket: props.artifactsBucket, access: 'readWrite' },
       trustedRole: this.stepRunner.role,
       description:
@@ -217,7 +217,7 @@ export class Flows extends Construct implements WorkflowMonitoring {
       table: props.table,
       secretsPrefix,
       secretAccess: 'none',
-      itemActions: tenantItemActions('approvalHandler'),
+      itemGrants: tenantItemGrants('approvalHandler'),
       trustedRole: this.approvalHandler.role,
       description: 'Assumed by the approval handler with session tag TenantId; that tenant items only',
     });
@@ -240,7 +240,7 @@ export class Flows extends Construct implements WorkflowMonitoring {
       table: props.table,
       secretsPrefix,
       secretAccess: 'none',
-      itemActions: tenantItemActions('statusHandler'),
+      itemGrants: tenantItemGrants('statusHandler'),
       // An ended execution's artifacts are tagged with the tenant's retention (S3 lifecycle rules).
       artifacts: { bucket: props.artifactsBucket, access: 'tag' },
       trustedRole: this.statusHandler.role,

@@ -7,7 +7,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { lifecycleDefinition } from '#shared/lifecycle-asl.ts';
-import { tenantItemActions } from '../aws-calls.ts';
+import { tenantItemGrants } from '../aws-calls.ts';
 import { acknowledgeResourceStar, acknowledgeWildcardResource } from '../compliance.ts';
 import type { StageName } from '../config.ts';
 import { stateMachinePrefix } from './flows.ts';
@@ -82,7 +82,7 @@ export class Lifecycle extends Construct {
       table: props.table,
       secretsPrefix,
       secretAccess: 'erase',
-      itemActions: tenantItemActions('lifecycle'),
+      itemGrants: tenantItemGrants('lifecycle'),
       artifacts: { bucket: props.artifactsBucket, access: 'lifecycle' },
       trustedRole: this.fn.role,
       description:

@@ -5,7 +5,7 @@ import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { tenantItemActions } from '../aws-calls.ts';
+import { tenantItemGrants } from '../aws-calls.ts';
 import { acknowledgeWildcardResource } from '../compliance.ts';
 import type { FunctionSizing, StageName } from '../config.ts';
 import { MeridianFunction } from './function.ts';
@@ -84,7 +84,7 @@ export class Notifications extends Construct {
       secretsPrefix,
       // Webhook signing secrets and Slack URLs are read at delivery.
       secretAccess: 'read',
-      itemActions: tenantItemActions('notificationDelivery'),
+      itemGrants: tenantItemGrants('notificationDelivery'),
       trustedRole: this.deliveryFunction.role,
       description:
         'Assumed by the notification delivery function with session tag TenantId; that tenant items and read-only secrets',

@@ -4,7 +4,7 @@ import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { stagePrefix, TENANT_TAG } from '#shared/resource-names.ts';
-import { tenantItemActions } from '../aws-calls.ts';
+import { tenantItemGrants } from '../aws-calls.ts';
 import { acknowledgeWildcardResource } from '../compliance.ts';
 import type { StageName } from '../config.ts';
 import type { Flows } from './flows.ts';
@@ -61,7 +61,7 @@ export class Schedules extends Construct {
       table: props.table,
       secretsPrefix,
       secretAccess: 'none',
-      itemActions: tenantItemActions('scheduleFire'),
+      itemGrants: tenantItemGrants('scheduleFire'),
       trustedRole: this.fire.role,
       description:
         'Assumed by the schedule fire function with session tag TenantId; that tenant items, and starting its workflow machines',

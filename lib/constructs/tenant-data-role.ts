@@ -4,6 +4,7 @@ import { ArnPrincipal, Effect, type IRole, PolicyStatement, Role } from 'aws-cdk
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { TENANT_TAG, WORKFLOW_TAG } from '#shared/resource-names.ts';
+import type { TenantItemGrant } from '../aws-calls.ts';
 import { acknowledgeWildcardResource } from '../compliance.ts';
 import type { StageName } from '../config.ts';
 import {
@@ -83,10 +84,10 @@ export interface TenantDataRoleProps {
   /** What the role may do with the tenant's secrets. */
   readonly secretAccess: TenantSecretAccess;
   /**
-   * The item actions the role allows on the tenant's partitions: those the function's code makes,
-   * from lib/aws-calls.ts ({@link tenantItemActions}).
+   * The item actions the role allows, each on the partitions of the tenant targets the function's
+   * calls name: from lib/aws-calls.ts (`tenantItemGrants`).
    */
-  readonly itemActions: readonly string[];
+  readonly itemGrants: readonly TenantItemGrant[];
   /**
    * The artifacts bucket: objects under `tenants/<tenant>/` only (large step outputs).
    * @default - no artifact access
@@ -109,8 +110,8 @@ export interface TenantDataRoleProps {
 
 /**
  * A role a function assumes with session tag `TenantId=<tenant>` for tenant-scoped work, so IAM, not
- * only code, fences each tenant: item actions only on partitions `TENANT#<tenant>` and
- * `TENANT#<tenant>#...` (`dynamodb:LeadingKeys`), requests naming no partition denied, and secrets
+ * only code, fences each tenant: each item action only on the partitions of the tenant that its
+ * function's calls reach (`dynamodb:LeadingKeys`), requests naming no partition denied, and secrets
  * only under `<prefix>/<tenant>/`. Only `trustedRole` may assume it, and only with that tag.
  * Created as a plain `Role` under `scope` so its construct path (and logical id) is `scope/id`.
  */
@@ -127,26 +128,29 @@ export function createTenantDataRole(scope: Construct, id: string, props: Tenant
   });
 
   const tableArns = tableResourceArns(props.table);
-  const itemActions = [...props.itemActions];
+  const itemActions = [...new Set(props.itemGrants.flatMap((g) => g.actions))].sort();
   const unknown = itemActions.filter(
     (a) => !TABLE_ITEM_READ_ACTIONS.includes(a) && !TABLE_ITEM_WRITE_ACTIONS.includes(a),
   );
   if (unknown.length > 0) throw new Error(`${id}: not item actions: ${unknown.join(', ')}`);
   const writes = itemActions.some((a) => TABLE_ITEM_WRITE_ACTIONS.includes(a));
-  role.addToPolicy(
-    new PolicyStatement({
-      sid: 'TenantItemsOnly',
-      actions: itemActions,
-      resources: tableArns,
-      // Every key the request names (item keys, query partition, batch keys) must be the tenant's
-      // partition `TENANT#<t>` or one of its sub-partitions `TENANT#<t>#...` (executions, audit).
-      conditions: {
-        'ForAllValues:StringLike': {
-          'dynamodb:LeadingKeys': [`TENANT#${tenantTag}`, `TENANT#${tenantTag}#*`],
+  for (const grant of props.itemGrants) {
+    const name = grant.targets.map((t) => t[0]?.toUpperCase() + t.slice(1).replace(/Item$/, '')).join('');
+    role.addToPolicy(
+      new PolicyStatement({
+        sid: `TenantItemsOn${name}`,
+        actions: [...grant.actions].sort(),
+        resources: tableArns,
+        // Every key the request names (item keys, query partition, batch keys) must be one of these
+        // partitions of the session tenant: `TENANT#<t>`, or a sub-partition such as its executions'.
+        conditions: {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': grant.partitions.map((p) => p.replaceAll('<t>', tenantTag)),
+          },
         },
-      },
-    }),
-  );
+      }),
+    );
+  }
   role.addToPolicy(
     new PolicyStatement({
       sid: 'DenyRequestsWithoutLeadingKeys',

@@ -421,12 +421,27 @@ describe.each(['dev', 'prod'] as const)('step runner access in %s', (stage) => {
     });
   });
 
-  it('reaches only the session tenant’s partitions of the table', () => {
-    expect(tenantStatement('TenantItemsOnly')?.Condition).toEqual({
-      'ForAllValues:StringLike': {
-        'dynamodb:LeadingKeys': [`TENANT#${TENANT_TAG}`, `TENANT#${TENANT_TAG}#*`],
-      },
-    });
+  it('reaches only the session tenant’s partitions its calls name: no rate counters, run slots or notifications', () => {
+    const t = (suffix = '') => `TENANT#${TENANT_TAG}${suffix}`;
+    const items = roleStatements(template, tenantRoleId).filter((s) =>
+      String(s.Sid).startsWith('TenantItems'),
+    );
+    expect(items.map((s) => [s.Sid, s.Action, s.Condition])).toEqual([
+      [
+        'TenantItemsOnTenantExecutionAudit',
+        ['ConditionCheckItem', 'DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'].map((a) => `dynamodb:${a}`),
+        { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [t(), t('#EXEC#*'), t('#AUDIT')] } },
+      ],
+      [
+        'TenantItemsOnTenantExecutionAuditTenantIndex',
+        'dynamodb:Query',
+        {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': [t(), t('#EXEC#*'), t('#AUDIT'), t('#EXECS'), t('#APPROVALS#*')],
+          },
+        },
+      ],
+    ]);
     expect(tenantStatement('DenyRequestsWithoutLeadingKeys')?.Effect).toBe('Deny');
   });
 

@@ -19,6 +19,7 @@ import {
   type FunctionName,
   PLATFORM_ITEMS,
   type Target,
+  TENANT_ITEM_TARGETS,
 } from '../../lib/aws-calls.ts';
 import { acknowledgedStarActions } from '../../lib/compliance.ts';
 import type { MeridianFunction } from '../../lib/constructs/function.ts';
@@ -466,6 +467,44 @@ describe.each(['dev', 'prod'] as const)('IAM fence in %s', (stage) => {
         expect(tenantCases.length).toBeGreaterThan(0);
         expect(allowed).toEqual([]);
       });
+
+    if (!PLATFORM_FUNCTIONS.has(name))
+      it("is denied each item action on its own tenant's partitions that none of its calls reach with it", async () => {
+        const reached = new Map<string, Set<Target>>();
+        for (const { call, target, action } of cases) {
+          if (call.via !== 'tenantRole' || !action.startsWith('dynamodb:')) continue;
+          reached.set(action, (reached.get(action) ?? new Set()).add(target));
+        }
+        const allowed: string[] = [];
+        const role = roleFor(cases.find((c) => c.call.via === 'tenantRole')?.call ?? (calls[0] as AwsCall));
+        const ask = async (action: string, resource: string, context: Record<string, string | string[]>) =>
+          decide(role.arn, role.policies, {
+            action,
+            resource,
+            context: { ...context, 'aws:PrincipalTag/TenantId': OWN },
+          });
+        for (const [action, targets] of reached) {
+          for (const target of TENANT_ITEM_TARGETS.filter((t) => !targets.has(t))) {
+            const { resource, context } = requestFor(target, OWN, stage, arns, name);
+            if ((await ask(action, resource, context)) === 'Allowed') allowed.push(`${action} on ${target}`);
+          }
+          // A sub-partition no target names, such as a future feature's.
+          const other = { 'dynamodb:LeadingKeys': [`TENANT#${OWN}#OTHER`] };
+          if ((await ask(action, arns.table, other)) === 'Allowed')
+            allowed.push(`${action} on TENANT#<own>#OTHER`);
+        }
+        expect(reached.size).toBeGreaterThan(0);
+        expect(allowed).toEqual([]);
+      });
+
+    it("keeps each role's policies within IAM's 10,240 characters, with room for real resource names", () => {
+      // Deployed ARNs carry the stack name and a random suffix: about 30 characters more each.
+      for (const role of bothRoles) {
+        const policies = JSON.stringify(role.policies);
+        const arns = policies.match(/arn:aws:/g)?.length ?? 0;
+        expect(policies.length + 40 * arns, role.arn).toBeLessThanOrEqual(10_240);
+      }
+    });
 
     it("reaches no tenant's data with its own role, not even its own tenant's", async () => {
       const allowed: string[] = [];

@@ -40,18 +40,45 @@ describe.each(['dev', 'prod'] as const)('tenant data role in %s', (stage) => {
     });
   });
 
-  it("allows item actions only on the tenant's own partitions (LeadingKeys)", () => {
-    hasStatement({
-      Sid: 'TenantItemsOnly',
-      Effect: 'Allow',
-      Action: ITEM_ACTIONS,
-      Resource: tableArns,
-      Condition: {
-        'ForAllValues:StringLike': {
-          'dynamodb:LeadingKeys': [`TENANT#${TENANT_TAG}`, `TENANT#${TENANT_TAG}#*`],
-        },
-      },
-    });
+  it("allows each item action only on the tenant's own partitions its calls reach (LeadingKeys)", () => {
+    const t = (suffix = '') => `TENANT#${TENANT_TAG}${suffix}`;
+    const grants: [string, string[], string[]][] = [
+      ['TenantItemsOnTenantExecution', ['BatchGetItem'], [t(), t('#EXEC#*')]],
+      ['TenantItemsOnTenantExecutionAudit', ['ConditionCheckItem'], [t(), t('#EXEC#*'), t('#AUDIT')]],
+      [
+        'TenantItemsOnTenantExecutionAuditRunSlotNotification',
+        ['DeleteItem', 'PutItem'],
+        [t(), t('#EXEC#*'), t('#AUDIT'), t('#RUNNING'), t('#NOTIFY')],
+      ],
+      [
+        'TenantItemsOnTenantExecutionAuditNotification',
+        ['GetItem'],
+        [t(), t('#EXEC#*'), t('#AUDIT'), t('#NOTIFY')],
+      ],
+      [
+        'TenantItemsOnTenantExecutionAuditRunSlotTenantIndexNotification',
+        ['Query'],
+        [t(), t('#EXEC#*'), t('#AUDIT'), t('#RUNNING'), t('#EXECS'), t('#APPROVALS#*'), t('#NOTIFY')],
+      ],
+      [
+        'TenantItemsOnTenantExecutionAuditRateCounter',
+        ['UpdateItem'],
+        [t(), t('#EXEC#*'), t('#AUDIT'), t('#RATE#*')],
+      ],
+    ];
+    for (const [sid, actions, partitions] of grants) {
+      hasStatement({
+        Sid: sid,
+        Effect: 'Allow',
+        Action: actions.length === 1 ? `dynamodb:${actions[0]}` : actions.map((a) => `dynamodb:${a}`),
+        Resource: tableArns,
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': partitions } },
+      });
+    }
+    // No blanket `TENANT#<t>#*`: a partition no call reaches stays out of reach.
+    const leading = JSON.stringify(template.toJSON()).match(/TENANT#\$\{aws:PrincipalTag\/TenantId\}#\*"/g);
+    expect(leading).toBeNull();
+    expect(grants.flatMap(([, actions]) => actions.map((a) => `dynamodb:${a}`)).sort()).toEqual(ITEM_ACTIONS);
   });
 
   it('denies requests that name no partition key (Scan)', () => {
@@ -129,7 +156,12 @@ describe.each(['dev', 'prod'] as const)('tenant data role in %s', (stage) => {
       'TenantArtifactsOnly',
       'TenantDigestsListing',
       'TenantDigestsOnly',
-      'TenantItemsOnly',
+      'TenantItemsOnTenantExecution',
+      'TenantItemsOnTenantExecutionAudit',
+      'TenantItemsOnTenantExecutionAuditNotification',
+      'TenantItemsOnTenantExecutionAuditRateCounter',
+      'TenantItemsOnTenantExecutionAuditRunSlotNotification',
+      'TenantItemsOnTenantExecutionAuditRunSlotTenantIndexNotification',
       'TenantSecretsOnly',
     ]);
   });
