@@ -108,9 +108,8 @@ const TENANT_FACING: readonly FunctionName[] = FUNCTION_NAMES.filter((f) => f !=
 const PUBLISHERS: readonly FunctionName[] = ['api', 'stepRunner', 'approvalHandler', 'statusHandler'];
 /**
  * Functions that fan events out (functions/core/notifications/service.ts publish): the step runner
- * hands its budget alerts to the delivery function instead (functions/adapters/wiring/step-runner.ts).
- * A tenant data role grants its function's item actions on all of the tenant's partitions
- * (lib/constructs/tenant-data-role.ts), so the step runner keeps PutItem there for its own items.
+ * hands its budget alerts to the delivery function instead (functions/adapters/wiring/step-runner.ts),
+ * so it reaches no notification partition.
  */
 const FAN_OUT: readonly FunctionName[] = ['api', 'approvalHandler', 'statusHandler', 'notificationDelivery'];
 const WORKFLOW: readonly FunctionName[] = [
