@@ -104,6 +104,14 @@ export interface AwsCall {
 
 /** The functions that serve tenants: each reaches tenant data only through its tenant data role. */
 const TENANT_FACING: readonly FunctionName[] = FUNCTION_NAMES.filter((f) => f !== 'auditStream');
+/**
+ * The functions Cognito calls with a sign-in: the authorizer reads the caller's user, tenant, roles
+ * and key, the SSO trigger provisions a user. Neither reads executions or the audit chain, nor lists
+ * a tenant partition but the SSO trigger's users.
+ */
+const SIGN_IN: readonly FunctionName[] = ['authorizer', 'ssoTrigger'];
+/** The tenant-facing functions besides {@link SIGN_IN}: they reach the tenant's data at large. */
+const DATA: readonly FunctionName[] = TENANT_FACING.filter((f) => !SIGN_IN.includes(f));
 /** Functions that raise notification events: each queues deliveries, or an event (the step runner). */
 const PUBLISHERS: readonly FunctionName[] = ['api', 'stepRunner', 'approvalHandler', 'statusHandler'];
 /**
@@ -192,7 +200,15 @@ export const AWS_CALLS: readonly AwsCall[] = [
     actions: ['dynamodb:GetItem'],
     targets: TENANT_PARTITIONS,
     via: 'tenantRole',
-    functions: TENANT_FACING,
+    functions: DATA,
+  },
+  {
+    file: 'functions/adapters/dynamo/table-base.ts',
+    command: 'GetCommand',
+    actions: ['dynamodb:GetItem'],
+    targets: ['tenantItem'],
+    via: 'tenantRole',
+    functions: SIGN_IN,
   },
   {
     file: 'functions/adapters/dynamo/table.ts',
@@ -200,7 +216,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
     actions: ['dynamodb:Query'],
     targets: [...TENANT_PARTITIONS, 'tenantIndex'],
     via: 'tenantRole',
-    functions: TENANT_FACING,
+    functions: DATA,
   },
   {
     file: 'functions/adapters/dynamo/table-base.ts',
@@ -208,7 +224,16 @@ export const AWS_CALLS: readonly AwsCall[] = [
     actions: ['dynamodb:Query'],
     targets: [...TENANT_PARTITIONS, 'tenantIndex'],
     via: 'tenantRole',
-    functions: TENANT_FACING,
+    functions: DATA,
+  },
+  {
+    // The SSO trigger finds a provisioned user by email among the tenant's users.
+    file: 'functions/adapters/dynamo/table.ts',
+    command: 'QueryCommand',
+    actions: ['dynamodb:Query'],
+    targets: ['tenantItem'],
+    via: 'tenantRole',
+    functions: ['ssoTrigger'],
   },
   {
     file: 'functions/adapters/dynamo/table.ts',
@@ -216,8 +241,16 @@ export const AWS_CALLS: readonly AwsCall[] = [
     actions: TRANSACTION,
     targets: TENANT_PARTITIONS,
     via: 'tenantRole',
-    // The SSO trigger writes the users it provisions (and their audit records).
-    functions: [...WORKFLOW, 'ssoTrigger'],
+    functions: WORKFLOW,
+  },
+  {
+    // The SSO trigger writes the users it provisions, with their audit records.
+    file: 'functions/adapters/dynamo/table.ts',
+    command: 'TransactWriteCommand',
+    actions: TRANSACTION,
+    targets: ['tenantItem', 'auditItem'],
+    via: 'tenantRole',
+    functions: ['ssoTrigger'],
   },
   // Table.page('platform', ...) and TableBase.queryIndex: the platform-level lookups.
   {
