@@ -88,13 +88,22 @@ export function partitionsOf(input: Input): string[] {
       if (isInput(write.DeleteRequest)) keys.push(write.DeleteRequest.Key);
     }
   }
-  const partitionKey = input.IndexName ? TABLE_SCHEMA.gsi1.partitionKey : TABLE_SCHEMA.partitionKey;
+  // The one index's partition key on the index; another index's is unknown, so nothing is found.
+  const partitionKey =
+    input.IndexName === undefined
+      ? TABLE_SCHEMA.partitionKey
+      : input.IndexName === TABLE_SCHEMA.gsi1.indexName
+        ? TABLE_SCHEMA.gsi1.partitionKey
+        : undefined;
+  if (partitionKey === undefined) return [];
   const found = keys.filter(isInput).map((key) => key[partitionKey]);
   if (typeof input.KeyConditionExpression === 'string') {
     const names = isInput(input.ExpressionAttributeNames) ? input.ExpressionAttributeNames : {};
     const values = isInput(input.ExpressionAttributeValues) ? input.ExpressionAttributeValues : {};
-    for (const [, name = '', value = ''] of input.KeyConditionExpression.matchAll(/([#\w]+)\s*=\s*(:\w+)/g)) {
-      if ((names[name] ?? name) === partitionKey) found.push(values[value]);
+    const equalities = /([#\w]+)\s*=\s*(:\w+)|(:\w+)\s*=\s*([#\w]+)/g;
+    for (const [, left, value, flipped, right] of input.KeyConditionExpression.matchAll(equalities)) {
+      const name = left ?? right ?? '';
+      if ((names[name] ?? name) === partitionKey) found.push(values[value ?? flipped ?? '']);
     }
   }
   return [...new Set(found.filter((pk): pk is string => typeof pk === 'string'))];
@@ -110,16 +119,24 @@ const PATTERNS = TENANT_ITEM_TARGETS.map((target) => ({
 
 /**
  * The tenant item targets (lib/aws-calls.ts) of the partitions a command names; a tenant partition
- * of no target as `TENANT#?`. Platform keys are the function role's, which the fence checks by key.
+ * of no target as `TENANT#?`, a table request naming none as {@link NO_PARTITION}. Platform keys are
+ * the function role's, which the fence checks by key.
  */
 export function tenantTargetsOf(command: object): string[] {
   const input = Reflect.get(command, 'input');
   if (!isInput(input)) return [];
-  const targets = partitionsOf(input)
+  const partitions = partitionsOf(input);
+  // A table request that names no partition IAM can check: denied on AWS (or reaching every one).
+  const tableRequest = ['TableName', 'RequestItems', 'TransactItems'].some((field) => field in input);
+  if (tableRequest && partitions.length === 0) return [NO_PARTITION];
+  const targets = partitions
     .filter((pk) => pk.startsWith('TENANT#'))
     .map((pk) => PATTERNS.find(({ patterns }) => patterns.some((p) => p.test(pk)))?.target ?? 'TENANT#?');
   return [...new Set(targets)].sort();
 }
+
+/** What {@link tenantTargetsOf} answers for a table request whose partition it cannot name. */
+export const NO_PARTITION = 'no-partition';
 
 /** The lines {@link recordCalls} wrote: function, command, the project files on the stack, targets. */
 export function parseCallLog(

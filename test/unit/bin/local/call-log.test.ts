@@ -9,6 +9,7 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
+  ScanCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ import { TableBase } from '#adapters/dynamo/table-base.ts';
 import {
   asAws,
   asFunction,
+  NO_PARTITION,
   parseCallLog,
   recordCalls,
   tenantTargetsOf,
@@ -151,5 +153,29 @@ describe('the local call log', () => {
     expect(tenantTargetsOf(query)).toEqual(['notificationItem']);
     expect(tenantTargetsOf(batchGet)).toEqual(['runSlotItem']);
     expect(tenantTargetsOf(new GetObjectCommand({ Bucket: 'b', Key: 'k' }))).toEqual([]);
+  });
+
+  it('reads a key condition either way round, and flags a table request whose partition it cannot name', () => {
+    // Arrange
+    const flipped = new QueryCommand({
+      TableName: 'x',
+      KeyConditionExpression: ':p = #k',
+      ExpressionAttributeNames: { '#k': 'pk' },
+      ExpressionAttributeValues: { ':p': 'TENANT#tcalllog1aaaaaaa#AUDIT' },
+    });
+    const otherIndex = new QueryCommand({
+      TableName: 'x',
+      IndexName: 'gsi9',
+      KeyConditionExpression: 'gsi1pk = :p',
+      ExpressionAttributeValues: { ':p': 'TENANT#tcalllog1aaaaaaa#EXECS' },
+    });
+    // Act & Assess
+    expect(tenantTargetsOf(flipped)).toEqual(['auditItem']);
+    expect(tenantTargetsOf(otherIndex)).toEqual([NO_PARTITION]);
+    expect(tenantTargetsOf(new ScanCommand({ TableName: 'x' }))).toEqual([NO_PARTITION]);
+    expect(tenantTargetsOf(new QueryCommand({ TableName: 'x', KeyConditions: {} }))).toEqual([NO_PARTITION]);
+    expect(
+      tenantTargetsOf(new GetCommand({ TableName: 'x', Key: { pk: 'SSODOMAIN#a.b', sk: 'CLAIM' } })),
+    ).toEqual([]);
   });
 });
