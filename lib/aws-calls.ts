@@ -110,8 +110,16 @@ const TENANT_FACING: readonly FunctionName[] = FUNCTION_NAMES.filter((f) => f !=
  * a tenant partition but the SSO trigger's users.
  */
 const SIGN_IN: readonly FunctionName[] = ['authorizer', 'ssoTrigger'];
-/** The tenant-facing functions besides {@link SIGN_IN}: they reach the tenant's data at large. */
-const DATA: readonly FunctionName[] = TENANT_FACING.filter((f) => !SIGN_IN.includes(f));
+/**
+ * Functions that read only their tenant's own partition and its executions, never the audit chain:
+ * the step runner (definitions, secret bindings, budget, step records) runs tool and model output,
+ * and the delivery function reads channels, users and roles (its notifications are listed below).
+ */
+const NARROW: readonly FunctionName[] = ['stepRunner', 'notificationDelivery'];
+/** The tenant-facing functions besides {@link SIGN_IN} and {@link NARROW}: the tenant's data at large. */
+const DATA: readonly FunctionName[] = TENANT_FACING.filter(
+  (f) => !SIGN_IN.includes(f) && !NARROW.includes(f),
+);
 /** Functions that raise notification events: each queues deliveries, or an event (the step runner). */
 const PUBLISHERS: readonly FunctionName[] = ['api', 'stepRunner', 'approvalHandler', 'statusHandler'];
 /**
@@ -127,13 +135,11 @@ const WORKFLOW: readonly FunctionName[] = [
   'statusHandler',
   'scheduleFire',
 ];
+/** The workflow functions besides `except`: a file whose code those do not bundle. */
+const workflowBut = (...except: FunctionName[]) => WORKFLOW.filter((f) => !except.includes(f));
 const TENANT_PARTITIONS: readonly Target[] = ['tenantItem', 'executionItem', 'auditItem'];
-const TRANSACTION = [
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-];
+// No transaction holds a ConditionCheck, so none is granted.
+const TRANSACTION = ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 
 /**
  * Platform-level items, reached with the function's own role because they belong to no tenant (or
@@ -208,7 +214,23 @@ export const AWS_CALLS: readonly AwsCall[] = [
     actions: ['dynamodb:GetItem'],
     targets: ['tenantItem'],
     via: 'tenantRole',
-    functions: SIGN_IN,
+    functions: [...SIGN_IN, 'notificationDelivery'],
+  },
+  {
+    file: 'functions/adapters/dynamo/table-base.ts',
+    command: 'GetCommand',
+    actions: ['dynamodb:GetItem'],
+    targets: ['tenantItem', 'executionItem'],
+    via: 'tenantRole',
+    functions: ['stepRunner'],
+  },
+  {
+    file: 'functions/adapters/dynamo/table-base.ts',
+    command: 'QueryCommand',
+    actions: ['dynamodb:Query'],
+    targets: ['tenantItem', 'executionItem'],
+    via: 'tenantRole',
+    functions: ['stepRunner'],
   },
   {
     file: 'functions/adapters/dynamo/table.ts',
@@ -227,21 +249,30 @@ export const AWS_CALLS: readonly AwsCall[] = [
     functions: DATA,
   },
   {
-    // The SSO trigger finds a provisioned user by email among the tenant's users.
+    // The SSO trigger lists the tenant's users; the delivery function its users and channels.
     file: 'functions/adapters/dynamo/table.ts',
     command: 'QueryCommand',
     actions: ['dynamodb:Query'],
     targets: ['tenantItem'],
     via: 'tenantRole',
-    functions: ['ssoTrigger'],
+    functions: ['ssoTrigger', 'notificationDelivery'],
   },
   {
+    file: 'functions/adapters/dynamo/table-base.ts',
+    command: 'QueryCommand',
+    actions: ['dynamodb:Query'],
+    targets: ['tenantItem'],
+    via: 'tenantRole',
+    functions: ['notificationDelivery'],
+  },
+  {
+    // Audited changes. The step runner wires TableBase alone: it writes no audit record.
     file: 'functions/adapters/dynamo/table.ts',
     command: 'TransactWriteCommand',
     actions: TRANSACTION,
     targets: TENANT_PARTITIONS,
     via: 'tenantRole',
-    functions: WORKFLOW,
+    functions: workflowBut('stepRunner'),
   },
   {
     // The SSO trigger writes the users it provisions, with their audit records.
@@ -275,7 +306,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
     actions: ['dynamodb:GetItem'],
     targets: ['tenantItem', 'executionItem'],
     via: 'tenantRole',
-    functions: WORKFLOW,
+    functions: workflowBut('stepRunner', 'scheduleFire'),
   },
   {
     file: 'functions/adapters/dynamo/execution-store.ts',
@@ -283,7 +314,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
     actions: ['dynamodb:UpdateItem'],
     targets: ['tenantItem', 'executionItem'],
     via: 'tenantRole',
-    functions: WORKFLOW,
+    functions: workflowBut('stepRunner', 'scheduleFire'),
   },
   // The execution store is three adapters over the same items (execution-starts.ts for the start
   // path, execution-steps.ts for step records and charges, execution-items.ts their shared update).
@@ -293,7 +324,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
     actions: ['dynamodb:UpdateItem'],
     targets: ['tenantItem', 'executionItem'],
     via: 'tenantRole',
-    functions: WORKFLOW,
+    functions: workflowBut('stepRunner'),
   },
   {
     file: 'functions/adapters/dynamo/execution-steps.ts',
@@ -301,7 +332,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
     actions: ['dynamodb:UpdateItem'],
     targets: ['tenantItem', 'executionItem'],
     via: 'tenantRole',
-    functions: WORKFLOW,
+    functions: workflowBut('scheduleFire'),
   },
   {
     file: 'functions/adapters/dynamo/execution-items.ts',
@@ -317,7 +348,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
     actions: TRANSACTION,
     targets: ['tenantItem', 'executionItem'],
     via: 'tenantRole',
-    functions: WORKFLOW,
+    functions: workflowBut('stepRunner', 'scheduleFire'),
   },
   {
     file: 'functions/adapters/dynamo/execution-steps.ts',
@@ -325,7 +356,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
     actions: TRANSACTION,
     targets: ['tenantItem', 'executionItem'],
     via: 'tenantRole',
-    functions: WORKFLOW,
+    functions: workflowBut('scheduleFire'),
   },
   {
     // The start path's reads in one round trip: workflow head, tenant, budget, prior execution, user.
@@ -886,7 +917,14 @@ export const AWS_CALLS: readonly AwsCall[] = [
     file: 'functions/adapters/dynamo/lifecycle-store.ts',
     command: 'BatchWriteCommand',
     actions: ['dynamodb:BatchWriteItem'],
-    targets: ['tenantItem', 'executionItem', 'auditItem', 'rateCounterItem', 'runSlotItem'],
+    targets: [
+      'tenantItem',
+      'executionItem',
+      'auditItem',
+      'rateCounterItem',
+      'runSlotItem',
+      'notificationItem',
+    ],
     via: 'tenantRole',
     functions: ['lifecycle'],
   },

@@ -421,25 +421,16 @@ describe.each(['dev', 'prod'] as const)('step runner access in %s', (stage) => {
     });
   });
 
-  it('reaches only the session tenant’s partitions its calls name: no rate counters, run slots or notifications', () => {
+  it('reaches only its tenant’s own partition and executions: no audit chain, counters, slots or notifications', () => {
     const t = (suffix = '') => `TENANT#${TENANT_TAG}${suffix}`;
     const items = roleStatements(template, tenantRoleId).filter((s) =>
       String(s.Sid).startsWith('TenantItems'),
     );
     expect(items.map((s) => [s.Sid, s.Action, s.Condition])).toEqual([
       [
-        'TenantItemsOnTenantExecutionAudit',
-        ['ConditionCheckItem', 'DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'].map((a) => `dynamodb:${a}`),
-        { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [t(), t('#EXEC#*'), t('#AUDIT')] } },
-      ],
-      [
-        'TenantItemsOnTenantExecutionAuditTenantIndex',
-        'dynamodb:Query',
-        {
-          'ForAllValues:StringLike': {
-            'dynamodb:LeadingKeys': [t(), t('#EXEC#*'), t('#AUDIT'), t('#EXECS'), t('#APPROVALS#*')],
-          },
-        },
+        'TenantItemsOnTenantExecution',
+        ['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'].map((a) => `dynamodb:${a}`),
+        { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [t(), t('#EXEC#*')] } },
       ],
     ]);
     expect(tenantStatement('DenyRequestsWithoutLeadingKeys')?.Effect).toBe('Deny');

@@ -446,6 +446,23 @@ describe.each(['dev', 'prod'] as const)('IAM fence in %s', (stage) => {
       expect(refused).toEqual([]);
     });
 
+    it("is allowed each batch call's keys all at once, as a batch is authorized once for every key", async () => {
+      // ForAllValues: one statement must match every key of the request, not one statement per key.
+      const refused: string[] = [];
+      for (const call of calls.filter((c) => c.actions.some((a) => /^dynamodb:Batch/.test(a)))) {
+        const tables = call.targets.map((t) => requestFor(t, OWN, stage, arns, name));
+        const keys = tables.flatMap((r) => r.context['dynamodb:LeadingKeys'] ?? []);
+        const role = roleFor(call);
+        for (const action of call.actions) {
+          const context = { 'dynamodb:LeadingKeys': keys, 'aws:PrincipalTag/TenantId': OWN };
+          const decision = await decide(role.arn, role.policies, { action, resource: arns.table, context });
+          if (decision !== 'Allowed')
+            refused.push(`${call.command} ${action} on ${call.targets.join(' + ')}: ${decision}`);
+        }
+      }
+      expect(refused).toEqual([]);
+    });
+
     if (PLATFORM_FUNCTIONS.has(name)) platformFunctionTests(name);
     else
       it("is denied the same calls on another tenant's keys, prefix and path", async () => {

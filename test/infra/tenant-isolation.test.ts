@@ -44,7 +44,6 @@ describe.each(['dev', 'prod'] as const)('tenant data role in %s', (stage) => {
     const t = (suffix = '') => `TENANT#${TENANT_TAG}${suffix}`;
     const grants: [string, string[], string[]][] = [
       ['TenantItemsOnTenantExecution', ['BatchGetItem'], [t(), t('#EXEC#*')]],
-      ['TenantItemsOnTenantExecutionAudit', ['ConditionCheckItem'], [t(), t('#EXEC#*'), t('#AUDIT')]],
       [
         'TenantItemsOnTenantExecutionAuditRunSlotNotification',
         ['DeleteItem', 'PutItem'],
@@ -157,7 +156,6 @@ describe.each(['dev', 'prod'] as const)('tenant data role in %s', (stage) => {
       'TenantDigestsListing',
       'TenantDigestsOnly',
       'TenantItemsOnTenantExecution',
-      'TenantItemsOnTenantExecutionAudit',
       'TenantItemsOnTenantExecutionAuditNotification',
       'TenantItemsOnTenantExecutionAuditRateCounter',
       'TenantItemsOnTenantExecutionAuditRunSlotNotification',

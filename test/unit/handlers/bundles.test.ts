@@ -157,4 +157,16 @@ describe('the AWS calls listed for each function', () => {
     },
     60_000,
   );
+
+  it.each(FUNCTION_NAMES)(
+    '%s bundles every file the list says sends its calls',
+    async (fn) => {
+      // Act
+      const files = new Set(await bundledFiles(HANDLERS[fn]));
+      const listed = AWS_CALLS.filter((call) => call.functions.includes(fn)).map((c) => c.file);
+      // Assess
+      expect([...new Set(listed.filter((file) => !files.has(file)))]).toEqual([]);
+    },
+    60_000,
+  );
 });
