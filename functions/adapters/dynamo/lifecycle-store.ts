@@ -109,7 +109,7 @@ interface TableCursor {
  * its executions (found through the tenant's executions index, each in its own partition), its run
  * slots, its recent rate-limit counters (older ones are past their TTL and hold only counts), its
  * audit partition (records and digests: the Object Lock archive keeps them), then the tenant's own
- * partition except its record and the offboarding tombstone.
+ * partition except its record and the offboarding tombstone, then its notifications.
  */
 export class DynamoTenantEraser implements TenantEraser {
   readonly name = 'items';
@@ -130,6 +130,9 @@ export class DynamoTenantEraser implements TenantEraser {
       () => this.rateCounters(db, tenantId),
       () => this.partition(db, keys.auditPartition(tenantId), state.k),
       () => this.partition(db, tenantPk(tenantId), state.k, KEPT_SORT_KEYS),
+      // Last, so a cursor from before it still names the same family. The API sweeps notifications
+      // when offboarding starts; this takes those raised while the job stopped the executions.
+      () => this.partition(db, keys.notificationPartition(tenantId), state.k),
     ];
     const AUDIT_FAMILY = 3;
     if (state.f === AUDIT_FAMILY && !state.k && (await this.unarchivedAudit(db, tenantId))) {
