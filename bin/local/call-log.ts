@@ -8,8 +8,9 @@ import { type FunctionName, TENANT_ITEM_PARTITIONS, TENANT_ITEM_TARGETS } from '
 
 /**
  * Which AWS calls each function makes on the local platform. With `MERIDIAN_LOCAL_CALL_LOG=<file>`,
- * the platform writes a line `<function> <command> <files> <targets>` the first time a function
- * sends a command from a place (the files under functions/ on the stack) to some tenant partitions. On AWS each function may send
+ * the platform writes a line `<function> <command> <files> <targets> <session>` the first time a
+ * function sends a command from a place (the files under functions/ on the stack) to some tenant
+ * partitions on a session. On AWS each function may send
  * only what lib/aws-calls.ts grants it, and nothing local enforces IAM: the integration suite's log
  * is held to that list (test/calls/aws-calls.test.ts).
  */
@@ -26,13 +27,36 @@ export const asAws = <R>(work: () => R): R => running.exit(work);
 
 let logFile: string | undefined;
 
-/** Appends each function's first send of a command from a place to `file`; calls outside functions are not written. */
-export function recordCalls(file: string): void {
+/**
+ * Appends each function's first send of a command from a place to `file`; calls outside functions
+ * are not written. Locally every tenant's session is the platform's client, so `forTenant` hands
+ * out a view of it per tenant, by which the log tells the session a request was sent on.
+ */
+export async function recordCalls(file: string): Promise<void> {
   const patched = logFile !== undefined;
   logFile = file;
   if (patched) return;
+  const { TenantTableClients } = await import('#adapters/tenant-credentials.ts');
+  const forTenant = TenantTableClients.prototype.forTenant;
+  const views = new WeakMap<object, Map<string, object>>();
+  TenantTableClients.prototype.forTenant = async function (
+    this: InstanceType<typeof TenantTableClients>,
+    tenantId,
+  ) {
+    const client = await forTenant.call(this, tenantId);
+    if (client !== this.platform) return client;
+    const byTenant = views.get(client) ?? new Map<string, object>();
+    views.set(client, byTenant);
+    let view = byTenant.get(tenantId);
+    if (!view) {
+      view = Object.create(client) as object;
+      sessions.set(view, tenantId);
+      byTenant.set(tenantId, view);
+    }
+    return view as typeof client;
+  };
   // Every SDK v3 client, the document client included, inherits `send` from smithy's one Client class.
-  type Send = (this: unknown, command: object, ...rest: unknown[]) => unknown;
+  type Send = (this: object, command: object, ...rest: unknown[]) => unknown;
   const client: { send: Send } = Object.getPrototypeOf(DynamoDBClient.prototype);
   const send = client.send;
   const seen = new Set<string>();
@@ -40,7 +64,14 @@ export function recordCalls(file: string): void {
     const fn = running.getStore();
     if (fn && logFile) {
       const targets = tenantTargetsOf(command).join(',');
-      const line = `${fn} ${command.constructor.name} ${projectFrames().join(',')} ${targets}`;
+      const fields = [
+        fn,
+        command.constructor.name,
+        projectFrames().join(','),
+        targets,
+        sessionOf(this, command),
+      ];
+      const line = fields.join(' ');
       if (!seen.has(line)) {
         seen.add(line);
         appendFileSync(logFile, `${line}\n`);
@@ -48,6 +79,23 @@ export function recordCalls(file: string): void {
     }
     return send.call(this, command, ...rest);
   };
+}
+
+/** The tenant each view {@link recordCalls} handed out serves. */
+const sessions = new WeakMap<object, string>();
+
+/**
+ * Which session a table request went on: `platform` (the function's own role), `tenant` (its tenant
+ * data role, with only that tenant's keys) or `outside` (a key of another tenant, or of the platform,
+ * on a tenant's session: its role would refuse it); `-` for a request to another service.
+ */
+function sessionOf(client: object, command: object): string {
+  const input = Reflect.get(command, 'input');
+  if (!isInput(input) || !['TableName', 'RequestItems', 'TransactItems'].some((f) => f in input)) return '-';
+  const tenant = sessions.get(client);
+  if (tenant === undefined) return 'platform';
+  const owners = partitionsOf(input).map((pk) => /^TENANT#([a-z0-9]+)/.exec(pk)?.[1]);
+  return owners.every((owner) => owner === tenant) ? 'tenant' : 'outside';
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -138,16 +186,26 @@ export function tenantTargetsOf(command: object): string[] {
 /** What {@link tenantTargetsOf} answers for a table request whose partition it cannot name. */
 export const NO_PARTITION = 'no-partition';
 
-/** The lines {@link recordCalls} wrote: function, command, the project files on the stack, targets. */
-export function parseCallLog(
-  text: string,
-): { fn: string; command: string; files: string[]; targets: string[] }[] {
+/** One line {@link recordCalls} wrote. */
+export interface LoggedCall {
+  readonly fn: string;
+  readonly command: string;
+  /** The files under functions/ on the stack, innermost first. */
+  readonly files: string[];
+  /** The tenant item targets of its keys (lib/aws-calls.ts). */
+  readonly targets: string[];
+  /** `platform`, `tenant`, `outside`, or `-` for another service. */
+  readonly session: string;
+}
+
+/** The lines {@link recordCalls} wrote. */
+export function parseCallLog(text: string): LoggedCall[] {
   const split = (field: string) => field.split(',').filter((part) => part !== '');
   return text
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => {
-      const [fn = '', command = '', files = '', targets = ''] = line.split(' ');
-      return { fn, command, files: split(files), targets: split(targets) };
+      const [fn = '', command = '', files = '', targets = '', session = ''] = line.split(' ');
+      return { fn, command, files: split(files), targets: split(targets), session };
     });
 }

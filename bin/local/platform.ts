@@ -190,7 +190,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       );
     }
     // What each function sends, for test/calls/aws-calls.test.ts (bin/local/call-log.ts).
-    if (process.env.MERIDIAN_LOCAL_CALL_LOG) recordCalls(process.env.MERIDIAN_LOCAL_CALL_LOG);
+    if (process.env.MERIDIAN_LOCAL_CALL_LOG) await recordCalls(process.env.MERIDIAN_LOCAL_CALL_LOG);
     const handlers = await loadHandlers();
     loadedEnvFingerprint = current;
     const maxWait = process.env.MERIDIAN_LOCAL_MAX_WAIT_MS;

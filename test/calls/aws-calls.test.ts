@@ -40,6 +40,23 @@ describe('the AWS calls each function made in the integration suite', () => {
     expect(beyond).toEqual([]);
   });
 
+  it("went on the session the listed call names: the tenant data role with only its tenant's keys, or the function's own", () => {
+    // Act
+    const wrong = calls()
+      .filter((c) => c.session !== '-')
+      .flatMap(({ fn, command, files, session }) => {
+        const listed = AWS_CALLS.filter(
+          (c) => c.command === command && c.functions.some((f) => f === fn) && files.includes(c.file),
+        );
+        const via = session === 'tenant' ? 'tenantRole' : 'functionRole';
+        return session === 'outside' || !listed.some((c) => c.via === via)
+          ? [`${fn} ${command} from ${files[0]} on a ${session} session`]
+          : [];
+      });
+    // Assess
+    expect(wrong).toEqual([]);
+  });
+
   it('were recorded for every function the local platform runs, with the partitions they reached', () => {
     const seen = new Set(calls().map((c) => c.fn));
     expect([...seen].sort()).toEqual([...FUNCTION_NAMES].sort());

@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TableBase } from '#adapters/dynamo/table-base.ts';
+import { TenantTableClients } from '#adapters/tenant-credentials.ts';
 import {
   asAws,
   asFunction,
@@ -40,7 +41,7 @@ describe('the local call log', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'call-log-'));
     log = join(dir, 'calls.log');
-    recordCalls(log);
+    await recordCalls(log);
   });
   afterAll(async () => {
     s3.destroy();
@@ -58,9 +59,9 @@ describe('the local call log', () => {
     await asFunction('stepRunner', getObject)();
     // Assess
     expect(parseCallLog(await readFile(log, 'utf8'))).toEqual([
-      { fn: 'api', command: 'GetObjectCommand', files: [], targets: [] },
-      { fn: 'api', command: 'GetCommand', files: [], targets: [] },
-      { fn: 'stepRunner', command: 'GetObjectCommand', files: [], targets: [] },
+      { fn: 'api', command: 'GetObjectCommand', files: [], targets: [], session: '-' },
+      { fn: 'api', command: 'GetCommand', files: [], targets: [], session: 'platform' },
+      { fn: 'stepRunner', command: 'GetObjectCommand', files: [], targets: [], session: '-' },
     ]);
   });
 
@@ -83,22 +84,36 @@ describe('the local call log', () => {
       command: 'GetCommand',
       files: [],
       targets: [],
+      session: 'platform',
     });
   });
 
-  it('names the files under functions/ that the send came through, across awaits', async () => {
-    // Arrange
-    const table = new TableBase('t', { platform: db, forTenant: async () => db });
-    // Act
-    const key = { pk: 'TENANT#tcalllog1#AUDIT', sk: 's' };
-    await asFunction('authorizer', () => table.get('tcalllog1', key).catch(() => undefined))();
-    // Assess
-    expect(parseCallLog(await readFile(log, 'utf8')).at(-1)).toEqual({
+  it('names the files under functions/ that the send came through, and the session it went on', async () => {
+    // Arrange: locally forTenant hands out the platform's client, which the log sees as a tenant's view.
+    const [own, other] = ['tcalllogaaaaaaaaa', 'tcalllogbbbbbbbbb'];
+    const table = new TableBase('t', new TenantTableClients(db, undefined));
+    const read = (tenant: string, pk: string) =>
+      asFunction('authorizer', () => table.get(tenant, { pk, sk: 's' }).catch(() => undefined))();
+    const last = async () => parseCallLog(await readFile(log, 'utf8')).at(-1);
+    // Act & Assess
+    await read(own, `TENANT#${own}#AUDIT`);
+    expect(await last()).toEqual({
       fn: 'authorizer',
       command: 'GetCommand',
       files: ['functions/adapters/dynamo/table-base.ts'],
       targets: ['auditItem'],
+      session: 'tenant',
     });
+    await read(own, `TENANT#${other}#AUDIT`);
+    expect((await last())?.session).toBe('outside');
+    await read(own, 'SSODOMAIN#example.com');
+    expect((await last())?.session).toBe('outside');
+    await asFunction('authorizer', () =>
+      table.clients.platform
+        .send(new GetCommand({ TableName: 't', Key: { pk: 'X', sk: 'Y' } }))
+        .catch(() => undefined),
+    )();
+    expect((await last())?.session).toBe('platform');
   });
 
   it('sorts the tenant partitions a request names into targets, and flags one of none', () => {
