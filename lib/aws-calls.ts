@@ -138,6 +138,13 @@ const WORKFLOW: readonly FunctionName[] = [
 /** The workflow functions besides `except`: a file whose code those do not bundle. */
 const workflowBut = (...except: FunctionName[]) => WORKFLOW.filter((f) => !except.includes(f));
 const TENANT_PARTITIONS: readonly Target[] = ['tenantItem', 'executionItem', 'auditItem'];
+/** What offboarding walks and deletes (functions/adapters/dynamo/lifecycle-store.ts erase). */
+const ERASED_PARTITIONS: readonly Target[] = [
+  ...TENANT_PARTITIONS,
+  'rateCounterItem',
+  'runSlotItem',
+  'notificationItem',
+];
 // No transaction holds a ConditionCheck, so none is granted.
 const TRANSACTION = ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 
@@ -909,15 +916,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
     file: 'functions/adapters/dynamo/lifecycle-store.ts',
     command: 'QueryCommand',
     actions: ['dynamodb:Query'],
-    targets: [
-      'tenantItem',
-      'executionItem',
-      'auditItem',
-      'rateCounterItem',
-      'runSlotItem',
-      'tenantIndex',
-      'notificationItem',
-    ],
+    targets: [...ERASED_PARTITIONS, 'tenantIndex'],
     via: 'tenantRole',
     functions: ['lifecycle'],
   },
@@ -925,14 +924,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
     file: 'functions/adapters/dynamo/lifecycle-store.ts',
     command: 'BatchWriteCommand',
     actions: ['dynamodb:BatchWriteItem'],
-    targets: [
-      'tenantItem',
-      'executionItem',
-      'auditItem',
-      'rateCounterItem',
-      'runSlotItem',
-      'notificationItem',
-    ],
+    targets: ERASED_PARTITIONS,
     via: 'tenantRole',
     functions: ['lifecycle'],
   },

@@ -267,13 +267,7 @@ function requestFor(
 
 /** Targets that belong to one tenant: the same call on another tenant's must be denied. */
 const TENANT_TARGETS = new Set<Target>([
-  'tenantItem',
-  'executionItem',
-  'auditItem',
-  'rateCounterItem',
-  'runSlotItem',
-  'tenantIndex',
-  'notificationItem',
+  ...TENANT_ITEM_TARGETS,
   'tenantArtifact',
   'tenantArtifactListing',
   'tenantSecret',
