@@ -110,16 +110,10 @@ const TENANT_FACING: readonly FunctionName[] = FUNCTION_NAMES.filter((f) => f !=
  * a tenant partition but the SSO trigger's users.
  */
 const SIGN_IN: readonly FunctionName[] = ['authorizer', 'ssoTrigger'];
-/**
- * Functions that read only their tenant's own partition and its executions, never the audit chain:
- * the step runner (definitions, secret bindings, budget, step records) runs tool and model output,
- * and the delivery function reads channels, users and roles (its notifications are listed below).
- */
-const NARROW: readonly FunctionName[] = ['stepRunner', 'notificationDelivery'];
-/** The tenant-facing functions besides {@link SIGN_IN} and {@link NARROW}: the tenant's data at large. */
-const DATA: readonly FunctionName[] = TENANT_FACING.filter(
-  (f) => !SIGN_IN.includes(f) && !NARROW.includes(f),
-);
+/** The functions that read the audit chain: the API (GET /audit, verify) and the lifecycle jobs. */
+const AUDIT_READERS: readonly FunctionName[] = ['api', 'lifecycle'];
+/** The other workflow functions: the tenant's partition, its executions and their index. */
+const RUNNERS: readonly FunctionName[] = ['approvalHandler', 'statusHandler', 'scheduleFire'];
 /** Functions that raise notification events: each queues deliveries, or an event (the step runner). */
 const PUBLISHERS: readonly FunctionName[] = ['api', 'stepRunner', 'approvalHandler', 'statusHandler'];
 /**
@@ -213,7 +207,15 @@ export const AWS_CALLS: readonly AwsCall[] = [
     actions: ['dynamodb:GetItem'],
     targets: TENANT_PARTITIONS,
     via: 'tenantRole',
-    functions: DATA,
+    functions: AUDIT_READERS,
+  },
+  {
+    file: 'functions/adapters/dynamo/table-base.ts',
+    command: 'GetCommand',
+    actions: ['dynamodb:GetItem'],
+    targets: ['tenantItem', 'executionItem'],
+    via: 'tenantRole',
+    functions: RUNNERS,
   },
   {
     file: 'functions/adapters/dynamo/table-base.ts',
@@ -245,7 +247,15 @@ export const AWS_CALLS: readonly AwsCall[] = [
     actions: ['dynamodb:Query'],
     targets: [...TENANT_PARTITIONS, 'tenantIndex'],
     via: 'tenantRole',
-    functions: DATA,
+    functions: AUDIT_READERS,
+  },
+  {
+    file: 'functions/adapters/dynamo/table.ts',
+    command: 'QueryCommand',
+    actions: ['dynamodb:Query'],
+    targets: ['tenantItem', 'executionItem', 'tenantIndex'],
+    via: 'tenantRole',
+    functions: RUNNERS,
   },
   {
     file: 'functions/adapters/dynamo/table-base.ts',
@@ -253,7 +263,15 @@ export const AWS_CALLS: readonly AwsCall[] = [
     actions: ['dynamodb:Query'],
     targets: [...TENANT_PARTITIONS, 'tenantIndex'],
     via: 'tenantRole',
-    functions: DATA,
+    functions: AUDIT_READERS,
+  },
+  {
+    file: 'functions/adapters/dynamo/table-base.ts',
+    command: 'QueryCommand',
+    actions: ['dynamodb:Query'],
+    targets: ['tenantItem', 'executionItem', 'tenantIndex'],
+    via: 'tenantRole',
+    functions: RUNNERS,
   },
   {
     // The SSO trigger lists the tenant's users; the delivery function its users and channels.
@@ -273,11 +291,11 @@ export const AWS_CALLS: readonly AwsCall[] = [
     functions: ['notificationDelivery'],
   },
   {
-    // Audited changes. The step runner wires TableBase alone: it writes no audit record.
+    // Audited changes (Table.commit). The step runner wires TableBase alone: it writes no audit record.
     file: 'functions/adapters/dynamo/table.ts',
     command: 'TransactWriteCommand',
     actions: TRANSACTION,
-    targets: TENANT_PARTITIONS,
+    targets: ['tenantItem', 'executionItem'],
     via: 'tenantRole',
     functions: workflowBut('stepRunner'),
   },
@@ -286,9 +304,20 @@ export const AWS_CALLS: readonly AwsCall[] = [
     file: 'functions/adapters/dynamo/table.ts',
     command: 'TransactWriteCommand',
     actions: TRANSACTION,
-    targets: ['tenantItem', 'auditItem'],
+    targets: ['tenantItem'],
     via: 'tenantRole',
     functions: ['ssoTrigger'],
+  },
+  {
+    // Each change's audit record is a new item (a conditional Put): no committer updates or deletes
+    // one. Only offboarding erases them, the consumer marks them archived, and the authorizer and
+    // the API write auth events (audit-log.ts).
+    file: 'functions/adapters/dynamo/table.ts',
+    command: 'TransactWriteCommand',
+    actions: ['dynamodb:PutItem'],
+    targets: ['auditItem'],
+    via: 'tenantRole',
+    functions: [...workflowBut('stepRunner'), 'ssoTrigger'],
   },
   // Table.page('platform', ...) and TableBase.queryIndex: the platform-level lookups.
   {

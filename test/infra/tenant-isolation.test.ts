@@ -44,9 +44,15 @@ describe.each(['dev', 'prod'] as const)('tenant data role in %s', (stage) => {
     const t = (suffix = '') => `TENANT#${TENANT_TAG}${suffix}`;
     const grants: [string, string[], string[]][] = [
       ['TenantItemsOnTenantExecution', ['BatchGetItem'], [t(), t('#EXEC#*')]],
+      // Audit records are put, never deleted, by the API.
+      [
+        'TenantItemsOnTenantExecutionRunSlotNotification',
+        ['DeleteItem'],
+        [t(), t('#EXEC#*'), t('#RUNNING'), t('#NOTIFY')],
+      ],
       [
         'TenantItemsOnTenantExecutionAuditRunSlotNotification',
-        ['DeleteItem', 'PutItem'],
+        ['PutItem'],
         [t(), t('#EXEC#*'), t('#AUDIT'), t('#RUNNING'), t('#NOTIFY')],
       ],
       [
@@ -160,6 +166,7 @@ describe.each(['dev', 'prod'] as const)('tenant data role in %s', (stage) => {
       'TenantItemsOnTenantExecutionAuditRateCounter',
       'TenantItemsOnTenantExecutionAuditRunSlotNotification',
       'TenantItemsOnTenantExecutionAuditRunSlotTenantIndexNotification',
+      'TenantItemsOnTenantExecutionRunSlotNotification',
       'TenantSecretsOnly',
     ]);
   });
