@@ -165,22 +165,48 @@ const PATTERNS = TENANT_ITEM_TARGETS.map((target) => ({
   ),
 }));
 
+/** The IAM item action of a table request by its command, bar transactions (each item its own). */
+const ACTIONS: Readonly<Record<string, string>> = {
+  Get: 'GetItem',
+  Put: 'PutItem',
+  Update: 'UpdateItem',
+  Delete: 'DeleteItem',
+  BatchGet: 'BatchGetItem',
+  BatchWrite: 'BatchWriteItem',
+  ConditionCheck: 'ConditionCheckItem',
+};
+const actionOf = (name: string): string => ACTIONS[name] ?? name;
+
 /**
- * The tenant item targets (lib/aws-calls.ts) of the partitions a command names; a tenant partition
- * of no target as `TENANT#?`, a table request naming none as {@link NO_PARTITION}. Platform keys are
- * the function role's, which the fence checks by key.
+ * What a table request does to tenant partitions, as `<item action>@<target>` (lib/aws-calls.ts): a
+ * transaction's items each with their own action. A tenant partition of no target is `TENANT#?`, a
+ * table request naming no partition {@link NO_PARTITION}. Platform keys are the function role's,
+ * which the fence checks by key.
  */
 export function tenantTargetsOf(command: object): string[] {
   const input = Reflect.get(command, 'input');
   if (!isInput(input)) return [];
-  const partitions = partitionsOf(input);
-  // A table request that names no partition IAM can check: denied on AWS (or reaching every one).
-  const tableRequest = ['TableName', 'RequestItems', 'TransactItems'].some((field) => field in input);
-  if (tableRequest && partitions.length === 0) return [NO_PARTITION];
-  const targets = partitions
-    .filter((pk) => pk.startsWith('TENANT#'))
-    .map((pk) => PATTERNS.find(({ patterns }) => patterns.some((p) => p.test(pk)))?.target ?? 'TENANT#?');
-  return [...new Set(targets)].sort();
+  const request = actionOf(command.constructor.name.replace(/(Item)?Command$/, ''));
+  // A transaction's items one by one, as IAM authorizes them; any other request as one.
+  const parts = list(input.TransactItems)
+    .filter(isInput)
+    .flatMap((item) =>
+      Object.entries(item)
+        .filter(([, op]) => isInput(op))
+        .map(([kind, op]) => ({ action: actionOf(kind), input: op as Input })),
+    );
+  const requests = 'TransactItems' in input ? parts : [{ action: request, input }];
+  const pairs = requests.flatMap(({ action, input: one }) => {
+    const partitions = partitionsOf(one);
+    // A table request that names no partition IAM can check: denied on AWS (or reaching every one).
+    const tableRequest = ['TableName', 'RequestItems'].some((field) => field in one);
+    if (tableRequest && partitions.length === 0) return [`${action}@${NO_PARTITION}`];
+    return partitions
+      .filter((pk) => pk.startsWith('TENANT#'))
+      .map((pk) => PATTERNS.find(({ patterns }) => patterns.some((p) => p.test(pk)))?.target ?? 'TENANT#?')
+      .map((target) => `${action}@${target}`);
+  });
+  return [...new Set(pairs)].sort();
 }
 
 /** What {@link tenantTargetsOf} answers for a table request whose partition it cannot name. */
@@ -192,7 +218,7 @@ export interface LoggedCall {
   readonly command: string;
   /** The files under functions/ on the stack, innermost first. */
   readonly files: string[];
-  /** The tenant item targets of its keys (lib/aws-calls.ts). */
+  /** What it did to tenant partitions: `<item action>@<target>` (lib/aws-calls.ts). */
   readonly targets: string[];
   /** `platform`, `tenant`, `outside`, or `-` for another service. */
   readonly session: string;

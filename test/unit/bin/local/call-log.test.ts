@@ -101,7 +101,7 @@ describe('the local call log', () => {
       fn: 'authorizer',
       command: 'GetCommand',
       files: ['functions/adapters/dynamo/table-base.ts'],
-      targets: ['auditItem'],
+      targets: ['GetItem@auditItem'],
       session: 'tenant',
     });
     await read(own, `TENANT#${other}#AUDIT`);
@@ -162,11 +162,15 @@ describe('the local call log', () => {
       RequestItems: { x: { Keys: [{ pk: `TENANT#${t}#RUNNING`, sk: 'S0' }] } },
     });
     // Act & Assess
-    expect(tenantTargetsOf(transaction)).toEqual(['TENANT#?', 'executionItem', 'tenantItem']);
-    expect(tenantTargetsOf(batch)).toEqual(['rateCounterItem']);
-    expect(tenantTargetsOf(indexQuery)).toEqual(['tenantIndex']);
-    expect(tenantTargetsOf(query)).toEqual(['notificationItem']);
-    expect(tenantTargetsOf(batchGet)).toEqual(['runSlotItem']);
+    expect(tenantTargetsOf(transaction)).toEqual([
+      'ConditionCheckItem@TENANT#?',
+      'PutItem@tenantItem',
+      'UpdateItem@executionItem',
+    ]);
+    expect(tenantTargetsOf(batch)).toEqual(['BatchWriteItem@rateCounterItem']);
+    expect(tenantTargetsOf(indexQuery)).toEqual(['Query@tenantIndex']);
+    expect(tenantTargetsOf(query)).toEqual(['Query@notificationItem']);
+    expect(tenantTargetsOf(batchGet)).toEqual(['BatchGetItem@runSlotItem']);
     expect(tenantTargetsOf(new GetObjectCommand({ Bucket: 'b', Key: 'k' }))).toEqual([]);
   });
 
@@ -185,10 +189,12 @@ describe('the local call log', () => {
       ExpressionAttributeValues: { ':p': 'TENANT#tcalllog1aaaaaaa#EXECS' },
     });
     // Act & Assess
-    expect(tenantTargetsOf(flipped)).toEqual(['auditItem']);
-    expect(tenantTargetsOf(otherIndex)).toEqual([NO_PARTITION]);
-    expect(tenantTargetsOf(new ScanCommand({ TableName: 'x' }))).toEqual([NO_PARTITION]);
-    expect(tenantTargetsOf(new QueryCommand({ TableName: 'x', KeyConditions: {} }))).toEqual([NO_PARTITION]);
+    expect(tenantTargetsOf(flipped)).toEqual(['Query@auditItem']);
+    expect(tenantTargetsOf(otherIndex)).toEqual([`Query@${NO_PARTITION}`]);
+    expect(tenantTargetsOf(new ScanCommand({ TableName: 'x' }))).toEqual([`Scan@${NO_PARTITION}`]);
+    expect(tenantTargetsOf(new QueryCommand({ TableName: 'x', KeyConditions: {} }))).toEqual([
+      `Query@${NO_PARTITION}`,
+    ]);
     expect(
       tenantTargetsOf(new GetCommand({ TableName: 'x', Key: { pk: 'SSODOMAIN#a.b', sk: 'CLAIM' } })),
     ).toEqual([]);
