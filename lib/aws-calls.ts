@@ -215,7 +215,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
     actions: ['dynamodb:GetItem'],
     targets: ['tenantItem', 'executionItem'],
     via: 'tenantRole',
-    functions: RUNNERS,
+    functions: [...RUNNERS, 'stepRunner'],
   },
   {
     file: 'functions/adapters/dynamo/table-base.ts',
@@ -224,14 +224,6 @@ export const AWS_CALLS: readonly AwsCall[] = [
     targets: ['tenantItem'],
     via: 'tenantRole',
     functions: [...SIGN_IN, 'notificationDelivery'],
-  },
-  {
-    file: 'functions/adapters/dynamo/table-base.ts',
-    command: 'GetCommand',
-    actions: ['dynamodb:GetItem'],
-    targets: ['tenantItem', 'executionItem'],
-    via: 'tenantRole',
-    functions: ['stepRunner'],
   },
   {
     file: 'functions/adapters/dynamo/table-base.ts',
@@ -310,8 +302,8 @@ export const AWS_CALLS: readonly AwsCall[] = [
   },
   {
     // Each change's audit record is a new item (a conditional Put): no committer updates or deletes
-    // one. Only offboarding erases them, the consumer marks them archived, and the authorizer and
-    // the API write auth events (audit-log.ts).
+    // one. Only offboarding erases them, the consumer marks them archived, and the authorizer writes
+    // auth events (audit-log.ts).
     file: 'functions/adapters/dynamo/table.ts',
     command: 'TransactWriteCommand',
     actions: ['dynamodb:PutItem'],
@@ -550,13 +542,14 @@ export const AWS_CALLS: readonly AwsCall[] = [
   },
   {
     // Auth events (denied credentials, a key's first use in a window), written by the authorizer as
-    // audit records of their own (a conditional UpdateItem).
+    // audit records of their own (a conditional UpdateItem): functions/handlers/authorizer.ts alone
+    // wires auditAuth.
     file: 'functions/adapters/dynamo/audit-log.ts',
     command: 'UpdateCommand',
     actions: ['dynamodb:UpdateItem'],
     targets: ['auditItem'],
     via: 'tenantRole',
-    functions: ['api', 'authorizer'],
+    functions: ['authorizer'],
   },
   // Large step outputs, under the tenant's prefix (per-tenant S3 clients).
   {

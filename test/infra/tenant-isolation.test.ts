@@ -65,11 +65,8 @@ describe.each(['dev', 'prod'] as const)('tenant data role in %s', (stage) => {
         ['Query'],
         [t(), t('#EXEC#*'), t('#AUDIT'), t('#RUNNING'), t('#EXECS'), t('#APPROVALS#*'), t('#NOTIFY')],
       ],
-      [
-        'TenantItemsOnTenantExecutionAuditRateCounter',
-        ['UpdateItem'],
-        [t(), t('#EXEC#*'), t('#AUDIT'), t('#RATE#*')],
-      ],
+      // No Update on the audit chain: only the authorizer records auth events there.
+      ['TenantItemsOnTenantExecutionRateCounter', ['UpdateItem'], [t(), t('#EXEC#*'), t('#RATE#*')]],
     ];
     for (const [sid, actions, partitions] of grants) {
       hasStatement({
@@ -163,9 +160,9 @@ describe.each(['dev', 'prod'] as const)('tenant data role in %s', (stage) => {
       'TenantDigestsOnly',
       'TenantItemsOnTenantExecution',
       'TenantItemsOnTenantExecutionAuditNotification',
-      'TenantItemsOnTenantExecutionAuditRateCounter',
       'TenantItemsOnTenantExecutionAuditRunSlotNotification',
       'TenantItemsOnTenantExecutionAuditRunSlotTenantIndexNotification',
+      'TenantItemsOnTenantExecutionRateCounter',
       'TenantItemsOnTenantExecutionRunSlotNotification',
       'TenantSecretsOnly',
     ]);
