@@ -3,6 +3,7 @@ import { appendFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ID_PATTERN } from '#core/ids.ts';
 import { TABLE_SCHEMA } from '#shared/table-schema.ts';
 import { type FunctionName, TENANT_ITEM_PARTITIONS, TENANT_ITEM_TARGETS } from '../../lib/aws-calls.ts';
 
@@ -10,9 +11,9 @@ import { type FunctionName, TENANT_ITEM_PARTITIONS, TENANT_ITEM_TARGETS } from '
  * Which AWS calls each function makes on the local platform. With `MERIDIAN_LOCAL_CALL_LOG=<file>`,
  * the platform writes a line `<function> <command> <files> <targets> <session>` the first time a
  * function sends a command from a place (the files under functions/ on the stack) to some tenant
- * partitions on a session. On AWS each function may send
- * only what lib/aws-calls.ts grants it, and nothing local enforces IAM: the integration suite's log
- * is held to that list (test/calls/aws-calls.test.ts).
+ * partitions on a session. On AWS each function may send only what lib/aws-calls.ts grants it, and
+ * nothing local enforces IAM: the integration suite's log is held to that list
+ * (test/calls/aws-calls.test.ts).
  */
 
 const running = new AsyncLocalStorage<FunctionName>();
@@ -91,10 +92,10 @@ const sessions = new WeakMap<object, string>();
  */
 function sessionOf(client: object, command: object): string {
   const input = Reflect.get(command, 'input');
-  if (!isInput(input) || !['TableName', 'RequestItems', 'TransactItems'].some((f) => f in input)) return '-';
+  if (!isInput(input) || !isTableRequest(input)) return '-';
   const tenant = sessions.get(client);
   if (tenant === undefined) return 'platform';
-  const owners = partitionsOf(input).map((pk) => /^TENANT#([a-z0-9]+)/.exec(pk)?.[1]);
+  const owners = partitionsOf(input).map((pk) => OWNER.exec(pk)?.[1]);
   return owners.every((owner) => owner === tenant) ? 'tenant' : 'outside';
 }
 
@@ -118,6 +119,13 @@ function projectFrames(): string[] {
 type Input = Record<string, unknown>;
 const isInput = (value: unknown): value is Input => typeof value === 'object' && value !== null;
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+/** A DynamoDB request (or a transaction's item): it names a table. */
+const isTableRequest = (input: Input): boolean =>
+  ['TableName', 'RequestItems', 'TransactItems'].some((field) => field in input);
+
+/** A tenant id as functions/core/ids.ts makes them, and the tenant a partition key belongs to. */
+const TENANT_ID = ID_PATTERN.source.replace(/^\^|\$$/g, '');
+const OWNER = new RegExp(`^TENANT#(${TENANT_ID})(#|$)`);
 
 /**
  * The partition keys a DynamoDB request names (`dynamodb:LeadingKeys`): item keys, a batch's or a
@@ -161,7 +169,7 @@ export function partitionsOf(input: Input): string[] {
 const PATTERNS = TENANT_ITEM_TARGETS.map((target) => ({
   target,
   patterns: TENANT_ITEM_PARTITIONS[target].map(
-    (p) => new RegExp(`^${p.replaceAll('<t>', 't[a-z0-9]+').replaceAll('*', '.*')}$`),
+    (p) => new RegExp(`^${p.replaceAll('<t>', TENANT_ID).replaceAll('*', '.*')}$`),
   ),
 }));
 
@@ -199,8 +207,7 @@ export function tenantTargetsOf(command: object): string[] {
   const pairs = requests.flatMap(({ action, input: one }) => {
     const partitions = partitionsOf(one);
     // A table request that names no partition IAM can check: denied on AWS (or reaching every one).
-    const tableRequest = ['TableName', 'RequestItems'].some((field) => field in one);
-    if (tableRequest && partitions.length === 0) return [`${action}@${NO_PARTITION}`];
+    if (isTableRequest(one) && partitions.length === 0) return [`${action}@${NO_PARTITION}`];
     return partitions
       .filter((pk) => pk.startsWith('TENANT#'))
       .map((pk) => PATTERNS.find(({ patterns }) => patterns.some((p) => p.test(pk)))?.target ?? 'TENANT#?')

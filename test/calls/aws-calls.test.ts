@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
-import { parseCallLog } from '../../bin/local/call-log.ts';
+import { type LoggedCall, parseCallLog } from '../../bin/local/call-log.ts';
 import { AWS_CALLS, FUNCTION_NAMES, TENANT_ITEM_TARGETS } from '../../lib/aws-calls.ts';
 
 // Nothing local enforces IAM, so a function sending a command lib/aws-calls.ts does not grant it
@@ -12,25 +12,24 @@ describe('the AWS calls each function made in the integration suite', () => {
       throw new Error(`No call log at ${file}: this project runs after the integration project`);
     return parseCallLog(readFileSync(file, 'utf8'));
   };
+  /** The listed calls that grant `call`: its command, for its function, sent by a file on its stack. */
+  const listedFor = ({ fn, command, files }: LoggedCall) =>
+    AWS_CALLS.filter(
+      (c) => c.command === command && c.functions.some((f) => f === fn) && files.includes(c.file),
+    );
 
   it('are each granted to that function by lib/aws-calls.ts, as the file on the stack sends it', () => {
     // Act: a listed call grants its function the call's targets; it must be the one that ran.
-    const unlisted = calls().filter(
-      ({ fn, command, files }) =>
-        !AWS_CALLS.some(
-          (c) => c.command === command && c.functions.some((f) => f === fn) && files.includes(c.file),
-        ),
-    );
+    const unlisted = calls().filter((call) => listedFor(call).length === 0);
     // Assess
     expect(unlisted).toEqual([]);
   });
 
   it("reach only the tenant partitions of the listed call's targets, each with one of its actions", () => {
     // Act
-    const beyond = calls().flatMap(({ fn, command, files, targets }) => {
-      const listed = AWS_CALLS.filter(
-        (c) => c.command === command && c.functions.some((f) => f === fn) && files.includes(c.file),
-      );
+    const beyond = calls().flatMap((call) => {
+      const { fn, command, files, targets } = call;
+      const listed = listedFor(call);
       // The audit stream consumer's target is every tenant's audit partition.
       const reaches = (target: string) => (t: string) =>
         t === target || (t === 'everyTenantAuditItem' && target === 'auditItem');
@@ -50,10 +49,9 @@ describe('the AWS calls each function made in the integration suite', () => {
     // Act
     const wrong = calls()
       .filter((c) => c.session !== '-')
-      .flatMap(({ fn, command, files, session }) => {
-        const listed = AWS_CALLS.filter(
-          (c) => c.command === command && c.functions.some((f) => f === fn) && files.includes(c.file),
-        );
+      .flatMap((call) => {
+        const { fn, command, files, session } = call;
+        const listed = listedFor(call);
         const via = session === 'tenant' ? 'tenantRole' : 'functionRole';
         return session === 'outside' || !listed.some((c) => c.via === via)
           ? [`${fn} ${command} from ${files[0]} on a ${session} session`]

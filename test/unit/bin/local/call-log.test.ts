@@ -118,7 +118,7 @@ describe('the local call log', () => {
 
   it('sorts the tenant partitions a request names into targets, and flags one of none', () => {
     // Arrange
-    const t = 'tcalllog1aaaaaaa';
+    const t = 'tcalllog1aaaaaaaa';
     const transaction = new TransactWriteCommand({
       TransactItems: [
         { Put: { TableName: 'x', Item: { pk: `TENANT#${t}`, sk: 'USER#1' } } },
@@ -180,13 +180,13 @@ describe('the local call log', () => {
       TableName: 'x',
       KeyConditionExpression: ':p = #k',
       ExpressionAttributeNames: { '#k': 'pk' },
-      ExpressionAttributeValues: { ':p': 'TENANT#tcalllog1aaaaaaa#AUDIT' },
+      ExpressionAttributeValues: { ':p': 'TENANT#tcalllog1aaaaaaaa#AUDIT' },
     });
     const otherIndex = new QueryCommand({
       TableName: 'x',
       IndexName: 'gsi9',
       KeyConditionExpression: 'gsi1pk = :p',
-      ExpressionAttributeValues: { ':p': 'TENANT#tcalllog1aaaaaaa#EXECS' },
+      ExpressionAttributeValues: { ':p': 'TENANT#tcalllog1aaaaaaaa#EXECS' },
     });
     // Act & Assess
     expect(tenantTargetsOf(flipped)).toEqual(['Query@auditItem']);
